@@ -1,0 +1,6 @@
+from django.apps import AppConfig
+
+
+class DrillConfig(AppConfig):
+    name = "fangkong.drill"
+    label = "drill"

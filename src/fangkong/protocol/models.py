@@ -1,0 +1,86 @@
+from __future__ import annotations
+
+from django.db import models
+from django.utils.translation import gettext_lazy as _
+
+
+class SecondaryMeasure(models.TextChoices):
+    CENTRALISED = "centralised", _("集中隔离")
+    HOME = "home", _("居家隔离")
+
+
+class RuleSet(models.Model):
+    """One version of the prevention and control protocol (防控方案), or a local override.
+
+    The rule set in force for a date and a region is the one with the latest
+    `effective_from` on or before that date whose `region` is the longest prefix of the
+    region's jurisdiction path ("" = national). Every protocol date the system computes
+    records the rule set that produced it.
+    """
+
+    version = models.CharField(_("版本"), max_length=32, unique=True)
+    name = models.CharField(_("名称"), max_length=200)
+    effective_from = models.DateField(_("生效日期"))
+    region = models.CharField(
+        _("适用辖区路径"), max_length=32, blank=True, help_text=_("留空表示全国")
+    )
+    based_on = models.ForeignKey(
+        "self", null=True, blank=True, on_delete=models.PROTECT, related_name="overrides"
+    )
+    source = models.TextField(_("依据"), blank=True)
+
+    # Tracing: look-back window before onset (symptomatic) or first positive sample.
+    contact_lookback_days = models.PositiveSmallIntegerField(_("密接追溯天数"))
+    # Close contacts: counted from the last exposure.
+    close_centralised_days = models.PositiveSmallIntegerField(_("密接集中隔离天数"))
+    close_home_monitoring_days = models.PositiveSmallIntegerField(_("密接居家健康监测天数"))
+    close_centralised_test_days = models.JSONField(_("密接集中隔离检测日"), default=list)
+    close_home_test_days = models.JSONField(_("密接居家监测检测日"), default=list)
+    # Secondary contacts.
+    secondary_measure = models.CharField(
+        _("次密接措施"), max_length=16, choices=SecondaryMeasure.choices
+    )
+    secondary_days = models.PositiveSmallIntegerField(_("次密接隔离天数"))
+    secondary_test_days = models.JSONField(_("次密接检测日"), default=list)
+    # Zones: consecutive days with no new case before a downgrade.
+    sealed_downgrade_days = models.PositiveSmallIntegerField(_("封控区降级所需无新增天数"))
+    controlled_downgrade_days = models.PositiveSmallIntegerField(_("管控区降级所需无新增天数"))
+    precaution_lift_days = models.PositiveSmallIntegerField(
+        _("防范区解除所需无新增天数"), default=0
+    )
+    # Pooling by zone level (1 = single tube).
+    pool_size_sealed = models.PositiveSmallIntegerField(_("封控区混采数"), default=1)
+    pool_size_controlled = models.PositiveSmallIntegerField(_("管控区混采数"), default=10)
+    pool_size_precaution = models.PositiveSmallIntegerField(_("防范区混采数"), default=20)
+    # Deadlines (hours).
+    case_core_facts_hours = models.PositiveSmallIntegerField(_("核心信息时限(小时)"), default=4)
+    case_report_hours = models.PositiveSmallIntegerField(_("流调报告时限(小时)"), default=24)
+    verification_push_hours = models.PositiveSmallIntegerField(
+        _("推送核查时限(小时)"), default=24
+    )
+    round_deadline_hours = models.PositiveSmallIntegerField(_("核酸轮次时限(小时)"), default=24)
+    recheck_hours = models.PositiveSmallIntegerField(_("单管复核时限(小时)"), default=6)
+    samplers_per_population = models.PositiveIntegerField(_("每名采样员服务人数"), default=360)
+
+    created_at = models.DateTimeField(auto_now_add=True)
+    updated_at = models.DateTimeField(auto_now=True)
+
+    class Meta:
+        verbose_name = _("防控方案规则集")
+        verbose_name_plural = _("防控方案规则集")
+        ordering = ["-effective_from", "version"]
+        indexes = [models.Index(fields=["region", "effective_from"])]
+        constraints = [
+            models.CheckConstraint(
+                condition=models.Q(close_centralised_days__gt=0), name="ruleset_close_days_pos"
+            ),
+            models.CheckConstraint(
+                condition=models.Q(pool_size_sealed__gte=1)
+                & models.Q(pool_size_controlled__gte=1)
+                & models.Q(pool_size_precaution__gte=1),
+                name="ruleset_pool_sizes_pos",
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.version} {self.name}"

@@ -1,0 +1,107 @@
+"""Shared pytest fixtures: a small city tree and users bound to its jurisdictions.
+
+    city:    桐乡市 330483
+      town_a:  乌镇镇 330483102 → community_a 330483102001 → grid_a 330483102001001
+      town_b:  濮院镇 330483103 → community_b 330483103001
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Any
+
+import pytest
+
+from fangkong.accounts.roles import Role
+
+
+@dataclass
+class Tree:
+    city: Any
+    town_a: Any
+    community_a: Any
+    grid_a: Any
+    town_b: Any
+    community_b: Any
+
+
+def _node(level: str, code: str, name: str, parent: Any = None) -> Any:
+    from fangkong.areas.models import Jurisdiction
+
+    return Jurisdiction.objects.create(
+        level=level,
+        code=code,
+        name=name,
+        parent=parent,
+        path=code,
+        depth=0 if parent is None else parent.depth + 1,
+    )
+
+
+@pytest.fixture
+def tree(db: None) -> Tree:
+    city = _node("city", "330483", "桐乡市")
+    town_a = _node("town", "330483102", "乌镇镇", city)
+    community_a = _node("community", "330483102001", "虹桥村", town_a)
+    grid_a = _node("grid", "330483102001001", "虹桥村第一网格", community_a)
+    town_b = _node("town", "330483103", "濮院镇", city)
+    community_b = _node("community", "330483103001", "永越村", town_b)
+    return Tree(city, town_a, community_a, grid_a, town_b, community_b)
+
+
+@pytest.fixture
+def make_user(db: None) -> Any:
+    """make_user(role, jurisdiction, username=None, password="pw-Fangkong-2022") -> User"""
+    from fangkong.accounts.models import User
+
+    counter = {"n": 0}
+
+    def make(
+        role: str, jurisdiction: Any, username: str | None = None, password: str = "pw-Fangkong-2022"
+    ) -> Any:
+        counter["n"] += 1
+        user = User.objects.create_user(
+            username=username or f"{role}-{counter['n']}",
+            password=password,
+            role=role,
+            jurisdiction=jurisdiction,
+            scope_path=jurisdiction.path,
+        )
+        return user
+
+    return make
+
+
+@pytest.fixture
+def command_user(tree: Tree, make_user: Any) -> Any:
+    return make_user(Role.COMMAND, tree.city, "command")
+
+
+@pytest.fixture
+def town_a_user(tree: Tree, make_user: Any) -> Any:
+    return make_user(Role.TOWN_STAFF, tree.town_a, "town-a")
+
+
+@pytest.fixture
+def town_b_user(tree: Tree, make_user: Any) -> Any:
+    return make_user(Role.TOWN_STAFF, tree.town_b, "town-b")
+
+
+BROWSER_ARGS = ["--headless", "--no-sandbox", "--disable-gpu", "--disable-background-networking"]
+
+
+@pytest.fixture
+def browser_page() -> Any:
+    """A Playwright page in Debian's chromium (the project never downloads a browser)."""
+    from playwright.sync_api import sync_playwright
+
+    with sync_playwright() as pw:
+        browser = pw.chromium.launch(executable_path="/usr/bin/chromium", args=BROWSER_ARGS)
+        context = browser.new_context(locale="zh-CN")
+        page = context.new_page()
+        page.set_default_timeout(15000)
+        try:
+            yield page
+        finally:
+            context.close()
+            browser.close()

@@ -1,0 +1,16 @@
+from django.contrib import admin
+from django.urls import include, path
+
+from fangkong.api import api
+
+urlpatterns = [
+    path("", include("fangkong.web.urls")),
+    path("accounts/", include("fangkong.accounts.urls")),
+    path("areas/", include("fangkong.areas.urls")),
+    path("people/", include("fangkong.people.urls")),
+    path("protocol/", include("fangkong.protocol.urls")),
+    path("api/", api.urls),
+    path("i18n/", include("django.conf.urls.i18n")),
+    path("admin/", admin.site.urls),
+]
+
