@@ -41,7 +41,11 @@ def _domain_error(request: HttpRequest, exc: DomainError) -> HttpResponse:
 @api.exception_handler(NinjaValidationError)
 def _validation_error(request: HttpRequest, exc: NinjaValidationError) -> HttpResponse:
     errors = [
-        {"loc": [str(p) for p in e.get("loc", [])], "msg": str(e.get("msg", "")), "type": e.get("type", "")}
+        {
+            "loc": [str(p) for p in e.get("loc", [])],
+            "msg": str(e.get("msg", "")),
+            "type": e.get("type", ""),
+        }
         for e in exc.errors
     ]
     return _error(request, 422, "invalid_input", "输入不合法", errors=errors)

@@ -50,12 +50,12 @@ class User(AbstractUser):
         return self.display_name or self.username
 
 
-
-
 class AccessToken(models.Model):
     """An API token for a device or an integration; only its SHA-256 is stored."""
 
-    user = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="tokens")
+    user = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="tokens"
+    )
     name = models.CharField(_("名称"), max_length=100)
     prefix = models.CharField(max_length=12, db_index=True)
     digest = models.CharField(max_length=64, unique=True)

@@ -41,7 +41,7 @@ class Capability(models.TextChoices):
     RULESET_VIEW = "ruleset.view"
     AUDIT_VIEW = "audit.view"
     DASHBOARD_VIEW = "dashboard.view"
-    TOKEN_MANAGE = "token.manage"
+    TOKEN_MANAGE = "token.manage"  # noqa: S105 - a capability name
 
 
 _ALL = frozenset(Capability)
@@ -87,8 +87,6 @@ ROLE_CAPABILITIES: dict[str, frozenset[str]] = {
     ),
     Role.SAMPLER: frozenset({Capability.PERSON_CREATE, Capability.AREA_VIEW}),
     Role.LAB: frozenset({Capability.AREA_VIEW}),
-    Role.HOTLINE: frozenset(
-        {Capability.PERSON_VIEW, Capability.AREA_VIEW, Capability.ZONE_VIEW}
-    ),
+    Role.HOTLINE: frozenset({Capability.PERSON_VIEW, Capability.AREA_VIEW, Capability.ZONE_VIEW}),
     Role.PUBLICITY: frozenset({Capability.AREA_VIEW, Capability.ZONE_VIEW}),
 }

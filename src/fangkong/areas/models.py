@@ -152,9 +152,7 @@ class Zone(models.Model):
     last_case_on = models.DateField(_("最近病例日期"), null=True, blank=True)
     no_case_days = models.PositiveSmallIntegerField(_("连续无新增天数"), default=0)
     counted_through = models.DateField(_("计数截至"), null=True, blank=True)
-    last_negative_screening_on = models.DateField(
-        _("最近全阴筛查日期"), null=True, blank=True
-    )
+    last_negative_screening_on = models.DateField(_("最近全阴筛查日期"), null=True, blank=True)
     lifted_on = models.DateField(_("解除日期"), null=True, blank=True)
     created_at = models.DateTimeField(auto_now_add=True)
     updated_at = models.DateTimeField(auto_now=True)

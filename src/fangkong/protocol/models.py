@@ -55,9 +55,7 @@ class RuleSet(models.Model):
     # Deadlines (hours).
     case_core_facts_hours = models.PositiveSmallIntegerField(_("核心信息时限(小时)"), default=4)
     case_report_hours = models.PositiveSmallIntegerField(_("流调报告时限(小时)"), default=24)
-    verification_push_hours = models.PositiveSmallIntegerField(
-        _("推送核查时限(小时)"), default=24
-    )
+    verification_push_hours = models.PositiveSmallIntegerField(_("推送核查时限(小时)"), default=24)
     round_deadline_hours = models.PositiveSmallIntegerField(_("核酸轮次时限(小时)"), default=24)
     recheck_hours = models.PositiveSmallIntegerField(_("单管复核时限(小时)"), default=6)
     samplers_per_population = models.PositiveIntegerField(_("每名采样员服务人数"), default=360)

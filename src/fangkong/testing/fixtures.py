@@ -1,8 +1,8 @@
 """Shared pytest fixtures: a small city tree and users bound to its jurisdictions.
 
-    city:    桐乡市 330483
-      town_a:  乌镇镇 330483102 → community_a 330483102001 → grid_a 330483102001001
-      town_b:  濮院镇 330483103 → community_b 330483103001
+city:    桐乡市 330483
+  town_a:  乌镇镇 330483102 → community_a 330483102001 → grid_a 330483102001001
+  town_b:  濮院镇 330483103 → community_b 330483103001
 """
 
 from __future__ import annotations
@@ -57,7 +57,10 @@ def make_user(db: None) -> Any:
     counter = {"n": 0}
 
     def make(
-        role: str, jurisdiction: Any, username: str | None = None, password: str = "pw-Fangkong-2022"
+        role: str,
+        jurisdiction: Any,
+        username: str | None = None,
+        password: str = "pw-Fangkong-2022",
     ) -> Any:
         counter["n"] += 1
         user = User.objects.create_user(
