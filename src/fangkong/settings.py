@@ -131,7 +131,9 @@ if DATABASES["default"]["ENGINE"] == "django.db.backends.sqlite3":
         "transaction_mode": "IMMEDIATE",
         "timeout": 20,
     }
-    DATABASES["default"]["TEST"] = {"NAME": os.environ.get("FANGKONG_TEST_SQLITE") or None}
+# Test database name: each parallel worker or developer can get its own.
+if os.environ.get("FANGKONG_TEST_DB"):
+    DATABASES["default"]["TEST"] = {"NAME": os.environ["FANGKONG_TEST_DB"]}
 
 DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
 AUTH_USER_MODEL = "accounts.User"
