@@ -2,7 +2,7 @@
 
 city:    桐乡市 330483
   town_a:  乌镇镇 330483102 → community_a 330483102001 → grid_a 330483102001001
-  town_b:  濮院镇 330483103 → community_b 330483103001
+  town_b:  濮院镇 330483101 → community_b 330483101001
 """
 
 from __future__ import annotations
@@ -44,8 +44,8 @@ def tree(db: None) -> Tree:
     town_a = _node("town", "330483102", "乌镇镇", city)
     community_a = _node("community", "330483102001", "虹桥村", town_a)
     grid_a = _node("grid", "330483102001001", "虹桥村第一网格", community_a)
-    town_b = _node("town", "330483103", "濮院镇", city)
-    community_b = _node("community", "330483103001", "永越村", town_b)
+    town_b = _node("town", "330483101", "濮院镇", city)
+    community_b = _node("community", "330483101001", "永越村", town_b)
     return Tree(city, town_a, community_a, grid_a, town_b, community_b)
 
 
