@@ -64,6 +64,7 @@ INSTALLED_APPS = [
     "django.contrib.messages",
     "django.contrib.staticfiles",
     "django_tasks",
+    "django_tasks_db",
     "fangkong.core",
     "fangkong.accounts",
     "fangkong.protocol",
