@@ -46,7 +46,17 @@ class RuleSet(models.Model):
     sealed_downgrade_days = models.PositiveSmallIntegerField(_("封控区降级所需无新增天数"))
     controlled_downgrade_days = models.PositiveSmallIntegerField(_("管控区降级所需无新增天数"))
     precaution_lift_days = models.PositiveSmallIntegerField(
-        _("防范区解除所需无新增天数"), default=0
+        _("防范区解除所需无新增天数"), default=0, help_text=_("0 表示随封控区、管控区一并解除")
+    )
+    # A controlled zone that was itself downgraded from sealed may lift sooner (v9: 3 days).
+    controlled_after_sealed_days = models.PositiveSmallIntegerField(
+        _("由封控区降级的管控区解除所需无新增天数"),
+        default=0,
+        help_text=_("0 表示与管控区相同"),
+    )
+    # v9: the zone's whole population screened all-negative on the last day of the count.
+    downgrade_requires_screening = models.BooleanField(
+        _("降级需当日全员核酸筛查阴性"), default=False
     )
     # Pooling by zone level (1 = single tube).
     pool_size_sealed = models.PositiveSmallIntegerField(_("封控区混采数"), default=1)

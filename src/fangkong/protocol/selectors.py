@@ -1,14 +1,29 @@
-"""Reads of the protocol domain."""
+"""Reads of the protocol domain.
+
+Rule sets are reference data with no jurisdiction of their own to hide, so the reads that
+serve pages and the API only check the capability `ruleset.view`; `ruleset_for` is the
+interface every domain calls (no actor: it is a lookup of the rule in force, not a view).
+"""
 
 from __future__ import annotations
 
 import datetime as dt
+from typing import Any
 
-from django.db.models import Q
+from django.db.models import Q, QuerySet
 from django.db.models.functions import Length
+from django.utils.translation import gettext as _
 
-from fangkong.core.errors import NotFound
+from fangkong.accounts.permissions import require
+from fangkong.accounts.roles import Capability
+from fangkong.core.errors import DomainError, NotFound
 from fangkong.protocol.models import RuleSet
+
+
+def _region_prefixes(path: str) -> list[str]:
+    if path and not path.isdigit():
+        raise DomainError("invalid_path", _("辖区路径只能由数字组成"), path=path)
+    return [""] + [path[:n] for n in range(1, len(path) + 1)]
 
 
 def ruleset_for(*, on_date: dt.date, path: str = "") -> RuleSet:
@@ -16,14 +31,49 @@ def ruleset_for(*, on_date: dt.date, path: str = "") -> RuleSet:
 
     Among rule sets effective on or before the date whose region is "" (national) or a
     prefix of `path`, the most specific region wins, then the latest date of effect.
+    A rule set dated in the future is never used.
     """
-    prefixes = [""] + [path[:n] for n in range(1, len(path) + 1)]
     candidate = (
-        RuleSet.objects.filter(Q(region__in=prefixes), effective_from__lte=on_date)
+        RuleSet.objects.filter(Q(region__in=_region_prefixes(path)), effective_from__lte=on_date)
         .annotate(region_len=Length("region"))
         .order_by("-region_len", "-effective_from", "-id")
         .first()
     )
     if candidate is None:
-        raise NotFound("no_ruleset", "没有适用于该日期的防控方案规则集", on_date=str(on_date))
+        raise NotFound("no_ruleset", _("没有适用于该日期的防控方案规则集"), on_date=str(on_date))
     return candidate
+
+
+def ruleset_list(*, actor: Any) -> QuerySet[RuleSet]:
+    require(actor, Capability.RULESET_VIEW)
+    return RuleSet.objects.select_related("based_on").order_by("region", "-effective_from", "id")
+
+
+def ruleset_get(*, actor: Any, pk: int) -> RuleSet:
+    require(actor, Capability.RULESET_VIEW)
+    found = RuleSet.objects.select_related("based_on").filter(pk=pk).first()
+    if found is None:
+        raise NotFound("not_found", _("未找到该规则集"), object="ruleset")
+    return found
+
+
+def ruleset_in_force(*, actor: Any, on_date: dt.date, path: str = "") -> RuleSet:
+    require(actor, Capability.RULESET_VIEW)
+    return ruleset_for(on_date=on_date, path=path)
+
+
+def in_force_ids(rulesets: list[RuleSet], *, on_date: dt.date) -> set[int]:
+    """Ids of the rule sets in force on `on_date` for their own region (no queries:
+    the same choice as `ruleset_for`, made over an already-loaded list)."""
+    result: set[int] = set()
+    regions = {rs.region for rs in rulesets}
+    for region in regions:
+        prefixes = set(_region_prefixes(region))
+        candidates = [
+            rs for rs in rulesets if rs.region in prefixes and rs.effective_from <= on_date
+        ]
+        if candidates:
+            best = max(candidates, key=lambda rs: (len(rs.region), rs.effective_from, rs.pk))
+            if best.region == region:
+                result.add(best.pk)
+    return result

@@ -1,0 +1,425 @@
+"""The protocol's pure rules: date arithmetic, zone downgrades, pooling, deadlines.
+
+Everything here takes values and returns values; no ORM. A `Protocol` is a frozen copy of
+one rule set's values (`Protocol.from_ruleset(rs)`), and every date computed from it is a
+`ProtocolDate` that says which rule set version and which rule produced it.
+
+Counting convention (the national texts count "第N天" from the last exposure):
+
+- day 1 is the day AFTER the last exposure; day k is `last_exposure_on + k days`;
+- a period of N days ends at the end of day N, i.e. on `last_exposure_on + N days`
+  (release the next morning);
+- home health monitoring follows centralised quarantine without a gap: its day 1 is the
+  day after the centralised end, so it ends on `last_exposure_on + N + M days`;
+- a test on "day k" of a period is taken on that period's day k.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import math
+from collections.abc import Iterable, Mapping
+from dataclasses import dataclass, fields
+from typing import Any, Final, Literal
+
+from fangkong.core.errors import DomainError
+
+ZoneLevelName = Literal["sealed", "controlled", "precaution"]
+ZONE_LEVELS: Final[tuple[str, ...]] = ("sealed", "controlled", "precaution")
+SECONDARY_MEASURES: Final[tuple[str, ...]] = ("centralised", "home")
+
+DeadlineKind = Literal["case_core_facts", "case_report", "verification_push", "round", "recheck"]
+DEADLINE_FIELDS: Final[dict[str, str]] = {
+    "case_core_facts": "case_core_facts_hours",
+    "case_report": "case_report_hours",
+    "verification_push": "verification_push_hours",
+    "round": "round_deadline_hours",
+    "recheck": "recheck_hours",
+}
+
+# Rule names recorded with every computed date (stable strings).
+RULE_LOOKBACK_SYMPTOMATIC: Final = "contact_lookback.onset"
+RULE_LOOKBACK_ASYMPTOMATIC: Final = "contact_lookback.first_positive_sample"
+RULE_CLOSE_CENTRALISED_END: Final = "close_contact.centralised_end"
+RULE_CLOSE_HOME_END: Final = "close_contact.home_monitoring_end"
+RULE_CLOSE_CENTRALISED_TEST: Final = "close_contact.centralised_test"
+RULE_CLOSE_HOME_TEST: Final = "close_contact.home_test"
+RULE_SECONDARY_END: Final = "secondary_contact.end"
+RULE_SECONDARY_TEST: Final = "secondary_contact.test"
+
+
+@dataclass(frozen=True)
+class Protocol:
+    """The values of one rule set, detached from the database."""
+
+    version: str
+    contact_lookback_days: int
+    close_centralised_days: int
+    close_home_monitoring_days: int
+    close_centralised_test_days: tuple[int, ...]
+    close_home_test_days: tuple[int, ...]
+    secondary_measure: str
+    secondary_days: int
+    secondary_test_days: tuple[int, ...]
+    sealed_downgrade_days: int
+    controlled_downgrade_days: int
+    controlled_after_sealed_days: int = 0
+    precaution_lift_days: int = 0
+    downgrade_requires_screening: bool = False
+    pool_size_sealed: int = 1
+    pool_size_controlled: int = 10
+    pool_size_precaution: int = 20
+    case_core_facts_hours: int = 4
+    case_report_hours: int = 24
+    verification_push_hours: int = 24
+    round_deadline_hours: int = 24
+    recheck_hours: int = 6
+    samplers_per_population: int = 360
+
+    @classmethod
+    def from_ruleset(cls, rs: Any) -> Protocol:
+        """Copy a RuleSet row's values (attribute reads only)."""
+        values: dict[str, Any] = {}
+        for f in fields(cls):
+            value = getattr(rs, f.name)
+            if f.name in TEST_DAY_FIELDS:
+                value = tuple(int(d) for d in value)
+            values[f.name] = value
+        return cls(**values)
+
+
+RULE_VALUE_FIELDS: Final[tuple[str, ...]] = tuple(
+    f.name for f in fields(Protocol) if f.name != "version"
+)
+TEST_DAY_FIELDS: Final[dict[str, str]] = {
+    # test-day field -> the period length it must fit in
+    "close_centralised_test_days": "close_centralised_days",
+    "close_home_test_days": "close_home_monitoring_days",
+    "secondary_test_days": "secondary_days",
+}
+# Day counts that must be at least 1; the others may be 0 (0 = "none" / "same as").
+POSITIVE_FIELDS: Final[frozenset[str]] = frozenset(
+    {
+        "contact_lookback_days",
+        "close_centralised_days",
+        "secondary_days",
+        "sealed_downgrade_days",
+        "controlled_downgrade_days",
+        "pool_size_sealed",
+        "pool_size_controlled",
+        "pool_size_precaution",
+        "case_core_facts_hours",
+        "case_report_hours",
+        "verification_push_hours",
+        "round_deadline_hours",
+        "recheck_hours",
+        "samplers_per_population",
+    }
+)
+BOOLEAN_FIELDS: Final[frozenset[str]] = frozenset({"downgrade_requires_screening"})
+MAX_DAYS: Final = 366
+
+
+@dataclass(frozen=True)
+class ProtocolDate:
+    """A date computed by the protocol, with the rule set version and rule behind it."""
+
+    value: dt.date
+    ruleset_version: str
+    rule: str
+
+
+@dataclass(frozen=True)
+class ProtocolDeadline:
+    """A deadline (aware datetime) computed by the protocol."""
+
+    value: dt.datetime
+    ruleset_version: str
+    rule: str
+
+
+@dataclass(frozen=True)
+class CloseContactSchedule:
+    last_exposure_on: dt.date
+    centralised_end: ProtocolDate
+    home_monitoring_end: ProtocolDate
+    centralised_tests: tuple[ProtocolDate, ...]
+    home_tests: tuple[ProtocolDate, ...]
+
+
+@dataclass(frozen=True)
+class SecondaryContactSchedule:
+    last_exposure_on: dt.date
+    measure: str
+    end: ProtocolDate
+    tests: tuple[ProtocolDate, ...]
+
+
+@dataclass(frozen=True)
+class Eligibility:
+    ok: bool
+    reason_code: str
+
+
+# --- validation -----------------------------------------------------------------------
+
+
+def _invalid(field: str, message: str, value: object) -> DomainError:
+    return DomainError("invalid_value", message, field=field, value=repr(value))
+
+
+def _as_int(field: str, value: object) -> int:
+    if isinstance(value, bool) or not isinstance(value, int):
+        raise _invalid(field, f"{field} 必须是整数", value)
+    if value < 0 or value > 100000:
+        raise _invalid(field, f"{field} 不能为负数或过大", value)
+    return value
+
+
+def validate_values(values: Mapping[str, object]) -> dict[str, object]:
+    """Check a complete set of rule values; return them normalised (test days sorted lists).
+
+    Raises DomainError `unknown_field` for a name that is not a rule value and
+    `invalid_value` for: a negative or non-integer number, zero where at least 1 is
+    needed, a secondary measure other than centralised/home, test days that are not a
+    list of distinct positive integers, or a test day beyond its period.
+    """
+    unknown = sorted(set(values) - set(RULE_VALUE_FIELDS))
+    if unknown:
+        raise DomainError("unknown_field", f"未知的规则字段：{', '.join(unknown)}", fields=unknown)
+    out: dict[str, object] = {}
+    for name, value in values.items():
+        if name in TEST_DAY_FIELDS:
+            continue
+        if name in BOOLEAN_FIELDS:
+            if not isinstance(value, bool):
+                raise _invalid(name, f"{name} 必须是布尔值", value)
+            out[name] = value
+        elif name == "secondary_measure":
+            if value not in SECONDARY_MEASURES:
+                raise _invalid(name, "次密接措施必须是 centralised 或 home", value)
+            out[name] = value
+        else:
+            number = _as_int(name, value)
+            if name in POSITIVE_FIELDS and number < 1:
+                raise _invalid(name, f"{name} 必须至少为 1", value)
+            if name.endswith("_days") and number > MAX_DAYS:
+                raise _invalid(name, f"{name} 不能超过 {MAX_DAYS} 天", value)
+            out[name] = number
+    for name, period_field in TEST_DAY_FIELDS.items():
+        if name not in values:
+            continue
+        raw = values[name]
+        if isinstance(raw, tuple):
+            raw = list(raw)
+        if not isinstance(raw, list):
+            raise _invalid(name, f"{name} 必须是天数列表", raw)
+        days = [_as_int(name, d) for d in raw]
+        if any(d < 1 for d in days):
+            raise _invalid(name, f"{name} 的检测日必须为正整数", raw)
+        if len(set(days)) != len(days):
+            raise _invalid(name, f"{name} 的检测日不能重复", raw)
+        period = out.get(period_field)
+        if isinstance(period, int) and any(d > period for d in days):
+            raise _invalid(name, f"{name} 的检测日超出了 {period} 天的期限", raw)
+        out[name] = sorted(days)
+    return out
+
+
+# --- contacts -------------------------------------------------------------------------
+
+
+def contact_lookback_start(
+    p: Protocol,
+    *,
+    onset_on: dt.date | None = None,
+    first_positive_sampled_on: dt.date | None = None,
+) -> ProtocolDate:
+    """First day of the contact look-back window.
+
+    Symptomatic case: `contact_lookback_days` before symptom onset. Asymptomatic
+    infection: that many days before the sampling date of the first positive sample.
+    When both are given the onset wins (the case is symptomatic).
+    """
+    if onset_on is not None:
+        return ProtocolDate(
+            onset_on - dt.timedelta(days=p.contact_lookback_days),
+            p.version,
+            RULE_LOOKBACK_SYMPTOMATIC,
+        )
+    if first_positive_sampled_on is not None:
+        return ProtocolDate(
+            first_positive_sampled_on - dt.timedelta(days=p.contact_lookback_days),
+            p.version,
+            RULE_LOOKBACK_ASYMPTOMATIC,
+        )
+    raise DomainError(
+        "lookback_needs_date",
+        "需要发病日期（有症状）或首次阳性采样日期（无症状）",
+    )
+
+
+def _day(start: dt.date, k: int) -> dt.date:
+    return start + dt.timedelta(days=k)
+
+
+def close_contact_schedule(p: Protocol, *, last_exposure_on: dt.date) -> CloseContactSchedule:
+    """Centralised quarantine then home health monitoring of a close contact.
+
+    Day 1 is the day after the last exposure; centralised quarantine ends at the end of
+    day N (`last_exposure_on + N`); home monitoring days 1..M follow, ending on
+    `last_exposure_on + N + M`. Centralised test day k is `last_exposure_on + k`; home
+    test day k is `centralised_end + k`.
+    """
+    centralised_end = _day(last_exposure_on, p.close_centralised_days)
+    home_end = _day(centralised_end, p.close_home_monitoring_days)
+    return CloseContactSchedule(
+        last_exposure_on=last_exposure_on,
+        centralised_end=ProtocolDate(centralised_end, p.version, RULE_CLOSE_CENTRALISED_END),
+        home_monitoring_end=ProtocolDate(home_end, p.version, RULE_CLOSE_HOME_END),
+        centralised_tests=tuple(
+            ProtocolDate(_day(last_exposure_on, k), p.version, f"{RULE_CLOSE_CENTRALISED_TEST}.{k}")
+            for k in sorted(p.close_centralised_test_days)
+        ),
+        home_tests=tuple(
+            ProtocolDate(_day(centralised_end, k), p.version, f"{RULE_CLOSE_HOME_TEST}.{k}")
+            for k in sorted(p.close_home_test_days)
+        ),
+    )
+
+
+def secondary_contact_schedule(
+    p: Protocol, *, last_exposure_on: dt.date
+) -> SecondaryContactSchedule:
+    """Quarantine (centralised or at home, per the rule set) of a secondary contact,
+    counted like the close contact's: day 1 is the day after the last exposure."""
+    return SecondaryContactSchedule(
+        last_exposure_on=last_exposure_on,
+        measure=p.secondary_measure,
+        end=ProtocolDate(_day(last_exposure_on, p.secondary_days), p.version, RULE_SECONDARY_END),
+        tests=tuple(
+            ProtocolDate(_day(last_exposure_on, k), p.version, f"{RULE_SECONDARY_TEST}.{k}")
+            for k in sorted(p.secondary_test_days)
+        ),
+    )
+
+
+def latest_exposure(exposures: Iterable[dt.date]) -> dt.date:
+    """The last exposure among several: every period is counted from it."""
+    dates = list(exposures)
+    if not dates:
+        raise DomainError("exposure_needs_date", "至少需要一个暴露日期")
+    return max(dates)
+
+
+def recompute_on_new_exposure(
+    p: Protocol, *, current_last_exposure_on: dt.date, new_exposure_on: dt.date
+) -> CloseContactSchedule:
+    """A close contact exposed again: the schedule restarts from the later exposure.
+    An earlier exposure (found late by tracing) changes nothing."""
+    return close_contact_schedule(
+        p, last_exposure_on=latest_exposure([current_last_exposure_on, new_exposure_on])
+    )
+
+
+# --- zones ----------------------------------------------------------------------------
+
+
+def _zone_level(level: str) -> str:
+    if level not in ZONE_LEVELS:
+        raise DomainError("invalid_zone_level", "未知的风险区等级", level=level)
+    return level
+
+
+def zone_downgrade_days(p: Protocol, level: str, *, downgraded_from_sealed: bool = False) -> int:
+    """Consecutive days without a new infection before a zone of `level` steps down.
+
+    sealed → controlled after `sealed_downgrade_days`; controlled → precaution after
+    `controlled_downgrade_days`, or after `controlled_after_sealed_days` when the zone was
+    itself downgraded from sealed and that value is set (v9: 3); precaution lifts after
+    `precaution_lift_days` (0: it lifts together with the zones it surrounds).
+    """
+    level = _zone_level(level)
+    if level == "sealed":
+        return p.sealed_downgrade_days
+    if level == "controlled":
+        if downgraded_from_sealed and p.controlled_after_sealed_days > 0:
+            return p.controlled_after_sealed_days
+        return p.controlled_downgrade_days
+    return p.precaution_lift_days
+
+
+def zone_downgrade_eligible(
+    p: Protocol,
+    *,
+    level: str,
+    no_case_days: int,
+    last_negative_screening_on: dt.date | None,
+    on_date: dt.date,
+    downgraded_from_sealed: bool = False,
+) -> Eligibility:
+    """May a zone step down on `on_date`?
+
+    `no_case_days` is the run of consecutive days without a new infection, `on_date`
+    being its last day, so day N of the run fell on `on_date - (no_case_days - N)`.
+    When the rule set requires screening (v9), the zone's all-negative screening must have
+    been done on day N or later within the run (and not after `on_date`); the short step
+    of a controlled zone downgraded from sealed needs no screening.
+
+    Reason codes: `ok`, `not_enough_days`, `screening_missing`, `screening_wrong_day`,
+    `lifts_with_zones` (a precaution zone with no day count of its own).
+    """
+    needed = zone_downgrade_days(p, level, downgraded_from_sealed=downgraded_from_sealed)
+    if no_case_days < 0:
+        raise DomainError("invalid_value", "无新增天数不能为负", field="no_case_days")
+    if needed == 0:
+        return Eligibility(False, "lifts_with_zones")
+    if no_case_days < needed:
+        return Eligibility(False, "not_enough_days")
+    short_step = (
+        level == "controlled" and downgraded_from_sealed and p.controlled_after_sealed_days > 0
+    )
+    if p.downgrade_requires_screening and level != "precaution" and not short_step:
+        if last_negative_screening_on is None:
+            return Eligibility(False, "screening_missing")
+        day_n = on_date - dt.timedelta(days=no_case_days - needed)
+        if not day_n <= last_negative_screening_on <= on_date:
+            return Eligibility(False, "screening_wrong_day")
+    return Eligibility(True, "ok")
+
+
+# --- mass testing ---------------------------------------------------------------------
+
+
+def pool_size_for(p: Protocol, zone_level: str | None) -> int:
+    """Tubes pool this many people (1 = single tube). Outside any zone (None) the
+    precaution pooling applies."""
+    if zone_level is None or zone_level == "":
+        return p.pool_size_precaution
+    level = _zone_level(zone_level)
+    if level == "sealed":
+        return p.pool_size_sealed
+    if level == "controlled":
+        return p.pool_size_controlled
+    return p.pool_size_precaution
+
+
+def samplers_needed(p: Protocol, population: int) -> int:
+    """Samplers needed to sample `population` people in one round."""
+    if isinstance(population, bool) or not isinstance(population, int) or population < 0:
+        raise DomainError("invalid_value", "人口数必须是非负整数", field="population")
+    return math.ceil(population / p.samplers_per_population)
+
+
+# --- deadlines ------------------------------------------------------------------------
+
+
+def deadline_after(p: Protocol, start: dt.datetime, kind: str) -> ProtocolDeadline:
+    """The deadline of `kind` counted in hours from `start` (an aware datetime)."""
+    if start.tzinfo is None or start.utcoffset() is None:
+        raise DomainError("naive_datetime", "时间必须带时区", field="start")
+    field = DEADLINE_FIELDS.get(kind)
+    if field is None:
+        raise DomainError("invalid_deadline_kind", "未知的时限类型", kind=kind)
+    hours: int = getattr(p, field)
+    return ProtocolDeadline(start + dt.timedelta(hours=hours), p.version, f"deadline.{kind}")
