@@ -1,3 +1,157 @@
-from ninja import Router
+"""The accounts API: who am I, my tokens, the audit log."""
+
+from __future__ import annotations
+
+import datetime as dt
+from typing import Any
+
+from django.http import HttpRequest
+from ninja import Field, Query, Router, Schema
+
+from fangkong.accounts import selectors, services
+from fangkong.accounts.models import AccessToken, AuditEvent
+from fangkong.accounts.roles import ROLE_CAPABILITIES, Role
+from fangkong.core.http import client_address
+from fangkong.core.pagination import MAX_PAGE_SIZE, keyset_page
 
 router = Router(tags=["accounts"])
+
+
+class JurisdictionOut(Schema):
+    id: int
+    name: str
+    path: str
+
+
+class MeOut(Schema):
+    username: str
+    display_name: str
+    role: str
+    role_label: str
+    jurisdiction: JurisdictionOut | None
+    scope_path: str
+    place_id: int | None
+    capabilities: list[str]
+
+
+class TokenOut(Schema):
+    id: int
+    name: str
+    prefix: str
+    created_at: dt.datetime
+    last_used_at: dt.datetime | None
+    expires_at: dt.datetime | None
+    revoked_at: dt.datetime | None
+
+
+class TokenCreateIn(Schema):
+    name: str = Field(..., min_length=1, max_length=100)
+    expires_at: dt.datetime | None = None
+
+
+class TokenCreatedOut(TokenOut):
+    token: str = Field(..., description="明文令牌，只返回这一次")
+
+
+class AuditFilterIn(Schema):
+    actor: str | None = None
+    action: str | None = None
+    object_type: str | None = None
+    object_id: str | None = None
+    since: dt.date | None = None
+    until: dt.date | None = None
+    cursor: str | None = None
+    size: int = Field(50, ge=1, le=MAX_PAGE_SIZE)
+
+
+class AuditEventOut(Schema):
+    id: int
+    at: dt.datetime
+    actor_username: str
+    action: str
+    object_type: str
+    object_id: str
+    object_label: str
+    field: str
+    jurisdiction_path: str
+    detail: dict[str, Any]
+    ip: str
+
+
+class AuditPageOut(Schema):
+    items: list[AuditEventOut]
+    next_cursor: str | None
+
+
+def _token_out(token: AccessToken) -> dict[str, Any]:
+    return {
+        "id": token.pk,
+        "name": token.name,
+        "prefix": token.prefix,
+        "created_at": token.created_at,
+        "last_used_at": token.last_used_at,
+        "expires_at": token.expires_at,
+        "revoked_at": token.revoked_at,
+    }
+
+
+@router.get("/me", response=MeOut, summary="当前用户")
+def me(request: HttpRequest) -> dict[str, Any]:
+    user: Any = request.auth  # type: ignore[attr-defined]
+    jurisdiction = user.jurisdiction
+    return {
+        "username": user.username,
+        "display_name": user.display_name,
+        "role": user.role,
+        "role_label": str(Role(user.role).label) if user.role in Role.values else "",
+        "jurisdiction": (
+            {"id": jurisdiction.pk, "name": jurisdiction.name, "path": jurisdiction.path}
+            if jurisdiction is not None
+            else None
+        ),
+        "scope_path": user.scope_path,
+        "place_id": user.place_id,
+        "capabilities": sorted(ROLE_CAPABILITIES.get(user.role, frozenset())),
+    }
+
+
+@router.get("/tokens", response=list[TokenOut], summary="我的接口令牌")
+def tokens_list(request: HttpRequest) -> list[dict[str, Any]]:
+    return [_token_out(t) for t in selectors.user_tokens(user=request.auth)]  # type: ignore[attr-defined]
+
+
+@router.post("/tokens", response={201: TokenCreatedOut}, summary="创建接口令牌")
+def tokens_create(request: HttpRequest, payload: TokenCreateIn) -> tuple[int, dict[str, Any]]:
+    user: Any = request.auth  # type: ignore[attr-defined]
+    token, plaintext = services.token_create(
+        actor=user,
+        user=user,
+        name=payload.name,
+        expires_at=payload.expires_at,
+        ip=client_address(request),
+    )
+    return 201, {**_token_out(token), "token": plaintext}
+
+
+@router.post("/tokens/{token_id}/revoke", response=TokenOut, summary="吊销接口令牌")
+def tokens_revoke(request: HttpRequest, token_id: int) -> dict[str, Any]:
+    user: Any = request.auth  # type: ignore[attr-defined]
+    token = selectors.user_token(user=user, token_id=token_id)
+    token = services.token_revoke(actor=user, token=token, ip=client_address(request))
+    return _token_out(token)
+
+
+@router.get("/audit", response=AuditPageOut, summary="审计日志")
+def audit_list(request: HttpRequest, filters: Query[AuditFilterIn]) -> dict[str, Any]:
+    qs = selectors.audit_events(
+        user=request.auth,  # type: ignore[attr-defined]
+        actor=filters.actor,
+        action=filters.action,
+        object_type=filters.object_type,
+        object_id=filters.object_id,
+        since=filters.since,
+        until=filters.until,
+    )
+    page = keyset_page(qs, cursor=filters.cursor, size=filters.size)
+    items: list[AuditEvent] = page.items
+    return {"items": items, "next_cursor": page.next_cursor}

@@ -1,5 +1,45 @@
-"""API authentication: the browser's session (with CSRF) or a bearer token."""
+"""API authentication: a bearer token (devices, integrations) or the browser's session.
 
-from ninja.security import SessionAuth
+Token-authenticated requests carry no cookie and need no CSRF token; session requests
+that change state must carry Django's CSRF token (X-CSRFToken header), else 403
+`csrf_failed`. Either way the endpoint finds the user in `request.auth`, and also in
+`request.user` so that code shared with the pages works unchanged.
+"""
 
-api_auth = [SessionAuth(csrf=True)]
+from __future__ import annotations
+
+from typing import Any
+
+from django.http import HttpRequest
+from django.utils.translation import gettext as _
+from ninja.security import HttpBearer, SessionAuth
+from ninja.utils import check_csrf
+
+from fangkong.accounts.services import token_authenticate
+from fangkong.core.errors import PermissionDenied
+
+
+class TokenAuth(HttpBearer):
+    """`Authorization: Bearer fk_...` → the token's user (revoked/expired → 401)."""
+
+    def authenticate(self, request: HttpRequest, token: str) -> Any | None:
+        user = token_authenticate(token.strip())
+        if user is not None:
+            request.user = user
+        return user
+
+
+class CsrfSessionAuth(SessionAuth):
+    """Django's session, CSRF-checked; an anonymous request gets 401, not a CSRF error."""
+
+    def __call__(self, request: HttpRequest) -> Any | None:
+        user = getattr(request, "user", None)
+        if user is None or not user.is_authenticated:
+            return None
+        exempt = getattr(request, "_ninja_csrf_exempt", False)
+        if self.csrf and not exempt and check_csrf(request) is not None:
+            raise PermissionDenied("csrf_failed", _("CSRF 校验失败，请刷新页面后重试"))
+        return user
+
+
+api_auth = [TokenAuth(), CsrfSessionAuth(csrf=True)]

@@ -23,10 +23,18 @@ class Role(models.TextChoices):
     ADMIN = "admin", _("系统管理员")
 
 
-# Roles whose scope is the whole city regardless of the jurisdiction they are bound to.
+# Roles whose scope is the whole city: they are bound to the root city jurisdiction.
 CITY_WIDE_ROLES = frozenset(
     {Role.COMMAND, Role.INVESTIGATOR, Role.HOTLINE, Role.PUBLICITY, Role.ADMIN}
 )
+
+
+# Site-bound roles and the kind of place (areas.PlaceKind value) each must name.
+PLACE_ROLES: dict[str, str] = {
+    Role.SITE_STAFF: "quarantine_site",
+    Role.SAMPLER: "sampling_point",
+    Role.LAB: "lab",
+}
 
 
 class Capability(models.TextChoices):
@@ -42,13 +50,14 @@ class Capability(models.TextChoices):
     AUDIT_VIEW = "audit.view"
     DASHBOARD_VIEW = "dashboard.view"
     TOKEN_MANAGE = "token.manage"  # noqa: S105 - a capability name
+    USER_MANAGE = "user.manage"
 
 
 _ALL = frozenset(Capability)
 
 ROLE_CAPABILITIES: dict[str, frozenset[str]] = {
     Role.ADMIN: _ALL,
-    Role.COMMAND: _ALL - {Capability.PLACE_MANAGE},
+    Role.COMMAND: _ALL - {Capability.PLACE_MANAGE, Capability.USER_MANAGE},
     Role.INVESTIGATOR: frozenset(
         {
             Capability.PERSON_VIEW,

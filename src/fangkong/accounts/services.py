@@ -2,11 +2,38 @@
 
 from __future__ import annotations
 
+import datetime as dt
+import hashlib
+import secrets
 from typing import Any
 
+from django.conf import settings
+from django.contrib.auth import authenticate
+from django.contrib.auth.password_validation import validate_password
+from django.core.exceptions import ValidationError
+from django.db import IntegrityError, transaction
 from django.utils import timezone
+from django.utils.translation import gettext as _
+from django.utils.translation import gettext_lazy
 
-from fangkong.accounts.models import AuditEvent
+from fangkong.accounts.models import AccessToken, AuditEvent, LoginFailure, User
+from fangkong.accounts.permissions import has_capability, require, require_in_scope
+from fangkong.accounts.roles import CITY_WIDE_ROLES, PLACE_ROLES, Capability, Role
+from fangkong.core.errors import Conflict, DomainError, NotFound, PermissionDenied
+
+TOKEN_PREFIX = "fk_"  # noqa: S105 - the visible marker of a fangkong token, not a secret
+TOKEN_PREFIX_LENGTH = 10  # "fk_" + 7 characters, stored to let a user recognise a token
+TOKEN_TOUCH_INTERVAL = dt.timedelta(minutes=1)
+USERNAME_MAX = 150
+
+# Roles bound to a jurisdiction level below the city, and the refusal when they are not.
+BOUND_LEVELS: dict[str, tuple[frozenset[str], Any]] = {
+    Role.TOWN_STAFF: (frozenset({"town"}), gettext_lazy("镇街工作人员须绑定到镇街")),
+    Role.COMMUNITY_WORKER: (
+        frozenset({"community", "grid"}),
+        gettext_lazy("村社网格员须绑定到村社或网格"),
+    ),
+}
 
 
 def audit_record(
@@ -37,3 +64,382 @@ def audit_record(
         at=timezone.now(),
         ip=ip[:64],
     )
+
+
+# --- Users ---------------------------------------------------------------------------
+
+
+def user_binding_scope(*, role: str, jurisdiction: Any, place: Any = None) -> str:
+    """Check that a role, a jurisdiction and a place fit together; return the scope path.
+
+    City-wide roles are bound to the root city; town staff to a town; community workers
+    to a community or a grid; site-bound roles to a place of their kind, in that place's
+    jurisdiction. Raises DomainError with a stable code when they do not fit.
+    """
+    if role not in Role.values:
+        raise DomainError("role_invalid", _("角色无效"), role=role)
+    if place is not None:
+        if role not in PLACE_ROLES:
+            raise DomainError("place_not_allowed", _("该角色不绑定点位"), role=role)
+        if place.kind != PLACE_ROLES[role]:
+            raise DomainError(
+                "place_kind_mismatch",
+                _("点位类型与角色不符"),
+                role=role,
+                place_kind=place.kind,
+                expected=PLACE_ROLES[role],
+            )
+        if jurisdiction is None:
+            jurisdiction = place.jurisdiction
+        elif jurisdiction.pk != place.jurisdiction_id:
+            raise DomainError(
+                "place_jurisdiction_mismatch", _("辖区必须是该点位所在的辖区"), role=role
+            )
+    if jurisdiction is None:
+        raise DomainError("jurisdiction_required", _("请选择辖区"), role=role)
+    level = jurisdiction.level
+    if role in CITY_WIDE_ROLES:
+        if level != "city" or jurisdiction.parent_id is not None:
+            raise DomainError(
+                "jurisdiction_level_mismatch",
+                _("全市性角色须绑定到市级辖区"),
+                role=role,
+                level=level,
+            )
+    elif role in BOUND_LEVELS and level not in BOUND_LEVELS[role][0]:
+        raise DomainError(
+            "jurisdiction_level_mismatch", str(BOUND_LEVELS[role][1]), role=role, level=level
+        )
+    if place is not None:
+        return str(place.jurisdiction_path or jurisdiction.path)
+    return str(jurisdiction.path)
+
+
+def _require_place(role: str, place: Any, require_place: bool) -> None:
+    if role in PLACE_ROLES and place is None and require_place:
+        raise DomainError("place_required", _("该角色须绑定隔离点、采样点或检测机构"), role=role)
+
+
+def _require_manager(actor: Any, scope: str) -> None:
+    """A user may be created or rebound only by a user manager whose scope covers it."""
+    require(actor, Capability.USER_MANAGE)
+    require_in_scope(actor, scope, what="jurisdiction")
+
+
+@transaction.atomic
+def user_create(
+    *,
+    actor: Any = None,
+    username: str,
+    password: str,
+    role: str,
+    jurisdiction: Any,
+    place: Any = None,
+    display_name: str = "",
+    staff: bool = False,
+    require_place: bool = True,
+) -> User:
+    """Create a staff account bound to a role and a jurisdiction (and, if site-bound, a place).
+
+    `actor=None` is the command line (provisioning); otherwise the actor needs user.manage
+    over the target jurisdiction. `staff` also opens the Django admin (admin role only).
+    `require_place=False` lets provisioning bind a site-bound role to a jurisdiction
+    before its place exists.
+    """
+    username = (username or "").strip()
+    if not username or len(username) > USERNAME_MAX:
+        raise DomainError("username_invalid", _("用户名不能为空且不超过150个字符"))
+    try:
+        User.username_validator(username)
+    except ValidationError as exc:
+        raise DomainError("username_invalid", _("用户名只能包含字母、数字和 @/./+/-/_")) from exc
+    _require_place(role, place, require_place)
+    scope = user_binding_scope(role=role, jurisdiction=jurisdiction, place=place)
+    if place is not None and jurisdiction is None:
+        jurisdiction = place.jurisdiction
+    if actor is not None:
+        _require_manager(actor, scope)
+    if staff and role != Role.ADMIN:
+        raise DomainError("staff_requires_admin", _("只有系统管理员可以进入管理后台"))
+    if display_name and len(display_name) > 64:
+        raise DomainError("display_name_too_long", _("显示名不超过64个字符"))
+    if User.objects.filter(username__iexact=username).exists():
+        raise Conflict("username_taken", _("用户名已被使用"), username=username)
+    candidate = User(username=username, role=role, display_name=display_name)
+    try:
+        validate_password(password, user=candidate)
+    except ValidationError as exc:
+        raise DomainError("password_invalid", " ".join(exc.messages)) from exc
+    user = User(
+        username=username,
+        role=role,
+        jurisdiction=jurisdiction,
+        place=place,
+        scope_path=scope,
+        display_name=display_name,
+        is_staff=staff,
+        is_superuser=staff,
+    )
+    user.set_password(password)
+    try:
+        with transaction.atomic():
+            user.save()
+    except IntegrityError as exc:  # a concurrent create of the same username
+        raise Conflict("username_taken", _("用户名已被使用"), username=username) from exc
+    audit_record(
+        actor=actor,
+        action="user.create",
+        object_type="user",
+        object_id=user.pk,
+        object_label=username,
+        jurisdiction_path=scope,
+        detail={"role": role, "place": getattr(place, "pk", None)},
+    )
+    return user
+
+
+@transaction.atomic
+def user_rebind(*, actor: Any, user: User, role: str, jurisdiction: Any, place: Any = None) -> User:
+    """Change a user's role, jurisdiction or place (and so its scope)."""
+    _require_place(role, place, True)
+    scope = user_binding_scope(role=role, jurisdiction=jurisdiction, place=place)
+    if place is not None and jurisdiction is None:
+        jurisdiction = place.jurisdiction
+    if actor is not None:
+        _require_manager(actor, scope)
+        if user.scope_path:
+            require_in_scope(actor, user.scope_path, what="user")
+    before = {"role": user.role, "scope_path": user.scope_path, "place": user.place_id}
+    user.role = role
+    user.jurisdiction = jurisdiction
+    user.place = place
+    user.scope_path = scope
+    user.save(update_fields=["role", "jurisdiction", "place", "scope_path"])
+    audit_record(
+        actor=actor,
+        action="user.rebind",
+        object_type="user",
+        object_id=user.pk,
+        object_label=user.username,
+        jurisdiction_path=scope,
+        detail={"before": before, "role": role, "place": getattr(place, "pk", None)},
+    )
+    return user
+
+
+# --- Logins --------------------------------------------------------------------------
+
+
+def _lockout_window() -> dt.timedelta:
+    return dt.timedelta(minutes=settings.FANGKONG_LOGIN_LOCKOUT_MINUTES)
+
+
+def _locked_until(*, username: str, ip: str, now: dt.datetime) -> dt.datetime | None:
+    """When the lockout on this username or address lifts, or None if neither is locked.
+
+    Locked while at least MAX failures fall within the window; it lifts when the MAX-th
+    most recent failure leaves the window.
+    """
+    limit = settings.FANGKONG_LOGIN_MAX_FAILURES
+    since = now - _lockout_window()
+    until: dt.datetime | None = None
+    keys: list[dict[str, str]] = [{"username": username}]
+    if ip:
+        keys.append({"address": ip})
+    for key in keys:
+        recent = list(
+            LoginFailure.objects.filter(at__gt=since, at__lte=now, **key)
+            .order_by("-at")
+            .values_list("at", flat=True)[:limit]
+        )
+        if len(recent) >= limit:
+            lifts = recent[limit - 1] + _lockout_window()
+            until = lifts if until is None else max(until, lifts)
+    return until
+
+
+def _scope_of_username(username: str) -> str:
+    return str(
+        User.objects.filter(username=username).values_list("scope_path", flat=True).first() or ""
+    )
+
+
+def login_attempt(*, username: str, password: str, ip: str, now: dt.datetime | None = None) -> User:
+    """Check a username and password, with lockout; return the user or raise.
+
+    After FANGKONG_LOGIN_MAX_FAILURES failures within FANGKONG_LOGIN_LOCKOUT_MINUTES for
+    the username or for the client address, even the right password is refused
+    (`account_locked`, 403) until the window has passed. A wrong username or password
+    is `login_failed` (401), never saying which of the two was wrong.
+    """
+    now = now or timezone.now()
+    username = (username or "").strip()[:USERNAME_MAX]
+    ip = (ip or "")[:64]
+    locked_until = _locked_until(username=username, ip=ip, now=now)
+    if locked_until is not None:
+        with transaction.atomic():
+            audit_record(
+                actor=None,
+                action="login.locked",
+                object_type="user",
+                object_id=username,
+                object_label=username,
+                jurisdiction_path=_scope_of_username(username),
+                detail={"username": username, "locked_until": locked_until.isoformat()},
+                ip=ip,
+            )
+        local = timezone.localtime(locked_until)
+        raise PermissionDenied(
+            "account_locked",
+            _("登录失败次数过多，账号已暂时锁定，请于 %(time)s 之后再试")
+            % {"time": local.strftime("%Y-%m-%d %H:%M")},
+            retry_at=locked_until.isoformat(),
+        )
+    user = authenticate(None, username=username, password=password) if username else None
+    if user is None or not isinstance(user, User):
+        with transaction.atomic():
+            LoginFailure.objects.create(username=username, address=ip, at=now)
+            audit_record(
+                actor=None,
+                action="login.failure",
+                object_type="user",
+                object_id=username,
+                object_label=username,
+                jurisdiction_path=_scope_of_username(username),
+                detail={"username": username},
+                ip=ip,
+            )
+        raise DomainError("login_failed", _("用户名或密码错误"), status=401)
+    with transaction.atomic():
+        LoginFailure.objects.filter(username=username).delete()
+        audit_record(
+            actor=user,
+            action="login.success",
+            object_type="user",
+            object_id=user.pk,
+            object_label=user.username,
+            jurisdiction_path=user.scope_path,
+            ip=ip,
+        )
+    return user
+
+
+@transaction.atomic
+def user_logout(*, actor: Any, ip: str) -> None:
+    """Record a logout (the view ends the session)."""
+    if actor is None or not getattr(actor, "is_authenticated", False):
+        return
+    audit_record(
+        actor=actor,
+        action="logout",
+        object_type="user",
+        object_id=actor.pk,
+        object_label=actor.username,
+        jurisdiction_path=actor.scope_path,
+        ip=ip,
+    )
+
+
+# --- API tokens ----------------------------------------------------------------------
+
+
+def token_digest(plaintext: str) -> str:
+    return hashlib.sha256(plaintext.encode("utf-8")).hexdigest()
+
+
+def _require_token_owner_or_manager(actor: Any, user: User) -> None:
+    require(actor, Capability.TOKEN_MANAGE)
+    if actor.pk == user.pk:
+        return
+    if not has_capability(actor, Capability.USER_MANAGE):
+        raise NotFound("not_found", _("未找到或不在您的辖区内"), object="token")
+    require_in_scope(actor, user.scope_path, what="user")
+
+
+@transaction.atomic
+def token_create(
+    *, actor: Any, user: User, name: str, expires_at: dt.datetime | None = None, ip: str = ""
+) -> tuple[AccessToken, str]:
+    """Create an API token for `user`; returns the row and the plaintext (shown once)."""
+    _require_token_owner_or_manager(actor, user)
+    name = (name or "").strip()
+    if not name:
+        raise DomainError("token_name_required", _("请填写令牌名称"))
+    if len(name) > 100:
+        raise DomainError("token_name_too_long", _("令牌名称不超过100个字符"))
+    if expires_at is not None:
+        if timezone.is_naive(expires_at):
+            raise DomainError("token_expiry_invalid", _("过期时间须带时区"))
+        if expires_at <= timezone.now():
+            raise DomainError("token_expiry_invalid", _("过期时间须晚于当前时间"))
+    if not user.is_active:
+        raise DomainError("user_inactive", _("该账号已停用"))
+    plaintext = TOKEN_PREFIX + secrets.token_urlsafe(32)
+    token = AccessToken.objects.create(
+        user=user,
+        name=name,
+        prefix=plaintext[:TOKEN_PREFIX_LENGTH],
+        digest=token_digest(plaintext),
+        expires_at=expires_at,
+    )
+    audit_record(
+        actor=actor,
+        action="token.create",
+        object_type="token",
+        object_id=token.pk,
+        object_label=f"{name} ({token.prefix}…)",
+        jurisdiction_path=user.scope_path,
+        detail={
+            "user": user.username,
+            "expires_at": expires_at.isoformat() if expires_at else None,
+        },
+        ip=ip,
+    )
+    return token, plaintext
+
+
+@transaction.atomic
+def token_revoke(*, actor: Any, token: AccessToken, ip: str = "") -> AccessToken:
+    """Revoke a token at once; a revoked token never authenticates again."""
+    locked = AccessToken.objects.select_for_update().select_related("user").get(pk=token.pk)
+    _require_token_owner_or_manager(actor, locked.user)
+    if locked.revoked_at is not None:
+        raise Conflict("token_already_revoked", _("该令牌已被吊销"))
+    locked.revoked_at = timezone.now()
+    locked.save(update_fields=["revoked_at"])
+    audit_record(
+        actor=actor,
+        action="token.revoke",
+        object_type="token",
+        object_id=locked.pk,
+        object_label=f"{locked.name} ({locked.prefix}…)",
+        jurisdiction_path=locked.user.scope_path,
+        detail={"user": locked.user.username},
+        ip=ip,
+    )
+    token.revoked_at = locked.revoked_at
+    return locked
+
+
+def token_authenticate(plaintext: str, *, now: dt.datetime | None = None) -> User | None:
+    """The user a bearer token stands for, or None if unknown, revoked, expired or inactive.
+
+    Records when the token was last used, at most once a minute (no write per request).
+    """
+    if not plaintext or not plaintext.startswith(TOKEN_PREFIX) or len(plaintext) > 200:
+        return None
+    token = (
+        AccessToken.objects.select_related("user", "user__jurisdiction")
+        .filter(digest=token_digest(plaintext))
+        .first()
+    )
+    if token is None or token.revoked_at is not None:
+        return None
+    now = now or timezone.now()
+    if token.expires_at is not None and token.expires_at <= now:
+        return None
+    if not token.user.is_active:
+        return None
+    if token.last_used_at is None or now - token.last_used_at >= TOKEN_TOUCH_INTERVAL:
+        AccessToken.objects.filter(pk=token.pk).update(last_used_at=now)
+    return token.user

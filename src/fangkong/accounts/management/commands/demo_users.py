@@ -1,0 +1,144 @@
+"""`fangkong demo_users`: one demo account per role, bound to the demo city.
+
+Idempotent (existing usernames are left as they are) and refused in production. Every
+account is created through `services.user_create`, the same path as any other.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Any
+
+from django.apps import apps
+from django.conf import settings
+from django.core.management.base import BaseCommand, CommandError
+
+from fangkong.accounts import services
+from fangkong.accounts.models import User
+from fangkong.accounts.roles import PLACE_ROLES, Role
+from fangkong.core.paths import under
+
+DEMO_PASSWORD = "fangkong-demo"  # noqa: S105 - the documented password of the demo accounts
+CITY_NAME = "桐乡市"
+TOWN_NAME = "乌镇镇"
+SECOND_TOWN_NAME = "濮院镇"
+
+
+@dataclass(frozen=True)
+class DemoAccount:
+    username: str
+    role: Role
+    binding: str  # "city" | "town" | "second_town" | "community" | "place"
+    display_name: str
+
+
+DEMO_ACCOUNTS = [
+    DemoAccount("command", Role.COMMAND, "city", "指挥部值班员"),
+    DemoAccount("investigator", Role.INVESTIGATOR, "city", "流调队员"),
+    DemoAccount("town-wuzhen", Role.TOWN_STAFF, "town", "乌镇镇工作人员"),
+    DemoAccount("town-puyuan", Role.TOWN_STAFF, "second_town", "濮院镇工作人员"),
+    DemoAccount("community", Role.COMMUNITY_WORKER, "community", "网格员"),
+    DemoAccount("site", Role.SITE_STAFF, "place", "隔离点工作人员"),
+    DemoAccount("sampler", Role.SAMPLER, "place", "采样员"),
+    DemoAccount("lab", Role.LAB, "place", "检测机构人员"),
+    DemoAccount("hotline", Role.HOTLINE, "city", "热线接线员"),
+    DemoAccount("publicity", Role.PUBLICITY, "city", "宣传人员"),
+    DemoAccount("admin", Role.ADMIN, "city", "系统管理员"),
+]
+
+
+class Command(BaseCommand):
+    help = "Create one demo account per role in the demo city (password fangkong-demo)."
+
+    def handle(self, *args: Any, **options: Any) -> None:
+        if settings.PRODUCTION:
+            raise CommandError("demo_users refuses to run in production (FANGKONG_PRODUCTION=1).")
+        jurisdiction_model = apps.get_model("areas", "Jurisdiction")
+        place_model = apps.get_model("areas", "Place")
+        city = jurisdiction_model.objects.filter(parent__isnull=True, name=CITY_NAME).first()
+        if city is None:
+            raise CommandError(
+                f"No root jurisdiction named {CITY_NAME}: build the demo city first "
+                "(`fangkong drill city`)."
+            )
+        towns = {t.name: t for t in city.children.filter(name__in=[TOWN_NAME, SECOND_TOWN_NAME])}
+        for name in (TOWN_NAME, SECOND_TOWN_NAME):
+            if name not in towns:
+                raise CommandError(f"{CITY_NAME} has no town named {name}.")
+        town = towns[TOWN_NAME]
+        community = (
+            jurisdiction_model.objects.filter(parent=town, level="community")
+            .order_by("path")
+            .first()
+        )
+        bindings: dict[str, Any] = {
+            "city": city,
+            "town": town,
+            "second_town": towns[SECOND_TOWN_NAME],
+            "community": community,
+        }
+
+        rows: list[tuple[str, str, str, str]] = []
+        created = 0
+        for account in DEMO_ACCOUNTS:
+            user = User.objects.filter(username=account.username).first()
+            if user is None:
+                user = self._create(account, bindings, place_model, city)
+                if user is None:
+                    continue
+                created += 1
+            where = user.jurisdiction.name if user.jurisdiction else "—"
+            if user.place is not None:
+                where = f"{where} / {user.place.name}"
+            rows.append((user.username, DEMO_PASSWORD, str(user.get_role_display()), where))
+        self._print_table(rows)
+        self.stdout.write(self.style.SUCCESS(f"{created} created, {len(rows) - created} existing"))
+
+    def _create(
+        self, account: DemoAccount, bindings: dict[str, Any], place_model: Any, city: Any
+    ) -> User | None:
+        place = None
+        jurisdiction = bindings.get(account.binding)
+        if account.binding == "place":
+            place = (
+                place_model.objects.filter(under("jurisdiction_path", city.path))
+                .filter(kind=PLACE_ROLES[account.role], active=True)
+                .order_by("pk")
+                .first()
+            )
+            jurisdiction = None if place is not None else bindings["town"]
+            if place is None:
+                self.stderr.write(
+                    self.style.WARNING(
+                        f"warning: no {PLACE_ROLES[account.role]} place yet (run the drill); "
+                        f"{account.username} is bound to {TOWN_NAME} without a place"
+                    )
+                )
+        if jurisdiction is None and place is None:
+            self.stderr.write(
+                self.style.WARNING(f"warning: no {account.binding} for {account.username}; skipped")
+            )
+            return None
+        return services.user_create(
+            username=account.username,
+            password=DEMO_PASSWORD,
+            role=account.role,
+            jurisdiction=jurisdiction,
+            place=place,
+            display_name=account.display_name,
+            staff=account.role == Role.ADMIN,
+            require_place=False,
+        )
+
+    def _print_table(self, rows: list[tuple[str, str, str, str]]) -> None:
+        header = ("用户名 username", "密码 password", "角色 role", "辖区 jurisdiction")
+        widths = [max(_width(r[i]) for r in [header, *rows]) for i in range(4)]
+        for row in [header, *rows]:
+            self.stdout.write(
+                "  ".join(cell + " " * (widths[i] - _width(cell)) for i, cell in enumerate(row))
+            )
+
+
+def _width(text: str) -> int:
+    """Display width in a terminal: CJK characters take two columns."""
+    return sum(2 if ord(ch) > 0x2E80 else 1 for ch in text)

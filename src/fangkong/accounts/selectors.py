@@ -1,0 +1,81 @@
+"""Every read of the accounts domain, scoped to the acting user."""
+
+from __future__ import annotations
+
+import datetime as dt
+from typing import Any
+
+from django.db.models import Q, QuerySet
+from django.utils import timezone
+from django.utils.translation import gettext as _
+
+from fangkong.accounts.models import AccessToken, AuditEvent
+from fangkong.accounts.permissions import require, scope_path, scope_q
+from fangkong.accounts.roles import CITY_WIDE_ROLES, Capability
+from fangkong.core.errors import NotFound
+
+CITY_PATH_WIDTH = 6
+
+
+def sees_unscoped_rows(user: Any) -> bool:
+    """Rows with no jurisdiction (failed logins of unknown names, system events) are
+    visible only to city-wide roles bound to the whole city."""
+    return user.role in CITY_WIDE_ROLES and len(scope_path(user)) == CITY_PATH_WIDTH
+
+
+def _day_start(value: dt.date | dt.datetime) -> dt.datetime:
+    if isinstance(value, dt.datetime):
+        return value if timezone.is_aware(value) else timezone.make_aware(value)
+    return timezone.make_aware(dt.datetime.combine(value, dt.time.min))
+
+
+def audit_events(
+    *,
+    user: Any,
+    actor: str | None = None,
+    action: str | None = None,
+    object_type: str | None = None,
+    object_id: str | None = None,
+    since: dt.date | dt.datetime | None = None,
+    until: dt.date | dt.datetime | None = None,
+) -> QuerySet[AuditEvent]:
+    """Audit records the user may see, newest first (page with core.pagination.keyset_page).
+
+    `actor` is a username; `since`/`until` are datetimes or dates (a date `until`
+    includes that whole day, Asia/Shanghai).
+    """
+    require(user, Capability.AUDIT_VIEW)
+    visible = scope_q(user)
+    if sees_unscoped_rows(user):
+        visible |= Q(jurisdiction_path="")
+    qs = AuditEvent.objects.filter(visible)
+    if actor:
+        qs = qs.filter(actor_username=actor.strip())
+    if action:
+        qs = qs.filter(action=action.strip())
+    if object_type:
+        qs = qs.filter(object_type=object_type.strip())
+    if object_id:
+        qs = qs.filter(object_id=object_id.strip())
+    if since is not None:
+        qs = qs.filter(at__gte=_day_start(since))
+    if until is not None:
+        if isinstance(until, dt.datetime):
+            qs = qs.filter(at__lte=_day_start(until))
+        else:
+            qs = qs.filter(at__lt=_day_start(until + dt.timedelta(days=1)))
+    return qs.order_by("-pk")
+
+
+def user_tokens(*, user: Any) -> QuerySet[AccessToken]:
+    """The user's own API tokens, newest first (the digest never leaves the server)."""
+    require(user, Capability.TOKEN_MANAGE)
+    return AccessToken.objects.filter(user=user).order_by("-created_at", "-pk")
+
+
+def user_token(*, user: Any, token_id: int) -> AccessToken:
+    """One of the user's own tokens; anyone else's is 'not found'."""
+    token = user_tokens(user=user).filter(pk=token_id).first()
+    if token is None:
+        raise NotFound("not_found", _("未找到该令牌"), object="token")
+    return token

@@ -1,0 +1,194 @@
+"""Pages of the accounts domain: login, logout, the audit log, the user's API tokens."""
+
+from __future__ import annotations
+
+import datetime as dt
+
+from django.conf import settings
+from django.contrib import messages
+from django.contrib.auth import login, logout
+from django.contrib.auth.decorators import login_required
+from django.http import HttpRequest, HttpResponse, QueryDict
+from django.shortcuts import redirect, render, resolve_url
+from django.utils import timezone
+from django.utils.http import url_has_allowed_host_and_scheme
+from django.utils.translation import gettext as _
+from django.views.decorators.cache import never_cache
+from django.views.decorators.csrf import csrf_protect
+from django.views.decorators.debug import sensitive_post_parameters
+from django.views.decorators.http import require_http_methods, require_POST
+
+from fangkong.accounts import selectors, services
+from fangkong.accounts.permissions import has_capability
+from fangkong.accounts.roles import Capability
+from fangkong.core.errors import DomainError
+from fangkong.core.http import client_address
+from fangkong.core.pagination import keyset_page
+
+AUDIT_PAGE_SIZE = 50
+
+
+def forbidden(request: HttpRequest, message: str = "") -> HttpResponse:
+    """The page a role without the capability gets (403)."""
+    return render(
+        request,
+        "accounts/forbidden.html",
+        {"message": message or _("您的角色无权查看此页面")},
+        status=403,
+    )
+
+
+def _safe_next(request: HttpRequest, candidate: str) -> str:
+    if candidate and url_has_allowed_host_and_scheme(
+        candidate, allowed_hosts={request.get_host()}, require_https=request.is_secure()
+    ):
+        return candidate
+    return resolve_url(settings.LOGIN_REDIRECT_URL)
+
+
+@sensitive_post_parameters("password")
+@csrf_protect
+@never_cache
+@require_http_methods(["GET", "POST"])
+def login_view(request: HttpRequest) -> HttpResponse:
+    next_url = request.POST.get("next") or request.GET.get("next", "")
+    error = ""
+    username = ""
+    status = 200
+    if request.method == "POST":
+        username = request.POST.get("username", "")
+        try:
+            user = services.login_attempt(
+                username=username,
+                password=request.POST.get("password", ""),
+                ip=client_address(request),
+            )
+        except DomainError as exc:
+            error = exc.message
+            status = exc.status
+        else:
+            login(request, user)
+            return redirect(_safe_next(request, next_url))
+    elif request.user.is_authenticated:
+        return redirect(_safe_next(request, next_url))
+    return render(
+        request,
+        "accounts/login.html",
+        {"error": error, "username": username, "next": next_url},
+        status=status,
+    )
+
+
+@require_POST
+def logout_view(request: HttpRequest) -> HttpResponse:
+    services.user_logout(actor=request.user, ip=client_address(request))
+    logout(request)
+    return redirect(settings.LOGOUT_REDIRECT_URL)
+
+
+def _parse_date(value: str) -> dt.date | None:
+    try:
+        return dt.date.fromisoformat(value) if value else None
+    except ValueError:
+        return None
+
+
+@login_required
+def audit_view(request: HttpRequest) -> HttpResponse:
+    if not has_capability(request.user, Capability.AUDIT_VIEW):
+        return forbidden(request)
+    filters = {
+        "actor": request.GET.get("actor", "").strip(),
+        "action": request.GET.get("action", "").strip(),
+        "object_type": request.GET.get("object_type", "").strip(),
+        "object_id": request.GET.get("object_id", "").strip(),
+        "since": request.GET.get("since", "").strip(),
+        "until": request.GET.get("until", "").strip(),
+    }
+    error = ""
+    since, until = _parse_date(filters["since"]), _parse_date(filters["until"])
+    if (filters["since"] and since is None) or (filters["until"] and until is None):
+        error = _("日期格式应为 YYYY-MM-DD")
+    items = []
+    next_url = ""
+    try:
+        qs = selectors.audit_events(
+            user=request.user,
+            actor=filters["actor"] or None,
+            action=filters["action"] or None,
+            object_type=filters["object_type"] or None,
+            object_id=filters["object_id"] or None,
+            since=since,
+            until=until,
+        )
+        page = keyset_page(qs, cursor=request.GET.get("cursor") or None, size=AUDIT_PAGE_SIZE)
+        items = page.items
+        if page.next_cursor:
+            params = QueryDict(mutable=True)
+            params.update({k: v for k, v in filters.items() if v})
+            params["cursor"] = page.next_cursor
+            next_url = f"{request.path}?{params.urlencode()}"
+    except DomainError as exc:
+        error = exc.message
+    return render(
+        request,
+        "accounts/audit.html",
+        {"items": items, "filters": filters, "next_url": next_url, "error": error},
+        status=400 if error else 200,
+    )
+
+
+@login_required
+@require_http_methods(["GET", "POST"])
+def tokens_view(request: HttpRequest) -> HttpResponse:
+    if not has_capability(request.user, Capability.TOKEN_MANAGE):
+        return forbidden(request)
+    plaintext = ""
+    created = None
+    error = ""
+    status = 200
+    if request.method == "POST":
+        expires_on = _parse_date(request.POST.get("expires_on", "").strip())
+        try:
+            if request.POST.get("expires_on", "").strip() and expires_on is None:
+                raise DomainError("token_expiry_invalid", _("日期格式应为 YYYY-MM-DD"))
+            expires_at = None
+            if expires_on is not None:
+                # valid through the chosen day (Asia/Shanghai)
+                expires_at = timezone.make_aware(
+                    dt.datetime.combine(expires_on + dt.timedelta(days=1), dt.time.min)
+                )
+            created, plaintext = services.token_create(
+                actor=request.user,
+                user=request.user,  # type: ignore[arg-type]
+                name=request.POST.get("name", ""),
+                expires_at=expires_at,
+                ip=client_address(request),
+            )
+        except DomainError as exc:
+            error = exc.message
+            status = exc.status
+    tokens = list(selectors.user_tokens(user=request.user))
+    return render(
+        request,
+        "accounts/tokens.html",
+        {"tokens": tokens, "created": created, "plaintext": plaintext, "error": error},
+        status=status,
+    )
+
+
+@login_required
+@require_POST
+def token_revoke_view(request: HttpRequest, pk: int) -> HttpResponse:
+    if not has_capability(request.user, Capability.TOKEN_MANAGE):
+        return forbidden(request)
+    try:
+        token = selectors.user_token(user=request.user, token_id=pk)
+        services.token_revoke(actor=request.user, token=token, ip=client_address(request))
+    except DomainError as exc:
+        if exc.status == 404:
+            return render(request, "accounts/forbidden.html", {"message": exc.message}, status=404)
+        messages.error(request, exc.message)
+    else:
+        messages.success(request, _("令牌已吊销"))
+    return redirect("accounts:tokens")
