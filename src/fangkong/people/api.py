@@ -1,3 +1,223 @@
-from ninja import Router
+"""People API: persons and households. Masked by default; revealing is an audited POST.
+
+Thin endpoints: selectors read (scoped), services write; errors are DomainErrors that
+the project API turns into {code, message, detail}.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from typing import Literal
+
+from django.http import HttpRequest
+from ninja import Field, Query, Router, Schema
+
+from fangkong.core.http import client_address
+from fangkong.people import rules, selectors, services
+from fangkong.people.models import Household, Person
 
 router = Router(tags=["people"])
+
+
+# --- Schemas -------------------------------------------------------------------------
+
+
+class PersonOut(Schema):
+    """A person as the API shows it: name, ID number and phone masked."""
+
+    id: int
+    name_masked: str
+    id_kind: str
+    id_masked: str
+    phone_masked: str
+    sex: str
+    birth_year: int | None
+    jurisdiction_id: int
+    jurisdiction_path: str
+    jurisdiction_name: str
+    household_id: int | None
+    created_at: dt.datetime
+
+    @staticmethod
+    def from_person(person: Person) -> PersonOut:
+        return PersonOut(
+            id=person.pk,
+            name_masked=rules.mask_name(person.name),
+            id_kind=person.id_kind,
+            id_masked=person.id_masked,
+            phone_masked=person.phone_masked,
+            sex=person.sex,
+            birth_year=person.birth_date.year if person.birth_date else None,
+            jurisdiction_id=person.jurisdiction_id,
+            jurisdiction_path=person.jurisdiction_path,
+            jurisdiction_name=person.jurisdiction.name,
+            household_id=person.household_id,
+            created_at=person.created_at,
+        )
+
+
+class PersonPage(Schema):
+    items: list[PersonOut]
+    next_cursor: str | None
+
+
+class PersonIn(Schema):
+    name: str = Field(..., min_length=1, max_length=64)
+    id_kind: Literal["ric", "passport", "other", "none"]
+    id_number: str = Field("", max_length=40)
+    phone: str = Field("", max_length=20)
+    jurisdiction_id: int
+    household_id: int | None = None
+    workplace_id: int | None = None
+
+
+class RevealIn(Schema):
+    field: Literal["id_number", "phone"]
+
+
+class RevealOut(Schema):
+    field: str
+    value: str
+
+
+class HouseholdOut(Schema):
+    id: int
+    address: str
+    community_id: int
+    community_name: str
+    jurisdiction_path: str
+
+    @staticmethod
+    def from_household(household: Household) -> HouseholdOut:
+        return HouseholdOut(
+            id=household.pk,
+            address=household.address,
+            community_id=household.community_id,
+            community_name=household.community.name,
+            jurisdiction_path=household.jurisdiction_path,
+        )
+
+
+class HouseholdDetailOut(HouseholdOut):
+    members: list[PersonOut]
+
+
+class HouseholdPage(Schema):
+    items: list[HouseholdOut]
+    next_cursor: str | None
+
+
+class HouseholdIn(Schema):
+    address: str = Field(..., min_length=1, max_length=300)
+    community_id: int
+
+
+class MemberIn(Schema):
+    person_id: int
+
+
+# --- Persons -------------------------------------------------------------------------
+
+
+@router.get("/persons", response=PersonPage)
+def person_list(
+    request: HttpRequest,
+    q: str = Query("", max_length=100),
+    cursor: str | None = Query(None, max_length=64),
+    size: int = Query(50, ge=1, le=200),
+) -> PersonPage:
+    page = selectors.person_search(user=request.user, q=q, cursor=cursor, size=size)
+    return PersonPage(
+        items=[PersonOut.from_person(p) for p in page.items], next_cursor=page.next_cursor
+    )
+
+
+@router.get("/persons/{int:person_id}", response=PersonOut)
+def person_detail(request: HttpRequest, person_id: int) -> PersonOut:
+    return PersonOut.from_person(selectors.person_get(user=request.user, pk=person_id))
+
+
+@router.post("/persons", response={200: PersonOut, 201: PersonOut})
+def person_create(request: HttpRequest, payload: PersonIn) -> tuple[int, PersonOut]:
+    """Create-or-get by ID number: 201 when created, 200 with the existing person."""
+    user = request.user
+    jurisdiction = selectors.jurisdiction_for_person(user=user, pk=payload.jurisdiction_id)
+    household = (
+        selectors.household_for_write(user=user, pk=payload.household_id)
+        if payload.household_id is not None
+        else None
+    )
+    workplace = (
+        selectors.place_for_person(user=user, pk=payload.workplace_id)
+        if payload.workplace_id is not None
+        else None
+    )
+    person, created = services.person_get_or_create(
+        actor=user,
+        name=payload.name,
+        id_kind=payload.id_kind,
+        id_number=payload.id_number,
+        phone=payload.phone,
+        jurisdiction=jurisdiction,
+        household=household,
+        workplace=workplace,
+        ip=client_address(request),
+    )
+    return (201 if created else 200), PersonOut.from_person(person)
+
+
+@router.post("/persons/{int:person_id}/reveal", response=RevealOut)
+def person_reveal(request: HttpRequest, person_id: int, payload: RevealIn) -> RevealOut:
+    person = selectors.person_get(user=request.user, pk=person_id)
+    value = services.person_reveal(
+        actor=request.user, person=person, field=payload.field, ip=client_address(request)
+    )
+    return RevealOut(field=payload.field, value=value)
+
+
+# --- Households ----------------------------------------------------------------------
+
+
+@router.get("/households", response=HouseholdPage)
+def household_list(
+    request: HttpRequest,
+    cursor: str | None = Query(None, max_length=64),
+    size: int = Query(50, ge=1, le=200),
+) -> HouseholdPage:
+    page = selectors.household_search(user=request.user, cursor=cursor, size=size)
+    return HouseholdPage(
+        items=[HouseholdOut.from_household(h) for h in page.items],
+        next_cursor=page.next_cursor,
+    )
+
+
+@router.post("/households", response={201: HouseholdOut})
+def household_create(request: HttpRequest, payload: HouseholdIn) -> tuple[int, HouseholdOut]:
+    community = selectors.jurisdiction_for_person(user=request.user, pk=payload.community_id)
+    household = services.household_create(
+        actor=request.user,
+        address=payload.address,
+        community=community,
+        ip=client_address(request),
+    )
+    return 201, HouseholdOut.from_household(household)
+
+
+@router.get("/households/{int:household_id}", response=HouseholdDetailOut)
+def household_detail(request: HttpRequest, household_id: int) -> HouseholdDetailOut:
+    household = selectors.household_get(user=request.user, pk=household_id)
+    members = selectors.household_members(user=request.user, household=household)
+    base = HouseholdOut.from_household(household)
+    return HouseholdDetailOut(
+        **base.model_dump(), members=[PersonOut.from_person(p) for p in members]
+    )
+
+
+@router.post("/households/{int:household_id}/members", response=PersonOut)
+def household_add_member(request: HttpRequest, household_id: int, payload: MemberIn) -> PersonOut:
+    household = selectors.household_get(user=request.user, pk=household_id)
+    person = selectors.person_get(user=request.user, pk=payload.person_id)
+    person = services.household_add_member(
+        actor=request.user, household=household, person=person, ip=client_address(request)
+    )
+    return PersonOut.from_person(person)

@@ -9,6 +9,7 @@ import datetime as dt
 import re
 from dataclasses import dataclass
 
+from django.utils.translation import gettext as _
 from pypinyin import Style, lazy_pinyin
 from stdnum.cn import ric
 from stdnum.exceptions import InvalidComponent
@@ -38,19 +39,19 @@ def validate_ric(value: str) -> RicFacts:
     """
     number = normalize_ric(value)
     if len(number) != 18:
-        raise DomainError("id_wrong_length", "身份证号码应为18位", length=len(number))
+        raise DomainError("id_wrong_length", _("身份证号码应为18位"), length=len(number))
     if not (number[:17].isdigit() and (number[17].isdigit() or number[17] == "X")):
-        raise DomainError("id_bad_characters", "身份证号码含有非法字符")
+        raise DomainError("id_bad_characters", _("身份证号码含有非法字符"))
     try:
         birth = ric.get_birth_date(number)
     except (InvalidComponent, ValueError) as exc:
-        raise DomainError("id_bad_birth_date", "身份证号码中的出生日期不合法") from exc
+        raise DomainError("id_bad_birth_date", _("身份证号码中的出生日期不合法")) from exc
     if number[17] != ric.calc_check_digit(number):
-        raise DomainError("id_bad_checksum", "身份证号码校验位错误")
+        raise DomainError("id_bad_checksum", _("身份证号码校验位错误"))
     # The region code is not checked against stdnum's table: codes change over the
     # years and a real person must never be refused because a table is incomplete.
     if birth > dt.date.today():  # noqa: DTZ011 - a calendar date, not an instant
-        raise DomainError("id_bad_birth_date", "身份证号码中的出生日期晚于今天")
+        raise DomainError("id_bad_birth_date", _("身份证号码中的出生日期晚于今天"))
     sex = "M" if int(number[16]) % 2 == 1 else "F"
     return RicFacts(number=number, birth_date=birth, sex=sex)
 
@@ -65,23 +66,25 @@ def normalize_phone(value: str) -> str:
     if digits.startswith("+86"):
         digits = digits[3:]
     if not MOBILE_RE.match(digits):
-        raise DomainError("phone_invalid", "手机号码应为11位且以1开头")
+        raise DomainError("phone_invalid", _("手机号码应为11位且以1开头"))
     return digits
 
 
 def normalize_passport(value: str) -> str:
     number = re.sub(r"\s", "", value or "").upper()
     if not PASSPORT_RE.match(number):
-        raise DomainError("passport_invalid", "护照号码应为5到20位字母或数字")
+        raise DomainError("passport_invalid", _("护照号码应为5到20位字母或数字"))
     return number
 
 
 def validate_name(value: str) -> str:
     name = (value or "").strip()
     if not name:
-        raise DomainError("name_required", "姓名不能为空")
+        raise DomainError("name_required", _("姓名不能为空"))
     if len(name) > NAME_MAX:
-        raise DomainError("name_too_long", f"姓名不能超过{NAME_MAX}个字符", max=NAME_MAX)
+        raise DomainError(
+            "name_too_long", _("姓名不能超过%(max)d个字符") % {"max": NAME_MAX}, max=NAME_MAX
+        )
     return name
 
 
@@ -115,3 +118,108 @@ def name_initials(name: str) -> str:
     """Pinyin initials for search: 张三 → zs; non-Han letters kept, lower-cased."""
     parts = lazy_pinyin(name, style=Style.FIRST_LETTER, errors="default")
     return "".join(p[:1] for p in parts if p and p[:1].isalnum()).lower()
+
+
+# --- Identity documents of every kind ------------------------------------------------
+
+ID_KINDS = ("ric", "passport", "other", "none")
+OTHER_ID_MAX = 40
+
+
+@dataclass(frozen=True)
+class IdentityFacts:
+    """A validated identity document: what is stored (encrypted, hashed, masked)."""
+
+    kind: str
+    number: str  # normalised; "" for kind "none"
+    birth_date: dt.date | None = None
+    sex: str = "U"
+
+    @property
+    def lookup_key(self) -> str:
+        """The value hashed into Person.id_hmac: the kind is part of it (a passport and
+        an 'other' document with the same characters are different documents)."""
+        return f"{self.kind}:{self.number}" if self.number else ""
+
+    @property
+    def tail(self) -> str:
+        return id_tail(self.number)
+
+    @property
+    def masked(self) -> str:
+        return mask_id(self.number) if self.number else ""
+
+
+def normalize_other_id(value: str) -> str:
+    """Any other document (港澳通行证, 军官证 ...): trimmed, 1 to 40 characters."""
+    number = (value or "").strip()
+    if not number:
+        raise DomainError("id_required", _("请填写证件号码"))
+    if len(number) > OTHER_ID_MAX:
+        raise DomainError(
+            "id_too_long",
+            _("证件号码不能超过%(max)d个字符") % {"max": OTHER_ID_MAX},
+            max=OTHER_ID_MAX,
+        )
+    return number
+
+
+def validate_identity(kind: str, number: str) -> IdentityFacts:
+    """Validate a document of any kind; codes: id_kind_invalid, id_required, id_*, passport_*."""
+    if kind == "ric":
+        facts = validate_ric(number)
+        return IdentityFacts("ric", facts.number, facts.birth_date, facts.sex)
+    if kind == "passport":
+        return IdentityFacts("passport", normalize_passport(number))
+    if kind == "other":
+        return IdentityFacts("other", normalize_other_id(number))
+    if kind == "none":
+        if (number or "").strip():
+            raise DomainError("id_number_unexpected", _("无证件人员不应填写证件号码"))
+        return IdentityFacts("none", "")
+    raise DomainError("id_kind_invalid", _("证件类型不合法"), kind=kind)
+
+
+def id_tail(number: str) -> str:
+    """Last four characters of a document number, upper-cased (search key)."""
+    return number[-4:].upper() if number else ""
+
+
+# --- Search keys ---------------------------------------------------------------------
+
+RIC_QUERY_RE = re.compile(r"^\d{17}[\dXx]$")
+TAIL_QUERY_RE = re.compile(r"^\d{3}[\dXx]$")
+INITIALS_QUERY_RE = re.compile(r"^[A-Za-z]{1,32}$")
+DOCUMENT_QUERY_RE = re.compile(r"^[A-Za-z0-9]{5,40}$")
+
+
+@dataclass(frozen=True)
+class SearchKey:
+    """How a free-text query is matched: by which column, with which value."""
+
+    kind: str  # "all" | "ric" | "phone" | "tail" | "initials" | "document" | "name"
+    value: str
+
+
+def search_key(query: str) -> SearchKey:
+    """Dispatch a search box entry to the one indexed column that answers it.
+
+    18 characters of digits (last may be X) → the ID's keyed hash; an 11-digit mobile →
+    the phone's keyed hash; 4 digits (or 3 digits and X) → the ID tail; ASCII letters →
+    the pinyin initials prefix ("zs" finds 张三); other letters/digits of 5+ characters →
+    a passport or other document's keyed hash; anything else → the name (prefix).
+    """
+    q = re.sub(r"\s", "", query or "")
+    if not q:
+        return SearchKey("all", "")
+    if RIC_QUERY_RE.match(q):
+        return SearchKey("ric", q.upper())
+    if MOBILE_RE.match(q):
+        return SearchKey("phone", q)
+    if TAIL_QUERY_RE.match(q):
+        return SearchKey("tail", q.upper())
+    if INITIALS_QUERY_RE.match(q):
+        return SearchKey("initials", q.lower())
+    if DOCUMENT_QUERY_RE.match(q):
+        return SearchKey("document", q.upper())
+    return SearchKey("name", (query or "").strip()[:NAME_MAX])

@@ -1,5 +1,14 @@
-from django.urls import path  # noqa: F401
+from django.urls import path
+
+from fangkong.people import views
 
 app_name = "people"
 
-urlpatterns: list = []
+urlpatterns = [
+    path("", views.person_list, name="list"),
+    path("new/", views.person_create, name="create"),
+    path("export.csv", views.person_export, name="export"),
+    path("<int:pk>/", views.person_detail, name="detail"),
+    path("<int:pk>/reveal/", views.person_reveal, name="reveal"),
+    path("households/<int:pk>/", views.household_detail, name="household"),
+]

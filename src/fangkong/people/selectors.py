@@ -1,0 +1,189 @@
+"""Every read of the people domain, scoped to the acting user's jurisdiction.
+
+Scoping is one indexed range on the denormalized `jurisdiction_path`
+(accounts.permissions.scope_q); a person outside the user's jurisdiction is a 404, and
+never appears in a list, a search or an export. Lists are keyset pages by id (newest
+first): nothing counts or offsets millions of rows per request.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from typing import Any
+
+from django.conf import settings
+from django.db.models import Q, QuerySet
+from django.utils.translation import gettext as _
+
+from fangkong.accounts.permissions import require, require_in_scope, scope_q
+from fangkong.accounts.roles import Capability
+from fangkong.areas.models import Jurisdiction, Place
+from fangkong.core.errors import NotFound
+from fangkong.core.pagination import Page, keyset_page
+from fangkong.core.paths import under
+from fangkong.people import rules
+from fangkong.people.models import Household, Person
+from fangkong.people.services import PERSON_LEVELS, id_lookup_hash, phone_lookup_hash
+
+EXPORT_BATCH = 2000
+DEFAULT_EXPORT_MAX_ROWS = 100_000
+JURISDICTION_CHOICES_MAX = 5000
+
+
+def export_max_rows() -> int:
+    return int(getattr(settings, "FANGKONG_PERSON_EXPORT_MAX_ROWS", DEFAULT_EXPORT_MAX_ROWS))
+
+
+def _search_q(q: str) -> Q:
+    """The one indexed condition a search box entry becomes (rules.search_key)."""
+    key = rules.search_key(q)
+    if key.kind == "all":
+        return Q()
+    if key.kind == "ric":
+        return Q(id_hmac=id_lookup_hash("ric", key.value))
+    if key.kind == "phone":
+        return Q(phone_hmac=phone_lookup_hash(key.value))
+    if key.kind == "tail":
+        return Q(id_tail=key.value)
+    if key.kind == "initials":
+        return Q(name_initials__startswith=key.value) | Q(name__startswith=q.strip())
+    if key.kind == "document":
+        return Q(
+            id_hmac__in=[
+                id_lookup_hash("passport", key.value),
+                id_lookup_hash("other", key.value),
+                id_lookup_hash("other", q.strip()),
+            ]
+        )
+    return Q(name__startswith=key.value)
+
+
+def persons_in_scope(
+    *, user: Any, q: str = "", jurisdiction: Jurisdiction | None = None
+) -> QuerySet[Person]:
+    """The persons `user` may see, filtered by a search entry and a jurisdiction subtree."""
+    require(user, Capability.PERSON_VIEW)
+    qs = Person.objects.filter(scope_q(user, "jurisdiction_path"))
+    if jurisdiction is not None:
+        qs = qs.filter(under("jurisdiction_path", jurisdiction.path))
+    return qs.filter(_search_q(q))
+
+
+def person_search(
+    *,
+    user: Any,
+    q: str = "",
+    jurisdiction: Jurisdiction | None = None,
+    cursor: str | None = None,
+    size: int = 50,
+) -> Page[Person]:
+    """One keyset page (id descending) of the persons `user` may see matching `q`."""
+    qs = persons_in_scope(user=user, q=q, jurisdiction=jurisdiction).select_related("jurisdiction")
+    return keyset_page(qs, cursor=cursor, size=size)
+
+
+def person_export_rows(
+    *, user: Any, q: str = "", jurisdiction: Jurisdiction | None = None, limit: int
+) -> Iterator[Person]:
+    """Persons for an export, newest first, fetched in keyset batches (never OFFSET),
+    at most `limit` rows."""
+    require(user, Capability.PERSON_EXPORT)
+    qs = persons_in_scope(user=user, q=q, jurisdiction=jurisdiction).select_related("jurisdiction")
+    sent = 0
+    last: int | None = None
+    while sent < limit:
+        batch_qs = qs if last is None else qs.filter(pk__lt=last)
+        batch = list(batch_qs.order_by("-pk")[: min(EXPORT_BATCH, limit - sent)])
+        if not batch:
+            return
+        yield from batch
+        sent += len(batch)
+        last = batch[-1].pk
+
+
+def person_export_size(
+    *, user: Any, q: str = "", jurisdiction: Jurisdiction | None = None, limit: int
+) -> int:
+    """How many rows an export will hold, counting at most limit + 1 rows (bounded)."""
+    require(user, Capability.PERSON_EXPORT)
+    qs = persons_in_scope(user=user, q=q, jurisdiction=jurisdiction)
+    return len(qs.order_by().values_list("pk", flat=True)[: limit + 1])
+
+
+def person_get(*, user: Any, pk: int) -> Person:
+    """One person the user may see; NotFound (404) when absent or outside the scope."""
+    require(user, Capability.PERSON_VIEW)
+    person = (
+        Person.objects.filter(scope_q(user, "jurisdiction_path"), pk=pk)
+        .select_related("jurisdiction", "household", "workplace")
+        .first()
+    )
+    if person is None:
+        raise NotFound("not_found", _("未找到或不在您的辖区内"), object="person")
+    return person
+
+
+def household_get(*, user: Any, pk: int) -> Household:
+    require(user, Capability.PERSON_VIEW)
+    household = (
+        Household.objects.filter(scope_q(user, "jurisdiction_path"), pk=pk)
+        .select_related("community")
+        .first()
+    )
+    if household is None:
+        raise NotFound("not_found", _("未找到或不在您的辖区内"), object="household")
+    return household
+
+
+def household_members(*, user: Any, household: Household) -> list[Person]:
+    """A household's members the user may see (a household never spans two towns, but
+    the filter keeps the rule in one place)."""
+    require(user, Capability.PERSON_VIEW)
+    return list(
+        Person.objects.filter(scope_q(user, "jurisdiction_path"), household=household)
+        .select_related("jurisdiction")
+        .order_by("pk")[:500]
+    )
+
+
+def household_search(*, user: Any, cursor: str | None = None, size: int = 50) -> Page[Household]:
+    require(user, Capability.PERSON_VIEW)
+    qs = Household.objects.filter(scope_q(user, "jurisdiction_path")).select_related("community")
+    return keyset_page(qs, cursor=cursor, size=size)
+
+
+def jurisdiction_for_person(*, user: Any, pk: int) -> Jurisdiction:
+    """A community or grid the user may register persons in (NotFound otherwise)."""
+    found = Jurisdiction.objects.filter(scope_q(user, "path"), pk=pk).first()
+    if found is None:
+        raise NotFound("not_found", _("未找到或不在您的辖区内"), object="jurisdiction")
+    return found
+
+
+def jurisdiction_choices(*, user: Any) -> list[Jurisdiction]:
+    """Communities and grids in the user's jurisdiction (for the registration form)."""
+    return list(
+        Jurisdiction.objects.filter(scope_q(user, "path"), level__in=PERSON_LEVELS).order_by(
+            "path"
+        )[:JURISDICTION_CHOICES_MAX]
+    )
+
+
+def place_for_person(*, user: Any, pk: int) -> Place:
+    """A workplace or school in the user's city."""
+    city = str(getattr(user, "scope_path", ""))[:6]
+    found = Place.objects.filter(pk=pk).first() if city else None
+    if found is None or not found.jurisdiction_path.startswith(city):
+        raise NotFound("not_found", _("未找到或不在您的辖区内"), object="place")
+    return found
+
+
+def household_for_write(*, user: Any, pk: int) -> Household:
+    found = Household.objects.filter(scope_q(user, "jurisdiction_path"), pk=pk).first()
+    if found is None:
+        raise NotFound("not_found", _("未找到或不在您的辖区内"), object="household")
+    return found
+
+
+def require_person_in_scope(*, user: Any, person: Person) -> None:
+    require_in_scope(user, person.jurisdiction_path, what="person")

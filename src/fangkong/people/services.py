@@ -1,0 +1,382 @@
+"""Every write of the people domain: persons, households, reveals.
+
+Personal data is stored three ways (see README.md): AES-GCM ciphertext, a keyed hash to
+find and deduplicate, a masked form to display. Plaintext ID numbers and phones never
+reach a column; revealing one is an audited action.
+"""
+
+from __future__ import annotations
+
+from typing import TYPE_CHECKING, Any
+
+from django.db import IntegrityError, transaction
+from django.utils.translation import gettext as _
+
+from fangkong.accounts.permissions import in_scope, require, require_in_scope
+from fangkong.accounts.roles import Capability
+from fangkong.accounts.services import audit_record
+from fangkong.core.crypto import decrypt, encrypt, lookup_hash
+from fangkong.core.errors import Conflict, DomainError, NotFound
+from fangkong.core.paths import is_under
+from fangkong.people import rules
+from fangkong.people.models import Household, Person
+
+if TYPE_CHECKING:
+    from fangkong.areas.models import Jurisdiction, Place
+
+ID_PURPOSE = "id_number"
+PHONE_PURPOSE = "phone"
+REVEALABLE_FIELDS = ("id_number", "phone")
+PERSON_LEVELS = ("community", "grid")
+ADDRESS_MAX = 300
+
+
+def id_lookup_hash(kind: str, number: str) -> str:
+    """The keyed hash stored in Person.id_hmac for a normalised document number."""
+    return lookup_hash(f"{kind}:{number}", purpose=ID_PURPOSE)
+
+
+def phone_lookup_hash(phone: str) -> str:
+    return lookup_hash(phone, purpose=PHONE_PURPOSE)
+
+
+def _check_person_jurisdiction(actor: Any, jurisdiction: Jurisdiction) -> None:
+    require_in_scope(actor, jurisdiction.path, what="jurisdiction")
+    if jurisdiction.level not in PERSON_LEVELS:
+        raise DomainError(
+            "jurisdiction_level_invalid",
+            _("人员须登记到村社或网格"),
+            level=jurisdiction.level,
+        )
+
+
+def _check_household(actor: Any, household: Household | None, jurisdiction_path: str) -> None:
+    if household is None:
+        return
+    require_in_scope(actor, household.jurisdiction_path, what="household")
+    if not is_under(jurisdiction_path, household.jurisdiction_path):
+        raise DomainError("household_mismatch", _("人员与户不在同一村社"), household=household.pk)
+
+
+def _check_workplace(actor: Any, workplace: Place | None) -> None:
+    if workplace is None:
+        return
+    # A workplace may lie in another town (people commute); it only has to lie in the
+    # city the actor works for.
+    city = str(getattr(actor, "scope_path", ""))[:6]
+    if not city or not is_under(workplace.jurisdiction_path, city):
+        raise NotFound("not_found", _("未找到或不在您的辖区内"), object="place")
+
+
+def _phone_fields(phone: str) -> dict[str, Any]:
+    if not (phone or "").strip():
+        return {"phone_hmac": "", "phone_cipher": None, "phone_masked": ""}
+    normalized = rules.normalize_phone(phone)
+    return {
+        "phone_hmac": phone_lookup_hash(normalized),
+        "phone_cipher": encrypt(normalized, purpose=PHONE_PURPOSE),
+        "phone_masked": rules.mask_phone(normalized),
+    }
+
+
+def _build_person(
+    *,
+    actor: Any,
+    name: str,
+    id_kind: str,
+    id_number: str,
+    phone: str,
+    jurisdiction: Jurisdiction,
+    household: Household | None,
+    workplace: Place | None,
+) -> Person:
+    """Validate everything and return an unsaved Person (nothing written yet)."""
+    require(actor, Capability.PERSON_CREATE)
+    clean_name = rules.validate_name(name)
+    facts = rules.validate_identity(id_kind, id_number)
+    phone_fields = _phone_fields(phone)
+    _check_person_jurisdiction(actor, jurisdiction)
+    _check_household(actor, household, jurisdiction.path)
+    _check_workplace(actor, workplace)
+    return Person(
+        name=clean_name,
+        name_initials=rules.name_initials(clean_name)[:32],
+        id_kind=facts.kind,
+        id_hmac=id_lookup_hash(facts.kind, facts.number) if facts.number else None,
+        id_cipher=encrypt(facts.number, purpose=ID_PURPOSE) if facts.number else None,
+        id_masked=facts.masked,
+        id_tail=facts.tail,
+        birth_date=facts.birth_date,
+        sex=facts.sex,
+        jurisdiction=jurisdiction,
+        jurisdiction_path=jurisdiction.path,
+        household=household,
+        workplace=workplace,
+        **phone_fields,
+    )
+
+
+def _person_exists(actor: Any, existing: Person) -> Conflict:
+    """The duplicate-ID refusal; the existing person's id only if the actor may see it."""
+    detail: dict[str, Any] = {}
+    if in_scope(actor, existing.jurisdiction_path):
+        detail["person"] = existing.pk
+    return Conflict("person_exists", _("该证件号码已登记"), **detail)
+
+
+def _insert(person: Person) -> bool:
+    """Insert in a savepoint; False when the ID is already registered (unique id_hmac)."""
+    try:
+        with transaction.atomic():
+            person.save(force_insert=True)
+    except IntegrityError:
+        if person.id_hmac and Person.objects.filter(id_hmac=person.id_hmac).exists():
+            person.pk = None
+            return False
+        raise
+    return True
+
+
+@transaction.atomic
+def person_create(
+    *,
+    actor: Any,
+    name: str,
+    id_kind: str,
+    id_number: str = "",
+    phone: str = "",
+    jurisdiction: Jurisdiction,
+    household: Household | None = None,
+    workplace: Place | None = None,
+    ip: str = "",
+) -> Person:
+    """Register a person; a duplicate ID number is refused with Conflict `person_exists`."""
+    person = _build_person(
+        actor=actor,
+        name=name,
+        id_kind=id_kind,
+        id_number=id_number,
+        phone=phone,
+        jurisdiction=jurisdiction,
+        household=household,
+        workplace=workplace,
+    )
+    if person.id_hmac:
+        existing = Person.objects.filter(id_hmac=person.id_hmac).first()
+        if existing is not None:
+            raise _person_exists(actor, existing)
+    if not _insert(person):
+        existing = Person.objects.get(id_hmac=person.id_hmac)
+        raise _person_exists(actor, existing)
+    return person
+
+
+@transaction.atomic
+def person_get_or_create(
+    *,
+    actor: Any,
+    name: str,
+    id_kind: str,
+    id_number: str = "",
+    phone: str = "",
+    jurisdiction: Jurisdiction,
+    household: Household | None = None,
+    workplace: Place | None = None,
+    ip: str = "",
+) -> tuple[Person, bool]:
+    """The person with this ID, created if absent: (person, created).
+
+    Race-safe: the insert runs in a savepoint and the UNIQUE id_hmac decides; the loser
+    of a race fetches the winner's row, so two concurrent requests yield one person.
+    An existing person outside the actor's jurisdiction is refused (409 `person_exists`,
+    without saying who).
+    """
+    person = _build_person(
+        actor=actor,
+        name=name,
+        id_kind=id_kind,
+        id_number=id_number,
+        phone=phone,
+        jurisdiction=jurisdiction,
+        household=household,
+        workplace=workplace,
+    )
+    if person.id_hmac:
+        existing = Person.objects.filter(id_hmac=person.id_hmac).first()
+        if existing is None:
+            if _insert(person):
+                return person, True
+            existing = Person.objects.get(id_hmac=person.id_hmac)
+        if not in_scope(actor, existing.jurisdiction_path):
+            raise _person_exists(actor, existing)
+        return existing, False
+    person.save(force_insert=True)
+    return person, True
+
+
+@transaction.atomic
+def person_update(
+    *,
+    actor: Any,
+    person: Person,
+    name: str | None = None,
+    phone: str | None = None,
+    household: Household | None = None,
+    remove_household: bool = False,
+    workplace: Place | None = None,
+    jurisdiction: Jurisdiction | None = None,
+    ip: str = "",
+) -> Person:
+    """Change a person's name, phone ("" clears it), household, workplace or jurisdiction.
+
+    None leaves a field unchanged. Audited `person.update` with the names of the changed
+    fields (never their values).
+    """
+    require(actor, Capability.PERSON_CREATE)
+    require_in_scope(actor, person.jurisdiction_path, what="person")
+    changed: list[str] = []  # columns to save
+    audited: list[str] = []  # field names for the audit record (never values)
+    if name is not None:
+        clean = rules.validate_name(name)
+        if clean != person.name:
+            person.name = clean
+            person.name_initials = rules.name_initials(clean)[:32]
+            changed += ["name", "name_initials"]
+            audited.append("name")
+    if phone is not None:
+        fields = _phone_fields(phone)
+        if fields["phone_hmac"] != person.phone_hmac:
+            for key, value in fields.items():
+                setattr(person, key, value)
+            changed += list(fields)
+            audited.append("phone")
+    if jurisdiction is not None and jurisdiction.pk != person.jurisdiction_id:
+        _check_person_jurisdiction(actor, jurisdiction)
+        person.jurisdiction = jurisdiction
+        person.jurisdiction_path = jurisdiction.path
+        changed += ["jurisdiction", "jurisdiction_path"]
+        audited.append("jurisdiction")
+        current = person.household
+        if current is not None and household is None and not remove_household:
+            _check_household(actor, current, jurisdiction.path)
+    if remove_household and person.household_id is not None:
+        person.household = None
+        changed.append("household")
+        audited.append("household")
+    elif household is not None and household.pk != person.household_id:
+        _check_household(actor, household, person.jurisdiction_path)
+        person.household = household
+        changed.append("household")
+        audited.append("household")
+    if workplace is not None and workplace.pk != person.workplace_id:
+        _check_workplace(actor, workplace)
+        person.workplace = workplace
+        changed.append("workplace")
+        audited.append("workplace")
+    if not changed:
+        return person
+    person.save(update_fields=[*changed, "updated_at"])
+    audit_record(
+        actor=actor,
+        action="person.update",
+        object_type="person",
+        object_id=person.pk,
+        object_label=rules.mask_name(person.name),
+        jurisdiction_path=person.jurisdiction_path,
+        detail={"fields": audited},
+        ip=ip,
+    )
+    return person
+
+
+@transaction.atomic
+def person_reveal(*, actor: Any, person: Person, field: str, ip: str = "") -> str:
+    """The clear value of a person's ID number or phone; writes exactly one audit record."""
+    require(actor, Capability.PERSON_REVEAL)
+    require_in_scope(actor, person.jurisdiction_path, what="person")
+    if field not in REVEALABLE_FIELDS:
+        raise DomainError("reveal_field_invalid", _("不能显示该项"), field=field)
+    token = person.id_cipher if field == "id_number" else person.phone_cipher
+    if not token:
+        raise DomainError("reveal_empty", _("该项没有登记内容"), field=field)
+    value = decrypt(token, purpose=ID_PURPOSE if field == "id_number" else PHONE_PURPOSE)
+    audit_record(
+        actor=actor,
+        action="person.reveal",
+        object_type="person",
+        object_id=person.pk,
+        object_label=rules.mask_name(person.name),
+        field=field,
+        jurisdiction_path=person.jurisdiction_path,
+        ip=ip,
+    )
+    return value
+
+
+def _clean_address(address: str) -> str:
+    clean = (address or "").strip()
+    if not clean:
+        raise DomainError("address_required", _("地址不能为空"))
+    if len(clean) > ADDRESS_MAX:
+        raise DomainError(
+            "address_too_long",
+            _("地址不能超过%(max)d个字符") % {"max": ADDRESS_MAX},
+            max=ADDRESS_MAX,
+        )
+    return clean
+
+
+@transaction.atomic
+def household_create(
+    *, actor: Any, address: str, community: Jurisdiction, ip: str = ""
+) -> Household:
+    """A household (户) at an address in a community."""
+    require(actor, Capability.PERSON_CREATE)
+    clean = _clean_address(address)
+    require_in_scope(actor, community.path, what="jurisdiction")
+    if community.level != "community":
+        raise DomainError("jurisdiction_level_invalid", _("户须登记到村社"), level=community.level)
+    return Household.objects.create(
+        address=clean, community=community, jurisdiction_path=community.path
+    )
+
+
+@transaction.atomic
+def household_add_member(
+    *, actor: Any, household: Household, person: Person, ip: str = ""
+) -> Person:
+    """Make a person a member of a household of the same community subtree."""
+    require(actor, Capability.PERSON_CREATE)
+    require_in_scope(actor, person.jurisdiction_path, what="person")
+    _check_household(actor, household, person.jurisdiction_path)
+    if person.household_id == household.pk:
+        return person
+    person.household = household
+    person.save(update_fields=["household", "updated_at"])
+    audit_record(
+        actor=actor,
+        action="person.update",
+        object_type="person",
+        object_id=person.pk,
+        object_label=rules.mask_name(person.name),
+        jurisdiction_path=person.jurisdiction_path,
+        detail={"fields": ["household"]},
+        ip=ip,
+    )
+    return person
+
+
+def person_export_record(
+    *, actor: Any, filters: dict[str, Any], rows: int, truncated: bool, ip: str = ""
+) -> None:
+    """Audit an export of persons (`person.export`) with its filter and row count."""
+    require(actor, Capability.PERSON_EXPORT)
+    audit_record(
+        actor=actor,
+        action="person.export",
+        object_type="person",
+        object_label=_("人员导出"),
+        jurisdiction_path=str(getattr(actor, "scope_path", "")),
+        detail={"filters": filters, "rows": rows, "truncated": truncated},
+        ip=ip,
+    )
