@@ -1,3 +1,162 @@
-from ninja import Router
+"""HTTP API of the protocol domain: rule sets, the rule set in force, computed dates.
+
+Every computed date carries the rule set version and the rule that produced it. Dates are
+ISO `YYYY-MM-DD`; a malformed date is refused with 422 `invalid_input`; a missing one
+with 400 and a domain code (`lookback_needs_date`).
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from typing import Literal
+
+from django.http import HttpRequest
+from django.utils import timezone
+from ninja import Field, Router, Schema
+
+from fangkong.protocol import rules
+from fangkong.protocol.models import RuleSet
+from fangkong.protocol.selectors import (
+    ruleset_get,
+    ruleset_in_force,
+    ruleset_list,
+)
 
 router = Router(tags=["protocol"])
+
+
+class RuleSetOut(Schema):
+    id: int
+    version: str
+    name: str
+    effective_from: dt.date
+    region: str
+    based_on: str | None
+    source: str
+    contact_lookback_days: int
+    close_centralised_days: int
+    close_home_monitoring_days: int
+    close_centralised_test_days: list[int]
+    close_home_test_days: list[int]
+    secondary_measure: str
+    secondary_days: int
+    secondary_test_days: list[int]
+    sealed_downgrade_days: int
+    controlled_downgrade_days: int
+    controlled_after_sealed_days: int
+    precaution_lift_days: int
+    downgrade_requires_screening: bool
+    pool_size_sealed: int
+    pool_size_controlled: int
+    pool_size_precaution: int
+    case_core_facts_hours: int
+    case_report_hours: int
+    verification_push_hours: int
+    round_deadline_hours: int
+    recheck_hours: int
+    samplers_per_population: int
+
+    @staticmethod
+    def resolve_based_on(obj: RuleSet) -> str | None:
+        return obj.based_on.version if obj.based_on is not None else None
+
+
+class ProtocolDateOut(Schema):
+    value: dt.date
+    ruleset_version: str
+    rule: str
+
+
+class ScheduleIn(Schema):
+    kind: Literal["close", "secondary"]
+    last_exposure_on: dt.date
+    path: str = Field("", pattern=r"^\d{0,32}$")
+    on: dt.date | None = Field(None, description="which day's rule set (default: today)")
+
+
+class ScheduleOut(Schema):
+    kind: str
+    ruleset_id: int
+    ruleset_version: str
+    last_exposure_on: dt.date
+    measure: str
+    end: ProtocolDateOut
+    tests: list[ProtocolDateOut]
+    home_monitoring_end: ProtocolDateOut | None = None
+    home_tests: list[ProtocolDateOut] = []
+
+
+class LookbackIn(Schema):
+    onset_on: dt.date | None = None
+    first_positive_sampled_on: dt.date | None = None
+    path: str = Field("", pattern=r"^\d{0,32}$")
+    on: dt.date | None = None
+
+
+class LookbackOut(Schema):
+    ruleset_id: int
+    ruleset_version: str
+    start: ProtocolDateOut
+
+
+def _date(d: rules.ProtocolDate) -> ProtocolDateOut:
+    return ProtocolDateOut(value=d.value, ruleset_version=d.ruleset_version, rule=d.rule)
+
+
+@router.get("/rulesets", response=list[RuleSetOut])
+def rulesets(request: HttpRequest) -> list[RuleSet]:
+    return list(ruleset_list(actor=request.user))
+
+
+@router.get("/rulesets/{ruleset_id}", response=RuleSetOut)
+def ruleset_detail(request: HttpRequest, ruleset_id: int) -> RuleSet:
+    return ruleset_get(actor=request.user, pk=ruleset_id)
+
+
+@router.get("/in-force", response=RuleSetOut)
+def in_force(request: HttpRequest, on: dt.date | None = None, path: str = "") -> RuleSet:
+    return ruleset_in_force(actor=request.user, on_date=on or timezone.localdate(), path=path)
+
+
+@router.post("/schedule", response=ScheduleOut)
+def schedule(request: HttpRequest, payload: ScheduleIn) -> ScheduleOut:
+    rs = ruleset_in_force(
+        actor=request.user, on_date=payload.on or timezone.localdate(), path=payload.path
+    )
+    p = rules.Protocol.from_ruleset(rs)
+    if payload.kind == "close":
+        close = rules.close_contact_schedule(p, last_exposure_on=payload.last_exposure_on)
+        return ScheduleOut(
+            kind="close",
+            ruleset_id=rs.pk,
+            ruleset_version=rs.version,
+            last_exposure_on=payload.last_exposure_on,
+            measure="centralised",
+            end=_date(close.centralised_end),
+            tests=[_date(t) for t in close.centralised_tests],
+            home_monitoring_end=_date(close.home_monitoring_end),
+            home_tests=[_date(t) for t in close.home_tests],
+        )
+    secondary = rules.secondary_contact_schedule(p, last_exposure_on=payload.last_exposure_on)
+    return ScheduleOut(
+        kind="secondary",
+        ruleset_id=rs.pk,
+        ruleset_version=rs.version,
+        last_exposure_on=payload.last_exposure_on,
+        measure=secondary.measure,
+        end=_date(secondary.end),
+        tests=[_date(t) for t in secondary.tests],
+    )
+
+
+@router.post("/lookback", response=LookbackOut)
+def lookback(request: HttpRequest, payload: LookbackIn) -> LookbackOut:
+    rs = ruleset_in_force(
+        actor=request.user, on_date=payload.on or timezone.localdate(), path=payload.path
+    )
+    start = rules.contact_lookback_start(
+        rules.Protocol.from_ruleset(rs),
+        onset_on=payload.onset_on,
+        first_positive_sampled_on=payload.first_positive_sampled_on,
+    )
+    return LookbackOut(ruleset_id=rs.pk, ruleset_version=rs.version, start=_date(start))

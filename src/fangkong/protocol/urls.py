@@ -1,5 +1,11 @@
-from django.urls import path  # noqa: F401
+from django.urls import path
+
+from fangkong.protocol import views
 
 app_name = "protocol"
 
-urlpatterns: list = []
+urlpatterns = [
+    path("", views.ruleset_list_page, name="list"),
+    path("<int:pk>/", views.ruleset_detail_page, name="detail"),
+    path("calculator/", views.calculator_page, name="calculator"),
+]

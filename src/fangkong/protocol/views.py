@@ -1,0 +1,177 @@
+"""Pages of the protocol domain: the rule sets, one rule set, and the date calculator."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from functools import wraps
+from typing import Any
+
+from django.contrib.auth.decorators import login_required
+from django.core.exceptions import PermissionDenied as DjangoPermissionDenied
+from django.http import Http404, HttpRequest, HttpResponse
+from django.shortcuts import render
+from django.utils import timezone
+from django.utils.translation import gettext as _
+
+from fangkong.accounts.permissions import require
+from fangkong.accounts.roles import Capability
+from fangkong.core.errors import DomainError, NotFound, PermissionDenied
+from fangkong.protocol import rules
+from fangkong.protocol.forms import CalculatorForm
+from fangkong.protocol.models import RuleSet, SecondaryMeasure
+from fangkong.protocol.selectors import in_force_ids, ruleset_for, ruleset_get, ruleset_list
+
+
+def _ruleset_view(view: Callable[..., HttpResponse]) -> Callable[..., HttpResponse]:
+    """Login, then `ruleset.view` (403 otherwise); domain refusals become 403/404."""
+
+    @login_required
+    @wraps(view)
+    def wrapped(request: HttpRequest, *args: Any, **kwargs: Any) -> HttpResponse:
+        try:
+            require(request.user, Capability.RULESET_VIEW)
+            return view(request, *args, **kwargs)
+        except PermissionDenied as exc:
+            raise DjangoPermissionDenied(exc.message) from exc
+        except NotFound as exc:
+            raise Http404(exc.message) from exc
+
+    return wrapped
+
+
+def _days(n: int) -> str:
+    return _("%(n)s 天") % {"n": n}
+
+
+def _test_days(days: list[int]) -> str:
+    if not days:
+        return _("无")
+    return _("第 %(days)s 天") % {"days": "、".join(str(d) for d in days)}
+
+
+def _hours(n: int) -> str:
+    return _("%(n)s 小时") % {"n": n}
+
+
+def ruleset_sections(rs: RuleSet) -> list[tuple[str, list[tuple[str, str]]]]:
+    """The rule set's values as readable rows, grouped as the protocol texts group them."""
+    measure = SecondaryMeasure(rs.secondary_measure).label
+    controlled_after_sealed = (
+        _days(rs.controlled_after_sealed_days)
+        if rs.controlled_after_sealed_days
+        else _("与管控区相同")
+    )
+    precaution = (
+        _days(rs.precaution_lift_days) if rs.precaution_lift_days else _("随封控区、管控区一并解除")
+    )
+    return [
+        (
+            _("流调"),
+            [(_("密接追溯"), _("发病或首次阳性采样前 %(n)s 天") % {"n": rs.contact_lookback_days})],
+        ),
+        (
+            _("密切接触者"),
+            [
+                (_("密接集中隔离"), _days(rs.close_centralised_days)),
+                (_("集中隔离检测日"), _test_days(rs.close_centralised_test_days)),
+                (_("密接居家健康监测"), _days(rs.close_home_monitoring_days)),
+                (_("居家监测检测日"), _test_days(rs.close_home_test_days)),
+            ],
+        ),
+        (
+            _("次密接"),
+            [
+                (_("次密接措施"), f"{measure} {_days(rs.secondary_days)}"),
+                (_("次密接检测日"), _test_days(rs.secondary_test_days)),
+            ],
+        ),
+        (
+            _("风险区"),
+            [
+                (_("封控区降为管控区"), _("连续 %(n)s 天无新增") % {"n": rs.sealed_downgrade_days}),
+                (
+                    _("管控区降为防范区"),
+                    _("连续 %(n)s 天无新增") % {"n": rs.controlled_downgrade_days},
+                ),
+                (_("由封控区降级的管控区"), controlled_after_sealed),
+                (_("防范区解除"), precaution),
+                (
+                    _("降级需当日全员核酸筛查阴性"),
+                    _("是") if rs.downgrade_requires_screening else _("否"),
+                ),
+            ],
+        ),
+        (
+            _("核酸检测"),
+            [
+                (_("封控区混采数"), _("%(n)s 人一管") % {"n": rs.pool_size_sealed}),
+                (_("管控区混采数"), _("%(n)s 人一管") % {"n": rs.pool_size_controlled}),
+                (_("防范区混采数"), _("%(n)s 人一管") % {"n": rs.pool_size_precaution}),
+                (_("每名采样员服务人数"), str(rs.samplers_per_population)),
+            ],
+        ),
+        (
+            _("时限"),
+            [
+                (_("核心信息时限"), _hours(rs.case_core_facts_hours)),
+                (_("流调报告时限"), _hours(rs.case_report_hours)),
+                (_("推送核查时限"), _hours(rs.verification_push_hours)),
+                (_("核酸轮次时限"), _hours(rs.round_deadline_hours)),
+                (_("单管复核时限"), _hours(rs.recheck_hours)),
+            ],
+        ),
+    ]
+
+
+@_ruleset_view
+def ruleset_list_page(request: HttpRequest) -> HttpResponse:
+    today = timezone.localdate()
+    rulesets = list(ruleset_list(actor=request.user))
+    in_force = in_force_ids(rulesets, on_date=today)
+    rows = [
+        {"rs": rs, "in_force": rs.pk in in_force, "future": rs.effective_from > today}
+        for rs in rulesets
+    ]
+    return render(request, "protocol/list.html", {"rows": rows, "today": today})
+
+
+@_ruleset_view
+def ruleset_detail_page(request: HttpRequest, pk: int) -> HttpResponse:
+    rs = ruleset_get(actor=request.user, pk=pk)
+    return render(
+        request,
+        "protocol/detail.html",
+        {"rs": rs, "sections": ruleset_sections(rs), "overrides": list(rs.overrides.all())},
+    )
+
+
+@_ruleset_view
+def calculator_page(request: HttpRequest) -> HttpResponse:
+    form = CalculatorForm(request.GET or None)
+    context: dict[str, Any] = {"form": form}
+    if form.is_bound and form.is_valid():
+        data = form.cleaned_data
+        on_date = form.rule_date(timezone.localdate())
+        try:
+            rs = ruleset_for(on_date=on_date, path=data.get("path") or "")
+        except DomainError as exc:
+            form.add_error(None, exc.message)
+            return render(request, "protocol/calculator.html", context, status=400)
+        p = rules.Protocol.from_ruleset(rs)
+        context.update({"ruleset": rs, "on_date": on_date})
+        if data.get("last_exposure_on"):
+            context["close"] = rules.close_contact_schedule(
+                p, last_exposure_on=data["last_exposure_on"]
+            )
+            context["secondary"] = rules.secondary_contact_schedule(
+                p, last_exposure_on=data["last_exposure_on"]
+            )
+            context["secondary_measure"] = SecondaryMeasure(p.secondary_measure).label
+        if data.get("onset_on") or data.get("first_positive_sampled_on"):
+            context["lookback"] = rules.contact_lookback_start(
+                p,
+                onset_on=data.get("onset_on"),
+                first_positive_sampled_on=data.get("first_positive_sampled_on"),
+            )
+    status = 400 if form.is_bound and not form.is_valid() else 200
+    return render(request, "protocol/calculator.html", context, status=status)
