@@ -153,6 +153,8 @@ class Zone(models.Model):
     no_case_days = models.PositiveSmallIntegerField(_("连续无新增天数"), default=0)
     counted_through = models.DateField(_("计数截至"), null=True, blank=True)
     last_negative_screening_on = models.DateField(_("最近全阴筛查日期"), null=True, blank=True)
+    # A controlled zone that stepped down from sealed may need fewer days (v9: 3).
+    downgraded_from_sealed = models.BooleanField(_("由封控区降级"), default=False)
     lifted_on = models.DateField(_("解除日期"), null=True, blank=True)
     created_at = models.DateTimeField(auto_now_add=True)
     updated_at = models.DateTimeField(auto_now=True)
@@ -207,11 +209,21 @@ class ZoneMember(models.Model):
         return f"{self.zone_id}: {self.jurisdiction_id or self.place_id}"
 
 
+class ZoneAction(models.TextChoices):
+    CREATE = "create", _("划定")
+    CASE_RESET = "case_reset", _("新增病例，重新计数")
+    ESCALATE = "escalate", _("升级为封控区")
+    CLOSE_DAY = "close_day", _("日终计数")
+    SCREENING = "screening", _("全员筛查")
+    DOWNGRADE = "downgrade", _("降级")
+    LIFT = "lift", _("解除")
+
+
 class ZoneTransition(models.Model):
     """Append-only history of a zone: every change of level, state or counter, with why."""
 
     zone = models.ForeignKey(Zone, on_delete=models.CASCADE, related_name="transitions")
-    action = models.CharField(_("动作"), max_length=32)
+    action = models.CharField(_("动作"), max_length=32, choices=ZoneAction.choices)
     from_level = models.CharField(max_length=16, blank=True)
     to_level = models.CharField(max_length=16, blank=True)
     from_state = models.CharField(max_length=16, blank=True)
@@ -219,6 +231,17 @@ class ZoneTransition(models.Model):
     no_case_days = models.PositiveSmallIntegerField(default=0)
     on_date = models.DateField(_("业务日期"))
     reason = models.TextField(_("原因"), blank=True)
+    # The rule set in force when the transition was decided (days needed come from it).
+    ruleset = models.ForeignKey(
+        "protocol.RuleSet",
+        verbose_name=_("规则集"),
+        null=True,
+        blank=True,
+        on_delete=models.PROTECT,
+        related_name="+",
+    )
+    # Action-specific facts, e.g. {"all_negative": true} for a screening.
+    detail = models.JSONField(default=dict, blank=True)
     actor = models.ForeignKey(
         settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.PROTECT, related_name="+"
     )

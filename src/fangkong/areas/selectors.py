@@ -1,0 +1,378 @@
+"""Every read of the areas domain.
+
+Jurisdictions, places and zones are public information within a city: any user with
+area.view (zone.view for zones) sees the whole city their account belongs to (the first
+6 digits of their scope path), never another city's. Managing is checked in services.
+"""
+
+from __future__ import annotations
+
+from collections import defaultdict
+from dataclasses import dataclass
+from typing import Any
+
+from django.db.models import Count, Prefetch, Q, QuerySet
+from django.utils.translation import gettext as _
+
+from fangkong.accounts.permissions import has_capability, in_scope, require, scope_path
+from fangkong.accounts.roles import Capability
+from fangkong.areas import rules
+from fangkong.areas.models import (
+    LEVEL_WIDTH,
+    Jurisdiction,
+    Level,
+    Place,
+    Zone,
+    ZoneLevel,
+    ZoneMember,
+    ZoneState,
+    ZoneTransition,
+)
+from fangkong.core.errors import DomainError, NotFound
+from fangkong.core.pagination import Page, keyset_page
+from fangkong.core.paths import under
+
+CITY_WIDTH = LEVEL_WIDTH[Level.CITY]
+
+
+def city_path(user: Any) -> str:
+    """The city a user belongs to: what they may see of the public area data."""
+    path = scope_path(user)
+    return path[:CITY_WIDTH] if len(path) >= CITY_WIDTH else ""
+
+
+def _city_q(user: Any, field: str) -> Q:
+    city = city_path(user)
+    if not city:
+        return Q(pk__in=[])
+    return under(field, city)
+
+
+def can_manage_zone(user: Any, zone: Zone) -> bool:
+    return has_capability(user, Capability.ZONE_MANAGE) and in_scope(user, zone.jurisdiction_path)
+
+
+# --- Jurisdictions --------------------------------------------------------------------
+
+
+def jurisdictions(
+    *, user: Any, parent: Jurisdiction | int | None = None, level: str | None = None
+) -> QuerySet[Jurisdiction]:
+    """Jurisdictions of the user's city, optionally the children of `parent` or one level."""
+    require(user, Capability.AREA_VIEW)
+    qs = Jurisdiction.objects.filter(_city_q(user, "path"))
+    if parent is not None:
+        qs = qs.filter(parent_id=parent if isinstance(parent, int) else parent.pk)
+    if level is not None:
+        if level not in Level.values:
+            raise DomainError("level_invalid", _("层级无效"), level=level)
+        qs = qs.filter(level=level)
+    return qs.order_by("path")
+
+
+def jurisdiction_children(*, user: Any, parent: Jurisdiction) -> list[Jurisdiction]:
+    return list(jurisdictions(user=user, parent=parent))
+
+
+def jurisdiction_get(*, user: Any, pk: int) -> Jurisdiction:
+    """One jurisdiction with its parent and geometry; 404 outside the user's city."""
+    require(user, Capability.AREA_VIEW)
+    node = (
+        Jurisdiction.objects.filter(_city_q(user, "path"), pk=pk)
+        .select_related("parent", "geometry")
+        .first()
+    )
+    if node is None:
+        raise NotFound("not_found", _("未找到该辖区"), object="jurisdiction")
+    return node
+
+
+def jurisdiction_by_path(*, user: Any, path: str) -> Jurisdiction:
+    require(user, Capability.AREA_VIEW)
+    node = Jurisdiction.objects.filter(_city_q(user, "path"), path=path).first()
+    if node is None:
+        raise NotFound("not_found", _("未找到该辖区"), object="jurisdiction")
+    return node
+
+
+def jurisdiction_resolve(*, user: Any, pk: int | None) -> Jurisdiction | None:
+    """A jurisdiction named by id in input; an unknown id is bad input (400), not a 404."""
+    if pk is None:
+        return None
+    try:
+        return jurisdiction_get(user=user, pk=pk)
+    except NotFound as exc:
+        raise DomainError("unknown_jurisdiction", _("辖区不存在"), id=pk) from exc
+
+
+def jurisdictions_under(*, user: Any, root: Jurisdiction) -> list[Jurisdiction]:
+    """`root` and every jurisdiction below it (e.g. the choices of a zone's members)."""
+    require(user, Capability.AREA_VIEW)
+    return list(
+        Jurisdiction.objects.filter(_city_q(user, "path"), under("path", root.path)).order_by(
+            "path"
+        )
+    )
+
+
+@dataclass
+class TreeRow:
+    node: Jurisdiction
+    places: int
+    indent: int
+
+
+def jurisdiction_tree(*, user: Any, max_depth: int = 2) -> list[TreeRow]:
+    """The city's tree down to `max_depth` (0 city, 1 town, 2 community, 3 grid), in path
+    order, with the number of places in each subtree. Two queries whatever the size."""
+    require(user, Capability.AREA_VIEW)
+    nodes = list(
+        Jurisdiction.objects.filter(_city_q(user, "path"), depth__lte=max_depth).order_by("path")
+    )
+    counts: dict[str, int] = defaultdict(int)
+    per_path = (
+        Place.objects.filter(_city_q(user, "jurisdiction_path"))
+        .values_list("jurisdiction_path")
+        .order_by()
+        .annotate(n=Count("pk"))
+    )
+    for path, n in per_path:
+        # Roll the count up to every ancestor (the prefixes at level boundaries).
+        for end in _prefix_ends(path):
+            counts[path[:end]] += n
+    return [TreeRow(node=n, places=counts.get(n.path, 0), indent=n.depth) for n in nodes]
+
+
+def _prefix_ends(path: str) -> range:
+    """End indexes of the ancestor-or-self prefixes of a path (6, 9, 12, ...)."""
+    return range(CITY_WIDTH, len(path) + 1, LEVEL_WIDTH[Level.TOWN])
+
+
+# --- Places ---------------------------------------------------------------------------
+
+
+def places(
+    *,
+    user: Any,
+    kind: str | None = None,
+    jurisdiction: Jurisdiction | None = None,
+    q: str | None = None,
+    cursor: str | None = None,
+    size: int = 50,
+) -> Page[Place]:
+    """One keyset page of the city's places (newest first), filtered by kind, by the
+    subtree of a jurisdiction, and by a search on name or venue code."""
+    require(user, Capability.AREA_VIEW)
+    qs = Place.objects.filter(_city_q(user, "jurisdiction_path")).select_related("jurisdiction")
+    if kind:
+        qs = qs.filter(kind=kind)
+    if jurisdiction is not None:
+        qs = qs.filter(under("jurisdiction_path", jurisdiction.path))
+    term = (q or "").strip()
+    if term:
+        if len(term) > 100:
+            raise DomainError("query_too_long", _("搜索词过长"))
+        qs = qs.filter(Q(name__icontains=term) | Q(venue_code__startswith=term))
+    return keyset_page(qs, cursor=cursor, size=size)
+
+
+def place_get(*, user: Any, pk: int) -> Place:
+    require(user, Capability.AREA_VIEW)
+    place = (
+        Place.objects.filter(_city_q(user, "jurisdiction_path"), pk=pk)
+        .select_related("jurisdiction")
+        .first()
+    )
+    if place is None:
+        raise NotFound("not_found", _("未找到该场所"), object="place")
+    return place
+
+
+def places_resolve(*, user: Any, pks: list[int]) -> list[Place]:
+    """Places named by id in input; any unknown id is bad input (400)."""
+    if not pks:
+        return []
+    require(user, Capability.AREA_VIEW)
+    found = list(Place.objects.filter(_city_q(user, "jurisdiction_path"), pk__in=set(pks)))
+    missing = sorted(set(pks) - {p.pk for p in found})
+    if missing:
+        raise DomainError("unknown_place", _("场所不存在"), ids=missing)
+    return found
+
+
+def jurisdictions_resolve(*, user: Any, pks: list[int]) -> list[Jurisdiction]:
+    if not pks:
+        return []
+    require(user, Capability.AREA_VIEW)
+    found = list(Jurisdiction.objects.filter(_city_q(user, "path"), pk__in=set(pks)))
+    missing = sorted(set(pks) - {j.pk for j in found})
+    if missing:
+        raise DomainError("unknown_jurisdiction", _("辖区不存在"), ids=missing)
+    return found
+
+
+# --- Zones ----------------------------------------------------------------------------
+
+
+def zones(*, user: Any, level: str | None = None, state: str | None = None) -> QuerySet[Zone]:
+    """The city's zones: active first, most severe first, then newest."""
+    require(user, Capability.ZONE_VIEW)
+    qs = Zone.objects.filter(_city_q(user, "jurisdiction_path")).select_related(
+        "jurisdiction", "ruleset", "parent"
+    )
+    if level:
+        if level not in ZoneLevel.values:
+            raise DomainError("zone_level_invalid", _("风险区等级无效"), level=level)
+        qs = qs.filter(level=level)
+    if state:
+        if state not in ZoneState.values:
+            raise DomainError("zone_state_invalid", _("风险区状态无效"), state=state)
+        qs = qs.filter(state=state)
+    return qs.order_by("state", "level", "-started_on", "-pk")
+
+
+def zone_get(*, user: Any, pk: int) -> Zone:
+    require(user, Capability.ZONE_VIEW)
+    zone = (
+        Zone.objects.filter(_city_q(user, "jurisdiction_path"), pk=pk)
+        .select_related("jurisdiction", "ruleset")
+        .first()
+    )
+    if zone is None:
+        raise NotFound("not_found", _("未找到该风险区"), object="zone")
+    return zone
+
+
+def zone_resolve(*, user: Any, pk: int | None) -> Zone | None:
+    if pk is None:
+        return None
+    try:
+        return zone_get(user=user, pk=pk)
+    except NotFound as exc:
+        raise DomainError("unknown_zone", _("上级风险区不存在"), id=pk) from exc
+
+
+def zone_detail(*, user: Any, pk: int) -> Zone:
+    """A zone with everything its page shows, in a fixed number of queries (5): the zone
+    (with jurisdiction, rule set, parent), members, children, transitions (with actor
+    and rule set)."""
+    require(user, Capability.ZONE_VIEW)
+    zone = (
+        Zone.objects.filter(_city_q(user, "jurisdiction_path"), pk=pk)
+        .select_related("jurisdiction", "ruleset", "parent")
+        .prefetch_related(
+            Prefetch(
+                "members",
+                queryset=ZoneMember.objects.select_related("jurisdiction", "place").order_by("pk"),
+            ),
+            Prefetch("children", queryset=Zone.objects.order_by("pk")),
+            Prefetch(
+                "transitions",
+                queryset=ZoneTransition.objects.select_related("actor", "ruleset").order_by(
+                    "at", "pk"
+                ),
+            ),
+        )
+        .first()
+    )
+    if zone is None:
+        raise NotFound("not_found", _("未找到该风险区"), object="zone")
+    return zone
+
+
+def zones_active_parents(*, user: Any) -> list[Zone]:
+    """Active zones a new zone may be drawn inside (the choices for `parent`)."""
+    return list(zones(user=user, state=ZoneState.ACTIVE).select_related(None).order_by("name"))
+
+
+@dataclass(frozen=True)
+class ZoneProgress:
+    required_days: int
+    no_case_days: int
+    next_level: str | None
+    screening_required: bool
+
+    @property
+    def days_reached(self) -> bool:
+        return self.no_case_days >= self.required_days
+
+
+def zone_progress(zone: Zone) -> ZoneProgress:
+    """What the zone's counter stands at against the days its rule set needs."""
+    from_sealed = zone.downgraded_from_sealed
+    return ZoneProgress(
+        required_days=rules.required_days(
+            zone.level, zone.ruleset, downgraded_from_sealed=from_sealed
+        ),
+        no_case_days=zone.no_case_days,
+        next_level=rules.next_lower_level(zone.level),
+        screening_required=rules.screening_required(
+            zone.level, zone.ruleset, downgraded_from_sealed=from_sealed
+        ),
+    )
+
+
+# --- Map ------------------------------------------------------------------------------
+
+
+def _keep_most_severe(levels: dict[str, str], key: str, level: str) -> None:
+    current = levels.get(key)
+    if current is None or rules.is_more_severe(level, current):
+        levels[key] = level
+
+
+def map_features(*, user: Any, level: str) -> dict[str, Any]:
+    """A GeoJSON FeatureCollection of the city's jurisdictions at `level` that have a
+    geometry, each with `zone_level`: the most severe ACTIVE zone level that covers it.
+
+    A jurisdiction is covered by a zone when it or an ancestor is a member of the zone,
+    and it is marked too when it CONTAINS a member (a town containing a sealed community
+    is drawn sealed on the town map; a community containing a sealed place likewise).
+    Two queries whatever the number of jurisdictions and zones.
+    """
+    require(user, Capability.AREA_VIEW)
+    if level not in (Level.TOWN, Level.COMMUNITY):
+        raise DomainError("level_invalid", _("地图层级须为镇街或村社"), level=level)
+    nodes = list(
+        Jurisdiction.objects.filter(_city_q(user, "path"), level=level, geometry__isnull=False)
+        .select_related("geometry")
+        .order_by("path")
+    )
+    members = ZoneMember.objects.filter(
+        _city_q(user, "zone__jurisdiction_path"), zone__state=ZoneState.ACTIVE
+    ).values_list("zone__level", "jurisdiction__path", "place__jurisdiction_path")
+    covering: dict[str, str] = {}  # member jurisdiction path -> most severe level
+    contained: dict[str, str] = {}  # ancestor-or-self of a member -> most severe level
+    for zone_level, member_path, place_path in members:
+        if member_path:
+            _keep_most_severe(covering, member_path, zone_level)
+        path = member_path or place_path or ""
+        for end in _prefix_ends(path):
+            _keep_most_severe(contained, path[:end], zone_level)
+    features = []
+    for node in nodes:
+        candidates = [
+            covering[node.path[:end]]
+            for end in _prefix_ends(node.path)
+            if node.path[:end] in covering
+        ]
+        if node.path in contained:
+            candidates.append(contained[node.path])
+        geometry = node.geometry  # type: ignore[attr-defined]
+        features.append(
+            {
+                "type": "Feature",
+                "id": node.pk,
+                "geometry": geometry.geojson,
+                "properties": {
+                    "id": node.pk,
+                    "code": node.code,
+                    "name": node.name,
+                    "level": node.level,
+                    "path": node.path,
+                    "zone_level": rules.most_severe(candidates),
+                    "centroid": [geometry.centroid_lat, geometry.centroid_lon],
+                },
+            }
+        )
+    return {"type": "FeatureCollection", "features": features}
