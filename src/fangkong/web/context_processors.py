@@ -6,6 +6,18 @@ from typing import Any
 
 from django.http import HttpRequest
 
+from fangkong.web.navigation import nav_items, resolve
+
 
 def navigation(request: HttpRequest) -> dict[str, Any]:
-    return {"nav_items": []}
+    """`nav_items` for the page shell, and the logout URL when the accounts app has one.
+
+    Never raises: an entry whose page is not wired yet is simply not shown.
+    """
+    user = getattr(request, "user", None)
+    authenticated = bool(user is not None and getattr(user, "is_authenticated", False))
+    return {
+        "nav_items": nav_items(request) if authenticated else [],
+        "nav_logout_url": resolve("accounts:logout") if authenticated else None,
+        "nav_login_url": None if authenticated else resolve("accounts:login"),
+    }

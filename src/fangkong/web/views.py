@@ -1,8 +1,136 @@
+"""The home page: the command dashboard for roles that have it, a landing page for others."""
+
+from __future__ import annotations
+
+from typing import Any
+
 from django.contrib.auth.decorators import login_required
 from django.http import HttpRequest, HttpResponse
 from django.shortcuts import render
+from django.urls import get_script_prefix
+from django.utils.translation import gettext as _
+from django.utils.translation import gettext_lazy
+
+from fangkong.accounts.permissions import has_capability
+from fangkong.accounts.roles import ROLE_CAPABILITIES, Capability, Role
+from fangkong.areas.models import Level, PlaceKind, ZoneLevel
+from fangkong.web.selectors import (
+    DASHBOARD_CACHE_SECONDS,
+    ZONE_LEVELS,
+    dashboard_figures,
+    jurisdiction_chain,
+)
+
+# What each role's work is (DESIGN.md, "Users and what each does"), for the landing page.
+ROLE_DUTIES: dict[str, Any] = {
+    Role.COMMAND: gettext_lazy(
+        "掌握全局：指挥大屏、风险区、向部门和镇街派发任务、日报、审批通报。"
+    ),
+    Role.INVESTIGATOR: gettext_lazy("流调溯源：病例、流调报告、活动轨迹、密接与传播链。"),
+    Role.TOWN_STAFF: gettext_lazy(
+        "本镇街：接收推送核查名单，落地管控人员，风险区与管控措施，群众诉求。"
+    ),
+    Role.COMMUNITY_WORKER: gettext_lazy(
+        "本村社：住户管理，上门排查，居家隔离与健康监测，未检人员。"
+    ),
+    Role.SITE_STAFF: gettext_lazy(
+        "本隔离点：入住登记、房间、每日两次健康监测、核酸检测、解除隔离。"
+    ),
+    Role.SAMPLER: gettext_lazy("本采样点：在手机上登记采样，网络中断时也能离线登记。"),
+    Role.LAB: gettext_lazy("本检测机构：接收转运箱，上传检测结果，阳性复核。"),
+    Role.HOTLINE: gettext_lazy("受理群众诉求（就医、生活物资、出行、复工），分派并跟踪办结。"),
+    Role.PUBLICITY: gettext_lazy("发布权威通报，跟踪舆情并及时辟谣。"),
+    Role.ADMIN: gettext_lazy("系统管理：账户、角色、接口令牌与参考数据。"),
+}
+
+CAPABILITY_LABELS: dict[str, Any] = {
+    Capability.PERSON_VIEW: gettext_lazy("查看辖区内人员（默认脱敏）"),
+    Capability.PERSON_CREATE: gettext_lazy("登记人员"),
+    Capability.PERSON_REVEAL: gettext_lazy("查看完整证件号和手机号（留痕）"),
+    Capability.PERSON_EXPORT: gettext_lazy("导出人员名单（留痕）"),
+    Capability.AREA_VIEW: gettext_lazy("查看辖区与场所"),
+    Capability.ZONE_VIEW: gettext_lazy("查看风险区"),
+    Capability.ZONE_MANAGE: gettext_lazy("划定、调整和解除风险区"),
+    Capability.PLACE_MANAGE: gettext_lazy("管理场所"),
+    Capability.RULESET_VIEW: gettext_lazy("查看防控方案"),
+    Capability.AUDIT_VIEW: gettext_lazy("查看审计日志"),
+    Capability.DASHBOARD_VIEW: gettext_lazy("查看指挥大屏"),
+    Capability.TOKEN_MANAGE: gettext_lazy("管理接口令牌"),
+    "user.manage": gettext_lazy("管理用户账户"),
+}
+
+# The map's GeoJSON endpoint (areas app, django-ninja router mounted at /api/areas).
+MAP_GEOJSON_PATH = "api/areas/map.geojson"
+
+
+def _capability_labels(role: str) -> list[str]:
+    caps = ROLE_CAPABILITIES.get(role, frozenset())
+    ordered = [c for c in CAPABILITY_LABELS if c in caps]
+    ordered += sorted(c for c in caps if c not in CAPABILITY_LABELS)
+    return [str(CAPABILITY_LABELS.get(c, c)) for c in ordered]
+
+
+def _dashboard_context(request: HttpRequest) -> dict[str, Any]:
+    figures = dashboard_figures(user=request.user)
+    kind_labels = dict(PlaceKind.choices)
+    level_labels = dict(Level.choices)
+    zone_labels = dict(ZoneLevel.choices)
+    scope_level = figures["scope_level"]
+    child_level = figures["child_level"]
+    chart = {
+        "title": _("各%(level)s登记人员") % {"level": level_labels.get(child_level, _("下级辖区"))},
+        "names": [row["name"] for row in figures["persons_by_area"]],
+        "persons": [row["persons"] for row in figures["persons_by_area"]],
+        "population": [row["population"] for row in figures["persons_by_area"]],
+        "series_persons": _("登记人员"),
+        "series_population": _("常住人口"),
+    }
+    map_config = {
+        "url": get_script_prefix() + MAP_GEOJSON_PATH,
+        "level": "town" if scope_level in ("", Level.CITY) else "community",
+        "labels": {
+            "sealed": str(zone_labels[ZoneLevel.SEALED]),
+            "controlled": str(zone_labels[ZoneLevel.CONTROLLED]),
+            "precaution": str(zone_labels[ZoneLevel.PRECAUTION]),
+            "none": _("无风险区"),
+            "empty": _("暂无辖区边界数据"),
+            "failed": _("地图数据加载失败"),
+        },
+    }
+    return {
+        "figures": figures,
+        "scope_level_label": level_labels.get(scope_level, ""),
+        "child_level_label": level_labels.get(child_level, ""),
+        "zone_cards": [
+            {"level": level, "label": zone_labels[level], "count": figures["zones"][level]}
+            for level in ZONE_LEVELS
+        ],
+        "place_rows": [
+            {"kind": row["kind"], "label": kind_labels.get(row["kind"], row["kind"]), **row}
+            for row in figures["places_by_kind"]
+        ],
+        "chart": chart,
+        "map_config": map_config,
+        "cache_seconds": DASHBOARD_CACHE_SECONDS,
+    }
+
+
+def _landing_context(request: HttpRequest) -> dict[str, Any]:
+    user: Any = request.user
+    place = user.place if getattr(user, "place_id", None) else None
+    return {
+        "role_label": user.get_role_display() if user.role else _("未分配角色"),
+        "role_duty": ROLE_DUTIES.get(user.role, ""),
+        "chain": jurisdiction_chain(user=user),
+        "place": place,
+        "place_kind_label": dict(PlaceKind.choices).get(place.kind, "") if place else "",
+        "capabilities": _capability_labels(user.role),
+    }
 
 
 @login_required
 def home(request: HttpRequest) -> HttpResponse:
-    return render(request, "web/home.html", {})
+    """The dashboard for roles with dashboard.view; a landing page for every other role."""
+    if has_capability(request.user, Capability.DASHBOARD_VIEW):
+        return render(request, "web/dashboard.html", _dashboard_context(request))
+    return render(request, "web/landing.html", _landing_context(request))

@@ -1,0 +1,144 @@
+"""The main navigation: which pages a user's role may open, and where they are.
+
+Each entry names a URL (by URL name) and the capability a role needs to see it
+(accounts.permissions.has_capability); the Django admin entry is for staff accounts only.
+An entry whose URL name does not resolve (the app that owns it has not wired the page
+yet) is left out, so that the page shell never fails because of another app.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Any
+
+from django.http import HttpRequest
+from django.urls import NoReverseMatch, reverse
+from django.utils.functional import Promise
+from django.utils.translation import gettext_lazy as _
+
+from fangkong.accounts.permissions import has_capability
+from fangkong.accounts.roles import Capability
+
+
+@dataclass(frozen=True)
+class NavEntry:
+    key: str
+    label: Promise
+    url_name: str
+    capability: str | None
+    description: Promise
+    staff_only: bool = False
+
+
+NAV_ENTRIES: tuple[NavEntry, ...] = (
+    NavEntry(
+        "dashboard",
+        _("指挥大屏"),
+        "web:home",
+        Capability.DASHBOARD_VIEW,
+        _("辖区人员、风险区、场所的实时概况与地图"),
+    ),
+    NavEntry(
+        "people",
+        _("人员"),
+        "people:list",
+        Capability.PERSON_VIEW,
+        _("查找、登记和核查辖区内的人员与住户"),
+    ),
+    NavEntry(
+        "zones",
+        _("风险区"),
+        "areas:zone_list",
+        Capability.ZONE_VIEW,
+        _("封控区、管控区、防范区的划定、计数与解除"),
+    ),
+    NavEntry(
+        "places",
+        _("场所"),
+        "areas:place_list",
+        Capability.AREA_VIEW,
+        _("场所、采样点、隔离点、检测机构与场所码"),
+    ),
+    NavEntry(
+        "jurisdictions",
+        _("辖区"),
+        "areas:jurisdiction_list",
+        Capability.AREA_VIEW,
+        _("市、镇街、村社、网格的辖区树"),
+    ),
+    NavEntry(
+        "protocol",
+        _("防控方案"),
+        "protocol:list",
+        Capability.RULESET_VIEW,
+        _("各版防控方案的规则与日期计算器"),
+    ),
+    NavEntry(
+        "audit",
+        _("审计日志"),
+        "accounts:audit",
+        Capability.AUDIT_VIEW,
+        _("谁在何时查看、导出或修改了什么"),
+    ),
+    NavEntry(
+        "tokens",
+        _("接口令牌"),
+        "accounts:tokens",
+        Capability.TOKEN_MANAGE,
+        _("为设备和对接系统签发、吊销接口令牌"),
+    ),
+    NavEntry(
+        "admin",
+        _("管理后台"),
+        "admin:index",
+        None,
+        _("参考数据的系统管理"),
+        staff_only=True,
+    ),
+)
+
+
+def entry_visible(user: Any, entry: NavEntry) -> bool:
+    """Whether the user's account may see this entry (URL resolution aside)."""
+    if user is None or not getattr(user, "is_authenticated", False):
+        return False
+    if entry.staff_only:
+        return bool(getattr(user, "is_staff", False) and user.is_active)
+    return entry.capability is not None and has_capability(user, entry.capability)
+
+
+def resolve(url_name: str) -> str | None:
+    """The URL of a URL name, or None when it is not wired (yet)."""
+    try:
+        return reverse(url_name)
+    except NoReverseMatch:
+        return None
+
+
+def _is_active(path: str, url: str) -> bool:
+    if url == "/":
+        return path == "/"
+    return path == url or path.startswith(url)
+
+
+def nav_items(request: HttpRequest) -> list[dict[str, Any]]:
+    """The entries the requesting user may open, as {key, label, url, active, description}."""
+    user = getattr(request, "user", None)
+    path = getattr(request, "path", "") or ""
+    items: list[dict[str, Any]] = []
+    for entry in NAV_ENTRIES:
+        if not entry_visible(user, entry):
+            continue
+        url = resolve(entry.url_name)
+        if url is None:
+            continue
+        items.append(
+            {
+                "key": entry.key,
+                "label": str(entry.label),
+                "url": url,
+                "active": _is_active(path, url),
+                "description": str(entry.description),
+            }
+        )
+    return items

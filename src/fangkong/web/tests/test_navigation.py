@@ -1,0 +1,158 @@
+"""Navigation by role: each entry appears only for the roles whose capability it needs."""
+
+from __future__ import annotations
+
+from typing import Any
+
+import pytest
+from django.test import RequestFactory
+
+from fangkong.accounts.roles import Role
+from fangkong.web.context_processors import navigation
+
+ALL_PAGES = {
+    "dashboard",
+    "people",
+    "zones",
+    "places",
+    "jurisdictions",
+    "protocol",
+    "audit",
+    "tokens",
+}
+
+# What each role sees once every app has wired its pages (written out, not derived from
+# ROLE_CAPABILITIES, so that a change of either shows up here).
+EXPECTED = {
+    Role.COMMAND: ALL_PAGES,
+    Role.ADMIN: ALL_PAGES,
+    Role.INVESTIGATOR: {"dashboard", "people", "zones", "places", "jurisdictions", "protocol"},
+    Role.TOWN_STAFF: {"dashboard", "people", "zones", "places", "jurisdictions", "protocol"},
+    Role.COMMUNITY_WORKER: {"people", "zones", "places", "jurisdictions"},
+    Role.SITE_STAFF: {"people", "zones", "places", "jurisdictions"},
+    Role.HOTLINE: {"people", "zones", "places", "jurisdictions"},
+    Role.PUBLICITY: {"zones", "places", "jurisdictions"},
+    Role.SAMPLER: {"places", "jurisdictions"},
+    Role.LAB: {"places", "jurisdictions"},
+}
+
+LABELS = {
+    "dashboard": "指挥大屏",
+    "people": "人员",
+    "zones": "风险区",
+    "places": "场所",
+    "jurisdictions": "辖区",
+    "protocol": "防控方案",
+    "audit": "审计日志",
+    "tokens": "接口令牌",
+    "admin": "管理后台",
+}
+
+
+def _nav(user: Any, path: str = "/") -> list[dict[str, Any]]:
+    request = RequestFactory().get(path)
+    request.user = user
+    return navigation(request)["nav_items"]
+
+
+@pytest.mark.urls("fangkong.web.tests.urls_wired")
+@pytest.mark.parametrize("role", list(EXPECTED))
+def test_fully_wired_project_shows_each_role_exactly_its_entries(
+    role: str, tree: Any, make_user: Any
+) -> None:
+    user = make_user(role, tree.town_a)
+
+    items = _nav(user)
+
+    assert {item["key"] for item in items} == EXPECTED[role]
+    for item in items:
+        assert item["label"] == LABELS[item["key"]]
+        assert item["url"].startswith("/")
+
+
+@pytest.mark.urls("fangkong.web.tests.urls_wired")
+def test_command_sees_audit_town_staff_does_not(
+    command_user: Any, town_a_user: Any, client: Any
+) -> None:
+    client.force_login(command_user)
+    command_page = client.get("/").content.decode()
+    client.force_login(town_a_user)
+    town_page = client.get("/").content.decode()
+
+    assert 'data-nav="audit"' in command_page and "审计日志" in command_page
+    assert 'data-nav="audit"' not in town_page and "审计日志" not in town_page
+    assert 'data-nav="people"' in town_page
+
+
+@pytest.mark.urls("fangkong.web.tests.urls_wired")
+def test_lab_sees_neither_people_nor_dashboard(tree: Any, make_user: Any, client: Any) -> None:
+    lab = make_user(Role.LAB, tree.town_a)
+    client.force_login(lab)
+
+    page = client.get("/").content.decode()
+
+    assert 'data-nav="people"' not in page
+    assert 'data-nav="dashboard"' not in page
+    assert "指挥大屏" not in page
+    assert 'data-nav="places"' in page
+
+
+@pytest.mark.urls("fangkong.web.tests.urls_wired")
+def test_admin_entry_only_for_staff_accounts(tree: Any, make_user: Any) -> None:
+    plain = make_user(Role.ADMIN, tree.city)
+    staff = make_user(Role.LAB, tree.city)
+    staff.is_staff = True
+    staff.save()
+
+    assert "admin" not in {i["key"] for i in _nav(plain)}
+    staff_items = {i["key"]: i for i in _nav(staff)}
+    assert staff_items["admin"]["url"] == "/admin/"
+    assert "people" not in staff_items  # staff flag grants the admin entry, not capabilities
+
+
+@pytest.mark.urls("fangkong.web.tests.urls_wired")
+def test_active_flag_marks_the_current_section(command_user: Any) -> None:
+    items = {i["key"]: i for i in _nav(command_user, "/people/list/")}
+
+    assert items["people"]["active"] is True
+    assert items["dashboard"]["active"] is False
+    assert items["zones"]["active"] is False
+    home = {i["key"]: i for i in _nav(command_user, "/")}
+    assert home["dashboard"]["active"] is True
+
+
+@pytest.mark.urls("fangkong.web.tests.urls_partial")
+def test_entries_whose_page_is_not_wired_are_skipped_not_500(
+    command_user: Any, client: Any
+) -> None:
+    keys = {i["key"] for i in _nav(command_user)}
+    assert keys == {"dashboard", "zones"}
+
+    client.force_login(command_user)
+    response = client.get("/")
+    assert response.status_code == 200
+    assert 'data-nav="zones"' in response.content.decode()
+
+
+def test_anonymous_and_inactive_users_get_no_entries(command_user: Any) -> None:
+    from django.contrib.auth.models import AnonymousUser
+
+    assert _nav(AnonymousUser()) == []
+    command_user.is_active = False
+    assert _nav(command_user) == []
+
+
+def test_real_project_never_500s_whatever_is_wired(command_user: Any, client: Any) -> None:
+    """With the project's own URLconf: every entry shown resolves, and the shell renders."""
+    from fangkong.web.navigation import NAV_ENTRIES, resolve
+
+    client.force_login(command_user)
+    response = client.get("/")
+
+    assert response.status_code == 200
+    page = response.content.decode()
+    for entry in NAV_ENTRIES:
+        if entry.staff_only:
+            continue
+        shown = f'data-nav="{entry.key}"' in page
+        assert shown == (resolve(entry.url_name) is not None), entry.key

@@ -1,0 +1,55 @@
+"""A fully wired project for the shell's tests: every URL name the navigation links to,
+served by a stub page, plus views that raise domain errors (for the middleware tests).
+
+The real project gets these names from the accounts, areas, people and protocol apps;
+this URLconf lets the web tests say what the shell does once they exist, whatever the
+state of those apps.
+"""
+
+from __future__ import annotations
+
+from django.contrib import admin
+from django.http import HttpRequest, HttpResponse
+from django.urls import include, path
+
+from fangkong.core.errors import Conflict, DomainError, NotFound, PermissionDenied
+
+
+def stub(request: HttpRequest, *args: object, **kwargs: object) -> HttpResponse:
+    return HttpResponse("stub page")
+
+
+ERRORS = {
+    "bad": DomainError("bad_input", "输入不完整"),
+    "denied": PermissionDenied("permission_denied", "您的角色无权执行此操作"),
+    "missing": NotFound("not_found", "未找到或不在您的辖区内"),
+    "conflict": Conflict("zone_already_lifted", "该风险区已解除"),
+}
+
+
+def raise_domain_error(request: HttpRequest, kind: str) -> HttpResponse:
+    raise ERRORS[kind]
+
+
+def raise_runtime_error(request: HttpRequest) -> HttpResponse:
+    raise RuntimeError("boom")
+
+
+def _app(app_name: str, names: list[str]) -> tuple[list, str]:
+    return [path(f"{name}/", stub, name=name) for name in names], app_name
+
+
+urlpatterns = [
+    path("", include("fangkong.web.urls")),
+    path("accounts/", include(_app("accounts", ["login", "logout", "audit", "tokens"]))),
+    path(
+        "areas/",
+        include(_app("areas", ["zone_list", "zone_create", "place_list", "jurisdiction_list"])),
+    ),
+    path("people/", include(_app("people", ["list", "create", "export"]))),
+    path("protocol/", include(_app("protocol", ["list", "calculator"]))),
+    path("i18n/", include("django.conf.urls.i18n")),
+    path("admin/", admin.site.urls),
+    path("boom/domain/<str:kind>/", raise_domain_error),
+    path("boom/runtime/", raise_runtime_error),
+]
