@@ -12,10 +12,11 @@ class SecondaryMeasure(models.TextChoices):
 class RuleSet(models.Model):
     """One version of the prevention and control protocol (防控方案), or a local override.
 
-    The rule set in force for a date and a region is the one with the latest
-    `effective_from` on or before that date whose `region` is the longest prefix of the
-    region's jurisdiction path ("" = national). Every protocol date the system computes
-    records the rule set that produced it.
+    The rule set in force for a date and a jurisdiction path is, among those whose
+    `region` is "" (national) or a prefix of the path, the one with the latest
+    `effective_from` on or before that date; on the same date the longest region wins
+    (`selectors.ruleset_for`). Every protocol date the system computes records the rule
+    set that produced it.
     """
 
     version = models.CharField(_("版本"), max_length=32, unique=True)

@@ -30,13 +30,17 @@ def ruleset_for(*, on_date: dt.date, path: str = "") -> RuleSet:
     """The rule set in force on `on_date` for the jurisdiction at `path`.
 
     Among rule sets effective on or before the date whose region is "" (national) or a
-    prefix of `path`, the most specific region wins, then the latest date of effect.
-    A rule set dated in the future is never used.
+    prefix of `path`, the latest date of effect wins, and on the same date the most
+    specific region. So a local override applies from its date until a rule set of the
+    same or a broader region takes effect after it: when a new national version comes
+    out, older local orders lapse unless they are re-issued on the new version (as the
+    national texts required when version 9 came out). A rule set dated in the future is
+    never used.
     """
     candidate = (
         RuleSet.objects.filter(Q(region__in=_region_prefixes(path)), effective_from__lte=on_date)
         .annotate(region_len=Length("region"))
-        .order_by("-region_len", "-effective_from", "-id")
+        .order_by("-effective_from", "-region_len", "-id")
         .first()
     )
     if candidate is None:
@@ -73,7 +77,7 @@ def in_force_ids(rulesets: list[RuleSet], *, on_date: dt.date) -> set[int]:
             rs for rs in rulesets if rs.region in prefixes and rs.effective_from <= on_date
         ]
         if candidates:
-            best = max(candidates, key=lambda rs: (len(rs.region), rs.effective_from, rs.pk))
+            best = max(candidates, key=lambda rs: (rs.effective_from, len(rs.region), rs.pk))
             if best.region == region:
                 result.add(best.pk)
     return result

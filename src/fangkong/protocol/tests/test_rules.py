@@ -1,0 +1,361 @@
+"""The protocol's pure rules, exhaustively, for the shipped versions 8 and 9 (no database)."""
+
+from __future__ import annotations
+
+import datetime as dt
+from zoneinfo import ZoneInfo
+
+import pytest
+
+from fangkong.core.errors import DomainError
+from fangkong.protocol import rules
+from fangkong.protocol.rules import Eligibility, Protocol
+
+from .conftest import shipped_protocol
+
+D = dt.date
+EXPOSED = D(2022, 7, 1)
+
+
+def values(dates: tuple[rules.ProtocolDate, ...]) -> list[dt.date]:
+    return [d.value for d in dates]
+
+
+# --- close contacts -------------------------------------------------------------------
+
+
+def test_v9_close_contact_7_plus_3_counted_from_last_exposure(v9: Protocol) -> None:
+    s = rules.close_contact_schedule(v9, last_exposure_on=EXPOSED)
+    assert s.centralised_end.value == D(2022, 7, 8)  # end of day 7
+    assert s.home_monitoring_end.value == D(2022, 7, 11)  # 7 + 3
+    assert values(s.centralised_tests) == [
+        D(2022, 7, 2),
+        D(2022, 7, 3),
+        D(2022, 7, 4),
+        D(2022, 7, 6),
+        D(2022, 7, 8),
+    ]
+    assert values(s.home_tests) == [D(2022, 7, 11)]  # home day 3
+
+
+def test_v8_close_contact_14_plus_7(v8: Protocol) -> None:
+    s = rules.close_contact_schedule(v8, last_exposure_on=EXPOSED)
+    assert s.centralised_end.value == D(2022, 7, 15)
+    assert s.home_monitoring_end.value == D(2022, 7, 22)
+    assert values(s.centralised_tests) == [
+        D(2022, 7, 2),
+        D(2022, 7, 5),
+        D(2022, 7, 8),
+        D(2022, 7, 15),
+    ]
+    assert values(s.home_tests) == [D(2022, 7, 17), D(2022, 7, 22)]  # home days 2 and 7
+
+
+def test_every_close_contact_date_names_its_rule_set_and_rule(v9: Protocol) -> None:
+    s = rules.close_contact_schedule(v9, last_exposure_on=EXPOSED)
+    every = [s.centralised_end, s.home_monitoring_end, *s.centralised_tests, *s.home_tests]
+    assert {d.ruleset_version for d in every} == {"v9"}
+    assert s.centralised_end.rule == rules.RULE_CLOSE_CENTRALISED_END
+    assert s.home_monitoring_end.rule == rules.RULE_CLOSE_HOME_END
+    assert [t.rule for t in s.centralised_tests][-1] == "close_contact.centralised_test.7"
+    assert s.home_tests[0].rule == "close_contact.home_test.3"
+
+
+def test_close_contact_across_month_and_year_end(v8: Protocol) -> None:
+    s = rules.close_contact_schedule(v8, last_exposure_on=D(2021, 12, 25))
+    assert s.centralised_end.value == D(2022, 1, 8)
+    assert s.home_monitoring_end.value == D(2022, 1, 15)
+
+
+def test_unsorted_test_days_come_out_in_date_order() -> None:
+    p = shipped_protocol("v9", close_centralised_test_days=[7, 1, 3])
+    s = rules.close_contact_schedule(p, last_exposure_on=EXPOSED)
+    assert values(s.centralised_tests) == [D(2022, 7, 2), D(2022, 7, 4), D(2022, 7, 8)]
+
+
+# --- secondary contacts ---------------------------------------------------------------
+
+
+def test_v9_secondary_contact_7_days_home_tests_1_4_7(v9: Protocol) -> None:
+    s = rules.secondary_contact_schedule(v9, last_exposure_on=EXPOSED)
+    assert s.measure == "home"
+    assert s.end.value == D(2022, 7, 8)
+    assert values(s.tests) == [D(2022, 7, 2), D(2022, 7, 5), D(2022, 7, 8)]
+    assert {d.ruleset_version for d in (s.end, *s.tests)} == {"v9"}
+    assert s.end.rule == rules.RULE_SECONDARY_END
+
+
+def test_v8_secondary_contact_7_days_centralised(v8: Protocol) -> None:
+    s = rules.secondary_contact_schedule(v8, last_exposure_on=EXPOSED)
+    assert s.measure == "centralised"
+    assert s.end.value == D(2022, 7, 8)
+    assert values(s.tests) == [D(2022, 7, 2), D(2022, 7, 5), D(2022, 7, 8)]
+    assert s.end.ruleset_version == "v8"
+
+
+# --- a later exposure -----------------------------------------------------------------
+
+
+@pytest.mark.parametrize("version", ["v8", "v9"])
+def test_a_later_exposure_moves_every_date(version: str) -> None:
+    p = shipped_protocol(version)
+    before = rules.close_contact_schedule(p, last_exposure_on=EXPOSED)
+    after = rules.recompute_on_new_exposure(
+        p, current_last_exposure_on=EXPOSED, new_exposure_on=D(2022, 7, 4)
+    )
+    old = [before.centralised_end, before.home_monitoring_end, *before.centralised_tests]
+    new = [after.centralised_end, after.home_monitoring_end, *after.centralised_tests]
+    old += list(before.home_tests)
+    new += list(after.home_tests)
+    assert len(old) == len(new)
+    assert all(n.value - o.value == dt.timedelta(days=3) for o, n in zip(old, new, strict=True))
+    later_secondary = rules.secondary_contact_schedule(p, last_exposure_on=D(2022, 7, 4))
+    assert later_secondary.end.value == D(2022, 7, 11)
+
+
+def test_an_earlier_exposure_found_late_changes_nothing(v9: Protocol) -> None:
+    s = rules.recompute_on_new_exposure(
+        v9, current_last_exposure_on=EXPOSED, new_exposure_on=D(2022, 6, 28)
+    )
+    assert s.last_exposure_on == EXPOSED
+    assert s.centralised_end.value == D(2022, 7, 8)
+
+
+def test_latest_exposure_needs_a_date() -> None:
+    assert rules.latest_exposure([D(2022, 7, 3), D(2022, 7, 1)]) == D(2022, 7, 3)
+    with pytest.raises(DomainError) as err:
+        rules.latest_exposure([])
+    assert err.value.code == "exposure_needs_date"
+
+
+# --- look-back ------------------------------------------------------------------------
+
+
+@pytest.mark.parametrize("version", ["v8", "v9"])
+def test_lookback_symptomatic_4_days_before_onset(version: str) -> None:
+    start = rules.contact_lookback_start(shipped_protocol(version), onset_on=D(2022, 7, 10))
+    assert start.value == D(2022, 7, 6)
+    assert start.rule == rules.RULE_LOOKBACK_SYMPTOMATIC
+    assert start.ruleset_version == version
+
+
+@pytest.mark.parametrize("version", ["v8", "v9"])
+def test_lookback_asymptomatic_4_days_before_first_positive_sample(version: str) -> None:
+    start = rules.contact_lookback_start(
+        shipped_protocol(version), first_positive_sampled_on=D(2022, 7, 10)
+    )
+    assert start.value == D(2022, 7, 6)
+    assert start.rule == rules.RULE_LOOKBACK_ASYMPTOMATIC
+
+
+def test_lookback_onset_wins_when_both_dates_are_known(v9: Protocol) -> None:
+    start = rules.contact_lookback_start(
+        v9, onset_on=D(2022, 7, 8), first_positive_sampled_on=D(2022, 7, 10)
+    )
+    assert start.value == D(2022, 7, 4)
+    assert start.rule == rules.RULE_LOOKBACK_SYMPTOMATIC
+
+
+def test_lookback_v7_style_two_days() -> None:
+    p = shipped_protocol("v9", contact_lookback_days=2)
+    assert rules.contact_lookback_start(p, onset_on=D(2022, 7, 10)).value == D(2022, 7, 8)
+
+
+def test_lookback_needs_a_date(v9: Protocol) -> None:
+    with pytest.raises(DomainError) as err:
+        rules.contact_lookback_start(v9)
+    assert err.value.code == "lookback_needs_date"
+    assert err.value.status == 400
+
+
+# --- zones ----------------------------------------------------------------------------
+
+
+def test_zone_downgrade_days(v8: Protocol, v9: Protocol) -> None:
+    assert rules.zone_downgrade_days(v9, "sealed") == 7
+    assert rules.zone_downgrade_days(v9, "controlled") == 7
+    assert rules.zone_downgrade_days(v9, "controlled", downgraded_from_sealed=True) == 3
+    assert rules.zone_downgrade_days(v9, "precaution") == 0
+    assert rules.zone_downgrade_days(v8, "sealed") == 14
+    assert rules.zone_downgrade_days(v8, "controlled", downgraded_from_sealed=True) == 14
+    with pytest.raises(DomainError) as err:
+        rules.zone_downgrade_days(v9, "orange")
+    assert err.value.code == "invalid_zone_level"
+
+
+ON = D(2022, 7, 20)
+
+
+def eligible(p: Protocol, **kw: object) -> Eligibility:
+    args: dict[str, object] = {"level": "sealed", "on_date": ON, "last_negative_screening_on": ON}
+    args.update(kw)
+    return rules.zone_downgrade_eligible(p, **args)  # type: ignore[arg-type]
+
+
+def test_zone_below_days_is_not_eligible(v9: Protocol) -> None:
+    assert eligible(v9, no_case_days=6) == Eligibility(False, "not_enough_days")
+
+
+def test_zone_days_met_but_no_screening(v9: Protocol) -> None:
+    assert eligible(v9, no_case_days=7, last_negative_screening_on=None) == Eligibility(
+        False, "screening_missing"
+    )
+
+
+def test_zone_screening_on_a_wrong_day(v9: Protocol) -> None:
+    # 9 days without cases up to 20 July: day 7 was 18 July.
+    assert eligible(v9, no_case_days=9, last_negative_screening_on=D(2022, 7, 17)) == Eligibility(
+        False, "screening_wrong_day"
+    )
+    # a screening "in the future" does not count either
+    assert eligible(v9, no_case_days=9, last_negative_screening_on=D(2022, 7, 21)) == Eligibility(
+        False, "screening_wrong_day"
+    )
+
+
+def test_zone_days_and_screening_met(v9: Protocol) -> None:
+    assert eligible(v9, no_case_days=7, last_negative_screening_on=ON) == Eligibility(True, "ok")
+    assert eligible(v9, no_case_days=9, last_negative_screening_on=D(2022, 7, 18)) == Eligibility(
+        True, "ok"
+    )
+    assert eligible(v9, level="controlled", no_case_days=7).ok
+
+
+def test_v9_controlled_zone_downgraded_from_sealed_lifts_after_3_days_without_screening(
+    v9: Protocol,
+) -> None:
+    result = eligible(
+        v9,
+        level="controlled",
+        no_case_days=3,
+        last_negative_screening_on=None,
+        downgraded_from_sealed=True,
+    )
+    assert result == Eligibility(True, "ok")
+    assert not eligible(v9, level="controlled", no_case_days=2, downgraded_from_sealed=True).ok
+
+
+def test_v8_zone_needs_14_days_and_no_screening(v8: Protocol) -> None:
+    assert eligible(v8, no_case_days=13, last_negative_screening_on=None).reason_code == (
+        "not_enough_days"
+    )
+    assert eligible(v8, no_case_days=14, last_negative_screening_on=None) == Eligibility(True, "ok")
+
+
+def test_precaution_zone_lifts_with_the_zones_it_surrounds(v9: Protocol) -> None:
+    assert eligible(v9, level="precaution", no_case_days=30) == Eligibility(
+        False, "lifts_with_zones"
+    )
+    local = shipped_protocol("v9", precaution_lift_days=3)
+    assert eligible(local, level="precaution", no_case_days=3, last_negative_screening_on=None).ok
+
+
+def test_zone_negative_no_case_days_refused(v9: Protocol) -> None:
+    with pytest.raises(DomainError) as err:
+        eligible(v9, no_case_days=-1)
+    assert err.value.code == "invalid_value"
+
+
+# --- pooling, samplers, deadlines -----------------------------------------------------
+
+
+def test_pool_size_for(v9: Protocol) -> None:
+    assert rules.pool_size_for(v9, "sealed") == 1
+    assert rules.pool_size_for(v9, "controlled") == 10
+    assert rules.pool_size_for(v9, "precaution") == 20
+    assert rules.pool_size_for(v9, None) == 20
+    with pytest.raises(DomainError):
+        rules.pool_size_for(v9, "orange")
+
+
+def test_samplers_needed(v9: Protocol) -> None:
+    assert rules.samplers_needed(v9, 0) == 0
+    assert rules.samplers_needed(v9, 360) == 1
+    assert rules.samplers_needed(v9, 361) == 2
+    assert rules.samplers_needed(v9, 1_000_000) == 2778
+    with pytest.raises(DomainError) as err:
+        rules.samplers_needed(v9, -5)
+    assert err.value.code == "invalid_value"
+
+
+SH = ZoneInfo("Asia/Shanghai")
+
+
+@pytest.mark.parametrize(
+    ("kind", "hours"),
+    [
+        ("case_core_facts", 4),
+        ("case_report", 24),
+        ("verification_push", 24),
+        ("round", 24),
+        ("recheck", 6),
+    ],
+)
+def test_deadlines(v9: Protocol, kind: str, hours: int) -> None:
+    start = dt.datetime(2022, 7, 1, 22, 30, tzinfo=SH)
+    deadline = rules.deadline_after(v9, start, kind)
+    assert deadline.value == start + dt.timedelta(hours=hours)
+    assert deadline.ruleset_version == "v9"
+    assert deadline.rule == f"deadline.{kind}"
+
+
+def test_deadline_refuses_naive_time_and_unknown_kind(v9: Protocol) -> None:
+    with pytest.raises(DomainError) as err:
+        rules.deadline_after(v9, dt.datetime(2022, 7, 1, 8, 0), "round")
+    assert err.value.code == "naive_datetime"
+    with pytest.raises(DomainError) as err:
+        rules.deadline_after(v9, dt.datetime(2022, 7, 1, 8, 0, tzinfo=SH), "lunch")
+    assert err.value.code == "invalid_deadline_kind"
+
+
+# --- validation -----------------------------------------------------------------------
+
+
+def full(version: str = "v9", **changes: object) -> dict[str, object]:
+    base = {k: v for k, v in shipped_protocol(version).__dict__.items() if k != "version"}
+    base = {k: (list(v) if isinstance(v, tuple) else v) for k, v in base.items()}
+    base.update(changes)
+    return base
+
+
+def test_validate_accepts_the_shipped_values_and_sorts_test_days() -> None:
+    assert rules.validate_values(full("v8"))["close_centralised_test_days"] == [1, 4, 7, 14]
+    assert rules.validate_values(full(secondary_test_days=[7, 1]))["secondary_test_days"] == [1, 7]
+
+
+@pytest.mark.parametrize(
+    ("changes", "field"),
+    [
+        ({"close_centralised_days": 0}, "close_centralised_days"),
+        ({"secondary_days": -1}, "secondary_days"),
+        ({"contact_lookback_days": "4"}, "contact_lookback_days"),
+        ({"close_centralised_test_days": "1,2"}, "close_centralised_test_days"),
+        ({"close_centralised_test_days": [0, 1]}, "close_centralised_test_days"),
+        ({"close_centralised_test_days": [1, 1]}, "close_centralised_test_days"),
+        ({"close_centralised_test_days": [1, 8]}, "close_centralised_test_days"),
+        ({"close_home_test_days": [4]}, "close_home_test_days"),
+        ({"secondary_test_days": [1, 4, 7], "secondary_days": 5}, "secondary_test_days"),
+        ({"secondary_measure": "hotel"}, "secondary_measure"),
+        ({"downgrade_requires_screening": "yes"}, "downgrade_requires_screening"),
+        ({"pool_size_sealed": 0}, "pool_size_sealed"),
+        ({"close_home_monitoring_days": True}, "close_home_monitoring_days"),
+        ({"close_centralised_days": 400}, "close_centralised_days"),
+    ],
+)
+def test_validate_refuses_invalid_values(changes: dict[str, object], field: str) -> None:
+    with pytest.raises(DomainError) as err:
+        rules.validate_values(full(**changes))
+    assert err.value.code == "invalid_value"
+    assert err.value.detail["field"] == field
+
+
+def test_validate_refuses_unknown_fields() -> None:
+    with pytest.raises(DomainError) as err:
+        rules.validate_values(full(quarantine_hotel_stars=5))
+    assert err.value.code == "unknown_field"
+    assert err.value.detail["fields"] == ["quarantine_hotel_stars"]
+
+
+def test_zero_home_monitoring_is_allowed() -> None:
+    out = rules.validate_values(full(close_home_monitoring_days=0, close_home_test_days=[]))
+    assert out["close_home_monitoring_days"] == 0
