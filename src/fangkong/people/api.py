@@ -10,7 +10,7 @@ import datetime as dt
 from typing import Literal
 
 from django.http import HttpRequest
-from ninja import Field, Query, Router, Schema
+from ninja import Field, Query, Router, Schema, Status
 
 from fangkong.core.http import client_address
 from fangkong.people import rules, selectors, services
@@ -138,7 +138,7 @@ def person_detail(request: HttpRequest, person_id: int) -> PersonOut:
 
 
 @router.post("/persons", response={200: PersonOut, 201: PersonOut})
-def person_create(request: HttpRequest, payload: PersonIn) -> tuple[int, PersonOut]:
+def person_create(request: HttpRequest, payload: PersonIn) -> Status[PersonOut]:
     """Create-or-get by ID number: 201 when created, 200 with the existing person."""
     user = request.user
     jurisdiction = selectors.jurisdiction_for_person(user=user, pk=payload.jurisdiction_id)
@@ -163,7 +163,7 @@ def person_create(request: HttpRequest, payload: PersonIn) -> tuple[int, PersonO
         workplace=workplace,
         ip=client_address(request),
     )
-    return (201 if created else 200), PersonOut.from_person(person)
+    return Status(201 if created else 200, PersonOut.from_person(person))
 
 
 @router.post("/persons/{int:person_id}/reveal", response=RevealOut)
@@ -192,7 +192,7 @@ def household_list(
 
 
 @router.post("/households", response={201: HouseholdOut})
-def household_create(request: HttpRequest, payload: HouseholdIn) -> tuple[int, HouseholdOut]:
+def household_create(request: HttpRequest, payload: HouseholdIn) -> Status[HouseholdOut]:
     community = selectors.jurisdiction_for_person(user=request.user, pk=payload.community_id)
     household = services.household_create(
         actor=request.user,
@@ -200,7 +200,7 @@ def household_create(request: HttpRequest, payload: HouseholdIn) -> tuple[int, H
         community=community,
         ip=client_address(request),
     )
-    return 201, HouseholdOut.from_household(household)
+    return Status(201, HouseholdOut.from_household(household))
 
 
 @router.get("/households/{int:household_id}", response=HouseholdDetailOut)

@@ -7,6 +7,7 @@ from __future__ import annotations
 
 import datetime as dt
 import re
+import unicodedata
 from dataclasses import dataclass
 
 from django.utils.translation import gettext as _
@@ -16,7 +17,8 @@ from stdnum.exceptions import InvalidComponent
 
 from fangkong.core.errors import DomainError
 
-MOBILE_RE = re.compile(r"^1[3-9]\d{9}$")
+MOBILE_RE = re.compile(r"^1[3-9][0-9]{9}$")  # ASCII only: \d would match any script's digits
+RIC_RE = re.compile(r"^[0-9]{17}[0-9X]$")
 PASSPORT_RE = re.compile(r"^[A-Z0-9]{5,20}$")
 NAME_MAX = 64
 
@@ -28,8 +30,13 @@ class RicFacts:
     sex: str  # "M" / "F"
 
 
+def _ascii_form(value: str) -> str:
+    """Full-width digits and letters (typed with a Chinese IME) become ASCII (NFKC)."""
+    return unicodedata.normalize("NFKC", value or "")
+
+
 def normalize_ric(value: str) -> str:
-    return re.sub(r"\s", "", value or "").upper()
+    return re.sub(r"\s", "", _ascii_form(value)).upper()
 
 
 def validate_ric(value: str) -> RicFacts:
@@ -40,7 +47,7 @@ def validate_ric(value: str) -> RicFacts:
     number = normalize_ric(value)
     if len(number) != 18:
         raise DomainError("id_wrong_length", _("身份证号码应为18位"), length=len(number))
-    if not (number[:17].isdigit() and (number[17].isdigit() or number[17] == "X")):
+    if not RIC_RE.match(number):
         raise DomainError("id_bad_characters", _("身份证号码含有非法字符"))
     try:
         birth = ric.get_birth_date(number)
@@ -62,7 +69,7 @@ def ric_checksum(first17: str) -> str:
 
 
 def normalize_phone(value: str) -> str:
-    digits = re.sub(r"[\s\-]", "", value or "")
+    digits = re.sub(r"[\s\-]", "", _ascii_form(value))
     if digits.startswith("+86"):
         digits = digits[3:]
     if not MOBILE_RE.match(digits):
@@ -71,7 +78,7 @@ def normalize_phone(value: str) -> str:
 
 
 def normalize_passport(value: str) -> str:
-    number = re.sub(r"\s", "", value or "").upper()
+    number = re.sub(r"\s", "", _ascii_form(value)).upper()
     if not PASSPORT_RE.match(number):
         raise DomainError("passport_invalid", _("护照号码应为5到20位字母或数字"))
     return number
@@ -187,8 +194,8 @@ def id_tail(number: str) -> str:
 
 # --- Search keys ---------------------------------------------------------------------
 
-RIC_QUERY_RE = re.compile(r"^\d{17}[\dXx]$")
-TAIL_QUERY_RE = re.compile(r"^\d{3}[\dXx]$")
+RIC_QUERY_RE = re.compile(r"^[0-9]{17}[0-9Xx]$")
+TAIL_QUERY_RE = re.compile(r"^[0-9]{3}[0-9Xx]$")
 INITIALS_QUERY_RE = re.compile(r"^[A-Za-z]{1,32}$")
 DOCUMENT_QUERY_RE = re.compile(r"^[A-Za-z0-9]{5,40}$")
 
@@ -209,7 +216,7 @@ def search_key(query: str) -> SearchKey:
     the pinyin initials prefix ("zs" finds 张三); other letters/digits of 5+ characters →
     a passport or other document's keyed hash; anything else → the name (prefix).
     """
-    q = re.sub(r"\s", "", query or "")
+    q = re.sub(r"\s", "", _ascii_form(query))
     if not q:
         return SearchKey("all", "")
     if RIC_QUERY_RE.match(q):
