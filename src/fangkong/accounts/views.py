@@ -168,7 +168,11 @@ def tokens_view(request: HttpRequest) -> HttpResponse:
         except DomainError as exc:
             error = exc.message
             status = exc.status
-    tokens = list(selectors.user_tokens(user=request.user))
+    now = timezone.now()
+    tokens = [
+        {"token": t, "expired": t.expires_at is not None and t.expires_at <= now}
+        for t in selectors.user_tokens(user=request.user)
+    ]
     return render(
         request,
         "accounts/tokens.html",

@@ -1,0 +1,379 @@
+"""User creation, login lockout and API tokens, through the services."""
+
+from __future__ import annotations
+
+import datetime as dt
+import hashlib
+import json
+
+import pytest
+from django.test import override_settings
+from django.utils import timezone
+
+from fangkong.accounts import services
+from fangkong.accounts.models import AccessToken, AuditEvent, LoginFailure, User
+from fangkong.accounts.roles import Role
+from fangkong.core.errors import DomainError
+
+PW = "pw-Fangkong-2022"
+
+
+# --- user_create ---------------------------------------------------------------------
+
+
+@pytest.mark.parametrize(
+    ("role", "node"),
+    [
+        (Role.COMMAND, "city"),
+        (Role.INVESTIGATOR, "city"),
+        (Role.HOTLINE, "city"),
+        (Role.PUBLICITY, "city"),
+        (Role.ADMIN, "city"),
+        (Role.TOWN_STAFF, "town_a"),
+        (Role.COMMUNITY_WORKER, "community_a"),
+        (Role.COMMUNITY_WORKER, "grid_a"),
+    ],
+)
+def test_user_create_accepts_coherent_bindings(tree, role, node):
+    jurisdiction = getattr(tree, node)
+    user = services.user_create(
+        username=f"u-{role}-{node}", password=PW, role=role, jurisdiction=jurisdiction
+    )
+    assert user.scope_path == jurisdiction.path
+    assert user.check_password(PW)
+    assert AuditEvent.objects.filter(action="user.create", object_id=str(user.pk)).exists()
+
+
+@pytest.mark.parametrize(
+    ("role", "node"),
+    [
+        (Role.COMMAND, "town_a"),
+        (Role.INVESTIGATOR, "community_a"),
+        (Role.ADMIN, "grid_a"),
+        (Role.TOWN_STAFF, "city"),
+        (Role.TOWN_STAFF, "community_a"),
+        (Role.COMMUNITY_WORKER, "town_a"),
+        (Role.COMMUNITY_WORKER, "city"),
+    ],
+)
+def test_user_create_refuses_level_mismatch(tree, role, node):
+    with pytest.raises(DomainError) as err:
+        services.user_create(username="x", password=PW, role=role, jurisdiction=getattr(tree, node))
+    assert err.value.code == "jurisdiction_level_mismatch"
+    assert not User.objects.filter(username="x").exists()
+
+
+@pytest.mark.parametrize(
+    ("role", "kind"),
+    [
+        (Role.SITE_STAFF, "quarantine_site"),
+        (Role.SAMPLER, "sampling_point"),
+        (Role.LAB, "lab"),
+    ],
+)
+def test_site_roles_are_bound_to_a_place_of_their_kind(tree, places, role, kind):
+    place = places[kind]
+    user = services.user_create(
+        username=f"u-{role}", password=PW, role=role, jurisdiction=None, place=place
+    )
+    assert user.place == place
+    assert user.jurisdiction_id == place.jurisdiction_id
+    assert user.scope_path == place.jurisdiction_path
+
+
+@pytest.mark.parametrize("role", [Role.SITE_STAFF, Role.SAMPLER, Role.LAB])
+def test_site_roles_need_a_place(tree, role):
+    with pytest.raises(DomainError) as err:
+        services.user_create(username="x", password=PW, role=role, jurisdiction=tree.town_a)
+    assert err.value.code == "place_required"
+
+
+def test_site_role_with_wrong_kind_of_place_is_refused(tree, places):
+    with pytest.raises(DomainError) as err:
+        services.user_create(
+            username="x", password=PW, role=Role.LAB, jurisdiction=None, place=places["venue"]
+        )
+    assert err.value.code == "place_kind_mismatch"
+
+
+def test_site_role_in_another_jurisdiction_than_its_place_is_refused(tree, places):
+    with pytest.raises(DomainError) as err:
+        services.user_create(
+            username="x",
+            password=PW,
+            role=Role.SITE_STAFF,
+            jurisdiction=tree.town_b,
+            place=places["quarantine_site"],
+        )
+    assert err.value.code == "place_jurisdiction_mismatch"
+
+
+def test_place_on_a_non_site_role_is_refused(tree, places):
+    with pytest.raises(DomainError) as err:
+        services.user_create(
+            username="x",
+            password=PW,
+            role=Role.TOWN_STAFF,
+            jurisdiction=tree.town_a,
+            place=places["lab"],
+        )
+    assert err.value.code == "place_not_allowed"
+
+
+@pytest.mark.parametrize(
+    ("kwargs", "code"),
+    [
+        ({"role": "mayor"}, "role_invalid"),
+        ({"role": ""}, "role_invalid"),
+        ({"username": ""}, "username_invalid"),
+        ({"username": "has space"}, "username_invalid"),
+        ({"password": "short"}, "password_invalid"),
+        ({"password": "password123"}, "password_invalid"),
+        ({"jurisdiction": None}, "jurisdiction_required"),
+    ],
+)
+def test_user_create_refuses_bad_input(tree, kwargs, code):
+    args = {
+        "username": "fine",
+        "password": PW,
+        "role": Role.TOWN_STAFF,
+        "jurisdiction": tree.town_a,
+        **kwargs,
+    }
+    with pytest.raises(DomainError) as err:
+        services.user_create(**args)
+    assert err.value.code == code
+    assert User.objects.count() == 0
+
+
+def test_username_taken_case_insensitively(tree):
+    services.user_create(username="Wang", password=PW, role=Role.COMMAND, jurisdiction=tree.city)
+    with pytest.raises(DomainError) as err:
+        services.user_create(
+            username="wang", password=PW, role=Role.COMMAND, jurisdiction=tree.city
+        )
+    assert err.value.code == "username_taken"
+    assert err.value.status == 409
+
+
+def test_only_user_managers_create_users(tree, command_user, make_user):
+    with pytest.raises(DomainError) as err:
+        services.user_create(
+            actor=command_user,
+            username="x",
+            password=PW,
+            role=Role.TOWN_STAFF,
+            jurisdiction=tree.town_a,
+        )
+    assert err.value.status == 403
+    admin = make_user(Role.ADMIN, tree.city, "boss")
+    user = services.user_create(
+        actor=admin, username="x", password=PW, role=Role.TOWN_STAFF, jurisdiction=tree.town_a
+    )
+    event = AuditEvent.objects.get(action="user.create", object_id=str(user.pk))
+    assert event.actor == admin
+    assert event.jurisdiction_path == tree.town_a.path
+
+
+def test_staff_flag_only_for_admin(tree):
+    with pytest.raises(DomainError) as err:
+        services.user_create(
+            username="x", password=PW, role=Role.COMMAND, jurisdiction=tree.city, staff=True
+        )
+    assert err.value.code == "staff_requires_admin"
+    admin = services.user_create(
+        username="a", password=PW, role=Role.ADMIN, jurisdiction=tree.city, staff=True
+    )
+    assert admin.is_staff and admin.is_superuser
+
+
+def test_user_rebind_moves_the_scope(tree, make_user):
+    admin = make_user(Role.ADMIN, tree.city, "boss")
+    user = services.user_create(
+        username="x", password=PW, role=Role.TOWN_STAFF, jurisdiction=tree.town_a
+    )
+    services.user_rebind(actor=admin, user=user, role=Role.TOWN_STAFF, jurisdiction=tree.town_b)
+    user.refresh_from_db()
+    assert user.scope_path == tree.town_b.path
+    with pytest.raises(DomainError) as err:
+        services.user_rebind(
+            actor=admin, user=user, role=Role.TOWN_STAFF, jurisdiction=tree.community_b
+        )
+    assert err.value.code == "jurisdiction_level_mismatch"
+    user.refresh_from_db()
+    assert user.scope_path == tree.town_b.path
+
+
+# --- login lockout --------------------------------------------------------------------
+
+
+@pytest.fixture
+def alice(tree):
+    return services.user_create(
+        username="alice", password=PW, role=Role.TOWN_STAFF, jurisdiction=tree.town_a
+    )
+
+
+def test_login_success_returns_the_user_and_audits(alice):
+    user = services.login_attempt(username="alice", password=PW, ip="10.0.0.1")
+    assert user == alice
+    event = AuditEvent.objects.get(action="login.success")
+    assert event.actor == alice and event.ip == "10.0.0.1"
+    assert event.jurisdiction_path == alice.scope_path
+
+
+def test_wrong_password_and_unknown_user_fail_alike(alice):
+    with pytest.raises(DomainError) as wrong_pw:
+        services.login_attempt(username="alice", password="nope", ip="10.0.0.1")
+    with pytest.raises(DomainError) as unknown:
+        services.login_attempt(username="nobody", password=PW, ip="10.0.0.1")
+    assert wrong_pw.value.code == unknown.value.code == "login_failed"
+    assert wrong_pw.value.message == unknown.value.message
+    assert LoginFailure.objects.count() == 2
+    assert AuditEvent.objects.filter(action="login.failure").count() == 2
+
+
+@override_settings(FANGKONG_LOGIN_MAX_FAILURES=3, FANGKONG_LOGIN_LOCKOUT_MINUTES=15)
+def test_lockout_refuses_even_the_right_password_then_lifts(alice):
+    t0 = timezone.now()
+    for i in range(3):
+        with pytest.raises(DomainError):
+            services.login_attempt(
+                username="alice", password="bad", ip=f"10.0.0.{i}", now=t0 + dt.timedelta(minutes=i)
+            )
+    with pytest.raises(DomainError) as err:
+        services.login_attempt(
+            username="alice", password=PW, ip="10.9.9.9", now=t0 + dt.timedelta(minutes=3)
+        )
+    assert err.value.code == "account_locked"
+    assert err.value.status == 403
+    # the lock lifts when the first failure leaves the 15-minute window (t0 + 15 min)
+    local = timezone.localtime(t0 + dt.timedelta(minutes=15))
+    assert local.strftime("%H:%M") in err.value.message
+    assert AuditEvent.objects.filter(action="login.locked").count() == 1
+    # a locked attempt does not extend the lock
+    assert LoginFailure.objects.filter(username="alice").count() == 3
+
+    user = services.login_attempt(
+        username="alice", password=PW, ip="10.9.9.9", now=t0 + dt.timedelta(minutes=15, seconds=1)
+    )
+    assert user == alice
+    assert not LoginFailure.objects.filter(username="alice").exists()
+
+
+@override_settings(FANGKONG_LOGIN_MAX_FAILURES=3, FANGKONG_LOGIN_LOCKOUT_MINUTES=15)
+def test_lock_lifts_when_old_failures_age_out(alice):
+    for _ in range(3):
+        with pytest.raises(DomainError):
+            services.login_attempt(username="alice", password="bad", ip="10.0.0.1")
+    LoginFailure.objects.update(at=timezone.now() - dt.timedelta(minutes=16))
+    assert services.login_attempt(username="alice", password=PW, ip="10.0.0.1") == alice
+
+
+@override_settings(FANGKONG_LOGIN_MAX_FAILURES=3, FANGKONG_LOGIN_LOCKOUT_MINUTES=15)
+def test_lockout_per_address_across_usernames(alice):
+    for name in ("a1", "a2", "a3"):
+        with pytest.raises(DomainError):
+            services.login_attempt(username=name, password="bad", ip="203.0.113.7")
+    with pytest.raises(DomainError) as err:
+        services.login_attempt(username="alice", password=PW, ip="203.0.113.7")
+    assert err.value.code == "account_locked"
+    # the same account from another address is not locked
+    assert services.login_attempt(username="alice", password=PW, ip="198.51.100.1") == alice
+
+
+@override_settings(FANGKONG_LOGIN_MAX_FAILURES=3, FANGKONG_LOGIN_LOCKOUT_MINUTES=15)
+def test_success_clears_only_the_usernames_failures(alice):
+    for _ in range(2):
+        with pytest.raises(DomainError):
+            services.login_attempt(username="alice", password="bad", ip="10.0.0.1")
+    with pytest.raises(DomainError):
+        services.login_attempt(username="bob", password="bad", ip="10.0.0.2")
+    services.login_attempt(username="alice", password=PW, ip="10.0.0.1")
+    assert list(LoginFailure.objects.values_list("username", flat=True)) == ["bob"]
+
+
+def test_inactive_user_cannot_log_in(alice):
+    alice.is_active = False
+    alice.save()
+    with pytest.raises(DomainError) as err:
+        services.login_attempt(username="alice", password=PW, ip="10.0.0.1")
+    assert err.value.code == "login_failed"
+
+
+# --- tokens ---------------------------------------------------------------------------
+
+
+def test_token_is_stored_hashed(command_user):
+    token, plaintext = services.token_create(actor=command_user, user=command_user, name="pad")
+    assert plaintext.startswith("fk_") and len(plaintext) > 40
+    token.refresh_from_db()
+    assert token.digest == hashlib.sha256(plaintext.encode()).hexdigest()
+    assert token.digest != plaintext
+    assert plaintext.startswith(token.prefix) and len(token.prefix) < len(plaintext)
+    stored = [str(v) for v in AccessToken.objects.values_list(flat=False).get(pk=token.pk)]
+    assert not any(plaintext in v for v in stored)
+    assert all(plaintext not in json.dumps(e.detail) for e in AuditEvent.objects.all())
+    assert AuditEvent.objects.filter(action="token.create", object_id=str(token.pk)).exists()
+
+
+def test_token_authenticates_until_revoked(command_user):
+    token, plaintext = services.token_create(actor=command_user, user=command_user, name="pad")
+    assert services.token_authenticate(plaintext) == command_user
+    assert services.token_authenticate(plaintext + "x") is None
+    assert services.token_authenticate("not-a-token") is None
+    services.token_revoke(actor=command_user, token=token)
+    assert services.token_authenticate(plaintext) is None
+    assert AuditEvent.objects.filter(action="token.revoke", object_id=str(token.pk)).exists()
+    with pytest.raises(DomainError) as err:
+        services.token_revoke(actor=command_user, token=token)
+    assert err.value.code == "token_already_revoked"
+
+
+def test_expired_token_and_inactive_user_are_refused(command_user):
+    soon = timezone.now() + dt.timedelta(hours=1)
+    _, plaintext = services.token_create(
+        actor=command_user, user=command_user, name="pad", expires_at=soon
+    )
+    assert services.token_authenticate(plaintext) == command_user
+    assert services.token_authenticate(plaintext, now=soon + dt.timedelta(seconds=1)) is None
+    command_user.is_active = False
+    command_user.save()
+    assert services.token_authenticate(plaintext) is None
+
+
+def test_token_expiry_must_be_in_the_future(command_user):
+    with pytest.raises(DomainError) as err:
+        services.token_create(
+            actor=command_user,
+            user=command_user,
+            name="pad",
+            expires_at=timezone.now() - dt.timedelta(minutes=1),
+        )
+    assert err.value.code == "token_expiry_invalid"
+    assert not AccessToken.objects.exists()
+
+
+def test_last_used_is_written_at_most_once_a_minute(command_user):
+    token, plaintext = services.token_create(actor=command_user, user=command_user, name="pad")
+    t0 = timezone.now()
+    services.token_authenticate(plaintext, now=t0)
+    services.token_authenticate(plaintext, now=t0 + dt.timedelta(seconds=30))
+    token.refresh_from_db()
+    assert token.last_used_at == t0
+    services.token_authenticate(plaintext, now=t0 + dt.timedelta(seconds=61))
+    token.refresh_from_db()
+    assert token.last_used_at == t0 + dt.timedelta(seconds=61)
+
+
+def test_tokens_need_token_manage_and_are_personal(tree, command_user, town_a_user, make_user):
+    with pytest.raises(DomainError) as err:
+        services.token_create(actor=town_a_user, user=town_a_user, name="pad")
+    assert err.value.status == 403
+    other = make_user(Role.COMMAND, tree.city, "command-2")
+    token, _ = services.token_create(actor=other, user=other, name="theirs")
+    with pytest.raises(DomainError) as err:
+        services.token_revoke(actor=command_user, token=token)
+    assert err.value.status == 404
+    token.refresh_from_db()
+    assert token.revoked_at is None
