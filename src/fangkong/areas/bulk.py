@@ -1,0 +1,66 @@
+"""Set-based import path of the areas domain: jurisdictions, geometry, places.
+
+The documented exception to "writes go through services": bulk loads (the drill city,
+imports of a whole city's reference data) write rows with `bulk_create` in batches,
+never a query per row. Callers pass explicit primary keys (from `next_free_id`) so a
+build is deterministic and parents can be referenced before they are saved; after the
+load, `sequences_reset` moves PostgreSQL's sequences past the written ids.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable, Iterator
+from itertools import islice
+from typing import Any, TypeVar
+
+from django.core.management.color import no_style
+from django.db import connection, models, transaction
+from django.db.models import Max
+
+from fangkong.areas.models import Jurisdiction, JurisdictionGeometry, Place
+
+T = TypeVar("T")
+
+
+def batched(items: Iterable[T], size: int) -> Iterator[list[T]]:
+    it = iter(items)
+    while chunk := list(islice(it, size)):
+        yield chunk
+
+
+def next_free_id(model: type[models.Model]) -> int:
+    """The first primary key above every existing row (1 on an empty table)."""
+    return int(model._default_manager.aggregate(m=Max("pk"))["m"] or 0) + 1
+
+
+def sequences_reset(*model_list: type[models.Model]) -> None:
+    """After explicit-id inserts: PostgreSQL's sequences continue past the max id."""
+    statements = connection.ops.sequence_reset_sql(no_style(), list(model_list))
+    if statements:
+        with connection.cursor() as cursor:
+            for sql in statements:
+                cursor.execute(sql)
+
+
+def _bulk(model: type[models.Model], rows: Iterable[dict[str, Any]], batch_size: int) -> int:
+    written = 0
+    for chunk in batched(rows, batch_size):
+        with transaction.atomic():
+            model._default_manager.bulk_create([model(**row) for row in chunk])
+        written += len(chunk)
+    return written
+
+
+def jurisdiction_bulk_create(*, rows: Iterable[dict[str, Any]], batch_size: int = 2000) -> int:
+    """Rows: id, level, code, name, parent_id, path, depth, population. Parents first."""
+    return _bulk(Jurisdiction, rows, batch_size)
+
+
+def geometry_bulk_create(*, rows: Iterable[dict[str, Any]], batch_size: int = 500) -> int:
+    """Rows: jurisdiction_id, geojson, centroid_lat, centroid_lon."""
+    return _bulk(JurisdictionGeometry, rows, batch_size)
+
+
+def place_bulk_create(*, rows: Iterable[dict[str, Any]], batch_size: int = 2000) -> int:
+    """Rows: id, kind, name, venue_code, jurisdiction_id, jurisdiction_path, address, lat, lon."""
+    return _bulk(Place, rows, batch_size)

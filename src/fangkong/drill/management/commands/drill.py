@@ -1,0 +1,87 @@
+"""`fangkong drill <subcommand>`: peacetime drills on the real system.
+
+fangkong drill city --population 20000 --days 7 --seed 2022 [--start 2022-07-04] [--force]
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import json
+from typing import Any, TextIO, cast
+
+from django.core.management.base import BaseCommand, CommandError, CommandParser
+
+from fangkong.core.errors import DomainError
+from fangkong.drill.progress import Progress
+from fangkong.drill.services import DEFAULT_START, drill_city_build
+
+
+def _date(value: str) -> dt.date:
+    try:
+        return dt.date.fromisoformat(value)
+    except ValueError as exc:
+        raise CommandError(f"not a date (YYYY-MM-DD): {value}") from exc
+
+
+class Command(BaseCommand):
+    help = "Peacetime drills: build the synthetic city (drill city), more to come."
+
+    def add_arguments(self, parser: CommandParser) -> None:
+        sub = parser.add_subparsers(dest="subcommand", required=True)
+        city = sub.add_parser("city", help="build the synthetic drill city (演练城市)")
+        city.add_argument("--population", type=int, default=20_000)
+        city.add_argument("--days", type=int, default=7, help="days of venue scans")
+        city.add_argument("--seed", type=int, default=2022)
+        city.add_argument("--start", type=_date, default=DEFAULT_START, help="first scan day")
+        city.add_argument(
+            "--force", action="store_true", help="delete the drill data first and rebuild"
+        )
+        city.add_argument("--quiet", action="store_true", help="no progress display")
+        city.add_argument(
+            "--summary-json", action="store_true", help="print the summary as one JSON line"
+        )
+
+    def handle(self, *args: Any, **options: Any) -> None:
+        if options["subcommand"] == "city":
+            self._city(options)
+
+    def _city(self, options: dict[str, Any]) -> None:
+        progress = Progress(cast(TextIO, self.stderr._out), enabled=not options["quiet"])
+        try:
+            result = drill_city_build(
+                population=options["population"],
+                days=options["days"],
+                seed=options["seed"],
+                start=options["start"],
+                force=options["force"],
+                progress=progress,
+            )
+        except DomainError as exc:
+            raise CommandError(f"{exc.code}: {exc.message}") from exc
+        city = result.drill_city
+        if not result.built:
+            self.stdout.write(
+                f"already built: drill city seed={city.seed} population={city.population} "
+                f"days={city.days} start={city.start} (built {city.built_at:%Y-%m-%d %H:%M}); "
+                "nothing added"
+            )
+        else:
+            self.stdout.write(
+                f"drill city built: seed={city.seed} population={city.population} "
+                f"days={city.days} start={city.start} in {result.seconds:.1f} s"
+            )
+            for table, count in result.counts.items():
+                self.stdout.write(f"  {table:<14} {count:>12,}")
+            for stage, seconds in result.timings.items():
+                self.stdout.write(f"  {stage:<14} {seconds:>10.2f} s")
+        if options["summary_json"]:
+            self.stdout.write(
+                json.dumps(
+                    {
+                        "built": result.built,
+                        "counts": result.counts,
+                        "seconds": round(result.seconds, 3),
+                        "timings": {k: round(v, 3) for k, v in result.timings.items()},
+                    }
+                )
+            )

@@ -1,0 +1,31 @@
+from __future__ import annotations
+
+from django.db import models
+from django.utils.translation import gettext_lazy as _
+
+
+class DrillCity(models.Model):
+    """The record of one synthetic city build (`fangkong drill city`).
+
+    The parameters make a build reproducible and the command idempotent: the same
+    parameters on a database that already holds this build add nothing.
+    """
+
+    seed = models.BigIntegerField(_("随机种子"))
+    population = models.PositiveIntegerField(_("人口"))
+    days = models.PositiveSmallIntegerField(_("扫码天数"))
+    start = models.DateField(_("扫码起始日期"))
+    root_path = models.CharField(_("根辖区路径"), max_length=32, default="330483")
+    counts = models.JSONField(_("各表行数"), default=dict)
+    seconds = models.FloatField(_("耗时(秒)"), default=0)
+    built_at = models.DateTimeField(_("生成时间"), auto_now_add=True)
+
+    class Meta:
+        verbose_name = _("演练城市")
+        verbose_name_plural = _("演练城市")
+        constraints = [
+            models.UniqueConstraint(fields=["root_path"], name="drill_city_one_per_root"),
+        ]
+
+    def __str__(self) -> str:
+        return f"drill city {self.root_path} seed={self.seed} n={self.population}"
