@@ -131,7 +131,7 @@ def ruleset_create_override(
             fields=sorted(k for k in changes if k in META_FIELDS),
         )
     values = _merged_values(based_on, changes)
-    source = f"{_('基于')} {based_on.version}（{based_on.name}）"
+    source = f"基于 {based_on.version}（{based_on.name}）"  # stored text: not translated
     ruleset = RuleSet.objects.create(
         version=version, based_on=based_on, source=source, **meta, **values
     )
