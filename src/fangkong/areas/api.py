@@ -1,3 +1,440 @@
-from ninja import Router
+"""Areas API: jurisdictions, places, zones and the zones map.
+
+Thin endpoints: selectors read, services write and check permissions; DomainErrors become
+{code, message, detail}. Ids named in input that do not exist are bad input (400 with
+`unknown_*`), not 404s.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from typing import Any, Literal
+
+from django.http import HttpRequest, JsonResponse
+from ninja import Field, Query, Router, Schema, Status
+
+from fangkong.accounts.permissions import require
+from fangkong.accounts.roles import Capability
+from fangkong.areas import selectors, services
+from fangkong.areas.models import Jurisdiction, Place, Zone, ZoneMember, ZoneTransition
+from fangkong.core.http import client_address
 
 router = Router(tags=["areas"])
+
+# Generous input bounds (the services give the precise limits and codes).
+NAME_INPUT_MAX = 1000
+TEXT_INPUT_MAX = 4000
+
+
+# --- Schemas -------------------------------------------------------------------------
+
+
+class JurisdictionOut(Schema):
+    id: int
+    level: str
+    code: str
+    name: str
+    path: str
+    depth: int
+    parent_id: int | None
+    population: int
+
+    @staticmethod
+    def of(node: Jurisdiction) -> JurisdictionOut:
+        return JurisdictionOut(
+            id=node.pk,
+            level=node.level,
+            code=node.code,
+            name=node.name,
+            path=node.path,
+            depth=node.depth,
+            parent_id=node.parent_id,
+            population=node.population,
+        )
+
+
+class JurisdictionDetailOut(JurisdictionOut):
+    parent_name: str | None
+    centroid_lat: float | None
+    centroid_lon: float | None
+    geometry: dict[str, Any] | None
+
+
+class PlaceOut(Schema):
+    id: int
+    kind: str
+    name: str
+    venue_code: str | None
+    jurisdiction_id: int
+    jurisdiction_path: str
+    jurisdiction_name: str
+    address: str
+    lat: float | None
+    lon: float | None
+    active: bool
+
+    @staticmethod
+    def of(place: Place) -> PlaceOut:
+        return PlaceOut(
+            id=place.pk,
+            kind=place.kind,
+            name=place.name,
+            venue_code=place.venue_code,
+            jurisdiction_id=place.jurisdiction_id,
+            jurisdiction_path=place.jurisdiction_path,
+            jurisdiction_name=place.jurisdiction.name,
+            address=place.address,
+            lat=place.lat,
+            lon=place.lon,
+            active=place.active,
+        )
+
+
+class PlacePage(Schema):
+    items: list[PlaceOut]
+    next_cursor: str | None
+
+
+class PlaceIn(Schema):
+    kind: str = Field(..., max_length=32)
+    name: str = Field(..., max_length=NAME_INPUT_MAX)
+    jurisdiction_id: int
+    venue_code: str | None = Field(None, max_length=NAME_INPUT_MAX)
+    address: str = Field("", max_length=TEXT_INPUT_MAX)
+    lat: float | None = None
+    lon: float | None = None
+
+
+class ZoneOut(Schema):
+    id: int
+    name: str
+    level: str
+    state: str
+    jurisdiction_id: int
+    jurisdiction_path: str
+    jurisdiction_name: str
+    parent_id: int | None
+    ruleset: str
+    started_on: dt.date
+    last_case_on: dt.date | None
+    no_case_days: int
+    required_days: int
+    screening_required: bool
+    counted_through: dt.date | None
+    last_negative_screening_on: dt.date | None
+    lifted_on: dt.date | None
+
+    @staticmethod
+    def of(zone: Zone) -> ZoneOut:
+        progress = selectors.zone_progress(zone)
+        return ZoneOut(
+            id=zone.pk,
+            name=zone.name,
+            level=zone.level,
+            state=zone.state,
+            jurisdiction_id=zone.jurisdiction_id,
+            jurisdiction_path=zone.jurisdiction_path,
+            jurisdiction_name=zone.jurisdiction.name,
+            parent_id=zone.parent_id,
+            ruleset=zone.ruleset.version,
+            started_on=zone.started_on,
+            last_case_on=zone.last_case_on,
+            no_case_days=zone.no_case_days,
+            required_days=progress.required_days,
+            screening_required=progress.screening_required,
+            counted_through=zone.counted_through,
+            last_negative_screening_on=zone.last_negative_screening_on,
+            lifted_on=zone.lifted_on,
+        )
+
+
+class ZoneMemberOut(Schema):
+    kind: Literal["jurisdiction", "place"]
+    id: int
+    name: str
+    path: str
+
+    @staticmethod
+    def of(member: ZoneMember) -> ZoneMemberOut:
+        if member.jurisdiction is not None:
+            j = member.jurisdiction
+            return ZoneMemberOut(kind="jurisdiction", id=j.pk, name=j.name, path=j.path)
+        assert member.place is not None
+        p = member.place
+        return ZoneMemberOut(kind="place", id=p.pk, name=p.name, path=p.jurisdiction_path)
+
+
+class ZoneTransitionOut(Schema):
+    id: int
+    action: str
+    from_level: str
+    to_level: str
+    from_state: str
+    to_state: str
+    no_case_days: int
+    on_date: dt.date
+    reason: str
+    ruleset: str | None
+    detail: dict[str, Any]
+    actor: str | None
+    at: dt.datetime
+
+    @staticmethod
+    def of(row: ZoneTransition) -> ZoneTransitionOut:
+        return ZoneTransitionOut(
+            id=row.pk,
+            action=row.action,
+            from_level=row.from_level,
+            to_level=row.to_level,
+            from_state=row.from_state,
+            to_state=row.to_state,
+            no_case_days=row.no_case_days,
+            on_date=row.on_date,
+            reason=row.reason,
+            ruleset=row.ruleset.version if row.ruleset else None,
+            detail=row.detail,
+            actor=row.actor.username if row.actor else None,
+            at=row.at,
+        )
+
+
+class ZoneDetailOut(ZoneOut):
+    members: list[ZoneMemberOut]
+    children: list[int]
+    transitions: list[ZoneTransitionOut]
+
+
+class ZoneIn(Schema):
+    name: str = Field(..., max_length=NAME_INPUT_MAX)
+    level: Literal["sealed", "controlled", "precaution"]
+    jurisdiction_id: int
+    member_jurisdiction_ids: list[int] = Field(default_factory=list, max_length=5000)
+    member_place_ids: list[int] = Field(default_factory=list, max_length=5000)
+    parent_id: int | None = None
+    started_on: dt.date
+    reason: str = Field(..., max_length=TEXT_INPUT_MAX)
+
+
+class ZoneActionIn(Schema):
+    on_date: dt.date
+    reason: str = Field("", max_length=TEXT_INPUT_MAX)
+
+
+class ZoneScreeningIn(ZoneActionIn):
+    all_negative: bool
+
+
+class ZoneCloseDayIn(Schema):
+    day: dt.date
+
+
+class ErrorOut(Schema):
+    code: str
+    message: str
+    detail: dict[str, Any]
+
+
+ERRORS: dict[int, type[Schema]] = {
+    400: ErrorOut,
+    403: ErrorOut,
+    404: ErrorOut,
+    409: ErrorOut,
+    422: ErrorOut,
+}
+
+
+# --- Jurisdictions --------------------------------------------------------------------
+
+
+@router.get("/jurisdictions", response={200: list[JurisdictionOut], **ERRORS}, summary="辖区列表")
+def jurisdiction_list(
+    request: HttpRequest,
+    parent: int | None = None,
+    level: Literal["city", "town", "community", "grid"] | None = None,
+) -> list[JurisdictionOut]:
+    nodes = selectors.jurisdictions(user=request.user, parent=parent, level=level)
+    return [JurisdictionOut.of(n) for n in nodes[:5000]]
+
+
+@router.get(
+    "/jurisdictions/{jurisdiction_id}",
+    response={200: JurisdictionDetailOut, **ERRORS},
+    summary="辖区详情",
+)
+def jurisdiction_detail(request: HttpRequest, jurisdiction_id: int) -> JurisdictionDetailOut:
+    node = selectors.jurisdiction_get(user=request.user, pk=jurisdiction_id)
+    geometry = getattr(node, "geometry", None)
+    return JurisdictionDetailOut(
+        **JurisdictionOut.of(node).model_dump(),
+        parent_name=node.parent.name if node.parent else None,
+        centroid_lat=geometry.centroid_lat if geometry else None,
+        centroid_lon=geometry.centroid_lon if geometry else None,
+        geometry=geometry.geojson if geometry else None,
+    )
+
+
+# --- Places ---------------------------------------------------------------------------
+
+
+class PlaceFilter(Schema):
+    kind: str | None = None
+    jurisdiction: int | None = None
+    q: str | None = Field(None, max_length=100)
+    cursor: str | None = Field(None, max_length=64)
+    size: int = 50
+
+
+@router.get("/places", response={200: PlacePage, **ERRORS}, summary="场所列表（游标分页）")
+def place_list(request: HttpRequest, filters: Query[PlaceFilter]) -> PlacePage:
+    jurisdiction = selectors.jurisdiction_resolve(user=request.user, pk=filters.jurisdiction)
+    page = selectors.places(
+        user=request.user,
+        kind=filters.kind,
+        jurisdiction=jurisdiction,
+        q=filters.q,
+        cursor=filters.cursor,
+        size=filters.size,
+    )
+    return PlacePage(items=[PlaceOut.of(p) for p in page.items], next_cursor=page.next_cursor)
+
+
+@router.post("/places", response={201: PlaceOut, **ERRORS}, summary="新建场所")
+def place_create(request: HttpRequest, payload: PlaceIn) -> Status:
+    require(request.user, Capability.PLACE_MANAGE)
+    jurisdiction = selectors.jurisdiction_resolve(user=request.user, pk=payload.jurisdiction_id)
+    place = services.place_create(
+        actor=request.user,
+        kind=payload.kind,
+        name=payload.name,
+        jurisdiction=jurisdiction,
+        venue_code=payload.venue_code,
+        address=payload.address,
+        lat=payload.lat,
+        lon=payload.lon,
+    )
+    return Status(201, PlaceOut.of(place))
+
+
+# --- Zones ----------------------------------------------------------------------------
+
+
+@router.get("/zones", response={200: list[ZoneOut], **ERRORS}, summary="风险区列表")
+def zone_list(
+    request: HttpRequest,
+    level: Literal["sealed", "controlled", "precaution"] | None = None,
+    state: Literal["active", "lifted"] | None = None,
+) -> list[ZoneOut]:
+    return [ZoneOut.of(z) for z in selectors.zones(user=request.user, level=level, state=state)]
+
+
+def _zone_detail_out(request: HttpRequest, pk: int) -> ZoneDetailOut:
+    zone = selectors.zone_detail(user=request.user, pk=pk)
+    return ZoneDetailOut(
+        **ZoneOut.of(zone).model_dump(),
+        members=[ZoneMemberOut.of(m) for m in zone.members.all()],
+        children=[c.pk for c in zone.children.all()],
+        transitions=[ZoneTransitionOut.of(t) for t in zone.transitions.all()],
+    )
+
+
+@router.get(
+    "/zones/{zone_id}", response={200: ZoneDetailOut, **ERRORS}, summary="风险区详情与变更记录"
+)
+def zone_detail(request: HttpRequest, zone_id: int) -> ZoneDetailOut:
+    return _zone_detail_out(request, zone_id)
+
+
+@router.post("/zones", response={201: ZoneDetailOut, **ERRORS}, summary="划定风险区")
+def zone_create(request: HttpRequest, payload: ZoneIn) -> Status:
+    require(request.user, Capability.ZONE_MANAGE)
+    owner = selectors.jurisdiction_resolve(user=request.user, pk=payload.jurisdiction_id)
+    assert owner is not None
+    zone = services.zone_create(
+        actor=request.user,
+        name=payload.name,
+        level=payload.level,
+        jurisdiction=owner,
+        member_jurisdictions=selectors.jurisdictions_resolve(
+            user=request.user, pks=payload.member_jurisdiction_ids
+        ),
+        member_places=selectors.places_resolve(user=request.user, pks=payload.member_place_ids),
+        parent=selectors.zone_resolve(user=request.user, pk=payload.parent_id),
+        started_on=payload.started_on,
+        reason=payload.reason,
+        ip=client_address(request),
+    )
+    return Status(201, _zone_detail_out(request, zone.pk))
+
+
+@router.post(
+    "/zones/{zone_id}/record-case", response={200: ZoneDetailOut, **ERRORS}, summary="新增病例"
+)
+def zone_record_case(request: HttpRequest, zone_id: int, payload: ZoneActionIn) -> ZoneDetailOut:
+    services.zone_record_case(
+        actor=request.user,
+        zone=zone_id,
+        on_date=payload.on_date,
+        reason=payload.reason,
+        ip=client_address(request),
+    )
+    return _zone_detail_out(request, zone_id)
+
+
+@router.post(
+    "/zones/{zone_id}/screening", response={200: ZoneDetailOut, **ERRORS}, summary="全员筛查结果"
+)
+def zone_record_screening(
+    request: HttpRequest, zone_id: int, payload: ZoneScreeningIn
+) -> ZoneDetailOut:
+    services.zone_record_screening(
+        actor=request.user,
+        zone=zone_id,
+        on_date=payload.on_date,
+        all_negative=payload.all_negative,
+        reason=payload.reason,
+        ip=client_address(request),
+    )
+    return _zone_detail_out(request, zone_id)
+
+
+@router.post("/zones/{zone_id}/downgrade", response={200: ZoneDetailOut, **ERRORS}, summary="降级")
+def zone_downgrade(request: HttpRequest, zone_id: int, payload: ZoneActionIn) -> ZoneDetailOut:
+    services.zone_downgrade(
+        actor=request.user,
+        zone=zone_id,
+        on_date=payload.on_date,
+        reason=payload.reason,
+        ip=client_address(request),
+    )
+    return _zone_detail_out(request, zone_id)
+
+
+@router.post("/zones/{zone_id}/lift", response={200: ZoneDetailOut, **ERRORS}, summary="解除")
+def zone_lift(request: HttpRequest, zone_id: int, payload: ZoneActionIn) -> ZoneDetailOut:
+    services.zone_lift(
+        actor=request.user,
+        zone=zone_id,
+        on_date=payload.on_date,
+        reason=payload.reason,
+        ip=client_address(request),
+    )
+    return _zone_detail_out(request, zone_id)
+
+
+@router.post(
+    "/zones/{zone_id}/close-day", response={200: ZoneDetailOut, **ERRORS}, summary="日终计数"
+)
+def zone_close_day(request: HttpRequest, zone_id: int, payload: ZoneCloseDayIn) -> ZoneDetailOut:
+    services.zone_close_day(actor=request.user, zone=zone_id, day=payload.day)
+    return _zone_detail_out(request, zone_id)
+
+
+# --- Map ------------------------------------------------------------------------------
+
+
+@router.get("/map.geojson", response={200: dict[str, Any], **ERRORS}, summary="风险区地图")
+def zone_map(request: HttpRequest, level: Literal["town", "community"] = "town") -> JsonResponse:
+    collection = selectors.map_features(user=request.user, level=level)
+    return JsonResponse(
+        collection, content_type="application/geo+json", json_dumps_params={"ensure_ascii": False}
+    )
