@@ -2,6 +2,8 @@
 
 Each entry names a URL (by URL name) and the capability a role needs to see it
 (accounts.permissions.has_capability); the Django admin entry is for staff accounts only.
+Labels carry the gettext context "nav": a menu names a section ("People") where the same
+Chinese word elsewhere names one thing ("Person").
 An entry whose URL name does not resolve (the app that owns it has not wired the page
 yet) is left out, so that the page shell never fails because of another app.
 """
@@ -15,6 +17,7 @@ from django.http import HttpRequest
 from django.urls import NoReverseMatch, reverse
 from django.utils.functional import Promise
 from django.utils.translation import gettext_lazy as _
+from django.utils.translation import pgettext_lazy
 
 from fangkong.accounts.permissions import has_capability
 from fangkong.accounts.roles import Capability
@@ -33,63 +36,63 @@ class NavEntry:
 NAV_ENTRIES: tuple[NavEntry, ...] = (
     NavEntry(
         "dashboard",
-        _("指挥大屏"),
+        pgettext_lazy("nav", "指挥大屏"),
         "web:home",
         Capability.DASHBOARD_VIEW,
         _("辖区人员、风险区、场所的实时概况与地图"),
     ),
     NavEntry(
         "people",
-        _("人员"),
+        pgettext_lazy("nav", "人员"),
         "people:list",
         Capability.PERSON_VIEW,
         _("查找、登记和核查辖区内的人员与住户"),
     ),
     NavEntry(
         "zones",
-        _("风险区"),
+        pgettext_lazy("nav", "风险区"),
         "areas:zone_list",
         Capability.ZONE_VIEW,
         _("封控区、管控区、防范区的划定、计数与解除"),
     ),
     NavEntry(
         "places",
-        _("场所"),
+        pgettext_lazy("nav", "场所"),
         "areas:place_list",
         Capability.AREA_VIEW,
         _("场所、采样点、隔离点、检测机构与场所码"),
     ),
     NavEntry(
         "jurisdictions",
-        _("辖区"),
+        pgettext_lazy("nav", "辖区"),
         "areas:jurisdiction_list",
         Capability.AREA_VIEW,
         _("市、镇街、村社、网格的辖区树"),
     ),
     NavEntry(
         "protocol",
-        _("防控方案"),
+        pgettext_lazy("nav", "防控方案"),
         "protocol:list",
         Capability.RULESET_VIEW,
         _("各版防控方案的规则与日期计算器"),
     ),
     NavEntry(
         "audit",
-        _("审计日志"),
+        pgettext_lazy("nav", "审计日志"),
         "accounts:audit",
         Capability.AUDIT_VIEW,
         _("谁在何时查看、导出或修改了什么"),
     ),
     NavEntry(
         "tokens",
-        _("接口令牌"),
+        pgettext_lazy("nav", "接口令牌"),
         "accounts:tokens",
         Capability.TOKEN_MANAGE,
         _("为设备和对接系统签发、吊销接口令牌"),
     ),
     NavEntry(
         "admin",
-        _("管理后台"),
+        pgettext_lazy("nav", "管理后台"),
         "admin:index",
         None,
         _("参考数据的系统管理"),

@@ -65,13 +65,13 @@ def _compute_figures(user: Any, scope: str) -> dict[str, Any]:
         figures["scope_level"] = node.level
 
     # Jurisdictions under the scope, per level (the scope node itself included).
-    for row in (
+    for level_row in (
         Jurisdiction.objects.filter(scope_q(user, "path"))
         .values("level")
         .annotate(n=Count("id"))
         .order_by()
     ):
-        figures["jurisdictions"][row["level"]] = row["n"]
+        figures["jurisdictions"][level_row["level"]] = level_row["n"]
 
     # Persons per child jurisdiction in one grouped scan of the person scope index;
     # the total is their sum (persons bound to the scope node itself included).
@@ -122,14 +122,14 @@ def _compute_figures(user: Any, scope: str) -> dict[str, Any]:
     figures["places_by_kind"] = [{"kind": kind, "count": n} for kind, n in places]
     figures["places_total"] = sum(n for _, n in places)
 
-    for row in (
+    for zone_row in (
         Zone.objects.filter(scope_q(user, "jurisdiction_path"), state=ZoneState.ACTIVE)
         .values("level")
         .annotate(n=Count("id"))
         .order_by()
     ):
-        if row["level"] in figures["zones"]:
-            figures["zones"][row["level"]] = row["n"]
+        if zone_row["level"] in figures["zones"]:
+            figures["zones"][zone_row["level"]] = zone_row["n"]
     figures["zones_total"] = sum(figures["zones"].values())
     return figures
 

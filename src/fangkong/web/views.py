@@ -45,7 +45,7 @@ ROLE_DUTIES: dict[str, Any] = {
 
 CAPABILITY_LABELS: dict[str, Any] = {
     Capability.PERSON_VIEW: gettext_lazy("查看辖区内人员（默认脱敏）"),
-    Capability.PERSON_CREATE: gettext_lazy("登记人员"),
+    Capability.PERSON_CREATE: gettext_lazy("登记新人员"),
     Capability.PERSON_REVEAL: gettext_lazy("查看完整证件号和手机号（留痕）"),
     Capability.PERSON_EXPORT: gettext_lazy("导出人员名单（留痕）"),
     Capability.AREA_VIEW: gettext_lazy("查看辖区与场所"),
@@ -57,6 +57,13 @@ CAPABILITY_LABELS: dict[str, Any] = {
     Capability.DASHBOARD_VIEW: gettext_lazy("查看指挥大屏"),
     Capability.TOKEN_MANAGE: gettext_lazy("管理接口令牌"),
     "user.manage": gettext_lazy("管理用户账户"),
+}
+
+CHART_TITLES: dict[str, Any] = {
+    Level.TOWN: gettext_lazy("各镇街登记人员"),
+    Level.COMMUNITY: gettext_lazy("各村社登记人员"),
+    Level.GRID: gettext_lazy("各网格登记人员"),
+    "": gettext_lazy("各下级辖区登记人员"),
 }
 
 # The map's GeoJSON endpoint (areas app, django-ninja router mounted at /api/areas).
@@ -78,7 +85,7 @@ def _dashboard_context(request: HttpRequest) -> dict[str, Any]:
     scope_level = figures["scope_level"]
     child_level = figures["child_level"]
     chart = {
-        "title": _("各%(level)s登记人员") % {"level": level_labels.get(child_level, _("下级辖区"))},
+        "title": str(CHART_TITLES.get(child_level, CHART_TITLES[""])),
         "names": [row["name"] for row in figures["persons_by_area"]],
         "persons": [row["persons"] for row in figures["persons_by_area"]],
         "population": [row["population"] for row in figures["persons_by_area"]],

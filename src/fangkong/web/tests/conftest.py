@@ -21,22 +21,25 @@ def _fresh_cache() -> Any:
 
 
 @pytest.fixture
-def add_person(db: None) -> Any:
-    """add_person(jurisdiction, name="…") -> Person, with no ID document (id_kind "none").
+def data_admin(tree: Any, make_user: Any) -> Any:
+    """A city-wide admin account that writes the test data through the services."""
+    from fangkong.accounts.roles import Role
 
-    Goes through fangkong.people.services.person_create when the people app has it.
-    """
+    return make_user(Role.ADMIN, tree.city, "web-data-admin")
+
+
+@pytest.fixture
+def add_person(data_admin: Any) -> Any:
+    """add_person(jurisdiction, name=None, household=None) -> Person (no ID document),
+    registered through fangkong.people.services.person_create."""
+    from fangkong.people.services import person_create
 
     def make(jurisdiction: Any, name: str | None = None, household: Any = None) -> Any:
-        from fangkong.people.models import Person
-
-        n = next(_serial)
-        return Person.objects.create(
-            name=name or f"测试{n}",
-            name_initials="cs",
+        return person_create(
+            actor=data_admin,
+            name=name or f"测试{next(_serial)}",
             id_kind="none",
             jurisdiction=jurisdiction,
-            jurisdiction_path=jurisdiction.path,
             household=household,
         )
 
@@ -44,78 +47,75 @@ def add_person(db: None) -> Any:
 
 
 @pytest.fixture
-def add_household(db: None) -> Any:
-    def make(community: Any, address: str = "测试路1号") -> Any:
-        from fangkong.people.models import Household
+def add_household(data_admin: Any) -> Any:
+    """add_household(community, address) -> Household, through people.services."""
+    from fangkong.people.services import household_create
 
-        return Household.objects.create(
-            address=address, community=community, jurisdiction_path=community.path
+    def make(community: Any, address: str | None = None) -> Any:
+        return household_create(
+            actor=data_admin, address=address or f"测试路{next(_serial)}号", community=community
         )
 
     return make
 
 
 @pytest.fixture
-def add_place(db: None) -> Any:
+def add_place(data_admin: Any) -> Any:
+    """add_place(jurisdiction, kind="venue", name=None) -> Place, through areas.services."""
+    from fangkong.areas.services import place_create
+
     def make(jurisdiction: Any, kind: str = "venue", name: str | None = None) -> Any:
-        from fangkong.areas.models import Place
-
-        n = next(_serial)
-        return Place.objects.create(
+        return place_create(
+            actor=data_admin,
             kind=kind,
-            name=name or f"场所{n}",
+            name=name or f"场所{next(_serial)}",
             jurisdiction=jurisdiction,
-            jurisdiction_path=jurisdiction.path,
         )
 
     return make
 
 
 @pytest.fixture
-def ruleset(db: None) -> Any:
-    """A rule set for zones: the shipped version 9 when the protocol data migration has
-    run, else a minimal one made here."""
+def add_zone(data_admin: Any) -> Any:
+    """add_zone(jurisdiction, level) -> an active Zone covering that jurisdiction, drawn
+    through areas.services.zone_create (rule set: the shipped versions 8/9)."""
     import datetime as dt
 
-    from fangkong.protocol.models import RuleSet
+    from fangkong.areas.services import zone_create
 
-    existing = RuleSet.objects.order_by("-effective_from").first()
-    if existing is not None:
-        return existing
-    return RuleSet.objects.create(
-        version="web-test",
-        name="web test rule set",
-        effective_from=dt.date(2022, 6, 28),
-        contact_lookback_days=4,
-        close_centralised_days=7,
-        close_home_monitoring_days=3,
-        secondary_days=7,
-        sealed_downgrade_days=7,
-        controlled_downgrade_days=7,
-        precaution_lift_days=7,
-        controlled_after_sealed_days=7,
-    )
-
-
-@pytest.fixture
-def add_zone(db: None, ruleset: Any) -> Any:
-    """add_zone(jurisdiction, level, state="active") -> Zone covering that jurisdiction."""
-    import datetime as dt
-
-    def make(jurisdiction: Any, level: str, state: str = "active") -> Any:
-        from fangkong.areas.models import Zone, ZoneMember
-
-        zone = Zone.objects.create(
+    def make(jurisdiction: Any, level: str) -> Any:
+        return zone_create(
+            actor=data_admin,
             name=f"{jurisdiction.name}{level}",
             level=level,
-            state=state,
             jurisdiction=jurisdiction,
-            jurisdiction_path=jurisdiction.path,
-            ruleset=ruleset,
             started_on=dt.date(2022, 7, 1),
-            lifted_on=dt.date(2022, 7, 20) if state == "lifted" else None,
+            reason="测试",
+            member_jurisdictions=[jurisdiction],
         )
-        ZoneMember.objects.create(zone=zone, jurisdiction=jurisdiction)
-        return zone
+
+    return make
+
+
+SQUARE = {
+    "type": "Polygon",
+    "coordinates": [
+        [[120.50, 30.60], [120.55, 30.60], [120.55, 30.65], [120.50, 30.65], [120.50, 30.60]]
+    ],
+}
+
+
+@pytest.fixture
+def set_geometry(data_admin: Any) -> Any:
+    """set_geometry(jurisdiction, dx=0.0) -> a small square boundary, through areas.services."""
+    from fangkong.areas.services import jurisdiction_set_geometry
+
+    def make(jurisdiction: Any, dx: float = 0.0) -> Any:
+        ring = [[x + dx, y] for x, y in SQUARE["coordinates"][0]]
+        return jurisdiction_set_geometry(
+            actor=data_admin,
+            jurisdiction=jurisdiction,
+            geojson={"type": "Polygon", "coordinates": [ring]},
+        )
 
     return make

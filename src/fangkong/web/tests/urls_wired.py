@@ -9,6 +9,7 @@ state of those apps.
 from __future__ import annotations
 
 from django.contrib import admin
+from django.core.exceptions import PermissionDenied as DjangoPermissionDenied
 from django.http import HttpRequest, HttpResponse
 from django.urls import include, path
 
@@ -35,6 +36,10 @@ def raise_runtime_error(request: HttpRequest) -> HttpResponse:
     raise RuntimeError("boom")
 
 
+def raise_django_permission_denied(request: HttpRequest) -> HttpResponse:
+    raise DjangoPermissionDenied
+
+
 def _app(app_name: str, names: list[str]) -> tuple[list, str]:
     return [path(f"{name}/", stub, name=name) for name in names], app_name
 
@@ -52,4 +57,5 @@ urlpatterns = [
     path("admin/", admin.site.urls),
     path("boom/domain/<str:kind>/", raise_domain_error),
     path("boom/runtime/", raise_runtime_error),
+    path("boom/forbidden/", raise_django_permission_denied),
 ]
