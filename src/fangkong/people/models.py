@@ -87,7 +87,11 @@ class Person(models.Model):
         verbose_name_plural = _("人员")
         indexes = [
             models.Index(fields=["jurisdiction_path", "id"], name="person_scope_idx"),
-            models.Index(fields=["name"], name="person_name_idx"),
+            # Name search is a prefix match (LIKE '张%'): on PostgreSQL under a non-C
+            # collation only a pattern_ops index serves it (ignored on SQLite).
+            models.Index(
+                fields=["name"], name="person_name_idx", opclasses=["varchar_pattern_ops"]
+            ),
         ]
         constraints = [
             models.CheckConstraint(
