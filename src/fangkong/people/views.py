@@ -23,6 +23,7 @@ from django.http.response import HttpResponseBase
 from django.shortcuts import redirect, render
 from django.utils import timezone
 from django.utils.translation import gettext as _
+from django.utils.translation import gettext_noop
 from django.views.decorators.http import require_GET, require_http_methods, require_POST
 
 from fangkong.accounts.permissions import has_capability, require
@@ -216,7 +217,15 @@ def household_detail(request: HttpRequest, pk: int) -> HttpResponse:
     )
 
 
-EXPORT_HEADER = ["编号", "姓名", "证件类型", "证件号码", "手机号码", "性别", "所属辖区"]
+EXPORT_HEADER = [
+    gettext_noop("编号"),
+    gettext_noop("姓名"),
+    gettext_noop("证件类型"),
+    gettext_noop("证件号码"),
+    gettext_noop("手机号码"),
+    gettext_noop("性别"),
+    gettext_noop("所属辖区"),
+]
 
 
 def _export_lines(rows: Iterator[Person], truncated: bool, cap: int) -> Iterator[str]:
