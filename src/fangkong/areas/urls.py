@@ -1,5 +1,15 @@
-from django.urls import path  # noqa: F401
+from django.urls import path
+
+from fangkong.areas import views
 
 app_name = "areas"
 
-urlpatterns: list = []
+urlpatterns = [
+    path("", views.zone_list, name="zone_list"),
+    path("zones/", views.zone_list),
+    path("zones/new/", views.zone_create, name="zone_create"),
+    path("zones/<int:pk>/", views.zone_detail, name="zone_detail"),
+    path("zones/<int:pk>/<slug:action>/", views.zone_action, name="zone_action"),
+    path("places/", views.place_list, name="place_list"),
+    path("jurisdictions/", views.jurisdiction_list, name="jurisdiction_list"),
+]

@@ -1,0 +1,61 @@
+"""Forms of the areas pages (the services do the domain validation)."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from django import forms
+from django.utils import timezone
+from django.utils.translation import gettext_lazy as _
+
+from fangkong.areas.models import ZoneLevel
+
+
+class ZoneCreateForm(forms.Form):
+    name = forms.CharField(label=_("名称"), max_length=200)
+    level = forms.ChoiceField(label=_("等级"), choices=ZoneLevel.choices)
+    jurisdiction = forms.TypedChoiceField(label=_("所属辖区"), coerce=int)
+    member_jurisdictions = forms.TypedMultipleChoiceField(
+        label=_("范围（辖区）"), coerce=int, required=False
+    )
+    parent = forms.TypedChoiceField(
+        label=_("上级风险区"), coerce=int, required=False, empty_value=None
+    )
+    started_on = forms.DateField(
+        label=_("划定日期"), widget=forms.DateInput(attrs={"type": "date"})
+    )
+    reason = forms.CharField(
+        label=_("原因"), max_length=2000, widget=forms.Textarea(attrs={"rows": 3})
+    )
+
+    def __init__(
+        self,
+        *args: Any,
+        owners: list[tuple[int, str]],
+        members: list[tuple[int, str]],
+        parents: list[tuple[int, str]],
+        **kwargs: Any,
+    ) -> None:
+        super().__init__(*args, **kwargs)
+        for name, choices in (
+            ("jurisdiction", owners),
+            ("member_jurisdictions", members),
+            ("parent", [("", "—"), *parents]),
+        ):
+            field = self.fields[name]
+            assert isinstance(field, forms.ChoiceField)
+            field.choices = choices
+        self.fields["started_on"].initial = timezone.localdate()
+
+
+class ZoneActionForm(forms.Form):
+    on_date = forms.DateField(label=_("日期"), widget=forms.DateInput(attrs={"type": "date"}))
+    reason = forms.CharField(
+        label=_("原因"), max_length=2000, required=False, widget=forms.TextInput()
+    )
+    all_negative = forms.TypedChoiceField(
+        label=_("筛查结果"),
+        required=False,
+        coerce=lambda v: v == "1",
+        choices=[("1", _("全部阴性")), ("0", _("有阳性"))],
+    )

@@ -1,0 +1,279 @@
+"""Areas pages: zones (list, detail with htmx actions, create), places, the jurisdiction tree.
+
+Views are thin: selectors read, services write and check permissions. A refused action
+shows the DomainError's message in place; a role refusal is a 403 page, anything absent
+or out of scope a 404.
+"""
+
+from __future__ import annotations
+
+import functools
+from collections.abc import Callable
+from typing import Any
+
+from django.contrib.auth.decorators import login_required
+from django.http import Http404, HttpRequest, HttpResponse, HttpResponseForbidden
+from django.http.response import HttpResponseBase
+from django.shortcuts import redirect, render
+from django.utils import timezone
+from django.utils.translation import gettext as _
+from django.views.decorators.http import require_GET, require_http_methods, require_POST
+
+from fangkong.accounts.permissions import has_capability, require
+from fangkong.accounts.roles import Capability
+from fangkong.areas import selectors, services
+from fangkong.areas.forms import ZoneActionForm, ZoneCreateForm
+from fangkong.areas.models import Level, PlaceKind, ZoneLevel, ZoneState
+from fangkong.core.errors import DomainError, NotFound, PermissionDenied
+from fangkong.core.http import client_address
+
+View = Callable[..., HttpResponseBase]
+
+ZONE_ACTIONS = ("record_case", "screening", "downgrade", "lift", "close_day")
+
+
+def domain_errors(view: View) -> View:
+    """403 page for a role refusal, 404 for anything absent or outside the scope."""
+
+    @functools.wraps(view)
+    def wrapper(request: HttpRequest, *args: Any, **kwargs: Any) -> HttpResponseBase:
+        try:
+            return view(request, *args, **kwargs)
+        except PermissionDenied as exc:
+            return HttpResponseForbidden(exc.message)
+        except NotFound as exc:
+            raise Http404(exc.message) from exc
+
+    return wrapper
+
+
+def _choice(value: str | None, allowed: list[str]) -> str | None:
+    return value if value in allowed else None
+
+
+# --- Zones ----------------------------------------------------------------------------
+
+
+@require_GET
+@login_required
+@domain_errors
+def zone_list(request: HttpRequest) -> HttpResponse:
+    level = _choice(request.GET.get("level"), ZoneLevel.values)
+    state = _choice(request.GET.get("state"), ZoneState.values)
+    rows = [
+        {"zone": z, "progress": selectors.zone_progress(z)}
+        for z in selectors.zones(user=request.user, level=level, state=state)[:500]
+    ]
+    return render(
+        request,
+        "areas/zone_list.html",
+        {
+            "rows": rows,
+            "level": level or "",
+            "state": state or "",
+            "levels": ZoneLevel.choices,
+            "states": ZoneState.choices,
+            "can_manage": has_capability(request.user, Capability.ZONE_MANAGE),
+        },
+    )
+
+
+def _zone_context(request: HttpRequest, pk: int, **extra: Any) -> dict[str, Any]:
+    zone = selectors.zone_detail(user=request.user, pk=pk)
+    return {
+        "zone": zone,
+        "progress": selectors.zone_progress(zone),
+        "members": list(zone.members.all()),
+        "children": list(zone.children.all()),
+        "transitions": list(zone.transitions.all()),
+        "can_manage": selectors.can_manage_zone(request.user, zone),
+        "today": timezone.localdate(),
+        "error": None,
+        **extra,
+    }
+
+
+@require_GET
+@login_required
+@domain_errors
+def zone_detail(request: HttpRequest, pk: int) -> HttpResponse:
+    return render(request, "areas/zone_detail.html", _zone_context(request, pk))
+
+
+@require_POST
+@login_required
+@domain_errors
+def zone_action(request: HttpRequest, pk: int, action: str) -> HttpResponse:
+    """One action form of the zone page; htmx swaps the zone's main panel in place."""
+    if action not in ZONE_ACTIONS:
+        raise Http404
+    selectors.zone_get(user=request.user, pk=pk)  # 404 before anything else
+    require(request.user, Capability.ZONE_MANAGE)
+    form = ZoneActionForm(request.POST)
+    error: DomainError | None = None
+    if not form.is_valid():
+        error = DomainError("invalid_input", _("请填写有效的日期"))
+    else:
+        data = form.cleaned_data
+        common: dict[str, Any] = {"actor": request.user, "zone": pk}
+        try:
+            if action == "close_day":
+                services.zone_close_day(day=data["on_date"], **common)
+            elif action == "screening":
+                services.zone_record_screening(
+                    on_date=data["on_date"],
+                    all_negative=bool(data["all_negative"]),
+                    reason=data["reason"],
+                    ip=client_address(request),
+                    **common,
+                )
+            else:
+                service = {
+                    "record_case": services.zone_record_case,
+                    "downgrade": services.zone_downgrade,
+                    "lift": services.zone_lift,
+                }[action]
+                service(
+                    on_date=data["on_date"],
+                    reason=data["reason"],
+                    ip=client_address(request),
+                    **common,
+                )
+        except (PermissionDenied, NotFound):
+            raise
+        except DomainError as exc:
+            error = exc
+    if request.headers.get("HX-Request") != "true" and error is None:
+        return redirect("areas:zone_detail", pk=pk)
+    context = _zone_context(request, pk, error=error, failed_action=action if error else "")
+    if request.headers.get("HX-Request") == "true":
+        # 200 so that htmx swaps the panel with the message in it.
+        return render(request, "areas/_zone_main.html", context)
+    return render(request, "areas/zone_detail.html", context, status=error.status if error else 200)
+
+
+def _owner_choices(request: HttpRequest) -> list[tuple[int, str]]:
+    nodes = selectors.jurisdictions(user=request.user).filter(depth__lte=2)
+    return [(n.pk, "　" * n.depth + n.name) for n in nodes]
+
+
+def _member_choices(request: HttpRequest, owner_pk: int | None) -> list[tuple[int, str]]:
+    if owner_pk is None:
+        return []
+    try:
+        owner = selectors.jurisdiction_get(user=request.user, pk=owner_pk)
+    except NotFound:
+        return []
+    nodes = selectors.jurisdictions_under(user=request.user, root=owner)
+    return [
+        (n.pk, "　" * (n.depth - owner.depth) + n.name) for n in nodes if n.depth <= owner.depth + 2
+    ]
+
+
+@require_http_methods(["GET", "POST"])
+@login_required
+@domain_errors
+def zone_create(request: HttpRequest) -> HttpResponse:
+    require(request.user, Capability.ZONE_MANAGE)
+    raw_owner = (request.POST if request.method == "POST" else request.GET).get("jurisdiction", "")
+    owner_pk = int(raw_owner) if raw_owner.isdigit() else None
+    owners = _owner_choices(request)
+    if owner_pk is None and owners:
+        owner_pk = owners[0][0]
+    parents = [
+        (z.pk, f"{z.name}（{z.get_level_display()}）")
+        for z in selectors.zones_active_parents(user=request.user)
+    ]
+    kwargs = {
+        "owners": owners,
+        "members": _member_choices(request, owner_pk),
+        "parents": parents,
+    }
+    error: DomainError | None = None
+    if request.method == "POST":
+        form = ZoneCreateForm(request.POST, **kwargs)
+        if form.is_valid():
+            data = form.cleaned_data
+            try:
+                owner = selectors.jurisdiction_resolve(user=request.user, pk=data["jurisdiction"])
+                assert owner is not None
+                zone = services.zone_create(
+                    actor=request.user,
+                    name=data["name"],
+                    level=data["level"],
+                    jurisdiction=owner,
+                    member_jurisdictions=selectors.jurisdictions_resolve(
+                        user=request.user, pks=data["member_jurisdictions"]
+                    ),
+                    parent=selectors.zone_resolve(user=request.user, pk=data["parent"]),
+                    started_on=data["started_on"],
+                    reason=data["reason"],
+                    ip=client_address(request),
+                )
+            except (PermissionDenied, NotFound):
+                raise
+            except DomainError as exc:
+                error = exc
+            else:
+                return redirect("areas:zone_detail", pk=zone.pk)
+    else:
+        form = ZoneCreateForm(initial={"jurisdiction": owner_pk}, **kwargs)
+    status = 200 if request.method == "GET" else (error.status if error else 400)
+    return render(request, "areas/zone_create.html", {"form": form, "error": error}, status=status)
+
+
+# --- Places and jurisdictions ---------------------------------------------------------
+
+
+@require_GET
+@login_required
+@domain_errors
+def place_list(request: HttpRequest) -> HttpResponse:
+    kind = _choice(request.GET.get("kind"), PlaceKind.values)
+    q = request.GET.get("q", "").strip()[:100]
+    towns = list(selectors.jurisdictions(user=request.user, level=Level.TOWN))
+    raw_town = request.GET.get("town", "")
+    town = next((t for t in towns if str(t.pk) == raw_town), None)
+    error: DomainError | None = None
+    try:
+        page = selectors.places(
+            user=request.user,
+            kind=kind,
+            jurisdiction=town,
+            q=q or None,
+            cursor=request.GET.get("cursor") or None,
+            size=50,
+        )
+    except (PermissionDenied, NotFound):
+        raise
+    except DomainError as exc:  # a bad cursor: show the first page with the message
+        error = exc
+        page = selectors.places(user=request.user, kind=kind, jurisdiction=town, q=q or None)
+    params = request.GET.copy()
+    params.pop("cursor", None)
+    context = {
+        "page": page,
+        "kind": kind or "",
+        "kinds": PlaceKind.choices,
+        "q": q,
+        "towns": towns,
+        "town": town,
+        "error": error,
+        "base_query": params.urlencode(),
+    }
+    template = (
+        "areas/_place_results.html"
+        if request.headers.get("HX-Request") == "true"
+        else "areas/place_list.html"
+    )
+    return render(request, template, context)
+
+
+@require_GET
+@login_required
+@domain_errors
+def jurisdiction_list(request: HttpRequest) -> HttpResponse:
+    raw = request.GET.get("depth", "2")
+    depth = int(raw) if raw in {"1", "2", "3"} else 2
+    rows = selectors.jurisdiction_tree(user=request.user, max_depth=depth)
+    return render(request, "areas/jurisdiction_list.html", {"rows": rows, "depth": depth})
