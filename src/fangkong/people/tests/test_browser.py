@@ -1,0 +1,41 @@
+"""In a real browser: the 显示 button reveals the ID number in place and audits it."""
+
+from __future__ import annotations
+
+from typing import Any
+
+import pytest
+from django.conf import settings
+from django.test import Client
+from django.urls import reverse
+
+from fangkong.accounts.models import AuditEvent
+
+
+@pytest.mark.browser
+def test_reveal_button_swaps_in_the_clear_value(
+    transactional_db: None, live_server: Any, browser_page: Any, people: Any, town_a_user: Any
+) -> None:
+    client = Client()
+    client.force_login(town_a_user)
+    browser_page.context.add_cookies(
+        [
+            {
+                "name": settings.SESSION_COOKIE_NAME,
+                "value": client.cookies[settings.SESSION_COOKIE_NAME].value,
+                "url": live_server.url,
+            }
+        ]
+    )
+    browser_page.goto(live_server.url + reverse("people:list") + "?q=zs")
+    browser_page.get_by_role("link", name="张*").click()
+    assert browser_page.get_by_test_id("masked-id_number").inner_text() == people.a.id_masked
+    assert people.a_id not in browser_page.content()
+
+    browser_page.get_by_test_id("reveal-id_number").click()
+
+    revealed = browser_page.get_by_test_id("revealed-id_number")
+    revealed.wait_for()
+    assert revealed.inner_text() == people.a_id
+    assert browser_page.get_by_test_id("reveal-id_number").count() == 0
+    assert AuditEvent.objects.filter(action="person.reveal", field="id_number").count() == 1
