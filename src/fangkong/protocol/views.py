@@ -46,7 +46,7 @@ def _days(n: int) -> str:
 def _test_days(days: list[int]) -> str:
     if not days:
         return _("无")
-    return _("第 %(days)s 天") % {"days": "、".join(str(d) for d in days)}
+    return _("第 %(days)s 天") % {"days": _("、").join(str(d) for d in days)}
 
 
 def _hours(n: int) -> str:
