@@ -29,3 +29,9 @@ def places(tree: Any) -> dict[str, Any]:
 @pytest.fixture
 def make_place() -> Any:
     return _place
+
+
+@pytest.fixture(autouse=True)
+def fast_password_hasher(settings: Any) -> None:
+    """Tests create and log in many users; PBKDF2's deliberate cost is not under test."""
+    settings.PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]

@@ -49,6 +49,7 @@ def compiled_catalogues():
     trans_real._translations = {}
     trans_real._default = None
     yield
+    translation.deactivate()
     trans_real._translations = {}
     trans_real._default = None
 

@@ -12,6 +12,7 @@ from typing import Any
 from django.apps import apps
 from django.conf import settings
 from django.core.management.base import BaseCommand, CommandError
+from django.utils import translation
 
 from fangkong.accounts import services
 from fangkong.accounts.models import User
@@ -90,7 +91,9 @@ class Command(BaseCommand):
             where = user.jurisdiction.name if user.jurisdiction else "—"
             if user.place is not None:
                 where = f"{where} / {user.place.name}"
-            rows.append((user.username, DEMO_PASSWORD, str(user.get_role_display()), where))
+            with translation.override("zh-hans"):  # the table shows the Chinese role names
+                label = str(user.get_role_display())
+            rows.append((user.username, DEMO_PASSWORD, label, where))
         self._print_table(rows)
         self.stdout.write(self.style.SUCCESS(f"{created} created, {len(rows) - created} existing"))
 
