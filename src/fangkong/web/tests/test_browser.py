@@ -1,0 +1,100 @@
+"""The dashboard in a real browser: the Leaflet map draws the jurisdictions from
+/api/areas/map.geojson, coloured by zone level, with no tile server and nothing external."""
+
+from __future__ import annotations
+
+from typing import Any
+
+import pytest
+
+from fangkong.accounts.roles import Role
+
+pytestmark = [pytest.mark.browser, pytest.mark.django_db(transaction=True)]
+
+PASSWORD = "pw-Fangkong-2022"
+
+
+def _command_user(tree: Any) -> Any:
+    try:
+        from fangkong.accounts.services import user_create
+    except ImportError:  # pragma: no cover - accounts service not there
+        from fangkong.accounts.models import User
+
+        return User.objects.create_user(
+            username="browser-command",
+            password=PASSWORD,
+            role=Role.COMMAND,
+            jurisdiction=tree.city,
+            scope_path=tree.city.path,
+        )
+    return user_create(
+        username="browser-command", password=PASSWORD, role=Role.COMMAND, jurisdiction=tree.city
+    )
+
+
+def _log_in(page: Any, live_server: Any, username: str) -> None:
+    """Through the login page (accounts:login)."""
+    page.goto(f"{live_server.url}/accounts/login/")
+    page.fill("input[name=username]", username)
+    page.fill("input[name=password]", PASSWORD)
+    with page.expect_navigation():
+        page.press("input[name=password]", "Enter")
+    assert "/accounts/login/" not in page.url, "login failed"
+
+
+def test_dashboard_map_draws_zone_coloured_polygons(
+    live_server: Any,
+    browser_page: Any,
+    tree: Any,
+    set_geometry: Any,
+    add_zone: Any,
+    add_person: Any,
+) -> None:
+    set_geometry(tree.town_a, dx=0.0)
+    set_geometry(tree.town_b, dx=0.06)
+    set_geometry(tree.community_a, dx=0.0)
+    add_zone(tree.community_a, "sealed")
+    add_person(tree.community_a)
+    user = _command_user(tree)
+    external: list[str] = []
+    browser_page.on(
+        "request",
+        lambda r: external.append(r.url) if not r.url.startswith(live_server.url) else None,
+    )
+
+    _log_in(browser_page, live_server, user.username)
+    browser_page.goto(f"{live_server.url}/")
+    browser_page.wait_for_selector("#zone-map .leaflet-overlay-pane path")
+
+    paths = browser_page.locator("#zone-map .leaflet-overlay-pane path")
+    assert paths.count() == 2  # the two towns with a boundary
+    fills = {paths.nth(i).get_attribute("fill") for i in range(paths.count())}
+    assert fills == {"#dc2626", "#9ca3af"}  # 乌镇镇 contains a sealed community; 濮院镇 none
+    assert browser_page.locator("#zone-map").get_attribute("data-features") == "2"
+    # The chart drew into its canvas.
+    assert browser_page.locator("#persons-chart canvas").count() >= 1
+    # The toggle switches to the community map.
+    browser_page.click("[data-map-level=community]")
+    browser_page.wait_for_function(
+        "document.querySelector('#zone-map').getAttribute('data-level') === 'community'"
+        " && document.querySelector('#zone-map').getAttribute('data-features') === '1'"
+    )
+    assert browser_page.locator("#zone-map .leaflet-overlay-pane path").count() == 1
+    assert external == []  # no tile server, no CDN
+
+
+def test_phone_sized_landing_page_has_no_horizontal_scroll(
+    live_server: Any, browser_page: Any, tree: Any, make_user: Any
+) -> None:
+    """A sampler on a 375px-wide phone: the page fits the screen."""
+    sampler = make_user(Role.SAMPLER, tree.community_a, "browser-sampler", PASSWORD)
+    browser_page.set_viewport_size({"width": 375, "height": 740})
+
+    _log_in(browser_page, live_server, sampler.username)
+    browser_page.goto(f"{live_server.url}/")
+    browser_page.wait_for_selector("[data-testid=landing-who]")
+
+    overflow = browser_page.evaluate(
+        "document.documentElement.scrollWidth - document.documentElement.clientWidth"
+    )
+    assert overflow <= 0
