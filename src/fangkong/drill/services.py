@@ -34,7 +34,12 @@ from fangkong.drill import geometry as geo
 from fangkong.drill import identities as ids
 from fangkong.drill.models import DrillCity
 from fangkong.drill.progress import Progress
-from fangkong.people.bulk import PersonImportRow, household_bulk_create, person_bulk_import
+from fangkong.people.bulk import (
+    HouseholdImportRow,
+    PersonImportRow,
+    household_bulk_create,
+    person_bulk_import,
+)
 from fangkong.people.models import Household, Person
 from fangkong.scans.models import VenueScan
 from fangkong.scans.services import scan_indexes_suspended, scans_bulk_insert
@@ -519,13 +524,13 @@ class _CityBuilder:
         pool = ids.IdentityPool(self.rnd("identities"))
         self.p_comm: list[int] = []
         self.p_work: list[tuple[int, str] | None] = []
-        households: list[dict[str, Any]] = []
+        households: list[HouseholdImportRow] = []
         persons: list[PersonImportRow] = []
         n_households = n_persons = 0
 
         def flush() -> None:
             nonlocal n_households, n_persons
-            n_households += household_bulk_create(rows=households)
+            n_households += len(household_bulk_create(rows=households))
             n_persons += len(person_bulk_import(rows=persons, validate=False))
             progress.advance(len(persons))
             households.clear()
@@ -547,12 +552,12 @@ class _CityBuilder:
                 hid = self.household_next
                 self.household_next += 1
                 households.append(
-                    {
-                        "id": hid,
-                        "address": _address(rnd, town.name, c, number),
-                        "community_id": c.id,
-                        "jurisdiction_path": gpath,
-                    }
+                    HouseholdImportRow(
+                        id=hid,
+                        address=_address(rnd, town.name, c, number),
+                        community_id=c.id,
+                        jurisdiction_path=gpath,
+                    )
                 )
                 migrant_share = 0.25 if town.suffix == "101" else 0.08
                 migrant = rnd.choice(ids.OTHER_PROVINCES) if rnd.random() < migrant_share else None
