@@ -235,3 +235,19 @@ def test_zone_detail_page_query_count_is_bounded(client, manager, make_zone, tre
     with CaptureQueriesContext(connection) as many:
         client.get(url)
     assert len(many) == len(few)
+
+
+def test_zone_detail_in_english(client, manager, make_zone):
+    from django.core.management import call_command
+
+    from django.utils.translation import trans_real
+
+    call_command("compile_catalogs")
+    trans_real._translations = {}  # reload the catalogues just compiled
+    trans_real._default = None
+    zone = make_zone()
+    client.force_login(manager)
+    client.cookies["django_language"] = "en"
+    html = client.get(reverse("areas:zone_detail", args=[zone.pk])).content.decode()
+    assert "0 / 7 days without a new case" in html
+    assert "Sealed zone" in html and "History" in html
