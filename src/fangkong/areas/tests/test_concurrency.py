@@ -23,7 +23,7 @@ def run_concurrently(n, fn):
         try:
             barrier.wait()
             fn()
-        except BaseException as exc:  # noqa: BLE001 - collected for the assertion
+        except BaseException as exc:
             errors.append(exc)
         finally:
             connection.close()

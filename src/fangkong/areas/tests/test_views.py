@@ -239,7 +239,6 @@ def test_zone_detail_page_query_count_is_bounded(client, manager, make_zone, tre
 
 def test_zone_detail_in_english(client, manager, make_zone):
     from django.core.management import call_command
-
     from django.utils.translation import trans_real
 
     call_command("compile_catalogs")
