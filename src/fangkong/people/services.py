@@ -124,6 +124,12 @@ def _person_exists(actor: Any, existing: Person) -> Conflict:
     return Conflict("person_exists", _("该证件号码已登记"), **detail)
 
 
+def _existing(id_hmac: str) -> Person | None:
+    """The person already registered with this ID (a fast path; the UNIQUE constraint,
+    not this read, is what prevents duplicates under concurrency)."""
+    return Person.objects.filter(id_hmac=id_hmac).first()
+
+
 def _insert(person: Person) -> bool:
     """Insert in a savepoint; False when the ID is already registered (unique id_hmac)."""
     try:
@@ -162,7 +168,7 @@ def person_create(
         workplace=workplace,
     )
     if person.id_hmac:
-        existing = Person.objects.filter(id_hmac=person.id_hmac).first()
+        existing = _existing(person.id_hmac)
         if existing is not None:
             raise _person_exists(actor, existing)
     if not _insert(person):
@@ -202,7 +208,7 @@ def person_get_or_create(
         workplace=workplace,
     )
     if person.id_hmac:
-        existing = Person.objects.filter(id_hmac=person.id_hmac).first()
+        existing = _existing(person.id_hmac)
         if existing is None:
             if _insert(person):
                 return person, True

@@ -26,6 +26,12 @@ class People:
     b_phone: str
 
 
+@pytest.fixture(autouse=True)
+def fast_password_hashing(settings: Any) -> None:
+    """Users are made per test; the production hasher's cost is not under test here."""
+    settings.PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]
+
+
 @pytest.fixture
 def person_maker(command_user: Any) -> Any:
     counter = {"n": 100}

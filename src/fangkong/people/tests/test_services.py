@@ -258,3 +258,22 @@ def test_household_needs_a_community_in_scope(tree: Any, town_a_user: Any) -> No
         services.household_create(actor=town_a_user, address="  ", community=tree.community_a)
     assert err.value.code == "address_required"
     assert Household.objects.count() == 0
+
+
+def test_lost_race_returns_the_winner(tree: Any, town_a_user: Any, monkeypatch: Any) -> None:
+    """The other request commits between our read and our insert: the UNIQUE id_hmac
+    refuses the insert inside a savepoint and the winner's row is returned."""
+    winner = _create(town_a_user, tree.community_a, id_number=make_ric(77))
+    monkeypatch.setattr(services, "_existing", lambda id_hmac: None)
+    person, created = services.person_get_or_create(
+        actor=town_a_user,
+        name="张三",
+        id_kind="ric",
+        id_number=make_ric(77),
+        jurisdiction=tree.grid_a,
+    )
+    assert (person.pk, created) == (winner.pk, False)
+    with pytest.raises(Conflict) as err:
+        _create(town_a_user, tree.grid_a, id_number=make_ric(77))
+    assert err.value.detail == {"person": winner.pk}
+    assert Person.objects.count() == 1
