@@ -54,13 +54,17 @@ def _run_on_fresh_city(options: dict[str, Any], log: Log) -> dict:
         log(f"building a city of {options['population']:,} persons in {workdir}")
         _fangkong(["migrate", "--noinput", "-v0"], env)
         _fangkong(
-            ["drill", "city", "--population", str(options["population"]), "--days", "0"]
-            + ["--seed", str(options["seed"]), "--quiet"],
+            [
+                *("drill", "city", "--population", str(options["population"])),
+                *("--days", "0", "--seed", str(options["seed"]), "--quiet"),
+            ],
             env,
         )
         out = _fangkong(
-            ["bench", "person-search", "--json", "--town", options["town"]]
-            + ["--repeat", str(options["repeat"])],
+            [
+                *("bench", "person-search", "--json", "--town", options["town"]),
+                *("--repeat", str(options["repeat"])),
+            ],
             env,
         )
         return dict(json.loads(out.strip().splitlines()[-1]))

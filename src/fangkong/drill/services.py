@@ -191,6 +191,26 @@ def _has_city_data() -> bool:
     )
 
 
+_DRILL_MODELS = (Jurisdiction, JurisdictionGeometry, Place, Household, Person)
+
+
+def _referencing_rows(low: str, high: str) -> list[str]:
+    """Models outside the drill data whose rows point at the city's jurisdictions/places."""
+    found: list[str] = []
+    for target, key in ((Jurisdiction, "path"), (Place, "jurisdiction_path")):
+        for rel in target._meta.related_objects:
+            model = rel.related_model
+            if model in _DRILL_MODELS or not rel.field.concrete:
+                continue
+            lookup = {
+                f"{rel.field.name}__{key}__gte": low,
+                f"{rel.field.name}__{key}__lt": high,
+            }
+            if model._default_manager.filter(**lookup).exists():
+                found.append(model._meta.label)
+    return sorted(set(found))
+
+
 def drill_city_delete() -> None:
     """Delete everything under the drill city's root: scans, persons, households, places,
     geometry, jurisdictions and the build record (set-based DELETEs, one transaction).
@@ -199,6 +219,13 @@ def drill_city_delete() -> None:
     make it fail with `drill_city_referenced` and nothing is deleted.
     """
     low, high = ROOT_PATH, path_upper_bound(ROOT_PATH)
+    referencing = _referencing_rows(low, high)
+    if referencing:
+        raise Conflict(
+            "drill_city_referenced",
+            "其他数据（如演示用户）仍引用演练城市的辖区或场所，请先删除这些数据或使用新数据库",
+            referenced_by=referencing,
+        )
     q = connection.ops.quote_name
     jur = q(Jurisdiction._meta.db_table)
     statements = [

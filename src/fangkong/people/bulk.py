@@ -104,7 +104,7 @@ def household_bulk_create(
         values = [(r.id, r.address, r.community_id, r.jurisdiction_path, now) for r in chunk]
         with transaction.atomic(), connection.cursor() as cursor:
             cursor.executemany(sql, values)
-        ids.extend(r.id for r in chunk)
+        ids.extend(int(r.id or 0) for r in chunk)
     sequences_reset(Household)
     return ids
 
@@ -190,7 +190,7 @@ def person_bulk_import(
         values = [_person_values(row, validate, initials_cache, now) for row in chunk]
         with transaction.atomic(), connection.cursor() as cursor:
             cursor.executemany(sql, values)
-        ids.extend(row.id for row in chunk)
+        ids.extend(int(row.id or 0) for row in chunk)
         if len(initials_cache) > 200_000:
             initials_cache.clear()
     sequences_reset(Person)
