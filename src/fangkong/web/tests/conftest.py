@@ -76,7 +76,33 @@ def add_place(data_admin: Any) -> Any:
 
 
 @pytest.fixture
-def add_zone(data_admin: Any) -> Any:
+def ruleset(db: None) -> Any:
+    """A rule set in force for zones: the shipped ones (protocol data migration) when
+    present, else a minimal one. A transactional test elsewhere in the suite flushes the
+    database, data migrations' rows included, so this cannot be taken for granted."""
+    import datetime as dt
+
+    from fangkong.protocol.models import RuleSet
+
+    existing = RuleSet.objects.order_by("-effective_from").first()
+    if existing is not None:
+        return existing
+    return RuleSet.objects.create(
+        version="web-test",
+        name="web test rule set",
+        effective_from=dt.date(2022, 6, 28),
+        contact_lookback_days=4,
+        close_centralised_days=7,
+        close_home_monitoring_days=3,
+        secondary_measure="home",
+        secondary_days=7,
+        sealed_downgrade_days=7,
+        controlled_downgrade_days=7,
+    )
+
+
+@pytest.fixture
+def add_zone(data_admin: Any, ruleset: Any) -> Any:
     """add_zone(jurisdiction, level) -> an active Zone covering that jurisdiction, drawn
     through areas.services.zone_create (rule set: the shipped versions 8/9)."""
     import datetime as dt
