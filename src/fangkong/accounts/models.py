@@ -3,6 +3,7 @@ from __future__ import annotations
 from django.conf import settings
 from django.contrib.auth.models import AbstractUser
 from django.db import models
+from django.db.models.functions import Lower
 from django.utils.translation import gettext_lazy as _
 
 from fangkong.accounts.roles import Role
@@ -43,7 +44,9 @@ class User(AbstractUser):
             models.CheckConstraint(
                 condition=models.Q(role__in=[r.value for r in Role]) | models.Q(role=""),
                 name="accounts_user_role_valid",
-            )
+            ),
+            # usernames are unique regardless of case, also under concurrent creates
+            models.UniqueConstraint(Lower("username"), name="accounts_user_username_ci_unique"),
         ]
 
     def __str__(self) -> str:

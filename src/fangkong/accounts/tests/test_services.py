@@ -377,3 +377,11 @@ def test_tokens_need_token_manage_and_are_personal(tree, command_user, town_a_us
     assert err.value.status == 404
     token.refresh_from_db()
     assert token.revoked_at is None
+
+
+def test_database_refuses_usernames_differing_only_in_case(tree):
+    from django.db import IntegrityError, transaction
+
+    User.objects.create_user(username="Li", password=PW, role=Role.COMMAND)
+    with pytest.raises(IntegrityError), transaction.atomic():
+        User.objects.create_user(username="li", password=PW, role=Role.COMMAND)
