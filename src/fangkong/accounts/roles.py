@@ -47,6 +47,7 @@ class Capability(models.TextChoices):
     ZONE_MANAGE = "zone.manage"
     PLACE_MANAGE = "place.manage"
     RULESET_VIEW = "ruleset.view"
+    RULESET_MANAGE = "ruleset.manage"
     AUDIT_VIEW = "audit.view"
     DASHBOARD_VIEW = "dashboard.view"
     TOKEN_MANAGE = "token.manage"  # noqa: S105 - a capability name

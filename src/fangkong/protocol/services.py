@@ -14,15 +14,11 @@ from django.db.models import NOT_PROVIDED, Field
 from django.utils.translation import gettext as _
 
 from fangkong.accounts.permissions import has_capability
-from fangkong.accounts.roles import Capability, Role
+from fangkong.accounts.roles import Capability
 from fangkong.accounts.services import audit_record
 from fangkong.core.errors import Conflict, DomainError, PermissionDenied
 from fangkong.protocol.models import RuleSet
 from fangkong.protocol.rules import RULE_VALUE_FIELDS, validate_values
-
-# Who may write rule sets. accounts has no `ruleset.manage` capability yet: until it does,
-# the command centre and administrators (and Django superusers, through the admin) may.
-MANAGING_ROLES: frozenset[str] = frozenset({Role.COMMAND, Role.ADMIN})
 
 # Descriptive fields an update may change besides the rule values.
 META_FIELDS: tuple[str, ...] = ("name", "effective_from", "region", "source")
@@ -34,9 +30,8 @@ def ruleset_values(ruleset: RuleSet) -> dict[str, object]:
 
 
 def require_ruleset_manage(actor: Any) -> None:
-    allowed = has_capability(actor, Capability.RULESET_VIEW) and (
-        getattr(actor, "role", "") in MANAGING_ROLES
-    )
+    # Roles with ruleset.manage (command, admin); Django superusers through the admin.
+    allowed = has_capability(actor, Capability.RULESET_MANAGE)
     if not allowed and not getattr(actor, "is_superuser", False):
         raise PermissionDenied(
             "permission_denied", _("您的角色无权修改防控方案规则集"), capability="ruleset.manage"
