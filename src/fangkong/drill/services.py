@@ -19,6 +19,7 @@ from typing import Any
 from zoneinfo import ZoneInfo
 
 from django.db import IntegrityError, connection, transaction
+from django.utils.translation import gettext as _
 
 from fangkong.areas.bulk import (
     geometry_bulk_create,
@@ -143,9 +144,9 @@ def drill_city_build(
 ) -> BuildResult:
     """Build the drill city, or report that this exact build is already there."""
     if population < 100 or population > 20_000_000:
-        raise DomainError("drill_bad_population", "人口须在 100 到 20,000,000 之间")
+        raise DomainError("drill_bad_population", _("人口须在 100 到 20,000,000 之间"))
     if days < 0 or days > 60:
-        raise DomainError("drill_bad_days", "扫码天数须在 0 到 60 之间")
+        raise DomainError("drill_bad_days", _("扫码天数须在 0 到 60 之间"))
     start = start or DEFAULT_START
     progress = progress or Progress(enabled=False)
     existing = DrillCity.objects.filter(root_path=ROOT_PATH).first()
@@ -158,7 +159,7 @@ def drill_city_build(
     if (existing or _has_city_data()) and not force:
         raise Conflict(
             "drill_city_exists",
-            "数据库中已有不同参数的演练城市或辖区数据；加 --force 删除演练数据后重建",
+            _("数据库中已有不同参数的演练城市或辖区数据；加 --force 删除演练数据后重建"),
             existing=str(existing) if existing else "jurisdiction data",
         )
     started = time.perf_counter()
@@ -223,7 +224,7 @@ def drill_city_delete() -> None:
     if referencing:
         raise Conflict(
             "drill_city_referenced",
-            "其他数据（如演示用户）仍引用演练城市的辖区或场所，请先删除这些数据或使用新数据库",
+            _("其他数据（如演示用户）仍引用演练城市的辖区或场所，请先删除这些数据或使用新数据库"),
             referenced_by=referencing,
         )
     q = connection.ops.quote_name
@@ -256,7 +257,7 @@ def drill_city_delete() -> None:
     except IntegrityError as exc:
         raise Conflict(
             "drill_city_referenced",
-            "其他数据（如演示用户）仍引用演练城市的辖区或场所，请先删除这些数据或使用新数据库",
+            _("其他数据（如演示用户）仍引用演练城市的辖区或场所，请先删除这些数据或使用新数据库"),
             error=str(exc)[:200],
         ) from exc
 
@@ -677,7 +678,7 @@ class _CityBuilder:
                     yield (pid, w[0], pref[420 + int(r() * 110)] + secs[int(r() * 60)], day_s, w[1])
                     yield (pid, w[0], pref[750 + int(r() * 60)] + secs[int(r() * 60)], day_s, w[1])
                     k -= 2
-                for _ in range(k):
+                for _n in range(k):
                     x = r()
                     if x < 0.6:
                         v = hv[int(r() * nh)]
@@ -748,7 +749,7 @@ def _community_name(rnd: random.Random, fixed: list[str], urban: bool, used: set
         if name not in used and name.endswith("社区") == urban:
             used.add(name)
             return name
-    for _ in range(1000):
+    for _attempt in range(1000):
         name = rnd.choice(ids.NAME_HEAD) + rnd.choice(ids.NAME_TAIL) + ("社区" if urban else "村")
         if name not in used:
             used.add(name)
@@ -774,7 +775,7 @@ def _household_ages(rnd: random.Random, size: int, migrant: bool) -> list[int]:
     ages = [head]
     if size >= 2:
         ages.append(max(18, min(95, head + rnd.randint(-4, 4))))
-    for _ in range(size - 2):
+    for _child in range(size - 2):
         if head < 55 and head - 20 > 0:
             ages.append(max(0, min(head - 20, rnd.randint(0, max(0, head - 20)))))
         elif head + 25 <= 95 and not migrant:
