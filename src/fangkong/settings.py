@@ -85,6 +85,8 @@ MIDDLEWARE = [
     "django.contrib.auth.middleware.AuthenticationMiddleware",
     "django.contrib.messages.middleware.MessageMiddleware",
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
+    # A DomainError escaping a view becomes a page (or JSON) with its message and status.
+    "fangkong.web.middleware.DomainErrorMiddleware",
 ]
 
 ROOT_URLCONF = "fangkong.urls"
@@ -174,6 +176,9 @@ STORAGES = {
     "staticfiles": {"BACKEND": "django.contrib.staticfiles.storage.StaticFilesStorage"},
 }
 WHITENOISE_USE_FINDERS = True
+if not PRODUCTION:
+    # Development serves from the finders; the folder only has to exist.
+    STATIC_ROOT.mkdir(parents=True, exist_ok=True)
 
 # --- Security -------------------------------------------------------------------------
 SESSION_COOKIE_HTTPONLY = True
