@@ -51,10 +51,8 @@ class Progress:
             text = f"{self.name:<12} {self.done:>12,}/{self.total:,} {pct:5.1f}% {elapsed:7.1f}s"
         else:
             text = f"{self.name:<12} {self.done:>12,} {elapsed:7.1f}s"
-        if self.tty:
+        if self.tty:  # redraw one line in place
             self.stream.write("\r" + text + ("\n" if final else ""))
-        elif final or force:
-            self.stream.write(text + "\n")
-        else:
+        else:  # a log file: one line per stage start/end and every 5 s
             self.stream.write(text + "\n")
         self.stream.flush()

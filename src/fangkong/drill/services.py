@@ -770,16 +770,15 @@ def _address(rnd: random.Random, town: str, c: Community, number: int) -> str:
 
 
 def _household_ages(rnd: random.Random, size: int, migrant: bool) -> list[int]:
-    """Ages of a household: a head, a spouse, children, elders; migrants are young."""
+    """Ages of a household: a head, a spouse, then children or (sometimes) grandparents;
+    migrant households are young."""
     head = ids.random_age(rnd, 20, 50 if migrant else 89)
     ages = [head]
     if size >= 2:
-        ages.append(max(18, min(95, head + rnd.randint(-4, 4))))
-    for _child in range(size - 2):
-        if head < 55 and head - 20 > 0:
-            ages.append(max(0, min(head - 20, rnd.randint(0, max(0, head - 20)))))
-        elif head + 25 <= 95 and not migrant:
-            ages.append(min(95, head + rnd.randint(22, 30)))
+        ages.append(max(18, min(92, head + rnd.randint(-4, 4))))
+    for member in range(size - 2):
+        if member >= 1 and head <= 50 and not migrant and rnd.random() < 0.5:
+            ages.append(min(92, head + rnd.randint(24, 32)))  # a grandparent
         else:
-            ages.append(max(0, head - rnd.randint(22, 35)))
+            ages.append(max(0, head - rnd.randint(22, 36)))  # a child
     return ages
