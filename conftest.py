@@ -33,3 +33,30 @@ pytest_plugins = ["fangkong.testing.fixtures"]
 def _fast_password_hashing(settings: object) -> None:
     """Tests create many users; production hashing (PBKDF2) would cost minutes per run."""
     settings.PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]  # type: ignore[attr-defined]
+
+
+@pytest.fixture(autouse=True)
+def _shipped_rule_sets(request: pytest.FixtureRequest) -> None:
+    """Keep the rule sets that migrations ship (v8, v9) present in every database test.
+
+    A transactional test (browser tests, concurrency tests) ends by flushing every table,
+    which also removes rows that data migrations created; later tests would then find no
+    rule set in force. Re-installing them costs one query when they are present.
+    """
+    names = set(request.fixturenames)
+    marker = request.node.get_closest_marker("django_db")
+    transactional = bool(marker and marker.kwargs.get("transaction")) or bool(
+        {"transactional_db", "live_server"} & names
+    )
+    if marker is None and not ({"db", "transactional_db", "live_server"} & names):
+        return
+    request.getfixturevalue("transactional_db" if transactional else "db")
+    from importlib import import_module
+
+    from fangkong.protocol.models import RuleSet
+
+    shipped = import_module("fangkong.protocol.migrations.0003_ship_versions_8_and_9").RULESETS
+    if RuleSet.objects.filter(version__in=list(shipped)).count() == len(shipped):
+        return
+    for version, values in shipped.items():
+        RuleSet.objects.get_or_create(version=version, defaults=values)
