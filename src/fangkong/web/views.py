@@ -89,7 +89,7 @@ def _dashboard_context(request: HttpRequest) -> dict[str, Any]:
         "names": [row["name"] for row in figures["persons_by_area"]],
         "persons": [row["persons"] for row in figures["persons_by_area"]],
         "population": [row["population"] for row in figures["persons_by_area"]],
-        "series_persons": _("登记人员"),
+        "series_persons": _("登记人数"),
         "series_population": _("常住人口"),
     }
     map_config = {

@@ -55,7 +55,8 @@ def compiled_catalogues():
 
 
 def test_login_page_in_english(client, db, compiled_catalogues):
-    response = client.get("/accounts/login/", HTTP_ACCEPT_LANGUAGE="en")
+    client.cookies["django_language"] = "en"  # the language switch sets this cookie
+    response = client.get("/accounts/login/")
     assert "Sign in to fangkong" in response.content.decode()
 
 

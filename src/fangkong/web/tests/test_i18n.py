@@ -295,3 +295,22 @@ def test_english_landing_page(
 
     assert "My post" in page and "What I can do" in page
     assert "我的岗位" not in page
+
+
+def test_no_msgid_is_translated_two_ways() -> None:
+    """Catalogues are merged at run time: one msgid, one English text (else the app order
+    decides which one shows). Use pgettext with a context when the meanings differ."""
+    seen: dict[tuple[str | None, str], set[tuple[str, str]]] = {}
+    for po_path in sorted(SRC.glob("*/locale/en/LC_MESSAGES/django.po")):
+        for entry in polib.pofile(str(po_path)):
+            key = (entry.msgctxt, entry.msgid)
+            seen.setdefault(key, set()).add((entry.msgstr, po_path.parts[-5]))
+    conflicts = {k: v for k, v in seen.items() if len({text for text, _app in v}) > 1}
+    assert conflicts == {}
+
+
+def test_browser_language_does_not_override_chinese_default(command_user: Any, client: Any) -> None:
+    client.force_login(command_user)
+    response = client.get("/", HTTP_ACCEPT_LANGUAGE="en-US,en;q=0.9")
+    assert response["Content-Language"] == "zh-hans"
+    assert "指挥大屏" in response.content.decode()
