@@ -95,10 +95,15 @@ def test_command_reveals_an_id_and_finds_it_in_the_audit_log(live_server, browse
 
     page.click("[data-testid=reveal-id_number]")
     page.wait_for_selector(f"text={city['id_a']}")
-    assert AuditEvent.objects.filter(
-        action="person.reveal", object_id=str(person.pk), field="id_number",
-        actor_username="e2e-command",
-    ).count() == 1
+    assert (
+        AuditEvent.objects.filter(
+            action="person.reveal",
+            object_id=str(person.pk),
+            field="id_number",
+            actor_username="e2e-command",
+        ).count()
+        == 1
+    )
 
     # The reveal is in the audit page.
     page.goto(f"{live_server.url}/accounts/audit/?action=person.reveal")
