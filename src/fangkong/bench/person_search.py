@@ -99,18 +99,23 @@ def _measure(options: dict[str, Any], log: Log) -> dict:
     initials = (sample or "zz")[:2]
     in_scope = Person.objects.filter(jurisdiction_path__gte=low, jurisdiction_path__lt=high).count()
     table = connection.ops.quote_name(Person._meta.db_table)
+    jtable = connection.ops.quote_name(Jurisdiction._meta.db_table)
     size = 50
 
     def product(q: str) -> list[int]:
         return [p.pk for p in person_search(user=user, q=q, size=size).items]
 
     def raw(q: str) -> list[int]:
-        sql = f"SELECT id FROM {table} WHERE jurisdiction_path >= %s AND jurisdiction_path < %s"  # noqa: S608
+        # The same rows and columns the selector loads (person + its jurisdiction).
+        sql = (
+            f"SELECT p.*, j.name FROM {table} p JOIN {jtable} j ON j.id = p.jurisdiction_id "  # noqa: S608
+            "WHERE p.jurisdiction_path >= %s AND p.jurisdiction_path < %s"
+        )
         params: list[Any] = [low, high]
         if q:
-            sql += " AND (name_initials LIKE %s OR name LIKE %s)"
+            sql += " AND (p.name_initials LIKE %s OR p.name LIKE %s)"
             params += [q + "%", q + "%"]
-        sql += " ORDER BY id DESC LIMIT %s"
+        sql += " ORDER BY p.id DESC LIMIT %s"
         params.append(size)
         with connection.cursor() as cursor:
             cursor.execute(sql, params)
