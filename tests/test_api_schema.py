@@ -40,3 +40,13 @@ def test_bad_json_body_is_a_4xx_with_a_code(client, command_user):
     response = client.post("/api/people/persons", data="{not json", content_type="application/json")
     assert 400 <= response.status_code < 500
     assert "code" in response.json()
+
+
+@pytest.mark.django_db
+def test_api_docs_page_loads_nothing_from_outside(client, command_user):
+    client.force_login(command_user)
+    response = client.get("/api/docs")
+    assert response.status_code == 200
+    html = response.content.decode()
+    assert "swagger-ui-bundle.js" in html
+    assert "cdn." not in html and "unpkg" not in html and "https://" not in html

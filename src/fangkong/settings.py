@@ -65,6 +65,7 @@ INSTALLED_APPS = [
     "django.contrib.staticfiles",
     "django_tasks",
     "django_tasks_db",
+    "ninja",  # serves the API docs page's Swagger UI locally (else django-ninja uses a CDN)
     "fangkong.core",
     "fangkong.accounts",
     "fangkong.protocol",
