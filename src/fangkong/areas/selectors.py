@@ -14,7 +14,7 @@ from typing import Any
 from django.db.models import Count, Prefetch, Q, QuerySet
 from django.utils.translation import gettext as _
 
-from fangkong.accounts.permissions import has_capability, in_scope, require, scope_path
+from fangkong.accounts.permissions import has_capability, in_scope, require, scope_path, scope_q
 from fangkong.accounts.roles import Capability
 from fangkong.areas import rules
 from fangkong.areas.models import (
@@ -376,3 +376,61 @@ def map_features(*, user: Any, level: str) -> dict[str, Any]:
             }
         )
     return {"type": "FeatureCollection", "features": features}
+
+
+# --- Aggregates for dashboards (scoped to the user's subtree; one grouped query each) ----
+
+
+def jurisdiction_counts_by_level(*, user: Any) -> dict[str, int]:
+    return {
+        row["level"]: row["n"]
+        for row in Jurisdiction.objects.filter(scope_q(user, "path"))
+        .values("level")
+        .annotate(n=Count("id"))
+        .order_by()
+    }
+
+
+def place_counts_by_kind(*, user: Any) -> dict[str, int]:
+    return {
+        row["kind"]: row["n"]
+        for row in Place.objects.filter(scope_q(user, "jurisdiction_path"), active=True)
+        .values("kind")
+        .annotate(n=Count("id"))
+        .order_by()
+    }
+
+
+def active_zone_counts_by_level(*, user: Any) -> dict[str, int]:
+    return {
+        row["level"]: row["n"]
+        for row in Zone.objects.filter(scope_q(user, "jurisdiction_path"), state=ZoneState.ACTIVE)
+        .values("level")
+        .annotate(n=Count("id"))
+        .order_by()
+    }
+
+
+def jurisdiction_summary(*, path: str) -> dict[str, Any] | None:
+    """Name, level and population of the jurisdiction at `path` (reference data)."""
+    row = Jurisdiction.objects.filter(path=path).values("name", "level", "population").first()
+    return dict(row) if row is not None else None
+
+
+def jurisdiction_child_rows(*, path: str) -> list[dict[str, Any]]:
+    """The direct children of the jurisdiction at `path`, in path order (reference data)."""
+    rows = Jurisdiction.objects.filter(parent__path=path).order_by("path")
+    return [dict(row) for row in rows.values("path", "name", "level", "population")]
+
+
+def jurisdiction_ancestry(*, path: str) -> list[dict[str, str]]:
+    """The jurisdiction at `path` and its ancestors, root first: [{path, name, level}].
+
+    Ancestors are the prefixes of the path (core/paths.py), so this is one indexed lookup.
+    """
+    prefixes = [path[:n] for n in range(6, len(path) + 1, 3)]
+    rows = Jurisdiction.objects.filter(path__in=prefixes).order_by("path")
+    return [
+        {"path": r["path"], "name": r["name"], "level": r["level"]}
+        for r in rows.values("path", "name", "level")
+    ]

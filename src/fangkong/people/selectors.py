@@ -12,7 +12,8 @@ from collections.abc import Iterator
 from typing import Any
 
 from django.conf import settings
-from django.db.models import Q, QuerySet
+from django.db.models import Count, Q, QuerySet
+from django.db.models.functions import Substr
 from django.utils.translation import gettext as _
 
 from fangkong.accounts.permissions import require, require_in_scope, scope_q
@@ -187,3 +188,23 @@ def household_for_write(*, user: Any, pk: int) -> Household:
 
 def require_person_in_scope(*, user: Any, person: Person) -> None:
     require_in_scope(user, person.jurisdiction_path, what="person")
+
+
+# --- Aggregates for dashboards (scoped; one grouped query each, no rows loaded) ---------
+
+
+def person_counts_by_prefix(*, user: Any, width: int) -> dict[str, int]:
+    """Persons in the user's scope grouped by the first `width` digits of their path
+    (one grouped scan of the scope index: e.g. per town when width is the town's)."""
+    return {
+        row["prefix"]: row["n"]
+        for row in Person.objects.filter(scope_q(user, "jurisdiction_path"))
+        .annotate(prefix=Substr("jurisdiction_path", 1, width))
+        .values("prefix")
+        .annotate(n=Count("id"))
+        .order_by()
+    }
+
+
+def household_count(*, user: Any) -> int:
+    return Household.objects.filter(scope_q(user, "jurisdiction_path")).count()

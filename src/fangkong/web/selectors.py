@@ -5,11 +5,8 @@ and cached per scope for DASHBOARD_CACHE_SECONDS, so that a dashboard left open 
 wall screen never counts a million-row table on each refresh: the whole set costs about
 eight aggregate queries per scope per minute, whoever asks.
 
-Documented exception to "cross domains through selectors": the people and areas apps
-have no aggregate selectors for these counts, so the read-only aggregates below query
-their models (Person, Household, Jurisdiction, Place, Zone) directly. They only COUNT and
-GROUP BY within the user's scope; they never return rows, never write, and never reveal
-a person. When those apps grow such selectors, these queries move there.
+The counts come from the aggregate selectors of the apps that own the tables
+(people.selectors, areas.selectors), each scoped by the acting user.
 """
 
 from __future__ import annotations
@@ -17,14 +14,13 @@ from __future__ import annotations
 from typing import Any
 
 from django.core.cache import cache
-from django.db.models import Count
-from django.db.models.functions import Substr
 from django.utils import timezone
 
-from fangkong.accounts.permissions import require, scope_path, scope_q
+from fangkong.accounts.permissions import require, scope_path
 from fangkong.accounts.roles import Capability
-from fangkong.areas.models import Jurisdiction, Level, Place, PlaceKind, Zone, ZoneLevel, ZoneState
-from fangkong.people.models import Household, Person
+from fangkong.areas import selectors as area_selectors
+from fangkong.areas.models import Level, PlaceKind, ZoneLevel
+from fangkong.people import selectors as people_selectors
 
 DASHBOARD_CACHE_SECONDS = 60
 # Bump when the cached shape changes, so that a deploy never reads an old shape.
@@ -57,41 +53,23 @@ def _empty_figures(scope: str) -> dict[str, Any]:
 
 
 def _compute_figures(user: Any, scope: str) -> dict[str, Any]:
-    """One pass of aggregate queries over the user's jurisdiction subtree."""
+    """One pass of aggregate queries over the user's jurisdiction subtree, each through
+    the selectors of the app that owns the table."""
     figures = _empty_figures(scope)
-    node = Jurisdiction.objects.filter(path=scope).only("name", "level", "population").first()
+    node = area_selectors.jurisdiction_summary(path=scope)
     if node is not None:
-        figures["scope_name"] = node.name
-        figures["scope_level"] = node.level
+        figures["scope_name"] = node["name"]
+        figures["scope_level"] = node["level"]
 
     # Jurisdictions under the scope, per level (the scope node itself included).
-    for level_row in (
-        Jurisdiction.objects.filter(scope_q(user, "path"))
-        .values("level")
-        .annotate(n=Count("id"))
-        .order_by()
-    ):
-        figures["jurisdictions"][level_row["level"]] = level_row["n"]
+    figures["jurisdictions"].update(area_selectors.jurisdiction_counts_by_level(user=user))
 
     # Persons per child jurisdiction in one grouped scan of the person scope index;
     # the total is their sum (persons bound to the scope node itself included).
-    width = len(scope) + 3
-    persons_by_prefix: dict[str, int] = {}
-    for row in (
-        Person.objects.filter(scope_q(user, "jurisdiction_path"))
-        .annotate(prefix=Substr("jurisdiction_path", 1, width))
-        .values("prefix")
-        .annotate(n=Count("id"))
-        .order_by()
-    ):
-        persons_by_prefix[row["prefix"]] = row["n"]
+    persons_by_prefix = people_selectors.person_counts_by_prefix(user=user, width=len(scope) + 3)
     figures["persons"] = sum(persons_by_prefix.values())
 
-    children = list(
-        Jurisdiction.objects.filter(parent__path=scope)
-        .order_by("path")
-        .values("path", "name", "level", "population")
-    )
+    children = area_selectors.jurisdiction_child_rows(path=scope)
     figures["child_level"] = children[0]["level"] if children else ""
     figures["persons_by_area"] = [
         {
@@ -102,34 +80,24 @@ def _compute_figures(user: Any, scope: str) -> dict[str, Any]:
         }
         for child in children
     ]
-    population = node.population if node is not None else 0
+    population = node["population"] if node is not None else 0
     if not population:
         population = sum(child["population"] for child in children)
     figures["population"] = population
 
-    figures["households"] = Household.objects.filter(scope_q(user, "jurisdiction_path")).count()
+    figures["households"] = people_selectors.household_count(user=user)
 
-    kind_labels = dict(PlaceKind.choices)
-    places = [
-        (row["kind"], row["n"])
-        for row in Place.objects.filter(scope_q(user, "jurisdiction_path"), active=True)
-        .values("kind")
-        .annotate(n=Count("id"))
-        .order_by()
-    ]
-    order = list(kind_labels)
-    places.sort(key=lambda kv: order.index(kv[0]) if kv[0] in order else len(order))
+    order = [kind for kind, _label in PlaceKind.choices]
+    places = sorted(
+        area_selectors.place_counts_by_kind(user=user).items(),
+        key=lambda kv: order.index(kv[0]) if kv[0] in order else len(order),
+    )
     figures["places_by_kind"] = [{"kind": kind, "count": n} for kind, n in places]
     figures["places_total"] = sum(n for _, n in places)
 
-    for zone_row in (
-        Zone.objects.filter(scope_q(user, "jurisdiction_path"), state=ZoneState.ACTIVE)
-        .values("level")
-        .annotate(n=Count("id"))
-        .order_by()
-    ):
-        if zone_row["level"] in figures["zones"]:
-            figures["zones"][zone_row["level"]] = zone_row["n"]
+    for level, n in area_selectors.active_zone_counts_by_level(user=user).items():
+        if level in figures["zones"]:
+            figures["zones"][level] = n
     figures["zones_total"] = sum(figures["zones"].values())
     return figures
 
@@ -167,6 +135,4 @@ def jurisdiction_chain(*, user: Any) -> list[dict[str, str]]:
     own = scope_path(user)
     if not own:
         return []
-    prefixes = [own[:n] for n in range(6, len(own) + 1, 3)]
-    rows = Jurisdiction.objects.filter(path__in=prefixes).order_by("path")
-    return [{"path": j.path, "name": j.name, "level": j.level} for j in rows]
+    return area_selectors.jurisdiction_ancestry(path=own)
