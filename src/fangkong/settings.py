@@ -72,6 +72,7 @@ INSTALLED_APPS = [
     "fangkong.areas",
     "fangkong.people",
     "fangkong.scans",
+    "fangkong.tracing",
     "fangkong.web",
     "fangkong.drill",
 ]

@@ -52,6 +52,15 @@ class Capability(models.TextChoices):
     DASHBOARD_VIEW = "dashboard.view"
     TOKEN_MANAGE = "token.manage"  # noqa: S105 - a capability name
     USER_MANAGE = "user.manage"
+    # Contact tracing (流调溯源).
+    CASE_VIEW = "case.view"
+    CASE_MANAGE = "case.manage"
+    CONTACT_VIEW = "contact.view"
+    CONTACT_MANAGE = "contact.manage"
+    PUSH_VIEW = "push.view"
+    PUSH_FEEDBACK = "push.feedback"
+    PUSH_EXPORT = "push.export"
+    SCANS_IMPORT = "scans.import"
 
 
 _ALL = frozenset(Capability)
@@ -69,6 +78,13 @@ ROLE_CAPABILITIES: dict[str, frozenset[str]] = {
             Capability.ZONE_VIEW,
             Capability.RULESET_VIEW,
             Capability.DASHBOARD_VIEW,
+            Capability.CASE_VIEW,
+            Capability.CASE_MANAGE,
+            Capability.CONTACT_VIEW,
+            Capability.CONTACT_MANAGE,
+            Capability.PUSH_VIEW,
+            Capability.PUSH_EXPORT,
+            Capability.SCANS_IMPORT,
         }
     ),
     Role.TOWN_STAFF: frozenset(
@@ -81,6 +97,11 @@ ROLE_CAPABILITIES: dict[str, frozenset[str]] = {
             Capability.ZONE_VIEW,
             Capability.RULESET_VIEW,
             Capability.DASHBOARD_VIEW,
+            Capability.CASE_VIEW,
+            Capability.CONTACT_VIEW,
+            Capability.PUSH_VIEW,
+            Capability.PUSH_FEEDBACK,
+            Capability.PUSH_EXPORT,
         }
     ),
     Role.COMMUNITY_WORKER: frozenset(
@@ -90,6 +111,7 @@ ROLE_CAPABILITIES: dict[str, frozenset[str]] = {
             Capability.PERSON_REVEAL,
             Capability.AREA_VIEW,
             Capability.ZONE_VIEW,
+            Capability.CONTACT_VIEW,
         }
     ),
     Role.SITE_STAFF: frozenset(

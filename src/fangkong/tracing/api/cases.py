@@ -1,0 +1,7 @@
+"""Tracing API: cases."""
+
+from __future__ import annotations
+
+from ninja import Router
+
+router = Router()

@@ -1,0 +1,7 @@
+"""Tracing API: contacts."""
+
+from __future__ import annotations
+
+from ninja import Router
+
+router = Router()

@@ -1,0 +1,7 @@
+"""Tracing API: pushes."""
+
+from __future__ import annotations
+
+from ninja import Router
+
+router = Router()

@@ -1,0 +1,1 @@
+"""Pure rules of tracing (no ORM), one module per part."""

@@ -1,0 +1,1 @@
+"""Pure rules: cases (look-back, deadlines, lifecycle)."""

@@ -1,0 +1,1 @@
+"""Pure rules: contacts (co-presence overlap, classification)."""

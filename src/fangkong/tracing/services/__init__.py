@@ -1,0 +1,1 @@
+"""services of the tracing domain, one module per part (cases, contacts, pushes, chains)."""

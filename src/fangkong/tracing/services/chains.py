@@ -1,0 +1,1 @@
+"""Tracing services: chains."""
