@@ -1,1 +1,176 @@
-"""Tracing selectors: cases."""
+"""Tracing selectors: cases.
+
+Every read takes the acting user and returns only what that user may see: the capability
+`case.view`, and the case's `jurisdiction_path` (the person's) inside the user's scope —
+a town's staff see their town's cases, city-wide roles all of them. Outside the scope a
+case is a 404. Lists are keyset pages by id (newest first).
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from dataclasses import dataclass, field
+from typing import Any
+
+from django.db.models import Q, QuerySet
+from django.utils import timezone
+from django.utils.translation import gettext as _
+
+from fangkong.accounts.models import AuditEvent
+from fangkong.accounts.permissions import require, scope_q
+from fangkong.accounts.roles import Capability
+from fangkong.core.errors import DomainError, NotFound
+from fangkong.core.pagination import Page, keyset_page
+from fangkong.core.paths import under
+from fangkong.tracing.models import Case, CaseStatus, Investigation, ItineraryStop
+
+OVERDUE_LIST_MAX = 500
+
+
+def overdue_q(now: dt.datetime) -> Q:
+    """Open cases whose core facts or report are past due and not done."""
+    return ~Q(status=CaseStatus.CLOSED) & (
+        Q(core_facts_done_at__isnull=True, core_facts_due_at__lt=now)
+        | Q(report_done_at__isnull=True, report_due_at__lt=now)
+    )
+
+
+def _day_start(day: dt.date) -> dt.datetime:
+    return timezone.make_aware(
+        dt.datetime.combine(day, dt.time.min), timezone.get_default_timezone()
+    )
+
+
+def cases_in_scope(*, user: Any) -> QuerySet[Case]:
+    require(user, Capability.CASE_VIEW)
+    return Case.objects.filter(scope_q(user, "jurisdiction_path"))
+
+
+def cases(
+    *,
+    user: Any,
+    status: str | None = None,
+    town: Any = None,
+    since: dt.date | None = None,
+    until: dt.date | None = None,
+    overdue: bool | None = None,
+    cursor: str | None = None,
+    size: int = 50,
+    now: dt.datetime | None = None,
+) -> Page[Case]:
+    """One keyset page of the cases `user` may see, newest first.
+
+    Filters: `status`; `town` (a Jurisdiction: its subtree); `since`/`until` (dates of
+    the report, Asia/Shanghai, both included); `overdue` (True: past a deadline not met;
+    False: not).
+    """
+    qs = cases_in_scope(user=user)
+    if status:
+        if status not in CaseStatus.values:
+            raise DomainError("status_invalid", _("状态无效"), value=status)
+        qs = qs.filter(status=status)
+    if town is not None:
+        qs = qs.filter(under("jurisdiction_path", town.path))
+    if since is not None:
+        qs = qs.filter(reported_at__gte=_day_start(since))
+    if until is not None:
+        qs = qs.filter(reported_at__lt=_day_start(until + dt.timedelta(days=1)))
+    if overdue is not None:
+        q = overdue_q(now or timezone.now())
+        qs = qs.filter(q) if overdue else qs.exclude(q)
+    return keyset_page(qs.select_related("person", "ruleset"), cursor=cursor, size=size)
+
+
+def case_get(*, user: Any, pk: int) -> Case:
+    """One case the user may see; NotFound (404) when absent or outside the scope."""
+    found = (
+        cases_in_scope(user=user)
+        .filter(pk=pk)
+        .select_related("person", "person__jurisdiction", "ruleset", "created_by")
+        .first()
+    )
+    if found is None:
+        raise NotFound("not_found", _("未找到或不在您的辖区内"), object="case")
+    return found
+
+
+def cases_overdue(*, user: Any, now: dt.datetime | None = None) -> list[Case]:
+    """The user's open cases past a deadline not met, the most urgent first."""
+    return list(
+        cases_in_scope(user=user)
+        .filter(overdue_q(now or timezone.now()))
+        .select_related("person")
+        .order_by("core_facts_due_at", "pk")[:OVERDUE_LIST_MAX]
+    )
+
+
+def case_investigation(case: Case) -> Investigation | None:
+    """The case's investigation (the case was resolved through a scoped selector)."""
+    return Investigation.objects.filter(case=case).select_related("investigator").first()
+
+
+def case_stops(case: Case) -> list[ItineraryStop]:
+    """The case's itinerary, in time order."""
+    return list(
+        ItineraryStop.objects.filter(investigation__case=case)
+        .select_related("place")
+        .order_by("start", "id")
+    )
+
+
+def case_stop_get(*, case: Case, pk: int) -> ItineraryStop:
+    stop = (
+        ItineraryStop.objects.filter(investigation__case=case, pk=pk)
+        .select_related("investigation", "investigation__case", "place")
+        .first()
+    )
+    if stop is None:
+        raise NotFound("not_found", _("未找到该轨迹点"), object="stop")
+    return stop
+
+
+@dataclass(frozen=True)
+class TimelineEntry:
+    at: dt.datetime
+    kind: str
+    label: str
+    detail: dict[str, Any] = field(default_factory=dict)
+
+
+TIMELINE_ACTIONS = {
+    "case.close": "closed",
+    "itinerary.propose": "itinerary_proposed",
+}
+
+
+def case_timeline(case: Case) -> list[TimelineEntry]:
+    """What happened to the case, in time order: from its own fields (report,
+    investigation, core facts, stops, report, escalation) and its audit records
+    (proposals, closing). The case was resolved through a scoped selector."""
+    entries = [TimelineEntry(case.reported_at, "reported", _("报告病例"))]
+    investigation = case_investigation(case)
+    if investigation is not None:
+        entries.append(TimelineEntry(investigation.started_at, "investigation", _("开始流调")))
+        if investigation.itinerary_confirmed_at:
+            entries.append(
+                TimelineEntry(investigation.itinerary_confirmed_at, "itinerary", _("确认活动轨迹"))
+            )
+    if case.core_facts_done_at:
+        entries.append(TimelineEntry(case.core_facts_done_at, "core_facts", _("核心信息完成")))
+    for stop in case_stops(case):
+        where = stop.place.name if stop.place else stop.address
+        entries.append(
+            TimelineEntry(stop.start, "stop", _("轨迹点"), {"where": where, "end": stop.end})
+        )
+    if case.report_done_at:
+        entries.append(TimelineEntry(case.report_done_at, "report", _("流调报告完成")))
+    if case.escalated_at:
+        entries.append(TimelineEntry(case.escalated_at, "escalated", _("超时上报指挥部")))
+    records = AuditEvent.objects.filter(
+        object_type="case", object_id=str(case.pk), action__in=list(TIMELINE_ACTIONS)
+    ).order_by("at", "pk")[:200]
+    for record in records:
+        kind = TIMELINE_ACTIONS[record.action]
+        label = _("结案") if kind == "closed" else _("由扫码记录生成轨迹")
+        entries.append(TimelineEntry(record.at, kind, label, dict(record.detail)))
+    return sorted(entries, key=lambda e: e.at)
