@@ -1,7 +1,514 @@
-"""Tracing pages: cases."""
+"""Tracing pages: cases (list, create, case page with timeline and itinerary).
+
+Views are thin: selectors read (scoped), services write. A refusal of the role (403)
+or a case outside the user's jurisdiction (404) escapes to the DomainErrorMiddleware;
+other refusals are shown where the action was (inline, or as a flash message).
+The case page loads the other parts' sections (contacts, pushes, chain, map) by htmx
+from their URL names, skipping a section whose URL is not wired yet.
+"""
 
 from __future__ import annotations
 
-from django.urls import URLPattern
+import datetime as dt
+from typing import Any
+from urllib.parse import urlencode
 
-urlpatterns: list[URLPattern] = []
+from django.contrib import messages
+from django.contrib.auth.decorators import login_required
+from django.http import HttpRequest, HttpResponse, HttpResponseRedirect
+from django.shortcuts import redirect, render
+from django.urls import NoReverseMatch, URLPattern, path, reverse
+from django.utils import timezone
+from django.utils.translation import gettext as _
+from django.utils.translation import gettext_lazy
+from django.views.decorators.http import require_GET, require_http_methods, require_POST
+
+from fangkong.accounts.permissions import has_capability, in_scope, require, scope_path
+from fangkong.accounts.roles import Capability
+from fangkong.areas import selectors as area_selectors
+from fangkong.areas.models import Place
+from fangkong.core.errors import DomainError, NotFound, PermissionDenied
+from fangkong.core.http import client_address
+from fangkong.core.paths import is_under
+from fangkong.people import rules as people_rules
+from fangkong.people import selectors as people_selectors
+from fangkong.tracing.models import Case, CaseKind, CaseOrigin, CaseStatus
+from fangkong.tracing.rules import cases as rules
+from fangkong.tracing.selectors import cases as selectors
+from fangkong.tracing.services import cases as services
+
+# Sections of the case page served by the other parts of tracing (URL name, title).
+CASE_SECTIONS = (
+    ("tracing:case_contacts", gettext_lazy("接触者")),
+    ("tracing:case_pushes", gettext_lazy("推送核查")),
+    ("tracing:case_chain", gettext_lazy("传播链")),
+    ("tracing:case_map", gettext_lazy("轨迹地图")),
+)
+
+
+def _is_htmx(request: HttpRequest) -> bool:
+    return bool(request.headers.get("HX-Request"))
+
+
+def _date(raw: str, field: str, *, required: bool = False) -> dt.date | None:
+    raw = (raw or "").strip()
+    if not raw:
+        if required:
+            raise DomainError("date_required", _("请填写日期"), field=field)
+        return None
+    try:
+        return dt.date.fromisoformat(raw)
+    except ValueError as exc:
+        raise DomainError("date_invalid", _("日期格式无效"), field=field) from exc
+
+
+def _moment(raw: str, field: str) -> dt.datetime:
+    """A datetime-local input (Asia/Shanghai) as an aware datetime."""
+    raw = (raw or "").strip()
+    try:
+        value = dt.datetime.fromisoformat(raw)
+    except ValueError as exc:
+        raise DomainError("datetime_invalid", _("时间格式无效"), field=field) from exc
+    if timezone.is_naive(value):
+        value = timezone.make_aware(value, timezone.get_default_timezone())
+    return value
+
+
+def _duration(delta: dt.timedelta) -> str:
+    minutes = int(abs(delta).total_seconds() // 60)
+    hours, minutes = divmod(minutes, 60)
+    return _("%(h)d小时%(m)d分") % {"h": hours, "m": minutes}
+
+
+def _deadline(due: dt.datetime, done: dt.datetime | None, now: dt.datetime) -> dict[str, Any]:
+    """A deadline as the pages show it: done (on time or late), counting down, or overdue."""
+    if done is not None:
+        return {"due": due, "done": done, "state": "late" if done > due else "done", "text": ""}
+    left = due - now
+    if left.total_seconds() < 0:
+        return {"due": due, "state": "overdue", "text": _("超时 %(d)s") % {"d": _duration(left)}}
+    return {"due": due, "state": "open", "text": _("剩余 %(d)s") % {"d": _duration(left)}}
+
+
+def _row(case: Case, now: dt.datetime, towns: dict[str, str]) -> dict[str, Any]:
+    closed = case.status == CaseStatus.CLOSED
+    return {
+        "case": case,
+        "name_masked": people_rules.mask_name(case.person.name),
+        "town": towns.get(case.jurisdiction_path[:9], ""),
+        "core": None if closed else _deadline(case.core_facts_due_at, case.core_facts_done_at, now),
+        "report": None if closed else _deadline(case.report_due_at, case.report_done_at, now),
+        "overdue": rules.case_is_overdue(
+            status=case.status,
+            now=now,
+            core_facts_due_at=case.core_facts_due_at,
+            core_facts_done_at=case.core_facts_done_at,
+            report_due_at=case.report_due_at,
+            report_done_at=case.report_done_at,
+        ),
+    }
+
+
+def _towns(user: Any) -> list[Any]:
+    """The towns of the user's city the user may filter by (within the scope)."""
+    if not has_capability(user, Capability.AREA_VIEW):
+        return []
+    own = scope_path(user)
+    return [
+        t
+        for t in area_selectors.jurisdictions(user=user, level="town")
+        if is_under(t.path, own) or is_under(own, t.path)
+    ]
+
+
+# --- list -------------------------------------------------------------------------------
+
+
+@require_GET
+@login_required
+def case_list(request: HttpRequest) -> HttpResponse:
+    require(request.user, Capability.CASE_VIEW)
+    towns = _towns(request.user)
+    filters = {
+        "status": request.GET.get("status", ""),
+        "town": request.GET.get("town", ""),
+        "since": request.GET.get("since", ""),
+        "until": request.GET.get("until", ""),
+        "overdue": request.GET.get("overdue", ""),
+    }
+    error = ""
+    page = None
+    try:
+        town = next((t for t in towns if str(t.pk) == filters["town"]), None)
+        if filters["town"] and town is None:
+            raise DomainError("unknown_jurisdiction", _("辖区不存在"))
+        overdue = {"1": True, "0": False}.get(filters["overdue"])
+        page = selectors.cases(
+            user=request.user,
+            status=filters["status"] or None,
+            town=town,
+            since=_date(filters["since"], "since"),
+            until=_date(filters["until"], "until"),
+            overdue=overdue,
+            cursor=request.GET.get("cursor") or None,
+        )
+    except (PermissionDenied, NotFound):
+        raise
+    except DomainError as exc:
+        error = exc.message
+    now = timezone.now()
+    town_names = {t.path: t.name for t in towns}
+    query = urlencode({k: v for k, v in filters.items() if v})
+    context = {
+        "filters": filters,
+        "query": query,
+        "towns": towns,
+        "statuses": CaseStatus.choices,
+        "page": page,
+        "rows": [_row(c, now, town_names) for c in (page.items if page else [])],
+        "error": error,
+        "can_create": has_capability(request.user, Capability.CASE_MANAGE),
+    }
+    template = "tracing/_case_rows.html" if _is_htmx(request) else "tracing/case_list.html"
+    return render(request, template, context, status=400 if error else 200)
+
+
+# --- create -----------------------------------------------------------------------------
+
+
+def _person_results(request: HttpRequest, q: str) -> list[dict[str, Any]]:
+    if not q:
+        return []
+    page = people_selectors.person_search(user=request.user, q=q, size=20)
+    return [{"person": p, "name_masked": people_rules.mask_name(p.name)} for p in page.items]
+
+
+@require_GET
+@login_required
+def case_person_search(request: HttpRequest) -> HttpResponse:
+    """The persons matching a search (ID number, name, phone ...), to report a case for."""
+    require(request.user, Capability.CASE_MANAGE)
+    q = request.GET.get("q", "").strip()[:100]
+    return render(
+        request,
+        "tracing/_case_person_results.html",
+        {"q": q, "results": _person_results(request, q), "selected": ""},
+    )
+
+
+@require_http_methods(["GET", "POST"])
+@login_required
+def case_create(request: HttpRequest) -> HttpResponse:
+    require(request.user, Capability.CASE_MANAGE)
+    today = timezone.localdate()
+    form = {
+        "q": request.GET.get("q", "").strip()[:100],
+        "person": request.GET.get("person", ""),
+        "kind": CaseKind.ASYMPTOMATIC.value,
+        "origin": CaseOrigin.LOCAL.value,
+        "first_positive_sampled_on": today.isoformat(),
+        "onset_date": "",
+        "reporting_unit": "",
+    }
+    error: DomainError | None = None
+    existing_case: int | None = None
+    if request.method == "POST":
+        form = {key: request.POST.get(key, "").strip()[:300] for key in form}
+        try:
+            if not form["person"].isdigit():
+                raise DomainError("person_required", _("请先查找并选择人员"), field="person")
+            person = people_selectors.person_get(user=request.user, pk=int(form["person"]))
+            case = services.case_create(
+                actor=request.user,
+                person=person,
+                kind=form["kind"],
+                first_positive_sampled_on=_date(
+                    form["first_positive_sampled_on"], "first_positive_sampled_on", required=True
+                )
+                or today,
+                onset_date=_date(form["onset_date"], "onset_date"),
+                origin=form["origin"],
+                reporting_unit=form["reporting_unit"],
+                ip=client_address(request),
+            )
+        except PermissionDenied:
+            raise
+        except DomainError as exc:
+            error = exc
+            if exc.code == "case_exists":
+                existing_case = exc.detail.get("case")
+        else:
+            messages.success(request, _("已报告病例 %(n)s") % {"n": case.number})
+            return redirect("tracing:case_detail", pk=case.pk)
+    return render(
+        request,
+        "tracing/case_create.html",
+        {
+            "form": form,
+            "error": error,
+            "existing_case": existing_case,
+            "results": _person_results(request, form["q"]),
+            "selected": form["person"],
+            "kinds": CaseKind.choices,
+            "origins": CaseOrigin.choices,
+            "today": today.isoformat(),
+        },
+        status=400 if error else 200,
+    )
+
+
+# --- case page --------------------------------------------------------------------------
+
+
+def _sections(pk: int) -> list[dict[str, Any]]:
+    found = []
+    for name, title in CASE_SECTIONS:
+        try:
+            url = reverse(name, args=[pk])
+        except NoReverseMatch:
+            continue
+        found.append({"key": name.split(":")[1], "title": str(title), "url": url})
+    return found
+
+
+def _itinerary_context(request: HttpRequest, case: Case, **extra: Any) -> dict[str, Any]:
+    window_start, window_end = services.lookback_window(case)
+    local_start = timezone.localtime(window_start)
+    return {
+        "case": case,
+        "investigation": selectors.case_investigation(case),
+        "stops": selectors.case_stops(case),
+        "can_manage": has_capability(request.user, Capability.CASE_MANAGE),
+        "editable": case.status in rules.ITINERARY_OPEN_STATUSES,
+        "window_start": window_start,
+        "window_end": window_end,
+        "default_start": local_start.strftime("%Y-%m-%dT%H:%M"),
+        "window_end_input": timezone.localtime(window_end).strftime("%Y-%m-%dT%H:%M"),
+        "stop_form": extra.pop("stop_form", {}),
+        **extra,
+    }
+
+
+@require_GET
+@login_required
+def case_detail(request: HttpRequest, pk: int) -> HttpResponse:
+    case = selectors.case_get(user=request.user, pk=pk)
+    now = timezone.now()
+    closed = case.status == CaseStatus.CLOSED
+    context = _itinerary_context(request, case)
+    context.update(
+        {
+            "name_masked": people_rules.mask_name(case.person.name),
+            "person_link": has_capability(request.user, Capability.PERSON_VIEW)
+            and in_scope(request.user, case.person.jurisdiction_path),
+            "core": None
+            if closed
+            else _deadline(case.core_facts_due_at, case.core_facts_done_at, now),
+            "report": None if closed else _deadline(case.report_due_at, case.report_done_at, now),
+            "timeline": selectors.case_timeline(case),
+            "sections": _sections(case.pk),
+            "can_start": case.status == CaseStatus.REPORTED,
+            "can_core_facts": case.status in rules.ITINERARY_OPEN_STATUSES,
+            "can_complete": case.status == CaseStatus.INVESTIGATING,
+            "can_close": case.status == CaseStatus.INVESTIGATED,
+        }
+    )
+    return render(request, "tracing/case_detail.html", context)
+
+
+def _lifecycle(request: HttpRequest, pk: int, action: str) -> HttpResponseRedirect:
+    case = selectors.case_get(user=request.user, pk=pk)
+    ip = client_address(request)
+    post = request.POST
+    try:
+        if action == "start":
+            services.case_start_investigation(actor=request.user, case=case, ip=ip)
+            messages.success(request, _("已开始流调"))
+        elif action == "core_facts":
+            services.case_record_core_facts(
+                actor=request.user,
+                case=case,
+                symptoms=post.get("symptoms", ""),
+                vaccination=post.get("vaccination", ""),
+                interview_notes=post.get("interview_notes", ""),
+                ip=ip,
+            )
+            messages.success(request, _("已记录核心信息"))
+        elif action == "complete":
+            services.case_complete_report(
+                actor=request.user,
+                case=case,
+                interview_notes=post.get("interview_notes", ""),
+                ip=ip,
+            )
+            messages.success(request, _("流调报告已完成"))
+        else:
+            services.case_close(actor=request.user, case=case, reason=post.get("reason", ""), ip=ip)
+            messages.success(request, _("已结案"))
+    except (PermissionDenied, NotFound):
+        raise
+    except DomainError as exc:
+        messages.error(request, exc.message)
+    return redirect("tracing:case_detail", pk=case.pk)
+
+
+@require_POST
+@login_required
+def case_start_investigation(request: HttpRequest, pk: int) -> HttpResponseRedirect:
+    return _lifecycle(request, pk, "start")
+
+
+@require_POST
+@login_required
+def case_core_facts(request: HttpRequest, pk: int) -> HttpResponseRedirect:
+    return _lifecycle(request, pk, "core_facts")
+
+
+@require_POST
+@login_required
+def case_complete_report(request: HttpRequest, pk: int) -> HttpResponseRedirect:
+    return _lifecycle(request, pk, "complete")
+
+
+@require_POST
+@login_required
+def case_close(request: HttpRequest, pk: int) -> HttpResponseRedirect:
+    return _lifecycle(request, pk, "close")
+
+
+# --- itinerary (htmx fragments; plain forms redirect) -----------------------------------
+
+
+def _itinerary_answer(
+    request: HttpRequest, case: Case, error: DomainError | None = None, **extra: Any
+) -> HttpResponse:
+    if not _is_htmx(request):
+        if error is not None:
+            messages.error(request, error.message)
+        return redirect("tracing:case_detail", pk=case.pk)
+    case = selectors.case_get(user=request.user, pk=case.pk)
+    context = _itinerary_context(request, case, error=error, **extra)
+    status = error.status if error is not None and 400 <= error.status < 500 else 200
+    response = render(request, "tracing/_case_itinerary.html", context, status=status)
+    response["HX-Trigger"] = "case-itinerary-changed"
+    return response
+
+
+def _place_by_code(request: HttpRequest, code: str) -> Place | None:
+    code = code.strip()
+    if not code:
+        return None
+    page = area_selectors.places(user=request.user, q=code[:100], size=20)
+    place = next((p for p in page.items if p.venue_code == code), None)
+    if place is None:
+        raise DomainError("unknown_place", _("场所不存在"), field="venue_code")
+    return place
+
+
+@require_POST
+@login_required
+def case_propose_itinerary(request: HttpRequest, pk: int) -> HttpResponse:
+    case = selectors.case_get(user=request.user, pk=pk)
+    try:
+        created = services.itinerary_propose_from_scans(
+            actor=request.user, case=case, ip=client_address(request)
+        )
+    except (PermissionDenied, NotFound):
+        raise
+    except DomainError as exc:
+        return _itinerary_answer(request, case, exc)
+    notice = _("由扫码记录生成 %(n)d 个轨迹点") % {"n": len(created)}
+    if not _is_htmx(request):
+        messages.success(request, notice)
+    return _itinerary_answer(request, case, notice=notice)
+
+
+@require_POST
+@login_required
+def case_confirm_itinerary(request: HttpRequest, pk: int) -> HttpResponse:
+    case = selectors.case_get(user=request.user, pk=pk)
+    try:
+        services.itinerary_confirm(actor=request.user, case=case, ip=client_address(request))
+    except (PermissionDenied, NotFound):
+        raise
+    except DomainError as exc:
+        return _itinerary_answer(request, case, exc)
+    return _itinerary_answer(request, case, notice=_("活动轨迹已确认"))
+
+
+@require_POST
+@login_required
+def case_stop_add(request: HttpRequest, pk: int) -> HttpResponse:
+    case = selectors.case_get(user=request.user, pk=pk)
+    form = {
+        key: request.POST.get(key, "").strip()[:2000]
+        for key in ("venue_code", "address", "start", "end", "companions", "note")
+    }
+    try:
+        services.itinerary_stop_add(
+            actor=request.user,
+            case=case,
+            place=_place_by_code(request, form["venue_code"]),
+            address=form["address"],
+            start=_moment(form["start"], "start"),
+            end=_moment(form["end"], "end"),
+            companions=form["companions"],
+            note=form["note"],
+            ip=client_address(request),
+        )
+    except (PermissionDenied, NotFound):
+        raise
+    except DomainError as exc:
+        return _itinerary_answer(request, case, exc, stop_form=form)
+    return _itinerary_answer(request, case, notice=_("已添加轨迹点"))
+
+
+@require_POST
+@login_required
+def case_stop_delete(request: HttpRequest, pk: int, stop_id: int) -> HttpResponse:
+    case = selectors.case_get(user=request.user, pk=pk)
+    stop = selectors.case_stop_get(case=case, pk=stop_id)
+    try:
+        services.itinerary_stop_delete(actor=request.user, stop=stop, ip=client_address(request))
+    except (PermissionDenied, NotFound):
+        raise
+    except DomainError as exc:
+        return _itinerary_answer(request, case, exc)
+    return _itinerary_answer(request, case, notice=_("已删除轨迹点"))
+
+
+@require_GET
+@login_required
+def case_timeline(request: HttpRequest, pk: int) -> HttpResponse:
+    """The timeline fragment (refreshed on the page after itinerary changes)."""
+    case = selectors.case_get(user=request.user, pk=pk)
+    return render(
+        request,
+        "tracing/_case_timeline.html",
+        {"case": case, "timeline": selectors.case_timeline(case)},
+    )
+
+
+urlpatterns: list[URLPattern] = [
+    path("cases/", case_list, name="case_list"),
+    path("cases/new/", case_create, name="case_create"),
+    path("cases/new/persons/", case_person_search, name="case_person_search"),
+    path("cases/<int:pk>/", case_detail, name="case_detail"),
+    path("cases/<int:pk>/timeline/", case_timeline, name="case_timeline"),
+    path(
+        "cases/<int:pk>/start-investigation/",
+        case_start_investigation,
+        name="case_start_investigation",
+    ),
+    path("cases/<int:pk>/core-facts/", case_core_facts, name="case_core_facts"),
+    path("cases/<int:pk>/complete-report/", case_complete_report, name="case_complete_report"),
+    path("cases/<int:pk>/close/", case_close, name="case_close"),
+    path(
+        "cases/<int:pk>/propose-itinerary/", case_propose_itinerary, name="case_propose_itinerary"
+    ),
+    path(
+        "cases/<int:pk>/confirm-itinerary/", case_confirm_itinerary, name="case_confirm_itinerary"
+    ),
+    path("cases/<int:pk>/stops/", case_stop_add, name="case_stop_add"),
+    path("cases/<int:pk>/stops/<int:stop_id>/delete/", case_stop_delete, name="case_stop_delete"),
+]

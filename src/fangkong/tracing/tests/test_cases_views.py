@@ -1,0 +1,277 @@
+"""Case pages: list (scoped, filters, overdue badge, keyset), create, case page, actions."""
+
+from __future__ import annotations
+
+import datetime as dt
+from typing import Any
+
+import pytest
+from django.test import Client
+from django.urls import reverse
+from django.utils import timezone
+
+from fangkong.tracing.models import Case, CaseStatus, ItineraryStop
+
+from . import conftest_cases as fx
+from .conftest_cases import at, insert_scans, make_case, make_person
+
+investigator, admin_user, lab_user = fx.investigator, fx.admin_user, fx.lab_user
+person_a, person_b, places = fx.person_a, fx.person_b, fx.places
+
+pytestmark = pytest.mark.django_db
+HX = {"HTTP_HX_REQUEST": "true"}
+
+
+def as_user(user: Any) -> Client:
+    client = Client()
+    client.force_login(user)
+    return client
+
+
+def test_list_is_scoped_and_masked(
+    investigator: Any, town_a_user: Any, person_a: Any, person_b: Any
+) -> None:
+    case_a = make_case(investigator, person_a)
+    case_b = make_case(investigator, person_b)
+
+    page = as_user(town_a_user).get(reverse("tracing:case_list")).content.decode()
+
+    assert case_a.number in page and case_b.number not in page
+    assert "张*" in page and "张三" not in page
+    everything = as_user(investigator).get(reverse("tracing:case_list")).content.decode()
+    assert case_a.number in everything and case_b.number in everything
+
+
+def test_list_refuses_roles_without_case_view(lab_user: Any) -> None:
+    assert as_user(lab_user).get(reverse("tracing:case_list")).status_code == 403
+
+
+def test_overdue_filter_and_badge(investigator: Any, person_a: Any, person_b: Any) -> None:
+    late = make_case(investigator, person_a, reported_at=timezone.now() - dt.timedelta(hours=5))
+    fresh = make_case(investigator, person_b)
+    client = as_user(investigator)
+
+    overdue = client.get(reverse("tracing:case_list"), {"overdue": "1"}, **HX).content.decode()
+
+    assert late.number in overdue and fresh.number not in overdue
+    assert 'data-testid="overdue-badge"' in overdue
+    assert "badge-sealed" in overdue
+    fresh_page = client.get(reverse("tracing:case_list"), {"overdue": "0"}).content.decode()
+    assert fresh.number in fresh_page and "剩余" in fresh_page
+
+
+def test_list_filters_and_next_page(investigator: Any, tree: Any) -> None:
+    cases = [make_case(investigator, make_person(investigator, tree.community_a)) for _ in range(3)]
+    make_case(investigator, make_person(investigator, tree.community_b))
+    client = as_user(investigator)
+
+    first = client.get(reverse("tracing:case_list"), {"town": tree.town_a.pk}, **HX)
+    body = first.content.decode()
+    assert all(c.number in body for c in cases)
+    assert first.context["page"].next_cursor is None
+    bad = client.get(reverse("tracing:case_list"), {"since": "not-a-date"})
+    assert bad.status_code == 400
+    assert (
+        client.get(reverse("tracing:case_list"), {"status": "investigating"}).context["rows"] == []
+    )
+
+
+def test_list_keyset_link(investigator: Any, tree: Any, settings: Any, monkeypatch: Any) -> None:
+    from fangkong.tracing.selectors import cases as selectors
+
+    original = selectors.cases
+    monkeypatch.setattr(
+        "fangkong.tracing.views.cases.selectors.cases",
+        lambda **kw: original(**{**kw, "size": 2}),
+    )
+    made = [make_case(investigator, make_person(investigator, tree.community_a)) for _ in range(3)]
+    client = as_user(investigator)
+    first = client.get(reverse("tracing:case_list"))
+    assert 'data-testid="next-page"' in first.content.decode()
+    cursor = first.context["page"].next_cursor
+    second = client.get(reverse("tracing:case_list"), {"cursor": cursor}, **HX)
+    assert [r["case"].pk for r in second.context["rows"]] == [made[0].pk]
+
+
+def test_create_page_finds_the_person_and_reports(investigator: Any, person_a: Any) -> None:
+    client = as_user(investigator)
+    search = client.get(reverse("tracing:case_person_search"), {"q": "张"}, **HX)
+    assert 'name="person"' in search.content.decode()
+    assert f'value="{person_a.pk}"' in search.content.decode()
+
+    sampled = timezone.localdate() - dt.timedelta(days=1)
+    response = client.post(
+        reverse("tracing:case_create"),
+        {
+            "person": person_a.pk,
+            "kind": "asymptomatic",
+            "first_positive_sampled_on": sampled.isoformat(),
+            "origin": "local",
+            "reporting_unit": "桐乡市疾控中心",
+        },
+    )
+
+    case = Case.objects.get()
+    assert response.status_code == 302
+    assert response["Location"] == reverse("tracing:case_detail", args=[case.pk])
+    assert case.lookback_start == sampled - dt.timedelta(days=4)
+
+
+@pytest.mark.parametrize(
+    ("change", "code"),
+    [
+        ({"person": ""}, "person_required"),
+        ({"first_positive_sampled_on": "2999-01-01"}, "date_in_future"),
+        ({"first_positive_sampled_on": "xx"}, "date_invalid"),
+        ({"kind": "mild"}, "case_kind_invalid"),
+    ],
+)
+def test_create_page_shows_errors_and_writes_nothing(
+    investigator: Any, person_a: Any, change: dict, code: str
+) -> None:
+    form = {
+        "person": person_a.pk,
+        "kind": "confirmed",
+        "first_positive_sampled_on": timezone.localdate().isoformat(),
+        "origin": "local",
+        **change,
+    }
+    response = as_user(investigator).post(reverse("tracing:case_create"), form)
+    assert response.status_code == 400
+    assert f'data-code="{code}"' in response.content.decode()
+    assert Case.objects.count() == 0
+
+
+def test_create_page_needs_case_manage(town_a_user: Any, person_a: Any) -> None:
+    client = as_user(town_a_user)
+    assert client.get(reverse("tracing:case_create")).status_code == 403
+    response = client.post(
+        reverse("tracing:case_create"),
+        {"person": person_a.pk, "kind": "confirmed", "first_positive_sampled_on": "2022-07-01"},
+    )
+    assert response.status_code == 403
+    assert Case.objects.count() == 0
+
+
+def test_case_page_scoped(
+    investigator: Any, town_a_user: Any, town_b_user: Any, lab_user: Any, person_a: Any
+) -> None:
+    case = make_case(investigator, person_a)
+    url = reverse("tracing:case_detail", args=[case.pk])
+
+    own = as_user(town_a_user).get(url)
+    assert own.status_code == 200
+    assert case.number in own.content.decode()
+    assert 'data-testid="case-actions"' not in own.content.decode()  # no case.manage
+    assert as_user(town_b_user).get(url).status_code == 404
+    assert as_user(lab_user).get(url).status_code == 403
+    assert (
+        as_user(town_b_user)
+        .post(reverse("tracing:case_start_investigation", args=[case.pk]))
+        .status_code
+        == 404
+    )
+
+
+def test_case_page_shows_header_person_link_and_timeline(investigator: Any, person_a: Any) -> None:
+    case = make_case(investigator, person_a)
+    page = (
+        as_user(investigator).get(reverse("tracing:case_detail", args=[case.pk])).content.decode()
+    )
+    assert reverse("people:detail", args=[person_a.pk]) in page
+    assert "张*" in page and "张三" not in page
+    assert case.lookback_start.isoformat() in page
+    assert 'data-testid="case-timeline"' in page
+    assert 'data-testid="itinerary-propose"' in page
+
+
+def test_case_page_loads_the_sections_that_are_wired(
+    investigator: Any, person_a: Any, monkeypatch: Any
+) -> None:
+    from fangkong.tracing.views import cases as views
+
+    case = make_case(investigator, person_a)
+    monkeypatch.setattr(
+        views,
+        "CASE_SECTIONS",
+        (("tracing:case_timeline", "时间线"), ("tracing:no_such_section", "缺")),
+    )
+    page = (
+        as_user(investigator).get(reverse("tracing:case_detail", args=[case.pk])).content.decode()
+    )
+    assert f'hx-get="{reverse("tracing:case_timeline", args=[case.pk])}" hx-trigger="load"' in page
+    assert "no_such_section" not in page
+
+
+def test_itinerary_flow_through_the_page(investigator: Any, person_a: Any, places: Any) -> None:
+    case = make_case(investigator, person_a)
+    day = case.lookback_start + dt.timedelta(days=1)
+    insert_scans(person_a, [(places["hotel"], at(day, 8)), (places["market"], at(day, 12))])
+    client = as_user(investigator)
+
+    proposed = client.post(reverse("tracing:case_propose_itinerary", args=[case.pk]), **HX)
+    assert proposed.status_code == 200
+    assert proposed.content.decode().count('data-testid="itinerary-stop"') == 2
+    assert proposed["HX-Trigger"] == "case-itinerary-changed"
+
+    added = client.post(
+        reverse("tracing:case_stop_add", args=[case.pk]),
+        {
+            "venue_code": "V0003",
+            "start": f"{day}T15:00",
+            "end": f"{day}T16:00",
+            "companions": "同事",
+        },
+        **HX,
+    )
+    assert added.content.decode().count('data-testid="itinerary-stop"') == 3
+    outside = client.post(
+        reverse("tracing:case_stop_add", args=[case.pk]),
+        {"address": "家中", "start": "2000-01-01T09:00", "end": "2000-01-01T10:00"},
+        **HX,
+    )
+    assert outside.status_code == 400
+    assert 'data-code="stop_outside_window"' in outside.content.decode()
+    unknown = client.post(
+        reverse("tracing:case_stop_add", args=[case.pk]),
+        {"venue_code": "NOPE", "start": f"{day}T15:00", "end": f"{day}T16:00"},
+        **HX,
+    )
+    assert 'data-code="unknown_place"' in unknown.content.decode()
+    assert ItineraryStop.objects.count() == 3
+
+    confirmed = client.post(reverse("tracing:case_confirm_itinerary", args=[case.pk]), **HX)
+    assert 'data-testid="itinerary-confirmed"' in confirmed.content.decode()
+
+    stop = ItineraryStop.objects.filter(place=places["shop"]).get()
+    client.post(reverse("tracing:case_stop_delete", args=[case.pk, stop.pk]), **HX)
+    assert ItineraryStop.objects.count() == 2
+
+
+def test_lifecycle_buttons(investigator: Any, person_a: Any) -> None:
+    case = make_case(investigator, person_a)
+    client = as_user(investigator)
+
+    started = client.post(reverse("tracing:case_start_investigation", args=[case.pk]))
+    assert started.status_code == 302
+    refused = client.post(reverse("tracing:case_complete_report", args=[case.pk]), follow=True)
+    assert "活动轨迹尚未确认" in refused.content.decode()
+    client.post(reverse("tracing:case_core_facts", args=[case.pk]), {"symptoms": "发热"})
+    case.refresh_from_db()
+    assert case.status == CaseStatus.INVESTIGATING and case.core_facts_done_at is not None
+    closing = client.post(
+        reverse("tracing:case_close", args=[case.pk]), {"reason": "x"}, follow=True
+    )
+    assert "病例当前状态不允许此操作" in closing.content.decode()
+    case.refresh_from_db()
+    assert case.status == CaseStatus.INVESTIGATING
+
+
+def test_list_query_count(investigator: Any, tree: Any, django_assert_max_num_queries: Any) -> None:
+    for _ in range(20):
+        make_case(investigator, make_person(investigator, tree.community_a))
+    client = as_user(investigator)
+    client.get(reverse("tracing:case_list"))  # warm the session
+    with django_assert_max_num_queries(8):
+        response = client.get(reverse("tracing:case_list"))
+    assert len(response.context["rows"]) == 20
