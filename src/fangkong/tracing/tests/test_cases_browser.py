@@ -1,0 +1,68 @@
+"""In a real browser: an investigator reports a case for a person, proposes the
+itinerary from her venue scans and confirms it."""
+
+from __future__ import annotations
+
+import datetime as dt
+from typing import Any
+
+import pytest
+from django.conf import settings
+from django.test import Client
+from django.urls import reverse
+from django.utils import timezone
+
+from fangkong.tracing.models import Case, ItineraryStop
+
+from . import conftest_cases as fx
+from .conftest_cases import at, insert_scans
+
+investigator, admin_user = fx.investigator, fx.admin_user
+person_a, places = fx.person_a, fx.places
+
+
+@pytest.mark.browser
+def test_report_case_and_accept_the_itinerary_from_scans(
+    transactional_db: None,
+    live_server: Any,
+    browser_page: Any,
+    investigator: Any,
+    person_a: Any,
+    places: Any,
+) -> None:
+    yesterday = timezone.localdate() - dt.timedelta(days=1)
+    insert_scans(
+        person_a, [(places["hotel"], at(yesterday, 8)), (places["market"], at(yesterday, 12))]
+    )
+    client = Client()
+    client.force_login(investigator)
+    browser_page.context.add_cookies(
+        [
+            {
+                "name": settings.SESSION_COOKIE_NAME,
+                "value": client.cookies[settings.SESSION_COOKIE_NAME].value,
+                "url": live_server.url,
+            }
+        ]
+    )
+    page = browser_page
+    page.goto(live_server.url + reverse("tracing:case_create"))
+    page.get_by_test_id("case-person-search").fill("张")
+    page.get_by_test_id("case-person-search").press("Enter")
+    page.get_by_test_id("case-person-results").wait_for()
+    page.get_by_test_id("case-submit").click()
+
+    page.get_by_test_id("case-number").wait_for()
+    case = Case.objects.get(person=person_a)
+    assert case.number in page.get_by_test_id("case-number").inner_text()
+
+    page.get_by_test_id("itinerary-propose").click()
+    page.wait_for_function("document.querySelectorAll('[data-testid=itinerary-stop]').length === 2")
+    page.get_by_test_id("itinerary-confirm").click()
+    page.get_by_test_id("itinerary-confirmed").wait_for()
+    page.wait_for_function(
+        "document.querySelector('[data-testid=case-timeline] [data-kind=itinerary]') !== null"
+    )
+
+    assert ItineraryStop.objects.filter(investigation__case=case, confirmed=True).count() == 2
+    assert "乌镇大酒店" in page.get_by_test_id("itinerary-stops").inner_text()
