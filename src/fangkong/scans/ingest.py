@@ -331,6 +331,7 @@ def scans_import_file(
         _ingest_batch(actor, batch, venues, report)
         if strict and report.bad:
             break  # the transaction is rolled back below: nothing is written
+    report.bad_rows.sort(key=lambda bad: bad.line)
     if strict and report.bad:
         raise DomainError(
             "import_bad_rows",
