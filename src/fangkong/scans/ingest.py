@@ -21,6 +21,7 @@ from __future__ import annotations
 import csv
 import datetime as dt
 import hashlib
+import tempfile
 from collections.abc import Iterator
 from dataclasses import asdict, dataclass, field
 from itertools import islice
@@ -242,9 +243,7 @@ class _Venues:
             self.known[code] = found.get(code)
 
 
-def _ingest_batch(
-    actor: Any, batch: list[_Parsed], venues: _Venues, report: ImportReport
-) -> None:
+def _ingest_batch(actor: Any, batch: list[_Parsed], venues: _Venues, report: ImportReport) -> None:
     keys = {key for _line, _kind, key, _code, _at in batch}
     persons = dict(
         Person.objects.filter(scope_q(actor), id_hmac__in=keys).values_list("id_hmac", "pk")
@@ -368,3 +367,21 @@ def scan_imports_recent(*, user: Any, limit: int = 50) -> list[ScanImport]:
     """The latest ingested files (history of the upload page and the API)."""
     require(user, Capability.SCANS_IMPORT)
     return list(ScanImport.objects.select_related("actor").order_by("-at", "-pk")[:limit])
+
+
+def scans_import_upload(
+    *, actor: Any, upload: Any, fmt: str | None = None, strict: bool = False, ip: str = ""
+) -> ImportReport:
+    """Ingest an uploaded file (a Django UploadedFile) through `scans_import_file`: the
+    upload is copied to a temporary file first (Parquet is read by path)."""
+    require(actor, Capability.SCANS_IMPORT)
+    original = Path(str(getattr(upload, "name", "") or "upload.csv")).name
+    suffix = Path(original).suffix.lower()[:10]
+    with tempfile.TemporaryDirectory(prefix="fangkong-scans-") as folder:
+        target = Path(folder) / f"upload{suffix}"
+        with target.open("wb") as handle:
+            for chunk in upload.chunks():
+                handle.write(chunk)
+        return scans_import_file(
+            actor=actor, path=target, fmt=fmt, strict=strict, name=original, ip=ip
+        )

@@ -223,9 +223,7 @@ def test_parquet_file(tmp_path: Path, city: dict[str, Any], investigator: Any) -
             TIMESTAMP '2022-07-03 11:00:00' AS scanned_at) TO '{naive}' (FORMAT PARQUET)"""
     )
     assert scans_import_file(actor=investigator, path=naive).added == 1
-    assert VenueScan.objects.filter(
-        scanned_at=dt.datetime(2022, 7, 3, 11, 0, tzinfo=SH)
-    ).exists()
+    assert VenueScan.objects.filter(scanned_at=dt.datetime(2022, 7, 3, 11, 0, tzinfo=SH)).exists()
 
 
 def test_a_thousand_rows_in_a_few_queries(

@@ -28,7 +28,7 @@ def case_generations(cases: Iterable[int], links: Iterable[Link]) -> dict[int, i
         if infector in members and infectee in members and infector != infectee:
             infectees[infector].append(infectee)
             has_infector.add(infectee)
-    generation = {case: 1 for case in sorted(members - has_infector)}
+    generation = dict.fromkeys(sorted(members - has_infector), 1)
     queue = deque(generation)
     while queue:
         case = queue.popleft()

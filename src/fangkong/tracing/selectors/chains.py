@@ -45,9 +45,7 @@ def case_label(case: Case) -> str:
 def case_for_chain(*, user: Any, pk: int) -> Case:
     """A case the user may see (404 otherwise), with its person and cluster."""
     require(user, Capability.CASE_VIEW)
-    case = (
-        Case.objects.filter(scope_q(user), pk=pk).select_related("person", "cluster").first()
-    )
+    case = Case.objects.filter(scope_q(user), pk=pk).select_related("person", "cluster").first()
     if case is None:
         raise NotFound("not_found", _("未找到或不在您的辖区内"), object="case")
     return case
@@ -173,7 +171,8 @@ def case_chain(*, user: Any, case: Case) -> CaseChain:
     chain = CaseChain(case=case, generation=case_generation(case))
     visible = set(
         Case.objects.filter(
-            scope_q(user), pk__in={x for link in links for x in (link.infector_id, link.infectee_id)}
+            scope_q(user),
+            pk__in={x for link in links for x in (link.infector_id, link.infectee_id)},
         ).values_list("pk", flat=True)
     )
     for link in links:
@@ -403,4 +402,3 @@ def case_stops_geojson(*, user: Any, case: Case) -> dict[str, Any]:
         "case": {"id": case.pk, "number": case.number},
         "unlocated": unlocated,
     }
-

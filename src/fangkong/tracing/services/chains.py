@@ -66,7 +66,10 @@ def contact_evidence(*, infector: Case, infectee: Case) -> list[str]:
     lines = []
     for exposure in exposures[:20]:
         lines.append(
-            _("自动依据：%(infectee)s 曾为 %(infector)s 的%(classification)s（%(kind)s，暴露日期 %(date)s）")
+            _(
+                "自动依据：%(infectee)s 曾为 %(infector)s 的%(classification)s"
+                "（%(kind)s，暴露日期 %(date)s）"
+            )
             % {
                 "infectee": infectee.number,
                 "infector": infector.number,
