@@ -1,7 +1,367 @@
-"""Tracing pages: chains."""
+"""Tracing pages: transmission chains (graph, a case's chain, a case's map), clusters and
+the upload of venue-scan logs.
+
+Views are thin: selectors read (scoped), services write (permission, scope, audit). The
+case page (cases part) loads `case_chain` and `case_map` by htmx; their forms post back
+to the fragment, which re-renders in place with the outcome or the DomainError message.
+"""
 
 from __future__ import annotations
 
-from django.urls import URLPattern
+import functools
+from collections.abc import Callable
+from typing import Any
 
-urlpatterns: list[URLPattern] = []
+from django.contrib.auth.decorators import login_required
+from django.http import Http404, HttpRequest, HttpResponse, HttpResponseForbidden
+from django.http.response import HttpResponseBase
+from django.shortcuts import redirect, render
+from django.urls import NoReverseMatch, URLPattern, path, reverse
+from django.utils.translation import gettext as _
+from django.views.decorators.http import require_GET, require_http_methods, require_POST
+
+from fangkong.accounts.permissions import has_capability, require
+from fangkong.accounts.roles import Capability
+from fangkong.core.errors import DomainError, NotFound, PermissionDenied
+from fangkong.core.http import client_address
+from fangkong.scans import ingest
+from fangkong.tracing.models import Case
+from fangkong.tracing.selectors import chains as selectors
+from fangkong.tracing.services import chains as services
+
+View = Callable[..., HttpResponseBase]
+
+
+def domain_errors(view: View) -> View:
+    """403 page for a role refusal, 404 for anything absent or outside the scope."""
+
+    @functools.wraps(view)
+    def wrapper(request: HttpRequest, *args: Any, **kwargs: Any) -> HttpResponseBase:
+        try:
+            return view(request, *args, **kwargs)
+        except PermissionDenied as exc:
+            return HttpResponseForbidden(exc.message)
+        except NotFound as exc:
+            raise Http404(exc.message) from exc
+
+    return wrapper
+
+
+def case_url(pk: int) -> str | None:
+    """The case page, when the cases part has wired it (resolved defensively)."""
+    try:
+        return reverse("tracing:case_detail", args=[pk])
+    except NoReverseMatch:
+        return None
+
+
+def _int(value: str | None) -> int | None:
+    try:
+        return int(value) if value else None
+    except ValueError:
+        return None
+
+
+# --- The chain graph ------------------------------------------------------------------
+
+
+@require_GET
+@login_required
+@domain_errors
+def chain_graph(request: HttpRequest) -> HttpResponse:
+    user = request.user
+    case_id, cluster_id = _int(request.GET.get("case")), _int(request.GET.get("cluster"))
+    number = (request.GET.get("number") or "").strip()
+    error = None
+    case = cluster = None
+    try:
+        if number:
+            case = selectors.case_by_number(user=user, number=number)
+        elif case_id:
+            case = selectors.case_for_chain(user=user, pk=case_id)
+        if cluster_id:
+            cluster = selectors.cluster_get(user=user, pk=cluster_id)
+    except NotFound as exc:
+        error = exc.message
+    # The filter form always sends `number`; its unchecked box then means "no contacts".
+    submitted = "number" in request.GET or "cluster" in request.GET
+    include_contacts = request.GET.get("contacts") == "1" if submitted else True
+    graph = selectors.chain_graph(
+        user=user, case=case, cluster=cluster, include_contacts=include_contacts
+    )
+    case_link = case_url(0)
+    config = {
+        "graph": graph,
+        "case_url": case_link.replace("/0/", "/{id}/") if case_link else None,
+        "labels": {
+            "case": _("病例"),
+            "close": _("密切接触者"),
+            "secondary": _("密接的密接"),
+            "other": _("其他接触者"),
+            "generation": _("代"),
+            "source_unknown": _("来源不明"),
+            "infection": _("传播"),
+            "exposure": _("暴露"),
+            "empty": _("没有可显示的病例"),
+        },
+    }
+    return render(
+        request,
+        "tracing/chain_graph.html",
+        {
+            "config": config,
+            "graph": graph,
+            "case": case,
+            "cluster": cluster,
+            "number": number or (case.number if case else ""),
+            "include_contacts": include_contacts,
+            "clusters": selectors.clusters(user=user, limit=200),
+            "error": error,
+            "can_import": has_capability(user, Capability.SCANS_IMPORT),
+        },
+    )
+
+
+# --- A case's chain (fragment for the case page) --------------------------------------
+
+
+def _chain_fragment(
+    request: HttpRequest, case: Case, *, error: str | None = None, status: int = 200
+) -> HttpResponse:
+    user = request.user
+    chain = selectors.case_chain(user=user, case=case)
+    can_manage = has_capability(user, Capability.CASE_MANAGE)
+
+    def row(link: Any, other: Case) -> dict[str, Any]:
+        return {
+            "link": link,
+            "label": selectors.case_label(other),
+            "url": case_url(other.pk),
+            "graph": f"{reverse('tracing:chain_graph')}?case={other.pk}",
+        }
+
+    return render(
+        request,
+        "tracing/_case_chain.html",
+        {
+            "case": case,
+            "chain": chain,
+            "infected_by": [row(link, link.infector) for link in chain.infected_by],
+            "infected": [row(link, link.infectee) for link in chain.infected],
+            "can_manage": can_manage,
+            "clusters": selectors.clusters(user=user, limit=200) if can_manage else [],
+            "error": error,
+        },
+        status=status,
+    )
+
+
+@require_GET
+@login_required
+@domain_errors
+def case_chain(request: HttpRequest, pk: int) -> HttpResponse:
+    case = selectors.case_for_chain(user=request.user, pk=pk)
+    return _chain_fragment(request, case)
+
+
+@require_POST
+@login_required
+@domain_errors
+def case_chain_action(request: HttpRequest, pk: int, action: str) -> HttpResponse:
+    """One form of the chain fragment: link, unlink, cluster, source_unknown."""
+    user = request.user
+    case = selectors.case_for_chain(user=user, pk=pk)
+    require(user, Capability.CASE_MANAGE)
+    ip = client_address(request)
+    try:
+        if action == "link":
+            infector = selectors.case_by_number(user=user, number=request.POST.get("infector", ""))
+            services.case_link_create(
+                actor=user,
+                infector=infector,
+                infectee=case,
+                evidence=request.POST.get("evidence", ""),
+                ip=ip,
+            )
+        elif action == "unlink":
+            link = selectors.case_link_get(user=user, pk=_int(request.POST.get("link")) or 0)
+            if case.pk not in (link.infector_id, link.infectee_id):
+                raise NotFound("not_found", _("未找到或不在您的辖区内"), object="case_link")
+            services.case_link_delete(actor=user, link=link, ip=ip)
+        elif action == "cluster":
+            cluster = selectors.cluster_get(user=user, pk=_int(request.POST.get("cluster")) or 0)
+            services.cluster_add_case(actor=user, cluster=cluster, case=case, ip=ip)
+        elif action == "source_unknown":
+            unknown = request.POST.get("unknown") == "1"
+            services.case_set_source_unknown(actor=user, case=case, unknown=unknown, ip=ip)
+        else:
+            raise Http404
+    except DomainError as exc:
+        if isinstance(exc, PermissionDenied):
+            raise
+        case = selectors.case_for_chain(user=user, pk=pk)
+        return _chain_fragment(request, case, error=exc.message, status=exc.status)
+    case = selectors.case_for_chain(user=user, pk=pk)
+    return _chain_fragment(request, case)
+
+
+# --- A case's map (fragment) ----------------------------------------------------------
+
+
+@require_GET
+@login_required
+@domain_errors
+def case_map(request: HttpRequest, pk: int) -> HttpResponse:
+    case = selectors.case_for_chain(user=request.user, pk=pk)
+    config = {
+        "stops_url": f"/api/tracing/cases/{case.pk}/stops.geojson",
+        "outline_url": "/api/areas/map.geojson?level=town",
+        "labels": {
+            "empty": _("暂无带坐标的轨迹点"),
+            "failed": _("地图数据加载失败"),
+            "unlocated": _("无坐标的轨迹点"),
+        },
+    }
+    return render(
+        request,
+        "tracing/_case_map.html",
+        {
+            "case": case,
+            "config": config,
+            "map_id": f"case-map-{case.pk}",
+            "config_id": f"case-map-{case.pk}-config",
+        },
+    )
+
+
+# --- Clusters -------------------------------------------------------------------------
+
+
+@require_http_methods(["GET", "POST"])
+@login_required
+@domain_errors
+def cluster_list(request: HttpRequest) -> HttpResponse:
+    user = request.user
+    error = None
+    if request.method == "POST":
+        try:
+            cluster = services.cluster_create(
+                actor=user,
+                name=request.POST.get("name", ""),
+                description=request.POST.get("description", ""),
+                ip=client_address(request),
+            )
+            return redirect("tracing:cluster_detail", pk=cluster.pk)
+        except DomainError as exc:
+            if isinstance(exc, PermissionDenied):
+                raise
+            error = exc.message
+    return render(
+        request,
+        "tracing/cluster_list.html",
+        {
+            "rows": selectors.clusters(user=user),
+            "can_manage": has_capability(user, Capability.CASE_MANAGE),
+            "error": error,
+        },
+        status=400 if error else 200,
+    )
+
+
+@require_http_methods(["GET", "POST"])
+@login_required
+@domain_errors
+def cluster_detail(request: HttpRequest, pk: int) -> HttpResponse:
+    user = request.user
+    cluster = selectors.cluster_get(user=user, pk=pk)
+    error = None
+    if request.method == "POST":
+        try:
+            case = selectors.case_by_number(user=user, number=request.POST.get("number", ""))
+            services.cluster_add_case(
+                actor=user, cluster=cluster, case=case, ip=client_address(request)
+            )
+            return redirect("tracing:cluster_detail", pk=cluster.pk)
+        except DomainError as exc:
+            if isinstance(exc, PermissionDenied):
+                raise
+            error = exc.message
+    cases = selectors.cluster_cases(user=user, cluster=cluster)
+    generations = {
+        n["case_id"]: n["generation"]
+        for n in selectors.chain_graph(user=user, cluster=cluster, include_contacts=False)["nodes"]
+    }
+    rows = [
+        {
+            "case": c,
+            "label": selectors.case_label(c),
+            "url": case_url(c.pk),
+            "generation": generations.get(c.pk),
+        }
+        for c in cases
+    ]
+    return render(
+        request,
+        "tracing/cluster_detail.html",
+        {
+            "cluster": cluster,
+            "rows": rows,
+            "can_manage": has_capability(user, Capability.CASE_MANAGE),
+            "error": error,
+        },
+        status=400 if error else 200,
+    )
+
+
+# --- Upload of scan logs --------------------------------------------------------------
+
+
+@require_http_methods(["GET", "POST"])
+@login_required
+@domain_errors
+def scan_import(request: HttpRequest) -> HttpResponse:
+    user = request.user
+    require(user, Capability.SCANS_IMPORT)
+    report = None
+    error: DomainError | None = None
+    if request.method == "POST":
+        upload = request.FILES.get("file")
+        try:
+            if upload is None:
+                raise DomainError("file_required", _("请选择要导入的文件"))
+            report = ingest.scans_import_upload(
+                actor=user,
+                upload=upload,
+                strict=request.POST.get("strict") == "1",
+                ip=client_address(request),
+            )
+        except DomainError as exc:
+            if isinstance(exc, PermissionDenied):
+                raise
+            error = exc
+    return render(
+        request,
+        "tracing/scan_import.html",
+        {
+            "report": report,
+            "error": error,
+            "error_rows": (error.detail.get("bad_rows", []) if error else []),
+            "history": ingest.scan_imports_recent(user=user, limit=20),
+        },
+        status=error.status if error else 200,
+    )
+
+
+urlpatterns: list[URLPattern] = [
+    path("chains/", chain_graph, name="chain_graph"),
+    path("cases/<int:pk>/chain/", case_chain, name="case_chain"),
+    path(
+        "cases/<int:pk>/chain/<slug:action>/",
+        case_chain_action,
+        name="case_chain_action",
+    ),
+    path("cases/<int:pk>/map/", case_map, name="case_map"),
+    path("clusters/", cluster_list, name="cluster_list"),
+    path("clusters/<int:pk>/", cluster_detail, name="cluster_detail"),
+    path("scans/import/", scan_import, name="scan_import"),
+]

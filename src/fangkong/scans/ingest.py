@@ -1,0 +1,387 @@
+"""Ingestion of venue-scan logs (扫码记录导入): CSV and Parquet files, idempotent.
+
+`scans_import_file(actor=..., path=...)` reads a file of scans (a person by ID number
+or token, a venue code, a time), resolves persons and venues IN BULK (one query per
+batch of rows, never one per row), skips what is already stored, appends the rest through
+`services.scans_bulk_insert` and returns an `ImportReport` with every bad row by line.
+
+- Idempotent twice over: every file is recorded in `ScanImport` by its SHA-256 (the same
+  file again adds nothing and says so), and each row already present for the same
+  (person, place, time) is skipped by a batch lookup, so an overlapping file adds only
+  its new rows.
+- Atomic: the whole file is one transaction. An unreadable file, missing columns, or (with
+  `strict=True`) any bad row writes nothing at all.
+- Bad rows (unknown person, unknown venue code, bad time, bad ID number, missing value or
+  column) are reported by line number (the CSV's physical line, the header being line 1;
+  the row number for Parquet) and the good rows are imported.
+"""
+
+from __future__ import annotations
+
+import csv
+import datetime as dt
+import hashlib
+import tempfile
+from collections.abc import Iterator
+from dataclasses import asdict, dataclass, field
+from itertools import islice
+from pathlib import Path
+from typing import Any
+from zoneinfo import ZoneInfo
+
+from django.db import IntegrityError, transaction
+from django.utils import timezone
+from django.utils.translation import gettext as _
+
+from fangkong.accounts.permissions import require, scope_q
+from fangkong.accounts.roles import Capability
+from fangkong.accounts.services import audit_record
+from fangkong.areas.models import Place
+from fangkong.core.errors import DomainError
+from fangkong.people.models import Person
+from fangkong.people.rules import validate_ric
+from fangkong.people.services import id_lookup_hash
+from fangkong.scans.models import ScanImport, ScanImportFormat, VenueScan
+from fangkong.scans.services import scans_bulk_insert
+
+LOCAL = ZoneInfo("Asia/Shanghai")
+BATCH_SIZE = 2000
+BAD_ROWS_KEPT = 1000  # the report lists this many bad rows; the count covers them all
+PERSON_COLUMNS = ("id_number", "person_token")
+REQUIRED_COLUMNS = ("venue_code", "scanned_at")
+
+# (line, person key kind, person key, venue code, scanned_at)
+_Parsed = tuple[int, str, str, str, dt.datetime]
+
+
+@dataclass(frozen=True)
+class BadRow:
+    line: int
+    code: str
+    message: str
+    value: str = ""
+
+
+@dataclass
+class ImportReport:
+    name: str
+    sha256: str
+    fmt: str
+    strict: bool = False
+    rows: int = 0
+    added: int = 0
+    duplicates: int = 0
+    bad: int = 0
+    bad_rows: list[BadRow] = field(default_factory=list)
+    import_id: int | None = None
+    already_imported: bool = False
+
+    def as_dict(self) -> dict[str, Any]:
+        return asdict(self)
+
+    def add_bad(self, line: int, code: str, message: str, value: Any = "") -> None:
+        self.bad += 1
+        if len(self.bad_rows) < BAD_ROWS_KEPT:
+            self.bad_rows.append(BadRow(line, code, message, str(value or "")[:100]))
+
+
+# --- Reading files --------------------------------------------------------------------
+
+
+def file_sha256(path: Path) -> str:
+    digest = hashlib.sha256()
+    with path.open("rb") as handle:
+        while chunk := handle.read(1 << 20):
+            digest.update(chunk)
+    return digest.hexdigest()
+
+
+def detect_format(path: Path, fmt: str | None) -> str:
+    """The explicit format, else by the file's suffix, else by Parquet's magic bytes."""
+    if fmt:
+        if fmt not in ScanImportFormat.values:
+            raise DomainError("import_format_invalid", _("文件格式须为 CSV 或 Parquet"), fmt=fmt)
+        return fmt
+    suffix = path.suffix.lower()
+    if suffix in (".parquet", ".pq"):
+        return ScanImportFormat.PARQUET
+    if suffix in (".csv", ".txt"):
+        return ScanImportFormat.CSV
+    with path.open("rb") as handle:
+        magic = handle.read(4)
+    return ScanImportFormat.PARQUET if magic == b"PAR1" else ScanImportFormat.CSV
+
+
+def _unreadable(exc: Exception) -> DomainError:
+    return DomainError("import_unreadable", _("文件无法读取"), error=str(exc)[:200])
+
+
+def _check_header(columns: list[str]) -> None:
+    missing = [c for c in REQUIRED_COLUMNS if c not in columns]
+    if not any(c in columns for c in PERSON_COLUMNS):
+        missing.insert(0, "id_number|person_token")
+    if missing:
+        raise DomainError(
+            "import_columns_missing",
+            _("文件缺少必需的列：%(columns)s") % {"columns": ", ".join(missing)},
+            missing=missing,
+            columns=columns[:20],
+        )
+
+
+def _csv_records(path: Path) -> Iterator[tuple[int, dict[str, Any]]]:
+    """(line, record) of a UTF-8 CSV (BOM or not); a short row lacks keys."""
+    try:
+        with path.open(encoding="utf-8-sig", newline="") as handle:
+            reader = csv.reader(handle)
+            header = next(reader, None)
+            if header is None:
+                raise DomainError("import_empty", _("文件为空"))
+            columns = [c.strip().lower() for c in header]
+            _check_header(columns)
+            for row in reader:
+                if not any(cell.strip() for cell in row):
+                    continue
+                yield reader.line_num, dict(zip(columns, row, strict=False))
+    except (UnicodeDecodeError, csv.Error, OSError) as exc:
+        raise _unreadable(exc) from exc
+
+
+def _parquet_records(path: Path) -> Iterator[tuple[int, dict[str, Any]]]:
+    """(row number, record) of a Parquet file read by DuckDB, in batches."""
+    import duckdb
+
+    try:
+        connection = duckdb.connect()
+        try:
+            cursor = connection.execute("SELECT * FROM read_parquet(?)", [str(path)])
+            columns = [str(d[0]).strip().lower() for d in cursor.description or []]
+            _check_header(columns)
+            number = 0
+            while batch := cursor.fetchmany(BATCH_SIZE):
+                for row in batch:
+                    number += 1
+                    yield number, dict(zip(columns, row, strict=False))
+        finally:
+            connection.close()
+    except duckdb.Error as exc:
+        raise _unreadable(exc) from exc
+
+
+# --- Parsing rows ---------------------------------------------------------------------
+
+
+def parse_scanned_at(value: Any) -> dt.datetime:
+    """ISO 8601 with an offset, or naive = Asia/Shanghai; whole seconds (as stored)."""
+    if isinstance(value, dt.datetime):
+        moment = value
+    elif isinstance(value, str) and value.strip():
+        moment = dt.datetime.fromisoformat(value.strip())
+    else:
+        raise ValueError("no time")
+    if moment.tzinfo is None:
+        moment = moment.replace(tzinfo=LOCAL)
+    return moment.replace(microsecond=0)
+
+
+def _text(record: dict[str, Any], column: str) -> str | None:
+    """The cell as text; None when the row has no such cell (a short CSV row)."""
+    if column not in record:
+        return None
+    value = record[column]
+    return "" if value is None else str(value).strip()
+
+
+def _parse(line: int, record: dict[str, Any], report: ImportReport) -> _Parsed | None:
+    missing = [c for c in REQUIRED_COLUMNS if c not in record]
+    if missing:
+        report.add_bad(line, "missing_column", _("该行缺少列"), ",".join(missing))
+        return None
+    id_number = _text(record, "id_number") or ""
+    token = _text(record, "person_token") or ""
+    venue_code = _text(record, "venue_code") or ""
+    raw_time = record.get("scanned_at")
+    if not (id_number or token) or not venue_code or raw_time in (None, ""):
+        report.add_bad(line, "missing_value", _("人员、场所码或时间为空"))
+        return None
+    if id_number:
+        try:
+            number = validate_ric(id_number).number
+        except DomainError:
+            report.add_bad(line, "bad_id_number", _("身份证号码不合法"))
+            return None
+        key = id_lookup_hash("ric", number)
+    else:
+        key = token.lower()
+    try:
+        scanned_at = parse_scanned_at(raw_time)
+    except (ValueError, TypeError):
+        report.add_bad(line, "bad_time", _("扫码时间无法识别"), raw_time)
+        return None
+    return line, "id" if id_number else "token", key, venue_code, scanned_at
+
+
+# --- Resolving and writing ------------------------------------------------------------
+
+
+class _Venues:
+    """Venue code → (place id, jurisdiction path), looked up in bulk and cached."""
+
+    def __init__(self, actor: Any) -> None:
+        self.actor = actor
+        self.known: dict[str, tuple[int, str] | None] = {}
+
+    def resolve(self, codes: set[str]) -> None:
+        wanted = [c for c in codes if c not in self.known]
+        if not wanted:
+            return
+        rows = Place.objects.filter(scope_q(self.actor), venue_code__in=wanted).values_list(
+            "venue_code", "pk", "jurisdiction_path"
+        )
+        found = {code: (pk, path) for code, pk, path in rows if code is not None}
+        for code in wanted:
+            self.known[code] = found.get(code)
+
+
+def _ingest_batch(actor: Any, batch: list[_Parsed], venues: _Venues, report: ImportReport) -> None:
+    keys = {key for _line, _kind, key, _code, _at in batch}
+    persons = dict(
+        Person.objects.filter(scope_q(actor), id_hmac__in=keys).values_list("id_hmac", "pk")
+    )
+    venues.resolve({code for _line, _kind, _key, code, _at in batch})
+    resolved: dict[tuple[int, int, dt.datetime], tuple[int, str]] = {}
+    for line, _kind, key, code, at in batch:
+        person_id = persons.get(key)
+        venue = venues.known.get(code)
+        if person_id is None:
+            report.add_bad(line, "unknown_person", _("未找到该人员"))
+        elif venue is None:
+            report.add_bad(line, "unknown_venue", _("未找到该场所码"), code)
+        elif (person_id, venue[0], at) in resolved:
+            report.duplicates += 1
+        else:
+            resolved[(person_id, venue[0], at)] = (line, venue[1])
+    if not resolved:
+        return
+    existing = set(
+        VenueScan.objects.filter(
+            person_id__in={p for p, _pl, _at in resolved},
+            scanned_at__in={at for _p, _pl, at in resolved},
+        ).values_list("person_id", "place_id", "scanned_at")
+    )
+    rows = [
+        (person_id, place_id, at, at.astimezone(LOCAL).date(), path)
+        for (person_id, place_id, at), (_line, path) in resolved.items()
+        if (person_id, place_id, at) not in existing
+    ]
+    report.duplicates += len(resolved) - len(rows)
+    if rows:
+        report.added += scans_bulk_insert(rows)
+
+
+def _claim(report: ImportReport, actor: Any) -> ScanImport | None:
+    """Record the file by its hash; None when it was ingested before (the UNIQUE hash,
+    not a read, decides between two concurrent imports of the same file)."""
+    try:
+        with transaction.atomic():
+            return ScanImport.objects.create(
+                sha256=report.sha256,
+                name=report.name[:255],
+                fmt=report.fmt,
+                strict=report.strict,
+                actor=actor if getattr(actor, "is_authenticated", False) else None,
+                at=timezone.now(),
+            )
+    except IntegrityError:
+        return None
+
+
+@transaction.atomic
+def scans_import_file(
+    *,
+    actor: Any,
+    path: str | Path,
+    fmt: str | None = None,
+    strict: bool = False,
+    name: str | None = None,
+    ip: str = "",
+) -> ImportReport:
+    """Ingest one scan-log file; see the module's docstring for the rules."""
+    require(actor, Capability.SCANS_IMPORT)
+    source = Path(path)
+    try:
+        sha256 = file_sha256(source)
+    except OSError as exc:
+        raise _unreadable(exc) from exc
+    report = ImportReport(
+        name=name or source.name, sha256=sha256, fmt=detect_format(source, fmt), strict=strict
+    )
+    record = _claim(report, actor)
+    if record is None:
+        previous = ScanImport.objects.get(sha256=sha256)
+        report.import_id = previous.pk
+        report.already_imported = True
+        return report
+    records = _csv_records(source) if report.fmt == "csv" else _parquet_records(source)
+    venues = _Venues(actor)
+    parsed = (_parse(line, row, report) for line, row in _counted(records, report))
+    rows = (p for p in parsed if p is not None)
+    while batch := list(islice(rows, BATCH_SIZE)):
+        _ingest_batch(actor, batch, venues, report)
+        if strict and report.bad:
+            break  # the transaction is rolled back below: nothing is written
+    report.bad_rows.sort(key=lambda bad: bad.line)
+    if strict and report.bad:
+        raise DomainError(
+            "import_bad_rows",
+            _("文件含有 %(count)d 行错误数据，未导入任何记录") % {"count": report.bad},
+            bad=report.bad,
+            bad_rows=[asdict(b) for b in report.bad_rows[:100]],
+        )
+    record.rows, record.added, record.duplicates = report.rows, report.added, report.duplicates
+    record.bad = report.bad
+    record.bad_rows = [asdict(b) for b in report.bad_rows]
+    record.save(update_fields=["rows", "added", "duplicates", "bad", "bad_rows"])
+    report.import_id = record.pk
+    audit_record(
+        actor=actor,
+        action="scans.import",
+        object_type="scan_import",
+        object_id=record.pk,
+        object_label=report.name,
+        detail={"rows": report.rows, "added": report.added, "bad": report.bad, "sha256": sha256},
+        ip=ip,
+    )
+    return report
+
+
+def _counted(
+    records: Iterator[tuple[int, dict[str, Any]]], report: ImportReport
+) -> Iterator[tuple[int, dict[str, Any]]]:
+    for item in records:
+        report.rows += 1
+        yield item
+
+
+def scan_imports_recent(*, user: Any, limit: int = 50) -> list[ScanImport]:
+    """The latest ingested files (history of the upload page and the API)."""
+    require(user, Capability.SCANS_IMPORT)
+    return list(ScanImport.objects.select_related("actor").order_by("-at", "-pk")[:limit])
+
+
+def scans_import_upload(
+    *, actor: Any, upload: Any, fmt: str | None = None, strict: bool = False, ip: str = ""
+) -> ImportReport:
+    """Ingest an uploaded file (a Django UploadedFile) through `scans_import_file`: the
+    upload is copied to a temporary file first (Parquet is read by path)."""
+    require(actor, Capability.SCANS_IMPORT)
+    original = Path(str(getattr(upload, "name", "") or "upload.csv")).name
+    suffix = Path(original).suffix.lower()[:10]
+    with tempfile.TemporaryDirectory(prefix="fangkong-scans-") as folder:
+        target = Path(folder) / f"upload{suffix}"
+        with target.open("wb") as handle:
+            for chunk in upload.chunks():
+                handle.write(chunk)
+        return scans_import_file(
+            actor=actor, path=target, fmt=fmt, strict=strict, name=original, ip=ip
+        )

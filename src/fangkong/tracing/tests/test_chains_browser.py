@@ -1,0 +1,65 @@
+"""Browser: the chain graph page draws a canvas with ECharts for a small chain; the case
+map draws numbered stops with Leaflet."""
+
+from __future__ import annotations
+
+import datetime as dt
+from typing import Any
+
+import pytest
+
+from fangkong.accounts.roles import Role
+from fangkong.tracing.services.chains import case_link_create
+
+from .conftest_chains import SH, make_case, make_contact, make_person, make_place, make_stop
+
+
+@pytest.mark.browser
+def test_chain_graph_draws_a_canvas(
+    live_server: Any, browser_page: Any, tree: Any, make_user: Any
+) -> None:
+    investigator = make_user(Role.INVESTIGATOR, tree.city, "investigator-b")
+    a = make_case(tree.community_a, "赵大")
+    b = make_case(tree.community_a, "钱二")
+    case_link_create(actor=investigator, infector=a, infectee=b)
+    make_contact(make_person(tree.community_a, "李密"), source_case=b)
+    page = browser_page
+    page.goto(f"{live_server.url}/accounts/login/")
+    page.fill("input[name=username]", "investigator-b")
+    page.fill("input[name=password]", "pw-Fangkong-2022")
+    page.click("button[type=submit]")
+    page.wait_for_load_state()
+    page.goto(f"{live_server.url}/tracing/chains/?case={b.pk}")
+    graph = page.locator("[data-testid=chain-graph]")
+    graph.locator("canvas").first.wait_for()
+    assert graph.get_attribute("data-rendered") == "1"
+    assert graph.get_attribute("data-nodes") == "3"
+    series = page.evaluate(
+        "() => window.fangkongChainGraph.getOption().series[0].data.map(n => n.raw.kind)"
+    )
+    assert sorted(series) == ["case", "case", "close"]
+    box = graph.locator("canvas").first.bounding_box()
+    assert box is not None and box["width"] > 200 and box["height"] > 200
+
+
+@pytest.mark.browser
+def test_case_map_draws_numbered_stops(
+    live_server: Any, browser_page: Any, tree: Any, make_user: Any
+) -> None:
+    make_user(Role.INVESTIGATOR, tree.city, "investigator-m")
+    case = make_case(tree.community_a)
+    hotel = make_place(tree.community_a, "M1", "酒店", lat=30.74, lon=120.49)
+    market = make_place(tree.community_a, "M2", "菜市场", lat=30.75, lon=120.50)
+    make_stop(case, hotel, dt.datetime(2022, 7, 3, 8, 0, tzinfo=SH))
+    make_stop(case, market, dt.datetime(2022, 7, 3, 12, 0, tzinfo=SH))
+    page = browser_page
+    page.goto(f"{live_server.url}/accounts/login/")
+    page.fill("input[name=username]", "investigator-m")
+    page.fill("input[name=password]", "pw-Fangkong-2022")
+    page.click("button[type=submit]")
+    page.wait_for_load_state()
+    page.goto(f"{live_server.url}/tracing/cases/{case.pk}/map/")
+    page.locator("[data-testid=case-map][data-stops='2']").wait_for()
+    assert page.locator(".stop-marker").all_inner_texts() == ["1", "2"]
+    page.locator(".stop-marker").first.click()
+    assert "酒店" in page.locator(".leaflet-popup-content").inner_text()
