@@ -1,1 +1,274 @@
-"""Tracing selectors: pushes."""
+"""Tracing selectors: verification pushes, their items and assist requests.
+
+Every read is scoped: a town's staff see only the lists pushed to their town and the
+persons on them (`scope_q` on `jurisdiction_path`); city-wide roles see every town.
+Anything outside the reader's scope is a 404, never a 403, so its existence does not leak.
+Counts are single GROUP BY queries over the lists in view, never a query per list.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from collections import defaultdict
+from dataclasses import dataclass, field
+from typing import Any
+
+from django.db.models import Count, Q, QuerySet
+from django.utils import timezone
+from django.utils.translation import gettext as _
+
+from fangkong.accounts.permissions import require, require_in_scope, scope_q
+from fangkong.accounts.roles import Capability
+from fangkong.core.errors import DomainError, NotFound
+from fangkong.core.pagination import Page, keyset_page
+from fangkong.tracing.models import (
+    AssistRequest,
+    Case,
+    Contact,
+    ContactStatus,
+    PushItem,
+    PushItemStatus,
+    PushStatus,
+    VerificationPush,
+)
+from fangkong.tracing.services.pushes import (
+    CONTROL_ITEM_STATUSES,
+    FINAL_ITEM_STATUSES,
+    contacts_of_case_q,
+)
+
+PUSH_STATUSES = frozenset(PushStatus.values)
+
+
+def _pushes_q(user: Any) -> QuerySet[VerificationPush]:
+    require(user, Capability.PUSH_VIEW)
+    return VerificationPush.objects.filter(scope_q(user)).select_related("town", "case")
+
+
+def pushes(
+    *,
+    user: Any,
+    status: str | None = None,
+    overdue: bool | None = None,
+    town_path: str | None = None,
+    case: Case | None = None,
+    cursor: str | None = None,
+    size: int = 50,
+    now: dt.datetime | None = None,
+) -> Page[VerificationPush]:
+    """The lists the user may see, newest first, keyset-paginated."""
+    qs = _pushes_q(user)
+    if status:
+        if status not in PUSH_STATUSES:
+            raise DomainError("push_status_invalid", _("状态无效"), value=status)
+        qs = qs.filter(status=status)
+    if overdue is not None:
+        now = now or timezone.now()
+        late = Q(status=PushStatus.OPEN, deadline__lt=now)
+        qs = qs.filter(late) if overdue else qs.exclude(late)
+    if town_path:
+        qs = qs.filter(jurisdiction_path=town_path)
+    if case is not None:
+        qs = qs.filter(case=case)
+    return keyset_page(qs, cursor=cursor, size=size)
+
+
+def push_get(*, user: Any, pk: int) -> VerificationPush:
+    found = _pushes_q(user).select_related("ruleset", "case__person").filter(pk=pk).first()
+    if found is None:
+        raise NotFound("not_found", _("未找到或不在您的辖区内"), object="verification_push")
+    return found
+
+
+def push_items(*, user: Any, push: VerificationPush) -> list[PushItem]:
+    """The persons on a list (in the user's scope), in the order they were pushed."""
+    require(user, Capability.PUSH_VIEW)
+    require_in_scope(user, push.jurisdiction_path, what="verification_push")
+    return list(
+        PushItem.objects.filter(scope_q(user), push=push)
+        .select_related("contact__person__household", "marked_by")
+        .order_by("pk")
+    )
+
+
+def push_item_get(*, user: Any, pk: int) -> PushItem:
+    require(user, Capability.PUSH_VIEW)
+    found = (
+        PushItem.objects.filter(scope_q(user), pk=pk)
+        .select_related("push", "contact__person__household", "marked_by")
+        .first()
+    )
+    if found is None:
+        raise NotFound("not_found", _("未找到或不在您的辖区内"), object="push_item")
+    return found
+
+
+def pushes_overdue(*, user: Any, now: dt.datetime | None = None) -> list[VerificationPush]:
+    """Open lists past their deadline, most overdue first."""
+    now = now or timezone.now()
+    return list(
+        _pushes_q(user).filter(status=PushStatus.OPEN, deadline__lt=now).order_by("deadline", "pk")
+    )
+
+
+@dataclass
+class ItemCounts:
+    """How far a list (or a town, or everything in view) has got."""
+
+    total: int = 0
+    pending: int = 0
+    located: int = 0
+    controlled: int = 0
+    not_found: int = 0
+    outside: int = 0
+    by_status: dict[str, int] = field(default_factory=dict)
+
+    def add(self, status: str, n: int) -> None:
+        self.total += n
+        self.by_status[status] = self.by_status.get(status, 0) + n
+        if status == PushItemStatus.PENDING:
+            self.pending += n
+        elif status == PushItemStatus.LOCATED:
+            self.located += n
+        elif status in CONTROL_ITEM_STATUSES:
+            self.controlled += n
+        elif status == PushItemStatus.NOT_FOUND:
+            self.not_found += n
+        elif status == PushItemStatus.OUTSIDE:
+            self.outside += n
+
+    @property
+    def final(self) -> int:
+        return sum(n for s, n in self.by_status.items() if s in FINAL_ITEM_STATUSES)
+
+    @property
+    def percent_done(self) -> int:
+        return round(100 * self.final / self.total) if self.total else 0
+
+
+def push_item_counts(*, user: Any, push_ids: list[int]) -> dict[int, ItemCounts]:
+    """Item counts per list for the given lists (one GROUP BY query)."""
+    require(user, Capability.PUSH_VIEW)
+    result: dict[int, ItemCounts] = defaultdict(ItemCounts)
+    if not push_ids:
+        return result
+    rows = (
+        PushItem.objects.filter(scope_q(user), push_id__in=push_ids)
+        .values("push_id", "status")
+        .annotate(n=Count("pk"))
+        .order_by()
+    )
+    for row in rows:
+        result[row["push_id"]].add(row["status"], row["n"])
+    return result
+
+
+def push_totals(*, user: Any, town_path: str | None = None) -> ItemCounts:
+    """Item counts over every open list in the user's scope (a town's page header)."""
+    require(user, Capability.PUSH_VIEW)
+    qs = PushItem.objects.filter(scope_q(user), push__status=PushStatus.OPEN)
+    if town_path:
+        qs = qs.filter(push__jurisdiction_path=town_path)
+    totals = ItemCounts()
+    for row in qs.values("status").annotate(n=Count("pk")).order_by():
+        totals.add(row["status"], row["n"])
+    return totals
+
+
+def push_status_counts(*, user: Any) -> dict[str, int]:
+    """Number of lists per list status in the user's scope (one query)."""
+    rows = _pushes_q(user).values("status").annotate(n=Count("pk")).order_by()
+    return {row["status"]: row["n"] for row in rows}
+
+
+@dataclass
+class TownOverdue:
+    town_path: str
+    town_name: str
+    pushes: list[VerificationPush] = field(default_factory=list)
+    overdue_items: int = 0
+    escalated: int = 0
+
+
+def overdue_board(*, user: Any, now: dt.datetime | None = None) -> list[TownOverdue]:
+    """Command's board: overdue lists and their unfinished persons, by town.
+
+    Only for roles that manage cases (command, investigators): a town sees its own
+    countdowns on its list page instead.
+    """
+    require(user, Capability.CASE_MANAGE)
+    now = now or timezone.now()
+    overdue = pushes_overdue(user=user, now=now)
+    counts = push_item_counts(user=user, push_ids=[p.pk for p in overdue])
+    towns: dict[str, TownOverdue] = {}
+    for push in overdue:
+        row = towns.setdefault(
+            push.jurisdiction_path, TownOverdue(push.jurisdiction_path, push.town.name)
+        )
+        row.pushes.append(push)
+        c = counts.get(push.pk, ItemCounts())
+        row.overdue_items += c.total - c.final
+        row.escalated += 1 if push.escalated_at else 0
+    return sorted(towns.values(), key=lambda t: (-t.overdue_items, t.town_path))
+
+
+def pushes_of_case(*, user: Any, case: Case) -> list[VerificationPush]:
+    """The lists pushed for a case that the user may see (its section on the case page)."""
+    return list(_pushes_q(user).filter(case=case).order_by("jurisdiction_path", "pk"))
+
+
+def case_contacts_waiting(*, user: Any, case: Case) -> int:
+    """How many of the case's contacts (in the user's scope) are identified, not pushed."""
+    require(user, Capability.PUSH_VIEW)
+    return (
+        Contact.objects.filter(
+            scope_q(user), contacts_of_case_q(case), status=ContactStatus.IDENTIFIED
+        )
+        .values("pk")
+        .distinct()
+        .count()
+    )
+
+
+def case_for_pushes(*, user: Any, pk: int) -> Case:
+    """A case whose lists the user looks at: case.view and the case in scope (else 404)."""
+    require(user, Capability.CASE_VIEW)
+    found = Case.objects.filter(scope_q(user), pk=pk).select_related("ruleset").first()
+    if found is None:
+        raise NotFound("not_found", _("未找到或不在您的辖区内"), object="case")
+    return found
+
+
+def assist_request_get(*, user: Any, pk: int) -> AssistRequest:
+    """An assist request; push.view and the person's jurisdiction in scope (else 404)."""
+    require(user, Capability.PUSH_VIEW)
+    found = (
+        AssistRequest.objects.filter(scope_q(user), pk=pk)
+        .select_related("contact__person", "created_by")
+        .first()
+    )
+    if found is None:
+        raise NotFound("not_found", _("未找到或不在您的辖区内"), object="assist_request")
+    return found
+
+
+def assist_request_exposures(*, user: Any, assist: AssistRequest) -> list[Any]:
+    """The exposure facts printed on an assist request (place, span, date, kind)."""
+    require(user, Capability.PUSH_VIEW)
+    require_in_scope(user, assist.jurisdiction_path, what="assist_request")
+    return list(
+        assist.contact.exposures.select_related(
+            "place", "source_case", "source_contact__person"
+        ).order_by("exposed_on", "pk")
+    )
+
+
+def assist_requests_of_push(*, user: Any, push: VerificationPush) -> dict[int, int]:
+    """contact id → latest assist request id for the persons of a list (one query)."""
+    require(user, Capability.PUSH_VIEW)
+    rows = (
+        AssistRequest.objects.filter(scope_q(user), contact__push_items__push=push)
+        .order_by("contact_id", "pk")
+        .values_list("contact_id", "pk")
+    )
+    return dict(rows)

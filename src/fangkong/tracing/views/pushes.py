@@ -1,7 +1,335 @@
-"""Tracing pages: pushes."""
+"""Tracing pages: verification pushes (推送核查), the overdue board and assist requests.
+
+Thin views: selectors read (scoped, masked), services write. A DomainError raised here
+becomes a 403/404 page or an htmx fragment (web.middleware.DomainErrorMiddleware).
+"""
 
 from __future__ import annotations
 
-from django.urls import URLPattern
+from typing import Any
+from urllib.parse import quote
 
-urlpatterns: list[URLPattern] = []
+from django.conf import settings
+from django.contrib import messages
+from django.contrib.auth.decorators import login_required
+from django.http import HttpRequest, HttpResponse
+from django.shortcuts import redirect, render
+from django.urls import NoReverseMatch, URLPattern, path, reverse
+from django.utils import timezone
+from django.utils.translation import gettext as _
+from django.views.decorators.http import require_GET, require_http_methods, require_POST
+
+from fangkong.accounts.permissions import has_capability, scope_path
+from fangkong.accounts.roles import Capability
+from fangkong.areas import selectors as area_selectors
+from fangkong.core.errors import DomainError, NotFound, PermissionDenied
+from fangkong.core.http import client_address
+from fangkong.people import services as people_services
+from fangkong.people.rules import mask_name
+from fangkong.tracing import excel
+from fangkong.tracing.models import PushItem, PushItemStatus, PushStatus, VerificationPush
+from fangkong.tracing.selectors import pushes as selectors
+from fangkong.tracing.services import pushes as services
+
+CITY_PATH_WIDTH = 6
+
+
+def _is_city_wide(user: Any) -> bool:
+    return len(scope_path(user)) == CITY_PATH_WIDTH
+
+
+def _is_htmx(request: HttpRequest) -> bool:
+    return bool(request.headers.get("HX-Request"))
+
+
+def _overdue(push: VerificationPush, now: Any) -> bool:
+    return push.status == PushStatus.OPEN and push.deadline < now
+
+
+def _push_rows(user: Any, pushes: list[VerificationPush]) -> list[dict[str, Any]]:
+    counts = selectors.push_item_counts(user=user, push_ids=[p.pk for p in pushes])
+    now = timezone.now()
+    return [
+        {
+            "push": p,
+            "counts": counts[p.pk],
+            "overdue": _overdue(p, now),
+            "deadline_iso": p.deadline.isoformat(),
+        }
+        for p in pushes
+    ]
+
+
+# --- the lists -------------------------------------------------------------------------
+
+
+@require_GET
+@login_required
+def push_list(request: HttpRequest) -> HttpResponse:
+    """ "My pushed lists": a town's lists with countdowns; every town for city-wide roles."""
+    user = request.user
+    city_wide = _is_city_wide(user)
+    status = request.GET.get("status", "")
+    status = status if status in PushStatus.values else ""
+    overdue = request.GET.get("overdue") == "1"
+    town_path = request.GET.get("town", "") if city_wide else ""
+    town_path = town_path if town_path.isdigit() and len(town_path) == 9 else ""
+    page = selectors.pushes(
+        user=user,
+        status=status or None,
+        overdue=True if overdue else None,
+        town_path=town_path or None,
+        cursor=request.GET.get("cursor") or None,
+    )
+    context = {
+        "rows": _push_rows(user, page.items),
+        "page": page,
+        "status": status,
+        "overdue": overdue,
+        "town_path": town_path,
+        "city_wide": city_wide,
+        "towns": (list(area_selectors.jurisdictions(user=user, level="town")) if city_wide else []),
+        "totals": selectors.push_totals(user=user, town_path=town_path or None),
+        "statuses": PushStatus.choices,
+        "can_see_board": has_capability(user, Capability.CASE_MANAGE),
+    }
+    return render(request, "tracing/push_list.html", context)
+
+
+def _item_row(user: Any, item: PushItem, push: VerificationPush, **extra: Any) -> dict[str, Any]:
+    person = item.contact.person
+    return {
+        "item": item,
+        "contact": item.contact,
+        "name_masked": mask_name(person.name),
+        "id_masked": person.id_masked,
+        "phone_masked": person.phone_masked,
+        "late": services.push_item_is_late(item, push),
+        **extra,
+    }
+
+
+def _detail_context(request: HttpRequest, push: VerificationPush) -> dict[str, Any]:
+    user = request.user
+    items = selectors.push_items(user=user, push=push)
+    assists = selectors.assist_requests_of_push(user=user, push=push)
+    rows = [_item_row(user, i, push, assist_id=assists.get(i.contact_id)) for i in items]
+    return {
+        "push": push,
+        "rows": rows,
+        "counts": selectors.push_item_counts(user=user, push_ids=[push.pk])[push.pk],
+        "overdue": _overdue(push, timezone.now()),
+        "deadline_iso": push.deadline.isoformat(),
+        "late_rows": [r for r in rows if r["late"]],
+        "mark_choices": [c for c in PushItemStatus.choices if c[0] != PushItemStatus.PENDING],
+        "can_mark": has_capability(user, Capability.PUSH_FEEDBACK),
+        "can_export": has_capability(user, Capability.PUSH_EXPORT),
+        "can_reveal": has_capability(user, Capability.PERSON_REVEAL),
+        "report": None,
+    }
+
+
+@require_GET
+@login_required
+def push_detail(request: HttpRequest, pk: int) -> HttpResponse:
+    push = selectors.push_get(user=request.user, pk=pk)
+    return render(request, "tracing/push_detail.html", _detail_context(request, push))
+
+
+@require_POST
+@login_required
+def push_item_mark(request: HttpRequest, pk: int) -> HttpResponse:
+    """Mark one person in place (htmx swaps the row); without htmx, back to the list."""
+    user = request.user
+    item = selectors.push_item_get(user=user, pk=pk)
+    status_code = 200
+    error = ""
+    try:
+        services.push_item_mark(
+            actor=user,
+            item=item,
+            status=request.POST.get("status", ""),
+            note=request.POST.get("note", "")[:1000],
+            ip=client_address(request),
+        )
+    except (PermissionDenied, NotFound):
+        raise
+    except DomainError as exc:
+        if not _is_htmx(request):
+            raise
+        error, status_code = exc.message, 400
+    if not _is_htmx(request):
+        messages.success(request, _("已保存核查结果"))
+        return redirect("tracing:push_detail", pk=item.push_id)
+    item = selectors.push_item_get(user=user, pk=pk)
+    push = item.push
+    assists = selectors.assist_requests_of_push(user=user, push=push)
+    context = {
+        "row": _item_row(user, item, push, assist_id=assists.get(item.contact_id), error=error),
+        "push": push,
+        "mark_choices": [c for c in PushItemStatus.choices if c[0] != PushItemStatus.PENDING],
+        "can_mark": has_capability(user, Capability.PUSH_FEEDBACK),
+    }
+    return render(request, "tracing/_push_item_row.html", context, status=status_code)
+
+
+@require_http_methods(["GET", "POST"])
+@login_required
+def push_export(request: HttpRequest, pk: int) -> HttpResponse:
+    """GET: the masked workbook. POST reveal=1: the workbook in clear (confirmed, audited)."""
+    push = selectors.push_get(user=request.user, pk=pk)
+    reveal = request.method == "POST" and request.POST.get("reveal") == "1"
+    data = excel.push_export_xlsx(
+        actor=request.user, push=push, reveal=reveal, ip=client_address(request)
+    )
+    response = HttpResponse(data, content_type=excel.XLSX_CONTENT_TYPE)
+    filename = excel.push_export_filename(push, reveal=reveal)
+    response["Content-Disposition"] = f"attachment; filename*=UTF-8''{quote(filename)}"
+    response["Cache-Control"] = "no-store"
+    return response
+
+
+@require_POST
+@login_required
+def push_import(request: HttpRequest, pk: int) -> HttpResponse:
+    """Import the town's feedback; on any bad row nothing changes and the rows are listed."""
+    push = selectors.push_get(user=request.user, pk=pk)
+    upload = request.FILES.get("file")
+    if upload is None:
+        raise DomainError("import_file_missing", _("请选择要导入的 Excel 文件"))
+    report = excel.push_import_feedback(
+        actor=request.user,
+        push=push,
+        file=upload.read(excel.MAX_IMPORT_BYTES + 1),
+        ip=client_address(request),
+    )
+    if report.ok:
+        messages.success(
+            request,
+            _("导入完成：更新 %(changed)d 人，未变 %(unchanged)d 人")
+            % {"changed": report.changed, "unchanged": report.unchanged},
+        )
+        return redirect("tracing:push_detail", pk=push.pk)
+    push = selectors.push_get(user=request.user, pk=pk)
+    context = _detail_context(request, push)
+    context["report"] = report
+    return render(request, "tracing/push_detail.html", context, status=400)
+
+
+# --- the case page's section -------------------------------------------------------------
+
+
+def _case_page_url(pk: int) -> str:
+    """The case page (cases part) when wired, else this section on its own."""
+    try:
+        return reverse("tracing:case_detail", kwargs={"pk": pk})
+    except NoReverseMatch:
+        return reverse("tracing:case_pushes", kwargs={"pk": pk})
+
+
+@require_http_methods(["GET", "POST"])
+@login_required
+def case_pushes(request: HttpRequest, pk: int) -> HttpResponse:
+    """The lists of a case per town with progress (an htmx fragment of the case page);
+    POST pushes the case's newly identified contacts."""
+    user = request.user
+    case = selectors.case_for_pushes(user=user, pk=pk)
+    created: list[VerificationPush] | None = None
+    error = ""
+    if request.method == "POST":
+        try:
+            created = services.pushes_create_for_case(
+                actor=user, case=case, ip=client_address(request)
+            )
+        except (PermissionDenied, NotFound):
+            raise
+        except DomainError as exc:
+            error = exc.message
+    pushes = selectors.pushes_of_case(user=user, case=case)
+    context = {
+        "case": case,
+        "rows": _push_rows(user, pushes),
+        "waiting": selectors.case_contacts_waiting(user=user, case=case),
+        "can_push": has_capability(user, Capability.CONTACT_MANAGE),
+        "created": created,
+        "error": error,
+    }
+    if request.method == "POST" and not _is_htmx(request):
+        if error:
+            messages.error(request, error)
+        return redirect(_case_page_url(case.pk))
+    return render(request, "tracing/_case_pushes.html", context, status=400 if error else 200)
+
+
+# --- command's overdue board ------------------------------------------------------------
+
+
+@require_GET
+@login_required
+def overdue_board(request: HttpRequest) -> HttpResponse:
+    user = request.user
+    towns = selectors.overdue_board(user=user)  # case.manage: command and investigators
+    now = timezone.now()
+    return render(
+        request,
+        "tracing/overdue_board.html",
+        {
+            "towns": [{"town": t, "rows": _push_rows(user, t.pushes)} for t in towns],
+            "total_pushes": sum(len(t.pushes) for t in towns),
+            "total_items": sum(t.overdue_items for t in towns),
+            "now": now,
+        },
+    )
+
+
+# --- assist requests (协查函) -------------------------------------------------------------
+
+
+@require_http_methods(["GET", "POST"])
+@login_required
+def assist_request(request: HttpRequest, pk: int) -> HttpResponse:
+    """The printable assist request; POST reveal=1 shows the identity in clear (audited)."""
+    user = request.user
+    assist = selectors.assist_request_get(user=user, pk=pk)
+    person = assist.contact.person
+    revealed: dict[str, str] = {}
+    if request.method == "POST" and request.POST.get("reveal") == "1":
+        for field in people_services.REVEALABLE_FIELDS:
+            try:
+                revealed[field] = people_services.person_reveal(
+                    actor=user, person=person, field=field, ip=client_address(request)
+                )
+            except DomainError as exc:
+                if exc.code != "reveal_empty":
+                    raise
+    city = area_selectors.jurisdiction_summary(path=assist.jurisdiction_path[:CITY_PATH_WIDTH])
+    return render(
+        request,
+        "tracing/assist_request.html",
+        {
+            "assist": assist,
+            "person": person,
+            "contact": assist.contact,
+            "name": person.name if revealed else mask_name(person.name),
+            "id_number": revealed.get("id_number") or person.id_masked,
+            "phone": revealed.get("phone") or person.phone_masked,
+            "revealed": bool(revealed),
+            "exposures": selectors.assist_request_exposures(user=user, assist=assist),
+            "city_name": (city or {}).get("name", ""),
+            "command_phone": getattr(settings, "FANGKONG_COMMAND_PHONE", ""),
+            "can_reveal": has_capability(user, Capability.PERSON_REVEAL),
+            "today": timezone.localdate(),
+        },
+    )
+
+
+urlpatterns: list[URLPattern] = [
+    path("pushes/", push_list, name="push_list"),
+    path("pushes/overdue/", overdue_board, name="overdue_board"),
+    path("pushes/<int:pk>/", push_detail, name="push_detail"),
+    path("pushes/<int:pk>/export/", push_export, name="push_export"),
+    path("pushes/<int:pk>/import/", push_import, name="push_import"),
+    path("push-items/<int:pk>/mark/", push_item_mark, name="push_item_mark"),
+    path("cases/<int:pk>/pushes/", case_pushes, name="case_pushes"),
+    path("assist-requests/<int:pk>/", assist_request, name="assist_request"),
+]

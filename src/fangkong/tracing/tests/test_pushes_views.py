@@ -1,0 +1,278 @@
+"""The pushes pages: a town's lists with countdowns, marking in place, Excel buttons, the
+case page's section, command's overdue board and the printable assist request."""
+
+from __future__ import annotations
+
+import datetime as dt
+import io
+from typing import Any
+
+import pytest
+from django.core.files.uploadedfile import SimpleUploadedFile
+from django.test import Client
+from django.urls import reverse
+from django.utils import timezone
+from openpyxl import load_workbook
+
+from fangkong.accounts.models import AuditEvent
+from fangkong.tracing import excel
+from fangkong.tracing.models import (
+    AssistRequest,
+    ContactStatus,
+    PushItem,
+    PushItemStatus,
+    VerificationPush,
+)
+from fangkong.tracing.services import pushes as services
+
+from .conftest_pushes import World, build_world, workbook_bytes
+
+pytestmark = pytest.mark.django_db
+
+
+@pytest.fixture
+def world(tree: Any, make_user: Any) -> World:
+    return build_world(tree, make_user)
+
+
+@pytest.fixture
+def pushes(world: World) -> dict[str, VerificationPush]:
+    created = services.pushes_create_for_case(actor=world.investigator, case=world.case)
+    by_path = {p.jurisdiction_path: p for p in created}
+    return {"a": by_path[world.tree.town_a.path], "b": by_path[world.tree.town_b.path]}
+
+
+def _client(user: Any) -> Client:
+    client = Client()
+    client.force_login(user)
+    return client
+
+
+def _item(world: World, key: str) -> PushItem:
+    return PushItem.objects.get(contact=world.contacts[key])
+
+
+def test_town_staff_see_only_their_lists_with_countdowns(
+    world: World, pushes: dict[str, VerificationPush]
+) -> None:
+    response = _client(world.town_a).get(reverse("tracing:push_list"))
+
+    html = response.content.decode()
+    assert response.status_code == 200
+    assert "我的推送核查" in html
+    assert pushes["a"].number in html and pushes["b"].number not in html
+    assert f'datetime="{pushes["a"].deadline.isoformat()}"' in html
+    assert "tracing/push_countdown.js" in html
+    assert 'data-testid="town-filter"' not in html  # a town has no other towns to pick
+    assert 'data-testid="overdue-board-link"' not in html
+
+
+def test_command_sees_every_town_and_filters_by_town(
+    world: World, pushes: dict[str, VerificationPush]
+) -> None:
+    client = _client(world.command)
+
+    everything = client.get(reverse("tracing:push_list")).content.decode()
+    town_b = client.get(
+        reverse("tracing:push_list"), {"town": world.tree.town_b.path}
+    ).content.decode()
+
+    assert pushes["a"].number in everything and pushes["b"].number in everything
+    assert 'data-testid="town-filter"' in everything
+    assert pushes["b"].number in town_b and pushes["a"].number not in town_b
+
+
+def test_overdue_lists_are_red_on_the_list_page(
+    world: World, pushes: dict[str, VerificationPush]
+) -> None:
+    VerificationPush.objects.filter(pk=pushes["a"].pk).update(
+        deadline=timezone.now() - dt.timedelta(hours=2)
+    )
+
+    html = _client(world.town_a).get(reverse("tracing:push_list")).content.decode()
+
+    assert f'data-push="{pushes["a"].number}" class="overdue"' in html
+    assert "已超时" in html
+
+
+def test_detail_is_masked_and_404_for_another_town(
+    world: World, pushes: dict[str, VerificationPush]
+) -> None:
+    url = reverse("tracing:push_detail", args=[pushes["a"].pk])
+
+    response = _client(world.town_a).get(url)
+    outside = _client(world.town_b).get(url)
+
+    html = response.content.decode()
+    assert response.status_code == 200
+    assert "张*三" in html and "张小三" not in html
+    assert world.ids["a1"] not in html and world.phones["a1"] not in html
+    assert 'data-testid="export-masked"' in html and 'data-testid="import-form"' in html
+    assert outside.status_code == 404
+    assert "张*三" not in outside.content.decode()
+
+
+def test_marking_in_place_returns_the_row_and_moves_the_contact(
+    world: World, pushes: dict[str, VerificationPush]
+) -> None:
+    item = _item(world, "a1")
+
+    response = _client(world.town_a).post(
+        reverse("tracing:push_item_mark", args=[item.pk]),
+        {"status": "home", "note": "居家"},
+        HTTP_HX_REQUEST="true",
+    )
+
+    html = response.content.decode()
+    assert response.status_code == 200
+    assert html.lstrip().startswith("<tr") and 'data-status="home"' in html
+    world.contacts["a1"].refresh_from_db()
+    assert world.contacts["a1"].status == ContactStatus.CONTROLLED
+
+
+def test_a_refused_mark_shows_its_message_in_the_row(
+    world: World, pushes: dict[str, VerificationPush]
+) -> None:
+    item = _item(world, "a1")
+
+    response = _client(world.town_a).post(
+        reverse("tracing:push_item_mark", args=[item.pk]),
+        {"status": "outside", "note": ""},
+        HTTP_HX_REQUEST="true",
+    )
+
+    assert response.status_code == 400
+    assert 'data-testid="mark-error"' in response.content.decode()
+    item.refresh_from_db()
+    assert item.status == PushItemStatus.PENDING
+
+
+def test_another_town_cannot_mark_and_a_lab_is_refused(
+    world: World, pushes: dict[str, VerificationPush]
+) -> None:
+    url = reverse("tracing:push_item_mark", args=[_item(world, "a1").pk])
+
+    assert _client(world.town_b).post(url, {"status": "home"}).status_code == 404
+    assert _client(world.lab).post(url, {"status": "home"}).status_code == 403
+    assert not PushItem.objects.exclude(status=PushItemStatus.PENDING).exists()
+
+
+def test_late_items_are_shown_on_the_list_page(
+    world: World, pushes: dict[str, VerificationPush]
+) -> None:
+    VerificationPush.objects.filter(pk=pushes["a"].pk).update(
+        deadline=timezone.now() - dt.timedelta(hours=1)
+    )
+    services.push_item_mark(actor=world.town_a, item=_item(world, "a1"), status="home")
+
+    html = (
+        _client(world.town_a)
+        .get(reverse("tracing:push_detail", args=[pushes["a"].pk]))
+        .content.decode()
+    )
+
+    assert 'data-testid="late-items"' in html and 'data-testid="item-late"' in html
+
+
+def test_export_buttons_masked_by_get_revealed_by_post(
+    world: World, pushes: dict[str, VerificationPush]
+) -> None:
+    url = reverse("tracing:push_export", args=[pushes["a"].pk])
+    client = _client(world.town_a)
+
+    masked = client.get(url)
+    revealed = client.post(url, {"reveal": "1"})
+
+    def text(data: bytes) -> str:
+        return str([c.value for row in load_workbook(io.BytesIO(data)).active for c in row])
+
+    assert masked["Content-Type"] == excel.XLSX_CONTENT_TYPE
+    assert world.ids["a1"] not in text(masked.content)
+    assert world.ids["a1"] in text(revealed.content)
+    assert [e.detail["reveal"] for e in AuditEvent.objects.filter(action="push.export")] == [
+        False,
+        True,
+    ]
+    assert _client(world.town_b).get(url).status_code == 404
+
+
+def test_import_form_applies_or_shows_the_error_report(
+    world: World, pushes: dict[str, VerificationPush]
+) -> None:
+    client = _client(world.town_a)
+    exported = client.get(reverse("tracing:push_export", args=[pushes["a"].pk])).content
+    wb = load_workbook(io.BytesIO(exported))
+    ws = wb.active
+    col = excel.COLUMNS.index(excel.COL_STATUS) + 1
+    ws.cell(row=excel.FIRST_DATA_ROW, column=col).value = "随便写"
+    url = reverse("tracing:push_import", args=[pushes["a"].pk])
+
+    bad = client.post(url, {"file": SimpleUploadedFile("f.xlsx", workbook_bytes(wb))})
+
+    assert bad.status_code == 400
+    html = bad.content.decode()
+    assert 'data-testid="import-report"' in html
+    assert f'data-row="{excel.FIRST_DATA_ROW}"' in html
+
+    ws.cell(row=excel.FIRST_DATA_ROW, column=col).value = "已送医"
+    good = client.post(url, {"file": SimpleUploadedFile("f.xlsx", workbook_bytes(wb))})
+    assert good.status_code == 302
+    assert PushItem.objects.filter(status=PushItemStatus.HOSPITAL).count() == 1
+
+
+def test_case_section_lists_pushes_and_its_button_creates_them(world: World) -> None:
+    url = reverse("tracing:case_pushes", args=[world.case.pk])
+    client = _client(world.investigator)
+
+    before = client.get(url).content.decode()
+    created = client.post(url, HTTP_HX_REQUEST="true")
+
+    assert 'data-testid="push-contacts"' in before and "待推送 5 人" in before
+    assert created.status_code == 200
+    html = created.content.decode()
+    assert html.count('data-testid="case-push-row"') == 2
+    assert 'data-testid="push-created"' in html
+    assert VerificationPush.objects.count() == 2
+    # Town staff see the section of a case in their town but may not push.
+    town = _client(world.town_a)
+    assert 'data-testid="push-contacts"' not in town.get(url).content.decode()
+    assert town.post(url, HTTP_HX_REQUEST="true").status_code == 403
+
+
+def test_overdue_board_for_command_only(world: World, pushes: dict[str, VerificationPush]) -> None:
+    VerificationPush.objects.filter(pk=pushes["b"].pk).update(
+        deadline=timezone.now() - dt.timedelta(hours=3)
+    )
+    services.pushes_escalate_overdue()
+    url = reverse("tracing:overdue_board")
+
+    board = _client(world.command).get(url)
+    town = _client(world.town_b).get(url)
+
+    html = board.content.decode()
+    assert board.status_code == 200
+    assert pushes["b"].number in html and pushes["a"].number not in html
+    assert f'data-town="{world.tree.town_b.path}"' in html
+    assert 'data-testid="escalated"' in html
+    assert town.status_code == 403
+
+
+def test_assist_request_is_printable_masked_and_revealed_with_an_audit(
+    world: World, pushes: dict[str, VerificationPush]
+) -> None:
+    services.push_item_mark(
+        actor=world.town_b, item=_item(world, "b1"), status="outside", note="杭州市西湖区"
+    )
+    assist = AssistRequest.objects.get()
+    url = reverse("tracing:assist_request", args=[assist.pk])
+    client = _client(world.town_b)
+
+    masked = client.get(url).content.decode()
+    revealed = client.post(url, {"reveal": "1"}).content.decode()
+
+    assert assist.number in masked and "杭州市西湖区" in masked and "@media print" in masked
+    assert "孙*" in masked and world.ids["b1"] not in masked
+    assert world.ids["b1"] in revealed and "孙六" in revealed
+    reveals = AuditEvent.objects.filter(action="person.reveal", actor=world.town_b)
+    assert sorted(reveals.values_list("field", flat=True)) == ["id_number", "phone"]
+    assert _client(world.town_a).get(url).status_code == 404
