@@ -199,6 +199,14 @@ FANGKONG_LOGIN_LOCKOUT_MINUTES = int(os.environ.get("FANGKONG_LOGIN_LOCKOUT_MINU
 # Client address: trust X-Forwarded-For only behind a known proxy.
 FANGKONG_TRUSTED_PROXY_COUNT = int(os.environ.get("FANGKONG_TRUSTED_PROXY_COUNT", "0"))
 
+# --- Contact tracing -------------------------------------------------------------------
+# Case numbers: PREFIX + year + sequence (TX2022-0001).
+FANGKONG_CASE_NUMBER_PREFIX = os.environ.get("FANGKONG_CASE_NUMBER_PREFIX", "TX")
+# A venue scan stands for presence from the scan until DWELL minutes later.
+FANGKONG_STOP_DWELL_MINUTES = int(os.environ.get("FANGKONG_STOP_DWELL_MINUTES", "60"))
+# The command centre's phone printed on assist requests (协查函).
+FANGKONG_COMMAND_PHONE = os.environ.get("FANGKONG_COMMAND_PHONE", "")
+
 LOGGING = {
     "version": 1,
     "disable_existing_loggers": False,

@@ -28,6 +28,7 @@ from fangkong.people import services as people_services
 from fangkong.people.rules import mask_name
 from fangkong.tracing import excel
 from fangkong.tracing.models import PushItem, PushItemStatus, PushStatus, VerificationPush
+from fangkong.tracing.selectors import cases as case_selectors
 from fangkong.tracing.selectors import pushes as selectors
 from fangkong.tracing.services import pushes as services
 
@@ -270,10 +271,20 @@ def overdue_board(request: HttpRequest) -> HttpResponse:
     user = request.user
     towns = selectors.overdue_board(user=user)  # case.manage: command and investigators
     now = timezone.now()
+    overdue_cases = [
+        {
+            "case": case,
+            "name_masked": mask_name(case.person.name),
+            "core_late": case.core_facts_done_at is None and case.core_facts_due_at < now,
+            "report_late": case.report_done_at is None and case.report_due_at < now,
+        }
+        for case in case_selectors.cases_overdue(user=user, now=now)
+    ]
     return render(
         request,
         "tracing/overdue_board.html",
         {
+            "overdue_cases": overdue_cases,
             "towns": [{"town": t, "rows": _push_rows(user, t.pushes)} for t in towns],
             "total_pushes": sum(len(t.pushes) for t in towns),
             "total_items": sum(t.overdue_items for t in towns),

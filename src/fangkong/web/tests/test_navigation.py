@@ -11,6 +11,7 @@ from django.test import RequestFactory
 from fangkong.accounts.roles import Role
 from fangkong.web.context_processors import navigation
 
+TRACING = {"cases", "pushes", "overdue", "chains", "scan_import"}
 ALL_PAGES = {
     "dashboard",
     "people",
@@ -25,10 +26,12 @@ ALL_PAGES = {
 # What each role sees once every app has wired its pages (written out, not derived from
 # ROLE_CAPABILITIES, so that a change of either shows up here).
 EXPECTED = {
-    Role.COMMAND: ALL_PAGES,
-    Role.ADMIN: ALL_PAGES,
-    Role.INVESTIGATOR: {"dashboard", "people", "zones", "places", "jurisdictions", "protocol"},
-    Role.TOWN_STAFF: {"dashboard", "people", "zones", "places", "jurisdictions", "protocol"},
+    Role.COMMAND: ALL_PAGES | TRACING,
+    Role.ADMIN: ALL_PAGES | TRACING,
+    Role.INVESTIGATOR: {"dashboard", "people", "zones", "places", "jurisdictions", "protocol"}
+    | TRACING,
+    Role.TOWN_STAFF: {"dashboard", "people", "zones", "places", "jurisdictions", "protocol"}
+    | {"cases", "pushes", "chains"},
     Role.COMMUNITY_WORKER: {"people", "zones", "places", "jurisdictions"},
     Role.SITE_STAFF: {"people", "zones", "places", "jurisdictions"},
     Role.HOTLINE: {"people", "zones", "places", "jurisdictions"},
@@ -47,6 +50,11 @@ LABELS = {
     "audit": "审计日志",
     "tokens": "接口令牌",
     "admin": "管理后台",
+    "cases": "病例",
+    "pushes": "推送核查",
+    "overdue": "超时督办",
+    "chains": "传播链",
+    "scan_import": "扫码数据",
 }
 
 

@@ -53,6 +53,22 @@ urlpatterns = [
     ),
     path("people/", include(_app("people", ["list", "create", "export"]))),
     path("protocol/", include(_app("protocol", ["list", "calculator"]))),
+    path(
+        "tracing/",
+        include(
+            _app(
+                "tracing",
+                [
+                    "case_list",
+                    "push_list",
+                    "overdue_board",
+                    "chain_graph",
+                    "scan_import",
+                    "contact_list",
+                ],
+            )
+        ),
+    ),
     path("i18n/", include("django.conf.urls.i18n")),
     path("admin/", admin.site.urls),
     path("boom/domain/<str:kind>/", raise_domain_error),

@@ -1,0 +1,37 @@
+"""`fangkong periodic`: enqueue the outbreak response's periodic jobs once.
+
+Run it from cron or a systemd timer every few minutes (`*/5 * * * * fangkong periodic`).
+Each job is idempotent, so running it more often than needed changes nothing:
+
+- escalate cases past their core-facts or report deadline (once per case);
+- escalate pushed lists past their deadline (once per list);
+- close yesterday (Asia/Shanghai) on every active zone's no-case counter (once per day).
+
+Jobs go through Django's task interface: in-process with the immediate backend, to the
+worker with the database backend.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from typing import Any
+
+from django.core.management.base import BaseCommand
+from django.utils import timezone
+
+from fangkong.areas.tasks import zones_close_day
+from fangkong.tracing.tasks import cases_escalate_overdue
+from fangkong.tracing.tasks_pushes import pushes_escalate_overdue
+
+
+class Command(BaseCommand):
+    help = "Enqueue the periodic jobs (escalations, zone day counters) once."
+
+    def handle(self, *args: Any, **options: Any) -> None:
+        yesterday = timezone.localdate() - dt.timedelta(days=1)
+        for name, result in (
+            ("cases_escalate_overdue", cases_escalate_overdue.enqueue()),
+            ("pushes_escalate_overdue", pushes_escalate_overdue.enqueue()),
+            ("zones_close_day", zones_close_day.enqueue(yesterday.isoformat())),
+        ):
+            self.stdout.write(f"{name}: {result.status}")
