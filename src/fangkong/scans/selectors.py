@@ -107,12 +107,14 @@ def copresence_stops(
     for first in range(0, len(stops), batch_size):
         indexes = range(first, min(first + batch_size, len(stops)))
         by_place: dict[int, list[int]] = {}
-        condition = Q()
+        ranges: list[Q] = []
         for i in indexes:
             place = stops[i].place_id
             w = windows[i]
             by_place.setdefault(place, []).append(i)
-            condition |= Q(place_id=place, scanned_at__gte=w.low, scanned_at__lte=w.high)
+            ranges.append(Q(place_id=place, scanned_at__gte=w.low, scanned_at__lte=w.high))
+        # One flat OR (building it with |= would copy the tree at every step).
+        condition = Q(*ranges, _connector=Q.OR)
         rows = VenueScan.objects.filter(condition).values_list(
             "place_id", "person_id", "scanned_at"
         )

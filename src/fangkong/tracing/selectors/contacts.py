@@ -124,7 +124,7 @@ def contacts(
 ) -> Page[Contact]:
     """A keyset page of the contacts in the user's scope (newest first)."""
     qs = contacts_in_scope(user=user, classification=classification, status=status)
-    page = keyset_page(qs.select_related("person"), cursor=cursor, size=size)
+    page = keyset_page(qs.select_related("person", "ruleset"), cursor=cursor, size=size)
     _mask(page.items)
     return page
 

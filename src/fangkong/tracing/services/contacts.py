@@ -668,7 +668,7 @@ def _exposure_starts(contacts: Sequence[Contact]) -> dict[int, dt.datetime]:
             .values_list("contact_id", "start")
         )
         for contact_id, start in rows:
-            if contact_id not in starts or start < starts[contact_id]:
+            if start is not None and (contact_id not in starts or start < starts[contact_id]):
                 starts[contact_id] = start
     for c in contacts:
         if c.pk not in starts:

@@ -134,14 +134,22 @@ def test_close_contact_dates_v9_and_v8() -> None:
     assert d9.quarantine_end_on == dt.date(2022, 7, 11)
     assert d9.monitoring_end_on == dt.date(2022, 7, 14)
     assert [x["date"] for x in d9.test_dates] == [
-        "2022-07-05", "2022-07-06", "2022-07-07", "2022-07-09", "2022-07-11", "2022-07-14",
+        "2022-07-05",
+        "2022-07-06",
+        "2022-07-07",
+        "2022-07-09",
+        "2022-07-11",
+        "2022-07-14",
     ]
     assert d9.ruleset_version == "v9"
     d8 = rules.contact_dates(V8, classification="close", last_exposure_on=dt.date(2022, 7, 4))
     assert d8.quarantine_end_on == dt.date(2022, 7, 18)
     assert d8.monitoring_end_on == dt.date(2022, 7, 25)
     assert [x["date"] for x in d8.test_dates][:4] == [
-        "2022-07-05", "2022-07-08", "2022-07-11", "2022-07-18",
+        "2022-07-05",
+        "2022-07-08",
+        "2022-07-11",
+        "2022-07-18",
     ]
 
 
@@ -155,6 +163,8 @@ def test_secondary_and_general_dates() -> None:
 
 
 def test_local_date_needs_an_aware_moment() -> None:
-    assert rules.local_date(dt.datetime(2022, 7, 4, 17, 0, tzinfo=dt.UTC), TZ) == dt.date(2022, 7, 5)
+    assert rules.local_date(dt.datetime(2022, 7, 4, 17, 0, tzinfo=dt.UTC), TZ) == dt.date(
+        2022, 7, 5
+    )
     with pytest.raises(ValueError):
         rules.local_date(dt.datetime(2022, 7, 4, 17, 0), TZ)

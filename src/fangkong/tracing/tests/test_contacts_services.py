@@ -113,12 +113,12 @@ def test_threshold_is_a_setting(investigator: Any, scene: dict, settings: Any) -
 
 def test_tolerance_argument_and_bad_tolerance(investigator: Any, scene: dict) -> None:
     with pytest.raises(DomainError) as err:
-        services.contacts_find_for_case(actor=investigator, case=scene["case"], tolerance_minutes=-5)
+        services.contacts_find_for_case(
+            actor=investigator, case=scene["case"], tolerance_minutes=-5
+        )
     assert err.value.code == "invalid_tolerance"
     assert Contact.objects.count() == 0
-    services.contacts_find_for_case(
-        actor=investigator, case=scene["case"], tolerance_minutes=300
-    )
+    services.contacts_find_for_case(actor=investigator, case=scene["case"], tolerance_minutes=300)
     assert Contact.objects.filter(person=scene["stranger"]).exists()
 
 
@@ -161,7 +161,10 @@ def test_dedupe_across_cases_and_latest_exposure_recomputes(
     assert first.quarantine_end_on == dt.date(2022, 7, 2)  # v8: 14 days
     assert first.monitoring_end_on == dt.date(2022, 7, 9)
     assert [d["date"] for d in first.test_dates][:4] == [
-        "2022-06-19", "2022-06-22", "2022-06-25", "2022-07-02",
+        "2022-06-19",
+        "2022-06-22",
+        "2022-06-25",
+        "2022-07-02",
     ]
 
     services.contacts_find_for_case(actor=investigator, case=scene["case"])
@@ -212,7 +215,7 @@ def test_find_is_set_based(investigator: Any, scene: dict, tree: Any) -> None:
         scan(make_person(tree.community_a), scene["venue"], at(4, 10, i))
     with CaptureQueriesContext(connection) as small:
         services.contacts_find_for_case(actor=investigator, case=scene["case"])
-    for i in range(60):
+    for _ in range(60):
         scan(make_person(tree.community_b), scene["venue"], at(4, 10, 30))
     with CaptureQueriesContext(connection) as large:
         services.contacts_find_for_case(actor=investigator, case=scene["case"])
@@ -342,8 +345,14 @@ def with_secondary(investigator: Any, scene: dict, tree: Any) -> dict[str, Any]:
     market = make_place(tree.community_b, name="菜场")
     scan(before, market, at(4, 8))
     scan(scene["long"], market, at(4, 8))  # before the exposure: does not count
-    return {**scene, "close": long, "partner": partner, "diner": diner, "passer": passer,
-            "before": before}
+    return {
+        **scene,
+        "close": long,
+        "partner": partner,
+        "diner": diner,
+        "passer": passer,
+        "before": before,
+    }
 
 
 def test_secondary_contacts_found_and_linked(investigator: Any, with_secondary: dict) -> None:
@@ -398,9 +407,7 @@ def test_secondary_for_case_covers_all_close_contacts(
     assert contact_of(with_secondary["diner"]).classification == "secondary"
 
 
-def test_upgrade_when_close_contact_turns_positive(
-    investigator: Any, with_secondary: dict
-) -> None:
+def test_upgrade_when_close_contact_turns_positive(investigator: Any, with_secondary: dict) -> None:
     s = with_secondary
     services.secondary_contacts_find(actor=investigator, contact=s["close"])
     new_case = make_case(s["long"], sampled_on=dt.date(2022, 7, 6))
@@ -448,8 +455,9 @@ def test_contacts_of_case_scoped_and_bounded(
     assert visible == {scene["coworker"].pk, scene["long"].pk}
 
 
-def test_contact_get_outside_scope_is_404(investigator: Any, scene: dict, make_user: Any,
-                                          tree: Any) -> None:
+def test_contact_get_outside_scope_is_404(
+    investigator: Any, scene: dict, make_user: Any, tree: Any
+) -> None:
     from fangkong.tracing.selectors.contacts import contact_get
 
     services.contacts_find_for_case(actor=investigator, case=scene["case"])

@@ -100,3 +100,38 @@ def test_postgres_uses_the_place_time_index(tree: Any, venue: Any) -> None:
         plan = qs.explain()
         cursor.execute("RESET enable_seqscan")
     assert "scan_place_time_idx" in plan
+
+
+def test_bench_copresence_contract_at_small_scale() -> None:
+    """`fangkong bench copresence --scans N --json`: last line one JSON object, the
+    product path and the DuckDB full scan agree."""
+    import io
+    import json
+
+    from django.core.management import call_command
+
+    from fangkong.tracing.models import Case
+
+    out = io.StringIO()
+    call_command(
+        "bench",
+        "copresence",
+        "--json",
+        "--scans",
+        "3000",
+        "--cases",
+        "4",
+        "--secondary-cases",
+        "2",
+        stdout=out,
+    )
+    outcome = json.loads(out.getvalue().strip().splitlines()[-1])
+    assert outcome["bench"] == "copresence"
+    assert outcome["same_answer"] is True
+    assert outcome["scale"]["scans"] > 2500
+    assert outcome["scale"]["cases"] == 4
+    metrics = outcome["metrics"]
+    for key in ("service_ms_p50", "duckdb_ms_p50", "contacts_p50", "secondary_ms_p50"):
+        assert metrics[key] > 0, key
+    assert outcome["scale"]["secondary_cases"] == 2
+    assert not Case.objects.exists()  # the secondary expansion rolled back
