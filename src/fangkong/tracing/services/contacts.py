@@ -15,6 +15,7 @@ exposures are written with bulk_create / bulk_update.
 from __future__ import annotations
 
 import datetime as dt
+import json
 from collections.abc import Iterable, Iterator, Sequence
 from dataclasses import dataclass, field
 from typing import Any
@@ -207,6 +208,41 @@ def _apply_dates(contact: Contact, ruleset: RuleSet, cache: dict[int, Protocol])
     contact.test_dates = dates.test_dates
 
 
+CONTACT_DATE_FIELDS = (
+    "classification",
+    "first_exposure_on",
+    "last_exposure_on",
+    "ruleset_id",
+    "quarantine_end_on",
+    "monitoring_end_on",
+    "upgraded_at",
+    "upgrade_reason",
+    "updated_at",
+)
+
+
+def _update_contacts(changed: Sequence[Contact]) -> None:
+    """Write the changed contacts with one UPDATE per distinct set of new values.
+
+    Contacts found together mostly share their new values (same class, same exposure
+    days, same rule set, hence the same dates), so grouping them gives a handful of
+    `UPDATE ... WHERE id IN (...)` statements instead of Django's bulk_update, whose
+    CASE WHEN per row grows quadratically with the batch.
+    """
+    groups: dict[tuple[Any, ...], list[int]] = {}
+    for c in changed:
+        key = (
+            *(getattr(c, name) for name in CONTACT_DATE_FIELDS),
+            json.dumps(c.test_dates, sort_keys=True),
+        )
+        groups.setdefault(key, []).append(c.pk)
+    for key, ids in groups.items():
+        values = dict(zip(CONTACT_DATE_FIELDS, key[:-1], strict=True))
+        values["test_dates"] = json.loads(key[-1])
+        for chunk in _chunks(sorted(ids)):
+            Contact.objects.filter(pk__in=chunk).update(**values)
+
+
 def _source_label(case: Case | None, contact: Contact | None) -> str:
     if case is not None:
         return case.number
@@ -317,22 +353,7 @@ def _write_findings(
         Contact.objects.bulk_create(new_contacts, batch_size=1000)
         stats.created = len(new_contacts)
     if changed:
-        Contact.objects.bulk_update(
-            changed,
-            [
-                "classification",
-                "first_exposure_on",
-                "last_exposure_on",
-                "ruleset",
-                "quarantine_end_on",
-                "monitoring_end_on",
-                "test_dates",
-                "upgraded_at",
-                "upgrade_reason",
-                "updated_at",
-            ],
-            batch_size=1000,
-        )
+        _update_contacts(changed)
         stats.updated = len(changed)
     contacts_by_person = {c.person_id: c for c in [*existing.values(), *new_contacts]}
     creator = actor if getattr(actor, "is_authenticated", False) else None
