@@ -18,6 +18,7 @@ from typing import Any
 REGISTRY: dict[str, str] = {
     "city": "fangkong.bench.city",
     "person-search": "fangkong.bench.person_search",
+    "copresence": "fangkong.bench.copresence",
 }
 
 Log = Callable[[str], None]

@@ -15,10 +15,10 @@ def last_json_line(text: str) -> dict:
     return json.loads(text.strip().splitlines()[-1])
 
 
-def test_bench_list_names_both() -> None:
+def test_bench_list_names_them_all() -> None:
     out = io.StringIO()
     call_command("bench", "--list", stdout=out)
-    assert last_json_line(out.getvalue())["benches"] == ["city", "person-search"]
+    assert last_json_line(out.getvalue())["benches"] == ["city", "person-search", "copresence"]
 
 
 def test_bench_city_tiny_prints_json_with_metrics() -> None:

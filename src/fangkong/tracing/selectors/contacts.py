@@ -1,1 +1,171 @@
-"""Tracing selectors: contacts."""
+"""Tracing selectors: contacts.
+
+Every read is scoped by the contact's `jurisdiction_path` (the person's): a town's staff
+see the contacts who live in their town, whatever case they were exposed to; a city-wide
+investigator sees all. Names are masked for display (`name_masked` is set on each
+person loaded here); revealing goes through the people app's audited reveal.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from django.db.models import Count, Prefetch, QuerySet
+from django.utils.translation import gettext as _
+
+from fangkong.accounts.permissions import require, scope_q
+from fangkong.accounts.roles import Capability
+from fangkong.core.errors import DomainError, NotFound
+from fangkong.core.pagination import Page, keyset_page
+from fangkong.people.rules import mask_name
+from fangkong.tracing.models import Case, Contact, ContactClass, ContactStatus, Exposure
+
+CASE_CONTACTS_MAX = 1000
+
+
+def _mask(contacts: list[Contact]) -> list[Contact]:
+    for c in contacts:
+        c.person.name_masked = mask_name(c.person.name)  # type: ignore[attr-defined]
+    return contacts
+
+
+def _exposures_prefetch() -> Prefetch:
+    return Prefetch(
+        "exposures",
+        queryset=Exposure.objects.select_related("source_case", "place").order_by(
+            "-exposed_on", "pk"
+        ),
+    )
+
+
+def case_for_contacts(*, user: Any, pk: int) -> Case:
+    """A case whose contacts the user may look at (in the user's scope), else 404."""
+    require(user, Capability.CONTACT_VIEW)
+    case = Case.objects.filter(scope_q(user, "jurisdiction_path"), pk=pk).first()
+    if case is None:
+        raise NotFound("not_found", _("未找到或不在您的辖区内"), object="case")
+    return case
+
+
+def case_for_contact_management(*, user: Any, pk: int) -> Case:
+    """The case to find or add contacts for (CONTACT_MANAGE and in scope), else 403/404."""
+    require(user, Capability.CONTACT_MANAGE)
+    return case_for_contacts(user=user, pk=pk)
+
+
+def contacts_of_case(
+    *, user: Any, case: Case, classification: str | None = None, limit: int = CASE_CONTACTS_MAX
+) -> list[Contact]:
+    """The case's contacts that the user may see, strongest class first, with their
+    exposures (all sources), persons and rule sets: three queries whatever the size."""
+    require(user, Capability.CONTACT_VIEW)
+    qs = Contact.objects.filter(
+        scope_q(user, "jurisdiction_path"),
+        pk__in=Exposure.objects.filter(source_case=case).values("contact_id"),
+    )
+    if classification:
+        qs = qs.filter(classification=_valid_class(classification))
+    rows = list(
+        qs.select_related("person", "ruleset")
+        .prefetch_related(_exposures_prefetch())
+        .order_by("-last_exposure_on", "pk")[:limit]
+    )
+    rank = {ContactClass.CLOSE: 0, ContactClass.SECONDARY: 1}
+    rows.sort(key=lambda c: rank.get(c.classification, 2))  # type: ignore[call-overload]
+    return _mask(rows)
+
+
+def contact_counts_of_case(*, user: Any, case: Case) -> dict[str, int]:
+    """The case's visible contacts counted by class (one grouped query)."""
+    require(user, Capability.CONTACT_VIEW)
+    rows = (
+        Contact.objects.filter(
+            scope_q(user, "jurisdiction_path"),
+            pk__in=Exposure.objects.filter(source_case=case).values("contact_id"),
+        )
+        .order_by()
+        .values("classification")
+        .annotate(n=Count("pk"))
+    )
+    return {r["classification"]: r["n"] for r in rows}
+
+
+def _valid_class(classification: str) -> str:
+    if classification not in ContactClass.values:
+        raise DomainError("invalid_classification", _("未知的接触者判定"), value=classification)
+    return classification
+
+
+def _valid_status(status: str) -> str:
+    if status not in ContactStatus.values:
+        raise DomainError("invalid_status", _("未知的接触者状态"), value=status)
+    return status
+
+
+def contacts_in_scope(
+    *, user: Any, classification: str | None = None, status: str | None = None
+) -> QuerySet[Contact]:
+    require(user, Capability.CONTACT_VIEW)
+    qs = Contact.objects.filter(scope_q(user, "jurisdiction_path"))
+    if classification:
+        qs = qs.filter(classification=_valid_class(classification))
+    if status:
+        qs = qs.filter(status=_valid_status(status))
+    return qs
+
+
+def contacts(
+    *,
+    user: Any,
+    classification: str | None = None,
+    status: str | None = None,
+    cursor: str | None = None,
+    size: int = 50,
+) -> Page[Contact]:
+    """A keyset page of the contacts in the user's scope (newest first)."""
+    qs = contacts_in_scope(user=user, classification=classification, status=status)
+    page = keyset_page(qs.select_related("person", "ruleset"), cursor=cursor, size=size)
+    _mask(page.items)
+    return page
+
+
+def contact_get(*, user: Any, pk: int) -> Contact:
+    """One contact with its exposures (cases, source contacts, places); 404 outside the
+    user's scope."""
+    require(user, Capability.CONTACT_VIEW)
+    contact = (
+        Contact.objects.filter(scope_q(user, "jurisdiction_path"), pk=pk)
+        .select_related("person", "person__jurisdiction", "ruleset")
+        .prefetch_related(
+            Prefetch(
+                "exposures",
+                queryset=Exposure.objects.select_related(
+                    "source_case", "source_contact__person", "place"
+                ).order_by("-exposed_on", "pk"),
+            )
+        )
+        .first()
+    )
+    if contact is None:
+        raise NotFound("not_found", _("未找到或不在您的辖区内"), object="contact")
+    _mask([contact])
+    for e in contact.exposures.all():
+        if e.source_contact is not None:
+            e.source_contact.person.name_masked = mask_name(  # type: ignore[attr-defined]
+                e.source_contact.person.name
+            )
+    return contact
+
+
+def secondary_contacts_of(*, user: Any, contact: Contact, limit: int = 500) -> list[Contact]:
+    """Secondary contacts linked to a close contact (visible to the user)."""
+    require(user, Capability.CONTACT_VIEW)
+    rows = list(
+        Contact.objects.filter(
+            scope_q(user, "jurisdiction_path"),
+            pk__in=Exposure.objects.filter(source_contact=contact).values("contact_id"),
+        )
+        .select_related("person")
+        .order_by("pk")[:limit]
+    )
+    return _mask(rows)

@@ -1,1 +1,947 @@
-"""Tracing services: contacts."""
+"""Tracing services: contacts (密接、次密接、一般接触者、时空伴随者).
+
+One Contact per person (UNIQUE person), one Exposure per source: the case (or, for a
+secondary contact, the close contact) and the way of contact (household, workplace,
+co-presence, manual). The latest exposure date drives every protocol date, computed by
+`tracing.rules.contacts.contact_dates` with the rule set of the case whose exposure it
+is; a contact is never downgraded (a close contact stays close).
+
+Set-based where it matters: candidates are found with a bounded number of queries
+(household and workplace in one query each, co-presence in one statement per 200
+stops), existing contacts and persons are loaded by id in chunks, and contacts and
+exposures are written with bulk_create / bulk_update.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import json
+from collections.abc import Iterable, Iterator, Sequence
+from dataclasses import dataclass, field
+from typing import Any
+from zoneinfo import ZoneInfo
+
+from django.conf import settings
+from django.db import transaction
+from django.utils import timezone
+from django.utils.translation import gettext as _
+
+from fangkong.accounts.permissions import require, require_in_scope
+from fangkong.accounts.roles import Capability
+from fangkong.accounts.services import audit_record
+from fangkong.areas.models import Jurisdiction
+from fangkong.core.errors import Conflict, DomainError
+from fangkong.people import rules as people_rules
+from fangkong.people.models import Person
+from fangkong.people.services import person_get_or_create, phone_lookup_hash
+from fangkong.protocol.models import RuleSet
+from fangkong.protocol.rules import Protocol
+from fangkong.scans import selectors as scan_selectors
+from fangkong.scans.models import VenueScan
+from fangkong.tracing.models import (
+    Case,
+    Contact,
+    ContactClass,
+    ContactStatus,
+    Exposure,
+    ExposureKind,
+    ItineraryStop,
+)
+from fangkong.tracing.rules import contacts as rules
+
+CHUNK = 2000
+MAX_TOLERANCE_MINUTES = 24 * 60
+MANUAL_CLASSES = (ContactClass.CLOSE, ContactClass.GENERAL, ContactClass.CO_PRESENCE)
+
+
+# --- settings (thresholds are settings, not constants) ---------------------------------
+
+
+def close_min_overlap() -> int:
+    """Minutes of co-presence that make a close contact (FANGKONG_CLOSE_CONTACT_MIN_OVERLAP)."""
+    return int(getattr(settings, "FANGKONG_CLOSE_CONTACT_MIN_OVERLAP", 15))
+
+
+def default_tolerance() -> int:
+    """Minutes a stop is widened by on both sides (FANGKONG_COPRESENCE_TOLERANCE_MINUTES)."""
+    return int(
+        getattr(settings, "FANGKONG_COPRESENCE_TOLERANCE_MINUTES", rules.DEFAULT_TOLERANCE_MINUTES)
+    )
+
+
+def dwell_minutes() -> int:
+    """Minutes a scan stands for (FANGKONG_COPRESENCE_DWELL_MINUTES)."""
+    return int(getattr(settings, "FANGKONG_COPRESENCE_DWELL_MINUTES", rules.DEFAULT_DWELL_MINUTES))
+
+
+def _local_tz() -> ZoneInfo:
+    return ZoneInfo(settings.TIME_ZONE)
+
+
+def _chunks(values: Sequence[int], size: int = CHUNK) -> Iterator[Sequence[int]]:
+    for i in range(0, len(values), size):
+        yield values[i : i + size]
+
+
+# --- results ------------------------------------------------------------------------------
+
+
+@dataclass
+class ContactFindResult:
+    """What one run of contact finding did; `by_class` counts this run's contacts by their
+    (resulting) classification."""
+
+    case_id: int
+    stops: int
+    found: int = 0
+    created: int = 0
+    updated: int = 0
+    exposures_created: int = 0
+    exposures_updated: int = 0
+    by_class: dict[str, int] = field(default_factory=dict)
+
+
+@dataclass
+class SecondaryFindResult:
+    close_contacts: int
+    found: int = 0
+    created: int = 0
+    updated: int = 0
+    exposures_created: int = 0
+    exposures_updated: int = 0
+    by_class: dict[str, int] = field(default_factory=dict)
+
+
+@dataclass(frozen=True)
+class Finding:
+    """One exposure to write: a person, how, when, and the evidence."""
+
+    person_id: int
+    kind: str
+    classification: str
+    exposed_on: dt.date
+    start: dt.datetime | None = None
+    end: dt.datetime | None = None
+    place_id: int | None = None
+    overlap_minutes: int = 0
+    evidence: dict[str, Any] = field(default_factory=dict)
+    source_contact_id: int | None = None
+
+
+@dataclass
+class _WriteStats:
+    found: int = 0
+    created: int = 0
+    updated: int = 0
+    exposures_created: int = 0
+    exposures_updated: int = 0
+    by_class: dict[str, int] = field(default_factory=dict)
+
+
+# --- co-presence over many stops (the path the benchmark times) -----------------------
+
+
+@dataclass(frozen=True)
+class CoPresenceFinding:
+    merged: rules.MergedCoPresence
+    stops: tuple[dict[str, Any], ...]
+
+
+def copresence_for_stops(
+    *,
+    stops: Sequence[scan_selectors.StopSpan],
+    tolerance_minutes: int,
+    dwell: int,
+    exclude_person_ids: Iterable[int] = (),
+    stop_ids: Sequence[int | None] | None = None,
+) -> dict[int, CoPresenceFinding]:
+    """Everyone co-present with any of the stops, one entry per person (overlaps summed
+    over stops and venues), with the per-stop evidence."""
+    per_stop = scan_selectors.copresence_stops(
+        stops=stops,
+        tolerance_minutes=tolerance_minutes,
+        dwell_minutes=dwell,
+        exclude_person_ids=exclude_person_ids,
+    )
+    hits: list[rules.StopHit] = []
+    evidence: dict[int, list[dict[str, Any]]] = {}
+    for index, (stop, found) in enumerate(zip(stops, per_stop, strict=True)):
+        for c in found:
+            hits.append(
+                rules.StopHit(
+                    person_id=c.person_id,
+                    place_id=stop.place_id,
+                    first_scan=c.first_scan,
+                    last_scan=c.last_scan,
+                    overlap_minutes=c.overlap_minutes,
+                )
+            )
+            evidence.setdefault(c.person_id, []).append(
+                {
+                    "stop": stop_ids[index] if stop_ids else index,
+                    "place": stop.place_id,
+                    "first_scan": c.first_scan.isoformat(),
+                    "overlap_minutes": c.overlap_minutes,
+                }
+            )
+    merged = rules.merge_stop_hits(hits)
+    return {
+        pid: CoPresenceFinding(merged=m, stops=tuple(evidence[pid])) for pid, m in merged.items()
+    }
+
+
+# --- the one write path: upsert contacts and exposures -----------------------------------
+
+
+def _apply_dates(contact: Contact, ruleset: RuleSet, cache: dict[int, Protocol]) -> None:
+    protocol = cache.get(ruleset.pk)
+    if protocol is None:
+        protocol = cache[ruleset.pk] = Protocol.from_ruleset(ruleset)
+    dates = rules.contact_dates(
+        protocol,
+        classification=contact.classification,
+        last_exposure_on=contact.last_exposure_on,
+    )
+    contact.ruleset = ruleset
+    contact.quarantine_end_on = dates.quarantine_end_on
+    contact.monitoring_end_on = dates.monitoring_end_on
+    contact.test_dates = dates.test_dates
+
+
+CONTACT_DATE_FIELDS = (
+    "classification",
+    "first_exposure_on",
+    "last_exposure_on",
+    "ruleset_id",
+    "quarantine_end_on",
+    "monitoring_end_on",
+    "upgraded_at",
+    "upgrade_reason",
+    "updated_at",
+)
+
+
+def _update_contacts(changed: Sequence[Contact]) -> None:
+    """Write the changed contacts with one UPDATE per distinct set of new values.
+
+    Contacts found together mostly share their new values (same class, same exposure
+    days, same rule set, hence the same dates), so grouping them gives a handful of
+    `UPDATE ... WHERE id IN (...)` statements instead of Django's bulk_update, whose
+    CASE WHEN per row grows quadratically with the batch.
+    """
+    groups: dict[tuple[Any, ...], list[int]] = {}
+    for c in changed:
+        key = (
+            *(getattr(c, name) for name in CONTACT_DATE_FIELDS),
+            json.dumps(c.test_dates, sort_keys=True),
+        )
+        groups.setdefault(key, []).append(c.pk)
+    for key, ids in groups.items():
+        values = dict(zip(CONTACT_DATE_FIELDS, key[:-1], strict=True))
+        values["test_dates"] = json.loads(key[-1])
+        for chunk in _chunks(sorted(ids)):
+            Contact.objects.filter(pk__in=chunk).update(**values)
+
+
+def _source_label(case: Case | None, contact: Contact | None) -> str:
+    if case is not None:
+        return case.number
+    return _("密接 %(id)s") % {"id": contact.pk if contact else ""}
+
+
+def _write_findings(
+    *,
+    actor: Any,
+    findings: Sequence[Finding],
+    case: Case | None = None,
+    source_contacts: dict[int, Contact] | None = None,
+    upgrade_reason: str = "",
+) -> _WriteStats:
+    """Create or update one Contact per person and one Exposure per (source, kind).
+
+    The source is `case`, or (secondary contacts) the close contact named by each
+    finding's `source_contact_id` among `source_contacts`. The rule set of the source of
+    a person's newest finding counts the dates when they change.
+    """
+    stats = _WriteStats()
+    sources = source_contacts or {}
+    by_person: dict[int, list[Finding]] = {}
+    for f in findings:
+        by_person.setdefault(f.person_id, []).append(f)
+    person_ids = sorted(by_person)
+    if not person_ids:
+        return stats
+
+    def ruleset_of(f: Finding) -> RuleSet:
+        if case is not None:
+            return case.ruleset
+        return sources[int(f.source_contact_id or 0)].ruleset
+
+    def source_key(f: Finding) -> int | None:
+        return None if case is not None else f.source_contact_id
+
+    paths: dict[int, str] = {}
+    existing: dict[int, Contact] = {}
+    for chunk in _chunks(person_ids):
+        paths.update(Person.objects.filter(pk__in=chunk).values_list("pk", "jurisdiction_path"))
+        existing.update(
+            (c.person_id, c)
+            for c in Contact.objects.filter(person_id__in=chunk).select_related("ruleset")
+        )
+    known_exposures: dict[tuple[int, str, int | None], Exposure] = {}
+    contact_ids = [c.pk for c in existing.values()]
+    for chunk in _chunks(contact_ids):
+        qs = Exposure.objects.filter(contact_id__in=chunk)
+        if case is not None:
+            qs = qs.filter(source_case=case)
+        else:
+            qs = qs.filter(source_contact_id__in=sorted(sources))
+        for e in qs:
+            key = None if case is not None else e.source_contact_id
+            known_exposures[(e.contact_id, e.kind, key)] = e
+    now = timezone.now()
+    cache: dict[int, Protocol] = {}
+    new_contacts: list[Contact] = []
+    changed: list[Contact] = []
+    for person_id in person_ids:
+        if person_id not in paths:  # deleted meanwhile: nothing to attach to
+            continue
+        person_findings = by_person[person_id]
+        newest_finding = max(person_findings, key=lambda f: f.exposed_on)
+        newest = newest_finding.exposed_on
+        earliest = min(f.exposed_on for f in person_findings)
+        strongest = rules.strongest([f.classification for f in person_findings])
+        contact = existing.get(person_id)
+        if contact is None:
+            contact = Contact(
+                person_id=person_id,
+                jurisdiction_path=paths[person_id],
+                classification=strongest,
+                first_exposure_on=earliest,
+                last_exposure_on=newest,
+            )
+            _apply_dates(contact, ruleset_of(newest_finding), cache)
+            new_contacts.append(contact)
+        else:
+            before = (contact.classification, contact.last_exposure_on, contact.first_exposure_on)
+            classification = rules.stronger(contact.classification, strongest)
+            if (
+                contact.classification == ContactClass.SECONDARY
+                and classification == ContactClass.CLOSE
+            ):
+                contact.upgraded_at = now
+                contact.upgrade_reason = upgrade_reason or _("直接暴露于 %(source)s") % {
+                    "source": _source_label(case, None)
+                }
+            contact.classification = classification
+            contact.first_exposure_on = min(contact.first_exposure_on, earliest)
+            contact.last_exposure_on = max(contact.last_exposure_on, newest)
+            if before != (
+                contact.classification,
+                contact.last_exposure_on,
+                contact.first_exposure_on,
+            ):
+                # The exposure in hand brings its rule set when it is (one of) the latest;
+                # an older exposure found late keeps the rule set the dates came from.
+                ruleset = ruleset_of(newest_finding) if newest >= before[1] else contact.ruleset
+                _apply_dates(contact, ruleset, cache)
+                contact.updated_at = now
+                changed.append(contact)
+        stats.by_class[contact.classification] = stats.by_class.get(contact.classification, 0) + 1
+    stats.found = sum(1 for p in person_ids if p in paths)
+    if new_contacts:
+        Contact.objects.bulk_create(new_contacts, batch_size=1000)
+        stats.created = len(new_contacts)
+    if changed:
+        _update_contacts(changed)
+        stats.updated = len(changed)
+    contacts_by_person = {c.person_id: c for c in [*existing.values(), *new_contacts]}
+    creator = actor if getattr(actor, "is_authenticated", False) else None
+    new_exposures: list[Exposure] = []
+    updated_exposures: list[Exposure] = []
+    for person_id in person_ids:
+        contact = contacts_by_person.get(person_id)
+        if contact is None:
+            continue
+        for f in by_person[person_id]:
+            known = known_exposures.get((contact.pk, f.kind, source_key(f)))
+            if known is not None:
+                known.classification = rules.stronger(known.classification, f.classification)
+                known.exposed_on = max(known.exposed_on, f.exposed_on)
+                known.start, known.end = f.start, f.end
+                known.place_id = f.place_id
+                known.overlap_minutes = f.overlap_minutes
+                known.evidence = f.evidence
+                updated_exposures.append(known)
+                continue
+            exposure = Exposure(
+                contact=contact,
+                source_case=case,
+                source_contact_id=source_key(f),
+                kind=f.kind,
+                classification=f.classification,
+                place_id=f.place_id,
+                start=f.start,
+                end=f.end,
+                exposed_on=f.exposed_on,
+                overlap_minutes=f.overlap_minutes,
+                evidence=f.evidence,
+                created_by=creator,
+            )
+            new_exposures.append(exposure)
+            known_exposures[(contact.pk, f.kind, source_key(f))] = exposure
+    if new_exposures:
+        Exposure.objects.bulk_create(new_exposures, batch_size=1000)
+        stats.exposures_created = len(new_exposures)
+    if updated_exposures:
+        Exposure.objects.bulk_update(
+            updated_exposures,
+            [
+                "classification",
+                "exposed_on",
+                "start",
+                "end",
+                "place",
+                "overlap_minutes",
+                "evidence",
+            ],
+            batch_size=1000,
+        )
+        stats.exposures_updated = len(updated_exposures)
+    return stats
+
+
+# --- finding a case's contacts ---------------------------------------------------------------
+
+
+def _check_tolerance(tolerance_minutes: int | None) -> int:
+    if tolerance_minutes is None:
+        return default_tolerance()
+    if (
+        isinstance(tolerance_minutes, bool)
+        or not isinstance(tolerance_minutes, int)
+        or not 0 <= tolerance_minutes <= MAX_TOLERANCE_MINUTES
+    ):
+        raise DomainError(
+            "invalid_tolerance",
+            _("时间容差须在 0 到 1440 分钟之间"),
+            tolerance_minutes=tolerance_minutes,
+        )
+    return tolerance_minutes
+
+
+def case_stops(case: Case) -> list[ItineraryStop]:
+    """The stops contact finding uses: the confirmed ones if any, else all of them."""
+    stops = list(ItineraryStop.objects.filter(investigation__case=case).order_by("start", "pk"))
+    confirmed = [s for s in stops if s.confirmed]
+    return confirmed or stops
+
+
+def _case_excluded_person_ids(person_ids: Iterable[int]) -> set[int]:
+    """Persons who are cases themselves are never anyone's contacts."""
+    ids = sorted(set(person_ids))
+    found: set[int] = set()
+    for chunk in _chunks(ids):
+        found.update(Case.objects.filter(person_id__in=chunk).values_list("person_id", flat=True))
+    return found
+
+
+def _case_findings(case: Case, *, tolerance: int) -> tuple[list[Finding], int]:
+    tz = _local_tz()
+    person = Person.objects.only("pk", "household_id", "workplace_id").get(pk=case.person_id)
+    stops = case_stops(case)
+    findings: list[Finding] = []
+    reported_on = rules.local_date(case.reported_at, tz)
+    if person.household_id is not None:
+        for pid in Person.objects.filter(household_id=person.household_id).values_list(
+            "pk", flat=True
+        ):
+            if pid != person.pk:
+                findings.append(
+                    Finding(
+                        person_id=pid,
+                        kind=ExposureKind.HOUSEHOLD,
+                        classification=rules.classify_household(),
+                        exposed_on=reported_on,
+                        evidence={"household": person.household_id},
+                    )
+                )
+    if person.workplace_id is not None:
+        at_work = [s for s in stops if s.place_id == person.workplace_id]
+        work_on = (
+            rules.local_date(max(s.end for s in at_work), tz)
+            if at_work
+            else case.first_positive_sampled_on
+        )
+        for pid in Person.objects.filter(workplace_id=person.workplace_id).values_list(
+            "pk", flat=True
+        ):
+            if pid != person.pk:
+                findings.append(
+                    Finding(
+                        person_id=pid,
+                        kind=ExposureKind.WORKPLACE,
+                        classification=rules.classify_workplace(),
+                        exposed_on=work_on,
+                        place_id=person.workplace_id,
+                        evidence={"workplace": person.workplace_id},
+                    )
+                )
+    place_stops = [s for s in stops if s.place_id is not None]
+    spans = [
+        scan_selectors.StopSpan(place_id=int(s.place_id or 0), start=s.start, end=s.end)
+        for s in place_stops
+    ]
+    threshold = close_min_overlap()
+    dwell = dwell_minutes()
+    for pid, hit in copresence_for_stops(
+        stops=spans,
+        tolerance_minutes=tolerance,
+        dwell=dwell,
+        exclude_person_ids=[person.pk],
+        stop_ids=[s.pk for s in place_stops],
+    ).items():
+        m = hit.merged
+        findings.append(
+            Finding(
+                person_id=pid,
+                kind=ExposureKind.CO_PRESENCE,
+                classification=rules.classify_copresence(
+                    m.overlap_minutes, close_min_overlap=threshold
+                ),
+                exposed_on=rules.local_date(m.last_scan, tz),
+                start=m.first_scan,
+                end=m.last_scan + dt.timedelta(minutes=dwell),
+                place_id=m.best_place_id,
+                overlap_minutes=m.overlap_minutes,
+                evidence={
+                    "stops": list(hit.stops),
+                    "tolerance_minutes": tolerance,
+                    "dwell_minutes": dwell,
+                    "close_min_overlap": threshold,
+                },
+            )
+        )
+    excluded = _case_excluded_person_ids(f.person_id for f in findings)
+    excluded.add(person.pk)
+    return [f for f in findings if f.person_id not in excluded], len(stops)
+
+
+@transaction.atomic
+def contacts_find_for_case(
+    *, actor: Any, case: Case, tolerance_minutes: int | None = None, ip: str = ""
+) -> ContactFindResult:
+    """Find a case's contacts: household members and co-workers/classmates (close), and
+    everyone co-present with its stops (close from `close_min_overlap()` minutes on,
+    co-presence contact below). Re-running updates what it found before (no duplicates)."""
+    require(actor, Capability.CONTACT_MANAGE)
+    require_in_scope(actor, case.jurisdiction_path, what="case")
+    tolerance = _check_tolerance(tolerance_minutes)
+    findings, stop_count = _case_findings(case, tolerance=tolerance)
+    stats = _write_findings(actor=actor, case=case, findings=findings)
+    result = ContactFindResult(
+        case_id=case.pk,
+        stops=stop_count,
+        found=stats.found,
+        created=stats.created,
+        updated=stats.updated,
+        exposures_created=stats.exposures_created,
+        exposures_updated=stats.exposures_updated,
+        by_class=stats.by_class,
+    )
+    audit_record(
+        actor=actor,
+        action="contacts.find",
+        object_type="case",
+        object_id=case.pk,
+        object_label=case.number,
+        jurisdiction_path=case.jurisdiction_path,
+        detail={
+            "stops": stop_count,
+            "tolerance_minutes": tolerance,
+            "found": stats.found,
+            "created": stats.created,
+            "by_class": stats.by_class,
+        },
+        ip=ip,
+    )
+    return result
+
+
+# --- manual contacts -----------------------------------------------------------------------
+
+
+def _manual_person(
+    *,
+    actor: Any,
+    name: str,
+    id_kind: str,
+    id_number: str,
+    phone: str,
+    jurisdiction: Jurisdiction,
+) -> Person:
+    """The person named by the investigator, never duplicated: by ID number through
+    people.services.person_get_or_create; without an ID, by phone when exactly one person
+    in the actor's scope has it; otherwise a new person without ID."""
+    if id_kind == "none" or not (id_number or "").strip():
+        if not (phone or "").strip():
+            raise DomainError("contact_identity_required", _("请填写证件号码或手机号码"))
+        normalized = people_rules.normalize_phone(phone)
+        matches = list(
+            Person.objects.filter(phone_hmac=phone_lookup_hash(normalized)).only(
+                "pk", "jurisdiction_path"
+            )[:2]
+        )
+        if len(matches) == 1:
+            require_in_scope(actor, matches[0].jurisdiction_path, what="person")
+            return Person.objects.get(pk=matches[0].pk)
+        id_kind, id_number = "none", ""
+    person, _created = person_get_or_create(
+        actor=actor,
+        name=name,
+        id_kind=id_kind,
+        id_number=id_number,
+        phone=phone,
+        jurisdiction=jurisdiction,
+    )
+    return person
+
+
+@transaction.atomic
+def contact_add_manual(
+    *,
+    actor: Any,
+    case: Case,
+    name: str,
+    id_kind: str = "ric",
+    id_number: str = "",
+    phone: str = "",
+    jurisdiction: Jurisdiction,
+    classification: str = ContactClass.CLOSE,
+    exposed_on: dt.date,
+    note: str = "",
+    ip: str = "",
+) -> Contact:
+    """A contact the investigator names (by ID number or phone), classified as they say."""
+    require(actor, Capability.CONTACT_MANAGE)
+    require_in_scope(actor, case.jurisdiction_path, what="case")
+    if classification not in MANUAL_CLASSES:
+        raise DomainError(
+            "invalid_classification",
+            _("人工添加的接触者只能判定为密接、一般接触者或时空伴随者"),
+            classification=classification,
+        )
+    if not isinstance(exposed_on, dt.date) or exposed_on > timezone.localdate():
+        raise DomainError("invalid_exposure_date", _("暴露日期不能晚于今天"))
+    if len(note) > 300:
+        raise DomainError("note_too_long", _("备注不能超过 300 字"))
+    person = _manual_person(
+        actor=actor,
+        name=name,
+        id_kind=id_kind,
+        id_number=id_number,
+        phone=phone,
+        jurisdiction=jurisdiction,
+    )
+    if person.pk == case.person_id or _case_excluded_person_ids([person.pk]):
+        raise Conflict("contact_is_case", _("该人员本身是病例，不能作为接触者"))
+    _write_findings(
+        actor=actor,
+        case=case,
+        findings=[
+            Finding(
+                person_id=person.pk,
+                kind=ExposureKind.MANUAL,
+                classification=classification,
+                exposed_on=exposed_on,
+                evidence={"note": note} if note else {},
+            )
+        ],
+    )
+    contact = Contact.objects.select_related("person", "ruleset").get(person=person)
+    audit_record(
+        actor=actor,
+        action="contacts.add_manual",
+        object_type="contact",
+        object_id=contact.pk,
+        object_label=people_rules.mask_name(person.name),
+        jurisdiction_path=contact.jurisdiction_path,
+        detail={"case": case.pk, "classification": classification},
+        ip=ip,
+    )
+    return contact
+
+
+# --- secondary contacts -----------------------------------------------------------------------
+
+
+def _exposure_starts(contacts: Sequence[Contact]) -> dict[int, dt.datetime]:
+    """When each contact was first exposed: the earliest start among its exposures that
+    have one (co-presence), else the start of its first exposure day (household,
+    workplace, manual). Its own scans count from then on."""
+    tz = _local_tz()
+    starts: dict[int, dt.datetime] = {}
+    ids = [c.pk for c in contacts]
+    for chunk in _chunks(ids):
+        rows = (
+            Exposure.objects.filter(contact_id__in=chunk)
+            .exclude(start=None)
+            .values_list("contact_id", "start")
+        )
+        for contact_id, start in rows:
+            if start is not None and (contact_id not in starts or start < starts[contact_id]):
+                starts[contact_id] = start
+    for c in contacts:
+        if c.pk not in starts:
+            starts[c.pk] = dt.datetime.combine(c.first_exposure_on, dt.time.min, tzinfo=tz)
+    return starts
+
+
+def _secondary_findings(
+    contacts: Sequence[Contact], *, now: dt.datetime
+) -> dict[int, list[Finding]]:
+    """Per close contact: household members and persons co-present (≥ the close-contact
+    threshold) with the contact's own scans from first exposure until controlled (or now)."""
+    tz = _local_tz()
+    threshold = close_min_overlap()
+    dwell = dwell_minutes()
+    tolerance = default_tolerance()
+    result: dict[int, list[Finding]] = {c.pk: [] for c in contacts}
+    by_person = {c.person_id: c for c in contacts}
+    persons = {
+        p.pk: p
+        for chunk in _chunks(sorted(by_person))
+        for p in Person.objects.filter(pk__in=chunk).only("pk", "household_id")
+    }
+    households: dict[int, list[int]] = {}
+    household_ids = sorted({p.household_id for p in persons.values() if p.household_id})
+    for chunk in _chunks(household_ids):
+        for pid, hid in Person.objects.filter(household_id__in=chunk).values_list(
+            "pk", "household_id"
+        ):
+            households.setdefault(hid, []).append(pid)
+    starts = _exposure_starts(contacts)
+    windows = {c.pk: (starts[c.pk], c.controlled_at or now) for c in contacts}
+    for c in contacts:
+        person = persons.get(c.person_id)
+        until = windows[c.pk][1]
+        if person is not None and person.household_id:
+            for pid in households.get(person.household_id, []):
+                if pid != c.person_id:
+                    result[c.pk].append(
+                        Finding(
+                            person_id=pid,
+                            kind=ExposureKind.HOUSEHOLD,
+                            classification=ContactClass.SECONDARY,
+                            exposed_on=rules.local_date(until, tz),
+                            evidence={"household": person.household_id},
+                            source_contact_id=c.pk,
+                        )
+                    )
+    # The close contacts' own scans in their windows: one query per chunk of persons.
+    spans: list[scan_selectors.StopSpan] = []
+    owners: list[int] = []
+    if contacts:
+        low = min(w[0] for w in windows.values())
+        high = max(w[1] for w in windows.values())
+        for chunk in _chunks(sorted(by_person)):
+            rows = VenueScan.objects.filter(
+                person_id__in=chunk, scanned_at__gte=low, scanned_at__lte=high
+            ).values_list("person_id", "place_id", "scanned_at")
+            for person_id, place_id, scanned_at in rows:
+                contact = by_person[person_id]
+                since, until = windows[contact.pk]
+                if since <= scanned_at <= until:
+                    spans.append(
+                        scan_selectors.StopSpan(
+                            place_id=place_id,
+                            start=scanned_at,
+                            end=scanned_at + dt.timedelta(minutes=dwell),
+                        )
+                    )
+                    owners.append(contact.pk)
+    per_stop = scan_selectors.copresence_stops(
+        stops=spans, tolerance_minutes=tolerance, dwell_minutes=dwell
+    )
+    hits_by_contact: dict[int, list[rules.StopHit]] = {}
+    for owner, stop, found in zip(owners, spans, per_stop, strict=True):
+        for hit in found:
+            hits_by_contact.setdefault(owner, []).append(
+                rules.StopHit(
+                    person_id=hit.person_id,
+                    place_id=stop.place_id,
+                    first_scan=hit.first_scan,
+                    last_scan=hit.last_scan,
+                    overlap_minutes=hit.overlap_minutes,
+                )
+            )
+    person_of = {c.pk: c.person_id for c in contacts}
+    for owner, hits in hits_by_contact.items():
+        for pid, m in rules.merge_stop_hits(hits).items():
+            if pid == person_of[owner]:
+                continue
+            classification = rules.classify_secondary_copresence(
+                m.overlap_minutes, close_min_overlap=threshold
+            )
+            if classification is None:
+                continue
+            result[owner].append(
+                Finding(
+                    person_id=pid,
+                    kind=ExposureKind.CO_PRESENCE,
+                    classification=classification,
+                    exposed_on=rules.local_date(m.last_scan, tz),
+                    start=m.first_scan,
+                    end=m.last_scan + dt.timedelta(minutes=dwell),
+                    place_id=m.best_place_id,
+                    overlap_minutes=m.overlap_minutes,
+                    evidence={
+                        "places": list(m.place_ids),
+                        "tolerance_minutes": tolerance,
+                        "dwell_minutes": dwell,
+                        "close_min_overlap": threshold,
+                    },
+                    source_contact_id=owner,
+                )
+            )
+    return result
+
+
+def _secondary_run(*, actor: Any, contacts: Sequence[Contact]) -> SecondaryFindResult:
+    now = timezone.now()
+    findings = _secondary_findings(contacts, now=now)
+    all_person_ids = {f.person_id for fs in findings.values() for f in fs}
+    excluded = _case_excluded_person_ids(all_person_ids)
+    flat = [f for fs in findings.values() for f in fs if f.person_id not in excluded]
+    stats = _write_findings(actor=actor, findings=flat, source_contacts={c.pk: c for c in contacts})
+    return SecondaryFindResult(
+        close_contacts=len(contacts),
+        found=stats.found,
+        created=stats.created,
+        updated=stats.updated,
+        exposures_created=stats.exposures_created,
+        exposures_updated=stats.exposures_updated,
+        by_class=stats.by_class,
+    )
+
+
+@transaction.atomic
+def secondary_contacts_find(*, actor: Any, contact: Contact, ip: str = "") -> SecondaryFindResult:
+    """Secondary contacts (密接的密接) of one close contact, each linked to it by
+    Exposure.source_contact; an existing close contact keeps its class."""
+    require(actor, Capability.CONTACT_MANAGE)
+    require_in_scope(actor, contact.jurisdiction_path, what="contact")
+    if contact.classification != ContactClass.CLOSE:
+        raise Conflict(
+            "not_close_contact",
+            _("只有密切接触者才能查找次密接"),
+            classification=contact.classification,
+        )
+    result = _secondary_run(actor=actor, contacts=[contact])
+    audit_record(
+        actor=actor,
+        action="contacts.find_secondary",
+        object_type="contact",
+        object_id=contact.pk,
+        jurisdiction_path=contact.jurisdiction_path,
+        detail={"found": result.found, "created": result.created, "by_class": result.by_class},
+        ip=ip,
+    )
+    return result
+
+
+def close_contacts_of_case(case: Case) -> list[Contact]:
+    """The case's close contacts (through its exposures), oldest first."""
+    return list(
+        Contact.objects.filter(
+            classification=ContactClass.CLOSE,
+            pk__in=Exposure.objects.filter(source_case=case).values("contact_id"),
+        )
+        .exclude(status=ContactStatus.BECAME_CASE)
+        .select_related("ruleset")
+        .order_by("pk")
+    )
+
+
+@transaction.atomic
+def secondary_contacts_find_for_case(
+    *, actor: Any, case: Case, ip: str = ""
+) -> SecondaryFindResult:
+    """Secondary contacts of every close contact of a case (set-based over all of them)."""
+    require(actor, Capability.CONTACT_MANAGE)
+    require_in_scope(actor, case.jurisdiction_path, what="case")
+    result = _secondary_run(actor=actor, contacts=close_contacts_of_case(case))
+    audit_record(
+        actor=actor,
+        action="contacts.find_secondary",
+        object_type="case",
+        object_id=case.pk,
+        object_label=case.number,
+        jurisdiction_path=case.jurisdiction_path,
+        detail={
+            "close_contacts": result.close_contacts,
+            "found": result.found,
+            "created": result.created,
+            "by_class": result.by_class,
+        },
+        ip=ip,
+    )
+    return result
+
+
+# --- a contact turns positive ----------------------------------------------------------------
+
+
+@transaction.atomic
+def contact_turned_positive(*, actor: Any, contact: Contact, case: Case, ip: str = "") -> int:
+    """The contact is now `case`: its status becomes became_case, and every secondary
+    contact linked to it is upgraded to close contact (with when and why), its exposure
+    re-recorded against the new case and its dates recounted with the case's rule set.
+    Returns the number of contacts upgraded."""
+    require(actor, Capability.CONTACT_MANAGE)
+    if case.person_id != contact.person_id:
+        raise DomainError("case_person_mismatch", _("病例与接触者不是同一人"))
+    now = timezone.now()
+    contact.status = ContactStatus.BECAME_CASE
+    contact.save(update_fields=["status", "updated_at"])
+    links = list(
+        Exposure.objects.filter(source_contact=contact).select_related(
+            "contact", "contact__ruleset"
+        )
+    )
+    reason = _("所接触的密接转为病例 %(case)s") % {"case": case.number}
+    findings: list[Finding] = []
+    upgraded_ids: set[int] = set()
+    for link in links:
+        secondary = link.contact
+        if secondary.status == ContactStatus.BECAME_CASE:
+            continue
+        if secondary.classification == ContactClass.SECONDARY:
+            upgraded_ids.add(secondary.pk)
+        findings.append(
+            Finding(
+                person_id=secondary.person_id,
+                kind=link.kind,
+                classification=ContactClass.CLOSE,
+                exposed_on=link.exposed_on,
+                start=link.start,
+                end=link.end,
+                place_id=link.place_id,
+                overlap_minutes=link.overlap_minutes,
+                evidence={**link.evidence, "via_contact": contact.pk},
+            )
+        )
+    _write_findings(actor=actor, case=case, findings=findings, upgrade_reason=reason)
+    # The upgrade stamps the moment and reason even when no later exposure changed dates.
+    Contact.objects.filter(pk__in=upgraded_ids).update(upgraded_at=now, upgrade_reason=reason)
+    audit_record(
+        actor=actor,
+        action="contacts.became_case",
+        object_type="contact",
+        object_id=contact.pk,
+        object_label=case.number,
+        jurisdiction_path=contact.jurisdiction_path,
+        detail={"case": case.pk, "upgraded": sorted(upgraded_ids)},
+        ip=ip,
+    )
+    return len(upgraded_ids)

@@ -1,0 +1,137 @@
+"""The co-presence query (scans.selectors.copresence) against real scan rows."""
+
+from __future__ import annotations
+
+from typing import Any
+
+import pytest
+from django.db import connection
+from django.test.utils import CaptureQueriesContext
+
+from fangkong.scans.selectors import StopSpan, copresence, copresence_stops
+
+from .contacts_factories import at, make_person, make_place, scan
+
+pytestmark = pytest.mark.django_db
+
+
+@pytest.fixture
+def venue(tree: Any) -> Any:
+    return make_place(tree.community_a)
+
+
+def find(venue: Any, tol: int = 0, **kw: Any) -> dict[int, int]:
+    found = copresence(
+        place_id=venue.pk,
+        start=at(4, 10),
+        end=at(4, 11),
+        tolerance_minutes=tol,
+        dwell_minutes=30,
+        **kw,
+    )
+    return {c.person_id: c.overlap_minutes for c in found}
+
+
+def test_overlapping_touching_and_non_overlapping(tree: Any, venue: Any) -> None:
+    inside, touching, before, after, elsewhere = (make_person(tree.community_a) for _ in range(5))
+    scan(inside, venue, at(4, 10, 20))
+    scan(touching, venue, at(4, 9, 30))  # present 9:30-10:00: touches the stop
+    scan(before, venue, at(4, 9, 29))
+    scan(after, venue, at(4, 11, 1))
+    scan(elsewhere, make_place(tree.community_a), at(4, 10, 20))
+    assert find(venue) == {inside.pk: 30, touching.pk: 0}
+
+
+def test_tolerance_brings_in_near_misses(tree: Any, venue: Any) -> None:
+    late = make_person(tree.community_a)
+    scan(late, venue, at(4, 11, 10))
+    assert find(venue) == {}
+    assert find(venue, tol=15) == {late.pk: 5}
+
+
+def test_ranked_by_overlap_and_excludes(tree: Any, venue: Any) -> None:
+    a, b, case_person = (make_person(tree.community_a) for _ in range(3))
+    scan(a, venue, at(4, 10, 50))
+    scan(b, venue, at(4, 10, 5))
+    scan(b, venue, at(4, 10, 20))  # union 10:05-10:50 = 45
+    scan(case_person, venue, at(4, 10))
+    found = copresence(
+        place_id=venue.pk,
+        start=at(4, 10),
+        end=at(4, 11),
+        tolerance_minutes=0,
+        dwell_minutes=30,
+        exclude_person_ids=[case_person.pk],
+    )
+    assert [(c.person_id, c.overlap_minutes) for c in found] == [(b.pk, 45), (a.pk, 10)]
+    assert found[0].first_scan == at(4, 10, 5)
+    assert found[0].last_scan == at(4, 10, 20)
+
+
+def test_many_stops_in_one_statement(tree: Any, venue: Any) -> None:
+    other = make_place(tree.community_a)
+    p = make_person(tree.community_a)
+    scan(p, venue, at(4, 10, 10))
+    scan(p, other, at(4, 15, 0))
+    stops = [
+        StopSpan(venue.pk, at(4, 10), at(4, 11)),
+        StopSpan(other.pk, at(4, 14, 45), at(4, 15, 10)),
+        StopSpan(other.pk, at(4, 18), at(4, 19)),
+    ]
+    with CaptureQueriesContext(connection) as ctx:
+        per_stop = copresence_stops(stops=stops, tolerance_minutes=0, dwell_minutes=30)
+    assert len(ctx.captured_queries) == 1
+    assert [[(c.person_id, c.overlap_minutes) for c in s] for s in per_stop] == [
+        [(p.pk, 30)],
+        [(p.pk, 10)],
+        [],
+    ]
+
+
+@pytest.mark.postgres
+def test_postgres_uses_the_place_time_index(tree: Any, venue: Any) -> None:
+    from fangkong.scans.models import VenueScan
+    from fangkong.tracing.rules.contacts import copresence_window
+
+    w = copresence_window(start=at(4, 10), end=at(4, 11), tolerance_minutes=15, dwell_minutes=30)
+    qs = VenueScan.objects.filter(place_id=venue.pk, scanned_at__gte=w.low, scanned_at__lte=w.high)
+    with connection.cursor() as cursor:
+        cursor.execute("SET enable_seqscan = off")
+        plan = qs.explain()
+        cursor.execute("RESET enable_seqscan")
+    assert "scan_place_time_idx" in plan
+
+
+def test_bench_copresence_contract_at_small_scale() -> None:
+    """`fangkong bench copresence --scans N --json`: last line one JSON object, the
+    product path and the DuckDB full scan agree."""
+    import io
+    import json
+
+    from django.core.management import call_command
+
+    from fangkong.tracing.models import Case
+
+    out = io.StringIO()
+    call_command(
+        "bench",
+        "copresence",
+        "--json",
+        "--scans",
+        "3000",
+        "--cases",
+        "4",
+        "--secondary-cases",
+        "2",
+        stdout=out,
+    )
+    outcome = json.loads(out.getvalue().strip().splitlines()[-1])
+    assert outcome["bench"] == "copresence"
+    assert outcome["same_answer"] is True
+    assert outcome["scale"]["scans"] > 2500
+    assert outcome["scale"]["cases"] == 4
+    metrics = outcome["metrics"]
+    for key in ("service_ms_p50", "duckdb_ms_p50", "contacts_p50", "secondary_ms_p50"):
+        assert metrics[key] > 0, key
+    assert outcome["scale"]["secondary_cases"] == 2
+    assert not Case.objects.exists()  # the secondary expansion rolled back
