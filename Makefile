@@ -46,6 +46,7 @@ migrate: bootstrap
 
 demo: migrate
 	$(FANGKONG) drill city --population $(DEMO_POPULATION) --days $(DEMO_DAYS) --seed $(DEMO_SEED)
+	$(FANGKONG) drill outbreak
 	$(FANGKONG) demo_users
 
 run: demo

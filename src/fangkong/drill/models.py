@@ -29,3 +29,26 @@ class DrillCity(models.Model):
 
     def __str__(self) -> str:
         return f"drill city {self.root_path} seed={self.seed} n={self.population}"
+
+
+class DrillDay(models.Model):
+    """One day of the reference outbreak played on a drill city (`fangkong drill outbreak`).
+
+    A day is played once: re-running the command skips the days already recorded here.
+    """
+
+    city = models.ForeignKey(DrillCity, on_delete=models.CASCADE, related_name="outbreak_days")
+    day = models.PositiveSmallIntegerField(_("演练日"))
+    on_date = models.DateField(_("日期"))
+    summary = models.JSONField(_("摘要"), default=dict)
+    played_at = models.DateTimeField(_("演练时间"), auto_now_add=True)
+
+    class Meta:
+        verbose_name = _("演练日")
+        verbose_name_plural = _("演练日")
+        constraints = [
+            models.UniqueConstraint(fields=["city", "day"], name="drill_day_once"),
+        ]
+
+    def __str__(self) -> str:
+        return f"day {self.day} of drill city {self.city_id}"

@@ -28,6 +28,14 @@ from .contacts_factories import (
     scan,
 )
 
+
+@pytest.fixture(autouse=True)
+def _close_contact_threshold(settings):
+    """These tests write co-presence of minutes, not hours: fix the close-contact threshold
+    (a setting, 240 minutes by default) at 15 minutes."""
+    settings.FANGKONG_CLOSE_CONTACT_MIN_OVERLAP = 15
+
+
 pytestmark = pytest.mark.django_db
 
 

@@ -1,6 +1,7 @@
 """`fangkong drill <subcommand>`: peacetime drills on the real system.
 
 fangkong drill city --population 20000 --days 7 --seed 2022 [--start 2022-07-04] [--force]
+fangkong drill outbreak [--through-day 0]
 """
 
 from __future__ import annotations
@@ -12,6 +13,7 @@ from typing import Any, TextIO, cast
 from django.core.management.base import BaseCommand, CommandError, CommandParser
 
 from fangkong.core.errors import DomainError
+from fangkong.drill.outbreak import LAST_DAY, drill_outbreak
 from fangkong.drill.progress import Progress
 from fangkong.drill.services import DEFAULT_START, drill_city_build
 
@@ -24,7 +26,7 @@ def _date(value: str) -> dt.date:
 
 
 class Command(BaseCommand):
-    help = "Peacetime drills: build the synthetic city (drill city), more to come."
+    help = "Peacetime drills: build the synthetic city, play the reference outbreak on it."
 
     def add_arguments(self, parser: CommandParser) -> None:
         sub = parser.add_subparsers(dest="subcommand", required=True)
@@ -41,9 +43,26 @@ class Command(BaseCommand):
             "--summary-json", action="store_true", help="print the summary as one JSON line"
         )
 
+        outbreak = sub.add_parser(
+            "outbreak", help="play the reference outbreak on the drill city, day by day"
+        )
+        outbreak.add_argument("--through-day", type=int, default=LAST_DAY)
+
     def handle(self, *args: Any, **options: Any) -> None:
         if options["subcommand"] == "city":
             self._city(options)
+        elif options["subcommand"] == "outbreak":
+            self._outbreak(options)
+
+    def _outbreak(self, options: dict[str, Any]) -> None:
+        try:
+            reports = drill_outbreak(through_day=options["through_day"])
+        except DomainError as exc:
+            raise CommandError(f"{exc.code}: {exc.message}") from exc
+        for report in reports:
+            state = "played" if report.played else "already played"
+            self.stdout.write(f"day {report.day} ({report.on_date}): {state}")
+            self.stdout.write("  " + json.dumps(report.summary, ensure_ascii=False))
 
     def _city(self, options: dict[str, Any]) -> None:
         progress = Progress(cast(TextIO, self.stderr._out), enabled=not options["quiet"])

@@ -1,0 +1,283 @@
+"""The reference outbreak (DESIGN.md, "The drill"), played day by day through the real
+services on a drill city, under the drill clock (drill/clock.py).
+
+Day 0 — a routine screening of hotel staff in 乌镇镇 finds a positive; the case is
+reported, its core facts recorded within 4 h, its itinerary proposed from her venue scans
+and confirmed; household, co-workers and co-presence contacts are found, secondary
+contacts from each close contact; the lists are pushed to the towns with the rule set's
+deadline; her community is sealed, the neighbouring communities controlled, the rest of
+乌镇镇 a precaution zone; through the night and the next day the towns locate and
+control most contacts on time, a few late, a few not found; overdue lists escalate.
+
+Later days (mass testing, quarantine, new cases, zones lifting) come with the modules
+that play them. Deterministic for the city's seed; each day is played once (DrillDay).
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import random
+import secrets
+from dataclasses import dataclass, field
+from typing import Any
+from zoneinfo import ZoneInfo
+
+from django.db import transaction
+
+from fangkong.accounts.models import User
+from fangkong.accounts.roles import Role
+from fangkong.accounts.services import user_create
+from fangkong.areas import services as area_services
+from fangkong.areas.models import Jurisdiction, Level, ZoneLevel
+from fangkong.core.errors import DomainError
+from fangkong.core.paths import under
+from fangkong.drill.clock import drill_clock
+from fangkong.drill.models import DrillCity, DrillDay
+from fangkong.people.models import Person
+from fangkong.tracing.models import CaseKind, ContactClass, PushItemStatus
+from fangkong.tracing.services import cases as case_services
+from fangkong.tracing.services import contacts as contact_services
+from fangkong.tracing.services import pushes as push_services
+
+SHANGHAI = ZoneInfo("Asia/Shanghai")
+WUZHEN = "330483102"
+HOTEL_WORDS = ("酒店", "民宿")
+REPORTING_UNIT = "桐乡市疾病预防控制中心"
+LAST_DAY = 0  # the last day this module plays so far
+
+# Shares of the towns' feedback on pushed persons (the rest is marked on time).
+LATE_SHARE = 0.10
+NOT_FOUND_SHARE = 0.04
+
+
+@dataclass
+class DayReport:
+    day: int
+    on_date: dt.date
+    played: bool
+    summary: dict[str, Any] = field(default_factory=dict)
+
+
+def _at(day: dt.date, hour: int, minute: int = 0) -> dt.datetime:
+    return dt.datetime.combine(day, dt.time(hour, minute), tzinfo=SHANGHAI)
+
+
+def _actor(username: str, role: str, jurisdiction: Jurisdiction) -> User:
+    """A drill account (unusable password: the drill acts, nobody logs in with it)."""
+    existing = User.objects.filter(username=username).first()
+    if existing is not None:
+        return existing
+    user = user_create(
+        username=username,
+        password=secrets.token_urlsafe(24),
+        role=role,
+        jurisdiction=jurisdiction,
+        display_name=f"演练·{jurisdiction.name}",
+    )
+    user.set_unusable_password()
+    user.save(update_fields=["password"])
+    return user
+
+
+def _index_person(rnd: random.Random) -> Person:
+    """A hotel worker living in 乌镇镇 (the reference outbreak's first case).
+
+    A read of the drill's own synthetic registry, to pick whom the scenario is about."""
+    candidates = list(
+        Person.objects.filter(under("jurisdiction_path", WUZHEN))
+        .filter(workplace__name__regex="|".join(HOTEL_WORDS))
+        .order_by("pk")
+        .values_list("pk", flat=True)[:500]
+    )
+    if not candidates:
+        candidates = list(
+            Person.objects.filter(under("jurisdiction_path", WUZHEN))
+            .order_by("pk")
+            .values_list("pk", flat=True)[:500]
+        )
+    if not candidates:
+        raise DomainError("drill_no_index_person", "演练城市中乌镇镇没有人员")
+    return Person.objects.get(pk=rnd.choice(candidates))
+
+
+def _zones_day0(actor: User, person: Person, on_date: dt.date) -> dict[str, int]:
+    community = Jurisdiction.objects.get(path=person.jurisdiction_path[:12])
+    town = Jurisdiction.objects.get(path=WUZHEN)
+    neighbours = list(
+        Jurisdiction.objects.filter(parent=town, level=Level.COMMUNITY)
+        .exclude(pk=community.pk)
+        .order_by("path")
+    )
+    # The communities next to hers in the town's numbering stand for her neighbours.
+    position = sorted([*neighbours, community], key=lambda j: j.path).index(community)
+    ordered = sorted([*neighbours, community], key=lambda j: j.path)
+    controlled = [j for j in ordered[max(0, position - 1) : position + 2] if j != community]
+    precaution = area_services.zone_create(
+        actor=actor,
+        name=f"{town.name}防范区",
+        level=ZoneLevel.PRECAUTION,
+        jurisdiction=town,
+        member_jurisdictions=[town],
+        started_on=on_date,
+        reason="演练：乌镇镇发现阳性病例，全镇划为防范区",
+    )
+    area_services.zone_create(
+        actor=actor,
+        name=f"{community.name}封控区",
+        level=ZoneLevel.SEALED,
+        jurisdiction=town,
+        member_jurisdictions=[community],
+        parent=precaution,
+        started_on=on_date,
+        reason="演练：病例居住地",
+    )
+    if controlled:
+        area_services.zone_create(
+            actor=actor,
+            name=f"{'、'.join(j.name for j in controlled)}管控区",
+            level=ZoneLevel.CONTROLLED,
+            jurisdiction=town,
+            member_jurisdictions=controlled,
+            parent=precaution,
+            started_on=on_date,
+            reason="演练：病例居住地周边",
+        )
+    return {"sealed": 1, "controlled": 1 if controlled else 0, "precaution": 1}
+
+
+def _town_feedback(rnd: random.Random, pushes: list[Any], towns: dict[str, User]) -> dict[str, int]:
+    """The towns' marks and the escalation check, in the order they happen: most persons
+    controlled on time, some late (their list escalates at its deadline), some not found."""
+    events: list[tuple[dt.datetime, int, Any, str, str]] = []
+    for push in pushes:
+        # The overdue check half an hour after each list's deadline.
+        events.append((push.deadline + dt.timedelta(minutes=30), 0, None, "", ""))
+        for item in push.items.select_related("contact").order_by("pk"):
+            roll = rnd.random()
+            status: str
+            if roll < NOT_FOUND_SHARE:
+                hours, status, note = (
+                    rnd.uniform(6, 20),
+                    str(PushItemStatus.NOT_FOUND),
+                    "电话无人接听，上门未见",
+                )
+            elif roll < NOT_FOUND_SHARE + LATE_SHARE:
+                hours, status, note = rnd.uniform(25, 34), "", "逾期找到并管控"
+            else:
+                hours, status, note = rnd.uniform(1.5, 20), "", ""
+            if not status:
+                status = str(
+                    PushItemStatus.CENTRALISED
+                    if item.contact.classification == ContactClass.CLOSE
+                    else PushItemStatus.HOME
+                )
+            events.append(
+                (push.created_at + dt.timedelta(hours=hours), item.pk, item, status, note)
+            )
+    events.sort(key=lambda e: (e[0], e[1]))
+    counts = {"on_time": 0, "late": 0, "not_found": 0, "escalated_pushes": 0}
+    for moment, _key, item, status, note in events:
+        with drill_clock(moment):
+            if item is None:
+                counts["escalated_pushes"] += push_services.pushes_escalate_overdue()
+                continue
+            push_services.push_item_mark(
+                actor=towns[item.push.jurisdiction_path[:9]], item=item, status=status, note=note
+            )
+        if status == PushItemStatus.NOT_FOUND:
+            counts["not_found"] += 1
+        elif moment > item.push.deadline:
+            counts["late"] += 1
+        else:
+            counts["on_time"] += 1
+    return counts
+
+
+def _play_day0(city: DrillCity, on_date: dt.date) -> dict[str, Any]:
+    rnd = random.Random(f"fangkong-outbreak:{city.seed}:0")  # noqa: S311 - a reproducible drill
+    root = Jurisdiction.objects.get(path=city.root_path)
+    command = _actor("drill-command", Role.COMMAND, root)
+    investigator = _actor("drill-investigator", Role.INVESTIGATOR, root)
+    person = _index_person(rnd)
+
+    with drill_clock(_at(on_date, 10, 0)):
+        case = case_services.case_create(
+            actor=investigator,
+            person=person,
+            kind=CaseKind.ASYMPTOMATIC,
+            first_positive_sampled_on=on_date,
+            reporting_unit=REPORTING_UNIT,
+        )
+    with drill_clock(_at(on_date, 10, 30)):
+        case_services.case_start_investigation(actor=investigator, case=case)
+    with drill_clock(_at(on_date, 12, 40)):
+        case_services.case_record_core_facts(
+            actor=investigator,
+            case=case,
+            symptoms="无症状",
+            vaccination="已完成三剂次接种",
+            interview_notes="酒店员工，常规重点人群筛查混管阳性，单管复核阳性。",
+        )
+    with drill_clock(_at(on_date, 13, 10)):
+        stops = case_services.itinerary_propose_from_scans(actor=investigator, case=case)
+    with drill_clock(_at(on_date, 13, 50)):
+        case_services.itinerary_confirm(actor=investigator, case=case)
+    with drill_clock(_at(on_date, 14, 20)):
+        found = contact_services.contacts_find_for_case(actor=investigator, case=case)
+    with drill_clock(_at(on_date, 14, 50)):
+        secondary = contact_services.secondary_contacts_find_for_case(actor=investigator, case=case)
+    with drill_clock(_at(on_date, 15, 30)):
+        pushes = push_services.pushes_create_for_case(actor=investigator, case=case)
+    with drill_clock(_at(on_date, 16, 0)):
+        zones = _zones_day0(command, person, on_date)
+    with drill_clock(_at(on_date, 21, 30)):
+        case_services.case_complete_report(actor=investigator, case=case)
+
+    towns = {
+        town.path: _actor(f"drill-town-{town.path[-3:]}", Role.TOWN_STAFF, town)
+        for town in Jurisdiction.objects.filter(path__in={p.jurisdiction_path[:9] for p in pushes})
+    }
+    feedback = _town_feedback(rnd, pushes, towns)
+    escalated = feedback.pop("escalated_pushes")
+
+    return {
+        "case": case.number,
+        "person_id": person.pk,
+        "itinerary_stops": len(stops),
+        "contacts": dict(found.by_class),
+        "secondary_contacts": dict(secondary.by_class),
+        "pushes": len(pushes),
+        "pushed_persons": sum(p.items.count() for p in pushes),
+        "feedback": feedback,
+        "escalated_pushes": escalated,
+        "zones": zones,
+    }
+
+
+PLAYERS = {0: _play_day0}
+
+
+def drill_outbreak(*, through_day: int = LAST_DAY) -> list[DayReport]:
+    """Play the reference outbreak's days 0..through_day not yet played on the drill city."""
+    if through_day < 0 or through_day > LAST_DAY:
+        raise DomainError(
+            "drill_day_unknown",
+            f"演练目前可进行第 0 至第 {LAST_DAY} 天",
+            through_day=through_day,
+        )
+    city = DrillCity.objects.order_by("-pk").first()
+    if city is None:
+        raise DomainError("drill_city_missing", "请先生成演练城市：fangkong drill city")
+    day0 = city.start + dt.timedelta(days=city.days - 1)  # the last day with scans
+    reports: list[DayReport] = []
+    for day in range(through_day + 1):
+        on_date = day0 + dt.timedelta(days=day)
+        done = DrillDay.objects.filter(city=city, day=day).first()
+        if done is not None:
+            reports.append(DayReport(day, on_date, played=False, summary=done.summary))
+            continue
+        with transaction.atomic():
+            summary = PLAYERS[day](city, on_date)
+            DrillDay.objects.create(city=city, day=day, on_date=on_date, summary=summary)
+        reports.append(DayReport(day, on_date, played=True, summary=summary))
+    return reports
