@@ -56,6 +56,13 @@ NAV_ENTRIES: tuple[NavEntry, ...] = (
         _("病例报告、流调、活动轨迹与超时提醒"),
     ),
     NavEntry(
+        "contacts",
+        pgettext_lazy("nav", "接触者"),
+        "tracing:contact_list",
+        Capability.CONTACT_VIEW,
+        _("密接、次密接、时空伴随者及其隔离期与检测日"),
+    ),
+    NavEntry(
         "pushes",
         pgettext_lazy("nav", "推送核查"),
         "tracing:push_list",

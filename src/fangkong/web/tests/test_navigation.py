@@ -11,7 +11,7 @@ from django.test import RequestFactory
 from fangkong.accounts.roles import Role
 from fangkong.web.context_processors import navigation
 
-TRACING = {"cases", "pushes", "overdue", "chains", "scan_import"}
+TRACING = {"cases", "contacts", "pushes", "overdue", "chains", "scan_import"}
 ALL_PAGES = {
     "dashboard",
     "people",
@@ -31,8 +31,8 @@ EXPECTED = {
     Role.INVESTIGATOR: {"dashboard", "people", "zones", "places", "jurisdictions", "protocol"}
     | TRACING,
     Role.TOWN_STAFF: {"dashboard", "people", "zones", "places", "jurisdictions", "protocol"}
-    | {"cases", "pushes", "chains"},
-    Role.COMMUNITY_WORKER: {"people", "zones", "places", "jurisdictions"},
+    | {"cases", "contacts", "pushes", "chains"},
+    Role.COMMUNITY_WORKER: {"people", "zones", "places", "jurisdictions", "contacts"},
     Role.SITE_STAFF: {"people", "zones", "places", "jurisdictions"},
     Role.HOTLINE: {"people", "zones", "places", "jurisdictions"},
     Role.PUBLICITY: {"zones", "places", "jurisdictions"},
@@ -51,6 +51,7 @@ LABELS = {
     "tokens": "接口令牌",
     "admin": "管理后台",
     "cases": "病例",
+    "contacts": "接触者",
     "pushes": "推送核查",
     "overdue": "超时督办",
     "chains": "传播链",
