@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import datetime as dt
 from typing import Any
 
 import pytest
@@ -91,11 +92,26 @@ def test_many_stops_in_one_statement(tree: Any, venue: Any) -> None:
 @pytest.mark.postgres
 def test_postgres_uses_the_place_time_index(tree: Any, venue: Any) -> None:
     from fangkong.scans.models import VenueScan
+    from fangkong.scans.services import scans_bulk_insert
     from fangkong.tracing.rules.contacts import copresence_window
 
+    # A table with realistic spread (many persons, many places, a day of times) and fresh
+    # statistics, so that the planner's choice reflects the indexes, not an empty table.
+    base = at(4, 0)
+    scans_bulk_insert(
+        (
+            person,
+            venue.pk if person % 50 == 0 else 100_000 + person % 200,
+            base + dt.timedelta(minutes=person % 1440),
+            base.date(),
+            "330483102001",
+        )
+        for person in range(1, 5001)
+    )
     w = copresence_window(start=at(4, 10), end=at(4, 11), tolerance_minutes=15, dwell_minutes=30)
     qs = VenueScan.objects.filter(place_id=venue.pk, scanned_at__gte=w.low, scanned_at__lte=w.high)
     with connection.cursor() as cursor:
+        cursor.execute("ANALYZE scans_venuescan")
         cursor.execute("SET enable_seqscan = off")
         plan = qs.explain()
         cursor.execute("RESET enable_seqscan")
