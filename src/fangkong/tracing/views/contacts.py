@@ -123,7 +123,9 @@ def case_find_contacts(request: HttpRequest, pk: int) -> HttpResponse:
     }
     if not request.headers.get("HX-Request"):
         return redirect("tracing:contact_list")
-    return _fragment(request, case, message=message)
+    response = _fragment(request, case, message=message)
+    response["HX-Trigger"] = "case-contacts-changed"  # the case page's pushes section reloads
+    return response
 
 
 @require_POST

@@ -259,7 +259,10 @@ def case_pushes(request: HttpRequest, pk: int) -> HttpResponse:
         if error:
             messages.error(request, error)
         return redirect(_case_page_url(case.pk))
-    return render(request, "tracing/_case_pushes.html", context, status=400 if error else 200)
+    response = render(request, "tracing/_case_pushes.html", context, status=400 if error else 200)
+    if request.method == "POST" and not error:
+        response["HX-Trigger"] = "case-pushes-changed"  # the contacts section shows "pushed"
+    return response
 
 
 # --- command's overdue board ------------------------------------------------------------
