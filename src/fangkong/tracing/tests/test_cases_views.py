@@ -199,7 +199,10 @@ def test_case_page_loads_the_sections_that_are_wired(
     page = (
         as_user(investigator).get(reverse("tracing:case_detail", args=[case.pk])).content.decode()
     )
-    assert f'hx-get="{reverse("tracing:case_timeline", args=[case.pk])}" hx-trigger="load"' in page
+    assert (
+        f'hx-get="{reverse("tracing:case_timeline", args=[case.pk])}" hx-swap="innerHTML"' in page
+    )
+    assert 'hx-trigger="load"' in page
     assert "no_such_section" not in page
 
 
