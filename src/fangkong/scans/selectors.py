@@ -7,7 +7,9 @@ import datetime as dt
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 
+from django.db import connection
 from django.db.models import Q
+from django.db.models.expressions import RawSQL
 
 from fangkong.scans.models import VenueScan
 
@@ -78,6 +80,40 @@ def copresence(
     )[0]
 
 
+def _epoch_sql() -> RawSQL:
+    """scanned_at as float seconds since the epoch: rows arrive as floats, not datetimes
+    (parsing ten thousand aware datetimes costs more than the indexed query itself)."""
+    if connection.vendor == "postgresql":
+        return RawSQL("EXTRACT(EPOCH FROM scanned_at)::float8", ())
+    # SQLite stores UTC text 'YYYY-MM-DD HH:MM:SS[.ffffff]': whole seconds from %s plus
+    # the fraction (millisecond precision) from %f.
+    return RawSQL(
+        "CAST(strftime('%%s', scanned_at) AS REAL)"
+        " + (strftime('%%f', scanned_at) - CAST(strftime('%%S', scanned_at) AS REAL))",
+        (),
+    )
+
+
+def _moment(epoch: float) -> dt.datetime:
+    return dt.datetime.fromtimestamp(epoch, tz=dt.UTC)
+
+
+def _union_seconds(times: list[float], low: float, high: float, dwell: float) -> float:
+    """Seconds of the union of [t, t + dwell] clipped to [low, high] (0.0 when touching);
+    the same arithmetic as tracing.rules.contacts.overlap_seconds, on epoch floats."""
+    if len(times) == 1:
+        t = times[0]
+        return max(0.0, min(t + dwell, high) - max(t, low))
+    total = 0.0
+    reach: float | None = None
+    for a, b in sorted((max(t, low), min(t + dwell, high)) for t in times):
+        begin = a if reach is None else max(a, reach)
+        if b > begin:
+            total += b - begin
+        reach = b if reach is None else max(reach, b)
+    return total
+
+
 def copresence_stops(
     *,
     stops: Sequence[StopSpan],
@@ -90,7 +126,7 @@ def copresence_stops(
     one indexed range on (place_id, scanned_at); up to `batch_size` ranges go to the
     database as one statement (an OR of ranges: a BitmapOr of index scans on PostgreSQL,
     a multi-index OR on SQLite), so 20 stops cost one round trip, not 20."""
-    from fangkong.tracing.rules.contacts import copresence_window, overlap_minutes
+    from fangkong.tracing.rules.contacts import copresence_window
 
     excluded = set(exclude_person_ids)
     windows = [
@@ -102,8 +138,11 @@ def copresence_stops(
         )
         for s in stops
     ]
-    # (stop index) -> person -> scan times
-    found: list[dict[int, list[dt.datetime]]] = [{} for _ in stops]
+    bounds = [(w.low.timestamp(), w.high.timestamp()) for w in windows]
+    tol = tolerance_minutes * 60.0
+    dwell = dwell_minutes * 60.0
+    # (stop index) -> person -> scan times (epoch seconds)
+    found: list[dict[int, list[float]]] = [{} for _ in stops]
     for first in range(0, len(stops), batch_size):
         indexes = range(first, min(first + batch_size, len(stops)))
         by_place: dict[int, list[int]] = {}
@@ -115,35 +154,33 @@ def copresence_stops(
             ranges.append(Q(place_id=place, scanned_at__gte=w.low, scanned_at__lte=w.high))
         # One flat OR (building it with |= would copy the tree at every step).
         condition = Q(*ranges, _connector=Q.OR)
-        rows = VenueScan.objects.filter(condition).values_list(
-            "place_id", "person_id", "scanned_at"
+        rows = (
+            VenueScan.objects.filter(condition)
+            .annotate(epoch=_epoch_sql())
+            .values_list("place_id", "person_id", "epoch")
         )
-        for place_id, person_id, scanned_at in rows:
+        for place_id, person_id, epoch in rows:
             if person_id in excluded:
                 continue
             for i in by_place.get(place_id, ()):
-                w = windows[i]
-                if w.low <= scanned_at <= w.high:
-                    found[i].setdefault(person_id, []).append(scanned_at)
+                low, high = bounds[i]
+                # Compare with a microsecond of slack: the float epoch of a time equal to
+                # a bound may differ from the bound's own float by rounding.
+                if low - 1e-6 <= epoch <= high + 1e-6:
+                    found[i].setdefault(person_id, []).append(epoch)
     answer: list[list[CoPresence]] = []
     for stop, persons in zip(stops, found, strict=True):
+        low = stop.start.timestamp() - tol
+        high = stop.end.timestamp() + tol
         hits: list[CoPresence] = []
         for person_id, times in persons.items():
-            minutes = overlap_minutes(
-                times,
-                start=stop.start,
-                end=stop.end,
-                tolerance_minutes=tolerance_minutes,
-                dwell_minutes=dwell_minutes,
-            )
-            if minutes is None:  # cannot happen inside the window; kept for safety
-                continue
+            seconds = _union_seconds(times, low, high, dwell)
             hits.append(
                 CoPresence(
                     person_id=person_id,
-                    first_scan=min(times),
-                    overlap_minutes=minutes,
-                    last_scan=max(times),
+                    first_scan=_moment(min(times)),
+                    overlap_minutes=int((seconds + 1e-6) // 60),
+                    last_scan=_moment(max(times)),
                 )
             )
         hits.sort(key=lambda h: (-h.overlap_minutes, h.person_id))
