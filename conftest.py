@@ -26,7 +26,7 @@ def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item
             )
 
 
-pytest_plugins = ["fangkong.testing.fixtures"]
+pytest_plugins = ["fangkong.testkit.fixtures"]
 
 
 @pytest.fixture(autouse=True)

@@ -73,6 +73,7 @@ INSTALLED_APPS = [
     "fangkong.people",
     "fangkong.scans",
     "fangkong.tracing",
+    "fangkong.testing",
     "fangkong.web",
     "fangkong.drill",
 ]

@@ -61,6 +61,19 @@ class Capability(models.TextChoices):
     PUSH_FEEDBACK = "push.feedback"
     PUSH_EXPORT = "push.export"
     SCANS_IMPORT = "scans.import"
+    # Mass testing (全员核酸).
+    ROUND_VIEW = "round.view"
+    ROUND_MANAGE = "round.manage"
+    POINT_MANAGE = "point.manage"
+    SAMPLE_REGISTER = "sample.register"
+    BOX_MANAGE = "box.manage"
+    BOX_RECEIVE = "box.receive"
+    RESULT_IMPORT = "result.import"
+    RECHECK_VIEW = "recheck.view"
+    RECHECK_MANAGE = "recheck.manage"
+    COVERAGE_VIEW = "coverage.view"
+    SUPPLY_VIEW = "supply.view"
+    SUPPLY_MANAGE = "supply.manage"
 
 
 _ALL = frozenset(Capability)
@@ -85,6 +98,9 @@ ROLE_CAPABILITIES: dict[str, frozenset[str]] = {
             Capability.PUSH_VIEW,
             Capability.PUSH_EXPORT,
             Capability.SCANS_IMPORT,
+            Capability.ROUND_VIEW,
+            Capability.RECHECK_VIEW,
+            Capability.COVERAGE_VIEW,
         }
     ),
     Role.TOWN_STAFF: frozenset(
@@ -102,6 +118,14 @@ ROLE_CAPABILITIES: dict[str, frozenset[str]] = {
             Capability.PUSH_VIEW,
             Capability.PUSH_FEEDBACK,
             Capability.PUSH_EXPORT,
+            Capability.ROUND_VIEW,
+            Capability.ROUND_MANAGE,
+            Capability.POINT_MANAGE,
+            Capability.RECHECK_VIEW,
+            Capability.RECHECK_MANAGE,
+            Capability.COVERAGE_VIEW,
+            Capability.SUPPLY_VIEW,
+            Capability.SUPPLY_MANAGE,
         }
     ),
     Role.COMMUNITY_WORKER: frozenset(
@@ -112,13 +136,27 @@ ROLE_CAPABILITIES: dict[str, frozenset[str]] = {
             Capability.AREA_VIEW,
             Capability.ZONE_VIEW,
             Capability.CONTACT_VIEW,
+            Capability.PERSON_EXPORT,
+            Capability.ROUND_VIEW,
+            Capability.RECHECK_VIEW,
+            Capability.RECHECK_MANAGE,
+            Capability.COVERAGE_VIEW,
         }
     ),
     Role.SITE_STAFF: frozenset(
         {Capability.PERSON_VIEW, Capability.AREA_VIEW, Capability.ZONE_VIEW}
     ),
-    Role.SAMPLER: frozenset({Capability.PERSON_CREATE, Capability.AREA_VIEW}),
-    Role.LAB: frozenset({Capability.AREA_VIEW}),
+    Role.SAMPLER: frozenset(
+        {
+            Capability.PERSON_CREATE,
+            Capability.AREA_VIEW,
+            Capability.SAMPLE_REGISTER,
+            Capability.BOX_MANAGE,
+            Capability.POINT_MANAGE,
+            Capability.SUPPLY_VIEW,
+        }
+    ),
+    Role.LAB: frozenset({Capability.AREA_VIEW, Capability.BOX_RECEIVE, Capability.RESULT_IMPORT}),
     Role.HOTLINE: frozenset({Capability.PERSON_VIEW, Capability.AREA_VIEW, Capability.ZONE_VIEW}),
     Role.PUBLICITY: frozenset({Capability.AREA_VIEW, Capability.ZONE_VIEW}),
 }

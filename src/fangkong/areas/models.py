@@ -75,6 +75,7 @@ class PlaceKind(models.TextChoices):
     LAB = "lab", _("检测机构")
     HOSPITAL = "hospital", _("医院")
     CHECKPOINT = "checkpoint", _("卡口")
+    WAREHOUSE = "warehouse", _("物资仓库")
     OTHER = "other", _("其他")
 
 

@@ -1,1 +1,0 @@
-"""Test support shared by every app's tests (a pytest plugin loaded by the root conftest)."""
