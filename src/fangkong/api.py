@@ -17,6 +17,7 @@ from fangkong.areas.api import router as areas_router
 from fangkong.core.errors import DomainError
 from fangkong.people.api import router as people_router
 from fangkong.protocol.api import router as protocol_router
+from fangkong.testing.api import router as testing_router
 from fangkong.tracing.api import router as tracing_router
 
 api = NinjaAPI(
@@ -72,3 +73,4 @@ api.add_router("/areas", areas_router)
 api.add_router("/people", people_router)
 api.add_router("/protocol", protocol_router)
 api.add_router("/tracing", tracing_router)
+api.add_router("/testing", testing_router)

@@ -10,6 +10,7 @@ urlpatterns = [
     path("people/", include("fangkong.people.urls")),
     path("protocol/", include("fangkong.protocol.urls")),
     path("tracing/", include("fangkong.tracing.urls")),
+    path("testing/", include("fangkong.testing.urls")),
     path("api/", api.urls),
     path("i18n/", include("django.conf.urls.i18n")),
     path("admin/", admin.site.urls),

@@ -1,0 +1,1 @@
+"""Pages of mass testing, one module per part."""
