@@ -2,9 +2,9 @@
 contact expansion.
 
 Product path: `tracing.services.contacts.copresence_for_stops` — the very function
-`contacts_find_for_case` uses (scans.selectors.copresence_stops: one indexed range on
-(place_id, scanned_at) per stop, sent as one statement; overlap arithmetic and merging
-in tracing.rules.contacts). Baseline: the same answer (every co-present person and their
+`contacts_find_for_case` uses (scans.selectors.copresence_people: one statement joins the
+stops to the (place_id, scanned_at) index and computes the union overlaps and the
+per-person sums in the database; one row per person comes back). Baseline: the same answer (every co-present person and their
 overlap minutes) by a DuckDB query that scans ALL the scans, loaded once (untimed) into
 an in-memory DuckDB table from the same database.
 
@@ -73,7 +73,7 @@ def run(options: dict[str, Any], log: Log) -> dict:
         found = contact_services.copresence_for_stops(
             stops=stops, tolerance_minutes=tolerance, dwell=dwell, exclude_person_ids=[person_id]
         )
-        return {pid: f.merged.overlap_minutes for pid, f in found.items()}
+        return {pid: f.overlap_minutes for pid, f in found.items()}
 
     product(cases[0])  # warm the connection and caches once
     service_ms: list[float] = []

@@ -6,10 +6,9 @@ from __future__ import annotations
 import datetime as dt
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
+from typing import Any
 
 from django.db import connection
-from django.db.models import Q
-from django.db.models.expressions import RawSQL
 
 from fangkong.scans.models import VenueScan
 
@@ -32,8 +31,16 @@ def person_scans(*, person_id: int, since: dt.datetime, until: dt.datetime) -> l
 
 
 # --- Co-presence (时空伴随): who scanned the same venue while a case was there -----------
-# The overlap arithmetic is the pure rule of tracing (fangkong.tracing.rules.contacts,
-# no ORM, imported where used); this module owns only the indexed reads.
+# The rule (tracing.rules.contacts) in short: a scan at t means presence over
+# [t, t + dwell]; a stop [start, end] is widened by the tolerance; the two are co-present
+# when the spans overlap or touch, i.e. start - tol - dwell <= t <= end + tol, which is
+# one indexed range on (place_id, scanned_at) per stop. The overlap of one person at one
+# stop is the union of their presence spans inside the widened stop, floored to whole
+# minutes; one person over several stops is one hit with the minutes summed.
+#
+# All of that arithmetic runs in the database, in one set-based statement for a batch of
+# stops (the same SQL on PostgreSQL and SQLite, and the shape a columnar engine runs too):
+# only one row per person (or per stop and person) comes back to Python.
 
 
 @dataclass(frozen=True)
@@ -57,7 +64,70 @@ class StopSpan:
     end: dt.datetime
 
 
-COPRESENCE_BATCH = 200
+@dataclass(frozen=True)
+class StopEvidence:
+    """One stop through which a person was found: its index in the stops given, the
+    place, the person's first scan there and their overlap minutes."""
+
+    index: int
+    place_id: int
+    first_scan: dt.datetime
+    overlap_minutes: int
+
+
+@dataclass(frozen=True, slots=True)
+class PersonCoPresence:
+    """One person co-present with a group of stops (a case's itinerary, or one close
+    contact's scans): overlap minutes summed over the stops, earliest first scan, latest
+    last scan. Times stay epoch seconds until asked for; the per-stop evidence is parsed
+    only when a caller reads it (most callers rank and classify by minutes alone)."""
+
+    person_id: int
+    overlap_minutes: int
+    first_epoch: float
+    last_epoch: float
+    raw_evidence: str
+
+    @property
+    def first_scan(self) -> dt.datetime:
+        return _moment(self.first_epoch)
+
+    @property
+    def last_scan(self) -> dt.datetime:
+        return _moment(self.last_epoch)
+
+    def evidence(self) -> list[StopEvidence]:
+        """The stops, in order of the person's first scan there (then stop order)."""
+        parsed = []
+        for item in self.raw_evidence.split(";"):
+            index, place, minutes, first = item.split(":")
+            parsed.append((float(first), int(index), int(place), int(minutes)))
+        parsed.sort()
+        return [
+            StopEvidence(index=i, place_id=p, first_scan=_moment(f), overlap_minutes=m)
+            for f, i, p, m in parsed
+        ]
+
+    @property
+    def place_ids(self) -> tuple[int, ...]:
+        """Distinct places, in order of the first scan at each."""
+        seen: dict[int, None] = {}
+        for e in self.evidence():
+            seen.setdefault(e.place_id, None)
+        return tuple(seen)
+
+    @property
+    def best_place_id(self) -> int:
+        """The place with the longest overlap (ties: the earliest first scan)."""
+        best = None
+        for e in self.evidence():
+            if best is None or e.overlap_minutes > best.overlap_minutes:
+                best = e
+        assert best is not None
+        return best.place_id
+
+
+COPRESENCE_BATCH = 500
 
 
 def copresence(
@@ -80,17 +150,16 @@ def copresence(
     )[0]
 
 
-def _epoch_sql() -> RawSQL:
-    """scanned_at as float seconds since the epoch: rows arrive as floats, not datetimes
-    (parsing ten thousand aware datetimes costs more than the indexed query itself)."""
+def _epoch_sql(column: str) -> str:
+    """A timestamp column as float seconds since the epoch (rows and arithmetic stay
+    numbers, not aware datetimes)."""
     if connection.vendor == "postgresql":
-        return RawSQL("EXTRACT(EPOCH FROM scanned_at)::float8", ())
+        return f"EXTRACT(EPOCH FROM {column})::float8"
     # SQLite stores UTC text 'YYYY-MM-DD HH:MM:SS[.ffffff]': whole seconds from %s plus
     # the fraction (millisecond precision) from %f.
-    return RawSQL(
-        "CAST(strftime('%%s', scanned_at) AS REAL)"
-        " + (strftime('%%f', scanned_at) - CAST(strftime('%%S', scanned_at) AS REAL))",
-        (),
+    return (
+        f"(CAST(strftime('%%s', {column}) AS REAL)"
+        f" + (strftime('%%f', {column}) - CAST(strftime('%%S', {column}) AS REAL)))"
     )
 
 
@@ -98,20 +167,101 @@ def _moment(epoch: float) -> dt.datetime:
     return dt.datetime.fromtimestamp(epoch, tz=dt.UTC)
 
 
-def _union_seconds(times: list[float], low: float, high: float, dwell: float) -> float:
-    """Seconds of the union of [t, t + dwell] clipped to [low, high] (0.0 when touching);
-    the same arithmetic as tracing.rules.contacts.overlap_seconds, on epoch floats."""
-    if len(times) == 1:
-        t = times[0]
-        return max(0.0, min(t + dwell, high) - max(t, low))
-    total = 0.0
-    reach: float | None = None
-    for a, b in sorted((max(t, low), min(t + dwell, high)) for t in times):
-        begin = a if reach is None else max(a, reach)
-        if b > begin:
-            total += b - begin
-        reach = b if reach is None else max(reach, b)
-    return total
+def _check_minutes(tolerance_minutes: int, dwell_minutes: int) -> None:
+    if tolerance_minutes < 0 or dwell_minutes < 0:
+        raise ValueError("tolerance and dwell must not be negative")
+
+
+def _copresence_sql(stop_count: int, excluded: int, tail: str) -> str:
+    """The statement for `stop_count` stops given as parameters (idx, grp, place_id,
+    scan_low, scan_high, low, high), then the excluded persons, then the dwell seconds.
+    CTE `per_stop` has one row per stop and co-present person (idx, grp, place_id,
+    person_id, first_t, last_t, mins); `tail` selects from it."""
+    pg = connection.vendor == "postgresql"
+    greatest, least = ("GREATEST", "LEAST") if pg else ("MAX", "MIN")
+    if pg:
+        first = (
+            "(%s::int, %s::bigint, %s::bigint, %s::timestamptz, %s::timestamptz,"
+            " %s::float8, %s::float8)"
+        )
+    else:
+        first = "(%s, %s, %s, %s, %s, %s, %s)"
+    values = ", ".join([first] + ["(%s, %s, %s, %s, %s, %s, %s)"] * (stop_count - 1))
+    table = connection.ops.quote_name(VenueScan._meta.db_table)
+    not_in = f" AND v.person_id NOT IN ({', '.join(['%s'] * excluded)})" if excluded else ""
+    whole_minutes = "FLOOR" if pg else ""
+    return f"""
+WITH st(idx, grp, place_id, scan_low, scan_high, lo, hi) AS (VALUES {values}),
+m AS (
+    SELECT st.idx, st.grp, st.place_id, v.person_id, st.lo, st.hi,
+           {_epoch_sql("v.scanned_at")} AS t
+    FROM st JOIN {table} v
+      ON v.place_id = st.place_id AND v.scanned_at >= st.scan_low
+     AND v.scanned_at <= st.scan_high{not_in}
+),
+spans AS (
+    SELECT idx, grp, place_id, person_id, t,
+           {greatest}(t, lo) AS a, {least}(t + %s, hi) AS b
+    FROM m
+),
+reached AS (
+    SELECT idx, grp, place_id, person_id, t, a, b,
+           MAX(b) OVER (PARTITION BY idx, person_id ORDER BY a, b
+                        ROWS BETWEEN UNBOUNDED PRECEDING AND 1 PRECEDING) AS reach
+    FROM spans
+),
+per_stop AS (
+    SELECT idx, grp, place_id, person_id, MIN(t) AS first_t, MAX(t) AS last_t,
+           CAST({whole_minutes}((SUM({greatest}(0, b - {greatest}(a, COALESCE(reach, a))))
+                + 0.000001) / 60) AS INTEGER) AS mins
+    FROM reached GROUP BY idx, grp, place_id, person_id
+)
+{tail}"""  # noqa: S608 - only placeholders and identifiers are interpolated
+
+
+PER_STOP_ROWS = "SELECT idx, person_id, first_t, last_t, mins FROM per_stop"
+# One row per group and person; the per-stop evidence as "idx:place:mins:first;...".
+_PERSON_ROWS = (
+    "SELECT grp, person_id, SUM(mins), MIN(first_t), MAX(last_t),"
+    " {aggregate}(CAST(idx AS TEXT) || ':' || CAST(place_id AS TEXT) || ':'"
+    " || CAST(mins AS TEXT) || ':' || CAST(first_t AS TEXT), ';')"
+    " FROM per_stop GROUP BY grp, person_id"
+)
+PERSON_ROWS_PG = _PERSON_ROWS.format(aggregate="STRING_AGG")
+PERSON_ROWS_SQLITE = _PERSON_ROWS.format(aggregate="GROUP_CONCAT")
+
+
+def _stop_params(
+    stops: Sequence[StopSpan],
+    groups: Sequence[int],
+    offset: int,
+    tolerance_minutes: int,
+    dwell_minutes: int,
+) -> list[Any]:
+    adapt = connection.ops.adapt_datetimefield_value
+    tol = dt.timedelta(minutes=tolerance_minutes)
+    dwell = dt.timedelta(minutes=dwell_minutes)
+    params: list[Any] = []
+    for n, (stop, group) in enumerate(zip(stops, groups, strict=True)):
+        if stop.end < stop.start:
+            raise ValueError("a stop ends after it starts")
+        low, high = stop.start - tol, stop.end + tol
+        params += [
+            offset + n,
+            group,
+            stop.place_id,
+            adapt(low - dwell),
+            adapt(high),
+            low.timestamp(),
+            high.timestamp(),
+        ]
+    return params
+
+
+def _run(sql: str, params: list[Any]) -> list[tuple[Any, ...]]:
+    with connection.cursor() as cursor:
+        cursor.execute(sql, params)
+        return cursor.fetchall()
 
 
 def copresence_stops(
@@ -122,67 +272,76 @@ def copresence_stops(
     exclude_person_ids: Iterable[int] = (),
     batch_size: int = COPRESENCE_BATCH,
 ) -> list[list[CoPresence]]:
-    """`copresence` for many stops, answered per stop in the order given. Each stop is
-    one indexed range on (place_id, scanned_at); up to `batch_size` ranges go to the
-    database as one statement (an OR of ranges: a BitmapOr of index scans on PostgreSQL,
-    a multi-index OR on SQLite), so 20 stops cost one round trip, not 20."""
-    from fangkong.tracing.rules.contacts import copresence_window
-
-    excluded = set(exclude_person_ids)
-    windows = [
-        copresence_window(
-            start=s.start,
-            end=s.end,
-            tolerance_minutes=tolerance_minutes,
-            dwell_minutes=dwell_minutes,
-        )
-        for s in stops
-    ]
-    bounds = [(w.low.timestamp(), w.high.timestamp()) for w in windows]
-    tol = tolerance_minutes * 60.0
-    dwell = dwell_minutes * 60.0
-    # (stop index) -> person -> scan times (epoch seconds)
-    found: list[dict[int, list[float]]] = [{} for _ in stops]
+    """`copresence` for many stops, answered per stop in the order given (each ranked by
+    overlap, then person id). Up to `batch_size` stops go to the database as one
+    statement, so 20 stops cost one round trip, not 20."""
+    _check_minutes(tolerance_minutes, dwell_minutes)
+    excluded = sorted(set(exclude_person_ids))
+    answer: list[list[CoPresence]] = [[] for _ in stops]
     for first in range(0, len(stops), batch_size):
-        indexes = range(first, min(first + batch_size, len(stops)))
-        by_place: dict[int, list[int]] = {}
-        ranges: list[Q] = []
-        for i in indexes:
-            place = stops[i].place_id
-            w = windows[i]
-            by_place.setdefault(place, []).append(i)
-            ranges.append(Q(place_id=place, scanned_at__gte=w.low, scanned_at__lte=w.high))
-        # One flat OR (building it with |= would copy the tree at every step).
-        condition = Q(*ranges, _connector=Q.OR)
-        rows = (
-            VenueScan.objects.filter(condition)
-            .annotate(epoch=_epoch_sql())
-            .values_list("place_id", "person_id", "epoch")
-        )
-        for place_id, person_id, epoch in rows:
-            if person_id in excluded:
-                continue
-            for i in by_place.get(place_id, ()):
-                low, high = bounds[i]
-                # Compare with a microsecond of slack: the float epoch of a time equal to
-                # a bound may differ from the bound's own float by rounding.
-                if low - 1e-6 <= epoch <= high + 1e-6:
-                    found[i].setdefault(person_id, []).append(epoch)
-    answer: list[list[CoPresence]] = []
-    for stop, persons in zip(stops, found, strict=True):
-        low = stop.start.timestamp() - tol
-        high = stop.end.timestamp() + tol
-        hits: list[CoPresence] = []
-        for person_id, times in persons.items():
-            seconds = _union_seconds(times, low, high, dwell)
-            hits.append(
+        batch = stops[first : first + batch_size]
+        sql = _copresence_sql(len(batch), len(excluded), PER_STOP_ROWS)
+        params = [
+            *_stop_params(batch, [0] * len(batch), first, tolerance_minutes, dwell_minutes),
+            *excluded,
+            dwell_minutes * 60.0,
+        ]
+        for idx, person_id, first_t, last_t, mins in _run(sql, params):
+            answer[idx].append(
                 CoPresence(
                     person_id=person_id,
-                    first_scan=_moment(min(times)),
-                    overlap_minutes=int((seconds + 1e-6) // 60),
-                    last_scan=_moment(max(times)),
+                    first_scan=_moment(first_t),
+                    overlap_minutes=int(mins),
+                    last_scan=_moment(last_t),
                 )
             )
+    for hits in answer:
         hits.sort(key=lambda h: (-h.overlap_minutes, h.person_id))
-        answer.append(hits)
     return answer
+
+
+def copresence_people(
+    *,
+    stops: Sequence[StopSpan],
+    tolerance_minutes: int,
+    dwell_minutes: int,
+    groups: Sequence[int] | None = None,
+    exclude_person_ids: Iterable[int] = (),
+    batch_size: int = COPRESENCE_BATCH,
+) -> dict[int, dict[int, PersonCoPresence]]:
+    """Everyone co-present with the stops, one hit per person and group of stops
+    (`groups[i]` names the group of stop i: one case's itinerary, or each close contact's
+    scans in a secondary expansion; all stops are one group 0 by default). Returns
+    group -> person -> hit, the overlaps summed over the group's stops. One statement per
+    `batch_size` stops; hits split across batches are merged here."""
+    _check_minutes(tolerance_minutes, dwell_minutes)
+    group_of = list(groups) if groups is not None else [0] * len(stops)
+    if len(group_of) != len(stops):
+        raise ValueError("one group per stop")
+    excluded = sorted(set(exclude_person_ids))
+    tail = PERSON_ROWS_PG if connection.vendor == "postgresql" else PERSON_ROWS_SQLITE
+    found: dict[int, dict[int, PersonCoPresence]] = {}
+    for first in range(0, len(stops), batch_size):
+        batch = stops[first : first + batch_size]
+        sql = _copresence_sql(len(batch), len(excluded), tail)
+        params = [
+            *_stop_params(
+                batch, group_of[first : first + batch_size], first, tolerance_minutes, dwell_minutes
+            ),
+            *excluded,
+            dwell_minutes * 60.0,
+        ]
+        for group, person_id, mins, first_t, last_t, evidence in _run(sql, params):
+            hits = found.setdefault(group, {})
+            hit = PersonCoPresence(person_id, int(mins), first_t, last_t, evidence)
+            before = hits.get(person_id)
+            if before is not None:  # the same person through stops of another batch
+                hit = PersonCoPresence(
+                    person_id,
+                    before.overlap_minutes + hit.overlap_minutes,
+                    min(before.first_epoch, hit.first_epoch),
+                    max(before.last_epoch, hit.last_epoch),
+                    before.raw_evidence + ";" + hit.raw_evidence,
+                )
+            hits[person_id] = hit
+    return found

@@ -141,53 +141,22 @@ class _WriteStats:
 # --- co-presence over many stops (the path the benchmark times) -----------------------
 
 
-@dataclass(frozen=True)
-class CoPresenceFinding:
-    merged: rules.MergedCoPresence
-    stops: tuple[dict[str, Any], ...]
-
-
 def copresence_for_stops(
     *,
     stops: Sequence[scan_selectors.StopSpan],
     tolerance_minutes: int,
     dwell: int,
     exclude_person_ids: Iterable[int] = (),
-    stop_ids: Sequence[int | None] | None = None,
-) -> dict[int, CoPresenceFinding]:
+) -> dict[int, scan_selectors.PersonCoPresence]:
     """Everyone co-present with any of the stops, one entry per person (overlaps summed
-    over stops and venues), with the per-stop evidence."""
-    per_stop = scan_selectors.copresence_stops(
+    over stops and venues, tracing.rules.contacts), computed in the database; each entry
+    carries its per-stop evidence (`evidence()`, indexes into `stops`)."""
+    return scan_selectors.copresence_people(
         stops=stops,
         tolerance_minutes=tolerance_minutes,
         dwell_minutes=dwell,
         exclude_person_ids=exclude_person_ids,
-    )
-    hits: list[rules.StopHit] = []
-    evidence: dict[int, list[dict[str, Any]]] = {}
-    for index, (stop, found) in enumerate(zip(stops, per_stop, strict=True)):
-        for c in found:
-            hits.append(
-                rules.StopHit(
-                    person_id=c.person_id,
-                    place_id=stop.place_id,
-                    first_scan=c.first_scan,
-                    last_scan=c.last_scan,
-                    overlap_minutes=c.overlap_minutes,
-                )
-            )
-            evidence.setdefault(c.person_id, []).append(
-                {
-                    "stop": stop_ids[index] if stop_ids else index,
-                    "place": stop.place_id,
-                    "first_scan": c.first_scan.isoformat(),
-                    "overlap_minutes": c.overlap_minutes,
-                }
-            )
-    merged = rules.merge_stop_hits(hits)
-    return {
-        pid: CoPresenceFinding(merged=m, stops=tuple(evidence[pid])) for pid, m in merged.items()
-    }
+    ).get(0, {})
 
 
 # --- the one write path: upsert contacts and exposures -----------------------------------
@@ -494,28 +463,36 @@ def _case_findings(case: Case, *, tolerance: int) -> tuple[list[Finding], int]:
     ]
     threshold = close_min_overlap()
     dwell = dwell_minutes()
+    stop_ids = [s.pk for s in place_stops]
     for pid, hit in copresence_for_stops(
         stops=spans,
         tolerance_minutes=tolerance,
         dwell=dwell,
         exclude_person_ids=[person.pk],
-        stop_ids=[s.pk for s in place_stops],
     ).items():
-        m = hit.merged
+        evidence = hit.evidence()
         findings.append(
             Finding(
                 person_id=pid,
                 kind=ExposureKind.CO_PRESENCE,
                 classification=rules.classify_copresence(
-                    m.overlap_minutes, close_min_overlap=threshold
+                    hit.overlap_minutes, close_min_overlap=threshold
                 ),
-                exposed_on=rules.local_date(m.last_scan, tz),
-                start=m.first_scan,
-                end=m.last_scan + dt.timedelta(minutes=dwell),
-                place_id=m.best_place_id,
-                overlap_minutes=m.overlap_minutes,
+                exposed_on=rules.local_date(hit.last_scan, tz),
+                start=hit.first_scan,
+                end=hit.last_scan + dt.timedelta(minutes=dwell),
+                place_id=hit.best_place_id,
+                overlap_minutes=hit.overlap_minutes,
                 evidence={
-                    "stops": list(hit.stops),
+                    "stops": [
+                        {
+                            "stop": stop_ids[e.index],
+                            "place": e.place_id,
+                            "first_scan": e.first_scan.isoformat(),
+                            "overlap_minutes": e.overlap_minutes,
+                        }
+                        for e in evidence
+                    ],
                     "tolerance_minutes": tolerance,
                     "dwell_minutes": dwell,
                     "close_min_overlap": threshold,
@@ -760,24 +737,14 @@ def _secondary_findings(
                         )
                     )
                     owners.append(contact.pk)
-    per_stop = scan_selectors.copresence_stops(
-        stops=spans, tolerance_minutes=tolerance, dwell_minutes=dwell
+    # Every close contact's scans are one group of stops: one statement per batch of
+    # stops for all the contacts together, one row per (contact, co-present person).
+    per_contact = scan_selectors.copresence_people(
+        stops=spans, tolerance_minutes=tolerance, dwell_minutes=dwell, groups=owners
     )
-    hits_by_contact: dict[int, list[rules.StopHit]] = {}
-    for owner, stop, found in zip(owners, spans, per_stop, strict=True):
-        for hit in found:
-            hits_by_contact.setdefault(owner, []).append(
-                rules.StopHit(
-                    person_id=hit.person_id,
-                    place_id=stop.place_id,
-                    first_scan=hit.first_scan,
-                    last_scan=hit.last_scan,
-                    overlap_minutes=hit.overlap_minutes,
-                )
-            )
     person_of = {c.pk: c.person_id for c in contacts}
-    for owner, hits in hits_by_contact.items():
-        for pid, m in rules.merge_stop_hits(hits).items():
+    for owner, hits in per_contact.items():
+        for pid, m in hits.items():
             if pid == person_of[owner]:
                 continue
             classification = rules.classify_secondary_copresence(

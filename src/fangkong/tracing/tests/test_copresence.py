@@ -151,3 +151,85 @@ def test_bench_copresence_contract_at_small_scale() -> None:
         assert metrics[key] > 0, key
     assert outcome["scale"]["secondary_cases"] == 2
     assert not Case.objects.exists()  # the secondary expansion rolled back
+
+
+@pytest.mark.parametrize("seed", [1, 2, 3])
+def test_database_arithmetic_matches_the_pure_rules(tree: Any, seed: int) -> None:
+    """The database computes overlaps and merges (scans.selectors.copresence_people); the
+    pure rules (tracing.rules.contacts) are the oracle, on random scans and stops:
+    overlapping, touching, repeated and non-overlapping, several venues, several groups."""
+    import random
+
+    from fangkong.scans.selectors import copresence_people
+    from fangkong.scans.services import scans_bulk_insert
+    from fangkong.tracing.rules import contacts as rules
+
+    rnd = random.Random(seed)
+    places = [make_place(tree.community_a) for _ in range(3)]
+    persons = list(range(1, 41))
+    base = at(4, 8)
+    scans = [
+        (
+            rnd.choice(persons),
+            rnd.choice(places).pk,
+            base + dt.timedelta(minutes=rnd.randrange(0, 8 * 60), seconds=rnd.choice([0, 30])),
+        )
+        for _ in range(400)
+    ]
+    scans_bulk_insert((p, pl, t, t.date(), "330483102001") for p, pl, t in scans)
+    stops = []
+    for _ in range(12):
+        start = base + dt.timedelta(minutes=rnd.randrange(0, 7 * 60))
+        stops.append(StopSpan(rnd.choice(places).pk, start, start + dt.timedelta(minutes=45)))
+    groups = [i % 3 for i in range(len(stops))]
+    tol, dwell = rnd.choice([0, 15]), 30
+
+    found = copresence_people(
+        stops=stops,
+        tolerance_minutes=tol,
+        dwell_minutes=dwell,
+        groups=groups,
+        exclude_person_ids=[7],
+        batch_size=5,  # also merges hits split across statements
+    )
+
+    expected: dict[int, dict[int, Any]] = {}
+    for group in set(groups):
+        hits = []
+        for stop, g in zip(stops, groups, strict=True):
+            if g != group:
+                continue
+            for person in persons:
+                if person == 7:
+                    continue
+                times = [t for p, pl, t in scans if p == person and pl == stop.place_id]
+                minutes = rules.overlap_minutes(
+                    times,
+                    start=stop.start,
+                    end=stop.end,
+                    tolerance_minutes=tol,
+                    dwell_minutes=dwell,
+                )
+                if minutes is None:
+                    continue
+                w = rules.copresence_window(
+                    start=stop.start, end=stop.end, tolerance_minutes=tol, dwell_minutes=dwell
+                )
+                inside = [t for t in times if w.low <= t <= w.high]
+                hits.append(rules.StopHit(person, stop.place_id, min(inside), max(inside), minutes))
+        merged = rules.merge_stop_hits(hits)
+        if merged:
+            expected[group] = merged
+    assert set(found) == set(expected)
+    for group, hits in expected.items():
+        got = found[group]
+        assert set(got) == set(hits)
+        for person, m in hits.items():
+            h = got[person]
+            assert (h.overlap_minutes, h.first_scan, h.last_scan) == (
+                m.overlap_minutes,
+                m.first_scan,
+                m.last_scan,
+            ), person
+            assert h.place_ids == m.place_ids
+            assert h.best_place_id == m.best_place_id
