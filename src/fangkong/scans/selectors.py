@@ -79,14 +79,14 @@ class StopEvidence:
 class PersonCoPresence:
     """One person co-present with a group of stops (a case's itinerary, or one close
     contact's scans): overlap minutes summed over the stops, earliest first scan, latest
-    last scan. Times stay epoch seconds until asked for; the per-stop evidence is parsed
-    only when a caller reads it (most callers rank and classify by minutes alone)."""
+    last scan. Times stay epoch seconds until asked for; `stops` holds the per-stop
+    evidence as (first scan epoch, stop index, place, minutes) tuples."""
 
     person_id: int
     overlap_minutes: int
     first_epoch: float
     last_epoch: float
-    raw_evidence: str
+    stops: tuple[tuple[float, int, int, int], ...]
 
     @property
     def first_scan(self) -> dt.datetime:
@@ -98,33 +98,24 @@ class PersonCoPresence:
 
     def evidence(self) -> list[StopEvidence]:
         """The stops, in order of the person's first scan there (then stop order)."""
-        parsed = []
-        for item in self.raw_evidence.split(";"):
-            index, place, minutes, first = item.split(":")
-            parsed.append((float(first), int(index), int(place), int(minutes)))
-        parsed.sort()
         return [
             StopEvidence(index=i, place_id=p, first_scan=_moment(f), overlap_minutes=m)
-            for f, i, p, m in parsed
+            for f, i, p, m in sorted(self.stops)
         ]
 
     @property
     def place_ids(self) -> tuple[int, ...]:
         """Distinct places, in order of the first scan at each."""
         seen: dict[int, None] = {}
-        for e in self.evidence():
-            seen.setdefault(e.place_id, None)
+        for _f, _i, place, _m in sorted(self.stops):
+            seen.setdefault(place, None)
         return tuple(seen)
 
     @property
     def best_place_id(self) -> int:
         """The place with the longest overlap (ties: the earliest first scan)."""
-        best = None
-        for e in self.evidence():
-            if best is None or e.overlap_minutes > best.overlap_minutes:
-                best = e
-        assert best is not None
-        return best.place_id
+        best = min(sorted(self.stops), key=lambda s: -s[3])
+        return best[2]
 
 
 COPRESENCE_BATCH = 500
@@ -176,7 +167,12 @@ def _copresence_sql(stop_count: int, excluded: int, tail: str) -> str:
     """The statement for `stop_count` stops given as parameters (idx, grp, place_id,
     scan_low, scan_high, low, high), then the excluded persons, then the dwell seconds.
     CTE `per_stop` has one row per stop and co-present person (idx, grp, place_id,
-    person_id, first_t, last_t, mins); `tail` selects from it."""
+    person_id, first_t, last_t, mins); `tail` selects from it.
+
+    The union of a person's presence spans at a stop: a = max(t, low) and
+    b = min(t + dwell, high) both grow with t, so in order of t the furthest any earlier
+    span reached is simply the previous span's end (LAG), and each span adds what it
+    covers beyond that."""
     pg = connection.vendor == "postgresql"
     greatest, least = ("GREATEST", "LEAST") if pg else ("MAX", "MIN")
     if pg:
@@ -190,14 +186,26 @@ def _copresence_sql(stop_count: int, excluded: int, tail: str) -> str:
     table = connection.ops.quote_name(VenueScan._meta.db_table)
     not_in = f" AND v.person_id NOT IN ({', '.join(['%s'] * excluded)})" if excluded else ""
     whole_minutes = "FLOOR" if pg else ""
+    if pg:
+        # A lateral subquery per stop: the planner cannot estimate a join on a range from
+        # a VALUES list and would scan the whole table; per stop it is one index range
+        # (OFFSET 0 keeps the subquery from being flattened back into that join).
+        join = (
+            f"CROSS JOIN LATERAL (SELECT person_id, scanned_at FROM {table}"  # noqa: S608
+            " WHERE place_id = st.place_id AND scanned_at >= st.scan_low"
+            f" AND scanned_at <= st.scan_high OFFSET 0) v WHERE TRUE{not_in}"
+        )
+    else:
+        join = (
+            f"JOIN {table} v ON v.place_id = st.place_id AND v.scanned_at >= st.scan_low"
+            f" AND v.scanned_at <= st.scan_high{not_in}"
+        )
     return f"""
 WITH st(idx, grp, place_id, scan_low, scan_high, lo, hi) AS (VALUES {values}),
 m AS (
     SELECT st.idx, st.grp, st.place_id, v.person_id, st.lo, st.hi,
            {_epoch_sql("v.scanned_at")} AS t
-    FROM st JOIN {table} v
-      ON v.place_id = st.place_id AND v.scanned_at >= st.scan_low
-     AND v.scanned_at <= st.scan_high{not_in}
+    FROM st {join}
 ),
 spans AS (
     SELECT idx, grp, place_id, person_id, t,
@@ -206,8 +214,7 @@ spans AS (
 ),
 reached AS (
     SELECT idx, grp, place_id, person_id, t, a, b,
-           MAX(b) OVER (PARTITION BY idx, person_id ORDER BY a, b
-                        ROWS BETWEEN UNBOUNDED PRECEDING AND 1 PRECEDING) AS reach
+           LAG(b) OVER (PARTITION BY idx, person_id ORDER BY t) AS reach
     FROM spans
 ),
 per_stop AS (
@@ -219,16 +226,7 @@ per_stop AS (
 {tail}"""  # noqa: S608 - only placeholders and identifiers are interpolated
 
 
-PER_STOP_ROWS = "SELECT idx, person_id, first_t, last_t, mins FROM per_stop"
-# One row per group and person; the per-stop evidence as "idx:place:mins:first;...".
-_PERSON_ROWS = (
-    "SELECT grp, person_id, SUM(mins), MIN(first_t), MAX(last_t),"
-    " {aggregate}(CAST(idx AS TEXT) || ':' || CAST(place_id AS TEXT) || ':'"
-    " || CAST(mins AS TEXT) || ':' || CAST(first_t AS TEXT), ';')"
-    " FROM per_stop GROUP BY grp, person_id"
-)
-PERSON_ROWS_PG = _PERSON_ROWS.format(aggregate="STRING_AGG")
-PERSON_ROWS_SQLITE = _PERSON_ROWS.format(aggregate="GROUP_CONCAT")
+PER_STOP_ROWS = "SELECT idx, grp, place_id, person_id, first_t, last_t, mins FROM per_stop"
 
 
 def _stop_params(
@@ -286,7 +284,7 @@ def copresence_stops(
             *excluded,
             dwell_minutes * 60.0,
         ]
-        for idx, person_id, first_t, last_t, mins in _run(sql, params):
+        for idx, _group, _place, person_id, first_t, last_t, mins in _run(sql, params):
             answer[idx].append(
                 CoPresence(
                     person_id=person_id,
@@ -319,11 +317,12 @@ def copresence_people(
     if len(group_of) != len(stops):
         raise ValueError("one group per stop")
     excluded = sorted(set(exclude_person_ids))
-    tail = PERSON_ROWS_PG if connection.vendor == "postgresql" else PERSON_ROWS_SQLITE
-    found: dict[int, dict[int, PersonCoPresence]] = {}
+    # group -> person -> [minutes, first, last, stops]; most persons meet one stop, so
+    # the per-stop rows are merged here rather than by a second aggregate in SQL.
+    merged: dict[int, dict[int, list[Any]]] = {}
     for first in range(0, len(stops), batch_size):
         batch = stops[first : first + batch_size]
-        sql = _copresence_sql(len(batch), len(excluded), tail)
+        sql = _copresence_sql(len(batch), len(excluded), PER_STOP_ROWS)
         params = [
             *_stop_params(
                 batch, group_of[first : first + batch_size], first, tolerance_minutes, dwell_minutes
@@ -331,17 +330,22 @@ def copresence_people(
             *excluded,
             dwell_minutes * 60.0,
         ]
-        for group, person_id, mins, first_t, last_t, evidence in _run(sql, params):
-            hits = found.setdefault(group, {})
-            hit = PersonCoPresence(person_id, int(mins), first_t, last_t, evidence)
-            before = hits.get(person_id)
-            if before is not None:  # the same person through stops of another batch
-                hit = PersonCoPresence(
-                    person_id,
-                    before.overlap_minutes + hit.overlap_minutes,
-                    min(before.first_epoch, hit.first_epoch),
-                    max(before.last_epoch, hit.last_epoch),
-                    before.raw_evidence + ";" + hit.raw_evidence,
-                )
-            hits[person_id] = hit
+        for idx, group, place_id, person_id, first_t, last_t, mins in _run(sql, params):
+            hits = merged.get(group)
+            if hits is None:
+                hits = merged[group] = {}
+            hit = hits.get(person_id)
+            if hit is None:
+                hits[person_id] = [mins, first_t, last_t, [(first_t, idx, place_id, mins)]]
+            else:
+                hit[0] += mins
+                hit[1] = min(hit[1], first_t)
+                hit[2] = max(hit[2], last_t)
+                hit[3].append((first_t, idx, place_id, mins))
+    found: dict[int, dict[int, PersonCoPresence]] = {}
+    for group, hits in merged.items():
+        found[group] = {
+            pid: PersonCoPresence(pid, int(h[0]), h[1], h[2], tuple(h[3]))
+            for pid, h in hits.items()
+        }
     return found
