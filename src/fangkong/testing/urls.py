@@ -1,6 +1,7 @@
 from __future__ import annotations
 
 from fangkong.testing.views import coverage, labs, rounds, sampling, supplies
+from fangkong.testing.views import points
 
 app_name = "testing"
 
@@ -10,4 +11,5 @@ urlpatterns = [
     *labs.urlpatterns,
     *coverage.urlpatterns,
     *supplies.urlpatterns,
+    *points.urlpatterns,
 ]

@@ -49,3 +49,10 @@ def point_get(*, user: Any, pk: int) -> SamplingPoint:
     if found is None:
         raise NotFound("not_found", _("未找到该采样点或不在您的辖区内"), object="sampling_point")
     return found
+
+
+def registered_place_ids(*, place_ids: list[int]) -> set[int]:
+    """Which of these places already are sampling points (the register form's choices)."""
+    return set(
+        SamplingPoint.objects.filter(place_id__in=place_ids).values_list("place_id", flat=True)
+    )

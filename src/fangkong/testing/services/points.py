@@ -163,7 +163,7 @@ def point_queue_update(
     else:
         require_in_scope(actor, point.jurisdiction_path, what="sampling_point")
     if status not in QueueStatus.values:
-        raise DomainError("queue_status_invalid", _("排队状态无效"), status=status)
+        raise DomainError("queue_status_invalid", _("排队状态无效"), queue_status=status)
     length = _count(length, "queue_length", 0, MAX_QUEUE)
     if status == QueueStatus.CLOSED:
         length = 0

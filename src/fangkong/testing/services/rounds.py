@@ -271,7 +271,7 @@ def round_open(*, actor: Any, round: Round, now: dt.datetime | None = None, ip: 
     _require_manage(actor, round)
     rnd = Round.objects.select_for_update().select_related("ruleset").get(pk=round.pk)
     if rnd.status != RoundStatus.PLANNED:
-        raise Conflict("round_not_planned", _("只有计划中的轮次可以开始采样"), status=rnd.status)
+        raise Conflict("round_not_planned", _("只有计划中的轮次可以开始采样"), round_status=rnd.status)
     RoundTarget.objects.filter(round=rnd).delete()
     count = _targets_insert(rnd)
     rnd.target_count = RoundTarget.objects.filter(round=rnd).count() if count < 0 else count
@@ -303,7 +303,7 @@ def round_close(
     _require_manage(actor, round)
     rnd = Round.objects.select_for_update().get(pk=round.pk)
     if rnd.status != RoundStatus.OPEN:
-        raise Conflict("round_not_open", _("只有采样中的轮次可以结束"), status=rnd.status)
+        raise Conflict("round_not_open", _("只有采样中的轮次可以结束"), round_status=rnd.status)
     rnd.status = RoundStatus.CLOSED
     rnd.closed_at = now or timezone.now()
     rnd.save(update_fields=["status", "closed_at", "updated_at"])
