@@ -126,7 +126,7 @@ def round_create(request: HttpRequest) -> HttpResponse:
         form = {
             "name": request.POST.get("name", "")[:300],
             "starts_at": request.POST.get("starts_at", "")[:40],
-            "sealed_pooling": request.POST.get("sealed_pooling", ""),
+            "sealed_pooling": request.POST.get("sealed_pooling", "") or SealedPooling.SINGLE,
             "jurisdictions": request.POST.getlist("jurisdictions")[:500],
             "zones": request.POST.getlist("zones")[:200],
         }
