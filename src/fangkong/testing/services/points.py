@@ -207,8 +207,8 @@ def points_create_for_places(
             [
                 tables,
                 samplers,
-                opens_at,
-                closes_at,
+                connection.ops.adapt_timefield_value(opens_at),
+                connection.ops.adapt_timefield_value(closes_at),
                 QueueStatus.CLOSED,
                 PlaceKind.SAMPLING_POINT,
                 path,
