@@ -1,7 +1,6 @@
 from __future__ import annotations
 
-from fangkong.testing.views import coverage, labs, rounds, sampling, supplies
-from fangkong.testing.views import points
+from fangkong.testing.views import coverage, labs, points, rounds, sampling, supplies
 
 app_name = "testing"
 

@@ -4,8 +4,7 @@ from __future__ import annotations
 
 from ninja import Router
 
-from fangkong.testing.api import coverage, labs, rounds, sampling, supplies
-from fangkong.testing.api import points
+from fangkong.testing.api import coverage, labs, points, rounds, sampling, supplies
 
 router = Router(tags=["testing"])
 router.add_router("", rounds.router)

@@ -205,9 +205,7 @@ def round_planner(request: HttpRequest, round_id: int) -> PlannerOut:
 
 
 @router.get("/pool-advice", response=AdviceOut)
-def pool_advice(
-    request: HttpRequest, prevalence: float = Query(..., ge=0, le=1)
-) -> AdviceOut:
+def pool_advice(request: HttpRequest, prevalence: float = Query(..., ge=0, le=1)) -> AdviceOut:
     """Dorfman's pool-size advice: the k in 1..50 minimising 1/k + 1 − (1−p)^k."""
     require(request.user, Capability.ROUND_VIEW)
     advice = rules.best_pool_size(prevalence)

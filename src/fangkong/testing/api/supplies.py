@@ -163,9 +163,7 @@ def stock_issue(request: HttpRequest, stock_id: int, payload: QuantityIn) -> Sta
 
 
 @router.post("/supplies/{int:stock_id}/transfer", response={201: TransferOut})
-def stock_transfer(
-    request: HttpRequest, stock_id: int, payload: TransferIn
-) -> Status[TransferOut]:
+def stock_transfer(request: HttpRequest, stock_id: int, payload: TransferIn) -> Status[TransferOut]:
     stock = selectors.stock_get(user=request.user, pk=stock_id)
     to_place = area_selectors.places_resolve(user=request.user, pks=[payload.to_place_id])[0]
     out, into = services.supply_transfer(

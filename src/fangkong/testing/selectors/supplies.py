@@ -118,7 +118,7 @@ def stocks(
         qs = qs.filter(kind=kind)
     qs = with_on_hand(qs)
     if low_only:
-        qs = qs.filter(on_hand__lt=F("low_threshold"))
+        qs = qs.filter(on_hand__lt=F("low_threshold"))  # type: ignore[misc]
     return qs.order_by("jurisdiction_path", "place__name", "kind")
 
 
@@ -161,7 +161,7 @@ def on_hand_by_town(*, user: Any, town_paths: list[str]) -> dict[str, dict[str, 
         return {}
     out: dict[str, dict[str, int]] = defaultdict(dict)
     qs = with_on_hand(SupplyStock.objects.filter(scope_q(user)))
-    for stock in qs.values("jurisdiction_path", "kind", "on_hand"):
+    for stock in qs.values("jurisdiction_path", "kind", "on_hand"):  # type: ignore[misc]
         town = stock["jurisdiction_path"][:TOWN_WIDTH]
         if town in town_paths:
             out[town][stock["kind"]] = out[town].get(stock["kind"], 0) + stock["on_hand"]

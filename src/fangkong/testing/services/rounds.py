@@ -236,7 +236,7 @@ def targets_preview(rnd: Round) -> list[tuple[str, int, int, int]]:
     if not prefixes:
         return []
     cte, params = _targets_cte(prefixes, rnd)
-    sql = cte + (
+    sql = cte + (  # noqa: S608 - the CTE's identifiers are quoted, values are parameters
         "SELECT substr(t.path, 1, 9), t.sev, t.pool_size, COUNT(*) FROM t "
         "GROUP BY substr(t.path, 1, 9), t.sev, t.pool_size"
     )
@@ -252,13 +252,13 @@ def _targets_insert(rnd: Round) -> int:
     cte, params = _targets_cte(prefixes, rnd)
     q = connection.ops.quote_name
     table = q(RoundTarget._meta.db_table)
-    sql = cte + (
-        f"INSERT INTO {table} "  # noqa: S608 - a quoted table name
-        "(round_id, person_id, jurisdiction_path, zone_level, pool_size) "
+    columns = "(round_id, person_id, jurisdiction_path, zone_level, pool_size)"
+    select = (
         "SELECT %s, t.person_id, t.path, "
         "CASE t.sev WHEN 3 THEN 'sealed' WHEN 2 THEN 'controlled' "
         "WHEN 1 THEN 'precaution' ELSE '' END, t.pool_size FROM t"
     )
+    sql = f"{cte}INSERT INTO {table} {columns} {select}"
     with connection.cursor() as cursor:
         cursor.execute(sql, [*params, rnd.pk])
         return int(cursor.rowcount)
@@ -271,7 +271,9 @@ def round_open(*, actor: Any, round: Round, now: dt.datetime | None = None, ip: 
     _require_manage(actor, round)
     rnd = Round.objects.select_for_update().select_related("ruleset").get(pk=round.pk)
     if rnd.status != RoundStatus.PLANNED:
-        raise Conflict("round_not_planned", _("只有计划中的轮次可以开始采样"), round_status=rnd.status)
+        raise Conflict(
+            "round_not_planned", _("只有计划中的轮次可以开始采样"), round_status=rnd.status
+        )
     RoundTarget.objects.filter(round=rnd).delete()
     count = _targets_insert(rnd)
     rnd.target_count = RoundTarget.objects.filter(round=rnd).count() if count < 0 else count

@@ -69,7 +69,7 @@ def _locked(stock: SupplyStock) -> SupplyStock:
 
 def _on_hand(stock: SupplyStock) -> int:
     return int(
-        with_on_hand(SupplyStock.objects.filter(pk=stock.pk)).values_list("on_hand", flat=True)[0]
+        with_on_hand(SupplyStock.objects.filter(pk=stock.pk)).values_list("on_hand", flat=True)[0]  # type: ignore[misc]
     )
 
 

@@ -139,7 +139,9 @@ def test_api_list_is_scoped_and_queue_updates(
     a_list = {p["id"] for p in a.get("/api/testing/points").json()}
     b_detail = b.get(f"/api/testing/points/{a_point.pk}")
     b_queue = b.post(
-        f"/api/testing/points/{a_point.pk}/queue", {"status": "busy"}, content_type="application/json"
+        f"/api/testing/points/{a_point.pk}/queue",
+        {"status": "busy"},
+        content_type="application/json",
     )
     ok = sampler.post(
         f"/api/testing/points/{a_point.pk}/queue",
@@ -163,7 +165,13 @@ def test_api_register_and_update(tree: Any, town_a_user: Any, make_user: Any) ->
 
     created = client.post(
         "/api/testing/points",
-        {"place_id": place.pk, "tables": 2, "samplers": 4, "opens_at": "07:00", "closes_at": "20:00"},
+        {
+            "place_id": place.pk,
+            "tables": 2,
+            "samplers": 4,
+            "opens_at": "07:00",
+            "closes_at": "20:00",
+        },
         content_type="application/json",
     )
     pid = created.json()["id"]

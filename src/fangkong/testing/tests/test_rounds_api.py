@@ -103,7 +103,9 @@ def test_town_b_neither_sees_nor_opens_town_a_round(world: World) -> None:
     assert listed == {city.pk}
     assert detail.status_code == 404 and opened.status_code == 404
     assert planner.status_code == 404
-    assert scope_outside.status_code == 403 and scope_outside.json()["code"] == "round_scope_outside"
+    assert (
+        scope_outside.status_code == 403 and scope_outside.json()["code"] == "round_scope_outside"
+    )
     rnd.refresh_from_db()
     assert rnd.status == RoundStatus.PLANNED
 
@@ -124,14 +126,16 @@ def test_town_sees_a_city_round_but_cannot_open_it_and_its_planner_is_its_town(
     assert plan["total"]["population"] == 15
 
 
-def test_a_round_of_two_towns_is_hidden_from_a_third(
-    world: World, make_user: Any
-) -> None:
+def test_a_round_of_two_towns_is_hidden_from_a_third(world: World, make_user: Any) -> None:
     from fangkong.areas.models import Jurisdiction
 
     town_c = Jurisdiction.objects.create(
-        level="town", code="330483103", name="崇福镇", parent=world.tree.city,
-        path="330483103", depth=1,
+        level="town",
+        code="330483103",
+        name="崇福镇",
+        parent=world.tree.city,
+        path="330483103",
+        depth=1,
     )
     c_user = make_user(Role.TOWN_STAFF, town_c)
     both = services.round_create(

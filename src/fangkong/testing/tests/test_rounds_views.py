@@ -78,7 +78,10 @@ def test_advice_fragment(world: World) -> None:
 
 def test_list_is_scoped_and_other_town_gets_404(world: World) -> None:
     rnd = services.round_create(
-        actor=world.town_a_user, name="乌镇专属", jurisdictions=[world.tree.town_a], starts_at=at(10, 6)
+        actor=world.town_a_user,
+        name="乌镇专属",
+        jurisdictions=[world.tree.town_a],
+        starts_at=at(10, 6),
     )
     a_page = _client(world.town_a_user).get("/testing/rounds/").content.decode()
     b = _client(world.town_b_user)

@@ -55,8 +55,13 @@ def test_consumption_is_derived_from_registrations_since_the_count(
         kind: services.supply_stock_create(
             actor=town_a_user, place=place, kind=kind, quantity=100, now=at(9, 12)
         )
-        for kind in (SupplyKind.SWAB, SupplyKind.TUBE_1, SupplyKind.TUBE_10, SupplyKind.TUBE_20,
-                     SupplyKind.N95_MASK)
+        for kind in (
+            SupplyKind.SWAB,
+            SupplyKind.TUBE_1,
+            SupplyKind.TUBE_10,
+            SupplyKind.TUBE_20,
+            SupplyKind.N95_MASK,
+        )
     }
 
     assert _on_hand(town_a_user, stocks[SupplyKind.SWAB]) == 100 - 47
@@ -80,9 +85,7 @@ def test_a_count_resets_the_derivation_and_audits_the_difference(
     assert event.detail["derived"] == 53 and event.detail["difference"] == -3
 
 
-def test_receive_issue_transfer_move_the_stock_and_are_audited(
-    tree: Any, town_a_user: Any
-) -> None:
+def test_receive_issue_transfer_move_the_stock_and_are_audited(tree: Any, town_a_user: Any) -> None:
     warehouse = make_place(tree.town_a, "warehouse", "乌镇仓库")
     point = make_point(tree.community_a)
     stock = services.supply_stock_create(
@@ -115,8 +118,12 @@ def test_low_stock_alerts(sampled: dict[str, Any], tree: Any, town_a_user: Any) 
         now=at(9, 12),
     )
     services.supply_stock_create(
-        actor=town_a_user, place=sampled["point"].place, kind="swab", quantity=500,
-        low_threshold=100, now=at(9, 12),
+        actor=town_a_user,
+        place=sampled["point"].place,
+        kind="swab",
+        quantity=500,
+        low_threshold=100,
+        now=at(9, 12),
     )
 
     alerts = list(selectors.low_stock(user=town_a_user))
@@ -149,7 +156,9 @@ def test_town_b_cannot_see_or_move_town_a_stock(
 ) -> None:
     warehouse = make_place(tree.town_a, "warehouse")
     b_warehouse = make_place(tree.town_b, "warehouse")
-    stock = services.supply_stock_create(actor=town_a_user, place=warehouse, kind="swab", quantity=9)
+    stock = services.supply_stock_create(
+        actor=town_a_user, place=warehouse, kind="swab", quantity=9
+    )
     sampler = make_user(Role.SAMPLER, tree.community_a)
 
     assert list(selectors.stocks(user=town_b_user)) == []
@@ -164,8 +173,9 @@ def test_town_b_cannot_see_or_move_town_a_stock(
     assert _on_hand(town_a_user, stock) == 9
 
 
-def test_api_stock_alerts_and_movements(tree: Any, town_a_user: Any, town_b_user: Any,
-                                        make_user: Any) -> None:
+def test_api_stock_alerts_and_movements(
+    tree: Any, town_a_user: Any, town_b_user: Any, make_user: Any
+) -> None:
     warehouse = make_place(tree.town_a, "warehouse")
     a, b = _client(town_a_user), _client(town_b_user)
     lab = _client(make_user(Role.LAB, tree.town_a))

@@ -14,7 +14,7 @@ from django.urls import URLPattern, path
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_GET, require_http_methods, require_POST
 
-from fangkong.accounts.permissions import has_capability, require
+from fangkong.accounts.permissions import has_capability, require, scope_path
 from fangkong.accounts.roles import Capability, Role
 from fangkong.areas import selectors as area_selectors
 from fangkong.areas.models import PlaceKind
@@ -112,7 +112,7 @@ def point_register(request: HttpRequest) -> HttpResponse:
     candidates = [
         p
         for p in area_selectors.places(user=user, kind=PlaceKind.SAMPLING_POINT, size=200).items
-        if p.jurisdiction_path.startswith(user.scope_path)
+        if p.jurisdiction_path.startswith(scope_path(user))
     ]
     taken = selectors.registered_place_ids(place_ids=[p.pk for p in candidates])
     places = [p for p in candidates if p.pk not in taken]

@@ -117,7 +117,9 @@ def round_create(request: HttpRequest) -> HttpResponse:
     error: DomainError | None = None
     form: dict[str, Any] = {
         "name": "",
-        "starts_at": timezone.localtime().replace(second=0, microsecond=0).strftime("%Y-%m-%dT%H:%M"),
+        "starts_at": timezone.localtime()
+        .replace(second=0, microsecond=0)
+        .strftime("%Y-%m-%dT%H:%M"),
         "sealed_pooling": SealedPooling.SINGLE,
         "jurisdictions": [],
         "zones": [],
@@ -193,9 +195,7 @@ def round_detail(request: HttpRequest, pk: int) -> HttpResponse:
     user = request.user
     rnd = selectors.round_get(user=user, pk=pk)
     plan = selectors.planner(user=user, rnd=rnd)
-    manage = has_capability(user, Capability.ROUND_MANAGE) and in_scope(
-        user, rnd.jurisdiction_path
-    )
+    manage = has_capability(user, Capability.ROUND_MANAGE) and in_scope(user, rnd.jurisdiction_path)
     kinds = dict(SupplyKind.choices)
     sizes = sorted(plan.total.by_pool_size)
     context = {
@@ -249,9 +249,7 @@ def pool_advice(request: HttpRequest) -> HttpResponse:
 def round_open(request: HttpRequest, pk: int) -> HttpResponse:
     rnd = selectors.round_get(user=request.user, pk=pk)
     rnd = services.round_open(actor=request.user, round=rnd, ip=client_address(request))
-    messages.success(
-        request, _("已开始采样，应检人数 %(n)d") % {"n": rnd.target_count}
-    )
+    messages.success(request, _("已开始采样，应检人数 %(n)d") % {"n": rnd.target_count})
     return redirect("testing:round_detail", pk=pk)
 
 

@@ -118,7 +118,9 @@ def supply_move(request: HttpRequest, pk: int, action: str) -> HttpResponse:
     try:
         quantity = _int(request.POST.get("quantity", ""), "quantity")
         if action == "receive":
-            services.supply_receive(actor=user, stock=stock, quantity=quantity, reason=reason, ip=ip)
+            services.supply_receive(
+                actor=user, stock=stock, quantity=quantity, reason=reason, ip=ip
+            )
         elif action == "issue":
             services.supply_issue(actor=user, stock=stock, quantity=quantity, reason=reason, ip=ip)
         elif action == "transfer":
