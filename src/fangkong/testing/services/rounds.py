@@ -172,7 +172,7 @@ def round_scope_prefixes(rnd: Round) -> list[str]:
 
 
 def _targets_cte(prefixes: list[str], rnd: Round) -> tuple[str, list[Any]]:
-    """`WITH ... t(person_id, path, household_id, sev, pool_size)`: the round's target
+    """`WITH ... t(person_id, path, sev, pool_size)`: the round's target
     population as SQL (both SQLite and PostgreSQL) and its parameters."""
     q = connection.ops.quote_name
     person, jur = q(Person._meta.db_table), q(Jurisdiction._meta.db_table)
@@ -183,12 +183,7 @@ def _targets_cte(prefixes: list[str], rnd: Round) -> tuple[str, list[Any]]:
     for prefix in prefixes:
         params += [prefix, path_upper_bound(prefix)]
     household = rnd.sealed_pooling == SealedPooling.HOUSEHOLD
-    sealed_pool = (
-        "CASE WHEN t0.household_id IS NULL THEN 1 WHEN hs.n > 50 THEN 50 ELSE hs.n END"
-        if household
-        else "%s"
-    )
-    sql = f"""
+    zones_and_scope = f"""
 WITH zl AS (
     SELECT mj.path AS zpath,
            MAX(CASE z.level WHEN 'sealed' THEN 3 WHEN 'controlled' THEN 2
@@ -205,7 +200,11 @@ jl AS (
     LEFT JOIN zl ON substr(j.path, 1, length(zl.zpath)) = zl.zpath
     WHERE {conds}
     GROUP BY j.path
-),
+),"""  # noqa: S608 - quoted identifiers, values are parameters
+    if household:
+        # One tube per household in sealed zones: the pool size is the number of the
+        # household's sealed targets (t0 is then read twice, so PostgreSQL materializes it).
+        households = f"""
 t0 AS (
     SELECT p.id AS person_id, p.jurisdiction_path AS path, p.household_id AS household_id,
            jl.sev AS sev
@@ -218,14 +217,28 @@ hs AS (
     GROUP BY household_id
 ),
 t AS (
-    SELECT t0.person_id, t0.path, t0.household_id, t0.sev,
-           CASE t0.sev WHEN 3 THEN {sealed_pool} WHEN 2 THEN %s ELSE %s END AS pool_size
+    SELECT t0.person_id, t0.path, t0.sev,
+           CASE t0.sev WHEN 3 THEN (CASE WHEN t0.household_id IS NULL THEN 1
+                                         WHEN hs.n > 50 THEN 50 ELSE hs.n END)
+                       WHEN 2 THEN %s ELSE %s END AS pool_size
     FROM t0 LEFT JOIN hs ON hs.household_id = t0.household_id
 )
-"""  # noqa: S608 - table names are quoted identifiers, values are parameters
-    if not household:
-        params.append(p.pool_size_sealed)
-    params += [p.pool_size_controlled, p.pool_size_precaution]
+"""  # noqa: S608 - quoted identifiers, values are parameters
+        sql = zones_and_scope + households
+        params += [p.pool_size_controlled, p.pool_size_precaution]
+        return sql, params
+    # Otherwise the person table is read once, in a plain hash join to the few thousand
+    # jurisdiction paths of the scope.
+    targets = f"""
+t AS (
+    SELECT p.id AS person_id, p.jurisdiction_path AS path, jl.sev AS sev,
+           CASE jl.sev WHEN 3 THEN %s WHEN 2 THEN %s ELSE %s END AS pool_size
+    FROM {person} p
+    JOIN jl ON jl.path = p.jurisdiction_path
+)
+"""  # noqa: S608 - quoted identifiers, values are parameters
+    sql = zones_and_scope + targets
+    params += [p.pool_size_sealed, p.pool_size_controlled, p.pool_size_precaution]
     return sql, params
 
 
