@@ -206,3 +206,15 @@ def test_list_page_shows_queue_and_updates_a_row_in_place(
     assert "虹桥采样点" in page and 'data-testid="point-row"' in page
     assert row.status_code == 200 and 'data-queue="busy"' in row.content.decode()
     assert "虹桥采样点" not in b_page
+
+
+def test_list_page_filters_by_jurisdiction(tree: Any, command_user: Any) -> None:
+    make_point(tree.community_a, name="乌镇点")
+    make_point(tree.community_b, name="濮院点")
+    client = _client(command_user)
+
+    page = client.get("/testing/points/").content.decode()
+    wuzhen = client.get(f"/testing/points/?jurisdiction={tree.town_a.path}").content.decode()
+
+    assert 'data-testid="point-area-filter"' in page and "濮院点" in page
+    assert "乌镇点" in wuzhen and "濮院点" not in wuzhen

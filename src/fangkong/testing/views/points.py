@@ -24,6 +24,8 @@ from fangkong.testing.models import QueueStatus, SamplingPoint
 from fangkong.testing.selectors import points as selectors
 from fangkong.testing.services import points as services
 
+CITY_WIDTH, TOWN_WIDTH = 6, 9
+
 
 def _is_htmx(request: HttpRequest) -> bool:
     return bool(request.headers.get("HX-Request"))
@@ -70,6 +72,13 @@ def point_list(request: HttpRequest) -> HttpResponse:
         user=user, jurisdiction_path=jurisdiction or None, queue_status=queue or None
     )
     rows = [_row(user, p) for p in qs[:500]]
+    own = scope_path(user)
+    level = "town" if len(own) <= CITY_WIDTH else "community"
+    areas = (
+        [j for j in area_selectors.jurisdictions(user=user, level=level) if j.path.startswith(own)]
+        if has_capability(user, Capability.AREA_VIEW) and len(own) <= TOWN_WIDTH
+        else []
+    )
     return render(
         request,
         "testing/points_list.html",
@@ -77,6 +86,8 @@ def point_list(request: HttpRequest) -> HttpResponse:
             "rows": rows,
             "queue": queue,
             "queue_choices": QueueStatus.choices,
+            "areas": areas,
+            "jurisdiction": jurisdiction,
             "can_register": _can_register(user),
         },
     )
