@@ -10,6 +10,7 @@ the same parameters on an empty database give the same rows with the same ids.
 from __future__ import annotations
 
 import datetime as dt
+import math
 import random
 import time
 from collections.abc import Iterator
@@ -44,6 +45,8 @@ from fangkong.people.bulk import (
 from fangkong.people.models import Household, Person
 from fangkong.scans.models import VenueScan
 from fangkong.scans.services import scan_indexes_suspended, scans_bulk_insert
+from fangkong.testing.models import SamplingPoint, SupplyMovement, SupplyStock
+from fangkong.testing.services.points import points_create_for_places
 
 ROOT_PATH = "330483"
 ROOT_NAME = "桐乡市"
@@ -192,7 +195,15 @@ def _has_city_data() -> bool:
     )
 
 
-_DRILL_MODELS = (Jurisdiction, JurisdictionGeometry, Place, Household, Person)
+_DRILL_MODELS = (
+    Jurisdiction,
+    JurisdictionGeometry,
+    Place,
+    Household,
+    Person,
+    SamplingPoint,
+    SupplyStock,
+)
 
 
 def _referencing_rows(low: str, high: str) -> list[str]:
@@ -230,6 +241,8 @@ def drill_city_delete() -> None:
     q = connection.ops.quote_name
     jur = q(Jurisdiction._meta.db_table)
     statements = [
+        (SupplyStock, "jurisdiction_path"),
+        (SamplingPoint, "jurisdiction_path"),
         (VenueScan, "jurisdiction_path"),
         (Person, "jurisdiction_path"),
         (Household, "jurisdiction_path"),
@@ -237,6 +250,14 @@ def drill_city_delete() -> None:
     ]
     try:
         with transaction.atomic(), connection.cursor() as cursor:
+            # Supplies and sampling points hang on the city's places.
+            stock = q(SupplyStock._meta.db_table)
+            cursor.execute(
+                f"DELETE FROM {q(SupplyMovement._meta.db_table)} WHERE stock_id IN "  # noqa: S608
+                f"(SELECT id FROM {stock} WHERE jurisdiction_path >= %s "
+                "AND jurisdiction_path < %s)",
+                [low, high],
+            )
             for model, column in statements:
                 cursor.execute(
                     f"DELETE FROM {q(model._meta.db_table)} "  # noqa: S608
@@ -286,6 +307,8 @@ class _CityBuilder:
         self._jurisdictions()
         progress.stage("places")
         self._places()
+        progress.stage("sampling points")
+        self._testing()
         progress.stage("persons", self.population)
         self._persons(progress)
         n_scans = self.population * self.days * 10
@@ -543,7 +566,36 @@ class _CityBuilder:
             ("桐乡站出站口", 3),
         ):
             add(PlaceKind.CHECKPOINT, name, by_town[t_index][-1])
+        # One supplies warehouse per town (appended last: the other places keep their ids).
+        self.warehouses: list[tuple[int, str]] = [
+            add(PlaceKind.WAREHOUSE, f"{town.name}防疫物资仓库", by_town[t_index][0])
+            for t_index, town in enumerate(TOWNS)
+        ]
         self.counts["places"] = place_bulk_create(rows=rows)
+
+    # sampling points and supplies -----------------------------------------------------
+
+    def _testing(self) -> None:
+        """A SamplingPoint for every sampling_point place (one INSERT ... SELECT) and each
+        town's warehouse stocked for one round of its population (one bulk insert)."""
+        self.counts["sampling_points"] = points_create_for_places(
+            path=ROOT_PATH, tables=2, samplers=4, opens_at=dt.time(7), closes_at=dt.time(21)
+        )
+        counted_at = dt.datetime.combine(self.start, dt.time(0), tzinfo=LOCAL)
+        stocks = []
+        for t_index, (place_id, path) in enumerate(self.warehouses):
+            for kind, quantity in drill_warehouse_stock(self.town_pops[t_index]).items():
+                stocks.append(
+                    SupplyStock(
+                        place_id=place_id,
+                        jurisdiction_path=path,
+                        kind=kind,
+                        counted_quantity=quantity,
+                        counted_at=counted_at,
+                        low_threshold=quantity // 5,
+                    )
+                )
+        self.counts["supply_stocks"] = len(SupplyStock.objects.bulk_create(stocks))
 
     # households and persons ------------------------------------------------------------
 
@@ -716,6 +768,25 @@ class _CityBuilder:
 
 
 # --- small pure helpers --------------------------------------------------------------
+
+
+def drill_warehouse_stock(population: int) -> dict[str, int]:
+    """A town warehouse's first stock: one round of its population with the planner's
+    spares (swabs +20 %; 20-in-1 tubes for everyone, 10-in-1 for 30 %, singles for 5 %)
+    and protective equipment for its samplers (population ÷ 360) over a day of 4-hour
+    shifts."""
+    samplers = math.ceil(population / 360)
+    shifts = samplers * 6
+    return {
+        "swab": math.ceil(population * 1.2),
+        "tube_1": math.ceil(population * 0.05),
+        "tube_10": math.ceil(population * 0.3 / 10),
+        "tube_20": math.ceil(population * 1.2 / 20),
+        "protective_suit": shifts,
+        "n95_mask": shifts,
+        "face_shield": shifts,
+        "gloves": shifts * 8,
+    }
 
 
 def _pick(rnd: random.Random, cum: list[float]) -> int:

@@ -1,6 +1,6 @@
 from __future__ import annotations
 
-from fangkong.testing.views import coverage, labs, rounds, sampling, supplies
+from fangkong.testing.views import coverage, labs, points, rounds, sampling, supplies
 
 app_name = "testing"
 
@@ -10,4 +10,5 @@ urlpatterns = [
     *labs.urlpatterns,
     *coverage.urlpatterns,
     *supplies.urlpatterns,
+    *points.urlpatterns,
 ]

@@ -91,6 +91,27 @@ NAV_ENTRIES: tuple[NavEntry, ...] = (
         _("导入场所码扫码日志（CSV、Parquet），重复导入不重复入库"),
     ),
     NavEntry(
+        "rounds",
+        pgettext_lazy("nav", "全员核酸"),
+        "testing:round_list",
+        Capability.ROUND_VIEW,
+        _("核酸检测轮次、应检人群、采样计划与混采数建议"),
+    ),
+    NavEntry(
+        "points",
+        pgettext_lazy("nav", "采样点"),
+        "testing:point_list",
+        Capability.POINT_MANAGE,
+        _("采样点的采样台、采样员、开放时间与排队状态"),
+    ),
+    NavEntry(
+        "supplies",
+        pgettext_lazy("nav", "核酸物资"),
+        "testing:supply_list",
+        Capability.SUPPLY_VIEW,
+        _("采样点和仓库的拭子、试管、防护用品库存与低库存预警"),
+    ),
+    NavEntry(
         "zones",
         pgettext_lazy("nav", "风险区"),
         "areas:zone_list",

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from ninja import Router
 
-from fangkong.testing.api import coverage, labs, rounds, sampling, supplies
+from fangkong.testing.api import coverage, labs, points, rounds, sampling, supplies
 
 router = Router(tags=["testing"])
 router.add_router("", rounds.router)
@@ -12,3 +12,4 @@ router.add_router("", sampling.router)
 router.add_router("", labs.router)
 router.add_router("", coverage.router)
 router.add_router("", supplies.router)
+router.add_router("", points.router)

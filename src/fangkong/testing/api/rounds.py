@@ -1,7 +1,218 @@
-"""API of mass testing: rounds."""
+"""API of mass testing: rounds (list, detail, create, open, close), the planner and the
+pool-size advisor. Thin endpoints: selectors read (scoped), services write."""
 
 from __future__ import annotations
 
-from ninja import Router
+import datetime as dt
+from typing import Literal
+
+from django.http import HttpRequest
+from django.utils.translation import gettext as _
+from ninja import Field, Query, Router, Schema, Status
+
+from fangkong.accounts.permissions import require
+from fangkong.accounts.roles import Capability
+from fangkong.areas import selectors as area_selectors
+from fangkong.areas.models import Zone
+from fangkong.core.errors import DomainError, NotFound
+from fangkong.core.http import client_address
+from fangkong.testing.models import Round
+from fangkong.testing.rules import rounds as rules
+from fangkong.testing.selectors import rounds as selectors
+from fangkong.testing.services import rounds as services
 
 router = Router()
+
+
+class RoundOut(Schema):
+    id: int
+    name: str
+    jurisdiction_id: int
+    jurisdiction_name: str
+    jurisdiction_path: str
+    ruleset_version: str
+    status: str
+    sealed_pooling: str
+    starts_at: dt.datetime
+    deadline_at: dt.datetime
+    target_count: int
+    opened_at: dt.datetime | None
+    closed_at: dt.datetime | None
+
+    @staticmethod
+    def from_round(rnd: Round) -> RoundOut:
+        return RoundOut(
+            id=rnd.pk,
+            name=rnd.name,
+            jurisdiction_id=rnd.jurisdiction_id,
+            jurisdiction_name=rnd.jurisdiction.name,
+            jurisdiction_path=rnd.jurisdiction_path,
+            ruleset_version=rnd.ruleset.version,
+            status=rnd.status,
+            sealed_pooling=rnd.sealed_pooling,
+            starts_at=rnd.starts_at,
+            deadline_at=rnd.deadline_at,
+            target_count=rnd.target_count,
+            opened_at=rnd.opened_at,
+            closed_at=rnd.closed_at,
+        )
+
+
+class RoundDetailOut(RoundOut):
+    scope: list[str]
+
+
+class RoundIn(Schema):
+    name: str = Field(..., min_length=1, max_length=200)
+    jurisdiction_ids: list[int] = Field(default_factory=list, max_length=500)
+    zone_ids: list[int] = Field(default_factory=list, max_length=200)
+    starts_at: dt.datetime
+    sealed_pooling: Literal["single", "household"] = "single"
+
+
+class SupplyNeedOut(Schema):
+    kind: str
+    needed: int
+    on_hand: int
+    shortage: int
+
+
+class PlannerRowOut(Schema):
+    town_path: str
+    town_name: str
+    population: int
+    by_pool_size: dict[str, int]
+    by_zone_level: dict[str, int]
+    samplers: int
+    tubes: dict[str, int]
+    swabs: int
+    tables_needed: int
+    points_needed: int
+    points: int
+    tables: int
+    supplies: list[SupplyNeedOut]
+
+    @staticmethod
+    def from_row(row: selectors.PlannerRow) -> PlannerRowOut:
+        return PlannerRowOut(
+            town_path=row.town_path,
+            town_name=str(row.town_name),
+            population=row.population,
+            by_pool_size={str(k): v for k, v in sorted(row.by_pool_size.items())},
+            by_zone_level=dict(row.by_zone_level),
+            samplers=row.samplers,
+            tubes={str(k): v for k, v in sorted(row.tubes.items())},
+            swabs=row.swabs,
+            tables_needed=row.tables_needed,
+            points_needed=row.points_needed,
+            points=row.points,
+            tables=row.tables,
+            supplies=[
+                SupplyNeedOut(kind=k, needed=n, on_hand=h, shortage=max(0, n - h))
+                for k, (n, h) in row.supplies.items()
+            ],
+        )
+
+
+class PlannerOut(Schema):
+    round_id: int
+    computed: bool
+    hours: float
+    towns: list[PlannerRowOut]
+    total: PlannerRowOut
+
+
+class AdviceOut(Schema):
+    prevalence: float
+    pool_size: int
+    tests_per_person: float
+    saving: float
+    curve: list[tuple[int, float]]
+
+
+@router.get("/rounds", response=list[RoundOut])
+def round_list(
+    request: HttpRequest, status: Literal["planned", "open", "closed"] | None = None
+) -> list[RoundOut]:
+    """The rounds owned by or covering the user's jurisdiction, newest first."""
+    return [
+        RoundOut.from_round(r) for r in selectors.rounds(user=request.user, status=status)[:200]
+    ]
+
+
+def _detail(request: HttpRequest, rnd: Round) -> RoundDetailOut:
+    return RoundDetailOut(
+        **RoundOut.from_round(rnd).dict(), scope=selectors.round_scope_labels(rnd=rnd)
+    )
+
+
+@router.get("/rounds/{int:round_id}", response=RoundDetailOut)
+def round_detail(request: HttpRequest, round_id: int) -> RoundDetailOut:
+    return _detail(request, selectors.round_get(user=request.user, pk=round_id))
+
+
+def _zone(user: object, pk: int) -> Zone:
+    try:
+        return area_selectors.zone_get(user=user, pk=pk)
+    except NotFound as exc:
+        raise DomainError("unknown_zone", _("风险区不存在"), id=pk) from exc
+
+
+@router.post("/rounds", response={201: RoundDetailOut})
+def round_create(request: HttpRequest, payload: RoundIn) -> Status[RoundDetailOut]:
+    user = request.user
+    jurisdictions = area_selectors.jurisdictions_resolve(user=user, pks=payload.jurisdiction_ids)
+    zones = [_zone(user, pk) for pk in dict.fromkeys(payload.zone_ids)]
+    rnd = services.round_create(
+        actor=user,
+        name=payload.name,
+        jurisdictions=jurisdictions,
+        zones=zones,
+        starts_at=payload.starts_at,
+        sealed_pooling=payload.sealed_pooling,
+        ip=client_address(request),
+    )
+    return Status(201, _detail(request, selectors.round_get(user=user, pk=rnd.pk)))
+
+
+@router.post("/rounds/{int:round_id}/open", response=RoundOut)
+def round_open(request: HttpRequest, round_id: int) -> RoundOut:
+    rnd = selectors.round_get(user=request.user, pk=round_id)
+    services.round_open(actor=request.user, round=rnd, ip=client_address(request))
+    return RoundOut.from_round(selectors.round_get(user=request.user, pk=round_id))
+
+
+@router.post("/rounds/{int:round_id}/close", response=RoundOut)
+def round_close(request: HttpRequest, round_id: int) -> RoundOut:
+    rnd = selectors.round_get(user=request.user, pk=round_id)
+    services.round_close(actor=request.user, round=rnd, ip=client_address(request))
+    return RoundOut.from_round(selectors.round_get(user=request.user, pk=round_id))
+
+
+@router.get("/rounds/{int:round_id}/planner", response=PlannerOut)
+def round_planner(request: HttpRequest, round_id: int) -> PlannerOut:
+    """Per town of the user's jurisdiction: targets by pool size, samplers, tubes, swabs,
+    tables and points, and each supply's demand against stock."""
+    rnd = selectors.round_get(user=request.user, pk=round_id)
+    plan = selectors.planner(user=request.user, rnd=rnd)
+    return PlannerOut(
+        round_id=rnd.pk,
+        computed=plan.computed,
+        hours=plan.hours,
+        towns=[PlannerRowOut.from_row(r) for r in plan.rows],
+        total=PlannerRowOut.from_row(plan.total),
+    )
+
+
+@router.get("/pool-advice", response=AdviceOut)
+def pool_advice(request: HttpRequest, prevalence: float = Query(..., ge=0, le=1)) -> AdviceOut:
+    """Dorfman's pool-size advice: the k in 1..50 minimising 1/k + 1 − (1−p)^k."""
+    require(request.user, Capability.ROUND_VIEW)
+    advice = rules.best_pool_size(prevalence)
+    return AdviceOut(
+        prevalence=advice.prevalence,
+        pool_size=advice.pool_size,
+        tests_per_person=advice.tests_per_person,
+        saving=advice.saving,
+        curve=rules.advice_curve(prevalence),
+    )

@@ -30,12 +30,18 @@ from fangkong.testing.models.rounds import (
     SealedPooling,
 )
 from fangkong.testing.models.sampling import QueueStatus, Sample, SamplingPoint, Tube, TubeState
-from fangkong.testing.models.supplies import SupplyKind, SupplyMovement, SupplyStock
+from fangkong.testing.models.supplies import (
+    MovementKind,
+    SupplyKind,
+    SupplyMovement,
+    SupplyStock,
+)
 
 __all__ = [
     "BoxState",
     "Hold",
     "HoldState",
+    "MovementKind",
     "QueueStatus",
     "Recheck",
     "RecheckStatus",

@@ -44,10 +44,20 @@ class SupplyStock(models.Model):
         return f"{self.place_id}: {self.kind}"
 
 
+class MovementKind(models.TextChoices):
+    RECEIVE = "receive", _("入库")
+    ISSUE = "issue", _("出库")
+    TRANSFER_IN = "transfer_in", _("调入")
+    TRANSFER_OUT = "transfer_out", _("调出")
+
+
 class SupplyMovement(models.Model):
     """Stock received, issued or transferred since the last count (signed quantity)."""
 
     stock = models.ForeignKey(SupplyStock, on_delete=models.PROTECT, related_name="movements")
+    kind = models.CharField(
+        _("类型"), max_length=16, choices=MovementKind.choices, default=MovementKind.RECEIVE
+    )
     delta = models.IntegerField(_("数量变化"))
     reason = models.CharField(_("事由"), max_length=200)
     at = models.DateTimeField(_("时间"))

@@ -1,7 +1,272 @@
-"""Pages of mass testing: rounds."""
+"""Pages of mass testing: rounds (list, create, detail with the planner and the pool-size
+advisor, open, close). Thin views: selectors read (scoped), services write; a refusal of
+the role (403) or an object outside the jurisdiction (404) escapes to the
+DomainErrorMiddleware, other refusals are shown on the form."""
 
 from __future__ import annotations
 
-from django.urls import URLPattern
+import datetime as dt
+from typing import Any
 
-urlpatterns: list[URLPattern] = []
+from django.contrib import messages
+from django.contrib.auth.decorators import login_required
+from django.http import HttpRequest, HttpResponse
+from django.shortcuts import redirect, render
+from django.urls import URLPattern, path
+from django.utils import timezone
+from django.utils.translation import gettext as _
+from django.utils.translation import gettext_lazy
+from django.views.decorators.http import require_GET, require_http_methods, require_POST
+
+from fangkong.accounts.permissions import has_capability, in_scope, require, scope_path
+from fangkong.accounts.roles import Capability
+from fangkong.areas import selectors as area_selectors
+from fangkong.areas.models import ZoneState
+from fangkong.core.errors import DomainError, NotFound, PermissionDenied
+from fangkong.core.http import client_address
+from fangkong.core.paths import is_under
+from fangkong.testing.models import RoundStatus, SealedPooling, SupplyKind
+from fangkong.testing.rules import rounds as rules
+from fangkong.testing.selectors import rounds as selectors
+from fangkong.testing.selectors import supplies as supply_selectors
+from fangkong.testing.services import rounds as services
+
+DEFAULT_PREVALENCE_PERCENT = 1.0
+ZONE_LEVEL_LABELS = {
+    "sealed": gettext_lazy("封控区"),
+    "controlled": gettext_lazy("管控区"),
+    "precaution": gettext_lazy("防范区"),
+    "none": gettext_lazy("风险区外"),
+}
+
+
+def _moment(raw: str) -> dt.datetime:
+    """A datetime-local input (Asia/Shanghai) as an aware datetime."""
+    try:
+        value = dt.datetime.fromisoformat((raw or "").strip())
+    except ValueError as exc:
+        raise DomainError("datetime_invalid", _("时间格式无效"), field="starts_at") from exc
+    if timezone.is_naive(value):
+        value = timezone.make_aware(value, timezone.get_default_timezone())
+    return value
+
+
+def _ids(values: list[str]) -> list[int]:
+    out = []
+    for v in values:
+        if not v.isdigit():
+            raise DomainError("id_invalid", _("选择无效"), value=v[:20])
+        out.append(int(v))
+    return out
+
+
+@require_GET
+@login_required
+def round_list(request: HttpRequest) -> HttpResponse:
+    user = request.user
+    status = request.GET.get("status", "")
+    status = status if status in RoundStatus.values else ""
+    rows = list(selectors.rounds(user=user, status=status or None)[:200])
+    return render(
+        request,
+        "testing/rounds_list.html",
+        {
+            "rows": rows,
+            "status": status,
+            "statuses": RoundStatus.choices,
+            "can_manage": has_capability(user, Capability.ROUND_MANAGE),
+            "low_stock": (
+                supply_selectors.low_stock_count(user=user)
+                if has_capability(user, Capability.SUPPLY_VIEW)
+                else None
+            ),
+        },
+    )
+
+
+def _choices(user: Any) -> dict[str, Any]:
+    own = scope_path(user)
+    towns = [
+        t
+        for t in area_selectors.jurisdictions(user=user, level="town")
+        if is_under(t.path, own) or is_under(own, t.path)
+    ]
+    communities = [
+        c
+        for c in area_selectors.jurisdictions(user=user, level="community")
+        if is_under(c.path, own)
+    ]
+    zones = [
+        z
+        for z in area_selectors.zones(user=user, state=ZoneState.ACTIVE)
+        if is_under(z.jurisdiction_path, own)
+    ]
+    return {
+        "towns": [t for t in towns if in_scope(user, t.path)],
+        "communities": communities,
+        "zones": zones,
+        "sealed_poolings": SealedPooling.choices,
+    }
+
+
+@require_http_methods(["GET", "POST"])
+@login_required
+def round_create(request: HttpRequest) -> HttpResponse:
+    user = request.user
+    require(user, Capability.ROUND_MANAGE)
+    error: DomainError | None = None
+    form: dict[str, Any] = {
+        "name": "",
+        "starts_at": timezone.localtime()
+        .replace(second=0, microsecond=0)
+        .strftime("%Y-%m-%dT%H:%M"),
+        "sealed_pooling": SealedPooling.SINGLE,
+        "jurisdictions": [],
+        "zones": [],
+    }
+    if request.method == "POST":
+        form = {
+            "name": request.POST.get("name", "")[:300],
+            "starts_at": request.POST.get("starts_at", "")[:40],
+            "sealed_pooling": request.POST.get("sealed_pooling", "") or SealedPooling.SINGLE,
+            "jurisdictions": request.POST.getlist("jurisdictions")[:500],
+            "zones": request.POST.getlist("zones")[:200],
+        }
+        try:
+            jurisdictions = area_selectors.jurisdictions_resolve(
+                user=user, pks=_ids(form["jurisdictions"])
+            )
+            zones = [_zone(user, pk) for pk in _ids(form["zones"])]
+            rnd = services.round_create(
+                actor=user,
+                name=form["name"],
+                jurisdictions=jurisdictions,
+                zones=zones,
+                starts_at=_moment(form["starts_at"]),
+                sealed_pooling=form["sealed_pooling"],
+                ip=client_address(request),
+            )
+        except (PermissionDenied, NotFound):
+            raise
+        except DomainError as exc:
+            error = exc
+        else:
+            messages.success(request, _("已创建轮次"))
+            return redirect("testing:round_detail", pk=rnd.pk)
+    context = {"form": form, "error": error, **_choices(user)}
+    return render(request, "testing/rounds_create.html", context, status=400 if error else 200)
+
+
+def _zone(user: Any, pk: int) -> Any:
+    try:
+        return area_selectors.zone_get(user=user, pk=pk)
+    except NotFound as exc:
+        raise DomainError("unknown_zone", _("风险区不存在"), id=pk) from exc
+
+
+def _advice_context(raw: str) -> dict[str, Any]:
+    try:
+        percent = float((raw or "").strip() or DEFAULT_PREVALENCE_PERCENT)
+    except ValueError:
+        percent = -1.0
+    if not 0 <= percent <= 100:
+        return {
+            "advice": None,
+            "prevalence_percent": raw[:20],
+            "advice_error": _("估计阳性率须在 0 到 100 之间"),
+        }
+    advice = rules.best_pool_size(percent / 100)
+    curve = rules.advice_curve(percent / 100)
+    return {
+        "advice": advice,
+        "prevalence_percent": f"{percent:g}",
+        "advice_error": "",
+        "advice_rows": [
+            {"k": k, "e": e, "best": k == advice.pool_size}
+            for k, e in curve
+            if k in {1, 5, 10, 15, 20, 30, 50} or k == advice.pool_size
+        ],
+    }
+
+
+@require_GET
+@login_required
+def round_detail(request: HttpRequest, pk: int) -> HttpResponse:
+    user = request.user
+    rnd = selectors.round_get(user=user, pk=pk)
+    plan = selectors.planner(user=user, rnd=rnd)
+    manage = has_capability(user, Capability.ROUND_MANAGE) and in_scope(user, rnd.jurisdiction_path)
+    kinds = dict(SupplyKind.choices)
+    sizes = sorted(plan.total.by_pool_size)
+    context = {
+        "round": rnd,
+        "scope": selectors.round_scope_labels(rnd=rnd),
+        "plan": plan,
+        "pool_sizes": sizes,
+        "planner_rows": [
+            {
+                "row": row,
+                "persons": [row.by_pool_size.get(k, 0) for k in sizes],
+                "tubes": [(k, row.tubes.get(k, 0)) for k in sizes],
+            }
+            for row in plan.rows
+        ],
+        "zone_levels": [
+            (label, plan.total.by_zone_level[key])
+            for key, label in ZONE_LEVEL_LABELS.items()
+            if key in plan.total.by_zone_level
+        ],
+        "supply_rows": [
+            {
+                "kind": kind,
+                "label": kinds.get(kind, kind),
+                "needed": need,
+                "on_hand": have,
+                "short": max(0, need - have),
+            }
+            for kind, (need, have) in plan.total.supplies.items()
+        ],
+        "can_open": manage and rnd.status == RoundStatus.PLANNED,
+        "can_close": manage and rnd.status == RoundStatus.OPEN,
+        "can_see_supplies": has_capability(user, Capability.SUPPLY_VIEW),
+        **_advice_context(request.GET.get("prevalence", "")),
+    }
+    return render(request, "testing/rounds_detail.html", context)
+
+
+@require_GET
+@login_required
+def pool_advice(request: HttpRequest) -> HttpResponse:
+    """The advisor's answer for an estimated prevalence (htmx swaps it in place)."""
+    require(request.user, Capability.ROUND_VIEW)
+    context = _advice_context(request.GET.get("prevalence", ""))
+    status = 400 if context["advice_error"] else 200
+    return render(request, "testing/_rounds_advice.html", context, status=status)
+
+
+@require_POST
+@login_required
+def round_open(request: HttpRequest, pk: int) -> HttpResponse:
+    rnd = selectors.round_get(user=request.user, pk=pk)
+    rnd = services.round_open(actor=request.user, round=rnd, ip=client_address(request))
+    messages.success(request, _("已开始采样，应检人数 %(n)d") % {"n": rnd.target_count})
+    return redirect("testing:round_detail", pk=pk)
+
+
+@require_POST
+@login_required
+def round_close(request: HttpRequest, pk: int) -> HttpResponse:
+    rnd = selectors.round_get(user=request.user, pk=pk)
+    services.round_close(actor=request.user, round=rnd, ip=client_address(request))
+    messages.success(request, _("轮次已结束"))
+    return redirect("testing:round_detail", pk=pk)
+
+
+urlpatterns: list[URLPattern] = [
+    path("rounds/", round_list, name="round_list"),
+    path("rounds/new/", round_create, name="round_create"),
+    path("rounds/<int:pk>/", round_detail, name="round_detail"),
+    path("rounds/<int:pk>/open/", round_open, name="round_open"),
+    path("rounds/<int:pk>/close/", round_close, name="round_close"),
+    path("rounds/advice/", pool_advice, name="pool_advice"),
+]

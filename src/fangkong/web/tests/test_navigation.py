@@ -12,6 +12,7 @@ from fangkong.accounts.roles import Role
 from fangkong.web.context_processors import navigation
 
 TRACING = {"cases", "contacts", "pushes", "overdue", "chains", "scan_import"}
+TESTING = {"rounds", "points", "supplies"}
 ALL_PAGES = {
     "dashboard",
     "people",
@@ -26,17 +27,19 @@ ALL_PAGES = {
 # What each role sees once every app has wired its pages (written out, not derived from
 # ROLE_CAPABILITIES, so that a change of either shows up here).
 EXPECTED = {
-    Role.COMMAND: ALL_PAGES | TRACING,
-    Role.ADMIN: ALL_PAGES | TRACING,
+    Role.COMMAND: ALL_PAGES | TRACING | TESTING,
+    Role.ADMIN: ALL_PAGES | TRACING | TESTING,
     Role.INVESTIGATOR: {"dashboard", "people", "zones", "places", "jurisdictions", "protocol"}
-    | TRACING,
+    | TRACING
+    | {"rounds"},
     Role.TOWN_STAFF: {"dashboard", "people", "zones", "places", "jurisdictions", "protocol"}
-    | {"cases", "contacts", "pushes", "chains"},
-    Role.COMMUNITY_WORKER: {"people", "zones", "places", "jurisdictions", "contacts"},
+    | {"cases", "contacts", "pushes", "chains"}
+    | TESTING,
+    Role.COMMUNITY_WORKER: {"people", "zones", "places", "jurisdictions", "contacts", "rounds"},
     Role.SITE_STAFF: {"people", "zones", "places", "jurisdictions"},
     Role.HOTLINE: {"people", "zones", "places", "jurisdictions"},
     Role.PUBLICITY: {"zones", "places", "jurisdictions"},
-    Role.SAMPLER: {"places", "jurisdictions"},
+    Role.SAMPLER: {"places", "jurisdictions", "points", "supplies"},
     Role.LAB: {"places", "jurisdictions"},
 }
 
@@ -56,6 +59,9 @@ LABELS = {
     "overdue": "超时督办",
     "chains": "传播链",
     "scan_import": "扫码数据",
+    "rounds": "全员核酸",
+    "points": "采样点",
+    "supplies": "核酸物资",
 }
 
 

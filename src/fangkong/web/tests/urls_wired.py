@@ -69,6 +69,10 @@ urlpatterns = [
             )
         ),
     ),
+    path(
+        "testing/",
+        include(_app("testing", ["round_list", "point_list", "supply_list"])),
+    ),
     path("i18n/", include("django.conf.urls.i18n")),
     path("admin/", admin.site.urls),
     path("boom/domain/<str:kind>/", raise_domain_error),

@@ -1,0 +1,221 @@
+"""Pages of mass testing: sampling points (list with queue status, register, edit, queue
+update in place by htmx)."""
+
+from __future__ import annotations
+
+import datetime as dt
+from typing import Any
+
+from django.contrib import messages
+from django.contrib.auth.decorators import login_required
+from django.http import HttpRequest, HttpResponse
+from django.shortcuts import redirect, render
+from django.urls import URLPattern, path
+from django.utils.translation import gettext as _
+from django.views.decorators.http import require_GET, require_http_methods, require_POST
+
+from fangkong.accounts.permissions import has_capability, require, scope_path
+from fangkong.accounts.roles import Capability, Role
+from fangkong.areas import selectors as area_selectors
+from fangkong.areas.models import PlaceKind
+from fangkong.core.errors import DomainError, NotFound, PermissionDenied
+from fangkong.core.http import client_address
+from fangkong.testing.models import QueueStatus, SamplingPoint
+from fangkong.testing.selectors import points as selectors
+from fangkong.testing.services import points as services
+
+CITY_WIDTH, TOWN_WIDTH = 6, 9
+
+
+def _is_htmx(request: HttpRequest) -> bool:
+    return bool(request.headers.get("HX-Request"))
+
+
+def _time(raw: str, field: str) -> dt.time | None:
+    raw = (raw or "").strip()
+    if not raw:
+        return None
+    try:
+        return dt.time.fromisoformat(raw)
+    except ValueError as exc:
+        raise DomainError("time_invalid", _("时间格式无效"), field=field) from exc
+
+
+def _int(raw: str, field: str) -> int:
+    raw = (raw or "").strip()
+    if not raw.isdigit() or len(raw) > 7:
+        raise DomainError("point_value_invalid", _("请填写非负整数"), field=field)
+    return int(raw)
+
+
+def _row(user: Any, point: SamplingPoint, error: str = "") -> dict[str, Any]:
+    return {
+        "point": point,
+        "can_queue": services.can_update_queue(user, point),
+        "error": error,
+    }
+
+
+def _can_register(user: Any) -> bool:
+    return has_capability(user, Capability.POINT_MANAGE) and user.role != Role.SAMPLER
+
+
+@require_GET
+@login_required
+def point_list(request: HttpRequest) -> HttpResponse:
+    user = request.user
+    jurisdiction = request.GET.get("jurisdiction", "")
+    jurisdiction = jurisdiction if jurisdiction.isdigit() and len(jurisdiction) <= 15 else ""
+    queue = request.GET.get("queue", "")
+    queue = queue if queue in QueueStatus.values else ""
+    qs = selectors.points(
+        user=user, jurisdiction_path=jurisdiction or None, queue_status=queue or None
+    )
+    rows = [_row(user, p) for p in qs[:500]]
+    own = scope_path(user)
+    level = "town" if len(own) <= CITY_WIDTH else "community"
+    areas = (
+        [j for j in area_selectors.jurisdictions(user=user, level=level) if j.path.startswith(own)]
+        if has_capability(user, Capability.AREA_VIEW) and len(own) <= TOWN_WIDTH
+        else []
+    )
+    return render(
+        request,
+        "testing/points_list.html",
+        {
+            "rows": rows,
+            "queue": queue,
+            "queue_choices": QueueStatus.choices,
+            "areas": areas,
+            "jurisdiction": jurisdiction,
+            "can_register": _can_register(user),
+        },
+    )
+
+
+@require_http_methods(["GET", "POST"])
+@login_required
+def point_register(request: HttpRequest) -> HttpResponse:
+    user = request.user
+    require(user, Capability.POINT_MANAGE)
+    error: DomainError | None = None
+    form = {"place": "", "tables": "2", "samplers": "4", "opens_at": "", "closes_at": ""}
+    if request.method == "POST":
+        form = {k: request.POST.get(k, "")[:20] for k in form}
+        try:
+            place = area_selectors.places_resolve(user=user, pks=[_int(form["place"], "place")])[0]
+            point = services.point_register(
+                actor=user,
+                place=place,
+                tables=_int(form["tables"], "tables"),
+                samplers=_int(form["samplers"], "samplers"),
+                opens_at=_time(form["opens_at"], "opens_at"),
+                closes_at=_time(form["closes_at"], "closes_at"),
+                ip=client_address(request),
+            )
+        except (PermissionDenied, NotFound):
+            raise
+        except DomainError as exc:
+            error = exc
+        else:
+            messages.success(request, _("已登记采样点 %(name)s") % {"name": point.place.name})
+            return redirect("testing:point_list")
+    candidates = [
+        p
+        for p in area_selectors.places(user=user, kind=PlaceKind.SAMPLING_POINT, size=200).items
+        if p.jurisdiction_path.startswith(scope_path(user))
+    ]
+    taken = selectors.registered_place_ids(place_ids=[p.pk for p in candidates])
+    places = [p for p in candidates if p.pk not in taken]
+    return render(
+        request,
+        "testing/points_form.html",
+        {"form": form, "error": error, "places": places, "point": None},
+        status=400 if error else 200,
+    )
+
+
+@require_http_methods(["GET", "POST"])
+@login_required
+def point_edit(request: HttpRequest, pk: int) -> HttpResponse:
+    user = request.user
+    point = selectors.point_get(user=user, pk=pk)
+    require(user, Capability.POINT_MANAGE)
+    error: DomainError | None = None
+    form = {
+        "tables": str(point.tables),
+        "samplers": str(point.samplers),
+        "opens_at": point.opens_at.strftime("%H:%M") if point.opens_at else "",
+        "closes_at": point.closes_at.strftime("%H:%M") if point.closes_at else "",
+    }
+    if request.method == "POST":
+        form = {k: request.POST.get(k, "")[:20] for k in form}
+        try:
+            services.point_update(
+                actor=user,
+                point=point,
+                tables=_int(form["tables"], "tables"),
+                samplers=_int(form["samplers"], "samplers"),
+                opens_at=_time(form["opens_at"], "opens_at"),
+                closes_at=_time(form["closes_at"], "closes_at"),
+                ip=client_address(request),
+            )
+        except (PermissionDenied, NotFound):
+            raise
+        except DomainError as exc:
+            error = exc
+        else:
+            messages.success(request, _("已保存采样点"))
+            return redirect("testing:point_list")
+    return render(
+        request,
+        "testing/points_form.html",
+        {"form": form, "error": error, "places": [], "point": point},
+        status=400 if error else 200,
+    )
+
+
+@require_POST
+@login_required
+def point_queue(request: HttpRequest, pk: int) -> HttpResponse:
+    """Update the queue (htmx swaps the row in place; without htmx, back to the list)."""
+    user = request.user
+    point = selectors.point_get(user=user, pk=pk)
+    error = ""
+    status_code = 200
+    try:
+        services.point_queue_update(
+            actor=user,
+            point=point,
+            status=request.POST.get("status", ""),
+            length=_int(request.POST.get("length", "0") or "0", "length"),
+            ip=client_address(request),
+        )
+    except (PermissionDenied, NotFound):
+        raise
+    except DomainError as exc:
+        if not _is_htmx(request):
+            raise
+        error, status_code = exc.message, 400
+    if not _is_htmx(request):
+        messages.success(request, _("已更新排队状态"))
+        return redirect("testing:point_list")
+    point = selectors.point_get(user=user, pk=pk)
+    return render(
+        request,
+        "testing/_points_row.html",
+        {
+            "row": _row(user, point, error),
+            "queue_choices": QueueStatus.choices,
+            "can_register": _can_register(user),
+        },
+        status=status_code,
+    )
+
+
+urlpatterns: list[URLPattern] = [
+    path("points/", point_list, name="point_list"),
+    path("points/new/", point_register, name="point_register"),
+    path("points/<int:pk>/edit/", point_edit, name="point_edit"),
+    path("points/<int:pk>/queue/", point_queue, name="point_queue"),
+]
