@@ -236,9 +236,18 @@ def test_view_only_roles_cannot_reveal_or_export(
         == 403
     )
     assert client.get(reverse("people:export")).status_code == 403
-    login(client, make_user(Role.COMMUNITY_WORKER, tree.community_a))
-    assert client.get(reverse("people:export")).status_code == 403
     assert not AuditEvent.objects.filter(action__in=["person.reveal", "person.export"]).exists()
+
+
+def test_community_worker_exports_only_her_community(
+    client: Client, people: Any, tree: Any, make_user: Any
+) -> None:
+    # Community workers export lists (the untested list of a testing round) of their
+    # own community: masked, audited, never wider than the community.
+    login(client, make_user(Role.COMMUNITY_WORKER, tree.community_a))
+    assert client.get(reverse("people:export")).status_code == 200
+    event = AuditEvent.objects.get(action="person.export")
+    assert event.jurisdiction_path.startswith(tree.community_a.path)
 
 
 def test_unbound_user_sees_nothing(client: Client, people: Any, town_a_user: Any) -> None:
