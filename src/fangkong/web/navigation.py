@@ -91,6 +91,13 @@ NAV_ENTRIES: tuple[NavEntry, ...] = (
         _("导入场所码扫码日志（CSV、Parquet），重复导入不重复入库"),
     ),
     NavEntry(
+        "coverage",
+        pgettext_lazy("nav", "核酸覆盖"),
+        "testing:coverage_rounds",
+        Capability.COVERAGE_VIEW,
+        _("各轮次应检尽检进度、未采样人员名单与愿检尽检人数"),
+    ),
+    NavEntry(
         "zones",
         pgettext_lazy("nav", "风险区"),
         "areas:zone_list",

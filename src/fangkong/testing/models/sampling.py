@@ -130,6 +130,13 @@ class Sample(models.Model):
         indexes = [
             models.Index(fields=["round", "person"], name="sample_round_person"),
             models.Index(fields=["round", "jurisdiction_path"], name="sample_round_scope"),
+            # Coverage (selectors/coverage.py): distinct persons per path in one
+            # index-only scan; walk_in, tube and sampled_at ride along (PostgreSQL).
+            models.Index(
+                fields=["round", "jurisdiction_path", "person"],
+                include=["walk_in", "tube", "sampled_at"],
+                name="sample_coverage",
+            ),
         ]
 
     def __str__(self) -> str:

@@ -12,6 +12,7 @@ from fangkong.accounts.roles import Role
 from fangkong.web.context_processors import navigation
 
 TRACING = {"cases", "contacts", "pushes", "overdue", "chains", "scan_import"}
+TESTING_COVERAGE = {"coverage"}
 ALL_PAGES = {
     "dashboard",
     "people",
@@ -26,13 +27,16 @@ ALL_PAGES = {
 # What each role sees once every app has wired its pages (written out, not derived from
 # ROLE_CAPABILITIES, so that a change of either shows up here).
 EXPECTED = {
-    Role.COMMAND: ALL_PAGES | TRACING,
-    Role.ADMIN: ALL_PAGES | TRACING,
+    Role.COMMAND: ALL_PAGES | TRACING | TESTING_COVERAGE,
+    Role.ADMIN: ALL_PAGES | TRACING | TESTING_COVERAGE,
     Role.INVESTIGATOR: {"dashboard", "people", "zones", "places", "jurisdictions", "protocol"}
-    | TRACING,
+    | TRACING
+    | TESTING_COVERAGE,
     Role.TOWN_STAFF: {"dashboard", "people", "zones", "places", "jurisdictions", "protocol"}
-    | {"cases", "contacts", "pushes", "chains"},
-    Role.COMMUNITY_WORKER: {"people", "zones", "places", "jurisdictions", "contacts"},
+    | {"cases", "contacts", "pushes", "chains"}
+    | TESTING_COVERAGE,
+    Role.COMMUNITY_WORKER: {"people", "zones", "places", "jurisdictions", "contacts"}
+    | TESTING_COVERAGE,
     Role.SITE_STAFF: {"people", "zones", "places", "jurisdictions"},
     Role.HOTLINE: {"people", "zones", "places", "jurisdictions"},
     Role.PUBLICITY: {"zones", "places", "jurisdictions"},
@@ -56,6 +60,7 @@ LABELS = {
     "overdue": "超时督办",
     "chains": "传播链",
     "scan_import": "扫码数据",
+    "coverage": "核酸覆盖",
 }
 
 

@@ -1,0 +1,387 @@
+"""Coverage of a round (应检尽检 / 愿检尽检), live, per community and per town.
+
+Words (README "coverage"):
+
+- target    persons in the round's target population (`RoundTarget` rows)
+- sampled   distinct target persons with at least one sample in the round (a retest
+            counts once)
+- resulted  sampled target persons one of whose tubes has a result (`TubeResult`)
+- positive  distinct persons (target or walk-in) in a tube whose result is positive
+- walk-ins  distinct persons sampled in the round who are not in its target
+            (`Sample.walk_in`, set by sync from the target): counted apart (愿检尽检)
+- untested  target − sampled; coverage % = sampled / target
+
+How it stays fast at a million persons: every figure is one grouped query over a
+covering index, grouped by the person's full jurisdiction path (a grid: ~1,700 groups
+for a city of a million), and rolled up to communities (12 digits) and towns (9) here,
+which is exact because a person has one path. Nothing is counted per request per
+person, and no person row is read for a count:
+
+- target    GROUP BY over `round_target_scope` (round, jurisdiction_path, person):
+            an index-only scan;
+- sampled   SELECT DISTINCT path, person over `sample_coverage` (round,
+            jurisdiction_path, person) INCLUDE (walk_in, tube, sampled_at): an
+            index-only scan whose order already makes the distinct a streaming Unique;
+- resulted / positive join the (small) set of resulted tubes to that index;
+- the untested list of one community is an anti-join of its targets (one index
+  range) against `sample_round_person` (round, person), keyset-paginated.
+
+Every selector takes the acting user: rows are limited to the user's jurisdiction
+(`scope_q`), so a community worker counts and lists only her community, a town's staff
+only their town, command the whole city.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from collections.abc import Iterator
+from dataclasses import dataclass, field
+from typing import Any
+
+from django.db.models import Count, Exists, F, OuterRef, Q, QuerySet
+from django.db.models.functions import TruncHour
+from django.utils.translation import gettext as _
+
+from fangkong.accounts.permissions import require, scope_path, scope_q
+from fangkong.accounts.roles import Capability
+from fangkong.areas.models import LEVEL_WIDTH, Jurisdiction, Level
+from fangkong.core.errors import DomainError, NotFound
+from fangkong.core.pagination import (
+    MAX_PAGE_SIZE,
+    Page,
+    decode_cursor,
+    encode_cursor,
+    keyset_page,
+)
+from fangkong.core.paths import is_under, under
+from fangkong.testing.models import ResultValue, Round, RoundTarget, Sample
+
+TOWN_WIDTH = LEVEL_WIDTH[Level.CITY] + LEVEL_WIDTH[Level.TOWN]  # 9 digits
+COMMUNITY_WIDTH = TOWN_WIDTH + LEVEL_WIDTH[Level.COMMUNITY]  # 12 digits
+EXPORT_BATCH = 2000
+EXPORT_MAX_ROWS = 100_000
+
+
+# --- figures -------------------------------------------------------------------------
+
+
+@dataclass
+class Counts:
+    """The coverage figures of one jurisdiction (or of a whole round)."""
+
+    target: int = 0
+    sampled: int = 0
+    resulted: int = 0
+    positive: int = 0
+    walk_ins: int = 0
+
+    def add(self, other: Counts) -> None:
+        self.target += other.target
+        self.sampled += other.sampled
+        self.resulted += other.resulted
+        self.positive += other.positive
+        self.walk_ins += other.walk_ins
+
+    @property
+    def untested(self) -> int:
+        return max(0, self.target - self.sampled)
+
+    @property
+    def percent(self) -> float:
+        """Sampled share of the target, in percent (one decimal; 0 for an empty target)."""
+        return round(100.0 * self.sampled / self.target, 1) if self.target else 0.0
+
+    @property
+    def resulted_percent(self) -> float:
+        return round(100.0 * self.resulted / self.sampled, 1) if self.sampled else 0.0
+
+    def as_dict(self) -> dict[str, Any]:
+        return {
+            "target": self.target,
+            "sampled": self.sampled,
+            "resulted": self.resulted,
+            "positive": self.positive,
+            "walk_ins": self.walk_ins,
+            "untested": self.untested,
+            "percent": self.percent,
+        }
+
+
+@dataclass
+class CoverageRow:
+    """One town's or community's line of the coverage table."""
+
+    path: str
+    name: str
+    counts: Counts = field(default_factory=Counts)
+
+
+@dataclass
+class Coverage:
+    """A round's coverage as the user may see it: totals and one row per jurisdiction."""
+
+    round: Round
+    width: int
+    totals: Counts
+    rows: list[CoverageRow]
+
+
+# --- the round -------------------------------------------------------------------------
+
+
+def _overlaps(user: Any, path: str) -> bool:
+    own = scope_path(user)
+    return bool(own) and bool(path) and (is_under(path, own) or is_under(own, path))
+
+
+def coverage_round_get(*, user: Any, pk: int) -> Round:
+    """A round whose coverage the user may see: its scope and the user's jurisdiction
+    overlap (a city round for a community worker, a town round for that town's staff).
+    Absent or elsewhere → 404; a role without coverage.view → 403."""
+    require(user, Capability.COVERAGE_VIEW)
+    rnd = Round.objects.filter(pk=pk).select_related("jurisdiction").first()
+    if rnd is None or not _overlaps(user, rnd.jurisdiction_path):
+        raise NotFound("not_found", _("未找到或不在您的辖区内"), object="round")
+    return rnd
+
+
+def coverage_rounds(*, user: Any, cursor: str | None = None, size: int = 50) -> Page[Round]:
+    """The rounds whose coverage the user may see, newest first (keyset)."""
+    require(user, Capability.COVERAGE_VIEW)
+    own = scope_path(user)
+    if not own:
+        return Page(items=[], next_cursor=None)
+    # A round is seen when its path is under the user's, or is one of the user's
+    # ancestors (its prefixes: the city, the town ...).
+    ancestors = [own[:n] for n in range(LEVEL_WIDTH[Level.CITY], len(own) + 1, 3)]
+    qs = Round.objects.filter(under("jurisdiction_path", own) | Q(jurisdiction_path__in=ancestors))
+    return keyset_page(qs.select_related("jurisdiction"), cursor=cursor, size=size)
+
+
+def _within_q(user: Any, within: str | None) -> Q:
+    """The user's scope, narrowed to `within` (a town or community path) when given."""
+    q = scope_q(user, "jurisdiction_path")
+    if within:
+        if not within.isdigit() or len(within) not in (TOWN_WIDTH, COMMUNITY_WIDTH):
+            raise DomainError("jurisdiction_path_invalid", _("辖区编码无效"), path=within)
+        if not _overlaps(user, within):
+            raise NotFound("not_found", _("未找到或不在您的辖区内"), object="jurisdiction")
+        q &= under("jurisdiction_path", within)
+    return q
+
+
+# --- grouped counts ----------------------------------------------------------------------
+
+
+def _grouped(qs: QuerySet[Any], *, distinct_person: bool) -> dict[str, int]:
+    """{jurisdiction_path: n} — one GROUP BY over the full path (a person has one)."""
+    if distinct_person:
+        # DISTINCT (path, person) then count per path: over the (round, path, person)
+        # index this is a streaming Unique and a GroupAggregate, with no sort and no
+        # per-group hash of persons.
+        pairs = qs.order_by().values("jurisdiction_path", "person_id").distinct()
+        return dict(_count_pairs(pairs))
+    return {
+        row["jurisdiction_path"]: row["n"]
+        for row in qs.order_by().values("jurisdiction_path").annotate(n=Count("*"))
+    }
+
+
+def _count_pairs(pairs: QuerySet[Any]) -> Iterator[tuple[str, int]]:
+    """Count the rows of a DISTINCT (jurisdiction_path, person_id) queryset per path,
+    in SQL (one statement: SELECT path, COUNT(*) FROM (<distinct pairs>) GROUP BY path)."""
+    from django.db import connection
+
+    sql, params = pairs.query.sql_with_params()
+    with connection.cursor() as cursor:
+        cursor.execute(
+            f"SELECT d.jurisdiction_path, COUNT(*) FROM ({sql}) d "  # noqa: S608 - ORM SQL
+            "GROUP BY d.jurisdiction_path",
+            params,
+        )
+        yield from cursor.fetchall()
+
+
+def path_counts(
+    *, user: Any, rnd: Round, within: str | None = None, full: bool = True
+) -> dict[str, Counts]:
+    """{person's jurisdiction path: Counts} of the round, in the user's scope (narrowed to
+    `within`). With full=False only target and sampled are counted (what the untested
+    counts need)."""
+    require(user, Capability.COVERAGE_VIEW)
+    scope = _within_q(user, within)
+    targets = _grouped(RoundTarget.objects.filter(scope, round=rnd), distinct_person=False)
+    samples = Sample.objects.filter(scope, round=rnd)
+    sampled = _grouped(samples.filter(walk_in=False), distinct_person=True)
+    out: dict[str, Counts] = {}
+
+    def at(path: str) -> Counts:
+        if path not in out:
+            out[path] = Counts()
+        return out[path]
+
+    for path, n in targets.items():
+        at(path).target = n
+    for path, n in sampled.items():
+        at(path).sampled = n
+    if full:
+        resulted = _grouped(
+            samples.filter(walk_in=False, tube__result__isnull=False), distinct_person=True
+        )
+        positive = _grouped(
+            samples.filter(tube__result__result=ResultValue.POSITIVE), distinct_person=True
+        )
+        walk_ins = _grouped(samples.filter(walk_in=True), distinct_person=True)
+        for path, n in resulted.items():
+            at(path).resulted = n
+        for path, n in positive.items():
+            at(path).positive = n
+        for path, n in walk_ins.items():
+            at(path).walk_ins = n
+    return out
+
+
+def _names(paths: list[str]) -> dict[str, str]:
+    return dict(Jurisdiction.objects.filter(path__in=paths).values_list("path", "name"))
+
+
+def _rollup(by_path: dict[str, Counts], width: int) -> tuple[Counts, list[CoverageRow]]:
+    totals = Counts()
+    grouped: dict[str, Counts] = {}
+    for path, counts in by_path.items():
+        totals.add(counts)
+        grouped.setdefault(path[:width], Counts()).add(counts)
+    names = _names(list(grouped))
+    rows = [CoverageRow(path=p, name=names.get(p, p), counts=grouped[p]) for p in sorted(grouped)]
+    return totals, rows
+
+
+def round_coverage(
+    *, user: Any, rnd: Round, by: str = "town", within: str | None = None
+) -> Coverage:
+    """The round's coverage in the user's scope: totals and one row per town
+    (by="town") or per community (by="community"), optionally within a town or
+    community path."""
+    if by not in ("town", "community"):
+        raise DomainError("coverage_group_invalid", _("分组方式无效"), by=by)
+    width = TOWN_WIDTH if by == "town" else COMMUNITY_WIDTH
+    by_path = path_counts(user=user, rnd=rnd, within=within)
+    totals, rows = _rollup(by_path, width)
+    return Coverage(round=rnd, width=width, totals=totals, rows=rows)
+
+
+def untested_counts(*, user: Any, rnd: Round, within: str | None = None) -> dict[str, int]:
+    """{community path: untested persons} for every community of the round in the
+    user's scope (target − sampled; two grouped index-only scans)."""
+    by_path = path_counts(user=user, rnd=rnd, within=within, full=False)
+    communities: dict[str, int] = {}
+    for path, counts in by_path.items():
+        key = path[:COMMUNITY_WIDTH]
+        communities[key] = communities.get(key, 0) + counts.untested
+    return communities
+
+
+@dataclass(frozen=True)
+class HourPoint:
+    hour: dt.datetime
+    samples: int
+    cumulative: int
+
+
+def samples_by_hour(*, user: Any, rnd: Round, within: str | None = None) -> list[HourPoint]:
+    """Samples per hour (Asia/Shanghai) of the round in the user's scope, with the
+    running total; every sample counts (retests and walk-ins included)."""
+    require(user, Capability.COVERAGE_VIEW)
+    from django.utils import timezone
+
+    rows = (
+        Sample.objects.filter(_within_q(user, within), round=rnd)
+        .annotate(hour=TruncHour("sampled_at", tzinfo=timezone.get_current_timezone()))
+        .values("hour")
+        .annotate(n=Count("*"))
+        .order_by("hour")
+    )
+    points: list[HourPoint] = []
+    total = 0
+    for row in rows:
+        total += row["n"]
+        points.append(HourPoint(hour=row["hour"], samples=row["n"], cumulative=total))
+    return points
+
+
+# --- the untested list -------------------------------------------------------------------
+
+
+def community_path_check(*, user: Any, path: str) -> str:
+    """A community's path the user may list (12 digits, overlapping the user's scope)."""
+    if not path.isdigit() or len(path) != COMMUNITY_WIDTH:
+        raise DomainError("community_path_invalid", _("村社编码无效"), path=path)
+    if not _overlaps(user, path):
+        raise NotFound("not_found", _("未找到或不在您的辖区内"), object="community")
+    return path
+
+
+def untested_queryset(*, user: Any, rnd: Round, community_path: str) -> QuerySet[RoundTarget]:
+    """Targets of the round living in the community (and the user's scope) with no
+    sample in the round: an index range anti-joined to (round, person)."""
+    require(user, Capability.COVERAGE_VIEW)
+    community_path_check(user=user, path=community_path)
+    sampled = Sample.objects.filter(round=rnd, person_id=OuterRef("person_id"))
+    return RoundTarget.objects.filter(
+        scope_q(user, "jurisdiction_path"),
+        under("jurisdiction_path", community_path),
+        round=rnd,
+    ).filter(~Exists(sampled))
+
+
+def untested_page(
+    *,
+    user: Any,
+    rnd: Round,
+    community_path: str,
+    cursor: str | None = None,
+    size: int = 50,
+) -> Page[RoundTarget]:
+    """One keyset page of the community's untested persons (target order), with the
+    person, household and grid loaded; names, IDs and phones are shown masked."""
+    if size < 1 or size > MAX_PAGE_SIZE:
+        raise DomainError("invalid_page_size", f"每页条数须在 1 到 {MAX_PAGE_SIZE} 之间")
+    qs = untested_queryset(user=user, rnd=rnd, community_path=community_path)
+    if cursor:
+        qs = qs.filter(pk__gt=decode_cursor(cursor))
+    # Keys first, ordered by `id + 0`: an expression no index provides, so PostgreSQL
+    # takes the community's range of `round_target_scope`, anti-joins it and sorts the
+    # few thousand keys, instead of walking the primary key of the whole round and
+    # filtering it (measured 85 ms → 10 ms for a community of 5,000 in a 1M round).
+    keys = list(
+        qs.annotate(key=F("id") + 0).order_by("key").values_list("pk", flat=True)[: size + 1]
+    )
+    more = len(keys) > size
+    keys = keys[:size]
+    rows = list(
+        RoundTarget.objects.filter(pk__in=keys)
+        .select_related("person", "person__household", "person__jurisdiction")
+        .order_by("pk")
+    )
+    return Page(items=rows, next_cursor=encode_cursor(rows[-1].pk) if more and rows else None)
+
+
+def untested_export_rows(
+    *, user: Any, rnd: Round, community_path: str, limit: int = EXPORT_MAX_ROWS
+) -> Iterator[RoundTarget]:
+    """The community's untested persons for an export, in keyset batches (never
+    OFFSET), at most `limit` rows."""
+    require(user, Capability.PERSON_EXPORT)
+    qs = untested_queryset(user=user, rnd=rnd, community_path=community_path).select_related(
+        "person", "person__household", "person__jurisdiction"
+    )
+    sent = 0
+    last: int | None = None
+    while sent < limit:
+        batch_qs = qs if last is None else qs.filter(pk__gt=last)
+        batch = list(batch_qs.order_by("pk")[: min(EXPORT_BATCH, limit - sent)])
+        if not batch:
+            return
+        yield from batch
+        sent += len(batch)
+        last = batch[-1].pk
