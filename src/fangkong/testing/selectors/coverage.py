@@ -38,6 +38,7 @@ from collections.abc import Iterator
 from dataclasses import dataclass, field
 from typing import Any
 
+from django.core.cache import cache
 from django.db.models import Count, Exists, F, OuterRef, Q, QuerySet
 from django.db.models.functions import TruncHour
 from django.utils.translation import gettext as _
@@ -54,12 +55,13 @@ from fangkong.core.pagination import (
     keyset_page,
 )
 from fangkong.core.paths import is_under, under
-from fangkong.testing.models import ResultValue, Round, RoundTarget, Sample
+from fangkong.testing.models import ResultValue, Round, RoundStatus, RoundTarget, Sample
 
 TOWN_WIDTH = LEVEL_WIDTH[Level.CITY] + LEVEL_WIDTH[Level.TOWN]  # 9 digits
 COMMUNITY_WIDTH = TOWN_WIDTH + LEVEL_WIDTH[Level.COMMUNITY]  # 12 digits
 EXPORT_BATCH = 2000
 EXPORT_MAX_ROWS = 100_000
+TARGET_CACHE_SECONDS = 3600
 
 
 # --- figures -------------------------------------------------------------------------
@@ -202,6 +204,35 @@ def _count_pairs(pairs: QuerySet[Any]) -> Iterator[tuple[str, int]]:
         yield from cursor.fetchall()
 
 
+def _prefixes(user: Any, within: str | None) -> list[str]:
+    own = scope_path(user)
+    return [p for p in (own, within) if p]
+
+
+def _target_cache_key(rnd: Round) -> str:
+    """Identifies one computation of the round's targets: the targets are fixed when the
+    round opens, and whoever recomputes them saves the round (target_count, updated_at)."""
+    stamp = f"{rnd.created_at:%Y%m%d%H%M%S%f}.{rnd.updated_at:%Y%m%d%H%M%S%f}"
+    return f"testing:coverage:targets:{rnd.pk}:{stamp}:{rnd.target_count}"
+
+
+def _target_tally(rnd: Round, *, prefixes: list[str]) -> dict[str, int]:
+    """{path: target persons} of the round under every prefix (the user's scope, and
+    `within`). An open or closed round's targets are fixed, so their grouped count (one
+    scan of the round's targets) is kept in the cache for an hour; a planned round's
+    targets may still be recomputed and are counted on every call."""
+    tally: dict[str, int] | None = None
+    key = _target_cache_key(rnd)
+    cacheable = rnd.status != RoundStatus.PLANNED
+    if cacheable:
+        tally = cache.get(key)
+    if tally is None:
+        tally = _grouped(RoundTarget.objects.filter(round=rnd), distinct_person=False)
+        if cacheable:
+            cache.set(key, tally, TARGET_CACHE_SECONDS)
+    return {path: n for path, n in tally.items() if all(is_under(path, p) for p in prefixes)}
+
+
 def path_counts(
     *, user: Any, rnd: Round, within: str | None = None, full: bool = True
 ) -> dict[str, Counts]:
@@ -210,7 +241,7 @@ def path_counts(
     counts need)."""
     require(user, Capability.COVERAGE_VIEW)
     scope = _within_q(user, within)
-    targets = _grouped(RoundTarget.objects.filter(scope, round=rnd), distinct_person=False)
+    targets = _target_tally(rnd, prefixes=_prefixes(user, within))
     samples = Sample.objects.filter(scope, round=rnd)
     sampled = _grouped(samples.filter(walk_in=False), distinct_person=True)
     out: dict[str, Counts] = {}

@@ -226,3 +226,64 @@ def test_random_round_counts_equal_a_direct_count(tree: Any, make_user: Any) -> 
     for path, n in untested.items():
         page = selectors.untested_page(user=command, rnd=rnd, community_path=path, size=200)
         assert len(page.items) == n == direct_counts(rnd, path)["untested"]
+
+
+def test_target_tally_follows_a_recomputed_target(tree: Any, make_user: Any) -> None:
+    """An open round's target counts are cached; recomputing the targets saves the
+    round (target_count), which is a new cache entry. A planned round is never cached."""
+    from fangkong.testing.models import RoundStatus, RoundTarget
+
+    command = make_user("command", tree.city)
+    first = make_person(tree.grid_a)
+    rnd = make_round(tree.city, persons=[first])
+    assert selectors.untested_counts(user=command, rnd=rnd) == {"330483102001": 1}
+
+    second = make_person(tree.community_b)
+    RoundTarget.objects.create(round=rnd, person=second, jurisdiction_path=second.jurisdiction_path)
+    rnd.target_count = 2
+    rnd.save()
+    assert selectors.untested_counts(user=command, rnd=rnd) == {
+        "330483102001": 1,
+        "330483101001": 1,
+    }
+
+    planned = make_round(tree.city, persons=[first], status=RoundStatus.PLANNED)
+    assert selectors.untested_counts(user=command, rnd=planned) == {"330483102001": 1}
+    RoundTarget.objects.create(
+        round=planned, person=second, jurisdiction_path=second.jurisdiction_path
+    )
+    assert sum(selectors.untested_counts(user=command, rnd=planned).values()) == 2
+
+
+@pytest.mark.postgres
+def test_on_postgresql_the_counts_and_the_list_use_their_indexes(world: Any) -> None:
+    """Sampled persons come from the covering index `sample_coverage` (index-only), and
+    the untested list from the community's range of `round_target_scope` anti-joined
+    to the samples by person — never from a walk of every target of the round."""
+    from django.db import connection
+    from django.db.models import F
+
+    pairs = (
+        Sample.objects.filter(round=world.round, walk_in=False)
+        .order_by()
+        .values("jurisdiction_path", "person_id")
+        .distinct()
+    )
+    untested = selectors.untested_queryset(
+        user=world.users["command"], rnd=world.round, community_path="330483102001"
+    )
+    keys = untested.annotate(key=F("id") + 0).order_by("key").values_list("pk", flat=True)[:51]
+    with connection.cursor() as cursor:
+        cursor.execute("ANALYZE testing_sample")
+        cursor.execute("ANALYZE testing_roundtarget")
+        cursor.execute("SET enable_seqscan = off")
+        cursor.execute("SET enable_bitmapscan = off")
+        sampled_plan = pairs.explain()
+        list_plan = keys.explain()
+        cursor.execute("RESET enable_bitmapscan")
+        cursor.execute("RESET enable_seqscan")
+
+    # (index-only once vacuumed; a test's rows are not, inside its transaction)
+    assert "using sample_coverage" in sampled_plan
+    assert "round_target_scope" in list_plan, list_plan
+    assert "testing_roundtarget_pkey" not in list_plan

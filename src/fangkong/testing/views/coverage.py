@@ -140,7 +140,11 @@ def coverage_untested(request: HttpRequest, pk: int, community: str) -> HttpResp
     counts = selectors.round_coverage(
         user=request.user, rnd=rnd, by="community", within=community
     ).totals
-    jurisdiction = Jurisdiction.objects.filter(path=community).first()
+    names = dict(
+        Jurisdiction.objects.filter(
+            path__in=[community, community[: selectors.TOWN_WIDTH]]
+        ).values_list("path", "name")
+    )
     rows = [
         {
             "target": t,
@@ -159,8 +163,9 @@ def coverage_untested(request: HttpRequest, pk: int, community: str) -> HttpResp
         {
             "round": rnd,
             "community_path": community,
-            "community_name": jurisdiction.name if jurisdiction else community,
+            "community_name": names.get(community, community),
             "town_path": community[: selectors.TOWN_WIDTH],
+            "town_name": names.get(community[: selectors.TOWN_WIDTH], ""),
             "counts": counts,
             "rows": rows,
             "page": page,
