@@ -60,12 +60,6 @@ def run(options: dict[str, Any], log: Log) -> dict:
     rnd, built = _ensure_round(
         persons=persons, share=share, retests=int(options["retests"]), log=log
     )
-    from fangkong.testing.models import RoundTarget, Sample
-
-    targets = RoundTarget.objects.filter(round=rnd).count()
-    samples = Sample.objects.filter(round=rnd).count()
-    true_untested = _true_untested(rnd.pk)
-    log(f"round {rnd.pk}: {targets:,} targets, {samples:,} samples, {true_untested:,} untested")
     if connection.vendor == "postgresql":
         with connection.cursor() as cursor:
             # The visibility map lets the counts be index-only scans (VACUUM cannot run
@@ -74,6 +68,12 @@ def run(options: dict[str, Any], log: Log) -> dict:
             for table in ("testing_roundtarget", "testing_sample", "testing_tube"):
                 cursor.execute(f"{verb} {table}")
 
+    from fangkong.testing.models import RoundTarget, Sample
+
+    targets = RoundTarget.objects.filter(round=rnd).count()
+    samples = Sample.objects.filter(round=rnd).count()
+    true_untested = _true_untested(rnd.pk)
+    log(f"round {rnd.pk}: {targets:,} targets, {samples:,} samples, {true_untested:,} untested")
     user = _bench_user()
     from fangkong.testing.selectors import coverage as selectors
 
@@ -178,8 +178,12 @@ def _ensure_round(*, persons: int, share: float, retests: int, log: Log) -> tupl
 
     from fangkong.testing.models import Round, RoundTarget, Sample
 
-    name = f"{ROUND_NAME} {persons} {share} {retests}"
+    name = f"{ROUND_NAME} v2 {persons} {share} {retests}"
     sampled = persons - _left_out(persons, share)
+    for stale in Round.objects.filter(name__startswith=ROUND_NAME).exclude(name=name):
+        log(f"deleting the bench round {stale.pk} of another shape ({stale.name})")
+        with transaction.atomic():
+            _delete_round(stale)
     existing = Round.objects.filter(name=name).first()
     if existing is not None:
         if RoundTarget.objects.filter(round=existing).count() == persons and Sample.objects.filter(
@@ -244,15 +248,27 @@ def _build_round(*, name: str, persons: int, share: float, retests: int) -> Any:
     point = SamplingPoint.objects.create(place=place, jurisdiction_path=root.path)
     step = 0 if share >= 1 else max(1, round(1 / (1 - share)))
     pg = connection.vendor == "postgresql"
+    start_param: Any = start if pg else start.strftime("%Y-%m-%d %H:%M:%S")
+
+    def moment(seconds_expr: str) -> str:
+        """SQL for `start + <seconds_expr> seconds` (one %s: the start)."""
+        if pg:
+            return f"(%s::timestamptz + make_interval(secs => ({seconds_expr})))"
+        return f"datetime(%s, '+' || CAST(({seconds_expr}) AS INTEGER) || ' seconds')"
+
     with connection.cursor() as cursor:
-        # Targets: the first `persons` persons by id, numbered from 0 (n).
+        # Targets: the first `persons` persons by id.
         cursor.execute(
             "INSERT INTO testing_roundtarget (round_id, person_id, jurisdiction_path, "
             "zone_level, pool_size) SELECT %s, id, jurisdiction_path, '', %s "
             "FROM people_person ORDER BY id LIMIT %s",
             [rnd.pk, POOL, persons],
         )
-        # The sampled targets, numbered k = 0.. in id order: every step-th left out.
+        # The sampled targets, numbered k = 0.. in id order (every step-th target, n,
+        # left out); ten consecutive ones (neighbours: a household, a building) share
+        # tube j = k / 10. Tubes are sampled in the order of slot(j) = j * STRIDE mod
+        # tubes (a permutation): points all over the city work at once, so the samples
+        # reach the table in time order, communities interleaved, as they do from sync.
         left_out = f"AND (n %% {step}) <> {step - 1}" if step else ""
         cursor.execute(
             "CREATE TEMPORARY TABLE bench_sampled AS "  # noqa: S608 - fixed fragments, values bound
@@ -267,83 +283,64 @@ def _build_round(*, name: str, persons: int, share: float, retests: int) -> Any:
         cursor.execute("SELECT COUNT(*) FROM bench_sampled")
         sampled = int(cursor.fetchone()[0])
         tubes = (sampled + POOL - 1) // POOL
-        seconds = 86_400
-        # Tubes of 10, numbered j = 0..; barcodes carry the round and j.
-        if pg:
-            opened = "%s::timestamptz + make_interval(secs => (j * %s * {s}.0 / %s))"
-            cursor.execute(
-                "INSERT INTO testing_tube (barcode, round_id, point_id, jurisdiction_path, "  # noqa: S608 - fixed fragments, values bound
-                "pool_size, state, opened_at, closed_at) "
-                "SELECT 'BCV' || %s || '-' || lpad(j::text, 8, '0'), %s, %s, %s, %s, 'closed', "
-                + opened.format(s=seconds)
-                + ", "
-                + opened.format(s=seconds)
-                + " FROM generate_series(0, %s) AS j",
-                [rnd.pk, rnd.pk, point.pk, root.path, POOL]
-                + [start, POOL, sampled] * 2
-                + [tubes - 1],
-            )
-        else:
-            cursor.execute(
-                "WITH RECURSIVE g(j) AS (SELECT 0 UNION ALL SELECT j + 1 FROM g WHERE j < %s) "  # noqa: S608 - fixed fragments, values bound
-                "INSERT INTO testing_tube (barcode, round_id, point_id, jurisdiction_path, "
-                "pool_size, state, opened_at, closed_at) "
-                "SELECT 'BCV' || %s || '-' || printf('%%08d', j), %s, %s, %s, %s, 'closed', "
-                f"datetime(%s, '+' || (j * %s * {seconds} / %s) || ' seconds'), "
-                f"datetime(%s, '+' || (j * %s * {seconds} / %s) || ' seconds') FROM g",
-                [tubes - 1, rnd.pk, rnd.pk, point.pk, root.path, POOL]
-                + [start.strftime("%Y-%m-%d %H:%M:%S"), POOL, sampled] * 2,
-            )
+        stride = next(p for p in (7919, 7907, 7901) if tubes % p)
+        slot = f"(((k / {POOL}) * {stride}) %% {tubes})"
+        day = 86_400
+        # Tubes: j = 0.., opened at their slot; barcodes carry the round and j.
         cursor.execute(
-            "CREATE TEMPORARY TABLE bench_tubes AS SELECT id, "
-            "ROW_NUMBER() OVER (ORDER BY id) - 1 AS j FROM testing_tube WHERE round_id = %s",
-            [rnd.pk],
+            "CREATE TEMPORARY TABLE bench_slots AS SELECT DISTINCT k / %s AS j, "  # noqa: S608 - fixed fragments, values bound
+            f"{slot} AS slot FROM bench_sampled",
+            [POOL],
         )
-        # Samples: sampled person k in tube k / 10 at start + k * 24 h / sampled.
+        barcode = "lpad(CAST(j AS TEXT), 8, '0')" if pg else "printf('%%08d', j)"
+        tube_time = moment(f"slot * {day}.0 / {tubes}")
+        cursor.execute(
+            "INSERT INTO testing_tube (barcode, round_id, point_id, jurisdiction_path, "  # noqa: S608 - fixed fragments, values bound
+            "pool_size, state, opened_at, closed_at) "
+            f"SELECT 'BCV' || %s || '-' || {barcode}, %s, %s, %s, %s, 'closed', "
+            f"{tube_time}, {tube_time} FROM bench_slots ORDER BY slot",
+            [rnd.pk, rnd.pk, point.pk, root.path, POOL, start_param, start_param],
+        )
+        cursor.execute(
+            "CREATE TEMPORARY TABLE bench_tubes AS SELECT t.id, s.j FROM testing_tube t "  # noqa: S608 - fixed fragments, values bound
+            "JOIN bench_slots s ON t.barcode = 'BCV' || %s || '-' || "
+            + ("lpad(CAST(s.j AS TEXT), 8, '0')" if pg else "printf('%%08d', s.j)")
+            + " WHERE t.round_id = %s",
+            [rnd.pk, rnd.pk],
+        )
         if pg:
             uuid = "(lpad(to_hex(%s::bigint), 16, '0') || lpad(to_hex({k}), 16, '0'))::uuid"
-            when = f"%s::timestamptz + make_interval(secs => ({{k}} * {seconds}.0 / %s))"
         else:
             uuid = "printf('%%016x%%016x', %s, {k})"
-            when = f"datetime(%s, '+' || ({{k}} * {seconds} / %s) || ' seconds')"
-        start_param: Any = start if pg else start.strftime("%Y-%m-%d %H:%M:%S")
+        no = "false" if pg else "0"
+        # Samples: person k in tube k / 10, within the tube's slot, in time order.
+        sample_time = moment(f"({slot} * {POOL} + k %% {POOL}) * {day}.0 / {tubes * POOL}")
         cursor.execute(
             "INSERT INTO testing_sample (client_uuid, round_id, tube_id, person_id, "  # noqa: S608 - fixed fragments, values bound
             "jurisdiction_path, walk_in, sampled_at, synced_at) "
             f"SELECT {uuid.format(k='s.k')}, %s, t.id, s.person_id, s.jurisdiction_path, "
-            f"{'false' if pg else '0'}, {when.format(k='s.k')}, {when.format(k='s.k')} "
-            "FROM bench_sampled s JOIN bench_tubes t ON t.j = s.k / %s",
-            [rnd.pk, rnd.pk, start_param, sampled, start_param, sampled, POOL],
+            f"{no}, {sample_time}, {sample_time} "
+            f"FROM bench_sampled s JOIN bench_tubes t ON t.j = s.k / {POOL} "
+            f"ORDER BY {slot.replace('k', 's.k')}, s.k",
+            [rnd.pk, rnd.pk, start_param, start_param],
         )
         if retests:
-            # A retest goes into the tube of the person `sampled / 2` places further on
-            # (another tube, never the same one), later in the day.
+            # The first `retests` sampled persons again, late in the day (from 20:00 on
+            # the round's clock, one a second), in the tube of the person `sampled / 2`
+            # places further on (another tube, never the person's first one).
             half = sampled // 2
+            retest_time = moment(f"{20 * 3600} + s.k")
             cursor.execute(
                 "INSERT INTO testing_sample (client_uuid, round_id, tube_id, person_id, "  # noqa: S608 - fixed fragments, values bound
                 "jurisdiction_path, walk_in, sampled_at, synced_at) "
-                f"SELECT {uuid.format(k='(s.k + %s)')}, %s, t.id, s.person_id, "
-                f"s.jurisdiction_path, {'false' if pg else '0'}, "
-                f"{when.format(k='(s.k + %s)')}, {when.format(k='(s.k + %s)')} "
-                "FROM bench_sampled s JOIN bench_tubes t ON t.j = ((s.k + %s) / %s) "
-                "WHERE s.k < %s",
-                [
-                    rnd.pk,
-                    sampled,
-                    rnd.pk,
-                    start_param,
-                    half,
-                    sampled,
-                    start_param,
-                    half,
-                    sampled,
-                    half,
-                    POOL,
-                    retests,
-                ],
+                f"SELECT {uuid.format(k=f'(s.k + {sampled})')}, %s, t.id, s.person_id, "
+                f"s.jurisdiction_path, {no}, {retest_time}, {retest_time} "
+                f"FROM bench_sampled s JOIN bench_tubes t ON t.j = (s.k + {half}) / {POOL} "
+                "WHERE s.k < %s ORDER BY s.k",
+                [rnd.pk, rnd.pk, start_param, start_param, retests],
             )
-        cursor.execute("DROP TABLE bench_sampled")
-        cursor.execute("DROP TABLE bench_tubes")
+        for table in ("bench_sampled", "bench_slots", "bench_tubes"):
+            cursor.execute(f"DROP TABLE {table}")
     return rnd
 
 

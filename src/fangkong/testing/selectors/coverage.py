@@ -11,18 +11,19 @@ Words (README "coverage"):
             (`Sample.walk_in`, set by sync from the target): counted apart (愿检尽检)
 - untested  target − sampled; coverage % = sampled / target
 
-How it stays fast at a million persons: every figure is one grouped query over a
-covering index, grouped by the person's full jurisdiction path (a grid: ~1,700 groups
-for a city of a million), and rolled up to communities (12 digits) and towns (9) here,
-which is exact because a person has one path. Nothing is counted per request per
-person, and no person row is read for a count:
+How it stays fast at a million persons: every figure is one grouped query, grouped by
+the person's full jurisdiction path (a grid: ~1,700 groups for a city of a million), and
+rolled up to communities (12 digits) and towns (9) here, which is exact because a person
+has one path. No person row is read for a count:
 
-- target    GROUP BY over `round_target_scope` (round, jurisdiction_path, person):
-            an index-only scan;
-- sampled   SELECT DISTINCT path, person over `sample_coverage` (round,
-            jurisdiction_path, person) INCLUDE (walk_in, tube, sampled_at): an
-            index-only scan whose order already makes the distinct a streaming Unique;
-- resulted / positive join the (small) set of resulted tubes to that index;
+- target    one GROUP BY over the round's targets, cached for an open round (its
+            targets are fixed; the key carries the round's updated_at and
+            target_count, see `round_stamp`);
+- sampled   COUNT(DISTINCT person) per path over the partial index `sample_coverage`
+            (round, jurisdiction_path, person) INCLUDE (tube, sampled_at) WHERE NOT
+            walk_in: an index-only scan in path order, so the aggregate streams;
+- walk-ins  the same over `sample_walk_ins` (WHERE walk_in: a few rows);
+- resulted / positive the same scan, semi-joined to the results by tube (memoized);
 - the untested list of one community is an anti-join of its targets (one index
   range) against `sample_round_person` (round, person), keyset-paginated.
 
@@ -55,7 +56,14 @@ from fangkong.core.pagination import (
     keyset_page,
 )
 from fangkong.core.paths import is_under, under
-from fangkong.testing.models import ResultValue, Round, RoundStatus, RoundTarget, Sample
+from fangkong.testing.models import (
+    ResultValue,
+    Round,
+    RoundStatus,
+    RoundTarget,
+    Sample,
+    TubeResult,
+)
 
 TOWN_WIDTH = LEVEL_WIDTH[Level.CITY] + LEVEL_WIDTH[Level.TOWN]  # 9 digits
 COMMUNITY_WIDTH = TOWN_WIDTH + LEVEL_WIDTH[Level.COMMUNITY]  # 12 digits
@@ -176,32 +184,16 @@ def _within_q(user: Any, within: str | None) -> Q:
 
 
 def _grouped(qs: QuerySet[Any], *, distinct_person: bool) -> dict[str, int]:
-    """{jurisdiction_path: n} — one GROUP BY over the full path (a person has one)."""
-    if distinct_person:
-        # DISTINCT (path, person) then count per path: over the (round, path, person)
-        # index this is a streaming Unique and a GroupAggregate, with no sort and no
-        # per-group hash of persons.
-        pairs = qs.order_by().values("jurisdiction_path", "person_id").distinct()
-        return dict(_count_pairs(pairs))
+    """{jurisdiction_path: n} — one GROUP BY over the full path (a person has one).
+
+    With distinct_person, COUNT(DISTINCT person) per path: over the covering index
+    (round, path, person) PostgreSQL reads the rows in path order (index-only), so the
+    aggregate streams group by group and each group's distinct is a small sort."""
+    counted = Count("person_id", distinct=True) if distinct_person else Count("*")
     return {
         row["jurisdiction_path"]: row["n"]
-        for row in qs.order_by().values("jurisdiction_path").annotate(n=Count("*"))
+        for row in qs.order_by().values("jurisdiction_path").annotate(n=counted)
     }
-
-
-def _count_pairs(pairs: QuerySet[Any]) -> Iterator[tuple[str, int]]:
-    """Count the rows of a DISTINCT (jurisdiction_path, person_id) queryset per path,
-    in SQL (one statement: SELECT path, COUNT(*) FROM (<distinct pairs>) GROUP BY path)."""
-    from django.db import connection
-
-    sql, params = pairs.query.sql_with_params()
-    with connection.cursor() as cursor:
-        cursor.execute(
-            f"SELECT d.jurisdiction_path, COUNT(*) FROM ({sql}) d "  # noqa: S608 - ORM SQL
-            "GROUP BY d.jurisdiction_path",
-            params,
-        )
-        yield from cursor.fetchall()
 
 
 def _prefixes(user: Any, within: str | None) -> list[str]:
@@ -209,11 +201,15 @@ def _prefixes(user: Any, within: str | None) -> list[str]:
     return [p for p in (own, within) if p]
 
 
+def round_stamp(rnd: Round) -> str:
+    """Identifies one state of a round for caches: the targets are fixed when the round
+    opens, and whoever recomputes them saves the round (target_count, updated_at)."""
+    made = f"{rnd.created_at:%Y%m%d%H%M%S%f}.{rnd.updated_at:%Y%m%d%H%M%S%f}"
+    return f"{rnd.pk}:{made}:{rnd.target_count}"
+
+
 def _target_cache_key(rnd: Round) -> str:
-    """Identifies one computation of the round's targets: the targets are fixed when the
-    round opens, and whoever recomputes them saves the round (target_count, updated_at)."""
-    stamp = f"{rnd.created_at:%Y%m%d%H%M%S%f}.{rnd.updated_at:%Y%m%d%H%M%S%f}"
-    return f"testing:coverage:targets:{rnd.pk}:{stamp}:{rnd.target_count}"
+    return f"testing:coverage:targets:{round_stamp(rnd)}"
 
 
 def _target_tally(rnd: Round, *, prefixes: list[str]) -> dict[str, int]:
@@ -256,11 +252,13 @@ def path_counts(
     for path, n in sampled.items():
         at(path).sampled = n
     if full:
-        resulted = _grouped(
-            samples.filter(walk_in=False, tube__result__isnull=False), distinct_person=True
-        )
+        # A semi-join to the round's results by tube (never through the tube table),
+        # which PostgreSQL runs as a memoized index probe per sample in index order.
+        results = TubeResult.objects.filter(tube_id=OuterRef("tube_id"))
+        resulted = _grouped(samples.filter(Exists(results), walk_in=False), distinct_person=True)
         positive = _grouped(
-            samples.filter(tube__result__result=ResultValue.POSITIVE), distinct_person=True
+            samples.filter(Exists(results.filter(result=ResultValue.POSITIVE))),
+            distinct_person=True,
         )
         walk_ins = _grouped(samples.filter(walk_in=True), distinct_person=True)
         for path, n in resulted.items():
@@ -325,18 +323,24 @@ def samples_by_hour(*, user: Any, rnd: Round, within: str | None = None) -> list
     require(user, Capability.COVERAGE_VIEW)
     from django.utils import timezone
 
-    rows = (
-        Sample.objects.filter(_within_q(user, within), round=rnd)
-        .annotate(hour=TruncHour("sampled_at", tzinfo=timezone.get_current_timezone()))
-        .values("hour")
-        .annotate(n=Count("*"))
-        .order_by("hour")
-    )
+    tz = timezone.get_current_timezone()
+    per_hour: dict[dt.datetime, int] = {}
+    # Target samples and walk-ins apart: each is an index-only scan of its own index.
+    for walk_in in (False, True):
+        rows = (
+            Sample.objects.filter(_within_q(user, within), round=rnd, walk_in=walk_in)
+            .annotate(hour=TruncHour("sampled_at", tzinfo=tz))
+            .values("hour")
+            .annotate(n=Count("*"))
+            .order_by()
+        )
+        for row in rows:
+            per_hour[row["hour"]] = per_hour.get(row["hour"], 0) + row["n"]
     points: list[HourPoint] = []
     total = 0
-    for row in rows:
-        total += row["n"]
-        points.append(HourPoint(hour=row["hour"], samples=row["n"], cumulative=total))
+    for hour in sorted(per_hour):
+        total += per_hour[hour]
+        points.append(HourPoint(hour=hour, samples=per_hour[hour], cumulative=total))
     return points
 
 

@@ -161,3 +161,18 @@ def test_untested_page_queries_are_bounded(
     url = reverse("testing:coverage_untested", args=[world.round.pk, "330483102001"])
     with django_assert_max_num_queries(16):
         assert client.get(url).status_code == 200
+
+
+def test_users_of_one_scope_share_the_dashboards_figures(
+    client: Any, world: Any, make_user: Any, tree: Any, django_assert_max_num_queries: Any
+) -> None:
+    """Polling users of one jurisdiction share one computation per cache window (the
+    figures of a city round of a million persons cost seconds)."""
+    url = reverse("testing:coverage_live", args=[world.round.pk])
+    client.force_login(world.users["command"])
+    first = client.get(url)
+    client.force_login(make_user("command", tree.city))
+    with django_assert_max_num_queries(5):  # session, user, round, names: no counting
+        second = client.get(url)
+
+    assert first.context["totals"].target == second.context["totals"].target == 13

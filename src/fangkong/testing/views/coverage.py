@@ -17,6 +17,7 @@ from typing import Any
 from urllib.parse import quote
 
 from django.contrib.auth.decorators import login_required
+from django.core.cache import cache
 from django.http import HttpRequest, HttpResponse
 from django.shortcuts import render
 from django.urls import URLPattern, path
@@ -34,6 +35,7 @@ from fangkong.testing.selectors import coverage as selectors
 from fangkong.testing.services import coverage as services
 
 POLL_SECONDS = 30
+FIGURES_CACHE_SECONDS = 20
 
 
 def _chart_config(coverage: selectors.Coverage, hours: list[selectors.HourPoint]) -> dict:
@@ -72,15 +74,30 @@ def _own_community(user: Any) -> str | None:
     return own[: selectors.COMMUNITY_WIDTH] if len(own) >= selectors.COMMUNITY_WIDTH else None
 
 
+def _dashboard_figures(user: Any, rnd: Round) -> dict[str, Any]:
+    """The dashboard's figures for the user's jurisdiction, computed at most once per
+    FIGURES_CACHE_SECONDS per round and jurisdiction: every user of one scope polling
+    the page shares one computation (a city round of a million persons costs seconds)."""
+    key = f"testing:coverage:dashboard:{selectors.round_stamp(rnd)}:{scope_path(user)}"
+    figures = cache.get(key)
+    if figures is None:
+        coverage = selectors.round_coverage(user=user, rnd=rnd, by="town")
+        hours = selectors.samples_by_hour(user=user, rnd=rnd)
+        figures = {"coverage": coverage, "hours": hours, "computed_at": timezone.now()}
+        cache.set(key, figures, FIGURES_CACHE_SECONDS)
+    return figures
+
+
 def _dashboard_context(request: HttpRequest, rnd: Round) -> dict[str, Any]:
-    coverage = selectors.round_coverage(user=request.user, rnd=rnd, by="town")
-    hours = selectors.samples_by_hour(user=request.user, rnd=rnd)
+    figures = _dashboard_figures(request.user, rnd)
+    coverage = figures["coverage"]
+    coverage.round = rnd
     return {
         "round": rnd,
         "coverage": coverage,
         "totals": coverage.totals,
-        "chart_config": _chart_config(coverage, hours),
-        "computed_at": timezone.localtime(),
+        "chart_config": _chart_config(coverage, figures["hours"]),
+        "computed_at": timezone.localtime(figures["computed_at"]),
         "poll_seconds": POLL_SECONDS,
         "own_community": _own_community(request.user),
     }
