@@ -7,8 +7,11 @@ from typing import Any
 
 import pytest
 from django.conf import settings
+from django.core.cache import cache
 from django.test import Client
 from django.urls import reverse
+
+from fangkong.testing.tests.factories import make_point, make_tube
 
 from .coverage_world import build_world
 
@@ -56,3 +59,26 @@ def test_community_worker_opens_her_untested_list_and_the_dashboard(
     assert browser_page.locator("#coverage-hour-chart canvas").count() == 1
     table = browser_page.get_by_test_id("coverage-table").inner_text()
     assert "乌镇镇" in table and "濮院镇" not in table  # her town only
+    sampled = browser_page.locator('#coverage-live [data-figure="sampled"] .kpi-value')
+    assert sampled.inner_text() == "3"
+
+    # A resident is sampled; the next poll (fired here at once) shows it, charts redrawn.
+    make_tube(world.round, make_point(tree.town_a), [world.persons["a4"]])
+    cache.clear()
+    browser_page.evaluate(
+        "() => { const live = document.getElementById('coverage-live');"
+        " return htmx.ajax('GET', live.getAttribute('hx-get'),"
+        " {target: live, swap: 'outerHTML'}); }"
+    )
+    browser_page.wait_for_function(
+        "() => document.querySelector('#coverage-live [data-figure=\"sampled\"] .kpi-value')"
+        ".textContent.trim() === '4'"
+    )
+    browser_page.wait_for_function(
+        "() => Number(document.documentElement.dataset.coverageDraws) >= 2"
+    )
+    bars = browser_page.evaluate(
+        "() => echarts.getInstanceByDom(document.getElementById('coverage-town-chart'))"
+        ".getOption().series[1].data"
+    )
+    assert bars == [4]

@@ -69,13 +69,15 @@
     if (town) { town.setOption(townOption(config), true); }
     if (hour) { hour.setOption(hourOption(config), true); }
     document.documentElement.dataset.coverageCharts = "drawn";
+    document.documentElement.dataset.coverageDraws = String(
+      Number(document.documentElement.dataset.coverageDraws || 0) + 1
+    );
   }
 
   document.addEventListener("DOMContentLoaded", draw);
   if (document.readyState !== "loading") { draw(); }
-  document.body.addEventListener("htmx:afterSettle", function (event) {
-    if (event.target && event.target.id === "coverage-live") { draw(); }
-  });
+  // The polled fragment replaces itself (outerHTML) with fresh figures and chart data.
+  document.body.addEventListener("htmx:afterSettle", draw);
   window.addEventListener("resize", function () {
     Object.keys(charts).forEach(function (id) { charts[id].resize(); });
   });
