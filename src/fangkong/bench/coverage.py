@@ -12,10 +12,13 @@ the round's targets and samples, loaded once (untimed) into an in-memory DuckDB.
 Data: the persons already in the database (the first `--persons` by id, e.g. a drill
 city), or a drill city of `--persons` built with no scans when there are fewer. Then a
 round over the city whose target is those persons and, set-based (INSERT ... SELECT, no
-row through Python): pooled tubes of 10 at one sampling point and one sample for
-`--sampled-share` of the targets (every tenth target in id order is left out, so exactly
-90% by default) plus `--retests` second samples, spread over 24 hours. Deterministic; a
-run finds its round by name and reuses it when the counts are right.
+row through Python): pooled tubes of 10 neighbours (consecutive targets) at one sampling
+point and one sample for `--sampled-share` of the targets (every tenth target in id order
+is left out, so exactly 90% by default), the tubes sampled over 24 hours in a permuted
+order (j × a prime mod tubes) so that the samples reach the table in time order with the
+communities interleaved, as they do from sync; then `--retests` second samples late in
+the day. Deterministic; a run finds its round by name and reuses it when the counts are
+right (a bench round of another shape is deleted).
 
 `untested` is the product's total; `true_untested` the number of targets with no
 sample counted by a plain SQL anti-join; `same_answer` says that the per-community counts
