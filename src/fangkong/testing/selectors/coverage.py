@@ -144,13 +144,38 @@ def _overlaps(user: Any, path: str) -> bool:
     return bool(own) and bool(path) and (is_under(path, own) or is_under(own, path))
 
 
+def _ancestors(path: str) -> list[str]:
+    """The path and its ancestors' paths (city, town, community ...)."""
+    ends = range(LEVEL_WIDTH[Level.CITY], len(path) + 1, LEVEL_WIDTH[Level.TOWN])
+    return [path[:end] for end in ends]
+
+
+def rounds_visible_q(user: Any) -> Q:
+    """The rounds a user may see, by the rule of the rounds part: the rounds OWNED in
+    the user's jurisdiction and the rounds COVERING it (a scope jurisdiction, or a scope
+    zone's jurisdiction, at, above or below the user's). A town's staff never see a
+    round of another town only."""
+    own = scope_path(user)
+    if not own:
+        return Q(pk__in=[])
+    related = _ancestors(own)
+    return (
+        under("jurisdiction_path", own)
+        | Q(scopes__jurisdiction__path__in=related)
+        | under("scopes__jurisdiction__path", own)
+        | Q(scopes__zone__jurisdiction_path__in=related)
+        | under("scopes__zone__jurisdiction_path", own)
+    )
+
+
 def coverage_round_get(*, user: Any, pk: int) -> Round:
-    """A round whose coverage the user may see: its scope and the user's jurisdiction
-    overlap (a city round for a community worker, a town round for that town's staff).
-    Absent or elsewhere → 404; a role without coverage.view → 403."""
+    """A round whose coverage the user may see (`rounds_visible_q`: a city round for a
+    community worker, a town's round for that town's staff). Absent or elsewhere → 404;
+    a role without coverage.view → 403."""
     require(user, Capability.COVERAGE_VIEW)
-    rnd = Round.objects.filter(pk=pk).select_related("jurisdiction").first()
-    if rnd is None or not _overlaps(user, rnd.jurisdiction_path):
+    visible = Round.objects.filter(rounds_visible_q(user), pk=pk).values("pk")
+    rnd = Round.objects.filter(pk__in=visible).select_related("jurisdiction").first()
+    if rnd is None:
         raise NotFound("not_found", _("未找到或不在您的辖区内"), object="round")
     return rnd
 
@@ -158,14 +183,9 @@ def coverage_round_get(*, user: Any, pk: int) -> Round:
 def coverage_rounds(*, user: Any, cursor: str | None = None, size: int = 50) -> Page[Round]:
     """The rounds whose coverage the user may see, newest first (keyset)."""
     require(user, Capability.COVERAGE_VIEW)
-    own = scope_path(user)
-    if not own:
-        return Page(items=[], next_cursor=None)
-    # A round is seen when its path is under the user's, or is one of the user's
-    # ancestors (its prefixes: the city, the town ...).
-    ancestors = [own[:n] for n in range(LEVEL_WIDTH[Level.CITY], len(own) + 1, 3)]
-    qs = Round.objects.filter(under("jurisdiction_path", own) | Q(jurisdiction_path__in=ancestors))
-    return keyset_page(qs.select_related("jurisdiction"), cursor=cursor, size=size)
+    visible = Round.objects.filter(rounds_visible_q(user)).values("pk")
+    qs = Round.objects.filter(pk__in=visible).select_related("jurisdiction")
+    return keyset_page(qs, cursor=cursor, size=size)
 
 
 def _within_q(user: Any, within: str | None) -> Q:

@@ -285,3 +285,23 @@ def test_on_postgresql_the_counts_and_the_list_use_their_indexes(world: Any) -> 
         cursor.execute("RESET enable_seqscan")
     assert "testing_roundtarget_pkey" not in list_plan, list_plan
     assert "Sort Key: ((testing_roundtarget.id + 0))" in list_plan
+
+
+def test_a_city_owned_round_of_one_town_is_not_seen_by_another_town(
+    tree: Any, make_user: Any
+) -> None:
+    """Visibility follows the round's scope, not only its owner: a round owned by the
+    city but covering one town is that town's (and the city's), never another town's."""
+    from fangkong.testing.models import RoundScope
+
+    person = make_person(tree.grid_a)
+    rnd = make_round(tree.city, persons=[person])
+    RoundScope.objects.filter(round=rnd).update(jurisdiction=tree.town_a)
+    town_b = make_user("town_staff", tree.town_b)
+    worker_a = make_user("community_worker", tree.community_a)
+
+    with pytest.raises(NotFound):
+        selectors.coverage_round_get(user=town_b, pk=rnd.pk)
+    assert selectors.coverage_rounds(user=town_b).items == []
+    assert selectors.coverage_round_get(user=worker_a, pk=rnd.pk) == rnd
+    assert [r.pk for r in selectors.coverage_rounds(user=worker_a).items] == [rnd.pk]
