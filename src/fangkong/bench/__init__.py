@@ -20,6 +20,7 @@ REGISTRY: dict[str, str] = {
     "person-search": "fangkong.bench.person_search",
     "copresence": "fangkong.bench.copresence",
     "round-open": "fangkong.bench.round_open",
+    "coverage": "fangkong.bench.coverage",
 }
 
 Log = Callable[[str], None]

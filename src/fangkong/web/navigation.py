@@ -112,6 +112,13 @@ NAV_ENTRIES: tuple[NavEntry, ...] = (
         _("采样点和仓库的拭子、试管、防护用品库存与低库存预警"),
     ),
     NavEntry(
+        "coverage",
+        pgettext_lazy("nav", "核酸覆盖"),
+        "testing:coverage_rounds",
+        Capability.COVERAGE_VIEW,
+        _("各轮次应检尽检进度、未采样人员名单与愿检尽检人数"),
+    ),
+    NavEntry(
         "zones",
         pgettext_lazy("nav", "风险区"),
         "areas:zone_list",

@@ -1,7 +1,167 @@
-"""API of mass testing: coverage."""
+"""API of mass testing: coverage (应检尽检 / 愿检尽检).
+
+Thin endpoints over `selectors.coverage` (scoped to the user: a community worker counts
+and lists only her community, a town's staff only their town) and
+`services.coverage` (the audited Excel export). Persons are masked.
+"""
 
 from __future__ import annotations
 
-from ninja import Router
+import datetime as dt
+from typing import Literal
+from urllib.parse import quote
+
+from django.http import HttpRequest, HttpResponse
+from ninja import Query, Router, Schema
+
+from fangkong.core.http import client_address
+from fangkong.people.rules import mask_name
+from fangkong.testing.models import RoundTarget
+from fangkong.testing.selectors import coverage as selectors
+from fangkong.testing.services import coverage as services
 
 router = Router()
+
+PATH_PATTERN = r"^\d{9}(\d{3})?$"
+
+
+class CountsOut(Schema):
+    target: int
+    sampled: int
+    resulted: int
+    positive: int
+    walk_ins: int
+    untested: int
+    percent: float
+
+    @staticmethod
+    def from_counts(c: selectors.Counts) -> CountsOut:
+        return CountsOut(**c.as_dict())
+
+
+class CoverageRowOut(Schema):
+    path: str
+    name: str
+    counts: CountsOut
+
+
+class CoverageOut(Schema):
+    round_id: int
+    round_name: str
+    by: str
+    totals: CountsOut
+    rows: list[CoverageRowOut]
+
+
+class HourOut(Schema):
+    hour: dt.datetime
+    samples: int
+    cumulative: int
+
+
+class UntestedPersonOut(Schema):
+    target_id: int
+    person_id: int
+    name: str
+    id_masked: str
+    phone_masked: str
+    address: str
+    grid: str
+
+    @staticmethod
+    def from_target(t: RoundTarget) -> UntestedPersonOut:
+        person = t.person
+        return UntestedPersonOut(
+            target_id=t.pk,
+            person_id=person.pk,
+            name=mask_name(person.name),
+            id_masked=person.id_masked,
+            phone_masked=person.phone_masked,
+            address=person.household.address if person.household else "",
+            grid=person.jurisdiction.name,
+        )
+
+
+class UntestedPage(Schema):
+    community: str
+    items: list[UntestedPersonOut]
+    next_cursor: str | None
+
+
+@router.get("/rounds/{int:round_id}/coverage", response=CoverageOut)
+def round_coverage(
+    request: HttpRequest,
+    round_id: int,
+    by: Literal["town", "community"] = "town",
+    within: str | None = Query(None, pattern=PATH_PATTERN),
+) -> CoverageOut:
+    """Target, sampled, resulted, positive, walk-ins and untested per town or community
+    of the round, in the user's jurisdiction (optionally within a town or community)."""
+    rnd = selectors.coverage_round_get(user=request.user, pk=round_id)
+    coverage = selectors.round_coverage(user=request.user, rnd=rnd, by=by, within=within)
+    return CoverageOut(
+        round_id=rnd.pk,
+        round_name=rnd.name,
+        by=by,
+        totals=CountsOut.from_counts(coverage.totals),
+        rows=[
+            CoverageRowOut(path=r.path, name=r.name, counts=CountsOut.from_counts(r.counts))
+            for r in coverage.rows
+        ],
+    )
+
+
+@router.get("/rounds/{int:round_id}/coverage/hours", response=list[HourOut])
+def round_coverage_hours(request: HttpRequest, round_id: int) -> list[HourOut]:
+    """Samples per hour of the round (Asia/Shanghai hours) with the running total."""
+    rnd = selectors.coverage_round_get(user=request.user, pk=round_id)
+    return [
+        HourOut(hour=p.hour, samples=p.samples, cumulative=p.cumulative)
+        for p in selectors.samples_by_hour(user=request.user, rnd=rnd)
+    ]
+
+
+@router.get(
+    "/rounds/{int:round_id}/coverage/communities/{community}/untested", response=UntestedPage
+)
+def untested_list(
+    request: HttpRequest,
+    round_id: int,
+    community: str,
+    cursor: str | None = Query(None, max_length=64),
+    size: int = Query(50, ge=1, le=200),
+) -> UntestedPage:
+    """The community's target persons with no sample in the round (masked, keyset)."""
+    rnd = selectors.coverage_round_get(user=request.user, pk=round_id)
+    page = selectors.untested_page(
+        user=request.user, rnd=rnd, community_path=community, cursor=cursor, size=size
+    )
+    return UntestedPage(
+        community=community,
+        items=[UntestedPersonOut.from_target(t) for t in page.items],
+        next_cursor=page.next_cursor,
+    )
+
+
+@router.get(
+    "/rounds/{int:round_id}/coverage/communities/{community}/untested.xlsx",
+    response={200: None},
+)
+def untested_export(
+    request: HttpRequest, round_id: int, community: str, reveal: bool = False
+) -> HttpResponse:
+    """The untested list as Excel: masked unless `reveal` (person.reveal); every export
+    audited and watermarked."""
+    rnd = selectors.coverage_round_get(user=request.user, pk=round_id)
+    data = services.untested_export_xlsx(
+        actor=request.user,
+        rnd=rnd,
+        community_path=community,
+        reveal=reveal,
+        ip=client_address(request),
+    )
+    response = HttpResponse(data, content_type=services.XLSX_CONTENT_TYPE)
+    filename = services.untested_export_filename(rnd, community, reveal=reveal)
+    response["Content-Disposition"] = f"attachment; filename*=UTF-8''{quote(filename)}"
+    response["Cache-Control"] = "no-store"
+    return response

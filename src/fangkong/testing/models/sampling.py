@@ -130,6 +130,21 @@ class Sample(models.Model):
         indexes = [
             models.Index(fields=["round", "person"], name="sample_round_person"),
             models.Index(fields=["round", "jurisdiction_path"], name="sample_round_scope"),
+            # Coverage (selectors/coverage.py): distinct persons per path, those whose
+            # tube has a result, samples per hour: index-only scans of two lean partial
+            # indexes (each sample is in exactly one of them).
+            models.Index(
+                fields=["round", "jurisdiction_path", "person"],
+                include=["tube", "sampled_at"],
+                condition=models.Q(walk_in=False),
+                name="sample_coverage",
+            ),
+            models.Index(
+                fields=["round", "jurisdiction_path", "person"],
+                include=["tube", "sampled_at"],
+                condition=models.Q(walk_in=True),
+                name="sample_walk_ins",
+            ),
         ]
 
     def __str__(self) -> str:

@@ -1,7 +1,230 @@
-"""Pages of mass testing: coverage."""
+"""Pages of mass testing: coverage (应检尽检 / 愿检尽检).
+
+- coverage_rounds      the rounds whose coverage the user may see
+- coverage_dashboard   a round's dashboard: figures, ECharts by town and by hour, the
+                       table per town; `coverage_live` is its htmx-polled fragment
+- coverage_town        one town's communities
+- coverage_untested    one community's untested persons (masked, keyset pages), with
+                       the Excel export (`coverage_untested_export`: GET masked, POST
+                       reveal=1 in clear, audited)
+
+Thin views: the selectors scope and count, the service exports and audits.
+"""
 
 from __future__ import annotations
 
-from django.urls import URLPattern
+from typing import Any
+from urllib.parse import quote
 
-urlpatterns: list[URLPattern] = []
+from django.contrib.auth.decorators import login_required
+from django.core.cache import cache
+from django.http import HttpRequest, HttpResponse
+from django.shortcuts import render
+from django.urls import URLPattern, path
+from django.utils import timezone
+from django.utils.translation import gettext as _
+from django.views.decorators.http import require_GET, require_http_methods
+
+from fangkong.accounts.permissions import has_capability, scope_path
+from fangkong.accounts.roles import Capability
+from fangkong.areas.models import Jurisdiction
+from fangkong.core.http import client_address
+from fangkong.people.rules import mask_name
+from fangkong.testing.models import Round
+from fangkong.testing.selectors import coverage as selectors
+from fangkong.testing.services import coverage as services
+
+POLL_SECONDS = 30
+FIGURES_CACHE_SECONDS = 20
+
+
+def _chart_config(coverage: selectors.Coverage, hours: list[selectors.HourPoint]) -> dict:
+    return {
+        "towns": [
+            {
+                "name": row.name,
+                "path": row.path,
+                "target": row.counts.target,
+                "sampled": row.counts.sampled,
+                "resulted": row.counts.resulted,
+            }
+            for row in coverage.rows
+        ],
+        "hours": [
+            {
+                "hour": f"{timezone.localtime(p.hour):%m-%d %H:00}",
+                "samples": p.samples,
+                "cumulative": p.cumulative,
+            }
+            for p in hours
+        ],
+        "labels": {
+            "target": _("应检人数"),
+            "sampled": _("已采样"),
+            "resulted": _("已出结果"),
+            "samples": _("每小时采样"),
+            "cumulative": _("累计采样"),
+        },
+    }
+
+
+def _own_community(user: Any) -> str | None:
+    """The community of a user bound to a community (or one of its grids)."""
+    own = scope_path(user)
+    return own[: selectors.COMMUNITY_WIDTH] if len(own) >= selectors.COMMUNITY_WIDTH else None
+
+
+def _dashboard_figures(user: Any, rnd: Round) -> dict[str, Any]:
+    """The dashboard's figures for the user's jurisdiction, computed at most once per
+    FIGURES_CACHE_SECONDS per round and jurisdiction: every user of one scope polling
+    the page shares one computation (a city round of a million persons costs seconds)."""
+    key = f"testing:coverage:dashboard:{selectors.round_stamp(rnd)}:{scope_path(user)}"
+    figures = cache.get(key)
+    if figures is None:
+        coverage = selectors.round_coverage(user=user, rnd=rnd, by="town")
+        hours = selectors.samples_by_hour(user=user, rnd=rnd)
+        figures = {"coverage": coverage, "hours": hours, "computed_at": timezone.now()}
+        cache.set(key, figures, FIGURES_CACHE_SECONDS)
+    return figures
+
+
+def _dashboard_context(request: HttpRequest, rnd: Round) -> dict[str, Any]:
+    figures = _dashboard_figures(request.user, rnd)
+    coverage = figures["coverage"]
+    coverage.round = rnd
+    return {
+        "round": rnd,
+        "coverage": coverage,
+        "totals": coverage.totals,
+        "chart_config": _chart_config(coverage, figures["hours"]),
+        "computed_at": timezone.localtime(figures["computed_at"]),
+        "poll_seconds": POLL_SECONDS,
+        "own_community": _own_community(request.user),
+    }
+
+
+@require_GET
+@login_required
+def coverage_rounds(request: HttpRequest) -> HttpResponse:
+    page = selectors.coverage_rounds(user=request.user, cursor=request.GET.get("cursor"))
+    return render(
+        request,
+        "testing/coverage_rounds.html",
+        {"page": page, "own_community": _own_community(request.user)},
+    )
+
+
+@require_GET
+@login_required
+def coverage_dashboard(request: HttpRequest, pk: int) -> HttpResponse:
+    rnd = selectors.coverage_round_get(user=request.user, pk=pk)
+    return render(request, "testing/coverage_dashboard.html", _dashboard_context(request, rnd))
+
+
+@require_GET
+@login_required
+def coverage_live(request: HttpRequest, pk: int) -> HttpResponse:
+    """The dashboard's live part (figures, table, chart data), polled by htmx."""
+    rnd = selectors.coverage_round_get(user=request.user, pk=pk)
+    return render(request, "testing/_coverage_live.html", _dashboard_context(request, rnd))
+
+
+@require_GET
+@login_required
+def coverage_town(request: HttpRequest, pk: int, town: str) -> HttpResponse:
+    rnd = selectors.coverage_round_get(user=request.user, pk=pk)
+    coverage = selectors.round_coverage(user=request.user, rnd=rnd, by="community", within=town)
+    jurisdiction = Jurisdiction.objects.filter(path=town).first()
+    return render(
+        request,
+        "testing/coverage_town.html",
+        {
+            "round": rnd,
+            "coverage": coverage,
+            "town_path": town,
+            "town_name": jurisdiction.name if jurisdiction else town,
+        },
+    )
+
+
+@require_GET
+@login_required
+def coverage_untested(request: HttpRequest, pk: int, community: str) -> HttpResponse:
+    rnd = selectors.coverage_round_get(user=request.user, pk=pk)
+    page = selectors.untested_page(
+        user=request.user, rnd=rnd, community_path=community, cursor=request.GET.get("cursor")
+    )
+    counts = selectors.round_coverage(
+        user=request.user, rnd=rnd, by="community", within=community
+    ).totals
+    names = dict(
+        Jurisdiction.objects.filter(
+            path__in=[community, community[: selectors.TOWN_WIDTH]]
+        ).values_list("path", "name")
+    )
+    rows = [
+        {
+            "target": t,
+            "name": mask_name(t.person.name),
+            "id_masked": t.person.id_masked,
+            "phone_masked": t.person.phone_masked,
+            "address": t.person.household.address if t.person.household else "",
+            "grid": t.person.jurisdiction.name,
+        }
+        for t in page.items
+    ]
+    user = request.user
+    return render(
+        request,
+        "testing/coverage_untested.html",
+        {
+            "round": rnd,
+            "community_path": community,
+            "community_name": names.get(community, community),
+            "town_path": community[: selectors.TOWN_WIDTH],
+            "town_name": names.get(community[: selectors.TOWN_WIDTH], ""),
+            "counts": counts,
+            "rows": rows,
+            "page": page,
+            "can_export": has_capability(user, Capability.PERSON_EXPORT),
+            "can_reveal": has_capability(user, Capability.PERSON_REVEAL),
+        },
+    )
+
+
+@require_http_methods(["GET", "POST"])
+@login_required
+def coverage_untested_export(request: HttpRequest, pk: int, community: str) -> HttpResponse:
+    """GET: the masked workbook. POST reveal=1: the workbook in clear (audited)."""
+    rnd = selectors.coverage_round_get(user=request.user, pk=pk)
+    reveal = request.method == "POST" and request.POST.get("reveal") == "1"
+    data = services.untested_export_xlsx(
+        actor=request.user,
+        rnd=rnd,
+        community_path=community,
+        reveal=reveal,
+        ip=client_address(request),
+    )
+    response = HttpResponse(data, content_type=services.XLSX_CONTENT_TYPE)
+    filename = services.untested_export_filename(rnd, community, reveal=reveal)
+    response["Content-Disposition"] = f"attachment; filename*=UTF-8''{quote(filename)}"
+    response["Cache-Control"] = "no-store"
+    return response
+
+
+urlpatterns: list[URLPattern] = [
+    path("coverage/", coverage_rounds, name="coverage_rounds"),
+    path("rounds/<int:pk>/coverage/", coverage_dashboard, name="coverage_dashboard"),
+    path("rounds/<int:pk>/coverage/live/", coverage_live, name="coverage_live"),
+    path("rounds/<int:pk>/coverage/towns/<str:town>/", coverage_town, name="coverage_town"),
+    path(
+        "rounds/<int:pk>/coverage/communities/<str:community>/untested/",
+        coverage_untested,
+        name="coverage_untested",
+    ),
+    path(
+        "rounds/<int:pk>/coverage/communities/<str:community>/untested/export/",
+        coverage_untested_export,
+        name="coverage_untested_export",
+    ),
+]

@@ -12,7 +12,7 @@ from fangkong.accounts.roles import Role
 from fangkong.web.context_processors import navigation
 
 TRACING = {"cases", "contacts", "pushes", "overdue", "chains", "scan_import"}
-TESTING = {"rounds", "points", "supplies"}
+TESTING = {"rounds", "points", "supplies", "coverage"}
 ALL_PAGES = {
     "dashboard",
     "people",
@@ -31,11 +31,12 @@ EXPECTED = {
     Role.ADMIN: ALL_PAGES | TRACING | TESTING,
     Role.INVESTIGATOR: {"dashboard", "people", "zones", "places", "jurisdictions", "protocol"}
     | TRACING
-    | {"rounds"},
+    | {"rounds", "coverage"},
     Role.TOWN_STAFF: {"dashboard", "people", "zones", "places", "jurisdictions", "protocol"}
     | {"cases", "contacts", "pushes", "chains"}
     | TESTING,
-    Role.COMMUNITY_WORKER: {"people", "zones", "places", "jurisdictions", "contacts", "rounds"},
+    Role.COMMUNITY_WORKER: {"people", "zones", "places", "jurisdictions", "contacts"}
+    | {"rounds", "coverage"},
     Role.SITE_STAFF: {"people", "zones", "places", "jurisdictions"},
     Role.HOTLINE: {"people", "zones", "places", "jurisdictions"},
     Role.PUBLICITY: {"zones", "places", "jurisdictions"},
@@ -62,6 +63,7 @@ LABELS = {
     "rounds": "全员核酸",
     "points": "采样点",
     "supplies": "核酸物资",
+    "coverage": "核酸覆盖",
 }
 
 

@@ -71,7 +71,7 @@ urlpatterns = [
     ),
     path(
         "testing/",
-        include(_app("testing", ["round_list", "point_list", "supply_list"])),
+        include(_app("testing", ["round_list", "point_list", "supply_list", "coverage_rounds"])),
     ),
     path("i18n/", include("django.conf.urls.i18n")),
     path("admin/", admin.site.urls),
