@@ -100,7 +100,12 @@ def _aware(value: dt.datetime) -> dt.datetime:
     return value if value.tzinfo else timezone.make_aware(value)
 
 
-@router.post("/sampling/sync", response=SyncOut, summary="上传一批试管与采样记录（幂等，逐条应答）")
+@router.post(
+    "/sampling/sync",
+    response=SyncOut,
+    url_name="sampling_sync",
+    summary="上传一批试管与采样记录（幂等，逐条应答）",
+)
 def sampling_sync(request: HttpRequest, payload: SyncIn) -> SyncOut:
     tubes = [
         services.TubeIn(

@@ -12,6 +12,7 @@ from fangkong.accounts.roles import Role
 from fangkong.web.context_processors import navigation
 
 TRACING = {"cases", "contacts", "pushes", "overdue", "chains", "scan_import"}
+SAMPLING = {"sampler"}
 ALL_PAGES = {
     "dashboard",
     "people",
@@ -26,8 +27,8 @@ ALL_PAGES = {
 # What each role sees once every app has wired its pages (written out, not derived from
 # ROLE_CAPABILITIES, so that a change of either shows up here).
 EXPECTED = {
-    Role.COMMAND: ALL_PAGES | TRACING,
-    Role.ADMIN: ALL_PAGES | TRACING,
+    Role.COMMAND: ALL_PAGES | TRACING | SAMPLING,
+    Role.ADMIN: ALL_PAGES | TRACING | SAMPLING,
     Role.INVESTIGATOR: {"dashboard", "people", "zones", "places", "jurisdictions", "protocol"}
     | TRACING,
     Role.TOWN_STAFF: {"dashboard", "people", "zones", "places", "jurisdictions", "protocol"}
@@ -36,7 +37,7 @@ EXPECTED = {
     Role.SITE_STAFF: {"people", "zones", "places", "jurisdictions"},
     Role.HOTLINE: {"people", "zones", "places", "jurisdictions"},
     Role.PUBLICITY: {"zones", "places", "jurisdictions"},
-    Role.SAMPLER: {"places", "jurisdictions"},
+    Role.SAMPLER: {"places", "jurisdictions"} | SAMPLING,
     Role.LAB: {"places", "jurisdictions"},
 }
 
@@ -56,6 +57,7 @@ LABELS = {
     "overdue": "超时督办",
     "chains": "传播链",
     "scan_import": "扫码数据",
+    "sampler": "采样登记",
 }
 
 

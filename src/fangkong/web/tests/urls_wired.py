@@ -69,6 +69,7 @@ urlpatterns = [
             )
         ),
     ),
+    path("testing/", include(_app("testing", ["sampler"]))),
     path("i18n/", include("django.conf.urls.i18n")),
     path("admin/", admin.site.urls),
     path("boom/domain/<str:kind>/", raise_domain_error),
