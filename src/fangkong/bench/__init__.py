@@ -19,6 +19,7 @@ REGISTRY: dict[str, str] = {
     "city": "fangkong.bench.city",
     "person-search": "fangkong.bench.person_search",
     "copresence": "fangkong.bench.copresence",
+    "sync": "fangkong.bench.sync",
 }
 
 Log = Callable[[str], None]

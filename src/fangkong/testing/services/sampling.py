@@ -25,6 +25,7 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from django.db import connection, transaction
+from django.db.models import Q
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
@@ -185,6 +186,50 @@ def _merge_same_barcode(tubes: Sequence[TubeIn]) -> list[TubeIn]:
     return [merged[k] for k in order]
 
 
+TUBE_COLUMNS = (
+    "barcode",
+    "round_id",
+    "point_id",
+    "jurisdiction_path",
+    "pool_size",
+    "state",
+    "sampler_id",
+    "opened_at",
+)
+
+
+def _adapt_datetime(value: dt.datetime) -> Any:
+    return connection.ops.adapt_datetimefield_value(value)
+
+
+def _insert_tubes(*, actor: Any, point: SamplingPoint, tubes: Sequence[TubeIn]) -> set[str]:
+    """INSERT ... ON CONFLICT DO NOTHING RETURNING barcode: the barcodes this batch
+    created (one statement; a barcode stored before, or concurrently, is left alone)."""
+    q = connection.ops.quote_name
+    names = ", ".join(q(c) for c in TUBE_COLUMNS)
+    marks = "(" + ", ".join(["%s"] * len(TUBE_COLUMNS)) + ")"
+    params: list[Any] = []
+    for t in tubes:
+        params += [
+            t.barcode,
+            t.round_id,
+            point.pk,
+            point.jurisdiction_path,
+            t.pool_size,
+            TubeState.OPEN,
+            getattr(actor, "pk", None),
+            _adapt_datetime(t.opened_at),
+        ]
+    with connection.cursor() as cursor:
+        cursor.execute(
+            f"INSERT INTO {q(Tube._meta.db_table)} ({names}) VALUES "  # noqa: S608
+            + ", ".join([marks] * len(tubes))
+            + f" ON CONFLICT DO NOTHING RETURNING {q('barcode')}",
+            params,
+        )
+        return {row[0] for row in cursor.fetchall()}
+
+
 def _lock_tubes(
     *,
     actor: Any,
@@ -199,35 +244,11 @@ def _lock_tubes(
     barcodes = [t.barcode for t in wanted]
     if not barcodes:
         return {}
-    found = {
+    created = _insert_tubes(actor=actor, point=point, tubes=wanted)
+    by_barcode = {
         t.barcode: t
         for t in Tube.objects.select_for_update().filter(barcode__in=barcodes).order_by("pk")
     }
-    missing = [t for t in wanted if t.barcode not in found]
-    if missing:
-        Tube.objects.bulk_create(
-            [
-                Tube(
-                    barcode=t.barcode,
-                    round_id=t.round_id,
-                    point=point,
-                    jurisdiction_path=point.jurisdiction_path,
-                    pool_size=t.pool_size,
-                    state=TubeState.OPEN,
-                    sampler=actor,
-                    opened_at=t.opened_at,
-                )
-                for t in missing
-            ],
-            ignore_conflicts=True,
-        )
-        created = Tube.objects.select_for_update().filter(
-            barcode__in=[t.barcode for t in missing]
-        )
-        fresh = {t.barcode: t for t in created.order_by("pk")}
-    else:
-        fresh = {}
-    by_barcode = {**found, **fresh}
     for tube, result in zip(tubes, results, strict=True):
         if result.status == ERROR:
             continue
@@ -238,7 +259,7 @@ def _lock_tubes(
             result.refuse("tube_barcode_taken", _("该试管条码已在其他轮次或采样点使用"))
         elif stored.pool_size != tube.pool_size:
             result.refuse("pool_size_mismatch", _("该试管已按其他混采数登记"))
-        elif tube.barcode in found:
+        elif tube.barcode not in created:
             result.status = DUPLICATE
     return by_barcode
 
@@ -306,19 +327,20 @@ def _resolve_persons(*, actor: Any, point: SamplingPoint, pending: list[_Pending
 def _stored_samples(
     pending: list[_Pending], tube_ids: list[int]
 ) -> tuple[set[uuid.UUID], dict[int, set[int]]]:
-    """Which of the batch's samples are stored already, and who is in each tube."""
+    """Which of the batch's samples are stored already, and who is in each of its tubes
+    (one query)."""
     uuids = [p.sample.client_uuid for p in pending]
     stored: set[uuid.UUID] = set()
-    for start in range(0, len(uuids), INSERT_CHUNK):
-        chunk = uuids[start : start + INSERT_CHUNK]
-        stored.update(
-            Sample.objects.filter(client_uuid__in=chunk).values_list("client_uuid", flat=True)
-        )
     members: dict[int, set[int]] = defaultdict(set)
-    if tube_ids:
-        for tube_id, person_id in Sample.objects.filter(tube_id__in=tube_ids).values_list(
-            "tube_id", "person_id"
-        ):
+    if not uuids and not tube_ids:
+        return stored, members
+    wanted = set(uuids)
+    tubes = set(tube_ids)
+    rows = Sample.objects.filter(Q(tube_id__in=tube_ids) | Q(client_uuid__in=uuids))
+    for tube_id, person_id, client_uuid in rows.values_list("tube_id", "person_id", "client_uuid"):
+        if client_uuid in wanted:
+            stored.add(client_uuid)
+        if tube_id in tubes:
             members[tube_id].add(person_id)
     return stored, members
 
@@ -356,20 +378,34 @@ SAMPLE_COLUMNS = (
 
 
 def _insert_samples(rows: list[tuple[Any, ...]]) -> set[uuid.UUID]:
-    """INSERT ... ON CONFLICT DO NOTHING RETURNING client_uuid (PostgreSQL and SQLite):
-    the uuids that this statement stored; a concurrent or earlier copy is left alone."""
+    """INSERT ... ON CONFLICT DO NOTHING RETURNING client_uuid: the uuids that this
+    statement stored; a concurrent or earlier copy is left alone. On PostgreSQL the rows
+    travel as one array per column (unnest), so the statement's size does not grow with
+    the batch; on SQLite as multi-row VALUES."""
     if not rows:
         return set()
     q = connection.ops.quote_name
-    uuid_field = Sample._meta.get_field("client_uuid")
-    inserted: set[uuid.UUID] = set()
     names = ", ".join(q(c) for c in SAMPLE_COLUMNS)
-    row_marks = "(" + ", ".join(["%s"] * len(SAMPLE_COLUMNS)) + ")"
+    table = q(Sample._meta.db_table)
+    inserted: set[uuid.UUID] = set()
     with connection.cursor() as cursor:
+        if connection.vendor == "postgresql":
+            columns = list(zip(*rows, strict=True))
+            cursor.execute(
+                f"INSERT INTO {table} ({names}) SELECT * FROM unnest("  # noqa: S608
+                "%s::uuid[], %s::bigint[], %s::bigint[], %s::bigint[], %s::varchar[], "
+                "%s::boolean[], %s::timestamptz[], %s::timestamptz[], %s::bigint[]) "
+                f"ON CONFLICT DO NOTHING RETURNING {q('client_uuid')}",
+                [list(c) for c in columns],
+            )
+            inserted.update(value for (value,) in cursor.fetchall())
+            return inserted
+        uuid_field = Sample._meta.get_field("client_uuid")
+        row_marks = "(" + ", ".join(["%s"] * len(SAMPLE_COLUMNS)) + ")"
         for start in range(0, len(rows), INSERT_CHUNK):
             chunk = rows[start : start + INSERT_CHUNK]
             sql = (
-                f"INSERT INTO {q(Sample._meta.db_table)} ({names}) VALUES "  # noqa: S608
+                f"INSERT INTO {table} ({names}) VALUES "  # noqa: S608
                 + ", ".join([row_marks] * len(chunk))
                 + f" ON CONFLICT DO NOTHING RETURNING {q('client_uuid')}"
             )
@@ -381,6 +417,23 @@ def _insert_samples(rows: list[tuple[Any, ...]]) -> set[uuid.UUID]:
             for (value,) in cursor.fetchall():
                 inserted.add(value if isinstance(value, uuid.UUID) else uuid.UUID(str(value)))
     return inserted
+
+
+def _close_tubes(closing: dict[int, dt.datetime]) -> None:
+    """Close the tubes that filled up or were closed by hand: one UPDATE."""
+    if not closing:
+        return
+    if connection.vendor == "postgresql":
+        q = connection.ops.quote_name
+        with connection.cursor() as cursor:
+            cursor.execute(
+                f"UPDATE {q(Tube._meta.db_table)} AS t SET state = %s, closed_at = v.at "  # noqa: S608
+                "FROM unnest(%s::bigint[], %s::timestamptz[]) AS v(id, at) WHERE t.id = v.id",
+                [TubeState.CLOSED, list(closing), list(closing.values())],
+            )
+        return
+    closed = [Tube(pk=pk, state=TubeState.CLOSED, closed_at=at) for pk, at in closing.items()]
+    Tube.objects.bulk_update(closed, ["state", "closed_at"])
 
 
 @transaction.atomic
@@ -500,7 +553,12 @@ def sampling_sync(
         [(tubes[p.tube_position].round_id, int(p.person_id or 0)) for p in to_insert]
     )
     sampler_id = getattr(actor, "pk", None)
-    synced_at = connection.ops.adapt_datetimefield_value(now)
+    adapt = (
+        (lambda v: v)
+        if connection.vendor == "postgresql"
+        else connection.ops.adapt_datetimefield_value
+    )
+    synced_at = adapt(now)
     rows = []
     for p in to_insert:
         round_id = tubes[p.tube_position].round_id
@@ -512,7 +570,7 @@ def sampling_sync(
                 p.person_id,
                 p.person_path,
                 (round_id, p.person_id) not in targets,
-                connection.ops.adapt_datetimefield_value(p.sample.sampled_at),
+                adapt(p.sample.sampled_at),
                 synced_at,
                 sampler_id,
             )
@@ -521,9 +579,7 @@ def sampling_sync(
     for p in to_insert:
         if p.sample.client_uuid not in inserted:
             p.result.status = DUPLICATE
-    if closing:
-        closed = [Tube(pk=pk, state=TubeState.CLOSED, closed_at=at) for pk, at in closing.items()]
-        Tube.objects.bulk_update(closed, ["state", "closed_at"])
+    _close_tubes(closing)
     return SyncResult(tubes=tube_results, samples=[p.result for p in pending])
 
 

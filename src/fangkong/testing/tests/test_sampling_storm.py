@@ -1,0 +1,155 @@
+"""A sync storm against gunicorn on PostgreSQL with a worker killed (kill -9) mid-storm:
+phones retry until every batch is acknowledged; nothing is lost, nothing duplicated."""
+
+from __future__ import annotations
+
+import datetime as dt
+import random
+import uuid
+from pathlib import Path
+from typing import Any
+
+import pytest
+from django.db import connection
+
+from fangkong.accounts.roles import Role
+from fangkong.accounts.services import token_create, user_create
+from fangkong.bench.sync import (
+    Device,
+    PlannedSample,
+    Server,
+    batch_body,
+    count_stored,
+    free_port,
+    run_storm,
+)
+from fangkong.testing.models import Sample, Tube
+
+from .sampling_world import PASSWORD, build_world
+
+pytestmark = [pytest.mark.postgres, pytest.mark.django_db(transaction=True)]
+
+DEVICES = 6
+BATCHES = 8
+TUBES_PER_BATCH = 2
+POOL = 10
+
+
+def test_a_worker_killed_mid_storm_loses_and_duplicates_nothing(tree: Any) -> None:
+    world = build_world(tree, persons=60)
+    rng = random.Random(7)
+    devices: list[Device] = []
+    planned: list[str] = []
+    now = dt.datetime.now(dt.UTC)
+    for d in range(DEVICES):
+        sampler = user_create(
+            username=f"storm-{d}",
+            password=PASSWORD,
+            role=Role.SAMPLER,
+            jurisdiction=tree.community_a,
+            place=world.point.place,
+        )
+        _, token = token_create(actor=world.admin, user=sampler, name="storm")
+        bodies, counts = [], []
+        for b in range(BATCHES):
+            tubes = []
+            for t in range(TUBES_PER_BATCH):
+                persons = rng.sample(world.persons, POOL)  # retests across tubes happen
+                samples = [PlannedSample(str(uuid.uuid4()), world.rics[p.pk]) for p in persons]
+                planned.extend(s.client_uuid for s in samples)
+                tubes.append((f"STORM-{d}-{b}-{t}", samples))
+            bodies.append(
+                batch_body(round_id=world.round.pk, tubes=tubes, pool_size=POOL, at=now)
+            )
+            counts.append(TUBES_PER_BATCH * POOL)
+        devices.append(Device(token=token, batches=bodies, samples_per_batch=counts))
+    total_batches = DEVICES * BATCHES
+    connection.close()
+
+    server = Server(port=free_port(), workers=2)
+    server.start()
+    killed: list[int] = []
+    acks = {"n": 0}
+
+    def on_ack() -> None:
+        acks["n"] += 1
+        # kill -9 a worker (busy: 6 phones keep 2 workers saturated) twice mid-storm
+        if acks["n"] in (total_batches // 4, total_batches // 2):
+            killed.append(server.kill_worker())
+
+    try:
+        storm = run_storm(server.port, devices, interval_s=0.0, timeout=30, on_ack=on_ack)
+        survivors = server.worker_pids()
+    finally:
+        server.stop()
+
+    assert len(killed) == 2
+    assert not any(Path(f"/proc/{pid}").exists() and pid in survivors for pid in killed)
+    assert len(survivors) == 2  # the master replaced the killed workers
+    assert storm.retries >= 1, "no request was cut off by the kill"
+    assert storm.acked_samples == len(planned) == DEVICES * BATCHES * TUBES_PER_BATCH * POOL
+    assert storm.item_errors == 0
+    counts = count_stored(world.round.pk, planned)
+    assert counts == {"rows": len(planned), "lost": 0, "duplicated": 0}
+    assert Sample.objects.count() == len(planned)
+    assert Tube.objects.count() == DEVICES * BATCHES * TUBES_PER_BATCH
+    assert Tube.objects.filter(state="closed").count() == Tube.objects.count()
+
+
+def _race(*jobs: Any) -> tuple[list[Any], list[BaseException]]:
+    import threading
+
+    barrier = threading.Barrier(len(jobs), timeout=10)
+    results: list[Any] = []
+    errors: list[BaseException] = []
+
+    def run(job: Any) -> None:
+        try:
+            barrier.wait()
+            results.append(job())
+        except BaseException as exc:
+            errors.append(exc)
+        finally:
+            connection.close()
+
+    threads = [threading.Thread(target=run, args=(job,)) for job in jobs]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join(timeout=60)
+    return results, errors
+
+
+def test_the_same_batch_synced_concurrently_is_stored_once(tree: Any) -> None:
+    from fangkong.testing.services.sampling import sampling_sync
+
+    world = build_world(tree, persons=40)
+    tubes = world.tubes_of(world.persons)
+
+    results, errors = _race(*[lambda: sampling_sync(actor=world.sampler, tubes=tubes)] * 3)
+
+    assert errors == []
+    assert sum(r.count("ok") for r in results) == 40
+    assert sum(r.count("duplicate") for r in results) == 80
+    assert Sample.objects.count() == 40 and Tube.objects.count() == 4
+
+
+def test_two_phones_filling_one_tube_at_once_never_overfill_it(tree: Any) -> None:
+    from fangkong.testing.services.sampling import sampling_sync
+
+    world = build_world(tree, persons=12)
+    barcode = "SHARED-0001"
+    first = world.tube([world.sample(p) for p in world.persons[:6]], barcode=barcode)
+    second = world.tube([world.sample(p) for p in world.persons[6:12]], barcode=barcode)
+
+    results, errors = _race(
+        lambda: sampling_sync(actor=world.sampler, tubes=[first]),
+        lambda: sampling_sync(actor=world.sampler, tubes=[second]),
+    )
+
+    assert errors == []
+    assert sum(r.count("ok") for r in results) == 10
+    codes = [s.code for r in results for s in r.samples if s.status == "error"]
+    assert codes == ["tube_full", "tube_full"]
+    tube = Tube.objects.get(barcode=barcode)
+    assert tube.samples.count() == 10 and tube.state == "closed"
