@@ -275,7 +275,7 @@ def person_bulk_get_or_create(
     if unique:
         Person.objects.bulk_create(list(unique.values()), ignore_conflicts=True)
         found = {
-            h: (pk, path)
+            str(h): (pk, path)
             for h, pk, path in Person.objects.filter(id_hmac__in=list(unique)).values_list(
                 "id_hmac", "pk", "jurisdiction_path"
             )
@@ -284,7 +284,7 @@ def person_bulk_get_or_create(
     for item in built:
         if isinstance(item, DomainError):
             out.append(item)
-        elif item.id_hmac in found:
+        elif item.id_hmac and item.id_hmac in found:
             out.append(found[item.id_hmac])
         else:  # pragma: no cover - the row was inserted or already there
             out.append(DomainError("person_not_stored", _("人员未能登记")))

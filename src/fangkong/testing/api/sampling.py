@@ -151,13 +151,17 @@ def sampling_sync(request: HttpRequest, payload: SyncIn) -> SyncOut:
     )
 
 
-@router.get("/sampling/context", response=ContextOut, summary="采样员的采样点、进行中的轮次与混采数")
+@router.get(
+    "/sampling/context", response=ContextOut, summary="采样员的采样点、进行中的轮次与混采数"
+)
 def sampling_context(request: HttpRequest, query: Query[ContextQuery]) -> ContextOut:
     point = selectors.point_for_sampler(user=request.user, point_id=query.point)
     rounds = selectors.open_rounds_for_point(user=request.user, point=point)
     totals = selectors.point_totals(user=request.user, point=point)
     return ContextOut(
-        point=PointOut(id=point.pk, name=point.place.name, jurisdiction_path=point.jurisdiction_path),
+        point=PointOut(
+            id=point.pk, name=point.place.name, jurisdiction_path=point.jurisdiction_path
+        ),
         rounds=[
             RoundChoiceOut(
                 id=r.id,

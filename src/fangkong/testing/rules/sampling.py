@@ -49,9 +49,7 @@ class TubeFill:
     closes: bool
 
 
-def tube_fill(
-    *, pool_size: int, stored: int, new: Sequence[int], closed_by_hand: bool
-) -> TubeFill:
+def tube_fill(*, pool_size: int, stored: int, new: Sequence[int], closed_by_hand: bool) -> TubeFill:
     """Fill a tube holding `stored` samples with the new samples at positions `new`
     (in batch order): the first that fit are accepted, the rest refused (`tube_full`).
     The tube closes when it reaches its pool size or when the sampler closed it."""

@@ -292,10 +292,12 @@ def _resolve_persons(*, actor: Any, point: SamplingPoint, pending: list[_Pending
         for h, pk, path in Person.objects.filter(id_hmac__in=chunk).values_list(
             "id_hmac", "pk", "jurisdiction_path"
         ):
-            known[h] = (pk, path)
+            known[str(h)] = (pk, path)
     unknown = [p for p in live if p.id_hmac not in known]
     anonymous = [p for p in unknown if not p.sample.name.strip()]
-    _refuse_all(anonymous, "person_not_found", _("该证件号码未登记，请填写姓名和手机号按临时人员登记"))
+    _refuse_all(
+        anonymous, "person_not_found", _("该证件号码未登记，请填写姓名和手机号按临时人员登记")
+    )
     walk_ins = [p for p in unknown if p.sample.name.strip()]
     if walk_ins:
         entries = [

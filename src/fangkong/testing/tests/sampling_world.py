@@ -43,7 +43,9 @@ class World:
     persons: list[Person]
     rics: dict[int, str] = field(default_factory=dict)  # person id -> ID number
 
-    def sample(self, person: Person | None = None, *, ric: str = "", minute: int = 0, **kw: Any) -> SampleIn:
+    def sample(
+        self, person: Person | None = None, *, ric: str = "", minute: int = 0, **kw: Any
+    ) -> SampleIn:
         number = ric or self.rics[person.pk]  # type: ignore[union-attr]
         return SampleIn(
             client_uuid=uuid.uuid4(),
@@ -99,7 +101,10 @@ def build_world(tree: Any, *, persons: int = 30) -> World:
         ric = new_ric()
         community = tree.community_a if n % 2 == 0 else tree.grid_a
         person = person_create(
-            actor=admin, name="王" + "一二三四五六七八九十"[n % 10], id_kind="ric", id_number=ric,
+            actor=admin,
+            name="王" + "一二三四五六七八九十"[n % 10],
+            id_kind="ric",
+            id_number=ric,
             jurisdiction=community,
         )
         rics[person.pk] = ric

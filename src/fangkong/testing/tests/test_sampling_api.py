@@ -99,7 +99,11 @@ def test_the_page_session_needs_the_csrf_token(world: World) -> None:
 
     refused = client.post(SYNC, body, content_type="application/json")
     page = client.get("/testing/sampling/")
-    token = page.cookies["csrftoken"].value if "csrftoken" in page.cookies else client.cookies["csrftoken"].value
+    token = (
+        page.cookies["csrftoken"].value
+        if "csrftoken" in page.cookies
+        else client.cookies["csrftoken"].value
+    )
     accepted = client.post(SYNC, body, content_type="application/json", HTTP_X_CSRFTOKEN=token)
 
     assert refused.status_code == 403 and refused.json()["code"] == "csrf_failed"
@@ -118,7 +122,11 @@ def test_a_role_without_the_capability_gets_403(world: World, make_user: Any) ->
     client = Client()
     client.force_login(make_user(Role.TOWN_STAFF, world.tree.town_a))
 
-    sync = client.post(SYNC, payload([world.tube([world.sample(world.persons[0])])]), content_type="application/json")
+    sync = client.post(
+        SYNC,
+        payload([world.tube([world.sample(world.persons[0])])]),
+        content_type="application/json",
+    )
     context = client.get(CONTEXT)
 
     assert sync.status_code == 403 and sync.json()["code"] == "permission_denied"
@@ -146,7 +154,9 @@ def test_a_sampler_of_another_point_gets_404(world: World, tree: Any) -> None:
     context = client.get(CONTEXT, {"point": world.point.pk})
     # Its own point: the round of 乌镇镇 does not cover 濮院镇, so the tube is refused.
     own = client.post(
-        SYNC, payload([world.tube([world.sample(world.persons[0])])]), content_type="application/json"
+        SYNC,
+        payload([world.tube([world.sample(world.persons[0])])]),
+        content_type="application/json",
     )
 
     assert sync.status_code == 404 and sync.json()["code"] == "not_found"
@@ -177,7 +187,9 @@ def test_a_malformed_batch_is_422_and_stores_nothing(world: World) -> None:
     body = payload([world.tube([world.sample(world.persons[0])])])
     body["tubes"][0]["samples"][0]["client_uuid"] = "not-a-uuid"
 
-    response = client.post(SYNC, body, content_type="application/json", HTTP_AUTHORIZATION=_bearer(world))
+    response = client.post(
+        SYNC, body, content_type="application/json", HTTP_AUTHORIZATION=_bearer(world)
+    )
 
     assert response.status_code == 422 and response.json()["code"] == "invalid_input"
     assert not Tube.objects.exists()
@@ -190,11 +202,15 @@ def test_a_tube_is_closed_by_hand_through_the_api(world: World) -> None:
     client.post(SYNC, payload([tube]), content_type="application/json", HTTP_AUTHORIZATION=auth)
 
     closed = client.post(
-        f"/api/testing/sampling/tubes/{tube.barcode}/close", {}, content_type="application/json",
+        f"/api/testing/sampling/tubes/{tube.barcode}/close",
+        {},
+        content_type="application/json",
         HTTP_AUTHORIZATION=auth,
     )
     again = client.post(
-        f"/api/testing/sampling/tubes/{tube.barcode}/close", {}, content_type="application/json",
+        f"/api/testing/sampling/tubes/{tube.barcode}/close",
+        {},
+        content_type="application/json",
         HTTP_AUTHORIZATION=auth,
     )
 

@@ -58,9 +58,7 @@ def test_a_worker_killed_mid_storm_loses_and_duplicates_nothing(tree: Any) -> No
                 samples = [PlannedSample(str(uuid.uuid4()), world.rics[p.pk]) for p in persons]
                 planned.extend(s.client_uuid for s in samples)
                 tubes.append((f"STORM-{d}-{b}-{t}", samples))
-            bodies.append(
-                batch_body(round_id=world.round.pk, tubes=tubes, pool_size=POOL, at=now)
-            )
+            bodies.append(batch_body(round_id=world.round.pk, tubes=tubes, pool_size=POOL, at=now))
             counts.append(TUBES_PER_BATCH * POOL)
         devices.append(Device(token=token, batches=bodies, samples_per_batch=counts))
     total_batches = DEVICES * BATCHES

@@ -117,7 +117,9 @@ def test_a_person_sampled_twice_in_a_round_is_a_retest(world: World) -> None:
     person = world.persons[0]
     sampling_sync(actor=world.sampler, tubes=[world.tube([world.sample(person)])])
 
-    result = sampling_sync(actor=world.sampler, tubes=[world.tube([world.sample(person, minute=40)])])
+    result = sampling_sync(
+        actor=world.sampler, tubes=[world.tube([world.sample(person, minute=40)])]
+    )
 
     assert _statuses(result) == ["ok"]
     samples = Sample.objects.filter(round=world.round, person=person)
@@ -168,11 +170,16 @@ def test_a_registered_person_outside_the_target_is_a_walk_in(world: World, tree:
     from fangkong.people.services import person_create
 
     outsider = person_create(
-        actor=world.admin, name="钱外来", id_kind="ric", id_number=outsider_ric,
+        actor=world.admin,
+        name="钱外来",
+        id_kind="ric",
+        id_number=outsider_ric,
         jurisdiction=tree.community_b,
     )
 
-    result = sampling_sync(actor=world.sampler, tubes=[world.tube([world.sample(ric=outsider_ric)])])
+    result = sampling_sync(
+        actor=world.sampler, tubes=[world.tube([world.sample(ric=outsider_ric)])]
+    )
 
     assert _statuses(result) == ["ok"]
     sample = Sample.objects.get(person=outsider)
@@ -347,9 +354,7 @@ def test_a_town_role_with_the_capability_only_syncs_points_in_its_town(
 def test_the_same_uuid_twice_in_a_batch_is_stored_once(world: World) -> None:
     sample = world.sample(world.persons[0])
 
-    result = sampling_sync(
-        actor=world.sampler, tubes=[world.tube([sample]), world.tube([sample])]
-    )
+    result = sampling_sync(actor=world.sampler, tubes=[world.tube([sample]), world.tube([sample])])
 
     assert _statuses(result) == ["ok", "duplicate"]
     assert Sample.objects.count() == 1
