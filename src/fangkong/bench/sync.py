@@ -14,8 +14,9 @@ per batch: the tubes, then the samples by a multi-row INSERT ... ON CONFLICT DO
 NOTHING), sent by one psycopg connection with no HTTP, no validation, no lookups;
 those rows go into a scratch round that is deleted afterwards.
 
-Afterwards `lost` (acknowledged or planned samples missing from the database) and
-`duplicated` (rows beyond one per planned sample) are counted from the database.
+Afterwards, from the database: `lost` (samples the server acknowledged that are not
+stored), `missing` (planned samples not stored, refused items included) and
+`duplicated` (rows beyond one per planned sample).
 
 Data: a separate bench city (压测市, path 990001: never seen by the demo's users) with
 `--points` sampling points, one sampler account per device and `--persons` persons
@@ -217,6 +218,7 @@ class StormResult:
     retries: int = 0
     wall_s: float = 0.0
     first_errors: list[str] = field(default_factory=list)
+    acked: set[str] = field(default_factory=set)  # samples answered ok or duplicate
 
 
 async def _post(port: int, token: str, body: bytes, timeout: float) -> tuple[int, bytes]:
@@ -285,6 +287,9 @@ async def _device(
                 out.duplicates += int(answer["duplicates"])
                 out.item_errors += int(answer["errors"])
                 out.acked_samples += n
+                out.acked.update(
+                    item["key"] for item in answer["samples"] if item["status"] != "error"
+                )
                 if answer["errors"] and len(out.first_errors) < 5:
                     bad = [s for s in answer["samples"] if s["status"] == "error"][:3]
                     out.first_errors.append(json.dumps(bad, ensure_ascii=False))
@@ -403,7 +408,7 @@ class BenchWorld:
     communities: list[Any]
     points: list[Any]
     samplers: list[Any]
-    person_ids: list[int]  # in bench_ric order
+    person_ids: list[int]  # person of bench_ric(n), in n order
 
 
 def _ensure_world(*, persons: int, points: int, devices: int, log: Log) -> BenchWorld:
@@ -473,12 +478,23 @@ def _ensure_world(*, persons: int, points: int, devices: int, log: Log) -> Bench
                 place=point.place,
             )
         samplers.append(user)
-    existing = Person.objects.filter(jurisdiction_path__startswith=BENCH_CITY).count()
-    if existing < persons:
-        log(f"writing {persons - existing:,} bench persons (people.bulk.person_bulk_import)")
+    # Which of the bench's persons exist already (by keyed hash of their ID numbers).
+    from fangkong.people.services import id_lookup_hash
+
+    hashes = [id_lookup_hash("ric", bench_ric(n)[0]) for n in range(persons)]
+    present: dict[str, int] = {}
+    for start in range(0, persons, 10_000):
+        chunk = hashes[start : start + 10_000]
+        present.update(
+            (str(h), pk)
+            for h, pk in Person.objects.filter(id_hmac__in=chunk).values_list("id_hmac", "pk")
+        )
+    missing = [n for n in range(persons) if hashes[n] not in present]
+    if missing:
+        log(f"writing {len(missing):,} bench persons (people.bulk.person_bulk_import)")
 
         def rows() -> Any:
-            for n in range(existing, persons):
+            for n in missing:
                 number, birth, sex = bench_ric(n)
                 community = communities[n % len(communities)]
                 yield PersonImportRow(
@@ -492,14 +508,11 @@ def _ensure_world(*, persons: int, points: int, devices: int, log: Log) -> Bench
                     jurisdiction_path=community.path,
                 )
 
-        person_bulk_import(rows=rows(), validate=False)
+        ids = person_bulk_import(rows=rows(), validate=False)
+        present.update((hashes[n], pk) for n, pk in zip(missing, ids, strict=True))
     else:
-        log(f"reusing the {existing:,} bench persons")
-    person_ids = list(
-        Person.objects.filter(jurisdiction_path__startswith=BENCH_CITY, id_kind="ric")
-        .order_by("pk")
-        .values_list("pk", flat=True)[:persons]
-    )
+        log(f"reusing the {persons:,} bench persons")
+    person_ids = [present[h] for h in hashes]
     return BenchWorld(city, communities, point_rows, samplers, person_ids)
 
 
@@ -604,8 +617,12 @@ def _plan(
     return out, [p.client_uuid for p in planned]
 
 
-def count_stored(round_id: int, planned: Sequence[str]) -> dict[str, int]:
-    """lost = planned samples missing; duplicated = rows beyond one per planned sample."""
+def count_stored(
+    round_id: int, planned: Sequence[str], acked: set[str] | None = None
+) -> dict[str, int]:
+    """From the database: `lost` = samples the server acknowledged (ok or duplicate)
+    that are not stored; `missing` = planned samples not stored (refused items
+    included); `duplicated` = rows beyond one per planned sample."""
     from fangkong.testing.models import Sample
 
     rows = list(Sample.objects.filter(round_id=round_id).values_list("client_uuid", flat=True))
@@ -613,7 +630,8 @@ def count_stored(round_id: int, planned: Sequence[str]) -> dict[str, int]:
     wanted = set(planned)
     return {
         "rows": len(rows),
-        "lost": len(wanted - present),
+        "lost": len((acked if acked is not None else wanted) - present),
+        "missing": len(wanted - present),
         "duplicated": len(rows) - len(present & wanted),
     }
 
@@ -747,7 +765,7 @@ def run(options: dict[str, Any], log: Log) -> dict:
         )
     finally:
         server.stop()
-    counts = count_stored(rnd.pk, planned)
+    counts = count_stored(rnd.pk, planned, storm.acked)
     log(
         f"storm: {storm.acked_samples:,} samples acknowledged in {storm.wall_s:.1f} s, "
         f"{storm.requests:,} requests, {storm.retries} retries, {storm.item_errors} item errors"
@@ -786,6 +804,7 @@ def run(options: dict[str, Any], log: Log) -> dict:
             "ratio_to_raw": round(samples_per_s / raw_per_s, 3) if raw_per_s else 0,
             "lost": counts["lost"],
             "duplicated": counts["duplicated"],
+            "missing": counts["missing"],
             "stored_rows": counts["rows"],
             "requests": storm.requests,
             "retries": storm.retries,
@@ -795,4 +814,5 @@ def run(options: dict[str, Any], log: Log) -> dict:
         },
         database=connection.vendor,
         round=rnd.pk,
+        first_errors=storm.first_errors,
     )

@@ -87,8 +87,9 @@ def test_a_worker_killed_mid_storm_loses_and_duplicates_nothing(tree: Any) -> No
     assert storm.retries >= 1, "no request was cut off by the kill"
     assert storm.acked_samples == len(planned) == DEVICES * BATCHES * TUBES_PER_BATCH * POOL
     assert storm.item_errors == 0
-    counts = count_stored(world.round.pk, planned)
-    assert counts == {"rows": len(planned), "lost": 0, "duplicated": 0}
+    counts = count_stored(world.round.pk, planned, storm.acked)
+    assert len(storm.acked) == len(planned)
+    assert counts == {"rows": len(planned), "lost": 0, "missing": 0, "duplicated": 0}
     assert Sample.objects.count() == len(planned)
     assert Tube.objects.count() == DEVICES * BATCHES * TUBES_PER_BATCH
     assert Tube.objects.filter(state="closed").count() == Tube.objects.count()

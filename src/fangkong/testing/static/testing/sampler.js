@@ -213,6 +213,40 @@
 
   el("sync-now").addEventListener("click", () => sync());
 
+  // --- camera scanning of tube barcodes (where the browser has BarcodeDetector) --------
+  // A scanner gun or an ID-card reader types into the focused field, so typing is the
+  // common path; the camera is a fallback on phones without one.
+
+  let scanStream = null;
+  function stopScan() {
+    if (scanStream) scanStream.getTracks().forEach((track) => track.stop());
+    scanStream = null;
+    el("scanner").hidden = true;
+  }
+  async function startScan() {
+    const detector = new window.BarcodeDetector();
+    const video = el("scanner").querySelector("video");
+    scanStream = await navigator.mediaDevices.getUserMedia({ video: { facingMode: "environment" } });
+    video.srcObject = scanStream;
+    el("scanner").hidden = false;
+    await video.play();
+    while (scanStream) {
+      const codes = await detector.detect(video).catch(() => []);
+      if (codes.length) {
+        el("tube-barcode").value = codes[0].rawValue;
+        stopScan();
+        el("tube-form").requestSubmit();
+        return;
+      }
+      await new Promise((resolve) => setTimeout(resolve, 200));
+    }
+  }
+  if ("BarcodeDetector" in window && navigator.mediaDevices) {
+    el("tube-scan").hidden = false;
+    el("tube-scan").addEventListener("click", () => { startScan().catch(stopScan); });
+    el("scan-cancel").addEventListener("click", stopScan);
+  }
+
   // --- rendering -----------------------------------------------------------------------
 
   function counts(tubes) {
