@@ -35,6 +35,23 @@ TUBES_PER_BATCH = 2
 POOL = 10
 
 
+def _wait_until_only_this_session(timeout: float = 15.0) -> None:
+    """The killed workers' database sessions end when PostgreSQL notices; wait for it, so
+    that the test database can be dropped at the end of the run."""
+    import time
+
+    deadline = time.monotonic() + timeout
+    with connection.cursor() as cursor:
+        while time.monotonic() < deadline:
+            cursor.execute(
+                "SELECT count(*) FROM pg_stat_activity "
+                "WHERE datname = current_database() AND pid <> pg_backend_pid()"
+            )
+            if cursor.fetchone()[0] == 0:
+                return
+            time.sleep(0.2)
+
+
 def test_a_worker_killed_mid_storm_loses_and_duplicates_nothing(tree: Any) -> None:
     world = build_world(tree, persons=60)
     rng = random.Random(7)
@@ -80,6 +97,7 @@ def test_a_worker_killed_mid_storm_loses_and_duplicates_nothing(tree: Any) -> No
         survivors = server.worker_pids()
     finally:
         server.stop()
+        _wait_until_only_this_session()
 
     assert len(killed) == 2
     assert not any(Path(f"/proc/{pid}").exists() and pid in survivors for pid in killed)
