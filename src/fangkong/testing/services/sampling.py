@@ -522,6 +522,7 @@ def sampling_sync(
             continue
         stored = stored_tubes[tube.barcode]
         in_tube = members[stored.pk]
+        stored_count = len(in_tube)
         candidates: list[_Pending] = []
         for p in by_tube.get(t_pos, []):
             if p.person_id in in_tube:
@@ -531,9 +532,8 @@ def sampling_sync(
                 candidates.append(p)
         if stored.state != TubeState.OPEN:
             _refuse_all(candidates, "tube_closed", _("该试管已封管"))
-            t_result.state, t_result.samples = stored.state, len(members[stored.pk])
+            t_result.state, t_result.samples = stored.state, stored_count
             continue
-        stored_count = len(in_tube) - len(candidates)
         fill = rules.tube_fill(
             pool_size=stored.pool_size,
             stored=stored_count,

@@ -219,6 +219,7 @@ def test_a_sample_beyond_the_pool_size_is_refused(world: World) -> None:
         tubes=[world.tube([world.sample(world.persons[12])], barcode=tube.barcode)],
     )
     assert late.samples[0].code == "tube_closed"
+    assert (late.tubes[0].state, late.tubes[0].samples) == ("closed", 10)
 
 
 def test_a_tube_closed_by_hand_takes_no_more_samples(world: World) -> None:

@@ -15,7 +15,12 @@
   if (!root) return;
   const ctx = JSON.parse(document.getElementById("sampler-context").textContent);
   const T = JSON.parse(document.getElementById("sampler-text").textContent);
-  const csrf = root.dataset.csrf;
+  // The CSRF token: the cookie's current value (a page served from the service worker's
+  // cache may carry an older one), else the one the page was rendered with.
+  function csrfToken() {
+    const match = document.cookie.match(/(?:^|;\s*)csrftoken=([^;]+)/);
+    return match ? decodeURIComponent(match[1]) : root.dataset.csrf;
+  }
   const el = (id) => root.querySelector('[data-testid="' + id + '"]');
 
   const RETRY_MS = 15000;
@@ -366,7 +371,7 @@
           response = await fetch(ctx.sync_url, {
             method: "POST",
             credentials: "same-origin",
-            headers: { "Content-Type": "application/json", "X-CSRFToken": csrf },
+            headers: { "Content-Type": "application/json", "X-CSRFToken": csrfToken() },
             body: JSON.stringify(body),
           });
         } catch (networkError) {
