@@ -3,6 +3,7 @@ phones retry until every batch is acknowledged; nothing is lost, nothing duplica
 
 from __future__ import annotations
 
+import asyncio
 import datetime as dt
 import random
 import uuid
@@ -88,9 +89,10 @@ def test_a_worker_killed_mid_storm_loses_and_duplicates_nothing(tree: Any) -> No
 
     def on_ack() -> None:
         acks["n"] += 1
-        # kill -9 a worker (busy: 6 phones keep 2 workers saturated) twice mid-storm
+        # kill -9 a worker twice mid-storm, 50 ms after an answer: by then both workers
+        # are inside requests (6 phones keep 2 workers saturated; a request takes longer)
         if acks["n"] in (total_batches // 4, total_batches // 2):
-            killed.append(server.kill_worker())
+            asyncio.get_running_loop().call_later(0.05, lambda: killed.append(server.kill_worker()))
 
     try:
         storm = run_storm(server.port, devices, interval_s=0.0, timeout=30, on_ack=on_ack)
