@@ -777,8 +777,10 @@ def run(options: dict[str, Any], log: Log) -> dict:
     raw_rows, raw_s = _raw_insert(world, rnd=raw_round, devices=devices, pool_size=pool_size)
     samples_per_s = per_second(storm.acked_samples, storm.wall_s)
     raw_per_s = per_second(raw_rows, raw_s)
-    offered = devices_n * (
-        int(options["tubes_per_batch"]) * pool_size / (int(options["interval_ms"]) / 1000)
+    interval_s = int(options["interval_ms"]) / 1000
+    # 0 = closed loop: each phone sends its next batch as soon as the last is answered.
+    offered = (
+        devices_n * int(options["tubes_per_batch"]) * pool_size / interval_s if interval_s else 0
     )
     return result(
         "sync",
@@ -793,6 +795,7 @@ def run(options: dict[str, Any], log: Log) -> dict:
             "workers": server.workers,
             "threads": server.threads,
             "offered_samples_per_s": round(offered, 1),
+            "interval_ms": int(options["interval_ms"]),
             "cpus": os.cpu_count(),
         },
         metrics={

@@ -18,7 +18,12 @@ def last_json_line(text: str) -> dict:
 def test_bench_list_names_them_all() -> None:
     out = io.StringIO()
     call_command("bench", "--list", stdout=out)
-    assert last_json_line(out.getvalue())["benches"] == ["city", "person-search", "copresence"]
+    assert last_json_line(out.getvalue())["benches"] == [
+        "city",
+        "person-search",
+        "copresence",
+        "sync",
+    ]
 
 
 def test_bench_city_tiny_prints_json_with_metrics() -> None:

@@ -172,3 +172,30 @@ def test_two_phones_filling_one_tube_at_once_never_overfill_it(tree: Any) -> Non
     assert codes == ["tube_full", "tube_full"]
     tube = Tube.objects.get(barcode=barcode)
     assert tube.samples.count() == 10 and tube.state == "closed"
+
+
+def test_bench_sync_tiny_prints_its_json_with_nothing_lost() -> None:
+    import io
+    import json
+
+    from django.core.management import call_command
+
+    out = io.StringIO()
+    call_command(
+        "bench",
+        "sync",
+        "--json",
+        *("--persons", "300", "--devices", "4", "--points", "2", "--workers", "2"),
+        *("--interval-ms", "0", "--walk-in-share", "0.02"),
+        stdout=out,
+    )
+    _wait_until_only_this_session()
+
+    result = json.loads(out.getvalue().strip().splitlines()[-1])
+    assert result["bench"] == "sync"
+    assert result["scale"]["samples"] == 306  # 300 registered + 6 walk-ins
+    metrics = result["metrics"]
+    assert (metrics["lost"], metrics["duplicated"], metrics["missing"]) == (0, 0, 0)
+    assert metrics["stored_rows"] == 306 and metrics["item_errors"] == 0
+    for key in ("samples_per_s", "p50_ms", "p99_ms", "raw_insert_samples_per_s"):
+        assert metrics[key] > 0, key
