@@ -21,6 +21,7 @@ REGISTRY: dict[str, str] = {
     "copresence": "fangkong.bench.copresence",
     "round-open": "fangkong.bench.round_open",
     "coverage": "fangkong.bench.coverage",
+    "sync": "fangkong.bench.sync",
 }
 
 Log = Callable[[str], None]

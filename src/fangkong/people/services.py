@@ -7,6 +7,8 @@ reach a column; revealing one is an audited action.
 
 from __future__ import annotations
 
+from collections.abc import Sequence
+from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
 
 from django.db import IntegrityError, transaction
@@ -218,6 +220,75 @@ def person_get_or_create(
         return existing, False
     person.save(force_insert=True)
     return person, True
+
+
+@dataclass(frozen=True, slots=True)
+class PersonEntry:
+    """One person to find or register in bulk (a walk-in at a sampling point)."""
+
+    name: str
+    id_kind: str
+    id_number: str
+    phone: str = ""
+
+
+@transaction.atomic
+def person_bulk_get_or_create(
+    *, actor: Any, entries: Sequence[PersonEntry], jurisdiction: Jurisdiction
+) -> list[tuple[int, str] | DomainError]:
+    """Find or register many persons at once, deduplicated by ID number; answers per
+    entry, in order: (person id, jurisdiction path), or the DomainError that refused it.
+
+    The same checks as `person_create` (validation, role, jurisdiction; every entry
+    needs an ID number), but set-based: one INSERT ... ON CONFLICT DO NOTHING on the
+    UNIQUE id_hmac for the new persons (a concurrent registration of the same ID wins
+    or loses, never duplicates), one SELECT to read back every id. An existing person
+    is answered without being changed, wherever they live (a person may be sampled
+    away from home); nothing about them is returned but their id and path.
+    """
+    require(actor, Capability.PERSON_CREATE)
+    _check_person_jurisdiction(actor, jurisdiction)
+    built: list[Person | DomainError] = []
+    for entry in entries:
+        try:
+            if entry.id_kind == "none":
+                raise DomainError("id_required", _("请填写证件号码"))
+            built.append(
+                _build_person(
+                    actor=actor,
+                    name=entry.name,
+                    id_kind=entry.id_kind,
+                    id_number=entry.id_number,
+                    phone=entry.phone,
+                    jurisdiction=jurisdiction,
+                    household=None,
+                    workplace=None,
+                )
+            )
+        except DomainError as exc:
+            built.append(exc)
+    unique: dict[str, Person] = {}
+    for item in built:
+        if isinstance(item, Person) and item.id_hmac and item.id_hmac not in unique:
+            unique[item.id_hmac] = item
+    found: dict[str, tuple[int, str]] = {}
+    if unique:
+        Person.objects.bulk_create(list(unique.values()), ignore_conflicts=True)
+        found = {
+            str(h): (pk, path)
+            for h, pk, path in Person.objects.filter(id_hmac__in=list(unique)).values_list(
+                "id_hmac", "pk", "jurisdiction_path"
+            )
+        }
+    out: list[tuple[int, str] | DomainError] = []
+    for item in built:
+        if isinstance(item, DomainError):
+            out.append(item)
+        elif item.id_hmac and item.id_hmac in found:
+            out.append(found[item.id_hmac])
+        else:  # pragma: no cover - the row was inserted or already there
+            out.append(DomainError("person_not_stored", _("人员未能登记")))
+    return out
 
 
 @transaction.atomic

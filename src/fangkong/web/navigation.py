@@ -147,6 +147,13 @@ NAV_ENTRIES: tuple[NavEntry, ...] = (
         _("各版防控方案的规则与日期计算器"),
     ),
     NavEntry(
+        "sampler",
+        pgettext_lazy("nav", "采样登记"),
+        "testing:sampler",
+        Capability.SAMPLE_REGISTER,
+        _("采样员扫码登记试管与受检人员，断网也能登记，联网后自动上传"),
+    ),
+    NavEntry(
         "audit",
         pgettext_lazy("nav", "审计日志"),
         "accounts:audit",

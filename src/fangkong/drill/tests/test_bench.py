@@ -24,6 +24,7 @@ def test_bench_list_names_them_all() -> None:
         "copresence",
         "round-open",
         "coverage",
+        "sync",
     ]
 
 

@@ -27,8 +27,8 @@ ALL_PAGES = {
 # What each role sees once every app has wired its pages (written out, not derived from
 # ROLE_CAPABILITIES, so that a change of either shows up here).
 EXPECTED = {
-    Role.COMMAND: ALL_PAGES | TRACING | TESTING,
-    Role.ADMIN: ALL_PAGES | TRACING | TESTING,
+    Role.COMMAND: ALL_PAGES | TRACING | TESTING | {"sampler"},
+    Role.ADMIN: ALL_PAGES | TRACING | TESTING | {"sampler"},
     Role.INVESTIGATOR: {"dashboard", "people", "zones", "places", "jurisdictions", "protocol"}
     | TRACING
     | {"rounds", "coverage"},
@@ -40,7 +40,7 @@ EXPECTED = {
     Role.SITE_STAFF: {"people", "zones", "places", "jurisdictions"},
     Role.HOTLINE: {"people", "zones", "places", "jurisdictions"},
     Role.PUBLICITY: {"zones", "places", "jurisdictions"},
-    Role.SAMPLER: {"places", "jurisdictions", "points", "supplies"},
+    Role.SAMPLER: {"places", "jurisdictions", "points", "supplies", "sampler"},
     Role.LAB: {"places", "jurisdictions"},
 }
 
@@ -64,6 +64,7 @@ LABELS = {
     "points": "采样点",
     "supplies": "核酸物资",
     "coverage": "核酸覆盖",
+    "sampler": "采样登记",
 }
 
 

@@ -71,7 +71,12 @@ urlpatterns = [
     ),
     path(
         "testing/",
-        include(_app("testing", ["round_list", "point_list", "supply_list", "coverage_rounds"])),
+        include(
+            _app(
+                "testing",
+                ["round_list", "point_list", "supply_list", "coverage_rounds", "sampler"],
+            )
+        ),
     ),
     path("i18n/", include("django.conf.urls.i18n")),
     path("admin/", admin.site.urls),

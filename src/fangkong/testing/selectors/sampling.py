@@ -1,0 +1,138 @@
+"""Reads of sampling (采样): the sampler's own point, the rounds open there, the pool
+sizes a tube may have, and what the point has registered. Every read is limited to the
+acting user: a sampler sees only the point they are bound to."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Any
+
+from django.db.models import Count, Q
+from django.utils.translation import gettext as _
+
+from fangkong.accounts.permissions import require, require_in_scope
+from fangkong.accounts.roles import Capability
+from fangkong.core.errors import DomainError, NotFound
+from fangkong.core.paths import is_under, under
+from fangkong.testing.models import (
+    Round,
+    RoundStatus,
+    RoundTarget,
+    Sample,
+    SamplingPoint,
+    SealedPooling,
+    Tube,
+)
+from fangkong.testing.rules import sampling as rules
+
+PATH_WIDTHS = (6, 9, 12, 15)
+
+
+def path_ancestors(path: str) -> list[str]:
+    """The path itself and every jurisdiction above it (city, town, community, grid)."""
+    return [path[:w] for w in PATH_WIDTHS if w <= len(path)]
+
+
+def point_for_sampler(*, user: Any, point_id: int | None = None) -> SamplingPoint:
+    """The sampling point a user registers samples at.
+
+    A sampler (a site-bound account) works at the point of its place and nowhere else:
+    another point is 404. A city-wide or town role holding `sample.register` (command,
+    admin: desk entry) may name any point in its jurisdiction.
+    """
+    require(user, Capability.SAMPLE_REGISTER)
+    queryset = SamplingPoint.objects.select_related("place", "place__jurisdiction")
+    place_id = getattr(user, "place_id", None)
+    if place_id is not None:
+        point = queryset.filter(place_id=place_id).first()
+        if point is None:
+            raise DomainError(
+                "sampler_not_bound", _("您的账号未绑定采样点"), status=403, place=place_id
+            )
+        if point_id is not None and point.pk != point_id:
+            raise NotFound("not_found", _("未找到或不在您的辖区内"), object="point")
+        return point
+    if point_id is None:
+        raise DomainError("point_required", _("请选择采样点"))
+    point = queryset.filter(pk=point_id).first()
+    if point is None:
+        raise NotFound("not_found", _("未找到或不在您的辖区内"), object="point")
+    require_in_scope(user, point.jurisdiction_path, what="point")
+    return point
+
+
+def round_covers_point(rnd: Round, point: SamplingPoint) -> bool:
+    """A round covers a point in the jurisdiction that owns it (its scope's ancestor)."""
+    return is_under(point.jurisdiction_path, rnd.jurisdiction_path)
+
+
+def pool_sizes_for(rnd: Round) -> tuple[int, ...]:
+    rs = rnd.ruleset
+    return rules.allowed_pool_sizes(
+        sealed=rs.pool_size_sealed,
+        controlled=rs.pool_size_controlled,
+        precaution=rs.pool_size_precaution,
+        household=rnd.sealed_pooling == SealedPooling.HOUSEHOLD,
+    )
+
+
+@dataclass(frozen=True)
+class RoundChoice:
+    id: int
+    name: str
+    deadline_at: Any
+    pool_sizes: tuple[int, ...]
+    default_pool_size: int
+
+
+def open_rounds_for_point(*, user: Any, point: SamplingPoint) -> list[RoundChoice]:
+    """The rounds sampling now whose scope covers the point, with the pool sizes a tube
+    may have and the one most of the point's target population is sampled at."""
+    rounds = list(
+        Round.objects.select_related("ruleset")
+        .filter(
+            status=RoundStatus.OPEN, jurisdiction_path__in=path_ancestors(point.jurisdiction_path)
+        )
+        .order_by("-starts_at", "pk")
+    )
+    sizes_by_round: dict[int, list[tuple[int, int]]] = {}
+    if rounds:
+        rows = (
+            RoundTarget.objects.filter(
+                under("jurisdiction_path", point.jurisdiction_path), round__in=rounds
+            )
+            .values_list("round_id", "pool_size")
+            .annotate(n=Count("pk"))
+        )
+        for round_id, size, n in rows:
+            sizes_by_round.setdefault(round_id, []).append((size, n))
+    choices = []
+    for rnd in rounds:
+        sizes = pool_sizes_for(rnd)
+        fallback = rnd.ruleset.pool_size_precaution
+        default = rules.default_pool_size(sizes_by_round.get(rnd.pk, []), fallback=fallback)
+        choices.append(
+            RoundChoice(
+                id=rnd.pk,
+                name=rnd.name,
+                deadline_at=rnd.deadline_at,
+                pool_sizes=sizes,
+                default_pool_size=default if default in sizes else fallback,
+            )
+        )
+    return choices
+
+
+def point_totals(*, user: Any, point: SamplingPoint) -> dict[str, int]:
+    """What the point has registered in the rounds open now: tubes (open, closed) and
+    samples, as stored on the server."""
+    rounds = Round.objects.filter(status=RoundStatus.OPEN)
+    tubes = Tube.objects.filter(point=point, round__in=rounds).aggregate(
+        open=Count("pk", filter=Q(state="open")), total=Count("pk")
+    )
+    samples = Sample.objects.filter(tube__point=point, round__in=rounds).count()
+    return {
+        "tubes": int(tubes["total"] or 0),
+        "tubes_open": int(tubes["open"] or 0),
+        "samples": samples,
+    }

@@ -1,0 +1,604 @@
+"""Writes of sampling (采样): the sync of a batch of tubes and samples from a sampler's
+phone, and closing a tube by hand.
+
+The sync is idempotent and answers per item. A phone generates each sample's
+`client_uuid` (UNIQUE) and sends tubes by barcode (UNIQUE): a retried batch, or a batch
+whose first half was stored before the connection dropped, stores each sample exactly
+once and answers `duplicate` for what was already there. It is set-based: a batch of
+any size costs a fixed number of statements (tubes, persons, targets, stored samples,
+one INSERT ... ON CONFLICT DO NOTHING of the samples, one UPDATE of the tubes that
+close), never a query per sample.
+
+Item codes (stable): tube_barcode_taken, round_not_found, round_not_open,
+pool_size_invalid, barcode_invalid, tube_closed, tube_full, already_in_tube,
+person_not_found, sampled_at_invalid, and people's validation codes (id_bad_checksum,
+id_wrong_length, ...).
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import uuid
+from collections import defaultdict
+from collections.abc import Sequence
+from dataclasses import dataclass, field
+from typing import Any
+
+from django.db import connection, transaction
+from django.db.models import Q
+from django.utils import timezone
+from django.utils.translation import gettext as _
+
+from fangkong.accounts.permissions import require
+from fangkong.accounts.roles import Capability
+from fangkong.core.errors import Conflict, DomainError
+from fangkong.people import rules as people_rules
+from fangkong.people.models import Person
+from fangkong.people.services import PersonEntry, id_lookup_hash, person_bulk_get_or_create
+from fangkong.testing.models import (
+    Round,
+    RoundStatus,
+    RoundTarget,
+    Sample,
+    SamplingPoint,
+    Tube,
+    TubeState,
+)
+from fangkong.testing.rules import sampling as rules
+from fangkong.testing.selectors import sampling as selectors
+
+OK = "ok"
+DUPLICATE = "duplicate"
+ERROR = "error"
+BARCODE_MAX = 64
+INSERT_CHUNK = 1000
+
+
+@dataclass(frozen=True, slots=True)
+class SampleIn:
+    """One person's swab as the phone recorded it."""
+
+    client_uuid: uuid.UUID
+    id_number: str
+    sampled_at: dt.datetime
+    id_kind: str = "ric"
+    # A walk-in unknown to the registry is registered with these (name and phone).
+    name: str = ""
+    phone: str = ""
+
+
+@dataclass(frozen=True, slots=True)
+class TubeIn:
+    """One tube as the phone recorded it: opened, filled, maybe closed."""
+
+    barcode: str
+    round_id: int
+    pool_size: int
+    opened_at: dt.datetime
+    closed_at: dt.datetime | None = None
+    samples: tuple[SampleIn, ...] = ()
+
+
+@dataclass(slots=True)
+class ItemResult:
+    key: str
+    status: str = OK
+    code: str = ""
+    message: str = ""
+
+    def refuse(self, code: str, message: str) -> None:
+        self.status, self.code, self.message = ERROR, code, message
+
+
+@dataclass(slots=True)
+class TubeResult(ItemResult):
+    state: str = ""
+    samples: int = 0
+
+
+@dataclass
+class SyncResult:
+    tubes: list[TubeResult] = field(default_factory=list)
+    samples: list[ItemResult] = field(default_factory=list)
+
+    def count(self, status: str) -> int:
+        return sum(1 for s in self.samples if s.status == status)
+
+
+@dataclass(slots=True)
+class _Pending:
+    """A sample on its way through the sync: its answer and what was resolved."""
+
+    position: int
+    tube_position: int
+    sample: SampleIn
+    result: ItemResult
+    id_kind: str = ""
+    number: str = ""
+    id_hmac: str = ""
+    person_id: int | None = None
+    person_path: str = ""
+
+
+def _refuse_all(pending: list[_Pending], code: str, message: str) -> None:
+    for p in pending:
+        if p.result.status == OK:
+            p.result.refuse(code, message)
+
+
+def _check_batch_size(tubes: Sequence[TubeIn]) -> None:
+    samples = sum(len(t.samples) for t in tubes)
+    if len(tubes) > rules.MAX_TUBES_PER_SYNC or samples > rules.MAX_SAMPLES_PER_SYNC:
+        raise DomainError(
+            "batch_too_large",
+            _("一次上传的试管或采样记录过多，请分批上传"),
+            max_tubes=rules.MAX_TUBES_PER_SYNC,
+            max_samples=rules.MAX_SAMPLES_PER_SYNC,
+        )
+
+
+def _check_rounds(
+    tubes: Sequence[TubeIn], results: list[TubeResult], point: SamplingPoint
+) -> dict[int, Round]:
+    """Refuse tubes whose round is unknown, elsewhere or not sampling, or whose pool
+    size the round does not allow. One query."""
+    round_ids = {t.round_id for t in tubes}
+    rounds = {r.pk: r for r in Round.objects.select_related("ruleset").filter(pk__in=round_ids)}
+    for tube, result in zip(tubes, results, strict=True):
+        if result.status == ERROR:
+            continue
+        rnd = rounds.get(tube.round_id)
+        if rnd is None or not selectors.round_covers_point(rnd, point):
+            result.refuse("round_not_found", _("未找到该轮次或该轮次不包含本采样点"))
+        elif rnd.status == RoundStatus.PLANNED:
+            result.refuse("round_not_open", _("该轮次尚未开始采样"))
+        elif tube.pool_size not in selectors.pool_sizes_for(rnd):
+            result.refuse("pool_size_invalid", _("该轮次不允许此混采数"))
+    return rounds
+
+
+def _merge_same_barcode(tubes: Sequence[TubeIn]) -> list[TubeIn]:
+    """A phone may send one tube twice in a batch (filled, then closed): merge them."""
+    merged: dict[str, TubeIn] = {}
+    order: list[str] = []
+    for t in tubes:
+        key = (t.barcode or "").strip().upper()
+        if key in merged:
+            first = merged[key]
+            merged[key] = TubeIn(
+                barcode=first.barcode,
+                round_id=first.round_id,
+                pool_size=first.pool_size,
+                opened_at=first.opened_at,
+                closed_at=first.closed_at or t.closed_at,
+                samples=first.samples + t.samples,
+            )
+        else:
+            merged[key] = TubeIn(
+                barcode=key,
+                round_id=t.round_id,
+                pool_size=t.pool_size,
+                opened_at=t.opened_at,
+                closed_at=t.closed_at,
+                samples=tuple(t.samples),
+            )
+            order.append(key)
+    return [merged[k] for k in order]
+
+
+TUBE_COLUMNS = (
+    "barcode",
+    "round_id",
+    "point_id",
+    "jurisdiction_path",
+    "pool_size",
+    "state",
+    "sampler_id",
+    "opened_at",
+)
+
+
+def _adapt_datetime(value: dt.datetime) -> Any:
+    return connection.ops.adapt_datetimefield_value(value)
+
+
+def _insert_tubes(*, actor: Any, point: SamplingPoint, tubes: Sequence[TubeIn]) -> set[str]:
+    """INSERT ... ON CONFLICT DO NOTHING RETURNING barcode: the barcodes this batch
+    created (one statement; a barcode stored before, or concurrently, is left alone)."""
+    q = connection.ops.quote_name
+    names = ", ".join(q(c) for c in TUBE_COLUMNS)
+    marks = "(" + ", ".join(["%s"] * len(TUBE_COLUMNS)) + ")"
+    params: list[Any] = []
+    for t in tubes:
+        params += [
+            t.barcode,
+            t.round_id,
+            point.pk,
+            point.jurisdiction_path,
+            t.pool_size,
+            TubeState.OPEN,
+            getattr(actor, "pk", None),
+            _adapt_datetime(t.opened_at),
+        ]
+    with connection.cursor() as cursor:
+        cursor.execute(
+            f"INSERT INTO {q(Tube._meta.db_table)} ({names}) VALUES "  # noqa: S608
+            + ", ".join([marks] * len(tubes))
+            + f" ON CONFLICT DO NOTHING RETURNING {q('barcode')}",
+            params,
+        )
+        return {row[0] for row in cursor.fetchall()}
+
+
+def _lock_tubes(
+    *,
+    actor: Any,
+    point: SamplingPoint,
+    tubes: Sequence[TubeIn],
+    results: list[TubeResult],
+) -> dict[str, Tube]:
+    """The batch's tubes, created if new, locked (FOR UPDATE, in id order) so that two
+    syncs of one tube fill it one after the other. A barcode already used in another
+    round or at another point is refused (`tube_barcode_taken`)."""
+    wanted = [t for t, r in zip(tubes, results, strict=True) if r.status != ERROR]
+    barcodes = [t.barcode for t in wanted]
+    if not barcodes:
+        return {}
+    created = _insert_tubes(actor=actor, point=point, tubes=wanted)
+    by_barcode = {
+        t.barcode: t
+        for t in Tube.objects.select_for_update().filter(barcode__in=barcodes).order_by("pk")
+    }
+    for tube, result in zip(tubes, results, strict=True):
+        if result.status == ERROR:
+            continue
+        stored = by_barcode.get(tube.barcode)
+        if stored is None:  # pragma: no cover - inserted or found above
+            result.refuse("tube_not_stored", _("试管未能登记"))
+        elif stored.round_id != tube.round_id or stored.point_id != point.pk:
+            result.refuse("tube_barcode_taken", _("该试管条码已在其他轮次或采样点使用"))
+        elif stored.pool_size != tube.pool_size:
+            result.refuse("pool_size_mismatch", _("该试管已按其他混采数登记"))
+        elif tube.barcode not in created:
+            result.status = DUPLICATE
+    return by_barcode
+
+
+def _resolve_identities(pending: list[_Pending]) -> None:
+    """Validate each ID number with the people app's rules and hash it."""
+    for p in pending:
+        if p.result.status != OK:
+            continue
+        try:
+            facts = people_rules.validate_identity(p.sample.id_kind, p.sample.id_number)
+        except DomainError as exc:
+            p.result.refuse(exc.code, exc.message)
+            continue
+        if not facts.number:
+            p.result.refuse("id_required", _("请填写证件号码"))
+            continue
+        p.id_kind, p.number = facts.kind, facts.number
+        p.id_hmac = id_lookup_hash(facts.kind, facts.number)
+
+
+def _resolve_persons(*, actor: Any, point: SamplingPoint, pending: list[_Pending]) -> None:
+    """Find every person by keyed hash (one query); register the unknown walk-ins that
+    carry a name through the people service in bulk, deduplicated by ID."""
+    live = [p for p in pending if p.result.status == OK]
+    hashes = list({p.id_hmac for p in live})
+    known: dict[str, tuple[int, str]] = {}
+    for start in range(0, len(hashes), INSERT_CHUNK):
+        chunk = hashes[start : start + INSERT_CHUNK]
+        for h, pk, path in Person.objects.filter(id_hmac__in=chunk).values_list(
+            "id_hmac", "pk", "jurisdiction_path"
+        ):
+            known[str(h)] = (pk, path)
+    unknown = [p for p in live if p.id_hmac not in known]
+    anonymous = [p for p in unknown if not p.sample.name.strip()]
+    _refuse_all(
+        anonymous, "person_not_found", _("该证件号码未登记，请填写姓名和手机号按临时人员登记")
+    )
+    walk_ins = [p for p in unknown if p.sample.name.strip()]
+    if walk_ins:
+        entries = [
+            PersonEntry(
+                name=p.sample.name,
+                id_kind=p.id_kind,
+                id_number=p.number,
+                phone=p.sample.phone,
+            )
+            for p in walk_ins
+        ]
+        try:
+            answers = person_bulk_get_or_create(
+                actor=actor, entries=entries, jurisdiction=point.place.jurisdiction
+            )
+        except DomainError as exc:
+            _refuse_all(walk_ins, exc.code, exc.message)
+        else:
+            for p, answer in zip(walk_ins, answers, strict=True):
+                if isinstance(answer, DomainError):
+                    p.result.refuse(answer.code, answer.message)
+                else:
+                    known[p.id_hmac] = answer
+    for p in live:
+        if p.result.status == OK and p.id_hmac in known:
+            p.person_id, p.person_path = known[p.id_hmac]
+
+
+def _stored_samples(
+    pending: list[_Pending], tube_ids: list[int]
+) -> tuple[set[uuid.UUID], dict[int, set[int]]]:
+    """Which of the batch's samples are stored already, and who is in each of its tubes
+    (one query)."""
+    uuids = [p.sample.client_uuid for p in pending]
+    stored: set[uuid.UUID] = set()
+    members: dict[int, set[int]] = defaultdict(set)
+    if not uuids and not tube_ids:
+        return stored, members
+    wanted = set(uuids)
+    tubes = set(tube_ids)
+    rows = Sample.objects.filter(Q(tube_id__in=tube_ids) | Q(client_uuid__in=uuids))
+    for tube_id, person_id, client_uuid in rows.values_list("tube_id", "person_id", "client_uuid"):
+        if client_uuid in wanted:
+            stored.add(client_uuid)
+        if tube_id in tubes:
+            members[tube_id].add(person_id)
+    return stored, members
+
+
+def _targets(rows: list[tuple[int, int]]) -> set[tuple[int, int]]:
+    """(round, person) pairs of the batch that are in the round's target population."""
+    if not rows:
+        return set()
+    by_round: dict[int, set[int]] = defaultdict(set)
+    for round_id, person_id in rows:
+        by_round[round_id].add(person_id)
+    found: set[tuple[int, int]] = set()
+    for round_id, persons in by_round.items():
+        ids = list(persons)
+        for start in range(0, len(ids), INSERT_CHUNK):
+            found.update(
+                RoundTarget.objects.filter(
+                    round_id=round_id, person_id__in=ids[start : start + INSERT_CHUNK]
+                ).values_list("round_id", "person_id")
+            )
+    return found
+
+
+SAMPLE_COLUMNS = (
+    "client_uuid",
+    "round_id",
+    "tube_id",
+    "person_id",
+    "jurisdiction_path",
+    "walk_in",
+    "sampled_at",
+    "synced_at",
+    "sampler_id",
+)
+
+
+def _insert_samples(rows: list[tuple[Any, ...]]) -> set[uuid.UUID]:
+    """INSERT ... ON CONFLICT DO NOTHING RETURNING client_uuid: the uuids that this
+    statement stored; a concurrent or earlier copy is left alone. On PostgreSQL the rows
+    travel as one array per column (unnest), so the statement's size does not grow with
+    the batch; on SQLite as multi-row VALUES."""
+    if not rows:
+        return set()
+    q = connection.ops.quote_name
+    names = ", ".join(q(c) for c in SAMPLE_COLUMNS)
+    table = q(Sample._meta.db_table)
+    inserted: set[uuid.UUID] = set()
+    with connection.cursor() as cursor:
+        if connection.vendor == "postgresql":
+            columns = list(zip(*rows, strict=True))
+            cursor.execute(
+                f"INSERT INTO {table} ({names}) SELECT * FROM unnest("  # noqa: S608
+                "%s::uuid[], %s::bigint[], %s::bigint[], %s::bigint[], %s::varchar[], "
+                "%s::boolean[], %s::timestamptz[], %s::timestamptz[], %s::bigint[]) "
+                f"ON CONFLICT DO NOTHING RETURNING {q('client_uuid')}",
+                [list(c) for c in columns],
+            )
+            inserted.update(value for (value,) in cursor.fetchall())
+            return inserted
+        uuid_field = Sample._meta.get_field("client_uuid")
+        row_marks = "(" + ", ".join(["%s"] * len(SAMPLE_COLUMNS)) + ")"
+        for start in range(0, len(rows), INSERT_CHUNK):
+            chunk = rows[start : start + INSERT_CHUNK]
+            sql = (
+                f"INSERT INTO {table} ({names}) VALUES "  # noqa: S608
+                + ", ".join([row_marks] * len(chunk))
+                + f" ON CONFLICT DO NOTHING RETURNING {q('client_uuid')}"
+            )
+            params: list[Any] = []
+            for row in chunk:
+                params.append(uuid_field.get_db_prep_value(row[0], connection))
+                params.extend(row[1:])
+            cursor.execute(sql, params)
+            for (value,) in cursor.fetchall():
+                inserted.add(value if isinstance(value, uuid.UUID) else uuid.UUID(str(value)))
+    return inserted
+
+
+def _close_tubes(closing: dict[int, dt.datetime]) -> None:
+    """Close the tubes that filled up or were closed by hand: one UPDATE."""
+    if not closing:
+        return
+    if connection.vendor == "postgresql":
+        q = connection.ops.quote_name
+        with connection.cursor() as cursor:
+            cursor.execute(
+                f"UPDATE {q(Tube._meta.db_table)} AS t SET state = %s, closed_at = v.at "  # noqa: S608
+                "FROM unnest(%s::bigint[], %s::timestamptz[]) AS v(id, at) WHERE t.id = v.id",
+                [TubeState.CLOSED, list(closing), list(closing.values())],
+            )
+        return
+    closed = [Tube(pk=pk, state=TubeState.CLOSED, closed_at=at) for pk, at in closing.items()]
+    Tube.objects.bulk_update(closed, ["state", "closed_at"])
+
+
+@transaction.atomic
+def sampling_sync(
+    *,
+    actor: Any,
+    tubes: Sequence[TubeIn],
+    point_id: int | None = None,
+    now: dt.datetime | None = None,
+) -> SyncResult:
+    """Store a batch of tubes and samples from a sampler's phone; answer per item.
+
+    Checks: the actor may register samples and works at the point (a sampler only at
+    its own); each tube's round covers the point and is sampling (or was, for samples
+    taken before it closed), its pool size is one the round allows, its barcode is not
+    used in another round or at another point; each sample's ID number is valid, its
+    person known (or a walk-in with a name, registered once however many tubes name
+    them), its time plausible, its tube open and not full. A person already in the same
+    tube is refused; in another tube of the round it is a retest (a second sample).
+    """
+    now = now or timezone.now()
+    require(actor, Capability.SAMPLE_REGISTER)
+    point = selectors.point_for_sampler(user=actor, point_id=point_id)
+    _check_batch_size(tubes)
+    tubes = _merge_same_barcode(tubes)
+    tube_results = [TubeResult(key=t.barcode) for t in tubes]
+    for tube, result in zip(tubes, tube_results, strict=True):
+        if not tube.barcode or len(tube.barcode) > BARCODE_MAX or not tube.barcode.isprintable():
+            result.refuse("barcode_invalid", _("试管条码不合法"))
+    rounds = _check_rounds(tubes, tube_results, point)
+    stored_tubes = _lock_tubes(actor=actor, point=point, tubes=tubes, results=tube_results)
+
+    pending: list[_Pending] = []
+    seen_uuids: set[uuid.UUID] = set()
+    for t_pos, (tube, t_result) in enumerate(zip(tubes, tube_results, strict=True)):
+        for sample in tube.samples:
+            p = _Pending(
+                position=len(pending),
+                tube_position=t_pos,
+                sample=sample,
+                result=ItemResult(key=str(sample.client_uuid)),
+            )
+            pending.append(p)
+            if sample.client_uuid in seen_uuids:
+                p.result.status = DUPLICATE
+                continue
+            seen_uuids.add(sample.client_uuid)
+            if t_result.status == ERROR:
+                p.result.refuse(t_result.code, t_result.message)
+    live_tube_ids = [
+        stored_tubes[t.barcode].pk
+        for t, r in zip(tubes, tube_results, strict=True)
+        if r.status != ERROR
+    ]
+    stored_uuids, members = _stored_samples(
+        [p for p in pending if p.result.status == OK], live_tube_ids
+    )
+    for p in pending:
+        if p.result.status == OK and p.sample.client_uuid in stored_uuids:
+            p.result.status = DUPLICATE
+    for p in pending:
+        if p.result.status != OK:
+            continue
+        rnd = rounds[tubes[p.tube_position].round_id]
+        if not rules.sampled_at_valid(
+            p.sample.sampled_at,
+            round_starts_at=rnd.starts_at,
+            round_closed_at=rnd.closed_at if rnd.status == RoundStatus.CLOSED else None,
+            now=now,
+        ):
+            p.result.refuse("sampled_at_invalid", _("采样时间不合理"))
+    _resolve_identities(pending)
+    _resolve_persons(actor=actor, point=point, pending=pending)
+
+    # Fill each tube in batch order: closed tubes take nothing, full ones refuse extras.
+    by_tube: dict[int, list[_Pending]] = defaultdict(list)
+    for p in pending:
+        if p.result.status == OK:
+            by_tube[p.tube_position].append(p)
+    to_insert: list[_Pending] = []
+    closing: dict[int, dt.datetime] = {}
+    for t_pos, (tube, t_result) in enumerate(zip(tubes, tube_results, strict=True)):
+        if t_result.status == ERROR:
+            continue
+        stored = stored_tubes[tube.barcode]
+        in_tube = members[stored.pk]
+        stored_count = len(in_tube)
+        candidates: list[_Pending] = []
+        for p in by_tube.get(t_pos, []):
+            if p.person_id in in_tube:
+                p.result.refuse("already_in_tube", _("此人已在该试管中"))
+            else:
+                in_tube.add(int(p.person_id or 0))
+                candidates.append(p)
+        if stored.state != TubeState.OPEN:
+            _refuse_all(candidates, "tube_closed", _("该试管已封管"))
+            t_result.state, t_result.samples = stored.state, stored_count
+            continue
+        fill = rules.tube_fill(
+            pool_size=stored.pool_size,
+            stored=stored_count,
+            new=list(range(len(candidates))),
+            closed_by_hand=tube.closed_at is not None,
+        )
+        for i in fill.refused:
+            candidates[i].result.refuse("tube_full", _("该试管已满，请换新管"))
+            members[stored.pk].discard(int(candidates[i].person_id or 0))
+        accepted = [candidates[i] for i in fill.accepted]
+        to_insert.extend(accepted)
+        if fill.closes:
+            last = max((p.sample.sampled_at for p in accepted), default=None)
+            closing[stored.pk] = tube.closed_at or last or now
+        t_result.state = TubeState.CLOSED if fill.closes else TubeState.OPEN
+        t_result.samples = stored_count + len(accepted)
+
+    targets = _targets(
+        [(tubes[p.tube_position].round_id, int(p.person_id or 0)) for p in to_insert]
+    )
+    sampler_id = getattr(actor, "pk", None)
+    adapt = (
+        (lambda v: v)
+        if connection.vendor == "postgresql"
+        else connection.ops.adapt_datetimefield_value
+    )
+    synced_at = adapt(now)
+    rows = []
+    for p in to_insert:
+        round_id = tubes[p.tube_position].round_id
+        rows.append(
+            (
+                p.sample.client_uuid,
+                round_id,
+                stored_tubes[tubes[p.tube_position].barcode].pk,
+                p.person_id,
+                p.person_path,
+                (round_id, p.person_id) not in targets,
+                adapt(p.sample.sampled_at),
+                synced_at,
+                sampler_id,
+            )
+        )
+    inserted = _insert_samples(rows)
+    for p in to_insert:
+        if p.sample.client_uuid not in inserted:
+            p.result.status = DUPLICATE
+    _close_tubes(closing)
+    return SyncResult(tubes=tube_results, samples=[p.result for p in pending])
+
+
+@transaction.atomic
+def tube_close(*, actor: Any, barcode: str, point_id: int | None = None) -> Tube:
+    """Close an open tube by hand (before it reaches its pool size)."""
+    point = selectors.point_for_sampler(user=actor, point_id=point_id)
+    tube = (
+        Tube.objects.select_for_update()
+        .filter(barcode=(barcode or "").strip().upper(), point=point)
+        .first()
+    )
+    if tube is None:
+        raise DomainError("tube_not_found", _("未找到该试管"), status=404)
+    if tube.state != TubeState.OPEN:
+        raise Conflict("tube_closed", _("该试管已封管"))
+    tube.state = TubeState.CLOSED
+    tube.closed_at = timezone.now()
+    tube.save(update_fields=["state", "closed_at"])
+    return tube

@@ -1,0 +1,91 @@
+"""In a real browser: a sampler registers two tubes with the network off, reloads the page
+offline (served by the service worker), goes back online and sees them synced."""
+
+from __future__ import annotations
+
+from typing import Any
+
+import pytest
+from django.conf import settings
+from django.test import Client
+
+from fangkong.people.models import Person
+from fangkong.testing.models import Sample, Tube, TubeState
+
+from .sampling_world import build_world, new_ric
+
+pytestmark = [pytest.mark.browser, pytest.mark.django_db(transaction=True)]
+
+
+def _login(page: Any, live_server: Any, user: Any) -> None:
+    client = Client()
+    client.force_login(user)
+    page.context.add_cookies(
+        [
+            {
+                "name": settings.SESSION_COOKIE_NAME,
+                "value": client.cookies[settings.SESSION_COOKIE_NAME].value,
+                "url": live_server.url,
+            }
+        ]
+    )
+
+
+def _register(page: Any, number: str, walk_in: tuple[str, str] | None = None) -> None:
+    page.get_by_test_id("person-id").fill(number)
+    if walk_in:
+        page.get_by_test_id("walk-in-toggle").check()
+        page.get_by_test_id("walk-in-name").fill(walk_in[0])
+        page.get_by_test_id("walk-in-phone").fill(walk_in[1])
+    page.get_by_test_id("person-add").click()
+
+
+def _open_tube(page: Any, barcode: str) -> None:
+    page.get_by_test_id("tube-barcode").fill(barcode)
+    page.get_by_test_id("tube-open").click()
+    page.get_by_test_id("current-barcode").filter(has_text=barcode).wait_for()
+
+
+def test_a_sampler_registers_two_tubes_offline_and_they_sync_when_back_online(
+    live_server: Any, browser_page: Any, tree: Any
+) -> None:
+    world = build_world(tree, persons=4)
+    page = browser_page
+    _login(page, live_server, world.sampler)
+    page.goto(live_server.url + "/testing/sampling/")
+    assert page.get_by_test_id("point-name").inner_text() == world.point.place.name
+    # The service worker has cached the page and its assets and controls the page.
+    page.wait_for_function("navigator.serviceWorker && navigator.serviceWorker.controller !== null")
+
+    page.context.set_offline(True)
+    page.wait_for_function("document.querySelector('[data-testid=network]').dataset.online === '0'")
+    _open_tube(page, "E2E-OFF-1")
+    _register(page, world.rics[world.persons[0].pk])
+    _register(page, world.rics[world.persons[1].pk])
+    page.get_by_test_id("tube-close").click()
+    _open_tube(page, "E2E-OFF-2")
+    _register(page, world.rics[world.persons[2].pk])
+    _register(page, new_ric(), walk_in=("孙过路", "13700002222"))
+    page.get_by_test_id("tube-close").click()
+
+    page.wait_for_function("document.getElementById('sampler').dataset.pending === '4'")
+    assert page.get_by_test_id("synced-count").inner_text() == "0"
+    assert Sample.objects.count() == 0 and Tube.objects.count() == 0
+
+    # Still offline, the page reloads from the service worker's cache; the queue is kept.
+    page.reload()
+    page.wait_for_function("document.getElementById('sampler').dataset.pending === '4'")
+    assert page.get_by_test_id("pending-count").inner_text() == "4"
+
+    page.context.set_offline(False)
+    page.wait_for_function(
+        "document.getElementById('sampler').dataset.synced === '4'", timeout=30000
+    )
+    assert page.get_by_test_id("pending-count").inner_text() == "0"
+    assert page.get_by_test_id("synced-count").inner_text() == "4"
+    assert Tube.objects.filter(state=TubeState.CLOSED).count() == 2
+    assert set(Tube.objects.values_list("barcode", flat=True)) == {"E2E-OFF-1", "E2E-OFF-2"}
+    assert Sample.objects.count() == 4
+    assert Sample.objects.filter(tube__barcode="E2E-OFF-1").count() == 2
+    walk_in = Person.objects.get(name="孙过路")
+    assert Sample.objects.get(person=walk_in).walk_in is True

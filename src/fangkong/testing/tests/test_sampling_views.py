@@ -1,0 +1,93 @@
+"""The sampler page and its service worker."""
+
+from __future__ import annotations
+
+import json
+from typing import Any
+
+import pytest
+from django.test import Client
+
+from fangkong.accounts.roles import Role
+from fangkong.accounts.services import user_create
+from fangkong.testing.tests.factories import make_point
+
+from .sampling_world import PASSWORD, World, build_world
+
+pytestmark = pytest.mark.django_db
+
+PAGE = "/testing/sampling/"
+
+
+@pytest.fixture
+def world(tree: Any) -> World:
+    return build_world(tree, persons=2)
+
+
+def test_the_sampler_sees_their_point_and_its_open_round(world: World) -> None:
+    client = Client()
+    client.force_login(world.sampler)
+
+    response = client.get(PAGE)
+
+    assert response.status_code == 200
+    html = response.content.decode()
+    assert "采样登记" in html and world.point.place.name in html
+    assert 'data-sw="/testing/sampling/sw.js"' in html
+    assert "/static/testing/sampler.js" in html
+    context = response.context["sampler_context"]
+    assert context["point"]["id"] == world.point.pk
+    assert [r["id"] for r in context["rounds"]] == [world.round.pk]
+    assert context["sync_url"] == "/api/testing/sampling/sync"
+    assert 'data-nav="sampler"' in html  # the sampler's menu has the page
+
+
+def test_the_service_worker_is_served_under_the_page_with_its_scope(world: World) -> None:
+    response = Client().get("/testing/sampling/sw.js")
+
+    assert response.status_code == 200
+    assert response["Content-Type"].startswith("text/javascript")
+    assert response["Service-Worker-Allowed"] == PAGE
+    body = response.content.decode()
+    precache = json.loads(body.split("const PRECACHE = ", 1)[1].split(";\n", 1)[0])
+    assert precache[0] == PAGE
+    assert "/static/testing/sampler.js" in precache
+    assert "/static/web/fangkong.css" in precache
+
+
+def test_a_role_without_the_capability_gets_403(world: World, make_user: Any) -> None:
+    client = Client()
+    client.force_login(make_user(Role.TOWN_STAFF, world.tree.town_a))
+
+    response = client.get(PAGE)
+
+    assert response.status_code == 403
+    assert world.point.place.name not in response.content.decode()
+
+
+def test_a_sampler_cannot_open_another_points_page(world: World, tree: Any) -> None:
+    other_point = make_point(tree.community_b)
+    other = user_create(
+        username="sampler-page-b",
+        password=PASSWORD,
+        role=Role.SAMPLER,
+        jurisdiction=tree.community_b,
+        place=other_point.place,
+    )
+    client = Client()
+    client.force_login(other)
+
+    foreign = client.get(PAGE, {"point": world.point.pk})
+    own = client.get(PAGE)
+
+    assert foreign.status_code == 404
+    assert own.status_code == 200
+    assert own.context["sampler_context"]["rounds"] == []  # 乌镇镇's round is not at 濮院镇
+    assert "本采样点目前没有进行中的核酸检测轮次" in own.content.decode()
+
+
+def test_anonymous_is_sent_to_login(world: World) -> None:
+    response = Client().get(PAGE)
+
+    assert response.status_code == 302
+    assert "/accounts/login/" in response["Location"]
