@@ -229,10 +229,19 @@ per_stop AS (
 PER_STOP_ROWS = "SELECT idx, grp, place_id, person_id, first_t, last_t, mins FROM per_stop"
 
 
+# Only the stops of persons whose overlap summed over the group reaches a minimum.
+PER_STOP_ROWS_AT_LEAST = (
+    "SELECT idx, grp, place_id, person_id, first_t, last_t, mins FROM ("
+    " SELECT idx, grp, place_id, person_id, first_t, last_t, mins,"
+    " SUM(mins) OVER (PARTITION BY grp, person_id) AS total FROM per_stop"
+    ") AS summed WHERE total >= %s"
+)
+
+
 def _stop_params(
     stops: Sequence[StopSpan],
     groups: Sequence[int],
-    offset: int,
+    indexes: Sequence[int],
     tolerance_minutes: int,
     dwell_minutes: int,
 ) -> list[Any]:
@@ -240,12 +249,12 @@ def _stop_params(
     tol = dt.timedelta(minutes=tolerance_minutes)
     dwell = dt.timedelta(minutes=dwell_minutes)
     params: list[Any] = []
-    for n, (stop, group) in enumerate(zip(stops, groups, strict=True)):
+    for index, stop, group in zip(indexes, stops, groups, strict=True):
         if stop.end < stop.start:
             raise ValueError("a stop ends after it starts")
         low, high = stop.start - tol, stop.end + tol
         params += [
-            offset + n,
+            index,
             group,
             stop.place_id,
             adapt(low - dwell),
@@ -280,7 +289,13 @@ def copresence_stops(
         batch = stops[first : first + batch_size]
         sql = _copresence_sql(len(batch), len(excluded), PER_STOP_ROWS)
         params = [
-            *_stop_params(batch, [0] * len(batch), first, tolerance_minutes, dwell_minutes),
+            *_stop_params(
+                batch,
+                [0] * len(batch),
+                range(first, first + len(batch)),
+                tolerance_minutes,
+                dwell_minutes,
+            ),
             *excluded,
             dwell_minutes * 60.0,
         ]
@@ -298,6 +313,29 @@ def copresence_stops(
     return answer
 
 
+def _group_batches(group_of: Sequence[int], batch_size: int) -> list[tuple[list[int], bool]]:
+    """Stop indexes in batches of at most `batch_size`, each group's stops kept together
+    (groups packed whole into batches). Returns (indexes, whole): `whole` is False for
+    the pieces of a group larger than a batch, whose sums only Python can complete."""
+    members: dict[int, list[int]] = {}
+    for index, group in enumerate(group_of):
+        members.setdefault(group, []).append(index)
+    batches: list[tuple[list[int], bool]] = []
+    current: list[int] = []
+    for indexes in members.values():
+        if len(indexes) > batch_size:
+            for start in range(0, len(indexes), batch_size):
+                batches.append((indexes[start : start + batch_size], False))
+            continue
+        if len(current) + len(indexes) > batch_size:
+            batches.append((current, True))
+            current = []
+        current = current + indexes
+    if current:
+        batches.append((current, True))
+    return batches
+
+
 def copresence_people(
     *,
     stops: Sequence[StopSpan],
@@ -305,13 +343,17 @@ def copresence_people(
     dwell_minutes: int,
     groups: Sequence[int] | None = None,
     exclude_person_ids: Iterable[int] = (),
+    min_overlap_minutes: int = 0,
     batch_size: int = COPRESENCE_BATCH,
 ) -> dict[int, dict[int, PersonCoPresence]]:
     """Everyone co-present with the stops, one hit per person and group of stops
     (`groups[i]` names the group of stop i: one case's itinerary, or each close contact's
     scans in a secondary expansion; all stops are one group 0 by default). Returns
-    group -> person -> hit, the overlaps summed over the group's stops. One statement per
-    `batch_size` stops; hits split across batches are merged here."""
+    group -> person -> hit, the overlaps summed over the group's stops; with
+    `min_overlap_minutes`, only the hits whose sum reaches it (filtered in the database
+    when a group's stops fit in one statement, so that a dense venue's crowd never
+    reaches Python). One statement per batch of up to `batch_size` stops, groups kept
+    whole; hits split across batches are merged here."""
     _check_minutes(tolerance_minutes, dwell_minutes)
     group_of = list(groups) if groups is not None else [0] * len(stops)
     if len(group_of) != len(stops):
@@ -320,15 +362,18 @@ def copresence_people(
     # group -> person -> [minutes, first, last, stops]; most persons meet one stop, so
     # the per-stop rows are merged here rather than by a second aggregate in SQL.
     merged: dict[int, dict[int, list[Any]]] = {}
-    for first in range(0, len(stops), batch_size):
-        batch = stops[first : first + batch_size]
-        sql = _copresence_sql(len(batch), len(excluded), PER_STOP_ROWS)
+    for indexes, whole in _group_batches(group_of, batch_size):
+        batch = [stops[i] for i in indexes]
+        at_least = min_overlap_minutes > 0 and whole
+        tail = PER_STOP_ROWS_AT_LEAST if at_least else PER_STOP_ROWS
+        sql = _copresence_sql(len(batch), len(excluded), tail)
         params = [
             *_stop_params(
-                batch, group_of[first : first + batch_size], first, tolerance_minutes, dwell_minutes
+                batch, [group_of[i] for i in indexes], indexes, tolerance_minutes, dwell_minutes
             ),
             *excluded,
             dwell_minutes * 60.0,
+            *([min_overlap_minutes] if at_least else []),
         ]
         for idx, group, place_id, person_id, first_t, last_t, mins in _run(sql, params):
             hits = merged.get(group)
@@ -344,8 +389,11 @@ def copresence_people(
                 hit[3].append((first_t, idx, place_id, mins))
     found: dict[int, dict[int, PersonCoPresence]] = {}
     for group, hits in merged.items():
-        found[group] = {
+        kept = {
             pid: PersonCoPresence(pid, int(h[0]), h[1], h[2], tuple(h[3]))
             for pid, h in hits.items()
+            if h[0] >= min_overlap_minutes
         }
+        if kept:
+            found[group] = kept
     return found

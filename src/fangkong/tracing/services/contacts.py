@@ -739,8 +739,14 @@ def _secondary_findings(
                     owners.append(contact.pk)
     # Every close contact's scans are one group of stops: one statement per batch of
     # stops for all the contacts together, one row per (contact, co-present person).
+    # Only persons at or over the close threshold become secondary contacts: the
+    # database drops the rest of a busy venue's crowd before it reaches Python.
     per_contact = scan_selectors.copresence_people(
-        stops=spans, tolerance_minutes=tolerance, dwell_minutes=dwell, groups=owners
+        stops=spans,
+        tolerance_minutes=tolerance,
+        dwell_minutes=dwell,
+        groups=owners,
+        min_overlap_minutes=threshold,
     )
     person_of = {c.pk: c.person_id for c in contacts}
     for owner, hits in per_contact.items():

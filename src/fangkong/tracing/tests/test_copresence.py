@@ -233,3 +233,23 @@ def test_database_arithmetic_matches_the_pure_rules(tree: Any, seed: int) -> Non
             ), person
             assert h.place_ids == m.place_ids
             assert h.best_place_id == m.best_place_id
+
+    # A minimum summed overlap keeps exactly the hits reaching it, whether a group's
+    # stops fit in one statement (filtered in SQL) or are split (completed in Python).
+    for batch_size in (5, 3):
+        filtered = copresence_people(
+            stops=stops,
+            tolerance_minutes=tol,
+            dwell_minutes=dwell,
+            groups=groups,
+            exclude_person_ids=[7],
+            min_overlap_minutes=20,
+            batch_size=batch_size,
+        )
+        want = {
+            g: {p: h.overlap_minutes for p, h in hits.items() if h.overlap_minutes >= 20}
+            for g, hits in found.items()
+        }
+        assert {
+            g: {p: h.overlap_minutes for p, h in hits.items()} for g, hits in filtered.items()
+        } == {g: hits for g, hits in want.items() if hits}
