@@ -91,18 +91,19 @@ def parse_tested_at(value: Any) -> dt.datetime:
         moment = value
     elif isinstance(value, str):
         text = value.strip()
-        moment = None
+        parsed: dt.datetime | None = None
         try:
-            moment = dt.datetime.fromisoformat(text)
+            parsed = dt.datetime.fromisoformat(text)
         except ValueError:
             for fmt in TIME_FORMATS:
                 try:
-                    moment = dt.datetime.strptime(text, fmt)  # noqa: DTZ007 - made aware below
+                    parsed = dt.datetime.strptime(text, fmt)  # noqa: DTZ007 - made aware below
                     break
                 except ValueError:
                     continue
-        if moment is None:
+        if parsed is None:
             raise ValueError("time")
+        moment = parsed
     else:
         raise ValueError("time")
     if moment.tzinfo is None or moment.utcoffset() is None:

@@ -21,6 +21,7 @@ from fangkong.accounts.permissions import has_capability, in_scope, require, sco
 from fangkong.accounts.roles import Capability
 from fangkong.core.errors import NotFound
 from fangkong.core.pagination import Page, keyset_page
+from fangkong.core.paths import under as under_q
 from fangkong.testing.models import (
     BoxState,
     Hold,
@@ -56,10 +57,7 @@ def boxes_for_lab(*, user: Any, state: str | None = None, limit: int = 100) -> l
     require(user, Capability.BOX_RECEIVE)
     lab = lab_of(user)
     qs = TransportBox.objects.filter(lab=lab).select_related("point__place")
-    if state:
-        qs = qs.filter(state=state)
-    else:
-        qs = qs.exclude(state=BoxState.PACKING)
+    qs = qs.filter(state=state) if state else qs.exclude(state=BoxState.PACKING)
     return list(qs.order_by("-pk")[:limit])
 
 
@@ -255,3 +253,22 @@ def holds(
     if state:
         qs = qs.filter(state=state)
     return keyset_page(qs, cursor=cursor, size=size, descending=True)
+
+
+def labs_available(*, user: Any) -> list[Any]:
+    """The labs of the user's city (a box's or a recheck tube's destination)."""
+    from fangkong.areas.models import Place
+
+    city = str(getattr(user, "scope_path", "") or "")[:6]
+    if not city:
+        return []
+    return list(
+        Place.objects.filter(under_q("jurisdiction_path", city), kind="lab").order_by("name")
+    )
+
+
+def lab_get(*, user: Any, pk: int) -> Any:
+    for lab in labs_available(user=user):
+        if lab.pk == pk:
+            return lab
+    raise _not_found("lab")

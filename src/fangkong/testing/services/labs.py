@@ -78,7 +78,8 @@ def _barcode(value: str, field: str = "barcode") -> str:
 
 def point_of(actor: Any) -> SamplingPoint:
     """The sampling point a sampler works at (User.place), or 403."""
-    point = SamplingPoint.objects.filter(place_id=getattr(actor, "place_id", None)).first()
+    place_id = getattr(actor, "place_id", None)
+    point = SamplingPoint.objects.filter(place_id=place_id).first() if place_id else None
     if point is None:
         raise PermissionDenied("no_sampling_point", _("您的账号未绑定采样点"))
     return point
@@ -86,7 +87,8 @@ def point_of(actor: Any) -> SamplingPoint:
 
 def lab_of(actor: Any) -> Place:
     """The lab a lab user works for (User.place, of kind lab), or 403."""
-    lab = Place.objects.filter(pk=getattr(actor, "place_id", None), kind="lab").first()
+    place_id = getattr(actor, "place_id", None)
+    lab = Place.objects.filter(pk=place_id, kind="lab").first() if place_id else None
     if lab is None:
         raise PermissionDenied("no_lab", _("您的账号未绑定检测机构"))
     return lab
@@ -369,7 +371,9 @@ def _rows_from_table(
         if row is not None:
             rows.append(row)
     if columns is None:
-        raise DomainError("import_header_missing", _("未找到表头（须含试管条码、检测结果、检测时间列）"))
+        raise DomainError(
+            "import_header_missing", _("未找到表头（须含试管条码、检测结果、检测时间列）")
+        )
     return rows
 
 
@@ -403,7 +407,9 @@ def _xlsx_table(data: bytes) -> Iterator[tuple[int, tuple[Any, ...]]]:
         wb.close()
 
 
-def read_results_file(data: bytes, filename: str = "") -> tuple[list[ResultRow], ResultImportReport]:
+def read_results_file(
+    data: bytes, filename: str = ""
+) -> tuple[list[ResultRow], ResultImportReport]:
     """Read a lab's CSV or Excel file into rows; bad rows are reported by line number."""
     if len(data) > MAX_IMPORT_BYTES:
         raise DomainError("import_file_too_large", _("文件过大"), max_bytes=MAX_IMPORT_BYTES)
@@ -427,9 +433,7 @@ class _TubeFacts:
     path: str
 
 
-def _check_rows(
-    rows: list[ResultRow], lab: Place, errors: _Errors
-) -> dict[str, _TubeFacts]:
+def _check_rows(rows: list[ResultRow], lab: Place, errors: _Errors) -> dict[str, _TubeFacts]:
     """Every row's tube exists, was received by this lab, and is once in the file."""
     seen: dict[str, int] = {}
     barcodes: list[str] = []
@@ -514,7 +518,9 @@ def system_actor(*, city_path: str) -> Any:
     return user
 
 
-def _recheck_deadlines(round_ids: Iterable[int], now: dt.datetime) -> dict[int, tuple[dt.datetime, str]]:
+def _recheck_deadlines(
+    round_ids: Iterable[int], now: dt.datetime
+) -> dict[int, tuple[dt.datetime, str]]:
     out: dict[int, tuple[dt.datetime, str]] = {}
     for rnd in Round.objects.filter(pk__in=list(round_ids)).select_related("ruleset"):
         deadline = deadline_after(Protocol.from_ruleset(rnd.ruleset), now, "recheck")
@@ -781,9 +787,7 @@ def _apply(
     report.applied += len(new_results)
     report.corrected += len(changed)
     for chunk in _chunks(tube_ids):
-        Tube.objects.filter(pk__in=chunk, state=TubeState.RECEIVED).update(
-            state=TubeState.RESULTED
-        )
+        Tube.objects.filter(pk__in=chunk, state=TubeState.RECEIVED).update(state=TubeState.RESULTED)
     report.positives = sum(1 for r in rows if r.result == ResultValue.POSITIVE)
     # Recheck tubes resolve their recheck; other positive tubes hold their pool.
     recheck_tubes: set[int] = set()
@@ -796,9 +800,7 @@ def _apply(
         )
     pools = [t for t in newly_positive if t not in recheck_tubes]
     events.extend(_hold_positive_pools(pools, now, report))
-    _resolve_rechecks(
-        actor, {t: outcomes[t] for t in recheck_tubes}, now, report, ip
-    )
+    _resolve_rechecks(actor, {t: outcomes[t] for t in recheck_tubes}, now, report, ip)
     _audit_events(actor, events, ip)
 
 
@@ -852,9 +854,7 @@ def _import_rows(
     source.rows_unchanged = report.unchanged
     source.rows_corrected = report.corrected
     source.positives = report.positives
-    source.save(
-        update_fields=["rows_applied", "rows_unchanged", "rows_corrected", "positives"]
-    )
+    source.save(update_fields=["rows_applied", "rows_unchanged", "rows_corrected", "positives"])
     report.import_id = source.pk
     audit_record(
         actor=actor,
@@ -956,7 +956,11 @@ def recheck_record_sample(
     require_in_scope(actor, recheck.jurisdiction_path, what="recheck")
     recheck = Recheck.objects.select_for_update().select_related("source_tube").get(pk=recheck.pk)
     if recheck.status != RecheckStatus.PENDING:
-        raise Conflict("recheck_not_pending", _("该复核任务已采样或已有结果"), status=recheck.status)
+        raise Conflict(
+            "recheck_not_pending",
+            _("该复核任务已采样或已有结果"),
+            recheck_status=recheck.status,
+        )
     code = _barcode(barcode)
     now = timezone.now()
     moment = sampled_at or now
@@ -966,7 +970,7 @@ def recheck_record_sample(
         raise DomainError("date_in_future", _("日期不能晚于今天"), field="sampled_at")
     source = recheck.source_tube
     if lab is None:
-        box = TransportBox.objects.filter(pk=source.box_id).first()
+        box = TransportBox.objects.filter(pk=source.box_id).first() if source.box_id else None
         if box is None:
             raise DomainError("lab_invalid", _("请选择检测机构"))
         lab = box.lab

@@ -59,7 +59,9 @@ def test_box_flow_packs_hands_over_and_receives(world: World) -> None:
     for t in (t1, t2):
         t.refresh_from_db()
         assert t.state == TubeState.RECEIVED
-    actions = set(AuditEvent.objects.filter(object_type="transport_box").values_list("action", flat=True))
+    actions = set(
+        AuditEvent.objects.filter(object_type="transport_box").values_list("action", flat=True)
+    )
     assert actions == {"box.create", "box.pack", "box.hand_over", "box.receive"}
 
 
@@ -203,9 +205,7 @@ def test_excel_file_is_read_with_english_words(world: World) -> None:
 
 def test_missing_header_is_refused(world: World) -> None:
     with pytest.raises(DomainError) as exc:
-        services.results_import_file(
-            actor=world.lab_user, data=b"a,b\n1,2\n", filename="x.csv"
-        )
+        services.results_import_file(actor=world.lab_user, data=b"a,b\n1,2\n", filename="x.csv")
     assert exc.value.code == "import_header_missing"
 
 
@@ -233,7 +233,9 @@ def _positive_pool(world: World) -> Tube:
 
 def test_positive_pool_holds_every_member_with_one_recheck_each(world: World) -> None:
     tube = _positive_pool(world)
-    held = set(Hold.objects.filter(tube=tube, state=HoldState.HELD).values_list("person_id", flat=True))
+    held = set(
+        Hold.objects.filter(tube=tube, state=HoldState.HELD).values_list("person_id", flat=True)
+    )
     assert held == {p.pk for p in world.persons_a}
     rechecks = list(Recheck.objects.filter(source_tube=tube))
     assert len(rechecks) == 10

@@ -13,6 +13,7 @@ from fangkong.web.context_processors import navigation
 
 TRACING = {"cases", "contacts", "pushes", "overdue", "chains", "scan_import"}
 TESTING = {"rounds", "points", "supplies"}
+LABS = {"boxes", "box_receive", "lab_results", "rechecks"}
 ALL_PAGES = {
     "dashboard",
     "people",
@@ -27,20 +28,23 @@ ALL_PAGES = {
 # What each role sees once every app has wired its pages (written out, not derived from
 # ROLE_CAPABILITIES, so that a change of either shows up here).
 EXPECTED = {
-    Role.COMMAND: ALL_PAGES | TRACING | TESTING,
-    Role.ADMIN: ALL_PAGES | TRACING | TESTING,
+    Role.COMMAND: ALL_PAGES | TRACING | TESTING | LABS,
+    Role.ADMIN: ALL_PAGES | TRACING | TESTING | LABS,
     Role.INVESTIGATOR: {"dashboard", "people", "zones", "places", "jurisdictions", "protocol"}
     | TRACING
-    | {"rounds"},
+    | {"rounds"}
+    | {"rechecks"},
     Role.TOWN_STAFF: {"dashboard", "people", "zones", "places", "jurisdictions", "protocol"}
     | {"cases", "contacts", "pushes", "chains"}
-    | TESTING,
-    Role.COMMUNITY_WORKER: {"people", "zones", "places", "jurisdictions", "contacts", "rounds"},
+    | TESTING
+    | {"rechecks"},
+    Role.COMMUNITY_WORKER: {"people", "zones", "places", "jurisdictions", "contacts", "rounds"}
+    | {"rechecks"},
     Role.SITE_STAFF: {"people", "zones", "places", "jurisdictions"},
     Role.HOTLINE: {"people", "zones", "places", "jurisdictions"},
     Role.PUBLICITY: {"zones", "places", "jurisdictions"},
-    Role.SAMPLER: {"places", "jurisdictions", "points", "supplies"},
-    Role.LAB: {"places", "jurisdictions"},
+    Role.SAMPLER: {"places", "jurisdictions", "points", "supplies"} | {"boxes"},
+    Role.LAB: {"places", "jurisdictions"} | {"box_receive", "lab_results"},
 }
 
 LABELS = {
@@ -62,6 +66,10 @@ LABELS = {
     "rounds": "全员核酸",
     "points": "采样点",
     "supplies": "核酸物资",
+    "boxes": "转运箱",
+    "box_receive": "转运箱接收",
+    "lab_results": "结果导入",
+    "rechecks": "单管复核",
 }
 
 

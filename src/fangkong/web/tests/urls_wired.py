@@ -71,7 +71,20 @@ urlpatterns = [
     ),
     path(
         "testing/",
-        include(_app("testing", ["round_list", "point_list", "supply_list"])),
+        include(
+            _app(
+                "testing",
+                [
+                    "round_list",
+                    "point_list",
+                    "supply_list",
+                    "box_list",
+                    "box_receive",
+                    "lab_results",
+                    "recheck_list",
+                ],
+            )
+        ),
     ),
     path("i18n/", include("django.conf.urls.i18n")),
     path("admin/", admin.site.urls),
