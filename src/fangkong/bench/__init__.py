@@ -20,6 +20,7 @@ REGISTRY: dict[str, str] = {
     "person-search": "fangkong.bench.person_search",
     "copresence": "fangkong.bench.copresence",
     "round-open": "fangkong.bench.round_open",
+    "results-import": "fangkong.bench.results_import",
 }
 
 Log = Callable[[str], None]
