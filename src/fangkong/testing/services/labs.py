@@ -20,7 +20,7 @@ from collections.abc import Iterable, Iterator, Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
-from django.db import IntegrityError, transaction
+from django.db import IntegrityError, connection, transaction
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
@@ -431,6 +431,35 @@ class _TubeFacts:
     state: str
     lab_id: int | None
     path: str
+    pool_size: int
+
+
+TUBE_FACTS_SQL = (
+    "SELECT t.id, t.barcode, t.round_id, t.state, b.lab_id, t.jurisdiction_path, t.pool_size "
+    "FROM testing_tube t LEFT JOIN testing_transportbox b ON b.id = t.box_id "
+    "WHERE t.barcode = ANY(%s)"
+)
+
+
+def _tube_facts(barcodes: list[str]) -> Iterator[tuple[Any, ...]]:
+    """(pk, barcode, round, state, lab of its box, path, pool size) of these barcodes.
+    On PostgreSQL one array parameter per 20,000 barcodes (`= ANY`), elsewhere IN lists."""
+    if connection.vendor == "postgresql":
+        with connection.cursor() as cursor:
+            for chunk in _chunks(barcodes, 20_000):
+                cursor.execute(TUBE_FACTS_SQL, [list(chunk)])
+                yield from cursor.fetchall()
+        return
+    for chunk in _chunks(barcodes):
+        yield from Tube.objects.filter(barcode__in=chunk).values_list(
+            "pk",
+            "barcode",
+            "round_id",
+            "state",
+            "box__lab_id",
+            "jurisdiction_path",
+            "pool_size",
+        )
 
 
 def _check_rows(rows: list[ResultRow], lab: Place, errors: _Errors) -> dict[str, _TubeFacts]:
@@ -448,12 +477,7 @@ def _check_rows(rows: list[ResultRow], lab: Place, errors: _Errors) -> dict[str,
             continue
         seen[row.barcode] = row.line
         barcodes.append(row.barcode)
-    tubes: dict[str, _TubeFacts] = {}
-    for chunk in _chunks(barcodes):
-        for pk, code, round_id, state, lab_id, path in Tube.objects.filter(
-            barcode__in=chunk
-        ).values_list("pk", "barcode", "round_id", "state", "box__lab_id", "jurisdiction_path"):
-            tubes[code] = _TubeFacts(pk, round_id, state, lab_id, path)
+    tubes = {f[1]: _TubeFacts(f[0], *f[2:]) for f in _tube_facts(barcodes)}
     for row in rows:
         if seen.get(row.barcode) != row.line:
             continue
@@ -494,7 +518,7 @@ def system_actor(*, city_path: str) -> Any:
     command, bound to the city, no usable password (it cannot log in). Automatic
     consequences that cross domains (a positive recheck reporting a case to tracing) are
     done in its name, so that tracing's own permission checks hold unchanged and the
-    audit trail says the system did it. See docs/decisions/0007."""
+    audit trail says the system did it. See docs/decisions/0008."""
     city = Jurisdiction.objects.filter(path=city_path[:CITY_PATH_WIDTH], level="city").first()
     if city is None:
         raise NotFound("not_found", _("未找到或不在您的辖区内"), object="jurisdiction")
@@ -680,6 +704,38 @@ def _resolve_rechecks(
         )
 
 
+RESULT_COLUMNS = (
+    "tube_id",
+    "round_id",
+    "lab_id",
+    "result",
+    "ct_orf1ab",
+    "ct_n",
+    "tested_at",
+    "stored_at",
+    "source_id",
+    "revision",
+)
+
+
+def _insert_results(rows: list[tuple[Any, ...]]) -> None:
+    """Insert new results set-based: COPY on PostgreSQL, bulk_create elsewhere."""
+    if not rows:
+        return
+    if connection.vendor == "postgresql":
+        table = TubeResult._meta.db_table
+        with connection.cursor() as cursor:
+            raw = cursor.cursor
+            with raw.copy(f"COPY {table} ({', '.join(RESULT_COLUMNS)}) FROM STDIN") as copy:
+                for row in rows:
+                    copy.write_row(row)
+        return
+    TubeResult.objects.bulk_create(
+        [TubeResult(**dict(zip(RESULT_COLUMNS, row, strict=True))) for row in rows],
+        batch_size=2000,
+    )
+
+
 def _apply(
     *,
     actor: Any,
@@ -693,16 +749,19 @@ def _apply(
 ) -> None:
     now = timezone.now()
     by_tube = {tubes[r.barcode].pk: r for r in rows}
-    tube_ids = list(by_tube)
+    # A received tube has no result yet (storing one moves it to resulted in the same
+    # transaction): only resulted tubes are looked up for a stored result.
+    resulted = [tubes[r.barcode].pk for r in rows if tubes[r.barcode].state == TubeState.RESULTED]
+    single = {tubes[r.barcode].pk for r in rows if tubes[r.barcode].pool_size == 1}
     existing: dict[int, TubeResult] = {}
-    for chunk in _chunks(tube_ids):
+    for chunk in _chunks(resulted):
         existing.update(
             (tr.tube_id, tr)
             for tr in TubeResult.objects.filter(tube_id__in=chunk).only(
                 "pk", "tube_id", "result", "ct_orf1ab", "ct_n", "tested_at", "revision"
             )
         )
-    new_results: list[TubeResult] = []
+    new_results: list[tuple[Any, ...]] = []
     changed: list[TubeResult] = []
     corrections: list[TubeResultCorrection] = []
     events: list[dict[str, Any]] = []
@@ -712,16 +771,17 @@ def _apply(
         old = existing.get(tube_id)
         if old is None:
             new_results.append(
-                TubeResult(
-                    tube_id=tube_id,
-                    round_id=tubes[row.barcode].round_id,
-                    lab=lab,
-                    result=row.result,
-                    ct_orf1ab=row.ct_orf1ab,
-                    ct_n=row.ct_n,
-                    tested_at=row.tested_at,
-                    stored_at=now,
-                    source=source,
+                (
+                    tube_id,
+                    tubes[row.barcode].round_id,
+                    lab.pk,
+                    row.result,
+                    row.ct_orf1ab,
+                    row.ct_n,
+                    row.tested_at,
+                    now,
+                    source.pk,
+                    1,
                 )
             )
             outcomes[tube_id] = row.result
@@ -777,7 +837,7 @@ def _apply(
         old.source = source
         old.revision += 1
         changed.append(old)
-    TubeResult.objects.bulk_create(new_results, batch_size=2000)
+    _insert_results(new_results)
     TubeResult.objects.bulk_update(
         changed,
         ["result", "ct_orf1ab", "ct_n", "tested_at", "stored_at", "source", "revision"],
@@ -786,12 +846,16 @@ def _apply(
     TubeResultCorrection.objects.bulk_create(corrections, batch_size=1000)
     report.applied += len(new_results)
     report.corrected += len(changed)
-    for chunk in _chunks(tube_ids):
-        Tube.objects.filter(pk__in=chunk, state=TubeState.RECEIVED).update(state=TubeState.RESULTED)
+    # One statement: every received tube this import stored a result for.
+    Tube.objects.filter(
+        pk__in=TubeResult.objects.filter(source=source).values("tube_id"),
+        state=TubeState.RECEIVED,
+    ).update(state=TubeState.RESULTED)
     report.positives = sum(1 for r in rows if r.result == ResultValue.POSITIVE)
     # Recheck tubes resolve their recheck; other positive tubes hold their pool.
+    # Recheck tubes are single tubes: only those are looked up.
     recheck_tubes: set[int] = set()
-    changed_ids = list(outcomes)
+    changed_ids = [t for t in outcomes if t in single]
     for chunk in _chunks(changed_ids):
         recheck_tubes.update(
             Recheck.objects.filter(recheck_tube_id__in=chunk).values_list(

@@ -1,0 +1,77 @@
+"""In a real browser: a lab user imports a results file with one positive pool; a
+community worker then sees the recheck tasks of that pool's persons."""
+
+from __future__ import annotations
+
+from typing import Any
+
+import pytest
+from django.conf import settings
+from django.test import Client
+
+from fangkong.testing.models import Hold, Recheck
+
+from .labs_world import build_world, received_tube, results_csv
+
+
+def _login(page: Any, live_server: Any, user: Any) -> None:
+    client = Client()
+    client.force_login(user)
+    page.context.clear_cookies()
+    page.context.add_cookies(
+        [
+            {
+                "name": settings.SESSION_COOKIE_NAME,
+                "value": client.cookies[settings.SESSION_COOKIE_NAME].value,
+                "url": live_server.url,
+            }
+        ]
+    )
+
+
+@pytest.mark.browser
+def test_lab_imports_a_positive_pool_and_community_sees_rechecks(
+    transactional_db: None,
+    live_server: Any,
+    browser_page: Any,
+    tree: Any,
+    make_user: Any,
+    tmp_path: Any,
+) -> None:
+    world = build_world(tree, make_user)
+    received_tube(world, world.persons_a, barcode="TAPOS1")
+    received_tube(world, world.persons_b, barcode="TBNEG1")
+    path = tmp_path / "results.csv"
+    path.write_bytes(
+        results_csv(
+            [
+                ("TAPOS1", "阳性", 27.5, 29.0, "2022-07-10 14:00"),
+                ("TBNEG1", "阴性", "", "", "2022-07-10 14:00"),
+            ]
+        )
+    )
+    page = browser_page
+
+    _login(page, live_server, world.lab_user)
+    page.goto(f"{live_server.url}/testing/lab/results/")
+    page.set_input_files("[data-testid=results-file]", str(path))
+    page.click("[data-testid=results-import] button[type=submit]")
+    report = page.locator("[data-testid=import-report]")
+    report.wait_for()
+    assert report.locator("[data-figure=positives] .kpi-value").inner_text() == "1"
+    assert report.locator("[data-figure=holds] .kpi-value").inner_text() == "10"
+    assert report.locator("[data-figure=rechecks] .kpi-value").inner_text() == "10"
+    assert Hold.objects.count() == 10 and Recheck.objects.count() == 10
+
+    _login(page, live_server, world.community_a)
+    page.goto(f"{live_server.url}/")
+    page.click("[data-nav=rechecks]")
+    rows = page.locator("[data-testid=recheck-row]")
+    rows.first.wait_for()
+    assert rows.count() == 10
+    assert "甲*号" in rows.first.inner_text()
+    assert page.locator("time.countdown").first.inner_text().startswith("剩余")
+
+    _login(page, live_server, world.community_b)
+    page.goto(f"{live_server.url}/testing/rechecks/")
+    assert page.locator("[data-testid=recheck-row]").count() == 0
