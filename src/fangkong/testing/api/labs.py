@@ -195,6 +195,7 @@ class RecheckOut(Schema):
     status: str
     due_at: dt.datetime
     overdue: bool
+    escalated_at: dt.datetime | None
     recheck_tube: str | None
     sampled_at: dt.datetime | None
     resulted_at: dt.datetime | None
@@ -214,6 +215,7 @@ class RecheckOut(Schema):
             status=r.status,
             due_at=r.due_at,
             overdue=r.status in ("pending", "sampled") and r.due_at < now,
+            escalated_at=r.escalated_at,
             recheck_tube=r.recheck_tube.barcode if r.recheck_tube else None,
             sampled_at=r.sampled_at,
             resulted_at=r.resulted_at,

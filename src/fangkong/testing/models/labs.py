@@ -206,6 +206,8 @@ class Recheck(models.Model):
     case = models.ForeignKey(
         "tracing.Case", null=True, blank=True, on_delete=models.PROTECT, related_name="+"
     )
+    # Set once when the recheck is past its deadline without a result (escalated to command).
+    escalated_at = models.DateTimeField(_("上报时间"), null=True, blank=True)
     created_at = models.DateTimeField()
 
     class Meta:

@@ -1099,3 +1099,37 @@ def recheck_record_sample(
         ip=ip,
     )
     return recheck
+
+
+@transaction.atomic
+def rechecks_escalate_overdue(*, now: dt.datetime | None = None) -> list[Recheck]:
+    """Escalate to command every recheck past its deadline without a result (pending or
+    sampled), once each, audited `recheck.escalate`. Safe to run twice; run by the task
+    `testing.tasks_labs.rechecks_escalate_overdue` every few minutes."""
+    moment = now or timezone.now()
+    overdue = list(
+        Recheck.objects.filter(
+            status__in=[RecheckStatus.PENDING, RecheckStatus.SAMPLED],
+            due_at__lt=moment,
+            escalated_at__isnull=True,
+        ).order_by("pk")[:5000]
+    )
+    ids = [r.pk for r in overdue]
+    Recheck.objects.filter(pk__in=ids, escalated_at__isnull=True).update(escalated_at=moment)
+    _audit_events(
+        None,
+        [
+            {
+                "action": "recheck.escalate",
+                "object_type": "recheck",
+                "object_id": r.pk,
+                "jurisdiction_path": r.jurisdiction_path,
+                "detail": {"due_at": r.due_at.isoformat(), "status": r.status},
+            }
+            for r in overdue
+        ],
+        "",
+    )
+    for r in overdue:
+        r.escalated_at = moment
+    return overdue

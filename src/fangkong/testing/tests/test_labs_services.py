@@ -327,3 +327,24 @@ def test_results_by_api_batch_idempotent(world: World) -> None:
     second = services.results_submit(actor=world.lab_user, results=batch)
     assert first.applied == 1 and second.duplicate
     assert TubeResult.objects.count() == 1
+
+
+def test_overdue_rechecks_escalate_once_and_show_as_overdue(
+    world: World, command_user: Any
+) -> None:
+    import datetime as dt
+
+    from django.utils import timezone
+
+    from fangkong.testing.selectors import labs as selectors
+
+    tube = _positive_pool(world)
+    later = timezone.now() + dt.timedelta(hours=7)  # v9: recheck within 6 h
+    first = services.rechecks_escalate_overdue(now=later)
+    assert len(first) == 10
+    assert services.rechecks_escalate_overdue(now=later) == []
+    assert AuditEvent.objects.filter(action="recheck.escalate").count() == 10
+    assert all(r.escalated_at == later for r in Recheck.objects.filter(source_tube=tube))
+    # command sees them city-wide; a community of another town sees none
+    assert len(selectors.rechecks(user=command_user).items) == 10
+    assert selectors.rechecks(user=world.community_b).items == []
