@@ -91,6 +91,24 @@ def _insert(table: str, columns: Sequence[str], rows: Iterable[Sequence[Any]]) -
     return count
 
 
+def _analyze() -> None:
+    """Fresh statistics for the tables just loaded, as a running system has (untimed)."""
+    from django.db import connection
+
+    if connection.vendor != "postgresql":
+        return
+    with connection.cursor() as cursor:
+        for table in (
+            "testing_tube",
+            "testing_sample",
+            "testing_transportbox",
+            "testing_tuberesult",
+            "testing_hold",
+            "testing_recheck",
+        ):
+            cursor.execute(f"ANALYZE {table}")
+
+
 def _persons(n: int, log: Log) -> tuple[list[tuple[int, str]], list[int]]:
     """`n` persons (id, path): the first n in the database, topped up with minimal ones."""
     from django.utils import timezone
@@ -268,6 +286,7 @@ def _build(options: dict[str, Any], log: Log) -> dict[str, Any]:
         ),
     )
     log(f"{len(persons):,} samples")
+    _analyze()
     positives = set(
         rnd_gen.sample(range(tubes_n), max(1, round(tubes_n * float(options["positive_rate"]))))
     )

@@ -297,8 +297,14 @@ class _Errors:
 
 
 def _row_from_cells(
-    line: int, cells: dict[str, Any], errors: _Errors, now: dt.datetime
+    line: int,
+    cells: dict[str, Any],
+    errors: _Errors,
+    now: dt.datetime,
+    times: dict[str, dt.datetime] | None = None,
 ) -> ResultRow | None:
+    """One row read and checked on its own; `times` caches parsed test times (a lab's
+    file repeats the same few run times on thousands of rows)."""
     barcode = str(cells.get("barcode") or "").strip()
     if isinstance(cells.get("barcode"), float) and float(cells["barcode"]).is_integer():
         barcode = str(int(cells["barcode"]))
@@ -320,8 +326,14 @@ def _row_from_cells(
     except ValueError:
         errors.add(line, "ct_invalid", _("Ct值无效"), barcode)
         return None
+    raw_time = cells.get("tested_at")
     try:
-        tested_at = rules.parse_tested_at(cells.get("tested_at"))
+        if isinstance(raw_time, str) and times is not None:
+            tested_at = times.get(raw_time) or times.setdefault(
+                raw_time, rules.parse_tested_at(raw_time)
+            )
+        else:
+            tested_at = rules.parse_tested_at(raw_time)
     except ValueError:
         errors.add(line, "tested_at_invalid", _("检测时间无效"), barcode)
         return None
@@ -352,6 +364,7 @@ def _rows_from_table(
 ) -> list[ResultRow]:
     now = timezone.now()
     rows: list[ResultRow] = []
+    times: dict[str, dt.datetime] = {}
     columns: dict[str, int] | None = None
     for line, values in table:
         if not any(v not in (None, "") for v in values):
@@ -367,7 +380,7 @@ def _rows_from_table(
             name: (values[index] if index < len(values) else None)
             for name, index in columns.items()
         }
-        row = _row_from_cells(line, cells, errors, now)
+        row = _row_from_cells(line, cells, errors, now, times)
         if row is not None:
             rows.append(row)
     if columns is None:
