@@ -891,6 +891,9 @@ def _import_rows(
     ip: str,
 ) -> ResultImportReport:
     lab = lab_of(actor)
+    # One import of a lab at a time: a lab's tubes are only ever resulted by that lab, so
+    # this lock serialises every pair of imports that could touch the same tubes.
+    list(Place.objects.select_for_update().filter(pk=lab.pk).values_list("pk", flat=True))
     previous = ResultImport.objects.filter(lab=lab, file_sha256=digest).first()
     if previous is not None:
         report.import_id = previous.pk
@@ -917,16 +920,20 @@ def _import_rows(
         report.import_id = previous.pk
         report.duplicate = True
         return report
-    _apply(
-        actor=actor,
-        lab=lab,
-        rows=rows,
-        tubes=tubes,
-        source=source,
-        report=report,
-        reason=_("检测机构重新报送：%(file)s") % {"file": filename[:200]},
-        ip=ip,
-    )
+    try:
+        with transaction.atomic():
+            _apply(
+                actor=actor,
+                lab=lab,
+                rows=rows,
+                tubes=tubes,
+                source=source,
+                report=report,
+                reason=_("检测机构重新报送：%(file)s") % {"file": filename[:200]},
+                ip=ip,
+            )
+    except IntegrityError:  # a concurrent write of the same tubes (another process)
+        raise Conflict("results_concurrent", _("结果正在被同时导入，请稍后重试")) from None
     source.rows_applied = report.applied
     source.rows_unchanged = report.unchanged
     source.rows_corrected = report.corrected
