@@ -70,7 +70,9 @@ def test_lab_imports_a_positive_pool_and_community_sees_rechecks(
     rows.first.wait_for()
     assert rows.count() == 10
     assert "甲*号" in rows.first.inner_text()
-    assert page.locator("time.countdown").first.inner_text().startswith("剩余")
+    page.wait_for_function(
+        "() => (document.querySelector('time.countdown') || {}).textContent?.startsWith('剩余')"
+    )
 
     _login(page, live_server, world.community_b)
     page.goto(f"{live_server.url}/testing/rechecks/")

@@ -141,3 +141,30 @@ def test_recheck_list_scoped_masked_and_sample_recorded(
         not in _client(world.community_b).get(reverse("testing:hold_list")).content.decode()
     )
     assert _client(world.sampler).get(reverse("testing:hold_list")).status_code == 403
+
+
+def test_recheck_and_hold_lists_do_not_query_per_row(world: World) -> None:
+    from django.db import connection
+    from django.test.utils import CaptureQueriesContext
+
+    received_tube(world, world.persons_a[:3], barcode="TAPOS")
+    services.results_import_file(
+        actor=world.lab_user, data=results_csv([("TAPOS", "阳性", 28, 29, T)]), filename="1.csv"
+    )
+    c = _client(world.community_a)
+    counts = []
+    for url in (reverse("testing:recheck_list"), reverse("testing:hold_list")):
+        with CaptureQueriesContext(connection) as few:
+            assert c.get(url).status_code == 200
+        counts.append(len(few.captured_queries))
+    received_tube(world, world.persons_a[3:], barcode="TAPOS2")
+    services.results_import_file(
+        actor=world.lab_user, data=results_csv([("TAPOS2", "阳性", 28, 29, T)]), filename="2.csv"
+    )
+    for url, before in zip(
+        (reverse("testing:recheck_list"), reverse("testing:hold_list")), counts, strict=True
+    ):
+        with CaptureQueriesContext(connection) as many:
+            page = c.get(url).content.decode()
+        assert page.count('-row"') == 10
+        assert len(many.captured_queries) == before
