@@ -6,7 +6,7 @@ from django.db import migrations, models
 class Migration(migrations.Migration):
 
     dependencies = [
-        ('testing', '0001_initial'),
+        ('testing', '0002_supplymovement_kind'),
     ]
 
     operations = [

@@ -8,7 +8,7 @@ class Migration(migrations.Migration):
 
     dependencies = [
         ('areas', '0003_alter_place_kind'),
-        ('testing', '0002_recheck_escalated_at'),
+        ('testing', '0003_recheck_escalated_at'),
     ]
 
     operations = [
