@@ -23,6 +23,7 @@ def test_bench_list_names_them_all() -> None:
         "person-search",
         "copresence",
         "round-open",
+        "results-import",
     ]
 
 
