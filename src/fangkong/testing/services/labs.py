@@ -24,10 +24,10 @@ from django.db import IntegrityError, connection, transaction
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
-from fangkong.accounts.models import AuditEvent, User
+from fangkong.accounts.models import User
 from fangkong.accounts.permissions import require, require_in_scope
 from fangkong.accounts.roles import Capability, Role
-from fangkong.accounts.services import audit_record
+from fangkong.accounts.services import audit_record, audit_record_many
 from fangkong.areas.models import Jurisdiction, Place
 from fangkong.core.errors import Conflict, DomainError, NotFound, PermissionDenied
 from fangkong.protocol.rules import Protocol, deadline_after
@@ -448,8 +448,8 @@ class _TubeFacts:
 
 
 TUBE_FACTS_SQL = (
-    "SELECT t.id, t.barcode, t.round_id, t.state, b.lab_id, t.jurisdiction_path, t.pool_size "
-    "FROM testing_tube t LEFT JOIN testing_transportbox b ON b.id = t.box_id "
+    "SELECT t.id, t.barcode, t.round_id, t.state, b.lab_id, t.jurisdiction_path, t.pool_size "  # noqa: S608 - table names of our models
+    f"FROM {Tube._meta.db_table} t LEFT JOIN {TransportBox._meta.db_table} b ON b.id = t.box_id "
     "WHERE t.barcode = ANY(%s)"
 )
 
@@ -503,27 +503,8 @@ def _check_rows(rows: list[ResultRow], lab: Place, errors: _Errors) -> dict[str,
 
 
 def _audit_events(actor: Any, events: list[dict[str, Any]], ip: str) -> None:
-    """Append many audit records in one statement (same shape as accounts' audit_record)."""
-    now = timezone.now()
-    authenticated = actor is not None and getattr(actor, "is_authenticated", False)
-    AuditEvent.objects.bulk_create(
-        [
-            AuditEvent(
-                actor=actor if authenticated else None,
-                actor_username=getattr(actor, "username", "") if authenticated else "",
-                action=e["action"],
-                object_type=e["object_type"],
-                object_id=str(e["object_id"]),
-                object_label=str(e.get("object_label", ""))[:200],
-                jurisdiction_path=e.get("jurisdiction_path", ""),
-                detail=e.get("detail", {}),
-                at=now,
-                ip=ip[:64],
-            )
-            for e in events
-        ],
-        batch_size=1000,
-    )
+    if events:
+        audit_record_many(actor=actor, events=events, ip=ip)
 
 
 def system_actor(*, city_path: str) -> Any:
