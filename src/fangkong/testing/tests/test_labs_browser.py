@@ -77,3 +77,37 @@ def test_lab_imports_a_positive_pool_and_community_sees_rechecks(
     _login(page, live_server, world.community_b)
     page.goto(f"{live_server.url}/testing/rechecks/")
     assert page.locator("[data-testid=recheck-row]").count() == 0
+
+
+@pytest.mark.browser
+def test_sampler_packs_a_box_and_the_lab_receives_it(
+    transactional_db: None, live_server: Any, browser_page: Any, tree: Any, make_user: Any
+) -> None:
+    from fangkong.testing.models import Tube
+
+    from .factories import make_tube
+
+    world = build_world(tree, make_user)
+    make_tube(world.round, world.point, world.persons_a[:5], barcode="TPK1")
+    make_tube(world.round, world.point, world.persons_a[5:], barcode="TPK2")
+    page = browser_page
+
+    _login(page, live_server, world.sampler)
+    page.goto(f"{live_server.url}/testing/boxes/")
+    page.fill("[data-testid=box-barcode]", "BOXB1")
+    page.select_option("[data-testid=box-lab]", str(world.lab.pk))
+    page.click("[data-testid=box-create] button[type=submit]")
+    page.fill("[data-testid=tube-barcodes]", "TPK1\nTPK2")
+    page.click("[data-testid=box-scan] button[type=submit]")
+    assert page.locator("[data-testid=box-tubes] li").count() == 2
+    page.click("[data-testid=box-hand-over] button[type=submit]")
+    assert page.locator("[data-testid=box-state]").inner_text() == "已交接"
+
+    _login(page, live_server, world.lab_user)
+    page.goto(f"{live_server.url}/testing/lab/receive/")
+    assert page.locator("[data-testid=incoming-row]").count() == 1
+    page.fill("[data-testid=receive-barcode]", "BOXB1")
+    page.click("[data-testid=box-receive] button[type=submit]")
+    page.locator(".flash").first.wait_for()
+    assert "已接收转运箱 BOXB1" in page.locator(".flash").first.inner_text()
+    assert set(Tube.objects.values_list("state", flat=True)) == {"received"}
