@@ -66,6 +66,32 @@ def audit_record(
     )
 
 
+def audit_record_many(*, actor: Any, events: list[dict[str, Any]], ip: str = "") -> int:
+    """Append many audit records of one action in one statement (bulk paths: a results
+    import's corrections). Each event has the keyword arguments of `audit_record` but
+    `actor` and `ip`. Returns the number of records written."""
+    authenticated = actor is not None and getattr(actor, "is_authenticated", False)
+    now = timezone.now()
+    rows = [
+        AuditEvent(
+            actor=actor if authenticated else None,
+            actor_username=getattr(actor, "username", "") if authenticated else "",
+            action=e["action"],
+            object_type=e["object_type"],
+            object_id=str(e.get("object_id", "")),
+            object_label=str(e.get("object_label", ""))[:200],
+            field=e.get("field", ""),
+            jurisdiction_path=e.get("jurisdiction_path", ""),
+            detail=e.get("detail") or {},
+            at=now,
+            ip=ip[:64],
+        )
+        for e in events
+    ]
+    AuditEvent.objects.bulk_create(rows, batch_size=1000)
+    return len(rows)
+
+
 # --- Users ---------------------------------------------------------------------------
 
 

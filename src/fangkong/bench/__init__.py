@@ -22,6 +22,7 @@ REGISTRY: dict[str, str] = {
     "round-open": "fangkong.bench.round_open",
     "coverage": "fangkong.bench.coverage",
     "sync": "fangkong.bench.sync",
+    "results-import": "fangkong.bench.results_import",
 }
 
 Log = Callable[[str], None]

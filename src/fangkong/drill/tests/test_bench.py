@@ -25,6 +25,7 @@ def test_bench_list_names_them_all() -> None:
         "round-open",
         "coverage",
         "sync",
+        "results-import",
     ]
 
 

@@ -94,9 +94,17 @@ class TubeResult(models.Model):
     tube = models.OneToOneField(
         "testing.Tube", verbose_name=_("试管"), on_delete=models.PROTECT, related_name="result"
     )
-    round = models.ForeignKey("testing.Round", on_delete=models.PROTECT, related_name="+")
+    # No single-column indexes on round and lab: the composite indexes below lead with
+    # them (fewer indexes to maintain on a 100,000-row import).
+    round = models.ForeignKey(
+        "testing.Round", on_delete=models.PROTECT, related_name="+", db_index=False
+    )
     lab = models.ForeignKey(
-        "areas.Place", verbose_name=_("检测机构"), on_delete=models.PROTECT, related_name="+"
+        "areas.Place",
+        verbose_name=_("检测机构"),
+        on_delete=models.PROTECT,
+        related_name="+",
+        db_index=False,
     )
     result = models.CharField(_("结果"), max_length=16, choices=ResultValue.choices)
     ct_orf1ab = models.FloatField(_("ORF1ab Ct值"), null=True, blank=True)
@@ -206,6 +214,8 @@ class Recheck(models.Model):
     case = models.ForeignKey(
         "tracing.Case", null=True, blank=True, on_delete=models.PROTECT, related_name="+"
     )
+    # Set once when the recheck is past its deadline without a result (escalated to command).
+    escalated_at = models.DateTimeField(_("上报时间"), null=True, blank=True)
     created_at = models.DateTimeField()
 
     class Meta:

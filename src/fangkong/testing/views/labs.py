@@ -1,7 +1,272 @@
-"""Pages of mass testing: labs."""
+"""Pages of mass testing: labs — the sampler's packing page, the lab's receiving page,
+the lab's results import, a tube's result with its corrections, and the community's and
+town's rechecks and holds.
+
+Thin views: selectors read (scoped, masked), services write. A refused action (bad
+barcode, wrong state) comes back as a message on the same page; a permission or scope
+refusal is a 403/404 page (web.middleware.DomainErrorMiddleware).
+"""
 
 from __future__ import annotations
 
-from django.urls import URLPattern
+from typing import Any
 
-urlpatterns: list[URLPattern] = []
+from django.contrib import messages
+from django.contrib.auth.decorators import login_required
+from django.http import HttpRequest, HttpResponse
+from django.shortcuts import redirect, render
+from django.urls import URLPattern, path
+from django.utils import timezone
+from django.utils.translation import gettext as _
+from django.views.decorators.http import require_GET, require_http_methods, require_POST
+
+from fangkong.accounts.permissions import has_capability, require
+from fangkong.accounts.roles import Capability
+from fangkong.core.errors import DomainError, NotFound, PermissionDenied
+from fangkong.core.http import client_address
+from fangkong.people.rules import mask_name
+from fangkong.testing.models import HoldState, RecheckStatus
+from fangkong.testing.selectors import labs as selectors
+from fangkong.testing.services import labs as services
+
+
+def _refused(request: HttpRequest, exc: DomainError) -> None:
+    """A refusal the user can fix: shown as a message (permission and scope re-raised)."""
+    if isinstance(exc, PermissionDenied | NotFound) and exc.code in (
+        "permission_denied",
+        "not_found",
+    ):
+        raise exc
+    messages.error(request, exc.message)
+
+
+# --- the sampler's boxes ------------------------------------------------------------------
+
+
+@require_http_methods(["GET", "POST"])
+@login_required
+def box_list(request: HttpRequest) -> HttpResponse:
+    """A sampler's boxes; POST opens a new box (scan its barcode, choose the lab)."""
+    user = request.user
+    require(user, Capability.BOX_MANAGE)
+    if request.method == "POST":
+        try:
+            lab = selectors.lab_get(user=user, pk=int(request.POST.get("lab") or 0))
+            box = services.box_create(
+                actor=user,
+                barcode=request.POST.get("barcode", ""),
+                lab=lab,
+                ip=client_address(request),
+            )
+        except DomainError as exc:
+            _refused(request, exc)
+            return redirect("testing:box_list")
+        return redirect("testing:box_detail", pk=box.pk)
+    context = {
+        "point": services.point_of(user),
+        "boxes": selectors.boxes_of_point(user=user),
+        "labs": selectors.labs_available(user=user),
+    }
+    return render(request, "testing/labs_box_list.html", context)
+
+
+@require_http_methods(["GET", "POST"])
+@login_required
+def box_detail(request: HttpRequest, pk: int) -> HttpResponse:
+    """One box: scan tubes into it (one or many barcodes, one a line), hand it over."""
+    user = request.user
+    box = selectors.box_get(user=user, pk=pk)
+    if request.method == "POST":
+        action = request.POST.get("action", "add")
+        try:
+            if action == "hand_over":
+                services.box_hand_over(actor=user, box=box, ip=client_address(request))
+                messages.success(request, _("转运箱已交接"))
+            else:
+                codes = [c for c in request.POST.get("barcodes", "").split() if c]
+                report = services.box_add_tubes(
+                    actor=user, box=box, barcodes=codes, ip=client_address(request)
+                )
+                messages.success(
+                    request,
+                    _("已装箱 %(added)d 管，已在箱内 %(unchanged)d 管")
+                    % {"added": len(report.added), "unchanged": len(report.unchanged)},
+                )
+        except DomainError as exc:
+            _refused(request, exc)
+        return redirect("testing:box_detail", pk=pk)
+    context = {
+        "box": box,
+        "tubes": selectors.box_tube_barcodes(box=box),
+        "can_pack": has_capability(user, Capability.BOX_MANAGE) and box.state == "packing",
+    }
+    return render(request, "testing/labs_box_detail.html", context)
+
+
+# --- the lab ------------------------------------------------------------------------------------
+
+
+@require_http_methods(["GET", "POST"])
+@login_required
+def box_receive(request: HttpRequest) -> HttpResponse:
+    """The lab's receiving page: scan a box's barcode (or press 接收 on an incoming box)."""
+    user = request.user
+    require(user, Capability.BOX_RECEIVE)
+    if request.method == "POST":
+        barcode = request.POST.get("barcode", "").strip()
+        try:
+            box = selectors.box_get(user=user, barcode=barcode)
+            box = services.box_receive(actor=user, box=box, ip=client_address(request))
+            messages.success(
+                request,
+                _("已接收转运箱 %(box)s，共 %(n)d 管")
+                % {"box": box.barcode, "n": len(selectors.box_tube_barcodes(box=box))},
+            )
+        except NotFound:
+            messages.error(request, _("转运箱不存在或不是送往本机构的"))
+        except DomainError as exc:
+            _refused(request, exc)
+        return redirect("testing:box_receive")
+    context = {
+        "lab": services.lab_of(user),
+        "incoming": selectors.boxes_for_lab(user=user, state="handed_over"),
+        "received": selectors.boxes_for_lab(user=user, state="received", limit=20),
+    }
+    return render(request, "testing/labs_box_receive.html", context)
+
+
+@require_http_methods(["GET", "POST"])
+@login_required
+def lab_results(request: HttpRequest) -> HttpResponse:
+    """Upload a results file (CSV or Excel); the report lists bad rows by line, or what
+    was applied, unchanged, corrected, and the positive pools held."""
+    user = request.user
+    require(user, Capability.RESULT_IMPORT)
+    report = None
+    status = 200
+    lookup = request.GET.get("tube", "").strip()
+    if request.method == "GET" and lookup:
+        return redirect("testing:tube_result", barcode=lookup[:64])
+    if request.method == "POST":
+        upload = request.FILES.get("file")
+        if upload is None:
+            messages.error(request, _("请选择要导入的结果文件"))
+            return redirect("testing:lab_results")
+        try:
+            report = services.results_import_file(
+                actor=user,
+                data=upload.read(services.MAX_IMPORT_BYTES + 1),
+                filename=upload.name or "",
+                ip=client_address(request),
+            )
+        except DomainError as exc:
+            _refused(request, exc)
+            return redirect("testing:lab_results")
+        status = 200 if report.ok else 400
+    context = {
+        "lab": services.lab_of(user),
+        "report": report,
+        "imports": selectors.result_imports(user=user),
+        "turnaround": selectors.turnaround_by_lab(user=user),
+    }
+    return render(request, "testing/labs_results.html", context, status=status)
+
+
+@require_GET
+@login_required
+def tube_result(request: HttpRequest, barcode: str) -> HttpResponse:
+    view = selectors.tube_result_get(user=request.user, barcode=barcode)
+    return render(request, "testing/labs_tube_result.html", {"view": view})
+
+
+# --- rechecks and holds --------------------------------------------------------------------------
+
+
+def _recheck_rows(items: list[Any]) -> list[dict[str, Any]]:
+    now = timezone.now()
+    open_states = (RecheckStatus.PENDING, RecheckStatus.SAMPLED)
+    return [
+        {
+            "recheck": r,
+            "name_masked": mask_name(r.person.name),
+            "overdue": r.status in open_states and r.due_at < now,
+            "open": r.status in open_states,
+            "due_iso": r.due_at.isoformat(),
+        }
+        for r in items
+    ]
+
+
+@require_GET
+@login_required
+def recheck_list(request: HttpRequest) -> HttpResponse:
+    """Rechecks of the user's community / town with countdowns to their deadline."""
+    user = request.user
+    status = request.GET.get("status", "")
+    status = status if status in RecheckStatus.values else ""
+    overdue = request.GET.get("overdue") == "1"
+    page = selectors.rechecks(
+        user=user,
+        status=status or None,
+        overdue=True if overdue else None,
+        cursor=request.GET.get("cursor") or None,
+    )
+    context = {
+        "rows": _recheck_rows(page.items),
+        "page": page,
+        "counts": selectors.recheck_counts(user=user),
+        "status": status,
+        "overdue": overdue,
+        "statuses": RecheckStatus.choices,
+        "can_manage": has_capability(user, Capability.RECHECK_MANAGE),
+        "labs": selectors.labs_available(user=user),
+    }
+    return render(request, "testing/labs_recheck_list.html", context)
+
+
+@require_POST
+@login_required
+def recheck_sample(request: HttpRequest, pk: int) -> HttpResponse:
+    user = request.user
+    recheck = selectors.recheck_get(user=user, pk=pk)
+    try:
+        lab_pk = int(request.POST.get("lab") or 0)
+        lab = selectors.lab_get(user=user, pk=lab_pk) if lab_pk else None
+        services.recheck_record_sample(
+            actor=user,
+            recheck=recheck,
+            barcode=request.POST.get("barcode", ""),
+            lab=lab,
+            ip=client_address(request),
+        )
+        messages.success(request, _("已登记复核采样"))
+    except (ValueError, DomainError) as exc:
+        if isinstance(exc, DomainError):
+            _refused(request, exc)
+        else:
+            messages.error(request, _("请选择检测机构"))
+    return redirect("testing:recheck_list")
+
+
+@require_GET
+@login_required
+def hold_list(request: HttpRequest) -> HttpResponse:
+    user = request.user
+    state = request.GET.get("state", HoldState.HELD)
+    state = state if state in HoldState.values else ""
+    page = selectors.holds(user=user, state=state or None, cursor=request.GET.get("cursor") or None)
+    rows = [{"hold": h, "name_masked": mask_name(h.person.name)} for h in page.items]
+    context = {"rows": rows, "page": page, "state": state, "states": HoldState.choices}
+    return render(request, "testing/labs_hold_list.html", context)
+
+
+urlpatterns: list[URLPattern] = [
+    path("boxes/", box_list, name="box_list"),
+    path("boxes/<int:pk>/", box_detail, name="box_detail"),
+    path("lab/receive/", box_receive, name="box_receive"),
+    path("lab/results/", lab_results, name="lab_results"),
+    path("tubes/<str:barcode>/result/", tube_result, name="tube_result"),
+    path("rechecks/", recheck_list, name="recheck_list"),
+    path("rechecks/<int:pk>/sample/", recheck_sample, name="recheck_sample"),
+    path("holds/", hold_list, name="hold_list"),
+]

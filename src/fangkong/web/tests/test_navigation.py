@@ -13,6 +13,7 @@ from fangkong.web.context_processors import navigation
 
 TRACING = {"cases", "contacts", "pushes", "overdue", "chains", "scan_import"}
 TESTING = {"rounds", "points", "supplies", "coverage"}
+LABS = {"boxes", "box_receive", "lab_results", "rechecks"}
 ALL_PAGES = {
     "dashboard",
     "people",
@@ -27,21 +28,22 @@ ALL_PAGES = {
 # What each role sees once every app has wired its pages (written out, not derived from
 # ROLE_CAPABILITIES, so that a change of either shows up here).
 EXPECTED = {
-    Role.COMMAND: ALL_PAGES | TRACING | TESTING | {"sampler"},
-    Role.ADMIN: ALL_PAGES | TRACING | TESTING | {"sampler"},
+    Role.COMMAND: ALL_PAGES | TRACING | TESTING | LABS | {"sampler"},
+    Role.ADMIN: ALL_PAGES | TRACING | TESTING | LABS | {"sampler"},
     Role.INVESTIGATOR: {"dashboard", "people", "zones", "places", "jurisdictions", "protocol"}
     | TRACING
-    | {"rounds", "coverage"},
+    | {"rounds", "coverage", "rechecks"},
     Role.TOWN_STAFF: {"dashboard", "people", "zones", "places", "jurisdictions", "protocol"}
     | {"cases", "contacts", "pushes", "chains"}
-    | TESTING,
+    | TESTING
+    | {"rechecks"},
     Role.COMMUNITY_WORKER: {"people", "zones", "places", "jurisdictions", "contacts"}
-    | {"rounds", "coverage"},
+    | {"rounds", "coverage", "rechecks"},
     Role.SITE_STAFF: {"people", "zones", "places", "jurisdictions"},
     Role.HOTLINE: {"people", "zones", "places", "jurisdictions"},
     Role.PUBLICITY: {"zones", "places", "jurisdictions"},
-    Role.SAMPLER: {"places", "jurisdictions", "points", "supplies", "sampler"},
-    Role.LAB: {"places", "jurisdictions"},
+    Role.SAMPLER: {"places", "jurisdictions", "points", "supplies", "sampler", "boxes"},
+    Role.LAB: {"places", "jurisdictions"} | {"box_receive", "lab_results"},
 }
 
 LABELS = {
@@ -65,6 +67,10 @@ LABELS = {
     "supplies": "核酸物资",
     "coverage": "核酸覆盖",
     "sampler": "采样登记",
+    "boxes": "转运箱",
+    "box_receive": "转运箱接收",
+    "lab_results": "结果导入",
+    "rechecks": "单管复核",
 }
 
 

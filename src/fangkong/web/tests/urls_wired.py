@@ -74,7 +74,17 @@ urlpatterns = [
         include(
             _app(
                 "testing",
-                ["round_list", "point_list", "supply_list", "coverage_rounds", "sampler"],
+                [
+                    "round_list",
+                    "point_list",
+                    "supply_list",
+                    "coverage_rounds",
+                    "sampler",
+                    "box_list",
+                    "box_receive",
+                    "lab_results",
+                    "recheck_list",
+                ],
             )
         ),
     ),

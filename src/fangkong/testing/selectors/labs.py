@@ -1,0 +1,274 @@
+"""Reads of labs' work: boxes (a sampler's point, a lab's incoming), results and their
+corrections, imports, holds and rechecks (scoped to the community / town), turnaround.
+
+Scoping: a sampler sees the boxes of their point; a lab user the boxes addressed to their
+lab and the tubes it received; holds and rechecks need recheck.view and lie under the
+user's jurisdiction (`scope_q` on the person's path); anything else is a 404.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from collections import defaultdict
+from dataclasses import dataclass
+from typing import Any
+
+from django.db.models import Count, Q, QuerySet
+from django.utils import timezone
+from django.utils.translation import gettext as _
+
+from fangkong.accounts.permissions import has_capability, in_scope, require, scope_q
+from fangkong.accounts.roles import Capability
+from fangkong.core.errors import NotFound
+from fangkong.core.pagination import Page, keyset_page
+from fangkong.core.paths import under as under_q
+from fangkong.testing.models import (
+    BoxState,
+    Hold,
+    HoldState,
+    Recheck,
+    RecheckStatus,
+    ResultImport,
+    TransportBox,
+    Tube,
+    TubeResult,
+    TubeResultCorrection,
+)
+from fangkong.testing.rules import labs as rules
+from fangkong.testing.services.labs import lab_of, point_of
+
+
+def _not_found(what: str) -> NotFound:
+    return NotFound("not_found", _("未找到或不在您的辖区内"), object=what)
+
+
+# --- boxes -------------------------------------------------------------------------------
+
+
+def boxes_of_point(*, user: Any, limit: int = 50) -> list[TransportBox]:
+    require(user, Capability.BOX_MANAGE)
+    point = point_of(user)
+    return list(
+        TransportBox.objects.filter(point=point).select_related("lab").order_by("-pk")[:limit]
+    )
+
+
+def boxes_for_lab(*, user: Any, state: str | None = None, limit: int = 100) -> list[TransportBox]:
+    require(user, Capability.BOX_RECEIVE)
+    lab = lab_of(user)
+    qs = TransportBox.objects.filter(lab=lab).select_related("point__place")
+    qs = qs.filter(state=state) if state else qs.exclude(state=BoxState.PACKING)
+    return list(qs.order_by("-pk")[:limit])
+
+
+def box_get(*, user: Any, pk: int | None = None, barcode: str | None = None) -> TransportBox:
+    """A box its sampler's point or its lab may see; anything else is a 404."""
+    qs = TransportBox.objects.select_related("lab", "point__place")
+    box = qs.filter(pk=pk).first() if pk is not None else qs.filter(barcode=barcode).first()
+    if box is None:
+        raise _not_found("transport_box")
+    place = getattr(user, "place_id", None)
+    if has_capability(user, Capability.BOX_MANAGE) and box.point.place_id == place:
+        return box
+    if has_capability(user, Capability.BOX_RECEIVE) and box.lab_id == place:
+        return box
+    raise _not_found("transport_box")
+
+
+def box_tube_barcodes(*, box: TransportBox) -> list[str]:
+    return list(box.tubes.order_by("barcode").values_list("barcode", flat=True))
+
+
+# --- results -------------------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class TubeResultView:
+    tube: Tube
+    result: TubeResult | None
+    corrections: list[TubeResultCorrection]
+    members: int
+    sampled_to_resulted_minutes: float | None
+    received_to_resulted_minutes: float | None
+
+
+def _minutes(start: dt.datetime | None, end: dt.datetime | None) -> float | None:
+    if start is None or end is None:
+        return None
+    return round((end - start).total_seconds() / 60, 1)
+
+
+def tube_result_get(*, user: Any, barcode: str) -> TubeResultView:
+    """A tube's result and correction history: for the lab that received it, or for
+    staff with round.view whose jurisdiction holds the tube's point."""
+    tube = Tube.objects.select_related("box", "round").filter(barcode=barcode).first()
+    if tube is None:
+        raise _not_found("tube")
+    lab_user = has_capability(user, Capability.RESULT_IMPORT) and (
+        tube.box is not None and tube.box.lab_id == getattr(user, "place_id", None)
+    )
+    staff = has_capability(user, Capability.ROUND_VIEW) and in_scope(user, tube.jurisdiction_path)
+    if not (lab_user or staff):
+        raise _not_found("tube")
+    result = TubeResult.objects.filter(tube=tube).select_related("lab", "source").first()
+    corrections = (
+        list(result.corrections.select_related("actor", "source").order_by("at", "pk"))
+        if result
+        else []
+    )
+    received = tube.box.received_at if tube.box else None
+    return TubeResultView(
+        tube=tube,
+        result=result,
+        corrections=corrections,
+        members=tube.samples.count(),
+        sampled_to_resulted_minutes=_minutes(tube.closed_at, result.tested_at if result else None),
+        received_to_resulted_minutes=_minutes(received, result.tested_at if result else None),
+    )
+
+
+def result_imports(*, user: Any, limit: int = 20) -> list[ResultImport]:
+    require(user, Capability.RESULT_IMPORT)
+    lab = lab_of(user)
+    return list(ResultImport.objects.filter(lab=lab).order_by("-pk")[:limit])
+
+
+@dataclass(frozen=True)
+class LabTurnaround:
+    lab_id: int
+    lab_name: str
+    round_id: int
+    round_name: str
+    sampled_to_resulted: rules.Turnaround
+    received_to_resulted: rules.Turnaround
+
+
+def turnaround_by_lab(*, user: Any, round_id: int | None = None) -> list[LabTurnaround]:
+    """Median and p90 turnaround (sampled → resulted, received → resulted) per lab and
+    round. A lab user sees their lab; staff with round.view the tubes sampled in their
+    jurisdiction."""
+    if has_capability(user, Capability.ROUND_VIEW):
+        qs = TubeResult.objects.filter(scope_q(user, "tube__jurisdiction_path"))
+    else:
+        require(user, Capability.RESULT_IMPORT)
+        qs = TubeResult.objects.filter(lab=lab_of(user))
+    if round_id is not None:
+        qs = qs.filter(round_id=round_id)
+    sampled: dict[tuple[int, int], list[float]] = defaultdict(list)
+    received: dict[tuple[int, int], list[float]] = defaultdict(list)
+    names: dict[tuple[int, int], tuple[str, str]] = {}
+    for lab_id, lab_name, rid, rname, tested, closed, got in qs.values_list(
+        "lab_id",
+        "lab__name",
+        "round_id",
+        "round__name",
+        "tested_at",
+        "tube__closed_at",
+        "tube__box__received_at",
+    ).iterator(chunk_size=5000):
+        key = (lab_id, rid)
+        names[key] = (lab_name, rname)
+        if closed is not None:
+            sampled[key].append((tested - closed).total_seconds() / 60)
+        if got is not None:
+            received[key].append((tested - got).total_seconds() / 60)
+    return [
+        LabTurnaround(
+            lab_id=key[0],
+            lab_name=names[key][0],
+            round_id=key[1],
+            round_name=names[key][1],
+            sampled_to_resulted=rules.turnaround(sampled[key]),
+            received_to_resulted=rules.turnaround(received[key]),
+        )
+        for key in sorted(names)
+    ]
+
+
+# --- holds and rechecks -----------------------------------------------------------------------
+
+
+def _rechecks_qs(user: Any) -> QuerySet[Recheck]:
+    require(user, Capability.RECHECK_VIEW)
+    return Recheck.objects.filter(scope_q(user)).select_related(
+        "person", "round", "source_tube", "recheck_tube", "case"
+    )
+
+
+def recheck_overdue_q(now: dt.datetime) -> Q:
+    return Q(status__in=[RecheckStatus.PENDING, RecheckStatus.SAMPLED], due_at__lt=now)
+
+
+def rechecks(
+    *,
+    user: Any,
+    status: str | None = None,
+    overdue: bool | None = None,
+    cursor: str | None = None,
+    size: int = 50,
+) -> Page[Recheck]:
+    qs = _rechecks_qs(user)
+    if status:
+        qs = qs.filter(status=status)
+    if overdue:
+        qs = qs.filter(recheck_overdue_q(timezone.now()))
+    return keyset_page(qs, cursor=cursor, size=size, descending=False)
+
+
+def recheck_get(*, user: Any, pk: int) -> Recheck:
+    recheck = _rechecks_qs(user).filter(pk=pk).first()
+    if recheck is None:
+        raise _not_found("recheck")
+    return recheck
+
+
+@dataclass(frozen=True)
+class RecheckCounts:
+    pending: int
+    sampled: int
+    negative: int
+    positive: int
+    overdue: int
+
+
+def recheck_counts(*, user: Any) -> RecheckCounts:
+    qs = _rechecks_qs(user)
+    counts: dict[str, int] = defaultdict(int)
+    for row in qs.order_by().values("status").annotate(n=Count("pk")):
+        counts[row["status"]] = row["n"]
+    return RecheckCounts(
+        pending=counts[RecheckStatus.PENDING],
+        sampled=counts[RecheckStatus.SAMPLED],
+        negative=counts[RecheckStatus.NEGATIVE],
+        positive=counts[RecheckStatus.POSITIVE],
+        overdue=qs.filter(recheck_overdue_q(timezone.now())).count(),
+    )
+
+
+def holds(
+    *, user: Any, state: str | None = HoldState.HELD, cursor: str | None = None, size: int = 50
+) -> Page[Hold]:
+    require(user, Capability.RECHECK_VIEW)
+    qs = Hold.objects.filter(scope_q(user)).select_related("person", "round", "tube")
+    if state:
+        qs = qs.filter(state=state)
+    return keyset_page(qs, cursor=cursor, size=size, descending=True)
+
+
+def labs_available(*, user: Any) -> list[Any]:
+    """The labs of the user's city (a box's or a recheck tube's destination)."""
+    from fangkong.areas.models import Place
+
+    city = str(getattr(user, "scope_path", "") or "")[:6]
+    if not city:
+        return []
+    return list(
+        Place.objects.filter(under_q("jurisdiction_path", city), kind="lab").order_by("name")
+    )
+
+
+def lab_get(*, user: Any, pk: int) -> Any:
+    for lab in labs_available(user=user):
+        if lab.pk == pk:
+            return lab
+    raise _not_found("lab")

@@ -1,0 +1,63 @@
+"""Concurrent imports of the same results by one lab (PostgreSQL): every tube resulted
+once, its pool held once — the second import waits for the first and finds its rows
+unchanged."""
+
+from __future__ import annotations
+
+import threading
+from collections.abc import Callable
+from typing import Any
+
+import pytest
+from django.db import connection
+
+from fangkong.testing.models import Hold, Recheck, ResultImport, TubeResult
+from fangkong.testing.services import labs as services
+
+from .labs_world import build_world, received_tube, results_csv
+
+
+def _race(*jobs: Callable[[], Any]) -> tuple[list[Any], list[BaseException]]:
+    barrier = threading.Barrier(len(jobs), timeout=10)
+    results: list[Any] = []
+    errors: list[BaseException] = []
+
+    def run(job: Callable[[], Any]) -> None:
+        try:
+            barrier.wait()
+            results.append(job())
+        except BaseException as exc:
+            errors.append(exc)
+        finally:
+            connection.close()
+
+    threads = [threading.Thread(target=run, args=(job,)) for job in jobs]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join(timeout=60)
+    return results, errors
+
+
+@pytest.mark.postgres
+@pytest.mark.django_db(transaction=True)
+def test_two_concurrent_imports_of_the_same_results(tree: Any, make_user: Any) -> None:
+    world = build_world(tree, make_user)
+    received_tube(world, world.persons_a, barcode="TAPOS")
+    received_tube(world, world.persons_b, barcode="TBNEG")
+    rows = [
+        ("TAPOS", "阳性", 28, 29, "2022-07-10 14:00"),
+        ("TBNEG", "阴性", "", "", "2022-07-10 14:00"),
+    ]
+    first, second = results_csv(rows), results_csv(rows) + b"\n"  # two files, same rows
+
+    results, errors = _race(
+        lambda: services.results_import_file(actor=world.lab_user, data=first, filename="a.csv"),
+        lambda: services.results_import_file(actor=world.lab_user, data=second, filename="b.csv"),
+    )
+
+    assert errors == []
+    assert sorted(r.applied for r in results) == [0, 2]
+    assert sorted(r.unchanged for r in results) == [0, 2]
+    assert TubeResult.objects.count() == 2 and ResultImport.objects.count() == 2
+    assert Hold.objects.count() == 10 and Recheck.objects.count() == 10
