@@ -9,7 +9,9 @@ deadline; her community is sealed, the neighbouring communities controlled, the 
 乌镇镇 a precaution zone; through the night and the next day the towns locate and
 control most contacts on time, a few late, a few not found; overdue lists escalate.
 
-Later days (mass testing, quarantine, new cases, zones lifting) come with the modules
+Days 1–3 (mass testing: a round of 乌镇镇, a city-wide round with a positive pool
+rechecked into a second case, daily rounds of the sealed and controlled zones) are in
+drill/mass_testing.py. Later days (quarantine, new cases, zones lifting) come with the modules
 that play them. Deterministic for the city's seed; each day is played once (DrillDay).
 """
 
@@ -17,33 +19,32 @@ from __future__ import annotations
 
 import datetime as dt
 import random
-import secrets
 from dataclasses import dataclass, field
 from typing import Any
-from zoneinfo import ZoneInfo
 
 from django.db import transaction
 
 from fangkong.accounts.models import User
 from fangkong.accounts.roles import Role
-from fangkong.accounts.services import user_create
 from fangkong.areas import services as area_services
 from fangkong.areas.models import Jurisdiction, Level, ZoneLevel
 from fangkong.core.errors import DomainError
 from fangkong.core.paths import under
 from fangkong.drill.clock import drill_clock
+from fangkong.drill.mass_testing import play_day1, play_day2, play_day3
 from fangkong.drill.models import DrillCity, DrillDay
+from fangkong.drill.scenario import WUZHEN
+from fangkong.drill.scenario import at as _at
+from fangkong.drill.scenario import drill_actor as _actor
 from fangkong.people.models import Person
 from fangkong.tracing.models import CaseKind, ContactClass, PushItemStatus
 from fangkong.tracing.services import cases as case_services
 from fangkong.tracing.services import contacts as contact_services
 from fangkong.tracing.services import pushes as push_services
 
-SHANGHAI = ZoneInfo("Asia/Shanghai")
-WUZHEN = "330483102"
 HOTEL_WORDS = ("酒店", "民宿")
 REPORTING_UNIT = "桐乡市疾病预防控制中心"
-LAST_DAY = 0  # the last day this module plays so far
+LAST_DAY = 3  # the last day the drill plays so far
 
 # Shares of the towns' feedback on pushed persons (the rest is marked on time).
 LATE_SHARE = 0.10
@@ -56,27 +57,6 @@ class DayReport:
     on_date: dt.date
     played: bool
     summary: dict[str, Any] = field(default_factory=dict)
-
-
-def _at(day: dt.date, hour: int, minute: int = 0) -> dt.datetime:
-    return dt.datetime.combine(day, dt.time(hour, minute), tzinfo=SHANGHAI)
-
-
-def _actor(username: str, role: str, jurisdiction: Jurisdiction) -> User:
-    """A drill account (unusable password: the drill acts, nobody logs in with it)."""
-    existing = User.objects.filter(username=username).first()
-    if existing is not None:
-        return existing
-    user = user_create(
-        username=username,
-        password=secrets.token_urlsafe(24),
-        role=role,
-        jurisdiction=jurisdiction,
-        display_name=f"演练·{jurisdiction.name}",
-    )
-    user.set_unusable_password()
-    user.save(update_fields=["password"])
-    return user
 
 
 def _index_person(rnd: random.Random) -> Person:
@@ -254,7 +234,7 @@ def _play_day0(city: DrillCity, on_date: dt.date) -> dict[str, Any]:
     }
 
 
-PLAYERS = {0: _play_day0}
+PLAYERS = {0: _play_day0, 1: play_day1, 2: play_day2, 3: play_day3}
 
 
 def drill_outbreak(*, through_day: int = LAST_DAY) -> list[DayReport]:

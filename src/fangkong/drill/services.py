@@ -82,6 +82,7 @@ TOWNS: list[TownSpec] = [
 ]
 WUZHEN = "102"
 PERSONS_PER_COMMUNITY = 5000
+MIN_COMMUNITIES_PER_TOWN = 4
 PERSONS_PER_GRID = 600
 PERSONS_PER_SAMPLING_POINT = 3000
 PERSONS_PER_VENUE = 120
@@ -329,7 +330,11 @@ class _CityBuilder:
         town_pops = [int(self.population * t.weight / total_w) for t in TOWNS]
         town_pops[0] += self.population - sum(town_pops)
         self.town_pops = town_pops
-        n_communities = [max(1, round(p / PERSONS_PER_COMMUNITY)) for p in town_pops]
+        # At least a few communities a town, so that even a small drill city has a
+        # sealed community with controlled neighbours and a precaution rest (day 0).
+        n_communities = [
+            max(MIN_COMMUNITIES_PER_TOWN, round(p / PERSONS_PER_COMMUNITY)) for p in town_pops
+        ]
         grid = geo.city_cells(min_cells=sum(n_communities) * 6)
         self.grid = grid
         town_cells = geo.assign_nearest(
