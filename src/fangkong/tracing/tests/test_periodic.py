@@ -28,5 +28,6 @@ def test_periodic_escalates_an_overdue_case_once(tree: Any, command_user: Any):
 
     assert "cases_escalate_overdue" in out.getvalue()
     assert "zones_close_day" in out.getvalue()
+    assert "rechecks_escalate_overdue" in out.getvalue()
     assert first is not None
     assert Case.objects.get(pk=case.pk).escalated_at == first

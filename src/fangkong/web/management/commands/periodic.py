@@ -5,7 +5,10 @@ Each job is idempotent, so running it more often than needed changes nothing:
 
 - escalate cases past their core-facts or report deadline (once per case);
 - escalate pushed lists past their deadline (once per list);
-- close yesterday (Asia/Shanghai) on every active zone's no-case counter (once per day).
+- close yesterday (Asia/Shanghai) on every active zone's no-case counter (once per day);
+- escalate single-tube rechecks past their deadline without a result (once per recheck).
+
+It lives in the web app, above every domain, because it runs jobs of all of them.
 
 Jobs go through Django's task interface: in-process with the immediate backend, to the
 worker with the database backend.
@@ -20,12 +23,13 @@ from django.core.management.base import BaseCommand
 from django.utils import timezone
 
 from fangkong.areas.tasks import zones_close_day
+from fangkong.testing.tasks_labs import rechecks_escalate_overdue
 from fangkong.tracing.tasks import cases_escalate_overdue
 from fangkong.tracing.tasks_pushes import pushes_escalate_overdue
 
 
 class Command(BaseCommand):
-    help = "Enqueue the periodic jobs (escalations, zone day counters) once."
+    help = "Enqueue the periodic jobs (escalations, zone day counters, rechecks) once."
 
     def handle(self, *args: Any, **options: Any) -> None:
         yesterday = timezone.localdate() - dt.timedelta(days=1)
@@ -33,5 +37,6 @@ class Command(BaseCommand):
             ("cases_escalate_overdue", cases_escalate_overdue.enqueue()),
             ("pushes_escalate_overdue", pushes_escalate_overdue.enqueue()),
             ("zones_close_day", zones_close_day.enqueue(yesterday.isoformat())),
+            ("rechecks_escalate_overdue", rechecks_escalate_overdue.enqueue()),
         ):
             self.stdout.write(f"{name}: {result.status}")
