@@ -87,6 +87,9 @@ def world(tree: Any, settings: Any) -> dict[str, Any]:
 
 
 def _login(page: Any, live_server: Any, username: str) -> None:
+    # Leave the previous page first: a request still in flight from it (htmx) could set
+    # a new CSRF cookie after the login form was served, and the login would be refused.
+    page.goto("about:blank")
     page.context.clear_cookies()
     page.goto(f"{live_server.url}/accounts/login/")
     page.fill("input[name=username]", username)

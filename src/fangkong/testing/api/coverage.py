@@ -143,15 +143,9 @@ def untested_list(
     )
 
 
-@router.get(
-    "/rounds/{int:round_id}/coverage/communities/{community}/untested.xlsx",
-    response={200: None},
-)
-def untested_export(
-    request: HttpRequest, round_id: int, community: str, reveal: bool = False
+def _untested_export(
+    request: HttpRequest, round_id: int, community: str, *, reveal: bool
 ) -> HttpResponse:
-    """The untested list as Excel: masked unless `reveal` (person.reveal); every export
-    audited and watermarked."""
     rnd = selectors.coverage_round_get(user=request.user, pk=round_id)
     data = services.untested_export_xlsx(
         actor=request.user,
@@ -165,3 +159,25 @@ def untested_export(
     response["Content-Disposition"] = f"attachment; filename*=UTF-8''{quote(filename)}"
     response["Cache-Control"] = "no-store"
     return response
+
+
+@router.get(
+    "/rounds/{int:round_id}/coverage/communities/{community}/untested.xlsx",
+    response={200: None},
+)
+def untested_export(request: HttpRequest, round_id: int, community: str) -> HttpResponse:
+    """The untested list as Excel, masked; every export audited and watermarked."""
+    return _untested_export(request, round_id, community, reveal=False)
+
+
+@router.post(
+    "/rounds/{int:round_id}/coverage/communities/{community}/untested.xlsx",
+    response={200: None},
+)
+def untested_export_post(
+    request: HttpRequest, round_id: int, community: str, reveal: bool = False
+) -> HttpResponse:
+    """The untested list as Excel; `reveal` (person.reveal) shows names, ID numbers and
+    phones in clear. Only by POST: a link from elsewhere (a GET carrying the session)
+    can never make a browser download a clear list. Audited and watermarked."""
+    return _untested_export(request, round_id, community, reveal=reveal)

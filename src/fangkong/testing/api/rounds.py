@@ -52,7 +52,8 @@ class RoundOut(Schema):
             sealed_pooling=rnd.sealed_pooling,
             starts_at=rnd.starts_at,
             deadline_at=rnd.deadline_at,
-            target_count=rnd.target_count,
+            # As the user may see it (selectors.with_visible_targets), never the total.
+            target_count=rnd.visible_target_count,  # type: ignore[attr-defined]
             opened_at=rnd.opened_at,
             closed_at=rnd.closed_at,
         )

@@ -64,6 +64,7 @@ from fangkong.testing.models import (
     Sample,
     TubeResult,
 )
+from fangkong.testing.selectors.rounds import rounds_visible_q, with_visible_targets
 
 TOWN_WIDTH = LEVEL_WIDTH[Level.CITY] + LEVEL_WIDTH[Level.TOWN]  # 9 digits
 COMMUNITY_WIDTH = TOWN_WIDTH + LEVEL_WIDTH[Level.COMMUNITY]  # 12 digits
@@ -144,37 +145,15 @@ def _overlaps(user: Any, path: str) -> bool:
     return bool(own) and bool(path) and (is_under(path, own) or is_under(own, path))
 
 
-def _ancestors(path: str) -> list[str]:
-    """The path and its ancestors' paths (city, town, community ...)."""
-    ends = range(LEVEL_WIDTH[Level.CITY], len(path) + 1, LEVEL_WIDTH[Level.TOWN])
-    return [path[:end] for end in ends]
-
-
-def rounds_visible_q(user: Any) -> Q:
-    """The rounds a user may see, by the rule of the rounds part: the rounds OWNED in
-    the user's jurisdiction and the rounds COVERING it (a scope jurisdiction, or a scope
-    zone's jurisdiction, at, above or below the user's). A town's staff never see a
-    round of another town only."""
-    own = scope_path(user)
-    if not own:
-        return Q(pk__in=[])
-    related = _ancestors(own)
-    return (
-        under("jurisdiction_path", own)
-        | Q(scopes__jurisdiction__path__in=related)
-        | under("scopes__jurisdiction__path", own)
-        | Q(scopes__zone__jurisdiction_path__in=related)
-        | under("scopes__zone__jurisdiction_path", own)
-    )
-
-
 def coverage_round_get(*, user: Any, pk: int) -> Round:
     """A round whose coverage the user may see (`rounds_visible_q`: a city round for a
     community worker, a town's round for that town's staff). Absent or elsewhere → 404;
     a role without coverage.view → 403."""
     require(user, Capability.COVERAGE_VIEW)
     visible = Round.objects.filter(rounds_visible_q(user), pk=pk).values("pk")
-    rnd = Round.objects.filter(pk__in=visible).select_related("jurisdiction").first()
+    rnd = with_visible_targets(
+        user, Round.objects.filter(pk__in=visible).select_related("jurisdiction")
+    ).first()
     if rnd is None:
         raise NotFound("not_found", _("未找到或不在您的辖区内"), object="round")
     return rnd
@@ -184,7 +163,9 @@ def coverage_rounds(*, user: Any, cursor: str | None = None, size: int = 50) -> 
     """The rounds whose coverage the user may see, newest first (keyset)."""
     require(user, Capability.COVERAGE_VIEW)
     visible = Round.objects.filter(rounds_visible_q(user)).values("pk")
-    qs = Round.objects.filter(pk__in=visible).select_related("jurisdiction")
+    qs = with_visible_targets(
+        user, Round.objects.filter(pk__in=visible).select_related("jurisdiction")
+    )
     return keyset_page(qs, cursor=cursor, size=size)
 
 
@@ -192,7 +173,10 @@ def _within_q(user: Any, within: str | None) -> Q:
     """The user's scope, narrowed to `within` (a town or community path) when given."""
     q = scope_q(user, "jurisdiction_path")
     if within:
-        if not within.isdigit() or len(within) not in (TOWN_WIDTH, COMMUNITY_WIDTH):
+        if not (within.isascii() and within.isdigit()) or len(within) not in (
+            TOWN_WIDTH,
+            COMMUNITY_WIDTH,
+        ):
             raise DomainError("jurisdiction_path_invalid", _("辖区编码无效"), path=within)
         if not _overlaps(user, within):
             raise NotFound("not_found", _("未找到或不在您的辖区内"), object="jurisdiction")
@@ -369,7 +353,7 @@ def samples_by_hour(*, user: Any, rnd: Round, within: str | None = None) -> list
 
 def community_path_check(*, user: Any, path: str) -> str:
     """A community's path the user may list (12 digits, overlapping the user's scope)."""
-    if not path.isdigit() or len(path) != COMMUNITY_WIDTH:
+    if not (path.isascii() and path.isdigit()) or len(path) != COMMUNITY_WIDTH:
         raise DomainError("community_path_invalid", _("村社编码无效"), path=path)
     if not _overlaps(user, path):
         raise NotFound("not_found", _("未找到或不在您的辖区内"), object="community")

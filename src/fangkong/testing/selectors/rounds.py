@@ -14,8 +14,19 @@ from collections import defaultdict
 from dataclasses import dataclass, field
 from typing import Any
 
-from django.db.models import Count, Q, QuerySet
-from django.db.models.functions import Substr
+from django.db.models import (
+    Case,
+    Count,
+    F,
+    IntegerField,
+    OuterRef,
+    Q,
+    QuerySet,
+    Subquery,
+    Value,
+    When,
+)
+from django.db.models.functions import Coalesce, Substr
 from django.utils.translation import gettext as _
 
 from fangkong.accounts.permissions import require, scope_path, scope_q
@@ -41,12 +52,41 @@ def rounds_visible_q(user: Any) -> Q:
     if not own:
         return Q(pk__in=[])
     related = _ancestors(own)
+    # A zone counts by what it covers (its member jurisdictions and places), never by
+    # who drew it: a zone drawn by command is owned by the city yet covers one town.
     return (
         under("jurisdiction_path", own)
         | Q(scopes__jurisdiction__path__in=related)
         | under("scopes__jurisdiction__path", own)
-        | Q(scopes__zone__jurisdiction_path__in=related)
-        | under("scopes__zone__jurisdiction_path", own)
+        | Q(scopes__zone__members__jurisdiction__path__in=related)
+        | under("scopes__zone__members__jurisdiction__path", own)
+        | Q(scopes__zone__members__place__jurisdiction_path__in=related)
+        | under("scopes__zone__members__place__jurisdiction_path", own)
+    )
+
+
+def with_visible_targets(user: Any, qs: QuerySet[Round]) -> QuerySet[Round]:
+    """Annotate `visible_target_count`: the whole round's target population when the
+    user's jurisdiction holds the round, else only the targets living in the user's
+    jurisdiction (a town seeing a city round never learns another town's figure, nor
+    the total it could subtract from). Lists, pages and the API show this, never
+    `target_count`."""
+    own = scope_path(user)
+    if not own:
+        return qs.annotate(visible_target_count=Value(0))
+    mine = (
+        RoundTarget.objects.filter(scope_q(user), round=OuterRef("pk"))
+        .order_by()
+        .values("round")
+        .annotate(n=Count("pk"))
+        .values("n")
+    )
+    return qs.annotate(
+        visible_target_count=Case(
+            When(under("jurisdiction_path", own), then=F("target_count")),
+            default=Coalesce(Subquery(mine), Value(0)),
+            output_field=IntegerField(),
+        )
     )
 
 
@@ -54,7 +94,9 @@ def rounds(*, user: Any, status: str | None = None) -> QuerySet[Round]:
     """The rounds the user may see, newest start first."""
     require(user, Capability.ROUND_VIEW)
     ids = Round.objects.filter(rounds_visible_q(user)).values("pk")
-    qs = Round.objects.filter(pk__in=ids).select_related("jurisdiction", "ruleset")
+    qs = with_visible_targets(
+        user, Round.objects.filter(pk__in=ids).select_related("jurisdiction", "ruleset")
+    )
     if status and status in RoundStatus.values:
         qs = qs.filter(status=status)
     return qs.order_by("-starts_at", "-pk")
@@ -62,11 +104,10 @@ def rounds(*, user: Any, status: str | None = None) -> QuerySet[Round]:
 
 def round_get(*, user: Any, pk: int) -> Round:
     require(user, Capability.ROUND_VIEW)
-    found = (
-        Round.objects.filter(rounds_visible_q(user), pk=pk)
-        .select_related("jurisdiction", "ruleset")
-        .first()
-    )
+    ids = Round.objects.filter(rounds_visible_q(user), pk=pk).values("pk")
+    found = with_visible_targets(
+        user, Round.objects.filter(pk__in=ids).select_related("jurisdiction", "ruleset")
+    ).first()
     if found is None:
         raise NotFound("not_found", _("未找到该轮次或不在您的辖区内"), object="round")
     return found
@@ -120,11 +161,13 @@ class Planner:
 def _target_groups(user: Any, rnd: Round) -> list[tuple[str, str, int, int]]:
     """(town path, zone level, pool size, persons) within the user's jurisdiction."""
     if rnd.status == RoundStatus.PLANNED:
+        # The preview is by town: only users whose jurisdiction holds a whole town see
+        # it (a community worker would otherwise see her whole town's figures).
         own = scope_path(user)
         return [
             (town, LEVEL_OF_SEVERITY.get(sev, ""), size, n)
             for town, sev, size, n in targets_preview(rnd)
-            if own and (town.startswith(own) or own.startswith(town))
+            if own and town.startswith(own)
         ]
     rows = (
         RoundTarget.objects.filter(scope_q(user), round=rnd)

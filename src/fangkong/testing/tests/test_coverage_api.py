@@ -117,7 +117,12 @@ def test_untested_list_bad_community_path(client: Any, world: Any) -> None:
 def test_export_masked_and_audited_revealed_needs_the_capability(client: Any, world: Any) -> None:
     url = f"{BASE}/{world.round.pk}/coverage/communities/330483101001/untested.xlsx"
     masked = _get(client, world.users["worker_b"], url)
-    revealed = _get(client, world.users["worker_b"], f"{url}?reveal=true")
+    # A GET never reveals (a link from elsewhere carries the session): still masked.
+    still_masked = _get(client, world.users["worker_b"], f"{url}?reveal=true")
+    revealed = client.post(f"{url}?reveal=true")
+
+    ws = load_workbook(io.BytesIO(still_masked.content)).active
+    assert {r[1] for r in ws.iter_rows(min_row=4, values_only=True)} == {"褚*亮", "卫*梅"}
 
     ws = load_workbook(io.BytesIO(masked.content)).active
     names = {r[1] for r in ws.iter_rows(min_row=4, values_only=True)}
@@ -126,7 +131,7 @@ def test_export_masked_and_audited_revealed_needs_the_capability(client: Any, wo
     names = {r[1] for r in ws.iter_rows(min_row=4, values_only=True)}
     assert names == {NAMES["b3"], NAMES["b4"]}
     events = list(AuditEvent.objects.filter(action="coverage.untested_export").order_by("pk"))
-    assert [e.detail["reveal"] for e in events] == [False, True]
+    assert [e.detail["reveal"] for e in events] == [False, False, True]
     assert all(e.actor_username == "cov-worker-b" and e.detail["rows"] == 2 for e in events)
 
 

@@ -51,7 +51,9 @@ def box_list(request: HttpRequest) -> HttpResponse:
     require(user, Capability.BOX_MANAGE)
     if request.method == "POST":
         try:
-            lab = selectors.lab_get(user=user, pk=int(request.POST.get("lab") or 0))
+            raw_lab = request.POST.get("lab") or "0"
+            lab_pk = int(raw_lab) if raw_lab.isascii() and raw_lab.isdigit() else 0
+            lab = selectors.lab_get(user=user, pk=lab_pk)
             box = services.box_create(
                 actor=user,
                 barcode=request.POST.get("barcode", ""),
@@ -145,7 +147,7 @@ def lab_results(request: HttpRequest) -> HttpResponse:
     report = None
     status = 200
     lookup = request.GET.get("tube", "").strip()
-    if request.method == "GET" and lookup:
+    if request.method == "GET" and lookup and "/" not in lookup:
         return redirect("testing:tube_result", barcode=lookup[:64])
     if request.method == "POST":
         upload = request.FILES.get("file")

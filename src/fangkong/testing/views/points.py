@@ -43,7 +43,7 @@ def _time(raw: str, field: str) -> dt.time | None:
 
 def _int(raw: str, field: str) -> int:
     raw = (raw or "").strip()
-    if not raw.isdigit() or len(raw) > 7:
+    if not (raw.isascii() and raw.isdigit()) or len(raw) > 7:
         raise DomainError("point_value_invalid", _("请填写非负整数"), field=field)
     return int(raw)
 
@@ -65,7 +65,11 @@ def _can_register(user: Any) -> bool:
 def point_list(request: HttpRequest) -> HttpResponse:
     user = request.user
     jurisdiction = request.GET.get("jurisdiction", "")
-    jurisdiction = jurisdiction if jurisdiction.isdigit() and len(jurisdiction) <= 15 else ""
+    jurisdiction = (
+        jurisdiction
+        if jurisdiction.isascii() and jurisdiction.isdigit() and len(jurisdiction) <= 15
+        else ""
+    )
     queue = request.GET.get("queue", "")
     queue = queue if queue in QueueStatus.values else ""
     qs = selectors.points(

@@ -54,7 +54,7 @@ def _moment(raw: str) -> dt.datetime:
 def _ids(values: list[str]) -> list[int]:
     out = []
     for v in values:
-        if not v.isdigit():
+        if not (v.isascii() and v.isdigit()):
             raise DomainError("id_invalid", _("选择无效"), value=v[:20])
         out.append(int(v))
     return out

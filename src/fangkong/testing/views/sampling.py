@@ -34,7 +34,7 @@ SW_ASSETS = (
 
 def _point_id(request: HttpRequest) -> int | None:
     raw = request.GET.get("point", "")
-    return int(raw) if raw.isdigit() else None
+    return int(raw) if raw.isascii() and raw.isdigit() else None
 
 
 def _page_text() -> dict[str, str]:

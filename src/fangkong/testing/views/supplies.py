@@ -28,7 +28,7 @@ ACTIONS = ("receive", "issue", "transfer", "count")
 
 def _int(raw: str, field: str) -> int:
     raw = (raw or "").strip()
-    if not raw.isdigit() or len(raw) > 8:
+    if not (raw.isascii() and raw.isdigit()) or len(raw) > 8:
         raise DomainError("quantity_invalid", _("请填写非负整数"), field=field)
     return int(raw)
 
