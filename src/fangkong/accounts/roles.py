@@ -80,7 +80,16 @@ _ALL = frozenset(Capability)
 
 ROLE_CAPABILITIES: dict[str, frozenset[str]] = {
     Role.ADMIN: _ALL,
-    Role.COMMAND: _ALL - {Capability.PLACE_MANAGE, Capability.USER_MANAGE},
+    # Packing boxes, receiving them and importing results are the work of a sampling
+    # point's and a lab's own staff (their pages need the user's point or lab).
+    Role.COMMAND: _ALL
+    - {
+        Capability.PLACE_MANAGE,
+        Capability.USER_MANAGE,
+        Capability.BOX_MANAGE,
+        Capability.BOX_RECEIVE,
+        Capability.RESULT_IMPORT,
+    },
     Role.INVESTIGATOR: frozenset(
         {
             Capability.PERSON_VIEW,

@@ -168,3 +168,18 @@ def test_recheck_and_hold_lists_do_not_query_per_row(world: World) -> None:
             page = c.get(url).content.decode()
         assert page.count('-row"') == 10
         assert len(many.captured_queries) == before
+
+
+def test_command_does_not_pack_receive_or_import_for_labs(client: Any, command_user: Any) -> None:
+    # Boxes and results are the work of a point's and a lab's own staff: command has
+    # neither the pages in its menu nor the right to post to them.
+    client.force_login(command_user)
+    for url in ("/testing/boxes/", "/testing/lab/receive/", "/testing/lab/results/"):
+        assert client.get(url).status_code == 403
+    response = client.post(
+        "/api/testing/results",
+        data={"results": [{"barcode": "T1", "result": "negative", "tested_at": "2022-07-11"}]},
+        content_type="application/json",
+    )
+    assert response.status_code == 403
+    assert response.json()["code"] == "permission_denied"

@@ -28,7 +28,7 @@ ALL_PAGES = {
 # What each role sees once every app has wired its pages (written out, not derived from
 # ROLE_CAPABILITIES, so that a change of either shows up here).
 EXPECTED = {
-    Role.COMMAND: ALL_PAGES | TRACING | TESTING | LABS | {"sampler"},
+    Role.COMMAND: ALL_PAGES | TRACING | TESTING | {"rechecks", "sampler"},
     Role.ADMIN: ALL_PAGES | TRACING | TESTING | LABS | {"sampler"},
     Role.INVESTIGATOR: {"dashboard", "people", "zones", "places", "jurisdictions", "protocol"}
     | TRACING
