@@ -4,39 +4,15 @@ unchanged."""
 
 from __future__ import annotations
 
-import threading
-from collections.abc import Callable
 from typing import Any
 
 import pytest
-from django.db import connection
 
 from fangkong.testing.models import Hold, Recheck, ResultImport, TubeResult
 from fangkong.testing.services import labs as services
+from fangkong.testkit.concurrency import race
 
 from .labs_world import build_world, received_tube, results_csv
-
-
-def _race(*jobs: Callable[[], Any]) -> tuple[list[Any], list[BaseException]]:
-    barrier = threading.Barrier(len(jobs), timeout=10)
-    results: list[Any] = []
-    errors: list[BaseException] = []
-
-    def run(job: Callable[[], Any]) -> None:
-        try:
-            barrier.wait()
-            results.append(job())
-        except BaseException as exc:
-            errors.append(exc)
-        finally:
-            connection.close()
-
-    threads = [threading.Thread(target=run, args=(job,)) for job in jobs]
-    for thread in threads:
-        thread.start()
-    for thread in threads:
-        thread.join(timeout=60)
-    return results, errors
 
 
 @pytest.mark.postgres
@@ -51,7 +27,7 @@ def test_two_concurrent_imports_of_the_same_results(tree: Any, make_user: Any) -
     ]
     first, second = results_csv(rows), results_csv(rows) + b"\n"  # two files, same rows
 
-    results, errors = _race(
+    results, errors = race(
         lambda: services.results_import_file(actor=world.lab_user, data=first, filename="a.csv"),
         lambda: services.results_import_file(actor=world.lab_user, data=second, filename="b.csv"),
     )

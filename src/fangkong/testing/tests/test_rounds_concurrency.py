@@ -3,43 +3,19 @@ two queue updates of one point leave one consistent state."""
 
 from __future__ import annotations
 
-import threading
-from collections.abc import Callable
 from typing import Any
 
 import pytest
-from django.db import connection
 
 from fangkong.core.errors import Conflict
 from fangkong.testing.models import RoundStatus, RoundTarget
 from fangkong.testing.selectors import supplies as supply_selectors
 from fangkong.testing.services import rounds as services
 from fangkong.testing.services import supplies as supply_services
+from fangkong.testkit.concurrency import race
 
 from .factories import at, make_place
 from .world_rounds import build_world
-
-
-def _race(*jobs: Callable[[], Any]) -> tuple[list[Any], list[BaseException]]:
-    barrier = threading.Barrier(len(jobs), timeout=10)
-    results: list[Any] = []
-    errors: list[BaseException] = []
-
-    def run(job: Callable[[], Any]) -> None:
-        try:
-            barrier.wait()
-            results.append(job())
-        except BaseException as exc:
-            errors.append(exc)
-        finally:
-            connection.close()
-
-    threads = [threading.Thread(target=run, args=(job,)) for job in jobs]
-    for thread in threads:
-        thread.start()
-    for thread in threads:
-        thread.join(timeout=30)
-    return results, errors
 
 
 @pytest.mark.postgres
@@ -50,7 +26,7 @@ def test_two_concurrent_opens_compute_the_targets_once(tree: Any, make_user: Any
         actor=world.command, name="全市", jurisdictions=[tree.city], starts_at=at(10, 6)
     )
 
-    results, errors = _race(
+    results, errors = race(
         lambda: services.round_open(actor=world.command, round=rnd),
         lambda: services.round_open(actor=world.command, round=rnd),
     )
@@ -73,7 +49,7 @@ def test_concurrent_issues_never_go_below_zero(tree: Any, make_user: Any) -> Non
     def issue() -> Any:
         return supply_services.supply_issue(actor=world.town_a_user, stock=stock, quantity=7)
 
-    results, errors = _race(issue, issue)
+    results, errors = race(issue, issue)
 
     assert len(results) == 1 and [getattr(e, "code", e) for e in errors] == ["supply_insufficient"]
     on_hand = supply_selectors.stock_get(user=world.town_a_user, pk=stock.pk).on_hand  # type: ignore[attr-defined]

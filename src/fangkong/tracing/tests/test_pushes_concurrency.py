@@ -2,39 +2,16 @@
 
 from __future__ import annotations
 
-import threading
 from collections.abc import Callable
 from typing import Any
 
 import pytest
-from django.db import connection
 
+from fangkong.testkit.concurrency import race
 from fangkong.tracing.models import PushItem, PushStatus, VerificationPush
 from fangkong.tracing.services import pushes as services
 
 from .conftest_pushes import build_world
-
-
-def _race(*jobs: Callable[[], Any]) -> tuple[list[Any], list[BaseException]]:
-    barrier = threading.Barrier(len(jobs), timeout=10)
-    results: list[Any] = []
-    errors: list[BaseException] = []
-
-    def run(job: Callable[[], Any]) -> None:
-        try:
-            barrier.wait()
-            results.append(job())
-        except BaseException as exc:
-            errors.append(exc)
-        finally:
-            connection.close()
-
-    threads = [threading.Thread(target=run, args=(job,)) for job in jobs]
-    for thread in threads:
-        thread.start()
-    for thread in threads:
-        thread.join(timeout=30)
-    return results, errors
 
 
 @pytest.mark.postgres
@@ -45,7 +22,7 @@ def test_two_concurrent_pushes_of_a_case_push_each_contact_once(tree: Any, make_
     def push() -> list[VerificationPush]:
         return services.pushes_create_for_case(actor=world.investigator, case=world.case)
 
-    results, errors = _race(push, push)
+    results, errors = race(push, push)
 
     assert errors == []
     assert sorted(len(r) for r in results) == [0, 2]
@@ -65,7 +42,7 @@ def test_concurrent_last_marks_close_the_list(tree: Any, make_user: Any) -> None
     def mark(item: PushItem) -> Callable[[], PushItem]:
         return lambda: services.push_item_mark(actor=world.town_b, item=item, status="home")
 
-    _, errors = _race(mark(b1), mark(b2))
+    _, errors = race(mark(b1), mark(b2))
 
     assert errors == []
     push.refresh_from_db()
