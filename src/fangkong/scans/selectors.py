@@ -223,7 +223,7 @@ per_stop AS (
                 + 0.000001) / 60) AS INTEGER) AS mins
     FROM reached GROUP BY idx, grp, place_id, person_id
 )
-{tail}"""  # noqa: S608 - only placeholders and identifiers are interpolated
+{tail}"""  # noqa: S608 - only %s parameters and identifiers are interpolated
 
 
 PER_STOP_ROWS = "SELECT idx, grp, place_id, person_id, first_t, last_t, mins FROM per_stop"

@@ -520,6 +520,33 @@ def itinerary_propose_from_scans(*, actor: Any, case: Case, ip: str = "") -> lis
     return sorted(created, key=lambda s: s.start)
 
 
+def _clean_stop(
+    actor: Any,
+    case: Case,
+    *,
+    place: Place | None,
+    address: str,
+    start: dt.datetime,
+    end: dt.datetime,
+    companions: str,
+    note: str,
+) -> tuple[str, str, str]:
+    """A stop's fields checked (inside the look-back window, a place or an address, the
+    place in scope); returns the cleaned address, companions and note."""
+    clean_address = _text(address, "address")
+    window_start, window_end = lookback_window(case)
+    rules.check_stop(
+        has_place=place is not None,
+        address=clean_address,
+        start=start,
+        end=end,
+        window_start=window_start,
+        window_end=window_end,
+    )
+    _check_place(actor, place)
+    return clean_address, _text(companions, "companions", 2000), _text(note, "note")
+
+
 @transaction.atomic
 def itinerary_stop_add(
     *,
@@ -535,19 +562,16 @@ def itinerary_stop_add(
 ) -> ItineraryStop:
     """A stop entered by the investigator, inside the look-back window."""
     _require_manage(actor, case)
-    clean_address = _text(address, "address")
-    window_start, window_end = lookback_window(case)
-    rules.check_stop(
-        has_place=place is not None,
-        address=clean_address,
+    clean_address, clean_companions, clean_note = _clean_stop(
+        actor,
+        case,
+        place=place,
+        address=address,
         start=start,
         end=end,
-        window_start=window_start,
-        window_end=window_end,
+        companions=companions,
+        note=note,
     )
-    _check_place(actor, place)
-    clean_companions = _text(companions, "companions", 2000)
-    clean_note = _text(note, "note")
     case, investigation = _open_investigation(actor, case, ip)
     stop = ItineraryStop.objects.create(
         investigation=investigation,
@@ -581,19 +605,16 @@ def itinerary_stop_update(
     needs confirming again."""
     case = stop.investigation.case
     _require_manage(actor, case)
-    clean_address = _text(address, "address")
-    window_start, window_end = lookback_window(case)
-    rules.check_stop(
-        has_place=place is not None,
-        address=clean_address,
+    clean_address, clean_companions, clean_note = _clean_stop(
+        actor,
+        case,
+        place=place,
+        address=address,
         start=start,
         end=end,
-        window_start=window_start,
-        window_end=window_end,
+        companions=companions,
+        note=note,
     )
-    _check_place(actor, place)
-    clean_companions = _text(companions, "companions", 2000)
-    clean_note = _text(note, "note")
     case, investigation = _open_investigation(actor, case, ip)
     stop.place = place
     stop.address = clean_address
