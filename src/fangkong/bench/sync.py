@@ -524,6 +524,7 @@ def _open_round(world: BenchWorld, *, pool_size: int, name: str, targets: bool) 
     from fangkong.core.paths import path_upper_bound
     from fangkong.protocol.models import RuleSet
     from fangkong.testing.models import Round, RoundScope, RoundStatus
+    from fangkong.testing.services.rounds import target_statistics_refresh
 
     now = timezone.now()
     ruleset = (
@@ -553,6 +554,7 @@ def _open_round(world: BenchWorld, *, pool_size: int, name: str, targets: bool) 
                 )
                 rnd.target_count = cursor.rowcount
             rnd.save(update_fields=["target_count"])
+            target_statistics_refresh()
     return rnd
 
 

@@ -277,6 +277,20 @@ def _targets_insert(rnd: Round) -> int:
         return int(cursor.rowcount)
 
 
+def target_statistics_refresh() -> None:
+    """Refresh PostgreSQL's statistics of the target table after a round's targets are
+    written. Sampling starts the minute a round opens, before autovacuum's ANALYZE comes
+    round: with the old statistics the planner believes the new round has no targets
+    and answers each sync's "which of these persons are targets" by walking the whole
+    round (40 ms a batch of 100 instead of 1 ms). ANALYZE reads a fixed sample of rows
+    (about 30,000), so it costs the same at any city size; inside the opening
+    transaction it counts the rows just written."""
+    if connection.vendor != "postgresql":
+        return
+    with connection.cursor() as cursor:
+        cursor.execute(f"ANALYZE {connection.ops.quote_name(RoundTarget._meta.db_table)}")
+
+
 @transaction.atomic
 def round_open(*, actor: Any, round: Round, now: dt.datetime | None = None, ip: str = "") -> Round:
     """Open a planned round: compute its target population (set-based) and start
@@ -290,6 +304,7 @@ def round_open(*, actor: Any, round: Round, now: dt.datetime | None = None, ip: 
     RoundTarget.objects.filter(round=rnd).delete()
     count = _targets_insert(rnd)
     rnd.target_count = RoundTarget.objects.filter(round=rnd).count() if count < 0 else count
+    target_statistics_refresh()
     rnd.status = RoundStatus.OPEN
     rnd.opened_at = now or timezone.now()
     rnd.save(update_fields=["target_count", "status", "opened_at", "updated_at"])

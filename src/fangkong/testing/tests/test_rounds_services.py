@@ -178,6 +178,29 @@ def test_open_is_one_insert_select_not_a_query_per_person(world: World) -> None:
     assert RoundTarget.objects.filter(round=rnd).count() == 18
 
 
+@pytest.mark.postgres
+def test_opening_refreshes_the_planner_statistics_of_the_targets(world: World) -> None:
+    """Sampling starts the minute a round opens: the planner must know the new round's
+    targets at once, or each sync walks the whole round to find its hundred persons."""
+    with connection.cursor() as cursor:
+        cursor.execute("ANALYZE testing_roundtarget")  # the statistics before: no targets
+    rnd = services.round_create(
+        actor=world.command, name="全市", jurisdictions=[world.tree.city], starts_at=at(10, 6)
+    )
+    rnd = services.round_open(actor=world.command, round=rnd)
+
+    with connection.cursor() as cursor:
+        cursor.execute("SELECT reltuples FROM pg_class WHERE relname = 'testing_roundtarget'")
+        (reltuples,) = cursor.fetchone()
+        cursor.execute(
+            "SELECT most_common_vals::text FROM pg_stats "
+            "WHERE tablename = 'testing_roundtarget' AND attname = 'round_id'"
+        )
+        (common,) = cursor.fetchone()
+    assert reltuples >= rnd.target_count == 18
+    assert str(rnd.pk) in common.strip("{}").split(",")
+
+
 def test_open_twice_and_close_rules(world: World) -> None:
     rnd = services.round_create(
         actor=world.town_a_user, name="乌镇", jurisdictions=[world.tree.town_a], starts_at=at(10, 6)
