@@ -137,6 +137,16 @@ if DATABASES["default"]["ENGINE"] == "django.db.backends.sqlite3":
         "transaction_mode": "IMMEDIATE",
         "timeout": 20,
     }
+if DATABASES["default"]["ENGINE"] == "django.db.backends.postgresql":
+    # Django's own cursors bind parameters client-side and never prepare. The sampling
+    # sync's fixed statements go through a server-side binding cursor, which PostgreSQL
+    # prepares on their second run in a connection. Set FANGKONG_PG_PREPARE_THRESHOLD
+    # to "off" behind a pooler in transaction mode (PgBouncer before 1.21), which
+    # cannot keep prepared statements.
+    _prepare = os.environ.get("FANGKONG_PG_PREPARE_THRESHOLD", "2")
+    DATABASES["default"].setdefault("OPTIONS", {})["prepare_threshold"] = (
+        None if _prepare.lower() in ("off", "none", "") else int(_prepare)
+    )
 # Test database name: each parallel worker or developer can get its own.
 if os.environ.get("FANGKONG_TEST_DB"):
     DATABASES["default"]["TEST"] = {"NAME": os.environ["FANGKONG_TEST_DB"]}

@@ -112,7 +112,10 @@ class RoundTarget(models.Model):
     and `pool_size` the rule set's pooling for it, both fixed when the round opens.
     """
 
-    round = models.ForeignKey(Round, on_delete=models.CASCADE, related_name="targets")
+    # No index of its own: round_target_unique leads with the round.
+    round = models.ForeignKey(
+        Round, on_delete=models.CASCADE, related_name="targets", db_index=False
+    )
     person = models.ForeignKey("people.Person", on_delete=models.PROTECT, related_name="+")
     jurisdiction_path = models.CharField(max_length=32)
     zone_level = models.CharField(max_length=16, blank=True)

@@ -58,8 +58,13 @@ class Tube(models.Model):
     up to `pool_size` samples (1 = single tube)."""
 
     barcode = models.CharField(_("试管条码"), max_length=64, unique=True)
+    # No index of its own: tube_round_scope and tube_round_state lead with the round.
     round = models.ForeignKey(
-        "testing.Round", verbose_name=_("轮次"), on_delete=models.PROTECT, related_name="tubes"
+        "testing.Round",
+        verbose_name=_("轮次"),
+        on_delete=models.PROTECT,
+        related_name="tubes",
+        db_index=False,
     )
     point = models.ForeignKey(
         SamplingPoint, verbose_name=_("采样点"), on_delete=models.PROTECT, related_name="tubes"
@@ -108,8 +113,13 @@ class Sample(models.Model):
     samples but counts once for coverage."""
 
     client_uuid = models.UUIDField(unique=True)
-    round = models.ForeignKey("testing.Round", on_delete=models.PROTECT, related_name="samples")
-    tube = models.ForeignKey(Tube, on_delete=models.PROTECT, related_name="samples")
+    # Samples are the hottest write (a sync stores a hundred at a time) and each index
+    # costs every row: round and tube have no index of their own, since
+    # sample_round_person and sample_tube_person_unique lead with them.
+    round = models.ForeignKey(
+        "testing.Round", on_delete=models.PROTECT, related_name="samples", db_index=False
+    )
+    tube = models.ForeignKey(Tube, on_delete=models.PROTECT, related_name="samples", db_index=False)
     person = models.ForeignKey("people.Person", on_delete=models.PROTECT, related_name="+")
     # The person's path (scoping and coverage by community).
     jurisdiction_path = models.CharField(max_length=32)

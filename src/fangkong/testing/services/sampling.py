@@ -18,9 +18,11 @@ id_wrong_length, ...).
 from __future__ import annotations
 
 import datetime as dt
+import json
 import uuid
 from collections import defaultdict
-from collections.abc import Sequence
+from collections.abc import Iterator, Sequence
+from contextlib import contextmanager
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -186,6 +188,56 @@ def _merge_same_barcode(tubes: Sequence[TubeIn]) -> list[TubeIn]:
     return [merged[k] for k in order]
 
 
+@dataclass(frozen=True, slots=True)
+class _StoredTube:
+    """A tube row as the sync reads it, locked for the rest of the transaction."""
+
+    pk: int
+    round_id: int
+    point_id: int
+    pool_size: int
+    state: str
+    created: bool  # inserted by this sync
+
+
+def _json(value: Any) -> str:
+    """One JSON text parameter for a set of rows: PostgreSQL unpacks it with
+    jsonb_to_recordset / jsonb_array_elements_text. Encoding a batch this way costs a
+    fraction of binding hundreds of values one by one, and the statement's text stays
+    the same whatever the batch size."""
+    return json.dumps(value, separators=(",", ":"), ensure_ascii=False)
+
+
+@contextmanager
+def _statement_cursor() -> Iterator[Any]:
+    """On PostgreSQL, a cursor that binds parameters server-side, so that PostgreSQL
+    prepares the sync's fixed statements once per connection (settings:
+    `prepare_threshold`) instead of parsing and planning them for every batch. It is
+    wrapped like Django's own cursors: query logging and execute wrappers see it."""
+    if connection.vendor != "postgresql":
+        with connection.cursor() as cursor:
+            yield cursor
+        return
+    import psycopg
+
+    connection.ensure_connection()
+    raw: Any = psycopg.Cursor(connection.connection)
+    try:
+        yield (
+            connection.make_debug_cursor(raw)
+            if connection.queries_logged
+            else connection.make_cursor(raw)
+        )
+    finally:
+        raw.close()
+
+
+def _pg_any(sql_type: str) -> str:
+    """`= ANY(...)` of a JSON array parameter, as an array the planner can probe an
+    index with (never a join it might turn into a scan of the table)."""
+    return f"ANY(ARRAY(SELECT value::{sql_type} FROM jsonb_array_elements_text(%s::jsonb)))"  # noqa: S608 - a fixed type name
+
+
 TUBE_COLUMNS = (
     "barcode",
     "round_id",
@@ -197,9 +249,53 @@ TUBE_COLUMNS = (
     "opened_at",
 )
 
+# One statement creates the new tubes and locks every tube of the batch, new or not:
+# ON CONFLICT DO UPDATE (a no-op update) returns and locks the row stored before, even
+# one a concurrent sync committed a moment ago. Rows are taken in barcode order, so two
+# syncs of the same tubes lock them in the same order. `xmax = 0` holds for a row this
+# statement inserted, not for one it locked.
+PG_TUBE_UPSERT = (
+    "INSERT INTO testing_tube (barcode, round_id, point_id, jurisdiction_path, pool_size, "
+    "state, sampler_id, opened_at) "
+    "SELECT x.barcode, x.round_id, %s, %s, x.pool_size, %s, %s, x.opened_at "
+    "FROM jsonb_to_recordset(%s::jsonb) AS x(barcode varchar, round_id bigint, "
+    "pool_size smallint, opened_at timestamptz) ORDER BY x.barcode "
+    "ON CONFLICT (barcode) DO UPDATE SET barcode = EXCLUDED.barcode "
+    "RETURNING id, barcode, round_id, point_id, pool_size, state, xmax = 0"
+)
+
 
 def _adapt_datetime(value: dt.datetime) -> Any:
     return connection.ops.adapt_datetimefield_value(value)
+
+
+def _upsert_tubes_pg(
+    *, actor: Any, point: SamplingPoint, tubes: Sequence[TubeIn]
+) -> dict[str, _StoredTube]:
+    rows = [
+        {
+            "barcode": t.barcode,
+            "round_id": t.round_id,
+            "pool_size": t.pool_size,
+            "opened_at": t.opened_at.isoformat(),
+        }
+        for t in tubes
+    ]
+    with _statement_cursor() as cursor:
+        cursor.execute(
+            PG_TUBE_UPSERT,
+            [
+                point.pk,
+                point.jurisdiction_path,
+                TubeState.OPEN,
+                getattr(actor, "pk", None),
+                _json(rows),
+            ],
+        )
+        return {
+            barcode: _StoredTube(pk, round_id, point_id, pool_size, state, created)
+            for pk, barcode, round_id, point_id, pool_size, state, created in cursor.fetchall()
+        }
 
 
 def _insert_tubes(*, actor: Any, point: SamplingPoint, tubes: Sequence[TubeIn]) -> set[str]:
@@ -230,25 +326,35 @@ def _insert_tubes(*, actor: Any, point: SamplingPoint, tubes: Sequence[TubeIn]) 
         return {row[0] for row in cursor.fetchall()}
 
 
+def _upsert_tubes_sqlite(
+    *, actor: Any, point: SamplingPoint, tubes: Sequence[TubeIn]
+) -> dict[str, _StoredTube]:
+    """SQLite has one writer at a time: insert the new tubes, then read them all."""
+    created = _insert_tubes(actor=actor, point=point, tubes=tubes)
+    rows = Tube.objects.filter(barcode__in=[t.barcode for t in tubes]).values_list(
+        "pk", "barcode", "round_id", "point_id", "pool_size", "state"
+    )
+    return {
+        barcode: _StoredTube(pk, round_id, point_id, pool_size, state, barcode in created)
+        for pk, barcode, round_id, point_id, pool_size, state in rows
+    }
+
+
 def _lock_tubes(
     *,
     actor: Any,
     point: SamplingPoint,
     tubes: Sequence[TubeIn],
     results: list[TubeResult],
-) -> dict[str, Tube]:
-    """The batch's tubes, created if new, locked (FOR UPDATE, in id order) so that two
-    syncs of one tube fill it one after the other. A barcode already used in another
-    round or at another point is refused (`tube_barcode_taken`)."""
+) -> dict[str, _StoredTube]:
+    """The batch's tubes, created if new, locked so that two syncs of one tube fill it
+    one after the other. A barcode already used in another round or at another point
+    is refused (`tube_barcode_taken`)."""
     wanted = [t for t, r in zip(tubes, results, strict=True) if r.status != ERROR]
-    barcodes = [t.barcode for t in wanted]
-    if not barcodes:
+    if not wanted:
         return {}
-    created = _insert_tubes(actor=actor, point=point, tubes=wanted)
-    by_barcode = {
-        t.barcode: t
-        for t in Tube.objects.select_for_update().filter(barcode__in=barcodes).order_by("pk")
-    }
+    upsert = _upsert_tubes_pg if connection.vendor == "postgresql" else _upsert_tubes_sqlite
+    by_barcode = upsert(actor=actor, point=point, tubes=wanted)
     for tube, result in zip(tubes, results, strict=True):
         if result.status == ERROR:
             continue
@@ -259,7 +365,7 @@ def _lock_tubes(
             result.refuse("tube_barcode_taken", _("该试管条码已在其他轮次或采样点使用"))
         elif stored.pool_size != tube.pool_size:
             result.refuse("pool_size_mismatch", _("该试管已按其他混采数登记"))
-        elif tube.barcode not in created:
+        elif not stored.created:
             result.status = DUPLICATE
     return by_barcode
 
@@ -281,18 +387,35 @@ def _resolve_identities(pending: list[_Pending]) -> None:
         p.id_hmac = id_lookup_hash(facts.kind, facts.number)
 
 
-def _resolve_persons(*, actor: Any, point: SamplingPoint, pending: list[_Pending]) -> None:
-    """Find every person by keyed hash (one query); register the unknown walk-ins that
-    carry a name through the people service in bulk, deduplicated by ID."""
-    live = [p for p in pending if p.result.status == OK]
-    hashes = list({p.id_hmac for p in live})
+PG_PERSONS = (
+    "SELECT id_hmac, id, jurisdiction_path FROM people_person WHERE id_hmac = "  # noqa: S608
+    + _pg_any("varchar")
+)
+
+
+def _persons_by_hash(hashes: list[str]) -> dict[str, tuple[int, str]]:
+    """Person id and path by keyed ID hash, for the hashes that are registered."""
     known: dict[str, tuple[int, str]] = {}
+    if not hashes:
+        return known
+    if connection.vendor == "postgresql":
+        with _statement_cursor() as cursor:
+            cursor.execute(PG_PERSONS, [_json(hashes)])
+            return {h: (pk, path) for h, pk, path in cursor.fetchall()}
     for start in range(0, len(hashes), INSERT_CHUNK):
         chunk = hashes[start : start + INSERT_CHUNK]
         for h, pk, path in Person.objects.filter(id_hmac__in=chunk).values_list(
             "id_hmac", "pk", "jurisdiction_path"
         ):
             known[str(h)] = (pk, path)
+    return known
+
+
+def _resolve_persons(*, actor: Any, point: SamplingPoint, pending: list[_Pending]) -> None:
+    """Find every person by keyed hash (one query); register the unknown walk-ins that
+    carry a name through the people service in bulk, deduplicated by ID."""
+    live = [p for p in pending if p.result.status == OK]
+    known = _persons_by_hash(list({p.id_hmac for p in live}))
     unknown = [p for p in live if p.id_hmac not in known]
     anonymous = [p for p in unknown if not p.sample.name.strip()]
     _refuse_all(
@@ -326,6 +449,12 @@ def _resolve_persons(*, actor: Any, point: SamplingPoint, pending: list[_Pending
             p.person_id, p.person_path = known[p.id_hmac]
 
 
+PG_STORED_SAMPLES = (
+    "SELECT tube_id, person_id, client_uuid FROM testing_sample "  # noqa: S608
+    f"WHERE tube_id = {_pg_any('bigint')} OR client_uuid = {_pg_any('uuid')}"
+)
+
+
 def _stored_samples(
     pending: list[_Pending], tube_ids: list[int]
 ) -> tuple[set[uuid.UUID], dict[int, set[int]]]:
@@ -338,13 +467,27 @@ def _stored_samples(
         return stored, members
     wanted = set(uuids)
     tubes = set(tube_ids)
-    rows = Sample.objects.filter(Q(tube_id__in=tube_ids) | Q(client_uuid__in=uuids))
-    for tube_id, person_id, client_uuid in rows.values_list("tube_id", "person_id", "client_uuid"):
+    rows: Any
+    if connection.vendor == "postgresql":
+        with _statement_cursor() as cursor:
+            cursor.execute(PG_STORED_SAMPLES, [_json(tube_ids), _json([str(u) for u in uuids])])
+            rows = cursor.fetchall()
+    else:
+        rows = Sample.objects.filter(
+            Q(tube_id__in=tube_ids) | Q(client_uuid__in=uuids)
+        ).values_list("tube_id", "person_id", "client_uuid")
+    for tube_id, person_id, client_uuid in rows:
         if client_uuid in wanted:
             stored.add(client_uuid)
         if tube_id in tubes:
             members[tube_id].add(person_id)
     return stored, members
+
+
+PG_TARGETS = (
+    "SELECT round_id, person_id FROM testing_roundtarget "  # noqa: S608
+    f"WHERE round_id = %s AND person_id = {_pg_any('bigint')}"
+)
 
 
 def _targets(rows: list[tuple[int, int]]) -> set[tuple[int, int]]:
@@ -357,6 +500,11 @@ def _targets(rows: list[tuple[int, int]]) -> set[tuple[int, int]]:
     found: set[tuple[int, int]] = set()
     for round_id, persons in by_round.items():
         ids = list(persons)
+        if connection.vendor == "postgresql":
+            with _statement_cursor() as cursor:
+                cursor.execute(PG_TARGETS, [round_id, _json(ids)])
+                found.update(cursor.fetchall())
+            continue
         for start in range(0, len(ids), INSERT_CHUNK):
             found.update(
                 RoundTarget.objects.filter(
@@ -379,31 +527,77 @@ SAMPLE_COLUMNS = (
 )
 
 
-def _insert_samples(rows: list[tuple[Any, ...]]) -> set[uuid.UUID]:
-    """INSERT ... ON CONFLICT DO NOTHING RETURNING client_uuid: the uuids that this
-    statement stored; a concurrent or earlier copy is left alone. On PostgreSQL the rows
-    travel as one array per column (unnest), so the statement's size does not grow with
-    the batch; on SQLite as multi-row VALUES."""
-    if not rows:
-        return set()
+# The samples and the tubes they close in one statement: a data-modifying WITH runs
+# to completion whether or not the INSERT reads it.
+PG_STORE = (
+    "WITH closed AS (UPDATE testing_tube AS t SET state = %s, closed_at = c.at "
+    "FROM jsonb_to_recordset(%s::jsonb) AS c(id bigint, at timestamptz) WHERE t.id = c.id) "
+    "INSERT INTO testing_sample (client_uuid, round_id, tube_id, person_id, "
+    "jurisdiction_path, walk_in, sampled_at, synced_at, sampler_id) "
+    "SELECT x.client_uuid, x.round_id, x.tube_id, x.person_id, x.jurisdiction_path, "
+    "x.walk_in, x.sampled_at, %s, %s FROM jsonb_to_recordset(%s::jsonb) AS x(client_uuid uuid, "
+    "round_id bigint, tube_id bigint, person_id bigint, jurisdiction_path varchar, "
+    "walk_in boolean, sampled_at timestamptz) "
+    "ON CONFLICT DO NOTHING RETURNING client_uuid"
+)
+
+
+@dataclass(frozen=True, slots=True)
+class _SampleRow:
+    client_uuid: uuid.UUID
+    round_id: int
+    tube_id: int
+    person_id: int
+    jurisdiction_path: str
+    walk_in: bool
+    sampled_at: dt.datetime
+
+
+def _store_pg(
+    rows: list[_SampleRow],
+    closing: dict[int, dt.datetime],
+    *,
+    synced_at: dt.datetime,
+    sampler_id: int | None,
+) -> set[uuid.UUID]:
+    samples = [
+        {
+            "client_uuid": str(r.client_uuid),
+            "round_id": r.round_id,
+            "tube_id": r.tube_id,
+            "person_id": r.person_id,
+            "jurisdiction_path": r.jurisdiction_path,
+            "walk_in": r.walk_in,
+            "sampled_at": r.sampled_at.isoformat(),
+        }
+        for r in rows
+    ]
+    closed = [{"id": pk, "at": at.isoformat()} for pk, at in closing.items()]
+    with _statement_cursor() as cursor:
+        cursor.execute(
+            PG_STORE,
+            [TubeState.CLOSED, _json(closed), synced_at, sampler_id, _json(samples)],
+        )
+        return {value for (value,) in cursor.fetchall()}
+
+
+def _store_sqlite(
+    rows: list[_SampleRow],
+    closing: dict[int, dt.datetime],
+    *,
+    synced_at: dt.datetime,
+    sampler_id: int | None,
+) -> set[uuid.UUID]:
+    """Multi-row INSERT ... ON CONFLICT DO NOTHING RETURNING in chunks, then one
+    UPDATE of the tubes that close."""
     q = connection.ops.quote_name
     names = ", ".join(q(c) for c in SAMPLE_COLUMNS)
     table = q(Sample._meta.db_table)
+    uuid_field = Sample._meta.get_field("client_uuid")
+    adapt = connection.ops.adapt_datetimefield_value
+    row_marks = "(" + ", ".join(["%s"] * len(SAMPLE_COLUMNS)) + ")"
     inserted: set[uuid.UUID] = set()
     with connection.cursor() as cursor:
-        if connection.vendor == "postgresql":
-            columns = list(zip(*rows, strict=True))
-            cursor.execute(
-                f"INSERT INTO {table} ({names}) SELECT * FROM unnest("  # noqa: S608
-                "%s::uuid[], %s::bigint[], %s::bigint[], %s::bigint[], %s::varchar[], "
-                "%s::boolean[], %s::timestamptz[], %s::timestamptz[], %s::bigint[]) "
-                f"ON CONFLICT DO NOTHING RETURNING {q('client_uuid')}",
-                [list(c) for c in columns],
-            )
-            inserted.update(value for (value,) in cursor.fetchall())
-            return inserted
-        uuid_field = Sample._meta.get_field("client_uuid")
-        row_marks = "(" + ", ".join(["%s"] * len(SAMPLE_COLUMNS)) + ")"
         for start in range(0, len(rows), INSERT_CHUNK):
             chunk = rows[start : start + INSERT_CHUNK]
             sql = (
@@ -412,30 +606,42 @@ def _insert_samples(rows: list[tuple[Any, ...]]) -> set[uuid.UUID]:
                 + f" ON CONFLICT DO NOTHING RETURNING {q('client_uuid')}"
             )
             params: list[Any] = []
-            for row in chunk:
-                params.append(uuid_field.get_db_prep_value(row[0], connection))
-                params.extend(row[1:])
+            for r in chunk:
+                params += [
+                    uuid_field.get_db_prep_value(r.client_uuid, connection),
+                    r.round_id,
+                    r.tube_id,
+                    r.person_id,
+                    r.jurisdiction_path,
+                    r.walk_in,
+                    adapt(r.sampled_at),
+                    adapt(synced_at),
+                    sampler_id,
+                ]
             cursor.execute(sql, params)
             for (value,) in cursor.fetchall():
                 inserted.add(value if isinstance(value, uuid.UUID) else uuid.UUID(str(value)))
+    if closing:
+        closed = [Tube(pk=pk, state=TubeState.CLOSED, closed_at=at) for pk, at in closing.items()]
+        Tube.objects.bulk_update(closed, ["state", "closed_at"])
     return inserted
 
 
-def _close_tubes(closing: dict[int, dt.datetime]) -> None:
-    """Close the tubes that filled up or were closed by hand: one UPDATE."""
-    if not closing:
-        return
-    if connection.vendor == "postgresql":
-        q = connection.ops.quote_name
-        with connection.cursor() as cursor:
-            cursor.execute(
-                f"UPDATE {q(Tube._meta.db_table)} AS t SET state = %s, closed_at = v.at "  # noqa: S608
-                "FROM unnest(%s::bigint[], %s::timestamptz[]) AS v(id, at) WHERE t.id = v.id",
-                [TubeState.CLOSED, list(closing), list(closing.values())],
-            )
-        return
-    closed = [Tube(pk=pk, state=TubeState.CLOSED, closed_at=at) for pk, at in closing.items()]
-    Tube.objects.bulk_update(closed, ["state", "closed_at"])
+def _store(
+    rows: list[_SampleRow],
+    closing: dict[int, dt.datetime],
+    *,
+    synced_at: dt.datetime,
+    sampler_id: int | None,
+) -> set[uuid.UUID]:
+    """Store the accepted samples (INSERT ... ON CONFLICT DO NOTHING: a concurrent or
+    earlier copy is left alone) and close the tubes that filled up or were closed by
+    hand; answer the client uuids this call stored. On PostgreSQL it is one statement
+    whose text does not change with the batch."""
+    if not rows and not closing:
+        return set()
+    store = _store_pg if connection.vendor == "postgresql" else _store_sqlite
+    return store(rows, closing, synced_at=synced_at, sampler_id=sampler_id)
 
 
 @transaction.atomic
@@ -485,13 +691,21 @@ def sampling_sync(
             seen_uuids.add(sample.client_uuid)
             if t_result.status == ERROR:
                 p.result.refuse(t_result.code, t_result.message)
-    live_tube_ids = [
+    # Tubes stored before this sync may hold samples already (a retried batch, a tube
+    # filled over several syncs). A batch of new tubes (the usual case: a phone sends
+    # each tube once) holds none, and its samples cannot be stored yet either, since a
+    # phone puts each sample in one tube; so the lookup is skipped. Were a phone to
+    # send a stored sample again in a new tube, ON CONFLICT still stores it once and
+    # answers `duplicate`.
+    earlier_tube_ids = [
         stored_tubes[t.barcode].pk
         for t, r in zip(tubes, tube_results, strict=True)
-        if r.status != ERROR
+        if r.status == DUPLICATE
     ]
-    stored_uuids, members = _stored_samples(
-        [p for p in pending if p.result.status == OK], live_tube_ids
+    stored_uuids, members = (
+        _stored_samples([p for p in pending if p.result.status == OK], earlier_tube_ids)
+        if earlier_tube_ids
+        else (set(), defaultdict(set))
     )
     for p in pending:
         if p.result.status == OK and p.sample.client_uuid in stored_uuids:
@@ -554,34 +768,24 @@ def sampling_sync(
     targets = _targets(
         [(tubes[p.tube_position].round_id, int(p.person_id or 0)) for p in to_insert]
     )
-    sampler_id = getattr(actor, "pk", None)
-    adapt = (
-        (lambda v: v)
-        if connection.vendor == "postgresql"
-        else connection.ops.adapt_datetimefield_value
-    )
-    synced_at = adapt(now)
     rows = []
     for p in to_insert:
         round_id = tubes[p.tube_position].round_id
         rows.append(
-            (
-                p.sample.client_uuid,
-                round_id,
-                stored_tubes[tubes[p.tube_position].barcode].pk,
-                p.person_id,
-                p.person_path,
-                (round_id, p.person_id) not in targets,
-                adapt(p.sample.sampled_at),
-                synced_at,
-                sampler_id,
+            _SampleRow(
+                client_uuid=p.sample.client_uuid,
+                round_id=round_id,
+                tube_id=stored_tubes[tubes[p.tube_position].barcode].pk,
+                person_id=int(p.person_id or 0),
+                jurisdiction_path=p.person_path,
+                walk_in=(round_id, p.person_id) not in targets,
+                sampled_at=p.sample.sampled_at,
             )
         )
-    inserted = _insert_samples(rows)
+    inserted = _store(rows, closing, synced_at=now, sampler_id=getattr(actor, "pk", None))
     for p in to_insert:
         if p.sample.client_uuid not in inserted:
             p.result.status = DUPLICATE
-    _close_tubes(closing)
     return SyncResult(tubes=tube_results, samples=[p.result for p in pending])
 
 
