@@ -95,7 +95,7 @@ def test_a_worker_killed_mid_storm_loses_and_duplicates_nothing(tree: Any) -> No
             asyncio.get_running_loop().call_later(0.05, lambda: killed.append(server.kill_worker()))
 
     try:
-        storm = run_storm(server.port, devices, interval_s=0.0, timeout=30, on_ack=on_ack)
+        storm = run_storm(server.port, devices, timeout=30, on_ack=on_ack)
         survivors = server.worker_pids()
     finally:
         server.stop()
@@ -186,7 +186,7 @@ def test_bench_sync_tiny_prints_its_json_with_nothing_lost() -> None:
         "sync",
         "--json",
         *("--persons", "300", "--devices", "4", "--points", "2", "--workers", "2"),
-        *("--interval-ms", "0", "--walk-in-share", "0.02"),
+        *("--rate", "0", "--walk-in-share", "0.02"),
         stdout=out,
     )
     _wait_until_only_this_session()
