@@ -361,3 +361,57 @@ def test_the_same_uuid_twice_in_a_batch_is_stored_once(world: World) -> None:
     assert Sample.objects.count() == 1
     assert Sample.objects.get().client_uuid == sample.client_uuid
     assert isinstance(sample.client_uuid, uuid.UUID)
+
+
+def test_a_stored_sample_sent_again_in_a_new_tube_is_stored_once(world: World) -> None:
+    """A batch of new tubes skips the stored-samples lookup; a phone that sends a stored
+    sample again in another tube still gets `duplicate`, and it is stored once."""
+    first = world.tube([world.sample(world.persons[0]), world.sample(world.persons[1])])
+    sampling_sync(actor=world.sampler, tubes=[first])
+    moved = world.tube([first.samples[0], world.sample(world.persons[2])])
+
+    result = sampling_sync(actor=world.sampler, tubes=[moved])
+
+    assert _statuses(result) == ["duplicate", "ok"]
+    assert Sample.objects.count() == 3
+    assert Sample.objects.get(client_uuid=first.samples[0].client_uuid).tube.barcode == (
+        first.barcode
+    )
+
+
+def test_a_tube_filled_over_two_syncs_knows_who_is_in_it(world: World) -> None:
+    """The second sync of a tube stored before reads its members: the same person again
+    is `already_in_tube`, and the tube closes at its pool size, not before."""
+    persons = world.persons[:10]
+    barcode = "FILL-TWICE-1"
+    first = world.tube([world.sample(p) for p in persons[:6]], barcode=barcode)
+    sampling_sync(actor=world.sampler, tubes=[first])
+    again = world.tube(
+        [world.sample(persons[0])] + [world.sample(p) for p in persons[6:]], barcode=barcode
+    )
+
+    result = sampling_sync(actor=world.sampler, tubes=[again])
+
+    assert [(s.status, s.code) for s in result.samples] == [("error", "already_in_tube")] + [
+        ("ok", "")
+    ] * 4
+    assert (result.tubes[0].status, result.tubes[0].state) == ("duplicate", "closed")
+    assert Tube.objects.get(barcode=barcode).samples.count() == 10
+
+
+@pytest.mark.postgres
+def test_on_postgresql_the_sync_statements_are_prepared_once_per_connection(
+    world: World,
+) -> None:
+    """The sync's fixed statements bind server-side and PostgreSQL prepares them (the
+    settings' prepare_threshold): later batches skip their parsing and planning."""
+    for n in range(3):
+        batch = world.tubes_of(world.persons[n * 10 : n * 10 + 10])
+        assert sampling_sync(actor=world.sampler, tubes=batch).count("ok") == 10
+
+    with connection.cursor() as cursor:
+        cursor.execute("SELECT statement FROM pg_prepared_statements")
+        prepared = [row[0] for row in cursor.fetchall()]
+    assert any(s.startswith("INSERT INTO testing_tube") for s in prepared), prepared
+    assert any(s.startswith("WITH closed AS (UPDATE testing_tube") for s in prepared), prepared
+    assert any("FROM people_person WHERE id_hmac" in s for s in prepared), prepared
