@@ -415,3 +415,23 @@ def test_on_postgresql_the_sync_statements_are_prepared_once_per_connection(
     assert any(s.startswith("INSERT INTO testing_tube") for s in prepared), prepared
     assert any(s.startswith("WITH closed AS (UPDATE testing_tube") for s in prepared), prepared
     assert any("FROM people_person WHERE id_hmac" in s for s in prepared), prepared
+
+
+def test_a_stored_tube_sent_again_closed_with_no_new_sample_closes(world: World) -> None:
+    """A phone closes a half-full tube by hand after its samples were synced: the sync
+    carries the tube with `closed_at` and no sample, and stores nothing but the close."""
+    first = world.tube([world.sample(p) for p in world.persons[:4]])
+    sampling_sync(actor=world.sampler, tubes=[first])
+
+    result = sampling_sync(
+        actor=world.sampler, tubes=[world.tube([], barcode=first.barcode, closed=True)]
+    )
+
+    assert (result.tubes[0].status, result.tubes[0].state, result.tubes[0].samples) == (
+        "duplicate",
+        "closed",
+        4,
+    )
+    stored = Tube.objects.get(barcode=first.barcode)
+    assert stored.state == TubeState.CLOSED and stored.closed_at is not None
+    assert Sample.objects.count() == 4
