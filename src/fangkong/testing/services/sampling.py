@@ -5,9 +5,10 @@ The sync is idempotent and answers per item. A phone generates each sample's
 `client_uuid` (UNIQUE) and sends tubes by barcode (UNIQUE): a retried batch, or a batch
 whose first half was stored before the connection dropped, stores each sample exactly
 once and answers `duplicate` for what was already there. It is set-based: a batch of
-any size costs a fixed number of statements (tubes, persons, targets, stored samples,
-one INSERT ... ON CONFLICT DO NOTHING of the samples, one UPDATE of the tubes that
-close), never a query per sample.
+any size costs a fixed number of statements (tubes, persons, stored samples of tubes
+stored before, targets, the samples by INSERT ... ON CONFLICT DO NOTHING, the tubes that
+close), never a query per sample. On PostgreSQL these are fixed, prepared statements
+whose rows travel as one JSON parameter (docs/decisions/0009).
 
 Item codes (stable): tube_barcode_taken, round_not_found, round_not_open,
 pool_size_invalid, barcode_invalid, tube_closed, tube_full, already_in_tube,
