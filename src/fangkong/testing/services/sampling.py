@@ -214,13 +214,15 @@ def _statement_cursor() -> Iterator[Any]:
     """On PostgreSQL, a cursor that binds parameters server-side, so that PostgreSQL
     prepares the sync's fixed statements once per connection (settings:
     `prepare_threshold`) instead of parsing and planning them for every batch. It is
-    wrapped like Django's own cursors: query logging and execute wrappers see it."""
+    wrapped like Django's own cursors: query logging and execute wrappers see it (the
+    logged SQL shows the `$1` placeholders, without the values)."""
     if connection.vendor != "postgresql":
         with connection.cursor() as cursor:
             yield cursor
         return
     import psycopg
 
+    connection.validate_thread_sharing()
     connection.ensure_connection()
     raw: Any = psycopg.Cursor(connection.connection)
     try:
@@ -252,15 +254,19 @@ TUBE_COLUMNS = (
 
 # One statement creates the new tubes and locks every tube of the batch, new or not:
 # ON CONFLICT DO UPDATE (a no-op update) returns and locks the row stored before, even
-# one a concurrent sync committed a moment ago. Rows are taken in barcode order, so two
-# syncs of the same tubes lock them in the same order. `xmax = 0` holds for a row this
-# statement inserted, not for one it locked.
+# one a concurrent sync committed a moment ago. Tubes stored before are taken first, in
+# id order, as the labs' services lock them (packing a box updates its tubes by id), so
+# a phone resending closed tubes while they are packed cannot deadlock; then the new
+# ones in barcode order, the same for two syncs of the same tubes. `xmax = 0` holds for
+# a row this statement inserted, not for one it locked.
 PG_TUBE_UPSERT = (
     "INSERT INTO testing_tube (barcode, round_id, point_id, jurisdiction_path, pool_size, "
     "state, sampler_id, opened_at) "
     "SELECT x.barcode, x.round_id, %s, %s, x.pool_size, %s, %s, x.opened_at "
     "FROM jsonb_to_recordset(%s::jsonb) AS x(barcode varchar, round_id bigint, "
-    "pool_size smallint, opened_at timestamptz) ORDER BY x.barcode "
+    "pool_size smallint, opened_at timestamptz) "
+    "ORDER BY (SELECT s.id FROM testing_tube AS s WHERE s.barcode = x.barcode) NULLS LAST, "
+    "x.barcode "
     "ON CONFLICT (barcode) DO UPDATE SET barcode = EXCLUDED.barcode "
     "RETURNING id, barcode, round_id, point_id, pool_size, state, xmax = 0"
 )
@@ -692,21 +698,18 @@ def sampling_sync(
             seen_uuids.add(sample.client_uuid)
             if t_result.status == ERROR:
                 p.result.refuse(t_result.code, t_result.message)
-    # Tubes stored before this sync may hold samples already (a retried batch, a tube
-    # filled over several syncs). A batch of new tubes (the usual case: a phone sends
-    # each tube once) holds none, and its samples cannot be stored yet either, since a
-    # phone puts each sample in one tube; so the lookup is skipped. Were a phone to
-    # send a stored sample again in a new tube, ON CONFLICT still stores it once and
-    # answers `duplicate`.
+    # Who is in a tube is read only for tubes stored before this sync (a retried batch,
+    # a tube filled over several syncs): a tube this sync created holds no one yet.
+    # Whether a sample is stored already is always read, whatever its tube: a phone
+    # whose answer was lost may send a stored sample again in a new tube, and the
+    # sample must not count towards that tube's fill.
     earlier_tube_ids = [
         stored_tubes[t.barcode].pk
         for t, r in zip(tubes, tube_results, strict=True)
         if r.status == DUPLICATE
     ]
-    stored_uuids, members = (
-        _stored_samples([p for p in pending if p.result.status == OK], earlier_tube_ids)
-        if earlier_tube_ids
-        else (set(), defaultdict(set))
+    stored_uuids, members = _stored_samples(
+        [p for p in pending if p.result.status == OK], earlier_tube_ids
     )
     for p in pending:
         if p.result.status == OK and p.sample.client_uuid in stored_uuids:

@@ -199,3 +199,55 @@ def test_bench_sync_tiny_prints_its_json_with_nothing_lost() -> None:
     assert metrics["stored_rows"] == 306 and metrics["item_errors"] == 0
     for key in ("samples_per_s", "p50_ms", "p99_ms", "raw_insert_samples_per_s"):
         assert metrics[key] > 0, key
+
+
+def test_a_phone_resending_tubes_while_they_are_packed_does_not_deadlock(tree: Any) -> None:
+    """The labs lock tubes by id (packing a box updates them by id); the sync locks the
+    tubes it finds stored in id order too, whatever their barcodes. Here the first tube
+    has the later barcode: a sync locking by barcode would hold the second tube while
+    waiting for the first, and the packing's next lock would deadlock."""
+    import threading
+    import time
+
+    from django.db import transaction
+
+    from fangkong.testing.services.sampling import sampling_sync
+
+    world = build_world(tree, persons=20)
+    first = world.tube([world.sample(p) for p in world.persons[:10]], barcode="ZZ-FIRST")
+    second = world.tube([world.sample(p) for p in world.persons[10:20]], barcode="AA-SECOND")
+    sampling_sync(actor=world.sampler, tubes=[first])
+    sampling_sync(actor=world.sampler, tubes=[second])
+    ids = dict(Tube.objects.values_list("barcode", "pk"))
+    assert ids["ZZ-FIRST"] < ids["AA-SECOND"]
+    answers: list[Any] = []
+    errors: list[BaseException] = []
+
+    def resend() -> None:
+        try:
+            answers.append(sampling_sync(actor=world.sampler, tubes=[first, second]))
+        except BaseException as exc:
+            errors.append(exc)
+        finally:
+            connection.close()
+
+    with transaction.atomic():  # the packing: locks the tubes in id order
+        list(Tube.objects.select_for_update().filter(pk=ids["ZZ-FIRST"]))
+        phone = threading.Thread(target=resend)
+        phone.start()
+        with connection.cursor() as cursor:
+            for _ in range(200):  # until the phone's sync waits for the first tube
+                cursor.execute("SELECT count(*) FROM pg_locks WHERE NOT granted")
+                if cursor.fetchone()[0]:
+                    break
+                time.sleep(0.05)
+            else:
+                pytest.fail("the phone's sync never waited for the locked tube")
+            cursor.execute("SET LOCAL lock_timeout = '5s'")
+        list(Tube.objects.select_for_update().filter(pk=ids["AA-SECOND"]))
+    phone.join(timeout=30)
+
+    assert errors == []
+    assert [t.status for t in answers[0].tubes] == ["duplicate", "duplicate"]
+    assert answers[0].count("duplicate") == 20
+    assert Sample.objects.count() == 20

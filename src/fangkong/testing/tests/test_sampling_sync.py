@@ -374,6 +374,28 @@ def test_a_stored_sample_sent_again_in_a_new_tube_is_stored_once(world: World) -
 
     assert _statuses(result) == ["duplicate", "ok"]
     assert Sample.objects.count() == 3
+    assert (result.tubes[0].state, result.tubes[0].samples) == ("open", 1)
+    assert Tube.objects.get(barcode=moved.barcode).samples.count() == 1
+
+
+def test_a_stored_sample_sent_again_does_not_count_towards_a_new_tube_fill(
+    world: World,
+) -> None:
+    """The phone lost the answer, rescanned a new tube and sent the stored sample with
+    nine new ones: the tube holds nine and stays open, and the tenth person has room."""
+    first = world.tube([world.sample(world.persons[0])])
+    sampling_sync(actor=world.sampler, tubes=[first])
+    new = [world.sample(p) for p in world.persons[1:11]]
+    tube = world.tube([first.samples[0], *new[:9]])
+
+    result = sampling_sync(actor=world.sampler, tubes=[tube])
+    tenth = sampling_sync(actor=world.sampler, tubes=[world.tube([new[9]], barcode=tube.barcode)])
+
+    assert _statuses(result) == ["duplicate"] + ["ok"] * 9
+    assert (result.tubes[0].state, result.tubes[0].samples) == ("open", 9)
+    assert _statuses(tenth) == ["ok"]
+    assert (tenth.tubes[0].state, tenth.tubes[0].samples) == ("closed", 10)
+    assert Tube.objects.get(barcode=tube.barcode).samples.count() == 10
     assert Sample.objects.get(client_uuid=first.samples[0].client_uuid).tube.barcode == (
         first.barcode
     )
