@@ -457,3 +457,20 @@ def test_a_stored_tube_sent_again_closed_with_no_new_sample_closes(world: World)
     stored = Tube.objects.get(barcode=first.barcode)
     assert stored.state == TubeState.CLOSED and stored.closed_at is not None
     assert Sample.objects.count() == 4
+
+
+@pytest.mark.postgres
+def test_on_postgresql_the_sync_never_plans_a_sequential_scan(world: World) -> None:
+    """A first round's samples start from an empty table: a plan made then (and kept by
+    the prepared statement) would scan the table while it grows. The sync turns
+    sequential scans off for its transaction before its first lookup, and the setting
+    ends with it."""
+    with CaptureQueriesContext(connection) as ctx:
+        sampling_sync(actor=world.sampler, tubes=world.tubes_of(world.persons[:10]))
+
+    sqls = [q["sql"] for q in ctx.captured_queries]
+    first_lookup = next(i for i, q in enumerate(sqls) if "testing_tube" in q)
+    assert "SET LOCAL enable_seqscan = off" in sqls[:first_lookup]
+    with connection.cursor() as cursor:
+        cursor.execute("SHOW enable_seqscan")
+        assert cursor.fetchone()[0] == "on"
