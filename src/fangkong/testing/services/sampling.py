@@ -215,7 +215,7 @@ def _statement_cursor() -> Iterator[Any]:
     prepares the sync's fixed statements once per connection (settings:
     `prepare_threshold`) instead of parsing and planning them for every batch. It is
     wrapped like Django's own cursors: query logging and execute wrappers see it (the
-    logged SQL shows the `$1` placeholders, without the values)."""
+    logged SQL shows PostgreSQL's `$1` parameter markers, not the values)."""
     if connection.vendor != "postgresql":
         with connection.cursor() as cursor:
             yield cursor

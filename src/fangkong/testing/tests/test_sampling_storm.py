@@ -25,6 +25,7 @@ from fangkong.bench.sync import (
     run_storm,
 )
 from fangkong.testing.models import Sample, Tube
+from fangkong.testkit.concurrency import race
 
 from .sampling_world import PASSWORD, build_world
 
@@ -115,37 +116,13 @@ def test_a_worker_killed_mid_storm_loses_and_duplicates_nothing(tree: Any) -> No
     assert Tube.objects.filter(state="closed").count() == Tube.objects.count()
 
 
-def _race(*jobs: Any) -> tuple[list[Any], list[BaseException]]:
-    import threading
-
-    barrier = threading.Barrier(len(jobs), timeout=10)
-    results: list[Any] = []
-    errors: list[BaseException] = []
-
-    def run(job: Any) -> None:
-        try:
-            barrier.wait()
-            results.append(job())
-        except BaseException as exc:
-            errors.append(exc)
-        finally:
-            connection.close()
-
-    threads = [threading.Thread(target=run, args=(job,)) for job in jobs]
-    for thread in threads:
-        thread.start()
-    for thread in threads:
-        thread.join(timeout=60)
-    return results, errors
-
-
 def test_the_same_batch_synced_concurrently_is_stored_once(tree: Any) -> None:
     from fangkong.testing.services.sampling import sampling_sync
 
     world = build_world(tree, persons=40)
     tubes = world.tubes_of(world.persons)
 
-    results, errors = _race(*[lambda: sampling_sync(actor=world.sampler, tubes=tubes)] * 3)
+    results, errors = race(*[lambda: sampling_sync(actor=world.sampler, tubes=tubes)] * 3)
 
     assert errors == []
     assert sum(r.count("ok") for r in results) == 40
@@ -161,7 +138,7 @@ def test_two_phones_filling_one_tube_at_once_never_overfill_it(tree: Any) -> Non
     first = world.tube([world.sample(p) for p in world.persons[:6]], barcode=barcode)
     second = world.tube([world.sample(p) for p in world.persons[6:12]], barcode=barcode)
 
-    results, errors = _race(
+    results, errors = race(
         lambda: sampling_sync(actor=world.sampler, tubes=[first]),
         lambda: sampling_sync(actor=world.sampler, tubes=[second]),
     )

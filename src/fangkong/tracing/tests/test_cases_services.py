@@ -12,6 +12,7 @@ from fangkong.accounts.models import AuditEvent
 from fangkong.accounts.roles import Role
 from fangkong.core.errors import Conflict, DomainError, NotFound, PermissionDenied
 from fangkong.protocol.models import RuleSet
+from fangkong.testkit.concurrency import race
 from fangkong.tracing.models import (
     Case,
     CaseStatus,
@@ -565,40 +566,15 @@ def test_timeline(investigator: Any, person_a: Any) -> None:
 # --- concurrency (PostgreSQL) ---------------------------------------------------------------
 
 
-def _run_concurrently(calls: list[Any]) -> tuple[list[Any], list[BaseException]]:
-    import threading
-
-    from django.db import connection
-
-    barrier = threading.Barrier(len(calls), timeout=10)
-    results: list[Any] = []
-    errors: list[BaseException] = []
-
-    def run(call: Any) -> None:
-        try:
-            barrier.wait()
-            results.append(call())
-        except BaseException as exc:
-            errors.append(exc)
-        finally:
-            connection.close()
-
-    threads = [threading.Thread(target=run, args=(call,)) for call in calls]
-    for thread in threads:
-        thread.start()
-    for thread in threads:
-        thread.join(timeout=30)
-    return results, errors
-
-
 @pytest.mark.postgres
 @pytest.mark.django_db(transaction=True)
 def test_concurrent_reports_get_distinct_numbers(tree: Any, make_user: Any) -> None:
     actor = make_user(Role.INVESTIGATOR, tree.city, "inv-race")
     persons = [make_person(actor, tree.community_a) for _ in range(4)]
 
-    results, errors = _run_concurrently(
-        [lambda p=p: make_case(actor, p) for p in persons]  # type: ignore[misc]
+    results, errors = race(
+        *[lambda p=p: make_case(actor, p) for p in persons],  # type: ignore[misc]
+        timeout=30,
     )
 
     assert errors == []
@@ -613,7 +589,7 @@ def test_concurrent_reports_of_one_person_make_one_case(tree: Any, make_user: An
     actor = make_user(Role.INVESTIGATOR, tree.city, "inv-race")
     person = make_person(actor, tree.community_a)
 
-    results, errors = _run_concurrently([lambda: make_case(actor, person)] * 2)
+    results, errors = race(*[lambda: make_case(actor, person)] * 2, timeout=30)
 
     assert len(results) == 1
     assert [getattr(e, "code", repr(e)) for e in errors] == ["case_exists"]
