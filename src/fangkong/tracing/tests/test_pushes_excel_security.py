@@ -494,3 +494,28 @@ def test_a_multipart_upload_without_a_boundary_is_a_400(
     assert api.status_code == 400
     assert api["Content-Type"].startswith("application/json") and "code" in api.json()
     assert not AuditEvent.objects.filter(action="push.import").exists()
+
+
+@pytest.mark.django_db
+def test_the_import_page_applies_the_rest_and_names_the_stale_rows(
+    world: World, push_a: VerificationPush
+) -> None:
+    a1, a2 = (PushItem.objects.get(contact=world.contacts[k]) for k in ("a1", "a2"))
+    client = _client(world.town_a)
+    old = client.get(reverse("tracing:push_export", args=[push_a.pk])).content
+    services.push_item_mark(actor=world.town_a, item=a1, status="home")
+    filled = _fill(old, {a1.pk: ("未找到", ""), a2.pk: ("已送医", "")})
+    stale_row = _row_of(load_workbook(io.BytesIO(filled)).active, a1.pk)
+
+    response = client.post(
+        reverse("tracing:push_import", args=[push_a.pk]),
+        {"file": SimpleUploadedFile("f.xlsx", filled, XLSX)},
+        follow=True,
+    )
+
+    assert response.status_code == 200
+    page = response.content.decode()
+    assert "未导入" in page and f"第 {stale_row} 行" in page
+    a1.refresh_from_db()
+    a2.refresh_from_db()
+    assert (a1.status, a2.status) == (PushItemStatus.HOME, PushItemStatus.HOSPITAL)
