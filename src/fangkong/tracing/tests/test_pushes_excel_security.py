@@ -422,7 +422,7 @@ def test_a_note_stored_with_control_characters_no_longer_breaks_the_export(
 ) -> None:
     a1 = PushItem.objects.get(contact=world.contacts["a1"])
     # a note stored before the input check existed
-    PushItem.objects.filter(pk=a1.pk).update(note="宾馆\x00302\x07", status="home")
+    PushItem.objects.filter(pk=a1.pk).update(note="宾馆\x01302\x07", status="home")
 
     data = excel.push_export_xlsx(actor=world.town_a, push=push_a)
 
