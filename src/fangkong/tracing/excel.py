@@ -106,7 +106,7 @@ FIRST_DATA_ROW = HEADER_ROW + 1
 HEADER_SCAN_ROWS = 10
 # Upload bounds, checked before any transaction (see the module docstring).
 MAX_IMPORT_BYTES = 5 * 1024 * 1024  # the upload as sent
-MAX_IMPORT_UNZIPPED_BYTES = 40 * 1024 * 1024  # every part of the .xlsx archive, unpacked
+MAX_IMPORT_UNZIPPED_BYTES = 20 * 1024 * 1024  # the archive unpacked (10,000 rows: about 7 MB)
 MAX_IMPORT_ROWS = 10_000  # non-empty rows below the title and header rows
 MAX_IMPORT_SHEET_ROWS = 20_000  # the last row number read, empty rows included
 MAX_IMPORT_COLUMNS = 30  # columns read; a value further right refuses the file
