@@ -15,8 +15,9 @@ note typed as `=HYPERLINK(...)` stays text) and read back through `formula_unesc
 
 Import, in three steps so that no write lock is held while a file is read:
 1. parse, bounded and without the database: at most `MAX_IMPORT_BYTES` uploaded and
-   `MAX_IMPORT_UNZIPPED_BYTES` unpacked, the declared sheet size ignored (a 1.6 KB file
-   may declare `A1:XFD12000`), rows read only up to `MAX_IMPORT_SHEET_ROWS` and
+   `MAX_IMPORT_UNZIPPED_BYTES` unpacked; the declared sheet size (a 1.6 KB file may
+   declare `A1:XFD12000`) is held to the limits, then ignored; rows read only up to
+   `MAX_IMPORT_SHEET_ROWS` and
    `MAX_IMPORT_ROWS` non-empty ones, `MAX_IMPORT_COLUMNS` columns; reading stops at the
    first limit passed;
 2. validate every row against the list; if any row is bad nothing is applied and the
