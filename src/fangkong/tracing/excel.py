@@ -10,15 +10,29 @@ Every export writes one `push.export` audit record and is watermarked with the e
 user, their jurisdiction and the time (a top row, the page header and footer); the sheet
 is protected except the two feedback columns.
 
-Import: every row is validated first; if any row is bad nothing is applied and the report
-lists the bad rows by their row number in the sheet. Otherwise each changed row goes
-through `services.pushes.push_item_mark`, so a re-import of the same file changes nothing.
+Every text cell is written through `core.spreadsheet.formula_safe` (a name, address or
+note typed as `=HYPERLINK(...)` stays text) and read back through `formula_unescape`.
+
+Import, in three steps so that no write lock is held while a file is read:
+1. parse, bounded and without the database: at most `MAX_IMPORT_BYTES` uploaded and
+   `MAX_IMPORT_UNZIPPED_BYTES` unpacked; the declared sheet size (a 1.6 KB file may
+   declare `A1:XFD12000`) is held to the limits, then ignored; rows read only up to
+   `MAX_IMPORT_SHEET_ROWS` and
+   `MAX_IMPORT_ROWS` non-empty ones, `MAX_IMPORT_COLUMNS` columns; reading stops at the
+   first limit passed;
+2. validate every row against the list; if any row is bad nothing is applied and the
+   report lists the bad rows by their row number in the sheet;
+3. apply, in one short transaction, through `services.pushes.push_item_mark`, so a
+   re-import of the same file changes nothing. Each row carries the item's version at
+   export (hidden column 版本): a row that would change an item marked since then is
+   not applied and is reported as stale (`row_stale`); the other rows are applied.
 """
 
 from __future__ import annotations
 
 import io
 import secrets
+import zipfile
 from dataclasses import dataclass, field
 from typing import IO, Any
 
@@ -35,11 +49,12 @@ from fangkong.accounts.roles import Capability
 from fangkong.accounts.services import audit_record
 from fangkong.core.crypto import decrypt
 from fangkong.core.errors import DomainError
+from fangkong.core.spreadsheet import formula_safe, formula_unescape, xml_safe
 from fangkong.people.rules import mask_name
 from fangkong.people.services import ID_PURPOSE, PHONE_PURPOSE
 from fangkong.tracing.models import PushItem, PushItemStatus, VerificationPush
 from fangkong.tracing.selectors import pushes as push_selectors
-from fangkong.tracing.services.pushes import push_item_mark, push_mark_check
+from fangkong.tracing.services.pushes import push_item_mark, push_items_lock, push_mark_check
 
 SOURCE_LANGUAGE = "zh-hans"
 XLSX_CONTENT_TYPE = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
@@ -56,6 +71,7 @@ COL_QUARANTINE_END = "隔离期满日期"
 COL_STATUS = "核查结果"
 COL_NOTE = "备注"
 COL_ITEM_ID = "条目ID"
+COL_VERSION = "版本"
 COLUMNS = (
     COL_SEQ,
     COL_NAME,
@@ -68,7 +84,9 @@ COLUMNS = (
     COL_STATUS,
     COL_NOTE,
     COL_ITEM_ID,
+    COL_VERSION,
 )
+HIDDEN_COLUMNS = (COL_ITEM_ID, COL_VERSION)
 FEEDBACK_COLUMNS = (COL_STATUS, COL_NOTE)
 WIDTHS = {
     COL_SEQ: 6,
@@ -82,12 +100,17 @@ WIDTHS = {
     COL_STATUS: 14,
     COL_NOTE: 30,
     COL_ITEM_ID: 10,
+    COL_VERSION: 6,
 }
 TITLE_ROW, WATERMARK_ROW, HEADER_ROW = 1, 2, 3
 FIRST_DATA_ROW = HEADER_ROW + 1
 HEADER_SCAN_ROWS = 10
-MAX_IMPORT_BYTES = 5 * 1024 * 1024
-MAX_IMPORT_ROWS = 10_000
+# Upload bounds, checked before any transaction (see the module docstring).
+MAX_IMPORT_BYTES = 5 * 1024 * 1024  # the upload as sent
+MAX_IMPORT_UNZIPPED_BYTES = 20 * 1024 * 1024  # the archive unpacked (10,000 rows: about 7 MB)
+MAX_IMPORT_ROWS = 10_000  # non-empty rows below the title and header rows
+MAX_IMPORT_SHEET_ROWS = 20_000  # the last row number read, empty rows included
+MAX_IMPORT_COLUMNS = 30  # columns read; a value further right refuses the file
 
 
 def status_labels() -> dict[str, str]:
@@ -114,7 +137,12 @@ def status_from_cell(text: str) -> str | None:
 
 def _header_text(text: str) -> str:
     """Escape '&', the control character of Excel header/footer codes."""
-    return text.replace("&", "&&")
+    return xml_safe(text).replace("&", "&&")
+
+
+def _append(ws: Any, values: list[Any]) -> None:
+    """One row, every text cell through `formula_safe`: no cell is ever a formula."""
+    ws.append([formula_safe(value) for value in values])
 
 
 def _watermark(actor: Any, reveal: bool, when: str) -> str:
@@ -159,16 +187,18 @@ def push_export_xlsx(
     with translation.override(SOURCE_LANGUAGE):
         town = push.town.name
         case = push.case.number if push.case else ""
-        ws.append(
-            [f"推送核查清单 {push.number} · {town} · 病例 {case} · 时限 {deadline:%Y-%m-%d %H:%M}"]
+        _append(
+            ws,
+            [f"推送核查清单 {push.number} · {town} · 病例 {case} · 时限 {deadline:%Y-%m-%d %H:%M}"],
         )
-        ws.append([watermark])
-        ws.append(list(COLUMNS))
+        _append(ws, [watermark])
+        _append(ws, list(COLUMNS))
         for seq, item in enumerate(items, start=1):
             contact = item.contact
             person = contact.person
             name, id_number, phone = _identity(item, reveal)
-            ws.append(
+            _append(
+                ws,
                 [
                     seq,
                     name,
@@ -181,7 +211,8 @@ def push_export_xlsx(
                     labels[item.status],
                     item.note,
                     item.pk,
-                ]
+                    item.version,
+                ],
             )
     ws.merge_cells(f"A{TITLE_ROW}:{last_col}{TITLE_ROW}")
     ws.merge_cells(f"A{WATERMARK_ROW}:{last_col}{WATERMARK_ROW}")
@@ -212,7 +243,8 @@ def push_export_xlsx(
             f"{status_col}{FIRST_DATA_ROW}:{status_col}{FIRST_DATA_ROW + len(items) - 1}"
         )
         ws.add_data_validation(validation)
-    ws.column_dimensions[get_column_letter(len(COLUMNS))].hidden = True
+    for name in HIDDEN_COLUMNS:
+        ws.column_dimensions[get_column_letter(COLUMNS.index(name) + 1)].hidden = True
     ws.freeze_panes = f"A{FIRST_DATA_ROW}"
     ws.oddHeader.center.text = _header_text(watermark)
     ws.oddFooter.center.text = _header_text(f"{push.number} · {actor.username} · {when}")
@@ -221,7 +253,7 @@ def push_export_xlsx(
     ws.protection.password = secrets.token_urlsafe(12)  # a lock, not a secret kept
     ws.protection.formatColumns = False
     ws.protection.formatRows = False
-    wb.properties.creator = actor.username
+    wb.properties.creator = xml_safe(actor.username)
     wb.properties.title = push.number
 
     buffer = io.BytesIO()
@@ -259,6 +291,7 @@ class ImportReport:
     changed: int = 0
     unchanged: int = 0
     errors: list[ImportRowError] = field(default_factory=list)
+    stale: list[ImportRowError] = field(default_factory=list)  # not applied, the rest was
 
     @property
     def ok(self) -> bool:
@@ -270,34 +303,130 @@ class ImportReport:
 
 
 @dataclass(frozen=True)
-class _Row:
+class SheetRow:
+    """A non-empty row of the uploaded sheet: its number and its cells (unescaped)."""
+
     row: int
-    item: PushItem
+    cells: tuple[Any, ...]
+
+
+@dataclass(frozen=True)
+class _Mark:
+    row: int
+    item_id: int
+    version: int
     status: str
     note: str
 
 
-def _read(file: IO[bytes] | bytes) -> Any:
+def _file_invalid() -> DomainError:
+    return DomainError("import_file_invalid", _("无法读取该 Excel 文件"))
+
+
+def _too_large(**detail: Any) -> DomainError:
+    return DomainError("import_file_too_large", _("文件过大"), status=413, **detail)
+
+
+def _too_many_rows() -> DomainError:
+    return DomainError(
+        "import_too_many_rows",
+        _("行数过多（最多 %(max)d 行）") % {"max": MAX_IMPORT_ROWS},
+        max_rows=MAX_IMPORT_ROWS,
+        max_row_number=MAX_IMPORT_SHEET_ROWS,
+    )
+
+
+def _too_many_columns() -> DomainError:
+    return DomainError(
+        "import_too_many_columns",
+        _("列数过多（最多 %(max)d 列）") % {"max": MAX_IMPORT_COLUMNS},
+        max_columns=MAX_IMPORT_COLUMNS,
+    )
+
+
+def _check_archive(data: bytes) -> None:
+    """An .xlsx is a zip archive: refuse what is not one, or unpacks to too much."""
+    try:
+        with zipfile.ZipFile(io.BytesIO(data)) as archive:
+            unpacked = sum(info.file_size for info in archive.infolist())
+    except (zipfile.BadZipFile, ValueError, OSError) as exc:
+        raise _file_invalid() from exc
+    if unpacked > MAX_IMPORT_UNZIPPED_BYTES:
+        raise _too_large(max_unzipped_bytes=MAX_IMPORT_UNZIPPED_BYTES)
+
+
+def _sheet_rows(ws: Any) -> list[SheetRow]:
+    """The non-empty rows, read lazily and refused at the first limit passed."""
+    declared_rows, declared_columns = ws.max_row, ws.max_column
+    if declared_columns is not None and declared_columns > MAX_IMPORT_COLUMNS:
+        raise _too_many_columns()
+    if declared_rows is not None and declared_rows > MAX_IMPORT_SHEET_ROWS:
+        raise _too_many_rows()
+    # Whatever the declaration says, read only the rows and cells really stored: openpyxl
+    # would otherwise pad every row to the declared width and add the declared rows.
+    ws.reset_dimensions()
+    rows: list[SheetRow] = []
+    for number, values in enumerate(
+        ws.iter_rows(min_row=1, max_col=MAX_IMPORT_COLUMNS + 1, values_only=True), start=1
+    ):
+        if number > MAX_IMPORT_SHEET_ROWS:
+            raise _too_many_rows()
+        if values[MAX_IMPORT_COLUMNS] not in (None, ""):
+            raise _too_many_columns()
+        cells = tuple(formula_unescape(v) for v in values[:MAX_IMPORT_COLUMNS])
+        if not any(v not in (None, "") for v in cells):
+            continue
+        if len(rows) == MAX_IMPORT_ROWS + HEADER_SCAN_ROWS:
+            raise _too_many_rows()
+        rows.append(SheetRow(number, cells))
+    return rows
+
+
+def feedback_sheet_read(file: IO[bytes] | bytes) -> list[SheetRow]:
+    """The uploaded workbook's first sheet as its non-empty rows; no database, bounded.
+
+    Refusals (DomainError): `import_file_too_large` (413), `import_file_invalid`,
+    `import_too_many_rows`, `import_too_many_columns`.
+    """
     data = file if isinstance(file, bytes) else file.read(MAX_IMPORT_BYTES + 1)
     if len(data) > MAX_IMPORT_BYTES:
-        raise DomainError("import_file_too_large", _("文件过大"), max_bytes=MAX_IMPORT_BYTES)
+        raise _too_large(max_bytes=MAX_IMPORT_BYTES)
+    _check_archive(data)
     try:
-        return load_workbook(io.BytesIO(data), read_only=True, data_only=True)
+        wb = load_workbook(io.BytesIO(data), read_only=True, data_only=True)
     except Exception as exc:  # any unreadable file is the same bad input
-        raise DomainError("import_file_invalid", _("无法读取该 Excel 文件")) from exc
+        raise _file_invalid() from exc
+    try:
+        ws = wb.active
+        if ws is None or not hasattr(ws, "iter_rows"):  # no sheet, or a chart sheet
+            raise _file_invalid()
+        return _sheet_rows(ws)
+    except DomainError:
+        raise
+    except Exception as exc:  # broken XML inside a valid archive
+        raise _file_invalid() from exc
+    finally:
+        wb.close()
 
 
-def _find_columns(ws: Any) -> tuple[int, dict[str, int]]:
-    for number, values in enumerate(
-        ws.iter_rows(min_row=1, max_row=HEADER_SCAN_ROWS, values_only=True), start=1
-    ):
-        texts = [str(v).strip() if v is not None else "" for v in values]
+def _find_columns(rows: list[SheetRow]) -> tuple[int, dict[str, int]]:
+    """The header row's number and each heading's column index."""
+    for sheet_row in rows:
+        if sheet_row.row > HEADER_SCAN_ROWS:
+            break
+        texts = [str(v).strip() if v is not None else "" for v in sheet_row.cells]
         if COL_ITEM_ID in texts and COL_STATUS in texts:
-            return number, {t: i for i, t in enumerate(texts) if t}
+            columns = {t: i for i, t in enumerate(texts) if t}
+            if COL_VERSION not in columns:
+                raise DomainError(
+                    "import_version_missing",
+                    _("该文件缺少“版本”列，请重新导出清单后填写"),
+                )
+            return sheet_row.row, columns
     raise DomainError("import_header_missing", _("未找到表头（须含“核查结果”和“条目ID”列）"))
 
 
-def _item_id(value: Any) -> int | None:
+def _whole_number(value: Any) -> int | None:
     if isinstance(value, bool):
         return None
     if isinstance(value, int):
@@ -317,36 +446,34 @@ def _cell_text(value: Any) -> str:
     return str(value)
 
 
-def _validate_rows(ws: Any, items: dict[int, PushItem], report: ImportReport) -> list[_Row]:
-    header_row, columns = _find_columns(ws)
+def _validate_rows(
+    rows: list[SheetRow], items: dict[int, PushItem], report: ImportReport
+) -> list[_Mark]:
+    """Every row checked against the list (no write); the marks the rows ask for."""
+    header_row, columns = _find_columns(rows)
     id_col, status_col = columns[COL_ITEM_ID], columns[COL_STATUS]
-    note_col = columns.get(COL_NOTE)
+    version_col, note_col = columns[COL_VERSION], columns.get(COL_NOTE)
     seen: dict[int, int] = {}
-    rows: list[_Row] = []
+    marks: list[_Mark] = []
 
     def bad(row: int, code: str, message: str) -> None:
         report.errors.append(ImportRowError(row, code, message))
 
-    for number, values in enumerate(
-        ws.iter_rows(min_row=header_row + 1, values_only=True), start=header_row + 1
-    ):
-        cells = list(values)
-        if not any(v not in (None, "") for v in cells):
+    for sheet_row in rows:
+        if sheet_row.row <= header_row:
             continue
+        number, cells = sheet_row.row, sheet_row.cells
         report.rows += 1
-        if report.rows > MAX_IMPORT_ROWS:
-            bad(number, "too_many_rows", _("行数过多"))
-            break
 
-        def at(col: int | None, cells: list[Any] = cells) -> Any:
+        def at(col: int | None, cells: tuple[Any, ...] = cells) -> Any:
             return cells[col] if col is not None and col < len(cells) else None
 
-        item_id = _item_id(at(id_col))
-        if item_id is None:
-            bad(number, "row_invalid", _("缺少条目ID或格式错误"))
+        item_id = _whole_number(at(id_col))
+        version = _whole_number(at(version_col))
+        if item_id is None or version is None:
+            bad(number, "row_invalid", _("缺少条目ID或版本，或格式错误"))
             continue
-        item = items.get(item_id)
-        if item is None:
+        if item_id not in items:
             bad(number, "item_not_in_push", _("该行人员不在本清单中"))
             continue
         if item_id in seen:
@@ -361,45 +488,40 @@ def _validate_rows(ws: Any, items: dict[int, PushItem], report: ImportReport) ->
                 _("核查结果无效：%(value)s") % {"value": _cell_text(at(status_col))[:20]},
             )
             continue
-        note = _cell_text(at(note_col)).strip()
         if status == PushItemStatus.PENDING:  # no feedback in this row: left as it is
-            rows.append(_Row(number, item, status, item.note))
+            marks.append(_Mark(number, item_id, version, status, ""))
             continue
         try:
-            clean = push_mark_check(status=status, note=note)
+            clean = push_mark_check(status=status, note=_cell_text(at(note_col)))
         except DomainError as exc:
             bad(number, exc.code, exc.message)
             continue
-        rows.append(_Row(number, item, status, clean))
-    return rows
+        marks.append(_Mark(number, item_id, version, status, clean))
+    return marks
 
 
 @transaction.atomic
-def push_import_feedback(
-    *, actor: Any, push: VerificationPush, file: IO[bytes] | bytes, ip: str = ""
-) -> ImportReport:
-    """Apply a town's feedback from an exported workbook: all rows or none."""
-    require(actor, Capability.PUSH_FEEDBACK)
-    require_in_scope(actor, push.jurisdiction_path, what="verification_push")
-    items = {i.pk: i for i in push_selectors.push_items(user=actor, push=push)}
-    report = ImportReport()
-    wb = _read(file)
-    try:
-        ws = wb.active
-        if ws is None:
-            raise DomainError("import_file_invalid", _("无法读取该 Excel 文件"))
-        rows = _validate_rows(ws, items, report)
-    finally:
-        wb.close()
-    if report.errors:
-        return report
-    for row in rows:
-        if row.status == PushItemStatus.PENDING or (
-            row.item.status == row.status and row.item.note == row.note
+def _apply(
+    *, actor: Any, push: VerificationPush, marks: list[_Mark], report: ImportReport, ip: str
+) -> None:
+    """The validated marks, in one transaction; a row on an item marked since the export
+    is reported stale, not applied."""
+    locked = push_items_lock(push=push)
+    for mark in marks:
+        item = locked[mark.item_id]
+        if mark.status == PushItemStatus.PENDING or (
+            item.status == mark.status and item.note == mark.note
         ):
             report.unchanged += 1
             continue
-        push_item_mark(actor=actor, item=row.item, status=row.status, note=row.note, ip=ip)
+        if item.version != mark.version:
+            report.stale.append(
+                ImportRowError(
+                    mark.row, "row_stale", _("导出后该人员的核查结果已被修改，本行未导入")
+                )
+            )
+            continue
+        push_item_mark(actor=actor, item=item, status=mark.status, note=mark.note, ip=ip)
         report.changed += 1
     audit_record(
         actor=actor,
@@ -408,7 +530,32 @@ def push_import_feedback(
         object_id=push.pk,
         object_label=push.number,
         jurisdiction_path=push.jurisdiction_path,
-        detail={"rows": report.rows, "changed": report.changed, "unchanged": report.unchanged},
+        detail={
+            "rows": report.rows,
+            "changed": report.changed,
+            "unchanged": report.unchanged,
+            "stale": [e.row for e in report.stale],
+        },
         ip=ip,
     )
+
+
+def push_import_feedback(
+    *, actor: Any, push: VerificationPush, file: IO[bytes] | bytes, ip: str = ""
+) -> ImportReport:
+    """Apply a town's feedback from an exported workbook: all valid rows or none.
+
+    The file is parsed and every row validated before any transaction is opened (on
+    SQLite a transaction takes the write lock at once); then one short transaction
+    applies the marks.
+    """
+    require(actor, Capability.PUSH_FEEDBACK)
+    require_in_scope(actor, push.jurisdiction_path, what="verification_push")
+    rows = feedback_sheet_read(file)
+    items = {i.pk: i for i in push_selectors.push_items(user=actor, push=push)}
+    report = ImportReport()
+    marks = _validate_rows(rows, items, report)
+    if report.errors:
+        return report
+    _apply(actor=actor, push=push, marks=marks, report=report, ip=ip)
     return report

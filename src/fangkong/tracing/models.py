@@ -376,6 +376,9 @@ class PushItem(models.Model):
     marked_by = models.ForeignKey(
         settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.PROTECT, related_name="+"
     )
+    # Bumped by every mark that changes the item; the Excel export writes it in a hidden
+    # column so that an import of an older workbook cannot revert a newer mark.
+    version = models.PositiveIntegerField(_("版本"), default=0)
 
     class Meta:
         verbose_name = _("推送核查人员")

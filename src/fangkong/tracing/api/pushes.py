@@ -153,6 +153,11 @@ class ImportReportOut(Schema):
     changed: int
     unchanged: int
     errors: list[ImportErrorOut]
+    stale: list[ImportErrorOut]  # rows not applied: the item was marked after the export
+
+
+class ExportIn(Schema):
+    reveal: bool = False
 
 
 class AssistRequestOut(Schema):
@@ -242,9 +247,7 @@ def push_item_mark(request: HttpRequest, item_id: int, payload: MarkIn) -> PushI
     return PushItemOut.from_item(item, item.push)
 
 
-@router.get("/pushes/{int:push_id}/export.xlsx", response={200: None})
-def push_export(request: HttpRequest, push_id: int, reveal: bool = False) -> HttpResponse:
-    """The list as Excel; masked unless `reveal` (person.reveal); every export audited."""
+def _export_response(request: HttpRequest, push_id: int, *, reveal: bool) -> HttpResponse:
     push = selectors.push_get(user=request.user, pk=push_id)
     data = excel.push_export_xlsx(
         actor=request.user, push=push, reveal=reveal, ip=client_address(request)
@@ -256,10 +259,25 @@ def push_export(request: HttpRequest, push_id: int, reveal: bool = False) -> Htt
     return response
 
 
+@router.get("/pushes/{int:push_id}/export.xlsx", response={200: None})
+def push_export(request: HttpRequest, push_id: int) -> HttpResponse:
+    """The list as Excel, masked; every export audited. Revealing is a POST."""
+    if request.GET.get("reveal", "").lower() not in ("", "0", "false"):
+        raise DomainError("reveal_requires_post", _("明文导出须以 POST 请求提交"), method="POST")
+    return _export_response(request, push_id, reveal=False)
+
+
+@router.post("/pushes/{int:push_id}/export.xlsx", response={200: None})
+def push_export_post(request: HttpRequest, push_id: int, payload: ExportIn) -> HttpResponse:
+    """The list as Excel; `{"reveal": true}` in clear (person.reveal); audited."""
+    return _export_response(request, push_id, reveal=payload.reveal)
+
+
 @router.post("/pushes/{int:push_id}/import", response=ImportReportOut)
 def push_import(request: HttpRequest, push_id: int, file: File[UploadedFile]) -> ImportReportOut:
     """Apply the town's feedback from the exported workbook: every row or none (400 with
-    the bad rows by row number)."""
+    the bad rows by row number). Rows on items marked since the export are not applied
+    and are listed under `stale` (code `row_stale`)."""
     push = selectors.push_get(user=request.user, pk=push_id)
     report = excel.push_import_feedback(
         actor=request.user,
@@ -275,7 +293,11 @@ def push_import(request: HttpRequest, push_id: int, file: File[UploadedFile]) ->
             errors=[e.dict() for e in errors],
         )
     return ImportReportOut(
-        rows=report.rows, changed=report.changed, unchanged=report.unchanged, errors=[]
+        rows=report.rows,
+        changed=report.changed,
+        unchanged=report.unchanged,
+        errors=[],
+        stale=[ImportErrorOut(row=e.row, code=e.code, message=e.message) for e in report.stale],
     )
 
 

@@ -10,6 +10,7 @@ escalated to command once.
 from __future__ import annotations
 
 import datetime as dt
+import re
 from collections import defaultdict
 from typing import Any
 
@@ -38,6 +39,9 @@ from fangkong.tracing.models import (
 
 TOWN_PATH_WIDTH = 9  # city 6 digits + town 3 digits (core/paths.py)
 NOTE_MAX = 300
+# Control characters have no place in a note and some cannot be stored in an .xlsx cell
+# (tab and line breaks are kept: a spreadsheet cell may hold them).
+NOTE_CONTROL_CHARACTERS = re.compile(r"[\x00-\x08\x0b\x0c\x0e-\x1f\x7f]")
 NUMBER_ATTEMPTS = 5
 
 # Item marks that close an item: the person is controlled, or the town has answered
@@ -193,6 +197,8 @@ def pushes_create_for_case(*, actor: Any, case: Case, ip: str = "") -> list[Veri
 
 def _clean_note(note: str) -> str:
     clean = (note or "").strip()
+    if NOTE_CONTROL_CHARACTERS.search(note or ""):
+        raise DomainError("note_control_character", _("备注含有不可见的控制字符"))
     if len(clean) > NOTE_MAX:
         raise DomainError(
             "note_too_long", _("备注不能超过%(max)d个字符") % {"max": NOTE_MAX}, max=NOTE_MAX
@@ -300,8 +306,9 @@ def push_item_mark(
         return item
     now = timezone.now()
     previous = item.status
-    fields = ["note"]
+    fields = ["note", "version"]
     item.note = clean
+    item.version += 1  # the row is locked: no lost increment
     if item.status != status:
         item.status = status
         item.marked_at = now
@@ -350,6 +357,13 @@ def push_item_mark(
         ip=ip,
     )
     return item
+
+
+def push_items_lock(*, push: VerificationPush) -> dict[int, PushItem]:
+    """The list's items locked for the caller's transaction (in id order, so two imports
+    of one list cannot deadlock); id → item."""
+    items = PushItem.objects.select_for_update().filter(push=push).order_by("pk")
+    return {item.pk: item for item in items}
 
 
 def push_item_is_late(item: PushItem, push: VerificationPush | None = None) -> bool:

@@ -156,7 +156,9 @@ def test_export_is_masked_unless_revealed_and_always_audited(
     client = _client(world.town_a)
 
     masked = client.get(f"/api/tracing/pushes/{a}/export.xlsx")
-    revealed = client.get(f"/api/tracing/pushes/{a}/export.xlsx?reveal=true")
+    revealed = client.post(
+        f"/api/tracing/pushes/{a}/export.xlsx", {"reveal": True}, content_type="application/json"
+    )
     outside = _client(world.town_b).get(f"/api/tracing/pushes/{a}/export.xlsx")
 
     assert masked.status_code == 200 and masked["Content-Type"] == XLSX
@@ -203,7 +205,13 @@ def test_import_applies_feedback_or_reports_bad_rows(world: World, pushed: dict[
         f"/api/tracing/pushes/{a}/import", {"file": SimpleUploadedFile("f.xlsx", good, XLSX)}
     )
     assert applied.status_code == 200, applied.content
-    assert applied.json() == {"rows": 3, "changed": 2, "unchanged": 1, "errors": []}
+    assert applied.json() == {
+        "rows": 3,
+        "changed": 2,
+        "unchanged": 1,
+        "errors": [],
+        "stale": [],
+    }
 
     other_town = _client(world.town_b).post(
         f"/api/tracing/pushes/{a}/import", {"file": SimpleUploadedFile("f.xlsx", good, XLSX)}

@@ -30,6 +30,7 @@ pytestmark = pytest.mark.django_db
 STATUS_COL = excel.COLUMNS.index(excel.COL_STATUS) + 1
 NOTE_COL = excel.COLUMNS.index(excel.COL_NOTE) + 1
 ID_COL = excel.COLUMNS.index(excel.COL_ITEM_ID) + 1
+VERSION_COL = excel.COLUMNS.index(excel.COL_VERSION) + 1
 
 
 @pytest.fixture
@@ -71,7 +72,9 @@ def test_export_is_masked_by_default_and_has_the_agreed_columns(
     data = excel.push_export_xlsx(actor=world.town_a, push=push_a)
 
     ws = _sheet(data)
-    headers = [ws.cell(row=excel.HEADER_ROW, column=c).value for c in range(1, ID_COL + 1)]
+    headers = [
+        ws.cell(row=excel.HEADER_ROW, column=c).value for c in range(1, len(excel.COLUMNS) + 1)
+    ]
     assert headers == list(excel.COLUMNS)
     assert headers[:10] == [
         "序号",
@@ -108,7 +111,8 @@ def test_export_is_watermarked_protected_and_hides_the_item_id(
     assert "town-a" in (ws.oddHeader.center.text or "")
     assert "town-a" in (ws.oddFooter.center.text or "")
     assert ws.protection.sheet is True
-    assert ws.column_dimensions["K"].hidden is True
+    assert ws.column_dimensions["K"].hidden is True  # 条目ID
+    assert ws.column_dimensions["L"].hidden is True  # 版本
     row = excel.FIRST_DATA_ROW
     assert ws.cell(row=row, column=STATUS_COL).protection.locked is False
     assert ws.cell(row=row, column=NOTE_COL).protection.locked is False
@@ -254,6 +258,7 @@ def test_rows_of_other_lists_duplicates_and_missing_regions_are_reported(
     ws.cell(row=row_a2, column=ID_COL).value = b1.pk  # another town's person
     extra = ws.max_row + 1
     ws.cell(row=extra, column=ID_COL).value = a1.pk  # a1 twice
+    ws.cell(row=extra, column=VERSION_COL).value = 0
     ws.cell(row=extra, column=STATUS_COL).value = "已居家隔离"
     garbage = extra + 1
     ws.cell(row=garbage, column=2).value = "手写的一行"

@@ -210,6 +210,12 @@ def push_import(request: HttpRequest, pk: int) -> HttpResponse:
             _("导入完成：更新 %(changed)d 人，未变 %(unchanged)d 人")
             % {"changed": report.changed, "unchanged": report.unchanged},
         )
+        if report.stale:
+            messages.warning(
+                request,
+                _("以下行的人员在导出后已被修改，未导入（请重新导出后核对）：第 %(rows)s 行")
+                % {"rows": "、".join(str(e.row) for e in report.stale)},
+            )
         return redirect("tracing:push_detail", pk=push.pk)
     push = selectors.push_get(user=request.user, pk=pk)
     context = _detail_context(request, push)
