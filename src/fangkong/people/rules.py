@@ -149,6 +149,12 @@ class IdentityFacts:
         return f"{self.kind}:{self.number}" if self.number else ""
 
     @property
+    def birth_year(self) -> int | None:
+        """The only part of the birth date that is stored in clear: the full date is what
+        the ID mask hides (kept here for validation, never written to a column)."""
+        return self.birth_date.year if self.birth_date else None
+
+    @property
     def tail(self) -> str:
         return id_tail(self.number)
 

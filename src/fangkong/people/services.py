@@ -108,7 +108,7 @@ def _build_person(
         id_cipher=encrypt(facts.number, purpose=ID_PURPOSE) if facts.number else None,
         id_masked=facts.masked,
         id_tail=facts.tail,
-        birth_date=facts.birth_date,
+        birth_year=facts.birth_year,
         sex=facts.sex,
         jurisdiction=jurisdiction,
         jurisdiction_path=jurisdiction.path,
