@@ -77,6 +77,16 @@ class PersonIn(Schema):
     workplace_id: int | None = None
 
 
+class LookupIn(Schema):
+    """A full ID number, passport or other document number, or mobile number."""
+
+    number: str = Field(..., min_length=1, max_length=100)
+
+
+class LookupOut(Schema):
+    items: list[PersonOut]
+
+
 class RevealIn(Schema):
     field: Literal["id_number", "phone"]
 
@@ -137,6 +147,18 @@ def person_list(
         items=[PersonOut.from_person(p, user=request.user) for p in page.items],
         next_cursor=page.next_cursor,
     )
+
+
+@router.post("/persons/lookup", response=LookupOut)
+def person_lookup(request: HttpRequest, payload: LookupIn) -> LookupOut:
+    """Exact lookup by a full number, in the body (never a URL): audited (`person.lookup`,
+    the keyed hash of the number), budgeted per role (429 `lookup_budget_exhausted`,
+    `lookup_suspended` after a burst of misses). A GET search by a full number answers
+    400 `lookup_needs_post`."""
+    persons = services.person_lookup(
+        actor=request.user, query=payload.number, ip=client_address(request)
+    )
+    return LookupOut(items=[PersonOut.from_person(p, user=request.user) for p in persons])
 
 
 @router.get("/persons/{int:person_id}", response=PersonOut)

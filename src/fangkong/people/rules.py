@@ -206,12 +206,22 @@ INITIALS_QUERY_RE = re.compile(r"^[A-Za-z]{1,32}$")
 DOCUMENT_QUERY_RE = re.compile(r"^[A-Za-z0-9]{5,40}$")
 
 
+# Search keys that name one person exactly (a full ID number, document number or phone):
+# answering them says whether that person exists, so they are lookups, sent by POST,
+# audited and budgeted (people.lookups), never a plain search by GET.
+EXACT_LOOKUP_KINDS = frozenset({"ric", "phone", "document"})
+
+
 @dataclass(frozen=True)
 class SearchKey:
     """How a free-text query is matched: by which column, with which value."""
 
     kind: str  # "all" | "ric" | "phone" | "tail" | "initials" | "document" | "name"
     value: str
+
+    @property
+    def exact(self) -> bool:
+        return self.kind in EXACT_LOOKUP_KINDS
 
 
 def search_key(query: str) -> SearchKey:

@@ -264,7 +264,7 @@ def test_lost_race_returns_the_winner(tree: Any, town_a_user: Any, monkeypatch: 
     """The other request commits between our read and our insert: the UNIQUE id_hmac
     refuses the insert inside a savepoint and the winner's row is returned."""
     winner = _create(town_a_user, tree.community_a, id_number=make_ric(77))
-    monkeypatch.setattr(services, "_existing", lambda id_hmac: None)
+    monkeypatch.setattr(services, "_existing", lambda actor, person, ip: None)
     person, created = services.person_get_or_create(
         actor=town_a_user,
         name="张三",
