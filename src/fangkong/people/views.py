@@ -285,7 +285,7 @@ def _export_lines(
 @require_POST
 @login_required
 @domain_errors
-def person_export(request: HttpRequest) -> HttpResponse:
+def person_export(request: HttpRequest) -> HttpResponseBase:
     """CSV of the current search (POST: an export writes an audit record), masked and
     scoped, watermarked, streamed in keyset batches."""
     q = request.POST.get("q", "").strip()[:100]
