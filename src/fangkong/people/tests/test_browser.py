@@ -61,8 +61,12 @@ def test_search_form_posts_a_full_id_number_as_an_audited_lookup(
     browser_page.goto(live_server.url + reverse("people:list"))
 
     browser_page.get_by_test_id("person-search").fill(people.a_id)
-    browser_page.get_by_test_id("person-search").press("Enter")
+    with browser_page.expect_response(
+        lambda r: r.request.method == "POST" and r.url.endswith(reverse("people:list"))
+    ) as answer:
+        browser_page.get_by_test_id("person-search").press("Enter")
 
+    assert answer.value.status == 200
     browser_page.get_by_role("link", name="张*").wait_for()
     assert browser_page.get_by_test_id("person-row").count() == 1
     assert not any(people.a_id in url for url in [*requests, browser_page.url])
