@@ -562,7 +562,7 @@ def _ensure_world(*, persons: int, points: int, devices: int, log: Log) -> Bench
                     id_kind="ric",
                     id_number=number,
                     phone="",
-                    birth_date=birth,
+                    birth_year=birth.year,
                     sex=sex,
                     jurisdiction_id=community.pk,
                     jurisdiction_path=community.path,

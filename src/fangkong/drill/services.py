@@ -682,7 +682,7 @@ class _CityBuilder:
                             id_kind=id_kind,
                             id_number=number_text,
                             phone=phone,
-                            birth_date=birth,
+                            birth_year=birth.year,
                             sex="M" if male else "F",
                             household_id=hid,
                             jurisdiction_id=gid,

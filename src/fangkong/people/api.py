@@ -7,11 +7,13 @@ the project API turns into {code, message, detail}.
 from __future__ import annotations
 
 import datetime as dt
-from typing import Literal
+from typing import Any, Literal
 
 from django.http import HttpRequest
 from ninja import Field, Query, Router, Schema, Status
 
+from fangkong.accounts.permissions import has_capability
+from fangkong.accounts.roles import Capability
 from fangkong.core.http import client_address
 from fangkong.people import rules, selectors, services
 from fangkong.people.models import Household, Person
@@ -23,7 +25,9 @@ router = Router(tags=["people"])
 
 
 class PersonOut(Schema):
-    """A person as the API shows it: name, ID number and phone masked."""
+    """A person as the API shows it: name, ID number and phone masked; the birth year
+    only to a role that may reveal (with the mask and the check digit it leaves about 33
+    candidate ID numbers, so it is not for everyone who may search)."""
 
     id: int
     name_masked: str
@@ -39,7 +43,7 @@ class PersonOut(Schema):
     created_at: dt.datetime
 
     @staticmethod
-    def from_person(person: Person) -> PersonOut:
+    def from_person(person: Person, *, user: Any) -> PersonOut:
         return PersonOut(
             id=person.pk,
             name_masked=rules.mask_name(person.name),
@@ -47,7 +51,9 @@ class PersonOut(Schema):
             id_masked=person.id_masked,
             phone_masked=person.phone_masked,
             sex=person.sex,
-            birth_year=person.birth_date.year if person.birth_date else None,
+            birth_year=(
+                person.birth_year if has_capability(user, Capability.PERSON_REVEAL) else None
+            ),
             jurisdiction_id=person.jurisdiction_id,
             jurisdiction_path=person.jurisdiction_path,
             jurisdiction_name=person.jurisdiction.name,
@@ -69,6 +75,16 @@ class PersonIn(Schema):
     jurisdiction_id: int
     household_id: int | None = None
     workplace_id: int | None = None
+
+
+class LookupIn(Schema):
+    """A full ID number, passport or other document number, or mobile number."""
+
+    number: str = Field(..., min_length=1, max_length=100)
+
+
+class LookupOut(Schema):
+    items: list[PersonOut]
 
 
 class RevealIn(Schema):
@@ -128,13 +144,28 @@ def person_list(
 ) -> PersonPage:
     page = selectors.person_search(user=request.user, q=q, cursor=cursor, size=size)
     return PersonPage(
-        items=[PersonOut.from_person(p) for p in page.items], next_cursor=page.next_cursor
+        items=[PersonOut.from_person(p, user=request.user) for p in page.items],
+        next_cursor=page.next_cursor,
     )
+
+
+@router.post("/persons/lookup", response=LookupOut)
+def person_lookup(request: HttpRequest, payload: LookupIn) -> LookupOut:
+    """Exact lookup by a full number, in the body (never a URL): audited (`person.lookup`,
+    the keyed hash of the number), budgeted per role (429 `lookup_budget_exhausted`,
+    `lookup_suspended` after a burst of misses). A GET search by a full number answers
+    400 `lookup_needs_post`."""
+    persons = services.person_lookup(
+        actor=request.user, query=payload.number, ip=client_address(request)
+    )
+    return LookupOut(items=[PersonOut.from_person(p, user=request.user) for p in persons])
 
 
 @router.get("/persons/{int:person_id}", response=PersonOut)
 def person_detail(request: HttpRequest, person_id: int) -> PersonOut:
-    return PersonOut.from_person(selectors.person_get(user=request.user, pk=person_id))
+    return PersonOut.from_person(
+        selectors.person_get(user=request.user, pk=person_id), user=request.user
+    )
 
 
 @router.post("/persons", response={200: PersonOut, 201: PersonOut})
@@ -163,7 +194,7 @@ def person_create(request: HttpRequest, payload: PersonIn) -> Status[PersonOut]:
         workplace=workplace,
         ip=client_address(request),
     )
-    return Status(201 if created else 200, PersonOut.from_person(person))
+    return Status(201 if created else 200, PersonOut.from_person(person, user=user))
 
 
 @router.post("/persons/{int:person_id}/reveal", response=RevealOut)
@@ -209,7 +240,7 @@ def household_detail(request: HttpRequest, household_id: int) -> HouseholdDetail
     members = selectors.household_members(user=request.user, household=household)
     base = HouseholdOut.from_household(household)
     return HouseholdDetailOut(
-        **base.model_dump(), members=[PersonOut.from_person(p) for p in members]
+        **base.model_dump(), members=[PersonOut.from_person(p, user=request.user) for p in members]
     )
 
 
@@ -220,4 +251,4 @@ def household_add_member(request: HttpRequest, household_id: int, payload: Membe
     person = services.household_add_member(
         actor=request.user, household=household, person=person, ip=client_address(request)
     )
-    return PersonOut.from_person(person)
+    return PersonOut.from_person(person, user=request.user)

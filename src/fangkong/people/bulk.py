@@ -24,7 +24,6 @@ within a batch).
 from __future__ import annotations
 
 import dataclasses
-import datetime as dt
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 from typing import Any
@@ -54,7 +53,7 @@ class PersonImportRow:
     id_kind: str  # IdKind value
     id_number: str  # clear text; "" when id_kind is "none"
     phone: str  # clear text or ""
-    birth_date: dt.date | None
+    birth_year: int | None  # only the year is stored (the date is what the mask hides)
     sex: str  # "M" / "F" / "U"
     jurisdiction_id: int
     jurisdiction_path: str
@@ -121,7 +120,7 @@ PERSON_COLUMNS = (
     "phone_hmac",
     "phone_cipher",
     "phone_masked",
-    "birth_date",
+    "birth_year",
     "sex",
     "household_id",
     "jurisdiction_id",
@@ -140,8 +139,8 @@ def _person_values(
     if row.id_kind == IdKind.RIC and validate:
         facts = validate_ric(number)
         number = facts.number
-        if row.sex != facts.sex or (row.birth_date and row.birth_date != facts.birth_date):
-            raise DomainError("id_facts_mismatch", "性别或出生日期与身份证号码不符", name=name)
+        if row.sex != facts.sex or (row.birth_year and row.birth_year != facts.birth_date.year):
+            raise DomainError("id_facts_mismatch", "性别或出生年份与身份证号码不符", name=name)
     elif row.id_kind == IdKind.PASSPORT and validate:
         number = normalize_passport(number)
     phone = normalize_phone(row.phone) if (row.phone and validate) else row.phone
@@ -161,7 +160,7 @@ def _person_values(
         lookup_hash(phone, purpose="phone") if phone else "",
         encrypt(phone, purpose="phone") if phone else None,
         mask_phone(phone) if phone else "",
-        connection.ops.adapt_datefield_value(row.birth_date),
+        row.birth_year,
         row.sex,
         row.household_id,
         row.jurisdiction_id,

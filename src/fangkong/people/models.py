@@ -53,7 +53,9 @@ class Person(models.Model):
     phone_hmac = models.CharField(max_length=64, blank=True, db_index=True)
     phone_cipher = models.BinaryField(null=True, blank=True)
     phone_masked = models.CharField(_("手机号码"), max_length=20, blank=True)
-    birth_date = models.DateField(_("出生日期"), null=True, blank=True)
+    # Only the year: the full birth date is the 8 characters the ID mask hides, so a
+    # clear birth date beside id_masked would rebuild the number (decision 0003).
+    birth_year = models.PositiveSmallIntegerField(_("出生年份"), null=True, blank=True)
     sex = models.CharField(_("性别"), max_length=1, choices=Sex.choices, default=Sex.UNKNOWN)
     household = models.ForeignKey(
         Household,

@@ -149,6 +149,12 @@ class IdentityFacts:
         return f"{self.kind}:{self.number}" if self.number else ""
 
     @property
+    def birth_year(self) -> int | None:
+        """The only part of the birth date that is stored in clear: the full date is what
+        the ID mask hides (kept here for validation, never written to a column)."""
+        return self.birth_date.year if self.birth_date else None
+
+    @property
     def tail(self) -> str:
         return id_tail(self.number)
 
@@ -200,12 +206,22 @@ INITIALS_QUERY_RE = re.compile(r"^[A-Za-z]{1,32}$")
 DOCUMENT_QUERY_RE = re.compile(r"^[A-Za-z0-9]{5,40}$")
 
 
+# Search keys that name one person exactly (a full ID number, document number or phone):
+# answering them says whether that person exists, so they are lookups, sent by POST,
+# audited and budgeted (people.lookups), never a plain search by GET.
+EXACT_LOOKUP_KINDS = frozenset({"ric", "phone", "document"})
+
+
 @dataclass(frozen=True)
 class SearchKey:
     """How a free-text query is matched: by which column, with which value."""
 
     kind: str  # "all" | "ric" | "phone" | "tail" | "initials" | "document" | "name"
     value: str
+
+    @property
+    def exact(self) -> bool:
+        return self.kind in EXACT_LOOKUP_KINDS
 
 
 def search_key(query: str) -> SearchKey:

@@ -16,15 +16,18 @@ from django.db.models import Count, Q, QuerySet
 from django.db.models.functions import Substr
 from django.utils.translation import gettext as _
 
+from fangkong.accounts.models import AuditEvent
 from fangkong.accounts.permissions import require, require_in_scope, scope_q
 from fangkong.accounts.roles import Capability
+from fangkong.accounts.selectors import audit_events
 from fangkong.areas.models import Jurisdiction, Place
-from fangkong.core.errors import NotFound
+from fangkong.core.errors import DomainError, NotFound
 from fangkong.core.pagination import Page, keyset_page
 from fangkong.core.paths import under
 from fangkong.people import rules
+from fangkong.people.lookups import LOOKUP_ALERT_ACTION
 from fangkong.people.models import Household, Person
-from fangkong.people.services import PERSON_LEVELS, id_lookup_hash, phone_lookup_hash
+from fangkong.people.services import PERSON_LEVELS
 
 EXPORT_BATCH = 2000
 DEFAULT_EXPORT_MAX_ROWS = 100_000
@@ -36,26 +39,25 @@ def export_max_rows() -> int:
 
 
 def _search_q(q: str) -> Q:
-    """The one indexed condition a search box entry becomes (rules.search_key)."""
+    """The one indexed condition a search box entry becomes (rules.search_key).
+
+    A full ID number, document number or phone is not a search but a lookup: refused
+    here (400 `lookup_needs_post`); services.person_lookup answers it, by POST, audited
+    and budgeted.
+    """
     key = rules.search_key(q)
     if key.kind == "all":
         return Q()
-    if key.kind == "ric":
-        return Q(id_hmac=id_lookup_hash("ric", key.value))
-    if key.kind == "phone":
-        return Q(phone_hmac=phone_lookup_hash(key.value))
+    if key.exact:
+        raise DomainError(
+            "lookup_needs_post",
+            _("完整的证件号码或手机号码须通过精确查询提交（POST），不能放在网址中"),
+            kind=key.kind,
+        )
     if key.kind == "tail":
         return Q(id_tail=key.value)
     if key.kind == "initials":
         return Q(name_initials__startswith=key.value) | Q(name__startswith=q.strip())
-    if key.kind == "document":
-        return Q(
-            id_hmac__in=[
-                id_lookup_hash("passport", key.value),
-                id_lookup_hash("other", key.value),
-                id_lookup_hash("other", q.strip()),
-            ]
-        )
     return Q(name__startswith=key.value)
 
 
@@ -208,3 +210,14 @@ def person_counts_by_prefix(*, user: Any, width: int) -> dict[str, int]:
 
 def household_count(*, user: Any) -> int:
     return Household.objects.filter(scope_q(user, "jurisdiction_path")).count()
+
+
+# --- Lookup alerts (for administrators) -------------------------------------------------
+
+LOOKUP_ALERTS_MAX = 200
+
+
+def lookup_alerts(*, user: Any) -> list[AuditEvent]:
+    """The latest alerts on bursts of missed lookups that `user` may see (audit.view,
+    scoped like every audit record), newest first."""
+    return list(audit_events(user=user, action=LOOKUP_ALERT_ACTION)[:LOOKUP_ALERTS_MAX])

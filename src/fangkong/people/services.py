@@ -7,20 +7,23 @@ reach a column; revealing one is an audited action.
 
 from __future__ import annotations
 
+import re
 from collections.abc import Sequence
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
 
 from django.db import IntegrityError, transaction
+from django.db.models import Q
 from django.utils.translation import gettext as _
 
-from fangkong.accounts.permissions import in_scope, require, require_in_scope
+from fangkong.accounts.permissions import in_scope, require, require_in_scope, scope_q
 from fangkong.accounts.roles import Capability
 from fangkong.accounts.services import audit_record
 from fangkong.core.crypto import decrypt, encrypt, lookup_hash
 from fangkong.core.errors import Conflict, DomainError, NotFound
 from fangkong.core.paths import is_under
 from fangkong.people import rules
+from fangkong.people.lookups import lookup_run
 from fangkong.people.models import Household, Person
 
 if TYPE_CHECKING:
@@ -108,7 +111,7 @@ def _build_person(
         id_cipher=encrypt(facts.number, purpose=ID_PURPOSE) if facts.number else None,
         id_masked=facts.masked,
         id_tail=facts.tail,
-        birth_date=facts.birth_date,
+        birth_year=facts.birth_year,
         sex=facts.sex,
         jurisdiction=jurisdiction,
         jurisdiction_path=jurisdiction.path,
@@ -126,10 +129,25 @@ def _person_exists(actor: Any, existing: Person) -> Conflict:
     return Conflict("person_exists", _("该证件号码已登记"), **detail)
 
 
-def _existing(id_hmac: str) -> Person | None:
-    """The person already registered with this ID (a fast path; the UNIQUE constraint,
-    not this read, is what prevents duplicates under concurrency)."""
-    return Person.objects.filter(id_hmac=id_hmac).first()
+def _existing(actor: Any, person: Person, ip: str) -> Person | None:
+    """The person already registered with this person's ID number, as an audited,
+    budgeted lookup (lookups.lookup_run, via "create"): a registration that meets an
+    existing number tells the registrant that it exists, so it is counted like a search
+    by full number (a registration that meets none is audited as person.create).
+
+    A fast path: the UNIQUE constraint, not this read, prevents duplicates under
+    concurrency."""
+    id_hmac = str(person.id_hmac)
+    found = lookup_run(
+        actor=actor,
+        kind=person.id_kind,
+        value_hash=id_hmac,
+        via="create",
+        find=lambda: list(Person.objects.filter(id_hmac=id_hmac)[:1]),
+        record_miss=False,
+        ip=ip,
+    )
+    return found[0] if found else None
 
 
 def _insert(person: Person) -> bool:
@@ -145,7 +163,37 @@ def _insert(person: Person) -> bool:
     return True
 
 
+def _audit_created(actor: Any, person: Person, ip: str) -> None:
+    """`person.create`: who registered whom where; never the ID number or phone."""
+    audit_record(
+        actor=actor,
+        action="person.create",
+        object_type="person",
+        object_id=person.pk,
+        object_label=rules.mask_name(person.name),
+        jurisdiction_path=person.jurisdiction_path,
+        detail={
+            "id_kind": person.id_kind,
+            "jurisdiction": person.jurisdiction_path,
+            "household": person.household_id,
+        },
+        ip=ip,
+    )
+
+
 @transaction.atomic
+def _store_new(actor: Any, person: Person, ip: str) -> Person | None:
+    """Insert a new person and audit it; None when a concurrent registration of the
+    same ID number won the race (the UNIQUE id_hmac decides)."""
+    if person.id_hmac:
+        if not _insert(person):
+            return None
+    else:
+        person.save(force_insert=True)
+    _audit_created(actor, person, ip)
+    return person
+
+
 def person_create(
     *,
     actor: Any,
@@ -158,46 +206,11 @@ def person_create(
     workplace: Place | None = None,
     ip: str = "",
 ) -> Person:
-    """Register a person; a duplicate ID number is refused with Conflict `person_exists`."""
-    person = _build_person(
-        actor=actor,
-        name=name,
-        id_kind=id_kind,
-        id_number=id_number,
-        phone=phone,
-        jurisdiction=jurisdiction,
-        household=household,
-        workplace=workplace,
-    )
-    if person.id_hmac:
-        existing = _existing(person.id_hmac)
-        if existing is not None:
-            raise _person_exists(actor, existing)
-    if not _insert(person):
-        existing = Person.objects.get(id_hmac=person.id_hmac)
-        raise _person_exists(actor, existing)
-    return person
+    """Register a person (audited `person.create`); a duplicate ID number is refused
+    with Conflict `person_exists`, counted as a lookup (audited, budgeted).
 
-
-@transaction.atomic
-def person_get_or_create(
-    *,
-    actor: Any,
-    name: str,
-    id_kind: str,
-    id_number: str = "",
-    phone: str = "",
-    jurisdiction: Jurisdiction,
-    household: Household | None = None,
-    workplace: Place | None = None,
-    ip: str = "",
-) -> tuple[Person, bool]:
-    """The person with this ID, created if absent: (person, created).
-
-    Race-safe: the insert runs in a savepoint and the UNIQUE id_hmac decides; the loser
-    of a race fetches the winner's row, so two concurrent requests yield one person.
-    An existing person outside the actor's jurisdiction is refused (409 `person_exists`,
-    without saying who).
+    Not one transaction on purpose: the lookup's audit record is committed before the
+    refusal; the insert and its audit record are one transaction.
     """
     person = _build_person(
         actor=actor,
@@ -210,16 +223,100 @@ def person_get_or_create(
         workplace=workplace,
     )
     if person.id_hmac:
-        existing = _existing(person.id_hmac)
-        if existing is None:
-            if _insert(person):
-                return person, True
-            existing = Person.objects.get(id_hmac=person.id_hmac)
-        if not in_scope(actor, existing.jurisdiction_path):
+        existing = _existing(actor, person, ip)
+        if existing is not None:
             raise _person_exists(actor, existing)
-        return existing, False
-    person.save(force_insert=True)
-    return person, True
+    stored = _store_new(actor, person, ip)
+    if stored is None:
+        raise _person_exists(actor, Person.objects.get(id_hmac=person.id_hmac))
+    return stored
+
+
+def person_get_or_create(
+    *,
+    actor: Any,
+    name: str,
+    id_kind: str,
+    id_number: str = "",
+    phone: str = "",
+    jurisdiction: Jurisdiction,
+    household: Household | None = None,
+    workplace: Place | None = None,
+    ip: str = "",
+) -> tuple[Person, bool]:
+    """The person with this ID, created if absent (audited `person.create`):
+    (person, created).
+
+    Race-safe: the insert runs in a savepoint and the UNIQUE id_hmac decides; the loser
+    of a race fetches the winner's row, so two concurrent requests yield one person.
+    Meeting an existing person is a lookup (audited, budgeted); one outside the actor's
+    jurisdiction is refused (409 `person_exists`, without saying who or where).
+    """
+    person = _build_person(
+        actor=actor,
+        name=name,
+        id_kind=id_kind,
+        id_number=id_number,
+        phone=phone,
+        jurisdiction=jurisdiction,
+        household=household,
+        workplace=workplace,
+    )
+    existing = _existing(actor, person, ip) if person.id_hmac else None
+    if existing is None:
+        stored = _store_new(actor, person, ip)
+        if stored is not None:
+            return stored, True
+        existing = Person.objects.get(id_hmac=person.id_hmac)
+    if not in_scope(actor, existing.jurisdiction_path):
+        raise _person_exists(actor, existing)
+    return existing, False
+
+
+def person_lookup(*, actor: Any, query: str, ip: str = "", limit: int = 20) -> list[Person]:
+    """The persons in the actor's jurisdiction with this full ID number, passport or
+    other document number, or mobile number: an exact lookup, audited and budgeted per
+    role (people.lookups; 429 `lookup_budget_exhausted` / `lookup_suspended`).
+
+    Callers send the number in a POST body, never a URL. A person outside the scope is
+    a miss like an absent one. Other entries (names, initials, tails) are refused with
+    `lookup_not_exact`: they are searches (selectors.person_search).
+    """
+    require(actor, Capability.PERSON_VIEW)
+    key = rules.search_key(query)
+    if not key.exact:
+        raise DomainError(
+            "lookup_not_exact",
+            _("请输入完整的身份证号码、证件号码或手机号码"),
+            kind=key.kind,
+        )
+    if key.kind == "phone":
+        hashes = [phone_lookup_hash(key.value)]
+        match = Q(phone_hmac=hashes[0])
+    elif key.kind == "ric":
+        hashes = [id_lookup_hash("ric", key.value)]
+        match = Q(id_hmac=hashes[0])
+    else:
+        raw = re.sub(r"\s", "", query or "")
+        hashes = [
+            id_lookup_hash("passport", key.value),
+            id_lookup_hash("other", key.value),
+            id_lookup_hash("other", raw),
+        ]
+        match = Q(id_hmac__in=hashes)
+    rows = (
+        Person.objects.filter(scope_q(actor, "jurisdiction_path"), match)
+        .select_related("jurisdiction")
+        .order_by("-pk")
+    )
+    return lookup_run(
+        actor=actor,
+        kind=key.kind,
+        value_hash=hashes[0],
+        via="search",
+        find=lambda: list(rows[:limit]),
+        ip=ip,
+    )
 
 
 @dataclass(frozen=True, slots=True)
@@ -413,9 +510,20 @@ def household_create(
     require_in_scope(actor, community.path, what="jurisdiction")
     if community.level != "community":
         raise DomainError("jurisdiction_level_invalid", _("户须登记到村社"), level=community.level)
-    return Household.objects.create(
+    household = Household.objects.create(
         address=clean, community=community, jurisdiction_path=community.path
     )
+    audit_record(
+        actor=actor,
+        action="household.create",
+        object_type="household",
+        object_id=household.pk,
+        object_label=community.name,
+        jurisdiction_path=household.jurisdiction_path,
+        detail={"jurisdiction": household.jurisdiction_path},
+        ip=ip,
+    )
+    return household
 
 
 @transaction.atomic

@@ -11,4 +11,5 @@ urlpatterns = [
     path("<int:pk>/", views.person_detail, name="detail"),
     path("<int:pk>/reveal/", views.person_reveal, name="reveal"),
     path("households/<int:pk>/", views.household_detail, name="household"),
+    path("lookup-alerts/", views.lookup_alerts, name="lookup_alerts"),
 ]

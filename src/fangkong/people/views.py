@@ -31,7 +31,9 @@ from fangkong.accounts.roles import Capability
 from fangkong.areas.models import Jurisdiction
 from fangkong.core.errors import DomainError, NotFound, PermissionDenied
 from fangkong.core.http import client_address
+from fangkong.core.spreadsheet import formula_safe
 from fangkong.people import rules, selectors, services
+from fangkong.people.lookups import lookup_policy
 from fangkong.people.models import IdKind, Person
 
 View = Callable[..., HttpResponseBase]
@@ -59,8 +61,8 @@ class _Echo:
         return value
 
 
-def _jurisdiction_filter(request: HttpRequest) -> Jurisdiction | None:
-    raw = request.GET.get("jurisdiction", "")
+def _jurisdiction_filter(request: HttpRequest, data: Any) -> Jurisdiction | None:
+    raw = str(data.get("jurisdiction", ""))
     if not raw.isdigit():
         return None
     return selectors.jurisdiction_for_person(user=request.user, pk=int(raw))
@@ -76,39 +78,49 @@ def _filter_label(q: str) -> dict[str, str]:
     return {"kind": key.kind, "value": key.value}
 
 
-@require_GET
+@require_http_methods(["GET", "POST"])
 @login_required
 @domain_errors
 def person_list(request: HttpRequest) -> HttpResponse:
-    q = request.GET.get("q", "").strip()[:100]
-    jurisdiction = _jurisdiction_filter(request)
+    """Search (GET: names, initials, ID tails) and exact lookup (POST: a full ID number,
+    document number or phone, audited and budgeted; by GET it is refused, so that no
+    number lands in a URL, a history or an access log)."""
+    data = request.POST if request.method == "POST" else request.GET
+    q = str(data.get("q", "")).strip()[:100]
+    jurisdiction = _jurisdiction_filter(request, data)
     error = ""
+    status = 200
+    page = None
+    persons: list[Person] = []
     try:
-        page = selectors.person_search(
-            user=request.user,
-            q=q,
-            jurisdiction=jurisdiction,
-            cursor=request.GET.get("cursor") or None,
-        )
+        if request.method == "POST" and rules.search_key(q).exact:
+            persons = services.person_lookup(
+                actor=request.user, query=q, ip=client_address(request)
+            )
+        else:
+            page = selectors.person_search(
+                user=request.user,
+                q=q,
+                jurisdiction=jurisdiction,
+                cursor=data.get("cursor") or None,
+            )
+            persons = page.items
     except (PermissionDenied, NotFound):
         raise
-    except DomainError as exc:  # a malformed cursor
-        page = None
+    except DomainError as exc:  # a malformed cursor, a number by GET, a spent budget
         error = exc.message
+        status = exc.status
     context = {
         "q": q,
         "jurisdiction": jurisdiction,
         "page": page,
-        "rows": [
-            {"person": p, "name_masked": rules.mask_name(p.name)}
-            for p in (page.items if page else [])
-        ],
+        "rows": [{"person": p, "name_masked": rules.mask_name(p.name)} for p in persons],
         "error": error,
         "can_create": has_capability(request.user, Capability.PERSON_CREATE),
         "can_export": has_capability(request.user, Capability.PERSON_EXPORT),
     }
     template = "people/_results.html" if request.headers.get("HX-Request") else "people/list.html"
-    return render(request, template, context)
+    return render(request, template, context, status=status)
 
 
 @require_GET
@@ -228,11 +240,34 @@ EXPORT_HEADER = [
 ]
 
 
-def _export_lines(rows: Iterator[Person], truncated: bool, cap: int) -> Iterator[str]:
+def _export_watermark(user: Any) -> str:
+    """The first line of every export: who exported it, when, and that it is internal."""
+    jurisdiction = getattr(user, "jurisdiction", None)
+    place = jurisdiction.name if jurisdiction is not None else getattr(user, "scope_path", "")
+    return _(
+        "内部资料 · 导出人：%(user)s（%(place)s） 导出时间：%(when)s · 脱敏 · "
+        "仅限疫情防控使用，严禁外传"
+    ) % {
+        "user": user.username,
+        "place": place,
+        "when": timezone.localtime().strftime("%Y-%m-%d %H:%M"),
+    }
+
+
+def _export_lines(
+    rows: Iterator[Person], truncated: bool, cap: int, watermark: str
+) -> Iterator[str]:
+    """The CSV lines; every cell through formula_safe (a name or a jurisdiction typed as
+    `=HYPERLINK(...)` stays text in Excel, WPS and LibreOffice)."""
     writer = csv.writer(_Echo())
-    yield "\ufeff" + writer.writerow([_(h) for h in EXPORT_HEADER])
+
+    def line(cells: list[Any]) -> str:
+        return str(writer.writerow([formula_safe(cell) for cell in cells]))
+
+    yield "\ufeff" + line([watermark])
+    yield line([_(h) for h in EXPORT_HEADER])
     for person in rows:
-        yield writer.writerow(
+        yield line(
             [
                 person.pk,
                 rules.mask_name(person.name),
@@ -244,22 +279,26 @@ def _export_lines(rows: Iterator[Person], truncated: bool, cap: int) -> Iterator
             ]
         )
     if truncated:
-        yield writer.writerow(
-            [_("导出已截断：仅导出前%(cap)d条，请缩小查询范围后再导出") % {"cap": cap}]
-        )
+        yield line([_("导出已截断：仅导出前%(cap)d条，请缩小查询范围后再导出") % {"cap": cap}])
 
 
-@require_GET
+@require_POST
 @login_required
 @domain_errors
-def person_export(request: HttpRequest) -> StreamingHttpResponse:
-    """CSV of the current search, masked and scoped, streamed in keyset batches, audited."""
-    q = request.GET.get("q", "").strip()[:100]
-    jurisdiction = _jurisdiction_filter(request)
+def person_export(request: HttpRequest) -> HttpResponseBase:
+    """CSV of the current search (POST: an export writes an audit record), masked and
+    scoped, watermarked, streamed in keyset batches."""
+    q = request.POST.get("q", "").strip()[:100]
+    jurisdiction = _jurisdiction_filter(request, request.POST)
     cap = selectors.export_max_rows()
-    found = selectors.person_export_size(
-        user=request.user, q=q, jurisdiction=jurisdiction, limit=cap
-    )
+    try:
+        found = selectors.person_export_size(
+            user=request.user, q=q, jurisdiction=jurisdiction, limit=cap
+        )
+    except (PermissionDenied, NotFound):
+        raise
+    except DomainError as exc:  # a full number: a lookup, not an export filter
+        return HttpResponse(exc.message, status=exc.status, content_type="text/plain")
     rows = min(found, cap)
     truncated = found > cap
     services.person_export_record(
@@ -276,6 +315,7 @@ def person_export(request: HttpRequest) -> StreamingHttpResponse:
         selectors.person_export_rows(user=request.user, q=q, jurisdiction=jurisdiction, limit=rows),
         truncated,
         cap,
+        _export_watermark(request.user),
     )
     response = StreamingHttpResponse(lines, content_type="text/csv; charset=utf-8")
     stamp = timezone.localtime().strftime("%Y%m%d-%H%M")
@@ -283,3 +323,20 @@ def person_export(request: HttpRequest) -> StreamingHttpResponse:
     response["X-Export-Rows"] = str(rows)
     response["X-Export-Truncated"] = "1" if truncated else "0"
     return response
+
+
+@require_GET
+@login_required
+@domain_errors
+def lookup_alerts(request: HttpRequest) -> HttpResponse:
+    """For administrators (audit.view): users whose exact lookups missed too often; each
+    is stopped from further lookups for the window (people.lookups)."""
+    alerts = selectors.lookup_alerts(user=request.user)
+    return render(
+        request,
+        "people/lookup_alerts.html",
+        {
+            "alerts": alerts,
+            "window_minutes": int(lookup_policy(request.user).window.total_seconds() // 60),
+        },
+    )

@@ -189,6 +189,13 @@ NAV_ENTRIES: tuple[NavEntry, ...] = (
         _("谁在何时查看、导出或修改了什么"),
     ),
     NavEntry(
+        "lookup_alerts",
+        pgettext_lazy("nav", "查询预警"),
+        "people:lookup_alerts",
+        Capability.AUDIT_VIEW,
+        _("按完整证件号码或手机号码查询未命中过多的用户，已暂停其精确查询"),
+    ),
+    NavEntry(
         "tokens",
         pgettext_lazy("nav", "接口令牌"),
         "accounts:tokens",

@@ -2,8 +2,6 @@
 
 from __future__ import annotations
 
-import datetime as dt
-
 import pytest
 
 from fangkong.areas.bulk import jurisdiction_bulk_create, next_free_id
@@ -31,7 +29,7 @@ def row(n: int, grid, **kw) -> PersonImportRow:
         "id_kind": "ric",
         "id_number": ric(f"33048319900101{n:03d}"),
         "phone": f"1381234{n:04d}",
-        "birth_date": dt.date(1990, 1, 1),
+        "birth_year": 1990,
         "sex": "M" if n % 2 else "F",
         "jurisdiction_id": grid.id,
         "jurisdiction_path": grid.path,

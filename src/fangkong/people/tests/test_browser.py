@@ -39,3 +39,36 @@ def test_reveal_button_swaps_in_the_clear_value(
     assert revealed.inner_text() == people.a_id
     assert browser_page.get_by_test_id("reveal-id_number").count() == 0
     assert AuditEvent.objects.filter(action="person.reveal", field="id_number").count() == 1
+
+
+@pytest.mark.browser
+def test_search_form_posts_a_full_id_number_as_an_audited_lookup(
+    transactional_db: None, live_server: Any, browser_page: Any, people: Any, town_a_user: Any
+) -> None:
+    client = Client()
+    client.force_login(town_a_user)
+    browser_page.context.add_cookies(
+        [
+            {
+                "name": settings.SESSION_COOKIE_NAME,
+                "value": client.cookies[settings.SESSION_COOKIE_NAME].value,
+                "url": live_server.url,
+            }
+        ]
+    )
+    requests: list[str] = []
+    browser_page.on("request", lambda request: requests.append(request.url))
+    browser_page.goto(live_server.url + reverse("people:list"))
+
+    browser_page.get_by_test_id("person-search").fill(people.a_id)
+    with browser_page.expect_response(
+        lambda r: r.request.method == "POST" and r.url.endswith(reverse("people:list"))
+    ) as answer:
+        browser_page.get_by_test_id("person-search").press("Enter")
+
+    assert answer.value.status == 200
+    browser_page.get_by_role("link", name="张*").wait_for()
+    assert browser_page.get_by_test_id("person-row").count() == 1
+    assert not any(people.a_id in url for url in [*requests, browser_page.url])
+    event = AuditEvent.objects.get(action="person.lookup")
+    assert (event.actor_id, event.detail["outcome"]) == (town_a_user.pk, "hit")

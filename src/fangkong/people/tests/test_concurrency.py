@@ -83,3 +83,28 @@ def test_concurrent_create_refuses_the_second(tree: Any, town_a_user: Any) -> No
 
     assert sorted(outcomes) == ["created", "person_exists"]
     assert Person.objects.filter(name="李四").count() == 1
+
+
+@pytest.mark.postgres
+@pytest.mark.django_db(transaction=True)
+def test_parallel_lookups_cannot_overrun_the_budget(
+    tree: Any, town_a_user: Any, settings: Any
+) -> None:
+    """A burst of parallel lookups by one user is counted one at a time (the user's row
+    is locked while the audit records are counted): exactly the budget is answered."""
+    from fangkong.accounts.models import AuditEvent
+    from fangkong.core.errors import DomainError
+    from fangkong.testkit.concurrency import race
+
+    settings.FANGKONG_LOOKUP_BUDGETS = {"town_staff": 3}
+    number = make_ric(44)
+
+    def one() -> int:
+        return len(services.person_lookup(actor=town_a_user, query=number))
+
+    results, errors = race(*[one] * 8)
+
+    assert len(results) == 3
+    assert [e.code for e in errors if isinstance(e, DomainError)] == ["lookup_budget_exhausted"] * 5
+    assert AuditEvent.objects.filter(action="person.lookup").count() == 3
+    assert AuditEvent.objects.filter(action="person.lookup_refused").count() == 5

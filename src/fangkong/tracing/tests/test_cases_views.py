@@ -10,6 +10,8 @@ from django.test import Client
 from django.urls import reverse
 from django.utils import timezone
 
+from fangkong.accounts.models import AuditEvent
+from fangkong.core.crypto import decrypt
 from fangkong.tracing.models import Case, CaseStatus, ItineraryStop
 
 from . import conftest_cases as fx
@@ -91,6 +93,26 @@ def test_list_keyset_link(investigator: Any, tree: Any, settings: Any, monkeypat
     cursor = first.context["page"].next_cursor
     second = client.get(reverse("tracing:case_list"), {"cursor": cursor}, **HX)
     assert [r["case"].pk for r in second.context["rows"]] == [made[0].pk]
+
+
+def test_case_person_search_takes_a_full_id_number_only_by_post(
+    investigator: Any, person_a: Any
+) -> None:
+    """A full ID number is people's audited lookup: refused in a URL, run by POST."""
+    number = decrypt(person_a.id_cipher, purpose="id_number")
+    client = as_user(investigator)
+    url = reverse("tracing:case_person_search")
+
+    by_get = client.get(url, {"q": number}, **HX)
+    by_post = client.post(url, {"q": number}, **HX)
+
+    assert by_get.status_code == 400 and 'name="person"' not in by_get.content.decode()
+    assert f'value="{person_a.pk}"' in by_post.content.decode()
+    event = AuditEvent.objects.get(action="person.lookup")
+    assert (event.actor, event.detail["outcome"]) == (investigator, "hit")
+    assert number not in str(event.detail)
+    page = client.get(reverse("tracing:case_create")).content.decode()
+    assert 'hx-post="' + url + '"' in page and 'hx-get="' + url + '"' not in page
 
 
 def test_create_page_finds_the_person_and_reports(investigator: Any, person_a: Any) -> None:

@@ -32,6 +32,7 @@ from fangkong.core.http import client_address
 from fangkong.core.paths import is_under
 from fangkong.people import rules as people_rules
 from fangkong.people import selectors as people_selectors
+from fangkong.people import services as people_services
 from fangkong.tracing.models import Case, CaseKind, CaseOrigin, CaseStatus
 from fangkong.tracing.rules import cases as rules
 from fangkong.tracing.selectors import cases as selectors
@@ -177,22 +178,46 @@ def case_list(request: HttpRequest) -> HttpResponse:
 
 
 def _person_results(request: HttpRequest, q: str) -> list[dict[str, Any]]:
-    if not q:
+    """The persons matching a search. A full ID number or phone is an audited lookup,
+    run only when the search form posts it (case_person_search): a re-rendered page
+    never repeats it silently."""
+    if not q or people_rules.search_key(q).exact:
         return []
     page = people_selectors.person_search(user=request.user, q=q, size=20)
     return [{"person": p, "name_masked": people_rules.mask_name(p.name)} for p in page.items]
 
 
-@require_GET
+@require_http_methods(["GET", "POST"])
 @login_required
 def case_person_search(request: HttpRequest) -> HttpResponse:
-    """The persons matching a search (ID number, name, phone ...), to report a case for."""
+    """The persons matching a search (name, initials, ID tail by GET; a full ID number,
+    document number or phone only by POST, as people's audited, budgeted lookup)."""
     require(request.user, Capability.CASE_MANAGE)
-    q = request.GET.get("q", "").strip()[:100]
+    data = request.POST if request.method == "POST" else request.GET
+    q = str(data.get("q", "")).strip()[:100]
+    error = ""
+    status = 200
+    results: list[dict[str, Any]] = []
+    try:
+        if not q:
+            persons = []
+        elif request.method == "POST" and people_rules.search_key(q).exact:
+            persons = people_services.person_lookup(
+                actor=request.user, query=q, ip=client_address(request)
+            )
+        else:  # a full number by GET is refused here (400 lookup_needs_post)
+            persons = people_selectors.person_search(user=request.user, q=q, size=20).items
+        results = [{"person": p, "name_masked": people_rules.mask_name(p.name)} for p in persons]
+    except PermissionDenied:
+        raise
+    except DomainError as exc:
+        error = exc.message
+        status = exc.status
     return render(
         request,
         "tracing/_case_person_results.html",
-        {"q": q, "results": _person_results(request, q), "selected": ""},
+        {"q": q, "results": results, "selected": "", "error": error},
+        status=status,
     )
 
 

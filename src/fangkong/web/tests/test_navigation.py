@@ -22,6 +22,7 @@ ALL_PAGES = {
     "jurisdictions",
     "protocol",
     "audit",
+    "lookup_alerts",
     "tokens",
 }
 
@@ -54,6 +55,7 @@ LABELS = {
     "jurisdictions": "辖区",
     "protocol": "防控方案",
     "audit": "审计日志",
+    "lookup_alerts": "查询预警",
     "tokens": "接口令牌",
     "admin": "管理后台",
     "cases": "病例",

@@ -51,7 +51,7 @@ urlpatterns = [
         "areas/",
         include(_app("areas", ["zone_list", "zone_create", "place_list", "jurisdiction_list"])),
     ),
-    path("people/", include(_app("people", ["list", "create", "export"]))),
+    path("people/", include(_app("people", ["list", "create", "export", "lookup_alerts"]))),
     path("protocol/", include(_app("protocol", ["list", "calculator"]))),
     path(
         "tracing/",
