@@ -86,7 +86,7 @@ CSRF_TRUSTED_ORIGINS = [
 ]
 
 INSTALLED_APPS = [
-    "django.contrib.admin",
+    "fangkong.accounts.apps.AdminConfig",  # django.contrib.admin, login through the lockout
     "django.contrib.auth",
     "django.contrib.contenttypes",
     "django.contrib.sessions",
@@ -239,6 +239,17 @@ if PRODUCTION:
 # Lockout after repeated failed logins (per username and per client address).
 FANGKONG_LOGIN_MAX_FAILURES = int(os.environ.get("FANGKONG_LOGIN_MAX_FAILURES", "5"))
 FANGKONG_LOGIN_LOCKOUT_MINUTES = int(os.environ.get("FANGKONG_LOGIN_LOCKOUT_MINUTES", "15"))
+# MAX_FAILURES counts one account's failures from one address, so that failures for one
+# user never lock another, and an attacker cannot lock a user out from other addresses.
+# Two higher limits back it up within the same window: one account's failures from all
+# addresses together (a guess spread over many addresses), and one address's failures
+# for all accounts together (one address spraying many usernames). 0 turns a limit off.
+FANGKONG_LOGIN_MAX_ACCOUNT_FAILURES = int(
+    os.environ.get("FANGKONG_LOGIN_MAX_ACCOUNT_FAILURES", "100")
+)
+FANGKONG_LOGIN_MAX_ADDRESS_FAILURES = int(
+    os.environ.get("FANGKONG_LOGIN_MAX_ADDRESS_FAILURES", "50")
+)
 
 # Client address: trust X-Forwarded-For only behind a known proxy.
 FANGKONG_TRUSTED_PROXY_COUNT = int(os.environ.get("FANGKONG_TRUSTED_PROXY_COUNT", "0"))

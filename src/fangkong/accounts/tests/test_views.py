@@ -70,6 +70,18 @@ def test_login_lockout_page(client, alice):
     assert "_auth_user_id" not in client.session
 
 
+@override_settings(PRODUCTION=True)
+def test_login_page_refuses_the_demo_password_in_production(client, tree):
+    services.user_create(
+        username="command", password="fangkong-demo", role=Role.COMMAND, jurisdiction=tree.city
+    )
+    response = _login(client, username="command", password="fangkong-demo")
+    assert response.status_code == 403
+    assert "演示密码" in response.content.decode()
+    assert "_auth_user_id" not in client.session
+    assert AuditEvent.objects.filter(action="login.refused", object_label="command").exists()
+
+
 def test_logout_is_post_only(client, alice):
     client.force_login(alice)
     assert client.get(reverse("accounts:logout")).status_code == 405
