@@ -251,6 +251,11 @@ FANGKONG_LOGIN_MAX_ADDRESS_FAILURES = int(
     os.environ.get("FANGKONG_LOGIN_MAX_ADDRESS_FAILURES", "50")
 )
 
+# API tokens expire: after LIFETIME days when created without a date, and never later
+# than MAX_LIFETIME days after creation (a later date is refused).
+FANGKONG_TOKEN_LIFETIME_DAYS = int(os.environ.get("FANGKONG_TOKEN_LIFETIME_DAYS", "90"))
+FANGKONG_TOKEN_MAX_LIFETIME_DAYS = int(os.environ.get("FANGKONG_TOKEN_MAX_LIFETIME_DAYS", "365"))
+
 # Client address: trust X-Forwarded-For only behind a known proxy.
 FANGKONG_TRUSTED_PROXY_COUNT = int(os.environ.get("FANGKONG_TRUSTED_PROXY_COUNT", "0"))
 

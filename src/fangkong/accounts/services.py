@@ -479,22 +479,55 @@ def _require_token_owner_or_manager(actor: Any, user: User) -> None:
     require_in_scope(actor, user.scope_path, what="user")
 
 
+def token_max_expiry(*, created_at: dt.datetime) -> dt.datetime:
+    """The latest a token created at `created_at` may live (FANGKONG_TOKEN_MAX_LIFETIME_DAYS)."""
+    return created_at + dt.timedelta(days=settings.FANGKONG_TOKEN_MAX_LIFETIME_DAYS)
+
+
 @transaction.atomic
 def token_create(
-    *, actor: Any, user: User, name: str, expires_at: dt.datetime | None = None, ip: str = ""
+    *,
+    actor: Any,
+    user: User,
+    name: str,
+    expires_at: dt.datetime | None = None,
+    ip: str = "",
+    by_token: bool = False,
 ) -> tuple[AccessToken, str]:
-    """Create an API token for `user`; returns the row and the plaintext (shown once)."""
+    """Create an API token for `user`; returns the row and the plaintext (shown once).
+
+    A request authenticated by a token (`by_token`) cannot create tokens: a leaked token
+    must not outlive its revocation through tokens it minted. Tokens expire: without
+    `expires_at` after FANGKONG_TOKEN_LIFETIME_DAYS; a date beyond
+    FANGKONG_TOKEN_MAX_LIFETIME_DAYS is refused.
+    """
+    if by_token:
+        raise PermissionDenied(
+            "token_cannot_create_token", _("接口令牌不能创建令牌，请登录网页后创建")
+        )
     _require_token_owner_or_manager(actor, user)
     name = (name or "").strip()
     if not name:
         raise DomainError("token_name_required", _("请填写令牌名称"))
     if len(name) > 100:
         raise DomainError("token_name_too_long", _("令牌名称不超过100个字符"))
-    if expires_at is not None:
+    now = timezone.now()
+    latest = token_max_expiry(created_at=now)
+    max_days = settings.FANGKONG_TOKEN_MAX_LIFETIME_DAYS
+    if expires_at is None:
+        expires_at = min(now + dt.timedelta(days=settings.FANGKONG_TOKEN_LIFETIME_DAYS), latest)
+    else:
         if timezone.is_naive(expires_at):
             raise DomainError("token_expiry_invalid", _("过期时间须带时区"))
-        if expires_at <= timezone.now():
+        if expires_at <= now:
             raise DomainError("token_expiry_invalid", _("过期时间须晚于当前时间"))
+        if expires_at > latest:
+            raise DomainError(
+                "token_expiry_too_far",
+                _("令牌有效期最长 %(days)s 天") % {"days": max_days},
+                max_days=max_days,
+                latest=latest.isoformat(),
+            )
     if not user.is_active:
         raise DomainError("user_inactive", _("该账号已停用"))
     plaintext = TOKEN_PREFIX + secrets.token_urlsafe(32)
@@ -512,10 +545,7 @@ def token_create(
         object_id=token.pk,
         object_label=f"{name} ({token.prefix}…)",
         jurisdiction_path=user.scope_path,
-        detail={
-            "user": user.username,
-            "expires_at": expires_at.isoformat() if expires_at else None,
-        },
+        detail={"user": user.username, "expires_at": expires_at.isoformat()},
         ip=ip,
     )
     return token, plaintext
@@ -544,8 +574,10 @@ def token_revoke(*, actor: Any, token: AccessToken, ip: str = "") -> AccessToken
     return locked
 
 
-def token_authenticate(plaintext: str, *, now: dt.datetime | None = None) -> User | None:
-    """The user a bearer token stands for, or None if unknown, revoked, expired or inactive.
+def token_resolve(plaintext: str, *, now: dt.datetime | None = None) -> AccessToken | None:
+    """The live token for a plaintext, with its user, or None if unknown, revoked,
+    expired or of an inactive user. A token stored without an expiry (created before
+    tokens expired by default) lives FANGKONG_TOKEN_MAX_LIFETIME_DAYS from its creation.
 
     Records when the token was last used, at most once a minute (no write per request).
     """
@@ -559,10 +591,17 @@ def token_authenticate(plaintext: str, *, now: dt.datetime | None = None) -> Use
     if token is None or token.revoked_at is not None:
         return None
     now = now or timezone.now()
-    if token.expires_at is not None and token.expires_at <= now:
+    expires_at = token.expires_at or token_max_expiry(created_at=token.created_at)
+    if expires_at <= now:
         return None
     if not token.user.is_active:
         return None
     if token.last_used_at is None or now - token.last_used_at >= TOKEN_TOUCH_INTERVAL:
         AccessToken.objects.filter(pk=token.pk).update(last_used_at=now)
-    return token.user
+    return token
+
+
+def token_authenticate(plaintext: str, *, now: dt.datetime | None = None) -> User | None:
+    """The user a bearer token stands for, or None (see `token_resolve`)."""
+    token = token_resolve(plaintext, now=now)
+    return token.user if token is not None else None

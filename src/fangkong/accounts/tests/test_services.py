@@ -462,6 +462,71 @@ def test_token_expiry_must_be_in_the_future(command_user):
     assert not AccessToken.objects.exists()
 
 
+def test_token_expires_after_the_default_lifetime(command_user, settings):
+    settings.FANGKONG_TOKEN_LIFETIME_DAYS = 90
+    token, plaintext = services.token_create(actor=command_user, user=command_user, name="pad")
+    assert token.expires_at is not None
+    assert token.expires_at - token.created_at == pytest.approx(
+        dt.timedelta(days=90), abs=dt.timedelta(seconds=5)
+    )
+    day_89 = token.created_at + dt.timedelta(days=89)
+    assert services.token_authenticate(plaintext, now=day_89) == command_user
+    assert services.token_authenticate(plaintext, now=token.expires_at) is None
+
+
+def test_token_expiry_beyond_the_maximum_is_refused(command_user, settings):
+    settings.FANGKONG_TOKEN_MAX_LIFETIME_DAYS = 365
+    with pytest.raises(DomainError) as err:
+        services.token_create(
+            actor=command_user,
+            user=command_user,
+            name="pad",
+            expires_at=timezone.now() + dt.timedelta(days=366),
+        )
+    assert err.value.code == "token_expiry_too_far"
+    assert err.value.detail["max_days"] == 365
+    assert not AccessToken.objects.exists()
+
+
+def test_token_default_lifetime_never_exceeds_the_maximum(command_user, settings):
+    settings.FANGKONG_TOKEN_LIFETIME_DAYS = 400
+    settings.FANGKONG_TOKEN_MAX_LIFETIME_DAYS = 30
+    token, _ = services.token_create(actor=command_user, user=command_user, name="pad")
+    assert token.expires_at - token.created_at <= dt.timedelta(days=30)
+
+
+def test_a_token_without_a_stored_expiry_lives_the_maximum(command_user, settings):
+    """Tokens created before they expired by default have no date: they end too."""
+    settings.FANGKONG_TOKEN_MAX_LIFETIME_DAYS = 365
+    token, plaintext = services.token_create(actor=command_user, user=command_user, name="old")
+    AccessToken.objects.filter(pk=token.pk).update(expires_at=None)
+    token.refresh_from_db()
+    assert services.token_authenticate(plaintext) == command_user
+    later = token.created_at + dt.timedelta(days=365)
+    assert services.token_authenticate(plaintext, now=later) is None
+
+
+def test_a_token_request_cannot_create_tokens(command_user):
+    with pytest.raises(DomainError) as err:
+        services.token_create(actor=command_user, user=command_user, name="pad", by_token=True)
+    assert err.value.code == "token_cannot_create_token"
+    assert err.value.status == 403
+    assert not AccessToken.objects.exists()
+
+
+def test_password_change_revokes_the_users_tokens(command_user, make_user, tree):
+    admin = make_user(Role.ADMIN, tree.city, "boss")
+    _, plaintext = services.token_create(actor=command_user, user=command_user, name="pad")
+    revoked = services.user_password_changed(
+        actor=admin, user=command_user, ip="10.0.0.1", via="admin"
+    )
+    assert revoked == 1
+    assert services.token_authenticate(plaintext) is None
+    event = AuditEvent.objects.get(action="user.password_change")
+    assert event.actor == admin and event.object_id == str(command_user.pk)
+    assert event.detail["tokens_revoked"] == 1 and event.ip == "10.0.0.1"
+
+
 def test_last_used_is_written_at_most_once_a_minute(command_user):
     token, plaintext = services.token_create(actor=command_user, user=command_user, name="pad")
     t0 = timezone.now()
