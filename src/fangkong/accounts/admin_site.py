@@ -11,13 +11,14 @@ Installed as the default admin site by `apps.AdminConfig`.
 from __future__ import annotations
 
 from collections.abc import Callable
-from typing import Any
+from typing import Any, TypeVar
 
 from django.contrib import admin
 from django.contrib.admin.forms import AdminAuthenticationForm
 from django.core.exceptions import ValidationError
 from django.db import transaction
 from django.http import HttpRequest, HttpResponse
+from django.template.response import TemplateResponse
 
 from fangkong.accounts import services
 from fangkong.accounts.models import User
@@ -45,9 +46,10 @@ class AdminLoginForm(AdminAuthenticationForm):
         return self.cleaned_data
 
 
-def password_page(
-    request: HttpRequest, user: Any, page: Callable[[], HttpResponse]
-) -> HttpResponse:
+Response = TypeVar("Response", bound=HttpResponse)
+
+
+def password_page(request: HttpRequest, user: Any, page: Callable[[], Response]) -> Response:
     """Answer one of the admin's password pages for `user`; if it set the user's
     password, record that in the same transaction."""
     if user is None or request.method != "POST":
@@ -68,6 +70,6 @@ class FangkongAdminSite(admin.AdminSite):
 
     def password_change(
         self, request: HttpRequest, extra_context: dict[str, Any] | None = None
-    ) -> HttpResponse:
+    ) -> TemplateResponse:
         parent = super().password_change
         return password_page(request, request.user, lambda: parent(request, extra_context))
