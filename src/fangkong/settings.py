@@ -87,6 +87,8 @@ CSRF_TRUSTED_ORIGINS = [
 
 INSTALLED_APPS = [
     "fangkong.accounts.apps.AdminConfig",  # django.contrib.admin, login through the lockout
+    # before django.contrib.auth, so that its audited changepassword/createsuperuser win
+    "fangkong.accounts",
     "django.contrib.auth",
     "django.contrib.contenttypes",
     "django.contrib.sessions",
@@ -96,7 +98,6 @@ INSTALLED_APPS = [
     "django_tasks_db",
     "ninja",  # serves the API docs page's Swagger UI locally (else django-ninja uses a CDN)
     "fangkong.core",
-    "fangkong.accounts",
     "fangkong.protocol",
     "fangkong.areas",
     "fangkong.people",

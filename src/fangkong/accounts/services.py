@@ -254,6 +254,20 @@ def user_rebind(*, actor: Any, user: User, role: str, jurisdiction: Any, place: 
     return user
 
 
+@transaction.atomic
+def user_superuser_created(*, user: User, via: str) -> AuditEvent:
+    """Record a superuser created outside `user_create` (Django's `createsuperuser`)."""
+    return audit_record(
+        actor=None,
+        action="user.create",
+        object_type="user",
+        object_id=user.pk,
+        object_label=user.username,
+        jurisdiction_path=user.scope_path,
+        detail={"role": user.role, "superuser": True, "via": via},
+    )
+
+
 # --- Logins --------------------------------------------------------------------------
 
 
