@@ -14,10 +14,10 @@ from fangkong.accounts.models import User
 
 
 class Command(changepassword.Command):
-    def handle(self, *args: Any, **options: Any) -> str:
+    def handle(self, *args: Any, **options: Any) -> str | None:
         # Django's command prompts for the password: no transaction is held meanwhile
         # (SQLite takes the write lock when one begins). It raises if nothing changed.
-        result: str = super().handle(*args, **options)
+        result = super().handle(*args, **options)
         username = options["username"] or getpass.getuser()
         user = User.objects.db_manager(options["database"]).get(username=username)
         services.user_password_changed(actor=None, user=user, via="command")
