@@ -2,20 +2,24 @@
 
 A user's binding is checked by the same rule as `services.user_create`
 (`services.user_binding_scope`), so the admin cannot store an incoherent role and scope.
+A password set on the user's password page is audited (`admin_site.password_page`).
 """
 
 from __future__ import annotations
 
+from functools import partial
 from typing import Any
 
 from django import forms
 from django.contrib import admin
+from django.contrib.admin.utils import unquote
 from django.contrib.auth.admin import UserAdmin as DjangoUserAdmin
 from django.contrib.auth.forms import AdminUserCreationForm, UserChangeForm
-from django.http import HttpRequest
+from django.http import HttpRequest, HttpResponse
 from django.utils.translation import gettext_lazy as _
 
 from fangkong.accounts import services
+from fangkong.accounts.admin_site import password_page
 from fangkong.accounts.models import AccessToken, AuditEvent, User
 from fangkong.core.errors import DomainError
 
@@ -92,6 +96,14 @@ class UserAdmin(DjangoUserAdmin):
             },
         ),
     )
+
+    def user_change_password(
+        self, request: HttpRequest, id: str, form_url: str = ""
+    ) -> HttpResponse:
+        user = self.get_object(request, unquote(id))
+        return password_page(
+            request, user, partial(super().user_change_password, request, id, form_url)
+        )
 
     def save_model(self, request: HttpRequest, obj: Any, form: Any, change: bool) -> None:
         obj.scope_path = getattr(form, "scope_path_checked", obj.scope_path)

@@ -9,6 +9,7 @@ from django.http import HttpRequest
 from ninja import Field, Query, Router, Schema
 
 from fangkong.accounts import selectors, services
+from fangkong.accounts.auth import by_token
 from fangkong.accounts.models import AccessToken, AuditEvent
 from fangkong.accounts.roles import ROLE_CAPABILITIES, Role
 from fangkong.core.http import client_address
@@ -46,7 +47,9 @@ class TokenOut(Schema):
 
 class TokenCreateIn(Schema):
     name: str = Field(..., min_length=1, max_length=100)
-    expires_at: dt.datetime | None = None
+    expires_at: dt.datetime | None = Field(
+        None, description="过期时间（带时区）；不填为默认有效期，不得超过最长有效期"
+    )
 
 
 class TokenCreatedOut(TokenOut):
@@ -120,7 +123,12 @@ def tokens_list(request: HttpRequest) -> list[dict[str, Any]]:
     return [_token_out(t) for t in selectors.user_tokens(user=request.auth)]  # type: ignore[attr-defined]
 
 
-@router.post("/tokens", response={201: TokenCreatedOut}, summary="创建接口令牌")
+@router.post(
+    "/tokens",
+    response={201: TokenCreatedOut},
+    summary="创建接口令牌",
+    description="只能用网页登录会话创建；用接口令牌认证的请求得到 403 token_cannot_create_token。",
+)
 def tokens_create(request: HttpRequest, payload: TokenCreateIn) -> tuple[int, dict[str, Any]]:
     user: Any = request.auth  # type: ignore[attr-defined]
     token, plaintext = services.token_create(
@@ -129,6 +137,7 @@ def tokens_create(request: HttpRequest, payload: TokenCreateIn) -> tuple[int, di
         name=payload.name,
         expires_at=payload.expires_at,
         ip=client_address(request),
+        by_token=by_token(request),
     )
     return 201, {**_token_out(token), "token": plaintext}
 

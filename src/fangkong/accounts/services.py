@@ -16,6 +16,7 @@ from django.utils import timezone
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
 
+from fangkong.accounts import rules
 from fangkong.accounts.models import AccessToken, AuditEvent, LoginFailure, User
 from fangkong.accounts.permissions import has_capability, require, require_in_scope
 from fangkong.accounts.roles import CITY_WIDE_ROLES, PLACE_ROLES, Capability, Role
@@ -253,6 +254,20 @@ def user_rebind(*, actor: Any, user: User, role: str, jurisdiction: Any, place: 
     return user
 
 
+@transaction.atomic
+def user_superuser_created(*, user: User, via: str) -> AuditEvent:
+    """Record a superuser created outside `user_create` (Django's `createsuperuser`)."""
+    return audit_record(
+        actor=None,
+        action="user.create",
+        object_type="user",
+        object_id=user.pk,
+        object_label=user.username,
+        jurisdiction_path=user.scope_path,
+        detail={"role": user.role, "superuser": True, "via": via},
+    )
+
+
 # --- Logins --------------------------------------------------------------------------
 
 
@@ -260,49 +275,103 @@ def _lockout_window() -> dt.timedelta:
     return dt.timedelta(minutes=settings.FANGKONG_LOGIN_LOCKOUT_MINUTES)
 
 
-def _locked_until(*, username: str, ip: str, now: dt.datetime) -> dt.datetime | None:
-    """When the lockout on this username or address lifts, or None if neither is locked.
+# The three locks of a login, from the narrowest: (name, filter on LoginFailure, limit).
+# Failures are counted per account *from one address*, so that failures for one user
+# never lock another user, and an attacker cannot lock a user out from other addresses.
+# Two higher limits back it up: the account from all addresses together, and the address
+# for all accounts together (one address spraying many usernames).
+def _lockout_keys(username: str, address: str) -> list[tuple[str, dict[str, str], int]]:
+    keys = [
+        (
+            "account_address",
+            {"username": username, "address": address},
+            settings.FANGKONG_LOGIN_MAX_FAILURES,
+        ),
+        ("account", {"username": username}, settings.FANGKONG_LOGIN_MAX_ACCOUNT_FAILURES),
+    ]
+    if address:
+        keys.append(("address", {"address": address}, settings.FANGKONG_LOGIN_MAX_ADDRESS_FAILURES))
+    return keys
 
-    Locked while at least MAX failures fall within the window; it lifts when the MAX-th
-    most recent failure leaves the window.
+
+def _lock(*, username: str, address: str, now: dt.datetime) -> tuple[str, dt.datetime] | None:
+    """The lock that refuses this attempt (its name and when it lifts), or None.
+
+    Each lock is held while its limit of failures falls within the window
+    (`rules.lock_lifts_at`); when several hold, the one that lifts last is answered.
     """
-    limit = settings.FANGKONG_LOGIN_MAX_FAILURES
-    since = now - _lockout_window()
-    until: dt.datetime | None = None
-    keys: list[dict[str, str]] = [{"username": username}]
-    if ip:
-        keys.append({"address": ip})
-    for key in keys:
+    window = _lockout_window()
+    found: tuple[str, dt.datetime] | None = None
+    for name, key, limit in _lockout_keys(username, address):
+        if limit <= 0:
+            continue
         recent = list(
-            LoginFailure.objects.filter(at__gt=since, at__lte=now, **key)
+            LoginFailure.objects.filter(at__gt=now - window, at__lte=now, **key)
             .order_by("-at")
             .values_list("at", flat=True)[:limit]
         )
-        if len(recent) >= limit:
-            lifts = recent[limit - 1] + _lockout_window()
-            until = lifts if until is None else max(until, lifts)
-    return until
+        lifts = rules.lock_lifts_at(recent, limit=limit, window=window, now=now)
+        if lifts is not None and (found is None or lifts > found[1]):
+            found = (name, lifts)
+    return found
 
 
 def _scope_of_username(username: str) -> str:
     return str(
-        User.objects.filter(username=username).values_list("scope_path", flat=True).first() or ""
+        User.objects.filter(username__iexact=username).values_list("scope_path", flat=True).first()
+        or ""
     )
 
 
-def login_attempt(*, username: str, password: str, ip: str, now: dt.datetime | None = None) -> User:
+def _login_refused(
+    *, username: str, address: str, ip: str, now: dt.datetime, action: str, detail: dict[str, Any]
+) -> None:
+    """Count one failed attempt for the lockout and audit it."""
+    with transaction.atomic():
+        LoginFailure.objects.create(
+            username=rules.lockout_username(username), address=address, at=now
+        )
+        audit_record(
+            actor=None,
+            action=action,
+            object_type="user",
+            object_id=username,
+            object_label=username,
+            jurisdiction_path=_scope_of_username(username),
+            detail={"username": username, **detail},
+            ip=ip,
+        )
+
+
+def login_attempt(
+    *,
+    username: str,
+    password: str,
+    ip: str,
+    via: str = "web",
+    staff_only: bool = False,
+    now: dt.datetime | None = None,
+) -> User:
     """Check a username and password, with lockout; return the user or raise.
 
-    After FANGKONG_LOGIN_MAX_FAILURES failures within FANGKONG_LOGIN_LOCKOUT_MINUTES for
-    the username or for the client address, even the right password is refused
-    (`account_locked`, 403) until the window has passed. A wrong username or password
-    is `login_failed` (401), never saying which of the two was wrong.
+    Every way in (the login page, the Django admin: `via`) goes through here. The
+    attempt is refused, even with the right password, while a lock holds
+    (`account_locked` or `address_locked`, 403): FANGKONG_LOGIN_MAX_FAILURES failures
+    within FANGKONG_LOGIN_LOCKOUT_MINUTES for this account from this address;
+    FANGKONG_LOGIN_MAX_ACCOUNT_FAILURES for this account from all addresses;
+    FANGKONG_LOGIN_MAX_ADDRESS_FAILURES from this address for all accounts. A wrong
+    username or password is `login_failed` (401), never saying which of the two was
+    wrong; so is a user who is not staff at a staff-only door (`staff_only`, the admin).
+    In production mode the demo password is `demo_password_refused` (403) on any account.
     """
     now = now or timezone.now()
     username = (username or "").strip()[:USERNAME_MAX]
     ip = (ip or "")[:64]
-    locked_until = _locked_until(username=username, ip=ip, now=now)
-    if locked_until is not None:
+    key_username = rules.lockout_username(username)
+    address = rules.lockout_address(ip)
+    lock = _lock(username=key_username, address=address, now=now)
+    if lock is not None:
+        which, locked_until = lock
         with transaction.atomic():
             audit_record(
                 actor=None,
@@ -311,33 +380,54 @@ def login_attempt(*, username: str, password: str, ip: str, now: dt.datetime | N
                 object_id=username,
                 object_label=username,
                 jurisdiction_path=_scope_of_username(username),
-                detail={"username": username, "locked_until": locked_until.isoformat()},
+                detail={
+                    "username": username,
+                    "lock": which,
+                    "locked_until": locked_until.isoformat(),
+                    "via": via,
+                },
                 ip=ip,
             )
-        local = timezone.localtime(locked_until)
+        local = timezone.localtime(locked_until).strftime("%Y-%m-%d %H:%M")
+        if which == "address":
+            raise PermissionDenied(
+                "address_locked",
+                _("本地址登录失败次数过多，已暂时锁定，请于 %(time)s 之后再试") % {"time": local},
+                retry_at=locked_until.isoformat(),
+            )
         raise PermissionDenied(
             "account_locked",
-            _("登录失败次数过多，账号已暂时锁定，请于 %(time)s 之后再试")
-            % {"time": local.strftime("%Y-%m-%d %H:%M")},
+            _("登录失败次数过多，账号已暂时锁定，请于 %(time)s 之后再试") % {"time": local},
             retry_at=locked_until.isoformat(),
         )
+    if settings.PRODUCTION and password == rules.DEMO_PASSWORD:
+        _login_refused(
+            username=username,
+            address=address,
+            ip=ip,
+            now=now,
+            action="login.refused",
+            detail={"reason": "demo_password", "via": via},
+        )
+        raise PermissionDenied(
+            "demo_password_refused", _("生产环境不接受演示密码，请联系系统管理员重设密码")
+        )
     user = authenticate(None, username=username, password=password) if username else None
-    if user is None or not isinstance(user, User):
-        with transaction.atomic():
-            LoginFailure.objects.create(username=username, address=ip, at=now)
-            audit_record(
-                actor=None,
-                action="login.failure",
-                object_type="user",
-                object_id=username,
-                object_label=username,
-                jurisdiction_path=_scope_of_username(username),
-                detail={"username": username},
-                ip=ip,
-            )
+    if user is None or not isinstance(user, User) or (staff_only and not user.is_staff):
+        reason = "not_staff" if isinstance(user, User) else "credentials"
+        _login_refused(
+            username=username,
+            address=address,
+            ip=ip,
+            now=now,
+            action="login.failure",
+            detail={"reason": reason, "via": via},
+        )
         raise DomainError("login_failed", _("用户名或密码错误"), status=401)
     with transaction.atomic():
-        LoginFailure.objects.filter(username=username).delete()
+        # this account's own mistakes from this address are forgiven; failures from
+        # other addresses (someone else's guesses) still count
+        LoginFailure.objects.filter(username=key_username, address=address).delete()
         audit_record(
             actor=user,
             action="login.success",
@@ -345,9 +435,30 @@ def login_attempt(*, username: str, password: str, ip: str, now: dt.datetime | N
             object_id=user.pk,
             object_label=user.username,
             jurisdiction_path=user.scope_path,
+            detail={"via": via},
             ip=ip,
         )
     return user
+
+
+@transaction.atomic
+def user_password_changed(*, actor: Any, user: User, ip: str = "", via: str) -> int:
+    """Record a password set by Django's own forms (the admin's password pages), and
+    revoke the user's live API tokens: a password reset after a compromise must also end
+    the access of tokens minted with the old password. Returns the tokens revoked."""
+    now = timezone.now()
+    revoked = AccessToken.objects.filter(user=user, revoked_at__isnull=True).update(revoked_at=now)
+    audit_record(
+        actor=actor,
+        action="user.password_change",
+        object_type="user",
+        object_id=user.pk,
+        object_label=user.username,
+        jurisdiction_path=user.scope_path,
+        detail={"via": via, "usable": user.has_usable_password(), "tokens_revoked": revoked},
+        ip=ip,
+    )
+    return revoked
 
 
 @transaction.atomic
@@ -382,22 +493,55 @@ def _require_token_owner_or_manager(actor: Any, user: User) -> None:
     require_in_scope(actor, user.scope_path, what="user")
 
 
+def token_max_expiry(*, created_at: dt.datetime) -> dt.datetime:
+    """The latest a token created at `created_at` may live (FANGKONG_TOKEN_MAX_LIFETIME_DAYS)."""
+    return created_at + dt.timedelta(days=settings.FANGKONG_TOKEN_MAX_LIFETIME_DAYS)
+
+
 @transaction.atomic
 def token_create(
-    *, actor: Any, user: User, name: str, expires_at: dt.datetime | None = None, ip: str = ""
+    *,
+    actor: Any,
+    user: User,
+    name: str,
+    expires_at: dt.datetime | None = None,
+    ip: str = "",
+    by_token: bool = False,
 ) -> tuple[AccessToken, str]:
-    """Create an API token for `user`; returns the row and the plaintext (shown once)."""
+    """Create an API token for `user`; returns the row and the plaintext (shown once).
+
+    A request authenticated by a token (`by_token`) cannot create tokens: a leaked token
+    must not outlive its revocation through tokens it minted. Tokens expire: without
+    `expires_at` after FANGKONG_TOKEN_LIFETIME_DAYS; a date beyond
+    FANGKONG_TOKEN_MAX_LIFETIME_DAYS is refused.
+    """
+    if by_token:
+        raise PermissionDenied(
+            "token_cannot_create_token", _("接口令牌不能创建令牌，请登录网页后创建")
+        )
     _require_token_owner_or_manager(actor, user)
     name = (name or "").strip()
     if not name:
         raise DomainError("token_name_required", _("请填写令牌名称"))
     if len(name) > 100:
         raise DomainError("token_name_too_long", _("令牌名称不超过100个字符"))
-    if expires_at is not None:
+    now = timezone.now()
+    latest = token_max_expiry(created_at=now)
+    max_days = settings.FANGKONG_TOKEN_MAX_LIFETIME_DAYS
+    if expires_at is None:
+        expires_at = min(now + dt.timedelta(days=settings.FANGKONG_TOKEN_LIFETIME_DAYS), latest)
+    else:
         if timezone.is_naive(expires_at):
             raise DomainError("token_expiry_invalid", _("过期时间须带时区"))
-        if expires_at <= timezone.now():
+        if expires_at <= now:
             raise DomainError("token_expiry_invalid", _("过期时间须晚于当前时间"))
+        if expires_at > latest:
+            raise DomainError(
+                "token_expiry_too_far",
+                _("令牌有效期最长 %(days)s 天") % {"days": max_days},
+                max_days=max_days,
+                latest=latest.isoformat(),
+            )
     if not user.is_active:
         raise DomainError("user_inactive", _("该账号已停用"))
     plaintext = TOKEN_PREFIX + secrets.token_urlsafe(32)
@@ -415,10 +559,7 @@ def token_create(
         object_id=token.pk,
         object_label=f"{name} ({token.prefix}…)",
         jurisdiction_path=user.scope_path,
-        detail={
-            "user": user.username,
-            "expires_at": expires_at.isoformat() if expires_at else None,
-        },
+        detail={"user": user.username, "expires_at": expires_at.isoformat()},
         ip=ip,
     )
     return token, plaintext
@@ -447,8 +588,10 @@ def token_revoke(*, actor: Any, token: AccessToken, ip: str = "") -> AccessToken
     return locked
 
 
-def token_authenticate(plaintext: str, *, now: dt.datetime | None = None) -> User | None:
-    """The user a bearer token stands for, or None if unknown, revoked, expired or inactive.
+def token_resolve(plaintext: str, *, now: dt.datetime | None = None) -> AccessToken | None:
+    """The live token for a plaintext, with its user, or None if unknown, revoked,
+    expired or of an inactive user. A token stored without an expiry (created before
+    tokens expired by default) lives FANGKONG_TOKEN_MAX_LIFETIME_DAYS from its creation.
 
     Records when the token was last used, at most once a minute (no write per request).
     """
@@ -462,10 +605,17 @@ def token_authenticate(plaintext: str, *, now: dt.datetime | None = None) -> Use
     if token is None or token.revoked_at is not None:
         return None
     now = now or timezone.now()
-    if token.expires_at is not None and token.expires_at <= now:
+    expires_at = token.expires_at or token_max_expiry(created_at=token.created_at)
+    if expires_at <= now:
         return None
     if not token.user.is_active:
         return None
     if token.last_used_at is None or now - token.last_used_at >= TOKEN_TOUCH_INTERVAL:
         AccessToken.objects.filter(pk=token.pk).update(last_used_at=now)
-    return token.user
+    return token
+
+
+def token_authenticate(plaintext: str, *, now: dt.datetime | None = None) -> User | None:
+    """The user a bearer token stands for, or None (see `token_resolve`)."""
+    token = token_resolve(plaintext, now=now)
+    return token.user if token is not None else None

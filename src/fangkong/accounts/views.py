@@ -169,14 +169,24 @@ def tokens_view(request: HttpRequest) -> HttpResponse:
             error = exc.message
             status = exc.status
     now = timezone.now()
-    tokens = [
-        {"token": t, "expired": t.expires_at is not None and t.expires_at <= now}
-        for t in selectors.user_tokens(user=request.user)
-    ]
+    tokens = []
+    for t in selectors.user_tokens(user=request.user):
+        expires_at = t.expires_at or services.token_max_expiry(created_at=t.created_at)
+        tokens.append({"token": t, "expires_at": expires_at, "expired": expires_at <= now})
+    # the last day the date field may offer: a token valid through it ends by the maximum
+    latest = timezone.localtime(services.token_max_expiry(created_at=now))
     return render(
         request,
         "accounts/tokens.html",
-        {"tokens": tokens, "created": created, "plaintext": plaintext, "error": error},
+        {
+            "tokens": tokens,
+            "created": created,
+            "plaintext": plaintext,
+            "error": error,
+            "default_days": settings.FANGKONG_TOKEN_LIFETIME_DAYS,
+            "max_days": settings.FANGKONG_TOKEN_MAX_LIFETIME_DAYS,
+            "latest_day": (latest - dt.timedelta(days=1)).date().isoformat(),
+        },
         status=status,
     )
 

@@ -3,6 +3,9 @@
 ID numbers and phone numbers are stored three ways: AES-GCM ciphertext (to reveal, by
 an audited action), an HMAC-SHA256 under a separate key (to find and to enforce
 uniqueness without decrypting), and a masked form for display.
+
+The key rules (`data_key`, `hmac_key`) read no settings, and this module reads settings
+only when called: settings.py imports them to refuse a bad key at start-up.
 """
 
 from __future__ import annotations
@@ -20,24 +23,44 @@ _NONCE_BYTES = 12
 _VERSION = b"\x01"
 
 
+# Key sizes: AES-256-GCM takes exactly 32 bytes; HMAC-SHA256 at least its output's 32.
+DATA_KEY_BYTES = 32
+HMAC_KEY_MIN_BYTES = 32
+
+
 def _decode_key(value: str, name: str) -> bytes:
     try:
-        key = base64.b64decode(value, validate=True)
+        return base64.b64decode(value, validate=True)
     except ValueError as exc:
         raise ValueError(f"{name} must be base64") from exc
-    if len(key) < 32:
-        raise ValueError(f"{name} must decode to at least 32 bytes")
+
+
+def data_key(value: str) -> bytes:
+    """FANGKONG_DATA_KEY's bytes: base64 of exactly 32 bytes, else ValueError.
+
+    Pure (reads no settings), so that settings can refuse a bad key at start-up."""
+    key = _decode_key(value, "FANGKONG_DATA_KEY")
+    if len(key) != DATA_KEY_BYTES:
+        raise ValueError(f"FANGKONG_DATA_KEY must decode to exactly {DATA_KEY_BYTES} bytes")
+    return key
+
+
+def hmac_key(value: str) -> bytes:
+    """FANGKONG_HMAC_KEY's bytes: base64 of at least 32 bytes, else ValueError. Pure."""
+    key = _decode_key(value, "FANGKONG_HMAC_KEY")
+    if len(key) < HMAC_KEY_MIN_BYTES:
+        raise ValueError(f"FANGKONG_HMAC_KEY must decode to at least {HMAC_KEY_MIN_BYTES} bytes")
     return key
 
 
 @lru_cache(maxsize=4)
 def _aead(key_b64: str) -> AESGCM:
-    return AESGCM(_decode_key(key_b64, "FANGKONG_DATA_KEY")[:32])
+    return AESGCM(data_key(key_b64))
 
 
 @lru_cache(maxsize=4)
 def _hmac_key(key_b64: str) -> bytes:
-    return _decode_key(key_b64, "FANGKONG_HMAC_KEY")
+    return hmac_key(key_b64)
 
 
 def encrypt(plaintext: str, *, purpose: str) -> bytes:

@@ -2,8 +2,11 @@
 
 from __future__ import annotations
 
+import datetime as dt
+
 import pytest
 from django.test import Client
+from django.utils import timezone
 
 from fangkong.accounts import services
 from fangkong.accounts.models import AccessToken, AuditEvent
@@ -73,19 +76,78 @@ def test_session_post_with_csrf_token_is_accepted(command_user):
 
 
 def test_token_post_needs_no_csrf(command_user):
-    _, plaintext = services.token_create(actor=command_user, user=command_user, name="pad")
+    token, plaintext = services.token_create(actor=command_user, user=command_user, name="pad")
     client = Client(enforce_csrf_checks=True)
+    response = client.post(f"/api/accounts/tokens/{token.pk}/revoke", **bearer(plaintext))
+    assert response.status_code == 200
+    assert response.json()["revoked_at"] is not None
+
+
+def test_a_token_cannot_create_tokens(command_user):
+    """A leaked token minted fresh tokens, so revoking it did not end the access."""
+    token, plaintext = services.token_create(actor=command_user, user=command_user, name="pad")
+    response = Client().post(
+        "/api/accounts/tokens",
+        {"name": "second"},
+        content_type="application/json",
+        **bearer(plaintext),
+    )
+    assert response.status_code == 403
+    assert response.json()["code"] == "token_cannot_create_token"
+    assert list(AccessToken.objects.values_list("pk", flat=True)) == [token.pk]
+    assert (
+        not AuditEvent.objects.filter(action="token.create")
+        .exclude(object_id=str(token.pk))
+        .exists()
+    )
+
+
+def test_a_token_with_a_session_cookie_still_cannot_create_tokens(client, command_user):
+    _, plaintext = services.token_create(actor=command_user, user=command_user, name="pad")
+    client.force_login(command_user)
     response = client.post(
         "/api/accounts/tokens",
         {"name": "second"},
         content_type="application/json",
         **bearer(plaintext),
     )
-    assert response.status_code == 201
+    assert response.status_code == 403
+    assert response.json()["code"] == "token_cannot_create_token"
+    assert AccessToken.objects.count() == 1
+
+
+def test_session_created_token_expires_by_default(client, command_user, settings):
+    settings.FANGKONG_TOKEN_LIFETIME_DAYS = 30
+    client.force_login(command_user)
+    before = timezone.now()
+    body = client.post(
+        "/api/accounts/tokens", {"name": "pad"}, content_type="application/json"
+    ).json()
+    expires_at = dt.datetime.fromisoformat(body["expires_at"])
+    assert before + dt.timedelta(days=30) <= expires_at <= timezone.now() + dt.timedelta(days=30)
+
+
+def test_token_expiry_beyond_the_maximum_is_refused(client, command_user, settings):
+    settings.FANGKONG_TOKEN_MAX_LIFETIME_DAYS = 180
+    client.force_login(command_user)
+    too_far = (timezone.now() + dt.timedelta(days=181)).isoformat()
+    response = client.post(
+        "/api/accounts/tokens",
+        {"name": "pad", "expires_at": too_far},
+        content_type="application/json",
+    )
+    assert response.status_code == 400
     body = response.json()
-    assert body["token"].startswith("fk_")
-    assert body["name"] == "second"
-    assert AccessToken.objects.filter(user=command_user).count() == 2
+    assert body["code"] == "token_expiry_too_far"
+    assert body["detail"]["max_days"] == 180
+    assert not AccessToken.objects.exists()
+    within = (timezone.now() + dt.timedelta(days=179)).isoformat()
+    response = client.post(
+        "/api/accounts/tokens",
+        {"name": "pad", "expires_at": within},
+        content_type="application/json",
+    )
+    assert response.status_code == 201
 
 
 def test_token_list_create_revoke(client, command_user, tree, make_user):

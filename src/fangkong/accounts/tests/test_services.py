@@ -233,29 +233,37 @@ def test_wrong_password_and_unknown_user_fail_alike(alice):
     assert AuditEvent.objects.filter(action="login.failure").count() == 2
 
 
+def _fail(username: str, ip: str, times: int = 1, **kwargs) -> list[str]:
+    """`times` wrong passwords for `username` from `ip`; the codes answered."""
+    codes = []
+    for _ in range(times):
+        with pytest.raises(DomainError) as err:
+            services.login_attempt(username=username, password="bad", ip=ip, **kwargs)
+        codes.append(err.value.code)
+    return codes
+
+
 @override_settings(FANGKONG_LOGIN_MAX_FAILURES=3, FANGKONG_LOGIN_LOCKOUT_MINUTES=15)
 def test_lockout_refuses_even_the_right_password_then_lifts(alice):
     t0 = timezone.now()
     for i in range(3):
-        with pytest.raises(DomainError):
-            services.login_attempt(
-                username="alice", password="bad", ip=f"10.0.0.{i}", now=t0 + dt.timedelta(minutes=i)
-            )
+        _fail("alice", "10.0.0.1", now=t0 + dt.timedelta(minutes=i))
     with pytest.raises(DomainError) as err:
         services.login_attempt(
-            username="alice", password=PW, ip="10.9.9.9", now=t0 + dt.timedelta(minutes=3)
+            username="alice", password=PW, ip="10.0.0.1", now=t0 + dt.timedelta(minutes=3)
         )
     assert err.value.code == "account_locked"
     assert err.value.status == 403
     # the lock lifts when the first failure leaves the 15-minute window (t0 + 15 min)
     local = timezone.localtime(t0 + dt.timedelta(minutes=15))
     assert local.strftime("%H:%M") in err.value.message
-    assert AuditEvent.objects.filter(action="login.locked").count() == 1
+    locked = AuditEvent.objects.get(action="login.locked")
+    assert locked.detail["lock"] == "account_address" and locked.ip == "10.0.0.1"
     # a locked attempt does not extend the lock
     assert LoginFailure.objects.filter(username="alice").count() == 3
 
     user = services.login_attempt(
-        username="alice", password=PW, ip="10.9.9.9", now=t0 + dt.timedelta(minutes=15, seconds=1)
+        username="alice", password=PW, ip="10.0.0.1", now=t0 + dt.timedelta(minutes=15, seconds=1)
     )
     assert user == alice
     assert not LoginFailure.objects.filter(username="alice").exists()
@@ -263,34 +271,134 @@ def test_lockout_refuses_even_the_right_password_then_lifts(alice):
 
 @override_settings(FANGKONG_LOGIN_MAX_FAILURES=3, FANGKONG_LOGIN_LOCKOUT_MINUTES=15)
 def test_lock_lifts_when_old_failures_age_out(alice):
-    for _ in range(3):
-        with pytest.raises(DomainError):
-            services.login_attempt(username="alice", password="bad", ip="10.0.0.1")
+    _fail("alice", "10.0.0.1", times=3)
     LoginFailure.objects.update(at=timezone.now() - dt.timedelta(minutes=16))
     assert services.login_attempt(username="alice", password=PW, ip="10.0.0.1") == alice
 
 
-@override_settings(FANGKONG_LOGIN_MAX_FAILURES=3, FANGKONG_LOGIN_LOCKOUT_MINUTES=15)
-def test_lockout_per_address_across_usernames(alice):
-    for name in ("a1", "a2", "a3"):
-        with pytest.raises(DomainError):
-            services.login_attempt(username=name, password="bad", ip="203.0.113.7")
+def test_five_failures_for_one_user_do_not_stop_another_from_the_same_address(alice, tree):
+    """The review's finding: behind one address (a proxy, an office's NAT) five wrong
+    passwords for one user locked every other user out."""
+    services.user_create(
+        username="bob", password=PW, role=Role.TOWN_STAFF, jurisdiction=tree.town_b
+    )
+    assert _fail("bob", "203.0.113.7", times=6)[-1] == "account_locked"
+    assert services.login_attempt(username="alice", password=PW, ip="203.0.113.7") == alice
+
+
+def test_failures_for_an_account_from_one_address_do_not_lock_it_from_another(alice):
+    """Anyone could keep `command` locked: now an attacker at X locks only X."""
+    codes = _fail("alice", "198.51.100.66", times=30)
+    assert codes[:5] == ["login_failed"] * 5
+    assert set(codes[5:]) == {"account_locked"}
+    assert services.login_attempt(username="alice", password=PW, ip="192.0.2.10") == alice
+    # the attacker's address stays locked for alice, even with the right password
+    with pytest.raises(DomainError) as err:
+        services.login_attempt(username="alice", password=PW, ip="198.51.100.66")
+    assert err.value.code == "account_locked"
+    # refused attempts are audited but not counted: X added at most 5 failures
+    assert LoginFailure.objects.filter(username="alice").count() == 5
+    assert AuditEvent.objects.filter(action="login.locked").count() == 26
+
+
+@override_settings(FANGKONG_LOGIN_MAX_ACCOUNT_FAILURES=6)
+def test_account_backstop_counts_failures_from_every_address(alice):
+    for i in range(3):
+        _fail("alice", f"10.1.0.{i}", times=2)
+    with pytest.raises(DomainError) as err:
+        services.login_attempt(username="alice", password=PW, ip="10.9.9.9")
+    assert err.value.code == "account_locked"
+    assert AuditEvent.objects.get(action="login.locked").detail["lock"] == "account"
+
+
+@override_settings(FANGKONG_LOGIN_MAX_ADDRESS_FAILURES=8)
+def test_one_address_spraying_usernames_is_stopped(alice):
+    for name in ("a1", "a2", "a3", "a4"):
+        assert _fail(name, "203.0.113.7", times=2) == ["login_failed"] * 2
     with pytest.raises(DomainError) as err:
         services.login_attempt(username="alice", password=PW, ip="203.0.113.7")
-    assert err.value.code == "account_locked"
+    assert err.value.code == "address_locked"
+    assert err.value.status == 403
+    assert AuditEvent.objects.get(action="login.locked").detail["lock"] == "address"
     # the same account from another address is not locked
     assert services.login_attempt(username="alice", password=PW, ip="198.51.100.1") == alice
 
 
+def test_address_limit_is_higher_than_the_account_limit_by_default(alice):
+    """Five failures from one address for each of several users lock none of the others."""
+    for name in ("a1", "a2", "a3"):
+        _fail(name, "203.0.113.7", times=5)
+    assert services.login_attempt(username="alice", password=PW, ip="203.0.113.7") == alice
+
+
+@override_settings(FANGKONG_LOGIN_MAX_FAILURES=3)
+def test_ipv6_addresses_of_one_network_count_together(alice):
+    for host in ("1", "2", "3"):
+        _fail("alice", f"2001:db8:5:6::{host}")
+    with pytest.raises(DomainError) as err:
+        services.login_attempt(username="alice", password=PW, ip="2001:db8:5:6:ffff::9")
+    assert err.value.code == "account_locked"
+    assert services.login_attempt(username="alice", password=PW, ip="2001:db8:5:7::1") == alice
+
+
+@override_settings(FANGKONG_LOGIN_MAX_FAILURES=3)
+def test_username_case_does_not_escape_the_count(alice):
+    for name in ("ALICE", "Alice", "alice"):
+        _fail(name, "10.0.0.1")
+    with pytest.raises(DomainError) as err:
+        services.login_attempt(username="alice", password=PW, ip="10.0.0.1")
+    assert err.value.code == "account_locked"
+
+
 @override_settings(FANGKONG_LOGIN_MAX_FAILURES=3, FANGKONG_LOGIN_LOCKOUT_MINUTES=15)
-def test_success_clears_only_the_usernames_failures(alice):
-    for _ in range(2):
-        with pytest.raises(DomainError):
-            services.login_attempt(username="alice", password="bad", ip="10.0.0.1")
-    with pytest.raises(DomainError):
-        services.login_attempt(username="bob", password="bad", ip="10.0.0.2")
+def test_success_clears_only_this_accounts_failures_from_this_address(alice):
+    _fail("alice", "10.0.0.1", times=2)
+    _fail("alice", "10.0.0.9", times=2)
+    _fail("bob", "10.0.0.2")
     services.login_attempt(username="alice", password=PW, ip="10.0.0.1")
-    assert list(LoginFailure.objects.values_list("username", flat=True)) == ["bob"]
+    assert sorted(LoginFailure.objects.values_list("username", "address")) == [
+        ("alice", "10.0.0.9"),
+        ("alice", "10.0.0.9"),
+        ("bob", "10.0.0.2"),
+    ]
+
+
+# --- demo password in production ------------------------------------------------------
+
+
+@pytest.fixture
+def demo_account(tree):
+    return services.user_create(
+        username="command", password="fangkong-demo", role=Role.COMMAND, jurisdiction=tree.city
+    )
+
+
+@override_settings(PRODUCTION=True)
+def test_demo_password_is_refused_in_production(demo_account):
+    with pytest.raises(DomainError) as err:
+        services.login_attempt(username="command", password="fangkong-demo", ip="10.0.0.1")
+    assert err.value.code == "demo_password_refused"
+    assert err.value.status == 403
+    event = AuditEvent.objects.get(action="login.refused")
+    assert event.detail["reason"] == "demo_password"
+    assert event.object_label == "command" and event.ip == "10.0.0.1"
+    assert event.jurisdiction_path == demo_account.scope_path
+    assert not AuditEvent.objects.filter(action="login.success").exists()
+    # it counts towards the lockout, and an unknown account gets the same answer
+    assert LoginFailure.objects.filter(username="command").count() == 1
+    with pytest.raises(DomainError) as unknown:
+        services.login_attempt(username="nobody", password="fangkong-demo", ip="10.0.0.1")
+    assert unknown.value.code == "demo_password_refused"
+
+
+@override_settings(PRODUCTION=True)
+def test_production_accepts_a_real_password(alice):
+    assert services.login_attempt(username="alice", password=PW, ip="10.0.0.1") == alice
+
+
+def test_demo_password_logs_in_outside_production(demo_account):
+    user = services.login_attempt(username="command", password="fangkong-demo", ip="10.0.0.1")
+    assert user == demo_account
 
 
 def test_inactive_user_cannot_log_in(alice):
@@ -352,6 +460,71 @@ def test_token_expiry_must_be_in_the_future(command_user):
         )
     assert err.value.code == "token_expiry_invalid"
     assert not AccessToken.objects.exists()
+
+
+def test_token_expires_after_the_default_lifetime(command_user, settings):
+    settings.FANGKONG_TOKEN_LIFETIME_DAYS = 90
+    token, plaintext = services.token_create(actor=command_user, user=command_user, name="pad")
+    assert token.expires_at is not None
+    assert token.expires_at - token.created_at == pytest.approx(
+        dt.timedelta(days=90), abs=dt.timedelta(seconds=5)
+    )
+    day_89 = token.created_at + dt.timedelta(days=89)
+    assert services.token_authenticate(plaintext, now=day_89) == command_user
+    assert services.token_authenticate(plaintext, now=token.expires_at) is None
+
+
+def test_token_expiry_beyond_the_maximum_is_refused(command_user, settings):
+    settings.FANGKONG_TOKEN_MAX_LIFETIME_DAYS = 365
+    with pytest.raises(DomainError) as err:
+        services.token_create(
+            actor=command_user,
+            user=command_user,
+            name="pad",
+            expires_at=timezone.now() + dt.timedelta(days=366),
+        )
+    assert err.value.code == "token_expiry_too_far"
+    assert err.value.detail["max_days"] == 365
+    assert not AccessToken.objects.exists()
+
+
+def test_token_default_lifetime_never_exceeds_the_maximum(command_user, settings):
+    settings.FANGKONG_TOKEN_LIFETIME_DAYS = 400
+    settings.FANGKONG_TOKEN_MAX_LIFETIME_DAYS = 30
+    token, _ = services.token_create(actor=command_user, user=command_user, name="pad")
+    assert token.expires_at - token.created_at <= dt.timedelta(days=30)
+
+
+def test_a_token_without_a_stored_expiry_lives_the_maximum(command_user, settings):
+    """Tokens created before they expired by default have no date: they end too."""
+    settings.FANGKONG_TOKEN_MAX_LIFETIME_DAYS = 365
+    token, plaintext = services.token_create(actor=command_user, user=command_user, name="old")
+    AccessToken.objects.filter(pk=token.pk).update(expires_at=None)
+    token.refresh_from_db()
+    assert services.token_authenticate(plaintext) == command_user
+    later = token.created_at + dt.timedelta(days=365)
+    assert services.token_authenticate(plaintext, now=later) is None
+
+
+def test_a_token_request_cannot_create_tokens(command_user):
+    with pytest.raises(DomainError) as err:
+        services.token_create(actor=command_user, user=command_user, name="pad", by_token=True)
+    assert err.value.code == "token_cannot_create_token"
+    assert err.value.status == 403
+    assert not AccessToken.objects.exists()
+
+
+def test_password_change_revokes_the_users_tokens(command_user, make_user, tree):
+    admin = make_user(Role.ADMIN, tree.city, "boss")
+    _, plaintext = services.token_create(actor=command_user, user=command_user, name="pad")
+    revoked = services.user_password_changed(
+        actor=admin, user=command_user, ip="10.0.0.1", via="admin"
+    )
+    assert revoked == 1
+    assert services.token_authenticate(plaintext) is None
+    event = AuditEvent.objects.get(action="user.password_change")
+    assert event.actor == admin and event.object_id == str(command_user.pk)
+    assert event.detail["tokens_revoked"] == 1 and event.ip == "10.0.0.1"
 
 
 def test_last_used_is_written_at_most_once_a_minute(command_user):

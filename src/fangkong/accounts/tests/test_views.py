@@ -2,9 +2,12 @@
 
 from __future__ import annotations
 
+import datetime as dt
+
 import pytest
 from django.test import Client, override_settings
 from django.urls import reverse
+from django.utils import timezone
 
 from fangkong.accounts import services
 from fangkong.accounts.models import AccessToken, AuditEvent
@@ -68,6 +71,18 @@ def test_login_lockout_page(client, alice):
     page = response.content.decode()
     assert "锁定" in page and "之后再试" in page
     assert "_auth_user_id" not in client.session
+
+
+@override_settings(PRODUCTION=True)
+def test_login_page_refuses_the_demo_password_in_production(client, tree):
+    services.user_create(
+        username="command", password="fangkong-demo", role=Role.COMMAND, jurisdiction=tree.city
+    )
+    response = _login(client, username="command", password="fangkong-demo")
+    assert response.status_code == 403
+    assert "演示密码" in response.content.decode()
+    assert "_auth_user_id" not in client.session
+    assert AuditEvent.objects.filter(action="login.refused", object_label="command").exists()
 
 
 def test_logout_is_post_only(client, alice):
@@ -149,6 +164,34 @@ def test_tokens_page_shows_plaintext_once_and_revokes(client, command_user):
     token.refresh_from_db()
     assert token.revoked_at is not None
     assert services.token_authenticate(plaintext) is None
+
+
+def test_tokens_page_gives_a_token_the_default_lifetime(client, command_user, settings):
+    settings.FANGKONG_TOKEN_LIFETIME_DAYS = 90
+    client.force_login(command_user)
+    response = client.post(reverse("accounts:tokens"), {"name": "采样终端"})
+    assert response.status_code == 200
+    token = AccessToken.objects.get(user=command_user)
+    assert token.expires_at - token.created_at == pytest.approx(
+        dt.timedelta(days=90), abs=dt.timedelta(seconds=5)
+    )
+    page = response.content.decode()
+    assert "90 天后过期" in page
+    assert timezone.localtime(token.expires_at).strftime("%Y-%m-%d %H:%M") in page
+
+
+def test_tokens_page_refuses_a_date_beyond_the_maximum(client, command_user, settings):
+    settings.FANGKONG_TOKEN_MAX_LIFETIME_DAYS = 30
+    client.force_login(command_user)
+    too_far = (timezone.localdate() + dt.timedelta(days=31)).isoformat()
+    response = client.post(reverse("accounts:tokens"), {"name": "pad", "expires_on": too_far})
+    assert response.status_code == 400
+    assert "令牌有效期最长 30 天" in response.content.decode()
+    assert not AccessToken.objects.exists()
+    # the date field offers no later day than the last one accepted
+    latest = response.context["latest_day"]
+    ok = client.post(reverse("accounts:tokens"), {"name": "pad", "expires_on": latest})
+    assert ok.status_code == 200 and AccessToken.objects.count() == 1
 
 
 def test_tokens_page_forbidden_without_token_manage(client, town_a_user, command_user):

@@ -1,6 +1,7 @@
 """`fangkong demo_users`: one demo account per role, bound to the demo city.
 
-Idempotent (existing usernames are left as they are) and refused in production. Every
+Idempotent (existing usernames are left as they are) and refused in production, where
+the demo password is also refused at login (`services.login_attempt`). Every
 account is created through `services.user_create`, the same path as any other.
 """
 
@@ -17,9 +18,9 @@ from django.utils import translation
 from fangkong.accounts import services
 from fangkong.accounts.models import User
 from fangkong.accounts.roles import PLACE_ROLES, Role
+from fangkong.accounts.rules import DEMO_PASSWORD
 from fangkong.core.paths import under
 
-DEMO_PASSWORD = "fangkong-demo"  # noqa: S105 - the documented password of the demo accounts
 CITY_NAME = "桐乡市"
 TOWN_NAME = "乌镇镇"
 SECOND_TOWN_NAME = "濮院镇"
