@@ -11,9 +11,9 @@ close), never a query per sample. On PostgreSQL these are fixed, prepared statem
 whose rows travel as one JSON parameter (docs/decisions/0009).
 
 Item codes (stable): tube_barcode_taken, round_not_found, round_not_open,
-pool_size_invalid, barcode_invalid, tube_closed, tube_full, already_in_tube,
-person_not_found, sampled_at_invalid, and people's validation codes (id_bad_checksum,
-id_wrong_length, ...).
+pool_size_invalid, barcode_invalid, tube_time_invalid, tube_closed, tube_full,
+already_in_tube, person_not_found, sampled_at_invalid, and people's validation codes
+(id_bad_checksum, id_wrong_length, ...).
 """
 
 from __future__ import annotations
@@ -158,6 +158,26 @@ def _check_rounds(
         elif tube.pool_size not in selectors.pool_sizes_for(rnd):
             result.refuse("pool_size_invalid", _("该轮次不允许此混采数"))
     return rounds
+
+
+def _check_tube_times(
+    tubes: Sequence[TubeIn], results: list[TubeResult], rounds: dict[int, Round], now: dt.datetime
+) -> None:
+    """Refuse tubes whose opening or closing time is implausible for their round and the
+    server's clock (`tube_time_invalid`), with their samples; in Python, on the batch,
+    before any statement."""
+    for tube, result in zip(tubes, results, strict=True):
+        if result.status == ERROR:
+            continue
+        rnd = rounds[tube.round_id]
+        if not rules.tube_times_valid(
+            opened_at=tube.opened_at,
+            closed_at=tube.closed_at,
+            round_starts_at=rnd.starts_at,
+            round_closed_at=rnd.closed_at if rnd.status == RoundStatus.CLOSED else None,
+            now=now,
+        ):
+            result.refuse("tube_time_invalid", _("试管开管或封管时间不合理"))
 
 
 def _merge_same_barcode(tubes: Sequence[TubeIn]) -> list[TubeIn]:
@@ -701,6 +721,7 @@ def sampling_sync(
         if not tube.barcode or len(tube.barcode) > BARCODE_MAX or not tube.barcode.isprintable():
             result.refuse("barcode_invalid", _("试管条码不合法"))
     rounds = _check_rounds(tubes, tube_results, point)
+    _check_tube_times(tubes, tube_results, rounds, now)
     stored_tubes = _lock_tubes(actor=actor, point=point, tubes=tubes, results=tube_results)
 
     pending: list[_Pending] = []
