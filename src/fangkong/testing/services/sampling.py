@@ -34,6 +34,7 @@ from django.utils.translation import gettext as _
 
 from fangkong.accounts.permissions import require
 from fangkong.accounts.roles import Capability
+from fangkong.accounts.services import audit_record
 from fangkong.core.errors import Conflict, DomainError
 from fangkong.people import rules as people_rules
 from fangkong.people.models import Person
@@ -497,6 +498,25 @@ def _resolve_persons(*, actor: Any, point: SamplingPoint, pending: list[_Pending
             p.person_id, p.person_path = known[p.id_hmac]
 
 
+def _audit_unregistered(*, actor: Any, point: SamplingPoint, pending: list[_Pending]) -> None:
+    """`person_not_found` tells the sampler that an ID number sent without a name is not
+    registered (the phone must then take the person as a walk-in), so the sync is also a
+    way to learn whether an ID number is registered. A hit leaves its sample, with the
+    sampler, in the table; a miss leaves nothing there, so misses are counted in ONE audit
+    record per sync that has any (`sample.unregistered_id`: how many, never which), not
+    per sample."""
+    misses = sum(1 for p in pending if p.result.code == "person_not_found")
+    if misses:
+        audit_record(
+            actor=actor,
+            action="sample.unregistered_id",
+            object_type="sampling_point",
+            object_id=point.pk,
+            jurisdiction_path=point.jurisdiction_path,
+            detail={"misses": misses, "samples": len(pending)},
+        )
+
+
 PG_STORED_SAMPLES = (
     "SELECT tube_id, person_id, client_uuid FROM testing_sample "  # noqa: S608
     f"WHERE tube_id = {_pg_any('bigint')} OR client_uuid = {_pg_any('uuid')}"
@@ -770,6 +790,7 @@ def sampling_sync(
             p.result.refuse("sampled_at_invalid", _("采样时间不合理"))
     _resolve_identities(pending)
     _resolve_persons(actor=actor, point=point, pending=pending)
+    _audit_unregistered(actor=actor, point=point, pending=pending)
 
     # Fill each tube in batch order: closed tubes take nothing, full ones refuse extras.
     by_tube: dict[int, list[_Pending]] = defaultdict(list)
