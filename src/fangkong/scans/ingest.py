@@ -298,9 +298,10 @@ class _Venues:
             self.known[code] = found.get(code)
 
 
-# (person id, place id, scanned_at) → (line, venue's jurisdiction path)
+# (person id, place id, scanned_at) → the venue's jurisdiction path (one str per venue,
+# shared: the file's rows are held in memory between reading and writing, 500,000 at most)
 _ScanKey = tuple[int, int, dt.datetime]
-_Resolved = dict[_ScanKey, tuple[int, str]]
+_Resolved = dict[_ScanKey, str]
 
 
 def _resolve_batch(
@@ -323,7 +324,7 @@ def _resolve_batch(
         elif (person_id, venue[0], at) in resolved:
             report.duplicates += 1
         else:
-            resolved[(person_id, venue[0], at)] = (line, venue[1])
+            resolved[(person_id, venue[0], at)] = venue[1]
 
 
 def _read_file(
@@ -399,7 +400,7 @@ def _store(*, actor: Any, report: ImportReport, resolved: _Resolved, ip: str) ->
     if record is None:  # imported concurrently since the file was read
         report.added = 0
         return _already_imported(report) or report
-    items = [(key, path) for key, (_line, path) in resolved.items()]
+    items = list(resolved.items())
     for start in range(0, len(items), BATCH_SIZE):
         _append_new(items[start : start + BATCH_SIZE], report)
     record.rows, record.added, record.duplicates = report.rows, report.added, report.duplicates
