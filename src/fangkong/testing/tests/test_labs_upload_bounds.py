@@ -48,6 +48,14 @@ def _with_sheet(xlsx: bytes, edit: Any) -> bytes:
     return out.getvalue()
 
 
+def _with_part(xlsx: bytes, name: str, text: str) -> bytes:
+    """The workbook with one more part (its content does not matter to the bound)."""
+    out = io.BytesIO(xlsx)
+    with zipfile.ZipFile(out, "a") as archive:
+        archive.writestr(name, text, compress_type=zipfile.ZIP_DEFLATED)
+    return out.getvalue()
+
+
 def _declare(dimension: str) -> Any:
     def edit(xml: str) -> str:
         out, found = re.subn(r'<dimension ref="[^"]*" ?/>', f'<dimension ref="{dimension}"/>', xml)
@@ -134,6 +142,15 @@ def test_inflated_size_of_a_workbook_is_bounded(
     assert len(data) < 20_000
     with pytest.raises(DomainError) as exc:
         services.results_import_file(actor=world.lab_user, data=data, filename="r.xlsx")
+    assert exc.value.code == "import_file_too_large"
+    # The shared strings, read whole when the workbook opens, have their own bound
+    monkeypatch.setattr(services, "MAX_XLSX_INFLATED_BYTES", 10**9)
+    monkeypatch.setattr(services, "MAX_XLSX_SHARED_STRINGS_BYTES", 100)
+    strings = _with_part(
+        results_xlsx([]), "xl/sharedStrings.xml", "<sst>" + "<si><t>x</t></si>" * 50 + "</sst>"
+    )
+    with pytest.raises(DomainError) as exc:
+        services.results_import_file(actor=world.lab_user, data=strings, filename="r.xlsx")
     assert exc.value.code == "import_file_too_large"
 
 
