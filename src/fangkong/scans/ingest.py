@@ -9,8 +9,13 @@ batch of rows, never one per row), skips what is already stored, appends the res
   file again adds nothing and says so), and each row already present for the same
   (person, place, time) is skipped by a batch lookup, so an overlapping file adds only
   its new rows.
-- Atomic: the whole file is one transaction. An unreadable file, missing columns, or (with
-  `strict=True`) any bad row writes nothing at all.
+- Read before written: the whole file is read, bounded (bytes, rows, columns), parsed and
+  its persons and venues resolved BEFORE the write transaction, which then only looks up
+  the rows already stored and appends the rest. A Parquet file's row count is checked in
+  its metadata before any row is read (a 2.7 KB file can hold 300,000 rows), a CSV's
+  while it is read. An upload never holds the database's write lock while it is parsed.
+- Atomic: the writes are one transaction. An unreadable file, missing columns, too many
+  rows, or (with `strict=True`) any bad row writes nothing at all.
 - Bad rows (unknown person, unknown venue code, bad time, bad ID number, missing value or
   column) are reported by line number (the CSV's physical line, the header being line 1;
   the row number for Parquet) and the good rows are imported.
@@ -46,6 +51,11 @@ from fangkong.scans.services import scans_bulk_insert
 
 LOCAL = ZoneInfo("Asia/Shanghai")
 BATCH_SIZE = 2000
+# Bounds of one file: the page and the API take at most this; the command may raise
+# the row limit (`--max-rows`) for a trusted operator's large log.
+MAX_IMPORT_ROWS = 500_000
+MAX_IMPORT_BYTES = 128 * 1024 * 1024
+MAX_IMPORT_COLUMNS = 64
 BAD_ROWS_KEPT = 1000  # the report lists this many bad rows; the count covers them all
 PERSON_COLUMNS = ("id_number", "person_token")
 REQUIRED_COLUMNS = ("venue_code", "scanned_at")
@@ -113,7 +123,29 @@ def detect_format(path: Path, fmt: str | None) -> str:
 
 
 def _unreadable(exc: Exception) -> DomainError:
-    return DomainError("import_unreadable", _("文件无法读取"), error=str(exc)[:200])
+    """The file cannot be read. The reader's own message is not passed on: DuckDB's and
+    the OS's name the server's temporary path of the upload."""
+    return DomainError("import_unreadable", _("文件无法读取"), reason=type(exc).__name__)
+
+
+def _too_many_rows(max_rows: int, rows: int | None = None) -> DomainError:
+    detail: dict[str, Any] = {"max_rows": max_rows}
+    if rows is not None:
+        detail["rows"] = rows
+    return DomainError(
+        "import_too_many_rows",
+        _("文件行数过多（最多 %(max)d 行），请拆分后导入") % {"max": max_rows},
+        **detail,
+    )
+
+
+def _check_width(columns: list[str]) -> None:
+    if len(columns) > MAX_IMPORT_COLUMNS:
+        raise DomainError(
+            "import_too_many_columns",
+            _("文件列数过多（最多 %(max)d 列）") % {"max": MAX_IMPORT_COLUMNS},
+            max_columns=MAX_IMPORT_COLUMNS,
+        )
 
 
 def _check_header(columns: list[str]) -> None:
@@ -129,8 +161,9 @@ def _check_header(columns: list[str]) -> None:
         )
 
 
-def _csv_records(path: Path) -> Iterator[tuple[int, dict[str, Any]]]:
-    """(line, record) of a UTF-8 CSV (BOM or not); a short row lacks keys."""
+def _csv_records(path: Path, max_rows: int) -> Iterator[tuple[int, dict[str, Any]]]:
+    """(line, record) of a UTF-8 CSV (BOM or not); a short row lacks keys. More than
+    `max_rows` rows (blank lines included) refuse the file as soon as they are read."""
     try:
         with path.open(encoding="utf-8-sig", newline="") as handle:
             reader = csv.reader(handle)
@@ -138,34 +171,56 @@ def _csv_records(path: Path) -> Iterator[tuple[int, dict[str, Any]]]:
             if header is None:
                 raise DomainError("import_empty", _("文件为空"))
             columns = [c.strip().lower() for c in header]
+            _check_width(columns)
             _check_header(columns)
+            read = 0
             for row in reader:
+                read += 1
+                if read > max_rows:
+                    raise _too_many_rows(max_rows)
                 if not any(cell.strip() for cell in row):
                     continue
                 yield reader.line_num, dict(zip(columns, row, strict=False))
-    except (UnicodeDecodeError, csv.Error, OSError) as exc:
-        raise _unreadable(exc) from exc
+    except csv.Error as exc:
+        if "field larger than field limit" in str(exc):
+            raise DomainError(
+                "import_field_too_large", _("文件中有过长的单元格"), reason="field_too_large"
+            ) from None
+        raise _unreadable(exc) from None
+    except (UnicodeDecodeError, OSError) as exc:
+        raise _unreadable(exc) from None
 
 
-def _parquet_records(path: Path) -> Iterator[tuple[int, dict[str, Any]]]:
-    """(row number, record) of a Parquet file read by DuckDB, in batches."""
+def _parquet_records(path: Path, max_rows: int) -> Iterator[tuple[int, dict[str, Any]]]:
+    """(row number, record) of a Parquet file read by DuckDB, in batches. The row count
+    and the width are read from the file's metadata first: a file declaring more than
+    `max_rows` rows is refused before any row is decoded (and the rows read are counted
+    too, whatever the metadata says)."""
     import duckdb
 
     try:
         connection = duckdb.connect()
         try:
+            (declared,) = connection.execute(
+                "SELECT coalesce(sum(num_rows), 0) FROM parquet_file_metadata(?)", [str(path)]
+            ).fetchone() or (0,)
+            if int(declared) > max_rows:
+                raise _too_many_rows(max_rows, int(declared))
             cursor = connection.execute("SELECT * FROM read_parquet(?)", [str(path)])
             columns = [str(d[0]).strip().lower() for d in cursor.description or []]
+            _check_width(columns)
             _check_header(columns)
             number = 0
             while batch := cursor.fetchmany(BATCH_SIZE):
                 for row in batch:
                     number += 1
+                    if number > max_rows:
+                        raise _too_many_rows(max_rows)
                     yield number, dict(zip(columns, row, strict=False))
         finally:
             connection.close()
     except duckdb.Error as exc:
-        raise _unreadable(exc) from exc
+        raise _unreadable(exc) from None
 
 
 # --- Parsing rows ---------------------------------------------------------------------
@@ -243,13 +298,22 @@ class _Venues:
             self.known[code] = found.get(code)
 
 
-def _ingest_batch(actor: Any, batch: list[_Parsed], venues: _Venues, report: ImportReport) -> None:
+# (person id, place id, scanned_at) → the venue's jurisdiction path (one str per venue,
+# shared: the file's rows are held in memory between reading and writing, 500,000 at most)
+_ScanKey = tuple[int, int, dt.datetime]
+_Resolved = dict[_ScanKey, str]
+
+
+def _resolve_batch(
+    actor: Any, batch: list[_Parsed], venues: _Venues, resolved: _Resolved, report: ImportReport
+) -> None:
+    """Persons (by keyed ID hash, in the actor's scope) and venue codes of a batch, one
+    query each; a row repeated in the file counts as a duplicate once resolved."""
     keys = {key for _line, _kind, key, _code, _at in batch}
     persons = dict(
         Person.objects.filter(scope_q(actor), id_hmac__in=keys).values_list("id_hmac", "pk")
     )
     venues.resolve({code for _line, _kind, _key, code, _at in batch})
-    resolved: dict[tuple[int, int, dt.datetime], tuple[int, str]] = {}
     for line, _kind, key, code, at in batch:
         person_id = persons.get(key)
         venue = venues.known.get(code)
@@ -260,21 +324,44 @@ def _ingest_batch(actor: Any, batch: list[_Parsed], venues: _Venues, report: Imp
         elif (person_id, venue[0], at) in resolved:
             report.duplicates += 1
         else:
-            resolved[(person_id, venue[0], at)] = (line, venue[1])
-    if not resolved:
-        return
+            resolved[(person_id, venue[0], at)] = venue[1]
+
+
+def _read_file(
+    actor: Any, source: Path, report: ImportReport, max_rows: int, strict: bool
+) -> _Resolved:
+    """The whole file read, bounded, parsed and resolved: no transaction, no write."""
+    records = (
+        _csv_records(source, max_rows)
+        if report.fmt == ScanImportFormat.CSV
+        else _parquet_records(source, max_rows)
+    )
+    venues = _Venues(actor)
+    resolved: _Resolved = {}
+    parsed = (_parse(line, row, report) for line, row in _counted(records, report))
+    rows = (p for p in parsed if p is not None)
+    while batch := list(islice(rows, BATCH_SIZE)):
+        _resolve_batch(actor, batch, venues, resolved, report)
+        if strict and report.bad:
+            break
+    report.bad_rows.sort(key=lambda bad: bad.line)
+    return resolved
+
+
+def _append_new(items: list[tuple[_ScanKey, str]], report: ImportReport) -> None:
+    """Append the rows not stored yet (one lookup, one bulk insert)."""
     existing = set(
         VenueScan.objects.filter(
-            person_id__in={p for p, _pl, _at in resolved},
-            scanned_at__in={at for _p, _pl, at in resolved},
+            person_id__in={p for (p, _pl, _at), _path in items},
+            scanned_at__in={at for (_p, _pl, at), _path in items},
         ).values_list("person_id", "place_id", "scanned_at")
     )
     rows = [
         (person_id, place_id, at, at.astimezone(LOCAL).date(), path)
-        for (person_id, place_id, at), (_line, path) in resolved.items()
+        for (person_id, place_id, at), path in items
         if (person_id, place_id, at) not in existing
     ]
-    report.duplicates += len(resolved) - len(rows)
+    report.duplicates += len(items) - len(rows)
     if rows:
         report.added += scans_bulk_insert(rows)
 
@@ -296,48 +383,26 @@ def _claim(report: ImportReport, actor: Any) -> ScanImport | None:
         return None
 
 
+def _already_imported(report: ImportReport) -> ImportReport | None:
+    previous = ScanImport.objects.filter(sha256=report.sha256).first()
+    if previous is None:
+        return None
+    report.import_id = previous.pk
+    report.already_imported = True
+    return report
+
+
 @transaction.atomic
-def scans_import_file(
-    *,
-    actor: Any,
-    path: str | Path,
-    fmt: str | None = None,
-    strict: bool = False,
-    name: str | None = None,
-    ip: str = "",
-) -> ImportReport:
-    """Ingest one scan-log file; see the module's docstring for the rules."""
-    require(actor, Capability.SCANS_IMPORT)
-    source = Path(path)
-    try:
-        sha256 = file_sha256(source)
-    except OSError as exc:
-        raise _unreadable(exc) from exc
-    report = ImportReport(
-        name=name or source.name, sha256=sha256, fmt=detect_format(source, fmt), strict=strict
-    )
+def _store(*, actor: Any, report: ImportReport, resolved: _Resolved, ip: str) -> ImportReport:
+    """The write transaction: claim the file's hash, append what is not stored, record
+    the report, audit."""
     record = _claim(report, actor)
-    if record is None:
-        previous = ScanImport.objects.get(sha256=sha256)
-        report.import_id = previous.pk
-        report.already_imported = True
-        return report
-    records = _csv_records(source) if report.fmt == "csv" else _parquet_records(source)
-    venues = _Venues(actor)
-    parsed = (_parse(line, row, report) for line, row in _counted(records, report))
-    rows = (p for p in parsed if p is not None)
-    while batch := list(islice(rows, BATCH_SIZE)):
-        _ingest_batch(actor, batch, venues, report)
-        if strict and report.bad:
-            break  # the transaction is rolled back below: nothing is written
-    report.bad_rows.sort(key=lambda bad: bad.line)
-    if strict and report.bad:
-        raise DomainError(
-            "import_bad_rows",
-            _("文件含有 %(count)d 行错误数据，未导入任何记录") % {"count": report.bad},
-            bad=report.bad,
-            bad_rows=[asdict(b) for b in report.bad_rows[:100]],
-        )
+    if record is None:  # imported concurrently since the file was read
+        report.added = 0
+        return _already_imported(report) or report
+    items = list(resolved.items())
+    for start in range(0, len(items), BATCH_SIZE):
+        _append_new(items[start : start + BATCH_SIZE], report)
     record.rows, record.added, record.duplicates = report.rows, report.added, report.duplicates
     record.bad = report.bad
     record.bad_rows = [asdict(b) for b in report.bad_rows]
@@ -349,10 +414,54 @@ def scans_import_file(
         object_type="scan_import",
         object_id=record.pk,
         object_label=report.name,
-        detail={"rows": report.rows, "added": report.added, "bad": report.bad, "sha256": sha256},
+        detail={
+            "rows": report.rows,
+            "added": report.added,
+            "bad": report.bad,
+            "sha256": report.sha256,
+        },
         ip=ip,
     )
     return report
+
+
+def scans_import_file(
+    *,
+    actor: Any,
+    path: str | Path,
+    fmt: str | None = None,
+    strict: bool = False,
+    name: str | None = None,
+    ip: str = "",
+    max_rows: int | None = None,
+) -> ImportReport:
+    """Ingest one scan-log file; see the module's docstring for the rules. The file is
+    read and resolved first, outside any transaction; `_store` then writes atomically.
+    `max_rows` (default MAX_IMPORT_ROWS) bounds the rows read."""
+    require(actor, Capability.SCANS_IMPORT)
+    max_rows = MAX_IMPORT_ROWS if max_rows is None else max_rows
+    source = Path(path)
+    try:
+        size = source.stat().st_size
+        sha256 = file_sha256(source)
+    except OSError as exc:
+        raise _unreadable(exc) from None
+    if size > MAX_IMPORT_BYTES:
+        raise DomainError("import_file_too_large", _("文件过大"), max_bytes=MAX_IMPORT_BYTES)
+    report = ImportReport(
+        name=name or source.name, sha256=sha256, fmt=detect_format(source, fmt), strict=strict
+    )
+    if _already_imported(report) is not None:
+        return report
+    resolved = _read_file(actor, source, report, max_rows, strict)
+    if strict and report.bad:
+        raise DomainError(
+            "import_bad_rows",
+            _("文件含有 %(count)d 行错误数据，未导入任何记录") % {"count": report.bad},
+            bad=report.bad,
+            bad_rows=[asdict(b) for b in report.bad_rows[:100]],
+        )
+    return _store(actor=actor, report=report, resolved=resolved, ip=ip)
 
 
 def _counted(
@@ -373,8 +482,11 @@ def scans_import_upload(
     *, actor: Any, upload: Any, fmt: str | None = None, strict: bool = False, ip: str = ""
 ) -> ImportReport:
     """Ingest an uploaded file (a Django UploadedFile) through `scans_import_file`: the
-    upload is copied to a temporary file first (Parquet is read by path)."""
+    upload is copied to a temporary file first (Parquet is read by path); no message
+    names that file."""
     require(actor, Capability.SCANS_IMPORT)
+    if (getattr(upload, "size", 0) or 0) > MAX_IMPORT_BYTES:
+        raise DomainError("import_file_too_large", _("文件过大"), max_bytes=MAX_IMPORT_BYTES)
     original = Path(str(getattr(upload, "name", "") or "upload.csv")).name
     suffix = Path(original).suffix.lower()[:10]
     with tempfile.TemporaryDirectory(prefix="fangkong-scans-") as folder:

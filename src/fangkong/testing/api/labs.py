@@ -20,6 +20,7 @@ from ninja.files import UploadedFile
 from fangkong.core.errors import DomainError
 from fangkong.core.http import client_address
 from fangkong.people.rules import mask_name
+from fangkong.testing.api.fields import ROW_ID_MAX, RowId
 from fangkong.testing.models import Hold, Recheck, TransportBox
 from fangkong.testing.selectors import labs as selectors
 from fangkong.testing.services import labs as services
@@ -32,7 +33,7 @@ router = Router()
 
 class BoxIn(Schema):
     barcode: str = Field(..., min_length=1, max_length=64)
-    lab_id: int
+    lab_id: RowId
 
 
 class BoxTubesIn(Schema):
@@ -230,7 +231,7 @@ class RecheckPage(Schema):
 
 class RecheckSampleIn(Schema):
     barcode: str = Field(..., min_length=1, max_length=64)
-    lab_id: int | None = None
+    lab_id: RowId | None = None
 
 
 class HoldOut(Schema):
@@ -393,7 +394,9 @@ def tube_result(request: HttpRequest, barcode: str) -> TubeResultOut:
 
 
 @router.get("/labs/turnaround", response=list[LabTurnaroundOut])
-def lab_turnaround(request: HttpRequest, round_id: int | None = None) -> list[LabTurnaroundOut]:
+def lab_turnaround(
+    request: HttpRequest, round_id: int | None = Query(None, ge=1, le=ROW_ID_MAX)
+) -> list[LabTurnaroundOut]:
     """Median and p90 minutes, sampled → resulted and received → resulted, per lab and round."""
     return [
         LabTurnaroundOut(

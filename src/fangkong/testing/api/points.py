@@ -9,6 +9,7 @@ from ninja import Field, Query, Router, Schema, Status
 
 from fangkong.areas import selectors as area_selectors
 from fangkong.core.http import client_address
+from fangkong.testing.api.fields import RowId
 from fangkong.testing.models import QueueStatus, SamplingPoint
 from fangkong.testing.selectors import points as selectors
 from fangkong.testing.services import points as services
@@ -58,7 +59,7 @@ class PointOut(Schema):
 
 
 class PointIn(Schema):
-    place_id: int
+    place_id: RowId
     tables: int = Field(1, ge=1, le=200)
     samplers: int = Field(2, ge=0, le=1000)
     opens_at: dt.time | None = None

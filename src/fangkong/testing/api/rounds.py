@@ -16,6 +16,7 @@ from fangkong.areas import selectors as area_selectors
 from fangkong.areas.models import Zone
 from fangkong.core.errors import DomainError, NotFound
 from fangkong.core.http import client_address
+from fangkong.testing.api.fields import RowId
 from fangkong.testing.models import Round
 from fangkong.testing.rules import rounds as rules
 from fangkong.testing.selectors import rounds as selectors
@@ -65,8 +66,8 @@ class RoundDetailOut(RoundOut):
 
 class RoundIn(Schema):
     name: str = Field(..., min_length=1, max_length=200)
-    jurisdiction_ids: list[int] = Field(default_factory=list, max_length=500)
-    zone_ids: list[int] = Field(default_factory=list, max_length=200)
+    jurisdiction_ids: list[RowId] = Field(default_factory=list, max_length=500)
+    zone_ids: list[RowId] = Field(default_factory=list, max_length=200)
     starts_at: dt.datetime
     sealed_pooling: Literal["single", "household"] = "single"
 

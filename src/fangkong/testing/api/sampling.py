@@ -16,6 +16,7 @@ from django.http import HttpRequest, HttpResponse, JsonResponse
 from django.utils import timezone
 from ninja import Field, Query, Router, Schema
 
+from fangkong.testing.api.fields import RowId
 from fangkong.testing.selectors import sampling as selectors
 from fangkong.testing.services import sampling as services
 
@@ -33,7 +34,7 @@ class SampleSyncIn(Schema):
 
 class TubeSyncIn(Schema):
     barcode: str = Field(max_length=200)
-    round: int
+    round: RowId
     pool_size: int = Field(ge=1, le=50)
     opened_at: dt.datetime
     closed_at: dt.datetime | None = None
@@ -41,7 +42,7 @@ class TubeSyncIn(Schema):
 
 
 class SyncIn(Schema):
-    point: int | None = None
+    point: RowId | None = None
     tubes: list[TubeSyncIn]
 
 
@@ -92,7 +93,7 @@ class ContextOut(Schema):
 
 
 class ContextQuery(Schema):
-    point: int | None = None
+    point: RowId | None = None
 
 
 def _aware(value: dt.datetime) -> dt.datetime:
@@ -189,7 +190,7 @@ class CloseOut(Schema):
 
 
 class CloseIn(Schema):
-    point: int | None = None
+    point: RowId | None = None
 
 
 @router.post("/sampling/tubes/{barcode}/close", response=CloseOut, summary="手动封管")

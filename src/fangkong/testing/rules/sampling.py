@@ -74,3 +74,27 @@ def sampled_at_valid(
     if sampled_at < round_starts_at - EARLY_START or sampled_at > now + CLOCK_SKEW:
         return False
     return round_closed_at is None or sampled_at <= round_closed_at
+
+
+def tube_times_valid(
+    *,
+    opened_at: dt.datetime,
+    closed_at: dt.datetime | None,
+    round_starts_at: dt.datetime,
+    round_closed_at: dt.datetime | None,
+    now: dt.datetime,
+) -> bool:
+    """A tube's times as the phone sent them are plausible: it was opened while the
+    round was sampling, as a sample is taken (`sampled_at_valid`: not before the round's
+    start less the early start, not in the future beyond the clock skew, not after the
+    round closed), and closed, if it was, between its opening and now (plus the skew).
+    A tube opened on 9999-12-31, or in year 1, is refused before anything is stored."""
+    if not sampled_at_valid(
+        opened_at, round_starts_at=round_starts_at, round_closed_at=round_closed_at, now=now
+    ):
+        return False
+    if closed_at is None:
+        return True
+    if closed_at.tzinfo is None:
+        return False
+    return opened_at <= closed_at <= now + CLOCK_SKEW

@@ -24,6 +24,7 @@ from fangkong.accounts.permissions import require
 from fangkong.accounts.roles import Capability
 from fangkong.accounts.services import audit_record
 from fangkong.core.crypto import decrypt
+from fangkong.core.spreadsheet import formula_safe, xml_safe
 from fangkong.people.rules import mask_name
 from fangkong.people.services import ID_PURPOSE, PHONE_PURPOSE
 from fangkong.testing.models import Round, RoundTarget
@@ -87,8 +88,9 @@ def untested_export_xlsx(
     ws = wb.active
     assert ws is not None
     ws.title = "应检未检人员"
-    ws.append([f"应检未检人员 · {rnd.name} · {community_name}（{community_path}） · {when}"])
-    ws.append([watermark])
+    title = f"应检未检人员 · {rnd.name} · {community_name}（{community_path}） · {when}"
+    ws.append([formula_safe(title)])
+    ws.append([formula_safe(watermark)])
     ws.append(list(COLUMNS))
     rows = 0
     for seq, target in enumerate(
@@ -100,11 +102,11 @@ def untested_export_xlsx(
         ws.append(
             [
                 seq,
-                name,
-                id_number,
-                phone,
-                person.household.address if person.household else "",
-                person.jurisdiction.name,
+                formula_safe(name),
+                formula_safe(id_number),
+                formula_safe(phone),
+                formula_safe(person.household.address if person.household else ""),
+                formula_safe(person.jurisdiction.name),
                 person.pk,
             ]
         )
@@ -121,12 +123,14 @@ def untested_export_xlsx(
         cell.fill = fill
         ws.column_dimensions[get_column_letter(col)].width = width
     ws.freeze_panes = f"A{HEADER_ROW + 1}"
-    ws.oddHeader.center.text = _header_text(watermark)
-    ws.oddFooter.center.text = _header_text(f"{community_name} · {actor.username} · {when}")
+    ws.oddHeader.center.text = _header_text(xml_safe(watermark))
+    ws.oddFooter.center.text = _header_text(
+        xml_safe(f"{community_name} · {actor.username} · {when}")
+    )
     ws.oddFooter.right.text = "&P / &N"
     ws.protection.sheet = True
     ws.protection.password = secrets.token_urlsafe(12)  # a lock, not a secret kept
-    wb.properties.creator = actor.username
+    wb.properties.creator = xml_safe(actor.username)
     wb.properties.title = f"应检未检人员 {community_path}"
     buffer = io.BytesIO()
     wb.save(buffer)

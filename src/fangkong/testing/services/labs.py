@@ -16,6 +16,7 @@ import hashlib
 import io
 import json
 import uuid
+import zipfile
 from collections.abc import Iterable, Iterator, Sequence
 from dataclasses import dataclass, field
 from typing import Any
@@ -30,6 +31,7 @@ from fangkong.accounts.roles import Capability, Role
 from fangkong.accounts.services import audit_record, audit_record_many
 from fangkong.areas.models import Jurisdiction, Place
 from fangkong.core.errors import Conflict, DomainError, NotFound, PermissionDenied
+from fangkong.core.spreadsheet import formula_unescape
 from fangkong.protocol.rules import Protocol, deadline_after
 from fangkong.testing.models import (
     BoxState,
@@ -55,6 +57,13 @@ CHUNK = 5000
 BARCODE_MAX = 64
 MAX_IMPORT_BYTES = 64 * 1024 * 1024
 MAX_IMPORT_ROWS = 500_000
+MAX_BLANK_ROWS = 10_000
+MAX_IMPORT_COLUMNS = 100
+# An .xlsx is a zip of XML parts: what they may inflate to, all parts together, and the
+# shared-strings part alone (read whole into memory when the workbook is opened; a
+# 500,000-row file of unique barcodes holds about 15 MB there).
+MAX_XLSX_INFLATED_BYTES = 256 * 1024 * 1024
+MAX_XLSX_SHARED_STRINGS_BYTES = 32 * 1024 * 1024
 MAX_ERRORS_REPORTED = 1000
 RECHECK_BOX_PREFIX = "RC-"
 SYSTEM_USERNAME_PREFIX = "system-"
@@ -362,22 +371,47 @@ def _columns(header: Sequence[Any]) -> dict[str, int]:
 def _rows_from_table(
     table: Iterable[tuple[int, Sequence[Any]]], errors: _Errors, report: ResultImportReport
 ) -> list[ResultRow]:
+    """Rows of a table read as the lab sees it (line numbers kept), bounded: more than
+    MAX_IMPORT_ROWS data rows, MAX_BLANK_ROWS empty rows or MAX_IMPORT_COLUMNS cells in a
+    row refuse the whole file at once (a file that compresses or declares millions of
+    rows costs no more than the rows read until the limit)."""
     now = timezone.now()
     rows: list[ResultRow] = []
     times: dict[str, dt.datetime] = {}
     columns: dict[str, int] | None = None
+    blank = 0
     for line, values in table:
+        if len(values) > MAX_IMPORT_COLUMNS:
+            raise DomainError(
+                "import_too_many_columns",
+                _("第 %(line)d 行的列数过多（最多 %(max)d 列）")
+                % {"line": line, "max": MAX_IMPORT_COLUMNS},
+                line=line,
+                max_columns=MAX_IMPORT_COLUMNS,
+            )
         if not any(v not in (None, "") for v in values):
+            blank += 1
+            if blank > MAX_BLANK_ROWS:
+                raise DomainError(
+                    "import_too_many_rows",
+                    _("文件空行过多"),
+                    line=line,
+                    max_rows=MAX_IMPORT_ROWS,
+                )
             continue
         if columns is None:
             columns = _columns(values)
             continue
         report.rows += 1
         if report.rows > MAX_IMPORT_ROWS:
-            errors.add(line, "too_many_rows", _("行数过多"))
-            break
+            raise DomainError(
+                "import_too_many_rows",
+                _("文件行数过多（最多 %(max)d 行），请分批导入") % {"max": MAX_IMPORT_ROWS},
+                line=line,
+                max_rows=MAX_IMPORT_ROWS,
+            )
         cells = {
-            name: (values[index] if index < len(values) else None)
+            name: formula_unescape(values[index]) if index < len(values) else None
             for name, index in columns.items()
         }
         row = _row_from_cells(line, cells, errors, now, times)
@@ -400,22 +434,54 @@ def _csv_table(data: bytes) -> Iterator[tuple[int, list[str]]]:
     else:
         raise DomainError("import_file_invalid", _("无法读取该文件"))
     reader = csv.reader(io.StringIO(text, newline=""))
-    for values in reader:
-        yield reader.line_num, values
+    try:
+        for values in reader:
+            yield reader.line_num, values
+    except csv.Error as exc:
+        # The csv module refuses a field over its limit (131,072 characters): no cell of
+        # a results file is anywhere near that long.
+        if "field larger than field limit" in str(exc):
+            raise DomainError(
+                "import_field_too_large",
+                _("第 %(line)d 行有过长的单元格") % {"line": reader.line_num},
+                line=reader.line_num,
+            ) from None
+        raise DomainError(
+            "import_file_invalid", _("无法读取该文件"), line=reader.line_num
+        ) from None
 
 
 def _xlsx_table(data: bytes) -> Iterator[tuple[int, tuple[Any, ...]]]:
+    """Rows of the workbook's active sheet as stored. The sheet's declared dimension
+    (`A1:XFD12000` costs 196 million empty cells) is ignored: only the rows and cells
+    the file holds are read, and the parts' declared uncompressed size is bounded first
+    (a zip never inflates a part past its declared size)."""
     from openpyxl import load_workbook
 
+    try:
+        with zipfile.ZipFile(io.BytesIO(data)) as archive:
+            parts = archive.infolist()
+    except (zipfile.BadZipFile, ValueError) as exc:
+        raise DomainError("import_file_invalid", _("无法读取该文件")) from exc
+    inflated = sum(info.file_size for info in parts)
+    strings = sum(info.file_size for info in parts if "sharedstrings" in info.filename.lower())
+    if inflated > MAX_XLSX_INFLATED_BYTES or strings > MAX_XLSX_SHARED_STRINGS_BYTES:
+        raise DomainError("import_file_too_large", _("文件过大"), max_bytes=MAX_XLSX_INFLATED_BYTES)
     try:
         wb = load_workbook(io.BytesIO(data), read_only=True, data_only=True)
     except Exception as exc:  # any unreadable workbook is the same bad input
         raise DomainError("import_file_invalid", _("无法读取该文件")) from exc
     try:
         ws = wb.active
-        if ws is None:
+        if ws is None or not hasattr(ws, "reset_dimensions"):
             raise DomainError("import_file_invalid", _("无法读取该文件"))
-        yield from enumerate(ws.iter_rows(values_only=True), start=1)
+        ws.reset_dimensions()
+        try:
+            yield from enumerate(ws.iter_rows(values_only=True), start=1)
+        except DomainError:
+            raise
+        except Exception as exc:  # a broken sheet part: the same bad input
+            raise DomainError("import_file_invalid", _("无法读取该文件")) from exc
     finally:
         wb.close()
 
@@ -423,7 +489,9 @@ def _xlsx_table(data: bytes) -> Iterator[tuple[int, tuple[Any, ...]]]:
 def read_results_file(
     data: bytes, filename: str = ""
 ) -> tuple[list[ResultRow], ResultImportReport]:
-    """Read a lab's CSV or Excel file into rows; bad rows are reported by line number."""
+    """Read a lab's CSV or Excel file into rows; bad rows are reported by line number.
+    Bounded in bytes, rows and columns; it touches no table, so callers run it before
+    their write transaction (SQLite takes its write lock when that begins)."""
     if len(data) > MAX_IMPORT_BYTES:
         raise DomainError("import_file_too_large", _("文件过大"), max_bytes=MAX_IMPORT_BYTES)
     report = ResultImportReport()
@@ -476,7 +544,8 @@ def _tube_facts(barcodes: list[str]) -> Iterator[tuple[Any, ...]]:
 
 
 def _check_rows(rows: list[ResultRow], lab: Place, errors: _Errors) -> dict[str, _TubeFacts]:
-    """Every row's tube exists, was received by this lab, and is once in the file."""
+    """Every row's tube was received by this lab (else `tube_not_received`, whether the
+    barcode exists or not) and is once in the file."""
     seen: dict[str, int] = {}
     barcodes: list[str] = []
     for row in rows:
@@ -495,10 +564,16 @@ def _check_rows(rows: list[ResultRow], lab: Place, errors: _Errors) -> dict[str,
         if seen.get(row.barcode) != row.line:
             continue
         tube = tubes.get(row.barcode)
-        if tube is None:
-            errors.add(row.line, "tube_unknown", _("试管条码不存在"), row.barcode)
-        elif tube.lab_id != lab.pk or tube.state not in (TubeState.RECEIVED, TubeState.RESULTED):
-            errors.add(row.line, "tube_not_received", _("该试管未被本机构接收"), row.barcode)
+        # An unknown barcode and another lab's tube get the same answer: a lab must not
+        # learn from an import which barcodes exist elsewhere.
+        if (
+            tube is None
+            or tube.lab_id != lab.pk
+            or tube.state not in (TubeState.RECEIVED, TubeState.RESULTED)
+        ):
+            errors.add(
+                row.line, "tube_not_received", _("试管条码不存在或未被本机构接收"), row.barcode
+            )
     return tubes
 
 
@@ -862,6 +937,18 @@ def _apply(
     _audit_events(actor, events, ip)
 
 
+def _report_bad_rows(
+    *, lab: Place, rows: list[ResultRow], report: ResultImportReport
+) -> ResultImportReport:
+    """Some rows are bad in themselves, so nothing will be written: the others are
+    checked against the tubes too (reads only, no write transaction), so that the lab
+    gets every bad line at once."""
+    _check_rows(rows, lab, _Errors(report))
+    report.errors.sort(key=lambda e: e.line)
+    return report
+
+
+@transaction.atomic
 def _import_rows(
     *,
     actor: Any,
@@ -871,6 +958,7 @@ def _import_rows(
     filename: str,
     ip: str,
 ) -> ResultImportReport:
+    """Apply rows read and checked in themselves: the write transaction starts here."""
     lab = lab_of(actor)
     # One import of a lab at a time: a lab's tubes are only ever resulted by that lab, so
     # this lock serialises every pair of imports that could touch the same tubes.
@@ -942,7 +1030,6 @@ def _import_rows(
     return report
 
 
-@transaction.atomic
 def results_import_file(
     *, actor: Any, data: bytes, filename: str = "", ip: str = ""
 ) -> ResultImportReport:
@@ -950,7 +1037,11 @@ def results_import_file(
 
     The same file again (same lab, same SHA-256) is a no-op reported as `duplicate`.
     Bad rows are reported by line number and nothing is written. A row that repeats the
-    stored result is unchanged; a different result is an audited correction."""
+    stored result is unchanged; a different result is an audited correction.
+
+    Not atomic itself: the file is read, bounded and checked row by row first, outside
+    any transaction, and only rows that passed are applied in one (`_import_rows`), so
+    an upload never holds the database's write lock while it is parsed."""
     require(actor, Capability.RESULT_IMPORT)
     lab = lab_of(actor)
     digest = hashlib.sha256(data).hexdigest()
@@ -958,20 +1049,28 @@ def results_import_file(
     if previous is not None:  # the same file again: not even read
         return ResultImportReport(import_id=previous.pk, duplicate=True, rows=previous.rows_total)
     rows, report = read_results_file(data, filename)
+    if report.errors:
+        return _report_bad_rows(lab=lab, rows=rows, report=report)
     return _import_rows(
         actor=actor, rows=rows, report=report, digest=digest, filename=filename, ip=ip
     )
 
 
-@transaction.atomic
 def results_submit(
     *, actor: Any, results: Sequence[dict[str, Any]], batch_id: str = "", ip: str = ""
 ) -> ResultImportReport:
     """Results by API: a batch of {barcode, result, ct_orf1ab, ct_n, tested_at}; line
     numbers are 1-based positions in the batch. The batch's canonical JSON is hashed like a
-    file, so a retried batch is a no-op."""
+    file, so a retried batch is a no-op. Rows are checked before the write transaction,
+    as a file's are."""
     require(actor, Capability.RESULT_IMPORT)
-    lab_of(actor)
+    lab = lab_of(actor)
+    if len(results) > MAX_IMPORT_ROWS:
+        raise DomainError(
+            "import_too_many_rows",
+            _("文件行数过多（最多 %(max)d 行），请分批导入") % {"max": MAX_IMPORT_ROWS},
+            max_rows=MAX_IMPORT_ROWS,
+        )
     report = ResultImportReport()
     errors = _Errors(report)
     now = timezone.now()
@@ -987,6 +1086,8 @@ def results_submit(
             )
     if report.rows == 0:
         raise DomainError("batch_empty", _("没有检测结果"))
+    if report.errors:
+        return _report_bad_rows(lab=lab, rows=rows, report=report)
     digest = hashlib.sha256(
         json.dumps(canonical, ensure_ascii=False, separators=(",", ":")).encode()
     ).hexdigest()

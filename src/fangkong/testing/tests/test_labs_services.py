@@ -168,7 +168,7 @@ def test_bad_rows_reported_by_line_and_nothing_applied(world: World) -> None:
     data = results_csv(
         [
             ("TA1", "阴性", "", "", T),  # line 2: good
-            ("NOPE", "阴性", "", "", T),  # 3: unknown tube
+            ("NOPE", "阴性", "", "", T),  # 3: unknown tube (the same answer as 4 and 5)
             ("TB1", "阴性", "", "", T),  # 4: received by another lab
             ("TA-notrec", "阴性", "", "", T),  # 5: not received
             ("TA1", "阳性", 25, 26, T),  # 6: duplicate in the file
@@ -180,7 +180,7 @@ def test_bad_rows_reported_by_line_and_nothing_applied(world: World) -> None:
     report = services.results_import_file(actor=world.lab_user, data=data, filename="bad.csv")
     got = [(e.line, e.code) for e in report.errors]
     assert got == [
-        (3, "tube_unknown"),
+        (3, "tube_not_received"),
         (4, "tube_not_received"),
         (5, "tube_not_received"),
         (6, "row_duplicate"),
@@ -188,6 +188,8 @@ def test_bad_rows_reported_by_line_and_nothing_applied(world: World) -> None:
         (8, "tested_at_invalid"),
         (9, "ct_invalid"),
     ]
+    # An unknown barcode and another lab's tube cannot be told apart by the lab.
+    assert report.errors[0].message == report.errors[1].message == report.errors[2].message
     assert TubeResult.objects.count() == 0 and ResultImport.objects.count() == 0
     assert Tube.objects.get(barcode="TA1").state == TubeState.RECEIVED
 

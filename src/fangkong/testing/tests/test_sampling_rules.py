@@ -73,3 +73,51 @@ def test_sample_times_must_fall_in_the_round_and_not_in_the_future() -> None:
     assert not valid(now + dt.timedelta(hours=1))
     assert not valid(ok, closed=T0 + dt.timedelta(hours=1))  # after the round closed
     assert not valid(ok.replace(tzinfo=None))
+
+
+@pytest.mark.parametrize(
+    ("opened", "closed", "round_closed", "valid"),
+    [
+        (dt.timedelta(hours=1), None, None, True),
+        (dt.timedelta(hours=1), dt.timedelta(hours=2), None, True),
+        (-dt.timedelta(minutes=59), None, None, True),  # set up early
+        (-dt.timedelta(hours=2), None, None, False),  # before the round
+        (dt.timedelta(hours=5), None, None, False),  # after now + skew
+        (dt.timedelta(hours=1), dt.timedelta(minutes=30), None, False),  # closed before opened
+        (dt.timedelta(hours=1), dt.timedelta(hours=5), None, False),  # closed in the future
+        (dt.timedelta(hours=3), None, dt.timedelta(hours=2), False),  # opened after round closed
+        (dt.timedelta(hours=1), dt.timedelta(hours=3), dt.timedelta(hours=2), True),
+    ],
+)
+def test_tube_times_must_fall_in_the_round_and_not_in_the_future(
+    opened: dt.timedelta,
+    closed: dt.timedelta | None,
+    round_closed: dt.timedelta | None,
+    valid: bool,
+) -> None:
+    now = T0 + dt.timedelta(hours=4)
+    assert (
+        rules.tube_times_valid(
+            opened_at=T0 + opened,
+            closed_at=T0 + closed if closed is not None else None,
+            round_starts_at=T0,
+            round_closed_at=T0 + round_closed if round_closed is not None else None,
+            now=now,
+        )
+        is valid
+    )
+
+
+def test_tube_times_from_year_1_or_9999_are_refused() -> None:
+    plus14 = dt.timezone(dt.timedelta(hours=14))
+    for opened in (
+        dt.datetime(1, 1, 1, tzinfo=plus14),
+        dt.datetime(9999, 12, 31, 23, 59, tzinfo=dt.timezone(-dt.timedelta(hours=14))),
+    ):
+        assert not rules.tube_times_valid(
+            opened_at=opened, closed_at=None, round_starts_at=T0, round_closed_at=None, now=T0
+        )
+    naive = dt.datetime(2022, 7, 10, 8)
+    assert not rules.tube_times_valid(
+        opened_at=naive, closed_at=None, round_starts_at=T0, round_closed_at=None, now=T0
+    )

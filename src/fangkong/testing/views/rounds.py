@@ -25,6 +25,7 @@ from fangkong.areas.models import ZoneState
 from fangkong.core.errors import DomainError, NotFound, PermissionDenied
 from fangkong.core.http import client_address
 from fangkong.core.paths import is_under
+from fangkong.testing.api.fields import ROW_ID_MAX
 from fangkong.testing.models import RoundStatus, SealedPooling, SupplyKind
 from fangkong.testing.rules import rounds as rules
 from fangkong.testing.selectors import rounds as selectors
@@ -54,7 +55,7 @@ def _moment(raw: str) -> dt.datetime:
 def _ids(values: list[str]) -> list[int]:
     out = []
     for v in values:
-        if not (v.isascii() and v.isdigit()):
+        if not (v.isascii() and v.isdigit()) or len(v) > 19 or int(v) > ROW_ID_MAX:
             raise DomainError("id_invalid", _("选择无效"), value=v[:20])
         out.append(int(v))
     return out

@@ -1,5 +1,7 @@
-"""`fangkong scans_import FILE [--strict] [--format csv|parquet] [--user NAME]`: ingest a
-scan-log file through `scans.ingest.scans_import_file` and print the report.
+"""`fangkong scans_import FILE [--strict] [--format csv|parquet] [--user NAME]
+[--max-rows N]`: ingest a scan-log file through `scans.ingest.scans_import_file` and
+print the report. The file is read into memory before it is written: `--max-rows`
+raises the upload's row limit (500,000) for a large log on a machine that has the room.
 
 The acting account (default: the first active admin) needs the scans.import capability;
 the import is audited under it like an upload from the page.
@@ -27,12 +29,19 @@ class Command(BaseCommand):
         parser.add_argument("--format", choices=["csv", "parquet"], default=None)
         parser.add_argument("--user", default=None, help="acting account (default: an admin)")
         parser.add_argument("--json", action="store_true", help="print the report as JSON")
+        parser.add_argument(
+            "--max-rows", type=int, default=None, help="row limit (default 500,000)"
+        )
 
     def handle(self, *args: Any, **options: Any) -> None:
         actor = self._actor(options["user"])
         try:
             report = scans_import_file(
-                actor=actor, path=options["file"], fmt=options["format"], strict=options["strict"]
+                actor=actor,
+                path=options["file"],
+                fmt=options["format"],
+                strict=options["strict"],
+                max_rows=options["max_rows"],
             )
         except DomainError as exc:
             raise CommandError(f"{exc.code}: {exc.message} {json.dumps(exc.detail)}") from exc
