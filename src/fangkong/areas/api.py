@@ -17,6 +17,7 @@ from fangkong.accounts.permissions import require
 from fangkong.accounts.roles import Capability
 from fangkong.areas import selectors, services
 from fangkong.areas.models import Jurisdiction, Place, Zone, ZoneMember, ZoneTransition
+from fangkong.core.errors import ErrorOut
 from fangkong.core.http import client_address
 
 router = Router(tags=["areas"])
@@ -226,12 +227,6 @@ class ZoneScreeningIn(ZoneActionIn):
 
 class ZoneCloseDayIn(Schema):
     day: dt.date
-
-
-class ErrorOut(Schema):
-    code: str
-    message: str
-    detail: dict[str, Any]
 
 
 ERRORS: dict[int, type[Schema]] = {

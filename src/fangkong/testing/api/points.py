@@ -8,6 +8,7 @@ from django.http import HttpRequest
 from ninja import Field, Query, Router, Schema, Status
 
 from fangkong.areas import selectors as area_selectors
+from fangkong.core.apitypes import LocalTime, RowId
 from fangkong.core.http import client_address
 from fangkong.testing.models import QueueStatus, SamplingPoint
 from fangkong.testing.selectors import points as selectors
@@ -29,8 +30,8 @@ class PointOut(Schema):
     lon: float | None
     tables: int
     samplers: int
-    opens_at: dt.time | None
-    closes_at: dt.time | None
+    opens_at: LocalTime | None
+    closes_at: LocalTime | None
     queue_status: str
     queue_length: int
     queue_updated_at: dt.datetime | None
@@ -58,18 +59,18 @@ class PointOut(Schema):
 
 
 class PointIn(Schema):
-    place_id: int
+    place_id: RowId
     tables: int = Field(1, ge=1, le=200)
     samplers: int = Field(2, ge=0, le=1000)
-    opens_at: dt.time | None = None
-    closes_at: dt.time | None = None
+    opens_at: LocalTime | None = None
+    closes_at: LocalTime | None = None
 
 
 class PointUpdateIn(Schema):
     tables: int = Field(..., ge=1, le=200)
     samplers: int = Field(..., ge=0, le=1000)
-    opens_at: dt.time | None = None
-    closes_at: dt.time | None = None
+    opens_at: LocalTime | None = None
+    closes_at: LocalTime | None = None
 
 
 class QueueIn(Schema):

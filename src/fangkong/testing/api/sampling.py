@@ -73,7 +73,7 @@ class RoundChoiceOut(Schema):
     default_pool_size: int
 
 
-class PointOut(Schema):
+class SamplingPointOut(Schema):
     id: int
     name: str
     jurisdiction_path: str
@@ -86,7 +86,7 @@ class TotalsOut(Schema):
 
 
 class ContextOut(Schema):
-    point: PointOut
+    point: SamplingPointOut
     rounds: list[RoundChoiceOut]
     totals: TotalsOut
 
@@ -165,7 +165,7 @@ def sampling_context(request: HttpRequest, query: Query[ContextQuery]) -> Contex
     rounds = selectors.open_rounds_for_point(user=request.user, point=point)
     totals = selectors.point_totals(user=request.user, point=point)
     return ContextOut(
-        point=PointOut(
+        point=SamplingPointOut(
             id=point.pk, name=point.place.name, jurisdiction_path=point.jurisdiction_path
         ),
         rounds=[
@@ -188,11 +188,11 @@ class CloseOut(Schema):
     closed_at: dt.datetime | None
 
 
-class CloseIn(Schema):
+class TubeCloseIn(Schema):
     point: int | None = None
 
 
 @router.post("/sampling/tubes/{barcode}/close", response=CloseOut, summary="手动封管")
-def tube_close(request: HttpRequest, barcode: str, payload: CloseIn) -> CloseOut:
+def tube_close(request: HttpRequest, barcode: str, payload: TubeCloseIn) -> CloseOut:
     tube = services.tube_close(actor=request.user, barcode=barcode, point_id=payload.point)
     return CloseOut(barcode=tube.barcode, state=tube.state, closed_at=tube.closed_at)

@@ -30,7 +30,7 @@ router = Router()
 # --- Schemas -------------------------------------------------------------------------
 
 
-class CountsOut(Schema):
+class PushCountsOut(Schema):
     total: int
     pending: int
     located: int
@@ -40,8 +40,8 @@ class CountsOut(Schema):
     percent_done: int
 
     @staticmethod
-    def from_counts(c: selectors.ItemCounts) -> CountsOut:
-        return CountsOut(
+    def from_counts(c: selectors.ItemCounts) -> PushCountsOut:
+        return PushCountsOut(
             total=c.total,
             pending=c.pending,
             located=c.located,
@@ -66,7 +66,7 @@ class PushOut(Schema):
     escalated_at: dt.datetime | None
     completed_at: dt.datetime | None
     created_at: dt.datetime
-    counts: CountsOut
+    counts: PushCountsOut
 
     @staticmethod
     def from_push(push: VerificationPush, counts: selectors.ItemCounts) -> PushOut:
@@ -84,7 +84,7 @@ class PushOut(Schema):
             escalated_at=push.escalated_at,
             completed_at=push.completed_at,
             created_at=push.created_at,
-            counts=CountsOut.from_counts(counts),
+            counts=PushCountsOut.from_counts(counts),
         )
 
 
@@ -148,7 +148,7 @@ class ImportErrorOut(Schema):
     message: str
 
 
-class ImportReportOut(Schema):
+class PushImportReportOut(Schema):
     rows: int
     changed: int
     unchanged: int
@@ -256,8 +256,10 @@ def push_export(request: HttpRequest, push_id: int, reveal: bool = False) -> Htt
     return response
 
 
-@router.post("/pushes/{int:push_id}/import", response=ImportReportOut)
-def push_import(request: HttpRequest, push_id: int, file: File[UploadedFile]) -> ImportReportOut:
+@router.post("/pushes/{int:push_id}/import", response=PushImportReportOut)
+def push_import(
+    request: HttpRequest, push_id: int, file: File[UploadedFile]
+) -> PushImportReportOut:
     """Apply the town's feedback from the exported workbook: every row or none (400 with
     the bad rows by row number)."""
     push = selectors.push_get(user=request.user, pk=push_id)
@@ -274,7 +276,7 @@ def push_import(request: HttpRequest, push_id: int, file: File[UploadedFile]) ->
             _("导入文件有错误，未作任何修改"),
             errors=[e.dict() for e in errors],
         )
-    return ImportReportOut(
+    return PushImportReportOut(
         rows=report.rows, changed=report.changed, unchanged=report.unchanged, errors=[]
     )
 
