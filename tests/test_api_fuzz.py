@@ -17,15 +17,14 @@ from __future__ import annotations
 
 import os
 import time
+from collections import Counter
 from collections.abc import Iterator
 from typing import Any
 
 import hypothesis
 import pytest
 import schemathesis
-from django.core.management import call_command
-from django.core.signals import request_finished, request_started
-from django.db import close_old_connections, transaction
+from django.db import transaction
 from hypothesis import HealthCheck, Phase
 from hypothesis import strategies as st
 from schemathesis.checks import CHECKS
@@ -52,6 +51,10 @@ CHECK_NAMES = (
     "response_headers_conformance",
     "response_schema_conformance",
 )
+
+# The share of operations that must answer 2xx at least once (the rest refuse every
+# generated request, e.g. a town's staff may not create rounds).
+MIN_SUCCEEDED = {"command": 0.6, "town-wuzhen": 0.3}
 
 # Path parameter → the world's real values for it, filled in by the `world` fixture.
 REAL_IDS: dict[str, list[Any]] = {}
@@ -93,105 +96,24 @@ def _operations() -> Iterator[Any]:
 
 
 @pytest.fixture
-def world(db: None) -> dict[str, Any]:
-    from fangkong.accounts.models import AccessToken, User
-    from fangkong.accounts.services import token_create
-    from fangkong.areas.models import Jurisdiction, Place, Zone
-    from fangkong.drill.outbreak import drill_outbreak
-    from fangkong.drill.services import drill_city_build
-    from fangkong.people.models import Household, Person
-    from fangkong.protocol.models import RuleSet
-    from fangkong.testing.models import (
-        Recheck,
-        Round,
-        SamplingPoint,
-        SupplyStock,
-        TransportBox,
-        Tube,
-    )
-    from fangkong.tracing.models import (
-        AssistRequest,
-        Case,
-        CaseLink,
-        Cluster,
-        Contact,
-        ItineraryStop,
-        PushItem,
-        VerificationPush,
-    )
-
-    drill_city_build(population=300, days=2, seed=7)
-    drill_outbreak()
-    call_command("demo_users", verbosity=0, stdout=open(os.devnull, "w"))  # noqa: SIM115
-    users = {u.username: u for u in User.objects.all()}
-    tokens = {}
-    for username in ("command", "town-wuzhen"):
-        user = users[username]
-        admin = users["admin"]
-        tokens[username] = token_create(actor=admin, user=user, name="fuzz")[1]
-        # A token of the same user that the fuzzer may revoke without locking itself out.
-        token_create(actor=admin, user=user, name="fuzz-spare")
-
-    def ids(model: Any, field: str = "pk", limit: int = 8) -> list[Any]:
-        return list(model.objects.order_by("pk").values_list(field, flat=True)[:limit])
-
+def world(api_world: Any) -> Any:
     REAL_IDS.clear()
-    REAL_IDS.update(
-        token_id=list(AccessToken.objects.filter(name="fuzz-spare").values_list("pk", flat=True)),
-        jurisdiction_id=ids(Jurisdiction),
-        zone_id=ids(Zone),
-        person_id=ids(Person),
-        household_id=ids(Household),
-        ruleset_id=ids(RuleSet),
-        case_id=ids(Case),
-        stop_id=ids(ItineraryStop),
-        contact_id=ids(Contact),
-        push_id=ids(VerificationPush),
-        item_id=ids(PushItem),
-        assist_id=ids(AssistRequest),
-        link_id=ids(CaseLink),
-        cluster_id=ids(Cluster),
-        round_id=ids(Round),
-        barcode=ids(Tube, "barcode"),
-        box_id=ids(TransportBox),
-        recheck_id=ids(Recheck),
-        community=list(
-            Jurisdiction.objects.filter(level="community")
-            .order_by("pk")
-            .values_list("path", flat=True)[:8]
-        ),
-        stock_id=ids(SupplyStock),
-        point_id=ids(SamplingPoint),
-    )
-    assert Place.objects.exists() and REAL_IDS["case_id"] and REAL_IDS["round_id"]
-    return {"tokens": tokens}
+    REAL_IDS.update(api_world.ids)
+    return api_world
 
 
-@pytest.fixture
-def in_process_requests() -> Iterator[None]:
-    """Requests share the test's connection and transaction, as Django's test client does."""
-    request_started.disconnect(close_old_connections)
-    request_finished.disconnect(close_old_connections)
-    try:
-        yield
-    finally:
-        request_started.connect(close_old_connections)
-        request_finished.connect(close_old_connections)
-
-
-def _fuzz(operation: Any, token: str, failures: list[str]) -> int:
+def _fuzz(operation: Any, token: str, failures: list[str]) -> Counter[int]:
     checks = [check for check in CHECKS.get_all() if check.__name__ in CHECK_NAMES]
     assert len(checks) == len(CHECK_NAMES)
     seen: set[str] = set()
-    count = 0
+    statuses: Counter[int] = Counter()
 
     def one(case: Any) -> None:
-        nonlocal count
-        count += 1
         headers = {"Authorization": f"Bearer {token}"}
         savepoint = transaction.savepoint()
         try:
             response = case.call(headers=headers)
+            statuses[response.status_code] += 1
             case.validate_response(response, checks=checks, headers=headers)
         except FailureGroup as group:
             key = f"{operation.label}: {group.exceptions[0].title}"
@@ -221,20 +143,25 @@ def _fuzz(operation: Any, token: str, failures: list[str]) -> int:
         create_test(operation=operation, test_func=one, config=config)()
     except InvalidSchema as error:
         failures.append(f"{operation.label}: its published schema is invalid\n{error}")
-    return count
+    return statuses
 
 
 @pytest.mark.parametrize("username", ["command", "town-wuzhen"])
 def test_every_operation_answers_below_500_and_as_published(
-    world: dict[str, Any], in_process_requests: None, username: str
+    world: Any, in_process_requests: None, username: str
 ) -> None:
     failures: list[str] = []
-    counts: dict[str, tuple[int, float]] = {}
+    answered: dict[str, Counter[int]] = {}
+    started = time.perf_counter()
     for operation in _operations():
-        started = time.perf_counter()
-        n = _fuzz(operation, world["tokens"][username], failures)
-        counts[operation.label] = (n, time.perf_counter() - started)
-    slow = sorted(counts.items(), key=lambda kv: -kv[1][1])[:8]
-    print("\nslowest:", *(f"{k} {n} cases {s:.1f}s" for k, (n, s) in slow), sep="\n  ")
-    print("cases:", sum(n for n, _ in counts.values()), "operations:", len(counts))
+        answered[operation.label] = _fuzz(operation, world.tokens[username], failures)
+    total = sum((c for c in answered.values()), Counter())
+    print(f"\n{username}: {total.total()} requests in {time.perf_counter() - started:.0f}s")
+    print("statuses:", dict(sorted(total.items())))
+
     assert not failures, f"{len(failures)} failures:\n\n" + "\n\n".join(failures)
+    # The fuzz reached past authentication and the 404s into the operations themselves.
+    succeeded = [label for label, seen in answered.items() if any(200 <= s < 300 for s in seen)]
+    assert len(succeeded) >= MIN_SUCCEEDED[username] * len(answered), sorted(
+        set(answered) - set(succeeded)
+    )

@@ -15,6 +15,7 @@ from fangkong.accounts.permissions import require
 from fangkong.accounts.roles import Capability
 from fangkong.areas import selectors as area_selectors
 from fangkong.areas.models import Zone
+from fangkong.core.apitypes import RowId
 from fangkong.core.errors import DomainError, NotFound
 from fangkong.core.http import client_address
 from fangkong.testing.models import Round
@@ -66,8 +67,8 @@ class RoundDetailOut(RoundOut):
 
 class RoundIn(Schema):
     name: str = Field(..., min_length=1, max_length=200)
-    jurisdiction_ids: list[int] = Field(default_factory=list, max_length=500)
-    zone_ids: list[int] = Field(default_factory=list, max_length=200)
+    jurisdiction_ids: list[RowId] = Field(default_factory=list, max_length=500)
+    zone_ids: list[RowId] = Field(default_factory=list, max_length=200)
     starts_at: dt.datetime
     sealed_pooling: Literal["single", "household"] = "single"
 

@@ -16,6 +16,7 @@ from django.http import HttpRequest, HttpResponse, JsonResponse
 from django.utils import timezone
 from ninja import Field, Query, Router, Schema
 
+from fangkong.core.apitypes import RowId
 from fangkong.testing.selectors import sampling as selectors
 from fangkong.testing.services import sampling as services
 
@@ -33,7 +34,7 @@ class SampleSyncIn(Schema):
 
 class TubeSyncIn(Schema):
     barcode: str = Field(max_length=200)
-    round: int
+    round: RowId
     pool_size: int = Field(ge=1, le=50)
     opened_at: dt.datetime
     closed_at: dt.datetime | None = None

@@ -10,6 +10,7 @@ from django.http import HttpRequest
 from ninja import Field, Query, Router, Schema, Status
 
 from fangkong.areas import selectors as area_selectors
+from fangkong.core.apitypes import RowId
 from fangkong.core.http import client_address
 from fangkong.testing.models import SupplyKind, SupplyMovement, SupplyStock
 from fangkong.testing.selectors import supplies as selectors
@@ -71,7 +72,7 @@ class MovementOut(Schema):
 
 
 class StockIn(Schema):
-    place_id: int
+    place_id: RowId
     kind: str = Field(..., pattern=KIND_PATTERN)
     quantity: int = Field(0, ge=0, le=10_000_000)
     low_threshold: int = Field(0, ge=0, le=10_000_000)
@@ -83,7 +84,7 @@ class QuantityIn(Schema):
 
 
 class TransferIn(QuantityIn):
-    to_place_id: int
+    to_place_id: RowId
 
 
 class CountIn(Schema):
@@ -99,7 +100,7 @@ class TransferOut(Schema):
 @router.get("/supplies", response=list[StockOut])
 def stock_list(
     request: HttpRequest,
-    place_id: int | None = None,
+    place_id: RowId | None = None,
     town: str | None = Query(None, pattern=r"^\d{9}$"),
     kind: str | None = Query(None, pattern=KIND_PATTERN),
     low: bool = False,
