@@ -6,6 +6,7 @@ cases, contacts, pushes, rounds, tubes, boxes, rechecks, supplies, sampling poin
 
 from __future__ import annotations
 
+import datetime as dt
 import os
 from collections.abc import Iterator
 from dataclasses import dataclass
@@ -15,6 +16,7 @@ import pytest
 from django.core.management import call_command
 from django.core.signals import request_finished, request_started
 from django.db import close_old_connections
+from django.utils import timezone
 
 TOKEN_USERS = ("command", "town-wuzhen", "sampler", "lab")
 
@@ -43,6 +45,7 @@ def api_world(db: None) -> ApiWorld:
         TransportBox,
         Tube,
     )
+    from fangkong.testing.services.rounds import round_create, round_open
     from fangkong.tracing.models import (
         AssistRequest,
         Case,
@@ -60,6 +63,16 @@ def api_world(db: None) -> ApiWorld:
         call_command("demo_users", stdout=quiet)
     users = {u.username: u for u in User.objects.all()}
     admin = users["admin"]
+    # A round open now over the sampler's community, so that sampling has a round to sync.
+    sampler_place = users["sampler"].place
+    community = Jurisdiction.objects.get(path=sampler_place.jurisdiction_path)
+    open_round = round_create(
+        actor=users["command"],
+        name="接口测试轮次",
+        starts_at=timezone.now() - dt.timedelta(hours=1),
+        jurisdictions=[community],
+    )
+    round_open(actor=users["command"], round=open_round)
     tokens = {}
     for username in TOKEN_USERS:
         tokens[username] = token_create(actor=admin, user=users[username], name="api-tests")[1]
@@ -85,7 +98,7 @@ def api_world(db: None) -> ApiWorld:
         "assist_id": ids(AssistRequest),
         "link_id": ids(CaseLink),
         "cluster_id": ids(Cluster),
-        "round_id": ids(Round),
+        "round_id": [open_round.pk, *ids(Round)],
         "barcode": ids(Tube, "barcode"),
         "box_id": ids(TransportBox),
         "recheck_id": ids(Recheck),

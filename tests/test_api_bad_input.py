@@ -8,6 +8,7 @@ large for a 64-bit column, SQLite's "database is locked".
 from __future__ import annotations
 
 import json
+import re
 from typing import Any
 
 import pytest
@@ -288,3 +289,45 @@ def test_api_paths_no_route_matches_are_404_in_the_error_shape(api_world: Any, p
 
     assert response.status_code == 404
     assert _error(response)["code"] == "not_found"
+
+
+# --- times of day --------------------------------------------------------------------
+
+
+@pytest.mark.parametrize("opens_at", ["21:30:58+07:51", "07:00:00Z", "25:00"])
+def test_a_time_of_day_with_an_offset_or_out_of_range_is_422(api_world: Any, opens_at: str) -> None:
+    from fangkong.testing.models import SamplingPoint
+
+    point = SamplingPoint.objects.select_related("place").first()
+    client = Client(raise_request_exception=False)
+
+    response = client.put(
+        f"/api/testing/points/{point.pk}",
+        data=json.dumps({"tables": 2, "samplers": 2, "opens_at": opens_at}),
+        content_type="application/json",
+        **_bearer(api_world, "command"),
+    )
+
+    assert response.status_code == 422
+    assert _error(response)["code"] == "invalid_input"
+    point.refresh_from_db()
+    assert point.opens_at is None or point.opens_at.tzinfo is None
+
+
+def test_a_local_time_of_day_is_accepted_and_answered_as_published(api_world: Any) -> None:
+    from fangkong.core.apitypes import LOCAL_TIME_PATTERN
+    from fangkong.testing.models import SamplingPoint
+
+    point = SamplingPoint.objects.first()
+    client = Client()
+
+    response = client.put(
+        f"/api/testing/points/{point.pk}",
+        data=json.dumps({"tables": 2, "samplers": 2, "opens_at": "07:30", "closes_at": "20:00"}),
+        content_type="application/json",
+        **_bearer(api_world, "command"),
+    )
+
+    assert response.status_code == 200, response.content[:300]
+    assert response.json()["opens_at"] == "07:30:00"
+    assert re.match(LOCAL_TIME_PATTERN, response.json()["closes_at"])
