@@ -122,8 +122,8 @@ def test_components_that_were_published_twice_now_have_one_shape_each():
     assert "MeJurisdictionOut" in components and "JurisdictionOut" in components
     assert set(components["MeJurisdictionOut"]["properties"]) == {"id", "name", "path"}
     assert "level" in components["JurisdictionOut"]["properties"]
-    assert "pending" in components["PushCountsOut"]["properties"]
-    assert "untested" in components["CountsOut"]["properties"]
+    assert "pending" in components["CountsOut"]["properties"]
+    assert "untested" in components["CoverageCountsOut"]["properties"]
     # One error shape, defined once.
     assert set(components["ErrorOut"]["properties"]) == {"code", "message", "detail"}
     assert not any(name.startswith("ErrorOut") and name != "ErrorOut" for name in components)

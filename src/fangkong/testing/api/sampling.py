@@ -16,7 +16,7 @@ from django.http import HttpRequest, HttpResponse, JsonResponse
 from django.utils import timezone
 from ninja import Field, Query, Router, Schema
 
-from fangkong.core.apitypes import RowId
+from fangkong.testing.api.fields import RowId
 from fangkong.testing.selectors import sampling as selectors
 from fangkong.testing.services import sampling as services
 
@@ -42,7 +42,7 @@ class TubeSyncIn(Schema):
 
 
 class SyncIn(Schema):
-    point: int | None = None
+    point: RowId | None = None
     tubes: list[TubeSyncIn]
 
 
@@ -93,7 +93,7 @@ class ContextOut(Schema):
 
 
 class ContextQuery(Schema):
-    point: int | None = None
+    point: RowId | None = None
 
 
 def _aware(value: dt.datetime) -> dt.datetime:
@@ -189,11 +189,11 @@ class CloseOut(Schema):
     closed_at: dt.datetime | None
 
 
-class TubeCloseIn(Schema):
-    point: int | None = None
+class CloseIn(Schema):
+    point: RowId | None = None
 
 
 @router.post("/sampling/tubes/{barcode}/close", response=CloseOut, summary="手动封管")
-def tube_close(request: HttpRequest, barcode: str, payload: TubeCloseIn) -> CloseOut:
+def tube_close(request: HttpRequest, barcode: str, payload: CloseIn) -> CloseOut:
     tube = services.tube_close(actor=request.user, barcode=barcode, point_id=payload.point)
     return CloseOut(barcode=tube.barcode, state=tube.state, closed_at=tube.closed_at)

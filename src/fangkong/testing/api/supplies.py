@@ -10,8 +10,8 @@ from django.http import HttpRequest
 from ninja import Field, Query, Router, Schema, Status
 
 from fangkong.areas import selectors as area_selectors
-from fangkong.core.apitypes import RowId
 from fangkong.core.http import client_address
+from fangkong.testing.api.fields import ROW_ID_MAX, RowId
 from fangkong.testing.models import SupplyKind, SupplyMovement, SupplyStock
 from fangkong.testing.selectors import supplies as selectors
 from fangkong.testing.services import supplies as services
@@ -100,7 +100,7 @@ class TransferOut(Schema):
 @router.get("/supplies", response=list[StockOut])
 def stock_list(
     request: HttpRequest,
-    place_id: RowId | None = None,
+    place_id: int | None = Query(None, ge=1, le=ROW_ID_MAX),
     town: str | None = Query(None, pattern=r"^\d{9}$"),
     kind: str | None = Query(None, pattern=KIND_PATTERN),
     low: bool = False,

@@ -30,7 +30,7 @@ router = Router()
 # --- Schemas -------------------------------------------------------------------------
 
 
-class PushCountsOut(Schema):
+class CountsOut(Schema):
     total: int
     pending: int
     located: int
@@ -40,8 +40,8 @@ class PushCountsOut(Schema):
     percent_done: int
 
     @staticmethod
-    def from_counts(c: selectors.ItemCounts) -> PushCountsOut:
-        return PushCountsOut(
+    def from_counts(c: selectors.ItemCounts) -> CountsOut:
+        return CountsOut(
             total=c.total,
             pending=c.pending,
             located=c.located,
@@ -66,7 +66,7 @@ class PushOut(Schema):
     escalated_at: dt.datetime | None
     completed_at: dt.datetime | None
     created_at: dt.datetime
-    counts: PushCountsOut
+    counts: CountsOut
 
     @staticmethod
     def from_push(push: VerificationPush, counts: selectors.ItemCounts) -> PushOut:
@@ -84,7 +84,7 @@ class PushOut(Schema):
             escalated_at=push.escalated_at,
             completed_at=push.completed_at,
             created_at=push.created_at,
-            counts=PushCountsOut.from_counts(counts),
+            counts=CountsOut.from_counts(counts),
         )
 
 
@@ -148,7 +148,7 @@ class ImportErrorOut(Schema):
     message: str
 
 
-class PushImportReportOut(Schema):
+class ImportReportOut(Schema):
     rows: int
     changed: int
     unchanged: int
@@ -256,10 +256,8 @@ def push_export(request: HttpRequest, push_id: int, reveal: bool = False) -> Htt
     return response
 
 
-@router.post("/pushes/{int:push_id}/import", response=PushImportReportOut)
-def push_import(
-    request: HttpRequest, push_id: int, file: File[UploadedFile]
-) -> PushImportReportOut:
+@router.post("/pushes/{int:push_id}/import", response=ImportReportOut)
+def push_import(request: HttpRequest, push_id: int, file: File[UploadedFile]) -> ImportReportOut:
     """Apply the town's feedback from the exported workbook: every row or none (400 with
     the bad rows by row number)."""
     push = selectors.push_get(user=request.user, pk=push_id)
@@ -276,7 +274,7 @@ def push_import(
             _("导入文件有错误，未作任何修改"),
             errors=[e.dict() for e in errors],
         )
-    return PushImportReportOut(
+    return ImportReportOut(
         rows=report.rows, changed=report.changed, unchanged=report.unchanged, errors=[]
     )
 
