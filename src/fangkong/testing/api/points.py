@@ -63,15 +63,15 @@ class PointIn(Schema):
     place_id: RowId
     tables: int = Field(1, ge=1, le=200)
     samplers: int = Field(2, ge=0, le=1000)
-    opens_at: LocalTime | None = None
-    closes_at: LocalTime | None = None
+    opens_at: dt.time | None = None
+    closes_at: dt.time | None = None
 
 
 class PointUpdateIn(Schema):
     tables: int = Field(..., ge=1, le=200)
     samplers: int = Field(..., ge=0, le=1000)
-    opens_at: LocalTime | None = None
-    closes_at: LocalTime | None = None
+    opens_at: dt.time | None = None
+    closes_at: dt.time | None = None
 
 
 class QueueIn(Schema):

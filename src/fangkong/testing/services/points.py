@@ -36,6 +36,13 @@ def _count(value: Any, field: str, low: int, high: int) -> int:
 
 
 def _hours(opens_at: dt.time | None, closes_at: dt.time | None) -> None:
+    """Opening hours are wall-clock times of the point (Asia/Shanghai): a time carrying
+    its own offset (`07:00+08:00`) is refused, as the database stores none."""
+    for field, value in (("opens_at", opens_at), ("closes_at", closes_at)):
+        if value is not None and value.tzinfo is not None:
+            raise DomainError(
+                "opening_hours_invalid", _("开放时间不能带时区，请填写当地时间"), field=field
+            )
     if (opens_at is None) != (closes_at is None):
         raise DomainError("opening_hours_incomplete", _("请同时填写开放和关闭时间"))
     if opens_at is not None and closes_at is not None and closes_at == opens_at:
