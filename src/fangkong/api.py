@@ -193,7 +193,7 @@ def _http_error(request: HttpRequest, exc: HttpError) -> HttpResponse:
     return _error(request, exc.status_code, "http_error", str(exc))
 
 
-def _refusal(request: HttpRequest, exc: Exception) -> HttpResponse:
+def _refusal(request: HttpRequest, exc: Any) -> HttpResponse:
     refusal = refusal_for(exc)
     if refusal is None:
         raise exc
@@ -203,7 +203,7 @@ def _refusal(request: HttpRequest, exc: Exception) -> HttpResponse:
     return response
 
 
-for _bad_input in (
+BAD_INPUT: tuple[type[Exception], ...] = (
     MultiPartParserError,
     RequestDataTooBig,
     TooManyFieldsSent,
@@ -211,7 +211,8 @@ for _bad_input in (
     OverflowError,
     DataError,
     OperationalError,
-):
+)
+for _bad_input in BAD_INPUT:
     api.add_exception_handler(_bad_input, _refusal)
 
 
