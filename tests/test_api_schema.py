@@ -2,7 +2,11 @@
 
 from __future__ import annotations
 
+import json
+
 import pytest
+
+from fangkong.core.apitypes import LOCAL_TIME_PATTERN
 
 
 @pytest.mark.django_db
@@ -50,3 +54,116 @@ def test_api_docs_page_loads_nothing_from_outside(client, command_user):
     html = response.content.decode()
     assert "swagger-ui-bundle.js" in html
     assert "cdn." not in html and "unpkg" not in html and "https://" not in html
+
+
+# --- The published schema: valid, one name per component, errors documented ----------
+
+
+def _published() -> dict:
+    from fangkong.api import api
+
+    return api.get_openapi_schema()
+
+
+def test_published_schema_is_valid_openapi_3_1_and_every_operation_loads():
+    import schemathesis
+    from schemathesis.core.result import Ok
+
+    schema = schemathesis.openapi.from_dict(_published())
+
+    schema.validate()  # against the OpenAPI 3.1 meta-schema
+    operations = list(schema.get_all_operations())
+    assert len(operations) > 100
+    assert all(isinstance(result, Ok) for result in operations)
+
+
+def test_two_schemas_under_one_name_refuse_to_publish():
+    from django.core.exceptions import ImproperlyConfigured
+    from ninja import Router, Schema
+
+    from fangkong.api import FangkongAPI
+
+    def counts_a() -> type[Schema]:
+        class CountsOut(Schema):
+            target: int
+
+        return CountsOut
+
+    def counts_b() -> type[Schema]:
+        class CountsOut(Schema):
+            pending: int
+
+        return CountsOut
+
+    first, second = Router(), Router()
+    a, b = counts_a(), counts_b()
+
+    @first.get("/a", response=a)
+    def get_a(request):
+        return {"target": 1}
+
+    @second.get("/b", response=b)
+    def get_b(request):
+        return {"pending": 1}
+
+    api = FangkongAPI(urls_namespace="clash-test")
+    api.add_router("/first", first)
+    api.add_router("/second", second)
+
+    with pytest.raises(ImproperlyConfigured, match="CountsOut"):
+        api.get_openapi_schema(path_prefix="/")
+
+
+def test_components_that_were_published_twice_now_have_one_shape_each():
+    components = _published()["components"]["schemas"]
+
+    # /accounts/me's jurisdiction and the areas' jurisdictions were both JurisdictionOut;
+    # the push counts and the coverage counts were both CountsOut.
+    assert "MeJurisdictionOut" in components and "JurisdictionOut" in components
+    assert set(components["MeJurisdictionOut"]["properties"]) == {"id", "name", "path"}
+    assert "level" in components["JurisdictionOut"]["properties"]
+    assert "pending" in components["CountsOut"]["properties"]
+    assert "untested" in components["CoverageCountsOut"]["properties"]
+    # One error shape, defined once.
+    assert set(components["ErrorOut"]["properties"]) == {"code", "message", "detail"}
+    assert not any(name.startswith("ErrorOut") and name != "ErrorOut" for name in components)
+
+
+def test_every_operation_documents_its_error_answers_with_the_one_error_shape():
+    schema = _published()
+    error_ref = {"$ref": "#/components/schemas/ErrorOut"}
+
+    for path, methods in schema["paths"].items():
+        for method, operation in methods.items():
+            responses = {int(status): answer for status, answer in operation["responses"].items()}
+            expected = {400, 404, 503}
+            if operation.get("security"):
+                expected |= {401, 403, 429}
+            if method in {"post", "put", "patch", "delete"}:
+                expected.add(409)
+            if "requestBody" in operation:
+                expected |= {413, 422}
+            assert expected <= set(responses), (method, path, sorted(responses))
+            for status in expected:
+                assert responses[status]["content"]["application/json"]["schema"] == error_ref
+            assert "Retry-After" in responses[503]["headers"]
+
+
+def test_no_time_is_published_as_format_time():
+    """JSON Schema's `format: time` is an RFC 3339 time with an offset; ours are local."""
+    text = json.dumps(_published())
+
+    assert '"format": "time"' not in text
+    point = _published()["components"]["schemas"]["PointOut"]["properties"]["opens_at"]
+    assert {"type": "string", "pattern": LOCAL_TIME_PATTERN} in point["anyOf"]
+
+
+def test_pool_advice_publishes_its_curve_as_pairs_of_numbers():
+    advice = _published()["components"]["schemas"]["AdviceOut"]["properties"]["curve"]
+
+    assert advice["items"] == {
+        "type": "array",
+        "items": {"type": "number"},
+        "minItems": 2,
+        "maxItems": 2,
+    }

@@ -15,3 +15,8 @@ urlpatterns = [
     path("i18n/", include("django.conf.urls.i18n")),
     path("admin/", admin.site.urls),
 ]
+
+handler400 = "fangkong.web.error_views.bad_request"
+handler403 = "fangkong.web.error_views.permission_denied"
+handler404 = "fangkong.web.error_views.page_not_found"
+handler500 = "fangkong.web.error_views.server_error"

@@ -18,7 +18,7 @@ from fangkong.core.pagination import MAX_PAGE_SIZE, keyset_page
 router = Router(tags=["accounts"])
 
 
-class JurisdictionOut(Schema):
+class MeJurisdictionOut(Schema):
     id: int
     name: str
     path: str
@@ -29,7 +29,7 @@ class MeOut(Schema):
     display_name: str
     role: str
     role_label: str
-    jurisdiction: JurisdictionOut | None
+    jurisdiction: MeJurisdictionOut | None
     scope_path: str
     place_id: int | None
     capabilities: list[str]

@@ -17,6 +17,8 @@ from fangkong.accounts.permissions import require
 from fangkong.accounts.roles import Capability
 from fangkong.areas import selectors, services
 from fangkong.areas.models import Jurisdiction, Place, Zone, ZoneMember, ZoneTransition
+from fangkong.core.apitypes import RowId
+from fangkong.core.errors import ErrorOut
 from fangkong.core.http import client_address
 
 router = Router(tags=["areas"])
@@ -207,10 +209,10 @@ class ZoneDetailOut(ZoneOut):
 class ZoneIn(Schema):
     name: str = Field(..., max_length=NAME_INPUT_MAX)
     level: Literal["sealed", "controlled", "precaution"]
-    jurisdiction_id: int
-    member_jurisdiction_ids: list[int] = Field(default_factory=list, max_length=5000)
-    member_place_ids: list[int] = Field(default_factory=list, max_length=5000)
-    parent_id: int | None = None
+    jurisdiction_id: RowId
+    member_jurisdiction_ids: list[RowId] = Field(default_factory=list, max_length=5000)
+    member_place_ids: list[RowId] = Field(default_factory=list, max_length=5000)
+    parent_id: RowId | None = None
     started_on: dt.date
     reason: str = Field(..., max_length=TEXT_INPUT_MAX)
 
@@ -228,12 +230,6 @@ class ZoneCloseDayIn(Schema):
     day: dt.date
 
 
-class ErrorOut(Schema):
-    code: str
-    message: str
-    detail: dict[str, Any]
-
-
 ERRORS: dict[int, type[Schema]] = {
     400: ErrorOut,
     403: ErrorOut,
@@ -249,7 +245,7 @@ ERRORS: dict[int, type[Schema]] = {
 @router.get("/jurisdictions", response={200: list[JurisdictionOut], **ERRORS}, summary="辖区列表")
 def jurisdiction_list(
     request: HttpRequest,
-    parent: int | None = None,
+    parent: RowId | None = None,
     level: Literal["city", "town", "community", "grid"] | None = None,
 ) -> list[JurisdictionOut]:
     nodes = selectors.jurisdictions(user=request.user, parent=parent, level=level)
@@ -278,7 +274,7 @@ def jurisdiction_detail(request: HttpRequest, jurisdiction_id: int) -> Jurisdict
 
 class PlaceFilter(Schema):
     kind: str | None = None
-    jurisdiction: int | None = None
+    jurisdiction: RowId | None = None
     q: str | None = Field(None, max_length=100)
     cursor: str | None = Field(None, max_length=64)
     size: int = 50

@@ -9,6 +9,8 @@ from __future__ import annotations
 
 from typing import Any
 
+from ninja import Schema
+
 
 class DomainError(Exception):
     """A refusal by the domain: bad input, a broken rule, a missing permission."""
@@ -46,3 +48,11 @@ class Conflict(DomainError):
     """The change collides with the current state (409)."""
 
     status = 409
+
+
+class ErrorOut(Schema):
+    """The one error shape as the API publishes it (one `ErrorOut` component)."""
+
+    code: str
+    message: str
+    detail: dict[str, Any]

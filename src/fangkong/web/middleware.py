@@ -8,6 +8,12 @@ a refused action shows its message instead of a 500:
 - an htmx request gets a small fragment (`web/_domain_error.html`) to swap in place;
 - a request that asks for JSON gets `{"code", "message", "detail"}`;
 - any other request gets the full page `web/domain_error.html`.
+
+Bad input that got past a view's own checks is answered the same way, with the status
+and code of `core.refusals` (a multipart body without its boundary 400, a body over
+DATA_UPLOAD_MAX_MEMORY_SIZE 413, a number too large for the database 400, SQLite's
+write lock taken 503 with Retry-After). A POST's form body is parsed here, before the
+CSRF check reads it, so that a body Django cannot parse is refused here too.
 """
 
 from __future__ import annotations
@@ -19,6 +25,7 @@ from django.http import HttpRequest, HttpResponse, JsonResponse
 from django.shortcuts import render
 
 from fangkong.core.errors import DomainError
+from fangkong.core.refusals import Refusal, refusal_for
 
 logger = logging.getLogger(__name__)
 
@@ -40,25 +47,52 @@ class DomainErrorMiddleware:
         self.get_response = get_response
 
     def __call__(self, request: HttpRequest) -> HttpResponse:
+        if request.method == "POST":
+            try:
+                request.POST  # noqa: B018 - parse now, before the CSRF check reads it
+            except Exception as error:
+                refusal = refusal_for(error)
+                if refusal is None:
+                    raise
+                return self._refuse(request, refusal)
         return self.get_response(request)
 
     def process_exception(self, request: HttpRequest, exception: Exception) -> HttpResponse | None:
         if not isinstance(exception, DomainError):
-            return None
+            refusal = refusal_for(exception)
+            return None if refusal is None else self._refuse(request, refusal)
         status = _status(exception)
         logger.info(
             "domain error on %s %s: %s (%s)", request.method, request.path, exception.code, status
         )
         if _wants_json(request):
             return JsonResponse(exception.as_dict(), status=status)
-        template = (
-            "web/_domain_error.html"
-            if request.headers.get("HX-Request")
-            else "web/domain_error.html"
+        return _page(request, exception.code, exception.message, status)
+
+    def _refuse(self, request: HttpRequest, refusal: Refusal) -> HttpResponse:
+        logger.warning(
+            "bad input on %s %s: %s (%s)",
+            request.method,
+            request.path,
+            refusal.code,
+            refusal.status,
         )
-        return render(
-            request,
-            template,
-            {"error_code": exception.code, "error_message": exception.message, "status": status},
-            status=status,
-        )
+        if _wants_json(request):
+            response: HttpResponse = JsonResponse(refusal.as_dict(), status=refusal.status)
+        else:
+            response = _page(request, refusal.code, refusal.message, refusal.status)
+        for header, value in refusal.headers.items():
+            response[header] = value
+        return response
+
+
+def _page(request: HttpRequest, code: str, message: str, status: int) -> HttpResponse:
+    template = (
+        "web/_domain_error.html" if request.headers.get("HX-Request") else "web/domain_error.html"
+    )
+    return render(
+        request,
+        template,
+        {"error_code": code, "error_message": message, "status": status},
+        status=status,
+    )

@@ -25,7 +25,7 @@ router = Router()
 PATH_PATTERN = r"^\d{9}(\d{3})?$"
 
 
-class CountsOut(Schema):
+class CoverageCountsOut(Schema):
     target: int
     sampled: int
     resulted: int
@@ -35,21 +35,21 @@ class CountsOut(Schema):
     percent: float
 
     @staticmethod
-    def from_counts(c: selectors.Counts) -> CountsOut:
-        return CountsOut(**c.as_dict())
+    def from_counts(c: selectors.Counts) -> CoverageCountsOut:
+        return CoverageCountsOut(**c.as_dict())
 
 
 class CoverageRowOut(Schema):
     path: str
     name: str
-    counts: CountsOut
+    counts: CoverageCountsOut
 
 
 class CoverageOut(Schema):
     round_id: int
     round_name: str
     by: str
-    totals: CountsOut
+    totals: CoverageCountsOut
     rows: list[CoverageRowOut]
 
 
@@ -103,9 +103,9 @@ def round_coverage(
         round_id=rnd.pk,
         round_name=rnd.name,
         by=by,
-        totals=CountsOut.from_counts(coverage.totals),
+        totals=CoverageCountsOut.from_counts(coverage.totals),
         rows=[
-            CoverageRowOut(path=r.path, name=r.name, counts=CountsOut.from_counts(r.counts))
+            CoverageRowOut(path=r.path, name=r.name, counts=CoverageCountsOut.from_counts(r.counts))
             for r in coverage.rows
         ],
     )

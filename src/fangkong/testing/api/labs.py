@@ -100,7 +100,7 @@ class ImportErrorOut(Schema):
     barcode: str
 
 
-class ImportReportOut(Schema):
+class ResultImportReportOut(Schema):
     import_id: int | None
     duplicate: bool
     rows: int
@@ -114,7 +114,7 @@ class ImportReportOut(Schema):
     cases: list[int]
 
     @staticmethod
-    def from_report(report: services.ResultImportReport) -> ImportReportOut:
+    def from_report(report: services.ResultImportReport) -> ResultImportReportOut:
         if report.errors:
             raise DomainError(
                 "import_rows_invalid",
@@ -126,7 +126,7 @@ class ImportReportOut(Schema):
                     for e in report.errors
                 ],
             )
-        return ImportReportOut(
+        return ResultImportReportOut(
             import_id=report.import_id,
             duplicate=report.duplicate,
             rows=report.rows,
@@ -336,8 +336,8 @@ def box_receive(request: HttpRequest, payload: BoxReceiveIn) -> BoxOut:
 # --- results ---------------------------------------------------------------------------------
 
 
-@router.post("/results", response=ImportReportOut)
-def results_submit(request: HttpRequest, payload: ResultsIn) -> ImportReportOut:
+@router.post("/results", response=ResultImportReportOut)
+def results_submit(request: HttpRequest, payload: ResultsIn) -> ResultImportReportOut:
     """A batch of results; all or none (400 `import_rows_invalid` with the bad lines); a
     retried batch is reported `duplicate` and changes nothing."""
     report = services.results_submit(
@@ -346,17 +346,17 @@ def results_submit(request: HttpRequest, payload: ResultsIn) -> ImportReportOut:
         batch_id=payload.batch_id,
         ip=client_address(request),
     )
-    return ImportReportOut.from_report(report)
+    return ResultImportReportOut.from_report(report)
 
 
-@router.post("/results/import", response=ImportReportOut)
-def results_import(request: HttpRequest, file: File[UploadedFile]) -> ImportReportOut:
+@router.post("/results/import", response=ResultImportReportOut)
+def results_import(request: HttpRequest, file: File[UploadedFile]) -> ResultImportReportOut:
     """A results file (CSV or Excel, multipart `file`); all rows or none."""
     data = file.read(services.MAX_IMPORT_BYTES + 1)
     report = services.results_import_file(
         actor=request.user, data=data, filename=file.name or "", ip=client_address(request)
     )
-    return ImportReportOut.from_report(report)
+    return ResultImportReportOut.from_report(report)
 
 
 @router.get("/tubes/{barcode}/result", response=TubeResultOut)

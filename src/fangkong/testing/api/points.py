@@ -8,6 +8,7 @@ from django.http import HttpRequest
 from ninja import Field, Query, Router, Schema, Status
 
 from fangkong.areas import selectors as area_selectors
+from fangkong.core.apitypes import LocalTime
 from fangkong.core.http import client_address
 from fangkong.testing.api.fields import RowId
 from fangkong.testing.models import QueueStatus, SamplingPoint
@@ -30,8 +31,8 @@ class PointOut(Schema):
     lon: float | None
     tables: int
     samplers: int
-    opens_at: dt.time | None
-    closes_at: dt.time | None
+    opens_at: LocalTime | None
+    closes_at: LocalTime | None
     queue_status: str
     queue_length: int
     queue_updated_at: dt.datetime | None

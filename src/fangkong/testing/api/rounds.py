@@ -4,11 +4,12 @@ pool-size advisor. Thin endpoints: selectors read (scoped), services write."""
 from __future__ import annotations
 
 import datetime as dt
-from typing import Literal
+from typing import Annotated, Literal
 
 from django.http import HttpRequest
 from django.utils.translation import gettext as _
 from ninja import Field, Query, Router, Schema, Status
+from pydantic import WithJsonSchema
 
 from fangkong.accounts.permissions import require
 from fangkong.accounts.roles import Capability
@@ -129,7 +130,16 @@ class AdviceOut(Schema):
     pool_size: int
     tests_per_person: float
     saving: float
-    curve: list[tuple[int, float]]
+    # Published as a pair of numbers: a tuple's `prefixItems` does not survive every
+    # OpenAPI 3.1 tool (schemathesis rewrites it into a draft-4 `items` array).
+    curve: list[
+        Annotated[
+            tuple[int, float],
+            WithJsonSchema(
+                {"type": "array", "items": {"type": "number"}, "minItems": 2, "maxItems": 2}
+            ),
+        ]
+    ]
 
 
 @router.get("/rounds", response=list[RoundOut])

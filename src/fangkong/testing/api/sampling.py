@@ -74,7 +74,7 @@ class RoundChoiceOut(Schema):
     default_pool_size: int
 
 
-class PointOut(Schema):
+class SamplingPointOut(Schema):
     id: int
     name: str
     jurisdiction_path: str
@@ -87,7 +87,7 @@ class TotalsOut(Schema):
 
 
 class ContextOut(Schema):
-    point: PointOut
+    point: SamplingPointOut
     rounds: list[RoundChoiceOut]
     totals: TotalsOut
 
@@ -166,7 +166,7 @@ def sampling_context(request: HttpRequest, query: Query[ContextQuery]) -> Contex
     rounds = selectors.open_rounds_for_point(user=request.user, point=point)
     totals = selectors.point_totals(user=request.user, point=point)
     return ContextOut(
-        point=PointOut(
+        point=SamplingPointOut(
             id=point.pk, name=point.place.name, jurisdiction_path=point.jurisdiction_path
         ),
         rounds=[

@@ -182,7 +182,7 @@ class ReportIn(CoreFactsIn):
     pass
 
 
-class CloseIn(Schema):
+class CaseCloseIn(Schema):
     reason: str = Field(..., max_length=500)
 
 
@@ -326,7 +326,7 @@ def case_complete_report(request: HttpRequest, case_id: int, payload: ReportIn) 
 
 
 @router.post("/cases/{int:case_id}/close", response=CaseDetailOut)
-def case_close(request: HttpRequest, case_id: int, payload: CloseIn) -> CaseDetailOut:
+def case_close(request: HttpRequest, case_id: int, payload: CaseCloseIn) -> CaseDetailOut:
     case = selectors.case_get(user=request.user, pk=case_id)
     services.case_close(
         actor=request.user, case=case, reason=payload.reason, ip=client_address(request)

@@ -15,7 +15,7 @@ from django.http import HttpRequest, HttpResponse, JsonResponse
 from ninja import Field, File, Form, Router, Schema, Status
 from ninja.files import UploadedFile
 
-from fangkong.core.errors import DomainError, NotFound
+from fangkong.core.errors import DomainError, ErrorOut, NotFound
 from fangkong.core.http import client_address
 from fangkong.scans import ingest
 from fangkong.scans.models import ScanImport
@@ -26,12 +26,6 @@ from fangkong.tracing.services import chains as services
 router = Router()
 
 TEXT_INPUT_MAX = 8000
-
-
-class ErrorOut(Schema):
-    code: str
-    message: str
-    detail: dict[str, Any]
 
 
 ERRORS: dict[int, type[Schema]] = {400: ErrorOut, 403: ErrorOut, 404: ErrorOut, 409: ErrorOut}
@@ -114,7 +108,7 @@ class BadRowOut(Schema):
     value: str
 
 
-class ImportReportOut(Schema):
+class ScanImportReportOut(Schema):
     import_id: int | None
     name: str
     sha256: str
@@ -270,7 +264,9 @@ def case_stops(request: HttpRequest, case_id: int) -> HttpResponse:
 # --- Scan-log ingestion ---------------------------------------------------------------
 
 
-@router.post("/scan-imports", response={200: ImportReportOut, **ERRORS}, summary="导入扫码记录文件")
+@router.post(
+    "/scan-imports", response={200: ScanImportReportOut, **ERRORS}, summary="导入扫码记录文件"
+)
 def scan_import_upload(
     request: HttpRequest,
     file: File[UploadedFile],

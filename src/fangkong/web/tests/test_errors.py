@@ -141,3 +141,72 @@ def test_other_exceptions_are_left_to_django(
     response = client.get("/boom/runtime/")
 
     assert response.status_code == 500
+
+
+@pytest.mark.urls("fangkong.web.tests.urls_wired")
+def test_database_locked_in_a_view_is_a_503_page_with_retry_after(
+    with_domain_error_middleware: None, command_user: Any
+) -> None:
+    client = Client(raise_request_exception=False)
+    client.force_login(command_user)
+
+    response = client.post("/boom/database/locked/")
+
+    assert response.status_code == 503
+    assert response["Retry-After"] == "2"
+    assert 'data-error-code="database_busy"' in response.content.decode()
+
+
+@pytest.mark.urls("fangkong.web.tests.urls_wired")
+def test_database_locked_for_htmx_is_a_fragment_and_for_json_the_api_shape(
+    with_domain_error_middleware: None, command_user: Any
+) -> None:
+    client = Client(raise_request_exception=False)
+    client.force_login(command_user)
+
+    fragment = client.post("/boom/database/locked/", HTTP_HX_REQUEST="true")
+    as_json = client.post("/boom/database/locked/", HTTP_ACCEPT="application/json")
+
+    assert fragment.status_code == 503 and "<html" not in fragment.content.decode()
+    assert as_json.status_code == 503
+    assert as_json.json()["code"] == "database_busy"
+
+
+@pytest.mark.urls("fangkong.web.tests.urls_wired")
+def test_number_too_large_for_the_database_in_a_view_is_a_400_page(
+    with_domain_error_middleware: None, command_user: Any
+) -> None:
+    client = Client(raise_request_exception=False)
+    client.force_login(command_user)
+
+    response = client.get("/boom/database/overflow/")
+
+    assert response.status_code == 400
+    assert 'data-error-code="number_out_of_range"' in response.content.decode()
+
+
+@pytest.mark.urls("fangkong.web.tests.urls_wired")
+def test_another_database_error_is_left_to_django_as_a_500(
+    with_domain_error_middleware: None, command_user: Any
+) -> None:
+    client = Client(raise_request_exception=False)
+    client.force_login(command_user)
+
+    response = client.get("/boom/database/broken/")
+
+    assert response.status_code == 500
+    assert 'data-error-code="server_error"' in response.content.decode()
+
+
+@pytest.mark.urls("fangkong.web.tests.urls_wired")
+def test_a_page_post_without_a_multipart_boundary_is_a_400_page(
+    with_domain_error_middleware: None, command_user: Any
+) -> None:
+    """The form is parsed before the CSRF check would read it (and raise a 500)."""
+    client = Client(raise_request_exception=False, enforce_csrf_checks=True)
+    client.force_login(command_user)
+
+    response = client.post("/boom/runtime/", data=b"--x--", content_type="multipart/form-data")
+
+    assert response.status_code == 400
+    assert 'data-error-code="multipart_invalid"' in response.content.decode()

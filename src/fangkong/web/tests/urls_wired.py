@@ -10,6 +10,7 @@ from __future__ import annotations
 
 from django.contrib import admin
 from django.core.exceptions import PermissionDenied as DjangoPermissionDenied
+from django.db import OperationalError
 from django.http import HttpRequest, HttpResponse
 from django.urls import include, path
 
@@ -38,6 +39,17 @@ def raise_runtime_error(request: HttpRequest) -> HttpResponse:
 
 def raise_django_permission_denied(request: HttpRequest) -> HttpResponse:
     raise DjangoPermissionDenied
+
+
+DATABASE_ERRORS = {
+    "locked": OperationalError("database is locked"),
+    "broken": OperationalError("no such table: people_person"),
+    "overflow": OverflowError("Python int too large to convert to SQLite INTEGER"),
+}
+
+
+def raise_database_error(request: HttpRequest, kind: str) -> HttpResponse:
+    raise DATABASE_ERRORS[kind]
 
 
 def _app(app_name: str, names: list[str]) -> tuple[list, str]:
@@ -93,4 +105,5 @@ urlpatterns = [
     path("boom/domain/<str:kind>/", raise_domain_error),
     path("boom/runtime/", raise_runtime_error),
     path("boom/forbidden/", raise_django_permission_denied),
+    path("boom/database/<str:kind>/", raise_database_error),
 ]

@@ -1,0 +1,124 @@
+"""The API tests' world: a small drill city with its outbreak played, one account per role.
+
+Built through the product's own services (the drill plays the outbreak through them):
+cases, contacts, pushes, rounds, tubes, boxes, rechecks, supplies, sampling points.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import os
+from collections.abc import Iterator
+from dataclasses import dataclass
+from typing import Any
+
+import pytest
+from django.core.management import call_command
+from django.core.signals import request_finished, request_started
+from django.db import close_old_connections
+from django.utils import timezone
+
+TOKEN_USERS = ("command", "town-wuzhen", "sampler", "lab")
+
+
+@dataclass
+class ApiWorld:
+    users: dict[str, Any]
+    tokens: dict[str, str]  # username -> bearer token
+    ids: dict[str, list[Any]]  # path parameter name -> real values
+
+
+@pytest.fixture
+def api_world(db: None) -> ApiWorld:
+    from fangkong.accounts.models import AccessToken, User
+    from fangkong.accounts.services import token_create
+    from fangkong.areas.models import Jurisdiction, Zone
+    from fangkong.drill.outbreak import drill_outbreak
+    from fangkong.drill.services import drill_city_build
+    from fangkong.people.models import Household, Person
+    from fangkong.protocol.models import RuleSet
+    from fangkong.testing.models import (
+        Recheck,
+        Round,
+        SamplingPoint,
+        SupplyStock,
+        TransportBox,
+        Tube,
+    )
+    from fangkong.testing.services.rounds import round_create, round_open
+    from fangkong.tracing.models import (
+        AssistRequest,
+        Case,
+        CaseLink,
+        Cluster,
+        Contact,
+        ItineraryStop,
+        PushItem,
+        VerificationPush,
+    )
+
+    drill_city_build(population=300, days=2, seed=7)
+    drill_outbreak()
+    with open(os.devnull, "w") as quiet:
+        call_command("demo_users", stdout=quiet)
+    users = {u.username: u for u in User.objects.all()}
+    admin = users["admin"]
+    # A round open now over the sampler's community, so that sampling has a round to sync.
+    sampler_place = users["sampler"].place
+    community = Jurisdiction.objects.get(path=sampler_place.jurisdiction_path)
+    open_round = round_create(
+        actor=users["command"],
+        name="接口测试轮次",
+        starts_at=timezone.now() - dt.timedelta(hours=1),
+        jurisdictions=[community],
+    )
+    round_open(actor=users["command"], round=open_round)
+    tokens = {}
+    for username in TOKEN_USERS:
+        tokens[username] = token_create(actor=admin, user=users[username], name="api-tests")[1]
+        # A token of the same user that a test may revoke without locking itself out.
+        token_create(actor=admin, user=users[username], name="api-tests-spare")
+
+    def ids(rows: Any, field: str = "pk") -> list[Any]:
+        rows = rows.objects.all() if hasattr(rows, "objects") else rows
+        return list(rows.order_by("pk").values_list(field, flat=True)[:8])
+
+    real_ids = {
+        "token_id": ids(AccessToken.objects.filter(name="api-tests-spare")),
+        "jurisdiction_id": ids(Jurisdiction),
+        "zone_id": ids(Zone),
+        "person_id": ids(Person),
+        "household_id": ids(Household),
+        "ruleset_id": ids(RuleSet),
+        "case_id": ids(Case),
+        "stop_id": ids(ItineraryStop),
+        "contact_id": ids(Contact),
+        "push_id": ids(VerificationPush),
+        "item_id": ids(PushItem),
+        "assist_id": ids(AssistRequest),
+        "link_id": ids(CaseLink),
+        "cluster_id": ids(Cluster),
+        "round_id": [open_round.pk, *ids(Round)],
+        "barcode": ids(Tube, "barcode"),
+        "box_id": ids(TransportBox),
+        "recheck_id": ids(Recheck),
+        "community": ids(Jurisdiction.objects.filter(level="community"), "path"),
+        "stock_id": ids(SupplyStock),
+        "point_id": ids(SamplingPoint),
+    }
+    empty = sorted(name for name, values in real_ids.items() if not values)
+    assert set(empty) <= {"link_id", "assist_id", "cluster_id", "recheck_id"}, empty
+    return ApiWorld(users=users, tokens=tokens, ids=real_ids)
+
+
+@pytest.fixture
+def in_process_requests() -> Iterator[None]:
+    """WSGI requests share the test's connection and transaction, as Django's test client's
+    do (Django would otherwise close the connection at the end of each request)."""
+    request_started.disconnect(close_old_connections)
+    request_finished.disconnect(close_old_connections)
+    try:
+        yield
+    finally:
+        request_started.connect(close_old_connections)
+        request_finished.connect(close_old_connections)
