@@ -17,10 +17,10 @@ from django.utils.translation import gettext as _
 from ninja import Field, File, Query, Router, Schema, Status
 from ninja.files import UploadedFile
 
+from fangkong.core.apitypes import ROW_ID_MAX, RowId
 from fangkong.core.errors import DomainError
 from fangkong.core.http import client_address
 from fangkong.people.rules import mask_name
-from fangkong.testing.api.fields import ROW_ID_MAX, RowId
 from fangkong.testing.models import Hold, Recheck, TransportBox
 from fangkong.testing.selectors import labs as selectors
 from fangkong.testing.services import labs as services

@@ -8,9 +8,8 @@ from django.http import HttpRequest
 from ninja import Field, Query, Router, Schema, Status
 
 from fangkong.areas import selectors as area_selectors
-from fangkong.core.apitypes import LocalTime
+from fangkong.core.apitypes import LocalTime, RowId
 from fangkong.core.http import client_address
-from fangkong.testing.api.fields import RowId
 from fangkong.testing.models import QueueStatus, SamplingPoint
 from fangkong.testing.selectors import points as selectors
 from fangkong.testing.services import points as services

@@ -15,9 +15,9 @@ from fangkong.accounts.permissions import require
 from fangkong.accounts.roles import Capability
 from fangkong.areas import selectors as area_selectors
 from fangkong.areas.models import Zone
+from fangkong.core.apitypes import RowId
 from fangkong.core.errors import DomainError, NotFound
 from fangkong.core.http import client_address
-from fangkong.testing.api.fields import RowId
 from fangkong.testing.models import Round
 from fangkong.testing.rules import rounds as rules
 from fangkong.testing.selectors import rounds as selectors

@@ -16,7 +16,7 @@ from django.http import HttpRequest, HttpResponse, JsonResponse
 from django.utils import timezone
 from ninja import Field, Query, Router, Schema
 
-from fangkong.testing.api.fields import RowId
+from fangkong.core.apitypes import RowId
 from fangkong.testing.selectors import sampling as selectors
 from fangkong.testing.services import sampling as services
 

@@ -10,8 +10,8 @@ from django.http import HttpRequest
 from ninja import Field, Query, Router, Schema, Status
 
 from fangkong.areas import selectors as area_selectors
+from fangkong.core.apitypes import ROW_ID_MAX, RowId
 from fangkong.core.http import client_address
-from fangkong.testing.api.fields import ROW_ID_MAX, RowId
 from fangkong.testing.models import SupplyKind, SupplyMovement, SupplyStock
 from fangkong.testing.selectors import supplies as selectors
 from fangkong.testing.services import supplies as services

@@ -22,10 +22,10 @@ from fangkong.accounts.permissions import has_capability, in_scope, require, sco
 from fangkong.accounts.roles import Capability
 from fangkong.areas import selectors as area_selectors
 from fangkong.areas.models import ZoneState
+from fangkong.core.apitypes import ROW_ID_MAX
 from fangkong.core.errors import DomainError, NotFound, PermissionDenied
 from fangkong.core.http import client_address
 from fangkong.core.paths import is_under
-from fangkong.testing.api.fields import ROW_ID_MAX
 from fangkong.testing.models import RoundStatus, SealedPooling, SupplyKind
 from fangkong.testing.rules import rounds as rules
 from fangkong.testing.selectors import rounds as selectors
