@@ -22,7 +22,8 @@ READ_DB = """async (name) => {
     const r = indexedDB.open(name); r.onsuccess = () => ok(r.result); r.onerror = () => ko(r.error);
   });
   const tubes = await new Promise((ok) => {
-    const r = db.transaction("tubes").objectStore("tubes").getAll(); r.onsuccess = () => ok(r.result);
+    const r = db.transaction("tubes").objectStore("tubes").getAll();
+    r.onsuccess = () => ok(r.result);
   });
   db.close();
   return tubes;

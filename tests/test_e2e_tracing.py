@@ -144,7 +144,8 @@ def test_case_to_contacts_to_town_feedback(live_server: Any, browser_page: Any, 
     row.get_by_test_id("mark-status").select_option("centralised")
     row.get_by_test_id("mark-submit").click()
     page.wait_for_function(
-        f"() => document.querySelector(\"[data-item='{item.pk}']\").dataset.status === 'centralised'"
+        f"() => document.querySelector(\"[data-item='{item.pk}']\").dataset.status"
+        " === 'centralised'"
     )
     assert Contact.objects.get(pk=contact.pk).status == ContactStatus.CONTROLLED
 

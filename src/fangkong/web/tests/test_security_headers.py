@@ -128,7 +128,7 @@ def _production_settings(**env: str) -> dict[str, Any]:
         "['SECURE_HSTS_SECONDS', 'SECURE_SSL_REDIRECT', 'SECURE_PROXY_SSL_HEADER', "
         "'SESSION_COOKIE_SECURE', 'CSRF_COOKIE_SECURE', 'CSRF_COOKIE_HTTPONLY']}))"
     )
-    out = subprocess.run(  # noqa: S603 - our own interpreter and module
+    out = subprocess.run(
         [sys.executable, "-c", script],
         env={**clean, **keys, **env, "PYTHONPATH": str(SRC)},
         capture_output=True,
