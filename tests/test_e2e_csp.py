@@ -13,6 +13,8 @@ listener installed before any page script runs, and by the console.
 from __future__ import annotations
 
 import contextlib
+import json
+import os
 import re
 from typing import Any
 from urllib.parse import urlsplit
@@ -40,6 +42,23 @@ document.addEventListener("securitypolicyviolation", (e) => {
 });
 """
 MAX_PAGES_PER_ROLE = 60
+# FANGKONG_WALK_SCREENSHOTS=dir: also save a screenshot of every page (to look at them).
+SCREENSHOTS = os.environ.get("FANGKONG_WALK_SCREENSHOTS", "")
+# Markup the policy forbids but only reports when it runs (an onchange fires on a change):
+# found in the page as served, before anything is clicked.
+INLINE_CODE = """() => {
+  const found = [];
+  document.querySelectorAll("*").forEach((el) => {
+    for (const attr of el.attributes) {
+      if (attr.name.startsWith("on")) found.push(el.tagName + " " + attr.name);
+      if (/^\\s*javascript:/i.test(attr.value)) found.push(el.tagName + " javascript: URL");
+    }
+  });
+  document.querySelectorAll("script:not([src])").forEach((s) => {
+    if (!/json/.test(s.type)) found.push("inline <script>");
+  });
+  return found;
+}"""
 
 
 @pytest.fixture
@@ -80,6 +99,8 @@ def _open(page: Any, url: str, problems: list[str]) -> list[str]:
     page.wait_for_timeout(200)
     for violation in page.evaluate("() => window.__csp || []"):
         problems.append(f"{url}: {violation}")
+    for inline in page.evaluate(INLINE_CODE):
+        problems.append(f"{url}: inline code: {inline}")
     return page.evaluate(
         "() => Array.from(document.querySelectorAll('a[href]'))"
         ".map(a => a.href).filter(h => h.startsWith(location.origin))"
@@ -117,6 +138,19 @@ def test_every_page_runs_under_the_policy_without_a_violation(
                 seen: set[str] = set()
                 pages: list[str] = []
                 links = _open(page, live_server.url + "/", problems)
+                if username == ROLES[0]:
+                    # The policy is enforced, and both the listener and the console see
+                    # a violation (this one is planted, so its reports are dropped).
+                    before = len(problems)
+                    page.evaluate(
+                        "() => { const s = document.createElement('script');"
+                        " s.textContent = 'window.__ran = 1'; document.head.appendChild(s); }"
+                    )
+                    page.wait_for_function("() => window.__csp.length === 1")
+                    page.wait_for_timeout(300)
+                    assert page.evaluate("() => window.__ran") is None
+                    assert len(problems) > before
+                    del problems[before:]
                 nav = page.evaluate(
                     "() => Array.from(document.querySelectorAll('[data-testid=main-nav] a'))"
                     ".map(a => a.href)"
@@ -143,10 +177,14 @@ def test_every_page_runs_under_the_policy_without_a_violation(
                     pages.append(parts.path + ("?" + parts.query if parts.query else ""))
                     links = _open(page, url, problems)
                     queue += [link.split("#")[0] for link in links]
+                    if SCREENSHOTS:
+                        name = re.sub(r"[^\w]+", "_", f"{username}{parts.path}{parts.query}")
+                        page.screenshot(path=f"{SCREENSHOTS}/{name}.png", full_page=True)
                 visited[username] = pages
         finally:
             context.close()
             browser.close()
+    print("pages opened:", json.dumps(visited, indent=1))  # shown with -s
     assert not problems, "\n".join(problems)
     # The walk did open the app, detail pages included.
     every = [p for pages in visited.values() for p in pages]

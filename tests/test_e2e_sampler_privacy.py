@@ -41,7 +41,7 @@ def phone() -> Any:
     with sync_playwright() as pw:
         browser = pw.chromium.launch(executable_path="/usr/bin/chromium", args=BROWSER_ARGS)
         context = browser.new_context(
-            locale="zh-CN", viewport={"width": 390, "height": 844}, is_mobile=True, has_touch=True
+            locale="zh-CN", viewport={"width": 390, "height": 844}, has_touch=True
         )
         page = context.new_page()
         page.set_default_timeout(15000)

@@ -105,7 +105,7 @@
             main.insertBefore(box, main.firstChild);
           }
           box.textContent = form.getAttribute("data-pending-message") + " (" + pending + ")";
-          box.scrollIntoView({ block: "nearest" });
+          box.scrollIntoView({ block: "center" });
           return;
         }
         form.setAttribute("data-checked", "1");
