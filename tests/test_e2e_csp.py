@@ -142,11 +142,12 @@ def test_every_page_runs_under_the_policy_without_a_violation(
                     # The policy is enforced, and both the listener and the console see
                     # a violation (this one is planted, so its reports are dropped).
                     before = len(problems)
+                    seen_before = page.evaluate("() => window.__csp.length")
                     page.evaluate(
                         "() => { const s = document.createElement('script');"
                         " s.textContent = 'window.__ran = 1'; document.head.appendChild(s); }"
                     )
-                    page.wait_for_function("() => window.__csp.length === 1")
+                    page.wait_for_function("n => window.__csp.length === n + 1", arg=seen_before)
                     page.wait_for_timeout(300)
                     assert page.evaluate("() => window.__ran") is None
                     assert len(problems) > before
