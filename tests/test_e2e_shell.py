@@ -92,3 +92,25 @@ def test_the_print_button_prints(live_server: Any, browser_page: Any, command_us
     )
     page.click("#p")
     assert page.evaluate("() => window.__printed") is True
+
+
+def test_htmx_keeps_no_page_snapshots_in_browser_storage(
+    live_server: Any, browser_page: Any, command_user: Any
+) -> None:
+    """htmx would save the page (with its personal data) in sessionStorage before an
+    hx-push-url swap; historyCacheSize 0 keeps nothing there, and going back reloads."""
+    page = browser_page
+    _login(page, live_server, command_user)
+    page.goto(f"{live_server.url}/areas/places/")
+    page.fill("input[name=q]", "no-such-place")
+    with page.expect_request(lambda r: "q=no-such-place" in r.url):
+        page.click("form[role=search] button[type=submit]")
+    page.wait_for_url("**q=no-such-place**")
+    page.wait_for_load_state("networkidle")
+    # (htmx keeps only the current path, "htmx-current-path-for-history".)
+    assert "htmx-history-cache" not in page.evaluate("() => Object.keys(sessionStorage)")
+    assert page.evaluate("() => Object.keys(localStorage)") == []
+    page.go_back()
+    page.wait_for_load_state()
+    assert "q=no-such-place" not in page.url
+    assert page.locator("h1").inner_text() == "场所"
