@@ -35,6 +35,9 @@ def _square(dx: float) -> dict[str, Any]:
 @pytest.fixture
 def planted(tree: Any, make_user: Any) -> dict[str, Any]:
     """A town, a community, a place, a person and a cluster named with the payload."""
+    from django.core.cache import cache
+
+    cache.clear()  # the dashboard caches its figures per scope for a minute
     admin = make_user(Role.ADMIN, tree.city, "xss-admin")
     make_user(Role.INVESTIGATOR, tree.city, "xss-investigator")
     make_user(Role.COMMAND, tree.city, "xss-command")

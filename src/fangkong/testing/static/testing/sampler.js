@@ -43,6 +43,9 @@
   let dbPromise = null;
   function db() {
     if (!dbPromise) {
+      // Named where the logout check finds it without indexedDB.databases() (older
+      // browsers): web/static/web/shell.js.
+      localStorage.setItem("fangkong-sampler-db:" + DB_NAME, "1");
       dbPromise = new Promise((resolve, reject) => {
         const req = indexedDB.open(DB_NAME, 1);
         req.onupgradeneeded = () => req.result.createObjectStore("tubes", { keyPath: "barcode" });

@@ -24,13 +24,31 @@
     if (button) { window.print(); }
   });
 
+  // The sampler databases on this browser: those IndexedDB lists, and those the sampler
+  // page named in localStorage (for browsers without indexedDB.databases()).
+  var REGISTRY = "fangkong-sampler-db:";
+  function samplerDatabases() {
+    var names = [];
+    try {
+      Object.keys(localStorage).forEach(function (key) {
+        if (key.indexOf(REGISTRY) === 0) { names.push(key.slice(REGISTRY.length)); }
+      });
+    } catch (e) { /* storage disabled */ }
+    if (!window.indexedDB || !indexedDB.databases) { return Promise.resolve(names); }
+    return indexedDB.databases().then(function (list) {
+      list.forEach(function (d) {
+        if (d.name && d.name.indexOf("fangkong-sampler-") === 0 && names.indexOf(d.name) < 0) {
+          names.push(d.name);
+        }
+      });
+      return names;
+    }).catch(function () { return names; });
+  }
+
   // Samples a sampler phone has registered but not yet synced, over every sampler database.
   function pendingSamples() {
-    if (!window.indexedDB || !indexedDB.databases) { return Promise.resolve(0); }
-    return indexedDB.databases().then(function (list) {
-      var names = list.map(function (d) { return d.name; }).filter(function (name) {
-        return name && name.indexOf("fangkong-sampler-") === 0;
-      });
+    if (!window.indexedDB) { return Promise.resolve(0); }
+    return samplerDatabases().then(function (names) {
       return Promise.all(names.map(countPending)).then(function (counts) {
         return counts.reduce(function (a, b) { return a + b; }, 0);
       });
@@ -63,6 +81,14 @@
   // What a sampler phone keeps, deleted before logging out. The logout answer's
   // Clear-Site-Data does the same, but browsers honour it only over HTTPS (or localhost).
   function forgetSamplerData() {
+    var databases = window.indexedDB ? samplerDatabases().then(function (names) {
+      return Promise.all(names.map(function (name) {
+        return new Promise(function (resolve) {
+          var request = indexedDB.deleteDatabase(name);
+          request.onsuccess = request.onerror = request.onblocked = function () { resolve(); };
+        });
+      }));
+    }) : Promise.resolve();
     try {
       Object.keys(localStorage).forEach(function (key) {
         if (key.indexOf("fangkong-sampler-") === 0) { localStorage.removeItem(key); }
@@ -71,15 +97,6 @@
     var caches_ = window.caches ? caches.keys().then(function (keys) {
       return Promise.all(keys.filter(function (k) { return k.indexOf("fangkong-sampler-") === 0; })
         .map(function (k) { return caches.delete(k); }));
-    }) : Promise.resolve();
-    var databases = window.indexedDB && indexedDB.databases ? indexedDB.databases().then(function (list) {
-      return Promise.all(list.filter(function (d) { return d.name && d.name.indexOf("fangkong-sampler-") === 0; })
-        .map(function (d) {
-          return new Promise(function (resolve) {
-            var request = indexedDB.deleteDatabase(d.name);
-            request.onsuccess = request.onerror = request.onblocked = function () { resolve(); };
-          });
-        }));
     }) : Promise.resolve();
     return Promise.all([caches_, databases]).catch(function () {});
   }
