@@ -6,8 +6,9 @@ Each role opens every entry of its navigation (web/navigation.py, read from the 
 own menu) and, from each of those pages, the first link of every other kind of page it
 offers (detail pages: a case, a push list, a round, a box ...), one per URL shape. The
 staff account also opens the Django admin (index, a change list, a change form) and the
-API docs (/api/docs, Swagger UI). Violations are caught by a `securitypolicyviolation`
-listener installed before any page script runs, and by the console.
+API docs (/api/docs, Swagger UI); the login pages are opened before any login.
+Violations are caught by a `securitypolicyviolation` listener installed before any page
+script runs, and by the console.
 """
 
 from __future__ import annotations
@@ -133,6 +134,10 @@ def test_every_page_runs_under_the_policy_without_a_violation(
         page.on("pageerror", lambda e: problems.append(f"{page.url}: script error: {e}"))
         page.on("dialog", lambda d: d.dismiss())
         try:
+            # Before any login: the login pages (the app's and the admin's).
+            for path in ("/accounts/login/", "/admin/login/"):
+                _open(page, live_server.url + path, problems)
+                visited.setdefault("anonymous", []).append(path)
             for username in ROLES:
                 _log_in(page, live_server, username)
                 seen: set[str] = set()
