@@ -113,14 +113,18 @@ def test_case_to_contacts_to_town_feedback(live_server: Any, browser_page: Any, 
 
     # ... accepts the itinerary proposed from her scans ...
     page.get_by_test_id("itinerary-propose").click()
-    page.wait_for_function("document.querySelectorAll('[data-testid=itinerary-stop]').length === 1")
+    page.wait_for_function(
+        "() => document.querySelectorAll('[data-testid=itinerary-stop]').length === 1"
+    )
     assert "乌镇农贸市场" in page.get_by_test_id("itinerary-stops").inner_text()
     page.get_by_test_id("itinerary-confirm").click()
     page.get_by_test_id("itinerary-confirmed").wait_for()
 
     # ... finds the contacts: the market visitor is a close contact ...
     page.get_by_test_id("find-contacts").click()
-    page.wait_for_function("document.querySelectorAll('[data-testid=contact-row]').length === 1")
+    page.wait_for_function(
+        "() => document.querySelectorAll('[data-testid=contact-row]').length === 1"
+    )
     assert "李*伟" in page.get_by_test_id("contact-table").inner_text()
     contact = Contact.objects.get(person=world["contact_person"])
     assert contact.classification == "close"
@@ -140,7 +144,8 @@ def test_case_to_contacts_to_town_feedback(live_server: Any, browser_page: Any, 
     row.get_by_test_id("mark-status").select_option("centralised")
     row.get_by_test_id("mark-submit").click()
     page.wait_for_function(
-        f"document.querySelector(\"[data-item='{item.pk}']\").dataset.status === 'centralised'"
+        f"() => document.querySelector(\"[data-item='{item.pk}']\").dataset.status"
+        " === 'centralised'"
     )
     assert Contact.objects.get(pk=contact.pk).status == ContactStatus.CONTROLLED
 

@@ -118,6 +118,8 @@ MIDDLEWARE = [
     "django.contrib.auth.middleware.AuthenticationMiddleware",
     "django.contrib.messages.middleware.MessageMiddleware",
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
+    # Content-Security-Policy on every answer; no-store on authenticated answers and files.
+    "fangkong.web.security.SecurityHeadersMiddleware",
     # A DomainError escaping a view becomes a page (or JSON) with its message and status.
     "fangkong.web.middleware.DomainErrorMiddleware",
 ]
@@ -230,12 +232,49 @@ if not PRODUCTION:
 # --- Security -------------------------------------------------------------------------
 SESSION_COOKIE_HTTPONLY = True
 SESSION_COOKIE_AGE = 12 * 3600
-CSRF_COOKIE_HTTPONLY = False  # htmx reads it to send X-CSRFToken
+# No script reads the CSRF cookie: htmx sends the token from base.html's hx-headers, the
+# sampler page asks GET /csrf-token for a fresh one (web.views.csrf_token).
+CSRF_COOKIE_HTTPONLY = True
 X_FRAME_OPTIONS = "DENY"
 SECURE_CONTENT_TYPE_NOSNIFF = True
+SECURE_REFERRER_POLICY = "same-origin"
+SECURE_CROSS_ORIGIN_OPENER_POLICY = "same-origin"
+# One policy for every path (web/security.py says why none needs an exception).
+FANGKONG_CONTENT_SECURITY_POLICY = "; ".join(
+    [
+        "default-src 'self'",
+        "script-src 'self'",
+        "style-src 'self' 'unsafe-inline'",  # ECharts, Leaflet, Swagger UI set styles
+        "img-src 'self' data: blob:",
+        "font-src 'self' data:",
+        "connect-src 'self'",
+        "worker-src 'self'",
+        "manifest-src 'self'",
+        "object-src 'none'",
+        "base-uri 'self'",
+        "frame-ancestors 'none'",
+        "form-action 'self'",
+    ]
+)
+# FANGKONG_PLAIN_HTTP=1: a production install served over plain HTTP on an intranet (no
+# TLS anywhere): cookies without Secure, no HSTS, no redirect to https. The older name
+# FANGKONG_INSECURE_COOKIES=1 means the same.
+PLAIN_HTTP = "1" in {
+    os.environ.get("FANGKONG_PLAIN_HTTP", ""),
+    os.environ.get("FANGKONG_INSECURE_COOKIES", ""),
+}
 if PRODUCTION:
-    SESSION_COOKIE_SECURE = os.environ.get("FANGKONG_INSECURE_COOKIES", "") != "1"
-    CSRF_COOKIE_SECURE = SESSION_COOKIE_SECURE
+    SESSION_COOKIE_SECURE = not PLAIN_HTTP
+    CSRF_COOKIE_SECURE = not PLAIN_HTTP
+    SECURE_SSL_REDIRECT = not PLAIN_HTTP
+    SECURE_HSTS_SECONDS = (
+        0 if PLAIN_HTTP else int(os.environ.get("FANGKONG_HSTS_SECONDS", "31536000"))
+    )
+    # Only behind a TLS-terminating proxy that sets X-Forwarded-Proto itself (and drops
+    # the client's): FANGKONG_TLS_PROXY=1. Trusting the header otherwise would let any
+    # client claim https.
+    if os.environ.get("FANGKONG_TLS_PROXY", "") == "1":
+        SECURE_PROXY_SSL_HEADER = ("HTTP_X_FORWARDED_PROTO", "https")
 
 # Lockout after repeated failed logins (per username and per client address).
 FANGKONG_LOGIN_MAX_FAILURES = int(os.environ.get("FANGKONG_LOGIN_MAX_FAILURES", "5"))

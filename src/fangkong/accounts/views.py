@@ -81,9 +81,15 @@ def login_view(request: HttpRequest) -> HttpResponse:
 
 @require_POST
 def logout_view(request: HttpRequest) -> HttpResponse:
+    """Log out, and tell the browser to forget what this origin stored: the sampler
+    phone's IndexedDB, localStorage, the service worker's cache (the page refuses to log
+    out while samples wait to be synced, web/static/web/shell.js). Cookies stay: the
+    session is already ended server-side, and the CSRF cookie is needed to log in again."""
     services.user_logout(actor=request.user, ip=client_address(request))
     logout(request)
-    return redirect(settings.LOGOUT_REDIRECT_URL)
+    response = redirect(settings.LOGOUT_REDIRECT_URL)
+    response["Clear-Site-Data"] = '"cache", "storage"'
+    return response
 
 
 def _parse_date(value: str) -> dt.date | None:

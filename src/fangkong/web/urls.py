@@ -6,4 +6,5 @@ app_name = "web"
 
 urlpatterns = [
     path("", views.home, name="home"),
+    path("csrf-token", views.csrf_token, name="csrf_token"),
 ]

@@ -5,15 +5,19 @@ from __future__ import annotations
 from typing import Any
 
 from django.contrib.auth.decorators import login_required
-from django.http import HttpRequest, HttpResponse
+from django.http import HttpRequest, HttpResponse, JsonResponse
+from django.middleware.csrf import get_token
 from django.shortcuts import render
 from django.urls import get_script_prefix
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
+from django.views.decorators.cache import never_cache
+from django.views.decorators.http import require_GET
 
 from fangkong.accounts.permissions import has_capability
 from fangkong.accounts.roles import ROLE_CAPABILITIES, Capability, Role
 from fangkong.areas.models import Level, PlaceKind, ZoneLevel
+from fangkong.core.errors import DomainError
 from fangkong.web.selectors import (
     DASHBOARD_CACHE_SECONDS,
     ZONE_LEVELS,
@@ -141,3 +145,15 @@ def home(request: HttpRequest) -> HttpResponse:
     if has_capability(request.user, Capability.DASHBOARD_VIEW):
         return render(request, "web/dashboard.html", _dashboard_context(request))
     return render(request, "web/landing.html", _landing_context(request))
+
+
+@require_GET
+@never_cache
+def csrf_token(request: HttpRequest) -> JsonResponse:
+    """The session's current CSRF token as JSON, for a page that may be older than the
+    token (the sampler page served offline by its service worker). Scripts cannot read
+    the CSRF cookie (CSRF_COOKIE_HTTPONLY); another origin cannot read this answer (no
+    CORS), so the token stays as secret as the cookie."""
+    if not request.user.is_authenticated:
+        raise DomainError("not_authenticated", _("请先登录"), status=401)
+    return JsonResponse({"token": get_token(request)})

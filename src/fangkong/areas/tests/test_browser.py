@@ -45,7 +45,7 @@ def test_downgrade_refusal_then_case_escalation_in_place(
     form.locator("input[name=reason]").fill("新增阳性")
     form.get_by_role("button").click()
     browser_page.wait_for_function(
-        "document.querySelector('[data-testid=zone-level]').innerText === '封控区'"
+        "() => document.querySelector('[data-testid=zone-level]').innerText === '封控区'"
     )
     assert "新增阳性" in browser_page.get_by_test_id("zone-history").inner_text()
     assert ZoneTransition.objects.filter(zone=zone, action="escalate").count() == 1

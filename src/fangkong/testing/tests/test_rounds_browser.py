@@ -47,7 +47,7 @@ def test_create_a_round_for_wuzhen_and_use_planner_and_advisor(
 
     page.get_by_test_id("prevalence").fill("5")
     page.wait_for_function(
-        "document.querySelector('[data-testid=best-k]').textContent.trim() === '5'"
+        "() => document.querySelector('[data-testid=best-k]').textContent.trim() === '5'"
     )
     assert page.get_by_test_id("tests-per-person").inner_text() == "0.4262"
 

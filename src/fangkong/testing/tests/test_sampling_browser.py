@@ -55,10 +55,14 @@ def test_a_sampler_registers_two_tubes_offline_and_they_sync_when_back_online(
     page.goto(live_server.url + "/testing/sampling/")
     assert page.get_by_test_id("point-name").inner_text() == world.point.place.name
     # The service worker has cached the page and its assets and controls the page.
-    page.wait_for_function("navigator.serviceWorker && navigator.serviceWorker.controller !== null")
+    page.wait_for_function(
+        "() => navigator.serviceWorker && navigator.serviceWorker.controller !== null"
+    )
 
     page.context.set_offline(True)
-    page.wait_for_function("document.querySelector('[data-testid=network]').dataset.online === '0'")
+    page.wait_for_function(
+        "() => document.querySelector('[data-testid=network]').dataset.online === '0'"
+    )
     _open_tube(page, "E2E-OFF-1")
     _register(page, world.rics[world.persons[0].pk])
     _register(page, world.rics[world.persons[1].pk])
@@ -68,18 +72,18 @@ def test_a_sampler_registers_two_tubes_offline_and_they_sync_when_back_online(
     _register(page, new_ric(), walk_in=("孙过路", "13700002222"))
     page.get_by_test_id("tube-close").click()
 
-    page.wait_for_function("document.getElementById('sampler').dataset.pending === '4'")
+    page.wait_for_function("() => document.getElementById('sampler').dataset.pending === '4'")
     assert page.get_by_test_id("synced-count").inner_text() == "0"
     assert Sample.objects.count() == 0 and Tube.objects.count() == 0
 
     # Still offline, the page reloads from the service worker's cache; the queue is kept.
     page.reload()
-    page.wait_for_function("document.getElementById('sampler').dataset.pending === '4'")
+    page.wait_for_function("() => document.getElementById('sampler').dataset.pending === '4'")
     assert page.get_by_test_id("pending-count").inner_text() == "4"
 
     page.context.set_offline(False)
     page.wait_for_function(
-        "document.getElementById('sampler').dataset.synced === '4'", timeout=30000
+        "() => document.getElementById('sampler').dataset.synced === '4'", timeout=30000
     )
     assert page.get_by_test_id("pending-count").inner_text() == "0"
     assert page.get_by_test_id("synced-count").inner_text() == "4"

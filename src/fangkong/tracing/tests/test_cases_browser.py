@@ -57,11 +57,13 @@ def test_report_case_and_accept_the_itinerary_from_scans(
     assert case.number in page.get_by_test_id("case-number").inner_text()
 
     page.get_by_test_id("itinerary-propose").click()
-    page.wait_for_function("document.querySelectorAll('[data-testid=itinerary-stop]').length === 2")
+    page.wait_for_function(
+        "() => document.querySelectorAll('[data-testid=itinerary-stop]').length === 2"
+    )
     page.get_by_test_id("itinerary-confirm").click()
     page.get_by_test_id("itinerary-confirmed").wait_for()
     page.wait_for_function(
-        "document.querySelector('[data-testid=case-timeline] [data-kind=itinerary]') !== null"
+        "() => document.querySelector('[data-testid=case-timeline] [data-kind=itinerary]') !== null"
     )
 
     assert ItineraryStop.objects.filter(investigation__case=case, confirmed=True).count() == 2

@@ -76,7 +76,7 @@ def test_dashboard_map_draws_zone_coloured_polygons(
     # The toggle switches to the community map.
     browser_page.click("[data-map-level=community]")
     browser_page.wait_for_function(
-        "document.querySelector('#zone-map').getAttribute('data-level') === 'community'"
+        "() => document.querySelector('#zone-map').getAttribute('data-level') === 'community'"
         " && document.querySelector('#zone-map').getAttribute('data-features') === '1'"
     )
     assert browser_page.locator("#zone-map .leaflet-overlay-pane path").count() == 1

@@ -15,11 +15,20 @@
   if (!root) return;
   const ctx = JSON.parse(document.getElementById("sampler-context").textContent);
   const T = JSON.parse(document.getElementById("sampler-text").textContent);
-  // The CSRF token: the cookie's current value (a page served from the service worker's
-  // cache may carry an older one), else the one the page was rendered with.
-  function csrfToken() {
-    const match = document.cookie.match(/(?:^|;\s*)csrftoken=([^;]+)/);
-    return match ? decodeURIComponent(match[1]) : root.dataset.csrf;
+  // The CSRF token: scripts cannot read the cookie (it is HttpOnly), and a page served
+  // from the service worker's cache may be older than the session's token, so the sync
+  // asks the server for the current one (GET data-csrf-url), once and again after a 403.
+  let token = null;
+  async function csrfToken(fresh) {
+    if (token && !fresh) return token;
+    const response = await fetch(root.dataset.csrfUrl, {
+      credentials: "same-origin",
+      cache: "no-store",
+      headers: { "Accept": "application/json" },
+    });
+    if (!response.ok) throw new Error("HTTP " + response.status);
+    token = (await response.json()).token;
+    return token;
   }
   const el = (id) => root.querySelector('[data-testid="' + id + '"]');
 
@@ -34,10 +43,17 @@
   let dbPromise = null;
   function db() {
     if (!dbPromise) {
+      // Named where the logout check finds it without indexedDB.databases() (older
+      // browsers): web/static/web/shell.js.
+      localStorage.setItem("fangkong-sampler-db:" + DB_NAME, "1");
       dbPromise = new Promise((resolve, reject) => {
         const req = indexedDB.open(DB_NAME, 1);
         req.onupgradeneeded = () => req.result.createObjectStore("tubes", { keyPath: "barcode" });
-        req.onsuccess = () => resolve(req.result);
+        req.onsuccess = () => {
+          // Let the logout delete this database (web/static/web/shell.js).
+          req.result.onversionchange = () => req.result.close();
+          resolve(req.result);
+        };
         req.onerror = () => reject(req.error);
       });
     }
@@ -366,14 +382,18 @@
             })),
           })),
         };
+        const post = (csrf) => fetch(ctx.sync_url, {
+          method: "POST",
+          credentials: "same-origin",
+          headers: { "Content-Type": "application/json", "X-CSRFToken": csrf },
+          body: JSON.stringify(body),
+        });
         let response;
         try {
-          response = await fetch(ctx.sync_url, {
-            method: "POST",
-            credentials: "same-origin",
-            headers: { "Content-Type": "application/json", "X-CSRFToken": csrfToken() },
-            body: JSON.stringify(body),
-          });
+          response = await post(await csrfToken(false));
+          // The session's token changed (a new login): ask for it and send the batch again
+          // (the server is idempotent, so a repeat stores nothing twice).
+          if (response.status === 403) response = await post(await csrfToken(true));
         } catch (networkError) {
           break; // offline or the server is unreachable: the retry timer tries again
         }
@@ -416,10 +436,11 @@
         s.status = r.status === "error" ? "error" : "synced";
         s.code = r.code;
         s.message = r.message;
-        if (s.status === "synced") {
-          s.id_number = ""; // acknowledged: the clear ID number leaves the phone
-          s.phone = "";
-        }
+        // Answered either way (stored, or refused with a reason): the clear ID number and
+        // phone leave the phone; the sampler still sees the masked number and the reason.
+        // A refused person is registered again by scanning the card again.
+        s.id_number = "";
+        s.phone = "";
       });
     });
   }

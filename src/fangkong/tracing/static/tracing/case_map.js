@@ -43,7 +43,8 @@
       outline = L.geoJSON(data, {
         style: { color: "#64748b", weight: 1, fillColor: "#e2e8f0", fillOpacity: 0.5 },
         onEachFeature: function (feature, layer) {
-          layer.bindTooltip((feature.properties && feature.properties.name) || "", { sticky: true });
+          // Leaflet renders a string tooltip as HTML: the name goes in escaped.
+          layer.bindTooltip(escapeHTML((feature.properties && feature.properties.name) || ""), { sticky: true });
         }
       }).addTo(map);
       if (outline.getLayers().length && !(stops && stops.getLayers().length)) {
@@ -57,7 +58,7 @@
         pointToLayer: function (feature, latlng) {
           var seq = feature.properties.seq;
           return L.marker(latlng, {
-            icon: L.divIcon({ className: "stop-marker", html: String(seq), iconSize: [24, 24] }),
+            icon: L.divIcon({ className: "stop-marker", html: escapeHTML(seq), iconSize: [24, 24] }),
             title: String(seq),
             zIndexOffset: 1000 - seq
           });
@@ -65,7 +66,7 @@
         onEachFeature: function (feature, layer) {
           var p = feature.properties;
           layer.bindPopup(
-            "<strong>" + p.seq + ". " + escapeHTML(p.place || p.address) + "</strong><br>" +
+            "<strong>" + escapeHTML(p.seq) + ". " + escapeHTML(p.place || p.address) + "</strong><br>" +
             escapeHTML(when(p.start)) + " – " + escapeHTML(when(p.end))
           );
         }
@@ -83,7 +84,7 @@
         unlocatedList.hidden = false;
         unlocatedList.innerHTML = "<li class=\"muted\">" + escapeHTML(labels.unlocated) + "</li>" +
           unlocated.map(function (p) {
-            return "<li>" + p.seq + ". " + escapeHTML(p.place || p.address) + " · " +
+            return "<li>" + escapeHTML(p.seq) + ". " + escapeHTML(p.place || p.address) + " · " +
               escapeHTML(when(p.start)) + " – " + escapeHTML(when(p.end)) + "</li>";
           }).join("");
       }

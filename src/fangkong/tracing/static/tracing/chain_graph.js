@@ -12,6 +12,14 @@
   var CATEGORY_ORDER = ["case", "close", "secondary", "other"];
   var LARGE = 120; // above this many nodes only cases carry labels
 
+  // Names (persons, clusters) are data typed by users: the tooltip is HTML, so every
+  // value goes in escaped, never as markup.
+  function escapeHTML(text) {
+    return String(text == null ? "" : text)
+      .replace(/&/g, "&amp;").replace(/</g, "&lt;").replace(/>/g, "&gt;")
+      .replace(/"/g, "&quot;").replace(/'/g, "&#39;");
+  }
+
   function readJSON(id) {
     var el = document.getElementById(id);
     return el ? JSON.parse(el.textContent) : null;
@@ -79,18 +87,18 @@
       tooltip: {
         formatter: function (params) {
           if (params.dataType === "edge") {
-            return params.data.kind === "infection" ? (labels.infection || "") : (labels.exposure || "");
+            return escapeHTML(params.data.kind === "infection" ? labels.infection : labels.exposure);
           }
           var raw = params.data.raw || {};
-          var text = params.data.name;
+          var lines = [params.data.name];
           if (raw.kind === "case") {
-            if (raw.generation) { text += "<br>" + raw.generation + " " + (labels.generation || ""); }
-            if (raw.source_unknown) { text += "<br>" + (labels.source_unknown || ""); }
-            if (raw.cluster) { text += "<br>" + raw.cluster; }
+            if (raw.generation) { lines.push(raw.generation + " " + (labels.generation || "")); }
+            if (raw.source_unknown) { lines.push(labels.source_unknown); }
+            if (raw.cluster) { lines.push(raw.cluster); }
           } else {
-            text += "<br>" + (labels[raw.kind] || raw.kind);
+            lines.push(labels[raw.kind] || raw.kind);
           }
-          return text;
+          return lines.map(escapeHTML).join("<br>");
         }
       },
       legend: [{ data: categories.map(function (c) { return c.name; }), top: 0 }],

@@ -10,6 +10,12 @@
     none: "#9ca3af"
   };
 
+  function escapeHTML(text) {
+    return String(text == null ? "" : text)
+      .replace(/&/g, "&amp;").replace(/</g, "&lt;").replace(/>/g, "&gt;")
+      .replace(/"/g, "&quot;").replace(/'/g, "&#39;");
+  }
+
   function readJSON(id) {
     var el = document.getElementById(id);
     return el ? JSON.parse(el.textContent) : null;
@@ -48,8 +54,9 @@
     function describe(feature, path) {
       var p = feature.properties || {};
       var level = p.zone_level || "none";
+      // Leaflet renders a string tooltip as HTML: jurisdiction names go in escaped.
       path.bindTooltip(
-        (p.name || p.code || "") + " · " + (labels[level] || level),
+        escapeHTML((p.name || p.code || "") + " · " + (labels[level] || level)),
         { sticky: true, direction: "top" }
       );
       path.on("mouseover", function () { path.setStyle({ weight: 2.5, color: "#111827" }); });
