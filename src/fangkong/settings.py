@@ -296,6 +296,29 @@ FANGKONG_LOGIN_MAX_ADDRESS_FAILURES = int(
 FANGKONG_TOKEN_LIFETIME_DAYS = int(os.environ.get("FANGKONG_TOKEN_LIFETIME_DAYS", "90"))
 FANGKONG_TOKEN_MAX_LIFETIME_DAYS = int(os.environ.get("FANGKONG_TOKEN_MAX_LIFETIME_DAYS", "365"))
 
+
+# Lookups by a full ID, document or phone number (people/lookups.py): per user, a budget
+# per role within a window; MISS_ALERT misses in the window alert the admin and suspend
+# the user's lookups. FANGKONG_LOOKUP_BUDGETS overrides some roles' budgets, e.g.
+# "hotline=40,town_staff=200"; the others keep people.lookups.DEFAULT_LOOKUP_BUDGETS.
+def _role_budgets(text: str) -> dict[str, int]:
+    budgets: dict[str, int] = {}
+    for part in (p.strip() for p in text.split(",")):
+        if not part:
+            continue
+        role, _, number = part.partition("=")
+        if not number.strip().isdigit():
+            raise ImproperlyConfigured(
+                f"FANGKONG_LOOKUP_BUDGETS: {part!r} is not role=number (e.g. hotline=40)"
+            )
+        budgets[role.strip()] = int(number)
+    return budgets
+
+
+FANGKONG_LOOKUP_BUDGETS = _role_budgets(os.environ.get("FANGKONG_LOOKUP_BUDGETS", ""))
+FANGKONG_LOOKUP_WINDOW_MINUTES = int(os.environ.get("FANGKONG_LOOKUP_WINDOW_MINUTES", "60"))
+FANGKONG_LOOKUP_MISS_ALERT = int(os.environ.get("FANGKONG_LOOKUP_MISS_ALERT", "10"))
+
 # Client address: trust X-Forwarded-For only behind a known proxy.
 FANGKONG_TRUSTED_PROXY_COUNT = int(os.environ.get("FANGKONG_TRUSTED_PROXY_COUNT", "0"))
 

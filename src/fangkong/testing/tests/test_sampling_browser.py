@@ -46,6 +46,13 @@ def _open_tube(page: Any, barcode: str) -> None:
     page.get_by_test_id("current-barcode").filter(has_text=barcode).wait_for()
 
 
+def _close_tube(page: Any) -> None:
+    """Close the current tube and wait until the phone has stored the close (the panel
+    of the current tube hides only after the tube is written to IndexedDB)."""
+    page.get_by_test_id("tube-close").click()
+    page.get_by_test_id("current-tube").wait_for(state="hidden")
+
+
 def test_a_sampler_registers_two_tubes_offline_and_they_sync_when_back_online(
     live_server: Any, browser_page: Any, tree: Any
 ) -> None:
@@ -66,11 +73,11 @@ def test_a_sampler_registers_two_tubes_offline_and_they_sync_when_back_online(
     _open_tube(page, "E2E-OFF-1")
     _register(page, world.rics[world.persons[0].pk])
     _register(page, world.rics[world.persons[1].pk])
-    page.get_by_test_id("tube-close").click()
+    _close_tube(page)
     _open_tube(page, "E2E-OFF-2")
     _register(page, world.rics[world.persons[2].pk])
     _register(page, new_ric(), walk_in=("孙过路", "13700002222"))
-    page.get_by_test_id("tube-close").click()
+    _close_tube(page)
 
     page.wait_for_function("() => document.getElementById('sampler').dataset.pending === '4'")
     assert page.get_by_test_id("synced-count").inner_text() == "0"
