@@ -13,7 +13,8 @@ Bad input that got past a view's own checks is answered the same way, with the s
 and code of `core.refusals` (a multipart body without its boundary 400, a body over
 DATA_UPLOAD_MAX_MEMORY_SIZE 413, a number too large for the database 400, SQLite's
 write lock taken 503 with Retry-After). A POST's form body is parsed here, before the
-CSRF check reads it, so that a body Django cannot parse is refused here too.
+CSRF check reads it, so that a body Django cannot parse is refused here too (not an
+anonymous multipart body: see `_parse_before_csrf`).
 """
 
 from __future__ import annotations
@@ -47,7 +48,7 @@ class DomainErrorMiddleware:
         self.get_response = get_response
 
     def __call__(self, request: HttpRequest) -> HttpResponse:
-        if request.method == "POST":
+        if request.method == "POST" and _parse_before_csrf(request):
             try:
                 request.POST  # noqa: B018 - parse now, before the CSRF check reads it
             except Exception as error:
@@ -84,6 +85,17 @@ class DomainErrorMiddleware:
         for header, value in refusal.headers.items():
             response[header] = value
         return response
+
+
+def _parse_before_csrf(request: HttpRequest) -> bool:
+    """Parse a POST's body before the CSRF check, except an anonymous multipart body:
+    files are spooled to disk as they are parsed, and a request with no session has
+    no business uploading (Django's own CSRF check refuses it, and answers a broken
+    multipart body with 400 itself)."""
+    if request.content_type != "multipart/form-data":
+        return True
+    user = getattr(request, "user", None)
+    return bool(user is not None and user.is_authenticated)
 
 
 def _page(request: HttpRequest, code: str, message: str, status: int) -> HttpResponse:
