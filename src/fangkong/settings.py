@@ -284,9 +284,13 @@ FANGKONG_LOGIN_LOCKOUT_MINUTES = int(os.environ.get("FANGKONG_LOGIN_LOCKOUT_MINU
 # Two higher limits back it up within the same window: one account's failures from all
 # addresses together (a guess spread over many addresses), and one address's failures
 # for all accounts together (one address spraying many usernames). 0 turns a limit off.
+# An address the account signed in from within KNOWN_ADDRESS_DAYS is exempt from the
+# account-wide limit (its own per-address limit still holds): a spread guess then locks
+# the account only from new addresses, so that limit can stay low (0 = no exemption).
 FANGKONG_LOGIN_MAX_ACCOUNT_FAILURES = int(
-    os.environ.get("FANGKONG_LOGIN_MAX_ACCOUNT_FAILURES", "100")
+    os.environ.get("FANGKONG_LOGIN_MAX_ACCOUNT_FAILURES", "20")
 )
+FANGKONG_LOGIN_KNOWN_ADDRESS_DAYS = int(os.environ.get("FANGKONG_LOGIN_KNOWN_ADDRESS_DAYS", "30"))
 FANGKONG_LOGIN_MAX_ADDRESS_FAILURES = int(
     os.environ.get("FANGKONG_LOGIN_MAX_ADDRESS_FAILURES", "50")
 )
