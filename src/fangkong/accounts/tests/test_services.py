@@ -488,7 +488,7 @@ def test_a_password_change_forgets_the_known_addresses(command, alice):
     assert list(KnownLoginAddress.objects.values_list("username", flat=True)) == ["alice"]
 
 
-def test_the_lock_check_reads_the_known_pair_by_its_unique_index(
+def test_the_lock_check_costs_one_query_per_lock_and_one_for_the_known_pair(
     command, django_assert_max_num_queries
 ):
     """The check costs one indexed lookup per lock (and one for the known pair)."""
