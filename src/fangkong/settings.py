@@ -72,6 +72,23 @@ if PRODUCTION:
         )
     if "DATABASE_URL" not in os.environ:
         raise ImproperlyConfigured("DATABASE_URL must be set in production.")
+    # Behind a proxy whose X-Forwarded-For is not trusted, every client has the proxy's
+    # address (in the audit log and the login lockout): anyone's five wrong passwords would
+    # lock an account for everyone, and the address limit would lock everyone out.
+    try:
+        _proxies = int(os.environ.get("FANGKONG_TRUSTED_PROXY_COUNT", "0").strip() or "0")
+    except ValueError:
+        raise ImproperlyConfigured(
+            "FANGKONG_TRUSTED_PROXY_COUNT must be a whole number (the proxies in front)."
+        ) from None
+    if os.environ.get("FANGKONG_TLS_PROXY", "") == "1" and _proxies <= 0:
+        raise ImproperlyConfigured(
+            "FANGKONG_TLS_PROXY=1 declares a reverse proxy in front, but "
+            "FANGKONG_TRUSTED_PROXY_COUNT is 0: every client would have the proxy's address "
+            "(audit log, login lockout). Set FANGKONG_TRUSTED_PROXY_COUNT to the number of "
+            "proxies in front (1 for one reverse proxy)."
+        )
+    del _proxies
 
 DEBUG = os.environ.get("FANGKONG_DEBUG", "0" if PRODUCTION else "1") in {"1", "true", "yes"}
 ALLOWED_HOSTS = [
@@ -284,9 +301,13 @@ FANGKONG_LOGIN_LOCKOUT_MINUTES = int(os.environ.get("FANGKONG_LOGIN_LOCKOUT_MINU
 # Two higher limits back it up within the same window: one account's failures from all
 # addresses together (a guess spread over many addresses), and one address's failures
 # for all accounts together (one address spraying many usernames). 0 turns a limit off.
+# An address the account signed in from within KNOWN_ADDRESS_DAYS is exempt from the
+# account-wide limit (its own per-address limit still holds): a spread guess then locks
+# the account only from new addresses, so that limit can stay low (0 = no exemption).
 FANGKONG_LOGIN_MAX_ACCOUNT_FAILURES = int(
-    os.environ.get("FANGKONG_LOGIN_MAX_ACCOUNT_FAILURES", "100")
+    os.environ.get("FANGKONG_LOGIN_MAX_ACCOUNT_FAILURES", "20")
 )
+FANGKONG_LOGIN_KNOWN_ADDRESS_DAYS = int(os.environ.get("FANGKONG_LOGIN_KNOWN_ADDRESS_DAYS", "30"))
 FANGKONG_LOGIN_MAX_ADDRESS_FAILURES = int(
     os.environ.get("FANGKONG_LOGIN_MAX_ADDRESS_FAILURES", "50")
 )

@@ -89,6 +89,26 @@ class LoginFailure(models.Model):
         return f"{self.username}@{self.address} {self.at:%Y-%m-%d %H:%M}"
 
 
+class KnownLoginAddress(models.Model):
+    """An account's last successful login from one address (both as the lockout counts
+    them: `rules.lockout_username`, `rules.lockout_address`). A pair seen within
+    FANGKONG_LOGIN_KNOWN_ADDRESS_DAYS is exempt from the account-wide lockout limit."""
+
+    username = models.CharField(max_length=150)
+    address = models.CharField(max_length=64)
+    last_success_at = models.DateTimeField(db_index=True)
+
+    class Meta:
+        constraints = [
+            models.UniqueConstraint(
+                fields=["username", "address"], name="accounts_known_login_address_unique"
+            )
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.username}@{self.address} {self.last_success_at:%Y-%m-%d %H:%M}"
+
+
 class AuditEvent(models.Model):
     """Append-only record of who did what to which object, when, from where."""
 

@@ -1,4 +1,5 @@
-"""Pure rules of the accounts domain: what a login lockout counts, and when it lifts."""
+"""Pure rules of the accounts domain: what a login lockout counts, when it lifts, and
+which addresses an account knows."""
 
 from __future__ import annotations
 
@@ -57,3 +58,16 @@ def lock_lifts_at(
     if len(recent) < limit:
         return None
     return recent[limit - 1] + window
+
+
+def address_is_known(
+    last_success_at: dt.datetime | None, *, remember: dt.timedelta, now: dt.datetime
+) -> bool:
+    """Whether an account still knows an address it last signed in from at
+    `last_success_at` (None: never): within `remember` before `now`. A pair the account
+    knows is exempt from the account-wide lockout limit, so that a guess spread over many
+    addresses locks the account only from addresses it has not used. `remember` of zero
+    or less turns the exemption off."""
+    if last_success_at is None or remember <= dt.timedelta(0):
+        return False
+    return last_success_at > now - remember

@@ -17,7 +17,13 @@ from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
 
 from fangkong.accounts import rules
-from fangkong.accounts.models import AccessToken, AuditEvent, LoginFailure, User
+from fangkong.accounts.models import (
+    AccessToken,
+    AuditEvent,
+    KnownLoginAddress,
+    LoginFailure,
+    User,
+)
 from fangkong.accounts.permissions import has_capability, require, require_in_scope
 from fangkong.accounts.roles import CITY_WIDE_ROLES, PLACE_ROLES, Capability, Role
 from fangkong.core.errors import Conflict, DomainError, NotFound, PermissionDenied
@@ -275,10 +281,15 @@ def _lockout_window() -> dt.timedelta:
     return dt.timedelta(minutes=settings.FANGKONG_LOGIN_LOCKOUT_MINUTES)
 
 
+def _known_address_memory() -> dt.timedelta:
+    return dt.timedelta(days=settings.FANGKONG_LOGIN_KNOWN_ADDRESS_DAYS)
+
+
 # The three locks of a login, from the narrowest: (name, filter on LoginFailure, limit).
 # Failures are counted per account *from one address*, so that failures for one user
 # never lock another user, and an attacker cannot lock a user out from other addresses.
-# Two higher limits back it up: the account from all addresses together, and the address
+# Two higher limits back it up: the account from all addresses together (not applied to
+# an address the account signed in from recently, `_address_is_known`), and the address
 # for all accounts together (one address spraying many usernames).
 def _lockout_keys(username: str, address: str) -> list[tuple[str, dict[str, str], int]]:
     keys = [
@@ -294,11 +305,26 @@ def _lockout_keys(username: str, address: str) -> list[tuple[str, dict[str, str]
     return keys
 
 
+def _address_is_known(*, username: str, address: str, now: dt.datetime) -> bool:
+    """Whether this account signed in from this address recently (one lookup on the
+    pair's unique index)."""
+    if not address:
+        return False
+    last = (
+        KnownLoginAddress.objects.filter(username=username, address=address)
+        .values_list("last_success_at", flat=True)
+        .first()
+    )
+    return rules.address_is_known(last, remember=_known_address_memory(), now=now)
+
+
 def _lock(*, username: str, address: str, now: dt.datetime) -> tuple[str, dt.datetime] | None:
     """The lock that refuses this attempt (its name and when it lifts), or None.
 
     Each lock is held while its limit of failures falls within the window
     (`rules.lock_lifts_at`); when several hold, the one that lifts last is answered.
+    The account-wide lock does not hold for an address the account knows (looked up
+    only when that lock would otherwise hold).
     """
     window = _lockout_window()
     found: tuple[str, dt.datetime] | None = None
@@ -311,9 +337,26 @@ def _lock(*, username: str, address: str, now: dt.datetime) -> tuple[str, dt.dat
             .values_list("at", flat=True)[:limit]
         )
         lifts = rules.lock_lifts_at(recent, limit=limit, window=window, now=now)
-        if lifts is not None and (found is None or lifts > found[1]):
+        if lifts is None:
+            continue
+        if name == "account" and _address_is_known(username=username, address=address, now=now):
+            continue
+        if found is None or lifts > found[1]:
             found = (name, lifts)
     return found
+
+
+def _address_remember(*, username: str, address: str, now: dt.datetime) -> None:
+    """Record a successful login of this account from this address (insert or move the
+    pair's time forward in one statement, safe under concurrent logins)."""
+    if not address:
+        return
+    KnownLoginAddress.objects.bulk_create(
+        [KnownLoginAddress(username=username, address=address, last_success_at=now)],
+        update_conflicts=True,
+        unique_fields=["username", "address"],
+        update_fields=["last_success_at"],
+    )
 
 
 def _scope_of_username(username: str) -> str:
@@ -358,7 +401,8 @@ def login_attempt(
     attempt is refused, even with the right password, while a lock holds
     (`account_locked` or `address_locked`, 403): FANGKONG_LOGIN_MAX_FAILURES failures
     within FANGKONG_LOGIN_LOCKOUT_MINUTES for this account from this address;
-    FANGKONG_LOGIN_MAX_ACCOUNT_FAILURES for this account from all addresses;
+    FANGKONG_LOGIN_MAX_ACCOUNT_FAILURES for this account from all addresses, unless it
+    signed in from this address within FANGKONG_LOGIN_KNOWN_ADDRESS_DAYS;
     FANGKONG_LOGIN_MAX_ADDRESS_FAILURES from this address for all accounts. A wrong
     username or password is `login_failed` (401), never saying which of the two was
     wrong; so is a user who is not staff at a staff-only door (`staff_only`, the admin).
@@ -428,6 +472,7 @@ def login_attempt(
         # this account's own mistakes from this address are forgiven; failures from
         # other addresses (someone else's guesses) still count
         LoginFailure.objects.filter(username=key_username, address=address).delete()
+        _address_remember(username=key_username, address=address, now=now)
         audit_record(
             actor=user,
             action="login.success",
@@ -442,12 +487,28 @@ def login_attempt(
 
 
 @transaction.atomic
+def login_records_purge(*, now: dt.datetime | None = None) -> dict[str, int]:
+    """Delete the lockout's records no lock reads any more: failures older than the
+    lockout window (every lock counts within that one window), and addresses an account
+    last signed in from longer ago than FANGKONG_LOGIN_KNOWN_ADDRESS_DAYS. Run by
+    `fangkong periodic`; running it twice deletes nothing more. Returns the rows deleted."""
+    now = now or timezone.now()
+    failures, _ = LoginFailure.objects.filter(at__lte=now - _lockout_window()).delete()
+    known, _ = KnownLoginAddress.objects.filter(
+        last_success_at__lte=now - _known_address_memory()
+    ).delete()
+    return {"failures": failures, "known_addresses": known}
+
+
+@transaction.atomic
 def user_password_changed(*, actor: Any, user: User, ip: str = "", via: str) -> int:
     """Record a password set by Django's own forms (the admin's password pages), and
     revoke the user's live API tokens: a password reset after a compromise must also end
-    the access of tokens minted with the old password. Returns the tokens revoked."""
+    the access of tokens minted with the old password. The addresses the account knows
+    are forgotten too (the intruder's among them). Returns the tokens revoked."""
     now = timezone.now()
     revoked = AccessToken.objects.filter(user=user, revoked_at__isnull=True).update(revoked_at=now)
+    KnownLoginAddress.objects.filter(username=rules.lockout_username(user.username)).delete()
     audit_record(
         actor=actor,
         action="user.password_change",

@@ -57,3 +57,23 @@ def test_failures_after_now_or_before_the_window_do_not_count() -> None:
 def test_a_limit_of_zero_turns_the_lock_off() -> None:
     failures = [T0] * 1000
     assert rules.lock_lifts_at(failures, limit=0, window=WINDOW, now=T0) is None
+
+
+DAYS_30 = dt.timedelta(days=30)
+
+
+@pytest.mark.parametrize(
+    ("last", "remember", "known"),
+    [
+        (None, DAYS_30, False),
+        (T0 - dt.timedelta(days=7), DAYS_30, True),
+        (T0 - dt.timedelta(days=29, hours=23), DAYS_30, True),
+        (T0 - DAYS_30, DAYS_30, False),
+        (T0 - dt.timedelta(days=31), DAYS_30, False),
+        (T0 - dt.timedelta(minutes=1), dt.timedelta(0), False),
+    ],
+)
+def test_address_is_known_within_the_days(
+    last: dt.datetime | None, remember: dt.timedelta, known: bool
+) -> None:
+    assert rules.address_is_known(last, remember=remember, now=T0) is known

@@ -11,7 +11,13 @@ from django.test import override_settings
 from django.utils import timezone
 
 from fangkong.accounts import services
-from fangkong.accounts.models import AccessToken, AuditEvent, LoginFailure, User
+from fangkong.accounts.models import (
+    AccessToken,
+    AuditEvent,
+    KnownLoginAddress,
+    LoginFailure,
+    User,
+)
 from fangkong.accounts.roles import Role
 from fangkong.core.errors import DomainError
 
@@ -361,6 +367,160 @@ def test_success_clears_only_this_accounts_failures_from_this_address(alice):
         ("alice", "10.0.0.9"),
         ("bob", "10.0.0.2"),
     ]
+
+
+# --- addresses an account knows --------------------------------------------------------
+
+
+@pytest.fixture
+def command(tree):
+    return services.user_create(
+        username="command", password=PW, role=Role.COMMAND, jurisdiction=tree.city
+    )
+
+
+def _spread_guess(username: str, *, addresses: int, times: int = 5, now=None) -> list[str]:
+    """`times` wrong passwords for `username` from each of `addresses` new addresses."""
+    codes = []
+    for i in range(addresses):
+        codes += _fail(username, f"198.51.100.{i + 1}", times=times, now=now)
+    return codes
+
+
+@override_settings(FANGKONG_LOGIN_MAX_ACCOUNT_FAILURES=100)
+def test_a_spread_guess_locks_command_from_new_addresses_but_not_from_its_workstation(command):
+    """The review's finding: 20 addresses x 5 failures locked `command` for everyone."""
+    week_ago = timezone.now() - dt.timedelta(days=7)
+    services.login_attempt(username="command", password=PW, ip="10.20.0.5", now=week_ago)
+
+    codes = _spread_guess("command", addresses=20)
+    assert codes.count("login_failed") == 100
+    with pytest.raises(DomainError) as err:
+        services.login_attempt(username="command", password=PW, ip="192.0.2.44")
+    assert err.value.code == "account_locked"
+    assert AuditEvent.objects.get(action="login.locked").detail["lock"] == "account"
+    # the workstation it signed in from last week still gets in, and stays known
+    assert services.login_attempt(username="command", password=PW, ip="10.20.0.5") == command
+    known = KnownLoginAddress.objects.get(username="command", address="10.20.0.5")
+    assert known.last_success_at > week_ago
+
+
+def test_the_account_limit_caps_a_spread_guess_by_default(command):
+    """Guesses per account per window are capped at FANGKONG_LOGIN_MAX_ACCOUNT_FAILURES
+    (20 by default) whatever the number of addresses; refused attempts are not counted."""
+    codes = _spread_guess("command", addresses=20)
+    assert codes.count("login_failed") == 20
+    assert set(codes[20:]) == {"account_locked"}
+    assert LoginFailure.objects.filter(username="command").count() == 20
+
+
+@override_settings(FANGKONG_LOGIN_MAX_ACCOUNT_FAILURES=10, FANGKONG_LOGIN_KNOWN_ADDRESS_DAYS=30)
+def test_an_address_not_signed_in_from_within_the_days_is_not_known(command):
+    long_ago = timezone.now() - dt.timedelta(days=31)
+    services.login_attempt(username="command", password=PW, ip="10.20.0.5", now=long_ago)
+    _spread_guess("command", addresses=2)
+    with pytest.raises(DomainError) as err:
+        services.login_attempt(username="command", password=PW, ip="10.20.0.5")
+    assert err.value.code == "account_locked"
+
+
+@override_settings(FANGKONG_LOGIN_MAX_ACCOUNT_FAILURES=10, FANGKONG_LOGIN_KNOWN_ADDRESS_DAYS=0)
+def test_known_days_zero_turns_the_exemption_off(command):
+    services.login_attempt(username="command", password=PW, ip="10.20.0.5")
+    _spread_guess("command", addresses=2)
+    with pytest.raises(DomainError) as err:
+        services.login_attempt(username="command", password=PW, ip="10.20.0.5")
+    assert err.value.code == "account_locked"
+
+
+def test_a_known_address_keeps_its_own_limit(command):
+    """The exemption is from the account-wide limit only: five wrong passwords from the
+    commander's own workstation still lock the account there."""
+    services.login_attempt(username="command", password=PW, ip="10.20.0.5")
+    assert _fail("command", "10.20.0.5", times=6)[-1] == "account_locked"
+    with pytest.raises(DomainError) as err:
+        services.login_attempt(username="command", password=PW, ip="10.20.0.5")
+    assert err.value.code == "account_locked"
+    assert AuditEvent.objects.filter(action="login.locked").last().detail["lock"] == (
+        "account_address"
+    )
+
+
+@override_settings(FANGKONG_LOGIN_MAX_ACCOUNT_FAILURES=10, FANGKONG_LOGIN_MAX_ADDRESS_FAILURES=8)
+def test_a_known_address_keeps_the_address_limit(command):
+    services.login_attempt(username="command", password=PW, ip="10.20.0.5")
+    for name in ("a1", "a2", "a3", "a4"):
+        _fail(name, "10.20.0.5", times=2)
+    with pytest.raises(DomainError) as err:
+        services.login_attempt(username="command", password=PW, ip="10.20.0.5")
+    assert err.value.code == "address_locked"
+
+
+@override_settings(FANGKONG_LOGIN_MAX_ACCOUNT_FAILURES=10)
+def test_an_ipv6_workstation_is_known_by_its_64(command):
+    services.login_attempt(username="command", password=PW, ip="2001:db8:7:8::10")
+    _spread_guess("command", addresses=2)
+    assert services.login_attempt(username="command", password=PW, ip="2001:db8:7:8::99") == command
+    with pytest.raises(DomainError) as err:
+        services.login_attempt(username="command", password=PW, ip="2001:db8:7:9::10")
+    assert err.value.code == "account_locked"
+
+
+@override_settings(FANGKONG_LOGIN_MAX_ACCOUNT_FAILURES=10)
+def test_a_known_address_of_one_account_does_not_exempt_another(command, alice):
+    services.login_attempt(username="alice", password=PW, ip="10.20.0.5")
+    _spread_guess("command", addresses=2)
+    with pytest.raises(DomainError) as err:
+        services.login_attempt(username="command", password=PW, ip="10.20.0.5")
+    assert err.value.code == "account_locked"
+
+
+def test_a_failed_login_does_not_make_an_address_known(command):
+    _fail("command", "10.20.0.5", times=2)
+    _fail("command", "10.20.0.6", staff_only=True)
+    assert not KnownLoginAddress.objects.exists()
+
+
+def test_a_password_change_forgets_the_known_addresses(command, alice):
+    services.login_attempt(username="command", password=PW, ip="10.20.0.5")
+    services.login_attempt(username="alice", password=PW, ip="10.20.0.5")
+    services.user_password_changed(actor=None, user=command, via="command")
+    assert list(KnownLoginAddress.objects.values_list("username", flat=True)) == ["alice"]
+
+
+def test_the_lock_check_costs_one_query_per_lock_and_one_for_the_known_pair(
+    command, django_assert_max_num_queries
+):
+    """The check costs one indexed lookup per lock (and one for the known pair)."""
+    services.login_attempt(username="command", password=PW, ip="10.20.0.5")
+    with override_settings(FANGKONG_LOGIN_MAX_ACCOUNT_FAILURES=2):
+        _spread_guess("command", addresses=1, times=2)
+        with django_assert_max_num_queries(4):
+            assert (
+                services._lock(username="command", address="10.20.0.5", now=timezone.now()) is None
+            )
+
+
+# --- purge -----------------------------------------------------------------------------
+
+
+@override_settings(FANGKONG_LOGIN_LOCKOUT_MINUTES=15, FANGKONG_LOGIN_KNOWN_ADDRESS_DAYS=30)
+def test_purge_deletes_only_what_no_lock_reads_any_more(command):
+    now = timezone.now()
+    services.login_attempt(
+        username="command", password=PW, ip="10.0.0.1", now=now - dt.timedelta(days=31)
+    )
+    services.login_attempt(
+        username="command", password=PW, ip="10.0.0.2", now=now - dt.timedelta(days=29)
+    )
+    _fail("command", "10.0.0.3", now=now - dt.timedelta(minutes=16))
+    _fail("command", "10.0.0.4", now=now - dt.timedelta(minutes=14))
+
+    assert services.login_records_purge(now=now) == {"failures": 1, "known_addresses": 1}
+    assert list(LoginFailure.objects.values_list("address", flat=True)) == ["10.0.0.4"]
+    assert list(KnownLoginAddress.objects.values_list("address", flat=True)) == ["10.0.0.2"]
+    # what it kept still counts, and a second run deletes nothing
+    assert services.login_records_purge(now=now) == {"failures": 0, "known_addresses": 0}
 
 
 # --- demo password in production ------------------------------------------------------

@@ -146,7 +146,7 @@ def test_production_mode_sends_hsts_and_redirects_to_https() -> None:
     assert values["CSRF_COOKIE_HTTPONLY"] is True
     # X-Forwarded-Proto is not trusted unless a TLS proxy is declared.
     assert values["SECURE_PROXY_SSL_HEADER"] is None
-    behind = _production_settings(FANGKONG_TLS_PROXY="1")
+    behind = _production_settings(FANGKONG_TLS_PROXY="1", FANGKONG_TRUSTED_PROXY_COUNT="1")
     assert behind["SECURE_PROXY_SSL_HEADER"] == ["HTTP_X_FORWARDED_PROTO", "https"]
 
 

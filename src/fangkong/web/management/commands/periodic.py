@@ -6,7 +6,8 @@ Each job is idempotent, so running it more often than needed changes nothing:
 - escalate cases past their core-facts or report deadline (once per case);
 - escalate pushed lists past their deadline (once per list);
 - close yesterday (Asia/Shanghai) on every active zone's no-case counter (once per day);
-- escalate single-tube rechecks past their deadline without a result (once per recheck).
+- escalate single-tube rechecks past their deadline without a result (once per recheck);
+- purge the login lockout's records no lock reads any more (old failures and addresses).
 
 It lives in the web app, above every domain, because it runs jobs of all of them.
 
@@ -22,6 +23,7 @@ from typing import Any
 from django.core.management.base import BaseCommand
 from django.utils import timezone
 
+from fangkong.accounts.tasks import login_records_purge
 from fangkong.areas.tasks import zones_close_day
 from fangkong.testing.tasks_labs import rechecks_escalate_overdue
 from fangkong.tracing.tasks import cases_escalate_overdue
@@ -29,7 +31,10 @@ from fangkong.tracing.tasks_pushes import pushes_escalate_overdue
 
 
 class Command(BaseCommand):
-    help = "Enqueue the periodic jobs (escalations, zone day counters, rechecks) once."
+    help = (
+        "Enqueue the periodic jobs (escalations, zone day counters, rechecks, login "
+        "record purge) once."
+    )
 
     def handle(self, *args: Any, **options: Any) -> None:
         yesterday = timezone.localdate() - dt.timedelta(days=1)
@@ -38,5 +43,6 @@ class Command(BaseCommand):
             ("pushes_escalate_overdue", pushes_escalate_overdue.enqueue()),
             ("zones_close_day", zones_close_day.enqueue(yesterday.isoformat())),
             ("rechecks_escalate_overdue", rechecks_escalate_overdue.enqueue()),
+            ("login_records_purge", login_records_purge.enqueue()),
         ):
             self.stdout.write(f"{name}: {result.status}")
