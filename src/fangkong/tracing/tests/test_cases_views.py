@@ -159,6 +159,25 @@ def test_search_page_without_htmx_runs_a_full_id_number_as_the_audited_lookup(
     assert number not in str(event.detail)
 
 
+def test_search_page_without_htmx_keeps_the_lookup_budget(
+    investigator: Any, person_a: Any, settings: Any
+) -> None:
+    """The page path spends the same per-role budget: over it, a 429 page, no result."""
+    settings.FANGKONG_LOOKUP_BUDGETS = {"investigator": 1}
+    number = decrypt(person_a.id_cipher, purpose="id_number")
+    client = as_user(investigator)
+    url = reverse("tracing:case_create")
+
+    first = client.post(url, {"step": "search", "q": number})
+    second = client.post(url, {"step": "search", "q": number})
+
+    assert first.status_code == 200
+    page = second.content.decode()
+    assert second.status_code == 429 and 'data-testid="main-nav"' in page
+    assert 'data-testid="case-person-error"' in page and 'name="person"' not in page
+    assert Case.objects.count() == 0
+
+
 def test_search_page_without_htmx_needs_case_manage(town_a_user: Any, person_a: Any) -> None:
     number = decrypt(person_a.id_cipher, purpose="id_number")
 
