@@ -17,6 +17,7 @@ from fangkong.accounts.roles import Role
 from fangkong.areas.models import Level
 from fangkong.areas.services import jurisdiction_create, jurisdiction_set_geometry, place_create
 from fangkong.people.services import person_create
+from fangkong.tracing.models import ItineraryStop
 from fangkong.tracing.services.chains import cluster_add_case, cluster_create
 from fangkong.tracing.tests.conftest_chains import SH, make_case, make_stop
 
@@ -76,6 +77,27 @@ def _login(page: Any, live_server: Any, username: str) -> None:
     page.click("button[type=submit]")
     page.wait_for_load_state()
     assert "/accounts/login/" not in page.url
+
+
+# Installed before any page script: records every innerHTML write that carries a planted
+# name (escaped or not). Leaflet takes nodes, so a name must never reach its markup path;
+# the ECharts chart's own tooltip (HTML by design, escaped) is left out.
+HTML_WRITES = """
+window.__htmlWrites = [];
+(() => {
+  const own = Object.getOwnPropertyDescriptor(Element.prototype, "innerHTML");
+  Object.defineProperty(Element.prototype, "innerHTML", {
+    configurable: true,
+    get: own.get,
+    set(value) {
+      if (String(value).includes("onerror") && !this.closest("#persons-chart")) {
+        window.__htmlWrites.push(String(value));
+      }
+      own.set.call(this, value);
+    },
+  });
+})();
+"""
 
 
 def _hover_tooltips(page: Any, paths: Any) -> list[str]:
@@ -164,4 +186,37 @@ def test_dashboard_map_and_chart_show_jurisdiction_names_as_text(
         page.mouse.move(box["x"] + box["width"] * step / 20, box["y"] + box["height"] / 2)
         seen += page.evaluate("document.getElementById('persons-chart').textContent")
     assert "镇" + PAYLOAD in seen
+    _assert_inert(page)
+
+
+def test_maps_build_names_as_nodes_never_as_html(
+    live_server: Any, browser_page: Any, planted: dict[str, Any]
+) -> None:
+    """Tooltips, popups and the unlocated list of the case map, and the dashboard's
+    tooltips, are DOM nodes: no planted name goes through innerHTML, even escaped."""
+    ItineraryStop.objects.filter(place=None).update(address="路" + PAYLOAD)
+    page = browser_page
+    page.add_init_script(HTML_WRITES)
+    _login(page, live_server, "xss-investigator")
+    page.goto(f"{live_server.url}/tracing/cases/{planted['case'].pk}/map/")
+    page.locator("[data-testid=case-map][data-stops='1']").wait_for()
+    page.locator(".stop-marker").first.click()
+    popup = page.locator(".leaflet-popup-content")
+    assert popup.locator("strong").inner_text() == "1. 店" + PAYLOAD
+    unlocated = page.locator("[data-unlocated] li").all_inner_texts()
+    assert any(t.startswith("2. 路" + PAYLOAD + " · ") for t in unlocated), unlocated
+    assert page.evaluate("window.__htmlWrites") == []
+    box = page.locator("[data-testid=case-map]").bounding_box()
+    assert box is not None
+    page.mouse.move(box["x"] + box["width"] - 20, box["y"] + box["height"] - 20)
+    page.locator(".leaflet-tooltip").last.wait_for()
+    assert "镇" + PAYLOAD in page.locator(".leaflet-tooltip").last.inner_text()
+    assert page.evaluate("window.__htmlWrites") == []
+    _assert_inert(page)
+
+    page.goto(f"{live_server.url}/")
+    page.locator("#zone-map[data-features='2']").wait_for()
+    texts = _hover_tooltips(page, page.locator("#zone-map .leaflet-overlay-pane path"))
+    assert any("镇" + PAYLOAD in t for t in texts), texts
+    assert page.evaluate("window.__htmlWrites") == []
     _assert_inert(page)

@@ -50,6 +50,8 @@ def test_report_case_and_accept_the_itinerary_from_scans(
     page.get_by_test_id("case-person-search").fill("张")
     page.get_by_test_id("case-person-search").press("Enter")
     page.get_by_test_id("case-person-results").wait_for()
+    # htmx swapped the fragment in: still one page, one top bar.
+    assert page.locator("header.topbar").count() == 1
     page.get_by_test_id("case-submit").click()
 
     page.get_by_test_id("case-number").wait_for()
@@ -68,3 +70,44 @@ def test_report_case_and_accept_the_itinerary_from_scans(
 
     assert ItineraryStop.objects.filter(investigation__case=case, confirmed=True).count() == 2
     assert "乌镇大酒店" in page.get_by_test_id("itinerary-stops").inner_text()
+
+
+@pytest.mark.browser
+def test_report_a_case_without_javascript(
+    transactional_db: None,
+    live_server: Any,
+    browser_page: Any,
+    investigator: Any,
+    person_a: Any,
+) -> None:
+    """The search form posts to a whole page (not the htmx fragment) when scripts are off,
+    and the case is reported from it."""
+    client = Client()
+    client.force_login(investigator)
+    context = browser_page.context.browser.new_context(locale="zh-CN", java_script_enabled=False)
+    try:
+        context.add_cookies(
+            [
+                {
+                    "name": settings.SESSION_COOKIE_NAME,
+                    "value": client.cookies[settings.SESSION_COOKIE_NAME].value,
+                    "url": live_server.url,
+                }
+            ]
+        )
+        page = context.new_page()
+        page.set_default_timeout(15000)
+        page.goto(live_server.url + reverse("tracing:case_create"))
+        page.get_by_test_id("case-person-search").fill("张")
+        page.get_by_test_id("case-person-search").press("Enter")
+        page.get_by_test_id("case-person-results").wait_for()
+
+        assert page.url == live_server.url + reverse("tracing:case_create")
+        assert page.get_by_test_id("main-nav").count() == 1
+        assert page.get_by_test_id("case-person-search").input_value() == "张"
+        page.get_by_test_id("case-submit").click()
+        page.get_by_test_id("case-number").wait_for()
+    finally:
+        context.close()
+
+    assert Case.objects.get(person=person_a).number

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import datetime as dt
+import re
 from typing import Any
 
 import pytest
@@ -113,6 +114,80 @@ def test_case_person_search_takes_a_full_id_number_only_by_post(
     assert number not in str(event.detail)
     page = client.get(reverse("tracing:case_create")).content.decode()
     assert 'hx-post="' + url + '"' in page and 'hx-get="' + url + '"' not in page
+
+
+def _search_form_action(page: str) -> str:
+    """The action of the person search form on the case-create page."""
+    match = re.search(r'<form[^>]*action="([^"]+)"[^>]*data-testid="case-person-search-form"', page)
+    assert match, "no person search form on the page"
+    return match.group(1)
+
+
+def test_search_form_without_htmx_answers_a_whole_page_with_the_results(
+    investigator: Any, person_a: Any
+) -> None:
+    """Without JavaScript the search form posts to a page, not to the bare fragment."""
+    client = as_user(investigator)
+    action = _search_form_action(client.get(reverse("tracing:case_create")).content.decode())
+    assert action == reverse("tracing:case_create")
+
+    response = client.post(action, {"step": "search", "q": "张"})
+    page = response.content.decode()
+
+    assert response.status_code == 200
+    assert page.lstrip().startswith("<!doctype html>") and 'data-testid="main-nav"' in page
+    assert 'data-testid="case-person-results"' in page
+    assert f'name="person" value="{person_a.pk}"' in page
+    assert 'data-testid="case-form"' in page
+    assert Case.objects.count() == 0
+
+
+def test_search_page_without_htmx_runs_a_full_id_number_as_the_audited_lookup(
+    investigator: Any, person_a: Any
+) -> None:
+    number = decrypt(person_a.id_cipher, purpose="id_number")
+
+    response = as_user(investigator).post(
+        reverse("tracing:case_create"), {"step": "search", "q": number}
+    )
+
+    page = response.content.decode()
+    assert response.status_code == 200 and 'data-testid="main-nav"' in page
+    assert f'name="person" value="{person_a.pk}"' in page
+    event = AuditEvent.objects.get(action="person.lookup")
+    assert (event.actor, event.detail["outcome"]) == (investigator, "hit")
+    assert number not in str(event.detail)
+
+
+def test_search_page_without_htmx_keeps_the_lookup_budget(
+    investigator: Any, person_a: Any, settings: Any
+) -> None:
+    """The page path spends the same per-role budget: over it, a 429 page, no result."""
+    settings.FANGKONG_LOOKUP_BUDGETS = {"investigator": 1}
+    number = decrypt(person_a.id_cipher, purpose="id_number")
+    client = as_user(investigator)
+    url = reverse("tracing:case_create")
+
+    first = client.post(url, {"step": "search", "q": number})
+    second = client.post(url, {"step": "search", "q": number})
+
+    assert first.status_code == 200
+    page = second.content.decode()
+    assert second.status_code == 429 and 'data-testid="main-nav"' in page
+    assert 'data-testid="case-person-error"' in page and 'name="person"' not in page
+    assert Case.objects.count() == 0
+
+
+def test_search_page_without_htmx_needs_case_manage(town_a_user: Any, person_a: Any) -> None:
+    number = decrypt(person_a.id_cipher, purpose="id_number")
+
+    response = as_user(town_a_user).post(
+        reverse("tracing:case_create"), {"step": "search", "q": number}
+    )
+
+    assert response.status_code == 403
+    assert 'name="person"' not in response.content.decode()
+    assert not AuditEvent.objects.filter(action="person.lookup").exists()
 
 
 def test_create_page_finds_the_person_and_reports(investigator: Any, person_a: Any) -> None:

@@ -179,25 +179,18 @@ def case_list(request: HttpRequest) -> HttpResponse:
 
 def _person_results(request: HttpRequest, q: str) -> list[dict[str, Any]]:
     """The persons matching a search. A full ID number or phone is an audited lookup,
-    run only when the search form posts it (case_person_search): a re-rendered page
-    never repeats it silently."""
+    run only when the search form posts it (case_person_search, or case_create with
+    step=search): a re-rendered page never repeats it silently."""
     if not q or people_rules.search_key(q).exact:
         return []
     page = people_selectors.person_search(user=request.user, q=q, size=20)
     return [{"person": p, "name_masked": people_rules.mask_name(p.name)} for p in page.items]
 
 
-@require_http_methods(["GET", "POST"])
-@login_required
-def case_person_search(request: HttpRequest) -> HttpResponse:
-    """The persons matching a search (name, initials, ID tail by GET; a full ID number,
-    document number or phone only by POST, as people's audited, budgeted lookup)."""
-    require(request.user, Capability.CASE_MANAGE)
-    data = request.POST if request.method == "POST" else request.GET
-    q = str(data.get("q", "")).strip()[:100]
-    error = ""
-    status = 200
-    results: list[dict[str, Any]] = []
+def _person_search(request: HttpRequest, q: str) -> tuple[list[dict[str, Any]], str, int]:
+    """The search form's answer: (results, error message, status). A full ID number,
+    document number or phone only by POST, as people's audited, budgeted lookup; by GET
+    it is refused (400 lookup_needs_post)."""
     try:
         if not q:
             persons = []
@@ -205,14 +198,25 @@ def case_person_search(request: HttpRequest) -> HttpResponse:
             persons = people_services.person_lookup(
                 actor=request.user, query=q, ip=client_address(request)
             )
-        else:  # a full number by GET is refused here (400 lookup_needs_post)
+        else:
             persons = people_selectors.person_search(user=request.user, q=q, size=20).items
-        results = [{"person": p, "name_masked": people_rules.mask_name(p.name)} for p in persons]
     except PermissionDenied:
         raise
     except DomainError as exc:
-        error = exc.message
-        status = exc.status
+        return [], exc.message, exc.status
+    return [{"person": p, "name_masked": people_rules.mask_name(p.name)} for p in persons], "", 200
+
+
+@require_http_methods(["GET", "POST"])
+@login_required
+def case_person_search(request: HttpRequest) -> HttpResponse:
+    """The persons matching a search, as the fragment htmx swaps into the case form
+    (name, initials, ID tail by GET; a full ID number, document number or phone only
+    by POST). Without htmx the search form posts to case_create, which answers a page."""
+    require(request.user, Capability.CASE_MANAGE)
+    data = request.POST if request.method == "POST" else request.GET
+    q = str(data.get("q", "")).strip()[:100]
+    results, error, status = _person_search(request, q)
     return render(
         request,
         "tracing/_case_person_results.html",
@@ -224,6 +228,9 @@ def case_person_search(request: HttpRequest) -> HttpResponse:
 @require_http_methods(["GET", "POST"])
 @login_required
 def case_create(request: HttpRequest) -> HttpResponse:
+    """The case form. A POST with step=search is the person search form sent without
+    htmx: the page comes back whole with the results (the same audited lookup as
+    case_person_search); any other POST reports the case."""
     require(request.user, Capability.CASE_MANAGE)
     today = timezone.localdate()
     form = {
@@ -237,7 +244,13 @@ def case_create(request: HttpRequest) -> HttpResponse:
     }
     error: DomainError | None = None
     existing_case: int | None = None
-    if request.method == "POST":
+    search_error = ""
+    status = 200
+    if request.method == "POST" and request.POST.get("step") == "search":
+        form["q"] = request.POST.get("q", "").strip()[:100]
+        form["person"] = ""
+        results, search_error, status = _person_search(request, form["q"])
+    elif request.method == "POST":
         form = {key: request.POST.get(key, "").strip()[:300] for key in form}
         try:
             if not form["person"].isdigit():
@@ -260,25 +273,30 @@ def case_create(request: HttpRequest) -> HttpResponse:
             raise
         except DomainError as exc:
             error = exc
+            status = 400
             if exc.code == "case_exists":
                 existing_case = exc.detail.get("case")
         else:
             messages.success(request, _("已报告病例 %(n)s") % {"n": case.number})
             return redirect("tracing:case_detail", pk=case.pk)
+        results = _person_results(request, form["q"])
+    else:
+        results = _person_results(request, form["q"])
     return render(
         request,
         "tracing/case_create.html",
         {
             "form": form,
             "error": error,
+            "search_error": search_error,
             "existing_case": existing_case,
-            "results": _person_results(request, form["q"]),
+            "results": results,
             "selected": form["person"],
             "kinds": CaseKind.choices,
             "origins": CaseOrigin.choices,
             "today": today.isoformat(),
         },
-        status=400 if error else 200,
+        status=status,
     )
 
 

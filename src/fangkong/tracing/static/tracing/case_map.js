@@ -1,7 +1,9 @@
 /* fangkong case map: a case's itinerary stops as numbered markers (Leaflet, no tile
    server) drawn over the jurisdictions' outline from /api/areas/map.geojson. Works on a
    full page and in a fragment swapped in by htmx (initialises every [data-case-map] once,
-   waiting for Leaflet when the fragment's scripts load asynchronously). */
+   waiting for Leaflet and web/text.js when the fragment's scripts load asynchronously).
+   Names are data: tooltips, markers, popups and the list of unlocated stops are built as
+   DOM nodes with fangkong.el (text nodes), never as HTML strings. */
 (function () {
   "use strict";
   if (window.fangkongCaseMap) { window.fangkongCaseMap.scan(); return; }
@@ -14,13 +16,16 @@
       });
   }
 
-  function escapeHTML(text) {
-    var div = document.createElement("div");
-    div.textContent = text == null ? "" : String(text);
-    return div.innerHTML;
-  }
-
   function when(text) { return String(text || "").replace("T", " ").replace(/\+08:00$/, ""); }
+
+  // "3. 某店 · 2022-07-03 08:00 – 2022-07-03 09:00" as nodes; the name in bold in a popup.
+  function stopParts(p, el) {
+    return [
+      fangkong.el("strong", "", [p.seq + ". ", p.place || p.address]),
+      el === "li" ? " · " : fangkong.el("br"),
+      when(p.start) + " – " + when(p.end)
+    ];
+  }
 
   function init(container) {
     if (container.getAttribute("data-initialised")) { return; }
@@ -43,8 +48,8 @@
       outline = L.geoJSON(data, {
         style: { color: "#64748b", weight: 1, fillColor: "#e2e8f0", fillOpacity: 0.5 },
         onEachFeature: function (feature, layer) {
-          // Leaflet renders a string tooltip as HTML: the name goes in escaped.
-          layer.bindTooltip(escapeHTML((feature.properties && feature.properties.name) || ""), { sticky: true });
+          // Leaflet renders a string tooltip as HTML: the name goes in as a text node.
+          layer.bindTooltip(fangkong.el("span", "", [(feature.properties && feature.properties.name) || ""]), { sticky: true });
         }
       }).addTo(map);
       if (outline.getLayers().length && !(stops && stops.getLayers().length)) {
@@ -58,17 +63,14 @@
         pointToLayer: function (feature, latlng) {
           var seq = feature.properties.seq;
           return L.marker(latlng, {
-            icon: L.divIcon({ className: "stop-marker", html: escapeHTML(seq), iconSize: [24, 24] }),
+            icon: L.divIcon({ className: "stop-marker", html: fangkong.el("span", "", [seq]), iconSize: [24, 24] }),
             title: String(seq),
             zIndexOffset: 1000 - seq
           });
         },
         onEachFeature: function (feature, layer) {
           var p = feature.properties;
-          layer.bindPopup(
-            "<strong>" + escapeHTML(p.seq) + ". " + escapeHTML(p.place || p.address) + "</strong><br>" +
-            escapeHTML(when(p.start)) + " – " + escapeHTML(when(p.end))
-          );
+          layer.bindPopup(fangkong.el("div", "stop-popup", stopParts(p, "div")));
         }
       }).addTo(map);
       var count = stops.getLayers().length;
@@ -82,11 +84,10 @@
       var unlocated = data.unlocated || [];
       if (unlocatedList && unlocated.length) {
         unlocatedList.hidden = false;
-        unlocatedList.innerHTML = "<li class=\"muted\">" + escapeHTML(labels.unlocated) + "</li>" +
-          unlocated.map(function (p) {
-            return "<li>" + escapeHTML(p.seq) + ". " + escapeHTML(p.place || p.address) + " · " +
-              escapeHTML(when(p.start)) + " – " + escapeHTML(when(p.end)) + "</li>";
-          }).join("");
+        unlocatedList.replaceChildren(fangkong.el("li", "muted", [labels.unlocated]));
+        unlocated.forEach(function (p) {
+          unlocatedList.appendChild(fangkong.el("li", "", stopParts(p, "li")));
+        });
       }
     }).catch(function () {
       container.setAttribute("data-stops", "0");
@@ -97,7 +98,7 @@
 
   var attempts = 0;
   function scan() {
-    if (!window.L) {
+    if (!window.L || !(window.fangkong && window.fangkong.el)) {
       if (attempts++ < 100) { window.setTimeout(scan, 50); }
       return;
     }

@@ -12,13 +12,9 @@
   var CATEGORY_ORDER = ["case", "close", "secondary", "other"];
   var LARGE = 120; // above this many nodes only cases carry labels
 
-  // Names (persons, clusters) are data typed by users: the tooltip is HTML, so every
-  // value goes in escaped, never as markup.
-  function escapeHTML(text) {
-    return String(text == null ? "" : text)
-      .replace(/&/g, "&amp;").replace(/</g, "&lt;").replace(/>/g, "&gt;")
-      .replace(/"/g, "&quot;").replace(/'/g, "&#39;");
-  }
+  // Names (persons, clusters) are data typed by users: an ECharts tooltip formatter
+  // returns HTML, so every value goes in through the shared escape (web/text.js).
+  var escapeHTML = window.fangkong.escapeHTML;
 
   function readJSON(id) {
     var el = document.getElementById(id);

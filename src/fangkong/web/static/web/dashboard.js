@@ -1,5 +1,6 @@
 /* fangkong command dashboard: the zone map (Leaflet, no tile server) and the persons chart
-   (ECharts). Data comes from the page (json_script) and from /api/areas/map.geojson. */
+   (ECharts). Data comes from the page (json_script) and from /api/areas/map.geojson.
+   Needs web/text.js (loaded before it) for names as text nodes. */
 (function () {
   "use strict";
 
@@ -9,12 +10,6 @@
     precaution: "#2563eb",
     none: "#9ca3af"
   };
-
-  function escapeHTML(text) {
-    return String(text == null ? "" : text)
-      .replace(/&/g, "&amp;").replace(/</g, "&lt;").replace(/>/g, "&gt;")
-      .replace(/"/g, "&quot;").replace(/'/g, "&#39;");
-  }
 
   function readJSON(id) {
     var el = document.getElementById(id);
@@ -54,9 +49,9 @@
     function describe(feature, path) {
       var p = feature.properties || {};
       var level = p.zone_level || "none";
-      // Leaflet renders a string tooltip as HTML: jurisdiction names go in escaped.
+      // Leaflet renders a string tooltip as HTML: jurisdiction names go in as text nodes.
       path.bindTooltip(
-        escapeHTML((p.name || p.code || "") + " · " + (labels[level] || level)),
+        fangkong.el("span", "", [(p.name || p.code || "") + " · " + (labels[level] || level)]),
         { sticky: true, direction: "top" }
       );
       path.on("mouseover", function () { path.setStyle({ weight: 2.5, color: "#111827" }); });
