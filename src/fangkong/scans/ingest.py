@@ -43,6 +43,7 @@ from fangkong.accounts.roles import Capability
 from fangkong.accounts.services import audit_record
 from fangkong.areas.models import Place
 from fangkong.core.errors import DomainError
+from fangkong.core.spreadsheet import csv_rows, import_too_large
 from fangkong.people.models import Person
 from fangkong.people.rules import validate_ric
 from fangkong.people.services import id_lookup_hash
@@ -172,26 +173,22 @@ def _csv_records(path: Path, max_rows: int) -> Iterator[tuple[int, dict[str, Any
     `max_rows` rows (blank lines included) refuse the file as soon as they are read."""
     try:
         with path.open(encoding="utf-8-sig", newline="") as handle:
-            reader = csv.reader(handle)
-            header = next(reader, None)
-            if header is None:
+            reader = csv_rows(handle)
+            first = next(reader, None)
+            if first is None:
                 raise DomainError("import_empty", _("文件为空"))
-            columns = [c.strip().lower() for c in header]
+            columns = [c.strip().lower() for c in first[1]]
             _check_width(columns)
             _check_header(columns)
             read = 0
-            for row in reader:
+            for line, row in reader:
                 read += 1
                 if read > max_rows:
                     raise _too_many_rows(max_rows)
                 if not any(cell.strip() for cell in row):
                     continue
-                yield reader.line_num, dict(zip(columns, row, strict=False))
+                yield line, dict(zip(columns, row, strict=False))
     except csv.Error as exc:
-        if "field larger than field limit" in str(exc):
-            raise DomainError(
-                "import_field_too_large", _("文件中有过长的单元格"), reason="field_too_large"
-            ) from None
         raise _unreadable(exc) from None
     except (UnicodeDecodeError, OSError) as exc:
         raise _unreadable(exc) from None
@@ -218,12 +215,7 @@ def _parquet_records(path: Path, max_rows: int) -> Iterator[tuple[int, dict[str,
                 [str(path)],
             ).fetchone() or (0,)
             if int(uncompressed) > MAX_PARQUET_UNCOMPRESSED_BYTES:
-                raise DomainError(
-                    "import_file_too_large",
-                    _("文件过大"),
-                    status=413,
-                    max_uncompressed_bytes=MAX_PARQUET_UNCOMPRESSED_BYTES,
-                )
+                raise import_too_large(max_uncompressed_bytes=MAX_PARQUET_UNCOMPRESSED_BYTES)
             cursor = connection.execute("SELECT * FROM read_parquet(?)", [str(path)])
             columns = [str(d[0]).strip().lower() for d in cursor.description or []]
             _check_width(columns)
@@ -465,9 +457,7 @@ def scans_import_file(
     except OSError as exc:
         raise _unreadable(exc) from None
     if size > MAX_IMPORT_BYTES:
-        raise DomainError(
-            "import_file_too_large", _("文件过大"), status=413, max_bytes=MAX_IMPORT_BYTES
-        )
+        raise import_too_large(max_bytes=MAX_IMPORT_BYTES)
     report = ImportReport(
         name=name or source.name, sha256=sha256, fmt=detect_format(source, fmt), strict=strict
     )
@@ -506,9 +496,7 @@ def scans_import_upload(
     names that file."""
     require(actor, Capability.SCANS_IMPORT)
     if (getattr(upload, "size", 0) or 0) > MAX_IMPORT_BYTES:
-        raise DomainError(
-            "import_file_too_large", _("文件过大"), status=413, max_bytes=MAX_IMPORT_BYTES
-        )
+        raise import_too_large(max_bytes=MAX_IMPORT_BYTES)
     original = Path(str(getattr(upload, "name", "") or "upload.csv")).name
     suffix = Path(original).suffix.lower()[:10]
     with tempfile.TemporaryDirectory(prefix="fangkong-scans-") as folder:

@@ -134,7 +134,7 @@ def test_inflated_size_of_a_workbook_is_bounded(
     world: World, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     # A zip never inflates a part beyond its declared size: that size is checked first.
-    monkeypatch.setattr(services, "MAX_XLSX_INFLATED_BYTES", 100_000)
+    monkeypatch.setattr(services, "MAX_XLSX_UNPACKED_BYTES", 100_000)
     padding = "<!--" + " " * 200_000 + "-->"
     data = _with_sheet(
         results_xlsx([]), lambda xml: xml.replace("<sheetData>", padding + "<sheetData>")
@@ -144,10 +144,10 @@ def test_inflated_size_of_a_workbook_is_bounded(
         services.results_import_file(actor=world.lab_user, data=data, filename="r.xlsx")
     assert exc.value.code == "import_file_too_large"
     # The shared strings, read whole when the workbook opens, have their own bound
-    monkeypatch.setattr(services, "MAX_XLSX_INFLATED_BYTES", 10**9)
-    monkeypatch.setattr(services, "MAX_XLSX_SHARED_STRINGS_BYTES", 100)
+    monkeypatch.setattr(services, "MAX_XLSX_UNPACKED_BYTES", 10**9)
+    monkeypatch.setattr(services, "MAX_XLSX_READ_WHOLE_BYTES", 10_000)
     strings = _with_part(
-        results_xlsx([]), "xl/sharedStrings.xml", "<sst>" + "<si><t>x</t></si>" * 50 + "</sst>"
+        results_xlsx([]), "xl/sharedStrings.xml", "<sst>" + "<si><t>x</t></si>" * 1000 + "</sst>"
     )
     with pytest.raises(DomainError) as exc:
         services.results_import_file(actor=world.lab_user, data=strings, filename="r.xlsx")
