@@ -9,6 +9,7 @@ import zipfile
 
 import pytest
 from openpyxl import Workbook, load_workbook
+from openpyxl.worksheet._reader import WorkSheetParser
 
 from fangkong.core.errors import DomainError
 from fangkong.core.spreadsheet import (
@@ -210,7 +211,7 @@ def test_a_value_right_of_the_column_bound_is_refused() -> None:
     assert _read(_workbook([["a"] + [""] * 20])) == [(1, ("a",) + (None,) * 9)]
 
 
-def test_a_giant_row_is_refused_before_openpyxl_builds_it() -> None:
+def test_a_giant_row_is_refused_before_openpyxl_builds_it(monkeypatch: pytest.MonkeyPatch) -> None:
     # 100,000 cells in one row: openpyxl would hold the whole row element in memory
     sheet = "xl/worksheets/sheet1.xml"
     cells = "<c><v>1</v></c>" * 100_000
@@ -219,8 +220,17 @@ def test_a_giant_row_is_refused_before_openpyxl_builds_it() -> None:
         {sheet: lambda xml: xml.replace("<sheetData>", f"<sheetData><row>{cells}</row>")},
     )
     assert len(data) < 50_000
+    built: list[int] = []
+    parse_row = WorkSheetParser.parse_row
+    monkeypatch.setattr(
+        WorkSheetParser, "parse_row", lambda self, row: built.append(1) or parse_row(self, row)
+    )
+
     error = _refused(data)
+
     assert (error.code, error.detail["line"]) == ("import_too_many_columns", 1)
+    assert built == []  # refused by the streaming pass: openpyxl never held the row
+    assert _read(_workbook([["a"]])) == [(1, ("a",))] and built == [1]
 
 
 @pytest.mark.parametrize(

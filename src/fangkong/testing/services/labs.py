@@ -30,7 +30,7 @@ from fangkong.accounts.roles import Capability, Role
 from fangkong.accounts.services import audit_record, audit_record_many
 from fangkong.areas.models import Jurisdiction, Place
 from fangkong.core.errors import Conflict, DomainError, NotFound, PermissionDenied
-from fangkong.core.spreadsheet import csv_rows, formula_unescape, xlsx_rows
+from fangkong.core.spreadsheet import csv_rows, formula_unescape, import_too_large, xlsx_rows
 from fangkong.protocol.rules import Protocol, deadline_after
 from fangkong.testing.models import (
     BoxState,
@@ -464,7 +464,7 @@ def read_results_file(
     Bounded in bytes, rows and columns; it touches no table, so callers run it before
     their write transaction (SQLite takes its write lock when that begins)."""
     if len(data) > MAX_IMPORT_BYTES:
-        raise DomainError("import_file_too_large", _("文件过大"), max_bytes=MAX_IMPORT_BYTES)
+        raise import_too_large(max_bytes=MAX_IMPORT_BYTES)
     report = ResultImportReport()
     errors = _Errors(report)
     is_xlsx = data[:4] == b"PK\x03\x04" or filename.lower().endswith((".xlsx", ".xlsm"))
