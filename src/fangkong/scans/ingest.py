@@ -43,6 +43,7 @@ from fangkong.accounts.roles import Capability
 from fangkong.accounts.services import audit_record
 from fangkong.areas.models import Place
 from fangkong.core.errors import DomainError
+from fangkong.core.spreadsheet import csv_rows, import_too_large
 from fangkong.people.models import Person
 from fangkong.people.rules import validate_ric
 from fangkong.people.services import id_lookup_hash
@@ -56,6 +57,12 @@ BATCH_SIZE = 2000
 MAX_IMPORT_ROWS = 500_000
 MAX_IMPORT_BYTES = 128 * 1024 * 1024
 MAX_IMPORT_COLUMNS = 64
+# A Parquet file's data once decompressed (the sum of its column chunks' declared
+# uncompressed sizes): one compressed value can expand a thousandfold (a 2 KB file holds
+# a 20 MB string). 500,000 rows of a scan log (ID number, venue code, time: about 40
+# bytes a row) are some 20 MB; 256 MB leaves room for extra columns while keeping what
+# DuckDB decodes and Python receives within a few hundred MB.
+MAX_PARQUET_UNCOMPRESSED_BYTES = 256 * 1024 * 1024
 BAD_ROWS_KEPT = 1000  # the report lists this many bad rows; the count covers them all
 PERSON_COLUMNS = ("id_number", "person_token")
 REQUIRED_COLUMNS = ("venue_code", "scanned_at")
@@ -166,36 +173,33 @@ def _csv_records(path: Path, max_rows: int) -> Iterator[tuple[int, dict[str, Any
     `max_rows` rows (blank lines included) refuse the file as soon as they are read."""
     try:
         with path.open(encoding="utf-8-sig", newline="") as handle:
-            reader = csv.reader(handle)
-            header = next(reader, None)
-            if header is None:
+            reader = csv_rows(handle)
+            first = next(reader, None)
+            if first is None:
                 raise DomainError("import_empty", _("文件为空"))
-            columns = [c.strip().lower() for c in header]
+            columns = [c.strip().lower() for c in first[1]]
             _check_width(columns)
             _check_header(columns)
             read = 0
-            for row in reader:
+            for line, row in reader:
                 read += 1
                 if read > max_rows:
                     raise _too_many_rows(max_rows)
                 if not any(cell.strip() for cell in row):
                     continue
-                yield reader.line_num, dict(zip(columns, row, strict=False))
+                yield line, dict(zip(columns, row, strict=False))
     except csv.Error as exc:
-        if "field larger than field limit" in str(exc):
-            raise DomainError(
-                "import_field_too_large", _("文件中有过长的单元格"), reason="field_too_large"
-            ) from None
         raise _unreadable(exc) from None
     except (UnicodeDecodeError, OSError) as exc:
         raise _unreadable(exc) from None
 
 
 def _parquet_records(path: Path, max_rows: int) -> Iterator[tuple[int, dict[str, Any]]]:
-    """(row number, record) of a Parquet file read by DuckDB, in batches. The row count
-    and the width are read from the file's metadata first: a file declaring more than
-    `max_rows` rows is refused before any row is decoded (and the rows read are counted
-    too, whatever the metadata says)."""
+    """(row number, record) of a Parquet file read by DuckDB, in batches. The row count,
+    the uncompressed size and the width are read from the file's metadata first: a file
+    declaring more than `max_rows` rows, or data that decompresses to more than
+    MAX_PARQUET_UNCOMPRESSED_BYTES, is refused before any row is decoded (and the rows
+    read are counted too, whatever the metadata says)."""
     import duckdb
 
     try:
@@ -206,6 +210,12 @@ def _parquet_records(path: Path, max_rows: int) -> Iterator[tuple[int, dict[str,
             ).fetchone() or (0,)
             if int(declared) > max_rows:
                 raise _too_many_rows(max_rows, int(declared))
+            (uncompressed,) = connection.execute(
+                "SELECT coalesce(sum(total_uncompressed_size), 0) FROM parquet_metadata(?)",
+                [str(path)],
+            ).fetchone() or (0,)
+            if int(uncompressed) > MAX_PARQUET_UNCOMPRESSED_BYTES:
+                raise import_too_large(max_uncompressed_bytes=MAX_PARQUET_UNCOMPRESSED_BYTES)
             cursor = connection.execute("SELECT * FROM read_parquet(?)", [str(path)])
             columns = [str(d[0]).strip().lower() for d in cursor.description or []]
             _check_width(columns)
@@ -447,7 +457,7 @@ def scans_import_file(
     except OSError as exc:
         raise _unreadable(exc) from None
     if size > MAX_IMPORT_BYTES:
-        raise DomainError("import_file_too_large", _("文件过大"), max_bytes=MAX_IMPORT_BYTES)
+        raise import_too_large(max_bytes=MAX_IMPORT_BYTES)
     report = ImportReport(
         name=name or source.name, sha256=sha256, fmt=detect_format(source, fmt), strict=strict
     )
@@ -486,7 +496,7 @@ def scans_import_upload(
     names that file."""
     require(actor, Capability.SCANS_IMPORT)
     if (getattr(upload, "size", 0) or 0) > MAX_IMPORT_BYTES:
-        raise DomainError("import_file_too_large", _("文件过大"), max_bytes=MAX_IMPORT_BYTES)
+        raise import_too_large(max_bytes=MAX_IMPORT_BYTES)
     original = Path(str(getattr(upload, "name", "") or "upload.csv")).name
     suffix = Path(original).suffix.lower()[:10]
     with tempfile.TemporaryDirectory(prefix="fangkong-scans-") as folder:

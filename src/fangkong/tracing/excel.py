@@ -32,14 +32,13 @@ from __future__ import annotations
 
 import io
 import secrets
-import zipfile
 from dataclasses import dataclass, field
 from typing import IO, Any
 
 from django.db import transaction
 from django.utils import timezone, translation
 from django.utils.translation import gettext as _
-from openpyxl import Workbook, load_workbook
+from openpyxl import Workbook
 from openpyxl.styles import Alignment, Font, PatternFill, Protection
 from openpyxl.utils import get_column_letter
 from openpyxl.worksheet.datavalidation import DataValidation
@@ -49,7 +48,7 @@ from fangkong.accounts.roles import Capability
 from fangkong.accounts.services import audit_record
 from fangkong.core.crypto import decrypt
 from fangkong.core.errors import DomainError
-from fangkong.core.spreadsheet import formula_safe, formula_unescape, xml_safe
+from fangkong.core.spreadsheet import formula_safe, xlsx_rows, xml_safe
 from fangkong.people.rules import mask_name
 from fangkong.people.services import ID_PURPOSE, PHONE_PURPOSE
 from fangkong.tracing.models import PushItem, PushItemStatus, VerificationPush
@@ -108,8 +107,10 @@ HEADER_SCAN_ROWS = 10
 # Upload bounds, checked before any transaction (see the module docstring).
 MAX_IMPORT_BYTES = 5 * 1024 * 1024  # the upload as sent
 MAX_IMPORT_UNZIPPED_BYTES = 20 * 1024 * 1024  # the archive unpacked (10,000 rows: about 7 MB)
+# the parts read whole on opening (shared strings, styles...): 10,000 rows hold under 2 MB
+MAX_IMPORT_READ_WHOLE_BYTES = 8 * 1024 * 1024
 MAX_IMPORT_ROWS = 10_000  # non-empty rows below the title and header rows
-MAX_IMPORT_SHEET_ROWS = 20_000  # the last row number read, empty rows included
+MAX_IMPORT_EMPTY_ROWS = 10_000  # empty rows (gaps between stored rows included)
 MAX_IMPORT_COLUMNS = 30  # columns read; a value further right refuses the file
 
 
@@ -319,94 +320,24 @@ class _Mark:
     note: str
 
 
-def _file_invalid() -> DomainError:
-    return DomainError("import_file_invalid", _("无法读取该 Excel 文件"))
-
-
-def _too_large(**detail: Any) -> DomainError:
-    return DomainError("import_file_too_large", _("文件过大"), status=413, **detail)
-
-
-def _too_many_rows() -> DomainError:
-    return DomainError(
-        "import_too_many_rows",
-        _("行数过多（最多 %(max)d 行）") % {"max": MAX_IMPORT_ROWS},
-        max_rows=MAX_IMPORT_ROWS,
-        max_row_number=MAX_IMPORT_SHEET_ROWS,
-    )
-
-
-def _too_many_columns() -> DomainError:
-    return DomainError(
-        "import_too_many_columns",
-        _("列数过多（最多 %(max)d 列）") % {"max": MAX_IMPORT_COLUMNS},
-        max_columns=MAX_IMPORT_COLUMNS,
-    )
-
-
-def _check_archive(data: bytes) -> None:
-    """An .xlsx is a zip archive: refuse what is not one, or unpacks to too much."""
-    try:
-        with zipfile.ZipFile(io.BytesIO(data)) as archive:
-            unpacked = sum(info.file_size for info in archive.infolist())
-    except (zipfile.BadZipFile, ValueError, OSError) as exc:
-        raise _file_invalid() from exc
-    if unpacked > MAX_IMPORT_UNZIPPED_BYTES:
-        raise _too_large(max_unzipped_bytes=MAX_IMPORT_UNZIPPED_BYTES)
-
-
-def _sheet_rows(ws: Any) -> list[SheetRow]:
-    """The non-empty rows, read lazily and refused at the first limit passed."""
-    declared_rows, declared_columns = ws.max_row, ws.max_column
-    if declared_columns is not None and declared_columns > MAX_IMPORT_COLUMNS:
-        raise _too_many_columns()
-    if declared_rows is not None and declared_rows > MAX_IMPORT_SHEET_ROWS:
-        raise _too_many_rows()
-    # Whatever the declaration says, read only the rows and cells really stored: openpyxl
-    # would otherwise pad every row to the declared width and add the declared rows.
-    ws.reset_dimensions()
-    rows: list[SheetRow] = []
-    for number, values in enumerate(
-        ws.iter_rows(min_row=1, max_col=MAX_IMPORT_COLUMNS + 1, values_only=True), start=1
-    ):
-        if number > MAX_IMPORT_SHEET_ROWS:
-            raise _too_many_rows()
-        if values[MAX_IMPORT_COLUMNS] not in (None, ""):
-            raise _too_many_columns()
-        cells = tuple(formula_unescape(v) for v in values[:MAX_IMPORT_COLUMNS])
-        if not any(v not in (None, "") for v in cells):
-            continue
-        if len(rows) == MAX_IMPORT_ROWS + HEADER_SCAN_ROWS:
-            raise _too_many_rows()
-        rows.append(SheetRow(number, cells))
-    return rows
-
-
 def feedback_sheet_read(file: IO[bytes] | bytes) -> list[SheetRow]:
-    """The uploaded workbook's first sheet as its non-empty rows; no database, bounded.
+    """The uploaded workbook's first sheet as its non-empty rows; no database, bounded
+    by the one upload reader (`core.spreadsheet.xlsx_rows`) with a feedback file's bounds.
 
     Refusals (DomainError): `import_file_too_large` (413), `import_file_invalid`,
     `import_too_many_rows`, `import_too_many_columns`.
     """
     data = file if isinstance(file, bytes) else file.read(MAX_IMPORT_BYTES + 1)
-    if len(data) > MAX_IMPORT_BYTES:
-        raise _too_large(max_bytes=MAX_IMPORT_BYTES)
-    _check_archive(data)
-    try:
-        wb = load_workbook(io.BytesIO(data), read_only=True, data_only=True)
-    except Exception as exc:  # any unreadable file is the same bad input
-        raise _file_invalid() from exc
-    try:
-        ws = wb.active
-        if ws is None or not hasattr(ws, "iter_rows"):  # no sheet, or a chart sheet
-            raise _file_invalid()
-        return _sheet_rows(ws)
-    except DomainError:
-        raise
-    except Exception as exc:  # broken XML inside a valid archive
-        raise _file_invalid() from exc
-    finally:
-        wb.close()
+    rows = xlsx_rows(
+        data,
+        max_bytes=MAX_IMPORT_BYTES,
+        max_unpacked=MAX_IMPORT_UNZIPPED_BYTES,
+        max_read_whole=MAX_IMPORT_READ_WHOLE_BYTES,
+        max_rows=MAX_IMPORT_ROWS + HEADER_SCAN_ROWS,
+        max_columns=MAX_IMPORT_COLUMNS,
+        max_empty_rows=MAX_IMPORT_EMPTY_ROWS,
+    )
+    return [SheetRow(number, cells) for number, cells in rows]
 
 
 def _find_columns(rows: list[SheetRow]) -> tuple[int, dict[str, int]]:

@@ -104,6 +104,37 @@ def test_tiny_parquet_declaring_300000_rows_is_refused_from_its_metadata(
 
 
 @pytest.mark.django_db
+def test_tiny_parquet_decompressing_past_the_limit_is_refused_from_its_metadata(
+    tmp_path: Path, investigator: Any, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    # Given a 2 KB Parquet file whose one row holds a 20 MB string (zstd shrinks it
+    # ten-thousandfold), and an uncompressed limit of 10 MB
+    path = tmp_path / "expands.parquet"
+    duckdb.sql(
+        "COPY (SELECT repeat('1', 20000000) AS id_number, 'V0' AS venue_code, "
+        "TIMESTAMPTZ '2022-07-03 08:00:00+08' AS scanned_at) "
+        f"TO '{path}' (FORMAT PARQUET, COMPRESSION zstd)"
+    )
+    assert path.stat().st_size < 5_000
+    monkeypatch.setattr(ingest, "MAX_PARQUET_UNCOMPRESSED_BYTES", 10_000_000)
+    decoded: list[int] = []
+    parse = ingest._parse
+    monkeypatch.setattr(ingest, "_parse", lambda *a: decoded.append(1) or parse(*a))
+
+    # When it is uploaded
+    with path.open("rb") as handle:
+        r = _client(investigator).post(
+            SCANS_API, {"file": SimpleUploadedFile("expands.parquet", handle.read())}
+        )
+
+    # Then it is refused from the metadata, before a row is decoded; nothing is written
+    assert (r.status_code, r.json()["code"]) == (413, "import_file_too_large")
+    assert r.json()["detail"] == {"max_uncompressed_bytes": 10_000_000}
+    assert decoded == []
+    assert not ScanImport.objects.exists() and not VenueScan.objects.exists()
+
+
+@pytest.mark.django_db
 def test_csv_rows_are_counted_while_read(
     tmp_path: Path, investigator: Any, person_and_venue: str
 ) -> None:

@@ -12,8 +12,10 @@ from typing import Literal
 from urllib.parse import quote
 
 from django.http import HttpRequest, HttpResponse
+from django.utils.translation import gettext as _
 from ninja import Query, Router, Schema
 
+from fangkong.core.errors import DomainError
 from fangkong.core.http import client_address
 from fangkong.people.rules import mask_name
 from fangkong.testing.models import RoundTarget
@@ -161,12 +163,23 @@ def _untested_export(
     return response
 
 
+class UntestedExportIn(Schema):
+    """The body of a POSTed export: `reveal` asks for names, ID numbers and phones in
+    clear (person.reveal)."""
+
+    reveal: bool = False
+
+
 @router.get(
     "/rounds/{int:round_id}/coverage/communities/{community}/untested.xlsx",
     response={200: None},
 )
 def untested_export(request: HttpRequest, round_id: int, community: str) -> HttpResponse:
-    """The untested list as Excel, masked; every export audited and watermarked."""
+    """The untested list as Excel, masked; every export audited and watermarked.
+    Revealing is a POST: a GET asking for it is refused (`reveal_requires_post`), not
+    silently masked, and writes no audit row."""
+    if request.GET.get("reveal", "").lower() not in ("", "0", "false"):
+        raise DomainError("reveal_requires_post", _("明文导出须以 POST 请求提交"), method="POST")
     return _untested_export(request, round_id, community, reveal=False)
 
 
@@ -175,9 +188,10 @@ def untested_export(request: HttpRequest, round_id: int, community: str) -> Http
     response={200: None},
 )
 def untested_export_post(
-    request: HttpRequest, round_id: int, community: str, reveal: bool = False
+    request: HttpRequest, round_id: int, community: str, payload: UntestedExportIn
 ) -> HttpResponse:
-    """The untested list as Excel; `reveal` (person.reveal) shows names, ID numbers and
-    phones in clear. Only by POST: a link from elsewhere (a GET carrying the session)
-    can never make a browser download a clear list. Audited and watermarked."""
-    return _untested_export(request, round_id, community, reveal=reveal)
+    """The untested list as Excel; `{"reveal": true}` in the body shows names, ID
+    numbers and phones in clear (person.reveal). Only by POST: a link from elsewhere (a
+    GET carrying the session) can never make a browser download a clear list. Audited
+    and watermarked."""
+    return _untested_export(request, round_id, community, reveal=payload.reveal)

@@ -16,7 +16,6 @@ import hashlib
 import io
 import json
 import uuid
-import zipfile
 from collections.abc import Iterable, Iterator, Sequence
 from dataclasses import dataclass, field
 from typing import Any
@@ -31,7 +30,7 @@ from fangkong.accounts.roles import Capability, Role
 from fangkong.accounts.services import audit_record, audit_record_many
 from fangkong.areas.models import Jurisdiction, Place
 from fangkong.core.errors import Conflict, DomainError, NotFound, PermissionDenied
-from fangkong.core.spreadsheet import formula_unescape
+from fangkong.core.spreadsheet import csv_rows, formula_unescape, import_too_large, xlsx_rows
 from fangkong.protocol.rules import Protocol, deadline_after
 from fangkong.testing.models import (
     BoxState,
@@ -59,11 +58,15 @@ MAX_IMPORT_BYTES = 64 * 1024 * 1024
 MAX_IMPORT_ROWS = 500_000
 MAX_BLANK_ROWS = 10_000
 MAX_IMPORT_COLUMNS = 100
-# An .xlsx is a zip of XML parts: what they may inflate to, all parts together, and the
-# shared-strings part alone (read whole into memory when the workbook is opened; a
-# 500,000-row file of unique barcodes holds about 15 MB there).
-MAX_XLSX_INFLATED_BYTES = 256 * 1024 * 1024
-MAX_XLSX_SHARED_STRINGS_BYTES = 32 * 1024 * 1024
+HEADER_ROWS_ALLOWED = 10  # non-empty rows above the data: the header, a title or two
+# An .xlsx is a zip of XML parts (see core.spreadsheet.xlsx_rows). All parts unpacked:
+# 500,000 rows of five columns as openpyxl writes them unpack to 99 MB (almost all of it
+# the sheet, which is parsed one row at a time); 160 MB leaves room for longer cells.
+# The parts read whole when the workbook opens (shared strings, styles, theme): a file
+# of 500,000 unique barcodes holds about 15 MB of shared strings; 32 MB of them cost at
+# most a few hundred MB of memory.
+MAX_XLSX_UNPACKED_BYTES = 160 * 1024 * 1024
+MAX_XLSX_READ_WHOLE_BYTES = 32 * 1024 * 1024
 MAX_ERRORS_REPORTED = 1000
 RECHECK_BOX_PREFIX = "RC-"
 SYSTEM_USERNAME_PREFIX = "system-"
@@ -433,57 +436,25 @@ def _csv_table(data: bytes) -> Iterator[tuple[int, list[str]]]:
             continue
     else:
         raise DomainError("import_file_invalid", _("无法读取该文件"))
-    reader = csv.reader(io.StringIO(text, newline=""))
+    lines = io.StringIO(text, newline="")
     try:
-        for values in reader:
-            yield reader.line_num, values
-    except csv.Error as exc:
-        # The csv module refuses a field over its limit (131,072 characters): no cell of
-        # a results file is anywhere near that long.
-        if "field larger than field limit" in str(exc):
-            raise DomainError(
-                "import_field_too_large",
-                _("第 %(line)d 行有过长的单元格") % {"line": reader.line_num},
-                line=reader.line_num,
-            ) from None
-        raise DomainError(
-            "import_file_invalid", _("无法读取该文件"), line=reader.line_num
-        ) from None
+        yield from csv_rows(lines)
+    except csv.Error:
+        raise DomainError("import_file_invalid", _("无法读取该文件")) from None
 
 
 def _xlsx_table(data: bytes) -> Iterator[tuple[int, tuple[Any, ...]]]:
-    """Rows of the workbook's active sheet as stored. The sheet's declared dimension
-    (`A1:XFD12000` costs 196 million empty cells) is ignored: only the rows and cells
-    the file holds are read, and the parts' declared uncompressed size is bounded first
-    (a zip never inflates a part past its declared size)."""
-    from openpyxl import load_workbook
-
-    try:
-        with zipfile.ZipFile(io.BytesIO(data)) as archive:
-            parts = archive.infolist()
-    except (zipfile.BadZipFile, ValueError) as exc:
-        raise DomainError("import_file_invalid", _("无法读取该文件")) from exc
-    inflated = sum(info.file_size for info in parts)
-    strings = sum(info.file_size for info in parts if "sharedstrings" in info.filename.lower())
-    if inflated > MAX_XLSX_INFLATED_BYTES or strings > MAX_XLSX_SHARED_STRINGS_BYTES:
-        raise DomainError("import_file_too_large", _("文件过大"), max_bytes=MAX_XLSX_INFLATED_BYTES)
-    try:
-        wb = load_workbook(io.BytesIO(data), read_only=True, data_only=True)
-    except Exception as exc:  # any unreadable workbook is the same bad input
-        raise DomainError("import_file_invalid", _("无法读取该文件")) from exc
-    try:
-        ws = wb.active
-        if ws is None or not hasattr(ws, "reset_dimensions"):
-            raise DomainError("import_file_invalid", _("无法读取该文件"))
-        ws.reset_dimensions()
-        try:
-            yield from enumerate(ws.iter_rows(values_only=True), start=1)
-        except DomainError:
-            raise
-        except Exception as exc:  # a broken sheet part: the same bad input
-            raise DomainError("import_file_invalid", _("无法读取该文件")) from exc
-    finally:
-        wb.close()
+    """The workbook's non-empty rows, read by the one bounded reader
+    (`core.spreadsheet.xlsx_rows`) with the bounds of a results file."""
+    return xlsx_rows(
+        data,
+        max_bytes=MAX_IMPORT_BYTES,
+        max_unpacked=MAX_XLSX_UNPACKED_BYTES,
+        max_read_whole=MAX_XLSX_READ_WHOLE_BYTES,
+        max_rows=MAX_IMPORT_ROWS + HEADER_ROWS_ALLOWED,
+        max_columns=MAX_IMPORT_COLUMNS,
+        max_empty_rows=MAX_BLANK_ROWS,
+    )
 
 
 def read_results_file(
@@ -493,7 +464,7 @@ def read_results_file(
     Bounded in bytes, rows and columns; it touches no table, so callers run it before
     their write transaction (SQLite takes its write lock when that begins)."""
     if len(data) > MAX_IMPORT_BYTES:
-        raise DomainError("import_file_too_large", _("文件过大"), max_bytes=MAX_IMPORT_BYTES)
+        raise import_too_large(max_bytes=MAX_IMPORT_BYTES)
     report = ResultImportReport()
     errors = _Errors(report)
     is_xlsx = data[:4] == b"PK\x03\x04" or filename.lower().endswith((".xlsx", ".xlsm"))

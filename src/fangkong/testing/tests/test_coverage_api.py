@@ -117,12 +117,7 @@ def test_untested_list_bad_community_path(client: Any, world: Any) -> None:
 def test_export_masked_and_audited_revealed_needs_the_capability(client: Any, world: Any) -> None:
     url = f"{BASE}/{world.round.pk}/coverage/communities/330483101001/untested.xlsx"
     masked = _get(client, world.users["worker_b"], url)
-    # A GET never reveals (a link from elsewhere carries the session): still masked.
-    still_masked = _get(client, world.users["worker_b"], f"{url}?reveal=true")
-    revealed = client.post(f"{url}?reveal=true")
-
-    ws = load_workbook(io.BytesIO(still_masked.content)).active
-    assert {r[1] for r in ws.iter_rows(min_row=4, values_only=True)} == {"褚*亮", "卫*梅"}
+    revealed = client.post(url, {"reveal": True}, content_type="application/json")
 
     ws = load_workbook(io.BytesIO(masked.content)).active
     names = {r[1] for r in ws.iter_rows(min_row=4, values_only=True)}
@@ -131,8 +126,36 @@ def test_export_masked_and_audited_revealed_needs_the_capability(client: Any, wo
     names = {r[1] for r in ws.iter_rows(min_row=4, values_only=True)}
     assert names == {NAMES["b3"], NAMES["b4"]}
     events = list(AuditEvent.objects.filter(action="coverage.untested_export").order_by("pk"))
-    assert [e.detail["reveal"] for e in events] == [False, False, True]
+    assert [e.detail["reveal"] for e in events] == [False, True]
     assert all(e.actor_username == "cov-worker-b" and e.detail["rows"] == 2 for e in events)
+
+
+def test_a_get_asking_for_reveal_is_refused_and_reveal_is_read_from_the_post_body(
+    client: Any, world: Any
+) -> None:
+    url = f"{BASE}/{world.round.pk}/coverage/communities/330483101001/untested.xlsx"
+    client.force_login(world.users["worker_b"])
+
+    # A GET that asks for reveal (a link from elsewhere carries the session) is a 400,
+    # not a silently masked file, and leaves no audit row
+    for query in ("?reveal=true", "?reveal=1", "?reveal=True"):
+        response = client.get(url + query)
+        assert (response.status_code, response.json()["code"]) == (400, "reveal_requires_post")
+    assert not AuditEvent.objects.filter(action="coverage.untested_export").exists()
+
+    # A POST reveals only when its body says so: a query parameter is not read
+    by_query = client.post(f"{url}?reveal=true", {}, content_type="application/json")
+    ws = load_workbook(io.BytesIO(by_query.content)).active
+    assert {r[1] for r in ws.iter_rows(min_row=4, values_only=True)} == {"褚*亮", "卫*梅"}
+    events = AuditEvent.objects.filter(action="coverage.untested_export")
+    assert [e.detail["reveal"] for e in events] == [False]
+
+    # Without the reveal right, or outside the jurisdiction, a reveal is refused
+    for user_key, status in (("lab", 403), ("worker_a", 404)):
+        client.force_login(world.users[user_key])
+        refused = client.post(url, {"reveal": True}, content_type="application/json")
+        assert refused.status_code == status, (user_key, refused.content)
+    assert AuditEvent.objects.filter(action="coverage.untested_export").count() == 1
 
 
 def test_export_of_another_community_is_not_found(client: Any, world: Any) -> None:
@@ -167,7 +190,7 @@ def test_export_writes_no_formula_whatever_the_names(client: Any, world: Any) ->
 
     # When the list is exported masked and in clear
     masked = _get(client, world.users["worker_b"], url)
-    revealed = client.post(f"{url}?reveal=true")
+    revealed = client.post(url, {"reveal": True}, content_type="application/json")
 
     # Then no cell of either workbook is a formula, and the values read back unchanged
     for response in (masked, revealed):

@@ -48,6 +48,18 @@ def _with_sheet(xlsx: bytes, edit: Any) -> bytes:
     return out.getvalue()
 
 
+def _with_content_types(xlsx: bytes, edit: Any) -> bytes:
+    """The workbook with its `[Content_Types].xml` rewritten by `edit`."""
+    out = io.BytesIO()
+    with zipfile.ZipFile(io.BytesIO(xlsx)) as src, zipfile.ZipFile(out, "w") as dst:
+        for info in src.infolist():
+            data = src.read(info.filename)
+            if info.filename == "[Content_Types].xml":
+                data = edit(data.decode()).encode()
+            dst.writestr(info, data, compress_type=zipfile.ZIP_DEFLATED)
+    return out.getvalue()
+
+
 def _with_part(xlsx: bytes, name: str, text: str) -> bytes:
     """The workbook with one more part (its content does not matter to the bound)."""
     out = io.BytesIO(xlsx)
@@ -134,7 +146,7 @@ def test_inflated_size_of_a_workbook_is_bounded(
     world: World, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     # A zip never inflates a part beyond its declared size: that size is checked first.
-    monkeypatch.setattr(services, "MAX_XLSX_INFLATED_BYTES", 100_000)
+    monkeypatch.setattr(services, "MAX_XLSX_UNPACKED_BYTES", 100_000)
     padding = "<!--" + " " * 200_000 + "-->"
     data = _with_sheet(
         results_xlsx([]), lambda xml: xml.replace("<sheetData>", padding + "<sheetData>")
@@ -144,14 +156,28 @@ def test_inflated_size_of_a_workbook_is_bounded(
         services.results_import_file(actor=world.lab_user, data=data, filename="r.xlsx")
     assert exc.value.code == "import_file_too_large"
     # The shared strings, read whole when the workbook opens, have their own bound
-    monkeypatch.setattr(services, "MAX_XLSX_INFLATED_BYTES", 10**9)
-    monkeypatch.setattr(services, "MAX_XLSX_SHARED_STRINGS_BYTES", 100)
+    monkeypatch.setattr(services, "MAX_XLSX_UNPACKED_BYTES", 10**9)
+    monkeypatch.setattr(services, "MAX_XLSX_READ_WHOLE_BYTES", 10_000)
     strings = _with_part(
-        results_xlsx([]), "xl/sharedStrings.xml", "<sst>" + "<si><t>x</t></si>" * 50 + "</sst>"
+        results_xlsx([]), "xl/sharedStrings.xml", "<sst>" + "<si><t>x</t></si>" * 1000 + "</sst>"
     )
     with pytest.raises(DomainError) as exc:
         services.results_import_file(actor=world.lab_user, data=strings, filename="r.xlsx")
     assert exc.value.code == "import_file_too_large"
+    # ... whatever their name: openpyxl finds them by content type, and so does the bound
+    sst_type = "application/vnd.openxmlformats-officedocument.spreadsheetml.sharedStrings+xml"
+    override = f'<Override PartName="/xl/renamed.xml" ContentType="{sst_type}"/></Types>'
+    renamed = _with_part(
+        _with_content_types(results_xlsx([]), lambda xml: xml.replace("</Types>", override)),
+        "xl/renamed.xml",
+        '<sst xmlns="http://schemas.openxmlformats.org/spreadsheetml/2006/main">'
+        + "<si><t>x</t></si>" * 1000
+        + "</sst>",
+    )
+    with pytest.raises(DomainError) as exc:
+        services.results_import_file(actor=world.lab_user, data=renamed, filename="r.xlsx")
+    assert (exc.value.code, exc.value.status) == ("import_file_too_large", 413)
+    assert exc.value.detail == {"max_read_whole_bytes": 10_000}
 
 
 @pytest.mark.django_db

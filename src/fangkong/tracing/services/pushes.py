@@ -10,7 +10,6 @@ escalated to command once.
 from __future__ import annotations
 
 import datetime as dt
-import re
 from collections import defaultdict
 from typing import Any
 
@@ -24,6 +23,7 @@ from fangkong.accounts.roles import Capability
 from fangkong.accounts.services import audit_record
 from fangkong.areas.models import Jurisdiction
 from fangkong.core.errors import DomainError
+from fangkong.core.spreadsheet import has_control_characters
 from fangkong.people.rules import mask_name
 from fangkong.protocol.rules import Protocol, deadline_after
 from fangkong.tracing.models import (
@@ -39,9 +39,6 @@ from fangkong.tracing.models import (
 
 TOWN_PATH_WIDTH = 9  # city 6 digits + town 3 digits (core/paths.py)
 NOTE_MAX = 300
-# Control characters have no place in a note and some cannot be stored in an .xlsx cell
-# (tab and line breaks are kept: a spreadsheet cell may hold them).
-NOTE_CONTROL_CHARACTERS = re.compile(r"[\x00-\x08\x0b\x0c\x0e-\x1f\x7f]")
 NUMBER_ATTEMPTS = 5
 
 # Item marks that close an item: the person is controlled, or the town has answered
@@ -197,7 +194,9 @@ def pushes_create_for_case(*, actor: Any, case: Case, ip: str = "") -> list[Veri
 
 def _clean_note(note: str) -> str:
     clean = (note or "").strip()
-    if NOTE_CONTROL_CHARACTERS.search(note or ""):
+    # A note is exported to a town's workbook: control characters (tab and line breaks
+    # excepted) have no place in it and some cannot be stored in an .xlsx cell.
+    if has_control_characters(note or ""):
         raise DomainError("note_control_character", _("备注含有不可见的控制字符"))
     if len(clean) > NOTE_MAX:
         raise DomainError(
