@@ -12,6 +12,7 @@ import json
 from typing import Any
 
 import pytest
+from django.conf import settings as django_settings
 from django.test import Client
 from django.urls import reverse
 
@@ -19,13 +20,14 @@ from fangkong.accounts.models import AuditEvent
 from fangkong.accounts.roles import Role
 from fangkong.core.errors import Conflict, DomainError
 from fangkong.people import services
-from fangkong.people.lookups import DEFAULT_LOOKUP_BUDGETS, DEFAULT_LOOKUP_MISS_ALERT
+from fangkong.people.lookups import DEFAULT_LOOKUP_BUDGETS
 from fangkong.people.models import Person
 from fangkong.people.rules import ric_checksum
 from fangkong.people.tests.conftest import make_ric
 from fangkong.people.tests.test_scoping import login
 
 LOOKUP = "/api/people/persons/lookup"
+MISS_ALERT = django_settings.FANGKONG_LOOKUP_MISS_ALERT  # settings.py: 10 by default
 
 
 def lookup(client: Client, number: str) -> Any:
@@ -143,19 +145,19 @@ def test_the_hotline_cannot_turn_search_into_reveal_of_an_id_number(
     answers = [lookup(client, number) for number in attack]
 
     statuses = [r.status_code for r in answers]
-    assert statuses[:DEFAULT_LOOKUP_MISS_ALERT] == [200] * DEFAULT_LOOKUP_MISS_ALERT
-    assert set(statuses[DEFAULT_LOOKUP_MISS_ALERT:]) == {429}
+    assert statuses[:MISS_ALERT] == [200] * MISS_ALERT
+    assert set(statuses[MISS_ALERT:]) == {429}
     assert answers[-1].json()["code"] == "lookup_suspended"
     assert all(r.json().get("items", []) == [] for r in answers)  # never found
     assert people.a_id not in str([r.content for r in answers])
 
     lookups = AuditEvent.objects.filter(actor=hotline, action="person.lookup")
-    assert lookups.count() == DEFAULT_LOOKUP_MISS_ALERT
+    assert lookups.count() == MISS_ALERT
     assert {e.detail["outcome"] for e in lookups} == {"miss"}
     alert = AuditEvent.objects.get(action="person.lookup_alert")
-    assert (alert.actor, alert.detail["misses"]) == (hotline, DEFAULT_LOOKUP_MISS_ALERT)
+    assert (alert.actor, alert.detail["misses"]) == (hotline, MISS_ALERT)
     refused = AuditEvent.objects.filter(actor=hotline, action="person.lookup_refused")
-    assert refused.count() == len(attack) - DEFAULT_LOOKUP_MISS_ALERT
+    assert refused.count() == len(attack) - MISS_ALERT
     assert refused.last().detail["hash"] == services.id_lookup_hash("ric", people.a_id)
 
     # The administrator sees the alert; the hotline's birth year is not in the API.
@@ -182,7 +184,7 @@ def test_the_hotline_cannot_find_a_phone_among_its_10000_candidates(
             stopped_at = n
             break
         assert response.json()["items"] == []
-    assert stopped_at == DEFAULT_LOOKUP_MISS_ALERT
+    assert stopped_at == MISS_ALERT
     assert lookup(client, people.a_phone).status_code == 429  # the true one, too late
     assert AuditEvent.objects.filter(action="person.lookup_alert", actor=hotline).count() == 1
 
