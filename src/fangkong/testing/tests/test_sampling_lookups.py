@@ -250,3 +250,26 @@ def test_the_lookups_cost_the_same_queries_for_n_or_10n_scans(world: World, sett
     assert len(many.captured_queries) == len(few.captured_queries)
     lookups = [q["sql"] for q in many.captured_queries if "accounts_auditevent" in q["sql"]]
     assert len(lookups) == 3  # the window's counts, the misses, the walk-ins' registrations
+
+
+@pytest.mark.postgres
+@pytest.mark.django_db(transaction=True)
+def test_parallel_syncs_of_one_sampler_cannot_overrun_the_miss_alert(tree: Any) -> None:
+    """A phone (or a script with its token) sending batches in parallel: the sampler's
+    row is locked while its misses are counted, so the syncs are counted one at a time
+    and exactly MISS_ALERT misses are answered, whatever the interleaving."""
+    from fangkong.testkit.concurrency import race
+
+    world = build_world(tree, persons=2)
+    batches = [[world.tube([world.sample(ric=new_ric()) for _ in range(5)])] for _ in range(4)]
+
+    results, errors = race(
+        *[lambda b=b: sampling_sync(actor=world.sampler, tubes=b) for b in batches]
+    )
+
+    assert errors == []
+    codes = sorted(s.code for r in results for s in r.samples)
+    assert codes.count("person_not_found") == MISS_ALERT
+    assert codes.count("lookup_suspended") == 20 - MISS_ALERT
+    assert AuditEvent.objects.filter(action="person.lookup").count() == MISS_ALERT
+    assert AuditEvent.objects.filter(action="person.lookup_alert").count() == 1
