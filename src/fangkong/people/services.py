@@ -18,7 +18,7 @@ from django.utils.translation import gettext as _
 
 from fangkong.accounts.permissions import in_scope, require, require_in_scope, scope_q
 from fangkong.accounts.roles import Capability
-from fangkong.accounts.services import audit_record
+from fangkong.accounts.services import audit_record, audit_record_many
 from fangkong.core.crypto import decrypt, encrypt, lookup_hash
 from fangkong.core.errors import Conflict, DomainError, NotFound
 from fangkong.core.paths import is_under
@@ -163,22 +163,26 @@ def _insert(person: Person) -> bool:
     return True
 
 
-def _audit_created(actor: Any, person: Person, ip: str) -> None:
-    """`person.create`: who registered whom where; never the ID number or phone."""
-    audit_record(
-        actor=actor,
-        action="person.create",
-        object_type="person",
-        object_id=person.pk,
-        object_label=rules.mask_name(person.name),
-        jurisdiction_path=person.jurisdiction_path,
-        detail={
+def _created_event(person: Person, **extra: Any) -> dict[str, Any]:
+    """The `person.create` record: who registered whom where; never the ID number or
+    phone (the actor and address are the caller's)."""
+    return {
+        "action": "person.create",
+        "object_type": "person",
+        "object_id": person.pk,
+        "object_label": rules.mask_name(person.name),
+        "jurisdiction_path": person.jurisdiction_path,
+        "detail": {
             "id_kind": person.id_kind,
             "jurisdiction": person.jurisdiction_path,
             "household": person.household_id,
+            **extra,
         },
-        ip=ip,
-    )
+    }
+
+
+def _audit_created(actor: Any, person: Person, ip: str) -> None:
+    audit_record(actor=actor, ip=ip, **_created_event(person))
 
 
 @transaction.atomic
@@ -319,6 +323,29 @@ def person_lookup(*, actor: Any, query: str, ip: str = "", limit: int = 20) -> l
     )
 
 
+def person_find_by_phone(*, actor: Any, phone: str, ip: str = "") -> Person | None:
+    """The one person in the actor's jurisdiction with this mobile number, or None (none
+    there, or several): an exact lookup by phone, audited and budgeted like a
+    registration's (lookups.lookup_run, via "create"; a caller that finds no one
+    registers the person, audited as person.create, so a miss is not counted). A person
+    outside the actor's scope is no one. Raises `phone_invalid`, and 429
+    `lookup_budget_exhausted` / `lookup_suspended`. Never inside a caller's transaction
+    (lookup_run)."""
+    require(actor, Capability.PERSON_VIEW)
+    value_hash = phone_lookup_hash(rules.normalize_phone(phone))
+    rows = Person.objects.filter(scope_q(actor, "jurisdiction_path"), phone_hmac=value_hash)
+    found = lookup_run(
+        actor=actor,
+        kind="phone",
+        value_hash=value_hash,
+        via="create",
+        find=lambda: list(rows.order_by("pk")[:2]),
+        record_miss=False,
+        ip=ip,
+    )
+    return found[0] if len(found) == 1 else None
+
+
 @dataclass(frozen=True, slots=True)
 class PersonEntry:
     """One person to find or register in bulk (a walk-in at a sampling point)."""
@@ -331,7 +358,7 @@ class PersonEntry:
 
 @transaction.atomic
 def person_bulk_get_or_create(
-    *, actor: Any, entries: Sequence[PersonEntry], jurisdiction: Jurisdiction
+    *, actor: Any, entries: Sequence[PersonEntry], jurisdiction: Jurisdiction, ip: str = ""
 ) -> list[tuple[int, str] | DomainError]:
     """Find or register many persons at once, deduplicated by ID number; answers per
     entry, in order: (person id, jurisdiction path), or the DomainError that refused it.
@@ -342,6 +369,11 @@ def person_bulk_get_or_create(
     or loses, never duplicates), one SELECT to read back every id. An existing person
     is answered without being changed, wherever they live (a person may be sampled
     away from home); nothing about them is returned but their id and path.
+
+    The persons this call inserted are audited (`person.create`, one INSERT for all of
+    them, in this transaction). They are told from those that were already there (or
+    that a concurrent registration inserted) by their ID ciphertext: its nonce is
+    random, so only the row this call built carries the bytes this call encrypted.
     """
     require(actor, Capability.PERSON_CREATE)
     _check_person_jurisdiction(actor, jurisdiction)
@@ -369,14 +401,24 @@ def person_bulk_get_or_create(
         if isinstance(item, Person) and item.id_hmac and item.id_hmac not in unique:
             unique[item.id_hmac] = item
     found: dict[str, tuple[int, str]] = {}
+    inserted: list[Person] = []
     if unique:
         Person.objects.bulk_create(list(unique.values()), ignore_conflicts=True)
-        found = {
-            str(h): (pk, path)
-            for h, pk, path in Person.objects.filter(id_hmac__in=list(unique)).values_list(
-                "id_hmac", "pk", "jurisdiction_path"
-            )
-        }
+        rows = Person.objects.filter(id_hmac__in=list(unique)).values_list(
+            "id_hmac", "pk", "jurisdiction_path", "id_cipher"
+        )
+        for h, pk, path, cipher in rows:
+            found[str(h)] = (pk, path)
+            ours = unique[str(h)]
+            if cipher is not None and bytes(cipher) == bytes(ours.id_cipher or b""):
+                ours.pk = pk
+                inserted.append(ours)
+    if inserted:
+        audit_record_many(
+            actor=actor,
+            events=[_created_event(p, via="bulk") for p in inserted],
+            ip=ip,
+        )
     out: list[tuple[int, str] | DomainError] = []
     for item in built:
         if isinstance(item, DomainError):

@@ -9,9 +9,12 @@ from __future__ import annotations
 
 import datetime as dt
 import json
+from types import SimpleNamespace
 from typing import Any
 
 import pytest
+from django.conf import settings as django_settings
+from django.db import transaction
 from django.test import Client
 from django.urls import reverse
 
@@ -19,13 +22,20 @@ from fangkong.accounts.models import AuditEvent
 from fangkong.accounts.roles import Role
 from fangkong.core.errors import Conflict, DomainError
 from fangkong.people import services
-from fangkong.people.lookups import DEFAULT_LOOKUP_BUDGETS, DEFAULT_LOOKUP_MISS_ALERT
+from fangkong.people.lookups import (
+    DEFAULT_LOOKUP_BUDGETS,
+    LookupAsked,
+    LookupHit,
+    lookup_answer_many,
+    lookup_record_hits,
+)
 from fangkong.people.models import Person
 from fangkong.people.rules import ric_checksum
 from fangkong.people.tests.conftest import make_ric
 from fangkong.people.tests.test_scoping import login
 
 LOOKUP = "/api/people/persons/lookup"
+MISS_ALERT = django_settings.FANGKONG_LOOKUP_MISS_ALERT  # settings.py: 10 by default
 
 
 def lookup(client: Client, number: str) -> Any:
@@ -143,19 +153,19 @@ def test_the_hotline_cannot_turn_search_into_reveal_of_an_id_number(
     answers = [lookup(client, number) for number in attack]
 
     statuses = [r.status_code for r in answers]
-    assert statuses[:DEFAULT_LOOKUP_MISS_ALERT] == [200] * DEFAULT_LOOKUP_MISS_ALERT
-    assert set(statuses[DEFAULT_LOOKUP_MISS_ALERT:]) == {429}
+    assert statuses[:MISS_ALERT] == [200] * MISS_ALERT
+    assert set(statuses[MISS_ALERT:]) == {429}
     assert answers[-1].json()["code"] == "lookup_suspended"
     assert all(r.json().get("items", []) == [] for r in answers)  # never found
     assert people.a_id not in str([r.content for r in answers])
 
     lookups = AuditEvent.objects.filter(actor=hotline, action="person.lookup")
-    assert lookups.count() == DEFAULT_LOOKUP_MISS_ALERT
+    assert lookups.count() == MISS_ALERT
     assert {e.detail["outcome"] for e in lookups} == {"miss"}
     alert = AuditEvent.objects.get(action="person.lookup_alert")
-    assert (alert.actor, alert.detail["misses"]) == (hotline, DEFAULT_LOOKUP_MISS_ALERT)
+    assert (alert.actor, alert.detail["misses"]) == (hotline, MISS_ALERT)
     refused = AuditEvent.objects.filter(actor=hotline, action="person.lookup_refused")
-    assert refused.count() == len(attack) - DEFAULT_LOOKUP_MISS_ALERT
+    assert refused.count() == len(attack) - MISS_ALERT
     assert refused.last().detail["hash"] == services.id_lookup_hash("ric", people.a_id)
 
     # The administrator sees the alert; the hotline's birth year is not in the API.
@@ -182,7 +192,7 @@ def test_the_hotline_cannot_find_a_phone_among_its_10000_candidates(
             stopped_at = n
             break
         assert response.json()["items"] == []
-    assert stopped_at == DEFAULT_LOOKUP_MISS_ALERT
+    assert stopped_at == MISS_ALERT
     assert lookup(client, people.a_phone).status_code == 429  # the true one, too late
     assert AuditEvent.objects.filter(action="person.lookup_alert", actor=hotline).count() == 1
 
@@ -319,3 +329,124 @@ def test_export_is_a_post_with_a_watermark_and_no_formula(
     assert AuditEvent.objects.filter(action="person.export").count() == 1
     full = client.post(reverse("people:export"), {"q": make_ric(101)})
     assert full.status_code == 400  # a full number is a lookup, not an export filter
+
+
+def test_a_registration_lookup_names_only_a_person_the_actor_may_see(
+    tree: Any, people: Any, make_user: Any
+) -> None:
+    # Given a worker of town A meeting, on registration, a person of town B, then one of
+    # their own community
+    worker = make_user(Role.COMMUNITY_WORKER, tree.community_a)
+    with pytest.raises(Conflict):
+        services.person_create(
+            actor=worker,
+            name="某人",
+            id_kind="ric",
+            id_number=people.b_id,
+            jurisdiction=tree.community_a,
+        )
+    found, created = services.person_get_or_create(
+        actor=worker,
+        name="张三",
+        id_kind="ric",
+        id_number=people.a_id,
+        jurisdiction=tree.community_a,
+    )
+    assert (found.pk, created) == (people.a.pk, False)
+
+    # Then both are recorded hits, and only the visible one names its person
+    rows = AuditEvent.objects.filter(actor=worker, action="person.lookup").order_by("pk")
+    assert [(r.detail["outcome"], r.object_id) for r in rows] == [
+        ("hit", ""),
+        ("hit", str(people.a.pk)),
+    ]
+
+
+def test_bulk_registration_audits_each_person_it_inserted_and_only_those(
+    tree: Any, people: Any, make_user: Any
+) -> None:
+    # Given a sampler registering walk-ins in bulk: two new persons (one named twice),
+    # one already registered in another town, one refused by validation
+    sampler = make_user(Role.SAMPLER, tree.community_a)
+    new_a, new_b = make_ric(601, "19700101"), make_ric(602, "19710101")
+    entries = [
+        services.PersonEntry(name="赵临时", id_kind="ric", id_number=new_a, phone="13900001111"),
+        services.PersonEntry(name="钱临时", id_kind="ric", id_number=new_b),
+        services.PersonEntry(name="赵临时", id_kind="ric", id_number=new_a),
+        services.PersonEntry(name="李四", id_kind="ric", id_number=people.b_id),
+        services.PersonEntry(name="坏号", id_kind="ric", id_number=new_a[:-1] + "Y"),
+    ]
+    before = AuditEvent.objects.filter(action="person.create").count()
+
+    answers = services.person_bulk_get_or_create(
+        actor=sampler, entries=entries, jurisdiction=tree.community_a
+    )
+
+    # Then exactly the two inserted persons have a person.create record, in the
+    # sampler's name, with the jurisdiction and the masked name, and no number or phone
+    assert isinstance(answers[4], DomainError)
+    made = Person.objects.filter(name__in=["赵临时", "钱临时"])
+    assert made.count() == 2
+    rows = AuditEvent.objects.filter(action="person.create").order_by("pk")[before:]
+    assert sorted((r.object_id, r.object_label, r.actor_id) for r in rows) == sorted(
+        (str(p.pk), p.name[0] + "*" + p.name[-1], sampler.pk) for p in made
+    )
+    assert {r.jurisdiction_path for r in rows} == {tree.community_a.path}
+    assert {r.detail["jurisdiction"] for r in rows} == {tree.community_a.path}
+    every = str([(r.detail, r.object_label) for r in AuditEvent.objects.all()])
+    for value in (new_a, new_b, people.b_id, "13900001111"):
+        assert value not in every
+    # The same entries again insert nothing and record nothing
+    services.person_bulk_get_or_create(
+        actor=sampler, entries=entries, jurisdiction=tree.community_a
+    )
+    assert AuditEvent.objects.filter(action="person.create").count() == before + 2
+
+
+def test_a_lookup_refuses_to_run_inside_a_caller_s_transaction(
+    people: Any, town_a_user: Any, tree: Any
+) -> None:
+    # A caller's rollback would take back the record of an answer already given (and the
+    # budget's counter): the lookup must run in its own transaction, never inside one.
+    with pytest.raises(RuntimeError, match="durable"), transaction.atomic():
+        services.person_lookup(actor=town_a_user, query=people.a_id)
+    with pytest.raises(RuntimeError, match="durable"), transaction.atomic():
+        services.person_get_or_create(
+            actor=town_a_user,
+            name="张三",
+            id_kind="ric",
+            id_number=people.a_id,
+            jurisdiction=tree.community_a,
+        )
+    assert not AuditEvent.objects.filter(action="person.lookup").exists()
+
+
+def test_the_bulk_lookup_runs_only_inside_the_request_s_transaction() -> None:
+    # No database here: outside any transaction the bulk entry refuses before a query
+    # (its lock would end at once, and its records would not go with its answers).
+    sampler = SimpleNamespace(pk=1, role="sampler", is_authenticated=True, scope_path="330483")
+    asked = [LookupAsked(kind="ric", value_hash="0" * 64, hit=False)]
+    with pytest.raises(RuntimeError, match="inside the transaction"):
+        lookup_answer_many(actor=sampler, asked=asked)
+    hits = [LookupHit(kind="ric", value_hash="0" * 64, person_id=1, person_path="330483")]
+    with pytest.raises(RuntimeError, match="inside the transaction"):
+        lookup_record_hits(actor=sampler, hits=hits)
+
+
+def test_a_phone_lookup_finds_one_person_in_scope_and_is_recorded(
+    tree: Any, people: Any, town_a_user: Any, settings: Any
+) -> None:
+    assert services.person_find_by_phone(actor=town_a_user, phone="138 1234 5678") == people.a
+    # Town B's person is no one to town A's staff (no record of a miss: the caller
+    # registers the person, audited as a creation)
+    assert services.person_find_by_phone(actor=town_a_user, phone=people.b_phone) is None
+    rows = AuditEvent.objects.filter(actor=town_a_user, action="person.lookup")
+    assert [(r.detail["kind"], r.detail["outcome"], r.object_id) for r in rows] == [
+        ("phone", "hit", str(people.a.pk))
+    ]
+    assert rows.get().detail["hash"] == services.phone_lookup_hash(people.a_phone)
+    # It is budgeted like every lookup
+    settings.FANGKONG_LOOKUP_BUDGETS = {"town_staff": 1}
+    with pytest.raises(DomainError) as err:
+        services.person_find_by_phone(actor=town_a_user, phone=people.a_phone)
+    assert (err.value.status, err.value.code) == (429, "lookup_budget_exhausted")

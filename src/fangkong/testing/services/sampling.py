@@ -12,8 +12,8 @@ whose rows travel as one JSON parameter (docs/decisions/0009).
 
 Item codes (stable): tube_barcode_taken, round_not_found, round_not_open,
 pool_size_invalid, barcode_invalid, tube_time_invalid, tube_closed, tube_full,
-already_in_tube, person_not_found, sampled_at_invalid, and people's validation codes
-(id_bad_checksum, id_wrong_length, ...).
+already_in_tube, person_not_found, lookup_suspended, lookup_budget_exhausted,
+sampled_at_invalid, and people's validation codes (id_bad_checksum, id_wrong_length, ...).
 """
 
 from __future__ import annotations
@@ -34,9 +34,14 @@ from django.utils.translation import gettext as _
 
 from fangkong.accounts.permissions import require
 from fangkong.accounts.roles import Capability
-from fangkong.accounts.services import audit_record
 from fangkong.core.errors import Conflict, DomainError
 from fangkong.people import rules as people_rules
+from fangkong.people.lookups import (
+    LookupAsked,
+    LookupHit,
+    lookup_answer_many,
+    lookup_record_hits,
+)
 from fangkong.people.models import Person
 from fangkong.people.services import PersonEntry, id_lookup_hash, person_bulk_get_or_create
 from fangkong.testing.models import (
@@ -460,17 +465,52 @@ def _persons_by_hash(hashes: list[str]) -> dict[str, tuple[int, str]]:
     return known
 
 
-def _resolve_persons(*, actor: Any, point: SamplingPoint, pending: list[_Pending]) -> None:
-    """Find every person by keyed hash (one query); register the unknown walk-ins that
-    carry a name through the people service in bulk, deduplicated by ID."""
+def _answer_lookups(*, actor: Any, live: list[_Pending], known: set[str]) -> list[_Pending]:
+    """An item with an ID number and no name asks whether that number is registered: a
+    miss is answered `person_not_found` (the phone must then take the person as a
+    walk-in), so each one is an exact lookup by full ID number, audited (hashed),
+    budgeted and alerting (people.lookups.lookup_answer_many, in this transaction: two
+    queries and one INSERT per batch). Once the sampler is suspended or the budget is
+    spent, every further no-name item of the batch is refused, registered or not, and
+    stores nothing. A hit needs no record: its sample says who sampled whom. Answers the
+    hits let through, to record those that end with no sample (`_record_untraced_hits`).
+    An item with a name asks nothing: it is stored either way (a walk-in registered or
+    found)."""
+    asking = [p for p in live if not p.sample.name.strip()]
+    if not asking:
+        return []
+    answers = lookup_answer_many(
+        actor=actor,
+        asked=[
+            LookupAsked(kind=p.id_kind, value_hash=p.id_hmac, hit=p.id_hmac in known)
+            for p in asking
+        ],
+        via="sync",
+    )
+    hits: list[_Pending] = []
+    for p, refusal in zip(asking, answers, strict=True):
+        if refusal is not None:
+            p.result.refuse(refusal.code, refusal.message)
+        elif p.id_hmac not in known:
+            p.result.refuse(
+                "person_not_found", _("该证件号码未登记，请填写姓名和手机号按临时人员登记")
+            )
+        else:
+            hits.append(p)
+    return hits
+
+
+def _resolve_persons(
+    *, actor: Any, point: SamplingPoint, pending: list[_Pending]
+) -> list[_Pending]:
+    """Find every person by keyed hash (one query); answer the no-name items as the
+    lookups they are (`_answer_lookups`); register the unknown walk-ins that carry a
+    name through the people service in bulk, deduplicated by ID. Answers the no-name
+    hits (see `_answer_lookups`)."""
     live = [p for p in pending if p.result.status == OK]
     known = _persons_by_hash(list({p.id_hmac for p in live}))
-    unknown = [p for p in live if p.id_hmac not in known]
-    anonymous = [p for p in unknown if not p.sample.name.strip()]
-    _refuse_all(
-        anonymous, "person_not_found", _("该证件号码未登记，请填写姓名和手机号按临时人员登记")
-    )
-    walk_ins = [p for p in unknown if p.sample.name.strip()]
+    hits = _answer_lookups(actor=actor, live=live, known=set(known))
+    walk_ins = [p for p in live if p.id_hmac not in known and p.sample.name.strip()]
     if walk_ins:
         entries = [
             PersonEntry(
@@ -496,25 +536,28 @@ def _resolve_persons(*, actor: Any, point: SamplingPoint, pending: list[_Pending
     for p in live:
         if p.result.status == OK and p.id_hmac in known:
             p.person_id, p.person_path = known[p.id_hmac]
+    return hits
 
 
-def _audit_unregistered(*, actor: Any, point: SamplingPoint, pending: list[_Pending]) -> None:
-    """`person_not_found` tells the sampler that an ID number sent without a name is not
-    registered (the phone must then take the person as a walk-in), so the sync is also a
-    way to learn whether an ID number is registered. A hit leaves its sample, with the
-    sampler, in the table; a miss leaves nothing there, so misses are counted in ONE audit
-    record per sync that has any (`sample.unregistered_id`: how many, never which), not
-    per sample."""
-    misses = sum(1 for p in pending if p.result.code == "person_not_found")
-    if misses:
-        audit_record(
-            actor=actor,
-            action="sample.unregistered_id",
-            object_type="sampling_point",
-            object_id=point.pk,
-            jurisdiction_path=point.jurisdiction_path,
-            detail={"misses": misses, "samples": len(pending)},
-        )
+def _record_untraced_hits(*, actor: Any, hits: list[_Pending]) -> None:
+    """A no-name hit refused afterwards for its tube (closed, full, the person in it
+    already) leaves no sample, yet its answer told a registered number from an
+    unregistered one (`person_not_found`): record it as a lookup hit (one INSERT, only
+    when there are such)."""
+    untraced = [p for p in hits if p.result.status == ERROR and p.person_id is not None]
+    lookup_record_hits(
+        actor=actor,
+        hits=[
+            LookupHit(
+                kind=p.id_kind,
+                value_hash=p.id_hmac,
+                person_id=int(p.person_id or 0),
+                person_path=p.person_path,
+            )
+            for p in untraced
+        ],
+        via="sync",
+    )
 
 
 PG_STORED_SAMPLES = (
@@ -789,8 +832,7 @@ def sampling_sync(
         ):
             p.result.refuse("sampled_at_invalid", _("采样时间不合理"))
     _resolve_identities(pending)
-    _resolve_persons(actor=actor, point=point, pending=pending)
-    _audit_unregistered(actor=actor, point=point, pending=pending)
+    no_name_hits = _resolve_persons(actor=actor, point=point, pending=pending)
 
     # Fill each tube in batch order: closed tubes take nothing, full ones refuse extras.
     by_tube: dict[int, list[_Pending]] = defaultdict(list)
@@ -854,6 +896,7 @@ def sampling_sync(
     for p in to_insert:
         if p.sample.client_uuid not in inserted:
             p.result.status = DUPLICATE
+    _record_untraced_hits(actor=actor, hits=no_name_hits)
     _index_access_only_end()
     return SyncResult(tubes=tube_results, samples=[p.result for p in pending])
 

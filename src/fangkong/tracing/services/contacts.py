@@ -33,7 +33,7 @@ from fangkong.areas.models import Jurisdiction
 from fangkong.core.errors import Conflict, DomainError
 from fangkong.people import rules as people_rules
 from fangkong.people.models import Person
-from fangkong.people.services import person_get_or_create, phone_lookup_hash
+from fangkong.people.services import person_find_by_phone, person_get_or_create
 from fangkong.protocol.models import RuleSet
 from fangkong.protocol.rules import Protocol
 from fangkong.scans import selectors as scan_selectors
@@ -556,22 +556,19 @@ def _manual_person(
     id_number: str,
     phone: str,
     jurisdiction: Jurisdiction,
+    ip: str,
 ) -> Person:
     """The person named by the investigator, never duplicated: by ID number through
     people.services.person_get_or_create; without an ID, by phone when exactly one person
-    in the actor's scope has it; otherwise a new person without ID."""
+    in the actor's scope has it (people.services.person_find_by_phone); otherwise a new
+    person without ID. Both are people's audited, budgeted lookups, which run in their
+    own transactions: never call this inside one."""
     if id_kind == "none" or not (id_number or "").strip():
         if not (phone or "").strip():
             raise DomainError("contact_identity_required", _("请填写证件号码或手机号码"))
-        normalized = people_rules.normalize_phone(phone)
-        matches = list(
-            Person.objects.filter(phone_hmac=phone_lookup_hash(normalized)).only(
-                "pk", "jurisdiction_path"
-            )[:2]
-        )
-        if len(matches) == 1:
-            require_in_scope(actor, matches[0].jurisdiction_path, what="person")
-            return Person.objects.get(pk=matches[0].pk)
+        found = person_find_by_phone(actor=actor, phone=phone, ip=ip)
+        if found is not None:
+            return found
         id_kind, id_number = "none", ""
     person, _created = person_get_or_create(
         actor=actor,
@@ -580,11 +577,11 @@ def _manual_person(
         id_number=id_number,
         phone=phone,
         jurisdiction=jurisdiction,
+        ip=ip,
     )
     return person
 
 
-@transaction.atomic
 def contact_add_manual(
     *,
     actor: Any,
@@ -599,7 +596,14 @@ def contact_add_manual(
     note: str = "",
     ip: str = "",
 ) -> Contact:
-    """A contact the investigator names (by ID number or phone), classified as they say."""
+    """A contact the investigator names (by ID number or phone), classified as they say.
+
+    Not one transaction on purpose: the person is found or registered first, through
+    people's lookups, whose audit records (the trace of the answer and the budget's
+    counter) must be committed whatever this service answers next; then the contact is
+    written in one transaction (`_manual_contact_write`). Must not be called inside a
+    transaction (people.lookups.lookup_run refuses to run in one).
+    """
     require(actor, Capability.CONTACT_MANAGE)
     require_in_scope(actor, case.jurisdiction_path, what="case")
     if classification not in MANUAL_CLASSES:
@@ -619,7 +623,31 @@ def contact_add_manual(
         id_number=id_number,
         phone=phone,
         jurisdiction=jurisdiction,
+        ip=ip,
     )
+    return _manual_contact_write(
+        actor=actor,
+        case=case,
+        person=person,
+        classification=classification,
+        exposed_on=exposed_on,
+        note=note,
+        ip=ip,
+    )
+
+
+@transaction.atomic
+def _manual_contact_write(
+    *,
+    actor: Any,
+    case: Case,
+    person: Person,
+    classification: str,
+    exposed_on: dt.date,
+    note: str,
+    ip: str,
+) -> Contact:
+    """The manual contact's exposure and its audit record (contacts.add_manual)."""
     if person.pk == case.person_id or _case_excluded_person_ids([person.pk]):
         raise Conflict("contact_is_case", _("该人员本身是病例，不能作为接触者"))
     _write_findings(

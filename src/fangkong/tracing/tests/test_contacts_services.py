@@ -6,7 +6,7 @@ import datetime as dt
 from typing import Any
 
 import pytest
-from django.db import connection
+from django.db import connection, transaction
 from django.test.utils import CaptureQueriesContext
 
 from fangkong.accounts.models import AuditEvent
@@ -328,6 +328,93 @@ def test_manual_contact_cannot_be_the_case(investigator: Any, scene: dict, tree:
             id_number=ric,
             jurisdiction=tree.community_a,
             exposed_on=dt.date(2022, 7, 4),
+        )
+    assert Contact.objects.count() == 0
+
+
+def test_a_refused_manual_contact_keeps_the_record_of_its_lookup(
+    investigator: Any, scene: dict, tree: Any, settings: Any
+) -> None:
+    # Given an investigator with one lookup left in the window
+    settings.FANGKONG_LOOKUP_BUDGETS = {"investigator": 1}
+    kwargs = {
+        "actor": investigator,
+        "case": scene["case"],
+        "name": "冯七",
+        "id_kind": "ric",
+        "jurisdiction": tree.community_b,
+        "exposed_on": dt.date(2022, 7, 3),
+    }
+    from fangkong.people.services import person_create
+
+    ric = make_ric(15)
+    person_create(  # a new number: a registration, not a counted lookup
+        actor=investigator, name="韩九", id_kind="ric", id_number=ric, jurisdiction=tree.community_a
+    )
+    services.contact_add_manual(**{**kwargs, "name": "韩九", "id_number": ric})
+
+    # When the next manual contact meets an existing ID number over the budget
+    with pytest.raises(DomainError) as err:
+        services.contact_add_manual(**{**kwargs, "name": "韩九", "id_number": ric})
+
+    # Then the refusal is answered and its record survives the refusal (it is also the
+    # budget's counter): the lookup wrote it in its own transaction
+    assert (err.value.status, err.value.code) == (429, "lookup_budget_exhausted")
+    refused = AuditEvent.objects.filter(actor=investigator, action="person.lookup_refused")
+    assert [r.detail["code"] for r in refused] == ["lookup_budget_exhausted"]
+    assert AuditEvent.objects.filter(actor=investigator, action="person.lookup").count() == 1
+
+
+def test_a_manual_contact_by_phone_is_an_audited_budgeted_lookup(
+    investigator: Any, scene: dict, tree: Any, settings: Any
+) -> None:
+    from fangkong.people.services import person_create, phone_lookup_hash
+
+    known = person_create(
+        actor=investigator,
+        name="陈八",
+        id_kind="none",
+        phone="13800138000",
+        jurisdiction=tree.community_a,
+    )
+    kwargs = {
+        "actor": investigator,
+        "case": scene["case"],
+        "name": "陈八",
+        "id_kind": "none",
+        "phone": "13800138000",
+        "jurisdiction": tree.community_a,
+        "exposed_on": dt.date(2022, 7, 4),
+    }
+    contact = services.contact_add_manual(**kwargs)
+    assert contact.person_id == known.pk
+    row = AuditEvent.objects.get(actor=investigator, action="person.lookup")
+    assert (row.detail["kind"], row.detail["outcome"], row.object_id) == (
+        "phone",
+        "hit",
+        str(known.pk),
+    )
+    assert row.detail["hash"] == phone_lookup_hash("13800138000")
+    assert "13800138000" not in str([e.detail for e in AuditEvent.objects.all()])
+    # Budgeted: over the budget the phone is not matched, and the refusal is kept
+    settings.FANGKONG_LOOKUP_BUDGETS = {"investigator": 1}
+    with pytest.raises(DomainError) as err:
+        services.contact_add_manual(**kwargs)
+    assert err.value.code == "lookup_budget_exhausted"
+    assert AuditEvent.objects.filter(action="person.lookup_refused").count() == 1
+
+
+def test_a_manual_contact_refuses_to_run_inside_a_caller_s_transaction(
+    investigator: Any, scene: dict, tree: Any
+) -> None:
+    with pytest.raises(RuntimeError, match="durable"), transaction.atomic():
+        services.contact_add_manual(
+            actor=investigator,
+            case=scene["case"],
+            name="冯七",
+            id_number=make_ric(14),
+            jurisdiction=tree.community_b,
+            exposed_on=dt.date(2022, 7, 3),
         )
     assert Contact.objects.count() == 0
 
