@@ -119,7 +119,9 @@ def person_list(request: HttpRequest) -> HttpResponse:
         "can_create": has_capability(request.user, Capability.PERSON_CREATE),
         "can_export": has_capability(request.user, Capability.PERSON_EXPORT),
     }
-    template = "people/_results.html" if request.headers.get("HX-Request") else "people/list.html"
+    partial = bool(request.headers.get("HX-Request"))
+    context["partial"] = partial
+    template = "people/_results.html" if partial else "people/list.html"
     return render(request, template, context, status=status)
 
 

@@ -72,3 +72,44 @@ def test_search_form_posts_a_full_id_number_as_an_audited_lookup(
     assert not any(people.a_id in url for url in [*requests, browser_page.url])
     event = AuditEvent.objects.get(action="person.lookup")
     assert (event.actor_id, event.detail["outcome"]) == (town_a_user.pk, "hit")
+
+
+@pytest.mark.browser
+def test_export_after_a_search_exports_what_the_search_shows(
+    transactional_db: None,
+    live_server: Any,
+    browser_page: Any,
+    people: Any,
+    person_maker: Any,
+    tree: Any,
+    town_a_user: Any,
+) -> None:
+    # Given two persons in the town's community and a search that shows one of them
+    person_maker(tree.community_a, "王五")
+    client = Client()
+    client.force_login(town_a_user)
+    browser_page.context.add_cookies(
+        [
+            {
+                "name": settings.SESSION_COOKIE_NAME,
+                "value": client.cookies[settings.SESSION_COOKIE_NAME].value,
+                "url": live_server.url,
+            }
+        ]
+    )
+    browser_page.goto(live_server.url + reverse("people:list"))
+    assert browser_page.get_by_test_id("person-row").count() == 2
+    browser_page.get_by_test_id("person-search").fill("张")
+    browser_page.get_by_test_id("person-search").press("Enter")
+    browser_page.wait_for_function(
+        "() => document.querySelectorAll('[data-testid=person-row]').length === 1"
+    )
+
+    # When the user exports from the page the search left
+    with browser_page.expect_download() as download:
+        browser_page.get_by_test_id("person-export").click()
+
+    # Then the file holds the one person the search showed, not the whole town
+    text = open(download.value.path(), encoding="utf-8-sig").read()  # noqa: PTH123
+    assert "张*" in text
+    assert "王*" not in text

@@ -72,7 +72,10 @@ def test_a_full_number_by_get_is_refused_everywhere(
     for q in (people.a_id, people.a_phone, "E12345678"):
         api = client.get("/api/people/persons", {"q": q})
         assert (api.status_code, api.json()["code"]) == (400, "lookup_needs_post")
-        assert client.get(reverse("people:list"), {"q": q}).status_code == 400
+        page = client.get(reverse("people:list"), {"q": q})
+        assert page.status_code == 400
+        # The refusal is all the page says: no "no matching person" that reads as a miss.
+        assert "没有符合条件的人员" not in page.content.decode()
     assert not AuditEvent.objects.filter(action="person.lookup").exists()
     # Names, initials and ID tails stay plain searches by GET.
     assert client.get("/api/people/persons", {"q": people.a_id[-4:]}).status_code == 200
