@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from pathlib import Path
 from typing import Any
 
 import pytest
@@ -110,6 +111,6 @@ def test_export_after_a_search_exports_what_the_search_shows(
         browser_page.get_by_test_id("person-export").click()
 
     # Then the file holds the one person the search showed, not the whole town
-    text = open(download.value.path(), encoding="utf-8-sig").read()  # noqa: PTH123
+    text = Path(download.value.path()).read_text(encoding="utf-8-sig")
     assert "张*" in text
     assert "王*" not in text
