@@ -132,6 +132,7 @@ def test_refused_and_synced_samples_leave_no_clear_id_and_logout_empties_the_pho
     # Online again: the sample syncs, and logout empties the phone.
     page.context.set_offline(False)
     _wait(page, "pending", 0)
+    page.get_by_test_id("logout-refused").wait_for(state="detached")
     with page.expect_navigation():
         page.get_by_test_id("logout").click()
     page.wait_for_load_state()

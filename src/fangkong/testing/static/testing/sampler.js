@@ -290,6 +290,9 @@
     net.dataset.online = navigator.onLine ? "1" : "0";
     net.textContent = navigator.onLine ? T.online : T.offline;
     root.dataset.pending = String(c.pending);
+    // The logout refusal (web/shell.js) holds only while something waits to be synced.
+    const refusal = document.querySelector("[data-logout-refused]");
+    if (refusal && c.pending === 0) refusal.remove();
     root.dataset.synced = String(c.synced);
 
     const current = tubes.find((t) => t.barcode === currentBarcode() && !t.closed_at);
