@@ -3,6 +3,7 @@
 Session auth for the browser (CSRF-checked), bearer tokens for devices and integrations.
 
 Every refusal answers `{code, message, detail}` (the `ErrorOut` component) with a 4xx,
+translated by `core.errors.translate` (the pages' middleware uses the same function),
 and the published schema says so: the 4xx statuses an operation can give are added to
 every operation once, here, rather than declared per endpoint. Bad input that gets past
 the endpoints' own checks (a multipart body without its boundary, a body over
@@ -16,18 +17,10 @@ from __future__ import annotations
 import copy
 from typing import Any
 
-from django.core.exceptions import (
-    ImproperlyConfigured,
-    RequestDataTooBig,
-    TooManyFieldsSent,
-    TooManyFilesSent,
-)
-from django.core.exceptions import ValidationError as DjangoValidationError
-from django.db import DataError, OperationalError
+from django.core.exceptions import ImproperlyConfigured
 from django.http import HttpRequest, HttpResponse
-from django.http.multipartparser import MultiPartParserError
 from ninja import NinjaAPI
-from ninja.errors import AuthenticationError, HttpError
+from ninja.errors import HttpError
 from ninja.errors import ValidationError as NinjaValidationError
 from ninja.openapi.schema import OpenAPISchema
 
@@ -35,8 +28,7 @@ from fangkong.accounts.api import router as accounts_router
 from fangkong.accounts.auth import api_auth
 from fangkong.areas.api import router as areas_router
 from fangkong.core.apitypes import LOCAL_TIME_PATTERN
-from fangkong.core.errors import DomainError, ErrorOut
-from fangkong.core.refusals import refusal_for
+from fangkong.core.errors import ErrorOut, translate
 from fangkong.people.api import router as people_router
 from fangkong.protocol.api import router as protocol_router
 from fangkong.testing.api import router as testing_router
@@ -154,66 +146,21 @@ api = FangkongAPI(
 )
 
 
-def _error(request: HttpRequest, status: int, code: str, message: str, **detail: object):
-    return api.create_response(
-        request, {"code": code, "message": message, "detail": detail}, status=status
-    )
-
-
-@api.exception_handler(DomainError)
-def _domain_error(request: HttpRequest, exc: DomainError) -> HttpResponse:
-    return _error(request, exc.status, exc.code, exc.message, **exc.detail)
-
-
-@api.exception_handler(NinjaValidationError)
-def _validation_error(request: HttpRequest, exc: NinjaValidationError) -> HttpResponse:
-    errors = [
-        {
-            "loc": [str(p) for p in e.get("loc", [])],
-            "msg": str(e.get("msg", "")),
-            "type": e.get("type", ""),
-        }
-        for e in exc.errors
-    ]
-    return _error(request, 422, "invalid_input", "输入不合法", errors=errors)
-
-
-@api.exception_handler(DjangoValidationError)
-def _django_validation_error(request: HttpRequest, exc: DjangoValidationError) -> HttpResponse:
-    return _error(request, 400, "invalid_input", "; ".join(exc.messages))
-
-
-@api.exception_handler(AuthenticationError)
-def _auth_error(request: HttpRequest, exc: AuthenticationError) -> HttpResponse:
-    return _error(request, 401, "not_authenticated", "未登录或令牌无效")
-
-
-@api.exception_handler(HttpError)
-def _http_error(request: HttpRequest, exc: HttpError) -> HttpResponse:
-    return _error(request, exc.status_code, "http_error", str(exc))
-
-
-def _refusal(request: HttpRequest, exc: Any) -> HttpResponse:
-    refusal = refusal_for(exc)
+def _refuse(request: HttpRequest, exc: Any) -> HttpResponse:
+    """Every refusal, in the one error shape; anything else is a bug, left to Django."""
+    refusal = translate(exc)
     if refusal is None:
         raise exc
-    response = _error(request, refusal.status, refusal.code, refusal.message)
+    response = api.create_response(request, refusal.as_dict(), status=refusal.status)
     for header, value in refusal.headers.items():
         response[header] = value
     return response
 
 
-BAD_INPUT: tuple[type[Exception], ...] = (
-    MultiPartParserError,
-    RequestDataTooBig,
-    TooManyFieldsSent,
-    TooManyFilesSent,
-    OverflowError,
-    DataError,
-    OperationalError,
-)
-for _bad_input in BAD_INPUT:
-    api.add_exception_handler(_bad_input, _refusal)
+# One handler: `Exception` replaces ninja's catch-all; ninja's own handlers for its
+# exceptions (looked up before `Exception`, by the exception's MRO) are replaced too.
+for _kind in (Exception, NinjaValidationError, HttpError):
+    api.add_exception_handler(_kind, _refuse)
 
 
 api.add_router("/accounts", accounts_router)

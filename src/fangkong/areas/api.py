@@ -18,7 +18,6 @@ from fangkong.accounts.roles import Capability
 from fangkong.areas import selectors, services
 from fangkong.areas.models import Jurisdiction, Place, Zone, ZoneMember, ZoneTransition
 from fangkong.core.apitypes import RowId
-from fangkong.core.errors import ErrorOut
 from fangkong.core.http import client_address
 
 router = Router(tags=["areas"])
@@ -230,19 +229,10 @@ class ZoneCloseDayIn(Schema):
     day: dt.date
 
 
-ERRORS: dict[int, type[Schema]] = {
-    400: ErrorOut,
-    403: ErrorOut,
-    404: ErrorOut,
-    409: ErrorOut,
-    422: ErrorOut,
-}
-
-
 # --- Jurisdictions --------------------------------------------------------------------
 
 
-@router.get("/jurisdictions", response={200: list[JurisdictionOut], **ERRORS}, summary="辖区列表")
+@router.get("/jurisdictions", response=list[JurisdictionOut], summary="辖区列表")
 def jurisdiction_list(
     request: HttpRequest,
     parent: RowId | None = None,
@@ -254,7 +244,7 @@ def jurisdiction_list(
 
 @router.get(
     "/jurisdictions/{jurisdiction_id}",
-    response={200: JurisdictionDetailOut, **ERRORS},
+    response=JurisdictionDetailOut,
     summary="辖区详情",
 )
 def jurisdiction_detail(request: HttpRequest, jurisdiction_id: int) -> JurisdictionDetailOut:
@@ -280,7 +270,7 @@ class PlaceFilter(Schema):
     size: int = 50
 
 
-@router.get("/places", response={200: PlacePage, **ERRORS}, summary="场所列表（游标分页）")
+@router.get("/places", response=PlacePage, summary="场所列表（游标分页）")
 def place_list(request: HttpRequest, filters: Query[PlaceFilter]) -> PlacePage:
     jurisdiction = selectors.jurisdiction_resolve(user=request.user, pk=filters.jurisdiction)
     page = selectors.places(
@@ -294,7 +284,7 @@ def place_list(request: HttpRequest, filters: Query[PlaceFilter]) -> PlacePage:
     return PlacePage(items=[PlaceOut.of(p) for p in page.items], next_cursor=page.next_cursor)
 
 
-@router.post("/places", response={201: PlaceOut, **ERRORS}, summary="新建场所")
+@router.post("/places", response={201: PlaceOut}, summary="新建场所")
 def place_create(request: HttpRequest, payload: PlaceIn) -> Status:
     require(request.user, Capability.PLACE_MANAGE)
     jurisdiction = selectors.jurisdiction_resolve(user=request.user, pk=payload.jurisdiction_id)
@@ -314,7 +304,7 @@ def place_create(request: HttpRequest, payload: PlaceIn) -> Status:
 # --- Zones ----------------------------------------------------------------------------
 
 
-@router.get("/zones", response={200: list[ZoneOut], **ERRORS}, summary="风险区列表")
+@router.get("/zones", response=list[ZoneOut], summary="风险区列表")
 def zone_list(
     request: HttpRequest,
     level: Literal["sealed", "controlled", "precaution"] | None = None,
@@ -333,14 +323,12 @@ def _zone_detail_out(request: HttpRequest, pk: int) -> ZoneDetailOut:
     )
 
 
-@router.get(
-    "/zones/{zone_id}", response={200: ZoneDetailOut, **ERRORS}, summary="风险区详情与变更记录"
-)
+@router.get("/zones/{zone_id}", response=ZoneDetailOut, summary="风险区详情与变更记录")
 def zone_detail(request: HttpRequest, zone_id: int) -> ZoneDetailOut:
     return _zone_detail_out(request, zone_id)
 
 
-@router.post("/zones", response={201: ZoneDetailOut, **ERRORS}, summary="划定风险区")
+@router.post("/zones", response={201: ZoneDetailOut}, summary="划定风险区")
 def zone_create(request: HttpRequest, payload: ZoneIn) -> Status:
     require(request.user, Capability.ZONE_MANAGE)
     owner = selectors.jurisdiction_resolve(user=request.user, pk=payload.jurisdiction_id)
@@ -362,9 +350,7 @@ def zone_create(request: HttpRequest, payload: ZoneIn) -> Status:
     return Status(201, _zone_detail_out(request, zone.pk))
 
 
-@router.post(
-    "/zones/{zone_id}/record-case", response={200: ZoneDetailOut, **ERRORS}, summary="新增病例"
-)
+@router.post("/zones/{zone_id}/record-case", response=ZoneDetailOut, summary="新增病例")
 def zone_record_case(request: HttpRequest, zone_id: int, payload: ZoneActionIn) -> ZoneDetailOut:
     services.zone_record_case(
         actor=request.user,
@@ -376,9 +362,7 @@ def zone_record_case(request: HttpRequest, zone_id: int, payload: ZoneActionIn) 
     return _zone_detail_out(request, zone_id)
 
 
-@router.post(
-    "/zones/{zone_id}/screening", response={200: ZoneDetailOut, **ERRORS}, summary="全员筛查结果"
-)
+@router.post("/zones/{zone_id}/screening", response=ZoneDetailOut, summary="全员筛查结果")
 def zone_record_screening(
     request: HttpRequest, zone_id: int, payload: ZoneScreeningIn
 ) -> ZoneDetailOut:
@@ -393,7 +377,7 @@ def zone_record_screening(
     return _zone_detail_out(request, zone_id)
 
 
-@router.post("/zones/{zone_id}/downgrade", response={200: ZoneDetailOut, **ERRORS}, summary="降级")
+@router.post("/zones/{zone_id}/downgrade", response=ZoneDetailOut, summary="降级")
 def zone_downgrade(request: HttpRequest, zone_id: int, payload: ZoneActionIn) -> ZoneDetailOut:
     services.zone_downgrade(
         actor=request.user,
@@ -405,7 +389,7 @@ def zone_downgrade(request: HttpRequest, zone_id: int, payload: ZoneActionIn) ->
     return _zone_detail_out(request, zone_id)
 
 
-@router.post("/zones/{zone_id}/lift", response={200: ZoneDetailOut, **ERRORS}, summary="解除")
+@router.post("/zones/{zone_id}/lift", response=ZoneDetailOut, summary="解除")
 def zone_lift(request: HttpRequest, zone_id: int, payload: ZoneActionIn) -> ZoneDetailOut:
     services.zone_lift(
         actor=request.user,
@@ -417,9 +401,7 @@ def zone_lift(request: HttpRequest, zone_id: int, payload: ZoneActionIn) -> Zone
     return _zone_detail_out(request, zone_id)
 
 
-@router.post(
-    "/zones/{zone_id}/close-day", response={200: ZoneDetailOut, **ERRORS}, summary="日终计数"
-)
+@router.post("/zones/{zone_id}/close-day", response=ZoneDetailOut, summary="日终计数")
 def zone_close_day(request: HttpRequest, zone_id: int, payload: ZoneCloseDayIn) -> ZoneDetailOut:
     services.zone_close_day(actor=request.user, zone=zone_id, day=payload.day)
     return _zone_detail_out(request, zone_id)
@@ -428,7 +410,7 @@ def zone_close_day(request: HttpRequest, zone_id: int, payload: ZoneCloseDayIn) 
 # --- Map ------------------------------------------------------------------------------
 
 
-@router.get("/map.geojson", response={200: dict[str, Any], **ERRORS}, summary="风险区地图")
+@router.get("/map.geojson", response=dict[str, Any], summary="风险区地图")
 def zone_map(request: HttpRequest, level: Literal["town", "community"] = "town") -> JsonResponse:
     collection = selectors.map_features(user=request.user, level=level)
     return JsonResponse(

@@ -15,7 +15,7 @@ from django.http import HttpRequest, HttpResponse, JsonResponse
 from ninja import Field, File, Form, Router, Schema, Status
 from ninja.files import UploadedFile
 
-from fangkong.core.errors import DomainError, ErrorOut, NotFound
+from fangkong.core.errors import DomainError, NotFound
 from fangkong.core.http import client_address
 from fangkong.scans import ingest
 from fangkong.scans.models import ScanImport
@@ -26,9 +26,6 @@ from fangkong.tracing.services import chains as services
 router = Router()
 
 TEXT_INPUT_MAX = 8000
-
-
-ERRORS: dict[int, type[Schema]] = {400: ErrorOut, 403: ErrorOut, 404: ErrorOut, 409: ErrorOut}
 
 
 class CaseLinkIn(Schema):
@@ -160,7 +157,7 @@ def _case_in_body(request: HttpRequest, pk: int, field: str) -> Case:
 # --- Links ----------------------------------------------------------------------------
 
 
-@router.post("/case-links", response={201: CaseLinkOut, **ERRORS}, summary="新增传播关系")
+@router.post("/case-links", response={201: CaseLinkOut}, summary="新增传播关系")
 def case_link_create(request: HttpRequest, payload: CaseLinkIn) -> Status:
     link = services.case_link_create(
         actor=request.user,
@@ -172,7 +169,7 @@ def case_link_create(request: HttpRequest, payload: CaseLinkIn) -> Status:
     return Status(201, CaseLinkOut.of(link))
 
 
-@router.delete("/case-links/{link_id}", response={204: None, **ERRORS}, summary="删除传播关系")
+@router.delete("/case-links/{link_id}", response={204: None}, summary="删除传播关系")
 def case_link_delete(request: HttpRequest, link_id: int) -> Status:
     link = selectors.case_link_get(user=request.user, pk=link_id)
     services.case_link_delete(actor=request.user, link=link, ip=client_address(request))
@@ -181,7 +178,7 @@ def case_link_delete(request: HttpRequest, link_id: int) -> Status:
 
 @router.post(
     "/cases/{case_id}/source-unknown",
-    response={200: SourceUnknownOut, **ERRORS},
+    response=SourceUnknownOut,
     summary="标记来源不明",
 )
 def case_source_unknown(
@@ -197,12 +194,12 @@ def case_source_unknown(
 # --- Clusters -------------------------------------------------------------------------
 
 
-@router.get("/clusters", response={200: list[ClusterOut], **ERRORS}, summary="聚集性疫情列表")
+@router.get("/clusters", response=list[ClusterOut], summary="聚集性疫情列表")
 def cluster_list(request: HttpRequest) -> list[ClusterOut]:
     return [ClusterOut.of(row.cluster, row.cases) for row in selectors.clusters(user=request.user)]
 
 
-@router.post("/clusters", response={201: ClusterOut, **ERRORS}, summary="新建聚集性疫情")
+@router.post("/clusters", response={201: ClusterOut}, summary="新建聚集性疫情")
 def cluster_create(request: HttpRequest, payload: ClusterIn) -> Status:
     cluster = services.cluster_create(
         actor=request.user,
@@ -215,7 +212,7 @@ def cluster_create(request: HttpRequest, payload: ClusterIn) -> Status:
 
 @router.post(
     "/clusters/{cluster_id}/cases",
-    response={200: ClusterCaseOut, **ERRORS},
+    response=ClusterCaseOut,
     summary="将病例加入聚集性疫情",
 )
 def cluster_add_case(
@@ -232,7 +229,7 @@ def cluster_add_case(
 # --- Graph and map --------------------------------------------------------------------
 
 
-@router.get("/graph", response={200: dict[str, Any], **ERRORS}, summary="传播链关系图")
+@router.get("/graph", response=dict[str, Any], summary="传播链关系图")
 def chain_graph(
     request: HttpRequest,
     case: int | None = None,
@@ -249,9 +246,7 @@ def chain_graph(
     )
 
 
-@router.get(
-    "/cases/{case_id}/stops.geojson", response={200: dict[str, Any], **ERRORS}, summary="轨迹地图"
-)
+@router.get("/cases/{case_id}/stops.geojson", response=dict[str, Any], summary="轨迹地图")
 def case_stops(request: HttpRequest, case_id: int) -> HttpResponse:
     case = selectors.case_for_chain(user=request.user, pk=case_id)
     return JsonResponse(
@@ -264,9 +259,7 @@ def case_stops(request: HttpRequest, case_id: int) -> HttpResponse:
 # --- Scan-log ingestion ---------------------------------------------------------------
 
 
-@router.post(
-    "/scan-imports", response={200: ScanImportReportOut, **ERRORS}, summary="导入扫码记录文件"
-)
+@router.post("/scan-imports", response=ScanImportReportOut, summary="导入扫码记录文件")
 def scan_import_upload(
     request: HttpRequest,
     file: File[UploadedFile],
@@ -278,8 +271,6 @@ def scan_import_upload(
     return report.as_dict()
 
 
-@router.get(
-    "/scan-imports", response={200: list[ScanImportOut], **ERRORS}, summary="扫码记录导入历史"
-)
+@router.get("/scan-imports", response=list[ScanImportOut], summary="扫码记录导入历史")
 def scan_import_history(request: HttpRequest) -> list[ScanImportOut]:
     return [ScanImportOut.of(row) for row in ingest.scan_imports_recent(user=request.user)]
