@@ -2,6 +2,11 @@
 
 Session auth for the browser (CSRF-checked), bearer tokens for devices and integrations.
 
+Every list answers a keyset page, `core.apitypes.Page[T]` (`items`, `next_cursor`, one
+component per item type: `CaseOutPage`), and takes `cursor` and `size`
+(`core.apitypes.PageQuery`); no GET answers a bare array (tests/test_api_schema.py
+walks the schema, tests/test_api_pages.py walks every list page by page).
+
 Every refusal answers `{code, message, detail}` (the `ErrorOut` component) with a 4xx,
 translated by `core.errors.translate` (the pages' middleware uses the same function),
 and the published schema says so: the 4xx statuses an operation can give are added to
@@ -15,6 +20,7 @@ DATA_UPLOAD_MAX_MEMORY_SIZE, a number too large for its database column) still g
 from __future__ import annotations
 
 import copy
+import re
 from typing import Any
 
 from django.core.exceptions import ImproperlyConfigured
@@ -87,6 +93,35 @@ def _local_times(node: Any) -> None:
             _local_times(value)
 
 
+GENERIC_COMPONENT = re.compile(r"^\w+?_\w+_$")
+
+
+def _name_generic_components(schema: dict[str, Any]) -> None:
+    """pydantic keys a generic's component by its parameters (`Page_CaseOut_`); publish
+    it under its title (`CaseOutPage`, see core.apitypes.Page), and point refs there."""
+    components = schema.get("components", {}).get("schemas", {})
+    renamed: dict[str, str] = {}
+    for name, definition in list(components.items()):
+        title = str(definition.get("title", ""))
+        if GENERIC_COMPONENT.match(name) and title.isidentifier() and title not in components:
+            components[title] = components.pop(name)
+            renamed[f"#/components/schemas/{name}"] = f"#/components/schemas/{title}"
+    if renamed:
+        _point_refs(schema, renamed)
+
+
+def _point_refs(node: Any, renamed: dict[str, str]) -> None:
+    if isinstance(node, dict):
+        ref = node.get("$ref")
+        if isinstance(ref, str) and ref in renamed:
+            node["$ref"] = renamed[ref]
+        for value in node.values():
+            _point_refs(value, renamed)
+    elif isinstance(node, list):
+        for value in node:
+            _point_refs(value, renamed)
+
+
 class PublishedSchema(OpenAPISchema):
     """ninja's schema, with one name per component and the error answers documented."""
 
@@ -115,6 +150,7 @@ class PublishedSchema(OpenAPISchema):
                         {"Retry-After": {"schema": {"type": "integer"}, "required": True}},
                     )
         _local_times(self)
+        _name_generic_components(self)
 
     def add_schema_definitions(self, definitions: dict[str, Any]) -> None:
         """Two different schemas under one name would make one of them publish the other's

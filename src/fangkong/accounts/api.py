@@ -12,8 +12,9 @@ from fangkong.accounts import selectors, services
 from fangkong.accounts.auth import by_token
 from fangkong.accounts.models import AccessToken, AuditEvent
 from fangkong.accounts.roles import ROLE_CAPABILITIES, Role
+from fangkong.core.apitypes import Page, PageQuery
 from fangkong.core.http import client_address
-from fangkong.core.pagination import MAX_PAGE_SIZE, keyset_page
+from fangkong.core.pagination import keyset_page
 
 router = Router(tags=["accounts"])
 
@@ -56,15 +57,13 @@ class TokenCreatedOut(TokenOut):
     token: str = Field(..., description="明文令牌，只返回这一次")
 
 
-class AuditFilterIn(Schema):
+class AuditFilterIn(PageQuery):
     actor: str | None = None
     action: str | None = None
     object_type: str | None = None
     object_id: str | None = None
     since: dt.date | None = None
     until: dt.date | None = None
-    cursor: str | None = None
-    size: int = Field(50, ge=1, le=MAX_PAGE_SIZE)
 
 
 class AuditEventOut(Schema):
@@ -79,11 +78,6 @@ class AuditEventOut(Schema):
     jurisdiction_path: str
     detail: dict[str, Any]
     ip: str
-
-
-class AuditPageOut(Schema):
-    items: list[AuditEventOut]
-    next_cursor: str | None
 
 
 def _token_out(token: AccessToken) -> dict[str, Any]:
@@ -118,9 +112,11 @@ def me(request: HttpRequest) -> dict[str, Any]:
     }
 
 
-@router.get("/tokens", response=list[TokenOut], summary="我的接口令牌")
-def tokens_list(request: HttpRequest) -> list[dict[str, Any]]:
-    return [_token_out(t) for t in selectors.user_tokens(user=request.auth)]  # type: ignore[attr-defined]
+@router.get("/tokens", response=Page[TokenOut], summary="我的接口令牌")
+def tokens_list(request: HttpRequest, page: Query[PageQuery]) -> Page[TokenOut]:
+    tokens = selectors.user_tokens(user=request.auth)  # type: ignore[attr-defined]
+    found = keyset_page(tokens, cursor=page.cursor, size=page.size, order=("-created_at", "-pk"))
+    return Page[TokenOut].of(found, lambda t: TokenOut(**_token_out(t)))
 
 
 @router.post(
@@ -150,7 +146,7 @@ def tokens_revoke(request: HttpRequest, token_id: int) -> dict[str, Any]:
     return _token_out(token)
 
 
-@router.get("/audit", response=AuditPageOut, summary="审计日志")
+@router.get("/audit", response=Page[AuditEventOut], summary="审计日志")
 def audit_list(request: HttpRequest, filters: Query[AuditFilterIn]) -> dict[str, Any]:
     qs = selectors.audit_events(
         user=request.auth,  # type: ignore[attr-defined]

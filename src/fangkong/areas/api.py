@@ -17,8 +17,9 @@ from fangkong.accounts.permissions import require
 from fangkong.accounts.roles import Capability
 from fangkong.areas import selectors, services
 from fangkong.areas.models import Jurisdiction, Place, Zone, ZoneMember, ZoneTransition
-from fangkong.core.apitypes import RowId
+from fangkong.core.apitypes import Page, PageQuery, RowId
 from fangkong.core.http import client_address
+from fangkong.core.pagination import keyset_page
 
 router = Router(tags=["areas"])
 
@@ -89,11 +90,6 @@ class PlaceOut(Schema):
             lon=place.lon,
             active=place.active,
         )
-
-
-class PlacePage(Schema):
-    items: list[PlaceOut]
-    next_cursor: str | None
 
 
 class PlaceIn(Schema):
@@ -232,14 +228,18 @@ class ZoneCloseDayIn(Schema):
 # --- Jurisdictions --------------------------------------------------------------------
 
 
-@router.get("/jurisdictions", response=list[JurisdictionOut], summary="辖区列表")
+@router.get("/jurisdictions", response=Page[JurisdictionOut], summary="辖区列表")
 def jurisdiction_list(
     request: HttpRequest,
+    page: Query[PageQuery],
     parent: RowId | None = None,
     level: Literal["city", "town", "community", "grid"] | None = None,
-) -> list[JurisdictionOut]:
+) -> Page[JurisdictionOut]:
     nodes = selectors.jurisdictions(user=request.user, parent=parent, level=level)
-    return [JurisdictionOut.of(n) for n in nodes[:5000]]
+    found = keyset_page(
+        nodes, cursor=page.cursor, size=page.size, order=selectors.JURISDICTION_ORDER
+    )
+    return Page[JurisdictionOut].of(found, JurisdictionOut.of)
 
 
 @router.get(
@@ -262,16 +262,14 @@ def jurisdiction_detail(request: HttpRequest, jurisdiction_id: int) -> Jurisdict
 # --- Places ---------------------------------------------------------------------------
 
 
-class PlaceFilter(Schema):
+class PlaceFilter(PageQuery):
     kind: str | None = None
     jurisdiction: RowId | None = None
     q: str | None = Field(None, max_length=100)
-    cursor: str | None = Field(None, max_length=64)
-    size: int = 50
 
 
-@router.get("/places", response=PlacePage, summary="场所列表（游标分页）")
-def place_list(request: HttpRequest, filters: Query[PlaceFilter]) -> PlacePage:
+@router.get("/places", response=Page[PlaceOut], summary="场所列表（游标分页）")
+def place_list(request: HttpRequest, filters: Query[PlaceFilter]) -> Page[PlaceOut]:
     jurisdiction = selectors.jurisdiction_resolve(user=request.user, pk=filters.jurisdiction)
     page = selectors.places(
         user=request.user,
@@ -281,7 +279,7 @@ def place_list(request: HttpRequest, filters: Query[PlaceFilter]) -> PlacePage:
         cursor=filters.cursor,
         size=filters.size,
     )
-    return PlacePage(items=[PlaceOut.of(p) for p in page.items], next_cursor=page.next_cursor)
+    return Page[PlaceOut].of(page, PlaceOut.of)
 
 
 @router.post("/places", response={201: PlaceOut}, summary="新建场所")
@@ -304,13 +302,17 @@ def place_create(request: HttpRequest, payload: PlaceIn) -> Status:
 # --- Zones ----------------------------------------------------------------------------
 
 
-@router.get("/zones", response=list[ZoneOut], summary="风险区列表")
+@router.get("/zones", response=Page[ZoneOut], summary="风险区列表")
 def zone_list(
     request: HttpRequest,
+    page: Query[PageQuery],
     level: Literal["sealed", "controlled", "precaution"] | None = None,
     state: Literal["active", "lifted"] | None = None,
-) -> list[ZoneOut]:
-    return [ZoneOut.of(z) for z in selectors.zones(user=request.user, level=level, state=state)]
+) -> Page[ZoneOut]:
+    """Active first, most severe first, then newest (the order of `selectors.zones`)."""
+    zones = selectors.zones(user=request.user, level=level, state=state)
+    found = keyset_page(zones, cursor=page.cursor, size=page.size, order=selectors.ZONE_ORDER)
+    return Page[ZoneOut].of(found, ZoneOut.of)
 
 
 def _zone_detail_out(request: HttpRequest, pk: int) -> ZoneDetailOut:

@@ -55,6 +55,9 @@ def can_manage_zone(user: Any, zone: Zone) -> bool:
 # --- Jurisdictions --------------------------------------------------------------------
 
 
+JURISDICTION_ORDER = ("path", "pk")
+
+
 def jurisdictions(
     *, user: Any, parent: Jurisdiction | int | None = None, level: str | None = None
 ) -> QuerySet[Jurisdiction]:
@@ -67,7 +70,7 @@ def jurisdictions(
         if level not in Level.values:
             raise DomainError("level_invalid", _("层级无效"), level=level)
         qs = qs.filter(level=level)
-    return qs.order_by("path")
+    return qs.order_by(*JURISDICTION_ORDER)
 
 
 def jurisdiction_children(*, user: Any, parent: Jurisdiction) -> list[Jurisdiction]:
@@ -214,6 +217,11 @@ def jurisdictions_resolve(*, user: Any, pks: list[int]) -> list[Jurisdiction]:
 # --- Zones ----------------------------------------------------------------------------
 
 
+# Active first, most severe first, then newest; the primary key last (a unique order,
+# which keyset pages need).
+ZONE_ORDER = ("state", "level", "-started_on", "-pk")
+
+
 def zones(*, user: Any, level: str | None = None, state: str | None = None) -> QuerySet[Zone]:
     """The city's zones: active first, most severe first, then newest."""
     require(user, Capability.ZONE_VIEW)
@@ -228,7 +236,7 @@ def zones(*, user: Any, level: str | None = None, state: str | None = None) -> Q
         if state not in ZoneState.values:
             raise DomainError("zone_state_invalid", _("风险区状态无效"), state=state)
         qs = qs.filter(state=state)
-    return qs.order_by("state", "level", "-started_on", "-pk")
+    return qs.order_by(*ZONE_ORDER)
 
 
 def zone_get(*, user: Any, pk: int) -> Zone:

@@ -14,6 +14,7 @@ from ninja import Field, Query, Router, Schema, Status
 
 from fangkong.accounts.permissions import has_capability
 from fangkong.accounts.roles import Capability
+from fangkong.core.apitypes import Page, PageQuery
 from fangkong.core.http import client_address
 from fangkong.people import rules, selectors, services
 from fangkong.people.models import Household, Person
@@ -60,11 +61,6 @@ class PersonOut(Schema):
             household_id=person.household_id,
             created_at=person.created_at,
         )
-
-
-class PersonPage(Schema):
-    items: list[PersonOut]
-    next_cursor: str | None
 
 
 class PersonIn(Schema):
@@ -118,11 +114,6 @@ class HouseholdDetailOut(HouseholdOut):
     members: list[PersonOut]
 
 
-class HouseholdPage(Schema):
-    items: list[HouseholdOut]
-    next_cursor: str | None
-
-
 class HouseholdIn(Schema):
     address: str = Field(..., min_length=1, max_length=300)
     community_id: int
@@ -135,18 +126,12 @@ class MemberIn(Schema):
 # --- Persons -------------------------------------------------------------------------
 
 
-@router.get("/persons", response=PersonPage)
+@router.get("/persons", response=Page[PersonOut])
 def person_list(
-    request: HttpRequest,
-    q: str = Query("", max_length=100),
-    cursor: str | None = Query(None, max_length=64),
-    size: int = Query(50, ge=1, le=200),
-) -> PersonPage:
-    page = selectors.person_search(user=request.user, q=q, cursor=cursor, size=size)
-    return PersonPage(
-        items=[PersonOut.from_person(p, user=request.user) for p in page.items],
-        next_cursor=page.next_cursor,
-    )
+    request: HttpRequest, paging: Query[PageQuery], q: str = Query("", max_length=100)
+) -> Page[PersonOut]:
+    page = selectors.person_search(user=request.user, q=q, cursor=paging.cursor, size=paging.size)
+    return Page[PersonOut].of(page, lambda p: PersonOut.from_person(p, user=request.user))
 
 
 @router.post("/persons/lookup", response=LookupOut)
@@ -209,17 +194,10 @@ def person_reveal(request: HttpRequest, person_id: int, payload: RevealIn) -> Re
 # --- Households ----------------------------------------------------------------------
 
 
-@router.get("/households", response=HouseholdPage)
-def household_list(
-    request: HttpRequest,
-    cursor: str | None = Query(None, max_length=64),
-    size: int = Query(50, ge=1, le=200),
-) -> HouseholdPage:
-    page = selectors.household_search(user=request.user, cursor=cursor, size=size)
-    return HouseholdPage(
-        items=[HouseholdOut.from_household(h) for h in page.items],
-        next_cursor=page.next_cursor,
-    )
+@router.get("/households", response=Page[HouseholdOut])
+def household_list(request: HttpRequest, paging: Query[PageQuery]) -> Page[HouseholdOut]:
+    page = selectors.household_search(user=request.user, cursor=paging.cursor, size=paging.size)
+    return Page[HouseholdOut].of(page, HouseholdOut.from_household)
 
 
 @router.post("/households", response={201: HouseholdOut})

@@ -12,11 +12,14 @@ from typing import Literal
 
 from django.http import HttpRequest
 from django.utils import timezone
-from ninja import Field, Router, Schema
+from ninja import Field, Query, Router, Schema
 
+from fangkong.core.apitypes import Page, PageQuery
+from fangkong.core.pagination import keyset_page
 from fangkong.protocol import rules
 from fangkong.protocol.models import RuleSet
 from fangkong.protocol.selectors import (
+    RULESET_ORDER,
     ruleset_get,
     ruleset_in_force,
     ruleset_list,
@@ -103,9 +106,12 @@ def _date(d: rules.ProtocolDate) -> ProtocolDateOut:
     return ProtocolDateOut(value=d.value, ruleset_version=d.ruleset_version, rule=d.rule)
 
 
-@router.get("/rulesets", response=list[RuleSetOut])
-def rulesets(request: HttpRequest) -> list[RuleSet]:
-    return list(ruleset_list(actor=request.user))
+@router.get("/rulesets", response=Page[RuleSetOut])
+def rulesets(request: HttpRequest, page: Query[PageQuery]) -> Page[RuleSetOut]:
+    found = keyset_page(
+        ruleset_list(actor=request.user), cursor=page.cursor, size=page.size, order=RULESET_ORDER
+    )
+    return Page[RuleSetOut].of(found, RuleSetOut.from_orm)
 
 
 @router.get("/rulesets/{ruleset_id}", response=RuleSetOut)

@@ -17,9 +17,10 @@ from django.utils.translation import gettext as _
 from ninja import Field, File, Query, Router, Schema, Status
 from ninja.files import UploadedFile
 
-from fangkong.core.apitypes import ROW_ID_MAX, RowId
+from fangkong.core.apitypes import ROW_ID_MAX, Page, PageQuery, RowId
 from fangkong.core.errors import DomainError
 from fangkong.core.http import client_address
+from fangkong.core.pagination import keyset_page, sequence_page
 from fangkong.people.rules import mask_name
 from fangkong.testing.models import Hold, Recheck, TransportBox
 from fangkong.testing.selectors import labs as selectors
@@ -224,11 +225,6 @@ class RecheckOut(Schema):
         )
 
 
-class RecheckPage(Schema):
-    items: list[RecheckOut]
-    next_cursor: str | None
-
-
 class RecheckSampleIn(Schema):
     barcode: str = Field(..., min_length=1, max_length=64)
     lab_id: RowId | None = None
@@ -262,36 +258,30 @@ class HoldOut(Schema):
         )
 
 
-class HoldPage(Schema):
-    items: list[HoldOut]
-    next_cursor: str | None
-
-
-class RecheckFilter(Schema):
+class RecheckFilter(PageQuery):
     status: Literal["pending", "sampled", "negative", "positive"] | None = None
     overdue: bool | None = None
-    cursor: str | None = None
 
 
-class HoldFilter(Schema):
+class HoldFilter(PageQuery):
     state: Literal["held", "released"] | None = "held"
-    cursor: str | None = None
 
 
 # --- boxes ---------------------------------------------------------------------------------
 
 
-@router.get("/boxes", response=list[BoxOut])
-def box_list(request: HttpRequest) -> list[BoxOut]:
+@router.get("/boxes", response=Page[BoxOut])
+def box_list(request: HttpRequest, paging: Query[PageQuery]) -> Page[BoxOut]:
     """A sampler's boxes (their point), or the boxes handed over to a lab user's lab."""
     from fangkong.accounts.permissions import has_capability
     from fangkong.accounts.roles import Capability
 
     if has_capability(request.user, Capability.BOX_MANAGE):
-        boxes = selectors.boxes_of_point(user=request.user)
+        boxes = selectors.point_boxes(user=request.user)
     else:
-        boxes = selectors.boxes_for_lab(user=request.user)
-    return [BoxOut.from_box(b) for b in boxes]
+        boxes = selectors.lab_boxes(user=request.user)
+    page = keyset_page(boxes, cursor=paging.cursor, size=paging.size)
+    return Page[BoxOut].of(page, BoxOut.from_box)
 
 
 @router.post("/boxes", response={201: BoxOut})
@@ -393,39 +383,47 @@ def tube_result(request: HttpRequest, barcode: str) -> TubeResultOut:
     )
 
 
-@router.get("/labs/turnaround", response=list[LabTurnaroundOut])
+@router.get("/labs/turnaround", response=Page[LabTurnaroundOut])
 def lab_turnaround(
-    request: HttpRequest, round_id: int | None = Query(None, ge=1, le=ROW_ID_MAX)
-) -> list[LabTurnaroundOut]:
-    """Median and p90 minutes, sampled → resulted and received → resulted, per lab and round."""
-    return [
-        LabTurnaroundOut(
+    request: HttpRequest,
+    paging: Query[PageQuery],
+    round_id: int | None = Query(None, ge=1, le=ROW_ID_MAX),
+) -> Page[LabTurnaroundOut]:
+    """Median and p90 minutes, sampled → resulted and received → resulted, per lab and
+    round (by lab id, then round id)."""
+    page = sequence_page(
+        selectors.turnaround_by_lab(user=request.user, round_id=round_id),
+        key=lambda t: (t.lab_id, t.round_id),
+        cursor=paging.cursor,
+        size=paging.size,
+    )
+    return Page[LabTurnaroundOut].of(
+        page,
+        lambda t: LabTurnaroundOut(
             lab_id=t.lab_id,
             lab_name=t.lab_name,
             round_id=t.round_id,
             round_name=t.round_name,
             sampled_to_resulted=TurnaroundOut(**t.sampled_to_resulted.__dict__),
             received_to_resulted=TurnaroundOut(**t.received_to_resulted.__dict__),
-        )
-        for t in selectors.turnaround_by_lab(user=request.user, round_id=round_id)
-    ]
+        ),
+    )
 
 
 # --- holds and rechecks --------------------------------------------------------------------------
 
 
-@router.get("/rechecks", response=RecheckPage)
-def recheck_list(request: HttpRequest, filters: Query[RecheckFilter]) -> RecheckPage:
+@router.get("/rechecks", response=Page[RecheckOut])
+def recheck_list(request: HttpRequest, filters: Query[RecheckFilter]) -> Page[RecheckOut]:
     page = selectors.rechecks(
         user=request.user,
         status=filters.status,
         overdue=filters.overdue,
         cursor=filters.cursor,
+        size=filters.size,
     )
     now = timezone.now()
-    return RecheckPage(
-        items=[RecheckOut.from_recheck(r, now) for r in page.items], next_cursor=page.next_cursor
-    )
+    return Page[RecheckOut].of(page, lambda r: RecheckOut.from_recheck(r, now))
 
 
 @router.get("/rechecks/{int:recheck_id}", response=RecheckOut)
@@ -452,7 +450,9 @@ def recheck_sample(request: HttpRequest, recheck_id: int, payload: RecheckSample
     )
 
 
-@router.get("/holds", response=HoldPage)
-def hold_list(request: HttpRequest, filters: Query[HoldFilter]) -> HoldPage:
-    page = selectors.holds(user=request.user, state=filters.state, cursor=filters.cursor)
-    return HoldPage(items=[HoldOut.from_hold(h) for h in page.items], next_cursor=page.next_cursor)
+@router.get("/holds", response=Page[HoldOut])
+def hold_list(request: HttpRequest, filters: Query[HoldFilter]) -> Page[HoldOut]:
+    page = selectors.holds(
+        user=request.user, state=filters.state, cursor=filters.cursor, size=filters.size
+    )
+    return Page[HoldOut].of(page, HoldOut.from_hold)

@@ -8,8 +8,9 @@ from django.http import HttpRequest
 from ninja import Field, Query, Router, Schema, Status
 
 from fangkong.areas import selectors as area_selectors
-from fangkong.core.apitypes import LocalTime, RowId
+from fangkong.core.apitypes import LocalTime, Page, PageQuery, RowId
 from fangkong.core.http import client_address
+from fangkong.core.pagination import keyset_page
 from fangkong.testing.models import QueueStatus, SamplingPoint
 from fangkong.testing.selectors import points as selectors
 from fangkong.testing.services import points as services
@@ -78,17 +79,20 @@ class QueueIn(Schema):
     length: int = Field(0, ge=0, le=100_000)
 
 
-@router.get("/points", response=list[PointOut])
+@router.get("/points", response=Page[PointOut])
 def point_list(
     request: HttpRequest,
+    paging: Query[PageQuery],
     jurisdiction: str | None = Query(None, pattern=r"^\d{6,15}$"),
     queue_status: str | None = Query(None, pattern=QUEUE_PATTERN),
-) -> list[PointOut]:
-    """The sampling points of the user's jurisdiction with their queue."""
+) -> Page[PointOut]:
+    """The sampling points of the user's jurisdiction with their queue, by jurisdiction
+    then name."""
     qs = selectors.points(
         user=request.user, jurisdiction_path=jurisdiction, queue_status=queue_status
     )
-    return [PointOut.from_point(p) for p in qs[:1000]]
+    page = keyset_page(qs, cursor=paging.cursor, size=paging.size, order=selectors.POINT_ORDER)
+    return Page[PointOut].of(page, PointOut.from_point)
 
 
 @router.get("/points/{int:point_id}", response=PointOut)

@@ -15,9 +15,10 @@ from fangkong.accounts.permissions import require
 from fangkong.accounts.roles import Capability
 from fangkong.areas import selectors as area_selectors
 from fangkong.areas.models import Zone
-from fangkong.core.apitypes import RowId
+from fangkong.core.apitypes import Page, PageQuery, RowId
 from fangkong.core.errors import DomainError, NotFound
 from fangkong.core.http import client_address
+from fangkong.core.pagination import keyset_page
 from fangkong.testing.models import Round
 from fangkong.testing.rules import rounds as rules
 from fangkong.testing.selectors import rounds as selectors
@@ -142,14 +143,20 @@ class AdviceOut(Schema):
     ]
 
 
-@router.get("/rounds", response=list[RoundOut])
+@router.get("/rounds", response=Page[RoundOut])
 def round_list(
-    request: HttpRequest, status: Literal["planned", "open", "closed"] | None = None
-) -> list[RoundOut]:
+    request: HttpRequest,
+    paging: Query[PageQuery],
+    status: Literal["planned", "open", "closed"] | None = None,
+) -> Page[RoundOut]:
     """The rounds owned by or covering the user's jurisdiction, newest first."""
-    return [
-        RoundOut.from_round(r) for r in selectors.rounds(user=request.user, status=status)[:200]
-    ]
+    page = keyset_page(
+        selectors.rounds(user=request.user, status=status),
+        cursor=paging.cursor,
+        size=paging.size,
+        order=selectors.ROUND_ORDER,
+    )
+    return Page[RoundOut].of(page, RoundOut.from_round)
 
 
 def _detail(request: HttpRequest, rnd: Round) -> RoundDetailOut:

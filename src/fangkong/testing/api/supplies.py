@@ -10,8 +10,9 @@ from django.http import HttpRequest
 from ninja import Field, Query, Router, Schema, Status
 
 from fangkong.areas import selectors as area_selectors
-from fangkong.core.apitypes import ROW_ID_MAX, RowId
+from fangkong.core.apitypes import ROW_ID_MAX, Page, PageQuery, RowId
 from fangkong.core.http import client_address
+from fangkong.core.pagination import keyset_page
 from fangkong.testing.models import SupplyKind, SupplyMovement, SupplyStock
 from fangkong.testing.selectors import supplies as selectors
 from fangkong.testing.services import supplies as services
@@ -97,25 +98,33 @@ class TransferOut(Schema):
     into: MovementOut
 
 
-@router.get("/supplies", response=list[StockOut])
+@router.get("/supplies", response=Page[StockOut])
 def stock_list(
     request: HttpRequest,
+    paging: Query[PageQuery],
     place_id: int | None = Query(None, ge=1, le=ROW_ID_MAX),
     town: str | None = Query(None, pattern=r"^\d{9}$"),
     kind: str | None = Query(None, pattern=KIND_PATTERN),
     low: bool = False,
-) -> list[StockOut]:
+) -> Page[StockOut]:
     """Stock on hand (last count + movements − consumption derived from registrations)."""
     qs = selectors.stocks(
         user=request.user, place_id=place_id, town_path=town, kind=kind, low_only=low
     )
-    return [StockOut.from_stock(s) for s in qs[:2000]]
+    page = keyset_page(qs, cursor=paging.cursor, size=paging.size, order=selectors.STOCK_ORDER)
+    return Page[StockOut].of(page, StockOut.from_stock)
 
 
-@router.get("/supplies/alerts", response=list[StockOut])
-def stock_alerts(request: HttpRequest) -> list[StockOut]:
+@router.get("/supplies/alerts", response=Page[StockOut])
+def stock_alerts(request: HttpRequest, paging: Query[PageQuery]) -> Page[StockOut]:
     """Low-stock alerts: on hand below the stock's threshold."""
-    return [StockOut.from_stock(s) for s in selectors.low_stock(user=request.user)[:2000]]
+    page = keyset_page(
+        selectors.low_stock(user=request.user),
+        cursor=paging.cursor,
+        size=paging.size,
+        order=selectors.STOCK_ORDER,
+    )
+    return Page[StockOut].of(page, StockOut.from_stock)
 
 
 @router.get("/supplies/{int:stock_id}", response=StockOut)

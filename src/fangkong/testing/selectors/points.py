@@ -23,6 +23,10 @@ def _require_view(user: Any) -> None:
         )
 
 
+# By jurisdiction, then name; the primary key last (a unique order, for keyset pages).
+POINT_ORDER = ("jurisdiction_path", "place__name", "pk")
+
+
 def points(
     *, user: Any, jurisdiction_path: str | None = None, queue_status: str | None = None
 ) -> QuerySet[SamplingPoint]:
@@ -36,7 +40,7 @@ def points(
         qs = qs.filter(under("jurisdiction_path", jurisdiction_path))
     if queue_status:
         qs = qs.filter(Q(queue_status=queue_status))
-    return qs.order_by("jurisdiction_path", "place__name", "pk")
+    return qs.order_by(*POINT_ORDER)
 
 
 def point_get(*, user: Any, pk: int) -> SamplingPoint:

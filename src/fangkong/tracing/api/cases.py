@@ -16,6 +16,7 @@ from ninja import Field, Query, Router, Schema, Status
 
 from fangkong.areas import selectors as area_selectors
 from fangkong.areas.models import Place
+from fangkong.core.apitypes import Page, PageQuery
 from fangkong.core.http import client_address
 from fangkong.people import rules as people_rules
 from fangkong.people import selectors as people_selectors
@@ -93,11 +94,6 @@ class CaseOut(Schema):
             source_unknown=case.source_unknown,
             from_contact_id=case.from_contact_id,
         )
-
-
-class CasePage(Schema):
-    items: list[CaseOut]
-    next_cursor: str | None
 
 
 class StopOut(Schema):
@@ -242,17 +238,16 @@ def _place(request: HttpRequest, place_id: int | None) -> Place | None:
 # --- Cases ---------------------------------------------------------------------------
 
 
-@router.get("/cases", response=CasePage)
+@router.get("/cases", response=Page[CaseOut])
 def case_list(
     request: HttpRequest,
+    paging: Query[PageQuery],
     status: CaseStatusName | None = None,
     town_id: int | None = None,
     since: dt.date | None = None,
     until: dt.date | None = None,
     overdue: bool | None = None,
-    cursor: str | None = Query(None, max_length=64),
-    size: int = Query(50, ge=1, le=200),
-) -> CasePage:
+) -> Page[CaseOut]:
     """The cases the user may see, newest first (keyset pages)."""
     town = area_selectors.jurisdiction_resolve(user=request.user, pk=town_id)
     page = selectors.cases(
@@ -262,20 +257,21 @@ def case_list(
         since=since,
         until=until,
         overdue=overdue,
-        cursor=cursor,
-        size=size,
+        cursor=paging.cursor,
+        size=paging.size,
     )
     now = timezone.now()
-    return CasePage(
-        items=[CaseOut.from_case(c, now) for c in page.items], next_cursor=page.next_cursor
-    )
+    return Page[CaseOut].of(page, lambda c: CaseOut.from_case(c, now))
 
 
-@router.get("/cases/overdue", response=list[CaseOut])
-def case_overdue_list(request: HttpRequest) -> list[CaseOut]:
+@router.get("/cases/overdue", response=Page[CaseOut])
+def case_overdue_list(request: HttpRequest, paging: Query[PageQuery]) -> Page[CaseOut]:
     """Open cases past a deadline not met, the most urgent first (for command)."""
     now = timezone.now()
-    return [CaseOut.from_case(c, now) for c in selectors.cases_overdue(user=request.user, now=now)]
+    page = selectors.cases_overdue_page(
+        user=request.user, now=now, cursor=paging.cursor, size=paging.size
+    )
+    return Page[CaseOut].of(page, lambda c: CaseOut.from_case(c, now))
 
 
 @router.post("/cases", response={201: CaseDetailOut})

@@ -12,11 +12,13 @@ import datetime as dt
 from typing import Any
 
 from django.http import HttpRequest, HttpResponse, JsonResponse
-from ninja import Field, File, Form, Router, Schema, Status
+from ninja import Field, File, Form, Query, Router, Schema, Status
 from ninja.files import UploadedFile
 
+from fangkong.core.apitypes import Page, PageQuery
 from fangkong.core.errors import DomainError, NotFound
 from fangkong.core.http import client_address
+from fangkong.core.pagination import keyset_page
 from fangkong.scans import ingest
 from fangkong.scans.models import ScanImport
 from fangkong.tracing.models import Case, CaseLink, Cluster
@@ -194,9 +196,15 @@ def case_source_unknown(
 # --- Clusters -------------------------------------------------------------------------
 
 
-@router.get("/clusters", response=list[ClusterOut], summary="聚集性疫情列表")
-def cluster_list(request: HttpRequest) -> list[ClusterOut]:
-    return [ClusterOut.of(row.cluster, row.cases) for row in selectors.clusters(user=request.user)]
+@router.get("/clusters", response=Page[ClusterOut], summary="聚集性疫情列表")
+def cluster_list(request: HttpRequest, paging: Query[PageQuery]) -> Page[ClusterOut]:
+    page = keyset_page(
+        selectors.clusters_in_scope(user=request.user),
+        cursor=paging.cursor,
+        size=paging.size,
+        order=selectors.CLUSTER_ORDER,
+    )
+    return Page[ClusterOut].of(page, lambda c: ClusterOut.of(c, c.n))
 
 
 @router.post("/clusters", response={201: ClusterOut}, summary="新建聚集性疫情")
@@ -271,6 +279,12 @@ def scan_import_upload(
     return report.as_dict()
 
 
-@router.get("/scan-imports", response=list[ScanImportOut], summary="扫码记录导入历史")
-def scan_import_history(request: HttpRequest) -> list[ScanImportOut]:
-    return [ScanImportOut.of(row) for row in ingest.scan_imports_recent(user=request.user)]
+@router.get("/scan-imports", response=Page[ScanImportOut], summary="扫码记录导入历史")
+def scan_import_history(request: HttpRequest, paging: Query[PageQuery]) -> Page[ScanImportOut]:
+    page = keyset_page(
+        ingest.scan_imports(user=request.user),
+        cursor=paging.cursor,
+        size=paging.size,
+        order=ingest.SCAN_IMPORT_ORDER,
+    )
+    return Page[ScanImportOut].of(page, ScanImportOut.of)

@@ -8,6 +8,7 @@ from typing import Literal
 from django.http import HttpRequest
 from ninja import Field, Query, Router, Schema, Status
 
+from fangkong.core.apitypes import Page, PageQuery
 from fangkong.core.http import client_address
 from fangkong.people import selectors as people_selectors
 from fangkong.people.rules import mask_name
@@ -98,11 +99,6 @@ class ContactDetailOut(ContactOut):
     exposures: list[ExposureOut]
 
 
-class ContactPage(Schema):
-    items: list[ContactOut]
-    next_cursor: str | None
-
-
 class FindIn(Schema):
     tolerance_minutes: int | None = Field(None, ge=0, le=1440)
 
@@ -165,15 +161,23 @@ def case_find_contacts(request: HttpRequest, case_id: int, payload: FindIn) -> F
     )
 
 
-@router.get("/cases/{int:case_id}/contacts", response=list[ContactDetailOut])
+@router.get("/cases/{int:case_id}/contacts", response=Page[ContactDetailOut])
 def case_contacts(
     request: HttpRequest,
     case_id: int,
+    paging: Query[PageQuery],
     classification: str | None = Query(None, max_length=16),
-) -> list[ContactDetailOut]:
+) -> Page[ContactDetailOut]:
+    """The case's contacts, the strongest class first, then the latest exposure first."""
     case = selectors.case_for_contacts(user=request.user, pk=case_id)
-    rows = selectors.contacts_of_case(user=request.user, case=case, classification=classification)
-    return [_detail(c) for c in rows]
+    page = selectors.contacts_of_case_page(
+        user=request.user,
+        case=case,
+        classification=classification,
+        cursor=paging.cursor,
+        size=paging.size,
+    )
+    return Page[ContactDetailOut].of(page, _detail)
 
 
 @router.post("/cases/{int:case_id}/contacts", response={201: ContactDetailOut})
@@ -200,20 +204,21 @@ def case_add_contact(
     return Status(201, _detail(selectors.contact_get(user=request.user, pk=contact.pk)))
 
 
-@router.get("/contacts", response=ContactPage)
+@router.get("/contacts", response=Page[ContactOut])
 def contact_list(
     request: HttpRequest,
+    paging: Query[PageQuery],
     classification: str | None = Query(None, max_length=16),
     status: str | None = Query(None, max_length=16),
-    cursor: str | None = Query(None, max_length=64),
-    size: int = Query(50, ge=1, le=200),
-) -> ContactPage:
+) -> Page[ContactOut]:
     page = selectors.contacts(
-        user=request.user, classification=classification, status=status, cursor=cursor, size=size
+        user=request.user,
+        classification=classification,
+        status=status,
+        cursor=paging.cursor,
+        size=paging.size,
     )
-    return ContactPage(
-        items=[ContactOut.from_contact(c) for c in page.items], next_cursor=page.next_cursor
-    )
+    return Page[ContactOut].of(page, ContactOut.from_contact)
 
 
 @router.get("/contacts/{int:contact_id}", response=ContactDetailOut)

@@ -16,6 +16,7 @@ from django.utils.translation import gettext as _
 from ninja import Field, File, Query, Router, Schema, Status
 from ninja.files import UploadedFile
 
+from fangkong.core.apitypes import Page, PageQuery
 from fangkong.core.errors import DomainError
 from fangkong.core.http import client_address
 from fangkong.people.rules import mask_name
@@ -132,11 +133,6 @@ class PushDetailOut(PushOut):
     items: list[PushItemOut]
 
 
-class PushPage(Schema):
-    items: list[PushOut]
-    next_cursor: str | None
-
-
 class MarkIn(Schema):
     status: Literal["located", "centralised", "home", "hospital", "not_found", "outside"]
     note: str = Field("", max_length=300)
@@ -190,24 +186,25 @@ class AssistRequestOut(Schema):
 # --- Endpoints -----------------------------------------------------------------------
 
 
-@router.get("/pushes", response=PushPage)
+@router.get("/pushes", response=Page[PushOut])
 def push_list(
     request: HttpRequest,
+    paging: Query[PageQuery],
     status: Literal["open", "done"] | None = None,
     overdue: bool | None = None,
     town: str | None = Query(None, pattern=r"^\d{9}$"),
-    cursor: str | None = Query(None, max_length=64),
-    size: int = Query(50, ge=1, le=200),
-) -> PushPage:
+) -> Page[PushOut]:
     """The lists the user may see (a town: only its own), newest first."""
     page = selectors.pushes(
-        user=request.user, status=status, overdue=overdue, town_path=town, cursor=cursor, size=size
+        user=request.user,
+        status=status,
+        overdue=overdue,
+        town_path=town,
+        cursor=paging.cursor,
+        size=paging.size,
     )
     counts = selectors.push_item_counts(user=request.user, push_ids=[p.pk for p in page.items])
-    return PushPage(
-        items=[PushOut.from_push(p, counts[p.pk]) for p in page.items],
-        next_cursor=page.next_cursor,
-    )
+    return Page[PushOut].of(page, lambda p: PushOut.from_push(p, counts[p.pk]))
 
 
 def _detail(request: HttpRequest, push: VerificationPush) -> PushDetailOut:
