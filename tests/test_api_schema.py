@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+from typing import Any
 
 import pytest
 
@@ -244,3 +245,44 @@ def test_each_page_is_one_component_named_for_its_items():
         assert name == f"{item}Page"
     # A page with more than its items keeps its own name.
     assert "community" in components["UntestedPage"]["properties"]
+
+
+# --- Every operation says what it does -------------------------------------------------
+
+
+def _operations() -> list[tuple[str, Any]]:
+    """(router prefix + path, ninja Operation) for every operation of the API."""
+    from fangkong.api import api
+
+    found = []
+    for prefix, router in api._routers:
+        for path, path_view in router.path_operations.items():
+            for operation in path_view.operations:
+                found.append((f"{prefix}{path}", operation))
+    return found
+
+
+def test_every_operation_has_its_own_english_summary():
+    operations = _operations()
+    summaries = [op.summary for _, op in operations]
+
+    assert len(operations) > 100
+    for path, op in operations:
+        generated = op.view_func.__name__.title().replace("_", " ")
+        assert op.summary != generated, f"{path}: summary= is not set"
+        assert op.summary.isascii() and op.summary[0].isupper(), (path, op.summary)
+        assert not op.summary.endswith("."), (path, op.summary)
+        assert len(op.summary) <= 80, (path, op.summary)
+    duplicates = {s for s in summaries if summaries.count(s) > 1}
+    assert not duplicates, duplicates
+
+
+def test_the_published_schema_carries_the_summaries():
+    schema = _published()
+    published = [
+        op.get("summary", "") for methods in schema["paths"].values() for op in methods.values()
+    ]
+
+    assert len(published) == len(_operations())
+    assert all(published)
+    assert "List risk zones" in published

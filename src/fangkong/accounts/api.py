@@ -92,7 +92,7 @@ def _token_out(token: AccessToken) -> dict[str, Any]:
     }
 
 
-@router.get("/me", response=MeOut, summary="当前用户")
+@router.get("/me", response=MeOut, summary="Who I am: my role, jurisdiction and capabilities")
 def me(request: HttpRequest) -> dict[str, Any]:
     user: Any = request.auth  # type: ignore[attr-defined]
     jurisdiction = user.jurisdiction
@@ -112,7 +112,7 @@ def me(request: HttpRequest) -> dict[str, Any]:
     }
 
 
-@router.get("/tokens", response=Page[TokenOut], summary="我的接口令牌")
+@router.get("/tokens", response=Page[TokenOut], summary="List my API tokens")
 def tokens_list(request: HttpRequest, page: Query[PageQuery]) -> Page[TokenOut]:
     tokens = selectors.user_tokens(user=request.auth)  # type: ignore[attr-defined]
     found = keyset_page(tokens, cursor=page.cursor, size=page.size, order=("-created_at", "-pk"))
@@ -122,7 +122,7 @@ def tokens_list(request: HttpRequest, page: Query[PageQuery]) -> Page[TokenOut]:
 @router.post(
     "/tokens",
     response={201: TokenCreatedOut},
-    summary="创建接口令牌",
+    summary="Create an API token (from a browser session only)",
     description="只能用网页登录会话创建；用接口令牌认证的请求得到 403 token_cannot_create_token。",
 )
 def tokens_create(request: HttpRequest, payload: TokenCreateIn) -> tuple[int, dict[str, Any]]:
@@ -138,7 +138,7 @@ def tokens_create(request: HttpRequest, payload: TokenCreateIn) -> tuple[int, di
     return 201, {**_token_out(token), "token": plaintext}
 
 
-@router.post("/tokens/{token_id}/revoke", response=TokenOut, summary="吊销接口令牌")
+@router.post("/tokens/{token_id}/revoke", response=TokenOut, summary="Revoke one of my API tokens")
 def tokens_revoke(request: HttpRequest, token_id: int) -> dict[str, Any]:
     user: Any = request.auth  # type: ignore[attr-defined]
     token = selectors.user_token(user=user, token_id=token_id)
@@ -146,7 +146,7 @@ def tokens_revoke(request: HttpRequest, token_id: int) -> dict[str, Any]:
     return _token_out(token)
 
 
-@router.get("/audit", response=Page[AuditEventOut], summary="审计日志")
+@router.get("/audit", response=Page[AuditEventOut], summary="List audit events")
 def audit_list(request: HttpRequest, filters: Query[AuditFilterIn]) -> dict[str, Any]:
     qs = selectors.audit_events(
         user=request.auth,  # type: ignore[attr-defined]

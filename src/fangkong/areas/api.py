@@ -228,7 +228,7 @@ class ZoneCloseDayIn(Schema):
 # --- Jurisdictions --------------------------------------------------------------------
 
 
-@router.get("/jurisdictions", response=Page[JurisdictionOut], summary="辖区列表")
+@router.get("/jurisdictions", response=Page[JurisdictionOut], summary="List jurisdictions")
 def jurisdiction_list(
     request: HttpRequest,
     page: Query[PageQuery],
@@ -245,7 +245,7 @@ def jurisdiction_list(
 @router.get(
     "/jurisdictions/{jurisdiction_id}",
     response=JurisdictionDetailOut,
-    summary="辖区详情",
+    summary="Get a jurisdiction with its outline",
 )
 def jurisdiction_detail(request: HttpRequest, jurisdiction_id: int) -> JurisdictionDetailOut:
     node = selectors.jurisdiction_get(user=request.user, pk=jurisdiction_id)
@@ -268,7 +268,7 @@ class PlaceFilter(PageQuery):
     q: str | None = Field(None, max_length=100)
 
 
-@router.get("/places", response=Page[PlaceOut], summary="场所列表（游标分页）")
+@router.get("/places", response=Page[PlaceOut], summary="List places")
 def place_list(request: HttpRequest, filters: Query[PlaceFilter]) -> Page[PlaceOut]:
     jurisdiction = selectors.jurisdiction_resolve(user=request.user, pk=filters.jurisdiction)
     page = selectors.places(
@@ -282,7 +282,7 @@ def place_list(request: HttpRequest, filters: Query[PlaceFilter]) -> Page[PlaceO
     return Page[PlaceOut].of(page, PlaceOut.of)
 
 
-@router.post("/places", response={201: PlaceOut}, summary="新建场所")
+@router.post("/places", response={201: PlaceOut}, summary="Create a place")
 def place_create(request: HttpRequest, payload: PlaceIn) -> Status:
     require(request.user, Capability.PLACE_MANAGE)
     jurisdiction = selectors.jurisdiction_resolve(user=request.user, pk=payload.jurisdiction_id)
@@ -302,7 +302,7 @@ def place_create(request: HttpRequest, payload: PlaceIn) -> Status:
 # --- Zones ----------------------------------------------------------------------------
 
 
-@router.get("/zones", response=Page[ZoneOut], summary="风险区列表")
+@router.get("/zones", response=Page[ZoneOut], summary="List risk zones")
 def zone_list(
     request: HttpRequest,
     page: Query[PageQuery],
@@ -325,12 +325,16 @@ def _zone_detail_out(request: HttpRequest, pk: int) -> ZoneDetailOut:
     )
 
 
-@router.get("/zones/{zone_id}", response=ZoneDetailOut, summary="风险区详情与变更记录")
+@router.get(
+    "/zones/{zone_id}",
+    response=ZoneDetailOut,
+    summary="Get a risk zone with its members and history",
+)
 def zone_detail(request: HttpRequest, zone_id: int) -> ZoneDetailOut:
     return _zone_detail_out(request, zone_id)
 
 
-@router.post("/zones", response={201: ZoneDetailOut}, summary="划定风险区")
+@router.post("/zones", response={201: ZoneDetailOut}, summary="Draw a risk zone")
 def zone_create(request: HttpRequest, payload: ZoneIn) -> Status:
     require(request.user, Capability.ZONE_MANAGE)
     owner = selectors.jurisdiction_resolve(user=request.user, pk=payload.jurisdiction_id)
@@ -352,7 +356,11 @@ def zone_create(request: HttpRequest, payload: ZoneIn) -> Status:
     return Status(201, _zone_detail_out(request, zone.pk))
 
 
-@router.post("/zones/{zone_id}/record-case", response=ZoneDetailOut, summary="新增病例")
+@router.post(
+    "/zones/{zone_id}/record-case",
+    response=ZoneDetailOut,
+    summary="Record a new case in a risk zone",
+)
 def zone_record_case(request: HttpRequest, zone_id: int, payload: ZoneActionIn) -> ZoneDetailOut:
     services.zone_record_case(
         actor=request.user,
@@ -364,7 +372,11 @@ def zone_record_case(request: HttpRequest, zone_id: int, payload: ZoneActionIn) 
     return _zone_detail_out(request, zone_id)
 
 
-@router.post("/zones/{zone_id}/screening", response=ZoneDetailOut, summary="全员筛查结果")
+@router.post(
+    "/zones/{zone_id}/screening",
+    response=ZoneDetailOut,
+    summary="Record a risk zone's mass screening result",
+)
 def zone_record_screening(
     request: HttpRequest, zone_id: int, payload: ZoneScreeningIn
 ) -> ZoneDetailOut:
@@ -379,7 +391,7 @@ def zone_record_screening(
     return _zone_detail_out(request, zone_id)
 
 
-@router.post("/zones/{zone_id}/downgrade", response=ZoneDetailOut, summary="降级")
+@router.post("/zones/{zone_id}/downgrade", response=ZoneDetailOut, summary="Downgrade a risk zone")
 def zone_downgrade(request: HttpRequest, zone_id: int, payload: ZoneActionIn) -> ZoneDetailOut:
     services.zone_downgrade(
         actor=request.user,
@@ -391,7 +403,7 @@ def zone_downgrade(request: HttpRequest, zone_id: int, payload: ZoneActionIn) ->
     return _zone_detail_out(request, zone_id)
 
 
-@router.post("/zones/{zone_id}/lift", response=ZoneDetailOut, summary="解除")
+@router.post("/zones/{zone_id}/lift", response=ZoneDetailOut, summary="Lift a risk zone")
 def zone_lift(request: HttpRequest, zone_id: int, payload: ZoneActionIn) -> ZoneDetailOut:
     services.zone_lift(
         actor=request.user,
@@ -403,7 +415,11 @@ def zone_lift(request: HttpRequest, zone_id: int, payload: ZoneActionIn) -> Zone
     return _zone_detail_out(request, zone_id)
 
 
-@router.post("/zones/{zone_id}/close-day", response=ZoneDetailOut, summary="日终计数")
+@router.post(
+    "/zones/{zone_id}/close-day",
+    response=ZoneDetailOut,
+    summary="Close a risk zone's day (count its days without a case)",
+)
 def zone_close_day(request: HttpRequest, zone_id: int, payload: ZoneCloseDayIn) -> ZoneDetailOut:
     services.zone_close_day(actor=request.user, zone=zone_id, day=payload.day)
     return _zone_detail_out(request, zone_id)
@@ -412,7 +428,7 @@ def zone_close_day(request: HttpRequest, zone_id: int, payload: ZoneCloseDayIn) 
 # --- Map ------------------------------------------------------------------------------
 
 
-@router.get("/map.geojson", response=dict[str, Any], summary="风险区地图")
+@router.get("/map.geojson", response=dict[str, Any], summary="Map of the risk zones (GeoJSON)")
 def zone_map(request: HttpRequest, level: Literal["town", "community"] = "town") -> JsonResponse:
     collection = selectors.map_features(user=request.user, level=level)
     return JsonResponse(

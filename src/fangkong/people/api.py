@@ -126,7 +126,7 @@ class MemberIn(Schema):
 # --- Persons -------------------------------------------------------------------------
 
 
-@router.get("/persons", response=Page[PersonOut])
+@router.get("/persons", summary="Search persons", response=Page[PersonOut])
 def person_list(
     request: HttpRequest, paging: Query[PageQuery], q: str = Query("", max_length=100)
 ) -> Page[PersonOut]:
@@ -134,7 +134,9 @@ def person_list(
     return Page[PersonOut].of(page, lambda p: PersonOut.from_person(p, user=request.user))
 
 
-@router.post("/persons/lookup", response=LookupOut)
+@router.post(
+    "/persons/lookup", summary="Look up a person by a full ID number or phone", response=LookupOut
+)
 def person_lookup(request: HttpRequest, payload: LookupIn) -> LookupOut:
     """Exact lookup by a full number, in the body (never a URL): audited (`person.lookup`,
     the keyed hash of the number), budgeted per role (429 `lookup_budget_exhausted`,
@@ -146,14 +148,18 @@ def person_lookup(request: HttpRequest, payload: LookupIn) -> LookupOut:
     return LookupOut(items=[PersonOut.from_person(p, user=request.user) for p in persons])
 
 
-@router.get("/persons/{int:person_id}", response=PersonOut)
+@router.get("/persons/{int:person_id}", summary="Get a person (masked)", response=PersonOut)
 def person_detail(request: HttpRequest, person_id: int) -> PersonOut:
     return PersonOut.from_person(
         selectors.person_get(user=request.user, pk=person_id), user=request.user
     )
 
 
-@router.post("/persons", response={200: PersonOut, 201: PersonOut})
+@router.post(
+    "/persons",
+    summary="Create a person, or get the one with the same ID number",
+    response={200: PersonOut, 201: PersonOut},
+)
 def person_create(request: HttpRequest, payload: PersonIn) -> Status[PersonOut]:
     """Create-or-get by ID number: 201 when created, 200 with the existing person."""
     user = request.user
@@ -182,7 +188,11 @@ def person_create(request: HttpRequest, payload: PersonIn) -> Status[PersonOut]:
     return Status(201 if created else 200, PersonOut.from_person(person, user=user))
 
 
-@router.post("/persons/{int:person_id}/reveal", response=RevealOut)
+@router.post(
+    "/persons/{int:person_id}/reveal",
+    summary="Reveal a person's ID number or phone (audited)",
+    response=RevealOut,
+)
 def person_reveal(request: HttpRequest, person_id: int, payload: RevealIn) -> RevealOut:
     person = selectors.person_get(user=request.user, pk=person_id)
     value = services.person_reveal(
@@ -194,13 +204,13 @@ def person_reveal(request: HttpRequest, person_id: int, payload: RevealIn) -> Re
 # --- Households ----------------------------------------------------------------------
 
 
-@router.get("/households", response=Page[HouseholdOut])
+@router.get("/households", summary="List households", response=Page[HouseholdOut])
 def household_list(request: HttpRequest, paging: Query[PageQuery]) -> Page[HouseholdOut]:
     page = selectors.household_search(user=request.user, cursor=paging.cursor, size=paging.size)
     return Page[HouseholdOut].of(page, HouseholdOut.from_household)
 
 
-@router.post("/households", response={201: HouseholdOut})
+@router.post("/households", summary="Create a household", response={201: HouseholdOut})
 def household_create(request: HttpRequest, payload: HouseholdIn) -> Status[HouseholdOut]:
     community = selectors.jurisdiction_for_person(user=request.user, pk=payload.community_id)
     household = services.household_create(
@@ -212,7 +222,11 @@ def household_create(request: HttpRequest, payload: HouseholdIn) -> Status[House
     return Status(201, HouseholdOut.from_household(household))
 
 
-@router.get("/households/{int:household_id}", response=HouseholdDetailOut)
+@router.get(
+    "/households/{int:household_id}",
+    summary="Get a household with its members",
+    response=HouseholdDetailOut,
+)
 def household_detail(request: HttpRequest, household_id: int) -> HouseholdDetailOut:
     household = selectors.household_get(user=request.user, pk=household_id)
     members = selectors.household_members(user=request.user, household=household)
@@ -222,7 +236,11 @@ def household_detail(request: HttpRequest, household_id: int) -> HouseholdDetail
     )
 
 
-@router.post("/households/{int:household_id}/members", response=PersonOut)
+@router.post(
+    "/households/{int:household_id}/members",
+    summary="Add a person to a household",
+    response=PersonOut,
+)
 def household_add_member(request: HttpRequest, household_id: int, payload: MemberIn) -> PersonOut:
     household = selectors.household_get(user=request.user, pk=household_id)
     person = selectors.person_get(user=request.user, pk=payload.person_id)

@@ -106,7 +106,7 @@ def _date(d: rules.ProtocolDate) -> ProtocolDateOut:
     return ProtocolDateOut(value=d.value, ruleset_version=d.ruleset_version, rule=d.rule)
 
 
-@router.get("/rulesets", response=Page[RuleSetOut])
+@router.get("/rulesets", summary="List rule sets", response=Page[RuleSetOut])
 def rulesets(request: HttpRequest, page: Query[PageQuery]) -> Page[RuleSetOut]:
     found = keyset_page(
         ruleset_list(actor=request.user), cursor=page.cursor, size=page.size, order=RULESET_ORDER
@@ -114,17 +114,21 @@ def rulesets(request: HttpRequest, page: Query[PageQuery]) -> Page[RuleSetOut]:
     return Page[RuleSetOut].of(found, RuleSetOut.from_orm)
 
 
-@router.get("/rulesets/{ruleset_id}", response=RuleSetOut)
+@router.get("/rulesets/{ruleset_id}", summary="Get a rule set", response=RuleSetOut)
 def ruleset_detail(request: HttpRequest, ruleset_id: int) -> RuleSet:
     return ruleset_get(actor=request.user, pk=ruleset_id)
 
 
-@router.get("/in-force", response=RuleSetOut)
+@router.get(
+    "/in-force", summary="Get the rule set in force on a date and place", response=RuleSetOut
+)
 def in_force(request: HttpRequest, on: dt.date | None = None, path: str = "") -> RuleSet:
     return ruleset_in_force(actor=request.user, on_date=on or timezone.localdate(), path=path)
 
 
-@router.post("/schedule", response=ScheduleOut)
+@router.post(
+    "/schedule", summary="Compute a contact's quarantine and testing schedule", response=ScheduleOut
+)
 def schedule(request: HttpRequest, payload: ScheduleIn) -> ScheduleOut:
     rs = ruleset_in_force(
         actor=request.user, on_date=payload.on or timezone.localdate(), path=payload.path
@@ -155,7 +159,7 @@ def schedule(request: HttpRequest, payload: ScheduleIn) -> ScheduleOut:
     )
 
 
-@router.post("/lookback", response=LookbackOut)
+@router.post("/lookback", summary="Compute a case's look-back start date", response=LookbackOut)
 def lookback(request: HttpRequest, payload: LookbackIn) -> LookbackOut:
     rs = ruleset_in_force(
         actor=request.user, on_date=payload.on or timezone.localdate(), path=payload.path

@@ -92,7 +92,11 @@ class UntestedPage(Page[UntestedPersonOut]):
     community: str
 
 
-@router.get("/rounds/{int:round_id}/coverage", response=CoverageOut)
+@router.get(
+    "/rounds/{int:round_id}/coverage",
+    summary="Get a round's coverage per town or community",
+    response=CoverageOut,
+)
 def round_coverage(
     request: HttpRequest,
     round_id: int,
@@ -115,7 +119,11 @@ def round_coverage(
     )
 
 
-@router.get("/rounds/{int:round_id}/coverage/hours", response=Page[HourOut])
+@router.get(
+    "/rounds/{int:round_id}/coverage/hours",
+    summary="List a round's samples per hour",
+    response=Page[HourOut],
+)
 def round_coverage_hours(
     request: HttpRequest, round_id: int, paging: Query[PageQuery]
 ) -> Page[HourOut]:
@@ -134,7 +142,9 @@ def round_coverage_hours(
 
 
 @router.get(
-    "/rounds/{int:round_id}/coverage/communities/{community}/untested", response=UntestedPage
+    "/rounds/{int:round_id}/coverage/communities/{community}/untested",
+    summary="List a community's untested persons in a round",
+    response=UntestedPage,
 )
 def untested_list(
     request: HttpRequest,
@@ -185,6 +195,7 @@ class UntestedExportIn(Schema):
 
 @router.get(
     "/rounds/{int:round_id}/coverage/communities/{community}/untested.xlsx",
+    summary="Export a community's untested persons (Excel, masked)",
     response={200: None},
 )
 def untested_export(request: HttpRequest, round_id: int, community: str) -> HttpResponse:
@@ -198,6 +209,7 @@ def untested_export(request: HttpRequest, round_id: int, community: str) -> Http
 
 @router.post(
     "/rounds/{int:round_id}/coverage/communities/{community}/untested.xlsx",
+    summary="Export a community's untested persons (Excel, optionally revealed)",
     response={200: None},
 )
 def untested_export_post(

@@ -270,7 +270,7 @@ class HoldFilter(PageQuery):
 # --- boxes ---------------------------------------------------------------------------------
 
 
-@router.get("/boxes", response=Page[BoxOut])
+@router.get("/boxes", summary="List transport boxes", response=Page[BoxOut])
 def box_list(request: HttpRequest, paging: Query[PageQuery]) -> Page[BoxOut]:
     """A sampler's boxes (their point), or the boxes handed over to a lab user's lab."""
     from fangkong.accounts.permissions import has_capability
@@ -284,7 +284,7 @@ def box_list(request: HttpRequest, paging: Query[PageQuery]) -> Page[BoxOut]:
     return Page[BoxOut].of(page, BoxOut.from_box)
 
 
-@router.post("/boxes", response={201: BoxOut})
+@router.post("/boxes", summary="Create a transport box", response={201: BoxOut})
 def box_create(request: HttpRequest, payload: BoxIn) -> Status[BoxOut]:
     lab = selectors.lab_get(user=request.user, pk=payload.lab_id)
     box = services.box_create(
@@ -293,12 +293,14 @@ def box_create(request: HttpRequest, payload: BoxIn) -> Status[BoxOut]:
     return Status(201, BoxOut.from_box(box))
 
 
-@router.get("/boxes/{int:box_id}", response=BoxOut)
+@router.get("/boxes/{int:box_id}", summary="Get a transport box", response=BoxOut)
 def box_detail(request: HttpRequest, box_id: int) -> BoxOut:
     return BoxOut.from_box(selectors.box_get(user=request.user, pk=box_id))
 
 
-@router.post("/boxes/{int:box_id}/tubes", response=BoxAddOut)
+@router.post(
+    "/boxes/{int:box_id}/tubes", summary="Add tubes to a transport box", response=BoxAddOut
+)
 def box_add_tubes(request: HttpRequest, box_id: int, payload: BoxTubesIn) -> BoxAddOut:
     box = selectors.box_get(user=request.user, pk=box_id)
     report = services.box_add_tubes(
@@ -308,14 +310,18 @@ def box_add_tubes(request: HttpRequest, box_id: int, payload: BoxTubesIn) -> Box
     return BoxAddOut(box=BoxOut.from_box(box), added=report.added, unchanged=report.unchanged)
 
 
-@router.post("/boxes/{int:box_id}/hand-over", response=BoxOut)
+@router.post(
+    "/boxes/{int:box_id}/hand-over",
+    summary="Hand a transport box over for transport to its lab",
+    response=BoxOut,
+)
 def box_hand_over(request: HttpRequest, box_id: int) -> BoxOut:
     box = selectors.box_get(user=request.user, pk=box_id)
     box = services.box_hand_over(actor=request.user, box=box, ip=client_address(request))
     return BoxOut.from_box(box)
 
 
-@router.post("/boxes/receive", response=BoxOut)
+@router.post("/boxes/receive", summary="Receive a transport box at the lab", response=BoxOut)
 def box_receive(request: HttpRequest, payload: BoxReceiveIn) -> BoxOut:
     """The lab scans a box's barcode on arrival."""
     box = selectors.box_get(user=request.user, barcode=payload.barcode.strip())
@@ -326,7 +332,7 @@ def box_receive(request: HttpRequest, payload: BoxReceiveIn) -> BoxOut:
 # --- results ---------------------------------------------------------------------------------
 
 
-@router.post("/results", response=ResultImportReportOut)
+@router.post("/results", summary="Submit a batch of tube results", response=ResultImportReportOut)
 def results_submit(request: HttpRequest, payload: ResultsIn) -> ResultImportReportOut:
     """A batch of results; all or none (400 `import_rows_invalid` with the bad lines); a
     retried batch is reported `duplicate` and changes nothing."""
@@ -339,7 +345,11 @@ def results_submit(request: HttpRequest, payload: ResultsIn) -> ResultImportRepo
     return ResultImportReportOut.from_report(report)
 
 
-@router.post("/results/import", response=ResultImportReportOut)
+@router.post(
+    "/results/import",
+    summary="Import a results file (CSV or Excel)",
+    response=ResultImportReportOut,
+)
 def results_import(request: HttpRequest, file: File[UploadedFile]) -> ResultImportReportOut:
     """A results file (CSV or Excel, multipart `file`); all rows or none."""
     data = file.read(services.MAX_IMPORT_BYTES + 1)
@@ -349,7 +359,7 @@ def results_import(request: HttpRequest, file: File[UploadedFile]) -> ResultImpo
     return ResultImportReportOut.from_report(report)
 
 
-@router.get("/tubes/{barcode}/result", response=TubeResultOut)
+@router.get("/tubes/{barcode}/result", summary="Get a tube's result", response=TubeResultOut)
 def tube_result(request: HttpRequest, barcode: str) -> TubeResultOut:
     view = selectors.tube_result_get(user=request.user, barcode=barcode)
     r = view.result
@@ -383,7 +393,11 @@ def tube_result(request: HttpRequest, barcode: str) -> TubeResultOut:
     )
 
 
-@router.get("/labs/turnaround", response=Page[LabTurnaroundOut])
+@router.get(
+    "/labs/turnaround",
+    summary="List turnaround times per lab and round",
+    response=Page[LabTurnaroundOut],
+)
 def lab_turnaround(
     request: HttpRequest,
     paging: Query[PageQuery],
@@ -413,7 +427,7 @@ def lab_turnaround(
 # --- holds and rechecks --------------------------------------------------------------------------
 
 
-@router.get("/rechecks", response=Page[RecheckOut])
+@router.get("/rechecks", summary="List rechecks", response=Page[RecheckOut])
 def recheck_list(request: HttpRequest, filters: Query[RecheckFilter]) -> Page[RecheckOut]:
     page = selectors.rechecks(
         user=request.user,
@@ -426,14 +440,18 @@ def recheck_list(request: HttpRequest, filters: Query[RecheckFilter]) -> Page[Re
     return Page[RecheckOut].of(page, lambda r: RecheckOut.from_recheck(r, now))
 
 
-@router.get("/rechecks/{int:recheck_id}", response=RecheckOut)
+@router.get("/rechecks/{int:recheck_id}", summary="Get a recheck", response=RecheckOut)
 def recheck_detail(request: HttpRequest, recheck_id: int) -> RecheckOut:
     return RecheckOut.from_recheck(
         selectors.recheck_get(user=request.user, pk=recheck_id), timezone.now()
     )
 
 
-@router.post("/rechecks/{int:recheck_id}/sample", response=RecheckOut)
+@router.post(
+    "/rechecks/{int:recheck_id}/sample",
+    summary="Record a recheck's single-tube sample",
+    response=RecheckOut,
+)
 def recheck_sample(request: HttpRequest, recheck_id: int, payload: RecheckSampleIn) -> RecheckOut:
     """Record the single-tube recheck sample (its tube goes to the lab in its own box)."""
     recheck = selectors.recheck_get(user=request.user, pk=recheck_id)
@@ -450,7 +468,7 @@ def recheck_sample(request: HttpRequest, recheck_id: int, payload: RecheckSample
     )
 
 
-@router.get("/holds", response=Page[HoldOut])
+@router.get("/holds", summary="List holds on persons of positive pools", response=Page[HoldOut])
 def hold_list(request: HttpRequest, filters: Query[HoldFilter]) -> Page[HoldOut]:
     page = selectors.holds(
         user=request.user, state=filters.state, cursor=filters.cursor, size=filters.size

@@ -79,7 +79,7 @@ class QueueIn(Schema):
     length: int = Field(0, ge=0, le=100_000)
 
 
-@router.get("/points", response=Page[PointOut])
+@router.get("/points", summary="List sampling points", response=Page[PointOut])
 def point_list(
     request: HttpRequest,
     paging: Query[PageQuery],
@@ -95,12 +95,12 @@ def point_list(
     return Page[PointOut].of(page, PointOut.from_point)
 
 
-@router.get("/points/{int:point_id}", response=PointOut)
+@router.get("/points/{int:point_id}", summary="Get a sampling point", response=PointOut)
 def point_detail(request: HttpRequest, point_id: int) -> PointOut:
     return PointOut.from_point(selectors.point_get(user=request.user, pk=point_id))
 
 
-@router.post("/points", response={201: PointOut})
+@router.post("/points", summary="Register a sampling point", response={201: PointOut})
 def point_register(request: HttpRequest, payload: PointIn) -> Status[PointOut]:
     place = area_selectors.places_resolve(user=request.user, pks=[payload.place_id])[0]
     point = services.point_register(
@@ -115,7 +115,7 @@ def point_register(request: HttpRequest, payload: PointIn) -> Status[PointOut]:
     return Status(201, PointOut.from_point(selectors.point_get(user=request.user, pk=point.pk)))
 
 
-@router.put("/points/{int:point_id}", response=PointOut)
+@router.put("/points/{int:point_id}", summary="Update a sampling point", response=PointOut)
 def point_update(request: HttpRequest, point_id: int, payload: PointUpdateIn) -> PointOut:
     point = selectors.point_get(user=request.user, pk=point_id)
     services.point_update(
@@ -130,7 +130,9 @@ def point_update(request: HttpRequest, point_id: int, payload: PointUpdateIn) ->
     return PointOut.from_point(selectors.point_get(user=request.user, pk=point_id))
 
 
-@router.post("/points/{int:point_id}/queue", response=PointOut)
+@router.post(
+    "/points/{int:point_id}/queue", summary="Update a sampling point's queue", response=PointOut
+)
 def point_queue(request: HttpRequest, point_id: int, payload: QueueIn) -> PointOut:
     """Update the queue status and length (the point's sampler, its town, command)."""
     point = selectors.point_get(user=request.user, pk=point_id)

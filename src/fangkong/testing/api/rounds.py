@@ -143,7 +143,7 @@ class AdviceOut(Schema):
     ]
 
 
-@router.get("/rounds", response=Page[RoundOut])
+@router.get("/rounds", summary="List mass-testing rounds", response=Page[RoundOut])
 def round_list(
     request: HttpRequest,
     paging: Query[PageQuery],
@@ -165,7 +165,7 @@ def _detail(request: HttpRequest, rnd: Round) -> RoundDetailOut:
     )
 
 
-@router.get("/rounds/{int:round_id}", response=RoundDetailOut)
+@router.get("/rounds/{int:round_id}", summary="Get a mass-testing round", response=RoundDetailOut)
 def round_detail(request: HttpRequest, round_id: int) -> RoundDetailOut:
     return _detail(request, selectors.round_get(user=request.user, pk=round_id))
 
@@ -177,7 +177,7 @@ def _zone(user: object, pk: int) -> Zone:
         raise DomainError("unknown_zone", _("风险区不存在"), id=pk) from exc
 
 
-@router.post("/rounds", response={201: RoundDetailOut})
+@router.post("/rounds", summary="Plan a mass-testing round", response={201: RoundDetailOut})
 def round_create(request: HttpRequest, payload: RoundIn) -> Status[RoundDetailOut]:
     user = request.user
     jurisdictions = area_selectors.jurisdictions_resolve(user=user, pks=payload.jurisdiction_ids)
@@ -194,21 +194,27 @@ def round_create(request: HttpRequest, payload: RoundIn) -> Status[RoundDetailOu
     return Status(201, _detail(request, selectors.round_get(user=user, pk=rnd.pk)))
 
 
-@router.post("/rounds/{int:round_id}/open", response=RoundOut)
+@router.post("/rounds/{int:round_id}/open", summary="Open a mass-testing round", response=RoundOut)
 def round_open(request: HttpRequest, round_id: int) -> RoundOut:
     rnd = selectors.round_get(user=request.user, pk=round_id)
     services.round_open(actor=request.user, round=rnd, ip=client_address(request))
     return RoundOut.from_round(selectors.round_get(user=request.user, pk=round_id))
 
 
-@router.post("/rounds/{int:round_id}/close", response=RoundOut)
+@router.post(
+    "/rounds/{int:round_id}/close", summary="Close a mass-testing round", response=RoundOut
+)
 def round_close(request: HttpRequest, round_id: int) -> RoundOut:
     rnd = selectors.round_get(user=request.user, pk=round_id)
     services.round_close(actor=request.user, round=rnd, ip=client_address(request))
     return RoundOut.from_round(selectors.round_get(user=request.user, pk=round_id))
 
 
-@router.get("/rounds/{int:round_id}/planner", response=PlannerOut)
+@router.get(
+    "/rounds/{int:round_id}/planner",
+    summary="Plan a round's sampling per town",
+    response=PlannerOut,
+)
 def round_planner(request: HttpRequest, round_id: int) -> PlannerOut:
     """Per town of the user's jurisdiction: targets by pool size, samplers, tubes, swabs,
     tables and points, and each supply's demand against stock."""
@@ -223,7 +229,7 @@ def round_planner(request: HttpRequest, round_id: int) -> PlannerOut:
     )
 
 
-@router.get("/pool-advice", response=AdviceOut)
+@router.get("/pool-advice", summary="Advise a pool size for a prevalence", response=AdviceOut)
 def pool_advice(request: HttpRequest, prevalence: float = Query(..., ge=0, le=1)) -> AdviceOut:
     """Dorfman's pool-size advice: the k in 1..50 minimising 1/k + 1 − (1−p)^k."""
     require(request.user, Capability.ROUND_VIEW)

@@ -98,7 +98,7 @@ class TransferOut(Schema):
     into: MovementOut
 
 
-@router.get("/supplies", response=Page[StockOut])
+@router.get("/supplies", summary="List supply stocks", response=Page[StockOut])
 def stock_list(
     request: HttpRequest,
     paging: Query[PageQuery],
@@ -115,7 +115,7 @@ def stock_list(
     return Page[StockOut].of(page, StockOut.from_stock)
 
 
-@router.get("/supplies/alerts", response=Page[StockOut])
+@router.get("/supplies/alerts", summary="List low-stock alerts", response=Page[StockOut])
 def stock_alerts(request: HttpRequest, paging: Query[PageQuery]) -> Page[StockOut]:
     """Low-stock alerts: on hand below the stock's threshold."""
     page = keyset_page(
@@ -127,12 +127,12 @@ def stock_alerts(request: HttpRequest, paging: Query[PageQuery]) -> Page[StockOu
     return Page[StockOut].of(page, StockOut.from_stock)
 
 
-@router.get("/supplies/{int:stock_id}", response=StockOut)
+@router.get("/supplies/{int:stock_id}", summary="Get a supply stock", response=StockOut)
 def stock_detail(request: HttpRequest, stock_id: int) -> StockOut:
     return StockOut.from_stock(selectors.stock_get(user=request.user, pk=stock_id))
 
 
-@router.post("/supplies", response={201: StockOut})
+@router.post("/supplies", summary="Create a supply stock", response={201: StockOut})
 def stock_create(request: HttpRequest, payload: StockIn) -> Status[StockOut]:
     place = area_selectors.places_resolve(user=request.user, pks=[payload.place_id])[0]
     stock = services.supply_stock_create(
@@ -146,7 +146,11 @@ def stock_create(request: HttpRequest, payload: StockIn) -> Status[StockOut]:
     return Status(201, StockOut.from_stock(selectors.stock_get(user=request.user, pk=stock.pk)))
 
 
-@router.post("/supplies/{int:stock_id}/receive", response={201: MovementOut})
+@router.post(
+    "/supplies/{int:stock_id}/receive",
+    summary="Receive supplies into a stock",
+    response={201: MovementOut},
+)
 def stock_receive(request: HttpRequest, stock_id: int, payload: QuantityIn) -> Status[MovementOut]:
     stock = selectors.stock_get(user=request.user, pk=stock_id)
     move = services.supply_receive(
@@ -159,7 +163,11 @@ def stock_receive(request: HttpRequest, stock_id: int, payload: QuantityIn) -> S
     return Status(201, MovementOut.from_movement(move))
 
 
-@router.post("/supplies/{int:stock_id}/issue", response={201: MovementOut})
+@router.post(
+    "/supplies/{int:stock_id}/issue",
+    summary="Issue supplies from a stock",
+    response={201: MovementOut},
+)
 def stock_issue(request: HttpRequest, stock_id: int, payload: QuantityIn) -> Status[MovementOut]:
     stock = selectors.stock_get(user=request.user, pk=stock_id)
     move = services.supply_issue(
@@ -172,7 +180,11 @@ def stock_issue(request: HttpRequest, stock_id: int, payload: QuantityIn) -> Sta
     return Status(201, MovementOut.from_movement(move))
 
 
-@router.post("/supplies/{int:stock_id}/transfer", response={201: TransferOut})
+@router.post(
+    "/supplies/{int:stock_id}/transfer",
+    summary="Transfer supplies to another place",
+    response={201: TransferOut},
+)
 def stock_transfer(request: HttpRequest, stock_id: int, payload: TransferIn) -> Status[TransferOut]:
     stock = selectors.stock_get(user=request.user, pk=stock_id)
     to_place = area_selectors.places_resolve(user=request.user, pks=[payload.to_place_id])[0]
@@ -189,7 +201,7 @@ def stock_transfer(request: HttpRequest, stock_id: int, payload: TransferIn) -> 
     )
 
 
-@router.post("/supplies/{int:stock_id}/count", response=StockOut)
+@router.post("/supplies/{int:stock_id}/count", summary="Record a stock count", response=StockOut)
 def stock_count(request: HttpRequest, stock_id: int, payload: CountIn) -> StockOut:
     stock = selectors.stock_get(user=request.user, pk=stock_id)
     services.supply_count(

@@ -238,7 +238,7 @@ def _place(request: HttpRequest, place_id: int | None) -> Place | None:
 # --- Cases ---------------------------------------------------------------------------
 
 
-@router.get("/cases", response=Page[CaseOut])
+@router.get("/cases", summary="List cases", response=Page[CaseOut])
 def case_list(
     request: HttpRequest,
     paging: Query[PageQuery],
@@ -264,7 +264,7 @@ def case_list(
     return Page[CaseOut].of(page, lambda c: CaseOut.from_case(c, now))
 
 
-@router.get("/cases/overdue", response=Page[CaseOut])
+@router.get("/cases/overdue", summary="List overdue cases", response=Page[CaseOut])
 def case_overdue_list(request: HttpRequest, paging: Query[PageQuery]) -> Page[CaseOut]:
     """Open cases past a deadline not met, the most urgent first (for command)."""
     now = timezone.now()
@@ -274,7 +274,7 @@ def case_overdue_list(request: HttpRequest, paging: Query[PageQuery]) -> Page[Ca
     return Page[CaseOut].of(page, lambda c: CaseOut.from_case(c, now))
 
 
-@router.post("/cases", response={201: CaseDetailOut})
+@router.post("/cases", summary="Report a case", response={201: CaseDetailOut})
 def case_create(request: HttpRequest, payload: CaseIn) -> Status[CaseDetailOut]:
     person = people_selectors.person_get(user=request.user, pk=payload.person_id)
     case = services.case_create(
@@ -291,19 +291,29 @@ def case_create(request: HttpRequest, payload: CaseIn) -> Status[CaseDetailOut]:
     return Status(201, _detail(_reload(request, case)))
 
 
-@router.get("/cases/{int:case_id}", response=CaseDetailOut)
+@router.get(
+    "/cases/{int:case_id}",
+    summary="Get a case with its investigation, itinerary and timeline",
+    response=CaseDetailOut,
+)
 def case_detail(request: HttpRequest, case_id: int) -> CaseDetailOut:
     return _detail(selectors.case_get(user=request.user, pk=case_id))
 
 
-@router.post("/cases/{int:case_id}/start-investigation", response=CaseDetailOut)
+@router.post(
+    "/cases/{int:case_id}/start-investigation",
+    summary="Start a case's investigation",
+    response=CaseDetailOut,
+)
 def case_start_investigation(request: HttpRequest, case_id: int) -> CaseDetailOut:
     case = selectors.case_get(user=request.user, pk=case_id)
     services.case_start_investigation(actor=request.user, case=case, ip=client_address(request))
     return _detail(_reload(request, case))
 
 
-@router.post("/cases/{int:case_id}/core-facts", response=CaseDetailOut)
+@router.post(
+    "/cases/{int:case_id}/core-facts", summary="Record a case's core facts", response=CaseDetailOut
+)
 def case_core_facts(request: HttpRequest, case_id: int, payload: CoreFactsIn) -> CaseDetailOut:
     case = selectors.case_get(user=request.user, pk=case_id)
     services.case_record_core_facts(
@@ -312,7 +322,11 @@ def case_core_facts(request: HttpRequest, case_id: int, payload: CoreFactsIn) ->
     return _detail(_reload(request, case))
 
 
-@router.post("/cases/{int:case_id}/complete-report", response=CaseDetailOut)
+@router.post(
+    "/cases/{int:case_id}/complete-report",
+    summary="Complete a case's investigation report",
+    response=CaseDetailOut,
+)
 def case_complete_report(request: HttpRequest, case_id: int, payload: ReportIn) -> CaseDetailOut:
     case = selectors.case_get(user=request.user, pk=case_id)
     services.case_complete_report(
@@ -321,7 +335,7 @@ def case_complete_report(request: HttpRequest, case_id: int, payload: ReportIn) 
     return _detail(_reload(request, case))
 
 
-@router.post("/cases/{int:case_id}/close", response=CaseDetailOut)
+@router.post("/cases/{int:case_id}/close", summary="Close a case", response=CaseDetailOut)
 def case_close(request: HttpRequest, case_id: int, payload: CaseCloseIn) -> CaseDetailOut:
     case = selectors.case_get(user=request.user, pk=case_id)
     services.case_close(
@@ -333,12 +347,16 @@ def case_close(request: HttpRequest, case_id: int, payload: CaseCloseIn) -> Case
 # --- Itinerary -------------------------------------------------------------------------
 
 
-@router.get("/cases/{int:case_id}/stops", response=ItineraryOut)
+@router.get("/cases/{int:case_id}/stops", summary="Get a case's itinerary", response=ItineraryOut)
 def case_stop_list(request: HttpRequest, case_id: int) -> ItineraryOut:
     return _itinerary(selectors.case_get(user=request.user, pk=case_id))
 
 
-@router.post("/cases/{int:case_id}/stops", response={201: StopOut})
+@router.post(
+    "/cases/{int:case_id}/stops",
+    summary="Add a stop to a case's itinerary",
+    response={201: StopOut},
+)
 def case_stop_add(request: HttpRequest, case_id: int, payload: StopIn) -> Status[StopOut]:
     case = selectors.case_get(user=request.user, pk=case_id)
     stop = services.itinerary_stop_add(
@@ -355,7 +373,11 @@ def case_stop_add(request: HttpRequest, case_id: int, payload: StopIn) -> Status
     return Status(201, StopOut.from_stop(stop))
 
 
-@router.put("/cases/{int:case_id}/stops/{int:stop_id}", response=StopOut)
+@router.put(
+    "/cases/{int:case_id}/stops/{int:stop_id}",
+    summary="Update a stop of a case's itinerary",
+    response=StopOut,
+)
 def case_stop_update(request: HttpRequest, case_id: int, stop_id: int, payload: StopIn) -> StopOut:
     case = selectors.case_get(user=request.user, pk=case_id)
     stop = selectors.case_stop_get(case=case, pk=stop_id)
@@ -373,7 +395,11 @@ def case_stop_update(request: HttpRequest, case_id: int, stop_id: int, payload: 
     return StopOut.from_stop(stop)
 
 
-@router.delete("/cases/{int:case_id}/stops/{int:stop_id}", response={204: None})
+@router.delete(
+    "/cases/{int:case_id}/stops/{int:stop_id}",
+    summary="Delete a stop of a case's itinerary",
+    response={204: None},
+)
 def case_stop_delete(request: HttpRequest, case_id: int, stop_id: int) -> Status[None]:
     case = selectors.case_get(user=request.user, pk=case_id)
     stop = selectors.case_stop_get(case=case, pk=stop_id)
@@ -381,7 +407,11 @@ def case_stop_delete(request: HttpRequest, case_id: int, stop_id: int) -> Status
     return Status(204, None)
 
 
-@router.post("/cases/{int:case_id}/propose-itinerary", response=ItineraryOut)
+@router.post(
+    "/cases/{int:case_id}/propose-itinerary",
+    summary="Propose a case's itinerary from venue scans",
+    response=ItineraryOut,
+)
 def case_propose_itinerary(request: HttpRequest, case_id: int) -> ItineraryOut:
     """Replace the unconfirmed scan-sourced stops with stops built from the person's scans."""
     case = selectors.case_get(user=request.user, pk=case_id)
@@ -391,7 +421,11 @@ def case_propose_itinerary(request: HttpRequest, case_id: int) -> ItineraryOut:
     return _itinerary(case, proposed=len(created))
 
 
-@router.post("/cases/{int:case_id}/confirm-itinerary", response=ItineraryOut)
+@router.post(
+    "/cases/{int:case_id}/confirm-itinerary",
+    summary="Confirm a case's itinerary",
+    response=ItineraryOut,
+)
 def case_confirm_itinerary(request: HttpRequest, case_id: int) -> ItineraryOut:
     case = selectors.case_get(user=request.user, pk=case_id)
     services.itinerary_confirm(actor=request.user, case=case, ip=client_address(request))

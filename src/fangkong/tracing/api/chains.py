@@ -159,7 +159,9 @@ def _case_in_body(request: HttpRequest, pk: int, field: str) -> Case:
 # --- Links ----------------------------------------------------------------------------
 
 
-@router.post("/case-links", response={201: CaseLinkOut}, summary="新增传播关系")
+@router.post(
+    "/case-links", response={201: CaseLinkOut}, summary="Link an infector case to an infectee case"
+)
 def case_link_create(request: HttpRequest, payload: CaseLinkIn) -> Status:
     link = services.case_link_create(
         actor=request.user,
@@ -171,7 +173,7 @@ def case_link_create(request: HttpRequest, payload: CaseLinkIn) -> Status:
     return Status(201, CaseLinkOut.of(link))
 
 
-@router.delete("/case-links/{link_id}", response={204: None}, summary="删除传播关系")
+@router.delete("/case-links/{link_id}", response={204: None}, summary="Delete a transmission link")
 def case_link_delete(request: HttpRequest, link_id: int) -> Status:
     link = selectors.case_link_get(user=request.user, pk=link_id)
     services.case_link_delete(actor=request.user, link=link, ip=client_address(request))
@@ -181,7 +183,7 @@ def case_link_delete(request: HttpRequest, link_id: int) -> Status:
 @router.post(
     "/cases/{case_id}/source-unknown",
     response=SourceUnknownOut,
-    summary="标记来源不明",
+    summary="Mark a case's source as unknown",
 )
 def case_source_unknown(
     request: HttpRequest, case_id: int, payload: SourceUnknownIn
@@ -196,7 +198,7 @@ def case_source_unknown(
 # --- Clusters -------------------------------------------------------------------------
 
 
-@router.get("/clusters", response=Page[ClusterOut], summary="聚集性疫情列表")
+@router.get("/clusters", response=Page[ClusterOut], summary="List clusters")
 def cluster_list(request: HttpRequest, paging: Query[PageQuery]) -> Page[ClusterOut]:
     page = keyset_page(
         selectors.clusters_in_scope(user=request.user),
@@ -207,7 +209,7 @@ def cluster_list(request: HttpRequest, paging: Query[PageQuery]) -> Page[Cluster
     return Page[ClusterOut].of(page, lambda c: ClusterOut.of(c, c.n))
 
 
-@router.post("/clusters", response={201: ClusterOut}, summary="新建聚集性疫情")
+@router.post("/clusters", response={201: ClusterOut}, summary="Create a cluster")
 def cluster_create(request: HttpRequest, payload: ClusterIn) -> Status:
     cluster = services.cluster_create(
         actor=request.user,
@@ -221,7 +223,7 @@ def cluster_create(request: HttpRequest, payload: ClusterIn) -> Status:
 @router.post(
     "/clusters/{cluster_id}/cases",
     response=ClusterCaseOut,
-    summary="将病例加入聚集性疫情",
+    summary="Add a case to a cluster",
 )
 def cluster_add_case(
     request: HttpRequest, cluster_id: int, payload: ClusterCaseIn
@@ -237,7 +239,7 @@ def cluster_add_case(
 # --- Graph and map --------------------------------------------------------------------
 
 
-@router.get("/graph", response=dict[str, Any], summary="传播链关系图")
+@router.get("/graph", response=dict[str, Any], summary="Get the transmission chain graph")
 def chain_graph(
     request: HttpRequest,
     case: int | None = None,
@@ -254,7 +256,11 @@ def chain_graph(
     )
 
 
-@router.get("/cases/{case_id}/stops.geojson", response=dict[str, Any], summary="轨迹地图")
+@router.get(
+    "/cases/{case_id}/stops.geojson",
+    response=dict[str, Any],
+    summary="Map of a case's itinerary (GeoJSON)",
+)
 def case_stops(request: HttpRequest, case_id: int) -> HttpResponse:
     case = selectors.case_for_chain(user=request.user, pk=case_id)
     return JsonResponse(
@@ -267,7 +273,7 @@ def case_stops(request: HttpRequest, case_id: int) -> HttpResponse:
 # --- Scan-log ingestion ---------------------------------------------------------------
 
 
-@router.post("/scan-imports", response=ScanImportReportOut, summary="导入扫码记录文件")
+@router.post("/scan-imports", response=ScanImportReportOut, summary="Import a venue scan log file")
 def scan_import_upload(
     request: HttpRequest,
     file: File[UploadedFile],
@@ -279,7 +285,7 @@ def scan_import_upload(
     return report.as_dict()
 
 
-@router.get("/scan-imports", response=Page[ScanImportOut], summary="扫码记录导入历史")
+@router.get("/scan-imports", response=Page[ScanImportOut], summary="List venue scan log imports")
 def scan_import_history(request: HttpRequest, paging: Query[PageQuery]) -> Page[ScanImportOut]:
     page = keyset_page(
         ingest.scan_imports(user=request.user),

@@ -141,7 +141,11 @@ def _detail(contact: Contact) -> ContactDetailOut:
     )
 
 
-@router.post("/cases/{int:case_id}/find-contacts", response=FindOut)
+@router.post(
+    "/cases/{int:case_id}/find-contacts",
+    summary="Find a case's contacts from its itinerary and venue scans",
+    response=FindOut,
+)
 def case_find_contacts(request: HttpRequest, case_id: int, payload: FindIn) -> FindOut:
     case = selectors.case_for_contact_management(user=request.user, pk=case_id)
     result = services.contacts_find_for_case(
@@ -161,7 +165,11 @@ def case_find_contacts(request: HttpRequest, case_id: int, payload: FindIn) -> F
     )
 
 
-@router.get("/cases/{int:case_id}/contacts", response=Page[ContactDetailOut])
+@router.get(
+    "/cases/{int:case_id}/contacts",
+    summary="List a case's contacts",
+    response=Page[ContactDetailOut],
+)
 def case_contacts(
     request: HttpRequest,
     case_id: int,
@@ -180,7 +188,11 @@ def case_contacts(
     return Page[ContactDetailOut].of(page, _detail)
 
 
-@router.post("/cases/{int:case_id}/contacts", response={201: ContactDetailOut})
+@router.post(
+    "/cases/{int:case_id}/contacts",
+    summary="Add a contact to a case by hand",
+    response={201: ContactDetailOut},
+)
 def case_add_contact(
     request: HttpRequest, case_id: int, payload: ManualContactIn
 ) -> Status[ContactDetailOut]:
@@ -204,7 +216,7 @@ def case_add_contact(
     return Status(201, _detail(selectors.contact_get(user=request.user, pk=contact.pk)))
 
 
-@router.get("/contacts", response=Page[ContactOut])
+@router.get("/contacts", summary="List contacts", response=Page[ContactOut])
 def contact_list(
     request: HttpRequest,
     paging: Query[PageQuery],
@@ -221,12 +233,20 @@ def contact_list(
     return Page[ContactOut].of(page, ContactOut.from_contact)
 
 
-@router.get("/contacts/{int:contact_id}", response=ContactDetailOut)
+@router.get(
+    "/contacts/{int:contact_id}",
+    summary="Get a contact with its exposures",
+    response=ContactDetailOut,
+)
 def contact_detail(request: HttpRequest, contact_id: int) -> ContactDetailOut:
     return _detail(selectors.contact_get(user=request.user, pk=contact_id))
 
 
-@router.post("/contacts/{int:contact_id}/find-secondary", response=SecondaryOut)
+@router.post(
+    "/contacts/{int:contact_id}/find-secondary",
+    summary="Find a close contact's secondary contacts",
+    response=SecondaryOut,
+)
 def contact_find_secondary(request: HttpRequest, contact_id: int) -> SecondaryOut:
     contact = selectors.contact_get(user=request.user, pk=contact_id)
     result = services.secondary_contacts_find(

@@ -186,7 +186,7 @@ class AssistRequestOut(Schema):
 # --- Endpoints -----------------------------------------------------------------------
 
 
-@router.get("/pushes", response=Page[PushOut])
+@router.get("/pushes", summary="List verification pushes", response=Page[PushOut])
 def push_list(
     request: HttpRequest,
     paging: Query[PageQuery],
@@ -214,12 +214,20 @@ def _detail(request: HttpRequest, push: VerificationPush) -> PushDetailOut:
     return PushDetailOut(**base.dict(), items=[PushItemOut.from_item(i, push) for i in items])
 
 
-@router.get("/pushes/{int:push_id}", response=PushDetailOut)
+@router.get(
+    "/pushes/{int:push_id}",
+    summary="Get a verification push with its items",
+    response=PushDetailOut,
+)
 def push_detail(request: HttpRequest, push_id: int) -> PushDetailOut:
     return _detail(request, selectors.push_get(user=request.user, pk=push_id))
 
 
-@router.post("/cases/{int:case_id}/push", response={201: list[PushOut]})
+@router.post(
+    "/cases/{int:case_id}/push",
+    summary="Push a case's new contacts to the towns for verification",
+    response={201: list[PushOut]},
+)
 def case_push(request: HttpRequest, case_id: int) -> Status[list[PushOut]]:
     """Push the case's newly identified contacts to their towns ([] when none are new)."""
     case = selectors.case_for_pushes(user=request.user, pk=case_id)
@@ -230,7 +238,11 @@ def case_push(request: HttpRequest, case_id: int) -> Status[list[PushOut]]:
     return Status(201, [PushOut.from_push(p, counts[p.pk]) for p in created])
 
 
-@router.post("/push-items/{int:item_id}/mark", response=PushItemOut)
+@router.post(
+    "/push-items/{int:item_id}/mark",
+    summary="Mark a push item's verification outcome",
+    response=PushItemOut,
+)
 def push_item_mark(request: HttpRequest, item_id: int, payload: MarkIn) -> PushItemOut:
     item = selectors.push_item_get(user=request.user, pk=item_id)
     services.push_item_mark(
@@ -256,7 +268,11 @@ def _export_response(request: HttpRequest, push_id: int, *, reveal: bool) -> Htt
     return response
 
 
-@router.get("/pushes/{int:push_id}/export.xlsx", response={200: None})
+@router.get(
+    "/pushes/{int:push_id}/export.xlsx",
+    summary="Export a verification push (Excel, masked)",
+    response={200: None},
+)
 def push_export(request: HttpRequest, push_id: int) -> HttpResponse:
     """The list as Excel, masked; every export audited. Revealing is a POST."""
     if request.GET.get("reveal", "").lower() not in ("", "0", "false"):
@@ -264,13 +280,21 @@ def push_export(request: HttpRequest, push_id: int) -> HttpResponse:
     return _export_response(request, push_id, reveal=False)
 
 
-@router.post("/pushes/{int:push_id}/export.xlsx", response={200: None})
+@router.post(
+    "/pushes/{int:push_id}/export.xlsx",
+    summary="Export a verification push (Excel, optionally revealed)",
+    response={200: None},
+)
 def push_export_post(request: HttpRequest, push_id: int, payload: ExportIn) -> HttpResponse:
     """The list as Excel; `{"reveal": true}` in clear (person.reveal); audited."""
     return _export_response(request, push_id, reveal=payload.reveal)
 
 
-@router.post("/pushes/{int:push_id}/import", response=ImportReportOut)
+@router.post(
+    "/pushes/{int:push_id}/import",
+    summary="Import a town's verification feedback (Excel)",
+    response=ImportReportOut,
+)
 def push_import(request: HttpRequest, push_id: int, file: File[UploadedFile]) -> ImportReportOut:
     """Apply the town's feedback from the exported workbook: every row or none (400 with
     the bad rows by row number). Rows on items marked since the export are not applied
@@ -298,7 +322,11 @@ def push_import(request: HttpRequest, push_id: int, file: File[UploadedFile]) ->
     )
 
 
-@router.get("/assist-requests/{int:assist_id}", response=AssistRequestOut)
+@router.get(
+    "/assist-requests/{int:assist_id}",
+    summary="Get an assist request to another region",
+    response=AssistRequestOut,
+)
 def assist_request_detail(request: HttpRequest, assist_id: int) -> AssistRequestOut:
     return AssistRequestOut.from_request(
         selectors.assist_request_get(user=request.user, pk=assist_id)
