@@ -4,8 +4,6 @@ cross domains are done (docs/decisions/0008)."""
 
 from __future__ import annotations
 
-from typing import Any
-
 from django.db import IntegrityError, transaction
 from django.utils.translation import gettext as _
 
@@ -21,7 +19,7 @@ SYSTEM_USERNAME_PREFIX = "system-"
 CITY_PATH_WIDTH = 6
 
 
-def point_of(actor: Any) -> SamplingPoint:
+def point_of(actor: User) -> SamplingPoint:
     """The sampling point a sampler works at (User.place), or 403."""
     place_id = getattr(actor, "place_id", None)
     point = SamplingPoint.objects.filter(place_id=place_id).first() if place_id else None
@@ -30,7 +28,7 @@ def point_of(actor: Any) -> SamplingPoint:
     return point
 
 
-def lab_of(actor: Any) -> Place:
+def lab_of(actor: User) -> Place:
     """The lab a lab user works for (User.place, of kind lab), or 403."""
     place_id = getattr(actor, "place_id", None)
     lab = Place.objects.filter(pk=place_id, kind="lab").first() if place_id else None
@@ -39,7 +37,7 @@ def lab_of(actor: Any) -> Place:
     return lab
 
 
-def system_actor(*, city_path: str) -> Any:
+def system_actor(*, city_path: str) -> User:
     """The command centre's service account of a city (`system-<city code>`): role
     command, bound to the city, no usable password (it cannot log in). Automatic
     consequences that cross domains (a positive recheck reporting a case to tracing) are

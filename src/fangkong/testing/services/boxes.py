@@ -12,6 +12,7 @@ from django.db import IntegrityError, transaction
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
+from fangkong.accounts.models import User
 from fangkong.accounts.permissions import require
 from fangkong.accounts.roles import Capability
 from fangkong.accounts.services import audit_record
@@ -36,7 +37,7 @@ def clean_barcode(value: str, field: str = "barcode") -> str:
     return clean
 
 
-def _box_audit(actor: Any, action: str, box: TransportBox, **detail: Any) -> None:
+def _box_audit(actor: User, action: str, box: TransportBox, **detail: Any) -> None:
     audit_record(
         actor=actor,
         action=action,
@@ -49,7 +50,7 @@ def _box_audit(actor: Any, action: str, box: TransportBox, **detail: Any) -> Non
     )
 
 
-def _own_box(actor: Any, box: TransportBox) -> SamplingPoint:
+def _own_box(actor: User, box: TransportBox) -> SamplingPoint:
     require(actor, Capability.BOX_MANAGE)
     point = point_of(actor)
     if box.point_id != point.pk:
@@ -58,7 +59,7 @@ def _own_box(actor: Any, box: TransportBox) -> SamplingPoint:
 
 
 @transaction.atomic
-def box_create(*, actor: Any, barcode: str, lab: Place, ip: str = "") -> TransportBox:
+def box_create(*, actor: User, barcode: str, lab: Place, ip: str = "") -> TransportBox:
     """A new box at the sampler's point, to be carried to `lab`."""
     require(actor, Capability.BOX_MANAGE)
     point = point_of(actor)
@@ -93,7 +94,7 @@ class BoxAddReport:
 
 @transaction.atomic
 def box_add_tubes(
-    *, actor: Any, box: TransportBox, barcodes: Iterable[str], ip: str = ""
+    *, actor: User, box: TransportBox, barcodes: Iterable[str], ip: str = ""
 ) -> BoxAddReport:
     """Pack closed tubes of the box's point into it (all or none). A tube already in this
     box is unchanged; any other tube that is unknown, of another point, not closed or in
@@ -135,7 +136,7 @@ def box_add_tubes(
 
 @transaction.atomic
 def box_hand_over(
-    *, actor: Any, box: TransportBox, at: dt.datetime | None = None, ip: str = ""
+    *, actor: User, box: TransportBox, at: dt.datetime | None = None, ip: str = ""
 ) -> TransportBox:
     """The box leaves the point (交接): time and who."""
     _own_box(actor, box)
@@ -157,7 +158,7 @@ def box_hand_over(
 
 @transaction.atomic
 def box_receive(
-    *, actor: Any, box: TransportBox, at: dt.datetime | None = None, ip: str = ""
+    *, actor: User, box: TransportBox, at: dt.datetime | None = None, ip: str = ""
 ) -> TransportBox:
     """The lab receives a handed-over box addressed to it; its tubes become received."""
     require(actor, Capability.BOX_RECEIVE)

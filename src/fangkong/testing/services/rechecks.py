@@ -14,6 +14,7 @@ from django.db import IntegrityError, transaction
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
+from fangkong.accounts.models import User
 from fangkong.accounts.permissions import require, require_in_scope
 from fangkong.accounts.roles import Capability
 from fangkong.accounts.services import audit_record, audit_record_many
@@ -132,7 +133,7 @@ def hold_positive_pools(
 
 
 def resolve_rechecks(
-    actor: Any,
+    actor: User,
     outcomes: dict[int, str],
     now: dt.datetime,
     report: ResultImportReport,
@@ -207,7 +208,7 @@ def resolve_rechecks(
 @transaction.atomic
 def recheck_record_sample(
     *,
-    actor: Any,
+    actor: User,
     recheck: Recheck,
     barcode: str,
     lab: Place | None = None,

@@ -19,6 +19,7 @@ from django.db import IntegrityError, connection, transaction
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
+from fangkong.accounts.models import User
 from fangkong.accounts.permissions import require
 from fangkong.accounts.roles import Capability
 from fangkong.accounts.services import audit_record, audit_record_many
@@ -119,7 +120,7 @@ def _check_rows(rows: list[ResultRow], lab: Place, errors: RowErrors) -> dict[st
     return tubes
 
 
-def _audit_events(actor: Any, events: list[dict[str, Any]], ip: str) -> None:
+def _audit_events(actor: User, events: list[dict[str, Any]], ip: str) -> None:
     if events:
         audit_record_many(actor=actor, events=events, ip=ip)
 
@@ -158,7 +159,7 @@ def _insert_results(rows: list[tuple[Any, ...]]) -> None:
 
 def _apply(
     *,
-    actor: Any,
+    actor: User,
     lab: Place,
     rows: list[ResultRow],
     tubes: dict[str, _TubeFacts],
@@ -302,7 +303,7 @@ def _report_bad_rows(
 @transaction.atomic
 def _import_rows(
     *,
-    actor: Any,
+    actor: User,
     rows: list[ResultRow],
     report: ResultImportReport,
     digest: str,
@@ -382,7 +383,7 @@ def _import_rows(
 
 
 def results_import_file(
-    *, actor: Any, data: bytes, filename: str = "", ip: str = ""
+    *, actor: User, data: bytes, filename: str = "", ip: str = ""
 ) -> ResultImportReport:
     """Import a lab's results file (CSV or Excel): all rows or none.
 
@@ -408,7 +409,7 @@ def results_import_file(
 
 
 def results_submit(
-    *, actor: Any, results: Sequence[dict[str, Any]], batch_id: str = "", ip: str = ""
+    *, actor: User, results: Sequence[dict[str, Any]], batch_id: str = "", ip: str = ""
 ) -> ResultImportReport:
     """Results by API: a batch of {barcode, result, ct_orf1ab, ct_n, tested_at}; line
     numbers are 1-based positions in the batch. The batch's canonical JSON is hashed like a

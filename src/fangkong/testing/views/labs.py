@@ -22,6 +22,7 @@ from django.views.decorators.http import require_GET, require_http_methods, requ
 
 from fangkong.accounts.permissions import has_capability, require
 from fangkong.accounts.roles import Capability
+from fangkong.accounts.types import AuthedRequest
 from fangkong.core.errors import DomainError, NotFound, PermissionDenied
 from fangkong.core.http import client_address
 from fangkong.people.rules import mask_name
@@ -48,7 +49,7 @@ def _refused(request: HttpRequest, exc: DomainError) -> None:
 
 @require_http_methods(["GET", "POST"])
 @login_required
-def box_list(request: HttpRequest) -> HttpResponse:
+def box_list(request: AuthedRequest) -> HttpResponse:
     """A sampler's boxes; POST opens a new box (scan its barcode, choose the lab)."""
     user = request.user
     require(user, Capability.BOX_MANAGE)
@@ -77,7 +78,7 @@ def box_list(request: HttpRequest) -> HttpResponse:
 
 @require_http_methods(["GET", "POST"])
 @login_required
-def box_detail(request: HttpRequest, pk: int) -> HttpResponse:
+def box_detail(request: AuthedRequest, pk: int) -> HttpResponse:
     """One box: scan tubes into it (one or many barcodes, one a line), hand it over."""
     user = request.user
     box = selectors.box_get(user=user, pk=pk)
@@ -113,7 +114,7 @@ def box_detail(request: HttpRequest, pk: int) -> HttpResponse:
 
 @require_http_methods(["GET", "POST"])
 @login_required
-def box_receive(request: HttpRequest) -> HttpResponse:
+def box_receive(request: AuthedRequest) -> HttpResponse:
     """The lab's receiving page: scan a box's barcode (or press 接收 on an incoming box)."""
     user = request.user
     require(user, Capability.BOX_RECEIVE)
@@ -142,7 +143,7 @@ def box_receive(request: HttpRequest) -> HttpResponse:
 
 @require_http_methods(["GET", "POST"])
 @login_required
-def lab_results(request: HttpRequest) -> HttpResponse:
+def lab_results(request: AuthedRequest) -> HttpResponse:
     """Upload a results file (CSV or Excel); the report lists bad rows by line, or what
     was applied, unchanged, corrected, and the positive pools held."""
     user = request.user
@@ -179,7 +180,7 @@ def lab_results(request: HttpRequest) -> HttpResponse:
 
 @require_GET
 @login_required
-def tube_result(request: HttpRequest, barcode: str) -> HttpResponse:
+def tube_result(request: AuthedRequest, barcode: str) -> HttpResponse:
     view = selectors.tube_result_get(user=request.user, barcode=barcode)
     return render(request, "testing/labs_tube_result.html", {"view": view})
 
@@ -204,7 +205,7 @@ def _recheck_rows(items: list[Any]) -> list[dict[str, Any]]:
 
 @require_GET
 @login_required
-def recheck_list(request: HttpRequest) -> HttpResponse:
+def recheck_list(request: AuthedRequest) -> HttpResponse:
     """Rechecks of the user's community / town with countdowns to their deadline."""
     user = request.user
     status = request.GET.get("status", "")
@@ -231,7 +232,7 @@ def recheck_list(request: HttpRequest) -> HttpResponse:
 
 @require_POST
 @login_required
-def recheck_sample(request: HttpRequest, pk: int) -> HttpResponse:
+def recheck_sample(request: AuthedRequest, pk: int) -> HttpResponse:
     user = request.user
     recheck = selectors.recheck_get(user=user, pk=pk)
     try:
@@ -255,7 +256,7 @@ def recheck_sample(request: HttpRequest, pk: int) -> HttpResponse:
 
 @require_GET
 @login_required
-def hold_list(request: HttpRequest) -> HttpResponse:
+def hold_list(request: AuthedRequest) -> HttpResponse:
     user = request.user
     state = request.GET.get("state", HoldState.HELD)
     state = state if state in HoldState.values else ""

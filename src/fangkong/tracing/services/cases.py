@@ -19,6 +19,7 @@ from django.db.models.functions import Length
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
+from fangkong.accounts.models import User
 from fangkong.accounts.permissions import require, require_in_scope
 from fangkong.accounts.roles import Capability
 from fangkong.accounts.services import audit_record
@@ -50,7 +51,12 @@ def case_number_prefix() -> str:
 
 
 def audit_case(
-    actor: Any, action: str, case: Case, *, detail: dict[str, Any] | None = None, ip: str = ""
+    actor: User | None,
+    action: str,
+    case: Case,
+    *,
+    detail: dict[str, Any] | None = None,
+    ip: str = "",
 ) -> None:
     """Audit `action` on the case (its number as the label, its jurisdiction's path)."""
     audit_record(
@@ -65,7 +71,7 @@ def audit_case(
     )
 
 
-def require_case_manage(actor: Any, case: Case) -> None:
+def require_case_manage(actor: User, case: Case) -> None:
     """The actor may manage cases, and this case lies in their scope; else 403/404."""
     require(actor, Capability.CASE_MANAGE)
     require_in_scope(actor, case.jurisdiction_path, what="case")
@@ -140,7 +146,7 @@ def _case_exists(person_id: int) -> Conflict:
     return Conflict("case_exists", _("该人员已有病例"), case=existing)
 
 
-def _turn_contact_positive(actor: Any, person: Person, case: Case) -> None:
+def _turn_contact_positive(actor: User, person: Person, case: Case) -> None:
     """The person was a contact: their contact record became this case."""
     contact = Contact.objects.filter(person=person).first()
     if contact is None:
@@ -160,7 +166,7 @@ def _turn_contact_positive(actor: Any, person: Person, case: Case) -> None:
 @transaction.atomic
 def case_create(
     *,
-    actor: Any,
+    actor: User,
     person: Person,
     kind: str,
     first_positive_sampled_on: dt.date,
@@ -238,7 +244,7 @@ def case_create(
 
 def case_create_from_positive(
     *,
-    actor: Any,
+    actor: User,
     person: Person,
     sampled_on: dt.date,
     kind: str = CaseKind.ASYMPTOMATIC,
@@ -270,7 +276,9 @@ def case_create_from_positive(
 # --- lifecycle --------------------------------------------------------------------------
 
 
-def _start(actor: Any, case: Case, investigator: Any, now: dt.datetime, ip: str) -> Investigation:
+def _start(
+    actor: User, case: Case, investigator: User | None, now: dt.datetime, ip: str
+) -> Investigation:
     _transition(case, CaseStatus.INVESTIGATING)
     investigation, _created = Investigation.objects.get_or_create(
         case=case,
@@ -293,7 +301,7 @@ def _start(actor: Any, case: Case, investigator: Any, now: dt.datetime, ip: str)
 
 @transaction.atomic
 def case_start_investigation(
-    *, actor: Any, case: Case, investigator: Any = None, ip: str = ""
+    *, actor: User, case: Case, investigator: User | None = None, ip: str = ""
 ) -> Investigation:
     """reported → investigating: the investigation (interview and itinerary) begins."""
     require_case_manage(actor, case)
@@ -301,7 +309,7 @@ def case_start_investigation(
     return _start(actor, case, investigator, timezone.now(), ip)
 
 
-def open_investigation(actor: Any, case: Case, ip: str) -> tuple[Case, Investigation]:
+def open_investigation(actor: User, case: Case, ip: str) -> tuple[Case, Investigation]:
     """The case (locked) and its investigation, started if the case is only reported;
     Conflict once the report is complete."""
     case = locked_case(case)
@@ -317,7 +325,7 @@ def open_investigation(actor: Any, case: Case, ip: str) -> tuple[Case, Investiga
 @transaction.atomic
 def case_record_core_facts(
     *,
-    actor: Any,
+    actor: User,
     case: Case,
     symptoms: str = "",
     vaccination: str = "",
@@ -349,7 +357,7 @@ def case_record_core_facts(
 @transaction.atomic
 def case_complete_report(
     *,
-    actor: Any,
+    actor: User,
     case: Case,
     interview_notes: str = "",
     symptoms: str = "",
@@ -385,7 +393,7 @@ def case_complete_report(
 
 
 @transaction.atomic
-def case_close(*, actor: Any, case: Case, reason: str, ip: str = "") -> Case:
+def case_close(*, actor: User, case: Case, reason: str, ip: str = "") -> Case:
     """investigated → closed (结案), with the reason in the audit record."""
     require_case_manage(actor, case)
     clean = clean_text(reason, "reason", REASON_MAX)

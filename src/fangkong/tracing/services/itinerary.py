@@ -13,6 +13,7 @@ from django.db import transaction
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
+from fangkong.accounts.models import User
 from fangkong.areas.models import Place
 from fangkong.core.errors import Conflict, NotFound
 from fangkong.core.paths import is_under
@@ -52,7 +53,7 @@ def lookback_window(case: Case) -> tuple[dt.datetime, dt.datetime]:
     return timezone.make_aware(start, timezone.get_default_timezone()), case.reported_at
 
 
-def _check_place(actor: Any, place: Place | None) -> None:
+def _check_place(actor: User, place: Place | None) -> None:
     """A stop's place lies in the city the actor works for (elsewhere: a free address)."""
     if place is None:
         return
@@ -77,7 +78,7 @@ def _stop_detail(stop: ItineraryStop) -> dict[str, Any]:
 
 
 @transaction.atomic
-def itinerary_propose_from_scans(*, actor: Any, case: Case, ip: str = "") -> list[ItineraryStop]:
+def itinerary_propose_from_scans(*, actor: User, case: Case, ip: str = "") -> list[ItineraryStop]:
     """Propose the itinerary from the person's own venue scans in the look-back window.
 
     Unconfirmed scan-sourced stops are replaced; confirmed stops and stops entered by
@@ -130,7 +131,7 @@ def itinerary_propose_from_scans(*, actor: Any, case: Case, ip: str = "") -> lis
 
 
 def _clean_stop(
-    actor: Any,
+    actor: User,
     case: Case,
     *,
     place: Place | None,
@@ -159,7 +160,7 @@ def _clean_stop(
 @transaction.atomic
 def itinerary_stop_add(
     *,
-    actor: Any,
+    actor: User,
     case: Case,
     place: Place | None = None,
     address: str = "",
@@ -200,7 +201,7 @@ def itinerary_stop_add(
 @transaction.atomic
 def itinerary_stop_update(
     *,
-    actor: Any,
+    actor: User,
     stop: ItineraryStop,
     place: Place | None = None,
     address: str = "",
@@ -238,7 +239,7 @@ def itinerary_stop_update(
 
 
 @transaction.atomic
-def itinerary_stop_delete(*, actor: Any, stop: ItineraryStop, ip: str = "") -> None:
+def itinerary_stop_delete(*, actor: User, stop: ItineraryStop, ip: str = "") -> None:
     case = stop.investigation.case
     require_case_manage(actor, case)
     case, investigation = open_investigation(actor, case, ip)
@@ -249,7 +250,7 @@ def itinerary_stop_delete(*, actor: Any, stop: ItineraryStop, ip: str = "") -> N
 
 
 @transaction.atomic
-def itinerary_confirm(*, actor: Any, case: Case, ip: str = "") -> Investigation:
+def itinerary_confirm(*, actor: User, case: Case, ip: str = "") -> Investigation:
     """The investigator confirms the itinerary: every stop, at least one."""
     require_case_manage(actor, case)
     case = locked_case(case)
