@@ -10,13 +10,16 @@ from __future__ import annotations
 import datetime as dt
 from typing import Any, Literal
 
-from django.http import HttpRequest, JsonResponse
+from django.http import JsonResponse
 from ninja import Field, Query, Router, Schema, Status
 
 from fangkong.accounts.permissions import require
 from fangkong.accounts.roles import Capability
-from fangkong.areas import selectors, services
+from fangkong.accounts.types import AuthedRequest
+from fangkong.areas import selectors
 from fangkong.areas.models import Jurisdiction, Place, Zone, ZoneMember, ZoneTransition
+from fangkong.areas.services import areas as area_services
+from fangkong.areas.services import zones as zone_services
 from fangkong.core.apitypes import Page, PageQuery, RowId
 from fangkong.core.http import client_address
 from fangkong.core.pagination import keyset_page
@@ -230,7 +233,7 @@ class ZoneCloseDayIn(Schema):
 
 @router.get("/jurisdictions", response=Page[JurisdictionOut], summary="List jurisdictions")
 def jurisdiction_list(
-    request: HttpRequest,
+    request: AuthedRequest,
     page: Query[PageQuery],
     parent: RowId | None = None,
     level: Literal["city", "town", "community", "grid"] | None = None,
@@ -247,7 +250,7 @@ def jurisdiction_list(
     response=JurisdictionDetailOut,
     summary="Get a jurisdiction with its outline",
 )
-def jurisdiction_detail(request: HttpRequest, jurisdiction_id: int) -> JurisdictionDetailOut:
+def jurisdiction_detail(request: AuthedRequest, jurisdiction_id: int) -> JurisdictionDetailOut:
     node = selectors.jurisdiction_get(user=request.user, pk=jurisdiction_id)
     geometry = getattr(node, "geometry", None)
     return JurisdictionDetailOut(
@@ -269,7 +272,7 @@ class PlaceFilter(PageQuery):
 
 
 @router.get("/places", response=Page[PlaceOut], summary="List places")
-def place_list(request: HttpRequest, filters: Query[PlaceFilter]) -> Page[PlaceOut]:
+def place_list(request: AuthedRequest, filters: Query[PlaceFilter]) -> Page[PlaceOut]:
     jurisdiction = selectors.jurisdiction_resolve(user=request.user, pk=filters.jurisdiction)
     page = selectors.places(
         user=request.user,
@@ -283,10 +286,10 @@ def place_list(request: HttpRequest, filters: Query[PlaceFilter]) -> Page[PlaceO
 
 
 @router.post("/places", response={201: PlaceOut}, summary="Create a place")
-def place_create(request: HttpRequest, payload: PlaceIn) -> Status:
+def place_create(request: AuthedRequest, payload: PlaceIn) -> Status:
     require(request.user, Capability.PLACE_MANAGE)
     jurisdiction = selectors.jurisdiction_resolve(user=request.user, pk=payload.jurisdiction_id)
-    place = services.place_create(
+    place = area_services.place_create(
         actor=request.user,
         kind=payload.kind,
         name=payload.name,
@@ -304,7 +307,7 @@ def place_create(request: HttpRequest, payload: PlaceIn) -> Status:
 
 @router.get("/zones", response=Page[ZoneOut], summary="List risk zones")
 def zone_list(
-    request: HttpRequest,
+    request: AuthedRequest,
     page: Query[PageQuery],
     level: Literal["sealed", "controlled", "precaution"] | None = None,
     state: Literal["active", "lifted"] | None = None,
@@ -315,7 +318,7 @@ def zone_list(
     return Page[ZoneOut].of(found, ZoneOut.of)
 
 
-def _zone_detail_out(request: HttpRequest, pk: int) -> ZoneDetailOut:
+def _zone_detail_out(request: AuthedRequest, pk: int) -> ZoneDetailOut:
     zone = selectors.zone_detail(user=request.user, pk=pk)
     return ZoneDetailOut(
         **ZoneOut.of(zone).model_dump(),
@@ -330,16 +333,16 @@ def _zone_detail_out(request: HttpRequest, pk: int) -> ZoneDetailOut:
     response=ZoneDetailOut,
     summary="Get a risk zone with its members and history",
 )
-def zone_detail(request: HttpRequest, zone_id: int) -> ZoneDetailOut:
+def zone_detail(request: AuthedRequest, zone_id: int) -> ZoneDetailOut:
     return _zone_detail_out(request, zone_id)
 
 
 @router.post("/zones", response={201: ZoneDetailOut}, summary="Draw a risk zone")
-def zone_create(request: HttpRequest, payload: ZoneIn) -> Status:
+def zone_create(request: AuthedRequest, payload: ZoneIn) -> Status:
     require(request.user, Capability.ZONE_MANAGE)
     owner = selectors.jurisdiction_resolve(user=request.user, pk=payload.jurisdiction_id)
     assert owner is not None
-    zone = services.zone_create(
+    zone = zone_services.zone_create(
         actor=request.user,
         name=payload.name,
         level=payload.level,
@@ -361,8 +364,8 @@ def zone_create(request: HttpRequest, payload: ZoneIn) -> Status:
     response=ZoneDetailOut,
     summary="Record a new case in a risk zone",
 )
-def zone_record_case(request: HttpRequest, zone_id: int, payload: ZoneActionIn) -> ZoneDetailOut:
-    services.zone_record_case(
+def zone_record_case(request: AuthedRequest, zone_id: int, payload: ZoneActionIn) -> ZoneDetailOut:
+    zone_services.zone_record_case(
         actor=request.user,
         zone=zone_id,
         on_date=payload.on_date,
@@ -378,9 +381,9 @@ def zone_record_case(request: HttpRequest, zone_id: int, payload: ZoneActionIn) 
     summary="Record a risk zone's mass screening result",
 )
 def zone_record_screening(
-    request: HttpRequest, zone_id: int, payload: ZoneScreeningIn
+    request: AuthedRequest, zone_id: int, payload: ZoneScreeningIn
 ) -> ZoneDetailOut:
-    services.zone_record_screening(
+    zone_services.zone_record_screening(
         actor=request.user,
         zone=zone_id,
         on_date=payload.on_date,
@@ -392,8 +395,8 @@ def zone_record_screening(
 
 
 @router.post("/zones/{zone_id}/downgrade", response=ZoneDetailOut, summary="Downgrade a risk zone")
-def zone_downgrade(request: HttpRequest, zone_id: int, payload: ZoneActionIn) -> ZoneDetailOut:
-    services.zone_downgrade(
+def zone_downgrade(request: AuthedRequest, zone_id: int, payload: ZoneActionIn) -> ZoneDetailOut:
+    zone_services.zone_downgrade(
         actor=request.user,
         zone=zone_id,
         on_date=payload.on_date,
@@ -404,8 +407,8 @@ def zone_downgrade(request: HttpRequest, zone_id: int, payload: ZoneActionIn) ->
 
 
 @router.post("/zones/{zone_id}/lift", response=ZoneDetailOut, summary="Lift a risk zone")
-def zone_lift(request: HttpRequest, zone_id: int, payload: ZoneActionIn) -> ZoneDetailOut:
-    services.zone_lift(
+def zone_lift(request: AuthedRequest, zone_id: int, payload: ZoneActionIn) -> ZoneDetailOut:
+    zone_services.zone_lift(
         actor=request.user,
         zone=zone_id,
         on_date=payload.on_date,
@@ -420,8 +423,8 @@ def zone_lift(request: HttpRequest, zone_id: int, payload: ZoneActionIn) -> Zone
     response=ZoneDetailOut,
     summary="Close a risk zone's day (count its days without a case)",
 )
-def zone_close_day(request: HttpRequest, zone_id: int, payload: ZoneCloseDayIn) -> ZoneDetailOut:
-    services.zone_close_day(actor=request.user, zone=zone_id, day=payload.day)
+def zone_close_day(request: AuthedRequest, zone_id: int, payload: ZoneCloseDayIn) -> ZoneDetailOut:
+    zone_services.zone_close_day(actor=request.user, zone=zone_id, day=payload.day)
     return _zone_detail_out(request, zone_id)
 
 
@@ -429,7 +432,7 @@ def zone_close_day(request: HttpRequest, zone_id: int, payload: ZoneCloseDayIn) 
 
 
 @router.get("/map.geojson", response=dict[str, Any], summary="Map of the risk zones (GeoJSON)")
-def zone_map(request: HttpRequest, level: Literal["town", "community"] = "town") -> JsonResponse:
+def zone_map(request: AuthedRequest, level: Literal["town", "community"] = "town") -> JsonResponse:
     collection = selectors.map_features(user=request.user, level=level)
     return JsonResponse(
         collection, content_type="application/geo+json", json_dumps_params={"ensure_ascii": False}

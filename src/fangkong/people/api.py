@@ -7,13 +7,14 @@ the project API turns into {code, message, detail}.
 from __future__ import annotations
 
 import datetime as dt
-from typing import Any, Literal
+from typing import Literal
 
-from django.http import HttpRequest
 from ninja import Field, Query, Router, Schema, Status
 
+from fangkong.accounts.models import User
 from fangkong.accounts.permissions import has_capability
 from fangkong.accounts.roles import Capability
+from fangkong.accounts.types import AuthedRequest
 from fangkong.core.apitypes import Page, PageQuery
 from fangkong.core.http import client_address
 from fangkong.people import rules, selectors, services
@@ -44,7 +45,7 @@ class PersonOut(Schema):
     created_at: dt.datetime
 
     @staticmethod
-    def from_person(person: Person, *, user: Any) -> PersonOut:
+    def from_person(person: Person, *, user: User) -> PersonOut:
         return PersonOut(
             id=person.pk,
             name_masked=rules.mask_name(person.name),
@@ -128,7 +129,7 @@ class MemberIn(Schema):
 
 @router.get("/persons", summary="Search persons", response=Page[PersonOut])
 def person_list(
-    request: HttpRequest, paging: Query[PageQuery], q: str = Query("", max_length=100)
+    request: AuthedRequest, paging: Query[PageQuery], q: str = Query("", max_length=100)
 ) -> Page[PersonOut]:
     page = selectors.person_search(user=request.user, q=q, cursor=paging.cursor, size=paging.size)
     return Page[PersonOut].of(page, lambda p: PersonOut.from_person(p, user=request.user))
@@ -137,7 +138,7 @@ def person_list(
 @router.post(
     "/persons/lookup", summary="Look up a person by a full ID number or phone", response=LookupOut
 )
-def person_lookup(request: HttpRequest, payload: LookupIn) -> LookupOut:
+def person_lookup(request: AuthedRequest, payload: LookupIn) -> LookupOut:
     """Exact lookup by a full number, in the body (never a URL): audited (`person.lookup`,
     the keyed hash of the number), budgeted per role (429 `lookup_budget_exhausted`,
     `lookup_suspended` after a burst of misses). A GET search by a full number answers
@@ -149,7 +150,7 @@ def person_lookup(request: HttpRequest, payload: LookupIn) -> LookupOut:
 
 
 @router.get("/persons/{int:person_id}", summary="Get a person (masked)", response=PersonOut)
-def person_detail(request: HttpRequest, person_id: int) -> PersonOut:
+def person_detail(request: AuthedRequest, person_id: int) -> PersonOut:
     return PersonOut.from_person(
         selectors.person_get(user=request.user, pk=person_id), user=request.user
     )
@@ -160,7 +161,7 @@ def person_detail(request: HttpRequest, person_id: int) -> PersonOut:
     summary="Create a person, or get the one with the same ID number",
     response={200: PersonOut, 201: PersonOut},
 )
-def person_create(request: HttpRequest, payload: PersonIn) -> Status[PersonOut]:
+def person_create(request: AuthedRequest, payload: PersonIn) -> Status[PersonOut]:
     """Create-or-get by ID number: 201 when created, 200 with the existing person."""
     user = request.user
     jurisdiction = selectors.jurisdiction_for_person(user=user, pk=payload.jurisdiction_id)
@@ -193,7 +194,7 @@ def person_create(request: HttpRequest, payload: PersonIn) -> Status[PersonOut]:
     summary="Reveal a person's ID number or phone (audited)",
     response=RevealOut,
 )
-def person_reveal(request: HttpRequest, person_id: int, payload: RevealIn) -> RevealOut:
+def person_reveal(request: AuthedRequest, person_id: int, payload: RevealIn) -> RevealOut:
     person = selectors.person_get(user=request.user, pk=person_id)
     value = services.person_reveal(
         actor=request.user, person=person, field=payload.field, ip=client_address(request)
@@ -205,13 +206,13 @@ def person_reveal(request: HttpRequest, person_id: int, payload: RevealIn) -> Re
 
 
 @router.get("/households", summary="List households", response=Page[HouseholdOut])
-def household_list(request: HttpRequest, paging: Query[PageQuery]) -> Page[HouseholdOut]:
+def household_list(request: AuthedRequest, paging: Query[PageQuery]) -> Page[HouseholdOut]:
     page = selectors.household_search(user=request.user, cursor=paging.cursor, size=paging.size)
     return Page[HouseholdOut].of(page, HouseholdOut.from_household)
 
 
 @router.post("/households", summary="Create a household", response={201: HouseholdOut})
-def household_create(request: HttpRequest, payload: HouseholdIn) -> Status[HouseholdOut]:
+def household_create(request: AuthedRequest, payload: HouseholdIn) -> Status[HouseholdOut]:
     community = selectors.jurisdiction_for_person(user=request.user, pk=payload.community_id)
     household = services.household_create(
         actor=request.user,
@@ -227,7 +228,7 @@ def household_create(request: HttpRequest, payload: HouseholdIn) -> Status[House
     summary="Get a household with its members",
     response=HouseholdDetailOut,
 )
-def household_detail(request: HttpRequest, household_id: int) -> HouseholdDetailOut:
+def household_detail(request: AuthedRequest, household_id: int) -> HouseholdDetailOut:
     household = selectors.household_get(user=request.user, pk=household_id)
     members = selectors.household_members(user=request.user, household=household)
     base = HouseholdOut.from_household(household)
@@ -241,7 +242,7 @@ def household_detail(request: HttpRequest, household_id: int) -> HouseholdDetail
     summary="Add a person to a household",
     response=PersonOut,
 )
-def household_add_member(request: HttpRequest, household_id: int, payload: MemberIn) -> PersonOut:
+def household_add_member(request: AuthedRequest, household_id: int, payload: MemberIn) -> PersonOut:
     household = selectors.household_get(user=request.user, pk=household_id)
     person = selectors.person_get(user=request.user, pk=payload.person_id)
     person = services.household_add_member(

@@ -10,10 +10,10 @@ from __future__ import annotations
 import datetime as dt
 from typing import Literal
 
-from django.http import HttpRequest
 from django.utils import timezone
 from ninja import Field, Query, Router, Schema
 
+from fangkong.accounts.types import AuthedRequest
 from fangkong.core.apitypes import Page, PageQuery
 from fangkong.core.pagination import keyset_page
 from fangkong.protocol import rules
@@ -107,7 +107,7 @@ def _date(d: rules.ProtocolDate) -> ProtocolDateOut:
 
 
 @router.get("/rulesets", summary="List rule sets", response=Page[RuleSetOut])
-def rulesets(request: HttpRequest, page: Query[PageQuery]) -> Page[RuleSetOut]:
+def rulesets(request: AuthedRequest, page: Query[PageQuery]) -> Page[RuleSetOut]:
     found = keyset_page(
         ruleset_list(actor=request.user), cursor=page.cursor, size=page.size, order=RULESET_ORDER
     )
@@ -115,21 +115,21 @@ def rulesets(request: HttpRequest, page: Query[PageQuery]) -> Page[RuleSetOut]:
 
 
 @router.get("/rulesets/{ruleset_id}", summary="Get a rule set", response=RuleSetOut)
-def ruleset_detail(request: HttpRequest, ruleset_id: int) -> RuleSet:
+def ruleset_detail(request: AuthedRequest, ruleset_id: int) -> RuleSet:
     return ruleset_get(actor=request.user, pk=ruleset_id)
 
 
 @router.get(
     "/in-force", summary="Get the rule set in force on a date and place", response=RuleSetOut
 )
-def in_force(request: HttpRequest, on: dt.date | None = None, path: str = "") -> RuleSet:
+def in_force(request: AuthedRequest, on: dt.date | None = None, path: str = "") -> RuleSet:
     return ruleset_in_force(actor=request.user, on_date=on or timezone.localdate(), path=path)
 
 
 @router.post(
     "/schedule", summary="Compute a contact's quarantine and testing schedule", response=ScheduleOut
 )
-def schedule(request: HttpRequest, payload: ScheduleIn) -> ScheduleOut:
+def schedule(request: AuthedRequest, payload: ScheduleIn) -> ScheduleOut:
     rs = ruleset_in_force(
         actor=request.user, on_date=payload.on or timezone.localdate(), path=payload.path
     )
@@ -160,7 +160,7 @@ def schedule(request: HttpRequest, payload: ScheduleIn) -> ScheduleOut:
 
 
 @router.post("/lookback", summary="Compute a case's look-back start date", response=LookbackOut)
-def lookback(request: HttpRequest, payload: LookbackIn) -> LookbackOut:
+def lookback(request: AuthedRequest, payload: LookbackIn) -> LookbackOut:
     rs = ruleset_in_force(
         actor=request.user, on_date=payload.on or timezone.localdate(), path=payload.path
     )

@@ -11,10 +11,11 @@ import datetime as dt
 from typing import Literal
 from urllib.parse import quote
 
-from django.http import HttpRequest, HttpResponse
+from django.http import HttpResponse
 from django.utils.translation import gettext as _
 from ninja import Query, Router, Schema
 
+from fangkong.accounts.types import AuthedRequest
 from fangkong.core.apitypes import Page, PageQuery
 from fangkong.core.errors import DomainError
 from fangkong.core.http import client_address
@@ -98,7 +99,7 @@ class UntestedPage(Page[UntestedPersonOut]):
     response=CoverageOut,
 )
 def round_coverage(
-    request: HttpRequest,
+    request: AuthedRequest,
     round_id: int,
     by: Literal["town", "community"] = "town",
     within: str | None = Query(None, pattern=PATH_PATTERN),
@@ -125,7 +126,7 @@ def round_coverage(
     response=Page[HourOut],
 )
 def round_coverage_hours(
-    request: HttpRequest, round_id: int, paging: Query[PageQuery]
+    request: AuthedRequest, round_id: int, paging: Query[PageQuery]
 ) -> Page[HourOut]:
     """Samples per hour of the round (Asia/Shanghai hours) with the running total, the
     earliest hour first."""
@@ -147,7 +148,7 @@ def round_coverage_hours(
     response=UntestedPage,
 )
 def untested_list(
-    request: HttpRequest,
+    request: AuthedRequest,
     round_id: int,
     community: str,
     paging: Query[PageQuery],
@@ -169,7 +170,7 @@ def untested_list(
 
 
 def _untested_export(
-    request: HttpRequest, round_id: int, community: str, *, reveal: bool
+    request: AuthedRequest, round_id: int, community: str, *, reveal: bool
 ) -> HttpResponse:
     rnd = selectors.coverage_round_get(user=request.user, pk=round_id)
     data = services.untested_export_xlsx(
@@ -198,7 +199,7 @@ class UntestedExportIn(Schema):
     summary="Export a community's untested persons (Excel, masked)",
     response={200: None},
 )
-def untested_export(request: HttpRequest, round_id: int, community: str) -> HttpResponse:
+def untested_export(request: AuthedRequest, round_id: int, community: str) -> HttpResponse:
     """The untested list as Excel, masked; every export audited and watermarked.
     Revealing is a POST: a GET asking for it is refused (`reveal_requires_post`), not
     silently masked, and writes no audit row."""
@@ -213,7 +214,7 @@ def untested_export(request: HttpRequest, round_id: int, community: str) -> Http
     response={200: None},
 )
 def untested_export_post(
-    request: HttpRequest, round_id: int, community: str, payload: UntestedExportIn
+    request: AuthedRequest, round_id: int, community: str, payload: UntestedExportIn
 ) -> HttpResponse:
     """The untested list as Excel; `{"reveal": true}` in the body shows names, ID
     numbers and phones in clear (person.reveal). Only by POST: a link from elsewhere (a

@@ -4,9 +4,9 @@ from __future__ import annotations
 
 import datetime as dt
 
-from django.http import HttpRequest
 from ninja import Field, Query, Router, Schema, Status
 
+from fangkong.accounts.types import AuthedRequest
 from fangkong.areas import selectors as area_selectors
 from fangkong.core.apitypes import LocalTime, Page, PageQuery, RowId
 from fangkong.core.http import client_address
@@ -81,7 +81,7 @@ class QueueIn(Schema):
 
 @router.get("/points", summary="List sampling points", response=Page[PointOut])
 def point_list(
-    request: HttpRequest,
+    request: AuthedRequest,
     paging: Query[PageQuery],
     jurisdiction: str | None = Query(None, pattern=r"^\d{6,15}$"),
     queue_status: str | None = Query(None, pattern=QUEUE_PATTERN),
@@ -96,12 +96,12 @@ def point_list(
 
 
 @router.get("/points/{int:point_id}", summary="Get a sampling point", response=PointOut)
-def point_detail(request: HttpRequest, point_id: int) -> PointOut:
+def point_detail(request: AuthedRequest, point_id: int) -> PointOut:
     return PointOut.from_point(selectors.point_get(user=request.user, pk=point_id))
 
 
 @router.post("/points", summary="Register a sampling point", response={201: PointOut})
-def point_register(request: HttpRequest, payload: PointIn) -> Status[PointOut]:
+def point_register(request: AuthedRequest, payload: PointIn) -> Status[PointOut]:
     place = area_selectors.places_resolve(user=request.user, pks=[payload.place_id])[0]
     point = services.point_register(
         actor=request.user,
@@ -116,7 +116,7 @@ def point_register(request: HttpRequest, payload: PointIn) -> Status[PointOut]:
 
 
 @router.put("/points/{int:point_id}", summary="Update a sampling point", response=PointOut)
-def point_update(request: HttpRequest, point_id: int, payload: PointUpdateIn) -> PointOut:
+def point_update(request: AuthedRequest, point_id: int, payload: PointUpdateIn) -> PointOut:
     point = selectors.point_get(user=request.user, pk=point_id)
     services.point_update(
         actor=request.user,
@@ -133,7 +133,7 @@ def point_update(request: HttpRequest, point_id: int, payload: PointUpdateIn) ->
 @router.post(
     "/points/{int:point_id}/queue", summary="Update a sampling point's queue", response=PointOut
 )
-def point_queue(request: HttpRequest, point_id: int, payload: QueueIn) -> PointOut:
+def point_queue(request: AuthedRequest, point_id: int, payload: QueueIn) -> PointOut:
     """Update the queue status and length (the point's sampler, its town, command)."""
     point = selectors.point_get(user=request.user, pk=point_id)
     services.point_queue_update(

@@ -12,10 +12,11 @@ from __future__ import annotations
 import datetime as dt
 import uuid
 
-from django.http import HttpRequest, HttpResponse, JsonResponse
+from django.http import HttpResponse, JsonResponse
 from django.utils import timezone
 from ninja import Field, Query, Router, Schema
 
+from fangkong.accounts.types import AuthedRequest
 from fangkong.core.apitypes import RowId
 from fangkong.testing.selectors import sampling as selectors
 from fangkong.testing.services import sampling as services
@@ -107,7 +108,7 @@ def _aware(value: dt.datetime) -> dt.datetime:
     url_name="sampling_sync",
     summary="Sync a batch of tubes and samples (idempotent, answered item by item)",
 )
-def sampling_sync(request: HttpRequest, payload: SyncIn) -> HttpResponse:
+def sampling_sync(request: AuthedRequest, payload: SyncIn) -> HttpResponse:
     tubes = [
         services.TubeIn(
             barcode=t.barcode,
@@ -163,7 +164,7 @@ def sampling_sync(request: HttpRequest, payload: SyncIn) -> HttpResponse:
     response=ContextOut,
     summary="Get a sampler's point, open rounds and pool sizes",
 )
-def sampling_context(request: HttpRequest, query: Query[ContextQuery]) -> ContextOut:
+def sampling_context(request: AuthedRequest, query: Query[ContextQuery]) -> ContextOut:
     point = selectors.point_for_sampler(user=request.user, point_id=query.point)
     rounds = selectors.open_rounds_for_point(user=request.user, point=point)
     totals = selectors.point_totals(user=request.user, point=point)
@@ -196,6 +197,6 @@ class CloseIn(Schema):
 
 
 @router.post("/sampling/tubes/{barcode}/close", response=CloseOut, summary="Close a tube by hand")
-def tube_close(request: HttpRequest, barcode: str, payload: CloseIn) -> CloseOut:
+def tube_close(request: AuthedRequest, barcode: str, payload: CloseIn) -> CloseOut:
     tube = services.tube_close(actor=request.user, barcode=barcode, point_id=payload.point)
     return CloseOut(barcode=tube.barcode, state=tube.state, closed_at=tube.closed_at)

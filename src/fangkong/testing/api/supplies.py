@@ -6,9 +6,9 @@ from __future__ import annotations
 import datetime as dt
 from typing import Any
 
-from django.http import HttpRequest
 from ninja import Field, Query, Router, Schema, Status
 
+from fangkong.accounts.types import AuthedRequest
 from fangkong.areas import selectors as area_selectors
 from fangkong.core.apitypes import ROW_ID_MAX, Page, PageQuery, RowId
 from fangkong.core.http import client_address
@@ -100,7 +100,7 @@ class TransferOut(Schema):
 
 @router.get("/supplies", summary="List supply stocks", response=Page[StockOut])
 def stock_list(
-    request: HttpRequest,
+    request: AuthedRequest,
     paging: Query[PageQuery],
     place_id: int | None = Query(None, ge=1, le=ROW_ID_MAX),
     town: str | None = Query(None, pattern=r"^\d{9}$"),
@@ -116,7 +116,7 @@ def stock_list(
 
 
 @router.get("/supplies/alerts", summary="List low-stock alerts", response=Page[StockOut])
-def stock_alerts(request: HttpRequest, paging: Query[PageQuery]) -> Page[StockOut]:
+def stock_alerts(request: AuthedRequest, paging: Query[PageQuery]) -> Page[StockOut]:
     """Low-stock alerts: on hand below the stock's threshold."""
     page = keyset_page(
         selectors.low_stock(user=request.user),
@@ -128,12 +128,12 @@ def stock_alerts(request: HttpRequest, paging: Query[PageQuery]) -> Page[StockOu
 
 
 @router.get("/supplies/{int:stock_id}", summary="Get a supply stock", response=StockOut)
-def stock_detail(request: HttpRequest, stock_id: int) -> StockOut:
+def stock_detail(request: AuthedRequest, stock_id: int) -> StockOut:
     return StockOut.from_stock(selectors.stock_get(user=request.user, pk=stock_id))
 
 
 @router.post("/supplies", summary="Create a supply stock", response={201: StockOut})
-def stock_create(request: HttpRequest, payload: StockIn) -> Status[StockOut]:
+def stock_create(request: AuthedRequest, payload: StockIn) -> Status[StockOut]:
     place = area_selectors.places_resolve(user=request.user, pks=[payload.place_id])[0]
     stock = services.supply_stock_create(
         actor=request.user,
@@ -151,7 +151,9 @@ def stock_create(request: HttpRequest, payload: StockIn) -> Status[StockOut]:
     summary="Receive supplies into a stock",
     response={201: MovementOut},
 )
-def stock_receive(request: HttpRequest, stock_id: int, payload: QuantityIn) -> Status[MovementOut]:
+def stock_receive(
+    request: AuthedRequest, stock_id: int, payload: QuantityIn
+) -> Status[MovementOut]:
     stock = selectors.stock_get(user=request.user, pk=stock_id)
     move = services.supply_receive(
         actor=request.user,
@@ -168,7 +170,7 @@ def stock_receive(request: HttpRequest, stock_id: int, payload: QuantityIn) -> S
     summary="Issue supplies from a stock",
     response={201: MovementOut},
 )
-def stock_issue(request: HttpRequest, stock_id: int, payload: QuantityIn) -> Status[MovementOut]:
+def stock_issue(request: AuthedRequest, stock_id: int, payload: QuantityIn) -> Status[MovementOut]:
     stock = selectors.stock_get(user=request.user, pk=stock_id)
     move = services.supply_issue(
         actor=request.user,
@@ -185,7 +187,9 @@ def stock_issue(request: HttpRequest, stock_id: int, payload: QuantityIn) -> Sta
     summary="Transfer supplies to another place",
     response={201: TransferOut},
 )
-def stock_transfer(request: HttpRequest, stock_id: int, payload: TransferIn) -> Status[TransferOut]:
+def stock_transfer(
+    request: AuthedRequest, stock_id: int, payload: TransferIn
+) -> Status[TransferOut]:
     stock = selectors.stock_get(user=request.user, pk=stock_id)
     to_place = area_selectors.places_resolve(user=request.user, pks=[payload.to_place_id])[0]
     out, into = services.supply_transfer(
@@ -202,7 +206,7 @@ def stock_transfer(request: HttpRequest, stock_id: int, payload: TransferIn) -> 
 
 
 @router.post("/supplies/{int:stock_id}/count", summary="Record a stock count", response=StockOut)
-def stock_count(request: HttpRequest, stock_id: int, payload: CountIn) -> StockOut:
+def stock_count(request: AuthedRequest, stock_id: int, payload: CountIn) -> StockOut:
     stock = selectors.stock_get(user=request.user, pk=stock_id)
     services.supply_count(
         actor=request.user,

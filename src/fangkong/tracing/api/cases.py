@@ -10,10 +10,10 @@ from __future__ import annotations
 import datetime as dt
 from typing import Literal
 
-from django.http import HttpRequest
 from django.utils import timezone
 from ninja import Field, Query, Router, Schema, Status
 
+from fangkong.accounts.types import AuthedRequest
 from fangkong.areas import selectors as area_selectors
 from fangkong.areas.models import Place
 from fangkong.core.apitypes import Page, PageQuery
@@ -24,6 +24,7 @@ from fangkong.tracing.models import Case, Investigation, ItineraryStop
 from fangkong.tracing.rules import cases as rules
 from fangkong.tracing.selectors import cases as selectors
 from fangkong.tracing.services import cases as services
+from fangkong.tracing.services import itinerary as itinerary_services
 
 router = Router()
 
@@ -225,11 +226,11 @@ def _itinerary(case: Case, proposed: int = 0) -> ItineraryOut:
     )
 
 
-def _reload(request: HttpRequest, case: Case) -> Case:
+def _reload(request: AuthedRequest, case: Case) -> Case:
     return selectors.case_get(user=request.user, pk=case.pk)
 
 
-def _place(request: HttpRequest, place_id: int | None) -> Place | None:
+def _place(request: AuthedRequest, place_id: int | None) -> Place | None:
     if place_id is None:
         return None
     return area_selectors.places_resolve(user=request.user, pks=[place_id])[0]
@@ -240,7 +241,7 @@ def _place(request: HttpRequest, place_id: int | None) -> Place | None:
 
 @router.get("/cases", summary="List cases", response=Page[CaseOut])
 def case_list(
-    request: HttpRequest,
+    request: AuthedRequest,
     paging: Query[PageQuery],
     status: CaseStatusName | None = None,
     town_id: int | None = None,
@@ -265,7 +266,7 @@ def case_list(
 
 
 @router.get("/cases/overdue", summary="List overdue cases", response=Page[CaseOut])
-def case_overdue_list(request: HttpRequest, paging: Query[PageQuery]) -> Page[CaseOut]:
+def case_overdue_list(request: AuthedRequest, paging: Query[PageQuery]) -> Page[CaseOut]:
     """Open cases past a deadline not met, the most urgent first (for command)."""
     now = timezone.now()
     page = selectors.cases_overdue_page(
@@ -275,7 +276,7 @@ def case_overdue_list(request: HttpRequest, paging: Query[PageQuery]) -> Page[Ca
 
 
 @router.post("/cases", summary="Report a case", response={201: CaseDetailOut})
-def case_create(request: HttpRequest, payload: CaseIn) -> Status[CaseDetailOut]:
+def case_create(request: AuthedRequest, payload: CaseIn) -> Status[CaseDetailOut]:
     person = people_selectors.person_get(user=request.user, pk=payload.person_id)
     case = services.case_create(
         actor=request.user,
@@ -296,7 +297,7 @@ def case_create(request: HttpRequest, payload: CaseIn) -> Status[CaseDetailOut]:
     summary="Get a case with its investigation, itinerary and timeline",
     response=CaseDetailOut,
 )
-def case_detail(request: HttpRequest, case_id: int) -> CaseDetailOut:
+def case_detail(request: AuthedRequest, case_id: int) -> CaseDetailOut:
     return _detail(selectors.case_get(user=request.user, pk=case_id))
 
 
@@ -305,7 +306,7 @@ def case_detail(request: HttpRequest, case_id: int) -> CaseDetailOut:
     summary="Start a case's investigation",
     response=CaseDetailOut,
 )
-def case_start_investigation(request: HttpRequest, case_id: int) -> CaseDetailOut:
+def case_start_investigation(request: AuthedRequest, case_id: int) -> CaseDetailOut:
     case = selectors.case_get(user=request.user, pk=case_id)
     services.case_start_investigation(actor=request.user, case=case, ip=client_address(request))
     return _detail(_reload(request, case))
@@ -314,7 +315,7 @@ def case_start_investigation(request: HttpRequest, case_id: int) -> CaseDetailOu
 @router.post(
     "/cases/{int:case_id}/core-facts", summary="Record a case's core facts", response=CaseDetailOut
 )
-def case_core_facts(request: HttpRequest, case_id: int, payload: CoreFactsIn) -> CaseDetailOut:
+def case_core_facts(request: AuthedRequest, case_id: int, payload: CoreFactsIn) -> CaseDetailOut:
     case = selectors.case_get(user=request.user, pk=case_id)
     services.case_record_core_facts(
         actor=request.user, case=case, ip=client_address(request), **payload.model_dump()
@@ -327,7 +328,7 @@ def case_core_facts(request: HttpRequest, case_id: int, payload: CoreFactsIn) ->
     summary="Complete a case's investigation report",
     response=CaseDetailOut,
 )
-def case_complete_report(request: HttpRequest, case_id: int, payload: ReportIn) -> CaseDetailOut:
+def case_complete_report(request: AuthedRequest, case_id: int, payload: ReportIn) -> CaseDetailOut:
     case = selectors.case_get(user=request.user, pk=case_id)
     services.case_complete_report(
         actor=request.user, case=case, ip=client_address(request), **payload.model_dump()
@@ -336,7 +337,7 @@ def case_complete_report(request: HttpRequest, case_id: int, payload: ReportIn) 
 
 
 @router.post("/cases/{int:case_id}/close", summary="Close a case", response=CaseDetailOut)
-def case_close(request: HttpRequest, case_id: int, payload: CaseCloseIn) -> CaseDetailOut:
+def case_close(request: AuthedRequest, case_id: int, payload: CaseCloseIn) -> CaseDetailOut:
     case = selectors.case_get(user=request.user, pk=case_id)
     services.case_close(
         actor=request.user, case=case, reason=payload.reason, ip=client_address(request)
@@ -348,7 +349,7 @@ def case_close(request: HttpRequest, case_id: int, payload: CaseCloseIn) -> Case
 
 
 @router.get("/cases/{int:case_id}/stops", summary="Get a case's itinerary", response=ItineraryOut)
-def case_stop_list(request: HttpRequest, case_id: int) -> ItineraryOut:
+def case_stop_list(request: AuthedRequest, case_id: int) -> ItineraryOut:
     return _itinerary(selectors.case_get(user=request.user, pk=case_id))
 
 
@@ -357,9 +358,9 @@ def case_stop_list(request: HttpRequest, case_id: int) -> ItineraryOut:
     summary="Add a stop to a case's itinerary",
     response={201: StopOut},
 )
-def case_stop_add(request: HttpRequest, case_id: int, payload: StopIn) -> Status[StopOut]:
+def case_stop_add(request: AuthedRequest, case_id: int, payload: StopIn) -> Status[StopOut]:
     case = selectors.case_get(user=request.user, pk=case_id)
-    stop = services.itinerary_stop_add(
+    stop = itinerary_services.itinerary_stop_add(
         actor=request.user,
         case=case,
         place=_place(request, payload.place_id),
@@ -378,10 +379,12 @@ def case_stop_add(request: HttpRequest, case_id: int, payload: StopIn) -> Status
     summary="Update a stop of a case's itinerary",
     response=StopOut,
 )
-def case_stop_update(request: HttpRequest, case_id: int, stop_id: int, payload: StopIn) -> StopOut:
+def case_stop_update(
+    request: AuthedRequest, case_id: int, stop_id: int, payload: StopIn
+) -> StopOut:
     case = selectors.case_get(user=request.user, pk=case_id)
     stop = selectors.case_stop_get(case=case, pk=stop_id)
-    stop = services.itinerary_stop_update(
+    stop = itinerary_services.itinerary_stop_update(
         actor=request.user,
         stop=stop,
         place=_place(request, payload.place_id),
@@ -400,10 +403,12 @@ def case_stop_update(request: HttpRequest, case_id: int, stop_id: int, payload: 
     summary="Delete a stop of a case's itinerary",
     response={204: None},
 )
-def case_stop_delete(request: HttpRequest, case_id: int, stop_id: int) -> Status[None]:
+def case_stop_delete(request: AuthedRequest, case_id: int, stop_id: int) -> Status[None]:
     case = selectors.case_get(user=request.user, pk=case_id)
     stop = selectors.case_stop_get(case=case, pk=stop_id)
-    services.itinerary_stop_delete(actor=request.user, stop=stop, ip=client_address(request))
+    itinerary_services.itinerary_stop_delete(
+        actor=request.user, stop=stop, ip=client_address(request)
+    )
     return Status(204, None)
 
 
@@ -412,10 +417,10 @@ def case_stop_delete(request: HttpRequest, case_id: int, stop_id: int) -> Status
     summary="Propose a case's itinerary from venue scans",
     response=ItineraryOut,
 )
-def case_propose_itinerary(request: HttpRequest, case_id: int) -> ItineraryOut:
+def case_propose_itinerary(request: AuthedRequest, case_id: int) -> ItineraryOut:
     """Replace the unconfirmed scan-sourced stops with stops built from the person's scans."""
     case = selectors.case_get(user=request.user, pk=case_id)
-    created = services.itinerary_propose_from_scans(
+    created = itinerary_services.itinerary_propose_from_scans(
         actor=request.user, case=case, ip=client_address(request)
     )
     return _itinerary(case, proposed=len(created))
@@ -426,7 +431,7 @@ def case_propose_itinerary(request: HttpRequest, case_id: int) -> ItineraryOut:
     summary="Confirm a case's itinerary",
     response=ItineraryOut,
 )
-def case_confirm_itinerary(request: HttpRequest, case_id: int) -> ItineraryOut:
+def case_confirm_itinerary(request: AuthedRequest, case_id: int) -> ItineraryOut:
     case = selectors.case_get(user=request.user, pk=case_id)
-    services.itinerary_confirm(actor=request.user, case=case, ip=client_address(request))
+    itinerary_services.itinerary_confirm(actor=request.user, case=case, ip=client_address(request))
     return _itinerary(case)

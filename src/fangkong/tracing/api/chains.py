@@ -11,10 +11,11 @@ from __future__ import annotations
 import datetime as dt
 from typing import Any
 
-from django.http import HttpRequest, HttpResponse, JsonResponse
+from django.http import HttpResponse, JsonResponse
 from ninja import Field, File, Form, Query, Router, Schema, Status
 from ninja.files import UploadedFile
 
+from fangkong.accounts.types import AuthedRequest
 from fangkong.core.apitypes import Page, PageQuery
 from fangkong.core.errors import DomainError, NotFound
 from fangkong.core.http import client_address
@@ -149,7 +150,7 @@ class ScanImportOut(Schema):
         )
 
 
-def _case_in_body(request: HttpRequest, pk: int, field: str) -> Case:
+def _case_in_body(request: AuthedRequest, pk: int, field: str) -> Case:
     try:
         return selectors.case_for_chain(user=request.user, pk=pk)
     except NotFound as exc:
@@ -162,7 +163,7 @@ def _case_in_body(request: HttpRequest, pk: int, field: str) -> Case:
 @router.post(
     "/case-links", response={201: CaseLinkOut}, summary="Link an infector case to an infectee case"
 )
-def case_link_create(request: HttpRequest, payload: CaseLinkIn) -> Status:
+def case_link_create(request: AuthedRequest, payload: CaseLinkIn) -> Status:
     link = services.case_link_create(
         actor=request.user,
         infector=_case_in_body(request, payload.infector, "infector"),
@@ -174,7 +175,7 @@ def case_link_create(request: HttpRequest, payload: CaseLinkIn) -> Status:
 
 
 @router.delete("/case-links/{link_id}", response={204: None}, summary="Delete a transmission link")
-def case_link_delete(request: HttpRequest, link_id: int) -> Status:
+def case_link_delete(request: AuthedRequest, link_id: int) -> Status:
     link = selectors.case_link_get(user=request.user, pk=link_id)
     services.case_link_delete(actor=request.user, link=link, ip=client_address(request))
     return Status(204, None)
@@ -186,7 +187,7 @@ def case_link_delete(request: HttpRequest, link_id: int) -> Status:
     summary="Mark a case's source as unknown",
 )
 def case_source_unknown(
-    request: HttpRequest, case_id: int, payload: SourceUnknownIn
+    request: AuthedRequest, case_id: int, payload: SourceUnknownIn
 ) -> SourceUnknownOut:
     case = selectors.case_for_chain(user=request.user, pk=case_id)
     services.case_set_source_unknown(
@@ -199,7 +200,7 @@ def case_source_unknown(
 
 
 @router.get("/clusters", response=Page[ClusterOut], summary="List clusters")
-def cluster_list(request: HttpRequest, paging: Query[PageQuery]) -> Page[ClusterOut]:
+def cluster_list(request: AuthedRequest, paging: Query[PageQuery]) -> Page[ClusterOut]:
     page = keyset_page(
         selectors.clusters_in_scope(user=request.user),
         cursor=paging.cursor,
@@ -210,7 +211,7 @@ def cluster_list(request: HttpRequest, paging: Query[PageQuery]) -> Page[Cluster
 
 
 @router.post("/clusters", response={201: ClusterOut}, summary="Create a cluster")
-def cluster_create(request: HttpRequest, payload: ClusterIn) -> Status:
+def cluster_create(request: AuthedRequest, payload: ClusterIn) -> Status:
     cluster = services.cluster_create(
         actor=request.user,
         name=payload.name,
@@ -226,7 +227,7 @@ def cluster_create(request: HttpRequest, payload: ClusterIn) -> Status:
     summary="Add a case to a cluster",
 )
 def cluster_add_case(
-    request: HttpRequest, cluster_id: int, payload: ClusterCaseIn
+    request: AuthedRequest, cluster_id: int, payload: ClusterCaseIn
 ) -> ClusterCaseOut:
     cluster = selectors.cluster_get(user=request.user, pk=cluster_id)
     case = _case_in_body(request, payload.case, "case")
@@ -241,7 +242,7 @@ def cluster_add_case(
 
 @router.get("/graph", response=dict[str, Any], summary="Get the transmission chain graph")
 def chain_graph(
-    request: HttpRequest,
+    request: AuthedRequest,
     case: int | None = None,
     cluster: int | None = None,
     include_contacts: bool = True,
@@ -261,7 +262,7 @@ def chain_graph(
     response=dict[str, Any],
     summary="Map of a case's itinerary (GeoJSON)",
 )
-def case_stops(request: HttpRequest, case_id: int) -> HttpResponse:
+def case_stops(request: AuthedRequest, case_id: int) -> HttpResponse:
     case = selectors.case_for_chain(user=request.user, pk=case_id)
     return JsonResponse(
         selectors.case_stops_geojson(user=request.user, case=case),
@@ -275,7 +276,7 @@ def case_stops(request: HttpRequest, case_id: int) -> HttpResponse:
 
 @router.post("/scan-imports", response=ScanImportReportOut, summary="Import a venue scan log file")
 def scan_import_upload(
-    request: HttpRequest,
+    request: AuthedRequest,
     file: File[UploadedFile],
     strict: Form[bool] = False,
 ) -> dict[str, Any]:
@@ -286,7 +287,7 @@ def scan_import_upload(
 
 
 @router.get("/scan-imports", response=Page[ScanImportOut], summary="List venue scan log imports")
-def scan_import_history(request: HttpRequest, paging: Query[PageQuery]) -> Page[ScanImportOut]:
+def scan_import_history(request: AuthedRequest, paging: Query[PageQuery]) -> Page[ScanImportOut]:
     page = keyset_page(
         ingest.scan_imports(user=request.user),
         cursor=paging.cursor,

@@ -5,9 +5,9 @@ from __future__ import annotations
 import datetime as dt
 from typing import Literal
 
-from django.http import HttpRequest
 from ninja import Field, Query, Router, Schema, Status
 
+from fangkong.accounts.types import AuthedRequest
 from fangkong.core.apitypes import Page, PageQuery
 from fangkong.core.http import client_address
 from fangkong.people import selectors as people_selectors
@@ -146,7 +146,7 @@ def _detail(contact: Contact) -> ContactDetailOut:
     summary="Find a case's contacts from its itinerary and venue scans",
     response=FindOut,
 )
-def case_find_contacts(request: HttpRequest, case_id: int, payload: FindIn) -> FindOut:
+def case_find_contacts(request: AuthedRequest, case_id: int, payload: FindIn) -> FindOut:
     case = selectors.case_for_contact_management(user=request.user, pk=case_id)
     result = services.contacts_find_for_case(
         actor=request.user,
@@ -171,7 +171,7 @@ def case_find_contacts(request: HttpRequest, case_id: int, payload: FindIn) -> F
     response=Page[ContactDetailOut],
 )
 def case_contacts(
-    request: HttpRequest,
+    request: AuthedRequest,
     case_id: int,
     paging: Query[PageQuery],
     classification: str | None = Query(None, max_length=16),
@@ -194,7 +194,7 @@ def case_contacts(
     response={201: ContactDetailOut},
 )
 def case_add_contact(
-    request: HttpRequest, case_id: int, payload: ManualContactIn
+    request: AuthedRequest, case_id: int, payload: ManualContactIn
 ) -> Status[ContactDetailOut]:
     case = selectors.case_for_contact_management(user=request.user, pk=case_id)
     jurisdiction = people_selectors.jurisdiction_for_person(
@@ -218,7 +218,7 @@ def case_add_contact(
 
 @router.get("/contacts", summary="List contacts", response=Page[ContactOut])
 def contact_list(
-    request: HttpRequest,
+    request: AuthedRequest,
     paging: Query[PageQuery],
     classification: str | None = Query(None, max_length=16),
     status: str | None = Query(None, max_length=16),
@@ -238,7 +238,7 @@ def contact_list(
     summary="Get a contact with its exposures",
     response=ContactDetailOut,
 )
-def contact_detail(request: HttpRequest, contact_id: int) -> ContactDetailOut:
+def contact_detail(request: AuthedRequest, contact_id: int) -> ContactDetailOut:
     return _detail(selectors.contact_get(user=request.user, pk=contact_id))
 
 
@@ -247,7 +247,7 @@ def contact_detail(request: HttpRequest, contact_id: int) -> ContactDetailOut:
     summary="Find a close contact's secondary contacts",
     response=SecondaryOut,
 )
-def contact_find_secondary(request: HttpRequest, contact_id: int) -> SecondaryOut:
+def contact_find_secondary(request: AuthedRequest, contact_id: int) -> SecondaryOut:
     contact = selectors.contact_get(user=request.user, pk=contact_id)
     result = services.secondary_contacts_find(
         actor=request.user, contact=contact, ip=client_address(request)
