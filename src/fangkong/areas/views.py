@@ -7,13 +7,10 @@ or out of scope a 404.
 
 from __future__ import annotations
 
-import functools
-from collections.abc import Callable
 from typing import Any
 
 from django.contrib.auth.decorators import login_required
-from django.http import Http404, HttpRequest, HttpResponse, HttpResponseForbidden
-from django.http.response import HttpResponseBase
+from django.http import Http404, HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
 from django.utils import timezone
 from django.utils.translation import gettext as _
@@ -27,24 +24,7 @@ from fangkong.areas.models import Level, PlaceKind, ZoneLevel, ZoneState
 from fangkong.core.errors import DomainError, NotFound, PermissionDenied
 from fangkong.core.http import client_address
 
-View = Callable[..., HttpResponseBase]
-
 ZONE_ACTIONS = ("record_case", "screening", "downgrade", "lift", "close_day")
-
-
-def domain_errors(view: View) -> View:
-    """403 page for a role refusal, 404 for anything absent or outside the scope."""
-
-    @functools.wraps(view)
-    def wrapper(request: HttpRequest, *args: Any, **kwargs: Any) -> HttpResponseBase:
-        try:
-            return view(request, *args, **kwargs)
-        except PermissionDenied as exc:
-            return HttpResponseForbidden(exc.message)
-        except NotFound as exc:
-            raise Http404(exc.message) from exc
-
-    return wrapper
 
 
 def _choice(value: str | None, allowed: list[str]) -> str | None:
@@ -56,7 +36,6 @@ def _choice(value: str | None, allowed: list[str]) -> str | None:
 
 @require_GET
 @login_required
-@domain_errors
 def zone_list(request: HttpRequest) -> HttpResponse:
     level = _choice(request.GET.get("level"), ZoneLevel.values)
     state = _choice(request.GET.get("state"), ZoneState.values)
@@ -95,14 +74,12 @@ def _zone_context(request: HttpRequest, pk: int, **extra: Any) -> dict[str, Any]
 
 @require_GET
 @login_required
-@domain_errors
 def zone_detail(request: HttpRequest, pk: int) -> HttpResponse:
     return render(request, "areas/zone_detail.html", _zone_context(request, pk))
 
 
 @require_POST
 @login_required
-@domain_errors
 def zone_action(request: HttpRequest, pk: int, action: str) -> HttpResponse:
     """One action form of the zone page; htmx swaps the zone's main panel in place."""
     if action not in ZONE_ACTIONS:
@@ -172,7 +149,6 @@ def _member_choices(request: HttpRequest, owner_pk: int | None) -> list[tuple[in
 
 @require_http_methods(["GET", "POST"])
 @login_required
-@domain_errors
 def zone_create(request: HttpRequest) -> HttpResponse:
     require(request.user, Capability.ZONE_MANAGE)
     raw_owner = (request.POST if request.method == "POST" else request.GET).get("jurisdiction", "")
@@ -227,7 +203,6 @@ def zone_create(request: HttpRequest) -> HttpResponse:
 
 @require_GET
 @login_required
-@domain_errors
 def place_list(request: HttpRequest) -> HttpResponse:
     kind = _choice(request.GET.get("kind"), PlaceKind.values)
     q = request.GET.get("q", "").strip()[:100]
@@ -271,7 +246,6 @@ def place_list(request: HttpRequest) -> HttpResponse:
 
 @require_GET
 @login_required
-@domain_errors
 def jurisdiction_list(request: HttpRequest) -> HttpResponse:
     raw = request.GET.get("depth", "2")
     depth = int(raw) if raw in {"1", "2", "3"} else 2

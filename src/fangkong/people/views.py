@@ -7,16 +7,13 @@ Views are thin: selectors read (scoped, masked), services write. A DomainError b
 from __future__ import annotations
 
 import csv
-import functools
-from collections.abc import Callable, Iterator
+from collections.abc import Iterator
 from typing import Any
 
 from django.contrib.auth.decorators import login_required
 from django.http import (
-    Http404,
     HttpRequest,
     HttpResponse,
-    HttpResponseForbidden,
     StreamingHttpResponse,
 )
 from django.http.response import HttpResponseBase
@@ -35,23 +32,6 @@ from fangkong.core.spreadsheet import formula_safe
 from fangkong.people import rules, selectors, services
 from fangkong.people.lookups import lookup_policy
 from fangkong.people.models import IdKind, Person
-
-View = Callable[..., HttpResponseBase]
-
-
-def domain_errors(view: View) -> View:
-    """403 page for a role refusal, 404 for anything absent or outside the scope."""
-
-    @functools.wraps(view)
-    def wrapper(request: HttpRequest, *args: Any, **kwargs: Any) -> HttpResponseBase:
-        try:
-            return view(request, *args, **kwargs)
-        except PermissionDenied as exc:
-            return HttpResponseForbidden(exc.message)
-        except NotFound as exc:
-            raise Http404(exc.message) from exc
-
-    return wrapper
 
 
 class _Echo:
@@ -80,7 +60,6 @@ def _filter_label(q: str) -> dict[str, str]:
 
 @require_http_methods(["GET", "POST"])
 @login_required
-@domain_errors
 def person_list(request: HttpRequest) -> HttpResponse:
     """Search (GET: names, initials, ID tails) and exact lookup (POST: a full ID number,
     document number or phone, audited and budgeted; by GET it is refused, so that no
@@ -127,7 +106,6 @@ def person_list(request: HttpRequest) -> HttpResponse:
 
 @require_GET
 @login_required
-@domain_errors
 def person_detail(request: HttpRequest, pk: int) -> HttpResponse:
     person = selectors.person_get(user=request.user, pk=pk)
     members: list[Person] = []
@@ -146,7 +124,6 @@ def person_detail(request: HttpRequest, pk: int) -> HttpResponse:
 
 @require_POST
 @login_required
-@domain_errors
 def person_reveal(request: HttpRequest, pk: int) -> HttpResponse:
     person = selectors.person_get(user=request.user, pk=pk)
     field = request.POST.get("field", "")
@@ -165,7 +142,6 @@ def person_reveal(request: HttpRequest, pk: int) -> HttpResponse:
 
 @require_http_methods(["GET", "POST"])
 @login_required
-@domain_errors
 def person_create(request: HttpRequest) -> HttpResponse:
     require(request.user, Capability.PERSON_CREATE)
     form = {
@@ -217,7 +193,6 @@ def person_create(request: HttpRequest) -> HttpResponse:
 
 @require_GET
 @login_required
-@domain_errors
 def household_detail(request: HttpRequest, pk: int) -> HttpResponse:
     household = selectors.household_get(user=request.user, pk=pk)
     members = selectors.household_members(user=request.user, household=household)
@@ -286,7 +261,6 @@ def _export_lines(
 
 @require_POST
 @login_required
-@domain_errors
 def person_export(request: HttpRequest) -> HttpResponseBase:
     """CSV of the current search (POST: an export writes an audit record), masked and
     scoped, watermarked, streamed in keyset batches."""
@@ -329,7 +303,6 @@ def person_export(request: HttpRequest) -> HttpResponseBase:
 
 @require_GET
 @login_required
-@domain_errors
 def lookup_alerts(request: HttpRequest) -> HttpResponse:
     """For administrators (audit.view): users whose exact lookups missed too often; each
     is stopped from further lookups for the window (people.lookups)."""

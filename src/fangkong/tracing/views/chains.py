@@ -8,13 +8,10 @@ to the fragment, which re-renders in place with the outcome or the DomainError m
 
 from __future__ import annotations
 
-import functools
-from collections.abc import Callable
 from typing import Any
 
 from django.contrib.auth.decorators import login_required
-from django.http import Http404, HttpRequest, HttpResponse, HttpResponseForbidden
-from django.http.response import HttpResponseBase
+from django.http import Http404, HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
 from django.urls import NoReverseMatch, URLPattern, path, reverse
 from django.utils.translation import gettext as _
@@ -28,23 +25,6 @@ from fangkong.scans import ingest
 from fangkong.tracing.models import Case
 from fangkong.tracing.selectors import chains as selectors
 from fangkong.tracing.services import chains as services
-
-View = Callable[..., HttpResponseBase]
-
-
-def domain_errors(view: View) -> View:
-    """403 page for a role refusal, 404 for anything absent or outside the scope."""
-
-    @functools.wraps(view)
-    def wrapper(request: HttpRequest, *args: Any, **kwargs: Any) -> HttpResponseBase:
-        try:
-            return view(request, *args, **kwargs)
-        except PermissionDenied as exc:
-            return HttpResponseForbidden(exc.message)
-        except NotFound as exc:
-            raise Http404(exc.message) from exc
-
-    return wrapper
 
 
 def case_url(pk: int) -> str | None:
@@ -67,7 +47,6 @@ def _int(value: str | None) -> int | None:
 
 @require_GET
 @login_required
-@domain_errors
 def chain_graph(request: HttpRequest) -> HttpResponse:
     user = request.user
     case_id, cluster_id = _int(request.GET.get("case")), _int(request.GET.get("cluster"))
@@ -158,7 +137,6 @@ def _chain_fragment(
 
 @require_GET
 @login_required
-@domain_errors
 def case_chain(request: HttpRequest, pk: int) -> HttpResponse:
     case = selectors.case_for_chain(user=request.user, pk=pk)
     return _chain_fragment(request, case)
@@ -166,7 +144,6 @@ def case_chain(request: HttpRequest, pk: int) -> HttpResponse:
 
 @require_POST
 @login_required
-@domain_errors
 def case_chain_action(request: HttpRequest, pk: int, action: str) -> HttpResponse:
     """One form of the chain fragment: link, unlink, cluster, source_unknown."""
     user = request.user
@@ -210,7 +187,6 @@ def case_chain_action(request: HttpRequest, pk: int, action: str) -> HttpRespons
 
 @require_GET
 @login_required
-@domain_errors
 def case_map(request: HttpRequest, pk: int) -> HttpResponse:
     case = selectors.case_for_chain(user=request.user, pk=pk)
     config = {
@@ -239,7 +215,6 @@ def case_map(request: HttpRequest, pk: int) -> HttpResponse:
 
 @require_http_methods(["GET", "POST"])
 @login_required
-@domain_errors
 def cluster_list(request: HttpRequest) -> HttpResponse:
     user = request.user
     error = None
@@ -270,7 +245,6 @@ def cluster_list(request: HttpRequest) -> HttpResponse:
 
 @require_http_methods(["GET", "POST"])
 @login_required
-@domain_errors
 def cluster_detail(request: HttpRequest, pk: int) -> HttpResponse:
     user = request.user
     cluster = selectors.cluster_get(user=user, pk=pk)
@@ -318,7 +292,6 @@ def cluster_detail(request: HttpRequest, pk: int) -> HttpResponse:
 
 @require_http_methods(["GET", "POST"])
 @login_required
-@domain_errors
 def scan_import(request: HttpRequest) -> HttpResponse:
     user = request.user
     require(user, Capability.SCANS_IMPORT)

@@ -12,12 +12,9 @@
 from __future__ import annotations
 
 import datetime as dt
-import functools
-from collections.abc import Callable
-from typing import Any
 
 from django.contrib.auth.decorators import login_required
-from django.http import Http404, HttpRequest, HttpResponse, HttpResponseForbidden
+from django.http import HttpRequest, HttpResponse
 from django.http.response import HttpResponseBase
 from django.shortcuts import redirect, render
 from django.urls import URLPattern, path, reverse
@@ -34,24 +31,6 @@ from fangkong.people.rules import mask_name
 from fangkong.tracing.models import Case, ContactClass, ContactStatus
 from fangkong.tracing.selectors import contacts as selectors
 from fangkong.tracing.services import contacts as services
-
-View = Callable[..., HttpResponseBase]
-
-
-def domain_errors(view: View) -> View:
-    """403 page for a role refusal, 404 for anything absent or outside the scope."""
-
-    @functools.wraps(view)
-    def wrapper(request: HttpRequest, *args: Any, **kwargs: Any) -> HttpResponseBase:
-        try:
-            return view(request, *args, **kwargs)
-        except PermissionDenied as exc:
-            return HttpResponseForbidden(exc.message)
-        except NotFound as exc:
-            raise Http404(exc.message) from exc
-
-    return wrapper
-
 
 MANUAL_CLASS_CHOICES = [(c.value, c.label) for c in services.MANUAL_CLASSES]
 
@@ -92,7 +71,6 @@ def _fragment(
 
 @require_GET
 @login_required
-@domain_errors
 def case_contacts(request: HttpRequest, pk: int) -> HttpResponse:
     case = selectors.case_for_contacts(user=request.user, pk=pk)
     return _fragment(request, case)
@@ -100,7 +78,6 @@ def case_contacts(request: HttpRequest, pk: int) -> HttpResponse:
 
 @require_POST
 @login_required
-@domain_errors
 def case_find_contacts(request: HttpRequest, pk: int) -> HttpResponse:
     case = selectors.case_for_contact_management(user=request.user, pk=pk)
     raw = request.POST.get("tolerance_minutes", "").strip()
@@ -130,7 +107,6 @@ def case_find_contacts(request: HttpRequest, pk: int) -> HttpResponse:
 
 @require_POST
 @login_required
-@domain_errors
 def case_add_contact(request: HttpRequest, pk: int) -> HttpResponse:
     case = selectors.case_for_contact_management(user=request.user, pk=pk)
     keys = ("name", "id_kind", "id_number", "phone", "jurisdiction", "classification")
@@ -169,7 +145,6 @@ def case_add_contact(request: HttpRequest, pk: int) -> HttpResponse:
 
 @require_GET
 @login_required
-@domain_errors
 def contact_list(request: HttpRequest) -> HttpResponse:
     classification = request.GET.get("classification", "") or None
     status = request.GET.get("status", "") or None
@@ -204,7 +179,6 @@ def contact_list(request: HttpRequest) -> HttpResponse:
 
 @require_GET
 @login_required
-@domain_errors
 def contact_detail(request: HttpRequest, pk: int) -> HttpResponse:
     contact = selectors.contact_get(user=request.user, pk=pk)
     return render(
@@ -225,7 +199,6 @@ def contact_detail(request: HttpRequest, pk: int) -> HttpResponse:
 
 @require_POST
 @login_required
-@domain_errors
 def contact_find_secondary(request: HttpRequest, pk: int) -> HttpResponseBase:
     contact = selectors.contact_get(user=request.user, pk=pk)
     try:
