@@ -22,23 +22,13 @@ from django.views.decorators.http import require_GET, require_http_methods, requ
 
 from fangkong.accounts.permissions import has_capability, require
 from fangkong.accounts.roles import Capability
-from fangkong.core.errors import DomainError, NotFound, PermissionDenied
+from fangkong.core.errors import DomainError, NotFound
 from fangkong.core.http import client_address
+from fangkong.core.pages import refusal_message
 from fangkong.people.rules import mask_name
 from fangkong.testing.models import HoldState, RecheckStatus
 from fangkong.testing.selectors import labs as selectors
 from fangkong.testing.services import labs as services
-
-
-def _refused(request: HttpRequest, exc: DomainError) -> None:
-    """A refusal the user can fix: shown as a message (permission and scope re-raised)."""
-    if isinstance(exc, PermissionDenied | NotFound) and exc.code in (
-        "permission_denied",
-        "not_found",
-    ):
-        raise exc
-    messages.error(request, exc.message)
-
 
 # --- the sampler's boxes ------------------------------------------------------------------
 
@@ -61,7 +51,7 @@ def box_list(request: HttpRequest) -> HttpResponse:
                 ip=client_address(request),
             )
         except DomainError as exc:
-            _refused(request, exc)
+            refusal_message(request, exc)
             return redirect("testing:box_list")
         return redirect("testing:box_detail", pk=box.pk)
     context = {
@@ -95,7 +85,7 @@ def box_detail(request: HttpRequest, pk: int) -> HttpResponse:
                     % {"added": len(report.added), "unchanged": len(report.unchanged)},
                 )
         except DomainError as exc:
-            _refused(request, exc)
+            refusal_message(request, exc)
         return redirect("testing:box_detail", pk=pk)
     context = {
         "box": box,
@@ -127,7 +117,7 @@ def box_receive(request: HttpRequest) -> HttpResponse:
         except NotFound:
             messages.error(request, _("转运箱不存在或不是送往本机构的"))
         except DomainError as exc:
-            _refused(request, exc)
+            refusal_message(request, exc)
         return redirect("testing:box_receive")
     context = {
         "lab": services.lab_of(user),
@@ -162,7 +152,7 @@ def lab_results(request: HttpRequest) -> HttpResponse:
                 ip=client_address(request),
             )
         except DomainError as exc:
-            _refused(request, exc)
+            refusal_message(request, exc)
             return redirect("testing:lab_results")
         status = 200 if report.ok else 400
     context = {
@@ -244,7 +234,7 @@ def recheck_sample(request: HttpRequest, pk: int) -> HttpResponse:
         messages.success(request, _("已登记复核采样"))
     except (ValueError, DomainError) as exc:
         if isinstance(exc, DomainError):
-            _refused(request, exc)
+            refusal_message(request, exc)
         else:
             messages.error(request, _("请选择检测机构"))
     return redirect("testing:recheck_list")
