@@ -110,6 +110,12 @@ class PageForm(forms.Form):
         return {name: str(self.data.get(name, "") or "").strip()[:limit] for name in self.fields}
 
 
+def one_message(message: Any) -> dict[str, Any]:
+    """The same message for every way a field's value can be wrong (error_messages=)."""
+    keys = ("required", "invalid", "min_value", "max_value", "max_length", "invalid_choice")
+    return dict.fromkeys(keys, message)
+
+
 class PkField(forms.IntegerField):
     """A row id: a positive integer the database can hold."""
 
@@ -144,7 +150,7 @@ class LocalDateTimeField(forms.DateTimeField):
 
 
 class FlagField(forms.BooleanField):
-    """A checkbox or a "1"/"0" value; absent is False, never required."""
+    """A checkbox sent as value="1": "1" is True, anything else (or absent) False."""
 
     def __init__(self, **kwargs: Any) -> None:
         kwargs.setdefault("required", False)
@@ -152,8 +158,19 @@ class FlagField(forms.BooleanField):
 
     def to_python(self, value: Any) -> bool:
         if isinstance(value, str):
-            return value.strip().lower() in {"1", "true", "on", "yes"}
-        return bool(value)
+            return value.strip() == "1"
+        return value is True
+
+
+class TriStateField(forms.Field):
+    """A yes/no/either filter: "1" True, "0" False, anything else (or absent) None."""
+
+    def __init__(self, **kwargs: Any) -> None:
+        kwargs.setdefault("required", False)
+        super().__init__(**kwargs)
+
+    def to_python(self, value: Any) -> bool | None:
+        return {"1": True, "0": False}.get(str(value or "").strip())
 
 
 def refusal_message(request: HttpRequest, exc: DomainError) -> None:

@@ -22,6 +22,7 @@ from fangkong.accounts.roles import Capability
 from fangkong.core.errors import DomainError, NotFound, PermissionDenied
 from fangkong.core.http import client_address
 from fangkong.scans import ingest
+from fangkong.tracing.forms import ChainActionForm, ChainFilterForm, ClusterCaseForm, ClusterForm
 from fangkong.tracing.models import Case
 from fangkong.tracing.selectors import chains as selectors
 from fangkong.tracing.services import chains as services
@@ -35,13 +36,6 @@ def case_url(pk: int) -> str | None:
         return None
 
 
-def _int(value: str | None) -> int | None:
-    try:
-        return int(value) if value else None
-    except ValueError:
-        return None
-
-
 # --- The chain graph ------------------------------------------------------------------
 
 
@@ -49,8 +43,9 @@ def _int(value: str | None) -> int | None:
 @login_required
 def chain_graph(request: HttpRequest) -> HttpResponse:
     user = request.user
-    case_id, cluster_id = _int(request.GET.get("case")), _int(request.GET.get("cluster"))
-    number = (request.GET.get("number") or "").strip()
+    filters = ChainFilterForm(request.GET).lenient()
+    case_id, cluster_id = filters["case"], filters["cluster"]
+    number = filters["number"] or ""
     error = None
     case = cluster = None
     try:
@@ -64,7 +59,7 @@ def chain_graph(request: HttpRequest) -> HttpResponse:
         error = exc.message
     # The filter form always sends `number`; its unchecked box then means "no contacts".
     submitted = "number" in request.GET or "cluster" in request.GET
-    include_contacts = request.GET.get("contacts") == "1" if submitted else True
+    include_contacts = bool(filters["contacts"]) if submitted else True
     graph = selectors.chain_graph(
         user=user, case=case, cluster=cluster, include_contacts=include_contacts
     )
@@ -151,26 +146,26 @@ def case_chain_action(request: HttpRequest, pk: int, action: str) -> HttpRespons
     require(user, Capability.CASE_MANAGE)
     ip = client_address(request)
     try:
+        data = ChainActionForm(request.POST).cleaned()
         if action == "link":
-            infector = selectors.case_by_number(user=user, number=request.POST.get("infector", ""))
+            infector = selectors.case_by_number(user=user, number=data["infector"])
             services.case_link_create(
                 actor=user,
                 infector=infector,
                 infectee=case,
-                evidence=request.POST.get("evidence", ""),
+                evidence=data["evidence"],
                 ip=ip,
             )
         elif action == "unlink":
-            link = selectors.case_link_get(user=user, pk=_int(request.POST.get("link")) or 0)
+            link = selectors.case_link_get(user=user, pk=data["link"] or 0)
             if case.pk not in (link.infector_id, link.infectee_id):
                 raise NotFound("not_found", _("未找到或不在您的辖区内"), object="case_link")
             services.case_link_delete(actor=user, link=link, ip=ip)
         elif action == "cluster":
-            cluster = selectors.cluster_get(user=user, pk=_int(request.POST.get("cluster")) or 0)
+            cluster = selectors.cluster_get(user=user, pk=data["cluster"] or 0)
             services.cluster_add_case(actor=user, cluster=cluster, case=case, ip=ip)
         elif action == "source_unknown":
-            unknown = request.POST.get("unknown") == "1"
-            services.case_set_source_unknown(actor=user, case=case, unknown=unknown, ip=ip)
+            services.case_set_source_unknown(actor=user, case=case, unknown=data["unknown"], ip=ip)
         else:
             raise Http404
     except DomainError as exc:
@@ -220,10 +215,11 @@ def cluster_list(request: HttpRequest) -> HttpResponse:
     error = None
     if request.method == "POST":
         try:
+            data = ClusterForm(request.POST).cleaned()
             cluster = services.cluster_create(
                 actor=user,
-                name=request.POST.get("name", ""),
-                description=request.POST.get("description", ""),
+                name=data["name"],
+                description=data["description"],
                 ip=client_address(request),
             )
             return redirect("tracing:cluster_detail", pk=cluster.pk)
@@ -251,7 +247,8 @@ def cluster_detail(request: HttpRequest, pk: int) -> HttpResponse:
     error = None
     if request.method == "POST":
         try:
-            case = selectors.case_by_number(user=user, number=request.POST.get("number", ""))
+            number = ClusterCaseForm(request.POST).cleaned()["number"]
+            case = selectors.case_by_number(user=user, number=number)
             services.cluster_add_case(
                 actor=user, cluster=cluster, case=case, ip=client_address(request)
             )

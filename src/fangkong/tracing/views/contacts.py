@@ -11,8 +11,6 @@
 
 from __future__ import annotations
 
-import datetime as dt
-
 from django.contrib.auth.decorators import login_required
 from django.http import HttpRequest, HttpResponse
 from django.http.response import HttpResponseBase
@@ -28,6 +26,7 @@ from fangkong.core.http import client_address
 from fangkong.people import selectors as people_selectors
 from fangkong.people.models import IdKind
 from fangkong.people.rules import mask_name
+from fangkong.tracing.forms import AddContactForm, ContactFilterForm, FindContactsForm, FoundForm
 from fangkong.tracing.models import Case, ContactClass, ContactStatus
 from fangkong.tracing.selectors import contacts as selectors
 from fangkong.tracing.services import contacts as services
@@ -80,14 +79,12 @@ def case_contacts(request: HttpRequest, pk: int) -> HttpResponse:
 @login_required
 def case_find_contacts(request: HttpRequest, pk: int) -> HttpResponse:
     case = selectors.case_for_contact_management(user=request.user, pk=pk)
-    raw = request.POST.get("tolerance_minutes", "").strip()
     try:
-        if raw and not raw.isdigit():
-            raise DomainError("invalid_tolerance", _("时间容差须在 0 到 1440 分钟之间"))
+        data = FindContactsForm(request.POST).cleaned()
         result = services.contacts_find_for_case(
             actor=request.user,
             case=case,
-            tolerance_minutes=int(raw) if raw else None,
+            tolerance_minutes=data["tolerance_minutes"],
             ip=client_address(request),
         )
     except (PermissionDenied, NotFound):
@@ -109,30 +106,24 @@ def case_find_contacts(request: HttpRequest, pk: int) -> HttpResponse:
 @login_required
 def case_add_contact(request: HttpRequest, pk: int) -> HttpResponse:
     case = selectors.case_for_contact_management(user=request.user, pk=pk)
-    keys = ("name", "id_kind", "id_number", "phone", "jurisdiction", "classification")
-    form = {key: request.POST.get(key, "")[:100] for key in (*keys, "exposed_on", "note")}
-    form["note"] = request.POST.get("note", "")[:400]
+    add_form = AddContactForm(request.POST)
+    form = add_form.echo(limit=400)
     try:
-        if not form["jurisdiction"].isdigit():
-            raise DomainError("jurisdiction_required", _("请选择所属辖区"))
-        try:
-            exposed_on = dt.date.fromisoformat(form["exposed_on"])
-        except ValueError as exc:
-            raise DomainError("invalid_exposure_date", _("请填写正确的暴露日期")) from exc
+        data = add_form.cleaned()
         jurisdiction = people_selectors.jurisdiction_for_person(
-            user=request.user, pk=int(form["jurisdiction"])
+            user=request.user, pk=data["jurisdiction"]
         )
         contact = services.contact_add_manual(
             actor=request.user,
             case=case,
-            name=form["name"],
-            id_kind=form["id_kind"] or "ric",
-            id_number=form["id_number"],
-            phone=form["phone"],
+            name=data["name"],
+            id_kind=data["id_kind"] or "ric",
+            id_number=data["id_number"],
+            phone=data["phone"],
             jurisdiction=jurisdiction,
-            classification=form["classification"] or ContactClass.CLOSE,
-            exposed_on=exposed_on,
-            note=form["note"],
+            classification=data["classification"] or ContactClass.CLOSE,
+            exposed_on=data["exposed_on"],
+            note=data["note"],
             ip=client_address(request),
         )
     except PermissionDenied:
@@ -146,15 +137,16 @@ def case_add_contact(request: HttpRequest, pk: int) -> HttpResponse:
 @require_GET
 @login_required
 def contact_list(request: HttpRequest) -> HttpResponse:
-    classification = request.GET.get("classification", "") or None
-    status = request.GET.get("status", "") or None
+    filters = ContactFilterForm(request.GET).lenient()
+    classification = filters["classification"] or None
+    status = filters["status"] or None
     error = ""
     try:
         page = selectors.contacts(
             user=request.user,
             classification=classification,
             status=status,
-            cursor=request.GET.get("cursor") or None,
+            cursor=filters["cursor"] or None,
         )
     except (PermissionDenied, NotFound):
         raise
@@ -181,6 +173,7 @@ def contact_list(request: HttpRequest) -> HttpResponse:
 @login_required
 def contact_detail(request: HttpRequest, pk: int) -> HttpResponse:
     contact = selectors.contact_get(user=request.user, pk=pk)
+    found = FoundForm(request.GET).lenient()["found"]
     return render(
         request,
         "tracing/contact_detail.html",
@@ -192,7 +185,7 @@ def contact_detail(request: HttpRequest, pk: int) -> HttpResponse:
                 has_capability(request.user, Capability.CONTACT_MANAGE)
                 and contact.classification == ContactClass.CLOSE
             ),
-            "message": request.GET.get("found", ""),
+            "message": "" if found is None else str(found),
         },
     )
 
