@@ -29,6 +29,7 @@ from django.core.exceptions import NON_FIELD_ERRORS
 from django.http import HttpRequest
 from django.utils import timezone
 
+from fangkong.core.apitypes import ROW_ID_MAX
 from fangkong.core.errors import DomainError, NotFound, PermissionDenied
 
 # Django's own error codes, which say nothing stable about the domain: a form's refusal
@@ -57,9 +58,9 @@ _GENERIC_CODES = frozenset(
     }
 )
 
-# A primary key as the database holds it (BigAutoField): anything above is absent, not
-# an overflow the database would refuse with a 500.
-PK_MAX = 2**63 - 1
+# A primary key as the database holds it: anything above is absent, not an overflow the
+# database would refuse with a 500.
+PK_MAX = ROW_ID_MAX
 
 
 class InvalidInput(DomainError):
@@ -112,7 +113,15 @@ class PageForm(forms.Form):
 
 def one_message(message: Any) -> dict[str, Any]:
     """The same message for every way a field's value can be wrong (error_messages=)."""
-    keys = ("required", "invalid", "min_value", "max_value", "max_length", "invalid_choice")
+    keys = (
+        "required",
+        "invalid",
+        "min_value",
+        "max_value",
+        "max_length",
+        "invalid_choice",
+        "null_characters_not_allowed",
+    )
     return dict.fromkeys(keys, message)
 
 
@@ -123,6 +132,57 @@ class PkField(forms.IntegerField):
         kwargs.setdefault("min_value", 1)
         kwargs.setdefault("max_value", PK_MAX)
         super().__init__(**kwargs)
+
+
+class DigitsField(forms.CharField):
+    """A non-negative whole number typed as ASCII digits only (no sign, no spaces inside,
+    no full-width digits), at most `max_digits` of them; `empty` is the value of a blank."""
+
+    default_error_messages: ClassVar[dict[str, Any]] = {
+        "invalid": forms.IntegerField.default_error_messages["invalid"]
+    }
+
+    def __init__(self, *, max_digits: int, empty: int | None = None, **kwargs: Any) -> None:
+        kwargs.setdefault("required", empty is None)
+        super().__init__(**kwargs)
+        self.max_digits = max_digits
+        self.empty = empty
+
+    def to_python(self, value: Any) -> int | None:  # type: ignore[override]
+        raw = str(super().to_python(value) or "")
+        if not raw:
+            return self.empty
+        if not (raw.isascii() and raw.isdigit()) or len(raw) > self.max_digits:
+            raise forms.ValidationError(self.error_messages["invalid"], code="invalid")
+        return int(raw)
+
+    def validate(self, value: Any) -> None:
+        if value is None and self.required:
+            raise forms.ValidationError(self.error_messages["required"], code="required")
+
+
+class PkListField(forms.Field):
+    """Row ids sent as repeated values (a multiple select, checkboxes), at most `limit`
+    of them kept (the pages cut a longer list so before the forms)."""
+
+    widget = forms.SelectMultiple
+    default_error_messages: ClassVar[dict[str, Any]] = {
+        "invalid": forms.IntegerField.default_error_messages["invalid"]
+    }
+
+    def __init__(self, *, limit: int, **kwargs: Any) -> None:
+        kwargs.setdefault("required", False)
+        super().__init__(**kwargs)
+        self.limit = limit
+
+    def to_python(self, value: Any) -> list[int]:
+        out = []
+        for raw in list(value or [])[: self.limit]:
+            v = str(raw)
+            if not (v.isascii() and v.isdigit()) or len(v) > 19 or int(v) > PK_MAX:
+                raise forms.ValidationError(self.error_messages["invalid"], code="invalid")
+            out.append(int(v))
+        return out
 
 
 class LocalDateTimeField(forms.DateTimeField):

@@ -30,6 +30,7 @@ from fangkong.accounts.roles import Capability
 from fangkong.areas.models import Jurisdiction
 from fangkong.core.http import client_address
 from fangkong.people.rules import mask_name
+from fangkong.testing.forms import CursorForm
 from fangkong.testing.models import Round
 from fangkong.testing.selectors import coverage as selectors
 from fangkong.testing.services import coverage as services
@@ -106,7 +107,8 @@ def _dashboard_context(request: HttpRequest, rnd: Round) -> dict[str, Any]:
 @require_GET
 @login_required
 def coverage_rounds(request: HttpRequest) -> HttpResponse:
-    page = selectors.coverage_rounds(user=request.user, cursor=request.GET.get("cursor"))
+    cursor = CursorForm(request.GET).cleaned()["cursor"] or None
+    page = selectors.coverage_rounds(user=request.user, cursor=cursor)
     return render(
         request,
         "testing/coverage_rounds.html",
@@ -152,7 +154,10 @@ def coverage_town(request: HttpRequest, pk: int, town: str) -> HttpResponse:
 def coverage_untested(request: HttpRequest, pk: int, community: str) -> HttpResponse:
     rnd = selectors.coverage_round_get(user=request.user, pk=pk)
     page = selectors.untested_page(
-        user=request.user, rnd=rnd, community_path=community, cursor=request.GET.get("cursor")
+        user=request.user,
+        rnd=rnd,
+        community_path=community,
+        cursor=CursorForm(request.GET).cleaned()["cursor"] or None,
     )
     counts = selectors.round_coverage(
         user=request.user, rnd=rnd, by="community", within=community

@@ -26,6 +26,14 @@ from fangkong.core.errors import DomainError, NotFound
 from fangkong.core.http import client_address
 from fangkong.core.pages import refusal_message
 from fangkong.people.rules import mask_name
+from fangkong.testing.forms import (
+    BoxOpenForm,
+    BoxReceiveForm,
+    BoxTubesForm,
+    HoldFilterForm,
+    RecheckFilterForm,
+    RecheckSampleForm,
+)
 from fangkong.testing.models import HoldState, RecheckStatus
 from fangkong.testing.selectors import labs as selectors
 from fangkong.testing.services import labs as services
@@ -41,12 +49,11 @@ def box_list(request: HttpRequest) -> HttpResponse:
     require(user, Capability.BOX_MANAGE)
     if request.method == "POST":
         try:
-            raw_lab = request.POST.get("lab") or "0"
-            lab_pk = int(raw_lab) if raw_lab.isascii() and raw_lab.isdigit() else 0
-            lab = selectors.lab_get(user=user, pk=lab_pk)
+            data = BoxOpenForm(request.POST).lenient()
+            lab = selectors.lab_get(user=user, pk=data["lab"] or 0)
             box = services.box_create(
                 actor=user,
-                barcode=request.POST.get("barcode", ""),
+                barcode=data["barcode"] or "",
                 lab=lab,
                 ip=client_address(request),
             )
@@ -69,13 +76,13 @@ def box_detail(request: HttpRequest, pk: int) -> HttpResponse:
     user = request.user
     box = selectors.box_get(user=user, pk=pk)
     if request.method == "POST":
-        action = request.POST.get("action", "add")
         try:
-            if action == "hand_over":
+            data = BoxTubesForm(request.POST).cleaned()
+            if data["action"] == "hand_over":
                 services.box_hand_over(actor=user, box=box, ip=client_address(request))
                 messages.success(request, _("转运箱已交接"))
             else:
-                codes = [c for c in request.POST.get("barcodes", "").split() if c]
+                codes = [c for c in data["barcodes"].split() if c]
                 report = services.box_add_tubes(
                     actor=user, box=box, barcodes=codes, ip=client_address(request)
                 )
@@ -105,8 +112,8 @@ def box_receive(request: HttpRequest) -> HttpResponse:
     user = request.user
     require(user, Capability.BOX_RECEIVE)
     if request.method == "POST":
-        barcode = request.POST.get("barcode", "").strip()
         try:
+            barcode = BoxReceiveForm(request.POST).cleaned()["barcode"]
             box = selectors.box_get(user=user, barcode=barcode)
             box = services.box_receive(actor=user, box=box, ip=client_address(request))
             messages.success(
@@ -194,14 +201,14 @@ def _recheck_rows(items: list[Any]) -> list[dict[str, Any]]:
 def recheck_list(request: HttpRequest) -> HttpResponse:
     """Rechecks of the user's community / town with countdowns to their deadline."""
     user = request.user
-    status = request.GET.get("status", "")
-    status = status if status in RecheckStatus.values else ""
-    overdue = request.GET.get("overdue") == "1"
+    filters = RecheckFilterForm(request.GET).lenient()
+    status = filters["status"] if filters["status"] in RecheckStatus.values else ""
+    overdue = bool(filters["overdue"])
     page = selectors.rechecks(
         user=user,
         status=status or None,
         overdue=True if overdue else None,
-        cursor=request.GET.get("cursor") or None,
+        cursor=filters["cursor"] or None,
     )
     context = {
         "rows": _recheck_rows(page.items),
@@ -222,21 +229,18 @@ def recheck_sample(request: HttpRequest, pk: int) -> HttpResponse:
     user = request.user
     recheck = selectors.recheck_get(user=user, pk=pk)
     try:
-        lab_pk = int(request.POST.get("lab") or 0)
-        lab = selectors.lab_get(user=user, pk=lab_pk) if lab_pk else None
+        data = RecheckSampleForm(request.POST).cleaned()
+        lab = selectors.lab_get(user=user, pk=data["lab"]) if data["lab"] else None
         services.recheck_record_sample(
             actor=user,
             recheck=recheck,
-            barcode=request.POST.get("barcode", ""),
+            barcode=data["barcode"],
             lab=lab,
             ip=client_address(request),
         )
         messages.success(request, _("已登记复核采样"))
-    except (ValueError, DomainError) as exc:
-        if isinstance(exc, DomainError):
-            refusal_message(request, exc)
-        else:
-            messages.error(request, _("请选择检测机构"))
+    except DomainError as exc:
+        refusal_message(request, exc)
     return redirect("testing:recheck_list")
 
 
@@ -244,9 +248,10 @@ def recheck_sample(request: HttpRequest, pk: int) -> HttpResponse:
 @login_required
 def hold_list(request: HttpRequest) -> HttpResponse:
     user = request.user
-    state = request.GET.get("state", HoldState.HELD)
+    filters = HoldFilterForm(request.GET).lenient()
+    state = filters["state"] if "state" in request.GET else HoldState.HELD
     state = state if state in HoldState.values else ""
-    page = selectors.holds(user=user, state=state or None, cursor=request.GET.get("cursor") or None)
+    page = selectors.holds(user=user, state=state or None, cursor=filters["cursor"] or None)
     rows = [{"hold": h, "name_masked": mask_name(h.person.name)} for h in page.items]
     context = {"rows": rows, "page": page, "state": state, "states": HoldState.choices}
     return render(request, "testing/labs_hold_list.html", context)
