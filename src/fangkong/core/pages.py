@@ -111,6 +111,22 @@ class PageForm(forms.Form):
         return {name: str(self.data.get(name, "") or "").strip()[:limit] for name in self.fields}
 
 
+class TruncatingForm(PageForm):
+    """A form whose text fields cut an over-long value to their max_length instead of
+    refusing it (as the pages did before the forms; the service refuses what is still
+    wrong)."""
+
+    def __init__(self, data: Any = None, *args: Any, **kwargs: Any) -> None:
+        if data is not None:
+            data = data.copy()
+            for name, field in self.base_fields.items():
+                limit = getattr(field, "max_length", None)
+                value = data.get(name)
+                if limit and isinstance(value, str) and len(value) > limit:
+                    data[name] = value[:limit]
+        super().__init__(data, *args, **kwargs)
+
+
 def one_message(message: Any) -> dict[str, Any]:
     """The same message for every way a field's value can be wrong (error_messages=)."""
     keys = (

@@ -30,6 +30,7 @@ from fangkong.core.errors import DomainError, NotFound, PermissionDenied
 from fangkong.core.http import client_address
 from fangkong.core.spreadsheet import formula_safe
 from fangkong.people import rules, selectors, services
+from fangkong.people.forms import PersonCreateForm, PersonSearchForm, RevealForm
 from fangkong.people.lookups import lookup_policy
 from fangkong.people.models import IdKind, Person
 
@@ -41,11 +42,10 @@ class _Echo:
         return value
 
 
-def _jurisdiction_filter(request: HttpRequest, data: Any) -> Jurisdiction | None:
-    raw = str(data.get("jurisdiction", ""))
-    if not raw.isdigit():
+def _jurisdiction_filter(request: HttpRequest, pk: int | None) -> Jurisdiction | None:
+    if pk is None:
         return None
-    return selectors.jurisdiction_for_person(user=request.user, pk=int(raw))
+    return selectors.jurisdiction_for_person(user=request.user, pk=pk)
 
 
 def _filter_label(q: str) -> dict[str, str]:
@@ -64,9 +64,9 @@ def person_list(request: HttpRequest) -> HttpResponse:
     """Search (GET: names, initials, ID tails) and exact lookup (POST: a full ID number,
     document number or phone, audited and budgeted; by GET it is refused, so that no
     number lands in a URL, a history or an access log)."""
-    data = request.POST if request.method == "POST" else request.GET
-    q = str(data.get("q", "")).strip()[:100]
-    jurisdiction = _jurisdiction_filter(request, data)
+    data = PersonSearchForm(request.POST if request.method == "POST" else request.GET).lenient()
+    q = data["q"] or ""
+    jurisdiction = _jurisdiction_filter(request, data["jurisdiction"])
     error = ""
     status = 200
     page = None
@@ -81,7 +81,7 @@ def person_list(request: HttpRequest) -> HttpResponse:
                 user=request.user,
                 q=q,
                 jurisdiction=jurisdiction,
-                cursor=data.get("cursor") or None,
+                cursor=data["cursor"] or None,
             )
             persons = page.items
     except (PermissionDenied, NotFound):
@@ -126,7 +126,7 @@ def person_detail(request: HttpRequest, pk: int) -> HttpResponse:
 @login_required
 def person_reveal(request: HttpRequest, pk: int) -> HttpResponse:
     person = selectors.person_get(user=request.user, pk=pk)
-    field = request.POST.get("field", "")
+    field = RevealForm(request.POST).lenient()["field"] or ""
     try:
         value = services.person_reveal(
             actor=request.user, person=person, field=field, ip=client_address(request)
@@ -154,19 +154,19 @@ def person_create(request: HttpRequest) -> HttpResponse:
     error: DomainError | None = None
     existing_id: int | None = None
     if request.method == "POST":
-        form = {key: request.POST.get(key, "")[:300] for key in form}
+        create_form = PersonCreateForm(request.POST)
+        form = {key: str(create_form.data.get(key, ""))[:300] for key in form}
         try:
-            if not form["jurisdiction"].isdigit():
-                raise DomainError("jurisdiction_required", _("请选择所属辖区"))
+            data = create_form.cleaned()
             jurisdiction = selectors.jurisdiction_for_person(
-                user=request.user, pk=int(form["jurisdiction"])
+                user=request.user, pk=data["jurisdiction"]
             )
             person = services.person_create(
                 actor=request.user,
-                name=form["name"],
-                id_kind=form["id_kind"],
-                id_number=form["id_number"],
-                phone=form["phone"],
+                name=data["name"],
+                id_kind=data["id_kind"],
+                id_number=data["id_number"],
+                phone=data["phone"],
                 jurisdiction=jurisdiction,
                 ip=client_address(request),
             )
@@ -264,8 +264,9 @@ def _export_lines(
 def person_export(request: HttpRequest) -> HttpResponseBase:
     """CSV of the current search (POST: an export writes an audit record), masked and
     scoped, watermarked, streamed in keyset batches."""
-    q = request.POST.get("q", "").strip()[:100]
-    jurisdiction = _jurisdiction_filter(request, request.POST)
+    data = PersonSearchForm(request.POST).lenient()
+    q = data["q"] or ""
+    jurisdiction = _jurisdiction_filter(request, data["jurisdiction"])
     cap = selectors.export_max_rows()
     try:
         found = selectors.person_export_size(

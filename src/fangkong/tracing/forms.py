@@ -14,6 +14,7 @@ from fangkong.core.pages import (
     PageForm,
     PkField,
     TriStateField,
+    TruncatingForm,
     one_message,
 )
 
@@ -24,7 +25,7 @@ _TIME_INVALID = _("时间格式无效")
 
 def _text(limit: int | None = None, *, strip: bool = True) -> forms.CharField:
     """An optional text field; the service checks what it means (and its length: a limit
-    here is one the page cut the value to before the forms, see Truncating)."""
+    here is one the page cut the value to before the forms, see TruncatingForm)."""
     return forms.CharField(required=False, strip=strip, max_length=limit)
 
 
@@ -34,21 +35,6 @@ def _date(*, required: bool = False) -> forms.DateField:
         input_formats=["%Y-%m-%d"],
         error_messages={"required": _DATE_REQUIRED, "invalid": _DATE_INVALID},
     )
-
-
-class Truncating(PageForm):
-    """A form whose text fields cut an over-long value to their length instead of refusing
-    it (the pages did so before the forms: the service refuses what is still wrong)."""
-
-    def __init__(self, data: Any = None, *args: Any, **kwargs: Any) -> None:
-        if data is not None:
-            data = data.copy()
-            for name, field in self.base_fields.items():
-                limit = getattr(field, "max_length", None)
-                value = data.get(name)
-                if limit and isinstance(value, str) and len(value) > limit:
-                    data[name] = value[:limit]
-        super().__init__(data, *args, **kwargs)
 
 
 # --- cases ---------------------------------------------------------------------------------
@@ -83,13 +69,13 @@ class CaseFilterForm(PageForm):
         return town
 
 
-class PersonSearchForm(Truncating):
+class PersonSearchForm(TruncatingForm):
     q = _text(100)
     person = _text()
     step = _text()
 
 
-class CaseCreateForm(Truncating):
+class CaseCreateForm(TruncatingForm):
     person = PkField(error_messages=one_message(_("请先查找并选择人员")))
     kind = _text(300)
     origin = _text(300)
@@ -112,7 +98,7 @@ class CaseLifecycleForm(PageForm):
     reason = _text(strip=False)
 
 
-class StopForm(Truncating):
+class StopForm(TruncatingForm):
     venue_code = _text(2000)
     address = _text(2000)
     start = LocalDateTimeField(error_messages=one_message(_TIME_INVALID))
@@ -135,7 +121,7 @@ class FindContactsForm(PageForm):
     codes: ClassVar[dict[str, str]] = {"tolerance_minutes": "invalid_tolerance"}
 
 
-class AddContactForm(Truncating):
+class AddContactForm(TruncatingForm):
     name = _text(100)
     id_kind = _text(100)
     id_number = _text(100)
@@ -202,7 +188,7 @@ class PushFilterForm(PageForm):
     cursor = _text()
 
 
-class PushMarkForm(Truncating):
+class PushMarkForm(TruncatingForm):
     status = _text()
     note = _text(1000, strip=False)
 
