@@ -19,16 +19,19 @@ from django.views.decorators.http import require_GET, require_http_methods, requ
 from fangkong.accounts.permissions import has_capability, require
 from fangkong.accounts.roles import Capability
 from fangkong.areas import selectors, services
-from fangkong.areas.forms import ZoneActionForm, ZoneCreateForm
+from fangkong.areas.forms import (
+    JurisdictionDepthForm,
+    PlaceFilterForm,
+    ZoneActionForm,
+    ZoneCreateForm,
+    ZoneFilterForm,
+    ZoneOwnerForm,
+)
 from fangkong.areas.models import Level, PlaceKind, ZoneLevel, ZoneState
 from fangkong.core.errors import DomainError, NotFound, PermissionDenied
 from fangkong.core.http import client_address
 
 ZONE_ACTIONS = ("record_case", "screening", "downgrade", "lift", "close_day")
-
-
-def _choice(value: str | None, allowed: list[str]) -> str | None:
-    return value if value in allowed else None
 
 
 # --- Zones ----------------------------------------------------------------------------
@@ -37,8 +40,8 @@ def _choice(value: str | None, allowed: list[str]) -> str | None:
 @require_GET
 @login_required
 def zone_list(request: HttpRequest) -> HttpResponse:
-    level = _choice(request.GET.get("level"), ZoneLevel.values)
-    state = _choice(request.GET.get("state"), ZoneState.values)
+    filters = ZoneFilterForm(request.GET).lenient()
+    level, state = filters["level"] or None, filters["state"] or None
     rows = [
         {"zone": z, "progress": selectors.zone_progress(z)}
         for z in selectors.zones(user=request.user, level=level, state=state)[:500]
@@ -151,8 +154,9 @@ def _member_choices(request: HttpRequest, owner_pk: int | None) -> list[tuple[in
 @login_required
 def zone_create(request: HttpRequest) -> HttpResponse:
     require(request.user, Capability.ZONE_MANAGE)
-    raw_owner = (request.POST if request.method == "POST" else request.GET).get("jurisdiction", "")
-    owner_pk = int(raw_owner) if raw_owner.isdigit() else None
+    owner_pk = ZoneOwnerForm(request.POST if request.method == "POST" else request.GET).lenient()[
+        "jurisdiction"
+    ]
     owners = _owner_choices(request)
     if owner_pk is None and owners:
         owner_pk = owners[0][0]
@@ -204,11 +208,10 @@ def zone_create(request: HttpRequest) -> HttpResponse:
 @require_GET
 @login_required
 def place_list(request: HttpRequest) -> HttpResponse:
-    kind = _choice(request.GET.get("kind"), PlaceKind.values)
-    q = request.GET.get("q", "").strip()[:100]
+    filters = PlaceFilterForm(request.GET).lenient()
+    kind, q = filters["kind"] or None, filters["q"] or ""
     towns = list(selectors.jurisdictions(user=request.user, level=Level.TOWN))
-    raw_town = request.GET.get("town", "")
-    town = next((t for t in towns if str(t.pk) == raw_town), None)
+    town = next((t for t in towns if t.pk == filters["town"]), None)
     error: DomainError | None = None
     try:
         page = selectors.places(
@@ -216,7 +219,7 @@ def place_list(request: HttpRequest) -> HttpResponse:
             kind=kind,
             jurisdiction=town,
             q=q or None,
-            cursor=request.GET.get("cursor") or None,
+            cursor=filters["cursor"] or None,
             size=50,
         )
     except (PermissionDenied, NotFound):
@@ -247,7 +250,6 @@ def place_list(request: HttpRequest) -> HttpResponse:
 @require_GET
 @login_required
 def jurisdiction_list(request: HttpRequest) -> HttpResponse:
-    raw = request.GET.get("depth", "2")
-    depth = int(raw) if raw in {"1", "2", "3"} else 2
+    depth = JurisdictionDepthForm(request.GET).lenient()["depth"] or 2
     rows = selectors.jurisdiction_tree(user=request.user, max_depth=depth)
     return render(request, "areas/jurisdiction_list.html", {"rows": rows, "depth": depth})
