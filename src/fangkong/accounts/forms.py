@@ -8,7 +8,7 @@ from typing import ClassVar
 from django import forms
 from django.utils.translation import gettext_lazy as _
 
-from fangkong.core.pages import PageForm, one_message
+from fangkong.core.pages import IsoDateField, PageForm, one_message
 
 _DATE_FORMAT = _("日期格式应为 YYYY-MM-DD")
 
@@ -18,9 +18,7 @@ def _text(*, strip: bool = True) -> forms.CharField:
 
 
 def _date() -> forms.DateField:
-    return forms.DateField(
-        required=False, input_formats=["%Y-%m-%d"], error_messages=one_message(_DATE_FORMAT)
-    )
+    return IsoDateField(required=False, error_messages=one_message(_DATE_FORMAT))
 
 
 class LoginForm(PageForm):

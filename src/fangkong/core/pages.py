@@ -142,12 +142,35 @@ def one_message(message: Any) -> dict[str, Any]:
 
 
 class PkField(forms.IntegerField):
-    """A row id: a positive integer the database can hold."""
+    """A row id: a positive integer the database can hold, in ASCII digits."""
 
     def __init__(self, **kwargs: Any) -> None:
         kwargs.setdefault("min_value", 1)
         kwargs.setdefault("max_value", PK_MAX)
         super().__init__(**kwargs)
+
+    def to_python(self, value: Any) -> int | None:
+        if isinstance(value, str) and not value.strip().isascii():
+            raise forms.ValidationError(self.error_messages["invalid"], code="invalid")
+        return super().to_python(value)
+
+
+class IsoDateField(forms.DateField):
+    """A date as an <input type="date"> sends it: YYYY-MM-DD in ASCII digits (strptime
+    would take full-width digits too)."""
+
+    def to_python(self, value: Any) -> dt.date | None:
+        if isinstance(value, dt.date):
+            return value
+        raw = str(value or "").strip()
+        if not raw:
+            return None
+        try:
+            if not raw.isascii() or len(raw) != 10:
+                raise ValueError(raw)
+            return dt.date.fromisoformat(raw)
+        except ValueError:
+            raise forms.ValidationError(self.error_messages["invalid"], code="invalid") from None
 
 
 class DigitsField(forms.CharField):
@@ -204,29 +227,28 @@ class PkListField(forms.Field):
 class LocalDateTimeField(forms.DateTimeField):
     """A datetime-local input read in the city's time zone (an aware datetime)."""
 
-    input_formats: ClassVar[list[str]] = [  # type: ignore[misc]
-        "%Y-%m-%dT%H:%M",
-        "%Y-%m-%dT%H:%M:%S",
-        "%Y-%m-%d %H:%M",
-        "%Y-%m-%d %H:%M:%S",
-    ]
-
     def to_python(self, value: Any) -> dt.datetime | None:
-        if isinstance(value, str):
-            value = value.strip()
-            try:
-                parsed = dt.datetime.fromisoformat(value) if value else None
-            except ValueError:
-                parsed = None
-            if parsed is not None:
-                if timezone.is_naive(parsed):
-                    parsed = timezone.make_aware(parsed, timezone.get_default_timezone())
-                return parsed
-        return super().to_python(value)
+        if isinstance(value, dt.datetime):
+            return value
+        raw = str(value or "").strip()
+        if not raw:
+            return None
+        try:
+            if not raw.isascii():
+                raise ValueError(raw)
+            parsed = dt.datetime.fromisoformat(raw)
+        except ValueError:
+            raise forms.ValidationError(self.error_messages["invalid"], code="invalid") from None
+        if timezone.is_naive(parsed):
+            parsed = timezone.make_aware(parsed, timezone.get_default_timezone())
+        return parsed
 
 
 class FlagField(forms.BooleanField):
-    """A checkbox sent as value="1": "1" is True, anything else (or absent) False."""
+    """A checkbox sent as value="1": "1" is True, anything else (or absent) False (read
+    as text: Django's checkbox widget would take "0" or "no" for True)."""
+
+    widget = forms.TextInput
 
     def __init__(self, **kwargs: Any) -> None:
         kwargs.setdefault("required", False)

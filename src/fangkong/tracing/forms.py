@@ -10,6 +10,7 @@ from django.utils.translation import gettext_lazy as _
 
 from fangkong.core.pages import (
     FlagField,
+    IsoDateField,
     LocalDateTimeField,
     PageForm,
     PkField,
@@ -30,9 +31,8 @@ def _text(limit: int | None = None, *, strip: bool = True) -> forms.CharField:
 
 
 def _date(*, required: bool = False) -> forms.DateField:
-    return forms.DateField(
+    return IsoDateField(
         required=required,
-        input_formats=["%Y-%m-%d"],
         error_messages={"required": _DATE_REQUIRED, "invalid": _DATE_INVALID},
     )
 
@@ -128,8 +128,7 @@ class AddContactForm(TruncatingForm):
     phone = _text(100)
     jurisdiction = PkField(error_messages=one_message(_("请选择所属辖区")))
     classification = _text(100)
-    exposed_on = forms.DateField(
-        input_formats=["%Y-%m-%d"],
+    exposed_on = IsoDateField(
         error_messages=one_message(_("请填写正确的暴露日期")),
     )
     note = _text(400)
