@@ -22,6 +22,7 @@ from fangkong.accounts import selectors, services
 from fangkong.accounts.forms import AuditFilterForm, LoginForm, TokenForm
 from fangkong.accounts.permissions import require
 from fangkong.accounts.roles import Capability
+from fangkong.accounts.types import AuthedRequest
 from fangkong.core.errors import DomainError
 from fangkong.core.http import client_address
 from fangkong.core.pages import refusal_message
@@ -87,7 +88,7 @@ def logout_view(request: HttpRequest) -> HttpResponse:
 
 
 @login_required
-def audit_view(request: HttpRequest) -> HttpResponse:
+def audit_view(request: AuthedRequest) -> HttpResponse:
     require(request.user, Capability.AUDIT_VIEW)
     filter_form = AuditFilterForm(request.GET)
     filters = filter_form.echo()
@@ -128,7 +129,7 @@ def audit_view(request: HttpRequest) -> HttpResponse:
 
 @login_required
 @require_http_methods(["GET", "POST"])
-def tokens_view(request: HttpRequest) -> HttpResponse:
+def tokens_view(request: AuthedRequest) -> HttpResponse:
     require(request.user, Capability.TOKEN_MANAGE)
     plaintext = ""
     created = None
@@ -179,7 +180,7 @@ def tokens_view(request: HttpRequest) -> HttpResponse:
 
 @login_required
 @require_POST
-def token_revoke_view(request: HttpRequest, pk: int) -> HttpResponse:
+def token_revoke_view(request: AuthedRequest, pk: int) -> HttpResponse:
     require(request.user, Capability.TOKEN_MANAGE)
     token = selectors.user_token(user=request.user, token_id=pk)  # 404 by the middleware
     try:

@@ -10,7 +10,7 @@ from __future__ import annotations
 from typing import Any
 
 from django.contrib.auth.decorators import login_required
-from django.http import Http404, HttpRequest, HttpResponse
+from django.http import Http404, HttpResponse
 from django.shortcuts import redirect, render
 from django.utils import timezone
 from django.utils.translation import gettext as _
@@ -18,7 +18,8 @@ from django.views.decorators.http import require_GET, require_http_methods, requ
 
 from fangkong.accounts.permissions import has_capability, require
 from fangkong.accounts.roles import Capability
-from fangkong.areas import selectors, services
+from fangkong.accounts.types import AuthedRequest
+from fangkong.areas import selectors
 from fangkong.areas.forms import (
     JurisdictionDepthForm,
     PlaceFilterForm,
@@ -28,6 +29,7 @@ from fangkong.areas.forms import (
     ZoneOwnerForm,
 )
 from fangkong.areas.models import Level, PlaceKind, ZoneLevel, ZoneState
+from fangkong.areas.services import zones as zone_services
 from fangkong.core.errors import DomainError, NotFound, PermissionDenied
 from fangkong.core.http import client_address
 
@@ -39,7 +41,7 @@ ZONE_ACTIONS = ("record_case", "screening", "downgrade", "lift", "close_day")
 
 @require_GET
 @login_required
-def zone_list(request: HttpRequest) -> HttpResponse:
+def zone_list(request: AuthedRequest) -> HttpResponse:
     filters = ZoneFilterForm(request.GET).lenient()
     level, state = filters["level"] or None, filters["state"] or None
     rows = [
@@ -60,7 +62,7 @@ def zone_list(request: HttpRequest) -> HttpResponse:
     )
 
 
-def _zone_context(request: HttpRequest, pk: int, **extra: Any) -> dict[str, Any]:
+def _zone_context(request: AuthedRequest, pk: int, **extra: Any) -> dict[str, Any]:
     zone = selectors.zone_detail(user=request.user, pk=pk)
     return {
         "zone": zone,
@@ -77,13 +79,13 @@ def _zone_context(request: HttpRequest, pk: int, **extra: Any) -> dict[str, Any]
 
 @require_GET
 @login_required
-def zone_detail(request: HttpRequest, pk: int) -> HttpResponse:
+def zone_detail(request: AuthedRequest, pk: int) -> HttpResponse:
     return render(request, "areas/zone_detail.html", _zone_context(request, pk))
 
 
 @require_POST
 @login_required
-def zone_action(request: HttpRequest, pk: int, action: str) -> HttpResponse:
+def zone_action(request: AuthedRequest, pk: int, action: str) -> HttpResponse:
     """One action form of the zone page; htmx swaps the zone's main panel in place."""
     if action not in ZONE_ACTIONS:
         raise Http404
@@ -98,9 +100,9 @@ def zone_action(request: HttpRequest, pk: int, action: str) -> HttpResponse:
         common: dict[str, Any] = {"actor": request.user, "zone": pk}
         try:
             if action == "close_day":
-                services.zone_close_day(day=data["on_date"], **common)
+                zone_services.zone_close_day(day=data["on_date"], **common)
             elif action == "screening":
-                services.zone_record_screening(
+                zone_services.zone_record_screening(
                     on_date=data["on_date"],
                     all_negative=bool(data["all_negative"]),
                     reason=data["reason"],
@@ -109,9 +111,9 @@ def zone_action(request: HttpRequest, pk: int, action: str) -> HttpResponse:
                 )
             else:
                 service = {
-                    "record_case": services.zone_record_case,
-                    "downgrade": services.zone_downgrade,
-                    "lift": services.zone_lift,
+                    "record_case": zone_services.zone_record_case,
+                    "downgrade": zone_services.zone_downgrade,
+                    "lift": zone_services.zone_lift,
                 }[action]
                 service(
                     on_date=data["on_date"],
@@ -132,12 +134,12 @@ def zone_action(request: HttpRequest, pk: int, action: str) -> HttpResponse:
     return render(request, "areas/zone_detail.html", context, status=error.status if error else 200)
 
 
-def _owner_choices(request: HttpRequest) -> list[tuple[int, str]]:
+def _owner_choices(request: AuthedRequest) -> list[tuple[int, str]]:
     nodes = selectors.jurisdictions(user=request.user).filter(depth__lte=2)
     return [(n.pk, "　" * n.depth + n.name) for n in nodes]
 
 
-def _member_choices(request: HttpRequest, owner_pk: int | None) -> list[tuple[int, str]]:
+def _member_choices(request: AuthedRequest, owner_pk: int | None) -> list[tuple[int, str]]:
     if owner_pk is None:
         return []
     try:
@@ -152,7 +154,7 @@ def _member_choices(request: HttpRequest, owner_pk: int | None) -> list[tuple[in
 
 @require_http_methods(["GET", "POST"])
 @login_required
-def zone_create(request: HttpRequest) -> HttpResponse:
+def zone_create(request: AuthedRequest) -> HttpResponse:
     require(request.user, Capability.ZONE_MANAGE)
     owner_pk = ZoneOwnerForm(request.POST if request.method == "POST" else request.GET).lenient()[
         "jurisdiction"
@@ -177,7 +179,7 @@ def zone_create(request: HttpRequest) -> HttpResponse:
             try:
                 owner = selectors.jurisdiction_resolve(user=request.user, pk=data["jurisdiction"])
                 assert owner is not None
-                zone = services.zone_create(
+                zone = zone_services.zone_create(
                     actor=request.user,
                     name=data["name"],
                     level=data["level"],
@@ -207,7 +209,7 @@ def zone_create(request: HttpRequest) -> HttpResponse:
 
 @require_GET
 @login_required
-def place_list(request: HttpRequest) -> HttpResponse:
+def place_list(request: AuthedRequest) -> HttpResponse:
     filters = PlaceFilterForm(request.GET).lenient()
     kind, q = filters["kind"] or None, filters["q"] or ""
     towns = list(selectors.jurisdictions(user=request.user, level=Level.TOWN))
@@ -249,7 +251,7 @@ def place_list(request: HttpRequest) -> HttpResponse:
 
 @require_GET
 @login_required
-def jurisdiction_list(request: HttpRequest) -> HttpResponse:
+def jurisdiction_list(request: AuthedRequest) -> HttpResponse:
     depth = JurisdictionDepthForm(request.GET).lenient()["depth"] or 2
     rows = selectors.jurisdiction_tree(user=request.user, max_depth=depth)
     return render(request, "areas/jurisdiction_list.html", {"rows": rows, "depth": depth})

@@ -12,7 +12,6 @@ from typing import Any
 
 from django.contrib.auth.decorators import login_required
 from django.http import (
-    HttpRequest,
     HttpResponse,
     StreamingHttpResponse,
 )
@@ -23,8 +22,10 @@ from django.utils.translation import gettext as _
 from django.utils.translation import gettext_noop
 from django.views.decorators.http import require_GET, require_http_methods, require_POST
 
+from fangkong.accounts.models import User
 from fangkong.accounts.permissions import has_capability, require
 from fangkong.accounts.roles import Capability
+from fangkong.accounts.types import AuthedRequest
 from fangkong.areas.models import Jurisdiction
 from fangkong.core.errors import DomainError, NotFound, PermissionDenied
 from fangkong.core.http import client_address
@@ -42,7 +43,7 @@ class _Echo:
         return value
 
 
-def _jurisdiction_filter(request: HttpRequest, pk: int | None) -> Jurisdiction | None:
+def _jurisdiction_filter(request: AuthedRequest, pk: int | None) -> Jurisdiction | None:
     if pk is None:
         return None
     return selectors.jurisdiction_for_person(user=request.user, pk=pk)
@@ -60,7 +61,7 @@ def _filter_label(q: str) -> dict[str, str]:
 
 @require_http_methods(["GET", "POST"])
 @login_required
-def person_list(request: HttpRequest) -> HttpResponse:
+def person_list(request: AuthedRequest) -> HttpResponse:
     """Search (GET: names, initials, ID tails) and exact lookup (POST: a full ID number,
     document number or phone, audited and budgeted; by GET it is refused, so that no
     number lands in a URL, a history or an access log)."""
@@ -106,7 +107,7 @@ def person_list(request: HttpRequest) -> HttpResponse:
 
 @require_GET
 @login_required
-def person_detail(request: HttpRequest, pk: int) -> HttpResponse:
+def person_detail(request: AuthedRequest, pk: int) -> HttpResponse:
     person = selectors.person_get(user=request.user, pk=pk)
     members: list[Person] = []
     if person.household is not None:
@@ -124,7 +125,7 @@ def person_detail(request: HttpRequest, pk: int) -> HttpResponse:
 
 @require_POST
 @login_required
-def person_reveal(request: HttpRequest, pk: int) -> HttpResponse:
+def person_reveal(request: AuthedRequest, pk: int) -> HttpResponse:
     person = selectors.person_get(user=request.user, pk=pk)
     field = RevealForm(request.POST).lenient()["field"] or ""
     try:
@@ -142,7 +143,7 @@ def person_reveal(request: HttpRequest, pk: int) -> HttpResponse:
 
 @require_http_methods(["GET", "POST"])
 @login_required
-def person_create(request: HttpRequest) -> HttpResponse:
+def person_create(request: AuthedRequest) -> HttpResponse:
     require(request.user, Capability.PERSON_CREATE)
     form = {
         "name": "",
@@ -193,7 +194,7 @@ def person_create(request: HttpRequest) -> HttpResponse:
 
 @require_GET
 @login_required
-def household_detail(request: HttpRequest, pk: int) -> HttpResponse:
+def household_detail(request: AuthedRequest, pk: int) -> HttpResponse:
     household = selectors.household_get(user=request.user, pk=pk)
     members = selectors.household_members(user=request.user, household=household)
     return render(
@@ -217,7 +218,7 @@ EXPORT_HEADER = [
 ]
 
 
-def _export_watermark(user: Any) -> str:
+def _export_watermark(user: User) -> str:
     """The first line of every export: who exported it, when, and that it is internal."""
     jurisdiction = getattr(user, "jurisdiction", None)
     place = jurisdiction.name if jurisdiction is not None else getattr(user, "scope_path", "")
@@ -261,7 +262,7 @@ def _export_lines(
 
 @require_POST
 @login_required
-def person_export(request: HttpRequest) -> HttpResponseBase:
+def person_export(request: AuthedRequest) -> HttpResponseBase:
     """CSV of the current search (POST: an export writes an audit record), masked and
     scoped, watermarked, streamed in keyset batches."""
     data = PersonSearchForm(request.POST).lenient()
@@ -304,7 +305,7 @@ def person_export(request: HttpRequest) -> HttpResponseBase:
 
 @require_GET
 @login_required
-def lookup_alerts(request: HttpRequest) -> HttpResponse:
+def lookup_alerts(request: AuthedRequest) -> HttpResponse:
     """For administrators (audit.view): users whose exact lookups missed too often; each
     is stopped from further lookups for the window (people.lookups)."""
     alerts = selectors.lookup_alerts(user=request.user)

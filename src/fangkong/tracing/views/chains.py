@@ -11,7 +11,7 @@ from __future__ import annotations
 from typing import Any
 
 from django.contrib.auth.decorators import login_required
-from django.http import Http404, HttpRequest, HttpResponse
+from django.http import Http404, HttpResponse
 from django.shortcuts import redirect, render
 from django.urls import NoReverseMatch, URLPattern, path, reverse
 from django.utils.translation import gettext as _
@@ -19,6 +19,7 @@ from django.views.decorators.http import require_GET, require_http_methods, requ
 
 from fangkong.accounts.permissions import has_capability, require
 from fangkong.accounts.roles import Capability
+from fangkong.accounts.types import AuthedRequest
 from fangkong.core.errors import DomainError, NotFound, PermissionDenied
 from fangkong.core.http import client_address
 from fangkong.scans import ingest
@@ -41,7 +42,7 @@ def case_url(pk: int) -> str | None:
 
 @require_GET
 @login_required
-def chain_graph(request: HttpRequest) -> HttpResponse:
+def chain_graph(request: AuthedRequest) -> HttpResponse:
     user = request.user
     filters = ChainFilterForm(request.GET).lenient()
     case_id, cluster_id = filters["case"], filters["cluster"]
@@ -100,7 +101,7 @@ def chain_graph(request: HttpRequest) -> HttpResponse:
 
 
 def _chain_fragment(
-    request: HttpRequest, case: Case, *, error: str | None = None, status: int = 200
+    request: AuthedRequest, case: Case, *, error: str | None = None, status: int = 200
 ) -> HttpResponse:
     user = request.user
     chain = selectors.case_chain(user=user, case=case)
@@ -132,14 +133,14 @@ def _chain_fragment(
 
 @require_GET
 @login_required
-def case_chain(request: HttpRequest, pk: int) -> HttpResponse:
+def case_chain(request: AuthedRequest, pk: int) -> HttpResponse:
     case = selectors.case_for_chain(user=request.user, pk=pk)
     return _chain_fragment(request, case)
 
 
 @require_POST
 @login_required
-def case_chain_action(request: HttpRequest, pk: int, action: str) -> HttpResponse:
+def case_chain_action(request: AuthedRequest, pk: int, action: str) -> HttpResponse:
     """One form of the chain fragment: link, unlink, cluster, source_unknown."""
     user = request.user
     case = selectors.case_for_chain(user=user, pk=pk)
@@ -182,7 +183,7 @@ def case_chain_action(request: HttpRequest, pk: int, action: str) -> HttpRespons
 
 @require_GET
 @login_required
-def case_map(request: HttpRequest, pk: int) -> HttpResponse:
+def case_map(request: AuthedRequest, pk: int) -> HttpResponse:
     case = selectors.case_for_chain(user=request.user, pk=pk)
     config = {
         "stops_url": f"/api/tracing/cases/{case.pk}/stops.geojson",
@@ -210,7 +211,7 @@ def case_map(request: HttpRequest, pk: int) -> HttpResponse:
 
 @require_http_methods(["GET", "POST"])
 @login_required
-def cluster_list(request: HttpRequest) -> HttpResponse:
+def cluster_list(request: AuthedRequest) -> HttpResponse:
     user = request.user
     error = None
     if request.method == "POST":
@@ -241,7 +242,7 @@ def cluster_list(request: HttpRequest) -> HttpResponse:
 
 @require_http_methods(["GET", "POST"])
 @login_required
-def cluster_detail(request: HttpRequest, pk: int) -> HttpResponse:
+def cluster_detail(request: AuthedRequest, pk: int) -> HttpResponse:
     user = request.user
     cluster = selectors.cluster_get(user=user, pk=pk)
     error = None
@@ -289,7 +290,7 @@ def cluster_detail(request: HttpRequest, pk: int) -> HttpResponse:
 
 @require_http_methods(["GET", "POST"])
 @login_required
-def scan_import(request: HttpRequest) -> HttpResponse:
+def scan_import(request: AuthedRequest) -> HttpResponse:
     user = request.user
     require(user, Capability.SCANS_IMPORT)
     report = None

@@ -12,7 +12,7 @@
 from __future__ import annotations
 
 from django.contrib.auth.decorators import login_required
-from django.http import HttpRequest, HttpResponse
+from django.http import HttpResponse
 from django.http.response import HttpResponseBase
 from django.shortcuts import redirect, render
 from django.urls import URLPattern, path, reverse
@@ -21,6 +21,7 @@ from django.views.decorators.http import require_GET, require_POST
 
 from fangkong.accounts.permissions import has_capability
 from fangkong.accounts.roles import Capability
+from fangkong.accounts.types import AuthedRequest
 from fangkong.core.errors import DomainError, NotFound, PermissionDenied
 from fangkong.core.http import client_address
 from fangkong.people import selectors as people_selectors
@@ -35,7 +36,7 @@ MANUAL_CLASS_CHOICES = [(c.value, c.label) for c in services.MANUAL_CLASSES]
 
 
 def _fragment(
-    request: HttpRequest,
+    request: AuthedRequest,
     case: Case,
     *,
     message: str = "",
@@ -70,14 +71,14 @@ def _fragment(
 
 @require_GET
 @login_required
-def case_contacts(request: HttpRequest, pk: int) -> HttpResponse:
+def case_contacts(request: AuthedRequest, pk: int) -> HttpResponse:
     case = selectors.case_for_contacts(user=request.user, pk=pk)
     return _fragment(request, case)
 
 
 @require_POST
 @login_required
-def case_find_contacts(request: HttpRequest, pk: int) -> HttpResponse:
+def case_find_contacts(request: AuthedRequest, pk: int) -> HttpResponse:
     case = selectors.case_for_contact_management(user=request.user, pk=pk)
     try:
         data = FindContactsForm(request.POST).cleaned()
@@ -104,7 +105,7 @@ def case_find_contacts(request: HttpRequest, pk: int) -> HttpResponse:
 
 @require_POST
 @login_required
-def case_add_contact(request: HttpRequest, pk: int) -> HttpResponse:
+def case_add_contact(request: AuthedRequest, pk: int) -> HttpResponse:
     case = selectors.case_for_contact_management(user=request.user, pk=pk)
     add_form = AddContactForm(request.POST)
     form = add_form.echo(limit=400)
@@ -136,7 +137,7 @@ def case_add_contact(request: HttpRequest, pk: int) -> HttpResponse:
 
 @require_GET
 @login_required
-def contact_list(request: HttpRequest) -> HttpResponse:
+def contact_list(request: AuthedRequest) -> HttpResponse:
     filters = ContactFilterForm(request.GET).lenient()
     classification = filters["classification"] or None
     status = filters["status"] or None
@@ -171,7 +172,7 @@ def contact_list(request: HttpRequest) -> HttpResponse:
 
 @require_GET
 @login_required
-def contact_detail(request: HttpRequest, pk: int) -> HttpResponse:
+def contact_detail(request: AuthedRequest, pk: int) -> HttpResponse:
     contact = selectors.contact_get(user=request.user, pk=pk)
     found = FoundForm(request.GET).lenient()["found"]
     return render(
@@ -192,7 +193,7 @@ def contact_detail(request: HttpRequest, pk: int) -> HttpResponse:
 
 @require_POST
 @login_required
-def contact_find_secondary(request: HttpRequest, pk: int) -> HttpResponseBase:
+def contact_find_secondary(request: AuthedRequest, pk: int) -> HttpResponseBase:
     contact = selectors.contact_get(user=request.user, pk=pk)
     try:
         result = services.secondary_contacts_find(
