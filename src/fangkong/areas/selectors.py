@@ -8,6 +8,7 @@ area.view (zone.view for zones) sees the whole city their account belongs to (th
 from __future__ import annotations
 
 from collections import defaultdict
+from collections.abc import Iterable
 from dataclasses import dataclass
 from typing import Any
 
@@ -434,3 +435,55 @@ def jurisdiction_ancestry(*, path: str) -> list[dict[str, str]]:
         {"path": r["path"], "name": r["name"], "level": r["level"]}
         for r in rows.values("path", "name", "level")
     ]
+
+
+# --- For other apps (reference data they ask for instead of reading areas' tables) ------
+
+
+def jurisdiction_names(*, paths: Iterable[str]) -> dict[str, str]:
+    """path → name of the jurisdictions at `paths` (reference data, like
+    `jurisdiction_summary`); an unknown path is left out."""
+    wanted = sorted(set(paths))
+    if not wanted:
+        return {}
+    return dict(Jurisdiction.objects.filter(path__in=wanted).values_list("path", "name"))
+
+
+def jurisdictions_at(*, paths: Iterable[str], level: str | None = None) -> dict[str, Jurisdiction]:
+    """path → the jurisdiction at each of `paths` (of `level` if given); unknown paths are
+    left out. One query."""
+    qs = Jurisdiction.objects.filter(path__in=sorted(set(paths)))
+    if level is not None:
+        qs = qs.filter(level=level)
+    return {j.path: j for j in qs}
+
+
+def places_under(*, path: str, kind: str) -> list[Place]:
+    """The places of `kind` under the jurisdiction at `path`, by name (a city's labs)."""
+    return list(Place.objects.filter(under("jurisdiction_path", path), kind=kind).order_by("name"))
+
+
+def venues_by_code(*, user: Any, codes: Iterable[str]) -> dict[str, tuple[int, str]]:
+    """venue code → (place id, jurisdiction path) of the places in the user's scope with
+    these codes (a scan log's venues). One query; unknown codes are left out."""
+    rows = Place.objects.filter(scope_q(user), venue_code__in=sorted(set(codes))).values_list(
+        "venue_code", "pk", "jurisdiction_path"
+    )
+    return {code: (pk, path) for code, pk, path in rows if code is not None}
+
+
+def jurisdiction_in_scope(*, user: Any, pk: int) -> Jurisdiction | None:
+    """The jurisdiction `pk` if it lies in the user's own scope (not merely their city),
+    else None: the caller says what is not found."""
+    return Jurisdiction.objects.filter(scope_q(user, "path"), pk=pk).first()
+
+
+def jurisdictions_in_scope(*, user: Any, levels: Iterable[str], limit: int) -> list[Jurisdiction]:
+    """The jurisdictions of `levels` in the user's own scope, by path, at most `limit`."""
+    qs = Jurisdiction.objects.filter(scope_q(user, "path"), level__in=list(levels))
+    return list(qs.order_by("path")[:limit])
+
+
+def place_find(*, pk: int) -> Place | None:
+    """The place `pk`, or None (the caller checks it is the user's to use)."""
+    return Place.objects.filter(pk=pk).first()

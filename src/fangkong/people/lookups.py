@@ -55,8 +55,8 @@ from django.db import connection, transaction
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
-from fangkong.accounts.models import AuditEvent
 from fangkong.accounts.permissions import in_scope
+from fangkong.accounts.selectors import audit_actions_of
 from fangkong.accounts.services import audit_record_many
 from fangkong.core.errors import DomainError
 
@@ -124,11 +124,12 @@ def _lock_and_count(actor: Any, policy: LookupPolicy) -> _Window:
         .filter(pk=actor.pk)
         .values_list("pk", flat=True)
     )
-    rows = AuditEvent.objects.filter(
+    rows = audit_actions_of(
         actor_id=actor.pk,
-        action__in=[LOOKUP_ACTION, LOOKUP_ALERT_ACTION],
-        at__gte=timezone.now() - policy.window,
-    ).values_list("action", "detail__outcome")
+        actions=[LOOKUP_ACTION, LOOKUP_ALERT_ACTION],
+        since=timezone.now() - policy.window,
+        detail_key="outcome",
+    )
     window = _Window(lookups=0, misses=0, alerted=False)
     for action, outcome in rows:
         if action == LOOKUP_ALERT_ACTION:

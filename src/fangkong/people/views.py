@@ -9,7 +9,7 @@ from __future__ import annotations
 import csv
 import functools
 from collections.abc import Callable, Iterator
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from django.contrib.auth.decorators import login_required
 from django.http import (
@@ -28,13 +28,15 @@ from django.views.decorators.http import require_GET, require_http_methods, requ
 
 from fangkong.accounts.permissions import has_capability, require
 from fangkong.accounts.roles import Capability
-from fangkong.areas.models import Jurisdiction
 from fangkong.core.errors import DomainError, NotFound, PermissionDenied
 from fangkong.core.http import client_address
 from fangkong.core.spreadsheet import formula_safe
 from fangkong.people import rules, selectors, services
 from fangkong.people.lookups import lookup_policy
 from fangkong.people.models import IdKind, Person
+
+if TYPE_CHECKING:
+    from fangkong.areas.models import Jurisdiction
 
 View = Callable[..., HttpResponseBase]
 

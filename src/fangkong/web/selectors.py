@@ -19,7 +19,7 @@ from django.utils import timezone
 from fangkong.accounts.permissions import require, scope_path
 from fangkong.accounts.roles import Capability
 from fangkong.areas import selectors as area_selectors
-from fangkong.areas.models import Level, PlaceKind, ZoneLevel
+from fangkong.areas.choices import Level, PlaceKind, ZoneLevel
 from fangkong.people import selectors as people_selectors
 
 DASHBOARD_CACHE_SECONDS = 60

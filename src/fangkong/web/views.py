@@ -16,7 +16,7 @@ from django.views.decorators.http import require_GET
 
 from fangkong.accounts.permissions import has_capability
 from fangkong.accounts.roles import ROLE_CAPABILITIES, Capability, Role
-from fangkong.areas.models import Level, PlaceKind, ZoneLevel
+from fangkong.areas.choices import Level, PlaceKind, ZoneLevel
 from fangkong.core.errors import DomainError
 from fangkong.web.selectors import (
     DASHBOARD_CACHE_SECONDS,

@@ -4,7 +4,7 @@ pool-size advisor. Thin endpoints: selectors read (scoped), services write."""
 from __future__ import annotations
 
 import datetime as dt
-from typing import Annotated, Literal
+from typing import TYPE_CHECKING, Annotated, Literal
 
 from django.http import HttpRequest
 from django.utils.translation import gettext as _
@@ -14,7 +14,6 @@ from pydantic import WithJsonSchema
 from fangkong.accounts.permissions import require
 from fangkong.accounts.roles import Capability
 from fangkong.areas import selectors as area_selectors
-from fangkong.areas.models import Zone
 from fangkong.core.apitypes import RowId
 from fangkong.core.errors import DomainError, NotFound
 from fangkong.core.http import client_address
@@ -22,6 +21,9 @@ from fangkong.testing.models import Round
 from fangkong.testing.rules import rounds as rules
 from fangkong.testing.selectors import rounds as selectors
 from fangkong.testing.services import rounds as services
+
+if TYPE_CHECKING:
+    from fangkong.areas.models import Zone
 
 router = Router()
 

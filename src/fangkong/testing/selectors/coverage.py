@@ -46,7 +46,8 @@ from django.utils.translation import gettext as _
 
 from fangkong.accounts.permissions import require, scope_path, scope_q
 from fangkong.accounts.roles import Capability
-from fangkong.areas.models import LEVEL_WIDTH, Jurisdiction, Level
+from fangkong.areas import selectors as area_selectors
+from fangkong.areas.models import LEVEL_WIDTH, Level
 from fangkong.core.errors import DomainError, NotFound
 from fangkong.core.pagination import (
     MAX_PAGE_SIZE,
@@ -275,7 +276,7 @@ def path_counts(
 
 
 def _names(paths: list[str]) -> dict[str, str]:
-    return dict(Jurisdiction.objects.filter(path__in=paths).values_list("path", "name"))
+    return area_selectors.jurisdiction_names(paths=paths)
 
 
 def _rollup(by_path: dict[str, Counts], width: int) -> tuple[Counts, list[CoverageRow]]:

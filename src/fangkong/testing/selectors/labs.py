@@ -19,9 +19,10 @@ from django.utils.translation import gettext as _
 
 from fangkong.accounts.permissions import has_capability, in_scope, require, scope_q
 from fangkong.accounts.roles import Capability
+from fangkong.areas import selectors as area_selectors
+from fangkong.areas.choices import PlaceKind
 from fangkong.core.errors import NotFound
 from fangkong.core.pagination import Page, keyset_page
-from fangkong.core.paths import under as under_q
 from fangkong.testing.models import (
     BoxState,
     Hold,
@@ -257,14 +258,10 @@ def holds(
 
 def labs_available(*, user: Any) -> list[Any]:
     """The labs of the user's city (a box's or a recheck tube's destination)."""
-    from fangkong.areas.models import Place
-
     city = str(getattr(user, "scope_path", "") or "")[:6]
     if not city:
         return []
-    return list(
-        Place.objects.filter(under_q("jurisdiction_path", city), kind="lab").order_by("name")
-    )
+    return area_selectors.places_under(path=city, kind=PlaceKind.LAB)
 
 
 def lab_get(*, user: Any, pk: int) -> Any:

@@ -31,7 +31,7 @@ from django.utils.translation import gettext as _
 
 from fangkong.accounts.permissions import require, scope_path, scope_q
 from fangkong.accounts.roles import Capability
-from fangkong.areas.models import Jurisdiction
+from fangkong.areas import selectors as area_selectors
 from fangkong.core.errors import NotFound
 from fangkong.core.paths import under
 from fangkong.protocol.rules import Protocol, samplers_needed
@@ -200,7 +200,7 @@ def planner(*, user: Any, rnd: Round) -> Planner:
     hours = max(1.0, (rnd.deadline_at - rnd.starts_at) / dt.timedelta(hours=1))
     groups = _target_groups(user, rnd)
     towns = {t for t, *_ in groups}
-    names = dict(Jurisdiction.objects.filter(path__in=towns).values_list("path", "name"))
+    names = area_selectors.jurisdiction_names(paths=towns)
     rows: dict[str, PlannerRow] = {}
     for town, level, size, n in groups:
         row = rows.setdefault(town, PlannerRow(town, names.get(town, town)))

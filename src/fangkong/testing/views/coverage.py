@@ -27,7 +27,7 @@ from django.views.decorators.http import require_GET, require_http_methods
 
 from fangkong.accounts.permissions import has_capability, scope_path
 from fangkong.accounts.roles import Capability
-from fangkong.areas.models import Jurisdiction
+from fangkong.areas import selectors as area_selectors
 from fangkong.core.http import client_address
 from fangkong.people.rules import mask_name
 from fangkong.testing.models import Round
@@ -134,7 +134,7 @@ def coverage_live(request: HttpRequest, pk: int) -> HttpResponse:
 def coverage_town(request: HttpRequest, pk: int, town: str) -> HttpResponse:
     rnd = selectors.coverage_round_get(user=request.user, pk=pk)
     coverage = selectors.round_coverage(user=request.user, rnd=rnd, by="community", within=town)
-    jurisdiction = Jurisdiction.objects.filter(path=town).first()
+    town_name = area_selectors.jurisdiction_names(paths=[town]).get(town, town)
     return render(
         request,
         "testing/coverage_town.html",
@@ -142,7 +142,7 @@ def coverage_town(request: HttpRequest, pk: int, town: str) -> HttpResponse:
             "round": rnd,
             "coverage": coverage,
             "town_path": town,
-            "town_name": jurisdiction.name if jurisdiction else town,
+            "town_name": town_name,
         },
     )
 
@@ -157,11 +157,7 @@ def coverage_untested(request: HttpRequest, pk: int, community: str) -> HttpResp
     counts = selectors.round_coverage(
         user=request.user, rnd=rnd, by="community", within=community
     ).totals
-    names = dict(
-        Jurisdiction.objects.filter(
-            path__in=[community, community[: selectors.TOWN_WIDTH]]
-        ).values_list("path", "name")
-    )
+    names = area_selectors.jurisdiction_names(paths=[community, community[: selectors.TOWN_WIDTH]])
     rows = [
         {
             "target": t,

@@ -16,7 +16,7 @@ from django.views.decorators.http import require_GET, require_http_methods, requ
 from fangkong.accounts.permissions import has_capability, require, scope_path
 from fangkong.accounts.roles import Capability
 from fangkong.areas import selectors as area_selectors
-from fangkong.areas.models import PlaceKind
+from fangkong.areas.choices import PlaceKind
 from fangkong.core.errors import DomainError, NotFound, PermissionDenied
 from fangkong.core.http import client_address
 from fangkong.testing.models import SupplyKind

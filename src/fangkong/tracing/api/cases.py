@@ -8,14 +8,13 @@ Person names are masked.
 from __future__ import annotations
 
 import datetime as dt
-from typing import Literal
+from typing import TYPE_CHECKING, Literal
 
 from django.http import HttpRequest
 from django.utils import timezone
 from ninja import Field, Query, Router, Schema, Status
 
 from fangkong.areas import selectors as area_selectors
-from fangkong.areas.models import Place
 from fangkong.core.http import client_address
 from fangkong.people import rules as people_rules
 from fangkong.people import selectors as people_selectors
@@ -23,6 +22,9 @@ from fangkong.tracing.models import Case, Investigation, ItineraryStop
 from fangkong.tracing.rules import cases as rules
 from fangkong.tracing.selectors import cases as selectors
 from fangkong.tracing.services import cases as services
+
+if TYPE_CHECKING:
+    from fangkong.areas.models import Place
 
 router = Router()
 

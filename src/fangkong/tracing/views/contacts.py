@@ -29,7 +29,7 @@ from fangkong.accounts.roles import Capability
 from fangkong.core.errors import DomainError, NotFound, PermissionDenied
 from fangkong.core.http import client_address
 from fangkong.people import selectors as people_selectors
-from fangkong.people.models import IdKind
+from fangkong.people.choices import IdKind
 from fangkong.people.rules import mask_name
 from fangkong.tracing.models import Case, ContactClass, ContactStatus
 from fangkong.tracing.selectors import contacts as selectors
