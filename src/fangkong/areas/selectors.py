@@ -487,3 +487,10 @@ def jurisdictions_in_scope(*, user: Any, levels: Iterable[str], limit: int) -> l
 def place_find(*, pk: int) -> Place | None:
     """The place `pk`, or None (the caller checks it is the user's to use)."""
     return Place.objects.filter(pk=pk).first()
+
+
+def place_rows_under(*, path: str, kind: str) -> list[tuple[int, str]]:
+    """(id, jurisdiction path) of the places of `kind` under `path`, by id (a build
+    step's set of places: the drill city's sampling points). One query."""
+    qs = Place.objects.filter(under("jurisdiction_path", path), kind=kind).order_by("pk")
+    return list(qs.values_list("pk", "jurisdiction_path"))
