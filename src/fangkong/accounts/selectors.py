@@ -18,7 +18,7 @@ from fangkong.core.errors import NotFound
 CITY_PATH_WIDTH = 6
 
 
-def sees_unscoped_rows(user: Any) -> bool:
+def sees_unscoped_rows(user: User) -> bool:
     """Rows with no jurisdiction (failed logins of unknown names, system events) are
     visible only to city-wide roles bound to the whole city."""
     return user.role in CITY_WIDE_ROLES and len(scope_path(user)) == CITY_PATH_WIDTH
@@ -32,7 +32,7 @@ def _day_start(value: dt.date | dt.datetime) -> dt.datetime:
 
 def audit_events(
     *,
-    user: Any,
+    user: User,
     actor: str | None = None,
     action: str | None = None,
     object_type: str | None = None,
@@ -68,13 +68,13 @@ def audit_events(
     return qs.order_by("-pk")
 
 
-def user_tokens(*, user: Any) -> QuerySet[AccessToken]:
+def user_tokens(*, user: User) -> QuerySet[AccessToken]:
     """The user's own API tokens, newest first (the digest never leaves the server)."""
     require(user, Capability.TOKEN_MANAGE)
     return AccessToken.objects.filter(user=user).order_by("-created_at", "-pk")
 
 
-def user_token(*, user: Any, token_id: int) -> AccessToken:
+def user_token(*, user: User, token_id: int) -> AccessToken:
     """One of the user's own tokens; anyone else's is 'not found'."""
     token = user_tokens(user=user).filter(pk=token_id).first()
     if token is None:

@@ -15,6 +15,7 @@ from typing import Any
 from django.db.models import Count, Prefetch, Q, QuerySet
 from django.utils.translation import gettext as _
 
+from fangkong.accounts.models import User
 from fangkong.accounts.permissions import has_capability, in_scope, require, scope_path, scope_q
 from fangkong.accounts.roles import Capability
 from fangkong.areas import rules
@@ -36,20 +37,20 @@ from fangkong.core.paths import under
 CITY_WIDTH = LEVEL_WIDTH[Level.CITY]
 
 
-def city_path(user: Any) -> str:
+def city_path(user: User) -> str:
     """The city a user belongs to: what they may see of the public area data."""
     path = scope_path(user)
     return path[:CITY_WIDTH] if len(path) >= CITY_WIDTH else ""
 
 
-def _city_q(user: Any, field: str) -> Q:
+def _city_q(user: User, field: str) -> Q:
     city = city_path(user)
     if not city:
         return Q(pk__in=[])
     return under(field, city)
 
 
-def can_manage_zone(user: Any, zone: Zone) -> bool:
+def can_manage_zone(user: User, zone: Zone) -> bool:
     return has_capability(user, Capability.ZONE_MANAGE) and in_scope(user, zone.jurisdiction_path)
 
 
@@ -57,7 +58,7 @@ def can_manage_zone(user: Any, zone: Zone) -> bool:
 
 
 def jurisdictions(
-    *, user: Any, parent: Jurisdiction | int | None = None, level: str | None = None
+    *, user: User, parent: Jurisdiction | int | None = None, level: str | None = None
 ) -> QuerySet[Jurisdiction]:
     """Jurisdictions of the user's city, optionally the children of `parent` or one level."""
     require(user, Capability.AREA_VIEW)
@@ -71,11 +72,11 @@ def jurisdictions(
     return qs.order_by("path")
 
 
-def jurisdiction_children(*, user: Any, parent: Jurisdiction) -> list[Jurisdiction]:
+def jurisdiction_children(*, user: User, parent: Jurisdiction) -> list[Jurisdiction]:
     return list(jurisdictions(user=user, parent=parent))
 
 
-def jurisdiction_get(*, user: Any, pk: int) -> Jurisdiction:
+def jurisdiction_get(*, user: User, pk: int) -> Jurisdiction:
     """One jurisdiction with its parent and geometry; 404 outside the user's city."""
     require(user, Capability.AREA_VIEW)
     node = (
@@ -88,7 +89,7 @@ def jurisdiction_get(*, user: Any, pk: int) -> Jurisdiction:
     return node
 
 
-def jurisdiction_by_path(*, user: Any, path: str) -> Jurisdiction:
+def jurisdiction_by_path(*, user: User, path: str) -> Jurisdiction:
     require(user, Capability.AREA_VIEW)
     node = Jurisdiction.objects.filter(_city_q(user, "path"), path=path).first()
     if node is None:
@@ -96,7 +97,7 @@ def jurisdiction_by_path(*, user: Any, path: str) -> Jurisdiction:
     return node
 
 
-def jurisdiction_resolve(*, user: Any, pk: int | None) -> Jurisdiction | None:
+def jurisdiction_resolve(*, user: User, pk: int | None) -> Jurisdiction | None:
     """A jurisdiction named by id in input; an unknown id is bad input (400), not a 404."""
     if pk is None:
         return None
@@ -106,7 +107,7 @@ def jurisdiction_resolve(*, user: Any, pk: int | None) -> Jurisdiction | None:
         raise DomainError("unknown_jurisdiction", _("辖区不存在"), id=pk) from exc
 
 
-def jurisdictions_under(*, user: Any, root: Jurisdiction) -> list[Jurisdiction]:
+def jurisdictions_under(*, user: User, root: Jurisdiction) -> list[Jurisdiction]:
     """`root` and every jurisdiction below it (e.g. the choices of a zone's members)."""
     require(user, Capability.AREA_VIEW)
     return list(
@@ -123,7 +124,7 @@ class TreeRow:
     indent: int
 
 
-def jurisdiction_tree(*, user: Any, max_depth: int = 2) -> list[TreeRow]:
+def jurisdiction_tree(*, user: User, max_depth: int = 2) -> list[TreeRow]:
     """The city's tree down to `max_depth` (0 city, 1 town, 2 community, 3 grid), in path
     order, with the number of places in each subtree. Two queries whatever the size."""
     require(user, Capability.AREA_VIEW)
@@ -154,7 +155,7 @@ def _prefix_ends(path: str) -> range:
 
 def places(
     *,
-    user: Any,
+    user: User,
     kind: str | None = None,
     jurisdiction: Jurisdiction | None = None,
     q: str | None = None,
@@ -177,7 +178,7 @@ def places(
     return keyset_page(qs, cursor=cursor, size=size)
 
 
-def place_get(*, user: Any, pk: int) -> Place:
+def place_get(*, user: User, pk: int) -> Place:
     require(user, Capability.AREA_VIEW)
     place = (
         Place.objects.filter(_city_q(user, "jurisdiction_path"), pk=pk)
@@ -189,7 +190,7 @@ def place_get(*, user: Any, pk: int) -> Place:
     return place
 
 
-def places_resolve(*, user: Any, pks: list[int]) -> list[Place]:
+def places_resolve(*, user: User, pks: list[int]) -> list[Place]:
     """Places named by id in input; any unknown id is bad input (400)."""
     if not pks:
         return []
@@ -201,7 +202,7 @@ def places_resolve(*, user: Any, pks: list[int]) -> list[Place]:
     return found
 
 
-def jurisdictions_resolve(*, user: Any, pks: list[int]) -> list[Jurisdiction]:
+def jurisdictions_resolve(*, user: User, pks: list[int]) -> list[Jurisdiction]:
     if not pks:
         return []
     require(user, Capability.AREA_VIEW)
@@ -215,7 +216,7 @@ def jurisdictions_resolve(*, user: Any, pks: list[int]) -> list[Jurisdiction]:
 # --- Zones ----------------------------------------------------------------------------
 
 
-def zones(*, user: Any, level: str | None = None, state: str | None = None) -> QuerySet[Zone]:
+def zones(*, user: User, level: str | None = None, state: str | None = None) -> QuerySet[Zone]:
     """The city's zones: active first, most severe first, then newest."""
     require(user, Capability.ZONE_VIEW)
     qs = Zone.objects.filter(_city_q(user, "jurisdiction_path")).select_related(
@@ -232,7 +233,7 @@ def zones(*, user: Any, level: str | None = None, state: str | None = None) -> Q
     return qs.order_by("state", "level", "-started_on", "-pk")
 
 
-def zone_get(*, user: Any, pk: int) -> Zone:
+def zone_get(*, user: User, pk: int) -> Zone:
     require(user, Capability.ZONE_VIEW)
     zone = (
         Zone.objects.filter(_city_q(user, "jurisdiction_path"), pk=pk)
@@ -244,7 +245,7 @@ def zone_get(*, user: Any, pk: int) -> Zone:
     return zone
 
 
-def zone_resolve(*, user: Any, pk: int | None) -> Zone | None:
+def zone_resolve(*, user: User, pk: int | None) -> Zone | None:
     if pk is None:
         return None
     try:
@@ -253,7 +254,7 @@ def zone_resolve(*, user: Any, pk: int | None) -> Zone | None:
         raise DomainError("unknown_zone", _("上级风险区不存在"), id=pk) from exc
 
 
-def zone_detail(*, user: Any, pk: int) -> Zone:
+def zone_detail(*, user: User, pk: int) -> Zone:
     """A zone with everything its page shows, in a fixed number of queries (5): the zone
     (with jurisdiction, rule set, parent), members, children, transitions (with actor
     and rule set)."""
@@ -281,7 +282,7 @@ def zone_detail(*, user: Any, pk: int) -> Zone:
     return zone
 
 
-def zones_active_parents(*, user: Any) -> list[Zone]:
+def zones_active_parents(*, user: User) -> list[Zone]:
     """Active zones a new zone may be drawn inside (the choices for `parent`)."""
     return list(zones(user=user, state=ZoneState.ACTIVE).select_related(None).order_by("name"))
 
@@ -322,7 +323,7 @@ def _keep_most_severe(levels: dict[str, str], key: str, level: str) -> None:
         levels[key] = level
 
 
-def map_features(*, user: Any, level: str) -> dict[str, Any]:
+def map_features(*, user: User, level: str) -> dict[str, Any]:
     """A GeoJSON FeatureCollection of the city's jurisdictions at `level` that have a
     geometry, each with `zone_level`: the most severe ACTIVE zone level that covers it.
 
@@ -382,7 +383,7 @@ def map_features(*, user: Any, level: str) -> dict[str, Any]:
 # --- Aggregates for dashboards (scoped to the user's subtree; one grouped query each) ----
 
 
-def jurisdiction_counts_by_level(*, user: Any) -> dict[str, int]:
+def jurisdiction_counts_by_level(*, user: User) -> dict[str, int]:
     return {
         row["level"]: row["n"]
         for row in Jurisdiction.objects.filter(scope_q(user, "path"))
@@ -392,7 +393,7 @@ def jurisdiction_counts_by_level(*, user: Any) -> dict[str, int]:
     }
 
 
-def place_counts_by_kind(*, user: Any) -> dict[str, int]:
+def place_counts_by_kind(*, user: User) -> dict[str, int]:
     return {
         row["kind"]: row["n"]
         for row in Place.objects.filter(scope_q(user, "jurisdiction_path"), active=True)
@@ -402,7 +403,7 @@ def place_counts_by_kind(*, user: Any) -> dict[str, int]:
     }
 
 
-def active_zone_counts_by_level(*, user: Any) -> dict[str, int]:
+def active_zone_counts_by_level(*, user: User) -> dict[str, int]:
     return {
         row["level"]: row["n"]
         for row in Zone.objects.filter(scope_q(user, "jurisdiction_path"), state=ZoneState.ACTIVE)
@@ -463,7 +464,7 @@ def places_under(*, path: str, kind: str) -> list[Place]:
     return list(Place.objects.filter(under("jurisdiction_path", path), kind=kind).order_by("name"))
 
 
-def venues_by_code(*, user: Any, codes: Iterable[str]) -> dict[str, tuple[int, str]]:
+def venues_by_code(*, user: User, codes: Iterable[str]) -> dict[str, tuple[int, str]]:
     """venue code → (place id, jurisdiction path) of the places in the user's scope with
     these codes (a scan log's venues). One query; unknown codes are left out."""
     rows = Place.objects.filter(scope_q(user), venue_code__in=sorted(set(codes))).values_list(
@@ -472,13 +473,13 @@ def venues_by_code(*, user: Any, codes: Iterable[str]) -> dict[str, tuple[int, s
     return {code: (pk, path) for code, pk, path in rows if code is not None}
 
 
-def jurisdiction_in_scope(*, user: Any, pk: int) -> Jurisdiction | None:
+def jurisdiction_in_scope(*, user: User, pk: int) -> Jurisdiction | None:
     """The jurisdiction `pk` if it lies in the user's own scope (not merely their city),
     else None: the caller says what is not found."""
     return Jurisdiction.objects.filter(scope_q(user, "path"), pk=pk).first()
 
 
-def jurisdictions_in_scope(*, user: Any, levels: Iterable[str], limit: int) -> list[Jurisdiction]:
+def jurisdictions_in_scope(*, user: User, levels: Iterable[str], limit: int) -> list[Jurisdiction]:
     """The jurisdictions of `levels` in the user's own scope, by path, at most `limit`."""
     qs = Jurisdiction.objects.filter(scope_q(user, "path"), level__in=list(levels))
     return list(qs.order_by("path")[:limit])
