@@ -10,12 +10,11 @@ from __future__ import annotations
 from collections import defaultdict
 from collections.abc import Iterable
 from dataclasses import dataclass
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from django.db.models import Count, Prefetch, Q, QuerySet
 from django.utils.translation import gettext as _
 
-from fangkong.accounts.models import User
 from fangkong.accounts.permissions import has_capability, in_scope, require, scope_path, scope_q
 from fangkong.accounts.roles import Capability
 from fangkong.areas import rules
@@ -33,6 +32,9 @@ from fangkong.areas.models import (
 from fangkong.core.errors import DomainError, NotFound
 from fangkong.core.pagination import Page, keyset_page
 from fangkong.core.paths import under
+
+if TYPE_CHECKING:
+    from fangkong.accounts.models import User
 
 CITY_WIDTH = LEVEL_WIDTH[Level.CITY]
 
@@ -495,3 +497,14 @@ def place_rows_under(*, path: str, kind: str) -> list[tuple[int, str]]:
     step's set of places: the drill city's sampling points). One query."""
     qs = Place.objects.filter(under("jurisdiction_path", path), kind=kind).order_by("pk")
     return list(qs.values_list("pk", "jurisdiction_path"))
+
+
+def place_ids_existing(*, pks: Iterable[int]) -> set[int]:
+    """Which of these place ids exist (proposals from scans may name deleted places)."""
+    return set(Place.objects.filter(pk__in=set(pks)).values_list("pk", flat=True))
+
+
+def place_lock(*, pk: int) -> None:
+    """Lock the place's row until the transaction ends: work that must run one at a time
+    per place (a lab's result imports) takes it first."""
+    list(Place.objects.select_for_update().filter(pk=pk).values_list("pk", flat=True))

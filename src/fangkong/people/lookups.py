@@ -47,7 +47,7 @@ from __future__ import annotations
 import datetime as dt
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
-from typing import Any, TypeVar
+from typing import TYPE_CHECKING, Any, TypeVar
 
 from django.conf import settings
 from django.contrib.auth import get_user_model
@@ -55,11 +55,13 @@ from django.db import connection, transaction
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
-from fangkong.accounts.models import User
 from fangkong.accounts.permissions import in_scope
 from fangkong.accounts.selectors import audit_actions_of
 from fangkong.accounts.services import audit_record_many
 from fangkong.core.errors import DomainError
+
+if TYPE_CHECKING:
+    from fangkong.accounts.models import User
 
 LOOKUP_ACTION = "person.lookup"
 LOOKUP_REFUSED_ACTION = "person.lookup_refused"

@@ -16,7 +16,6 @@ from django.db.models import Count, Q, QuerySet
 from django.db.models.functions import Substr
 from django.utils.translation import gettext as _
 
-from fangkong.accounts.models import User
 from fangkong.accounts.permissions import require, require_in_scope, scope_q
 from fangkong.accounts.roles import Capability
 from fangkong.accounts.selectors import audit_events
@@ -30,7 +29,7 @@ from fangkong.people.models import Household, Person
 from fangkong.people.services import PERSON_LEVELS
 
 if TYPE_CHECKING:
-    from fangkong.accounts.models import AuditEvent
+    from fangkong.accounts.models import AuditEvent, User
     from fangkong.areas.models import Jurisdiction, Place
 
 EXPORT_BATCH = 2000

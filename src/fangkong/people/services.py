@@ -17,7 +17,6 @@ from django.db import IntegrityError, transaction
 from django.db.models import Q
 from django.utils.translation import gettext as _
 
-from fangkong.accounts.models import User
 from fangkong.accounts.permissions import in_scope, require, require_in_scope, scope_q
 from fangkong.accounts.roles import Capability
 from fangkong.accounts.services import audit_record, audit_record_many
@@ -29,6 +28,7 @@ from fangkong.people.lookups import lookup_run
 from fangkong.people.models import Household, Person
 
 if TYPE_CHECKING:
+    from fangkong.accounts.models import User
     from fangkong.areas.models import Jurisdiction, Place
 
 ID_PURPOSE = "id_number"

@@ -26,7 +26,6 @@ from django.utils.translation import gettext as _
 from django.utils.translation import gettext_noop
 from django.views.decorators.http import require_GET, require_http_methods, require_POST
 
-from fangkong.accounts.models import User
 from fangkong.accounts.permissions import has_capability, require
 from fangkong.accounts.roles import Capability
 from fangkong.accounts.types import AuthedRequest
@@ -38,6 +37,7 @@ from fangkong.people.lookups import lookup_policy
 from fangkong.people.models import IdKind, Person
 
 if TYPE_CHECKING:
+    from fangkong.accounts.models import User
     from fangkong.areas.models import Jurisdiction
 
 View = Callable[..., HttpResponseBase]

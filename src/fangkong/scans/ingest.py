@@ -31,14 +31,13 @@ from collections.abc import Iterator
 from dataclasses import asdict, dataclass, field
 from itertools import islice
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 from zoneinfo import ZoneInfo
 
 from django.db import IntegrityError, transaction
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
-from fangkong.accounts.models import User
 from fangkong.accounts.permissions import require
 from fangkong.accounts.roles import Capability
 from fangkong.accounts.services import audit_record
@@ -50,6 +49,9 @@ from fangkong.people.rules import validate_ric
 from fangkong.people.services import id_lookup_hash
 from fangkong.scans.models import ScanImport, ScanImportFormat, VenueScan
 from fangkong.scans.services import scans_bulk_insert
+
+if TYPE_CHECKING:
+    from fangkong.accounts.models import User
 
 LOCAL = ZoneInfo("Asia/Shanghai")
 BATCH_SIZE = 2000

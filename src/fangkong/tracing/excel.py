@@ -33,7 +33,7 @@ from __future__ import annotations
 import io
 import secrets
 from dataclasses import dataclass, field
-from typing import IO, Any
+from typing import IO, TYPE_CHECKING, Any
 
 from django.db import transaction
 from django.utils import timezone, translation
@@ -43,7 +43,6 @@ from openpyxl.styles import Alignment, Font, PatternFill, Protection
 from openpyxl.utils import get_column_letter
 from openpyxl.worksheet.datavalidation import DataValidation
 
-from fangkong.accounts.models import User
 from fangkong.accounts.permissions import require, require_in_scope
 from fangkong.accounts.roles import Capability
 from fangkong.accounts.services import audit_record
@@ -53,6 +52,9 @@ from fangkong.people.services import RevealRecord, person_identities
 from fangkong.tracing.models import PushItem, PushItemStatus, VerificationPush
 from fangkong.tracing.selectors import pushes as push_selectors
 from fangkong.tracing.services.pushes import push_item_mark, push_items_lock, push_mark_check
+
+if TYPE_CHECKING:
+    from fangkong.accounts.models import User
 
 SOURCE_LANGUAGE = "zh-hans"
 XLSX_CONTENT_TYPE = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"

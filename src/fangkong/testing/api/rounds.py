@@ -10,7 +10,6 @@ from django.utils.translation import gettext as _
 from ninja import Field, Query, Router, Schema, Status
 from pydantic import WithJsonSchema
 
-from fangkong.accounts.models import User
 from fangkong.accounts.permissions import require
 from fangkong.accounts.roles import Capability
 from fangkong.accounts.types import AuthedRequest
@@ -24,6 +23,7 @@ from fangkong.testing.selectors import rounds as selectors
 from fangkong.testing.services import rounds as services
 
 if TYPE_CHECKING:
+    from fangkong.accounts.models import User
     from fangkong.areas.models import Zone
 
 router = Router()

@@ -11,13 +11,12 @@ from __future__ import annotations
 import datetime as dt
 from collections import defaultdict
 from dataclasses import dataclass
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from django.db.models import Count, Q, QuerySet
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
-from fangkong.accounts.models import User
 from fangkong.accounts.permissions import has_capability, in_scope, require, scope_q
 from fangkong.accounts.roles import Capability
 from fangkong.areas import selectors as area_selectors
@@ -38,6 +37,9 @@ from fangkong.testing.models import (
 )
 from fangkong.testing.rules import labs as rules
 from fangkong.testing.services.actors import lab_of, point_of
+
+if TYPE_CHECKING:
+    from fangkong.accounts.models import User
 
 
 def _not_found(what: str) -> NotFound:

@@ -12,6 +12,7 @@ from __future__ import annotations
 import datetime as dt
 from collections import defaultdict
 from dataclasses import dataclass, field
+from typing import TYPE_CHECKING
 
 from django.db.models import (
     Case,
@@ -28,7 +29,6 @@ from django.db.models import (
 from django.db.models.functions import Coalesce, Substr
 from django.utils.translation import gettext as _
 
-from fangkong.accounts.models import User
 from fangkong.accounts.permissions import require, scope_path, scope_q
 from fangkong.accounts.roles import Capability
 from fangkong.areas import selectors as area_selectors
@@ -39,6 +39,9 @@ from fangkong.testing.models import Round, RoundStatus, RoundTarget, SamplingPoi
 from fangkong.testing.rules import rounds as rules
 from fangkong.testing.selectors import supplies as supply_selectors
 from fangkong.testing.services.rounds import LEVEL_ENDS, LEVEL_OF_SEVERITY, targets_preview
+
+if TYPE_CHECKING:
+    from fangkong.accounts.models import User
 
 TOWN_WIDTH = 9
 

@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import io
 import secrets
+from typing import TYPE_CHECKING
 
 from django.db import transaction
 from django.utils import timezone
@@ -19,7 +20,6 @@ from openpyxl import Workbook
 from openpyxl.styles import Font, PatternFill
 from openpyxl.utils import get_column_letter
 
-from fangkong.accounts.models import User
 from fangkong.accounts.permissions import require
 from fangkong.accounts.roles import Capability
 from fangkong.accounts.services import audit_record
@@ -28,6 +28,9 @@ from fangkong.core.spreadsheet import formula_safe, xml_safe
 from fangkong.people.services import RevealRecord, person_identities
 from fangkong.testing.models import Round
 from fangkong.testing.selectors import coverage as selectors
+
+if TYPE_CHECKING:
+    from fangkong.accounts.models import User
 
 XLSX_CONTENT_TYPE = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
 # Column headings: always Chinese (the file is a document, not the UI).

@@ -16,7 +16,6 @@ from django.db import transaction
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
-from fangkong.accounts.models import User
 from fangkong.accounts.permissions import require, require_in_scope
 from fangkong.accounts.roles import Capability, Role
 from fangkong.accounts.services import audit_record
@@ -27,6 +26,7 @@ from fangkong.core.paths import under
 from fangkong.testing.models import QueueStatus, SamplingPoint
 
 if TYPE_CHECKING:
+    from fangkong.accounts.models import User
     from fangkong.areas.models import Place
 
 MAX_TABLES = 200

@@ -14,7 +14,6 @@ from django.db import transaction
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
-from fangkong.accounts.models import User
 from fangkong.accounts.permissions import require, require_in_scope
 from fangkong.accounts.roles import Capability
 from fangkong.accounts.services import audit_record
@@ -24,6 +23,7 @@ from fangkong.testing.models import MovementKind, SupplyKind, SupplyMovement, Su
 from fangkong.testing.selectors.supplies import with_on_hand
 
 if TYPE_CHECKING:
+    from fangkong.accounts.models import User
     from fangkong.areas.models import Place
 
 STOCK_PLACE_KINDS = frozenset({PlaceKind.SAMPLING_POINT, PlaceKind.WAREHOUSE})

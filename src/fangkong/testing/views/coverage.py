@@ -13,7 +13,7 @@ Thin views: the selectors scope and count, the service exports and audits.
 
 from __future__ import annotations
 
-from typing import Any
+from typing import TYPE_CHECKING, Any
 from urllib.parse import quote
 
 from django.contrib.auth.decorators import login_required
@@ -25,7 +25,6 @@ from django.utils import timezone
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_GET, require_http_methods
 
-from fangkong.accounts.models import User
 from fangkong.accounts.permissions import has_capability, scope_path
 from fangkong.accounts.roles import Capability
 from fangkong.accounts.types import AuthedRequest
@@ -35,6 +34,9 @@ from fangkong.people.rules import mask_name
 from fangkong.testing.models import Round
 from fangkong.testing.selectors import coverage as selectors
 from fangkong.testing.services import coverage as services
+
+if TYPE_CHECKING:
+    from fangkong.accounts.models import User
 
 POLL_SECONDS = 30
 FIGURES_CACHE_SECONDS = 20

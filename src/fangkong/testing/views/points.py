@@ -4,7 +4,7 @@ update in place by htmx)."""
 from __future__ import annotations
 
 import datetime as dt
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
@@ -14,7 +14,6 @@ from django.urls import URLPattern, path
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_GET, require_http_methods, require_POST
 
-from fangkong.accounts.models import User
 from fangkong.accounts.permissions import has_capability, require, scope_path
 from fangkong.accounts.roles import Capability, Role
 from fangkong.accounts.types import AuthedRequest
@@ -25,6 +24,9 @@ from fangkong.core.http import client_address
 from fangkong.testing.models import QueueStatus, SamplingPoint
 from fangkong.testing.selectors import points as selectors
 from fangkong.testing.services import points as services
+
+if TYPE_CHECKING:
+    from fangkong.accounts.models import User
 
 CITY_WIDTH, TOWN_WIDTH = 6, 9
 

@@ -6,7 +6,7 @@ DomainErrorMiddleware, other refusals are shown on the form."""
 from __future__ import annotations
 
 import datetime as dt
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
@@ -18,7 +18,6 @@ from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
 from django.views.decorators.http import require_GET, require_http_methods, require_POST
 
-from fangkong.accounts.models import User
 from fangkong.accounts.permissions import has_capability, in_scope, require, scope_path
 from fangkong.accounts.roles import Capability
 from fangkong.accounts.types import AuthedRequest
@@ -33,6 +32,9 @@ from fangkong.testing.rules import rounds as rules
 from fangkong.testing.selectors import rounds as selectors
 from fangkong.testing.selectors import supplies as supply_selectors
 from fangkong.testing.services import rounds as services
+
+if TYPE_CHECKING:
+    from fangkong.accounts.models import User
 
 DEFAULT_PREVALENCE_PERCENT = 1.0
 ZONE_LEVEL_LABELS = {

@@ -3,7 +3,7 @@ receive / issue / transfer / count, new stock)."""
 
 from __future__ import annotations
 
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
@@ -13,7 +13,6 @@ from django.urls import URLPattern, path
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_GET, require_http_methods, require_POST
 
-from fangkong.accounts.models import User
 from fangkong.accounts.permissions import has_capability, require, scope_path
 from fangkong.accounts.roles import Capability
 from fangkong.accounts.types import AuthedRequest
@@ -24,6 +23,9 @@ from fangkong.core.http import client_address
 from fangkong.testing.models import SupplyKind
 from fangkong.testing.selectors import supplies as selectors
 from fangkong.testing.services import supplies as services
+
+if TYPE_CHECKING:
+    from fangkong.accounts.models import User
 
 ACTIONS = ("receive", "issue", "transfer", "count")
 

@@ -10,13 +10,12 @@ from __future__ import annotations
 
 import datetime as dt
 from dataclasses import dataclass, field
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from django.db.models import Q, QuerySet
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
-from fangkong.accounts.models import User
 from fangkong.accounts.permissions import require, scope_q
 from fangkong.accounts.roles import Capability
 from fangkong.accounts.selectors import audit_trail
@@ -24,6 +23,9 @@ from fangkong.core.errors import DomainError, NotFound
 from fangkong.core.pagination import Page, keyset_page
 from fangkong.core.paths import under
 from fangkong.tracing.models import Case, CaseStatus, Investigation, ItineraryStop
+
+if TYPE_CHECKING:
+    from fangkong.accounts.models import User
 
 OVERDUE_LIST_MAX = 500
 

@@ -26,7 +26,6 @@ from django.db import transaction
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
-from fangkong.accounts.models import User
 from fangkong.accounts.permissions import require, require_in_scope
 from fangkong.accounts.roles import Capability
 from fangkong.accounts.services import audit_record
@@ -48,6 +47,7 @@ from fangkong.tracing.models import (
 from fangkong.tracing.rules import contacts as rules
 
 if TYPE_CHECKING:
+    from fangkong.accounts.models import User
     from fangkong.areas.models import Jurisdiction
     from fangkong.people.models import Person
     from fangkong.protocol.models import RuleSet

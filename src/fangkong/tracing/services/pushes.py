@@ -11,14 +11,13 @@ from __future__ import annotations
 
 import datetime as dt
 from collections import defaultdict
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from django.db import IntegrityError, transaction
 from django.db.models import Q
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
-from fangkong.accounts.models import User
 from fangkong.accounts.permissions import require, require_in_scope
 from fangkong.accounts.roles import Capability
 from fangkong.accounts.services import audit_record
@@ -38,6 +37,9 @@ from fangkong.tracing.models import (
     PushStatus,
     VerificationPush,
 )
+
+if TYPE_CHECKING:
+    from fangkong.accounts.models import User
 
 TOWN_PATH_WIDTH = 9  # city 6 digits + town 3 digits (core/paths.py)
 NOTE_MAX = 300
