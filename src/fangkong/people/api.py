@@ -7,11 +7,10 @@ the project API turns into {code, message, detail}.
 from __future__ import annotations
 
 import datetime as dt
-from typing import Literal
+from typing import TYPE_CHECKING, Literal
 
 from ninja import Field, Query, Router, Schema, Status
 
-from fangkong.accounts.models import User
 from fangkong.accounts.permissions import has_capability
 from fangkong.accounts.roles import Capability
 from fangkong.accounts.types import AuthedRequest
@@ -19,6 +18,9 @@ from fangkong.core.apitypes import Page, PageQuery
 from fangkong.core.http import client_address
 from fangkong.people import rules, selectors, services
 from fangkong.people.models import Household, Person
+
+if TYPE_CHECKING:
+    from fangkong.accounts.models import User
 
 router = Router(tags=["people"])
 

@@ -8,7 +8,7 @@ from __future__ import annotations
 
 import csv
 from collections.abc import Iterator
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from django.contrib.auth.decorators import login_required
 from django.http import (
@@ -22,11 +22,9 @@ from django.utils.translation import gettext as _
 from django.utils.translation import gettext_noop
 from django.views.decorators.http import require_GET, require_http_methods, require_POST
 
-from fangkong.accounts.models import User
 from fangkong.accounts.permissions import has_capability, require
 from fangkong.accounts.roles import Capability
 from fangkong.accounts.types import AuthedRequest
-from fangkong.areas.models import Jurisdiction
 from fangkong.core.errors import DomainError, NotFound, PermissionDenied
 from fangkong.core.http import client_address
 from fangkong.core.spreadsheet import formula_safe
@@ -34,6 +32,10 @@ from fangkong.people import rules, selectors, services
 from fangkong.people.forms import PersonCreateForm, PersonSearchForm, RevealForm
 from fangkong.people.lookups import lookup_policy
 from fangkong.people.models import IdKind, Person
+
+if TYPE_CHECKING:
+    from fangkong.accounts.models import User
+    from fangkong.areas.models import Jurisdiction
 
 
 class _Echo:

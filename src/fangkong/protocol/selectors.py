@@ -8,16 +8,19 @@ interface every domain calls (no actor: it is a lookup of the rule in force, not
 from __future__ import annotations
 
 import datetime as dt
+from typing import TYPE_CHECKING
 
 from django.db.models import Q, QuerySet
 from django.db.models.functions import Length
 from django.utils.translation import gettext as _
 
-from fangkong.accounts.models import User
 from fangkong.accounts.permissions import require
 from fangkong.accounts.roles import Capability
 from fangkong.core.errors import DomainError, NotFound
 from fangkong.protocol.models import RuleSet
+
+if TYPE_CHECKING:
+    from fangkong.accounts.models import User
 
 
 def _region_prefixes(path: str) -> list[str]:

@@ -4,18 +4,16 @@ pool-size advisor. Thin endpoints: selectors read (scoped), services write."""
 from __future__ import annotations
 
 import datetime as dt
-from typing import Annotated, Literal
+from typing import TYPE_CHECKING, Annotated, Literal
 
 from django.utils.translation import gettext as _
 from ninja import Field, Query, Router, Schema, Status
 from pydantic import WithJsonSchema
 
-from fangkong.accounts.models import User
 from fangkong.accounts.permissions import require
 from fangkong.accounts.roles import Capability
 from fangkong.accounts.types import AuthedRequest
 from fangkong.areas import selectors as area_selectors
-from fangkong.areas.models import Zone
 from fangkong.core.apitypes import Page, PageQuery, RowId
 from fangkong.core.errors import DomainError, NotFound
 from fangkong.core.http import client_address
@@ -24,6 +22,10 @@ from fangkong.testing.models import Round
 from fangkong.testing.rules import rounds as rules
 from fangkong.testing.selectors import rounds as selectors
 from fangkong.testing.services import rounds as services
+
+if TYPE_CHECKING:
+    from fangkong.accounts.models import User
+    from fangkong.areas.models import Zone
 
 router = Router()
 

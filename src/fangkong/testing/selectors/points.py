@@ -2,15 +2,19 @@
 
 from __future__ import annotations
 
+from typing import TYPE_CHECKING
+
 from django.db.models import Q, QuerySet
 from django.utils.translation import gettext as _
 
-from fangkong.accounts.models import User
 from fangkong.accounts.permissions import has_capability, scope_q
 from fangkong.accounts.roles import Capability
 from fangkong.core.errors import NotFound, PermissionDenied
 from fangkong.core.paths import under
 from fangkong.testing.models import SamplingPoint
+
+if TYPE_CHECKING:
+    from fangkong.accounts.models import User
 
 
 def _require_view(user: User) -> None:

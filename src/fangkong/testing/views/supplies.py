@@ -3,7 +3,7 @@ receive / issue / transfer / count, new stock)."""
 
 from __future__ import annotations
 
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
@@ -17,7 +17,7 @@ from fangkong.accounts.permissions import has_capability, require, scope_path
 from fangkong.accounts.roles import Capability
 from fangkong.accounts.types import AuthedRequest
 from fangkong.areas import selectors as area_selectors
-from fangkong.areas.models import PlaceKind
+from fangkong.areas.choices import PlaceKind
 from fangkong.core.errors import DomainError, NotFound, PermissionDenied
 from fangkong.core.http import client_address
 from fangkong.testing.forms import SupplyCreateForm, SupplyFilterForm, SupplyMoveForm
@@ -25,10 +25,13 @@ from fangkong.testing.models import SupplyKind
 from fangkong.testing.selectors import supplies as selectors
 from fangkong.testing.services import supplies as services
 
+if TYPE_CHECKING:
+    from fangkong.accounts.models import User
+
 ACTIONS = ("receive", "issue", "transfer", "count")
 
 
-def _stock_places(user: Any) -> list[Any]:
+def _stock_places(user: User) -> list[Any]:
     """Points and warehouses in the user's jurisdiction (choices of the forms)."""
     own = scope_path(user)
     out = []

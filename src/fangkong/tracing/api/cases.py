@@ -8,14 +8,13 @@ Person names are masked.
 from __future__ import annotations
 
 import datetime as dt
-from typing import Literal
+from typing import TYPE_CHECKING, Literal
 
 from django.utils import timezone
 from ninja import Field, Query, Router, Schema, Status
 
 from fangkong.accounts.types import AuthedRequest
 from fangkong.areas import selectors as area_selectors
-from fangkong.areas.models import Place
 from fangkong.core.apitypes import Page, PageQuery
 from fangkong.core.http import client_address
 from fangkong.people import rules as people_rules
@@ -25,6 +24,9 @@ from fangkong.tracing.rules import cases as rules
 from fangkong.tracing.selectors import cases as selectors
 from fangkong.tracing.services import cases as services
 from fangkong.tracing.services import itinerary as itinerary_services
+
+if TYPE_CHECKING:
+    from fangkong.areas.models import Place
 
 router = Router()
 

@@ -9,7 +9,7 @@ exist or lie outside the user's jurisdiction are bad input (400 `unknown_case`).
 from __future__ import annotations
 
 import datetime as dt
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from django.http import HttpResponse, JsonResponse
 from ninja import Field, File, Form, Query, Router, Schema, Status
@@ -21,10 +21,12 @@ from fangkong.core.errors import DomainError, NotFound
 from fangkong.core.http import client_address
 from fangkong.core.pagination import keyset_page
 from fangkong.scans import ingest
-from fangkong.scans.models import ScanImport
 from fangkong.tracing.models import Case, CaseLink, Cluster
 from fangkong.tracing.selectors import chains as selectors
 from fangkong.tracing.services import chains as services
+
+if TYPE_CHECKING:
+    from fangkong.scans.models import ScanImport
 
 router = Router()
 

@@ -11,13 +11,12 @@ from __future__ import annotations
 
 import datetime as dt
 from dataclasses import dataclass, field
-from typing import Any
+from typing import TYPE_CHECKING, Any
 from zoneinfo import ZoneInfo
 
 from django.db.models import Count, Q, QuerySet
 from django.utils.translation import gettext as _
 
-from fangkong.accounts.models import User
 from fangkong.accounts.permissions import has_capability, require, require_in_scope, scope_q
 from fangkong.accounts.roles import Capability
 from fangkong.core.errors import NotFound
@@ -31,6 +30,9 @@ from fangkong.tracing.models import (
     ItineraryStop,
 )
 from fangkong.tracing.rules.chains import Link, case_generations
+
+if TYPE_CHECKING:
+    from fangkong.accounts.models import User
 
 LOCAL = ZoneInfo("Asia/Shanghai")
 GRAPH_LIMIT = 600  # nodes of one graph (cases first, then close, then secondary contacts)

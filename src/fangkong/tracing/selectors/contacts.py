@@ -8,17 +8,21 @@ person loaded here); revealing goes through the people app's audited reveal.
 
 from __future__ import annotations
 
+from typing import TYPE_CHECKING
+
 from django.db.models import Case as SqlCase
 from django.db.models import Count, IntegerField, Prefetch, QuerySet, Value, When
 from django.utils.translation import gettext as _
 
-from fangkong.accounts.models import User
 from fangkong.accounts.permissions import require, scope_q
 from fangkong.accounts.roles import Capability
 from fangkong.core.errors import DomainError, NotFound
 from fangkong.core.pagination import Page, keyset_page
 from fangkong.people.rules import mask_name
 from fangkong.tracing.models import Case, Contact, ContactClass, ContactStatus, Exposure
+
+if TYPE_CHECKING:
+    from fangkong.accounts.models import User
 
 CASE_CONTACTS_MAX = 1000
 

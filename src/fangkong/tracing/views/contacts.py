@@ -25,7 +25,7 @@ from fangkong.accounts.types import AuthedRequest
 from fangkong.core.errors import DomainError, NotFound, PermissionDenied
 from fangkong.core.http import client_address
 from fangkong.people import selectors as people_selectors
-from fangkong.people.models import IdKind
+from fangkong.people.choices import IdKind
 from fangkong.people.rules import mask_name
 from fangkong.tracing.forms import AddContactForm, ContactFilterForm, FindContactsForm, FoundForm
 from fangkong.tracing.models import Case, ContactClass, ContactStatus

@@ -6,7 +6,7 @@ becomes a 403/404 page or an htmx fragment (web.middleware.DomainErrorMiddleware
 
 from __future__ import annotations
 
-from typing import Any
+from typing import TYPE_CHECKING, Any
 from urllib.parse import quote
 
 from django.conf import settings
@@ -19,7 +19,6 @@ from django.utils import timezone
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_GET, require_http_methods, require_POST
 
-from fangkong.accounts.models import User
 from fangkong.accounts.permissions import has_capability, scope_path
 from fangkong.accounts.roles import Capability
 from fangkong.accounts.types import AuthedRequest
@@ -34,6 +33,9 @@ from fangkong.tracing.models import PushItem, PushItemStatus, PushStatus, Verifi
 from fangkong.tracing.selectors import cases as case_selectors
 from fangkong.tracing.selectors import pushes as selectors
 from fangkong.tracing.services import pushes as services
+
+if TYPE_CHECKING:
+    from fangkong.accounts.models import User
 
 CITY_PATH_WIDTH = 6
 
