@@ -59,6 +59,9 @@ def can_manage_zone(user: User, zone: Zone) -> bool:
 # --- Jurisdictions --------------------------------------------------------------------
 
 
+JURISDICTION_ORDER = ("path", "pk")
+
+
 def jurisdictions(
     *, user: User, parent: Jurisdiction | int | None = None, level: str | None = None
 ) -> QuerySet[Jurisdiction]:
@@ -71,7 +74,7 @@ def jurisdictions(
         if level not in Level.values:
             raise DomainError("level_invalid", _("层级无效"), level=level)
         qs = qs.filter(level=level)
-    return qs.order_by("path")
+    return qs.order_by(*JURISDICTION_ORDER)
 
 
 def jurisdiction_children(*, user: User, parent: Jurisdiction) -> list[Jurisdiction]:
@@ -218,6 +221,11 @@ def jurisdictions_resolve(*, user: User, pks: list[int]) -> list[Jurisdiction]:
 # --- Zones ----------------------------------------------------------------------------
 
 
+# Active first, most severe first, then newest; the primary key last (a unique order,
+# which keyset pages need).
+ZONE_ORDER = ("state", "level", "-started_on", "-pk")
+
+
 def zones(*, user: User, level: str | None = None, state: str | None = None) -> QuerySet[Zone]:
     """The city's zones: active first, most severe first, then newest."""
     require(user, Capability.ZONE_VIEW)
@@ -232,7 +240,7 @@ def zones(*, user: User, level: str | None = None, state: str | None = None) -> 
         if state not in ZoneState.values:
             raise DomainError("zone_state_invalid", _("风险区状态无效"), state=state)
         qs = qs.filter(state=state)
-    return qs.order_by("state", "level", "-started_on", "-pk")
+    return qs.order_by(*ZONE_ORDER)
 
 
 def zone_get(*, user: User, pk: int) -> Zone:

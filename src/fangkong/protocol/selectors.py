@@ -51,9 +51,13 @@ def ruleset_for(*, on_date: dt.date, path: str = "") -> RuleSet:
     return candidate
 
 
+# By region, the newest first within a region (a unique order, for keyset pages).
+RULESET_ORDER = ("region", "-effective_from", "pk")
+
+
 def ruleset_list(*, actor: User) -> QuerySet[RuleSet]:
     require(actor, Capability.RULESET_VIEW)
-    return RuleSet.objects.select_related("based_on").order_by("region", "-effective_from", "id")
+    return RuleSet.objects.select_related("based_on").order_by(*RULESET_ORDER)
 
 
 def ruleset_get(*, actor: User, pk: int) -> RuleSet:

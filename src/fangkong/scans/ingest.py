@@ -35,6 +35,7 @@ from typing import TYPE_CHECKING, Any
 from zoneinfo import ZoneInfo
 
 from django.db import IntegrityError, transaction
+from django.db.models import QuerySet
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
@@ -480,10 +481,19 @@ def _counted(
         yield item
 
 
-def scan_imports_recent(*, user: User, limit: int = 50) -> list[ScanImport]:
-    """The latest ingested files (history of the upload page and the API)."""
+# The latest first; the primary key last (a unique order, for keyset pages).
+SCAN_IMPORT_ORDER = ("-at", "-pk")
+
+
+def scan_imports(*, user: User) -> QuerySet[ScanImport]:
+    """The ingested files, the latest first (the history of the upload page and the API)."""
     require(user, Capability.SCANS_IMPORT)
-    return list(ScanImport.objects.select_related("actor").order_by("-at", "-pk")[:limit])
+    return ScanImport.objects.select_related("actor").order_by(*SCAN_IMPORT_ORDER)
+
+
+def scan_imports_recent(*, user: User, limit: int = 50) -> list[ScanImport]:
+    """The latest ingested files (the history of the upload page)."""
+    return list(scan_imports(user=user)[:limit])
 
 
 def scans_import_upload(

@@ -49,20 +49,28 @@ def _not_found(what: str) -> NotFound:
 # --- boxes -------------------------------------------------------------------------------
 
 
-def boxes_of_point(*, user: User, limit: int = 50) -> list[TransportBox]:
+def point_boxes(*, user: User) -> QuerySet[TransportBox]:
+    """The boxes of the sampler's point, the newest first."""
     require(user, Capability.BOX_MANAGE)
     point = point_of(user)
-    return list(
-        TransportBox.objects.filter(point=point).select_related("lab").order_by("-pk")[:limit]
-    )
+    return TransportBox.objects.filter(point=point).select_related("lab").order_by("-pk")
 
 
-def boxes_for_lab(*, user: User, state: str | None = None, limit: int = 100) -> list[TransportBox]:
+def lab_boxes(*, user: User, state: str | None = None) -> QuerySet[TransportBox]:
+    """The boxes handed over to the lab user's lab (or in `state`), the newest first."""
     require(user, Capability.BOX_RECEIVE)
     lab = lab_of(user)
     qs = TransportBox.objects.filter(lab=lab).select_related("point__place")
     qs = qs.filter(state=state) if state else qs.exclude(state=BoxState.PACKING)
-    return list(qs.order_by("-pk")[:limit])
+    return qs.order_by("-pk")
+
+
+def boxes_of_point(*, user: User, limit: int = 50) -> list[TransportBox]:
+    return list(point_boxes(user=user)[:limit])
+
+
+def boxes_for_lab(*, user: User, state: str | None = None, limit: int = 100) -> list[TransportBox]:
+    return list(lab_boxes(user=user, state=state)[:limit])
 
 
 def box_get(*, user: User, pk: int | None = None, barcode: str | None = None) -> TransportBox:

@@ -26,6 +26,10 @@ def _require_view(user: User) -> None:
         )
 
 
+# By jurisdiction, then name; the primary key last (a unique order, for keyset pages).
+POINT_ORDER = ("jurisdiction_path", "place__name", "pk")
+
+
 def points(
     *, user: User, jurisdiction_path: str | None = None, queue_status: str | None = None
 ) -> QuerySet[SamplingPoint]:
@@ -39,7 +43,7 @@ def points(
         qs = qs.filter(under("jurisdiction_path", jurisdiction_path))
     if queue_status:
         qs = qs.filter(Q(queue_status=queue_status))
-    return qs.order_by("jurisdiction_path", "place__name", "pk")
+    return qs.order_by(*POINT_ORDER)
 
 
 def point_get(*, user: User, pk: int) -> SamplingPoint:

@@ -93,6 +93,10 @@ def with_visible_targets(user: User, qs: QuerySet[Round]) -> QuerySet[Round]:
     )
 
 
+# The newest start first; the primary key last (a unique order, for keyset pages).
+ROUND_ORDER = ("-starts_at", "-pk")
+
+
 def rounds(*, user: User, status: str | None = None) -> QuerySet[Round]:
     """The rounds the user may see, newest start first."""
     require(user, Capability.ROUND_VIEW)
@@ -102,7 +106,7 @@ def rounds(*, user: User, status: str | None = None) -> QuerySet[Round]:
     )
     if status and status in RoundStatus.values:
         qs = qs.filter(status=status)
-    return qs.order_by("-starts_at", "-pk")
+    return qs.order_by(*ROUND_ORDER)
 
 
 def round_get(*, user: User, pk: int) -> Round:

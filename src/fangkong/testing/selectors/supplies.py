@@ -102,6 +102,11 @@ def with_on_hand(qs: QuerySet[SupplyStock]) -> QuerySet[SupplyStock]:
     )
 
 
+# By jurisdiction, place name and kind; the primary key last (a unique order, for
+# keyset pages).
+STOCK_ORDER = ("jurisdiction_path", "place__name", "kind", "pk")
+
+
 def stocks(
     *,
     user: User,
@@ -122,7 +127,7 @@ def stocks(
     qs = with_on_hand(qs)
     if low_only:
         qs = qs.filter(on_hand__lt=F("low_threshold"))  # type: ignore[misc]
-    return qs.order_by("jurisdiction_path", "place__name", "kind")
+    return qs.order_by(*STOCK_ORDER)
 
 
 def low_stock(*, user: User) -> QuerySet[SupplyStock]:

@@ -31,6 +31,7 @@ from fangkong.accounts.types import AuthedRequest
 from fangkong.areas import selectors as area_selectors
 from fangkong.core.http import client_address
 from fangkong.people.rules import mask_name
+from fangkong.testing.forms import CursorForm
 from fangkong.testing.models import Round
 from fangkong.testing.selectors import coverage as selectors
 from fangkong.testing.services import coverage as services
@@ -110,7 +111,8 @@ def _dashboard_context(request: AuthedRequest, rnd: Round) -> dict[str, Any]:
 @require_GET
 @login_required
 def coverage_rounds(request: AuthedRequest) -> HttpResponse:
-    page = selectors.coverage_rounds(user=request.user, cursor=request.GET.get("cursor"))
+    cursor = CursorForm(request.GET).cleaned()["cursor"] or None
+    page = selectors.coverage_rounds(user=request.user, cursor=cursor)
     return render(
         request,
         "testing/coverage_rounds.html",
@@ -156,7 +158,10 @@ def coverage_town(request: AuthedRequest, pk: int, town: str) -> HttpResponse:
 def coverage_untested(request: AuthedRequest, pk: int, community: str) -> HttpResponse:
     rnd = selectors.coverage_round_get(user=request.user, pk=pk)
     page = selectors.untested_page(
-        user=request.user, rnd=rnd, community_path=community, cursor=request.GET.get("cursor")
+        user=request.user,
+        rnd=rnd,
+        community_path=community,
+        cursor=CursorForm(request.GET).cleaned()["cursor"] or None,
     )
     counts = selectors.round_coverage(
         user=request.user, rnd=rnd, by="community", within=community

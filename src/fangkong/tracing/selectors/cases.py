@@ -97,13 +97,27 @@ def case_get(*, user: User, pk: int) -> Case:
     return found
 
 
+# The most urgent first; the primary key last (a unique order, for keyset pages).
+OVERDUE_ORDER = ("core_facts_due_at", "pk")
+
+
 def cases_overdue(*, user: User, now: dt.datetime | None = None) -> list[Case]:
     """The user's open cases past a deadline not met, the most urgent first."""
     return list(
         cases_in_scope(user=user)
         .filter(overdue_q(now or timezone.now()))
         .select_related("person")
-        .order_by("core_facts_due_at", "pk")[:OVERDUE_LIST_MAX]
+        .order_by(*OVERDUE_ORDER)[:OVERDUE_LIST_MAX]
+    )
+
+
+def cases_overdue_page(
+    *, user: User, now: dt.datetime | None = None, cursor: str | None = None, size: int = 50
+) -> Page[Case]:
+    """A keyset page of `cases_overdue`, in the same order."""
+    qs = cases_in_scope(user=user).filter(overdue_q(now or timezone.now()))
+    return keyset_page(
+        qs.select_related("person", "ruleset"), cursor=cursor, size=size, order=OVERDUE_ORDER
     )
 
 
