@@ -17,10 +17,12 @@ from django.utils.translation import gettext as _
 from ninja import Field, File, Query, Router, Schema, Status
 from ninja.files import UploadedFile
 
+from fangkong.core.api import JobOut, job_accepted
 from fangkong.core.apitypes import ROW_ID_MAX, RowId
 from fangkong.core.errors import DomainError
 from fangkong.core.http import client_address
 from fangkong.people.rules import mask_name
+from fangkong.testing import tasks_labs
 from fangkong.testing.models import Hold, Recheck, TransportBox
 from fangkong.testing.selectors import labs as selectors
 from fangkong.testing.services import labs as services
@@ -349,14 +351,19 @@ def results_submit(request: HttpRequest, payload: ResultsIn) -> ResultImportRepo
     return ResultImportReportOut.from_report(report)
 
 
-@router.post("/results/import", response=ResultImportReportOut)
-def results_import(request: HttpRequest, file: File[UploadedFile]) -> ResultImportReportOut:
-    """A results file (CSV or Excel, multipart `file`); all rows or none."""
-    data = file.read(services.MAX_IMPORT_BYTES + 1)
-    report = services.results_import_file(
-        actor=request.user, data=data, filename=file.name or "", ip=client_address(request)
+@router.post("/results/import", response={202: JobOut})
+def results_import(request: HttpRequest, file: File[UploadedFile]) -> Status[JobOut]:
+    """A results file (CSV or Excel, multipart `file`), imported by a background job:
+    202 and the job (poll GET /api/jobs/{id}). Done, its `result` is the import report;
+    bad lines fail it (`import_rows_invalid`, the lines in `error_detail.errors`); all
+    rows or none."""
+    job = tasks_labs.results_import_start(
+        actor=request.user,
+        data=file.read(services.MAX_IMPORT_BYTES + 1),
+        filename=file.name or "",
+        ip=client_address(request),
     )
-    return ResultImportReportOut.from_report(report)
+    return job_accepted(job)
 
 
 @router.get("/tubes/{barcode}/result", response=TubeResultOut)

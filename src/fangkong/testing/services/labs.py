@@ -30,6 +30,7 @@ from fangkong.accounts.roles import Capability, Role
 from fangkong.accounts.services import audit_record, audit_record_many
 from fangkong.areas.models import Jurisdiction, Place
 from fangkong.core.errors import Conflict, DomainError, NotFound, PermissionDenied
+from fangkong.core.jobs import Progress, counting
 from fangkong.core.spreadsheet import csv_rows, formula_unescape, import_too_large, xlsx_rows
 from fangkong.protocol.rules import Protocol, deadline_after
 from fangkong.testing.models import (
@@ -458,18 +459,22 @@ def _xlsx_table(data: bytes) -> Iterator[tuple[int, tuple[Any, ...]]]:
 
 
 def read_results_file(
-    data: bytes, filename: str = ""
+    data: bytes, filename: str = "", progress: Progress | None = None
 ) -> tuple[list[ResultRow], ResultImportReport]:
     """Read a lab's CSV or Excel file into rows; bad rows are reported by line number.
     Bounded in bytes, rows and columns; it touches no table, so callers run it before
-    their write transaction (SQLite takes its write lock when that begins)."""
+    their write transaction (SQLite takes its write lock when that begins). A job's
+    `progress` advances by one per line read (its total estimated from a CSV's lines)."""
     if len(data) > MAX_IMPORT_BYTES:
         raise import_too_large(max_bytes=MAX_IMPORT_BYTES)
     report = ResultImportReport()
     errors = _Errors(report)
     is_xlsx = data[:4] == b"PK\x03\x04" or filename.lower().endswith((".xlsx", ".xlsm"))
     table: Iterable[tuple[int, Sequence[Any]]] = _xlsx_table(data) if is_xlsx else _csv_table(data)
-    rows = _rows_from_table(table, errors, report)
+    if progress is not None:
+        progress.phase("read")
+        progress.total(None if is_xlsx else max(0, data.count(b"\n") - 1) or None)
+    rows = _rows_from_table(counting(table, progress), errors, report)
     return rows, report
 
 
@@ -1002,7 +1007,12 @@ def _import_rows(
 
 
 def results_import_file(
-    *, actor: Any, data: bytes, filename: str = "", ip: str = ""
+    *,
+    actor: Any,
+    data: bytes,
+    filename: str = "",
+    ip: str = "",
+    progress: Progress | None = None,
 ) -> ResultImportReport:
     """Import a lab's results file (CSV or Excel): all rows or none.
 
@@ -1012,16 +1022,23 @@ def results_import_file(
 
     Not atomic itself: the file is read, bounded and checked row by row first, outside
     any transaction, and only rows that passed are applied in one (`_import_rows`), so
-    an upload never holds the database's write lock while it is parsed."""
+    an upload never holds the database's write lock while it is parsed. Run as a job
+    (testing.tasks_labs.RESULTS_IMPORT), `progress` shows the lines read, then the
+    phase "apply" while the one write transaction runs."""
     require(actor, Capability.RESULT_IMPORT)
     lab = lab_of(actor)
     digest = hashlib.sha256(data).hexdigest()
     previous = ResultImport.objects.filter(lab=lab, file_sha256=digest).first()
     if previous is not None:  # the same file again: not even read
         return ResultImportReport(import_id=previous.pk, duplicate=True, rows=previous.rows_total)
-    rows, report = read_results_file(data, filename)
+    rows, report = read_results_file(data, filename, progress)
+    if progress is not None:
+        progress.rows_done = report.rows
+        progress.total(report.rows)
     if report.errors:
         return _report_bad_rows(lab=lab, rows=rows, report=report)
+    if progress is not None:
+        progress.phase("apply")
     return _import_rows(
         actor=actor, rows=rows, report=report, digest=digest, filename=filename, ip=ip
     )

@@ -15,16 +15,20 @@ from django.contrib import messages
 from django.contrib.auth.decorators import login_required
 from django.http import HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
-from django.urls import URLPattern, path
+from django.urls import URLPattern, path, reverse
 from django.utils import timezone
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_GET, require_http_methods, require_POST
 
 from fangkong.accounts.permissions import has_capability, require
 from fangkong.accounts.roles import Capability
+from fangkong.core import jobs
 from fangkong.core.errors import DomainError, NotFound, PermissionDenied
 from fangkong.core.http import client_address
+from fangkong.core.models import JobState
 from fangkong.people.rules import mask_name
+from fangkong.testing import tasks_labs
+from fangkong.testing.forms import ResultsUploadForm
 from fangkong.testing.models import HoldState, RecheckStatus
 from fangkong.testing.selectors import labs as selectors
 from fangkong.testing.services import labs as services
@@ -140,22 +144,26 @@ def box_receive(request: HttpRequest) -> HttpResponse:
 @require_http_methods(["GET", "POST"])
 @login_required
 def lab_results(request: HttpRequest) -> HttpResponse:
-    """Upload a results file (CSV or Excel); the report lists bad rows by line, or what
-    was applied, unchanged, corrected, and the positive pools held."""
+    """Upload a results file (CSV or Excel): it is saved and imported by a background
+    job; the page shows its progress, then the bad rows by line, or what was applied,
+    unchanged, corrected, and the positive pools held (`?job=` shows a job again)."""
     user = request.user
     require(user, Capability.RESULT_IMPORT)
-    report = None
+    job = None
     status = 200
     lookup = request.GET.get("tube", "").strip()
     if request.method == "GET" and lookup and "/" not in lookup:
         return redirect("testing:tube_result", barcode=lookup[:64])
+    if request.method == "GET" and request.GET.get("job", "").isdigit():
+        job = jobs.job_get(user=user, job_id=int(request.GET["job"][:12]))
     if request.method == "POST":
-        upload = request.FILES.get("file")
-        if upload is None:
+        form = ResultsUploadForm(request.POST, request.FILES)
+        if not form.is_valid():
             messages.error(request, _("请选择要导入的结果文件"))
             return redirect("testing:lab_results")
+        upload = form.cleaned_data["file"]
         try:
-            report = services.results_import_file(
+            job = tasks_labs.results_import_start(
                 actor=user,
                 data=upload.read(services.MAX_IMPORT_BYTES + 1),
                 filename=upload.name or "",
@@ -164,13 +172,16 @@ def lab_results(request: HttpRequest) -> HttpResponse:
         except DomainError as exc:
             _refused(request, exc)
             return redirect("testing:lab_results")
-        status = 200 if report.ok else 400
+        status = {JobState.DONE: 200, JobState.FAILED: 400}.get(JobState(job.state), 202)
     context = {
         "lab": services.lab_of(user),
-        "report": report,
         "imports": selectors.result_imports(user=user),
         "turnaround": selectors.turnaround_by_lab(user=user),
     }
+    if job is not None:
+        context.update(
+            jobs.job_context(job, done_url=f"{reverse('testing:lab_results')}?job={job.pk}")
+        )
     return render(request, "testing/labs_results.html", context, status=status)
 
 
