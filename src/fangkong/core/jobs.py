@@ -58,9 +58,8 @@ from fangkong.core.models import Job, JobFile, JobFileRole, JobState
 
 logger = logging.getLogger("fangkong.jobs")
 
-# Progress is written at most this often (seconds): a 500,000-row import writes a few
-# dozen updates, not one per row.
-PROGRESS_EVERY_SECONDS = 1.0
+# Progress is written at most every settings.JOB_PROGRESS_SECONDS (default 1 s): a
+# 500,000-row import writes a few dozen updates, not one per row.
 # A worker beats its heartbeat this often; a running job silent for JOB_STALE_SECONDS
 # (settings, default 10 minutes) has lost its worker.
 HEARTBEAT_SECONDS = 15.0
@@ -105,7 +104,7 @@ class Progress:
         self.rows_done = 0
         self.rows_total: int | None = None
         self.phase_name = ""
-        self.every = PROGRESS_EVERY_SECONDS if every_seconds is None else every_seconds
+        self.every = settings.JOB_PROGRESS_SECONDS if every_seconds is None else every_seconds
         self._written_at = 0.0
 
     def total(self, rows: int | None) -> None:
