@@ -12,13 +12,14 @@ from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
 from django_tasks import task
 
+from fangkong.accounts.models import User
 from fangkong.accounts.permissions import has_capability, require
 from fangkong.accounts.roles import Capability
 from fangkong.core import jobs
 from fangkong.core.errors import DomainError
 from fangkong.core.models import Job
 from fangkong.core.spreadsheet import import_too_large
-from fangkong.testing.services import labs
+from fangkong.testing.services import actors, rechecks, result_files, results
 
 
 @task()
@@ -28,18 +29,18 @@ def rechecks_escalate_overdue() -> int:
     Schedule it every few minutes (like tracing's escalations); safe to run twice.
     Returns the number of rechecks escalated by this run.
     """
-    return len(labs.rechecks_escalate_overdue())
+    return len(rechecks.rechecks_escalate_overdue())
 
 
 # --- the results import as a job ----------------------------------------------------------
 
 
-def _run_results_import(actor: Any, job: Job, progress: jobs.Progress) -> dict[str, Any]:
+def _run_results_import(actor: User, job: Job, progress: jobs.Progress) -> dict[str, Any]:
     """Read, check and apply the saved file; bad lines fail the job with every line
     (`import_rows_invalid`, as the synchronous API answered). Idempotent: the same file
     of the same lab is a no-op (`duplicate`), and its apply is one transaction, so a run
     killed midway wrote nothing and its re-run writes each result once."""
-    report = labs.results_import_file(
+    report = results.results_import_file(
         actor=actor,
         data=jobs.job_input(job),
         filename=jobs.job_input_name(job),
@@ -59,7 +60,7 @@ def _run_results_import(actor: Any, job: Job, progress: jobs.Progress) -> dict[s
     return asdict(report)
 
 
-def _same_lab(user: Any, job: Job) -> bool:
+def _same_lab(user: User, job: Job) -> bool:
     """A colleague of the same lab may follow the lab's import; no one else."""
     return has_capability(user, Capability.RESULT_IMPORT) and getattr(
         user, "place_id", None
@@ -75,13 +76,13 @@ RESULTS_IMPORT = jobs.JobKind(
 )
 
 
-def results_import_start(*, actor: Any, data: bytes, filename: str, ip: str) -> Job:
+def results_import_start(*, actor: User, data: bytes, filename: str, ip: str) -> Job:
     """Save a lab's results file and import it in the background. Who may import, and
     the file's size, are checked here (403 / 400 at once); the rest in the job."""
     require(actor, Capability.RESULT_IMPORT)
-    lab = labs.lab_of(actor)
-    if len(data) > labs.MAX_IMPORT_BYTES:
-        raise import_too_large(max_bytes=labs.MAX_IMPORT_BYTES)
+    lab = actors.lab_of(actor)
+    if len(data) > result_files.MAX_IMPORT_BYTES:
+        raise import_too_large(max_bytes=result_files.MAX_IMPORT_BYTES)
     return jobs.job_start(
         kind=RESULTS_IMPORT,
         owner=actor,

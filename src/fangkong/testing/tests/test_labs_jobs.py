@@ -32,7 +32,7 @@ from fangkong.testing.models import (
     TubeResult,
     TubeState,
 )
-from fangkong.testing.services import labs
+from fangkong.testing.services import results as labs
 
 from .labs_world import World, build_world, results_csv
 
