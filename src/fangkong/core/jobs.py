@@ -427,4 +427,20 @@ def job_context(job: Job, *, done_url: str = "") -> dict[str, Any]:
         "job_status_url": reverse("api:job_status", args=[job.pk]),
         "job_done_url": done_url or reverse("web:job_detail", args=[job.pk]),
         "job_download_url": reverse("web:job_download", args=[job.pk]),
+        "job_error_lines": _error_lines(job),
     }
+
+
+def _error_lines(job: Job) -> list[dict[str, Any]]:
+    """A failed job's bad lines (an import's `errors` or `bad_rows`), for the panel."""
+    detail = job.error_detail if isinstance(job.error_detail, dict) else {}
+    lines = detail.get("errors") or detail.get("bad_rows") or []
+    return [
+        {
+            "line": e.get("line"),
+            "item": e.get("barcode") or e.get("value") or "",
+            "message": e.get("message", ""),
+        }
+        for e in lines
+        if isinstance(e, dict)
+    ]

@@ -16,9 +16,11 @@ from ninja import Field, File, Form, Router, Schema, Status
 from ninja.files import UploadedFile
 
 from fangkong.accounts.types import AuthedRequest
+from fangkong.core.api import JobOut, job_accepted
 from fangkong.core.errors import DomainError, ErrorOut, NotFound
 from fangkong.core.http import client_address
 from fangkong.scans import ingest
+from fangkong.scans import tasks as scan_tasks
 from fangkong.scans.models import ScanImport
 from fangkong.tracing.models import Case, CaseLink, Cluster
 from fangkong.tracing.selectors import chains as selectors
@@ -266,17 +268,20 @@ def case_stops(request: AuthedRequest, case_id: int) -> HttpResponse:
 
 
 @router.post(
-    "/scan-imports", response={200: ScanImportReportOut, **ERRORS}, summary="导入扫码记录文件"
+    "/scan-imports", response={202: JobOut, **ERRORS}, summary="导入扫码记录文件（后台任务）"
 )
 def scan_import_upload(
     request: AuthedRequest,
     file: File[UploadedFile],
     strict: Form[bool] = False,
-) -> dict[str, Any]:
-    report = ingest.scans_import_upload(
+) -> Status[JobOut]:
+    """The file is saved and ingested by a background job: 202 and the job (poll GET
+    /api/jobs/{id}); done, its `result` is the import report with the bad rows by line;
+    in strict mode a bad row fails it (`import_bad_rows`, rows in `error_detail`)."""
+    job = scan_tasks.scans_import_start(
         actor=request.user, upload=file, strict=strict, ip=client_address(request)
     )
-    return report.as_dict()
+    return job_accepted(job)
 
 
 @router.get(
