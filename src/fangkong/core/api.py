@@ -8,13 +8,13 @@ from __future__ import annotations
 
 import datetime as dt
 from typing import Any
-from urllib.parse import quote
 
 from django.http import HttpRequest, HttpResponse
 from ninja import Router, Schema, Status
 
 from fangkong.core import jobs
-from fangkong.core.models import Job
+from fangkong.core.jobs import file_response
+from fangkong.core.models import Job, JobFile, JobFileRole, JobState
 
 router = Router(tags=["jobs"])
 
@@ -73,10 +73,13 @@ def job_rerun(request: HttpRequest, job_id: int) -> Status[JobOut]:
     return job_accepted(jobs.job_rerun(user=request.user, job=job))
 
 
-def file_response(output: Any) -> HttpResponse:
-    response = HttpResponse(
-        bytes(output.data), content_type=output.content_type or "application/octet-stream"
-    )
-    response["Content-Disposition"] = f"attachment; filename*=UTF-8''{quote(output.name)}"
-    response["Cache-Control"] = "no-store"
-    return response
+def export_api_answer(job: Job) -> HttpResponse | Status[JobOut]:
+    """What an endpoint that started an export answers: the file when the job has
+    already finished (in-process), its refusal if it failed, else 202 and the job (the
+    file is then at GET /api/jobs/{id}/file once done)."""
+    jobs.raise_if_failed(job)
+    if job.state == JobState.DONE:
+        output = JobFile.objects.filter(job=job, role=JobFileRole.OUTPUT).first()
+        if output is not None:
+            return file_response(output)
+    return job_accepted(job)

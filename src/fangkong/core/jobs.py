@@ -39,12 +39,15 @@ import time
 from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any
+from urllib.parse import quote
 
 from django.conf import settings
 from django.contrib.auth import get_user_model
 from django.core.serializers.json import DjangoJSONEncoder
 from django.db import connection, transaction
 from django.dispatch import Signal
+from django.http import HttpResponse
+from django.shortcuts import redirect
 from django.urls import reverse
 from django.utils import timezone
 from django.utils.functional import Promise
@@ -213,6 +216,7 @@ def job_rerun(*, user: Any, job: Job) -> Job:
         error_code="",
         error_message="",
         error_detail={},
+        error_status=0,
         result=None,
         started_at=None,
         heartbeat_at=None,
@@ -251,12 +255,19 @@ def _json(value: Any) -> Any:
     return json.loads(json.dumps(value, cls=DjangoJSONEncoder))
 
 
-def _fail(job_id: int, code: str, message: str, detail: dict[str, Any] | None = None) -> None:
+def _fail(
+    job_id: int,
+    code: str,
+    message: str,
+    detail: dict[str, Any] | None = None,
+    status: int = 500,
+) -> None:
     Job.objects.filter(pk=job_id, state=JobState.RUNNING).update(
         state=JobState.FAILED,
         error_code=code[:64],
         error_message=message,
         error_detail=_json(detail or {}),
+        error_status=status,
         finished_at=timezone.now(),
     )
 
@@ -287,7 +298,7 @@ def job_run(job_id: int) -> str:
     except JobLost:
         return JobState.FAILED
     except DomainError as exc:
-        _fail(job.pk, exc.code, exc.message, exc.detail)
+        _fail(job.pk, exc.code, exc.message, exc.detail, exc.status)
         return JobState.FAILED
     except BaseException as exc:
         logger.exception("job %s (%s) failed", job.pk, job.kind)
@@ -444,3 +455,65 @@ def _error_lines(job: Job) -> list[dict[str, Any]]:
         for e in lines
         if isinstance(e, dict)
     ]
+
+
+def raise_if_failed(job: Job) -> None:
+    """A job that failed on a refusal, as the refusal (the answer the work gave when it
+    ran inside the request)."""
+    if job.state == JobState.FAILED:
+        detail = job.error_detail if isinstance(job.error_detail, dict) else {}
+        raise DomainError(
+            job.error_code or "job_failed",
+            job.error_message,
+            status=job.error_status if 400 <= job.error_status < 500 else 409,
+            **detail,
+        )
+
+
+# --- exports ---------------------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class ExportFile:
+    name: str
+    content_type: str
+    data: bytes
+
+
+def export_kind(
+    *,
+    path: str,
+    label: str | Promise,
+    build: Callable[[Any, Job], ExportFile],
+) -> JobKind:
+    """A kind of job that writes a file (an export): `build(actor, job)` makes it, the
+    kit saves it; the owner alone downloads it (a separate GET, once done)."""
+
+    def run(actor: Any, job: Job, progress: Progress) -> dict[str, Any]:
+        progress.phase("build")
+        made = build(actor, job)
+        job_write_output(job, name=made.name, data=made.data, content_type=made.content_type)
+        return {"filename": made.name, "size": len(made.data)}
+
+    return JobKind(path=path, label=label, run=run)
+
+
+def export_page_answer(job: Job) -> HttpResponse:
+    """What a page that started an export answers: the file when the job has already
+    finished (in-process), its refusal if it failed, else the job's page (progress bar,
+    then the download link)."""
+    raise_if_failed(job)
+    if job.state == JobState.DONE:
+        output = JobFile.objects.filter(job=job, role=JobFileRole.OUTPUT).first()
+        if output is not None:
+            return file_response(output)
+    return redirect("web:job_detail", pk=job.pk)
+
+
+def file_response(output: JobFile) -> HttpResponse:
+    response = HttpResponse(
+        bytes(output.data), content_type=output.content_type or "application/octet-stream"
+    )
+    response["Content-Disposition"] = f"attachment; filename*=UTF-8''{quote(output.name)}"
+    response["Cache-Control"] = "no-store"
+    return response

@@ -45,6 +45,7 @@ class Job(models.Model):
     error_code = models.CharField(_("错误代码"), max_length=64, blank=True)
     error_message = models.TextField(_("失败原因"), blank=True)
     error_detail = models.JSONField(_("失败详情"), default=dict, blank=True)
+    error_status = models.PositiveSmallIntegerField(_("失败状态码"), default=0)
     task_result_id = models.CharField(_("任务结果编号"), max_length=64, blank=True)
     attempts = models.PositiveSmallIntegerField(_("运行次数"), default=0)
     created_at = models.DateTimeField(_("创建时间"))

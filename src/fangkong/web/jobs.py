@@ -11,7 +11,6 @@ from django.views.decorators.http import require_GET, require_POST
 
 from fangkong.accounts.types import AuthedRequest
 from fangkong.core import jobs
-from fangkong.core.api import file_response
 
 
 @require_GET
@@ -24,7 +23,7 @@ def job_detail(request: AuthedRequest, pk: int) -> HttpResponse:
 @require_GET
 @login_required
 def job_download(request: AuthedRequest, pk: int) -> HttpResponse:
-    return file_response(jobs.job_output(user=request.user, job_id=pk))
+    return jobs.file_response(jobs.job_output(user=request.user, job_id=pk))
 
 
 @require_POST
