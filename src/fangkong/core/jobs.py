@@ -457,6 +457,11 @@ def _error_lines(job: Job) -> list[dict[str, Any]]:
     ]
 
 
+def page_status(job: Job) -> int:
+    """The status of the page that started a job: 200 done, 400 failed, 202 running."""
+    return {JobState.DONE: 200, JobState.FAILED: 400}.get(JobState(job.state), 202)
+
+
 def raise_if_failed(job: Job) -> None:
     """A job that failed on a refusal, as the refusal (the answer the work gave when it
     ran inside the request)."""

@@ -4,20 +4,21 @@ from __future__ import annotations
 
 import tempfile
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from django.utils.translation import gettext_lazy
 
-from fangkong.accounts.models import User
 from fangkong.accounts.permissions import has_capability, in_scope, require
 from fangkong.accounts.roles import Capability
 from fangkong.core import jobs
-from fangkong.core.models import Job
 from fangkong.core.spreadsheet import import_too_large
 from fangkong.scans import ingest
 
+if TYPE_CHECKING:
+    from fangkong.accounts.models import User
 
-def _run_scans_import(actor: User, job: Job, progress: jobs.Progress) -> dict[str, Any]:
+
+def _run_scans_import(actor: User, job: jobs.Job, progress: jobs.Progress) -> dict[str, Any]:
     """Ingest the saved upload (Parquet is read by path: it is written to a temporary
     file first). Idempotent: the same file is recorded by its SHA-256 and adds nothing
     again; rows already stored are skipped; the writes are one transaction."""
@@ -37,7 +38,7 @@ def _run_scans_import(actor: User, job: Job, progress: jobs.Progress) -> dict[st
     return report.as_dict()
 
 
-def _same_scope(user: User, job: Job) -> bool:
+def _same_scope(user: User, job: jobs.Job) -> bool:
     """Who may import scan logs over the owner's jurisdiction may follow the import."""
     return has_capability(user, Capability.SCANS_IMPORT) and in_scope(user, job.scope_path)
 
@@ -51,7 +52,7 @@ SCANS_IMPORT = jobs.JobKind(
 )
 
 
-def scans_import_start(*, actor: User, upload: Any, strict: bool = False, ip: str = "") -> Job:
+def scans_import_start(*, actor: User, upload: Any, strict: bool = False, ip: str = "") -> jobs.Job:
     """Save an uploaded scan log (a Django UploadedFile) and ingest it in the background.
     Who may import, and the file's size, are checked here (403 / 400 at once)."""
     require(actor, Capability.SCANS_IMPORT)

@@ -3,18 +3,21 @@ The job writes the workbook; its owner alone downloads it, by a separate GET."""
 
 from __future__ import annotations
 
+from typing import TYPE_CHECKING
+
 from django.utils.translation import gettext_lazy
 
-from fangkong.accounts.models import User
 from fangkong.accounts.permissions import require
 from fangkong.accounts.roles import Capability
 from fangkong.core import jobs
-from fangkong.core.models import Job
 from fangkong.testing.selectors import coverage as selectors
 from fangkong.testing.services import coverage as services
 
+if TYPE_CHECKING:
+    from fangkong.accounts.models import User
 
-def _build_untested_export(actor: User, job: Job) -> jobs.ExportFile:
+
+def _build_untested_export(actor: User, job: jobs.Job) -> jobs.ExportFile:
     rnd = selectors.coverage_round_get(user=actor, pk=int(job.params["round_id"]))
     community = str(job.params["community"])
     reveal = bool(job.params.get("reveal"))
@@ -41,7 +44,7 @@ UNTESTED_EXPORT = jobs.export_kind(
 
 def untested_export_start(
     *, actor: User, round_id: int, community: str, reveal: bool, ip: str
-) -> Job:
+) -> jobs.Job:
     """Check who may export this community's list (403 / 404 at once, nothing audited),
     then write the workbook in the background."""
     selectors.coverage_round_get(user=actor, pk=round_id)

@@ -6,20 +6,21 @@
 from __future__ import annotations
 
 from dataclasses import asdict
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
 from django_tasks import task
 
-from fangkong.accounts.models import User
 from fangkong.accounts.permissions import has_capability, require
 from fangkong.accounts.roles import Capability
 from fangkong.core import jobs
 from fangkong.core.errors import DomainError
-from fangkong.core.models import Job
 from fangkong.core.spreadsheet import import_too_large
 from fangkong.testing.services import actors, rechecks, result_files, results
+
+if TYPE_CHECKING:
+    from fangkong.accounts.models import User
 
 
 @task()
@@ -35,7 +36,7 @@ def rechecks_escalate_overdue() -> int:
 # --- the results import as a job ----------------------------------------------------------
 
 
-def _run_results_import(actor: User, job: Job, progress: jobs.Progress) -> dict[str, Any]:
+def _run_results_import(actor: User, job: jobs.Job, progress: jobs.Progress) -> dict[str, Any]:
     """Read, check and apply the saved file; bad lines fail the job with every line
     (`import_rows_invalid`, as the synchronous API answered). Idempotent: the same file
     of the same lab is a no-op (`duplicate`), and its apply is one transaction, so a run
@@ -60,7 +61,7 @@ def _run_results_import(actor: User, job: Job, progress: jobs.Progress) -> dict[
     return asdict(report)
 
 
-def _same_lab(user: User, job: Job) -> bool:
+def _same_lab(user: User, job: jobs.Job) -> bool:
     """A colleague of the same lab may follow the lab's import; no one else."""
     return has_capability(user, Capability.RESULT_IMPORT) and getattr(
         user, "place_id", None
@@ -76,7 +77,7 @@ RESULTS_IMPORT = jobs.JobKind(
 )
 
 
-def results_import_start(*, actor: User, data: bytes, filename: str, ip: str) -> Job:
+def results_import_start(*, actor: User, data: bytes, filename: str, ip: str) -> jobs.Job:
     """Save a lab's results file and import it in the background. Who may import, and
     the file's size, are checked here (403 / 400 at once); the rest in the job."""
     require(actor, Capability.RESULT_IMPORT)

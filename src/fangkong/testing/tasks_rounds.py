@@ -3,23 +3,24 @@ the target population set-based in one transaction: 13–30 s for a city of 1,00
 
 from __future__ import annotations
 
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
 
-from fangkong.accounts.models import User
 from fangkong.accounts.permissions import has_capability, in_scope, require, require_in_scope
 from fangkong.accounts.roles import Capability
 from fangkong.core import jobs
 from fangkong.core.errors import Conflict
-from fangkong.core.models import Job
 from fangkong.testing.models import RoundStatus
 from fangkong.testing.selectors import rounds as selectors
 from fangkong.testing.services import rounds as services
 
+if TYPE_CHECKING:
+    from fangkong.accounts.models import User
 
-def _run_round_open(actor: User, job: Job, progress: jobs.Progress) -> dict[str, Any]:
+
+def _run_round_open(actor: User, job: jobs.Job, progress: jobs.Progress) -> dict[str, Any]:
     """Open the round. Idempotent: the opening is one transaction, so a run killed
     midway left the round planned and its re-run opens it; a re-run that finds the round
     opened (the killed run had committed) reports it as done."""
@@ -31,7 +32,7 @@ def _run_round_open(actor: User, job: Job, progress: jobs.Progress) -> dict[str,
     return {"round_id": rnd.pk, "target_count": rnd.target_count, "already_open": False}
 
 
-def _round_manager(user: User, job: Job) -> bool:
+def _round_manager(user: User, job: jobs.Job) -> bool:
     """Who may manage rounds over the owner's jurisdiction may follow the opening."""
     return has_capability(user, Capability.ROUND_MANAGE) and in_scope(user, job.scope_path)
 
@@ -45,7 +46,7 @@ ROUND_OPEN = jobs.JobKind(
 )
 
 
-def round_open_start(*, actor: User, round_id: int, ip: str) -> Job:
+def round_open_start(*, actor: User, round_id: int, ip: str) -> jobs.Job:
     """Check who may open this round and that it is planned (403 / 404 / 409 at once),
     then open it in the background."""
     rnd = selectors.round_get(user=actor, pk=round_id)

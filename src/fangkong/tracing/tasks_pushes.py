@@ -5,17 +5,20 @@
 
 from __future__ import annotations
 
+from typing import TYPE_CHECKING
+
 from django.utils.translation import gettext_lazy
 from django_tasks import task
 
-from fangkong.accounts.models import User
 from fangkong.accounts.permissions import require, require_in_scope
 from fangkong.accounts.roles import Capability
 from fangkong.core import jobs
-from fangkong.core.models import Job
 from fangkong.tracing import excel
 from fangkong.tracing.selectors import pushes as push_selectors
 from fangkong.tracing.services import pushes
+
+if TYPE_CHECKING:
+    from fangkong.accounts.models import User
 
 
 @task()
@@ -31,7 +34,7 @@ def pushes_escalate_overdue() -> int:
 # --- the pushed list's Excel export as a job (decision 0010) ------------------------------
 
 
-def _build_push_export(actor: User, job: Job) -> jobs.ExportFile:
+def _build_push_export(actor: User, job: jobs.Job) -> jobs.ExportFile:
     push = push_selectors.push_get(user=actor, pk=int(job.params["push_id"]))
     reveal = bool(job.params.get("reveal"))
     data = excel.push_export_xlsx(
@@ -51,7 +54,7 @@ PUSH_EXPORT = jobs.export_kind(
 )
 
 
-def push_export_start(*, actor: User, push_id: int, reveal: bool, ip: str) -> Job:
+def push_export_start(*, actor: User, push_id: int, reveal: bool, ip: str) -> jobs.Job:
     """Check who may export this list (403 / 404 at once, nothing audited), then write
     the workbook in the background; its owner alone downloads it."""
     push = push_selectors.push_get(user=actor, pk=push_id)
