@@ -23,7 +23,7 @@ from fangkong.accounts.selectors import audit_events
 from fangkong.areas.models import Jurisdiction, Place
 from fangkong.core.errors import DomainError, NotFound
 from fangkong.core.pagination import Page, keyset_page
-from fangkong.core.paths import under
+from fangkong.core.paths import city_of, under
 from fangkong.people import rules
 from fangkong.people.lookups import LOOKUP_ALERT_ACTION
 from fangkong.people.models import Household, Person
@@ -174,7 +174,7 @@ def jurisdiction_choices(*, user: Any) -> list[Jurisdiction]:
 
 def place_for_person(*, user: Any, pk: int) -> Place:
     """A workplace or school in the user's city."""
-    city = str(getattr(user, "scope_path", ""))[:6]
+    city = city_of(str(getattr(user, "scope_path", "")))
     found = Place.objects.filter(pk=pk).first() if city else None
     if found is None or not found.jurisdiction_path.startswith(city):
         raise NotFound("not_found", _("未找到或不在您的辖区内"), object="place")

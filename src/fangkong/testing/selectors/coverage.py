@@ -46,7 +46,7 @@ from django.utils.translation import gettext as _
 
 from fangkong.accounts.permissions import require, scope_path, scope_q
 from fangkong.accounts.roles import Capability
-from fangkong.areas.models import LEVEL_WIDTH, Jurisdiction, Level
+from fangkong.areas.models import Jurisdiction
 from fangkong.core.errors import DomainError, NotFound
 from fangkong.core.pagination import (
     MAX_PAGE_SIZE,
@@ -55,7 +55,7 @@ from fangkong.core.pagination import (
     encode_cursor,
     keyset_page,
 )
-from fangkong.core.paths import is_under, under
+from fangkong.core.paths import COMMUNITY_WIDTH, TOWN_WIDTH, community_of, is_under, under
 from fangkong.testing.models import (
     ResultValue,
     Round,
@@ -66,8 +66,6 @@ from fangkong.testing.models import (
 )
 from fangkong.testing.selectors.rounds import rounds_visible_q, with_visible_targets
 
-TOWN_WIDTH = LEVEL_WIDTH[Level.CITY] + LEVEL_WIDTH[Level.TOWN]  # 9 digits
-COMMUNITY_WIDTH = TOWN_WIDTH + LEVEL_WIDTH[Level.COMMUNITY]  # 12 digits
 EXPORT_BATCH = 2000
 EXPORT_MAX_ROWS = 100_000
 TARGET_CACHE_SECONDS = 3600
@@ -309,7 +307,7 @@ def untested_counts(*, user: Any, rnd: Round, within: str | None = None) -> dict
     by_path = path_counts(user=user, rnd=rnd, within=within, full=False)
     communities: dict[str, int] = {}
     for path, counts in by_path.items():
-        key = path[:COMMUNITY_WIDTH]
+        key = community_of(path)
         communities[key] = communities.get(key, 0) + counts.untested
     return communities
 

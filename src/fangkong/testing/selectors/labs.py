@@ -21,6 +21,7 @@ from fangkong.accounts.permissions import has_capability, in_scope, require, sco
 from fangkong.accounts.roles import Capability
 from fangkong.core.errors import NotFound
 from fangkong.core.pagination import Page, keyset_page
+from fangkong.core.paths import city_of
 from fangkong.core.paths import under as under_q
 from fangkong.testing.models import (
     BoxState,
@@ -259,7 +260,7 @@ def labs_available(*, user: Any) -> list[Any]:
     """The labs of the user's city (a box's or a recheck tube's destination)."""
     from fangkong.areas.models import Place
 
-    city = str(getattr(user, "scope_path", "") or "")[:6]
+    city = city_of(str(getattr(user, "scope_path", "") or ""))
     if not city:
         return []
     return list(

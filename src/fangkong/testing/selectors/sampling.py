@@ -13,7 +13,7 @@ from django.utils.translation import gettext as _
 from fangkong.accounts.permissions import require, require_in_scope
 from fangkong.accounts.roles import Capability
 from fangkong.core.errors import DomainError, NotFound
-from fangkong.core.paths import is_under, under
+from fangkong.core.paths import is_under, level_prefixes, under
 from fangkong.testing.models import (
     Round,
     RoundStatus,
@@ -25,12 +25,10 @@ from fangkong.testing.models import (
 )
 from fangkong.testing.rules import sampling as rules
 
-PATH_WIDTHS = (6, 9, 12, 15)
-
 
 def path_ancestors(path: str) -> list[str]:
     """The path itself and every jurisdiction above it (city, town, community, grid)."""
-    return [path[:w] for w in PATH_WIDTHS if w <= len(path)]
+    return level_prefixes(path)
 
 
 def point_for_sampler(*, user: Any, point_id: int | None = None) -> SamplingPoint:

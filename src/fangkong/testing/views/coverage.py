@@ -29,6 +29,7 @@ from fangkong.accounts.permissions import has_capability, scope_path
 from fangkong.accounts.roles import Capability
 from fangkong.areas.models import Jurisdiction
 from fangkong.core.http import client_address
+from fangkong.core.paths import community_of, town_of
 from fangkong.people.rules import mask_name
 from fangkong.testing.models import Round
 from fangkong.testing.selectors import coverage as selectors
@@ -71,7 +72,7 @@ def _chart_config(coverage: selectors.Coverage, hours: list[selectors.HourPoint]
 def _own_community(user: Any) -> str | None:
     """The community of a user bound to a community (or one of its grids)."""
     own = scope_path(user)
-    return own[: selectors.COMMUNITY_WIDTH] if len(own) >= selectors.COMMUNITY_WIDTH else None
+    return community_of(own) or None
 
 
 def _dashboard_figures(user: Any, rnd: Round) -> dict[str, Any]:
@@ -158,9 +159,9 @@ def coverage_untested(request: HttpRequest, pk: int, community: str) -> HttpResp
         user=request.user, rnd=rnd, by="community", within=community
     ).totals
     names = dict(
-        Jurisdiction.objects.filter(
-            path__in=[community, community[: selectors.TOWN_WIDTH]]
-        ).values_list("path", "name")
+        Jurisdiction.objects.filter(path__in=[community, town_of(community)]).values_list(
+            "path", "name"
+        )
     )
     rows = [
         {
@@ -181,8 +182,8 @@ def coverage_untested(request: HttpRequest, pk: int, community: str) -> HttpResp
             "round": rnd,
             "community_path": community,
             "community_name": names.get(community, community),
-            "town_path": community[: selectors.TOWN_WIDTH],
-            "town_name": names.get(community[: selectors.TOWN_WIDTH], ""),
+            "town_path": town_of(community),
+            "town_name": names.get(town_of(community), ""),
             "counts": counts,
             "rows": rows,
             "page": page,

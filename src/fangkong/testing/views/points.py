@@ -20,11 +20,10 @@ from fangkong.areas import selectors as area_selectors
 from fangkong.areas.models import PlaceKind
 from fangkong.core.errors import DomainError, NotFound, PermissionDenied
 from fangkong.core.http import client_address
+from fangkong.core.paths import CITY_WIDTH, TOWN_WIDTH
 from fangkong.testing.models import QueueStatus, SamplingPoint
 from fangkong.testing.selectors import points as selectors
 from fangkong.testing.services import points as services
-
-CITY_WIDTH, TOWN_WIDTH = 6, 9
 
 
 def _is_htmx(request: HttpRequest) -> bool:

@@ -23,6 +23,7 @@ from fangkong.accounts.roles import Capability
 from fangkong.accounts.services import audit_record
 from fangkong.areas.models import Jurisdiction
 from fangkong.core.errors import DomainError
+from fangkong.core.paths import town_of
 from fangkong.core.spreadsheet import has_control_characters
 from fangkong.people.rules import mask_name
 from fangkong.protocol.rules import Protocol, deadline_after
@@ -37,7 +38,6 @@ from fangkong.tracing.models import (
     VerificationPush,
 )
 
-TOWN_PATH_WIDTH = 9  # city 6 digits + town 3 digits (core/paths.py)
 NOTE_MAX = 300
 NUMBER_ATTEMPTS = 5
 
@@ -111,7 +111,7 @@ def contacts_of_case_q(case: Case) -> Q:
 
 
 def town_path_of(path: str) -> str:
-    return path[:TOWN_PATH_WIDTH]
+    return town_of(path)
 
 
 @transaction.atomic

@@ -24,6 +24,7 @@ from fangkong.accounts.roles import Capability
 from fangkong.areas import selectors as area_selectors
 from fangkong.core.errors import DomainError, NotFound, PermissionDenied
 from fangkong.core.http import client_address
+from fangkong.core.paths import CITY_WIDTH, TOWN_WIDTH, city_of
 from fangkong.people import services as people_services
 from fangkong.people.rules import mask_name
 from fangkong.tracing import excel
@@ -32,11 +33,9 @@ from fangkong.tracing.selectors import cases as case_selectors
 from fangkong.tracing.selectors import pushes as selectors
 from fangkong.tracing.services import pushes as services
 
-CITY_PATH_WIDTH = 6
-
 
 def _is_city_wide(user: Any) -> bool:
-    return len(scope_path(user)) == CITY_PATH_WIDTH
+    return len(scope_path(user)) == CITY_WIDTH
 
 
 def _is_htmx(request: HttpRequest) -> bool:
@@ -74,7 +73,7 @@ def push_list(request: HttpRequest) -> HttpResponse:
     status = status if status in PushStatus.values else ""
     overdue = request.GET.get("overdue") == "1"
     town_path = request.GET.get("town", "") if city_wide else ""
-    town_path = town_path if town_path.isdigit() and len(town_path) == 9 else ""
+    town_path = town_path if town_path.isdigit() and len(town_path) == TOWN_WIDTH else ""
     page = selectors.pushes(
         user=user,
         status=status or None,
@@ -322,7 +321,7 @@ def assist_request(request: HttpRequest, pk: int) -> HttpResponse:
             except DomainError as exc:
                 if exc.code != "reveal_empty":
                     raise
-    city = area_selectors.jurisdiction_summary(path=assist.jurisdiction_path[:CITY_PATH_WIDTH])
+    city = area_selectors.jurisdiction_summary(path=city_of(assist.jurisdiction_path))
     return render(
         request,
         "tracing/assist_request.html",
