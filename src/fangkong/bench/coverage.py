@@ -140,7 +140,7 @@ def run(options: dict[str, Any], log: Log) -> dict:
 
 
 def _ensure_persons(persons: int, *, seed: int, log: Log) -> None:
-    from fangkong.drill.services import drill_city_build
+    from fangkong.drill.city import drill_city_build
     from fangkong.people.models import Person
 
     have = Person.objects.count()

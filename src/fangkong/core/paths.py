@@ -12,7 +12,8 @@ from __future__ import annotations
 
 from typing import Final
 
-from django.db.models import Q
+from django.db import connection
+from django.db.models import Model, Q
 from django.db.models.functions import Substr
 
 # The widths of the levels' paths, defined here once: everything else names them.
@@ -85,3 +86,17 @@ def under(field: str, prefix: str) -> Q:
 
 def is_under(path: str, prefix: str) -> bool:
     return path.startswith(prefix)
+
+
+def rows_under_delete(model: type[Model], column: str, prefix: str) -> int:
+    """Delete the rows of `model` whose path column `column` is under `prefix` in one
+    set-based DELETE (no per-row signals, no cascades: the caller deletes dependents
+    first); return how many. For an app's `<app>_delete_under` on its own tables."""
+    q = connection.ops.quote_name
+    table, col = q(model._meta.db_table), q(column)
+    with connection.cursor() as cursor:
+        cursor.execute(
+            f"DELETE FROM {table} WHERE {col} >= %s AND {col} < %s",  # noqa: S608
+            [prefix, path_upper_bound(prefix)],
+        )
+        return max(int(cursor.rowcount), 0)

@@ -11,9 +11,9 @@ from fangkong.accounts.models import AuditEvent
 from fangkong.areas.models import Zone, ZoneLevel
 from fangkong.core.errors import DomainError
 from fangkong.core.paths import community_of
+from fangkong.drill.city import drill_city_build
 from fangkong.drill.models import DrillDay
 from fangkong.drill.outbreak import HOTEL_WORDS, WUZHEN, _index_person, drill_outbreak
-from fangkong.drill.services import drill_city_build
 from fangkong.tracing.models import (
     Case,
     CaseStatus,
