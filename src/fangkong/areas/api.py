@@ -15,8 +15,10 @@ from ninja import Field, Query, Router, Schema, Status
 
 from fangkong.accounts.permissions import require
 from fangkong.accounts.roles import Capability
-from fangkong.areas import selectors, services
+from fangkong.areas import selectors
 from fangkong.areas.models import Jurisdiction, Place, Zone, ZoneMember, ZoneTransition
+from fangkong.areas.services import areas as area_services
+from fangkong.areas.services import zones as zone_services
 from fangkong.core.apitypes import RowId
 from fangkong.core.errors import ErrorOut
 from fangkong.core.http import client_address
@@ -298,7 +300,7 @@ def place_list(request: HttpRequest, filters: Query[PlaceFilter]) -> PlacePage:
 def place_create(request: HttpRequest, payload: PlaceIn) -> Status:
     require(request.user, Capability.PLACE_MANAGE)
     jurisdiction = selectors.jurisdiction_resolve(user=request.user, pk=payload.jurisdiction_id)
-    place = services.place_create(
+    place = area_services.place_create(
         actor=request.user,
         kind=payload.kind,
         name=payload.name,
@@ -345,7 +347,7 @@ def zone_create(request: HttpRequest, payload: ZoneIn) -> Status:
     require(request.user, Capability.ZONE_MANAGE)
     owner = selectors.jurisdiction_resolve(user=request.user, pk=payload.jurisdiction_id)
     assert owner is not None
-    zone = services.zone_create(
+    zone = zone_services.zone_create(
         actor=request.user,
         name=payload.name,
         level=payload.level,
@@ -366,7 +368,7 @@ def zone_create(request: HttpRequest, payload: ZoneIn) -> Status:
     "/zones/{zone_id}/record-case", response={200: ZoneDetailOut, **ERRORS}, summary="新增病例"
 )
 def zone_record_case(request: HttpRequest, zone_id: int, payload: ZoneActionIn) -> ZoneDetailOut:
-    services.zone_record_case(
+    zone_services.zone_record_case(
         actor=request.user,
         zone=zone_id,
         on_date=payload.on_date,
@@ -382,7 +384,7 @@ def zone_record_case(request: HttpRequest, zone_id: int, payload: ZoneActionIn) 
 def zone_record_screening(
     request: HttpRequest, zone_id: int, payload: ZoneScreeningIn
 ) -> ZoneDetailOut:
-    services.zone_record_screening(
+    zone_services.zone_record_screening(
         actor=request.user,
         zone=zone_id,
         on_date=payload.on_date,
@@ -395,7 +397,7 @@ def zone_record_screening(
 
 @router.post("/zones/{zone_id}/downgrade", response={200: ZoneDetailOut, **ERRORS}, summary="降级")
 def zone_downgrade(request: HttpRequest, zone_id: int, payload: ZoneActionIn) -> ZoneDetailOut:
-    services.zone_downgrade(
+    zone_services.zone_downgrade(
         actor=request.user,
         zone=zone_id,
         on_date=payload.on_date,
@@ -407,7 +409,7 @@ def zone_downgrade(request: HttpRequest, zone_id: int, payload: ZoneActionIn) ->
 
 @router.post("/zones/{zone_id}/lift", response={200: ZoneDetailOut, **ERRORS}, summary="解除")
 def zone_lift(request: HttpRequest, zone_id: int, payload: ZoneActionIn) -> ZoneDetailOut:
-    services.zone_lift(
+    zone_services.zone_lift(
         actor=request.user,
         zone=zone_id,
         on_date=payload.on_date,
@@ -421,7 +423,7 @@ def zone_lift(request: HttpRequest, zone_id: int, payload: ZoneActionIn) -> Zone
     "/zones/{zone_id}/close-day", response={200: ZoneDetailOut, **ERRORS}, summary="日终计数"
 )
 def zone_close_day(request: HttpRequest, zone_id: int, payload: ZoneCloseDayIn) -> ZoneDetailOut:
-    services.zone_close_day(actor=request.user, zone=zone_id, day=payload.day)
+    zone_services.zone_close_day(actor=request.user, zone=zone_id, day=payload.day)
     return _zone_detail_out(request, zone_id)
 
 

@@ -21,9 +21,10 @@ from django.views.decorators.http import require_GET, require_http_methods, requ
 
 from fangkong.accounts.permissions import has_capability, require
 from fangkong.accounts.roles import Capability
-from fangkong.areas import selectors, services
+from fangkong.areas import selectors
 from fangkong.areas.forms import ZoneActionForm, ZoneCreateForm
 from fangkong.areas.models import Level, PlaceKind, ZoneLevel, ZoneState
+from fangkong.areas.services import zones as zone_services
 from fangkong.core.errors import DomainError, NotFound, PermissionDenied
 from fangkong.core.http import client_address
 
@@ -118,9 +119,9 @@ def zone_action(request: HttpRequest, pk: int, action: str) -> HttpResponse:
         common: dict[str, Any] = {"actor": request.user, "zone": pk}
         try:
             if action == "close_day":
-                services.zone_close_day(day=data["on_date"], **common)
+                zone_services.zone_close_day(day=data["on_date"], **common)
             elif action == "screening":
-                services.zone_record_screening(
+                zone_services.zone_record_screening(
                     on_date=data["on_date"],
                     all_negative=bool(data["all_negative"]),
                     reason=data["reason"],
@@ -129,9 +130,9 @@ def zone_action(request: HttpRequest, pk: int, action: str) -> HttpResponse:
                 )
             else:
                 service = {
-                    "record_case": services.zone_record_case,
-                    "downgrade": services.zone_downgrade,
-                    "lift": services.zone_lift,
+                    "record_case": zone_services.zone_record_case,
+                    "downgrade": zone_services.zone_downgrade,
+                    "lift": zone_services.zone_lift,
                 }[action]
                 service(
                     on_date=data["on_date"],
@@ -197,7 +198,7 @@ def zone_create(request: HttpRequest) -> HttpResponse:
             try:
                 owner = selectors.jurisdiction_resolve(user=request.user, pk=data["jurisdiction"])
                 assert owner is not None
-                zone = services.zone_create(
+                zone = zone_services.zone_create(
                     actor=request.user,
                     name=data["name"],
                     level=data["level"],

@@ -23,7 +23,10 @@ from fangkong.core.http import client_address
 from fangkong.people.rules import mask_name
 from fangkong.testing.models import Hold, Recheck, TransportBox
 from fangkong.testing.selectors import labs as selectors
-from fangkong.testing.services import labs as services
+from fangkong.testing.services import boxes as box_services
+from fangkong.testing.services import rechecks as recheck_services
+from fangkong.testing.services import result_files
+from fangkong.testing.services import results as result_services
 
 router = Router()
 
@@ -114,7 +117,7 @@ class ResultImportReportOut(Schema):
     cases: list[int]
 
     @staticmethod
-    def from_report(report: services.ResultImportReport) -> ResultImportReportOut:
+    def from_report(report: result_files.ResultImportReport) -> ResultImportReportOut:
         if report.errors:
             raise DomainError(
                 "import_rows_invalid",
@@ -297,7 +300,7 @@ def box_list(request: HttpRequest) -> list[BoxOut]:
 @router.post("/boxes", response={201: BoxOut})
 def box_create(request: HttpRequest, payload: BoxIn) -> Status[BoxOut]:
     lab = selectors.lab_get(user=request.user, pk=payload.lab_id)
-    box = services.box_create(
+    box = box_services.box_create(
         actor=request.user, barcode=payload.barcode, lab=lab, ip=client_address(request)
     )
     return Status(201, BoxOut.from_box(box))
@@ -311,7 +314,7 @@ def box_detail(request: HttpRequest, box_id: int) -> BoxOut:
 @router.post("/boxes/{int:box_id}/tubes", response=BoxAddOut)
 def box_add_tubes(request: HttpRequest, box_id: int, payload: BoxTubesIn) -> BoxAddOut:
     box = selectors.box_get(user=request.user, pk=box_id)
-    report = services.box_add_tubes(
+    report = box_services.box_add_tubes(
         actor=request.user, box=box, barcodes=payload.barcodes, ip=client_address(request)
     )
     box = selectors.box_get(user=request.user, pk=box_id)
@@ -321,7 +324,7 @@ def box_add_tubes(request: HttpRequest, box_id: int, payload: BoxTubesIn) -> Box
 @router.post("/boxes/{int:box_id}/hand-over", response=BoxOut)
 def box_hand_over(request: HttpRequest, box_id: int) -> BoxOut:
     box = selectors.box_get(user=request.user, pk=box_id)
-    box = services.box_hand_over(actor=request.user, box=box, ip=client_address(request))
+    box = box_services.box_hand_over(actor=request.user, box=box, ip=client_address(request))
     return BoxOut.from_box(box)
 
 
@@ -329,7 +332,7 @@ def box_hand_over(request: HttpRequest, box_id: int) -> BoxOut:
 def box_receive(request: HttpRequest, payload: BoxReceiveIn) -> BoxOut:
     """The lab scans a box's barcode on arrival."""
     box = selectors.box_get(user=request.user, barcode=payload.barcode.strip())
-    box = services.box_receive(actor=request.user, box=box, ip=client_address(request))
+    box = box_services.box_receive(actor=request.user, box=box, ip=client_address(request))
     return BoxOut.from_box(box)
 
 
@@ -340,7 +343,7 @@ def box_receive(request: HttpRequest, payload: BoxReceiveIn) -> BoxOut:
 def results_submit(request: HttpRequest, payload: ResultsIn) -> ResultImportReportOut:
     """A batch of results; all or none (400 `import_rows_invalid` with the bad lines); a
     retried batch is reported `duplicate` and changes nothing."""
-    report = services.results_submit(
+    report = result_services.results_submit(
         actor=request.user,
         results=[r.dict() for r in payload.results],
         batch_id=payload.batch_id,
@@ -352,8 +355,8 @@ def results_submit(request: HttpRequest, payload: ResultsIn) -> ResultImportRepo
 @router.post("/results/import", response=ResultImportReportOut)
 def results_import(request: HttpRequest, file: File[UploadedFile]) -> ResultImportReportOut:
     """A results file (CSV or Excel, multipart `file`); all rows or none."""
-    data = file.read(services.MAX_IMPORT_BYTES + 1)
-    report = services.results_import_file(
+    data = file.read(result_files.MAX_IMPORT_BYTES + 1)
+    report = result_services.results_import_file(
         actor=request.user, data=data, filename=file.name or "", ip=client_address(request)
     )
     return ResultImportReportOut.from_report(report)
@@ -440,7 +443,7 @@ def recheck_sample(request: HttpRequest, recheck_id: int, payload: RecheckSample
     """Record the single-tube recheck sample (its tube goes to the lab in its own box)."""
     recheck = selectors.recheck_get(user=request.user, pk=recheck_id)
     lab = selectors.lab_get(user=request.user, pk=payload.lab_id) if payload.lab_id else None
-    services.recheck_record_sample(
+    recheck_services.recheck_record_sample(
         actor=request.user,
         recheck=recheck,
         barcode=payload.barcode,

@@ -36,7 +36,7 @@ from fangkong.testing.models import (
     TubeResultCorrection,
 )
 from fangkong.testing.rules import labs as rules
-from fangkong.testing.services.labs import lab_of, point_of
+from fangkong.testing.services.actors import lab_of, point_of
 
 
 def _not_found(what: str) -> NotFound:

@@ -27,7 +27,10 @@ from fangkong.core.http import client_address
 from fangkong.people.rules import mask_name
 from fangkong.testing.models import HoldState, RecheckStatus
 from fangkong.testing.selectors import labs as selectors
-from fangkong.testing.services import labs as services
+from fangkong.testing.services import actors, result_files
+from fangkong.testing.services import boxes as box_services
+from fangkong.testing.services import rechecks as recheck_services
+from fangkong.testing.services import results as result_services
 
 
 def _refused(request: HttpRequest, exc: DomainError) -> None:
@@ -54,7 +57,7 @@ def box_list(request: HttpRequest) -> HttpResponse:
             raw_lab = request.POST.get("lab") or "0"
             lab_pk = int(raw_lab) if raw_lab.isascii() and raw_lab.isdigit() else 0
             lab = selectors.lab_get(user=user, pk=lab_pk)
-            box = services.box_create(
+            box = box_services.box_create(
                 actor=user,
                 barcode=request.POST.get("barcode", ""),
                 lab=lab,
@@ -65,7 +68,7 @@ def box_list(request: HttpRequest) -> HttpResponse:
             return redirect("testing:box_list")
         return redirect("testing:box_detail", pk=box.pk)
     context = {
-        "point": services.point_of(user),
+        "point": actors.point_of(user),
         "boxes": selectors.boxes_of_point(user=user),
         "labs": selectors.labs_available(user=user),
     }
@@ -82,11 +85,11 @@ def box_detail(request: HttpRequest, pk: int) -> HttpResponse:
         action = request.POST.get("action", "add")
         try:
             if action == "hand_over":
-                services.box_hand_over(actor=user, box=box, ip=client_address(request))
+                box_services.box_hand_over(actor=user, box=box, ip=client_address(request))
                 messages.success(request, _("转运箱已交接"))
             else:
                 codes = [c for c in request.POST.get("barcodes", "").split() if c]
-                report = services.box_add_tubes(
+                report = box_services.box_add_tubes(
                     actor=user, box=box, barcodes=codes, ip=client_address(request)
                 )
                 messages.success(
@@ -118,7 +121,7 @@ def box_receive(request: HttpRequest) -> HttpResponse:
         barcode = request.POST.get("barcode", "").strip()
         try:
             box = selectors.box_get(user=user, barcode=barcode)
-            box = services.box_receive(actor=user, box=box, ip=client_address(request))
+            box = box_services.box_receive(actor=user, box=box, ip=client_address(request))
             messages.success(
                 request,
                 _("已接收转运箱 %(box)s，共 %(n)d 管")
@@ -130,7 +133,7 @@ def box_receive(request: HttpRequest) -> HttpResponse:
             _refused(request, exc)
         return redirect("testing:box_receive")
     context = {
-        "lab": services.lab_of(user),
+        "lab": actors.lab_of(user),
         "incoming": selectors.boxes_for_lab(user=user, state="handed_over"),
         "received": selectors.boxes_for_lab(user=user, state="received", limit=20),
     }
@@ -155,9 +158,9 @@ def lab_results(request: HttpRequest) -> HttpResponse:
             messages.error(request, _("请选择要导入的结果文件"))
             return redirect("testing:lab_results")
         try:
-            report = services.results_import_file(
+            report = result_services.results_import_file(
                 actor=user,
-                data=upload.read(services.MAX_IMPORT_BYTES + 1),
+                data=upload.read(result_files.MAX_IMPORT_BYTES + 1),
                 filename=upload.name or "",
                 ip=client_address(request),
             )
@@ -166,7 +169,7 @@ def lab_results(request: HttpRequest) -> HttpResponse:
             return redirect("testing:lab_results")
         status = 200 if report.ok else 400
     context = {
-        "lab": services.lab_of(user),
+        "lab": actors.lab_of(user),
         "report": report,
         "imports": selectors.result_imports(user=user),
         "turnaround": selectors.turnaround_by_lab(user=user),
@@ -234,7 +237,7 @@ def recheck_sample(request: HttpRequest, pk: int) -> HttpResponse:
     try:
         lab_pk = int(request.POST.get("lab") or 0)
         lab = selectors.lab_get(user=user, pk=lab_pk) if lab_pk else None
-        services.recheck_record_sample(
+        recheck_services.recheck_record_sample(
             actor=user,
             recheck=recheck,
             barcode=request.POST.get("barcode", ""),

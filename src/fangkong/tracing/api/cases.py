@@ -23,6 +23,7 @@ from fangkong.tracing.models import Case, Investigation, ItineraryStop
 from fangkong.tracing.rules import cases as rules
 from fangkong.tracing.selectors import cases as selectors
 from fangkong.tracing.services import cases as services
+from fangkong.tracing.services import itinerary as itinerary_services
 
 router = Router()
 
@@ -345,7 +346,7 @@ def case_stop_list(request: HttpRequest, case_id: int) -> ItineraryOut:
 @router.post("/cases/{int:case_id}/stops", response={201: StopOut})
 def case_stop_add(request: HttpRequest, case_id: int, payload: StopIn) -> Status[StopOut]:
     case = selectors.case_get(user=request.user, pk=case_id)
-    stop = services.itinerary_stop_add(
+    stop = itinerary_services.itinerary_stop_add(
         actor=request.user,
         case=case,
         place=_place(request, payload.place_id),
@@ -363,7 +364,7 @@ def case_stop_add(request: HttpRequest, case_id: int, payload: StopIn) -> Status
 def case_stop_update(request: HttpRequest, case_id: int, stop_id: int, payload: StopIn) -> StopOut:
     case = selectors.case_get(user=request.user, pk=case_id)
     stop = selectors.case_stop_get(case=case, pk=stop_id)
-    stop = services.itinerary_stop_update(
+    stop = itinerary_services.itinerary_stop_update(
         actor=request.user,
         stop=stop,
         place=_place(request, payload.place_id),
@@ -381,7 +382,9 @@ def case_stop_update(request: HttpRequest, case_id: int, stop_id: int, payload: 
 def case_stop_delete(request: HttpRequest, case_id: int, stop_id: int) -> Status[None]:
     case = selectors.case_get(user=request.user, pk=case_id)
     stop = selectors.case_stop_get(case=case, pk=stop_id)
-    services.itinerary_stop_delete(actor=request.user, stop=stop, ip=client_address(request))
+    itinerary_services.itinerary_stop_delete(
+        actor=request.user, stop=stop, ip=client_address(request)
+    )
     return Status(204, None)
 
 
@@ -389,7 +392,7 @@ def case_stop_delete(request: HttpRequest, case_id: int, stop_id: int) -> Status
 def case_propose_itinerary(request: HttpRequest, case_id: int) -> ItineraryOut:
     """Replace the unconfirmed scan-sourced stops with stops built from the person's scans."""
     case = selectors.case_get(user=request.user, pk=case_id)
-    created = services.itinerary_propose_from_scans(
+    created = itinerary_services.itinerary_propose_from_scans(
         actor=request.user, case=case, ip=client_address(request)
     )
     return _itinerary(case, proposed=len(created))
@@ -398,5 +401,5 @@ def case_propose_itinerary(request: HttpRequest, case_id: int) -> ItineraryOut:
 @router.post("/cases/{int:case_id}/confirm-itinerary", response=ItineraryOut)
 def case_confirm_itinerary(request: HttpRequest, case_id: int) -> ItineraryOut:
     case = selectors.case_get(user=request.user, pk=case_id)
-    services.itinerary_confirm(actor=request.user, case=case, ip=client_address(request))
+    itinerary_services.itinerary_confirm(actor=request.user, case=case, ip=client_address(request))
     return _itinerary(case)

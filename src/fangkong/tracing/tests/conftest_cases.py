@@ -14,7 +14,7 @@ import pytest
 from django.utils import timezone
 
 from fangkong.accounts.roles import Role
-from fangkong.areas import services as area_services
+from fangkong.areas.services import areas as area_services
 from fangkong.people import rules as people_rules
 from fangkong.people import services as people_services
 from fangkong.scans.services import scans_bulk_insert

@@ -37,6 +37,7 @@ from fangkong.tracing.models import Case, CaseKind, CaseOrigin, CaseStatus
 from fangkong.tracing.rules import cases as rules
 from fangkong.tracing.selectors import cases as selectors
 from fangkong.tracing.services import cases as services
+from fangkong.tracing.services import itinerary as itinerary_services
 
 # Sections of the case page served by the other parts of tracing (URL name, title).
 CASE_SECTIONS = (
@@ -315,7 +316,7 @@ def _sections(pk: int) -> list[dict[str, Any]]:
 
 
 def _itinerary_context(request: HttpRequest, case: Case, **extra: Any) -> dict[str, Any]:
-    window_start, window_end = services.lookback_window(case)
+    window_start, window_end = itinerary_services.lookback_window(case)
     local_start = timezone.localtime(window_start)
     return {
         "case": case,
@@ -453,7 +454,7 @@ def _place_by_code(request: HttpRequest, code: str) -> Place | None:
 def case_propose_itinerary(request: HttpRequest, pk: int) -> HttpResponse:
     case = selectors.case_get(user=request.user, pk=pk)
     try:
-        created = services.itinerary_propose_from_scans(
+        created = itinerary_services.itinerary_propose_from_scans(
             actor=request.user, case=case, ip=client_address(request)
         )
     except (PermissionDenied, NotFound):
@@ -471,7 +472,9 @@ def case_propose_itinerary(request: HttpRequest, pk: int) -> HttpResponse:
 def case_confirm_itinerary(request: HttpRequest, pk: int) -> HttpResponse:
     case = selectors.case_get(user=request.user, pk=pk)
     try:
-        services.itinerary_confirm(actor=request.user, case=case, ip=client_address(request))
+        itinerary_services.itinerary_confirm(
+            actor=request.user, case=case, ip=client_address(request)
+        )
     except (PermissionDenied, NotFound):
         raise
     except DomainError as exc:
@@ -488,7 +491,7 @@ def case_stop_add(request: HttpRequest, pk: int) -> HttpResponse:
         for key in ("venue_code", "address", "start", "end", "companions", "note")
     }
     try:
-        services.itinerary_stop_add(
+        itinerary_services.itinerary_stop_add(
             actor=request.user,
             case=case,
             place=_place_by_code(request, form["venue_code"]),
@@ -512,7 +515,9 @@ def case_stop_delete(request: HttpRequest, pk: int, stop_id: int) -> HttpRespons
     case = selectors.case_get(user=request.user, pk=pk)
     stop = selectors.case_stop_get(case=case, pk=stop_id)
     try:
-        services.itinerary_stop_delete(actor=request.user, stop=stop, ip=client_address(request))
+        itinerary_services.itinerary_stop_delete(
+            actor=request.user, stop=stop, ip=client_address(request)
+        )
     except (PermissionDenied, NotFound):
         raise
     except DomainError as exc:
