@@ -8,9 +8,9 @@ area.view (zone.view for zones) sees the whole city their account belongs to (th
 from __future__ import annotations
 
 from collections import defaultdict
-from collections.abc import Sequence
+from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from django.db import connection
 from django.db.models import Count, Prefetch, Q, QuerySet
@@ -33,29 +33,35 @@ from fangkong.core.pagination import Page, keyset_page
 from fangkong.core.paths import city_of, level_prefixes, path_upper_bound, under
 from fangkong.protocol import rules as protocol_rules
 
+if TYPE_CHECKING:
+    from fangkong.accounts.models import User
 
-def city_path(user: Any) -> str:
+
+def city_path(user: User) -> str:
     """The city a user belongs to: what they may see of the public area data."""
     path = scope_path(user)
     return city_of(path)
 
 
-def _city_q(user: Any, field: str) -> Q:
+def _city_q(user: User, field: str) -> Q:
     city = city_path(user)
     if not city:
         return Q(pk__in=[])
     return under(field, city)
 
 
-def can_manage_zone(user: Any, zone: Zone) -> bool:
+def can_manage_zone(user: User, zone: Zone) -> bool:
     return has_capability(user, Capability.ZONE_MANAGE) and in_scope(user, zone.jurisdiction_path)
 
 
 # --- Jurisdictions --------------------------------------------------------------------
 
 
+JURISDICTION_ORDER = ("path", "pk")
+
+
 def jurisdictions(
-    *, user: Any, parent: Jurisdiction | int | None = None, level: str | None = None
+    *, user: User, parent: Jurisdiction | int | None = None, level: str | None = None
 ) -> QuerySet[Jurisdiction]:
     """Jurisdictions of the user's city, optionally the children of `parent` or one level."""
     require(user, Capability.AREA_VIEW)
@@ -66,14 +72,14 @@ def jurisdictions(
         if level not in Level.values:
             raise DomainError("level_invalid", _("层级无效"), level=level)
         qs = qs.filter(level=level)
-    return qs.order_by("path")
+    return qs.order_by(*JURISDICTION_ORDER)
 
 
-def jurisdiction_children(*, user: Any, parent: Jurisdiction) -> list[Jurisdiction]:
+def jurisdiction_children(*, user: User, parent: Jurisdiction) -> list[Jurisdiction]:
     return list(jurisdictions(user=user, parent=parent))
 
 
-def jurisdiction_get(*, user: Any, pk: int) -> Jurisdiction:
+def jurisdiction_get(*, user: User, pk: int) -> Jurisdiction:
     """One jurisdiction with its parent and geometry; 404 outside the user's city."""
     require(user, Capability.AREA_VIEW)
     node = (
@@ -86,7 +92,7 @@ def jurisdiction_get(*, user: Any, pk: int) -> Jurisdiction:
     return node
 
 
-def jurisdiction_by_path(*, user: Any, path: str) -> Jurisdiction:
+def jurisdiction_by_path(*, user: User, path: str) -> Jurisdiction:
     require(user, Capability.AREA_VIEW)
     node = Jurisdiction.objects.filter(_city_q(user, "path"), path=path).first()
     if node is None:
@@ -94,7 +100,7 @@ def jurisdiction_by_path(*, user: Any, path: str) -> Jurisdiction:
     return node
 
 
-def jurisdiction_resolve(*, user: Any, pk: int | None) -> Jurisdiction | None:
+def jurisdiction_resolve(*, user: User, pk: int | None) -> Jurisdiction | None:
     """A jurisdiction named by id in input; an unknown id is bad input (400), not a 404."""
     if pk is None:
         return None
@@ -104,7 +110,7 @@ def jurisdiction_resolve(*, user: Any, pk: int | None) -> Jurisdiction | None:
         raise DomainError("unknown_jurisdiction", _("辖区不存在"), id=pk) from exc
 
 
-def jurisdictions_under(*, user: Any, root: Jurisdiction) -> list[Jurisdiction]:
+def jurisdictions_under(*, user: User, root: Jurisdiction) -> list[Jurisdiction]:
     """`root` and every jurisdiction below it (e.g. the choices of a zone's members)."""
     require(user, Capability.AREA_VIEW)
     return list(
@@ -121,7 +127,7 @@ class TreeRow:
     indent: int
 
 
-def jurisdiction_tree(*, user: Any, max_depth: int = 2) -> list[TreeRow]:
+def jurisdiction_tree(*, user: User, max_depth: int = 2) -> list[TreeRow]:
     """The city's tree down to `max_depth` (0 city, 1 town, 2 community, 3 grid), in path
     order, with the number of places in each subtree. Two queries whatever the size."""
     require(user, Capability.AREA_VIEW)
@@ -147,7 +153,7 @@ def jurisdiction_tree(*, user: Any, max_depth: int = 2) -> list[TreeRow]:
 
 def places(
     *,
-    user: Any,
+    user: User,
     kind: str | None = None,
     jurisdiction: Jurisdiction | None = None,
     q: str | None = None,
@@ -170,7 +176,7 @@ def places(
     return keyset_page(qs, cursor=cursor, size=size)
 
 
-def place_get(*, user: Any, pk: int) -> Place:
+def place_get(*, user: User, pk: int) -> Place:
     require(user, Capability.AREA_VIEW)
     place = (
         Place.objects.filter(_city_q(user, "jurisdiction_path"), pk=pk)
@@ -182,7 +188,7 @@ def place_get(*, user: Any, pk: int) -> Place:
     return place
 
 
-def places_resolve(*, user: Any, pks: list[int]) -> list[Place]:
+def places_resolve(*, user: User, pks: list[int]) -> list[Place]:
     """Places named by id in input; any unknown id is bad input (400)."""
     if not pks:
         return []
@@ -194,7 +200,7 @@ def places_resolve(*, user: Any, pks: list[int]) -> list[Place]:
     return found
 
 
-def jurisdictions_resolve(*, user: Any, pks: list[int]) -> list[Jurisdiction]:
+def jurisdictions_resolve(*, user: User, pks: list[int]) -> list[Jurisdiction]:
     if not pks:
         return []
     require(user, Capability.AREA_VIEW)
@@ -208,7 +214,12 @@ def jurisdictions_resolve(*, user: Any, pks: list[int]) -> list[Jurisdiction]:
 # --- Zones ----------------------------------------------------------------------------
 
 
-def zones(*, user: Any, level: str | None = None, state: str | None = None) -> QuerySet[Zone]:
+# Active first, most severe first, then newest; the primary key last (a unique order,
+# which keyset pages need).
+ZONE_ORDER = ("state", "level", "-started_on", "-pk")
+
+
+def zones(*, user: User, level: str | None = None, state: str | None = None) -> QuerySet[Zone]:
     """The city's zones: active first, most severe first, then newest."""
     require(user, Capability.ZONE_VIEW)
     qs = Zone.objects.filter(_city_q(user, "jurisdiction_path")).select_related(
@@ -222,10 +233,10 @@ def zones(*, user: Any, level: str | None = None, state: str | None = None) -> Q
         if state not in ZoneState.values:
             raise DomainError("zone_state_invalid", _("风险区状态无效"), state=state)
         qs = qs.filter(state=state)
-    return qs.order_by("state", "level", "-started_on", "-pk")
+    return qs.order_by(*ZONE_ORDER)
 
 
-def zone_get(*, user: Any, pk: int) -> Zone:
+def zone_get(*, user: User, pk: int) -> Zone:
     require(user, Capability.ZONE_VIEW)
     zone = (
         Zone.objects.filter(_city_q(user, "jurisdiction_path"), pk=pk)
@@ -237,7 +248,7 @@ def zone_get(*, user: Any, pk: int) -> Zone:
     return zone
 
 
-def zone_resolve(*, user: Any, pk: int | None) -> Zone | None:
+def zone_resolve(*, user: User, pk: int | None) -> Zone | None:
     if pk is None:
         return None
     try:
@@ -246,7 +257,7 @@ def zone_resolve(*, user: Any, pk: int | None) -> Zone | None:
         raise DomainError("unknown_zone", _("上级风险区不存在"), id=pk) from exc
 
 
-def zone_detail(*, user: Any, pk: int) -> Zone:
+def zone_detail(*, user: User, pk: int) -> Zone:
     """A zone with everything its page shows, in a fixed number of queries (5): the zone
     (with jurisdiction, rule set, parent), members, children, transitions (with actor
     and rule set)."""
@@ -274,7 +285,7 @@ def zone_detail(*, user: Any, pk: int) -> Zone:
     return zone
 
 
-def zones_active_parents(*, user: Any) -> list[Zone]:
+def zones_active_parents(*, user: User) -> list[Zone]:
     """Active zones a new zone may be drawn inside (the choices for `parent`)."""
     return list(zones(user=user, state=ZoneState.ACTIVE).select_related(None).order_by("name"))
 
@@ -371,7 +382,7 @@ def _keep_most_severe(levels: dict[str, str], key: str, level: str) -> None:
         levels[key] = level
 
 
-def map_features(*, user: Any, level: str) -> dict[str, Any]:
+def map_features(*, user: User, level: str) -> dict[str, Any]:
     """A GeoJSON FeatureCollection of the city's jurisdictions at `level` that have a
     geometry, each with `zone_level`: the most severe ACTIVE zone level that covers it.
 
@@ -429,7 +440,7 @@ def map_features(*, user: Any, level: str) -> dict[str, Any]:
 # --- Aggregates for dashboards (scoped to the user's subtree; one grouped query each) ----
 
 
-def jurisdiction_counts_by_level(*, user: Any) -> dict[str, int]:
+def jurisdiction_counts_by_level(*, user: User) -> dict[str, int]:
     return {
         row["level"]: row["n"]
         for row in Jurisdiction.objects.filter(scope_q(user, "path"))
@@ -439,7 +450,7 @@ def jurisdiction_counts_by_level(*, user: Any) -> dict[str, int]:
     }
 
 
-def place_counts_by_kind(*, user: Any) -> dict[str, int]:
+def place_counts_by_kind(*, user: User) -> dict[str, int]:
     return {
         row["kind"]: row["n"]
         for row in Place.objects.filter(scope_q(user, "jurisdiction_path"), active=True)
@@ -449,7 +460,7 @@ def place_counts_by_kind(*, user: Any) -> dict[str, int]:
     }
 
 
-def active_zone_counts_by_level(*, user: Any) -> dict[str, int]:
+def active_zone_counts_by_level(*, user: User) -> dict[str, int]:
     return {
         row["level"]: row["n"]
         for row in Zone.objects.filter(scope_q(user, "jurisdiction_path"), state=ZoneState.ACTIVE)
@@ -482,3 +493,73 @@ def jurisdiction_ancestry(*, path: str) -> list[dict[str, str]]:
         {"path": r["path"], "name": r["name"], "level": r["level"]}
         for r in rows.values("path", "name", "level")
     ]
+
+
+# --- For other apps (reference data they ask for instead of reading areas' tables) ------
+
+
+def jurisdiction_names(*, paths: Iterable[str]) -> dict[str, str]:
+    """path → name of the jurisdictions at `paths` (reference data, like
+    `jurisdiction_summary`); an unknown path is left out."""
+    wanted = sorted(set(paths))
+    if not wanted:
+        return {}
+    return dict(Jurisdiction.objects.filter(path__in=wanted).values_list("path", "name"))
+
+
+def jurisdictions_at(*, paths: Iterable[str], level: str | None = None) -> dict[str, Jurisdiction]:
+    """path → the jurisdiction at each of `paths` (of `level` if given); unknown paths are
+    left out. One query."""
+    qs = Jurisdiction.objects.filter(path__in=sorted(set(paths)))
+    if level is not None:
+        qs = qs.filter(level=level)
+    return {j.path: j for j in qs}
+
+
+def places_under(*, path: str, kind: str) -> list[Place]:
+    """The places of `kind` under the jurisdiction at `path`, by name (a city's labs)."""
+    return list(Place.objects.filter(under("jurisdiction_path", path), kind=kind).order_by("name"))
+
+
+def venues_by_code(*, user: User, codes: Iterable[str]) -> dict[str, tuple[int, str]]:
+    """venue code → (place id, jurisdiction path) of the places in the user's scope with
+    these codes (a scan log's venues). One query; unknown codes are left out."""
+    rows = Place.objects.filter(scope_q(user), venue_code__in=sorted(set(codes))).values_list(
+        "venue_code", "pk", "jurisdiction_path"
+    )
+    return {code: (pk, path) for code, pk, path in rows if code is not None}
+
+
+def jurisdiction_in_scope(*, user: User, pk: int) -> Jurisdiction | None:
+    """The jurisdiction `pk` if it lies in the user's own scope (not merely their city),
+    else None: the caller says what is not found."""
+    return Jurisdiction.objects.filter(scope_q(user, "path"), pk=pk).first()
+
+
+def jurisdictions_in_scope(*, user: User, levels: Iterable[str], limit: int) -> list[Jurisdiction]:
+    """The jurisdictions of `levels` in the user's own scope, by path, at most `limit`."""
+    qs = Jurisdiction.objects.filter(scope_q(user, "path"), level__in=list(levels))
+    return list(qs.order_by("path")[:limit])
+
+
+def place_find(*, pk: int) -> Place | None:
+    """The place `pk`, or None (the caller checks it is the user's to use)."""
+    return Place.objects.filter(pk=pk).first()
+
+
+def place_rows_under(*, path: str, kind: str) -> list[tuple[int, str]]:
+    """(id, jurisdiction path) of the places of `kind` under `path`, by id (a build
+    step's set of places: the drill city's sampling points). One query."""
+    qs = Place.objects.filter(under("jurisdiction_path", path), kind=kind).order_by("pk")
+    return list(qs.values_list("pk", "jurisdiction_path"))
+
+
+def place_ids_existing(*, pks: Iterable[int]) -> set[int]:
+    """Which of these place ids exist (proposals from scans may name deleted places)."""
+    return set(Place.objects.filter(pk__in=set(pks)).values_list("pk", flat=True))
+
+
+def place_lock(*, pk: int) -> None:
+    """Lock the place's row until the transaction ends: work that must run one at a time
+    per place (a lab's result imports) takes it first."""
+    list(Place.objects.select_for_update().filter(pk=pk).values_list("pk", flat=True))

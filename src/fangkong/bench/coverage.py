@@ -34,10 +34,13 @@ import statistics
 import tempfile
 import time
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from fangkong.bench import Log, result
 from fangkong.core.paths import COMMUNITY_WIDTH, level_prefix_expr, level_prefix_sql
+
+if TYPE_CHECKING:
+    from fangkong.accounts.models import User
 
 DESCRIPTION = "untested lists per community of a 1M-person round, 90% sampled (vs DuckDB)"
 ROUND_NAME = "bench coverage"
@@ -160,7 +163,7 @@ def _root() -> Any:
     return root
 
 
-def _bench_user() -> Any:
+def _bench_user() -> User:
     from fangkong.accounts.models import User
     from fangkong.accounts.roles import Role
 

@@ -56,6 +56,12 @@ def level_floor(prefix: str) -> str:
     return prefix[: fitting[-1]] if fitting else ""
 
 
+def path_pattern(*widths: int) -> str:
+    """A regular expression for input validation: a path of one of `widths` digits
+    (e.g. `path_pattern(TOWN_WIDTH)` for a town's path)."""
+    return "^(?:" + "|".join(rf"\d{{{int(width)}}}" for width in widths) + ")$"
+
+
 def level_prefix_expr(field: str, width: int) -> Substr:
     """The ORM expression of the first `width` digits of the path column `field`
     (e.g. `level_prefix_expr("jurisdiction_path", TOWN_WIDTH)` groups rows by town)."""

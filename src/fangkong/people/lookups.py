@@ -47,7 +47,7 @@ from __future__ import annotations
 import datetime as dt
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
-from typing import Any, TypeVar
+from typing import TYPE_CHECKING, Any, TypeVar
 
 from django.conf import settings
 from django.contrib.auth import get_user_model
@@ -55,10 +55,13 @@ from django.db import connection, transaction
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
-from fangkong.accounts.models import AuditEvent
 from fangkong.accounts.permissions import in_scope
+from fangkong.accounts.selectors import audit_actions_of
 from fangkong.accounts.services import audit_record_many
 from fangkong.core.errors import DomainError
+
+if TYPE_CHECKING:
+    from fangkong.accounts.models import User
 
 LOOKUP_ACTION = "person.lookup"
 LOOKUP_REFUSED_ACTION = "person.lookup_refused"
@@ -93,7 +96,7 @@ class LookupPolicy:
         return int(self.window.total_seconds() // 60)
 
 
-def lookup_policy(actor: Any) -> LookupPolicy:
+def lookup_policy(actor: User) -> LookupPolicy:
     """The budget, window and miss threshold for the actor's role (from the settings)."""
     budgets = {**DEFAULT_LOOKUP_BUDGETS, **settings.FANGKONG_LOOKUP_BUDGETS}
     return LookupPolicy(
@@ -112,7 +115,7 @@ class _Window:
     alerted: bool
 
 
-def _lock_and_count(actor: Any, policy: LookupPolicy) -> _Window:
+def _lock_and_count(actor: User, policy: LookupPolicy) -> _Window:
     """Lock the actor's row (one user's lookups are counted one at a time: a burst of
     parallel requests must not all see the same count), then read the window's lookups
     and alerts in one query (index actor, action, at). They are few (the budget bounds
@@ -124,11 +127,12 @@ def _lock_and_count(actor: Any, policy: LookupPolicy) -> _Window:
         .filter(pk=actor.pk)
         .values_list("pk", flat=True)
     )
-    rows = AuditEvent.objects.filter(
+    rows = audit_actions_of(
         actor_id=actor.pk,
-        action__in=[LOOKUP_ACTION, LOOKUP_ALERT_ACTION],
-        at__gte=timezone.now() - policy.window,
-    ).values_list("action", "detail__outcome")
+        actions=[LOOKUP_ACTION, LOOKUP_ALERT_ACTION],
+        since=timezone.now() - policy.window,
+        detail_key="outcome",
+    )
     window = _Window(lookups=0, misses=0, alerted=False)
     for action, outcome in rows:
         if action == LOOKUP_ALERT_ACTION:
@@ -160,12 +164,12 @@ def _refusal(policy: LookupPolicy, window: _Window) -> DomainError | None:
     return None
 
 
-def _scope(actor: Any) -> str:
+def _scope(actor: User) -> str:
     return str(getattr(actor, "scope_path", ""))
 
 
 def _lookup_event(
-    actor: Any,
+    actor: User,
     base: dict[str, Any],
     *,
     hit: bool,
@@ -184,7 +188,7 @@ def _lookup_event(
     }
 
 
-def _refused_event(actor: Any, base: dict[str, Any], code: str) -> dict[str, Any]:
+def _refused_event(actor: User, base: dict[str, Any], code: str) -> dict[str, Any]:
     return {
         "action": LOOKUP_REFUSED_ACTION,
         "object_type": "person",
@@ -194,7 +198,7 @@ def _refused_event(actor: Any, base: dict[str, Any], code: str) -> dict[str, Any
 
 
 def _alert_event(
-    actor: Any, policy: LookupPolicy, misses: int, last: dict[str, Any]
+    actor: User, policy: LookupPolicy, misses: int, last: dict[str, Any]
 ) -> dict[str, Any]:
     return {
         "action": LOOKUP_ALERT_ACTION,
@@ -206,14 +210,14 @@ def _alert_event(
     }
 
 
-def _require_authenticated(actor: Any) -> None:
+def _require_authenticated(actor: User) -> None:
     if not getattr(actor, "is_authenticated", False):
         raise DomainError("lookup_anonymous", _("请先登录"), status=403)
 
 
 def lookup_run(
     *,
-    actor: Any,
+    actor: User,
     kind: str,
     value_hash: str,
     via: str,
@@ -298,7 +302,7 @@ def _require_request_transaction(entry: str) -> None:
 
 
 def lookup_answer_many(
-    *, actor: Any, asked: Sequence[LookupAsked], via: str = "sync", ip: str = ""
+    *, actor: User, asked: Sequence[LookupAsked], via: str = "sync", ip: str = ""
 ) -> list[DomainError | None]:
     """The lookups of a bulk request answered per item (the sampling sync): for each
     item, in order, None (answer it) or the refusal to answer it with instead.
@@ -342,7 +346,7 @@ def lookup_answer_many(
 
 
 def lookup_record_hits(
-    *, actor: Any, hits: Sequence[LookupHit], via: str = "sync", ip: str = ""
+    *, actor: User, hits: Sequence[LookupHit], via: str = "sync", ip: str = ""
 ) -> int:
     """Record as `person.lookup` hits the items `lookup_answer_many` let through that
     left no row of the caller's (a sample refused for its tube: the answer still told a

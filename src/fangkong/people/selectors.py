@@ -8,19 +8,19 @@ first): nothing counts or offsets millions of rows per request.
 
 from __future__ import annotations
 
-from collections.abc import Iterator
-from typing import Any
+from collections.abc import Iterable, Iterator
+from typing import TYPE_CHECKING
 
 from django.conf import settings
+from django.db import connection
 from django.db.models import Count, Q, QuerySet
 from django.db.models.functions import Substr
 from django.utils.translation import gettext as _
 
-from fangkong.accounts.models import AuditEvent
 from fangkong.accounts.permissions import require, require_in_scope, scope_q
 from fangkong.accounts.roles import Capability
 from fangkong.accounts.selectors import audit_events
-from fangkong.areas.models import Jurisdiction, Place
+from fangkong.areas import selectors as area_selectors
 from fangkong.core.errors import DomainError, NotFound
 from fangkong.core.pagination import Page, keyset_page
 from fangkong.core.paths import city_of, under
@@ -28,6 +28,10 @@ from fangkong.people import rules
 from fangkong.people.lookups import LOOKUP_ALERT_ACTION
 from fangkong.people.models import Household, Person
 from fangkong.people.services import PERSON_LEVELS
+
+if TYPE_CHECKING:
+    from fangkong.accounts.models import AuditEvent, User
+    from fangkong.areas.models import Jurisdiction, Place
 
 EXPORT_BATCH = 2000
 DEFAULT_EXPORT_MAX_ROWS = 100_000
@@ -62,7 +66,7 @@ def _search_q(q: str) -> Q:
 
 
 def persons_in_scope(
-    *, user: Any, q: str = "", jurisdiction: Jurisdiction | None = None
+    *, user: User, q: str = "", jurisdiction: Jurisdiction | None = None
 ) -> QuerySet[Person]:
     """The persons `user` may see, filtered by a search entry and a jurisdiction subtree."""
     require(user, Capability.PERSON_VIEW)
@@ -74,7 +78,7 @@ def persons_in_scope(
 
 def person_search(
     *,
-    user: Any,
+    user: User,
     q: str = "",
     jurisdiction: Jurisdiction | None = None,
     cursor: str | None = None,
@@ -86,7 +90,7 @@ def person_search(
 
 
 def person_export_rows(
-    *, user: Any, q: str = "", jurisdiction: Jurisdiction | None = None, limit: int
+    *, user: User, q: str = "", jurisdiction: Jurisdiction | None = None, limit: int
 ) -> Iterator[Person]:
     """Persons for an export, newest first, fetched in keyset batches (never OFFSET),
     at most `limit` rows."""
@@ -105,7 +109,7 @@ def person_export_rows(
 
 
 def person_export_size(
-    *, user: Any, q: str = "", jurisdiction: Jurisdiction | None = None, limit: int
+    *, user: User, q: str = "", jurisdiction: Jurisdiction | None = None, limit: int
 ) -> int:
     """How many rows an export will hold, counting at most limit + 1 rows (bounded)."""
     require(user, Capability.PERSON_EXPORT)
@@ -113,7 +117,7 @@ def person_export_size(
     return len(qs.order_by().values_list("pk", flat=True)[: limit + 1])
 
 
-def person_get(*, user: Any, pk: int) -> Person:
+def person_get(*, user: User, pk: int) -> Person:
     """One person the user may see; NotFound (404) when absent or outside the scope."""
     require(user, Capability.PERSON_VIEW)
     person = (
@@ -126,7 +130,7 @@ def person_get(*, user: Any, pk: int) -> Person:
     return person
 
 
-def household_get(*, user: Any, pk: int) -> Household:
+def household_get(*, user: User, pk: int) -> Household:
     require(user, Capability.PERSON_VIEW)
     household = (
         Household.objects.filter(scope_q(user, "jurisdiction_path"), pk=pk)
@@ -138,7 +142,7 @@ def household_get(*, user: Any, pk: int) -> Household:
     return household
 
 
-def household_members(*, user: Any, household: Household) -> list[Person]:
+def household_members(*, user: User, household: Household) -> list[Person]:
     """A household's members the user may see (a household never spans two towns, but
     the filter keeps the rule in one place)."""
     require(user, Capability.PERSON_VIEW)
@@ -149,53 +153,51 @@ def household_members(*, user: Any, household: Household) -> list[Person]:
     )
 
 
-def household_search(*, user: Any, cursor: str | None = None, size: int = 50) -> Page[Household]:
+def household_search(*, user: User, cursor: str | None = None, size: int = 50) -> Page[Household]:
     require(user, Capability.PERSON_VIEW)
     qs = Household.objects.filter(scope_q(user, "jurisdiction_path")).select_related("community")
     return keyset_page(qs, cursor=cursor, size=size)
 
 
-def jurisdiction_for_person(*, user: Any, pk: int) -> Jurisdiction:
+def jurisdiction_for_person(*, user: User, pk: int) -> Jurisdiction:
     """A community or grid the user may register persons in (NotFound otherwise)."""
-    found = Jurisdiction.objects.filter(scope_q(user, "path"), pk=pk).first()
+    found = area_selectors.jurisdiction_in_scope(user=user, pk=pk)
     if found is None:
         raise NotFound("not_found", _("未找到或不在您的辖区内"), object="jurisdiction")
     return found
 
 
-def jurisdiction_choices(*, user: Any) -> list[Jurisdiction]:
+def jurisdiction_choices(*, user: User) -> list[Jurisdiction]:
     """Communities and grids in the user's jurisdiction (for the registration form)."""
-    return list(
-        Jurisdiction.objects.filter(scope_q(user, "path"), level__in=PERSON_LEVELS).order_by(
-            "path"
-        )[:JURISDICTION_CHOICES_MAX]
+    return area_selectors.jurisdictions_in_scope(
+        user=user, levels=PERSON_LEVELS, limit=JURISDICTION_CHOICES_MAX
     )
 
 
-def place_for_person(*, user: Any, pk: int) -> Place:
+def place_for_person(*, user: User, pk: int) -> Place:
     """A workplace or school in the user's city."""
     city = city_of(str(getattr(user, "scope_path", "")))
-    found = Place.objects.filter(pk=pk).first() if city else None
+    found = area_selectors.place_find(pk=pk) if city else None
     if found is None or not found.jurisdiction_path.startswith(city):
         raise NotFound("not_found", _("未找到或不在您的辖区内"), object="place")
     return found
 
 
-def household_for_write(*, user: Any, pk: int) -> Household:
+def household_for_write(*, user: User, pk: int) -> Household:
     found = Household.objects.filter(scope_q(user, "jurisdiction_path"), pk=pk).first()
     if found is None:
         raise NotFound("not_found", _("未找到或不在您的辖区内"), object="household")
     return found
 
 
-def require_person_in_scope(*, user: Any, person: Person) -> None:
+def require_person_in_scope(*, user: User, person: Person) -> None:
     require_in_scope(user, person.jurisdiction_path, what="person")
 
 
 # --- Aggregates for dashboards (scoped; one grouped query each, no rows loaded) ---------
 
 
-def person_counts_by_prefix(*, user: Any, width: int) -> dict[str, int]:
+def person_counts_by_prefix(*, user: User, width: int) -> dict[str, int]:
     """Persons in the user's scope grouped by the first `width` digits of their path
     (one grouped scan of the scope index: e.g. per town when width is the town's)."""
     return {
@@ -208,7 +210,7 @@ def person_counts_by_prefix(*, user: Any, width: int) -> dict[str, int]:
     }
 
 
-def household_count(*, user: Any) -> int:
+def household_count(*, user: User) -> int:
     return Household.objects.filter(scope_q(user, "jurisdiction_path")).count()
 
 
@@ -217,7 +219,61 @@ def household_count(*, user: Any) -> int:
 LOOKUP_ALERTS_MAX = 200
 
 
-def lookup_alerts(*, user: Any) -> list[AuditEvent]:
+def lookup_alerts(*, user: User) -> list[AuditEvent]:
     """The latest alerts on bursts of missed lookups that `user` may see (audit.view,
     scoped like every audit record), newest first."""
     return list(audit_events(user=user, action=LOOKUP_ALERT_ACTION)[:LOOKUP_ALERTS_MAX])
+
+
+# --- For other apps' services (ids and ties, never identities) --------------------------
+# Unscoped on purpose: they serve services that derive rows from rows (a case's
+# contacts, a scan log's persons), whose own results are scoped; no name, ID number or
+# phone leaves here (identities: services.person_identities). One query per call; the
+# caller chunks long id lists.
+
+
+def person_ids_by_id_hash(*, user: User, hashes: Iterable[str]) -> dict[str, int]:
+    """keyed ID hash → person id, for the persons in the user's scope with those hashes."""
+    rows = Person.objects.filter(scope_q(user), id_hmac__in=list(hashes)).values_list(
+        "id_hmac", "pk"
+    )
+    return {str(h): pk for h, pk in rows}
+
+
+def person_paths(*, ids: Iterable[int]) -> dict[int, str]:
+    """person id → jurisdiction path."""
+    return dict(Person.objects.filter(pk__in=list(ids)).values_list("pk", "jurisdiction_path"))
+
+
+def person_ties(*, pk: int) -> tuple[int | None, int | None]:
+    """The person's household id and workplace id (Person.DoesNotExist if none)."""
+    person = Person.objects.only("pk", "household_id", "workplace_id").get(pk=pk)
+    return person.household_id, person.workplace_id
+
+
+def person_households(*, ids: Iterable[int]) -> dict[int, int | None]:
+    """person id → household id (None: no household)."""
+    return dict(Person.objects.filter(pk__in=list(ids)).values_list("pk", "household_id"))
+
+
+def members_of_households(*, household_ids: Iterable[int]) -> list[tuple[int, int]]:
+    """(person id, household id) of every member of these households."""
+    rows = Person.objects.filter(household_id__in=list(household_ids)).values_list(
+        "pk", "household_id"
+    )
+    return [(pk, int(hid)) for pk, hid in rows]
+
+
+def workplace_members(*, workplace_id: int) -> list[int]:
+    """The ids of the persons working at the place."""
+    return list(Person.objects.filter(workplace_id=workplace_id).values_list("pk", flat=True))
+
+
+def person_homes_sql() -> str:
+    """Raw SQL (SQLite and PostgreSQL) of `SELECT id, jurisdiction_path, household_id`
+    over every person: where people live, for another app's set-based join by path (a
+    round's target population joins it to areas' zone levels). No parameters; a simple
+    projection, which both databases fold into the enclosing query."""
+    q = connection.ops.quote_name
+    table = q(Person._meta.db_table)
+    return f"SELECT id, jurisdiction_path, household_id FROM {table}"  # noqa: S608

@@ -10,6 +10,7 @@ from __future__ import annotations
 import re
 from collections.abc import Sequence
 from dataclasses import dataclass
+from dataclasses import field as dataclass_field
 from typing import TYPE_CHECKING, Any
 
 from django.db import IntegrityError, transaction
@@ -27,6 +28,7 @@ from fangkong.people.lookups import lookup_run
 from fangkong.people.models import Household, Person
 
 if TYPE_CHECKING:
+    from fangkong.accounts.models import User
     from fangkong.areas.models import Jurisdiction, Place
 
 ID_PURPOSE = "id_number"
@@ -45,7 +47,7 @@ def phone_lookup_hash(phone: str) -> str:
     return lookup_hash(phone, purpose=PHONE_PURPOSE)
 
 
-def _check_person_jurisdiction(actor: Any, jurisdiction: Jurisdiction) -> None:
+def _check_person_jurisdiction(actor: User, jurisdiction: Jurisdiction) -> None:
     require_in_scope(actor, jurisdiction.path, what="jurisdiction")
     if jurisdiction.level not in PERSON_LEVELS:
         raise DomainError(
@@ -55,7 +57,7 @@ def _check_person_jurisdiction(actor: Any, jurisdiction: Jurisdiction) -> None:
         )
 
 
-def _check_household(actor: Any, household: Household | None, jurisdiction_path: str) -> None:
+def _check_household(actor: User, household: Household | None, jurisdiction_path: str) -> None:
     if household is None:
         return
     require_in_scope(actor, household.jurisdiction_path, what="household")
@@ -63,7 +65,7 @@ def _check_household(actor: Any, household: Household | None, jurisdiction_path:
         raise DomainError("household_mismatch", _("人员与户不在同一村社"), household=household.pk)
 
 
-def _check_workplace(actor: Any, workplace: Place | None) -> None:
+def _check_workplace(actor: User, workplace: Place | None) -> None:
     if workplace is None:
         return
     # A workplace may lie in another town (people commute); it only has to lie in the
@@ -86,7 +88,7 @@ def _phone_fields(phone: str) -> dict[str, Any]:
 
 def _build_person(
     *,
-    actor: Any,
+    actor: User,
     name: str,
     id_kind: str,
     id_number: str,
@@ -121,7 +123,7 @@ def _build_person(
     )
 
 
-def _person_exists(actor: Any, existing: Person) -> Conflict:
+def _person_exists(actor: User, existing: Person) -> Conflict:
     """The duplicate-ID refusal; the existing person's id only if the actor may see it."""
     detail: dict[str, Any] = {}
     if in_scope(actor, existing.jurisdiction_path):
@@ -129,7 +131,7 @@ def _person_exists(actor: Any, existing: Person) -> Conflict:
     return Conflict("person_exists", _("该证件号码已登记"), **detail)
 
 
-def _existing(actor: Any, person: Person, ip: str) -> Person | None:
+def _existing(actor: User, person: Person, ip: str) -> Person | None:
     """The person already registered with this person's ID number, as an audited,
     budgeted lookup (lookups.lookup_run, via "create"): a registration that meets an
     existing number tells the registrant that it exists, so it is counted like a search
@@ -181,12 +183,12 @@ def _created_event(person: Person, **extra: Any) -> dict[str, Any]:
     }
 
 
-def _audit_created(actor: Any, person: Person, ip: str) -> None:
+def _audit_created(actor: User, person: Person, ip: str) -> None:
     audit_record(actor=actor, ip=ip, **_created_event(person))
 
 
 @transaction.atomic
-def _store_new(actor: Any, person: Person, ip: str) -> Person | None:
+def _store_new(actor: User, person: Person, ip: str) -> Person | None:
     """Insert a new person and audit it; None when a concurrent registration of the
     same ID number won the race (the UNIQUE id_hmac decides)."""
     if person.id_hmac:
@@ -200,7 +202,7 @@ def _store_new(actor: Any, person: Person, ip: str) -> Person | None:
 
 def person_create(
     *,
-    actor: Any,
+    actor: User,
     name: str,
     id_kind: str,
     id_number: str = "",
@@ -238,7 +240,7 @@ def person_create(
 
 def person_get_or_create(
     *,
-    actor: Any,
+    actor: User,
     name: str,
     id_kind: str,
     id_number: str = "",
@@ -277,7 +279,7 @@ def person_get_or_create(
     return existing, False
 
 
-def person_lookup(*, actor: Any, query: str, ip: str = "", limit: int = 20) -> list[Person]:
+def person_lookup(*, actor: User, query: str, ip: str = "", limit: int = 20) -> list[Person]:
     """The persons in the actor's jurisdiction with this full ID number, passport or
     other document number, or mobile number: an exact lookup, audited and budgeted per
     role (people.lookups; 429 `lookup_budget_exhausted` / `lookup_suspended`).
@@ -323,7 +325,7 @@ def person_lookup(*, actor: Any, query: str, ip: str = "", limit: int = 20) -> l
     )
 
 
-def person_find_by_phone(*, actor: Any, phone: str, ip: str = "") -> Person | None:
+def person_find_by_phone(*, actor: User, phone: str, ip: str = "") -> Person | None:
     """The one person in the actor's jurisdiction with this mobile number, or None (none
     there, or several): an exact lookup by phone, audited and budgeted like a
     registration's (lookups.lookup_run, via "create"; a caller that finds no one
@@ -358,7 +360,7 @@ class PersonEntry:
 
 @transaction.atomic
 def person_bulk_get_or_create(
-    *, actor: Any, entries: Sequence[PersonEntry], jurisdiction: Jurisdiction, ip: str = ""
+    *, actor: User, entries: Sequence[PersonEntry], jurisdiction: Jurisdiction, ip: str = ""
 ) -> list[tuple[int, str] | DomainError]:
     """Find or register many persons at once, deduplicated by ID number; answers per
     entry, in order: (person id, jurisdiction path), or the DomainError that refused it.
@@ -433,7 +435,7 @@ def person_bulk_get_or_create(
 @transaction.atomic
 def person_update(
     *,
-    actor: Any,
+    actor: User,
     person: Person,
     name: str | None = None,
     phone: str | None = None,
@@ -506,7 +508,7 @@ def person_update(
 
 
 @transaction.atomic
-def person_reveal(*, actor: Any, person: Person, field: str, ip: str = "") -> str:
+def person_reveal(*, actor: User, person: Person, field: str, ip: str = "") -> str:
     """The clear value of a person's ID number or phone; writes exactly one audit record."""
     require(actor, Capability.PERSON_REVEAL)
     require_in_scope(actor, person.jurisdiction_path, what="person")
@@ -529,6 +531,103 @@ def person_reveal(*, actor: Any, person: Person, field: str, ip: str = "") -> st
     return value
 
 
+@dataclass(frozen=True, slots=True)
+class PersonIdentity:
+    """A person as a list shows them: masked (the stored masks, the masked name), or in
+    clear (the full name, the decrypted ID number and phone) after an audited reveal."""
+
+    person_id: int
+    name: str
+    id_number: str
+    phone: str
+    revealed: bool
+
+
+@dataclass(frozen=True, slots=True)
+class RevealRecord:
+    """The caller's own audit record of a reveal of many persons (an export that records
+    itself with its reveal flag and row count): `person_identities` writes it in place of
+    its `person.reveal` record, so that one reveal leaves one record."""
+
+    action: str
+    object_type: str
+    object_id: str | int = ""
+    object_label: str = ""
+    jurisdiction_path: str = ""
+    detail: dict[str, Any] = dataclass_field(default_factory=dict)
+
+
+def _identity(person: Person, reveal: bool) -> PersonIdentity:
+    if not reveal:
+        return PersonIdentity(
+            person.pk, rules.mask_name(person.name), person.id_masked, person.phone_masked, False
+        )
+    id_number = (
+        decrypt(person.id_cipher, purpose=ID_PURPOSE) if person.id_cipher else person.id_masked
+    )
+    phone = (
+        decrypt(person.phone_cipher, purpose=PHONE_PURPOSE)
+        if person.phone_cipher
+        else person.phone_masked
+    )
+    return PersonIdentity(person.pk, person.name, id_number, phone, True)
+
+
+def person_identities(
+    actor: User,
+    persons: Sequence[Person],
+    reveal: bool = False,
+    *,
+    record: RevealRecord | None = None,
+    ip: str = "",
+) -> list[PersonIdentity]:
+    """The identities (name, ID number, phone) of a list of persons, in order: the one
+    way out of people for them. Masked by default (the masks people stores, the masked
+    name); in clear with `reveal=True`, which needs person.reveal and writes one audit
+    record for the call: `person.reveal` with the count (the person named when there is
+    one), or the caller's `record` in its place.
+
+    Every person must be in the actor's jurisdiction, or nothing is answered (NotFound
+    `not_found`, as for one person: never a 403 that would confirm they exist).
+    """
+    if reveal:
+        require(actor, Capability.PERSON_REVEAL)
+    for person in persons:
+        require_in_scope(actor, person.jurisdiction_path, what="person")
+    identities = [_identity(person, reveal) for person in persons]
+    if not reveal:
+        return identities
+    if record is not None:
+        audit_record(
+            actor=actor,
+            action=record.action,
+            object_type=record.object_type,
+            object_id=record.object_id,
+            object_label=record.object_label,
+            jurisdiction_path=record.jurisdiction_path,
+            detail=record.detail,
+            ip=ip,
+        )
+    elif persons:
+        one = persons[0] if len(persons) == 1 else None
+        audit_record(
+            actor=actor,
+            action="person.reveal",
+            object_type="person",
+            object_id=one.pk if one is not None else "",
+            object_label=rules.mask_name(one.name) if one is not None else "",
+            field="identity",
+            jurisdiction_path=one.jurisdiction_path if one is not None else _scope_path(actor),
+            detail={"count": len(persons)},
+            ip=ip,
+        )
+    return identities
+
+
+def _scope_path(actor: User) -> str:
+    return str(getattr(actor, "scope_path", "") or "")
+
+
 def _clean_address(address: str) -> str:
     clean = (address or "").strip()
     if not clean:
@@ -544,7 +643,7 @@ def _clean_address(address: str) -> str:
 
 @transaction.atomic
 def household_create(
-    *, actor: Any, address: str, community: Jurisdiction, ip: str = ""
+    *, actor: User, address: str, community: Jurisdiction, ip: str = ""
 ) -> Household:
     """A household (户) at an address in a community."""
     require(actor, Capability.PERSON_CREATE)
@@ -570,7 +669,7 @@ def household_create(
 
 @transaction.atomic
 def household_add_member(
-    *, actor: Any, household: Household, person: Person, ip: str = ""
+    *, actor: User, household: Household, person: Person, ip: str = ""
 ) -> Person:
     """Make a person a member of a household of the same community subtree."""
     require(actor, Capability.PERSON_CREATE)
@@ -594,7 +693,7 @@ def household_add_member(
 
 
 def person_export_record(
-    *, actor: Any, filters: dict[str, Any], rows: int, truncated: bool, ip: str = ""
+    *, actor: User, filters: dict[str, Any], rows: int, truncated: bool, ip: str = ""
 ) -> None:
     """Audit an export of persons (`person.export`) with its filter and row count."""
     require(actor, Capability.PERSON_EXPORT)

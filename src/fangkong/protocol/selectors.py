@@ -8,7 +8,7 @@ interface every domain calls (no actor: it is a lookup of the rule in force, not
 from __future__ import annotations
 
 import datetime as dt
-from typing import Any
+from typing import TYPE_CHECKING
 
 from django.db.models import Q, QuerySet
 from django.db.models.functions import Length
@@ -18,6 +18,9 @@ from fangkong.accounts.permissions import require
 from fangkong.accounts.roles import Capability
 from fangkong.core.errors import DomainError, NotFound
 from fangkong.protocol.models import RuleSet
+
+if TYPE_CHECKING:
+    from fangkong.accounts.models import User
 
 
 def _region_prefixes(path: str) -> list[str]:
@@ -48,12 +51,16 @@ def ruleset_for(*, on_date: dt.date, path: str = "") -> RuleSet:
     return candidate
 
 
-def ruleset_list(*, actor: Any) -> QuerySet[RuleSet]:
+# By region, the newest first within a region (a unique order, for keyset pages).
+RULESET_ORDER = ("region", "-effective_from", "pk")
+
+
+def ruleset_list(*, actor: User) -> QuerySet[RuleSet]:
     require(actor, Capability.RULESET_VIEW)
-    return RuleSet.objects.select_related("based_on").order_by("region", "-effective_from", "id")
+    return RuleSet.objects.select_related("based_on").order_by(*RULESET_ORDER)
 
 
-def ruleset_get(*, actor: Any, pk: int) -> RuleSet:
+def ruleset_get(*, actor: User, pk: int) -> RuleSet:
     require(actor, Capability.RULESET_VIEW)
     found = RuleSet.objects.select_related("based_on").filter(pk=pk).first()
     if found is None:
@@ -61,7 +68,7 @@ def ruleset_get(*, actor: Any, pk: int) -> RuleSet:
     return found
 
 
-def ruleset_in_force(*, actor: Any, on_date: dt.date, path: str = "") -> RuleSet:
+def ruleset_in_force(*, actor: User, on_date: dt.date, path: str = "") -> RuleSet:
     require(actor, Capability.RULESET_VIEW)
     return ruleset_for(on_date=on_date, path=path)
 

@@ -7,7 +7,7 @@ audited (`ruleset.create`, `ruleset.update`).
 from __future__ import annotations
 
 import datetime as dt
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from django.db import transaction
 from django.db.models import NOT_PROVIDED, Field
@@ -20,6 +20,9 @@ from fangkong.core.errors import Conflict, DomainError, PermissionDenied
 from fangkong.protocol.models import RuleSet
 from fangkong.protocol.rules import RULE_VALUE_FIELDS, validate_values
 
+if TYPE_CHECKING:
+    from fangkong.accounts.models import User
+
 # Descriptive fields an update may change besides the rule values.
 META_FIELDS: tuple[str, ...] = ("name", "effective_from", "region", "source")
 
@@ -29,7 +32,7 @@ def ruleset_values(ruleset: RuleSet) -> dict[str, object]:
     return {name: getattr(ruleset, name) for name in RULE_VALUE_FIELDS}
 
 
-def require_ruleset_manage(actor: Any) -> None:
+def require_ruleset_manage(actor: User) -> None:
     # Roles with ruleset.manage (command, admin); Django superusers through the admin.
     allowed = has_capability(actor, Capability.RULESET_MANAGE)
     if not allowed and not getattr(actor, "is_superuser", False):
@@ -101,7 +104,7 @@ def _jsonable(values: dict[str, object]) -> dict[str, object]:
 @transaction.atomic
 def ruleset_create_override(
     *,
-    actor: Any,
+    actor: User,
     based_on: RuleSet,
     version: str,
     name: str,
@@ -148,7 +151,7 @@ def ruleset_create_override(
 
 
 @transaction.atomic
-def ruleset_update(*, actor: Any, ruleset: RuleSet, changes: dict[str, Any]) -> RuleSet:
+def ruleset_update(*, actor: User, ruleset: RuleSet, changes: dict[str, Any]) -> RuleSet:
     """Change a rule set's values or descriptive fields; audited with before and after."""
     require_ruleset_manage(actor)
     locked = RuleSet.objects.select_for_update().get(pk=ruleset.pk)
@@ -177,7 +180,7 @@ def ruleset_update(*, actor: Any, ruleset: RuleSet, changes: dict[str, Any]) -> 
 @transaction.atomic
 def ruleset_create(
     *,
-    actor: Any,
+    actor: User,
     version: str,
     name: str,
     region: str,

@@ -7,15 +7,15 @@ from functools import wraps
 from typing import Any
 
 from django.contrib.auth.decorators import login_required
-from django.core.exceptions import PermissionDenied as DjangoPermissionDenied
-from django.http import Http404, HttpRequest, HttpResponse
+from django.http import HttpResponse
 from django.shortcuts import render
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
 from fangkong.accounts.permissions import require
 from fangkong.accounts.roles import Capability
-from fangkong.core.errors import DomainError, NotFound, PermissionDenied
+from fangkong.accounts.types import AuthedRequest
+from fangkong.core.errors import DomainError
 from fangkong.protocol import rules
 from fangkong.protocol.forms import CalculatorForm
 from fangkong.protocol.models import RuleSet, SecondaryMeasure
@@ -23,18 +23,14 @@ from fangkong.protocol.selectors import in_force_ids, ruleset_for, ruleset_get, 
 
 
 def _ruleset_view(view: Callable[..., HttpResponse]) -> Callable[..., HttpResponse]:
-    """Login, then `ruleset.view` (403 otherwise); domain refusals become 403/404."""
+    """Login, then `ruleset.view`; a refusal (403, 404) is answered by the one translator,
+    web.middleware.DomainErrorMiddleware."""
 
     @login_required
     @wraps(view)
-    def wrapped(request: HttpRequest, *args: Any, **kwargs: Any) -> HttpResponse:
-        try:
-            require(request.user, Capability.RULESET_VIEW)
-            return view(request, *args, **kwargs)
-        except PermissionDenied as exc:
-            raise DjangoPermissionDenied(exc.message) from exc
-        except NotFound as exc:
-            raise Http404(exc.message) from exc
+    def wrapped(request: AuthedRequest, *args: Any, **kwargs: Any) -> HttpResponse:
+        require(request.user, Capability.RULESET_VIEW)
+        return view(request, *args, **kwargs)
 
     return wrapped
 
@@ -124,7 +120,7 @@ def ruleset_sections(rs: RuleSet) -> list[tuple[str, list[tuple[str, str]]]]:
 
 
 @_ruleset_view
-def ruleset_list_page(request: HttpRequest) -> HttpResponse:
+def ruleset_list_page(request: AuthedRequest) -> HttpResponse:
     today = timezone.localdate()
     rulesets = list(ruleset_list(actor=request.user))
     in_force = in_force_ids(rulesets, on_date=today)
@@ -136,7 +132,7 @@ def ruleset_list_page(request: HttpRequest) -> HttpResponse:
 
 
 @_ruleset_view
-def ruleset_detail_page(request: HttpRequest, pk: int) -> HttpResponse:
+def ruleset_detail_page(request: AuthedRequest, pk: int) -> HttpResponse:
     rs = ruleset_get(actor=request.user, pk=pk)
     return render(
         request,
@@ -146,7 +142,7 @@ def ruleset_detail_page(request: HttpRequest, pk: int) -> HttpResponse:
 
 
 @_ruleset_view
-def calculator_page(request: HttpRequest) -> HttpResponse:
+def calculator_page(request: AuthedRequest) -> HttpResponse:
     form = CalculatorForm(request.GET or None)
     context: dict[str, Any] = {"form": form}
     if form.is_bound and form.is_valid():

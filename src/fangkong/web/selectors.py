@@ -11,7 +11,7 @@ The counts come from the aggregate selectors of the apps that own the tables
 
 from __future__ import annotations
 
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from django.core.cache import cache
 from django.utils import timezone
@@ -19,9 +19,12 @@ from django.utils import timezone
 from fangkong.accounts.permissions import require, scope_path
 from fangkong.accounts.roles import Capability
 from fangkong.areas import selectors as area_selectors
-from fangkong.areas.models import Level, PlaceKind, ZoneLevel
+from fangkong.areas.choices import Level, PlaceKind, ZoneLevel
 from fangkong.core.paths import LEVEL_STEP
 from fangkong.people import selectors as people_selectors
+
+if TYPE_CHECKING:
+    from fangkong.accounts.models import User
 
 DASHBOARD_CACHE_SECONDS = 60
 # Bump when the cached shape changes, so that a deploy never reads an old shape.
@@ -53,7 +56,7 @@ def _empty_figures(scope: str) -> dict[str, Any]:
     }
 
 
-def _compute_figures(user: Any, scope: str) -> dict[str, Any]:
+def _compute_figures(user: User, scope: str) -> dict[str, Any]:
     """One pass of aggregate queries over the user's jurisdiction subtree, each through
     the selectors of the app that owns the table."""
     figures = _empty_figures(scope)
@@ -105,7 +108,7 @@ def _compute_figures(user: Any, scope: str) -> dict[str, Any]:
     return figures
 
 
-def dashboard_figures(*, user: Any) -> dict[str, Any]:
+def dashboard_figures(*, user: User) -> dict[str, Any]:
     """The command dashboard's figures for the user's jurisdiction (cached 60 s per scope).
 
     Raises PermissionDenied (403) for a role without dashboard.view. Labels are not part
@@ -129,7 +132,7 @@ def dashboard_cache_clear(*, scope: str) -> None:
     cache.delete(dashboard_cache_key(scope))
 
 
-def jurisdiction_chain(*, user: Any) -> list[dict[str, str]]:
+def jurisdiction_chain(*, user: User) -> list[dict[str, str]]:
     """The user's own jurisdiction and its ancestors, root first: [{path, name, level}].
 
     Ancestors are the prefixes of the path (core/paths.py), so this is one indexed

@@ -5,7 +5,7 @@ Each service is keyword-only, atomic, validates before it saves, and audits.
 
 from __future__ import annotations
 
-from typing import Any, Final
+from typing import TYPE_CHECKING, Any, Final
 
 from django.db import IntegrityError, transaction
 from django.utils.translation import gettext as _
@@ -23,6 +23,9 @@ from fangkong.areas.models import (
     PlaceKind,
 )
 from fangkong.core.errors import Conflict, DomainError, NotFound
+
+if TYPE_CHECKING:
+    from fangkong.accounts.models import User
 
 # The level a child of each level has (city → town → community → grid).
 CHILD_LEVEL: Final[dict[str, str]] = {
@@ -63,7 +66,7 @@ def valid_name(value: str, *, limit: int) -> str:
 @transaction.atomic
 def jurisdiction_create(
     *,
-    actor: Any,
+    actor: User,
     parent: Jurisdiction | None,
     level: str,
     name: str,
@@ -133,7 +136,7 @@ def jurisdiction_create(
 
 @transaction.atomic
 def jurisdiction_set_geometry(
-    *, actor: Any, jurisdiction: Jurisdiction, geojson: Any
+    *, actor: User, jurisdiction: Jurisdiction, geojson: Any
 ) -> JurisdictionGeometry:
     """Set (or replace) the boundary of a jurisdiction: a GeoJSON Polygon/MultiPolygon."""
     require(actor, Capability.PLACE_MANAGE)
@@ -192,7 +195,7 @@ def _place_fields(
     }
 
 
-def _check_place_jurisdiction(actor: Any, jurisdiction: Jurisdiction | None) -> Jurisdiction:
+def _check_place_jurisdiction(actor: User, jurisdiction: Jurisdiction | None) -> Jurisdiction:
     if jurisdiction is None or jurisdiction.pk is None:
         raise DomainError("unknown_jurisdiction", _("辖区不存在"))
     try:
@@ -215,7 +218,7 @@ def _save_place(place: Place) -> None:
 @transaction.atomic
 def place_create(
     *,
-    actor: Any,
+    actor: User,
     kind: str,
     name: str,
     jurisdiction: Jurisdiction | None,
@@ -248,7 +251,7 @@ def place_create(
 @transaction.atomic
 def place_update(
     *,
-    actor: Any,
+    actor: User,
     place: Place,
     kind: str | None = None,
     name: str | None = None,

@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import datetime as dt
 from collections.abc import Sequence
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from django.db import transaction
 from django.db.models import Q
@@ -35,8 +35,11 @@ from fangkong.areas.services.areas import valid_name
 from fangkong.core.errors import Conflict, DomainError, NotFound
 from fangkong.core.paths import is_under
 from fangkong.protocol import rules as protocol_rules
-from fangkong.protocol.models import RuleSet
 from fangkong.protocol.selectors import ruleset_for
+
+if TYPE_CHECKING:
+    from fangkong.accounts.models import User
+    from fangkong.protocol.models import RuleSet
 
 ZONE_NAME_MAX = 200
 REASON_MAX = 2000
@@ -54,7 +57,7 @@ def _reason(value: str, *, required: bool = True) -> str:
 # --- Zones ----------------------------------------------------------------------------
 
 
-def _require_zone_manager(actor: Any, path: str) -> None:
+def _require_zone_manager(actor: User, path: str) -> None:
     require(actor, Capability.ZONE_MANAGE)
     require_in_scope(actor, path, what="zone")
 
@@ -68,7 +71,7 @@ def _lock_zone(zone: Zone | int) -> Zone:
     return locked
 
 
-def _managed_zone(actor: Any, zone: Zone | int) -> Zone:
+def _managed_zone(actor: User, zone: Zone | int) -> Zone:
     """Role check (403), then the locked row, then the jurisdiction check (404)."""
     require(actor, Capability.ZONE_MANAGE)
     locked = _lock_zone(zone)
@@ -93,7 +96,7 @@ def _require_active(zone: Zone) -> None:
 def _transition(
     *,
     zone: Zone,
-    actor: Any,
+    actor: User | None,
     action: str,
     on_date: dt.date,
     reason: str,
@@ -145,7 +148,7 @@ def _transition(
 @transaction.atomic
 def zone_create(
     *,
-    actor: Any,
+    actor: User,
     name: str,
     level: str,
     jurisdiction: Jurisdiction,
@@ -221,7 +224,7 @@ def zone_create(
 
 @transaction.atomic
 def zone_record_case(
-    *, actor: Any, zone: Zone | int, on_date: dt.date, reason: str, ip: str = ""
+    *, actor: User, zone: Zone | int, on_date: dt.date, reason: str, ip: str = ""
 ) -> Zone:
     """A new case in the zone: the counter restarts; a controlled or precaution zone is
     escalated to sealed (`escalate`), a sealed zone stays sealed (`case_reset`)."""
@@ -256,7 +259,7 @@ def zone_record_case(
 
 
 @transaction.atomic
-def zone_close_day(*, actor: Any = None, zone: Zone | int, day: dt.date) -> Zone:
+def zone_close_day(*, actor: User | None = None, zone: Zone | int, day: dt.date) -> Zone:
     """Close `day` for the counter (the daily job, or an operator). Idempotent per day; a
     day on which a case was recorded does not count. Refreshes the rule set in force."""
     locked = _lock_zone(zone) if actor is None else _managed_zone(actor, zone)
@@ -286,7 +289,7 @@ def zone_close_day(*, actor: Any = None, zone: Zone | int, day: dt.date) -> Zone
 @transaction.atomic
 def zone_record_screening(
     *,
-    actor: Any,
+    actor: User,
     zone: Zone | int,
     on_date: dt.date,
     all_negative: bool,
@@ -323,7 +326,7 @@ def zone_record_screening(
 
 @transaction.atomic
 def zone_downgrade(
-    *, actor: Any, zone: Zone | int, on_date: dt.date, reason: str, ip: str = ""
+    *, actor: User, zone: Zone | int, on_date: dt.date, reason: str, ip: str = ""
 ) -> Zone:
     """Step a sealed or controlled zone down one level, if the rule set in force allows it
     on `on_date`. The counter restarts at 0 at the new level."""
@@ -388,7 +391,9 @@ def zone_downgrade(
 
 
 @transaction.atomic
-def zone_lift(*, actor: Any, zone: Zone | int, on_date: dt.date, reason: str, ip: str = "") -> Zone:
+def zone_lift(
+    *, actor: User, zone: Zone | int, on_date: dt.date, reason: str, ip: str = ""
+) -> Zone:
     """Lift a precaution zone whose counter has reached the rule set's days and whose
     child zones are all lifted."""
     locked = _managed_zone(actor, zone)

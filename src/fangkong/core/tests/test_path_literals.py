@@ -19,6 +19,7 @@ from fangkong.core import paths
 
 SRC = Path(paths.__file__).resolve().parents[1]
 WIDTHS = frozenset(paths.LEVEL_WIDTHS)
+DIGITS = re.compile(r"\\d\{(\d+)\}")  # a regex for a path: \d{9}
 SQL_PREFIX = re.compile(r"substr(?:ing)?\s*\([^()]*,\s*1\s*,\s*(\d+)\s*\)", re.IGNORECASE)
 # names of path widths (not, e.g., a spreadsheet's column WIDTHS)
 WIDTH_NAME = re.compile(r"(CITY|TOWN|COMMUNITY|GRID|PATH|LEVEL)\w*(_WIDTHS?|_ENDS)$")
@@ -67,6 +68,9 @@ def findings(source: str, name: str = "<module>") -> list[str]:
             for m in SQL_PREFIX.finditer(node.value):
                 if int(m.group(1)) in WIDTHS:
                     flag(node, f"SQL {m.group(0)!r}")
+            for m in DIGITS.finditer(node.value):
+                if int(m.group(1)) in WIDTHS:
+                    flag(node, f"pattern {m.group(0)!r}")
         elif isinstance(node, ast.Assign | ast.AnnAssign):
             targets = node.targets if isinstance(node, ast.Assign) else [node.target]
             names = [t.id for t in targets if isinstance(t, ast.Name)]
@@ -125,10 +129,11 @@ town = Substr("jurisdiction_path", 1, 9)
 sql = "SELECT substr(t.path, 1, 12) FROM t GROUP BY SUBSTR(t.path, 1, 9)"
 ok = len(town_path) == 9
 prefixes = [path[:n] for n in range(6, len(path) + 1, 3)]
+town = Query(None, pattern=r"^\\d{9}$")
 """
     lines = sorted(int(f.split(":")[1]) for f in findings(planted))
     # one finding per line, two for the SQL string with two prefixes
-    assert lines == [2, 3, 4, 5, 6, 7, 8, 8, 9, 10]
+    assert lines == [2, 3, 4, 5, 6, 7, 8, 8, 9, 10, 11]
 
 
 def test_the_check_leaves_other_slices_alone() -> None:
@@ -140,5 +145,7 @@ town = level_prefix_expr("jurisdiction_path", TOWN_WIDTH)
 sql = f"SELECT {level_prefix_sql('t.path', TOWN_WIDTH)} FROM t"
 suffix = community.path[-6:]
 first = world.persons[:9]
+mobile = re.compile(r"^1[3-9][0-9]{9}$")
+town = Query(None, pattern=path_pattern(TOWN_WIDTH))
 """
     assert findings(clean) == []

@@ -11,7 +11,7 @@ from __future__ import annotations
 import datetime as dt
 from collections import defaultdict
 from dataclasses import dataclass
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from django.db.models import Count, Q, QuerySet
 from django.utils import timezone
@@ -19,10 +19,11 @@ from django.utils.translation import gettext as _
 
 from fangkong.accounts.permissions import has_capability, in_scope, require, scope_q
 from fangkong.accounts.roles import Capability
+from fangkong.areas import selectors as area_selectors
+from fangkong.areas.choices import PlaceKind
 from fangkong.core.errors import NotFound
 from fangkong.core.pagination import Page, keyset_page
 from fangkong.core.paths import city_of
-from fangkong.core.paths import under as under_q
 from fangkong.testing.models import (
     BoxState,
     Hold,
@@ -38,6 +39,9 @@ from fangkong.testing.models import (
 from fangkong.testing.rules import labs as rules
 from fangkong.testing.services.actors import lab_of, point_of
 
+if TYPE_CHECKING:
+    from fangkong.accounts.models import User
+
 
 def _not_found(what: str) -> NotFound:
     return NotFound("not_found", _("未找到或不在您的辖区内"), object=what)
@@ -46,23 +50,31 @@ def _not_found(what: str) -> NotFound:
 # --- boxes -------------------------------------------------------------------------------
 
 
-def boxes_of_point(*, user: Any, limit: int = 50) -> list[TransportBox]:
+def point_boxes(*, user: User) -> QuerySet[TransportBox]:
+    """The boxes of the sampler's point, the newest first."""
     require(user, Capability.BOX_MANAGE)
     point = point_of(user)
-    return list(
-        TransportBox.objects.filter(point=point).select_related("lab").order_by("-pk")[:limit]
-    )
+    return TransportBox.objects.filter(point=point).select_related("lab").order_by("-pk")
 
 
-def boxes_for_lab(*, user: Any, state: str | None = None, limit: int = 100) -> list[TransportBox]:
+def lab_boxes(*, user: User, state: str | None = None) -> QuerySet[TransportBox]:
+    """The boxes handed over to the lab user's lab (or in `state`), the newest first."""
     require(user, Capability.BOX_RECEIVE)
     lab = lab_of(user)
     qs = TransportBox.objects.filter(lab=lab).select_related("point__place")
     qs = qs.filter(state=state) if state else qs.exclude(state=BoxState.PACKING)
-    return list(qs.order_by("-pk")[:limit])
+    return qs.order_by("-pk")
 
 
-def box_get(*, user: Any, pk: int | None = None, barcode: str | None = None) -> TransportBox:
+def boxes_of_point(*, user: User, limit: int = 50) -> list[TransportBox]:
+    return list(point_boxes(user=user)[:limit])
+
+
+def boxes_for_lab(*, user: User, state: str | None = None, limit: int = 100) -> list[TransportBox]:
+    return list(lab_boxes(user=user, state=state)[:limit])
+
+
+def box_get(*, user: User, pk: int | None = None, barcode: str | None = None) -> TransportBox:
     """A box its sampler's point or its lab may see; anything else is a 404."""
     qs = TransportBox.objects.select_related("lab", "point__place")
     box = qs.filter(pk=pk).first() if pk is not None else qs.filter(barcode=barcode).first()
@@ -99,7 +111,7 @@ def _minutes(start: dt.datetime | None, end: dt.datetime | None) -> float | None
     return round((end - start).total_seconds() / 60, 1)
 
 
-def tube_result_get(*, user: Any, barcode: str) -> TubeResultView:
+def tube_result_get(*, user: User, barcode: str) -> TubeResultView:
     """A tube's result and correction history: for the lab that received it, or for
     staff with round.view whose jurisdiction holds the tube's point."""
     tube = Tube.objects.select_related("box", "round").filter(barcode=barcode).first()
@@ -128,7 +140,7 @@ def tube_result_get(*, user: Any, barcode: str) -> TubeResultView:
     )
 
 
-def result_imports(*, user: Any, limit: int = 20) -> list[ResultImport]:
+def result_imports(*, user: User, limit: int = 20) -> list[ResultImport]:
     require(user, Capability.RESULT_IMPORT)
     lab = lab_of(user)
     return list(ResultImport.objects.filter(lab=lab).order_by("-pk")[:limit])
@@ -144,7 +156,7 @@ class LabTurnaround:
     received_to_resulted: rules.Turnaround
 
 
-def turnaround_by_lab(*, user: Any, round_id: int | None = None) -> list[LabTurnaround]:
+def turnaround_by_lab(*, user: User, round_id: int | None = None) -> list[LabTurnaround]:
     """Median and p90 turnaround (sampled → resulted, received → resulted) per lab and
     round. A lab user sees their lab; staff with round.view the tubes sampled in their
     jurisdiction."""
@@ -189,7 +201,7 @@ def turnaround_by_lab(*, user: Any, round_id: int | None = None) -> list[LabTurn
 # --- holds and rechecks -----------------------------------------------------------------------
 
 
-def _rechecks_qs(user: Any) -> QuerySet[Recheck]:
+def _rechecks_qs(user: User) -> QuerySet[Recheck]:
     require(user, Capability.RECHECK_VIEW)
     return Recheck.objects.filter(scope_q(user)).select_related(
         "person", "round", "source_tube", "recheck_tube", "case"
@@ -202,7 +214,7 @@ def recheck_overdue_q(now: dt.datetime) -> Q:
 
 def rechecks(
     *,
-    user: Any,
+    user: User,
     status: str | None = None,
     overdue: bool | None = None,
     cursor: str | None = None,
@@ -216,7 +228,7 @@ def rechecks(
     return keyset_page(qs, cursor=cursor, size=size, descending=False)
 
 
-def recheck_get(*, user: Any, pk: int) -> Recheck:
+def recheck_get(*, user: User, pk: int) -> Recheck:
     recheck = _rechecks_qs(user).filter(pk=pk).first()
     if recheck is None:
         raise _not_found("recheck")
@@ -232,7 +244,7 @@ class RecheckCounts:
     overdue: int
 
 
-def recheck_counts(*, user: Any) -> RecheckCounts:
+def recheck_counts(*, user: User) -> RecheckCounts:
     qs = _rechecks_qs(user)
     counts: dict[str, int] = defaultdict(int)
     for row in qs.order_by().values("status").annotate(n=Count("pk")):
@@ -247,7 +259,7 @@ def recheck_counts(*, user: Any) -> RecheckCounts:
 
 
 def holds(
-    *, user: Any, state: str | None = HoldState.HELD, cursor: str | None = None, size: int = 50
+    *, user: User, state: str | None = HoldState.HELD, cursor: str | None = None, size: int = 50
 ) -> Page[Hold]:
     require(user, Capability.RECHECK_VIEW)
     qs = Hold.objects.filter(scope_q(user)).select_related("person", "round", "tube")
@@ -256,19 +268,15 @@ def holds(
     return keyset_page(qs, cursor=cursor, size=size, descending=True)
 
 
-def labs_available(*, user: Any) -> list[Any]:
+def labs_available(*, user: User) -> list[Any]:
     """The labs of the user's city (a box's or a recheck tube's destination)."""
-    from fangkong.areas.models import Place
-
     city = city_of(str(getattr(user, "scope_path", "") or ""))
     if not city:
         return []
-    return list(
-        Place.objects.filter(under_q("jurisdiction_path", city), kind="lab").order_by("name")
-    )
+    return area_selectors.places_under(path=city, kind=PlaceKind.LAB)
 
 
-def lab_get(*, user: Any, pk: int) -> Any:
+def lab_get(*, user: User, pk: int) -> Any:
     for lab in labs_available(user=user):
         if lab.pk == pk:
             return lab

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from typing import Any
+from typing import TYPE_CHECKING
 
 from django.db.models import Q, QuerySet
 from django.utils.translation import gettext as _
@@ -13,8 +13,11 @@ from fangkong.core.errors import NotFound, PermissionDenied
 from fangkong.core.paths import under
 from fangkong.testing.models import SamplingPoint
 
+if TYPE_CHECKING:
+    from fangkong.accounts.models import User
 
-def _require_view(user: Any) -> None:
+
+def _require_view(user: User) -> None:
     if not (
         has_capability(user, Capability.ROUND_VIEW) or has_capability(user, Capability.POINT_MANAGE)
     ):
@@ -23,8 +26,12 @@ def _require_view(user: Any) -> None:
         )
 
 
+# By jurisdiction, then name; the primary key last (a unique order, for keyset pages).
+POINT_ORDER = ("jurisdiction_path", "place__name", "pk")
+
+
 def points(
-    *, user: Any, jurisdiction_path: str | None = None, queue_status: str | None = None
+    *, user: User, jurisdiction_path: str | None = None, queue_status: str | None = None
 ) -> QuerySet[SamplingPoint]:
     """The sampling points in the user's jurisdiction (a sampler: those of the
     sampler's community), optionally under one jurisdiction, by path then name."""
@@ -36,10 +43,10 @@ def points(
         qs = qs.filter(under("jurisdiction_path", jurisdiction_path))
     if queue_status:
         qs = qs.filter(Q(queue_status=queue_status))
-    return qs.order_by("jurisdiction_path", "place__name", "pk")
+    return qs.order_by(*POINT_ORDER)
 
 
-def point_get(*, user: Any, pk: int) -> SamplingPoint:
+def point_get(*, user: User, pk: int) -> SamplingPoint:
     _require_view(user)
     found = (
         SamplingPoint.objects.filter(scope_q(user), pk=pk)

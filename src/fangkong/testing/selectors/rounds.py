@@ -12,7 +12,7 @@ from __future__ import annotations
 import datetime as dt
 from collections import defaultdict
 from dataclasses import dataclass, field
-from typing import Any
+from typing import TYPE_CHECKING
 
 from django.db.models import (
     Case,
@@ -31,7 +31,7 @@ from django.utils.translation import gettext as _
 
 from fangkong.accounts.permissions import require, scope_path, scope_q
 from fangkong.accounts.roles import Capability
-from fangkong.areas.models import Jurisdiction
+from fangkong.areas import selectors as area_selectors
 from fangkong.core.errors import NotFound
 from fangkong.core.paths import TOWN_WIDTH, level_prefix_expr, level_prefixes, town_of, under
 from fangkong.protocol.rules import Protocol, samplers_needed
@@ -40,12 +40,15 @@ from fangkong.testing.rules import rounds as rules
 from fangkong.testing.selectors import supplies as supply_selectors
 from fangkong.testing.services.rounds import targets_preview
 
+if TYPE_CHECKING:
+    from fangkong.accounts.models import User
+
 
 def _ancestors(path: str) -> list[str]:
     return level_prefixes(path)
 
 
-def rounds_visible_q(user: Any) -> Q:
+def rounds_visible_q(user: User) -> Q:
     own = scope_path(user)
     if not own:
         return Q(pk__in=[])
@@ -63,7 +66,7 @@ def rounds_visible_q(user: Any) -> Q:
     )
 
 
-def with_visible_targets(user: Any, qs: QuerySet[Round]) -> QuerySet[Round]:
+def with_visible_targets(user: User, qs: QuerySet[Round]) -> QuerySet[Round]:
     """Annotate `visible_target_count`: the whole round's target population when the
     user's jurisdiction holds the round, else only the targets living in the user's
     jurisdiction (a town seeing a city round never learns another town's figure, nor
@@ -88,7 +91,11 @@ def with_visible_targets(user: Any, qs: QuerySet[Round]) -> QuerySet[Round]:
     )
 
 
-def rounds(*, user: Any, status: str | None = None) -> QuerySet[Round]:
+# The newest start first; the primary key last (a unique order, for keyset pages).
+ROUND_ORDER = ("-starts_at", "-pk")
+
+
+def rounds(*, user: User, status: str | None = None) -> QuerySet[Round]:
     """The rounds the user may see, newest start first."""
     require(user, Capability.ROUND_VIEW)
     ids = Round.objects.filter(rounds_visible_q(user)).values("pk")
@@ -97,10 +104,10 @@ def rounds(*, user: Any, status: str | None = None) -> QuerySet[Round]:
     )
     if status and status in RoundStatus.values:
         qs = qs.filter(status=status)
-    return qs.order_by("-starts_at", "-pk")
+    return qs.order_by(*ROUND_ORDER)
 
 
-def round_get(*, user: Any, pk: int) -> Round:
+def round_get(*, user: User, pk: int) -> Round:
     require(user, Capability.ROUND_VIEW)
     ids = Round.objects.filter(rounds_visible_q(user), pk=pk).values("pk")
     found = with_visible_targets(
@@ -156,7 +163,7 @@ class Planner:
     computed: bool  # True: from the round's targets; False: preview of a planned round
 
 
-def _target_groups(user: Any, rnd: Round) -> list[tuple[str, str, int, int]]:
+def _target_groups(user: User, rnd: Round) -> list[tuple[str, str, int, int]]:
     """(town path, zone level, pool size, persons) within the user's jurisdiction."""
     if rnd.status == RoundStatus.PLANNED:
         # The preview is by town: only users whose jurisdiction holds a whole town see
@@ -188,7 +195,7 @@ def _fill(row: PlannerRow, p: Protocol, hours: float) -> None:
     )
 
 
-def planner(*, user: Any, rnd: Round) -> Planner:
+def planner(*, user: User, rnd: Round) -> Planner:
     """What the round needs per town of the user's jurisdiction: targets by pool size,
     samplers (population ÷ the rule set's samplers_per_population), tubes per pool size,
     swabs, tables and points at the points' capacity over the round's hours, and the
@@ -198,7 +205,7 @@ def planner(*, user: Any, rnd: Round) -> Planner:
     hours = max(1.0, (rnd.deadline_at - rnd.starts_at) / dt.timedelta(hours=1))
     groups = _target_groups(user, rnd)
     towns = {t for t, *_ in groups}
-    names = dict(Jurisdiction.objects.filter(path__in=towns).values_list("path", "name"))
+    names = area_selectors.jurisdiction_names(paths=towns)
     rows: dict[str, PlannerRow] = {}
     for town, level, size, n in groups:
         row = rows.setdefault(town, PlannerRow(town, names.get(town, town)))

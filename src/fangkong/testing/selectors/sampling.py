@@ -5,7 +5,7 @@ acting user: a sampler sees only the point they are bound to."""
 from __future__ import annotations
 
 from dataclasses import dataclass
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from django.db.models import Count, Q
 from django.utils.translation import gettext as _
@@ -25,13 +25,16 @@ from fangkong.testing.models import (
 )
 from fangkong.testing.rules import sampling as rules
 
+if TYPE_CHECKING:
+    from fangkong.accounts.models import User
+
 
 def path_ancestors(path: str) -> list[str]:
     """The path itself and every jurisdiction above it (city, town, community, grid)."""
     return level_prefixes(path)
 
 
-def point_for_sampler(*, user: Any, point_id: int | None = None) -> SamplingPoint:
+def point_for_sampler(*, user: User, point_id: int | None = None) -> SamplingPoint:
     """The sampling point a user registers samples at.
 
     A sampler (a site-bound account) works at the point of its place and nowhere else:
@@ -83,7 +86,7 @@ class RoundChoice:
     default_pool_size: int
 
 
-def open_rounds_for_point(*, user: Any, point: SamplingPoint) -> list[RoundChoice]:
+def open_rounds_for_point(*, user: User, point: SamplingPoint) -> list[RoundChoice]:
     """The rounds sampling now whose scope covers the point, with the pool sizes a tube
     may have and the one most of the point's target population is sampled at."""
     rounds = list(
@@ -121,7 +124,7 @@ def open_rounds_for_point(*, user: Any, point: SamplingPoint) -> list[RoundChoic
     return choices
 
 
-def point_totals(*, user: Any, point: SamplingPoint) -> dict[str, int]:
+def point_totals(*, user: User, point: SamplingPoint) -> dict[str, int]:
     """What the point has registered in the rounds open now: tubes (open, closed) and
     samples, as stored on the server."""
     rounds = Round.objects.filter(status=RoundStatus.OPEN)

@@ -17,7 +17,7 @@ A warehouse consumes nothing by itself; its stock moves by issues and transfers.
 from __future__ import annotations
 
 from collections import defaultdict
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from django.db.models import (
     Case,
@@ -39,6 +39,9 @@ from fangkong.accounts.roles import Capability
 from fangkong.core.errors import NotFound
 from fangkong.core.paths import town_of, under
 from fangkong.testing.models import Sample, SupplyKind, SupplyMovement, SupplyStock, Tube
+
+if TYPE_CHECKING:
+    from fangkong.accounts.models import User
 
 TUBE_KIND_SIZES = {
     SupplyKind.TUBE_1: (1, 1),
@@ -98,9 +101,14 @@ def with_on_hand(qs: QuerySet[SupplyStock]) -> QuerySet[SupplyStock]:
     )
 
 
+# By jurisdiction, place name and kind; the primary key last (a unique order, for
+# keyset pages).
+STOCK_ORDER = ("jurisdiction_path", "place__name", "kind", "pk")
+
+
 def stocks(
     *,
-    user: Any,
+    user: User,
     place_id: int | None = None,
     town_path: str | None = None,
     kind: str | None = None,
@@ -118,19 +126,19 @@ def stocks(
     qs = with_on_hand(qs)
     if low_only:
         qs = qs.filter(on_hand__lt=F("low_threshold"))  # type: ignore[misc]
-    return qs.order_by("jurisdiction_path", "place__name", "kind")
+    return qs.order_by(*STOCK_ORDER)
 
 
-def low_stock(*, user: Any) -> QuerySet[SupplyStock]:
+def low_stock(*, user: User) -> QuerySet[SupplyStock]:
     """Low-stock alerts: stocks whose on-hand quantity is below their threshold."""
     return stocks(user=user, low_only=True)
 
 
-def low_stock_count(*, user: Any) -> int:
+def low_stock_count(*, user: User) -> int:
     return low_stock(user=user).count()
 
 
-def stock_get(*, user: Any, pk: int) -> SupplyStock:
+def stock_get(*, user: User, pk: int) -> SupplyStock:
     require(user, Capability.SUPPLY_VIEW)
     found = with_on_hand(
         SupplyStock.objects.filter(scope_q(user), pk=pk).select_related("place")
@@ -140,7 +148,7 @@ def stock_get(*, user: Any, pk: int) -> SupplyStock:
     return found
 
 
-def stock_movements(*, user: Any, stock: SupplyStock, limit: int = 50) -> list[SupplyMovement]:
+def stock_movements(*, user: User, stock: SupplyStock, limit: int = 50) -> list[SupplyMovement]:
     require(user, Capability.SUPPLY_VIEW)
     return list(
         SupplyMovement.objects.filter(
@@ -151,7 +159,7 @@ def stock_movements(*, user: Any, stock: SupplyStock, limit: int = 50) -> list[S
     )
 
 
-def on_hand_by_town(*, user: Any, town_paths: list[str]) -> dict[str, dict[str, int]]:
+def on_hand_by_town(*, user: User, town_paths: list[str]) -> dict[str, dict[str, int]]:
     """Stock on hand per town and kind (points and warehouses together), for the planner.
     Empty without `supply.view` (the planner then shows the demand only)."""
     from fangkong.accounts.permissions import has_capability

@@ -6,7 +6,7 @@ from __future__ import annotations
 import datetime as dt
 from collections.abc import Iterable
 from dataclasses import dataclass, field
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from django.db import IntegrityError, transaction
 from django.utils import timezone
@@ -15,7 +15,6 @@ from django.utils.translation import gettext as _
 from fangkong.accounts.permissions import require
 from fangkong.accounts.roles import Capability
 from fangkong.accounts.services import audit_record
-from fangkong.areas.models import Place
 from fangkong.core.errors import Conflict, DomainError, NotFound
 from fangkong.testing.models import (
     BoxState,
@@ -27,6 +26,10 @@ from fangkong.testing.models import (
 from fangkong.testing.rules import labs as rules
 from fangkong.testing.services.actors import lab_of, point_of
 
+if TYPE_CHECKING:
+    from fangkong.accounts.models import User
+    from fangkong.areas.models import Place
+
 
 def clean_barcode(value: str, field: str = "barcode") -> str:
     """A tube or box barcode stripped, or 400 if it is empty or too long."""
@@ -36,7 +39,7 @@ def clean_barcode(value: str, field: str = "barcode") -> str:
     return clean
 
 
-def _box_audit(actor: Any, action: str, box: TransportBox, **detail: Any) -> None:
+def _box_audit(actor: User, action: str, box: TransportBox, **detail: Any) -> None:
     audit_record(
         actor=actor,
         action=action,
@@ -49,7 +52,7 @@ def _box_audit(actor: Any, action: str, box: TransportBox, **detail: Any) -> Non
     )
 
 
-def _own_box(actor: Any, box: TransportBox) -> SamplingPoint:
+def _own_box(actor: User, box: TransportBox) -> SamplingPoint:
     require(actor, Capability.BOX_MANAGE)
     point = point_of(actor)
     if box.point_id != point.pk:
@@ -58,7 +61,7 @@ def _own_box(actor: Any, box: TransportBox) -> SamplingPoint:
 
 
 @transaction.atomic
-def box_create(*, actor: Any, barcode: str, lab: Place, ip: str = "") -> TransportBox:
+def box_create(*, actor: User, barcode: str, lab: Place, ip: str = "") -> TransportBox:
     """A new box at the sampler's point, to be carried to `lab`."""
     require(actor, Capability.BOX_MANAGE)
     point = point_of(actor)
@@ -93,7 +96,7 @@ class BoxAddReport:
 
 @transaction.atomic
 def box_add_tubes(
-    *, actor: Any, box: TransportBox, barcodes: Iterable[str], ip: str = ""
+    *, actor: User, box: TransportBox, barcodes: Iterable[str], ip: str = ""
 ) -> BoxAddReport:
     """Pack closed tubes of the box's point into it (all or none). A tube already in this
     box is unchanged; any other tube that is unknown, of another point, not closed or in
@@ -135,7 +138,7 @@ def box_add_tubes(
 
 @transaction.atomic
 def box_hand_over(
-    *, actor: Any, box: TransportBox, at: dt.datetime | None = None, ip: str = ""
+    *, actor: User, box: TransportBox, at: dt.datetime | None = None, ip: str = ""
 ) -> TransportBox:
     """The box leaves the point (交接): time and who."""
     _own_box(actor, box)
@@ -157,7 +160,7 @@ def box_hand_over(
 
 @transaction.atomic
 def box_receive(
-    *, actor: Any, box: TransportBox, at: dt.datetime | None = None, ip: str = ""
+    *, actor: User, box: TransportBox, at: dt.datetime | None = None, ip: str = ""
 ) -> TransportBox:
     """The lab receives a handed-over box addressed to it; its tubes become received."""
     require(actor, Capability.BOX_RECEIVE)

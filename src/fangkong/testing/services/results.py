@@ -13,7 +13,7 @@ import hashlib
 import json
 from collections.abc import Iterator, Sequence
 from dataclasses import dataclass
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from django.db import IntegrityError, connection, transaction
 from django.utils import timezone
@@ -22,7 +22,7 @@ from django.utils.translation import gettext as _
 from fangkong.accounts.permissions import require
 from fangkong.accounts.roles import Capability
 from fangkong.accounts.services import audit_record, audit_record_many
-from fangkong.areas.models import Place
+from fangkong.areas import selectors as area_selectors
 from fangkong.core.errors import Conflict, DomainError
 from fangkong.testing.models import (
     Recheck,
@@ -45,6 +45,10 @@ from fangkong.testing.services.result_files import (
     read_results_file,
     row_from_cells,
 )
+
+if TYPE_CHECKING:
+    from fangkong.accounts.models import User
+    from fangkong.areas.models import Place
 
 
 @dataclass
@@ -119,7 +123,7 @@ def _check_rows(rows: list[ResultRow], lab: Place, errors: RowErrors) -> dict[st
     return tubes
 
 
-def _audit_events(actor: Any, events: list[dict[str, Any]], ip: str) -> None:
+def _audit_events(actor: User, events: list[dict[str, Any]], ip: str) -> None:
     if events:
         audit_record_many(actor=actor, events=events, ip=ip)
 
@@ -158,7 +162,7 @@ def _insert_results(rows: list[tuple[Any, ...]]) -> None:
 
 def _apply(
     *,
-    actor: Any,
+    actor: User,
     lab: Place,
     rows: list[ResultRow],
     tubes: dict[str, _TubeFacts],
@@ -302,7 +306,7 @@ def _report_bad_rows(
 @transaction.atomic
 def _import_rows(
     *,
-    actor: Any,
+    actor: User,
     rows: list[ResultRow],
     report: ResultImportReport,
     digest: str,
@@ -313,7 +317,7 @@ def _import_rows(
     lab = lab_of(actor)
     # One import of a lab at a time: a lab's tubes are only ever resulted by that lab, so
     # this lock serialises every pair of imports that could touch the same tubes.
-    list(Place.objects.select_for_update().filter(pk=lab.pk).values_list("pk", flat=True))
+    area_selectors.place_lock(pk=lab.pk)
     previous = ResultImport.objects.filter(lab=lab, file_sha256=digest).first()
     if previous is not None:
         report.import_id = previous.pk
@@ -382,7 +386,7 @@ def _import_rows(
 
 
 def results_import_file(
-    *, actor: Any, data: bytes, filename: str = "", ip: str = ""
+    *, actor: User, data: bytes, filename: str = "", ip: str = ""
 ) -> ResultImportReport:
     """Import a lab's results file (CSV or Excel): all rows or none.
 
@@ -408,7 +412,7 @@ def results_import_file(
 
 
 def results_submit(
-    *, actor: Any, results: Sequence[dict[str, Any]], batch_id: str = "", ip: str = ""
+    *, actor: User, results: Sequence[dict[str, Any]], batch_id: str = "", ip: str = ""
 ) -> ResultImportReport:
     """Results by API: a batch of {barcode, result, ct_orf1ab, ct_n, tested_at}; line
     numbers are 1-based positions in the batch. The batch's canonical JSON is hashed like a

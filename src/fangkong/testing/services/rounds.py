@@ -14,7 +14,7 @@ from __future__ import annotations
 
 import datetime as dt
 from collections.abc import Iterable, Sequence
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from django.db import connection, transaction
 from django.utils import timezone
@@ -24,13 +24,17 @@ from fangkong.accounts.permissions import require, require_in_scope, scope_path
 from fangkong.accounts.roles import Capability
 from fangkong.accounts.services import audit_record
 from fangkong.areas import selectors as area_selectors
-from fangkong.areas.models import Jurisdiction, Zone, ZoneState
+from fangkong.areas.choices import ZoneState
 from fangkong.core.errors import Conflict, DomainError, PermissionDenied
 from fangkong.core.paths import TOWN_WIDTH, is_under, level_floor, level_prefix_sql
-from fangkong.people.models import Person
+from fangkong.people import selectors as people_selectors
 from fangkong.protocol.rules import CONTROLLED, SEALED, Protocol, deadline_after, pool_size_for
 from fangkong.protocol.selectors import ruleset_for
 from fangkong.testing.models import Round, RoundScope, RoundStatus, RoundTarget, SealedPooling
+
+if TYPE_CHECKING:
+    from fangkong.accounts.models import User
+    from fangkong.areas.models import Jurisdiction, Zone
 
 NAME_MAX = 200
 # A sealed zone sampled "one tube per household" pools at most this many in a tube.
@@ -60,7 +64,7 @@ def _aware(value: dt.datetime, field: str) -> dt.datetime:
 @transaction.atomic
 def round_create(
     *,
-    actor: Any,
+    actor: User,
     name: str,
     starts_at: dt.datetime,
     jurisdictions: Sequence[Jurisdiction] = (),
@@ -100,7 +104,7 @@ def round_create(
     owner_path = common_ancestor_path(
         [j.path for j in juris.values()] + [z.jurisdiction_path for z in zone_map.values()]
     )
-    owner = Jurisdiction.objects.filter(path=owner_path).first()
+    owner = area_selectors.jurisdictions_at(paths=[owner_path]).get(owner_path)
     if owner is None:
         raise DomainError("round_scope_invalid", _("轮次范围无效"), path=owner_path)
     local_start = timezone.localtime(starts_at)
@@ -140,7 +144,7 @@ def round_create(
     return rnd
 
 
-def _require_manage(actor: Any, rnd: Round) -> None:
+def _require_manage(actor: User, rnd: Round) -> None:
     require(actor, Capability.ROUND_MANAGE)
     require_in_scope(actor, rnd.jurisdiction_path, what="round")
 
@@ -170,8 +174,7 @@ def _targets_cte(prefixes: list[str], rnd: Round) -> tuple[str, list[Any]]:
     """`WITH ... t(person_id, path, level, pool_size)`: the round's target population as
     SQL (both SQLite and PostgreSQL) and its parameters. The zone levels are areas'
     (`zone_levels_under_sql`), the pool sizes the protocol's (`pool_size_for`)."""
-    q = connection.ops.quote_name
-    person = q(Person._meta.db_table)
+    person = f"({people_selectors.person_homes_sql()})"
     p = Protocol.from_ruleset(rnd.ruleset)
     zone_sql, params = area_selectors.zone_levels_under_sql(prefixes)
     household = rnd.sealed_pooling == SealedPooling.HOUSEHOLD
@@ -264,7 +267,7 @@ def target_statistics_refresh() -> None:
 
 
 @transaction.atomic
-def round_open(*, actor: Any, round: Round, now: dt.datetime | None = None, ip: str = "") -> Round:
+def round_open(*, actor: User, round: Round, now: dt.datetime | None = None, ip: str = "") -> Round:
     """Open a planned round: compute its target population (set-based) and start
     sampling. A round opens once (`round_not_planned`)."""
     _require_manage(actor, round)
@@ -296,7 +299,7 @@ def round_open(*, actor: Any, round: Round, now: dt.datetime | None = None, ip: 
 @transaction.atomic
 def round_close(
     *,
-    actor: Any,
+    actor: User,
     round: Round,
     now: dt.datetime | None = None,
     ip: str = "",

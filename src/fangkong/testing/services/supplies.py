@@ -8,7 +8,7 @@ an issue or transfer checks the DERIVED on-hand quantity and refuses to go below
 from __future__ import annotations
 
 import datetime as dt
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from django.db import transaction
 from django.utils import timezone
@@ -17,10 +17,14 @@ from django.utils.translation import gettext as _
 from fangkong.accounts.permissions import require, require_in_scope
 from fangkong.accounts.roles import Capability
 from fangkong.accounts.services import audit_record
-from fangkong.areas.models import Place, PlaceKind
+from fangkong.areas.choices import PlaceKind
 from fangkong.core.errors import Conflict, DomainError
 from fangkong.testing.models import MovementKind, SupplyKind, SupplyMovement, SupplyStock
 from fangkong.testing.selectors.supplies import with_on_hand
+
+if TYPE_CHECKING:
+    from fangkong.accounts.models import User
+    from fangkong.areas.models import Place
 
 STOCK_PLACE_KINDS = frozenset({PlaceKind.SAMPLING_POINT, PlaceKind.WAREHOUSE})
 MAX_QUANTITY = 10_000_000
@@ -42,7 +46,7 @@ def _reason(reason: str) -> str:
     return reason
 
 
-def _check_place(actor: Any, place: Place) -> None:
+def _check_place(actor: User, place: Place) -> None:
     require_in_scope(actor, place.jurisdiction_path, what="place")
     if place.kind not in STOCK_PLACE_KINDS:
         raise DomainError(
@@ -50,7 +54,7 @@ def _check_place(actor: Any, place: Place) -> None:
         )
 
 
-def _audit(actor: Any, action: str, stock: SupplyStock, ip: str, **detail: Any) -> None:
+def _audit(actor: User, action: str, stock: SupplyStock, ip: str, **detail: Any) -> None:
     audit_record(
         actor=actor,
         action=action,
@@ -76,7 +80,7 @@ def _on_hand(stock: SupplyStock) -> int:
 @transaction.atomic
 def supply_stock_create(
     *,
-    actor: Any,
+    actor: User,
     place: Place,
     kind: str,
     quantity: int = 0,
@@ -107,7 +111,7 @@ def supply_stock_create(
 
 def _move(
     *,
-    actor: Any,
+    actor: User,
     stock: SupplyStock,
     kind: str,
     delta: int,
@@ -119,7 +123,7 @@ def _move(
     )
 
 
-def _manage(actor: Any, stock: SupplyStock) -> SupplyStock:
+def _manage(actor: User, stock: SupplyStock) -> SupplyStock:
     require(actor, Capability.SUPPLY_MANAGE)
     require_in_scope(actor, stock.jurisdiction_path, what="supply_stock")
     return _locked(stock)
@@ -128,7 +132,7 @@ def _manage(actor: Any, stock: SupplyStock) -> SupplyStock:
 @transaction.atomic
 def supply_receive(
     *,
-    actor: Any,
+    actor: User,
     stock: SupplyStock,
     quantity: int,
     reason: str = "",
@@ -153,7 +157,7 @@ def supply_receive(
 @transaction.atomic
 def supply_issue(
     *,
-    actor: Any,
+    actor: User,
     stock: SupplyStock,
     quantity: int,
     reason: str = "",
@@ -181,7 +185,7 @@ def supply_issue(
 @transaction.atomic
 def supply_transfer(
     *,
-    actor: Any,
+    actor: User,
     stock: SupplyStock,
     to_place: Place,
     quantity: int,
@@ -244,7 +248,7 @@ def supply_transfer(
 @transaction.atomic
 def supply_count(
     *,
-    actor: Any,
+    actor: User,
     stock: SupplyStock,
     quantity: int,
     low_threshold: int | None = None,

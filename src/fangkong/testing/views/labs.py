@@ -13,7 +13,7 @@ from typing import Any
 
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
-from django.http import HttpRequest, HttpResponse
+from django.http import HttpResponse
 from django.shortcuts import redirect, render
 from django.urls import URLPattern, path
 from django.utils import timezone
@@ -22,9 +22,19 @@ from django.views.decorators.http import require_GET, require_http_methods, requ
 
 from fangkong.accounts.permissions import has_capability, require
 from fangkong.accounts.roles import Capability
-from fangkong.core.errors import DomainError, NotFound, PermissionDenied
+from fangkong.accounts.types import AuthedRequest
+from fangkong.core.errors import DomainError, NotFound
 from fangkong.core.http import client_address
+from fangkong.core.pages import refusal_message
 from fangkong.people.rules import mask_name
+from fangkong.testing.forms import (
+    BoxOpenForm,
+    BoxReceiveForm,
+    BoxTubesForm,
+    HoldFilterForm,
+    RecheckFilterForm,
+    RecheckSampleForm,
+)
 from fangkong.testing.models import HoldState, RecheckStatus
 from fangkong.testing.selectors import labs as selectors
 from fangkong.testing.services import actors, result_files
@@ -32,39 +42,27 @@ from fangkong.testing.services import boxes as box_services
 from fangkong.testing.services import rechecks as recheck_services
 from fangkong.testing.services import results as result_services
 
-
-def _refused(request: HttpRequest, exc: DomainError) -> None:
-    """A refusal the user can fix: shown as a message (permission and scope re-raised)."""
-    if isinstance(exc, PermissionDenied | NotFound) and exc.code in (
-        "permission_denied",
-        "not_found",
-    ):
-        raise exc
-    messages.error(request, exc.message)
-
-
 # --- the sampler's boxes ------------------------------------------------------------------
 
 
 @require_http_methods(["GET", "POST"])
 @login_required
-def box_list(request: HttpRequest) -> HttpResponse:
+def box_list(request: AuthedRequest) -> HttpResponse:
     """A sampler's boxes; POST opens a new box (scan its barcode, choose the lab)."""
     user = request.user
     require(user, Capability.BOX_MANAGE)
     if request.method == "POST":
         try:
-            raw_lab = request.POST.get("lab") or "0"
-            lab_pk = int(raw_lab) if raw_lab.isascii() and raw_lab.isdigit() else 0
-            lab = selectors.lab_get(user=user, pk=lab_pk)
+            data = BoxOpenForm(request.POST).lenient()
+            lab = selectors.lab_get(user=user, pk=data["lab"] or 0)
             box = box_services.box_create(
                 actor=user,
-                barcode=request.POST.get("barcode", ""),
+                barcode=data["barcode"] or "",
                 lab=lab,
                 ip=client_address(request),
             )
         except DomainError as exc:
-            _refused(request, exc)
+            refusal_message(request, exc)
             return redirect("testing:box_list")
         return redirect("testing:box_detail", pk=box.pk)
     context = {
@@ -77,18 +75,18 @@ def box_list(request: HttpRequest) -> HttpResponse:
 
 @require_http_methods(["GET", "POST"])
 @login_required
-def box_detail(request: HttpRequest, pk: int) -> HttpResponse:
+def box_detail(request: AuthedRequest, pk: int) -> HttpResponse:
     """One box: scan tubes into it (one or many barcodes, one a line), hand it over."""
     user = request.user
     box = selectors.box_get(user=user, pk=pk)
     if request.method == "POST":
-        action = request.POST.get("action", "add")
         try:
-            if action == "hand_over":
+            data = BoxTubesForm(request.POST).cleaned()
+            if data["action"] == "hand_over":
                 box_services.box_hand_over(actor=user, box=box, ip=client_address(request))
                 messages.success(request, _("转运箱已交接"))
             else:
-                codes = [c for c in request.POST.get("barcodes", "").split() if c]
+                codes = [c for c in data["barcodes"].split() if c]
                 report = box_services.box_add_tubes(
                     actor=user, box=box, barcodes=codes, ip=client_address(request)
                 )
@@ -98,7 +96,7 @@ def box_detail(request: HttpRequest, pk: int) -> HttpResponse:
                     % {"added": len(report.added), "unchanged": len(report.unchanged)},
                 )
         except DomainError as exc:
-            _refused(request, exc)
+            refusal_message(request, exc)
         return redirect("testing:box_detail", pk=pk)
     context = {
         "box": box,
@@ -113,13 +111,13 @@ def box_detail(request: HttpRequest, pk: int) -> HttpResponse:
 
 @require_http_methods(["GET", "POST"])
 @login_required
-def box_receive(request: HttpRequest) -> HttpResponse:
+def box_receive(request: AuthedRequest) -> HttpResponse:
     """The lab's receiving page: scan a box's barcode (or press 接收 on an incoming box)."""
     user = request.user
     require(user, Capability.BOX_RECEIVE)
     if request.method == "POST":
-        barcode = request.POST.get("barcode", "").strip()
         try:
+            barcode = BoxReceiveForm(request.POST).cleaned()["barcode"]
             box = selectors.box_get(user=user, barcode=barcode)
             box = box_services.box_receive(actor=user, box=box, ip=client_address(request))
             messages.success(
@@ -130,7 +128,7 @@ def box_receive(request: HttpRequest) -> HttpResponse:
         except NotFound:
             messages.error(request, _("转运箱不存在或不是送往本机构的"))
         except DomainError as exc:
-            _refused(request, exc)
+            refusal_message(request, exc)
         return redirect("testing:box_receive")
     context = {
         "lab": actors.lab_of(user),
@@ -142,7 +140,7 @@ def box_receive(request: HttpRequest) -> HttpResponse:
 
 @require_http_methods(["GET", "POST"])
 @login_required
-def lab_results(request: HttpRequest) -> HttpResponse:
+def lab_results(request: AuthedRequest) -> HttpResponse:
     """Upload a results file (CSV or Excel); the report lists bad rows by line, or what
     was applied, unchanged, corrected, and the positive pools held."""
     user = request.user
@@ -165,7 +163,7 @@ def lab_results(request: HttpRequest) -> HttpResponse:
                 ip=client_address(request),
             )
         except DomainError as exc:
-            _refused(request, exc)
+            refusal_message(request, exc)
             return redirect("testing:lab_results")
         status = 200 if report.ok else 400
     context = {
@@ -179,7 +177,7 @@ def lab_results(request: HttpRequest) -> HttpResponse:
 
 @require_GET
 @login_required
-def tube_result(request: HttpRequest, barcode: str) -> HttpResponse:
+def tube_result(request: AuthedRequest, barcode: str) -> HttpResponse:
     view = selectors.tube_result_get(user=request.user, barcode=barcode)
     return render(request, "testing/labs_tube_result.html", {"view": view})
 
@@ -204,17 +202,17 @@ def _recheck_rows(items: list[Any]) -> list[dict[str, Any]]:
 
 @require_GET
 @login_required
-def recheck_list(request: HttpRequest) -> HttpResponse:
+def recheck_list(request: AuthedRequest) -> HttpResponse:
     """Rechecks of the user's community / town with countdowns to their deadline."""
     user = request.user
-    status = request.GET.get("status", "")
-    status = status if status in RecheckStatus.values else ""
-    overdue = request.GET.get("overdue") == "1"
+    filters = RecheckFilterForm(request.GET).lenient()
+    status = filters["status"] if filters["status"] in RecheckStatus.values else ""
+    overdue = bool(filters["overdue"])
     page = selectors.rechecks(
         user=user,
         status=status or None,
         overdue=True if overdue else None,
-        cursor=request.GET.get("cursor") or None,
+        cursor=filters["cursor"] or None,
     )
     context = {
         "rows": _recheck_rows(page.items),
@@ -231,35 +229,33 @@ def recheck_list(request: HttpRequest) -> HttpResponse:
 
 @require_POST
 @login_required
-def recheck_sample(request: HttpRequest, pk: int) -> HttpResponse:
+def recheck_sample(request: AuthedRequest, pk: int) -> HttpResponse:
     user = request.user
     recheck = selectors.recheck_get(user=user, pk=pk)
     try:
-        lab_pk = int(request.POST.get("lab") or 0)
-        lab = selectors.lab_get(user=user, pk=lab_pk) if lab_pk else None
+        data = RecheckSampleForm(request.POST).cleaned()
+        lab = selectors.lab_get(user=user, pk=data["lab"]) if data["lab"] else None
         recheck_services.recheck_record_sample(
             actor=user,
             recheck=recheck,
-            barcode=request.POST.get("barcode", ""),
+            barcode=data["barcode"],
             lab=lab,
             ip=client_address(request),
         )
         messages.success(request, _("已登记复核采样"))
-    except (ValueError, DomainError) as exc:
-        if isinstance(exc, DomainError):
-            _refused(request, exc)
-        else:
-            messages.error(request, _("请选择检测机构"))
+    except DomainError as exc:
+        refusal_message(request, exc)
     return redirect("testing:recheck_list")
 
 
 @require_GET
 @login_required
-def hold_list(request: HttpRequest) -> HttpResponse:
+def hold_list(request: AuthedRequest) -> HttpResponse:
     user = request.user
-    state = request.GET.get("state", HoldState.HELD)
+    filters = HoldFilterForm(request.GET).lenient()
+    state = filters["state"] if "state" in request.GET else HoldState.HELD
     state = state if state in HoldState.values else ""
-    page = selectors.holds(user=user, state=state or None, cursor=request.GET.get("cursor") or None)
+    page = selectors.holds(user=user, state=state or None, cursor=filters["cursor"] or None)
     rows = [{"hold": h, "name_masked": mask_name(h.person.name)} for h in page.items]
     context = {"rows": rows, "page": page, "state": state, "states": HoldState.choices}
     return render(request, "testing/labs_hold_list.html", context)

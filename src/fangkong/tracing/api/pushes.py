@@ -10,14 +10,17 @@ import datetime as dt
 from typing import Literal
 from urllib.parse import quote
 
-from django.http import HttpRequest, HttpResponse
+from django.http import HttpResponse
 from django.utils import timezone
 from django.utils.translation import gettext as _
 from ninja import Field, File, Query, Router, Schema, Status
 from ninja.files import UploadedFile
 
+from fangkong.accounts.types import AuthedRequest
+from fangkong.core.apitypes import Page, PageQuery
 from fangkong.core.errors import DomainError
 from fangkong.core.http import client_address
+from fangkong.core.paths import TOWN_WIDTH, path_pattern
 from fangkong.people.rules import mask_name
 from fangkong.tracing import excel
 from fangkong.tracing.models import AssistRequest, PushItem, VerificationPush
@@ -132,11 +135,6 @@ class PushDetailOut(PushOut):
     items: list[PushItemOut]
 
 
-class PushPage(Schema):
-    items: list[PushOut]
-    next_cursor: str | None
-
-
 class MarkIn(Schema):
     status: Literal["located", "centralised", "home", "hospital", "not_found", "outside"]
     note: str = Field("", max_length=300)
@@ -190,40 +188,49 @@ class AssistRequestOut(Schema):
 # --- Endpoints -----------------------------------------------------------------------
 
 
-@router.get("/pushes", response=PushPage)
+@router.get("/pushes", summary="List verification pushes", response=Page[PushOut])
 def push_list(
-    request: HttpRequest,
+    request: AuthedRequest,
+    paging: Query[PageQuery],
     status: Literal["open", "done"] | None = None,
     overdue: bool | None = None,
-    town: str | None = Query(None, pattern=r"^\d{9}$"),
-    cursor: str | None = Query(None, max_length=64),
-    size: int = Query(50, ge=1, le=200),
-) -> PushPage:
+    town: str | None = Query(None, pattern=path_pattern(TOWN_WIDTH)),
+) -> Page[PushOut]:
     """The lists the user may see (a town: only its own), newest first."""
     page = selectors.pushes(
-        user=request.user, status=status, overdue=overdue, town_path=town, cursor=cursor, size=size
+        user=request.user,
+        status=status,
+        overdue=overdue,
+        town_path=town,
+        cursor=paging.cursor,
+        size=paging.size,
     )
     counts = selectors.push_item_counts(user=request.user, push_ids=[p.pk for p in page.items])
-    return PushPage(
-        items=[PushOut.from_push(p, counts[p.pk]) for p in page.items],
-        next_cursor=page.next_cursor,
-    )
+    return Page[PushOut].of(page, lambda p: PushOut.from_push(p, counts[p.pk]))
 
 
-def _detail(request: HttpRequest, push: VerificationPush) -> PushDetailOut:
+def _detail(request: AuthedRequest, push: VerificationPush) -> PushDetailOut:
     items = selectors.push_items(user=request.user, push=push)
     counts = selectors.push_item_counts(user=request.user, push_ids=[push.pk])[push.pk]
     base = PushOut.from_push(push, counts)
     return PushDetailOut(**base.dict(), items=[PushItemOut.from_item(i, push) for i in items])
 
 
-@router.get("/pushes/{int:push_id}", response=PushDetailOut)
-def push_detail(request: HttpRequest, push_id: int) -> PushDetailOut:
+@router.get(
+    "/pushes/{int:push_id}",
+    summary="Get a verification push with its items",
+    response=PushDetailOut,
+)
+def push_detail(request: AuthedRequest, push_id: int) -> PushDetailOut:
     return _detail(request, selectors.push_get(user=request.user, pk=push_id))
 
 
-@router.post("/cases/{int:case_id}/push", response={201: list[PushOut]})
-def case_push(request: HttpRequest, case_id: int) -> Status[list[PushOut]]:
+@router.post(
+    "/cases/{int:case_id}/push",
+    summary="Push a case's new contacts to the towns for verification",
+    response={201: list[PushOut]},
+)
+def case_push(request: AuthedRequest, case_id: int) -> Status[list[PushOut]]:
     """Push the case's newly identified contacts to their towns ([] when none are new)."""
     case = selectors.case_for_pushes(user=request.user, pk=case_id)
     created = services.pushes_create_for_case(
@@ -233,8 +240,12 @@ def case_push(request: HttpRequest, case_id: int) -> Status[list[PushOut]]:
     return Status(201, [PushOut.from_push(p, counts[p.pk]) for p in created])
 
 
-@router.post("/push-items/{int:item_id}/mark", response=PushItemOut)
-def push_item_mark(request: HttpRequest, item_id: int, payload: MarkIn) -> PushItemOut:
+@router.post(
+    "/push-items/{int:item_id}/mark",
+    summary="Mark a push item's verification outcome",
+    response=PushItemOut,
+)
+def push_item_mark(request: AuthedRequest, item_id: int, payload: MarkIn) -> PushItemOut:
     item = selectors.push_item_get(user=request.user, pk=item_id)
     services.push_item_mark(
         actor=request.user,
@@ -247,7 +258,7 @@ def push_item_mark(request: HttpRequest, item_id: int, payload: MarkIn) -> PushI
     return PushItemOut.from_item(item, item.push)
 
 
-def _export_response(request: HttpRequest, push_id: int, *, reveal: bool) -> HttpResponse:
+def _export_response(request: AuthedRequest, push_id: int, *, reveal: bool) -> HttpResponse:
     push = selectors.push_get(user=request.user, pk=push_id)
     data = excel.push_export_xlsx(
         actor=request.user, push=push, reveal=reveal, ip=client_address(request)
@@ -259,22 +270,34 @@ def _export_response(request: HttpRequest, push_id: int, *, reveal: bool) -> Htt
     return response
 
 
-@router.get("/pushes/{int:push_id}/export.xlsx", response={200: None})
-def push_export(request: HttpRequest, push_id: int) -> HttpResponse:
+@router.get(
+    "/pushes/{int:push_id}/export.xlsx",
+    summary="Export a verification push (Excel, masked)",
+    response={200: None},
+)
+def push_export(request: AuthedRequest, push_id: int) -> HttpResponse:
     """The list as Excel, masked; every export audited. Revealing is a POST."""
     if request.GET.get("reveal", "").lower() not in ("", "0", "false"):
         raise DomainError("reveal_requires_post", _("明文导出须以 POST 请求提交"), method="POST")
     return _export_response(request, push_id, reveal=False)
 
 
-@router.post("/pushes/{int:push_id}/export.xlsx", response={200: None})
-def push_export_post(request: HttpRequest, push_id: int, payload: ExportIn) -> HttpResponse:
+@router.post(
+    "/pushes/{int:push_id}/export.xlsx",
+    summary="Export a verification push (Excel, optionally revealed)",
+    response={200: None},
+)
+def push_export_post(request: AuthedRequest, push_id: int, payload: ExportIn) -> HttpResponse:
     """The list as Excel; `{"reveal": true}` in clear (person.reveal); audited."""
     return _export_response(request, push_id, reveal=payload.reveal)
 
 
-@router.post("/pushes/{int:push_id}/import", response=ImportReportOut)
-def push_import(request: HttpRequest, push_id: int, file: File[UploadedFile]) -> ImportReportOut:
+@router.post(
+    "/pushes/{int:push_id}/import",
+    summary="Import a town's verification feedback (Excel)",
+    response=ImportReportOut,
+)
+def push_import(request: AuthedRequest, push_id: int, file: File[UploadedFile]) -> ImportReportOut:
     """Apply the town's feedback from the exported workbook: every row or none (400 with
     the bad rows by row number). Rows on items marked since the export are not applied
     and are listed under `stale` (code `row_stale`)."""
@@ -301,8 +324,12 @@ def push_import(request: HttpRequest, push_id: int, file: File[UploadedFile]) ->
     )
 
 
-@router.get("/assist-requests/{int:assist_id}", response=AssistRequestOut)
-def assist_request_detail(request: HttpRequest, assist_id: int) -> AssistRequestOut:
+@router.get(
+    "/assist-requests/{int:assist_id}",
+    summary="Get an assist request to another region",
+    response=AssistRequestOut,
+)
+def assist_request_detail(request: AuthedRequest, assist_id: int) -> AssistRequestOut:
     return AssistRequestOut.from_request(
         selectors.assist_request_get(user=request.user, pk=assist_id)
     )

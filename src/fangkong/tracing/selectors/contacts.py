@@ -8,9 +8,10 @@ person loaded here); revealing goes through the people app's audited reveal.
 
 from __future__ import annotations
 
-from typing import Any
+from typing import TYPE_CHECKING
 
-from django.db.models import Count, Prefetch, QuerySet
+from django.db.models import Case as SqlCase
+from django.db.models import Count, IntegerField, Prefetch, QuerySet, Value, When
 from django.utils.translation import gettext as _
 
 from fangkong.accounts.permissions import require, scope_q
@@ -19,6 +20,9 @@ from fangkong.core.errors import DomainError, NotFound
 from fangkong.core.pagination import Page, keyset_page
 from fangkong.people.rules import mask_name
 from fangkong.tracing.models import Case, Contact, ContactClass, ContactStatus, Exposure
+
+if TYPE_CHECKING:
+    from fangkong.accounts.models import User
 
 CASE_CONTACTS_MAX = 1000
 
@@ -38,7 +42,7 @@ def _exposures_prefetch() -> Prefetch:
     )
 
 
-def case_for_contacts(*, user: Any, pk: int) -> Case:
+def case_for_contacts(*, user: User, pk: int) -> Case:
     """A case whose contacts the user may look at (in the user's scope), else 404."""
     require(user, Capability.CONTACT_VIEW)
     case = Case.objects.filter(scope_q(user, "jurisdiction_path"), pk=pk).first()
@@ -47,17 +51,20 @@ def case_for_contacts(*, user: Any, pk: int) -> Case:
     return case
 
 
-def case_for_contact_management(*, user: Any, pk: int) -> Case:
+def case_for_contact_management(*, user: User, pk: int) -> Case:
     """The case to find or add contacts for (CONTACT_MANAGE and in scope), else 403/404."""
     require(user, Capability.CONTACT_MANAGE)
     return case_for_contacts(user=user, pk=pk)
 
 
-def contacts_of_case(
-    *, user: Any, case: Case, classification: str | None = None, limit: int = CASE_CONTACTS_MAX
-) -> list[Contact]:
-    """The case's contacts that the user may see, strongest class first, with their
-    exposures (all sources), persons and rule sets: three queries whatever the size."""
+# The strongest class first (close, secondary, then the others), then the latest
+# exposure first; the primary key last (a unique order, for keyset pages).
+CASE_CONTACT_ORDER = ("rank", "-last_exposure_on", "pk")
+
+
+def _contacts_of_case_qs(
+    *, user: User, case: Case, classification: str | None = None
+) -> QuerySet[Contact]:
     require(user, Capability.CONTACT_VIEW)
     qs = Contact.objects.filter(
         scope_q(user, "jurisdiction_path"),
@@ -65,17 +72,44 @@ def contacts_of_case(
     )
     if classification:
         qs = qs.filter(classification=_valid_class(classification))
-    rows = list(
-        qs.select_related("person", "ruleset")
-        .prefetch_related(_exposures_prefetch())
-        .order_by("-last_exposure_on", "pk")[:limit]
+    rank = SqlCase(
+        When(classification=ContactClass.CLOSE, then=Value(0)),
+        When(classification=ContactClass.SECONDARY, then=Value(1)),
+        default=Value(2),
+        output_field=IntegerField(),
     )
-    rank = {ContactClass.CLOSE: 0, ContactClass.SECONDARY: 1}
-    rows.sort(key=lambda c: rank.get(c.classification, 2))  # type: ignore[call-overload]
-    return _mask(rows)
+    return (
+        qs.annotate(rank=rank)
+        .select_related("person", "ruleset")
+        .prefetch_related(_exposures_prefetch())
+    )
 
 
-def contact_counts_of_case(*, user: Any, case: Case) -> dict[str, int]:
+def contacts_of_case(
+    *, user: User, case: Case, classification: str | None = None, limit: int = CASE_CONTACTS_MAX
+) -> list[Contact]:
+    """The case's contacts that the user may see, strongest class first, with their
+    exposures (all sources), persons and rule sets: three queries whatever the size."""
+    qs = _contacts_of_case_qs(user=user, case=case, classification=classification)
+    return _mask(list(qs.order_by(*CASE_CONTACT_ORDER)[:limit]))
+
+
+def contacts_of_case_page(
+    *,
+    user: User,
+    case: Case,
+    classification: str | None = None,
+    cursor: str | None = None,
+    size: int = 50,
+) -> Page[Contact]:
+    """A keyset page of `contacts_of_case`, in the same order."""
+    qs = _contacts_of_case_qs(user=user, case=case, classification=classification)
+    page = keyset_page(qs, cursor=cursor, size=size, order=CASE_CONTACT_ORDER)
+    _mask(page.items)
+    return page
+
+
+def contact_counts_of_case(*, user: User, case: Case) -> dict[str, int]:
     """The case's visible contacts counted by class (one grouped query)."""
     require(user, Capability.CONTACT_VIEW)
     rows = (
@@ -103,7 +137,7 @@ def _valid_status(status: str) -> str:
 
 
 def contacts_in_scope(
-    *, user: Any, classification: str | None = None, status: str | None = None
+    *, user: User, classification: str | None = None, status: str | None = None
 ) -> QuerySet[Contact]:
     require(user, Capability.CONTACT_VIEW)
     qs = Contact.objects.filter(scope_q(user, "jurisdiction_path"))
@@ -116,7 +150,7 @@ def contacts_in_scope(
 
 def contacts(
     *,
-    user: Any,
+    user: User,
     classification: str | None = None,
     status: str | None = None,
     cursor: str | None = None,
@@ -129,7 +163,7 @@ def contacts(
     return page
 
 
-def contact_get(*, user: Any, pk: int) -> Contact:
+def contact_get(*, user: User, pk: int) -> Contact:
     """One contact with its exposures (cases, source contacts, places); 404 outside the
     user's scope."""
     require(user, Capability.CONTACT_VIEW)
@@ -157,7 +191,7 @@ def contact_get(*, user: Any, pk: int) -> Contact:
     return contact
 
 
-def secondary_contacts_of(*, user: Any, contact: Contact, limit: int = 500) -> list[Contact]:
+def secondary_contacts_of(*, user: User, contact: Contact, limit: int = 500) -> list[Contact]:
     """Secondary contacts linked to a close contact (visible to the user)."""
     require(user, Capability.CONTACT_VIEW)
     rows = list(

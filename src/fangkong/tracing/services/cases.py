@@ -11,7 +11,7 @@ at creation, and stored with it.
 from __future__ import annotations
 
 import datetime as dt
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from django.conf import settings
 from django.db import IntegrityError, transaction
@@ -23,7 +23,6 @@ from fangkong.accounts.permissions import require, require_in_scope
 from fangkong.accounts.roles import Capability
 from fangkong.accounts.services import audit_record
 from fangkong.core.errors import Conflict, DomainError, NotFound
-from fangkong.people.models import Person
 from fangkong.protocol.rules import Protocol
 from fangkong.protocol.selectors import ruleset_for
 from fangkong.tracing.models import (
@@ -38,6 +37,10 @@ from fangkong.tracing.models import (
 from fangkong.tracing.rules import cases as rules
 from fangkong.tracing.selectors.cases import overdue_q
 
+if TYPE_CHECKING:
+    from fangkong.accounts.models import User
+    from fangkong.people.models import Person
+
 DEFAULT_CASE_NUMBER_PREFIX = "TX"
 NUMBER_ATTEMPTS = 8
 TEXT_MAX = 300
@@ -50,7 +53,12 @@ def case_number_prefix() -> str:
 
 
 def audit_case(
-    actor: Any, action: str, case: Case, *, detail: dict[str, Any] | None = None, ip: str = ""
+    actor: User | None,
+    action: str,
+    case: Case,
+    *,
+    detail: dict[str, Any] | None = None,
+    ip: str = "",
 ) -> None:
     """Audit `action` on the case (its number as the label, its jurisdiction's path)."""
     audit_record(
@@ -65,7 +73,7 @@ def audit_case(
     )
 
 
-def require_case_manage(actor: Any, case: Case) -> None:
+def require_case_manage(actor: User, case: Case) -> None:
     """The actor may manage cases, and this case lies in their scope; else 403/404."""
     require(actor, Capability.CASE_MANAGE)
     require_in_scope(actor, case.jurisdiction_path, what="case")
@@ -140,7 +148,7 @@ def _case_exists(person_id: int) -> Conflict:
     return Conflict("case_exists", _("该人员已有病例"), case=existing)
 
 
-def _turn_contact_positive(actor: Any, person: Person, case: Case) -> None:
+def _turn_contact_positive(actor: User, person: Person, case: Case) -> None:
     """The person was a contact: their contact record became this case."""
     contact = Contact.objects.filter(person=person).first()
     if contact is None:
@@ -160,7 +168,7 @@ def _turn_contact_positive(actor: Any, person: Person, case: Case) -> None:
 @transaction.atomic
 def case_create(
     *,
-    actor: Any,
+    actor: User,
     person: Person,
     kind: str,
     first_positive_sampled_on: dt.date,
@@ -238,7 +246,7 @@ def case_create(
 
 def case_create_from_positive(
     *,
-    actor: Any,
+    actor: User,
     person: Person,
     sampled_on: dt.date,
     kind: str = CaseKind.ASYMPTOMATIC,
@@ -270,7 +278,9 @@ def case_create_from_positive(
 # --- lifecycle --------------------------------------------------------------------------
 
 
-def _start(actor: Any, case: Case, investigator: Any, now: dt.datetime, ip: str) -> Investigation:
+def _start(
+    actor: User, case: Case, investigator: User | None, now: dt.datetime, ip: str
+) -> Investigation:
     _transition(case, CaseStatus.INVESTIGATING)
     investigation, _created = Investigation.objects.get_or_create(
         case=case,
@@ -293,7 +303,7 @@ def _start(actor: Any, case: Case, investigator: Any, now: dt.datetime, ip: str)
 
 @transaction.atomic
 def case_start_investigation(
-    *, actor: Any, case: Case, investigator: Any = None, ip: str = ""
+    *, actor: User, case: Case, investigator: User | None = None, ip: str = ""
 ) -> Investigation:
     """reported → investigating: the investigation (interview and itinerary) begins."""
     require_case_manage(actor, case)
@@ -301,7 +311,7 @@ def case_start_investigation(
     return _start(actor, case, investigator, timezone.now(), ip)
 
 
-def open_investigation(actor: Any, case: Case, ip: str) -> tuple[Case, Investigation]:
+def open_investigation(actor: User, case: Case, ip: str) -> tuple[Case, Investigation]:
     """The case (locked) and its investigation, started if the case is only reported;
     Conflict once the report is complete."""
     case = locked_case(case)
@@ -317,7 +327,7 @@ def open_investigation(actor: Any, case: Case, ip: str) -> tuple[Case, Investiga
 @transaction.atomic
 def case_record_core_facts(
     *,
-    actor: Any,
+    actor: User,
     case: Case,
     symptoms: str = "",
     vaccination: str = "",
@@ -349,7 +359,7 @@ def case_record_core_facts(
 @transaction.atomic
 def case_complete_report(
     *,
-    actor: Any,
+    actor: User,
     case: Case,
     interview_notes: str = "",
     symptoms: str = "",
@@ -385,7 +395,7 @@ def case_complete_report(
 
 
 @transaction.atomic
-def case_close(*, actor: Any, case: Case, reason: str, ip: str = "") -> Case:
+def case_close(*, actor: User, case: Case, reason: str, ip: str = "") -> Case:
     """investigated → closed (结案), with the reason in the audit record."""
     require_case_manage(actor, case)
     clean = clean_text(reason, "reason", REASON_MAX)

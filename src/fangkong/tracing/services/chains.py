@@ -8,7 +8,7 @@ stored chain below the infectee, with both cases locked).
 
 from __future__ import annotations
 
-from typing import Any
+from typing import TYPE_CHECKING
 
 from django.db import IntegrityError, transaction
 from django.db.models import Q
@@ -28,12 +28,15 @@ from fangkong.tracing.models import (
 )
 from fangkong.tracing.rules.chains import Link, link_would_cycle
 
+if TYPE_CHECKING:
+    from fangkong.accounts.models import User
+
 EVIDENCE_MAX = 4000
 CLUSTER_NAME_MAX = 200
 CHAIN_DEPTH_MAX = 1000  # generations walked when checking for a cycle
 
 
-def _check_case(actor: Any, case: Case) -> None:
+def _check_case(actor: User, case: Case) -> None:
     require_in_scope(actor, case.jurisdiction_path, what="case")
 
 
@@ -83,7 +86,7 @@ def contact_evidence(*, infector: Case, infectee: Case) -> list[str]:
 
 @transaction.atomic
 def case_link_create(
-    *, actor: Any, infector: Case, infectee: Case, evidence: str = "", ip: str = ""
+    *, actor: User, infector: Case, infectee: Case, evidence: str = "", ip: str = ""
 ) -> CaseLink:
     """Record that `infectee` was infected by `infector`.
 
@@ -131,7 +134,7 @@ def case_link_create(
 
 
 @transaction.atomic
-def case_link_delete(*, actor: Any, link: CaseLink, ip: str = "") -> None:
+def case_link_delete(*, actor: User, link: CaseLink, ip: str = "") -> None:
     require(actor, Capability.CASE_MANAGE)
     infector, infectee = link.infector, link.infectee
     _check_case(actor, infector)
@@ -150,7 +153,7 @@ def case_link_delete(*, actor: Any, link: CaseLink, ip: str = "") -> None:
 
 
 @transaction.atomic
-def cluster_create(*, actor: Any, name: str, description: str = "", ip: str = "") -> Cluster:
+def cluster_create(*, actor: User, name: str, description: str = "", ip: str = "") -> Cluster:
     require(actor, Capability.CASE_MANAGE)
     clean = (name or "").strip()
     if not clean:
@@ -174,7 +177,7 @@ def cluster_create(*, actor: Any, name: str, description: str = "", ip: str = ""
 
 
 @transaction.atomic
-def cluster_add_case(*, actor: Any, cluster: Cluster, case: Case, ip: str = "") -> Case:
+def cluster_add_case(*, actor: User, cluster: Cluster, case: Case, ip: str = "") -> Case:
     """Put a case into a cluster (a case belongs to at most one: it moves)."""
     require(actor, Capability.CASE_MANAGE)
     _check_case(actor, case)
@@ -197,7 +200,7 @@ def cluster_add_case(*, actor: Any, cluster: Cluster, case: Case, ip: str = "") 
 
 
 @transaction.atomic
-def cluster_remove_case(*, actor: Any, case: Case, ip: str = "") -> Case:
+def cluster_remove_case(*, actor: User, case: Case, ip: str = "") -> Case:
     require(actor, Capability.CASE_MANAGE)
     _check_case(actor, case)
     previous = case.cluster_id
@@ -219,7 +222,7 @@ def cluster_remove_case(*, actor: Any, case: Case, ip: str = "") -> Case:
 
 
 @transaction.atomic
-def case_set_source_unknown(*, actor: Any, case: Case, unknown: bool, ip: str = "") -> Case:
+def case_set_source_unknown(*, actor: User, case: Case, unknown: bool, ip: str = "") -> Case:
     """Flag (or clear) a case whose source of infection is unknown (来源不明)."""
     require(actor, Capability.CASE_MANAGE)
     _check_case(actor, case)

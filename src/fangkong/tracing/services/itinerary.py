@@ -6,14 +6,14 @@ investigator. Keyword-only, atomic, validated, audited; an edit unconfirms the i
 from __future__ import annotations
 
 import datetime as dt
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from django.conf import settings
 from django.db import transaction
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
-from fangkong.areas.models import Place
+from fangkong.areas import selectors as area_selectors
 from fangkong.core.errors import Conflict, NotFound
 from fangkong.core.paths import city_of, is_under
 from fangkong.scans.selectors import person_scans
@@ -31,6 +31,10 @@ from fangkong.tracing.services.cases import (
     open_investigation,
     require_case_manage,
 )
+
+if TYPE_CHECKING:
+    from fangkong.accounts.models import User
+    from fangkong.areas.models import Place
 
 DEFAULT_STOP_DWELL_MINUTES = 60
 
@@ -52,7 +56,7 @@ def lookback_window(case: Case) -> tuple[dt.datetime, dt.datetime]:
     return timezone.make_aware(start, timezone.get_default_timezone()), case.reported_at
 
 
-def _check_place(actor: Any, place: Place | None) -> None:
+def _check_place(actor: User, place: Place | None) -> None:
     """A stop's place lies in the city the actor works for (elsewhere: a free address)."""
     if place is None:
         return
@@ -77,7 +81,7 @@ def _stop_detail(stop: ItineraryStop) -> dict[str, Any]:
 
 
 @transaction.atomic
-def itinerary_propose_from_scans(*, actor: Any, case: Case, ip: str = "") -> list[ItineraryStop]:
+def itinerary_propose_from_scans(*, actor: User, case: Case, ip: str = "") -> list[ItineraryStop]:
     """Propose the itinerary from the person's own venue scans in the look-back window.
 
     Unconfirmed scan-sourced stops are replaced; confirmed stops and stops entered by
@@ -93,9 +97,7 @@ def itinerary_propose_from_scans(*, actor: Any, case: Case, ip: str = "") -> lis
         gap=stop_merge_gap(),
         until=until,
     )
-    known_places = set(
-        Place.objects.filter(pk__in={p.place_id for p in proposals}).values_list("pk", flat=True)
-    )
+    known_places = area_selectors.place_ids_existing(pks=(p.place_id for p in proposals))
     replaced, _kinds = ItineraryStop.objects.filter(
         investigation=investigation, source=StopSource.SCAN, confirmed=False
     ).delete()
@@ -130,7 +132,7 @@ def itinerary_propose_from_scans(*, actor: Any, case: Case, ip: str = "") -> lis
 
 
 def _clean_stop(
-    actor: Any,
+    actor: User,
     case: Case,
     *,
     place: Place | None,
@@ -159,7 +161,7 @@ def _clean_stop(
 @transaction.atomic
 def itinerary_stop_add(
     *,
-    actor: Any,
+    actor: User,
     case: Case,
     place: Place | None = None,
     address: str = "",
@@ -200,7 +202,7 @@ def itinerary_stop_add(
 @transaction.atomic
 def itinerary_stop_update(
     *,
-    actor: Any,
+    actor: User,
     stop: ItineraryStop,
     place: Place | None = None,
     address: str = "",
@@ -238,7 +240,7 @@ def itinerary_stop_update(
 
 
 @transaction.atomic
-def itinerary_stop_delete(*, actor: Any, stop: ItineraryStop, ip: str = "") -> None:
+def itinerary_stop_delete(*, actor: User, stop: ItineraryStop, ip: str = "") -> None:
     case = stop.investigation.case
     require_case_manage(actor, case)
     case, investigation = open_investigation(actor, case, ip)
@@ -249,7 +251,7 @@ def itinerary_stop_delete(*, actor: Any, stop: ItineraryStop, ip: str = "") -> N
 
 
 @transaction.atomic
-def itinerary_confirm(*, actor: Any, case: Case, ip: str = "") -> Investigation:
+def itinerary_confirm(*, actor: User, case: Case, ip: str = "") -> Investigation:
     """The investigator confirms the itinerary: every stop, at least one."""
     require_case_manage(actor, case)
     case = locked_case(case)

@@ -11,7 +11,7 @@ from __future__ import annotations
 
 import datetime as dt
 from collections import defaultdict
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from django.db import IntegrityError, transaction
 from django.db.models import Q
@@ -21,7 +21,8 @@ from django.utils.translation import gettext as _
 from fangkong.accounts.permissions import require, require_in_scope
 from fangkong.accounts.roles import Capability
 from fangkong.accounts.services import audit_record
-from fangkong.areas.models import Jurisdiction
+from fangkong.areas import selectors as area_selectors
+from fangkong.areas.choices import Level
 from fangkong.core.errors import DomainError
 from fangkong.core.paths import town_of
 from fangkong.core.spreadsheet import has_control_characters
@@ -37,6 +38,9 @@ from fangkong.tracing.models import (
     PushStatus,
     VerificationPush,
 )
+
+if TYPE_CHECKING:
+    from fangkong.accounts.models import User
 
 NOTE_MAX = 300
 NUMBER_ATTEMPTS = 5
@@ -115,7 +119,7 @@ def town_path_of(path: str) -> str:
 
 
 @transaction.atomic
-def pushes_create_for_case(*, actor: Any, case: Case, ip: str = "") -> list[VerificationPush]:
+def pushes_create_for_case(*, actor: User, case: Case, ip: str = "") -> list[VerificationPush]:
     """Push the case's IDENTIFIED contacts to the towns they live in: one list per town.
 
     Idempotent: a contact already on an open list, or no longer IDENTIFIED, is not pushed
@@ -143,7 +147,7 @@ def pushes_create_for_case(*, actor: Any, case: Case, ip: str = "") -> list[Veri
     by_town: dict[str, list[Contact]] = defaultdict(list)
     for contact in contacts:
         by_town[town_path_of(contact.jurisdiction_path)].append(contact)
-    towns = {t.path: t for t in Jurisdiction.objects.filter(path__in=list(by_town), level="town")}
+    towns = area_selectors.jurisdictions_at(paths=by_town, level=Level.TOWN)
     missing = sorted(set(by_town) - set(towns))
     if missing:
         raise DomainError("town_not_found", _("接触者所在镇街不存在"), towns=missing)
@@ -228,7 +232,7 @@ def _assist_reason(contact: Contact, push: VerificationPush) -> str:
 
 
 def _assist_request_for(
-    *, actor: Any, contact: Contact, push: VerificationPush, target_region: str, ip: str
+    *, actor: User, contact: Contact, push: VerificationPush, target_region: str, ip: str
 ) -> AssistRequest:
     existing = AssistRequest.objects.filter(contact=contact, target_region=target_region).first()
     if existing is not None:
@@ -283,7 +287,7 @@ def _contact_follow_mark(contact: Contact, status: str, now: dt.datetime) -> lis
 
 @transaction.atomic
 def push_item_mark(
-    *, actor: Any, item: PushItem, status: str, note: str = "", ip: str = ""
+    *, actor: User, item: PushItem, status: str, note: str = "", ip: str = ""
 ) -> PushItem:
     """The town's feedback on one person of a pushed list.
 

@@ -10,7 +10,7 @@ from their URL names, skipping a section whose URL is not wired yet.
 from __future__ import annotations
 
 import datetime as dt
-from typing import Any
+from typing import TYPE_CHECKING, Any
 from urllib.parse import urlencode
 
 from django.contrib import messages
@@ -25,19 +25,30 @@ from django.views.decorators.http import require_GET, require_http_methods, requ
 
 from fangkong.accounts.permissions import has_capability, in_scope, require, scope_path
 from fangkong.accounts.roles import Capability
+from fangkong.accounts.types import AuthedRequest
 from fangkong.areas import selectors as area_selectors
-from fangkong.areas.models import Place
 from fangkong.core.errors import DomainError, NotFound, PermissionDenied
 from fangkong.core.http import client_address
 from fangkong.core.paths import is_under, town_of
 from fangkong.people import rules as people_rules
 from fangkong.people import selectors as people_selectors
 from fangkong.people import services as people_services
+from fangkong.tracing.forms import (
+    CaseCreateForm,
+    CaseFilterForm,
+    CaseLifecycleForm,
+    PersonSearchForm,
+    StopForm,
+)
 from fangkong.tracing.models import Case, CaseKind, CaseOrigin, CaseStatus
 from fangkong.tracing.rules import cases as rules
 from fangkong.tracing.selectors import cases as selectors
 from fangkong.tracing.services import cases as services
 from fangkong.tracing.services import itinerary as itinerary_services
+
+if TYPE_CHECKING:
+    from fangkong.accounts.models import User
+    from fangkong.areas.models import Place
 
 # Sections of the case page served by the other parts of tracing (URL name, title).
 CASE_SECTIONS = (
@@ -50,30 +61,6 @@ CASE_SECTIONS = (
 
 def _is_htmx(request: HttpRequest) -> bool:
     return bool(request.headers.get("HX-Request"))
-
-
-def _date(raw: str, field: str, *, required: bool = False) -> dt.date | None:
-    raw = (raw or "").strip()
-    if not raw:
-        if required:
-            raise DomainError("date_required", _("请填写日期"), field=field)
-        return None
-    try:
-        return dt.date.fromisoformat(raw)
-    except ValueError as exc:
-        raise DomainError("date_invalid", _("日期格式无效"), field=field) from exc
-
-
-def _moment(raw: str, field: str) -> dt.datetime:
-    """A datetime-local input (Asia/Shanghai) as an aware datetime."""
-    raw = (raw or "").strip()
-    try:
-        value = dt.datetime.fromisoformat(raw)
-    except ValueError as exc:
-        raise DomainError("datetime_invalid", _("时间格式无效"), field=field) from exc
-    if timezone.is_naive(value):
-        value = timezone.make_aware(value, timezone.get_default_timezone())
-    return value
 
 
 def _duration(delta: dt.timedelta) -> str:
@@ -111,7 +98,7 @@ def _row(case: Case, now: dt.datetime, towns: dict[str, str]) -> dict[str, Any]:
     }
 
 
-def _towns(user: Any) -> list[Any]:
+def _towns(user: User) -> list[Any]:
     """The towns of the user's city the user may filter by (within the scope)."""
     if not has_capability(user, Capability.AREA_VIEW):
         return []
@@ -128,31 +115,24 @@ def _towns(user: Any) -> list[Any]:
 
 @require_GET
 @login_required
-def case_list(request: HttpRequest) -> HttpResponse:
+def case_list(request: AuthedRequest) -> HttpResponse:
     require(request.user, Capability.CASE_VIEW)
     towns = _towns(request.user)
-    filters = {
-        "status": request.GET.get("status", ""),
-        "town": request.GET.get("town", ""),
-        "since": request.GET.get("since", ""),
-        "until": request.GET.get("until", ""),
-        "overdue": request.GET.get("overdue", ""),
-    }
+    filter_form = CaseFilterForm(request.GET, towns=towns)
+    filters = filter_form.echo()
+    filters.pop("cursor")
     error = ""
     page = None
     try:
-        town = next((t for t in towns if str(t.pk) == filters["town"]), None)
-        if filters["town"] and town is None:
-            raise DomainError("unknown_jurisdiction", _("辖区不存在"))
-        overdue = {"1": True, "0": False}.get(filters["overdue"])
+        data = filter_form.cleaned()
         page = selectors.cases(
             user=request.user,
-            status=filters["status"] or None,
-            town=town,
-            since=_date(filters["since"], "since"),
-            until=_date(filters["until"], "until"),
-            overdue=overdue,
-            cursor=request.GET.get("cursor") or None,
+            status=data["status"] or None,
+            town=data["town"],
+            since=data["since"],
+            until=data["until"],
+            overdue=data["overdue"],
+            cursor=data["cursor"] or None,
         )
     except (PermissionDenied, NotFound):
         raise
@@ -178,7 +158,7 @@ def case_list(request: HttpRequest) -> HttpResponse:
 # --- create -----------------------------------------------------------------------------
 
 
-def _person_results(request: HttpRequest, q: str) -> list[dict[str, Any]]:
+def _person_results(request: AuthedRequest, q: str) -> list[dict[str, Any]]:
     """The persons matching a search. A full ID number or phone is an audited lookup,
     run only when the search form posts it (case_person_search, or case_create with
     step=search): a re-rendered page never repeats it silently."""
@@ -188,7 +168,7 @@ def _person_results(request: HttpRequest, q: str) -> list[dict[str, Any]]:
     return [{"person": p, "name_masked": people_rules.mask_name(p.name)} for p in page.items]
 
 
-def _person_search(request: HttpRequest, q: str) -> tuple[list[dict[str, Any]], str, int]:
+def _person_search(request: AuthedRequest, q: str) -> tuple[list[dict[str, Any]], str, int]:
     """The search form's answer: (results, error message, status). A full ID number,
     document number or phone only by POST, as people's audited, budgeted lookup; by GET
     it is refused (400 lookup_needs_post)."""
@@ -210,13 +190,12 @@ def _person_search(request: HttpRequest, q: str) -> tuple[list[dict[str, Any]], 
 
 @require_http_methods(["GET", "POST"])
 @login_required
-def case_person_search(request: HttpRequest) -> HttpResponse:
+def case_person_search(request: AuthedRequest) -> HttpResponse:
     """The persons matching a search, as the fragment htmx swaps into the case form
     (name, initials, ID tail by GET; a full ID number, document number or phone only
     by POST). Without htmx the search form posts to case_create, which answers a page."""
     require(request.user, Capability.CASE_MANAGE)
-    data = request.POST if request.method == "POST" else request.GET
-    q = str(data.get("q", "")).strip()[:100]
+    q = PersonSearchForm(request.POST if request.method == "POST" else request.GET).cleaned()["q"]
     results, error, status = _person_search(request, q)
     return render(
         request,
@@ -228,15 +207,16 @@ def case_person_search(request: HttpRequest) -> HttpResponse:
 
 @require_http_methods(["GET", "POST"])
 @login_required
-def case_create(request: HttpRequest) -> HttpResponse:
+def case_create(request: AuthedRequest) -> HttpResponse:
     """The case form. A POST with step=search is the person search form sent without
     htmx: the page comes back whole with the results (the same audited lookup as
     case_person_search); any other POST reports the case."""
     require(request.user, Capability.CASE_MANAGE)
     today = timezone.localdate()
+    search = PersonSearchForm(request.GET).cleaned()
     form = {
-        "q": request.GET.get("q", "").strip()[:100],
-        "person": request.GET.get("person", ""),
+        "q": search["q"],
+        "person": search["person"],
         "kind": CaseKind.ASYMPTOMATIC.value,
         "origin": CaseOrigin.LOCAL.value,
         "first_positive_sampled_on": today.isoformat(),
@@ -247,27 +227,25 @@ def case_create(request: HttpRequest) -> HttpResponse:
     existing_case: int | None = None
     search_error = ""
     status = 200
-    if request.method == "POST" and request.POST.get("step") == "search":
-        form["q"] = request.POST.get("q", "").strip()[:100]
+    posted = PersonSearchForm(request.POST).cleaned() if request.method == "POST" else None
+    if posted is not None and posted["step"] == "search":
+        form["q"] = posted["q"]
         form["person"] = ""
         results, search_error, status = _person_search(request, form["q"])
-    elif request.method == "POST":
-        form = {key: request.POST.get(key, "").strip()[:300] for key in form}
+    elif posted is not None:
+        create_form = CaseCreateForm(request.POST)
+        form = {key: create_form.echo(limit=300).get(key, "") for key in form}
         try:
-            if not form["person"].isdigit():
-                raise DomainError("person_required", _("请先查找并选择人员"), field="person")
-            person = people_selectors.person_get(user=request.user, pk=int(form["person"]))
+            data = create_form.cleaned()
+            person = people_selectors.person_get(user=request.user, pk=data["person"])
             case = services.case_create(
                 actor=request.user,
                 person=person,
-                kind=form["kind"],
-                first_positive_sampled_on=_date(
-                    form["first_positive_sampled_on"], "first_positive_sampled_on", required=True
-                )
-                or today,
-                onset_date=_date(form["onset_date"], "onset_date"),
-                origin=form["origin"],
-                reporting_unit=form["reporting_unit"],
+                kind=data["kind"],
+                first_positive_sampled_on=data["first_positive_sampled_on"],
+                onset_date=data["onset_date"],
+                origin=data["origin"],
+                reporting_unit=data["reporting_unit"],
                 ip=client_address(request),
             )
         except PermissionDenied:
@@ -315,7 +293,7 @@ def _sections(pk: int) -> list[dict[str, Any]]:
     return found
 
 
-def _itinerary_context(request: HttpRequest, case: Case, **extra: Any) -> dict[str, Any]:
+def _itinerary_context(request: AuthedRequest, case: Case, **extra: Any) -> dict[str, Any]:
     window_start, window_end = itinerary_services.lookback_window(case)
     local_start = timezone.localtime(window_start)
     return {
@@ -335,7 +313,7 @@ def _itinerary_context(request: HttpRequest, case: Case, **extra: Any) -> dict[s
 
 @require_GET
 @login_required
-def case_detail(request: HttpRequest, pk: int) -> HttpResponse:
+def case_detail(request: AuthedRequest, pk: int) -> HttpResponse:
     case = selectors.case_get(user=request.user, pk=pk)
     now = timezone.now()
     closed = case.status == CaseStatus.CLOSED
@@ -360,11 +338,11 @@ def case_detail(request: HttpRequest, pk: int) -> HttpResponse:
     return render(request, "tracing/case_detail.html", context)
 
 
-def _lifecycle(request: HttpRequest, pk: int, action: str) -> HttpResponseRedirect:
+def _lifecycle(request: AuthedRequest, pk: int, action: str) -> HttpResponseRedirect:
     case = selectors.case_get(user=request.user, pk=pk)
     ip = client_address(request)
-    post = request.POST
     try:
+        post = CaseLifecycleForm(request.POST).cleaned()
         if action == "start":
             services.case_start_investigation(actor=request.user, case=case, ip=ip)
             messages.success(request, _("已开始流调"))
@@ -372,9 +350,9 @@ def _lifecycle(request: HttpRequest, pk: int, action: str) -> HttpResponseRedire
             services.case_record_core_facts(
                 actor=request.user,
                 case=case,
-                symptoms=post.get("symptoms", ""),
-                vaccination=post.get("vaccination", ""),
-                interview_notes=post.get("interview_notes", ""),
+                symptoms=post["symptoms"],
+                vaccination=post["vaccination"],
+                interview_notes=post["interview_notes"],
                 ip=ip,
             )
             messages.success(request, _("已记录核心信息"))
@@ -382,12 +360,12 @@ def _lifecycle(request: HttpRequest, pk: int, action: str) -> HttpResponseRedire
             services.case_complete_report(
                 actor=request.user,
                 case=case,
-                interview_notes=post.get("interview_notes", ""),
+                interview_notes=post["interview_notes"],
                 ip=ip,
             )
             messages.success(request, _("流调报告已完成"))
         else:
-            services.case_close(actor=request.user, case=case, reason=post.get("reason", ""), ip=ip)
+            services.case_close(actor=request.user, case=case, reason=post["reason"], ip=ip)
             messages.success(request, _("已结案"))
     except (PermissionDenied, NotFound):
         raise
@@ -398,25 +376,25 @@ def _lifecycle(request: HttpRequest, pk: int, action: str) -> HttpResponseRedire
 
 @require_POST
 @login_required
-def case_start_investigation(request: HttpRequest, pk: int) -> HttpResponseRedirect:
+def case_start_investigation(request: AuthedRequest, pk: int) -> HttpResponseRedirect:
     return _lifecycle(request, pk, "start")
 
 
 @require_POST
 @login_required
-def case_core_facts(request: HttpRequest, pk: int) -> HttpResponseRedirect:
+def case_core_facts(request: AuthedRequest, pk: int) -> HttpResponseRedirect:
     return _lifecycle(request, pk, "core_facts")
 
 
 @require_POST
 @login_required
-def case_complete_report(request: HttpRequest, pk: int) -> HttpResponseRedirect:
+def case_complete_report(request: AuthedRequest, pk: int) -> HttpResponseRedirect:
     return _lifecycle(request, pk, "complete")
 
 
 @require_POST
 @login_required
-def case_close(request: HttpRequest, pk: int) -> HttpResponseRedirect:
+def case_close(request: AuthedRequest, pk: int) -> HttpResponseRedirect:
     return _lifecycle(request, pk, "close")
 
 
@@ -424,7 +402,7 @@ def case_close(request: HttpRequest, pk: int) -> HttpResponseRedirect:
 
 
 def _itinerary_answer(
-    request: HttpRequest, case: Case, error: DomainError | None = None, **extra: Any
+    request: AuthedRequest, case: Case, error: DomainError | None = None, **extra: Any
 ) -> HttpResponse:
     if not _is_htmx(request):
         if error is not None:
@@ -438,7 +416,7 @@ def _itinerary_answer(
     return response
 
 
-def _place_by_code(request: HttpRequest, code: str) -> Place | None:
+def _place_by_code(request: AuthedRequest, code: str) -> Place | None:
     code = code.strip()
     if not code:
         return None
@@ -451,7 +429,7 @@ def _place_by_code(request: HttpRequest, code: str) -> Place | None:
 
 @require_POST
 @login_required
-def case_propose_itinerary(request: HttpRequest, pk: int) -> HttpResponse:
+def case_propose_itinerary(request: AuthedRequest, pk: int) -> HttpResponse:
     case = selectors.case_get(user=request.user, pk=pk)
     try:
         created = itinerary_services.itinerary_propose_from_scans(
@@ -469,7 +447,7 @@ def case_propose_itinerary(request: HttpRequest, pk: int) -> HttpResponse:
 
 @require_POST
 @login_required
-def case_confirm_itinerary(request: HttpRequest, pk: int) -> HttpResponse:
+def case_confirm_itinerary(request: AuthedRequest, pk: int) -> HttpResponse:
     case = selectors.case_get(user=request.user, pk=pk)
     try:
         itinerary_services.itinerary_confirm(
@@ -484,22 +462,21 @@ def case_confirm_itinerary(request: HttpRequest, pk: int) -> HttpResponse:
 
 @require_POST
 @login_required
-def case_stop_add(request: HttpRequest, pk: int) -> HttpResponse:
+def case_stop_add(request: AuthedRequest, pk: int) -> HttpResponse:
     case = selectors.case_get(user=request.user, pk=pk)
-    form = {
-        key: request.POST.get(key, "").strip()[:2000]
-        for key in ("venue_code", "address", "start", "end", "companions", "note")
-    }
+    stop_form = StopForm(request.POST)
+    form = stop_form.echo()
     try:
+        data = stop_form.cleaned()
         itinerary_services.itinerary_stop_add(
             actor=request.user,
             case=case,
-            place=_place_by_code(request, form["venue_code"]),
-            address=form["address"],
-            start=_moment(form["start"], "start"),
-            end=_moment(form["end"], "end"),
-            companions=form["companions"],
-            note=form["note"],
+            place=_place_by_code(request, data["venue_code"]),
+            address=data["address"],
+            start=data["start"],
+            end=data["end"],
+            companions=data["companions"],
+            note=data["note"],
             ip=client_address(request),
         )
     except (PermissionDenied, NotFound):
@@ -511,7 +488,7 @@ def case_stop_add(request: HttpRequest, pk: int) -> HttpResponse:
 
 @require_POST
 @login_required
-def case_stop_delete(request: HttpRequest, pk: int, stop_id: int) -> HttpResponse:
+def case_stop_delete(request: AuthedRequest, pk: int, stop_id: int) -> HttpResponse:
     case = selectors.case_get(user=request.user, pk=pk)
     stop = selectors.case_stop_get(case=case, pk=stop_id)
     try:
@@ -527,7 +504,7 @@ def case_stop_delete(request: HttpRequest, pk: int, stop_id: int) -> HttpRespons
 
 @require_GET
 @login_required
-def case_timeline(request: HttpRequest, pk: int) -> HttpResponse:
+def case_timeline(request: AuthedRequest, pk: int) -> HttpResponse:
     """The timeline fragment (refreshed on the page after itinerary changes)."""
     case = selectors.case_get(user=request.user, pk=pk)
     return render(

@@ -6,7 +6,7 @@ becomes a 403/404 page or an htmx fragment (web.middleware.DomainErrorMiddleware
 
 from __future__ import annotations
 
-from typing import Any
+from typing import TYPE_CHECKING, Any
 from urllib.parse import quote
 
 from django.conf import settings
@@ -21,20 +21,25 @@ from django.views.decorators.http import require_GET, require_http_methods, requ
 
 from fangkong.accounts.permissions import has_capability, scope_path
 from fangkong.accounts.roles import Capability
+from fangkong.accounts.types import AuthedRequest
 from fangkong.areas import selectors as area_selectors
 from fangkong.core.errors import DomainError, NotFound, PermissionDenied
 from fangkong.core.http import client_address
-from fangkong.core.paths import CITY_WIDTH, TOWN_WIDTH, city_of
+from fangkong.core.paths import CITY_WIDTH, city_of
 from fangkong.people import services as people_services
 from fangkong.people.rules import mask_name
 from fangkong.tracing import excel
+from fangkong.tracing.forms import PushFilterForm, PushImportForm, PushMarkForm, RevealForm
 from fangkong.tracing.models import PushItem, PushItemStatus, PushStatus, VerificationPush
 from fangkong.tracing.selectors import cases as case_selectors
 from fangkong.tracing.selectors import pushes as selectors
 from fangkong.tracing.services import pushes as services
 
+if TYPE_CHECKING:
+    from fangkong.accounts.models import User
 
-def _is_city_wide(user: Any) -> bool:
+
+def _is_city_wide(user: User) -> bool:
     return len(scope_path(user)) == CITY_WIDTH
 
 
@@ -46,7 +51,7 @@ def _overdue(push: VerificationPush, now: Any) -> bool:
     return push.status == PushStatus.OPEN and push.deadline < now
 
 
-def _push_rows(user: Any, pushes: list[VerificationPush]) -> list[dict[str, Any]]:
+def _push_rows(user: User, pushes: list[VerificationPush]) -> list[dict[str, Any]]:
     counts = selectors.push_item_counts(user=user, push_ids=[p.pk for p in pushes])
     now = timezone.now()
     return [
@@ -65,21 +70,20 @@ def _push_rows(user: Any, pushes: list[VerificationPush]) -> list[dict[str, Any]
 
 @require_GET
 @login_required
-def push_list(request: HttpRequest) -> HttpResponse:
+def push_list(request: AuthedRequest) -> HttpResponse:
     """ "My pushed lists": a town's lists with countdowns; every town for city-wide roles."""
     user = request.user
     city_wide = _is_city_wide(user)
-    status = request.GET.get("status", "")
-    status = status if status in PushStatus.values else ""
-    overdue = request.GET.get("overdue") == "1"
-    town_path = request.GET.get("town", "") if city_wide else ""
-    town_path = town_path if town_path.isdigit() and len(town_path) == TOWN_WIDTH else ""
+    filters = PushFilterForm(request.GET).lenient()
+    status = filters["status"] if filters["status"] in PushStatus.values else ""
+    overdue = bool(filters["overdue"])
+    town_path = (filters["town"] or "") if city_wide else ""
     page = selectors.pushes(
         user=user,
         status=status or None,
         overdue=True if overdue else None,
         town_path=town_path or None,
-        cursor=request.GET.get("cursor") or None,
+        cursor=filters["cursor"] or None,
     )
     context = {
         "rows": _push_rows(user, page.items),
@@ -96,7 +100,7 @@ def push_list(request: HttpRequest) -> HttpResponse:
     return render(request, "tracing/push_list.html", context)
 
 
-def _item_row(user: Any, item: PushItem, push: VerificationPush, **extra: Any) -> dict[str, Any]:
+def _item_row(user: User, item: PushItem, push: VerificationPush, **extra: Any) -> dict[str, Any]:
     person = item.contact.person
     return {
         "item": item,
@@ -109,7 +113,7 @@ def _item_row(user: Any, item: PushItem, push: VerificationPush, **extra: Any) -
     }
 
 
-def _detail_context(request: HttpRequest, push: VerificationPush) -> dict[str, Any]:
+def _detail_context(request: AuthedRequest, push: VerificationPush) -> dict[str, Any]:
     user = request.user
     items = selectors.push_items(user=user, push=push)
     assists = selectors.assist_requests_of_push(user=user, push=push)
@@ -131,25 +135,26 @@ def _detail_context(request: HttpRequest, push: VerificationPush) -> dict[str, A
 
 @require_GET
 @login_required
-def push_detail(request: HttpRequest, pk: int) -> HttpResponse:
+def push_detail(request: AuthedRequest, pk: int) -> HttpResponse:
     push = selectors.push_get(user=request.user, pk=pk)
     return render(request, "tracing/push_detail.html", _detail_context(request, push))
 
 
 @require_POST
 @login_required
-def push_item_mark(request: HttpRequest, pk: int) -> HttpResponse:
+def push_item_mark(request: AuthedRequest, pk: int) -> HttpResponse:
     """Mark one person in place (htmx swaps the row); without htmx, back to the list."""
     user = request.user
     item = selectors.push_item_get(user=user, pk=pk)
     status_code = 200
     error = ""
     try:
+        data = PushMarkForm(request.POST).cleaned()
         services.push_item_mark(
             actor=user,
             item=item,
-            status=request.POST.get("status", ""),
-            note=request.POST.get("note", "")[:1000],
+            status=data["status"],
+            note=data["note"],
             ip=client_address(request),
         )
     except (PermissionDenied, NotFound):
@@ -175,7 +180,7 @@ def push_item_mark(request: HttpRequest, pk: int) -> HttpResponse:
 
 @require_http_methods(["GET", "POST"])
 @login_required
-def push_export(request: HttpRequest, pk: int) -> HttpResponse:
+def push_export(request: AuthedRequest, pk: int) -> HttpResponse:
     """GET: the masked workbook. POST reveal=1: the workbook in clear (confirmed, audited)."""
     push = selectors.push_get(user=request.user, pk=pk)
     reveal = request.method == "POST" and request.POST.get("reveal") == "1"
@@ -191,12 +196,10 @@ def push_export(request: HttpRequest, pk: int) -> HttpResponse:
 
 @require_POST
 @login_required
-def push_import(request: HttpRequest, pk: int) -> HttpResponse:
+def push_import(request: AuthedRequest, pk: int) -> HttpResponse:
     """Import the town's feedback; on any bad row nothing changes and the rows are listed."""
     push = selectors.push_get(user=request.user, pk=pk)
-    upload = request.FILES.get("file")
-    if upload is None:
-        raise DomainError("import_file_missing", _("请选择要导入的 Excel 文件"))
+    upload = PushImportForm(request.POST, request.FILES).cleaned()["file"]
     report = excel.push_import_feedback(
         actor=request.user,
         push=push,
@@ -235,7 +238,7 @@ def _case_page_url(pk: int) -> str:
 
 @require_http_methods(["GET", "POST"])
 @login_required
-def case_pushes(request: HttpRequest, pk: int) -> HttpResponse:
+def case_pushes(request: AuthedRequest, pk: int) -> HttpResponse:
     """The lists of a case per town with progress (an htmx fragment of the case page);
     POST pushes the case's newly identified contacts."""
     user = request.user
@@ -275,7 +278,7 @@ def case_pushes(request: HttpRequest, pk: int) -> HttpResponse:
 
 @require_GET
 @login_required
-def overdue_board(request: HttpRequest) -> HttpResponse:
+def overdue_board(request: AuthedRequest) -> HttpResponse:
     user = request.user
     towns = selectors.overdue_board(user=user)  # case.manage: command and investigators
     now = timezone.now()
@@ -306,13 +309,13 @@ def overdue_board(request: HttpRequest) -> HttpResponse:
 
 @require_http_methods(["GET", "POST"])
 @login_required
-def assist_request(request: HttpRequest, pk: int) -> HttpResponse:
+def assist_request(request: AuthedRequest, pk: int) -> HttpResponse:
     """The printable assist request; POST reveal=1 shows the identity in clear (audited)."""
     user = request.user
     assist = selectors.assist_request_get(user=user, pk=pk)
     person = assist.contact.person
     revealed: dict[str, str] = {}
-    if request.method == "POST" and request.POST.get("reveal") == "1":
+    if request.method == "POST" and RevealForm(request.POST).lenient()["reveal"] is True:
         for field in people_services.REVEALABLE_FIELDS:
             try:
                 revealed[field] = people_services.person_reveal(
