@@ -90,6 +90,21 @@ def town_b_user(tree: Tree, make_user: Any) -> Any:
     return make_user(Role.TOWN_STAFF, tree.town_b, "town-b")
 
 
+@pytest.fixture
+def investigator(tree: Tree, make_user: Any) -> Any:
+    return make_user(Role.INVESTIGATOR, tree.city, "investigator")
+
+
+@pytest.fixture
+def admin_user(tree: Tree, make_user: Any) -> Any:
+    return make_user(Role.ADMIN, tree.city, "admin")
+
+
+@pytest.fixture
+def lab_user(tree: Tree, make_user: Any) -> Any:
+    return make_user(Role.LAB, tree.city, "lab")
+
+
 BROWSER_ARGS = ["--headless", "--no-sandbox", "--disable-gpu", "--disable-background-networking"]
 
 

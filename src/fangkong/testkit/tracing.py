@@ -3,6 +3,8 @@
 
     case(person, sampled_on=date)                    -> Case (case_create: number, rule set,
                                                         look-back and deadlines as reported)
+    case_in(jurisdiction, "王小五")                  -> Case of a person registered there
+    reported_case(person)                            -> Case reported now (sampled 3 days ago)
     stop(case, place, start, end)                    -> ItineraryStop (itinerary_stop_add)
     scan(person, place, moment) / scans(person, [(place, moment), ...])
     contact(person, case=c) / contact(person, source_contact=k, classification="secondary")
@@ -50,6 +52,26 @@ def case(
     if version is not None and made.ruleset.version != version:
         raise AssertionError(f"case under {made.ruleset.version}, not {version}")
     return made
+
+
+def reported_case(person: Any, *, actor: Any = None, **kwargs: Any) -> Any:
+    """A case reported now through `case_create`, first positive three days ago unless
+    the keywords (case_create's own) say otherwise."""
+    from fangkong.tracing.services.cases import case_create
+
+    values: dict[str, Any] = {
+        "kind": "asymptomatic",
+        "first_positive_sampled_on": timezone.localdate() - dt.timedelta(days=3),
+    }
+    values.update(kwargs)
+    return case_create(actor=actor_or_admin(actor), person=person, **values)
+
+
+def case_in(jurisdiction: Any, name: str = "王小五", **kwargs: Any) -> Any:
+    """A case of a person newly registered in `jurisdiction` (keywords go to `case`)."""
+    from .people import person
+
+    return case(person(jurisdiction, name), **kwargs)
 
 
 def stop(
