@@ -157,7 +157,7 @@ def tube(
     refused = [item for item in [*report.tubes, *report.samples] if item.status != "ok"]
     if refused:
         raise AssertionError(f"the kit's tube was refused: {refused}")
-    return Tube.objects.get(barcode=code)
+    return Tube.objects.get(round=rnd, barcode__iexact=code.strip())
 
 
 def received_tube(

@@ -8,8 +8,7 @@ from typing import Any
 import pytest
 
 from fangkong.accounts.roles import Role
-
-from .factories import make_lab, make_point
+from fangkong.testkit import testing
 
 pytestmark = pytest.mark.django_db
 
@@ -29,11 +28,11 @@ def test_non_ascii_digits_never_fail(client: Any, command_user: Any, url: str) -
 
 
 def test_lab_and_tube_lookups_never_fail(client: Any, tree: Any, make_user: Any) -> None:
-    point = make_point(tree.community_a)
+    point = testing.point(tree.community_a)
     sampler = make_user(Role.SAMPLER, tree.community_a)
     sampler.place = point.place
     sampler.save(update_fields=["place"])
-    lab = make_lab(tree.town_a)
+    lab = testing.lab(tree.town_a)
     lab_user = make_user(Role.LAB, tree.town_a)
     lab_user.place = lab
     lab_user.save(update_fields=["place"])

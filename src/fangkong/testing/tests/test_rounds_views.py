@@ -10,8 +10,8 @@ from django.test import Client
 from fangkong.accounts.roles import Role
 from fangkong.testing.models import Round, RoundStatus
 from fangkong.testing.services import rounds as services
+from fangkong.testkit.clock import at
 
-from .factories import at
 from .world_rounds import World, build_world
 
 pytestmark = pytest.mark.django_db

@@ -10,7 +10,7 @@ from django.test import Client
 
 from fangkong.accounts.roles import Role
 from fangkong.accounts.services import user_create
-from fangkong.testing.tests.factories import make_point
+from fangkong.testkit import testing
 
 from .sampling_world import PASSWORD, World, build_world
 
@@ -66,7 +66,7 @@ def test_a_role_without_the_capability_gets_403(world: World, make_user: Any) ->
 
 
 def test_a_sampler_cannot_open_another_points_page(world: World, tree: Any) -> None:
-    other_point = make_point(tree.community_b)
+    other_point = testing.point(tree.community_b)
     other = user_create(
         username="sampler-page-b",
         password=PASSWORD,
