@@ -12,8 +12,7 @@ from django.test import Client
 from django.urls import reverse
 
 from fangkong.testkit import testing
-
-from .coverage_world import build_world
+from fangkong.testkit.worlds.coverage import build_world
 
 
 def _login(page: Any, live_server: Any, user: Any) -> None:

@@ -12,8 +12,7 @@ from fangkong.core.errors import DomainError, NotFound, PermissionDenied
 from fangkong.testing.models import ResultValue, Sample
 from fangkong.testing.selectors import coverage as selectors
 from fangkong.testkit import people, testing
-
-from .coverage_world import (
+from fangkong.testkit.worlds.coverage import (
     EXPECTED,
     EXPECTED_TOWNS,
     add_result,

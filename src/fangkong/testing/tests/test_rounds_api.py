@@ -15,8 +15,7 @@ from fangkong.testing.services import rounds as services
 from fangkong.testing.services import supplies as supply_services
 from fangkong.testkit import areas, testing
 from fangkong.testkit.clock import at
-
-from .world_rounds import World, build_world
+from fangkong.testkit.worlds.rounds import World, build_world
 
 pytestmark = pytest.mark.django_db
 

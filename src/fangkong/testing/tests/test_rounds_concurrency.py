@@ -15,8 +15,7 @@ from fangkong.testing.services import supplies as supply_services
 from fangkong.testkit import areas
 from fangkong.testkit.clock import at
 from fangkong.testkit.concurrency import race
-
-from .world_rounds import build_world
+from fangkong.testkit.worlds.rounds import build_world
 
 
 @pytest.mark.postgres

@@ -11,8 +11,7 @@ from fangkong.accounts.roles import Role
 from fangkong.testing.models import Round, RoundStatus
 from fangkong.testing.services import rounds as services
 from fangkong.testkit.clock import at
-
-from .world_rounds import World, build_world
+from fangkong.testkit.worlds.rounds import World, build_world
 
 pytestmark = pytest.mark.django_db
 

@@ -13,8 +13,7 @@ from fangkong.accounts.services import token_create, user_create
 from fangkong.testing.models import Sample, Tube
 from fangkong.testing.services.sampling import SampleIn, TubeIn
 from fangkong.testkit import testing
-
-from .sampling_world import PASSWORD, World, build_world
+from fangkong.testkit.worlds.sampling import PASSWORD, World, build_world
 
 pytestmark = pytest.mark.django_db
 

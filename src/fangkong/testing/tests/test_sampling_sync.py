@@ -16,8 +16,7 @@ from fangkong.people.models import Person
 from fangkong.testing.models import Sample, Tube, TubeState
 from fangkong.testing.services.sampling import sampling_sync, tube_close
 from fangkong.testkit import testing
-
-from .sampling_world import PASSWORD, World, build_world, new_ric
+from fangkong.testkit.worlds.sampling import PASSWORD, World, build_world, new_ric
 
 pytestmark = pytest.mark.django_db
 

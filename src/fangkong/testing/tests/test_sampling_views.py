@@ -11,8 +11,7 @@ from django.test import Client
 from fangkong.accounts.roles import Role
 from fangkong.accounts.services import user_create
 from fangkong.testkit import testing
-
-from .sampling_world import PASSWORD, World, build_world
+from fangkong.testkit.worlds.sampling import PASSWORD, World, build_world
 
 pytestmark = pytest.mark.django_db
 
