@@ -38,6 +38,16 @@ def _node(level: str, code: str, name: str, parent: Any = None) -> Any:
     )
 
 
+@pytest.fixture(autouse=True)
+def _kit_forgets_its_admin() -> Any:
+    """The kit's admin account lives as long as the test's rows (see testkit.actors)."""
+    from fangkong.testkit.actors import forget
+
+    forget()
+    yield
+    forget()
+
+
 @pytest.fixture
 def tree(db: None) -> Tree:
     city = _node("city", "330483", "桐乡市")

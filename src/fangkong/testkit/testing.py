@@ -9,6 +9,7 @@ phone syncs them), boxes carried to a lab, results as a lab submits them.
                                                       (sampling_sync; walk-ins as it says)
     received_tube(rnd, point, persons, lab=...)      -> Tube packed, handed over and received
     result(tube, "negative", lab=...)                -> the tube's result (results_submit)
+    results({tube: "negative", ...}, lab=...)       -> several, one box per point, one submission
     sampler(point), lab_user(lab)                    -> accounts bound to them
 """
 
@@ -190,6 +191,37 @@ def receive(tubes: Sequence[Any], *, point: Any, lab: Any, box_barcode: str | No
     moment = max(t.closed_at or t.opened_at for t in tubes)
     lab_services.box_hand_over(actor=at_point, box=box, at=moment)
     return lab_services.box_receive(actor=lab_user(lab), box=box, at=moment)
+
+
+def results(values: dict[Any, str], *, lab: Any, tested_at: dt.datetime | None = None) -> list[Any]:
+    """Results of several tubes ({tube: "negative", ...}) in one lab submission; the tubes
+    not yet received are first carried to `lab`, one box per point. Returns the results
+    in the order given."""
+    from fangkong.testing.models import TubeResult
+    from fangkong.testing.services import labs as lab_services
+
+    tubes = list(values)
+    for t in tubes:
+        t.refresh_from_db()
+    unboxed: dict[int, list[Any]] = {}
+    for t in tubes:
+        if t.box_id is None:
+            unboxed.setdefault(t.point_id, []).append(t)
+    for group in unboxed.values():
+        receive(group, point=group[0].point, lab=lab)
+    rows = [
+        {
+            "barcode": t.barcode,
+            "result": values[t],
+            "tested_at": tested_at or (t.closed_at or t.opened_at) + dt.timedelta(hours=5),
+        }
+        for t in tubes
+    ]
+    report = lab_services.results_submit(actor=lab_user(lab), results=rows)
+    if report.errors:
+        raise AssertionError(f"the kit's results were refused: {report.errors}")
+    by_tube = {r.tube_id: r for r in TubeResult.objects.filter(tube__in=tubes)}
+    return [by_tube[t.pk] for t in tubes]
 
 
 def result(

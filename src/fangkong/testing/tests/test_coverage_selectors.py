@@ -15,7 +15,6 @@ from fangkong.testkit import people, testing
 from fangkong.testkit.worlds.coverage import (
     EXPECTED,
     EXPECTED_TOWNS,
-    add_result,
     build_world,
     direct_counts,
     figures,
@@ -189,9 +188,9 @@ def test_random_round_counts_equal_a_direct_count(tree: Any, make_user: Any) -> 
     homes = [tree.grid_a, tree.community_a, tree.community_b]
     # The first 75 are registered before the round opens (its targets), the last 15 after
     # (walk-ins, never targets).
-    persons = [people.person(rng.choice(homes), name="测试人") for _ in range(75)]
+    persons = people.population([rng.choice(homes) for _ in range(75)], "测试人")
     rnd = testing.open_round(tree.city)
-    persons += [people.person(rng.choice(homes), name="测试人") for _ in range(15)]
+    persons += people.population([rng.choice(homes) for _ in range(15)], "测试人")
     targets = persons[:75]
     assert rnd.target_count == len(targets)
     point = testing.point(tree.town_a)
@@ -207,12 +206,14 @@ def test_random_round_counts_equal_a_direct_count(tree: Any, make_user: Any) -> 
         )
     retested = rng.sample(pool, 6)
     tubes.append(testing.tube(rnd, point, retested))
+    outcomes = {}
     for tube in tubes:
         roll = rng.random()
         if roll < 0.15:
-            add_result(tube, ResultValue.POSITIVE, lab, rnd.starts_at + dt.timedelta(hours=8))
+            outcomes[tube] = ResultValue.POSITIVE
         elif roll < 0.7:
-            add_result(tube, ResultValue.NEGATIVE, lab, rnd.starts_at + dt.timedelta(hours=8))
+            outcomes[tube] = ResultValue.NEGATIVE
+    testing.results(outcomes, lab=lab, tested_at=rnd.starts_at + dt.timedelta(hours=8))
     command = make_user("command", tree.city)
 
     cov = selectors.round_coverage(user=command, rnd=rnd, by="community")

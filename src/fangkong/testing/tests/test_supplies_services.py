@@ -35,7 +35,7 @@ def sampled(tree: Any) -> dict[str, Any]:
     """A point where 2 single tubes, 3 10-in-1 tubes (25 persons) and one 20-in-1 tube
     (20 persons) were opened on 10 July, and one 10-in-1 tube on 8 July (before the count)."""
     point = testing.point(tree.community_a)
-    persons = [people.person(tree.community_a) for _ in range(50)]
+    persons = people.population([tree.community_a] * 50)
     rnd = testing.open_round(tree.town_a)
     testing.tube(rnd, point, persons[0:1], pool_size=1)
     testing.tube(rnd, point, persons[1:2], pool_size=1)

@@ -143,9 +143,15 @@ def build_world(tree: Any, make_user: Any) -> World:
         ),
     }
     later = start + dt.timedelta(hours=6)
-    add_result(t["T1"], ResultValue.NEGATIVE, lab, later)
-    add_result(t["T3"], ResultValue.POSITIVE, lab, later)
-    add_result(t["T5"], ResultValue.NEGATIVE, lab, later)
+    testing.results(
+        {
+            t["T1"]: ResultValue.NEGATIVE,
+            t["T3"]: ResultValue.POSITIVE,
+            t["T5"]: ResultValue.NEGATIVE,
+        },
+        lab=lab,
+        tested_at=later,
+    )
     users = {
         "command": make_user(Role.COMMAND, tree.city, "cov-command"),
         "investigator": make_user(Role.INVESTIGATOR, tree.city, "cov-investigator"),

@@ -45,8 +45,8 @@ def _bound(role: str, jurisdiction: Any, username: str, place: Any) -> Any:
 
 
 def build_world(tree: Any, make_user: Any) -> World:
-    persons_a = [people.person(tree.community_a, name=f"甲{i}号") for i in range(10)]
-    persons_b = [people.person(tree.community_b, name=f"乙{i}号") for i in range(10)]
+    persons_a = people.population([tree.community_a] * 10, [f"甲{i}号" for i in range(10)])
+    persons_b = people.population([tree.community_b] * 10, [f"乙{i}号" for i in range(10)])
     rnd = testing.open_round(tree.city)
     point = testing.point(tree.community_a)
     point_b = testing.point(tree.community_b)
