@@ -14,7 +14,7 @@ import pytest
 from fangkong.accounts.models import AuditEvent
 from fangkong.accounts.roles import Role
 from fangkong.accounts.services import user_create
-from fangkong.areas.services import jurisdiction_set_geometry
+from fangkong.areas.services.areas import jurisdiction_set_geometry
 from fangkong.people.rules import ric_checksum
 from fangkong.people.services import person_create
 

@@ -16,7 +16,7 @@ from django.utils import timezone
 
 from fangkong.accounts.roles import Role
 from fangkong.accounts.services import user_create
-from fangkong.areas.services import place_create
+from fangkong.areas.services.areas import place_create
 from fangkong.people.rules import ric_checksum
 from fangkong.people.services import person_create
 from fangkong.scans.services import scans_bulk_insert

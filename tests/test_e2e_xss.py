@@ -15,7 +15,11 @@ import pytest
 
 from fangkong.accounts.roles import Role
 from fangkong.areas.models import Level
-from fangkong.areas.services import jurisdiction_create, jurisdiction_set_geometry, place_create
+from fangkong.areas.services.areas import (
+    jurisdiction_create,
+    jurisdiction_set_geometry,
+    place_create,
+)
 from fangkong.people.services import person_create
 from fangkong.testkit import tracing
 from fangkong.testkit.clock import TZ as SH

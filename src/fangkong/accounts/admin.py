@@ -21,6 +21,7 @@ from django.utils.translation import gettext_lazy as _
 from fangkong.accounts import services
 from fangkong.accounts.admin_site import password_page
 from fangkong.accounts.models import AccessToken, AuditEvent, User
+from fangkong.accounts.types import signed_in_user
 from fangkong.core.errors import DomainError
 
 
@@ -109,7 +110,7 @@ class UserAdmin(DjangoUserAdmin):
         obj.scope_path = getattr(form, "scope_path_checked", obj.scope_path)
         super().save_model(request, obj, form, change)
         services.audit_record(
-            actor=request.user,
+            actor=signed_in_user(request),
             action="user.rebind" if change else "user.create",
             object_type="user",
             object_id=obj.pk,

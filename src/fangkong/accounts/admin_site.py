@@ -22,6 +22,7 @@ from django.template.response import TemplateResponse
 
 from fangkong.accounts import services
 from fangkong.accounts.models import User
+from fangkong.accounts.types import signed_in_user
 from fangkong.core.errors import DomainError
 from fangkong.core.http import client_address
 
@@ -49,7 +50,9 @@ class AdminLoginForm(AdminAuthenticationForm):
 Response = TypeVar("Response", bound=HttpResponse)
 
 
-def password_page(request: HttpRequest, user: Any, page: Callable[[], Response]) -> Response:
+def password_page(
+    request: HttpRequest, user: User | None, page: Callable[[], Response]
+) -> Response:
     """Answer one of the admin's password pages for `user`; if it set the user's
     password, record that in the same transaction."""
     if user is None or request.method != "POST":
@@ -60,7 +63,7 @@ def password_page(request: HttpRequest, user: Any, page: Callable[[], Response])
         changed = User.objects.filter(pk=user.pk).exclude(password=before or "").first()
         if changed is not None:
             services.user_password_changed(
-                actor=request.user, user=changed, ip=client_address(request), via="admin"
+                actor=signed_in_user(request), user=changed, ip=client_address(request), via="admin"
             )
     return response
 
@@ -72,4 +75,6 @@ class FangkongAdminSite(admin.AdminSite):
         self, request: HttpRequest, extra_context: dict[str, Any] | None = None
     ) -> TemplateResponse:
         parent = super().password_change
-        return password_page(request, request.user, lambda: parent(request, extra_context))
+        return password_page(
+            request, signed_in_user(request), lambda: parent(request, extra_context)
+        )

@@ -5,13 +5,13 @@ from __future__ import annotations
 import datetime as dt
 from typing import Any
 
-from django.http import HttpRequest
 from ninja import Field, Query, Router, Schema
 
 from fangkong.accounts import selectors, services
 from fangkong.accounts.auth import by_token
-from fangkong.accounts.models import AccessToken, AuditEvent
+from fangkong.accounts.models import AccessToken, AuditEvent, User
 from fangkong.accounts.roles import ROLE_CAPABILITIES, Role
+from fangkong.accounts.types import AuthedRequest
 from fangkong.core.http import client_address
 from fangkong.core.pagination import MAX_PAGE_SIZE, keyset_page
 
@@ -99,8 +99,8 @@ def _token_out(token: AccessToken) -> dict[str, Any]:
 
 
 @router.get("/me", response=MeOut, summary="当前用户")
-def me(request: HttpRequest) -> dict[str, Any]:
-    user: Any = request.auth  # type: ignore[attr-defined]
+def me(request: AuthedRequest) -> dict[str, Any]:
+    user: User = request.auth  # type: ignore[attr-defined]
     jurisdiction = user.jurisdiction
     return {
         "username": user.username,
@@ -119,7 +119,7 @@ def me(request: HttpRequest) -> dict[str, Any]:
 
 
 @router.get("/tokens", response=list[TokenOut], summary="我的接口令牌")
-def tokens_list(request: HttpRequest) -> list[dict[str, Any]]:
+def tokens_list(request: AuthedRequest) -> list[dict[str, Any]]:
     return [_token_out(t) for t in selectors.user_tokens(user=request.auth)]  # type: ignore[attr-defined]
 
 
@@ -129,8 +129,8 @@ def tokens_list(request: HttpRequest) -> list[dict[str, Any]]:
     summary="创建接口令牌",
     description="只能用网页登录会话创建；用接口令牌认证的请求得到 403 token_cannot_create_token。",
 )
-def tokens_create(request: HttpRequest, payload: TokenCreateIn) -> tuple[int, dict[str, Any]]:
-    user: Any = request.auth  # type: ignore[attr-defined]
+def tokens_create(request: AuthedRequest, payload: TokenCreateIn) -> tuple[int, dict[str, Any]]:
+    user: User = request.auth  # type: ignore[attr-defined]
     token, plaintext = services.token_create(
         actor=user,
         user=user,
@@ -143,15 +143,15 @@ def tokens_create(request: HttpRequest, payload: TokenCreateIn) -> tuple[int, di
 
 
 @router.post("/tokens/{token_id}/revoke", response=TokenOut, summary="吊销接口令牌")
-def tokens_revoke(request: HttpRequest, token_id: int) -> dict[str, Any]:
-    user: Any = request.auth  # type: ignore[attr-defined]
+def tokens_revoke(request: AuthedRequest, token_id: int) -> dict[str, Any]:
+    user: User = request.auth  # type: ignore[attr-defined]
     token = selectors.user_token(user=user, token_id=token_id)
     token = services.token_revoke(actor=user, token=token, ip=client_address(request))
     return _token_out(token)
 
 
 @router.get("/audit", response=AuditPageOut, summary="审计日志")
-def audit_list(request: HttpRequest, filters: Query[AuditFilterIn]) -> dict[str, Any]:
+def audit_list(request: AuthedRequest, filters: Query[AuditFilterIn]) -> dict[str, Any]:
     qs = selectors.audit_events(
         user=request.auth,  # type: ignore[attr-defined]
         actor=filters.actor,

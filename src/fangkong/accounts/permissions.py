@@ -9,7 +9,7 @@ wide roles see the whole city they are bound to, every other role only its subtr
 
 from __future__ import annotations
 
-from typing import Any
+from typing import TYPE_CHECKING
 
 from django.db.models import Q
 from django.utils.translation import gettext as _
@@ -18,26 +18,29 @@ from fangkong.accounts.roles import ROLE_CAPABILITIES, Capability
 from fangkong.core.errors import NotFound, PermissionDenied
 from fangkong.core.paths import is_under, under
 
+if TYPE_CHECKING:
+    from fangkong.accounts.models import User
 
-def has_capability(user: Any, capability: str | Capability) -> bool:
+
+def has_capability(user: User, capability: str | Capability) -> bool:
     if user is None or not getattr(user, "is_authenticated", False) or not user.is_active:
         return False
     return str(capability) in ROLE_CAPABILITIES.get(user.role, frozenset())
 
 
-def require(user: Any, capability: str | Capability) -> None:
+def require(user: User, capability: str | Capability) -> None:
     if not has_capability(user, capability):
         raise PermissionDenied(
             "permission_denied", _("您的角色无权执行此操作"), capability=str(capability)
         )
 
 
-def scope_path(user: Any) -> str:
+def scope_path(user: User) -> str:
     """The jurisdiction path a user may see; an unbound user sees nothing."""
     return str(getattr(user, "scope_path", "") or "")
 
 
-def scope_q(user: Any, field: str = "jurisdiction_path") -> Q:
+def scope_q(user: User, field: str = "jurisdiction_path") -> Q:
     """Q limiting rows (by a path column) to the user's jurisdiction."""
     path = scope_path(user)
     if not path:
@@ -45,11 +48,11 @@ def scope_q(user: Any, field: str = "jurisdiction_path") -> Q:
     return under(field, path)
 
 
-def in_scope(user: Any, path: str) -> bool:
+def in_scope(user: User, path: str) -> bool:
     own = scope_path(user)
     return bool(own) and bool(path) and is_under(path, own)
 
 
-def require_in_scope(user: Any, path: str, *, what: str = "object") -> None:
+def require_in_scope(user: User, path: str, *, what: str = "object") -> None:
     if not in_scope(user, path):
         raise NotFound("not_found", _("未找到或不在您的辖区内"), object=what)

@@ -3,13 +3,12 @@
 from __future__ import annotations
 
 import datetime as dt
-from typing import Any
 
 from django.db.models import Q, QuerySet
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
-from fangkong.accounts.models import AccessToken, AuditEvent
+from fangkong.accounts.models import AccessToken, AuditEvent, User
 from fangkong.accounts.permissions import require, scope_path, scope_q
 from fangkong.accounts.roles import CITY_WIDE_ROLES, Capability
 from fangkong.core.errors import NotFound
@@ -17,7 +16,7 @@ from fangkong.core.errors import NotFound
 CITY_PATH_WIDTH = 6
 
 
-def sees_unscoped_rows(user: Any) -> bool:
+def sees_unscoped_rows(user: User) -> bool:
     """Rows with no jurisdiction (failed logins of unknown names, system events) are
     visible only to city-wide roles bound to the whole city."""
     return user.role in CITY_WIDE_ROLES and len(scope_path(user)) == CITY_PATH_WIDTH
@@ -31,7 +30,7 @@ def _day_start(value: dt.date | dt.datetime) -> dt.datetime:
 
 def audit_events(
     *,
-    user: Any,
+    user: User,
     actor: str | None = None,
     action: str | None = None,
     object_type: str | None = None,
@@ -67,13 +66,13 @@ def audit_events(
     return qs.order_by("-pk")
 
 
-def user_tokens(*, user: Any) -> QuerySet[AccessToken]:
+def user_tokens(*, user: User) -> QuerySet[AccessToken]:
     """The user's own API tokens, newest first (the digest never leaves the server)."""
     require(user, Capability.TOKEN_MANAGE)
     return AccessToken.objects.filter(user=user).order_by("-created_at", "-pk")
 
 
-def user_token(*, user: Any, token_id: int) -> AccessToken:
+def user_token(*, user: User, token_id: int) -> AccessToken:
     """One of the user's own tokens; anyone else's is 'not found'."""
     token = user_tokens(user=user).filter(pk=token_id).first()
     if token is None:

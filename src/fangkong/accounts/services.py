@@ -9,6 +9,7 @@ from typing import Any
 
 from django.conf import settings
 from django.contrib.auth import authenticate
+from django.contrib.auth.models import AnonymousUser
 from django.contrib.auth.password_validation import validate_password
 from django.core.exceptions import ValidationError
 from django.db import IntegrityError, transaction
@@ -45,7 +46,7 @@ BOUND_LEVELS: dict[str, tuple[frozenset[str], Any]] = {
 
 def audit_record(
     *,
-    actor: Any,
+    actor: User | None,
     action: str,
     object_type: str,
     object_id: str | int = "",
@@ -73,7 +74,7 @@ def audit_record(
     )
 
 
-def audit_record_many(*, actor: Any, events: list[dict[str, Any]], ip: str = "") -> int:
+def audit_record_many(*, actor: User | None, events: list[dict[str, Any]], ip: str = "") -> int:
     """Append many audit records of one action in one statement (bulk paths: a results
     import's corrections). Each event has the keyword arguments of `audit_record` but
     `actor` and `ip`. Returns the number of records written."""
@@ -153,7 +154,7 @@ def _require_place(role: str, place: Any, require_place: bool) -> None:
         raise DomainError("place_required", _("该角色须绑定隔离点、采样点或检测机构"), role=role)
 
 
-def _require_manager(actor: Any, scope: str) -> None:
+def _require_manager(actor: User, scope: str) -> None:
     """A user may be created or rebound only by a user manager whose scope covers it."""
     require(actor, Capability.USER_MANAGE)
     require_in_scope(actor, scope, what="jurisdiction")
@@ -162,7 +163,7 @@ def _require_manager(actor: Any, scope: str) -> None:
 @transaction.atomic
 def user_create(
     *,
-    actor: Any = None,
+    actor: User | None = None,
     username: str,
     password: str,
     role: str,
@@ -232,7 +233,9 @@ def user_create(
 
 
 @transaction.atomic
-def user_rebind(*, actor: Any, user: User, role: str, jurisdiction: Any, place: Any = None) -> User:
+def user_rebind(
+    *, actor: User, user: User, role: str, jurisdiction: Any, place: Any = None
+) -> User:
     """Change a user's role, jurisdiction or place (and so its scope)."""
     _require_place(role, place, True)
     scope = user_binding_scope(role=role, jurisdiction=jurisdiction, place=place)
@@ -501,7 +504,7 @@ def login_records_purge(*, now: dt.datetime | None = None) -> dict[str, int]:
 
 
 @transaction.atomic
-def user_password_changed(*, actor: Any, user: User, ip: str = "", via: str) -> int:
+def user_password_changed(*, actor: User | None, user: User, ip: str = "", via: str) -> int:
     """Record a password set by Django's own forms (the admin's password pages), and
     revoke the user's live API tokens: a password reset after a compromise must also end
     the access of tokens minted with the old password. The addresses the account knows
@@ -523,9 +526,9 @@ def user_password_changed(*, actor: Any, user: User, ip: str = "", via: str) -> 
 
 
 @transaction.atomic
-def user_logout(*, actor: Any, ip: str) -> None:
-    """Record a logout (the view ends the session)."""
-    if actor is None or not getattr(actor, "is_authenticated", False):
+def user_logout(*, actor: User | AnonymousUser, ip: str) -> None:
+    """Record a logout (the view ends the session); an anonymous one records nothing."""
+    if not isinstance(actor, User):
         return
     audit_record(
         actor=actor,
@@ -545,7 +548,7 @@ def token_digest(plaintext: str) -> str:
     return hashlib.sha256(plaintext.encode("utf-8")).hexdigest()
 
 
-def _require_token_owner_or_manager(actor: Any, user: User) -> None:
+def _require_token_owner_or_manager(actor: User, user: User) -> None:
     require(actor, Capability.TOKEN_MANAGE)
     if actor.pk == user.pk:
         return
@@ -562,7 +565,7 @@ def token_max_expiry(*, created_at: dt.datetime) -> dt.datetime:
 @transaction.atomic
 def token_create(
     *,
-    actor: Any,
+    actor: User,
     user: User,
     name: str,
     expires_at: dt.datetime | None = None,
@@ -627,7 +630,7 @@ def token_create(
 
 
 @transaction.atomic
-def token_revoke(*, actor: Any, token: AccessToken, ip: str = "") -> AccessToken:
+def token_revoke(*, actor: User, token: AccessToken, ip: str = "") -> AccessToken:
     """Revoke a token at once; a revoked token never authenticates again."""
     locked = AccessToken.objects.select_for_update().select_related("user").get(pk=token.pk)
     _require_token_owner_or_manager(actor, locked.user)

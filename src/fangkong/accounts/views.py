@@ -21,6 +21,7 @@ from django.views.decorators.http import require_http_methods, require_POST
 from fangkong.accounts import selectors, services
 from fangkong.accounts.permissions import has_capability
 from fangkong.accounts.roles import Capability
+from fangkong.accounts.types import AuthedRequest
 from fangkong.core.errors import DomainError
 from fangkong.core.http import client_address
 from fangkong.core.pagination import keyset_page
@@ -100,7 +101,7 @@ def _parse_date(value: str) -> dt.date | None:
 
 
 @login_required
-def audit_view(request: HttpRequest) -> HttpResponse:
+def audit_view(request: AuthedRequest) -> HttpResponse:
     if not has_capability(request.user, Capability.AUDIT_VIEW):
         return forbidden(request)
     filters = {
@@ -146,7 +147,7 @@ def audit_view(request: HttpRequest) -> HttpResponse:
 
 @login_required
 @require_http_methods(["GET", "POST"])
-def tokens_view(request: HttpRequest) -> HttpResponse:
+def tokens_view(request: AuthedRequest) -> HttpResponse:
     if not has_capability(request.user, Capability.TOKEN_MANAGE):
         return forbidden(request)
     plaintext = ""
@@ -199,7 +200,7 @@ def tokens_view(request: HttpRequest) -> HttpResponse:
 
 @login_required
 @require_POST
-def token_revoke_view(request: HttpRequest, pk: int) -> HttpResponse:
+def token_revoke_view(request: AuthedRequest, pk: int) -> HttpResponse:
     if not has_capability(request.user, Capability.TOKEN_MANAGE):
         return forbidden(request)
     try:

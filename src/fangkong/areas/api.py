@@ -10,13 +10,16 @@ from __future__ import annotations
 import datetime as dt
 from typing import Any, Literal
 
-from django.http import HttpRequest, JsonResponse
+from django.http import JsonResponse
 from ninja import Field, Query, Router, Schema, Status
 
 from fangkong.accounts.permissions import require
 from fangkong.accounts.roles import Capability
-from fangkong.areas import selectors, services
+from fangkong.accounts.types import AuthedRequest
+from fangkong.areas import selectors
 from fangkong.areas.models import Jurisdiction, Place, Zone, ZoneMember, ZoneTransition
+from fangkong.areas.services import areas as area_services
+from fangkong.areas.services import zones as zone_services
 from fangkong.core.apitypes import RowId
 from fangkong.core.errors import ErrorOut
 from fangkong.core.http import client_address
@@ -244,7 +247,7 @@ ERRORS: dict[int, type[Schema]] = {
 
 @router.get("/jurisdictions", response={200: list[JurisdictionOut], **ERRORS}, summary="辖区列表")
 def jurisdiction_list(
-    request: HttpRequest,
+    request: AuthedRequest,
     parent: RowId | None = None,
     level: Literal["city", "town", "community", "grid"] | None = None,
 ) -> list[JurisdictionOut]:
@@ -257,7 +260,7 @@ def jurisdiction_list(
     response={200: JurisdictionDetailOut, **ERRORS},
     summary="辖区详情",
 )
-def jurisdiction_detail(request: HttpRequest, jurisdiction_id: int) -> JurisdictionDetailOut:
+def jurisdiction_detail(request: AuthedRequest, jurisdiction_id: int) -> JurisdictionDetailOut:
     node = selectors.jurisdiction_get(user=request.user, pk=jurisdiction_id)
     geometry = getattr(node, "geometry", None)
     return JurisdictionDetailOut(
@@ -281,7 +284,7 @@ class PlaceFilter(Schema):
 
 
 @router.get("/places", response={200: PlacePage, **ERRORS}, summary="场所列表（游标分页）")
-def place_list(request: HttpRequest, filters: Query[PlaceFilter]) -> PlacePage:
+def place_list(request: AuthedRequest, filters: Query[PlaceFilter]) -> PlacePage:
     jurisdiction = selectors.jurisdiction_resolve(user=request.user, pk=filters.jurisdiction)
     page = selectors.places(
         user=request.user,
@@ -295,10 +298,10 @@ def place_list(request: HttpRequest, filters: Query[PlaceFilter]) -> PlacePage:
 
 
 @router.post("/places", response={201: PlaceOut, **ERRORS}, summary="新建场所")
-def place_create(request: HttpRequest, payload: PlaceIn) -> Status:
+def place_create(request: AuthedRequest, payload: PlaceIn) -> Status:
     require(request.user, Capability.PLACE_MANAGE)
     jurisdiction = selectors.jurisdiction_resolve(user=request.user, pk=payload.jurisdiction_id)
-    place = services.place_create(
+    place = area_services.place_create(
         actor=request.user,
         kind=payload.kind,
         name=payload.name,
@@ -316,14 +319,14 @@ def place_create(request: HttpRequest, payload: PlaceIn) -> Status:
 
 @router.get("/zones", response={200: list[ZoneOut], **ERRORS}, summary="风险区列表")
 def zone_list(
-    request: HttpRequest,
+    request: AuthedRequest,
     level: Literal["sealed", "controlled", "precaution"] | None = None,
     state: Literal["active", "lifted"] | None = None,
 ) -> list[ZoneOut]:
     return [ZoneOut.of(z) for z in selectors.zones(user=request.user, level=level, state=state)]
 
 
-def _zone_detail_out(request: HttpRequest, pk: int) -> ZoneDetailOut:
+def _zone_detail_out(request: AuthedRequest, pk: int) -> ZoneDetailOut:
     zone = selectors.zone_detail(user=request.user, pk=pk)
     return ZoneDetailOut(
         **ZoneOut.of(zone).model_dump(),
@@ -336,16 +339,16 @@ def _zone_detail_out(request: HttpRequest, pk: int) -> ZoneDetailOut:
 @router.get(
     "/zones/{zone_id}", response={200: ZoneDetailOut, **ERRORS}, summary="风险区详情与变更记录"
 )
-def zone_detail(request: HttpRequest, zone_id: int) -> ZoneDetailOut:
+def zone_detail(request: AuthedRequest, zone_id: int) -> ZoneDetailOut:
     return _zone_detail_out(request, zone_id)
 
 
 @router.post("/zones", response={201: ZoneDetailOut, **ERRORS}, summary="划定风险区")
-def zone_create(request: HttpRequest, payload: ZoneIn) -> Status:
+def zone_create(request: AuthedRequest, payload: ZoneIn) -> Status:
     require(request.user, Capability.ZONE_MANAGE)
     owner = selectors.jurisdiction_resolve(user=request.user, pk=payload.jurisdiction_id)
     assert owner is not None
-    zone = services.zone_create(
+    zone = zone_services.zone_create(
         actor=request.user,
         name=payload.name,
         level=payload.level,
@@ -365,8 +368,8 @@ def zone_create(request: HttpRequest, payload: ZoneIn) -> Status:
 @router.post(
     "/zones/{zone_id}/record-case", response={200: ZoneDetailOut, **ERRORS}, summary="新增病例"
 )
-def zone_record_case(request: HttpRequest, zone_id: int, payload: ZoneActionIn) -> ZoneDetailOut:
-    services.zone_record_case(
+def zone_record_case(request: AuthedRequest, zone_id: int, payload: ZoneActionIn) -> ZoneDetailOut:
+    zone_services.zone_record_case(
         actor=request.user,
         zone=zone_id,
         on_date=payload.on_date,
@@ -380,9 +383,9 @@ def zone_record_case(request: HttpRequest, zone_id: int, payload: ZoneActionIn) 
     "/zones/{zone_id}/screening", response={200: ZoneDetailOut, **ERRORS}, summary="全员筛查结果"
 )
 def zone_record_screening(
-    request: HttpRequest, zone_id: int, payload: ZoneScreeningIn
+    request: AuthedRequest, zone_id: int, payload: ZoneScreeningIn
 ) -> ZoneDetailOut:
-    services.zone_record_screening(
+    zone_services.zone_record_screening(
         actor=request.user,
         zone=zone_id,
         on_date=payload.on_date,
@@ -394,8 +397,8 @@ def zone_record_screening(
 
 
 @router.post("/zones/{zone_id}/downgrade", response={200: ZoneDetailOut, **ERRORS}, summary="降级")
-def zone_downgrade(request: HttpRequest, zone_id: int, payload: ZoneActionIn) -> ZoneDetailOut:
-    services.zone_downgrade(
+def zone_downgrade(request: AuthedRequest, zone_id: int, payload: ZoneActionIn) -> ZoneDetailOut:
+    zone_services.zone_downgrade(
         actor=request.user,
         zone=zone_id,
         on_date=payload.on_date,
@@ -406,8 +409,8 @@ def zone_downgrade(request: HttpRequest, zone_id: int, payload: ZoneActionIn) ->
 
 
 @router.post("/zones/{zone_id}/lift", response={200: ZoneDetailOut, **ERRORS}, summary="解除")
-def zone_lift(request: HttpRequest, zone_id: int, payload: ZoneActionIn) -> ZoneDetailOut:
-    services.zone_lift(
+def zone_lift(request: AuthedRequest, zone_id: int, payload: ZoneActionIn) -> ZoneDetailOut:
+    zone_services.zone_lift(
         actor=request.user,
         zone=zone_id,
         on_date=payload.on_date,
@@ -420,8 +423,8 @@ def zone_lift(request: HttpRequest, zone_id: int, payload: ZoneActionIn) -> Zone
 @router.post(
     "/zones/{zone_id}/close-day", response={200: ZoneDetailOut, **ERRORS}, summary="日终计数"
 )
-def zone_close_day(request: HttpRequest, zone_id: int, payload: ZoneCloseDayIn) -> ZoneDetailOut:
-    services.zone_close_day(actor=request.user, zone=zone_id, day=payload.day)
+def zone_close_day(request: AuthedRequest, zone_id: int, payload: ZoneCloseDayIn) -> ZoneDetailOut:
+    zone_services.zone_close_day(actor=request.user, zone=zone_id, day=payload.day)
     return _zone_detail_out(request, zone_id)
 
 
@@ -429,7 +432,7 @@ def zone_close_day(request: HttpRequest, zone_id: int, payload: ZoneCloseDayIn) 
 
 
 @router.get("/map.geojson", response={200: dict[str, Any], **ERRORS}, summary="风险区地图")
-def zone_map(request: HttpRequest, level: Literal["town", "community"] = "town") -> JsonResponse:
+def zone_map(request: AuthedRequest, level: Literal["town", "community"] = "town") -> JsonResponse:
     collection = selectors.map_features(user=request.user, level=level)
     return JsonResponse(
         collection, content_type="application/geo+json", json_dumps_params={"ensure_ascii": False}

@@ -14,6 +14,7 @@ from typing import Any
 from django.db.models import Count, Prefetch, Q, QuerySet
 from django.utils.translation import gettext as _
 
+from fangkong.accounts.models import User
 from fangkong.accounts.permissions import has_capability, in_scope, require, scope_path, scope_q
 from fangkong.accounts.roles import Capability
 from fangkong.areas import rules
@@ -35,20 +36,20 @@ from fangkong.core.paths import under
 CITY_WIDTH = LEVEL_WIDTH[Level.CITY]
 
 
-def city_path(user: Any) -> str:
+def city_path(user: User) -> str:
     """The city a user belongs to: what they may see of the public area data."""
     path = scope_path(user)
     return path[:CITY_WIDTH] if len(path) >= CITY_WIDTH else ""
 
 
-def _city_q(user: Any, field: str) -> Q:
+def _city_q(user: User, field: str) -> Q:
     city = city_path(user)
     if not city:
         return Q(pk__in=[])
     return under(field, city)
 
 
-def can_manage_zone(user: Any, zone: Zone) -> bool:
+def can_manage_zone(user: User, zone: Zone) -> bool:
     return has_capability(user, Capability.ZONE_MANAGE) and in_scope(user, zone.jurisdiction_path)
 
 
@@ -56,7 +57,7 @@ def can_manage_zone(user: Any, zone: Zone) -> bool:
 
 
 def jurisdictions(
-    *, user: Any, parent: Jurisdiction | int | None = None, level: str | None = None
+    *, user: User, parent: Jurisdiction | int | None = None, level: str | None = None
 ) -> QuerySet[Jurisdiction]:
     """Jurisdictions of the user's city, optionally the children of `parent` or one level."""
     require(user, Capability.AREA_VIEW)
@@ -70,11 +71,11 @@ def jurisdictions(
     return qs.order_by("path")
 
 
-def jurisdiction_children(*, user: Any, parent: Jurisdiction) -> list[Jurisdiction]:
+def jurisdiction_children(*, user: User, parent: Jurisdiction) -> list[Jurisdiction]:
     return list(jurisdictions(user=user, parent=parent))
 
 
-def jurisdiction_get(*, user: Any, pk: int) -> Jurisdiction:
+def jurisdiction_get(*, user: User, pk: int) -> Jurisdiction:
     """One jurisdiction with its parent and geometry; 404 outside the user's city."""
     require(user, Capability.AREA_VIEW)
     node = (
@@ -87,7 +88,7 @@ def jurisdiction_get(*, user: Any, pk: int) -> Jurisdiction:
     return node
 
 
-def jurisdiction_by_path(*, user: Any, path: str) -> Jurisdiction:
+def jurisdiction_by_path(*, user: User, path: str) -> Jurisdiction:
     require(user, Capability.AREA_VIEW)
     node = Jurisdiction.objects.filter(_city_q(user, "path"), path=path).first()
     if node is None:
@@ -95,7 +96,7 @@ def jurisdiction_by_path(*, user: Any, path: str) -> Jurisdiction:
     return node
 
 
-def jurisdiction_resolve(*, user: Any, pk: int | None) -> Jurisdiction | None:
+def jurisdiction_resolve(*, user: User, pk: int | None) -> Jurisdiction | None:
     """A jurisdiction named by id in input; an unknown id is bad input (400), not a 404."""
     if pk is None:
         return None
@@ -105,7 +106,7 @@ def jurisdiction_resolve(*, user: Any, pk: int | None) -> Jurisdiction | None:
         raise DomainError("unknown_jurisdiction", _("辖区不存在"), id=pk) from exc
 
 
-def jurisdictions_under(*, user: Any, root: Jurisdiction) -> list[Jurisdiction]:
+def jurisdictions_under(*, user: User, root: Jurisdiction) -> list[Jurisdiction]:
     """`root` and every jurisdiction below it (e.g. the choices of a zone's members)."""
     require(user, Capability.AREA_VIEW)
     return list(
@@ -122,7 +123,7 @@ class TreeRow:
     indent: int
 
 
-def jurisdiction_tree(*, user: Any, max_depth: int = 2) -> list[TreeRow]:
+def jurisdiction_tree(*, user: User, max_depth: int = 2) -> list[TreeRow]:
     """The city's tree down to `max_depth` (0 city, 1 town, 2 community, 3 grid), in path
     order, with the number of places in each subtree. Two queries whatever the size."""
     require(user, Capability.AREA_VIEW)
@@ -153,7 +154,7 @@ def _prefix_ends(path: str) -> range:
 
 def places(
     *,
-    user: Any,
+    user: User,
     kind: str | None = None,
     jurisdiction: Jurisdiction | None = None,
     q: str | None = None,
@@ -176,7 +177,7 @@ def places(
     return keyset_page(qs, cursor=cursor, size=size)
 
 
-def place_get(*, user: Any, pk: int) -> Place:
+def place_get(*, user: User, pk: int) -> Place:
     require(user, Capability.AREA_VIEW)
     place = (
         Place.objects.filter(_city_q(user, "jurisdiction_path"), pk=pk)
@@ -188,7 +189,7 @@ def place_get(*, user: Any, pk: int) -> Place:
     return place
 
 
-def places_resolve(*, user: Any, pks: list[int]) -> list[Place]:
+def places_resolve(*, user: User, pks: list[int]) -> list[Place]:
     """Places named by id in input; any unknown id is bad input (400)."""
     if not pks:
         return []
@@ -200,7 +201,7 @@ def places_resolve(*, user: Any, pks: list[int]) -> list[Place]:
     return found
 
 
-def jurisdictions_resolve(*, user: Any, pks: list[int]) -> list[Jurisdiction]:
+def jurisdictions_resolve(*, user: User, pks: list[int]) -> list[Jurisdiction]:
     if not pks:
         return []
     require(user, Capability.AREA_VIEW)
@@ -214,7 +215,7 @@ def jurisdictions_resolve(*, user: Any, pks: list[int]) -> list[Jurisdiction]:
 # --- Zones ----------------------------------------------------------------------------
 
 
-def zones(*, user: Any, level: str | None = None, state: str | None = None) -> QuerySet[Zone]:
+def zones(*, user: User, level: str | None = None, state: str | None = None) -> QuerySet[Zone]:
     """The city's zones: active first, most severe first, then newest."""
     require(user, Capability.ZONE_VIEW)
     qs = Zone.objects.filter(_city_q(user, "jurisdiction_path")).select_related(
@@ -231,7 +232,7 @@ def zones(*, user: Any, level: str | None = None, state: str | None = None) -> Q
     return qs.order_by("state", "level", "-started_on", "-pk")
 
 
-def zone_get(*, user: Any, pk: int) -> Zone:
+def zone_get(*, user: User, pk: int) -> Zone:
     require(user, Capability.ZONE_VIEW)
     zone = (
         Zone.objects.filter(_city_q(user, "jurisdiction_path"), pk=pk)
@@ -243,7 +244,7 @@ def zone_get(*, user: Any, pk: int) -> Zone:
     return zone
 
 
-def zone_resolve(*, user: Any, pk: int | None) -> Zone | None:
+def zone_resolve(*, user: User, pk: int | None) -> Zone | None:
     if pk is None:
         return None
     try:
@@ -252,7 +253,7 @@ def zone_resolve(*, user: Any, pk: int | None) -> Zone | None:
         raise DomainError("unknown_zone", _("上级风险区不存在"), id=pk) from exc
 
 
-def zone_detail(*, user: Any, pk: int) -> Zone:
+def zone_detail(*, user: User, pk: int) -> Zone:
     """A zone with everything its page shows, in a fixed number of queries (5): the zone
     (with jurisdiction, rule set, parent), members, children, transitions (with actor
     and rule set)."""
@@ -280,7 +281,7 @@ def zone_detail(*, user: Any, pk: int) -> Zone:
     return zone
 
 
-def zones_active_parents(*, user: Any) -> list[Zone]:
+def zones_active_parents(*, user: User) -> list[Zone]:
     """Active zones a new zone may be drawn inside (the choices for `parent`)."""
     return list(zones(user=user, state=ZoneState.ACTIVE).select_related(None).order_by("name"))
 
@@ -321,7 +322,7 @@ def _keep_most_severe(levels: dict[str, str], key: str, level: str) -> None:
         levels[key] = level
 
 
-def map_features(*, user: Any, level: str) -> dict[str, Any]:
+def map_features(*, user: User, level: str) -> dict[str, Any]:
     """A GeoJSON FeatureCollection of the city's jurisdictions at `level` that have a
     geometry, each with `zone_level`: the most severe ACTIVE zone level that covers it.
 
@@ -381,7 +382,7 @@ def map_features(*, user: Any, level: str) -> dict[str, Any]:
 # --- Aggregates for dashboards (scoped to the user's subtree; one grouped query each) ----
 
 
-def jurisdiction_counts_by_level(*, user: Any) -> dict[str, int]:
+def jurisdiction_counts_by_level(*, user: User) -> dict[str, int]:
     return {
         row["level"]: row["n"]
         for row in Jurisdiction.objects.filter(scope_q(user, "path"))
@@ -391,7 +392,7 @@ def jurisdiction_counts_by_level(*, user: Any) -> dict[str, int]:
     }
 
 
-def place_counts_by_kind(*, user: Any) -> dict[str, int]:
+def place_counts_by_kind(*, user: User) -> dict[str, int]:
     return {
         row["kind"]: row["n"]
         for row in Place.objects.filter(scope_q(user, "jurisdiction_path"), active=True)
@@ -401,7 +402,7 @@ def place_counts_by_kind(*, user: Any) -> dict[str, int]:
     }
 
 
-def active_zone_counts_by_level(*, user: Any) -> dict[str, int]:
+def active_zone_counts_by_level(*, user: User) -> dict[str, int]:
     return {
         row["level"]: row["n"]
         for row in Zone.objects.filter(scope_q(user, "jurisdiction_path"), state=ZoneState.ACTIVE)

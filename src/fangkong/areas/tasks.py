@@ -6,7 +6,7 @@ import datetime as dt
 
 from django_tasks import task
 
-from fangkong.areas import services
+from fangkong.areas.services import zones as zone_services
 
 
 @task()
@@ -16,4 +16,4 @@ def zones_close_day(day: str) -> int:
     Scheduled once a day after midnight for the day just ended; safe to run twice (a day
     already counted changes nothing). Returns the number of zones whose counter moved.
     """
-    return services.zones_close_day_all(day=dt.date.fromisoformat(day))
+    return zone_services.zones_close_day_all(day=dt.date.fromisoformat(day))

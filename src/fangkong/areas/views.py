@@ -21,9 +21,11 @@ from django.views.decorators.http import require_GET, require_http_methods, requ
 
 from fangkong.accounts.permissions import has_capability, require
 from fangkong.accounts.roles import Capability
-from fangkong.areas import selectors, services
+from fangkong.accounts.types import AuthedRequest
+from fangkong.areas import selectors
 from fangkong.areas.forms import ZoneActionForm, ZoneCreateForm
 from fangkong.areas.models import Level, PlaceKind, ZoneLevel, ZoneState
+from fangkong.areas.services import zones as zone_services
 from fangkong.core.errors import DomainError, NotFound, PermissionDenied
 from fangkong.core.http import client_address
 
@@ -57,7 +59,7 @@ def _choice(value: str | None, allowed: list[str]) -> str | None:
 @require_GET
 @login_required
 @domain_errors
-def zone_list(request: HttpRequest) -> HttpResponse:
+def zone_list(request: AuthedRequest) -> HttpResponse:
     level = _choice(request.GET.get("level"), ZoneLevel.values)
     state = _choice(request.GET.get("state"), ZoneState.values)
     rows = [
@@ -78,7 +80,7 @@ def zone_list(request: HttpRequest) -> HttpResponse:
     )
 
 
-def _zone_context(request: HttpRequest, pk: int, **extra: Any) -> dict[str, Any]:
+def _zone_context(request: AuthedRequest, pk: int, **extra: Any) -> dict[str, Any]:
     zone = selectors.zone_detail(user=request.user, pk=pk)
     return {
         "zone": zone,
@@ -96,14 +98,14 @@ def _zone_context(request: HttpRequest, pk: int, **extra: Any) -> dict[str, Any]
 @require_GET
 @login_required
 @domain_errors
-def zone_detail(request: HttpRequest, pk: int) -> HttpResponse:
+def zone_detail(request: AuthedRequest, pk: int) -> HttpResponse:
     return render(request, "areas/zone_detail.html", _zone_context(request, pk))
 
 
 @require_POST
 @login_required
 @domain_errors
-def zone_action(request: HttpRequest, pk: int, action: str) -> HttpResponse:
+def zone_action(request: AuthedRequest, pk: int, action: str) -> HttpResponse:
     """One action form of the zone page; htmx swaps the zone's main panel in place."""
     if action not in ZONE_ACTIONS:
         raise Http404
@@ -118,9 +120,9 @@ def zone_action(request: HttpRequest, pk: int, action: str) -> HttpResponse:
         common: dict[str, Any] = {"actor": request.user, "zone": pk}
         try:
             if action == "close_day":
-                services.zone_close_day(day=data["on_date"], **common)
+                zone_services.zone_close_day(day=data["on_date"], **common)
             elif action == "screening":
-                services.zone_record_screening(
+                zone_services.zone_record_screening(
                     on_date=data["on_date"],
                     all_negative=bool(data["all_negative"]),
                     reason=data["reason"],
@@ -129,9 +131,9 @@ def zone_action(request: HttpRequest, pk: int, action: str) -> HttpResponse:
                 )
             else:
                 service = {
-                    "record_case": services.zone_record_case,
-                    "downgrade": services.zone_downgrade,
-                    "lift": services.zone_lift,
+                    "record_case": zone_services.zone_record_case,
+                    "downgrade": zone_services.zone_downgrade,
+                    "lift": zone_services.zone_lift,
                 }[action]
                 service(
                     on_date=data["on_date"],
@@ -152,12 +154,12 @@ def zone_action(request: HttpRequest, pk: int, action: str) -> HttpResponse:
     return render(request, "areas/zone_detail.html", context, status=error.status if error else 200)
 
 
-def _owner_choices(request: HttpRequest) -> list[tuple[int, str]]:
+def _owner_choices(request: AuthedRequest) -> list[tuple[int, str]]:
     nodes = selectors.jurisdictions(user=request.user).filter(depth__lte=2)
     return [(n.pk, "　" * n.depth + n.name) for n in nodes]
 
 
-def _member_choices(request: HttpRequest, owner_pk: int | None) -> list[tuple[int, str]]:
+def _member_choices(request: AuthedRequest, owner_pk: int | None) -> list[tuple[int, str]]:
     if owner_pk is None:
         return []
     try:
@@ -173,7 +175,7 @@ def _member_choices(request: HttpRequest, owner_pk: int | None) -> list[tuple[in
 @require_http_methods(["GET", "POST"])
 @login_required
 @domain_errors
-def zone_create(request: HttpRequest) -> HttpResponse:
+def zone_create(request: AuthedRequest) -> HttpResponse:
     require(request.user, Capability.ZONE_MANAGE)
     raw_owner = (request.POST if request.method == "POST" else request.GET).get("jurisdiction", "")
     owner_pk = int(raw_owner) if raw_owner.isdigit() else None
@@ -197,7 +199,7 @@ def zone_create(request: HttpRequest) -> HttpResponse:
             try:
                 owner = selectors.jurisdiction_resolve(user=request.user, pk=data["jurisdiction"])
                 assert owner is not None
-                zone = services.zone_create(
+                zone = zone_services.zone_create(
                     actor=request.user,
                     name=data["name"],
                     level=data["level"],
@@ -228,7 +230,7 @@ def zone_create(request: HttpRequest) -> HttpResponse:
 @require_GET
 @login_required
 @domain_errors
-def place_list(request: HttpRequest) -> HttpResponse:
+def place_list(request: AuthedRequest) -> HttpResponse:
     kind = _choice(request.GET.get("kind"), PlaceKind.values)
     q = request.GET.get("q", "").strip()[:100]
     towns = list(selectors.jurisdictions(user=request.user, level=Level.TOWN))
@@ -272,7 +274,7 @@ def place_list(request: HttpRequest) -> HttpResponse:
 @require_GET
 @login_required
 @domain_errors
-def jurisdiction_list(request: HttpRequest) -> HttpResponse:
+def jurisdiction_list(request: AuthedRequest) -> HttpResponse:
     raw = request.GET.get("depth", "2")
     depth = int(raw) if raw in {"1", "2", "3"} else 2
     rows = selectors.jurisdiction_tree(user=request.user, max_depth=depth)

@@ -34,9 +34,12 @@ import statistics
 import tempfile
 import time
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from fangkong.bench import Log, result
+
+if TYPE_CHECKING:
+    from fangkong.accounts.models import User
 
 DESCRIPTION = "untested lists per community of a 1M-person round, 90% sampled (vs DuckDB)"
 ROUND_NAME = "bench coverage"
@@ -159,7 +162,7 @@ def _root() -> Any:
     return root
 
 
-def _bench_user() -> Any:
+def _bench_user() -> User:
     from fangkong.accounts.models import User
     from fangkong.accounts.roles import Role
 

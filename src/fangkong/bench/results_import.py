@@ -1,7 +1,7 @@
 """bench results-import: a lab's results file for 100,000 pooled tubes (1,000,000 persons)
 with 0.1% positive pools, imported through the product's service.
 
-Product path: `testing.services.labs.results_import_file` — the very function the lab's
+Product path: `testing.services.results.results_import_file` — the very function the lab's
 import page and `POST /api/testing/results/import` call: the CSV is read and every row
 checked (tubes fetched by barcode in chunks, received by this lab, once in the file), the
 results are stored (bulk_create), the tubes moved to resulted, and every member of a
@@ -403,7 +403,7 @@ def run(options: dict[str, Any], log: Log) -> dict:
     from django.db import connection
 
     from fangkong.testing.models import Hold, Recheck, TubeResult
-    from fangkong.testing.services.labs import results_import_file
+    from fangkong.testing.services.results import results_import_file
 
     world = _build(options, log)
     try:

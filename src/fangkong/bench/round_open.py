@@ -71,8 +71,8 @@ def _measure(log: Log) -> dict[str, Any]:
 
     from fangkong.accounts.models import User
     from fangkong.accounts.roles import Role
-    from fangkong.areas import services as area_services
     from fangkong.areas.models import Jurisdiction
+    from fangkong.areas.services import zones as zone_services
     from fangkong.people.models import Person
     from fangkong.testing.models import Round, RoundTarget
     from fangkong.testing.services import rounds as services
@@ -91,7 +91,7 @@ def _measure(log: Log) -> dict[str, Any]:
     ):
         if not members:  # a tiny city's town may have a single community
             continue
-        area_services.zone_create(
+        zone_services.zone_create(
             actor=actor,
             name=f"bench {level}",
             level=level,

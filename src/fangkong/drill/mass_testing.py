@@ -43,7 +43,9 @@ from fangkong.testing.models import (
     TransportBox,
     Tube,
 )
-from fangkong.testing.services import labs as lab_services
+from fangkong.testing.services import boxes as box_services
+from fangkong.testing.services import rechecks as recheck_services
+from fangkong.testing.services import results as result_services
 from fangkong.testing.services import rounds as round_services
 from fangkong.testing.services import sampling as sampling_services
 from fangkong.testing.services.points import points_create_for_places
@@ -51,6 +53,7 @@ from fangkong.tracing.models import Case, Contact
 from fangkong.tracing.services import cases as case_services
 from fangkong.tracing.services import chains as chain_services
 from fangkong.tracing.services import contacts as contact_services
+from fangkong.tracing.services import itinerary as itinerary_services
 from fangkong.tracing.services import pushes as push_services
 
 # Shares of a round's target population: sampled on the day (the rest stay on the
@@ -228,13 +231,13 @@ def _ship_and_result(
             continue
         sampler = stations.samplers[point.pk]
         with drill_clock(evening):
-            box = lab_services.box_create(
+            box = box_services.box_create(
                 actor=sampler,
                 barcode=f"BOX{on_date:%y%m%d}{round_.pk:03d}{point.pk:05d}",
                 lab=stations.labs[point.pk],
             )
-            lab_services.box_add_tubes(actor=sampler, box=box, barcodes=barcodes)
-            lab_services.box_hand_over(actor=sampler, box=box)
+            box_services.box_add_tubes(actor=sampler, box=box, barcodes=barcodes)
+            box_services.box_hand_over(actor=sampler, box=box)
         boxes.append(box)
     received = at(on_date, 22, 0)
     tested = at(on_date + dt.timedelta(days=1), 1, 30)
@@ -242,7 +245,7 @@ def _ship_and_result(
     for box in boxes:
         lab_user = stations.lab_users[box.lab_id]
         with drill_clock(received + dt.timedelta(minutes=rnd.randrange(0, 60))):
-            lab_services.box_receive(actor=lab_user, box=box)
+            box_services.box_receive(actor=lab_user, box=box)
         for barcode in box.tubes.order_by("barcode").values_list("barcode", flat=True):
             positive = barcode == positive_barcode
             by_lab[box.lab_id].append(
@@ -258,7 +261,7 @@ def _ship_and_result(
     for lab_id, rows in sorted(by_lab.items()):
         with drill_clock(tested + dt.timedelta(minutes=20)):
             reports.append(
-                lab_services.results_submit(
+                result_services.results_submit(
                     actor=stations.lab_users[lab_id],
                     results=rows,
                     batch_id=f"drill-{round_.pk}-{lab_id}",
@@ -357,7 +360,7 @@ def _recheck(
             f"drill-community-{community.path[-6:]}", Role.COMMUNITY_WORKER, community
         )
         with drill_clock(morning + dt.timedelta(minutes=5 * n)):
-            lab_services.recheck_record_sample(
+            recheck_services.recheck_record_sample(
                 actor=worker,
                 recheck=recheck,
                 barcode=f"RC{on_date:%y%m%d}{recheck.pk:07d}",
@@ -371,7 +374,7 @@ def _recheck(
         box = recheck.recheck_tube.box
         lab_user = stations.lab_users[box.lab_id]
         with drill_clock(received):
-            lab_services.box_receive(actor=lab_user, box=box)
+            box_services.box_receive(actor=lab_user, box=box)
         hit = recheck.pk == positive.pk
         rows[box.lab_id].append(
             {
@@ -384,7 +387,7 @@ def _recheck(
         )
     for lab_id, batch in sorted(rows.items()):
         with drill_clock(tested + dt.timedelta(minutes=10)):
-            lab_services.results_submit(
+            result_services.results_submit(
                 actor=stations.lab_users[lab_id], results=batch, batch_id=f"drill-rc-{tube.pk}"
             )
     statuses: dict[str, int] = defaultdict(int)
@@ -409,9 +412,9 @@ def _trace_new_case(person_id: int, on_date: dt.date, city_path: str) -> dict[st
         case_services.case_start_investigation(actor=investigator, case=case)
         chain_services.case_set_source_unknown(actor=investigator, case=case, unknown=True)
     with drill_clock(start + dt.timedelta(hours=1)):
-        stops = case_services.itinerary_propose_from_scans(actor=investigator, case=case)
+        stops = itinerary_services.itinerary_propose_from_scans(actor=investigator, case=case)
         if stops:
-            case_services.itinerary_confirm(actor=investigator, case=case)
+            itinerary_services.itinerary_confirm(actor=investigator, case=case)
     with drill_clock(start + dt.timedelta(hours=2)):
         found = contact_services.contacts_find_for_case(actor=investigator, case=case)
     with drill_clock(start + dt.timedelta(hours=3)):

@@ -26,8 +26,8 @@ from django.db import transaction
 
 from fangkong.accounts.models import User
 from fangkong.accounts.roles import Role
-from fangkong.areas import services as area_services
 from fangkong.areas.models import Jurisdiction, Level, ZoneLevel
+from fangkong.areas.services import zones as zone_services
 from fangkong.core.errors import DomainError
 from fangkong.core.paths import under
 from fangkong.drill.clock import drill_clock
@@ -40,6 +40,7 @@ from fangkong.people.models import Person
 from fangkong.tracing.models import CaseKind, ContactClass, PushItemStatus
 from fangkong.tracing.services import cases as case_services
 from fangkong.tracing.services import contacts as contact_services
+from fangkong.tracing.services import itinerary as itinerary_services
 from fangkong.tracing.services import pushes as push_services
 
 HOTEL_WORDS = ("酒店", "民宿")
@@ -92,7 +93,7 @@ def _zones_day0(actor: User, person: Person, on_date: dt.date) -> dict[str, int]
     position = sorted([*neighbours, community], key=lambda j: j.path).index(community)
     ordered = sorted([*neighbours, community], key=lambda j: j.path)
     controlled = [j for j in ordered[max(0, position - 1) : position + 2] if j != community]
-    precaution = area_services.zone_create(
+    precaution = zone_services.zone_create(
         actor=actor,
         name=f"{town.name}防范区",
         level=ZoneLevel.PRECAUTION,
@@ -101,7 +102,7 @@ def _zones_day0(actor: User, person: Person, on_date: dt.date) -> dict[str, int]
         started_on=on_date,
         reason="演练：乌镇镇发现阳性病例，全镇划为防范区",
     )
-    area_services.zone_create(
+    zone_services.zone_create(
         actor=actor,
         name=f"{community.name}封控区",
         level=ZoneLevel.SEALED,
@@ -112,7 +113,7 @@ def _zones_day0(actor: User, person: Person, on_date: dt.date) -> dict[str, int]
         reason="演练：病例居住地",
     )
     if controlled:
-        area_services.zone_create(
+        zone_services.zone_create(
             actor=actor,
             name=f"{'、'.join(j.name for j in controlled)}管控区",
             level=ZoneLevel.CONTROLLED,
@@ -199,9 +200,9 @@ def _play_day0(city: DrillCity, on_date: dt.date) -> dict[str, Any]:
             interview_notes="酒店员工，常规重点人群筛查混管阳性，单管复核阳性。",
         )
     with drill_clock(_at(on_date, 13, 10)):
-        stops = case_services.itinerary_propose_from_scans(actor=investigator, case=case)
+        stops = itinerary_services.itinerary_propose_from_scans(actor=investigator, case=case)
     with drill_clock(_at(on_date, 13, 50)):
-        case_services.itinerary_confirm(actor=investigator, case=case)
+        itinerary_services.itinerary_confirm(actor=investigator, case=case)
     with drill_clock(_at(on_date, 14, 20)):
         found = contact_services.contacts_find_for_case(actor=investigator, case=case)
     with drill_clock(_at(on_date, 14, 50)):

@@ -7,13 +7,14 @@ the project API turns into {code, message, detail}.
 from __future__ import annotations
 
 import datetime as dt
-from typing import Any, Literal
+from typing import Literal
 
-from django.http import HttpRequest
 from ninja import Field, Query, Router, Schema, Status
 
+from fangkong.accounts.models import User
 from fangkong.accounts.permissions import has_capability
 from fangkong.accounts.roles import Capability
+from fangkong.accounts.types import AuthedRequest
 from fangkong.core.http import client_address
 from fangkong.people import rules, selectors, services
 from fangkong.people.models import Household, Person
@@ -43,7 +44,7 @@ class PersonOut(Schema):
     created_at: dt.datetime
 
     @staticmethod
-    def from_person(person: Person, *, user: Any) -> PersonOut:
+    def from_person(person: Person, *, user: User) -> PersonOut:
         return PersonOut(
             id=person.pk,
             name_masked=rules.mask_name(person.name),
@@ -137,7 +138,7 @@ class MemberIn(Schema):
 
 @router.get("/persons", response=PersonPage)
 def person_list(
-    request: HttpRequest,
+    request: AuthedRequest,
     q: str = Query("", max_length=100),
     cursor: str | None = Query(None, max_length=64),
     size: int = Query(50, ge=1, le=200),
@@ -150,7 +151,7 @@ def person_list(
 
 
 @router.post("/persons/lookup", response=LookupOut)
-def person_lookup(request: HttpRequest, payload: LookupIn) -> LookupOut:
+def person_lookup(request: AuthedRequest, payload: LookupIn) -> LookupOut:
     """Exact lookup by a full number, in the body (never a URL): audited (`person.lookup`,
     the keyed hash of the number), budgeted per role (429 `lookup_budget_exhausted`,
     `lookup_suspended` after a burst of misses). A GET search by a full number answers
@@ -162,14 +163,14 @@ def person_lookup(request: HttpRequest, payload: LookupIn) -> LookupOut:
 
 
 @router.get("/persons/{int:person_id}", response=PersonOut)
-def person_detail(request: HttpRequest, person_id: int) -> PersonOut:
+def person_detail(request: AuthedRequest, person_id: int) -> PersonOut:
     return PersonOut.from_person(
         selectors.person_get(user=request.user, pk=person_id), user=request.user
     )
 
 
 @router.post("/persons", response={200: PersonOut, 201: PersonOut})
-def person_create(request: HttpRequest, payload: PersonIn) -> Status[PersonOut]:
+def person_create(request: AuthedRequest, payload: PersonIn) -> Status[PersonOut]:
     """Create-or-get by ID number: 201 when created, 200 with the existing person."""
     user = request.user
     jurisdiction = selectors.jurisdiction_for_person(user=user, pk=payload.jurisdiction_id)
@@ -198,7 +199,7 @@ def person_create(request: HttpRequest, payload: PersonIn) -> Status[PersonOut]:
 
 
 @router.post("/persons/{int:person_id}/reveal", response=RevealOut)
-def person_reveal(request: HttpRequest, person_id: int, payload: RevealIn) -> RevealOut:
+def person_reveal(request: AuthedRequest, person_id: int, payload: RevealIn) -> RevealOut:
     person = selectors.person_get(user=request.user, pk=person_id)
     value = services.person_reveal(
         actor=request.user, person=person, field=payload.field, ip=client_address(request)
@@ -211,7 +212,7 @@ def person_reveal(request: HttpRequest, person_id: int, payload: RevealIn) -> Re
 
 @router.get("/households", response=HouseholdPage)
 def household_list(
-    request: HttpRequest,
+    request: AuthedRequest,
     cursor: str | None = Query(None, max_length=64),
     size: int = Query(50, ge=1, le=200),
 ) -> HouseholdPage:
@@ -223,7 +224,7 @@ def household_list(
 
 
 @router.post("/households", response={201: HouseholdOut})
-def household_create(request: HttpRequest, payload: HouseholdIn) -> Status[HouseholdOut]:
+def household_create(request: AuthedRequest, payload: HouseholdIn) -> Status[HouseholdOut]:
     community = selectors.jurisdiction_for_person(user=request.user, pk=payload.community_id)
     household = services.household_create(
         actor=request.user,
@@ -235,7 +236,7 @@ def household_create(request: HttpRequest, payload: HouseholdIn) -> Status[House
 
 
 @router.get("/households/{int:household_id}", response=HouseholdDetailOut)
-def household_detail(request: HttpRequest, household_id: int) -> HouseholdDetailOut:
+def household_detail(request: AuthedRequest, household_id: int) -> HouseholdDetailOut:
     household = selectors.household_get(user=request.user, pk=household_id)
     members = selectors.household_members(user=request.user, household=household)
     base = HouseholdOut.from_household(household)
@@ -245,7 +246,7 @@ def household_detail(request: HttpRequest, household_id: int) -> HouseholdDetail
 
 
 @router.post("/households/{int:household_id}/members", response=PersonOut)
-def household_add_member(request: HttpRequest, household_id: int, payload: MemberIn) -> PersonOut:
+def household_add_member(request: AuthedRequest, household_id: int, payload: MemberIn) -> PersonOut:
     household = selectors.household_get(user=request.user, pk=household_id)
     person = selectors.person_get(user=request.user, pk=payload.person_id)
     person = services.household_add_member(

@@ -55,7 +55,7 @@ from django.db import connection, transaction
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
-from fangkong.accounts.models import AuditEvent
+from fangkong.accounts.models import AuditEvent, User
 from fangkong.accounts.permissions import in_scope
 from fangkong.accounts.services import audit_record_many
 from fangkong.core.errors import DomainError
@@ -93,7 +93,7 @@ class LookupPolicy:
         return int(self.window.total_seconds() // 60)
 
 
-def lookup_policy(actor: Any) -> LookupPolicy:
+def lookup_policy(actor: User) -> LookupPolicy:
     """The budget, window and miss threshold for the actor's role (from the settings)."""
     budgets = {**DEFAULT_LOOKUP_BUDGETS, **settings.FANGKONG_LOOKUP_BUDGETS}
     return LookupPolicy(
@@ -112,7 +112,7 @@ class _Window:
     alerted: bool
 
 
-def _lock_and_count(actor: Any, policy: LookupPolicy) -> _Window:
+def _lock_and_count(actor: User, policy: LookupPolicy) -> _Window:
     """Lock the actor's row (one user's lookups are counted one at a time: a burst of
     parallel requests must not all see the same count), then read the window's lookups
     and alerts in one query (index actor, action, at). They are few (the budget bounds
@@ -160,12 +160,12 @@ def _refusal(policy: LookupPolicy, window: _Window) -> DomainError | None:
     return None
 
 
-def _scope(actor: Any) -> str:
+def _scope(actor: User) -> str:
     return str(getattr(actor, "scope_path", ""))
 
 
 def _lookup_event(
-    actor: Any,
+    actor: User,
     base: dict[str, Any],
     *,
     hit: bool,
@@ -184,7 +184,7 @@ def _lookup_event(
     }
 
 
-def _refused_event(actor: Any, base: dict[str, Any], code: str) -> dict[str, Any]:
+def _refused_event(actor: User, base: dict[str, Any], code: str) -> dict[str, Any]:
     return {
         "action": LOOKUP_REFUSED_ACTION,
         "object_type": "person",
@@ -194,7 +194,7 @@ def _refused_event(actor: Any, base: dict[str, Any], code: str) -> dict[str, Any
 
 
 def _alert_event(
-    actor: Any, policy: LookupPolicy, misses: int, last: dict[str, Any]
+    actor: User, policy: LookupPolicy, misses: int, last: dict[str, Any]
 ) -> dict[str, Any]:
     return {
         "action": LOOKUP_ALERT_ACTION,
@@ -206,14 +206,14 @@ def _alert_event(
     }
 
 
-def _require_authenticated(actor: Any) -> None:
+def _require_authenticated(actor: User) -> None:
     if not getattr(actor, "is_authenticated", False):
         raise DomainError("lookup_anonymous", _("请先登录"), status=403)
 
 
 def lookup_run(
     *,
-    actor: Any,
+    actor: User,
     kind: str,
     value_hash: str,
     via: str,
@@ -298,7 +298,7 @@ def _require_request_transaction(entry: str) -> None:
 
 
 def lookup_answer_many(
-    *, actor: Any, asked: Sequence[LookupAsked], via: str = "sync", ip: str = ""
+    *, actor: User, asked: Sequence[LookupAsked], via: str = "sync", ip: str = ""
 ) -> list[DomainError | None]:
     """The lookups of a bulk request answered per item (the sampling sync): for each
     item, in order, None (answer it) or the refusal to answer it with instead.
@@ -342,7 +342,7 @@ def lookup_answer_many(
 
 
 def lookup_record_hits(
-    *, actor: Any, hits: Sequence[LookupHit], via: str = "sync", ip: str = ""
+    *, actor: User, hits: Sequence[LookupHit], via: str = "sync", ip: str = ""
 ) -> int:
     """Record as `person.lookup` hits the items `lookup_answer_many` let through that
     left no row of the caller's (a sample refused for its tube: the answer still told a

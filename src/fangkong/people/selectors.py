@@ -9,14 +9,13 @@ first): nothing counts or offsets millions of rows per request.
 from __future__ import annotations
 
 from collections.abc import Iterator
-from typing import Any
 
 from django.conf import settings
 from django.db.models import Count, Q, QuerySet
 from django.db.models.functions import Substr
 from django.utils.translation import gettext as _
 
-from fangkong.accounts.models import AuditEvent
+from fangkong.accounts.models import AuditEvent, User
 from fangkong.accounts.permissions import require, require_in_scope, scope_q
 from fangkong.accounts.roles import Capability
 from fangkong.accounts.selectors import audit_events
@@ -62,7 +61,7 @@ def _search_q(q: str) -> Q:
 
 
 def persons_in_scope(
-    *, user: Any, q: str = "", jurisdiction: Jurisdiction | None = None
+    *, user: User, q: str = "", jurisdiction: Jurisdiction | None = None
 ) -> QuerySet[Person]:
     """The persons `user` may see, filtered by a search entry and a jurisdiction subtree."""
     require(user, Capability.PERSON_VIEW)
@@ -74,7 +73,7 @@ def persons_in_scope(
 
 def person_search(
     *,
-    user: Any,
+    user: User,
     q: str = "",
     jurisdiction: Jurisdiction | None = None,
     cursor: str | None = None,
@@ -86,7 +85,7 @@ def person_search(
 
 
 def person_export_rows(
-    *, user: Any, q: str = "", jurisdiction: Jurisdiction | None = None, limit: int
+    *, user: User, q: str = "", jurisdiction: Jurisdiction | None = None, limit: int
 ) -> Iterator[Person]:
     """Persons for an export, newest first, fetched in keyset batches (never OFFSET),
     at most `limit` rows."""
@@ -105,7 +104,7 @@ def person_export_rows(
 
 
 def person_export_size(
-    *, user: Any, q: str = "", jurisdiction: Jurisdiction | None = None, limit: int
+    *, user: User, q: str = "", jurisdiction: Jurisdiction | None = None, limit: int
 ) -> int:
     """How many rows an export will hold, counting at most limit + 1 rows (bounded)."""
     require(user, Capability.PERSON_EXPORT)
@@ -113,7 +112,7 @@ def person_export_size(
     return len(qs.order_by().values_list("pk", flat=True)[: limit + 1])
 
 
-def person_get(*, user: Any, pk: int) -> Person:
+def person_get(*, user: User, pk: int) -> Person:
     """One person the user may see; NotFound (404) when absent or outside the scope."""
     require(user, Capability.PERSON_VIEW)
     person = (
@@ -126,7 +125,7 @@ def person_get(*, user: Any, pk: int) -> Person:
     return person
 
 
-def household_get(*, user: Any, pk: int) -> Household:
+def household_get(*, user: User, pk: int) -> Household:
     require(user, Capability.PERSON_VIEW)
     household = (
         Household.objects.filter(scope_q(user, "jurisdiction_path"), pk=pk)
@@ -138,7 +137,7 @@ def household_get(*, user: Any, pk: int) -> Household:
     return household
 
 
-def household_members(*, user: Any, household: Household) -> list[Person]:
+def household_members(*, user: User, household: Household) -> list[Person]:
     """A household's members the user may see (a household never spans two towns, but
     the filter keeps the rule in one place)."""
     require(user, Capability.PERSON_VIEW)
@@ -149,13 +148,13 @@ def household_members(*, user: Any, household: Household) -> list[Person]:
     )
 
 
-def household_search(*, user: Any, cursor: str | None = None, size: int = 50) -> Page[Household]:
+def household_search(*, user: User, cursor: str | None = None, size: int = 50) -> Page[Household]:
     require(user, Capability.PERSON_VIEW)
     qs = Household.objects.filter(scope_q(user, "jurisdiction_path")).select_related("community")
     return keyset_page(qs, cursor=cursor, size=size)
 
 
-def jurisdiction_for_person(*, user: Any, pk: int) -> Jurisdiction:
+def jurisdiction_for_person(*, user: User, pk: int) -> Jurisdiction:
     """A community or grid the user may register persons in (NotFound otherwise)."""
     found = Jurisdiction.objects.filter(scope_q(user, "path"), pk=pk).first()
     if found is None:
@@ -163,7 +162,7 @@ def jurisdiction_for_person(*, user: Any, pk: int) -> Jurisdiction:
     return found
 
 
-def jurisdiction_choices(*, user: Any) -> list[Jurisdiction]:
+def jurisdiction_choices(*, user: User) -> list[Jurisdiction]:
     """Communities and grids in the user's jurisdiction (for the registration form)."""
     return list(
         Jurisdiction.objects.filter(scope_q(user, "path"), level__in=PERSON_LEVELS).order_by(
@@ -172,7 +171,7 @@ def jurisdiction_choices(*, user: Any) -> list[Jurisdiction]:
     )
 
 
-def place_for_person(*, user: Any, pk: int) -> Place:
+def place_for_person(*, user: User, pk: int) -> Place:
     """A workplace or school in the user's city."""
     city = str(getattr(user, "scope_path", ""))[:6]
     found = Place.objects.filter(pk=pk).first() if city else None
@@ -181,21 +180,21 @@ def place_for_person(*, user: Any, pk: int) -> Place:
     return found
 
 
-def household_for_write(*, user: Any, pk: int) -> Household:
+def household_for_write(*, user: User, pk: int) -> Household:
     found = Household.objects.filter(scope_q(user, "jurisdiction_path"), pk=pk).first()
     if found is None:
         raise NotFound("not_found", _("未找到或不在您的辖区内"), object="household")
     return found
 
 
-def require_person_in_scope(*, user: Any, person: Person) -> None:
+def require_person_in_scope(*, user: User, person: Person) -> None:
     require_in_scope(user, person.jurisdiction_path, what="person")
 
 
 # --- Aggregates for dashboards (scoped; one grouped query each, no rows loaded) ---------
 
 
-def person_counts_by_prefix(*, user: Any, width: int) -> dict[str, int]:
+def person_counts_by_prefix(*, user: User, width: int) -> dict[str, int]:
     """Persons in the user's scope grouped by the first `width` digits of their path
     (one grouped scan of the scope index: e.g. per town when width is the town's)."""
     return {
@@ -208,7 +207,7 @@ def person_counts_by_prefix(*, user: Any, width: int) -> dict[str, int]:
     }
 
 
-def household_count(*, user: Any) -> int:
+def household_count(*, user: User) -> int:
     return Household.objects.filter(scope_q(user, "jurisdiction_path")).count()
 
 
@@ -217,7 +216,7 @@ def household_count(*, user: Any) -> int:
 LOOKUP_ALERTS_MAX = 200
 
 
-def lookup_alerts(*, user: Any) -> list[AuditEvent]:
+def lookup_alerts(*, user: User) -> list[AuditEvent]:
     """The latest alerts on bursts of missed lookups that `user` may see (audit.view,
     scoped like every audit record), newest first."""
     return list(audit_events(user=user, action=LOOKUP_ALERT_ACTION)[:LOOKUP_ALERTS_MAX])

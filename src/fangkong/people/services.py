@@ -16,6 +16,7 @@ from django.db import IntegrityError, transaction
 from django.db.models import Q
 from django.utils.translation import gettext as _
 
+from fangkong.accounts.models import User
 from fangkong.accounts.permissions import in_scope, require, require_in_scope, scope_q
 from fangkong.accounts.roles import Capability
 from fangkong.accounts.services import audit_record, audit_record_many
@@ -45,7 +46,7 @@ def phone_lookup_hash(phone: str) -> str:
     return lookup_hash(phone, purpose=PHONE_PURPOSE)
 
 
-def _check_person_jurisdiction(actor: Any, jurisdiction: Jurisdiction) -> None:
+def _check_person_jurisdiction(actor: User, jurisdiction: Jurisdiction) -> None:
     require_in_scope(actor, jurisdiction.path, what="jurisdiction")
     if jurisdiction.level not in PERSON_LEVELS:
         raise DomainError(
@@ -55,7 +56,7 @@ def _check_person_jurisdiction(actor: Any, jurisdiction: Jurisdiction) -> None:
         )
 
 
-def _check_household(actor: Any, household: Household | None, jurisdiction_path: str) -> None:
+def _check_household(actor: User, household: Household | None, jurisdiction_path: str) -> None:
     if household is None:
         return
     require_in_scope(actor, household.jurisdiction_path, what="household")
@@ -63,7 +64,7 @@ def _check_household(actor: Any, household: Household | None, jurisdiction_path:
         raise DomainError("household_mismatch", _("人员与户不在同一村社"), household=household.pk)
 
 
-def _check_workplace(actor: Any, workplace: Place | None) -> None:
+def _check_workplace(actor: User, workplace: Place | None) -> None:
     if workplace is None:
         return
     # A workplace may lie in another town (people commute); it only has to lie in the
@@ -86,7 +87,7 @@ def _phone_fields(phone: str) -> dict[str, Any]:
 
 def _build_person(
     *,
-    actor: Any,
+    actor: User,
     name: str,
     id_kind: str,
     id_number: str,
@@ -121,7 +122,7 @@ def _build_person(
     )
 
 
-def _person_exists(actor: Any, existing: Person) -> Conflict:
+def _person_exists(actor: User, existing: Person) -> Conflict:
     """The duplicate-ID refusal; the existing person's id only if the actor may see it."""
     detail: dict[str, Any] = {}
     if in_scope(actor, existing.jurisdiction_path):
@@ -129,7 +130,7 @@ def _person_exists(actor: Any, existing: Person) -> Conflict:
     return Conflict("person_exists", _("该证件号码已登记"), **detail)
 
 
-def _existing(actor: Any, person: Person, ip: str) -> Person | None:
+def _existing(actor: User, person: Person, ip: str) -> Person | None:
     """The person already registered with this person's ID number, as an audited,
     budgeted lookup (lookups.lookup_run, via "create"): a registration that meets an
     existing number tells the registrant that it exists, so it is counted like a search
@@ -181,12 +182,12 @@ def _created_event(person: Person, **extra: Any) -> dict[str, Any]:
     }
 
 
-def _audit_created(actor: Any, person: Person, ip: str) -> None:
+def _audit_created(actor: User, person: Person, ip: str) -> None:
     audit_record(actor=actor, ip=ip, **_created_event(person))
 
 
 @transaction.atomic
-def _store_new(actor: Any, person: Person, ip: str) -> Person | None:
+def _store_new(actor: User, person: Person, ip: str) -> Person | None:
     """Insert a new person and audit it; None when a concurrent registration of the
     same ID number won the race (the UNIQUE id_hmac decides)."""
     if person.id_hmac:
@@ -200,7 +201,7 @@ def _store_new(actor: Any, person: Person, ip: str) -> Person | None:
 
 def person_create(
     *,
-    actor: Any,
+    actor: User,
     name: str,
     id_kind: str,
     id_number: str = "",
@@ -238,7 +239,7 @@ def person_create(
 
 def person_get_or_create(
     *,
-    actor: Any,
+    actor: User,
     name: str,
     id_kind: str,
     id_number: str = "",
@@ -277,7 +278,7 @@ def person_get_or_create(
     return existing, False
 
 
-def person_lookup(*, actor: Any, query: str, ip: str = "", limit: int = 20) -> list[Person]:
+def person_lookup(*, actor: User, query: str, ip: str = "", limit: int = 20) -> list[Person]:
     """The persons in the actor's jurisdiction with this full ID number, passport or
     other document number, or mobile number: an exact lookup, audited and budgeted per
     role (people.lookups; 429 `lookup_budget_exhausted` / `lookup_suspended`).
@@ -323,7 +324,7 @@ def person_lookup(*, actor: Any, query: str, ip: str = "", limit: int = 20) -> l
     )
 
 
-def person_find_by_phone(*, actor: Any, phone: str, ip: str = "") -> Person | None:
+def person_find_by_phone(*, actor: User, phone: str, ip: str = "") -> Person | None:
     """The one person in the actor's jurisdiction with this mobile number, or None (none
     there, or several): an exact lookup by phone, audited and budgeted like a
     registration's (lookups.lookup_run, via "create"; a caller that finds no one
@@ -358,7 +359,7 @@ class PersonEntry:
 
 @transaction.atomic
 def person_bulk_get_or_create(
-    *, actor: Any, entries: Sequence[PersonEntry], jurisdiction: Jurisdiction, ip: str = ""
+    *, actor: User, entries: Sequence[PersonEntry], jurisdiction: Jurisdiction, ip: str = ""
 ) -> list[tuple[int, str] | DomainError]:
     """Find or register many persons at once, deduplicated by ID number; answers per
     entry, in order: (person id, jurisdiction path), or the DomainError that refused it.
@@ -433,7 +434,7 @@ def person_bulk_get_or_create(
 @transaction.atomic
 def person_update(
     *,
-    actor: Any,
+    actor: User,
     person: Person,
     name: str | None = None,
     phone: str | None = None,
@@ -506,7 +507,7 @@ def person_update(
 
 
 @transaction.atomic
-def person_reveal(*, actor: Any, person: Person, field: str, ip: str = "") -> str:
+def person_reveal(*, actor: User, person: Person, field: str, ip: str = "") -> str:
     """The clear value of a person's ID number or phone; writes exactly one audit record."""
     require(actor, Capability.PERSON_REVEAL)
     require_in_scope(actor, person.jurisdiction_path, what="person")
@@ -544,7 +545,7 @@ def _clean_address(address: str) -> str:
 
 @transaction.atomic
 def household_create(
-    *, actor: Any, address: str, community: Jurisdiction, ip: str = ""
+    *, actor: User, address: str, community: Jurisdiction, ip: str = ""
 ) -> Household:
     """A household (户) at an address in a community."""
     require(actor, Capability.PERSON_CREATE)
@@ -570,7 +571,7 @@ def household_create(
 
 @transaction.atomic
 def household_add_member(
-    *, actor: Any, household: Household, person: Person, ip: str = ""
+    *, actor: User, household: Household, person: Person, ip: str = ""
 ) -> Person:
     """Make a person a member of a household of the same community subtree."""
     require(actor, Capability.PERSON_CREATE)
@@ -594,7 +595,7 @@ def household_add_member(
 
 
 def person_export_record(
-    *, actor: Any, filters: dict[str, Any], rows: int, truncated: bool, ip: str = ""
+    *, actor: User, filters: dict[str, Any], rows: int, truncated: bool, ip: str = ""
 ) -> None:
     """Audit an export of persons (`person.export`) with its filter and row count."""
     require(actor, Capability.PERSON_EXPORT)

@@ -26,8 +26,10 @@ from django.utils.translation import gettext as _
 from django.utils.translation import gettext_noop
 from django.views.decorators.http import require_GET, require_http_methods, require_POST
 
+from fangkong.accounts.models import User
 from fangkong.accounts.permissions import has_capability, require
 from fangkong.accounts.roles import Capability
+from fangkong.accounts.types import AuthedRequest
 from fangkong.areas.models import Jurisdiction
 from fangkong.core.errors import DomainError, NotFound, PermissionDenied
 from fangkong.core.http import client_address
@@ -61,7 +63,7 @@ class _Echo:
         return value
 
 
-def _jurisdiction_filter(request: HttpRequest, data: Any) -> Jurisdiction | None:
+def _jurisdiction_filter(request: AuthedRequest, data: Any) -> Jurisdiction | None:
     raw = str(data.get("jurisdiction", ""))
     if not raw.isdigit():
         return None
@@ -81,7 +83,7 @@ def _filter_label(q: str) -> dict[str, str]:
 @require_http_methods(["GET", "POST"])
 @login_required
 @domain_errors
-def person_list(request: HttpRequest) -> HttpResponse:
+def person_list(request: AuthedRequest) -> HttpResponse:
     """Search (GET: names, initials, ID tails) and exact lookup (POST: a full ID number,
     document number or phone, audited and budgeted; by GET it is refused, so that no
     number lands in a URL, a history or an access log)."""
@@ -128,7 +130,7 @@ def person_list(request: HttpRequest) -> HttpResponse:
 @require_GET
 @login_required
 @domain_errors
-def person_detail(request: HttpRequest, pk: int) -> HttpResponse:
+def person_detail(request: AuthedRequest, pk: int) -> HttpResponse:
     person = selectors.person_get(user=request.user, pk=pk)
     members: list[Person] = []
     if person.household is not None:
@@ -147,7 +149,7 @@ def person_detail(request: HttpRequest, pk: int) -> HttpResponse:
 @require_POST
 @login_required
 @domain_errors
-def person_reveal(request: HttpRequest, pk: int) -> HttpResponse:
+def person_reveal(request: AuthedRequest, pk: int) -> HttpResponse:
     person = selectors.person_get(user=request.user, pk=pk)
     field = request.POST.get("field", "")
     try:
@@ -166,7 +168,7 @@ def person_reveal(request: HttpRequest, pk: int) -> HttpResponse:
 @require_http_methods(["GET", "POST"])
 @login_required
 @domain_errors
-def person_create(request: HttpRequest) -> HttpResponse:
+def person_create(request: AuthedRequest) -> HttpResponse:
     require(request.user, Capability.PERSON_CREATE)
     form = {
         "name": "",
@@ -218,7 +220,7 @@ def person_create(request: HttpRequest) -> HttpResponse:
 @require_GET
 @login_required
 @domain_errors
-def household_detail(request: HttpRequest, pk: int) -> HttpResponse:
+def household_detail(request: AuthedRequest, pk: int) -> HttpResponse:
     household = selectors.household_get(user=request.user, pk=pk)
     members = selectors.household_members(user=request.user, household=household)
     return render(
@@ -242,7 +244,7 @@ EXPORT_HEADER = [
 ]
 
 
-def _export_watermark(user: Any) -> str:
+def _export_watermark(user: User) -> str:
     """The first line of every export: who exported it, when, and that it is internal."""
     jurisdiction = getattr(user, "jurisdiction", None)
     place = jurisdiction.name if jurisdiction is not None else getattr(user, "scope_path", "")
@@ -287,7 +289,7 @@ def _export_lines(
 @require_POST
 @login_required
 @domain_errors
-def person_export(request: HttpRequest) -> HttpResponseBase:
+def person_export(request: AuthedRequest) -> HttpResponseBase:
     """CSV of the current search (POST: an export writes an audit record), masked and
     scoped, watermarked, streamed in keyset batches."""
     q = request.POST.get("q", "").strip()[:100]
@@ -330,7 +332,7 @@ def person_export(request: HttpRequest) -> HttpResponseBase:
 @require_GET
 @login_required
 @domain_errors
-def lookup_alerts(request: HttpRequest) -> HttpResponse:
+def lookup_alerts(request: AuthedRequest) -> HttpResponse:
     """For administrators (audit.view): users whose exact lookups missed too often; each
     is stopped from further lookups for the window (people.lookups)."""
     alerts = selectors.lookup_alerts(user=request.user)

@@ -10,6 +10,7 @@ from django import forms
 from django.contrib import admin
 from django.http import HttpRequest
 
+from fangkong.accounts.types import signed_in_user
 from fangkong.core.errors import DomainError
 from fangkong.protocol.models import RuleSet
 from fangkong.protocol.rules import RULE_VALUE_FIELDS, validate_values
@@ -71,14 +72,14 @@ class RuleSetAdmin(admin.ModelAdmin):
                 for name in (*RULE_VALUE_FIELDS, *META_FIELDS)
                 if name in form.changed_data
             }
-            saved = ruleset_update(actor=request.user, ruleset=obj, changes=changes)
+            saved = ruleset_update(actor=signed_in_user(request), ruleset=obj, changes=changes)
         elif data.get("based_on") is not None:
             base: RuleSet = data["based_on"]
             changes = {
                 name: data[name] for name in RULE_VALUE_FIELDS if data[name] != getattr(base, name)
             }
             saved = ruleset_create_override(
-                actor=request.user,
+                actor=signed_in_user(request),
                 based_on=base,
                 version=data["version"],
                 name=data["name"],
@@ -88,7 +89,7 @@ class RuleSetAdmin(admin.ModelAdmin):
             )
         else:
             saved = ruleset_create(
-                actor=request.user,
+                actor=signed_in_user(request),
                 version=data["version"],
                 name=data["name"],
                 region=data["region"],

@@ -10,10 +10,10 @@ from __future__ import annotations
 import datetime as dt
 from typing import Literal
 
-from django.http import HttpRequest
 from django.utils import timezone
 from ninja import Field, Router, Schema
 
+from fangkong.accounts.types import AuthedRequest
 from fangkong.protocol import rules
 from fangkong.protocol.models import RuleSet
 from fangkong.protocol.selectors import (
@@ -104,22 +104,22 @@ def _date(d: rules.ProtocolDate) -> ProtocolDateOut:
 
 
 @router.get("/rulesets", response=list[RuleSetOut])
-def rulesets(request: HttpRequest) -> list[RuleSet]:
+def rulesets(request: AuthedRequest) -> list[RuleSet]:
     return list(ruleset_list(actor=request.user))
 
 
 @router.get("/rulesets/{ruleset_id}", response=RuleSetOut)
-def ruleset_detail(request: HttpRequest, ruleset_id: int) -> RuleSet:
+def ruleset_detail(request: AuthedRequest, ruleset_id: int) -> RuleSet:
     return ruleset_get(actor=request.user, pk=ruleset_id)
 
 
 @router.get("/in-force", response=RuleSetOut)
-def in_force(request: HttpRequest, on: dt.date | None = None, path: str = "") -> RuleSet:
+def in_force(request: AuthedRequest, on: dt.date | None = None, path: str = "") -> RuleSet:
     return ruleset_in_force(actor=request.user, on_date=on or timezone.localdate(), path=path)
 
 
 @router.post("/schedule", response=ScheduleOut)
-def schedule(request: HttpRequest, payload: ScheduleIn) -> ScheduleOut:
+def schedule(request: AuthedRequest, payload: ScheduleIn) -> ScheduleOut:
     rs = ruleset_in_force(
         actor=request.user, on_date=payload.on or timezone.localdate(), path=payload.path
     )
@@ -150,7 +150,7 @@ def schedule(request: HttpRequest, payload: ScheduleIn) -> ScheduleOut:
 
 
 @router.post("/lookback", response=LookbackOut)
-def lookback(request: HttpRequest, payload: LookbackIn) -> LookbackOut:
+def lookback(request: AuthedRequest, payload: LookbackIn) -> LookbackOut:
     rs = ruleset_in_force(
         actor=request.user, on_date=payload.on or timezone.localdate(), path=payload.path
     )

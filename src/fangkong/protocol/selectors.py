@@ -8,12 +8,12 @@ interface every domain calls (no actor: it is a lookup of the rule in force, not
 from __future__ import annotations
 
 import datetime as dt
-from typing import Any
 
 from django.db.models import Q, QuerySet
 from django.db.models.functions import Length
 from django.utils.translation import gettext as _
 
+from fangkong.accounts.models import User
 from fangkong.accounts.permissions import require
 from fangkong.accounts.roles import Capability
 from fangkong.core.errors import DomainError, NotFound
@@ -48,12 +48,12 @@ def ruleset_for(*, on_date: dt.date, path: str = "") -> RuleSet:
     return candidate
 
 
-def ruleset_list(*, actor: Any) -> QuerySet[RuleSet]:
+def ruleset_list(*, actor: User) -> QuerySet[RuleSet]:
     require(actor, Capability.RULESET_VIEW)
     return RuleSet.objects.select_related("based_on").order_by("region", "-effective_from", "id")
 
 
-def ruleset_get(*, actor: Any, pk: int) -> RuleSet:
+def ruleset_get(*, actor: User, pk: int) -> RuleSet:
     require(actor, Capability.RULESET_VIEW)
     found = RuleSet.objects.select_related("based_on").filter(pk=pk).first()
     if found is None:
@@ -61,7 +61,7 @@ def ruleset_get(*, actor: Any, pk: int) -> RuleSet:
     return found
 
 
-def ruleset_in_force(*, actor: Any, on_date: dt.date, path: str = "") -> RuleSet:
+def ruleset_in_force(*, actor: User, on_date: dt.date, path: str = "") -> RuleSet:
     require(actor, Capability.RULESET_VIEW)
     return ruleset_for(on_date=on_date, path=path)
 

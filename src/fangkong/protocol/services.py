@@ -13,6 +13,7 @@ from django.db import transaction
 from django.db.models import NOT_PROVIDED, Field
 from django.utils.translation import gettext as _
 
+from fangkong.accounts.models import User
 from fangkong.accounts.permissions import has_capability
 from fangkong.accounts.roles import Capability
 from fangkong.accounts.services import audit_record
@@ -29,7 +30,7 @@ def ruleset_values(ruleset: RuleSet) -> dict[str, object]:
     return {name: getattr(ruleset, name) for name in RULE_VALUE_FIELDS}
 
 
-def require_ruleset_manage(actor: Any) -> None:
+def require_ruleset_manage(actor: User) -> None:
     # Roles with ruleset.manage (command, admin); Django superusers through the admin.
     allowed = has_capability(actor, Capability.RULESET_MANAGE)
     if not allowed and not getattr(actor, "is_superuser", False):
@@ -101,7 +102,7 @@ def _jsonable(values: dict[str, object]) -> dict[str, object]:
 @transaction.atomic
 def ruleset_create_override(
     *,
-    actor: Any,
+    actor: User,
     based_on: RuleSet,
     version: str,
     name: str,
@@ -148,7 +149,7 @@ def ruleset_create_override(
 
 
 @transaction.atomic
-def ruleset_update(*, actor: Any, ruleset: RuleSet, changes: dict[str, Any]) -> RuleSet:
+def ruleset_update(*, actor: User, ruleset: RuleSet, changes: dict[str, Any]) -> RuleSet:
     """Change a rule set's values or descriptive fields; audited with before and after."""
     require_ruleset_manage(actor)
     locked = RuleSet.objects.select_for_update().get(pk=ruleset.pk)
@@ -177,7 +178,7 @@ def ruleset_update(*, actor: Any, ruleset: RuleSet, changes: dict[str, Any]) -> 
 @transaction.atomic
 def ruleset_create(
     *,
-    actor: Any,
+    actor: User,
     version: str,
     name: str,
     region: str,

@@ -8,13 +8,14 @@ from typing import Any
 
 from django.contrib.auth.decorators import login_required
 from django.core.exceptions import PermissionDenied as DjangoPermissionDenied
-from django.http import Http404, HttpRequest, HttpResponse
+from django.http import Http404, HttpResponse
 from django.shortcuts import render
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
 from fangkong.accounts.permissions import require
 from fangkong.accounts.roles import Capability
+from fangkong.accounts.types import AuthedRequest
 from fangkong.core.errors import DomainError, NotFound, PermissionDenied
 from fangkong.protocol import rules
 from fangkong.protocol.forms import CalculatorForm
@@ -27,7 +28,7 @@ def _ruleset_view(view: Callable[..., HttpResponse]) -> Callable[..., HttpRespon
 
     @login_required
     @wraps(view)
-    def wrapped(request: HttpRequest, *args: Any, **kwargs: Any) -> HttpResponse:
+    def wrapped(request: AuthedRequest, *args: Any, **kwargs: Any) -> HttpResponse:
         try:
             require(request.user, Capability.RULESET_VIEW)
             return view(request, *args, **kwargs)
@@ -124,7 +125,7 @@ def ruleset_sections(rs: RuleSet) -> list[tuple[str, list[tuple[str, str]]]]:
 
 
 @_ruleset_view
-def ruleset_list_page(request: HttpRequest) -> HttpResponse:
+def ruleset_list_page(request: AuthedRequest) -> HttpResponse:
     today = timezone.localdate()
     rulesets = list(ruleset_list(actor=request.user))
     in_force = in_force_ids(rulesets, on_date=today)
@@ -136,7 +137,7 @@ def ruleset_list_page(request: HttpRequest) -> HttpResponse:
 
 
 @_ruleset_view
-def ruleset_detail_page(request: HttpRequest, pk: int) -> HttpResponse:
+def ruleset_detail_page(request: AuthedRequest, pk: int) -> HttpResponse:
     rs = ruleset_get(actor=request.user, pk=pk)
     return render(
         request,
@@ -146,7 +147,7 @@ def ruleset_detail_page(request: HttpRequest, pk: int) -> HttpResponse:
 
 
 @_ruleset_view
-def calculator_page(request: HttpRequest) -> HttpResponse:
+def calculator_page(request: AuthedRequest) -> HttpResponse:
     form = CalculatorForm(request.GET or None)
     context: dict[str, Any] = {"form": form}
     if form.is_bound and form.is_valid():

@@ -38,6 +38,7 @@ from django.db import IntegrityError, transaction
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
+from fangkong.accounts.models import User
 from fangkong.accounts.permissions import require, scope_q
 from fangkong.accounts.roles import Capability
 from fangkong.accounts.services import audit_record
@@ -292,7 +293,7 @@ def _parse(line: int, record: dict[str, Any], report: ImportReport) -> _Parsed |
 class _Venues:
     """Venue code → (place id, jurisdiction path), looked up in bulk and cached."""
 
-    def __init__(self, actor: Any) -> None:
+    def __init__(self, actor: User) -> None:
         self.actor = actor
         self.known: dict[str, tuple[int, str] | None] = {}
 
@@ -315,7 +316,7 @@ _Resolved = dict[_ScanKey, str]
 
 
 def _resolve_batch(
-    actor: Any, batch: list[_Parsed], venues: _Venues, resolved: _Resolved, report: ImportReport
+    actor: User, batch: list[_Parsed], venues: _Venues, resolved: _Resolved, report: ImportReport
 ) -> None:
     """Persons (by keyed ID hash, in the actor's scope) and venue codes of a batch, one
     query each; a row repeated in the file counts as a duplicate once resolved."""
@@ -338,7 +339,7 @@ def _resolve_batch(
 
 
 def _read_file(
-    actor: Any, source: Path, report: ImportReport, max_rows: int, strict: bool
+    actor: User, source: Path, report: ImportReport, max_rows: int, strict: bool
 ) -> _Resolved:
     """The whole file read, bounded, parsed and resolved: no transaction, no write."""
     records = (
@@ -376,7 +377,7 @@ def _append_new(items: list[tuple[_ScanKey, str]], report: ImportReport) -> None
         report.added += scans_bulk_insert(rows)
 
 
-def _claim(report: ImportReport, actor: Any) -> ScanImport | None:
+def _claim(report: ImportReport, actor: User) -> ScanImport | None:
     """Record the file by its hash; None when it was ingested before (the UNIQUE hash,
     not a read, decides between two concurrent imports of the same file)."""
     try:
@@ -403,7 +404,7 @@ def _already_imported(report: ImportReport) -> ImportReport | None:
 
 
 @transaction.atomic
-def _store(*, actor: Any, report: ImportReport, resolved: _Resolved, ip: str) -> ImportReport:
+def _store(*, actor: User, report: ImportReport, resolved: _Resolved, ip: str) -> ImportReport:
     """The write transaction: claim the file's hash, append what is not stored, record
     the report, audit."""
     record = _claim(report, actor)
@@ -437,7 +438,7 @@ def _store(*, actor: Any, report: ImportReport, resolved: _Resolved, ip: str) ->
 
 def scans_import_file(
     *,
-    actor: Any,
+    actor: User,
     path: str | Path,
     fmt: str | None = None,
     strict: bool = False,
@@ -482,14 +483,14 @@ def _counted(
         yield item
 
 
-def scan_imports_recent(*, user: Any, limit: int = 50) -> list[ScanImport]:
+def scan_imports_recent(*, user: User, limit: int = 50) -> list[ScanImport]:
     """The latest ingested files (history of the upload page and the API)."""
     require(user, Capability.SCANS_IMPORT)
     return list(ScanImport.objects.select_related("actor").order_by("-at", "-pk")[:limit])
 
 
 def scans_import_upload(
-    *, actor: Any, upload: Any, fmt: str | None = None, strict: bool = False, ip: str = ""
+    *, actor: User, upload: Any, fmt: str | None = None, strict: bool = False, ip: str = ""
 ) -> ImportReport:
     """Ingest an uploaded file (a Django UploadedFile) through `scans_import_file`: the
     upload is copied to a temporary file first (Parquet is read by path); no message

@@ -7,7 +7,7 @@ from __future__ import annotations
 
 from django_tasks import task
 
-from fangkong.testing.services import labs
+from fangkong.testing.services import rechecks
 
 
 @task()
@@ -17,4 +17,4 @@ def rechecks_escalate_overdue() -> int:
     Schedule it every few minutes (like tracing's escalations); safe to run twice.
     Returns the number of rechecks escalated by this run.
     """
-    return len(labs.rechecks_escalate_overdue())
+    return len(rechecks.rechecks_escalate_overdue())

@@ -18,7 +18,7 @@ _serial = itertools.count(1)
 
 def community(town: Any, code: str, name: str, *, actor: Any = None) -> Any:
     """A community under `town`, through `areas.services.jurisdiction_create`."""
-    from fangkong.areas.services import jurisdiction_create
+    from fangkong.areas.services.areas import jurisdiction_create
 
     return jurisdiction_create(
         actor=actor_or_admin(actor), parent=town, level="community", name=name, code=code
@@ -37,7 +37,7 @@ def place(
     actor: Any = None,
 ) -> Any:
     """A place through `areas.services.place_create`; a venue without a code gets one."""
-    from fangkong.areas.services import place_create
+    from fangkong.areas.services.areas import place_create
 
     n = next(_serial)
     if venue_code is None and kind == "venue":
@@ -65,7 +65,7 @@ def zone(
     actor: Any = None,
 ) -> Any:
     """An active zone owned by `jurisdiction` over `members` (default: itself)."""
-    from fangkong.areas.services import zone_create
+    from fangkong.areas.services.zones import zone_create
 
     return zone_create(
         actor=actor_or_admin(actor),

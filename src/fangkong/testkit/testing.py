@@ -181,16 +181,14 @@ def received_tube(
 
 def receive(tubes: Sequence[Any], *, point: Any, lab: Any, box_barcode: str | None = None) -> Any:
     """Carry closed tubes of `point` to `lab` in one box; returns the received box."""
-    from fangkong.testing.services import labs as lab_services
+    from fangkong.testing.services import boxes
 
     at_point = sampler(point)
-    box = lab_services.box_create(
-        actor=at_point, barcode=box_barcode or f"B{next(_serial):08d}", lab=lab
-    )
-    lab_services.box_add_tubes(actor=at_point, box=box, barcodes=[t.barcode for t in tubes])
+    box = boxes.box_create(actor=at_point, barcode=box_barcode or f"B{next(_serial):08d}", lab=lab)
+    boxes.box_add_tubes(actor=at_point, box=box, barcodes=[t.barcode for t in tubes])
     moment = max(t.closed_at or t.opened_at for t in tubes)
-    lab_services.box_hand_over(actor=at_point, box=box, at=moment)
-    return lab_services.box_receive(actor=lab_user(lab), box=box, at=moment)
+    boxes.box_hand_over(actor=at_point, box=box, at=moment)
+    return boxes.box_receive(actor=lab_user(lab), box=box, at=moment)
 
 
 def results(values: dict[Any, str], *, lab: Any, tested_at: dt.datetime | None = None) -> list[Any]:
@@ -198,7 +196,7 @@ def results(values: dict[Any, str], *, lab: Any, tested_at: dt.datetime | None =
     not yet received are first carried to `lab`, one box per point. Returns the results
     in the order given."""
     from fangkong.testing.models import TubeResult
-    from fangkong.testing.services import labs as lab_services
+    from fangkong.testing.services import results as result_services
 
     tubes = list(values)
     for t in tubes:
@@ -217,7 +215,7 @@ def results(values: dict[Any, str], *, lab: Any, tested_at: dt.datetime | None =
         }
         for t in tubes
     ]
-    report = lab_services.results_submit(actor=lab_user(lab), results=rows)
+    report = result_services.results_submit(actor=lab_user(lab), results=rows)
     if report.errors:
         raise AssertionError(f"the kit's results were refused: {report.errors}")
     by_tube = {r.tube_id: r for r in TubeResult.objects.filter(tube__in=tubes)}
@@ -236,7 +234,7 @@ def result(
     """The tube's result as `lab` submits it (`results_submit`); a tube not yet received
     there is first carried to it from its point."""
     from fangkong.testing.models import TubeResult
-    from fangkong.testing.services import labs as lab_services
+    from fangkong.testing.services import results as result_services
 
     tube.refresh_from_db()
     if tube.box_id is None:
@@ -247,7 +245,7 @@ def result(
         row["ct_orf1ab"] = ct_orf1ab
     if ct_n is not None:
         row["ct_n"] = ct_n
-    report = lab_services.results_submit(actor=lab_user(lab), results=[row])
+    report = result_services.results_submit(actor=lab_user(lab), results=[row])
     errors = getattr(report, "errors", None)
     if errors:
         raise AssertionError(f"the kit's result was refused: {errors}")

@@ -87,7 +87,7 @@ def stop(
 ) -> Any:
     """An itinerary stop through `itinerary_stop_add` (a place, or an address without
     one); `confirmed` confirms the itinerary afterwards (`itinerary_confirm`)."""
-    from fangkong.tracing.services.cases import itinerary_confirm, itinerary_stop_add
+    from fangkong.tracing.services.itinerary import itinerary_confirm, itinerary_stop_add
 
     who = actor_or_admin(actor)
     added = itinerary_stop_add(

@@ -43,6 +43,7 @@ from openpyxl.styles import Alignment, Font, PatternFill, Protection
 from openpyxl.utils import get_column_letter
 from openpyxl.worksheet.datavalidation import DataValidation
 
+from fangkong.accounts.models import User
 from fangkong.accounts.permissions import require, require_in_scope
 from fangkong.accounts.roles import Capability
 from fangkong.accounts.services import audit_record
@@ -146,7 +147,7 @@ def _append(ws: Any, values: list[Any]) -> None:
     ws.append([formula_safe(value) for value in values])
 
 
-def _watermark(actor: Any, reveal: bool, when: str) -> str:
+def _watermark(actor: User, reveal: bool, when: str) -> str:
     jurisdiction = getattr(actor, "jurisdiction", None)
     place = jurisdiction.name if jurisdiction is not None else getattr(actor, "scope_path", "")
     kind = "明文" if reveal else "脱敏"
@@ -166,7 +167,7 @@ def _identity(item: PushItem, reveal: bool) -> tuple[str, str, str]:
 
 
 def push_export_xlsx(
-    *, actor: Any, push: VerificationPush, reveal: bool = False, ip: str = ""
+    *, actor: User, push: VerificationPush, reveal: bool = False, ip: str = ""
 ) -> bytes:
     """The list as an .xlsx workbook; audited `push.export` (reveal flag, row count)."""
     require(actor, Capability.PUSH_EXPORT)
@@ -433,7 +434,7 @@ def _validate_rows(
 
 @transaction.atomic
 def _apply(
-    *, actor: Any, push: VerificationPush, marks: list[_Mark], report: ImportReport, ip: str
+    *, actor: User, push: VerificationPush, marks: list[_Mark], report: ImportReport, ip: str
 ) -> None:
     """The validated marks, in one transaction; a row on an item marked since the export
     is reported stale, not applied."""
@@ -472,7 +473,7 @@ def _apply(
 
 
 def push_import_feedback(
-    *, actor: Any, push: VerificationPush, file: IO[bytes] | bytes, ip: str = ""
+    *, actor: User, push: VerificationPush, file: IO[bytes] | bytes, ip: str = ""
 ) -> ImportReport:
     """Apply a town's feedback from an exported workbook: all valid rows or none.
 

@@ -13,12 +13,14 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import Any
 
+from django.contrib.auth.models import AnonymousUser
 from django.http import HttpRequest
 from django.urls import NoReverseMatch, reverse
 from django.utils.functional import Promise
 from django.utils.translation import gettext_lazy as _
 from django.utils.translation import pgettext_lazy
 
+from fangkong.accounts.models import User
 from fangkong.accounts.permissions import has_capability
 from fangkong.accounts.roles import Capability
 
@@ -213,9 +215,9 @@ NAV_ENTRIES: tuple[NavEntry, ...] = (
 )
 
 
-def entry_visible(user: Any, entry: NavEntry) -> bool:
+def entry_visible(user: User | AnonymousUser | None, entry: NavEntry) -> bool:
     """Whether the user's account may see this entry (URL resolution aside)."""
-    if user is None or not getattr(user, "is_authenticated", False):
+    if not isinstance(user, User):  # anonymous, or no user at all
         return False
     if entry.staff_only:
         return bool(getattr(user, "is_staff", False) and user.is_active)

@@ -16,6 +16,7 @@ from typing import Any
 from django.core.cache import cache
 from django.utils import timezone
 
+from fangkong.accounts.models import User
 from fangkong.accounts.permissions import require, scope_path
 from fangkong.accounts.roles import Capability
 from fangkong.areas import selectors as area_selectors
@@ -52,7 +53,7 @@ def _empty_figures(scope: str) -> dict[str, Any]:
     }
 
 
-def _compute_figures(user: Any, scope: str) -> dict[str, Any]:
+def _compute_figures(user: User, scope: str) -> dict[str, Any]:
     """One pass of aggregate queries over the user's jurisdiction subtree, each through
     the selectors of the app that owns the table."""
     figures = _empty_figures(scope)
@@ -102,7 +103,7 @@ def _compute_figures(user: Any, scope: str) -> dict[str, Any]:
     return figures
 
 
-def dashboard_figures(*, user: Any) -> dict[str, Any]:
+def dashboard_figures(*, user: User) -> dict[str, Any]:
     """The command dashboard's figures for the user's jurisdiction (cached 60 s per scope).
 
     Raises PermissionDenied (403) for a role without dashboard.view. Labels are not part
@@ -126,7 +127,7 @@ def dashboard_cache_clear(*, scope: str) -> None:
     cache.delete(dashboard_cache_key(scope))
 
 
-def jurisdiction_chain(*, user: Any) -> list[dict[str, str]]:
+def jurisdiction_chain(*, user: User) -> list[dict[str, str]]:
     """The user's own jurisdiction and its ancestors, root first: [{path, name, level}].
 
     Ancestors are the prefixes of the path (core/paths.py), so this is one indexed

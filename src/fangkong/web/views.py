@@ -14,8 +14,10 @@ from django.utils.translation import gettext_lazy
 from django.views.decorators.cache import never_cache
 from django.views.decorators.http import require_GET
 
+from fangkong.accounts.models import User
 from fangkong.accounts.permissions import has_capability
 from fangkong.accounts.roles import ROLE_CAPABILITIES, Capability, Role
+from fangkong.accounts.types import AuthedRequest
 from fangkong.areas.models import Level, PlaceKind, ZoneLevel
 from fangkong.core.errors import DomainError
 from fangkong.web.selectors import (
@@ -81,7 +83,7 @@ def _capability_labels(role: str) -> list[str]:
     return [str(CAPABILITY_LABELS.get(c, c)) for c in ordered]
 
 
-def _dashboard_context(request: HttpRequest) -> dict[str, Any]:
+def _dashboard_context(request: AuthedRequest) -> dict[str, Any]:
     figures = dashboard_figures(user=request.user)
     kind_labels = dict(PlaceKind.choices)
     level_labels = dict(Level.choices)
@@ -126,8 +128,8 @@ def _dashboard_context(request: HttpRequest) -> dict[str, Any]:
     }
 
 
-def _landing_context(request: HttpRequest) -> dict[str, Any]:
-    user: Any = request.user
+def _landing_context(request: AuthedRequest) -> dict[str, Any]:
+    user: User = request.user
     place = user.place if getattr(user, "place_id", None) else None
     return {
         "role_label": user.get_role_display() if user.role else _("未分配角色"),
@@ -140,7 +142,7 @@ def _landing_context(request: HttpRequest) -> dict[str, Any]:
 
 
 @login_required
-def home(request: HttpRequest) -> HttpResponse:
+def home(request: AuthedRequest) -> HttpResponse:
     """The dashboard for roles with dashboard.view; a landing page for every other role."""
     if has_capability(request.user, Capability.DASHBOARD_VIEW):
         return render(request, "web/dashboard.html", _dashboard_context(request))

@@ -67,7 +67,7 @@ def manager(tree: Any, make_user: Any) -> Any:
 
 @pytest.fixture
 def make_zone(tree: Any, manager: Any, ruleset: Any) -> Any:
-    from fangkong.areas import services
+    from fangkong.areas.services import zones as zone_services
 
     def make(
         level: str = "sealed",
@@ -79,7 +79,7 @@ def make_zone(tree: Any, manager: Any, ruleset: Any) -> Any:
         actor: Any = None,
     ) -> Any:
         owner = jurisdiction or tree.town_a
-        return services.zone_create(
+        return zone_services.zone_create(
             actor=actor or manager,
             name=name,
             level=level,

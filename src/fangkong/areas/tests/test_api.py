@@ -7,8 +7,9 @@ from django.db import connection
 from django.test.utils import CaptureQueriesContext
 
 from fangkong.accounts.roles import Role
-from fangkong.areas import services
 from fangkong.areas.models import Place, Zone, ZoneTransition
+from fangkong.areas.services import areas as area_services
+from fangkong.areas.services import zones as zone_services
 from fangkong.areas.tests.conftest import DAY0, day
 
 SQUARE = {
@@ -82,7 +83,7 @@ def test_places_create_list_and_search(api, admin, town_a_user, tree):
     assert r.status_code == 201, r.content
     assert r.json()["jurisdiction_path"] == tree.community_a.path
     for n in range(3):
-        services.place_create(
+        area_services.place_create(
             actor=admin, kind="workplace", name=f"羊毛衫厂{n}", jurisdiction=tree.town_b
         )
     r = api(town_a_user, "get", "/api/areas/places?size=2")
@@ -240,7 +241,7 @@ def test_zone_detail_unknown_is_404(api, town_a_user, ruleset):
 @pytest.fixture
 def mapped(admin, tree):
     for node in (tree.town_a, tree.town_b, tree.community_a, tree.community_b):
-        services.jurisdiction_set_geometry(actor=admin, jurisdiction=node, geojson=SQUARE)
+        area_services.jurisdiction_set_geometry(actor=admin, jurisdiction=node, geojson=SQUARE)
     return tree
 
 
@@ -248,7 +249,7 @@ def test_map_geojson(api, town_a_user, make_zone, mapped, tree, manager):
     parent = make_zone(level="precaution", members=[tree.town_a], name="乌镇镇防范区")
     make_zone(level="sealed", members=[tree.community_a], parent=parent)
     lifted = make_zone(level="precaution", jurisdiction=tree.town_b, members=[tree.community_b])
-    services.zone_lift(actor=manager, zone=lifted, on_date=DAY0, reason="解除")
+    zone_services.zone_lift(actor=manager, zone=lifted, on_date=DAY0, reason="解除")
     r = api(town_a_user, "get", "/api/areas/map.geojson?level=town")
     assert r.status_code == 200 and r["Content-Type"].startswith("application/geo+json")
     body = r.json()
@@ -286,14 +287,14 @@ def test_map_query_count_is_bounded(api, admin, town_a_user, make_zone, mapped, 
     with CaptureQueriesContext(connection) as few:
         client.get("/api/areas/map.geojson?level=community")
     for n in range(2, 8):
-        node = services.jurisdiction_create(
+        node = area_services.jurisdiction_create(
             actor=admin,
             parent=tree.town_a,
             level="community",
             code_suffix=f"{n:03d}",
             name=f"村{n}",
         )
-        services.jurisdiction_set_geometry(actor=admin, jurisdiction=node, geojson=SQUARE)
+        area_services.jurisdiction_set_geometry(actor=admin, jurisdiction=node, geojson=SQUARE)
         make_zone(level="controlled", members=[node], name=f"管控区{n}")
     with CaptureQueriesContext(connection) as many:
         r = client.get("/api/areas/map.geojson?level=community")

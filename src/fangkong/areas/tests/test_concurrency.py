@@ -7,8 +7,8 @@ import threading
 import pytest
 from django.db import connection
 
-from fangkong.areas import services
 from fangkong.areas.models import Zone, ZoneTransition
+from fangkong.areas.services import zones as zone_services
 from fangkong.areas.tests.conftest import day
 from fangkong.core.errors import DomainError
 
@@ -38,7 +38,7 @@ def run_concurrently(n, fn):
 
 def test_concurrent_close_day_counts_the_day_once(make_zone):
     zone = make_zone()
-    errors = run_concurrently(6, lambda: services.zone_close_day(zone=zone.pk, day=day(1)))
+    errors = run_concurrently(6, lambda: zone_services.zone_close_day(zone=zone.pk, day=day(1)))
     assert errors == []
     zone.refresh_from_db()
     assert zone.no_case_days == 1
@@ -48,11 +48,11 @@ def test_concurrent_close_day_counts_the_day_once(make_zone):
 def test_concurrent_downgrades_step_down_once(make_zone, manager):
     zone = make_zone()
     for n in range(1, 8):
-        services.zone_close_day(zone=zone, day=day(n))
-    services.zone_record_screening(actor=manager, zone=zone, on_date=day(7), all_negative=True)
+        zone_services.zone_close_day(zone=zone, day=day(n))
+    zone_services.zone_record_screening(actor=manager, zone=zone, on_date=day(7), all_negative=True)
 
     def downgrade():
-        services.zone_downgrade(actor=manager, zone=zone.pk, on_date=day(7), reason="满7天")
+        zone_services.zone_downgrade(actor=manager, zone=zone.pk, on_date=day(7), reason="满7天")
 
     errors = run_concurrently(4, downgrade)
     # One succeeds; the others find a controlled zone with a fresh counter and are refused.

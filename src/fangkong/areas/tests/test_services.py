@@ -7,8 +7,9 @@ import pytest
 
 from fangkong.accounts.models import AuditEvent
 from fangkong.accounts.roles import Role
-from fangkong.areas import services
 from fangkong.areas.models import Jurisdiction, Place, Zone, ZoneTransition
+from fangkong.areas.services import areas as area_services
+from fangkong.areas.services import zones as zone_services
 from fangkong.areas.tests.conftest import DAY0, day
 from fangkong.core.errors import DomainError, NotFound, PermissionDenied
 
@@ -27,7 +28,7 @@ def audits(zone):
 
 def close_days(zone, first, last):
     for n in range(first, last + 1):
-        zone = services.zone_close_day(zone=zone, day=day(n))
+        zone = zone_services.zone_close_day(zone=zone, day=day(n))
     return zone
 
 
@@ -75,7 +76,7 @@ def test_zone_place_member_must_lie_under_the_owner(make_zone, tree, manager, ru
         jurisdiction_path=tree.town_b.path,
     )
     with pytest.raises(DomainError) as exc:
-        services.zone_create(
+        zone_services.zone_create(
             actor=manager,
             name="x",
             level="controlled",
@@ -103,7 +104,7 @@ def test_zone_create_needs_a_reason_and_a_known_level(make_zone, tree, manager, 
         }
         args.update(kw)
         with pytest.raises(DomainError) as exc:
-            services.zone_create(**args)
+            zone_services.zone_create(**args)
         assert exc.value.code == code
     assert Zone.objects.count() == 0
 
@@ -132,7 +133,9 @@ def test_case_escalates_to_sealed(make_zone, manager, level):
     zone = make_zone(level=level)
     zone = close_days(zone, 0, 3)
     assert zone.no_case_days == 4
-    zone = services.zone_record_case(actor=manager, zone=zone, on_date=day(4), reason="新增阳性")
+    zone = zone_services.zone_record_case(
+        actor=manager, zone=zone, on_date=day(4), reason="新增阳性"
+    )
     assert (zone.level, zone.no_case_days, zone.last_case_on) == ("sealed", 0, day(4))
     row = history(zone)[-1]
     assert (row.action, row.from_level, row.to_level, row.actor, row.reason) == (
@@ -148,7 +151,9 @@ def test_case_escalates_to_sealed(make_zone, manager, level):
 def test_case_in_sealed_zone_resets_counter(make_zone, manager):
     zone = close_days(make_zone(level="sealed"), 0, 5)
     assert zone.no_case_days == 6
-    zone = services.zone_record_case(actor=manager, zone=zone, on_date=day(6), reason="密接转阳")
+    zone = zone_services.zone_record_case(
+        actor=manager, zone=zone, on_date=day(6), reason="密接转阳"
+    )
     assert (zone.level, zone.no_case_days, zone.counted_through) == ("sealed", 0, day(6))
     row = history(zone)[-1]
     assert (row.action, row.no_case_days, row.reason, row.actor) == (
@@ -162,17 +167,17 @@ def test_case_in_sealed_zone_resets_counter(make_zone, manager):
 
 def test_case_day_is_not_counted(make_zone, manager):
     zone = close_days(make_zone(), 0, 2)
-    zone = services.zone_record_case(actor=manager, zone=zone, on_date=day(3), reason="新增")
-    zone = services.zone_close_day(zone=zone, day=day(3))
+    zone = zone_services.zone_record_case(actor=manager, zone=zone, on_date=day(3), reason="新增")
+    zone = zone_services.zone_close_day(zone=zone, day=day(3))
     assert zone.no_case_days == 0
-    zone = services.zone_close_day(zone=zone, day=day(4))
+    zone = zone_services.zone_close_day(zone=zone, day=day(4))
     assert zone.no_case_days == 1
 
 
 def test_case_before_the_zone_started_is_refused(make_zone, manager):
     zone = make_zone(started_on=day(2))
     with pytest.raises(DomainError) as exc:
-        services.zone_record_case(actor=manager, zone=zone, on_date=day(1), reason="x")
+        zone_services.zone_record_case(actor=manager, zone=zone, on_date=day(1), reason="x")
     assert exc.value.code == "zone_date_before_start"
     assert len(history(zone)) == 1
 
@@ -182,10 +187,10 @@ def test_case_before_the_zone_started_is_refused(make_zone, manager):
 
 def test_close_day_counts_and_is_idempotent(make_zone):
     zone = make_zone()
-    zone = services.zone_close_day(zone=zone, day=day(1))
+    zone = zone_services.zone_close_day(zone=zone, day=day(1))
     assert (zone.no_case_days, zone.counted_through) == (1, day(1))
-    zone = services.zone_close_day(zone=zone, day=day(1))
-    zone = services.zone_close_day(zone=zone, day=day(0))
+    zone = zone_services.zone_close_day(zone=zone, day=day(1))
+    zone = zone_services.zone_close_day(zone=zone, day=day(0))
     assert (zone.no_case_days, zone.counted_through) == (1, day(1))
     rows = [r for r in history(zone) if r.action == "close_day"]
     assert len(rows) == 1 and rows[0].actor is None and rows[0].no_case_days == 1
@@ -209,7 +214,7 @@ def test_daily_job_closes_every_active_zone(make_zone, tree, manager):
 def test_close_day_by_an_operator_needs_zone_manage(make_zone, town_a_user):
     zone = make_zone()
     with pytest.raises(PermissionDenied):
-        services.zone_close_day(actor=town_a_user, zone=zone, day=day(1))
+        zone_services.zone_close_day(actor=town_a_user, zone=zone, day=day(1))
     zone.refresh_from_db()
     assert zone.no_case_days == 0
 
@@ -219,9 +224,9 @@ def test_close_day_by_an_operator_needs_zone_manage(make_zone, town_a_user):
 
 def test_downgrade_refused_below_the_days(make_zone, manager):
     zone = close_days(make_zone(), 1, 6)
-    services.zone_record_screening(actor=manager, zone=zone, on_date=day(6), all_negative=True)
+    zone_services.zone_record_screening(actor=manager, zone=zone, on_date=day(6), all_negative=True)
     with pytest.raises(DomainError) as exc:
-        services.zone_downgrade(actor=manager, zone=zone, on_date=day(6), reason="降级")
+        zone_services.zone_downgrade(actor=manager, zone=zone, on_date=day(6), reason="降级")
     assert exc.value.code == "zone_downgrade_not_eligible"
     assert exc.value.status == 409
     assert exc.value.detail["reason"] == "not_enough_days"
@@ -234,22 +239,22 @@ def test_downgrade_refused_below_the_days(make_zone, manager):
 def test_downgrade_refused_without_screening(make_zone, manager):
     zone = close_days(make_zone(), 1, 7)
     with pytest.raises(DomainError) as exc:
-        services.zone_downgrade(actor=manager, zone=zone, on_date=day(7), reason="降级")
+        zone_services.zone_downgrade(actor=manager, zone=zone, on_date=day(7), reason="降级")
     assert exc.value.detail["reason"] == "screening_missing"
 
 
 def test_downgrade_refused_with_screening_on_another_day(make_zone, manager):
     zone = close_days(make_zone(), 1, 7)
-    services.zone_record_screening(actor=manager, zone=zone, on_date=day(6), all_negative=True)
+    zone_services.zone_record_screening(actor=manager, zone=zone, on_date=day(6), all_negative=True)
     with pytest.raises(DomainError) as exc:
-        services.zone_downgrade(actor=manager, zone=zone, on_date=day(7), reason="降级")
+        zone_services.zone_downgrade(actor=manager, zone=zone, on_date=day(7), reason="降级")
     assert exc.value.detail["reason"] == "screening_not_on_date"
 
 
 def test_screening_not_all_negative_voids_that_day(make_zone, manager):
     zone = close_days(make_zone(), 1, 7)
-    services.zone_record_screening(actor=manager, zone=zone, on_date=day(7), all_negative=True)
-    zone = services.zone_record_screening(
+    zone_services.zone_record_screening(actor=manager, zone=zone, on_date=day(7), all_negative=True)
+    zone = zone_services.zone_record_screening(
         actor=manager, zone=zone, on_date=day(7), all_negative=False, reason="一管混采阳性"
     )
     assert zone.last_negative_screening_on is None
@@ -260,16 +265,16 @@ def test_screening_not_all_negative_voids_that_day(make_zone, manager):
         "一管混采阳性",
     )
     with pytest.raises(DomainError):
-        services.zone_downgrade(actor=manager, zone=zone, on_date=day(7), reason="降级")
+        zone_services.zone_downgrade(actor=manager, zone=zone, on_date=day(7), reason="降级")
 
 
 def test_downgrade_allowed_and_counter_restarts(make_zone, manager, ruleset):
     zone = close_days(make_zone(), 1, 7)
-    zone = services.zone_record_screening(
+    zone = zone_services.zone_record_screening(
         actor=manager, zone=zone, on_date=day(7), all_negative=True, reason="第7天全员筛查"
     )
     assert zone.last_negative_screening_on == day(7)
-    zone = services.zone_downgrade(actor=manager, zone=zone, on_date=day(7), reason="满7天")
+    zone = zone_services.zone_downgrade(actor=manager, zone=zone, on_date=day(7), reason="满7天")
     assert (zone.level, zone.no_case_days, zone.counted_through) == ("controlled", 0, day(7))
     assert zone.downgraded_from_sealed
     row = history(zone)[-1]
@@ -284,38 +289,38 @@ def test_downgrade_allowed_and_counter_restarts(make_zone, manager, ruleset):
     assert row.detail["no_case_days_before"] == 7
     assert audits(zone)[-2:] == ["zone.screening", "zone.downgrade"]
     # v9: a controlled zone that came down from sealed needs 3 more days, no screening.
-    zone = services.zone_close_day(zone=zone, day=day(8))
+    zone = zone_services.zone_close_day(zone=zone, day=day(8))
     assert zone.no_case_days == 1
     with pytest.raises(DomainError) as exc:
-        services.zone_downgrade(actor=manager, zone=zone, on_date=day(8), reason="x")
+        zone_services.zone_downgrade(actor=manager, zone=zone, on_date=day(8), reason="x")
     assert exc.value.detail["required_days"] == 3
     zone = close_days(zone, 9, 10)
-    zone = services.zone_downgrade(actor=manager, zone=zone, on_date=day(10), reason="再满3天")
+    zone = zone_services.zone_downgrade(actor=manager, zone=zone, on_date=day(10), reason="再满3天")
     assert (zone.level, zone.no_case_days) == ("precaution", 0)
 
 
 def test_controlled_zone_needs_seven_days_and_screening(make_zone, manager):
     zone = close_days(make_zone(level="controlled"), 1, 3)
     with pytest.raises(DomainError) as exc:
-        services.zone_downgrade(actor=manager, zone=zone, on_date=day(3), reason="x")
+        zone_services.zone_downgrade(actor=manager, zone=zone, on_date=day(3), reason="x")
     assert exc.value.detail["required_days"] == 7
     zone = close_days(zone, 4, 7)
-    services.zone_record_screening(actor=manager, zone=zone, on_date=day(7), all_negative=True)
-    zone = services.zone_downgrade(actor=manager, zone=zone, on_date=day(7), reason="满7天")
+    zone_services.zone_record_screening(actor=manager, zone=zone, on_date=day(7), all_negative=True)
+    zone = zone_services.zone_downgrade(actor=manager, zone=zone, on_date=day(7), reason="满7天")
     assert zone.level == "precaution"
 
 
 def test_downgrade_uses_the_rule_set_in_force(make_zone, manager, local_ruleset):
     local = local_ruleset(sealed_downgrade_days=2, downgrade_requires_screening=False)
     zone = close_days(make_zone(), 1, 2)
-    zone = services.zone_downgrade(actor=manager, zone=zone, on_date=day(2), reason="本地规则")
+    zone = zone_services.zone_downgrade(actor=manager, zone=zone, on_date=day(2), reason="本地规则")
     assert zone.level == "controlled" and zone.ruleset == local
 
 
 def test_precaution_zone_cannot_be_downgraded(make_zone, manager):
     zone = close_days(make_zone(level="precaution"), 1, 20)
     with pytest.raises(DomainError) as exc:
-        services.zone_downgrade(actor=manager, zone=zone, on_date=day(20), reason="x")
+        zone_services.zone_downgrade(actor=manager, zone=zone, on_date=day(20), reason="x")
     assert exc.value.detail["reason"] == "level_lowest"
 
 
@@ -325,7 +330,7 @@ def test_precaution_zone_cannot_be_downgraded(make_zone, manager):
 def test_lift_of_a_non_precaution_zone_is_refused(make_zone, manager):
     zone = close_days(make_zone(level="controlled"), 1, 20)
     with pytest.raises(DomainError) as exc:
-        services.zone_lift(actor=manager, zone=zone, on_date=day(20), reason="x")
+        zone_services.zone_lift(actor=manager, zone=zone, on_date=day(20), reason="x")
     assert exc.value.code == "zone_lift_not_eligible"
     assert exc.value.detail["reason"] == "not_precaution"
     zone.refresh_from_db()
@@ -336,16 +341,18 @@ def test_lift_waits_for_child_zones(make_zone, manager, tree):
     parent = make_zone(level="precaution", members=[tree.town_a], name="乌镇镇防范区")
     child = make_zone(level="controlled", parent=parent, name="虹桥村管控区")
     with pytest.raises(DomainError) as exc:
-        services.zone_lift(actor=manager, zone=parent, on_date=day(1), reason="x")
+        zone_services.zone_lift(actor=manager, zone=parent, on_date=day(1), reason="x")
     assert exc.value.detail["reason"] == "zone_children_active"
     assert exc.value.detail["active_children"] == [child.pk]
     # The child comes down and lifts; then the parent may lift.
     child = close_days(child, 1, 7)
-    services.zone_record_screening(actor=manager, zone=child, on_date=day(7), all_negative=True)
-    child = services.zone_downgrade(actor=manager, zone=child, on_date=day(7), reason="满7天")
-    child = services.zone_lift(actor=manager, zone=child, on_date=day(7), reason="随之解除")
+    zone_services.zone_record_screening(
+        actor=manager, zone=child, on_date=day(7), all_negative=True
+    )
+    child = zone_services.zone_downgrade(actor=manager, zone=child, on_date=day(7), reason="满7天")
+    child = zone_services.zone_lift(actor=manager, zone=child, on_date=day(7), reason="随之解除")
     assert (child.state, child.lifted_on) == ("lifted", day(7))
-    parent = services.zone_lift(actor=manager, zone=parent, on_date=day(7), reason="全部解除")
+    parent = zone_services.zone_lift(actor=manager, zone=parent, on_date=day(7), reason="全部解除")
     assert (parent.state, parent.lifted_on) == ("lifted", day(7))
     row = history(parent)[-1]
     assert (row.action, row.from_state, row.to_state, row.actor, row.reason) == (
@@ -362,21 +369,23 @@ def test_lift_needs_its_own_days_when_the_rule_set_says_so(make_zone, manager, l
     local_ruleset(precaution_lift_days=3)
     zone = close_days(make_zone(level="precaution"), 1, 2)
     with pytest.raises(DomainError) as exc:
-        services.zone_lift(actor=manager, zone=zone, on_date=day(2), reason="x")
+        zone_services.zone_lift(actor=manager, zone=zone, on_date=day(2), reason="x")
     assert exc.value.detail["reason"] == "not_enough_days"
     zone = close_days(zone, 3, 3)
-    assert services.zone_lift(actor=manager, zone=zone, on_date=day(3), reason="x").state == (
+    assert zone_services.zone_lift(actor=manager, zone=zone, on_date=day(3), reason="x").state == (
         "lifted"
     )
 
 
 def test_a_lifted_zone_takes_no_more_transitions(make_zone, manager):
     zone = make_zone(level="precaution")
-    zone = services.zone_lift(actor=manager, zone=zone, on_date=day(0), reason="解除")
+    zone = zone_services.zone_lift(actor=manager, zone=zone, on_date=day(0), reason="解除")
     for call in (
-        lambda: services.zone_record_case(actor=manager, zone=zone, on_date=day(1), reason="x"),
-        lambda: services.zone_close_day(zone=zone, day=day(1)),
-        lambda: services.zone_downgrade(actor=manager, zone=zone, on_date=day(1), reason="x"),
+        lambda: zone_services.zone_record_case(
+            actor=manager, zone=zone, on_date=day(1), reason="x"
+        ),
+        lambda: zone_services.zone_close_day(zone=zone, day=day(1)),
+        lambda: zone_services.zone_downgrade(actor=manager, zone=zone, on_date=day(1), reason="x"),
     ):
         with pytest.raises(DomainError) as exc:
             call()
@@ -393,12 +402,12 @@ def test_roles_without_zone_manage_cannot_create_or_change_zones(make_zone, make
         make_zone(actor=user)
     zone = make_zone()
     for call in (
-        lambda: services.zone_record_case(actor=user, zone=zone, on_date=day(1), reason="x"),
-        lambda: services.zone_record_screening(
+        lambda: zone_services.zone_record_case(actor=user, zone=zone, on_date=day(1), reason="x"),
+        lambda: zone_services.zone_record_screening(
             actor=user, zone=zone, on_date=day(1), all_negative=True
         ),
-        lambda: services.zone_downgrade(actor=user, zone=zone, on_date=day(1), reason="x"),
-        lambda: services.zone_lift(actor=user, zone=zone, on_date=day(1), reason="x"),
+        lambda: zone_services.zone_downgrade(actor=user, zone=zone, on_date=day(1), reason="x"),
+        lambda: zone_services.zone_lift(actor=user, zone=zone, on_date=day(1), reason="x"),
     ):
         with pytest.raises(PermissionDenied):
             call()
@@ -411,7 +420,7 @@ def test_town_scoped_manager_cannot_touch_another_towns_zone(make_zone, make_use
     town_b_admin = make_user(Role.ADMIN, tree.town_b)
     zone = make_zone()  # in town A
     with pytest.raises(NotFound):
-        services.zone_record_case(actor=town_b_admin, zone=zone, on_date=day(1), reason="x")
+        zone_services.zone_record_case(actor=town_b_admin, zone=zone, on_date=day(1), reason="x")
     with pytest.raises(NotFound):
         make_zone(actor=town_b_admin)
     # ... but may manage its own town's zones.
@@ -429,7 +438,7 @@ def admin(tree, make_user):
 
 
 def test_jurisdiction_create_builds_the_path(admin, tree):
-    node = services.jurisdiction_create(
+    node = area_services.jurisdiction_create(
         actor=admin,
         parent=tree.town_a,
         level="community",
@@ -444,7 +453,7 @@ def test_jurisdiction_create_builds_the_path(admin, tree):
         tree.town_a,
     )
     assert AuditEvent.objects.filter(action="jurisdiction.create", object_id=str(node.pk)).exists()
-    full = services.jurisdiction_create(
+    full = area_services.jurisdiction_create(
         actor=admin, parent=tree.community_a, level="grid", code="330483102001002", name="二网格"
     )
     assert full.path == "330483102001002"
@@ -467,14 +476,14 @@ def test_jurisdiction_create_validation(admin, tree, kw, code):
     args = {"actor": admin, "parent": tree.town_a, "name": "新村"}
     args.update(kw)
     with pytest.raises(DomainError) as exc:
-        services.jurisdiction_create(**args)
+        area_services.jurisdiction_create(**args)
     assert exc.value.code == code
     assert Jurisdiction.objects.count() == before
 
 
 def test_jurisdiction_create_needs_the_capability(command_user, tree):
     with pytest.raises(PermissionDenied):
-        services.jurisdiction_create(
+        area_services.jurisdiction_create(
             actor=command_user,
             parent=tree.town_a,
             level="community",
@@ -490,13 +499,13 @@ def test_geometry_sets_centroid_and_refuses_invalid(admin, tree):
             [[120.4, 30.7], [120.6, 30.7], [120.6, 30.8], [120.4, 30.8], [120.4, 30.7]]
         ],
     }
-    geometry = services.jurisdiction_set_geometry(
+    geometry = area_services.jurisdiction_set_geometry(
         actor=admin, jurisdiction=tree.town_a, geojson=square
     )
     assert geometry.centroid_lat == pytest.approx(30.75)
     assert geometry.centroid_lon == pytest.approx(120.5)
     with pytest.raises(DomainError) as exc:
-        services.jurisdiction_set_geometry(
+        area_services.jurisdiction_set_geometry(
             actor=admin, jurisdiction=tree.town_a, geojson={"type": "LineString"}
         )
     assert exc.value.code == "geometry_invalid"
@@ -508,7 +517,7 @@ def test_geometry_sets_centroid_and_refuses_invalid(admin, tree):
 
 
 def test_place_create_and_update(admin, tree):
-    place = services.place_create(
+    place = area_services.place_create(
         actor=admin,
         kind="venue",
         name="乌镇大酒店",
@@ -519,7 +528,7 @@ def test_place_create_and_update(admin, tree):
         lon=120.49,
     )
     assert place.jurisdiction_path == tree.community_a.path
-    place = services.place_update(
+    place = area_services.place_update(
         actor=admin, place=place, name="乌镇大酒店（东楼）", lat=None, lon=None
     )
     assert (place.name, place.lat, place.lon, place.venue_code) == (
@@ -549,26 +558,26 @@ def test_place_create_and_update(admin, tree):
     ],
 )
 def test_place_validation(admin, tree, kw, code):
-    services.place_create(
+    area_services.place_create(
         actor=admin, kind="venue", name="已有", jurisdiction=tree.town_a, venue_code="TX0001"
     )
     args = {"actor": admin, "kind": "venue", "name": "新场所", "jurisdiction": tree.town_a}
     args.update(kw)
     with pytest.raises(DomainError) as exc:
-        services.place_create(**args)
+        area_services.place_create(**args)
     assert exc.value.code == code
     assert Place.objects.count() == 1
 
 
 def test_place_update_refuses_a_taken_venue_code(admin, tree):
-    services.place_create(
+    area_services.place_create(
         actor=admin, kind="venue", name="甲", jurisdiction=tree.town_a, venue_code="TX0001"
     )
-    b = services.place_create(
+    b = area_services.place_create(
         actor=admin, kind="venue", name="乙", jurisdiction=tree.town_a, venue_code="TX0002"
     )
     with pytest.raises(DomainError) as exc:
-        services.place_update(actor=admin, place=b, venue_code="TX0001")
+        area_services.place_update(actor=admin, place=b, venue_code="TX0001")
     assert exc.value.code == "venue_code_taken"
     b.refresh_from_db()
     assert b.venue_code == "TX0002"
@@ -577,11 +586,15 @@ def test_place_update_refuses_a_taken_venue_code(admin, tree):
 def test_place_create_outside_scope_is_an_unknown_jurisdiction(make_user, tree):
     town_admin = make_user(Role.ADMIN, tree.town_a)
     with pytest.raises(DomainError) as exc:
-        services.place_create(actor=town_admin, kind="venue", name="x", jurisdiction=tree.town_b)
+        area_services.place_create(
+            actor=town_admin, kind="venue", name="x", jurisdiction=tree.town_b
+        )
     assert exc.value.code == "unknown_jurisdiction"
 
 
 def test_place_manage_needed(command_user, tree):
     with pytest.raises(PermissionDenied):
-        services.place_create(actor=command_user, kind="venue", name="x", jurisdiction=tree.town_a)
+        area_services.place_create(
+            actor=command_user, kind="venue", name="x", jurisdiction=tree.town_a
+        )
     assert Place.objects.count() == 0

@@ -8,8 +8,10 @@ from django.test.utils import CaptureQueriesContext
 from django.urls import reverse
 
 from fangkong.accounts.roles import Role
-from fangkong.areas import selectors, services
+from fangkong.areas import selectors
 from fangkong.areas.models import Zone, ZoneTransition
+from fangkong.areas.services import areas as area_services
+from fangkong.areas.services import zones as zone_services
 from fangkong.areas.tests.conftest import DAY0, day
 
 HX = {"HTTP_HX_REQUEST": "true"}
@@ -17,7 +19,7 @@ HX = {"HTTP_HX_REQUEST": "true"}
 
 def test_zone_list_shows_badges_and_counters(client, manager, make_zone, tree):
     zone = make_zone()
-    services.zone_close_day(zone=zone, day=day(1))
+    zone_services.zone_close_day(zone=zone, day=day(1))
     make_zone(level="precaution", members=[tree.town_a], name="乌镇镇防范区")
     client.force_login(manager)
     r = client.get(reverse("areas:zone_list"))
@@ -169,14 +171,16 @@ def test_zone_create_page_shows_the_domain_error(client, manager, tree, ruleset)
 def test_place_list_filters_and_pages(client, tree, make_user):
     admin = make_user(Role.ADMIN, tree.city)
     for n in range(55):
-        services.place_create(
+        area_services.place_create(
             actor=admin,
             kind="venue",
             name=f"乌镇商铺{n}",
             jurisdiction=tree.community_a,
             venue_code=f"WZ{n:04d}",
         )
-    services.place_create(actor=admin, kind="school", name="濮院小学", jurisdiction=tree.town_b)
+    area_services.place_create(
+        actor=admin, kind="school", name="濮院小学", jurisdiction=tree.town_b
+    )
     client.force_login(admin)
     r = client.get(reverse("areas:place_list"))
     html = r.content.decode()
@@ -192,8 +196,8 @@ def test_place_list_filters_and_pages(client, tree, make_user):
 
 def test_jurisdiction_tree_counts_places(client, tree, make_user):
     admin = make_user(Role.ADMIN, tree.city)
-    services.place_create(actor=admin, kind="venue", name="甲", jurisdiction=tree.grid_a)
-    services.place_create(actor=admin, kind="venue", name="乙", jurisdiction=tree.community_a)
+    area_services.place_create(actor=admin, kind="venue", name="甲", jurisdiction=tree.grid_a)
+    area_services.place_create(actor=admin, kind="venue", name="乙", jurisdiction=tree.community_a)
     client.force_login(admin)
     r = client.get(reverse("areas:jurisdiction_list"))
     html = r.content.decode()
@@ -212,9 +216,9 @@ def test_zone_detail_query_count_does_not_grow(manager, make_zone, tree):
         z = selectors.zone_detail(user=manager, pk=parent.pk)
         list(z.members.all()), list(z.children.all()), [t.actor for t in z.transitions.all()]
     for n in range(1, 10):
-        services.zone_close_day(zone=parent, day=day(n))
+        zone_services.zone_close_day(zone=parent, day=day(n))
         make_zone(parent=parent, name=f"子区{n}")
-    services.zone_record_case(actor=manager, zone=zone, on_date=day(10), reason="x")
+    zone_services.zone_record_case(actor=manager, zone=zone, on_date=day(10), reason="x")
     with CaptureQueriesContext(connection) as many:
         z = selectors.zone_detail(user=manager, pk=parent.pk)
         members, children = list(z.members.all()), list(z.children.all())
@@ -231,7 +235,7 @@ def test_zone_detail_page_query_count_is_bounded(client, manager, make_zone, tre
     with CaptureQueriesContext(connection) as few:
         client.get(url)
     for n in range(1, 12):
-        services.zone_close_day(zone=zone, day=day(n))
+        zone_services.zone_close_day(zone=zone, day=day(n))
     with CaptureQueriesContext(connection) as many:
         client.get(url)
     assert len(many) == len(few)

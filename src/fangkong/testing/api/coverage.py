@@ -11,10 +11,11 @@ import datetime as dt
 from typing import Literal
 from urllib.parse import quote
 
-from django.http import HttpRequest, HttpResponse
+from django.http import HttpResponse
 from django.utils.translation import gettext as _
 from ninja import Query, Router, Schema
 
+from fangkong.accounts.types import AuthedRequest
 from fangkong.core.errors import DomainError
 from fangkong.core.http import client_address
 from fangkong.people.rules import mask_name
@@ -92,7 +93,7 @@ class UntestedPage(Schema):
 
 @router.get("/rounds/{int:round_id}/coverage", response=CoverageOut)
 def round_coverage(
-    request: HttpRequest,
+    request: AuthedRequest,
     round_id: int,
     by: Literal["town", "community"] = "town",
     within: str | None = Query(None, pattern=PATH_PATTERN),
@@ -114,7 +115,7 @@ def round_coverage(
 
 
 @router.get("/rounds/{int:round_id}/coverage/hours", response=list[HourOut])
-def round_coverage_hours(request: HttpRequest, round_id: int) -> list[HourOut]:
+def round_coverage_hours(request: AuthedRequest, round_id: int) -> list[HourOut]:
     """Samples per hour of the round (Asia/Shanghai hours) with the running total."""
     rnd = selectors.coverage_round_get(user=request.user, pk=round_id)
     return [
@@ -127,7 +128,7 @@ def round_coverage_hours(request: HttpRequest, round_id: int) -> list[HourOut]:
     "/rounds/{int:round_id}/coverage/communities/{community}/untested", response=UntestedPage
 )
 def untested_list(
-    request: HttpRequest,
+    request: AuthedRequest,
     round_id: int,
     community: str,
     cursor: str | None = Query(None, max_length=64),
@@ -146,7 +147,7 @@ def untested_list(
 
 
 def _untested_export(
-    request: HttpRequest, round_id: int, community: str, *, reveal: bool
+    request: AuthedRequest, round_id: int, community: str, *, reveal: bool
 ) -> HttpResponse:
     rnd = selectors.coverage_round_get(user=request.user, pk=round_id)
     data = services.untested_export_xlsx(
@@ -174,7 +175,7 @@ class UntestedExportIn(Schema):
     "/rounds/{int:round_id}/coverage/communities/{community}/untested.xlsx",
     response={200: None},
 )
-def untested_export(request: HttpRequest, round_id: int, community: str) -> HttpResponse:
+def untested_export(request: AuthedRequest, round_id: int, community: str) -> HttpResponse:
     """The untested list as Excel, masked; every export audited and watermarked.
     Revealing is a POST: a GET asking for it is refused (`reveal_requires_post`), not
     silently masked, and writes no audit row."""
@@ -188,7 +189,7 @@ def untested_export(request: HttpRequest, round_id: int, community: str) -> Http
     response={200: None},
 )
 def untested_export_post(
-    request: HttpRequest, round_id: int, community: str, payload: UntestedExportIn
+    request: AuthedRequest, round_id: int, community: str, payload: UntestedExportIn
 ) -> HttpResponse:
     """The untested list as Excel; `{"reveal": true}` in the body shows names, ID
     numbers and phones in clear (person.reveal). Only by POST: a link from elsewhere (a

@@ -11,19 +11,22 @@ from __future__ import annotations
 import datetime as dt
 from typing import Literal
 
-from django.http import HttpRequest
 from django.utils import timezone
 from django.utils.translation import gettext as _
 from ninja import Field, File, Query, Router, Schema, Status
 from ninja.files import UploadedFile
 
+from fangkong.accounts.types import AuthedRequest
 from fangkong.core.apitypes import ROW_ID_MAX, RowId
 from fangkong.core.errors import DomainError
 from fangkong.core.http import client_address
 from fangkong.people.rules import mask_name
 from fangkong.testing.models import Hold, Recheck, TransportBox
 from fangkong.testing.selectors import labs as selectors
-from fangkong.testing.services import labs as services
+from fangkong.testing.services import boxes as box_services
+from fangkong.testing.services import rechecks as recheck_services
+from fangkong.testing.services import result_files
+from fangkong.testing.services import results as result_services
 
 router = Router()
 
@@ -114,7 +117,7 @@ class ResultImportReportOut(Schema):
     cases: list[int]
 
     @staticmethod
-    def from_report(report: services.ResultImportReport) -> ResultImportReportOut:
+    def from_report(report: result_files.ResultImportReport) -> ResultImportReportOut:
         if report.errors:
             raise DomainError(
                 "import_rows_invalid",
@@ -282,7 +285,7 @@ class HoldFilter(Schema):
 
 
 @router.get("/boxes", response=list[BoxOut])
-def box_list(request: HttpRequest) -> list[BoxOut]:
+def box_list(request: AuthedRequest) -> list[BoxOut]:
     """A sampler's boxes (their point), or the boxes handed over to a lab user's lab."""
     from fangkong.accounts.permissions import has_capability
     from fangkong.accounts.roles import Capability
@@ -295,23 +298,23 @@ def box_list(request: HttpRequest) -> list[BoxOut]:
 
 
 @router.post("/boxes", response={201: BoxOut})
-def box_create(request: HttpRequest, payload: BoxIn) -> Status[BoxOut]:
+def box_create(request: AuthedRequest, payload: BoxIn) -> Status[BoxOut]:
     lab = selectors.lab_get(user=request.user, pk=payload.lab_id)
-    box = services.box_create(
+    box = box_services.box_create(
         actor=request.user, barcode=payload.barcode, lab=lab, ip=client_address(request)
     )
     return Status(201, BoxOut.from_box(box))
 
 
 @router.get("/boxes/{int:box_id}", response=BoxOut)
-def box_detail(request: HttpRequest, box_id: int) -> BoxOut:
+def box_detail(request: AuthedRequest, box_id: int) -> BoxOut:
     return BoxOut.from_box(selectors.box_get(user=request.user, pk=box_id))
 
 
 @router.post("/boxes/{int:box_id}/tubes", response=BoxAddOut)
-def box_add_tubes(request: HttpRequest, box_id: int, payload: BoxTubesIn) -> BoxAddOut:
+def box_add_tubes(request: AuthedRequest, box_id: int, payload: BoxTubesIn) -> BoxAddOut:
     box = selectors.box_get(user=request.user, pk=box_id)
-    report = services.box_add_tubes(
+    report = box_services.box_add_tubes(
         actor=request.user, box=box, barcodes=payload.barcodes, ip=client_address(request)
     )
     box = selectors.box_get(user=request.user, pk=box_id)
@@ -319,17 +322,17 @@ def box_add_tubes(request: HttpRequest, box_id: int, payload: BoxTubesIn) -> Box
 
 
 @router.post("/boxes/{int:box_id}/hand-over", response=BoxOut)
-def box_hand_over(request: HttpRequest, box_id: int) -> BoxOut:
+def box_hand_over(request: AuthedRequest, box_id: int) -> BoxOut:
     box = selectors.box_get(user=request.user, pk=box_id)
-    box = services.box_hand_over(actor=request.user, box=box, ip=client_address(request))
+    box = box_services.box_hand_over(actor=request.user, box=box, ip=client_address(request))
     return BoxOut.from_box(box)
 
 
 @router.post("/boxes/receive", response=BoxOut)
-def box_receive(request: HttpRequest, payload: BoxReceiveIn) -> BoxOut:
+def box_receive(request: AuthedRequest, payload: BoxReceiveIn) -> BoxOut:
     """The lab scans a box's barcode on arrival."""
     box = selectors.box_get(user=request.user, barcode=payload.barcode.strip())
-    box = services.box_receive(actor=request.user, box=box, ip=client_address(request))
+    box = box_services.box_receive(actor=request.user, box=box, ip=client_address(request))
     return BoxOut.from_box(box)
 
 
@@ -337,10 +340,10 @@ def box_receive(request: HttpRequest, payload: BoxReceiveIn) -> BoxOut:
 
 
 @router.post("/results", response=ResultImportReportOut)
-def results_submit(request: HttpRequest, payload: ResultsIn) -> ResultImportReportOut:
+def results_submit(request: AuthedRequest, payload: ResultsIn) -> ResultImportReportOut:
     """A batch of results; all or none (400 `import_rows_invalid` with the bad lines); a
     retried batch is reported `duplicate` and changes nothing."""
-    report = services.results_submit(
+    report = result_services.results_submit(
         actor=request.user,
         results=[r.dict() for r in payload.results],
         batch_id=payload.batch_id,
@@ -350,17 +353,17 @@ def results_submit(request: HttpRequest, payload: ResultsIn) -> ResultImportRepo
 
 
 @router.post("/results/import", response=ResultImportReportOut)
-def results_import(request: HttpRequest, file: File[UploadedFile]) -> ResultImportReportOut:
+def results_import(request: AuthedRequest, file: File[UploadedFile]) -> ResultImportReportOut:
     """A results file (CSV or Excel, multipart `file`); all rows or none."""
-    data = file.read(services.MAX_IMPORT_BYTES + 1)
-    report = services.results_import_file(
+    data = file.read(result_files.MAX_IMPORT_BYTES + 1)
+    report = result_services.results_import_file(
         actor=request.user, data=data, filename=file.name or "", ip=client_address(request)
     )
     return ResultImportReportOut.from_report(report)
 
 
 @router.get("/tubes/{barcode}/result", response=TubeResultOut)
-def tube_result(request: HttpRequest, barcode: str) -> TubeResultOut:
+def tube_result(request: AuthedRequest, barcode: str) -> TubeResultOut:
     view = selectors.tube_result_get(user=request.user, barcode=barcode)
     r = view.result
     return TubeResultOut(
@@ -395,7 +398,7 @@ def tube_result(request: HttpRequest, barcode: str) -> TubeResultOut:
 
 @router.get("/labs/turnaround", response=list[LabTurnaroundOut])
 def lab_turnaround(
-    request: HttpRequest, round_id: int | None = Query(None, ge=1, le=ROW_ID_MAX)
+    request: AuthedRequest, round_id: int | None = Query(None, ge=1, le=ROW_ID_MAX)
 ) -> list[LabTurnaroundOut]:
     """Median and p90 minutes, sampled → resulted and received → resulted, per lab and round."""
     return [
@@ -415,7 +418,7 @@ def lab_turnaround(
 
 
 @router.get("/rechecks", response=RecheckPage)
-def recheck_list(request: HttpRequest, filters: Query[RecheckFilter]) -> RecheckPage:
+def recheck_list(request: AuthedRequest, filters: Query[RecheckFilter]) -> RecheckPage:
     page = selectors.rechecks(
         user=request.user,
         status=filters.status,
@@ -429,18 +432,18 @@ def recheck_list(request: HttpRequest, filters: Query[RecheckFilter]) -> Recheck
 
 
 @router.get("/rechecks/{int:recheck_id}", response=RecheckOut)
-def recheck_detail(request: HttpRequest, recheck_id: int) -> RecheckOut:
+def recheck_detail(request: AuthedRequest, recheck_id: int) -> RecheckOut:
     return RecheckOut.from_recheck(
         selectors.recheck_get(user=request.user, pk=recheck_id), timezone.now()
     )
 
 
 @router.post("/rechecks/{int:recheck_id}/sample", response=RecheckOut)
-def recheck_sample(request: HttpRequest, recheck_id: int, payload: RecheckSampleIn) -> RecheckOut:
+def recheck_sample(request: AuthedRequest, recheck_id: int, payload: RecheckSampleIn) -> RecheckOut:
     """Record the single-tube recheck sample (its tube goes to the lab in its own box)."""
     recheck = selectors.recheck_get(user=request.user, pk=recheck_id)
     lab = selectors.lab_get(user=request.user, pk=payload.lab_id) if payload.lab_id else None
-    services.recheck_record_sample(
+    recheck_services.recheck_record_sample(
         actor=request.user,
         recheck=recheck,
         barcode=payload.barcode,
@@ -453,6 +456,6 @@ def recheck_sample(request: HttpRequest, recheck_id: int, payload: RecheckSample
 
 
 @router.get("/holds", response=HoldPage)
-def hold_list(request: HttpRequest, filters: Query[HoldFilter]) -> HoldPage:
+def hold_list(request: AuthedRequest, filters: Query[HoldFilter]) -> HoldPage:
     page = selectors.holds(user=request.user, state=filters.state, cursor=filters.cursor)
     return HoldPage(items=[HoldOut.from_hold(h) for h in page.items], next_cursor=page.next_cursor)

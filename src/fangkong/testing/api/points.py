@@ -4,9 +4,9 @@ from __future__ import annotations
 
 import datetime as dt
 
-from django.http import HttpRequest
 from ninja import Field, Query, Router, Schema, Status
 
+from fangkong.accounts.types import AuthedRequest
 from fangkong.areas import selectors as area_selectors
 from fangkong.core.apitypes import LocalTime, RowId
 from fangkong.core.http import client_address
@@ -80,7 +80,7 @@ class QueueIn(Schema):
 
 @router.get("/points", response=list[PointOut])
 def point_list(
-    request: HttpRequest,
+    request: AuthedRequest,
     jurisdiction: str | None = Query(None, pattern=r"^\d{6,15}$"),
     queue_status: str | None = Query(None, pattern=QUEUE_PATTERN),
 ) -> list[PointOut]:
@@ -92,12 +92,12 @@ def point_list(
 
 
 @router.get("/points/{int:point_id}", response=PointOut)
-def point_detail(request: HttpRequest, point_id: int) -> PointOut:
+def point_detail(request: AuthedRequest, point_id: int) -> PointOut:
     return PointOut.from_point(selectors.point_get(user=request.user, pk=point_id))
 
 
 @router.post("/points", response={201: PointOut})
-def point_register(request: HttpRequest, payload: PointIn) -> Status[PointOut]:
+def point_register(request: AuthedRequest, payload: PointIn) -> Status[PointOut]:
     place = area_selectors.places_resolve(user=request.user, pks=[payload.place_id])[0]
     point = services.point_register(
         actor=request.user,
@@ -112,7 +112,7 @@ def point_register(request: HttpRequest, payload: PointIn) -> Status[PointOut]:
 
 
 @router.put("/points/{int:point_id}", response=PointOut)
-def point_update(request: HttpRequest, point_id: int, payload: PointUpdateIn) -> PointOut:
+def point_update(request: AuthedRequest, point_id: int, payload: PointUpdateIn) -> PointOut:
     point = selectors.point_get(user=request.user, pk=point_id)
     services.point_update(
         actor=request.user,
@@ -127,7 +127,7 @@ def point_update(request: HttpRequest, point_id: int, payload: PointUpdateIn) ->
 
 
 @router.post("/points/{int:point_id}/queue", response=PointOut)
-def point_queue(request: HttpRequest, point_id: int, payload: QueueIn) -> PointOut:
+def point_queue(request: AuthedRequest, point_id: int, payload: QueueIn) -> PointOut:
     """Update the queue status and length (the point's sampler, its town, command)."""
     point = selectors.point_get(user=request.user, pk=point_id)
     services.point_queue_update(

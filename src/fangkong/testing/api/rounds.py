@@ -6,13 +6,14 @@ from __future__ import annotations
 import datetime as dt
 from typing import Annotated, Literal
 
-from django.http import HttpRequest
 from django.utils.translation import gettext as _
 from ninja import Field, Query, Router, Schema, Status
 from pydantic import WithJsonSchema
 
+from fangkong.accounts.models import User
 from fangkong.accounts.permissions import require
 from fangkong.accounts.roles import Capability
+from fangkong.accounts.types import AuthedRequest
 from fangkong.areas import selectors as area_selectors
 from fangkong.areas.models import Zone
 from fangkong.core.apitypes import RowId
@@ -144,7 +145,7 @@ class AdviceOut(Schema):
 
 @router.get("/rounds", response=list[RoundOut])
 def round_list(
-    request: HttpRequest, status: Literal["planned", "open", "closed"] | None = None
+    request: AuthedRequest, status: Literal["planned", "open", "closed"] | None = None
 ) -> list[RoundOut]:
     """The rounds owned by or covering the user's jurisdiction, newest first."""
     return [
@@ -152,18 +153,18 @@ def round_list(
     ]
 
 
-def _detail(request: HttpRequest, rnd: Round) -> RoundDetailOut:
+def _detail(request: AuthedRequest, rnd: Round) -> RoundDetailOut:
     return RoundDetailOut(
         **RoundOut.from_round(rnd).dict(), scope=selectors.round_scope_labels(rnd=rnd)
     )
 
 
 @router.get("/rounds/{int:round_id}", response=RoundDetailOut)
-def round_detail(request: HttpRequest, round_id: int) -> RoundDetailOut:
+def round_detail(request: AuthedRequest, round_id: int) -> RoundDetailOut:
     return _detail(request, selectors.round_get(user=request.user, pk=round_id))
 
 
-def _zone(user: object, pk: int) -> Zone:
+def _zone(user: User, pk: int) -> Zone:
     try:
         return area_selectors.zone_get(user=user, pk=pk)
     except NotFound as exc:
@@ -171,7 +172,7 @@ def _zone(user: object, pk: int) -> Zone:
 
 
 @router.post("/rounds", response={201: RoundDetailOut})
-def round_create(request: HttpRequest, payload: RoundIn) -> Status[RoundDetailOut]:
+def round_create(request: AuthedRequest, payload: RoundIn) -> Status[RoundDetailOut]:
     user = request.user
     jurisdictions = area_selectors.jurisdictions_resolve(user=user, pks=payload.jurisdiction_ids)
     zones = [_zone(user, pk) for pk in dict.fromkeys(payload.zone_ids)]
@@ -188,21 +189,21 @@ def round_create(request: HttpRequest, payload: RoundIn) -> Status[RoundDetailOu
 
 
 @router.post("/rounds/{int:round_id}/open", response=RoundOut)
-def round_open(request: HttpRequest, round_id: int) -> RoundOut:
+def round_open(request: AuthedRequest, round_id: int) -> RoundOut:
     rnd = selectors.round_get(user=request.user, pk=round_id)
     services.round_open(actor=request.user, round=rnd, ip=client_address(request))
     return RoundOut.from_round(selectors.round_get(user=request.user, pk=round_id))
 
 
 @router.post("/rounds/{int:round_id}/close", response=RoundOut)
-def round_close(request: HttpRequest, round_id: int) -> RoundOut:
+def round_close(request: AuthedRequest, round_id: int) -> RoundOut:
     rnd = selectors.round_get(user=request.user, pk=round_id)
     services.round_close(actor=request.user, round=rnd, ip=client_address(request))
     return RoundOut.from_round(selectors.round_get(user=request.user, pk=round_id))
 
 
 @router.get("/rounds/{int:round_id}/planner", response=PlannerOut)
-def round_planner(request: HttpRequest, round_id: int) -> PlannerOut:
+def round_planner(request: AuthedRequest, round_id: int) -> PlannerOut:
     """Per town of the user's jurisdiction: targets by pool size, samplers, tubes, swabs,
     tables and points, and each supply's demand against stock."""
     rnd = selectors.round_get(user=request.user, pk=round_id)
@@ -217,7 +218,7 @@ def round_planner(request: HttpRequest, round_id: int) -> PlannerOut:
 
 
 @router.get("/pool-advice", response=AdviceOut)
-def pool_advice(request: HttpRequest, prevalence: float = Query(..., ge=0, le=1)) -> AdviceOut:
+def pool_advice(request: AuthedRequest, prevalence: float = Query(..., ge=0, le=1)) -> AdviceOut:
     """Dorfman's pool-size advice: the k in 1..50 minimising 1/k + 1 − (1−p)^k."""
     require(request.user, Capability.ROUND_VIEW)
     advice = rules.best_pool_size(prevalence)

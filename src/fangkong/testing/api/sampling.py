@@ -12,10 +12,11 @@ from __future__ import annotations
 import datetime as dt
 import uuid
 
-from django.http import HttpRequest, HttpResponse, JsonResponse
+from django.http import HttpResponse, JsonResponse
 from django.utils import timezone
 from ninja import Field, Query, Router, Schema
 
+from fangkong.accounts.types import AuthedRequest
 from fangkong.core.apitypes import RowId
 from fangkong.testing.selectors import sampling as selectors
 from fangkong.testing.services import sampling as services
@@ -107,7 +108,7 @@ def _aware(value: dt.datetime) -> dt.datetime:
     url_name="sampling_sync",
     summary="上传一批试管与采样记录（幂等，逐条应答）",
 )
-def sampling_sync(request: HttpRequest, payload: SyncIn) -> HttpResponse:
+def sampling_sync(request: AuthedRequest, payload: SyncIn) -> HttpResponse:
     tubes = [
         services.TubeIn(
             barcode=t.barcode,
@@ -161,7 +162,7 @@ def sampling_sync(request: HttpRequest, payload: SyncIn) -> HttpResponse:
 @router.get(
     "/sampling/context", response=ContextOut, summary="采样员的采样点、进行中的轮次与混采数"
 )
-def sampling_context(request: HttpRequest, query: Query[ContextQuery]) -> ContextOut:
+def sampling_context(request: AuthedRequest, query: Query[ContextQuery]) -> ContextOut:
     point = selectors.point_for_sampler(user=request.user, point_id=query.point)
     rounds = selectors.open_rounds_for_point(user=request.user, point=point)
     totals = selectors.point_totals(user=request.user, point=point)
@@ -194,6 +195,6 @@ class CloseIn(Schema):
 
 
 @router.post("/sampling/tubes/{barcode}/close", response=CloseOut, summary="手动封管")
-def tube_close(request: HttpRequest, barcode: str, payload: CloseIn) -> CloseOut:
+def tube_close(request: AuthedRequest, barcode: str, payload: CloseIn) -> CloseOut:
     tube = services.tube_close(actor=request.user, barcode=barcode, point_id=payload.point)
     return CloseOut(barcode=tube.barcode, state=tube.state, closed_at=tube.closed_at)

@@ -6,9 +6,9 @@ from __future__ import annotations
 import datetime as dt
 from typing import Any
 
-from django.http import HttpRequest
 from ninja import Field, Query, Router, Schema, Status
 
+from fangkong.accounts.types import AuthedRequest
 from fangkong.areas import selectors as area_selectors
 from fangkong.core.apitypes import ROW_ID_MAX, RowId
 from fangkong.core.http import client_address
@@ -99,7 +99,7 @@ class TransferOut(Schema):
 
 @router.get("/supplies", response=list[StockOut])
 def stock_list(
-    request: HttpRequest,
+    request: AuthedRequest,
     place_id: int | None = Query(None, ge=1, le=ROW_ID_MAX),
     town: str | None = Query(None, pattern=r"^\d{9}$"),
     kind: str | None = Query(None, pattern=KIND_PATTERN),
@@ -113,18 +113,18 @@ def stock_list(
 
 
 @router.get("/supplies/alerts", response=list[StockOut])
-def stock_alerts(request: HttpRequest) -> list[StockOut]:
+def stock_alerts(request: AuthedRequest) -> list[StockOut]:
     """Low-stock alerts: on hand below the stock's threshold."""
     return [StockOut.from_stock(s) for s in selectors.low_stock(user=request.user)[:2000]]
 
 
 @router.get("/supplies/{int:stock_id}", response=StockOut)
-def stock_detail(request: HttpRequest, stock_id: int) -> StockOut:
+def stock_detail(request: AuthedRequest, stock_id: int) -> StockOut:
     return StockOut.from_stock(selectors.stock_get(user=request.user, pk=stock_id))
 
 
 @router.post("/supplies", response={201: StockOut})
-def stock_create(request: HttpRequest, payload: StockIn) -> Status[StockOut]:
+def stock_create(request: AuthedRequest, payload: StockIn) -> Status[StockOut]:
     place = area_selectors.places_resolve(user=request.user, pks=[payload.place_id])[0]
     stock = services.supply_stock_create(
         actor=request.user,
@@ -138,7 +138,9 @@ def stock_create(request: HttpRequest, payload: StockIn) -> Status[StockOut]:
 
 
 @router.post("/supplies/{int:stock_id}/receive", response={201: MovementOut})
-def stock_receive(request: HttpRequest, stock_id: int, payload: QuantityIn) -> Status[MovementOut]:
+def stock_receive(
+    request: AuthedRequest, stock_id: int, payload: QuantityIn
+) -> Status[MovementOut]:
     stock = selectors.stock_get(user=request.user, pk=stock_id)
     move = services.supply_receive(
         actor=request.user,
@@ -151,7 +153,7 @@ def stock_receive(request: HttpRequest, stock_id: int, payload: QuantityIn) -> S
 
 
 @router.post("/supplies/{int:stock_id}/issue", response={201: MovementOut})
-def stock_issue(request: HttpRequest, stock_id: int, payload: QuantityIn) -> Status[MovementOut]:
+def stock_issue(request: AuthedRequest, stock_id: int, payload: QuantityIn) -> Status[MovementOut]:
     stock = selectors.stock_get(user=request.user, pk=stock_id)
     move = services.supply_issue(
         actor=request.user,
@@ -164,7 +166,9 @@ def stock_issue(request: HttpRequest, stock_id: int, payload: QuantityIn) -> Sta
 
 
 @router.post("/supplies/{int:stock_id}/transfer", response={201: TransferOut})
-def stock_transfer(request: HttpRequest, stock_id: int, payload: TransferIn) -> Status[TransferOut]:
+def stock_transfer(
+    request: AuthedRequest, stock_id: int, payload: TransferIn
+) -> Status[TransferOut]:
     stock = selectors.stock_get(user=request.user, pk=stock_id)
     to_place = area_selectors.places_resolve(user=request.user, pks=[payload.to_place_id])[0]
     out, into = services.supply_transfer(
@@ -181,7 +185,7 @@ def stock_transfer(request: HttpRequest, stock_id: int, payload: TransferIn) -> 
 
 
 @router.post("/supplies/{int:stock_id}/count", response=StockOut)
-def stock_count(request: HttpRequest, stock_id: int, payload: CountIn) -> StockOut:
+def stock_count(request: AuthedRequest, stock_id: int, payload: CountIn) -> StockOut:
     stock = selectors.stock_get(user=request.user, pk=stock_id)
     services.supply_count(
         actor=request.user,

@@ -5,7 +5,7 @@ from __future__ import annotations
 
 import datetime as dt
 import math
-from collections.abc import Sequence
+from collections.abc import Iterator, Sequence
 from dataclasses import dataclass
 from typing import Any, Final
 from zoneinfo import ZoneInfo
@@ -155,3 +155,13 @@ def turnaround(minutes: Sequence[float]) -> Turnaround:
         median_minutes=None if med is None else round(med, 1),
         p90_minutes=None if p90 is None else round(p90, 1),
     )
+
+
+BARCODE_MAX: Final = 64  # the longest tube or box barcode
+CHUNK: Final = 5000  # rows per statement on the set-based results path
+
+
+def chunks(values: Sequence[Any], size: int = CHUNK) -> Iterator[Sequence[Any]]:
+    """`values` in slices of `size`."""
+    for start in range(0, len(values), size):
+        yield values[start : start + size]

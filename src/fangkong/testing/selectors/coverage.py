@@ -44,6 +44,7 @@ from django.db.models import Count, Exists, F, OuterRef, Q, QuerySet
 from django.db.models.functions import TruncHour
 from django.utils.translation import gettext as _
 
+from fangkong.accounts.models import User
 from fangkong.accounts.permissions import require, scope_path, scope_q
 from fangkong.accounts.roles import Capability
 from fangkong.areas.models import LEVEL_WIDTH, Jurisdiction, Level
@@ -140,12 +141,12 @@ class Coverage:
 # --- the round -------------------------------------------------------------------------
 
 
-def _overlaps(user: Any, path: str) -> bool:
+def _overlaps(user: User, path: str) -> bool:
     own = scope_path(user)
     return bool(own) and bool(path) and (is_under(path, own) or is_under(own, path))
 
 
-def coverage_round_get(*, user: Any, pk: int) -> Round:
+def coverage_round_get(*, user: User, pk: int) -> Round:
     """A round whose coverage the user may see (`rounds_visible_q`: a city round for a
     community worker, a town's round for that town's staff). Absent or elsewhere → 404;
     a role without coverage.view → 403."""
@@ -159,7 +160,7 @@ def coverage_round_get(*, user: Any, pk: int) -> Round:
     return rnd
 
 
-def coverage_rounds(*, user: Any, cursor: str | None = None, size: int = 50) -> Page[Round]:
+def coverage_rounds(*, user: User, cursor: str | None = None, size: int = 50) -> Page[Round]:
     """The rounds whose coverage the user may see, newest first (keyset)."""
     require(user, Capability.COVERAGE_VIEW)
     visible = Round.objects.filter(rounds_visible_q(user)).values("pk")
@@ -169,7 +170,7 @@ def coverage_rounds(*, user: Any, cursor: str | None = None, size: int = 50) -> 
     return keyset_page(qs, cursor=cursor, size=size)
 
 
-def _within_q(user: Any, within: str | None) -> Q:
+def _within_q(user: User, within: str | None) -> Q:
     """The user's scope, narrowed to `within` (a town or community path) when given."""
     q = scope_q(user, "jurisdiction_path")
     if within:
@@ -200,7 +201,7 @@ def _grouped(qs: QuerySet[Any], *, distinct_person: bool) -> dict[str, int]:
     }
 
 
-def _prefixes(user: Any, within: str | None) -> list[str]:
+def _prefixes(user: User, within: str | None) -> list[str]:
     own = scope_path(user)
     return [p for p in (own, within) if p]
 
@@ -234,7 +235,7 @@ def _target_tally(rnd: Round, *, prefixes: list[str]) -> dict[str, int]:
 
 
 def path_counts(
-    *, user: Any, rnd: Round, within: str | None = None, full: bool = True
+    *, user: User, rnd: Round, within: str | None = None, full: bool = True
 ) -> dict[str, Counts]:
     """{person's jurisdiction path: Counts} of the round, in the user's scope (narrowed to
     `within`). With full=False only target and sampled are counted (what the untested
@@ -290,7 +291,7 @@ def _rollup(by_path: dict[str, Counts], width: int) -> tuple[Counts, list[Covera
 
 
 def round_coverage(
-    *, user: Any, rnd: Round, by: str = "town", within: str | None = None
+    *, user: User, rnd: Round, by: str = "town", within: str | None = None
 ) -> Coverage:
     """The round's coverage in the user's scope: totals and one row per town
     (by="town") or per community (by="community"), optionally within a town or
@@ -303,7 +304,7 @@ def round_coverage(
     return Coverage(round=rnd, width=width, totals=totals, rows=rows)
 
 
-def untested_counts(*, user: Any, rnd: Round, within: str | None = None) -> dict[str, int]:
+def untested_counts(*, user: User, rnd: Round, within: str | None = None) -> dict[str, int]:
     """{community path: untested persons} for every community of the round in the
     user's scope (target − sampled; two grouped index-only scans)."""
     by_path = path_counts(user=user, rnd=rnd, within=within, full=False)
@@ -321,7 +322,7 @@ class HourPoint:
     cumulative: int
 
 
-def samples_by_hour(*, user: Any, rnd: Round, within: str | None = None) -> list[HourPoint]:
+def samples_by_hour(*, user: User, rnd: Round, within: str | None = None) -> list[HourPoint]:
     """Samples per hour (Asia/Shanghai) of the round in the user's scope, with the
     running total; every sample counts (retests and walk-ins included)."""
     require(user, Capability.COVERAGE_VIEW)
@@ -351,7 +352,7 @@ def samples_by_hour(*, user: Any, rnd: Round, within: str | None = None) -> list
 # --- the untested list -------------------------------------------------------------------
 
 
-def community_path_check(*, user: Any, path: str) -> str:
+def community_path_check(*, user: User, path: str) -> str:
     """A community's path the user may list (12 digits, overlapping the user's scope)."""
     if not (path.isascii() and path.isdigit()) or len(path) != COMMUNITY_WIDTH:
         raise DomainError("community_path_invalid", _("村社编码无效"), path=path)
@@ -360,7 +361,7 @@ def community_path_check(*, user: Any, path: str) -> str:
     return path
 
 
-def untested_queryset(*, user: Any, rnd: Round, community_path: str) -> QuerySet[RoundTarget]:
+def untested_queryset(*, user: User, rnd: Round, community_path: str) -> QuerySet[RoundTarget]:
     """Targets of the round living in the community (and the user's scope) with no
     sample in the round: an index range anti-joined to (round, person)."""
     require(user, Capability.COVERAGE_VIEW)
@@ -375,7 +376,7 @@ def untested_queryset(*, user: Any, rnd: Round, community_path: str) -> QuerySet
 
 def untested_page(
     *,
-    user: Any,
+    user: User,
     rnd: Round,
     community_path: str,
     cursor: str | None = None,
@@ -406,7 +407,7 @@ def untested_page(
 
 
 def untested_export_rows(
-    *, user: Any, rnd: Round, community_path: str, limit: int = EXPORT_MAX_ROWS
+    *, user: User, rnd: Round, community_path: str, limit: int = EXPORT_MAX_ROWS
 ) -> Iterator[RoundTarget]:
     """The community's untested persons for an export, in keyset batches (never
     OFFSET), at most `limit` rows."""

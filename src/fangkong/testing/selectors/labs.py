@@ -17,6 +17,7 @@ from django.db.models import Count, Q, QuerySet
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
+from fangkong.accounts.models import User
 from fangkong.accounts.permissions import has_capability, in_scope, require, scope_q
 from fangkong.accounts.roles import Capability
 from fangkong.core.errors import NotFound
@@ -35,7 +36,7 @@ from fangkong.testing.models import (
     TubeResultCorrection,
 )
 from fangkong.testing.rules import labs as rules
-from fangkong.testing.services.labs import lab_of, point_of
+from fangkong.testing.services.actors import lab_of, point_of
 
 
 def _not_found(what: str) -> NotFound:
@@ -45,7 +46,7 @@ def _not_found(what: str) -> NotFound:
 # --- boxes -------------------------------------------------------------------------------
 
 
-def boxes_of_point(*, user: Any, limit: int = 50) -> list[TransportBox]:
+def boxes_of_point(*, user: User, limit: int = 50) -> list[TransportBox]:
     require(user, Capability.BOX_MANAGE)
     point = point_of(user)
     return list(
@@ -53,7 +54,7 @@ def boxes_of_point(*, user: Any, limit: int = 50) -> list[TransportBox]:
     )
 
 
-def boxes_for_lab(*, user: Any, state: str | None = None, limit: int = 100) -> list[TransportBox]:
+def boxes_for_lab(*, user: User, state: str | None = None, limit: int = 100) -> list[TransportBox]:
     require(user, Capability.BOX_RECEIVE)
     lab = lab_of(user)
     qs = TransportBox.objects.filter(lab=lab).select_related("point__place")
@@ -61,7 +62,7 @@ def boxes_for_lab(*, user: Any, state: str | None = None, limit: int = 100) -> l
     return list(qs.order_by("-pk")[:limit])
 
 
-def box_get(*, user: Any, pk: int | None = None, barcode: str | None = None) -> TransportBox:
+def box_get(*, user: User, pk: int | None = None, barcode: str | None = None) -> TransportBox:
     """A box its sampler's point or its lab may see; anything else is a 404."""
     qs = TransportBox.objects.select_related("lab", "point__place")
     box = qs.filter(pk=pk).first() if pk is not None else qs.filter(barcode=barcode).first()
@@ -98,7 +99,7 @@ def _minutes(start: dt.datetime | None, end: dt.datetime | None) -> float | None
     return round((end - start).total_seconds() / 60, 1)
 
 
-def tube_result_get(*, user: Any, barcode: str) -> TubeResultView:
+def tube_result_get(*, user: User, barcode: str) -> TubeResultView:
     """A tube's result and correction history: for the lab that received it, or for
     staff with round.view whose jurisdiction holds the tube's point."""
     tube = Tube.objects.select_related("box", "round").filter(barcode=barcode).first()
@@ -127,7 +128,7 @@ def tube_result_get(*, user: Any, barcode: str) -> TubeResultView:
     )
 
 
-def result_imports(*, user: Any, limit: int = 20) -> list[ResultImport]:
+def result_imports(*, user: User, limit: int = 20) -> list[ResultImport]:
     require(user, Capability.RESULT_IMPORT)
     lab = lab_of(user)
     return list(ResultImport.objects.filter(lab=lab).order_by("-pk")[:limit])
@@ -143,7 +144,7 @@ class LabTurnaround:
     received_to_resulted: rules.Turnaround
 
 
-def turnaround_by_lab(*, user: Any, round_id: int | None = None) -> list[LabTurnaround]:
+def turnaround_by_lab(*, user: User, round_id: int | None = None) -> list[LabTurnaround]:
     """Median and p90 turnaround (sampled → resulted, received → resulted) per lab and
     round. A lab user sees their lab; staff with round.view the tubes sampled in their
     jurisdiction."""
@@ -188,7 +189,7 @@ def turnaround_by_lab(*, user: Any, round_id: int | None = None) -> list[LabTurn
 # --- holds and rechecks -----------------------------------------------------------------------
 
 
-def _rechecks_qs(user: Any) -> QuerySet[Recheck]:
+def _rechecks_qs(user: User) -> QuerySet[Recheck]:
     require(user, Capability.RECHECK_VIEW)
     return Recheck.objects.filter(scope_q(user)).select_related(
         "person", "round", "source_tube", "recheck_tube", "case"
@@ -201,7 +202,7 @@ def recheck_overdue_q(now: dt.datetime) -> Q:
 
 def rechecks(
     *,
-    user: Any,
+    user: User,
     status: str | None = None,
     overdue: bool | None = None,
     cursor: str | None = None,
@@ -215,7 +216,7 @@ def rechecks(
     return keyset_page(qs, cursor=cursor, size=size, descending=False)
 
 
-def recheck_get(*, user: Any, pk: int) -> Recheck:
+def recheck_get(*, user: User, pk: int) -> Recheck:
     recheck = _rechecks_qs(user).filter(pk=pk).first()
     if recheck is None:
         raise _not_found("recheck")
@@ -231,7 +232,7 @@ class RecheckCounts:
     overdue: int
 
 
-def recheck_counts(*, user: Any) -> RecheckCounts:
+def recheck_counts(*, user: User) -> RecheckCounts:
     qs = _rechecks_qs(user)
     counts: dict[str, int] = defaultdict(int)
     for row in qs.order_by().values("status").annotate(n=Count("pk")):
@@ -246,7 +247,7 @@ def recheck_counts(*, user: Any) -> RecheckCounts:
 
 
 def holds(
-    *, user: Any, state: str | None = HoldState.HELD, cursor: str | None = None, size: int = 50
+    *, user: User, state: str | None = HoldState.HELD, cursor: str | None = None, size: int = 50
 ) -> Page[Hold]:
     require(user, Capability.RECHECK_VIEW)
     qs = Hold.objects.filter(scope_q(user)).select_related("person", "round", "tube")
@@ -255,7 +256,7 @@ def holds(
     return keyset_page(qs, cursor=cursor, size=size, descending=True)
 
 
-def labs_available(*, user: Any) -> list[Any]:
+def labs_available(*, user: User) -> list[Any]:
     """The labs of the user's city (a box's or a recheck tube's destination)."""
     from fangkong.areas.models import Place
 
@@ -267,7 +268,7 @@ def labs_available(*, user: Any) -> list[Any]:
     )
 
 
-def lab_get(*, user: Any, pk: int) -> Any:
+def lab_get(*, user: User, pk: int) -> Any:
     for lab in labs_available(user=user):
         if lab.pk == pk:
             return lab

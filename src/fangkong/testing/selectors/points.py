@@ -2,11 +2,10 @@
 
 from __future__ import annotations
 
-from typing import Any
-
 from django.db.models import Q, QuerySet
 from django.utils.translation import gettext as _
 
+from fangkong.accounts.models import User
 from fangkong.accounts.permissions import has_capability, scope_q
 from fangkong.accounts.roles import Capability
 from fangkong.core.errors import NotFound, PermissionDenied
@@ -14,7 +13,7 @@ from fangkong.core.paths import under
 from fangkong.testing.models import SamplingPoint
 
 
-def _require_view(user: Any) -> None:
+def _require_view(user: User) -> None:
     if not (
         has_capability(user, Capability.ROUND_VIEW) or has_capability(user, Capability.POINT_MANAGE)
     ):
@@ -24,7 +23,7 @@ def _require_view(user: Any) -> None:
 
 
 def points(
-    *, user: Any, jurisdiction_path: str | None = None, queue_status: str | None = None
+    *, user: User, jurisdiction_path: str | None = None, queue_status: str | None = None
 ) -> QuerySet[SamplingPoint]:
     """The sampling points in the user's jurisdiction (a sampler: those of the
     sampler's community), optionally under one jurisdiction, by path then name."""
@@ -39,7 +38,7 @@ def points(
     return qs.order_by("jurisdiction_path", "place__name", "pk")
 
 
-def point_get(*, user: Any, pk: int) -> SamplingPoint:
+def point_get(*, user: User, pk: int) -> SamplingPoint:
     _require_view(user)
     found = (
         SamplingPoint.objects.filter(scope_q(user), pk=pk)

@@ -12,7 +12,6 @@ from __future__ import annotations
 import datetime as dt
 from collections import defaultdict
 from dataclasses import dataclass, field
-from typing import Any
 
 from django.db.models import (
     Case,
@@ -29,6 +28,7 @@ from django.db.models import (
 from django.db.models.functions import Coalesce, Substr
 from django.utils.translation import gettext as _
 
+from fangkong.accounts.models import User
 from fangkong.accounts.permissions import require, scope_path, scope_q
 from fangkong.accounts.roles import Capability
 from fangkong.areas.models import Jurisdiction
@@ -47,7 +47,7 @@ def _ancestors(path: str) -> list[str]:
     return [path[:end] for end in LEVEL_ENDS if end <= len(path)]
 
 
-def rounds_visible_q(user: Any) -> Q:
+def rounds_visible_q(user: User) -> Q:
     own = scope_path(user)
     if not own:
         return Q(pk__in=[])
@@ -65,7 +65,7 @@ def rounds_visible_q(user: Any) -> Q:
     )
 
 
-def with_visible_targets(user: Any, qs: QuerySet[Round]) -> QuerySet[Round]:
+def with_visible_targets(user: User, qs: QuerySet[Round]) -> QuerySet[Round]:
     """Annotate `visible_target_count`: the whole round's target population when the
     user's jurisdiction holds the round, else only the targets living in the user's
     jurisdiction (a town seeing a city round never learns another town's figure, nor
@@ -90,7 +90,7 @@ def with_visible_targets(user: Any, qs: QuerySet[Round]) -> QuerySet[Round]:
     )
 
 
-def rounds(*, user: Any, status: str | None = None) -> QuerySet[Round]:
+def rounds(*, user: User, status: str | None = None) -> QuerySet[Round]:
     """The rounds the user may see, newest start first."""
     require(user, Capability.ROUND_VIEW)
     ids = Round.objects.filter(rounds_visible_q(user)).values("pk")
@@ -102,7 +102,7 @@ def rounds(*, user: Any, status: str | None = None) -> QuerySet[Round]:
     return qs.order_by("-starts_at", "-pk")
 
 
-def round_get(*, user: Any, pk: int) -> Round:
+def round_get(*, user: User, pk: int) -> Round:
     require(user, Capability.ROUND_VIEW)
     ids = Round.objects.filter(rounds_visible_q(user), pk=pk).values("pk")
     found = with_visible_targets(
@@ -158,7 +158,7 @@ class Planner:
     computed: bool  # True: from the round's targets; False: preview of a planned round
 
 
-def _target_groups(user: Any, rnd: Round) -> list[tuple[str, str, int, int]]:
+def _target_groups(user: User, rnd: Round) -> list[tuple[str, str, int, int]]:
     """(town path, zone level, pool size, persons) within the user's jurisdiction."""
     if rnd.status == RoundStatus.PLANNED:
         # The preview is by town: only users whose jurisdiction holds a whole town see
@@ -190,7 +190,7 @@ def _fill(row: PlannerRow, p: Protocol, hours: float) -> None:
     )
 
 
-def planner(*, user: Any, rnd: Round) -> Planner:
+def planner(*, user: User, rnd: Round) -> Planner:
     """What the round needs per town of the user's jurisdiction: targets by pool size,
     samplers (population ÷ the rule set's samplers_per_population), tubes per pool size,
     swabs, tables and points at the points' capacity over the round's hours, and the

@@ -10,6 +10,7 @@ from typing import Any
 from django.db.models import Count, Q
 from django.utils.translation import gettext as _
 
+from fangkong.accounts.models import User
 from fangkong.accounts.permissions import require, require_in_scope
 from fangkong.accounts.roles import Capability
 from fangkong.core.errors import DomainError, NotFound
@@ -33,7 +34,7 @@ def path_ancestors(path: str) -> list[str]:
     return [path[:w] for w in PATH_WIDTHS if w <= len(path)]
 
 
-def point_for_sampler(*, user: Any, point_id: int | None = None) -> SamplingPoint:
+def point_for_sampler(*, user: User, point_id: int | None = None) -> SamplingPoint:
     """The sampling point a user registers samples at.
 
     A sampler (a site-bound account) works at the point of its place and nowhere else:
@@ -85,7 +86,7 @@ class RoundChoice:
     default_pool_size: int
 
 
-def open_rounds_for_point(*, user: Any, point: SamplingPoint) -> list[RoundChoice]:
+def open_rounds_for_point(*, user: User, point: SamplingPoint) -> list[RoundChoice]:
     """The rounds sampling now whose scope covers the point, with the pool sizes a tube
     may have and the one most of the point's target population is sampled at."""
     rounds = list(
@@ -123,7 +124,7 @@ def open_rounds_for_point(*, user: Any, point: SamplingPoint) -> list[RoundChoic
     return choices
 
 
-def point_totals(*, user: Any, point: SamplingPoint) -> dict[str, int]:
+def point_totals(*, user: User, point: SamplingPoint) -> dict[str, int]:
     """What the point has registered in the rounds open now: tubes (open, closed) and
     samples, as stored on the server."""
     rounds = Round.objects.filter(status=RoundStatus.OPEN)

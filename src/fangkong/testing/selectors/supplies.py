@@ -34,6 +34,7 @@ from django.db.models import (
 from django.db.models.functions import Coalesce
 from django.utils.translation import gettext as _
 
+from fangkong.accounts.models import User
 from fangkong.accounts.permissions import require, scope_q
 from fangkong.accounts.roles import Capability
 from fangkong.core.errors import NotFound
@@ -101,7 +102,7 @@ def with_on_hand(qs: QuerySet[SupplyStock]) -> QuerySet[SupplyStock]:
 
 def stocks(
     *,
-    user: Any,
+    user: User,
     place_id: int | None = None,
     town_path: str | None = None,
     kind: str | None = None,
@@ -122,16 +123,16 @@ def stocks(
     return qs.order_by("jurisdiction_path", "place__name", "kind")
 
 
-def low_stock(*, user: Any) -> QuerySet[SupplyStock]:
+def low_stock(*, user: User) -> QuerySet[SupplyStock]:
     """Low-stock alerts: stocks whose on-hand quantity is below their threshold."""
     return stocks(user=user, low_only=True)
 
 
-def low_stock_count(*, user: Any) -> int:
+def low_stock_count(*, user: User) -> int:
     return low_stock(user=user).count()
 
 
-def stock_get(*, user: Any, pk: int) -> SupplyStock:
+def stock_get(*, user: User, pk: int) -> SupplyStock:
     require(user, Capability.SUPPLY_VIEW)
     found = with_on_hand(
         SupplyStock.objects.filter(scope_q(user), pk=pk).select_related("place")
@@ -141,7 +142,7 @@ def stock_get(*, user: Any, pk: int) -> SupplyStock:
     return found
 
 
-def stock_movements(*, user: Any, stock: SupplyStock, limit: int = 50) -> list[SupplyMovement]:
+def stock_movements(*, user: User, stock: SupplyStock, limit: int = 50) -> list[SupplyMovement]:
     require(user, Capability.SUPPLY_VIEW)
     return list(
         SupplyMovement.objects.filter(
@@ -152,7 +153,7 @@ def stock_movements(*, user: Any, stock: SupplyStock, limit: int = 50) -> list[S
     )
 
 
-def on_hand_by_town(*, user: Any, town_paths: list[str]) -> dict[str, dict[str, int]]:
+def on_hand_by_town(*, user: User, town_paths: list[str]) -> dict[str, dict[str, int]]:
     """Stock on hand per town and kind (points and warehouses together), for the planner.
     Empty without `supply.view` (the planner then shows the demand only)."""
     from fangkong.accounts.permissions import has_capability

@@ -1,1 +1,3 @@
-"""Services of mass testing, one module per part (rounds, sampling, labs, coverage, supplies)."""
+"""Services of mass testing, one module per part: rounds, sampling, points, coverage,
+supplies, and labs' work in boxes, result_files, results, rechecks (with actors: who acts
+where)."""

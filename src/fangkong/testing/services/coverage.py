@@ -12,7 +12,6 @@ from __future__ import annotations
 
 import io
 import secrets
-from typing import Any
 
 from django.db import transaction
 from django.utils import timezone
@@ -20,6 +19,7 @@ from openpyxl import Workbook
 from openpyxl.styles import Font, PatternFill
 from openpyxl.utils import get_column_letter
 
+from fangkong.accounts.models import User
 from fangkong.accounts.permissions import require
 from fangkong.accounts.roles import Capability
 from fangkong.accounts.services import audit_record
@@ -37,7 +37,7 @@ WIDTHS = (6, 10, 22, 15, 36, 22, 10)
 TITLE_ROW, WATERMARK_ROW, HEADER_ROW = 1, 2, 3
 
 
-def _watermark(actor: Any, reveal: bool, when: str) -> str:
+def _watermark(actor: User, reveal: bool, when: str) -> str:
     jurisdiction = getattr(actor, "jurisdiction", None)
     place = jurisdiction.name if jurisdiction is not None else getattr(actor, "scope_path", "")
     kind = "明文" if reveal else "脱敏"
@@ -67,7 +67,7 @@ def untested_export_filename(rnd: Round, community_path: str, *, reveal: bool = 
 
 @transaction.atomic
 def untested_export_xlsx(
-    *, actor: Any, rnd: Round, community_path: str, reveal: bool = False, ip: str = ""
+    *, actor: User, rnd: Round, community_path: str, reveal: bool = False, ip: str = ""
 ) -> bytes:
     """The community's untested persons of the round as an .xlsx workbook, masked unless
     `reveal` (person.reveal); audited `coverage.untested_export`."""

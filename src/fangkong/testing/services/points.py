@@ -16,6 +16,7 @@ from django.db import connection, transaction
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
+from fangkong.accounts.models import User
 from fangkong.accounts.permissions import require, require_in_scope
 from fangkong.accounts.roles import Capability, Role
 from fangkong.accounts.services import audit_record
@@ -49,14 +50,14 @@ def _hours(opens_at: dt.time | None, closes_at: dt.time | None) -> None:
         raise DomainError("opening_hours_invalid", _("开放时间和关闭时间不能相同"))
 
 
-def _not_sampler(actor: Any) -> None:
+def _not_sampler(actor: User) -> None:
     if getattr(actor, "role", "") == Role.SAMPLER:
         raise PermissionDenied(
             "sampler_queue_only", _("采样员只能更新本采样点的排队状态"), capability="point.manage"
         )
 
 
-def _audit(actor: Any, action: str, point: SamplingPoint, ip: str, **detail: Any) -> None:
+def _audit(actor: User, action: str, point: SamplingPoint, ip: str, **detail: Any) -> None:
     audit_record(
         actor=actor,
         action=action,
@@ -72,7 +73,7 @@ def _audit(actor: Any, action: str, point: SamplingPoint, ip: str, **detail: Any
 @transaction.atomic
 def point_register(
     *,
-    actor: Any,
+    actor: User,
     place: Place,
     tables: int = 1,
     samplers: int = 2,
@@ -104,7 +105,7 @@ def point_register(
 @transaction.atomic
 def point_update(
     *,
-    actor: Any,
+    actor: User,
     point: SamplingPoint,
     tables: int,
     samplers: int,
@@ -140,7 +141,7 @@ def point_update(
     return point
 
 
-def can_update_queue(actor: Any, point: SamplingPoint) -> bool:
+def can_update_queue(actor: User, point: SamplingPoint) -> bool:
     from fangkong.accounts.permissions import has_capability, in_scope
 
     if not has_capability(actor, Capability.POINT_MANAGE):
@@ -153,7 +154,7 @@ def can_update_queue(actor: Any, point: SamplingPoint) -> bool:
 @transaction.atomic
 def point_queue_update(
     *,
-    actor: Any,
+    actor: User,
     point: SamplingPoint,
     status: str,
     length: int = 0,

@@ -19,6 +19,7 @@ from django.db import connection, transaction
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
+from fangkong.accounts.models import User
 from fangkong.accounts.permissions import require, require_in_scope, scope_path
 from fangkong.accounts.roles import Capability
 from fangkong.accounts.services import audit_record
@@ -61,7 +62,7 @@ def _aware(value: dt.datetime, field: str) -> dt.datetime:
 @transaction.atomic
 def round_create(
     *,
-    actor: Any,
+    actor: User,
     name: str,
     starts_at: dt.datetime,
     jurisdictions: Sequence[Jurisdiction] = (),
@@ -141,7 +142,7 @@ def round_create(
     return rnd
 
 
-def _require_manage(actor: Any, rnd: Round) -> None:
+def _require_manage(actor: User, rnd: Round) -> None:
     require(actor, Capability.ROUND_MANAGE)
     require_in_scope(actor, rnd.jurisdiction_path, what="round")
 
@@ -292,7 +293,7 @@ def target_statistics_refresh() -> None:
 
 
 @transaction.atomic
-def round_open(*, actor: Any, round: Round, now: dt.datetime | None = None, ip: str = "") -> Round:
+def round_open(*, actor: User, round: Round, now: dt.datetime | None = None, ip: str = "") -> Round:
     """Open a planned round: compute its target population (set-based) and start
     sampling. A round opens once (`round_not_planned`)."""
     _require_manage(actor, round)
@@ -324,7 +325,7 @@ def round_open(*, actor: Any, round: Round, now: dt.datetime | None = None, ip: 
 @transaction.atomic
 def round_close(
     *,
-    actor: Any,
+    actor: User,
     round: Round,
     now: dt.datetime | None = None,
     ip: str = "",

@@ -32,6 +32,7 @@ from django.db.models import Q
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
+from fangkong.accounts.models import User
 from fangkong.accounts.permissions import require
 from fangkong.accounts.roles import Capability
 from fangkong.core.errors import Conflict, DomainError
@@ -324,7 +325,7 @@ def _adapt_datetime(value: dt.datetime) -> Any:
 
 
 def _upsert_tubes_pg(
-    *, actor: Any, point: SamplingPoint, tubes: Sequence[TubeIn]
+    *, actor: User, point: SamplingPoint, tubes: Sequence[TubeIn]
 ) -> dict[str, _StoredTube]:
     rows = [
         {
@@ -352,7 +353,7 @@ def _upsert_tubes_pg(
         }
 
 
-def _insert_tubes(*, actor: Any, point: SamplingPoint, tubes: Sequence[TubeIn]) -> set[str]:
+def _insert_tubes(*, actor: User, point: SamplingPoint, tubes: Sequence[TubeIn]) -> set[str]:
     """INSERT ... ON CONFLICT DO NOTHING RETURNING barcode: the barcodes this batch
     created (one statement; a barcode stored before, or concurrently, is left alone)."""
     q = connection.ops.quote_name
@@ -381,7 +382,7 @@ def _insert_tubes(*, actor: Any, point: SamplingPoint, tubes: Sequence[TubeIn]) 
 
 
 def _upsert_tubes_sqlite(
-    *, actor: Any, point: SamplingPoint, tubes: Sequence[TubeIn]
+    *, actor: User, point: SamplingPoint, tubes: Sequence[TubeIn]
 ) -> dict[str, _StoredTube]:
     """SQLite has one writer at a time: insert the new tubes, then read them all."""
     created = _insert_tubes(actor=actor, point=point, tubes=tubes)
@@ -396,7 +397,7 @@ def _upsert_tubes_sqlite(
 
 def _lock_tubes(
     *,
-    actor: Any,
+    actor: User,
     point: SamplingPoint,
     tubes: Sequence[TubeIn],
     results: list[TubeResult],
@@ -465,7 +466,7 @@ def _persons_by_hash(hashes: list[str]) -> dict[str, tuple[int, str]]:
     return known
 
 
-def _answer_lookups(*, actor: Any, live: list[_Pending], known: set[str]) -> list[_Pending]:
+def _answer_lookups(*, actor: User, live: list[_Pending], known: set[str]) -> list[_Pending]:
     """An item with an ID number and no name asks whether that number is registered: a
     miss is answered `person_not_found` (the phone must then take the person as a
     walk-in), so each one is an exact lookup by full ID number, audited (hashed),
@@ -501,7 +502,7 @@ def _answer_lookups(*, actor: Any, live: list[_Pending], known: set[str]) -> lis
 
 
 def _resolve_persons(
-    *, actor: Any, point: SamplingPoint, pending: list[_Pending]
+    *, actor: User, point: SamplingPoint, pending: list[_Pending]
 ) -> list[_Pending]:
     """Find every person by keyed hash (one query); answer the no-name items as the
     lookups they are (`_answer_lookups`); register the unknown walk-ins that carry a
@@ -539,7 +540,7 @@ def _resolve_persons(
     return hits
 
 
-def _record_untraced_hits(*, actor: Any, hits: list[_Pending]) -> None:
+def _record_untraced_hits(*, actor: User, hits: list[_Pending]) -> None:
     """A no-name hit refused afterwards for its tube (closed, full, the person in it
     already) leaves no sample, yet its answer told a registered number from an
     unregistered one (`person_not_found`): record it as a lookup hit (one INSERT, only
@@ -758,7 +759,7 @@ def _store(
 @transaction.atomic
 def sampling_sync(
     *,
-    actor: Any,
+    actor: User,
     tubes: Sequence[TubeIn],
     point_id: int | None = None,
     now: dt.datetime | None = None,
@@ -902,7 +903,7 @@ def sampling_sync(
 
 
 @transaction.atomic
-def tube_close(*, actor: Any, barcode: str, point_id: int | None = None) -> Tube:
+def tube_close(*, actor: User, barcode: str, point_id: int | None = None) -> Tube:
     """Close an open tube by hand (before it reaches its pool size)."""
     point = selectors.point_for_sampler(user=actor, point_id=point_id)
     tube = (

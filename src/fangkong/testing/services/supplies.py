@@ -14,6 +14,7 @@ from django.db import transaction
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
+from fangkong.accounts.models import User
 from fangkong.accounts.permissions import require, require_in_scope
 from fangkong.accounts.roles import Capability
 from fangkong.accounts.services import audit_record
@@ -42,7 +43,7 @@ def _reason(reason: str) -> str:
     return reason
 
 
-def _check_place(actor: Any, place: Place) -> None:
+def _check_place(actor: User, place: Place) -> None:
     require_in_scope(actor, place.jurisdiction_path, what="place")
     if place.kind not in STOCK_PLACE_KINDS:
         raise DomainError(
@@ -50,7 +51,7 @@ def _check_place(actor: Any, place: Place) -> None:
         )
 
 
-def _audit(actor: Any, action: str, stock: SupplyStock, ip: str, **detail: Any) -> None:
+def _audit(actor: User, action: str, stock: SupplyStock, ip: str, **detail: Any) -> None:
     audit_record(
         actor=actor,
         action=action,
@@ -76,7 +77,7 @@ def _on_hand(stock: SupplyStock) -> int:
 @transaction.atomic
 def supply_stock_create(
     *,
-    actor: Any,
+    actor: User,
     place: Place,
     kind: str,
     quantity: int = 0,
@@ -107,7 +108,7 @@ def supply_stock_create(
 
 def _move(
     *,
-    actor: Any,
+    actor: User,
     stock: SupplyStock,
     kind: str,
     delta: int,
@@ -119,7 +120,7 @@ def _move(
     )
 
 
-def _manage(actor: Any, stock: SupplyStock) -> SupplyStock:
+def _manage(actor: User, stock: SupplyStock) -> SupplyStock:
     require(actor, Capability.SUPPLY_MANAGE)
     require_in_scope(actor, stock.jurisdiction_path, what="supply_stock")
     return _locked(stock)
@@ -128,7 +129,7 @@ def _manage(actor: Any, stock: SupplyStock) -> SupplyStock:
 @transaction.atomic
 def supply_receive(
     *,
-    actor: Any,
+    actor: User,
     stock: SupplyStock,
     quantity: int,
     reason: str = "",
@@ -153,7 +154,7 @@ def supply_receive(
 @transaction.atomic
 def supply_issue(
     *,
-    actor: Any,
+    actor: User,
     stock: SupplyStock,
     quantity: int,
     reason: str = "",
@@ -181,7 +182,7 @@ def supply_issue(
 @transaction.atomic
 def supply_transfer(
     *,
-    actor: Any,
+    actor: User,
     stock: SupplyStock,
     to_place: Place,
     quantity: int,
@@ -244,7 +245,7 @@ def supply_transfer(
 @transaction.atomic
 def supply_count(
     *,
-    actor: Any,
+    actor: User,
     stock: SupplyStock,
     quantity: int,
     low_threshold: int | None = None,

@@ -9,7 +9,7 @@ from typing import Any
 import pytest
 
 from fangkong.testing.models import Hold, Recheck, ResultImport, TubeResult
-from fangkong.testing.services import labs as services
+from fangkong.testing.services import results as result_services
 from fangkong.testkit.concurrency import race
 from fangkong.testkit.worlds.labs import build_world, received_tube, results_csv
 
@@ -27,8 +27,12 @@ def test_two_concurrent_imports_of_the_same_results(tree: Any, make_user: Any) -
     first, second = results_csv(rows), results_csv(rows) + b"\n"  # two files, same rows
 
     results, errors = race(
-        lambda: services.results_import_file(actor=world.lab_user, data=first, filename="a.csv"),
-        lambda: services.results_import_file(actor=world.lab_user, data=second, filename="b.csv"),
+        lambda: result_services.results_import_file(
+            actor=world.lab_user, data=first, filename="a.csv"
+        ),
+        lambda: result_services.results_import_file(
+            actor=world.lab_user, data=second, filename="b.csv"
+        ),
     )
 
     assert errors == []

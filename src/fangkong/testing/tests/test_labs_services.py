@@ -24,7 +24,9 @@ from fangkong.testing.models import (
     TubeResultCorrection,
     TubeState,
 )
-from fangkong.testing.services import labs as services
+from fangkong.testing.services import boxes as box_services
+from fangkong.testing.services import rechecks as recheck_services
+from fangkong.testing.services import results as result_services
 from fangkong.testkit import testing
 from fangkong.testkit.worlds.labs import (
     World,
@@ -51,14 +53,14 @@ def world(tree: Any, make_user: Any) -> World:
 def test_box_flow_packs_hands_over_and_receives(world: World) -> None:
     t1 = testing.tube(world.round, world.point, world.persons_a[:5], barcode="TA1")
     t2 = testing.tube(world.round, world.point, world.persons_a[5:], barcode="TA2")
-    box = services.box_create(actor=world.sampler, barcode="BOX1", lab=world.lab)
-    report = services.box_add_tubes(actor=world.sampler, box=box, barcodes=["TA1", "TA2"])
+    box = box_services.box_create(actor=world.sampler, barcode="BOX1", lab=world.lab)
+    report = box_services.box_add_tubes(actor=world.sampler, box=box, barcodes=["TA1", "TA2"])
     assert report.added == ["TA1", "TA2"]
-    again = services.box_add_tubes(actor=world.sampler, box=box, barcodes=["TA1"])
+    again = box_services.box_add_tubes(actor=world.sampler, box=box, barcodes=["TA1"])
     assert again.unchanged == ["TA1"] and again.added == []
     assert set(Tube.objects.filter(box=box).values_list("state", flat=True)) == {"packed"}
-    services.box_hand_over(actor=world.sampler, box=box)
-    received = services.box_receive(actor=world.lab_user, box=box)
+    box_services.box_hand_over(actor=world.sampler, box=box)
+    received = box_services.box_receive(actor=world.lab_user, box=box)
     assert received.state == BoxState.RECEIVED and received.received_by == world.lab_user
     assert received.received_at is not None and received.handed_over_at is not None
     for t in (t1, t2):
@@ -71,9 +73,9 @@ def test_box_flow_packs_hands_over_and_receives(world: World) -> None:
 
 
 def test_box_barcode_unique(world: World) -> None:
-    services.box_create(actor=world.sampler, barcode="BOX1", lab=world.lab)
+    box_services.box_create(actor=world.sampler, barcode="BOX1", lab=world.lab)
     with pytest.raises(Conflict) as exc:
-        services.box_create(actor=world.sampler_b, barcode="BOX1", lab=world.lab)
+        box_services.box_create(actor=world.sampler_b, barcode="BOX1", lab=world.lab)
     assert exc.value.code == "box_barcode_taken"
 
 
@@ -82,12 +84,12 @@ def test_box_refuses_tube_of_another_point_and_open_tubes(world: World) -> None:
     testing.tube(world.round, world.point_b, world.persons_b[:3], barcode="TB1")
     testing.tube(world.round, world.point, world.persons_a[:3], barcode="TA-OPEN", closed=False)
     testing.tube(world.round, world.point, world.persons_a[3:6], barcode="TA-OK")
-    box = services.box_create(actor=world.sampler, barcode="BOX1", lab=world.lab)
+    box = box_services.box_create(actor=world.sampler, barcode="BOX1", lab=world.lab)
     with pytest.raises(NotFound) as exc:
-        services.box_add_tubes(actor=world.sampler, box=box, barcodes=["TA-OK", "TB1"])
+        box_services.box_add_tubes(actor=world.sampler, box=box, barcodes=["TA-OK", "TB1"])
     assert exc.value.code == "tube_not_found"
     with pytest.raises(Conflict) as exc2:
-        services.box_add_tubes(actor=world.sampler, box=box, barcodes=["TA-OK", "TA-OPEN"])
+        box_services.box_add_tubes(actor=world.sampler, box=box, barcodes=["TA-OK", "TA-OPEN"])
     assert exc2.value.code == "tube_not_closed"
     # nothing half-packed
     assert Tube.objects.get(barcode="TA-OK").box_id is None
@@ -95,31 +97,31 @@ def test_box_refuses_tube_of_another_point_and_open_tubes(world: World) -> None:
 
 def test_sampler_of_another_point_cannot_touch_the_box(world: World) -> None:
     testing.tube(world.round, world.point, world.persons_a[:3], barcode="TA1")
-    box = services.box_create(actor=world.sampler, barcode="BOX1", lab=world.lab)
+    box = box_services.box_create(actor=world.sampler, barcode="BOX1", lab=world.lab)
     with pytest.raises(NotFound):
-        services.box_add_tubes(actor=world.sampler_b, box=box, barcodes=["TA1"])
+        box_services.box_add_tubes(actor=world.sampler_b, box=box, barcodes=["TA1"])
     with pytest.raises(NotFound):
-        services.box_hand_over(actor=world.sampler_b, box=box)
+        box_services.box_hand_over(actor=world.sampler_b, box=box)
     with pytest.raises(PermissionDenied):  # wrong role
-        services.box_create(actor=world.lab_user, barcode="BOX2", lab=world.lab)
+        box_services.box_create(actor=world.lab_user, barcode="BOX2", lab=world.lab)
 
 
 def test_other_lab_cannot_receive_and_box_must_be_handed_over(world: World) -> None:
     testing.tube(world.round, world.point, world.persons_a[:3], barcode="TA1")
-    box = services.box_create(actor=world.sampler, barcode="BOX1", lab=world.lab)
-    services.box_add_tubes(actor=world.sampler, box=box, barcodes=["TA1"])
+    box = box_services.box_create(actor=world.sampler, barcode="BOX1", lab=world.lab)
+    box_services.box_add_tubes(actor=world.sampler, box=box, barcodes=["TA1"])
     with pytest.raises(Conflict) as exc:
-        services.box_receive(actor=world.lab_user, box=box)
+        box_services.box_receive(actor=world.lab_user, box=box)
     assert exc.value.code == "box_not_handed_over"
-    services.box_hand_over(actor=world.sampler, box=box)
+    box_services.box_hand_over(actor=world.sampler, box=box)
     with pytest.raises(NotFound):
-        services.box_receive(actor=world.lab_user_b, box=box)
+        box_services.box_receive(actor=world.lab_user_b, box=box)
     with pytest.raises(PermissionDenied):
-        services.box_receive(actor=world.sampler, box=box)
+        box_services.box_receive(actor=world.sampler, box=box)
     assert TransportBox.objects.get(pk=box.pk).state == BoxState.HANDED_OVER
-    services.box_receive(actor=world.lab_user, box=box)
+    box_services.box_receive(actor=world.lab_user, box=box)
     with pytest.raises(Conflict) as exc2:
-        services.box_receive(actor=world.lab_user, box=box)
+        box_services.box_receive(actor=world.lab_user, box=box)
     assert exc2.value.code == "box_already_received"
 
 
@@ -134,9 +136,9 @@ def _negative_world(world: World) -> bytes:
 
 def test_import_is_idempotent_same_file_twice(world: World) -> None:
     data = _negative_world(world)
-    first = services.results_import_file(actor=world.lab_user, data=data, filename="r.csv")
+    first = result_services.results_import_file(actor=world.lab_user, data=data, filename="r.csv")
     assert first.ok and first.applied == 2 and not first.duplicate
-    second = services.results_import_file(actor=world.lab_user, data=data, filename="r.csv")
+    second = result_services.results_import_file(actor=world.lab_user, data=data, filename="r.csv")
     assert second.duplicate and second.applied == 0 and second.import_id == first.import_id
     assert TubeResult.objects.count() == 2
     assert ResultImport.objects.count() == 1
@@ -145,18 +147,20 @@ def test_import_is_idempotent_same_file_twice(world: World) -> None:
 
 def test_same_rows_in_another_file_are_unchanged(world: World) -> None:
     data = _negative_world(world)
-    services.results_import_file(actor=world.lab_user, data=data, filename="r.csv")
+    result_services.results_import_file(actor=world.lab_user, data=data, filename="r.csv")
     other = data + b"\n"  # another file (another hash), same rows
-    report = services.results_import_file(actor=world.lab_user, data=other, filename="r2.csv")
+    report = result_services.results_import_file(
+        actor=world.lab_user, data=other, filename="r2.csv"
+    )
     assert not report.duplicate and report.unchanged == 2 and report.applied == 0
     assert report.corrected == 0 and TubeResultCorrection.objects.count() == 0
 
 
 def test_changed_result_is_an_audited_correction(world: World) -> None:
     data = _negative_world(world)
-    services.results_import_file(actor=world.lab_user, data=data, filename="r.csv")
+    result_services.results_import_file(actor=world.lab_user, data=data, filename="r.csv")
     fix = results_csv([("TA1", "无效", "", "", "2022-07-10 15:00")])
-    report = services.results_import_file(actor=world.lab_user, data=fix, filename="fix.csv")
+    report = result_services.results_import_file(actor=world.lab_user, data=fix, filename="fix.csv")
     assert report.corrected == 1 and report.applied == 0
     result = TubeResult.objects.get(tube__barcode="TA1")
     assert result.result == "invalid" and result.revision == 2
@@ -183,7 +187,9 @@ def test_bad_rows_reported_by_line_and_nothing_applied(world: World) -> None:
             ("TA1", "阳性", "abc", "", T),  # 9: bad Ct
         ]
     )
-    report = services.results_import_file(actor=world.lab_user, data=data, filename="bad.csv")
+    report = result_services.results_import_file(
+        actor=world.lab_user, data=data, filename="bad.csv"
+    )
     got = [(e.line, e.code) for e in report.errors]
     assert got == [
         (3, "tube_not_received"),
@@ -206,23 +212,25 @@ def test_excel_file_is_read_with_english_words(world: World) -> None:
         [("TA1", "Negative", None, None, "2022-07-10 14:00")],
         header=["tube_barcode", "result", "ct_orf1ab", "ct_n", "tested_at"],
     )
-    report = services.results_import_file(actor=world.lab_user, data=data, filename="r.xlsx")
+    report = result_services.results_import_file(actor=world.lab_user, data=data, filename="r.xlsx")
     assert report.ok and report.applied == 1
     assert TubeResult.objects.get().result == "negative"
 
 
 def test_missing_header_is_refused(world: World) -> None:
     with pytest.raises(DomainError) as exc:
-        services.results_import_file(actor=world.lab_user, data=b"a,b\n1,2\n", filename="x.csv")
+        result_services.results_import_file(
+            actor=world.lab_user, data=b"a,b\n1,2\n", filename="x.csv"
+        )
     assert exc.value.code == "import_header_missing"
 
 
 def test_import_needs_a_lab_user(world: World) -> None:
     data = _negative_world(world)
     with pytest.raises(PermissionDenied):
-        services.results_import_file(actor=world.sampler, data=data)
+        result_services.results_import_file(actor=world.sampler, data=data)
     with pytest.raises(PermissionDenied):
-        services.results_import_file(actor=world.community_a, data=data)
+        result_services.results_import_file(actor=world.community_a, data=data)
     assert TubeResult.objects.count() == 0
 
 
@@ -233,7 +241,7 @@ def _positive_pool(world: World) -> Tube:
     tube = received_tube(world, world.persons_a, barcode="TAPOS")
     received_tube(world, world.persons_b, barcode="TBNEG")
     data = results_csv([("TAPOS", "阳性", 28.5, 30.1, T), ("TBNEG", "阴性", "", "", T)])
-    report = services.results_import_file(actor=world.lab_user, data=data, filename="p.csv")
+    report = result_services.results_import_file(actor=world.lab_user, data=data, filename="p.csv")
     assert report.ok and report.positives == 1
     assert report.holds == 10 and report.rechecks == 10
     return tube
@@ -261,7 +269,9 @@ def test_positive_pool_is_set_based(world: World) -> None:
     received_tube(world, world.persons_b, barcode="TBPOS")
     data = results_csv([("TAPOS", "阳性", 28, 30, T), ("TBPOS", "阳性", 27, 29, T)])
     with CaptureQueriesContext(connection) as ctx:
-        report = services.results_import_file(actor=world.lab_user, data=data, filename="p.csv")
+        report = result_services.results_import_file(
+            actor=world.lab_user, data=data, filename="p.csv"
+        )
     assert report.holds == 20
     # a bounded number of statements, not one per person
     assert len(ctx.captured_queries) < 40
@@ -270,7 +280,9 @@ def test_positive_pool_is_set_based(world: World) -> None:
 def test_reimporting_a_positive_pool_creates_no_more_holds(world: World) -> None:
     _positive_pool(world)
     data = results_csv([("TAPOS", "阳性", 28.5, 30.1, T), ("TBNEG", "阴性", "", "", T)])
-    again = services.results_import_file(actor=world.lab_user, data=data + b"\n", filename="p2.csv")
+    again = result_services.results_import_file(
+        actor=world.lab_user, data=data + b"\n", filename="p2.csv"
+    )
     assert again.unchanged == 2 and again.holds == 0
     assert Hold.objects.count() == 10 and Recheck.objects.count() == 10
 
@@ -279,14 +291,16 @@ def test_recheck_negative_releases_the_hold(world: World) -> None:
     tube = _positive_pool(world)
     recheck = Recheck.objects.filter(source_tube=tube).order_by("pk").first()
     assert recheck is not None
-    services.recheck_record_sample(actor=world.community_a, recheck=recheck, barcode="RC0001")
+    recheck_services.recheck_record_sample(
+        actor=world.community_a, recheck=recheck, barcode="RC0001"
+    )
     recheck.refresh_from_db()
     assert recheck.status == RecheckStatus.SAMPLED and recheck.recheck_tube is not None
     box = TransportBox.objects.get(barcode="RC-RC0001")
     assert box.lab == world.lab and box.state == BoxState.HANDED_OVER
-    services.box_receive(actor=world.lab_user, box=box)
+    box_services.box_receive(actor=world.lab_user, box=box)
     data = results_csv([("RC0001", "阴性", "", "", T)])
-    report = services.results_import_file(actor=world.lab_user, data=data, filename="rc.csv")
+    report = result_services.results_import_file(actor=world.lab_user, data=data, filename="rc.csv")
     assert report.rechecks_resolved == 1 and report.holds == 0
     recheck.refresh_from_db()
     assert recheck.status == RecheckStatus.NEGATIVE
@@ -299,10 +313,14 @@ def test_recheck_positive_makes_a_case_in_tracing(world: World) -> None:
     tube = _positive_pool(world)
     recheck = Recheck.objects.filter(source_tube=tube).order_by("pk").first()
     assert recheck is not None
-    services.recheck_record_sample(actor=world.community_a, recheck=recheck, barcode="RC0002")
-    services.box_receive(actor=world.lab_user, box=TransportBox.objects.get(barcode="RC-RC0002"))
+    recheck_services.recheck_record_sample(
+        actor=world.community_a, recheck=recheck, barcode="RC0002"
+    )
+    box_services.box_receive(
+        actor=world.lab_user, box=TransportBox.objects.get(barcode="RC-RC0002")
+    )
     data = results_csv([("RC0002", "阳性", 24, 25, T)])
-    report = services.results_import_file(actor=world.lab_user, data=data, filename="rc.csv")
+    report = result_services.results_import_file(actor=world.lab_user, data=data, filename="rc.csv")
     recheck.refresh_from_db()
     assert recheck.status == RecheckStatus.POSITIVE
     case = Case.objects.get(person_id=recheck.person_id)
@@ -319,20 +337,24 @@ def test_recheck_sample_scoped_to_the_community(world: World) -> None:
     recheck = Recheck.objects.filter(source_tube=tube).first()
     assert recheck is not None
     with pytest.raises(NotFound):
-        services.recheck_record_sample(actor=world.community_b, recheck=recheck, barcode="X1")
+        recheck_services.recheck_record_sample(
+            actor=world.community_b, recheck=recheck, barcode="X1"
+        )
     with pytest.raises(PermissionDenied):
-        services.recheck_record_sample(actor=world.lab_user, recheck=recheck, barcode="X1")
-    services.recheck_record_sample(actor=world.community_a, recheck=recheck, barcode="X1")
+        recheck_services.recheck_record_sample(actor=world.lab_user, recheck=recheck, barcode="X1")
+    recheck_services.recheck_record_sample(actor=world.community_a, recheck=recheck, barcode="X1")
     with pytest.raises(Conflict) as exc:
-        services.recheck_record_sample(actor=world.community_a, recheck=recheck, barcode="X2")
+        recheck_services.recheck_record_sample(
+            actor=world.community_a, recheck=recheck, barcode="X2"
+        )
     assert exc.value.code == "recheck_not_pending"
 
 
 def test_results_by_api_batch_idempotent(world: World) -> None:
     received_tube(world, world.persons_a[:5], barcode="TA1")
     batch = [{"barcode": "TA1", "result": "阴性", "tested_at": T}]
-    first = services.results_submit(actor=world.lab_user, results=batch)
-    second = services.results_submit(actor=world.lab_user, results=batch)
+    first = result_services.results_submit(actor=world.lab_user, results=batch)
+    second = result_services.results_submit(actor=world.lab_user, results=batch)
     assert first.applied == 1 and second.duplicate
     assert TubeResult.objects.count() == 1
 
@@ -348,9 +370,9 @@ def test_overdue_rechecks_escalate_once_and_show_as_overdue(
 
     tube = _positive_pool(world)
     later = timezone.now() + dt.timedelta(hours=7)  # v9: recheck within 6 h
-    first = services.rechecks_escalate_overdue(now=later)
+    first = recheck_services.rechecks_escalate_overdue(now=later)
     assert len(first) == 10
-    assert services.rechecks_escalate_overdue(now=later) == []
+    assert recheck_services.rechecks_escalate_overdue(now=later) == []
     assert AuditEvent.objects.filter(action="recheck.escalate").count() == 10
     assert all(r.escalated_at == later for r in Recheck.objects.filter(source_tube=tube))
     # command sees them city-wide; a community of another town sees none

@@ -18,7 +18,8 @@ from django.test import Client
 from fangkong.areas.models import Jurisdiction
 from fangkong.core.errors import DomainError
 from fangkong.testing.models import ResultImport, TubeResult
-from fangkong.testing.services import labs as services
+from fangkong.testing.services import result_files
+from fangkong.testing.services import results as result_services
 from fangkong.testkit.worlds.labs import (
     World,
     build_world,
@@ -91,13 +92,13 @@ def test_declared_dimension_is_not_expanded_into_empty_cells(world: World) -> No
     assert len(data) < 10_000
 
     # When it is read, only the cells it holds are produced
-    cells = sum(len(values) for _line, values in services._xlsx_table(data))
+    cells = sum(len(values) for _line, values in result_files._xlsx_table(data))
 
     # Then: two rows of five cells, not 300 rows of 16,384
     assert cells == 10
     # And a file declaring A1:XFD12000 imports its one real row
     big = _with_sheet(small, _declare("A1:XFD12000"))
-    report = services.results_import_file(actor=world.lab_user, data=big, filename="r.xlsx")
+    report = result_services.results_import_file(actor=world.lab_user, data=big, filename="r.xlsx")
     assert report.ok and report.rows == 1 and report.applied == 1
 
 
@@ -128,7 +129,7 @@ def test_row_wider_than_the_column_limit_is_refused(world: World) -> None:
         lambda xml: xml.replace("</sheetData>", wide + "</sheetData>"),
     )
     with pytest.raises(DomainError) as exc:
-        services.results_import_file(actor=world.lab_user, data=data, filename="r.xlsx")
+        result_services.results_import_file(actor=world.lab_user, data=data, filename="r.xlsx")
     assert exc.value.code == "import_too_many_columns" and exc.value.detail["line"] == 3
 
 
@@ -136,7 +137,7 @@ def test_row_wider_than_the_column_limit_is_refused(world: World) -> None:
 def test_more_rows_than_the_limit_refuse_the_file(
     world: World, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    monkeypatch.setattr(services, "MAX_IMPORT_ROWS", 50)
+    monkeypatch.setattr(result_files, "MAX_IMPORT_ROWS", 50)
     data = results_csv([(f"T{i}", "阴性", "", "", T) for i in range(51)])
     r = _client(world.lab_user).post(
         "/api/testing/results/import", {"file": SimpleUploadedFile("r.csv", data)}
@@ -151,23 +152,23 @@ def test_inflated_size_of_a_workbook_is_bounded(
     world: World, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     # A zip never inflates a part beyond its declared size: that size is checked first.
-    monkeypatch.setattr(services, "MAX_XLSX_UNPACKED_BYTES", 100_000)
+    monkeypatch.setattr(result_files, "MAX_XLSX_UNPACKED_BYTES", 100_000)
     padding = "<!--" + " " * 200_000 + "-->"
     data = _with_sheet(
         results_xlsx([]), lambda xml: xml.replace("<sheetData>", padding + "<sheetData>")
     )
     assert len(data) < 20_000
     with pytest.raises(DomainError) as exc:
-        services.results_import_file(actor=world.lab_user, data=data, filename="r.xlsx")
+        result_services.results_import_file(actor=world.lab_user, data=data, filename="r.xlsx")
     assert exc.value.code == "import_file_too_large"
     # The shared strings, read whole when the workbook opens, have their own bound
-    monkeypatch.setattr(services, "MAX_XLSX_UNPACKED_BYTES", 10**9)
-    monkeypatch.setattr(services, "MAX_XLSX_READ_WHOLE_BYTES", 10_000)
+    monkeypatch.setattr(result_files, "MAX_XLSX_UNPACKED_BYTES", 10**9)
+    monkeypatch.setattr(result_files, "MAX_XLSX_READ_WHOLE_BYTES", 10_000)
     strings = _with_part(
         results_xlsx([]), "xl/sharedStrings.xml", "<sst>" + "<si><t>x</t></si>" * 1000 + "</sst>"
     )
     with pytest.raises(DomainError) as exc:
-        services.results_import_file(actor=world.lab_user, data=strings, filename="r.xlsx")
+        result_services.results_import_file(actor=world.lab_user, data=strings, filename="r.xlsx")
     assert exc.value.code == "import_file_too_large"
     # ... whatever their name: openpyxl finds them by content type, and so does the bound
     sst_type = "application/vnd.openxmlformats-officedocument.spreadsheetml.sharedStrings+xml"
@@ -180,7 +181,7 @@ def test_inflated_size_of_a_workbook_is_bounded(
         + "</sst>",
     )
     with pytest.raises(DomainError) as exc:
-        services.results_import_file(actor=world.lab_user, data=renamed, filename="r.xlsx")
+        result_services.results_import_file(actor=world.lab_user, data=renamed, filename="r.xlsx")
     assert (exc.value.code, exc.value.status) == ("import_file_too_large", 413)
     assert exc.value.detail == {"max_read_whole_bytes": 10_000}
 
@@ -200,7 +201,7 @@ def test_csv_field_over_the_csv_limit_is_a_400(world: World) -> None:
 def test_cells_escaped_by_an_export_are_read_back(world: World) -> None:
     # A barcode that an export wrote escaped ('-...) is read as the barcode it stood for.
     received_tube(world, world.persons_a[:5], barcode="-TA1")
-    report = services.results_import_file(
+    report = result_services.results_import_file(
         actor=world.lab_user, data=results_csv([("'-TA1", "阴性", "", "", T)])
     )
     assert report.ok and report.applied == 1
@@ -227,7 +228,7 @@ def test_file_is_parsed_outside_any_transaction(
     another connection can write at once (SQLite takes its write lock at BEGIN)."""
     received_tube(world, world.persons_a[:5], barcode="TA1")
     seen: dict[str, Any] = {}
-    read = services._rows_from_table
+    read = result_files._rows_from_table
 
     def write_elsewhere() -> None:
         try:
@@ -245,9 +246,9 @@ def test_file_is_parsed_outside_any_transaction(
         writer.join(timeout=30)
         return read(*args, **kwargs)
 
-    monkeypatch.setattr(services, "_rows_from_table", spying)
+    monkeypatch.setattr(result_files, "_rows_from_table", spying)
 
-    report = services.results_import_file(
+    report = result_services.results_import_file(
         actor=world.lab_user, data=results_csv([("TA1", "阴性", "", "", T)]), filename="r.csv"
     )
 

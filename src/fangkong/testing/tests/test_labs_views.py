@@ -10,7 +10,8 @@ from django.test import Client
 from django.urls import reverse
 
 from fangkong.testing.models import BoxState, Recheck, TransportBox, Tube, TubeResult
-from fangkong.testing.services import labs as services
+from fangkong.testing.services import boxes as box_services
+from fangkong.testing.services import results as result_services
 from fangkong.testkit import testing
 from fangkong.testkit.worlds.labs import World, build_world, received_tube, results_csv
 
@@ -47,7 +48,7 @@ def test_sampler_packs_and_hands_over_on_the_page(world: World) -> None:
 
 def test_scan_of_another_points_tube_is_a_message(world: World) -> None:
     testing.tube(world.round, world.point_b, world.persons_b[:5], barcode="TB1")
-    box = services.box_create(actor=world.sampler, barcode="BOX7", lab=world.lab)
+    box = box_services.box_create(actor=world.sampler, barcode="BOX7", lab=world.lab)
     c = _client(world.sampler)
     r = c.post(reverse("testing:box_detail", args=[box.pk]), {"barcodes": "TB1"}, follow=True)
     assert "试管不存在或不属于本采样点" in r.content.decode()
@@ -60,9 +61,9 @@ def test_scan_of_another_points_tube_is_a_message(world: World) -> None:
 
 def test_lab_receives_on_the_page(world: World) -> None:
     testing.tube(world.round, world.point, world.persons_a[:5], barcode="TA1")
-    box = services.box_create(actor=world.sampler, barcode="BOX7", lab=world.lab)
-    services.box_add_tubes(actor=world.sampler, box=box, barcodes=["TA1"])
-    services.box_hand_over(actor=world.sampler, box=box)
+    box = box_services.box_create(actor=world.sampler, barcode="BOX7", lab=world.lab)
+    box_services.box_add_tubes(actor=world.sampler, box=box, barcodes=["TA1"])
+    box_services.box_hand_over(actor=world.sampler, box=box)
     page = _client(world.lab_user_b).get(reverse("testing:box_receive")).content.decode()
     assert "BOX7" not in page
     r = _client(world.lab_user_b).post(
@@ -105,7 +106,7 @@ def test_recheck_list_scoped_masked_and_sample_recorded(
 ) -> None:
     received_tube(world, world.persons_a, barcode="TAPOS")
     data = results_csv([("TAPOS", "阳性", 28, 29, T)])
-    services.results_import_file(actor=world.lab_user, data=data, filename="p.csv")
+    result_services.results_import_file(actor=world.lab_user, data=data, filename="p.csv")
     c = _client(world.community_a)
     page = c.get(reverse("testing:recheck_list")).content.decode()
     assert page.count('data-testid="recheck-row"') == 10
@@ -147,7 +148,7 @@ def test_recheck_and_hold_lists_do_not_query_per_row(world: World) -> None:
     from django.test.utils import CaptureQueriesContext
 
     received_tube(world, world.persons_a[:3], barcode="TAPOS")
-    services.results_import_file(
+    result_services.results_import_file(
         actor=world.lab_user, data=results_csv([("TAPOS", "阳性", 28, 29, T)]), filename="1.csv"
     )
     c = _client(world.community_a)
@@ -157,7 +158,7 @@ def test_recheck_and_hold_lists_do_not_query_per_row(world: World) -> None:
             assert c.get(url).status_code == 200
         counts.append(len(few.captured_queries))
     received_tube(world, world.persons_a[3:], barcode="TAPOS2")
-    services.results_import_file(
+    result_services.results_import_file(
         actor=world.lab_user, data=results_csv([("TAPOS2", "阳性", 28, 29, T)]), filename="2.csv"
     )
     for url, before in zip(

@@ -18,15 +18,17 @@ from urllib.parse import quote
 
 from django.contrib.auth.decorators import login_required
 from django.core.cache import cache
-from django.http import HttpRequest, HttpResponse
+from django.http import HttpResponse
 from django.shortcuts import render
 from django.urls import URLPattern, path
 from django.utils import timezone
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_GET, require_http_methods
 
+from fangkong.accounts.models import User
 from fangkong.accounts.permissions import has_capability, scope_path
 from fangkong.accounts.roles import Capability
+from fangkong.accounts.types import AuthedRequest
 from fangkong.areas.models import Jurisdiction
 from fangkong.core.http import client_address
 from fangkong.people.rules import mask_name
@@ -68,13 +70,13 @@ def _chart_config(coverage: selectors.Coverage, hours: list[selectors.HourPoint]
     }
 
 
-def _own_community(user: Any) -> str | None:
+def _own_community(user: User) -> str | None:
     """The community of a user bound to a community (or one of its grids)."""
     own = scope_path(user)
     return own[: selectors.COMMUNITY_WIDTH] if len(own) >= selectors.COMMUNITY_WIDTH else None
 
 
-def _dashboard_figures(user: Any, rnd: Round) -> dict[str, Any]:
+def _dashboard_figures(user: User, rnd: Round) -> dict[str, Any]:
     """The dashboard's figures for the user's jurisdiction, computed at most once per
     FIGURES_CACHE_SECONDS per round and jurisdiction: every user of one scope polling
     the page shares one computation (a city round of a million persons costs seconds)."""
@@ -88,7 +90,7 @@ def _dashboard_figures(user: Any, rnd: Round) -> dict[str, Any]:
     return figures
 
 
-def _dashboard_context(request: HttpRequest, rnd: Round) -> dict[str, Any]:
+def _dashboard_context(request: AuthedRequest, rnd: Round) -> dict[str, Any]:
     figures = _dashboard_figures(request.user, rnd)
     coverage = figures["coverage"]
     coverage.round = rnd
@@ -105,7 +107,7 @@ def _dashboard_context(request: HttpRequest, rnd: Round) -> dict[str, Any]:
 
 @require_GET
 @login_required
-def coverage_rounds(request: HttpRequest) -> HttpResponse:
+def coverage_rounds(request: AuthedRequest) -> HttpResponse:
     page = selectors.coverage_rounds(user=request.user, cursor=request.GET.get("cursor"))
     return render(
         request,
@@ -116,14 +118,14 @@ def coverage_rounds(request: HttpRequest) -> HttpResponse:
 
 @require_GET
 @login_required
-def coverage_dashboard(request: HttpRequest, pk: int) -> HttpResponse:
+def coverage_dashboard(request: AuthedRequest, pk: int) -> HttpResponse:
     rnd = selectors.coverage_round_get(user=request.user, pk=pk)
     return render(request, "testing/coverage_dashboard.html", _dashboard_context(request, rnd))
 
 
 @require_GET
 @login_required
-def coverage_live(request: HttpRequest, pk: int) -> HttpResponse:
+def coverage_live(request: AuthedRequest, pk: int) -> HttpResponse:
     """The dashboard's live part (figures, table, chart data), polled by htmx."""
     rnd = selectors.coverage_round_get(user=request.user, pk=pk)
     return render(request, "testing/_coverage_live.html", _dashboard_context(request, rnd))
@@ -131,7 +133,7 @@ def coverage_live(request: HttpRequest, pk: int) -> HttpResponse:
 
 @require_GET
 @login_required
-def coverage_town(request: HttpRequest, pk: int, town: str) -> HttpResponse:
+def coverage_town(request: AuthedRequest, pk: int, town: str) -> HttpResponse:
     rnd = selectors.coverage_round_get(user=request.user, pk=pk)
     coverage = selectors.round_coverage(user=request.user, rnd=rnd, by="community", within=town)
     jurisdiction = Jurisdiction.objects.filter(path=town).first()
@@ -149,7 +151,7 @@ def coverage_town(request: HttpRequest, pk: int, town: str) -> HttpResponse:
 
 @require_GET
 @login_required
-def coverage_untested(request: HttpRequest, pk: int, community: str) -> HttpResponse:
+def coverage_untested(request: AuthedRequest, pk: int, community: str) -> HttpResponse:
     rnd = selectors.coverage_round_get(user=request.user, pk=pk)
     page = selectors.untested_page(
         user=request.user, rnd=rnd, community_path=community, cursor=request.GET.get("cursor")
@@ -194,7 +196,7 @@ def coverage_untested(request: HttpRequest, pk: int, community: str) -> HttpResp
 
 @require_http_methods(["GET", "POST"])
 @login_required
-def coverage_untested_export(request: HttpRequest, pk: int, community: str) -> HttpResponse:
+def coverage_untested_export(request: AuthedRequest, pk: int, community: str) -> HttpResponse:
     """GET: the masked workbook. POST reveal=1: the workbook in clear (audited)."""
     rnd = selectors.coverage_round_get(user=request.user, pk=pk)
     reveal = request.method == "POST" and request.POST.get("reveal") == "1"

@@ -22,12 +22,16 @@ from django.views.decorators.http import require_GET, require_http_methods, requ
 
 from fangkong.accounts.permissions import has_capability, require
 from fangkong.accounts.roles import Capability
+from fangkong.accounts.types import AuthedRequest
 from fangkong.core.errors import DomainError, NotFound, PermissionDenied
 from fangkong.core.http import client_address
 from fangkong.people.rules import mask_name
 from fangkong.testing.models import HoldState, RecheckStatus
 from fangkong.testing.selectors import labs as selectors
-from fangkong.testing.services import labs as services
+from fangkong.testing.services import actors, result_files
+from fangkong.testing.services import boxes as box_services
+from fangkong.testing.services import rechecks as recheck_services
+from fangkong.testing.services import results as result_services
 
 
 def _refused(request: HttpRequest, exc: DomainError) -> None:
@@ -45,7 +49,7 @@ def _refused(request: HttpRequest, exc: DomainError) -> None:
 
 @require_http_methods(["GET", "POST"])
 @login_required
-def box_list(request: HttpRequest) -> HttpResponse:
+def box_list(request: AuthedRequest) -> HttpResponse:
     """A sampler's boxes; POST opens a new box (scan its barcode, choose the lab)."""
     user = request.user
     require(user, Capability.BOX_MANAGE)
@@ -54,7 +58,7 @@ def box_list(request: HttpRequest) -> HttpResponse:
             raw_lab = request.POST.get("lab") or "0"
             lab_pk = int(raw_lab) if raw_lab.isascii() and raw_lab.isdigit() else 0
             lab = selectors.lab_get(user=user, pk=lab_pk)
-            box = services.box_create(
+            box = box_services.box_create(
                 actor=user,
                 barcode=request.POST.get("barcode", ""),
                 lab=lab,
@@ -65,7 +69,7 @@ def box_list(request: HttpRequest) -> HttpResponse:
             return redirect("testing:box_list")
         return redirect("testing:box_detail", pk=box.pk)
     context = {
-        "point": services.point_of(user),
+        "point": actors.point_of(user),
         "boxes": selectors.boxes_of_point(user=user),
         "labs": selectors.labs_available(user=user),
     }
@@ -74,7 +78,7 @@ def box_list(request: HttpRequest) -> HttpResponse:
 
 @require_http_methods(["GET", "POST"])
 @login_required
-def box_detail(request: HttpRequest, pk: int) -> HttpResponse:
+def box_detail(request: AuthedRequest, pk: int) -> HttpResponse:
     """One box: scan tubes into it (one or many barcodes, one a line), hand it over."""
     user = request.user
     box = selectors.box_get(user=user, pk=pk)
@@ -82,11 +86,11 @@ def box_detail(request: HttpRequest, pk: int) -> HttpResponse:
         action = request.POST.get("action", "add")
         try:
             if action == "hand_over":
-                services.box_hand_over(actor=user, box=box, ip=client_address(request))
+                box_services.box_hand_over(actor=user, box=box, ip=client_address(request))
                 messages.success(request, _("转运箱已交接"))
             else:
                 codes = [c for c in request.POST.get("barcodes", "").split() if c]
-                report = services.box_add_tubes(
+                report = box_services.box_add_tubes(
                     actor=user, box=box, barcodes=codes, ip=client_address(request)
                 )
                 messages.success(
@@ -110,7 +114,7 @@ def box_detail(request: HttpRequest, pk: int) -> HttpResponse:
 
 @require_http_methods(["GET", "POST"])
 @login_required
-def box_receive(request: HttpRequest) -> HttpResponse:
+def box_receive(request: AuthedRequest) -> HttpResponse:
     """The lab's receiving page: scan a box's barcode (or press 接收 on an incoming box)."""
     user = request.user
     require(user, Capability.BOX_RECEIVE)
@@ -118,7 +122,7 @@ def box_receive(request: HttpRequest) -> HttpResponse:
         barcode = request.POST.get("barcode", "").strip()
         try:
             box = selectors.box_get(user=user, barcode=barcode)
-            box = services.box_receive(actor=user, box=box, ip=client_address(request))
+            box = box_services.box_receive(actor=user, box=box, ip=client_address(request))
             messages.success(
                 request,
                 _("已接收转运箱 %(box)s，共 %(n)d 管")
@@ -130,7 +134,7 @@ def box_receive(request: HttpRequest) -> HttpResponse:
             _refused(request, exc)
         return redirect("testing:box_receive")
     context = {
-        "lab": services.lab_of(user),
+        "lab": actors.lab_of(user),
         "incoming": selectors.boxes_for_lab(user=user, state="handed_over"),
         "received": selectors.boxes_for_lab(user=user, state="received", limit=20),
     }
@@ -139,7 +143,7 @@ def box_receive(request: HttpRequest) -> HttpResponse:
 
 @require_http_methods(["GET", "POST"])
 @login_required
-def lab_results(request: HttpRequest) -> HttpResponse:
+def lab_results(request: AuthedRequest) -> HttpResponse:
     """Upload a results file (CSV or Excel); the report lists bad rows by line, or what
     was applied, unchanged, corrected, and the positive pools held."""
     user = request.user
@@ -155,9 +159,9 @@ def lab_results(request: HttpRequest) -> HttpResponse:
             messages.error(request, _("请选择要导入的结果文件"))
             return redirect("testing:lab_results")
         try:
-            report = services.results_import_file(
+            report = result_services.results_import_file(
                 actor=user,
-                data=upload.read(services.MAX_IMPORT_BYTES + 1),
+                data=upload.read(result_files.MAX_IMPORT_BYTES + 1),
                 filename=upload.name or "",
                 ip=client_address(request),
             )
@@ -166,7 +170,7 @@ def lab_results(request: HttpRequest) -> HttpResponse:
             return redirect("testing:lab_results")
         status = 200 if report.ok else 400
     context = {
-        "lab": services.lab_of(user),
+        "lab": actors.lab_of(user),
         "report": report,
         "imports": selectors.result_imports(user=user),
         "turnaround": selectors.turnaround_by_lab(user=user),
@@ -176,7 +180,7 @@ def lab_results(request: HttpRequest) -> HttpResponse:
 
 @require_GET
 @login_required
-def tube_result(request: HttpRequest, barcode: str) -> HttpResponse:
+def tube_result(request: AuthedRequest, barcode: str) -> HttpResponse:
     view = selectors.tube_result_get(user=request.user, barcode=barcode)
     return render(request, "testing/labs_tube_result.html", {"view": view})
 
@@ -201,7 +205,7 @@ def _recheck_rows(items: list[Any]) -> list[dict[str, Any]]:
 
 @require_GET
 @login_required
-def recheck_list(request: HttpRequest) -> HttpResponse:
+def recheck_list(request: AuthedRequest) -> HttpResponse:
     """Rechecks of the user's community / town with countdowns to their deadline."""
     user = request.user
     status = request.GET.get("status", "")
@@ -228,13 +232,13 @@ def recheck_list(request: HttpRequest) -> HttpResponse:
 
 @require_POST
 @login_required
-def recheck_sample(request: HttpRequest, pk: int) -> HttpResponse:
+def recheck_sample(request: AuthedRequest, pk: int) -> HttpResponse:
     user = request.user
     recheck = selectors.recheck_get(user=user, pk=pk)
     try:
         lab_pk = int(request.POST.get("lab") or 0)
         lab = selectors.lab_get(user=user, pk=lab_pk) if lab_pk else None
-        services.recheck_record_sample(
+        recheck_services.recheck_record_sample(
             actor=user,
             recheck=recheck,
             barcode=request.POST.get("barcode", ""),
@@ -252,7 +256,7 @@ def recheck_sample(request: HttpRequest, pk: int) -> HttpResponse:
 
 @require_GET
 @login_required
-def hold_list(request: HttpRequest) -> HttpResponse:
+def hold_list(request: AuthedRequest) -> HttpResponse:
     user = request.user
     state = request.GET.get("state", HoldState.HELD)
     state = state if state in HoldState.values else ""

@@ -14,8 +14,10 @@ from django.urls import URLPattern, path
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_GET, require_http_methods, require_POST
 
+from fangkong.accounts.models import User
 from fangkong.accounts.permissions import has_capability, require, scope_path
 from fangkong.accounts.roles import Capability, Role
+from fangkong.accounts.types import AuthedRequest
 from fangkong.areas import selectors as area_selectors
 from fangkong.areas.models import PlaceKind
 from fangkong.core.errors import DomainError, NotFound, PermissionDenied
@@ -48,7 +50,7 @@ def _int(raw: str, field: str) -> int:
     return int(raw)
 
 
-def _row(user: Any, point: SamplingPoint, error: str = "") -> dict[str, Any]:
+def _row(user: User, point: SamplingPoint, error: str = "") -> dict[str, Any]:
     return {
         "point": point,
         "can_queue": services.can_update_queue(user, point),
@@ -56,13 +58,13 @@ def _row(user: Any, point: SamplingPoint, error: str = "") -> dict[str, Any]:
     }
 
 
-def _can_register(user: Any) -> bool:
+def _can_register(user: User) -> bool:
     return has_capability(user, Capability.POINT_MANAGE) and user.role != Role.SAMPLER
 
 
 @require_GET
 @login_required
-def point_list(request: HttpRequest) -> HttpResponse:
+def point_list(request: AuthedRequest) -> HttpResponse:
     user = request.user
     jurisdiction = request.GET.get("jurisdiction", "")
     jurisdiction = (
@@ -99,7 +101,7 @@ def point_list(request: HttpRequest) -> HttpResponse:
 
 @require_http_methods(["GET", "POST"])
 @login_required
-def point_register(request: HttpRequest) -> HttpResponse:
+def point_register(request: AuthedRequest) -> HttpResponse:
     user = request.user
     require(user, Capability.POINT_MANAGE)
     error: DomainError | None = None
@@ -141,7 +143,7 @@ def point_register(request: HttpRequest) -> HttpResponse:
 
 @require_http_methods(["GET", "POST"])
 @login_required
-def point_edit(request: HttpRequest, pk: int) -> HttpResponse:
+def point_edit(request: AuthedRequest, pk: int) -> HttpResponse:
     user = request.user
     point = selectors.point_get(user=user, pk=pk)
     require(user, Capability.POINT_MANAGE)
@@ -181,7 +183,7 @@ def point_edit(request: HttpRequest, pk: int) -> HttpResponse:
 
 @require_POST
 @login_required
-def point_queue(request: HttpRequest, pk: int) -> HttpResponse:
+def point_queue(request: AuthedRequest, pk: int) -> HttpResponse:
     """Update the queue (htmx swaps the row in place; without htmx, back to the list)."""
     user = request.user
     point = selectors.point_get(user=user, pk=pk)

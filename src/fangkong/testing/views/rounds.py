@@ -10,7 +10,7 @@ from typing import Any
 
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
-from django.http import HttpRequest, HttpResponse
+from django.http import HttpResponse
 from django.shortcuts import redirect, render
 from django.urls import URLPattern, path
 from django.utils import timezone
@@ -18,8 +18,10 @@ from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
 from django.views.decorators.http import require_GET, require_http_methods, require_POST
 
+from fangkong.accounts.models import User
 from fangkong.accounts.permissions import has_capability, in_scope, require, scope_path
 from fangkong.accounts.roles import Capability
+from fangkong.accounts.types import AuthedRequest
 from fangkong.areas import selectors as area_selectors
 from fangkong.areas.models import ZoneState
 from fangkong.core.apitypes import ROW_ID_MAX
@@ -63,7 +65,7 @@ def _ids(values: list[str]) -> list[int]:
 
 @require_GET
 @login_required
-def round_list(request: HttpRequest) -> HttpResponse:
+def round_list(request: AuthedRequest) -> HttpResponse:
     user = request.user
     status = request.GET.get("status", "")
     status = status if status in RoundStatus.values else ""
@@ -85,7 +87,7 @@ def round_list(request: HttpRequest) -> HttpResponse:
     )
 
 
-def _choices(user: Any) -> dict[str, Any]:
+def _choices(user: User) -> dict[str, Any]:
     own = scope_path(user)
     towns = [
         t
@@ -112,7 +114,7 @@ def _choices(user: Any) -> dict[str, Any]:
 
 @require_http_methods(["GET", "POST"])
 @login_required
-def round_create(request: HttpRequest) -> HttpResponse:
+def round_create(request: AuthedRequest) -> HttpResponse:
     user = request.user
     require(user, Capability.ROUND_MANAGE)
     error: DomainError | None = None
@@ -158,7 +160,7 @@ def round_create(request: HttpRequest) -> HttpResponse:
     return render(request, "testing/rounds_create.html", context, status=400 if error else 200)
 
 
-def _zone(user: Any, pk: int) -> Any:
+def _zone(user: User, pk: int) -> Any:
     try:
         return area_selectors.zone_get(user=user, pk=pk)
     except NotFound as exc:
@@ -192,7 +194,7 @@ def _advice_context(raw: str) -> dict[str, Any]:
 
 @require_GET
 @login_required
-def round_detail(request: HttpRequest, pk: int) -> HttpResponse:
+def round_detail(request: AuthedRequest, pk: int) -> HttpResponse:
     user = request.user
     rnd = selectors.round_get(user=user, pk=pk)
     plan = selectors.planner(user=user, rnd=rnd)
@@ -237,7 +239,7 @@ def round_detail(request: HttpRequest, pk: int) -> HttpResponse:
 
 @require_GET
 @login_required
-def pool_advice(request: HttpRequest) -> HttpResponse:
+def pool_advice(request: AuthedRequest) -> HttpResponse:
     """The advisor's answer for an estimated prevalence (htmx swaps it in place)."""
     require(request.user, Capability.ROUND_VIEW)
     context = _advice_context(request.GET.get("prevalence", ""))
@@ -247,7 +249,7 @@ def pool_advice(request: HttpRequest) -> HttpResponse:
 
 @require_POST
 @login_required
-def round_open(request: HttpRequest, pk: int) -> HttpResponse:
+def round_open(request: AuthedRequest, pk: int) -> HttpResponse:
     rnd = selectors.round_get(user=request.user, pk=pk)
     rnd = services.round_open(actor=request.user, round=rnd, ip=client_address(request))
     messages.success(request, _("已开始采样，应检人数 %(n)d") % {"n": rnd.target_count})
@@ -256,7 +258,7 @@ def round_open(request: HttpRequest, pk: int) -> HttpResponse:
 
 @require_POST
 @login_required
-def round_close(request: HttpRequest, pk: int) -> HttpResponse:
+def round_close(request: AuthedRequest, pk: int) -> HttpResponse:
     rnd = selectors.round_get(user=request.user, pk=pk)
     services.round_close(actor=request.user, round=rnd, ip=client_address(request))
     messages.success(request, _("轮次已结束"))

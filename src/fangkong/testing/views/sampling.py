@@ -22,6 +22,7 @@ from django.urls import URLPattern, path, reverse
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_GET
 
+from fangkong.accounts.types import AuthedRequest
 from fangkong.testing.selectors import sampling as selectors
 
 SW_ASSETS = (
@@ -59,7 +60,7 @@ def _page_text() -> dict[str, str]:
 
 @require_GET
 @login_required
-def sampler_page(request: HttpRequest) -> HttpResponse:
+def sampler_page(request: AuthedRequest) -> HttpResponse:
     """采样登记: scan or type a tube, then persons; close the tube; works offline."""
     point = selectors.point_for_sampler(user=request.user, point_id=_point_id(request))
     rounds = selectors.open_rounds_for_point(user=request.user, point=point)

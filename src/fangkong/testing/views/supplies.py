@@ -7,14 +7,16 @@ from typing import Any
 
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
-from django.http import HttpRequest, HttpResponse
+from django.http import HttpResponse
 from django.shortcuts import redirect, render
 from django.urls import URLPattern, path
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_GET, require_http_methods, require_POST
 
+from fangkong.accounts.models import User
 from fangkong.accounts.permissions import has_capability, require, scope_path
 from fangkong.accounts.roles import Capability
+from fangkong.accounts.types import AuthedRequest
 from fangkong.areas import selectors as area_selectors
 from fangkong.areas.models import PlaceKind
 from fangkong.core.errors import DomainError, NotFound, PermissionDenied
@@ -33,7 +35,7 @@ def _int(raw: str, field: str) -> int:
     return int(raw)
 
 
-def _stock_places(user: Any) -> list[Any]:
+def _stock_places(user: User) -> list[Any]:
     """Points and warehouses in the user's jurisdiction (choices of the forms)."""
     own = scope_path(user)
     out = []
@@ -48,7 +50,7 @@ def _stock_places(user: Any) -> list[Any]:
 
 @require_GET
 @login_required
-def supply_list(request: HttpRequest) -> HttpResponse:
+def supply_list(request: AuthedRequest) -> HttpResponse:
     user = request.user
     low = request.GET.get("low") == "1"
     kind = request.GET.get("kind", "")
@@ -73,7 +75,7 @@ def supply_list(request: HttpRequest) -> HttpResponse:
 
 @require_GET
 @login_required
-def supply_alert_badge(request: HttpRequest) -> HttpResponse:
+def supply_alert_badge(request: AuthedRequest) -> HttpResponse:
     """The low-stock badge (a fragment other pages may load by htmx)."""
     count = selectors.low_stock_count(user=request.user)
     return render(request, "testing/_supplies_badge.html", {"low_count": count})
@@ -81,7 +83,7 @@ def supply_alert_badge(request: HttpRequest) -> HttpResponse:
 
 @require_POST
 @login_required
-def supply_create(request: HttpRequest) -> HttpResponse:
+def supply_create(request: AuthedRequest) -> HttpResponse:
     user = request.user
     require(user, Capability.SUPPLY_MANAGE)
     try:
@@ -107,7 +109,7 @@ def supply_create(request: HttpRequest) -> HttpResponse:
 
 @require_http_methods(["POST"])
 @login_required
-def supply_move(request: HttpRequest, pk: int, action: str) -> HttpResponse:
+def supply_move(request: AuthedRequest, pk: int, action: str) -> HttpResponse:
     """Receive, issue, transfer or count one stock; the outcome is flashed on the list."""
     user = request.user
     stock = selectors.stock_get(user=user, pk=pk)

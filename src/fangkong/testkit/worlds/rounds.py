@@ -13,8 +13,8 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from fangkong.accounts.roles import Role
-from fangkong.areas import services as area_services
 from fangkong.areas.models import Jurisdiction, Zone
+from fangkong.areas.services import zones as zone_services
 from fangkong.people.models import Person
 from fangkong.testkit import areas, people
 
@@ -57,7 +57,7 @@ def build_world(tree: Any, make_user: Any, *, zones: bool = True) -> World:
     sealed = controlled = precaution = None
     if zones:
         day = dt.date(2022, 7, 9)
-        precaution = area_services.zone_create(
+        precaution = zone_services.zone_create(
             actor=command,
             name="乌镇镇防范区",
             level="precaution",
@@ -66,7 +66,7 @@ def build_world(tree: Any, make_user: Any, *, zones: bool = True) -> World:
             reason="测试",
             member_jurisdictions=[tree.town_a],
         )
-        sealed = area_services.zone_create(
+        sealed = zone_services.zone_create(
             actor=command,
             name="虹桥村封控区",
             level="sealed",
@@ -75,7 +75,7 @@ def build_world(tree: Any, make_user: Any, *, zones: bool = True) -> World:
             reason="测试",
             member_jurisdictions=[tree.community_a],
         )
-        controlled = area_services.zone_create(
+        controlled = zone_services.zone_create(
             actor=command,
             name="东栅管控区",
             level="controlled",

@@ -10,10 +10,10 @@ from __future__ import annotations
 import datetime as dt
 from typing import Literal
 
-from django.http import HttpRequest
 from django.utils import timezone
 from ninja import Field, Query, Router, Schema, Status
 
+from fangkong.accounts.types import AuthedRequest
 from fangkong.areas import selectors as area_selectors
 from fangkong.areas.models import Place
 from fangkong.core.http import client_address
@@ -23,6 +23,7 @@ from fangkong.tracing.models import Case, Investigation, ItineraryStop
 from fangkong.tracing.rules import cases as rules
 from fangkong.tracing.selectors import cases as selectors
 from fangkong.tracing.services import cases as services
+from fangkong.tracing.services import itinerary as itinerary_services
 
 router = Router()
 
@@ -229,11 +230,11 @@ def _itinerary(case: Case, proposed: int = 0) -> ItineraryOut:
     )
 
 
-def _reload(request: HttpRequest, case: Case) -> Case:
+def _reload(request: AuthedRequest, case: Case) -> Case:
     return selectors.case_get(user=request.user, pk=case.pk)
 
 
-def _place(request: HttpRequest, place_id: int | None) -> Place | None:
+def _place(request: AuthedRequest, place_id: int | None) -> Place | None:
     if place_id is None:
         return None
     return area_selectors.places_resolve(user=request.user, pks=[place_id])[0]
@@ -244,7 +245,7 @@ def _place(request: HttpRequest, place_id: int | None) -> Place | None:
 
 @router.get("/cases", response=CasePage)
 def case_list(
-    request: HttpRequest,
+    request: AuthedRequest,
     status: CaseStatusName | None = None,
     town_id: int | None = None,
     since: dt.date | None = None,
@@ -272,14 +273,14 @@ def case_list(
 
 
 @router.get("/cases/overdue", response=list[CaseOut])
-def case_overdue_list(request: HttpRequest) -> list[CaseOut]:
+def case_overdue_list(request: AuthedRequest) -> list[CaseOut]:
     """Open cases past a deadline not met, the most urgent first (for command)."""
     now = timezone.now()
     return [CaseOut.from_case(c, now) for c in selectors.cases_overdue(user=request.user, now=now)]
 
 
 @router.post("/cases", response={201: CaseDetailOut})
-def case_create(request: HttpRequest, payload: CaseIn) -> Status[CaseDetailOut]:
+def case_create(request: AuthedRequest, payload: CaseIn) -> Status[CaseDetailOut]:
     person = people_selectors.person_get(user=request.user, pk=payload.person_id)
     case = services.case_create(
         actor=request.user,
@@ -296,19 +297,19 @@ def case_create(request: HttpRequest, payload: CaseIn) -> Status[CaseDetailOut]:
 
 
 @router.get("/cases/{int:case_id}", response=CaseDetailOut)
-def case_detail(request: HttpRequest, case_id: int) -> CaseDetailOut:
+def case_detail(request: AuthedRequest, case_id: int) -> CaseDetailOut:
     return _detail(selectors.case_get(user=request.user, pk=case_id))
 
 
 @router.post("/cases/{int:case_id}/start-investigation", response=CaseDetailOut)
-def case_start_investigation(request: HttpRequest, case_id: int) -> CaseDetailOut:
+def case_start_investigation(request: AuthedRequest, case_id: int) -> CaseDetailOut:
     case = selectors.case_get(user=request.user, pk=case_id)
     services.case_start_investigation(actor=request.user, case=case, ip=client_address(request))
     return _detail(_reload(request, case))
 
 
 @router.post("/cases/{int:case_id}/core-facts", response=CaseDetailOut)
-def case_core_facts(request: HttpRequest, case_id: int, payload: CoreFactsIn) -> CaseDetailOut:
+def case_core_facts(request: AuthedRequest, case_id: int, payload: CoreFactsIn) -> CaseDetailOut:
     case = selectors.case_get(user=request.user, pk=case_id)
     services.case_record_core_facts(
         actor=request.user, case=case, ip=client_address(request), **payload.model_dump()
@@ -317,7 +318,7 @@ def case_core_facts(request: HttpRequest, case_id: int, payload: CoreFactsIn) ->
 
 
 @router.post("/cases/{int:case_id}/complete-report", response=CaseDetailOut)
-def case_complete_report(request: HttpRequest, case_id: int, payload: ReportIn) -> CaseDetailOut:
+def case_complete_report(request: AuthedRequest, case_id: int, payload: ReportIn) -> CaseDetailOut:
     case = selectors.case_get(user=request.user, pk=case_id)
     services.case_complete_report(
         actor=request.user, case=case, ip=client_address(request), **payload.model_dump()
@@ -326,7 +327,7 @@ def case_complete_report(request: HttpRequest, case_id: int, payload: ReportIn) 
 
 
 @router.post("/cases/{int:case_id}/close", response=CaseDetailOut)
-def case_close(request: HttpRequest, case_id: int, payload: CaseCloseIn) -> CaseDetailOut:
+def case_close(request: AuthedRequest, case_id: int, payload: CaseCloseIn) -> CaseDetailOut:
     case = selectors.case_get(user=request.user, pk=case_id)
     services.case_close(
         actor=request.user, case=case, reason=payload.reason, ip=client_address(request)
@@ -338,14 +339,14 @@ def case_close(request: HttpRequest, case_id: int, payload: CaseCloseIn) -> Case
 
 
 @router.get("/cases/{int:case_id}/stops", response=ItineraryOut)
-def case_stop_list(request: HttpRequest, case_id: int) -> ItineraryOut:
+def case_stop_list(request: AuthedRequest, case_id: int) -> ItineraryOut:
     return _itinerary(selectors.case_get(user=request.user, pk=case_id))
 
 
 @router.post("/cases/{int:case_id}/stops", response={201: StopOut})
-def case_stop_add(request: HttpRequest, case_id: int, payload: StopIn) -> Status[StopOut]:
+def case_stop_add(request: AuthedRequest, case_id: int, payload: StopIn) -> Status[StopOut]:
     case = selectors.case_get(user=request.user, pk=case_id)
-    stop = services.itinerary_stop_add(
+    stop = itinerary_services.itinerary_stop_add(
         actor=request.user,
         case=case,
         place=_place(request, payload.place_id),
@@ -360,10 +361,12 @@ def case_stop_add(request: HttpRequest, case_id: int, payload: StopIn) -> Status
 
 
 @router.put("/cases/{int:case_id}/stops/{int:stop_id}", response=StopOut)
-def case_stop_update(request: HttpRequest, case_id: int, stop_id: int, payload: StopIn) -> StopOut:
+def case_stop_update(
+    request: AuthedRequest, case_id: int, stop_id: int, payload: StopIn
+) -> StopOut:
     case = selectors.case_get(user=request.user, pk=case_id)
     stop = selectors.case_stop_get(case=case, pk=stop_id)
-    stop = services.itinerary_stop_update(
+    stop = itinerary_services.itinerary_stop_update(
         actor=request.user,
         stop=stop,
         place=_place(request, payload.place_id),
@@ -378,25 +381,27 @@ def case_stop_update(request: HttpRequest, case_id: int, stop_id: int, payload: 
 
 
 @router.delete("/cases/{int:case_id}/stops/{int:stop_id}", response={204: None})
-def case_stop_delete(request: HttpRequest, case_id: int, stop_id: int) -> Status[None]:
+def case_stop_delete(request: AuthedRequest, case_id: int, stop_id: int) -> Status[None]:
     case = selectors.case_get(user=request.user, pk=case_id)
     stop = selectors.case_stop_get(case=case, pk=stop_id)
-    services.itinerary_stop_delete(actor=request.user, stop=stop, ip=client_address(request))
+    itinerary_services.itinerary_stop_delete(
+        actor=request.user, stop=stop, ip=client_address(request)
+    )
     return Status(204, None)
 
 
 @router.post("/cases/{int:case_id}/propose-itinerary", response=ItineraryOut)
-def case_propose_itinerary(request: HttpRequest, case_id: int) -> ItineraryOut:
+def case_propose_itinerary(request: AuthedRequest, case_id: int) -> ItineraryOut:
     """Replace the unconfirmed scan-sourced stops with stops built from the person's scans."""
     case = selectors.case_get(user=request.user, pk=case_id)
-    created = services.itinerary_propose_from_scans(
+    created = itinerary_services.itinerary_propose_from_scans(
         actor=request.user, case=case, ip=client_address(request)
     )
     return _itinerary(case, proposed=len(created))
 
 
 @router.post("/cases/{int:case_id}/confirm-itinerary", response=ItineraryOut)
-def case_confirm_itinerary(request: HttpRequest, case_id: int) -> ItineraryOut:
+def case_confirm_itinerary(request: AuthedRequest, case_id: int) -> ItineraryOut:
     case = selectors.case_get(user=request.user, pk=case_id)
-    services.itinerary_confirm(actor=request.user, case=case, ip=client_address(request))
+    itinerary_services.itinerary_confirm(actor=request.user, case=case, ip=client_address(request))
     return _itinerary(case)

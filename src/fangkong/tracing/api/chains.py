@@ -11,10 +11,11 @@ from __future__ import annotations
 import datetime as dt
 from typing import Any
 
-from django.http import HttpRequest, HttpResponse, JsonResponse
+from django.http import HttpResponse, JsonResponse
 from ninja import Field, File, Form, Router, Schema, Status
 from ninja.files import UploadedFile
 
+from fangkong.accounts.types import AuthedRequest
 from fangkong.core.errors import DomainError, ErrorOut, NotFound
 from fangkong.core.http import client_address
 from fangkong.scans import ingest
@@ -150,7 +151,7 @@ class ScanImportOut(Schema):
         )
 
 
-def _case_in_body(request: HttpRequest, pk: int, field: str) -> Case:
+def _case_in_body(request: AuthedRequest, pk: int, field: str) -> Case:
     try:
         return selectors.case_for_chain(user=request.user, pk=pk)
     except NotFound as exc:
@@ -161,7 +162,7 @@ def _case_in_body(request: HttpRequest, pk: int, field: str) -> Case:
 
 
 @router.post("/case-links", response={201: CaseLinkOut, **ERRORS}, summary="新增传播关系")
-def case_link_create(request: HttpRequest, payload: CaseLinkIn) -> Status:
+def case_link_create(request: AuthedRequest, payload: CaseLinkIn) -> Status:
     link = services.case_link_create(
         actor=request.user,
         infector=_case_in_body(request, payload.infector, "infector"),
@@ -173,7 +174,7 @@ def case_link_create(request: HttpRequest, payload: CaseLinkIn) -> Status:
 
 
 @router.delete("/case-links/{link_id}", response={204: None, **ERRORS}, summary="删除传播关系")
-def case_link_delete(request: HttpRequest, link_id: int) -> Status:
+def case_link_delete(request: AuthedRequest, link_id: int) -> Status:
     link = selectors.case_link_get(user=request.user, pk=link_id)
     services.case_link_delete(actor=request.user, link=link, ip=client_address(request))
     return Status(204, None)
@@ -185,7 +186,7 @@ def case_link_delete(request: HttpRequest, link_id: int) -> Status:
     summary="标记来源不明",
 )
 def case_source_unknown(
-    request: HttpRequest, case_id: int, payload: SourceUnknownIn
+    request: AuthedRequest, case_id: int, payload: SourceUnknownIn
 ) -> SourceUnknownOut:
     case = selectors.case_for_chain(user=request.user, pk=case_id)
     services.case_set_source_unknown(
@@ -198,12 +199,12 @@ def case_source_unknown(
 
 
 @router.get("/clusters", response={200: list[ClusterOut], **ERRORS}, summary="聚集性疫情列表")
-def cluster_list(request: HttpRequest) -> list[ClusterOut]:
+def cluster_list(request: AuthedRequest) -> list[ClusterOut]:
     return [ClusterOut.of(row.cluster, row.cases) for row in selectors.clusters(user=request.user)]
 
 
 @router.post("/clusters", response={201: ClusterOut, **ERRORS}, summary="新建聚集性疫情")
-def cluster_create(request: HttpRequest, payload: ClusterIn) -> Status:
+def cluster_create(request: AuthedRequest, payload: ClusterIn) -> Status:
     cluster = services.cluster_create(
         actor=request.user,
         name=payload.name,
@@ -219,7 +220,7 @@ def cluster_create(request: HttpRequest, payload: ClusterIn) -> Status:
     summary="将病例加入聚集性疫情",
 )
 def cluster_add_case(
-    request: HttpRequest, cluster_id: int, payload: ClusterCaseIn
+    request: AuthedRequest, cluster_id: int, payload: ClusterCaseIn
 ) -> ClusterCaseOut:
     cluster = selectors.cluster_get(user=request.user, pk=cluster_id)
     case = _case_in_body(request, payload.case, "case")
@@ -234,7 +235,7 @@ def cluster_add_case(
 
 @router.get("/graph", response={200: dict[str, Any], **ERRORS}, summary="传播链关系图")
 def chain_graph(
-    request: HttpRequest,
+    request: AuthedRequest,
     case: int | None = None,
     cluster: int | None = None,
     include_contacts: bool = True,
@@ -252,7 +253,7 @@ def chain_graph(
 @router.get(
     "/cases/{case_id}/stops.geojson", response={200: dict[str, Any], **ERRORS}, summary="轨迹地图"
 )
-def case_stops(request: HttpRequest, case_id: int) -> HttpResponse:
+def case_stops(request: AuthedRequest, case_id: int) -> HttpResponse:
     case = selectors.case_for_chain(user=request.user, pk=case_id)
     return JsonResponse(
         selectors.case_stops_geojson(user=request.user, case=case),
@@ -268,7 +269,7 @@ def case_stops(request: HttpRequest, case_id: int) -> HttpResponse:
     "/scan-imports", response={200: ScanImportReportOut, **ERRORS}, summary="导入扫码记录文件"
 )
 def scan_import_upload(
-    request: HttpRequest,
+    request: AuthedRequest,
     file: File[UploadedFile],
     strict: Form[bool] = False,
 ) -> dict[str, Any]:
@@ -281,5 +282,5 @@ def scan_import_upload(
 @router.get(
     "/scan-imports", response={200: list[ScanImportOut], **ERRORS}, summary="扫码记录导入历史"
 )
-def scan_import_history(request: HttpRequest) -> list[ScanImportOut]:
+def scan_import_history(request: AuthedRequest) -> list[ScanImportOut]:
     return [ScanImportOut.of(row) for row in ingest.scan_imports_recent(user=request.user)]

@@ -5,9 +5,9 @@ from __future__ import annotations
 import datetime as dt
 from typing import Literal
 
-from django.http import HttpRequest
 from ninja import Field, Query, Router, Schema, Status
 
+from fangkong.accounts.types import AuthedRequest
 from fangkong.core.http import client_address
 from fangkong.people import selectors as people_selectors
 from fangkong.people.rules import mask_name
@@ -146,7 +146,7 @@ def _detail(contact: Contact) -> ContactDetailOut:
 
 
 @router.post("/cases/{int:case_id}/find-contacts", response=FindOut)
-def case_find_contacts(request: HttpRequest, case_id: int, payload: FindIn) -> FindOut:
+def case_find_contacts(request: AuthedRequest, case_id: int, payload: FindIn) -> FindOut:
     case = selectors.case_for_contact_management(user=request.user, pk=case_id)
     result = services.contacts_find_for_case(
         actor=request.user,
@@ -167,7 +167,7 @@ def case_find_contacts(request: HttpRequest, case_id: int, payload: FindIn) -> F
 
 @router.get("/cases/{int:case_id}/contacts", response=list[ContactDetailOut])
 def case_contacts(
-    request: HttpRequest,
+    request: AuthedRequest,
     case_id: int,
     classification: str | None = Query(None, max_length=16),
 ) -> list[ContactDetailOut]:
@@ -178,7 +178,7 @@ def case_contacts(
 
 @router.post("/cases/{int:case_id}/contacts", response={201: ContactDetailOut})
 def case_add_contact(
-    request: HttpRequest, case_id: int, payload: ManualContactIn
+    request: AuthedRequest, case_id: int, payload: ManualContactIn
 ) -> Status[ContactDetailOut]:
     case = selectors.case_for_contact_management(user=request.user, pk=case_id)
     jurisdiction = people_selectors.jurisdiction_for_person(
@@ -202,7 +202,7 @@ def case_add_contact(
 
 @router.get("/contacts", response=ContactPage)
 def contact_list(
-    request: HttpRequest,
+    request: AuthedRequest,
     classification: str | None = Query(None, max_length=16),
     status: str | None = Query(None, max_length=16),
     cursor: str | None = Query(None, max_length=64),
@@ -217,12 +217,12 @@ def contact_list(
 
 
 @router.get("/contacts/{int:contact_id}", response=ContactDetailOut)
-def contact_detail(request: HttpRequest, contact_id: int) -> ContactDetailOut:
+def contact_detail(request: AuthedRequest, contact_id: int) -> ContactDetailOut:
     return _detail(selectors.contact_get(user=request.user, pk=contact_id))
 
 
 @router.post("/contacts/{int:contact_id}/find-secondary", response=SecondaryOut)
-def contact_find_secondary(request: HttpRequest, contact_id: int) -> SecondaryOut:
+def contact_find_secondary(request: AuthedRequest, contact_id: int) -> SecondaryOut:
     contact = selectors.contact_get(user=request.user, pk=contact_id)
     result = services.secondary_contacts_find(
         actor=request.user, contact=contact, ip=client_address(request)

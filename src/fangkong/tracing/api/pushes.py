@@ -10,12 +10,13 @@ import datetime as dt
 from typing import Literal
 from urllib.parse import quote
 
-from django.http import HttpRequest, HttpResponse
+from django.http import HttpResponse
 from django.utils import timezone
 from django.utils.translation import gettext as _
 from ninja import Field, File, Query, Router, Schema, Status
 from ninja.files import UploadedFile
 
+from fangkong.accounts.types import AuthedRequest
 from fangkong.core.errors import DomainError
 from fangkong.core.http import client_address
 from fangkong.people.rules import mask_name
@@ -192,7 +193,7 @@ class AssistRequestOut(Schema):
 
 @router.get("/pushes", response=PushPage)
 def push_list(
-    request: HttpRequest,
+    request: AuthedRequest,
     status: Literal["open", "done"] | None = None,
     overdue: bool | None = None,
     town: str | None = Query(None, pattern=r"^\d{9}$"),
@@ -210,7 +211,7 @@ def push_list(
     )
 
 
-def _detail(request: HttpRequest, push: VerificationPush) -> PushDetailOut:
+def _detail(request: AuthedRequest, push: VerificationPush) -> PushDetailOut:
     items = selectors.push_items(user=request.user, push=push)
     counts = selectors.push_item_counts(user=request.user, push_ids=[push.pk])[push.pk]
     base = PushOut.from_push(push, counts)
@@ -218,12 +219,12 @@ def _detail(request: HttpRequest, push: VerificationPush) -> PushDetailOut:
 
 
 @router.get("/pushes/{int:push_id}", response=PushDetailOut)
-def push_detail(request: HttpRequest, push_id: int) -> PushDetailOut:
+def push_detail(request: AuthedRequest, push_id: int) -> PushDetailOut:
     return _detail(request, selectors.push_get(user=request.user, pk=push_id))
 
 
 @router.post("/cases/{int:case_id}/push", response={201: list[PushOut]})
-def case_push(request: HttpRequest, case_id: int) -> Status[list[PushOut]]:
+def case_push(request: AuthedRequest, case_id: int) -> Status[list[PushOut]]:
     """Push the case's newly identified contacts to their towns ([] when none are new)."""
     case = selectors.case_for_pushes(user=request.user, pk=case_id)
     created = services.pushes_create_for_case(
@@ -234,7 +235,7 @@ def case_push(request: HttpRequest, case_id: int) -> Status[list[PushOut]]:
 
 
 @router.post("/push-items/{int:item_id}/mark", response=PushItemOut)
-def push_item_mark(request: HttpRequest, item_id: int, payload: MarkIn) -> PushItemOut:
+def push_item_mark(request: AuthedRequest, item_id: int, payload: MarkIn) -> PushItemOut:
     item = selectors.push_item_get(user=request.user, pk=item_id)
     services.push_item_mark(
         actor=request.user,
@@ -247,7 +248,7 @@ def push_item_mark(request: HttpRequest, item_id: int, payload: MarkIn) -> PushI
     return PushItemOut.from_item(item, item.push)
 
 
-def _export_response(request: HttpRequest, push_id: int, *, reveal: bool) -> HttpResponse:
+def _export_response(request: AuthedRequest, push_id: int, *, reveal: bool) -> HttpResponse:
     push = selectors.push_get(user=request.user, pk=push_id)
     data = excel.push_export_xlsx(
         actor=request.user, push=push, reveal=reveal, ip=client_address(request)
@@ -260,7 +261,7 @@ def _export_response(request: HttpRequest, push_id: int, *, reveal: bool) -> Htt
 
 
 @router.get("/pushes/{int:push_id}/export.xlsx", response={200: None})
-def push_export(request: HttpRequest, push_id: int) -> HttpResponse:
+def push_export(request: AuthedRequest, push_id: int) -> HttpResponse:
     """The list as Excel, masked; every export audited. Revealing is a POST."""
     if request.GET.get("reveal", "").lower() not in ("", "0", "false"):
         raise DomainError("reveal_requires_post", _("明文导出须以 POST 请求提交"), method="POST")
@@ -268,13 +269,13 @@ def push_export(request: HttpRequest, push_id: int) -> HttpResponse:
 
 
 @router.post("/pushes/{int:push_id}/export.xlsx", response={200: None})
-def push_export_post(request: HttpRequest, push_id: int, payload: ExportIn) -> HttpResponse:
+def push_export_post(request: AuthedRequest, push_id: int, payload: ExportIn) -> HttpResponse:
     """The list as Excel; `{"reveal": true}` in clear (person.reveal); audited."""
     return _export_response(request, push_id, reveal=payload.reveal)
 
 
 @router.post("/pushes/{int:push_id}/import", response=ImportReportOut)
-def push_import(request: HttpRequest, push_id: int, file: File[UploadedFile]) -> ImportReportOut:
+def push_import(request: AuthedRequest, push_id: int, file: File[UploadedFile]) -> ImportReportOut:
     """Apply the town's feedback from the exported workbook: every row or none (400 with
     the bad rows by row number). Rows on items marked since the export are not applied
     and are listed under `stale` (code `row_stale`)."""
@@ -302,7 +303,7 @@ def push_import(request: HttpRequest, push_id: int, file: File[UploadedFile]) ->
 
 
 @router.get("/assist-requests/{int:assist_id}", response=AssistRequestOut)
-def assist_request_detail(request: HttpRequest, assist_id: int) -> AssistRequestOut:
+def assist_request_detail(request: AuthedRequest, assist_id: int) -> AssistRequestOut:
     return AssistRequestOut.from_request(
         selectors.assist_request_get(user=request.user, pk=assist_id)
     )

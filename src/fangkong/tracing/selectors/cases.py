@@ -16,7 +16,7 @@ from django.db.models import Q, QuerySet
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
-from fangkong.accounts.models import AuditEvent
+from fangkong.accounts.models import AuditEvent, User
 from fangkong.accounts.permissions import require, scope_q
 from fangkong.accounts.roles import Capability
 from fangkong.core.errors import DomainError, NotFound
@@ -41,14 +41,14 @@ def _day_start(day: dt.date) -> dt.datetime:
     )
 
 
-def cases_in_scope(*, user: Any) -> QuerySet[Case]:
+def cases_in_scope(*, user: User) -> QuerySet[Case]:
     require(user, Capability.CASE_VIEW)
     return Case.objects.filter(scope_q(user, "jurisdiction_path"))
 
 
 def cases(
     *,
-    user: Any,
+    user: User,
     status: str | None = None,
     town: Any = None,
     since: dt.date | None = None,
@@ -81,7 +81,7 @@ def cases(
     return keyset_page(qs.select_related("person", "ruleset"), cursor=cursor, size=size)
 
 
-def case_get(*, user: Any, pk: int) -> Case:
+def case_get(*, user: User, pk: int) -> Case:
     """One case the user may see; NotFound (404) when absent or outside the scope."""
     found = (
         cases_in_scope(user=user)
@@ -94,7 +94,7 @@ def case_get(*, user: Any, pk: int) -> Case:
     return found
 
 
-def cases_overdue(*, user: Any, now: dt.datetime | None = None) -> list[Case]:
+def cases_overdue(*, user: User, now: dt.datetime | None = None) -> list[Case]:
     """The user's open cases past a deadline not met, the most urgent first."""
     return list(
         cases_in_scope(user=user)

@@ -17,6 +17,7 @@ from zoneinfo import ZoneInfo
 from django.db.models import Count, Q
 from django.utils.translation import gettext as _
 
+from fangkong.accounts.models import User
 from fangkong.accounts.permissions import has_capability, require, require_in_scope, scope_q
 from fangkong.accounts.roles import Capability
 from fangkong.core.errors import NotFound
@@ -42,7 +43,7 @@ def case_label(case: Case) -> str:
     return f"{case.number} {mask_name(case.person.name)}"
 
 
-def case_for_chain(*, user: Any, pk: int) -> Case:
+def case_for_chain(*, user: User, pk: int) -> Case:
     """A case the user may see (404 otherwise), with its person and cluster."""
     require(user, Capability.CASE_VIEW)
     case = Case.objects.filter(scope_q(user), pk=pk).select_related("person", "cluster").first()
@@ -51,7 +52,7 @@ def case_for_chain(*, user: Any, pk: int) -> Case:
     return case
 
 
-def case_by_number(*, user: Any, number: str) -> Case:
+def case_by_number(*, user: User, number: str) -> Case:
     require(user, Capability.CASE_VIEW)
     case = (
         Case.objects.filter(scope_q(user), number=(number or "").strip())
@@ -63,7 +64,7 @@ def case_by_number(*, user: Any, number: str) -> Case:
     return case
 
 
-def case_link_get(*, user: Any, pk: int) -> CaseLink:
+def case_link_get(*, user: User, pk: int) -> CaseLink:
     require(user, Capability.CASE_VIEW)
     link = (
         CaseLink.objects.filter(
@@ -88,7 +89,7 @@ class ClusterRow:
     cases: int  # cases of the cluster in the user's jurisdiction
 
 
-def clusters(*, user: Any, limit: int = 500) -> list[ClusterRow]:
+def clusters(*, user: User, limit: int = 500) -> list[ClusterRow]:
     """Clusters with their cases in the user's scope, newest first. A user who cannot
     manage cases sees only the clusters that have a case in their jurisdiction."""
     require(user, Capability.CASE_VIEW)
@@ -99,7 +100,7 @@ def clusters(*, user: Any, limit: int = 500) -> list[ClusterRow]:
     return [ClusterRow(c, c.n) for c in qs[:limit]]  # type: ignore[attr-defined]
 
 
-def cluster_get(*, user: Any, pk: int) -> Cluster:
+def cluster_get(*, user: User, pk: int) -> Cluster:
     require(user, Capability.CASE_VIEW)
     cluster = Cluster.objects.filter(pk=pk).first()
     if cluster is None or not (
@@ -110,7 +111,7 @@ def cluster_get(*, user: Any, pk: int) -> Cluster:
     return cluster
 
 
-def cluster_cases(*, user: Any, cluster: Cluster, limit: int = 1000) -> list[Case]:
+def cluster_cases(*, user: User, cluster: Cluster, limit: int = 1000) -> list[Case]:
     require(user, Capability.CASE_VIEW)
     return list(
         Case.objects.filter(scope_q(user), cluster=cluster)
@@ -159,7 +160,7 @@ class CaseChain:
     hidden: int = 0  # linked cases outside the user's jurisdiction
 
 
-def case_chain(*, user: Any, case: Case) -> CaseChain:
+def case_chain(*, user: User, case: Case) -> CaseChain:
     """The case's infectors and infectees the user may see, and its generation."""
     require(user, Capability.CASE_VIEW)
     require_in_scope(user, case.jurisdiction_path, what="case")
@@ -219,7 +220,7 @@ def _node_contact(contact: Any) -> dict[str, Any]:
 
 def chain_graph(
     *,
-    user: Any,
+    user: User,
     case: Case | None = None,
     cluster: Cluster | None = None,
     include_contacts: bool = True,
@@ -281,7 +282,7 @@ def chain_graph(
 
 
 def _add_contacts(
-    user: Any,
+    user: User,
     cases: list[Case],
     nodes: list[dict[str, Any]],
     edges: list[dict[str, Any]],
@@ -360,7 +361,7 @@ def _local(moment: dt.datetime) -> str:
     return moment.astimezone(LOCAL).isoformat(timespec="minutes")
 
 
-def case_stops_geojson(*, user: Any, case: Case) -> dict[str, Any]:
+def case_stops_geojson(*, user: User, case: Case) -> dict[str, Any]:
     """The case's itinerary stops as a GeoJSON FeatureCollection of points (place
     coordinates), numbered in time order; stops without coordinates (free addresses,
     places with no lat/lon) are listed under `unlocated`."""

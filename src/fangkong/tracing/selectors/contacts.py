@@ -8,11 +8,10 @@ person loaded here); revealing goes through the people app's audited reveal.
 
 from __future__ import annotations
 
-from typing import Any
-
 from django.db.models import Count, Prefetch, QuerySet
 from django.utils.translation import gettext as _
 
+from fangkong.accounts.models import User
 from fangkong.accounts.permissions import require, scope_q
 from fangkong.accounts.roles import Capability
 from fangkong.core.errors import DomainError, NotFound
@@ -38,7 +37,7 @@ def _exposures_prefetch() -> Prefetch:
     )
 
 
-def case_for_contacts(*, user: Any, pk: int) -> Case:
+def case_for_contacts(*, user: User, pk: int) -> Case:
     """A case whose contacts the user may look at (in the user's scope), else 404."""
     require(user, Capability.CONTACT_VIEW)
     case = Case.objects.filter(scope_q(user, "jurisdiction_path"), pk=pk).first()
@@ -47,14 +46,14 @@ def case_for_contacts(*, user: Any, pk: int) -> Case:
     return case
 
 
-def case_for_contact_management(*, user: Any, pk: int) -> Case:
+def case_for_contact_management(*, user: User, pk: int) -> Case:
     """The case to find or add contacts for (CONTACT_MANAGE and in scope), else 403/404."""
     require(user, Capability.CONTACT_MANAGE)
     return case_for_contacts(user=user, pk=pk)
 
 
 def contacts_of_case(
-    *, user: Any, case: Case, classification: str | None = None, limit: int = CASE_CONTACTS_MAX
+    *, user: User, case: Case, classification: str | None = None, limit: int = CASE_CONTACTS_MAX
 ) -> list[Contact]:
     """The case's contacts that the user may see, strongest class first, with their
     exposures (all sources), persons and rule sets: three queries whatever the size."""
@@ -75,7 +74,7 @@ def contacts_of_case(
     return _mask(rows)
 
 
-def contact_counts_of_case(*, user: Any, case: Case) -> dict[str, int]:
+def contact_counts_of_case(*, user: User, case: Case) -> dict[str, int]:
     """The case's visible contacts counted by class (one grouped query)."""
     require(user, Capability.CONTACT_VIEW)
     rows = (
@@ -103,7 +102,7 @@ def _valid_status(status: str) -> str:
 
 
 def contacts_in_scope(
-    *, user: Any, classification: str | None = None, status: str | None = None
+    *, user: User, classification: str | None = None, status: str | None = None
 ) -> QuerySet[Contact]:
     require(user, Capability.CONTACT_VIEW)
     qs = Contact.objects.filter(scope_q(user, "jurisdiction_path"))
@@ -116,7 +115,7 @@ def contacts_in_scope(
 
 def contacts(
     *,
-    user: Any,
+    user: User,
     classification: str | None = None,
     status: str | None = None,
     cursor: str | None = None,
@@ -129,7 +128,7 @@ def contacts(
     return page
 
 
-def contact_get(*, user: Any, pk: int) -> Contact:
+def contact_get(*, user: User, pk: int) -> Contact:
     """One contact with its exposures (cases, source contacts, places); 404 outside the
     user's scope."""
     require(user, Capability.CONTACT_VIEW)
@@ -157,7 +156,7 @@ def contact_get(*, user: Any, pk: int) -> Contact:
     return contact
 
 
-def secondary_contacts_of(*, user: Any, contact: Contact, limit: int = 500) -> list[Contact]:
+def secondary_contacts_of(*, user: User, contact: Contact, limit: int = 500) -> list[Contact]:
     """Secondary contacts linked to a close contact (visible to the user)."""
     require(user, Capability.CONTACT_VIEW)
     rows = list(

@@ -17,6 +17,7 @@ from django.db.models import Count, Q, QuerySet
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
+from fangkong.accounts.models import User
 from fangkong.accounts.permissions import require, require_in_scope, scope_q
 from fangkong.accounts.roles import Capability
 from fangkong.core.errors import DomainError, NotFound
@@ -40,14 +41,14 @@ from fangkong.tracing.services.pushes import (
 PUSH_STATUSES = frozenset(PushStatus.values)
 
 
-def _pushes_q(user: Any) -> QuerySet[VerificationPush]:
+def _pushes_q(user: User) -> QuerySet[VerificationPush]:
     require(user, Capability.PUSH_VIEW)
     return VerificationPush.objects.filter(scope_q(user)).select_related("town", "case")
 
 
 def pushes(
     *,
-    user: Any,
+    user: User,
     status: str | None = None,
     overdue: bool | None = None,
     town_path: str | None = None,
@@ -73,14 +74,14 @@ def pushes(
     return keyset_page(qs, cursor=cursor, size=size)
 
 
-def push_get(*, user: Any, pk: int) -> VerificationPush:
+def push_get(*, user: User, pk: int) -> VerificationPush:
     found = _pushes_q(user).select_related("ruleset", "case__person").filter(pk=pk).first()
     if found is None:
         raise NotFound("not_found", _("未找到或不在您的辖区内"), object="verification_push")
     return found
 
 
-def push_items(*, user: Any, push: VerificationPush) -> list[PushItem]:
+def push_items(*, user: User, push: VerificationPush) -> list[PushItem]:
     """The persons on a list (in the user's scope), in the order they were pushed."""
     require(user, Capability.PUSH_VIEW)
     require_in_scope(user, push.jurisdiction_path, what="verification_push")
@@ -91,7 +92,7 @@ def push_items(*, user: Any, push: VerificationPush) -> list[PushItem]:
     )
 
 
-def push_item_get(*, user: Any, pk: int) -> PushItem:
+def push_item_get(*, user: User, pk: int) -> PushItem:
     require(user, Capability.PUSH_VIEW)
     found = (
         PushItem.objects.filter(scope_q(user), pk=pk)
@@ -103,7 +104,7 @@ def push_item_get(*, user: Any, pk: int) -> PushItem:
     return found
 
 
-def pushes_overdue(*, user: Any, now: dt.datetime | None = None) -> list[VerificationPush]:
+def pushes_overdue(*, user: User, now: dt.datetime | None = None) -> list[VerificationPush]:
     """Open lists past their deadline, most overdue first."""
     now = now or timezone.now()
     return list(
@@ -146,7 +147,7 @@ class ItemCounts:
         return round(100 * self.final / self.total) if self.total else 0
 
 
-def push_item_counts(*, user: Any, push_ids: list[int]) -> dict[int, ItemCounts]:
+def push_item_counts(*, user: User, push_ids: list[int]) -> dict[int, ItemCounts]:
     """Item counts per list for the given lists (one GROUP BY query)."""
     require(user, Capability.PUSH_VIEW)
     result: dict[int, ItemCounts] = defaultdict(ItemCounts)
@@ -163,7 +164,7 @@ def push_item_counts(*, user: Any, push_ids: list[int]) -> dict[int, ItemCounts]
     return result
 
 
-def push_totals(*, user: Any, town_path: str | None = None) -> ItemCounts:
+def push_totals(*, user: User, town_path: str | None = None) -> ItemCounts:
     """Item counts over every open list in the user's scope (a town's page header)."""
     require(user, Capability.PUSH_VIEW)
     qs = PushItem.objects.filter(scope_q(user), push__status=PushStatus.OPEN)
@@ -175,7 +176,7 @@ def push_totals(*, user: Any, town_path: str | None = None) -> ItemCounts:
     return totals
 
 
-def push_status_counts(*, user: Any) -> dict[str, int]:
+def push_status_counts(*, user: User) -> dict[str, int]:
     """Number of lists per list status in the user's scope (one query)."""
     rows = _pushes_q(user).values("status").annotate(n=Count("pk")).order_by()
     return {row["status"]: row["n"] for row in rows}
@@ -190,7 +191,7 @@ class TownOverdue:
     escalated: int = 0
 
 
-def overdue_board(*, user: Any, now: dt.datetime | None = None) -> list[TownOverdue]:
+def overdue_board(*, user: User, now: dt.datetime | None = None) -> list[TownOverdue]:
     """Command's board: overdue lists and their unfinished persons, by town.
 
     Only for roles that manage cases (command, investigators): a town sees its own
@@ -212,12 +213,12 @@ def overdue_board(*, user: Any, now: dt.datetime | None = None) -> list[TownOver
     return sorted(towns.values(), key=lambda t: (-t.overdue_items, t.town_path))
 
 
-def pushes_of_case(*, user: Any, case: Case) -> list[VerificationPush]:
+def pushes_of_case(*, user: User, case: Case) -> list[VerificationPush]:
     """The lists pushed for a case that the user may see (its section on the case page)."""
     return list(_pushes_q(user).filter(case=case).order_by("jurisdiction_path", "pk"))
 
 
-def case_contacts_waiting(*, user: Any, case: Case) -> int:
+def case_contacts_waiting(*, user: User, case: Case) -> int:
     """How many of the case's contacts (in the user's scope) are identified, not pushed."""
     require(user, Capability.PUSH_VIEW)
     return (
@@ -230,7 +231,7 @@ def case_contacts_waiting(*, user: Any, case: Case) -> int:
     )
 
 
-def case_for_pushes(*, user: Any, pk: int) -> Case:
+def case_for_pushes(*, user: User, pk: int) -> Case:
     """A case whose lists the user looks at: case.view and the case in scope (else 404)."""
     require(user, Capability.CASE_VIEW)
     found = Case.objects.filter(scope_q(user), pk=pk).select_related("ruleset").first()
@@ -239,7 +240,7 @@ def case_for_pushes(*, user: Any, pk: int) -> Case:
     return found
 
 
-def assist_request_get(*, user: Any, pk: int) -> AssistRequest:
+def assist_request_get(*, user: User, pk: int) -> AssistRequest:
     """An assist request; push.view and the person's jurisdiction in scope (else 404)."""
     require(user, Capability.PUSH_VIEW)
     found = (
@@ -252,7 +253,7 @@ def assist_request_get(*, user: Any, pk: int) -> AssistRequest:
     return found
 
 
-def assist_request_exposures(*, user: Any, assist: AssistRequest) -> list[Any]:
+def assist_request_exposures(*, user: User, assist: AssistRequest) -> list[Any]:
     """The exposure facts printed on an assist request (place, span, date, kind)."""
     require(user, Capability.PUSH_VIEW)
     require_in_scope(user, assist.jurisdiction_path, what="assist_request")
@@ -263,7 +264,7 @@ def assist_request_exposures(*, user: Any, assist: AssistRequest) -> list[Any]:
     )
 
 
-def assist_requests_of_push(*, user: Any, push: VerificationPush) -> dict[int, int]:
+def assist_requests_of_push(*, user: User, push: VerificationPush) -> dict[int, int]:
     """contact id → latest assist request id for the persons of a list (one query)."""
     require(user, Capability.PUSH_VIEW)
     rows = (

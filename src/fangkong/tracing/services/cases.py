@@ -1,4 +1,5 @@
-"""Tracing services: cases, their investigation and itinerary, and overdue escalation.
+"""Tracing services: cases, their investigation, and overdue escalation (the itinerary is
+in `itinerary`).
 
 Every write of a case goes through here (pages, API, drill and the testing module's
 positive results alike): keyword-only, atomic, validated before anything is written,
@@ -18,16 +19,14 @@ from django.db.models.functions import Length
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
+from fangkong.accounts.models import User
 from fangkong.accounts.permissions import require, require_in_scope
 from fangkong.accounts.roles import Capability
 from fangkong.accounts.services import audit_record
-from fangkong.areas.models import Place
 from fangkong.core.errors import Conflict, DomainError, NotFound
-from fangkong.core.paths import is_under
 from fangkong.people.models import Person
 from fangkong.protocol.rules import Protocol
 from fangkong.protocol.selectors import ruleset_for
-from fangkong.scans.selectors import person_scans
 from fangkong.tracing.models import (
     Case,
     CaseKind,
@@ -36,14 +35,11 @@ from fangkong.tracing.models import (
     Contact,
     ContactStatus,
     Investigation,
-    ItineraryStop,
-    StopSource,
 )
 from fangkong.tracing.rules import cases as rules
 from fangkong.tracing.selectors.cases import overdue_q
 
 DEFAULT_CASE_NUMBER_PREFIX = "TX"
-DEFAULT_STOP_DWELL_MINUTES = 60
 NUMBER_ATTEMPTS = 8
 TEXT_MAX = 300
 UNIT_MAX = 200
@@ -54,26 +50,15 @@ def case_number_prefix() -> str:
     return str(getattr(settings, "FANGKONG_CASE_NUMBER_PREFIX", DEFAULT_CASE_NUMBER_PREFIX))
 
 
-def stop_dwell() -> dt.timedelta:
-    return dt.timedelta(
-        minutes=int(getattr(settings, "FANGKONG_STOP_DWELL_MINUTES", DEFAULT_STOP_DWELL_MINUTES))
-    )
-
-
-def stop_merge_gap() -> dt.timedelta:
-    minutes = getattr(settings, "FANGKONG_STOP_MERGE_GAP_MINUTES", None)
-    return stop_dwell() if minutes is None else dt.timedelta(minutes=int(minutes))
-
-
-def lookback_window(case: Case) -> tuple[dt.datetime, dt.datetime]:
-    """[look-back start 00:00 Asia/Shanghai, reported_at]: where the case's stops lie."""
-    start = dt.datetime.combine(case.lookback_start, dt.time.min)
-    return timezone.make_aware(start, timezone.get_default_timezone()), case.reported_at
-
-
-def _audit(
-    actor: Any, action: str, case: Case, *, detail: dict[str, Any] | None = None, ip: str = ""
+def audit_case(
+    actor: User | None,
+    action: str,
+    case: Case,
+    *,
+    detail: dict[str, Any] | None = None,
+    ip: str = "",
 ) -> None:
+    """Audit `action` on the case (its number as the label, its jurisdiction's path)."""
     audit_record(
         actor=actor,
         action=action,
@@ -86,12 +71,13 @@ def _audit(
     )
 
 
-def _require_manage(actor: Any, case: Case) -> None:
+def require_case_manage(actor: User, case: Case) -> None:
+    """The actor may manage cases, and this case lies in their scope; else 403/404."""
     require(actor, Capability.CASE_MANAGE)
     require_in_scope(actor, case.jurisdiction_path, what="case")
 
 
-def _locked(case: Case) -> Case:
+def locked_case(case: Case) -> Case:
     """The case row, locked for this transaction (PostgreSQL), with fresh values."""
     fresh = Case.objects.select_for_update().filter(pk=case.pk).first()
     if fresh is None:
@@ -109,7 +95,8 @@ def _transition(case: Case, target: str) -> None:
         )
 
 
-def _text(value: str, field: str, limit: int = TEXT_MAX) -> str:
+def clean_text(value: str, field: str, limit: int = TEXT_MAX) -> str:
+    """A free text stripped, or 400 `value_too_long` past `limit`."""
     clean = (value or "").strip()
     if len(clean) > limit:
         raise DomainError("value_too_long", _("内容过长"), field=field, limit=limit)
@@ -159,7 +146,7 @@ def _case_exists(person_id: int) -> Conflict:
     return Conflict("case_exists", _("该人员已有病例"), case=existing)
 
 
-def _turn_contact_positive(actor: Any, person: Person, case: Case) -> None:
+def _turn_contact_positive(actor: User, person: Person, case: Case) -> None:
     """The person was a contact: their contact record became this case."""
     contact = Contact.objects.filter(person=person).first()
     if contact is None:
@@ -179,7 +166,7 @@ def _turn_contact_positive(actor: Any, person: Person, case: Case) -> None:
 @transaction.atomic
 def case_create(
     *,
-    actor: Any,
+    actor: User,
     person: Person,
     kind: str,
     first_positive_sampled_on: dt.date,
@@ -209,7 +196,7 @@ def case_create(
         reported_on=timezone.localdate(reported),
         today=timezone.localdate(now),
     )
-    unit = _text(reporting_unit, "reporting_unit", UNIT_MAX)
+    unit = clean_text(reporting_unit, "reporting_unit", UNIT_MAX)
     if Case.objects.filter(person=person).exists():
         raise _case_exists(person.pk)
     ruleset = ruleset_for(on_date=first_positive_sampled_on, path=person.jurisdiction_path)
@@ -238,7 +225,7 @@ def case_create(
     )
     _insert_numbered(case)
     _turn_contact_positive(actor, person, case)
-    _audit(
+    audit_case(
         actor,
         "case.create",
         case,
@@ -257,7 +244,7 @@ def case_create(
 
 def case_create_from_positive(
     *,
-    actor: Any,
+    actor: User,
     person: Person,
     sampled_on: dt.date,
     kind: str = CaseKind.ASYMPTOMATIC,
@@ -289,7 +276,9 @@ def case_create_from_positive(
 # --- lifecycle --------------------------------------------------------------------------
 
 
-def _start(actor: Any, case: Case, investigator: Any, now: dt.datetime, ip: str) -> Investigation:
+def _start(
+    actor: User, case: Case, investigator: User | None, now: dt.datetime, ip: str
+) -> Investigation:
     _transition(case, CaseStatus.INVESTIGATING)
     investigation, _created = Investigation.objects.get_or_create(
         case=case,
@@ -300,7 +289,7 @@ def _start(actor: Any, case: Case, investigator: Any, now: dt.datetime, ip: str)
     )
     case.status = CaseStatus.INVESTIGATING
     case.save(update_fields=["status", "updated_at"])
-    _audit(
+    audit_case(
         actor,
         "case.start_investigation",
         case,
@@ -312,18 +301,18 @@ def _start(actor: Any, case: Case, investigator: Any, now: dt.datetime, ip: str)
 
 @transaction.atomic
 def case_start_investigation(
-    *, actor: Any, case: Case, investigator: Any = None, ip: str = ""
+    *, actor: User, case: Case, investigator: User | None = None, ip: str = ""
 ) -> Investigation:
     """reported → investigating: the investigation (interview and itinerary) begins."""
-    _require_manage(actor, case)
-    case = _locked(case)
+    require_case_manage(actor, case)
+    case = locked_case(case)
     return _start(actor, case, investigator, timezone.now(), ip)
 
 
-def _open_investigation(actor: Any, case: Case, ip: str) -> tuple[Case, Investigation]:
+def open_investigation(actor: User, case: Case, ip: str) -> tuple[Case, Investigation]:
     """The case (locked) and its investigation, started if the case is only reported;
     Conflict once the report is complete."""
-    case = _locked(case)
+    case = locked_case(case)
     if case.status not in rules.ITINERARY_OPEN_STATUSES:
         raise Conflict(
             "case_transition_invalid", _("病例当前状态不允许此操作"), case_status=case.status
@@ -336,7 +325,7 @@ def _open_investigation(actor: Any, case: Case, ip: str) -> tuple[Case, Investig
 @transaction.atomic
 def case_record_core_facts(
     *,
-    actor: Any,
+    actor: User,
     case: Case,
     symptoms: str = "",
     vaccination: str = "",
@@ -344,11 +333,13 @@ def case_record_core_facts(
     ip: str = "",
 ) -> Case:
     """Record the core facts (核心信息); marks them done the first time."""
-    _require_manage(actor, case)
-    case, investigation = _open_investigation(actor, case, ip)
-    investigation.symptoms = _text(symptoms, "symptoms", 2000) or investigation.symptoms
-    investigation.vaccination = _text(vaccination, "vaccination", 200) or investigation.vaccination
-    notes = _text(interview_notes, "interview_notes", 20000)
+    require_case_manage(actor, case)
+    case, investigation = open_investigation(actor, case, ip)
+    investigation.symptoms = clean_text(symptoms, "symptoms", 2000) or investigation.symptoms
+    investigation.vaccination = (
+        clean_text(vaccination, "vaccination", 200) or investigation.vaccination
+    )
+    notes = clean_text(interview_notes, "interview_notes", 20000)
     if notes:
         investigation.interview_notes = notes
     investigation.save(update_fields=["symptoms", "vaccination", "interview_notes"])
@@ -359,14 +350,14 @@ def case_record_core_facts(
         late = done > case.core_facts_due_at
         case.core_facts_done_at = done
         case.save(update_fields=["core_facts_done_at", "updated_at"])
-    _audit(actor, "case.core_facts", case, detail={"first": first, "late": late}, ip=ip)
+    audit_case(actor, "case.core_facts", case, detail={"first": first, "late": late}, ip=ip)
     return case
 
 
 @transaction.atomic
 def case_complete_report(
     *,
-    actor: Any,
+    actor: User,
     case: Case,
     interview_notes: str = "",
     symptoms: str = "",
@@ -375,40 +366,44 @@ def case_complete_report(
 ) -> Case:
     """investigating → investigated: the report is complete; the itinerary must be
     confirmed (`itinerary_not_confirmed`)."""
-    _require_manage(actor, case)
-    case = _locked(case)
+    require_case_manage(actor, case)
+    case = locked_case(case)
     _transition(case, CaseStatus.INVESTIGATED)
     investigation = Investigation.objects.get(case=case)
     if investigation.itinerary_confirmed_at is None:
         raise Conflict("itinerary_not_confirmed", _("活动轨迹尚未确认"))
-    notes = _text(interview_notes, "interview_notes", 20000)
+    notes = clean_text(interview_notes, "interview_notes", 20000)
     now = timezone.now()
     if notes:
         investigation.interview_notes = notes
-    investigation.symptoms = _text(symptoms, "symptoms", 2000) or investigation.symptoms
-    investigation.vaccination = _text(vaccination, "vaccination", 200) or investigation.vaccination
+    investigation.symptoms = clean_text(symptoms, "symptoms", 2000) or investigation.symptoms
+    investigation.vaccination = (
+        clean_text(vaccination, "vaccination", 200) or investigation.vaccination
+    )
     investigation.completed_at = now
     investigation.save()
     case.status = CaseStatus.INVESTIGATED
     case.report_done_at = now
     case.core_facts_done_at = case.core_facts_done_at or now
     case.save(update_fields=["status", "report_done_at", "core_facts_done_at", "updated_at"])
-    _audit(actor, "case.complete_report", case, detail={"late": now > case.report_due_at}, ip=ip)
+    audit_case(
+        actor, "case.complete_report", case, detail={"late": now > case.report_due_at}, ip=ip
+    )
     return case
 
 
 @transaction.atomic
-def case_close(*, actor: Any, case: Case, reason: str, ip: str = "") -> Case:
+def case_close(*, actor: User, case: Case, reason: str, ip: str = "") -> Case:
     """investigated → closed (结案), with the reason in the audit record."""
-    _require_manage(actor, case)
-    clean = _text(reason, "reason", REASON_MAX)
+    require_case_manage(actor, case)
+    clean = clean_text(reason, "reason", REASON_MAX)
     if not clean:
         raise DomainError("close_reason_required", _("请填写结案原因"), field="reason")
-    case = _locked(case)
+    case = locked_case(case)
     _transition(case, CaseStatus.CLOSED)
     case.status = CaseStatus.CLOSED
     case.save(update_fields=["status", "updated_at"])
-    _audit(actor, "case.close", case, detail={"reason": clean}, ip=ip)
+    audit_case(actor, "case.close", case, detail={"reason": clean}, ip=ip)
     return case
 
 
@@ -435,225 +430,6 @@ def cases_escalate_overdue(*, now: dt.datetime | None = None) -> list[Case]:
             missed.append("core_facts")
         if case.report_done_at is None and case.report_due_at < moment:
             missed.append("report")
-        _audit(None, "case.escalate", case, detail={"missed": missed})
+        audit_case(None, "case.escalate", case, detail={"missed": missed})
         escalated.append(case)
     return escalated
-
-
-# --- itinerary --------------------------------------------------------------------------
-
-
-def _check_place(actor: Any, place: Place | None) -> None:
-    """A stop's place lies in the city the actor works for (elsewhere: a free address)."""
-    if place is None:
-        return
-    city = str(getattr(actor, "scope_path", ""))[:6]
-    if not city or not is_under(place.jurisdiction_path, city):
-        raise NotFound("not_found", _("未找到该场所"), object="place")
-
-
-def _unconfirm(investigation: Investigation) -> None:
-    if investigation.itinerary_confirmed_at is not None:
-        investigation.itinerary_confirmed_at = None
-        investigation.save(update_fields=["itinerary_confirmed_at"])
-
-
-def _stop_detail(stop: ItineraryStop) -> dict[str, Any]:
-    return {
-        "stop": stop.pk,
-        "place": stop.place_id,
-        "start": stop.start.isoformat(),
-        "end": stop.end.isoformat(),
-    }
-
-
-@transaction.atomic
-def itinerary_propose_from_scans(*, actor: Any, case: Case, ip: str = "") -> list[ItineraryStop]:
-    """Propose the itinerary from the person's own venue scans in the look-back window.
-
-    Unconfirmed scan-sourced stops are replaced; confirmed stops and stops entered by
-    hand stay, and a proposal at the same place overlapping one of them is left out.
-    """
-    _require_manage(actor, case)
-    case, investigation = _open_investigation(actor, case, ip)
-    since, until = lookback_window(case)
-    scans = person_scans(person_id=case.person_id, since=since, until=until)
-    proposals = rules.stops_from_scans(
-        ((s.place_id, s.scanned_at) for s in scans),
-        dwell=stop_dwell(),
-        gap=stop_merge_gap(),
-        until=until,
-    )
-    known_places = set(
-        Place.objects.filter(pk__in={p.place_id for p in proposals}).values_list("pk", flat=True)
-    )
-    replaced, _kinds = ItineraryStop.objects.filter(
-        investigation=investigation, source=StopSource.SCAN, confirmed=False
-    ).delete()
-    kept = list(ItineraryStop.objects.filter(investigation=investigation, place__isnull=False))
-    new_stops = [
-        ItineraryStop(
-            investigation=investigation,
-            place_id=p.place_id,
-            start=p.start,
-            end=p.end,
-            source=StopSource.SCAN,
-            note=_("扫码 %(n)d 次") % {"n": p.scans},
-        )
-        for p in proposals
-        if p.place_id in known_places
-        and not any(
-            k.place_id == p.place_id and rules.spans_overlap(k.start, k.end, p.start, p.end)
-            for k in kept
-        )
-    ]
-    created = ItineraryStop.objects.bulk_create(new_stops)
-    if created or replaced:
-        _unconfirm(investigation)
-    _audit(
-        actor,
-        "itinerary.propose",
-        case,
-        detail={"scans": len(scans), "proposed": len(created), "replaced": replaced},
-        ip=ip,
-    )
-    return sorted(created, key=lambda s: s.start)
-
-
-def _clean_stop(
-    actor: Any,
-    case: Case,
-    *,
-    place: Place | None,
-    address: str,
-    start: dt.datetime,
-    end: dt.datetime,
-    companions: str,
-    note: str,
-) -> tuple[str, str, str]:
-    """A stop's fields checked (inside the look-back window, a place or an address, the
-    place in scope); returns the cleaned address, companions and note."""
-    clean_address = _text(address, "address")
-    window_start, window_end = lookback_window(case)
-    rules.check_stop(
-        has_place=place is not None,
-        address=clean_address,
-        start=start,
-        end=end,
-        window_start=window_start,
-        window_end=window_end,
-    )
-    _check_place(actor, place)
-    return clean_address, _text(companions, "companions", 2000), _text(note, "note")
-
-
-@transaction.atomic
-def itinerary_stop_add(
-    *,
-    actor: Any,
-    case: Case,
-    place: Place | None = None,
-    address: str = "",
-    start: dt.datetime,
-    end: dt.datetime,
-    companions: str = "",
-    note: str = "",
-    ip: str = "",
-) -> ItineraryStop:
-    """A stop entered by the investigator, inside the look-back window."""
-    _require_manage(actor, case)
-    clean_address, clean_companions, clean_note = _clean_stop(
-        actor,
-        case,
-        place=place,
-        address=address,
-        start=start,
-        end=end,
-        companions=companions,
-        note=note,
-    )
-    case, investigation = _open_investigation(actor, case, ip)
-    stop = ItineraryStop.objects.create(
-        investigation=investigation,
-        place=place,
-        address=clean_address,
-        start=start,
-        end=end,
-        companions=clean_companions,
-        note=clean_note,
-        source=StopSource.MANUAL,
-    )
-    _unconfirm(investigation)
-    _audit(actor, "itinerary.stop_add", case, detail=_stop_detail(stop), ip=ip)
-    return stop
-
-
-@transaction.atomic
-def itinerary_stop_update(
-    *,
-    actor: Any,
-    stop: ItineraryStop,
-    place: Place | None = None,
-    address: str = "",
-    start: dt.datetime,
-    end: dt.datetime,
-    companions: str = "",
-    note: str = "",
-    ip: str = "",
-) -> ItineraryStop:
-    """Change a stop; it becomes the investigator's own (a new proposal keeps it) and
-    needs confirming again."""
-    case = stop.investigation.case
-    _require_manage(actor, case)
-    clean_address, clean_companions, clean_note = _clean_stop(
-        actor,
-        case,
-        place=place,
-        address=address,
-        start=start,
-        end=end,
-        companions=companions,
-        note=note,
-    )
-    case, investigation = _open_investigation(actor, case, ip)
-    stop.place = place
-    stop.address = clean_address
-    stop.start, stop.end = start, end
-    stop.companions, stop.note = clean_companions, clean_note
-    stop.source = StopSource.MANUAL
-    stop.confirmed = False
-    stop.save()
-    _unconfirm(investigation)
-    _audit(actor, "itinerary.stop_update", case, detail=_stop_detail(stop), ip=ip)
-    return stop
-
-
-@transaction.atomic
-def itinerary_stop_delete(*, actor: Any, stop: ItineraryStop, ip: str = "") -> None:
-    case = stop.investigation.case
-    _require_manage(actor, case)
-    case, investigation = _open_investigation(actor, case, ip)
-    detail = _stop_detail(stop)
-    stop.delete()
-    _unconfirm(investigation)
-    _audit(actor, "itinerary.stop_delete", case, detail=detail, ip=ip)
-
-
-@transaction.atomic
-def itinerary_confirm(*, actor: Any, case: Case, ip: str = "") -> Investigation:
-    """The investigator confirms the itinerary: every stop, at least one."""
-    _require_manage(actor, case)
-    case = _locked(case)
-    investigation = Investigation.objects.filter(case=case).first()
-    if investigation is None or not investigation.stops.exists():
-        raise Conflict("itinerary_empty", _("活动轨迹没有轨迹点"))
-    if case.status not in rules.ITINERARY_OPEN_STATUSES:
-        raise Conflict(
-            "case_transition_invalid", _("病例当前状态不允许此操作"), case_status=case.status
-        )
-    now = timezone.now()
-    count = investigation.stops.update(confirmed=True)
-    investigation.itinerary_confirmed_at = now
-    investigation.save(update_fields=["itinerary_confirmed_at"])
-    _audit(actor, "itinerary.confirm", case, detail={"stops": count}, ip=ip)
-    return investigation

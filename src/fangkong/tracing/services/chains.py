@@ -8,12 +8,11 @@ stored chain below the infectee, with both cases locked).
 
 from __future__ import annotations
 
-from typing import Any
-
 from django.db import IntegrityError, transaction
 from django.db.models import Q
 from django.utils.translation import gettext as _
 
+from fangkong.accounts.models import User
 from fangkong.accounts.permissions import require, require_in_scope
 from fangkong.accounts.roles import Capability
 from fangkong.accounts.services import audit_record
@@ -33,7 +32,7 @@ CLUSTER_NAME_MAX = 200
 CHAIN_DEPTH_MAX = 1000  # generations walked when checking for a cycle
 
 
-def _check_case(actor: Any, case: Case) -> None:
+def _check_case(actor: User, case: Case) -> None:
     require_in_scope(actor, case.jurisdiction_path, what="case")
 
 
@@ -83,7 +82,7 @@ def contact_evidence(*, infector: Case, infectee: Case) -> list[str]:
 
 @transaction.atomic
 def case_link_create(
-    *, actor: Any, infector: Case, infectee: Case, evidence: str = "", ip: str = ""
+    *, actor: User, infector: Case, infectee: Case, evidence: str = "", ip: str = ""
 ) -> CaseLink:
     """Record that `infectee` was infected by `infector`.
 
@@ -131,7 +130,7 @@ def case_link_create(
 
 
 @transaction.atomic
-def case_link_delete(*, actor: Any, link: CaseLink, ip: str = "") -> None:
+def case_link_delete(*, actor: User, link: CaseLink, ip: str = "") -> None:
     require(actor, Capability.CASE_MANAGE)
     infector, infectee = link.infector, link.infectee
     _check_case(actor, infector)
@@ -150,7 +149,7 @@ def case_link_delete(*, actor: Any, link: CaseLink, ip: str = "") -> None:
 
 
 @transaction.atomic
-def cluster_create(*, actor: Any, name: str, description: str = "", ip: str = "") -> Cluster:
+def cluster_create(*, actor: User, name: str, description: str = "", ip: str = "") -> Cluster:
     require(actor, Capability.CASE_MANAGE)
     clean = (name or "").strip()
     if not clean:
@@ -174,7 +173,7 @@ def cluster_create(*, actor: Any, name: str, description: str = "", ip: str = ""
 
 
 @transaction.atomic
-def cluster_add_case(*, actor: Any, cluster: Cluster, case: Case, ip: str = "") -> Case:
+def cluster_add_case(*, actor: User, cluster: Cluster, case: Case, ip: str = "") -> Case:
     """Put a case into a cluster (a case belongs to at most one: it moves)."""
     require(actor, Capability.CASE_MANAGE)
     _check_case(actor, case)
@@ -197,7 +196,7 @@ def cluster_add_case(*, actor: Any, cluster: Cluster, case: Case, ip: str = "") 
 
 
 @transaction.atomic
-def cluster_remove_case(*, actor: Any, case: Case, ip: str = "") -> Case:
+def cluster_remove_case(*, actor: User, case: Case, ip: str = "") -> Case:
     require(actor, Capability.CASE_MANAGE)
     _check_case(actor, case)
     previous = case.cluster_id
@@ -219,7 +218,7 @@ def cluster_remove_case(*, actor: Any, case: Case, ip: str = "") -> Case:
 
 
 @transaction.atomic
-def case_set_source_unknown(*, actor: Any, case: Case, unknown: bool, ip: str = "") -> Case:
+def case_set_source_unknown(*, actor: User, case: Case, unknown: bool, ip: str = "") -> Case:
     """Flag (or clear) a case whose source of infection is unknown (来源不明)."""
     require(actor, Capability.CASE_MANAGE)
     _check_case(actor, case)

@@ -26,6 +26,7 @@ from django.db import transaction
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
+from fangkong.accounts.models import User
 from fangkong.accounts.permissions import require, require_in_scope
 from fangkong.accounts.roles import Capability
 from fangkong.accounts.services import audit_record
@@ -220,7 +221,7 @@ def _source_label(case: Case | None, contact: Contact | None) -> str:
 
 def _write_findings(
     *,
-    actor: Any,
+    actor: User,
     findings: Sequence[Finding],
     case: Case | None = None,
     source_contacts: dict[int, Contact] | None = None,
@@ -506,7 +507,7 @@ def _case_findings(case: Case, *, tolerance: int) -> tuple[list[Finding], int]:
 
 @transaction.atomic
 def contacts_find_for_case(
-    *, actor: Any, case: Case, tolerance_minutes: int | None = None, ip: str = ""
+    *, actor: User, case: Case, tolerance_minutes: int | None = None, ip: str = ""
 ) -> ContactFindResult:
     """Find a case's contacts: household members and co-workers/classmates (close), and
     everyone co-present with its stops (close from `close_min_overlap()` minutes on,
@@ -550,7 +551,7 @@ def contacts_find_for_case(
 
 def _manual_person(
     *,
-    actor: Any,
+    actor: User,
     name: str,
     id_kind: str,
     id_number: str,
@@ -584,7 +585,7 @@ def _manual_person(
 
 def contact_add_manual(
     *,
-    actor: Any,
+    actor: User,
     case: Case,
     name: str,
     id_kind: str = "ric",
@@ -639,7 +640,7 @@ def contact_add_manual(
 @transaction.atomic
 def _manual_contact_write(
     *,
-    actor: Any,
+    actor: User,
     case: Case,
     person: Person,
     classification: str,
@@ -808,7 +809,7 @@ def _secondary_findings(
     return result
 
 
-def _secondary_run(*, actor: Any, contacts: Sequence[Contact]) -> SecondaryFindResult:
+def _secondary_run(*, actor: User, contacts: Sequence[Contact]) -> SecondaryFindResult:
     now = timezone.now()
     findings = _secondary_findings(contacts, now=now)
     all_person_ids = {f.person_id for fs in findings.values() for f in fs}
@@ -827,7 +828,7 @@ def _secondary_run(*, actor: Any, contacts: Sequence[Contact]) -> SecondaryFindR
 
 
 @transaction.atomic
-def secondary_contacts_find(*, actor: Any, contact: Contact, ip: str = "") -> SecondaryFindResult:
+def secondary_contacts_find(*, actor: User, contact: Contact, ip: str = "") -> SecondaryFindResult:
     """Secondary contacts (密接的密接) of one close contact, each linked to it by
     Exposure.source_contact; an existing close contact keeps its class."""
     require(actor, Capability.CONTACT_MANAGE)
@@ -866,7 +867,7 @@ def close_contacts_of_case(case: Case) -> list[Contact]:
 
 @transaction.atomic
 def secondary_contacts_find_for_case(
-    *, actor: Any, case: Case, ip: str = ""
+    *, actor: User, case: Case, ip: str = ""
 ) -> SecondaryFindResult:
     """Secondary contacts of every close contact of a case (set-based over all of them)."""
     require(actor, Capability.CONTACT_MANAGE)
@@ -894,7 +895,7 @@ def secondary_contacts_find_for_case(
 
 
 @transaction.atomic
-def contact_turned_positive(*, actor: Any, contact: Contact, case: Case, ip: str = "") -> int:
+def contact_turned_positive(*, actor: User, contact: Contact, case: Case, ip: str = "") -> int:
     """The contact is now `case`: its status becomes became_case, and every secondary
     contact linked to it is upgraded to close contact (with when and why), its exposure
     re-recorded against the new case and its dates recounted with the case's rule set.

@@ -18,6 +18,7 @@ from django.db.models import Q
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
+from fangkong.accounts.models import User
 from fangkong.accounts.permissions import require, require_in_scope
 from fangkong.accounts.roles import Capability
 from fangkong.accounts.services import audit_record
@@ -115,7 +116,7 @@ def town_path_of(path: str) -> str:
 
 
 @transaction.atomic
-def pushes_create_for_case(*, actor: Any, case: Case, ip: str = "") -> list[VerificationPush]:
+def pushes_create_for_case(*, actor: User, case: Case, ip: str = "") -> list[VerificationPush]:
     """Push the case's IDENTIFIED contacts to the towns they live in: one list per town.
 
     Idempotent: a contact already on an open list, or no longer IDENTIFIED, is not pushed
@@ -228,7 +229,7 @@ def _assist_reason(contact: Contact, push: VerificationPush) -> str:
 
 
 def _assist_request_for(
-    *, actor: Any, contact: Contact, push: VerificationPush, target_region: str, ip: str
+    *, actor: User, contact: Contact, push: VerificationPush, target_region: str, ip: str
 ) -> AssistRequest:
     existing = AssistRequest.objects.filter(contact=contact, target_region=target_region).first()
     if existing is not None:
@@ -283,7 +284,7 @@ def _contact_follow_mark(contact: Contact, status: str, now: dt.datetime) -> lis
 
 @transaction.atomic
 def push_item_mark(
-    *, actor: Any, item: PushItem, status: str, note: str = "", ip: str = ""
+    *, actor: User, item: PushItem, status: str, note: str = "", ip: str = ""
 ) -> PushItem:
     """The town's feedback on one person of a pushed list.
 

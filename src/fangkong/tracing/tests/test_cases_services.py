@@ -26,6 +26,7 @@ from fangkong.tracing.models import (
 )
 from fangkong.tracing.selectors import cases as selectors
 from fangkong.tracing.services import cases as services
+from fangkong.tracing.services import itinerary as itinerary_services
 
 pytestmark = pytest.mark.django_db
 
@@ -258,12 +259,14 @@ def test_full_lifecycle(investigator: Any, person_a: Any) -> None:
 
     services.case_record_core_facts(actor=investigator, case=case, symptoms="无")
     start, end = _stop_in_window(case)
-    services.itinerary_stop_add(actor=investigator, case=case, address="家中", start=start, end=end)
+    itinerary_services.itinerary_stop_add(
+        actor=investigator, case=case, address="家中", start=start, end=end
+    )
     with pytest.raises(Conflict) as exc:
         services.case_complete_report(actor=investigator, case=case)
     assert exc.value.code == "itinerary_not_confirmed"
 
-    services.itinerary_confirm(actor=investigator, case=case)
+    itinerary_services.itinerary_confirm(actor=investigator, case=case)
     case = services.case_complete_report(actor=investigator, case=case, interview_notes="访谈")
     assert case.status == CaseStatus.INVESTIGATED
     assert case.report_done_at is not None and case.core_facts_done_at is not None
@@ -318,11 +321,11 @@ def test_lifecycle_needs_case_manage(investigator: Any, town_a_user: Any, person
 def test_confirm_needs_a_stop(investigator: Any, person_a: Any) -> None:
     case = tracing.reported_case(person_a, actor=investigator)
     with pytest.raises(Conflict) as exc:
-        services.itinerary_confirm(actor=investigator, case=case)
+        itinerary_services.itinerary_confirm(actor=investigator, case=case)
     assert exc.value.code == "itinerary_empty"
     services.case_start_investigation(actor=investigator, case=case)
     with pytest.raises(Conflict):
-        services.itinerary_confirm(actor=investigator, case=case)
+        itinerary_services.itinerary_confirm(actor=investigator, case=case)
 
 
 @pytest.mark.parametrize(
@@ -341,7 +344,7 @@ def test_stop_validation_writes_nothing(
     start = on(case.lookback_start + dt.timedelta(days=change.get("start_days", 1)), 9)
     end = start + dt.timedelta(hours=change.get("end_delta", 1))
     with pytest.raises(DomainError) as exc:
-        services.itinerary_stop_add(
+        itinerary_services.itinerary_stop_add(
             actor=investigator,
             case=case,
             address=change.get("address", "某路1号"),
@@ -359,22 +362,22 @@ def test_changing_stops_unconfirms_the_itinerary(
 ) -> None:
     case = tracing.reported_case(person_a, actor=investigator)
     start, end = _stop_in_window(case)
-    stop = services.itinerary_stop_add(
+    stop = itinerary_services.itinerary_stop_add(
         actor=investigator, case=case, place=places["hotel"], start=start, end=end
     )
-    services.itinerary_confirm(actor=investigator, case=case)
+    itinerary_services.itinerary_confirm(actor=investigator, case=case)
     stop.refresh_from_db()
     assert stop.confirmed
 
-    services.itinerary_stop_update(
+    itinerary_services.itinerary_stop_update(
         actor=investigator, stop=stop, address="家中", start=start, end=end, companions="丈夫"
     )
     stop.refresh_from_db()
     assert (stop.place, stop.address, stop.confirmed) == (None, "家中", False)
     assert Investigation.objects.get(case=case).itinerary_confirmed_at is None
 
-    services.itinerary_confirm(actor=investigator, case=case)
-    services.itinerary_stop_delete(actor=investigator, stop=stop)
+    itinerary_services.itinerary_confirm(actor=investigator, case=case)
+    itinerary_services.itinerary_stop_delete(actor=investigator, stop=stop)
     assert ItineraryStop.objects.count() == 0
     assert Investigation.objects.get(case=case).itinerary_confirmed_at is None
     assert audits("itinerary.stop_delete") == 1
@@ -396,7 +399,7 @@ def test_proposal_from_scans(investigator: Any, person_a: Any, places: Any, sett
         ],
     )
 
-    stops = services.itinerary_propose_from_scans(actor=investigator, case=case)
+    stops = itinerary_services.itinerary_propose_from_scans(actor=investigator, case=case)
 
     assert [(s.place_id, s.start, s.end, s.source) for s in stops] == [
         (hotel.pk, on(day, 8), on(day, 8, 50), StopSource.SCAN),
@@ -414,15 +417,15 @@ def test_proposal_replaces_unconfirmed_scan_stops_only(
     day = case.lookback_start + dt.timedelta(days=1)
     hotel, market = places["hotel"], places["market"]
     tracing.scans(person_a, [(hotel, on(day, 8))])
-    services.itinerary_propose_from_scans(actor=investigator, case=case)
-    services.itinerary_confirm(actor=investigator, case=case)
-    manual = services.itinerary_stop_add(
+    itinerary_services.itinerary_propose_from_scans(actor=investigator, case=case)
+    itinerary_services.itinerary_confirm(actor=investigator, case=case)
+    manual = itinerary_services.itinerary_stop_add(
         actor=investigator, case=case, address="家中", start=on(day, 20), end=on(day, 22)
     )
     tracing.scans(person_a, [(market, on(day, 15))])
 
-    services.itinerary_propose_from_scans(actor=investigator, case=case)
-    services.itinerary_propose_from_scans(actor=investigator, case=case)
+    itinerary_services.itinerary_propose_from_scans(actor=investigator, case=case)
+    itinerary_services.itinerary_propose_from_scans(actor=investigator, case=case)
 
     rows = [(s.place_id, s.source, s.confirmed) for s in selectors.case_stops(case)]
     assert rows == [
@@ -436,15 +439,15 @@ def test_proposal_replaces_unconfirmed_scan_stops_only(
 def test_itinerary_locked_after_the_report(investigator: Any, person_a: Any) -> None:
     case = tracing.reported_case(person_a, actor=investigator)
     start, end = _stop_in_window(case)
-    stop = services.itinerary_stop_add(
+    stop = itinerary_services.itinerary_stop_add(
         actor=investigator, case=case, address="家中", start=start, end=end
     )
-    services.itinerary_confirm(actor=investigator, case=case)
+    itinerary_services.itinerary_confirm(actor=investigator, case=case)
     services.case_complete_report(actor=investigator, case=case)
     with pytest.raises(Conflict):
-        services.itinerary_stop_delete(actor=investigator, stop=stop)
+        itinerary_services.itinerary_stop_delete(actor=investigator, stop=stop)
     with pytest.raises(Conflict):
-        services.itinerary_propose_from_scans(actor=investigator, case=case)
+        itinerary_services.itinerary_propose_from_scans(actor=investigator, case=case)
     assert ItineraryStop.objects.filter(pk=stop.pk).exists()
 
 
@@ -567,8 +570,10 @@ def test_timeline(investigator: Any, person_a: Any) -> None:
     services.cases_escalate_overdue(now=now)
     services.case_record_core_facts(actor=investigator, case=case)
     start, end = _stop_in_window(case)
-    services.itinerary_stop_add(actor=investigator, case=case, address="家中", start=start, end=end)
-    services.itinerary_confirm(actor=investigator, case=case)
+    itinerary_services.itinerary_stop_add(
+        actor=investigator, case=case, address="家中", start=start, end=end
+    )
+    itinerary_services.itinerary_confirm(actor=investigator, case=case)
     case.refresh_from_db()
 
     kinds = [e.kind for e in selectors.case_timeline(case)]

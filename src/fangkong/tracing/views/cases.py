@@ -23,8 +23,10 @@ from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
 from django.views.decorators.http import require_GET, require_http_methods, require_POST
 
+from fangkong.accounts.models import User
 from fangkong.accounts.permissions import has_capability, in_scope, require, scope_path
 from fangkong.accounts.roles import Capability
+from fangkong.accounts.types import AuthedRequest
 from fangkong.areas import selectors as area_selectors
 from fangkong.areas.models import Place
 from fangkong.core.errors import DomainError, NotFound, PermissionDenied
@@ -37,6 +39,7 @@ from fangkong.tracing.models import Case, CaseKind, CaseOrigin, CaseStatus
 from fangkong.tracing.rules import cases as rules
 from fangkong.tracing.selectors import cases as selectors
 from fangkong.tracing.services import cases as services
+from fangkong.tracing.services import itinerary as itinerary_services
 
 # Sections of the case page served by the other parts of tracing (URL name, title).
 CASE_SECTIONS = (
@@ -110,7 +113,7 @@ def _row(case: Case, now: dt.datetime, towns: dict[str, str]) -> dict[str, Any]:
     }
 
 
-def _towns(user: Any) -> list[Any]:
+def _towns(user: User) -> list[Any]:
     """The towns of the user's city the user may filter by (within the scope)."""
     if not has_capability(user, Capability.AREA_VIEW):
         return []
@@ -127,7 +130,7 @@ def _towns(user: Any) -> list[Any]:
 
 @require_GET
 @login_required
-def case_list(request: HttpRequest) -> HttpResponse:
+def case_list(request: AuthedRequest) -> HttpResponse:
     require(request.user, Capability.CASE_VIEW)
     towns = _towns(request.user)
     filters = {
@@ -177,7 +180,7 @@ def case_list(request: HttpRequest) -> HttpResponse:
 # --- create -----------------------------------------------------------------------------
 
 
-def _person_results(request: HttpRequest, q: str) -> list[dict[str, Any]]:
+def _person_results(request: AuthedRequest, q: str) -> list[dict[str, Any]]:
     """The persons matching a search. A full ID number or phone is an audited lookup,
     run only when the search form posts it (case_person_search, or case_create with
     step=search): a re-rendered page never repeats it silently."""
@@ -187,7 +190,7 @@ def _person_results(request: HttpRequest, q: str) -> list[dict[str, Any]]:
     return [{"person": p, "name_masked": people_rules.mask_name(p.name)} for p in page.items]
 
 
-def _person_search(request: HttpRequest, q: str) -> tuple[list[dict[str, Any]], str, int]:
+def _person_search(request: AuthedRequest, q: str) -> tuple[list[dict[str, Any]], str, int]:
     """The search form's answer: (results, error message, status). A full ID number,
     document number or phone only by POST, as people's audited, budgeted lookup; by GET
     it is refused (400 lookup_needs_post)."""
@@ -209,7 +212,7 @@ def _person_search(request: HttpRequest, q: str) -> tuple[list[dict[str, Any]], 
 
 @require_http_methods(["GET", "POST"])
 @login_required
-def case_person_search(request: HttpRequest) -> HttpResponse:
+def case_person_search(request: AuthedRequest) -> HttpResponse:
     """The persons matching a search, as the fragment htmx swaps into the case form
     (name, initials, ID tail by GET; a full ID number, document number or phone only
     by POST). Without htmx the search form posts to case_create, which answers a page."""
@@ -227,7 +230,7 @@ def case_person_search(request: HttpRequest) -> HttpResponse:
 
 @require_http_methods(["GET", "POST"])
 @login_required
-def case_create(request: HttpRequest) -> HttpResponse:
+def case_create(request: AuthedRequest) -> HttpResponse:
     """The case form. A POST with step=search is the person search form sent without
     htmx: the page comes back whole with the results (the same audited lookup as
     case_person_search); any other POST reports the case."""
@@ -314,8 +317,8 @@ def _sections(pk: int) -> list[dict[str, Any]]:
     return found
 
 
-def _itinerary_context(request: HttpRequest, case: Case, **extra: Any) -> dict[str, Any]:
-    window_start, window_end = services.lookback_window(case)
+def _itinerary_context(request: AuthedRequest, case: Case, **extra: Any) -> dict[str, Any]:
+    window_start, window_end = itinerary_services.lookback_window(case)
     local_start = timezone.localtime(window_start)
     return {
         "case": case,
@@ -334,7 +337,7 @@ def _itinerary_context(request: HttpRequest, case: Case, **extra: Any) -> dict[s
 
 @require_GET
 @login_required
-def case_detail(request: HttpRequest, pk: int) -> HttpResponse:
+def case_detail(request: AuthedRequest, pk: int) -> HttpResponse:
     case = selectors.case_get(user=request.user, pk=pk)
     now = timezone.now()
     closed = case.status == CaseStatus.CLOSED
@@ -359,7 +362,7 @@ def case_detail(request: HttpRequest, pk: int) -> HttpResponse:
     return render(request, "tracing/case_detail.html", context)
 
 
-def _lifecycle(request: HttpRequest, pk: int, action: str) -> HttpResponseRedirect:
+def _lifecycle(request: AuthedRequest, pk: int, action: str) -> HttpResponseRedirect:
     case = selectors.case_get(user=request.user, pk=pk)
     ip = client_address(request)
     post = request.POST
@@ -397,25 +400,25 @@ def _lifecycle(request: HttpRequest, pk: int, action: str) -> HttpResponseRedire
 
 @require_POST
 @login_required
-def case_start_investigation(request: HttpRequest, pk: int) -> HttpResponseRedirect:
+def case_start_investigation(request: AuthedRequest, pk: int) -> HttpResponseRedirect:
     return _lifecycle(request, pk, "start")
 
 
 @require_POST
 @login_required
-def case_core_facts(request: HttpRequest, pk: int) -> HttpResponseRedirect:
+def case_core_facts(request: AuthedRequest, pk: int) -> HttpResponseRedirect:
     return _lifecycle(request, pk, "core_facts")
 
 
 @require_POST
 @login_required
-def case_complete_report(request: HttpRequest, pk: int) -> HttpResponseRedirect:
+def case_complete_report(request: AuthedRequest, pk: int) -> HttpResponseRedirect:
     return _lifecycle(request, pk, "complete")
 
 
 @require_POST
 @login_required
-def case_close(request: HttpRequest, pk: int) -> HttpResponseRedirect:
+def case_close(request: AuthedRequest, pk: int) -> HttpResponseRedirect:
     return _lifecycle(request, pk, "close")
 
 
@@ -423,7 +426,7 @@ def case_close(request: HttpRequest, pk: int) -> HttpResponseRedirect:
 
 
 def _itinerary_answer(
-    request: HttpRequest, case: Case, error: DomainError | None = None, **extra: Any
+    request: AuthedRequest, case: Case, error: DomainError | None = None, **extra: Any
 ) -> HttpResponse:
     if not _is_htmx(request):
         if error is not None:
@@ -437,7 +440,7 @@ def _itinerary_answer(
     return response
 
 
-def _place_by_code(request: HttpRequest, code: str) -> Place | None:
+def _place_by_code(request: AuthedRequest, code: str) -> Place | None:
     code = code.strip()
     if not code:
         return None
@@ -450,10 +453,10 @@ def _place_by_code(request: HttpRequest, code: str) -> Place | None:
 
 @require_POST
 @login_required
-def case_propose_itinerary(request: HttpRequest, pk: int) -> HttpResponse:
+def case_propose_itinerary(request: AuthedRequest, pk: int) -> HttpResponse:
     case = selectors.case_get(user=request.user, pk=pk)
     try:
-        created = services.itinerary_propose_from_scans(
+        created = itinerary_services.itinerary_propose_from_scans(
             actor=request.user, case=case, ip=client_address(request)
         )
     except (PermissionDenied, NotFound):
@@ -468,10 +471,12 @@ def case_propose_itinerary(request: HttpRequest, pk: int) -> HttpResponse:
 
 @require_POST
 @login_required
-def case_confirm_itinerary(request: HttpRequest, pk: int) -> HttpResponse:
+def case_confirm_itinerary(request: AuthedRequest, pk: int) -> HttpResponse:
     case = selectors.case_get(user=request.user, pk=pk)
     try:
-        services.itinerary_confirm(actor=request.user, case=case, ip=client_address(request))
+        itinerary_services.itinerary_confirm(
+            actor=request.user, case=case, ip=client_address(request)
+        )
     except (PermissionDenied, NotFound):
         raise
     except DomainError as exc:
@@ -481,14 +486,14 @@ def case_confirm_itinerary(request: HttpRequest, pk: int) -> HttpResponse:
 
 @require_POST
 @login_required
-def case_stop_add(request: HttpRequest, pk: int) -> HttpResponse:
+def case_stop_add(request: AuthedRequest, pk: int) -> HttpResponse:
     case = selectors.case_get(user=request.user, pk=pk)
     form = {
         key: request.POST.get(key, "").strip()[:2000]
         for key in ("venue_code", "address", "start", "end", "companions", "note")
     }
     try:
-        services.itinerary_stop_add(
+        itinerary_services.itinerary_stop_add(
             actor=request.user,
             case=case,
             place=_place_by_code(request, form["venue_code"]),
@@ -508,11 +513,13 @@ def case_stop_add(request: HttpRequest, pk: int) -> HttpResponse:
 
 @require_POST
 @login_required
-def case_stop_delete(request: HttpRequest, pk: int, stop_id: int) -> HttpResponse:
+def case_stop_delete(request: AuthedRequest, pk: int, stop_id: int) -> HttpResponse:
     case = selectors.case_get(user=request.user, pk=pk)
     stop = selectors.case_stop_get(case=case, pk=stop_id)
     try:
-        services.itinerary_stop_delete(actor=request.user, stop=stop, ip=client_address(request))
+        itinerary_services.itinerary_stop_delete(
+            actor=request.user, stop=stop, ip=client_address(request)
+        )
     except (PermissionDenied, NotFound):
         raise
     except DomainError as exc:
@@ -522,7 +529,7 @@ def case_stop_delete(request: HttpRequest, pk: int, stop_id: int) -> HttpRespons
 
 @require_GET
 @login_required
-def case_timeline(request: HttpRequest, pk: int) -> HttpResponse:
+def case_timeline(request: AuthedRequest, pk: int) -> HttpResponse:
     """The timeline fragment (refreshed on the page after itinerary changes)."""
     case = selectors.case_get(user=request.user, pk=pk)
     return render(

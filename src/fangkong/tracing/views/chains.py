@@ -22,6 +22,7 @@ from django.views.decorators.http import require_GET, require_http_methods, requ
 
 from fangkong.accounts.permissions import has_capability, require
 from fangkong.accounts.roles import Capability
+from fangkong.accounts.types import AuthedRequest
 from fangkong.core.errors import DomainError, NotFound, PermissionDenied
 from fangkong.core.http import client_address
 from fangkong.scans import ingest
@@ -68,7 +69,7 @@ def _int(value: str | None) -> int | None:
 @require_GET
 @login_required
 @domain_errors
-def chain_graph(request: HttpRequest) -> HttpResponse:
+def chain_graph(request: AuthedRequest) -> HttpResponse:
     user = request.user
     case_id, cluster_id = _int(request.GET.get("case")), _int(request.GET.get("cluster"))
     number = (request.GET.get("number") or "").strip()
@@ -126,7 +127,7 @@ def chain_graph(request: HttpRequest) -> HttpResponse:
 
 
 def _chain_fragment(
-    request: HttpRequest, case: Case, *, error: str | None = None, status: int = 200
+    request: AuthedRequest, case: Case, *, error: str | None = None, status: int = 200
 ) -> HttpResponse:
     user = request.user
     chain = selectors.case_chain(user=user, case=case)
@@ -159,7 +160,7 @@ def _chain_fragment(
 @require_GET
 @login_required
 @domain_errors
-def case_chain(request: HttpRequest, pk: int) -> HttpResponse:
+def case_chain(request: AuthedRequest, pk: int) -> HttpResponse:
     case = selectors.case_for_chain(user=request.user, pk=pk)
     return _chain_fragment(request, case)
 
@@ -167,7 +168,7 @@ def case_chain(request: HttpRequest, pk: int) -> HttpResponse:
 @require_POST
 @login_required
 @domain_errors
-def case_chain_action(request: HttpRequest, pk: int, action: str) -> HttpResponse:
+def case_chain_action(request: AuthedRequest, pk: int, action: str) -> HttpResponse:
     """One form of the chain fragment: link, unlink, cluster, source_unknown."""
     user = request.user
     case = selectors.case_for_chain(user=user, pk=pk)
@@ -211,7 +212,7 @@ def case_chain_action(request: HttpRequest, pk: int, action: str) -> HttpRespons
 @require_GET
 @login_required
 @domain_errors
-def case_map(request: HttpRequest, pk: int) -> HttpResponse:
+def case_map(request: AuthedRequest, pk: int) -> HttpResponse:
     case = selectors.case_for_chain(user=request.user, pk=pk)
     config = {
         "stops_url": f"/api/tracing/cases/{case.pk}/stops.geojson",
@@ -240,7 +241,7 @@ def case_map(request: HttpRequest, pk: int) -> HttpResponse:
 @require_http_methods(["GET", "POST"])
 @login_required
 @domain_errors
-def cluster_list(request: HttpRequest) -> HttpResponse:
+def cluster_list(request: AuthedRequest) -> HttpResponse:
     user = request.user
     error = None
     if request.method == "POST":
@@ -271,7 +272,7 @@ def cluster_list(request: HttpRequest) -> HttpResponse:
 @require_http_methods(["GET", "POST"])
 @login_required
 @domain_errors
-def cluster_detail(request: HttpRequest, pk: int) -> HttpResponse:
+def cluster_detail(request: AuthedRequest, pk: int) -> HttpResponse:
     user = request.user
     cluster = selectors.cluster_get(user=user, pk=pk)
     error = None
@@ -319,7 +320,7 @@ def cluster_detail(request: HttpRequest, pk: int) -> HttpResponse:
 @require_http_methods(["GET", "POST"])
 @login_required
 @domain_errors
-def scan_import(request: HttpRequest) -> HttpResponse:
+def scan_import(request: AuthedRequest) -> HttpResponse:
     user = request.user
     require(user, Capability.SCANS_IMPORT)
     report = None

@@ -26,6 +26,7 @@ from django.views.decorators.http import require_GET, require_POST
 
 from fangkong.accounts.permissions import has_capability
 from fangkong.accounts.roles import Capability
+from fangkong.accounts.types import AuthedRequest
 from fangkong.core.errors import DomainError, NotFound, PermissionDenied
 from fangkong.core.http import client_address
 from fangkong.people import selectors as people_selectors
@@ -57,7 +58,7 @@ MANUAL_CLASS_CHOICES = [(c.value, c.label) for c in services.MANUAL_CLASSES]
 
 
 def _fragment(
-    request: HttpRequest,
+    request: AuthedRequest,
     case: Case,
     *,
     message: str = "",
@@ -93,7 +94,7 @@ def _fragment(
 @require_GET
 @login_required
 @domain_errors
-def case_contacts(request: HttpRequest, pk: int) -> HttpResponse:
+def case_contacts(request: AuthedRequest, pk: int) -> HttpResponse:
     case = selectors.case_for_contacts(user=request.user, pk=pk)
     return _fragment(request, case)
 
@@ -101,7 +102,7 @@ def case_contacts(request: HttpRequest, pk: int) -> HttpResponse:
 @require_POST
 @login_required
 @domain_errors
-def case_find_contacts(request: HttpRequest, pk: int) -> HttpResponse:
+def case_find_contacts(request: AuthedRequest, pk: int) -> HttpResponse:
     case = selectors.case_for_contact_management(user=request.user, pk=pk)
     raw = request.POST.get("tolerance_minutes", "").strip()
     try:
@@ -131,7 +132,7 @@ def case_find_contacts(request: HttpRequest, pk: int) -> HttpResponse:
 @require_POST
 @login_required
 @domain_errors
-def case_add_contact(request: HttpRequest, pk: int) -> HttpResponse:
+def case_add_contact(request: AuthedRequest, pk: int) -> HttpResponse:
     case = selectors.case_for_contact_management(user=request.user, pk=pk)
     keys = ("name", "id_kind", "id_number", "phone", "jurisdiction", "classification")
     form = {key: request.POST.get(key, "")[:100] for key in (*keys, "exposed_on", "note")}
@@ -170,7 +171,7 @@ def case_add_contact(request: HttpRequest, pk: int) -> HttpResponse:
 @require_GET
 @login_required
 @domain_errors
-def contact_list(request: HttpRequest) -> HttpResponse:
+def contact_list(request: AuthedRequest) -> HttpResponse:
     classification = request.GET.get("classification", "") or None
     status = request.GET.get("status", "") or None
     error = ""
@@ -205,7 +206,7 @@ def contact_list(request: HttpRequest) -> HttpResponse:
 @require_GET
 @login_required
 @domain_errors
-def contact_detail(request: HttpRequest, pk: int) -> HttpResponse:
+def contact_detail(request: AuthedRequest, pk: int) -> HttpResponse:
     contact = selectors.contact_get(user=request.user, pk=pk)
     return render(
         request,
@@ -226,7 +227,7 @@ def contact_detail(request: HttpRequest, pk: int) -> HttpResponse:
 @require_POST
 @login_required
 @domain_errors
-def contact_find_secondary(request: HttpRequest, pk: int) -> HttpResponseBase:
+def contact_find_secondary(request: AuthedRequest, pk: int) -> HttpResponseBase:
     contact = selectors.contact_get(user=request.user, pk=pk)
     try:
         result = services.secondary_contacts_find(

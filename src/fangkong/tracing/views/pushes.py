@@ -19,8 +19,10 @@ from django.utils import timezone
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_GET, require_http_methods, require_POST
 
+from fangkong.accounts.models import User
 from fangkong.accounts.permissions import has_capability, scope_path
 from fangkong.accounts.roles import Capability
+from fangkong.accounts.types import AuthedRequest
 from fangkong.areas import selectors as area_selectors
 from fangkong.core.errors import DomainError, NotFound, PermissionDenied
 from fangkong.core.http import client_address
@@ -35,7 +37,7 @@ from fangkong.tracing.services import pushes as services
 CITY_PATH_WIDTH = 6
 
 
-def _is_city_wide(user: Any) -> bool:
+def _is_city_wide(user: User) -> bool:
     return len(scope_path(user)) == CITY_PATH_WIDTH
 
 
@@ -47,7 +49,7 @@ def _overdue(push: VerificationPush, now: Any) -> bool:
     return push.status == PushStatus.OPEN and push.deadline < now
 
 
-def _push_rows(user: Any, pushes: list[VerificationPush]) -> list[dict[str, Any]]:
+def _push_rows(user: User, pushes: list[VerificationPush]) -> list[dict[str, Any]]:
     counts = selectors.push_item_counts(user=user, push_ids=[p.pk for p in pushes])
     now = timezone.now()
     return [
@@ -66,7 +68,7 @@ def _push_rows(user: Any, pushes: list[VerificationPush]) -> list[dict[str, Any]
 
 @require_GET
 @login_required
-def push_list(request: HttpRequest) -> HttpResponse:
+def push_list(request: AuthedRequest) -> HttpResponse:
     """ "My pushed lists": a town's lists with countdowns; every town for city-wide roles."""
     user = request.user
     city_wide = _is_city_wide(user)
@@ -97,7 +99,7 @@ def push_list(request: HttpRequest) -> HttpResponse:
     return render(request, "tracing/push_list.html", context)
 
 
-def _item_row(user: Any, item: PushItem, push: VerificationPush, **extra: Any) -> dict[str, Any]:
+def _item_row(user: User, item: PushItem, push: VerificationPush, **extra: Any) -> dict[str, Any]:
     person = item.contact.person
     return {
         "item": item,
@@ -110,7 +112,7 @@ def _item_row(user: Any, item: PushItem, push: VerificationPush, **extra: Any) -
     }
 
 
-def _detail_context(request: HttpRequest, push: VerificationPush) -> dict[str, Any]:
+def _detail_context(request: AuthedRequest, push: VerificationPush) -> dict[str, Any]:
     user = request.user
     items = selectors.push_items(user=user, push=push)
     assists = selectors.assist_requests_of_push(user=user, push=push)
@@ -132,14 +134,14 @@ def _detail_context(request: HttpRequest, push: VerificationPush) -> dict[str, A
 
 @require_GET
 @login_required
-def push_detail(request: HttpRequest, pk: int) -> HttpResponse:
+def push_detail(request: AuthedRequest, pk: int) -> HttpResponse:
     push = selectors.push_get(user=request.user, pk=pk)
     return render(request, "tracing/push_detail.html", _detail_context(request, push))
 
 
 @require_POST
 @login_required
-def push_item_mark(request: HttpRequest, pk: int) -> HttpResponse:
+def push_item_mark(request: AuthedRequest, pk: int) -> HttpResponse:
     """Mark one person in place (htmx swaps the row); without htmx, back to the list."""
     user = request.user
     item = selectors.push_item_get(user=user, pk=pk)
@@ -176,7 +178,7 @@ def push_item_mark(request: HttpRequest, pk: int) -> HttpResponse:
 
 @require_http_methods(["GET", "POST"])
 @login_required
-def push_export(request: HttpRequest, pk: int) -> HttpResponse:
+def push_export(request: AuthedRequest, pk: int) -> HttpResponse:
     """GET: the masked workbook. POST reveal=1: the workbook in clear (confirmed, audited)."""
     push = selectors.push_get(user=request.user, pk=pk)
     reveal = request.method == "POST" and request.POST.get("reveal") == "1"
@@ -192,7 +194,7 @@ def push_export(request: HttpRequest, pk: int) -> HttpResponse:
 
 @require_POST
 @login_required
-def push_import(request: HttpRequest, pk: int) -> HttpResponse:
+def push_import(request: AuthedRequest, pk: int) -> HttpResponse:
     """Import the town's feedback; on any bad row nothing changes and the rows are listed."""
     push = selectors.push_get(user=request.user, pk=pk)
     upload = request.FILES.get("file")
@@ -236,7 +238,7 @@ def _case_page_url(pk: int) -> str:
 
 @require_http_methods(["GET", "POST"])
 @login_required
-def case_pushes(request: HttpRequest, pk: int) -> HttpResponse:
+def case_pushes(request: AuthedRequest, pk: int) -> HttpResponse:
     """The lists of a case per town with progress (an htmx fragment of the case page);
     POST pushes the case's newly identified contacts."""
     user = request.user
@@ -276,7 +278,7 @@ def case_pushes(request: HttpRequest, pk: int) -> HttpResponse:
 
 @require_GET
 @login_required
-def overdue_board(request: HttpRequest) -> HttpResponse:
+def overdue_board(request: AuthedRequest) -> HttpResponse:
     user = request.user
     towns = selectors.overdue_board(user=user)  # case.manage: command and investigators
     now = timezone.now()
@@ -307,7 +309,7 @@ def overdue_board(request: HttpRequest) -> HttpResponse:
 
 @require_http_methods(["GET", "POST"])
 @login_required
-def assist_request(request: HttpRequest, pk: int) -> HttpResponse:
+def assist_request(request: AuthedRequest, pk: int) -> HttpResponse:
     """The printable assist request; POST reveal=1 shows the identity in clear (audited)."""
     user = request.user
     assist = selectors.assist_request_get(user=user, pk=pk)

@@ -62,7 +62,7 @@ def add_household(data_admin: Any) -> Any:
 @pytest.fixture
 def add_place(data_admin: Any) -> Any:
     """add_place(jurisdiction, kind="venue", name=None) -> Place, through areas.services."""
-    from fangkong.areas.services import place_create
+    from fangkong.areas.services.areas import place_create
 
     def make(jurisdiction: Any, kind: str = "venue", name: str | None = None) -> Any:
         return place_create(
@@ -104,10 +104,10 @@ def ruleset(db: None) -> Any:
 @pytest.fixture
 def add_zone(data_admin: Any, ruleset: Any) -> Any:
     """add_zone(jurisdiction, level) -> an active Zone covering that jurisdiction, drawn
-    through areas.services.zone_create (rule set: the shipped versions 8/9)."""
+    through areas.services.zones.zone_create (rule set: the shipped versions 8/9)."""
     import datetime as dt
 
-    from fangkong.areas.services import zone_create
+    from fangkong.areas.services.zones import zone_create
 
     def make(jurisdiction: Any, level: str) -> Any:
         return zone_create(
@@ -134,7 +134,7 @@ SQUARE = {
 @pytest.fixture
 def set_geometry(data_admin: Any) -> Any:
     """set_geometry(jurisdiction, dx=0.0) -> a small square boundary, through areas.services."""
-    from fangkong.areas.services import jurisdiction_set_geometry
+    from fangkong.areas.services.areas import jurisdiction_set_geometry
 
     def make(jurisdiction: Any, dx: float = 0.0) -> Any:
         ring = [[x + dx, y] for x, y in SQUARE["coordinates"][0]]
