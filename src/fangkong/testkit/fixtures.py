@@ -115,6 +115,15 @@ def lab_user(tree: Tree, make_user: Any) -> Any:
     return make_user(Role.LAB, tree.city, "lab")
 
 
+@pytest.fixture
+def ruleset(db: None) -> Any:
+    """Protocol version 9, the rule set in force from 2022-06-28 (shipped by the protocol
+    app's data migration; the root conftest re-installs it after a transactional test)."""
+    from fangkong.protocol.models import RuleSet
+
+    return RuleSet.objects.get(version="v9")
+
+
 BROWSER_ARGS = ["--headless", "--no-sandbox", "--disable-gpu", "--disable-background-networking"]
 
 

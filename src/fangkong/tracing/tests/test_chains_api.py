@@ -10,18 +10,12 @@ import pytest
 from django.core.files.uploadedfile import SimpleUploadedFile
 from django.test import Client
 
-from fangkong.accounts.roles import Role
 from fangkong.scans.models import ScanImport, VenueScan
 from fangkong.testkit import areas, people, tracing
 from fangkong.testkit.clock import TZ as SH
 from fangkong.tracing.models import Case, CaseLink
 
 pytestmark = pytest.mark.django_db
-
-
-@pytest.fixture
-def investigator(tree: Any, make_user: Any) -> Any:
-    return make_user(Role.INVESTIGATOR, tree.city, "investigator")
 
 
 def client_for(user: Any) -> Client:

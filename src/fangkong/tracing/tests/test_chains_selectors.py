@@ -23,11 +23,6 @@ pytestmark = pytest.mark.django_db
 
 
 @pytest.fixture
-def investigator(tree: Any, make_user: Any) -> Any:
-    return make_user(Role.INVESTIGATOR, tree.city, "investigator")
-
-
-@pytest.fixture
 def chain(tree: Any, investigator: Any) -> dict[str, Any]:
     """a (town A) → b (town B) → c (town A); a has a close contact in each town, the
     town-A close contact has a secondary contact."""

@@ -22,11 +22,6 @@ from fangkong.tracing.services.chains import (
 pytestmark = pytest.mark.django_db
 
 
-@pytest.fixture
-def investigator(tree: Any, make_user: Any) -> Any:
-    return make_user(Role.INVESTIGATOR, tree.city, "investigator")
-
-
 def test_link_is_created_audited_and_clears_source_unknown(tree: Any, investigator: Any) -> None:
     a, b = tracing.case_in(tree.community_a), tracing.case_in(tree.community_a)
     case_set_source_unknown(actor=investigator, case=b, unknown=True)

@@ -10,16 +10,10 @@ from django.core.files.uploadedfile import SimpleUploadedFile
 from django.test import Client
 from django.urls import reverse
 
-from fangkong.accounts.roles import Role
 from fangkong.testkit import areas, people, tracing
 from fangkong.tracing.models import CaseLink, Cluster
 
 pytestmark = pytest.mark.django_db
-
-
-@pytest.fixture
-def investigator(tree: Any, make_user: Any) -> Any:
-    return make_user(Role.INVESTIGATOR, tree.city, "investigator")
 
 
 def client_for(user: Any) -> Client:

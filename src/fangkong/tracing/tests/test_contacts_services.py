@@ -31,11 +31,6 @@ pytestmark = pytest.mark.django_db
 
 
 @pytest.fixture
-def investigator(tree: Any, make_user: Any) -> Any:
-    return make_user(Role.INVESTIGATOR, tree.city, "investigator")
-
-
-@pytest.fixture
 def scene(tree: Any) -> dict[str, Any]:
     """A case in town A with a household member, a co-worker and people at a venue."""
     home = people.household(tree.community_a)

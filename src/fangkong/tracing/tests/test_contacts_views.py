@@ -25,11 +25,6 @@ pytestmark = pytest.mark.django_db
 
 
 @pytest.fixture
-def investigator(tree: Any, make_user: Any) -> Any:
-    return make_user(Role.INVESTIGATOR, tree.city, "investigator")
-
-
-@pytest.fixture
 def case(tree: Any) -> Any:
     venue = areas.place(tree.community_a)
     c = tracing.case(people.person(tree.community_a, "王芳"))
