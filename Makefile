@@ -57,6 +57,7 @@ lint: bootstrap
 	$(BIN)/ruff check .
 	$(BIN)/ruff format --check .
 	$(BIN)/mypy src/fangkong
+	$(BIN)/lint-imports
 	$(FANGKONG) makemigrations --check --dry-run
 	$(PY) scripts/check_lock.py
 

@@ -214,12 +214,12 @@ def test_postgres_numeric_value_out_of_range_is_number_out_of_range(db: None) ->
     """PostgreSQL refuses a number past a bigint column's range with a DataError (22003)."""
     from django.db import DataError, connection, transaction
 
-    from fangkong.core.refusals import refusal_for
+    from fangkong.core.errors import translate
 
     with pytest.raises(DataError) as raised, transaction.atomic(), connection.cursor() as cursor:
         cursor.execute("SELECT %s::numeric::bigint", [str(TOO_LARGE)])
 
-    refusal = refusal_for(raised.value)
+    refusal = translate(raised.value)
     assert refusal is not None
     assert (refusal.status, refusal.code) == (400, "number_out_of_range")
 

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+from typing import Any
 
 import pytest
 
@@ -167,3 +168,121 @@ def test_pool_advice_publishes_its_curve_as_pairs_of_numbers():
         "minItems": 2,
         "maxItems": 2,
     }
+
+
+# --- Every list is a keyset page ---------------------------------------------------------
+
+# GET operations whose answer may be a bare JSON array, each with the reason it is not a
+# list of records to page through. None today: every list is a `Page`.
+NOT_A_LIST_OF_RECORDS: dict[str, str] = {}
+
+
+def _answer_schema(schema: dict, operation: dict) -> dict:
+    """The 200 answer's JSON schema, with a top-level $ref resolved."""
+    answer = operation["responses"].get(200) or operation["responses"].get("200") or {}
+    body = answer.get("content", {}).get("application/json", {}).get("schema", {})
+    ref = body.get("$ref", "")
+    if ref:
+        return schema["components"]["schemas"][ref.rsplit("/", 1)[-1]]
+    return body
+
+
+def _is_array(body: dict) -> bool:
+    variants = body.get("anyOf", []) + body.get("oneOf", []) + [body]
+    return any(v.get("type") == "array" for v in variants)
+
+
+def _is_page(body: dict) -> bool:
+    properties = body.get("properties", {})
+    return (
+        properties.get("items", {}).get("type") == "array"
+        and "next_cursor" in properties
+        and {"items", "next_cursor"} <= set(body.get("required", []))
+    )
+
+
+def test_every_list_endpoint_is_a_keyset_page_that_takes_cursor_and_size():
+    schema = _published()
+    pages: list[str] = []
+
+    for path, methods in schema["paths"].items():
+        operation = methods.get("get")
+        if operation is None:
+            continue
+        body = _answer_schema(schema, operation)
+        if _is_array(body):
+            assert path in NOT_A_LIST_OF_RECORDS, f"GET {path} answers a bare list, not a Page"
+            continue
+        if not _is_page(body):
+            continue  # one record (perhaps with its own lines, as a push), not a list
+        pages.append(path)
+        params = {p["name"]: p for p in operation.get("parameters", []) if p["in"] == "query"}
+        assert {"cursor", "size"} <= set(params), (path, sorted(params))
+        assert params["size"]["schema"]["maximum"] == 200, path
+        cursor = params["cursor"]["schema"]
+        assert any(v.get("type") == "string" for v in cursor.get("anyOf", [cursor])), path
+
+    # The ten lists that were paged before and the fifteen that returned bare lists.
+    assert len(pages) == 25, sorted(pages)
+    for path in (
+        "/api/accounts/tokens",
+        "/api/areas/zones",
+        "/api/testing/labs/turnaround",
+        "/api/testing/rounds/{round_id}/coverage/hours",
+        "/api/tracing/cases/{case_id}/contacts",
+    ):
+        assert path in pages
+
+
+def test_each_page_is_one_component_named_for_its_items():
+    components = _published()["components"]["schemas"]
+
+    assert not [name for name in components if name.startswith("Page_")]
+    for name in ("CaseOutPage", "ZoneOutPage", "AuditEventOutPage", "HourOutPage"):
+        page = components[name]
+        assert page["title"] == name
+        item = page["properties"]["items"]["items"]["$ref"].rsplit("/", 1)[-1]
+        assert name == f"{item}Page"
+    # A page with more than its items keeps its own name.
+    assert "community" in components["UntestedPage"]["properties"]
+
+
+# --- Every operation says what it does -------------------------------------------------
+
+
+def _operations() -> list[tuple[str, Any]]:
+    """(router prefix + path, ninja Operation) for every operation of the API."""
+    from fangkong.api import api
+
+    found = []
+    for prefix, router in api._routers:
+        for path, path_view in router.path_operations.items():
+            for operation in path_view.operations:
+                found.append((f"{prefix}{path}", operation))
+    return found
+
+
+def test_every_operation_has_its_own_english_summary():
+    operations = _operations()
+    summaries = [op.summary for _, op in operations]
+
+    assert len(operations) > 100
+    for path, op in operations:
+        generated = op.view_func.__name__.title().replace("_", " ")
+        assert op.summary != generated, f"{path}: summary= is not set"
+        assert op.summary.isascii() and op.summary[0].isupper(), (path, op.summary)
+        assert not op.summary.endswith("."), (path, op.summary)
+        assert len(op.summary) <= 80, (path, op.summary)
+    duplicates = {s for s in summaries if summaries.count(s) > 1}
+    assert not duplicates, duplicates
+
+
+def test_the_published_schema_carries_the_summaries():
+    schema = _published()
+    published = [
+        op.get("summary", "") for methods in schema["paths"].values() for op in methods.values()
+    ]
+
+    assert len(published) == len(_operations())
+    assert all(published)
+    assert "List risk zones" in published

@@ -2,7 +2,13 @@
 
 Session auth for the browser (CSRF-checked), bearer tokens for devices and integrations.
 
+Every list answers a keyset page, `core.apitypes.Page[T]` (`items`, `next_cursor`, one
+component per item type: `CaseOutPage`), and takes `cursor` and `size`
+(`core.apitypes.PageQuery`); no GET answers a bare array (tests/test_api_schema.py
+walks the schema, tests/test_api_pages.py walks every list page by page).
+
 Every refusal answers `{code, message, detail}` (the `ErrorOut` component) with a 4xx,
+translated by `core.errors.translate` (the pages' middleware uses the same function),
 and the published schema says so: the 4xx statuses an operation can give are added to
 every operation once, here, rather than declared per endpoint. Bad input that gets past
 the endpoints' own checks (a multipart body without its boundary, a body over
@@ -14,20 +20,13 @@ DATA_UPLOAD_MAX_MEMORY_SIZE, a number too large for its database column) still g
 from __future__ import annotations
 
 import copy
+import re
 from typing import Any
 
-from django.core.exceptions import (
-    ImproperlyConfigured,
-    RequestDataTooBig,
-    TooManyFieldsSent,
-    TooManyFilesSent,
-)
-from django.core.exceptions import ValidationError as DjangoValidationError
-from django.db import DataError, OperationalError
+from django.core.exceptions import ImproperlyConfigured
 from django.http import HttpRequest, HttpResponse
-from django.http.multipartparser import MultiPartParserError
 from ninja import NinjaAPI
-from ninja.errors import AuthenticationError, HttpError
+from ninja.errors import HttpError
 from ninja.errors import ValidationError as NinjaValidationError
 from ninja.openapi.schema import OpenAPISchema
 
@@ -35,8 +34,7 @@ from fangkong.accounts.api import router as accounts_router
 from fangkong.accounts.auth import api_auth
 from fangkong.areas.api import router as areas_router
 from fangkong.core.apitypes import LOCAL_TIME_PATTERN
-from fangkong.core.errors import DomainError, ErrorOut
-from fangkong.core.refusals import refusal_for
+from fangkong.core.errors import ErrorOut, translate
 from fangkong.people.api import router as people_router
 from fangkong.protocol.api import router as protocol_router
 from fangkong.testing.api import router as testing_router
@@ -95,6 +93,35 @@ def _local_times(node: Any) -> None:
             _local_times(value)
 
 
+GENERIC_COMPONENT = re.compile(r"^\w+?_\w+_$")
+
+
+def _name_generic_components(schema: dict[str, Any]) -> None:
+    """pydantic keys a generic's component by its parameters (`Page_CaseOut_`); publish
+    it under its title (`CaseOutPage`, see core.apitypes.Page), and point refs there."""
+    components = schema.get("components", {}).get("schemas", {})
+    renamed: dict[str, str] = {}
+    for name, definition in list(components.items()):
+        title = str(definition.get("title", ""))
+        if GENERIC_COMPONENT.match(name) and title.isidentifier() and title not in components:
+            components[title] = components.pop(name)
+            renamed[f"#/components/schemas/{name}"] = f"#/components/schemas/{title}"
+    if renamed:
+        _point_refs(schema, renamed)
+
+
+def _point_refs(node: Any, renamed: dict[str, str]) -> None:
+    if isinstance(node, dict):
+        ref = node.get("$ref")
+        if isinstance(ref, str) and ref in renamed:
+            node["$ref"] = renamed[ref]
+        for value in node.values():
+            _point_refs(value, renamed)
+    elif isinstance(node, list):
+        for value in node:
+            _point_refs(value, renamed)
+
+
 class PublishedSchema(OpenAPISchema):
     """ninja's schema, with one name per component and the error answers documented."""
 
@@ -123,6 +150,7 @@ class PublishedSchema(OpenAPISchema):
                         {"Retry-After": {"schema": {"type": "integer"}, "required": True}},
                     )
         _local_times(self)
+        _name_generic_components(self)
 
     def add_schema_definitions(self, definitions: dict[str, Any]) -> None:
         """Two different schemas under one name would make one of them publish the other's
@@ -154,66 +182,21 @@ api = FangkongAPI(
 )
 
 
-def _error(request: HttpRequest, status: int, code: str, message: str, **detail: object):
-    return api.create_response(
-        request, {"code": code, "message": message, "detail": detail}, status=status
-    )
-
-
-@api.exception_handler(DomainError)
-def _domain_error(request: HttpRequest, exc: DomainError) -> HttpResponse:
-    return _error(request, exc.status, exc.code, exc.message, **exc.detail)
-
-
-@api.exception_handler(NinjaValidationError)
-def _validation_error(request: HttpRequest, exc: NinjaValidationError) -> HttpResponse:
-    errors = [
-        {
-            "loc": [str(p) for p in e.get("loc", [])],
-            "msg": str(e.get("msg", "")),
-            "type": e.get("type", ""),
-        }
-        for e in exc.errors
-    ]
-    return _error(request, 422, "invalid_input", "输入不合法", errors=errors)
-
-
-@api.exception_handler(DjangoValidationError)
-def _django_validation_error(request: HttpRequest, exc: DjangoValidationError) -> HttpResponse:
-    return _error(request, 400, "invalid_input", "; ".join(exc.messages))
-
-
-@api.exception_handler(AuthenticationError)
-def _auth_error(request: HttpRequest, exc: AuthenticationError) -> HttpResponse:
-    return _error(request, 401, "not_authenticated", "未登录或令牌无效")
-
-
-@api.exception_handler(HttpError)
-def _http_error(request: HttpRequest, exc: HttpError) -> HttpResponse:
-    return _error(request, exc.status_code, "http_error", str(exc))
-
-
-def _refusal(request: HttpRequest, exc: Any) -> HttpResponse:
-    refusal = refusal_for(exc)
+def _refuse(request: HttpRequest, exc: Any) -> HttpResponse:
+    """Every refusal, in the one error shape; anything else is a bug, left to Django."""
+    refusal = translate(exc)
     if refusal is None:
         raise exc
-    response = _error(request, refusal.status, refusal.code, refusal.message)
+    response = api.create_response(request, refusal.as_dict(), status=refusal.status)
     for header, value in refusal.headers.items():
         response[header] = value
     return response
 
 
-BAD_INPUT: tuple[type[Exception], ...] = (
-    MultiPartParserError,
-    RequestDataTooBig,
-    TooManyFieldsSent,
-    TooManyFilesSent,
-    OverflowError,
-    DataError,
-    OperationalError,
-)
-for _bad_input in BAD_INPUT:
-    api.add_exception_handler(_bad_input, _refusal)
+# One handler: `Exception` replaces ninja's catch-all; ninja's own handlers for its
+# exceptions (looked up before `Exception`, by the exception's MRO) are replaced too.
+for _kind in (Exception, NinjaValidationError, HttpError):
+    api.add_exception_handler(_kind, _refuse)
 
 
 api.add_router("/accounts", accounts_router)

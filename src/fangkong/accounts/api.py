@@ -12,8 +12,9 @@ from fangkong.accounts.auth import by_token
 from fangkong.accounts.models import AccessToken, AuditEvent, User
 from fangkong.accounts.roles import ROLE_CAPABILITIES, Role
 from fangkong.accounts.types import AuthedRequest
+from fangkong.core.apitypes import Page, PageQuery
 from fangkong.core.http import client_address
-from fangkong.core.pagination import MAX_PAGE_SIZE, keyset_page
+from fangkong.core.pagination import keyset_page
 
 router = Router(tags=["accounts"])
 
@@ -56,15 +57,13 @@ class TokenCreatedOut(TokenOut):
     token: str = Field(..., description="明文令牌，只返回这一次")
 
 
-class AuditFilterIn(Schema):
+class AuditFilterIn(PageQuery):
     actor: str | None = None
     action: str | None = None
     object_type: str | None = None
     object_id: str | None = None
     since: dt.date | None = None
     until: dt.date | None = None
-    cursor: str | None = None
-    size: int = Field(50, ge=1, le=MAX_PAGE_SIZE)
 
 
 class AuditEventOut(Schema):
@@ -81,11 +80,6 @@ class AuditEventOut(Schema):
     ip: str
 
 
-class AuditPageOut(Schema):
-    items: list[AuditEventOut]
-    next_cursor: str | None
-
-
 def _token_out(token: AccessToken) -> dict[str, Any]:
     return {
         "id": token.pk,
@@ -98,7 +92,7 @@ def _token_out(token: AccessToken) -> dict[str, Any]:
     }
 
 
-@router.get("/me", response=MeOut, summary="当前用户")
+@router.get("/me", response=MeOut, summary="Who I am: my role, jurisdiction and capabilities")
 def me(request: AuthedRequest) -> dict[str, Any]:
     user: User = request.auth  # type: ignore[attr-defined]
     jurisdiction = user.jurisdiction
@@ -118,15 +112,17 @@ def me(request: AuthedRequest) -> dict[str, Any]:
     }
 
 
-@router.get("/tokens", response=list[TokenOut], summary="我的接口令牌")
-def tokens_list(request: AuthedRequest) -> list[dict[str, Any]]:
-    return [_token_out(t) for t in selectors.user_tokens(user=request.auth)]  # type: ignore[attr-defined]
+@router.get("/tokens", response=Page[TokenOut], summary="List my API tokens")
+def tokens_list(request: AuthedRequest, page: Query[PageQuery]) -> Page[TokenOut]:
+    tokens = selectors.user_tokens(user=request.auth)  # type: ignore[attr-defined]
+    found = keyset_page(tokens, cursor=page.cursor, size=page.size, order=("-created_at", "-pk"))
+    return Page[TokenOut].of(found, lambda t: TokenOut(**_token_out(t)))
 
 
 @router.post(
     "/tokens",
     response={201: TokenCreatedOut},
-    summary="创建接口令牌",
+    summary="Create an API token (from a browser session only)",
     description="只能用网页登录会话创建；用接口令牌认证的请求得到 403 token_cannot_create_token。",
 )
 def tokens_create(request: AuthedRequest, payload: TokenCreateIn) -> tuple[int, dict[str, Any]]:
@@ -142,7 +138,7 @@ def tokens_create(request: AuthedRequest, payload: TokenCreateIn) -> tuple[int, 
     return 201, {**_token_out(token), "token": plaintext}
 
 
-@router.post("/tokens/{token_id}/revoke", response=TokenOut, summary="吊销接口令牌")
+@router.post("/tokens/{token_id}/revoke", response=TokenOut, summary="Revoke one of my API tokens")
 def tokens_revoke(request: AuthedRequest, token_id: int) -> dict[str, Any]:
     user: User = request.auth  # type: ignore[attr-defined]
     token = selectors.user_token(user=user, token_id=token_id)
@@ -150,7 +146,7 @@ def tokens_revoke(request: AuthedRequest, token_id: int) -> dict[str, Any]:
     return _token_out(token)
 
 
-@router.get("/audit", response=AuditPageOut, summary="审计日志")
+@router.get("/audit", response=Page[AuditEventOut], summary="List audit events")
 def audit_list(request: AuthedRequest, filters: Query[AuditFilterIn]) -> dict[str, Any]:
     qs = selectors.audit_events(
         user=request.auth,  # type: ignore[attr-defined]

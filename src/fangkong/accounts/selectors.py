@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 import datetime as dt
+from collections.abc import Iterable
+from typing import Any
 
 from django.db.models import Q, QuerySet
 from django.utils import timezone
@@ -10,7 +12,7 @@ from django.utils.translation import gettext as _
 
 from fangkong.accounts.models import AccessToken, AuditEvent, User
 from fangkong.accounts.permissions import require, scope_path, scope_q
-from fangkong.accounts.roles import CITY_WIDE_ROLES, Capability
+from fangkong.accounts.roles import CITY_WIDE_ROLES, Capability, Role
 from fangkong.core.errors import NotFound
 
 CITY_PATH_WIDTH = 6
@@ -78,3 +80,39 @@ def user_token(*, user: User, token_id: int) -> AccessToken:
     if token is None:
         raise NotFound("not_found", _("未找到该令牌"), object="token")
     return token
+
+
+# --- For other apps (records and accounts they ask for instead of reading the tables) ----
+
+
+def audit_actions_of(
+    *, actor_id: int, actions: Iterable[str], since: dt.datetime, detail_key: str
+) -> list[tuple[str, Any]]:
+    """(action, detail[detail_key]) of the actor's records of `actions` since `since`
+    (index actor, action, at): a budget counted from its own trail (people's lookups).
+    One query; unscoped, the actor's own records."""
+    rows = AuditEvent.objects.filter(
+        actor_id=actor_id, action__in=list(actions), at__gte=since
+    ).values_list("action", f"detail__{detail_key}")
+    return list(rows)
+
+
+def audit_trail(
+    *, object_type: str, object_id: str | int, actions: Iterable[str], limit: int = 200
+) -> list[AuditEvent]:
+    """The records of `actions` on one object, oldest first, at most `limit` (an object's
+    timeline; the caller has checked the object is the user's to see)."""
+    return list(
+        AuditEvent.objects.filter(
+            object_type=object_type, object_id=str(object_id), action__in=list(actions)
+        ).order_by("at", "pk")[:limit]
+    )
+
+
+def active_account(*, username: str | None) -> User | None:
+    """The active account `username`, or without a name the first active admin (a
+    command-line tool's acting account); None if there is none."""
+    users = User.objects.filter(is_active=True)
+    if username:
+        return users.filter(username=username).first()
+    return users.filter(role=Role.ADMIN).order_by("pk").first()

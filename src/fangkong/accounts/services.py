@@ -683,3 +683,27 @@ def token_authenticate(plaintext: str, *, now: dt.datetime | None = None) -> Use
     """The user a bearer token stands for, or None (see `token_resolve`)."""
     token = token_resolve(plaintext, now=now)
     return token.user if token is not None else None
+
+
+def service_account(*, username: str, role: str, jurisdiction: Any, display_name: str) -> User:
+    """The service account `username` (role, bound to `jurisdiction`, no usable password:
+    it cannot log in), created on first use. Race-safe: a concurrent first use that
+    inserts it first is answered with its row. For automatic consequences done in a
+    city's name (testing's system actor, docs/decisions/0008)."""
+    user = User.objects.filter(username=username).first()
+    if user is not None:
+        return user
+    user = User(
+        username=username,
+        role=role,
+        jurisdiction=jurisdiction,
+        scope_path=jurisdiction.path,
+        display_name=display_name,
+    )
+    user.set_unusable_password()
+    try:
+        with transaction.atomic():
+            user.save(force_insert=True)
+    except IntegrityError:  # a concurrent first use created it
+        return User.objects.get(username=username)
+    return user

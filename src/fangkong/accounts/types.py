@@ -8,6 +8,8 @@ the API's authentication (session or token, `accounts.auth`) annotate their requ
 
 from __future__ import annotations
 
+from typing import TypeGuard
+
 from django.core.exceptions import PermissionDenied as DjangoPermissionDenied
 from django.http import HttpRequest
 
@@ -19,6 +21,12 @@ class AuthedRequest(HttpRequest):
     the plain request; the login check in front of the view is what makes it true."""
 
     user: User
+
+
+def is_signed_in(user: object) -> TypeGuard[User]:
+    """Whether `user` is a signed-in account (not anonymous, not None): the check other
+    apps make without importing accounts' models."""
+    return isinstance(user, User)
 
 
 def signed_in_user(request: HttpRequest) -> User:

@@ -19,24 +19,16 @@ from django.views.decorators.debug import sensitive_post_parameters
 from django.views.decorators.http import require_http_methods, require_POST
 
 from fangkong.accounts import selectors, services
-from fangkong.accounts.permissions import has_capability
+from fangkong.accounts.forms import AuditFilterForm, LoginForm, TokenForm
+from fangkong.accounts.permissions import require
 from fangkong.accounts.roles import Capability
 from fangkong.accounts.types import AuthedRequest
 from fangkong.core.errors import DomainError
 from fangkong.core.http import client_address
+from fangkong.core.pages import refusal_message
 from fangkong.core.pagination import keyset_page
 
 AUDIT_PAGE_SIZE = 50
-
-
-def forbidden(request: HttpRequest, message: str = "") -> HttpResponse:
-    """The page a role without the capability gets (403)."""
-    return render(
-        request,
-        "accounts/forbidden.html",
-        {"message": message or _("您的角色无权查看此页面")},
-        status=403,
-    )
 
 
 def _safe_next(request: HttpRequest, candidate: str) -> str:
@@ -52,16 +44,18 @@ def _safe_next(request: HttpRequest, candidate: str) -> str:
 @never_cache
 @require_http_methods(["GET", "POST"])
 def login_view(request: HttpRequest) -> HttpResponse:
-    next_url = request.POST.get("next") or request.GET.get("next", "")
+    query = LoginForm(request.GET).lenient()
+    posted = LoginForm(request.POST).lenient() if request.method == "POST" else None
+    next_url = (posted and posted["next"]) or query["next"] or ""
     error = ""
     username = ""
     status = 200
-    if request.method == "POST":
-        username = request.POST.get("username", "")
+    if posted is not None:
+        username = posted["username"] or ""
         try:
             user = services.login_attempt(
                 username=username,
-                password=request.POST.get("password", ""),
+                password=posted["password"] or "",
                 ip=client_address(request),
             )
         except DomainError as exc:
@@ -93,29 +87,17 @@ def logout_view(request: HttpRequest) -> HttpResponse:
     return response
 
 
-def _parse_date(value: str) -> dt.date | None:
-    try:
-        return dt.date.fromisoformat(value) if value else None
-    except ValueError:
-        return None
-
-
 @login_required
 def audit_view(request: AuthedRequest) -> HttpResponse:
-    if not has_capability(request.user, Capability.AUDIT_VIEW):
-        return forbidden(request)
-    filters = {
-        "actor": request.GET.get("actor", "").strip(),
-        "action": request.GET.get("action", "").strip(),
-        "object_type": request.GET.get("object_type", "").strip(),
-        "object_id": request.GET.get("object_id", "").strip(),
-        "since": request.GET.get("since", "").strip(),
-        "until": request.GET.get("until", "").strip(),
-    }
+    require(request.user, Capability.AUDIT_VIEW)
+    filter_form = AuditFilterForm(request.GET)
+    filters = filter_form.echo()
+    cursor = filters.pop("cursor")
     error = ""
-    since, until = _parse_date(filters["since"]), _parse_date(filters["until"])
-    if (filters["since"] and since is None) or (filters["until"] and until is None):
-        error = _("日期格式应为 YYYY-MM-DD")
+    if not filter_form.is_valid():
+        error = filter_form.refusal().message
+    data = filter_form.lenient()
+    since, until = data["since"], data["until"]
     items = []
     next_url = ""
     try:
@@ -128,7 +110,7 @@ def audit_view(request: AuthedRequest) -> HttpResponse:
             since=since,
             until=until,
         )
-        page = keyset_page(qs, cursor=request.GET.get("cursor") or None, size=AUDIT_PAGE_SIZE)
+        page = keyset_page(qs, cursor=cursor or None, size=AUDIT_PAGE_SIZE)
         items = page.items
         if page.next_cursor:
             params = QueryDict(mutable=True)
@@ -148,17 +130,15 @@ def audit_view(request: AuthedRequest) -> HttpResponse:
 @login_required
 @require_http_methods(["GET", "POST"])
 def tokens_view(request: AuthedRequest) -> HttpResponse:
-    if not has_capability(request.user, Capability.TOKEN_MANAGE):
-        return forbidden(request)
+    require(request.user, Capability.TOKEN_MANAGE)
     plaintext = ""
     created = None
     error = ""
     status = 200
     if request.method == "POST":
-        expires_on = _parse_date(request.POST.get("expires_on", "").strip())
         try:
-            if request.POST.get("expires_on", "").strip() and expires_on is None:
-                raise DomainError("token_expiry_invalid", _("日期格式应为 YYYY-MM-DD"))
+            data = TokenForm(request.POST).cleaned()
+            expires_on = data["expires_on"]
             expires_at = None
             if expires_on is not None:
                 # valid through the chosen day (Asia/Shanghai)
@@ -168,7 +148,7 @@ def tokens_view(request: AuthedRequest) -> HttpResponse:
             created, plaintext = services.token_create(
                 actor=request.user,
                 user=request.user,  # type: ignore[arg-type]
-                name=request.POST.get("name", ""),
+                name=data["name"],
                 expires_at=expires_at,
                 ip=client_address(request),
             )
@@ -201,15 +181,12 @@ def tokens_view(request: AuthedRequest) -> HttpResponse:
 @login_required
 @require_POST
 def token_revoke_view(request: AuthedRequest, pk: int) -> HttpResponse:
-    if not has_capability(request.user, Capability.TOKEN_MANAGE):
-        return forbidden(request)
+    require(request.user, Capability.TOKEN_MANAGE)
+    token = selectors.user_token(user=request.user, token_id=pk)  # 404 by the middleware
     try:
-        token = selectors.user_token(user=request.user, token_id=pk)
         services.token_revoke(actor=request.user, token=token, ip=client_address(request))
     except DomainError as exc:
-        if exc.status == 404:
-            return render(request, "accounts/forbidden.html", {"message": exc.message}, status=404)
-        messages.error(request, exc.message)
+        refusal_message(request, exc)
     else:
         messages.success(request, _("令牌已吊销"))
     return redirect("accounts:tokens")

@@ -20,9 +20,9 @@ from fangkong.areas import selectors
 from fangkong.areas.models import Jurisdiction, Place, Zone, ZoneMember, ZoneTransition
 from fangkong.areas.services import areas as area_services
 from fangkong.areas.services import zones as zone_services
-from fangkong.core.apitypes import RowId
-from fangkong.core.errors import ErrorOut
+from fangkong.core.apitypes import Page, PageQuery, RowId
 from fangkong.core.http import client_address
+from fangkong.core.pagination import keyset_page
 
 router = Router(tags=["areas"])
 
@@ -93,11 +93,6 @@ class PlaceOut(Schema):
             lon=place.lon,
             active=place.active,
         )
-
-
-class PlacePage(Schema):
-    items: list[PlaceOut]
-    next_cursor: str | None
 
 
 class PlaceIn(Schema):
@@ -233,32 +228,27 @@ class ZoneCloseDayIn(Schema):
     day: dt.date
 
 
-ERRORS: dict[int, type[Schema]] = {
-    400: ErrorOut,
-    403: ErrorOut,
-    404: ErrorOut,
-    409: ErrorOut,
-    422: ErrorOut,
-}
-
-
 # --- Jurisdictions --------------------------------------------------------------------
 
 
-@router.get("/jurisdictions", response={200: list[JurisdictionOut], **ERRORS}, summary="辖区列表")
+@router.get("/jurisdictions", response=Page[JurisdictionOut], summary="List jurisdictions")
 def jurisdiction_list(
     request: AuthedRequest,
+    page: Query[PageQuery],
     parent: RowId | None = None,
     level: Literal["city", "town", "community", "grid"] | None = None,
-) -> list[JurisdictionOut]:
+) -> Page[JurisdictionOut]:
     nodes = selectors.jurisdictions(user=request.user, parent=parent, level=level)
-    return [JurisdictionOut.of(n) for n in nodes[:5000]]
+    found = keyset_page(
+        nodes, cursor=page.cursor, size=page.size, order=selectors.JURISDICTION_ORDER
+    )
+    return Page[JurisdictionOut].of(found, JurisdictionOut.of)
 
 
 @router.get(
     "/jurisdictions/{jurisdiction_id}",
-    response={200: JurisdictionDetailOut, **ERRORS},
-    summary="辖区详情",
+    response=JurisdictionDetailOut,
+    summary="Get a jurisdiction with its outline",
 )
 def jurisdiction_detail(request: AuthedRequest, jurisdiction_id: int) -> JurisdictionDetailOut:
     node = selectors.jurisdiction_get(user=request.user, pk=jurisdiction_id)
@@ -275,16 +265,14 @@ def jurisdiction_detail(request: AuthedRequest, jurisdiction_id: int) -> Jurisdi
 # --- Places ---------------------------------------------------------------------------
 
 
-class PlaceFilter(Schema):
+class PlaceFilter(PageQuery):
     kind: str | None = None
     jurisdiction: RowId | None = None
     q: str | None = Field(None, max_length=100)
-    cursor: str | None = Field(None, max_length=64)
-    size: int = 50
 
 
-@router.get("/places", response={200: PlacePage, **ERRORS}, summary="场所列表（游标分页）")
-def place_list(request: AuthedRequest, filters: Query[PlaceFilter]) -> PlacePage:
+@router.get("/places", response=Page[PlaceOut], summary="List places")
+def place_list(request: AuthedRequest, filters: Query[PlaceFilter]) -> Page[PlaceOut]:
     jurisdiction = selectors.jurisdiction_resolve(user=request.user, pk=filters.jurisdiction)
     page = selectors.places(
         user=request.user,
@@ -294,10 +282,10 @@ def place_list(request: AuthedRequest, filters: Query[PlaceFilter]) -> PlacePage
         cursor=filters.cursor,
         size=filters.size,
     )
-    return PlacePage(items=[PlaceOut.of(p) for p in page.items], next_cursor=page.next_cursor)
+    return Page[PlaceOut].of(page, PlaceOut.of)
 
 
-@router.post("/places", response={201: PlaceOut, **ERRORS}, summary="新建场所")
+@router.post("/places", response={201: PlaceOut}, summary="Create a place")
 def place_create(request: AuthedRequest, payload: PlaceIn) -> Status:
     require(request.user, Capability.PLACE_MANAGE)
     jurisdiction = selectors.jurisdiction_resolve(user=request.user, pk=payload.jurisdiction_id)
@@ -317,13 +305,17 @@ def place_create(request: AuthedRequest, payload: PlaceIn) -> Status:
 # --- Zones ----------------------------------------------------------------------------
 
 
-@router.get("/zones", response={200: list[ZoneOut], **ERRORS}, summary="风险区列表")
+@router.get("/zones", response=Page[ZoneOut], summary="List risk zones")
 def zone_list(
     request: AuthedRequest,
+    page: Query[PageQuery],
     level: Literal["sealed", "controlled", "precaution"] | None = None,
     state: Literal["active", "lifted"] | None = None,
-) -> list[ZoneOut]:
-    return [ZoneOut.of(z) for z in selectors.zones(user=request.user, level=level, state=state)]
+) -> Page[ZoneOut]:
+    """Active first, most severe first, then newest (the order of `selectors.zones`)."""
+    zones = selectors.zones(user=request.user, level=level, state=state)
+    found = keyset_page(zones, cursor=page.cursor, size=page.size, order=selectors.ZONE_ORDER)
+    return Page[ZoneOut].of(found, ZoneOut.of)
 
 
 def _zone_detail_out(request: AuthedRequest, pk: int) -> ZoneDetailOut:
@@ -337,13 +329,15 @@ def _zone_detail_out(request: AuthedRequest, pk: int) -> ZoneDetailOut:
 
 
 @router.get(
-    "/zones/{zone_id}", response={200: ZoneDetailOut, **ERRORS}, summary="风险区详情与变更记录"
+    "/zones/{zone_id}",
+    response=ZoneDetailOut,
+    summary="Get a risk zone with its members and history",
 )
 def zone_detail(request: AuthedRequest, zone_id: int) -> ZoneDetailOut:
     return _zone_detail_out(request, zone_id)
 
 
-@router.post("/zones", response={201: ZoneDetailOut, **ERRORS}, summary="划定风险区")
+@router.post("/zones", response={201: ZoneDetailOut}, summary="Draw a risk zone")
 def zone_create(request: AuthedRequest, payload: ZoneIn) -> Status:
     require(request.user, Capability.ZONE_MANAGE)
     owner = selectors.jurisdiction_resolve(user=request.user, pk=payload.jurisdiction_id)
@@ -366,7 +360,9 @@ def zone_create(request: AuthedRequest, payload: ZoneIn) -> Status:
 
 
 @router.post(
-    "/zones/{zone_id}/record-case", response={200: ZoneDetailOut, **ERRORS}, summary="新增病例"
+    "/zones/{zone_id}/record-case",
+    response=ZoneDetailOut,
+    summary="Record a new case in a risk zone",
 )
 def zone_record_case(request: AuthedRequest, zone_id: int, payload: ZoneActionIn) -> ZoneDetailOut:
     zone_services.zone_record_case(
@@ -380,7 +376,9 @@ def zone_record_case(request: AuthedRequest, zone_id: int, payload: ZoneActionIn
 
 
 @router.post(
-    "/zones/{zone_id}/screening", response={200: ZoneDetailOut, **ERRORS}, summary="全员筛查结果"
+    "/zones/{zone_id}/screening",
+    response=ZoneDetailOut,
+    summary="Record a risk zone's mass screening result",
 )
 def zone_record_screening(
     request: AuthedRequest, zone_id: int, payload: ZoneScreeningIn
@@ -396,7 +394,7 @@ def zone_record_screening(
     return _zone_detail_out(request, zone_id)
 
 
-@router.post("/zones/{zone_id}/downgrade", response={200: ZoneDetailOut, **ERRORS}, summary="降级")
+@router.post("/zones/{zone_id}/downgrade", response=ZoneDetailOut, summary="Downgrade a risk zone")
 def zone_downgrade(request: AuthedRequest, zone_id: int, payload: ZoneActionIn) -> ZoneDetailOut:
     zone_services.zone_downgrade(
         actor=request.user,
@@ -408,7 +406,7 @@ def zone_downgrade(request: AuthedRequest, zone_id: int, payload: ZoneActionIn) 
     return _zone_detail_out(request, zone_id)
 
 
-@router.post("/zones/{zone_id}/lift", response={200: ZoneDetailOut, **ERRORS}, summary="解除")
+@router.post("/zones/{zone_id}/lift", response=ZoneDetailOut, summary="Lift a risk zone")
 def zone_lift(request: AuthedRequest, zone_id: int, payload: ZoneActionIn) -> ZoneDetailOut:
     zone_services.zone_lift(
         actor=request.user,
@@ -421,7 +419,9 @@ def zone_lift(request: AuthedRequest, zone_id: int, payload: ZoneActionIn) -> Zo
 
 
 @router.post(
-    "/zones/{zone_id}/close-day", response={200: ZoneDetailOut, **ERRORS}, summary="日终计数"
+    "/zones/{zone_id}/close-day",
+    response=ZoneDetailOut,
+    summary="Close a risk zone's day (count its days without a case)",
 )
 def zone_close_day(request: AuthedRequest, zone_id: int, payload: ZoneCloseDayIn) -> ZoneDetailOut:
     zone_services.zone_close_day(actor=request.user, zone=zone_id, day=payload.day)
@@ -431,7 +431,7 @@ def zone_close_day(request: AuthedRequest, zone_id: int, payload: ZoneCloseDayIn
 # --- Map ------------------------------------------------------------------------------
 
 
-@router.get("/map.geojson", response={200: dict[str, Any], **ERRORS}, summary="风险区地图")
+@router.get("/map.geojson", response=dict[str, Any], summary="Map of the risk zones (GeoJSON)")
 def zone_map(request: AuthedRequest, level: Literal["town", "community"] = "town") -> JsonResponse:
     collection = selectors.map_features(user=request.user, level=level)
     return JsonResponse(

@@ -8,7 +8,8 @@ from django import forms
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
-from fangkong.areas.models import ZoneLevel
+from fangkong.areas.models import PlaceKind, ZoneLevel, ZoneState
+from fangkong.core.pages import PageForm, PkField, TruncatingForm
 
 
 class ZoneCreateForm(forms.Form):
@@ -58,4 +59,31 @@ class ZoneActionForm(forms.Form):
         required=False,
         coerce=lambda v: v == "1",
         choices=[("1", _("全部阴性")), ("0", _("有阳性"))],
+    )
+
+
+# --- the filters of the list pages (a value they do not know is no filter) ----------------
+
+
+class ZoneFilterForm(PageForm):
+    level = forms.ChoiceField(required=False, choices=ZoneLevel.choices)
+    state = forms.ChoiceField(required=False, choices=ZoneState.choices)
+
+
+class ZoneOwnerForm(PageForm):
+    """The jurisdiction the zone form offers members under (re-chosen by htmx)."""
+
+    jurisdiction = PkField(required=False)
+
+
+class PlaceFilterForm(TruncatingForm):
+    kind = forms.ChoiceField(required=False, choices=PlaceKind.choices)
+    q = forms.CharField(required=False, max_length=100)
+    town = PkField(required=False)
+    cursor = forms.CharField(required=False)
+
+
+class JurisdictionDepthForm(PageForm):
+    depth = forms.TypedChoiceField(
+        required=False, choices=[("1", "1"), ("2", "2"), ("3", "3")], coerce=int
     )

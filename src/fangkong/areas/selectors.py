@@ -8,13 +8,13 @@ area.view (zone.view for zones) sees the whole city their account belongs to (th
 from __future__ import annotations
 
 from collections import defaultdict
+from collections.abc import Iterable
 from dataclasses import dataclass
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from django.db.models import Count, Prefetch, Q, QuerySet
 from django.utils.translation import gettext as _
 
-from fangkong.accounts.models import User
 from fangkong.accounts.permissions import has_capability, in_scope, require, scope_path, scope_q
 from fangkong.accounts.roles import Capability
 from fangkong.areas import rules
@@ -32,6 +32,9 @@ from fangkong.areas.models import (
 from fangkong.core.errors import DomainError, NotFound
 from fangkong.core.pagination import Page, keyset_page
 from fangkong.core.paths import under
+
+if TYPE_CHECKING:
+    from fangkong.accounts.models import User
 
 CITY_WIDTH = LEVEL_WIDTH[Level.CITY]
 
@@ -56,6 +59,9 @@ def can_manage_zone(user: User, zone: Zone) -> bool:
 # --- Jurisdictions --------------------------------------------------------------------
 
 
+JURISDICTION_ORDER = ("path", "pk")
+
+
 def jurisdictions(
     *, user: User, parent: Jurisdiction | int | None = None, level: str | None = None
 ) -> QuerySet[Jurisdiction]:
@@ -68,7 +74,7 @@ def jurisdictions(
         if level not in Level.values:
             raise DomainError("level_invalid", _("层级无效"), level=level)
         qs = qs.filter(level=level)
-    return qs.order_by("path")
+    return qs.order_by(*JURISDICTION_ORDER)
 
 
 def jurisdiction_children(*, user: User, parent: Jurisdiction) -> list[Jurisdiction]:
@@ -215,6 +221,11 @@ def jurisdictions_resolve(*, user: User, pks: list[int]) -> list[Jurisdiction]:
 # --- Zones ----------------------------------------------------------------------------
 
 
+# Active first, most severe first, then newest; the primary key last (a unique order,
+# which keyset pages need).
+ZONE_ORDER = ("state", "level", "-started_on", "-pk")
+
+
 def zones(*, user: User, level: str | None = None, state: str | None = None) -> QuerySet[Zone]:
     """The city's zones: active first, most severe first, then newest."""
     require(user, Capability.ZONE_VIEW)
@@ -229,7 +240,7 @@ def zones(*, user: User, level: str | None = None, state: str | None = None) -> 
         if state not in ZoneState.values:
             raise DomainError("zone_state_invalid", _("风险区状态无效"), state=state)
         qs = qs.filter(state=state)
-    return qs.order_by("state", "level", "-started_on", "-pk")
+    return qs.order_by(*ZONE_ORDER)
 
 
 def zone_get(*, user: User, pk: int) -> Zone:
@@ -435,3 +446,73 @@ def jurisdiction_ancestry(*, path: str) -> list[dict[str, str]]:
         {"path": r["path"], "name": r["name"], "level": r["level"]}
         for r in rows.values("path", "name", "level")
     ]
+
+
+# --- For other apps (reference data they ask for instead of reading areas' tables) ------
+
+
+def jurisdiction_names(*, paths: Iterable[str]) -> dict[str, str]:
+    """path → name of the jurisdictions at `paths` (reference data, like
+    `jurisdiction_summary`); an unknown path is left out."""
+    wanted = sorted(set(paths))
+    if not wanted:
+        return {}
+    return dict(Jurisdiction.objects.filter(path__in=wanted).values_list("path", "name"))
+
+
+def jurisdictions_at(*, paths: Iterable[str], level: str | None = None) -> dict[str, Jurisdiction]:
+    """path → the jurisdiction at each of `paths` (of `level` if given); unknown paths are
+    left out. One query."""
+    qs = Jurisdiction.objects.filter(path__in=sorted(set(paths)))
+    if level is not None:
+        qs = qs.filter(level=level)
+    return {j.path: j for j in qs}
+
+
+def places_under(*, path: str, kind: str) -> list[Place]:
+    """The places of `kind` under the jurisdiction at `path`, by name (a city's labs)."""
+    return list(Place.objects.filter(under("jurisdiction_path", path), kind=kind).order_by("name"))
+
+
+def venues_by_code(*, user: User, codes: Iterable[str]) -> dict[str, tuple[int, str]]:
+    """venue code → (place id, jurisdiction path) of the places in the user's scope with
+    these codes (a scan log's venues). One query; unknown codes are left out."""
+    rows = Place.objects.filter(scope_q(user), venue_code__in=sorted(set(codes))).values_list(
+        "venue_code", "pk", "jurisdiction_path"
+    )
+    return {code: (pk, path) for code, pk, path in rows if code is not None}
+
+
+def jurisdiction_in_scope(*, user: User, pk: int) -> Jurisdiction | None:
+    """The jurisdiction `pk` if it lies in the user's own scope (not merely their city),
+    else None: the caller says what is not found."""
+    return Jurisdiction.objects.filter(scope_q(user, "path"), pk=pk).first()
+
+
+def jurisdictions_in_scope(*, user: User, levels: Iterable[str], limit: int) -> list[Jurisdiction]:
+    """The jurisdictions of `levels` in the user's own scope, by path, at most `limit`."""
+    qs = Jurisdiction.objects.filter(scope_q(user, "path"), level__in=list(levels))
+    return list(qs.order_by("path")[:limit])
+
+
+def place_find(*, pk: int) -> Place | None:
+    """The place `pk`, or None (the caller checks it is the user's to use)."""
+    return Place.objects.filter(pk=pk).first()
+
+
+def place_rows_under(*, path: str, kind: str) -> list[tuple[int, str]]:
+    """(id, jurisdiction path) of the places of `kind` under `path`, by id (a build
+    step's set of places: the drill city's sampling points). One query."""
+    qs = Place.objects.filter(under("jurisdiction_path", path), kind=kind).order_by("pk")
+    return list(qs.values_list("pk", "jurisdiction_path"))
+
+
+def place_ids_existing(*, pks: Iterable[int]) -> set[int]:
+    """Which of these place ids exist (proposals from scans may name deleted places)."""
+    return set(Place.objects.filter(pk__in=set(pks)).values_list("pk", flat=True))
+
+
+def place_lock(*, pk: int) -> None:
+    """Lock the place's row until the transaction ends: work that must run one at a time
+    per place (a lab's result imports) takes it first."""
+    list(Place.objects.select_for_update().filter(pk=pk).values_list("pk", flat=True))

@@ -7,13 +7,10 @@ or out of scope a 404.
 
 from __future__ import annotations
 
-import functools
-from collections.abc import Callable
 from typing import Any
 
 from django.contrib.auth.decorators import login_required
-from django.http import Http404, HttpRequest, HttpResponse, HttpResponseForbidden
-from django.http.response import HttpResponseBase
+from django.http import Http404, HttpResponse
 from django.shortcuts import redirect, render
 from django.utils import timezone
 from django.utils.translation import gettext as _
@@ -23,34 +20,20 @@ from fangkong.accounts.permissions import has_capability, require
 from fangkong.accounts.roles import Capability
 from fangkong.accounts.types import AuthedRequest
 from fangkong.areas import selectors
-from fangkong.areas.forms import ZoneActionForm, ZoneCreateForm
+from fangkong.areas.forms import (
+    JurisdictionDepthForm,
+    PlaceFilterForm,
+    ZoneActionForm,
+    ZoneCreateForm,
+    ZoneFilterForm,
+    ZoneOwnerForm,
+)
 from fangkong.areas.models import Level, PlaceKind, ZoneLevel, ZoneState
 from fangkong.areas.services import zones as zone_services
 from fangkong.core.errors import DomainError, NotFound, PermissionDenied
 from fangkong.core.http import client_address
 
-View = Callable[..., HttpResponseBase]
-
 ZONE_ACTIONS = ("record_case", "screening", "downgrade", "lift", "close_day")
-
-
-def domain_errors(view: View) -> View:
-    """403 page for a role refusal, 404 for anything absent or outside the scope."""
-
-    @functools.wraps(view)
-    def wrapper(request: HttpRequest, *args: Any, **kwargs: Any) -> HttpResponseBase:
-        try:
-            return view(request, *args, **kwargs)
-        except PermissionDenied as exc:
-            return HttpResponseForbidden(exc.message)
-        except NotFound as exc:
-            raise Http404(exc.message) from exc
-
-    return wrapper
-
-
-def _choice(value: str | None, allowed: list[str]) -> str | None:
-    return value if value in allowed else None
 
 
 # --- Zones ----------------------------------------------------------------------------
@@ -58,10 +41,9 @@ def _choice(value: str | None, allowed: list[str]) -> str | None:
 
 @require_GET
 @login_required
-@domain_errors
 def zone_list(request: AuthedRequest) -> HttpResponse:
-    level = _choice(request.GET.get("level"), ZoneLevel.values)
-    state = _choice(request.GET.get("state"), ZoneState.values)
+    filters = ZoneFilterForm(request.GET).lenient()
+    level, state = filters["level"] or None, filters["state"] or None
     rows = [
         {"zone": z, "progress": selectors.zone_progress(z)}
         for z in selectors.zones(user=request.user, level=level, state=state)[:500]
@@ -97,14 +79,12 @@ def _zone_context(request: AuthedRequest, pk: int, **extra: Any) -> dict[str, An
 
 @require_GET
 @login_required
-@domain_errors
 def zone_detail(request: AuthedRequest, pk: int) -> HttpResponse:
     return render(request, "areas/zone_detail.html", _zone_context(request, pk))
 
 
 @require_POST
 @login_required
-@domain_errors
 def zone_action(request: AuthedRequest, pk: int, action: str) -> HttpResponse:
     """One action form of the zone page; htmx swaps the zone's main panel in place."""
     if action not in ZONE_ACTIONS:
@@ -174,11 +154,11 @@ def _member_choices(request: AuthedRequest, owner_pk: int | None) -> list[tuple[
 
 @require_http_methods(["GET", "POST"])
 @login_required
-@domain_errors
 def zone_create(request: AuthedRequest) -> HttpResponse:
     require(request.user, Capability.ZONE_MANAGE)
-    raw_owner = (request.POST if request.method == "POST" else request.GET).get("jurisdiction", "")
-    owner_pk = int(raw_owner) if raw_owner.isdigit() else None
+    owner_pk = ZoneOwnerForm(request.POST if request.method == "POST" else request.GET).lenient()[
+        "jurisdiction"
+    ]
     owners = _owner_choices(request)
     if owner_pk is None and owners:
         owner_pk = owners[0][0]
@@ -229,13 +209,11 @@ def zone_create(request: AuthedRequest) -> HttpResponse:
 
 @require_GET
 @login_required
-@domain_errors
 def place_list(request: AuthedRequest) -> HttpResponse:
-    kind = _choice(request.GET.get("kind"), PlaceKind.values)
-    q = request.GET.get("q", "").strip()[:100]
+    filters = PlaceFilterForm(request.GET).lenient()
+    kind, q = filters["kind"] or None, filters["q"] or ""
     towns = list(selectors.jurisdictions(user=request.user, level=Level.TOWN))
-    raw_town = request.GET.get("town", "")
-    town = next((t for t in towns if str(t.pk) == raw_town), None)
+    town = next((t for t in towns if t.pk == filters["town"]), None)
     error: DomainError | None = None
     try:
         page = selectors.places(
@@ -243,7 +221,7 @@ def place_list(request: AuthedRequest) -> HttpResponse:
             kind=kind,
             jurisdiction=town,
             q=q or None,
-            cursor=request.GET.get("cursor") or None,
+            cursor=filters["cursor"] or None,
             size=50,
         )
     except (PermissionDenied, NotFound):
@@ -273,9 +251,7 @@ def place_list(request: AuthedRequest) -> HttpResponse:
 
 @require_GET
 @login_required
-@domain_errors
 def jurisdiction_list(request: AuthedRequest) -> HttpResponse:
-    raw = request.GET.get("depth", "2")
-    depth = int(raw) if raw in {"1", "2", "3"} else 2
+    depth = JurisdictionDepthForm(request.GET).lenient()["depth"] or 2
     rows = selectors.jurisdiction_tree(user=request.user, max_depth=depth)
     return render(request, "areas/jurisdiction_list.html", {"rows": rows, "depth": depth})

@@ -28,12 +28,12 @@ from typing import Any
 from fangkong.accounts.models import User
 from fangkong.accounts.roles import Role
 from fangkong.areas.models import Jurisdiction, Place, PlaceKind, Zone, ZoneLevel, ZoneState
-from fangkong.core.crypto import decrypt
 from fangkong.core.paths import under
 from fangkong.drill.clock import drill_clock
 from fangkong.drill.models import DrillCity
 from fangkong.drill.scenario import WUZHEN, at, drill_actor
 from fangkong.people.models import Person
+from fangkong.people.services import person_identities
 from fangkong.testing.models import (
     Recheck,
     ResultValue,
@@ -72,11 +72,6 @@ class _Stations:
     samplers: dict[int, User]
     labs: dict[int, Place]
     lab_users: dict[int, User]
-
-
-def _id_number(person: Person) -> str:
-    """The ID card a sampler scans: the registry's number (the drill's own people)."""
-    return decrypt(person.id_cipher, purpose="id_number") if person.id_cipher else ""
 
 
 def _stations(city_path: str, paths: list[str]) -> _Stations:
@@ -133,9 +128,12 @@ def _sample_round(
     on_date: dt.date,
     *,
     walk_in_pool: list[int],
+    reader: User,
 ) -> dict[str, Any]:
     """Samplers register most of the round's targets (and a few walk-ins) in pooled
-    tubes at their points, syncing in batches through the sampling service."""
+    tubes at their points, syncing in batches through the sampling service. The ID
+    cards they scan carry the registry's numbers (the drill's own people), which
+    `reader` (the drill's command) reveals through people, audited."""
     targets = list(
         RoundTarget.objects.filter(round=round_)
         .order_by("person_id")
@@ -146,8 +144,19 @@ def _sample_round(
     people = {
         p.pk: p
         for p in Person.objects.filter(pk__in=[t[0] for t in chosen] + walk_ins).only(
-            "pk", "id_kind", "id_cipher", "jurisdiction_path"
+            "pk",
+            "name",
+            "id_kind",
+            "id_cipher",
+            "id_masked",
+            "phone_cipher",
+            "phone_masked",
+            "jurisdiction_path",
         )
+    }
+    id_numbers = {
+        identity.person_id: identity.id_number
+        for identity in person_identities(reader, list(people.values()), reveal=True)
     }
     # (point, pool size) -> persons in arrival order; walk-ins go 20-in-1 like precaution.
     queues: dict[tuple[int, int], list[int]] = defaultdict(list)
@@ -176,7 +185,7 @@ def _sample_round(
                     samples=tuple(
                         sampling_services.SampleIn(
                             client_uuid=uuid.UUID(int=rnd.getrandbits(128)),
-                            id_number=_id_number(people[pid]),
+                            id_number=id_numbers[pid],
                             id_kind=people[pid].id_kind,
                             sampled_at=moment,
                         )
@@ -313,7 +322,7 @@ def play_day1(city: DrillCity, on_date: dt.date) -> dict[str, Any]:
         .order_by("pk")
         .values_list("pk", flat=True)[:2000]
     )
-    sampled = _sample_round(rnd, round_, stations, on_date, walk_in_pool=outside)
+    sampled = _sample_round(rnd, round_, stations, on_date, walk_in_pool=outside, reader=command)
     shipped = _ship_and_result(rnd, round_, stations, on_date)
     _close(command, round_, on_date)
     return {"round": round_.pk, "pools": _pool_counts(round_), **sampled, **shipped}
@@ -435,7 +444,7 @@ def play_day2(city: DrillCity, on_date: dt.date) -> dict[str, Any]:
     command = drill_actor("drill-command", Role.COMMAND, root)
     round_ = _round(command, f"{root.name}全员核酸检测", on_date, jurisdictions=[root])
     stations = _stations(root.path, [root.path])
-    sampled = _sample_round(rnd, round_, stations, on_date, walk_in_pool=[])
+    sampled = _sample_round(rnd, round_, stations, on_date, walk_in_pool=[], reader=command)
     tube = _unknown_pool(rnd, round_)
     shipped = _ship_and_result(
         rnd, round_, stations, on_date, positive_barcode=tube.barcode if tube else None
@@ -470,7 +479,7 @@ def play_day3(city: DrillCity, on_date: dt.date) -> dict[str, Any]:
     round_ = _round(command, "封控区、管控区每日核酸检测", on_date, zones=zones)
     paths = RoundTarget.objects.filter(round=round_).values_list("jurisdiction_path", flat=True)
     stations = _stations(root.path, sorted({p[:12] for p in paths}) or [WUZHEN])
-    sampled = _sample_round(rnd, round_, stations, on_date, walk_in_pool=[])
+    sampled = _sample_round(rnd, round_, stations, on_date, walk_in_pool=[], reader=command)
     shipped = _ship_and_result(rnd, round_, stations, on_date)
     _close(command, round_, on_date)
     return {"round": round_.pk, "zones": len(zones), **sampled, **shipped}

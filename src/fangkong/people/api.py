@@ -7,17 +7,20 @@ the project API turns into {code, message, detail}.
 from __future__ import annotations
 
 import datetime as dt
-from typing import Literal
+from typing import TYPE_CHECKING, Literal
 
 from ninja import Field, Query, Router, Schema, Status
 
-from fangkong.accounts.models import User
 from fangkong.accounts.permissions import has_capability
 from fangkong.accounts.roles import Capability
 from fangkong.accounts.types import AuthedRequest
+from fangkong.core.apitypes import Page, PageQuery
 from fangkong.core.http import client_address
 from fangkong.people import rules, selectors, services
 from fangkong.people.models import Household, Person
+
+if TYPE_CHECKING:
+    from fangkong.accounts.models import User
 
 router = Router(tags=["people"])
 
@@ -61,11 +64,6 @@ class PersonOut(Schema):
             household_id=person.household_id,
             created_at=person.created_at,
         )
-
-
-class PersonPage(Schema):
-    items: list[PersonOut]
-    next_cursor: str | None
 
 
 class PersonIn(Schema):
@@ -119,11 +117,6 @@ class HouseholdDetailOut(HouseholdOut):
     members: list[PersonOut]
 
 
-class HouseholdPage(Schema):
-    items: list[HouseholdOut]
-    next_cursor: str | None
-
-
 class HouseholdIn(Schema):
     address: str = Field(..., min_length=1, max_length=300)
     community_id: int
@@ -136,21 +129,17 @@ class MemberIn(Schema):
 # --- Persons -------------------------------------------------------------------------
 
 
-@router.get("/persons", response=PersonPage)
+@router.get("/persons", summary="Search persons", response=Page[PersonOut])
 def person_list(
-    request: AuthedRequest,
-    q: str = Query("", max_length=100),
-    cursor: str | None = Query(None, max_length=64),
-    size: int = Query(50, ge=1, le=200),
-) -> PersonPage:
-    page = selectors.person_search(user=request.user, q=q, cursor=cursor, size=size)
-    return PersonPage(
-        items=[PersonOut.from_person(p, user=request.user) for p in page.items],
-        next_cursor=page.next_cursor,
-    )
+    request: AuthedRequest, paging: Query[PageQuery], q: str = Query("", max_length=100)
+) -> Page[PersonOut]:
+    page = selectors.person_search(user=request.user, q=q, cursor=paging.cursor, size=paging.size)
+    return Page[PersonOut].of(page, lambda p: PersonOut.from_person(p, user=request.user))
 
 
-@router.post("/persons/lookup", response=LookupOut)
+@router.post(
+    "/persons/lookup", summary="Look up a person by a full ID number or phone", response=LookupOut
+)
 def person_lookup(request: AuthedRequest, payload: LookupIn) -> LookupOut:
     """Exact lookup by a full number, in the body (never a URL): audited (`person.lookup`,
     the keyed hash of the number), budgeted per role (429 `lookup_budget_exhausted`,
@@ -162,14 +151,18 @@ def person_lookup(request: AuthedRequest, payload: LookupIn) -> LookupOut:
     return LookupOut(items=[PersonOut.from_person(p, user=request.user) for p in persons])
 
 
-@router.get("/persons/{int:person_id}", response=PersonOut)
+@router.get("/persons/{int:person_id}", summary="Get a person (masked)", response=PersonOut)
 def person_detail(request: AuthedRequest, person_id: int) -> PersonOut:
     return PersonOut.from_person(
         selectors.person_get(user=request.user, pk=person_id), user=request.user
     )
 
 
-@router.post("/persons", response={200: PersonOut, 201: PersonOut})
+@router.post(
+    "/persons",
+    summary="Create a person, or get the one with the same ID number",
+    response={200: PersonOut, 201: PersonOut},
+)
 def person_create(request: AuthedRequest, payload: PersonIn) -> Status[PersonOut]:
     """Create-or-get by ID number: 201 when created, 200 with the existing person."""
     user = request.user
@@ -198,7 +191,11 @@ def person_create(request: AuthedRequest, payload: PersonIn) -> Status[PersonOut
     return Status(201 if created else 200, PersonOut.from_person(person, user=user))
 
 
-@router.post("/persons/{int:person_id}/reveal", response=RevealOut)
+@router.post(
+    "/persons/{int:person_id}/reveal",
+    summary="Reveal a person's ID number or phone (audited)",
+    response=RevealOut,
+)
 def person_reveal(request: AuthedRequest, person_id: int, payload: RevealIn) -> RevealOut:
     person = selectors.person_get(user=request.user, pk=person_id)
     value = services.person_reveal(
@@ -210,20 +207,13 @@ def person_reveal(request: AuthedRequest, person_id: int, payload: RevealIn) -> 
 # --- Households ----------------------------------------------------------------------
 
 
-@router.get("/households", response=HouseholdPage)
-def household_list(
-    request: AuthedRequest,
-    cursor: str | None = Query(None, max_length=64),
-    size: int = Query(50, ge=1, le=200),
-) -> HouseholdPage:
-    page = selectors.household_search(user=request.user, cursor=cursor, size=size)
-    return HouseholdPage(
-        items=[HouseholdOut.from_household(h) for h in page.items],
-        next_cursor=page.next_cursor,
-    )
+@router.get("/households", summary="List households", response=Page[HouseholdOut])
+def household_list(request: AuthedRequest, paging: Query[PageQuery]) -> Page[HouseholdOut]:
+    page = selectors.household_search(user=request.user, cursor=paging.cursor, size=paging.size)
+    return Page[HouseholdOut].of(page, HouseholdOut.from_household)
 
 
-@router.post("/households", response={201: HouseholdOut})
+@router.post("/households", summary="Create a household", response={201: HouseholdOut})
 def household_create(request: AuthedRequest, payload: HouseholdIn) -> Status[HouseholdOut]:
     community = selectors.jurisdiction_for_person(user=request.user, pk=payload.community_id)
     household = services.household_create(
@@ -235,7 +225,11 @@ def household_create(request: AuthedRequest, payload: HouseholdIn) -> Status[Hou
     return Status(201, HouseholdOut.from_household(household))
 
 
-@router.get("/households/{int:household_id}", response=HouseholdDetailOut)
+@router.get(
+    "/households/{int:household_id}",
+    summary="Get a household with its members",
+    response=HouseholdDetailOut,
+)
 def household_detail(request: AuthedRequest, household_id: int) -> HouseholdDetailOut:
     household = selectors.household_get(user=request.user, pk=household_id)
     members = selectors.household_members(user=request.user, household=household)
@@ -245,7 +239,11 @@ def household_detail(request: AuthedRequest, household_id: int) -> HouseholdDeta
     )
 
 
-@router.post("/households/{int:household_id}/members", response=PersonOut)
+@router.post(
+    "/households/{int:household_id}/members",
+    summary="Add a person to a household",
+    response=PersonOut,
+)
 def household_add_member(request: AuthedRequest, household_id: int, payload: MemberIn) -> PersonOut:
     household = selectors.household_get(user=request.user, pk=household_id)
     person = selectors.person_get(user=request.user, pk=payload.person_id)

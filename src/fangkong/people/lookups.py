@@ -47,7 +47,7 @@ from __future__ import annotations
 import datetime as dt
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
-from typing import Any, TypeVar
+from typing import TYPE_CHECKING, Any, TypeVar
 
 from django.conf import settings
 from django.contrib.auth import get_user_model
@@ -55,10 +55,13 @@ from django.db import connection, transaction
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
-from fangkong.accounts.models import AuditEvent, User
 from fangkong.accounts.permissions import in_scope
+from fangkong.accounts.selectors import audit_actions_of
 from fangkong.accounts.services import audit_record_many
 from fangkong.core.errors import DomainError
+
+if TYPE_CHECKING:
+    from fangkong.accounts.models import User
 
 LOOKUP_ACTION = "person.lookup"
 LOOKUP_REFUSED_ACTION = "person.lookup_refused"
@@ -124,11 +127,12 @@ def _lock_and_count(actor: User, policy: LookupPolicy) -> _Window:
         .filter(pk=actor.pk)
         .values_list("pk", flat=True)
     )
-    rows = AuditEvent.objects.filter(
+    rows = audit_actions_of(
         actor_id=actor.pk,
-        action__in=[LOOKUP_ACTION, LOOKUP_ALERT_ACTION],
-        at__gte=timezone.now() - policy.window,
-    ).values_list("action", "detail__outcome")
+        actions=[LOOKUP_ACTION, LOOKUP_ALERT_ACTION],
+        since=timezone.now() - policy.window,
+        detail_key="outcome",
+    )
     window = _Window(lookups=0, misses=0, alerted=False)
     for action, outcome in rows:
         if action == LOOKUP_ALERT_ACTION:

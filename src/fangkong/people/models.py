@@ -3,18 +3,7 @@ from __future__ import annotations
 from django.db import models
 from django.utils.translation import gettext_lazy as _
 
-
-class IdKind(models.TextChoices):
-    RIC = "ric", _("居民身份证")
-    PASSPORT = "passport", _("护照")
-    OTHER = "other", _("其他证件")
-    NONE = "none", _("无证件")
-
-
-class Sex(models.TextChoices):
-    MALE = "M", _("男")
-    FEMALE = "F", _("女")
-    UNKNOWN = "U", _("未知")
+from fangkong.people.choices import IdKind, Sex
 
 
 class Household(models.Model):

@@ -8,18 +8,18 @@ first): nothing counts or offsets millions of rows per request.
 
 from __future__ import annotations
 
-from collections.abc import Iterator
+from collections.abc import Iterable, Iterator
+from typing import TYPE_CHECKING
 
 from django.conf import settings
 from django.db.models import Count, Q, QuerySet
 from django.db.models.functions import Substr
 from django.utils.translation import gettext as _
 
-from fangkong.accounts.models import AuditEvent, User
 from fangkong.accounts.permissions import require, require_in_scope, scope_q
 from fangkong.accounts.roles import Capability
 from fangkong.accounts.selectors import audit_events
-from fangkong.areas.models import Jurisdiction, Place
+from fangkong.areas import selectors as area_selectors
 from fangkong.core.errors import DomainError, NotFound
 from fangkong.core.pagination import Page, keyset_page
 from fangkong.core.paths import under
@@ -27,6 +27,10 @@ from fangkong.people import rules
 from fangkong.people.lookups import LOOKUP_ALERT_ACTION
 from fangkong.people.models import Household, Person
 from fangkong.people.services import PERSON_LEVELS
+
+if TYPE_CHECKING:
+    from fangkong.accounts.models import AuditEvent, User
+    from fangkong.areas.models import Jurisdiction, Place
 
 EXPORT_BATCH = 2000
 DEFAULT_EXPORT_MAX_ROWS = 100_000
@@ -156,7 +160,7 @@ def household_search(*, user: User, cursor: str | None = None, size: int = 50) -
 
 def jurisdiction_for_person(*, user: User, pk: int) -> Jurisdiction:
     """A community or grid the user may register persons in (NotFound otherwise)."""
-    found = Jurisdiction.objects.filter(scope_q(user, "path"), pk=pk).first()
+    found = area_selectors.jurisdiction_in_scope(user=user, pk=pk)
     if found is None:
         raise NotFound("not_found", _("未找到或不在您的辖区内"), object="jurisdiction")
     return found
@@ -164,17 +168,15 @@ def jurisdiction_for_person(*, user: User, pk: int) -> Jurisdiction:
 
 def jurisdiction_choices(*, user: User) -> list[Jurisdiction]:
     """Communities and grids in the user's jurisdiction (for the registration form)."""
-    return list(
-        Jurisdiction.objects.filter(scope_q(user, "path"), level__in=PERSON_LEVELS).order_by(
-            "path"
-        )[:JURISDICTION_CHOICES_MAX]
+    return area_selectors.jurisdictions_in_scope(
+        user=user, levels=PERSON_LEVELS, limit=JURISDICTION_CHOICES_MAX
     )
 
 
 def place_for_person(*, user: User, pk: int) -> Place:
     """A workplace or school in the user's city."""
     city = str(getattr(user, "scope_path", ""))[:6]
-    found = Place.objects.filter(pk=pk).first() if city else None
+    found = area_selectors.place_find(pk=pk) if city else None
     if found is None or not found.jurisdiction_path.startswith(city):
         raise NotFound("not_found", _("未找到或不在您的辖区内"), object="place")
     return found
@@ -220,3 +222,47 @@ def lookup_alerts(*, user: User) -> list[AuditEvent]:
     """The latest alerts on bursts of missed lookups that `user` may see (audit.view,
     scoped like every audit record), newest first."""
     return list(audit_events(user=user, action=LOOKUP_ALERT_ACTION)[:LOOKUP_ALERTS_MAX])
+
+
+# --- For other apps' services (ids and ties, never identities) --------------------------
+# Unscoped on purpose: they serve services that derive rows from rows (a case's
+# contacts, a scan log's persons), whose own results are scoped; no name, ID number or
+# phone leaves here (identities: services.person_identities). One query per call; the
+# caller chunks long id lists.
+
+
+def person_ids_by_id_hash(*, user: User, hashes: Iterable[str]) -> dict[str, int]:
+    """keyed ID hash → person id, for the persons in the user's scope with those hashes."""
+    rows = Person.objects.filter(scope_q(user), id_hmac__in=list(hashes)).values_list(
+        "id_hmac", "pk"
+    )
+    return {str(h): pk for h, pk in rows}
+
+
+def person_paths(*, ids: Iterable[int]) -> dict[int, str]:
+    """person id → jurisdiction path."""
+    return dict(Person.objects.filter(pk__in=list(ids)).values_list("pk", "jurisdiction_path"))
+
+
+def person_ties(*, pk: int) -> tuple[int | None, int | None]:
+    """The person's household id and workplace id (Person.DoesNotExist if none)."""
+    person = Person.objects.only("pk", "household_id", "workplace_id").get(pk=pk)
+    return person.household_id, person.workplace_id
+
+
+def person_households(*, ids: Iterable[int]) -> dict[int, int | None]:
+    """person id → household id (None: no household)."""
+    return dict(Person.objects.filter(pk__in=list(ids)).values_list("pk", "household_id"))
+
+
+def members_of_households(*, household_ids: Iterable[int]) -> list[tuple[int, int]]:
+    """(person id, household id) of every member of these households."""
+    rows = Person.objects.filter(household_id__in=list(household_ids)).values_list(
+        "pk", "household_id"
+    )
+    return [(pk, int(hid)) for pk, hid in rows]
+
+
+def workplace_members(*, workplace_id: int) -> list[int]:
+    """The ids of the persons working at the place."""
+    return list(Person.objects.filter(workplace_id=workplace_id).values_list("pk", flat=True))

@@ -10,13 +10,13 @@ from __future__ import annotations
 import re
 from collections.abc import Sequence
 from dataclasses import dataclass
+from dataclasses import field as dataclass_field
 from typing import TYPE_CHECKING, Any
 
 from django.db import IntegrityError, transaction
 from django.db.models import Q
 from django.utils.translation import gettext as _
 
-from fangkong.accounts.models import User
 from fangkong.accounts.permissions import in_scope, require, require_in_scope, scope_q
 from fangkong.accounts.roles import Capability
 from fangkong.accounts.services import audit_record, audit_record_many
@@ -28,6 +28,7 @@ from fangkong.people.lookups import lookup_run
 from fangkong.people.models import Household, Person
 
 if TYPE_CHECKING:
+    from fangkong.accounts.models import User
     from fangkong.areas.models import Jurisdiction, Place
 
 ID_PURPOSE = "id_number"
@@ -528,6 +529,103 @@ def person_reveal(*, actor: User, person: Person, field: str, ip: str = "") -> s
         ip=ip,
     )
     return value
+
+
+@dataclass(frozen=True, slots=True)
+class PersonIdentity:
+    """A person as a list shows them: masked (the stored masks, the masked name), or in
+    clear (the full name, the decrypted ID number and phone) after an audited reveal."""
+
+    person_id: int
+    name: str
+    id_number: str
+    phone: str
+    revealed: bool
+
+
+@dataclass(frozen=True, slots=True)
+class RevealRecord:
+    """The caller's own audit record of a reveal of many persons (an export that records
+    itself with its reveal flag and row count): `person_identities` writes it in place of
+    its `person.reveal` record, so that one reveal leaves one record."""
+
+    action: str
+    object_type: str
+    object_id: str | int = ""
+    object_label: str = ""
+    jurisdiction_path: str = ""
+    detail: dict[str, Any] = dataclass_field(default_factory=dict)
+
+
+def _identity(person: Person, reveal: bool) -> PersonIdentity:
+    if not reveal:
+        return PersonIdentity(
+            person.pk, rules.mask_name(person.name), person.id_masked, person.phone_masked, False
+        )
+    id_number = (
+        decrypt(person.id_cipher, purpose=ID_PURPOSE) if person.id_cipher else person.id_masked
+    )
+    phone = (
+        decrypt(person.phone_cipher, purpose=PHONE_PURPOSE)
+        if person.phone_cipher
+        else person.phone_masked
+    )
+    return PersonIdentity(person.pk, person.name, id_number, phone, True)
+
+
+def person_identities(
+    actor: User,
+    persons: Sequence[Person],
+    reveal: bool = False,
+    *,
+    record: RevealRecord | None = None,
+    ip: str = "",
+) -> list[PersonIdentity]:
+    """The identities (name, ID number, phone) of a list of persons, in order: the one
+    way out of people for them. Masked by default (the masks people stores, the masked
+    name); in clear with `reveal=True`, which needs person.reveal and writes one audit
+    record for the call: `person.reveal` with the count (the person named when there is
+    one), or the caller's `record` in its place.
+
+    Every person must be in the actor's jurisdiction, or nothing is answered (NotFound
+    `not_found`, as for one person: never a 403 that would confirm they exist).
+    """
+    if reveal:
+        require(actor, Capability.PERSON_REVEAL)
+    for person in persons:
+        require_in_scope(actor, person.jurisdiction_path, what="person")
+    identities = [_identity(person, reveal) for person in persons]
+    if not reveal:
+        return identities
+    if record is not None:
+        audit_record(
+            actor=actor,
+            action=record.action,
+            object_type=record.object_type,
+            object_id=record.object_id,
+            object_label=record.object_label,
+            jurisdiction_path=record.jurisdiction_path,
+            detail=record.detail,
+            ip=ip,
+        )
+    elif persons:
+        one = persons[0] if len(persons) == 1 else None
+        audit_record(
+            actor=actor,
+            action="person.reveal",
+            object_type="person",
+            object_id=one.pk if one is not None else "",
+            object_label=rules.mask_name(one.name) if one is not None else "",
+            field="identity",
+            jurisdiction_path=one.jurisdiction_path if one is not None else _scope_path(actor),
+            detail={"count": len(persons)},
+            ip=ip,
+        )
+    return identities
+
+
+def _scope_path(actor: User) -> str:
+    return str(getattr(actor, "scope_path", "") or "")
 
 
 def _clean_address(address: str) -> str:

@@ -7,16 +7,12 @@ Views are thin: selectors read (scoped, masked), services write. A DomainError b
 from __future__ import annotations
 
 import csv
-import functools
-from collections.abc import Callable, Iterator
-from typing import Any
+from collections.abc import Iterator
+from typing import TYPE_CHECKING, Any
 
 from django.contrib.auth.decorators import login_required
 from django.http import (
-    Http404,
-    HttpRequest,
     HttpResponse,
-    HttpResponseForbidden,
     StreamingHttpResponse,
 )
 from django.http.response import HttpResponseBase
@@ -26,34 +22,20 @@ from django.utils.translation import gettext as _
 from django.utils.translation import gettext_noop
 from django.views.decorators.http import require_GET, require_http_methods, require_POST
 
-from fangkong.accounts.models import User
 from fangkong.accounts.permissions import has_capability, require
 from fangkong.accounts.roles import Capability
 from fangkong.accounts.types import AuthedRequest
-from fangkong.areas.models import Jurisdiction
 from fangkong.core.errors import DomainError, NotFound, PermissionDenied
 from fangkong.core.http import client_address
 from fangkong.core.spreadsheet import formula_safe
 from fangkong.people import rules, selectors, services
+from fangkong.people.forms import PersonCreateForm, PersonSearchForm, RevealForm
 from fangkong.people.lookups import lookup_policy
 from fangkong.people.models import IdKind, Person
 
-View = Callable[..., HttpResponseBase]
-
-
-def domain_errors(view: View) -> View:
-    """403 page for a role refusal, 404 for anything absent or outside the scope."""
-
-    @functools.wraps(view)
-    def wrapper(request: HttpRequest, *args: Any, **kwargs: Any) -> HttpResponseBase:
-        try:
-            return view(request, *args, **kwargs)
-        except PermissionDenied as exc:
-            return HttpResponseForbidden(exc.message)
-        except NotFound as exc:
-            raise Http404(exc.message) from exc
-
-    return wrapper
+if TYPE_CHECKING:
+    from fangkong.accounts.models import User
+    from fangkong.areas.models import Jurisdiction
 
 
 class _Echo:
@@ -63,11 +45,10 @@ class _Echo:
         return value
 
 
-def _jurisdiction_filter(request: AuthedRequest, data: Any) -> Jurisdiction | None:
-    raw = str(data.get("jurisdiction", ""))
-    if not raw.isdigit():
+def _jurisdiction_filter(request: AuthedRequest, pk: int | None) -> Jurisdiction | None:
+    if pk is None:
         return None
-    return selectors.jurisdiction_for_person(user=request.user, pk=int(raw))
+    return selectors.jurisdiction_for_person(user=request.user, pk=pk)
 
 
 def _filter_label(q: str) -> dict[str, str]:
@@ -82,14 +63,13 @@ def _filter_label(q: str) -> dict[str, str]:
 
 @require_http_methods(["GET", "POST"])
 @login_required
-@domain_errors
 def person_list(request: AuthedRequest) -> HttpResponse:
     """Search (GET: names, initials, ID tails) and exact lookup (POST: a full ID number,
     document number or phone, audited and budgeted; by GET it is refused, so that no
     number lands in a URL, a history or an access log)."""
-    data = request.POST if request.method == "POST" else request.GET
-    q = str(data.get("q", "")).strip()[:100]
-    jurisdiction = _jurisdiction_filter(request, data)
+    data = PersonSearchForm(request.POST if request.method == "POST" else request.GET).lenient()
+    q = data["q"] or ""
+    jurisdiction = _jurisdiction_filter(request, data["jurisdiction"])
     error = ""
     status = 200
     page = None
@@ -104,7 +84,7 @@ def person_list(request: AuthedRequest) -> HttpResponse:
                 user=request.user,
                 q=q,
                 jurisdiction=jurisdiction,
-                cursor=data.get("cursor") or None,
+                cursor=data["cursor"] or None,
             )
             persons = page.items
     except (PermissionDenied, NotFound):
@@ -129,7 +109,6 @@ def person_list(request: AuthedRequest) -> HttpResponse:
 
 @require_GET
 @login_required
-@domain_errors
 def person_detail(request: AuthedRequest, pk: int) -> HttpResponse:
     person = selectors.person_get(user=request.user, pk=pk)
     members: list[Person] = []
@@ -148,10 +127,9 @@ def person_detail(request: AuthedRequest, pk: int) -> HttpResponse:
 
 @require_POST
 @login_required
-@domain_errors
 def person_reveal(request: AuthedRequest, pk: int) -> HttpResponse:
     person = selectors.person_get(user=request.user, pk=pk)
-    field = request.POST.get("field", "")
+    field = RevealForm(request.POST).lenient()["field"] or ""
     try:
         value = services.person_reveal(
             actor=request.user, person=person, field=field, ip=client_address(request)
@@ -167,7 +145,6 @@ def person_reveal(request: AuthedRequest, pk: int) -> HttpResponse:
 
 @require_http_methods(["GET", "POST"])
 @login_required
-@domain_errors
 def person_create(request: AuthedRequest) -> HttpResponse:
     require(request.user, Capability.PERSON_CREATE)
     form = {
@@ -180,19 +157,19 @@ def person_create(request: AuthedRequest) -> HttpResponse:
     error: DomainError | None = None
     existing_id: int | None = None
     if request.method == "POST":
-        form = {key: request.POST.get(key, "")[:300] for key in form}
+        create_form = PersonCreateForm(request.POST)
+        form = {key: str(create_form.data.get(key, ""))[:300] for key in form}
         try:
-            if not form["jurisdiction"].isdigit():
-                raise DomainError("jurisdiction_required", _("请选择所属辖区"))
+            data = create_form.cleaned()
             jurisdiction = selectors.jurisdiction_for_person(
-                user=request.user, pk=int(form["jurisdiction"])
+                user=request.user, pk=data["jurisdiction"]
             )
             person = services.person_create(
                 actor=request.user,
-                name=form["name"],
-                id_kind=form["id_kind"],
-                id_number=form["id_number"],
-                phone=form["phone"],
+                name=data["name"],
+                id_kind=data["id_kind"],
+                id_number=data["id_number"],
+                phone=data["phone"],
                 jurisdiction=jurisdiction,
                 ip=client_address(request),
             )
@@ -219,7 +196,6 @@ def person_create(request: AuthedRequest) -> HttpResponse:
 
 @require_GET
 @login_required
-@domain_errors
 def household_detail(request: AuthedRequest, pk: int) -> HttpResponse:
     household = selectors.household_get(user=request.user, pk=pk)
     members = selectors.household_members(user=request.user, household=household)
@@ -288,12 +264,12 @@ def _export_lines(
 
 @require_POST
 @login_required
-@domain_errors
 def person_export(request: AuthedRequest) -> HttpResponseBase:
     """CSV of the current search (POST: an export writes an audit record), masked and
     scoped, watermarked, streamed in keyset batches."""
-    q = request.POST.get("q", "").strip()[:100]
-    jurisdiction = _jurisdiction_filter(request, request.POST)
+    data = PersonSearchForm(request.POST).lenient()
+    q = data["q"] or ""
+    jurisdiction = _jurisdiction_filter(request, data["jurisdiction"])
     cap = selectors.export_max_rows()
     try:
         found = selectors.person_export_size(
@@ -331,7 +307,6 @@ def person_export(request: AuthedRequest) -> HttpResponseBase:
 
 @require_GET
 @login_required
-@domain_errors
 def lookup_alerts(request: AuthedRequest) -> HttpResponse:
     """For administrators (audit.view): users whose exact lookups missed too often; each
     is stopped from further lookups for the window (people.lookups)."""

@@ -11,12 +11,15 @@ import datetime as dt
 from typing import Literal
 
 from django.utils import timezone
-from ninja import Field, Router, Schema
+from ninja import Field, Query, Router, Schema
 
 from fangkong.accounts.types import AuthedRequest
+from fangkong.core.apitypes import Page, PageQuery
+from fangkong.core.pagination import keyset_page
 from fangkong.protocol import rules
 from fangkong.protocol.models import RuleSet
 from fangkong.protocol.selectors import (
+    RULESET_ORDER,
     ruleset_get,
     ruleset_in_force,
     ruleset_list,
@@ -103,22 +106,29 @@ def _date(d: rules.ProtocolDate) -> ProtocolDateOut:
     return ProtocolDateOut(value=d.value, ruleset_version=d.ruleset_version, rule=d.rule)
 
 
-@router.get("/rulesets", response=list[RuleSetOut])
-def rulesets(request: AuthedRequest) -> list[RuleSet]:
-    return list(ruleset_list(actor=request.user))
+@router.get("/rulesets", summary="List rule sets", response=Page[RuleSetOut])
+def rulesets(request: AuthedRequest, page: Query[PageQuery]) -> Page[RuleSetOut]:
+    found = keyset_page(
+        ruleset_list(actor=request.user), cursor=page.cursor, size=page.size, order=RULESET_ORDER
+    )
+    return Page[RuleSetOut].of(found, RuleSetOut.from_orm)
 
 
-@router.get("/rulesets/{ruleset_id}", response=RuleSetOut)
+@router.get("/rulesets/{ruleset_id}", summary="Get a rule set", response=RuleSetOut)
 def ruleset_detail(request: AuthedRequest, ruleset_id: int) -> RuleSet:
     return ruleset_get(actor=request.user, pk=ruleset_id)
 
 
-@router.get("/in-force", response=RuleSetOut)
+@router.get(
+    "/in-force", summary="Get the rule set in force on a date and place", response=RuleSetOut
+)
 def in_force(request: AuthedRequest, on: dt.date | None = None, path: str = "") -> RuleSet:
     return ruleset_in_force(actor=request.user, on_date=on or timezone.localdate(), path=path)
 
 
-@router.post("/schedule", response=ScheduleOut)
+@router.post(
+    "/schedule", summary="Compute a contact's quarantine and testing schedule", response=ScheduleOut
+)
 def schedule(request: AuthedRequest, payload: ScheduleIn) -> ScheduleOut:
     rs = ruleset_in_force(
         actor=request.user, on_date=payload.on or timezone.localdate(), path=payload.path
@@ -149,7 +159,7 @@ def schedule(request: AuthedRequest, payload: ScheduleIn) -> ScheduleOut:
     )
 
 
-@router.post("/lookback", response=LookbackOut)
+@router.post("/lookback", summary="Compute a case's look-back start date", response=LookbackOut)
 def lookback(request: AuthedRequest, payload: LookbackIn) -> LookbackOut:
     rs = ruleset_in_force(
         actor=request.user, on_date=payload.on or timezone.localdate(), path=payload.path

@@ -8,16 +8,19 @@ interface every domain calls (no actor: it is a lookup of the rule in force, not
 from __future__ import annotations
 
 import datetime as dt
+from typing import TYPE_CHECKING
 
 from django.db.models import Q, QuerySet
 from django.db.models.functions import Length
 from django.utils.translation import gettext as _
 
-from fangkong.accounts.models import User
 from fangkong.accounts.permissions import require
 from fangkong.accounts.roles import Capability
 from fangkong.core.errors import DomainError, NotFound
 from fangkong.protocol.models import RuleSet
+
+if TYPE_CHECKING:
+    from fangkong.accounts.models import User
 
 
 def _region_prefixes(path: str) -> list[str]:
@@ -48,9 +51,13 @@ def ruleset_for(*, on_date: dt.date, path: str = "") -> RuleSet:
     return candidate
 
 
+# By region, the newest first within a region (a unique order, for keyset pages).
+RULESET_ORDER = ("region", "-effective_from", "pk")
+
+
 def ruleset_list(*, actor: User) -> QuerySet[RuleSet]:
     require(actor, Capability.RULESET_VIEW)
-    return RuleSet.objects.select_related("based_on").order_by("region", "-effective_from", "id")
+    return RuleSet.objects.select_related("based_on").order_by(*RULESET_ORDER)
 
 
 def ruleset_get(*, actor: User, pk: int) -> RuleSet:

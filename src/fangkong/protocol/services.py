@@ -7,19 +7,21 @@ audited (`ruleset.create`, `ruleset.update`).
 from __future__ import annotations
 
 import datetime as dt
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from django.db import transaction
 from django.db.models import NOT_PROVIDED, Field
 from django.utils.translation import gettext as _
 
-from fangkong.accounts.models import User
 from fangkong.accounts.permissions import has_capability
 from fangkong.accounts.roles import Capability
 from fangkong.accounts.services import audit_record
 from fangkong.core.errors import Conflict, DomainError, PermissionDenied
 from fangkong.protocol.models import RuleSet
 from fangkong.protocol.rules import RULE_VALUE_FIELDS, validate_values
+
+if TYPE_CHECKING:
+    from fangkong.accounts.models import User
 
 # Descriptive fields an update may change besides the rule values.
 META_FIELDS: tuple[str, ...] = ("name", "effective_from", "region", "source")

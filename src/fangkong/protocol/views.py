@@ -7,8 +7,7 @@ from functools import wraps
 from typing import Any
 
 from django.contrib.auth.decorators import login_required
-from django.core.exceptions import PermissionDenied as DjangoPermissionDenied
-from django.http import Http404, HttpResponse
+from django.http import HttpResponse
 from django.shortcuts import render
 from django.utils import timezone
 from django.utils.translation import gettext as _
@@ -16,7 +15,7 @@ from django.utils.translation import gettext as _
 from fangkong.accounts.permissions import require
 from fangkong.accounts.roles import Capability
 from fangkong.accounts.types import AuthedRequest
-from fangkong.core.errors import DomainError, NotFound, PermissionDenied
+from fangkong.core.errors import DomainError
 from fangkong.protocol import rules
 from fangkong.protocol.forms import CalculatorForm
 from fangkong.protocol.models import RuleSet, SecondaryMeasure
@@ -24,18 +23,14 @@ from fangkong.protocol.selectors import in_force_ids, ruleset_for, ruleset_get, 
 
 
 def _ruleset_view(view: Callable[..., HttpResponse]) -> Callable[..., HttpResponse]:
-    """Login, then `ruleset.view` (403 otherwise); domain refusals become 403/404."""
+    """Login, then `ruleset.view`; a refusal (403, 404) is answered by the one translator,
+    web.middleware.DomainErrorMiddleware."""
 
     @login_required
     @wraps(view)
     def wrapped(request: AuthedRequest, *args: Any, **kwargs: Any) -> HttpResponse:
-        try:
-            require(request.user, Capability.RULESET_VIEW)
-            return view(request, *args, **kwargs)
-        except PermissionDenied as exc:
-            raise DjangoPermissionDenied(exc.message) from exc
-        except NotFound as exc:
-            raise Http404(exc.message) from exc
+        require(request.user, Capability.RULESET_VIEW)
+        return view(request, *args, **kwargs)
 
     return wrapped
 

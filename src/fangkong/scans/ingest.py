@@ -31,25 +31,28 @@ from collections.abc import Iterator
 from dataclasses import asdict, dataclass, field
 from itertools import islice
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 from zoneinfo import ZoneInfo
 
 from django.db import IntegrityError, transaction
+from django.db.models import QuerySet
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
-from fangkong.accounts.models import User
-from fangkong.accounts.permissions import require, scope_q
+from fangkong.accounts.permissions import require
 from fangkong.accounts.roles import Capability
 from fangkong.accounts.services import audit_record
-from fangkong.areas.models import Place
+from fangkong.areas import selectors as area_selectors
 from fangkong.core.errors import DomainError
 from fangkong.core.spreadsheet import csv_rows, import_too_large
-from fangkong.people.models import Person
+from fangkong.people import selectors as people_selectors
 from fangkong.people.rules import validate_ric
 from fangkong.people.services import id_lookup_hash
 from fangkong.scans.models import ScanImport, ScanImportFormat, VenueScan
 from fangkong.scans.services import scans_bulk_insert
+
+if TYPE_CHECKING:
+    from fangkong.accounts.models import User
 
 LOCAL = ZoneInfo("Asia/Shanghai")
 BATCH_SIZE = 2000
@@ -301,10 +304,7 @@ class _Venues:
         wanted = [c for c in codes if c not in self.known]
         if not wanted:
             return
-        rows = Place.objects.filter(scope_q(self.actor), venue_code__in=wanted).values_list(
-            "venue_code", "pk", "jurisdiction_path"
-        )
-        found = {code: (pk, path) for code, pk, path in rows if code is not None}
+        found = area_selectors.venues_by_code(user=self.actor, codes=wanted)
         for code in wanted:
             self.known[code] = found.get(code)
 
@@ -321,9 +321,7 @@ def _resolve_batch(
     """Persons (by keyed ID hash, in the actor's scope) and venue codes of a batch, one
     query each; a row repeated in the file counts as a duplicate once resolved."""
     keys = {key for _line, _kind, key, _code, _at in batch}
-    persons = dict(
-        Person.objects.filter(scope_q(actor), id_hmac__in=keys).values_list("id_hmac", "pk")
-    )
+    persons = people_selectors.person_ids_by_id_hash(user=actor, hashes=keys)
     venues.resolve({code for _line, _kind, _key, code, _at in batch})
     for line, _kind, key, code, at in batch:
         person_id = persons.get(key)
@@ -483,10 +481,19 @@ def _counted(
         yield item
 
 
-def scan_imports_recent(*, user: User, limit: int = 50) -> list[ScanImport]:
-    """The latest ingested files (history of the upload page and the API)."""
+# The latest first; the primary key last (a unique order, for keyset pages).
+SCAN_IMPORT_ORDER = ("-at", "-pk")
+
+
+def scan_imports(*, user: User) -> QuerySet[ScanImport]:
+    """The ingested files, the latest first (the history of the upload page and the API)."""
     require(user, Capability.SCANS_IMPORT)
-    return list(ScanImport.objects.select_related("actor").order_by("-at", "-pk")[:limit])
+    return ScanImport.objects.select_related("actor").order_by(*SCAN_IMPORT_ORDER)
+
+
+def scan_imports_recent(*, user: User, limit: int = 50) -> list[ScanImport]:
+    """The latest ingested files (the history of the upload page)."""
+    return list(scan_imports(user=user)[:limit])
 
 
 def scans_import_upload(

@@ -397,3 +397,15 @@ def copresence_people(
         if kept:
             found[group] = kept
     return found
+
+
+def scans_of_persons(
+    *, person_ids: Sequence[int], since: dt.datetime, until: dt.datetime
+) -> list[tuple[int, int, dt.datetime]]:
+    """(person id, place id, scanned at) of these persons' scans from `since` to `until`
+    (both included). One query; the caller chunks long id lists."""
+    return list(
+        VenueScan.objects.filter(
+            person_id__in=list(person_ids), scanned_at__gte=since, scanned_at__lte=until
+        ).values_list("person_id", "place_id", "scanned_at")
+    )

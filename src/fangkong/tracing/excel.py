@@ -33,7 +33,7 @@ from __future__ import annotations
 import io
 import secrets
 from dataclasses import dataclass, field
-from typing import IO, Any
+from typing import IO, TYPE_CHECKING, Any
 
 from django.db import transaction
 from django.utils import timezone, translation
@@ -43,18 +43,18 @@ from openpyxl.styles import Alignment, Font, PatternFill, Protection
 from openpyxl.utils import get_column_letter
 from openpyxl.worksheet.datavalidation import DataValidation
 
-from fangkong.accounts.models import User
 from fangkong.accounts.permissions import require, require_in_scope
 from fangkong.accounts.roles import Capability
 from fangkong.accounts.services import audit_record
-from fangkong.core.crypto import decrypt
 from fangkong.core.errors import DomainError
 from fangkong.core.spreadsheet import formula_safe, xlsx_rows, xml_safe
-from fangkong.people.rules import mask_name
-from fangkong.people.services import ID_PURPOSE, PHONE_PURPOSE
+from fangkong.people.services import RevealRecord, person_identities
 from fangkong.tracing.models import PushItem, PushItemStatus, VerificationPush
 from fangkong.tracing.selectors import pushes as push_selectors
 from fangkong.tracing.services.pushes import push_item_mark, push_items_lock, push_mark_check
+
+if TYPE_CHECKING:
+    from fangkong.accounts.models import User
 
 SOURCE_LANGUAGE = "zh-hans"
 XLSX_CONTENT_TYPE = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
@@ -157,15 +157,6 @@ def _watermark(actor: User, reveal: bool, when: str) -> str:
     )
 
 
-def _identity(item: PushItem, reveal: bool) -> tuple[str, str, str]:
-    person = item.contact.person
-    if not reveal:
-        return mask_name(person.name), person.id_masked, person.phone_masked
-    id_number = decrypt(person.id_cipher, purpose=ID_PURPOSE) if person.id_cipher else ""
-    phone = decrypt(person.phone_cipher, purpose=PHONE_PURPOSE) if person.phone_cipher else ""
-    return person.name, id_number or person.id_masked, phone
-
-
 def push_export_xlsx(
     *, actor: User, push: VerificationPush, reveal: bool = False, ip: str = ""
 ) -> bytes:
@@ -179,6 +170,22 @@ def push_export_xlsx(
     now = timezone.localtime()
     when = f"{now:%Y-%m-%d %H:%M}"
     watermark = _watermark(actor, reveal, when)
+    export_record = RevealRecord(
+        action="push.export",
+        object_type="verification_push",
+        object_id=push.pk,
+        object_label=push.number,
+        jurisdiction_path=push.jurisdiction_path,
+        detail={"reveal": reveal, "rows": len(items)},
+    )
+    # In clear, people writes the export's record with the reveal (one record for both).
+    identities = person_identities(
+        actor,
+        [item.contact.person for item in items],
+        reveal,
+        record=export_record if reveal else None,
+        ip=ip,
+    )
 
     wb = Workbook()
     ws = wb.active
@@ -195,17 +202,16 @@ def push_export_xlsx(
         )
         _append(ws, [watermark])
         _append(ws, list(COLUMNS))
-        for seq, item in enumerate(items, start=1):
+        for seq, (item, identity) in enumerate(zip(items, identities, strict=True), start=1):
             contact = item.contact
             person = contact.person
-            name, id_number, phone = _identity(item, reveal)
             _append(
                 ws,
                 [
                     seq,
-                    name,
-                    id_number,
-                    phone,
+                    identity.name,
+                    identity.id_number,
+                    identity.phone,
                     person.household.address if person.household else "",
                     contact.get_classification_display(),
                     contact.last_exposure_on,
@@ -260,16 +266,17 @@ def push_export_xlsx(
 
     buffer = io.BytesIO()
     wb.save(buffer)
-    audit_record(
-        actor=actor,
-        action="push.export",
-        object_type="verification_push",
-        object_id=push.pk,
-        object_label=push.number,
-        jurisdiction_path=push.jurisdiction_path,
-        detail={"reveal": reveal, "rows": len(items)},
-        ip=ip,
-    )
+    if not reveal:
+        audit_record(
+            actor=actor,
+            action=export_record.action,
+            object_type=export_record.object_type,
+            object_id=export_record.object_id,
+            object_label=export_record.object_label,
+            jurisdiction_path=export_record.jurisdiction_path,
+            detail=export_record.detail,
+            ip=ip,
+        )
     return buffer.getvalue()
 
 

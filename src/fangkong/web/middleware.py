@@ -9,8 +9,9 @@ a refused action shows its message instead of a 500:
 - a request that asks for JSON gets `{"code", "message", "detail"}`;
 - any other request gets the full page `web/domain_error.html`.
 
-Bad input that got past a view's own checks is answered the same way, with the status
-and code of `core.refusals` (a multipart body without its boundary 400, a body over
+The status, code and message come from `core.errors.translate`, the one translation
+the API uses too. Bad input that got past a view's own checks is answered the same way
+(a multipart body without its boundary 400, a body over
 DATA_UPLOAD_MAX_MEMORY_SIZE 413, a number too large for the database 400, SQLite's
 write lock taken 503 with Retry-After). A POST's form body is parsed here, before the
 CSRF check reads it, so that a body Django cannot parse is refused here too (not an
@@ -25,15 +26,9 @@ from collections.abc import Callable
 from django.http import HttpRequest, HttpResponse, JsonResponse
 from django.shortcuts import render
 
-from fangkong.core.errors import DomainError
-from fangkong.core.refusals import Refusal, refusal_for
+from fangkong.core.errors import DomainError, Refusal, translate
 
 logger = logging.getLogger(__name__)
-
-
-def _status(error: DomainError) -> int:
-    status = int(getattr(error, "status", 400) or 400)
-    return status if 400 <= status < 500 else 400
 
 
 def _wants_json(request: HttpRequest) -> bool:
@@ -52,27 +47,25 @@ class DomainErrorMiddleware:
             try:
                 request.POST  # noqa: B018 - parse now, before the CSRF check reads it
             except Exception as error:
-                refusal = refusal_for(error)
+                refusal = translate(error)
                 if refusal is None:
                     raise
                 return self._refuse(request, refusal)
         return self.get_response(request)
 
     def process_exception(self, request: HttpRequest, exception: Exception) -> HttpResponse | None:
-        if not isinstance(exception, DomainError):
-            refusal = refusal_for(exception)
-            return None if refusal is None else self._refuse(request, refusal)
-        status = _status(exception)
-        logger.info(
-            "domain error on %s %s: %s (%s)", request.method, request.path, exception.code, status
-        )
-        if _wants_json(request):
-            return JsonResponse(exception.as_dict(), status=status)
-        return _page(request, exception.code, exception.message, status)
+        refusal = translate(exception)
+        if refusal is None:
+            return None
+        return self._refuse(request, refusal, domain=isinstance(exception, DomainError))
 
-    def _refuse(self, request: HttpRequest, refusal: Refusal) -> HttpResponse:
-        logger.warning(
-            "bad input on %s %s: %s (%s)",
+    def _refuse(
+        self, request: HttpRequest, refusal: Refusal, *, domain: bool = False
+    ) -> HttpResponse:
+        log = logger.info if domain else logger.warning
+        log(
+            "%s on %s %s: %s (%s)",
+            "domain error" if domain else "bad input",
             request.method,
             request.path,
             refusal.code,

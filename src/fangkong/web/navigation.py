@@ -11,7 +11,7 @@ yet) is left out, so that the page shell never fails because of another app.
 from __future__ import annotations
 
 from dataclasses import dataclass
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from django.contrib.auth.models import AnonymousUser
 from django.http import HttpRequest
@@ -20,9 +20,12 @@ from django.utils.functional import Promise
 from django.utils.translation import gettext_lazy as _
 from django.utils.translation import pgettext_lazy
 
-from fangkong.accounts.models import User
 from fangkong.accounts.permissions import has_capability
 from fangkong.accounts.roles import Capability
+from fangkong.accounts.types import is_signed_in
+
+if TYPE_CHECKING:
+    from fangkong.accounts.models import User
 
 
 @dataclass(frozen=True)
@@ -217,7 +220,7 @@ NAV_ENTRIES: tuple[NavEntry, ...] = (
 
 def entry_visible(user: User | AnonymousUser | None, entry: NavEntry) -> bool:
     """Whether the user's account may see this entry (URL resolution aside)."""
-    if not isinstance(user, User):  # anonymous, or no user at all
+    if not is_signed_in(user):  # anonymous, or no user at all
         return False
     if entry.staff_only:
         return bool(getattr(user, "is_staff", False) and user.is_active)

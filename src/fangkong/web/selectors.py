@@ -11,17 +11,19 @@ The counts come from the aggregate selectors of the apps that own the tables
 
 from __future__ import annotations
 
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from django.core.cache import cache
 from django.utils import timezone
 
-from fangkong.accounts.models import User
 from fangkong.accounts.permissions import require, scope_path
 from fangkong.accounts.roles import Capability
 from fangkong.areas import selectors as area_selectors
-from fangkong.areas.models import Level, PlaceKind, ZoneLevel
+from fangkong.areas.choices import Level, PlaceKind, ZoneLevel
 from fangkong.people import selectors as people_selectors
+
+if TYPE_CHECKING:
+    from fangkong.accounts.models import User
 
 DASHBOARD_CACHE_SECONDS = 60
 # Bump when the cached shape changes, so that a deploy never reads an old shape.

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from django.contrib.auth.decorators import login_required
 from django.http import HttpRequest, HttpResponse, JsonResponse
@@ -14,11 +14,10 @@ from django.utils.translation import gettext_lazy
 from django.views.decorators.cache import never_cache
 from django.views.decorators.http import require_GET
 
-from fangkong.accounts.models import User
 from fangkong.accounts.permissions import has_capability
 from fangkong.accounts.roles import ROLE_CAPABILITIES, Capability, Role
 from fangkong.accounts.types import AuthedRequest
-from fangkong.areas.models import Level, PlaceKind, ZoneLevel
+from fangkong.areas.choices import Level, PlaceKind, ZoneLevel
 from fangkong.core.errors import DomainError
 from fangkong.web.selectors import (
     DASHBOARD_CACHE_SECONDS,
@@ -26,6 +25,9 @@ from fangkong.web.selectors import (
     dashboard_figures,
     jurisdiction_chain,
 )
+
+if TYPE_CHECKING:
+    from fangkong.accounts.models import User
 
 # What each role's work is (DESIGN.md, "Users and what each does"), for the landing page.
 ROLE_DUTIES: dict[str, Any] = {

@@ -155,7 +155,7 @@ def test_token_list_create_revoke(client, command_user, tree, make_user):
     created = client.post(
         "/api/accounts/tokens", {"name": "pad"}, content_type="application/json"
     ).json()
-    listed = client.get("/api/accounts/tokens").json()
+    listed = client.get("/api/accounts/tokens").json()["items"]
     assert [t["id"] for t in listed] == [created["id"]]
     assert "token" not in listed[0] and "digest" not in listed[0]
     response = client.post(f"/api/accounts/tokens/{created['id']}/revoke")
@@ -171,7 +171,7 @@ def test_token_list_create_revoke(client, command_user, tree, make_user):
     assert response.status_code == 404
     theirs.refresh_from_db()
     assert theirs.revoked_at is None
-    assert theirs.pk not in [t["id"] for t in client.get("/api/accounts/tokens").json()]
+    assert theirs.pk not in [t["id"] for t in client.get("/api/accounts/tokens").json()["items"]]
 
 
 def test_token_api_refused_without_token_manage(client, town_a_user):

@@ -5,12 +5,11 @@ Each service is keyword-only, atomic, validates before it saves, and audits.
 
 from __future__ import annotations
 
-from typing import Any, Final
+from typing import TYPE_CHECKING, Any, Final
 
 from django.db import IntegrityError, transaction
 from django.utils.translation import gettext as _
 
-from fangkong.accounts.models import User
 from fangkong.accounts.permissions import require, require_in_scope
 from fangkong.accounts.roles import Capability
 from fangkong.accounts.services import audit_record
@@ -24,6 +23,9 @@ from fangkong.areas.models import (
     PlaceKind,
 )
 from fangkong.core.errors import Conflict, DomainError, NotFound
+
+if TYPE_CHECKING:
+    from fangkong.accounts.models import User
 
 # The level a child of each level has (city → town → community → grid).
 CHILD_LEVEL: Final[dict[str, str]] = {

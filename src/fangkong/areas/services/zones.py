@@ -10,14 +10,13 @@ from __future__ import annotations
 
 import datetime as dt
 from collections.abc import Sequence
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from django.db import transaction
 from django.db.models import Q
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
-from fangkong.accounts.models import User
 from fangkong.accounts.permissions import require, require_in_scope
 from fangkong.accounts.roles import Capability
 from fangkong.accounts.services import audit_record
@@ -35,8 +34,11 @@ from fangkong.areas.models import (
 from fangkong.areas.services.areas import valid_name
 from fangkong.core.errors import Conflict, DomainError, NotFound
 from fangkong.core.paths import is_under
-from fangkong.protocol.models import RuleSet
 from fangkong.protocol.selectors import ruleset_for
+
+if TYPE_CHECKING:
+    from fangkong.accounts.models import User
+    from fangkong.protocol.models import RuleSet
 
 ZONE_NAME_MAX = 200
 REASON_MAX = 2000

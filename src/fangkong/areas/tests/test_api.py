@@ -51,9 +51,9 @@ def test_jurisdictions_list_and_detail(api, town_a_user, tree):
     r = api(town_a_user, "get", f"/api/areas/jurisdictions?parent={tree.city.pk}")
     assert r.status_code == 200
     # Public city-wide: town A's staff see both towns.
-    assert [j["name"] for j in r.json()] == ["濮院镇", "乌镇镇"]
+    assert [j["name"] for j in r.json()["items"]] == ["濮院镇", "乌镇镇"]
     r = api(town_a_user, "get", "/api/areas/jurisdictions?level=community")
-    assert {j["code"] for j in r.json()} == {tree.community_a.code, tree.community_b.code}
+    assert {j["code"] for j in r.json()["items"]} == {tree.community_a.code, tree.community_b.code}
     r = api(town_a_user, "get", f"/api/areas/jurisdictions/{tree.community_a.pk}")
     assert r.json()["parent_name"] == "乌镇镇" and r.json()["path"] == tree.community_a.path
     assert api(town_a_user, "get", "/api/areas/jurisdictions/999999").status_code == 404

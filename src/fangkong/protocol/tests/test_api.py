@@ -27,7 +27,7 @@ def post(client: Client, url: str, body: dict) -> Any:
 def test_list_and_detail(api: Client) -> None:
     response = api.get("/api/protocol/rulesets")
     assert response.status_code == 200
-    versions = {r["version"]: r for r in response.json()}
+    versions = {r["version"]: r for r in response.json()["items"]}
     assert set(versions) == {"v8", "v9"}
     assert versions["v9"]["close_centralised_test_days"] == [1, 2, 3, 5, 7]
     assert versions["v9"]["based_on"] is None

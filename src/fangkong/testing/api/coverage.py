@@ -16,8 +16,10 @@ from django.utils.translation import gettext as _
 from ninja import Query, Router, Schema
 
 from fangkong.accounts.types import AuthedRequest
+from fangkong.core.apitypes import Page, PageQuery
 from fangkong.core.errors import DomainError
 from fangkong.core.http import client_address
+from fangkong.core.pagination import sequence_page
 from fangkong.people.rules import mask_name
 from fangkong.testing.models import RoundTarget
 from fangkong.testing.selectors import coverage as selectors
@@ -85,13 +87,17 @@ class UntestedPersonOut(Schema):
         )
 
 
-class UntestedPage(Schema):
+class UntestedPage(Page[UntestedPersonOut]):
+    """A page of the untested list, with the community it is of."""
+
     community: str
-    items: list[UntestedPersonOut]
-    next_cursor: str | None
 
 
-@router.get("/rounds/{int:round_id}/coverage", response=CoverageOut)
+@router.get(
+    "/rounds/{int:round_id}/coverage",
+    summary="Get a round's coverage per town or community",
+    response=CoverageOut,
+)
 def round_coverage(
     request: AuthedRequest,
     round_id: int,
@@ -114,30 +120,47 @@ def round_coverage(
     )
 
 
-@router.get("/rounds/{int:round_id}/coverage/hours", response=list[HourOut])
-def round_coverage_hours(request: AuthedRequest, round_id: int) -> list[HourOut]:
-    """Samples per hour of the round (Asia/Shanghai hours) with the running total."""
+@router.get(
+    "/rounds/{int:round_id}/coverage/hours",
+    summary="List a round's samples per hour",
+    response=Page[HourOut],
+)
+def round_coverage_hours(
+    request: AuthedRequest, round_id: int, paging: Query[PageQuery]
+) -> Page[HourOut]:
+    """Samples per hour of the round (Asia/Shanghai hours) with the running total, the
+    earliest hour first."""
     rnd = selectors.coverage_round_get(user=request.user, pk=round_id)
-    return [
-        HourOut(hour=p.hour, samples=p.samples, cumulative=p.cumulative)
-        for p in selectors.samples_by_hour(user=request.user, rnd=rnd)
-    ]
+    page = sequence_page(
+        selectors.samples_by_hour(user=request.user, rnd=rnd),
+        key=lambda p: (int(p.hour.timestamp()),),
+        cursor=paging.cursor,
+        size=paging.size,
+    )
+    return Page[HourOut].of(
+        page, lambda p: HourOut(hour=p.hour, samples=p.samples, cumulative=p.cumulative)
+    )
 
 
 @router.get(
-    "/rounds/{int:round_id}/coverage/communities/{community}/untested", response=UntestedPage
+    "/rounds/{int:round_id}/coverage/communities/{community}/untested",
+    summary="List a community's untested persons in a round",
+    response=UntestedPage,
 )
 def untested_list(
     request: AuthedRequest,
     round_id: int,
     community: str,
-    cursor: str | None = Query(None, max_length=64),
-    size: int = Query(50, ge=1, le=200),
+    paging: Query[PageQuery],
 ) -> UntestedPage:
     """The community's target persons with no sample in the round (masked, keyset)."""
     rnd = selectors.coverage_round_get(user=request.user, pk=round_id)
     page = selectors.untested_page(
-        user=request.user, rnd=rnd, community_path=community, cursor=cursor, size=size
+        user=request.user,
+        rnd=rnd,
+        community_path=community,
+        cursor=paging.cursor,
+        size=paging.size,
     )
     return UntestedPage(
         community=community,
@@ -173,6 +196,7 @@ class UntestedExportIn(Schema):
 
 @router.get(
     "/rounds/{int:round_id}/coverage/communities/{community}/untested.xlsx",
+    summary="Export a community's untested persons (Excel, masked)",
     response={200: None},
 )
 def untested_export(request: AuthedRequest, round_id: int, community: str) -> HttpResponse:
@@ -186,6 +210,7 @@ def untested_export(request: AuthedRequest, round_id: int, community: str) -> Ht
 
 @router.post(
     "/rounds/{int:round_id}/coverage/communities/{community}/untested.xlsx",
+    summary="Export a community's untested persons (Excel, optionally revealed)",
     response={200: None},
 )
 def untested_export_post(

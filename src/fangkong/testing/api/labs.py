@@ -17,9 +17,10 @@ from ninja import Field, File, Query, Router, Schema, Status
 from ninja.files import UploadedFile
 
 from fangkong.accounts.types import AuthedRequest
-from fangkong.core.apitypes import ROW_ID_MAX, RowId
+from fangkong.core.apitypes import ROW_ID_MAX, Page, PageQuery, RowId
 from fangkong.core.errors import DomainError
 from fangkong.core.http import client_address
+from fangkong.core.pagination import keyset_page, sequence_page
 from fangkong.people.rules import mask_name
 from fangkong.testing.models import Hold, Recheck, TransportBox
 from fangkong.testing.selectors import labs as selectors
@@ -227,11 +228,6 @@ class RecheckOut(Schema):
         )
 
 
-class RecheckPage(Schema):
-    items: list[RecheckOut]
-    next_cursor: str | None
-
-
 class RecheckSampleIn(Schema):
     barcode: str = Field(..., min_length=1, max_length=64)
     lab_id: RowId | None = None
@@ -265,39 +261,33 @@ class HoldOut(Schema):
         )
 
 
-class HoldPage(Schema):
-    items: list[HoldOut]
-    next_cursor: str | None
-
-
-class RecheckFilter(Schema):
+class RecheckFilter(PageQuery):
     status: Literal["pending", "sampled", "negative", "positive"] | None = None
     overdue: bool | None = None
-    cursor: str | None = None
 
 
-class HoldFilter(Schema):
+class HoldFilter(PageQuery):
     state: Literal["held", "released"] | None = "held"
-    cursor: str | None = None
 
 
 # --- boxes ---------------------------------------------------------------------------------
 
 
-@router.get("/boxes", response=list[BoxOut])
-def box_list(request: AuthedRequest) -> list[BoxOut]:
+@router.get("/boxes", summary="List transport boxes", response=Page[BoxOut])
+def box_list(request: AuthedRequest, paging: Query[PageQuery]) -> Page[BoxOut]:
     """A sampler's boxes (their point), or the boxes handed over to a lab user's lab."""
     from fangkong.accounts.permissions import has_capability
     from fangkong.accounts.roles import Capability
 
     if has_capability(request.user, Capability.BOX_MANAGE):
-        boxes = selectors.boxes_of_point(user=request.user)
+        boxes = selectors.point_boxes(user=request.user)
     else:
-        boxes = selectors.boxes_for_lab(user=request.user)
-    return [BoxOut.from_box(b) for b in boxes]
+        boxes = selectors.lab_boxes(user=request.user)
+    page = keyset_page(boxes, cursor=paging.cursor, size=paging.size)
+    return Page[BoxOut].of(page, BoxOut.from_box)
 
 
-@router.post("/boxes", response={201: BoxOut})
+@router.post("/boxes", summary="Create a transport box", response={201: BoxOut})
 def box_create(request: AuthedRequest, payload: BoxIn) -> Status[BoxOut]:
     lab = selectors.lab_get(user=request.user, pk=payload.lab_id)
     box = box_services.box_create(
@@ -306,12 +296,14 @@ def box_create(request: AuthedRequest, payload: BoxIn) -> Status[BoxOut]:
     return Status(201, BoxOut.from_box(box))
 
 
-@router.get("/boxes/{int:box_id}", response=BoxOut)
+@router.get("/boxes/{int:box_id}", summary="Get a transport box", response=BoxOut)
 def box_detail(request: AuthedRequest, box_id: int) -> BoxOut:
     return BoxOut.from_box(selectors.box_get(user=request.user, pk=box_id))
 
 
-@router.post("/boxes/{int:box_id}/tubes", response=BoxAddOut)
+@router.post(
+    "/boxes/{int:box_id}/tubes", summary="Add tubes to a transport box", response=BoxAddOut
+)
 def box_add_tubes(request: AuthedRequest, box_id: int, payload: BoxTubesIn) -> BoxAddOut:
     box = selectors.box_get(user=request.user, pk=box_id)
     report = box_services.box_add_tubes(
@@ -321,14 +313,18 @@ def box_add_tubes(request: AuthedRequest, box_id: int, payload: BoxTubesIn) -> B
     return BoxAddOut(box=BoxOut.from_box(box), added=report.added, unchanged=report.unchanged)
 
 
-@router.post("/boxes/{int:box_id}/hand-over", response=BoxOut)
+@router.post(
+    "/boxes/{int:box_id}/hand-over",
+    summary="Hand a transport box over for transport to its lab",
+    response=BoxOut,
+)
 def box_hand_over(request: AuthedRequest, box_id: int) -> BoxOut:
     box = selectors.box_get(user=request.user, pk=box_id)
     box = box_services.box_hand_over(actor=request.user, box=box, ip=client_address(request))
     return BoxOut.from_box(box)
 
 
-@router.post("/boxes/receive", response=BoxOut)
+@router.post("/boxes/receive", summary="Receive a transport box at the lab", response=BoxOut)
 def box_receive(request: AuthedRequest, payload: BoxReceiveIn) -> BoxOut:
     """The lab scans a box's barcode on arrival."""
     box = selectors.box_get(user=request.user, barcode=payload.barcode.strip())
@@ -339,7 +335,7 @@ def box_receive(request: AuthedRequest, payload: BoxReceiveIn) -> BoxOut:
 # --- results ---------------------------------------------------------------------------------
 
 
-@router.post("/results", response=ResultImportReportOut)
+@router.post("/results", summary="Submit a batch of tube results", response=ResultImportReportOut)
 def results_submit(request: AuthedRequest, payload: ResultsIn) -> ResultImportReportOut:
     """A batch of results; all or none (400 `import_rows_invalid` with the bad lines); a
     retried batch is reported `duplicate` and changes nothing."""
@@ -352,7 +348,11 @@ def results_submit(request: AuthedRequest, payload: ResultsIn) -> ResultImportRe
     return ResultImportReportOut.from_report(report)
 
 
-@router.post("/results/import", response=ResultImportReportOut)
+@router.post(
+    "/results/import",
+    summary="Import a results file (CSV or Excel)",
+    response=ResultImportReportOut,
+)
 def results_import(request: AuthedRequest, file: File[UploadedFile]) -> ResultImportReportOut:
     """A results file (CSV or Excel, multipart `file`); all rows or none."""
     data = file.read(result_files.MAX_IMPORT_BYTES + 1)
@@ -362,7 +362,7 @@ def results_import(request: AuthedRequest, file: File[UploadedFile]) -> ResultIm
     return ResultImportReportOut.from_report(report)
 
 
-@router.get("/tubes/{barcode}/result", response=TubeResultOut)
+@router.get("/tubes/{barcode}/result", summary="Get a tube's result", response=TubeResultOut)
 def tube_result(request: AuthedRequest, barcode: str) -> TubeResultOut:
     view = selectors.tube_result_get(user=request.user, barcode=barcode)
     r = view.result
@@ -396,49 +396,65 @@ def tube_result(request: AuthedRequest, barcode: str) -> TubeResultOut:
     )
 
 
-@router.get("/labs/turnaround", response=list[LabTurnaroundOut])
+@router.get(
+    "/labs/turnaround",
+    summary="List turnaround times per lab and round",
+    response=Page[LabTurnaroundOut],
+)
 def lab_turnaround(
-    request: AuthedRequest, round_id: int | None = Query(None, ge=1, le=ROW_ID_MAX)
-) -> list[LabTurnaroundOut]:
-    """Median and p90 minutes, sampled → resulted and received → resulted, per lab and round."""
-    return [
-        LabTurnaroundOut(
+    request: AuthedRequest,
+    paging: Query[PageQuery],
+    round_id: int | None = Query(None, ge=1, le=ROW_ID_MAX),
+) -> Page[LabTurnaroundOut]:
+    """Median and p90 minutes, sampled → resulted and received → resulted, per lab and
+    round (by lab id, then round id)."""
+    page = sequence_page(
+        selectors.turnaround_by_lab(user=request.user, round_id=round_id),
+        key=lambda t: (t.lab_id, t.round_id),
+        cursor=paging.cursor,
+        size=paging.size,
+    )
+    return Page[LabTurnaroundOut].of(
+        page,
+        lambda t: LabTurnaroundOut(
             lab_id=t.lab_id,
             lab_name=t.lab_name,
             round_id=t.round_id,
             round_name=t.round_name,
             sampled_to_resulted=TurnaroundOut(**t.sampled_to_resulted.__dict__),
             received_to_resulted=TurnaroundOut(**t.received_to_resulted.__dict__),
-        )
-        for t in selectors.turnaround_by_lab(user=request.user, round_id=round_id)
-    ]
+        ),
+    )
 
 
 # --- holds and rechecks --------------------------------------------------------------------------
 
 
-@router.get("/rechecks", response=RecheckPage)
-def recheck_list(request: AuthedRequest, filters: Query[RecheckFilter]) -> RecheckPage:
+@router.get("/rechecks", summary="List rechecks", response=Page[RecheckOut])
+def recheck_list(request: AuthedRequest, filters: Query[RecheckFilter]) -> Page[RecheckOut]:
     page = selectors.rechecks(
         user=request.user,
         status=filters.status,
         overdue=filters.overdue,
         cursor=filters.cursor,
+        size=filters.size,
     )
     now = timezone.now()
-    return RecheckPage(
-        items=[RecheckOut.from_recheck(r, now) for r in page.items], next_cursor=page.next_cursor
-    )
+    return Page[RecheckOut].of(page, lambda r: RecheckOut.from_recheck(r, now))
 
 
-@router.get("/rechecks/{int:recheck_id}", response=RecheckOut)
+@router.get("/rechecks/{int:recheck_id}", summary="Get a recheck", response=RecheckOut)
 def recheck_detail(request: AuthedRequest, recheck_id: int) -> RecheckOut:
     return RecheckOut.from_recheck(
         selectors.recheck_get(user=request.user, pk=recheck_id), timezone.now()
     )
 
 
-@router.post("/rechecks/{int:recheck_id}/sample", response=RecheckOut)
+@router.post(
+    "/rechecks/{int:recheck_id}/sample",
+    summary="Record a recheck's single-tube sample",
+    response=RecheckOut,
+)
 def recheck_sample(request: AuthedRequest, recheck_id: int, payload: RecheckSampleIn) -> RecheckOut:
     """Record the single-tube recheck sample (its tube goes to the lab in its own box)."""
     recheck = selectors.recheck_get(user=request.user, pk=recheck_id)
@@ -455,7 +471,9 @@ def recheck_sample(request: AuthedRequest, recheck_id: int, payload: RecheckSamp
     )
 
 
-@router.get("/holds", response=HoldPage)
-def hold_list(request: AuthedRequest, filters: Query[HoldFilter]) -> HoldPage:
-    page = selectors.holds(user=request.user, state=filters.state, cursor=filters.cursor)
-    return HoldPage(items=[HoldOut.from_hold(h) for h in page.items], next_cursor=page.next_cursor)
+@router.get("/holds", summary="List holds on persons of positive pools", response=Page[HoldOut])
+def hold_list(request: AuthedRequest, filters: Query[HoldFilter]) -> Page[HoldOut]:
+    page = selectors.holds(
+        user=request.user, state=filters.state, cursor=filters.cursor, size=filters.size
+    )
+    return Page[HoldOut].of(page, HoldOut.from_hold)

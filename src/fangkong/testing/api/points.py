@@ -8,8 +8,9 @@ from ninja import Field, Query, Router, Schema, Status
 
 from fangkong.accounts.types import AuthedRequest
 from fangkong.areas import selectors as area_selectors
-from fangkong.core.apitypes import LocalTime, RowId
+from fangkong.core.apitypes import LocalTime, Page, PageQuery, RowId
 from fangkong.core.http import client_address
+from fangkong.core.pagination import keyset_page
 from fangkong.testing.models import QueueStatus, SamplingPoint
 from fangkong.testing.selectors import points as selectors
 from fangkong.testing.services import points as services
@@ -78,25 +79,28 @@ class QueueIn(Schema):
     length: int = Field(0, ge=0, le=100_000)
 
 
-@router.get("/points", response=list[PointOut])
+@router.get("/points", summary="List sampling points", response=Page[PointOut])
 def point_list(
     request: AuthedRequest,
+    paging: Query[PageQuery],
     jurisdiction: str | None = Query(None, pattern=r"^\d{6,15}$"),
     queue_status: str | None = Query(None, pattern=QUEUE_PATTERN),
-) -> list[PointOut]:
-    """The sampling points of the user's jurisdiction with their queue."""
+) -> Page[PointOut]:
+    """The sampling points of the user's jurisdiction with their queue, by jurisdiction
+    then name."""
     qs = selectors.points(
         user=request.user, jurisdiction_path=jurisdiction, queue_status=queue_status
     )
-    return [PointOut.from_point(p) for p in qs[:1000]]
+    page = keyset_page(qs, cursor=paging.cursor, size=paging.size, order=selectors.POINT_ORDER)
+    return Page[PointOut].of(page, PointOut.from_point)
 
 
-@router.get("/points/{int:point_id}", response=PointOut)
+@router.get("/points/{int:point_id}", summary="Get a sampling point", response=PointOut)
 def point_detail(request: AuthedRequest, point_id: int) -> PointOut:
     return PointOut.from_point(selectors.point_get(user=request.user, pk=point_id))
 
 
-@router.post("/points", response={201: PointOut})
+@router.post("/points", summary="Register a sampling point", response={201: PointOut})
 def point_register(request: AuthedRequest, payload: PointIn) -> Status[PointOut]:
     place = area_selectors.places_resolve(user=request.user, pks=[payload.place_id])[0]
     point = services.point_register(
@@ -111,7 +115,7 @@ def point_register(request: AuthedRequest, payload: PointIn) -> Status[PointOut]
     return Status(201, PointOut.from_point(selectors.point_get(user=request.user, pk=point.pk)))
 
 
-@router.put("/points/{int:point_id}", response=PointOut)
+@router.put("/points/{int:point_id}", summary="Update a sampling point", response=PointOut)
 def point_update(request: AuthedRequest, point_id: int, payload: PointUpdateIn) -> PointOut:
     point = selectors.point_get(user=request.user, pk=point_id)
     services.point_update(
@@ -126,7 +130,9 @@ def point_update(request: AuthedRequest, point_id: int, payload: PointUpdateIn) 
     return PointOut.from_point(selectors.point_get(user=request.user, pk=point_id))
 
 
-@router.post("/points/{int:point_id}/queue", response=PointOut)
+@router.post(
+    "/points/{int:point_id}/queue", summary="Update a sampling point's queue", response=PointOut
+)
 def point_queue(request: AuthedRequest, point_id: int, payload: QueueIn) -> PointOut:
     """Update the queue status and length (the point's sampler, its town, command)."""
     point = selectors.point_get(user=request.user, pk=point_id)

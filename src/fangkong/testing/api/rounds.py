@@ -4,25 +4,28 @@ pool-size advisor. Thin endpoints: selectors read (scoped), services write."""
 from __future__ import annotations
 
 import datetime as dt
-from typing import Annotated, Literal
+from typing import TYPE_CHECKING, Annotated, Literal
 
 from django.utils.translation import gettext as _
 from ninja import Field, Query, Router, Schema, Status
 from pydantic import WithJsonSchema
 
-from fangkong.accounts.models import User
 from fangkong.accounts.permissions import require
 from fangkong.accounts.roles import Capability
 from fangkong.accounts.types import AuthedRequest
 from fangkong.areas import selectors as area_selectors
-from fangkong.areas.models import Zone
-from fangkong.core.apitypes import RowId
+from fangkong.core.apitypes import Page, PageQuery, RowId
 from fangkong.core.errors import DomainError, NotFound
 from fangkong.core.http import client_address
+from fangkong.core.pagination import keyset_page
 from fangkong.testing.models import Round
 from fangkong.testing.rules import rounds as rules
 from fangkong.testing.selectors import rounds as selectors
 from fangkong.testing.services import rounds as services
+
+if TYPE_CHECKING:
+    from fangkong.accounts.models import User
+    from fangkong.areas.models import Zone
 
 router = Router()
 
@@ -143,14 +146,20 @@ class AdviceOut(Schema):
     ]
 
 
-@router.get("/rounds", response=list[RoundOut])
+@router.get("/rounds", summary="List mass-testing rounds", response=Page[RoundOut])
 def round_list(
-    request: AuthedRequest, status: Literal["planned", "open", "closed"] | None = None
-) -> list[RoundOut]:
+    request: AuthedRequest,
+    paging: Query[PageQuery],
+    status: Literal["planned", "open", "closed"] | None = None,
+) -> Page[RoundOut]:
     """The rounds owned by or covering the user's jurisdiction, newest first."""
-    return [
-        RoundOut.from_round(r) for r in selectors.rounds(user=request.user, status=status)[:200]
-    ]
+    page = keyset_page(
+        selectors.rounds(user=request.user, status=status),
+        cursor=paging.cursor,
+        size=paging.size,
+        order=selectors.ROUND_ORDER,
+    )
+    return Page[RoundOut].of(page, RoundOut.from_round)
 
 
 def _detail(request: AuthedRequest, rnd: Round) -> RoundDetailOut:
@@ -159,7 +168,7 @@ def _detail(request: AuthedRequest, rnd: Round) -> RoundDetailOut:
     )
 
 
-@router.get("/rounds/{int:round_id}", response=RoundDetailOut)
+@router.get("/rounds/{int:round_id}", summary="Get a mass-testing round", response=RoundDetailOut)
 def round_detail(request: AuthedRequest, round_id: int) -> RoundDetailOut:
     return _detail(request, selectors.round_get(user=request.user, pk=round_id))
 
@@ -171,7 +180,7 @@ def _zone(user: User, pk: int) -> Zone:
         raise DomainError("unknown_zone", _("风险区不存在"), id=pk) from exc
 
 
-@router.post("/rounds", response={201: RoundDetailOut})
+@router.post("/rounds", summary="Plan a mass-testing round", response={201: RoundDetailOut})
 def round_create(request: AuthedRequest, payload: RoundIn) -> Status[RoundDetailOut]:
     user = request.user
     jurisdictions = area_selectors.jurisdictions_resolve(user=user, pks=payload.jurisdiction_ids)
@@ -188,21 +197,27 @@ def round_create(request: AuthedRequest, payload: RoundIn) -> Status[RoundDetail
     return Status(201, _detail(request, selectors.round_get(user=user, pk=rnd.pk)))
 
 
-@router.post("/rounds/{int:round_id}/open", response=RoundOut)
+@router.post("/rounds/{int:round_id}/open", summary="Open a mass-testing round", response=RoundOut)
 def round_open(request: AuthedRequest, round_id: int) -> RoundOut:
     rnd = selectors.round_get(user=request.user, pk=round_id)
     services.round_open(actor=request.user, round=rnd, ip=client_address(request))
     return RoundOut.from_round(selectors.round_get(user=request.user, pk=round_id))
 
 
-@router.post("/rounds/{int:round_id}/close", response=RoundOut)
+@router.post(
+    "/rounds/{int:round_id}/close", summary="Close a mass-testing round", response=RoundOut
+)
 def round_close(request: AuthedRequest, round_id: int) -> RoundOut:
     rnd = selectors.round_get(user=request.user, pk=round_id)
     services.round_close(actor=request.user, round=rnd, ip=client_address(request))
     return RoundOut.from_round(selectors.round_get(user=request.user, pk=round_id))
 
 
-@router.get("/rounds/{int:round_id}/planner", response=PlannerOut)
+@router.get(
+    "/rounds/{int:round_id}/planner",
+    summary="Plan a round's sampling per town",
+    response=PlannerOut,
+)
 def round_planner(request: AuthedRequest, round_id: int) -> PlannerOut:
     """Per town of the user's jurisdiction: targets by pool size, samplers, tubes, swabs,
     tables and points, and each supply's demand against stock."""
@@ -217,7 +232,7 @@ def round_planner(request: AuthedRequest, round_id: int) -> PlannerOut:
     )
 
 
-@router.get("/pool-advice", response=AdviceOut)
+@router.get("/pool-advice", summary="Advise a pool size for a prevalence", response=AdviceOut)
 def pool_advice(request: AuthedRequest, prevalence: float = Query(..., ge=0, le=1)) -> AdviceOut:
     """Dorfman's pool-size advice: the k in 1..50 minimising 1/k + 1 − (1−p)^k."""
     require(request.user, Capability.ROUND_VIEW)

@@ -106,7 +106,7 @@ def _aware(value: dt.datetime) -> dt.datetime:
     "/sampling/sync",
     response=SyncOut,
     url_name="sampling_sync",
-    summary="上传一批试管与采样记录（幂等，逐条应答）",
+    summary="Sync a batch of tubes and samples (idempotent, answered item by item)",
 )
 def sampling_sync(request: AuthedRequest, payload: SyncIn) -> HttpResponse:
     tubes = [
@@ -160,7 +160,9 @@ def sampling_sync(request: AuthedRequest, payload: SyncIn) -> HttpResponse:
 
 
 @router.get(
-    "/sampling/context", response=ContextOut, summary="采样员的采样点、进行中的轮次与混采数"
+    "/sampling/context",
+    response=ContextOut,
+    summary="Get a sampler's point, open rounds and pool sizes",
 )
 def sampling_context(request: AuthedRequest, query: Query[ContextQuery]) -> ContextOut:
     point = selectors.point_for_sampler(user=request.user, point_id=query.point)
@@ -194,7 +196,7 @@ class CloseIn(Schema):
     point: RowId | None = None
 
 
-@router.post("/sampling/tubes/{barcode}/close", response=CloseOut, summary="手动封管")
+@router.post("/sampling/tubes/{barcode}/close", response=CloseOut, summary="Close a tube by hand")
 def tube_close(request: AuthedRequest, barcode: str, payload: CloseIn) -> CloseOut:
     tube = services.tube_close(actor=request.user, barcode=barcode, point_id=payload.point)
     return CloseOut(barcode=tube.barcode, state=tube.state, closed_at=tube.closed_at)

@@ -10,8 +10,9 @@ from ninja import Field, Query, Router, Schema, Status
 
 from fangkong.accounts.types import AuthedRequest
 from fangkong.areas import selectors as area_selectors
-from fangkong.core.apitypes import ROW_ID_MAX, RowId
+from fangkong.core.apitypes import ROW_ID_MAX, Page, PageQuery, RowId
 from fangkong.core.http import client_address
+from fangkong.core.pagination import keyset_page
 from fangkong.testing.models import SupplyKind, SupplyMovement, SupplyStock
 from fangkong.testing.selectors import supplies as selectors
 from fangkong.testing.services import supplies as services
@@ -97,33 +98,41 @@ class TransferOut(Schema):
     into: MovementOut
 
 
-@router.get("/supplies", response=list[StockOut])
+@router.get("/supplies", summary="List supply stocks", response=Page[StockOut])
 def stock_list(
     request: AuthedRequest,
+    paging: Query[PageQuery],
     place_id: int | None = Query(None, ge=1, le=ROW_ID_MAX),
     town: str | None = Query(None, pattern=r"^\d{9}$"),
     kind: str | None = Query(None, pattern=KIND_PATTERN),
     low: bool = False,
-) -> list[StockOut]:
+) -> Page[StockOut]:
     """Stock on hand (last count + movements − consumption derived from registrations)."""
     qs = selectors.stocks(
         user=request.user, place_id=place_id, town_path=town, kind=kind, low_only=low
     )
-    return [StockOut.from_stock(s) for s in qs[:2000]]
+    page = keyset_page(qs, cursor=paging.cursor, size=paging.size, order=selectors.STOCK_ORDER)
+    return Page[StockOut].of(page, StockOut.from_stock)
 
 
-@router.get("/supplies/alerts", response=list[StockOut])
-def stock_alerts(request: AuthedRequest) -> list[StockOut]:
+@router.get("/supplies/alerts", summary="List low-stock alerts", response=Page[StockOut])
+def stock_alerts(request: AuthedRequest, paging: Query[PageQuery]) -> Page[StockOut]:
     """Low-stock alerts: on hand below the stock's threshold."""
-    return [StockOut.from_stock(s) for s in selectors.low_stock(user=request.user)[:2000]]
+    page = keyset_page(
+        selectors.low_stock(user=request.user),
+        cursor=paging.cursor,
+        size=paging.size,
+        order=selectors.STOCK_ORDER,
+    )
+    return Page[StockOut].of(page, StockOut.from_stock)
 
 
-@router.get("/supplies/{int:stock_id}", response=StockOut)
+@router.get("/supplies/{int:stock_id}", summary="Get a supply stock", response=StockOut)
 def stock_detail(request: AuthedRequest, stock_id: int) -> StockOut:
     return StockOut.from_stock(selectors.stock_get(user=request.user, pk=stock_id))
 
 
-@router.post("/supplies", response={201: StockOut})
+@router.post("/supplies", summary="Create a supply stock", response={201: StockOut})
 def stock_create(request: AuthedRequest, payload: StockIn) -> Status[StockOut]:
     place = area_selectors.places_resolve(user=request.user, pks=[payload.place_id])[0]
     stock = services.supply_stock_create(
@@ -137,7 +146,11 @@ def stock_create(request: AuthedRequest, payload: StockIn) -> Status[StockOut]:
     return Status(201, StockOut.from_stock(selectors.stock_get(user=request.user, pk=stock.pk)))
 
 
-@router.post("/supplies/{int:stock_id}/receive", response={201: MovementOut})
+@router.post(
+    "/supplies/{int:stock_id}/receive",
+    summary="Receive supplies into a stock",
+    response={201: MovementOut},
+)
 def stock_receive(
     request: AuthedRequest, stock_id: int, payload: QuantityIn
 ) -> Status[MovementOut]:
@@ -152,7 +165,11 @@ def stock_receive(
     return Status(201, MovementOut.from_movement(move))
 
 
-@router.post("/supplies/{int:stock_id}/issue", response={201: MovementOut})
+@router.post(
+    "/supplies/{int:stock_id}/issue",
+    summary="Issue supplies from a stock",
+    response={201: MovementOut},
+)
 def stock_issue(request: AuthedRequest, stock_id: int, payload: QuantityIn) -> Status[MovementOut]:
     stock = selectors.stock_get(user=request.user, pk=stock_id)
     move = services.supply_issue(
@@ -165,7 +182,11 @@ def stock_issue(request: AuthedRequest, stock_id: int, payload: QuantityIn) -> S
     return Status(201, MovementOut.from_movement(move))
 
 
-@router.post("/supplies/{int:stock_id}/transfer", response={201: TransferOut})
+@router.post(
+    "/supplies/{int:stock_id}/transfer",
+    summary="Transfer supplies to another place",
+    response={201: TransferOut},
+)
 def stock_transfer(
     request: AuthedRequest, stock_id: int, payload: TransferIn
 ) -> Status[TransferOut]:
@@ -184,7 +205,7 @@ def stock_transfer(
     )
 
 
-@router.post("/supplies/{int:stock_id}/count", response=StockOut)
+@router.post("/supplies/{int:stock_id}/count", summary="Record a stock count", response=StockOut)
 def stock_count(request: AuthedRequest, stock_id: int, payload: CountIn) -> StockOut:
     stock = selectors.stock_get(user=request.user, pk=stock_id)
     services.supply_count(

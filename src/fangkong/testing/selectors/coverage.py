@@ -37,17 +37,17 @@ from __future__ import annotations
 import datetime as dt
 from collections.abc import Iterator
 from dataclasses import dataclass, field
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from django.core.cache import cache
 from django.db.models import Count, Exists, F, OuterRef, Q, QuerySet
 from django.db.models.functions import TruncHour
 from django.utils.translation import gettext as _
 
-from fangkong.accounts.models import User
 from fangkong.accounts.permissions import require, scope_path, scope_q
 from fangkong.accounts.roles import Capability
-from fangkong.areas.models import LEVEL_WIDTH, Jurisdiction, Level
+from fangkong.areas import selectors as area_selectors
+from fangkong.areas.models import LEVEL_WIDTH, Level
 from fangkong.core.errors import DomainError, NotFound
 from fangkong.core.pagination import (
     MAX_PAGE_SIZE,
@@ -66,6 +66,9 @@ from fangkong.testing.models import (
     TubeResult,
 )
 from fangkong.testing.selectors.rounds import rounds_visible_q, with_visible_targets
+
+if TYPE_CHECKING:
+    from fangkong.accounts.models import User
 
 TOWN_WIDTH = LEVEL_WIDTH[Level.CITY] + LEVEL_WIDTH[Level.TOWN]  # 9 digits
 COMMUNITY_WIDTH = TOWN_WIDTH + LEVEL_WIDTH[Level.COMMUNITY]  # 12 digits
@@ -276,7 +279,7 @@ def path_counts(
 
 
 def _names(paths: list[str]) -> dict[str, str]:
-    return dict(Jurisdiction.objects.filter(path__in=paths).values_list("path", "name"))
+    return area_selectors.jurisdiction_names(paths=paths)
 
 
 def _rollup(by_path: dict[str, Counts], width: int) -> tuple[Counts, list[CoverageRow]]:

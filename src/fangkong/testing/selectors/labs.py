@@ -11,18 +11,18 @@ from __future__ import annotations
 import datetime as dt
 from collections import defaultdict
 from dataclasses import dataclass
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from django.db.models import Count, Q, QuerySet
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
-from fangkong.accounts.models import User
 from fangkong.accounts.permissions import has_capability, in_scope, require, scope_q
 from fangkong.accounts.roles import Capability
+from fangkong.areas import selectors as area_selectors
+from fangkong.areas.choices import PlaceKind
 from fangkong.core.errors import NotFound
 from fangkong.core.pagination import Page, keyset_page
-from fangkong.core.paths import under as under_q
 from fangkong.testing.models import (
     BoxState,
     Hold,
@@ -38,6 +38,9 @@ from fangkong.testing.models import (
 from fangkong.testing.rules import labs as rules
 from fangkong.testing.services.actors import lab_of, point_of
 
+if TYPE_CHECKING:
+    from fangkong.accounts.models import User
+
 
 def _not_found(what: str) -> NotFound:
     return NotFound("not_found", _("未找到或不在您的辖区内"), object=what)
@@ -46,20 +49,28 @@ def _not_found(what: str) -> NotFound:
 # --- boxes -------------------------------------------------------------------------------
 
 
-def boxes_of_point(*, user: User, limit: int = 50) -> list[TransportBox]:
+def point_boxes(*, user: User) -> QuerySet[TransportBox]:
+    """The boxes of the sampler's point, the newest first."""
     require(user, Capability.BOX_MANAGE)
     point = point_of(user)
-    return list(
-        TransportBox.objects.filter(point=point).select_related("lab").order_by("-pk")[:limit]
-    )
+    return TransportBox.objects.filter(point=point).select_related("lab").order_by("-pk")
 
 
-def boxes_for_lab(*, user: User, state: str | None = None, limit: int = 100) -> list[TransportBox]:
+def lab_boxes(*, user: User, state: str | None = None) -> QuerySet[TransportBox]:
+    """The boxes handed over to the lab user's lab (or in `state`), the newest first."""
     require(user, Capability.BOX_RECEIVE)
     lab = lab_of(user)
     qs = TransportBox.objects.filter(lab=lab).select_related("point__place")
     qs = qs.filter(state=state) if state else qs.exclude(state=BoxState.PACKING)
-    return list(qs.order_by("-pk")[:limit])
+    return qs.order_by("-pk")
+
+
+def boxes_of_point(*, user: User, limit: int = 50) -> list[TransportBox]:
+    return list(point_boxes(user=user)[:limit])
+
+
+def boxes_for_lab(*, user: User, state: str | None = None, limit: int = 100) -> list[TransportBox]:
+    return list(lab_boxes(user=user, state=state)[:limit])
 
 
 def box_get(*, user: User, pk: int | None = None, barcode: str | None = None) -> TransportBox:
@@ -258,14 +269,10 @@ def holds(
 
 def labs_available(*, user: User) -> list[Any]:
     """The labs of the user's city (a box's or a recheck tube's destination)."""
-    from fangkong.areas.models import Place
-
     city = str(getattr(user, "scope_path", "") or "")[:6]
     if not city:
         return []
-    return list(
-        Place.objects.filter(under_q("jurisdiction_path", city), kind="lab").order_by("name")
-    )
+    return area_selectors.places_under(path=city, kind=PlaceKind.LAB)
 
 
 def lab_get(*, user: User, pk: int) -> Any:

@@ -2,15 +2,19 @@
 
 from __future__ import annotations
 
+from typing import TYPE_CHECKING
+
 from django.db.models import Q, QuerySet
 from django.utils.translation import gettext as _
 
-from fangkong.accounts.models import User
 from fangkong.accounts.permissions import has_capability, scope_q
 from fangkong.accounts.roles import Capability
 from fangkong.core.errors import NotFound, PermissionDenied
 from fangkong.core.paths import under
 from fangkong.testing.models import SamplingPoint
+
+if TYPE_CHECKING:
+    from fangkong.accounts.models import User
 
 
 def _require_view(user: User) -> None:
@@ -20,6 +24,10 @@ def _require_view(user: User) -> None:
         raise PermissionDenied(
             "permission_denied", _("您的角色无权执行此操作"), capability="round.view"
         )
+
+
+# By jurisdiction, then name; the primary key last (a unique order, for keyset pages).
+POINT_ORDER = ("jurisdiction_path", "place__name", "pk")
 
 
 def points(
@@ -35,7 +43,7 @@ def points(
         qs = qs.filter(under("jurisdiction_path", jurisdiction_path))
     if queue_status:
         qs = qs.filter(Q(queue_status=queue_status))
-    return qs.order_by("jurisdiction_path", "place__name", "pk")
+    return qs.order_by(*POINT_ORDER)
 
 
 def point_get(*, user: User, pk: int) -> SamplingPoint:

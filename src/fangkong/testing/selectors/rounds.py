@@ -12,6 +12,7 @@ from __future__ import annotations
 import datetime as dt
 from collections import defaultdict
 from dataclasses import dataclass, field
+from typing import TYPE_CHECKING
 
 from django.db.models import (
     Case,
@@ -28,10 +29,9 @@ from django.db.models import (
 from django.db.models.functions import Coalesce, Substr
 from django.utils.translation import gettext as _
 
-from fangkong.accounts.models import User
 from fangkong.accounts.permissions import require, scope_path, scope_q
 from fangkong.accounts.roles import Capability
-from fangkong.areas.models import Jurisdiction
+from fangkong.areas import selectors as area_selectors
 from fangkong.core.errors import NotFound
 from fangkong.core.paths import under
 from fangkong.protocol.rules import Protocol, samplers_needed
@@ -39,6 +39,9 @@ from fangkong.testing.models import Round, RoundStatus, RoundTarget, SamplingPoi
 from fangkong.testing.rules import rounds as rules
 from fangkong.testing.selectors import supplies as supply_selectors
 from fangkong.testing.services.rounds import LEVEL_ENDS, LEVEL_OF_SEVERITY, targets_preview
+
+if TYPE_CHECKING:
+    from fangkong.accounts.models import User
 
 TOWN_WIDTH = 9
 
@@ -90,6 +93,10 @@ def with_visible_targets(user: User, qs: QuerySet[Round]) -> QuerySet[Round]:
     )
 
 
+# The newest start first; the primary key last (a unique order, for keyset pages).
+ROUND_ORDER = ("-starts_at", "-pk")
+
+
 def rounds(*, user: User, status: str | None = None) -> QuerySet[Round]:
     """The rounds the user may see, newest start first."""
     require(user, Capability.ROUND_VIEW)
@@ -99,7 +106,7 @@ def rounds(*, user: User, status: str | None = None) -> QuerySet[Round]:
     )
     if status and status in RoundStatus.values:
         qs = qs.filter(status=status)
-    return qs.order_by("-starts_at", "-pk")
+    return qs.order_by(*ROUND_ORDER)
 
 
 def round_get(*, user: User, pk: int) -> Round:
@@ -200,7 +207,7 @@ def planner(*, user: User, rnd: Round) -> Planner:
     hours = max(1.0, (rnd.deadline_at - rnd.starts_at) / dt.timedelta(hours=1))
     groups = _target_groups(user, rnd)
     towns = {t for t, *_ in groups}
-    names = dict(Jurisdiction.objects.filter(path__in=towns).values_list("path", "name"))
+    names = area_selectors.jurisdiction_names(paths=towns)
     rows: dict[str, PlannerRow] = {}
     for town, level, size, n in groups:
         row = rows.setdefault(town, PlannerRow(town, names.get(town, town)))

@@ -5,12 +5,11 @@ acting user: a sampler sees only the point they are bound to."""
 from __future__ import annotations
 
 from dataclasses import dataclass
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from django.db.models import Count, Q
 from django.utils.translation import gettext as _
 
-from fangkong.accounts.models import User
 from fangkong.accounts.permissions import require, require_in_scope
 from fangkong.accounts.roles import Capability
 from fangkong.core.errors import DomainError, NotFound
@@ -25,6 +24,9 @@ from fangkong.testing.models import (
     Tube,
 )
 from fangkong.testing.rules import sampling as rules
+
+if TYPE_CHECKING:
+    from fangkong.accounts.models import User
 
 PATH_WIDTHS = (6, 9, 12, 15)
 

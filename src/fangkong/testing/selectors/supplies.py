@@ -17,7 +17,7 @@ A warehouse consumes nothing by itself; its stock moves by issues and transfers.
 from __future__ import annotations
 
 from collections import defaultdict
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from django.db.models import (
     Case,
@@ -34,12 +34,14 @@ from django.db.models import (
 from django.db.models.functions import Coalesce
 from django.utils.translation import gettext as _
 
-from fangkong.accounts.models import User
 from fangkong.accounts.permissions import require, scope_q
 from fangkong.accounts.roles import Capability
 from fangkong.core.errors import NotFound
 from fangkong.core.paths import under
 from fangkong.testing.models import Sample, SupplyKind, SupplyMovement, SupplyStock, Tube
+
+if TYPE_CHECKING:
+    from fangkong.accounts.models import User
 
 TOWN_WIDTH = 9
 TUBE_KIND_SIZES = {
@@ -100,6 +102,11 @@ def with_on_hand(qs: QuerySet[SupplyStock]) -> QuerySet[SupplyStock]:
     )
 
 
+# By jurisdiction, place name and kind; the primary key last (a unique order, for
+# keyset pages).
+STOCK_ORDER = ("jurisdiction_path", "place__name", "kind", "pk")
+
+
 def stocks(
     *,
     user: User,
@@ -120,7 +127,7 @@ def stocks(
     qs = with_on_hand(qs)
     if low_only:
         qs = qs.filter(on_hand__lt=F("low_threshold"))  # type: ignore[misc]
-    return qs.order_by("jurisdiction_path", "place__name", "kind")
+    return qs.order_by(*STOCK_ORDER)
 
 
 def low_stock(*, user: User) -> QuerySet[SupplyStock]:

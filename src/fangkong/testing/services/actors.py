@@ -4,16 +4,22 @@ cross domains are done (docs/decisions/0008)."""
 
 from __future__ import annotations
 
-from django.db import IntegrityError, transaction
+from typing import TYPE_CHECKING
+
 from django.utils.translation import gettext as _
 
-from fangkong.accounts.models import User
 from fangkong.accounts.roles import Role
-from fangkong.areas.models import Jurisdiction, Place
+from fangkong.accounts.services import service_account
+from fangkong.areas import selectors as area_selectors
+from fangkong.areas.choices import Level, PlaceKind
 from fangkong.core.errors import NotFound, PermissionDenied
 from fangkong.testing.models import (
     SamplingPoint,
 )
+
+if TYPE_CHECKING:
+    from fangkong.accounts.models import User
+    from fangkong.areas.models import Place
 
 SYSTEM_USERNAME_PREFIX = "system-"
 CITY_PATH_WIDTH = 6
@@ -31,8 +37,8 @@ def point_of(actor: User) -> SamplingPoint:
 def lab_of(actor: User) -> Place:
     """The lab a lab user works for (User.place, of kind lab), or 403."""
     place_id = getattr(actor, "place_id", None)
-    lab = Place.objects.filter(pk=place_id, kind="lab").first() if place_id else None
-    if lab is None:
+    lab = area_selectors.place_find(pk=place_id) if place_id else None
+    if lab is None or lab.kind != PlaceKind.LAB:
         raise PermissionDenied("no_lab", _("您的账号未绑定检测机构"))
     return lab
 
@@ -43,24 +49,13 @@ def system_actor(*, city_path: str) -> User:
     consequences that cross domains (a positive recheck reporting a case to tracing) are
     done in its name, so that tracing's own permission checks hold unchanged and the
     audit trail says the system did it. See docs/decisions/0008."""
-    city = Jurisdiction.objects.filter(path=city_path[:CITY_PATH_WIDTH], level="city").first()
+    city_code = city_path[:CITY_PATH_WIDTH]
+    city = area_selectors.jurisdictions_at(paths=[city_code], level=Level.CITY).get(city_code)
     if city is None:
         raise NotFound("not_found", _("未找到或不在您的辖区内"), object="jurisdiction")
-    username = f"{SYSTEM_USERNAME_PREFIX}{city.path}"
-    user = User.objects.filter(username=username).first()
-    if user is not None:
-        return user
-    user = User(
-        username=username,
+    return service_account(
+        username=f"{SYSTEM_USERNAME_PREFIX}{city.path}",
         role=Role.COMMAND,
         jurisdiction=city,
-        scope_path=city.path,
         display_name=_("系统（全员核酸）"),
     )
-    user.set_unusable_password()
-    try:
-        with transaction.atomic():
-            user.save(force_insert=True)
-    except IntegrityError:  # a concurrent first use created it
-        return User.objects.get(username=username)
-    return user

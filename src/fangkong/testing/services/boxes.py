@@ -6,17 +6,15 @@ from __future__ import annotations
 import datetime as dt
 from collections.abc import Iterable
 from dataclasses import dataclass, field
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from django.db import IntegrityError, transaction
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
-from fangkong.accounts.models import User
 from fangkong.accounts.permissions import require
 from fangkong.accounts.roles import Capability
 from fangkong.accounts.services import audit_record
-from fangkong.areas.models import Place
 from fangkong.core.errors import Conflict, DomainError, NotFound
 from fangkong.testing.models import (
     BoxState,
@@ -27,6 +25,10 @@ from fangkong.testing.models import (
 )
 from fangkong.testing.rules import labs as rules
 from fangkong.testing.services.actors import lab_of, point_of
+
+if TYPE_CHECKING:
+    from fangkong.accounts.models import User
+    from fangkong.areas.models import Place
 
 
 def clean_barcode(value: str, field: str = "barcode") -> str:

@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import io
 import secrets
+from typing import TYPE_CHECKING
 
 from django.db import transaction
 from django.utils import timezone
@@ -19,16 +20,17 @@ from openpyxl import Workbook
 from openpyxl.styles import Font, PatternFill
 from openpyxl.utils import get_column_letter
 
-from fangkong.accounts.models import User
 from fangkong.accounts.permissions import require
 from fangkong.accounts.roles import Capability
 from fangkong.accounts.services import audit_record
-from fangkong.core.crypto import decrypt
+from fangkong.areas import selectors as area_selectors
 from fangkong.core.spreadsheet import formula_safe, xml_safe
-from fangkong.people.rules import mask_name
-from fangkong.people.services import ID_PURPOSE, PHONE_PURPOSE
-from fangkong.testing.models import Round, RoundTarget
+from fangkong.people.services import RevealRecord, person_identities
+from fangkong.testing.models import Round
 from fangkong.testing.selectors import coverage as selectors
+
+if TYPE_CHECKING:
+    from fangkong.accounts.models import User
 
 XLSX_CONTENT_TYPE = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
 # Column headings: always Chinese (the file is a document, not the UI).
@@ -52,15 +54,6 @@ def _header_text(text: str) -> str:
     return text.replace("&", "&&")
 
 
-def _identity(target: RoundTarget, reveal: bool) -> tuple[str, str, str]:
-    person = target.person
-    if not reveal:
-        return mask_name(person.name), person.id_masked, person.phone_masked
-    id_number = decrypt(person.id_cipher, purpose=ID_PURPOSE) if person.id_cipher else ""
-    phone = decrypt(person.phone_cipher, purpose=PHONE_PURPOSE) if person.phone_cipher else ""
-    return person.name, id_number or person.id_masked, phone or person.phone_masked
-
-
 def untested_export_filename(rnd: Round, community_path: str, *, reveal: bool = False) -> str:
     return f"应检未检-{rnd.pk}-{community_path}{'-明文' if reveal else ''}.xlsx"
 
@@ -76,10 +69,8 @@ def untested_export_xlsx(
     if reveal:
         require(actor, Capability.PERSON_REVEAL)
     selectors.community_path_check(user=actor, path=community_path)
-    from fangkong.areas.models import Jurisdiction
-
-    community = Jurisdiction.objects.filter(path=community_path).first()
-    community_name = community.name if community else community_path
+    community = area_selectors.jurisdiction_summary(path=community_path)
+    community_name = str(community["name"]) if community else community_path
     now = timezone.localtime()
     when = f"{now:%Y-%m-%d %H:%M}"
     watermark = _watermark(actor, reveal, when)
@@ -92,25 +83,39 @@ def untested_export_xlsx(
     ws.append([formula_safe(title)])
     ws.append([formula_safe(watermark)])
     ws.append(list(COLUMNS))
-    rows = 0
-    for seq, target in enumerate(
-        selectors.untested_export_rows(user=actor, rnd=rnd, community_path=community_path),
-        start=1,
-    ):
+    targets = list(
+        selectors.untested_export_rows(user=actor, rnd=rnd, community_path=community_path)
+    )
+    rows = len(targets)
+    export_record = RevealRecord(
+        action="coverage.untested_export",
+        object_type="round",
+        object_id=rnd.pk,
+        object_label=rnd.name,
+        jurisdiction_path=community_path,
+        detail={"community": community_path, "reveal": reveal, "rows": rows},
+    )
+    # In clear, people writes the export's record with the reveal (one record for both).
+    identities = person_identities(
+        actor,
+        [target.person for target in targets],
+        reveal,
+        record=export_record if reveal else None,
+        ip=ip,
+    )
+    for seq, (target, identity) in enumerate(zip(targets, identities, strict=True), start=1):
         person = target.person
-        name, id_number, phone = _identity(target, reveal)
         ws.append(
             [
                 seq,
-                formula_safe(name),
-                formula_safe(id_number),
-                formula_safe(phone),
+                formula_safe(identity.name),
+                formula_safe(identity.id_number),
+                formula_safe(identity.phone),
                 formula_safe(person.household.address if person.household else ""),
                 formula_safe(person.jurisdiction.name),
                 person.pk,
             ]
         )
-        rows = seq
     last_col = get_column_letter(len(COLUMNS))
     ws.merge_cells(f"A{TITLE_ROW}:{last_col}{TITLE_ROW}")
     ws.merge_cells(f"A{WATERMARK_ROW}:{last_col}{WATERMARK_ROW}")
@@ -134,14 +139,15 @@ def untested_export_xlsx(
     wb.properties.title = f"应检未检人员 {community_path}"
     buffer = io.BytesIO()
     wb.save(buffer)
-    audit_record(
-        actor=actor,
-        action="coverage.untested_export",
-        object_type="round",
-        object_id=rnd.pk,
-        object_label=rnd.name,
-        jurisdiction_path=community_path,
-        detail={"community": community_path, "reveal": reveal, "rows": rows},
-        ip=ip,
-    )
+    if not reveal:
+        audit_record(
+            actor=actor,
+            action=export_record.action,
+            object_type=export_record.object_type,
+            object_id=export_record.object_id,
+            object_label=export_record.object_label,
+            jurisdiction_path=export_record.jurisdiction_path,
+            detail=export_record.detail,
+            ip=ip,
+        )
     return buffer.getvalue()

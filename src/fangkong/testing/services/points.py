@@ -10,20 +10,24 @@ by command.
 from __future__ import annotations
 
 import datetime as dt
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
-from django.db import connection, transaction
+from django.db import transaction
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
-from fangkong.accounts.models import User
 from fangkong.accounts.permissions import require, require_in_scope
 from fangkong.accounts.roles import Capability, Role
 from fangkong.accounts.services import audit_record
-from fangkong.areas.models import Place, PlaceKind
+from fangkong.areas import selectors as area_selectors
+from fangkong.areas.choices import PlaceKind
 from fangkong.core.errors import Conflict, DomainError, PermissionDenied
-from fangkong.core.paths import path_upper_bound
+from fangkong.core.paths import under
 from fangkong.testing.models import QueueStatus, SamplingPoint
+
+if TYPE_CHECKING:
+    from fangkong.accounts.models import User
+    from fangkong.areas.models import Place
 
 MAX_TABLES = 200
 MAX_SAMPLERS = 1000
@@ -197,30 +201,28 @@ def points_create_for_places(
     closes_at: dt.time | None = None,
 ) -> int:
     """Set-based: a SamplingPoint for every place of kind sampling_point under `path`
-    that has none yet (the drill city's points). One INSERT ... SELECT; no actor (a
-    build step, not a user's action). Returns the number of rows inserted."""
-    q = connection.ops.quote_name
-    sql = (
-        f"INSERT INTO {q(SamplingPoint._meta.db_table)} "  # noqa: S608
-        "(place_id, jurisdiction_path, tables, samplers, opens_at, closes_at, queue_status, "
-        "queue_length) "
-        f"SELECT p.id, p.jurisdiction_path, %s, %s, %s, %s, %s, 0 FROM {q(Place._meta.db_table)} p "
-        "WHERE p.kind = %s AND p.jurisdiction_path >= %s AND p.jurisdiction_path < %s "
-        f"AND NOT EXISTS (SELECT 1 FROM {q(SamplingPoint._meta.db_table)} s "
-        "WHERE s.place_id = p.id) ORDER BY p.id"
-    )
-    with connection.cursor() as cursor:
-        cursor.execute(
-            sql,
-            [
-                tables,
-                samplers,
-                connection.ops.adapt_timefield_value(opens_at),
-                connection.ops.adapt_timefield_value(closes_at),
-                QueueStatus.CLOSED,
-                PlaceKind.SAMPLING_POINT,
-                path,
-                path_upper_bound(path),
-            ],
+    that has none yet (the drill city's points). Two reads (the places, from areas; the
+    points already there) and one bulk INSERT; no actor (a build step, not a user's
+    action). Returns the number of rows inserted."""
+    places = area_selectors.place_rows_under(path=path, kind=PlaceKind.SAMPLING_POINT)
+    taken = set(
+        SamplingPoint.objects.filter(under("jurisdiction_path", path)).values_list(
+            "place_id", flat=True
         )
-        return int(cursor.rowcount)
+    )
+    new = [
+        SamplingPoint(
+            place_id=place_id,
+            jurisdiction_path=place_path,
+            tables=tables,
+            samplers=samplers,
+            opens_at=opens_at,
+            closes_at=closes_at,
+            queue_status=QueueStatus.CLOSED,
+            queue_length=0,
+        )
+        for place_id, place_path in places
+        if place_id not in taken
+    ]
+    SamplingPoint.objects.bulk_create(new, batch_size=1000)
+    return len(new)

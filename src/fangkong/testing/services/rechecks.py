@@ -8,17 +8,15 @@ from __future__ import annotations
 import datetime as dt
 import uuid
 from collections.abc import Iterable
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from django.db import IntegrityError, transaction
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
-from fangkong.accounts.models import User
 from fangkong.accounts.permissions import require, require_in_scope
 from fangkong.accounts.roles import Capability
 from fangkong.accounts.services import audit_record, audit_record_many
-from fangkong.areas.models import Place
 from fangkong.core.errors import Conflict, DomainError
 from fangkong.protocol.rules import Protocol, deadline_after
 from fangkong.testing.models import (
@@ -39,6 +37,10 @@ from fangkong.testing.rules import labs as rules
 from fangkong.testing.services.actors import system_actor
 from fangkong.testing.services.boxes import clean_barcode
 from fangkong.testing.services.result_files import ResultImportReport
+
+if TYPE_CHECKING:
+    from fangkong.accounts.models import User
+    from fangkong.areas.models import Place
 
 RECHECK_BOX_PREFIX = "RC-"
 

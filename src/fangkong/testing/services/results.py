@@ -13,17 +13,16 @@ import hashlib
 import json
 from collections.abc import Iterator, Sequence
 from dataclasses import dataclass
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from django.db import IntegrityError, connection, transaction
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
-from fangkong.accounts.models import User
 from fangkong.accounts.permissions import require
 from fangkong.accounts.roles import Capability
 from fangkong.accounts.services import audit_record, audit_record_many
-from fangkong.areas.models import Place
+from fangkong.areas import selectors as area_selectors
 from fangkong.core.errors import Conflict, DomainError
 from fangkong.testing.models import (
     Recheck,
@@ -46,6 +45,10 @@ from fangkong.testing.services.result_files import (
     read_results_file,
     row_from_cells,
 )
+
+if TYPE_CHECKING:
+    from fangkong.accounts.models import User
+    from fangkong.areas.models import Place
 
 
 @dataclass
@@ -314,7 +317,7 @@ def _import_rows(
     lab = lab_of(actor)
     # One import of a lab at a time: a lab's tubes are only ever resulted by that lab, so
     # this lock serialises every pair of imports that could touch the same tubes.
-    list(Place.objects.select_for_update().filter(pk=lab.pk).values_list("pk", flat=True))
+    area_selectors.place_lock(pk=lab.pk)
     previous = ResultImport.objects.filter(lab=lab, file_sha256=digest).first()
     if previous is not None:
         report.import_id = previous.pk

@@ -25,14 +25,13 @@ from collections import defaultdict
 from collections.abc import Iterator, Sequence
 from contextlib import contextmanager
 from dataclasses import dataclass, field
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from django.db import connection, transaction
 from django.db.models import Q
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
-from fangkong.accounts.models import User
 from fangkong.accounts.permissions import require
 from fangkong.accounts.roles import Capability
 from fangkong.core.errors import Conflict, DomainError
@@ -56,6 +55,9 @@ from fangkong.testing.models import (
 )
 from fangkong.testing.rules import sampling as rules
 from fangkong.testing.selectors import sampling as selectors
+
+if TYPE_CHECKING:
+    from fangkong.accounts.models import User
 
 OK = "ok"
 DUPLICATE = "duplicate"

@@ -8,20 +8,23 @@ an issue or transfer checks the DERIVED on-hand quantity and refuses to go below
 from __future__ import annotations
 
 import datetime as dt
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from django.db import transaction
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
-from fangkong.accounts.models import User
 from fangkong.accounts.permissions import require, require_in_scope
 from fangkong.accounts.roles import Capability
 from fangkong.accounts.services import audit_record
-from fangkong.areas.models import Place, PlaceKind
+from fangkong.areas.choices import PlaceKind
 from fangkong.core.errors import Conflict, DomainError
 from fangkong.testing.models import MovementKind, SupplyKind, SupplyMovement, SupplyStock
 from fangkong.testing.selectors.supplies import with_on_hand
+
+if TYPE_CHECKING:
+    from fangkong.accounts.models import User
+    from fangkong.areas.models import Place
 
 STOCK_PLACE_KINDS = frozenset({PlaceKind.SAMPLING_POINT, PlaceKind.WAREHOUSE})
 MAX_QUANTITY = 10_000_000

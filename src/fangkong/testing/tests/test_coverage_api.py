@@ -73,7 +73,9 @@ def test_coverage_refusals(client: Any, world: Any) -> None:
 
 
 def test_hours(client: Any, world: Any) -> None:
-    body = _get(client, world.users["command"], f"{BASE}/{world.round.pk}/coverage/hours").json()
+    body = _get(client, world.users["command"], f"{BASE}/{world.round.pk}/coverage/hours").json()[
+        "items"
+    ]
 
     assert [h["samples"] for h in body] == [2, 3, 3, 1]
     assert body[-1]["cumulative"] == 9

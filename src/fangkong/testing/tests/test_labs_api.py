@@ -54,8 +54,8 @@ def test_box_flow_by_api(world: World) -> None:
     r = _post(other_lab, "/api/testing/boxes/receive", {"barcode": "BOX9"})
     assert r.status_code == 404
     lab = _client(world.lab_user)
-    assert [b["barcode"] for b in lab.get("/api/testing/boxes").json()] == ["BOX9"]
-    assert other_lab.get("/api/testing/boxes").json() == []
+    assert [b["barcode"] for b in lab.get("/api/testing/boxes").json()["items"]] == ["BOX9"]
+    assert other_lab.get("/api/testing/boxes").json()["items"] == []
     r = _post(lab, "/api/testing/boxes/receive", {"barcode": "BOX9"})
     assert r.status_code == 200 and r.json()["state"] == "received"
     r = _post(lab, "/api/testing/boxes/receive", {"barcode": "BOX9"})
@@ -194,7 +194,7 @@ def test_turnaround_per_lab(world: World) -> None:
             ]
         },
     )
-    rows = lab.get("/api/testing/labs/turnaround").json()
+    rows = lab.get("/api/testing/labs/turnaround").json()["items"]
     assert len(rows) == 1
     # tubes closed at 07:00 (round start 06:00 + 1 h): 120 and 240 minutes
     assert rows[0]["sampled_to_resulted"]["tubes"] == 2

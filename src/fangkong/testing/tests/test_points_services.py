@@ -135,7 +135,7 @@ def test_api_list_is_scoped_and_queue_updates(
     sampler = _client(_sampler(make_user, a_point))
     a, b = _client(town_a_user), _client(town_b_user)
 
-    a_list = {p["id"] for p in a.get("/api/testing/points").json()}
+    a_list = {p["id"] for p in a.get("/api/testing/points").json()["items"]}
     b_detail = b.get(f"/api/testing/points/{a_point.pk}")
     b_queue = b.post(
         f"/api/testing/points/{a_point.pk}/queue",

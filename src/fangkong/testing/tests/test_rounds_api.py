@@ -94,7 +94,7 @@ def test_town_b_neither_sees_nor_opens_town_a_round(world: World) -> None:
     )
     b = _client(world.town_b_user)
 
-    listed = {r["id"] for r in b.get("/api/testing/rounds").json()}
+    listed = {r["id"] for r in b.get("/api/testing/rounds").json()["items"]}
     detail = b.get(f"/api/testing/rounds/{rnd.pk}")
     opened = b.post(f"/api/testing/rounds/{rnd.pk}/open")
     planner = b.get(f"/api/testing/rounds/{rnd.pk}/planner")

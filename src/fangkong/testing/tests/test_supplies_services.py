@@ -188,7 +188,7 @@ def test_api_stock_alerts_and_movements(
         content_type="application/json",
     )
     sid = created.json()["id"]
-    alerts = a.get("/api/testing/supplies/alerts").json()
+    alerts = a.get("/api/testing/supplies/alerts").json()["items"]
     received = a.post(
         f"/api/testing/supplies/{sid}/receive", {"quantity": 15}, content_type="application/json"
     )
@@ -207,7 +207,7 @@ def test_api_stock_alerts_and_movements(
     assert too_much.status_code == 409 and too_much.json()["code"] == "supply_insufficient"
     assert counted.json()["on_hand"] == 3
     assert b.get(f"/api/testing/supplies/{sid}").status_code == 404
-    assert b.get("/api/testing/supplies").json() == []
+    assert b.get("/api/testing/supplies").json()["items"] == []
     assert lab.get("/api/testing/supplies").status_code == 403
 
 

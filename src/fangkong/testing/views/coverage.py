@@ -13,7 +13,7 @@ Thin views: the selectors scope and count, the service exports and audits.
 
 from __future__ import annotations
 
-from typing import Any
+from typing import TYPE_CHECKING, Any
 from urllib.parse import quote
 
 from django.contrib.auth.decorators import login_required
@@ -25,16 +25,19 @@ from django.utils import timezone
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_GET, require_http_methods
 
-from fangkong.accounts.models import User
 from fangkong.accounts.permissions import has_capability, scope_path
 from fangkong.accounts.roles import Capability
 from fangkong.accounts.types import AuthedRequest
-from fangkong.areas.models import Jurisdiction
+from fangkong.areas import selectors as area_selectors
 from fangkong.core.http import client_address
 from fangkong.people.rules import mask_name
+from fangkong.testing.forms import CursorForm
 from fangkong.testing.models import Round
 from fangkong.testing.selectors import coverage as selectors
 from fangkong.testing.services import coverage as services
+
+if TYPE_CHECKING:
+    from fangkong.accounts.models import User
 
 POLL_SECONDS = 30
 FIGURES_CACHE_SECONDS = 20
@@ -108,7 +111,8 @@ def _dashboard_context(request: AuthedRequest, rnd: Round) -> dict[str, Any]:
 @require_GET
 @login_required
 def coverage_rounds(request: AuthedRequest) -> HttpResponse:
-    page = selectors.coverage_rounds(user=request.user, cursor=request.GET.get("cursor"))
+    cursor = CursorForm(request.GET).cleaned()["cursor"] or None
+    page = selectors.coverage_rounds(user=request.user, cursor=cursor)
     return render(
         request,
         "testing/coverage_rounds.html",
@@ -136,7 +140,7 @@ def coverage_live(request: AuthedRequest, pk: int) -> HttpResponse:
 def coverage_town(request: AuthedRequest, pk: int, town: str) -> HttpResponse:
     rnd = selectors.coverage_round_get(user=request.user, pk=pk)
     coverage = selectors.round_coverage(user=request.user, rnd=rnd, by="community", within=town)
-    jurisdiction = Jurisdiction.objects.filter(path=town).first()
+    town_name = area_selectors.jurisdiction_names(paths=[town]).get(town, town)
     return render(
         request,
         "testing/coverage_town.html",
@@ -144,7 +148,7 @@ def coverage_town(request: AuthedRequest, pk: int, town: str) -> HttpResponse:
             "round": rnd,
             "coverage": coverage,
             "town_path": town,
-            "town_name": jurisdiction.name if jurisdiction else town,
+            "town_name": town_name,
         },
     )
 
@@ -154,16 +158,15 @@ def coverage_town(request: AuthedRequest, pk: int, town: str) -> HttpResponse:
 def coverage_untested(request: AuthedRequest, pk: int, community: str) -> HttpResponse:
     rnd = selectors.coverage_round_get(user=request.user, pk=pk)
     page = selectors.untested_page(
-        user=request.user, rnd=rnd, community_path=community, cursor=request.GET.get("cursor")
+        user=request.user,
+        rnd=rnd,
+        community_path=community,
+        cursor=CursorForm(request.GET).cleaned()["cursor"] or None,
     )
     counts = selectors.round_coverage(
         user=request.user, rnd=rnd, by="community", within=community
     ).totals
-    names = dict(
-        Jurisdiction.objects.filter(
-            path__in=[community, community[: selectors.TOWN_WIDTH]]
-        ).values_list("path", "name")
-    )
+    names = area_selectors.jurisdiction_names(paths=[community, community[: selectors.TOWN_WIDTH]])
     rows = [
         {
             "target": t,

@@ -13,7 +13,7 @@ from typing import Any
 
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
-from django.http import HttpRequest, HttpResponse
+from django.http import HttpResponse
 from django.shortcuts import redirect, render
 from django.urls import URLPattern, path
 from django.utils import timezone
@@ -23,26 +23,24 @@ from django.views.decorators.http import require_GET, require_http_methods, requ
 from fangkong.accounts.permissions import has_capability, require
 from fangkong.accounts.roles import Capability
 from fangkong.accounts.types import AuthedRequest
-from fangkong.core.errors import DomainError, NotFound, PermissionDenied
+from fangkong.core.errors import DomainError, NotFound
 from fangkong.core.http import client_address
+from fangkong.core.pages import refusal_message
 from fangkong.people.rules import mask_name
+from fangkong.testing.forms import (
+    BoxOpenForm,
+    BoxReceiveForm,
+    BoxTubesForm,
+    HoldFilterForm,
+    RecheckFilterForm,
+    RecheckSampleForm,
+)
 from fangkong.testing.models import HoldState, RecheckStatus
 from fangkong.testing.selectors import labs as selectors
 from fangkong.testing.services import actors, result_files
 from fangkong.testing.services import boxes as box_services
 from fangkong.testing.services import rechecks as recheck_services
 from fangkong.testing.services import results as result_services
-
-
-def _refused(request: HttpRequest, exc: DomainError) -> None:
-    """A refusal the user can fix: shown as a message (permission and scope re-raised)."""
-    if isinstance(exc, PermissionDenied | NotFound) and exc.code in (
-        "permission_denied",
-        "not_found",
-    ):
-        raise exc
-    messages.error(request, exc.message)
-
 
 # --- the sampler's boxes ------------------------------------------------------------------
 
@@ -55,17 +53,16 @@ def box_list(request: AuthedRequest) -> HttpResponse:
     require(user, Capability.BOX_MANAGE)
     if request.method == "POST":
         try:
-            raw_lab = request.POST.get("lab") or "0"
-            lab_pk = int(raw_lab) if raw_lab.isascii() and raw_lab.isdigit() else 0
-            lab = selectors.lab_get(user=user, pk=lab_pk)
+            data = BoxOpenForm(request.POST).lenient()
+            lab = selectors.lab_get(user=user, pk=data["lab"] or 0)
             box = box_services.box_create(
                 actor=user,
-                barcode=request.POST.get("barcode", ""),
+                barcode=data["barcode"] or "",
                 lab=lab,
                 ip=client_address(request),
             )
         except DomainError as exc:
-            _refused(request, exc)
+            refusal_message(request, exc)
             return redirect("testing:box_list")
         return redirect("testing:box_detail", pk=box.pk)
     context = {
@@ -83,13 +80,13 @@ def box_detail(request: AuthedRequest, pk: int) -> HttpResponse:
     user = request.user
     box = selectors.box_get(user=user, pk=pk)
     if request.method == "POST":
-        action = request.POST.get("action", "add")
         try:
-            if action == "hand_over":
+            data = BoxTubesForm(request.POST).cleaned()
+            if data["action"] == "hand_over":
                 box_services.box_hand_over(actor=user, box=box, ip=client_address(request))
                 messages.success(request, _("转运箱已交接"))
             else:
-                codes = [c for c in request.POST.get("barcodes", "").split() if c]
+                codes = [c for c in data["barcodes"].split() if c]
                 report = box_services.box_add_tubes(
                     actor=user, box=box, barcodes=codes, ip=client_address(request)
                 )
@@ -99,7 +96,7 @@ def box_detail(request: AuthedRequest, pk: int) -> HttpResponse:
                     % {"added": len(report.added), "unchanged": len(report.unchanged)},
                 )
         except DomainError as exc:
-            _refused(request, exc)
+            refusal_message(request, exc)
         return redirect("testing:box_detail", pk=pk)
     context = {
         "box": box,
@@ -119,8 +116,8 @@ def box_receive(request: AuthedRequest) -> HttpResponse:
     user = request.user
     require(user, Capability.BOX_RECEIVE)
     if request.method == "POST":
-        barcode = request.POST.get("barcode", "").strip()
         try:
+            barcode = BoxReceiveForm(request.POST).cleaned()["barcode"]
             box = selectors.box_get(user=user, barcode=barcode)
             box = box_services.box_receive(actor=user, box=box, ip=client_address(request))
             messages.success(
@@ -131,7 +128,7 @@ def box_receive(request: AuthedRequest) -> HttpResponse:
         except NotFound:
             messages.error(request, _("转运箱不存在或不是送往本机构的"))
         except DomainError as exc:
-            _refused(request, exc)
+            refusal_message(request, exc)
         return redirect("testing:box_receive")
     context = {
         "lab": actors.lab_of(user),
@@ -166,7 +163,7 @@ def lab_results(request: AuthedRequest) -> HttpResponse:
                 ip=client_address(request),
             )
         except DomainError as exc:
-            _refused(request, exc)
+            refusal_message(request, exc)
             return redirect("testing:lab_results")
         status = 200 if report.ok else 400
     context = {
@@ -208,14 +205,14 @@ def _recheck_rows(items: list[Any]) -> list[dict[str, Any]]:
 def recheck_list(request: AuthedRequest) -> HttpResponse:
     """Rechecks of the user's community / town with countdowns to their deadline."""
     user = request.user
-    status = request.GET.get("status", "")
-    status = status if status in RecheckStatus.values else ""
-    overdue = request.GET.get("overdue") == "1"
+    filters = RecheckFilterForm(request.GET).lenient()
+    status = filters["status"] if filters["status"] in RecheckStatus.values else ""
+    overdue = bool(filters["overdue"])
     page = selectors.rechecks(
         user=user,
         status=status or None,
         overdue=True if overdue else None,
-        cursor=request.GET.get("cursor") or None,
+        cursor=filters["cursor"] or None,
     )
     context = {
         "rows": _recheck_rows(page.items),
@@ -236,21 +233,18 @@ def recheck_sample(request: AuthedRequest, pk: int) -> HttpResponse:
     user = request.user
     recheck = selectors.recheck_get(user=user, pk=pk)
     try:
-        lab_pk = int(request.POST.get("lab") or 0)
-        lab = selectors.lab_get(user=user, pk=lab_pk) if lab_pk else None
+        data = RecheckSampleForm(request.POST).cleaned()
+        lab = selectors.lab_get(user=user, pk=data["lab"]) if data["lab"] else None
         recheck_services.recheck_record_sample(
             actor=user,
             recheck=recheck,
-            barcode=request.POST.get("barcode", ""),
+            barcode=data["barcode"],
             lab=lab,
             ip=client_address(request),
         )
         messages.success(request, _("已登记复核采样"))
-    except (ValueError, DomainError) as exc:
-        if isinstance(exc, DomainError):
-            _refused(request, exc)
-        else:
-            messages.error(request, _("请选择检测机构"))
+    except DomainError as exc:
+        refusal_message(request, exc)
     return redirect("testing:recheck_list")
 
 
@@ -258,9 +252,10 @@ def recheck_sample(request: AuthedRequest, pk: int) -> HttpResponse:
 @login_required
 def hold_list(request: AuthedRequest) -> HttpResponse:
     user = request.user
-    state = request.GET.get("state", HoldState.HELD)
+    filters = HoldFilterForm(request.GET).lenient()
+    state = filters["state"] if "state" in request.GET else HoldState.HELD
     state = state if state in HoldState.values else ""
-    page = selectors.holds(user=user, state=state or None, cursor=request.GET.get("cursor") or None)
+    page = selectors.holds(user=user, state=state or None, cursor=filters["cursor"] or None)
     rows = [{"hold": h, "name_masked": mask_name(h.person.name)} for h in page.items]
     context = {"rows": rows, "page": page, "state": state, "states": HoldState.choices}
     return render(request, "testing/labs_hold_list.html", context)

@@ -3,8 +3,7 @@ update in place by htmx)."""
 
 from __future__ import annotations
 
-import datetime as dt
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
@@ -14,17 +13,20 @@ from django.urls import URLPattern, path
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_GET, require_http_methods, require_POST
 
-from fangkong.accounts.models import User
 from fangkong.accounts.permissions import has_capability, require, scope_path
 from fangkong.accounts.roles import Capability, Role
 from fangkong.accounts.types import AuthedRequest
 from fangkong.areas import selectors as area_selectors
-from fangkong.areas.models import PlaceKind
+from fangkong.areas.choices import PlaceKind
 from fangkong.core.errors import DomainError, NotFound, PermissionDenied
 from fangkong.core.http import client_address
+from fangkong.testing.forms import PointFilterForm, PointForm, QueueForm, RegisterPointForm
 from fangkong.testing.models import QueueStatus, SamplingPoint
 from fangkong.testing.selectors import points as selectors
 from fangkong.testing.services import points as services
+
+if TYPE_CHECKING:
+    from fangkong.accounts.models import User
 
 CITY_WIDTH, TOWN_WIDTH = 6, 9
 
@@ -33,24 +35,7 @@ def _is_htmx(request: HttpRequest) -> bool:
     return bool(request.headers.get("HX-Request"))
 
 
-def _time(raw: str, field: str) -> dt.time | None:
-    raw = (raw or "").strip()
-    if not raw:
-        return None
-    try:
-        return dt.time.fromisoformat(raw)
-    except ValueError as exc:
-        raise DomainError("time_invalid", _("时间格式无效"), field=field) from exc
-
-
-def _int(raw: str, field: str) -> int:
-    raw = (raw or "").strip()
-    if not (raw.isascii() and raw.isdigit()) or len(raw) > 7:
-        raise DomainError("point_value_invalid", _("请填写非负整数"), field=field)
-    return int(raw)
-
-
-def _row(user: User, point: SamplingPoint, error: str = "") -> dict[str, Any]:
+def _row(user: Any, point: SamplingPoint, error: str = "") -> dict[str, Any]:
     return {
         "point": point,
         "can_queue": services.can_update_queue(user, point),
@@ -66,14 +51,9 @@ def _can_register(user: User) -> bool:
 @login_required
 def point_list(request: AuthedRequest) -> HttpResponse:
     user = request.user
-    jurisdiction = request.GET.get("jurisdiction", "")
-    jurisdiction = (
-        jurisdiction
-        if jurisdiction.isascii() and jurisdiction.isdigit() and len(jurisdiction) <= 15
-        else ""
-    )
-    queue = request.GET.get("queue", "")
-    queue = queue if queue in QueueStatus.values else ""
+    filters = PointFilterForm(request.GET).lenient()
+    jurisdiction = filters["jurisdiction"] or ""
+    queue = filters["queue"] if filters["queue"] in QueueStatus.values else ""
     qs = selectors.points(
         user=user, jurisdiction_path=jurisdiction or None, queue_status=queue or None
     )
@@ -107,16 +87,18 @@ def point_register(request: AuthedRequest) -> HttpResponse:
     error: DomainError | None = None
     form = {"place": "", "tables": "2", "samplers": "4", "opens_at": "", "closes_at": ""}
     if request.method == "POST":
-        form = {k: request.POST.get(k, "")[:20] for k in form}
+        point_form = RegisterPointForm(request.POST)
+        form = {k: v[:20] for k, v in point_form.echo().items()}
         try:
-            place = area_selectors.places_resolve(user=user, pks=[_int(form["place"], "place")])[0]
+            data = point_form.cleaned()
+            place = area_selectors.places_resolve(user=user, pks=[data["place"]])[0]
             point = services.point_register(
                 actor=user,
                 place=place,
-                tables=_int(form["tables"], "tables"),
-                samplers=_int(form["samplers"], "samplers"),
-                opens_at=_time(form["opens_at"], "opens_at"),
-                closes_at=_time(form["closes_at"], "closes_at"),
+                tables=data["tables"],
+                samplers=data["samplers"],
+                opens_at=data["opens_at"],
+                closes_at=data["closes_at"],
                 ip=client_address(request),
             )
         except (PermissionDenied, NotFound):
@@ -155,15 +137,17 @@ def point_edit(request: AuthedRequest, pk: int) -> HttpResponse:
         "closes_at": point.closes_at.strftime("%H:%M") if point.closes_at else "",
     }
     if request.method == "POST":
-        form = {k: request.POST.get(k, "")[:20] for k in form}
+        point_form = PointForm(request.POST)
+        form = {k: point_form.echo()[k][:20] for k in form}
         try:
+            data = point_form.cleaned()
             services.point_update(
                 actor=user,
                 point=point,
-                tables=_int(form["tables"], "tables"),
-                samplers=_int(form["samplers"], "samplers"),
-                opens_at=_time(form["opens_at"], "opens_at"),
-                closes_at=_time(form["closes_at"], "closes_at"),
+                tables=data["tables"],
+                samplers=data["samplers"],
+                opens_at=data["opens_at"],
+                closes_at=data["closes_at"],
                 ip=client_address(request),
             )
         except (PermissionDenied, NotFound):
@@ -190,11 +174,12 @@ def point_queue(request: AuthedRequest, pk: int) -> HttpResponse:
     error = ""
     status_code = 200
     try:
+        data = QueueForm(request.POST).cleaned()
         services.point_queue_update(
             actor=user,
             point=point,
-            status=request.POST.get("status", ""),
-            length=_int(request.POST.get("length", "0") or "0", "length"),
+            status=data["status"],
+            length=data["length"],
             ip=client_address(request),
         )
     except (PermissionDenied, NotFound):

@@ -5,8 +5,7 @@ DomainErrorMiddleware, other refusals are shown on the form."""
 
 from __future__ import annotations
 
-import datetime as dt
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
@@ -18,21 +17,23 @@ from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
 from django.views.decorators.http import require_GET, require_http_methods, require_POST
 
-from fangkong.accounts.models import User
 from fangkong.accounts.permissions import has_capability, in_scope, require, scope_path
 from fangkong.accounts.roles import Capability
 from fangkong.accounts.types import AuthedRequest
 from fangkong.areas import selectors as area_selectors
-from fangkong.areas.models import ZoneState
-from fangkong.core.apitypes import ROW_ID_MAX
+from fangkong.areas.choices import ZoneState
 from fangkong.core.errors import DomainError, NotFound, PermissionDenied
 from fangkong.core.http import client_address
 from fangkong.core.paths import is_under
+from fangkong.testing.forms import AdviceForm, RoundCreateForm, RoundFilterForm
 from fangkong.testing.models import RoundStatus, SealedPooling, SupplyKind
 from fangkong.testing.rules import rounds as rules
 from fangkong.testing.selectors import rounds as selectors
 from fangkong.testing.selectors import supplies as supply_selectors
 from fangkong.testing.services import rounds as services
+
+if TYPE_CHECKING:
+    from fangkong.accounts.models import User
 
 DEFAULT_PREVALENCE_PERCENT = 1.0
 ZONE_LEVEL_LABELS = {
@@ -43,31 +44,11 @@ ZONE_LEVEL_LABELS = {
 }
 
 
-def _moment(raw: str) -> dt.datetime:
-    """A datetime-local input (Asia/Shanghai) as an aware datetime."""
-    try:
-        value = dt.datetime.fromisoformat((raw or "").strip())
-    except ValueError as exc:
-        raise DomainError("datetime_invalid", _("时间格式无效"), field="starts_at") from exc
-    if timezone.is_naive(value):
-        value = timezone.make_aware(value, timezone.get_default_timezone())
-    return value
-
-
-def _ids(values: list[str]) -> list[int]:
-    out = []
-    for v in values:
-        if not (v.isascii() and v.isdigit()) or len(v) > 19 or int(v) > ROW_ID_MAX:
-            raise DomainError("id_invalid", _("选择无效"), value=v[:20])
-        out.append(int(v))
-    return out
-
-
 @require_GET
 @login_required
 def round_list(request: AuthedRequest) -> HttpResponse:
     user = request.user
-    status = request.GET.get("status", "")
+    status = RoundFilterForm(request.GET).lenient()["status"] or ""
     status = status if status in RoundStatus.values else ""
     rows = list(selectors.rounds(user=user, status=status or None)[:200])
     return render(
@@ -128,25 +109,28 @@ def round_create(request: AuthedRequest) -> HttpResponse:
         "zones": [],
     }
     if request.method == "POST":
-        form = {
-            "name": request.POST.get("name", "")[:300],
-            "starts_at": request.POST.get("starts_at", "")[:40],
-            "sealed_pooling": request.POST.get("sealed_pooling", "") or SealedPooling.SINGLE,
+        round_form = RoundCreateForm(request.POST)
+        typed = round_form.echo(limit=300)
+        form = {  # what was typed, to fill the form in again
+            "name": typed["name"],
+            "starts_at": typed["starts_at"][:40],
+            "sealed_pooling": typed["sealed_pooling"] or SealedPooling.SINGLE,
             "jurisdictions": request.POST.getlist("jurisdictions")[:500],
             "zones": request.POST.getlist("zones")[:200],
         }
         try:
+            data = round_form.cleaned()
             jurisdictions = area_selectors.jurisdictions_resolve(
-                user=user, pks=_ids(form["jurisdictions"])
+                user=user, pks=data["jurisdictions"]
             )
-            zones = [_zone(user, pk) for pk in _ids(form["zones"])]
+            zones = [_zone(user, pk) for pk in data["zones"]]
             rnd = services.round_create(
                 actor=user,
-                name=form["name"],
+                name=data["name"],
                 jurisdictions=jurisdictions,
                 zones=zones,
-                starts_at=_moment(form["starts_at"]),
-                sealed_pooling=form["sealed_pooling"],
+                starts_at=data["starts_at"],
+                sealed_pooling=data["sealed_pooling"] or SealedPooling.SINGLE,
                 ip=client_address(request),
             )
         except (PermissionDenied, NotFound):
@@ -167,17 +151,17 @@ def _zone(user: User, pk: int) -> Any:
         raise DomainError("unknown_zone", _("风险区不存在"), id=pk) from exc
 
 
-def _advice_context(raw: str) -> dict[str, Any]:
+def _advice_context(query: Any) -> dict[str, Any]:
+    form = AdviceForm(query)
     try:
-        percent = float((raw or "").strip() or DEFAULT_PREVALENCE_PERCENT)
-    except ValueError:
-        percent = -1.0
-    if not 0 <= percent <= 100:
+        prevalence = form.cleaned()["prevalence"]
+    except DomainError as exc:
         return {
             "advice": None,
-            "prevalence_percent": raw[:20],
-            "advice_error": _("估计阳性率须在 0 到 100 之间"),
+            "prevalence_percent": form.echo(limit=20)["prevalence"],
+            "advice_error": exc.message,
         }
+    percent = DEFAULT_PREVALENCE_PERCENT if prevalence is None else prevalence
     advice = rules.best_pool_size(percent / 100)
     curve = rules.advice_curve(percent / 100)
     return {
@@ -232,7 +216,7 @@ def round_detail(request: AuthedRequest, pk: int) -> HttpResponse:
         "can_open": manage and rnd.status == RoundStatus.PLANNED,
         "can_close": manage and rnd.status == RoundStatus.OPEN,
         "can_see_supplies": has_capability(user, Capability.SUPPLY_VIEW),
-        **_advice_context(request.GET.get("prevalence", "")),
+        **_advice_context(request.GET),
     }
     return render(request, "testing/rounds_detail.html", context)
 
@@ -242,7 +226,7 @@ def round_detail(request: AuthedRequest, pk: int) -> HttpResponse:
 def pool_advice(request: AuthedRequest) -> HttpResponse:
     """The advisor's answer for an estimated prevalence (htmx swaps it in place)."""
     require(request.user, Capability.ROUND_VIEW)
-    context = _advice_context(request.GET.get("prevalence", ""))
+    context = _advice_context(request.GET)
     status = 400 if context["advice_error"] else 200
     return render(request, "testing/_rounds_advice.html", context, status=status)
 

@@ -23,6 +23,7 @@ from django.utils.translation import gettext as _
 from django.views.decorators.http import require_GET
 
 from fangkong.accounts.types import AuthedRequest
+from fangkong.testing.forms import SamplerPageForm
 from fangkong.testing.selectors import sampling as selectors
 
 SW_ASSETS = (
@@ -34,8 +35,8 @@ SW_ASSETS = (
 
 
 def _point_id(request: HttpRequest) -> int | None:
-    raw = request.GET.get("point", "")
-    return int(raw) if raw.isascii() and raw.isdigit() else None
+    point: int | None = SamplerPageForm(request.GET).lenient()["point"]
+    return point
 
 
 def _page_text() -> dict[str, str]:

@@ -3,7 +3,7 @@ receive / issue / transfer / count, new stock)."""
 
 from __future__ import annotations
 
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
@@ -13,26 +13,22 @@ from django.urls import URLPattern, path
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_GET, require_http_methods, require_POST
 
-from fangkong.accounts.models import User
 from fangkong.accounts.permissions import has_capability, require, scope_path
 from fangkong.accounts.roles import Capability
 from fangkong.accounts.types import AuthedRequest
 from fangkong.areas import selectors as area_selectors
-from fangkong.areas.models import PlaceKind
+from fangkong.areas.choices import PlaceKind
 from fangkong.core.errors import DomainError, NotFound, PermissionDenied
 from fangkong.core.http import client_address
+from fangkong.testing.forms import SupplyCreateForm, SupplyFilterForm, SupplyMoveForm
 from fangkong.testing.models import SupplyKind
 from fangkong.testing.selectors import supplies as selectors
 from fangkong.testing.services import supplies as services
 
+if TYPE_CHECKING:
+    from fangkong.accounts.models import User
+
 ACTIONS = ("receive", "issue", "transfer", "count")
-
-
-def _int(raw: str, field: str) -> int:
-    raw = (raw or "").strip()
-    if not (raw.isascii() and raw.isdigit()) or len(raw) > 8:
-        raise DomainError("quantity_invalid", _("请填写非负整数"), field=field)
-    return int(raw)
 
 
 def _stock_places(user: User) -> list[Any]:
@@ -52,9 +48,9 @@ def _stock_places(user: User) -> list[Any]:
 @login_required
 def supply_list(request: AuthedRequest) -> HttpResponse:
     user = request.user
-    low = request.GET.get("low") == "1"
-    kind = request.GET.get("kind", "")
-    kind = kind if kind in SupplyKind.values else ""
+    filters = SupplyFilterForm(request.GET).lenient()
+    low = bool(filters["low"])
+    kind = filters["kind"] if filters["kind"] in SupplyKind.values else ""
     rows = list(selectors.stocks(user=user, kind=kind or None, low_only=low)[:500])
     manage = has_capability(user, Capability.SUPPLY_MANAGE)
     return render(
@@ -87,15 +83,14 @@ def supply_create(request: AuthedRequest) -> HttpResponse:
     user = request.user
     require(user, Capability.SUPPLY_MANAGE)
     try:
-        place = area_selectors.places_resolve(
-            user=user, pks=[_int(request.POST.get("place", ""), "place")]
-        )[0]
+        data = SupplyCreateForm(request.POST).cleaned()
+        place = area_selectors.places_resolve(user=user, pks=[data["place"]])[0]
         services.supply_stock_create(
             actor=user,
             place=place,
-            kind=request.POST.get("kind", ""),
-            quantity=_int(request.POST.get("quantity", "0") or "0", "quantity"),
-            low_threshold=_int(request.POST.get("low_threshold", "0") or "0", "low_threshold"),
+            kind=data["kind"],
+            quantity=data["quantity"],
+            low_threshold=data["low_threshold"],
             ip=client_address(request),
         )
     except (PermissionDenied, NotFound):
@@ -115,10 +110,10 @@ def supply_move(request: AuthedRequest, pk: int, action: str) -> HttpResponse:
     stock = selectors.stock_get(user=user, pk=pk)
     if action not in ACTIONS:
         raise NotFound("not_found", _("未知操作"), object="action")
-    reason = request.POST.get("reason", "")[:300]
     ip = client_address(request)
     try:
-        quantity = _int(request.POST.get("quantity", ""), "quantity")
+        data = SupplyMoveForm(request.POST, transfer=action == "transfer").cleaned()
+        quantity, reason = data["quantity"], data["reason"][:300]
         if action == "receive":
             services.supply_receive(
                 actor=user, stock=stock, quantity=quantity, reason=reason, ip=ip
@@ -126,9 +121,7 @@ def supply_move(request: AuthedRequest, pk: int, action: str) -> HttpResponse:
         elif action == "issue":
             services.supply_issue(actor=user, stock=stock, quantity=quantity, reason=reason, ip=ip)
         elif action == "transfer":
-            to_place = area_selectors.places_resolve(
-                user=user, pks=[_int(request.POST.get("to_place", ""), "to_place")]
-            )[0]
+            to_place = area_selectors.places_resolve(user=user, pks=[data["to_place"]])[0]
             services.supply_transfer(
                 actor=user, stock=stock, to_place=to_place, quantity=quantity, reason=reason, ip=ip
             )

@@ -8,14 +8,14 @@ Person names are masked.
 from __future__ import annotations
 
 import datetime as dt
-from typing import Literal
+from typing import TYPE_CHECKING, Literal
 
 from django.utils import timezone
 from ninja import Field, Query, Router, Schema, Status
 
 from fangkong.accounts.types import AuthedRequest
 from fangkong.areas import selectors as area_selectors
-from fangkong.areas.models import Place
+from fangkong.core.apitypes import Page, PageQuery
 from fangkong.core.http import client_address
 from fangkong.people import rules as people_rules
 from fangkong.people import selectors as people_selectors
@@ -24,6 +24,9 @@ from fangkong.tracing.rules import cases as rules
 from fangkong.tracing.selectors import cases as selectors
 from fangkong.tracing.services import cases as services
 from fangkong.tracing.services import itinerary as itinerary_services
+
+if TYPE_CHECKING:
+    from fangkong.areas.models import Place
 
 router = Router()
 
@@ -94,11 +97,6 @@ class CaseOut(Schema):
             source_unknown=case.source_unknown,
             from_contact_id=case.from_contact_id,
         )
-
-
-class CasePage(Schema):
-    items: list[CaseOut]
-    next_cursor: str | None
 
 
 class StopOut(Schema):
@@ -243,17 +241,16 @@ def _place(request: AuthedRequest, place_id: int | None) -> Place | None:
 # --- Cases ---------------------------------------------------------------------------
 
 
-@router.get("/cases", response=CasePage)
+@router.get("/cases", summary="List cases", response=Page[CaseOut])
 def case_list(
     request: AuthedRequest,
+    paging: Query[PageQuery],
     status: CaseStatusName | None = None,
     town_id: int | None = None,
     since: dt.date | None = None,
     until: dt.date | None = None,
     overdue: bool | None = None,
-    cursor: str | None = Query(None, max_length=64),
-    size: int = Query(50, ge=1, le=200),
-) -> CasePage:
+) -> Page[CaseOut]:
     """The cases the user may see, newest first (keyset pages)."""
     town = area_selectors.jurisdiction_resolve(user=request.user, pk=town_id)
     page = selectors.cases(
@@ -263,23 +260,24 @@ def case_list(
         since=since,
         until=until,
         overdue=overdue,
-        cursor=cursor,
-        size=size,
+        cursor=paging.cursor,
+        size=paging.size,
     )
     now = timezone.now()
-    return CasePage(
-        items=[CaseOut.from_case(c, now) for c in page.items], next_cursor=page.next_cursor
-    )
+    return Page[CaseOut].of(page, lambda c: CaseOut.from_case(c, now))
 
 
-@router.get("/cases/overdue", response=list[CaseOut])
-def case_overdue_list(request: AuthedRequest) -> list[CaseOut]:
+@router.get("/cases/overdue", summary="List overdue cases", response=Page[CaseOut])
+def case_overdue_list(request: AuthedRequest, paging: Query[PageQuery]) -> Page[CaseOut]:
     """Open cases past a deadline not met, the most urgent first (for command)."""
     now = timezone.now()
-    return [CaseOut.from_case(c, now) for c in selectors.cases_overdue(user=request.user, now=now)]
+    page = selectors.cases_overdue_page(
+        user=request.user, now=now, cursor=paging.cursor, size=paging.size
+    )
+    return Page[CaseOut].of(page, lambda c: CaseOut.from_case(c, now))
 
 
-@router.post("/cases", response={201: CaseDetailOut})
+@router.post("/cases", summary="Report a case", response={201: CaseDetailOut})
 def case_create(request: AuthedRequest, payload: CaseIn) -> Status[CaseDetailOut]:
     person = people_selectors.person_get(user=request.user, pk=payload.person_id)
     case = services.case_create(
@@ -296,19 +294,29 @@ def case_create(request: AuthedRequest, payload: CaseIn) -> Status[CaseDetailOut
     return Status(201, _detail(_reload(request, case)))
 
 
-@router.get("/cases/{int:case_id}", response=CaseDetailOut)
+@router.get(
+    "/cases/{int:case_id}",
+    summary="Get a case with its investigation, itinerary and timeline",
+    response=CaseDetailOut,
+)
 def case_detail(request: AuthedRequest, case_id: int) -> CaseDetailOut:
     return _detail(selectors.case_get(user=request.user, pk=case_id))
 
 
-@router.post("/cases/{int:case_id}/start-investigation", response=CaseDetailOut)
+@router.post(
+    "/cases/{int:case_id}/start-investigation",
+    summary="Start a case's investigation",
+    response=CaseDetailOut,
+)
 def case_start_investigation(request: AuthedRequest, case_id: int) -> CaseDetailOut:
     case = selectors.case_get(user=request.user, pk=case_id)
     services.case_start_investigation(actor=request.user, case=case, ip=client_address(request))
     return _detail(_reload(request, case))
 
 
-@router.post("/cases/{int:case_id}/core-facts", response=CaseDetailOut)
+@router.post(
+    "/cases/{int:case_id}/core-facts", summary="Record a case's core facts", response=CaseDetailOut
+)
 def case_core_facts(request: AuthedRequest, case_id: int, payload: CoreFactsIn) -> CaseDetailOut:
     case = selectors.case_get(user=request.user, pk=case_id)
     services.case_record_core_facts(
@@ -317,7 +325,11 @@ def case_core_facts(request: AuthedRequest, case_id: int, payload: CoreFactsIn) 
     return _detail(_reload(request, case))
 
 
-@router.post("/cases/{int:case_id}/complete-report", response=CaseDetailOut)
+@router.post(
+    "/cases/{int:case_id}/complete-report",
+    summary="Complete a case's investigation report",
+    response=CaseDetailOut,
+)
 def case_complete_report(request: AuthedRequest, case_id: int, payload: ReportIn) -> CaseDetailOut:
     case = selectors.case_get(user=request.user, pk=case_id)
     services.case_complete_report(
@@ -326,7 +338,7 @@ def case_complete_report(request: AuthedRequest, case_id: int, payload: ReportIn
     return _detail(_reload(request, case))
 
 
-@router.post("/cases/{int:case_id}/close", response=CaseDetailOut)
+@router.post("/cases/{int:case_id}/close", summary="Close a case", response=CaseDetailOut)
 def case_close(request: AuthedRequest, case_id: int, payload: CaseCloseIn) -> CaseDetailOut:
     case = selectors.case_get(user=request.user, pk=case_id)
     services.case_close(
@@ -338,12 +350,16 @@ def case_close(request: AuthedRequest, case_id: int, payload: CaseCloseIn) -> Ca
 # --- Itinerary -------------------------------------------------------------------------
 
 
-@router.get("/cases/{int:case_id}/stops", response=ItineraryOut)
+@router.get("/cases/{int:case_id}/stops", summary="Get a case's itinerary", response=ItineraryOut)
 def case_stop_list(request: AuthedRequest, case_id: int) -> ItineraryOut:
     return _itinerary(selectors.case_get(user=request.user, pk=case_id))
 
 
-@router.post("/cases/{int:case_id}/stops", response={201: StopOut})
+@router.post(
+    "/cases/{int:case_id}/stops",
+    summary="Add a stop to a case's itinerary",
+    response={201: StopOut},
+)
 def case_stop_add(request: AuthedRequest, case_id: int, payload: StopIn) -> Status[StopOut]:
     case = selectors.case_get(user=request.user, pk=case_id)
     stop = itinerary_services.itinerary_stop_add(
@@ -360,7 +376,11 @@ def case_stop_add(request: AuthedRequest, case_id: int, payload: StopIn) -> Stat
     return Status(201, StopOut.from_stop(stop))
 
 
-@router.put("/cases/{int:case_id}/stops/{int:stop_id}", response=StopOut)
+@router.put(
+    "/cases/{int:case_id}/stops/{int:stop_id}",
+    summary="Update a stop of a case's itinerary",
+    response=StopOut,
+)
 def case_stop_update(
     request: AuthedRequest, case_id: int, stop_id: int, payload: StopIn
 ) -> StopOut:
@@ -380,7 +400,11 @@ def case_stop_update(
     return StopOut.from_stop(stop)
 
 
-@router.delete("/cases/{int:case_id}/stops/{int:stop_id}", response={204: None})
+@router.delete(
+    "/cases/{int:case_id}/stops/{int:stop_id}",
+    summary="Delete a stop of a case's itinerary",
+    response={204: None},
+)
 def case_stop_delete(request: AuthedRequest, case_id: int, stop_id: int) -> Status[None]:
     case = selectors.case_get(user=request.user, pk=case_id)
     stop = selectors.case_stop_get(case=case, pk=stop_id)
@@ -390,7 +414,11 @@ def case_stop_delete(request: AuthedRequest, case_id: int, stop_id: int) -> Stat
     return Status(204, None)
 
 
-@router.post("/cases/{int:case_id}/propose-itinerary", response=ItineraryOut)
+@router.post(
+    "/cases/{int:case_id}/propose-itinerary",
+    summary="Propose a case's itinerary from venue scans",
+    response=ItineraryOut,
+)
 def case_propose_itinerary(request: AuthedRequest, case_id: int) -> ItineraryOut:
     """Replace the unconfirmed scan-sourced stops with stops built from the person's scans."""
     case = selectors.case_get(user=request.user, pk=case_id)
@@ -400,7 +428,11 @@ def case_propose_itinerary(request: AuthedRequest, case_id: int) -> ItineraryOut
     return _itinerary(case, proposed=len(created))
 
 
-@router.post("/cases/{int:case_id}/confirm-itinerary", response=ItineraryOut)
+@router.post(
+    "/cases/{int:case_id}/confirm-itinerary",
+    summary="Confirm a case's itinerary",
+    response=ItineraryOut,
+)
 def case_confirm_itinerary(request: AuthedRequest, case_id: int) -> ItineraryOut:
     case = selectors.case_get(user=request.user, pk=case_id)
     itinerary_services.itinerary_confirm(actor=request.user, case=case, ip=client_address(request))

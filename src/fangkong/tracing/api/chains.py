@@ -9,27 +9,28 @@ exist or lie outside the user's jurisdiction are bad input (400 `unknown_case`).
 from __future__ import annotations
 
 import datetime as dt
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from django.http import HttpResponse, JsonResponse
-from ninja import Field, File, Form, Router, Schema, Status
+from ninja import Field, File, Form, Query, Router, Schema, Status
 from ninja.files import UploadedFile
 
 from fangkong.accounts.types import AuthedRequest
-from fangkong.core.errors import DomainError, ErrorOut, NotFound
+from fangkong.core.apitypes import Page, PageQuery
+from fangkong.core.errors import DomainError, NotFound
 from fangkong.core.http import client_address
+from fangkong.core.pagination import keyset_page
 from fangkong.scans import ingest
-from fangkong.scans.models import ScanImport
 from fangkong.tracing.models import Case, CaseLink, Cluster
 from fangkong.tracing.selectors import chains as selectors
 from fangkong.tracing.services import chains as services
 
+if TYPE_CHECKING:
+    from fangkong.scans.models import ScanImport
+
 router = Router()
 
 TEXT_INPUT_MAX = 8000
-
-
-ERRORS: dict[int, type[Schema]] = {400: ErrorOut, 403: ErrorOut, 404: ErrorOut, 409: ErrorOut}
 
 
 class CaseLinkIn(Schema):
@@ -161,7 +162,9 @@ def _case_in_body(request: AuthedRequest, pk: int, field: str) -> Case:
 # --- Links ----------------------------------------------------------------------------
 
 
-@router.post("/case-links", response={201: CaseLinkOut, **ERRORS}, summary="新增传播关系")
+@router.post(
+    "/case-links", response={201: CaseLinkOut}, summary="Link an infector case to an infectee case"
+)
 def case_link_create(request: AuthedRequest, payload: CaseLinkIn) -> Status:
     link = services.case_link_create(
         actor=request.user,
@@ -173,7 +176,7 @@ def case_link_create(request: AuthedRequest, payload: CaseLinkIn) -> Status:
     return Status(201, CaseLinkOut.of(link))
 
 
-@router.delete("/case-links/{link_id}", response={204: None, **ERRORS}, summary="删除传播关系")
+@router.delete("/case-links/{link_id}", response={204: None}, summary="Delete a transmission link")
 def case_link_delete(request: AuthedRequest, link_id: int) -> Status:
     link = selectors.case_link_get(user=request.user, pk=link_id)
     services.case_link_delete(actor=request.user, link=link, ip=client_address(request))
@@ -182,8 +185,8 @@ def case_link_delete(request: AuthedRequest, link_id: int) -> Status:
 
 @router.post(
     "/cases/{case_id}/source-unknown",
-    response={200: SourceUnknownOut, **ERRORS},
-    summary="标记来源不明",
+    response=SourceUnknownOut,
+    summary="Mark a case's source as unknown",
 )
 def case_source_unknown(
     request: AuthedRequest, case_id: int, payload: SourceUnknownIn
@@ -198,12 +201,18 @@ def case_source_unknown(
 # --- Clusters -------------------------------------------------------------------------
 
 
-@router.get("/clusters", response={200: list[ClusterOut], **ERRORS}, summary="聚集性疫情列表")
-def cluster_list(request: AuthedRequest) -> list[ClusterOut]:
-    return [ClusterOut.of(row.cluster, row.cases) for row in selectors.clusters(user=request.user)]
+@router.get("/clusters", response=Page[ClusterOut], summary="List clusters")
+def cluster_list(request: AuthedRequest, paging: Query[PageQuery]) -> Page[ClusterOut]:
+    page = keyset_page(
+        selectors.clusters_in_scope(user=request.user),
+        cursor=paging.cursor,
+        size=paging.size,
+        order=selectors.CLUSTER_ORDER,
+    )
+    return Page[ClusterOut].of(page, lambda c: ClusterOut.of(c, c.n))
 
 
-@router.post("/clusters", response={201: ClusterOut, **ERRORS}, summary="新建聚集性疫情")
+@router.post("/clusters", response={201: ClusterOut}, summary="Create a cluster")
 def cluster_create(request: AuthedRequest, payload: ClusterIn) -> Status:
     cluster = services.cluster_create(
         actor=request.user,
@@ -216,8 +225,8 @@ def cluster_create(request: AuthedRequest, payload: ClusterIn) -> Status:
 
 @router.post(
     "/clusters/{cluster_id}/cases",
-    response={200: ClusterCaseOut, **ERRORS},
-    summary="将病例加入聚集性疫情",
+    response=ClusterCaseOut,
+    summary="Add a case to a cluster",
 )
 def cluster_add_case(
     request: AuthedRequest, cluster_id: int, payload: ClusterCaseIn
@@ -233,7 +242,7 @@ def cluster_add_case(
 # --- Graph and map --------------------------------------------------------------------
 
 
-@router.get("/graph", response={200: dict[str, Any], **ERRORS}, summary="传播链关系图")
+@router.get("/graph", response=dict[str, Any], summary="Get the transmission chain graph")
 def chain_graph(
     request: AuthedRequest,
     case: int | None = None,
@@ -251,7 +260,9 @@ def chain_graph(
 
 
 @router.get(
-    "/cases/{case_id}/stops.geojson", response={200: dict[str, Any], **ERRORS}, summary="轨迹地图"
+    "/cases/{case_id}/stops.geojson",
+    response=dict[str, Any],
+    summary="Map of a case's itinerary (GeoJSON)",
 )
 def case_stops(request: AuthedRequest, case_id: int) -> HttpResponse:
     case = selectors.case_for_chain(user=request.user, pk=case_id)
@@ -265,9 +276,7 @@ def case_stops(request: AuthedRequest, case_id: int) -> HttpResponse:
 # --- Scan-log ingestion ---------------------------------------------------------------
 
 
-@router.post(
-    "/scan-imports", response={200: ScanImportReportOut, **ERRORS}, summary="导入扫码记录文件"
-)
+@router.post("/scan-imports", response=ScanImportReportOut, summary="Import a venue scan log file")
 def scan_import_upload(
     request: AuthedRequest,
     file: File[UploadedFile],
@@ -279,8 +288,12 @@ def scan_import_upload(
     return report.as_dict()
 
 
-@router.get(
-    "/scan-imports", response={200: list[ScanImportOut], **ERRORS}, summary="扫码记录导入历史"
-)
-def scan_import_history(request: AuthedRequest) -> list[ScanImportOut]:
-    return [ScanImportOut.of(row) for row in ingest.scan_imports_recent(user=request.user)]
+@router.get("/scan-imports", response=Page[ScanImportOut], summary="List venue scan log imports")
+def scan_import_history(request: AuthedRequest, paging: Query[PageQuery]) -> Page[ScanImportOut]:
+    page = keyset_page(
+        ingest.scan_imports(user=request.user),
+        cursor=paging.cursor,
+        size=paging.size,
+        order=ingest.SCAN_IMPORT_ORDER,
+    )
+    return Page[ScanImportOut].of(page, ScanImportOut.of)

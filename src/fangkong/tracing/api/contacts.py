@@ -8,6 +8,7 @@ from typing import Literal
 from ninja import Field, Query, Router, Schema, Status
 
 from fangkong.accounts.types import AuthedRequest
+from fangkong.core.apitypes import Page, PageQuery
 from fangkong.core.http import client_address
 from fangkong.people import selectors as people_selectors
 from fangkong.people.rules import mask_name
@@ -98,11 +99,6 @@ class ContactDetailOut(ContactOut):
     exposures: list[ExposureOut]
 
 
-class ContactPage(Schema):
-    items: list[ContactOut]
-    next_cursor: str | None
-
-
 class FindIn(Schema):
     tolerance_minutes: int | None = Field(None, ge=0, le=1440)
 
@@ -145,7 +141,11 @@ def _detail(contact: Contact) -> ContactDetailOut:
     )
 
 
-@router.post("/cases/{int:case_id}/find-contacts", response=FindOut)
+@router.post(
+    "/cases/{int:case_id}/find-contacts",
+    summary="Find a case's contacts from its itinerary and venue scans",
+    response=FindOut,
+)
 def case_find_contacts(request: AuthedRequest, case_id: int, payload: FindIn) -> FindOut:
     case = selectors.case_for_contact_management(user=request.user, pk=case_id)
     result = services.contacts_find_for_case(
@@ -165,18 +165,34 @@ def case_find_contacts(request: AuthedRequest, case_id: int, payload: FindIn) ->
     )
 
 
-@router.get("/cases/{int:case_id}/contacts", response=list[ContactDetailOut])
+@router.get(
+    "/cases/{int:case_id}/contacts",
+    summary="List a case's contacts",
+    response=Page[ContactDetailOut],
+)
 def case_contacts(
     request: AuthedRequest,
     case_id: int,
+    paging: Query[PageQuery],
     classification: str | None = Query(None, max_length=16),
-) -> list[ContactDetailOut]:
+) -> Page[ContactDetailOut]:
+    """The case's contacts, the strongest class first, then the latest exposure first."""
     case = selectors.case_for_contacts(user=request.user, pk=case_id)
-    rows = selectors.contacts_of_case(user=request.user, case=case, classification=classification)
-    return [_detail(c) for c in rows]
+    page = selectors.contacts_of_case_page(
+        user=request.user,
+        case=case,
+        classification=classification,
+        cursor=paging.cursor,
+        size=paging.size,
+    )
+    return Page[ContactDetailOut].of(page, _detail)
 
 
-@router.post("/cases/{int:case_id}/contacts", response={201: ContactDetailOut})
+@router.post(
+    "/cases/{int:case_id}/contacts",
+    summary="Add a contact to a case by hand",
+    response={201: ContactDetailOut},
+)
 def case_add_contact(
     request: AuthedRequest, case_id: int, payload: ManualContactIn
 ) -> Status[ContactDetailOut]:
@@ -200,28 +216,37 @@ def case_add_contact(
     return Status(201, _detail(selectors.contact_get(user=request.user, pk=contact.pk)))
 
 
-@router.get("/contacts", response=ContactPage)
+@router.get("/contacts", summary="List contacts", response=Page[ContactOut])
 def contact_list(
     request: AuthedRequest,
+    paging: Query[PageQuery],
     classification: str | None = Query(None, max_length=16),
     status: str | None = Query(None, max_length=16),
-    cursor: str | None = Query(None, max_length=64),
-    size: int = Query(50, ge=1, le=200),
-) -> ContactPage:
+) -> Page[ContactOut]:
     page = selectors.contacts(
-        user=request.user, classification=classification, status=status, cursor=cursor, size=size
+        user=request.user,
+        classification=classification,
+        status=status,
+        cursor=paging.cursor,
+        size=paging.size,
     )
-    return ContactPage(
-        items=[ContactOut.from_contact(c) for c in page.items], next_cursor=page.next_cursor
-    )
+    return Page[ContactOut].of(page, ContactOut.from_contact)
 
 
-@router.get("/contacts/{int:contact_id}", response=ContactDetailOut)
+@router.get(
+    "/contacts/{int:contact_id}",
+    summary="Get a contact with its exposures",
+    response=ContactDetailOut,
+)
 def contact_detail(request: AuthedRequest, contact_id: int) -> ContactDetailOut:
     return _detail(selectors.contact_get(user=request.user, pk=contact_id))
 
 
-@router.post("/contacts/{int:contact_id}/find-secondary", response=SecondaryOut)
+@router.post(
+    "/contacts/{int:contact_id}/find-secondary",
+    summary="Find a close contact's secondary contacts",
+    response=SecondaryOut,
+)
 def contact_find_secondary(request: AuthedRequest, contact_id: int) -> SecondaryOut:
     contact = selectors.contact_get(user=request.user, pk=contact_id)
     result = services.secondary_contacts_find(

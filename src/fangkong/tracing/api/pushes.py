@@ -17,6 +17,7 @@ from ninja import Field, File, Query, Router, Schema, Status
 from ninja.files import UploadedFile
 
 from fangkong.accounts.types import AuthedRequest
+from fangkong.core.apitypes import Page, PageQuery
 from fangkong.core.errors import DomainError
 from fangkong.core.http import client_address
 from fangkong.people.rules import mask_name
@@ -133,11 +134,6 @@ class PushDetailOut(PushOut):
     items: list[PushItemOut]
 
 
-class PushPage(Schema):
-    items: list[PushOut]
-    next_cursor: str | None
-
-
 class MarkIn(Schema):
     status: Literal["located", "centralised", "home", "hospital", "not_found", "outside"]
     note: str = Field("", max_length=300)
@@ -191,24 +187,25 @@ class AssistRequestOut(Schema):
 # --- Endpoints -----------------------------------------------------------------------
 
 
-@router.get("/pushes", response=PushPage)
+@router.get("/pushes", summary="List verification pushes", response=Page[PushOut])
 def push_list(
     request: AuthedRequest,
+    paging: Query[PageQuery],
     status: Literal["open", "done"] | None = None,
     overdue: bool | None = None,
     town: str | None = Query(None, pattern=r"^\d{9}$"),
-    cursor: str | None = Query(None, max_length=64),
-    size: int = Query(50, ge=1, le=200),
-) -> PushPage:
+) -> Page[PushOut]:
     """The lists the user may see (a town: only its own), newest first."""
     page = selectors.pushes(
-        user=request.user, status=status, overdue=overdue, town_path=town, cursor=cursor, size=size
+        user=request.user,
+        status=status,
+        overdue=overdue,
+        town_path=town,
+        cursor=paging.cursor,
+        size=paging.size,
     )
     counts = selectors.push_item_counts(user=request.user, push_ids=[p.pk for p in page.items])
-    return PushPage(
-        items=[PushOut.from_push(p, counts[p.pk]) for p in page.items],
-        next_cursor=page.next_cursor,
-    )
+    return Page[PushOut].of(page, lambda p: PushOut.from_push(p, counts[p.pk]))
 
 
 def _detail(request: AuthedRequest, push: VerificationPush) -> PushDetailOut:
@@ -218,12 +215,20 @@ def _detail(request: AuthedRequest, push: VerificationPush) -> PushDetailOut:
     return PushDetailOut(**base.dict(), items=[PushItemOut.from_item(i, push) for i in items])
 
 
-@router.get("/pushes/{int:push_id}", response=PushDetailOut)
+@router.get(
+    "/pushes/{int:push_id}",
+    summary="Get a verification push with its items",
+    response=PushDetailOut,
+)
 def push_detail(request: AuthedRequest, push_id: int) -> PushDetailOut:
     return _detail(request, selectors.push_get(user=request.user, pk=push_id))
 
 
-@router.post("/cases/{int:case_id}/push", response={201: list[PushOut]})
+@router.post(
+    "/cases/{int:case_id}/push",
+    summary="Push a case's new contacts to the towns for verification",
+    response={201: list[PushOut]},
+)
 def case_push(request: AuthedRequest, case_id: int) -> Status[list[PushOut]]:
     """Push the case's newly identified contacts to their towns ([] when none are new)."""
     case = selectors.case_for_pushes(user=request.user, pk=case_id)
@@ -234,7 +239,11 @@ def case_push(request: AuthedRequest, case_id: int) -> Status[list[PushOut]]:
     return Status(201, [PushOut.from_push(p, counts[p.pk]) for p in created])
 
 
-@router.post("/push-items/{int:item_id}/mark", response=PushItemOut)
+@router.post(
+    "/push-items/{int:item_id}/mark",
+    summary="Mark a push item's verification outcome",
+    response=PushItemOut,
+)
 def push_item_mark(request: AuthedRequest, item_id: int, payload: MarkIn) -> PushItemOut:
     item = selectors.push_item_get(user=request.user, pk=item_id)
     services.push_item_mark(
@@ -260,7 +269,11 @@ def _export_response(request: AuthedRequest, push_id: int, *, reveal: bool) -> H
     return response
 
 
-@router.get("/pushes/{int:push_id}/export.xlsx", response={200: None})
+@router.get(
+    "/pushes/{int:push_id}/export.xlsx",
+    summary="Export a verification push (Excel, masked)",
+    response={200: None},
+)
 def push_export(request: AuthedRequest, push_id: int) -> HttpResponse:
     """The list as Excel, masked; every export audited. Revealing is a POST."""
     if request.GET.get("reveal", "").lower() not in ("", "0", "false"):
@@ -268,13 +281,21 @@ def push_export(request: AuthedRequest, push_id: int) -> HttpResponse:
     return _export_response(request, push_id, reveal=False)
 
 
-@router.post("/pushes/{int:push_id}/export.xlsx", response={200: None})
+@router.post(
+    "/pushes/{int:push_id}/export.xlsx",
+    summary="Export a verification push (Excel, optionally revealed)",
+    response={200: None},
+)
 def push_export_post(request: AuthedRequest, push_id: int, payload: ExportIn) -> HttpResponse:
     """The list as Excel; `{"reveal": true}` in clear (person.reveal); audited."""
     return _export_response(request, push_id, reveal=payload.reveal)
 
 
-@router.post("/pushes/{int:push_id}/import", response=ImportReportOut)
+@router.post(
+    "/pushes/{int:push_id}/import",
+    summary="Import a town's verification feedback (Excel)",
+    response=ImportReportOut,
+)
 def push_import(request: AuthedRequest, push_id: int, file: File[UploadedFile]) -> ImportReportOut:
     """Apply the town's feedback from the exported workbook: every row or none (400 with
     the bad rows by row number). Rows on items marked since the export are not applied
@@ -302,7 +323,11 @@ def push_import(request: AuthedRequest, push_id: int, file: File[UploadedFile]) 
     )
 
 
-@router.get("/assist-requests/{int:assist_id}", response=AssistRequestOut)
+@router.get(
+    "/assist-requests/{int:assist_id}",
+    summary="Get an assist request to another region",
+    response=AssistRequestOut,
+)
 def assist_request_detail(request: AuthedRequest, assist_id: int) -> AssistRequestOut:
     return AssistRequestOut.from_request(
         selectors.assist_request_get(user=request.user, pk=assist_id)

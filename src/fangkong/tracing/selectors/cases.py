@@ -10,19 +10,22 @@ from __future__ import annotations
 
 import datetime as dt
 from dataclasses import dataclass, field
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from django.db.models import Q, QuerySet
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
-from fangkong.accounts.models import AuditEvent, User
 from fangkong.accounts.permissions import require, scope_q
 from fangkong.accounts.roles import Capability
+from fangkong.accounts.selectors import audit_trail
 from fangkong.core.errors import DomainError, NotFound
 from fangkong.core.pagination import Page, keyset_page
 from fangkong.core.paths import under
 from fangkong.tracing.models import Case, CaseStatus, Investigation, ItineraryStop
+
+if TYPE_CHECKING:
+    from fangkong.accounts.models import User
 
 OVERDUE_LIST_MAX = 500
 
@@ -94,13 +97,27 @@ def case_get(*, user: User, pk: int) -> Case:
     return found
 
 
+# The most urgent first; the primary key last (a unique order, for keyset pages).
+OVERDUE_ORDER = ("core_facts_due_at", "pk")
+
+
 def cases_overdue(*, user: User, now: dt.datetime | None = None) -> list[Case]:
     """The user's open cases past a deadline not met, the most urgent first."""
     return list(
         cases_in_scope(user=user)
         .filter(overdue_q(now or timezone.now()))
         .select_related("person")
-        .order_by("core_facts_due_at", "pk")[:OVERDUE_LIST_MAX]
+        .order_by(*OVERDUE_ORDER)[:OVERDUE_LIST_MAX]
+    )
+
+
+def cases_overdue_page(
+    *, user: User, now: dt.datetime | None = None, cursor: str | None = None, size: int = 50
+) -> Page[Case]:
+    """A keyset page of `cases_overdue`, in the same order."""
+    qs = cases_in_scope(user=user).filter(overdue_q(now or timezone.now()))
+    return keyset_page(
+        qs.select_related("person", "ruleset"), cursor=cursor, size=size, order=OVERDUE_ORDER
     )
 
 
@@ -166,9 +183,7 @@ def case_timeline(case: Case) -> list[TimelineEntry]:
         entries.append(TimelineEntry(case.report_done_at, "report", _("流调报告完成")))
     if case.escalated_at:
         entries.append(TimelineEntry(case.escalated_at, "escalated", _("超时上报指挥部")))
-    records = AuditEvent.objects.filter(
-        object_type="case", object_id=str(case.pk), action__in=list(TIMELINE_ACTIONS)
-    ).order_by("at", "pk")[:200]
+    records = audit_trail(object_type="case", object_id=case.pk, actions=TIMELINE_ACTIONS)
     for record in records:
         kind = TIMELINE_ACTIONS[record.action]
         label = _("结案") if kind == "closed" else _("由扫码记录生成轨迹")

@@ -11,13 +11,12 @@ from __future__ import annotations
 
 import datetime as dt
 from dataclasses import dataclass, field
-from typing import Any
+from typing import TYPE_CHECKING, Any
 from zoneinfo import ZoneInfo
 
-from django.db.models import Count, Q
+from django.db.models import Count, Q, QuerySet
 from django.utils.translation import gettext as _
 
-from fangkong.accounts.models import User
 from fangkong.accounts.permissions import has_capability, require, require_in_scope, scope_q
 from fangkong.accounts.roles import Capability
 from fangkong.core.errors import NotFound
@@ -31,6 +30,9 @@ from fangkong.tracing.models import (
     ItineraryStop,
 )
 from fangkong.tracing.rules.chains import Link, case_generations
+
+if TYPE_CHECKING:
+    from fangkong.accounts.models import User
 
 LOCAL = ZoneInfo("Asia/Shanghai")
 GRAPH_LIMIT = 600  # nodes of one graph (cases first, then close, then secondary contacts)
@@ -89,14 +91,24 @@ class ClusterRow:
     cases: int  # cases of the cluster in the user's jurisdiction
 
 
-def clusters(*, user: User, limit: int = 500) -> list[ClusterRow]:
-    """Clusters with their cases in the user's scope, newest first. A user who cannot
-    manage cases sees only the clusters that have a case in their jurisdiction."""
+# Newest first; the primary key last (a unique order, for keyset pages).
+CLUSTER_ORDER = ("-created_at", "-pk")
+
+
+def clusters_in_scope(*, user: User) -> QuerySet[Cluster]:
+    """Clusters, each with `n`, its cases in the user's scope. A user who cannot manage
+    cases sees only the clusters that have a case in their jurisdiction."""
     require(user, Capability.CASE_VIEW)
     scoped = Q(cases__in=Case.objects.filter(scope_q(user)))
-    qs = Cluster.objects.annotate(n=Count("cases", filter=scoped)).order_by("-created_at", "-pk")
+    qs = Cluster.objects.annotate(n=Count("cases", filter=scoped)).order_by(*CLUSTER_ORDER)
     if not has_capability(user, Capability.CASE_MANAGE):
         qs = qs.filter(n__gt=0)
+    return qs
+
+
+def clusters(*, user: User, limit: int = 500) -> list[ClusterRow]:
+    """Clusters with their cases in the user's scope, newest first."""
+    qs = clusters_in_scope(user=user)
     return [ClusterRow(c, c.n) for c in qs[:limit]]  # type: ignore[attr-defined]
 
 

@@ -8,16 +8,21 @@ person loaded here); revealing goes through the people app's audited reveal.
 
 from __future__ import annotations
 
-from django.db.models import Count, Prefetch, QuerySet
+from typing import TYPE_CHECKING
+
+from django.db.models import Case as SqlCase
+from django.db.models import Count, IntegerField, Prefetch, QuerySet, Value, When
 from django.utils.translation import gettext as _
 
-from fangkong.accounts.models import User
 from fangkong.accounts.permissions import require, scope_q
 from fangkong.accounts.roles import Capability
 from fangkong.core.errors import DomainError, NotFound
 from fangkong.core.pagination import Page, keyset_page
 from fangkong.people.rules import mask_name
 from fangkong.tracing.models import Case, Contact, ContactClass, ContactStatus, Exposure
+
+if TYPE_CHECKING:
+    from fangkong.accounts.models import User
 
 CASE_CONTACTS_MAX = 1000
 
@@ -52,11 +57,14 @@ def case_for_contact_management(*, user: User, pk: int) -> Case:
     return case_for_contacts(user=user, pk=pk)
 
 
-def contacts_of_case(
-    *, user: User, case: Case, classification: str | None = None, limit: int = CASE_CONTACTS_MAX
-) -> list[Contact]:
-    """The case's contacts that the user may see, strongest class first, with their
-    exposures (all sources), persons and rule sets: three queries whatever the size."""
+# The strongest class first (close, secondary, then the others), then the latest
+# exposure first; the primary key last (a unique order, for keyset pages).
+CASE_CONTACT_ORDER = ("rank", "-last_exposure_on", "pk")
+
+
+def _contacts_of_case_qs(
+    *, user: User, case: Case, classification: str | None = None
+) -> QuerySet[Contact]:
     require(user, Capability.CONTACT_VIEW)
     qs = Contact.objects.filter(
         scope_q(user, "jurisdiction_path"),
@@ -64,14 +72,41 @@ def contacts_of_case(
     )
     if classification:
         qs = qs.filter(classification=_valid_class(classification))
-    rows = list(
-        qs.select_related("person", "ruleset")
-        .prefetch_related(_exposures_prefetch())
-        .order_by("-last_exposure_on", "pk")[:limit]
+    rank = SqlCase(
+        When(classification=ContactClass.CLOSE, then=Value(0)),
+        When(classification=ContactClass.SECONDARY, then=Value(1)),
+        default=Value(2),
+        output_field=IntegerField(),
     )
-    rank = {ContactClass.CLOSE: 0, ContactClass.SECONDARY: 1}
-    rows.sort(key=lambda c: rank.get(c.classification, 2))  # type: ignore[call-overload]
-    return _mask(rows)
+    return (
+        qs.annotate(rank=rank)
+        .select_related("person", "ruleset")
+        .prefetch_related(_exposures_prefetch())
+    )
+
+
+def contacts_of_case(
+    *, user: User, case: Case, classification: str | None = None, limit: int = CASE_CONTACTS_MAX
+) -> list[Contact]:
+    """The case's contacts that the user may see, strongest class first, with their
+    exposures (all sources), persons and rule sets: three queries whatever the size."""
+    qs = _contacts_of_case_qs(user=user, case=case, classification=classification)
+    return _mask(list(qs.order_by(*CASE_CONTACT_ORDER)[:limit]))
+
+
+def contacts_of_case_page(
+    *,
+    user: User,
+    case: Case,
+    classification: str | None = None,
+    cursor: str | None = None,
+    size: int = 50,
+) -> Page[Contact]:
+    """A keyset page of `contacts_of_case`, in the same order."""
+    qs = _contacts_of_case_qs(user=user, case=case, classification=classification)
+    page = keyset_page(qs, cursor=cursor, size=size, order=CASE_CONTACT_ORDER)
+    _mask(page.items)
+    return page
 
 
 def contact_counts_of_case(*, user: User, case: Case) -> dict[str, int]:

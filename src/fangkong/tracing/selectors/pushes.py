@@ -11,13 +11,12 @@ from __future__ import annotations
 import datetime as dt
 from collections import defaultdict
 from dataclasses import dataclass, field
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from django.db.models import Count, Q, QuerySet
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
-from fangkong.accounts.models import User
 from fangkong.accounts.permissions import require, require_in_scope, scope_q
 from fangkong.accounts.roles import Capability
 from fangkong.core.errors import DomainError, NotFound
@@ -37,6 +36,9 @@ from fangkong.tracing.services.pushes import (
     FINAL_ITEM_STATUSES,
     contacts_of_case_q,
 )
+
+if TYPE_CHECKING:
+    from fangkong.accounts.models import User
 
 PUSH_STATUSES = frozenset(PushStatus.values)
 

@@ -11,7 +11,7 @@ at creation, and stored with it.
 from __future__ import annotations
 
 import datetime as dt
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from django.conf import settings
 from django.db import IntegrityError, transaction
@@ -19,12 +19,10 @@ from django.db.models.functions import Length
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
-from fangkong.accounts.models import User
 from fangkong.accounts.permissions import require, require_in_scope
 from fangkong.accounts.roles import Capability
 from fangkong.accounts.services import audit_record
 from fangkong.core.errors import Conflict, DomainError, NotFound
-from fangkong.people.models import Person
 from fangkong.protocol.rules import Protocol
 from fangkong.protocol.selectors import ruleset_for
 from fangkong.tracing.models import (
@@ -38,6 +36,10 @@ from fangkong.tracing.models import (
 )
 from fangkong.tracing.rules import cases as rules
 from fangkong.tracing.selectors.cases import overdue_q
+
+if TYPE_CHECKING:
+    from fangkong.accounts.models import User
+    from fangkong.people.models import Person
 
 DEFAULT_CASE_NUMBER_PREFIX = "TX"
 NUMBER_ATTEMPTS = 8

@@ -8,11 +8,12 @@ stored chain below the infectee, with both cases locked).
 
 from __future__ import annotations
 
+from typing import TYPE_CHECKING
+
 from django.db import IntegrityError, transaction
 from django.db.models import Q
 from django.utils.translation import gettext as _
 
-from fangkong.accounts.models import User
 from fangkong.accounts.permissions import require, require_in_scope
 from fangkong.accounts.roles import Capability
 from fangkong.accounts.services import audit_record
@@ -26,6 +27,9 @@ from fangkong.tracing.models import (
     ExposureKind,
 )
 from fangkong.tracing.rules.chains import Link, link_would_cycle
+
+if TYPE_CHECKING:
+    from fangkong.accounts.models import User
 
 EVIDENCE_MAX = 4000
 CLUSTER_NAME_MAX = 200

@@ -18,7 +18,7 @@ import datetime as dt
 import json
 from collections.abc import Iterable, Iterator, Sequence
 from dataclasses import dataclass, field
-from typing import Any
+from typing import TYPE_CHECKING, Any
 from zoneinfo import ZoneInfo
 
 from django.conf import settings
@@ -26,19 +26,15 @@ from django.db import transaction
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
-from fangkong.accounts.models import User
 from fangkong.accounts.permissions import require, require_in_scope
 from fangkong.accounts.roles import Capability
 from fangkong.accounts.services import audit_record
-from fangkong.areas.models import Jurisdiction
 from fangkong.core.errors import Conflict, DomainError
 from fangkong.people import rules as people_rules
-from fangkong.people.models import Person
+from fangkong.people import selectors as people_selectors
 from fangkong.people.services import person_find_by_phone, person_get_or_create
-from fangkong.protocol.models import RuleSet
 from fangkong.protocol.rules import Protocol
 from fangkong.scans import selectors as scan_selectors
-from fangkong.scans.models import VenueScan
 from fangkong.tracing.models import (
     Case,
     Contact,
@@ -49,6 +45,12 @@ from fangkong.tracing.models import (
     ItineraryStop,
 )
 from fangkong.tracing.rules import contacts as rules
+
+if TYPE_CHECKING:
+    from fangkong.accounts.models import User
+    from fangkong.areas.models import Jurisdiction
+    from fangkong.people.models import Person
+    from fangkong.protocol.models import RuleSet
 
 CHUNK = 2000
 MAX_TOLERANCE_MINUTES = 24 * 60
@@ -253,7 +255,7 @@ def _write_findings(
     paths: dict[int, str] = {}
     existing: dict[int, Contact] = {}
     for chunk in _chunks(person_ids):
-        paths.update(Person.objects.filter(pk__in=chunk).values_list("pk", "jurisdiction_path"))
+        paths.update(people_selectors.person_paths(ids=chunk))
         existing.update(
             (c.person_id, c)
             for c in Contact.objects.filter(person_id__in=chunk).select_related("ruleset")
@@ -418,43 +420,39 @@ def _case_excluded_person_ids(person_ids: Iterable[int]) -> set[int]:
 
 def _case_findings(case: Case, *, tolerance: int) -> tuple[list[Finding], int]:
     tz = _local_tz()
-    person = Person.objects.only("pk", "household_id", "workplace_id").get(pk=case.person_id)
+    household_id, workplace_id = people_selectors.person_ties(pk=case.person_id)
     stops = case_stops(case)
     findings: list[Finding] = []
     reported_on = rules.local_date(case.reported_at, tz)
-    if person.household_id is not None:
-        for pid in Person.objects.filter(household_id=person.household_id).values_list(
-            "pk", flat=True
-        ):
-            if pid != person.pk:
+    if household_id is not None:
+        for pid, _hid in people_selectors.members_of_households(household_ids=[household_id]):
+            if pid != case.person_id:
                 findings.append(
                     Finding(
                         person_id=pid,
                         kind=ExposureKind.HOUSEHOLD,
                         classification=rules.classify_household(),
                         exposed_on=reported_on,
-                        evidence={"household": person.household_id},
+                        evidence={"household": household_id},
                     )
                 )
-    if person.workplace_id is not None:
-        at_work = [s for s in stops if s.place_id == person.workplace_id]
+    if workplace_id is not None:
+        at_work = [s for s in stops if s.place_id == workplace_id]
         work_on = (
             rules.local_date(max(s.end for s in at_work), tz)
             if at_work
             else case.first_positive_sampled_on
         )
-        for pid in Person.objects.filter(workplace_id=person.workplace_id).values_list(
-            "pk", flat=True
-        ):
-            if pid != person.pk:
+        for pid in people_selectors.workplace_members(workplace_id=workplace_id):
+            if pid != case.person_id:
                 findings.append(
                     Finding(
                         person_id=pid,
                         kind=ExposureKind.WORKPLACE,
                         classification=rules.classify_workplace(),
                         exposed_on=work_on,
-                        place_id=person.workplace_id,
-                        evidence={"workplace": person.workplace_id},
+                        place_id=workplace_id,
+                        evidence={"workplace": workplace_id},
                     )
                 )
     place_stops = [s for s in stops if s.place_id is not None]
@@ -469,7 +467,7 @@ def _case_findings(case: Case, *, tolerance: int) -> tuple[list[Finding], int]:
         stops=spans,
         tolerance_minutes=tolerance,
         dwell=dwell,
-        exclude_person_ids=[person.pk],
+        exclude_person_ids=[case.person_id],
     ).items():
         evidence = hit.evidence()
         findings.append(
@@ -501,7 +499,7 @@ def _case_findings(case: Case, *, tolerance: int) -> tuple[list[Finding], int]:
             )
         )
     excluded = _case_excluded_person_ids(f.person_id for f in findings)
-    excluded.add(person.pk)
+    excluded.add(case.person_id)
     return [f for f in findings if f.person_id not in excluded], len(stops)
 
 
@@ -714,25 +712,21 @@ def _secondary_findings(
     tolerance = default_tolerance()
     result: dict[int, list[Finding]] = {c.pk: [] for c in contacts}
     by_person = {c.person_id: c for c in contacts}
-    persons = {
-        p.pk: p
-        for chunk in _chunks(sorted(by_person))
-        for p in Person.objects.filter(pk__in=chunk).only("pk", "household_id")
-    }
+    household_of: dict[int, int | None] = {}
+    for chunk in _chunks(sorted(by_person)):
+        household_of.update(people_selectors.person_households(ids=chunk))
     households: dict[int, list[int]] = {}
-    household_ids = sorted({p.household_id for p in persons.values() if p.household_id})
+    household_ids = sorted({hid for hid in household_of.values() if hid})
     for chunk in _chunks(household_ids):
-        for pid, hid in Person.objects.filter(household_id__in=chunk).values_list(
-            "pk", "household_id"
-        ):
+        for pid, hid in people_selectors.members_of_households(household_ids=chunk):
             households.setdefault(hid, []).append(pid)
     starts = _exposure_starts(contacts)
     windows = {c.pk: (starts[c.pk], c.controlled_at or now) for c in contacts}
     for c in contacts:
-        person = persons.get(c.person_id)
+        household_id = household_of.get(c.person_id)
         until = windows[c.pk][1]
-        if person is not None and person.household_id:
-            for pid in households.get(person.household_id, []):
+        if household_id:
+            for pid in households.get(household_id, []):
                 if pid != c.person_id:
                     result[c.pk].append(
                         Finding(
@@ -740,7 +734,7 @@ def _secondary_findings(
                             kind=ExposureKind.HOUSEHOLD,
                             classification=ContactClass.SECONDARY,
                             exposed_on=rules.local_date(until, tz),
-                            evidence={"household": person.household_id},
+                            evidence={"household": household_id},
                             source_contact_id=c.pk,
                         )
                     )
@@ -751,9 +745,7 @@ def _secondary_findings(
         low = min(w[0] for w in windows.values())
         high = max(w[1] for w in windows.values())
         for chunk in _chunks(sorted(by_person)):
-            rows = VenueScan.objects.filter(
-                person_id__in=chunk, scanned_at__gte=low, scanned_at__lte=high
-            ).values_list("person_id", "place_id", "scanned_at")
+            rows = scan_selectors.scans_of_persons(person_ids=chunk, since=low, until=high)
             for person_id, place_id, scanned_at in rows:
                 contact = by_person[person_id]
                 since, until = windows[contact.pk]

@@ -6,15 +6,14 @@ investigator. Keyword-only, atomic, validated, audited; an edit unconfirms the i
 from __future__ import annotations
 
 import datetime as dt
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from django.conf import settings
 from django.db import transaction
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
-from fangkong.accounts.models import User
-from fangkong.areas.models import Place
+from fangkong.areas import selectors as area_selectors
 from fangkong.core.errors import Conflict, NotFound
 from fangkong.core.paths import is_under
 from fangkong.scans.selectors import person_scans
@@ -32,6 +31,10 @@ from fangkong.tracing.services.cases import (
     open_investigation,
     require_case_manage,
 )
+
+if TYPE_CHECKING:
+    from fangkong.accounts.models import User
+    from fangkong.areas.models import Place
 
 DEFAULT_STOP_DWELL_MINUTES = 60
 
@@ -94,9 +97,7 @@ def itinerary_propose_from_scans(*, actor: User, case: Case, ip: str = "") -> li
         gap=stop_merge_gap(),
         until=until,
     )
-    known_places = set(
-        Place.objects.filter(pk__in={p.place_id for p in proposals}).values_list("pk", flat=True)
-    )
+    known_places = area_selectors.place_ids_existing(pks=(p.place_id for p in proposals))
     replaced, _kinds = ItineraryStop.objects.filter(
         investigation=investigation, source=StopSource.SCAN, confirmed=False
     ).delete()

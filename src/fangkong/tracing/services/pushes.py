@@ -11,18 +11,18 @@ from __future__ import annotations
 
 import datetime as dt
 from collections import defaultdict
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from django.db import IntegrityError, transaction
 from django.db.models import Q
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
-from fangkong.accounts.models import User
 from fangkong.accounts.permissions import require, require_in_scope
 from fangkong.accounts.roles import Capability
 from fangkong.accounts.services import audit_record
-from fangkong.areas.models import Jurisdiction
+from fangkong.areas import selectors as area_selectors
+from fangkong.areas.choices import Level
 from fangkong.core.errors import DomainError
 from fangkong.core.spreadsheet import has_control_characters
 from fangkong.people.rules import mask_name
@@ -37,6 +37,9 @@ from fangkong.tracing.models import (
     PushStatus,
     VerificationPush,
 )
+
+if TYPE_CHECKING:
+    from fangkong.accounts.models import User
 
 TOWN_PATH_WIDTH = 9  # city 6 digits + town 3 digits (core/paths.py)
 NOTE_MAX = 300
@@ -144,7 +147,7 @@ def pushes_create_for_case(*, actor: User, case: Case, ip: str = "") -> list[Ver
     by_town: dict[str, list[Contact]] = defaultdict(list)
     for contact in contacts:
         by_town[town_path_of(contact.jurisdiction_path)].append(contact)
-    towns = {t.path: t for t in Jurisdiction.objects.filter(path__in=list(by_town), level="town")}
+    towns = area_selectors.jurisdictions_at(paths=by_town, level=Level.TOWN)
     missing = sorted(set(by_town) - set(towns))
     if missing:
         raise DomainError("town_not_found", _("接触者所在镇街不存在"), towns=missing)

@@ -82,13 +82,13 @@ def test_clusters_and_graph(tree: Any, investigator: Any, town_b_user: Any) -> N
         content_type="application/json",
     )
     assert added.status_code == 200 and Case.objects.get(pk=a.pk).cluster_id == cluster_id
-    listed = api.get("/api/tracing/clusters").json()
+    listed = api.get("/api/tracing/clusters").json()["items"]
     assert [(c["name"], c["cases"]) for c in listed] == [("乌镇酒店", 1)]
     graph = api.get(f"/api/tracing/graph?cluster={cluster_id}").json()
     assert [n["case_id"] for n in graph["nodes"]] == [a.pk]
     # Town B sees neither the cluster (no case of theirs) nor the case.
     town_b = client_for(town_b_user)
-    assert town_b.get("/api/tracing/clusters").json() == []
+    assert town_b.get("/api/tracing/clusters").json()["items"] == []
     assert town_b.get(f"/api/tracing/graph?cluster={cluster_id}").status_code == 404
     assert town_b.get(f"/api/tracing/graph?case={a.pk}").status_code == 404
     assert town_b.get("/api/tracing/graph").json()["nodes"] == []
@@ -146,7 +146,7 @@ def test_scan_import_upload_and_history(
         {"file": SimpleUploadedFile("other.csv", body.encode() + b"\n"), "strict": "true"},
     )
     assert (strict.status_code, strict.json()["code"]) == (400, "import_bad_rows")
-    history = api.get("/api/tracing/scan-imports").json()
+    history = api.get("/api/tracing/scan-imports").json()["items"]
     assert [h["name"] for h in history] == ["scans.csv"]
     assert client_for(town_a_user).get("/api/tracing/scan-imports").status_code == 403
     assert VenueScan.objects.count() == 1 and ScanImport.objects.count() == 1

@@ -48,7 +48,7 @@ def test_find_then_list_and_detail(investigator: Any, case: Any) -> None:
     )
     assert found.status_code == 200, found.content
     assert found.json()["by_class"] == {"close": 2}
-    listed = client.get(f"/api/tracing/cases/{case.pk}/contacts").json()
+    listed = client.get(f"/api/tracing/cases/{case.pk}/contacts").json()["items"]
     assert len(listed) == 2
     assert {c["name_masked"][0] for c in listed} == {"李", "赵"}
     assert all("*" in c["name_masked"] for c in listed)

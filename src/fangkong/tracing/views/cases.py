@@ -10,7 +10,7 @@ from their URL names, skipping a section whose URL is not wired yet.
 from __future__ import annotations
 
 import datetime as dt
-from typing import Any
+from typing import TYPE_CHECKING, Any
 from urllib.parse import urlencode
 
 from django.contrib import messages
@@ -23,23 +23,32 @@ from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
 from django.views.decorators.http import require_GET, require_http_methods, require_POST
 
-from fangkong.accounts.models import User
 from fangkong.accounts.permissions import has_capability, in_scope, require, scope_path
 from fangkong.accounts.roles import Capability
 from fangkong.accounts.types import AuthedRequest
 from fangkong.areas import selectors as area_selectors
-from fangkong.areas.models import Place
 from fangkong.core.errors import DomainError, NotFound, PermissionDenied
 from fangkong.core.http import client_address
 from fangkong.core.paths import is_under
 from fangkong.people import rules as people_rules
 from fangkong.people import selectors as people_selectors
 from fangkong.people import services as people_services
+from fangkong.tracing.forms import (
+    CaseCreateForm,
+    CaseFilterForm,
+    CaseLifecycleForm,
+    PersonSearchForm,
+    StopForm,
+)
 from fangkong.tracing.models import Case, CaseKind, CaseOrigin, CaseStatus
 from fangkong.tracing.rules import cases as rules
 from fangkong.tracing.selectors import cases as selectors
 from fangkong.tracing.services import cases as services
 from fangkong.tracing.services import itinerary as itinerary_services
+
+if TYPE_CHECKING:
+    from fangkong.accounts.models import User
+    from fangkong.areas.models import Place
 
 # Sections of the case page served by the other parts of tracing (URL name, title).
 CASE_SECTIONS = (
@@ -52,30 +61,6 @@ CASE_SECTIONS = (
 
 def _is_htmx(request: HttpRequest) -> bool:
     return bool(request.headers.get("HX-Request"))
-
-
-def _date(raw: str, field: str, *, required: bool = False) -> dt.date | None:
-    raw = (raw or "").strip()
-    if not raw:
-        if required:
-            raise DomainError("date_required", _("请填写日期"), field=field)
-        return None
-    try:
-        return dt.date.fromisoformat(raw)
-    except ValueError as exc:
-        raise DomainError("date_invalid", _("日期格式无效"), field=field) from exc
-
-
-def _moment(raw: str, field: str) -> dt.datetime:
-    """A datetime-local input (Asia/Shanghai) as an aware datetime."""
-    raw = (raw or "").strip()
-    try:
-        value = dt.datetime.fromisoformat(raw)
-    except ValueError as exc:
-        raise DomainError("datetime_invalid", _("时间格式无效"), field=field) from exc
-    if timezone.is_naive(value):
-        value = timezone.make_aware(value, timezone.get_default_timezone())
-    return value
 
 
 def _duration(delta: dt.timedelta) -> str:
@@ -133,28 +118,21 @@ def _towns(user: User) -> list[Any]:
 def case_list(request: AuthedRequest) -> HttpResponse:
     require(request.user, Capability.CASE_VIEW)
     towns = _towns(request.user)
-    filters = {
-        "status": request.GET.get("status", ""),
-        "town": request.GET.get("town", ""),
-        "since": request.GET.get("since", ""),
-        "until": request.GET.get("until", ""),
-        "overdue": request.GET.get("overdue", ""),
-    }
+    filter_form = CaseFilterForm(request.GET, towns=towns)
+    filters = filter_form.echo()
+    filters.pop("cursor")
     error = ""
     page = None
     try:
-        town = next((t for t in towns if str(t.pk) == filters["town"]), None)
-        if filters["town"] and town is None:
-            raise DomainError("unknown_jurisdiction", _("辖区不存在"))
-        overdue = {"1": True, "0": False}.get(filters["overdue"])
+        data = filter_form.cleaned()
         page = selectors.cases(
             user=request.user,
-            status=filters["status"] or None,
-            town=town,
-            since=_date(filters["since"], "since"),
-            until=_date(filters["until"], "until"),
-            overdue=overdue,
-            cursor=request.GET.get("cursor") or None,
+            status=data["status"] or None,
+            town=data["town"],
+            since=data["since"],
+            until=data["until"],
+            overdue=data["overdue"],
+            cursor=data["cursor"] or None,
         )
     except (PermissionDenied, NotFound):
         raise
@@ -217,8 +195,7 @@ def case_person_search(request: AuthedRequest) -> HttpResponse:
     (name, initials, ID tail by GET; a full ID number, document number or phone only
     by POST). Without htmx the search form posts to case_create, which answers a page."""
     require(request.user, Capability.CASE_MANAGE)
-    data = request.POST if request.method == "POST" else request.GET
-    q = str(data.get("q", "")).strip()[:100]
+    q = PersonSearchForm(request.POST if request.method == "POST" else request.GET).cleaned()["q"]
     results, error, status = _person_search(request, q)
     return render(
         request,
@@ -236,9 +213,10 @@ def case_create(request: AuthedRequest) -> HttpResponse:
     case_person_search); any other POST reports the case."""
     require(request.user, Capability.CASE_MANAGE)
     today = timezone.localdate()
+    search = PersonSearchForm(request.GET).cleaned()
     form = {
-        "q": request.GET.get("q", "").strip()[:100],
-        "person": request.GET.get("person", ""),
+        "q": search["q"],
+        "person": search["person"],
         "kind": CaseKind.ASYMPTOMATIC.value,
         "origin": CaseOrigin.LOCAL.value,
         "first_positive_sampled_on": today.isoformat(),
@@ -249,27 +227,25 @@ def case_create(request: AuthedRequest) -> HttpResponse:
     existing_case: int | None = None
     search_error = ""
     status = 200
-    if request.method == "POST" and request.POST.get("step") == "search":
-        form["q"] = request.POST.get("q", "").strip()[:100]
+    posted = PersonSearchForm(request.POST).cleaned() if request.method == "POST" else None
+    if posted is not None and posted["step"] == "search":
+        form["q"] = posted["q"]
         form["person"] = ""
         results, search_error, status = _person_search(request, form["q"])
-    elif request.method == "POST":
-        form = {key: request.POST.get(key, "").strip()[:300] for key in form}
+    elif posted is not None:
+        create_form = CaseCreateForm(request.POST)
+        form = {key: create_form.echo(limit=300).get(key, "") for key in form}
         try:
-            if not form["person"].isdigit():
-                raise DomainError("person_required", _("请先查找并选择人员"), field="person")
-            person = people_selectors.person_get(user=request.user, pk=int(form["person"]))
+            data = create_form.cleaned()
+            person = people_selectors.person_get(user=request.user, pk=data["person"])
             case = services.case_create(
                 actor=request.user,
                 person=person,
-                kind=form["kind"],
-                first_positive_sampled_on=_date(
-                    form["first_positive_sampled_on"], "first_positive_sampled_on", required=True
-                )
-                or today,
-                onset_date=_date(form["onset_date"], "onset_date"),
-                origin=form["origin"],
-                reporting_unit=form["reporting_unit"],
+                kind=data["kind"],
+                first_positive_sampled_on=data["first_positive_sampled_on"],
+                onset_date=data["onset_date"],
+                origin=data["origin"],
+                reporting_unit=data["reporting_unit"],
                 ip=client_address(request),
             )
         except PermissionDenied:
@@ -365,8 +341,8 @@ def case_detail(request: AuthedRequest, pk: int) -> HttpResponse:
 def _lifecycle(request: AuthedRequest, pk: int, action: str) -> HttpResponseRedirect:
     case = selectors.case_get(user=request.user, pk=pk)
     ip = client_address(request)
-    post = request.POST
     try:
+        post = CaseLifecycleForm(request.POST).cleaned()
         if action == "start":
             services.case_start_investigation(actor=request.user, case=case, ip=ip)
             messages.success(request, _("已开始流调"))
@@ -374,9 +350,9 @@ def _lifecycle(request: AuthedRequest, pk: int, action: str) -> HttpResponseRedi
             services.case_record_core_facts(
                 actor=request.user,
                 case=case,
-                symptoms=post.get("symptoms", ""),
-                vaccination=post.get("vaccination", ""),
-                interview_notes=post.get("interview_notes", ""),
+                symptoms=post["symptoms"],
+                vaccination=post["vaccination"],
+                interview_notes=post["interview_notes"],
                 ip=ip,
             )
             messages.success(request, _("已记录核心信息"))
@@ -384,12 +360,12 @@ def _lifecycle(request: AuthedRequest, pk: int, action: str) -> HttpResponseRedi
             services.case_complete_report(
                 actor=request.user,
                 case=case,
-                interview_notes=post.get("interview_notes", ""),
+                interview_notes=post["interview_notes"],
                 ip=ip,
             )
             messages.success(request, _("流调报告已完成"))
         else:
-            services.case_close(actor=request.user, case=case, reason=post.get("reason", ""), ip=ip)
+            services.case_close(actor=request.user, case=case, reason=post["reason"], ip=ip)
             messages.success(request, _("已结案"))
     except (PermissionDenied, NotFound):
         raise
@@ -488,20 +464,19 @@ def case_confirm_itinerary(request: AuthedRequest, pk: int) -> HttpResponse:
 @login_required
 def case_stop_add(request: AuthedRequest, pk: int) -> HttpResponse:
     case = selectors.case_get(user=request.user, pk=pk)
-    form = {
-        key: request.POST.get(key, "").strip()[:2000]
-        for key in ("venue_code", "address", "start", "end", "companions", "note")
-    }
+    stop_form = StopForm(request.POST)
+    form = stop_form.echo()
     try:
+        data = stop_form.cleaned()
         itinerary_services.itinerary_stop_add(
             actor=request.user,
             case=case,
-            place=_place_by_code(request, form["venue_code"]),
-            address=form["address"],
-            start=_moment(form["start"], "start"),
-            end=_moment(form["end"], "end"),
-            companions=form["companions"],
-            note=form["note"],
+            place=_place_by_code(request, data["venue_code"]),
+            address=data["address"],
+            start=data["start"],
+            end=data["end"],
+            companions=data["companions"],
+            note=data["note"],
             ip=client_address(request),
         )
     except (PermissionDenied, NotFound):

@@ -8,13 +8,10 @@ to the fragment, which re-renders in place with the outcome or the DomainError m
 
 from __future__ import annotations
 
-import functools
-from collections.abc import Callable
 from typing import Any
 
 from django.contrib.auth.decorators import login_required
-from django.http import Http404, HttpRequest, HttpResponse, HttpResponseForbidden
-from django.http.response import HttpResponseBase
+from django.http import Http404, HttpResponse
 from django.shortcuts import redirect, render
 from django.urls import NoReverseMatch, URLPattern, path, reverse
 from django.utils.translation import gettext as _
@@ -26,26 +23,10 @@ from fangkong.accounts.types import AuthedRequest
 from fangkong.core.errors import DomainError, NotFound, PermissionDenied
 from fangkong.core.http import client_address
 from fangkong.scans import ingest
+from fangkong.tracing.forms import ChainActionForm, ChainFilterForm, ClusterCaseForm, ClusterForm
 from fangkong.tracing.models import Case
 from fangkong.tracing.selectors import chains as selectors
 from fangkong.tracing.services import chains as services
-
-View = Callable[..., HttpResponseBase]
-
-
-def domain_errors(view: View) -> View:
-    """403 page for a role refusal, 404 for anything absent or outside the scope."""
-
-    @functools.wraps(view)
-    def wrapper(request: HttpRequest, *args: Any, **kwargs: Any) -> HttpResponseBase:
-        try:
-            return view(request, *args, **kwargs)
-        except PermissionDenied as exc:
-            return HttpResponseForbidden(exc.message)
-        except NotFound as exc:
-            raise Http404(exc.message) from exc
-
-    return wrapper
 
 
 def case_url(pk: int) -> str | None:
@@ -56,23 +37,16 @@ def case_url(pk: int) -> str | None:
         return None
 
 
-def _int(value: str | None) -> int | None:
-    try:
-        return int(value) if value else None
-    except ValueError:
-        return None
-
-
 # --- The chain graph ------------------------------------------------------------------
 
 
 @require_GET
 @login_required
-@domain_errors
 def chain_graph(request: AuthedRequest) -> HttpResponse:
     user = request.user
-    case_id, cluster_id = _int(request.GET.get("case")), _int(request.GET.get("cluster"))
-    number = (request.GET.get("number") or "").strip()
+    filters = ChainFilterForm(request.GET).lenient()
+    case_id, cluster_id = filters["case"], filters["cluster"]
+    number = filters["number"] or ""
     error = None
     case = cluster = None
     try:
@@ -86,7 +60,7 @@ def chain_graph(request: AuthedRequest) -> HttpResponse:
         error = exc.message
     # The filter form always sends `number`; its unchecked box then means "no contacts".
     submitted = "number" in request.GET or "cluster" in request.GET
-    include_contacts = request.GET.get("contacts") == "1" if submitted else True
+    include_contacts = bool(filters["contacts"]) if submitted else True
     graph = selectors.chain_graph(
         user=user, case=case, cluster=cluster, include_contacts=include_contacts
     )
@@ -159,7 +133,6 @@ def _chain_fragment(
 
 @require_GET
 @login_required
-@domain_errors
 def case_chain(request: AuthedRequest, pk: int) -> HttpResponse:
     case = selectors.case_for_chain(user=request.user, pk=pk)
     return _chain_fragment(request, case)
@@ -167,7 +140,6 @@ def case_chain(request: AuthedRequest, pk: int) -> HttpResponse:
 
 @require_POST
 @login_required
-@domain_errors
 def case_chain_action(request: AuthedRequest, pk: int, action: str) -> HttpResponse:
     """One form of the chain fragment: link, unlink, cluster, source_unknown."""
     user = request.user
@@ -175,26 +147,26 @@ def case_chain_action(request: AuthedRequest, pk: int, action: str) -> HttpRespo
     require(user, Capability.CASE_MANAGE)
     ip = client_address(request)
     try:
+        data = ChainActionForm(request.POST).cleaned()
         if action == "link":
-            infector = selectors.case_by_number(user=user, number=request.POST.get("infector", ""))
+            infector = selectors.case_by_number(user=user, number=data["infector"])
             services.case_link_create(
                 actor=user,
                 infector=infector,
                 infectee=case,
-                evidence=request.POST.get("evidence", ""),
+                evidence=data["evidence"],
                 ip=ip,
             )
         elif action == "unlink":
-            link = selectors.case_link_get(user=user, pk=_int(request.POST.get("link")) or 0)
+            link = selectors.case_link_get(user=user, pk=data["link"] or 0)
             if case.pk not in (link.infector_id, link.infectee_id):
                 raise NotFound("not_found", _("未找到或不在您的辖区内"), object="case_link")
             services.case_link_delete(actor=user, link=link, ip=ip)
         elif action == "cluster":
-            cluster = selectors.cluster_get(user=user, pk=_int(request.POST.get("cluster")) or 0)
+            cluster = selectors.cluster_get(user=user, pk=data["cluster"] or 0)
             services.cluster_add_case(actor=user, cluster=cluster, case=case, ip=ip)
         elif action == "source_unknown":
-            unknown = request.POST.get("unknown") == "1"
-            services.case_set_source_unknown(actor=user, case=case, unknown=unknown, ip=ip)
+            services.case_set_source_unknown(actor=user, case=case, unknown=data["unknown"], ip=ip)
         else:
             raise Http404
     except DomainError as exc:
@@ -211,7 +183,6 @@ def case_chain_action(request: AuthedRequest, pk: int, action: str) -> HttpRespo
 
 @require_GET
 @login_required
-@domain_errors
 def case_map(request: AuthedRequest, pk: int) -> HttpResponse:
     case = selectors.case_for_chain(user=request.user, pk=pk)
     config = {
@@ -240,16 +211,16 @@ def case_map(request: AuthedRequest, pk: int) -> HttpResponse:
 
 @require_http_methods(["GET", "POST"])
 @login_required
-@domain_errors
 def cluster_list(request: AuthedRequest) -> HttpResponse:
     user = request.user
     error = None
     if request.method == "POST":
         try:
+            data = ClusterForm(request.POST).cleaned()
             cluster = services.cluster_create(
                 actor=user,
-                name=request.POST.get("name", ""),
-                description=request.POST.get("description", ""),
+                name=data["name"],
+                description=data["description"],
                 ip=client_address(request),
             )
             return redirect("tracing:cluster_detail", pk=cluster.pk)
@@ -271,14 +242,14 @@ def cluster_list(request: AuthedRequest) -> HttpResponse:
 
 @require_http_methods(["GET", "POST"])
 @login_required
-@domain_errors
 def cluster_detail(request: AuthedRequest, pk: int) -> HttpResponse:
     user = request.user
     cluster = selectors.cluster_get(user=user, pk=pk)
     error = None
     if request.method == "POST":
         try:
-            case = selectors.case_by_number(user=user, number=request.POST.get("number", ""))
+            number = ClusterCaseForm(request.POST).cleaned()["number"]
+            case = selectors.case_by_number(user=user, number=number)
             services.cluster_add_case(
                 actor=user, cluster=cluster, case=case, ip=client_address(request)
             )
@@ -319,7 +290,6 @@ def cluster_detail(request: AuthedRequest, pk: int) -> HttpResponse:
 
 @require_http_methods(["GET", "POST"])
 @login_required
-@domain_errors
 def scan_import(request: AuthedRequest) -> HttpResponse:
     user = request.user
     require(user, Capability.SCANS_IMPORT)

@@ -11,13 +11,8 @@
 
 from __future__ import annotations
 
-import datetime as dt
-import functools
-from collections.abc import Callable
-from typing import Any
-
 from django.contrib.auth.decorators import login_required
-from django.http import Http404, HttpRequest, HttpResponse, HttpResponseForbidden
+from django.http import HttpResponse
 from django.http.response import HttpResponseBase
 from django.shortcuts import redirect, render
 from django.urls import URLPattern, path, reverse
@@ -30,29 +25,12 @@ from fangkong.accounts.types import AuthedRequest
 from fangkong.core.errors import DomainError, NotFound, PermissionDenied
 from fangkong.core.http import client_address
 from fangkong.people import selectors as people_selectors
-from fangkong.people.models import IdKind
+from fangkong.people.choices import IdKind
 from fangkong.people.rules import mask_name
+from fangkong.tracing.forms import AddContactForm, ContactFilterForm, FindContactsForm, FoundForm
 from fangkong.tracing.models import Case, ContactClass, ContactStatus
 from fangkong.tracing.selectors import contacts as selectors
 from fangkong.tracing.services import contacts as services
-
-View = Callable[..., HttpResponseBase]
-
-
-def domain_errors(view: View) -> View:
-    """403 page for a role refusal, 404 for anything absent or outside the scope."""
-
-    @functools.wraps(view)
-    def wrapper(request: HttpRequest, *args: Any, **kwargs: Any) -> HttpResponseBase:
-        try:
-            return view(request, *args, **kwargs)
-        except PermissionDenied as exc:
-            return HttpResponseForbidden(exc.message)
-        except NotFound as exc:
-            raise Http404(exc.message) from exc
-
-    return wrapper
-
 
 MANUAL_CLASS_CHOICES = [(c.value, c.label) for c in services.MANUAL_CLASSES]
 
@@ -93,7 +71,6 @@ def _fragment(
 
 @require_GET
 @login_required
-@domain_errors
 def case_contacts(request: AuthedRequest, pk: int) -> HttpResponse:
     case = selectors.case_for_contacts(user=request.user, pk=pk)
     return _fragment(request, case)
@@ -101,17 +78,14 @@ def case_contacts(request: AuthedRequest, pk: int) -> HttpResponse:
 
 @require_POST
 @login_required
-@domain_errors
 def case_find_contacts(request: AuthedRequest, pk: int) -> HttpResponse:
     case = selectors.case_for_contact_management(user=request.user, pk=pk)
-    raw = request.POST.get("tolerance_minutes", "").strip()
     try:
-        if raw and not raw.isdigit():
-            raise DomainError("invalid_tolerance", _("时间容差须在 0 到 1440 分钟之间"))
+        data = FindContactsForm(request.POST).cleaned()
         result = services.contacts_find_for_case(
             actor=request.user,
             case=case,
-            tolerance_minutes=int(raw) if raw else None,
+            tolerance_minutes=data["tolerance_minutes"],
             ip=client_address(request),
         )
     except (PermissionDenied, NotFound):
@@ -131,33 +105,26 @@ def case_find_contacts(request: AuthedRequest, pk: int) -> HttpResponse:
 
 @require_POST
 @login_required
-@domain_errors
 def case_add_contact(request: AuthedRequest, pk: int) -> HttpResponse:
     case = selectors.case_for_contact_management(user=request.user, pk=pk)
-    keys = ("name", "id_kind", "id_number", "phone", "jurisdiction", "classification")
-    form = {key: request.POST.get(key, "")[:100] for key in (*keys, "exposed_on", "note")}
-    form["note"] = request.POST.get("note", "")[:400]
+    add_form = AddContactForm(request.POST)
+    form = add_form.echo(limit=400)
     try:
-        if not form["jurisdiction"].isdigit():
-            raise DomainError("jurisdiction_required", _("请选择所属辖区"))
-        try:
-            exposed_on = dt.date.fromisoformat(form["exposed_on"])
-        except ValueError as exc:
-            raise DomainError("invalid_exposure_date", _("请填写正确的暴露日期")) from exc
+        data = add_form.cleaned()
         jurisdiction = people_selectors.jurisdiction_for_person(
-            user=request.user, pk=int(form["jurisdiction"])
+            user=request.user, pk=data["jurisdiction"]
         )
         contact = services.contact_add_manual(
             actor=request.user,
             case=case,
-            name=form["name"],
-            id_kind=form["id_kind"] or "ric",
-            id_number=form["id_number"],
-            phone=form["phone"],
+            name=data["name"],
+            id_kind=data["id_kind"] or "ric",
+            id_number=data["id_number"],
+            phone=data["phone"],
             jurisdiction=jurisdiction,
-            classification=form["classification"] or ContactClass.CLOSE,
-            exposed_on=exposed_on,
-            note=form["note"],
+            classification=data["classification"] or ContactClass.CLOSE,
+            exposed_on=data["exposed_on"],
+            note=data["note"],
             ip=client_address(request),
         )
     except PermissionDenied:
@@ -170,17 +137,17 @@ def case_add_contact(request: AuthedRequest, pk: int) -> HttpResponse:
 
 @require_GET
 @login_required
-@domain_errors
 def contact_list(request: AuthedRequest) -> HttpResponse:
-    classification = request.GET.get("classification", "") or None
-    status = request.GET.get("status", "") or None
+    filters = ContactFilterForm(request.GET).lenient()
+    classification = filters["classification"] or None
+    status = filters["status"] or None
     error = ""
     try:
         page = selectors.contacts(
             user=request.user,
             classification=classification,
             status=status,
-            cursor=request.GET.get("cursor") or None,
+            cursor=filters["cursor"] or None,
         )
     except (PermissionDenied, NotFound):
         raise
@@ -205,9 +172,9 @@ def contact_list(request: AuthedRequest) -> HttpResponse:
 
 @require_GET
 @login_required
-@domain_errors
 def contact_detail(request: AuthedRequest, pk: int) -> HttpResponse:
     contact = selectors.contact_get(user=request.user, pk=pk)
+    found = FoundForm(request.GET).lenient()["found"]
     return render(
         request,
         "tracing/contact_detail.html",
@@ -219,14 +186,13 @@ def contact_detail(request: AuthedRequest, pk: int) -> HttpResponse:
                 has_capability(request.user, Capability.CONTACT_MANAGE)
                 and contact.classification == ContactClass.CLOSE
             ),
-            "message": request.GET.get("found", ""),
+            "message": "" if found is None else str(found),
         },
     )
 
 
 @require_POST
 @login_required
-@domain_errors
 def contact_find_secondary(request: AuthedRequest, pk: int) -> HttpResponseBase:
     contact = selectors.contact_get(user=request.user, pk=pk)
     try:

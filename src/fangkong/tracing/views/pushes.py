@@ -6,7 +6,7 @@ becomes a 403/404 page or an htmx fragment (web.middleware.DomainErrorMiddleware
 
 from __future__ import annotations
 
-from typing import Any
+from typing import TYPE_CHECKING, Any
 from urllib.parse import quote
 
 from django.conf import settings
@@ -19,7 +19,6 @@ from django.utils import timezone
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_GET, require_http_methods, require_POST
 
-from fangkong.accounts.models import User
 from fangkong.accounts.permissions import has_capability, scope_path
 from fangkong.accounts.roles import Capability
 from fangkong.accounts.types import AuthedRequest
@@ -29,10 +28,14 @@ from fangkong.core.http import client_address
 from fangkong.people import services as people_services
 from fangkong.people.rules import mask_name
 from fangkong.tracing import excel
+from fangkong.tracing.forms import PushFilterForm, PushImportForm, PushMarkForm, RevealForm
 from fangkong.tracing.models import PushItem, PushItemStatus, PushStatus, VerificationPush
 from fangkong.tracing.selectors import cases as case_selectors
 from fangkong.tracing.selectors import pushes as selectors
 from fangkong.tracing.services import pushes as services
+
+if TYPE_CHECKING:
+    from fangkong.accounts.models import User
 
 CITY_PATH_WIDTH = 6
 
@@ -72,17 +75,16 @@ def push_list(request: AuthedRequest) -> HttpResponse:
     """ "My pushed lists": a town's lists with countdowns; every town for city-wide roles."""
     user = request.user
     city_wide = _is_city_wide(user)
-    status = request.GET.get("status", "")
-    status = status if status in PushStatus.values else ""
-    overdue = request.GET.get("overdue") == "1"
-    town_path = request.GET.get("town", "") if city_wide else ""
-    town_path = town_path if town_path.isdigit() and len(town_path) == 9 else ""
+    filters = PushFilterForm(request.GET).lenient()
+    status = filters["status"] if filters["status"] in PushStatus.values else ""
+    overdue = bool(filters["overdue"])
+    town_path = (filters["town"] or "") if city_wide else ""
     page = selectors.pushes(
         user=user,
         status=status or None,
         overdue=True if overdue else None,
         town_path=town_path or None,
-        cursor=request.GET.get("cursor") or None,
+        cursor=filters["cursor"] or None,
     )
     context = {
         "rows": _push_rows(user, page.items),
@@ -148,11 +150,12 @@ def push_item_mark(request: AuthedRequest, pk: int) -> HttpResponse:
     status_code = 200
     error = ""
     try:
+        data = PushMarkForm(request.POST).cleaned()
         services.push_item_mark(
             actor=user,
             item=item,
-            status=request.POST.get("status", ""),
-            note=request.POST.get("note", "")[:1000],
+            status=data["status"],
+            note=data["note"],
             ip=client_address(request),
         )
     except (PermissionDenied, NotFound):
@@ -197,9 +200,7 @@ def push_export(request: AuthedRequest, pk: int) -> HttpResponse:
 def push_import(request: AuthedRequest, pk: int) -> HttpResponse:
     """Import the town's feedback; on any bad row nothing changes and the rows are listed."""
     push = selectors.push_get(user=request.user, pk=pk)
-    upload = request.FILES.get("file")
-    if upload is None:
-        raise DomainError("import_file_missing", _("请选择要导入的 Excel 文件"))
+    upload = PushImportForm(request.POST, request.FILES).cleaned()["file"]
     report = excel.push_import_feedback(
         actor=request.user,
         push=push,
@@ -315,7 +316,7 @@ def assist_request(request: AuthedRequest, pk: int) -> HttpResponse:
     assist = selectors.assist_request_get(user=user, pk=pk)
     person = assist.contact.person
     revealed: dict[str, str] = {}
-    if request.method == "POST" and request.POST.get("reveal") == "1":
+    if request.method == "POST" and RevealForm(request.POST).lenient()["reveal"] is True:
         for field in people_services.REVEALABLE_FIELDS:
             try:
                 revealed[field] = people_services.person_reveal(

@@ -10,14 +10,16 @@ the import is audited under it like an upload from the page.
 from __future__ import annotations
 
 import json
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from django.core.management.base import BaseCommand, CommandError, CommandParser
 
-from fangkong.accounts.models import User
-from fangkong.accounts.roles import Role
+from fangkong.accounts.selectors import active_account
 from fangkong.core.errors import DomainError
 from fangkong.scans.ingest import scans_import_file
+
+if TYPE_CHECKING:
+    from fangkong.accounts.models import User
 
 
 class Command(BaseCommand):
@@ -61,12 +63,7 @@ class Command(BaseCommand):
             self.stdout.write(f"  ... {report.bad - len(report.bad_rows)} more bad rows")
 
     def _actor(self, username: str | None) -> User:
-        users = User.objects.filter(is_active=True)
-        user = (
-            users.filter(username=username).first()
-            if username
-            else users.filter(role=Role.ADMIN).order_by("pk").first()
-        )
+        user = active_account(username=username)
         if user is None:
             raise CommandError(f"no active account {username or '(admin)'}")
         return user

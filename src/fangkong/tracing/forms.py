@@ -1,0 +1,203 @@
+"""The forms of tracing's pages: every value a page sends is parsed here, and a bad one is
+a 400 with a stable code (core.pages.PageForm); the services then check the rules."""
+
+from __future__ import annotations
+
+from typing import Any, ClassVar
+
+from django import forms
+from django.utils.translation import gettext_lazy as _
+
+from fangkong.core.pages import (
+    FlagField,
+    IsoDateField,
+    LocalDateTimeField,
+    PageForm,
+    PkField,
+    TriStateField,
+    TruncatingForm,
+    one_message,
+)
+
+_DATE_REQUIRED = _("请填写日期")
+_DATE_INVALID = _("日期格式无效")
+_TIME_INVALID = _("时间格式无效")
+
+
+def _text(limit: int | None = None, *, strip: bool = True) -> forms.CharField:
+    """An optional text field; the service checks what it means (and its length: a limit
+    here is one the page cut the value to before the forms, see TruncatingForm)."""
+    return forms.CharField(required=False, strip=strip, max_length=limit)
+
+
+def _date(*, required: bool = False) -> forms.DateField:
+    return IsoDateField(
+        required=required,
+        error_messages={"required": _DATE_REQUIRED, "invalid": _DATE_INVALID},
+    )
+
+
+# --- cases ---------------------------------------------------------------------------------
+
+
+class CaseFilterForm(PageForm):
+    """The case list's filters; `towns` are the towns the user may filter by."""
+
+    status = _text()
+    town = _text()
+    since = _date()
+    until = _date()
+    overdue = TriStateField()
+    cursor = _text()
+    codes: ClassVar[dict[str, str]] = {
+        "since": "date_invalid",
+        "until": "date_invalid",
+        "town": "unknown_jurisdiction",
+    }
+
+    def __init__(self, data: Any, *, towns: list[Any]) -> None:
+        super().__init__(data)
+        self.towns = towns
+
+    def clean_town(self) -> Any:
+        raw = self.cleaned_data.get("town") or ""
+        if not raw:
+            return None
+        town = next((t for t in self.towns if str(t.pk) == raw), None)
+        if town is None:
+            raise forms.ValidationError(_("辖区不存在"), code="unknown_jurisdiction")
+        return town
+
+
+class PersonSearchForm(TruncatingForm):
+    q = _text(100)
+    person = _text()
+    step = _text()
+
+
+class CaseCreateForm(TruncatingForm):
+    person = PkField(error_messages=one_message(_("请先查找并选择人员")))
+    kind = _text(300)
+    origin = _text(300)
+    first_positive_sampled_on = _date(required=True)
+    onset_date = _date()
+    reporting_unit = _text(300)
+    q = _text(100)
+    codes: ClassVar[dict[str, str]] = {
+        "person": "person_required",
+        "first_positive_sampled_on.required": "date_required",
+        "first_positive_sampled_on": "date_invalid",
+        "onset_date": "date_invalid",
+    }
+
+
+class CaseLifecycleForm(PageForm):
+    symptoms = _text(strip=False)
+    vaccination = _text(strip=False)
+    interview_notes = _text(strip=False)
+    reason = _text(strip=False)
+
+
+class StopForm(TruncatingForm):
+    venue_code = _text(2000)
+    address = _text(2000)
+    start = LocalDateTimeField(error_messages=one_message(_TIME_INVALID))
+    end = LocalDateTimeField(error_messages=one_message(_TIME_INVALID))
+    companions = _text(2000)
+    note = _text(2000)
+    codes: ClassVar[dict[str, str]] = {"start": "datetime_invalid", "end": "datetime_invalid"}
+
+
+# --- contacts ------------------------------------------------------------------------------
+
+
+class FindContactsForm(PageForm):
+    tolerance_minutes = forms.IntegerField(
+        required=False,
+        min_value=0,
+        max_value=1440,
+        error_messages=one_message(_("时间容差须在 0 到 1440 分钟之间")),
+    )
+    codes: ClassVar[dict[str, str]] = {"tolerance_minutes": "invalid_tolerance"}
+
+
+class AddContactForm(TruncatingForm):
+    name = _text(100)
+    id_kind = _text(100)
+    id_number = _text(100)
+    phone = _text(100)
+    jurisdiction = PkField(error_messages=one_message(_("请选择所属辖区")))
+    classification = _text(100)
+    exposed_on = IsoDateField(
+        error_messages=one_message(_("请填写正确的暴露日期")),
+    )
+    note = _text(400)
+    codes: ClassVar[dict[str, str]] = {
+        "jurisdiction": "jurisdiction_required",
+        "exposed_on": "invalid_exposure_date",
+    }
+
+
+class FoundForm(PageForm):
+    """The count the secondary-contact search redirects with."""
+
+    found = forms.IntegerField(required=False, min_value=0, max_value=10**9)
+
+
+class ContactFilterForm(PageForm):
+    classification = _text()
+    status = _text()
+    cursor = _text()
+
+
+# --- chains --------------------------------------------------------------------------------
+
+
+class ChainFilterForm(PageForm):
+    case = PkField(required=False)
+    cluster = PkField(required=False)
+    number = _text()
+    contacts = FlagField()
+
+
+class ChainActionForm(PageForm):
+    infector = _text()
+    evidence = _text()
+    link = PkField(required=False)
+    cluster = PkField(required=False)
+    unknown = FlagField()
+
+
+class ClusterForm(PageForm):
+    name = _text(strip=False)
+    description = _text(strip=False)
+
+
+class ClusterCaseForm(PageForm):
+    number = _text()
+
+
+# --- pushes --------------------------------------------------------------------------------
+
+
+class PushFilterForm(PageForm):
+    status = _text()
+    overdue = FlagField()
+    town = forms.RegexField(regex=r"^\d{9}$", required=False)  # a town's path
+    cursor = _text()
+
+
+class PushMarkForm(TruncatingForm):
+    status = _text()
+    note = _text(1000, strip=False)
+
+
+class RevealForm(PageForm):
+    reveal = FlagField()
+
+
+class PushImportForm(PageForm):
+    file = forms.FileField(
+        allow_empty_file=True, error_messages=one_message(_("请选择要导入的 Excel 文件"))
+    )
+    codes: ClassVar[dict[str, str]] = {"file": "import_file_missing"}
