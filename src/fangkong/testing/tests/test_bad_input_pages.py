@@ -54,8 +54,8 @@ def test_no_form_of_the_testing_pages_fails_on_odd_input(
     or the page's refusal flashed after a redirect, never a 500; nothing is written."""
     from fangkong.testing.models import Round, SamplingPoint, SupplyStock
 
-    point = make_point(tree.community_a)
-    stock_place = make_point(tree.community_a, name="仓库点").place
+    point = testing.point(tree.community_a)
+    stock_place = testing.point(tree.community_a, name="仓库点").place
     client.force_login(command_user)
     client.post(
         "/testing/supplies/new/",
@@ -121,7 +121,7 @@ def test_no_form_of_the_testing_pages_fails_on_odd_input(
 def test_bad_values_are_400_with_their_code(
     client: Any, tree: Any, command_user: Any, url: str, data: dict[str, str], code: str
 ) -> None:
-    point = make_point(tree.community_a)
+    point = testing.point(tree.community_a)
     base = {
         "/testing/points/new/": {"place": str(point.place.pk), "tables": "2", "samplers": "4"},
         "/testing/rounds/new/": {

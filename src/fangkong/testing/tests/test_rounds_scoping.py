@@ -45,7 +45,7 @@ def test_a_round_of_a_city_zone_in_town_b_is_not_shown_to_town_a(
     for outsider in (town_a_user, worker_a):
         client.force_login(outsider)
         assert client.get(f"{BASE}/{rnd.pk}").status_code == 404
-        assert rnd.pk not in [r["id"] for r in client.get(BASE).json()]
+        assert rnd.pk not in [r["id"] for r in client.get(BASE).json()["items"]]
         assert client.get(f"/testing/rounds/{rnd.pk}/").status_code == 404
     client.force_login(town_b_user)
     assert client.get(f"{BASE}/{rnd.pk}").json()["target_count"] == 1
@@ -54,9 +54,10 @@ def test_a_round_of_a_city_zone_in_town_b_is_not_shown_to_town_a(
 def test_a_city_round_shows_each_town_only_its_own_target_count(
     client: Any, tree: Any, command_user: Any, town_a_user: Any, town_b_user: Any
 ) -> None:
-    [people.person(tree.community_a) for _ in range(3)] + [
-        people.person(tree.community_b) for _ in range(5)
-    ]
+    for _ in range(3):
+        people.person(tree.community_a)
+    for _ in range(5):
+        people.person(tree.community_b)
     rnd = testing.open_round(tree.city)
     rnd.target_count = 8
     rnd.save(update_fields=["target_count"])
@@ -65,7 +66,7 @@ def test_a_city_round_shows_each_town_only_its_own_target_count(
     for user in (command_user, town_a_user, town_b_user):
         client.force_login(user)
         seen[user.username] = client.get(f"{BASE}/{rnd.pk}").json()["target_count"]
-        listed = {r["id"]: r["target_count"] for r in client.get(BASE).json()}
+        listed = {r["id"]: r["target_count"] for r in client.get(BASE).json()["items"]}
         assert listed[rnd.pk] == seen[user.username]
         page = client.get("/testing/rounds/").content.decode()
         assert ">8<" not in page or user is command_user
