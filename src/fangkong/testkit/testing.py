@@ -7,6 +7,7 @@ phone syncs them), boxes carried to a lab, results as a lab submits them.
     open_round(jurisdiction, starts_at=at(10, 6))  -> Round, open (round_create, round_open)
     tube(rnd, point, persons, sampled_at=...)      -> Tube with one sample per person
                                                       (sampling_sync; walk-ins as it says)
+    tubes(rnd, point, [(persons, {...}), ...])     -> several tubes in one phone batch
     received_tube(rnd, point, persons, lab=...)      -> Tube packed, handed over and received
     result(tube, "negative", lab=...)                -> the tube's result (results_submit)
     results({tube: "negative", ...}, lab=...)       -> several, one box per point, one submission
@@ -130,35 +131,53 @@ def tube(
 ) -> Any:
     """A tube of `persons` (one sample each, scanned by the ID numbers the kit registered
     them with) synced through `sampling_sync` at `point`, closed unless `closed=False`."""
+    spec = {"barcode": barcode, "pool_size": pool_size, "closed": closed, "sampled_at": sampled_at}
+    return tubes(rnd, point, [(persons, spec)], actor=actor)[0]
+
+
+def tubes(
+    rnd: Any,
+    point: Any,
+    specs: Sequence[tuple[Sequence[Any], dict[str, Any]]],
+    *,
+    actor: Any = None,
+) -> list[Any]:
+    """Several tubes in one phone batch (one `sampling_sync`): each spec is (persons,
+    {barcode, pool_size, closed, sampled_at}), the keys as `tube` takes them."""
     from fangkong.testing.models import Tube
     from fangkong.testing.selectors.sampling import pool_sizes_for
     from fangkong.testing.services.sampling import SampleIn, TubeIn, sampling_sync
 
-    when = sampled_at or rnd.starts_at + dt.timedelta(hours=1)
-    code = barcode or f"T{next(_serial):010d}"
     sizes = pool_sizes_for(rnd)
-    size = pool_size or min((s for s in sizes if s >= len(persons)), default=max(sizes))
-    payload = TubeIn(
-        barcode=code,
-        round_id=rnd.pk,
-        pool_size=size,
-        opened_at=when,
-        closed_at=when if closed else None,
-        samples=tuple(
-            SampleIn(client_uuid=uuid.uuid4(), id_number=id_number_of(p), sampled_at=when)
-            for p in persons
-        ),
-    )
+    payloads = []
+    for persons, spec in specs:
+        when = spec.get("sampled_at") or rnd.starts_at + dt.timedelta(hours=1)
+        size = spec.get("pool_size") or min(
+            (s for s in sizes if s >= len(persons)), default=max(sizes)
+        )
+        payloads.append(
+            TubeIn(
+                barcode=spec.get("barcode") or f"T{next(_serial):010d}",
+                round_id=rnd.pk,
+                pool_size=size,
+                opened_at=when,
+                closed_at=when if spec.get("closed", True) else None,
+                samples=tuple(
+                    SampleIn(client_uuid=uuid.uuid4(), id_number=id_number_of(p), sampled_at=when)
+                    for p in persons
+                ),
+            )
+        )
     report = sampling_sync(
         actor=actor_or_admin(actor),
-        tubes=[payload],
+        tubes=payloads,
         point_id=point.pk,
-        now=when + dt.timedelta(minutes=1),
+        now=max(t.opened_at for t in payloads) + dt.timedelta(minutes=1),
     )
     refused = [item for item in [*report.tubes, *report.samples] if item.status != "ok"]
     if refused:
-        raise AssertionError(f"the kit's tube was refused: {refused}")
-    return Tube.objects.get(round=rnd, barcode__iexact=code.strip())
+        raise AssertionError(f"the kit's tubes were refused: {refused}")
+    return [Tube.objects.get(round=rnd, barcode__iexact=t.barcode.strip()) for t in payloads]
 
 
 def received_tube(

@@ -197,13 +197,11 @@ def test_random_round_counts_equal_a_direct_count(tree: Any, make_user: Any) -> 
     lab = testing.lab(tree.city)
     pool = [p for p in persons if rng.random() < 0.7]
     rng.shuffle(pool)
-    tubes = []
-    for n in range(0, len(pool), 5):
-        tubes.append(
-            testing.tube(
-                rnd, point, pool[n : n + 5], sampled_at=rnd.starts_at + dt.timedelta(minutes=7 * n)
-            )
-        )
+    specs = [
+        (pool[n : n + 5], {"sampled_at": rnd.starts_at + dt.timedelta(minutes=7 * n)})
+        for n in range(0, len(pool), 5)
+    ]
+    tubes = testing.tubes(rnd, point, specs)
     retested = rng.sample(pool, 6)
     tubes.append(testing.tube(rnd, point, retested))
     outcomes = {}

@@ -128,20 +128,18 @@ def build_world(tree: Any, make_user: Any) -> World:
     point = testing.point(tree.town_a)
     lab = testing.lab(tree.city)
     start = rnd.starts_at
-    t = {
-        "T1": testing.tube(rnd, point, [persons["a1"], persons["a2"]], sampled_at=start),
-        "T2": testing.tube(rnd, point, [persons["a1"]], sampled_at=start + dt.timedelta(hours=3)),
-        "T3": testing.tube(
-            rnd, point, [persons["a3"], persons["w1"]], sampled_at=start + dt.timedelta(hours=1)
-        ),
-        "T4": testing.tube(rnd, point, [persons["c1"]], sampled_at=start + dt.timedelta(hours=1)),
-        "T5": testing.tube(
-            rnd,
-            point,
-            [persons["b1"], persons["b2"], persons["w2"]],
-            sampled_at=start + dt.timedelta(hours=2, minutes=30),
-        ),
+    hour = dt.timedelta(hours=1)
+    specs = {
+        "T1": ([persons["a1"], persons["a2"]], start),
+        "T2": ([persons["a1"]], start + 3 * hour),
+        "T3": ([persons["a3"], persons["w1"]], start + hour),
+        "T4": ([persons["c1"]], start + hour),
+        "T5": ([persons["b1"], persons["b2"], persons["w2"]], start + 2.5 * hour),
     }
+    made = testing.tubes(
+        rnd, point, [(members, {"sampled_at": when}) for members, when in specs.values()]
+    )
+    t = dict(zip(specs, made, strict=True))
     later = start + dt.timedelta(hours=6)
     testing.results(
         {
