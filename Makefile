@@ -49,8 +49,12 @@ demo: migrate
 	$(FANGKONG) drill outbreak
 	$(FANGKONG) demo_users
 
+# The web server and, beside it, one background worker (imports, exports and rounds run
+# as jobs on the database backend); the worker is stopped when the server stops.
 run: demo
-	@echo "fangkong: serving at http://$(HOST):$(PORT)/"
+	@echo "fangkong: serving at http://$(HOST):$(PORT)/ with a background worker"
+	@$(FANGKONG) db_worker --no-reload --verbosity 0 & worker=$$!; \
+	trap 'kill $$worker 2>/dev/null; wait $$worker 2>/dev/null' EXIT INT TERM; \
 	$(FANGKONG) runserver $(HOST):$(PORT)
 
 lint: bootstrap

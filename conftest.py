@@ -30,6 +30,15 @@ pytest_plugins = ["fangkong.testkit.fixtures"]
 
 
 @pytest.fixture(autouse=True)
+def _jobs_in_process(settings: object) -> None:
+    """Background jobs run inside the request in tests (the immediate backend); the
+    product's default is the database backend and a `fangkong db_worker` process."""
+    settings.TASKS = {  # type: ignore[attr-defined]
+        "default": {"BACKEND": "django_tasks.backends.immediate.ImmediateBackend"}
+    }
+
+
+@pytest.fixture(autouse=True)
 def _fast_password_hashing(settings: object) -> None:
     """Tests create many users; production hashing (PBKDF2) would cost minutes per run."""
     settings.PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]  # type: ignore[attr-defined]

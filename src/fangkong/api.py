@@ -33,6 +33,7 @@ from ninja.openapi.schema import OpenAPISchema
 from fangkong.accounts.api import router as accounts_router
 from fangkong.accounts.auth import api_auth
 from fangkong.areas.api import router as areas_router
+from fangkong.core.api import router as jobs_router
 from fangkong.core.apitypes import LOCAL_TIME_PATTERN
 from fangkong.core.errors import ErrorOut, translate
 from fangkong.people.api import router as people_router
@@ -201,6 +202,7 @@ for _kind in (Exception, NinjaValidationError, HttpError):
 
 api.add_router("/accounts", accounts_router)
 api.add_router("/areas", areas_router)
+api.add_router("/jobs", jobs_router)
 api.add_router("/people", people_router)
 api.add_router("/protocol", protocol_router)
 api.add_router("/tracing", tracing_router)

@@ -212,13 +212,18 @@ AUTH_PASSWORD_VALIDATORS = [
 ]
 
 # --- Background jobs (django-tasks backport of Django's task interface) ----------------
+# Background jobs (decision 0010): the database backend, run by `fangkong db_worker`, so
+# that a job survives a restart of the web server; tests run them in-process (the
+# immediate backend, set by the test suite's conftest).
 TASKS = {
     "default": {
-        "BACKEND": os.environ.get(
-            "FANGKONG_TASK_BACKEND", "django_tasks.backends.immediate.ImmediateBackend"
-        ),
+        "BACKEND": os.environ.get("FANGKONG_TASK_BACKEND", "django_tasks_db.DatabaseBackend"),
     }
 }
+# A running job whose worker has not beaten its heartbeat for this long is marked failed.
+JOB_STALE_SECONDS = int(os.environ.get("FANGKONG_JOB_STALE_SECONDS", "600"))
+# A job writes its progress at most this often (seconds).
+JOB_PROGRESS_SECONDS = float(os.environ.get("FANGKONG_JOB_PROGRESS_SECONDS", "1"))
 
 # --- i18n -----------------------------------------------------------------------------
 # UI strings are written in Simplified Chinese (the default language); English comes

@@ -8,10 +8,11 @@ first): nothing counts or offsets millions of rows per request.
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Iterator
+from collections.abc import Iterable, Iterator, Sequence
 from typing import TYPE_CHECKING
 
 from django.conf import settings
+from django.db import connection
 from django.db.models import Count, Q, QuerySet
 from django.db.models.functions import Substr
 from django.utils.translation import gettext as _
@@ -23,6 +24,7 @@ from fangkong.areas import selectors as area_selectors
 from fangkong.core.errors import DomainError, NotFound
 from fangkong.core.pagination import Page, keyset_page
 from fangkong.core.paths import under
+from fangkong.core.sql import json_param, pg_any, statement_cursor
 from fangkong.people import rules
 from fangkong.people.lookups import LOOKUP_ALERT_ACTION
 from fangkong.people.models import Household, Person
@@ -266,3 +268,31 @@ def members_of_households(*, household_ids: Iterable[int]) -> list[tuple[int, in
 def workplace_members(*, workplace_id: int) -> list[int]:
     """The ids of the persons working at the place."""
     return list(Person.objects.filter(workplace_id=workplace_id).values_list("pk", flat=True))
+
+
+PG_PERSONS_BY_ID_HASH = (
+    "SELECT id_hmac, id, jurisdiction_path FROM people_person WHERE id_hmac = "  # noqa: S608
+    + pg_any("varchar")
+)
+ID_HASH_CHUNK = 1000  # SQLite's bound parameters per statement
+
+
+def persons_by_id_hash(*, hashes: Sequence[str]) -> dict[str, tuple[int, str]]:
+    """keyed ID hash → (person id, jurisdiction path), for the hashes that are
+    registered, wherever the persons live (a sampler meets walk-ins from other towns).
+    On PostgreSQL one prepared statement (core.sql: the sampling sync's batches ask
+    this for every batch), elsewhere one query per chunk of hashes."""
+    known: dict[str, tuple[int, str]] = {}
+    if not hashes:
+        return known
+    if connection.vendor == "postgresql":
+        with statement_cursor() as cursor:
+            cursor.execute(PG_PERSONS_BY_ID_HASH, [json_param(list(hashes))])
+            return {h: (pk, path) for h, pk, path in cursor.fetchall()}
+    for start in range(0, len(hashes), ID_HASH_CHUNK):
+        chunk = hashes[start : start + ID_HASH_CHUNK]
+        for h, pk, path in Person.objects.filter(id_hmac__in=chunk).values_list(
+            "id_hmac", "pk", "jurisdiction_path"
+        ):
+            known[str(h)] = (pk, path)
+    return known

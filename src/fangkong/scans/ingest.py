@@ -44,6 +44,7 @@ from fangkong.accounts.roles import Capability
 from fangkong.accounts.services import audit_record
 from fangkong.areas import selectors as area_selectors
 from fangkong.core.errors import DomainError
+from fangkong.core.jobs import Progress
 from fangkong.core.spreadsheet import csv_rows, import_too_large
 from fangkong.people import selectors as people_selectors
 from fangkong.people.rules import validate_ric
@@ -337,7 +338,12 @@ def _resolve_batch(
 
 
 def _read_file(
-    actor: User, source: Path, report: ImportReport, max_rows: int, strict: bool
+    actor: User,
+    source: Path,
+    report: ImportReport,
+    max_rows: int,
+    strict: bool,
+    progress: Progress | None = None,
 ) -> _Resolved:
     """The whole file read, bounded, parsed and resolved: no transaction, no write."""
     records = (
@@ -347,7 +353,7 @@ def _read_file(
     )
     venues = _Venues(actor)
     resolved: _Resolved = {}
-    parsed = (_parse(line, row, report) for line, row in _counted(records, report))
+    parsed = (_parse(line, row, report) for line, row in _counted(records, report, progress))
     rows = (p for p in parsed if p is not None)
     while batch := list(islice(rows, BATCH_SIZE)):
         _resolve_batch(actor, batch, venues, resolved, report)
@@ -443,10 +449,12 @@ def scans_import_file(
     name: str | None = None,
     ip: str = "",
     max_rows: int | None = None,
+    progress: Progress | None = None,
 ) -> ImportReport:
     """Ingest one scan-log file; see the module's docstring for the rules. The file is
     read and resolved first, outside any transaction; `_store` then writes atomically.
-    `max_rows` (default MAX_IMPORT_ROWS) bounds the rows read."""
+    `max_rows` (default MAX_IMPORT_ROWS) bounds the rows read. Run as a job
+    (scans.tasks.SCANS_IMPORT), `progress` counts the rows read, then the phase "apply"."""
     require(actor, Capability.SCANS_IMPORT)
     max_rows = MAX_IMPORT_ROWS if max_rows is None else max_rows
     source = Path(path)
@@ -462,7 +470,14 @@ def scans_import_file(
     )
     if _already_imported(report) is not None:
         return report
-    resolved = _read_file(actor, source, report, max_rows, strict)
+    if progress is not None:
+        progress.phase("read")
+        if report.fmt == ScanImportFormat.CSV:
+            progress.total(_csv_lines(source))
+    resolved = _read_file(actor, source, report, max_rows, strict, progress)
+    if progress is not None:
+        progress.rows_done = report.rows
+        progress.total(report.rows)
     if strict and report.bad:
         raise DomainError(
             "import_bad_rows",
@@ -470,14 +485,29 @@ def scans_import_file(
             bad=report.bad,
             bad_rows=[asdict(b) for b in report.bad_rows[:100]],
         )
+    if progress is not None:
+        progress.phase("apply")
     return _store(actor=actor, report=report, resolved=resolved, ip=ip)
 
 
+def _csv_lines(source: Path) -> int | None:
+    """The data lines of a CSV (for a job's progress total; an estimate)."""
+    lines = 0
+    with source.open("rb") as handle:
+        while chunk := handle.read(1 << 20):
+            lines += chunk.count(b"\n")
+    return max(0, lines - 1) or None
+
+
 def _counted(
-    records: Iterator[tuple[int, dict[str, Any]]], report: ImportReport
+    records: Iterator[tuple[int, dict[str, Any]]],
+    report: ImportReport,
+    progress: Progress | None = None,
 ) -> Iterator[tuple[int, dict[str, Any]]]:
     for item in records:
         report.rows += 1
+        if progress is not None:
+            progress.advance()
         yield item
 
 

@@ -185,3 +185,9 @@ class RecheckFilterForm(PageForm):
 class HoldFilterForm(PageForm):
     state = _text()
     cursor = _text()
+
+
+class ResultsUploadForm(forms.Form):
+    """A lab's results file (CSV or Excel); its size and rows are bounded by the import."""
+
+    file = forms.FileField()

@@ -201,3 +201,11 @@ class PushImportForm(PageForm):
         allow_empty_file=True, error_messages=one_message(_("请选择要导入的 Excel 文件"))
     )
     codes: ClassVar[dict[str, str]] = {"file": "import_file_missing"}
+
+
+class ScanImportForm(forms.Form):
+    """A scan log (CSV or Parquet; bounded by the import) and whether one bad row refuses
+    the whole file."""
+
+    file = forms.FileField()
+    strict = forms.BooleanField(required=False)

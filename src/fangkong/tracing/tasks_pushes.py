@@ -5,9 +5,20 @@
 
 from __future__ import annotations
 
+from typing import TYPE_CHECKING
+
+from django.utils.translation import gettext_lazy
 from django_tasks import task
 
+from fangkong.accounts.permissions import require, require_in_scope
+from fangkong.accounts.roles import Capability
+from fangkong.core import jobs
+from fangkong.tracing import excel
+from fangkong.tracing.selectors import pushes as push_selectors
 from fangkong.tracing.services import pushes
+
+if TYPE_CHECKING:
+    from fangkong.accounts.models import User
 
 
 @task()
@@ -18,3 +29,41 @@ def pushes_escalate_overdue() -> int:
     again). Returns the number of lists escalated by this run.
     """
     return pushes.pushes_escalate_overdue()
+
+
+# --- the pushed list's Excel export as a job (decision 0010) ------------------------------
+
+
+def _build_push_export(actor: User, job: jobs.Job) -> jobs.ExportFile:
+    push = push_selectors.push_get(user=actor, pk=int(job.params["push_id"]))
+    reveal = bool(job.params.get("reveal"))
+    data = excel.push_export_xlsx(
+        actor=actor, push=push, reveal=reveal, ip=str(job.params.get("ip", ""))
+    )
+    return jobs.ExportFile(
+        name=excel.push_export_filename(push, reveal=reveal),
+        content_type=excel.XLSX_CONTENT_TYPE,
+        data=data,
+    )
+
+
+PUSH_EXPORT = jobs.export_kind(
+    path="fangkong.tracing.tasks_pushes.PUSH_EXPORT",
+    label=gettext_lazy("核查名单导出"),
+    build=_build_push_export,
+)
+
+
+def push_export_start(*, actor: User, push_id: int, reveal: bool, ip: str) -> jobs.Job:
+    """Check who may export this list (403 / 404 at once, nothing audited), then write
+    the workbook in the background; its owner alone downloads it."""
+    push = push_selectors.push_get(user=actor, pk=push_id)
+    require(actor, Capability.PUSH_EXPORT)
+    require_in_scope(actor, push.jurisdiction_path, what="verification_push")
+    if reveal:
+        require(actor, Capability.PERSON_REVEAL)
+    return jobs.job_start(
+        kind=PUSH_EXPORT,
+        owner=actor,
+        params={"push_id": push.pk, "reveal": reveal, "ip": ip},
+    )

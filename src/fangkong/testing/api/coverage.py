@@ -9,21 +9,21 @@ from __future__ import annotations
 
 import datetime as dt
 from typing import Literal
-from urllib.parse import quote
 
 from django.http import HttpResponse
 from django.utils.translation import gettext as _
-from ninja import Query, Router, Schema
+from ninja import Query, Router, Schema, Status
 
 from fangkong.accounts.types import AuthedRequest
+from fangkong.core.api import JobOut, export_api_answer
 from fangkong.core.apitypes import Page, PageQuery
 from fangkong.core.errors import DomainError
 from fangkong.core.http import client_address
 from fangkong.core.pagination import sequence_page
 from fangkong.people.rules import mask_name
+from fangkong.testing import tasks_coverage
 from fangkong.testing.models import RoundTarget
 from fangkong.testing.selectors import coverage as selectors
-from fangkong.testing.services import coverage as services
 
 router = Router()
 
@@ -171,20 +171,17 @@ def untested_list(
 
 def _untested_export(
     request: AuthedRequest, round_id: int, community: str, *, reveal: bool
-) -> HttpResponse:
-    rnd = selectors.coverage_round_get(user=request.user, pk=round_id)
-    data = services.untested_export_xlsx(
+) -> HttpResponse | Status[JobOut]:
+    """Written by a background job: the file when it has finished, else 202 and the job
+    (then GET /api/jobs/{id}/file)."""
+    job = tasks_coverage.untested_export_start(
         actor=request.user,
-        rnd=rnd,
-        community_path=community,
+        round_id=round_id,
+        community=community,
         reveal=reveal,
         ip=client_address(request),
     )
-    response = HttpResponse(data, content_type=services.XLSX_CONTENT_TYPE)
-    filename = services.untested_export_filename(rnd, community, reveal=reveal)
-    response["Content-Disposition"] = f"attachment; filename*=UTF-8''{quote(filename)}"
-    response["Cache-Control"] = "no-store"
-    return response
+    return export_api_answer(job)
 
 
 class UntestedExportIn(Schema):
@@ -197,9 +194,11 @@ class UntestedExportIn(Schema):
 @router.get(
     "/rounds/{int:round_id}/coverage/communities/{community}/untested.xlsx",
     summary="Export a community's untested persons (Excel, masked)",
-    response={200: None},
+    response={200: None, 202: JobOut},
 )
-def untested_export(request: AuthedRequest, round_id: int, community: str) -> HttpResponse:
+def untested_export(
+    request: AuthedRequest, round_id: int, community: str
+) -> HttpResponse | Status[JobOut]:
     """The untested list as Excel, masked; every export audited and watermarked.
     Revealing is a POST: a GET asking for it is refused (`reveal_requires_post`), not
     silently masked, and writes no audit row."""
@@ -211,11 +210,11 @@ def untested_export(request: AuthedRequest, round_id: int, community: str) -> Ht
 @router.post(
     "/rounds/{int:round_id}/coverage/communities/{community}/untested.xlsx",
     summary="Export a community's untested persons (Excel, optionally revealed)",
-    response={200: None},
+    response={200: None, 202: JobOut},
 )
 def untested_export_post(
     request: AuthedRequest, round_id: int, community: str, payload: UntestedExportIn
-) -> HttpResponse:
+) -> HttpResponse | Status[JobOut]:
     """The untested list as Excel; `{"reveal": true}` in the body shows names, ID
     numbers and phones in clear (person.reveal). Only by POST: a link from elsewhere (a
     GET carrying the session) can never make a browser download a clear list. Audited

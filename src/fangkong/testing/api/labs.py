@@ -17,11 +17,13 @@ from ninja import Field, File, Query, Router, Schema, Status
 from ninja.files import UploadedFile
 
 from fangkong.accounts.types import AuthedRequest
+from fangkong.core.api import JobOut, job_accepted
 from fangkong.core.apitypes import ROW_ID_MAX, Page, PageQuery, RowId
 from fangkong.core.errors import DomainError
 from fangkong.core.http import client_address
 from fangkong.core.pagination import keyset_page, sequence_page
 from fangkong.people.rules import mask_name
+from fangkong.testing import tasks_labs
 from fangkong.testing.models import Hold, Recheck, TransportBox
 from fangkong.testing.selectors import labs as selectors
 from fangkong.testing.services import boxes as box_services
@@ -350,16 +352,21 @@ def results_submit(request: AuthedRequest, payload: ResultsIn) -> ResultImportRe
 
 @router.post(
     "/results/import",
-    summary="Import a results file (CSV or Excel)",
-    response=ResultImportReportOut,
+    summary="Import a results file (CSV or Excel) as a background job",
+    response={202: JobOut},
 )
-def results_import(request: AuthedRequest, file: File[UploadedFile]) -> ResultImportReportOut:
-    """A results file (CSV or Excel, multipart `file`); all rows or none."""
-    data = file.read(result_files.MAX_IMPORT_BYTES + 1)
-    report = result_services.results_import_file(
-        actor=request.user, data=data, filename=file.name or "", ip=client_address(request)
+def results_import(request: AuthedRequest, file: File[UploadedFile]) -> Status[JobOut]:
+    """A results file (CSV or Excel, multipart `file`), imported by a background job:
+    202 and the job (poll GET /api/jobs/{id}). Done, its `result` is the import report;
+    bad lines fail it (`import_rows_invalid`, the lines in `error_detail.errors`); all
+    rows or none."""
+    job = tasks_labs.results_import_start(
+        actor=request.user,
+        data=file.read(result_files.MAX_IMPORT_BYTES + 1),
+        filename=file.name or "",
+        ip=client_address(request),
     )
-    return ResultImportReportOut.from_report(report)
+    return job_accepted(job)
 
 
 @router.get("/tubes/{barcode}/result", summary="Get a tube's result", response=TubeResultOut)

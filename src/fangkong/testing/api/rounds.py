@@ -14,10 +14,13 @@ from fangkong.accounts.permissions import require
 from fangkong.accounts.roles import Capability
 from fangkong.accounts.types import AuthedRequest
 from fangkong.areas import selectors as area_selectors
+from fangkong.core import jobs
+from fangkong.core.api import JobOut, job_accepted
 from fangkong.core.apitypes import Page, PageQuery, RowId
 from fangkong.core.errors import DomainError, NotFound
 from fangkong.core.http import client_address
 from fangkong.core.pagination import keyset_page
+from fangkong.testing import tasks_rounds
 from fangkong.testing.models import Round
 from fangkong.testing.rules import rounds as rules
 from fangkong.testing.selectors import rounds as selectors
@@ -197,10 +200,21 @@ def round_create(request: AuthedRequest, payload: RoundIn) -> Status[RoundDetail
     return Status(201, _detail(request, selectors.round_get(user=user, pk=rnd.pk)))
 
 
-@router.post("/rounds/{int:round_id}/open", summary="Open a mass-testing round", response=RoundOut)
-def round_open(request: AuthedRequest, round_id: int) -> RoundOut:
-    rnd = selectors.round_get(user=request.user, pk=round_id)
-    services.round_open(actor=request.user, round=rnd, ip=client_address(request))
+@router.post(
+    "/rounds/{int:round_id}/open",
+    summary="Open a mass-testing round (a background job)",
+    response={200: RoundOut, 202: JobOut},
+)
+def round_open(request: AuthedRequest, round_id: int) -> RoundOut | Status[JobOut]:
+    """Open the round (its target population computed set-based) by a background job:
+    the opened round when the job has finished, else 202 and the job (poll GET
+    /api/jobs/{id}). 409 `round_not_planned` at once if it is not planned."""
+    job = tasks_rounds.round_open_start(
+        actor=request.user, round_id=round_id, ip=client_address(request)
+    )
+    jobs.raise_if_failed(job)
+    if job.state != jobs.JobState.DONE:
+        return job_accepted(job)
     return RoundOut.from_round(selectors.round_get(user=request.user, pk=round_id))
 
 

@@ -10,7 +10,7 @@ import datetime as dt
 import io
 from collections.abc import Iterable, Iterator, Sequence
 from dataclasses import dataclass, field
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from django.utils import timezone
 from django.utils.translation import gettext as _
@@ -18,6 +18,9 @@ from django.utils.translation import gettext as _
 from fangkong.core.errors import DomainError
 from fangkong.core.spreadsheet import csv_rows, formula_unescape, import_too_large, xlsx_rows
 from fangkong.testing.rules import labs as rules
+
+if TYPE_CHECKING:
+    from fangkong.core.jobs import Progress
 
 MAX_IMPORT_BYTES = 64 * 1024 * 1024
 MAX_IMPORT_ROWS = 500_000
@@ -236,16 +239,29 @@ def _xlsx_table(data: bytes) -> Iterator[tuple[int, tuple[Any, ...]]]:
 
 
 def read_results_file(
-    data: bytes, filename: str = ""
+    data: bytes, filename: str = "", progress: Progress | None = None
 ) -> tuple[list[ResultRow], ResultImportReport]:
     """Read a lab's CSV or Excel file into rows; bad rows are reported by line number.
     Bounded in bytes, rows and columns; it touches no table, so callers run it before
-    their write transaction (SQLite takes its write lock when that begins)."""
+    their write transaction (SQLite takes its write lock when that begins). A job's
+    `progress` advances by one per line read (its total estimated from a CSV's lines)."""
     if len(data) > MAX_IMPORT_BYTES:
         raise import_too_large(max_bytes=MAX_IMPORT_BYTES)
     report = ResultImportReport()
     errors = RowErrors(report)
     is_xlsx = data[:4] == b"PK\x03\x04" or filename.lower().endswith((".xlsx", ".xlsm"))
     table: Iterable[tuple[int, Sequence[Any]]] = _xlsx_table(data) if is_xlsx else _csv_table(data)
+    if progress is not None:
+        progress.phase("read")
+        progress.total(None if is_xlsx else max(0, data.count(b"\n") - 1) or None)
+        table = _counted(table, progress)
     rows = _rows_from_table(table, errors, report)
     return rows, report
+
+
+def _counted(
+    table: Iterable[tuple[int, Sequence[Any]]], progress: Progress
+) -> Iterator[tuple[int, Sequence[Any]]]:
+    for line in table:
+        yield line
+        progress.advance()

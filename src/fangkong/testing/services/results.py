@@ -24,6 +24,7 @@ from fangkong.accounts.roles import Capability
 from fangkong.accounts.services import audit_record, audit_record_many
 from fangkong.areas import selectors as area_selectors
 from fangkong.core.errors import Conflict, DomainError
+from fangkong.core.jobs import Progress
 from fangkong.testing.models import (
     Recheck,
     ResultImport,
@@ -386,7 +387,12 @@ def _import_rows(
 
 
 def results_import_file(
-    *, actor: User, data: bytes, filename: str = "", ip: str = ""
+    *,
+    actor: User,
+    data: bytes,
+    filename: str = "",
+    ip: str = "",
+    progress: Progress | None = None,
 ) -> ResultImportReport:
     """Import a lab's results file (CSV or Excel): all rows or none.
 
@@ -396,16 +402,23 @@ def results_import_file(
 
     Not atomic itself: the file is read, bounded and checked row by row first, outside
     any transaction, and only rows that passed are applied in one (`_import_rows`), so
-    an upload never holds the database's write lock while it is parsed."""
+    an upload never holds the database's write lock while it is parsed. Run as a job
+    (testing.tasks_labs.RESULTS_IMPORT), `progress` shows the lines read, then the
+    phase "apply" while the one write transaction runs."""
     require(actor, Capability.RESULT_IMPORT)
     lab = lab_of(actor)
     digest = hashlib.sha256(data).hexdigest()
     previous = ResultImport.objects.filter(lab=lab, file_sha256=digest).first()
     if previous is not None:  # the same file again: not even read
         return ResultImportReport(import_id=previous.pk, duplicate=True, rows=previous.rows_total)
-    rows, report = read_results_file(data, filename)
+    rows, report = read_results_file(data, filename, progress)
+    if progress is not None:
+        progress.rows_done = report.rows
+        progress.total(report.rows)
     if report.errors:
         return _report_bad_rows(lab=lab, rows=rows, report=report)
+    if progress is not None:
+        progress.phase("apply")
     return _import_rows(
         actor=actor, rows=rows, report=report, digest=digest, filename=filename, ip=ip
     )

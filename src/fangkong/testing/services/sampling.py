@@ -19,11 +19,9 @@ sampled_at_invalid, and people's validation codes (id_bad_checksum, id_wrong_len
 from __future__ import annotations
 
 import datetime as dt
-import json
 import uuid
 from collections import defaultdict
-from collections.abc import Iterator, Sequence
-from contextlib import contextmanager
+from collections.abc import Sequence
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any
 
@@ -35,14 +33,17 @@ from django.utils.translation import gettext as _
 from fangkong.accounts.permissions import require
 from fangkong.accounts.roles import Capability
 from fangkong.core.errors import Conflict, DomainError
+from fangkong.core.sql import json_param as _json
+from fangkong.core.sql import pg_any as _pg_any
+from fangkong.core.sql import statement_cursor as _statement_cursor
 from fangkong.people import rules as people_rules
+from fangkong.people import selectors as people_selectors
 from fangkong.people.lookups import (
     LookupAsked,
     LookupHit,
     lookup_answer_many,
     lookup_record_hits,
 )
-from fangkong.people.models import Person
 from fangkong.people.services import PersonEntry, id_lookup_hash, person_bulk_get_or_create
 from fangkong.testing.models import (
     Round,
@@ -230,40 +231,6 @@ class _StoredTube:
     created: bool  # inserted by this sync
 
 
-def _json(value: Any) -> str:
-    """One JSON text parameter for a set of rows: PostgreSQL unpacks it with
-    jsonb_to_recordset / jsonb_array_elements_text. Encoding a batch this way costs a
-    fraction of binding hundreds of values one by one, and the statement's text stays
-    the same whatever the batch size."""
-    return json.dumps(value, separators=(",", ":"), ensure_ascii=False)
-
-
-@contextmanager
-def _statement_cursor() -> Iterator[Any]:
-    """On PostgreSQL, a cursor that binds parameters server-side, so that PostgreSQL
-    prepares the sync's fixed statements once per connection (settings:
-    `prepare_threshold`) instead of parsing and planning them for every batch. It is
-    wrapped like Django's own cursors: query logging and execute wrappers see it (the
-    logged SQL shows PostgreSQL's `$1` parameter markers, not the values)."""
-    if connection.vendor != "postgresql":
-        with connection.cursor() as cursor:
-            yield cursor
-        return
-    import psycopg
-
-    connection.validate_thread_sharing()
-    connection.ensure_connection()
-    raw: Any = psycopg.Cursor(connection.connection)
-    try:
-        yield (
-            connection.make_debug_cursor(raw)
-            if connection.queries_logged
-            else connection.make_cursor(raw)
-        )
-    finally:
-        raw.close()
-
-
 def _index_access_only() -> None:
     """Every lookup of the sync probes an index for a batch's keys. The planner can
     believe otherwise while a table is young: the samples of a first round start from an
@@ -283,12 +250,6 @@ def _index_access_only_end() -> None:
     if connection.vendor == "postgresql" and connection.savepoint_ids:
         with connection.cursor() as cursor:
             cursor.execute("SET LOCAL enable_seqscan TO DEFAULT")
-
-
-def _pg_any(sql_type: str) -> str:
-    """`= ANY(...)` of a JSON array parameter, as an array the planner can probe an
-    index with (never a join it might turn into a scan of the table)."""
-    return f"ANY(ARRAY(SELECT value::{sql_type} FROM jsonb_array_elements_text(%s::jsonb)))"  # noqa: S608 - a fixed type name
 
 
 TUBE_COLUMNS = (
@@ -444,30 +405,6 @@ def _resolve_identities(pending: list[_Pending]) -> None:
         p.id_hmac = id_lookup_hash(facts.kind, facts.number)
 
 
-PG_PERSONS = (
-    "SELECT id_hmac, id, jurisdiction_path FROM people_person WHERE id_hmac = "  # noqa: S608
-    + _pg_any("varchar")
-)
-
-
-def _persons_by_hash(hashes: list[str]) -> dict[str, tuple[int, str]]:
-    """Person id and path by keyed ID hash, for the hashes that are registered."""
-    known: dict[str, tuple[int, str]] = {}
-    if not hashes:
-        return known
-    if connection.vendor == "postgresql":
-        with _statement_cursor() as cursor:
-            cursor.execute(PG_PERSONS, [_json(hashes)])
-            return {h: (pk, path) for h, pk, path in cursor.fetchall()}
-    for start in range(0, len(hashes), INSERT_CHUNK):
-        chunk = hashes[start : start + INSERT_CHUNK]
-        for h, pk, path in Person.objects.filter(id_hmac__in=chunk).values_list(
-            "id_hmac", "pk", "jurisdiction_path"
-        ):
-            known[str(h)] = (pk, path)
-    return known
-
-
 def _answer_lookups(*, actor: User, live: list[_Pending], known: set[str]) -> list[_Pending]:
     """An item with an ID number and no name asks whether that number is registered: a
     miss is answered `person_not_found` (the phone must then take the person as a
@@ -511,7 +448,7 @@ def _resolve_persons(
     name through the people service in bulk, deduplicated by ID. Answers the no-name
     hits (see `_answer_lookups`)."""
     live = [p for p in pending if p.result.status == OK]
-    known = _persons_by_hash(list({p.id_hmac for p in live}))
+    known = people_selectors.persons_by_id_hash(hashes=list({p.id_hmac for p in live}))
     hits = _answer_lookups(actor=actor, live=live, known=set(known))
     walk_ins = [p for p in live if p.id_hmac not in known and p.sample.name.strip()]
     if walk_ins:

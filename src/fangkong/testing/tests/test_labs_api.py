@@ -92,10 +92,13 @@ def test_results_batch_and_file_by_api(world: World) -> None:
     data = results_xlsx([("TB1", "阴性", None, None, T)])
     upload = SimpleUploadedFile("r.xlsx", data)
     r = lab.post("/api/testing/results/import", {"file": upload})
-    assert r.status_code == 200 and r.json()["applied"] == 1
+    # A background job (run in-process in tests): 202, the report is the job's result.
+    assert r.status_code == 202 and r.json()["state"] == "done"
+    assert r.json()["result"]["applied"] == 1
+    assert lab.get(f"/api/jobs/{r.json()['id']}").json()["result"]["applied"] == 1
     upload = SimpleUploadedFile("r.xlsx", data)
     r = lab.post("/api/testing/results/import", {"file": upload})
-    assert r.status_code == 200 and r.json()["duplicate"] is True
+    assert r.status_code == 202 and r.json()["result"]["duplicate"] is True
     assert TubeResult.objects.count() == 2
 
 
@@ -104,10 +107,11 @@ def test_bad_file_by_api_is_400_with_lines(world: World) -> None:
     lab = _client(world.lab_user)
     data = results_csv([("TA1", "阴性", "", "", T), ("ZZZ", "阴性", "", "", T)])
     r = lab.post("/api/testing/results/import", {"file": SimpleUploadedFile("r.csv", data)})
-    assert r.status_code == 400
-    body = r.json()
-    assert body["code"] == "import_rows_invalid"
-    assert [(e["line"], e["code"]) for e in body["detail"]["errors"]] == [(3, "tube_not_received")]
+    assert r.status_code == 202
+    body = r.json()  # the job failed with the refusal the synchronous import answered
+    assert body["state"] == "failed" and body["error_code"] == "import_rows_invalid"
+    errors = body["error_detail"]["errors"]
+    assert [(e["line"], e["code"]) for e in errors] == [(3, "tube_not_received")]
     assert TubeResult.objects.count() == 0
 
 

@@ -14,7 +14,6 @@ Thin views: the selectors scope and count, the service exports and audits.
 from __future__ import annotations
 
 from typing import TYPE_CHECKING, Any
-from urllib.parse import quote
 
 from django.contrib.auth.decorators import login_required
 from django.core.cache import cache
@@ -29,12 +28,13 @@ from fangkong.accounts.permissions import has_capability, scope_path
 from fangkong.accounts.roles import Capability
 from fangkong.accounts.types import AuthedRequest
 from fangkong.areas import selectors as area_selectors
+from fangkong.core import jobs
 from fangkong.core.http import client_address
 from fangkong.people.rules import mask_name
+from fangkong.testing import tasks_coverage
 from fangkong.testing.forms import CursorForm
 from fangkong.testing.models import Round
 from fangkong.testing.selectors import coverage as selectors
-from fangkong.testing.services import coverage as services
 
 if TYPE_CHECKING:
     from fangkong.accounts.models import User
@@ -200,21 +200,17 @@ def coverage_untested(request: AuthedRequest, pk: int, community: str) -> HttpRe
 @require_http_methods(["GET", "POST"])
 @login_required
 def coverage_untested_export(request: AuthedRequest, pk: int, community: str) -> HttpResponse:
-    """GET: the masked workbook. POST reveal=1: the workbook in clear (audited)."""
-    rnd = selectors.coverage_round_get(user=request.user, pk=pk)
+    """GET: the masked workbook. POST reveal=1: the workbook in clear (audited). Written
+    by a background job: the file, or the job's page with its progress and the link."""
     reveal = request.method == "POST" and request.POST.get("reveal") == "1"
-    data = services.untested_export_xlsx(
+    job = tasks_coverage.untested_export_start(
         actor=request.user,
-        rnd=rnd,
-        community_path=community,
+        round_id=pk,
+        community=community,
         reveal=reveal,
         ip=client_address(request),
     )
-    response = HttpResponse(data, content_type=services.XLSX_CONTENT_TYPE)
-    filename = services.untested_export_filename(rnd, community, reveal=reveal)
-    response["Content-Disposition"] = f"attachment; filename*=UTF-8''{quote(filename)}"
-    response["Cache-Control"] = "no-store"
-    return response
+    return jobs.export_page_answer(job)
 
 
 urlpatterns: list[URLPattern] = [

@@ -15,7 +15,7 @@ from django.contrib import messages
 from django.contrib.auth.decorators import login_required
 from django.http import HttpResponse
 from django.shortcuts import redirect, render
-from django.urls import URLPattern, path
+from django.urls import URLPattern, path, reverse
 from django.utils import timezone
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_GET, require_http_methods, require_POST
@@ -23,10 +23,12 @@ from django.views.decorators.http import require_GET, require_http_methods, requ
 from fangkong.accounts.permissions import has_capability, require
 from fangkong.accounts.roles import Capability
 from fangkong.accounts.types import AuthedRequest
+from fangkong.core import jobs
 from fangkong.core.errors import DomainError, NotFound
 from fangkong.core.http import client_address
 from fangkong.core.pages import refusal_message
 from fangkong.people.rules import mask_name
+from fangkong.testing import tasks_labs
 from fangkong.testing.forms import (
     BoxOpenForm,
     BoxReceiveForm,
@@ -34,13 +36,13 @@ from fangkong.testing.forms import (
     HoldFilterForm,
     RecheckFilterForm,
     RecheckSampleForm,
+    ResultsUploadForm,
 )
 from fangkong.testing.models import HoldState, RecheckStatus
 from fangkong.testing.selectors import labs as selectors
 from fangkong.testing.services import actors, result_files
 from fangkong.testing.services import boxes as box_services
 from fangkong.testing.services import rechecks as recheck_services
-from fangkong.testing.services import results as result_services
 
 # --- the sampler's boxes ------------------------------------------------------------------
 
@@ -141,22 +143,26 @@ def box_receive(request: AuthedRequest) -> HttpResponse:
 @require_http_methods(["GET", "POST"])
 @login_required
 def lab_results(request: AuthedRequest) -> HttpResponse:
-    """Upload a results file (CSV or Excel); the report lists bad rows by line, or what
-    was applied, unchanged, corrected, and the positive pools held."""
+    """Upload a results file (CSV or Excel): it is saved and imported by a background
+    job; the page shows its progress, then the bad rows by line, or what was applied,
+    unchanged, corrected, and the positive pools held (`?job=` shows a job again)."""
     user = request.user
     require(user, Capability.RESULT_IMPORT)
-    report = None
+    job = None
     status = 200
     lookup = request.GET.get("tube", "").strip()
     if request.method == "GET" and lookup and "/" not in lookup:
         return redirect("testing:tube_result", barcode=lookup[:64])
+    if request.method == "GET" and request.GET.get("job", "").isdigit():
+        job = jobs.job_get(user=user, job_id=int(request.GET["job"][:12]))
     if request.method == "POST":
-        upload = request.FILES.get("file")
-        if upload is None:
+        form = ResultsUploadForm(request.POST, request.FILES)
+        if not form.is_valid():
             messages.error(request, _("请选择要导入的结果文件"))
             return redirect("testing:lab_results")
+        upload = form.cleaned_data["file"]
         try:
-            report = result_services.results_import_file(
+            job = tasks_labs.results_import_start(
                 actor=user,
                 data=upload.read(result_files.MAX_IMPORT_BYTES + 1),
                 filename=upload.name or "",
@@ -165,13 +171,18 @@ def lab_results(request: AuthedRequest) -> HttpResponse:
         except DomainError as exc:
             refusal_message(request, exc)
             return redirect("testing:lab_results")
-        status = 200 if report.ok else 400
+        status = {jobs.JobState.DONE: 200, jobs.JobState.FAILED: 400}.get(
+            jobs.JobState(job.state), 202
+        )
     context = {
         "lab": actors.lab_of(user),
-        "report": report,
         "imports": selectors.result_imports(user=user),
         "turnaround": selectors.turnaround_by_lab(user=user),
     }
+    if job is not None:
+        context.update(
+            jobs.job_context(job, done_url=f"{reverse('testing:lab_results')}?job={job.pk}")
+        )
     return render(request, "testing/labs_results.html", context, status=status)
 
 

@@ -22,9 +22,11 @@ from fangkong.accounts.roles import Capability
 from fangkong.accounts.types import AuthedRequest
 from fangkong.areas import selectors as area_selectors
 from fangkong.areas.choices import ZoneState
+from fangkong.core import jobs
 from fangkong.core.errors import DomainError, NotFound, PermissionDenied
 from fangkong.core.http import client_address
 from fangkong.core.paths import is_under
+from fangkong.testing import tasks_rounds
 from fangkong.testing.forms import AdviceForm, RoundCreateForm, RoundFilterForm
 from fangkong.testing.models import RoundStatus, SealedPooling, SupplyKind
 from fangkong.testing.rules import rounds as rules
@@ -234,9 +236,14 @@ def pool_advice(request: AuthedRequest) -> HttpResponse:
 @require_POST
 @login_required
 def round_open(request: AuthedRequest, pk: int) -> HttpResponse:
-    rnd = selectors.round_get(user=request.user, pk=pk)
-    rnd = services.round_open(actor=request.user, round=rnd, ip=client_address(request))
-    messages.success(request, _("已开始采样，应检人数 %(n)d") % {"n": rnd.target_count})
+    """Open the round by a background job: back to the round once it has finished
+    (in-process), else the job's page with its progress."""
+    job = tasks_rounds.round_open_start(actor=request.user, round_id=pk, ip=client_address(request))
+    jobs.raise_if_failed(job)
+    if job.state != jobs.JobState.DONE:
+        return redirect("web:job_detail", pk=job.pk)
+    target_count = int((job.result or {}).get("target_count", 0))
+    messages.success(request, _("已开始采样，应检人数 %(n)d") % {"n": target_count})
     return redirect("testing:round_detail", pk=pk)
 
 

@@ -16,11 +16,13 @@ from ninja import Field, File, Form, Query, Router, Schema, Status
 from ninja.files import UploadedFile
 
 from fangkong.accounts.types import AuthedRequest
+from fangkong.core.api import JobOut, job_accepted
 from fangkong.core.apitypes import Page, PageQuery
 from fangkong.core.errors import DomainError, NotFound
 from fangkong.core.http import client_address
 from fangkong.core.pagination import keyset_page
 from fangkong.scans import ingest
+from fangkong.scans import tasks as scan_tasks
 from fangkong.tracing.models import Case, CaseLink, Cluster
 from fangkong.tracing.selectors import chains as selectors
 from fangkong.tracing.services import chains as services
@@ -276,16 +278,23 @@ def case_stops(request: AuthedRequest, case_id: int) -> HttpResponse:
 # --- Scan-log ingestion ---------------------------------------------------------------
 
 
-@router.post("/scan-imports", response=ScanImportReportOut, summary="Import a venue scan log file")
+@router.post(
+    "/scan-imports",
+    response={202: JobOut},
+    summary="Import a venue scan log file as a background job",
+)
 def scan_import_upload(
     request: AuthedRequest,
     file: File[UploadedFile],
     strict: Form[bool] = False,
-) -> dict[str, Any]:
-    report = ingest.scans_import_upload(
+) -> Status[JobOut]:
+    """The file is saved and ingested by a background job: 202 and the job (poll GET
+    /api/jobs/{id}); done, its `result` is the import report with the bad rows by line;
+    in strict mode a bad row fails it (`import_bad_rows`, rows in `error_detail`)."""
+    job = scan_tasks.scans_import_start(
         actor=request.user, upload=file, strict=strict, ip=client_address(request)
     )
-    return report.as_dict()
+    return job_accepted(job)
 
 
 @router.get("/scan-imports", response=Page[ScanImportOut], summary="List venue scan log imports")

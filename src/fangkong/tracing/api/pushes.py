@@ -8,7 +8,6 @@ from __future__ import annotations
 
 import datetime as dt
 from typing import Literal
-from urllib.parse import quote
 
 from django.http import HttpResponse
 from django.utils import timezone
@@ -17,11 +16,12 @@ from ninja import Field, File, Query, Router, Schema, Status
 from ninja.files import UploadedFile
 
 from fangkong.accounts.types import AuthedRequest
+from fangkong.core.api import JobOut, export_api_answer
 from fangkong.core.apitypes import Page, PageQuery
 from fangkong.core.errors import DomainError
 from fangkong.core.http import client_address
 from fangkong.people.rules import mask_name
-from fangkong.tracing import excel
+from fangkong.tracing import excel, tasks_pushes
 from fangkong.tracing.models import AssistRequest, PushItem, VerificationPush
 from fangkong.tracing.selectors import pushes as selectors
 from fangkong.tracing.services import pushes as services
@@ -257,24 +257,23 @@ def push_item_mark(request: AuthedRequest, item_id: int, payload: MarkIn) -> Pus
     return PushItemOut.from_item(item, item.push)
 
 
-def _export_response(request: AuthedRequest, push_id: int, *, reveal: bool) -> HttpResponse:
-    push = selectors.push_get(user=request.user, pk=push_id)
-    data = excel.push_export_xlsx(
-        actor=request.user, push=push, reveal=reveal, ip=client_address(request)
+def _export_response(
+    request: AuthedRequest, push_id: int, *, reveal: bool
+) -> HttpResponse | Status[JobOut]:
+    """Written by a background job: the file when it has finished, else 202 and the job
+    (then GET /api/jobs/{id}/file)."""
+    job = tasks_pushes.push_export_start(
+        actor=request.user, push_id=push_id, reveal=reveal, ip=client_address(request)
     )
-    response = HttpResponse(data, content_type=excel.XLSX_CONTENT_TYPE)
-    filename = excel.push_export_filename(push, reveal=reveal)
-    response["Content-Disposition"] = f"attachment; filename*=UTF-8''{quote(filename)}"
-    response["Cache-Control"] = "no-store"
-    return response
+    return export_api_answer(job)
 
 
 @router.get(
     "/pushes/{int:push_id}/export.xlsx",
     summary="Export a verification push (Excel, masked)",
-    response={200: None},
+    response={200: None, 202: JobOut},
 )
-def push_export(request: AuthedRequest, push_id: int) -> HttpResponse:
+def push_export(request: AuthedRequest, push_id: int) -> HttpResponse | Status[JobOut]:
     """The list as Excel, masked; every export audited. Revealing is a POST."""
     if request.GET.get("reveal", "").lower() not in ("", "0", "false"):
         raise DomainError("reveal_requires_post", _("明文导出须以 POST 请求提交"), method="POST")
@@ -284,9 +283,11 @@ def push_export(request: AuthedRequest, push_id: int) -> HttpResponse:
 @router.post(
     "/pushes/{int:push_id}/export.xlsx",
     summary="Export a verification push (Excel, optionally revealed)",
-    response={200: None},
+    response={200: None, 202: JobOut},
 )
-def push_export_post(request: AuthedRequest, push_id: int, payload: ExportIn) -> HttpResponse:
+def push_export_post(
+    request: AuthedRequest, push_id: int, payload: ExportIn
+) -> HttpResponse | Status[JobOut]:
     """The list as Excel; `{"reveal": true}` in clear (person.reveal); audited."""
     return _export_response(request, push_id, reveal=payload.reveal)
 

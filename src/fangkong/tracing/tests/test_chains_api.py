@@ -136,8 +136,11 @@ def test_scan_import_upload_and_history(
     upload.seek(0)
     api = client_for(investigator)
     response = api.post("/api/tracing/scan-imports", {"file": upload})
-    assert response.status_code == 200, response.content
-    report = response.json()
+    # A background job (in-process in tests): 202, the report is the job's result
+    assert response.status_code == 202, response.content
+    assert response.json()["state"] == "done"
+    report = response.json()["result"]
+    assert api.get(f"/api/jobs/{response.json()['id']}").json()["result"] == report
     assert (report["added"], report["bad"]) == (1, 1)
     assert report["bad_rows"][0]["line"] == 3 and report["bad_rows"][0]["code"] == "unknown_venue"
     upload.seek(0)
@@ -145,7 +148,8 @@ def test_scan_import_upload_and_history(
         "/api/tracing/scan-imports",
         {"file": SimpleUploadedFile("other.csv", body.encode() + b"\n"), "strict": "true"},
     )
-    assert (strict.status_code, strict.json()["code"]) == (400, "import_bad_rows")
+    assert (strict.status_code, strict.json()["state"]) == (202, "failed")
+    assert strict.json()["error_code"] == "import_bad_rows"
     history = api.get("/api/tracing/scan-imports").json()["items"]
     assert [h["name"] for h in history] == ["scans.csv"]
     assert client_for(town_a_user).get("/api/tracing/scan-imports").status_code == 403

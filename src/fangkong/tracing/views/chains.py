@@ -20,10 +20,18 @@ from django.views.decorators.http import require_GET, require_http_methods, requ
 from fangkong.accounts.permissions import has_capability, require
 from fangkong.accounts.roles import Capability
 from fangkong.accounts.types import AuthedRequest
+from fangkong.core import jobs
 from fangkong.core.errors import DomainError, NotFound, PermissionDenied
 from fangkong.core.http import client_address
 from fangkong.scans import ingest
-from fangkong.tracing.forms import ChainActionForm, ChainFilterForm, ClusterCaseForm, ClusterForm
+from fangkong.scans import tasks as scan_tasks
+from fangkong.tracing.forms import (
+    ChainActionForm,
+    ChainFilterForm,
+    ClusterCaseForm,
+    ClusterForm,
+    ScanImportForm,
+)
 from fangkong.tracing.models import Case
 from fangkong.tracing.selectors import chains as selectors
 from fangkong.tracing.services import chains as services
@@ -291,36 +299,43 @@ def cluster_detail(request: AuthedRequest, pk: int) -> HttpResponse:
 @require_http_methods(["GET", "POST"])
 @login_required
 def scan_import(request: AuthedRequest) -> HttpResponse:
+    """Upload a scan log: saved, then ingested by a background job; the page shows its
+    progress, then the report with the bad rows by line (`?job=` shows a job again)."""
     user = request.user
     require(user, Capability.SCANS_IMPORT)
-    report = None
+    job = None
     error: DomainError | None = None
+    if request.method == "GET" and request.GET.get("job", "").isdigit():
+        job = jobs.job_get(user=user, job_id=int(request.GET["job"][:12]))
     if request.method == "POST":
-        upload = request.FILES.get("file")
+        form = ScanImportForm(request.POST, request.FILES)
         try:
-            if upload is None:
+            if not form.is_valid():
                 raise DomainError("file_required", _("请选择要导入的文件"))
-            report = ingest.scans_import_upload(
+            job = scan_tasks.scans_import_start(
                 actor=user,
-                upload=upload,
-                strict=request.POST.get("strict") == "1",
+                upload=form.cleaned_data["file"],
+                strict=form.cleaned_data["strict"],
                 ip=client_address(request),
             )
         except DomainError as exc:
             if isinstance(exc, PermissionDenied):
                 raise
             error = exc
-    return render(
-        request,
-        "tracing/scan_import.html",
-        {
-            "report": report,
-            "error": error,
-            "error_rows": (error.detail.get("bad_rows", []) if error else []),
-            "history": ingest.scan_imports_recent(user=user, limit=20),
-        },
-        status=error.status if error else 200,
-    )
+    status = error.status if error else 200
+    context: dict[str, Any] = {
+        "error": error,
+        "history": ingest.scan_imports_recent(user=user, limit=20),
+    }
+    if job is not None:
+        context.update(
+            jobs.job_context(job, done_url=f"{reverse('tracing:scan_import')}?job={job.pk}")
+        )
+        if request.method == "POST":
+            status = {jobs.JobState.DONE: 200, jobs.JobState.FAILED: 400}.get(
+                jobs.JobState(job.state), 202
+            )
+    return render(request, "tracing/scan_import.html", context, status=status)
 
 
 urlpatterns: list[URLPattern] = [

@@ -7,7 +7,6 @@ becomes a 403/404 page or an htmx fragment (web.middleware.DomainErrorMiddleware
 from __future__ import annotations
 
 from typing import TYPE_CHECKING, Any
-from urllib.parse import quote
 
 from django.conf import settings
 from django.contrib import messages
@@ -23,11 +22,12 @@ from fangkong.accounts.permissions import has_capability, scope_path
 from fangkong.accounts.roles import Capability
 from fangkong.accounts.types import AuthedRequest
 from fangkong.areas import selectors as area_selectors
+from fangkong.core import jobs
 from fangkong.core.errors import DomainError, NotFound, PermissionDenied
 from fangkong.core.http import client_address
 from fangkong.people import services as people_services
 from fangkong.people.rules import mask_name
-from fangkong.tracing import excel
+from fangkong.tracing import excel, tasks_pushes
 from fangkong.tracing.forms import PushFilterForm, PushImportForm, PushMarkForm, RevealForm
 from fangkong.tracing.models import PushItem, PushItemStatus, PushStatus, VerificationPush
 from fangkong.tracing.selectors import cases as case_selectors
@@ -182,17 +182,13 @@ def push_item_mark(request: AuthedRequest, pk: int) -> HttpResponse:
 @require_http_methods(["GET", "POST"])
 @login_required
 def push_export(request: AuthedRequest, pk: int) -> HttpResponse:
-    """GET: the masked workbook. POST reveal=1: the workbook in clear (confirmed, audited)."""
-    push = selectors.push_get(user=request.user, pk=pk)
+    """GET: the masked workbook. POST reveal=1: the workbook in clear (confirmed, audited).
+    Written by a background job: the file, or the job's page with its progress and link."""
     reveal = request.method == "POST" and request.POST.get("reveal") == "1"
-    data = excel.push_export_xlsx(
-        actor=request.user, push=push, reveal=reveal, ip=client_address(request)
+    job = tasks_pushes.push_export_start(
+        actor=request.user, push_id=pk, reveal=reveal, ip=client_address(request)
     )
-    response = HttpResponse(data, content_type=excel.XLSX_CONTENT_TYPE)
-    filename = excel.push_export_filename(push, reveal=reveal)
-    response["Content-Disposition"] = f"attachment; filename*=UTF-8''{quote(filename)}"
-    response["Cache-Control"] = "no-store"
-    return response
+    return jobs.export_page_answer(job)
 
 
 @require_POST

@@ -7,7 +7,8 @@ Each job is idempotent, so running it more often than needed changes nothing:
 - escalate pushed lists past their deadline (once per list);
 - close yesterday (Asia/Shanghai) on every active zone's no-case counter (once per day);
 - escalate single-tube rechecks past their deadline without a result (once per recheck);
-- purge the login lockout's records no lock reads any more (old failures and addresses).
+- purge the login lockout's records no lock reads any more (old failures and addresses);
+- mark failed the background jobs whose worker died (no heartbeat), so they can be re-run.
 
 It lives in the web app, above every domain, because it runs jobs of all of them.
 
@@ -25,6 +26,7 @@ from django.utils import timezone
 
 from fangkong.accounts.tasks import login_records_purge
 from fangkong.areas.tasks import zones_close_day
+from fangkong.core.tasks import jobs_reap_stale
 from fangkong.testing.tasks_labs import rechecks_escalate_overdue
 from fangkong.tracing.tasks import cases_escalate_overdue
 from fangkong.tracing.tasks_pushes import pushes_escalate_overdue
@@ -33,7 +35,7 @@ from fangkong.tracing.tasks_pushes import pushes_escalate_overdue
 class Command(BaseCommand):
     help = (
         "Enqueue the periodic jobs (escalations, zone day counters, rechecks, login "
-        "record purge) once."
+        "record purge, dead jobs) once."
     )
 
     def handle(self, *args: Any, **options: Any) -> None:
@@ -44,5 +46,6 @@ class Command(BaseCommand):
             ("zones_close_day", zones_close_day.enqueue(yesterday.isoformat())),
             ("rechecks_escalate_overdue", rechecks_escalate_overdue.enqueue()),
             ("login_records_purge", login_records_purge.enqueue()),
+            ("jobs_reap_stale", jobs_reap_stale.enqueue()),
         ):
             self.stdout.write(f"{name}: {result.status}")

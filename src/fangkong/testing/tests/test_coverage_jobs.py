@@ -1,0 +1,82 @@
+"""The untested list's export as a background job (decision 0010): on the database
+backend the page and the API answer with the job, a worker writes the workbook, and
+only its owner downloads it (a separate GET)."""
+
+from __future__ import annotations
+
+import io
+from typing import Any
+
+import pytest
+from django.test import Client
+from django.urls import reverse
+from openpyxl import load_workbook
+
+from fangkong.accounts.models import AuditEvent
+from fangkong.core import jobs
+from fangkong.core.models import Job, JobState
+
+from .coverage_world import build_world
+
+pytestmark = pytest.mark.django_db
+
+COMMUNITY = "330483101001"
+
+
+@pytest.fixture
+def world(tree: Any, make_user: Any) -> Any:
+    return build_world(tree, make_user)
+
+
+def _client(user: Any) -> Client:
+    c = Client()
+    c.force_login(user)
+    return c
+
+
+def test_an_export_is_written_by_a_worker_and_downloaded_by_its_owner(
+    world: Any, settings: Any
+) -> None:
+    settings.TASKS = {"default": {"BACKEND": "django_tasks_db.DatabaseBackend"}}
+    owner = _client(world.users["worker_b"])
+    url = f"/api/testing/rounds/{world.round.pk}/coverage/communities/{COMMUNITY}/untested.xlsx"
+    r = owner.get(url)
+    assert r.status_code == 202 and r.json()["state"] == "queued"
+    job_id = r.json()["id"]
+    # Not written yet: nothing to download, nothing audited
+    assert owner.get(f"/api/jobs/{job_id}/file").json()["code"] == "job_no_file"
+    assert not AuditEvent.objects.filter(action="coverage.untested_export").exists()
+    # The page's export goes to the job's page (progress, then the link)
+    page = owner.get(reverse("testing:coverage_untested_export", args=[world.round.pk, COMMUNITY]))
+    assert page.status_code == 302 and page.url.startswith("/jobs/")
+
+    assert jobs.job_run.call(job_id) == JobState.DONE  # what a worker does
+
+    status = owner.get(f"/api/jobs/{job_id}").json()
+    assert status["state"] == "done" and status["has_file"] is True
+    html = owner.get(reverse("web:job_detail", args=[job_id])).content.decode()
+    assert 'data-testid="job-download"' in html
+    for download in (f"/api/jobs/{job_id}/file", reverse("web:job_download", args=[job_id])):
+        file = owner.get(download)
+        assert file.status_code == 200 and file["Content-Disposition"].startswith("attachment")
+        ws = load_workbook(io.BytesIO(file.content)).active
+        assert {r[1] for r in ws.iter_rows(min_row=4, values_only=True)} == {"褚*亮", "卫*梅"}
+    assert AuditEvent.objects.filter(action="coverage.untested_export").count() == 1
+    # Nobody else downloads it: not the town, not command, not another community
+    for key in ("town_b", "command", "worker_a", "worker_a2"):
+        other = _client(world.users[key])
+        assert other.get(f"/api/jobs/{job_id}/file").status_code == 404, key
+        assert other.get(reverse("web:job_download", args=[job_id])).status_code == 404, key
+        assert other.get(f"/api/jobs/{job_id}").status_code == 404, key
+
+
+def test_an_export_refused_starts_no_job(world: Any, settings: Any) -> None:
+    settings.TASKS = {"default": {"BACKEND": "django_tasks_db.DatabaseBackend"}}
+    url = f"/api/testing/rounds/{world.round.pk}/coverage/communities/{COMMUNITY}/untested.xlsx"
+    assert _client(world.users["worker_a"]).get(url).status_code == 404  # another community
+    assert _client(world.users["sampler"]).get(url).status_code == 403  # no such right
+    revealed = _client(world.users["lab"]).post(
+        url, {"reveal": True}, content_type="application/json"
+    )
+    assert revealed.status_code == 403
+    assert not Job.objects.exists()

@@ -1,0 +1,67 @@
+/* fangkong background jobs: the progress bar of a job a page started (web/_job.html).
+   No inline script (CSP): the panel carries data attributes:
+
+   - data-job-status-url  the JSON status endpoint (GET /api/jobs/<id>), polled each second
+                          while the job is queued or running;
+   - data-job-done-url    where the page goes once the job has finished, to show its result
+                          or the reason it failed (rendered by the server). */
+(function () {
+  "use strict";
+
+  var POLL_MS = 1000;
+
+  function show(panel, status) {
+    var bar = panel.querySelector("progress");
+    if (bar) {
+      if (status.percent === null || status.percent === undefined) {
+        bar.removeAttribute("value");
+      } else {
+        bar.value = status.percent;
+      }
+    }
+    var rows = panel.querySelector("[data-job-rows]");
+    if (rows) {
+      rows.textContent = status.rows_total === null
+        ? String(status.rows_done)
+        : status.rows_done + " / " + status.rows_total;
+    }
+    var percent = panel.querySelector("[data-job-percent]");
+    if (percent) {
+      percent.textContent = status.percent === null ? "" : status.percent + "%";
+    }
+    panel.setAttribute("data-job-state", status.state);
+  }
+
+  function poll(panel) {
+    var url = panel.getAttribute("data-job-status-url");
+    fetch(url, { credentials: "same-origin", headers: { Accept: "application/json" } })
+      .then(function (response) {
+        if (!response.ok) { throw new Error(String(response.status)); }
+        return response.json();
+      })
+      .then(function (status) {
+        show(panel, status);
+        if (status.state === "done" || status.state === "failed") {
+          window.location.assign(panel.getAttribute("data-job-done-url"));
+          return;
+        }
+        window.setTimeout(function () { poll(panel); }, POLL_MS);
+      })
+      .catch(function () { window.setTimeout(function () { poll(panel); }, POLL_MS * 3); });
+  }
+
+  function start() {
+    document.querySelectorAll("[data-job-status-url]").forEach(function (panel) {
+      var state = panel.getAttribute("data-job-state");
+      if (state === "queued" || state === "running") {
+        window.setTimeout(function () { poll(panel); }, POLL_MS);
+      }
+    });
+  }
+
+  if (document.readyState === "loading") {
+    document.addEventListener("DOMContentLoaded", start);
+  } else {
+    start();
+  }
+})();
