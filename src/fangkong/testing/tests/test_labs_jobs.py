@@ -33,8 +33,7 @@ from fangkong.testing.models import (
     TubeState,
 )
 from fangkong.testing.services import results as labs
-
-from .labs_world import World, build_world, results_csv
+from fangkong.testkit.worlds.labs import World, build_world, results_csv
 
 pytestmark = pytest.mark.django_db
 
