@@ -9,8 +9,8 @@ import pytest
 from fangkong.testing import bulk  # a module: pytest would collect a test* name
 from fangkong.testing.models import SamplingPoint, SupplyMovement, SupplyStock
 from fangkong.testing.services import supplies as services
-
-from .factories import make_place, make_point
+from fangkong.testkit import areas as kit_areas
+from fangkong.testkit import testing as kit_testing
 
 pytestmark = pytest.mark.django_db
 
@@ -20,13 +20,13 @@ def test_testing_delete_under_a_town_leaves_the_neighbouring_town(
 ) -> None:
     stocks = {}
     for town, user in ((tree.town_a, town_a_user), (tree.town_b, town_b_user)):
-        warehouse = make_place(town, "warehouse", "仓库")
+        warehouse = kit_areas.place(town, "warehouse", "仓库")
         stocks[town.path] = services.supply_stock_create(
             actor=user, place=warehouse, kind="gloves", quantity=10
         )
         services.supply_receive(actor=user, stock=stocks[town.path], quantity=5, reason="调拨")
-    make_point(tree.community_a)
-    point_b = make_point(tree.community_b)
+    kit_testing.point(tree.community_a)
+    point_b = kit_testing.point(tree.community_b)
     movements_b = set(
         SupplyMovement.objects.filter(stock=stocks[tree.town_b.path]).values_list("pk", flat=True)
     )
