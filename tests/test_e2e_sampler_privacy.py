@@ -13,7 +13,7 @@ from django.conf import settings
 from django.test import Client
 
 from fangkong.testing.models import Sample
-from fangkong.testing.tests.sampling_world import build_world, new_ric
+from fangkong.testkit.worlds.sampling import build_world, new_ric
 
 pytestmark = [pytest.mark.browser, pytest.mark.django_db(transaction=True)]
 

@@ -11,9 +11,9 @@ from django.conf import settings
 from django.test import Client
 
 from fangkong.accounts.models import AuditEvent
+from fangkong.testkit.worlds.pushes import build_world
 from fangkong.tracing.models import VerificationPush
 from fangkong.tracing.services import pushes as push_services
-from fangkong.tracing.tests.conftest_pushes import build_world
 
 pytestmark = [pytest.mark.browser, pytest.mark.django_db(transaction=True)]
 

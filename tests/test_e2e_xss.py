@@ -21,9 +21,10 @@ from fangkong.areas.services.areas import (
     place_create,
 )
 from fangkong.people.services import person_create
+from fangkong.testkit import tracing
+from fangkong.testkit.clock import TZ as SH
 from fangkong.tracing.models import ItineraryStop
 from fangkong.tracing.services.chains import cluster_add_case, cluster_create
-from fangkong.tracing.tests.conftest_chains import SH, make_case, make_stop
 
 pytestmark = [pytest.mark.browser, pytest.mark.django_db(transaction=True)]
 
@@ -65,9 +66,9 @@ def planted(tree: Any, make_user: Any) -> dict[str, Any]:
         lon=120.52,
     )
     person = person_create(actor=admin, name="人" + PAYLOAD, id_kind="none", jurisdiction=community)
-    case = make_case(community, person=person)
-    make_stop(case, place, dt.datetime(2022, 7, 3, 8, 0, tzinfo=SH))
-    make_stop(case, None, dt.datetime(2022, 7, 3, 12, 0, tzinfo=SH))  # an address, no place
+    case = tracing.case(person)
+    tracing.stop(case, place, dt.datetime(2022, 7, 3, 8, 0, tzinfo=SH))
+    tracing.stop(case, None, dt.datetime(2022, 7, 3, 12, 0, tzinfo=SH))  # an address, no place
     cluster = cluster_create(actor=admin, name="聚集" + PAYLOAD)
     cluster_add_case(actor=admin, cluster=cluster, case=case)
     person_create(actor=admin, name="居民", id_kind="none", jurisdiction=community)

@@ -38,6 +38,16 @@ def _node(level: str, code: str, name: str, parent: Any = None) -> Any:
     )
 
 
+@pytest.fixture(autouse=True)
+def _kit_forgets_its_admin() -> Any:
+    """The kit's admin account lives as long as the test's rows (see testkit.actors)."""
+    from fangkong.testkit.actors import forget
+
+    forget()
+    yield
+    forget()
+
+
 @pytest.fixture
 def tree(db: None) -> Tree:
     city = _node("city", "330483", "桐乡市")
@@ -88,6 +98,30 @@ def town_a_user(tree: Tree, make_user: Any) -> Any:
 @pytest.fixture
 def town_b_user(tree: Tree, make_user: Any) -> Any:
     return make_user(Role.TOWN_STAFF, tree.town_b, "town-b")
+
+
+@pytest.fixture
+def investigator(tree: Tree, make_user: Any) -> Any:
+    return make_user(Role.INVESTIGATOR, tree.city, "investigator")
+
+
+@pytest.fixture
+def admin_user(tree: Tree, make_user: Any) -> Any:
+    return make_user(Role.ADMIN, tree.city, "admin")
+
+
+@pytest.fixture
+def lab_user(tree: Tree, make_user: Any) -> Any:
+    return make_user(Role.LAB, tree.city, "lab")
+
+
+@pytest.fixture
+def ruleset(db: None) -> Any:
+    """Protocol version 9, the rule set in force from 2022-06-28 (shipped by the protocol
+    app's data migration; the root conftest re-installs it after a transactional test)."""
+    from fangkong.protocol.models import RuleSet
+
+    return RuleSet.objects.get(version="v9")
 
 
 BROWSER_ARGS = ["--headless", "--no-sandbox", "--disable-gpu", "--disable-background-networking"]

@@ -1,4 +1,5 @@
-"""Fixtures of the accounts tests: places for the site-bound roles."""
+"""Fixtures of the accounts tests: places for the site-bound roles (through areas.services,
+by fangkong.testkit)."""
 
 from __future__ import annotations
 
@@ -6,13 +7,11 @@ from typing import Any
 
 import pytest
 
+from fangkong.testkit import areas
+
 
 def _place(kind: str, name: str, jurisdiction: Any) -> Any:
-    from fangkong.areas.models import Place
-
-    return Place.objects.create(
-        kind=kind, name=name, jurisdiction=jurisdiction, jurisdiction_path=jurisdiction.path
-    )
+    return areas.place(jurisdiction, kind, name)
 
 
 @pytest.fixture
@@ -29,9 +28,3 @@ def places(tree: Any) -> dict[str, Any]:
 @pytest.fixture
 def make_place() -> Any:
     return _place
-
-
-@pytest.fixture(autouse=True)
-def fast_password_hasher(settings: Any) -> None:
-    """Tests create and log in many users; PBKDF2's deliberate cost is not under test."""
-    settings.PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]

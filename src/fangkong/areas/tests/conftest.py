@@ -37,15 +37,6 @@ def day(n: int) -> dt.date:
 
 
 @pytest.fixture
-def ruleset(db: None) -> Any:
-    """Rule set v9 (shipped by the protocol app's data migration; created if absent)."""
-    from fangkong.protocol.models import RuleSet
-
-    rs, _ = RuleSet.objects.get_or_create(version="v9", defaults=V9_ZONE_VALUES)
-    return rs
-
-
-@pytest.fixture
 def local_ruleset(ruleset: Any) -> Any:
     """make(**values): a city-level override of v9 in force from DAY0 (region 330483)."""
     from fangkong.protocol.models import RuleSet

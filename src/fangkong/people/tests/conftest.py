@@ -7,13 +7,10 @@ from typing import Any
 
 import pytest
 
-from fangkong.people import rules, services
+from fangkong.testkit.people import person as kit_person
+from fangkong.testkit.people import ric as make_ric
 
-
-def make_ric(seq: int, birth: str = "19900101", region: str = "330483") -> str:
-    """A valid 18-character resident ID number (odd sequence digit → male)."""
-    body = f"{region}{birth}{seq % 1000:03d}"
-    return body + rules.ric_checksum(body)
+__all__ = ["make_ric"]  # the people tests import it from here (fangkong.testkit.people.ric)
 
 
 @dataclass
@@ -24,12 +21,6 @@ class People:
     b: Any  # 李四 in town B (community_b)
     b_id: str
     b_phone: str
-
-
-@pytest.fixture(autouse=True)
-def fast_password_hashing(settings: Any) -> None:
-    """Users are made per test; the production hasher's cost is not under test here."""
-    settings.PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]
 
 
 @pytest.fixture
@@ -47,13 +38,13 @@ def person_maker(command_user: Any) -> Any:
     ) -> Any:
         counter["n"] += 1
         number = make_ric(counter["n"]) if id_number is None and id_kind == "ric" else id_number
-        return services.person_create(
-            actor=actor or command_user,
-            name=name,
+        return kit_person(
+            jurisdiction,
+            name,
             id_kind=id_kind,
             id_number=number or "",
-            phone=phone,
-            jurisdiction=jurisdiction,
+            phone_number=phone,
+            actor=actor or command_user,
             **extra,
         )
 

@@ -20,6 +20,7 @@ from fangkong.people.models import Person
 from fangkong.people.services import id_lookup_hash
 from fangkong.scans.ingest import parse_scanned_at, scans_import_file
 from fangkong.scans.models import ScanImport, VenueScan
+from fangkong.testkit import areas, people
 
 SH = ZoneInfo("Asia/Shanghai")
 pytestmark = pytest.mark.django_db
@@ -33,35 +34,11 @@ def ric(seq: int) -> str:
 
 
 @pytest.fixture
-def investigator(tree: Any, make_user: Any) -> Any:
-    return make_user(Role.INVESTIGATOR, tree.city, "investigator")
-
-
-@pytest.fixture
 def city(tree: Any) -> dict[str, Any]:
-    """Three persons (ID numbers) and two venues."""
-    persons = []
-    for i in range(3):
-        number = ric(i + 1)
-        persons.append(
-            Person.objects.create(
-                name=f"人员{i}",
-                name_initials="ry",
-                id_kind="ric",
-                id_hmac=id_lookup_hash("ric", number),
-                jurisdiction=tree.community_a,
-                jurisdiction_path=tree.community_a.path,
-            )
-        )
+    """Three persons (ID numbers) and two venues, registered through the services."""
+    persons = [people.person(tree.community_a, f"人员{i}", id_number=ric(i + 1)) for i in range(3)]
     venues = [
-        Place.objects.create(
-            kind="venue",
-            name=f"场所{i}",
-            venue_code=f"V{i}",
-            jurisdiction=tree.community_a,
-            jurisdiction_path=tree.community_a.path,
-        )
-        for i in range(2)
+        areas.place(tree.community_a, "venue", f"场所{i}", venue_code=f"V{i}") for i in range(2)
     ]
     return {"persons": persons, "ids": [ric(i + 1) for i in range(3)], "venues": venues}
 

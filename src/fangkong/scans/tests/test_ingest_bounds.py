@@ -19,13 +19,12 @@ from django.db import connection
 from django.test import Client
 
 from fangkong.accounts.roles import Role
-from fangkong.areas.models import Jurisdiction, Place
+from fangkong.areas.models import Jurisdiction
 from fangkong.core.errors import DomainError
 from fangkong.people import rules
-from fangkong.people.models import Person
-from fangkong.people.services import id_lookup_hash
 from fangkong.scans import ingest
 from fangkong.scans.models import ScanImport, VenueScan
+from fangkong.testkit import areas, people
 
 SCANS_API = "/api/tracing/scan-imports"
 
@@ -37,28 +36,10 @@ def ric(seq: int) -> str:
 
 
 @pytest.fixture
-def investigator(tree: Any, make_user: Any) -> Any:
-    return make_user(Role.INVESTIGATOR, tree.city, "investigator")
-
-
-@pytest.fixture
 def person_and_venue(tree: Any) -> str:
     number = ric(1)
-    Person.objects.create(
-        name="扫码人",
-        name_initials="smr",
-        id_kind="ric",
-        id_hmac=id_lookup_hash("ric", number),
-        jurisdiction=tree.community_a,
-        jurisdiction_path=tree.community_a.path,
-    )
-    Place.objects.create(
-        kind="venue",
-        name="超市",
-        venue_code="V0",
-        jurisdiction=tree.community_a,
-        jurisdiction_path=tree.community_a.path,
-    )
+    people.person(tree.community_a, "扫码人", id_number=number)
+    areas.place(tree.community_a, "venue", "超市", venue_code="V0")
     return number
 
 

@@ -16,9 +16,9 @@ from fangkong.areas.models import Place
 from fangkong.testing.models import Sample, Tube
 from fangkong.testing.services.rounds import round_close
 from fangkong.testing.services.sampling import sampling_sync
-from fangkong.testing.tests.factories import at
+from fangkong.testkit.clock import at
+from fangkong.testkit.worlds.sampling import World, build_world
 
-from .sampling_world import World, build_world
 from .test_sampling_api import _bearer, payload
 
 pytestmark = pytest.mark.django_db

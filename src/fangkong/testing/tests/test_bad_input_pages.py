@@ -8,8 +8,7 @@ from typing import Any
 import pytest
 
 from fangkong.accounts.roles import Role
-
-from .factories import make_lab, make_point
+from fangkong.testkit import testing
 
 pytestmark = pytest.mark.django_db
 
@@ -29,11 +28,11 @@ def test_non_ascii_digits_never_fail(client: Any, command_user: Any, url: str) -
 
 
 def test_lab_and_tube_lookups_never_fail(client: Any, tree: Any, make_user: Any) -> None:
-    point = make_point(tree.community_a)
+    point = testing.point(tree.community_a)
     sampler = make_user(Role.SAMPLER, tree.community_a)
     sampler.place = point.place
     sampler.save(update_fields=["place"])
-    lab = make_lab(tree.town_a)
+    lab = testing.lab(tree.town_a)
     lab_user = make_user(Role.LAB, tree.town_a)
     lab_user.place = lab
     lab_user.save(update_fields=["place"])
@@ -55,8 +54,8 @@ def test_no_form_of_the_testing_pages_fails_on_odd_input(
     or the page's refusal flashed after a redirect, never a 500; nothing is written."""
     from fangkong.testing.models import Round, SamplingPoint, SupplyStock
 
-    point = make_point(tree.community_a)
-    stock_place = make_point(tree.community_a, name="仓库点").place
+    point = testing.point(tree.community_a)
+    stock_place = testing.point(tree.community_a, name="仓库点").place
     client.force_login(command_user)
     client.post(
         "/testing/supplies/new/",
@@ -122,7 +121,7 @@ def test_no_form_of_the_testing_pages_fails_on_odd_input(
 def test_bad_values_are_400_with_their_code(
     client: Any, tree: Any, command_user: Any, url: str, data: dict[str, str], code: str
 ) -> None:
-    point = make_point(tree.community_a)
+    point = testing.point(tree.community_a)
     base = {
         "/testing/points/new/": {"place": str(point.place.pk), "tables": "2", "samplers": "4"},
         "/testing/rounds/new/": {

@@ -9,8 +9,7 @@ import pytest
 from openpyxl import load_workbook
 
 from fangkong.accounts.models import AuditEvent
-
-from .coverage_world import EXPECTED, EXPECTED_TOWNS, NAMES, build_world
+from fangkong.testkit.worlds.coverage import EXPECTED, EXPECTED_TOWNS, NAMES, build_world
 
 pytestmark = pytest.mark.django_db
 

@@ -11,9 +11,8 @@ from django.core.cache import cache
 from django.test import Client
 from django.urls import reverse
 
-from fangkong.testing.tests.factories import make_point, make_tube
-
-from .coverage_world import build_world
+from fangkong.testkit import testing
+from fangkong.testkit.worlds.coverage import build_world
 
 
 def _login(page: Any, live_server: Any, user: Any) -> None:
@@ -63,7 +62,7 @@ def test_community_worker_opens_her_untested_list_and_the_dashboard(
     assert sampled.inner_text() == "3"
 
     # A resident is sampled; the next poll (fired here at once) shows it, charts redrawn.
-    make_tube(world.round, make_point(tree.town_a), [world.persons["a4"]])
+    testing.tube(world.round, testing.point(tree.town_a), [world.persons["a4"]])
     cache.clear()
     browser_page.evaluate(
         "() => { const live = document.getElementById('coverage-live');"

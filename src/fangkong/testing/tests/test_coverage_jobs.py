@@ -15,8 +15,7 @@ from openpyxl import load_workbook
 from fangkong.accounts.models import AuditEvent
 from fangkong.core import jobs
 from fangkong.core.models import Job, JobState
-
-from .coverage_world import build_world
+from fangkong.testkit.worlds.coverage import build_world
 
 pytestmark = pytest.mark.django_db
 

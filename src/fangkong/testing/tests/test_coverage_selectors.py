@@ -11,18 +11,10 @@ import pytest
 from fangkong.core.errors import DomainError, NotFound, PermissionDenied
 from fangkong.testing.models import ResultValue, Sample
 from fangkong.testing.selectors import coverage as selectors
-from fangkong.testing.tests.factories import (
-    make_lab,
-    make_person,
-    make_point,
-    make_round,
-    make_tube,
-)
-
-from .coverage_world import (
+from fangkong.testkit import people, testing
+from fangkong.testkit.worlds.coverage import (
     EXPECTED,
     EXPECTED_TOWNS,
-    add_result,
     build_world,
     direct_counts,
     figures,
@@ -91,8 +83,8 @@ def test_town_staff_count_only_their_town(world: Any) -> None:
 
 
 def test_a_town_round_is_not_found_for_another_town(tree: Any, make_user: Any) -> None:
-    person = make_person(tree.grid_a)
-    rnd = make_round(tree.town_a, persons=[person])
+    people.person(tree.grid_a)
+    rnd = testing.open_round(tree.town_a)
     town_b = make_user("town_staff", tree.town_b)
     worker_b = make_user("community_worker", tree.community_b)
 
@@ -194,28 +186,32 @@ def test_random_round_counts_equal_a_direct_count(tree: Any, make_user: Any) -> 
     """Many persons over three communities, random samples, retests, walk-ins, results."""
     rng = random.Random(7)
     homes = [tree.grid_a, tree.community_a, tree.community_b]
-    persons = [make_person(rng.choice(homes), name="测试人") for _ in range(90)]
+    # The first 75 are registered before the round opens (its targets), the last 15 after
+    # (walk-ins, never targets).
+    persons = people.population([rng.choice(homes) for _ in range(75)], "测试人")
+    rnd = testing.open_round(tree.city)
+    persons += people.population([rng.choice(homes) for _ in range(15)], "测试人")
     targets = persons[:75]
-    rnd = make_round(tree.city, persons=targets)
-    point = make_point(tree.town_a)
-    lab = make_lab(tree.city)
+    assert rnd.target_count == len(targets)
+    point = testing.point(tree.town_a)
+    lab = testing.lab(tree.city)
     pool = [p for p in persons if rng.random() < 0.7]
     rng.shuffle(pool)
-    tubes = []
-    for n in range(0, len(pool), 5):
-        tubes.append(
-            make_tube(
-                rnd, point, pool[n : n + 5], sampled_at=rnd.starts_at + dt.timedelta(minutes=7 * n)
-            )
-        )
+    specs = [
+        (pool[n : n + 5], {"sampled_at": rnd.starts_at + dt.timedelta(minutes=7 * n)})
+        for n in range(0, len(pool), 5)
+    ]
+    tubes = testing.tubes(rnd, point, specs)
     retested = rng.sample(pool, 6)
-    tubes.append(make_tube(rnd, point, retested))
+    tubes.append(testing.tube(rnd, point, retested))
+    outcomes = {}
     for tube in tubes:
         roll = rng.random()
         if roll < 0.15:
-            add_result(tube, ResultValue.POSITIVE, lab, rnd.starts_at + dt.timedelta(hours=8))
+            outcomes[tube] = ResultValue.POSITIVE
         elif roll < 0.7:
-            add_result(tube, ResultValue.NEGATIVE, lab, rnd.starts_at + dt.timedelta(hours=8))
+            outcomes[tube] = ResultValue.NEGATIVE
+    testing.results(outcomes, lab=lab, tested_at=rnd.starts_at + dt.timedelta(hours=8))
     command = make_user("command", tree.city)
 
     cov = selectors.round_coverage(user=command, rnd=rnd, by="community")
@@ -231,14 +227,14 @@ def test_random_round_counts_equal_a_direct_count(tree: Any, make_user: Any) -> 
 def test_target_tally_follows_a_recomputed_target(tree: Any, make_user: Any) -> None:
     """An open round's target counts are cached; recomputing the targets saves the
     round (target_count), which is a new cache entry. A planned round is never cached."""
-    from fangkong.testing.models import RoundStatus, RoundTarget
+    from fangkong.testing.models import RoundTarget
 
     command = make_user("command", tree.city)
-    first = make_person(tree.grid_a)
-    rnd = make_round(tree.city, persons=[first])
+    first = people.person(tree.grid_a)
+    rnd = testing.open_round(tree.city)
     assert selectors.untested_counts(user=command, rnd=rnd) == {"330483102001": 1}
 
-    second = make_person(tree.community_b)
+    second = people.person(tree.community_b)
     RoundTarget.objects.create(round=rnd, person=second, jurisdiction_path=second.jurisdiction_path)
     rnd.target_count = 2
     rnd.save()
@@ -247,7 +243,10 @@ def test_target_tally_follows_a_recomputed_target(tree: Any, make_user: Any) -> 
         "330483101001": 1,
     }
 
-    planned = make_round(tree.city, persons=[first], status=RoundStatus.PLANNED)
+    planned = testing.planned_round(tree.city)
+    RoundTarget.objects.create(
+        round=planned, person=first, jurisdiction_path=first.jurisdiction_path
+    )
     assert selectors.untested_counts(user=command, rnd=planned) == {"330483102001": 1}
     RoundTarget.objects.create(
         round=planned, person=second, jurisdiction_path=second.jurisdiction_path
@@ -294,8 +293,8 @@ def test_a_city_owned_round_of_one_town_is_not_seen_by_another_town(
     city but covering one town is that town's (and the city's), never another town's."""
     from fangkong.testing.models import RoundScope
 
-    person = make_person(tree.grid_a)
-    rnd = make_round(tree.city, persons=[person])
+    people.person(tree.grid_a)
+    rnd = testing.open_round(tree.city)
     RoundScope.objects.filter(round=rnd).update(jurisdiction=tree.town_a)
     town_b = make_user("town_staff", tree.town_b)
     worker_a = make_user("community_worker", tree.community_a)

@@ -10,8 +10,7 @@ from django.urls import reverse
 from openpyxl import load_workbook
 
 from fangkong.accounts.models import AuditEvent
-
-from .coverage_world import NAMES, build_world
+from fangkong.testkit.worlds.coverage import NAMES, build_world
 
 pytestmark = pytest.mark.django_db
 

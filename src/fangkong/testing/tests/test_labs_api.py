@@ -11,9 +11,14 @@ from django.core.files.uploadedfile import SimpleUploadedFile
 from django.test import Client
 
 from fangkong.testing.models import Hold, Recheck, TubeResult
-
-from .factories import make_tube
-from .labs_world import World, build_world, received_tube, results_csv, results_xlsx
+from fangkong.testkit import testing
+from fangkong.testkit.worlds.labs import (
+    World,
+    build_world,
+    received_tube,
+    results_csv,
+    results_xlsx,
+)
 
 pytestmark = pytest.mark.django_db
 
@@ -36,7 +41,7 @@ def _post(c: Client, url: str, body: Any) -> Any:
 
 
 def test_box_flow_by_api(world: World) -> None:
-    make_tube(world.round, world.point, world.persons_a[:5], barcode="TA1")
+    testing.tube(world.round, world.point, world.persons_a[:5], barcode="TA1")
     sampler = _client(world.sampler)
     r = _post(sampler, "/api/testing/boxes", {"barcode": "BOX9", "lab_id": world.lab.pk})
     assert r.status_code == 201, r.content

@@ -10,8 +10,8 @@ from django.conf import settings
 from django.test import Client
 
 from fangkong.testing.models import Hold, Recheck
-
-from .labs_world import build_world, received_tube, results_csv
+from fangkong.testkit import testing
+from fangkong.testkit.worlds.labs import build_world, received_tube, results_csv
 
 
 def _login(page: Any, live_server: Any, user: Any) -> None:
@@ -85,11 +85,9 @@ def test_sampler_packs_a_box_and_the_lab_receives_it(
 ) -> None:
     from fangkong.testing.models import Tube
 
-    from .factories import make_tube
-
     world = build_world(tree, make_user)
-    make_tube(world.round, world.point, world.persons_a[:5], barcode="TPK1")
-    make_tube(world.round, world.point, world.persons_a[5:], barcode="TPK2")
+    testing.tube(world.round, world.point, world.persons_a[:5], barcode="TPK1")
+    testing.tube(world.round, world.point, world.persons_a[5:], barcode="TPK2")
     page = browser_page
 
     _login(page, live_server, world.sampler)

@@ -11,8 +11,7 @@ import pytest
 from fangkong.testing.models import Hold, Recheck, ResultImport, TubeResult
 from fangkong.testing.services import results as result_services
 from fangkong.testkit.concurrency import race
-
-from .labs_world import build_world, received_tube, results_csv
+from fangkong.testkit.worlds.labs import build_world, received_tube, results_csv
 
 
 @pytest.mark.postgres

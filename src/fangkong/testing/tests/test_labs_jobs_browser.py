@@ -11,8 +11,8 @@ from django.core.management import call_command
 
 from fangkong.core.models import Job, JobState
 from fangkong.testing.models import TubeResult
+from fangkong.testkit.worlds.labs import build_world
 
-from .labs_world import build_world
 from .test_labs_browser import _login
 from .test_labs_jobs import ROWS, big_file, received_tubes
 

@@ -27,10 +27,15 @@ from fangkong.testing.models import (
 from fangkong.testing.services import boxes as box_services
 from fangkong.testing.services import rechecks as recheck_services
 from fangkong.testing.services import results as result_services
+from fangkong.testkit import testing
+from fangkong.testkit.worlds.labs import (
+    World,
+    build_world,
+    received_tube,
+    results_csv,
+    results_xlsx,
+)
 from fangkong.tracing.models import Case
-
-from .factories import make_tube
-from .labs_world import World, build_world, received_tube, results_csv, results_xlsx
 
 pytestmark = pytest.mark.django_db
 
@@ -46,8 +51,8 @@ def world(tree: Any, make_user: Any) -> World:
 
 
 def test_box_flow_packs_hands_over_and_receives(world: World) -> None:
-    t1 = make_tube(world.round, world.point, world.persons_a[:5], barcode="TA1")
-    t2 = make_tube(world.round, world.point, world.persons_a[5:], barcode="TA2")
+    t1 = testing.tube(world.round, world.point, world.persons_a[:5], barcode="TA1")
+    t2 = testing.tube(world.round, world.point, world.persons_a[5:], barcode="TA2")
     box = box_services.box_create(actor=world.sampler, barcode="BOX1", lab=world.lab)
     report = box_services.box_add_tubes(actor=world.sampler, box=box, barcodes=["TA1", "TA2"])
     assert report.added == ["TA1", "TA2"]
@@ -75,22 +80,23 @@ def test_box_barcode_unique(world: World) -> None:
 
 
 def test_box_refuses_tube_of_another_point_and_open_tubes(world: World) -> None:
-    make_tube(world.round, world.point_b, world.persons_b[:3], barcode="TB1")
-    make_tube(world.round, world.point, world.persons_a[:3], barcode="TA-open", state="open")
-    make_tube(world.round, world.point, world.persons_a[3:6], barcode="TA-ok")
+    # Barcodes as a phone stores them (upper case).
+    testing.tube(world.round, world.point_b, world.persons_b[:3], barcode="TB1")
+    testing.tube(world.round, world.point, world.persons_a[:3], barcode="TA-OPEN", closed=False)
+    testing.tube(world.round, world.point, world.persons_a[3:6], barcode="TA-OK")
     box = box_services.box_create(actor=world.sampler, barcode="BOX1", lab=world.lab)
     with pytest.raises(NotFound) as exc:
-        box_services.box_add_tubes(actor=world.sampler, box=box, barcodes=["TA-ok", "TB1"])
+        box_services.box_add_tubes(actor=world.sampler, box=box, barcodes=["TA-OK", "TB1"])
     assert exc.value.code == "tube_not_found"
     with pytest.raises(Conflict) as exc2:
-        box_services.box_add_tubes(actor=world.sampler, box=box, barcodes=["TA-ok", "TA-open"])
+        box_services.box_add_tubes(actor=world.sampler, box=box, barcodes=["TA-OK", "TA-OPEN"])
     assert exc2.value.code == "tube_not_closed"
     # nothing half-packed
-    assert Tube.objects.get(barcode="TA-ok").box_id is None
+    assert Tube.objects.get(barcode="TA-OK").box_id is None
 
 
 def test_sampler_of_another_point_cannot_touch_the_box(world: World) -> None:
-    make_tube(world.round, world.point, world.persons_a[:3], barcode="TA1")
+    testing.tube(world.round, world.point, world.persons_a[:3], barcode="TA1")
     box = box_services.box_create(actor=world.sampler, barcode="BOX1", lab=world.lab)
     with pytest.raises(NotFound):
         box_services.box_add_tubes(actor=world.sampler_b, box=box, barcodes=["TA1"])
@@ -101,7 +107,7 @@ def test_sampler_of_another_point_cannot_touch_the_box(world: World) -> None:
 
 
 def test_other_lab_cannot_receive_and_box_must_be_handed_over(world: World) -> None:
-    make_tube(world.round, world.point, world.persons_a[:3], barcode="TA1")
+    testing.tube(world.round, world.point, world.persons_a[:3], barcode="TA1")
     box = box_services.box_create(actor=world.sampler, barcode="BOX1", lab=world.lab)
     box_services.box_add_tubes(actor=world.sampler, box=box, barcodes=["TA1"])
     with pytest.raises(Conflict) as exc:
@@ -168,7 +174,7 @@ def test_changed_result_is_an_audited_correction(world: World) -> None:
 def test_bad_rows_reported_by_line_and_nothing_applied(world: World) -> None:
     received_tube(world, world.persons_a[:5], barcode="TA1")
     received_tube(world, world.persons_b[:5], barcode="TB1", lab=world.lab_b, point=world.point_b)
-    make_tube(world.round, world.point, world.persons_a[5:], barcode="TA-notrec")
+    testing.tube(world.round, world.point, world.persons_a[5:], barcode="TA-notrec")
     data = results_csv(
         [
             ("TA1", "阴性", "", "", T),  # line 2: good

@@ -20,8 +20,13 @@ from fangkong.core.errors import DomainError
 from fangkong.testing.models import ResultImport, TubeResult
 from fangkong.testing.services import result_files
 from fangkong.testing.services import results as result_services
-
-from .labs_world import World, build_world, received_tube, results_csv, results_xlsx
+from fangkong.testkit.worlds.labs import (
+    World,
+    build_world,
+    received_tube,
+    results_csv,
+    results_xlsx,
+)
 
 T = "2022-07-10 14:00"
 

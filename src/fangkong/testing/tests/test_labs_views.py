@@ -12,9 +12,8 @@ from django.urls import reverse
 from fangkong.testing.models import BoxState, Recheck, TransportBox, Tube, TubeResult
 from fangkong.testing.services import boxes as box_services
 from fangkong.testing.services import results as result_services
-
-from .factories import make_tube
-from .labs_world import World, build_world, received_tube, results_csv
+from fangkong.testkit import testing
+from fangkong.testkit.worlds.labs import World, build_world, received_tube, results_csv
 
 pytestmark = pytest.mark.django_db
 
@@ -33,8 +32,8 @@ def _client(user: Any) -> Client:
 
 
 def test_sampler_packs_and_hands_over_on_the_page(world: World) -> None:
-    make_tube(world.round, world.point, world.persons_a[:5], barcode="TA1")
-    make_tube(world.round, world.point, world.persons_a[5:], barcode="TA2")
+    testing.tube(world.round, world.point, world.persons_a[:5], barcode="TA1")
+    testing.tube(world.round, world.point, world.persons_a[5:], barcode="TA2")
     c = _client(world.sampler)
     r = c.post(reverse("testing:box_list"), {"barcode": "BOX7", "lab": world.lab.pk})
     box = TransportBox.objects.get(barcode="BOX7")
@@ -48,7 +47,7 @@ def test_sampler_packs_and_hands_over_on_the_page(world: World) -> None:
 
 
 def test_scan_of_another_points_tube_is_a_message(world: World) -> None:
-    make_tube(world.round, world.point_b, world.persons_b[:5], barcode="TB1")
+    testing.tube(world.round, world.point_b, world.persons_b[:5], barcode="TB1")
     box = box_services.box_create(actor=world.sampler, barcode="BOX7", lab=world.lab)
     c = _client(world.sampler)
     r = c.post(reverse("testing:box_detail", args=[box.pk]), {"barcodes": "TB1"}, follow=True)
@@ -61,7 +60,7 @@ def test_scan_of_another_points_tube_is_a_message(world: World) -> None:
 
 
 def test_lab_receives_on_the_page(world: World) -> None:
-    make_tube(world.round, world.point, world.persons_a[:5], barcode="TA1")
+    testing.tube(world.round, world.point, world.persons_a[:5], barcode="TA1")
     box = box_services.box_create(actor=world.sampler, barcode="BOX7", lab=world.lab)
     box_services.box_add_tubes(actor=world.sampler, box=box, barcodes=["TA1"])
     box_services.box_hand_over(actor=world.sampler, box=box)

@@ -14,8 +14,7 @@ from fangkong.accounts.roles import Role
 from fangkong.core.errors import Conflict, DomainError, NotFound, PermissionDenied
 from fangkong.testing.models import QueueStatus, SamplingPoint
 from fangkong.testing.services import points as services
-
-from .factories import make_place, make_point
+from fangkong.testkit import areas, testing
 
 pytestmark = pytest.mark.django_db
 
@@ -34,7 +33,7 @@ def _client(user: Any) -> Client:
 
 
 def test_town_registers_a_point_over_a_sampling_point_place(tree: Any, town_a_user: Any) -> None:
-    place = make_place(tree.community_a, "sampling_point", "虹桥村采样点")
+    place = areas.place(tree.community_a, "sampling_point", "虹桥村采样点")
 
     point = services.point_register(
         actor=town_a_user,
@@ -55,8 +54,8 @@ def test_town_registers_a_point_over_a_sampling_point_place(tree: Any, town_a_us
 def test_register_refuses_other_kinds_other_towns_and_samplers(
     tree: Any, town_a_user: Any, town_b_user: Any, make_user: Any
 ) -> None:
-    venue = make_place(tree.community_a, "venue", "超市")
-    place = make_place(tree.community_a, "sampling_point", "采样点")
+    venue = areas.place(tree.community_a, "venue", "超市")
+    place = areas.place(tree.community_a, "sampling_point", "采样点")
     sampler = make_user(Role.SAMPLER, tree.community_a)
     worker = make_user(Role.COMMUNITY_WORKER, tree.community_a)
 
@@ -77,7 +76,7 @@ def test_register_refuses_other_kinds_other_towns_and_samplers(
 
 
 def test_edit_is_audited_with_the_changes(tree: Any, town_a_user: Any) -> None:
-    point = make_point(tree.community_a)
+    point = testing.point(tree.community_a)
 
     services.point_update(
         actor=town_a_user, point=point, tables=4, samplers=8, opens_at=None, closes_at=None
@@ -92,8 +91,8 @@ def test_edit_is_audited_with_the_changes(tree: Any, town_a_user: Any) -> None:
 def test_queue_by_own_sampler_town_and_command_only(
     tree: Any, town_a_user: Any, town_b_user: Any, command_user: Any, make_user: Any
 ) -> None:
-    point = make_point(tree.community_a)
-    other = make_point(tree.community_a)
+    point = testing.point(tree.community_a)
+    other = testing.point(tree.community_a)
     own_sampler = _sampler(make_user, point)
     other_sampler = _sampler(make_user, other)
 
@@ -117,9 +116,9 @@ def test_queue_by_own_sampler_town_and_command_only(
 
 def test_points_create_for_places_is_set_based_and_idempotent(tree: Any) -> None:
     for _ in range(3):
-        make_place(tree.community_a, "sampling_point")
-    make_place(tree.community_b, "sampling_point")
-    make_place(tree.community_a, "venue")
+        areas.place(tree.community_a, "sampling_point")
+    areas.place(tree.community_b, "sampling_point")
+    areas.place(tree.community_a, "venue")
 
     first = services.points_create_for_places(path=tree.town_a.path)
     second = services.points_create_for_places(path=tree.town_a.path)
@@ -131,8 +130,8 @@ def test_points_create_for_places_is_set_based_and_idempotent(tree: Any) -> None
 def test_api_list_is_scoped_and_queue_updates(
     tree: Any, town_a_user: Any, town_b_user: Any, make_user: Any
 ) -> None:
-    a_point = make_point(tree.community_a)
-    b_point = make_point(tree.community_b)
+    a_point = testing.point(tree.community_a)
+    b_point = testing.point(tree.community_b)
     sampler = _client(_sampler(make_user, a_point))
     a, b = _client(town_a_user), _client(town_b_user)
 
@@ -159,7 +158,7 @@ def test_api_list_is_scoped_and_queue_updates(
 
 
 def test_api_register_and_update(tree: Any, town_a_user: Any, make_user: Any) -> None:
-    place = make_place(tree.community_a, "sampling_point")
+    place = areas.place(tree.community_a, "sampling_point")
     client = _client(town_a_user)
     lab = _client(make_user(Role.LAB, tree.town_a))
 
@@ -192,7 +191,7 @@ def test_api_register_and_update(tree: Any, town_a_user: Any, make_user: Any) ->
 def test_list_page_shows_queue_and_updates_a_row_in_place(
     tree: Any, town_a_user: Any, town_b_user: Any
 ) -> None:
-    point = make_point(tree.community_a, name="虹桥采样点")
+    point = testing.point(tree.community_a, name="虹桥采样点")
     a = _client(town_a_user)
 
     page = a.get("/testing/points/").content.decode()
@@ -209,8 +208,8 @@ def test_list_page_shows_queue_and_updates_a_row_in_place(
 
 
 def test_list_page_filters_by_jurisdiction(tree: Any, command_user: Any) -> None:
-    make_point(tree.community_a, name="乌镇点")
-    make_point(tree.community_b, name="濮院点")
+    testing.point(tree.community_a, name="乌镇点")
+    testing.point(tree.community_b, name="濮院点")
     client = _client(command_user)
 
     page = client.get("/testing/points/").content.decode()

@@ -13,9 +13,9 @@ from fangkong.accounts.roles import Role
 from fangkong.testing.models import RoundStatus, SupplyKind
 from fangkong.testing.services import rounds as services
 from fangkong.testing.services import supplies as supply_services
-
-from .factories import at, make_place, make_point
-from .world_rounds import World, build_world
+from fangkong.testkit import areas, testing
+from fangkong.testkit.clock import at
+from fangkong.testkit.worlds.rounds import World, build_world
 
 pytestmark = pytest.mark.django_db
 
@@ -160,11 +160,11 @@ def test_wrong_role_gets_403(world: World, make_user: Any) -> None:
 
 
 def test_planner_figures_for_a_planned_and_an_open_round(world: World) -> None:
-    warehouse = make_place(world.tree.town_a, "warehouse", "乌镇仓库")
+    warehouse = areas.place(world.tree.town_a, "warehouse", "乌镇仓库")
     supply_services.supply_stock_create(
         actor=world.town_a_user, place=warehouse, kind=SupplyKind.SWAB, quantity=10
     )
-    make_point(world.tree.community_a, tables=3, samplers=6)
+    testing.point(world.tree.community_a, tables=3, samplers=6)
     client = _client(world.town_a_user)
     rid = _create(client, jurisdiction_ids=[world.tree.town_a.pk]).json()["id"]
 

@@ -11,8 +11,7 @@ from django.test import Client
 from django.urls import reverse
 
 from fangkong.testing.models import Round, RoundStatus
-
-from .world_rounds import build_world
+from fangkong.testkit.worlds.rounds import build_world
 
 
 @pytest.mark.browser

@@ -12,10 +12,10 @@ from fangkong.testing.models import RoundStatus, RoundTarget
 from fangkong.testing.selectors import supplies as supply_selectors
 from fangkong.testing.services import rounds as services
 from fangkong.testing.services import supplies as supply_services
+from fangkong.testkit import areas
+from fangkong.testkit.clock import at
 from fangkong.testkit.concurrency import race
-
-from .factories import at, make_place
-from .world_rounds import build_world
+from fangkong.testkit.worlds.rounds import build_world
 
 
 @pytest.mark.postgres
@@ -41,7 +41,7 @@ def test_two_concurrent_opens_compute_the_targets_once(tree: Any, make_user: Any
 @pytest.mark.django_db(transaction=True)
 def test_concurrent_issues_never_go_below_zero(tree: Any, make_user: Any) -> None:
     world = build_world(tree, make_user, zones=False)
-    warehouse = make_place(tree.town_a, "warehouse")
+    warehouse = areas.place(tree.town_a, "warehouse")
     stock = supply_services.supply_stock_create(
         actor=world.town_a_user, place=warehouse, kind="swab", quantity=10
     )

@@ -14,9 +14,8 @@ from fangkong.core import jobs
 from fangkong.core.models import JobState
 from fangkong.testing.models import RoundStatus, RoundTarget
 from fangkong.testing.services import rounds as services
-
-from .factories import at
-from .world_rounds import World, build_world
+from fangkong.testkit.clock import at
+from fangkong.testkit.worlds.rounds import World, build_world
 
 pytestmark = pytest.mark.django_db
 

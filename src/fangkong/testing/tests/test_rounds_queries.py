@@ -11,8 +11,8 @@ from django.test.utils import CaptureQueriesContext
 
 from fangkong.testing.services import rounds as services
 from fangkong.testing.services import supplies as supply_services
-
-from .factories import at, make_place, make_point
+from fangkong.testkit import areas, testing
+from fangkong.testkit.clock import at
 
 pytestmark = pytest.mark.django_db
 
@@ -37,8 +37,8 @@ def test_round_list_points_and_supplies_pages_do_not_query_per_row(
     services.round_create(
         actor=town_a_user, name="一", jurisdictions=[tree.town_a], starts_at=at(10, 6)
     )
-    make_point(tree.community_a)
-    warehouse = make_place(tree.town_a, "warehouse")
+    testing.point(tree.community_a)
+    warehouse = areas.place(tree.town_a, "warehouse")
     supply_services.supply_stock_create(actor=town_a_user, place=warehouse, kind="swab")
     client.get("/testing/rounds/")  # warm the session and caches
     one = [
@@ -49,9 +49,9 @@ def test_round_list_points_and_supplies_pages_do_not_query_per_row(
         services.round_create(
             actor=town_a_user, name=f"轮{n}", jurisdictions=[tree.community_a], starts_at=at(11, n)
         )
-        make_point(tree.community_a)
+        testing.point(tree.community_a)
         supply_services.supply_stock_create(
-            actor=town_a_user, place=make_place(tree.town_a, "warehouse"), kind="tube_10"
+            actor=town_a_user, place=areas.place(tree.town_a, "warehouse"), kind="tube_10"
         )
     many = [
         _queries(client, u) for u in ("/testing/rounds/", "/testing/points/", "/testing/supplies/")
@@ -70,9 +70,9 @@ def test_round_detail_with_planner_is_a_fixed_number_of_queries(
     client.get(f"/testing/rounds/{rnd.pk}/")
     before = _queries(client, f"/testing/rounds/{rnd.pk}/")
     for _ in range(4):
-        make_point(tree.community_a)
+        testing.point(tree.community_a)
         supply_services.supply_stock_create(
-            actor=town_a_user, place=make_place(tree.town_a, "warehouse"), kind="swab"
+            actor=town_a_user, place=areas.place(tree.town_a, "warehouse"), kind="swab"
         )
 
     assert _queries(client, f"/testing/rounds/{rnd.pk}/") == before

@@ -17,9 +17,8 @@ from fangkong.core.errors import Conflict, DomainError, NotFound, PermissionDeni
 from fangkong.testing.models import RoundStatus, RoundTarget, SealedPooling
 from fangkong.testing.services import rounds as services
 from fangkong.testing.services.rounds import common_ancestor_path
-
-from .factories import at
-from .world_rounds import World, build_world
+from fangkong.testkit.clock import at
+from fangkong.testkit.worlds.rounds import World, build_world
 
 pytestmark = pytest.mark.django_db
 

@@ -10,9 +10,8 @@ from django.test import Client
 from fangkong.accounts.roles import Role
 from fangkong.testing.models import Round, RoundStatus
 from fangkong.testing.services import rounds as services
-
-from .factories import at
-from .world_rounds import World, build_world
+from fangkong.testkit.clock import at
+from fangkong.testkit.worlds.rounds import World, build_world
 
 pytestmark = pytest.mark.django_db
 

@@ -10,11 +10,10 @@ from django.test import Client
 
 from fangkong.accounts.roles import Role
 from fangkong.accounts.services import token_create, user_create
-from fangkong.testing.models import RoundStatus, Sample, Tube
+from fangkong.testing.models import Sample, Tube
 from fangkong.testing.services.sampling import SampleIn, TubeIn
-from fangkong.testing.tests.factories import make_point, make_round
-
-from .sampling_world import PASSWORD, World, build_world
+from fangkong.testkit import testing
+from fangkong.testkit.worlds.sampling import PASSWORD, World, build_world
 
 pytestmark = pytest.mark.django_db
 
@@ -135,7 +134,7 @@ def test_a_role_without_the_capability_gets_403(world: World, make_user: Any) ->
 
 
 def test_a_sampler_of_another_point_gets_404(world: World, tree: Any) -> None:
-    other_point = make_point(tree.community_b)
+    other_point = testing.point(tree.community_b)
     other = user_create(
         username="sampler-b",
         password=PASSWORD,
@@ -168,8 +167,8 @@ def test_a_sampler_of_another_point_gets_404(world: World, tree: Any) -> None:
 def test_the_context_lists_the_open_rounds_and_pool_sizes_of_the_point(
     world: World, tree: Any
 ) -> None:
-    make_round(tree.town_a, persons=[], status=RoundStatus.PLANNED, name="计划中的轮次")
-    make_round(tree.town_b, persons=[], name="濮院镇轮次")
+    testing.planned_round(tree.town_a, name="计划中的轮次")
+    testing.open_round(tree.town_b, name="濮院镇轮次")
     client = Client()
     client.force_login(world.sampler)
 

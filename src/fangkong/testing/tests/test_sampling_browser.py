@@ -11,8 +11,7 @@ from django.test import Client
 
 from fangkong.people.models import Person
 from fangkong.testing.models import Sample, Tube, TubeState
-
-from .sampling_world import build_world, new_ric
+from fangkong.testkit.worlds.sampling import build_world, new_ric
 
 pytestmark = [pytest.mark.browser, pytest.mark.django_db(transaction=True)]
 

@@ -27,8 +27,7 @@ from fangkong.people.tests.test_lookups import ric_candidates
 from fangkong.testing.models import Sample
 from fangkong.testing.services.sampling import sampling_sync, tube_close
 from fangkong.testing.tests.test_sampling_api import payload
-
-from .sampling_world import World, build_world, new_ric
+from fangkong.testkit.worlds.sampling import World, build_world, new_ric
 
 pytestmark = pytest.mark.django_db
 

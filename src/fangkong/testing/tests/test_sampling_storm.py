@@ -26,8 +26,7 @@ from fangkong.bench.sync import (
 )
 from fangkong.testing.models import Sample, Tube
 from fangkong.testkit.concurrency import race
-
-from .sampling_world import PASSWORD, build_world
+from fangkong.testkit.worlds.sampling import PASSWORD, build_world
 
 pytestmark = [pytest.mark.postgres, pytest.mark.django_db(transaction=True)]
 

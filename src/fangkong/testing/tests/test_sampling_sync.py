@@ -13,11 +13,10 @@ from fangkong.accounts.roles import Role
 from fangkong.accounts.services import user_create
 from fangkong.core.errors import NotFound, PermissionDenied
 from fangkong.people.models import Person
-from fangkong.testing.models import RoundStatus, Sample, Tube, TubeState
+from fangkong.testing.models import Sample, Tube, TubeState
 from fangkong.testing.services.sampling import sampling_sync, tube_close
-from fangkong.testing.tests.factories import make_point, make_round
-
-from .sampling_world import PASSWORD, World, build_world, new_ric
+from fangkong.testkit import testing
+from fangkong.testkit.worlds.sampling import PASSWORD, World, build_world, new_ric
 
 pytestmark = pytest.mark.django_db
 
@@ -83,7 +82,7 @@ def test_a_batch_cut_off_midway_and_retried_whole_stores_each_sample_once(world:
 def test_a_tube_barcode_used_in_another_round_or_point_is_refused(world: World, tree: Any) -> None:
     first = world.tube([world.sample(world.persons[0])])
     sampling_sync(actor=world.sampler, tubes=[first])
-    other_round = make_round(tree.town_a, persons=world.persons, name="第二轮")
+    other_round = testing.open_round(tree.town_a, name="第二轮")
     reused = world.tube([world.sample(world.persons[1])], barcode=first.barcode, rnd=other_round)
     fine = world.tube([world.sample(world.persons[2])], rnd=other_round)
 
@@ -98,7 +97,7 @@ def test_a_tube_barcode_used_in_another_round_or_point_is_refused(world: World, 
     assert Sample.objects.filter(round=other_round).count() == 1
 
     # The same barcode from another point of the same round: refused too.
-    other_point = make_point(tree.community_a)
+    other_point = testing.point(tree.community_a)
     other_sampler = user_create(
         username="sampler-other",
         password=PASSWORD,
@@ -268,8 +267,8 @@ def test_pool_size_must_be_one_the_round_allows(world: World) -> None:
 
 
 def test_rounds_not_open_or_not_covering_the_point_are_refused(world: World, tree: Any) -> None:
-    planned = make_round(tree.town_a, persons=[], status=RoundStatus.PLANNED, name="计划")
-    elsewhere = make_round(tree.town_b, persons=[], name="濮院")
+    planned = testing.planned_round(tree.town_a, name="计划")
+    elsewhere = testing.open_round(tree.town_b, name="濮院")
     tubes = [
         world.tube([world.sample(world.persons[0])], rnd=planned),
         world.tube([world.sample(world.persons[1])], rnd=elsewhere),
@@ -323,7 +322,7 @@ def test_a_role_without_sample_register_is_refused(world: World, make_user: Any)
 
 
 def test_a_sampler_cannot_sync_to_another_point(world: World, tree: Any) -> None:
-    other = make_point(tree.community_b)
+    other = testing.point(tree.community_b)
 
     with pytest.raises(NotFound):
         sampling_sync(

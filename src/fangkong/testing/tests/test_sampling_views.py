@@ -10,9 +10,8 @@ from django.test import Client
 
 from fangkong.accounts.roles import Role
 from fangkong.accounts.services import user_create
-from fangkong.testing.tests.factories import make_point
-
-from .sampling_world import PASSWORD, World, build_world
+from fangkong.testkit import testing
+from fangkong.testkit.worlds.sampling import PASSWORD, World, build_world
 
 pytestmark = pytest.mark.django_db
 
@@ -66,7 +65,7 @@ def test_a_role_without_the_capability_gets_403(world: World, make_user: Any) ->
 
 
 def test_a_sampler_cannot_open_another_points_page(world: World, tree: Any) -> None:
-    other_point = make_point(tree.community_b)
+    other_point = testing.point(tree.community_b)
     other = user_create(
         username="sampler-page-b",
         password=PASSWORD,

@@ -14,8 +14,8 @@ from fangkong.core.errors import Conflict, DomainError, NotFound, PermissionDeni
 from fangkong.testing.models import SupplyKind, SupplyStock
 from fangkong.testing.selectors import supplies as selectors
 from fangkong.testing.services import supplies as services
-
-from .factories import at, make_person, make_place, make_point, make_round, make_tube
+from fangkong.testkit import areas, people, testing
+from fangkong.testkit.clock import at
 
 pytestmark = pytest.mark.django_db
 
@@ -34,16 +34,18 @@ def _on_hand(user: Any, stock: SupplyStock) -> int:
 def sampled(tree: Any) -> dict[str, Any]:
     """A point where 2 single tubes, 3 10-in-1 tubes (25 persons) and one 20-in-1 tube
     (20 persons) were opened on 10 July, and one 10-in-1 tube on 8 July (before the count)."""
-    point = make_point(tree.community_a)
-    persons = [make_person(tree.community_a) for _ in range(50)]
-    rnd = make_round(tree.town_a, persons=persons)
-    make_tube(rnd, point, persons[0:1], pool_size=1)
-    make_tube(rnd, point, persons[1:2], pool_size=1)
-    make_tube(rnd, point, persons[2:12], pool_size=10)
-    make_tube(rnd, point, persons[12:22], pool_size=10)
-    make_tube(rnd, point, persons[22:27], pool_size=10, state="open")
-    make_tube(rnd, point, persons[27:47], pool_size=20)
-    make_tube(rnd, point, persons[47:50], pool_size=10, sampled_at=at(8, 9))
+    point = testing.point(tree.community_a)
+    persons = people.population([tree.community_a] * 50)
+    rnd = testing.open_round(tree.town_a)
+    testing.tube(rnd, point, persons[0:1], pool_size=1)
+    testing.tube(rnd, point, persons[1:2], pool_size=1)
+    testing.tube(rnd, point, persons[2:12], pool_size=10)
+    testing.tube(rnd, point, persons[12:22], pool_size=10)
+    testing.tube(rnd, point, persons[22:27], pool_size=10, closed=False)
+    testing.tube(rnd, point, persons[27:47], pool_size=20)
+    # The tube of 8 July belongs to a round sampling then (a tube is opened in its round).
+    earlier = testing.open_round(tree.town_a, starts_at=at(8, 6), name="八日轮次")
+    testing.tube(earlier, point, persons[47:50], pool_size=10, sampled_at=at(8, 9))
     return {"point": point, "round": rnd}
 
 
@@ -86,8 +88,8 @@ def test_a_count_resets_the_derivation_and_audits_the_difference(
 
 
 def test_receive_issue_transfer_move_the_stock_and_are_audited(tree: Any, town_a_user: Any) -> None:
-    warehouse = make_place(tree.town_a, "warehouse", "乌镇仓库")
-    point = make_point(tree.community_a)
+    warehouse = areas.place(tree.town_a, "warehouse", "乌镇仓库")
+    point = testing.point(tree.community_a)
     stock = services.supply_stock_create(
         actor=town_a_user, place=warehouse, kind="gloves", quantity=10, low_threshold=5
     )
@@ -134,8 +136,8 @@ def test_low_stock_alerts(sampled: dict[str, Any], tree: Any, town_a_user: Any) 
 
 
 def test_bad_input_and_places_refused(tree: Any, town_a_user: Any) -> None:
-    venue = make_place(tree.community_a, "venue")
-    warehouse = make_place(tree.town_a, "warehouse")
+    venue = areas.place(tree.community_a, "venue")
+    warehouse = areas.place(tree.town_a, "warehouse")
     with pytest.raises(DomainError) as kind:
         services.supply_stock_create(actor=town_a_user, place=venue, kind="swab")
     with pytest.raises(DomainError) as bad_kind:
@@ -154,8 +156,8 @@ def test_bad_input_and_places_refused(tree: Any, town_a_user: Any) -> None:
 def test_town_b_cannot_see_or_move_town_a_stock(
     tree: Any, town_a_user: Any, town_b_user: Any, make_user: Any
 ) -> None:
-    warehouse = make_place(tree.town_a, "warehouse")
-    b_warehouse = make_place(tree.town_b, "warehouse")
+    warehouse = areas.place(tree.town_a, "warehouse")
+    b_warehouse = areas.place(tree.town_b, "warehouse")
     stock = services.supply_stock_create(
         actor=town_a_user, place=warehouse, kind="swab", quantity=9
     )
@@ -176,7 +178,7 @@ def test_town_b_cannot_see_or_move_town_a_stock(
 def test_api_stock_alerts_and_movements(
     tree: Any, town_a_user: Any, town_b_user: Any, make_user: Any
 ) -> None:
-    warehouse = make_place(tree.town_a, "warehouse")
+    warehouse = areas.place(tree.town_a, "warehouse")
     a, b = _client(town_a_user), _client(town_b_user)
     lab = _client(make_user(Role.LAB, tree.town_a))
 
@@ -210,7 +212,7 @@ def test_api_stock_alerts_and_movements(
 
 
 def test_supplies_page_shows_stock_and_badge(tree: Any, town_a_user: Any, town_b_user: Any) -> None:
-    warehouse = make_place(tree.town_a, "warehouse", "乌镇物资仓库")
+    warehouse = areas.place(tree.town_a, "warehouse", "乌镇物资仓库")
     services.supply_stock_create(
         actor=town_a_user, place=warehouse, kind="swab", quantity=1, low_threshold=10
     )

@@ -11,13 +11,9 @@ from django.test import Client
 from django.utils import timezone
 
 from fangkong.accounts.models import AuditEvent
+from fangkong.testkit import tracing
+from fangkong.testkit.clock import on
 from fangkong.tracing.models import Case, ItineraryStop
-
-from . import conftest_cases as fx
-from .conftest_cases import at, insert_scans, make_case
-
-investigator, admin_user, lab_user = fx.investigator, fx.admin_user, fx.lab_user
-person_a, person_b, places = fx.person_a, fx.person_b, fx.places
 
 pytestmark = pytest.mark.django_db
 BASE = "/api/tracing/cases"
@@ -86,7 +82,7 @@ def test_bad_input_is_4xx_with_a_code_and_writes_nothing(
 
 
 def test_duplicate_case_is_409(client: Client, investigator: Any, person_a: Any) -> None:
-    make_case(investigator, person_a)
+    tracing.reported_case(person_a, actor=investigator)
     response = post(
         as_user(client, investigator),
         BASE,
@@ -108,8 +104,8 @@ def test_scoping(
     person_b: Any,
     tree: Any,
 ) -> None:
-    case_a = make_case(investigator, person_a)
-    case_b = make_case(investigator, person_b)
+    case_a = tracing.reported_case(person_a, actor=investigator)
+    case_b = tracing.reported_case(person_b, actor=investigator)
 
     town = as_user(Client(), town_a_user)
     assert [i["id"] for i in town.get(BASE).json()["items"]] == [case_a.pk]
@@ -134,8 +130,10 @@ def test_scoping(
 def test_list_filters_and_pages(
     client: Client, investigator: Any, person_a: Any, person_b: Any
 ) -> None:
-    late = make_case(investigator, person_a, reported_at=timezone.now() - dt.timedelta(hours=6))
-    fresh = make_case(investigator, person_b)
+    late = tracing.reported_case(
+        person_a, actor=investigator, reported_at=timezone.now() - dt.timedelta(hours=6)
+    )
+    fresh = tracing.reported_case(person_b, actor=investigator)
     api = as_user(client, investigator)
 
     overdue = api.get(f"{BASE}?overdue=true").json()["items"]
@@ -153,11 +151,11 @@ def test_list_filters_and_pages(
 def test_lifecycle_and_itinerary(
     client: Client, investigator: Any, person_a: Any, places: Any
 ) -> None:
-    case = make_case(investigator, person_a)
+    case = tracing.reported_case(person_a, actor=investigator)
     api = as_user(client, investigator)
     url = f"{BASE}/{case.pk}"
     day = case.lookback_start + dt.timedelta(days=1)
-    insert_scans(person_a, [(places["hotel"], at(day, 8)), (places["hotel"], at(day, 8, 30))])
+    tracing.scans(person_a, [(places["hotel"], on(day, 8)), (places["hotel"], on(day, 8, 30))])
 
     early = post(api, f"{url}/complete-report")
     assert (early.status_code, early.json()["code"]) == (409, "case_transition_invalid")
@@ -173,8 +171,8 @@ def test_lifecycle_and_itinerary(
         f"{url}/stops",
         {
             "address": "家中",
-            "start": at(day, 19).isoformat(),
-            "end": at(day, 23).isoformat(),
+            "start": on(day, 19).isoformat(),
+            "end": on(day, 23).isoformat(),
             "companions": "丈夫",
         },
     )
@@ -185,19 +183,19 @@ def test_lifecycle_and_itinerary(
         f"{url}/stops",
         {
             "address": "家中",
-            "start": at(day - dt.timedelta(days=3), 9).isoformat(),
-            "end": at(day - dt.timedelta(days=3), 10).isoformat(),
+            "start": on(day - dt.timedelta(days=3), 9).isoformat(),
+            "end": on(day - dt.timedelta(days=3), 10).isoformat(),
         },
     )
     assert (outside.status_code, outside.json()["code"]) == (400, "stop_outside_window")
     no_place = post(
-        api, f"{url}/stops", {"start": at(day, 9).isoformat(), "end": at(day, 10).isoformat()}
+        api, f"{url}/stops", {"start": on(day, 9).isoformat(), "end": on(day, 10).isoformat()}
     )
     assert no_place.json()["code"] == "stop_needs_place"
     unknown_place = post(
         api,
         f"{url}/stops",
-        {"place_id": 999999, "start": at(day, 9).isoformat(), "end": at(day, 10).isoformat()},
+        {"place_id": 999999, "start": on(day, 9).isoformat(), "end": on(day, 10).isoformat()},
     )
     assert (unknown_place.status_code, unknown_place.json()["code"]) == (400, "unknown_place")
     updated = api.put(
@@ -205,8 +203,8 @@ def test_lifecycle_and_itinerary(
         data=json.dumps(
             {
                 "address": "家中（楼上）",
-                "start": at(day, 20).isoformat(),
-                "end": at(day, 23).isoformat(),
+                "start": on(day, 20).isoformat(),
+                "end": on(day, 23).isoformat(),
             }
         ),
         content_type="application/json",
@@ -233,7 +231,7 @@ def test_lifecycle_and_itinerary(
 
 
 def test_confirm_empty_itinerary_is_409(client: Client, investigator: Any, person_a: Any) -> None:
-    case = make_case(investigator, person_a)
+    case = tracing.reported_case(person_a, actor=investigator)
     response = post(as_user(client, investigator), f"{BASE}/{case.pk}/confirm-itinerary")
     assert (response.status_code, response.json()["code"]) == (409, "itinerary_empty")
     assert ItineraryStop.objects.count() == 0

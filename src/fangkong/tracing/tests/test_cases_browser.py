@@ -12,13 +12,9 @@ from django.test import Client
 from django.urls import reverse
 from django.utils import timezone
 
+from fangkong.testkit import tracing
+from fangkong.testkit.clock import on
 from fangkong.tracing.models import Case, ItineraryStop
-
-from . import conftest_cases as fx
-from .conftest_cases import at, insert_scans
-
-investigator, admin_user = fx.investigator, fx.admin_user
-person_a, places = fx.person_a, fx.places
 
 
 @pytest.mark.browser
@@ -31,8 +27,8 @@ def test_report_case_and_accept_the_itinerary_from_scans(
     places: Any,
 ) -> None:
     yesterday = timezone.localdate() - dt.timedelta(days=1)
-    insert_scans(
-        person_a, [(places["hotel"], at(yesterday, 8)), (places["market"], at(yesterday, 12))]
+    tracing.scans(
+        person_a, [(places["hotel"], on(yesterday, 8)), (places["market"], on(yesterday, 12))]
     )
     client = Client()
     client.force_login(investigator)

@@ -12,6 +12,8 @@ from fangkong.accounts.models import AuditEvent
 from fangkong.accounts.roles import Role
 from fangkong.core.errors import Conflict, DomainError, NotFound, PermissionDenied
 from fangkong.protocol.models import RuleSet
+from fangkong.testkit import people, tracing
+from fangkong.testkit.clock import on
 from fangkong.testkit.concurrency import race
 from fangkong.tracing.models import (
     Case,
@@ -25,13 +27,6 @@ from fangkong.tracing.models import (
 from fangkong.tracing.selectors import cases as selectors
 from fangkong.tracing.services import cases as services
 from fangkong.tracing.services import itinerary as itinerary_services
-
-from . import conftest_cases as fx
-from .conftest_cases import at, insert_scans, make_case, make_person
-
-# Fixtures of the cases tests (see conftest_cases.py).
-investigator, admin_user, lab_user = fx.investigator, fx.admin_user, fx.lab_user
-person_a, person_b, places = fx.person_a, fx.person_b, fx.places
 
 pytestmark = pytest.mark.django_db
 
@@ -51,8 +46,8 @@ def test_create_computes_number_ruleset_lookback_and_deadlines(
     sampled = timezone.localdate() - dt.timedelta(days=1)
     reported = timezone.now() - dt.timedelta(hours=1)
 
-    case = make_case(
-        investigator, person_a, first_positive_sampled_on=sampled, reported_at=reported
+    case = tracing.reported_case(
+        person_a, actor=investigator, first_positive_sampled_on=sampled, reported_at=reported
     )
 
     year = timezone.localtime(reported).year
@@ -68,8 +63,10 @@ def test_create_computes_number_ruleset_lookback_and_deadlines(
 
 
 def test_numbers_follow_a_yearly_city_sequence(investigator: Any, tree: Any, person_a: Any) -> None:
-    first = make_case(investigator, person_a)
-    second = make_case(investigator, make_person(investigator, tree.community_b))
+    first = tracing.reported_case(person_a, actor=investigator)
+    second = tracing.reported_case(
+        people.person(tree.community_b, actor=investigator), actor=investigator
+    )
     year = timezone.localtime(first.reported_at).year
     assert (first.number, second.number) == (f"TX{year}-0001", f"TX{year}-0002")
 
@@ -77,24 +74,26 @@ def test_numbers_follow_a_yearly_city_sequence(investigator: Any, tree: Any, per
 def test_number_collision_is_retried(
     investigator: Any, tree: Any, person_a: Any, monkeypatch: Any
 ) -> None:
-    first = make_case(investigator, person_a)
+    first = tracing.reported_case(person_a, actor=investigator)
     sequences = iter([1, 2])
     monkeypatch.setattr(services, "_next_sequence", lambda prefix, year: next(sequences))
 
-    second = make_case(investigator, make_person(investigator, tree.community_b))
+    second = tracing.reported_case(
+        people.person(tree.community_b, actor=investigator), actor=investigator
+    )
 
     assert first.number.endswith("-0001")
     assert second.number.endswith("-0002")
 
 
 def test_v8_case_uses_version_8(investigator: Any, person_a: Any) -> None:
-    case = make_case(
-        investigator,
+    case = tracing.reported_case(
         person_a,
+        actor=investigator,
         kind="confirmed",
         onset_date=dt.date(2021, 8, 1),
         first_positive_sampled_on=dt.date(2021, 8, 2),
-        reported_at=at(dt.date(2021, 8, 2), 10),
+        reported_at=on(dt.date(2021, 8, 2), 10),
     )
     assert case.ruleset.version == "v8"
     assert case.lookback_start == dt.date(2021, 7, 28)
@@ -103,9 +102,9 @@ def test_v8_case_uses_version_8(investigator: Any, person_a: Any) -> None:
 
 def test_symptomatic_case_looks_back_from_onset(investigator: Any, person_a: Any) -> None:
     today = timezone.localdate()
-    case = make_case(
-        investigator,
+    case = tracing.reported_case(
         person_a,
+        actor=investigator,
         kind="confirmed",
         onset_date=today - dt.timedelta(days=3),
         first_positive_sampled_on=today - dt.timedelta(days=1),
@@ -123,8 +122,8 @@ def test_local_rule_set_drives_lookback_and_deadlines(
     local.save()
     sampled = timezone.localdate() - dt.timedelta(days=1)
 
-    in_a = make_case(investigator, person_a, first_positive_sampled_on=sampled)
-    in_b = make_case(investigator, person_b, first_positive_sampled_on=sampled)
+    in_a = tracing.reported_case(person_a, actor=investigator, first_positive_sampled_on=sampled)
+    in_b = tracing.reported_case(person_b, actor=investigator, first_positive_sampled_on=sampled)
 
     assert (in_a.ruleset.version, in_b.ruleset.version) == ("wz-local", "v9")
     assert in_a.lookback_start == sampled - dt.timedelta(days=2)
@@ -132,9 +131,9 @@ def test_local_rule_set_drives_lookback_and_deadlines(
 
 
 def test_one_case_per_person(investigator: Any, person_a: Any) -> None:
-    first = make_case(investigator, person_a)
+    first = tracing.reported_case(person_a, actor=investigator)
     with pytest.raises(Conflict) as exc:
-        make_case(investigator, person_a)
+        tracing.reported_case(person_a, actor=investigator)
     assert (exc.value.code, exc.value.detail["case"]) == ("case_exists", first.pk)
     assert (Case.objects.count(), audits("case.create")) == (1, 1)
 
@@ -155,7 +154,7 @@ def test_bad_input_writes_nothing(
     investigator: Any, person_a: Any, kwargs: dict, code: str
 ) -> None:
     with pytest.raises(DomainError) as exc:
-        make_case(investigator, person_a, **kwargs)
+        tracing.reported_case(person_a, actor=investigator, **kwargs)
     assert exc.value.code == code
     assert (Case.objects.count(), audits("case.create")) == (0, 0)
 
@@ -163,9 +162,9 @@ def test_bad_input_writes_nothing(
 def test_onset_after_sample_refused(investigator: Any, person_a: Any) -> None:
     today = timezone.localdate()
     with pytest.raises(DomainError) as exc:
-        make_case(
-            investigator,
+        tracing.reported_case(
             person_a,
+            actor=investigator,
             kind="confirmed",
             onset_date=today,
             first_positive_sampled_on=today - dt.timedelta(days=1),
@@ -177,12 +176,12 @@ def test_create_needs_case_manage_and_the_person_in_scope(
     tree: Any, make_user: Any, town_a_user: Any, lab_user: Any, person_a: Any
 ) -> None:
     with pytest.raises(PermissionDenied):
-        make_case(town_a_user, person_a)
+        tracing.reported_case(person_a, actor=town_a_user)
     with pytest.raises(PermissionDenied):
-        make_case(lab_user, person_a)
+        tracing.reported_case(person_a, actor=lab_user)
     investigator_b = make_user(Role.INVESTIGATOR, tree.town_b, "inv-b")
     with pytest.raises(NotFound):
-        make_case(investigator_b, person_a)
+        tracing.reported_case(person_a, actor=investigator_b)
     assert Case.objects.count() == 0
 
 
@@ -219,7 +218,7 @@ def test_a_contact_who_turns_positive_becomes_the_case(
         ruleset=RuleSet.objects.get(version="v9"),
     )
 
-    case = make_case(investigator, person_a)
+    case = tracing.reported_case(person_a, actor=investigator)
 
     contact.refresh_from_db()
     assert (contact.status, case.from_contact_id) == (ContactStatus.BECAME_CASE, contact.pk)
@@ -238,7 +237,7 @@ def test_contact_hook_is_optional(investigator: Any, person_a: Any, monkeypatch:
         last_exposure_on=timezone.localdate(),
         ruleset=RuleSet.objects.get(version="v9"),
     )
-    case = make_case(investigator, person_a)
+    case = tracing.reported_case(person_a, actor=investigator)
     assert Contact.objects.get(person=person_a).status == ContactStatus.BECAME_CASE
     assert case.from_contact_id is not None
 
@@ -247,12 +246,12 @@ def test_contact_hook_is_optional(investigator: Any, person_a: Any, monkeypatch:
 
 
 def _stop_in_window(case: Case) -> tuple[dt.datetime, dt.datetime]:
-    start = at(case.lookback_start + dt.timedelta(days=1), 9)
+    start = on(case.lookback_start + dt.timedelta(days=1), 9)
     return start, start + dt.timedelta(hours=2)
 
 
 def test_full_lifecycle(investigator: Any, person_a: Any) -> None:
-    case = make_case(investigator, person_a)
+    case = tracing.reported_case(person_a, actor=investigator)
 
     investigation = services.case_start_investigation(actor=investigator, case=case)
     case.refresh_from_db()
@@ -282,7 +281,7 @@ def test_full_lifecycle(investigator: Any, person_a: Any) -> None:
 
 
 def test_illegal_transitions(investigator: Any, person_a: Any) -> None:
-    case = make_case(investigator, person_a)
+    case = tracing.reported_case(person_a, actor=investigator)
     for call in (
         lambda: services.case_complete_report(actor=investigator, case=case),
         lambda: services.case_close(actor=investigator, case=case, reason="误报"),
@@ -299,7 +298,7 @@ def test_illegal_transitions(investigator: Any, person_a: Any) -> None:
 
 
 def test_core_facts_start_the_investigation(investigator: Any, person_a: Any) -> None:
-    case = make_case(investigator, person_a)
+    case = tracing.reported_case(person_a, actor=investigator)
     case = services.case_record_core_facts(actor=investigator, case=case, vaccination="3剂")
     first_done = case.core_facts_done_at
     case = services.case_record_core_facts(actor=investigator, case=case, symptoms="咳嗽")
@@ -309,7 +308,7 @@ def test_core_facts_start_the_investigation(investigator: Any, person_a: Any) ->
 
 
 def test_lifecycle_needs_case_manage(investigator: Any, town_a_user: Any, person_a: Any) -> None:
-    case = make_case(investigator, person_a)
+    case = tracing.reported_case(person_a, actor=investigator)
     with pytest.raises(PermissionDenied):
         services.case_start_investigation(actor=town_a_user, case=case)
     case.refresh_from_db()
@@ -320,7 +319,7 @@ def test_lifecycle_needs_case_manage(investigator: Any, town_a_user: Any, person
 
 
 def test_confirm_needs_a_stop(investigator: Any, person_a: Any) -> None:
-    case = make_case(investigator, person_a)
+    case = tracing.reported_case(person_a, actor=investigator)
     with pytest.raises(Conflict) as exc:
         itinerary_services.itinerary_confirm(actor=investigator, case=case)
     assert exc.value.code == "itinerary_empty"
@@ -341,8 +340,8 @@ def test_confirm_needs_a_stop(investigator: Any, person_a: Any) -> None:
 def test_stop_validation_writes_nothing(
     investigator: Any, person_a: Any, change: dict, code: str
 ) -> None:
-    case = make_case(investigator, person_a)
-    start = at(case.lookback_start + dt.timedelta(days=change.get("start_days", 1)), 9)
+    case = tracing.reported_case(person_a, actor=investigator)
+    start = on(case.lookback_start + dt.timedelta(days=change.get("start_days", 1)), 9)
     end = start + dt.timedelta(hours=change.get("end_delta", 1))
     with pytest.raises(DomainError) as exc:
         itinerary_services.itinerary_stop_add(
@@ -361,7 +360,7 @@ def test_stop_validation_writes_nothing(
 def test_changing_stops_unconfirms_the_itinerary(
     investigator: Any, person_a: Any, places: Any
 ) -> None:
-    case = make_case(investigator, person_a)
+    case = tracing.reported_case(person_a, actor=investigator)
     start, end = _stop_in_window(case)
     stop = itinerary_services.itinerary_stop_add(
         actor=investigator, case=case, place=places["hotel"], start=start, end=end
@@ -386,16 +385,16 @@ def test_changing_stops_unconfirms_the_itinerary(
 
 def test_proposal_from_scans(investigator: Any, person_a: Any, places: Any, settings: Any) -> None:
     settings.FANGKONG_STOP_DWELL_MINUTES = 30
-    case = make_case(investigator, person_a)
+    case = tracing.reported_case(person_a, actor=investigator)
     day = case.lookback_start + dt.timedelta(days=1)
     hotel, market = places["hotel"], places["market"]
-    insert_scans(
+    tracing.scans(
         person_a,
         [
-            (hotel, at(case.lookback_start, 0, 0) - dt.timedelta(minutes=1)),  # before window
-            (hotel, at(day, 8)),
-            (hotel, at(day, 8, 20)),
-            (market, at(day, 12)),
+            (hotel, on(case.lookback_start, 0, 0) - dt.timedelta(minutes=1)),  # before window
+            (hotel, on(day, 8)),
+            (hotel, on(day, 8, 20)),
+            (market, on(day, 12)),
             (hotel, case.reported_at + dt.timedelta(minutes=1)),  # after the report
         ],
     )
@@ -403,8 +402,8 @@ def test_proposal_from_scans(investigator: Any, person_a: Any, places: Any, sett
     stops = itinerary_services.itinerary_propose_from_scans(actor=investigator, case=case)
 
     assert [(s.place_id, s.start, s.end, s.source) for s in stops] == [
-        (hotel.pk, at(day, 8), at(day, 8, 50), StopSource.SCAN),
-        (market.pk, at(day, 12), at(day, 12, 30), StopSource.SCAN),
+        (hotel.pk, on(day, 8), on(day, 8, 50), StopSource.SCAN),
+        (market.pk, on(day, 12), on(day, 12, 30), StopSource.SCAN),
     ]
     case.refresh_from_db()
     assert case.status == CaseStatus.INVESTIGATING
@@ -414,16 +413,16 @@ def test_proposal_from_scans(investigator: Any, person_a: Any, places: Any, sett
 def test_proposal_replaces_unconfirmed_scan_stops_only(
     investigator: Any, person_a: Any, places: Any
 ) -> None:
-    case = make_case(investigator, person_a)
+    case = tracing.reported_case(person_a, actor=investigator)
     day = case.lookback_start + dt.timedelta(days=1)
     hotel, market = places["hotel"], places["market"]
-    insert_scans(person_a, [(hotel, at(day, 8))])
+    tracing.scans(person_a, [(hotel, on(day, 8))])
     itinerary_services.itinerary_propose_from_scans(actor=investigator, case=case)
     itinerary_services.itinerary_confirm(actor=investigator, case=case)
     manual = itinerary_services.itinerary_stop_add(
-        actor=investigator, case=case, address="家中", start=at(day, 20), end=at(day, 22)
+        actor=investigator, case=case, address="家中", start=on(day, 20), end=on(day, 22)
     )
-    insert_scans(person_a, [(market, at(day, 15))])
+    tracing.scans(person_a, [(market, on(day, 15))])
 
     itinerary_services.itinerary_propose_from_scans(actor=investigator, case=case)
     itinerary_services.itinerary_propose_from_scans(actor=investigator, case=case)
@@ -438,7 +437,7 @@ def test_proposal_replaces_unconfirmed_scan_stops_only(
 
 
 def test_itinerary_locked_after_the_report(investigator: Any, person_a: Any) -> None:
-    case = make_case(investigator, person_a)
+    case = tracing.reported_case(person_a, actor=investigator)
     start, end = _stop_in_window(case)
     stop = itinerary_services.itinerary_stop_add(
         actor=investigator, case=case, address="家中", start=start, end=end
@@ -459,8 +458,12 @@ def test_escalation_happens_once(
     investigator: Any, tree: Any, person_a: Any, person_b: Any
 ) -> None:
     now = timezone.now()
-    late = make_case(investigator, person_a, reported_at=now - dt.timedelta(hours=5))
-    fresh = make_case(investigator, person_b, reported_at=now - dt.timedelta(hours=1))
+    late = tracing.reported_case(
+        person_a, actor=investigator, reported_at=now - dt.timedelta(hours=5)
+    )
+    fresh = tracing.reported_case(
+        person_b, actor=investigator, reported_at=now - dt.timedelta(hours=1)
+    )
 
     first = services.cases_escalate_overdue(now=now)
     second = services.cases_escalate_overdue(now=now + dt.timedelta(minutes=30))
@@ -476,7 +479,9 @@ def test_escalation_happens_once(
 
 def test_core_facts_done_in_time_is_not_overdue(investigator: Any, person_a: Any) -> None:
     now = timezone.now()
-    case = make_case(investigator, person_a, reported_at=now - dt.timedelta(hours=3))
+    case = tracing.reported_case(
+        person_a, actor=investigator, reported_at=now - dt.timedelta(hours=3)
+    )
     services.case_record_core_facts(actor=investigator, case=case)
     later = now + dt.timedelta(hours=2)
     assert selectors.cases_overdue(user=investigator, now=later) == []
@@ -488,7 +493,9 @@ def test_core_facts_done_in_time_is_not_overdue(investigator: Any, person_a: Any
 def test_escalation_task_runs_the_service(investigator: Any, person_a: Any) -> None:
     from fangkong.tracing.tasks import cases_escalate_overdue
 
-    make_case(investigator, person_a, reported_at=timezone.now() - dt.timedelta(hours=30))
+    tracing.reported_case(
+        person_a, actor=investigator, reported_at=timezone.now() - dt.timedelta(hours=30)
+    )
     result = cases_escalate_overdue.enqueue()
     assert result.return_value == 1
     assert Case.objects.filter(escalated_at__isnull=False).count() == 1
@@ -506,8 +513,8 @@ def test_scoping_of_case_reads(
     person_a: Any,
     person_b: Any,
 ) -> None:
-    case_a = make_case(investigator, person_a)
-    case_b = make_case(investigator, person_b)
+    case_a = tracing.reported_case(person_a, actor=investigator)
+    case_b = tracing.reported_case(person_b, actor=investigator)
 
     assert [c.pk for c in selectors.cases(user=town_a_user).items] == [case_a.pk]
     assert {c.pk for c in selectors.cases(user=investigator).items} == {case_a.pk, case_b.pk}
@@ -523,8 +530,10 @@ def test_scoping_of_case_reads(
 
 def test_case_list_filters(investigator: Any, tree: Any, person_a: Any, person_b: Any) -> None:
     now = timezone.now()
-    old = make_case(investigator, person_a, reported_at=now - dt.timedelta(days=2))
-    new = make_case(investigator, person_b)
+    old = tracing.reported_case(
+        person_a, actor=investigator, reported_at=now - dt.timedelta(days=2)
+    )
+    new = tracing.reported_case(person_b, actor=investigator)
     services.case_start_investigation(actor=investigator, case=new)
 
     def ids(**kwargs: Any) -> list[int]:
@@ -541,7 +550,12 @@ def test_case_list_filters(investigator: Any, tree: Any, person_a: Any, person_b
 
 
 def test_case_list_keyset_pages(investigator: Any, tree: Any) -> None:
-    made = [make_case(investigator, make_person(investigator, tree.community_a)) for _ in range(3)]
+    made = [
+        tracing.reported_case(
+            people.person(tree.community_a, actor=investigator), actor=investigator
+        )
+        for _ in range(3)
+    ]
     first = selectors.cases(user=investigator, size=2)
     second = selectors.cases(user=investigator, size=2, cursor=first.next_cursor)
     assert [c.pk for c in first.items] == [made[2].pk, made[1].pk]
@@ -550,7 +564,9 @@ def test_case_list_keyset_pages(investigator: Any, tree: Any) -> None:
 
 def test_timeline(investigator: Any, person_a: Any) -> None:
     now = timezone.now()
-    case = make_case(investigator, person_a, reported_at=now - dt.timedelta(hours=6))
+    case = tracing.reported_case(
+        person_a, actor=investigator, reported_at=now - dt.timedelta(hours=6)
+    )
     services.cases_escalate_overdue(now=now)
     services.case_record_core_facts(actor=investigator, case=case)
     start, end = _stop_in_window(case)
@@ -575,10 +591,10 @@ def test_timeline(investigator: Any, person_a: Any) -> None:
 @pytest.mark.django_db(transaction=True)
 def test_concurrent_reports_get_distinct_numbers(tree: Any, make_user: Any) -> None:
     actor = make_user(Role.INVESTIGATOR, tree.city, "inv-race")
-    persons = [make_person(actor, tree.community_a) for _ in range(4)]
+    persons = [people.person(tree.community_a, actor=actor) for _ in range(4)]
 
     results, errors = race(
-        *[lambda p=p: make_case(actor, p) for p in persons],  # type: ignore[misc]
+        *[lambda p=p: tracing.reported_case(p, actor=actor) for p in persons],  # type: ignore[misc]
         timeout=30,
     )
 
@@ -592,9 +608,9 @@ def test_concurrent_reports_get_distinct_numbers(tree: Any, make_user: Any) -> N
 @pytest.mark.django_db(transaction=True)
 def test_concurrent_reports_of_one_person_make_one_case(tree: Any, make_user: Any) -> None:
     actor = make_user(Role.INVESTIGATOR, tree.city, "inv-race")
-    person = make_person(actor, tree.community_a)
+    person = people.person(tree.community_a, actor=actor)
 
-    results, errors = race(*[lambda: make_case(actor, person)] * 2, timeout=30)
+    results, errors = race(*[lambda: tracing.reported_case(person, actor=actor)] * 2, timeout=30)
 
     assert len(results) == 1
     assert [getattr(e, "code", repr(e)) for e in errors] == ["case_exists"]

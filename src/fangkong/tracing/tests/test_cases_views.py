@@ -13,13 +13,9 @@ from django.utils import timezone
 
 from fangkong.accounts.models import AuditEvent
 from fangkong.core.crypto import decrypt
+from fangkong.testkit import people, tracing
+from fangkong.testkit.clock import on
 from fangkong.tracing.models import Case, CaseStatus, ItineraryStop
-
-from . import conftest_cases as fx
-from .conftest_cases import at, insert_scans, make_case, make_person
-
-investigator, admin_user, lab_user = fx.investigator, fx.admin_user, fx.lab_user
-person_a, person_b, places = fx.person_a, fx.person_b, fx.places
 
 pytestmark = pytest.mark.django_db
 HX = {"HTTP_HX_REQUEST": "true"}
@@ -34,8 +30,8 @@ def as_user(user: Any) -> Client:
 def test_list_is_scoped_and_masked(
     investigator: Any, town_a_user: Any, person_a: Any, person_b: Any
 ) -> None:
-    case_a = make_case(investigator, person_a)
-    case_b = make_case(investigator, person_b)
+    case_a = tracing.reported_case(person_a, actor=investigator)
+    case_b = tracing.reported_case(person_b, actor=investigator)
 
     page = as_user(town_a_user).get(reverse("tracing:case_list")).content.decode()
 
@@ -50,8 +46,10 @@ def test_list_refuses_roles_without_case_view(lab_user: Any) -> None:
 
 
 def test_overdue_filter_and_badge(investigator: Any, person_a: Any, person_b: Any) -> None:
-    late = make_case(investigator, person_a, reported_at=timezone.now() - dt.timedelta(hours=5))
-    fresh = make_case(investigator, person_b)
+    late = tracing.reported_case(
+        person_a, actor=investigator, reported_at=timezone.now() - dt.timedelta(hours=5)
+    )
+    fresh = tracing.reported_case(person_b, actor=investigator)
     client = as_user(investigator)
 
     overdue = client.get(reverse("tracing:case_list"), {"overdue": "1"}, **HX).content.decode()
@@ -64,8 +62,13 @@ def test_overdue_filter_and_badge(investigator: Any, person_a: Any, person_b: An
 
 
 def test_list_filters_and_next_page(investigator: Any, tree: Any) -> None:
-    cases = [make_case(investigator, make_person(investigator, tree.community_a)) for _ in range(3)]
-    make_case(investigator, make_person(investigator, tree.community_b))
+    cases = [
+        tracing.reported_case(
+            people.person(tree.community_a, actor=investigator), actor=investigator
+        )
+        for _ in range(3)
+    ]
+    tracing.reported_case(people.person(tree.community_b, actor=investigator), actor=investigator)
     client = as_user(investigator)
 
     first = client.get(reverse("tracing:case_list"), {"town": tree.town_a.pk}, **HX)
@@ -87,7 +90,12 @@ def test_list_keyset_link(investigator: Any, tree: Any, settings: Any, monkeypat
         "fangkong.tracing.views.cases.selectors.cases",
         lambda **kw: original(**{**kw, "size": 2}),
     )
-    made = [make_case(investigator, make_person(investigator, tree.community_a)) for _ in range(3)]
+    made = [
+        tracing.reported_case(
+            people.person(tree.community_a, actor=investigator), actor=investigator
+        )
+        for _ in range(3)
+    ]
     client = as_user(investigator)
     first = client.get(reverse("tracing:case_list"))
     assert 'data-testid="next-page"' in first.content.decode()
@@ -253,7 +261,7 @@ def test_create_page_needs_case_manage(town_a_user: Any, person_a: Any) -> None:
 def test_case_page_scoped(
     investigator: Any, town_a_user: Any, town_b_user: Any, lab_user: Any, person_a: Any
 ) -> None:
-    case = make_case(investigator, person_a)
+    case = tracing.reported_case(person_a, actor=investigator)
     url = reverse("tracing:case_detail", args=[case.pk])
 
     own = as_user(town_a_user).get(url)
@@ -271,7 +279,7 @@ def test_case_page_scoped(
 
 
 def test_case_page_shows_header_person_link_and_timeline(investigator: Any, person_a: Any) -> None:
-    case = make_case(investigator, person_a)
+    case = tracing.reported_case(person_a, actor=investigator)
     page = (
         as_user(investigator).get(reverse("tracing:case_detail", args=[case.pk])).content.decode()
     )
@@ -287,7 +295,7 @@ def test_case_page_loads_the_sections_that_are_wired(
 ) -> None:
     from fangkong.tracing.views import cases as views
 
-    case = make_case(investigator, person_a)
+    case = tracing.reported_case(person_a, actor=investigator)
     monkeypatch.setattr(
         views,
         "CASE_SECTIONS",
@@ -304,9 +312,9 @@ def test_case_page_loads_the_sections_that_are_wired(
 
 
 def test_itinerary_flow_through_the_page(investigator: Any, person_a: Any, places: Any) -> None:
-    case = make_case(investigator, person_a)
+    case = tracing.reported_case(person_a, actor=investigator)
     day = case.lookback_start + dt.timedelta(days=1)
-    insert_scans(person_a, [(places["hotel"], at(day, 8)), (places["market"], at(day, 12))])
+    tracing.scans(person_a, [(places["hotel"], on(day, 8)), (places["market"], on(day, 12))])
     client = as_user(investigator)
 
     proposed = client.post(reverse("tracing:case_propose_itinerary", args=[case.pk]), **HX)
@@ -349,7 +357,7 @@ def test_itinerary_flow_through_the_page(investigator: Any, person_a: Any, place
 
 
 def test_lifecycle_buttons(investigator: Any, person_a: Any) -> None:
-    case = make_case(investigator, person_a)
+    case = tracing.reported_case(person_a, actor=investigator)
     client = as_user(investigator)
 
     started = client.post(reverse("tracing:case_start_investigation", args=[case.pk]))
@@ -369,7 +377,9 @@ def test_lifecycle_buttons(investigator: Any, person_a: Any) -> None:
 
 def test_list_query_count(investigator: Any, tree: Any, django_assert_max_num_queries: Any) -> None:
     for _ in range(20):
-        make_case(investigator, make_person(investigator, tree.community_a))
+        tracing.reported_case(
+            people.person(tree.community_a, actor=investigator), actor=investigator
+        )
     client = as_user(investigator)
     client.get(reverse("tracing:case_list"))  # warm the session
     with django_assert_max_num_queries(8):

@@ -10,18 +10,12 @@ import pytest
 from django.core.files.uploadedfile import SimpleUploadedFile
 from django.test import Client
 
-from fangkong.accounts.roles import Role
 from fangkong.scans.models import ScanImport, VenueScan
+from fangkong.testkit import areas, people, tracing
+from fangkong.testkit.clock import TZ as SH
 from fangkong.tracing.models import Case, CaseLink
 
-from .conftest_chains import SH, make_case, make_person, make_place, make_ric, make_stop
-
 pytestmark = pytest.mark.django_db
-
-
-@pytest.fixture
-def investigator(tree: Any, make_user: Any) -> Any:
-    return make_user(Role.INVESTIGATOR, tree.city, "investigator")
 
 
 def client_for(user: Any) -> Client:
@@ -31,7 +25,7 @@ def client_for(user: Any) -> Client:
 
 
 def test_link_create_delete_and_errors(tree: Any, investigator: Any) -> None:
-    a, b = make_case(tree.community_a), make_case(tree.community_b)
+    a, b = tracing.case_in(tree.community_a), tracing.case_in(tree.community_b)
     api = client_for(investigator)
     created = api.post(
         "/api/tracing/case-links",
@@ -64,7 +58,7 @@ def test_link_create_delete_and_errors(tree: Any, investigator: Any) -> None:
 
 
 def test_town_staff_cannot_link(tree: Any, town_a_user: Any) -> None:
-    a, b = make_case(tree.community_a), make_case(tree.community_a)
+    a, b = tracing.case_in(tree.community_a), tracing.case_in(tree.community_a)
     response = client_for(town_a_user).post(
         "/api/tracing/case-links",
         {"infector": a.pk, "infectee": b.pk},
@@ -81,7 +75,7 @@ def test_clusters_and_graph(tree: Any, investigator: Any, town_b_user: Any) -> N
     )
     assert created.status_code == 201
     cluster_id = created.json()["id"]
-    a = make_case(tree.community_a)
+    a = tracing.case_in(tree.community_a)
     added = api.post(
         f"/api/tracing/clusters/{cluster_id}/cases",
         {"case": a.pk},
@@ -101,7 +95,7 @@ def test_clusters_and_graph(tree: Any, investigator: Any, town_b_user: Any) -> N
 
 
 def test_source_unknown_endpoint(tree: Any, investigator: Any) -> None:
-    case = make_case(tree.community_a)
+    case = tracing.case_in(tree.community_a)
     response = client_for(investigator).post(
         f"/api/tracing/cases/{case.pk}/source-unknown",
         {"unknown": True},
@@ -111,9 +105,11 @@ def test_source_unknown_endpoint(tree: Any, investigator: Any) -> None:
 
 
 def test_stops_geojson_endpoint(tree: Any, investigator: Any, town_b_user: Any) -> None:
-    case = make_case(tree.community_a)
-    make_stop(
-        case, make_place(tree.community_a, "V9", "酒店"), dt.datetime(2022, 7, 3, 8, tzinfo=SH)
+    case = tracing.case_in(tree.community_a)
+    tracing.stop(
+        case,
+        areas.place(tree.community_a, "venue", "酒店", venue_code="V9", lat=30.74, lon=120.49),
+        dt.datetime(2022, 7, 3, 8, tzinfo=SH),
     )
     response = client_for(investigator).get(f"/api/tracing/cases/{case.pk}/stops.geojson")
     assert response.status_code == 200
@@ -126,9 +122,9 @@ def test_stops_geojson_endpoint(tree: Any, investigator: Any, town_b_user: Any) 
 def test_scan_import_upload_and_history(
     tmp_path: Path, tree: Any, investigator: Any, town_a_user: Any
 ) -> None:
-    number = make_ric(501)
-    make_person(tree.community_a, "扫码人", ric=number)
-    make_place(tree.community_a, "W1", "超市")
+    number = people.ric(501)
+    people.person(tree.community_a, "扫码人", id_number=number)
+    areas.place(tree.community_a, "venue", "超市", venue_code="W1", lat=30.74, lon=120.49)
     body = (
         "id_number,venue_code,scanned_at\n"
         f"{number},W1,2022-07-03T08:00:00+08:00\n"

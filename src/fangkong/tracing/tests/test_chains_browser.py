@@ -9,9 +9,9 @@ from typing import Any
 import pytest
 
 from fangkong.accounts.roles import Role
+from fangkong.testkit import areas, people, tracing
+from fangkong.testkit.clock import TZ as SH
 from fangkong.tracing.services.chains import case_link_create
-
-from .conftest_chains import SH, make_case, make_contact, make_person, make_place, make_stop
 
 
 @pytest.mark.browser
@@ -19,10 +19,10 @@ def test_chain_graph_draws_a_canvas(
     live_server: Any, browser_page: Any, tree: Any, make_user: Any
 ) -> None:
     investigator = make_user(Role.INVESTIGATOR, tree.city, "investigator-b")
-    a = make_case(tree.community_a, "赵大")
-    b = make_case(tree.community_a, "钱二")
+    a = tracing.case_in(tree.community_a, "赵大")
+    b = tracing.case_in(tree.community_a, "钱二")
     case_link_create(actor=investigator, infector=a, infectee=b)
-    make_contact(make_person(tree.community_a, "李密"), source_case=b)
+    tracing.contact(people.person(tree.community_a, "李密"), case=b)
     page = browser_page
     page.goto(f"{live_server.url}/accounts/login/")
     page.fill("input[name=username]", "investigator-b")
@@ -47,11 +47,13 @@ def test_case_map_draws_numbered_stops(
     live_server: Any, browser_page: Any, tree: Any, make_user: Any
 ) -> None:
     make_user(Role.INVESTIGATOR, tree.city, "investigator-m")
-    case = make_case(tree.community_a)
-    hotel = make_place(tree.community_a, "M1", "酒店", lat=30.74, lon=120.49)
-    market = make_place(tree.community_a, "M2", "菜市场", lat=30.75, lon=120.50)
-    make_stop(case, hotel, dt.datetime(2022, 7, 3, 8, 0, tzinfo=SH))
-    make_stop(case, market, dt.datetime(2022, 7, 3, 12, 0, tzinfo=SH))
+    case = tracing.case_in(tree.community_a)
+    hotel = areas.place(tree.community_a, "venue", "酒店", venue_code="M1", lat=30.74, lon=120.49)
+    market = areas.place(
+        tree.community_a, "venue", "菜市场", venue_code="M2", lat=30.75, lon=120.50
+    )
+    tracing.stop(case, hotel, dt.datetime(2022, 7, 3, 8, 0, tzinfo=SH))
+    tracing.stop(case, market, dt.datetime(2022, 7, 3, 12, 0, tzinfo=SH))
     page = browser_page
     page.goto(f"{live_server.url}/accounts/login/")
     page.fill("input[name=username]", "investigator-m")

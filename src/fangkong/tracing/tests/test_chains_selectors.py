@@ -9,6 +9,8 @@ import pytest
 
 from fangkong.accounts.roles import Role
 from fangkong.core.errors import NotFound, PermissionDenied
+from fangkong.testkit import areas, people, tracing
+from fangkong.testkit.clock import TZ as SH
 from fangkong.tracing.selectors.chains import (
     case_chain,
     case_generation,
@@ -17,29 +19,22 @@ from fangkong.tracing.selectors.chains import (
 )
 from fangkong.tracing.services.chains import case_link_create, cluster_add_case, cluster_create
 
-from .conftest_chains import SH, make_case, make_contact, make_person, make_place, make_stop
-
 pytestmark = pytest.mark.django_db
-
-
-@pytest.fixture
-def investigator(tree: Any, make_user: Any) -> Any:
-    return make_user(Role.INVESTIGATOR, tree.city, "investigator")
 
 
 @pytest.fixture
 def chain(tree: Any, investigator: Any) -> dict[str, Any]:
     """a (town A) → b (town B) → c (town A); a has a close contact in each town, the
     town-A close contact has a secondary contact."""
-    a = make_case(tree.community_a, "赵大")
-    b = make_case(tree.community_b, "钱二")
-    c = make_case(tree.community_a, "孙三")
+    a = tracing.case_in(tree.community_a, "赵大")
+    b = tracing.case_in(tree.community_b, "钱二")
+    c = tracing.case_in(tree.community_a, "孙三")
     case_link_create(actor=investigator, infector=a, infectee=b)
     case_link_create(actor=investigator, infector=b, infectee=c)
-    close_a = make_contact(make_person(tree.community_a, "李密"), source_case=a)
-    close_b = make_contact(make_person(tree.community_b, "周密"), source_case=a)
-    secondary = make_contact(
-        make_person(tree.community_a, "吴次"), source_contact=close_a, classification="secondary"
+    close_a = tracing.contact(people.person(tree.community_a, "李密"), case=a)
+    close_b = tracing.contact(people.person(tree.community_b, "周密"), case=a)
+    secondary = tracing.contact(
+        people.person(tree.community_a, "吴次"), source_contact=close_a, classification="secondary"
     )
     return {"a": a, "b": b, "c": c, "close_a": close_a, "close_b": close_b, "sec": secondary}
 
@@ -105,11 +100,11 @@ def test_graph_by_cluster_and_limit(chain: dict[str, Any], investigator: Any) ->
 def test_graph_queries_are_bounded(
     tree: Any, investigator: Any, django_assert_max_num_queries: Any
 ) -> None:
-    root = make_case(tree.community_a)
+    root = tracing.case_in(tree.community_a)
     for i in range(30):
-        case = make_case(tree.community_a)
+        case = tracing.case_in(tree.community_a)
         case_link_create(actor=investigator, infector=root, infectee=case)
-        make_contact(make_person(tree.community_a, f"密{i}"), source_case=case)
+        tracing.contact(people.person(tree.community_a, f"密{i}"), case=case)
     with django_assert_max_num_queries(8):
         graph = chain_graph(user=investigator, case=root)
     assert graph["counts"]["case"] == 31 and graph["counts"]["close"] == 30
@@ -122,12 +117,14 @@ def test_case_chain_hides_other_towns(chain: dict[str, Any], town_a_user: Any) -
 
 
 def test_stops_geojson(tree: Any, investigator: Any, town_b_user: Any) -> None:
-    case = make_case(tree.community_a)
-    hotel = make_place(tree.community_a, "V001", "乌镇某酒店", lat=30.74, lon=120.49)
-    market = make_place(tree.community_a, "V002", "菜市场", lat=None)
-    make_stop(case, market, dt.datetime(2022, 7, 3, 12, 0, tzinfo=SH))
-    make_stop(case, hotel, dt.datetime(2022, 7, 3, 8, 0, tzinfo=SH))
-    make_stop(case, None, dt.datetime(2022, 7, 3, 18, 0, tzinfo=SH))
+    case = tracing.case_in(tree.community_a)
+    hotel = areas.place(
+        tree.community_a, "venue", "乌镇某酒店", venue_code="V001", lat=30.74, lon=120.49
+    )
+    market = areas.place(tree.community_a, "venue", "菜市场", venue_code="V002", lat=None)
+    tracing.stop(case, market, dt.datetime(2022, 7, 3, 12, 0, tzinfo=SH))
+    tracing.stop(case, hotel, dt.datetime(2022, 7, 3, 8, 0, tzinfo=SH))
+    tracing.stop(case, None, dt.datetime(2022, 7, 3, 18, 0, tzinfo=SH))
     geo = case_stops_geojson(user=investigator, case=case)
     assert geo["type"] == "FeatureCollection"
     [feature] = geo["features"]

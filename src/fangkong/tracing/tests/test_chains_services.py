@@ -9,6 +9,7 @@ import pytest
 from fangkong.accounts.models import AuditEvent
 from fangkong.accounts.roles import Role
 from fangkong.core.errors import DomainError, NotFound, PermissionDenied
+from fangkong.testkit import tracing
 from fangkong.tracing.models import Case, CaseLink
 from fangkong.tracing.services.chains import (
     case_link_create,
@@ -18,18 +19,11 @@ from fangkong.tracing.services.chains import (
     cluster_create,
 )
 
-from .conftest_chains import make_case, make_contact
-
 pytestmark = pytest.mark.django_db
 
 
-@pytest.fixture
-def investigator(tree: Any, make_user: Any) -> Any:
-    return make_user(Role.INVESTIGATOR, tree.city, "investigator")
-
-
 def test_link_is_created_audited_and_clears_source_unknown(tree: Any, investigator: Any) -> None:
-    a, b = make_case(tree.community_a), make_case(tree.community_a)
+    a, b = tracing.case_in(tree.community_a), tracing.case_in(tree.community_a)
     case_set_source_unknown(actor=investigator, case=b, unknown=True)
     link = case_link_create(actor=investigator, infector=a, infectee=b, evidence="同住")
     assert link.evidence == "同住"
@@ -38,7 +32,7 @@ def test_link_is_created_audited_and_clears_source_unknown(tree: Any, investigat
 
 
 def test_self_duplicate_and_cycle_are_refused(tree: Any, investigator: Any) -> None:
-    a, b, c = (make_case(tree.community_a) for _ in range(3))
+    a, b, c = (tracing.case_in(tree.community_a) for _ in range(3))
     with pytest.raises(DomainError) as self_link:
         case_link_create(actor=investigator, infector=a, infectee=a)
     assert self_link.value.code == "link_self"
@@ -55,16 +49,16 @@ def test_self_duplicate_and_cycle_are_refused(tree: Any, investigator: Any) -> N
 
 
 def test_contact_exposure_becomes_evidence(tree: Any, investigator: Any) -> None:
-    a = make_case(tree.community_a, "赵大")
-    b = make_case(tree.community_a, "钱二")
-    make_contact(b.person, source_case=a, kind="household")
+    a = tracing.case_in(tree.community_a, "赵大")
+    b = tracing.case_in(tree.community_a, "钱二")
+    tracing.contact(b.person, case=a, kind="household")
     link = case_link_create(actor=investigator, infector=a, infectee=b, evidence="")
     assert a.number in link.evidence and "密切接触者" in link.evidence
     assert "2022-07-03" in link.evidence
 
 
 def test_link_delete_is_audited(tree: Any, investigator: Any) -> None:
-    a, b = make_case(tree.community_a), make_case(tree.community_a)
+    a, b = tracing.case_in(tree.community_a), tracing.case_in(tree.community_a)
     link = case_link_create(actor=investigator, infector=a, infectee=b)
     case_link_delete(actor=investigator, link=link)
     assert not CaseLink.objects.exists()
@@ -72,7 +66,7 @@ def test_link_delete_is_audited(tree: Any, investigator: Any) -> None:
 
 
 def test_town_staff_cannot_link_or_create_clusters(tree: Any, town_a_user: Any) -> None:
-    a, b = make_case(tree.community_a), make_case(tree.community_a)
+    a, b = tracing.case_in(tree.community_a), tracing.case_in(tree.community_a)
     with pytest.raises(PermissionDenied):
         case_link_create(actor=town_a_user, infector=a, infectee=b)
     with pytest.raises(PermissionDenied):
@@ -82,7 +76,7 @@ def test_town_staff_cannot_link_or_create_clusters(tree: Any, town_a_user: Any) 
 def test_case_outside_scope_is_not_found(tree: Any, make_user: Any) -> None:
     # A command user bound to town B only (scope check, not the role).
     command_b = make_user(Role.COMMAND, tree.town_b, "command-b")
-    a, b = make_case(tree.community_a), make_case(tree.community_b)
+    a, b = tracing.case_in(tree.community_a), tracing.case_in(tree.community_b)
     with pytest.raises(NotFound):
         case_link_create(actor=command_b, infector=a, infectee=b)
 
@@ -92,7 +86,7 @@ def test_cluster_create_and_add_case(tree: Any, investigator: Any) -> None:
         cluster_create(actor=investigator, name="  ")
     assert empty.value.code == "cluster_name_required"
     cluster = cluster_create(actor=investigator, name="乌镇酒店聚集性疫情")
-    case = make_case(tree.community_a)
+    case = tracing.case_in(tree.community_a)
     cluster_add_case(actor=investigator, cluster=cluster, case=case)
     assert Case.objects.get(pk=case.pk).cluster_id == cluster.pk
     with pytest.raises(DomainError) as again:
@@ -102,7 +96,7 @@ def test_cluster_create_and_add_case(tree: Any, investigator: Any) -> None:
 
 
 def test_source_unknown_refused_when_an_infector_is_known(tree: Any, investigator: Any) -> None:
-    a, b = make_case(tree.community_a), make_case(tree.community_a)
+    a, b = tracing.case_in(tree.community_a), tracing.case_in(tree.community_a)
     case_link_create(actor=investigator, infector=a, infectee=b)
     with pytest.raises(DomainError) as known:
         case_set_source_unknown(actor=investigator, case=b, unknown=True)

@@ -10,17 +10,10 @@ from django.core.files.uploadedfile import SimpleUploadedFile
 from django.test import Client
 from django.urls import reverse
 
-from fangkong.accounts.roles import Role
+from fangkong.testkit import areas, people, tracing
 from fangkong.tracing.models import CaseLink, Cluster
 
-from .conftest_chains import make_case, make_contact, make_person, make_place, make_ric
-
 pytestmark = pytest.mark.django_db
-
-
-@pytest.fixture
-def investigator(tree: Any, make_user: Any) -> Any:
-    return make_user(Role.INVESTIGATOR, tree.city, "investigator")
 
 
 def client_for(user: Any) -> Client:
@@ -37,8 +30,8 @@ def graph_config(response: Any) -> dict[str, Any]:
 
 
 def test_graph_page_is_scoped(tree: Any, investigator: Any, town_b_user: Any) -> None:
-    a = make_case(tree.community_a, "赵大")
-    make_contact(make_person(tree.community_a, "李密"), source_case=a)
+    a = tracing.case_in(tree.community_a, "赵大")
+    tracing.contact(people.person(tree.community_a, "李密"), case=a)
     page = client_for(investigator).get(reverse("tracing:chain_graph"))
     assert page.status_code == 200
     config = graph_config(page)
@@ -53,7 +46,7 @@ def test_graph_page_is_scoped(tree: Any, investigator: Any, town_b_user: Any) ->
 
 
 def test_case_chain_fragment_links_by_number(tree: Any, investigator: Any) -> None:
-    a, b = make_case(tree.community_a), make_case(tree.community_a)
+    a, b = tracing.case_in(tree.community_a), tracing.case_in(tree.community_a)
     api = client_for(investigator)
     fragment = api.get(reverse("tracing:case_chain", args=[b.pk]))
     assert fragment.status_code == 200 and b'data-testid="link-form"' in fragment.content
@@ -75,7 +68,7 @@ def test_case_chain_fragment_links_by_number(tree: Any, investigator: Any) -> No
 
 
 def test_case_chain_fragment_for_town_staff(tree: Any, town_a_user: Any, town_b_user: Any) -> None:
-    case = make_case(tree.community_a)
+    case = tracing.case_in(tree.community_a)
     fragment = client_for(town_a_user).get(reverse("tracing:case_chain", args=[case.pk]))
     assert fragment.status_code == 200 and b"link-form" not in fragment.content
     refused = client_for(town_a_user).post(
@@ -90,7 +83,7 @@ def test_case_chain_fragment_for_town_staff(tree: Any, town_a_user: Any, town_b_
 
 
 def test_case_map_fragment(tree: Any, investigator: Any) -> None:
-    case = make_case(tree.community_a)
+    case = tracing.case_in(tree.community_a)
     fragment = client_for(investigator).get(reverse("tracing:case_map", args=[case.pk]))
     html = fragment.content.decode()
     assert fragment.status_code == 200
@@ -103,7 +96,7 @@ def test_clusters_pages(tree: Any, investigator: Any, town_a_user: Any) -> None:
     created = api.post(reverse("tracing:cluster_list"), {"name": "乌镇酒店聚集"})
     cluster = Cluster.objects.get()
     assert created.status_code == 302
-    case = make_case(tree.community_a)
+    case = tracing.case_in(tree.community_a)
     added = api.post(reverse("tracing:cluster_detail", args=[cluster.pk]), {"number": case.number})
     assert added.status_code == 302
     detail = api.get(reverse("tracing:cluster_detail", args=[cluster.pk]))
@@ -115,9 +108,9 @@ def test_clusters_pages(tree: Any, investigator: Any, town_a_user: Any) -> None:
 
 
 def test_scan_import_page(tree: Any, investigator: Any, town_a_user: Any) -> None:
-    number = make_ric(601)
-    make_person(tree.community_a, "扫码人", ric=number)
-    make_place(tree.community_a, "P1", "超市")
+    number = people.ric(601)
+    people.person(tree.community_a, "扫码人", id_number=number)
+    areas.place(tree.community_a, "venue", "超市", venue_code="P1", lat=30.74, lon=120.49)
     body = f"id_number,venue_code,scanned_at\n{number},P1,2022-07-03 08:00\n{number},P1,bad\n"
     assert client_for(town_a_user).get(reverse("tracing:scan_import")).status_code == 403
     api = client_for(investigator)

@@ -9,9 +9,9 @@ from django.test import Client
 
 from fangkong.accounts.roles import Role
 from fangkong.people.models import Person
+from fangkong.testkit import areas, people, tracing
+from fangkong.testkit.clock import at
 from fangkong.tracing.models import Contact, Exposure
-
-from .contacts_factories import add_stop, at, make_case, make_person, make_place, make_ric, scan
 
 
 @pytest.fixture(autouse=True)
@@ -25,18 +25,13 @@ pytestmark = pytest.mark.django_db
 
 
 @pytest.fixture
-def investigator(tree: Any, make_user: Any) -> Any:
-    return make_user(Role.INVESTIGATOR, tree.city, "investigator")
-
-
-@pytest.fixture
 def case(tree: Any) -> Any:
-    venue = make_place(tree.community_a)
-    person = make_person(tree.community_a, "王芳")
-    c = make_case(person)
-    add_stop(c, venue, at(4, 10), at(4, 11))
-    scan(make_person(tree.community_a, "李强"), venue, at(4, 10, 10))
-    scan(make_person(tree.community_b, "赵敏"), venue, at(4, 10, 20))
+    venue = areas.place(tree.community_a)
+    person = people.person(tree.community_a, "王芳")
+    c = tracing.case(person)
+    tracing.stop(c, venue, at(4, 10), at(4, 11), confirmed=True)
+    tracing.scan(people.person(tree.community_a, "李强"), venue, at(4, 10, 10))
+    tracing.scan(people.person(tree.community_b, "赵敏"), venue, at(4, 10, 20))
     return c
 
 
@@ -69,7 +64,7 @@ def test_add_manual_contact(investigator: Any, case: Any, tree: Any) -> None:
     client = client_for(investigator)
     body = {
         "name": "冯七",
-        "id_number": make_ric(21),
+        "id_number": people.ric(21),
         "jurisdiction_id": tree.community_b.pk,
         "exposed_on": "2022-07-03",
     }
@@ -99,7 +94,7 @@ def test_add_manual_bad_input_writes_nothing(
 ) -> None:
     payload = {
         "name": "冯七",
-        "id_number": make_ric(22),
+        "id_number": people.ric(22),
         "jurisdiction_id": tree.community_b.pk,
         "exposed_on": "2022-07-03",
         **body,
@@ -170,10 +165,10 @@ def test_find_secondary(investigator: Any, case: Any, tree: Any) -> None:
     client.post(f"/api/tracing/cases/{case.pk}/find-contacts", {}, content_type="application/json")
     close = Contact.objects.filter(classification="close").order_by("pk").first()
     assert close is not None
-    restaurant = make_place(tree.community_b)
-    scan(Person.objects.get(pk=close.person_id), restaurant, at(4, 18))
-    diner = make_person(tree.community_b)
-    scan(diner, restaurant, at(4, 18, 5))
+    restaurant = areas.place(tree.community_b)
+    tracing.scan(Person.objects.get(pk=close.person_id), restaurant, at(4, 18))
+    diner = people.person(tree.community_b)
+    tracing.scan(diner, restaurant, at(4, 18, 5))
     response = client.post(f"/api/tracing/contacts/{close.pk}/find-secondary")
     assert response.status_code == 200, response.content
     assert response.json()["by_class"]["secondary"] == 1  # the other close contact stays close

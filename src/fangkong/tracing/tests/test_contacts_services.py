@@ -13,20 +13,11 @@ from fangkong.accounts.models import AuditEvent
 from fangkong.accounts.roles import Role
 from fangkong.core.errors import Conflict, DomainError, NotFound, PermissionDenied
 from fangkong.people.models import Person
+from fangkong.testkit import areas, people, tracing
+from fangkong.testkit.clock import at
 from fangkong.tracing.models import Contact, Exposure
 from fangkong.tracing.selectors.contacts import contacts_of_case
 from fangkong.tracing.services import contacts as services
-
-from .contacts_factories import (
-    add_stop,
-    at,
-    make_case,
-    make_household,
-    make_person,
-    make_place,
-    make_ric,
-    scan,
-)
 
 
 @pytest.fixture(autouse=True)
@@ -40,28 +31,23 @@ pytestmark = pytest.mark.django_db
 
 
 @pytest.fixture
-def investigator(tree: Any, make_user: Any) -> Any:
-    return make_user(Role.INVESTIGATOR, tree.city, "investigator")
-
-
-@pytest.fixture
 def scene(tree: Any) -> dict[str, Any]:
     """A case in town A with a household member, a co-worker and people at a venue."""
-    home = make_household(tree.community_a)
-    work = make_place(tree.community_a, kind="workplace", name="宾馆")
-    venue = make_place(tree.community_a)
-    case_person = make_person(tree.community_a, "王芳", household=home, workplace=work)
-    spouse = make_person(tree.community_a, "李强", household=home)
-    coworker = make_person(tree.community_b, "赵敏", workplace=work)
-    long_stay = make_person(tree.community_b, "钱多")
-    short_stay = make_person(tree.community_a, "孙立")
-    stranger = make_person(tree.community_a, "周末")
-    case = make_case(case_person)
-    add_stop(case, venue, at(4, 10), at(4, 11))
-    scan(case_person, venue, at(4, 10))
-    scan(long_stay, venue, at(4, 10, 15))  # 30 min → close
-    scan(short_stay, venue, at(4, 11, 5))  # 10 min (tolerance 15) → co-presence contact
-    scan(stranger, venue, at(4, 15))
+    home = people.household(tree.community_a)
+    work = areas.place(tree.community_a, kind="workplace", name="宾馆")
+    venue = areas.place(tree.community_a)
+    case_person = people.person(tree.community_a, "王芳", household=home, workplace=work)
+    spouse = people.person(tree.community_a, "李强", household=home)
+    coworker = people.person(tree.community_b, "赵敏", workplace=work)
+    long_stay = people.person(tree.community_b, "钱多")
+    short_stay = people.person(tree.community_a, "孙立")
+    stranger = people.person(tree.community_a, "周末")
+    case = tracing.case(case_person)
+    tracing.stop(case, venue, at(4, 10), at(4, 11), confirmed=True)
+    tracing.scan(case_person, venue, at(4, 10))
+    tracing.scan(long_stay, venue, at(4, 10, 15))  # 30 min → close
+    tracing.scan(short_stay, venue, at(4, 11, 5))  # 10 min (tolerance 15) → co-presence contact
+    tracing.scan(stranger, venue, at(4, 15))
     return {
         "case": case,
         "venue": venue,
@@ -131,18 +117,18 @@ def test_tolerance_argument_and_bad_tolerance(investigator: Any, scene: dict) ->
 
 
 def test_confirmed_stops_win_over_proposed(investigator: Any, scene: dict, tree: Any) -> None:
-    other = make_place(tree.community_a)
-    add_stop(scene["case"], other, at(4, 16), at(4, 17), confirmed=False)
-    extra = make_person(tree.community_a)
-    scan(extra, other, at(4, 16, 10))
+    other = areas.place(tree.community_a)
+    tracing.stop(scene["case"], other, at(4, 16), at(4, 17), confirmed=False)
+    extra = people.person(tree.community_a)
+    tracing.scan(extra, other, at(4, 16, 10))
     services.contacts_find_for_case(actor=investigator, case=scene["case"])
     assert not Contact.objects.filter(person=extra).exists()
 
 
 def test_same_person_at_two_venues_counted_once(investigator: Any, scene: dict, tree: Any) -> None:
-    cafe = make_place(tree.community_a)
-    add_stop(scene["case"], cafe, at(4, 14), at(4, 15))
-    scan(scene["short"], cafe, at(4, 15, 5))  # another 10 minutes: 20 in all → close
+    cafe = areas.place(tree.community_a)
+    tracing.stop(scene["case"], cafe, at(4, 14), at(4, 15), confirmed=True)
+    tracing.scan(scene["short"], cafe, at(4, 15, 5))  # another 10 minutes: 20 in all → close
     services.contacts_find_for_case(actor=investigator, case=scene["case"])
     short = contact_of(scene["short"])
     assert short.classification == "close"
@@ -157,11 +143,11 @@ def test_dedupe_across_cases_and_latest_exposure_recomputes(
 ) -> None:
     """A person exposed to a v8 case, then later to a v9 case: one contact, two
     exposures, dates recounted from the later exposure with v9."""
-    old_case_person = make_person(tree.community_a)
-    venue = make_place(tree.community_a)
-    old_case = make_case(old_case_person, version="v8", sampled_on=dt.date(2022, 6, 20))
-    add_stop(old_case, venue, at(18, 9, month=6), at(18, 10, month=6))
-    scan(scene["long"], venue, at(18, 9, 10, month=6))
+    old_case_person = people.person(tree.community_a)
+    venue = areas.place(tree.community_a)
+    old_case = tracing.case(old_case_person, version="v8", sampled_on=dt.date(2022, 6, 20))
+    tracing.stop(old_case, venue, at(18, 9, month=6), at(18, 10, month=6), confirmed=True)
+    tracing.scan(scene["long"], venue, at(18, 9, 10, month=6))
     services.contacts_find_for_case(actor=investigator, case=old_case)
     first = contact_of(scene["long"])
     assert first.ruleset.version == "v8"
@@ -192,9 +178,9 @@ def test_dedupe_across_cases_and_latest_exposure_recomputes(
 
 def test_close_is_never_downgraded(investigator: Any, scene: dict, tree: Any) -> None:
     services.contacts_find_for_case(actor=investigator, case=scene["case"])
-    other_case = make_case(make_person(tree.community_a), sampled_on=dt.date(2022, 7, 6))
-    add_stop(other_case, scene["venue"], at(5, 8), at(5, 9))
-    scan(scene["long"], scene["venue"], at(5, 8, 55))  # 5 minutes: co-presence only
+    other_case = tracing.case(people.person(tree.community_a), sampled_on=dt.date(2022, 7, 6))
+    tracing.stop(other_case, scene["venue"], at(5, 8), at(5, 9), confirmed=True)
+    tracing.scan(scene["long"], scene["venue"], at(5, 8, 55))  # 5 minutes: co-presence only
     services.contacts_find_for_case(actor=investigator, case=other_case)
     long = contact_of(scene["long"])
     assert long.classification == "close"
@@ -203,7 +189,7 @@ def test_close_is_never_downgraded(investigator: Any, scene: dict, tree: Any) ->
 
 
 def test_other_cases_are_never_contacts(investigator: Any, scene: dict) -> None:
-    make_case(scene["long"], sampled_on=dt.date(2022, 7, 5))
+    tracing.case(scene["long"], sampled_on=dt.date(2022, 7, 5))
     services.contacts_find_for_case(actor=investigator, case=scene["case"])
     assert not Contact.objects.filter(person=scene["long"]).exists()
 
@@ -220,11 +206,11 @@ def test_permissions_and_scope(scene: dict, tree: Any, make_user: Any) -> None:
 
 def test_find_is_set_based(investigator: Any, scene: dict, tree: Any) -> None:
     for i in range(30):
-        scan(make_person(tree.community_a), scene["venue"], at(4, 10, i))
+        tracing.scan(people.person(tree.community_a), scene["venue"], at(4, 10, i))
     with CaptureQueriesContext(connection) as small:
         services.contacts_find_for_case(actor=investigator, case=scene["case"])
     for _ in range(60):
-        scan(make_person(tree.community_b), scene["venue"], at(4, 10, 30))
+        tracing.scan(people.person(tree.community_b), scene["venue"], at(4, 10, 30))
     with CaptureQueriesContext(connection) as large:
         services.contacts_find_for_case(actor=investigator, case=scene["case"])
     assert Contact.objects.count() == 94
@@ -242,7 +228,7 @@ def test_manual_contact_by_id_never_duplicates(investigator: Any, scene: dict, t
         "case": scene["case"],
         "name": "冯七",
         "id_kind": "ric",
-        "id_number": make_ric(11),
+        "id_number": people.ric(11),
         "jurisdiction": tree.community_b,
         "exposed_on": dt.date(2022, 7, 3),
         "note": "同桌吃饭",
@@ -299,7 +285,7 @@ def test_manual_contact_bad_input_writes_nothing(
         "case": scene["case"],
         "name": "冯七",
         "id_kind": "ric",
-        "id_number": make_ric(12),
+        "id_number": people.ric(12),
         "jurisdiction": tree.community_b,
         "exposed_on": dt.date(2022, 7, 3),
         **changes,
@@ -315,11 +301,11 @@ def test_manual_contact_bad_input_writes_nothing(
 def test_manual_contact_cannot_be_the_case(investigator: Any, scene: dict, tree: Any) -> None:
     from fangkong.people.services import person_create
 
-    ric = make_ric(13)
+    ric = people.ric(13)
     person = person_create(
         actor=investigator, name="韩九", id_kind="ric", id_number=ric, jurisdiction=tree.community_a
     )
-    make_case(person)
+    tracing.case(person)
     with pytest.raises(Conflict):
         services.contact_add_manual(
             actor=investigator,
@@ -347,7 +333,7 @@ def test_a_refused_manual_contact_keeps_the_record_of_its_lookup(
     }
     from fangkong.people.services import person_create
 
-    ric = make_ric(15)
+    ric = people.ric(15)
     person_create(  # a new number: a registration, not a counted lookup
         actor=investigator, name="韩九", id_kind="ric", id_number=ric, jurisdiction=tree.community_a
     )
@@ -412,7 +398,7 @@ def test_a_manual_contact_refuses_to_run_inside_a_caller_s_transaction(
             actor=investigator,
             case=scene["case"],
             name="冯七",
-            id_number=make_ric(14),
+            id_number=people.ric(14),
             jurisdiction=tree.community_b,
             exposed_on=dt.date(2022, 7, 3),
         )
@@ -427,19 +413,19 @@ def with_secondary(investigator: Any, scene: dict, tree: Any) -> dict[str, Any]:
     """`long` (a close contact) goes on to a restaurant and lives with `partner`."""
     services.contacts_find_for_case(actor=investigator, case=scene["case"])
     long = contact_of(scene["long"])
-    home = make_household(tree.community_b)
+    home = people.household(tree.community_b)
     Person.objects.filter(pk=scene["long"].pk).update(household=home)
-    partner = make_person(tree.community_b, "吴一", household=home)
-    restaurant = make_place(tree.community_b, name="饭店")
-    scan(scene["long"], restaurant, at(4, 18))
-    diner = make_person(tree.community_b, "郑二")
-    scan(diner, restaurant, at(4, 18, 10))  # 20 minutes with the close contact
-    passer = make_person(tree.community_b, "王三")
-    scan(passer, restaurant, at(4, 18, 40))  # 5 minutes (tolerance 15): nobody
-    before = make_person(tree.community_b, "李四")
-    market = make_place(tree.community_b, name="菜场")
-    scan(before, market, at(4, 8))
-    scan(scene["long"], market, at(4, 8))  # before the exposure: does not count
+    partner = people.person(tree.community_b, "吴一", household=home)
+    restaurant = areas.place(tree.community_b, name="饭店")
+    tracing.scan(scene["long"], restaurant, at(4, 18))
+    diner = people.person(tree.community_b, "郑二")
+    tracing.scan(diner, restaurant, at(4, 18, 10))  # 20 minutes with the close contact
+    passer = people.person(tree.community_b, "王三")
+    tracing.scan(passer, restaurant, at(4, 18, 40))  # 5 minutes (tolerance 15): nobody
+    before = people.person(tree.community_b, "李四")
+    market = areas.place(tree.community_b, name="菜场")
+    tracing.scan(before, market, at(4, 8))
+    tracing.scan(scene["long"], market, at(4, 8))  # before the exposure: does not count
     return {
         **scene,
         "close": long,
@@ -502,13 +488,24 @@ def test_secondary_for_case_covers_all_close_contacts(
     assert contact_of(with_secondary["diner"]).classification == "secondary"
 
 
-def test_upgrade_when_close_contact_turns_positive(investigator: Any, with_secondary: dict) -> None:
+def test_upgrade_when_close_contact_turns_positive(
+    investigator: Any, with_secondary: dict, monkeypatch: pytest.MonkeyPatch
+) -> None:
     s = with_secondary
     services.secondary_contacts_find(actor=investigator, contact=s["close"])
-    new_case = make_case(s["long"], sampled_on=dt.date(2022, 7, 6))
-    upgraded = services.contact_turned_positive(
-        actor=investigator, contact=s["close"], case=new_case
-    )
+    # Reporting the contact's case (case_create) turns the contact positive: what that
+    # call answered is what this test checks.
+    answers: list[int] = []
+    turned_positive = services.contact_turned_positive
+
+    def spy(**kwargs: Any) -> int:
+        answers.append(turned_positive(**kwargs))
+        return answers[-1]
+
+    monkeypatch.setattr(services, "contact_turned_positive", spy)
+    new_case = tracing.case(s["long"], sampled_on=dt.date(2022, 7, 6), actor=investigator)
+    assert len(answers) == 1
+    upgraded = answers[0]
     assert upgraded == 2
     assert contact_of(s["long"]).status == "became_case"
     diner = contact_of(s["diner"])
@@ -523,7 +520,7 @@ def test_upgrade_when_close_contact_turns_positive(investigator: Any, with_secon
 
 
 def test_upgrade_refuses_another_persons_case(investigator: Any, with_secondary: dict) -> None:
-    other = make_case(with_secondary["stranger"])
+    other = tracing.case(with_secondary["stranger"])
     with pytest.raises(DomainError) as err:
         services.contact_turned_positive(
             actor=investigator, contact=with_secondary["close"], case=other

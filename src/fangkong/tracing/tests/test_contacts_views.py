@@ -9,9 +9,9 @@ from django.test import Client
 from django.urls import reverse
 
 from fangkong.accounts.roles import Role
+from fangkong.testkit import areas, people, tracing
+from fangkong.testkit.clock import at
 from fangkong.tracing.models import Contact
-
-from .contacts_factories import add_stop, at, make_case, make_person, make_place, make_ric, scan
 
 
 @pytest.fixture(autouse=True)
@@ -25,17 +25,12 @@ pytestmark = pytest.mark.django_db
 
 
 @pytest.fixture
-def investigator(tree: Any, make_user: Any) -> Any:
-    return make_user(Role.INVESTIGATOR, tree.city, "investigator")
-
-
-@pytest.fixture
 def case(tree: Any) -> Any:
-    venue = make_place(tree.community_a)
-    c = make_case(make_person(tree.community_a, "王芳"))
-    add_stop(c, venue, at(4, 10), at(4, 11))
-    scan(make_person(tree.community_a, "李强"), venue, at(4, 10, 10))
-    scan(make_person(tree.community_b, "赵敏"), venue, at(4, 11, 5))
+    venue = areas.place(tree.community_a)
+    c = tracing.case(people.person(tree.community_a, "王芳"))
+    tracing.stop(c, venue, at(4, 10), at(4, 11), confirmed=True)
+    tracing.scan(people.person(tree.community_a, "李强"), venue, at(4, 10, 10))
+    tracing.scan(people.person(tree.community_b, "赵敏"), venue, at(4, 11, 5))
     return c
 
 
@@ -77,7 +72,7 @@ def test_add_contact_form(investigator: Any, case: Any, tree: Any) -> None:
     form = {
         "name": "冯七",
         "id_kind": "ric",
-        "id_number": make_ric(31),
+        "id_number": people.ric(31),
         "jurisdiction": str(tree.community_b.pk),
         "classification": "close",
         "exposed_on": "2022-07-03",

@@ -10,15 +10,15 @@ from django.db import connection
 from django.test.utils import CaptureQueriesContext
 
 from fangkong.scans.selectors import StopSpan, copresence, copresence_stops
-
-from .contacts_factories import at, make_person, make_place, scan
+from fangkong.testkit import areas, people, tracing
+from fangkong.testkit.clock import at
 
 pytestmark = pytest.mark.django_db
 
 
 @pytest.fixture
 def venue(tree: Any) -> Any:
-    return make_place(tree.community_a)
+    return areas.place(tree.community_a)
 
 
 def find(venue: Any, tol: int = 0, **kw: Any) -> dict[int, int]:
@@ -34,28 +34,28 @@ def find(venue: Any, tol: int = 0, **kw: Any) -> dict[int, int]:
 
 
 def test_overlapping_touching_and_non_overlapping(tree: Any, venue: Any) -> None:
-    inside, touching, before, after, elsewhere = (make_person(tree.community_a) for _ in range(5))
-    scan(inside, venue, at(4, 10, 20))
-    scan(touching, venue, at(4, 9, 30))  # present 9:30-10:00: touches the stop
-    scan(before, venue, at(4, 9, 29))
-    scan(after, venue, at(4, 11, 1))
-    scan(elsewhere, make_place(tree.community_a), at(4, 10, 20))
+    inside, touching, before, after, elsewhere = (people.person(tree.community_a) for _ in range(5))
+    tracing.scan(inside, venue, at(4, 10, 20))
+    tracing.scan(touching, venue, at(4, 9, 30))  # present 9:30-10:00: touches the stop
+    tracing.scan(before, venue, at(4, 9, 29))
+    tracing.scan(after, venue, at(4, 11, 1))
+    tracing.scan(elsewhere, areas.place(tree.community_a), at(4, 10, 20))
     assert find(venue) == {inside.pk: 30, touching.pk: 0}
 
 
 def test_tolerance_brings_in_near_misses(tree: Any, venue: Any) -> None:
-    late = make_person(tree.community_a)
-    scan(late, venue, at(4, 11, 10))
+    late = people.person(tree.community_a)
+    tracing.scan(late, venue, at(4, 11, 10))
     assert find(venue) == {}
     assert find(venue, tol=15) == {late.pk: 5}
 
 
 def test_ranked_by_overlap_and_excludes(tree: Any, venue: Any) -> None:
-    a, b, case_person = (make_person(tree.community_a) for _ in range(3))
-    scan(a, venue, at(4, 10, 50))
-    scan(b, venue, at(4, 10, 5))
-    scan(b, venue, at(4, 10, 20))  # union 10:05-10:50 = 45
-    scan(case_person, venue, at(4, 10))
+    a, b, case_person = (people.person(tree.community_a) for _ in range(3))
+    tracing.scan(a, venue, at(4, 10, 50))
+    tracing.scan(b, venue, at(4, 10, 5))
+    tracing.scan(b, venue, at(4, 10, 20))  # union 10:05-10:50 = 45
+    tracing.scan(case_person, venue, at(4, 10))
     found = copresence(
         place_id=venue.pk,
         start=at(4, 10),
@@ -70,10 +70,10 @@ def test_ranked_by_overlap_and_excludes(tree: Any, venue: Any) -> None:
 
 
 def test_many_stops_in_one_statement(tree: Any, venue: Any) -> None:
-    other = make_place(tree.community_a)
-    p = make_person(tree.community_a)
-    scan(p, venue, at(4, 10, 10))
-    scan(p, other, at(4, 15, 0))
+    other = areas.place(tree.community_a)
+    p = people.person(tree.community_a)
+    tracing.scan(p, venue, at(4, 10, 10))
+    tracing.scan(p, other, at(4, 15, 0))
     stops = [
         StopSpan(venue.pk, at(4, 10), at(4, 11)),
         StopSpan(other.pk, at(4, 14, 45), at(4, 15, 10)),
@@ -165,7 +165,7 @@ def test_database_arithmetic_matches_the_pure_rules(tree: Any, seed: int) -> Non
     from fangkong.tracing.rules import contacts as rules
 
     rnd = random.Random(seed)
-    places = [make_place(tree.community_a) for _ in range(3)]
+    places = [areas.place(tree.community_a) for _ in range(3)]
     persons = list(range(1, 41))
     base = at(4, 8)
     scans = [

@@ -9,16 +9,18 @@ import pytest
 from django.urls import reverse
 from django.utils import timezone
 
-from .conftest_cases import make_case, make_person
+from fangkong.testkit import people, tracing
 
 pytestmark = pytest.mark.django_db
 
 
 def test_board_lists_an_investigation_past_its_deadline(tree: Any, command_user: Any, client: Any):
-    person = make_person(command_user, tree.community_a, name="赵一鸣")
+    person = people.person(tree.community_a, name="赵一鸣", actor=command_user)
     reported = timezone.now() - dt.timedelta(hours=30)
-    late = make_case(command_user, person, reported_at=reported)
-    on_time = make_case(command_user, make_person(command_user, tree.community_a, name="钱二"))
+    late = tracing.reported_case(person, actor=command_user, reported_at=reported)
+    on_time = tracing.reported_case(
+        people.person(tree.community_a, name="钱二", actor=command_user), actor=command_user
+    )
 
     client.force_login(command_user)
     response = client.get(reverse("tracing:overdue_board"))

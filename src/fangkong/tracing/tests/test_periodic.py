@@ -10,16 +10,17 @@ import pytest
 from django.core.management import call_command
 from django.utils import timezone
 
+from fangkong.testkit import people, tracing
 from fangkong.tracing.models import Case
-
-from .conftest_cases import make_case, make_person
 
 pytestmark = pytest.mark.django_db
 
 
 def test_periodic_escalates_an_overdue_case_once(tree: Any, command_user: Any):
-    person = make_person(command_user, tree.community_a, name="孙小红")
-    case = make_case(command_user, person, reported_at=timezone.now() - dt.timedelta(hours=30))
+    person = people.person(tree.community_a, name="孙小红", actor=command_user)
+    case = tracing.reported_case(
+        person, actor=command_user, reported_at=timezone.now() - dt.timedelta(hours=30)
+    )
 
     out = StringIO()
     call_command("periodic", stdout=out)

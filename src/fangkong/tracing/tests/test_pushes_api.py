@@ -11,10 +11,9 @@ from django.test import Client
 from openpyxl import load_workbook
 
 from fangkong.accounts.models import AuditEvent
+from fangkong.testkit.worlds.pushes import World, build_world, workbook_bytes
 from fangkong.tracing import excel
 from fangkong.tracing.models import AssistRequest, ContactStatus, PushItem, PushItemStatus
-
-from .conftest_pushes import World, build_world, workbook_bytes
 
 pytestmark = pytest.mark.django_db
 

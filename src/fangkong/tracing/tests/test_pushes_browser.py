@@ -9,10 +9,9 @@ from django.conf import settings
 from django.test import Client
 from django.urls import reverse
 
+from fangkong.testkit.worlds.pushes import build_world
 from fangkong.tracing.models import ContactStatus, PushItem
 from fangkong.tracing.services import pushes as services
-
-from .conftest_pushes import build_world
 
 
 def _login(page: Any, live_server: Any, user: Any) -> None:

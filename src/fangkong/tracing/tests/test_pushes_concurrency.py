@@ -8,10 +8,9 @@ from typing import Any
 import pytest
 
 from fangkong.testkit.concurrency import race
+from fangkong.testkit.worlds.pushes import build_world
 from fangkong.tracing.models import PushItem, PushStatus, VerificationPush
 from fangkong.tracing.services import pushes as services
-
-from .conftest_pushes import build_world
 
 
 @pytest.mark.postgres

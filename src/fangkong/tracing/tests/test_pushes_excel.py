@@ -12,6 +12,7 @@ from openpyxl import Workbook, load_workbook
 from fangkong.accounts.models import AuditEvent
 from fangkong.accounts.roles import ROLE_CAPABILITIES, Capability, Role
 from fangkong.core.errors import DomainError, NotFound, PermissionDenied
+from fangkong.testkit.worlds.pushes import World, build_world, workbook_bytes
 from fangkong.tracing import excel
 from fangkong.tracing.models import (
     AssistRequest,
@@ -22,8 +23,6 @@ from fangkong.tracing.models import (
     VerificationPush,
 )
 from fangkong.tracing.services import pushes as services
-
-from .conftest_pushes import World, build_world, workbook_bytes
 
 pytestmark = pytest.mark.django_db
 

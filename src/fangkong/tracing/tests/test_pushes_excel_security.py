@@ -21,11 +21,10 @@ from fangkong.accounts.models import AuditEvent
 from fangkong.areas.models import Jurisdiction
 from fangkong.core import spreadsheet
 from fangkong.core.errors import DomainError
+from fangkong.testkit.worlds.pushes import Factory, World, build_world, workbook_bytes
 from fangkong.tracing import excel
 from fangkong.tracing.models import PushItem, PushItemStatus, VerificationPush
 from fangkong.tracing.services import pushes as services
-
-from .conftest_pushes import Factory, World, build_world, workbook_bytes
 
 STATUS_COL = excel.COLUMNS.index(excel.COL_STATUS) + 1
 NOTE_COL = excel.COLUMNS.index(excel.COL_NOTE) + 1

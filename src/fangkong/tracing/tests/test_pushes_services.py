@@ -12,6 +12,7 @@ from django.utils import timezone
 
 from fangkong.accounts.models import AuditEvent
 from fangkong.core.errors import DomainError, NotFound, PermissionDenied
+from fangkong.testkit.worlds.pushes import World, add_contact, build_world
 from fangkong.tracing import tasks_pushes
 from fangkong.tracing.models import (
     AssistRequest,
@@ -23,8 +24,6 @@ from fangkong.tracing.models import (
 )
 from fangkong.tracing.selectors import pushes as selectors
 from fangkong.tracing.services import pushes as services
-
-from .conftest_pushes import World, add_contact, build_world
 
 pytestmark = pytest.mark.django_db
 

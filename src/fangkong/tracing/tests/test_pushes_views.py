@@ -15,6 +15,7 @@ from django.utils import timezone
 from openpyxl import load_workbook
 
 from fangkong.accounts.models import AuditEvent
+from fangkong.testkit.worlds.pushes import World, build_world, workbook_bytes
 from fangkong.tracing import excel
 from fangkong.tracing.models import (
     AssistRequest,
@@ -24,8 +25,6 @@ from fangkong.tracing.models import (
     VerificationPush,
 )
 from fangkong.tracing.services import pushes as services
-
-from .conftest_pushes import World, build_world, workbook_bytes
 
 pytestmark = pytest.mark.django_db
 

@@ -32,15 +32,16 @@ def data_admin(tree: Any, make_user: Any) -> Any:
 def add_person(data_admin: Any) -> Any:
     """add_person(jurisdiction, name=None, household=None) -> Person (no ID document),
     registered through fangkong.people.services.person_create."""
-    from fangkong.people.services import person_create
+    from fangkong.testkit import people
 
     def make(jurisdiction: Any, name: str | None = None, household: Any = None) -> Any:
-        return person_create(
-            actor=data_admin,
-            name=name or f"测试{next(_serial)}",
+        return people.person(
+            jurisdiction,
+            name or f"测试{next(_serial)}",
             id_kind="none",
-            jurisdiction=jurisdiction,
+            phone_number="",
             household=household,
+            actor=data_admin,
         )
 
     return make
@@ -49,12 +50,10 @@ def add_person(data_admin: Any) -> Any:
 @pytest.fixture
 def add_household(data_admin: Any) -> Any:
     """add_household(community, address) -> Household, through people.services."""
-    from fangkong.people.services import household_create
+    from fangkong.testkit import people
 
     def make(community: Any, address: str | None = None) -> Any:
-        return household_create(
-            actor=data_admin, address=address or f"测试路{next(_serial)}号", community=community
-        )
+        return people.household(community, address, actor=data_admin)
 
     return make
 
@@ -76,49 +75,13 @@ def add_place(data_admin: Any) -> Any:
 
 
 @pytest.fixture
-def ruleset(db: None) -> Any:
-    """A rule set in force for zones: the shipped ones (protocol data migration) when
-    present, else a minimal one. A transactional test elsewhere in the suite flushes the
-    database, data migrations' rows included, so this cannot be taken for granted."""
-    import datetime as dt
-
-    from fangkong.protocol.models import RuleSet
-
-    existing = RuleSet.objects.order_by("-effective_from").first()
-    if existing is not None:
-        return existing
-    return RuleSet.objects.create(
-        version="web-test",
-        name="web test rule set",
-        effective_from=dt.date(2022, 6, 28),
-        contact_lookback_days=4,
-        close_centralised_days=7,
-        close_home_monitoring_days=3,
-        secondary_measure="home",
-        secondary_days=7,
-        sealed_downgrade_days=7,
-        controlled_downgrade_days=7,
-    )
-
-
-@pytest.fixture
 def add_zone(data_admin: Any, ruleset: Any) -> Any:
     """add_zone(jurisdiction, level) -> an active Zone covering that jurisdiction, drawn
     through areas.services.zones.zone_create (rule set: the shipped versions 8/9)."""
-    import datetime as dt
-
-    from fangkong.areas.services.zones import zone_create
+    from fangkong.testkit import areas
 
     def make(jurisdiction: Any, level: str) -> Any:
-        return zone_create(
-            actor=data_admin,
-            name=f"{jurisdiction.name}{level}",
-            level=level,
-            jurisdiction=jurisdiction,
-            started_on=dt.date(2022, 7, 1),
-            reason="测试",
-            member_jurisdictions=[jurisdiction],
-        )
+        return areas.zone(jurisdiction, level, actor=data_admin)
 
     return make
 

@@ -1,9 +1,10 @@
-"""The sampling tests' world: a round over 乌镇镇 with registered persons (RIC numbers),
-a sampling point in 虹桥村 with its sampler, and batches as a phone builds them."""
+"""The sampling tests' world: a round over 乌镇镇 with registered persons (RIC numbers)
+living in a controlled zone over 虹桥村 (so the round pools them 10-in-1), a sampling
+point in 虹桥村 with its sampler, and batches as a phone builds them. Built through the
+services (fangkong.testkit builders)."""
 
 from __future__ import annotations
 
-import datetime as dt
 import itertools
 import uuid
 from dataclasses import dataclass, field
@@ -12,21 +13,18 @@ from typing import Any
 from fangkong.accounts.roles import Role
 from fangkong.accounts.services import user_create
 from fangkong.people.models import Person
-from fangkong.people.services import person_create
 from fangkong.testing.models import Round, SamplingPoint
 from fangkong.testing.services.sampling import SampleIn, TubeIn
-from fangkong.testing.tests.factories import at, make_point, make_ric, make_round
+from fangkong.testkit import areas, people, testing
+from fangkong.testkit.actors import PASSWORD
+from fangkong.testkit.clock import at
 
-PASSWORD = "pw-Fangkong-2022"
 _barcodes = itertools.count(1)
-_rics = itertools.count(1)
 
 
 def new_ric() -> str:
-    """A fresh valid RIC (a different birth date per thousand)."""
-    n = next(_rics)
-    birth = (dt.date(1960, 1, 1) + dt.timedelta(days=n // 1000)).strftime("%Y%m%d")
-    return make_ric(n, birth=birth)
+    """A fresh valid RIC nobody is registered with (the kit's next number)."""
+    return people.ric()
 
 
 def new_barcode() -> str:
@@ -87,7 +85,7 @@ def build_world(tree: Any, *, persons: int = 30) -> World:
         role=Role.ADMIN,
         jurisdiction=tree.city,
     )
-    point = make_point(tree.community_a)
+    point = testing.point(tree.community_a, actor=admin)
     sampler = user_create(
         username=f"sync-sampler-{uuid.uuid4().hex[:6]}",
         password=PASSWORD,
@@ -96,18 +94,14 @@ def build_world(tree: Any, *, persons: int = 30) -> World:
         place=point.place,
     )
     rics: dict[int, str] = {}
-    people: list[Person] = []
+    registered: list[Person] = []
     for n in range(persons):
-        ric = new_ric()
         community = tree.community_a if n % 2 == 0 else tree.grid_a
-        person = person_create(
-            actor=admin,
-            name="王" + "一二三四五六七八九十"[n % 10],
-            id_kind="ric",
-            id_number=ric,
-            jurisdiction=community,
+        made = people.registered(
+            community, "王" + "一二三四五六七八九十"[n % 10], phone_number="", actor=admin
         )
-        rics[person.pk] = ric
-        people.append(person)
-    rnd = make_round(tree.town_a, persons=people, pool_size=10)
-    return World(tree, admin, sampler, point, rnd, people, rics)
+        rics[made.person.pk] = made.id_number
+        registered.append(made.person)
+    areas.zone(tree.town_a, "controlled", members=[tree.community_a], actor=admin)
+    rnd = testing.open_round(tree.town_a, actor=admin)
+    return World(tree, admin, sampler, point, rnd, registered, rics)

@@ -1,6 +1,6 @@
-"""Test data for the pushes part: persons through the people services; cases, contacts
-and exposures as plain rows (the cases and contacts parts write their services in
-parallel, so their rows are laid here with a small ORM factory).
+"""The pushes tests' world (tracing pushes, and the shell's end-to-end test): persons
+registered through people.services, cases reported through case_create, contacts and
+their exposures written by the contacts service (fangkong.testkit builders).
 
 The world:
   case C1 (person in town A) with contacts
@@ -21,25 +21,19 @@ from typing import Any
 from django.utils import timezone
 
 from fangkong.accounts.roles import Role
-from fangkong.people import rules as people_rules
-from fangkong.people import services as people_services
 from fangkong.protocol.selectors import ruleset_for
+from fangkong.testkit import people, tracing
+from fangkong.testkit.clock import at
 from fangkong.tracing.models import (
     Case,
     Contact,
     ContactClass,
     ContactStatus,
-    Exposure,
     ExposureKind,
 )
 
 EXPOSED_ON = dt.date(2022, 7, 2)
 PHONES = iter(f"1380000{n:04d}" for n in range(1, 10_000))
-
-
-def make_ric(seq: int, birth: str = "19900101", region: str = "330483") -> str:
-    body = f"{region}{birth}{seq % 1000:03d}"
-    return body + people_rules.ric_checksum(body)
 
 
 @dataclass
@@ -59,44 +53,36 @@ class World:
 
 
 class Factory:
+    """Persons, cases and contacts of the world, built by the kit as `actor`."""
+
     def __init__(self, actor: Any) -> None:
         self.actor = actor
         self.seq = 0
 
     def person(self, jurisdiction: Any, name: str, *, address: str = "") -> tuple[Any, str, str]:
         self.seq += 1
-        id_number = make_ric(self.seq)
-        phone = next(PHONES)
         household = None
         if address:
             community = jurisdiction if jurisdiction.level == "community" else jurisdiction.parent
-            household = people_services.household_create(
-                actor=self.actor, address=address, community=community
-            )
-        person = people_services.person_create(
-            actor=self.actor,
-            name=name,
-            id_kind="ric",
-            id_number=id_number,
-            phone=phone,
-            jurisdiction=jurisdiction,
+            household = people.household(community, address, actor=self.actor)
+        made = people.registered(
+            jurisdiction,
+            name,
+            phone_number=next(PHONES),
             household=household,
+            actor=self.actor,
         )
-        return person, id_number, phone
+        return made.person, made.id_number, made.phone
 
-    def case(self, person: Any, number: str, ruleset: Any) -> Case:
-        now = timezone.now()
-        return Case.objects.create(
-            number=number,
-            person=person,
-            jurisdiction_path=person.jurisdiction_path,
-            kind="asymptomatic",
-            first_positive_sampled_on=EXPOSED_ON,
-            reported_at=now,
-            ruleset=ruleset,
-            lookback_start=EXPOSED_ON - dt.timedelta(days=ruleset.contact_lookback_days),
-            core_facts_due_at=now + dt.timedelta(hours=4),
-            report_due_at=now + dt.timedelta(hours=24),
+    def case(self, person: Any, ruleset: Any) -> Case:
+        """A case first positive on the exposure day, reported now (its rule set is the
+        one in force then: `ruleset`)."""
+        return tracing.case(
+            person,
+            sampled_on=EXPOSED_ON,
+            reported_at=timezone.now(),
+            version=ruleset.version,
+            actor=self.actor,
         )
 
     def contact(
@@ -109,27 +95,21 @@ class Factory:
         classification: str = ContactClass.CLOSE,
         status: str = ContactStatus.IDENTIFIED,
     ) -> Contact:
-        contact = Contact.objects.create(
-            person=person,
-            jurisdiction_path=person.jurisdiction_path,
-            classification=classification,
-            status=status,
-            first_exposure_on=EXPOSED_ON,
-            last_exposure_on=EXPOSED_ON,
-            ruleset=ruleset,
-            quarantine_end_on=EXPOSED_ON + dt.timedelta(days=ruleset.close_centralised_days),
-        )
-        Exposure.objects.create(
-            contact=contact,
-            source_case=case,
+        made = tracing.contact(
+            person,
+            case=case,
             source_contact=source_contact,
-            kind=ExposureKind.HOUSEHOLD if case is not None else ExposureKind.CO_PRESENCE,
             classification=classification,
+            kind=ExposureKind.HOUSEHOLD if case is not None else ExposureKind.CO_PRESENCE,
             exposed_on=EXPOSED_ON,
-            start=timezone.make_aware(dt.datetime(2022, 7, 2, 10, 0)),
-            end=timezone.make_aware(dt.datetime(2022, 7, 2, 11, 30)),
+            start=at(2, 10),
+            end=at(2, 11, 30),
+            status=status,
+            actor=self.actor,
         )
-        return contact
+        if made.ruleset_id != ruleset.pk:
+            raise AssertionError(f"contact under {made.ruleset}, not {ruleset}")
+        return made
 
 
 def build_world(tree: Any, make_user: Any) -> World:
@@ -148,9 +128,9 @@ def build_world(tree: Any, make_user: Any) -> World:
     f = Factory(command)
     rs = world.ruleset
     index_person, _, _ = f.person(tree.community_a, "赵病例")
-    world.case = f.case(index_person, "BL2022-0001", rs)
+    world.case = f.case(index_person, rs)
     case2_person, _, _ = f.person(tree.community_b, "钱病例")
-    world.case2 = f.case(case2_person, "BL2022-0002", rs)
+    world.case2 = f.case(case2_person, rs)
 
     def add(key: str, jurisdiction: Any, name: str, **kwargs: Any) -> Contact:
         person, id_number, phone = f.person(jurisdiction, name, address=f"幸福路 {key} 号")

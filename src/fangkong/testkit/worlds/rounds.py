@@ -3,6 +3,7 @@
 乌镇镇 (town_a) has three communities: 虹桥村 (community_a, with grid_a) sealed,
 东栅社区 (community_c) controlled, 西栅社区 (community_d) outside every zone but under a
 precaution zone over the whole town; 濮院镇 (town_b) has 永越村 (community_b), no zone.
+Built through the services (fangkong.testkit builders and areas.services.zone_create).
 """
 
 from __future__ import annotations
@@ -15,14 +16,11 @@ from fangkong.accounts.roles import Role
 from fangkong.areas.models import Jurisdiction, Zone
 from fangkong.areas.services import zones as zone_services
 from fangkong.people.models import Person
-
-from .factories import make_household, make_person
+from fangkong.testkit import areas, people
 
 
 def add_community(town: Any, code: str, name: str) -> Jurisdiction:
-    return Jurisdiction.objects.create(
-        level="community", code=code, name=name, parent=town, path=code, depth=town.depth + 1
-    )
+    return areas.community(town, code, name)  # type: ignore[no-any-return]
 
 
 @dataclass
@@ -47,15 +45,15 @@ def build_world(tree: Any, make_user: Any, *, zones: bool = True) -> World:
     community_d = add_community(tree.town_a, "330483102003", "西栅社区")
     persons: dict[str, list[Person]] = {}
     # Sealed community: two households of 3 and 2, one person without a household (grid).
-    h1, h2 = make_household(tree.community_a), make_household(tree.community_a)
+    h1, h2 = people.household(tree.community_a), people.household(tree.community_a)
     persons["sealed"] = [
-        *(make_person(tree.community_a, f"封甲{i}", household=h1) for i in range(3)),
-        *(make_person(tree.community_a, f"封乙{i}", household=h2) for i in range(2)),
-        make_person(tree.grid_a, "封丙"),
+        *(people.person(tree.community_a, f"封甲{i}", household=h1) for i in range(3)),
+        *(people.person(tree.community_a, f"封乙{i}", household=h2) for i in range(2)),
+        people.person(tree.grid_a, "封丙"),
     ]
-    persons["controlled"] = [make_person(community_c, f"管{i}") for i in range(4)]
-    persons["precaution"] = [make_person(community_d, f"防{i}") for i in range(5)]
-    persons["town_b"] = [make_person(tree.community_b, f"濮{i}") for i in range(3)]
+    persons["controlled"] = [people.person(community_c, f"管{i}") for i in range(4)]
+    persons["precaution"] = [people.person(community_d, f"防{i}") for i in range(5)]
+    persons["town_b"] = [people.person(tree.community_b, f"濮{i}") for i in range(3)]
     sealed = controlled = precaution = None
     if zones:
         day = dt.date(2022, 7, 9)

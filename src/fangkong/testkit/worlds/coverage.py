@@ -13,6 +13,8 @@
         b1 b2  sampled in T5 (negative) with the walk-in w2; b3 b4 untested
 
 The expected figures are written out in EXPECTED (and checked against a direct count).
+Built through the services (fangkong.testkit builders): the walk-ins are registered after
+the round opened, so the round never counted them as targets.
 """
 
 from __future__ import annotations
@@ -22,13 +24,9 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from fangkong.accounts.roles import Role
-from fangkong.areas.models import Jurisdiction
-from fangkong.people import services as people_services
 from fangkong.people.models import Person
 from fangkong.testing.models import ResultValue, Round, RoundTarget, Sample, Tube, TubeResult
-from fangkong.testing.tests.factories import make_household, make_lab, make_point, make_ric
-from fangkong.testing.tests.factories import make_round as _make_round
-from fangkong.testing.tests.factories import make_tube as _make_tube
+from fangkong.testkit import areas, people, testing
 
 EXPECTED = {
     "330483102001": {
@@ -97,69 +95,61 @@ class World:
 
 
 def add_result(tube: Tube, result: str, lab: Any, when: dt.datetime) -> TubeResult:
-    return TubeResult.objects.create(
-        tube=tube,
-        round=tube.round,
-        lab=lab,
-        result=result,
-        tested_at=when,
-        stored_at=when,
-    )
+    """The tube's result as the lab submits it (carried there first)."""
+    return testing.result(tube, result, lab=lab, tested_at=when)  # type: ignore[no-any-return]
 
 
 def build_world(tree: Any, make_user: Any) -> World:
-    community_a2 = Jurisdiction.objects.create(
-        level="community",
-        code="330483102002",
-        name="民合村",
-        parent=tree.town_a,
-        path="330483102002",
-        depth=2,
-    )
+    community_a2 = areas.community(tree.town_a, "330483102002", "民合村")
     registrar = make_user(Role.COMMAND, tree.city, "registrar")
     homes = {
-        "a": (tree.grid_a, make_household(tree.community_a)),
-        "c": (community_a2, make_household(community_a2)),
-        "b": (tree.community_b, make_household(tree.community_b)),
+        "a": (tree.grid_a, people.household(tree.community_a, actor=registrar)),
+        "c": (community_a2, people.household(community_a2, actor=registrar)),
+        "b": (tree.community_b, people.household(tree.community_b, actor=registrar)),
         "w1": (tree.community_a, None),
         "w2": (tree.community_b, None),
     }
     persons: dict[str, Person] = {}
+    rnd = None
     for n, (key, name) in enumerate(NAMES.items(), start=1):
+        if key.startswith("w") and rnd is None:
+            # The targets are registered; the round opens; the walk-ins come later.
+            rnd = testing.open_round(tree.city, name="全市第一轮")
         jurisdiction, household = homes[key] if key in homes else homes[key[0]]
-        person = people_services.person_create(
-            actor=registrar,
-            name=name,
-            id_kind="ric",
-            id_number=make_ric(n),
-            phone=f"139{n:08d}",
-            jurisdiction=jurisdiction,
+        persons[key] = people.person(
+            jurisdiction,
+            name,
+            id_number=people.ric(n),
+            phone_number=f"139{n:08d}",
             household=household,
+            actor=registrar,
         )
-        persons[key] = person
-    targets = [p for k, p in persons.items() if not k.startswith("w")]
-    rnd = _make_round(tree.city, persons=targets, name="全市第一轮")
-    point = make_point(tree.town_a)
-    lab = make_lab(tree.city)
+    assert rnd is not None
+    point = testing.point(tree.town_a)
+    lab = testing.lab(tree.city)
     start = rnd.starts_at
-    t = {
-        "T1": _make_tube(rnd, point, [persons["a1"], persons["a2"]], sampled_at=start),
-        "T2": _make_tube(rnd, point, [persons["a1"]], sampled_at=start + dt.timedelta(hours=3)),
-        "T3": _make_tube(
-            rnd, point, [persons["a3"], persons["w1"]], sampled_at=start + dt.timedelta(hours=1)
-        ),
-        "T4": _make_tube(rnd, point, [persons["c1"]], sampled_at=start + dt.timedelta(hours=1)),
-        "T5": _make_tube(
-            rnd,
-            point,
-            [persons["b1"], persons["b2"], persons["w2"]],
-            sampled_at=start + dt.timedelta(hours=2, minutes=30),
-        ),
+    hour = dt.timedelta(hours=1)
+    specs = {
+        "T1": ([persons["a1"], persons["a2"]], start),
+        "T2": ([persons["a1"]], start + 3 * hour),
+        "T3": ([persons["a3"], persons["w1"]], start + hour),
+        "T4": ([persons["c1"]], start + hour),
+        "T5": ([persons["b1"], persons["b2"], persons["w2"]], start + 2.5 * hour),
     }
+    made = testing.tubes(
+        rnd, point, [(members, {"sampled_at": when}) for members, when in specs.values()]
+    )
+    t = dict(zip(specs, made, strict=True))
     later = start + dt.timedelta(hours=6)
-    add_result(t["T1"], ResultValue.NEGATIVE, lab, later)
-    add_result(t["T3"], ResultValue.POSITIVE, lab, later)
-    add_result(t["T5"], ResultValue.NEGATIVE, lab, later)
+    testing.results(
+        {
+            t["T1"]: ResultValue.NEGATIVE,
+            t["T3"]: ResultValue.POSITIVE,
+            t["T5"]: ResultValue.NEGATIVE,
+        },
+        lab=lab,
+        tested_at=later,
+    )
     users = {
         "command": make_user(Role.COMMAND, tree.city, "cov-command"),
         "investigator": make_user(Role.INVESTIGATOR, tree.city, "cov-investigator"),
