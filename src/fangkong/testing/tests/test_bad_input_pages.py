@@ -154,7 +154,7 @@ def test_filters_and_advice_never_fail(client: Any, command_user: Any) -> None:
 
 
 def test_the_results_page_query_never_fails(client: Any, tree: Any, make_user: Any) -> None:
-    lab = make_lab(tree.town_a)
+    lab = testing.lab(tree.town_a)
     lab_user = make_user(Role.LAB, tree.town_a)
     lab_user.place = lab
     lab_user.save(update_fields=["place"])
