@@ -25,6 +25,7 @@ class JobOut(Schema):
     label: str
     state: str
     phase: str
+    phase_label: str
     rows_done: int
     rows_total: int | None
     percent: int | None

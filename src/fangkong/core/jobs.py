@@ -53,6 +53,7 @@ from django.utils import timezone
 from django.utils.functional import Promise
 from django.utils.module_loading import import_string
 from django.utils.translation import gettext as _
+from django.utils.translation import gettext_lazy
 from django_tasks import DEFAULT_TASK_BACKEND_ALIAS, task, task_backends
 from django_tasks.backends.immediate import ImmediateBackend
 
@@ -379,8 +380,20 @@ def job_get(*, user: Any, job_id: int) -> Job:
     return job
 
 
+# What a job is doing, as the panel says it (the phases the works report).
+PHASE_LABELS: dict[str, str | Promise] = {
+    "read": gettext_lazy("读取文件"),
+    "apply": gettext_lazy("写入数据库"),
+    "build": gettext_lazy("正在生成文件"),
+    "targets": gettext_lazy("计算应检人员"),
+}
+
+
 def job_status(job: Job) -> dict[str, Any]:
     status = job.status()
+    status["phase_label"] = (
+        str(PHASE_LABELS.get(job.phase, job.phase)) if job.state == JobState.RUNNING else ""
+    )
     status["kind"] = job.kind
     kind = kind_of(job)
     status["label"] = str(kind.label) if kind else job.kind

@@ -191,10 +191,18 @@ def test_a_job_whose_worker_died_is_shown_failed_and_can_be_rerun(world: World) 
         kind=job.kind,
         owner_id=world.lab_user.pk,
         state=JobState.RUNNING,
+        phase="read",
+        rows_done=30,
+        rows_total=120,
         created_at=timezone.now(),
         heartbeat_at=timezone.now(),
     )
     lab = _client(world.lab_user)
+    # A live job says what it is doing and how far it is
+    live = lab.get(f"/api/jobs/{fresh.pk}").json()
+    assert (live["state"], live["percent"], live["phase_label"]) == ("running", 25, "读取文件")
+    panel = lab.get(reverse("web:job_detail", args=[fresh.pk])).content.decode()
+    assert 'value="25"' in panel and "30 / 120" in panel and "读取文件" in panel
     status = lab.get(f"/api/jobs/{job.pk}").json()
     assert status["state"] == "failed" and status["error_code"] == "job_lost"
     assert "后台进程已停止" in status["error_message"]

@@ -29,6 +29,8 @@
     if (percent) {
       percent.textContent = status.percent === null ? "" : status.percent + "%";
     }
+    var phase = panel.querySelector("[data-job-phase]");
+    if (phase) { phase.textContent = status.phase_label || ""; }
     panel.setAttribute("data-job-state", status.state);
   }
 
