@@ -33,7 +33,7 @@ from fangkong.core.http import client_address
 from fangkong.core.paths import community_of, town_of
 from fangkong.people.rules import mask_name
 from fangkong.testing import tasks_coverage
-from fangkong.testing.forms import CursorForm
+from fangkong.testing.forms import CursorForm, RevealForm
 from fangkong.testing.models import Round
 from fangkong.testing.selectors import coverage as selectors
 
@@ -203,7 +203,7 @@ def coverage_untested(request: AuthedRequest, pk: int, community: str) -> HttpRe
 def coverage_untested_export(request: AuthedRequest, pk: int, community: str) -> HttpResponse:
     """GET: the masked workbook. POST reveal=1: the workbook in clear (audited). Written
     by a background job: the file, or the job's page with its progress and the link."""
-    reveal = request.method == "POST" and request.POST.get("reveal") == "1"
+    reveal = request.method == "POST" and RevealForm(request.POST).lenient()["reveal"] is True
     job = tasks_coverage.untested_export_start(
         actor=request.user,
         round_id=pk,

@@ -183,7 +183,7 @@ def push_item_mark(request: AuthedRequest, pk: int) -> HttpResponse:
 def push_export(request: AuthedRequest, pk: int) -> HttpResponse:
     """GET: the masked workbook. POST reveal=1: the workbook in clear (confirmed, audited).
     Written by a background job: the file, or the job's page with its progress and link."""
-    reveal = request.method == "POST" and request.POST.get("reveal") == "1"
+    reveal = request.method == "POST" and RevealForm(request.POST).lenient()["reveal"] is True
     job = tasks_pushes.push_export_start(
         actor=request.user, push_id=pk, reveal=reveal, ip=client_address(request)
     )
