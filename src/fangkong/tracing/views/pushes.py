@@ -24,7 +24,7 @@ from fangkong.accounts.types import AuthedRequest
 from fangkong.areas import selectors as area_selectors
 from fangkong.core import jobs
 from fangkong.core.errors import DomainError, NotFound, PermissionDenied
-from fangkong.core.http import client_address
+from fangkong.core.http import client_address, wants_json
 from fangkong.core.paths import CITY_WIDTH, city_of
 from fangkong.people import services as people_services
 from fangkong.people.rules import mask_name
@@ -206,6 +206,8 @@ def push_import(request: AuthedRequest, pk: int) -> HttpResponse:
     except (PermissionDenied, NotFound):
         raise
     except DomainError as exc:
+        if wants_json(request):
+            raise  # the middleware answers {"code", ...}
         # A file that is no feedback sheet (or none) is refused on the list page itself,
         # where the bad rows of a sheet are shown too.
         context = _detail_context(request, selectors.push_get(user=request.user, pk=pk))
