@@ -15,7 +15,7 @@ from fangkong.core import jobs
 from fangkong.core.models import Job, JobState
 from fangkong.scans.models import ScanImport, VenueScan
 
-from .test_ingest_bounds import investigator, person_and_venue  # noqa: F401 (fixtures)
+from .test_ingest_bounds import person_and_venue  # noqa: F401 (a fixture)
 
 pytestmark = pytest.mark.django_db
 
@@ -37,7 +37,7 @@ def _log(number: str, minutes: int) -> bytes:
 
 
 def test_a_scan_log_is_ingested_by_a_job_with_progress(
-    investigator: Any,  # noqa: F811
+    investigator: Any,
     person_and_venue: str,  # noqa: F811
     settings: Any,
 ) -> None:
@@ -67,7 +67,7 @@ def test_a_scan_log_is_ingested_by_a_job_with_progress(
 
 
 def test_a_failed_scan_import_is_rerun_without_duplicates(
-    investigator: Any,  # noqa: F811
+    investigator: Any,
     person_and_venue: str,  # noqa: F811
     monkeypatch: pytest.MonkeyPatch,
 ) -> None:
@@ -94,7 +94,7 @@ def test_a_failed_scan_import_is_rerun_without_duplicates(
 def test_who_may_see_a_scan_import_job(
     tree: Any,
     make_user: Any,
-    investigator: Any,  # noqa: F811
+    investigator: Any,
     person_and_venue: str,  # noqa: F811
 ) -> None:
     r = _client(investigator).post(
