@@ -33,8 +33,8 @@ def api_world(db: None) -> ApiWorld:
     from fangkong.accounts.models import AccessToken, User
     from fangkong.accounts.services import token_create
     from fangkong.areas.models import Jurisdiction, Zone
+    from fangkong.drill.city import drill_city_build
     from fangkong.drill.outbreak import drill_outbreak
-    from fangkong.drill.services import drill_city_build
     from fangkong.people.models import Household, Person
     from fangkong.protocol.models import RuleSet
     from fangkong.testing.models import (

@@ -27,8 +27,8 @@ from django.test import Client
 from playwright.sync_api import Error as PlaywrightError
 
 from fangkong.accounts.models import User
+from fangkong.drill.city import drill_city_build
 from fangkong.drill.outbreak import drill_outbreak
-from fangkong.drill.services import drill_city_build
 
 pytestmark = [pytest.mark.browser, pytest.mark.django_db(transaction=True)]
 

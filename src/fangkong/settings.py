@@ -222,6 +222,8 @@ TASKS = {
 }
 # A running job whose worker has not beaten its heartbeat for this long is marked failed.
 JOB_STALE_SECONDS = int(os.environ.get("FANGKONG_JOB_STALE_SECONDS", "600"))
+# The files of jobs (uploads, exports) are deleted this long after the job finished.
+JOB_FILES_KEEP_HOURS = int(os.environ.get("FANGKONG_JOB_FILES_KEEP_HOURS", "24"))
 # A job writes its progress at most this often (seconds).
 JOB_PROGRESS_SECONDS = float(os.environ.get("FANGKONG_JOB_PROGRESS_SECONDS", "1"))
 

@@ -14,14 +14,13 @@ from fangkong.accounts.models import AccessToken, AuditEvent, User
 from fangkong.accounts.permissions import require, scope_path, scope_q
 from fangkong.accounts.roles import CITY_WIDE_ROLES, Capability, Role
 from fangkong.core.errors import NotFound
-
-CITY_PATH_WIDTH = 6
+from fangkong.core.paths import CITY_WIDTH
 
 
 def sees_unscoped_rows(user: User) -> bool:
     """Rows with no jurisdiction (failed logins of unknown names, system events) are
     visible only to city-wide roles bound to the whole city."""
-    return user.role in CITY_WIDE_ROLES and len(scope_path(user)) == CITY_PATH_WIDTH
+    return user.role in CITY_WIDE_ROLES and len(scope_path(user)) == CITY_WIDTH
 
 
 def _day_start(value: dt.date | dt.datetime) -> dt.datetime:

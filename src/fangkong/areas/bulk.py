@@ -1,4 +1,5 @@
-"""Set-based import path of the areas domain: jurisdictions, geometry, places.
+"""Set-based paths of the areas domain: jurisdictions, geometry, places in bulk, and
+everything of areas under a path deleted at once (`areas_delete_under`).
 
 The documented exception to "writes go through services": bulk loads (the drill city,
 imports of a whole city's reference data) write rows with `bulk_create` in batches,
@@ -17,7 +18,15 @@ from django.core.management.color import no_style
 from django.db import connection, models, transaction
 from django.db.models import Max
 
-from fangkong.areas.models import Jurisdiction, JurisdictionGeometry, Place
+from fangkong.areas.models import (
+    Jurisdiction,
+    JurisdictionGeometry,
+    Place,
+    Zone,
+    ZoneMember,
+    ZoneTransition,
+)
+from fangkong.core.paths import path_upper_bound, rows_under_delete
 
 T = TypeVar("T")
 
@@ -64,3 +73,43 @@ def geometry_bulk_create(*, rows: Iterable[dict[str, Any]], batch_size: int = 50
 def place_bulk_create(*, rows: Iterable[dict[str, Any]], batch_size: int = 2000) -> int:
     """Rows: id, kind, name, venue_code, jurisdiction_id, jurisdiction_path, address, lat, lon."""
     return _bulk(Place, rows, batch_size)
+
+
+def areas_delete_under(prefix: str) -> dict[str, int]:
+    """Delete areas' rows under the path `prefix` in set-based DELETEs: the zones drawn
+    there (their transitions and members, and any membership of a jurisdiction or place
+    there in another zone), the places, the jurisdictions' geometry and the jurisdictions
+    themselves. Rows of other apps that point at them go first, through those apps'
+    `*_delete_under`; one still there makes the DELETE fail (IntegrityError) and the
+    caller's transaction roll back. Returns {model label: rows deleted}."""
+    q = connection.ops.quote_name
+    jur, place, zone = (
+        q(Jurisdiction._meta.db_table),
+        q(Place._meta.db_table),
+        q(Zone._meta.db_table),
+    )
+    bounds = [prefix, path_upper_bound(prefix)]
+    zones = f"SELECT id FROM {zone} WHERE jurisdiction_path >= %s AND jurisdiction_path < %s"  # noqa: S608
+    jurisdictions = f"SELECT id FROM {jur} WHERE path >= %s AND path < %s"  # noqa: S608
+    places = f"SELECT id FROM {place} WHERE jurisdiction_path >= %s AND jurisdiction_path < %s"  # noqa: S608
+    deleted: dict[str, int] = {}
+    with transaction.atomic(), connection.cursor() as cursor:
+
+        def run(model: type[models.Model], where: str, params: list[str]) -> None:
+            table = q(model._meta.db_table)
+            cursor.execute(f"DELETE FROM {table} WHERE {where}", params)  # noqa: S608
+            deleted[model._meta.label] = max(int(cursor.rowcount), 0)
+
+        run(ZoneTransition, f"zone_id IN ({zones})", bounds)
+        run(
+            ZoneMember,
+            f"zone_id IN ({zones}) OR jurisdiction_id IN ({jurisdictions}) "
+            f"OR place_id IN ({places})",
+            bounds * 3,
+        )
+        deleted[Zone._meta.label] = rows_under_delete(Zone, "jurisdiction_path", prefix)
+        deleted[Place._meta.label] = rows_under_delete(Place, "jurisdiction_path", prefix)
+        run(JurisdictionGeometry, f"jurisdiction_id IN ({jurisdictions})", bounds)
+        # One statement for the whole subtree: children go with their parents.
+        deleted[Jurisdiction._meta.label] = rows_under_delete(Jurisdiction, "path", prefix)
+    return deleted

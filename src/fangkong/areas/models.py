@@ -5,9 +5,15 @@ from django.db import models
 from django.utils.translation import gettext_lazy as _
 
 from fangkong.areas.choices import Level, PlaceKind, ZoneAction, ZoneLevel, ZoneState
+from fangkong.core.paths import CITY_WIDTH, LEVEL_STEP
 
-# Digits each level adds to the materialized path (see core/paths.py).
-LEVEL_WIDTH = {Level.CITY: 6, Level.TOWN: 3, Level.COMMUNITY: 3, Level.GRID: 3}
+# Digits each level adds to the materialized path (the widths are core/paths.py's).
+LEVEL_WIDTH = {
+    Level.CITY: CITY_WIDTH,
+    Level.TOWN: LEVEL_STEP,
+    Level.COMMUNITY: LEVEL_STEP,
+    Level.GRID: LEVEL_STEP,
+}
 
 
 class Jurisdiction(models.Model):

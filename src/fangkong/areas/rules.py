@@ -1,14 +1,9 @@
-"""Pure rules of the zone state machine (封控区 / 管控区 / 防范区): no ORM, values in, values out.
+"""Pure rules of zones (封控区 / 管控区 / 防范区) and places: no ORM, values in, values out.
 
-Levels are ordered sealed > controlled > precaution. A zone steps down one level at a time
-(sealed → controlled → precaution) and only a precaution zone is lifted. The counter
-`no_case_days` is the number of consecutive days with no new case, closed up to and
-including `counted_through`; a new case resets it.
-
-Downgrade (national protocol, e.g. version 9): a sealed zone with N consecutive days
-without a new infection AND an all-negative screening of everyone in it on the last of
-those days becomes a controlled zone; likewise controlled → precaution. The days come from
-the rule set in force, never from constants here.
+The protocol's zone rules (levels and their order, the days and the screening a
+downgrade needs, when a zone lifts) are `protocol.rules`'; here is what areas adds: the
+counter `no_case_days` (consecutive days with no new case, closed up to and including
+`counted_through`; a new case resets it) and the geometry of areas and places.
 """
 
 from __future__ import annotations
@@ -16,95 +11,8 @@ from __future__ import annotations
 import datetime as dt
 import itertools
 import math
-from collections.abc import Iterable, Sequence
-from typing import Any, Protocol
-
-SEALED = "sealed"
-CONTROLLED = "controlled"
-PRECAUTION = "precaution"
-
-ACTIVE = "active"
-LIFTED = "lifted"
-
-# Most severe first.
-LEVELS: tuple[str, ...] = (SEALED, CONTROLLED, PRECAUTION)
-SEVERITY: dict[str, int] = {SEALED: 3, CONTROLLED: 2, PRECAUTION: 1}
-
-# Reason codes returned by the checks (stable: services put them in error details).
-OK = "ok"
-REASON_LEVEL_LOWEST = "level_lowest"
-REASON_NOT_PRECAUTION = "not_precaution"
-REASON_NOT_ENOUGH_DAYS = "not_enough_days"
-REASON_SCREENING_MISSING = "screening_missing"
-REASON_SCREENING_NOT_ON_DATE = "screening_not_on_date"
-REASON_CHILDREN_ACTIVE = "zone_children_active"
-
-
-class ZoneDays(Protocol):
-    """What the rules need from a rule set (protocol.models.RuleSet satisfies it)."""
-
-    sealed_downgrade_days: int
-    controlled_downgrade_days: int
-    controlled_after_sealed_days: int
-    precaution_lift_days: int
-    downgrade_requires_screening: bool
-
-
-def check_level(level: str) -> str:
-    if level not in SEVERITY:
-        raise ValueError(f"unknown zone level: {level!r}")
-    return level
-
-
-def is_more_severe(a: str, b: str) -> bool:
-    """True when level `a` is strictly more severe than level `b`."""
-    return SEVERITY[check_level(a)] > SEVERITY[check_level(b)]
-
-
-def most_severe(levels: Iterable[str]) -> str | None:
-    """The most severe of `levels`, or None when there are none."""
-    best: str | None = None
-    for level in levels:
-        if best is None or is_more_severe(level, best):
-            best = level
-    return best
-
-
-def next_lower_level(level: str) -> str | None:
-    """sealed → controlled → precaution → None (None means: the next step is a lift)."""
-    index = LEVELS.index(check_level(level))
-    return LEVELS[index + 1] if index + 1 < len(LEVELS) else None
-
-
-def short_step(level: str, ruleset: ZoneDays, *, downgraded_from_sealed: bool) -> bool:
-    """A controlled zone that came down from sealed, under a rule set with a shorter count
-    for it (v9: "此后连续3天无新增感染者降为低风险区", no screening named)."""
-    return (
-        level == CONTROLLED
-        and downgraded_from_sealed
-        and int(ruleset.controlled_after_sealed_days) > 0
-    )
-
-
-def required_days(level: str, ruleset: ZoneDays, *, downgraded_from_sealed: bool = False) -> int:
-    """Consecutive no-case days a zone at `level` needs before it may step down (or lift)."""
-    check_level(level)
-    if level == SEALED:
-        return int(ruleset.sealed_downgrade_days)
-    if level == CONTROLLED:
-        if short_step(level, ruleset, downgraded_from_sealed=downgraded_from_sealed):
-            return int(ruleset.controlled_after_sealed_days)
-        return int(ruleset.controlled_downgrade_days)
-    return int(ruleset.precaution_lift_days)
-
-
-def screening_required(
-    level: str, ruleset: ZoneDays, *, downgraded_from_sealed: bool = False
-) -> bool:
-    """Does a downgrade from `level` need the all-negative screening on its last day?"""
-    return bool(ruleset.downgrade_requires_screening) and not short_step(
-        level, ruleset, downgraded_from_sealed=downgraded_from_sealed
-    )
+from collections.abc import Sequence
+from typing import Any
 
 
 def counter_after_day(
@@ -137,53 +45,6 @@ def counter_after_case(
     if counted_through is None or case_day >= counted_through:
         return 0, case_day
     return min(no_case_days, (counted_through - case_day).days), counted_through
-
-
-def downgrade_check(
-    *,
-    level: str,
-    no_case_days: int,
-    required_days: int,
-    last_negative_screening_on: dt.date | None,
-    on_date: dt.date,
-    requires_screening: bool = True,
-) -> tuple[bool, str]:
-    """May a zone step down one level on `on_date`?
-
-    Only when the counter has reached the rule set's days for the current level AND an
-    all-negative full screening was recorded on `on_date` itself (the last day) — unless
-    the rule set asks for no screening for this step (`requires_screening`, see
-    screening_required). A precaution zone is never downgraded: it is lifted.
-    """
-    if check_level(level) == PRECAUTION:
-        return False, REASON_LEVEL_LOWEST
-    if no_case_days < required_days:
-        return False, REASON_NOT_ENOUGH_DAYS
-    if not requires_screening:
-        return True, OK
-    if last_negative_screening_on is None:
-        return False, REASON_SCREENING_MISSING
-    if last_negative_screening_on != on_date:
-        return False, REASON_SCREENING_NOT_ON_DATE
-    return True, OK
-
-
-def lift_check(
-    *,
-    level: str,
-    no_case_days: int,
-    required_days: int,
-    active_children: int,
-) -> tuple[bool, str]:
-    """May a zone be lifted? Only a precaution zone, once its own counter has reached the
-    rule set's `precaution_lift_days` (which may be 0) and every child zone is lifted."""
-    if check_level(level) != PRECAUTION:
-        return False, REASON_NOT_PRECAUTION
-    if no_case_days < required_days:
-        return False, REASON_NOT_ENOUGH_DAYS
-    if active_children > 0:
-        return False, REASON_CHILDREN_ACTIVE
-    return True, OK
 
 
 # --- Geometry (GeoJSON, WGS84) --------------------------------------------------------

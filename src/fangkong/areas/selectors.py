@@ -8,18 +8,17 @@ area.view (zone.view for zones) sees the whole city their account belongs to (th
 from __future__ import annotations
 
 from collections import defaultdict
-from collections.abc import Iterable
+from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
 
+from django.db import connection
 from django.db.models import Count, Prefetch, Q, QuerySet
 from django.utils.translation import gettext as _
 
 from fangkong.accounts.permissions import has_capability, in_scope, require, scope_path, scope_q
 from fangkong.accounts.roles import Capability
-from fangkong.areas import rules
 from fangkong.areas.models import (
-    LEVEL_WIDTH,
     Jurisdiction,
     Level,
     Place,
@@ -31,18 +30,17 @@ from fangkong.areas.models import (
 )
 from fangkong.core.errors import DomainError, NotFound
 from fangkong.core.pagination import Page, keyset_page
-from fangkong.core.paths import under
+from fangkong.core.paths import city_of, level_prefixes, path_upper_bound, under
+from fangkong.protocol import rules as protocol_rules
 
 if TYPE_CHECKING:
     from fangkong.accounts.models import User
-
-CITY_WIDTH = LEVEL_WIDTH[Level.CITY]
 
 
 def city_path(user: User) -> str:
     """The city a user belongs to: what they may see of the public area data."""
     path = scope_path(user)
-    return path[:CITY_WIDTH] if len(path) >= CITY_WIDTH else ""
+    return city_of(path)
 
 
 def _city_q(user: User, field: str) -> Q:
@@ -145,14 +143,9 @@ def jurisdiction_tree(*, user: User, max_depth: int = 2) -> list[TreeRow]:
     )
     for path, n in per_path:
         # Roll the count up to every ancestor (the prefixes at level boundaries).
-        for end in _prefix_ends(path):
-            counts[path[:end]] += n
+        for prefix in level_prefixes(path):
+            counts[prefix] += n
     return [TreeRow(node=n, places=counts.get(n.path, 0), indent=n.depth) for n in nodes]
-
-
-def _prefix_ends(path: str) -> range:
-    """End indexes of the ancestor-or-self prefixes of a path (6, 9, 12, ...)."""
-    return range(CITY_WIDTH, len(path) + 1, LEVEL_WIDTH[Level.TOWN])
 
 
 # --- Places ---------------------------------------------------------------------------
@@ -313,15 +306,71 @@ def zone_progress(zone: Zone) -> ZoneProgress:
     """What the zone's counter stands at against the days its rule set needs."""
     from_sealed = zone.downgraded_from_sealed
     return ZoneProgress(
-        required_days=rules.required_days(
-            zone.level, zone.ruleset, downgraded_from_sealed=from_sealed
+        required_days=protocol_rules.zone_downgrade_days(
+            zone.ruleset, zone.level, downgraded_from_sealed=from_sealed
         ),
         no_case_days=zone.no_case_days,
-        next_level=rules.next_lower_level(zone.level),
-        screening_required=rules.screening_required(
-            zone.level, zone.ruleset, downgraded_from_sealed=from_sealed
+        next_level=protocol_rules.next_lower_level(zone.level),
+        screening_required=protocol_rules.zone_screening_required(
+            zone.ruleset, zone.level, downgraded_from_sealed=from_sealed
         ),
     )
+
+
+def active_zone_member_paths(zone_ids: Any) -> list[str]:
+    """The paths of the member jurisdictions of those of `zone_ids` (ids, or a values
+    queryset of ids to compose in one query) that are active."""
+    return list(
+        ZoneMember.objects.filter(
+            zone_id__in=zone_ids, zone__state=ZoneState.ACTIVE, jurisdiction__isnull=False
+        ).values_list("jurisdiction__path", flat=True)
+    )
+
+
+def zone_levels_under_sql(prefixes: Sequence[str]) -> tuple[str, list[Any]]:
+    """Zone levels for other apps to join against: raw SQL (SQLite and PostgreSQL) of
+    `SELECT path, level` with one row per jurisdiction under one of `prefixes` (paths),
+    `level` being that of the most severe ACTIVE zone whose member jurisdictions cover it
+    (the jurisdiction or one of its ancestors is a member), '' outside every zone. Returns
+    the SQL and its parameters, for a subquery or a CTE (`WITH zl AS (...)`).
+
+    One grouped join of the zone members (a few hundred rows) with the jurisdictions of
+    the scope (a few thousand), whatever the number of persons joined to it after."""
+    if not prefixes:
+        raise ValueError("zone levels of no prefix")
+    q = connection.ops.quote_name
+    jur, member, zone = (
+        q(Jurisdiction._meta.db_table),
+        q(ZoneMember._meta.db_table),
+        q(Zone._meta.db_table),
+    )
+    ranked = sorted(protocol_rules.ZONE_SEVERITY.items(), key=lambda item: -item[1])
+    severity = " ".join("WHEN %s THEN %s" for _ in ranked)
+    level = " ".join("WHEN %s THEN %s" for _ in ranked)
+    conds = " OR ".join("(j.path >= %s AND j.path < %s)" for _ in prefixes)
+    params: list[Any] = []
+    for name, rank in ranked:
+        params += [rank, name]
+    for name, rank in ranked:
+        params += [name, rank]
+    params.append(ZoneState.ACTIVE.value)
+    for prefix in prefixes:
+        params += [prefix, path_upper_bound(prefix)]
+    sql = f"""
+SELECT j.path AS path,
+       CASE COALESCE(MAX(zl.sev), 0) {level} ELSE '' END AS level
+FROM {jur} j
+LEFT JOIN (
+    SELECT mj.path AS zpath, MAX(CASE z.level {severity} ELSE 0 END) AS sev
+    FROM {member} m
+    JOIN {zone} z ON z.id = m.zone_id
+    JOIN {jur} mj ON mj.id = m.jurisdiction_id
+    WHERE z.state = %s
+    GROUP BY mj.path
+) zl ON substr(j.path, 1, length(zl.zpath)) = zl.zpath
+WHERE {conds}
+GROUP BY j.path"""  # noqa: S608 - quoted identifiers, values are parameters
+    return sql, params
 
 
 # --- Map ------------------------------------------------------------------------------
@@ -329,7 +378,7 @@ def zone_progress(zone: Zone) -> ZoneProgress:
 
 def _keep_most_severe(levels: dict[str, str], key: str, level: str) -> None:
     current = levels.get(key)
-    if current is None or rules.is_more_severe(level, current):
+    if current is None or protocol_rules.is_more_severe(level, current):
         levels[key] = level
 
 
@@ -359,14 +408,12 @@ def map_features(*, user: User, level: str) -> dict[str, Any]:
         if member_path:
             _keep_most_severe(covering, member_path, zone_level)
         path = member_path or place_path or ""
-        for end in _prefix_ends(path):
-            _keep_most_severe(contained, path[:end], zone_level)
+        for prefix in level_prefixes(path):
+            _keep_most_severe(contained, prefix, zone_level)
     features = []
     for node in nodes:
         candidates = [
-            covering[node.path[:end]]
-            for end in _prefix_ends(node.path)
-            if node.path[:end] in covering
+            covering[prefix] for prefix in level_prefixes(node.path) if prefix in covering
         ]
         if node.path in contained:
             candidates.append(contained[node.path])
@@ -382,7 +429,7 @@ def map_features(*, user: User, level: str) -> dict[str, Any]:
                     "name": node.name,
                     "level": node.level,
                     "path": node.path,
-                    "zone_level": rules.most_severe(candidates),
+                    "zone_level": protocol_rules.most_severe(candidates),
                     "centroid": [geometry.centroid_lat, geometry.centroid_lon],
                 },
             }
@@ -440,7 +487,7 @@ def jurisdiction_ancestry(*, path: str) -> list[dict[str, str]]:
 
     Ancestors are the prefixes of the path (core/paths.py), so this is one indexed lookup.
     """
-    prefixes = [path[:n] for n in range(6, len(path) + 1, 3)]
+    prefixes = level_prefixes(path)
     rows = Jurisdiction.objects.filter(path__in=prefixes).order_by("path")
     return [
         {"path": r["path"], "name": r["name"], "level": r["level"]}

@@ -134,7 +134,7 @@ def _persons() -> int:
 
 
 def _ensure_city(*, population: int, seed: int, log: Log) -> None:
-    from fangkong.drill.services import drill_city_build
+    from fangkong.drill.city import drill_city_build
     from fangkong.scans.models import VenueScan
 
     if VenueScan.objects.exists():

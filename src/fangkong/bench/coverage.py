@@ -37,6 +37,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from fangkong.bench import Log, result
+from fangkong.core.paths import COMMUNITY_WIDTH, level_prefix_expr, level_prefix_sql
 
 if TYPE_CHECKING:
     from fangkong.accounts.models import User
@@ -142,7 +143,7 @@ def run(options: dict[str, Any], log: Log) -> dict:
 
 
 def _ensure_persons(persons: int, *, seed: int, log: Log) -> None:
-    from fangkong.drill.services import drill_city_build
+    from fangkong.drill.city import drill_city_build
     from fangkong.people.models import Person
 
     have = Person.objects.count()
@@ -369,14 +370,12 @@ def _biggest_community(rnd: Any) -> str:
     cached = _BIGGEST.get(rnd.pk)
     if cached is None:
         from django.db.models import Count
-        from django.db.models.functions import Substr
 
         from fangkong.testing.models import RoundTarget
-        from fangkong.testing.selectors.coverage import COMMUNITY_WIDTH
 
         row = (
             RoundTarget.objects.filter(round=rnd)
-            .annotate(c=Substr("jurisdiction_path", 1, COMMUNITY_WIDTH))
+            .annotate(c=level_prefix_expr("jurisdiction_path", COMMUNITY_WIDTH))
             .values("c")
             .annotate(n=Count("*"))
             .order_by("-n", "c")
@@ -451,8 +450,8 @@ def _duckdb_untested(duck: Any, community: str) -> tuple[dict[str, int], list[in
     counts = {
         str(c): int(n)
         for c, n in duck.execute(
-            "SELECT substr(t.path, 1, 12) AS c, count(*) FROM targets t "
-            "ANTI JOIN samples s ON s.person_id = t.person_id GROUP BY c"
+            f"SELECT {level_prefix_sql('t.path', COMMUNITY_WIDTH)} AS c, count(*) "  # noqa: S608
+            "FROM targets t ANTI JOIN samples s ON s.person_id = t.person_id GROUP BY c"
         ).fetchall()
     }
     page = [

@@ -45,7 +45,7 @@ def run(options: dict[str, Any], log: Log) -> dict:
     from fangkong.people.models import Person
 
     if not Person.objects.exists():
-        from fangkong.drill.services import drill_city_build
+        from fangkong.drill.city import drill_city_build
 
         log(f"building a drill city of {int(options['persons']):,} persons (no scans)")
         drill_city_build(population=int(options["persons"]), days=0, seed=int(options["seed"]))

@@ -85,6 +85,12 @@ class Conflict(DomainError):
     status = 409
 
 
+class InvalidInput(DomainError):
+    """Input that a page's form refused (400; core.pages.PageForm names the code)."""
+
+    status = 400
+
+
 class ErrorOut(Schema):
     """The one error shape as the API publishes it (one `ErrorOut` component)."""
 

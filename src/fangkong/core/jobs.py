@@ -344,6 +344,17 @@ def jobs_reap_stale(now: dt.datetime | None = None) -> int:
     )
 
 
+def job_files_purge(now: dt.datetime | None = None) -> int:
+    """Delete the files of jobs finished more than settings.JOB_FILES_KEEP_HOURS ago: an
+    export (possibly in clear) is not kept in the database for ever, nor the upload of a
+    failed job nobody re-ran. Returns how many files."""
+    before = (now or timezone.now()) - dt.timedelta(hours=settings.JOB_FILES_KEEP_HOURS)
+    deleted, _by_model = JobFile.objects.filter(
+        job__state__in=[JobState.DONE, JobState.FAILED], job__finished_at__lt=before
+    ).delete()
+    return deleted
+
+
 # --- reading ---------------------------------------------------------------------------------
 
 

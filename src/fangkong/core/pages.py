@@ -30,7 +30,7 @@ from django.http import HttpRequest
 from django.utils import timezone
 
 from fangkong.core.apitypes import ROW_ID_MAX
-from fangkong.core.errors import DomainError, NotFound, PermissionDenied
+from fangkong.core.errors import DomainError, InvalidInput, NotFound, PermissionDenied
 
 # Django's own error codes, which say nothing stable about the domain: a form's refusal
 # with one of them takes the form's `codes` entry, or `invalid_input`.
@@ -61,12 +61,6 @@ _GENERIC_CODES = frozenset(
 # A primary key as the database holds it: anything above is absent, not an overflow the
 # database would refuse with a 500.
 PK_MAX = ROW_ID_MAX
-
-
-class InvalidInput(DomainError):
-    """A request's input that its form refused (400)."""
-
-    status = 400
 
 
 class PageForm(forms.Form):

@@ -28,7 +28,7 @@ from typing import Any
 from fangkong.accounts.models import User
 from fangkong.accounts.roles import Role
 from fangkong.areas.models import Jurisdiction, Place, PlaceKind, Zone, ZoneLevel, ZoneState
-from fangkong.core.paths import under
+from fangkong.core.paths import city_of, community_of, town_of, under
 from fangkong.drill.clock import drill_clock
 from fangkong.drill.models import DrillCity
 from fangkong.drill.scenario import WUZHEN, at, drill_actor
@@ -108,10 +108,10 @@ def _stations(city_path: str, paths: list[str]) -> _Stations:
 
 def _point_for(path: str, points: list[SamplingPoint]) -> SamplingPoint:
     """The point a person goes to: one in their community, else their town, else any."""
-    for width in (12, 9, 6):
-        near = [p for p in points if p.jurisdiction_path[:width] == path[:width]]
+    for level_of in (community_of, town_of, city_of):
+        near = [p for p in points if level_of(p.jurisdiction_path) == level_of(path)]
         if near:
-            return near[int(path[-3:] or 0) % len(near)] if width == 12 else near[0]
+            return near[int(path[-3:] or 0) % len(near)] if level_of is community_of else near[0]
     return points[0]
 
 
@@ -364,7 +364,7 @@ def _recheck(
     positive = rnd.choice(rechecks)
     morning = at(on_date + dt.timedelta(days=1), 2, 30)
     for n, recheck in enumerate(rechecks):
-        community = Jurisdiction.objects.get(path=recheck.jurisdiction_path[:12])
+        community = Jurisdiction.objects.get(path=community_of(recheck.jurisdiction_path))
         worker = drill_actor(
             f"drill-community-{community.path[-6:]}", Role.COMMUNITY_WORKER, community
         )
@@ -478,7 +478,7 @@ def play_day3(city: DrillCity, on_date: dt.date) -> dict[str, Any]:
         return {"round": None}
     round_ = _round(command, "封控区、管控区每日核酸检测", on_date, zones=zones)
     paths = RoundTarget.objects.filter(round=round_).values_list("jurisdiction_path", flat=True)
-    stations = _stations(root.path, sorted({p[:12] for p in paths}) or [WUZHEN])
+    stations = _stations(root.path, sorted({community_of(p) for p in paths}) or [WUZHEN])
     sampled = _sample_round(rnd, round_, stations, on_date, walk_in_pool=[], reader=command)
     shipped = _ship_and_result(rnd, round_, stations, on_date)
     _close(command, round_, on_date)

@@ -29,7 +29,7 @@ from fangkong.accounts.roles import Role
 from fangkong.areas.models import Jurisdiction, Level, ZoneLevel
 from fangkong.areas.services import zones as zone_services
 from fangkong.core.errors import DomainError
-from fangkong.core.paths import under
+from fangkong.core.paths import community_of, town_of, under
 from fangkong.drill.clock import drill_clock
 from fangkong.drill.mass_testing import play_day1, play_day2, play_day3
 from fangkong.drill.models import DrillCity, DrillDay
@@ -82,7 +82,7 @@ def _index_person(rnd: random.Random) -> Person:
 
 
 def _zones_day0(actor: User, person: Person, on_date: dt.date) -> dict[str, int]:
-    community = Jurisdiction.objects.get(path=person.jurisdiction_path[:12])
+    community = Jurisdiction.objects.get(path=community_of(person.jurisdiction_path))
     town = Jurisdiction.objects.get(path=WUZHEN)
     neighbours = list(
         Jurisdiction.objects.filter(parent=town, level=Level.COMMUNITY)
@@ -163,7 +163,10 @@ def _town_feedback(rnd: random.Random, pushes: list[Any], towns: dict[str, User]
                 counts["escalated_pushes"] += push_services.pushes_escalate_overdue()
                 continue
             push_services.push_item_mark(
-                actor=towns[item.push.jurisdiction_path[:9]], item=item, status=status, note=note
+                actor=towns[town_of(item.push.jurisdiction_path)],
+                item=item,
+                status=status,
+                note=note,
             )
         if status == PushItemStatus.NOT_FOUND:
             counts["not_found"] += 1
@@ -216,7 +219,9 @@ def _play_day0(city: DrillCity, on_date: dt.date) -> dict[str, Any]:
 
     towns = {
         town.path: _actor(f"drill-town-{town.path[-3:]}", Role.TOWN_STAFF, town)
-        for town in Jurisdiction.objects.filter(path__in={p.jurisdiction_path[:9] for p in pushes})
+        for town in Jurisdiction.objects.filter(
+            path__in={town_of(p.jurisdiction_path) for p in pushes}
+        )
     }
     feedback = _town_feedback(rnd, pushes, towns)
     escalated = feedback.pop("escalated_pushes")

@@ -35,6 +35,7 @@ from django.utils import timezone
 from fangkong.areas.bulk import batched, next_free_id, sequences_reset
 from fangkong.core.crypto import encrypt, lookup_hash
 from fangkong.core.errors import DomainError
+from fangkong.core.paths import rows_under_delete
 from fangkong.people.models import Household, IdKind, Person
 from fangkong.people.rules import (
     mask_id,
@@ -194,3 +195,14 @@ def person_bulk_import(
             initials_cache.clear()
     sequences_reset(Person)
     return ids
+
+
+def people_delete_under(prefix: str) -> dict[str, int]:
+    """Delete the persons and households living under the path `prefix` (persons first:
+    they point at their household) in set-based DELETEs. Rows of other apps that point
+    at these persons go first, through those apps' `*_delete_under`. Returns {model
+    label: rows deleted}."""
+    with transaction.atomic():
+        persons = rows_under_delete(Person, "jurisdiction_path", prefix)
+        households = rows_under_delete(Household, "jurisdiction_path", prefix)
+    return {Person._meta.label: persons, Household._meta.label: households}

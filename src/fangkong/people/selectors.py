@@ -23,7 +23,7 @@ from fangkong.accounts.selectors import audit_events
 from fangkong.areas import selectors as area_selectors
 from fangkong.core.errors import DomainError, NotFound
 from fangkong.core.pagination import Page, keyset_page
-from fangkong.core.paths import under
+from fangkong.core.paths import city_of, under
 from fangkong.core.sql import json_param, pg_any, statement_cursor
 from fangkong.people import rules
 from fangkong.people.lookups import LOOKUP_ALERT_ACTION
@@ -177,7 +177,7 @@ def jurisdiction_choices(*, user: User) -> list[Jurisdiction]:
 
 def place_for_person(*, user: User, pk: int) -> Place:
     """A workplace or school in the user's city."""
-    city = str(getattr(user, "scope_path", ""))[:6]
+    city = city_of(str(getattr(user, "scope_path", "")))
     found = area_selectors.place_find(pk=pk) if city else None
     if found is None or not found.jurisdiction_path.startswith(city):
         raise NotFound("not_found", _("未找到或不在您的辖区内"), object="place")
@@ -268,6 +268,16 @@ def members_of_households(*, household_ids: Iterable[int]) -> list[tuple[int, in
 def workplace_members(*, workplace_id: int) -> list[int]:
     """The ids of the persons working at the place."""
     return list(Person.objects.filter(workplace_id=workplace_id).values_list("pk", flat=True))
+
+
+def person_homes_sql() -> str:
+    """Raw SQL (SQLite and PostgreSQL) of `SELECT id, jurisdiction_path, household_id`
+    over every person: where people live, for another app's set-based join by path (a
+    round's target population joins it to areas' zone levels). No parameters; a simple
+    projection, which both databases fold into the enclosing query."""
+    q = connection.ops.quote_name
+    table = q(Person._meta.db_table)
+    return f"SELECT id, jurisdiction_path, household_id FROM {table}"  # noqa: S608
 
 
 PG_PERSONS_BY_ID_HASH = (

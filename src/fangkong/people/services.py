@@ -22,7 +22,7 @@ from fangkong.accounts.roles import Capability
 from fangkong.accounts.services import audit_record, audit_record_many
 from fangkong.core.crypto import decrypt, encrypt, lookup_hash
 from fangkong.core.errors import Conflict, DomainError, NotFound
-from fangkong.core.paths import is_under
+from fangkong.core.paths import city_of, is_under
 from fangkong.people import rules
 from fangkong.people.lookups import lookup_run
 from fangkong.people.models import Household, Person
@@ -70,7 +70,7 @@ def _check_workplace(actor: User, workplace: Place | None) -> None:
         return
     # A workplace may lie in another town (people commute); it only has to lie in the
     # city the actor works for.
-    city = str(getattr(actor, "scope_path", ""))[:6]
+    city = city_of(str(getattr(actor, "scope_path", "")))
     if not city or not is_under(workplace.jurisdiction_path, city):
         raise NotFound("not_found", _("未找到或不在您的辖区内"), object="place")
 

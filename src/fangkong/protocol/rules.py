@@ -21,10 +21,12 @@ import math
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, fields
 from typing import Any, Final, Literal
+from typing import Protocol as TypingProtocol
 
 from fangkong.core.errors import DomainError
 
 ZoneLevelName = Literal["sealed", "controlled", "precaution"]
+# The zone levels (封控区 / 管控区 / 防范区), most severe first.
 ZONE_LEVELS: Final[tuple[str, ...]] = ("sealed", "controlled", "precaution")
 SECONDARY_MEASURES: Final[tuple[str, ...]] = ("centralised", "home")
 
@@ -312,26 +314,83 @@ def latest_exposure(exposures: Iterable[dt.date]) -> dt.date:
     return max(dates)
 
 
-def recompute_on_new_exposure(
-    p: Protocol, *, current_last_exposure_on: dt.date, new_exposure_on: dt.date
-) -> CloseContactSchedule:
-    """A close contact exposed again: the schedule restarts from the later exposure.
-    An earlier exposure (found late by tracing) changes nothing."""
-    return close_contact_schedule(
-        p, last_exposure_on=latest_exposure([current_last_exposure_on, new_exposure_on])
-    )
-
-
 # --- zones ----------------------------------------------------------------------------
 
+SEALED: Final = "sealed"
+CONTROLLED: Final = "controlled"
+PRECAUTION: Final = "precaution"
+# Most severe first; the severity ranks them (0: outside every zone).
+ZONE_SEVERITY: Final[dict[str, int]] = {SEALED: 3, CONTROLLED: 2, PRECAUTION: 1}
 
-def _zone_level(level: str) -> str:
-    if level not in ZONE_LEVELS:
-        raise DomainError("invalid_zone_level", "未知的风险区等级", level=level)
+# Reason codes of the zone checks (stable: services put them in error details).
+OK: Final = "ok"
+REASON_LEVEL_LOWEST: Final = "level_lowest"
+REASON_NOT_PRECAUTION: Final = "not_precaution"
+REASON_NOT_ENOUGH_DAYS: Final = "not_enough_days"
+REASON_SCREENING_MISSING: Final = "screening_missing"
+REASON_SCREENING_NOT_ON_DATE: Final = "screening_not_on_date"
+REASON_CHILDREN_ACTIVE: Final = "zone_children_active"
+
+
+class ZoneLevelInvalid(DomainError, ValueError):
+    """A zone level that is none of ZONE_LEVELS."""
+
+    def __init__(self, level: object) -> None:
+        super().__init__("invalid_zone_level", "未知的风险区等级", level=str(level))
+
+
+class ZoneRuleValues(TypingProtocol):
+    """The values the zone rules read: a `Protocol` or a RuleSet row."""
+
+    @property
+    def sealed_downgrade_days(self) -> int: ...
+    @property
+    def controlled_downgrade_days(self) -> int: ...
+    @property
+    def controlled_after_sealed_days(self) -> int: ...
+    @property
+    def precaution_lift_days(self) -> int: ...
+    @property
+    def downgrade_requires_screening(self) -> bool: ...
+
+
+def check_zone_level(level: str) -> str:
+    if level not in ZONE_SEVERITY:
+        raise ZoneLevelInvalid(level)
     return level
 
 
-def zone_downgrade_days(p: Protocol, level: str, *, downgraded_from_sealed: bool = False) -> int:
+def is_more_severe(a: str, b: str) -> bool:
+    """True when zone level `a` is strictly more severe than level `b`."""
+    return ZONE_SEVERITY[check_zone_level(a)] > ZONE_SEVERITY[check_zone_level(b)]
+
+
+def most_severe(levels: Iterable[str]) -> str | None:
+    """The most severe of `levels`, or None when there are none."""
+    best: str | None = None
+    for level in levels:
+        if best is None or is_more_severe(level, best):
+            best = level
+    return best
+
+
+def next_lower_level(level: str) -> str | None:
+    """sealed → controlled → precaution → None (None means: the next step is a lift)."""
+    index = ZONE_LEVELS.index(check_zone_level(level))
+    return ZONE_LEVELS[index + 1] if index + 1 < len(ZONE_LEVELS) else None
+
+
+def _short_step(p: ZoneRuleValues, level: str, downgraded_from_sealed: bool) -> bool:
+    """A controlled zone that came down from sealed, under a rule set with a shorter count
+    for it (v9: "此后连续3天无新增感染者降为低风险区", no screening named)."""
+    return (
+        level == CONTROLLED and downgraded_from_sealed and int(p.controlled_after_sealed_days) > 0
+    )
+
+
+def zone_downgrade_days(
+    p: ZoneRuleValues, level: str, *, downgraded_from_sealed: bool = False
+) -> int:
     """Consecutive days without a new infection before a zone of `level` steps down.
 
     sealed → controlled after `sealed_downgrade_days`; controlled → precaution after
@@ -339,18 +398,28 @@ def zone_downgrade_days(p: Protocol, level: str, *, downgraded_from_sealed: bool
     itself downgraded from sealed and that value is set (v9: 3); precaution lifts after
     `precaution_lift_days` (0: it lifts together with the zones it surrounds).
     """
-    level = _zone_level(level)
-    if level == "sealed":
-        return p.sealed_downgrade_days
-    if level == "controlled":
-        if downgraded_from_sealed and p.controlled_after_sealed_days > 0:
-            return p.controlled_after_sealed_days
-        return p.controlled_downgrade_days
-    return p.precaution_lift_days
+    level = check_zone_level(level)
+    if level == SEALED:
+        return int(p.sealed_downgrade_days)
+    if level == CONTROLLED:
+        if _short_step(p, level, downgraded_from_sealed):
+            return int(p.controlled_after_sealed_days)
+        return int(p.controlled_downgrade_days)
+    return int(p.precaution_lift_days)
+
+
+def zone_screening_required(
+    p: ZoneRuleValues, level: str, *, downgraded_from_sealed: bool = False
+) -> bool:
+    """Does a downgrade from `level` need the all-negative screening on its last day?
+    (v9 asks it, except for the short step of a controlled zone come down from sealed.)"""
+    return bool(p.downgrade_requires_screening) and not _short_step(
+        p, check_zone_level(level), downgraded_from_sealed
+    )
 
 
 def zone_downgrade_eligible(
-    p: Protocol,
+    p: ZoneRuleValues,
     *,
     level: str,
     no_case_days: int,
@@ -358,48 +427,61 @@ def zone_downgrade_eligible(
     on_date: dt.date,
     downgraded_from_sealed: bool = False,
 ) -> Eligibility:
-    """May a zone step down on `on_date`?
+    """May a zone step down one level on `on_date`?
 
-    `no_case_days` is the run of consecutive days without a new infection, `on_date`
-    being its last day, so day N of the run fell on `on_date - (no_case_days - N)`.
-    When the rule set requires screening (v9), the zone's all-negative screening must have
-    been done on day N or later within the run (and not after `on_date`); the short step
-    of a controlled zone downgraded from sealed needs no screening.
+    Only when its run of consecutive no-case days (`no_case_days`, `on_date` its last
+    day) has reached `zone_downgrade_days` AND, when `zone_screening_required`, an
+    all-negative full screening was recorded on `on_date` itself. A precaution zone is
+    never downgraded: it is lifted (`zone_lift_eligible`).
 
-    Reason codes: `ok`, `not_enough_days`, `screening_missing`, `screening_wrong_day`,
-    `lifts_with_zones` (a precaution zone with no day count of its own).
+    Reason codes: `ok`, `level_lowest`, `not_enough_days`, `screening_missing`,
+    `screening_not_on_date`.
     """
-    needed = zone_downgrade_days(p, level, downgraded_from_sealed=downgraded_from_sealed)
     if no_case_days < 0:
         raise DomainError("invalid_value", "无新增天数不能为负", field="no_case_days")
-    if needed == 0:
-        return Eligibility(False, "lifts_with_zones")
+    if check_zone_level(level) == PRECAUTION:
+        return Eligibility(False, REASON_LEVEL_LOWEST)
+    needed = zone_downgrade_days(p, level, downgraded_from_sealed=downgraded_from_sealed)
     if no_case_days < needed:
-        return Eligibility(False, "not_enough_days")
-    short_step = (
-        level == "controlled" and downgraded_from_sealed and p.controlled_after_sealed_days > 0
-    )
-    if p.downgrade_requires_screening and level != "precaution" and not short_step:
-        if last_negative_screening_on is None:
-            return Eligibility(False, "screening_missing")
-        day_n = on_date - dt.timedelta(days=no_case_days - needed)
-        if not day_n <= last_negative_screening_on <= on_date:
-            return Eligibility(False, "screening_wrong_day")
-    return Eligibility(True, "ok")
+        return Eligibility(False, REASON_NOT_ENOUGH_DAYS)
+    if not zone_screening_required(p, level, downgraded_from_sealed=downgraded_from_sealed):
+        return Eligibility(True, OK)
+    if last_negative_screening_on is None:
+        return Eligibility(False, REASON_SCREENING_MISSING)
+    if last_negative_screening_on != on_date:
+        return Eligibility(False, REASON_SCREENING_NOT_ON_DATE)
+    return Eligibility(True, OK)
+
+
+def zone_lift_eligible(
+    p: ZoneRuleValues, *, level: str, no_case_days: int, active_children: int
+) -> Eligibility:
+    """May a zone be lifted? Only a precaution zone, once its own run of no-case days has
+    reached `precaution_lift_days` (which may be 0) and every child zone is lifted.
+
+    Reason codes: `ok`, `not_precaution`, `not_enough_days`, `zone_children_active`.
+    """
+    if check_zone_level(level) != PRECAUTION:
+        return Eligibility(False, REASON_NOT_PRECAUTION)
+    if no_case_days < zone_downgrade_days(p, level):
+        return Eligibility(False, REASON_NOT_ENOUGH_DAYS)
+    if active_children > 0:
+        return Eligibility(False, REASON_CHILDREN_ACTIVE)
+    return Eligibility(True, OK)
 
 
 # --- mass testing ---------------------------------------------------------------------
 
 
 def pool_size_for(p: Protocol, zone_level: str | None) -> int:
-    """Tubes pool this many people (1 = single tube). Outside any zone (None) the
+    """Tubes pool this many people (1 = single tube). Outside any zone (None or "") the
     precaution pooling applies."""
     if zone_level is None or zone_level == "":
         return p.pool_size_precaution
-    level = _zone_level(zone_level)
-    if level == "sealed":
+    level = check_zone_level(zone_level)
+    if level == SEALED:
         return p.pool_size_sealed
-    if level == "controlled":
+    if level == CONTROLLED:
         return p.pool_size_controlled
     return p.pool_size_precaution
 

@@ -17,6 +17,7 @@ from itertools import islice
 
 from django.db import connection, transaction
 
+from fangkong.core.paths import rows_under_delete
 from fangkong.scans.models import VenueScan
 
 # (person_id, place_id, scanned_at, scan_day, jurisdiction_path)
@@ -107,3 +108,9 @@ def scan_indexes_suspended(*, enabled: bool = True) -> Iterator[None]:
             for name, fields in indexes:
                 columns = ", ".join(q(f) for f in fields)
                 cursor.execute(f"CREATE INDEX IF NOT EXISTS {q(name)} ON {table} ({columns})")
+
+
+def scans_delete_under(prefix: str) -> int:
+    """Delete the scans at venues under the path `prefix` (a scan's path is its
+    venue's) in one set-based DELETE; return how many."""
+    return rows_under_delete(VenueScan, "jurisdiction_path", prefix)

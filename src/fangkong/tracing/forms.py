@@ -18,6 +18,7 @@ from fangkong.core.pages import (
     TruncatingForm,
     one_message,
 )
+from fangkong.core.paths import TOWN_WIDTH, path_pattern
 
 _DATE_REQUIRED = _("请填写日期")
 _DATE_INVALID = _("日期格式无效")
@@ -183,7 +184,7 @@ class ClusterCaseForm(PageForm):
 class PushFilterForm(PageForm):
     status = _text()
     overdue = FlagField()
-    town = forms.RegexField(regex=r"^\d{9}$", required=False)  # a town's path
+    town = forms.RegexField(regex=path_pattern(TOWN_WIDTH), required=False)  # a town's path
     cursor = _text()
 
 

@@ -20,6 +20,7 @@ from fangkong.accounts.permissions import require, scope_path
 from fangkong.accounts.roles import Capability
 from fangkong.areas import selectors as area_selectors
 from fangkong.areas.choices import Level, PlaceKind, ZoneLevel
+from fangkong.core.paths import LEVEL_STEP
 from fangkong.people import selectors as people_selectors
 
 if TYPE_CHECKING:
@@ -69,7 +70,9 @@ def _compute_figures(user: User, scope: str) -> dict[str, Any]:
 
     # Persons per child jurisdiction in one grouped scan of the person scope index;
     # the total is their sum (persons bound to the scope node itself included).
-    persons_by_prefix = people_selectors.person_counts_by_prefix(user=user, width=len(scope) + 3)
+    persons_by_prefix = people_selectors.person_counts_by_prefix(
+        user=user, width=len(scope) + LEVEL_STEP
+    )
     figures["persons"] = sum(persons_by_prefix.values())
 
     children = area_selectors.jurisdiction_child_rows(path=scope)

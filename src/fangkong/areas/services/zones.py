@@ -34,6 +34,7 @@ from fangkong.areas.models import (
 from fangkong.areas.services.areas import valid_name
 from fangkong.core.errors import Conflict, DomainError, NotFound
 from fangkong.core.paths import is_under
+from fangkong.protocol import rules as protocol_rules
 from fangkong.protocol.selectors import ruleset_for
 
 if TYPE_CHECKING:
@@ -238,7 +239,7 @@ def zone_record_case(
     if locked.last_case_on is None or on_date > locked.last_case_on:
         locked.last_case_on = on_date
     action = ZoneAction.CASE_RESET
-    if rules.is_more_severe(ZoneLevel.SEALED, locked.level):
+    if protocol_rules.is_more_severe(ZoneLevel.SEALED, locked.level):
         locked.level = ZoneLevel.SEALED
         locked.downgraded_from_sealed = False
         action = ZoneAction.ESCALATE
@@ -335,21 +336,25 @@ def zone_downgrade(
     clean_reason = _reason(reason)
     ruleset = ruleset_for(on_date=on_date, path=locked.jurisdiction_path)
     from_sealed = locked.downgraded_from_sealed
-    needed = rules.required_days(locked.level, ruleset, downgraded_from_sealed=from_sealed)
-    screening = rules.screening_required(locked.level, ruleset, downgraded_from_sealed=from_sealed)
-    ok, why = rules.downgrade_check(
+    needed = protocol_rules.zone_downgrade_days(
+        ruleset, locked.level, downgraded_from_sealed=from_sealed
+    )
+    screening = protocol_rules.zone_screening_required(
+        ruleset, locked.level, downgraded_from_sealed=from_sealed
+    )
+    eligibility = protocol_rules.zone_downgrade_eligible(
+        ruleset,
         level=locked.level,
         no_case_days=locked.no_case_days,
-        required_days=needed,
         last_negative_screening_on=locked.last_negative_screening_on,
         on_date=on_date,
-        requires_screening=screening,
+        downgraded_from_sealed=from_sealed,
     )
-    if not ok:
+    if not eligibility.ok:
         raise Conflict(
             "zone_downgrade_not_eligible",
             _("不满足降级条件"),
-            reason=why,
+            reason=eligibility.reason_code,
             level=locked.level,
             no_case_days=locked.no_case_days,
             required_days=needed,
@@ -361,8 +366,8 @@ def zone_downgrade(
             ),
             ruleset=ruleset.version,
         )
-    lower = rules.next_lower_level(locked.level)
-    assert lower is not None  # downgrade_check refuses the lowest level
+    lower = protocol_rules.next_lower_level(locked.level)
+    assert lower is not None  # zone_downgrade_eligible refuses the lowest level
     from_level, from_state, days_before = locked.level, locked.state, locked.no_case_days
     locked.downgraded_from_sealed = from_level == ZoneLevel.SEALED
     locked.level = lower
@@ -396,24 +401,24 @@ def zone_lift(
     _check_date(locked, on_date)
     clean_reason = _reason(reason)
     ruleset = ruleset_for(on_date=on_date, path=locked.jurisdiction_path)
-    needed = rules.required_days(locked.level, ruleset)
+    needed = protocol_rules.zone_downgrade_days(ruleset, locked.level)
     # Lock the children too, so a child cannot be re-activated under us.
     active_children = list(
         Zone.objects.select_for_update()
         .filter(parent=locked, state=ZoneState.ACTIVE)
         .values_list("pk", flat=True)
     )
-    ok, why = rules.lift_check(
+    eligibility = protocol_rules.zone_lift_eligible(
+        ruleset,
         level=locked.level,
         no_case_days=locked.no_case_days,
-        required_days=needed,
         active_children=len(active_children),
     )
-    if not ok:
+    if not eligibility.ok:
         raise Conflict(
             "zone_lift_not_eligible",
             _("不满足解除条件"),
-            reason=why,
+            reason=eligibility.reason_code,
             level=locked.level,
             no_case_days=locked.no_case_days,
             required_days=needed,

@@ -1,9 +1,10 @@
-"""The zone state machine's pure rules, without a database."""
+"""Areas' pure rules (the zone counter, geometry), without a database.
+
+The zone level rules are the protocol's: protocol/tests/test_zone_rules.py."""
 
 from __future__ import annotations
 
 import datetime as dt
-from types import SimpleNamespace
 
 import pytest
 
@@ -14,41 +15,6 @@ D = dt.date(2022, 9, 1)
 
 def d(n: int) -> dt.date:
     return D + dt.timedelta(days=n)
-
-
-V9 = SimpleNamespace(
-    sealed_downgrade_days=7,
-    controlled_downgrade_days=7,
-    controlled_after_sealed_days=3,
-    precaution_lift_days=0,
-    downgrade_requires_screening=True,
-)
-V8 = SimpleNamespace(
-    sealed_downgrade_days=14,
-    controlled_downgrade_days=14,
-    controlled_after_sealed_days=0,
-    precaution_lift_days=0,
-    downgrade_requires_screening=False,
-)
-
-
-def test_levels_step_down_one_at_a_time_then_lift():
-    assert rules.next_lower_level("sealed") == "controlled"
-    assert rules.next_lower_level("controlled") == "precaution"
-    assert rules.next_lower_level("precaution") is None
-
-
-def test_unknown_level_is_refused():
-    with pytest.raises(ValueError):
-        rules.next_lower_level("red")
-
-
-def test_severity_order():
-    assert rules.is_more_severe("sealed", "controlled")
-    assert rules.is_more_severe("controlled", "precaution")
-    assert not rules.is_more_severe("precaution", "sealed")
-    assert rules.most_severe(["precaution", "sealed", "controlled"]) == "sealed"
-    assert rules.most_severe([]) is None
 
 
 def test_counter_counts_a_no_case_day():
@@ -78,79 +44,6 @@ def test_case_today_resets_and_closes_the_day():
 def test_case_reported_late_keeps_only_the_days_after_it():
     # Counted through day 6 (6 days); a case on day 4 leaves days 5 and 6.
     assert rules.counter_after_case(6, d(6), d(4)) == (2, d(6))
-
-
-def test_required_days_come_from_the_rule_set():
-    assert rules.required_days("sealed", V9) == 7
-    assert rules.required_days("controlled", V9) == 7
-    assert rules.required_days("controlled", V9, downgraded_from_sealed=True) == 3
-    assert rules.required_days("precaution", V9) == 0
-    assert rules.required_days("controlled", V8, downgraded_from_sealed=True) == 14
-
-
-def test_screening_required_by_v9_except_the_short_step():
-    assert rules.screening_required("sealed", V9)
-    assert rules.screening_required("controlled", V9)
-    assert not rules.screening_required("controlled", V9, downgraded_from_sealed=True)
-    assert not rules.screening_required("sealed", V8)
-
-
-def check(**kw):
-    args = {
-        "level": "sealed",
-        "no_case_days": 7,
-        "required_days": 7,
-        "last_negative_screening_on": d(7),
-        "on_date": d(7),
-    }
-    args.update(kw)
-    return rules.downgrade_check(**args)
-
-
-def test_downgrade_allowed_with_days_and_screening_on_the_last_day():
-    assert check() == (True, "ok")
-    assert check(level="controlled") == (True, "ok")
-
-
-def test_downgrade_refused_below_the_days():
-    assert check(no_case_days=6) == (False, "not_enough_days")
-
-
-def test_downgrade_refused_without_screening():
-    assert check(last_negative_screening_on=None) == (False, "screening_missing")
-
-
-def test_downgrade_refused_with_screening_on_another_day():
-    assert check(last_negative_screening_on=d(6)) == (False, "screening_not_on_date")
-
-
-def test_downgrade_without_screening_when_the_rule_set_asks_none():
-    assert check(last_negative_screening_on=None, requires_screening=False) == (True, "ok")
-    assert check(no_case_days=3, requires_screening=False) == (False, "not_enough_days")
-
-
-def test_precaution_is_lifted_not_downgraded():
-    assert check(level="precaution") == (False, "level_lowest")
-
-
-def test_lift_only_a_precaution_zone():
-    for level in ("sealed", "controlled"):
-        assert rules.lift_check(
-            level=level, no_case_days=30, required_days=0, active_children=0
-        ) == (False, "not_precaution")
-
-
-def test_lift_waits_for_children_and_own_days():
-    kw = {"level": "precaution", "required_days": 3}
-    assert rules.lift_check(no_case_days=3, active_children=1, **kw) == (
-        False,
-        "zone_children_active",
-    )
-    assert rules.lift_check(no_case_days=2, active_children=0, **kw) == (False, "not_enough_days")
-    assert rules.lift_check(no_case_days=3, active_children=0, **kw) == (True, "ok")
-    assert rules.lift_check(
-        level="precaution", no_case_days=0, required_days=0, active_children=0
-    ) == (True, "ok")
 
 
 SQUARE = {

@@ -13,12 +13,11 @@ from django.test import RequestFactory
 from django.urls import reverse
 
 from fangkong.accounts.roles import Role
-from fangkong.core.errors import DomainError, NotFound, PermissionDenied
+from fangkong.core.errors import DomainError, InvalidInput, NotFound, PermissionDenied
 from fangkong.core.pages import (
     PK_MAX,
     DigitsField,
     FlagField,
-    InvalidInput,
     IsoDateField,
     LocalDateTimeField,
     PageForm,

@@ -8,7 +8,7 @@ import json
 import pytest
 from django.core.management import call_command
 
-from fangkong.drill.services import drill_city_build
+from fangkong.drill.city import drill_city_build
 
 
 def last_json_line(text: str) -> dict:

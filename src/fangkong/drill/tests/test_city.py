@@ -14,8 +14,8 @@ from django.db import connection
 from fangkong.areas.models import Jurisdiction, JurisdictionGeometry, Place
 from fangkong.core.crypto import decrypt
 from fangkong.core.errors import Conflict, DomainError
+from fangkong.drill.city import TOWNS, drill_city_build, drill_city_delete
 from fangkong.drill.models import DrillCity
-from fangkong.drill.services import TOWNS, drill_city_build, drill_city_delete
 from fangkong.people.models import Household, Person
 from fangkong.people.rules import normalize_phone, validate_ric
 from fangkong.scans.models import VenueScan

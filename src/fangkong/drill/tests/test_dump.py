@@ -16,7 +16,7 @@ import pytest
 from django.db import connection
 
 from fangkong.core.crypto import decrypt
-from fangkong.drill.services import drill_city_build
+from fangkong.drill.city import drill_city_build
 from fangkong.people.models import Person
 from fangkong.people.rules import ric_checksum
 

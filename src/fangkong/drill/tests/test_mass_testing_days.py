@@ -4,9 +4,9 @@ from __future__ import annotations
 
 import pytest
 
+from fangkong.drill.city import drill_city_build
 from fangkong.drill.models import DrillDay
 from fangkong.drill.outbreak import WUZHEN, drill_outbreak
-from fangkong.drill.services import drill_city_build
 from fangkong.testing.models import (
     Hold,
     Recheck,

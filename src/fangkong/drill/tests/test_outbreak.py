@@ -10,9 +10,10 @@ from django.core.management import call_command
 from fangkong.accounts.models import AuditEvent
 from fangkong.areas.models import Zone, ZoneLevel
 from fangkong.core.errors import DomainError
+from fangkong.core.paths import community_of
+from fangkong.drill.city import drill_city_build
 from fangkong.drill.models import DrillDay
 from fangkong.drill.outbreak import HOTEL_WORDS, WUZHEN, _index_person, drill_outbreak
-from fangkong.drill.services import drill_city_build
 from fangkong.tracing.models import (
     Case,
     CaseStatus,
@@ -66,7 +67,7 @@ def test_day0_plays_the_reference_scenario(city) -> None:
     levels = sorted(Zone.objects.values_list("level", flat=True))
     assert ZoneLevel.SEALED in levels and ZoneLevel.PRECAUTION in levels
     sealed = Zone.objects.get(level=ZoneLevel.SEALED)
-    assert sealed.members.get().jurisdiction.path == case.jurisdiction_path[:12]
+    assert sealed.members.get().jurisdiction.path == community_of(case.jurisdiction_path)
     # Everything went through the audited services.
     assert AuditEvent.objects.filter(action="case.create").count() == 1
     assert AuditEvent.objects.filter(action="push.mark").count() == items.count()

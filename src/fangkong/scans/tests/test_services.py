@@ -9,7 +9,12 @@ import pytest
 from django.db import connection
 
 from fangkong.scans.models import VenueScan
-from fangkong.scans.services import scan_indexes_suspended, scans_bulk_insert, utc_text
+from fangkong.scans.services import (
+    scan_indexes_suspended,
+    scans_bulk_insert,
+    scans_delete_under,
+    utc_text,
+)
 
 SH = ZoneInfo("Asia/Shanghai")
 
@@ -80,3 +85,18 @@ def test_postgres_uses_copy(django_assert_max_num_queries) -> None:
     assert VenueScan.objects.count() == 2000
     last = VenueScan.objects.get(person_id=100 + 1999)
     assert last.scanned_at == dt.datetime(2022, 7, 4, 0, 30, tzinfo=SH) + dt.timedelta(minutes=1999)
+
+
+@pytest.mark.django_db
+def test_scans_delete_under_a_town_leaves_the_neighbouring_town() -> None:
+    day = dt.date(2022, 7, 4)
+    at = dt.datetime(2022, 7, 4, 9, 0, tzinfo=SH)
+    paths = ["330483102001", "330483102001001", "330483102", "330483101001", "330483103"]
+    scans_bulk_insert([(i, 7, at, day, path) for i, path in enumerate(paths)])
+
+    assert scans_delete_under("330483102") == 3
+
+    left = VenueScan.objects.order_by("jurisdiction_path").values_list(
+        "jurisdiction_path", flat=True
+    )
+    assert list(left) == ["330483101001", "330483103"]

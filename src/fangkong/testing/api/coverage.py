@@ -20,6 +20,7 @@ from fangkong.core.apitypes import Page, PageQuery
 from fangkong.core.errors import DomainError
 from fangkong.core.http import client_address
 from fangkong.core.pagination import sequence_page
+from fangkong.core.paths import COMMUNITY_WIDTH, TOWN_WIDTH, path_pattern
 from fangkong.people.rules import mask_name
 from fangkong.testing import tasks_coverage
 from fangkong.testing.models import RoundTarget
@@ -27,7 +28,7 @@ from fangkong.testing.selectors import coverage as selectors
 
 router = Router()
 
-PATH_PATTERN = r"^\d{9}(\d{3})?$"
+PATH_PATTERN = path_pattern(TOWN_WIDTH, COMMUNITY_WIDTH)
 
 
 class CoverageCountsOut(Schema):

@@ -13,6 +13,7 @@ from fangkong.areas import selectors as area_selectors
 from fangkong.core.apitypes import ROW_ID_MAX, Page, PageQuery, RowId
 from fangkong.core.http import client_address
 from fangkong.core.pagination import keyset_page
+from fangkong.core.paths import TOWN_WIDTH, path_pattern
 from fangkong.testing.models import SupplyKind, SupplyMovement, SupplyStock
 from fangkong.testing.selectors import supplies as selectors
 from fangkong.testing.services import supplies as services
@@ -103,7 +104,7 @@ def stock_list(
     request: AuthedRequest,
     paging: Query[PageQuery],
     place_id: int | None = Query(None, ge=1, le=ROW_ID_MAX),
-    town: str | None = Query(None, pattern=r"^\d{9}$"),
+    town: str | None = Query(None, pattern=path_pattern(TOWN_WIDTH)),
     kind: str | None = Query(None, pattern=KIND_PATTERN),
     low: bool = False,
 ) -> Page[StockOut]:

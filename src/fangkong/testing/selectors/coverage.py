@@ -47,7 +47,6 @@ from django.utils.translation import gettext as _
 from fangkong.accounts.permissions import require, scope_path, scope_q
 from fangkong.accounts.roles import Capability
 from fangkong.areas import selectors as area_selectors
-from fangkong.areas.models import LEVEL_WIDTH, Level
 from fangkong.core.errors import DomainError, NotFound
 from fangkong.core.pagination import (
     MAX_PAGE_SIZE,
@@ -56,7 +55,7 @@ from fangkong.core.pagination import (
     encode_cursor,
     keyset_page,
 )
-from fangkong.core.paths import is_under, under
+from fangkong.core.paths import COMMUNITY_WIDTH, TOWN_WIDTH, community_of, is_under, under
 from fangkong.testing.models import (
     ResultValue,
     Round,
@@ -70,8 +69,6 @@ from fangkong.testing.selectors.rounds import rounds_visible_q, with_visible_tar
 if TYPE_CHECKING:
     from fangkong.accounts.models import User
 
-TOWN_WIDTH = LEVEL_WIDTH[Level.CITY] + LEVEL_WIDTH[Level.TOWN]  # 9 digits
-COMMUNITY_WIDTH = TOWN_WIDTH + LEVEL_WIDTH[Level.COMMUNITY]  # 12 digits
 EXPORT_BATCH = 2000
 EXPORT_MAX_ROWS = 100_000
 TARGET_CACHE_SECONDS = 3600
@@ -313,7 +310,7 @@ def untested_counts(*, user: User, rnd: Round, within: str | None = None) -> dic
     by_path = path_counts(user=user, rnd=rnd, within=within, full=False)
     communities: dict[str, int] = {}
     for path, counts in by_path.items():
-        key = path[:COMMUNITY_WIDTH]
+        key = community_of(path)
         communities[key] = communities.get(key, 0) + counts.untested
     return communities
 

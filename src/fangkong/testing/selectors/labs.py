@@ -23,6 +23,7 @@ from fangkong.areas import selectors as area_selectors
 from fangkong.areas.choices import PlaceKind
 from fangkong.core.errors import NotFound
 from fangkong.core.pagination import Page, keyset_page
+from fangkong.core.paths import city_of
 from fangkong.testing.models import (
     BoxState,
     Hold,
@@ -269,7 +270,7 @@ def holds(
 
 def labs_available(*, user: User) -> list[Any]:
     """The labs of the user's city (a box's or a recheck tube's destination)."""
-    city = str(getattr(user, "scope_path", "") or "")[:6]
+    city = city_of(str(getattr(user, "scope_path", "") or ""))
     if not city:
         return []
     return area_selectors.places_under(path=city, kind=PlaceKind.LAB)

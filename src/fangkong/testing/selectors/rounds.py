@@ -26,28 +26,26 @@ from django.db.models import (
     Value,
     When,
 )
-from django.db.models.functions import Coalesce, Substr
+from django.db.models.functions import Coalesce
 from django.utils.translation import gettext as _
 
 from fangkong.accounts.permissions import require, scope_path, scope_q
 from fangkong.accounts.roles import Capability
 from fangkong.areas import selectors as area_selectors
 from fangkong.core.errors import NotFound
-from fangkong.core.paths import under
+from fangkong.core.paths import TOWN_WIDTH, level_prefix_expr, level_prefixes, town_of, under
 from fangkong.protocol.rules import Protocol, samplers_needed
 from fangkong.testing.models import Round, RoundStatus, RoundTarget, SamplingPoint
 from fangkong.testing.rules import rounds as rules
 from fangkong.testing.selectors import supplies as supply_selectors
-from fangkong.testing.services.rounds import LEVEL_ENDS, LEVEL_OF_SEVERITY, targets_preview
+from fangkong.testing.services.rounds import targets_preview
 
 if TYPE_CHECKING:
     from fangkong.accounts.models import User
 
-TOWN_WIDTH = 9
-
 
 def _ancestors(path: str) -> list[str]:
-    return [path[:end] for end in LEVEL_ENDS if end <= len(path)]
+    return level_prefixes(path)
 
 
 def rounds_visible_q(user: User) -> Q:
@@ -172,13 +170,13 @@ def _target_groups(user: User, rnd: Round) -> list[tuple[str, str, int, int]]:
         # it (a community worker would otherwise see her whole town's figures).
         own = scope_path(user)
         return [
-            (town, LEVEL_OF_SEVERITY.get(sev, ""), size, n)
-            for town, sev, size, n in targets_preview(rnd)
+            (town, level, size, n)
+            for town, level, size, n in targets_preview(rnd)
             if own and town.startswith(own)
         ]
     rows = (
         RoundTarget.objects.filter(scope_q(user), round=rnd)
-        .annotate(town=Substr("jurisdiction_path", 1, TOWN_WIDTH))
+        .annotate(town=level_prefix_expr("jurisdiction_path", TOWN_WIDTH))
         .values("town", "zone_level", "pool_size")
         .annotate(n=Count("pk"))
         .order_by()
@@ -219,7 +217,7 @@ def planner(*, user: User, rnd: Round) -> Planner:
     for point in SamplingPoint.objects.filter(scope_q(user)).values(
         "jurisdiction_path", "tables", "samplers"
     ):
-        c = capacity[point["jurisdiction_path"][:TOWN_WIDTH]]
+        c = capacity[town_of(point["jurisdiction_path"])]
         c[0] += 1
         c[1] += point["tables"]
         c[2] += point["samplers"]

@@ -13,7 +13,7 @@ from django.utils.translation import gettext as _
 from fangkong.accounts.permissions import require, require_in_scope
 from fangkong.accounts.roles import Capability
 from fangkong.core.errors import DomainError, NotFound
-from fangkong.core.paths import is_under, under
+from fangkong.core.paths import is_under, level_prefixes, under
 from fangkong.testing.models import (
     Round,
     RoundStatus,
@@ -28,12 +28,10 @@ from fangkong.testing.rules import sampling as rules
 if TYPE_CHECKING:
     from fangkong.accounts.models import User
 
-PATH_WIDTHS = (6, 9, 12, 15)
-
 
 def path_ancestors(path: str) -> list[str]:
     """The path itself and every jurisdiction above it (city, town, community, grid)."""
-    return [path[:w] for w in PATH_WIDTHS if w <= len(path)]
+    return level_prefixes(path)
 
 
 def point_for_sampler(*, user: User, point_id: int | None = None) -> SamplingPoint:

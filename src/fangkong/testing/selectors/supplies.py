@@ -37,13 +37,12 @@ from django.utils.translation import gettext as _
 from fangkong.accounts.permissions import require, scope_q
 from fangkong.accounts.roles import Capability
 from fangkong.core.errors import NotFound
-from fangkong.core.paths import under
+from fangkong.core.paths import town_of, under
 from fangkong.testing.models import Sample, SupplyKind, SupplyMovement, SupplyStock, Tube
 
 if TYPE_CHECKING:
     from fangkong.accounts.models import User
 
-TOWN_WIDTH = 9
 TUBE_KIND_SIZES = {
     SupplyKind.TUBE_1: (1, 1),
     SupplyKind.TUBE_10: (2, 10),
@@ -170,7 +169,7 @@ def on_hand_by_town(*, user: User, town_paths: list[str]) -> dict[str, dict[str,
     out: dict[str, dict[str, int]] = defaultdict(dict)
     qs = with_on_hand(SupplyStock.objects.filter(scope_q(user)))
     for stock in qs.values("jurisdiction_path", "kind", "on_hand"):  # type: ignore[misc]
-        town = stock["jurisdiction_path"][:TOWN_WIDTH]
+        town = town_of(stock["jurisdiction_path"])
         if town in town_paths:
             out[town][stock["kind"]] = out[town].get(stock["kind"], 0) + stock["on_hand"]
     return dict(out)

@@ -13,6 +13,7 @@ from fangkong.accounts.services import service_account
 from fangkong.areas import selectors as area_selectors
 from fangkong.areas.choices import Level, PlaceKind
 from fangkong.core.errors import NotFound, PermissionDenied
+from fangkong.core.paths import city_of
 from fangkong.testing.models import (
     SamplingPoint,
 )
@@ -22,7 +23,6 @@ if TYPE_CHECKING:
     from fangkong.areas.models import Place
 
 SYSTEM_USERNAME_PREFIX = "system-"
-CITY_PATH_WIDTH = 6
 
 
 def point_of(actor: User) -> SamplingPoint:
@@ -49,7 +49,7 @@ def system_actor(*, city_path: str) -> User:
     consequences that cross domains (a positive recheck reporting a case to tracing) are
     done in its name, so that tracing's own permission checks hold unchanged and the
     audit trail says the system did it. See docs/decisions/0008."""
-    city_code = city_path[:CITY_PATH_WIDTH]
+    city_code = city_of(city_path)
     city = area_selectors.jurisdictions_at(paths=[city_code], level=Level.CITY).get(city_code)
     if city is None:
         raise NotFound("not_found", _("未找到或不在您的辖区内"), object="jurisdiction")

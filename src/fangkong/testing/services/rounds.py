@@ -6,36 +6,39 @@ a scope zone that is active, with the zone level of the most severe ACTIVE zone 
 member jurisdictions cover the person's jurisdiction, and the rule set's pool size for
 that level (outside every zone: the precaution pooling). A sealed zone sampled "one tube
 per household" pools each household's sealed targets in one tube (pool size = their
-number, at most 50; a person without a household is a single tube).
+number, at most 50; a person without a household is a single tube). The zone levels are
+areas' (`areas.selectors.zone_levels_under_sql`), the pool sizes the protocol's.
 """
 
 from __future__ import annotations
 
 import datetime as dt
 from collections.abc import Iterable, Sequence
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from django.db import connection, transaction
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
-from fangkong.accounts.models import User
 from fangkong.accounts.permissions import require, require_in_scope, scope_path
 from fangkong.accounts.roles import Capability
 from fangkong.accounts.services import audit_record
-from fangkong.areas.models import Jurisdiction, Zone, ZoneMember, ZoneState
+from fangkong.areas import selectors as area_selectors
+from fangkong.areas.choices import ZoneState
 from fangkong.core.errors import Conflict, DomainError, PermissionDenied
-from fangkong.core.paths import is_under, path_upper_bound
-from fangkong.people.models import Person
-from fangkong.protocol.rules import Protocol, deadline_after
+from fangkong.core.paths import TOWN_WIDTH, is_under, level_floor, level_prefix_sql
+from fangkong.people import selectors as people_selectors
+from fangkong.protocol.rules import CONTROLLED, SEALED, Protocol, deadline_after, pool_size_for
 from fangkong.protocol.selectors import ruleset_for
 from fangkong.testing.models import Round, RoundScope, RoundStatus, RoundTarget, SealedPooling
 
+if TYPE_CHECKING:
+    from fangkong.accounts.models import User
+    from fangkong.areas.models import Jurisdiction, Zone
+
 NAME_MAX = 200
-# Path widths of the levels (core/paths.py): city 6, then 3 per level.
-LEVEL_ENDS = (6, 9, 12, 15)
-SEVERITY = {"sealed": 3, "controlled": 2, "precaution": 1}
-LEVEL_OF_SEVERITY = {v: k for k, v in SEVERITY.items()}
+# A sealed zone sampled "one tube per household" pools at most this many in a tube.
+HOUSEHOLD_POOL_MAX = 50
 
 
 def common_ancestor_path(paths: Iterable[str]) -> str:
@@ -49,8 +52,7 @@ def common_ancestor_path(paths: Iterable[str]) -> str:
         while n < min(len(prefix), len(p)) and prefix[n] == p[n]:
             n += 1
         prefix = prefix[:n]
-    fitting = [end for end in LEVEL_ENDS if end <= len(prefix)]
-    return prefix[: fitting[-1]] if fitting else ""
+    return level_floor(prefix)
 
 
 def _aware(value: dt.datetime, field: str) -> dt.datetime:
@@ -102,7 +104,7 @@ def round_create(
     owner_path = common_ancestor_path(
         [j.path for j in juris.values()] + [z.jurisdiction_path for z in zone_map.values()]
     )
-    owner = Jurisdiction.objects.filter(path=owner_path).first()
+    owner = area_selectors.jurisdictions_at(paths=[owner_path]).get(owner_path)
     if owner is None:
         raise DomainError("round_scope_invalid", _("轮次范围无效"), path=owner_path)
     local_start = timezone.localtime(starts_at)
@@ -160,11 +162,7 @@ def round_scope_prefixes(rnd: Round) -> list[str]:
         )
     )
     zone_ids = RoundScope.objects.filter(round=rnd, zone__isnull=False).values("zone_id")
-    paths.update(
-        ZoneMember.objects.filter(
-            zone_id__in=zone_ids, zone__state=ZoneState.ACTIVE, jurisdiction__isnull=False
-        ).values_list("jurisdiction__path", flat=True)
-    )
+    paths.update(area_selectors.active_zone_member_paths(zone_ids))
     kept: list[str] = []
     for p in sorted(paths, key=lambda x: (len(x), x)):
         if not any(is_under(p, k) for k in kept):
@@ -173,90 +171,70 @@ def round_scope_prefixes(rnd: Round) -> list[str]:
 
 
 def _targets_cte(prefixes: list[str], rnd: Round) -> tuple[str, list[Any]]:
-    """`WITH ... t(person_id, path, sev, pool_size)`: the round's target
-    population as SQL (both SQLite and PostgreSQL) and its parameters."""
-    q = connection.ops.quote_name
-    person, jur = q(Person._meta.db_table), q(Jurisdiction._meta.db_table)
-    member, zone = q(ZoneMember._meta.db_table), q(Zone._meta.db_table)
+    """`WITH ... t(person_id, path, level, pool_size)`: the round's target population as
+    SQL (both SQLite and PostgreSQL) and its parameters. The zone levels are areas'
+    (`zone_levels_under_sql`), the pool sizes the protocol's (`pool_size_for`)."""
+    person = f"({people_selectors.person_homes_sql()})"
     p = Protocol.from_ruleset(rnd.ruleset)
-    conds = " OR ".join("(j.path >= %s AND j.path < %s)" for _ in prefixes)
-    params: list[Any] = []
-    for prefix in prefixes:
-        params += [prefix, path_upper_bound(prefix)]
+    zone_sql, params = area_selectors.zone_levels_under_sql(prefixes)
     household = rnd.sealed_pooling == SealedPooling.HOUSEHOLD
-    zones_and_scope = f"""
-WITH zl AS (
-    SELECT mj.path AS zpath,
-           MAX(CASE z.level WHEN 'sealed' THEN 3 WHEN 'controlled' THEN 2
-                            WHEN 'precaution' THEN 1 ELSE 0 END) AS sev
-    FROM {member} m
-    JOIN {zone} z ON z.id = m.zone_id
-    JOIN {jur} mj ON mj.id = m.jurisdiction_id
-    WHERE z.state = 'active'
-    GROUP BY mj.path
-),
-jl AS (
-    SELECT j.path AS path, COALESCE(MAX(zl.sev), 0) AS sev
-    FROM {jur} j
-    LEFT JOIN zl ON substr(j.path, 1, length(zl.zpath)) = zl.zpath
-    WHERE {conds}
-    GROUP BY j.path
-),"""  # noqa: S608 - quoted identifiers, values are parameters
     if household:
         # One tube per household in sealed zones: the pool size is the number of the
         # household's sealed targets (t0 is then read twice, so PostgreSQL materializes it).
-        households = f"""
+        sql = f"""
+WITH jl AS ({zone_sql}),
 t0 AS (
     SELECT p.id AS person_id, p.jurisdiction_path AS path, p.household_id AS household_id,
-           jl.sev AS sev
+           jl.level AS level
     FROM {person} p
     JOIN jl ON jl.path = p.jurisdiction_path
 ),
 hs AS (
     SELECT household_id, COUNT(*) AS n FROM t0
-    WHERE sev = 3 AND household_id IS NOT NULL
+    WHERE level = %s AND household_id IS NOT NULL
     GROUP BY household_id
 ),
 t AS (
-    SELECT t0.person_id, t0.path, t0.sev,
-           CASE t0.sev WHEN 3 THEN (CASE WHEN t0.household_id IS NULL THEN 1
-                                         WHEN hs.n > 50 THEN 50 ELSE hs.n END)
-                       WHEN 2 THEN %s ELSE %s END AS pool_size
+    SELECT t0.person_id, t0.path, t0.level,
+           CASE t0.level WHEN %s THEN (CASE WHEN t0.household_id IS NULL THEN 1
+                                            WHEN hs.n > %s THEN %s ELSE hs.n END)
+                         WHEN %s THEN %s ELSE %s END AS pool_size
     FROM t0 LEFT JOIN hs ON hs.household_id = t0.household_id
 )
 """  # noqa: S608 - quoted identifiers, values are parameters
-        sql = zones_and_scope + households
-        params += [p.pool_size_controlled, p.pool_size_precaution]
+        params += [SEALED, SEALED, HOUSEHOLD_POOL_MAX, HOUSEHOLD_POOL_MAX]
+        params += [CONTROLLED, pool_size_for(p, CONTROLLED), pool_size_for(p, None)]
         return sql, params
     # Otherwise the person table is read once, in a plain hash join to the few thousand
     # jurisdiction paths of the scope.
-    targets = f"""
+    sql = f"""
+WITH jl AS ({zone_sql}),
 t AS (
-    SELECT p.id AS person_id, p.jurisdiction_path AS path, jl.sev AS sev,
-           CASE jl.sev WHEN 3 THEN %s WHEN 2 THEN %s ELSE %s END AS pool_size
+    SELECT p.id AS person_id, p.jurisdiction_path AS path, jl.level AS level,
+           CASE jl.level WHEN %s THEN %s WHEN %s THEN %s ELSE %s END AS pool_size
     FROM {person} p
     JOIN jl ON jl.path = p.jurisdiction_path
 )
 """  # noqa: S608 - quoted identifiers, values are parameters
-    sql = zones_and_scope + targets
-    params += [p.pool_size_sealed, p.pool_size_controlled, p.pool_size_precaution]
+    params += [SEALED, pool_size_for(p, SEALED), CONTROLLED, pool_size_for(p, CONTROLLED)]
+    params.append(pool_size_for(p, None))
     return sql, params
 
 
-def targets_preview(rnd: Round) -> list[tuple[str, int, int, int]]:
-    """(town path, zone severity, pool size, persons) of the population the round would
-    target if it opened now, in one grouped query (the planner of a planned round)."""
+def targets_preview(rnd: Round) -> list[tuple[str, str, int, int]]:
+    """(town path, zone level or '', pool size, persons) of the population the round
+    would target if it opened now, in one grouped query (the planner of a planned round)."""
     prefixes = round_scope_prefixes(rnd)
     if not prefixes:
         return []
     cte, params = _targets_cte(prefixes, rnd)
-    sql = cte + (  # noqa: S608 - the CTE's identifiers are quoted, values are parameters
-        "SELECT substr(t.path, 1, 9), t.sev, t.pool_size, COUNT(*) FROM t "
-        "GROUP BY substr(t.path, 1, 9), t.sev, t.pool_size"
-    )
+    town = level_prefix_sql("t.path", TOWN_WIDTH)
+    # the CTE's identifiers are quoted, the town prefix is built from constants
+    grouped = f"SELECT {town}, t.level, t.pool_size, COUNT(*) FROM t "  # noqa: S608
+    sql = cte + grouped + f"GROUP BY {town}, t.level, t.pool_size"
     with connection.cursor() as cursor:
         cursor.execute(sql, params)
-        return [(r[0], int(r[1]), int(r[2]), int(r[3])) for r in cursor.fetchall()]
+        return [(r[0], str(r[1]), int(r[2]), int(r[3])) for r in cursor.fetchall()]
 
 
 def _targets_insert(rnd: Round) -> int:
@@ -267,11 +245,7 @@ def _targets_insert(rnd: Round) -> int:
     q = connection.ops.quote_name
     table = q(RoundTarget._meta.db_table)
     columns = "(round_id, person_id, jurisdiction_path, zone_level, pool_size)"
-    select = (
-        "SELECT %s, t.person_id, t.path, "
-        "CASE t.sev WHEN 3 THEN 'sealed' WHEN 2 THEN 'controlled' "
-        "WHEN 1 THEN 'precaution' ELSE '' END, t.pool_size FROM t"
-    )
+    select = "SELECT %s, t.person_id, t.path, t.level, t.pool_size FROM t"
     sql = f"{cte}INSERT INTO {table} {columns} {select}"
     with connection.cursor() as cursor:
         cursor.execute(sql, [*params, rnd.pk])

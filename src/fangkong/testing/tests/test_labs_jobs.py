@@ -216,8 +216,22 @@ def test_the_periodic_reaper_marks_silent_jobs_failed(world: World) -> None:
     live = Job.objects.create(
         kind="x", owner_id=1, state=JobState.RUNNING, created_at=old, heartbeat_at=timezone.now()
     )
+    long_done = Job.objects.create(
+        kind="x",
+        owner_id=1,
+        state=JobState.DONE,
+        created_at=old,
+        finished_at=timezone.now() - dt.timedelta(hours=25),
+    )
+    recent = Job.objects.create(
+        kind="x", owner_id=1, state=JobState.DONE, created_at=old, finished_at=timezone.now()
+    )
+    for job in (long_done, recent):
+        JobFile.objects.create(job=job, role="output", name="x.xlsx", data=b"clear data")
     call_command("periodic", stdout=StringIO())
     assert Job.objects.get(pk=live.pk).state == JobState.RUNNING
+    # An export finished a day ago is no longer kept; a recent one is
+    assert list(JobFile.objects.values_list("job_id", flat=True)) == [recent.pk]
     silent.refresh_from_db()
     assert silent.state == JobState.FAILED and silent.finished_at is not None
 

@@ -5,7 +5,7 @@ from __future__ import annotations
 import pytest
 
 from fangkong.areas.models import Place
-from fangkong.drill.services import TOWNS, drill_city_build, drill_city_delete
+from fangkong.drill.city import TOWNS, drill_city_build, drill_city_delete
 from fangkong.testing.models import SamplingPoint, SupplyStock
 
 pytestmark = pytest.mark.django_db

@@ -9,7 +9,7 @@ import pytest
 from django.core.management import call_command
 
 from fangkong.areas.models import Zone
-from fangkong.drill.services import drill_city_build
+from fangkong.drill.city import drill_city_build
 from fangkong.testing.models import Round, RoundTarget
 
 

@@ -30,6 +30,7 @@ from fangkong.accounts.types import AuthedRequest
 from fangkong.areas import selectors as area_selectors
 from fangkong.core import jobs
 from fangkong.core.http import client_address
+from fangkong.core.paths import community_of, town_of
 from fangkong.people.rules import mask_name
 from fangkong.testing import tasks_coverage
 from fangkong.testing.forms import CursorForm
@@ -76,7 +77,7 @@ def _chart_config(coverage: selectors.Coverage, hours: list[selectors.HourPoint]
 def _own_community(user: User) -> str | None:
     """The community of a user bound to a community (or one of its grids)."""
     own = scope_path(user)
-    return own[: selectors.COMMUNITY_WIDTH] if len(own) >= selectors.COMMUNITY_WIDTH else None
+    return community_of(own) or None
 
 
 def _dashboard_figures(user: User, rnd: Round) -> dict[str, Any]:
@@ -166,7 +167,7 @@ def coverage_untested(request: AuthedRequest, pk: int, community: str) -> HttpRe
     counts = selectors.round_coverage(
         user=request.user, rnd=rnd, by="community", within=community
     ).totals
-    names = area_selectors.jurisdiction_names(paths=[community, community[: selectors.TOWN_WIDTH]])
+    names = area_selectors.jurisdiction_names(paths=[community, town_of(community)])
     rows = [
         {
             "target": t,
@@ -186,8 +187,8 @@ def coverage_untested(request: AuthedRequest, pk: int, community: str) -> HttpRe
             "round": rnd,
             "community_path": community,
             "community_name": names.get(community, community),
-            "town_path": community[: selectors.TOWN_WIDTH],
-            "town_name": names.get(community[: selectors.TOWN_WIDTH], ""),
+            "town_path": town_of(community),
+            "town_name": names.get(town_of(community), ""),
             "counts": counts,
             "rows": rows,
             "page": page,

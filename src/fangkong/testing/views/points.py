@@ -20,6 +20,7 @@ from fangkong.areas import selectors as area_selectors
 from fangkong.areas.choices import PlaceKind
 from fangkong.core.errors import DomainError, NotFound, PermissionDenied
 from fangkong.core.http import client_address
+from fangkong.core.paths import CITY_WIDTH, TOWN_WIDTH
 from fangkong.testing.forms import PointFilterForm, PointForm, QueueForm, RegisterPointForm
 from fangkong.testing.models import QueueStatus, SamplingPoint
 from fangkong.testing.selectors import points as selectors
@@ -27,8 +28,6 @@ from fangkong.testing.services import points as services
 
 if TYPE_CHECKING:
     from fangkong.accounts.models import User
-
-CITY_WIDTH, TOWN_WIDTH = 6, 9
 
 
 def _is_htmx(request: HttpRequest) -> bool:

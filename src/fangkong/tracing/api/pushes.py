@@ -20,6 +20,7 @@ from fangkong.core.api import JobOut, export_api_answer
 from fangkong.core.apitypes import Page, PageQuery
 from fangkong.core.errors import DomainError
 from fangkong.core.http import client_address
+from fangkong.core.paths import TOWN_WIDTH, path_pattern
 from fangkong.people.rules import mask_name
 from fangkong.tracing import excel, tasks_pushes
 from fangkong.tracing.models import AssistRequest, PushItem, VerificationPush
@@ -193,7 +194,7 @@ def push_list(
     paging: Query[PageQuery],
     status: Literal["open", "done"] | None = None,
     overdue: bool | None = None,
-    town: str | None = Query(None, pattern=r"^\d{9}$"),
+    town: str | None = Query(None, pattern=path_pattern(TOWN_WIDTH)),
 ) -> Page[PushOut]:
     """The lists the user may see (a town: only its own), newest first."""
     page = selectors.pushes(

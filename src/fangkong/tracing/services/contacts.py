@@ -33,7 +33,7 @@ from fangkong.core.errors import Conflict, DomainError
 from fangkong.people import rules as people_rules
 from fangkong.people import selectors as people_selectors
 from fangkong.people.services import person_find_by_phone, person_get_or_create
-from fangkong.protocol.rules import Protocol
+from fangkong.protocol.rules import Protocol, latest_exposure
 from fangkong.scans import selectors as scan_selectors
 from fangkong.tracing.models import (
     Case,
@@ -307,7 +307,8 @@ def _write_findings(
                 }
             contact.classification = classification
             contact.first_exposure_on = min(contact.first_exposure_on, earliest)
-            contact.last_exposure_on = max(contact.last_exposure_on, newest)
+            # the protocol counts every period from the latest exposure
+            contact.last_exposure_on = latest_exposure([contact.last_exposure_on, newest])
             if before != (
                 contact.classification,
                 contact.last_exposure_on,

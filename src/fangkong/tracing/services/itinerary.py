@@ -15,7 +15,7 @@ from django.utils.translation import gettext as _
 
 from fangkong.areas import selectors as area_selectors
 from fangkong.core.errors import Conflict, NotFound
-from fangkong.core.paths import is_under
+from fangkong.core.paths import city_of, is_under
 from fangkong.scans.selectors import person_scans
 from fangkong.tracing.models import (
     Case,
@@ -60,7 +60,7 @@ def _check_place(actor: User, place: Place | None) -> None:
     """A stop's place lies in the city the actor works for (elsewhere: a free address)."""
     if place is None:
         return
-    city = str(getattr(actor, "scope_path", ""))[:6]
+    city = city_of(str(getattr(actor, "scope_path", "")))
     if not city or not is_under(place.jurisdiction_path, city):
         raise NotFound("not_found", _("未找到该场所"), object="place")
 

@@ -24,6 +24,7 @@ from fangkong.accounts.services import audit_record
 from fangkong.areas import selectors as area_selectors
 from fangkong.areas.choices import Level
 from fangkong.core.errors import DomainError
+from fangkong.core.paths import town_of
 from fangkong.core.spreadsheet import has_control_characters
 from fangkong.people.rules import mask_name
 from fangkong.protocol.rules import Protocol, deadline_after
@@ -41,7 +42,6 @@ from fangkong.tracing.models import (
 if TYPE_CHECKING:
     from fangkong.accounts.models import User
 
-TOWN_PATH_WIDTH = 9  # city 6 digits + town 3 digits (core/paths.py)
 NOTE_MAX = 300
 NUMBER_ATTEMPTS = 5
 
@@ -115,7 +115,7 @@ def contacts_of_case_q(case: Case) -> Q:
 
 
 def town_path_of(path: str) -> str:
-    return path[:TOWN_PATH_WIDTH]
+    return town_of(path)
 
 
 @transaction.atomic

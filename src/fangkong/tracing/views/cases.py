@@ -29,7 +29,7 @@ from fangkong.accounts.types import AuthedRequest
 from fangkong.areas import selectors as area_selectors
 from fangkong.core.errors import DomainError, NotFound, PermissionDenied
 from fangkong.core.http import client_address
-from fangkong.core.paths import is_under
+from fangkong.core.paths import is_under, town_of
 from fangkong.people import rules as people_rules
 from fangkong.people import selectors as people_selectors
 from fangkong.people import services as people_services
@@ -84,7 +84,7 @@ def _row(case: Case, now: dt.datetime, towns: dict[str, str]) -> dict[str, Any]:
     return {
         "case": case,
         "name_masked": people_rules.mask_name(case.person.name),
-        "town": towns.get(case.jurisdiction_path[:9], ""),
+        "town": towns.get(town_of(case.jurisdiction_path), ""),
         "core": None if closed else _deadline(case.core_facts_due_at, case.core_facts_done_at, now),
         "report": None if closed else _deadline(case.report_due_at, case.report_done_at, now),
         "overdue": rules.case_is_overdue(

@@ -25,6 +25,7 @@ from fangkong.areas import selectors as area_selectors
 from fangkong.core import jobs
 from fangkong.core.errors import DomainError, NotFound, PermissionDenied
 from fangkong.core.http import client_address
+from fangkong.core.paths import CITY_WIDTH, city_of
 from fangkong.people import services as people_services
 from fangkong.people.rules import mask_name
 from fangkong.tracing import excel, tasks_pushes
@@ -37,11 +38,9 @@ from fangkong.tracing.services import pushes as services
 if TYPE_CHECKING:
     from fangkong.accounts.models import User
 
-CITY_PATH_WIDTH = 6
-
 
 def _is_city_wide(user: User) -> bool:
-    return len(scope_path(user)) == CITY_PATH_WIDTH
+    return len(scope_path(user)) == CITY_WIDTH
 
 
 def _is_htmx(request: HttpRequest) -> bool:
@@ -321,7 +320,7 @@ def assist_request(request: AuthedRequest, pk: int) -> HttpResponse:
             except DomainError as exc:
                 if exc.code != "reveal_empty":
                     raise
-    city = area_selectors.jurisdiction_summary(path=assist.jurisdiction_path[:CITY_PATH_WIDTH])
+    city = area_selectors.jurisdiction_summary(path=city_of(assist.jurisdiction_path))
     return render(
         request,
         "tracing/assist_request.html",

@@ -13,9 +13,9 @@ from typing import Any, TextIO, cast
 from django.core.management.base import BaseCommand, CommandError, CommandParser
 
 from fangkong.core.errors import DomainError
+from fangkong.drill.city import DEFAULT_START, drill_city_build
 from fangkong.drill.outbreak import LAST_DAY, drill_outbreak
 from fangkong.drill.progress import Progress
-from fangkong.drill.services import DEFAULT_START, drill_city_build
 
 
 def _date(value: str) -> dt.date:

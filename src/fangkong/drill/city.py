@@ -19,10 +19,11 @@ from itertools import accumulate
 from typing import Any
 from zoneinfo import ZoneInfo
 
-from django.db import IntegrityError, connection, transaction
+from django.db import IntegrityError, transaction
 from django.utils.translation import gettext as _
 
 from fangkong.areas.bulk import (
+    areas_delete_under,
     geometry_bulk_create,
     jurisdiction_bulk_create,
     next_free_id,
@@ -40,12 +41,14 @@ from fangkong.people.bulk import (
     HouseholdImportRow,
     PersonImportRow,
     household_bulk_create,
+    people_delete_under,
     person_bulk_import,
 )
 from fangkong.people.models import Household, Person
 from fangkong.scans.models import VenueScan
-from fangkong.scans.services import scan_indexes_suspended, scans_bulk_insert
-from fangkong.testing.models import SamplingPoint, SupplyMovement, SupplyStock
+from fangkong.scans.services import scan_indexes_suspended, scans_bulk_insert, scans_delete_under
+from fangkong.testing.bulk import testing_delete_under
+from fangkong.testing.models import SamplingPoint, SupplyStock
 from fangkong.testing.services.points import points_create_for_places
 
 ROOT_PATH = "330483"
@@ -225,8 +228,9 @@ def _referencing_rows(low: str, high: str) -> list[str]:
 
 
 def drill_city_delete() -> None:
-    """Delete everything under the drill city's root: scans, persons, households, places,
-    geometry, jurisdictions and the build record (set-based DELETEs, one transaction).
+    """Delete everything under the drill city's root: sampling points and supplies,
+    scans, persons, households, places, geometry, jurisdictions (each by its app's
+    `*_delete_under`, set-based DELETEs) and the build record, in one transaction.
 
     Rows of other domains that still point at them (e.g. demo users bound to a town)
     make it fail with `drill_city_referenced` and nothing is deleted.
@@ -239,42 +243,14 @@ def drill_city_delete() -> None:
             _("其他数据（如演示用户）仍引用演练城市的辖区或场所，请先删除这些数据或使用新数据库"),
             referenced_by=referencing,
         )
-    q = connection.ops.quote_name
-    jur = q(Jurisdiction._meta.db_table)
-    statements = [
-        (SupplyStock, "jurisdiction_path"),
-        (SamplingPoint, "jurisdiction_path"),
-        (VenueScan, "jurisdiction_path"),
-        (Person, "jurisdiction_path"),
-        (Household, "jurisdiction_path"),
-        (Place, "jurisdiction_path"),
-    ]
     try:
-        with transaction.atomic(), connection.cursor() as cursor:
-            # Supplies and sampling points hang on the city's places.
-            stock = q(SupplyStock._meta.db_table)
-            cursor.execute(
-                f"DELETE FROM {q(SupplyMovement._meta.db_table)} WHERE stock_id IN "  # noqa: S608
-                f"(SELECT id FROM {stock} WHERE jurisdiction_path >= %s "
-                "AND jurisdiction_path < %s)",
-                [low, high],
-            )
-            for model, column in statements:
-                cursor.execute(
-                    f"DELETE FROM {q(model._meta.db_table)} "  # noqa: S608
-                    f"WHERE {q(column)} >= %s AND {q(column)} < %s",
-                    [low, high],
-                )
-            cursor.execute(
-                f"DELETE FROM {q(JurisdictionGeometry._meta.db_table)} WHERE jurisdiction_id IN "  # noqa: S608
-                f"(SELECT id FROM {jur} WHERE path >= %s AND path < %s)",
-                [low, high],
-            )
-            # Children before parents (the parent FK is checked immediately on SQLite).
-            cursor.execute(
-                f"DELETE FROM {jur} WHERE path >= %s AND path < %s",  # noqa: S608
-                [low, high],
-            )
+        with transaction.atomic():
+            # Each app deletes its own rows; dependents first (stocks and sampling
+            # points hang on places, scans and persons on places and jurisdictions).
+            testing_delete_under(ROOT_PATH)
+            scans_delete_under(ROOT_PATH)
+            people_delete_under(ROOT_PATH)
+            areas_delete_under(ROOT_PATH)
             DrillCity.objects.filter(root_path=ROOT_PATH).delete()
     except IntegrityError as exc:
         raise Conflict(
