@@ -259,6 +259,9 @@ SESSION_COOKIE_AGE = 12 * 3600
 # No script reads the CSRF cookie: htmx sends the token from base.html's hx-headers, the
 # sampler page asks GET /csrf-token for a fresh one (web.views.csrf_token).
 CSRF_COOKIE_HTTPONLY = True
+# A failed CSRF check (an expired form, a dropped cookie) gets the house's page, not
+# Django's bare one.
+CSRF_FAILURE_VIEW = "fangkong.web.error_views.csrf_failure"
 X_FRAME_OPTIONS = "DENY"
 SECURE_CONTENT_TYPE_NOSNIFF = True
 SECURE_REFERRER_POLICY = "same-origin"

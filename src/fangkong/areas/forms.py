@@ -12,7 +12,7 @@ from fangkong.areas.models import PlaceKind, ZoneLevel, ZoneState
 from fangkong.core.pages import PageForm, PkField, TruncatingForm
 
 
-class ZoneCreateForm(forms.Form):
+class ZoneCreateForm(PageForm):
     name = forms.CharField(label=_("名称"), max_length=200)
     level = forms.ChoiceField(label=_("等级"), choices=ZoneLevel.choices)
     jurisdiction = forms.TypedChoiceField(label=_("所属辖区"), coerce=int)
@@ -49,7 +49,7 @@ class ZoneCreateForm(forms.Form):
         self.fields["started_on"].initial = timezone.localdate()
 
 
-class ZoneActionForm(forms.Form):
+class ZoneActionForm(PageForm):
     on_date = forms.DateField(label=_("日期"), widget=forms.DateInput(attrs={"type": "date"}))
     reason = forms.CharField(
         label=_("原因"), max_length=2000, required=False, widget=forms.TextInput()

@@ -13,7 +13,6 @@ from django.contrib.auth.decorators import login_required
 from django.http import Http404, HttpResponse
 from django.shortcuts import redirect, render
 from django.utils import timezone
-from django.utils.translation import gettext as _
 from django.views.decorators.http import require_GET, require_http_methods, require_POST
 
 from fangkong.accounts.permissions import has_capability, require
@@ -64,6 +63,8 @@ def zone_list(request: AuthedRequest) -> HttpResponse:
 
 def _zone_context(request: AuthedRequest, pk: int, **extra: Any) -> dict[str, Any]:
     zone = selectors.zone_detail(user=request.user, pk=pk)
+    today = timezone.localdate()
+    blank = {"on_date": today.isoformat(), "reason": "", "all_negative": "1"}
     return {
         "zone": zone,
         "progress": selectors.zone_progress(zone),
@@ -71,7 +72,8 @@ def _zone_context(request: AuthedRequest, pk: int, **extra: Any) -> dict[str, An
         "children": list(zone.children.all()),
         "transitions": list(zone.transitions.all()),
         "can_manage": selectors.can_manage_zone(request.user, zone),
-        "today": timezone.localdate(),
+        "today": today,
+        "values": {action: dict(blank) for action in ZONE_ACTIONS},
         "error": None,
         **extra,
     }
@@ -94,7 +96,7 @@ def zone_action(request: AuthedRequest, pk: int, action: str) -> HttpResponse:
     form = ZoneActionForm(request.POST)
     error: DomainError | None = None
     if not form.is_valid():
-        error = DomainError("invalid_input", _("请填写有效的日期"))
+        error = form.refusal()
     else:
         data = form.cleaned_data
         common: dict[str, Any] = {"actor": request.user, "zone": pk}
@@ -128,6 +130,9 @@ def zone_action(request: AuthedRequest, pk: int, action: str) -> HttpResponse:
     if request.headers.get("HX-Request") != "true" and error is None:
         return redirect("areas:zone_detail", pk=pk)
     context = _zone_context(request, pk, error=error, failed_action=action if error else "")
+    if error:
+        # The refused form comes back with what was typed in it.
+        context["values"][action] = form.echo()
     if request.headers.get("HX-Request") == "true":
         # 200 so that htmx swaps the panel with the message in it.
         return render(request, "areas/_zone_main.html", context)

@@ -1,4 +1,4 @@
-"""Request facts the audit log needs."""
+"""Request facts: the client address the audit log needs, whether a client asks for JSON."""
 
 from __future__ import annotations
 
@@ -15,3 +15,12 @@ def client_address(request: HttpRequest) -> str:
         if len(forwarded) >= hops:
             return forwarded[-hops]
     return str(request.META.get("REMOTE_ADDR", ""))
+
+
+def wants_json(request: HttpRequest) -> bool:
+    """Whether the client asks for JSON rather than a page (an API path, or an Accept of
+    JSON without HTML): a refusal is then answered as {"code", "message", "detail"}."""
+    accept = request.headers.get("Accept", "")
+    return request.path.startswith("/api/") or (
+        "application/json" in accept and "text/html" not in accept
+    )

@@ -28,6 +28,7 @@ from django.contrib import messages
 from django.core.exceptions import NON_FIELD_ERRORS
 from django.http import HttpRequest
 from django.utils import timezone
+from django.utils.translation import gettext_lazy
 
 from fangkong.core.apitypes import ROW_ID_MAX
 from fangkong.core.errors import DomainError, InvalidInput, NotFound, PermissionDenied
@@ -52,6 +53,7 @@ _GENERIC_CODES = frozenset(
         "max_whole_digits",
         "null_characters_not_allowed",
         "overflow",
+        "too_large",
         "missing",
         "empty",
         "contradiction",
@@ -63,11 +65,78 @@ _GENERIC_CODES = frozenset(
 PK_MAX = ROW_ID_MAX
 
 
+# The house's wording of a refusal, naming the field's label: a labelled field of a
+# PageForm gets these instead of Django's stock messages ("这个字段是必填项。").
+_HOUSE_MESSAGES: dict[str, Any] = {
+    "required": gettext_lazy("请填写%(label)s"),
+    "invalid": gettext_lazy("%(label)s格式无效"),
+    "invalid_choice": gettext_lazy("%(label)s的选项无效"),
+    "max_length": gettext_lazy("%(label)s不能超过 %(limit_value)s 字"),
+    "min_length": gettext_lazy("%(label)s不能少于 %(limit_value)s 字"),
+    "max_value": gettext_lazy("%(label)s不能大于 %(limit_value)s"),
+    "min_value": gettext_lazy("%(label)s不能小于 %(limit_value)s"),
+    "too_large": gettext_lazy("%(label)s过大，最大为 %(max)s"),
+}
+_CHOOSE = gettext_lazy("请选择%(label)s")
+# What a well-formed value looks like, per kind of field (after "格式无效").
+_HOUSE_FORMATS: tuple[tuple[type[forms.Field], Any], ...] = (
+    (forms.DateTimeField, gettext_lazy("%(label)s格式无效，应为 YYYY-MM-DD HH:MM")),
+    (forms.DateField, gettext_lazy("%(label)s格式无效，应为 YYYY-MM-DD")),
+    (forms.TimeField, gettext_lazy("%(label)s格式无效，应为 HH:MM")),
+    (forms.IntegerField, gettext_lazy("%(label)s须为整数")),
+    (forms.FloatField, gettext_lazy("%(label)s须为数字")),
+)
+# Codes whose message a field states through a validator, not its error_messages.
+_VALIDATOR_CODES = ("max_length", "min_length", "max_value", "min_value")
+
+
+def _stock_messages(field: forms.Field) -> dict[str, Any]:
+    """Django's default messages of the field's class (what the field says unless told)."""
+    stock: dict[str, Any] = {}
+    for cls in reversed(type(field).__mro__):
+        stock.update(getattr(cls, "default_error_messages", {}))
+    return stock
+
+
+def house_messages(field: forms.Field, label: str) -> None:
+    """Give `field` the house's messages naming `label` wherever it would say Django's
+    stock wording (a message the form set itself is kept)."""
+    stock = _stock_messages(field)
+    invalid = next((m for cls, m in _HOUSE_FORMATS if isinstance(field, cls)), None)
+    for code, template in _HOUSE_MESSAGES.items():
+        if code == "invalid" and invalid is not None:
+            template = invalid
+        elif code == "required" and isinstance(field, forms.ChoiceField):
+            template = _CHOOSE
+        current = field.error_messages.get(code)
+        if code in _VALIDATOR_CODES:
+            if current is not None and str(current) != str(stock.get(code, "")):
+                continue
+        elif current is None or str(current) != str(stock.get(code, "")):
+            continue
+        field.error_messages[code] = str(template).replace("%(label)s", label)
+
+
 class PageForm(forms.Form):
     """A form at the page edge. `codes` maps a field (or ``field.error_code``) to the
-    stable refusal code; `cleaned()` is the cleaned data or an InvalidInput."""
+    stable refusal code; `cleaned()` is the cleaned data or an InvalidInput.
+
+    A field with a label says what is wrong in the house's words, naming it
+    ("请填写名称", "划定日期格式无效，应为 YYYY-MM-DD", "名称不能超过 200 字"), unless the
+    form gave it messages of its own."""
 
     codes: ClassVar[dict[str, str]] = {}
+
+    def __init__(self, *args: Any, **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        for field in self.fields.values():
+            if field.label:
+                house_messages(field, str(field.label))
+
+    def messages(self) -> dict[str, str]:
+        """Every field's errors as one message each (for a page that shows them all,
+        next to each field); the form's own errors under NON_FIELD_ERRORS."""
+        return {name: " ".join(str(m) for m in errors) for name, errors in self.errors.items()}
 
     def refusal(self) -> InvalidInput:
         """The first error of the form (in field order, then the form's own), as a refusal."""
@@ -174,7 +243,8 @@ class DigitsField(forms.CharField):
     no full-width digits), at most `max_digits` of them; `empty` is the value of a blank."""
 
     default_error_messages: ClassVar[dict[str, Any]] = {
-        "invalid": forms.IntegerField.default_error_messages["invalid"]
+        "invalid": forms.IntegerField.default_error_messages["invalid"],
+        "too_large": gettext_lazy("数值过大，最大为 %(max)s"),
     }
 
     def __init__(self, *, max_digits: int, empty: int | None = None, **kwargs: Any) -> None:
@@ -187,8 +257,14 @@ class DigitsField(forms.CharField):
         raw = str(super().to_python(value) or "")
         if not raw:
             return self.empty
-        if not (raw.isascii() and raw.isdigit()) or len(raw) > self.max_digits:
+        if not (raw.isascii() and raw.isdigit()):
             raise forms.ValidationError(self.error_messages["invalid"], code="invalid")
+        if len(raw) > self.max_digits:
+            raise forms.ValidationError(
+                self.error_messages["too_large"],
+                code="too_large",
+                params={"max": "9" * self.max_digits},
+            )
         return int(raw)
 
     def validate(self, value: Any) -> None:

@@ -18,6 +18,20 @@ from fangkong.core.pages import (
     TruncatingForm,
     one_message,
 )
+from fangkong.core.paths import LEVEL_WIDTHS, path_pattern
+
+_NON_NEGATIVE = _("请填写非负整数")
+
+
+def _count(label: Any, *, required: bool = True) -> DigitsField:
+    """A count typed as digits: "请填写非负整数" when it is not one, the house's "<label>过大，
+    最大为 ..." past `max_digits` (core.pages)."""
+    return DigitsField(
+        max_digits=7,
+        required=required,
+        label=label,
+        error_messages={"required": _NON_NEGATIVE, "invalid": _NON_NEGATIVE},
+    )
 
 
 def _text(limit: int | None = None, *, strip: bool = True) -> forms.CharField:
@@ -25,12 +39,9 @@ def _text(limit: int | None = None, *, strip: bool = True) -> forms.CharField:
     return forms.CharField(required=False, strip=strip, max_length=limit)
 
 
-def _time() -> forms.TimeField:
-    return forms.TimeField(
-        required=False,
-        input_formats=["%H:%M", "%H:%M:%S"],
-        error_messages=one_message(_("时间格式无效")),
-    )
+def _time(label: Any) -> forms.TimeField:
+    """An optional time of day ("<label>格式无效，应为 HH:MM" when it is not one)."""
+    return forms.TimeField(required=False, label=label, input_formats=["%H:%M", "%H:%M:%S"])
 
 
 class CursorForm(PageForm):
@@ -43,7 +54,7 @@ class CursorForm(PageForm):
 
 
 class PointFilterForm(PageForm):
-    jurisdiction = forms.RegexField(regex=r"^[0-9]{1,15}$", required=False)
+    jurisdiction = forms.RegexField(regex=path_pattern(*LEVEL_WIDTHS), required=False)
     queue = _text()
 
 
@@ -51,18 +62,10 @@ class PointForm(PageForm):
     """Register (with `place`) or edit a sampling point."""
 
     place = DigitsField(max_digits=7, required=False, empty=None)
-    tables = DigitsField(max_digits=7, error_messages=one_message(_("请填写非负整数")))
-    samplers = DigitsField(max_digits=7, error_messages=one_message(_("请填写非负整数")))
-    opens_at = forms.TimeField(
-        required=False,
-        input_formats=["%H:%M", "%H:%M:%S"],
-        error_messages=one_message(_("时间格式无效")),
-    )
-    closes_at = forms.TimeField(
-        required=False,
-        input_formats=["%H:%M", "%H:%M:%S"],
-        error_messages=one_message(_("时间格式无效")),
-    )
+    tables = _count(_("采样台数"))
+    samplers = _count(_("采样员人数"))
+    opens_at = _time(_("开放时间"))
+    closes_at = _time(_("关闭时间"))
     codes: ClassVar[dict[str, str]] = {
         "place": "point_value_invalid",
         "tables": "point_value_invalid",
@@ -73,20 +76,30 @@ class PointForm(PageForm):
 
 
 class RegisterPointForm(PointForm):
-    place = DigitsField(max_digits=7, error_messages=one_message(_("请填写非负整数")))
+    place = _count(_("场所"))
 
 
 class QueueForm(PageForm):
     status = _text()
-    length = DigitsField(max_digits=7, empty=0, error_messages=one_message(_("请填写非负整数")))
+    length = DigitsField(
+        max_digits=7,
+        empty=0,
+        label=_("排队人数"),
+        error_messages={"invalid": _NON_NEGATIVE},
+    )
     codes: ClassVar[dict[str, str]] = {"length": "point_value_invalid"}
 
 
 # --- supplies ------------------------------------------------------------------------------
 
 
-def _quantity(*, empty: int | None = None) -> DigitsField:
-    return DigitsField(max_digits=8, empty=empty, error_messages=one_message(_("请填写非负整数")))
+def _quantity(label: Any, *, empty: int | None = None) -> DigitsField:
+    return DigitsField(
+        max_digits=8,
+        empty=empty,
+        label=label,
+        error_messages={"required": _NON_NEGATIVE, "invalid": _NON_NEGATIVE},
+    )
 
 
 class SupplyFilterForm(PageForm):
@@ -95,10 +108,10 @@ class SupplyFilterForm(PageForm):
 
 
 class SupplyCreateForm(PageForm):
-    place = _quantity()
+    place = _quantity(_("场所"))
     kind = _text()
-    quantity = _quantity(empty=0)
-    low_threshold = _quantity(empty=0)
+    quantity = _quantity(_("盘点数量"), empty=0)
+    low_threshold = _quantity(_("低库存预警线"), empty=0)
     codes: ClassVar[dict[str, str]] = {
         "place": "quantity_invalid",
         "quantity": "quantity_invalid",
@@ -107,8 +120,8 @@ class SupplyCreateForm(PageForm):
 
 
 class SupplyMoveForm(PageForm):
-    quantity = _quantity()
-    to_place = _quantity(empty=None)
+    quantity = _quantity(_("数量"))
+    to_place = _quantity(_("调入场所"), empty=None)
     reason = _text()
     codes: ClassVar[dict[str, str]] = {
         "quantity": "quantity_invalid",
@@ -129,11 +142,12 @@ class RoundFilterForm(PageForm):
 
 class RoundCreateForm(PageForm):
     name = _text(300, strip=False)
-    starts_at = LocalDateTimeField(error_messages=one_message(_("时间格式无效")))
+    starts_at = LocalDateTimeField(label=_("开始时间"))
     sealed_pooling = _text()
     jurisdictions = PkListField(limit=500, error_messages=one_message(_("选择无效")))
     zones = PkListField(limit=200, error_messages=one_message(_("选择无效")))
     codes: ClassVar[dict[str, str]] = {
+        "starts_at.required": "datetime_required",
         "starts_at": "datetime_invalid",
         "jurisdictions": "id_invalid",
         "zones": "id_invalid",

@@ -31,7 +31,10 @@ def _text(limit: int | None = None, *, strip: bool = True) -> forms.CharField:
     return forms.CharField(required=False, strip=strip, max_length=limit)
 
 
-def _date(*, required: bool = False) -> forms.DateField:
+def _date(label: Any = None, *, required: bool = False) -> forms.DateField:
+    """A date; with a label the messages name it ("发病日期格式无效，应为 YYYY-MM-DD")."""
+    if label is not None:
+        return IsoDateField(required=required, label=label)
     return IsoDateField(
         required=required,
         error_messages={"required": _DATE_REQUIRED, "invalid": _DATE_INVALID},
@@ -80,8 +83,8 @@ class CaseCreateForm(TruncatingForm):
     person = PkField(error_messages=one_message(_("请先查找并选择人员")))
     kind = _text(300)
     origin = _text(300)
-    first_positive_sampled_on = _date(required=True)
-    onset_date = _date()
+    first_positive_sampled_on = _date(_("首次阳性采样日期"), required=True)
+    onset_date = _date(_("发病日期"))
     reporting_unit = _text(300)
     q = _text(100)
     codes: ClassVar[dict[str, str]] = {

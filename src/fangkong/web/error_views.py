@@ -4,6 +4,10 @@ A request under /api/ that no route matches (a path id that is not a number, an 
 path), or that fails before the API's own handlers run, still gets
 `{"code", "message", "detail"}` as JSON, as the published schema says. Every other path
 keeps Django's pages (templates 400/403/404/500.html).
+
+`csrf_failure` (settings.CSRF_FAILURE_VIEW) answers a form whose CSRF check failed (the
+page was open too long, the session ended, the cookie was dropped) with the house's error
+page: the page expired, reload it and send again, and a link back to it.
 """
 
 from __future__ import annotations
@@ -11,6 +15,9 @@ from __future__ import annotations
 from typing import Any
 
 from django.http import HttpRequest, HttpResponse, JsonResponse
+from django.shortcuts import render
+from django.urls import reverse
+from django.utils.http import url_has_allowed_host_and_scheme
 from django.utils.translation import gettext as _
 from django.views import defaults
 
@@ -45,3 +52,17 @@ def server_error(request: HttpRequest, *args: Any, **kwargs: Any) -> HttpRespons
     if _is_api(request):
         return _api_error(500, "server_error", _("系统错误，请稍后重试"))
     return defaults.server_error(request)
+
+
+def csrf_failure(request: HttpRequest, reason: str = "") -> HttpResponse:
+    """A refused CSRF check: 403 `csrf_failed`, as the API's JSON or the house's page."""
+    message = _("页面已过期（或登录状态已变化），请刷新页面后重新提交。")
+    if _is_api(request):
+        return _api_error(403, "csrf_failed", message)
+    back = request.headers.get("Referer", "")
+    if not url_has_allowed_host_and_scheme(
+        back, allowed_hosts={request.get_host()}, require_https=request.is_secure()
+    ):
+        back = reverse("web:home")
+    context = {"error_code": "csrf_failed", "error_message": message, "back": back}
+    return render(request, "web/csrf_failure.html", context, status=403)

@@ -27,15 +27,13 @@ from django.http import HttpRequest, HttpResponse, JsonResponse
 from django.shortcuts import render
 
 from fangkong.core.errors import DomainError, Refusal, translate
+from fangkong.core.http import wants_json
 
 logger = logging.getLogger(__name__)
 
 
 def _wants_json(request: HttpRequest) -> bool:
-    accept = request.headers.get("Accept", "")
-    return request.path.startswith("/api/") or (
-        "application/json" in accept and "text/html" not in accept
-    )
+    return wants_json(request)
 
 
 class DomainErrorMiddleware:

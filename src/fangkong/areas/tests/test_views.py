@@ -109,6 +109,21 @@ def test_action_bad_date_writes_nothing(client, manager, make_zone):
     assert ZoneTransition.objects.filter(zone=zone).count() == 1
 
 
+def test_a_refused_action_keeps_the_reason_and_names_the_date(client, manager, make_zone):
+    zone = make_zone()
+    client.force_login(manager)
+    url = reverse("areas:zone_action", args=[zone.pk, "record_case"])
+    r = client.post(url, {"on_date": "2022-02-30", "reason": "新增阳性 3 例"}, **HX)
+    html = r.content.decode()
+    assert "日期格式无效，应为 YYYY-MM-DD" in html
+    record = html.split('data-testid="form-record_case"')[1].split("</form>")[0]
+    assert 'value="新增阳性 3 例"' in record and 'value="2022-02-30"' in record
+    # The other forms keep their blank defaults.
+    lift = html.split('data-testid="form-screening"')[1].split("</form>")[0]
+    assert "新增阳性 3 例" not in lift
+    assert ZoneTransition.objects.filter(zone=zone).count() == 1
+
+
 @pytest.mark.parametrize("role", [Role.TOWN_STAFF, Role.LAB])
 def test_action_forbidden_without_zone_manage(client, make_user, make_zone, tree, role):
     user = make_user(role, tree.town_a)
@@ -149,6 +164,29 @@ def test_zone_create_page(client, manager, tree, ruleset):
     zone = Zone.objects.get()
     assert r.status_code == 302 and r["Location"] == reverse("areas:zone_detail", args=[zone.pk])
     assert list(zone.members.values_list("jurisdiction_id", flat=True)) == [tree.community_a.pk]
+
+
+def test_zone_create_page_says_what_is_wrong_in_the_house_words(client, manager, tree, ruleset):
+    client.force_login(manager)
+    r = client.post(
+        reverse("areas:zone_create"),
+        {
+            "name": "名" * 250,
+            "level": "sealed",
+            "jurisdiction": tree.town_a.pk,
+            "member_jurisdictions": [tree.community_a.pk],
+            "started_on": "2022-13-01",
+            "reason": "",
+        },
+    )
+    html = r.content.decode()
+    assert r.status_code == 400
+    assert "名称不能超过 200 字" in html
+    assert "划定日期格式无效，应为 YYYY-MM-DD" in html
+    assert "请填写原因" in html
+    for stock in ("这个字段是必填项", "输入一个有效的日期", "确保该变量包含不超过"):
+        assert stock not in html
+    assert Zone.objects.count() == 0
 
 
 def test_zone_create_page_shows_the_domain_error(client, manager, tree, ruleset):

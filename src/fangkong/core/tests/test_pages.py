@@ -164,3 +164,30 @@ def test_ids_dates_and_times_are_ascii_only() -> None:
         with pytest.raises(InvalidInput):
             Typed(data).cleaned()
     assert Typed({"day": "2022-01-01"}).cleaned()["day"] == dt.date(2022, 1, 1)
+
+
+class Labelled(PageForm):
+    name = forms.CharField(label="名称", max_length=5)
+    level = forms.ChoiceField(label="等级", choices=[("a", "A")])
+    day = IsoDateField(label="划定日期", required=False)
+    count = DigitsField(label="数量", max_digits=3, required=False)
+    own = forms.CharField(label="自定", error_messages={"required": "自己的话"})
+    bare = forms.CharField(max_length=2, required=False)
+
+
+def test_a_labelled_field_says_what_is_wrong_in_the_house_words_naming_it() -> None:
+    form = Labelled({"name": "x" * 9, "level": "", "day": "2022-02-30", "count": "12345"})
+
+    assert form.messages() == {
+        "name": "名称不能超过 5 字",
+        "level": "请选择等级",
+        "day": "划定日期格式无效，应为 YYYY-MM-DD",
+        "count": "数量过大，最大为 999",
+        "own": "自己的话",
+    }
+    assert Labelled({"name": ""}).messages()["name"] == "请填写名称"
+    # The code stays generic (no `codes` entry): invalid_input.
+    refusal = Labelled({"name": "a", "level": "a", "own": "x", "count": "12345"}).refusal()
+    assert (refusal.code, refusal.message) == ("invalid_input", "数量过大，最大为 999")
+    # An unlabelled field keeps Django's message (there is no name to give).
+    assert "bare" in Labelled({"bare": "xyz"}).messages()

@@ -164,3 +164,48 @@ def test_the_results_page_query_never_fails(client: Any, tree: Any, make_user: A
             response = client.get("/testing/lab/results/", {key: value})
             assert response.status_code < 500, (key, value)
     assert client.get("/testing/lab/results/", {"job": "²"}).status_code == 200
+
+
+def test_a_huge_count_says_it_is_too_large_and_names_the_field(
+    client: Any, tree: Any, command_user: Any
+) -> None:
+    """99999999999999 tables or swabs is not "请填写非负整数": it is too large, with the
+    maximum, and the message names the field; the point form keeps what was typed."""
+    from fangkong.testing.models import SupplyStock
+
+    point = testing.point(tree.community_a)
+    client.force_login(command_user)
+
+    tables = client.post(
+        "/testing/points/new/",
+        {"place": str(point.place.pk), "tables": "99999999999999", "samplers": "4"},
+    )
+    page = tables.content.decode()
+    assert tables.status_code == 400
+    assert 'data-code="point_value_invalid"' in page
+    assert "采样台数过大，最大为 9999999" in page and "请填写非负整数" not in page
+    assert 'class="flash flash-error"' in page and 'value="99999999999999"' in page
+
+    supplies = client.post(
+        "/testing/supplies/new/",
+        {"place": str(point.place.pk), "kind": "swab", "quantity": "99999999999999"},
+        follow=True,
+    )
+    assert "盘点数量过大，最大为 99999999" in supplies.content.decode()
+    assert not SupplyStock.objects.exists()
+    # Letters are still "请填写非负整数" (and name no maximum).
+    letters = client.post(
+        "/testing/points/new/", {"place": str(point.place.pk), "tables": "x", "samplers": "4"}
+    )
+    assert "请填写非负整数" in letters.content.decode()
+
+
+def test_the_points_filter_takes_a_jurisdiction_path_of_a_level_only(
+    client: Any, tree: Any, command_user: Any
+) -> None:
+    from fangkong.testing.forms import PointFilterForm
+
+    assert PointFilterForm({"jurisdiction": tree.town_a.path}).lenient()["jurisdiction"]
+    assert PointFilterForm({"jurisdiction": tree.town_a.path[:7]}).lenient()["jurisdiction"] is None
+    client.force_login(command_user)
+    assert client.get(f"/testing/points/?jurisdiction={tree.town_a.path[:7]}").status_code == 200

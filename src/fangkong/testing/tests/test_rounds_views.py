@@ -100,3 +100,39 @@ def test_wrong_role_cannot_open_the_create_form(world: World, make_user: Any) ->
     assert worker.get("/testing/rounds/new/").status_code == 403
     assert worker.get("/testing/rounds/").status_code == 200
     assert lab.get("/testing/rounds/").status_code == 403
+
+
+def test_create_form_names_every_refused_field_and_keeps_the_values(world: World) -> None:
+    """An empty start time is "请填写开始时间" (not "format invalid"); a bad scope and a bad
+    time are both named; the alert uses the shared style; what was typed comes back."""
+    client = _client(world.town_a_user)
+
+    empty = client.post(
+        "/testing/rounds/new/",
+        {"name": "第二轮", "starts_at": "", "jurisdictions": [str(world.tree.town_a.pk)]},
+    )
+    both = client.post(
+        "/testing/rounds/new/",
+        {"name": "第三轮", "starts_at": "tomorrow", "jurisdictions": ["²"]},
+    )
+
+    page = empty.content.decode()
+    assert empty.status_code == 400
+    assert 'data-code="datetime_required"' in page and "请填写开始时间" in page
+    assert "时间格式无效" not in page
+    assert 'class="flash flash-error"' in page and "error-message" not in page
+    assert 'value="第二轮"' in page
+    town = f'value="{world.tree.town_a.pk}" data-testid="scope-town" data-name="乌镇镇" checked'
+    assert town in page
+    page = both.content.decode()
+    assert both.status_code == 400
+    assert "选择无效" in page and "开始时间格式无效，应为 YYYY-MM-DD HH:MM" in page
+    assert 'value="tomorrow"' in page
+    assert not Round.objects.exists()
+
+
+def test_the_advice_refusal_uses_the_shared_alert_style(world: World) -> None:
+    bad = _client(world.town_a_user).get(
+        "/testing/rounds/advice/?prevalence=abc", HTTP_HX_REQUEST="true"
+    )
+    assert 'class="flash flash-error" role="alert"' in bad.content.decode()

@@ -101,6 +101,7 @@ def round_create(request: AuthedRequest) -> HttpResponse:
     user = request.user
     require(user, Capability.ROUND_MANAGE)
     error: DomainError | None = None
+    more_errors: list[str] = []
     form: dict[str, Any] = {
         "name": "",
         "starts_at": timezone.localtime()
@@ -139,10 +140,12 @@ def round_create(request: AuthedRequest) -> HttpResponse:
             raise
         except DomainError as exc:
             error = exc
+            # Every field's refusal, not only the first one's.
+            more_errors = [m for m in round_form.messages().values() if m != exc.message]
         else:
             messages.success(request, _("已创建轮次"))
             return redirect("testing:round_detail", pk=rnd.pk)
-    context = {"form": form, "error": error, **_choices(user)}
+    context = {"form": form, "error": error, "more_errors": more_errors, **_choices(user)}
     return render(request, "testing/rounds_create.html", context, status=400 if error else 200)
 
 

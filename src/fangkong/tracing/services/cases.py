@@ -18,6 +18,7 @@ from django.db import IntegrityError, transaction
 from django.db.models.functions import Length
 from django.utils import timezone
 from django.utils.translation import gettext as _
+from django.utils.translation import gettext_lazy
 
 from fangkong.accounts.permissions import require, require_in_scope
 from fangkong.accounts.roles import Capability
@@ -97,11 +98,31 @@ def _transition(case: Case, target: str) -> None:
         )
 
 
+# What the pages call the free-text fields, for a refusal that names the field.
+_TEXT_LABELS = {
+    "address": gettext_lazy("地址"),
+    "companions": gettext_lazy("同行人员"),
+    "note": gettext_lazy("备注"),
+    "reporting_unit": gettext_lazy("报告单位"),
+    "symptoms": gettext_lazy("症状"),
+    "vaccination": gettext_lazy("疫苗接种"),
+    "interview_notes": gettext_lazy("访谈记录"),
+    "reason": gettext_lazy("原因"),
+}
+
+
 def clean_text(value: str, field: str, limit: int = TEXT_MAX) -> str:
-    """A free text stripped, or 400 `value_too_long` past `limit`."""
+    """A free text stripped, or 400 `value_too_long` past `limit` (the message names the
+    field and the limit: "报告单位不能超过 200 字")."""
     clean = (value or "").strip()
     if len(clean) > limit:
-        raise DomainError("value_too_long", _("内容过长"), field=field, limit=limit)
+        label = _TEXT_LABELS.get(field)
+        message = (
+            _("%(label)s不能超过 %(limit)d 字") % {"label": label, "limit": limit}
+            if label
+            else _("内容过长")
+        )
+        raise DomainError("value_too_long", message, field=field, limit=limit)
     return clean
 
 

@@ -219,6 +219,32 @@ def test_import_form_applies_or_shows_the_error_report(
     assert PushItem.objects.filter(status=PushItemStatus.HOSPITAL).count() == 1
 
 
+@pytest.mark.parametrize(
+    "files",
+    [
+        {"file": SimpleUploadedFile("f.csv", "条目ID,核查结果\n1,已送医\n".encode())},
+        {},
+    ],
+    ids=["csv-instead-of-xlsx", "no-file"],
+)
+def test_a_wrong_or_missing_file_is_refused_on_the_list_page(
+    world: World, pushes: dict[str, VerificationPush], files: dict[str, Any]
+) -> None:
+    """Not a feedback sheet (or no file): the list page again with the refusal inline
+    (and its items), not a bare error page; nothing changes."""
+    client = _client(world.town_a)
+    url = reverse("tracing:push_import", args=[pushes["a"].pk])
+
+    response = client.post(url, files)
+
+    html = response.content.decode()
+    assert response.status_code == 400
+    assert 'data-testid="import-error"' in html
+    assert 'data-testid="push-items"' in html and 'data-testid="import-form"' in html
+    assert "返回首页" not in html
+    assert not PushItem.objects.exclude(status=PushItemStatus.PENDING).exists()
+
+
 def test_case_section_lists_pushes_and_its_button_creates_them(world: World) -> None:
     url = reverse("tracing:case_pushes", args=[world.case.pk])
     client = _client(world.investigator)

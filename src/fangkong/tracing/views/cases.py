@@ -15,7 +15,8 @@ from urllib.parse import urlencode
 
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
-from django.http import HttpRequest, HttpResponse, HttpResponseRedirect
+from django.core.exceptions import ValidationError
+from django.http import HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
 from django.urls import NoReverseMatch, URLPattern, path, reverse
 from django.utils import timezone
@@ -29,6 +30,7 @@ from fangkong.accounts.types import AuthedRequest
 from fangkong.areas import selectors as area_selectors
 from fangkong.core.errors import DomainError, NotFound, PermissionDenied
 from fangkong.core.http import client_address
+from fangkong.core.pages import PkField
 from fangkong.core.paths import is_under, town_of
 from fangkong.people import rules as people_rules
 from fangkong.people import selectors as people_selectors
@@ -168,6 +170,21 @@ def _person_results(request: AuthedRequest, q: str) -> list[dict[str, Any]]:
     return [{"person": p, "name_masked": people_rules.mask_name(p.name)} for p in page.items]
 
 
+def _chosen_person(request: AuthedRequest, raw: str) -> list[dict[str, Any]]:
+    """The person a refused case form was sent with, as the one (masked) row to choose
+    again: read by id through the scoped selector (the search that listed them already
+    ran, and its full-ID lookup is never repeated); none when the id is bad or out of
+    scope."""
+    try:
+        pk = PkField(required=False).clean(raw)
+        if pk is None:
+            return []
+        person = people_selectors.person_get(user=request.user, pk=pk)
+    except (ValidationError, NotFound, PermissionDenied):
+        return []
+    return [{"person": person, "name_masked": people_rules.mask_name(person.name)}]
+
+
 def _person_search(request: AuthedRequest, q: str) -> tuple[list[dict[str, Any]], str, int]:
     """The search form's answer: (results, error message, status). A full ID number,
     document number or phone only by POST, as people's audited, budgeted lookup; by GET
@@ -258,7 +275,7 @@ def case_create(request: AuthedRequest) -> HttpResponse:
         else:
             messages.success(request, _("已报告病例 %(n)s") % {"n": case.number})
             return redirect("tracing:case_detail", pk=case.pk)
-        results = _person_results(request, form["q"])
+        results = _chosen_person(request, form["person"]) or _person_results(request, form["q"])
     else:
         results = _person_results(request, form["q"])
     return render(
@@ -314,6 +331,14 @@ def _itinerary_context(request: AuthedRequest, case: Case, **extra: Any) -> dict
 @require_GET
 @login_required
 def case_detail(request: AuthedRequest, pk: int) -> HttpResponse:
+    return _case_page(request, pk)
+
+
+def _case_page(
+    request: AuthedRequest, pk: int, *, typed: dict[str, str] | None = None, status: int = 200
+) -> HttpResponse:
+    """The case page; `typed` is what a refused action form was sent with (it comes back
+    filled in with it)."""
     case = selectors.case_get(user=request.user, pk=pk)
     now = timezone.now()
     closed = case.status == CaseStatus.CLOSED
@@ -333,12 +358,15 @@ def case_detail(request: AuthedRequest, pk: int) -> HttpResponse:
             "can_core_facts": case.status in rules.ITINERARY_OPEN_STATUSES,
             "can_complete": case.status == CaseStatus.INVESTIGATING,
             "can_close": case.status == CaseStatus.INVESTIGATED,
+            "typed": typed,
         }
     )
-    return render(request, "tracing/case_detail.html", context)
+    return render(request, "tracing/case_detail.html", context, status=status)
 
 
-def _lifecycle(request: AuthedRequest, pk: int, action: str) -> HttpResponseRedirect:
+def _lifecycle(request: AuthedRequest, pk: int, action: str) -> HttpResponse:
+    """One lifecycle button. Done: back to the case page with a message. Refused: the case
+    page at once (400) with the message and the forms filled in with what was typed."""
     case = selectors.case_get(user=request.user, pk=pk)
     ip = client_address(request)
     try:
@@ -371,30 +399,32 @@ def _lifecycle(request: AuthedRequest, pk: int, action: str) -> HttpResponseRedi
         raise
     except DomainError as exc:
         messages.error(request, exc.message)
+        typed = CaseLifecycleForm(request.POST).echo(limit=20000)
+        return _case_page(request, pk, typed=typed, status=exc.status)
     return redirect("tracing:case_detail", pk=case.pk)
 
 
 @require_POST
 @login_required
-def case_start_investigation(request: AuthedRequest, pk: int) -> HttpResponseRedirect:
+def case_start_investigation(request: AuthedRequest, pk: int) -> HttpResponse:
     return _lifecycle(request, pk, "start")
 
 
 @require_POST
 @login_required
-def case_core_facts(request: AuthedRequest, pk: int) -> HttpResponseRedirect:
+def case_core_facts(request: AuthedRequest, pk: int) -> HttpResponse:
     return _lifecycle(request, pk, "core_facts")
 
 
 @require_POST
 @login_required
-def case_complete_report(request: AuthedRequest, pk: int) -> HttpResponseRedirect:
+def case_complete_report(request: AuthedRequest, pk: int) -> HttpResponse:
     return _lifecycle(request, pk, "complete")
 
 
 @require_POST
 @login_required
-def case_close(request: AuthedRequest, pk: int) -> HttpResponseRedirect:
+def case_close(request: AuthedRequest, pk: int) -> HttpResponse:
     return _lifecycle(request, pk, "close")
 
 

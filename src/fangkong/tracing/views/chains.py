@@ -110,7 +110,12 @@ def chain_graph(request: AuthedRequest) -> HttpResponse:
 
 
 def _chain_fragment(
-    request: AuthedRequest, case: Case, *, error: str | None = None, status: int = 200
+    request: AuthedRequest,
+    case: Case,
+    *,
+    error: str | None = None,
+    status: int = 200,
+    typed: dict[str, str] | None = None,
 ) -> HttpResponse:
     user = request.user
     chain = selectors.case_chain(user=user, case=case)
@@ -135,6 +140,7 @@ def _chain_fragment(
             "can_manage": can_manage,
             "clusters": selectors.clusters(user=user, limit=200) if can_manage else [],
             "error": error,
+            "typed": typed or {},
         },
         status=status,
     )
@@ -182,7 +188,8 @@ def case_chain_action(request: AuthedRequest, pk: int, action: str) -> HttpRespo
         if isinstance(exc, PermissionDenied):
             raise
         case = selectors.case_for_chain(user=user, pk=pk)
-        return _chain_fragment(request, case, error=exc.message, status=exc.status)
+        typed = ChainActionForm(request.POST).echo(limit=200) if action == "link" else None
+        return _chain_fragment(request, case, error=exc.message, status=exc.status, typed=typed)
     case = selectors.case_for_chain(user=user, pk=pk)
     return _chain_fragment(request, case)
 
@@ -255,7 +262,9 @@ def cluster_detail(request: AuthedRequest, pk: int) -> HttpResponse:
     user = request.user
     cluster = selectors.cluster_get(user=user, pk=pk)
     error = None
+    typed = ""
     if request.method == "POST":
+        typed = ClusterCaseForm(request.POST).echo(limit=100)["number"]
         try:
             number = ClusterCaseForm(request.POST).cleaned()["number"]
             case = selectors.case_by_number(user=user, number=number)
@@ -289,6 +298,7 @@ def cluster_detail(request: AuthedRequest, pk: int) -> HttpResponse:
             "rows": rows,
             "can_manage": has_capability(user, Capability.CASE_MANAGE),
             "error": error,
+            "typed_number": typed if error else "",
         },
         status=400 if error else 200,
     )

@@ -41,7 +41,9 @@ def _fragment(
     *,
     message: str = "",
     error: str = "",
+    error_code: str = "",
     form: dict[str, str] | None = None,
+    tolerance: str = "",
     status: int = 200,
 ) -> HttpResponse:
     contacts = selectors.contacts_of_case(user=request.user, case=case)
@@ -55,6 +57,8 @@ def _fragment(
             "can_manage": has_capability(request.user, Capability.CONTACT_MANAGE),
             "message": message,
             "error": error,
+            "error_code": error_code,
+            "tolerance": tolerance,
             "form": form or {"id_kind": IdKind.RIC.value, "classification": "close"},
             "id_kinds": IdKind.choices,
             "classes": MANUAL_CLASS_CHOICES,
@@ -80,8 +84,9 @@ def case_contacts(request: AuthedRequest, pk: int) -> HttpResponse:
 @login_required
 def case_find_contacts(request: AuthedRequest, pk: int) -> HttpResponse:
     case = selectors.case_for_contact_management(user=request.user, pk=pk)
+    find_form = FindContactsForm(request.POST)
     try:
-        data = FindContactsForm(request.POST).cleaned()
+        data = find_form.cleaned()
         result = services.contacts_find_for_case(
             actor=request.user,
             case=case,
@@ -91,7 +96,10 @@ def case_find_contacts(request: AuthedRequest, pk: int) -> HttpResponse:
     except (PermissionDenied, NotFound):
         raise
     except DomainError as exc:
-        return _fragment(request, case, error=exc.message, status=400)
+        tolerance = find_form.echo(limit=20)["tolerance_minutes"]
+        return _fragment(
+            request, case, error=exc.message, error_code=exc.code, tolerance=tolerance, status=400
+        )
     message = _("找到接触者 %(found)s 人，其中新增 %(created)s 人") % {
         "found": result.found,
         "created": result.created,
@@ -130,7 +138,9 @@ def case_add_contact(request: AuthedRequest, pk: int) -> HttpResponse:
     except PermissionDenied:
         raise
     except DomainError as exc:
-        return _fragment(request, case, error=exc.message, form=form, status=400)
+        return _fragment(
+            request, case, error=exc.message, error_code=exc.code, form=form, status=400
+        )
     message = _("已添加接触者 %(name)s") % {"name": mask_name(contact.person.name)}
     return _fragment(request, case, message=message)
 

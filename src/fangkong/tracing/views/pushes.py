@@ -24,7 +24,7 @@ from fangkong.accounts.types import AuthedRequest
 from fangkong.areas import selectors as area_selectors
 from fangkong.core import jobs
 from fangkong.core.errors import DomainError, NotFound, PermissionDenied
-from fangkong.core.http import client_address
+from fangkong.core.http import client_address, wants_json
 from fangkong.core.paths import CITY_WIDTH, city_of
 from fangkong.people import services as people_services
 from fangkong.people.rules import mask_name
@@ -195,13 +195,24 @@ def push_export(request: AuthedRequest, pk: int) -> HttpResponse:
 def push_import(request: AuthedRequest, pk: int) -> HttpResponse:
     """Import the town's feedback; on any bad row nothing changes and the rows are listed."""
     push = selectors.push_get(user=request.user, pk=pk)
-    upload = PushImportForm(request.POST, request.FILES).cleaned()["file"]
-    report = excel.push_import_feedback(
-        actor=request.user,
-        push=push,
-        file=upload.read(excel.MAX_IMPORT_BYTES + 1),
-        ip=client_address(request),
-    )
+    try:
+        upload = PushImportForm(request.POST, request.FILES).cleaned()["file"]
+        report = excel.push_import_feedback(
+            actor=request.user,
+            push=push,
+            file=upload.read(excel.MAX_IMPORT_BYTES + 1),
+            ip=client_address(request),
+        )
+    except (PermissionDenied, NotFound):
+        raise
+    except DomainError as exc:
+        if wants_json(request):
+            raise  # the middleware answers {"code", ...}
+        # A file that is no feedback sheet (or none) is refused on the list page itself,
+        # where the bad rows of a sheet are shown too.
+        context = _detail_context(request, selectors.push_get(user=request.user, pk=pk))
+        context["import_error"] = exc
+        return render(request, "tracing/push_detail.html", context, status=exc.status)
     if report.ok:
         messages.success(
             request,

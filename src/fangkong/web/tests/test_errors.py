@@ -210,3 +210,33 @@ def test_a_page_post_without_a_multipart_boundary_is_a_400_page(
 
     assert response.status_code == 400
     assert 'data-error-code="multipart_invalid"' in response.content.decode()
+
+
+def test_a_failed_csrf_check_gets_the_house_page_with_a_way_back(
+    command_user: Any, tree: Any
+) -> None:
+    """An expired form (no or a stale CSRF token) is a 403 page that says what happened and
+    links back to the page the form was on, not Django's bare CSRF page."""
+    client = Client(enforce_csrf_checks=True)
+    client.force_login(command_user)
+    client.get("/testing/rounds/new/")  # sets the CSRF cookie
+
+    response = client.post(
+        "/testing/rounds/new/",
+        {"name": "过期", "csrfmiddlewaretoken": "x" * 64},
+        HTTP_REFERER="http://testserver/testing/rounds/new/",
+    )
+
+    page = response.content.decode()
+    assert response.status_code == 403
+    assert 'data-error-code="csrf_failed"' in page
+    assert "页面已过期" in page and "刷新页面后重新提交" in page
+    assert 'href="http://testserver/testing/rounds/new/"' in page
+    assert "CSRF verification failed" not in page and 'data-testid="main-nav"' in page
+    # A referrer elsewhere is not linked to; the way back is the home page.
+    foreign = client.post(
+        "/testing/rounds/new/", {"name": "过期"}, HTTP_REFERER="https://evil.example/x"
+    )
+    assert foreign.status_code == 403
+    assert "evil.example" not in foreign.content.decode()
+    assert 'href="/" data-testid="csrf-back"' in foreign.content.decode()
