@@ -12,6 +12,7 @@ import datetime as dt
 from typing import Any
 
 import pytest
+from playwright.sync_api import TimeoutError as PlaywrightTimeout
 
 from fangkong.accounts.roles import Role
 from fangkong.areas.models import Level
@@ -163,8 +164,17 @@ def test_case_map_tooltips_and_popups_show_jurisdiction_and_place_names_as_text(
     )
     box = page.locator("[data-testid=case-map]").bounding_box()
     assert box is not None
-    page.mouse.move(box["x"] + box["width"] - 20, box["y"] + box["height"] - 20)
-    page.locator(".leaflet-tooltip").last.wait_for()
+    # Under load the map may still be settling (fitBounds) when the mouse first moves
+    # there, and one move then fires no hover: move again, a little apart, until it does.
+    tooltip = page.locator(".leaflet-tooltip").last
+    for step in range(10):
+        page.mouse.move(box["x"] + box["width"] - 20 - step, box["y"] + box["height"] - 20 - step)
+        try:
+            tooltip.wait_for(timeout=2000)
+            break
+        except PlaywrightTimeout:
+            continue
+    tooltip.wait_for()
     assert "镇" + PAYLOAD in page.locator(".leaflet-tooltip").last.inner_text()
     # The stop's popup (the place's name).
     page.locator(".stop-marker").first.click()
@@ -213,8 +223,17 @@ def test_maps_build_names_as_nodes_never_as_html(
     assert page.evaluate("window.__htmlWrites") == []
     box = page.locator("[data-testid=case-map]").bounding_box()
     assert box is not None
-    page.mouse.move(box["x"] + box["width"] - 20, box["y"] + box["height"] - 20)
-    page.locator(".leaflet-tooltip").last.wait_for()
+    # Under load the map may still be settling (fitBounds) when the mouse first moves
+    # there, and one move then fires no hover: move again, a little apart, until it does.
+    tooltip = page.locator(".leaflet-tooltip").last
+    for step in range(10):
+        page.mouse.move(box["x"] + box["width"] - 20 - step, box["y"] + box["height"] - 20 - step)
+        try:
+            tooltip.wait_for(timeout=2000)
+            break
+        except PlaywrightTimeout:
+            continue
+    tooltip.wait_for()
     assert "镇" + PAYLOAD in page.locator(".leaflet-tooltip").last.inner_text()
     assert page.evaluate("window.__htmlWrites") == []
     _assert_inert(page)
