@@ -15,6 +15,7 @@ from openpyxl import load_workbook
 from fangkong.accounts.models import AuditEvent
 from fangkong.core import jobs
 from fangkong.core.models import Job, JobState
+from fangkong.testkit.jobs import job_of
 from fangkong.testkit.worlds.coverage import build_world
 
 pytestmark = pytest.mark.django_db
@@ -45,15 +46,23 @@ def test_an_export_is_written_by_a_worker_and_downloaded_by_its_owner(
     # Not written yet: nothing to download, nothing audited
     assert owner.get(f"/api/jobs/{job_id}/file").json()["code"] == "job_no_file"
     assert not AuditEvent.objects.filter(action="coverage.untested_export").exists()
-    # The page's export goes to the job's page (progress, then the link)
-    page = owner.get(reverse("testing:coverage_untested_export", args=[world.round.pk, COMMUNITY]))
-    assert page.status_code == 302 and page.url.startswith("/jobs/")
+    # The page's export (a POST) goes to the job on the export page (progress, then
+    # the link); a GET of that page starts nothing
+    export = reverse("testing:coverage_untested_export", args=[world.round.pk, COMMUNITY])
+    before = Job.objects.count()
+    assert owner.get(export).status_code == 200 and Job.objects.count() == before
+    page = owner.post(export)
+    second = job_of(page)
+    assert page["Location"] == f"{export}?job={second.pk}" and second.state == JobState.QUEUED
+    queued = owner.get(page["Location"]).content.decode()
+    assert 'data-testid="job-note"' in queued and "排队中，等待后台处理" in queued
+    assert 'data-testid="job-download"' not in queued
 
     assert jobs.job_run.call(job_id) == JobState.DONE  # what a worker does
 
     status = owner.get(f"/api/jobs/{job_id}").json()
     assert status["state"] == "done" and status["has_file"] is True
-    html = owner.get(reverse("web:job_detail", args=[job_id])).content.decode()
+    html = owner.get(reverse("web:job_detail", args=[job_id]), follow=True).content.decode()
     assert 'data-testid="job-download"' in html
     for download in (f"/api/jobs/{job_id}/file", reverse("web:job_download", args=[job_id])):
         file = owner.get(download)

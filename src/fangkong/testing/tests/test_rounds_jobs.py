@@ -50,14 +50,16 @@ def test_opening_a_round_is_queued_and_run_by_a_worker(world: World, settings: A
     page = a.post(reverse("testing:round_open", args=[rnd.pk]))
     second = jobs.Job.objects.latest("pk")
     assert second.pk != job_id and second.state == JobState.QUEUED
-    assert page.status_code == 302 and page.url == reverse("web:job_detail", args=[second.pk])
+    # Post/Redirect/Get: to the round's page showing the job
+    assert page.status_code == 303
+    assert page.url == f"{reverse('testing:round_detail', args=[rnd.pk])}?job={second.pk}"
 
     assert jobs.job_run.call(job_id) == JobState.DONE  # what a worker does
     status = a.get(f"/api/jobs/{job_id}").json()
     assert status["state"] == "done" and status["result"]["target_count"] == 15
     rnd.refresh_from_db()
     assert rnd.status == RoundStatus.OPEN and RoundTarget.objects.filter(round=rnd).count() == 15
-    html = a.get(reverse("web:job_detail", args=[job_id])).content.decode()
+    html = a.get(reverse("web:job_detail", args=[job_id]), follow=True).content.decode()
     assert 'data-testid="round-open-result"' in html
     # The second request's job finds the round open: failed with the reason, nothing done
     assert jobs.job_run.call(second.pk) == JobState.FAILED

@@ -15,6 +15,7 @@ from django.utils import timezone
 from openpyxl import load_workbook
 
 from fangkong.accounts.models import AuditEvent
+from fangkong.testkit.jobs import export_download
 from fangkong.testkit.worlds.pushes import World, build_world, workbook_bytes
 from fangkong.tracing import excel
 from fangkong.tracing.models import (
@@ -179,8 +180,8 @@ def test_export_buttons_masked_by_get_revealed_by_post(
     url = reverse("tracing:push_export", args=[pushes["a"].pk])
     client = _client(world.town_a)
 
-    masked = client.get(url)
-    revealed = client.post(url, {"reveal": "1"})
+    masked = export_download(client, url)
+    revealed = export_download(client, url, reveal=True)
 
     def text(data: bytes) -> str:
         return str([c.value for row in load_workbook(io.BytesIO(data)).active for c in row])
@@ -199,7 +200,9 @@ def test_import_form_applies_or_shows_the_error_report(
     world: World, pushes: dict[str, VerificationPush]
 ) -> None:
     client = _client(world.town_a)
-    exported = client.get(reverse("tracing:push_export", args=[pushes["a"].pk])).content
+    exported = export_download(
+        client, reverse("tracing:push_export", args=[pushes["a"].pk])
+    ).content
     wb = load_workbook(io.BytesIO(exported))
     ws = wb.active
     col = excel.COLUMNS.index(excel.COL_STATUS) + 1

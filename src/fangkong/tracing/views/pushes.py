@@ -181,13 +181,32 @@ def push_item_mark(request: AuthedRequest, pk: int) -> HttpResponse:
 @require_http_methods(["GET", "POST"])
 @login_required
 def push_export(request: AuthedRequest, pk: int) -> HttpResponse:
-    """GET: the masked workbook. POST reveal=1: the workbook in clear (confirmed, audited).
-    Written by a background job: the file, or the job's page with its progress and link."""
-    reveal = request.method == "POST" and request.POST.get("reveal") == "1"
-    job = tasks_pushes.push_export_start(
-        actor=request.user, push_id=pk, reveal=reveal, ip=client_address(request)
-    )
-    return jobs.export_page_answer(job)
+    """POST: start the export, masked, or in clear with reveal=1 (confirmed, audited), by
+    a background job, and 303 to this page with `?job=`. GET: the page with the export
+    buttons and (`?job=`) the job: its progress, then the file to download. A GET never
+    starts an export (a reload or a link does not write, nor audit, a workbook)."""
+    user = request.user
+    if request.method == "POST":
+        job = tasks_pushes.push_export_start(
+            actor=user,
+            push_id=pk,
+            reveal=request.POST.get("reveal") == "1",
+            ip=client_address(request),
+        )
+        return jobs.started_answer(job)
+    push = tasks_pushes.push_export_check(actor=user, push_id=pk, reveal=False)
+    back_url = reverse("tracing:push_detail", args=[pk])
+    context: dict[str, Any] = {
+        "title": _("核查名单"),
+        "subject": push.number,
+        "back_url": back_url,
+        "export_url": reverse("tracing:push_export", args=[pk]),
+        "can_reveal": has_capability(user, Capability.PERSON_REVEAL),
+    }
+    if request.GET.get("job", "").isdigit():
+        job = jobs.job_get(user=user, job_id=int(request.GET["job"][:12]))
+        context.update(jobs.job_context(job, back_url=back_url, back_label=_("返回名单")))
+    return render(request, "web/export.html", context)
 
 
 @require_POST
