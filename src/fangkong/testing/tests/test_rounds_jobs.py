@@ -99,3 +99,24 @@ def test_an_opening_killed_midway_is_rerun_without_duplicate_targets(
     # Opening it again is refused at once, no job
     assert a.post(f"/api/testing/rounds/{rnd.pk}/open").json()["code"] == "round_not_planned"
     assert jobs.Job.objects.count() == 1
+
+
+def test_the_open_button_answers_303_to_the_round_with_its_job(world: World) -> None:
+    rnd = _round(world)
+    a = _client(world.town_a_user)
+    r = a.post(reverse("testing:round_open", args=[rnd.pk]))
+    job = jobs.Job.objects.get()
+    assert (r.status_code, r["Location"]) == (
+        303,
+        f"{reverse('testing:round_detail', args=[rnd.pk])}?job={job.pk}",
+    )
+    html = a.get(r["Location"]).content.decode()
+    a.get(r["Location"])  # a reload opens nothing again
+    assert jobs.Job.objects.count() == 1
+    assert 'data-testid="round-open-result"' in html and "应检人数 15" in html
+    assert 'data-status="open"' in html
+    # Opening counts no rows: no "0 / 0 100%", no bar
+    assert "0 / 0" not in html and 'data-testid="job-percent"></span>' in html
+    assert '<div class="job-progress" data-job-bar hidden>' in html
+    # The other town does not see the job
+    assert _client(world.town_b_user).get(r["Location"]).status_code == 404
