@@ -32,6 +32,7 @@ class JobOut(Schema):
     percent: int | None
     counted: bool
     note: str
+    no_worker: bool
     rerunnable: bool
     error_code: str
     error_message: str

@@ -432,11 +432,11 @@ def no_worker_seen(job: Job, now: dt.datetime | None = None) -> bool:
     ).exists()
 
 
-def job_note(job: Job) -> str:
+def job_note(job: Job, *, no_worker: bool | None = None) -> str:
     """What the panel says of a job not yet taken by a worker."""
     if job.state != JobState.QUEUED:
         return ""
-    if no_worker_seen(job):
+    if no_worker_seen(job) if no_worker is None else no_worker:
         return _("后台处理进程似乎未运行，任务一直在排队。请联系管理员启动 fangkong db_worker。")
     return _("排队中，等待后台处理")
 
@@ -457,7 +457,8 @@ def job_status(job: Job) -> dict[str, Any]:
     status["label"] = str(kind.label) if kind else job.kind
     status["state_label"] = str(JobState(job.state).label)
     status["counted"] = job_counted(job)
-    status["note"] = job_note(job)
+    status["no_worker"] = no_worker_seen(job)
+    status["note"] = job_note(job, no_worker=status["no_worker"])
     status["rerunnable"] = job_rerunnable(job)
     status["has_file"] = (
         job.state == JobState.DONE

@@ -90,7 +90,9 @@ def test_a_job_queued_long_with_no_worker_asks_for_one(world: World, settings: A
     lab = _client(world.lab_user)
     html = lab.get(f"{PAGE}?job={job.pk}").content.decode()
     assert "后台处理进程似乎未运行" in html and "fangkong db_worker" in html
-    assert "db_worker" in lab.get(f"/api/jobs/{job.pk}").json()["note"]
+    assert '<p class="flash flash-warning" data-job-note' in html
+    stalled = lab.get(f"/api/jobs/{job.pk}").json()
+    assert "db_worker" in stalled["note"] and stalled["no_worker"] is True
     # A worker busy with another job (its heartbeat fresh) is not a missing worker
     busy = Job.objects.create(
         kind=job.kind,

@@ -22,6 +22,7 @@
     if (note) {
       note.textContent = status.note || "";
       note.hidden = !status.note;
+      note.className = status.no_worker ? "flash flash-warning" : "muted";
     }
     var label = panel.querySelector("[data-job-state-label]");
     if (label && status.state_label) { label.textContent = status.state_label; }
