@@ -463,7 +463,9 @@ def test_a_get_export_never_reveals_and_a_post_reveals_with_one_audit_row(
     assert revealed.status_code == 200
     text = str([c.value for row in load_workbook(io.BytesIO(revealed.content)).active for c in row])
     assert world.ids["a1"] in text
-    assert [e.detail["reveal"] for e in AuditEvent.objects.filter(action="push.export")] == [
+    assert [
+        e.detail["reveal"] for e in AuditEvent.objects.filter(action="push.export").order_by("pk")
+    ] == [
         False,
         True,
     ]

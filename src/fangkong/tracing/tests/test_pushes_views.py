@@ -223,7 +223,9 @@ def test_export_buttons_masked_by_get_revealed_by_post(
     assert masked["Content-Type"] == excel.XLSX_CONTENT_TYPE
     assert world.ids["a1"] not in text(masked.content)
     assert world.ids["a1"] in text(revealed.content)
-    assert [e.detail["reveal"] for e in AuditEvent.objects.filter(action="push.export")] == [
+    assert [
+        e.detail["reveal"] for e in AuditEvent.objects.filter(action="push.export").order_by("pk")
+    ] == [
         False,
         True,
     ]
