@@ -5,7 +5,7 @@ from __future__ import annotations
 import datetime as dt
 from typing import Any
 
-from ninja import Field, Query, Router, Schema
+from ninja import Field, Query, Router, Schema, Status
 
 from fangkong.accounts import selectors, services
 from fangkong.accounts.auth import by_token
@@ -125,7 +125,7 @@ def tokens_list(request: AuthedRequest, page: Query[PageQuery]) -> Page[TokenOut
     summary="Create an API token (from a browser session only)",
     description="只能用网页登录会话创建；用接口令牌认证的请求得到 403 token_cannot_create_token。",
 )
-def tokens_create(request: AuthedRequest, payload: TokenCreateIn) -> tuple[int, dict[str, Any]]:
+def tokens_create(request: AuthedRequest, payload: TokenCreateIn) -> Status:
     user: User = request.auth  # type: ignore[attr-defined]
     token, plaintext = services.token_create(
         actor=user,
@@ -135,7 +135,7 @@ def tokens_create(request: AuthedRequest, payload: TokenCreateIn) -> tuple[int, 
         ip=client_address(request),
         by_token=by_token(request),
     )
-    return 201, {**_token_out(token), "token": plaintext}
+    return Status(201, {**_token_out(token), "token": plaintext})
 
 
 @router.post("/tokens/{token_id}/revoke", response=TokenOut, summary="Revoke one of my API tokens")

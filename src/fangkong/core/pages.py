@@ -125,6 +125,8 @@ def one_message(message: Any) -> dict[str, Any]:
     """The same message for every way a field's value can be wrong (error_messages=)."""
     keys = (
         "required",
+        "empty",
+        "missing",
         "invalid",
         "min_value",
         "max_value",
@@ -263,6 +265,12 @@ class TriStateField(forms.Field):
 
     def to_python(self, value: Any) -> bool | None:
         return {"1": True, "0": False}.get(str(value or "").strip())
+
+
+class JobQueryForm(PageForm):
+    """`?job=` of a page that shows a background job again (its id; anything else is no job)."""
+
+    job = DigitsField(max_digits=12, required=False)
 
 
 def refusal_message(request: HttpRequest, exc: DomainError) -> None:

@@ -15,6 +15,7 @@ from fangkong.core.pages import (
     PageForm,
     PkField,
     PkListField,
+    TruncatingForm,
     one_message,
 )
 
@@ -187,7 +188,18 @@ class HoldFilterForm(PageForm):
     cursor = _text()
 
 
-class ResultsUploadForm(forms.Form):
+class ResultsUploadForm(PageForm):
     """A lab's results file (CSV or Excel); its size and rows are bounded by the import."""
 
-    file = forms.FileField()
+    file = forms.FileField(error_messages=one_message(_("请选择要导入的结果文件")))
+    codes: ClassVar[dict[str, str]] = {"file": "file_required"}
+
+
+class TubeLookupForm(TruncatingForm):
+    """The results page's tube search (a barcode; one with a slash is no lookup)."""
+
+    tube = forms.CharField(required=False, max_length=64)
+
+
+class RevealForm(PageForm):
+    reveal = FlagField()

@@ -204,9 +204,10 @@ class PushImportForm(PageForm):
     codes: ClassVar[dict[str, str]] = {"file": "import_file_missing"}
 
 
-class ScanImportForm(forms.Form):
+class ScanImportForm(PageForm):
     """A scan log (CSV or Parquet; bounded by the import) and whether one bad row refuses
     the whole file."""
 
-    file = forms.FileField()
-    strict = forms.BooleanField(required=False)
+    file = forms.FileField(error_messages=one_message(_("请选择要导入的文件")))
+    strict = FlagField()
+    codes: ClassVar[dict[str, str]] = {"file": "file_required"}

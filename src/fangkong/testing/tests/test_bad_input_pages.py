@@ -151,3 +151,16 @@ def test_filters_and_advice_never_fail(client: Any, command_user: Any) -> None:
             assert client.get(url, {key: value}).status_code < 500, (url, key, value)
     advice = client.get("/testing/rounds/advice/", {"prevalence": "nan"})
     assert advice.status_code == 400
+
+
+def test_the_results_page_query_never_fails(client: Any, tree: Any, make_user: Any) -> None:
+    lab = testing.lab(tree.town_a)
+    lab_user = make_user(Role.LAB, tree.town_a)
+    lab_user.place = lab
+    lab_user.save(update_fields=["place"])
+    client.force_login(lab_user)
+    for value in BAD:  # "²".isdigit() is True, int("²") fails
+        for key in ("job", "tube"):
+            response = client.get("/testing/lab/results/", {key: value})
+            assert response.status_code < 500, (key, value)
+    assert client.get("/testing/lab/results/", {"job": "²"}).status_code == 200

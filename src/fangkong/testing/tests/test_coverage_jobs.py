@@ -102,6 +102,8 @@ def test_the_export_page_starts_nothing_by_get_and_shows_the_file_by_its_job(wor
     for _visit in range(2):
         page = worker.get(export)
         assert page.status_code == 200 and 'data-testid="export-masked"' in page.content.decode()
+    for odd in ("²", "-1", "x" * 40):  # a ?job= that is no job id: the page, no 500
+        assert worker.get(export, {"job": odd}).status_code == 200
     assert not Job.objects.exists()
     assert not AuditEvent.objects.filter(action="coverage.untested_export").exists()
     # A POST starts it and answers 303 to its job on this page

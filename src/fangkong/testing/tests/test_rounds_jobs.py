@@ -118,5 +118,9 @@ def test_the_open_button_answers_303_to_the_round_with_its_job(world: World) -> 
     # Opening counts no rows: no "0 / 0 100%", no bar
     assert "0 / 0" not in html and 'data-testid="job-percent"></span>' in html
     assert '<div class="job-progress" data-job-bar hidden>' in html
+    for odd in ("²", "-1"):  # a ?job= that is no job id: the round, no 500
+        assert (
+            a.get(reverse("testing:round_detail", args=[rnd.pk]), {"job": odd}).status_code == 200
+        )
     # The other town does not see the job
     assert _client(world.town_b_user).get(r["Location"]).status_code == 404

@@ -30,10 +30,11 @@ from fangkong.accounts.types import AuthedRequest
 from fangkong.areas import selectors as area_selectors
 from fangkong.core import jobs
 from fangkong.core.http import client_address
+from fangkong.core.pages import JobQueryForm
 from fangkong.core.paths import community_of, town_of
 from fangkong.people.rules import mask_name
 from fangkong.testing import tasks_coverage
-from fangkong.testing.forms import CursorForm
+from fangkong.testing.forms import CursorForm, RevealForm
 from fangkong.testing.models import Round
 from fangkong.testing.selectors import coverage as selectors
 
@@ -211,7 +212,7 @@ def coverage_untested_export(request: AuthedRequest, pk: int, community: str) ->
             actor=user,
             round_id=pk,
             community=community,
-            reveal=request.POST.get("reveal") == "1",
+            reveal=RevealForm(request.POST).lenient()["reveal"] is True,
             ip=client_address(request),
         )
         return jobs.started_answer(job)
@@ -227,8 +228,9 @@ def coverage_untested_export(request: AuthedRequest, pk: int, community: str) ->
         "export_url": reverse("testing:coverage_untested_export", args=[pk, community]),
         "can_reveal": has_capability(user, Capability.PERSON_REVEAL),
     }
-    if request.GET.get("job", "").isdigit():
-        job = jobs.job_get(user=user, job_id=int(request.GET["job"][:12]))
+    job_id = JobQueryForm(request.GET).lenient()["job"]
+    if job_id is not None:
+        job = jobs.job_get(user=user, job_id=job_id)
         context.update(jobs.job_context(job, back_url=back_url, back_label=_("返回名单")))
     return render(request, "web/export.html", context)
 

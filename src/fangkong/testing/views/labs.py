@@ -26,7 +26,7 @@ from fangkong.accounts.types import AuthedRequest
 from fangkong.core import jobs
 from fangkong.core.errors import DomainError, NotFound
 from fangkong.core.http import client_address
-from fangkong.core.pages import refusal_message
+from fangkong.core.pages import JobQueryForm, refusal_message
 from fangkong.people.rules import mask_name
 from fangkong.testing import tasks_labs
 from fangkong.testing.forms import (
@@ -37,6 +37,7 @@ from fangkong.testing.forms import (
     RecheckFilterForm,
     RecheckSampleForm,
     ResultsUploadForm,
+    TubeLookupForm,
 )
 from fangkong.testing.models import HoldState, RecheckStatus
 from fangkong.testing.selectors import labs as selectors
@@ -150,18 +151,15 @@ def lab_results(request: AuthedRequest) -> HttpResponse:
     user = request.user
     require(user, Capability.RESULT_IMPORT)
     job = None
-    lookup = request.GET.get("tube", "").strip()
+    lookup = TubeLookupForm(request.GET).lenient()["tube"] or ""
     if request.method == "GET" and lookup and "/" not in lookup:
-        return redirect("testing:tube_result", barcode=lookup[:64])
-    if request.method == "GET" and request.GET.get("job", "").isdigit():
-        job = jobs.job_get(user=user, job_id=int(request.GET["job"][:12]))
+        return redirect("testing:tube_result", barcode=lookup)
+    job_id = JobQueryForm(request.GET).lenient()["job"]
+    if request.method == "GET" and job_id is not None:
+        job = jobs.job_get(user=user, job_id=job_id)
     if request.method == "POST":
-        form = ResultsUploadForm(request.POST, request.FILES)
-        if not form.is_valid():
-            messages.error(request, _("请选择要导入的结果文件"))
-            return redirect("testing:lab_results")
-        upload = form.cleaned_data["file"]
         try:
+            upload = ResultsUploadForm(request.POST, request.FILES).cleaned()["file"]
             job = tasks_labs.results_import_start(
                 actor=user,
                 data=upload.read(result_files.MAX_IMPORT_BYTES + 1),

@@ -25,6 +25,7 @@ from fangkong.areas.choices import ZoneState
 from fangkong.core import jobs
 from fangkong.core.errors import DomainError, NotFound, PermissionDenied
 from fangkong.core.http import client_address
+from fangkong.core.pages import JobQueryForm
 from fangkong.core.paths import is_under
 from fangkong.testing import tasks_rounds
 from fangkong.testing.forms import AdviceForm, RoundCreateForm, RoundFilterForm
@@ -220,8 +221,9 @@ def round_detail(request: AuthedRequest, pk: int) -> HttpResponse:
         "can_see_supplies": has_capability(user, Capability.SUPPLY_VIEW),
         **_advice_context(request.GET),
     }
-    if request.GET.get("job", "").isdigit():
-        job = jobs.job_get(user=user, job_id=int(request.GET["job"][:12]))
+    job_id = JobQueryForm(request.GET).lenient()["job"]
+    if job_id is not None:
+        job = jobs.job_get(user=user, job_id=job_id)
         context.update(jobs.job_context(job))
     return render(request, "testing/rounds_detail.html", context)
 

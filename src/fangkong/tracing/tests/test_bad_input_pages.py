@@ -45,12 +45,14 @@ def world(tree: Any, make_user: Any, command_user: Any) -> Any:
     )
     client = Client()
     client.force_login(investigator)
+    admin = make_user(Role.ADMIN, tree.city, "admin")
 
     class World:
         pass
 
     w = World()
     w.client, w.case, w.person, w.tree = client, case, person, tree  # type: ignore[attr-defined]
+    w.admin = admin  # type: ignore[attr-defined]
     return w
 
 
@@ -175,5 +177,9 @@ def test_list_filters_that_are_not_understood_are_ignored_or_refused_never_a_500
         for value in BAD:
             for key in ("status", "town", "since", "overdue", "case", "cluster", "found", "cursor"):
                 assert world.client.get(url, {key: value}).status_code < 500, (url, key, value)
+    admin = Client()
+    admin.force_login(world.admin)
+    for value in BAD:  # "²".isdigit() is True, int("²") fails
+        assert admin.get(reverse("tracing:scan_import"), {"job": value}).status_code < 500
     since = world.client.get(reverse("tracing:case_list"), {"since": "2022-13-45"})
     assert since.status_code == 400

@@ -23,6 +23,7 @@ from fangkong.accounts.types import AuthedRequest
 from fangkong.core import jobs
 from fangkong.core.errors import DomainError, NotFound, PermissionDenied
 from fangkong.core.http import client_address
+from fangkong.core.pages import JobQueryForm
 from fangkong.scans import ingest
 from fangkong.scans import tasks as scan_tasks
 from fangkong.tracing.forms import (
@@ -307,17 +308,16 @@ def scan_import(request: AuthedRequest) -> HttpResponse:
     require(user, Capability.SCANS_IMPORT)
     job = None
     error: DomainError | None = None
-    if request.method == "GET" and request.GET.get("job", "").isdigit():
-        job = jobs.job_get(user=user, job_id=int(request.GET["job"][:12]))
+    job_id = JobQueryForm(request.GET).lenient()["job"]
+    if request.method == "GET" and job_id is not None:
+        job = jobs.job_get(user=user, job_id=job_id)
     if request.method == "POST":
-        form = ScanImportForm(request.POST, request.FILES)
         try:
-            if not form.is_valid():
-                raise DomainError("file_required", _("请选择要导入的文件"))
+            data = ScanImportForm(request.POST, request.FILES).cleaned()
             job = scan_tasks.scans_import_start(
                 actor=user,
-                upload=form.cleaned_data["file"],
-                strict=form.cleaned_data["strict"],
+                upload=data["file"],
+                strict=data["strict"],
                 ip=client_address(request),
             )
         except DomainError as exc:

@@ -25,6 +25,7 @@ from fangkong.areas import selectors as area_selectors
 from fangkong.core import jobs
 from fangkong.core.errors import DomainError, NotFound, PermissionDenied
 from fangkong.core.http import client_address
+from fangkong.core.pages import JobQueryForm
 from fangkong.core.paths import CITY_WIDTH, city_of
 from fangkong.people import services as people_services
 from fangkong.people.rules import mask_name
@@ -190,7 +191,7 @@ def push_export(request: AuthedRequest, pk: int) -> HttpResponse:
         job = tasks_pushes.push_export_start(
             actor=user,
             push_id=pk,
-            reveal=request.POST.get("reveal") == "1",
+            reveal=RevealForm(request.POST).lenient()["reveal"] is True,
             ip=client_address(request),
         )
         return jobs.started_answer(job)
@@ -203,8 +204,9 @@ def push_export(request: AuthedRequest, pk: int) -> HttpResponse:
         "export_url": reverse("tracing:push_export", args=[pk]),
         "can_reveal": has_capability(user, Capability.PERSON_REVEAL),
     }
-    if request.GET.get("job", "").isdigit():
-        job = jobs.job_get(user=user, job_id=int(request.GET["job"][:12]))
+    job_id = JobQueryForm(request.GET).lenient()["job"]
+    if job_id is not None:
+        job = jobs.job_get(user=user, job_id=job_id)
         context.update(jobs.job_context(job, back_url=back_url, back_label=_("返回名单")))
     return render(request, "web/export.html", context)
 
