@@ -222,6 +222,9 @@ TASKS = {
 }
 # A running job whose worker has not beaten its heartbeat for this long is marked failed.
 JOB_STALE_SECONDS = int(os.environ.get("FANGKONG_JOB_STALE_SECONDS", "600"))
+# A job queued this long while no worker runs any job: the page says that no background
+# worker (`fangkong db_worker`) seems to be running.
+JOB_QUEUED_WARN_SECONDS = int(os.environ.get("FANGKONG_JOB_QUEUED_WARN_SECONDS", "60"))
 # The files of jobs (uploads, exports) are deleted this long after the job finished.
 JOB_FILES_KEEP_HOURS = int(os.environ.get("FANGKONG_JOB_FILES_KEEP_HOURS", "24"))
 # A job writes its progress at most this often (seconds).

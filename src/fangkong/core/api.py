@@ -24,11 +24,16 @@ class JobOut(Schema):
     kind: str
     label: str
     state: str
+    state_label: str
     phase: str
     phase_label: str
     rows_done: int
     rows_total: int | None
     percent: int | None
+    counted: bool
+    note: str
+    no_worker: bool
+    rerunnable: bool
     error_code: str
     error_message: str
     error_detail: dict[str, Any]

@@ -46,9 +46,8 @@ from django.contrib.auth import get_user_model
 from django.core.serializers.json import DjangoJSONEncoder
 from django.db import connection, transaction
 from django.dispatch import Signal
-from django.http import HttpResponse
-from django.shortcuts import redirect
-from django.urls import reverse
+from django.http import HttpResponse, HttpResponseRedirect
+from django.urls import NoReverseMatch, reverse
 from django.utils import timezone
 from django.utils.functional import Promise
 from django.utils.module_loading import import_string
@@ -89,6 +88,9 @@ class JobKind:
     run: Callable[[Any, Job, Progress], dict[str, Any]]
     may_view: Callable[[Any, Job], bool] | None = None
     result_template: str = ""
+    # The page that shows a job of this kind (its URL path, without `?job=`): where the
+    # page that started it, a re-run and /jobs/<id>/ send the user (`job_page_url`).
+    page: Callable[[Job], str] | None = None
 
 
 def kind_of(job: Job) -> JobKind | None:
@@ -205,12 +207,32 @@ def _enqueue(job: Job) -> None:
     Job.objects.filter(pk=job.pk).update(task_result_id=str(result.id)[:64])
 
 
+# Failures a re-run may cure: the worker died (`job_lost`) or the work crashed on
+# something other than its input (`job_crashed`: a database error, a bug fixed since).
+# A refusal of the input (bad file, bad header, a duplicate, a round no longer planned)
+# fails the same way again: it is not offered.
+RERUNNABLE_CODES = frozenset({"job_lost", "job_crashed"})
+
+
+def job_rerunnable(job: Job) -> bool:
+    return job.state == JobState.FAILED and job.error_code in RERUNNABLE_CODES
+
+
 def job_rerun(*, user: Any, job: Job) -> Job:
-    """Run a failed job again from its saved upload (owner only). The works are
-    idempotent, so what a killed run committed is not written twice."""
+    """Run a failed job again from its saved upload (owner only), when its failure was
+    not a refusal of its input (`RERUNNABLE_CODES`). The works are idempotent, so what a
+    killed run committed is not written twice."""
     if job.owner_id != user.pk:
         raise NotFound("not_found", _("未找到或不在您的辖区内"), object="job")
-    updated = Job.objects.filter(pk=job.pk, state=JobState.FAILED).update(
+    if job.state == JobState.FAILED and job.error_code not in RERUNNABLE_CODES:
+        raise Conflict(
+            "job_not_rerunnable",
+            _("该任务因输入内容被拒绝，重新运行结果相同，请修改后重新提交"),
+            error_code=job.error_code,
+        )
+    updated = Job.objects.filter(
+        pk=job.pk, state=JobState.FAILED, error_code__in=RERUNNABLE_CODES
+    ).update(
         state=JobState.QUEUED,
         phase="",
         rows_done=0,
@@ -220,7 +242,7 @@ def job_rerun(*, user: Any, job: Job) -> Job:
         error_status=0,
         result=None,
         started_at=None,
-        heartbeat_at=None,
+        heartbeat_at=timezone.now(),  # queued again since (see `queued_since`)
         finished_at=None,
     )
     if not updated:
@@ -312,11 +334,13 @@ def job_run(job_id: int) -> str:
     finally:
         if heartbeat is not None:
             heartbeat.stopped.set()
-    total = progress.rows_total if progress.rows_total is not None else progress.rows_done
+    # A work that counted no rows (an export, an opening, a file already imported) keeps
+    # no count: its panel shows no "0 / 0".
+    total: int | None = progress.rows_total or progress.rows_done or None
     Job.objects.filter(pk=job.pk, state=JobState.RUNNING).update(
         state=JobState.DONE,
         result=_json(summary),
-        rows_done=total,
+        rows_done=total or 0,
         rows_total=total,
         phase="",
         finished_at=timezone.now(),
@@ -389,6 +413,40 @@ PHASE_LABELS: dict[str, str | Promise] = {
 }
 
 
+def queued_since(job: Job) -> dt.datetime:
+    """When a queued job was queued: created, or re-run (its heartbeat is set then)."""
+    return job.heartbeat_at or job.created_at
+
+
+def no_worker_seen(job: Job, now: dt.datetime | None = None) -> bool:
+    """A job queued longer than settings.JOB_QUEUED_WARN_SECONDS while no job is being
+    run by a live worker: no `fangkong db_worker` seems to be running (a busy worker,
+    beating the heartbeat of another job, is not a missing one)."""
+    now = now or timezone.now()
+    if job.state != JobState.QUEUED or _immediate():
+        return False
+    if now - queued_since(job) < dt.timedelta(seconds=settings.JOB_QUEUED_WARN_SECONDS):
+        return False
+    return not Job.objects.filter(
+        state=JobState.RUNNING, heartbeat_at__gte=stale_before(now)
+    ).exists()
+
+
+def job_note(job: Job, *, no_worker: bool | None = None) -> str:
+    """What the panel says of a job not yet taken by a worker."""
+    if job.state != JobState.QUEUED:
+        return ""
+    if no_worker_seen(job) if no_worker is None else no_worker:
+        return _("后台处理进程似乎未运行，任务一直在排队。请联系管理员启动 fangkong db_worker。")
+    return _("排队中，等待后台处理")
+
+
+def job_counted(job: Job) -> bool:
+    """Did the work count rows (a file's lines)? An export, an opening, a file already
+    imported count none: their panel shows no "0 / 0"."""
+    return bool(job.rows_total) or job.rows_done > 0
+
+
 def job_status(job: Job) -> dict[str, Any]:
     status = job.status()
     status["phase_label"] = (
@@ -397,6 +455,11 @@ def job_status(job: Job) -> dict[str, Any]:
     status["kind"] = job.kind
     kind = kind_of(job)
     status["label"] = str(kind.label) if kind else job.kind
+    status["state_label"] = str(JobState(job.state).label)
+    status["counted"] = job_counted(job)
+    status["no_worker"] = no_worker_seen(job)
+    status["note"] = job_note(job, no_worker=status["no_worker"])
+    status["rerunnable"] = job_rerunnable(job)
     status["has_file"] = (
         job.state == JobState.DONE
         and JobFile.objects.filter(job=job, role=JobFileRole.OUTPUT).exists()
@@ -449,9 +512,27 @@ def job_write_output(job: Job, *, name: str, data: bytes, content_type: str) -> 
     )
 
 
-def job_context(job: Job, *, done_url: str = "") -> dict[str, Any]:
+def job_page_url(job: Job) -> str:
+    """The page that shows this job (its kind's page with `?job=<id>`), else /jobs/<id>/."""
+    kind = kind_of(job)
+    if kind is not None and kind.page is not None:
+        try:
+            return f"{kind.page(job)}?job={job.pk}"
+        except (KeyError, ValueError, TypeError, NoReverseMatch):
+            logger.warning("job %s: no page for its kind %s", job.pk, job.kind)
+    return reverse("web:job_detail", args=[job.pk])
+
+
+def started_answer(job: Job) -> HttpResponse:
+    """What a page answers the POST that started a job: 303 to the job's page
+    (Post/Redirect/Get), so that reloading it shows the job and never starts another."""
+    return HttpResponseRedirect(job_page_url(job), status=303)
+
+
+def job_context(job: Job, *, back_url: str = "", back_label: str = "") -> dict[str, Any]:
     """What core/_job.html needs: the job, its kind's label and result template, where
-    the bar polls and where the page goes once the job has finished."""
+    the bar polls, where the page goes once the job has finished (the job's page), and
+    for an export the page it came from (`back_url`)."""
     kind = kind_of(job)
     status = job_status(job)
     return {
@@ -460,9 +541,11 @@ def job_context(job: Job, *, done_url: str = "") -> dict[str, Any]:
         "job_label": status["label"],
         "job_result_template": kind.result_template if kind else "",
         "job_status_url": reverse("api:job_status", args=[job.pk]),
-        "job_done_url": done_url or reverse("web:job_detail", args=[job.pk]),
+        "job_done_url": job_page_url(job),
         "job_download_url": reverse("web:job_download", args=[job.pk]),
         "job_error_lines": _error_lines(job),
+        "job_back_url": back_url,
+        "job_back_label": back_label,
     }
 
 
@@ -479,11 +562,6 @@ def _error_lines(job: Job) -> list[dict[str, Any]]:
         for e in lines
         if isinstance(e, dict)
     ]
-
-
-def page_status(job: Job) -> int:
-    """The status of the page that started a job: 200 done, 400 failed, 202 running."""
-    return {JobState.DONE: 200, JobState.FAILED: 400}.get(JobState(job.state), 202)
 
 
 def raise_if_failed(job: Job) -> None:
@@ -507,6 +585,7 @@ class ExportFile:
     name: str
     content_type: str
     data: bytes
+    rows: int | None = None  # the data rows written (shown with the file)
 
 
 def export_kind(
@@ -514,6 +593,7 @@ def export_kind(
     path: str,
     label: str | Promise,
     build: Callable[[Any, Job], ExportFile],
+    page: Callable[[Job], str] | None = None,
 ) -> JobKind:
     """A kind of job that writes a file (an export): `build(actor, job)` makes it, the
     kit saves it; the owner alone downloads it (a separate GET, once done)."""
@@ -522,21 +602,15 @@ def export_kind(
         progress.phase("build")
         made = build(actor, job)
         job_write_output(job, name=made.name, data=made.data, content_type=made.content_type)
-        return {"filename": made.name, "size": len(made.data)}
+        return {"filename": made.name, "size": len(made.data), "rows": made.rows}
 
-    return JobKind(path=path, label=label, run=run)
-
-
-def export_page_answer(job: Job) -> HttpResponse:
-    """What a page that started an export answers: the file when the job has already
-    finished (in-process), its refusal if it failed, else the job's page (progress bar,
-    then the download link)."""
-    raise_if_failed(job)
-    if job.state == JobState.DONE:
-        output = JobFile.objects.filter(job=job, role=JobFileRole.OUTPUT).first()
-        if output is not None:
-            return file_response(output)
-    return redirect("web:job_detail", pk=job.pk)
+    return JobKind(
+        path=path,
+        label=label,
+        run=run,
+        result_template="core/_export_result.html",
+        page=page,
+    )
 
 
 def file_response(output: JobFile) -> HttpResponse:

@@ -6,6 +6,7 @@ import tempfile
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
+from django.urls import reverse
 from django.utils.translation import gettext_lazy
 
 from fangkong.accounts.permissions import has_capability, in_scope, require
@@ -49,6 +50,7 @@ SCANS_IMPORT = jobs.JobKind(
     run=_run_scans_import,
     may_view=_same_scope,
     result_template="scans/_import_report.html",
+    page=lambda job: reverse("tracing:scan_import"),
 )
 
 

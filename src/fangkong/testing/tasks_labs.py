@@ -8,6 +8,7 @@ from __future__ import annotations
 from dataclasses import asdict
 from typing import TYPE_CHECKING, Any
 
+from django.urls import reverse
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
 from django_tasks import task
@@ -74,6 +75,7 @@ RESULTS_IMPORT = jobs.JobKind(
     run=_run_results_import,
     may_view=_same_lab,
     result_template="testing/_results_report.html",
+    page=lambda job: reverse("testing:lab_results"),
 )
 
 

@@ -5,6 +5,7 @@ from __future__ import annotations
 
 from typing import TYPE_CHECKING, Any
 
+from django.urls import reverse
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
 
@@ -43,6 +44,7 @@ ROUND_OPEN = jobs.JobKind(
     run=_run_round_open,
     may_view=_round_manager,
     result_template="testing/_round_open_result.html",
+    page=lambda job: reverse("testing:round_detail", args=[int(job.params["round_id"])]),
 )
 
 

@@ -161,6 +161,13 @@ def push_export_xlsx(
     *, actor: User, push: VerificationPush, reveal: bool = False, ip: str = ""
 ) -> bytes:
     """The list as an .xlsx workbook; audited `push.export` (reveal flag, row count)."""
+    return push_export_workbook(actor=actor, push=push, reveal=reveal, ip=ip)[0]
+
+
+def push_export_workbook(
+    *, actor: User, push: VerificationPush, reveal: bool = False, ip: str = ""
+) -> tuple[bytes, int]:
+    """`push_export_xlsx` and the number of persons it lists."""
     require(actor, Capability.PUSH_EXPORT)
     require_in_scope(actor, push.jurisdiction_path, what="verification_push")
     if reveal:
@@ -277,7 +284,7 @@ def push_export_xlsx(
             detail=export_record.detail,
             ip=ip,
         )
-    return buffer.getvalue()
+    return buffer.getvalue(), len(items)
 
 
 def push_export_filename(push: VerificationPush, *, reveal: bool = False) -> str:

@@ -1,12 +1,14 @@
-"""Pages of background jobs (decision 0010): a job's progress and outcome, the download
-of what an export wrote, and re-running a failed job. A page that starts a job shows the
-same panel (core/_job.html, `jobs.job_context`) and the bar is polled by web/static/web/jobs.js."""
+"""Pages of background jobs (decision 0010): a job's page, the download of what an
+export wrote, and re-running a failed job. A job is shown on the page that started it
+(`?job=<id>`, its kind's `page`): /jobs/<id>/ and a re-run lead there; the panel is
+core/_job.html (`jobs.job_context`) and its bar is polled by web/static/web/jobs.js."""
 
 from __future__ import annotations
 
 from django.contrib.auth.decorators import login_required
-from django.http import HttpResponse
-from django.shortcuts import redirect, render
+from django.http import HttpResponse, HttpResponseRedirect
+from django.shortcuts import render
+from django.urls import reverse
 from django.views.decorators.http import require_GET, require_POST
 
 from fangkong.accounts.types import AuthedRequest
@@ -16,7 +18,12 @@ from fangkong.core import jobs
 @require_GET
 @login_required
 def job_detail(request: AuthedRequest, pk: int) -> HttpResponse:
+    """The job's page (the page that started it, `?job=<id>`); a kind without one (code
+    that moved) is shown here."""
     job = jobs.job_get(user=request.user, job_id=pk)
+    page = jobs.job_page_url(job)
+    if page != reverse("web:job_detail", args=[job.pk]):
+        return HttpResponseRedirect(page)
     return render(request, "web/job.html", jobs.job_context(job))
 
 
@@ -29,6 +36,6 @@ def job_download(request: AuthedRequest, pk: int) -> HttpResponse:
 @require_POST
 @login_required
 def job_rerun(request: AuthedRequest, pk: int) -> HttpResponse:
+    """Re-run a failed job (owner only, a worker lost or a crash): back to its page."""
     job = jobs.job_get(user=request.user, job_id=pk)
-    jobs.job_rerun(user=request.user, job=job)
-    return redirect("web:job_detail", pk=job.pk)
+    return jobs.started_answer(jobs.job_rerun(user=request.user, job=job))

@@ -14,6 +14,7 @@ from fangkong.accounts.roles import Role
 from fangkong.core import jobs
 from fangkong.core.models import Job, JobState
 from fangkong.scans.models import ScanImport, VenueScan
+from fangkong.testkit.jobs import job_of
 
 from .test_ingest_bounds import person_and_venue  # noqa: F401 (a fixture)
 
@@ -113,3 +114,23 @@ def test_who_may_see_a_scan_import_job(
         assert c.get(f"/api/jobs/{job_id}").status_code == 404, user
         assert c.get(reverse("web:job_detail", args=[job_id])).status_code == 404, user
         assert c.get(f"{reverse('tracing:scan_import')}?job={job_id}").status_code in (403, 404)
+
+
+def test_the_import_page_answers_303_and_a_reload_ingests_nothing_again(
+    investigator: Any,
+    person_and_venue: str,  # noqa: F811
+) -> None:
+    page = reverse("tracing:scan_import")
+    c = _client(investigator)
+    r = c.post(page, {"file": SimpleUploadedFile("day.csv", _log(person_and_venue, 5))})
+    job = job_of(r)
+    assert r["Location"] == f"{page}?job={job.pk}"
+    for _reload in range(2):
+        html = c.get(r["Location"]).content.decode()
+        assert 'data-testid="import-added">5<' in html
+        assert 'data-testid="job-rows">5 / 5<' in html  # a counted work keeps its count
+    assert Job.objects.count() == 1 and ScanImport.objects.count() == 1
+    assert VenueScan.objects.count() == 5
+    # No file chosen: refused on the page at once (400), no job
+    assert c.post(page, {}).status_code == 400
+    assert Job.objects.count() == 1

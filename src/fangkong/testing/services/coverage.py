@@ -64,6 +64,15 @@ def untested_export_xlsx(
 ) -> bytes:
     """The community's untested persons of the round as an .xlsx workbook, masked unless
     `reveal` (person.reveal); audited `coverage.untested_export`."""
+    return untested_export_workbook(
+        actor=actor, rnd=rnd, community_path=community_path, reveal=reveal, ip=ip
+    )[0]
+
+
+def untested_export_workbook(
+    *, actor: User, rnd: Round, community_path: str, reveal: bool = False, ip: str = ""
+) -> tuple[bytes, int]:
+    """`untested_export_xlsx` and the number of persons it lists."""
     require(actor, Capability.COVERAGE_VIEW)
     require(actor, Capability.PERSON_EXPORT)
     if reveal:
@@ -150,4 +159,4 @@ def untested_export_xlsx(
             detail=export_record.detail,
             ip=ip,
         )
-    return buffer.getvalue()
+    return buffer.getvalue(), rows

@@ -15,6 +15,7 @@ from openpyxl import load_workbook
 from fangkong.accounts.models import AuditEvent
 from fangkong.core import jobs
 from fangkong.core.models import Job, JobState
+from fangkong.testkit.jobs import job_of
 from fangkong.testkit.worlds.coverage import build_world
 
 pytestmark = pytest.mark.django_db
@@ -45,15 +46,23 @@ def test_an_export_is_written_by_a_worker_and_downloaded_by_its_owner(
     # Not written yet: nothing to download, nothing audited
     assert owner.get(f"/api/jobs/{job_id}/file").json()["code"] == "job_no_file"
     assert not AuditEvent.objects.filter(action="coverage.untested_export").exists()
-    # The page's export goes to the job's page (progress, then the link)
-    page = owner.get(reverse("testing:coverage_untested_export", args=[world.round.pk, COMMUNITY]))
-    assert page.status_code == 302 and page.url.startswith("/jobs/")
+    # The page's export (a POST) goes to the job on the export page (progress, then
+    # the link); a GET of that page starts nothing
+    export = reverse("testing:coverage_untested_export", args=[world.round.pk, COMMUNITY])
+    before = Job.objects.count()
+    assert owner.get(export).status_code == 200 and Job.objects.count() == before
+    page = owner.post(export)
+    second = job_of(page)
+    assert page["Location"] == f"{export}?job={second.pk}" and second.state == JobState.QUEUED
+    queued = owner.get(page["Location"]).content.decode()
+    assert 'data-testid="job-note"' in queued and "排队中，等待后台处理" in queued
+    assert 'data-testid="job-download"' not in queued
 
     assert jobs.job_run.call(job_id) == JobState.DONE  # what a worker does
 
     status = owner.get(f"/api/jobs/{job_id}").json()
     assert status["state"] == "done" and status["has_file"] is True
-    html = owner.get(reverse("web:job_detail", args=[job_id])).content.decode()
+    html = owner.get(reverse("web:job_detail", args=[job_id]), follow=True).content.decode()
     assert 'data-testid="job-download"' in html
     for download in (f"/api/jobs/{job_id}/file", reverse("web:job_download", args=[job_id])):
         file = owner.get(download)
@@ -79,3 +88,50 @@ def test_an_export_refused_starts_no_job(world: Any, settings: Any) -> None:
     )
     assert revealed.status_code == 403
     assert not Job.objects.exists()
+
+
+def test_the_export_page_starts_nothing_by_get_and_shows_the_file_by_its_job(world: Any) -> None:
+    worker = _client(world.users["worker_b"])
+    export = reverse("testing:coverage_untested_export", args=[world.round.pk, COMMUNITY])
+    untested = reverse("testing:coverage_untested", args=[world.round.pk, COMMUNITY])
+    # The list's buttons are forms that POST (CSRF), the one in clear asks first
+    listing = worker.get(untested).content.decode()
+    assert f'<form method="post" action="{export}" class="inline">' in listing
+    assert 'data-confirm="导出明文清单将记录审计日志，仅限核查工作使用。确定导出？"' in listing
+    # Visiting (or reloading) the export URL shows its buttons, never writes a file
+    for _visit in range(2):
+        page = worker.get(export)
+        assert page.status_code == 200 and 'data-testid="export-masked"' in page.content.decode()
+    for odd in ("²", "-1", "x" * 40):  # a ?job= that is no job id: the page, no 500
+        assert worker.get(export, {"job": odd}).status_code == 200
+    assert not Job.objects.exists()
+    assert not AuditEvent.objects.filter(action="coverage.untested_export").exists()
+    # A POST starts it and answers 303 to its job on this page
+    r = worker.post(export)
+    job = job_of(r)
+    assert r["Location"] == f"{export}?job={job.pk}" and job.state == JobState.DONE
+    html = worker.get(r["Location"]).content.decode()
+    worker.get(r["Location"])  # a reload: the same job, no new workbook
+    assert Job.objects.count() == 1
+    assert AuditEvent.objects.filter(action="coverage.untested_export").count() == 1
+    # The result: the file's name and rows, a download button, the way back to the list;
+    # no "0 / 0" (an export counts no rows) and no bar
+    assert 'data-testid="export-filename">' in html and ".xlsx</strong>" in html
+    assert 'data-testid="export-rows">2 行<' in html
+    assert 'data-testid="job-download"' in html
+    assert f'href="{untested}" data-testid="job-back"' in html
+    assert "0 / 0" not in html and 'data-testid="job-percent"></span>' in html
+    assert '<div class="job-progress" data-job-bar hidden>' in html
+    # /jobs/<id>/ leads to the same page
+    assert worker.get(reverse("web:job_detail", args=[job.pk]))["Location"] == r["Location"]
+
+
+def test_the_export_page_is_refused_like_the_export(world: Any) -> None:
+    export = reverse("testing:coverage_untested_export", args=[world.round.pk, COMMUNITY])
+    for key, status in (("sampler", 403), ("worker_a", 404)):
+        c = _client(world.users[key])
+        assert c.get(export).status_code == status, key
+        assert c.post(export).status_code == status, key
+        assert c.post(export, {"reveal": "1"}).status_code == status, key
+    assert not Job.objects.exists()
+    assert not AuditEvent.objects.filter(action="coverage.untested_export").exists()

@@ -10,6 +10,8 @@ from django.urls import reverse
 from openpyxl import load_workbook
 
 from fangkong.accounts.models import AuditEvent
+from fangkong.core.models import Job
+from fangkong.testkit.jobs import export_download
 from fangkong.testkit.worlds.coverage import NAMES, build_world
 
 pytestmark = pytest.mark.django_db
@@ -107,9 +109,9 @@ def _sheet(content: bytes) -> Any:
 
 
 def test_export_is_masked_watermarked_and_audited(client: Any, world: Any) -> None:
-    response = _get(
-        client, world.users["worker_a"], "coverage_untested_export", world.round.pk, "330483102001"
-    )
+    client.force_login(world.users["worker_a"])
+    url = reverse("testing:coverage_untested_export", args=[world.round.pk, "330483102001"])
+    response = export_download(client, url)
 
     assert response.status_code == 200
     assert response["Content-Type"].startswith("application/vnd.openxmlformats")
@@ -130,7 +132,7 @@ def test_export_is_masked_watermarked_and_audited(client: Any, world: Any) -> No
 def test_revealed_export_is_in_clear_and_audited_as_such(client: Any, world: Any) -> None:
     client.force_login(world.users["worker_a"])
     url = reverse("testing:coverage_untested_export", args=[world.round.pk, "330483102001"])
-    response = client.post(url, {"reveal": "1"})
+    response = export_download(client, url, reveal=True)
 
     ws = _sheet(response.content)
     rows = list(ws.iter_rows(min_row=4, values_only=True))
@@ -148,9 +150,13 @@ def test_export_refused_outside_scope_or_role_and_not_audited(
     response = _get(
         client, world.users[user_key], "coverage_untested_export", world.round.pk, "330483102001"
     )
+    started = client.post(
+        reverse("testing:coverage_untested_export", args=[world.round.pk, "330483102001"])
+    )
 
-    assert response.status_code == status
+    assert response.status_code == status and started.status_code == status
     assert not AuditEvent.objects.filter(action="coverage.untested_export").exists()
+    assert not Job.objects.exists()
 
 
 def test_untested_page_queries_are_bounded(

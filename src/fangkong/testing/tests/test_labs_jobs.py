@@ -33,6 +33,7 @@ from fangkong.testing.models import (
     TubeState,
 )
 from fangkong.testing.services import results as labs
+from fangkong.testkit.jobs import job_of
 from fangkong.testkit.worlds.labs import World, build_world, results_csv
 
 pytestmark = pytest.mark.django_db
@@ -151,7 +152,11 @@ def test_a_job_killed_midway_is_failed_and_its_rerun_duplicates_nothing(
     assert "RuntimeError" in body["error_message"]
     assert TubeResult.objects.count() == 0 and ResultImport.objects.count() == 0
     # The page shows the reason and offers a re-run to its owner
-    page = lab.get(reverse("web:job_detail", args=[body["id"]])).content.decode()
+    # /jobs/<id>/ leads to the job's page: the results import, `?job=<id>`
+    detail = lab.get(reverse("web:job_detail", args=[body["id"]]))
+    assert detail.status_code == 302
+    assert detail["Location"] == f"{reverse('testing:lab_results')}?job={body['id']}"
+    page = lab.get(detail["Location"]).content.decode()
     assert 'data-testid="job-error"' in page and "RuntimeError" in page
     assert 'data-testid="job-rerun"' in page
 
@@ -201,7 +206,7 @@ def test_a_job_whose_worker_died_is_shown_failed_and_can_be_rerun(world: World) 
     # A live job says what it is doing and how far it is
     live = lab.get(f"/api/jobs/{fresh.pk}").json()
     assert (live["state"], live["percent"], live["phase_label"]) == ("running", 25, "读取文件")
-    panel = lab.get(reverse("web:job_detail", args=[fresh.pk])).content.decode()
+    panel = lab.get(reverse("web:job_detail", args=[fresh.pk]), follow=True).content.decode()
     assert 'value="25"' in panel and "30 / 120" in panel and "读取文件" in panel
     status = lab.get(f"/api/jobs/{job.pk}").json()
     assert status["state"] == "failed" and status["error_code"] == "job_lost"
@@ -210,7 +215,9 @@ def test_a_job_whose_worker_died_is_shown_failed_and_can_be_rerun(world: World) 
     page = lab.get(f"{reverse('testing:lab_results')}?job={job.pk}").content.decode()
     assert "后台进程已停止" in page
     r = lab.post(reverse("web:job_rerun", args=[job.pk]))
-    assert r.status_code == 302
+    # Back on the page it came from, showing the job (Post/Redirect/Get)
+    assert r.status_code == 303
+    assert r["Location"] == f"{reverse('testing:lab_results')}?job={job.pk}"
     job.refresh_from_db()
     assert job.state == JobState.DONE and job.result["applied"] == 50
     assert TubeResult.objects.count() == 50
@@ -249,8 +256,9 @@ def test_a_bad_file_fails_the_job_with_its_lines_on_the_page(world: World) -> No
     lab = _client(world.lab_user)
     bad = results_csv([("J0000000", "阴性", "", "", T), ("NOPE", "阴性", "", "", T)])
     r = lab.post(reverse("testing:lab_results"), {"file": SimpleUploadedFile("b.csv", bad)})
-    assert r.status_code == 400
-    html = r.content.decode()
+    job = job_of(r)  # 303 to the page with ?job=
+    assert job.state == JobState.FAILED
+    html = lab.get(r["Location"]).content.decode()
     assert 'data-testid="job-error"' in html and 'data-code="import_rows_invalid"' in html
     assert 'data-line="3"' in html
     assert TubeResult.objects.count() == 0

@@ -13,6 +13,7 @@ from fangkong.testing.models import BoxState, Recheck, TransportBox, Tube, TubeR
 from fangkong.testing.services import boxes as box_services
 from fangkong.testing.services import results as result_services
 from fangkong.testkit import testing
+from fangkong.testkit.jobs import job_of, started
 from fangkong.testkit.worlds.labs import World, build_world, received_tube, results_csv
 
 pytestmark = pytest.mark.django_db
@@ -83,17 +84,18 @@ def test_results_page_reports_bad_lines_and_then_the_positive(world: World) -> N
     c = _client(world.lab_user)
     bad = results_csv([("TAPOS", "阳性", 28, 29, T), ("NOPE", "阴性", "", "", T)])
     r = c.post(reverse("testing:lab_results"), {"file": SimpleUploadedFile("b.csv", bad)})
-    assert r.status_code == 400
-    page = r.content.decode()
+    assert job_of(r).state == "failed"  # 303 to the page with ?job=
+    page = started(c, r).content.decode()
     assert 'data-line="3"' in page and "试管条码不存在" in page
     assert TubeResult.objects.count() == 0
     good = results_csv([("TAPOS", "阳性", 28, 29, T)])
     r = c.post(reverse("testing:lab_results"), {"file": SimpleUploadedFile("g.csv", good)})
+    r = started(c, r)
     assert r.status_code == 200
     page = r.content.decode()
     assert "导入完成" in page and 'data-figure="holds"' in page
     r = c.post(reverse("testing:lab_results"), {"file": SimpleUploadedFile("g.csv", good)})
-    assert "该文件已导入过，未作任何修改" in r.content.decode()
+    assert "该文件已导入过，未作任何修改" in started(c, r).content.decode()
     r = c.get(reverse("testing:lab_results"), {"tube": "TAPOS"})
     assert r.status_code == 302
     page = c.get(r.url).content.decode()

@@ -50,14 +50,16 @@ def test_opening_a_round_is_queued_and_run_by_a_worker(world: World, settings: A
     page = a.post(reverse("testing:round_open", args=[rnd.pk]))
     second = jobs.Job.objects.latest("pk")
     assert second.pk != job_id and second.state == JobState.QUEUED
-    assert page.status_code == 302 and page.url == reverse("web:job_detail", args=[second.pk])
+    # Post/Redirect/Get: to the round's page showing the job
+    assert page.status_code == 303
+    assert page.url == f"{reverse('testing:round_detail', args=[rnd.pk])}?job={second.pk}"
 
     assert jobs.job_run.call(job_id) == JobState.DONE  # what a worker does
     status = a.get(f"/api/jobs/{job_id}").json()
     assert status["state"] == "done" and status["result"]["target_count"] == 15
     rnd.refresh_from_db()
     assert rnd.status == RoundStatus.OPEN and RoundTarget.objects.filter(round=rnd).count() == 15
-    html = a.get(reverse("web:job_detail", args=[job_id])).content.decode()
+    html = a.get(reverse("web:job_detail", args=[job_id]), follow=True).content.decode()
     assert 'data-testid="round-open-result"' in html
     # The second request's job finds the round open: failed with the reason, nothing done
     assert jobs.job_run.call(second.pk) == JobState.FAILED
@@ -97,3 +99,28 @@ def test_an_opening_killed_midway_is_rerun_without_duplicate_targets(
     # Opening it again is refused at once, no job
     assert a.post(f"/api/testing/rounds/{rnd.pk}/open").json()["code"] == "round_not_planned"
     assert jobs.Job.objects.count() == 1
+
+
+def test_the_open_button_answers_303_to_the_round_with_its_job(world: World) -> None:
+    rnd = _round(world)
+    a = _client(world.town_a_user)
+    r = a.post(reverse("testing:round_open", args=[rnd.pk]))
+    job = jobs.Job.objects.get()
+    assert (r.status_code, r["Location"]) == (
+        303,
+        f"{reverse('testing:round_detail', args=[rnd.pk])}?job={job.pk}",
+    )
+    html = a.get(r["Location"]).content.decode()
+    a.get(r["Location"])  # a reload opens nothing again
+    assert jobs.Job.objects.count() == 1
+    assert 'data-testid="round-open-result"' in html and "应检人数 15" in html
+    assert 'data-status="open"' in html
+    # Opening counts no rows: no "0 / 0 100%", no bar
+    assert "0 / 0" not in html and 'data-testid="job-percent"></span>' in html
+    assert '<div class="job-progress" data-job-bar hidden>' in html
+    for odd in ("²", "-1"):  # a ?job= that is no job id: the round, no 500
+        assert (
+            a.get(reverse("testing:round_detail", args=[rnd.pk]), {"job": odd}).status_code == 200
+        )
+    # The other town does not see the job
+    assert _client(world.town_b_user).get(r["Location"]).status_code == 404

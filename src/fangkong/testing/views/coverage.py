@@ -19,7 +19,7 @@ from django.contrib.auth.decorators import login_required
 from django.core.cache import cache
 from django.http import HttpResponse
 from django.shortcuts import render
-from django.urls import URLPattern, path
+from django.urls import URLPattern, path, reverse
 from django.utils import timezone
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_GET, require_http_methods
@@ -30,6 +30,7 @@ from fangkong.accounts.types import AuthedRequest
 from fangkong.areas import selectors as area_selectors
 from fangkong.core import jobs
 from fangkong.core.http import client_address
+from fangkong.core.pages import JobQueryForm
 from fangkong.core.paths import community_of, town_of
 from fangkong.people.rules import mask_name
 from fangkong.testing import tasks_coverage
@@ -201,17 +202,37 @@ def coverage_untested(request: AuthedRequest, pk: int, community: str) -> HttpRe
 @require_http_methods(["GET", "POST"])
 @login_required
 def coverage_untested_export(request: AuthedRequest, pk: int, community: str) -> HttpResponse:
-    """GET: the masked workbook. POST reveal=1: the workbook in clear (audited). Written
-    by a background job: the file, or the job's page with its progress and the link."""
-    reveal = request.method == "POST" and RevealForm(request.POST).lenient()["reveal"] is True
-    job = tasks_coverage.untested_export_start(
-        actor=request.user,
-        round_id=pk,
-        community=community,
-        reveal=reveal,
-        ip=client_address(request),
+    """POST: start the export, masked, or in clear with reveal=1 (confirmed, audited), by
+    a background job, and 303 to this page with `?job=`. GET: the page with the export
+    buttons and (`?job=`) the job: its progress, then the file to download. A GET never
+    starts an export (a reload or a link does not write, nor audit, a workbook)."""
+    user = request.user
+    if request.method == "POST":
+        job = tasks_coverage.untested_export_start(
+            actor=user,
+            round_id=pk,
+            community=community,
+            reveal=RevealForm(request.POST).lenient()["reveal"] is True,
+            ip=client_address(request),
+        )
+        return jobs.started_answer(job)
+    rnd = tasks_coverage.untested_export_check(
+        actor=user, round_id=pk, community=community, reveal=False
     )
-    return jobs.export_page_answer(job)
+    names = area_selectors.jurisdiction_names(paths=[community])
+    back_url = reverse("testing:coverage_untested", args=[pk, community])
+    context: dict[str, Any] = {
+        "title": _("应检未检人员"),
+        "subject": f"{rnd.name} · {names.get(community, community)}",
+        "back_url": back_url,
+        "export_url": reverse("testing:coverage_untested_export", args=[pk, community]),
+        "can_reveal": has_capability(user, Capability.PERSON_REVEAL),
+    }
+    job_id = JobQueryForm(request.GET).lenient()["job"]
+    if job_id is not None:
+        job = jobs.job_get(user=user, job_id=job_id)
+        context.update(jobs.job_context(job, back_url=back_url, back_label=_("返回名单")))
+    return render(request, "web/export.html", context)
 
 
 urlpatterns: list[URLPattern] = [

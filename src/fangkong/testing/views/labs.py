@@ -15,7 +15,7 @@ from django.contrib import messages
 from django.contrib.auth.decorators import login_required
 from django.http import HttpResponse
 from django.shortcuts import redirect, render
-from django.urls import URLPattern, path, reverse
+from django.urls import URLPattern, path
 from django.utils import timezone
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_GET, require_http_methods, require_POST
@@ -145,12 +145,12 @@ def box_receive(request: AuthedRequest) -> HttpResponse:
 @login_required
 def lab_results(request: AuthedRequest) -> HttpResponse:
     """Upload a results file (CSV or Excel): it is saved and imported by a background
-    job; the page shows its progress, then the bad rows by line, or what was applied,
-    unchanged, corrected, and the positive pools held (`?job=` shows a job again)."""
+    job, and the POST answers 303 to this page with `?job=` (a reload shows the job, it
+    never imports again); the page shows its progress, then the bad rows by line, or
+    what was applied, unchanged, corrected, and the positive pools held."""
     user = request.user
     require(user, Capability.RESULT_IMPORT)
     job = None
-    status = 200
     lookup = TubeLookupForm(request.GET).lenient()["tube"] or ""
     if request.method == "GET" and lookup and "/" not in lookup:
         return redirect("testing:tube_result", barcode=lookup)
@@ -169,19 +169,15 @@ def lab_results(request: AuthedRequest) -> HttpResponse:
         except DomainError as exc:
             refusal_message(request, exc)
             return redirect("testing:lab_results")
-        status = {jobs.JobState.DONE: 200, jobs.JobState.FAILED: 400}.get(
-            jobs.JobState(job.state), 202
-        )
+        return jobs.started_answer(job)
     context = {
         "lab": actors.lab_of(user),
         "imports": selectors.result_imports(user=user),
         "turnaround": selectors.turnaround_by_lab(user=user),
     }
     if job is not None:
-        context.update(
-            jobs.job_context(job, done_url=f"{reverse('testing:lab_results')}?job={job.pk}")
-        )
-    return render(request, "testing/labs_results.html", context, status=status)
+        context.update(jobs.job_context(job))
+    return render(request, "testing/labs_results.html", context)
 
 
 @require_GET

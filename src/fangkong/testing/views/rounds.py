@@ -25,6 +25,7 @@ from fangkong.areas.choices import ZoneState
 from fangkong.core import jobs
 from fangkong.core.errors import DomainError, NotFound, PermissionDenied
 from fangkong.core.http import client_address
+from fangkong.core.pages import JobQueryForm
 from fangkong.core.paths import is_under
 from fangkong.testing import tasks_rounds
 from fangkong.testing.forms import AdviceForm, RoundCreateForm, RoundFilterForm
@@ -223,6 +224,10 @@ def round_detail(request: AuthedRequest, pk: int) -> HttpResponse:
         "can_see_supplies": has_capability(user, Capability.SUPPLY_VIEW),
         **_advice_context(request.GET),
     }
+    job_id = JobQueryForm(request.GET).lenient()["job"]
+    if job_id is not None:
+        job = jobs.job_get(user=user, job_id=job_id)
+        context.update(jobs.job_context(job))
     return render(request, "testing/rounds_detail.html", context)
 
 
@@ -239,15 +244,11 @@ def pool_advice(request: AuthedRequest) -> HttpResponse:
 @require_POST
 @login_required
 def round_open(request: AuthedRequest, pk: int) -> HttpResponse:
-    """Open the round by a background job: back to the round once it has finished
-    (in-process), else the job's page with its progress."""
+    """Open the round by a background job, and 303 to the round's page with `?job=`:
+    its progress, then the targets counted (or why it failed); a reload never opens it
+    again."""
     job = tasks_rounds.round_open_start(actor=request.user, round_id=pk, ip=client_address(request))
-    jobs.raise_if_failed(job)
-    if job.state != jobs.JobState.DONE:
-        return redirect("web:job_detail", pk=job.pk)
-    target_count = int((job.result or {}).get("target_count", 0))
-    messages.success(request, _("已开始采样，应检人数 %(n)d") % {"n": target_count})
-    return redirect("testing:round_detail", pk=pk)
+    return jobs.started_answer(job)
 
 
 @require_POST

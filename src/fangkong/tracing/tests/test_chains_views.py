@@ -11,6 +11,7 @@ from django.test import Client
 from django.urls import reverse
 
 from fangkong.testkit import areas, people, tracing
+from fangkong.testkit.jobs import job_of, started
 from fangkong.tracing.models import CaseLink, Cluster
 
 pytestmark = pytest.mark.django_db
@@ -119,6 +120,7 @@ def test_scan_import_page(tree: Any, investigator: Any, town_a_user: Any) -> Non
         reverse("tracing:scan_import"),
         {"file": SimpleUploadedFile("day.csv", body.encode(), content_type="text/csv")},
     )
+    page = started(api, page)  # 303 to the page with ?job=
     html = page.content.decode()
     assert page.status_code == 200
     assert 'data-testid="import-added">1<' in html
@@ -127,4 +129,9 @@ def test_scan_import_page(tree: Any, investigator: Any, town_a_user: Any) -> Non
         reverse("tracing:scan_import"),
         {"file": SimpleUploadedFile("wrong.csv", b"a,b\n1,2\n", content_type="text/csv")},
     )
-    assert wrong.status_code == 400 and b'data-testid="import-error"' in wrong.content
+    assert job_of(wrong).state == "failed"
+    refused = started(api, wrong).content.decode()
+    assert 'data-testid="import-error"' in refused
+    # A refusal of the file: the failure, no half bar, no re-run (it would fail alike)
+    assert 'data-testid="job-progress"' not in refused and "0 / 1" not in refused
+    assert 'data-testid="job-rerun"' not in refused

@@ -21,6 +21,7 @@ from fangkong.accounts.models import AuditEvent
 from fangkong.areas.models import Jurisdiction
 from fangkong.core import spreadsheet
 from fangkong.core.errors import DomainError
+from fangkong.testkit.jobs import export_download
 from fangkong.testkit.worlds.pushes import Factory, World, build_world, workbook_bytes
 from fangkong.tracing import excel
 from fangkong.tracing.models import PushItem, PushItemStatus, VerificationPush
@@ -447,9 +448,13 @@ def test_a_get_export_never_reveals_and_a_post_reveals_with_one_audit_row(
         response = client.get(url + query)
         assert (response.status_code, response.json()["code"]) == (400, "reveal_requires_post")
     assert not AuditEvent.objects.filter(action="push.export").exists()
+    # The page's GET (even ?reveal=1) shows the export buttons: it writes nothing
     page = client.get(reverse("tracing:push_export", args=[push_a.pk]) + "?reveal=1")
+    assert page.status_code == 200 and 'data-testid="export-masked"' in page.content.decode()
+    assert not AuditEvent.objects.filter(action="push.export").exists()
+    masked = export_download(client, reverse("tracing:push_export", args=[push_a.pk]))
     page_text = str(
-        [c.value for row in load_workbook(io.BytesIO(page.content)).active for c in row]
+        [c.value for row in load_workbook(io.BytesIO(masked.content)).active for c in row]
     )
     assert world.ids["a1"] not in page_text
 
@@ -458,7 +463,9 @@ def test_a_get_export_never_reveals_and_a_post_reveals_with_one_audit_row(
     assert revealed.status_code == 200
     text = str([c.value for row in load_workbook(io.BytesIO(revealed.content)).active for c in row])
     assert world.ids["a1"] in text
-    assert [e.detail["reveal"] for e in AuditEvent.objects.filter(action="push.export")] == [
+    assert [
+        e.detail["reveal"] for e in AuditEvent.objects.filter(action="push.export").order_by("pk")
+    ] == [
         False,
         True,
     ]
@@ -505,7 +512,7 @@ def test_the_import_page_applies_the_rest_and_names_the_stale_rows(
 ) -> None:
     a1, a2 = (PushItem.objects.get(contact=world.contacts[k]) for k in ("a1", "a2"))
     client = _client(world.town_a)
-    old = client.get(reverse("tracing:push_export", args=[push_a.pk])).content
+    old = export_download(client, reverse("tracing:push_export", args=[push_a.pk])).content
     services.push_item_mark(actor=world.town_a, item=a1, status="home")
     filled = _fill(old, {a1.pk: ("未找到", ""), a2.pk: ("已送医", "")})
     stale_row = _row_of(load_workbook(io.BytesIO(filled)).active, a1.pk)

@@ -15,6 +15,8 @@ from django.utils import timezone
 from openpyxl import load_workbook
 
 from fangkong.accounts.models import AuditEvent
+from fangkong.core.models import Job
+from fangkong.testkit.jobs import export_download, job_of
 from fangkong.testkit.worlds.pushes import World, build_world, workbook_bytes
 from fangkong.tracing import excel
 from fangkong.tracing.models import (
@@ -173,14 +175,47 @@ def test_late_items_are_shown_on_the_list_page(
     assert 'data-testid="late-items"' in html and 'data-testid="item-late"' in html
 
 
+def test_the_export_page_starts_by_post_only_and_shows_the_file_by_its_job(
+    world: World, pushes: dict[str, VerificationPush]
+) -> None:
+    push = pushes["a"]
+    url = reverse("tracing:push_export", args=[push.pk])
+    detail = reverse("tracing:push_detail", args=[push.pk])
+    client = _client(world.town_a)
+    listing = client.get(detail).content.decode()
+    assert f'<form method="post" action="{url}" class="inline">' in listing
+    assert f'href="{url}"' not in listing  # no link that a visit would export by
+    for _visit in range(2):
+        page = client.get(url)
+        assert page.status_code == 200 and 'data-testid="export-masked"' in page.content.decode()
+    assert not Job.objects.exists() and not AuditEvent.objects.filter(action="push.export")
+    r = client.post(url)
+    job = job_of(r)
+    assert r["Location"] == f"{url}?job={job.pk}"
+    html = client.get(r["Location"]).content.decode()
+    client.get(r["Location"])
+    assert Job.objects.count() == 1 and AuditEvent.objects.filter(action="push.export").count() == 1
+    assert f'data-testid="export-filename">{push.number}.xlsx<' in html
+    assert f'data-testid="export-rows">{job.result["rows"]} 行<' in html and job.result["rows"] > 0
+    assert (
+        'data-testid="job-download"' in html and f'href="{detail}" data-testid="job-back"' in html
+    )
+    assert "0 / 0" not in html
+    # Another town may neither see the page nor start an export
+    other = _client(world.town_b)
+    assert other.get(url).status_code == 404 and other.post(url).status_code == 404
+    assert other.get(r["Location"]).status_code == 404
+    assert Job.objects.count() == 1
+
+
 def test_export_buttons_masked_by_get_revealed_by_post(
     world: World, pushes: dict[str, VerificationPush]
 ) -> None:
     url = reverse("tracing:push_export", args=[pushes["a"].pk])
     client = _client(world.town_a)
 
-    masked = client.get(url)
-    revealed = client.post(url, {"reveal": "1"})
+    masked = export_download(client, url)
+    revealed = export_download(client, url, reveal=True)
 
     def text(data: bytes) -> str:
         return str([c.value for row in load_workbook(io.BytesIO(data)).active for c in row])
@@ -188,7 +223,9 @@ def test_export_buttons_masked_by_get_revealed_by_post(
     assert masked["Content-Type"] == excel.XLSX_CONTENT_TYPE
     assert world.ids["a1"] not in text(masked.content)
     assert world.ids["a1"] in text(revealed.content)
-    assert [e.detail["reveal"] for e in AuditEvent.objects.filter(action="push.export")] == [
+    assert [
+        e.detail["reveal"] for e in AuditEvent.objects.filter(action="push.export").order_by("pk")
+    ] == [
         False,
         True,
     ]
@@ -199,7 +236,9 @@ def test_import_form_applies_or_shows_the_error_report(
     world: World, pushes: dict[str, VerificationPush]
 ) -> None:
     client = _client(world.town_a)
-    exported = client.get(reverse("tracing:push_export", args=[pushes["a"].pk])).content
+    exported = export_download(
+        client, reverse("tracing:push_export", args=[pushes["a"].pk])
+    ).content
     wb = load_workbook(io.BytesIO(exported))
     ws = wb.active
     col = excel.COLUMNS.index(excel.COL_STATUS) + 1

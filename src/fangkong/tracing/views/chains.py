@@ -310,8 +310,10 @@ def cluster_detail(request: AuthedRequest, pk: int) -> HttpResponse:
 @require_http_methods(["GET", "POST"])
 @login_required
 def scan_import(request: AuthedRequest) -> HttpResponse:
-    """Upload a scan log: saved, then ingested by a background job; the page shows its
-    progress, then the report with the bad rows by line (`?job=` shows a job again)."""
+    """Upload a scan log: saved, then ingested by a background job, and the POST answers
+    303 to this page with `?job=` (a reload shows the job, it never imports again); the
+    page shows its progress, then the report with the bad rows by line. A file refused
+    before any job (none chosen, too large) is shown here at once (400)."""
     user = request.user
     require(user, Capability.SCANS_IMPORT)
     job = None
@@ -332,19 +334,15 @@ def scan_import(request: AuthedRequest) -> HttpResponse:
             if isinstance(exc, PermissionDenied):
                 raise
             error = exc
+        else:
+            return jobs.started_answer(job)
     status = error.status if error else 200
     context: dict[str, Any] = {
         "error": error,
         "history": ingest.scan_imports_recent(user=user, limit=20),
     }
     if job is not None:
-        context.update(
-            jobs.job_context(job, done_url=f"{reverse('tracing:scan_import')}?job={job.pk}")
-        )
-        if request.method == "POST":
-            status = {jobs.JobState.DONE: 200, jobs.JobState.FAILED: 400}.get(
-                jobs.JobState(job.state), 202
-            )
+        context.update(jobs.job_context(job))
     return render(request, "tracing/scan_import.html", context, status=status)
 
 

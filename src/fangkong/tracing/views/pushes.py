@@ -25,6 +25,7 @@ from fangkong.areas import selectors as area_selectors
 from fangkong.core import jobs
 from fangkong.core.errors import DomainError, NotFound, PermissionDenied
 from fangkong.core.http import client_address, wants_json
+from fangkong.core.pages import JobQueryForm
 from fangkong.core.paths import CITY_WIDTH, city_of
 from fangkong.people import services as people_services
 from fangkong.people.rules import mask_name
@@ -181,13 +182,33 @@ def push_item_mark(request: AuthedRequest, pk: int) -> HttpResponse:
 @require_http_methods(["GET", "POST"])
 @login_required
 def push_export(request: AuthedRequest, pk: int) -> HttpResponse:
-    """GET: the masked workbook. POST reveal=1: the workbook in clear (confirmed, audited).
-    Written by a background job: the file, or the job's page with its progress and link."""
-    reveal = request.method == "POST" and RevealForm(request.POST).lenient()["reveal"] is True
-    job = tasks_pushes.push_export_start(
-        actor=request.user, push_id=pk, reveal=reveal, ip=client_address(request)
-    )
-    return jobs.export_page_answer(job)
+    """POST: start the export, masked, or in clear with reveal=1 (confirmed, audited), by
+    a background job, and 303 to this page with `?job=`. GET: the page with the export
+    buttons and (`?job=`) the job: its progress, then the file to download. A GET never
+    starts an export (a reload or a link does not write, nor audit, a workbook)."""
+    user = request.user
+    if request.method == "POST":
+        job = tasks_pushes.push_export_start(
+            actor=user,
+            push_id=pk,
+            reveal=RevealForm(request.POST).lenient()["reveal"] is True,
+            ip=client_address(request),
+        )
+        return jobs.started_answer(job)
+    push = tasks_pushes.push_export_check(actor=user, push_id=pk, reveal=False)
+    back_url = reverse("tracing:push_detail", args=[pk])
+    context: dict[str, Any] = {
+        "title": _("核查名单"),
+        "subject": push.number,
+        "back_url": back_url,
+        "export_url": reverse("tracing:push_export", args=[pk]),
+        "can_reveal": has_capability(user, Capability.PERSON_REVEAL),
+    }
+    job_id = JobQueryForm(request.GET).lenient()["job"]
+    if job_id is not None:
+        job = jobs.job_get(user=user, job_id=job_id)
+        context.update(jobs.job_context(job, back_url=back_url, back_label=_("返回名单")))
+    return render(request, "web/export.html", context)
 
 
 @require_POST
