@@ -72,9 +72,12 @@ def test_a_revealing_export_asks_first_and_does_nothing_when_declined(
     assert questions and "审计" in questions[0]
     assert AuditEvent.objects.filter(action__contains="export").count() == exports
 
+    # Accepted, the export runs as a job: the page shows its result, then the file downloads.
     page.once("dialog", lambda dialog: dialog.accept())
+    page.get_by_test_id("export-revealed").click()
+    page.get_by_test_id("export-result").wait_for()
     with page.expect_download() as download:
-        page.get_by_test_id("export-revealed").click()
+        page.get_by_test_id("job-download").click()
     assert download.value.suggested_filename.endswith(".xlsx")
     assert AuditEvent.objects.filter(action__contains="export").count() == exports + 1
     page.screenshot(path="var/screenshots/push-detail-desktop.png")
