@@ -72,6 +72,24 @@ def encrypt(plaintext: str, *, purpose: str) -> bytes:
     return _VERSION + nonce + sealed
 
 
+def encrypt_bytes(plaintext: bytes, *, purpose: str) -> bytes:
+    """AES-GCM encrypt bytes (a job's upload or export file) under the data key."""
+    nonce = os.urandom(_NONCE_BYTES)
+    return (
+        _VERSION
+        + nonce
+        + _aead(settings.FANGKONG_DATA_KEY).encrypt(nonce, plaintext, purpose.encode())
+    )
+
+
+def decrypt_bytes(token: bytes | memoryview, *, purpose: str) -> bytes:
+    raw = bytes(token)
+    if raw[:1] != _VERSION:
+        raise ValueError("unknown ciphertext version")
+    nonce, sealed = raw[1 : 1 + _NONCE_BYTES], raw[1 + _NONCE_BYTES :]
+    return _aead(settings.FANGKONG_DATA_KEY).decrypt(nonce, sealed, purpose.encode())
+
+
 def decrypt(token: bytes | memoryview, *, purpose: str) -> str:
     raw = bytes(token)
     if raw[:1] != _VERSION:

@@ -56,6 +56,7 @@ from django.utils.translation import gettext_lazy
 from django_tasks import DEFAULT_TASK_BACKEND_ALIAS, task, task_backends
 from django_tasks.backends.immediate import ImmediateBackend
 
+from fangkong.core.crypto import decrypt_bytes, encrypt_bytes
 from fangkong.core.errors import Conflict, DomainError, NotFound
 from fangkong.core.models import Job, JobFile, JobFileRole, JobState
 
@@ -66,6 +67,7 @@ logger = logging.getLogger("fangkong.jobs")
 # A worker beats its heartbeat this often; a running job silent for JOB_STALE_SECONDS
 # (settings, default 10 minutes) has lost its worker.
 HEARTBEAT_SECONDS = 15.0
+_FILE_PURPOSE = "job.file"  # the AES-GCM associated data of job files
 
 # Sent after each progress write (job id, rows_done, rows_total, phase): tests listen.
 job_progressed = Signal()
@@ -189,13 +191,8 @@ def job_start(
         )
         if upload is not None:
             name, data = upload
-            JobFile.objects.create(
-                job=job,
-                role=JobFileRole.INPUT,
-                name=name[:255],
-                content_type=upload_content_type[:100],
-                size=len(data),
-                data=data,
+            job_file_save(
+                job, role=JobFileRole.INPUT, name=name, data=data, content_type=upload_content_type
             )
     _enqueue(job)
     job.refresh_from_db()
@@ -486,7 +483,7 @@ def job_input(job: Job) -> bytes:
     upload = JobFile.objects.filter(job=job, role=JobFileRole.INPUT).first()
     if upload is None:
         raise DomainError("job_input_missing", _("任务的上传文件已不存在，请重新上传"))
-    return bytes(upload.data)
+    return job_file_data(upload)
 
 
 def job_input_name(job: Job) -> str:
@@ -500,16 +497,7 @@ def job_input_name(job: Job) -> str:
 
 def job_write_output(job: Job, *, name: str, data: bytes, content_type: str) -> None:
     """Save what an export wrote (replacing an earlier run's)."""
-    JobFile.objects.update_or_create(
-        job=job,
-        role=JobFileRole.OUTPUT,
-        defaults={
-            "name": name[:255],
-            "content_type": content_type[:100],
-            "size": len(data),
-            "data": data,
-        },
-    )
+    job_file_save(job, role=JobFileRole.OUTPUT, name=name, data=data, content_type=content_type)
 
 
 def job_page_url(job: Job) -> str:
@@ -613,9 +601,31 @@ def export_kind(
     )
 
 
+def job_file_save(job: Job, *, role: str, name: str, data: bytes, content_type: str = "") -> None:
+    """Save a job's upload or output, encrypted under the data key like ID numbers: a scan
+    log's upload carries ID numbers and an export in clear carries names, ID numbers and
+    phones, so a copy of the database without the key must not read them (decision 0003).
+    Replaces the job's earlier file of that role (a re-run's export)."""
+    JobFile.objects.update_or_create(
+        job=job,
+        role=role,
+        defaults={
+            "name": name[:255],
+            "content_type": content_type[:100],
+            "size": len(data),
+            "data": encrypt_bytes(data, purpose=_FILE_PURPOSE),
+        },
+    )
+
+
+def job_file_data(file: JobFile) -> bytes:
+    """The clear bytes of a job's file."""
+    return decrypt_bytes(file.data, purpose=_FILE_PURPOSE)
+
+
 def file_response(output: JobFile) -> HttpResponse:
     response = HttpResponse(
-        bytes(output.data), content_type=output.content_type or "application/octet-stream"
+        job_file_data(output), content_type=output.content_type or "application/octet-stream"
     )
     response["Content-Disposition"] = f"attachment; filename*=UTF-8''{quote(output.name)}"
     response["Cache-Control"] = "no-store"

@@ -12,7 +12,7 @@ from django.urls import reverse
 
 from fangkong.accounts.roles import Role
 from fangkong.core import jobs
-from fangkong.core.models import Job, JobState
+from fangkong.core.models import Job, JobFile, JobState
 from fangkong.scans.models import ScanImport, VenueScan
 from fangkong.testkit.jobs import job_of
 
@@ -86,6 +86,11 @@ def test_a_failed_scan_import_is_rerun_without_duplicates(
     r = api.post(SCANS_API, {"file": SimpleUploadedFile("day.csv", data)})
     assert r.json()["state"] == "failed" and r.json()["error_code"] == "job_crashed"
     assert VenueScan.objects.count() == 0 and ScanImport.objects.count() == 0
+    # The upload kept for the re-run carries ID numbers: it is stored encrypted
+    kept = JobFile.objects.get(job_id=r.json()["id"])
+    assert person_and_venue.encode() not in bytes(kept.data)
+    assert b"id_number" not in bytes(kept.data)
+    assert jobs.job_file_data(kept) == data
     monkeypatch.setattr(ingest, "_store", store)
     again = api.post(f"/api/jobs/{r.json()['id']}/rerun").json()
     assert again["state"] == "done" and again["result"]["added"] == 50

@@ -14,7 +14,7 @@ from openpyxl import load_workbook
 
 from fangkong.accounts.models import AuditEvent
 from fangkong.core import jobs
-from fangkong.core.models import Job, JobState
+from fangkong.core.models import Job, JobFile, JobState
 from fangkong.testkit.jobs import job_of
 from fangkong.testkit.worlds.coverage import build_world
 
@@ -70,6 +70,9 @@ def test_an_export_is_written_by_a_worker_and_downloaded_by_its_owner(
         ws = load_workbook(io.BytesIO(file.content)).active
         assert {r[1] for r in ws.iter_rows(min_row=4, values_only=True)} == {"褚*亮", "卫*梅"}
     assert AuditEvent.objects.filter(action="coverage.untested_export").count() == 1
+    # The file waiting for its download is stored encrypted: no workbook (a zip) in the row
+    stored = bytes(JobFile.objects.get(job_id=job_id, role="output").data)
+    assert not stored.startswith(b"PK") and b"xl/worksheets" not in stored
     # Nobody else downloads it: not the town, not command, not another community
     for key in ("town_b", "command", "worker_a", "worker_a2"):
         other = _client(world.users[key])

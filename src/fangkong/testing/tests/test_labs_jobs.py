@@ -191,7 +191,7 @@ def test_a_job_whose_worker_died_is_shown_failed_and_can_be_rerun(world: World) 
         started_at=timezone.now() - dt.timedelta(hours=1),
         heartbeat_at=timezone.now() - dt.timedelta(minutes=11),
     )
-    JobFile.objects.create(job=job, role="input", name="r.csv", data=big_file(barcodes))
+    jobs.job_file_save(job, role="input", name="r.csv", data=big_file(barcodes))
     fresh = Job.objects.create(
         kind=job.kind,
         owner_id=world.lab_user.pk,

@@ -16,7 +16,7 @@ from django.urls import reverse
 from django.utils import timezone, translation
 
 from fangkong.core import jobs
-from fangkong.core.models import Job, JobFile, JobState
+from fangkong.core.models import Job, JobState
 from fangkong.testing.models import ResultImport, TubeResult
 from fangkong.testkit.jobs import job_of
 from fangkong.testkit.worlds.labs import World, build_world, received_tube, results_csv
@@ -181,8 +181,8 @@ def test_a_lost_job_is_rerun_from_its_page_and_lands_back_there(world: World) ->
         error_message="任务中断",
         created_at=timezone.now(),
     )
-    JobFile.objects.create(
-        job=job, role="input", name="r.csv", data=results_csv([("TA1", "阴性", "", "", T)])
+    jobs.job_file_save(
+        job, role="input", name="r.csv", data=results_csv([("TA1", "阴性", "", "", T)])
     )
     lab = _client(world.lab_user)
     html = lab.get(f"{PAGE}?job={job.pk}").content.decode()
