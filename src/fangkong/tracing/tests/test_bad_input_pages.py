@@ -12,19 +12,14 @@ from django.urls import reverse
 from django.utils import timezone
 
 from fangkong.accounts.roles import Role
-from fangkong.people import rules as people_rules
 from fangkong.people import services as people_services
+from fangkong.testkit.people import ric
 from fangkong.tracing.models import Case, CaseLink, Cluster, Contact, ItineraryStop
 from fangkong.tracing.services import cases as case_services
 
 pytestmark = pytest.mark.django_db
 HX = {"HTTP_HX_REQUEST": "true"}
 BAD = ["²", "\x00", "-1", "9" * 40, "abc", "１２", "2022-13-45T25:61", "x" * 5000]
-
-
-def _ric(seq: int) -> str:
-    body = f"33048319900101{seq:03d}"
-    return body + people_rules.ric_checksum(body)
 
 
 @pytest.fixture
@@ -34,7 +29,7 @@ def world(tree: Any, make_user: Any, command_user: Any) -> Any:
         actor=command_user,
         name="张三",
         id_kind="ric",
-        id_number=_ric(901),
+        id_number=ric(901),
         jurisdiction=tree.community_a,
     )
     case = case_services.case_create(
@@ -87,7 +82,7 @@ def _forms(w: Any) -> list[tuple[str, dict[str, str], list[str]]]:
             reverse("tracing:case_add_contact", args=[pk]),
             {
                 "name": "李四",
-                "id_number": _ric(902),
+                "id_number": ric(902),
                 "jurisdiction": str(w.tree.community_a.pk),
                 "exposed_on": day,
             },

@@ -14,19 +14,14 @@ from django.utils import timezone
 
 from fangkong.accounts.models import AuditEvent
 from fangkong.accounts.roles import Role
-from fangkong.people import rules as people_rules
 from fangkong.people import services as people_services
+from fangkong.testkit.people import ric
 from fangkong.tracing.models import Case, CaseLink, Cluster, Contact
 from fangkong.tracing.services import cases as case_services
 from fangkong.tracing.services import chains as chain_services
 
 pytestmark = pytest.mark.django_db
 HX = {"HTTP_HX_REQUEST": "true"}
-
-
-def _ric(seq: int) -> str:
-    body = f"33048319900101{seq:03d}"
-    return body + people_rules.ric_checksum(body)
 
 
 @pytest.fixture
@@ -36,14 +31,14 @@ def world(tree: Any, make_user: Any, command_user: Any) -> Any:
         actor=command_user,
         name="张三",
         id_kind="ric",
-        id_number=_ric(901),
+        id_number=ric(901),
         jurisdiction=tree.community_a,
     )
     other = people_services.person_create(
         actor=command_user,
         name="李四",
         id_kind="ric",
-        id_number=_ric(902),
+        id_number=ric(902),
         jurisdiction=tree.community_a,
     )
     case = case_services.case_create(
@@ -166,7 +161,7 @@ def test_refused_core_facts_keep_both_fields_and_name_the_field(world: Any) -> N
 
 def test_a_refused_contact_keeps_the_note(world: Any) -> None:
     url = reverse("tracing:case_add_contact", args=[world.case.pk])
-    bad_ric = _ric(903)[:-1] + ("0" if _ric(903)[-1] != "0" else "1")
+    bad_ric = ric(903)[:-1] + ("0" if ric(903)[-1] != "0" else "1")
 
     response = world.client.post(
         url,
