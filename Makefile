@@ -72,8 +72,10 @@ format: bootstrap
 check-lock: $(VENV_STAMP)
 	$(PY) scripts/check_lock.py
 
-# The whole suite: lint, then every test on SQLite and again on PostgreSQL.
-test: lint test-sqlite test-postgres
+# The whole suite: lint, then every test on SQLite and, at the same time, on PostgreSQL
+# (two processes on two cores; each pass's output is printed whole when it ends).
+test: lint
+	@$(MAKE) --no-print-directory -j2 --output-sync=target test-sqlite test-postgres
 
 test-sqlite: bootstrap
 	$(BIN)/pytest $(PYTEST_ARGS)
