@@ -35,7 +35,7 @@ def countdown_patterns() -> dict[str, str]:
 
 
 def countdown_text(deadline: dt.datetime, now: dt.datetime) -> str:
-    """"剩余 5小时12分", "已超时 2小时", "已超时 3天4小时": whole minutes, no seconds."""
+    """ "剩余 5小时12分", "已超时 2小时", "已超时 3天4小时": whole minutes, no seconds."""
     patterns = countdown_patterns()
     seconds = int((deadline - now).total_seconds())
     label = patterns["left"] if seconds >= 0 else patterns["over"]

@@ -152,7 +152,8 @@ def _item_row(user: User, item: PushItem, push: VerificationPush, **extra: Any) 
 
 
 # Persons per page of a list: a page of rows with their forms stays far under 200 KB.
-ITEM_PAGE_SIZE = 50
+ITEM_PAGE_SIZE_DEFAULT = 50
+ITEM_PAGE_SIZE = ITEM_PAGE_SIZE_DEFAULT
 
 
 def _mark_choices() -> list[tuple[str, str]]:
@@ -262,9 +263,7 @@ def push_item_mark(request: AuthedRequest, pk: int) -> HttpResponse:
         return redirect("tracing:push_detail", pk=item.push_id)
     item = selectors.push_item_get(user=user, pk=pk)
     push = selectors.push_get(user=user, pk=item.push_id)
-    assists = selectors.assist_requests_of_push(
-        user=user, push=push, contact_ids=[item.contact_id]
-    )
+    assists = selectors.assist_requests_of_push(user=user, push=push, contact_ids=[item.contact_id])
     context = {
         **_summary_context(user, push, _current_show(request)),
         "row": _item_row(user, item, push, assist_id=assists.get(item.contact_id), error=error),
