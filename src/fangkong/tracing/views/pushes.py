@@ -157,7 +157,9 @@ ITEM_PAGE_SIZE = ITEM_PAGE_SIZE_DEFAULT
 
 
 def _mark_choices() -> list[tuple[str, str]]:
-    return [c for c in PushItemStatus.choices if c[0] != PushItemStatus.PENDING]
+    return [
+        (str(v), str(label)) for v, label in PushItemStatus.choices if v != PushItemStatus.PENDING
+    ]
 
 
 def _summary_context(user: User, push: VerificationPush, show: str) -> dict[str, Any]:
