@@ -26,6 +26,7 @@ def countdown_patterns() -> dict[str, str]:
     return {
         "left": _("剩余"),
         "over": _("已超时"),
+        "d": _("%(d)s天"),
         "dh": _("%(d)s天%(h)s小时"),
         "h": _("%(h)s小时"),
         "hm": _("%(h)s小时%(m)s分"),
@@ -42,8 +43,10 @@ def countdown_text(deadline: dt.datetime, now: dt.datetime) -> str:
     minutes_total = abs(seconds) // 60
     days, rest = divmod(minutes_total, 24 * 60)
     hours, minutes = divmod(rest, 60)
-    if days:
+    if days and hours:
         span = patterns["dh"] % {"d": days, "h": hours}
+    elif days:
+        span = patterns["d"] % {"d": days}
     elif hours and minutes:
         span = patterns["hm"] % {"h": hours, "m": minutes}
     elif hours:
@@ -62,13 +65,14 @@ def countdown(context: Any, deadline: dt.datetime, testid: str = "") -> SafeStri
     patterns = countdown_patterns()
     return format_html(
         '<time class="countdown{}" datetime="{}" data-now="{}" data-left="{}" data-over="{}"'
-        ' data-fmt-dh="{}" data-fmt-h="{}" data-fmt-hm="{}" data-fmt-m="{}" data-fmt-lt="{}"'
+        ' data-fmt-d="{}" data-fmt-dh="{}" data-fmt-h="{}" data-fmt-hm="{}" data-fmt-m="{}" data-fmt-lt="{}"'
         "{}>{}</time>",
         " overdue" if deadline < now else "",
         deadline.isoformat(),
         now.isoformat(),
         patterns["left"],
         patterns["over"],
+        patterns["d"],
         patterns["dh"],
         patterns["h"],
         patterns["hm"],

@@ -486,3 +486,21 @@ def test_a_mark_by_htmx_swaps_the_lists_head_out_of_band(
     assert 'data-testid="countdown"' not in html  # ... and counts down no more
     assert re.search(r'data-figure="pending">.*?kpi-value">0<', html)
     assert 'data-show="pending" aria-current="page"' in html  # the page's own filter
+
+
+@pytest.mark.parametrize(
+    ("delta", "text"),
+    [
+        (dt.timedelta(hours=5, minutes=12, seconds=30), "剩余 5小时12分"),
+        (dt.timedelta(minutes=7), "剩余 7分钟"),
+        (dt.timedelta(seconds=20), "剩余 不足1分钟"),
+        (-dt.timedelta(hours=2, seconds=10), "已超时 2小时"),
+        (-dt.timedelta(days=3, hours=4, minutes=9), "已超时 3天4小时"),
+        (-dt.timedelta(days=1605, minutes=30), "已超时 1605天"),
+    ],
+)
+def test_a_countdown_reads_as_words_in_whole_minutes(delta: dt.timedelta, text: str) -> None:
+    from fangkong.tracing.templatetags.push_tags import countdown_text
+
+    now = timezone.now()
+    assert countdown_text(now + delta, now) == text

@@ -1,6 +1,6 @@
 /* Countdowns to deadlines (推送核查, 复核). Each element
    <time class="countdown" datetime="ISO" data-now="ISO" data-left="剩余" data-over="已超时"
-         data-fmt-dh="%(d)s天%(h)s小时" data-fmt-h=... data-fmt-hm=... data-fmt-m=... data-fmt-lt=...>
+         data-fmt-d="%(d)s天" data-fmt-dh="%(d)s天%(h)s小时" data-fmt-h=... data-fmt-hm=... data-fmt-m=... data-fmt-lt=...>
    shows the time left (or overdue) in words, whole minutes ("剩余 5小时12分",
    "已超时 2小时"), and turns red once overdue. The server's "now" (data-now) sets the
    clock the count runs on, so a page served on the demo's clock counts on that clock.
@@ -9,7 +9,7 @@
   "use strict";
 
   var DEFAULTS = {
-    "left": "剩余", "over": "已超时", "dh": "%(d)s天%(h)s小时", "h": "%(h)s小时",
+    "left": "剩余", "over": "已超时", "d": "%(d)s天", "dh": "%(d)s天%(h)s小时", "h": "%(h)s小时",
     "hm": "%(h)s小时%(m)s分", "m": "%(m)s分钟", "lt": "不足1分钟"
   };
 
@@ -28,7 +28,8 @@
     var h = Math.floor((minutes % 1440) / 60);
     var m = minutes % 60;
     var values = { d: d, h: h, m: m };
-    if (d) { return fill(pattern(el, "dh"), values); }
+    if (d && h) { return fill(pattern(el, "dh"), values); }
+    if (d) { return fill(pattern(el, "d"), values); }
     if (h && m) { return fill(pattern(el, "hm"), values); }
     if (h) { return fill(pattern(el, "h"), values); }
     if (m) { return fill(pattern(el, "m"), values); }
