@@ -65,7 +65,8 @@ def countdown(context: Any, deadline: dt.datetime, testid: str = "") -> SafeStri
     patterns = countdown_patterns()
     return format_html(
         '<time class="countdown{}" datetime="{}" data-now="{}" data-left="{}" data-over="{}"'
-        ' data-fmt-d="{}" data-fmt-dh="{}" data-fmt-h="{}" data-fmt-hm="{}" data-fmt-m="{}" data-fmt-lt="{}"'
+        ' data-fmt-d="{}" data-fmt-dh="{}" data-fmt-h="{}" data-fmt-hm="{}"'
+        ' data-fmt-m="{}" data-fmt-lt="{}"'
         "{}>{}</time>",
         " overdue" if deadline < now else "",
         deadline.isoformat(),
