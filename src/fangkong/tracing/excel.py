@@ -121,6 +121,16 @@ def status_labels() -> dict[str, str]:
         return {value: str(label) for value, label in PushItemStatus.choices}
 
 
+def valid_marks_text() -> str:
+    """The values a 核查结果 cell takes, as a sentence for an error message."""
+    labels = status_labels()
+    marks = "、".join(label for value, label in labels.items() if value != PushItemStatus.PENDING)
+    return _("%(marks)s（留空或“%(pending)s”表示暂未反馈）") % {
+        "marks": marks,
+        "pending": labels[PushItemStatus.PENDING],
+    }
+
+
 def status_from_cell(text: str) -> str | None:
     """A 核查结果 cell → a status value; the Chinese label or the value itself."""
     clean = text.strip()
@@ -431,7 +441,14 @@ def _validate_rows(
             bad(
                 number,
                 "push_status_invalid",
-                _("核查结果无效：%(value)s") % {"value": _cell_text(at(status_col))[:20]},
+                _("%(column)s列（%(letter)s%(row)d）“%(value)s”不是有效的核查结果，应填：%(valid)s")
+                % {
+                    "column": COL_STATUS,
+                    "letter": get_column_letter(status_col + 1),
+                    "row": number,
+                    "value": _cell_text(at(status_col))[:20],
+                    "valid": valid_marks_text(),
+                },
             )
             continue
         if status == PushItemStatus.PENDING:  # no feedback in this row: left as it is
@@ -440,7 +457,19 @@ def _validate_rows(
         try:
             clean = push_mark_check(status=status, note=_cell_text(at(note_col)))
         except DomainError as exc:
-            bad(number, exc.code, exc.message)
+            where = COL_NOTE if note_col is not None else COL_STATUS
+            col = note_col if note_col is not None else status_col
+            bad(
+                number,
+                exc.code,
+                _("%(column)s列（%(letter)s%(row)d）：%(message)s")
+                % {
+                    "column": where,
+                    "letter": get_column_letter(col + 1),
+                    "row": number,
+                    "message": exc.message,
+                },
+            )
             continue
         marks.append(_Mark(number, item_id, version, status, clean))
     return marks

@@ -191,6 +191,11 @@ class PushFilterForm(PageForm):
     cursor = _text()
 
 
+class PushItemsFilterForm(PageForm):
+    show = _text()  # pending / late / all (selectors.pushes.ITEM_SHOWS)
+    cursor = _text()
+
+
 class PushMarkForm(TruncatingForm):
     status = _text()
     note = _text(1000, strip=False)

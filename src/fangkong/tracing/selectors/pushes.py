@@ -48,18 +48,16 @@ def _pushes_q(user: User) -> QuerySet[VerificationPush]:
     return VerificationPush.objects.filter(scope_q(user)).select_related("town", "case")
 
 
-def pushes(
+def _pushes_filtered(
     *,
     user: User,
     status: str | None = None,
     overdue: bool | None = None,
     town_path: str | None = None,
     case: Case | None = None,
-    cursor: str | None = None,
-    size: int = 50,
     now: dt.datetime | None = None,
-) -> Page[VerificationPush]:
-    """The lists the user may see, newest first, keyset-paginated."""
+) -> QuerySet[VerificationPush]:
+    """The lists the user may see that match the filters (one queryset, no rows read)."""
     qs = _pushes_q(user)
     if status:
         if status not in PUSH_STATUSES:
@@ -73,6 +71,24 @@ def pushes(
         qs = qs.filter(jurisdiction_path=town_path)
     if case is not None:
         qs = qs.filter(case=case)
+    return qs
+
+
+def pushes(
+    *,
+    user: User,
+    status: str | None = None,
+    overdue: bool | None = None,
+    town_path: str | None = None,
+    case: Case | None = None,
+    cursor: str | None = None,
+    size: int = 50,
+    now: dt.datetime | None = None,
+) -> Page[VerificationPush]:
+    """The lists the user may see, newest first, keyset-paginated."""
+    qs = _pushes_filtered(
+        user=user, status=status, overdue=overdue, town_path=town_path, case=case, now=now
+    )
     return keyset_page(qs, cursor=cursor, size=size)
 
 
@@ -92,6 +108,54 @@ def push_items(*, user: User, push: VerificationPush) -> list[PushItem]:
         .select_related("contact__person__household", "marked_by")
         .order_by("pk")
     )
+
+
+# Which persons of a list the list page shows: those still to answer, those answered (or
+# still unanswered) after the deadline, or everyone.
+ITEM_SHOWS = ("pending", "late", "all")
+
+
+def _late_q(push: VerificationPush, now: dt.datetime) -> Q:
+    """Marked after the deadline, or not marked yet and the deadline has passed."""
+    late = Q(marked_at__gt=push.deadline)
+    if push.deadline < now:
+        late |= Q(status=PushItemStatus.PENDING)
+    return late
+
+
+def push_items_late_count(
+    *, user: User, push: VerificationPush, now: dt.datetime | None = None
+) -> int:
+    """How many persons of the list are late (see `_late_q`); one COUNT."""
+    require(user, Capability.PUSH_VIEW)
+    require_in_scope(user, push.jurisdiction_path, what="verification_push")
+    late = _late_q(push, now or timezone.now())
+    return PushItem.objects.filter(scope_q(user), late, push=push).count()
+
+
+def push_items_page(
+    *,
+    user: User,
+    push: VerificationPush,
+    show: str = "all",
+    cursor: str | None = None,
+    size: int = 50,
+    now: dt.datetime | None = None,
+) -> Page[PushItem]:
+    """One keyset page of a list's persons (in the order they were pushed), filtered by
+    `show` (ITEM_SHOWS); a fixed number of queries whatever the page's size."""
+    require(user, Capability.PUSH_VIEW)
+    require_in_scope(user, push.jurisdiction_path, what="verification_push")
+    if show not in ITEM_SHOWS:
+        raise DomainError("push_show_invalid", _("筛选条件无效"), value=show)
+    qs = PushItem.objects.filter(scope_q(user), push=push).select_related(
+        "contact__person__household", "marked_by"
+    )
+    if show == "pending":
+        qs = qs.filter(status=PushItemStatus.PENDING)
+    elif show == "late":
+        qs = qs.filter(_late_q(push, now or timezone.now()))
+    return keyset_page(qs, cursor=cursor, size=size, descending=False)
 
 
 def push_item_get(*, user: User, pk: int) -> PushItem:
@@ -166,16 +230,33 @@ def push_item_counts(*, user: User, push_ids: list[int]) -> dict[int, ItemCounts
     return result
 
 
-def push_totals(*, user: User, town_path: str | None = None) -> ItemCounts:
-    """Item counts over every open list in the user's scope (a town's page header)."""
+@dataclass
+class PushTotals:
+    """The persons of every list in view (a page's summary cards) and how many lists."""
+
+    lists: int
+    items: ItemCounts
+
+
+def push_totals(
+    *,
+    user: User,
+    status: str | None = None,
+    overdue: bool | None = None,
+    town_path: str | None = None,
+    now: dt.datetime | None = None,
+) -> PushTotals:
+    """Item counts over every list that the list page's filter shows (open and done
+    alike, every page of it, not only the first): two queries."""
     require(user, Capability.PUSH_VIEW)
-    qs = PushItem.objects.filter(scope_q(user), push__status=PushStatus.OPEN)
-    if town_path:
-        qs = qs.filter(push__jurisdiction_path=town_path)
+    lists = _pushes_filtered(
+        user=user, status=status, overdue=overdue, town_path=town_path, now=now
+    )
+    qs = PushItem.objects.filter(scope_q(user), push__in=lists.values("pk"))
     totals = ItemCounts()
     for row in qs.values("status").annotate(n=Count("pk")).order_by():
         totals.add(row["status"], row["n"])
-    return totals
+    return PushTotals(lists=lists.count(), items=totals)
 
 
 def push_status_counts(*, user: User) -> dict[str, int]:
@@ -266,12 +347,14 @@ def assist_request_exposures(*, user: User, assist: AssistRequest) -> list[Any]:
     )
 
 
-def assist_requests_of_push(*, user: User, push: VerificationPush) -> dict[int, int]:
-    """contact id → latest assist request id for the persons of a list (one query)."""
+def assist_requests_of_push(
+    *, user: User, push: VerificationPush, contact_ids: list[int] | None = None
+) -> dict[int, int]:
+    """contact id → latest assist request id for the persons of a list (one query); only
+    for `contact_ids` when given (the persons on one page)."""
     require(user, Capability.PUSH_VIEW)
-    rows = (
-        AssistRequest.objects.filter(scope_q(user), contact__push_items__push=push)
-        .order_by("contact_id", "pk")
-        .values_list("contact_id", "pk")
-    )
+    qs = AssistRequest.objects.filter(scope_q(user), contact__push_items__push=push)
+    if contact_ids is not None:
+        qs = qs.filter(contact_id__in=contact_ids)
+    rows = qs.order_by("contact_id", "pk").values_list("contact_id", "pk")
     return dict(rows)

@@ -8,6 +8,7 @@ from typing import Any
 
 import pytest
 from openpyxl import Workbook, load_workbook
+from openpyxl.utils import get_column_letter
 
 from fangkong.accounts.models import AuditEvent
 from fangkong.accounts.roles import ROLE_CAPABILITIES, Capability, Role
@@ -237,6 +238,11 @@ def test_a_file_with_one_bad_row_applies_nothing_and_names_the_row(
 
     assert not report.ok and report.changed == 0
     assert [(e.row, e.code) for e in report.errors] == [(bad_row, "push_status_invalid")]
+    # The message names the column and cell, the bad value, and every value it may take.
+    message = report.errors[0].message
+    letter = get_column_letter(STATUS_COL)
+    assert f"核查结果列（{letter}{bad_row}）" in message and "“已隔离了”" in message
+    assert "应填：已找到、已集中隔离、已居家隔离、已送医、未找到、不在本市" in message
     for item in (a1, a2, a3):
         item.refresh_from_db()
         assert item.status == PushItemStatus.PENDING

@@ -360,7 +360,8 @@ def test_a_town_sees_only_its_lists_and_persons(world: World) -> None:
     with pytest.raises(PermissionDenied):
         selectors.pushes(user=world.lab)
     totals = selectors.push_totals(user=world.town_a)
-    assert totals.total == 3 and totals.pending == 3  # never town B's two
+    assert totals.lists == 1  # never town B's list
+    assert totals.items.total == 3 and totals.items.pending == 3  # never town B's two
     counts = selectors.push_item_counts(user=world.town_a, push_ids=[push_a.pk, push_b.pk])
     assert set(counts) == {push_a.pk}
 

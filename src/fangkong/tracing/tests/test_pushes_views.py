@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import datetime as dt
 import io
+import re
 from typing import Any
 
 import pytest
@@ -340,3 +341,166 @@ def test_assist_request_is_printable_masked_and_revealed_with_an_audit(
     reveals = AuditEvent.objects.filter(action="person.reveal", actor=world.town_b)
     assert sorted(reveals.values_list("field", flat=True)) == ["id_number", "phone"]
     assert _client(world.town_a).get(url).status_code == 404
+
+
+def test_a_list_pages_its_persons_by_keyset_with_filters_a_total_and_no_query_per_row(
+    world: World, monkeypatch: pytest.MonkeyPatch, django_assert_max_num_queries: Any
+) -> None:
+    from django.db import connection
+    from django.test.utils import CaptureQueriesContext
+
+    from fangkong.testkit.worlds.pushes import add_contact
+    from fangkong.tracing.views import pushes as push_views
+
+    for n in range(2):
+        add_contact(world, f"extra{n}", world.tree.community_a, f"陈{n}")
+    push = next(
+        p
+        for p in services.pushes_create_for_case(actor=world.investigator, case=world.case)
+        if p.jurisdiction_path == world.tree.town_a.path
+    )
+    items = list(PushItem.objects.filter(push=push).order_by("pk"))
+    assert len(items) == 5
+    services.push_item_mark(actor=world.town_a, item=items[0], status="home")
+    client = _client(world.town_a)
+    url = reverse("tracing:push_detail", args=[push.pk])
+
+    def queries(size: int) -> tuple[int, Any]:
+        monkeypatch.setattr(push_views, "ITEM_PAGE_SIZE", size)
+        client.get(url)  # the session and user are cached after the first request
+        with CaptureQueriesContext(connection) as captured:
+            response = client.get(url)
+        return len(captured), response
+
+    # The same number of queries for a page of 2 as of 4: nothing is read per row.
+    small, _first = queries(2)
+    large, _all = queries(4)
+    assert small == large
+    with django_assert_max_num_queries(small):
+        client.get(url)
+
+    # Pages of 2: the rows in order, a total, and the next rows by cursor (htmx: rows only).
+    monkeypatch.setattr(push_views, "ITEM_PAGE_SIZE", 2)
+    html = client.get(url).content.decode()
+    assert [f'data-item="{i.pk}"' in html for i in items] == [True, True, False, False, False]
+    assert 'data-testid="shown-total">共 5 人' in html.replace("\n", "")
+    assert 'hx-trigger="revealed"' in html
+    seen = []
+    next_url = url
+    for _page in range(3):
+        response = client.get(next_url)
+        body = response.content.decode()
+        seen += [i.pk for i in items if f'data-item="{i.pk}"' in body]
+        match = re.search(r'hx-get="\?show=all&amp;cursor=([^"]+)"', body)
+        if match is None:
+            break
+        next_url = f"{url}?show=all&cursor={match.group(1)}"
+        fragment = client.get(next_url, headers={"HX-Request": "true"})
+        assert fragment.status_code == 200 and "<html" not in fragment.content.decode()
+    assert seen == [i.pk for i in items] and match is None
+
+    # Pending only: four left, the marked one not among them.
+    pending = client.get(url + "?show=pending").content.decode()
+    assert f'data-item="{items[0].pk}"' not in pending and f'data-item="{items[1].pk}"' in pending
+    assert 'data-testid="shown-total">共 4 人' in pending.replace("\n", "")
+
+    # Bytes: a full page of persons stays far under 200 KB (measured per row here).
+    monkeypatch.setattr(push_views, "ITEM_PAGE_SIZE", 1)
+    one = len(client.get(url).content)
+    monkeypatch.setattr(push_views, "ITEM_PAGE_SIZE", 5)
+    five = len(client.get(url).content)
+    per_row = (five - one) / 4
+    assert one + per_row * (push_views.ITEM_PAGE_SIZE_DEFAULT - 1) < 200_000
+
+    # A bad cursor is a 400 with a stable code; another town and a lab see nothing.
+    bad = client.get(url + "?cursor=!!", headers={"Accept": "application/json"})
+    assert bad.status_code == 400 and bad.json()["code"] == "invalid_cursor"
+    assert _client(world.town_b).get(url + "?show=pending").status_code == 404
+    assert _client(world.lab).get(url + "?show=pending").status_code == 403
+
+
+def test_the_cards_count_every_list_in_the_filter_in_the_choices_words(
+    world: World, pushes: dict[str, VerificationPush]
+) -> None:
+    # Town A's list is done (two held, one not found); the cards still count it.
+    for key, status in (("a1", "centralised"), ("a2", "home"), ("a3", "not_found")):
+        services.push_item_mark(actor=world.town_a, item=_item(world, key), status=status)
+    pushes["a"].refresh_from_db()
+    assert pushes["a"].status == "done"
+
+    html = _client(world.command).get(reverse("tracing:push_list")).content.decode()
+    cards = dict(
+        re.findall(
+            r'data-figure="(\w+)"><div class="kpi-label">[^<]+</div><div class="kpi-value">(\d+)<',
+            html,
+        )
+    )
+    assert cards == {
+        "total": "5",
+        "pending": "2",
+        "located": "0",
+        "centralised": "1",
+        "home": "1",
+        "hospital": "0",
+        "not_found": "1",
+        "outside": "0",
+    }
+    labels = re.findall(r'<div class="kpi-label">([^<]+)</div>', html)
+    assert labels == [
+        "人数",
+        "待核查",
+        "已找到",
+        "已集中隔离",
+        "已居家隔离",
+        "已送医",
+        "未找到",
+        "不在本市",
+    ]
+    assert "已管控 2 人" in html and 'data-testid="lists-total">共 2 份清单' in html.replace(
+        "\n", ""
+    )
+    # The filter moves the cards with the rows: open lists only leaves town B's two.
+    open_only = _client(world.command).get(reverse("tracing:push_list") + "?status=open")
+    assert re.search(r'data-figure="total">.*?kpi-value">2<', open_only.content.decode())
+
+
+def test_a_mark_by_htmx_swaps_the_lists_head_out_of_band(
+    world: World, pushes: dict[str, VerificationPush]
+) -> None:
+    services.push_item_mark(actor=world.town_a, item=_item(world, "a1"), status="home")
+    services.push_item_mark(actor=world.town_a, item=_item(world, "a2"), status="home")
+    last = _item(world, "a3")
+    detail = reverse("tracing:push_detail", args=[pushes["a"].pk])
+
+    response = _client(world.town_a).post(
+        reverse("tracing:push_item_mark", args=[last.pk]),
+        {"status": "hospital"},
+        headers={"HX-Request": "true", "HX-Current-URL": f"http://testserver{detail}?show=pending"},
+    )
+
+    html = response.content.decode()
+    assert response.status_code == 200
+    assert f'data-item="{last.pk}"' in html and 'data-status="hospital"' in html
+    assert 'id="push-summary"' in html and 'hx-swap-oob="true"' in html
+    assert 'data-testid="push-summary" data-status="done"' in html  # the list is done
+    assert 'data-testid="countdown"' not in html  # ... and counts down no more
+    assert re.search(r'data-figure="pending">.*?kpi-value">0<', html)
+    assert 'data-show="pending" aria-current="page"' in html  # the page's own filter
+
+
+@pytest.mark.parametrize(
+    ("delta", "text"),
+    [
+        (dt.timedelta(hours=5, minutes=12, seconds=30), "剩余 5小时12分"),
+        (dt.timedelta(minutes=7), "剩余 7分钟"),
+        (dt.timedelta(seconds=20), "剩余 不足1分钟"),
+        (-dt.timedelta(hours=2, seconds=10), "已超时 2小时"),
+        (-dt.timedelta(days=3, hours=4, minutes=9), "已超时 3天4小时"),
+        (-dt.timedelta(days=1605, minutes=30), "已超时 1605天"),
+    ],
+)
+def test_a_countdown_reads_as_words_in_whole_minutes(delta: dt.timedelta, text: str) -> None:
+    from fangkong.tracing.templatetags.push_tags import countdown_text
+
+    now = timezone.now()
+    assert countdown_text(now + delta, now) == text

@@ -7,11 +7,12 @@ becomes a 403/404 page or an htmx fragment (web.middleware.DomainErrorMiddleware
 from __future__ import annotations
 
 from typing import TYPE_CHECKING, Any
+from urllib.parse import urlsplit
 
 from django.conf import settings
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
-from django.http import HttpRequest, HttpResponse
+from django.http import HttpRequest, HttpResponse, QueryDict
 from django.shortcuts import redirect, render
 from django.urls import NoReverseMatch, URLPattern, path, reverse
 from django.utils import timezone
@@ -30,7 +31,13 @@ from fangkong.core.paths import CITY_WIDTH, city_of
 from fangkong.people import services as people_services
 from fangkong.people.rules import mask_name
 from fangkong.tracing import excel, tasks_pushes
-from fangkong.tracing.forms import PushFilterForm, PushImportForm, PushMarkForm, RevealForm
+from fangkong.tracing.forms import (
+    PushFilterForm,
+    PushImportForm,
+    PushItemsFilterForm,
+    PushMarkForm,
+    RevealForm,
+)
 from fangkong.tracing.models import PushItem, PushItemStatus, PushStatus, VerificationPush
 from fangkong.tracing.selectors import cases as case_selectors
 from fangkong.tracing.selectors import pushes as selectors
@@ -66,6 +73,29 @@ def _push_rows(user: User, pushes: list[VerificationPush]) -> list[dict[str, Any
     ]
 
 
+def push_cards(counts: selectors.ItemCounts) -> list[dict[str, Any]]:
+    """The summary cards: the persons in view, then one card per 核查结果 with the very
+    words of the feedback choices (待核查, 已找到, 已集中隔离 ...)."""
+    tone = {
+        PushItemStatus.PENDING: "kpi-pending",
+        PushItemStatus.CENTRALISED: "kpi-held",
+        PushItemStatus.HOME: "kpi-held",
+        PushItemStatus.HOSPITAL: "kpi-held",
+        PushItemStatus.NOT_FOUND: "kpi-sealed",
+    }
+    cards: list[dict[str, Any]] = [{"key": "total", "label": _("人数"), "n": counts.total}]
+    for value, label in PushItemStatus.choices:
+        cards.append(
+            {
+                "key": value,
+                "label": label,
+                "n": counts.by_status.get(value, 0),
+                "tone": tone.get(PushItemStatus(value), ""),
+            }
+        )
+    return cards
+
+
 # --- the lists -------------------------------------------------------------------------
 
 
@@ -86,6 +116,12 @@ def push_list(request: AuthedRequest) -> HttpResponse:
         town_path=town_path or None,
         cursor=filters["cursor"] or None,
     )
+    totals = selectors.push_totals(
+        user=user,
+        status=status or None,
+        overdue=True if overdue else None,
+        town_path=town_path or None,
+    )
     context = {
         "rows": _push_rows(user, page.items),
         "page": page,
@@ -94,7 +130,8 @@ def push_list(request: AuthedRequest) -> HttpResponse:
         "town_path": town_path,
         "city_wide": city_wide,
         "towns": (list(area_selectors.jurisdictions(user=user, level="town")) if city_wide else []),
-        "totals": selectors.push_totals(user=user, town_path=town_path or None),
+        "totals": totals,
+        "cards": push_cards(totals.items),
         "statuses": PushStatus.choices,
         "can_see_board": has_capability(user, Capability.CASE_MANAGE),
     }
@@ -114,37 +151,96 @@ def _item_row(user: User, item: PushItem, push: VerificationPush, **extra: Any) 
     }
 
 
-def _detail_context(request: AuthedRequest, push: VerificationPush) -> dict[str, Any]:
-    user = request.user
-    items = selectors.push_items(user=user, push=push)
-    assists = selectors.assist_requests_of_push(user=user, push=push)
-    rows = [_item_row(user, i, push, assist_id=assists.get(i.contact_id)) for i in items]
+# Persons per page of a list: a page of rows with their forms stays far under 200 KB.
+ITEM_PAGE_SIZE_DEFAULT = 50
+ITEM_PAGE_SIZE = ITEM_PAGE_SIZE_DEFAULT
+
+
+def _mark_choices() -> list[tuple[str, str]]:
+    return [
+        (str(v), str(label)) for v, label in PushItemStatus.choices if v != PushItemStatus.PENDING
+    ]
+
+
+def _summary_context(user: User, push: VerificationPush, show: str) -> dict[str, Any]:
+    """The list's head: status, countdown, cards and the filter tabs with their counts
+    (swapped in place after every mark, so the last mark shows the list done)."""
+    now = timezone.now()
+    counts = selectors.push_item_counts(user=user, push_ids=[push.pk])[push.pk]
+    late = selectors.push_items_late_count(user=user, push=push, now=now)
     return {
         "push": push,
-        "rows": rows,
-        "counts": selectors.push_item_counts(user=user, push_ids=[push.pk])[push.pk],
-        "overdue": _overdue(push, timezone.now()),
-        "deadline_iso": push.deadline.isoformat(),
-        "late_rows": [r for r in rows if r["late"]],
-        "mark_choices": [c for c in PushItemStatus.choices if c[0] != PushItemStatus.PENDING],
-        "can_mark": has_capability(user, Capability.PUSH_FEEDBACK),
-        "can_export": has_capability(user, Capability.PUSH_EXPORT),
-        "can_reveal": has_capability(user, Capability.PERSON_REVEAL),
-        "report": None,
+        "now": now,
+        "counts": counts,
+        "cards": push_cards(counts),
+        "overdue": _overdue(push, now),
+        "show": show,
+        "shows": [
+            {"key": "pending", "label": _("待核查"), "n": counts.pending},
+            {"key": "late", "label": _("超时"), "n": late},
+            {"key": "all", "label": _("全部"), "n": counts.total},
+        ],
     }
+
+
+def _detail_context(
+    request: AuthedRequest, push: VerificationPush, *, show: str = "all", cursor: str = ""
+) -> dict[str, Any]:
+    user = request.user
+    context = _summary_context(user, push, show)
+    page = selectors.push_items_page(
+        user=user, push=push, show=show, cursor=cursor or None, size=ITEM_PAGE_SIZE
+    )
+    assists = selectors.assist_requests_of_push(
+        user=user, push=push, contact_ids=[i.contact_id for i in page.items]
+    )
+    rows = [_item_row(user, i, push, assist_id=assists.get(i.contact_id)) for i in page.items]
+    shown = next(s["n"] for s in context["shows"] if s["key"] == show)
+    context.update(
+        {
+            "rows": rows,
+            "page": page,
+            "cursor": cursor,
+            "shown_total": shown,
+            "mark_choices": _mark_choices(),
+            "can_mark": has_capability(user, Capability.PUSH_FEEDBACK),
+            "can_export": has_capability(user, Capability.PUSH_EXPORT),
+            "can_reveal": has_capability(user, Capability.PERSON_REVEAL),
+            "report": None,
+        }
+    )
+    return context
+
+
+def _show_of(query: QueryDict) -> str:
+    show = PushItemsFilterForm(query).lenient()["show"]
+    return show if show in selectors.ITEM_SHOWS else "all"
+
+
+def _current_show(request: HttpRequest) -> str:
+    """The filter of the page an htmx request came from (its URL, sent by htmx)."""
+    return _show_of(QueryDict(urlsplit(request.headers.get("HX-Current-URL", "")).query))
 
 
 @require_GET
 @login_required
 def push_detail(request: AuthedRequest, pk: int) -> HttpResponse:
+    """A list's page: its head and one keyset page of persons (`?show=pending|late|all`,
+    `?cursor=`); an htmx GET with a cursor answers the next rows only (load on scroll)."""
     push = selectors.push_get(user=request.user, pk=pk)
-    return render(request, "tracing/push_detail.html", _detail_context(request, push))
+    show = _show_of(request.GET)
+    cursor = PushItemsFilterForm(request.GET).lenient()["cursor"] or ""
+    context = _detail_context(request, push, show=show, cursor=cursor)
+    if cursor and _is_htmx(request):
+        return render(request, "tracing/_push_item_rows.html", context)
+    return render(request, "tracing/push_detail.html", context)
 
 
 @require_POST
 @login_required
 def push_item_mark(request: AuthedRequest, pk: int) -> HttpResponse:
-    """Mark one person in place (htmx swaps the row); without htmx, back to the list."""
+    """Mark one person in place (htmx swaps the row, and the list's head out of band);
+    without htmx, back to the list."""
     user = request.user
     item = selectors.push_item_get(user=user, pk=pk)
     status_code = 200
@@ -168,13 +264,16 @@ def push_item_mark(request: AuthedRequest, pk: int) -> HttpResponse:
         messages.success(request, _("已保存核查结果"))
         return redirect("tracing:push_detail", pk=item.push_id)
     item = selectors.push_item_get(user=user, pk=pk)
-    push = item.push
-    assists = selectors.assist_requests_of_push(user=user, push=push)
+    push = selectors.push_get(user=user, pk=item.push_id)
+    assists = selectors.assist_requests_of_push(user=user, push=push, contact_ids=[item.contact_id])
     context = {
+        **_summary_context(user, push, _current_show(request)),
         "row": _item_row(user, item, push, assist_id=assists.get(item.contact_id), error=error),
-        "push": push,
-        "mark_choices": [c for c in PushItemStatus.choices if c[0] != PushItemStatus.PENDING],
+        "mark_choices": _mark_choices(),
         "can_mark": has_capability(user, Capability.PUSH_FEEDBACK),
+        # The list's head goes out of band with the row: status, countdown and cards
+        # follow the mark without a reload (the last pending person marked: list done).
+        "oob": True,
     }
     return render(request, "tracing/_push_item_row.html", context, status=status_code)
 
