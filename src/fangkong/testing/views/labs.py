@@ -122,6 +122,7 @@ def box_detail(request: AuthedRequest, pk: int) -> HttpResponse:
         "can_pack": has_capability(user, Capability.BOX_MANAGE) and box.state == "packing",
         "rejected": rejected,
         "rescan": "\n".join(r["barcode"] for r in rejected),
+        "packed_any": status == 200,
     }
     return render(request, "testing/labs_box_detail.html", context, status=status)
 
