@@ -233,7 +233,8 @@ def entry_visible(user: User | AnonymousUser | None, entry: NavEntry) -> bool:
         return False
     if entry.staff_only:
         return bool(getattr(user, "is_staff", False) and user.is_active)
-    if entry.place_kind is not None and PLACE_ROLES.get(getattr(user, "role", "")) != entry.place_kind:
+    own_place_kind = PLACE_ROLES.get(getattr(user, "role", ""))
+    if entry.place_kind is not None and own_place_kind != entry.place_kind:
         return False
     return entry.capability is not None and has_capability(user, entry.capability)
 
