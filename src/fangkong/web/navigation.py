@@ -2,6 +2,11 @@
 
 Each entry names a URL (by URL name) and the capability a role needs to see it
 (accounts.permissions.has_capability); the Django admin entry is for staff accounts only.
+A page that works only at the user's own place (packing boxes at a sampling point,
+receiving them and importing results at a lab) also names that kind of place, and is
+shown only to roles bound to such a place (accounts.roles.PLACE_ROLES): an administrator
+holds every capability but has no point or lab, and a menu entry must never lead to a
+refusal.
 Labels carry the gettext context "nav": a menu names a section ("People") where the same
 Chinese word elsewhere names one thing ("Person").
 An entry whose URL name does not resolve (the app that owns it has not wired the page
@@ -21,7 +26,7 @@ from django.utils.translation import gettext_lazy as _
 from django.utils.translation import pgettext_lazy
 
 from fangkong.accounts.permissions import has_capability
-from fangkong.accounts.roles import Capability
+from fangkong.accounts.roles import PLACE_ROLES, Capability
 from fangkong.accounts.types import is_signed_in
 
 if TYPE_CHECKING:
@@ -36,6 +41,7 @@ class NavEntry:
     capability: str | None
     description: Promise
     staff_only: bool = False
+    place_kind: str | None = None  # the page works at the user's own place of this kind
 
 
 NAV_ENTRIES: tuple[NavEntry, ...] = (
@@ -164,6 +170,7 @@ NAV_ENTRIES: tuple[NavEntry, ...] = (
         "testing:box_list",
         Capability.BOX_MANAGE,
         _("采样点装箱、扫码装管与交接"),
+        place_kind="sampling_point",
     ),
     NavEntry(
         "box_receive",
@@ -171,6 +178,7 @@ NAV_ENTRIES: tuple[NavEntry, ...] = (
         "testing:box_receive",
         Capability.BOX_RECEIVE,
         _("检测机构扫码接收转运箱"),
+        place_kind="lab",
     ),
     NavEntry(
         "lab_results",
@@ -178,6 +186,7 @@ NAV_ENTRIES: tuple[NavEntry, ...] = (
         "testing:lab_results",
         Capability.RESULT_IMPORT,
         _("导入检测结果（CSV、Excel），订正留痕，检测时效"),
+        place_kind="lab",
     ),
     NavEntry(
         "rechecks",
@@ -224,6 +233,9 @@ def entry_visible(user: User | AnonymousUser | None, entry: NavEntry) -> bool:
         return False
     if entry.staff_only:
         return bool(getattr(user, "is_staff", False) and user.is_active)
+    own_place_kind = PLACE_ROLES.get(getattr(user, "role", ""))
+    if entry.place_kind is not None and own_place_kind != entry.place_kind:
+        return False
     return entry.capability is not None and has_capability(user, entry.capability)
 
 

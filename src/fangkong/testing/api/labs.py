@@ -78,10 +78,20 @@ class BoxOut(Schema):
         )
 
 
+class RejectedTubeOut(Schema):
+    barcode: str
+    code: str = Field(..., description="tube_not_found, tube_in_other_box or tube_not_closed")
+    message: str
+
+
 class BoxAddOut(Schema):
     box: BoxOut
     added: list[str]
     unchanged: list[str]
+    rejected: list[RejectedTubeOut] = Field(
+        default_factory=list,
+        description="Scanned barcodes not packed (the others were), each with its reason",
+    )
 
 
 class ResultIn(Schema):
@@ -312,7 +322,15 @@ def box_add_tubes(request: AuthedRequest, box_id: int, payload: BoxTubesIn) -> B
         actor=request.user, box=box, barcodes=payload.barcodes, ip=client_address(request)
     )
     box = selectors.box_get(user=request.user, pk=box_id)
-    return BoxAddOut(box=BoxOut.from_box(box), added=report.added, unchanged=report.unchanged)
+    return BoxAddOut(
+        box=BoxOut.from_box(box),
+        added=report.added,
+        unchanged=report.unchanged,
+        rejected=[
+            RejectedTubeOut(barcode=r.barcode, code=r.code, message=r.message)
+            for r in report.rejected
+        ],
+    )
 
 
 @router.post(

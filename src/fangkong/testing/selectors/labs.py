@@ -77,7 +77,11 @@ def boxes_for_lab(*, user: User, state: str | None = None, limit: int = 100) -> 
 def box_get(*, user: User, pk: int | None = None, barcode: str | None = None) -> TransportBox:
     """A box its sampler's point or its lab may see; anything else is a 404."""
     qs = TransportBox.objects.select_related("lab", "point__place")
-    box = qs.filter(pk=pk).first() if pk is not None else qs.filter(barcode=barcode).first()
+    if pk is not None:
+        box = qs.filter(pk=pk).first()
+    else:  # as scanned: boxes are stored upper-cased (older ones as typed)
+        typed = (barcode or "").strip()
+        box = qs.filter(Q(barcode=typed.upper()) | Q(barcode=typed)).order_by("pk").first()
     if box is None:
         raise _not_found("transport_box")
     place = getattr(user, "place_id", None)

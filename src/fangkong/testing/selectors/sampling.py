@@ -10,7 +10,7 @@ from typing import TYPE_CHECKING, Any
 from django.db.models import Count, Q
 from django.utils.translation import gettext as _
 
-from fangkong.accounts.permissions import require, require_in_scope
+from fangkong.accounts.permissions import require, require_in_scope, scope_q
 from fangkong.accounts.roles import Capability
 from fangkong.core.errors import DomainError, NotFound
 from fangkong.core.paths import is_under, level_prefixes, under
@@ -60,6 +60,20 @@ def point_for_sampler(*, user: User, point_id: int | None = None) -> SamplingPoi
         raise NotFound("not_found", _("未找到或不在您的辖区内"), object="point")
     require_in_scope(user, point.jurisdiction_path, what="point")
     return point
+
+
+def points_for_desk(*, user: User) -> list[SamplingPoint] | None:
+    """The points a role without a place of its own (command, admin: desk entry) may
+    register samples at, by town and name; None for a sampler bound to a point (it has
+    no choice to make)."""
+    require(user, Capability.SAMPLE_REGISTER)
+    if getattr(user, "place_id", None) is not None:
+        return None
+    return list(
+        SamplingPoint.objects.filter(scope_q(user))
+        .select_related("place", "place__jurisdiction")
+        .order_by("jurisdiction_path", "place__name", "pk")
+    )
 
 
 def round_covers_point(rnd: Round, point: SamplingPoint) -> bool:

@@ -65,7 +65,7 @@ def box_create(*, actor: User, barcode: str, lab: Place, ip: str = "") -> Transp
     """A new box at the sampler's point, to be carried to `lab`."""
     require(actor, Capability.BOX_MANAGE)
     point = point_of(actor)
-    code = clean_barcode(barcode)
+    code = scanned_barcode(barcode)
     if lab.kind != "lab":
         raise DomainError("lab_invalid", _("请选择检测机构"), lab=lab.pk)
     if TransportBox.objects.filter(barcode=code).exists():
@@ -88,24 +88,64 @@ def box_create(*, actor: User, barcode: str, lab: Place, ip: str = "") -> Transp
     return box
 
 
+def scanned_barcode(value: str, field: str = "barcode") -> str:
+    """A scanned box or tube barcode as the phone stores it: trimmed and upper-cased
+    (a scanner in lower-case mode, or a typed barcode, finds the same tube)."""
+    return clean_barcode(value, field).upper()
+
+
+@dataclass(frozen=True)
+class RejectedTube:
+    """A scanned barcode not packed, with a stable code and the reason in words."""
+
+    barcode: str
+    code: str
+    message: str
+
+
 @dataclass
 class BoxAddReport:
     added: list[str] = field(default_factory=list)
     unchanged: list[str] = field(default_factory=list)
+    rejected: list[RejectedTube] = field(default_factory=list)
+
+
+def _rejection(tube: Tube | None, box: TransportBox, barcode: str) -> RejectedTube | None:
+    """Why this scanned tube cannot go into the box, or None if it can."""
+    if tube is None or tube.point_id != box.point_id:
+        return RejectedTube(barcode, "tube_not_found", _("试管不存在或不属于本采样点"))
+    if tube.box_id is not None and tube.box_id != box.pk:
+        return RejectedTube(barcode, "tube_in_other_box", _("该试管已装入其他转运箱"))
+    if tube.box_id is None and tube.state != TubeState.CLOSED:
+        return RejectedTube(barcode, "tube_not_closed", _("试管未封管，不能装箱"))
+    return None
+
+
+_REJECTION_ERRORS: dict[str, type[DomainError]] = {
+    "tube_not_found": NotFound,
+    "tube_in_other_box": Conflict,
+    "tube_not_closed": Conflict,
+}
 
 
 @transaction.atomic
 def box_add_tubes(
     *, actor: User, box: TransportBox, barcodes: Iterable[str], ip: str = ""
 ) -> BoxAddReport:
-    """Pack closed tubes of the box's point into it (all or none). A tube already in this
-    box is unchanged; any other tube that is unknown, of another point, not closed or in
-    another box refuses the whole scan."""
+    """Pack the scanned closed tubes of the box's point into it.
+
+    Barcodes are trimmed and upper-cased. A tube already in this box is unchanged. A
+    barcode that cannot be packed (unknown or of another point: `tube_not_found`; in
+    another box: `tube_in_other_box`; still open: `tube_not_closed`) is listed in
+    `rejected` with its code and reason, and the other tubes are packed: one mistyped
+    barcode does not make the sampler scan a whole box again. When no scanned tube can
+    be packed, nothing is written and the first rejection is raised (its own code and
+    status) with every rejection in `detail["rejected"]`."""
     _own_box(actor, box)
     box = TransportBox.objects.select_for_update().get(pk=box.pk)
     if box.state != BoxState.PACKING:
         raise Conflict("box_not_packing", _("转运箱已交接，不能再装管"), state=box.state)
-    codes = list(dict.fromkeys(clean_barcode(b) for b in barcodes))
+    codes = list(dict.fromkeys(scanned_barcode(b, "barcodes") for b in barcodes))
     if not codes:
         raise DomainError("barcode_invalid", _("条码为空或过长"), field="barcodes")
     tubes = {t.barcode: t for t in Tube.objects.filter(barcode__in=codes)}
@@ -113,26 +153,39 @@ def box_add_tubes(
     to_pack: list[int] = []
     for code in codes:
         tube = tubes.get(code)
-        if tube is None or tube.point_id != box.point_id:
-            raise NotFound("tube_not_found", _("试管不存在或不属于本采样点"), barcode=code)
-        if tube.box_id == box.pk:
+        rejected = _rejection(tube, box, code)
+        if rejected is not None:
+            report.rejected.append(rejected)
+        elif tube is not None and tube.box_id == box.pk:
             report.unchanged.append(code)
-            continue
-        if tube.box_id is not None:
-            raise Conflict("tube_in_other_box", _("该试管已装入其他转运箱"), barcode=code)
-        if tube.state != TubeState.CLOSED:
-            raise Conflict(
-                "tube_not_closed", _("试管未封管，不能装箱"), barcode=code, state=tube.state
-            )
-        to_pack.append(tube.pk)
-        report.added.append(code)
+        elif tube is not None:
+            to_pack.append(tube.pk)
+            report.added.append(code)
+    if report.rejected and not (report.added or report.unchanged):
+        first = report.rejected[0]
+        raise _REJECTION_ERRORS[first.code](
+            first.code,
+            first.message,
+            barcode=first.barcode,
+            rejected=[
+                {"barcode": r.barcode, "code": r.code, "message": str(r.message)}
+                for r in report.rejected
+            ],
+        )
     if to_pack:
         moved = Tube.objects.filter(
             pk__in=to_pack, state=TubeState.CLOSED, box__isnull=True
         ).update(box=box, state=TubeState.PACKED)
         if moved != len(to_pack):  # a concurrent packing took one
             raise Conflict("tube_in_other_box", _("该试管已装入其他转运箱"))
-        _box_audit(actor, "box.pack", box, tubes=report.added, ip=ip)
+        _box_audit(
+            actor,
+            "box.pack",
+            box,
+            tubes=report.added,
+            rejected=[r.barcode for r in report.rejected],
+            ip=ip,
+        )
     return report
 
 

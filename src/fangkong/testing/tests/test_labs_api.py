@@ -46,8 +46,12 @@ def test_box_flow_by_api(world: World) -> None:
     r = _post(sampler, "/api/testing/boxes", {"barcode": "BOX9", "lab_id": world.lab.pk})
     assert r.status_code == 201, r.content
     box_id = r.json()["id"]
-    r = _post(sampler, f"/api/testing/boxes/{box_id}/tubes", {"barcodes": ["TA1"]})
+    r = _post(sampler, f"/api/testing/boxes/{box_id}/tubes", {"barcodes": ["NOPE"]})
+    assert r.status_code == 404 and r.json()["code"] == "tube_not_found"
+    assert r.json()["detail"]["rejected"][0]["barcode"] == "NOPE"
+    r = _post(sampler, f"/api/testing/boxes/{box_id}/tubes", {"barcodes": ["ta1", "NOPE"]})
     assert r.status_code == 200 and r.json()["added"] == ["TA1"]
+    assert [(x["barcode"], x["code"]) for x in r.json()["rejected"]] == [("NOPE", "tube_not_found")]
     r = sampler.post(f"/api/testing/boxes/{box_id}/hand-over")
     assert r.status_code == 200 and r.json()["state"] == "handed_over"
     other_lab = _client(world.lab_user_b)

@@ -95,9 +95,19 @@ def test_sampler_packs_a_box_and_the_lab_receives_it(
     page.fill("[data-testid=box-barcode]", "BOXB1")
     page.select_option("[data-testid=box-lab]", str(world.lab.pk))
     page.click("[data-testid=box-create] button[type=submit]")
-    page.fill("[data-testid=tube-barcodes]", "TPK1\nTPK2")
+    # One mistyped barcode among good ones: the good ones are packed, the bad one is
+    # named with its reason and kept in the text area to correct.
+    page.fill("[data-testid=tube-barcodes]", "TPK1\nTPK-TYPO\ntpk2")
     page.click("[data-testid=box-scan] button[type=submit]")
     assert page.locator("[data-testid=box-tubes] li").count() == 2
+    rejected = page.locator("[data-testid=box-rejected-row]")
+    assert rejected.count() == 1 and "TPK-TYPO" in rejected.inner_text()
+    assert rejected.get_attribute("data-code") == "tube_not_found"
+    assert page.input_value("[data-testid=tube-barcodes]") == "TPK-TYPO"
+    assert set(Tube.objects.filter(box__barcode="BOXB1").values_list("barcode", flat=True)) == {
+        "TPK1",
+        "TPK2",
+    }
     page.click("[data-testid=box-hand-over] button[type=submit]")
     assert page.locator("[data-testid=box-state]").inner_text() == "已交接"
 

@@ -79,20 +79,51 @@ def test_box_barcode_unique(world: World) -> None:
     assert exc.value.code == "box_barcode_taken"
 
 
-def test_box_refuses_tube_of_another_point_and_open_tubes(world: World) -> None:
+def test_box_packs_the_good_tubes_and_lists_each_rejected_barcode(world: World) -> None:
     # Barcodes as a phone stores them (upper case).
     testing.tube(world.round, world.point_b, world.persons_b[:3], barcode="TB1")
     testing.tube(world.round, world.point, world.persons_a[:3], barcode="TA-OPEN", closed=False)
     testing.tube(world.round, world.point, world.persons_a[3:6], barcode="TA-OK")
+    testing.tube(world.round, world.point, world.persons_a[6:9], barcode="TA-OK2")
+    other = box_services.box_create(actor=world.sampler, barcode=" box0 ", lab=world.lab)
+    assert other.barcode == "BOX0"  # trimmed and upper-cased like a tube's
+    box_services.box_add_tubes(actor=world.sampler, box=other, barcodes=["TA-OK2"])
+    box = box_services.box_create(actor=world.sampler, barcode="BOX1", lab=world.lab)
+    report = box_services.box_add_tubes(
+        actor=world.sampler,
+        box=box,
+        barcodes=[" ta-ok ", "TB1", "TA-OPEN", "NOPE", "TA-OK2"],
+    )
+    assert report.added == ["TA-OK"]
+    assert [(r.barcode, r.code) for r in report.rejected] == [
+        ("TB1", "tube_not_found"),
+        ("TA-OPEN", "tube_not_closed"),
+        ("NOPE", "tube_not_found"),
+        ("TA-OK2", "tube_in_other_box"),
+    ]
+    assert Tube.objects.get(barcode="TA-OK").box_id == box.pk
+    assert Tube.objects.get(barcode="TA-OPEN").box_id is None
+    assert Tube.objects.get(barcode="TA-OK2").box_id == other.pk
+    pack = AuditEvent.objects.get(action="box.pack", object_id=box.pk)
+    assert pack.detail["rejected"] == ["TB1", "TA-OPEN", "NOPE", "TA-OK2"]
+
+
+def test_box_refuses_a_scan_of_only_bad_barcodes_and_writes_nothing(world: World) -> None:
+    testing.tube(world.round, world.point_b, world.persons_b[:3], barcode="TB1")
+    testing.tube(world.round, world.point, world.persons_a[:3], barcode="TA-OPEN", closed=False)
     box = box_services.box_create(actor=world.sampler, barcode="BOX1", lab=world.lab)
     with pytest.raises(NotFound) as exc:
-        box_services.box_add_tubes(actor=world.sampler, box=box, barcodes=["TA-OK", "TB1"])
-    assert exc.value.code == "tube_not_found"
+        box_services.box_add_tubes(actor=world.sampler, box=box, barcodes=["TB1", "TA-OPEN"])
+    assert exc.value.code == "tube_not_found" and exc.value.detail["barcode"] == "TB1"
+    assert [r["code"] for r in exc.value.detail["rejected"]] == [
+        "tube_not_found",
+        "tube_not_closed",
+    ]
     with pytest.raises(Conflict) as exc2:
-        box_services.box_add_tubes(actor=world.sampler, box=box, barcodes=["TA-OK", "TA-OPEN"])
+        box_services.box_add_tubes(actor=world.sampler, box=box, barcodes=["TA-OPEN"])
     assert exc2.value.code == "tube_not_closed"
-    # nothing half-packed
-    assert Tube.objects.get(barcode="TA-OK").box_id is None
+    assert not Tube.objects.filter(box=box).exists()
+    assert not AuditEvent.objects.filter(action="box.pack").exists()
 
 
 def test_sampler_of_another_point_cannot_touch_the_box(world: World) -> None:

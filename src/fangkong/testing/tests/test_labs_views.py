@@ -60,6 +60,21 @@ def test_scan_of_another_points_tube_is_a_message(world: World) -> None:
     )
 
 
+def test_packing_page_packs_the_good_tubes_and_keeps_the_bad_barcodes(world: World) -> None:
+    testing.tube(world.round, world.point, world.persons_a[:5], barcode="TA1")
+    testing.tube(world.round, world.point, world.persons_a[5:], barcode="TA2")
+    box = box_services.box_create(actor=world.sampler, barcode="BOX7", lab=world.lab)
+    url = reverse("testing:box_detail", args=[box.pk])
+    r = _client(world.sampler).post(url, {"barcodes": "ta1\nTA-TYPO\nTA2\n"})
+    assert r.status_code == 200
+    page = r.content.decode()
+    assert 'data-code="tube_not_found"' in page and "TA-TYPO" in page
+    assert ">TA-TYPO</textarea>" in page  # kept to correct and scan again
+    assert set(Tube.objects.filter(box=box).values_list("barcode", flat=True)) == {"TA1", "TA2"}
+    r = _client(world.sampler).post(url, {"barcodes": "TA-TYPO"})
+    assert r.status_code == 404 and ">TA-TYPO</textarea>" in r.content.decode()
+
+
 def test_lab_receives_on_the_page(world: World) -> None:
     testing.tube(world.round, world.point, world.persons_a[:5], barcode="TA1")
     box = box_services.box_create(actor=world.sampler, barcode="BOX7", lab=world.lab)

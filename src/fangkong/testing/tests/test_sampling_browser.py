@@ -45,6 +45,21 @@ def _open_tube(page: Any, barcode: str) -> None:
     page.get_by_test_id("current-barcode").filter(has_text=barcode).wait_for()
 
 
+def _status_bar_on_top(page: Any) -> bool:
+    """Whether the sync status bar is inside the viewport and the topmost element there."""
+    return bool(
+        page.evaluate(
+            """() => {
+              const bar = document.querySelector('[data-testid=sync-status]');
+              const r = bar.getBoundingClientRect();
+              if (r.top < 0 || r.bottom > window.innerHeight) return false;
+              const hit = document.elementFromPoint(r.left + 4, r.top + r.height / 2);
+              return bar.contains(hit);
+            }"""
+        )
+    )
+
+
 def _close_tube(page: Any) -> None:
     """Close the current tube and wait until the phone has stored the close (the panel
     of the current tube hides only after the tube is written to IndexedDB)."""
@@ -57,6 +72,7 @@ def test_a_sampler_registers_two_tubes_offline_and_they_sync_when_back_online(
 ) -> None:
     world = build_world(tree, persons=4)
     page = browser_page
+    page.set_viewport_size({"width": 390, "height": 844})  # a phone
     _login(page, live_server, world.sampler)
     page.goto(live_server.url + "/testing/sampling/")
     assert page.get_by_test_id("point-name").inner_text() == world.point.place.name
@@ -70,12 +86,25 @@ def test_a_sampler_registers_two_tubes_offline_and_they_sync_when_back_online(
         "() => document.querySelector('[data-testid=network]').dataset.online === '0'"
     )
     _open_tube(page, "E2E-OFF-1")
+    # The walk-in's name and phone show only once 临时人员 is ticked; the box keeps its size.
+    assert page.get_by_test_id("walk-in-fields").is_hidden()
+    assert page.get_by_test_id("walk-in-toggle").bounding_box()["width"] < 30
+    page.get_by_test_id("walk-in-toggle").check()
+    assert page.get_by_test_id("walk-in-name").is_visible()
+    page.get_by_test_id("walk-in-toggle").uncheck()
+    assert page.get_by_test_id("walk-in-fields").is_hidden()
     _register(page, world.rics[world.persons[0].pk])
     _register(page, world.rics[world.persons[1].pk])
     _close_tube(page)
     _open_tube(page, "E2E-OFF-2")
     _register(page, world.rics[world.persons[2].pk])
     _register(page, new_ric(), walk_in=("孙过路", "13700002222"))
+    page.wait_for_function("() => document.getElementById('sampler').dataset.pending === '4'")
+    # Scrolled to the bottom, the network and pending bar is on screen and nothing covers it.
+    page.evaluate("() => window.scrollTo(0, document.body.scrollHeight)")
+    assert page.evaluate("() => window.scrollY") > 0
+    assert _status_bar_on_top(page)
+    assert page.get_by_test_id("pending-count").inner_text() == "4"
     _close_tube(page)
 
     page.wait_for_function("() => document.getElementById('sampler').dataset.pending === '4'")
@@ -93,6 +122,7 @@ def test_a_sampler_registers_two_tubes_offline_and_they_sync_when_back_online(
     )
     assert page.get_by_test_id("pending-count").inner_text() == "0"
     assert page.get_by_test_id("synced-count").inner_text() == "4"
+    assert page.get_by_test_id("network").get_attribute("data-online") == "1"
     assert Tube.objects.filter(state=TubeState.CLOSED).count() == 2
     assert set(Tube.objects.values_list("barcode", flat=True)) == {"E2E-OFF-1", "E2E-OFF-2"}
     assert Sample.objects.count() == 4

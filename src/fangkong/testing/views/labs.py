@@ -79,9 +79,15 @@ def box_list(request: AuthedRequest) -> HttpResponse:
 @require_http_methods(["GET", "POST"])
 @login_required
 def box_detail(request: AuthedRequest, pk: int) -> HttpResponse:
-    """One box: scan tubes into it (one or many barcodes, one a line), hand it over."""
+    """One box: scan tubes into it (one or many barcodes, one a line), hand it over.
+
+    Scanned tubes that can be packed are packed; each barcode that cannot is listed with
+    its reason and left in the text area to correct or scan again (the page answers the
+    POST itself then, 200 if some were packed, the refusal's 4xx if none were)."""
     user = request.user
     box = selectors.box_get(user=user, pk=pk)
+    rejected: list[dict[str, str]] = []
+    status = 200
     if request.method == "POST":
         try:
             data = BoxTubesForm(request.POST).cleaned()
@@ -98,15 +104,27 @@ def box_detail(request: AuthedRequest, pk: int) -> HttpResponse:
                     _("已装箱 %(added)d 管，已在箱内 %(unchanged)d 管")
                     % {"added": len(report.added), "unchanged": len(report.unchanged)},
                 )
+                rejected = [
+                    {"barcode": r.barcode, "code": r.code, "message": r.message}
+                    for r in report.rejected
+                ]
         except DomainError as exc:
-            refusal_message(request, exc)
-        return redirect("testing:box_detail", pk=pk)
+            rejected = list(exc.detail.get("rejected") or [])
+            if not rejected:
+                refusal_message(request, exc)
+            status = exc.status
+        if not rejected:
+            return redirect("testing:box_detail", pk=pk)
+        box = selectors.box_get(user=user, pk=pk)
     context = {
         "box": box,
         "tubes": selectors.box_tube_barcodes(box=box),
         "can_pack": has_capability(user, Capability.BOX_MANAGE) and box.state == "packing",
+        "rejected": rejected,
+        "rescan": "\n".join(r["barcode"] for r in rejected),
+        "packed_any": status == 200,
     }
-    return render(request, "testing/labs_box_detail.html", context)
+    return render(request, "testing/labs_box_detail.html", context, status=status)
 
 
 # --- the lab ------------------------------------------------------------------------------------

@@ -53,7 +53,7 @@ def _page_text() -> dict[str, str]:
         "walkInNeeded": _("临时人员须填写姓名和手机号码"),
         "already": _("此人已在该试管中"),
         "full": _("该试管已满，已自动封管"),
-        "noRound": _("没有进行中的轮次"),
+        "noRound": _("本采样点没有进行中的轮次，不能开管"),
         "tubeUsed": _("该试管条码已在本机使用"),
         "noTube": _("请先扫描试管条码开管"),
     }
@@ -62,8 +62,17 @@ def _page_text() -> dict[str, str]:
 @require_GET
 @login_required
 def sampler_page(request: AuthedRequest) -> HttpResponse:
-    """采样登记: scan or type a tube, then persons; close the tube; works offline."""
-    point = selectors.point_for_sampler(user=request.user, point_id=_point_id(request))
+    """采样登记: scan or type a tube, then persons; close the tube; works offline.
+
+    A sampler works at the point of its place. Command and admin (desk entry, no place
+    of their own) first choose a point of their jurisdiction: without `?point=` they get
+    the choice, not a refusal."""
+    point_id = _point_id(request)
+    if point_id is None:
+        choices = selectors.points_for_desk(user=request.user)
+        if choices is not None:
+            return render(request, "testing/sampling_choose_point.html", {"points": choices})
+    point = selectors.point_for_sampler(user=request.user, point_id=point_id)
     rounds = selectors.open_rounds_for_point(user=request.user, point=point)
     context = {
         "point": {"id": point.pk, "name": point.place.name},
@@ -89,6 +98,7 @@ def sampler_page(request: AuthedRequest) -> HttpResponse:
             "sampler_text": _page_text(),
             "sw_url": reverse("testing:sampler_sw"),
             "sw_scope": reverse("testing:sampler"),
+            "desk": getattr(request.user, "place_id", None) is None,
         },
     )
 

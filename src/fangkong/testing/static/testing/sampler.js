@@ -262,7 +262,9 @@
       await new Promise((resolve) => setTimeout(resolve, 200));
     }
   }
-  if ("BarcodeDetector" in window && navigator.mediaDevices) {
+  // No open round at this point: no tube can be opened (the page says so and what to
+  // do); what the phone still holds keeps syncing.
+  if ("BarcodeDetector" in window && navigator.mediaDevices && ctx.rounds.length) {
     el("tube-scan").hidden = false;
     el("tube-scan").addEventListener("click", () => { startScan().catch(stopScan); });
     el("scan-cancel").addEventListener("click", stopScan);

@@ -33,16 +33,18 @@ self.addEventListener("fetch", (event) => {
   const url = new URL(request.url);
   if (url.origin !== self.location.origin) return;
   if (isPage(url)) {
+    // Keyed with its query: a desk user's page of one point (?point=) is not another's.
+    const key = url.pathname + url.search;
     event.respondWith(
       fetch(request)
         .then((response) => {
           if (response.ok && !response.redirected) {
             const copy = response.clone();
-            caches.open(CACHE).then((cache) => cache.put(PAGE, copy));
+            caches.open(CACHE).then((cache) => cache.put(key, copy));
           }
           return response;
         })
-        .catch(() => caches.match(PAGE).then((hit) => hit || Response.error()))
+        .catch(() => caches.match(key).then((hit) => hit || Response.error()))
     );
     return;
   }
