@@ -35,7 +35,7 @@ from fangkong.core.paths import community_of, town_of
 from fangkong.people.rules import mask_name
 from fangkong.testing import tasks_coverage
 from fangkong.testing.forms import CursorForm, RevealForm
-from fangkong.testing.models import Round
+from fangkong.testing.models import Round, RoundStatus
 from fangkong.testing.selectors import coverage as selectors
 
 if TYPE_CHECKING:
@@ -107,18 +107,53 @@ def _dashboard_context(request: AuthedRequest, rnd: Round) -> dict[str, Any]:
         "computed_at": timezone.localtime(figures["computed_at"]),
         "poll_seconds": POLL_SECONDS,
         "own_community": _own_community(request.user),
+        "scope": _scope(request.user, rnd),
     }
+
+
+def _scope(user: User, rnd: Round | None = None) -> dict[str, Any]:
+    """The user's jurisdiction, whose share of a round every figure is: its name, and
+    whether it is narrower than the round's (then the page says the figures are a share)."""
+    own = scope_path(user)
+    return {
+        "name": selectors.scope_name(user=user),
+        "partial": bool(own) and (rnd is None or own != rnd.jurisdiction.path),
+    }
+
+
+ROUND_TOTALS_SECONDS = {True: FIGURES_CACHE_SECONDS, False: 300}
+
+
+def _round_totals(user: User, rnd: Round) -> selectors.Counts:
+    """One round's totals in the user's scope for the list: shared by every user of the
+    scope for FIGURES_CACHE_SECONDS while the round is open (5 minutes after: only late
+    results and rechecks change it), as the dashboard's figures are."""
+    key = f"testing:coverage:totals:{selectors.round_stamp(rnd)}:{scope_path(user)}"
+    totals = cache.get(key)
+    if totals is None:
+        totals = selectors.round_totals(user=user, rnd=rnd)
+        cache.set(key, totals, ROUND_TOTALS_SECONDS[rnd.status == RoundStatus.OPEN])
+    return totals  # type: ignore[no-any-return]
 
 
 @require_GET
 @login_required
 def coverage_rounds(request: AuthedRequest) -> HttpResponse:
     cursor = CursorForm(request.GET).cleaned()["cursor"] or None
-    page = selectors.coverage_rounds(user=request.user, cursor=cursor)
+    user = request.user
+    page = selectors.coverage_rounds(user=user, cursor=cursor)
+    rows = [{"round": rnd, "totals": _round_totals(user, rnd)} for rnd in page.items]
+    own = scope_path(user)
     return render(
         request,
         "testing/coverage_rounds.html",
-        {"page": page, "own_community": _own_community(request.user)},
+        {
+            "page": page,
+            "rows": rows,
+            "own_community": _own_community(user),
+            "scope": _scope(user),
+            "scope_partial": any(own != r.jurisdiction.path for r in page.items),
+        },
     )
 
 
@@ -151,6 +186,7 @@ def coverage_town(request: AuthedRequest, pk: int, town: str) -> HttpResponse:
             "coverage": coverage,
             "town_path": town,
             "town_name": town_name,
+            "scope": _scope(request.user, rnd),
         },
     )
 
