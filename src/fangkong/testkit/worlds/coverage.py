@@ -220,4 +220,7 @@ def direct_counts(rnd: Round, prefix: str) -> dict[str, int]:
 
 def figures(counts: Any) -> dict[str, int]:
     d = counts.as_dict()
-    return {k: d[k] for k in ("target", "sampled", "resulted", "positive", "held", "walk_ins", "untested")}
+    return {
+        k: d[k]
+        for k in ("target", "sampled", "resulted", "positive", "held", "walk_ins", "untested")
+    }
