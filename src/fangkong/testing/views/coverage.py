@@ -31,7 +31,7 @@ from fangkong.areas import selectors as area_selectors
 from fangkong.core import jobs
 from fangkong.core.http import client_address
 from fangkong.core.pages import JobQueryForm
-from fangkong.core.paths import community_of, town_of
+from fangkong.core.paths import community_of, is_under, town_of
 from fangkong.people.rules import mask_name
 from fangkong.testing import tasks_coverage
 from fangkong.testing.forms import CursorForm, RevealForm
@@ -114,11 +114,18 @@ def _dashboard_context(request: AuthedRequest, rnd: Round) -> dict[str, Any]:
 def _scope(user: User, rnd: Round | None = None) -> dict[str, Any]:
     """The user's jurisdiction, whose share of a round every figure is: its name, and
     whether it is narrower than the round's (then the page says the figures are a share)."""
-    own = scope_path(user)
     return {
         "name": selectors.scope_name(user=user),
-        "partial": bool(own) and (rnd is None or own != rnd.jurisdiction.path),
+        "partial": rnd is not None and _is_share(user, rnd),
     }
+
+
+def _is_share(user: User, rnd: Round) -> bool:
+    """Whether the user's jurisdiction lies strictly inside the round's: then what she
+    sees is her share of the round, not the whole."""
+    own = scope_path(user)
+    path = rnd.jurisdiction.path
+    return bool(own) and own != path and is_under(own, path)
 
 
 ROUND_TOTALS_SECONDS = {True: FIGURES_CACHE_SECONDS, False: 300}
@@ -143,7 +150,6 @@ def coverage_rounds(request: AuthedRequest) -> HttpResponse:
     user = request.user
     page = selectors.coverage_rounds(user=user, cursor=cursor)
     rows = [{"round": rnd, "totals": _round_totals(user, rnd)} for rnd in page.items]
-    own = scope_path(user)
     return render(
         request,
         "testing/coverage_rounds.html",
@@ -152,7 +158,7 @@ def coverage_rounds(request: AuthedRequest) -> HttpResponse:
             "rows": rows,
             "own_community": _own_community(user),
             "scope": _scope(user),
-            "scope_partial": any(own != r.jurisdiction.path for r in page.items),
+            "scope_partial": any(_is_share(user, r) for r in page.items),
         },
     )
 

@@ -96,18 +96,17 @@ def supply_list(request: AuthedRequest) -> HttpResponse:
     )
     manage = has_capability(user, Capability.SUPPLY_MANAGE)
     chosen = filters["stock"] if filters["stock"] in {s.pk for s in rows} else None
+    kinds_present = [k for k in SupplyKind.values if any(st.kind == k for st in rows)]
     return render(
         request,
         "testing/supplies_list.html",
         {
             "rows": [
-                {
-                    "stock": s,
-                    "low": s.on_hand < s.low_threshold,  # type: ignore[attr-defined]
-                    "supplier": point_place is not None and s.place_id != point_place.pk,
-                }
-                for s in rows
+                {"stock": st, "low": st.on_hand < st.low_threshold}  # type: ignore[attr-defined]
+                for st in rows
             ],
+            "places_rows": _by_place(rows, kinds_present, point_place),
+            "kind_columns": [SupplyKind(k).label for k in kinds_present],
             "totals": _totals(rows),
             "low": low,
             "kind": kind,
@@ -122,6 +121,25 @@ def supply_list(request: AuthedRequest) -> HttpResponse:
             "chosen": chosen,
         },
     )
+
+
+def _by_place(rows: list[Any], kinds: list[str], point_place: Any) -> list[dict[str, Any]]:
+    """One line per place (in the stocks' order) with one cell per kind column: the
+    stock (on hand, consumed, low) or None where the place holds none of that kind."""
+    places: dict[int, dict[str, Any]] = {}
+    for st in rows:
+        line = places.setdefault(
+            st.place_id,
+            {
+                "place": st.place,
+                "supplier": point_place is not None and st.place_id != point_place.pk,
+                "stocks": {},
+            },
+        )
+        line["stocks"][st.kind] = {"stock": st, "low": st.on_hand < st.low_threshold}
+    for line in places.values():
+        line["cells"] = [line["stocks"].get(k) for k in kinds]
+    return list(places.values())
 
 
 @require_GET
