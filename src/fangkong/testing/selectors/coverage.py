@@ -329,6 +329,52 @@ def round_totals(*, user: User, rnd: Round) -> Counts:
     return totals
 
 
+def rounds_totals(*, user: User, rounds: list[Round]) -> dict[int, Counts]:
+    """{round id: totals} for a page of the rounds list, in the user's scope: target
+    from each round's cached tally, then sampled, positive and held for all the rounds
+    at once (one grouped query each, by round), so the list costs the same few queries
+    whatever its length."""
+    require(user, Capability.COVERAGE_VIEW)
+    if not rounds:
+        return {}
+    own = _prefixes(user, None)
+    out = {rnd.pk: Counts() for rnd in rounds}
+    for rnd in rounds:
+        out[rnd.pk].target = sum(_target_tally(rnd, prefixes=own).values())
+    scope = _within_q(user, None)
+    ids = list(out)
+    sampled = (
+        Sample.objects.filter(scope, round_id__in=ids, walk_in=False)
+        .order_by()
+        .values("round_id")
+        .annotate(n=Count("person_id", distinct=True))
+    )
+    single_positive = TubeResult.objects.filter(
+        round_id__in=ids, result=ResultValue.POSITIVE, tube__pool_size=1
+    ).values("tube_id")
+    positive = (
+        Sample.objects.filter(scope, round_id__in=ids, tube_id__in=single_positive)
+        .order_by()
+        .values("round_id")
+        .annotate(n=Count("person_id", distinct=True))
+    )
+    held = (
+        Recheck.objects.filter(
+            scope,
+            round_id__in=ids,
+            status__in=(RecheckStatus.PENDING, RecheckStatus.SAMPLED),
+            source_tube__pool_size__gt=1,
+        )
+        .order_by()
+        .values("round_id")
+        .annotate(n=Count("person_id", distinct=True))
+    )
+    for figure, rows in (("sampled", sampled), ("positive", positive), ("held", held)):
+        for row in rows:
+            setattr(out[row["round_id"]], figure, row["n"])
+    return out
+
+
 def scope_name(*, user: User) -> str:
     """The name of the user's jurisdiction: what every figure is a share of."""
     own = scope_path(user)

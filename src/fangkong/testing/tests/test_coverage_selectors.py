@@ -103,10 +103,14 @@ def test_a_20_in_1_pool_with_one_confirmed_case_counts_one_positive_person(
     rows = {r.path: (r.counts.positive, r.counts.held) for r in cov.rows}
     assert rows == {tree.community_a.path: (1, 9), tree.community_b.path: (0, 9)}
     assert selectors.round_totals(user=command, rnd=world.round).positive == 1
+    listed = selectors.rounds_totals(user=command, rounds=[world.round])[world.round.pk]
+    assert (listed.target, listed.positive, listed.held) == (20, 1, 18)
     # the other community's worker sees neither the case nor community_a's holds
     worker_b = make_user(Role.COMMUNITY_WORKER, tree.community_b, "cov-20-worker-b")
     mine = selectors.round_totals(user=worker_b, rnd=world.round)
     assert (mine.positive, mine.held, mine.target) == (0, 9, 10)
+    listed = selectors.rounds_totals(user=worker_b, rounds=[world.round])[world.round.pk]
+    assert (listed.positive, listed.held, listed.target, listed.sampled) == (0, 9, 10, 10)
 
 
 def test_community_worker_counts_only_her_community(world: Any) -> None:

@@ -13,6 +13,7 @@ Thin views: the selectors scope and count, the service exports and audits.
 
 from __future__ import annotations
 
+import hashlib
 from typing import TYPE_CHECKING, Any
 
 from django.contrib.auth.decorators import login_required
@@ -35,7 +36,7 @@ from fangkong.core.paths import community_of, is_under, town_of
 from fangkong.people.rules import mask_name
 from fangkong.testing import tasks_coverage
 from fangkong.testing.forms import CursorForm, RevealForm
-from fangkong.testing.models import Round, RoundStatus
+from fangkong.testing.models import Round
 from fangkong.testing.selectors import coverage as selectors
 
 if TYPE_CHECKING:
@@ -128,18 +129,17 @@ def _is_share(user: User, rnd: Round) -> bool:
     return bool(own) and own != path and is_under(own, path)
 
 
-ROUND_TOTALS_SECONDS = {True: FIGURES_CACHE_SECONDS, False: 300}
-
-
-def _round_totals(user: User, rnd: Round) -> selectors.Counts:
-    """One round's totals in the user's scope for the list: shared by every user of the
-    scope for FIGURES_CACHE_SECONDS while the round is open (5 minutes after: only late
-    results and rechecks change it), as the dashboard's figures are."""
-    key = f"testing:coverage:totals:{selectors.round_stamp(rnd)}:{scope_path(user)}"
+def _rounds_totals(user: User, rounds: list[Round]) -> dict[int, selectors.Counts]:
+    """The list's figures of a page of rounds in the user's scope, shared by every user of
+    the scope for FIGURES_CACHE_SECONDS (the key names each round's state), as the
+    dashboard's figures are."""
+    stamps = ",".join(selectors.round_stamp(r) for r in rounds)
+    digest = hashlib.sha256(stamps.encode()).hexdigest()[:32]
+    key = f"testing:coverage:totals:{scope_path(user)}:{digest}"
     totals = cache.get(key)
     if totals is None:
-        totals = selectors.round_totals(user=user, rnd=rnd)
-        cache.set(key, totals, ROUND_TOTALS_SECONDS[rnd.status == RoundStatus.OPEN])
+        totals = selectors.rounds_totals(user=user, rounds=rounds)
+        cache.set(key, totals, FIGURES_CACHE_SECONDS)
     return totals  # type: ignore[no-any-return]
 
 
@@ -149,7 +149,8 @@ def coverage_rounds(request: AuthedRequest) -> HttpResponse:
     cursor = CursorForm(request.GET).cleaned()["cursor"] or None
     user = request.user
     page = selectors.coverage_rounds(user=user, cursor=cursor)
-    rows = [{"round": rnd, "totals": _round_totals(user, rnd)} for rnd in page.items]
+    totals = _rounds_totals(user, list(page.items))
+    rows = [{"round": rnd, "totals": totals[rnd.pk]} for rnd in page.items]
     return render(
         request,
         "testing/coverage_rounds.html",
