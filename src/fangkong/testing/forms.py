@@ -105,6 +105,15 @@ def _quantity(label: Any, *, empty: int | None = None) -> DigitsField:
 class SupplyFilterForm(PageForm):
     low = FlagField()
     kind = _text()
+    town = _text()
+    stock = _quantity(_("库存"), empty=None)
+
+
+class SupplyPickForm(PageForm):
+    """The stock and the action of the supplies list's one movement form."""
+
+    stock = _quantity(_("库存"), empty=None)
+    action = _text()
 
 
 class SupplyCreateForm(PageForm):

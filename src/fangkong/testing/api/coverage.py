@@ -36,6 +36,7 @@ class CoverageCountsOut(Schema):
     sampled: int
     resulted: int
     positive: int
+    held: int
     walk_ins: int
     untested: int
     percent: float

@@ -133,6 +133,12 @@ class Turnaround:
     p90_minutes: float | None
 
 
+def hours_minutes(minutes: float) -> tuple[int, int]:
+    """(hours, minutes) of a duration in minutes, rounded to the minute (never below 0)."""
+    whole = max(0, round(minutes))
+    return whole // 60, whole % 60
+
+
 def percentile(sorted_values: Sequence[float], q: float) -> float | None:
     """The q-quantile (0..1) by linear interpolation between closest ranks."""
     if not sorted_values:

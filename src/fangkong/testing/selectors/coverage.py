@@ -6,7 +6,12 @@ Words (README "coverage"):
 - sampled   distinct target persons with at least one sample in the round (a retest
             counts once)
 - resulted  sampled target persons one of whose tubes has a result (`TubeResult`)
-- positive  distinct persons (target or walk-in) in a tube whose result is positive
+- positive  distinct positive PERSONS (target or walk-in): persons in a positive single
+            tube (pool size 1), which includes the single-tube recheck (单管复核) of a
+            pooled member; a positive 20-in-1 pool alone is one positive tube, not 20
+            positive persons
+- held      members of a positive pool (pool size > 1) whose recheck has no result
+            yet (待复核: pending or sampled), counted apart from the positives
 - walk-ins  distinct persons sampled in the round who are not in its target
             (`Sample.walk_in`, set by sync from the target): counted apart (愿检尽检)
 - untested  target − sampled; coverage % = sampled / target
@@ -23,7 +28,12 @@ has one path. No person row is read for a count:
             (round, jurisdiction_path, person) INCLUDE (tube, sampled_at) WHERE NOT
             walk_in: an index-only scan in path order, so the aggregate streams;
 - walk-ins  the same over `sample_walk_ins` (WHERE walk_in: a few rows);
-- resulted / positive the same scan, semi-joined to the results by tube (memoized);
+- resulted  the same scan, semi-joined to the results by tube (memoized);
+- positive  the round's positive single tubes (index `tube_result_round`, a handful of
+            rows) joined to their samples by `sample_tube_person_unique` (tube, person):
+            index probes, no scan of the round's samples;
+- held      the round's open rechecks of pooled members (`recheck_due` on status: the
+            members of the positive pools, a few hundred rows);
 - the untested list of one community is an anti-join of its targets (one index
   range) against `sample_round_person` (round, person), keyset-paginated.
 
@@ -57,6 +67,8 @@ from fangkong.core.pagination import (
 )
 from fangkong.core.paths import COMMUNITY_WIDTH, TOWN_WIDTH, community_of, is_under, under
 from fangkong.testing.models import (
+    Recheck,
+    RecheckStatus,
     ResultValue,
     Round,
     RoundStatus,
@@ -86,6 +98,7 @@ class Counts:
     resulted: int = 0
     positive: int = 0
     walk_ins: int = 0
+    held: int = 0
 
     def add(self, other: Counts) -> None:
         self.target += other.target
@@ -93,6 +106,7 @@ class Counts:
         self.resulted += other.resulted
         self.positive += other.positive
         self.walk_ins += other.walk_ins
+        self.held += other.held
 
     @property
     def untested(self) -> int:
@@ -114,6 +128,7 @@ class Counts:
             "resulted": self.resulted,
             "positive": self.positive,
             "walk_ins": self.walk_ins,
+            "held": self.held,
             "untested": self.untested,
             "percent": self.percent,
         }
@@ -261,18 +276,109 @@ def path_counts(
         # which PostgreSQL runs as a memoized index probe per sample in index order.
         results = TubeResult.objects.filter(tube_id=OuterRef("tube_id"))
         resulted = _grouped(samples.filter(Exists(results), walk_in=False), distinct_person=True)
-        positive = _grouped(
-            samples.filter(Exists(results.filter(result=ResultValue.POSITIVE))),
-            distinct_person=True,
-        )
         walk_ins = _grouped(samples.filter(walk_in=True), distinct_person=True)
         for path, n in resulted.items():
             at(path).resulted = n
-        for path, n in positive.items():
-            at(path).positive = n
         for path, n in walk_ins.items():
             at(path).walk_ins = n
+        for path, n in _positive(scope, rnd).items():
+            at(path).positive = n
+        for path, n in _held(scope, rnd).items():
+            at(path).held = n
     return out
+
+
+def _positive(scope: Q, rnd: Round) -> dict[str, int]:
+    """{path: positive persons}: persons in the round's positive single tubes (a
+    single-tube sample, or a pooled member's recheck). The few positive tubes first
+    (`tube_result_round`), then their samples by (tube, person)."""
+    single_positive = TubeResult.objects.filter(
+        round=rnd, result=ResultValue.POSITIVE, tube__pool_size=1
+    ).values("tube_id")
+    return _grouped(
+        Sample.objects.filter(scope, round=rnd, tube_id__in=single_positive),
+        distinct_person=True,
+    )
+
+
+def _held(scope: Q, rnd: Round) -> dict[str, int]:
+    """{path: held persons}: members of a positive pool whose single-tube recheck has no
+    result yet (待复核). A member whose recheck came back positive is a positive."""
+    return _grouped(
+        Recheck.objects.filter(
+            scope,
+            round=rnd,
+            status__in=(RecheckStatus.PENDING, RecheckStatus.SAMPLED),
+            source_tube__pool_size__gt=1,
+        ),
+        distinct_person=True,
+    )
+
+
+def round_totals(*, user: User, rnd: Round) -> Counts:
+    """The round's totals in the user's scope for the rounds list: target (the cached
+    tally), sampled, positive and held — not resulted nor walk-ins, whose scans the
+    list does not need."""
+    by_path = path_counts(user=user, rnd=rnd, full=False)
+    totals = Counts()
+    for counts in by_path.values():
+        totals.add(counts)
+    scope = _within_q(user, None)
+    totals.positive = sum(_positive(scope, rnd).values())
+    totals.held = sum(_held(scope, rnd).values())
+    return totals
+
+
+def rounds_totals(*, user: User, rounds: list[Round]) -> dict[int, Counts]:
+    """{round id: totals} for a page of the rounds list, in the user's scope: target
+    from each round's cached tally, then sampled, positive and held for all the rounds
+    at once (one grouped query each, by round), so the list costs the same few queries
+    whatever its length."""
+    require(user, Capability.COVERAGE_VIEW)
+    if not rounds:
+        return {}
+    own = _prefixes(user, None)
+    out = {rnd.pk: Counts() for rnd in rounds}
+    for rnd in rounds:
+        out[rnd.pk].target = sum(_target_tally(rnd, prefixes=own).values())
+    scope = _within_q(user, None)
+    ids = list(out)
+    sampled = (
+        Sample.objects.filter(scope, round_id__in=ids, walk_in=False)
+        .order_by()
+        .values("round_id")
+        .annotate(n=Count("person_id", distinct=True))
+    )
+    single_positive = TubeResult.objects.filter(
+        round_id__in=ids, result=ResultValue.POSITIVE, tube__pool_size=1
+    ).values("tube_id")
+    positive = (
+        Sample.objects.filter(scope, round_id__in=ids, tube_id__in=single_positive)
+        .order_by()
+        .values("round_id")
+        .annotate(n=Count("person_id", distinct=True))
+    )
+    held = (
+        Recheck.objects.filter(
+            scope,
+            round_id__in=ids,
+            status__in=(RecheckStatus.PENDING, RecheckStatus.SAMPLED),
+            source_tube__pool_size__gt=1,
+        )
+        .order_by()
+        .values("round_id")
+        .annotate(n=Count("person_id", distinct=True))
+    )
+    for figure, rows in (("sampled", sampled), ("positive", positive), ("held", held)):
+        for row in rows:
+            setattr(out[row["round_id"]], figure, row["n"])
+    return out
+
+
+def scope_name(*, user: User) -> str:
+    """The name of the user's jurisdiction: what every figure is a share of."""
+    own = scope_path(user)
+    return _names([own]).get(own, "") if own else ""
 
 
 def _names(paths: list[str]) -> dict[str, str]:

@@ -11,33 +11,42 @@ sampling point, never written per sample:
 - protective equipment: only counted and moved (a sampler's shifts are not registered,
   so consumption per sampler-shift would be a guess; the planner estimates the demand).
 
-A warehouse consumes nothing by itself; its stock moves by issues and transfers.
+A sampling point with no stock of a kind draws it from its town's warehouse: a
+warehouse's consumption is what the points of its town WITHOUT their own stock of that
+kind registered since the warehouse's count (one warehouse per town and kind does: the
+one with the smallest place id, so a tube never counts twice). A point with its own
+stock consumes from it. So the drill's towns, whose points hold no stock, see their
+warehouse go down as samples are taken, and the sampling sync writes nothing.
 """
 
 from __future__ import annotations
 
 from collections import defaultdict
+from collections.abc import Callable
 from typing import TYPE_CHECKING, Any
 
 from django.db.models import (
     Case,
     Count,
+    Exists,
     F,
     IntegerField,
     OuterRef,
+    Q,
     QuerySet,
     Subquery,
     Sum,
     Value,
     When,
 )
-from django.db.models.functions import Coalesce
+from django.db.models.functions import Coalesce, Substr
 from django.utils.translation import gettext as _
 
 from fangkong.accounts.permissions import require, scope_q
-from fangkong.accounts.roles import Capability
+from fangkong.accounts.roles import Capability, Role
+from fangkong.areas.choices import PlaceKind
 from fangkong.core.errors import NotFound
-from fangkong.core.paths import town_of, under
+from fangkong.core.paths import TOWN_WIDTH, town_of, under
 from fangkong.testing.models import Sample, SupplyKind, SupplyMovement, SupplyStock, Tube
 
 if TYPE_CHECKING:
@@ -54,19 +63,82 @@ def _int_subquery(qs: QuerySet[Any]) -> Coalesce:
     return Coalesce(Subquery(qs, output_field=IntegerField()), Value(0))
 
 
-def _tubes_opened(lo: int, hi: int) -> Coalesce:
+TubeFilter = Callable[[int], Q]
+
+
+def _outer(name: str, depth: int) -> OuterRef:
+    """A field of the stock row, seen from a subquery `depth` levels below it."""
+    ref = OuterRef(name)
+    for _level in range(depth - 1):
+        ref = OuterRef(ref)
+    return ref
+
+
+def _tubes_opened(where: TubeFilter, lo: int, hi: int) -> Coalesce:
     return _int_subquery(
         Tube.objects.filter(
-            point__place_id=OuterRef("place_id"),
-            opened_at__gt=OuterRef("counted_at"),
-            pool_size__gte=lo,
-            pool_size__lte=hi,
+            where(1), opened_at__gt=OuterRef("counted_at"), pool_size__gte=lo, pool_size__lte=hi
         )
         .order_by()
-        .values("point_id")
+        .values(group=Value(1))
         .annotate(n=Count("pk"))
         .values("n")
     )
+
+
+def _swabs(where: TubeFilter) -> Coalesce:
+    """Samples in the tubes `where` selects (the few tubes first, then their samples by
+    the (tube, person) index)."""
+    tubes = Tube.objects.filter(where(2)).values("pk")
+    return _int_subquery(
+        Sample.objects.filter(tube_id__in=tubes, sampled_at__gt=OuterRef("counted_at"))
+        .order_by()
+        .values(group=Value(1))
+        .annotate(n=Count("pk"))
+        .values("n")
+    )
+
+
+def _consumed(where: TubeFilter) -> Case:
+    """What the tubes `where` selects consumed of the outer stock's kind since its count.
+    `where(depth)` is a Q over tubes in a subquery `depth` levels below the stock."""
+    return Case(
+        When(kind=SupplyKind.SWAB, then=_swabs(where)),
+        *(
+            When(kind=kind, then=_tubes_opened(where, lo, hi))
+            for kind, (lo, hi) in TUBE_KIND_SIZES.items()
+        ),
+        default=Value(0),
+        output_field=IntegerField(),
+    )
+
+
+def _own_tubes(depth: int) -> Q:
+    """Tubes opened at the stock's own place (a sampling point)."""
+    return Q(point__place_id=_outer("place_id", depth))
+
+
+def _supplied_tubes(depth: int) -> Q:
+    """Tubes of the points a warehouse stock supplies: the sampling points of its town
+    with no stock of that kind of their own (the drill stocks only the towns'
+    warehouses, so every point draws from its town's)."""
+    own_stock = SupplyStock.objects.filter(
+        place_id=OuterRef("point__place_id"), kind=_outer("kind", depth + 1)
+    )
+    town = Substr(_outer("jurisdiction_path", depth), 1, TOWN_WIDTH)
+    return Q(jurisdiction_path__startswith=town) & ~Q(Exists(own_stock))
+
+
+def _first_warehouse_of_its_town() -> Q:
+    """The outer stock is at a warehouse, and no warehouse of its town with a smaller id
+    stocks the kind: one warehouse supplies a town's points, so a tube counts once."""
+    earlier = SupplyStock.objects.filter(
+        kind=OuterRef("kind"),
+        place__kind=PlaceKind.WAREHOUSE,
+        place_id__lt=OuterRef("place_id"),
+        jurisdiction_path__startswith=Substr(OuterRef("jurisdiction_path"), 1, TOWN_WIDTH),
+    )
+    return Q(place__kind=PlaceKind.WAREHOUSE) & ~Q(Exists(earlier))
 
 
 def with_on_hand(qs: QuerySet[SupplyStock]) -> QuerySet[SupplyStock]:
@@ -78,22 +150,9 @@ def with_on_hand(qs: QuerySet[SupplyStock]) -> QuerySet[SupplyStock]:
         .annotate(s=Sum("delta"))
         .values("s")
     )
-    swabs = _int_subquery(
-        Sample.objects.filter(
-            tube__point__place_id=OuterRef("place_id"), sampled_at__gt=OuterRef("counted_at")
-        )
-        .order_by()
-        .values("tube__point_id")
-        .annotate(n=Count("pk"))
-        .values("n")
-    )
     consumed = Case(
-        When(kind=SupplyKind.SWAB, then=swabs),
-        *(
-            When(kind=kind, then=_tubes_opened(lo, hi))
-            for kind, (lo, hi) in TUBE_KIND_SIZES.items()
-        ),
-        default=Value(0),
+        When(_first_warehouse_of_its_town(), then=_consumed(_supplied_tubes)),
+        default=_consumed(_own_tubes),
         output_field=IntegerField(),
     )
     return qs.annotate(moved=moved, consumed=consumed).annotate(
@@ -106,6 +165,40 @@ def with_on_hand(qs: QuerySet[SupplyStock]) -> QuerySet[SupplyStock]:
 STOCK_ORDER = ("jurisdiction_path", "place__name", "kind", "pk")
 
 
+def point_place(user: User) -> Any:
+    """The sampling point's place a sampler works at (User.place), or None."""
+    if user.role != Role.SAMPLER or not user.place_id:
+        return None
+    place = user.place
+    return place if place is not None and place.kind == PlaceKind.SAMPLING_POINT else None
+
+
+def supplier_stock_ids(*, point_place: Any) -> list[int]:
+    """The stocks a sampling point draws from: for each kind, its own stock, else its
+    town's warehouse stock (the first warehouse of the town that holds the kind, as
+    `with_on_hand` counts the point's consumption there)."""
+    own = dict(SupplyStock.objects.filter(place_id=point_place.pk).values_list("kind", "pk"))
+    town = town_of(point_place.jurisdiction_path)
+    for kind, pk in (
+        SupplyStock.objects.filter(
+            under("jurisdiction_path", town), place__kind=PlaceKind.WAREHOUSE
+        )
+        .order_by("place_id", "pk")
+        .values_list("kind", "pk")
+    ):
+        own.setdefault(kind, pk)
+    return list(own.values())
+
+
+def _visible_q(user: User) -> Q:
+    """Stocks the user sees: those of her jurisdiction; a sampler those her point draws
+    from (its own, else its town's warehouse), never another point's or town's."""
+    place = point_place(user)
+    if place is not None:
+        return Q(pk__in=supplier_stock_ids(point_place=place))
+    return scope_q(user)
+
+
 def stocks(
     *,
     user: User,
@@ -116,7 +209,7 @@ def stocks(
 ) -> QuerySet[SupplyStock]:
     """The stocks in the user's jurisdiction with their on-hand quantity, by place."""
     require(user, Capability.SUPPLY_VIEW)
-    qs = SupplyStock.objects.filter(scope_q(user)).select_related("place")
+    qs = SupplyStock.objects.filter(_visible_q(user)).select_related("place")
     if place_id is not None:
         qs = qs.filter(place_id=place_id)
     if town_path:
@@ -141,7 +234,7 @@ def low_stock_count(*, user: User) -> int:
 def stock_get(*, user: User, pk: int) -> SupplyStock:
     require(user, Capability.SUPPLY_VIEW)
     found = with_on_hand(
-        SupplyStock.objects.filter(scope_q(user), pk=pk).select_related("place")
+        SupplyStock.objects.filter(_visible_q(user), pk=pk).select_related("place")
     ).first()
     if found is None:
         raise NotFound("not_found", _("未找到该库存或不在您的辖区内"), object="supply_stock")
@@ -152,7 +245,7 @@ def stock_movements(*, user: User, stock: SupplyStock, limit: int = 50) -> list[
     require(user, Capability.SUPPLY_VIEW)
     return list(
         SupplyMovement.objects.filter(
-            stock=stock, stock__in=SupplyStock.objects.filter(scope_q(user))
+            stock=stock, stock__in=SupplyStock.objects.filter(_visible_q(user))
         )
         .select_related("actor")
         .order_by("-at", "-pk")[:limit]

@@ -9,6 +9,7 @@ created in bulk; a 100,000-row file is a few dozen statements, never a query per
 
 from __future__ import annotations
 
+import datetime as dt
 import hashlib
 import json
 from collections.abc import Iterator, Sequence
@@ -60,17 +61,20 @@ class _TubeFacts:
     lab_id: int | None
     path: str
     pool_size: int
+    received_at: dt.datetime | None
 
 
 TUBE_FACTS_SQL = (
-    "SELECT t.id, t.barcode, t.round_id, t.state, b.lab_id, t.jurisdiction_path, t.pool_size "  # noqa: S608 - table names of our models
+    "SELECT t.id, t.barcode, t.round_id, t.state, b.lab_id, t.jurisdiction_path, t.pool_size, "  # noqa: S608 - table names of our models
+    "b.received_at "
     f"FROM {Tube._meta.db_table} t LEFT JOIN {TransportBox._meta.db_table} b ON b.id = t.box_id "
     "WHERE t.barcode = ANY(%s)"
 )
 
 
 def _tube_facts(barcodes: list[str]) -> Iterator[tuple[Any, ...]]:
-    """(pk, barcode, round, state, lab of its box, path, pool size) of these barcodes.
+    """(pk, barcode, round, state, lab of its box, path, pool size, box received at) of
+    these barcodes.
     On PostgreSQL one array parameter per 20,000 barcodes (`= ANY`), elsewhere IN lists."""
     if connection.vendor == "postgresql":
         with connection.cursor() as cursor:
@@ -87,12 +91,15 @@ def _tube_facts(barcodes: list[str]) -> Iterator[tuple[Any, ...]]:
             "box__lab_id",
             "jurisdiction_path",
             "pool_size",
+            "box__received_at",
         )
 
 
 def _check_rows(rows: list[ResultRow], lab: Place, errors: RowErrors) -> dict[str, _TubeFacts]:
     """Every row's tube was received by this lab (else `tube_not_received`, whether the
-    barcode exists or not) and is once in the file."""
+    barcode exists or not), is once in the file, and was tested no earlier than its box
+    was received (`tested_before_received`; a time in the future is refused when the row
+    is read, `tested_at_future`)."""
     seen: dict[str, int] = {}
     barcodes: list[str] = []
     for row in rows:
@@ -121,7 +128,29 @@ def _check_rows(rows: list[ResultRow], lab: Place, errors: RowErrors) -> dict[st
             errors.add(
                 row.line, "tube_not_received", _("试管条码不存在或未被本机构接收"), row.barcode
             )
+            continue
+        received = _aware(tube.received_at)
+        if received is not None and row.tested_at < received:
+            # A result before its box reached the lab is a typing or clock error: it
+            # would show a negative turnaround. Refused with the receipt time to compare.
+            errors.add(
+                row.line,
+                "tested_before_received",
+                _("检测时间 %(tested)s 早于转运箱接收时间 %(received)s")
+                % {
+                    "tested": f"{timezone.localtime(row.tested_at):%Y-%m-%d %H:%M:%S}",
+                    "received": f"{timezone.localtime(received):%Y-%m-%d %H:%M:%S}",
+                },
+                row.barcode,
+            )
     return tubes
+
+
+def _aware(moment: dt.datetime | None) -> dt.datetime | None:
+    """A raw cursor's timestamp as an aware datetime (SQLite's come back naive UTC)."""
+    if moment is None or timezone.is_aware(moment):
+        return moment
+    return timezone.make_aware(moment, dt.UTC)
 
 
 def _audit_events(actor: User, events: list[dict[str, Any]], ip: str) -> None:

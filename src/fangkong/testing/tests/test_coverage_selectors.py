@@ -59,11 +59,58 @@ def test_a_retest_counts_once_and_a_walk_in_only_as_a_walk_in(world: Any) -> Non
     assert cov.totals.target == 6
 
 
-def test_positive_counts_every_person_in_a_positive_tube(world: Any) -> None:
+def test_a_positive_pool_holds_its_members_without_counting_them_positive(world: Any) -> None:
     cov = selectors.round_coverage(user=world.users["command"], rnd=world.round, by="community")
 
     positive = {r.path: r.counts.positive for r in cov.rows}
-    assert positive == {"330483102001": 2, "330483102002": 0, "330483101001": 0}
+    held = {r.path: r.counts.held for r in cov.rows}
+    assert positive == {"330483102001": 0, "330483102002": 0, "330483101001": 0}
+    assert held == {"330483102001": 2, "330483102002": 0, "330483101001": 0}
+
+
+def test_a_20_in_1_pool_with_one_confirmed_case_counts_one_positive_person(
+    tree: Any, make_user: Any
+) -> None:
+    from fangkong.accounts.roles import Role
+    from fangkong.testing.models import Recheck, TransportBox
+    from fangkong.testing.services import boxes as box_services
+    from fangkong.testing.services import rechecks as recheck_services
+    from fangkong.testkit.clock import at
+    from fangkong.testkit.worlds.labs import build_world as labs_world
+
+    world = labs_world(tree, make_user)
+    members = world.persons_a + world.persons_b  # 20 persons, one 20-in-1 tube
+    pool = testing.tube(world.round, world.point, members, pool_size=20, barcode="P20")
+    testing.result(pool, ResultValue.POSITIVE, lab=world.lab, tested_at=at(10, 12))
+    command = make_user(Role.COMMAND, tree.city, "cov-20-command")
+    cov = selectors.round_coverage(user=command, rnd=world.round, by="town")
+    assert (cov.totals.positive, cov.totals.held) == (0, 20)
+
+    def recheck(person: Any, barcode: str, value: str, worker: Any) -> None:
+        task = Recheck.objects.get(round=world.round, person=person)
+        recheck_services.recheck_record_sample(
+            actor=worker, recheck=task, barcode=barcode, sampled_at=at(10, 13)
+        )
+        box = TransportBox.objects.get(barcode=f"RC-{barcode}")
+        box_services.box_receive(actor=world.lab_user, box=box, at=at(10, 13, 30))
+        testing.result(box.tubes.get(), value, lab=world.lab, tested_at=at(10, 15))
+
+    recheck(world.persons_a[0], "RC1", ResultValue.POSITIVE, world.community_a)
+    recheck(world.persons_b[0], "RC2", ResultValue.NEGATIVE, world.community_b)
+
+    cov = selectors.round_coverage(user=command, rnd=world.round, by="community")
+    assert (cov.totals.positive, cov.totals.held) == (1, 18)
+    rows = {r.path: (r.counts.positive, r.counts.held) for r in cov.rows}
+    assert rows == {tree.community_a.path: (1, 9), tree.community_b.path: (0, 9)}
+    assert selectors.round_totals(user=command, rnd=world.round).positive == 1
+    listed = selectors.rounds_totals(user=command, rounds=[world.round])[world.round.pk]
+    assert (listed.target, listed.positive, listed.held) == (20, 1, 18)
+    # the other community's worker sees neither the case nor community_a's holds
+    worker_b = make_user(Role.COMMUNITY_WORKER, tree.community_b, "cov-20-worker-b")
+    mine = selectors.round_totals(user=worker_b, rnd=world.round)
+    assert (mine.positive, mine.held, mine.target) == (0, 9, 10)
+    listed = selectors.rounds_totals(user=worker_b, rounds=[world.round])[world.round.pk]
+    assert (listed.positive, listed.held, listed.target, listed.sampled) == (0, 9, 10, 10)
 
 
 def test_community_worker_counts_only_her_community(world: Any) -> None:

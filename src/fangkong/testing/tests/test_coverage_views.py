@@ -36,6 +36,46 @@ def test_rounds_page_lists_the_round_and_links_the_workers_community(
     assert reverse("testing:coverage_untested", args=[world.round.pk, "330483102001"]) in page
 
 
+def _round_row(page: str, pk: int) -> dict[str, str]:
+    """{figure: text} of the round's row in the rounds list."""
+    import re
+
+    row = re.search(rf'<tr data-round="{pk}">(.*?)</tr>', page, re.S)
+    assert row is not None
+    cells = re.findall(r'data-figure="(\w+)">(?:<strong[^>]*>)?([^<]*)', row.group(1))
+    return dict(cells)
+
+
+def test_rounds_list_shows_sampled_rate_positive_and_the_users_share(
+    client: Any, world: Any
+) -> None:
+    page = _get(client, world.users["command"], "coverage_rounds").content.decode()
+    assert _round_row(page, world.round.pk) == {
+        "target": "13",
+        "sampled": "6",
+        "percent": f"{round(100 * 6 / 13, 1)}%",
+        "positive": "0",
+        "held": "2",
+    }
+    assert "统计范围：桐乡市" in page and "不是整个轮次" not in page
+
+    page = _get(client, world.users["worker_a"], "coverage_rounds").content.decode()
+    assert _round_row(page, world.round.pk) == {
+        "target": "6",
+        "sampled": "3",
+        "percent": "50.0%",
+        "positive": "0",
+        "held": "2",
+    }
+    assert "统计范围：虹桥村" in page and "不是整个轮次" in page
+    # another community's worker: her own share, none of 虹桥村's holds
+    page = _get(client, world.users["worker_a2"], "coverage_rounds").content.decode()
+    assert _round_row(page, world.round.pk)["target"] == "3"
+    assert _round_row(page, world.round.pk)["held"] == "0"
+    dash = _get(client, world.users["worker_a"], "coverage_dashboard", world.round.pk)
+    assert "不是整个轮次" in dash.content.decode()
+
+
 def test_dashboard_renders_charts_table_and_polling(client: Any, world: Any) -> None:
     response = _get(client, world.users["command"], "coverage_dashboard", world.round.pk)
 

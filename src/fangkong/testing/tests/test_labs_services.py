@@ -28,6 +28,7 @@ from fangkong.testing.services import boxes as box_services
 from fangkong.testing.services import rechecks as recheck_services
 from fangkong.testing.services import results as result_services
 from fangkong.testkit import testing
+from fangkong.testkit.clock import at
 from fangkong.testkit.worlds.labs import (
     World,
     build_world,
@@ -323,13 +324,13 @@ def test_recheck_negative_releases_the_hold(world: World) -> None:
     recheck = Recheck.objects.filter(source_tube=tube).order_by("pk").first()
     assert recheck is not None
     recheck_services.recheck_record_sample(
-        actor=world.community_a, recheck=recheck, barcode="RC0001"
+        actor=world.community_a, recheck=recheck, barcode="RC0001", sampled_at=at(10, 9)
     )
     recheck.refresh_from_db()
     assert recheck.status == RecheckStatus.SAMPLED and recheck.recheck_tube is not None
     box = TransportBox.objects.get(barcode="RC-RC0001")
     assert box.lab == world.lab and box.state == BoxState.HANDED_OVER
-    box_services.box_receive(actor=world.lab_user, box=box)
+    box_services.box_receive(actor=world.lab_user, box=box, at=at(10, 10))
     data = results_csv([("RC0001", "阴性", "", "", T)])
     report = result_services.results_import_file(actor=world.lab_user, data=data, filename="rc.csv")
     assert report.rechecks_resolved == 1 and report.holds == 0
@@ -345,10 +346,10 @@ def test_recheck_positive_makes_a_case_in_tracing(world: World) -> None:
     recheck = Recheck.objects.filter(source_tube=tube).order_by("pk").first()
     assert recheck is not None
     recheck_services.recheck_record_sample(
-        actor=world.community_a, recheck=recheck, barcode="RC0002"
+        actor=world.community_a, recheck=recheck, barcode="RC0002", sampled_at=at(10, 9)
     )
     box_services.box_receive(
-        actor=world.lab_user, box=TransportBox.objects.get(barcode="RC-RC0002")
+        actor=world.lab_user, box=TransportBox.objects.get(barcode="RC-RC0002"), at=at(10, 10)
     )
     data = results_csv([("RC0002", "阳性", 24, 25, T)])
     report = result_services.results_import_file(actor=world.lab_user, data=data, filename="rc.csv")

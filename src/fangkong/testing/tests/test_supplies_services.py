@@ -224,3 +224,101 @@ def test_supplies_page_shows_stock_and_badge(tree: Any, town_a_user: Any, town_b
     assert "乌镇物资仓库" in page and 'data-low="1"' in page
     assert 'data-count="1"' in badge
     assert "乌镇物资仓库" not in b_page
+
+
+# --- points without stock draw from their town's warehouse -----------------------------
+
+
+@pytest.fixture
+def warehouses(tree: Any, town_a_user: Any, town_b_user: Any) -> dict[str, Any]:
+    """乌镇镇's and 濮院镇's warehouses, each stocked with 100 of swabs and tubes on 9 July
+    (before the `sampled` point's tubes), and a second 乌镇镇 warehouse with swabs."""
+    made: dict[str, Any] = {}
+    for key, town, user, name in (
+        ("a", tree.town_a, town_a_user, "乌镇物资仓库"),
+        ("b", tree.town_b, town_b_user, "濮院物资仓库"),
+        ("a2", tree.town_a, town_a_user, "乌镇备用仓库"),
+    ):
+        place = areas.place(town, "warehouse", name)
+        kinds = (SupplyKind.SWAB,) if key == "a2" else (SupplyKind.SWAB, SupplyKind.TUBE_10)
+        made[key] = {
+            kind: services.supply_stock_create(
+                actor=user, place=place, kind=kind, quantity=100, now=at(9, 12)
+            )
+            for kind in kinds
+        }
+    return made
+
+
+def test_sampling_at_a_point_without_stock_consumes_its_towns_warehouse(
+    sampled: dict[str, Any], warehouses: dict[str, Any], town_a_user: Any, town_b_user: Any
+) -> None:
+    a, b, a2 = warehouses["a"], warehouses["b"], warehouses["a2"]
+    assert _on_hand(town_a_user, a[SupplyKind.SWAB]) == 100 - 47
+    assert _on_hand(town_a_user, a[SupplyKind.TUBE_10]) == 100 - 3
+    assert _on_hand(town_a_user, a2[SupplyKind.SWAB]) == 100  # one warehouse counts a tube
+    assert _on_hand(town_b_user, b[SupplyKind.SWAB]) == 100  # another town's sampling
+    # the point gets swabs of its own: they are consumed there, no longer at the warehouse
+    own = services.supply_stock_create(
+        actor=town_a_user, place=sampled["point"].place, kind="swab", quantity=60, now=at(9, 12)
+    )
+    assert _on_hand(town_a_user, own) == 60 - 47
+    assert _on_hand(town_a_user, a[SupplyKind.SWAB]) == 100
+    assert _on_hand(town_a_user, a[SupplyKind.TUBE_10]) == 100 - 3
+
+
+def test_a_sampler_sees_what_her_point_draws_from_and_not_another_town(
+    tree: Any, sampled: dict[str, Any], warehouses: dict[str, Any], town_a_user: Any
+) -> None:
+    point = sampled["point"]
+    sampler = testing.sampler(point)
+    a, b = warehouses["a"], warehouses["b"]
+    seen = {s.pk for s in selectors.stocks(user=sampler)}
+    assert seen == {a[SupplyKind.SWAB].pk, a[SupplyKind.TUBE_10].pk}
+    page = _client(sampler).get("/testing/supplies/").content.decode()
+    assert "乌镇物资仓库" in page and 'data-testid="supplier-label"' in page
+    assert "濮院物资仓库" not in page and "乌镇备用仓库" not in page
+    with pytest.raises(NotFound):
+        selectors.stock_get(user=sampler, pk=b[SupplyKind.SWAB].pk)
+    assert _client(sampler).get(f"/api/testing/supplies/{b[SupplyKind.SWAB].pk}").status_code == 404
+
+    own = services.supply_stock_create(
+        actor=town_a_user, place=point.place, kind="swab", quantity=60, now=at(9, 12)
+    )
+    seen = {s.pk for s in selectors.stocks(user=sampler)}
+    assert seen == {own.pk, a[SupplyKind.TUBE_10].pk}  # its own swabs, the warehouse's tubes
+    # another point's sampler, in 濮院镇, sees 濮院镇's warehouse only
+    other = testing.sampler(testing.point(tree.community_b))
+    assert {s.pk for s in selectors.stocks(user=other)} == {
+        b[SupplyKind.SWAB].pk,
+        b[SupplyKind.TUBE_10].pk,
+    }
+
+
+def test_supplies_page_is_one_table_with_one_movement_form(
+    warehouses: dict[str, Any], town_a_user: Any
+) -> None:
+    from django.urls import reverse
+
+    client = _client(town_a_user)
+    page = client.get("/testing/supplies/").content.decode()
+    move_url = reverse("testing:supply_move_form")
+    assert page.count(f'action="{move_url}"') == 1
+    assert page.count('data-testid="supply-row"') == 3
+    assert 'data-testid="supply-totals"' in page and 'name="town"' in page
+    swab = warehouses["a"][SupplyKind.SWAB]
+    picked = client.get(f"/testing/supplies/?stock={swab.pk}").content.decode()
+    assert f'<option value="{swab.pk}" selected>' in picked
+
+    client.post(
+        move_url, {"stock": swab.pk, "action": "receive", "quantity": "5", "reason": "到货"}
+    )
+    assert _on_hand(town_a_user, swab) == 105
+    r = client.post(move_url, {"stock": swab.pk, "action": "drop", "quantity": "5"}, follow=True)
+    assert "请选择库存和操作" in r.content.decode()
+    assert _on_hand(town_a_user, swab) == 105
+    # another town's stock through the one form: 404, nothing moved
+    b_swab = warehouses["b"][SupplyKind.SWAB]
+    r = client.post(move_url, {"stock": b_swab.pk, "action": "receive", "quantity": "5"})
+    assert r.status_code == 404
+    assert SupplyStock.objects.get(pk=b_swab.pk).movements.count() == 0

@@ -13,6 +13,7 @@ Thin views: the selectors scope and count, the service exports and audits.
 
 from __future__ import annotations
 
+import hashlib
 from typing import TYPE_CHECKING, Any
 
 from django.contrib.auth.decorators import login_required
@@ -31,7 +32,7 @@ from fangkong.areas import selectors as area_selectors
 from fangkong.core import jobs
 from fangkong.core.http import client_address
 from fangkong.core.pages import JobQueryForm
-from fangkong.core.paths import community_of, town_of
+from fangkong.core.paths import community_of, is_under, town_of
 from fangkong.people.rules import mask_name
 from fangkong.testing import tasks_coverage
 from fangkong.testing.forms import CursorForm, RevealForm
@@ -107,18 +108,59 @@ def _dashboard_context(request: AuthedRequest, rnd: Round) -> dict[str, Any]:
         "computed_at": timezone.localtime(figures["computed_at"]),
         "poll_seconds": POLL_SECONDS,
         "own_community": _own_community(request.user),
+        "scope": _scope(request.user, rnd),
     }
+
+
+def _scope(user: User, rnd: Round | None = None) -> dict[str, Any]:
+    """The user's jurisdiction, whose share of a round every figure is: its name, and
+    whether it is narrower than the round's (then the page says the figures are a share)."""
+    return {
+        "name": selectors.scope_name(user=user),
+        "partial": rnd is not None and _is_share(user, rnd),
+    }
+
+
+def _is_share(user: User, rnd: Round) -> bool:
+    """Whether the user's jurisdiction lies strictly inside the round's: then what she
+    sees is her share of the round, not the whole."""
+    own = scope_path(user)
+    path = rnd.jurisdiction.path
+    return bool(own) and own != path and is_under(own, path)
+
+
+def _rounds_totals(user: User, rounds: list[Round]) -> dict[int, selectors.Counts]:
+    """The list's figures of a page of rounds in the user's scope, shared by every user of
+    the scope for FIGURES_CACHE_SECONDS (the key names each round's state), as the
+    dashboard's figures are."""
+    stamps = ",".join(selectors.round_stamp(r) for r in rounds)
+    digest = hashlib.sha256(stamps.encode()).hexdigest()[:32]
+    key = f"testing:coverage:totals:{scope_path(user)}:{digest}"
+    totals = cache.get(key)
+    if totals is None:
+        totals = selectors.rounds_totals(user=user, rounds=rounds)
+        cache.set(key, totals, FIGURES_CACHE_SECONDS)
+    return totals  # type: ignore[no-any-return]
 
 
 @require_GET
 @login_required
 def coverage_rounds(request: AuthedRequest) -> HttpResponse:
     cursor = CursorForm(request.GET).cleaned()["cursor"] or None
-    page = selectors.coverage_rounds(user=request.user, cursor=cursor)
+    user = request.user
+    page = selectors.coverage_rounds(user=user, cursor=cursor)
+    totals = _rounds_totals(user, list(page.items))
+    rows = [{"round": rnd, "totals": totals[rnd.pk]} for rnd in page.items]
     return render(
         request,
         "testing/coverage_rounds.html",
-        {"page": page, "own_community": _own_community(request.user)},
+        {
+            "page": page,
+            "rows": rows,
+            "own_community": _own_community(user),
+            "scope": _scope(user),
+            "scope_partial": any(_is_share(user, r) for r in page.items),
+        },
     )
 
 
@@ -151,6 +193,7 @@ def coverage_town(request: AuthedRequest, pk: int, town: str) -> HttpResponse:
             "coverage": coverage,
             "town_path": town,
             "town_name": town_name,
+            "scope": _scope(request.user, rnd),
         },
     )
 

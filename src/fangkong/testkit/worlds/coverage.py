@@ -4,7 +4,8 @@
       community_a  虹桥村 330483102001 (grid_a 330483102001001)
         a1  sampled in T1 (negative) and retested in T2 (no result yet)
         a2  sampled in T1 (negative)
-        a3  sampled in T3 (positive), with the walk-in w1
+        a3  sampled in T3 (a positive pool), with the walk-in w1: both held for their
+            recheck (待复核), neither a positive person yet
         a4 a5 a6  untested; w1 a walk-in living here (not a target)
       community_a2 民合村 330483102002
         c1  sampled in T4 (no result); c2 c3 untested
@@ -25,7 +26,16 @@ from typing import Any
 
 from fangkong.accounts.roles import Role
 from fangkong.people.models import Person
-from fangkong.testing.models import ResultValue, Round, RoundTarget, Sample, Tube, TubeResult
+from fangkong.testing.models import (
+    Recheck,
+    RecheckStatus,
+    ResultValue,
+    Round,
+    RoundTarget,
+    Sample,
+    Tube,
+    TubeResult,
+)
 from fangkong.testkit import areas, people, testing
 
 EXPECTED = {
@@ -33,7 +43,8 @@ EXPECTED = {
         "target": 6,
         "sampled": 3,
         "resulted": 3,
-        "positive": 2,
+        "positive": 0,
+        "held": 2,
         "walk_ins": 1,
         "untested": 3,
     },
@@ -42,6 +53,7 @@ EXPECTED = {
         "sampled": 1,
         "resulted": 0,
         "positive": 0,
+        "held": 0,
         "walk_ins": 0,
         "untested": 2,
     },
@@ -50,6 +62,7 @@ EXPECTED = {
         "sampled": 2,
         "resulted": 2,
         "positive": 0,
+        "held": 0,
         "walk_ins": 1,
         "untested": 2,
     },
@@ -59,7 +72,8 @@ EXPECTED_TOWNS = {
         "target": 9,
         "sampled": 4,
         "resulted": 3,
-        "positive": 2,
+        "positive": 0,
+        "held": 2,
         "walk_ins": 1,
         "untested": 5,
     },
@@ -178,15 +192,27 @@ def direct_counts(rnd: Round, prefix: str) -> dict[str, int]:
         if s.jurisdiction_path.startswith(prefix)
     ]
     results = {r.tube_id: r.result for r in TubeResult.objects.filter(round=rnd)}
+    open_rechecks = {
+        (r.person_id, r.jurisdiction_path)
+        for r in Recheck.objects.filter(round=rnd).select_related("source_tube")
+        if r.status in (RecheckStatus.PENDING, RecheckStatus.SAMPLED)
+        and r.source_tube.pool_size > 1
+    }
     sampled = {s.person_id for s in samples if s.person_id in targets}
     resulted = {s.person_id for s in samples if s.person_id in targets and s.tube_id in results}
-    positive = {s.person_id for s in samples if results.get(s.tube_id) == ResultValue.POSITIVE}
+    positive = {
+        s.person_id
+        for s in samples
+        if results.get(s.tube_id) == ResultValue.POSITIVE and s.tube.pool_size == 1
+    }
+    held = {person for person, path in open_rechecks if path.startswith(prefix)}
     walk_ins = {s.person_id for s in samples if s.person_id not in targets}
     return {
         "target": len(targets),
         "sampled": len(sampled),
         "resulted": len(resulted),
         "positive": len(positive),
+        "held": len(held),
         "walk_ins": len(walk_ins),
         "untested": len(targets - sampled),
     }
@@ -194,4 +220,7 @@ def direct_counts(rnd: Round, prefix: str) -> dict[str, int]:
 
 def figures(counts: Any) -> dict[str, int]:
     d = counts.as_dict()
-    return {k: d[k] for k in ("target", "sampled", "resulted", "positive", "walk_ins", "untested")}
+    return {
+        k: d[k]
+        for k in ("target", "sampled", "resulted", "positive", "held", "walk_ins", "untested")
+    }
