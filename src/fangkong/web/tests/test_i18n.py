@@ -202,6 +202,9 @@ def test_every_catalogue_parses_and_declares_utf8() -> None:
     for path in catalogues:
         po = polib.pofile(str(path))
         assert "charset=UTF-8" in po.metadata.get("Content-Type", ""), path
+        if any(entry.msgid_plural for entry in po):
+            # Without the header msgfmt refuses the catalogue and gettext guesses.
+            assert po.metadata.get("Plural-Forms", "").startswith("nplurals=2;"), path
 
 
 def test_every_msgid_has_an_english_translation() -> None:
