@@ -1,11 +1,16 @@
 """The crawl: every navigation page of every role, on a small drill city with its outbreak
 played, opened in a real browser (Debian chromium) after a login through the login page.
 
-Each role opens every entry of the menu its pages show (web/navigation.py, read from the
-page's own menu) and, from each of those pages, the first detail page it links to (a
-case, a contact, a push, a round, a box, a zone ...). Every page must:
+Each role opens its landing page and every entry of the menu its pages show
+(web/navigation.py, read from the page's own menu) and, from each of those pages, the first
+page of each thing it links to (a case, a contact, a push, a round, a box, a zone ...);
+the login pages are opened before any login, and the staff account also opens the Django
+admin (index, a change list, a change form) and the API docs. Every page must:
 
 - answer 200 (after redirects), as the signed-in role, not the login page;
+- raise no Content-Security-Policy violation (a listener installed before any page script
+  runs, and the console), hold no inline code (``on…=`` attributes, ``javascript:`` URLs,
+  inline scripts: the policy would block them when they run);
 - raise no console error and no script error, and no request of it may fail (a network
   failure, or a same-origin answer of 400 or more: a missing static file, a fragment
   that answers 403, /favicon.ico);
@@ -21,7 +26,6 @@ bytes, queries, ms) is printed (shown with -s) and written to var/test-artifacts
 from __future__ import annotations
 
 import contextlib
-import os
 import re
 import threading
 import time
@@ -38,7 +42,8 @@ from django.db import connections
 from playwright.sync_api import Error as PlaywrightError
 
 from fangkong.accounts.management.commands.demo_users import DEMO_ACCOUNTS
-from fangkong.accounts.roles import Capability
+from fangkong.accounts.models import User
+from fangkong.accounts.roles import Capability, Role
 from fangkong.accounts.rules import DEMO_PASSWORD
 from fangkong.drill.city import drill_city_build
 from fangkong.drill.outbreak import drill_outbreak
@@ -64,7 +69,38 @@ _VERBS = sorted({code.split(".")[1] for code in Capability.values})
 CAPABILITY_CODE = re.compile(r"\b[a-z_]+\.(?:" + "|".join(_VERBS) + r")\b")
 TEMPLATE_SYNTAX = re.compile(r"\{#|#\}|\{%|%\}|\{\{|\}\}")
 
-QUIET = 0.15  # seconds without a request: the page has loaded what it loads by itself
+# Content-Security-Policy violations, caught before any page script runs.
+CSP_LISTENER = """
+window.__csp = [];
+document.addEventListener("securitypolicyviolation", (e) => {
+  window.__csp.push(e.violatedDirective + " blocked " + e.blockedURI + " at " +
+                    e.sourceFile + ":" + e.lineNumber);
+});
+"""
+# What a page shows and holds: its visible text, the same-origin links of its main part
+# in page order, the CSP violations it raised, and the markup the policy forbids but only
+# reports when it runs (an onchange fires on a change), found before anything is clicked.
+PAGE_FACTS = """() => {
+  const inline = [];
+  document.querySelectorAll("*").forEach((el) => {
+    for (const attr of el.attributes) {
+      if (attr.name.startsWith("on")) inline.push(el.tagName + " " + attr.name);
+      if (/^\\s*javascript:/i.test(attr.value)) inline.push(el.tagName + " javascript: URL");
+    }
+  });
+  document.querySelectorAll("script:not([src])").forEach((s) => {
+    if (!/json/.test(s.type)) inline.push("inline <script>");
+  });
+  const main = document.querySelector("main") || document.body;
+  return [
+    document.body.innerText,
+    Array.from(main.querySelectorAll("a[href]"))
+      .map((a) => a.href).filter((h) => h.startsWith(location.origin)),
+    window.__csp || [],
+    inline,
+  ];
+}"""
+QUIET = 0.12  # seconds without a request: the page has loaded what it loads by itself
 ARTIFACT = Path("var/test-artifacts/crawl.txt")
 
 
@@ -155,6 +191,7 @@ class Crawler:
         self.counter = counter
         self.problems: list[str] = []
         self.responses: list[Any] = []
+        self.page_links: list[str] = []
         self.in_flight: set[Any] = set()
         self.last_activity = time.monotonic()
         page.on("request", self._request)
@@ -220,7 +257,7 @@ class Crawler:
         self.problems, self.responses = [], []
         self.counter.take()
         started = time.monotonic()
-        response = page.goto(url)
+        response = page.goto(url, wait_until="domcontentloaded")
         self._wait_until_quiet()
         ms = int((time.monotonic() - started) * 1000)
         path = urlsplit(url).path + ("?" + urlsplit(url).query if urlsplit(url).query else "")
@@ -233,16 +270,21 @@ class Crawler:
         size = 0
         for answer in self.responses:
             answer_path = urlsplit(answer.url).path
-            if STATIC.match(answer_path) or answer.request.resource_type not in {
-                "document",
-                "xhr",
-                "fetch",
-            }:
+            kind = answer.request.resource_type
+            if STATIC.match(answer_path) or kind not in {"document", "xhr", "fetch"}:
                 continue
-            with contextlib.suppress(PlaywrightError):
-                size += len(answer.body())
+            if "text/html" not in answer.headers.get("content-type", ""):
+                continue
+            # CommonMiddleware sets Content-Length on every answer that is not streamed.
+            length = answer.headers.get("content-length")
+            if length is None:
+                with contextlib.suppress(PlaywrightError):
+                    length = len(answer.body())
+            size += int(length or 0)
         queries = sum(count for _path, count in self.counter.take())
-        text = page.inner_text("body")
+        text, self.page_links, violations, inline = page.evaluate(PAGE_FACTS)
+        problems += [f"CSP violation: {v}" for v in violations]
+        problems += [f"inline code: {i}" for i in inline]
         codes = sorted({m.group(0) for m in CAPABILITY_CODE.finditer(text)})
         if codes:
             problems.append(f"capability codes in the text: {', '.join(codes)}")
@@ -257,29 +299,36 @@ class Crawler:
         return Visit(role, path, status, size, queries, ms, problems)
 
     def links(self) -> list[str]:
-        """The same-origin links of the page's main part, in page order."""
-        return self.page.evaluate(
-            "() => Array.from(document.querySelectorAll('main a[href]'))"
-            ".map(a => a.href).filter(h => h.startsWith(location.origin))"
-        )
+        """The same-origin links of the main part of the page last visited, in page order."""
+        return self.page_links
 
 
-def _detail(links: list[str], seen: set[str]) -> str | None:
-    """The first link to a page of one thing (a path with a number in it) not yet seen."""
+def _details(links: list[str], seen: set[str]) -> list[str]:
+    """The first link of each kind of page of one thing (a path with a number in it) not
+    yet seen: a case, a push, a round, a box, a zone ..."""
+    found: list[str] = []
     for link in links:
         parts = urlsplit(link.split("#")[0])
-        if not re.search(r"/\d+(/|$)", parts.path) or SKIP.search(parts.path):
+        shape = _shape(parts.path)
+        if not re.search(r"/\d+(/|$)", parts.path) or SKIP.search(parts.path) or shape in seen:
             continue
-        if _shape(parts.path) in seen:
-            continue
-        return f"{parts.scheme}://{parts.netloc}{parts.path}"
-    return None
+        seen.add(shape)
+        found.append(f"{parts.scheme}://{parts.netloc}{parts.path}")
+    return found
 
 
 def _table(visits: list[Visit]) -> str:
     rows = [("role", "path", "status", "bytes", "queries", "ms", "problems")]
     rows += [
-        (v.role, v.path, str(v.status), str(v.bytes), str(v.queries), str(v.ms), str(len(v.problems)))
+        (
+            v.role,
+            v.path,
+            str(v.status),
+            str(v.bytes),
+            str(v.queries),
+            str(v.ms),
+            str(len(v.problems)),
+        )
         for v in visits
     ]
     widths = [max(len(r[i]) for r in rows) for i in range(len(rows[0]))]
@@ -298,27 +347,40 @@ def test_every_navigation_page_of_every_role(
     with sync_playwright() as pw:
         browser = pw.chromium.launch(executable_path="/usr/bin/chromium", args=BROWSER_ARGS)
         context = browser.new_context(locale="zh-CN")
+        context.add_init_script(CSP_LISTENER)
         page = context.new_page()
         page.set_default_timeout(20000)
         crawler = Crawler(page, live_server.url, query_counter)
         try:
+            # Before any login: the login pages (the app's and the admin's).
+            for path in ("/accounts/login/", "/admin/login/"):
+                visits.append(crawler.visit("anonymous", live_server.url + path))
             for username in ACCOUNTS:
                 crawler.log_in(username)
+                if username == ACCOUNTS[0]:
+                    _policy_is_enforced(page)
                 nav = page.evaluate(
                     "() => Array.from(document.querySelectorAll('[data-testid=main-nav] a'))"
                     ".map(a => a.href)"
                 )
+                extra = []
+                if username == "admin":
+                    admin_pk = User.objects.get(username="admin").pk
+                    extra = [
+                        "/admin/accounts/user/",
+                        f"/admin/accounts/user/{admin_pk}/change/",
+                        "/api/docs",
+                    ]
                 seen: set[str] = set()
-                # The landing page (where the login leads, the brand's link), then the menu.
-                for url in [f"{live_server.url}/", *nav]:
-                    path = urlsplit(url).path
-                    if _shape(path) in seen:
+                # The landing page (where the login leads, the brand's link), the menu, then
+                # from each of them the first page of each thing it links to.
+                for url in [f"{live_server.url}/", *nav, *(live_server.url + p for p in extra)]:
+                    shape = _shape(urlsplit(url).path)
+                    if shape in seen:
                         continue
-                    seen.add(_shape(path))
+                    seen.add(shape)
                     visits.append(crawler.visit(username, url))
-                    detail = _detail(crawler.links(), seen)
-                    if detail is not None:
-                        seen.add(_shape(urlsplit(detail).path))
+                    for detail in _details(crawler.links(), seen):
                         visits.append(crawler.visit(username, detail))
             # Browsers ask for /favicon.ico by themselves (Playwright does not see it).
             icon = page.request.get(f"{live_server.url}/favicon.ico")
@@ -332,17 +394,42 @@ def test_every_navigation_page_of_every_role(
     problems = [f"{v.role} {v.path}: {p}" for v in visits for p in v.problems]
     report = (
         f"{table}\n\n{len(visits)} pages in {time.monotonic() - build_done:.1f} s"
-        f" (budget {MAX_BYTES} bytes, {MAX_QUERIES} queries a page)\n\n" + "\n".join(problems)
+        f" (budget {MAX_BYTES} bytes of HTML, {MAX_QUERIES} queries a page)\n\n"
+        + "\n".join(problems)
     )
     ARTIFACT.parent.mkdir(parents=True, exist_ok=True)
     ARTIFACT.write_text(report + "\n", encoding="utf-8")
     print(report)  # shown with -s
     by_role = {username: [v.path for v in visits if v.role == username] for username in ACCOUNTS}
-    assert all(by_role.values()), by_role
-    assert len(ACCOUNTS) == 10, ACCOUNTS  # every role, once
+    assert len(ACCOUNTS) == len(Role), ACCOUNTS  # every role, once
+    assert all(len(paths) >= 2 for paths in by_role.values()), by_role
     every = [v.path for v in visits]
-    for shape in (r"/tracing/cases/\d+/", r"/tracing/pushes/\d+/", r"/testing/rounds/\d+/"):
+    for shape in (
+        r"^/tracing/cases/\d+/$",
+        r"^/tracing/contacts/\d+/$",
+        r"^/tracing/pushes/\d+/$",
+        r"^/testing/rounds/\d+/$",
+        r"^/testing/boxes/\d+/$",
+        r"^/people/\d+/$",
+        r"^/areas/zones/\d+/$",
+    ):
         assert any(re.search(shape, p) for p in every), (shape, every)
+    assert {"/admin/", "/api/docs"} <= set(by_role["admin"])
+    assert "/testing/sampling/" in by_role["sampler"]
     assert not problems, "\n".join(problems)
-    # The counter did count: the pages run queries.
+    # The counters did count: the pages run queries and send HTML.
     assert sum(v.queries for v in visits) > len(visits)
+    assert all(v.bytes > 1000 for v in visits if v.status == 200)
+
+
+def _policy_is_enforced(page: Any) -> None:
+    """The policy is enforced and the listener sees a violation (this one is planted, so
+    the page is opened again afterwards)."""
+    seen_before = page.evaluate("() => window.__csp.length")
+    page.evaluate(
+        "() => { const s = document.createElement('script');"
+        " s.textContent = 'window.__ran = 1'; document.head.appendChild(s); }"
+    )
+    page.wait_for_function("n => window.__csp.length === n + 1", arg=seen_before)
+    assert page.evaluate("() => window.__ran") is None
+    page.wait_for_timeout(200)  # its console report arrives before the next page opens
