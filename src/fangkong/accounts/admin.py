@@ -71,6 +71,7 @@ class UserAdmin(DjangoUserAdmin):
     form = UserEditForm
     add_form = UserCreateForm
     list_display = ("username", "display_name", "role", "jurisdiction", "place", "is_active")
+    list_select_related = ("jurisdiction", "place")  # not two queries per row
     list_filter = ("role", "is_active", "is_staff")
     search_fields = ("username", "display_name", "scope_path")
     readonly_fields = ("scope_path", "last_login", "date_joined")

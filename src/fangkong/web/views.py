@@ -5,9 +5,10 @@ from __future__ import annotations
 from typing import TYPE_CHECKING, Any
 
 from django.contrib.auth.decorators import login_required
-from django.http import HttpRequest, HttpResponse, JsonResponse
+from django.http import HttpRequest, HttpResponse, HttpResponsePermanentRedirect, JsonResponse
 from django.middleware.csrf import get_token
 from django.shortcuts import render
+from django.templatetags.static import static
 from django.urls import get_script_prefix
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
@@ -149,6 +150,13 @@ def home(request: AuthedRequest) -> HttpResponse:
     if has_capability(request.user, Capability.DASHBOARD_VIEW):
         return render(request, "web/dashboard.html", _dashboard_context(request))
     return render(request, "web/landing.html", _landing_context(request))
+
+
+@require_GET
+def favicon(request: HttpRequest) -> HttpResponse:
+    """/favicon.ico, which browsers ask for on pages that name no icon (the Django admin,
+    the API docs, a file): the shell's icon, served from the app's own static files."""
+    return HttpResponsePermanentRedirect(static("web/favicon.ico"))
 
 
 @require_GET

@@ -156,3 +156,15 @@ def test_a_plain_http_intranet_switches_hsts_redirect_and_secure_cookies_off() -
         assert values["SECURE_HSTS_SECONDS"] == 0
         assert values["SECURE_SSL_REDIRECT"] is False
         assert values["SESSION_COOKIE_SECURE"] is False
+
+
+def test_favicon_ico_leads_to_the_shells_icon(client: Client) -> None:
+    """Browsers ask for /favicon.ico on pages that name no icon: no 404 in their log."""
+    answer = client.get("/favicon.ico")
+    assert answer.status_code == 301
+    assert answer["Location"] == "/static/web/favicon.ico"
+    icon = client.get(answer["Location"])
+    assert icon.status_code == 200
+    assert icon["Content-Type"] in {"image/x-icon", "image/vnd.microsoft.icon"}
+    assert b"".join(icon.streaming_content)[:4] == b"\x00\x00\x01\x00"  # an ICO file
+    assert client.post("/favicon.ico").status_code == 405
