@@ -60,12 +60,6 @@ def _shipped_rule_sets(request: pytest.FixtureRequest) -> None:
     if marker is None and not ({"db", "transactional_db", "live_server"} & names):
         return
     request.getfixturevalue("transactional_db" if transactional else "db")
-    from importlib import import_module
+    from fangkong.testkit.fixtures import shipped_rule_sets_ensure
 
-    from fangkong.protocol.models import RuleSet
-
-    shipped = import_module("fangkong.protocol.migrations.0003_ship_versions_8_and_9").RULESETS
-    if RuleSet.objects.filter(version__in=list(shipped)).count() == len(shipped):
-        return
-    for version, values in shipped.items():
-        RuleSet.objects.get_or_create(version=version, defaults=values)
+    shipped_rule_sets_ensure()

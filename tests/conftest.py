@@ -28,8 +28,46 @@ class ApiWorld:
     ids: dict[str, list[Any]]  # path parameter name -> real values
 
 
+@pytest.fixture(scope="module")
+def _api_world_built(django_db_setup: None, django_db_blocker: Any) -> Iterator[ApiWorld]:
+    """The world, built once per test module inside a transaction rolled back when the
+    module ends (as Django's TestCase.setUpTestData does): each test still runs in its own
+    savepoint, so what a test writes is gone before the next one. Building it per test cost
+    a drill city and its outbreak for each of some thirty tests."""
+    from django.db import transaction
+    from django.test import override_settings
+
+    from fangkong.testkit.fixtures import shipped_rule_sets_ensure
+
+    # The function-scoped autouse settings of conftest.py are not in force at module scope.
+    quick = override_settings(
+        TASKS={"default": {"BACKEND": "django_tasks.backends.immediate.ImmediateBackend"}},
+        PASSWORD_HASHERS=["django.contrib.auth.hashers.MD5PasswordHasher"],
+    )
+    with django_db_blocker.unblock(), quick:
+        outer = transaction.atomic()
+        outer.__enter__()
+        try:
+            shipped_rule_sets_ensure()
+            yield _api_world_build()
+        finally:
+            transaction.set_rollback(True)
+            outer.__exit__(None, None, None)
+
+
 @pytest.fixture
-def api_world(db: None) -> ApiWorld:
+def api_world(_api_world_built: ApiWorld, db: None) -> ApiWorld:
+    from fangkong.accounts.models import User
+
+    # Fresh instances: a test may change a user it was handed.
+    users = {
+        u.username: u
+        for u in User.objects.filter(pk__in=[u.pk for u in _api_world_built.users.values()])
+    }
+    return ApiWorld(users=users, tokens=_api_world_built.tokens, ids=_api_world_built.ids)
+
+
+def _api_world_build() -> ApiWorld:
     from fangkong.accounts.models import AccessToken, User
     from fangkong.accounts.services import token_create
     from fangkong.areas.models import Jurisdiction, Zone
