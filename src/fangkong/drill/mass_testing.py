@@ -28,6 +28,7 @@ from typing import Any
 from fangkong.accounts.models import User
 from fangkong.accounts.roles import Role
 from fangkong.areas.models import Jurisdiction, Place, PlaceKind, Zone, ZoneLevel, ZoneState
+from fangkong.areas.services import zones as zone_services
 from fangkong.core.paths import city_of, community_of, town_of, under
 from fangkong.drill.clock import drill_clock
 from fangkong.drill.models import DrillCity
@@ -481,5 +482,22 @@ def play_day3(city: DrillCity, on_date: dt.date) -> dict[str, Any]:
     stations = _stations(root.path, sorted({community_of(p) for p in paths}) or [WUZHEN])
     sampled = _sample_round(rnd, round_, stations, on_date, walk_in_pool=[], reader=command)
     shipped = _ship_and_result(rnd, round_, stations, on_date)
+    # The results are in by 01:50: the screening is recorded on each zone (what a
+    # downgrade on that day needs, protocol/rules.py).
+    with drill_clock(at(on_date + dt.timedelta(days=1), 2, 0)):
+        for zone in zones:
+            zone_services.zone_record_screening(
+                actor=command,
+                zone=zone,
+                on_date=on_date,
+                all_negative=not shipped["positive_tubes"],
+                reason=f"演练：{round_.name}",
+            )
     _close(command, round_, on_date)
-    return {"round": round_.pk, "zones": len(zones), **sampled, **shipped}
+    return {
+        "round": round_.pk,
+        "zones": len(zones),
+        "zones_screened": len(zones),
+        **sampled,
+        **shipped,
+    }
