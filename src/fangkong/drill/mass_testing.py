@@ -32,7 +32,7 @@ from fangkong.areas.services import zones as zone_services
 from fangkong.core.paths import city_of, community_of, town_of, under
 from fangkong.drill.clock import drill_clock
 from fangkong.drill.models import DrillCity
-from fangkong.drill.scenario import WUZHEN, at, drill_actor
+from fangkong.drill.scenario import WUZHEN, at, drill_actor, zones_close_day
 from fangkong.people.models import Person
 from fangkong.people.services import person_identities
 from fangkong.testing.models import (
@@ -482,8 +482,9 @@ def play_day3(city: DrillCity, on_date: dt.date) -> dict[str, Any]:
     stations = _stations(root.path, sorted({community_of(p) for p in paths}) or [WUZHEN])
     sampled = _sample_round(rnd, round_, stations, on_date, walk_in_pool=[], reader=command)
     shipped = _ship_and_result(rnd, round_, stations, on_date)
-    # The results are in by 01:50: the screening is recorded on each zone (what a
-    # downgrade on that day needs, protocol/rules.py).
+    # The daily job closed the day on the zones at 00:05; the results are in by 01:50:
+    # the screening is recorded on each zone (what a downgrade that day needs).
+    closed = zones_close_day(on_date)
     with drill_clock(at(on_date + dt.timedelta(days=1), 2, 0)):
         for zone in zones:
             zone_services.zone_record_screening(
@@ -498,6 +499,7 @@ def play_day3(city: DrillCity, on_date: dt.date) -> dict[str, Any]:
         "round": round_.pk,
         "zones": len(zones),
         "zones_screened": len(zones),
+        "zone_days_closed": closed,
         **sampled,
         **shipped,
     }

@@ -33,7 +33,7 @@ from fangkong.core.paths import community_of, town_of, under
 from fangkong.drill.clock import drill_clock
 from fangkong.drill.mass_testing import play_day1, play_day2, play_day3
 from fangkong.drill.models import DrillCity, DrillDay
-from fangkong.drill.scenario import SHANGHAI, WUZHEN
+from fangkong.drill.scenario import SHANGHAI, WUZHEN, zones_close_day
 from fangkong.drill.scenario import at as _at
 from fangkong.drill.scenario import drill_actor as _actor
 from fangkong.people.models import Person
@@ -49,7 +49,6 @@ LAST_DAY = 3  # the last day the drill plays so far
 # A played day writes until the next morning: its round closes at 06:00
 # (mass_testing._close), after the lab results (01:30) and the zones' day closing.
 DAY_WRITES_UNTIL = dt.timedelta(days=1, hours=6)
-ZONES_CLOSE_DAY_AT = dt.timedelta(days=1, minutes=5)  # the daily job, just after midnight
 
 # Shares of the towns' feedback on pushed persons (the rest is marked on time).
 LATE_SHARE = 0.10
@@ -276,12 +275,6 @@ def start_for_now(*, days: int, now: dt.datetime) -> dt.date:
     return day0 - dt.timedelta(days=days - 1)
 
 
-def _close_zone_day(on_date: dt.date) -> int:
-    """The daily job after midnight: `on_date` closed on every active zone's counter."""
-    with drill_clock(_at(on_date, 0) + ZONES_CLOSE_DAY_AT):
-        return zone_services.zones_close_day_all(day=on_date)
-
-
 def drill_outbreak(*, through_day: int = LAST_DAY) -> list[DayReport]:
     """Play the reference outbreak's days 0..through_day not yet played on the drill city."""
     if through_day < 0 or through_day > LAST_DAY:
@@ -303,7 +296,8 @@ def drill_outbreak(*, through_day: int = LAST_DAY) -> list[DayReport]:
             continue
         with transaction.atomic():
             summary = PLAYERS[day](city, on_date)
-            summary["zone_days_closed"] = _close_zone_day(on_date)
+            # The daily job closes the day on the zones (if the day's play did not).
+            summary.setdefault("zone_days_closed", zones_close_day(on_date))
             DrillDay.objects.create(city=city, day=day, on_date=on_date, summary=summary)
         reports.append(DayReport(day, on_date, played=True, summary=summary))
     return reports

@@ -94,3 +94,6 @@ def test_a_drill_played_with_auto_start_is_recent_and_in_the_past() -> None:
     assert set(Zone.objects.values_list("counted_through", flat=True)) == {last}
     screened = Zone.objects.exclude(level=ZoneLevel.PRECAUTION)
     assert {z.last_negative_screening_on for z in screened} == {last}
+    # In the order of the drill's clock: the day closed at 00:05, the screening at 02:00.
+    counts = list(sealed.transitions.order_by("at", "pk").values_list("no_case_days", flat=True))
+    assert counts == sorted(counts) and counts[-1] == LAST_DAY
