@@ -31,6 +31,7 @@ from fangkong.areas.models import Jurisdiction, Place, PlaceKind, Zone, ZoneLeve
 from fangkong.areas.services import zones as zone_services
 from fangkong.core.paths import city_of, community_of, town_of, under
 from fangkong.drill.clock import drill_clock
+from fangkong.drill.feedback import town_feedback
 from fangkong.drill.models import DrillCity
 from fangkong.drill.scenario import WUZHEN, at, drill_actor, zones_close_day
 from fangkong.people.models import Person
@@ -411,7 +412,7 @@ def _recheck(
     }
 
 
-def _trace_new_case(person_id: int, on_date: dt.date, city_path: str) -> dict[str, Any]:
+def _trace_new_case(person_id: int, on_date: dt.date, city_path: str, seed: int) -> dict[str, Any]:
     """The positive recheck made a case (through tracing's service); the investigators
     take it up: source unknown, itinerary from scans, contacts, lists to the towns."""
     case = Case.objects.get(person_id=person_id)
@@ -421,6 +422,14 @@ def _trace_new_case(person_id: int, on_date: dt.date, city_path: str) -> dict[st
     with drill_clock(start):
         case_services.case_start_investigation(actor=investigator, case=case)
         chain_services.case_set_source_unknown(actor=investigator, case=case, unknown=True)
+    with drill_clock(start + dt.timedelta(minutes=50)):
+        case_services.case_record_core_facts(
+            actor=investigator,
+            case=case,
+            symptoms="无症状",
+            vaccination="已完成两剂次接种",
+            interview_notes="全员核酸混管阳性，单管复核阳性；近期无外出，感染来源不明。",
+        )
     with drill_clock(start + dt.timedelta(hours=1)):
         stops = itinerary_services.itinerary_propose_from_scans(actor=investigator, case=case)
         if stops:
@@ -429,12 +438,18 @@ def _trace_new_case(person_id: int, on_date: dt.date, city_path: str) -> dict[st
         found = contact_services.contacts_find_for_case(actor=investigator, case=case)
     with drill_clock(start + dt.timedelta(hours=3)):
         pushes = push_services.pushes_create_for_case(actor=investigator, case=case)
+    # The towns answer through the day and the night, until the drill stops the next
+    # morning (the last played day's writes end at 06:00): most persons are controlled
+    # by then, the late ones are still pending when the demo opens.
+    rnd = random.Random(f"fangkong-outbreak:{seed}:2:feedback")  # noqa: S311 - a reproducible drill
+    feedback = town_feedback(rnd, pushes, until=at(on_date + dt.timedelta(days=2), 6, 0))
     return {
         "case": case.number,
         "source_unknown": True,
         "itinerary_stops": len(stops),
         "contacts": dict(found.by_class),
         "pushes": len(pushes),
+        "feedback": feedback,
     }
 
 
@@ -459,7 +474,7 @@ def play_day2(city: DrillCity, on_date: dt.date) -> dict[str, Any]:
         summary.update(recheck)
         if "positive_person_id" in recheck and tested is not None:
             summary["second_case"] = _trace_new_case(
-                recheck["positive_person_id"], on_date, root.path
+                recheck["positive_person_id"], on_date, root.path, city.seed
             )
     _close(command, round_, on_date)
     return summary

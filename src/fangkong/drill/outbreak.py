@@ -29,15 +29,16 @@ from fangkong.accounts.roles import Role
 from fangkong.areas.models import Jurisdiction, Level, ZoneLevel
 from fangkong.areas.services import zones as zone_services
 from fangkong.core.errors import DomainError
-from fangkong.core.paths import community_of, town_of, under
+from fangkong.core.paths import community_of, under
 from fangkong.drill.clock import drill_clock
+from fangkong.drill.feedback import town_feedback
 from fangkong.drill.mass_testing import play_day1, play_day2, play_day3
 from fangkong.drill.models import DrillCity, DrillDay
 from fangkong.drill.scenario import SHANGHAI, WUZHEN, zones_close_day
 from fangkong.drill.scenario import at as _at
 from fangkong.drill.scenario import drill_actor as _actor
 from fangkong.people.models import Person
-from fangkong.tracing.models import CaseKind, ContactClass, PushItemStatus
+from fangkong.tracing.models import CaseKind
 from fangkong.tracing.services import cases as case_services
 from fangkong.tracing.services import contacts as contact_services
 from fangkong.tracing.services import itinerary as itinerary_services
@@ -49,10 +50,6 @@ LAST_DAY = 3  # the last day the drill plays so far
 # A played day writes until the next morning: its round closes at 06:00
 # (mass_testing._close), after the lab results (01:30) and the zones' day closing.
 DAY_WRITES_UNTIL = dt.timedelta(days=1, hours=6)
-
-# Shares of the towns' feedback on pushed persons (the rest is marked on time).
-LATE_SHARE = 0.10
-NOT_FOUND_SHARE = 0.04
 
 
 @dataclass
@@ -134,57 +131,6 @@ def _zones_day0(actor: User, person: Person, case_number: str, on_date: dt.date)
     return {"sealed": 1, "controlled": 1 if controlled else 0, "precaution": 1}
 
 
-def _town_feedback(rnd: random.Random, pushes: list[Any], towns: dict[str, User]) -> dict[str, int]:
-    """The towns' marks and the escalation check, in the order they happen: most persons
-    controlled on time, some late (their list escalates at its deadline), some not found."""
-    events: list[tuple[dt.datetime, int, Any, str, str]] = []
-    for push in pushes:
-        # The overdue check half an hour after each list's deadline.
-        events.append((push.deadline + dt.timedelta(minutes=30), 0, None, "", ""))
-        for item in push.items.select_related("contact").order_by("pk"):
-            roll = rnd.random()
-            status: str
-            if roll < NOT_FOUND_SHARE:
-                hours, status, note = (
-                    rnd.uniform(6, 20),
-                    str(PushItemStatus.NOT_FOUND),
-                    "电话无人接听，上门未见",
-                )
-            elif roll < NOT_FOUND_SHARE + LATE_SHARE:
-                hours, status, note = rnd.uniform(25, 34), "", "逾期找到并管控"
-            else:
-                hours, status, note = rnd.uniform(1.5, 20), "", ""
-            if not status:
-                status = str(
-                    PushItemStatus.CENTRALISED
-                    if item.contact.classification == ContactClass.CLOSE
-                    else PushItemStatus.HOME
-                )
-            events.append(
-                (push.created_at + dt.timedelta(hours=hours), item.pk, item, status, note)
-            )
-    events.sort(key=lambda e: (e[0], e[1]))
-    counts = {"on_time": 0, "late": 0, "not_found": 0, "escalated_pushes": 0}
-    for moment, _key, item, status, note in events:
-        with drill_clock(moment):
-            if item is None:
-                counts["escalated_pushes"] += push_services.pushes_escalate_overdue()
-                continue
-            push_services.push_item_mark(
-                actor=towns[town_of(item.push.jurisdiction_path)],
-                item=item,
-                status=status,
-                note=note,
-            )
-        if status == PushItemStatus.NOT_FOUND:
-            counts["not_found"] += 1
-        elif moment > item.push.deadline:
-            counts["late"] += 1
-        else:
-            counts["on_time"] += 1
-    return counts
-
-
 def _play_day0(city: DrillCity, on_date: dt.date) -> dict[str, Any]:
     rnd = random.Random(f"fangkong-outbreak:{city.seed}:0")  # noqa: S311 - a reproducible drill
     root = Jurisdiction.objects.get(path=city.root_path)
@@ -225,13 +171,7 @@ def _play_day0(city: DrillCity, on_date: dt.date) -> dict[str, Any]:
     with drill_clock(_at(on_date, 21, 30)):
         case_services.case_complete_report(actor=investigator, case=case)
 
-    towns = {
-        town.path: _actor(f"drill-town-{town.path[-3:]}", Role.TOWN_STAFF, town)
-        for town in Jurisdiction.objects.filter(
-            path__in={town_of(p.jurisdiction_path) for p in pushes}
-        )
-    }
-    feedback = _town_feedback(rnd, pushes, towns)
+    feedback = town_feedback(rnd, pushes)
     escalated = feedback.pop("escalated_pushes")
 
     return {
