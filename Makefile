@@ -45,7 +45,7 @@ migrate: bootstrap
 	$(FANGKONG) migrate --noinput
 
 demo: migrate
-	$(FANGKONG) drill city --population $(DEMO_POPULATION) --days $(DEMO_DAYS) --seed $(DEMO_SEED)
+	$(FANGKONG) drill city --population $(DEMO_POPULATION) --days $(DEMO_DAYS) --seed $(DEMO_SEED) --start auto
 	$(FANGKONG) drill outbreak
 	$(FANGKONG) demo_users
 

@@ -155,6 +155,8 @@ ROLE_CAPABILITIES: dict[str, frozenset[str]] = {
     Role.SITE_STAFF: frozenset(
         {Capability.PERSON_VIEW, Capability.AREA_VIEW, Capability.ZONE_VIEW}
     ),
+    # A sampler's phone app syncs with a bearer token the sampler creates (their own
+    # tokens only: other users' need user.manage); the offline page uses the session.
     Role.SAMPLER: frozenset(
         {
             Capability.PERSON_CREATE,
@@ -163,6 +165,7 @@ ROLE_CAPABILITIES: dict[str, frozenset[str]] = {
             Capability.BOX_MANAGE,
             Capability.POINT_MANAGE,
             Capability.SUPPLY_VIEW,
+            Capability.TOKEN_MANAGE,
         }
     ),
     Role.LAB: frozenset({Capability.AREA_VIEW, Capability.BOX_RECEIVE, Capability.RESULT_IMPORT}),

@@ -72,6 +72,7 @@ def _zone_context(request: AuthedRequest, pk: int, **extra: Any) -> dict[str, An
         "children": list(zone.children.all()),
         "transitions": list(zone.transitions.all()),
         "can_manage": selectors.can_manage_zone(request.user, zone),
+        "can_view_ruleset": has_capability(request.user, Capability.RULESET_VIEW),
         "today": today,
         "values": {action: dict(blank) for action in ZONE_ACTIONS},
         "error": None,

@@ -191,6 +191,11 @@ def drill_city_build(
     return BuildResult(True, record, counts, seconds, timings)
 
 
+def drill_city_current() -> DrillCity | None:
+    """The drill city built in this database, if any."""
+    return DrillCity.objects.filter(root_path=ROOT_PATH).first()
+
+
 def _has_city_data() -> bool:
     return (
         Jurisdiction.objects.filter(path__gte=ROOT_PATH, path__lt=path_upper_bound(ROOT_PATH))

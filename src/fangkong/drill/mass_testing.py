@@ -28,10 +28,12 @@ from typing import Any
 from fangkong.accounts.models import User
 from fangkong.accounts.roles import Role
 from fangkong.areas.models import Jurisdiction, Place, PlaceKind, Zone, ZoneLevel, ZoneState
+from fangkong.areas.services import zones as zone_services
 from fangkong.core.paths import city_of, community_of, town_of, under
 from fangkong.drill.clock import drill_clock
+from fangkong.drill.feedback import town_feedback
 from fangkong.drill.models import DrillCity
-from fangkong.drill.scenario import WUZHEN, at, drill_actor
+from fangkong.drill.scenario import WUZHEN, at, drill_actor, zones_close_day
 from fangkong.people.models import Person
 from fangkong.people.services import person_identities
 from fangkong.testing.models import (
@@ -410,7 +412,7 @@ def _recheck(
     }
 
 
-def _trace_new_case(person_id: int, on_date: dt.date, city_path: str) -> dict[str, Any]:
+def _trace_new_case(person_id: int, on_date: dt.date, city_path: str, seed: int) -> dict[str, Any]:
     """The positive recheck made a case (through tracing's service); the investigators
     take it up: source unknown, itinerary from scans, contacts, lists to the towns."""
     case = Case.objects.get(person_id=person_id)
@@ -420,6 +422,14 @@ def _trace_new_case(person_id: int, on_date: dt.date, city_path: str) -> dict[st
     with drill_clock(start):
         case_services.case_start_investigation(actor=investigator, case=case)
         chain_services.case_set_source_unknown(actor=investigator, case=case, unknown=True)
+    with drill_clock(start + dt.timedelta(minutes=50)):
+        case_services.case_record_core_facts(
+            actor=investigator,
+            case=case,
+            symptoms="无症状",
+            vaccination="已完成两剂次接种",
+            interview_notes="全员核酸混管阳性，单管复核阳性；近期无外出，感染来源不明。",
+        )
     with drill_clock(start + dt.timedelta(hours=1)):
         stops = itinerary_services.itinerary_propose_from_scans(actor=investigator, case=case)
         if stops:
@@ -428,12 +438,18 @@ def _trace_new_case(person_id: int, on_date: dt.date, city_path: str) -> dict[st
         found = contact_services.contacts_find_for_case(actor=investigator, case=case)
     with drill_clock(start + dt.timedelta(hours=3)):
         pushes = push_services.pushes_create_for_case(actor=investigator, case=case)
+    # The towns answer through the day and the night, until the drill stops the next
+    # morning (the last played day's writes end at 06:00): most persons are controlled
+    # by then, the late ones are still pending when the demo opens.
+    rnd = random.Random(f"fangkong-outbreak:{seed}:2:feedback")  # noqa: S311 - a reproducible drill
+    feedback = town_feedback(rnd, pushes, until=at(on_date + dt.timedelta(days=2), 6, 0))
     return {
         "case": case.number,
         "source_unknown": True,
         "itinerary_stops": len(stops),
         "contacts": dict(found.by_class),
         "pushes": len(pushes),
+        "feedback": feedback,
     }
 
 
@@ -458,7 +474,7 @@ def play_day2(city: DrillCity, on_date: dt.date) -> dict[str, Any]:
         summary.update(recheck)
         if "positive_person_id" in recheck and tested is not None:
             summary["second_case"] = _trace_new_case(
-                recheck["positive_person_id"], on_date, root.path
+                recheck["positive_person_id"], on_date, root.path, city.seed
             )
     _close(command, round_, on_date)
     return summary
@@ -481,5 +497,24 @@ def play_day3(city: DrillCity, on_date: dt.date) -> dict[str, Any]:
     stations = _stations(root.path, sorted({community_of(p) for p in paths}) or [WUZHEN])
     sampled = _sample_round(rnd, round_, stations, on_date, walk_in_pool=[], reader=command)
     shipped = _ship_and_result(rnd, round_, stations, on_date)
+    # The daily job closed the day on the zones at 00:05; the results are in by 01:50:
+    # the screening is recorded on each zone (what a downgrade that day needs).
+    closed = zones_close_day(on_date)
+    with drill_clock(at(on_date + dt.timedelta(days=1), 2, 0)):
+        for zone in zones:
+            zone_services.zone_record_screening(
+                actor=command,
+                zone=zone,
+                on_date=on_date,
+                all_negative=not shipped["positive_tubes"],
+                reason=f"演练：{round_.name}",
+            )
     _close(command, round_, on_date)
-    return {"round": round_.pk, "zones": len(zones), **sampled, **shipped}
+    return {
+        "round": round_.pk,
+        "zones": len(zones),
+        "zones_screened": len(zones),
+        "zone_days_closed": closed,
+        **sampled,
+        **shipped,
+    }

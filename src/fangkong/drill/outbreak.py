@@ -29,15 +29,16 @@ from fangkong.accounts.roles import Role
 from fangkong.areas.models import Jurisdiction, Level, ZoneLevel
 from fangkong.areas.services import zones as zone_services
 from fangkong.core.errors import DomainError
-from fangkong.core.paths import community_of, town_of, under
+from fangkong.core.paths import community_of, under
 from fangkong.drill.clock import drill_clock
+from fangkong.drill.feedback import town_feedback
 from fangkong.drill.mass_testing import play_day1, play_day2, play_day3
 from fangkong.drill.models import DrillCity, DrillDay
-from fangkong.drill.scenario import WUZHEN
+from fangkong.drill.scenario import SHANGHAI, WUZHEN, zones_close_day
 from fangkong.drill.scenario import at as _at
 from fangkong.drill.scenario import drill_actor as _actor
 from fangkong.people.models import Person
-from fangkong.tracing.models import CaseKind, ContactClass, PushItemStatus
+from fangkong.tracing.models import CaseKind
 from fangkong.tracing.services import cases as case_services
 from fangkong.tracing.services import contacts as contact_services
 from fangkong.tracing.services import itinerary as itinerary_services
@@ -46,10 +47,9 @@ from fangkong.tracing.services import pushes as push_services
 HOTEL_WORDS = ("酒店", "民宿")
 REPORTING_UNIT = "桐乡市疾病预防控制中心"
 LAST_DAY = 3  # the last day the drill plays so far
-
-# Shares of the towns' feedback on pushed persons (the rest is marked on time).
-LATE_SHARE = 0.10
-NOT_FOUND_SHARE = 0.04
+# A played day writes until the next morning: its round closes at 06:00
+# (mass_testing._close), after the lab results (01:30) and the zones' day closing.
+DAY_WRITES_UNTIL = dt.timedelta(days=1, hours=6)
 
 
 @dataclass
@@ -81,7 +81,7 @@ def _index_person(rnd: random.Random) -> Person:
     return Person.objects.get(pk=rnd.choice(candidates))
 
 
-def _zones_day0(actor: User, person: Person, on_date: dt.date) -> dict[str, int]:
+def _zones_day0(actor: User, person: Person, case_number: str, on_date: dt.date) -> dict[str, int]:
     community = Jurisdiction.objects.get(path=community_of(person.jurisdiction_path))
     town = Jurisdiction.objects.get(path=WUZHEN)
     neighbours = list(
@@ -102,7 +102,7 @@ def _zones_day0(actor: User, person: Person, on_date: dt.date) -> dict[str, int]
         started_on=on_date,
         reason="演练：乌镇镇发现阳性病例，全镇划为防范区",
     )
-    zone_services.zone_create(
+    sealed = zone_services.zone_create(
         actor=actor,
         name=f"{community.name}封控区",
         level=ZoneLevel.SEALED,
@@ -111,6 +111,11 @@ def _zones_day0(actor: User, person: Person, on_date: dt.date) -> dict[str, int]
         parent=precaution,
         started_on=on_date,
         reason="演练：病例居住地",
+    )
+    # The case that made the zone is its first: the day does not count, the last case
+    # date is today's (a case reported once the zone exists is recorded by tracing).
+    zone_services.zone_record_case(
+        actor=actor, zone=sealed, on_date=on_date, reason=f"演练：病例 {case_number} 居住于本区"
     )
     if controlled:
         zone_services.zone_create(
@@ -124,57 +129,6 @@ def _zones_day0(actor: User, person: Person, on_date: dt.date) -> dict[str, int]
             reason="演练：病例居住地周边",
         )
     return {"sealed": 1, "controlled": 1 if controlled else 0, "precaution": 1}
-
-
-def _town_feedback(rnd: random.Random, pushes: list[Any], towns: dict[str, User]) -> dict[str, int]:
-    """The towns' marks and the escalation check, in the order they happen: most persons
-    controlled on time, some late (their list escalates at its deadline), some not found."""
-    events: list[tuple[dt.datetime, int, Any, str, str]] = []
-    for push in pushes:
-        # The overdue check half an hour after each list's deadline.
-        events.append((push.deadline + dt.timedelta(minutes=30), 0, None, "", ""))
-        for item in push.items.select_related("contact").order_by("pk"):
-            roll = rnd.random()
-            status: str
-            if roll < NOT_FOUND_SHARE:
-                hours, status, note = (
-                    rnd.uniform(6, 20),
-                    str(PushItemStatus.NOT_FOUND),
-                    "电话无人接听，上门未见",
-                )
-            elif roll < NOT_FOUND_SHARE + LATE_SHARE:
-                hours, status, note = rnd.uniform(25, 34), "", "逾期找到并管控"
-            else:
-                hours, status, note = rnd.uniform(1.5, 20), "", ""
-            if not status:
-                status = str(
-                    PushItemStatus.CENTRALISED
-                    if item.contact.classification == ContactClass.CLOSE
-                    else PushItemStatus.HOME
-                )
-            events.append(
-                (push.created_at + dt.timedelta(hours=hours), item.pk, item, status, note)
-            )
-    events.sort(key=lambda e: (e[0], e[1]))
-    counts = {"on_time": 0, "late": 0, "not_found": 0, "escalated_pushes": 0}
-    for moment, _key, item, status, note in events:
-        with drill_clock(moment):
-            if item is None:
-                counts["escalated_pushes"] += push_services.pushes_escalate_overdue()
-                continue
-            push_services.push_item_mark(
-                actor=towns[town_of(item.push.jurisdiction_path)],
-                item=item,
-                status=status,
-                note=note,
-            )
-        if status == PushItemStatus.NOT_FOUND:
-            counts["not_found"] += 1
-        elif moment > item.push.deadline:
-            counts["late"] += 1
-        else:
-            counts["on_time"] += 1
-    return counts
 
 
 def _play_day0(city: DrillCity, on_date: dt.date) -> dict[str, Any]:
@@ -213,17 +167,11 @@ def _play_day0(city: DrillCity, on_date: dt.date) -> dict[str, Any]:
     with drill_clock(_at(on_date, 15, 30)):
         pushes = push_services.pushes_create_for_case(actor=investigator, case=case)
     with drill_clock(_at(on_date, 16, 0)):
-        zones = _zones_day0(command, person, on_date)
+        zones = _zones_day0(command, person, case.number, on_date)
     with drill_clock(_at(on_date, 21, 30)):
         case_services.case_complete_report(actor=investigator, case=case)
 
-    towns = {
-        town.path: _actor(f"drill-town-{town.path[-3:]}", Role.TOWN_STAFF, town)
-        for town in Jurisdiction.objects.filter(
-            path__in={town_of(p.jurisdiction_path) for p in pushes}
-        )
-    }
-    feedback = _town_feedback(rnd, pushes, towns)
+    feedback = town_feedback(rnd, pushes)
     escalated = feedback.pop("escalated_pushes")
 
     return {
@@ -243,6 +191,30 @@ def _play_day0(city: DrillCity, on_date: dt.date) -> dict[str, Any]:
 PLAYERS = {0: _play_day0, 1: play_day1, 2: play_day2, 3: play_day3}
 
 
+def outbreak_day0(city: DrillCity) -> dt.date:
+    """Day 0 of the outbreak: the city's last day with venue scans."""
+    return city.start + dt.timedelta(days=city.days - 1)
+
+
+def outbreak_day_on(city: DrillCity, on_date: dt.date) -> int:
+    """Which day of the outbreak `on_date` is (0 = the first case; negative before it)."""
+    return (on_date - outbreak_day0(city)).days
+
+
+def start_for_now(*, days: int, now: dt.datetime) -> dt.date:
+    """The first scan day of a city whose outbreak is played relative to `now`
+    (`fangkong drill city --start auto`): the last played day (LAST_DAY) is yesterday in
+    Asia/Shanghai, so every moment the drill writes is in the past and every deadline it
+    sets runs from a day or two ago. Before 06:00 yesterday's round still closes this
+    morning (DAY_WRITES_UNTIL), so the last played day is the day before yesterday."""
+    local = now.astimezone(SHANGHAI)
+    last_day = local.date() - dt.timedelta(days=1)
+    if _at(last_day, 0) + DAY_WRITES_UNTIL > local:
+        last_day -= dt.timedelta(days=1)
+    day0 = last_day - dt.timedelta(days=LAST_DAY)
+    return day0 - dt.timedelta(days=days - 1)
+
+
 def drill_outbreak(*, through_day: int = LAST_DAY) -> list[DayReport]:
     """Play the reference outbreak's days 0..through_day not yet played on the drill city."""
     if through_day < 0 or through_day > LAST_DAY:
@@ -254,7 +226,7 @@ def drill_outbreak(*, through_day: int = LAST_DAY) -> list[DayReport]:
     city = DrillCity.objects.order_by("-pk").first()
     if city is None:
         raise DomainError("drill_city_missing", "请先生成演练城市：fangkong drill city")
-    day0 = city.start + dt.timedelta(days=city.days - 1)  # the last day with scans
+    day0 = outbreak_day0(city)
     reports: list[DayReport] = []
     for day in range(through_day + 1):
         on_date = day0 + dt.timedelta(days=day)
@@ -264,6 +236,8 @@ def drill_outbreak(*, through_day: int = LAST_DAY) -> list[DayReport]:
             continue
         with transaction.atomic():
             summary = PLAYERS[day](city, on_date)
+            # The daily job closes the day on the zones (if the day's play did not).
+            summary.setdefault("zone_days_closed", zones_close_day(on_date))
             DrillDay.objects.create(city=city, day=day, on_date=on_date, summary=summary)
         reports.append(DayReport(day, on_date, played=True, summary=summary))
     return reports

@@ -62,9 +62,11 @@ def zone(
     name: str | None = None,
     started_on: dt.date = dt.date(2022, 7, 1),
     reason: str = "测试",
+    parent: Any = None,
     actor: Any = None,
 ) -> Any:
-    """An active zone owned by `jurisdiction` over `members` (default: itself)."""
+    """An active zone owned by `jurisdiction` over `members` (default: itself), inside
+    `parent` if given."""
     from fangkong.areas.services.zones import zone_create
 
     return zone_create(
@@ -75,4 +77,5 @@ def zone(
         started_on=started_on,
         reason=reason,
         member_jurisdictions=members if members is not None else [jurisdiction],
+        parent=parent,
     )

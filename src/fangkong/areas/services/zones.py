@@ -33,7 +33,7 @@ from fangkong.areas.models import (
 )
 from fangkong.areas.services.areas import valid_name
 from fangkong.core.errors import Conflict, DomainError, NotFound
-from fangkong.core.paths import is_under
+from fangkong.core.paths import is_under, level_prefixes
 from fangkong.protocol import rules as protocol_rules
 from fangkong.protocol.selectors import ruleset_for
 
@@ -231,7 +231,45 @@ def zone_record_case(
     locked = _managed_zone(actor, zone)
     _require_active(locked)
     _check_date(locked, on_date)
-    clean_reason = _reason(reason)
+    return _record_case(locked, actor=actor, on_date=on_date, reason=_reason(reason), ip=ip)
+
+
+@transaction.atomic
+def zones_record_case_at_home(
+    *, actor: User, path: str, on_date: dt.date, case_label: str, ip: str = ""
+) -> list[Zone]:
+    """A case was reported for a person living at jurisdiction `path` on `on_date`: every
+    innermost active zone covering that home (drawn by then) records the case, as
+    `zone_record_case` would (a sealed zone restarts its counter, a controlled or
+    precaution one is escalated to sealed). The outer zones around it are left to their
+    children: a precaution zone around the sealed community is not sealed as a whole.
+
+    Called by tracing when a case is reported: the right to report the case is the right
+    to record it on the zones (no `zone.manage`), and `actor` is who the records name.
+    Returns the zones changed (none when the home is in no zone)."""
+    prefixes = level_prefixes(path)
+    if not prefixes:
+        return []
+    covering = list(
+        Zone.objects.filter(
+            state=ZoneState.ACTIVE,
+            started_on__lte=on_date,
+            members__jurisdiction__path__in=prefixes,
+        )
+        .distinct()
+        .order_by("pk")
+    )
+    parents = {z.parent_id for z in covering}
+    reason = _("病例 %(case)s 居住于本区") % {"case": case_label}
+    return [
+        _record_case(_lock_zone(z), actor=actor, on_date=on_date, reason=reason, ip=ip)
+        for z in covering
+        if z.pk not in parents
+    ]
+
+
+def _record_case(locked: Zone, *, actor: User, on_date: dt.date, reason: str, ip: str) -> Zone:
+    """Record a case on `on_date` in the zone (locked, active, on or after its start)."""
     from_level, from_state = locked.level, locked.state
     locked.no_case_days, locked.counted_through = rules.counter_after_case(
         locked.no_case_days, locked.counted_through, on_date
@@ -249,7 +287,7 @@ def zone_record_case(
         actor=actor,
         action=action,
         on_date=on_date,
-        reason=clean_reason,
+        reason=reason,
         from_level=from_level,
         from_state=from_state,
         ruleset=locked.ruleset,

@@ -47,7 +47,8 @@ def test_zone_detail_page(client, manager, make_zone, tree):
     r = client.get(reverse("areas:zone_detail", args=[zone.pk]))
     html = r.content.decode()
     assert "连续无新增 0 / 7 天" in html
-    assert "v9" in html and "虹桥村" in html and "发现阳性病例" in html
+    assert "防控方案（第九版）" in html and "虹桥村" in html and "发现阳性病例" in html
+    assert ">v9<" not in html  # the rule set in words, not its version code
     assert 'data-testid="form-downgrade"' in html and 'data-testid="form-record_case"' in html
 
 

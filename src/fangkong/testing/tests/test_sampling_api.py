@@ -10,6 +10,7 @@ from django.test import Client
 
 from fangkong.accounts.roles import Role
 from fangkong.accounts.services import token_create, user_create
+from fangkong.core.errors import NotFound
 from fangkong.testing.models import Sample, Tube
 from fangkong.testing.services.sampling import SampleIn, TubeIn
 from fangkong.testkit import testing
@@ -215,3 +216,32 @@ def test_a_tube_is_closed_by_hand_through_the_api(world: World) -> None:
 
     assert closed.status_code == 200 and closed.json()["state"] == "closed"
     assert again.status_code == 409 and again.json()["code"] == "tube_closed"
+
+
+def test_a_sampler_creates_the_phone_token_on_the_tokens_page_and_syncs_with_it(
+    world: World, make_user: Any
+) -> None:
+    # The sampler, signed in on the web, creates a token for the phone app.
+    page = Client()
+    assert page.login(username=world.sampler.username, password=PASSWORD)
+    created = page.post("/accounts/tokens/", {"name": "采样手机"})
+    assert created.status_code == 200
+    plaintext = created.context["plaintext"]
+    assert plaintext.startswith("fk_")
+
+    phone = Client()
+    auth = f"Bearer {plaintext}"
+    context = phone.get(CONTEXT, HTTP_AUTHORIZATION=auth)
+    body = json.dumps(payload(world.tubes_of(world.persons[:2])))
+    synced = phone.post(SYNC, body, content_type="application/json", HTTP_AUTHORIZATION=auth)
+
+    assert context.status_code == 200 and context.json()["point"]["id"] == world.point.pk
+    assert synced.status_code == 200 and synced.json()["stored"] == 2
+    assert set(Sample.objects.values_list("sampler_id", flat=True)) == {world.sampler.pk}
+    # Their own tokens only; and a community worker has no tokens page.
+    other = make_user(Role.SAMPLER, world.tree.community_a)
+    with pytest.raises(NotFound):
+        token_create(actor=world.sampler, user=other, name="别人的手机")
+    worker = Client()
+    worker.force_login(make_user(Role.COMMUNITY_WORKER, world.tree.community_a))
+    assert worker.get("/accounts/tokens/").status_code == 403

@@ -23,6 +23,7 @@ from django.utils.translation import gettext_lazy
 from fangkong.accounts.permissions import require, require_in_scope
 from fangkong.accounts.roles import Capability
 from fangkong.accounts.services import audit_record
+from fangkong.areas.services import zones as zone_services
 from fangkong.core.errors import Conflict, DomainError, NotFound
 from fangkong.protocol.rules import Protocol
 from fangkong.protocol.selectors import ruleset_for
@@ -248,6 +249,13 @@ def case_create(
     )
     _insert_numbered(case)
     _turn_contact_positive(actor, person, case)
+    zone_services.zones_record_case_at_home(  # a case at home in a zone escalates it
+        actor=actor,
+        path=case.jurisdiction_path,
+        on_date=timezone.localdate(reported),
+        case_label=case.number,
+        ip=ip,
+    )
     audit_case(
         actor,
         "case.create",
