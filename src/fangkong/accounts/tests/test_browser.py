@@ -29,7 +29,7 @@ def test_login_and_logout_in_the_browser(
     page.click("button[type=submit]")
     page.wait_for_url("**/accounts/audit/**")
     rows = page.inner_text("[data-testid=audit-table]")
-    assert "login.success" in rows and "login.failure" in rows
+    assert "登录成功" in rows and "登录失败" in rows
     page.click("form[action='/accounts/logout/'] button")
     page.wait_for_url("**/accounts/login/**")
     page.goto(live_server.url + reverse("accounts:tokens"))

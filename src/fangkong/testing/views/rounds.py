@@ -26,6 +26,7 @@ from fangkong.core import jobs
 from fangkong.core.errors import DomainError, NotFound, PermissionDenied
 from fangkong.core.http import client_address
 from fangkong.core.pages import JobQueryForm
+from fangkong.core.pagination import shown_total
 from fangkong.core.paths import is_under
 from fangkong.testing import tasks_rounds
 from fangkong.testing.forms import AdviceForm, RoundCreateForm, RoundFilterForm
@@ -47,18 +48,23 @@ ZONE_LEVEL_LABELS = {
 }
 
 
+ROUND_LIST_MAX = 200
+
+
 @require_GET
 @login_required
 def round_list(request: AuthedRequest) -> HttpResponse:
     user = request.user
     status = RoundFilterForm(request.GET).lenient()["status"] or ""
     status = status if status in RoundStatus.values else ""
-    rows = list(selectors.rounds(user=user, status=status or None)[:200])
+    rounds = selectors.rounds(user=user, status=status or None)
+    rows = list(rounds[:ROUND_LIST_MAX])
     return render(
         request,
         "testing/rounds_list.html",
         {
             "rows": rows,
+            "total": shown_total(rows, limit=ROUND_LIST_MAX, qs=rounds),
             "status": status,
             "statuses": RoundStatus.choices,
             "can_manage": has_capability(user, Capability.ROUND_MANAGE),
