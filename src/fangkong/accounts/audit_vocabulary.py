@@ -115,6 +115,21 @@ AUDIT_ACTIONS: dict[str, Any] = {
 }
 
 
+# The field an action touched (a reveal's number, a case's flag).
+AUDIT_FIELDS: dict[str, Any] = {
+    "id_number": _("证件号码"),
+    "phone": _("手机号码"),
+    "identity": _("证件号码和手机号码"),
+    "source_unknown": _("来源不明"),
+}
+
+
+def field_label(code: str) -> str:
+    """The words of a field code; a field without words is shown as it is."""
+    label = AUDIT_FIELDS.get(code)
+    return str(label) if label is not None else code
+
+
 @dataclass(frozen=True)
 class ObjectKind:
     """What an audited object is, in words, and its page (a URL name taking the object's

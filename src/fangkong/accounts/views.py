@@ -151,6 +151,7 @@ def _audit_rows(items: list[AuditEvent]) -> list[dict[str, Any]]:
             "action_label": audit_vocabulary.action_label(e.action),
             "object_type_label": audit_vocabulary.object_label(e.object_type),
             "object_url": audit_vocabulary.object_url(e.object_type, e.object_id),
+            "field_label": audit_vocabulary.field_label(e.field),
             "jurisdiction_name": names.get(e.jurisdiction_path, ""),
         }
         for e in items

@@ -27,7 +27,7 @@ from fangkong.core.errors import DomainError, NotFound, PermissionDenied
 from fangkong.core.http import client_address
 from fangkong.core.pages import JobQueryForm
 from fangkong.core.pagination import shown_total
-from fangkong.core.paths import is_under
+from fangkong.core.paths import is_under, town_of
 from fangkong.testing import tasks_rounds
 from fangkong.testing.forms import AdviceForm, RoundCreateForm, RoundFilterForm
 from fangkong.testing.models import RoundStatus, SealedPooling, SupplyKind
@@ -77,6 +77,20 @@ def round_list(request: AuthedRequest) -> HttpResponse:
     )
 
 
+def _town_groups(towns: list[Any], communities: list[Any]) -> list[dict[str, Any]]:
+    """The scope's choices grouped by town, [{town, communities}], in the towns' order; a
+    community whose town is not offered (a town staff's own) comes in a group without one."""
+    groups = [{"town": t, "communities": []} for t in towns]
+    by_path = {t.path: g for t, g in zip(towns, groups, strict=True)}
+    loose: list[Any] = []
+    for c in communities:
+        group = by_path.get(town_of(c.path))
+        (group["communities"] if group else loose).append(c)
+    if loose:
+        groups.append({"town": None, "communities": loose})
+    return groups
+
+
 def _choices(user: User) -> dict[str, Any]:
     own = scope_path(user)
     towns = [
@@ -94,9 +108,9 @@ def _choices(user: User) -> dict[str, Any]:
         for z in area_selectors.zones(user=user, state=ZoneState.ACTIVE)
         if is_under(z.jurisdiction_path, own)
     ]
+    towns = [t for t in towns if in_scope(user, t.path)]
     return {
-        "towns": [t for t in towns if in_scope(user, t.path)],
-        "communities": communities,
+        "town_groups": _town_groups(towns, communities),
         "zones": zones,
         "sealed_poolings": SealedPooling.choices,
     }
