@@ -118,6 +118,9 @@ def box_detail(request: AuthedRequest, pk: int) -> HttpResponse:
 # --- the lab ------------------------------------------------------------------------------------
 
 
+INCOMING_MAX = 100
+
+
 @require_http_methods(["GET", "POST"])
 @login_required
 def box_receive(request: AuthedRequest) -> HttpResponse:
@@ -139,9 +142,13 @@ def box_receive(request: AuthedRequest) -> HttpResponse:
         except DomainError as exc:
             refusal_message(request, exc)
         return redirect("testing:box_receive")
+    incoming = selectors.boxes_for_lab(user=user, state="handed_over", limit=INCOMING_MAX)
     context = {
         "lab": actors.lab_of(user),
-        "incoming": selectors.boxes_for_lab(user=user, state="handed_over"),
+        "incoming": incoming,
+        "incoming_total": shown_total(
+            incoming, limit=INCOMING_MAX, qs=selectors.lab_boxes(user=user, state="handed_over")
+        ),
         "received": selectors.boxes_for_lab(user=user, state="received", limit=20),
     }
     return render(request, "testing/labs_box_receive.html", context)

@@ -51,3 +51,13 @@ def test_the_sampler_box_list_shows_its_total(tree: Any, client: Any) -> None:
 
     assert response.status_code == 200
     assert "共 0 条" in response.content.decode()
+
+
+def test_the_labs_incoming_boxes_show_their_total(tree: Any, client: Any) -> None:
+    client.force_login(kit_testing.lab_user(kit_testing.lab(tree.community_a)))
+
+    response = client.get(reverse("testing:box_receive"))
+
+    assert response.status_code == 200
+    assert response.context["incoming_total"].count == 0
+    assert "共 0 条" in response.content.decode()
