@@ -172,9 +172,43 @@ def action_label(code: str) -> str:
     return str(label) if label is not None else ""
 
 
+# The audit filter's groups of actions, by the code's first word (the app's domain).
+ACTION_GROUPS: tuple[tuple[Any, frozenset[str]], ...] = (
+    (_("账号与审计"), frozenset({"login", "logout", "user", "token"})),
+    (_("防控方案"), frozenset({"ruleset"})),
+    (_("辖区、场所与风险区"), frozenset({"jurisdiction", "place", "zone"})),
+    (_("人员"), frozenset({"person", "household"})),
+    (_("场所码扫码"), frozenset({"scans"})),
+    (
+        _("流调溯源"),
+        frozenset({"case", "itinerary", "contacts", "cluster", "push", "assist_request"}),
+    ),
+    (
+        _("全员核酸"),
+        frozenset({"round", "point", "box", "result", "recheck", "coverage", "supply"}),
+    ),
+)
+
+
 def action_choices() -> list[tuple[str, str]]:
-    """(code, words) of every known action, for the audit filter, in the order above."""
+    """(code, words) of every known action, in the order above."""
     return [(code, str(label)) for code, label in AUDIT_ACTIONS.items()]
+
+
+def action_groups() -> list[tuple[str, list[tuple[str, str]]]]:
+    """The known actions grouped by domain, for the audit filter's <optgroup>s:
+    [(group words, [(code, words)])]; an action of no group comes last, in its own."""
+    groups: list[tuple[str, list[tuple[str, str]]]] = [
+        (str(label), []) for label, _firsts in ACTION_GROUPS
+    ]
+    rest: list[tuple[str, str]] = []
+    for code, words in action_choices():
+        first = code.split(".", 1)[0]
+        index = next((i for i, (_l, f) in enumerate(ACTION_GROUPS) if first in f), None)
+        (groups[index][1] if index is not None else rest).append((code, words))
+    if rest:
+        groups.append((str(_("其他")), rest))
+    return [g for g in groups if g[1]]
 
 
 def object_label(object_type: str) -> str:

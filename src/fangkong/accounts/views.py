@@ -132,7 +132,7 @@ def audit_view(request: AuthedRequest) -> HttpResponse:
             "filters": filters,
             "next_url": next_url,
             "error": error,
-            "action_choices": audit_vocabulary.action_choices(),
+            "action_groups": audit_vocabulary.action_groups(),
             "object_choices": [
                 (code, str(kind.label)) for code, kind in audit_vocabulary.AUDIT_OBJECTS.items()
             ],

@@ -118,3 +118,13 @@ def test_an_action_without_words_is_shown_muted_not_lost(client: Any, command_us
     html = client.get(reverse("accounts:audit")).content.decode()
 
     assert '<code class="muted">future.action</code>' in html
+
+
+def test_the_filter_groups_every_action_once_by_domain() -> None:
+    groups = audit_vocabulary.action_groups()
+
+    codes = [code for _group, choices in groups for code, _words in choices]
+    assert sorted(codes) == sorted(audit_vocabulary.AUDIT_ACTIONS)  # each once, none lost
+    names = [group for group, _choices in groups]
+    assert "其他" not in names  # every known action has its domain
+    assert ("box.pack", "装箱") in dict(groups)["全员核酸"]
