@@ -112,7 +112,7 @@ INSTALLED_APPS = [
     "django.contrib.messages",
     "django.contrib.staticfiles",
     "django_tasks",
-    "django_tasks_db",
+    "fangkong.core.apps.TaskQueueConfig",  # django_tasks_db, with names in Chinese
     "ninja",  # serves the API docs page's Swagger UI locally (else django-ninja uses a CDN)
     "fangkong.core",
     "fangkong.protocol",

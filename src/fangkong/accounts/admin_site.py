@@ -19,6 +19,7 @@ from django.core.exceptions import ValidationError
 from django.db import transaction
 from django.http import HttpRequest, HttpResponse
 from django.template.response import TemplateResponse
+from django.utils.translation import gettext_lazy
 
 from fangkong.accounts import services
 from fangkong.accounts.models import User
@@ -70,6 +71,9 @@ def password_page(
 
 class FangkongAdminSite(admin.AdminSite):
     login_form = AdminLoginForm
+    site_header = gettext_lazy("防控平台管理后台")
+    site_title = gettext_lazy("防控平台管理后台")
+    index_title = gettext_lazy("参考数据与账户")
 
     def password_change(
         self, request: HttpRequest, extra_context: dict[str, Any] | None = None

@@ -1,11 +1,12 @@
 import django.contrib.admin.apps as admin_apps
 from django.apps import AppConfig
+from django.utils.translation import gettext_lazy as _
 
 
 class AccountsConfig(AppConfig):
     name = "fangkong.accounts"
     label = "accounts"
-    verbose_name = "账号与审计"
+    verbose_name = _("账号与审计")
 
 
 class AdminConfig(admin_apps.AdminConfig):

@@ -83,6 +83,8 @@ class LoginFailure(models.Model):
     at = models.DateTimeField(db_index=True)
 
     class Meta:
+        verbose_name = _("登录失败记录")
+        verbose_name_plural = _("登录失败记录")
         indexes = [models.Index(fields=["username", "at"]), models.Index(fields=["address", "at"])]
 
     def __str__(self) -> str:
@@ -99,6 +101,8 @@ class KnownLoginAddress(models.Model):
     last_success_at = models.DateTimeField(db_index=True)
 
     class Meta:
+        verbose_name = _("常用登录地址")
+        verbose_name_plural = _("常用登录地址")
         constraints = [
             models.UniqueConstraint(
                 fields=["username", "address"], name="accounts_known_login_address_unique"

@@ -38,42 +38,42 @@ PLACE_ROLES: dict[str, str] = {
 
 
 class Capability(models.TextChoices):
-    PERSON_VIEW = "person.view"
-    PERSON_CREATE = "person.create"
-    PERSON_REVEAL = "person.reveal"
-    PERSON_EXPORT = "person.export"
-    AREA_VIEW = "area.view"
-    ZONE_VIEW = "zone.view"
-    ZONE_MANAGE = "zone.manage"
-    PLACE_MANAGE = "place.manage"
-    RULESET_VIEW = "ruleset.view"
-    RULESET_MANAGE = "ruleset.manage"
-    AUDIT_VIEW = "audit.view"
-    DASHBOARD_VIEW = "dashboard.view"
-    TOKEN_MANAGE = "token.manage"  # noqa: S105 - a capability name
-    USER_MANAGE = "user.manage"
+    PERSON_VIEW = "person.view", _("查看辖区内人员（默认脱敏）")
+    PERSON_CREATE = "person.create", _("登记新人员")
+    PERSON_REVEAL = "person.reveal", _("查看完整证件号和手机号（留痕）")
+    PERSON_EXPORT = "person.export", _("导出人员名单（留痕）")
+    AREA_VIEW = "area.view", _("查看辖区与场所")
+    ZONE_VIEW = "zone.view", _("查看风险区")
+    ZONE_MANAGE = "zone.manage", _("划定、调整和解除风险区")
+    PLACE_MANAGE = "place.manage", _("管理场所")
+    RULESET_VIEW = "ruleset.view", _("查看防控方案")
+    RULESET_MANAGE = "ruleset.manage", _("制定和修改本地防控方案")
+    AUDIT_VIEW = "audit.view", _("查看审计日志")
+    DASHBOARD_VIEW = "dashboard.view", _("查看指挥大屏")
+    TOKEN_MANAGE = "token.manage", _("管理接口令牌")
+    USER_MANAGE = "user.manage", _("管理用户账户")
     # Contact tracing (流调溯源).
-    CASE_VIEW = "case.view"
-    CASE_MANAGE = "case.manage"
-    CONTACT_VIEW = "contact.view"
-    CONTACT_MANAGE = "contact.manage"
-    PUSH_VIEW = "push.view"
-    PUSH_FEEDBACK = "push.feedback"
-    PUSH_EXPORT = "push.export"
-    SCANS_IMPORT = "scans.import"
+    CASE_VIEW = "case.view", _("查看病例与传播链")
+    CASE_MANAGE = "case.manage", _("登记病例、流调和督办")
+    CONTACT_VIEW = "contact.view", _("查看密接、次密接等接触者")
+    CONTACT_MANAGE = "contact.manage", _("判定和调整接触者")
+    PUSH_VIEW = "push.view", _("查看推送核查名单")
+    PUSH_FEEDBACK = "push.feedback", _("反馈推送核查结果")
+    PUSH_EXPORT = "push.export", _("导出推送核查名单（留痕）")
+    SCANS_IMPORT = "scans.import", _("导入场所码扫码数据")
     # Mass testing (全员核酸).
-    ROUND_VIEW = "round.view"
-    ROUND_MANAGE = "round.manage"
-    POINT_MANAGE = "point.manage"
-    SAMPLE_REGISTER = "sample.register"
-    BOX_MANAGE = "box.manage"
-    BOX_RECEIVE = "box.receive"
-    RESULT_IMPORT = "result.import"
-    RECHECK_VIEW = "recheck.view"
-    RECHECK_MANAGE = "recheck.manage"
-    COVERAGE_VIEW = "coverage.view"
-    SUPPLY_VIEW = "supply.view"
-    SUPPLY_MANAGE = "supply.manage"
+    ROUND_VIEW = "round.view", _("查看核酸检测轮次")
+    ROUND_MANAGE = "round.manage", _("创建、开始和结束核酸检测轮次")
+    POINT_MANAGE = "point.manage", _("管理采样点")
+    SAMPLE_REGISTER = "sample.register", _("登记采样")
+    BOX_MANAGE = "box.manage", _("装箱和交接转运箱")
+    BOX_RECEIVE = "box.receive", _("接收转运箱")
+    RESULT_IMPORT = "result.import", _("导入检测结果")
+    RECHECK_VIEW = "recheck.view", _("查看单管复核任务")
+    RECHECK_MANAGE = "recheck.manage", _("办理单管复核")
+    COVERAGE_VIEW = "coverage.view", _("查看核酸覆盖和未采样人员")
+    SUPPLY_VIEW = "supply.view", _("查看核酸物资库存")
+    SUPPLY_MANAGE = "supply.manage", _("管理核酸物资出入库")
 
 
 _ALL = frozenset(Capability)

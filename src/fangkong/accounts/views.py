@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import datetime as dt
+from typing import Any
 
 from django.conf import settings
 from django.contrib import messages
@@ -18,8 +19,9 @@ from django.views.decorators.csrf import csrf_protect
 from django.views.decorators.debug import sensitive_post_parameters
 from django.views.decorators.http import require_http_methods, require_POST
 
-from fangkong.accounts import selectors, services
+from fangkong.accounts import audit_vocabulary, selectors, services
 from fangkong.accounts.forms import AuditFilterForm, LoginForm, TokenForm
+from fangkong.accounts.models import AuditEvent
 from fangkong.accounts.permissions import require
 from fangkong.accounts.roles import Capability
 from fangkong.accounts.types import AuthedRequest
@@ -98,7 +100,8 @@ def audit_view(request: AuthedRequest) -> HttpResponse:
         error = filter_form.refusal().message
     data = filter_form.lenient()
     since, until = data["since"], data["until"]
-    items = []
+    items: list[AuditEvent] = []
+    total = None
     next_url = ""
     try:
         qs = selectors.audit_events(
@@ -110,8 +113,9 @@ def audit_view(request: AuthedRequest) -> HttpResponse:
             since=since,
             until=until,
         )
-        page = keyset_page(qs, cursor=cursor or None, size=AUDIT_PAGE_SIZE)
+        page = keyset_page(qs, cursor=cursor or None, size=AUDIT_PAGE_SIZE, with_total=True)
         items = page.items
+        total = page.total
         if page.next_cursor:
             params = QueryDict(mutable=True)
             params.update({k: v for k, v in filters.items() if v})
@@ -122,9 +126,36 @@ def audit_view(request: AuthedRequest) -> HttpResponse:
     return render(
         request,
         "accounts/audit.html",
-        {"items": items, "filters": filters, "next_url": next_url, "error": error},
+        {
+            "rows": _audit_rows(items),
+            "total": total,
+            "filters": filters,
+            "next_url": next_url,
+            "error": error,
+            "action_groups": audit_vocabulary.action_groups(),
+            "object_choices": [
+                (code, str(kind.label)) for code, kind in audit_vocabulary.AUDIT_OBJECTS.items()
+            ],
+        },
         status=400 if error else 200,
     )
+
+
+def _audit_rows(items: list[AuditEvent]) -> list[dict[str, Any]]:
+    """The page's rows in words: the action's and the object type's labels, the object's
+    page, the jurisdiction's name (one query for the page's paths)."""
+    names = audit_vocabulary.jurisdiction_names(e.jurisdiction_path for e in items)
+    return [
+        {
+            "event": e,
+            "action_label": audit_vocabulary.action_label(e.action),
+            "object_type_label": audit_vocabulary.object_label(e.object_type),
+            "object_url": audit_vocabulary.object_url(e.object_type, e.object_id),
+            "field_label": audit_vocabulary.field_label(e.field),
+            "jurisdiction_name": names.get(e.jurisdiction_path, ""),
+        }
+        for e in items
+    ]
 
 
 @login_required

@@ -164,6 +164,8 @@ class ZoneMember(models.Model):
     )
 
     class Meta:
+        verbose_name = _("风险区所含辖区")
+        verbose_name_plural = _("风险区所含辖区")
         constraints = [
             models.CheckConstraint(
                 condition=(models.Q(jurisdiction__isnull=False) & models.Q(place__isnull=True))

@@ -159,6 +159,7 @@ def places(
     q: str | None = None,
     cursor: str | None = None,
     size: int = 50,
+    with_total: bool = False,
 ) -> Page[Place]:
     """One keyset page of the city's places (newest first), filtered by kind, by the
     subtree of a jurisdiction, and by a search on name or venue code."""
@@ -173,7 +174,7 @@ def places(
         if len(term) > 100:
             raise DomainError("query_too_long", _("搜索词过长"))
         qs = qs.filter(Q(name__icontains=term) | Q(venue_code__startswith=term))
-    return keyset_page(qs, cursor=cursor, size=size)
+    return keyset_page(qs, cursor=cursor, size=size, with_total=with_total)
 
 
 def place_get(*, user: User, pk: int) -> Place:

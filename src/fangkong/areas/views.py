@@ -31,7 +31,9 @@ from fangkong.areas.models import Level, PlaceKind, ZoneLevel, ZoneState
 from fangkong.areas.services import zones as zone_services
 from fangkong.core.errors import DomainError, NotFound, PermissionDenied
 from fangkong.core.http import client_address
+from fangkong.core.pagination import sequence_total, shown_total
 
+ZONE_LIST_MAX = 500
 ZONE_ACTIONS = ("record_case", "screening", "downgrade", "lift", "close_day")
 
 
@@ -43,15 +45,14 @@ ZONE_ACTIONS = ("record_case", "screening", "downgrade", "lift", "close_day")
 def zone_list(request: AuthedRequest) -> HttpResponse:
     filters = ZoneFilterForm(request.GET).lenient()
     level, state = filters["level"] or None, filters["state"] or None
-    rows = [
-        {"zone": z, "progress": selectors.zone_progress(z)}
-        for z in selectors.zones(user=request.user, level=level, state=state)[:500]
-    ]
+    zones = selectors.zones(user=request.user, level=level, state=state)
+    rows = [{"zone": z, "progress": selectors.zone_progress(z)} for z in zones[:ZONE_LIST_MAX]]
     return render(
         request,
         "areas/zone_list.html",
         {
             "rows": rows,
+            "total": shown_total(rows, limit=ZONE_LIST_MAX, qs=zones),
             "level": level or "",
             "state": state or "",
             "levels": ZoneLevel.choices,
@@ -229,12 +230,15 @@ def place_list(request: AuthedRequest) -> HttpResponse:
             q=q or None,
             cursor=filters["cursor"] or None,
             size=50,
+            with_total=True,
         )
     except (PermissionDenied, NotFound):
         raise
     except DomainError as exc:  # a bad cursor: show the first page with the message
         error = exc
-        page = selectors.places(user=request.user, kind=kind, jurisdiction=town, q=q or None)
+        page = selectors.places(
+            user=request.user, kind=kind, jurisdiction=town, q=q or None, with_total=True
+        )
     params = request.GET.copy()
     params.pop("cursor", None)
     context = {
@@ -260,4 +264,8 @@ def place_list(request: AuthedRequest) -> HttpResponse:
 def jurisdiction_list(request: AuthedRequest) -> HttpResponse:
     depth = JurisdictionDepthForm(request.GET).lenient()["depth"] or 2
     rows = selectors.jurisdiction_tree(user=request.user, max_depth=depth)
-    return render(request, "areas/jurisdiction_list.html", {"rows": rows, "depth": depth})
+    return render(
+        request,
+        "areas/jurisdiction_list.html",
+        {"rows": rows, "depth": depth, "total": sequence_total(rows)},
+    )

@@ -84,10 +84,12 @@ def person_search(
     jurisdiction: Jurisdiction | None = None,
     cursor: str | None = None,
     size: int = 50,
+    with_total: bool = False,
 ) -> Page[Person]:
-    """One keyset page (id descending) of the persons `user` may see matching `q`."""
+    """One keyset page (id descending) of the persons `user` may see matching `q`
+    (`with_total`: with the list's capped total, core.pagination)."""
     qs = persons_in_scope(user=user, q=q, jurisdiction=jurisdiction).select_related("jurisdiction")
-    return keyset_page(qs, cursor=cursor, size=size)
+    return keyset_page(qs, cursor=cursor, size=size, with_total=with_total)
 
 
 def person_export_rows(

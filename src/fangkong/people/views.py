@@ -85,6 +85,7 @@ def person_list(request: AuthedRequest) -> HttpResponse:
                 q=q,
                 jurisdiction=jurisdiction,
                 cursor=data["cursor"] or None,
+                with_total=True,
             )
             persons = page.items
     except (PermissionDenied, NotFound):

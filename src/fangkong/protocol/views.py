@@ -16,6 +16,7 @@ from fangkong.accounts.permissions import require
 from fangkong.accounts.roles import Capability
 from fangkong.accounts.types import AuthedRequest
 from fangkong.core.errors import DomainError
+from fangkong.core.pagination import sequence_total
 from fangkong.protocol import rules
 from fangkong.protocol.forms import CalculatorForm
 from fangkong.protocol.models import RuleSet, SecondaryMeasure
@@ -128,7 +129,9 @@ def ruleset_list_page(request: AuthedRequest) -> HttpResponse:
         {"rs": rs, "in_force": rs.pk in in_force, "future": rs.effective_from > today}
         for rs in rulesets
     ]
-    return render(request, "protocol/list.html", {"rows": rows, "today": today})
+    return render(
+        request, "protocol/list.html", {"rows": rows, "today": today, "total": sequence_total(rows)}
+    )
 
 
 @_ruleset_view

@@ -1,7 +1,8 @@
 from django.apps import AppConfig
+from django.utils.translation import gettext_lazy as _
 
 
 class ScansConfig(AppConfig):
     name = "fangkong.scans"
     label = "scans"
-    verbose_name = "场所码扫码"
+    verbose_name = _("场所码扫码")

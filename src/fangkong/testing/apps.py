@@ -1,7 +1,8 @@
 from django.apps import AppConfig
+from django.utils.translation import gettext_lazy as _
 
 
 class TestingConfig(AppConfig):
     name = "fangkong.testing"
     label = "testing"
-    verbose_name = "全员核酸"
+    verbose_name = _("全员核酸")

@@ -1,7 +1,8 @@
 from django.apps import AppConfig
+from django.utils.translation import gettext_lazy as _
 
 
 class TracingConfig(AppConfig):
     name = "fangkong.tracing"
     label = "tracing"
-    verbose_name = "流调溯源"
+    verbose_name = _("流调溯源")

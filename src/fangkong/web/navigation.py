@@ -57,7 +57,7 @@ NAV_ENTRIES: tuple[NavEntry, ...] = (
         pgettext_lazy("nav", "人员"),
         "people:list",
         Capability.PERSON_VIEW,
-        _("查找、登记和核查辖区内的人员与住户"),
+        _("查找和核查辖区内的人员与住户"),
     ),
     NavEntry(
         "cases",

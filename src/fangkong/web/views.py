@@ -20,6 +20,7 @@ from fangkong.accounts.roles import ROLE_CAPABILITIES, Capability, Role
 from fangkong.accounts.types import AuthedRequest
 from fangkong.areas.choices import Level, PlaceKind, ZoneLevel
 from fangkong.core.errors import DomainError
+from fangkong.web.navigation import NAV_ENTRIES, nav_items
 from fangkong.web.selectors import (
     DASHBOARD_CACHE_SECONDS,
     ZONE_LEVELS,
@@ -30,42 +31,38 @@ from fangkong.web.selectors import (
 if TYPE_CHECKING:
     from fangkong.accounts.models import User
 
-# What each role's work is (DESIGN.md, "Users and what each does"), for the landing page.
-ROLE_DUTIES: dict[str, Any] = {
-    Role.COMMAND: gettext_lazy(
-        "掌握全局：指挥大屏、风险区、向部门和镇街派发任务、日报、审批通报。"
-    ),
-    Role.INVESTIGATOR: gettext_lazy("流调溯源：病例、流调报告、活动轨迹、密接与传播链。"),
+# What each role does in fangkong today (DESIGN.md, "Users and what each does"), for the
+# landing page: only work that has pages now, which the landing page links below it.
+ROLE_WORK: dict[str, Any] = {
+    Role.COMMAND: gettext_lazy("掌握全局：指挥大屏、风险区、病例与推送核查、全员核酸进度与物资。"),
+    Role.INVESTIGATOR: gettext_lazy("流调溯源：病例、活动轨迹、密接与传播链，推送核查名单。"),
     Role.TOWN_STAFF: gettext_lazy(
-        "本镇街：接收推送核查名单，落地管控人员，风险区与管控措施，群众诉求。"
+        "本镇街：接收推送核查名单并反馈结果，风险区，核酸检测轮次、采样点、单管复核与物资。"
     ),
     Role.COMMUNITY_WORKER: gettext_lazy(
-        "本村社：住户管理，上门排查，居家隔离与健康监测，未检人员。"
+        "本村社：住户与人员，接触者名单，核酸覆盖与未采样人员，单管复核。"
     ),
-    Role.SITE_STAFF: gettext_lazy(
-        "本隔离点：入住登记、房间、每日两次健康监测、核酸检测、解除隔离。"
+    Role.SITE_STAFF: gettext_lazy("本隔离点：查询人员（默认脱敏），查看风险区、辖区与场所。"),
+    Role.SAMPLER: gettext_lazy(
+        "本采样点：在手机上登记采样（离线也能登记），装箱交接，采样点状态与物资库存。"
     ),
-    Role.SAMPLER: gettext_lazy("本采样点：在手机上登记采样，网络中断时也能离线登记。"),
-    Role.LAB: gettext_lazy("本检测机构：接收转运箱，上传检测结果，阳性复核。"),
-    Role.HOTLINE: gettext_lazy("受理群众诉求（就医、生活物资、出行、复工），分派并跟踪办结。"),
-    Role.PUBLICITY: gettext_lazy("发布权威通报，跟踪舆情并及时辟谣。"),
-    Role.ADMIN: gettext_lazy("系统管理：账户、角色、接口令牌与参考数据。"),
+    Role.LAB: gettext_lazy("本检测机构：扫码接收转运箱，导入检测结果并查看检测时效。"),
+    Role.HOTLINE: gettext_lazy("答复群众询问：查询人员（默认脱敏），查看风险区、辖区与场所。"),
+    Role.PUBLICITY: gettext_lazy("发布信息的依据：查看风险区、辖区与场所。"),
+    Role.ADMIN: gettext_lazy("系统管理：用户账户与参考数据（管理后台）、接口令牌、审计日志。"),
 }
 
-CAPABILITY_LABELS: dict[str, Any] = {
-    Capability.PERSON_VIEW: gettext_lazy("查看辖区内人员（默认脱敏）"),
-    Capability.PERSON_CREATE: gettext_lazy("登记新人员"),
-    Capability.PERSON_REVEAL: gettext_lazy("查看完整证件号和手机号（留痕）"),
-    Capability.PERSON_EXPORT: gettext_lazy("导出人员名单（留痕）"),
-    Capability.AREA_VIEW: gettext_lazy("查看辖区与场所"),
-    Capability.ZONE_VIEW: gettext_lazy("查看风险区"),
-    Capability.ZONE_MANAGE: gettext_lazy("划定、调整和解除风险区"),
-    Capability.PLACE_MANAGE: gettext_lazy("管理场所"),
-    Capability.RULESET_VIEW: gettext_lazy("查看防控方案"),
-    Capability.AUDIT_VIEW: gettext_lazy("查看审计日志"),
-    Capability.DASHBOARD_VIEW: gettext_lazy("查看指挥大屏"),
-    Capability.TOKEN_MANAGE: gettext_lazy("管理接口令牌"),
-    "user.manage": gettext_lazy("管理用户账户"),
+# A role's duties that have no pages in fangkong yet: the landing page names them as
+# such, so that nobody looks for a page that is not there. Their pages come with the
+# modules that own them (quarantine, hotline, publicity ...); drop a line when they do.
+ROLE_WORK_WITHOUT_PAGES: dict[str, Any] = {
+    Role.COMMAND: gettext_lazy("向部门和镇街派发任务、日报、审批通报"),
+    Role.TOWN_STAFF: gettext_lazy("落地管控措施、群众诉求"),
+    Role.COMMUNITY_WORKER: gettext_lazy("上门排查、居家隔离与健康监测"),
+    Role.SITE_STAFF: gettext_lazy("入住登记、房间管理、每日两次健康监测、隔离期核酸检测、解除隔离"),
+    Role.LAB: gettext_lazy("阳性复核"),
+    Role.HOTLINE: gettext_lazy("受理群众诉求（就医、生活物资、出行、复工），分派并跟踪办结"),
+    Role.PUBLICITY: gettext_lazy("发布权威通报，跟踪舆情并及时辟谣"),
 }
 
 CHART_TITLES: dict[str, Any] = {
@@ -75,15 +72,24 @@ CHART_TITLES: dict[str, Any] = {
     "": gettext_lazy("各下级辖区登记人员"),
 }
 
+# Which capability guards each navigation entry (to link a capability to its page).
+NAV_CAPABILITY: dict[str, str] = {e.key: e.capability for e in NAV_ENTRIES if e.capability}
+
 # The map's GeoJSON endpoint (areas app, django-ninja router mounted at /api/areas).
 MAP_GEOJSON_PATH = "api/areas/map.geojson"
 
 
-def _capability_labels(role: str) -> list[str]:
+def _capabilities(role: str, nav: list[dict[str, Any]]) -> list[dict[str, str]]:
+    """What the role may do, in words (accounts.roles.Capability labels), in the order
+    capabilities are declared; each with the page it opens, when the navigation has one
+    guarded by it: [{label, url}]."""
     caps = ROLE_CAPABILITIES.get(role, frozenset())
-    ordered = [c for c in CAPABILITY_LABELS if c in caps]
-    ordered += sorted(c for c in caps if c not in CAPABILITY_LABELS)
-    return [str(CAPABILITY_LABELS.get(c, c)) for c in ordered]
+    urls: dict[str, str] = {}
+    for item in nav:
+        capability = NAV_CAPABILITY.get(item["key"])
+        if capability and capability not in urls:
+            urls[capability] = item["url"]
+    return [{"label": str(c.label), "url": urls.get(c, "")} for c in Capability if c in caps]
 
 
 def _dashboard_context(request: AuthedRequest) -> dict[str, Any]:
@@ -136,11 +142,12 @@ def _landing_context(request: AuthedRequest) -> dict[str, Any]:
     place = user.place if getattr(user, "place_id", None) else None
     return {
         "role_label": user.get_role_display() if user.role else _("未分配角色"),
-        "role_duty": ROLE_DUTIES.get(user.role, ""),
+        "role_work": ROLE_WORK.get(user.role, ""),
+        "role_work_without_pages": ROLE_WORK_WITHOUT_PAGES.get(user.role, ""),
         "chain": jurisdiction_chain(user=user),
         "place": place,
         "place_kind_label": dict(PlaceKind.choices).get(place.kind, "") if place else "",
-        "capabilities": _capability_labels(user.role),
+        "capabilities": _capabilities(user.role, nav_items(request)),
     }
 
 

@@ -29,7 +29,13 @@ def test_login_and_logout_in_the_browser(
     page.click("button[type=submit]")
     page.wait_for_url("**/accounts/audit/**")
     rows = page.inner_text("[data-testid=audit-table]")
-    assert "login.success" in rows and "login.failure" in rows
+    assert "登录成功" in rows and "登录失败" in rows
+    # the filter offers the actions by their words
+    page.select_option("[data-testid=audit-action]", label="登录失败")
+    page.click("[data-testid=audit-filter] button[type=submit]")
+    page.wait_for_url("**action=login.failure**")
+    labels = page.locator("[data-testid=audit-action-label]").all_inner_texts()
+    assert labels and set(labels) == {"登录失败"}
     page.click("form[action='/accounts/logout/'] button")
     page.wait_for_url("**/accounts/login/**")
     page.goto(live_server.url + reverse("accounts:tokens"))

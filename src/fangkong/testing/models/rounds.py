@@ -83,6 +83,8 @@ class RoundScope(models.Model):
     )
 
     class Meta:
+        verbose_name = _("轮次范围")
+        verbose_name_plural = _("轮次范围")
         constraints = [
             models.CheckConstraint(
                 condition=(models.Q(jurisdiction__isnull=False) & models.Q(zone__isnull=True))
@@ -122,6 +124,8 @@ class RoundTarget(models.Model):
     pool_size = models.PositiveSmallIntegerField(default=1)
 
     class Meta:
+        verbose_name = _("应检人员")
+        verbose_name_plural = _("应检人员")
         constraints = [
             models.UniqueConstraint(fields=["round", "person"], name="round_target_unique"),
             models.CheckConstraint(

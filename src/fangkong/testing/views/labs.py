@@ -27,6 +27,7 @@ from fangkong.core import jobs
 from fangkong.core.errors import DomainError, NotFound
 from fangkong.core.http import client_address
 from fangkong.core.pages import JobQueryForm, refusal_message
+from fangkong.core.pagination import shown_total
 from fangkong.people.rules import mask_name
 from fangkong.testing import tasks_labs
 from fangkong.testing.forms import (
@@ -46,6 +47,9 @@ from fangkong.testing.services import boxes as box_services
 from fangkong.testing.services import rechecks as recheck_services
 
 # --- the sampler's boxes ------------------------------------------------------------------
+
+
+BOX_LIST_MAX = 50
 
 
 @require_http_methods(["GET", "POST"])
@@ -68,9 +72,11 @@ def box_list(request: AuthedRequest) -> HttpResponse:
             refusal_message(request, exc)
             return redirect("testing:box_list")
         return redirect("testing:box_detail", pk=box.pk)
+    boxes = selectors.boxes_of_point(user=user, limit=BOX_LIST_MAX)
     context = {
         "point": actors.point_of(user),
-        "boxes": selectors.boxes_of_point(user=user),
+        "boxes": boxes,
+        "total": shown_total(boxes, limit=BOX_LIST_MAX, qs=selectors.point_boxes(user=user)),
         "labs": selectors.labs_available(user=user),
     }
     return render(request, "testing/labs_box_list.html", context)
@@ -130,6 +136,9 @@ def box_detail(request: AuthedRequest, pk: int) -> HttpResponse:
 # --- the lab ------------------------------------------------------------------------------------
 
 
+INCOMING_MAX = 100
+
+
 @require_http_methods(["GET", "POST"])
 @login_required
 def box_receive(request: AuthedRequest) -> HttpResponse:
@@ -151,9 +160,13 @@ def box_receive(request: AuthedRequest) -> HttpResponse:
         except DomainError as exc:
             refusal_message(request, exc)
         return redirect("testing:box_receive")
+    incoming = selectors.boxes_for_lab(user=user, state="handed_over", limit=INCOMING_MAX)
     context = {
         "lab": actors.lab_of(user),
-        "incoming": selectors.boxes_for_lab(user=user, state="handed_over"),
+        "incoming": incoming,
+        "incoming_total": shown_total(
+            incoming, limit=INCOMING_MAX, qs=selectors.lab_boxes(user=user, state="handed_over")
+        ),
         "received": selectors.boxes_for_lab(user=user, state="received", limit=20),
     }
     return render(request, "testing/labs_box_receive.html", context)

@@ -20,6 +20,7 @@ from fangkong.areas import selectors as area_selectors
 from fangkong.areas.choices import PlaceKind
 from fangkong.core.errors import DomainError, NotFound, PermissionDenied
 from fangkong.core.http import client_address
+from fangkong.core.pagination import shown_total
 from fangkong.core.paths import CITY_WIDTH, TOWN_WIDTH
 from fangkong.testing.forms import PointFilterForm, PointForm, QueueForm, RegisterPointForm
 from fangkong.testing.models import QueueStatus, SamplingPoint
@@ -46,6 +47,9 @@ def _can_register(user: User) -> bool:
     return has_capability(user, Capability.POINT_MANAGE) and user.role != Role.SAMPLER
 
 
+POINT_LIST_MAX = 500
+
+
 @require_GET
 @login_required
 def point_list(request: AuthedRequest) -> HttpResponse:
@@ -56,7 +60,7 @@ def point_list(request: AuthedRequest) -> HttpResponse:
     qs = selectors.points(
         user=user, jurisdiction_path=jurisdiction or None, queue_status=queue or None
     )
-    rows = [_row(user, p) for p in qs[:500]]
+    rows = [_row(user, p) for p in qs[:POINT_LIST_MAX]]
     own = scope_path(user)
     level = "town" if len(own) <= CITY_WIDTH else "community"
     areas = (
@@ -69,6 +73,7 @@ def point_list(request: AuthedRequest) -> HttpResponse:
         "testing/points_list.html",
         {
             "rows": rows,
+            "total": shown_total(rows, limit=POINT_LIST_MAX, qs=qs),
             "queue": queue,
             "queue_choices": QueueStatus.choices,
             "areas": areas,

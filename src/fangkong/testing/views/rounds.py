@@ -26,7 +26,8 @@ from fangkong.core import jobs
 from fangkong.core.errors import DomainError, NotFound, PermissionDenied
 from fangkong.core.http import client_address
 from fangkong.core.pages import JobQueryForm
-from fangkong.core.paths import is_under
+from fangkong.core.pagination import shown_total
+from fangkong.core.paths import is_under, town_of
 from fangkong.testing import tasks_rounds
 from fangkong.testing.forms import AdviceForm, RoundCreateForm, RoundFilterForm
 from fangkong.testing.models import RoundStatus, SealedPooling, SupplyKind
@@ -47,18 +48,23 @@ ZONE_LEVEL_LABELS = {
 }
 
 
+ROUND_LIST_MAX = 200
+
+
 @require_GET
 @login_required
 def round_list(request: AuthedRequest) -> HttpResponse:
     user = request.user
     status = RoundFilterForm(request.GET).lenient()["status"] or ""
     status = status if status in RoundStatus.values else ""
-    rows = list(selectors.rounds(user=user, status=status or None)[:200])
+    rounds = selectors.rounds(user=user, status=status or None)
+    rows = list(rounds[:ROUND_LIST_MAX])
     return render(
         request,
         "testing/rounds_list.html",
         {
             "rows": rows,
+            "total": shown_total(rows, limit=ROUND_LIST_MAX, qs=rounds),
             "status": status,
             "statuses": RoundStatus.choices,
             "can_manage": has_capability(user, Capability.ROUND_MANAGE),
@@ -69,6 +75,20 @@ def round_list(request: AuthedRequest) -> HttpResponse:
             ),
         },
     )
+
+
+def _town_groups(towns: list[Any], communities: list[Any]) -> list[dict[str, Any]]:
+    """The scope's choices grouped by town, [{town, communities}], in the towns' order; a
+    community whose town is not offered (a town staff's own) comes in a group without one."""
+    groups = [{"town": t, "communities": []} for t in towns]
+    by_path = {t.path: g for t, g in zip(towns, groups, strict=True)}
+    loose: list[Any] = []
+    for c in communities:
+        group = by_path.get(town_of(c.path))
+        (group["communities"] if group else loose).append(c)
+    if loose:
+        groups.append({"town": None, "communities": loose})
+    return groups
 
 
 def _choices(user: User) -> dict[str, Any]:
@@ -88,9 +108,9 @@ def _choices(user: User) -> dict[str, Any]:
         for z in area_selectors.zones(user=user, state=ZoneState.ACTIVE)
         if is_under(z.jurisdiction_path, own)
     ]
+    towns = [t for t in towns if in_scope(user, t.path)]
     return {
-        "towns": [t for t in towns if in_scope(user, t.path)],
-        "communities": communities,
+        "town_groups": _town_groups(towns, communities),
         "zones": zones,
         "sealed_poolings": SealedPooling.choices,
     }

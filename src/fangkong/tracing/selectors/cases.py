@@ -60,6 +60,7 @@ def cases(
     cursor: str | None = None,
     size: int = 50,
     now: dt.datetime | None = None,
+    with_total: bool = False,
 ) -> Page[Case]:
     """One keyset page of the cases `user` may see, newest first.
 
@@ -81,7 +82,9 @@ def cases(
     if overdue is not None:
         q = overdue_q(now or timezone.now())
         qs = qs.filter(q) if overdue else qs.exclude(q)
-    return keyset_page(qs.select_related("person", "ruleset"), cursor=cursor, size=size)
+    return keyset_page(
+        qs.select_related("person", "ruleset"), cursor=cursor, size=size, with_total=with_total
+    )
 
 
 def case_get(*, user: User, pk: int) -> Case:

@@ -106,7 +106,10 @@ def clusters_in_scope(*, user: User) -> QuerySet[Cluster]:
     return qs
 
 
-def clusters(*, user: User, limit: int = 500) -> list[ClusterRow]:
+CLUSTER_LIST_MAX = 500
+
+
+def clusters(*, user: User, limit: int = CLUSTER_LIST_MAX) -> list[ClusterRow]:
     """Clusters with their cases in the user's scope, newest first."""
     qs = clusters_in_scope(user=user)
     return [ClusterRow(c, c.n) for c in qs[:limit]]  # type: ignore[attr-defined]

@@ -155,10 +155,13 @@ def contacts(
     status: str | None = None,
     cursor: str | None = None,
     size: int = 50,
+    with_total: bool = False,
 ) -> Page[Contact]:
     """A keyset page of the contacts in the user's scope (newest first)."""
     qs = contacts_in_scope(user=user, classification=classification, status=status)
-    page = keyset_page(qs.select_related("person", "ruleset"), cursor=cursor, size=size)
+    page = keyset_page(
+        qs.select_related("person", "ruleset"), cursor=cursor, size=size, with_total=with_total
+    )
     _mask(page.items)
     return page
 

@@ -135,6 +135,7 @@ def case_list(request: AuthedRequest) -> HttpResponse:
             until=data["until"],
             overdue=data["overdue"],
             cursor=data["cursor"] or None,
+            with_total=True,
         )
     except (PermissionDenied, NotFound):
         raise

@@ -24,6 +24,7 @@ from fangkong.core import jobs
 from fangkong.core.errors import DomainError, NotFound, PermissionDenied
 from fangkong.core.http import client_address
 from fangkong.core.pages import JobQueryForm
+from fangkong.core.pagination import shown_total
 from fangkong.scans import ingest
 from fangkong.scans import tasks as scan_tasks
 from fangkong.tracing.forms import (
@@ -244,11 +245,15 @@ def cluster_list(request: AuthedRequest) -> HttpResponse:
             if isinstance(exc, PermissionDenied):
                 raise
             error = exc.message
+    rows = selectors.clusters(user=user)
     return render(
         request,
         "tracing/cluster_list.html",
         {
-            "rows": selectors.clusters(user=user),
+            "rows": rows,
+            "total": shown_total(
+                rows, limit=selectors.CLUSTER_LIST_MAX, qs=selectors.clusters_in_scope(user=user)
+            ),
             "can_manage": has_capability(user, Capability.CASE_MANAGE),
             "error": error,
         },

@@ -158,6 +158,7 @@ def contact_list(request: AuthedRequest) -> HttpResponse:
             classification=classification,
             status=status,
             cursor=filters["cursor"] or None,
+            with_total=True,
         )
     except (PermissionDenied, NotFound):
         raise
