@@ -419,7 +419,8 @@ def test_every_navigation_page_of_every_role(
     assert not problems, "\n".join(problems)
     # The counters did count: the pages run queries and send HTML.
     assert sum(v.queries for v in visits) > len(visits)
-    assert all(v.bytes > 1000 for v in visits if v.status == 200)
+    # (the API docs page is a small shell that loads its viewer's script)
+    assert all(v.bytes > 1000 for v in visits if v.status == 200 and v.path != "/api/docs")
 
 
 def _policy_is_enforced(page: Any) -> None:

@@ -157,7 +157,9 @@ AUDIT_OBJECTS: dict[str, ObjectKind] = {
     "assist_request": ObjectKind(_("协查请求"), "tracing:assist_request"),
     "round": ObjectKind(_("核酸检测轮次"), "testing:round_detail"),
     "sampling_point": ObjectKind(_("采样点")),
-    "transport_box": ObjectKind(_("转运箱"), "testing:box_detail"),
+    # A box's page is its sampling point's and its lab's work page (404 to anyone else,
+    # auditors included): named, not linked.
+    "transport_box": ObjectKind(_("转运箱")),
     "result_import": ObjectKind(_("检测结果导入")),
     "tube_result": ObjectKind(_("检测结果")),
     "tube": ObjectKind(_("试管")),
