@@ -45,6 +45,7 @@ from fangkong.tracing.models import (
     ItineraryStop,
 )
 from fangkong.tracing.rules import contacts as rules
+from fangkong.tracing.services import chains as chain_services
 
 if TYPE_CHECKING:
     from fangkong.accounts.models import User
@@ -939,4 +940,26 @@ def contact_turned_positive(*, actor: User, contact: Contact, case: Case, ip: st
         detail={"case": case.pk, "upgraded": sorted(upgraded_ids)},
         ip=ip,
     )
+    _link_source_cases(actor=actor, contact=contact, case=case, ip=ip)
     return len(upgraded_ids)
+
+
+def _link_source_cases(*, actor: User, contact: Contact, case: Case, ip: str) -> None:
+    """The new case came from a known contact: link it to the cases the contact was
+    exposed to (infector → infectee, the exposures as evidence), through the chains'
+    own service. A link it refuses (already there, a cycle, a case outside the actor's
+    jurisdiction) is left out: the investigator can still link by hand."""
+    sources = (
+        Case.objects.filter(
+            pk__in=Exposure.objects.filter(contact=contact, source_case__isnull=False).values(
+                "source_case_id"
+            )
+        )
+        .exclude(pk=case.pk)
+        .order_by("pk")
+    )
+    for source in sources:
+        try:
+            chain_services.case_link_create(actor=actor, infector=source, infectee=case, ip=ip)
+        except DomainError:
+            continue

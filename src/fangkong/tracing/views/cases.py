@@ -39,12 +39,14 @@ from fangkong.tracing.forms import (
     CaseCreateForm,
     CaseFilterForm,
     CaseLifecycleForm,
+    ContactPickForm,
     PersonSearchForm,
     StopForm,
 )
 from fangkong.tracing.models import Case, CaseKind, CaseOrigin, CaseStatus
 from fangkong.tracing.rules import cases as rules
 from fangkong.tracing.selectors import cases as selectors
+from fangkong.tracing.selectors import contacts as contact_selectors
 from fangkong.tracing.services import cases as services
 from fangkong.tracing.services import itinerary as itinerary_services
 
@@ -243,6 +245,15 @@ def case_create(request: AuthedRequest) -> HttpResponse:
     error: DomainError | None = None
     existing_case: int | None = None
     search_error = ""
+    # From a contact's "转为病例": the form comes prefilled with that person (by id, in
+    # the user's scope: no ID number to reveal and paste); the case is linked to the
+    # contact's source cases when it is reported.
+    contact_pk = ContactPickForm(request.GET).cleaned()["contact"]
+    from_contact = (
+        contact_selectors.contact_for_new_case(user=request.user, pk=contact_pk)
+        if contact_pk is not None
+        else None
+    )
     status = 200
     posted = PersonSearchForm(request.POST).cleaned() if request.method == "POST" else None
     if posted is not None and posted["step"] == "search":
@@ -276,6 +287,9 @@ def case_create(request: AuthedRequest) -> HttpResponse:
             messages.success(request, _("已报告病例 %(n)s") % {"n": case.number})
             return redirect("tracing:case_detail", pk=case.pk)
         results = _chosen_person(request, form["person"]) or _person_results(request, form["q"])
+    elif from_contact is not None:
+        form["person"] = str(from_contact.person_id)
+        results = [{"person": from_contact.person, "name_masked": from_contact.person.name_masked}]
     else:
         results = _person_results(request, form["q"])
     return render(
@@ -291,6 +305,7 @@ def case_create(request: AuthedRequest) -> HttpResponse:
             "kinds": CaseKind.choices,
             "origins": CaseOrigin.choices,
             "today": today.isoformat(),
+            "from_contact": from_contact,
         },
         status=status,
     )
