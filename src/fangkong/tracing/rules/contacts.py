@@ -24,6 +24,7 @@ Everything here takes values and returns values; no ORM.
 from __future__ import annotations
 
 import datetime as dt
+import re
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 from typing import Final
@@ -179,6 +180,29 @@ def merge_stop_hits(hits: Iterable[StopHit]) -> dict[int, MergedCoPresence]:
 # --- classification -------------------------------------------------------------------
 
 
+def classify_companion() -> str:
+    """Companions of a stop (同行人员) are close contacts."""
+    return CLOSE
+
+
+# Separators between companions typed in a stop, and what "nobody" is typed as.
+_COMPANION_SPLIT = re.compile(r"[,，、;；/\s]+")
+_COMPANION_ASIDE = re.compile(r"[（(][^）)]*[）)]")
+COMPANION_NONE: Final = frozenset({"无", "没有", "独自", "一人", "本人", "—", "-"})
+
+
+def companion_names(text: str) -> list[str]:
+    """The companions typed in a stop, one entry each, in order, without repeats:
+    split on commas, 、, semicolons, slashes and spaces; an aside in brackets
+    ("李四（同事）") dropped; "无" and the like are nobody."""
+    names: list[str] = []
+    for raw in _COMPANION_SPLIT.split(_COMPANION_ASIDE.sub(" ", text or "")):
+        name = raw.strip()
+        if name and name not in COMPANION_NONE and name not in names:
+            names.append(name)
+    return names
+
+
 def classify_household() -> str:
     """Household members (同住) are close contacts."""
     return CLOSE
@@ -288,15 +312,16 @@ def basis_place_ids(evidence: object) -> set[int]:
     """The place ids an exposure's evidence names (to look their names up at once)."""
     if not isinstance(evidence, dict):
         return set()
+    ev = evidence
     ids: set[int] = set()
-    for stop in evidence.get("stops") or []:
+    for stop in [*(ev.get("stops") or []), *(ev.get("companions") or [])]:
         if isinstance(stop, dict) and isinstance(stop.get("place"), int):
             ids.add(stop["place"])
-    for place in evidence.get("places") or []:
+    for place in ev.get("places") or []:
         if isinstance(place, int):
             ids.add(place)
-    if isinstance(evidence.get("workplace"), int):
-        ids.add(evidence["workplace"])
+    if isinstance(ev.get("workplace"), int):
+        ids.add(ev["workplace"])
     return ids
 
 
@@ -324,12 +349,17 @@ def basis_lines(
             lines.append(_("同单位/同学校：%(place)s") % {"place": place(ev["workplace"])})
         else:
             lines.append(_("同单位/同学校"))
-    if "companion" in ev:
-        where = place(ev["place"]) if isinstance(ev.get("place"), int) else ev.get("address", "")
-        when = _local_minute(ev.get("start"), tz)
+    for stop in ev.get("companions") or []:
+        if not isinstance(stop, dict):
+            continue
+        where = place(stop["place"]) if isinstance(stop.get("place"), int) else stop.get("address")
         lines.append(
-            _("同行：%(name)s（%(where)s %(when)s）")
-            % {"name": ev.get("companion", ""), "where": where or "—", "when": when}
+            _("同行：%(name)s，%(where)s，%(when)s")
+            % {
+                "name": stop.get("name", ""),
+                "where": where or "—",
+                "when": _local_minute(stop.get("start"), tz) or "—",
+            }
         )
     for stop in ev.get("stops") or []:
         if not isinstance(stop, dict):

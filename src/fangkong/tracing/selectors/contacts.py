@@ -9,6 +9,7 @@ person loaded here); revealing goes through the people app's audited reveal.
 from __future__ import annotations
 
 from collections.abc import Sequence
+from dataclasses import dataclass
 from typing import TYPE_CHECKING
 from zoneinfo import ZoneInfo
 
@@ -22,8 +23,16 @@ from fangkong.accounts.roles import Capability
 from fangkong.areas import selectors as area_selectors
 from fangkong.core.errors import DomainError, NotFound
 from fangkong.core.pagination import Page, keyset_page
+from fangkong.people import selectors as people_selectors
 from fangkong.people.rules import mask_name
-from fangkong.tracing.models import Case, Contact, ContactClass, ContactStatus, Exposure
+from fangkong.tracing.models import (
+    Case,
+    Contact,
+    ContactClass,
+    ContactStatus,
+    Exposure,
+    ItineraryStop,
+)
 from fangkong.tracing.rules import contacts as rules
 
 if TYPE_CHECKING:
@@ -265,3 +274,58 @@ def _source_cases_of(contact: Contact) -> None:
         if e.source_case is not None:
             seen.setdefault(e.source_case.pk, e.source_case)
     contact.source_cases = list(seen.values())  # type: ignore[attr-defined]
+
+
+@dataclass(frozen=True)
+class CompanionMatch:
+    """A companion typed in a stop and the person it was matched to: `person_id` None
+    when no one in the registry has that name (`reason` "none") or several do and none
+    is in the case's household or workplace (`reason` "several")."""
+
+    stop: ItineraryStop
+    name: str
+    person_id: int | None
+    reason: str = ""
+
+
+def companions_of_case(
+    *, user: User, case: Case, confirmed_only: bool = True
+) -> list[CompanionMatch]:
+    """The companions (同行人员) typed in the case's stops (the confirmed ones unless
+    `confirmed_only` is False), each matched to a person the way contact finding finds
+    them: a member of the case's household with that name first, then a co-worker or
+    classmate, else the one person in the user's scope with that exact name. Two queries
+    for the ties and one for the names, whatever the number of stops."""
+    stops = [
+        s
+        for s in ItineraryStop.objects.filter(investigation__case=case)
+        .exclude(companions="")
+        .order_by("start", "pk")
+        if s.confirmed or not confirmed_only
+    ]
+    typed = [(s, name) for s in stops for name in rules.companion_names(s.companions)]
+    if not typed:
+        return []
+    household_id, workplace_id = people_selectors.person_ties(pk=case.person_id)
+    household = (
+        {pid for pid, _h in people_selectors.members_of_households(household_ids=[household_id])}
+        if household_id is not None
+        else set()
+    )
+    workplace = (
+        set(people_selectors.workplace_members(workplace_id=workplace_id))
+        if workplace_id is not None
+        else set()
+    )
+    named = people_selectors.persons_named(user=user, names=[n for _s, n in typed])
+    matches = []
+    for stop, name in typed:
+        ids = [pid for pid in named.get(name, []) if pid != case.person_id]
+        near = [pid for pid in ids if pid in household] or [pid for pid in ids if pid in workplace]
+        if len(near) == 1:
+            matches.append(CompanionMatch(stop, name, near[0]))
+        elif len(ids) == 1:
+            matches.append(CompanionMatch(stop, name, ids[0]))
+        else:
+            matches.append(CompanionMatch(stop, name, None, "several" if ids else "none"))
+    return matches

@@ -328,10 +328,22 @@ def _sections(pk: int) -> list[dict[str, Any]]:
 def _itinerary_context(request: AuthedRequest, case: Case, **extra: Any) -> dict[str, Any]:
     window_start, window_end = itinerary_services.lookback_window(case)
     local_start = timezone.localtime(window_start)
+    stops = selectors.case_stops(case)
+    if has_capability(request.user, Capability.CONTACT_VIEW):
+        # Each stop's companions, matched to persons or not (to resolve by hand).
+        matches: dict[int, list[Any]] = {}
+        for m in contact_selectors.companions_of_case(
+            user=request.user, case=case, confirmed_only=False
+        ):
+            matches.setdefault(m.stop.pk, []).append(m)
+        for stop in stops:
+            stop.companion_matches = matches.get(stop.pk, [])  # type: ignore[attr-defined]
+    unmatched = any(m.person_id is None for s in stops for m in getattr(s, "companion_matches", []))
     return {
         "case": case,
         "investigation": selectors.case_investigation(case),
-        "stops": selectors.case_stops(case),
+        "stops": stops,
+        "unmatched_companions": unmatched,
         "can_manage": has_capability(request.user, Capability.CASE_MANAGE),
         "editable": case.status in rules.ITINERARY_OPEN_STATUSES,
         "window_start": window_start,
