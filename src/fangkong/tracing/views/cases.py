@@ -289,7 +289,8 @@ def case_create(request: AuthedRequest) -> HttpResponse:
         results = _chosen_person(request, form["person"]) or _person_results(request, form["q"])
     elif from_contact is not None:
         form["person"] = str(from_contact.person_id)
-        results = [{"person": from_contact.person, "name_masked": from_contact.person.name_masked}]
+        person = from_contact.person
+        results = [{"person": person, "name_masked": people_rules.mask_name(person.name)}]
     else:
         results = _person_results(request, form["q"])
     return render(
