@@ -471,6 +471,9 @@ def _itinerary_answer(
     status = error.status if error is not None and 400 <= error.status < 500 else 200
     response = render(request, "tracing/_case_itinerary.html", context, status=status)
     response["HX-Trigger"] = "case-itinerary-changed"
+    if extra.get("companions_found"):
+        # confirmed companions became contacts: the contacts section reloads too
+        response["HX-Trigger"] = "case-itinerary-changed, case-companions-found"
     return response
 
 
@@ -515,7 +518,8 @@ def case_confirm_itinerary(request: AuthedRequest, pk: int) -> HttpResponse:
         raise
     except DomainError as exc:
         return _itinerary_answer(request, case, exc)
-    return _itinerary_answer(request, case, notice=_("活动轨迹已确认"))
+    companions = any(s.companions for s in selectors.case_stops(case))
+    return _itinerary_answer(request, case, notice=_("活动轨迹已确认"), companions_found=companions)
 
 
 @require_POST
