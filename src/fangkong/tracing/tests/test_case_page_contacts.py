@@ -137,6 +137,8 @@ def test_basis_is_words_on_rows_and_detail(investigator: Any, crowded_case: Any)
     detail = client.get(reverse("tracing:contact_detail", args=[contact.pk])).content.decode()
     basis = detail.split('data-testid="exposure-basis"')[1].split("</td>")[0]
     assert "乌镇菜场" in basis and "{" not in basis and "+00:00" not in basis
+    api = client.get(f"/api/tracing/contacts/{contact.pk}").json()
+    assert any("乌镇菜场" in line for e in api["exposures"] for line in e["basis"])
 
 
 # --- companions ------------------------------------------------------------------------------
