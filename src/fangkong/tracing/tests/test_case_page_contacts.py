@@ -227,3 +227,33 @@ def test_contact_to_case_wrong_role_and_wrong_jurisdiction(
         .status_code
         == 400
     )
+
+
+def test_contacts_section_costs_the_same_queries_for_3_or_9_contacts(
+    tree: Any, investigator: Any, settings: Any
+) -> None:
+    """Rows, persons, exposures and the place names of their basis: a fixed number of
+    queries whatever the page holds."""
+    from django.db import connection
+    from django.test.utils import CaptureQueriesContext
+
+    from fangkong.tracing.services.contacts import contacts_find_for_case
+
+    settings.FANGKONG_CLOSE_CONTACT_MIN_OVERLAP = 30
+    client = client_for(investigator)
+
+    def fragment_queries(n: int, name: str) -> int:
+        venue = areas.place(tree.community_a, "venue", f"{name}菜场")
+        case = tracing.case(people.person(tree.community_a, name))
+        tracing.stop(case, venue, at(4, 10), at(4, 12), confirmed=True)
+        for i in range(n):
+            tracing.scan(people.person(tree.community_a, f"{name}{i}"), venue, at(4, 10, i))
+        contacts_find_for_case(actor=actor_or_admin(None), case=case)
+        url = reverse("tracing:case_contacts", args=[case.pk])
+        client.get(url)  # the session and the user's caches
+        with CaptureQueriesContext(connection) as captured:
+            body = client.get(url).content.decode()
+        assert body.count('data-testid="contact-row"') == n
+        return len(captured.captured_queries)
+
+    assert fragment_queries(3, "孙") == fragment_queries(9, "钱")
