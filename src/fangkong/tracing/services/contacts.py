@@ -1026,19 +1026,21 @@ def contact_turned_positive(*, actor: User, contact: Contact, case: Case, ip: st
 
 def _link_source_cases(*, actor: User, contact: Contact, case: Case, ip: str) -> None:
     """The new case came from a known contact: link it to the cases the contact was
-    exposed to (infector → infectee, the exposures as evidence), through the chains'
-    own service. A link it refuses (already there, a cycle, a case outside the actor's
+    exposed to most closely (infector → infectee, the exposures as evidence), through
+    the chains' own service. A link it refuses (already there, a cycle, a case outside the actor's
     jurisdiction) is left out: the investigator can still link by hand."""
-    sources = (
-        Case.objects.filter(
-            pk__in=Exposure.objects.filter(contact=contact, source_case__isnull=False).values(
-                "source_case_id"
-            )
-        )
-        .exclude(pk=case.pk)
-        .order_by("pk")
+    exposed = list(
+        Exposure.objects.filter(contact=contact, source_case__isnull=False)
+        .exclude(source_case=case)
+        .values_list("source_case_id", "classification")
     )
-    for source in sources:
+    if not exposed:
+        return
+    # Only the exposures of the strongest class: a close contact of one case who merely
+    # passed another at a venue was infected by the first, as far as tracing can tell.
+    strongest = rules.strongest([c for _pk, c in exposed])
+    ids = sorted({pk for pk, c in exposed if c == strongest})
+    for source in Case.objects.filter(pk__in=ids).order_by("pk"):
         try:
             chain_services.case_link_create(actor=actor, infector=source, infectee=case, ip=ip)
         except DomainError:

@@ -257,3 +257,14 @@ def test_contacts_section_costs_the_same_queries_for_3_or_9_contacts(
         return len(captured.captured_queries)
 
     assert fragment_queries(3, "孙") == fragment_queries(9, "钱")
+
+
+def test_a_contact_turned_case_is_linked_to_the_case_it_was_closest_to(tree: Any) -> None:
+    close_to = tracing.case(people.person(tree.community_a, "郑近"))
+    passed_by = tracing.case(people.person(tree.community_a, "冯远"))
+    person = people.person(tree.community_b, "陈转")
+    tracing.contact(person, case=close_to, classification="close")
+    tracing.contact(person, case=passed_by, classification="co_presence")
+    new_case = tracing.case(person)
+    infectors = set(CaseLink.objects.filter(infectee=new_case).values_list("infector", flat=True))
+    assert infectors == {close_to.pk}
