@@ -31,6 +31,7 @@ from typing import Final
 
 from django.utils.translation import gettext as _
 
+from fangkong.people.rules import mask_name
 from fangkong.protocol.rules import (
     Protocol,
     ProtocolDate,
@@ -356,7 +357,7 @@ def basis_lines(
         lines.append(
             _("同行：%(name)s，%(where)s，%(when)s")
             % {
-                "name": stop.get("name", ""),
+                "name": mask_name(str(stop.get("name", ""))),
                 "where": where or "—",
                 "when": _local_minute(stop.get("start"), tz) or "—",
             }
