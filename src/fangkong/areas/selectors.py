@@ -564,3 +564,12 @@ def place_lock(*, pk: int) -> None:
     """Lock the place's row until the transaction ends: work that must run one at a time
     per place (a lab's result imports) takes it first."""
     list(Place.objects.select_for_update().filter(pk=pk).values_list("pk", flat=True))
+
+
+def place_names(*, pks: Iterable[int]) -> dict[int, str]:
+    """The names of these places by id (a place's name is not personal data): one
+    query, for pages that show evidence naming places."""
+    ids = {pk for pk in pks if isinstance(pk, int)}
+    if not ids:
+        return {}
+    return dict(Place.objects.filter(pk__in=ids).values_list("pk", "name"))

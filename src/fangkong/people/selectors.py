@@ -308,3 +308,19 @@ def persons_by_id_hash(*, hashes: Sequence[str]) -> dict[str, tuple[int, str]]:
         ):
             known[str(h)] = (pk, path)
     return known
+
+
+def persons_named(*, user: User, names: Iterable[str], limit: int = 20) -> dict[str, list[int]]:
+    """name → ids of the persons in the user's scope with exactly that name (at most
+    `limit` each): how a name typed elsewhere (a stop's companions) is matched to the
+    registry. One query; the caller checks its own capability."""
+    wanted = sorted({n for n in names if n})
+    if not wanted:
+        return {}
+    found: dict[str, list[int]] = {}
+    rows = Person.objects.filter(scope_q(user, "jurisdiction_path"), name__in=wanted)
+    for pk, name in rows.order_by("pk").values_list("pk", "name"):
+        ids = found.setdefault(name, [])
+        if len(ids) < limit:
+            ids.append(pk)
+    return found

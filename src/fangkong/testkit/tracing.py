@@ -82,11 +82,13 @@ def stop(
     *,
     hours: int = 1,
     address: str = "",
+    companions: str = "",
     confirmed: bool = False,
     actor: Any = None,
 ) -> Any:
     """An itinerary stop through `itinerary_stop_add` (a place, or an address without
-    one); `confirmed` confirms the itinerary afterwards (`itinerary_confirm`)."""
+    one; `companions` as typed); `confirmed` confirms the itinerary afterwards
+    (`itinerary_confirm`)."""
     from fangkong.tracing.services.itinerary import itinerary_confirm, itinerary_stop_add
 
     who = actor_or_admin(actor)
@@ -97,6 +99,7 @@ def stop(
         address=address or ("" if place is not None else "某路1号"),
         start=start,
         end=end or start + dt.timedelta(hours=hours),
+        companions=companions,
     )
     if confirmed:
         itinerary_confirm(actor=who, case=case)

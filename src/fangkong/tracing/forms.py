@@ -79,6 +79,13 @@ class PersonSearchForm(TruncatingForm):
     step = _text()
 
 
+class ContactPickForm(PageForm):
+    """The contact a new case is reported from (`?contact=` on the new-case form)."""
+
+    contact = PkField(required=False)
+    codes: ClassVar[dict[str, str]] = {"contact": "contact_invalid"}
+
+
 class CaseCreateForm(TruncatingForm):
     person = PkField(error_messages=one_message(_("请先查找并选择人员")))
     kind = _text(300)

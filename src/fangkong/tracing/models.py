@@ -242,6 +242,7 @@ class ExposureKind(models.TextChoices):
     WORKPLACE = "workplace", _("同事/同学")
     CO_PRESENCE = "co_presence", _("同一场所同一时段")
     MANUAL = "manual", _("流调人工添加")
+    COMPANION = "companion", _("同行")
 
 
 class Exposure(models.Model):

@@ -32,6 +32,8 @@ class ExposureOut(Schema):
     exposed_on: dt.date
     overlap_minutes: int
     evidence: dict
+    # The evidence in words (places by name, local times), as the pages show it.
+    basis: list[str] = []
 
     @staticmethod
     def from_exposure(e: Exposure) -> ExposureOut:
@@ -48,6 +50,7 @@ class ExposureOut(Schema):
             exposed_on=e.exposed_on,
             overlap_minutes=e.overlap_minutes,
             evidence=e.evidence,
+            basis=getattr(e, "basis", []),
         )
 
 

@@ -24,10 +24,14 @@ Everything here takes values and returns values; no ORM.
 from __future__ import annotations
 
 import datetime as dt
+import re
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 from typing import Final
 
+from django.utils.translation import gettext as _
+
+from fangkong.people.rules import mask_name
 from fangkong.protocol.rules import (
     Protocol,
     ProtocolDate,
@@ -177,6 +181,29 @@ def merge_stop_hits(hits: Iterable[StopHit]) -> dict[int, MergedCoPresence]:
 # --- classification -------------------------------------------------------------------
 
 
+def classify_companion() -> str:
+    """Companions of a stop (同行人员) are close contacts."""
+    return CLOSE
+
+
+# Separators between companions typed in a stop, and what "nobody" is typed as.
+_COMPANION_SPLIT = re.compile(r"[,，、;；/\s]+")
+_COMPANION_ASIDE = re.compile(r"[（(][^）)]*[）)]")
+COMPANION_NONE: Final = frozenset({"无", "没有", "独自", "一人", "本人", "—", "-"})
+
+
+def companion_names(text: str) -> list[str]:
+    """The companions typed in a stop, one entry each, in order, without repeats:
+    split on commas, 、, semicolons, slashes and spaces; an aside in brackets
+    ("李四（同事）") dropped; "无" and the like are nobody."""
+    names: list[str] = []
+    for raw in _COMPANION_SPLIT.split(_COMPANION_ASIDE.sub(" ", text or "")):
+        name = raw.strip()
+        if name and name not in COMPANION_NONE and name not in names:
+            names.append(name)
+    return names
+
+
 def classify_household() -> str:
     """Household members (同住) are close contacts."""
     return CLOSE
@@ -264,3 +291,98 @@ def local_date(moment: dt.datetime, tz: dt.tzinfo) -> dt.date:
     if moment.tzinfo is None:
         raise ValueError("an exposure time must be time zone aware")
     return moment.astimezone(tz).date()
+
+
+# --- the basis (依据) of an exposure, in words -------------------------------------------
+
+
+def _local_minute(value: object, tz: dt.tzinfo) -> str:
+    """An ISO time from the evidence as local 'MM-DD HH:MM' ('' when unreadable)."""
+    if not isinstance(value, str):
+        return ""
+    try:
+        moment = dt.datetime.fromisoformat(value)
+    except ValueError:
+        return ""
+    if moment.tzinfo is None:
+        return ""
+    return moment.astimezone(tz).strftime("%m-%d %H:%M")
+
+
+def basis_place_ids(evidence: object) -> set[int]:
+    """The place ids an exposure's evidence names (to look their names up at once)."""
+    if not isinstance(evidence, dict):
+        return set()
+    ev = evidence
+    ids: set[int] = set()
+    for stop in [*(ev.get("stops") or []), *(ev.get("companions") or [])]:
+        if isinstance(stop, dict) and isinstance(stop.get("place"), int):
+            ids.add(stop["place"])
+    for place in ev.get("places") or []:
+        if isinstance(place, int):
+            ids.add(place)
+    if isinstance(ev.get("workplace"), int):
+        ids.add(ev["workplace"])
+    return ids
+
+
+def basis_lines(
+    *,
+    kind: str,
+    evidence: object,
+    overlap_minutes: int,
+    place_names: dict[int, str],
+    tz: dt.tzinfo,
+) -> list[str]:
+    """An exposure's evidence as lines of words for a page: places by name, times in
+    local time, overlap minutes, the household, the companion; never an id or a UTC
+    time. `kind` is the exposure's way of contact (ExposureKind values)."""
+    ev = evidence if isinstance(evidence, dict) else {}
+
+    def place(pk: object) -> str:
+        return place_names.get(pk, _("未知场所")) if isinstance(pk, int) else _("未知场所")
+
+    lines: list[str] = []
+    if kind == "household" or "household" in ev:
+        lines.append(_("同住家庭成员"))
+    if kind == "workplace" or "workplace" in ev:
+        if "workplace" in ev:
+            lines.append(_("同单位/同学校：%(place)s") % {"place": place(ev["workplace"])})
+        else:
+            lines.append(_("同单位/同学校"))
+    for stop in ev.get("companions") or []:
+        if not isinstance(stop, dict):
+            continue
+        where = place(stop["place"]) if isinstance(stop.get("place"), int) else stop.get("address")
+        lines.append(
+            _("同行：%(name)s，%(where)s，%(when)s")
+            % {
+                "name": mask_name(str(stop.get("name", ""))),
+                "where": where or "—",
+                "when": _local_minute(stop.get("start"), tz) or "—",
+            }
+        )
+    for stop in ev.get("stops") or []:
+        if not isinstance(stop, dict):
+            continue
+        lines.append(
+            _("%(place)s，%(time)s 扫码，重叠 %(minutes)s 分钟")
+            % {
+                "place": place(stop.get("place")),
+                "time": _local_minute(stop.get("first_scan"), tz) or "—",
+                "minutes": stop.get("overlap_minutes", 0),
+            }
+        )
+    places = [p for p in ev.get("places") or [] if isinstance(p, int)]
+    if places:
+        lines.append(
+            _("与密接同在 %(places)s，共重叠 %(minutes)s 分钟")
+            % {"places": "、".join(place(p) for p in places), "minutes": overlap_minutes}
+        )
+    if ev.get("note"):
+        lines.append(_("备注：%(note)s") % {"note": ev["note"]})
+    if "via_contact" in ev:
+        lines.append(_("所接触的密接转为病例后升级"))
+    if not lines and kind == "manual":
+        lines.append(_("流调人工添加"))
+    return lines

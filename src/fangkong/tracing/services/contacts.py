@@ -45,6 +45,8 @@ from fangkong.tracing.models import (
     ItineraryStop,
 )
 from fangkong.tracing.rules import contacts as rules
+from fangkong.tracing.selectors import contacts as contact_selectors
+from fangkong.tracing.services import chains as chain_services
 
 if TYPE_CHECKING:
     from fangkong.accounts.models import User
@@ -419,7 +421,50 @@ def _case_excluded_person_ids(person_ids: Iterable[int]) -> set[int]:
     return found
 
 
-def _case_findings(case: Case, *, tolerance: int) -> tuple[list[Finding], int]:
+def _companion_findings(*, actor: User, case: Case) -> tuple[list[Finding], list[str]]:
+    """Close contacts from the companions typed in the case's confirmed stops (one
+    finding per person, the stops with them as evidence), and the names no one could be
+    matched to (for the investigator to resolve by hand)."""
+    tz = _local_tz()
+    by_person: dict[int, list[contact_selectors.CompanionMatch]] = {}
+    unmatched: list[str] = []
+    for m in contact_selectors.companions_of_case(user=actor, case=case):
+        if m.person_id is None:
+            unmatched.append(m.name)
+        else:
+            by_person.setdefault(m.person_id, []).append(m)
+    findings = []
+    for person_id, ms in by_person.items():
+        last = max(ms, key=lambda m: m.stop.end).stop
+        findings.append(
+            Finding(
+                person_id=person_id,
+                kind=ExposureKind.COMPANION,
+                classification=rules.classify_companion(),
+                exposed_on=rules.local_date(last.end, tz),
+                start=min(m.stop.start for m in ms),
+                end=last.end,
+                place_id=last.place_id,
+                evidence={
+                    "companions": [
+                        {
+                            "name": m.name,
+                            "stop": m.stop.pk,
+                            "place": m.stop.place_id,
+                            "address": m.stop.address,
+                            "start": m.stop.start.isoformat(),
+                        }
+                        for m in ms
+                    ]
+                },
+            )
+        )
+    return findings, unmatched
+
+
+def _case_findings(
+    case: Case, *, tolerance: int, extra: Sequence[Finding] = ()
+) -> tuple[list[Finding], int]:
     tz = _local_tz()
     household_id, workplace_id = people_selectors.person_ties(pk=case.person_id)
     stops = case_stops(case)
@@ -499,6 +544,7 @@ def _case_findings(case: Case, *, tolerance: int) -> tuple[list[Finding], int]:
                 },
             )
         )
+    findings.extend(extra)
     excluded = _case_excluded_person_ids(f.person_id for f in findings)
     excluded.add(case.person_id)
     return [f for f in findings if f.person_id not in excluded], len(stops)
@@ -514,7 +560,8 @@ def contacts_find_for_case(
     require(actor, Capability.CONTACT_MANAGE)
     require_in_scope(actor, case.jurisdiction_path, what="case")
     tolerance = _check_tolerance(tolerance_minutes)
-    findings, stop_count = _case_findings(case, tolerance=tolerance)
+    companions, _unmatched = _companion_findings(actor=actor, case=case)
+    findings, stop_count = _case_findings(case, tolerance=tolerance, extra=companions)
     stats = _write_findings(actor=actor, case=case, findings=findings)
     result = ContactFindResult(
         case_id=case.pk,
@@ -543,6 +590,40 @@ def contacts_find_for_case(
         ip=ip,
     )
     return result
+
+
+@dataclass
+class CompanionResult:
+    found: int
+    created: int
+    unmatched: list[str]
+
+
+@transaction.atomic
+def contacts_from_companions(*, actor: User, case: Case, ip: str = "") -> CompanionResult:
+    """The companions typed in the case's confirmed stops become its close contacts
+    (way of contact 同行), written like every other finding (one contact per person, one
+    exposure per source and way); the names that match no one, or several, are
+    returned for the investigator to resolve. Run when the itinerary is confirmed."""
+    require(actor, Capability.CONTACT_MANAGE)
+    require_in_scope(actor, case.jurisdiction_path, what="case")
+    companions, unmatched = _companion_findings(actor=actor, case=case)
+    excluded = _case_excluded_person_ids(f.person_id for f in companions)
+    excluded.add(case.person_id)
+    findings = [f for f in companions if f.person_id not in excluded]
+    stats = _write_findings(actor=actor, case=case, findings=findings)
+    if findings or unmatched:
+        audit_record(
+            actor=actor,
+            action="contacts.companions",
+            object_type="case",
+            object_id=case.pk,
+            object_label=case.number,
+            jurisdiction_path=case.jurisdiction_path,
+            detail={"found": stats.found, "created": stats.created, "unmatched": len(unmatched)},
+            ip=ip,
+        )
+    return CompanionResult(found=stats.found, created=stats.created, unmatched=unmatched)
 
 
 # --- manual contacts -----------------------------------------------------------------------
@@ -939,4 +1020,28 @@ def contact_turned_positive(*, actor: User, contact: Contact, case: Case, ip: st
         detail={"case": case.pk, "upgraded": sorted(upgraded_ids)},
         ip=ip,
     )
+    _link_source_cases(actor=actor, contact=contact, case=case, ip=ip)
     return len(upgraded_ids)
+
+
+def _link_source_cases(*, actor: User, contact: Contact, case: Case, ip: str) -> None:
+    """The new case came from a known contact: link it to the cases the contact was
+    exposed to most closely (infector → infectee, the exposures as evidence), through
+    the chains' own service. A link it refuses (already there, a cycle, a case outside the actor's
+    jurisdiction) is left out: the investigator can still link by hand."""
+    exposed = list(
+        Exposure.objects.filter(contact=contact, source_case__isnull=False)
+        .exclude(source_case=case)
+        .values_list("source_case_id", "classification")
+    )
+    if not exposed:
+        return
+    # Only the exposures of the strongest class: a close contact of one case who merely
+    # passed another at a venue was infected by the first, as far as tracing can tell.
+    strongest = rules.strongest([c for _pk, c in exposed])
+    ids = sorted({pk for pk, c in exposed if c == strongest})
+    for source in Case.objects.filter(pk__in=ids).order_by("pk"):
+        try:
+            chain_services.case_link_create(actor=actor, infector=source, infectee=case, ip=ip)
+        except DomainError:
+            continue

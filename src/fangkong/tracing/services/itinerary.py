@@ -13,6 +13,8 @@ from django.db import transaction
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
+from fangkong.accounts.permissions import has_capability
+from fangkong.accounts.roles import Capability
 from fangkong.areas import selectors as area_selectors
 from fangkong.core.errors import Conflict, NotFound
 from fangkong.core.paths import city_of, is_under
@@ -24,6 +26,7 @@ from fangkong.tracing.models import (
     StopSource,
 )
 from fangkong.tracing.rules import cases as rules
+from fangkong.tracing.services import contacts as contact_services
 from fangkong.tracing.services.cases import (
     audit_case,
     clean_text,
@@ -267,4 +270,7 @@ def itinerary_confirm(*, actor: User, case: Case, ip: str = "") -> Investigation
     investigation.itinerary_confirmed_at = now
     investigation.save(update_fields=["itinerary_confirmed_at"])
     audit_case(actor, "itinerary.confirm", case, detail={"stops": count}, ip=ip)
+    if has_capability(actor, Capability.CONTACT_MANAGE):
+        # The companions typed in the stops become close contacts (同行).
+        contact_services.contacts_from_companions(actor=actor, case=case, ip=ip)
     return investigation

@@ -22,7 +22,8 @@ def test_chain_graph_draws_a_canvas(
     a = tracing.case_in(tree.community_a, "赵大")
     b = tracing.case_in(tree.community_a, "钱二")
     case_link_create(actor=investigator, infector=a, infectee=b)
-    tracing.contact(people.person(tree.community_a, "李密"), case=b)
+    for name in ("李密", "周密", "吴密"):
+        tracing.contact(people.person(tree.community_a, name), case=b)
     page = browser_page
     page.goto(f"{live_server.url}/accounts/login/")
     page.fill("input[name=username]", "investigator-b")
@@ -33,13 +34,32 @@ def test_chain_graph_draws_a_canvas(
     graph = page.locator("[data-testid=chain-graph]")
     graph.locator("canvas").first.wait_for()
     assert graph.get_attribute("data-rendered") == "1"
-    assert graph.get_attribute("data-nodes") == "3"
+    assert graph.get_attribute("data-nodes") == "5"
+    # The case's three close contacts are drawn as one counted node ...
     series = page.evaluate(
         "() => window.fangkongChainGraph.getOption().series[0].data.map(n => n.raw.kind)"
     )
     assert sorted(series) == ["case", "case", "close"]
+    assert graph.get_attribute("data-drawn") == "3"
     box = graph.locator("canvas").first.bounding_box()
     assert box is not None and box["width"] > 200 and box["height"] > 200
+    # ... which a click expands into the three persons.
+    page.wait_for_timeout(1500)  # the force layout settles
+    at = page.evaluate(
+        """() => { const c = window.fangkongChainGraph;
+          const d = c.getModel().getSeriesByIndex(0).getData();
+          for (let i = 0; i < d.count(); i++) {
+            const raw = d.getRawDataItem(i).raw;
+            if (raw.aggregate) {
+              return [raw.count, c.convertToPixel({seriesIndex: 0}, d.getItemLayout(i))];
+            }
+          } return null; }"""
+    )
+    assert at is not None and at[0] == 3
+    page.mouse.click(box["x"] + at[1][0], box["y"] + at[1][1])
+    page.wait_for_function(
+        "() => document.querySelector('[data-testid=chain-graph]').dataset.drawn === '5'"
+    )
 
 
 @pytest.mark.browser

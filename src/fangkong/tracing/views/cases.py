@@ -39,12 +39,14 @@ from fangkong.tracing.forms import (
     CaseCreateForm,
     CaseFilterForm,
     CaseLifecycleForm,
+    ContactPickForm,
     PersonSearchForm,
     StopForm,
 )
 from fangkong.tracing.models import Case, CaseKind, CaseOrigin, CaseStatus
 from fangkong.tracing.rules import cases as rules
 from fangkong.tracing.selectors import cases as selectors
+from fangkong.tracing.selectors import contacts as contact_selectors
 from fangkong.tracing.services import cases as services
 from fangkong.tracing.services import itinerary as itinerary_services
 
@@ -244,6 +246,15 @@ def case_create(request: AuthedRequest) -> HttpResponse:
     error: DomainError | None = None
     existing_case: int | None = None
     search_error = ""
+    # From a contact's "转为病例": the form comes prefilled with that person (by id, in
+    # the user's scope: no ID number to reveal and paste); the case is linked to the
+    # contact's source cases when it is reported.
+    contact_pk = ContactPickForm(request.GET).cleaned()["contact"]
+    from_contact = (
+        contact_selectors.contact_for_new_case(user=request.user, pk=contact_pk)
+        if contact_pk is not None
+        else None
+    )
     status = 200
     posted = PersonSearchForm(request.POST).cleaned() if request.method == "POST" else None
     if posted is not None and posted["step"] == "search":
@@ -277,6 +288,10 @@ def case_create(request: AuthedRequest) -> HttpResponse:
             messages.success(request, _("已报告病例 %(n)s") % {"n": case.number})
             return redirect("tracing:case_detail", pk=case.pk)
         results = _chosen_person(request, form["person"]) or _person_results(request, form["q"])
+    elif from_contact is not None:
+        form["person"] = str(from_contact.person_id)
+        person = from_contact.person
+        results = [{"person": person, "name_masked": people_rules.mask_name(person.name)}]
     else:
         results = _person_results(request, form["q"])
     return render(
@@ -292,6 +307,7 @@ def case_create(request: AuthedRequest) -> HttpResponse:
             "kinds": CaseKind.choices,
             "origins": CaseOrigin.choices,
             "today": today.isoformat(),
+            "from_contact": from_contact,
         },
         status=status,
     )
@@ -314,10 +330,22 @@ def _sections(pk: int) -> list[dict[str, Any]]:
 def _itinerary_context(request: AuthedRequest, case: Case, **extra: Any) -> dict[str, Any]:
     window_start, window_end = itinerary_services.lookback_window(case)
     local_start = timezone.localtime(window_start)
+    stops = selectors.case_stops(case)
+    if has_capability(request.user, Capability.CONTACT_VIEW):
+        # Each stop's companions, matched to persons or not (to resolve by hand).
+        matches: dict[int, list[Any]] = {}
+        for m in contact_selectors.companions_of_case(
+            user=request.user, case=case, confirmed_only=False
+        ):
+            matches.setdefault(m.stop.pk, []).append(m)
+        for stop in stops:
+            stop.companion_matches = matches.get(stop.pk, [])  # type: ignore[attr-defined]
+    unmatched = any(m.person_id is None for s in stops for m in getattr(s, "companion_matches", []))
     return {
         "case": case,
         "investigation": selectors.case_investigation(case),
-        "stops": selectors.case_stops(case),
+        "stops": stops,
+        "unmatched_companions": unmatched,
         "can_manage": has_capability(request.user, Capability.CASE_MANAGE),
         "editable": case.status in rules.ITINERARY_OPEN_STATUSES,
         "window_start": window_start,
@@ -444,6 +472,9 @@ def _itinerary_answer(
     status = error.status if error is not None and 400 <= error.status < 500 else 200
     response = render(request, "tracing/_case_itinerary.html", context, status=status)
     response["HX-Trigger"] = "case-itinerary-changed"
+    if extra.get("companions_found"):
+        # confirmed companions became contacts: the contacts section reloads too
+        response["HX-Trigger"] = "case-itinerary-changed, case-companions-found"
     return response
 
 
@@ -488,7 +519,8 @@ def case_confirm_itinerary(request: AuthedRequest, pk: int) -> HttpResponse:
         raise
     except DomainError as exc:
         return _itinerary_answer(request, case, exc)
-    return _itinerary_answer(request, case, notice=_("活动轨迹已确认"))
+    companions = any(s.companions for s in selectors.case_stops(case))
+    return _itinerary_answer(request, case, notice=_("活动轨迹已确认"), companions_found=companions)
 
 
 @require_POST

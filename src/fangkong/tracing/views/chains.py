@@ -88,6 +88,8 @@ def chain_graph(request: AuthedRequest) -> HttpResponse:
             "infection": _("传播"),
             "exposure": _("暴露"),
             "empty": _("没有可显示的病例"),
+            "expand": _("点击展开为人员"),
+            "collapse": _("点击收起"),
         },
     }
     return render(

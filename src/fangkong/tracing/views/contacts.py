@@ -35,6 +35,9 @@ from fangkong.tracing.services import contacts as services
 MANUAL_CLASS_CHOICES = [(c.value, c.label) for c in services.MANUAL_CLASSES]
 
 
+CASE_CONTACTS_PAGE = 50
+
+
 def _fragment(
     request: AuthedRequest,
     case: Case,
@@ -45,15 +48,38 @@ def _fragment(
     form: dict[str, str] | None = None,
     tolerance: str = "",
     status: int = 200,
+    classification: str = "",
+    cursor: str = "",
 ) -> HttpResponse:
-    contacts = selectors.contacts_of_case(user=request.user, case=case)
+    """The contacts section: counts by class (links that filter), one keyset page of rows
+    and a "more" row that loads the next page in place (as the user scrolls to it).
+    With a cursor, an htmx request gets only the next rows."""
+    page = selectors.contacts_of_case_page(
+        user=request.user,
+        case=case,
+        classification=classification or None,
+        cursor=cursor or None,
+        size=CASE_CONTACTS_PAGE,
+    )
+    rows_context = {
+        "case": case,
+        "contacts": page.items,
+        "page": page,
+        "cursor": cursor,
+        "classification": classification,
+        "can_create_case": has_capability(request.user, Capability.CASE_MANAGE),
+    }
+    if cursor and request.headers.get("HX-Request"):
+        return render(request, "tracing/_case_contact_rows.html", rows_context, status=status)
+    counts = selectors.contact_counts_of_case(user=request.user, case=case)
     return render(
         request,
         "tracing/_case_contacts.html",
         {
-            "case": case,
-            "contacts": contacts,
-            "counts": selectors.contact_counts_of_case(user=request.user, case=case),
+            **rows_context,
+            "counts": counts,
+            "total": sum(counts.values()),
+            "class_counts": [(v, label, counts.get(v, 0)) for v, label in ContactClass.choices],
             "can_manage": has_capability(request.user, Capability.CONTACT_MANAGE),
             "message": message,
             "error": error,
@@ -67,7 +93,6 @@ def _fragment(
                 if has_capability(request.user, Capability.CONTACT_MANAGE)
                 else []
             ),
-            "limit": selectors.CASE_CONTACTS_MAX,
         },
         status=status,
     )
@@ -77,7 +102,10 @@ def _fragment(
 @login_required
 def case_contacts(request: AuthedRequest, pk: int) -> HttpResponse:
     case = selectors.case_for_contacts(user=request.user, pk=pk)
-    return _fragment(request, case)
+    filters = ContactFilterForm(request.GET).cleaned()
+    return _fragment(
+        request, case, classification=filters["classification"], cursor=filters["cursor"]
+    )
 
 
 @require_POST
@@ -176,6 +204,7 @@ def contact_list(request: AuthedRequest) -> HttpResponse:
             "status": status or "",
             "classes": ContactClass.choices,
             "statuses": ContactStatus.choices,
+            "can_create_case": has_capability(request.user, Capability.CASE_MANAGE),
         },
         status=400 if error else 200,
     )
@@ -198,6 +227,11 @@ def contact_detail(request: AuthedRequest, pk: int) -> HttpResponse:
                 and contact.classification == ContactClass.CLOSE
             ),
             "message": "" if found is None else str(found),
+            "can_create_case": (
+                has_capability(request.user, Capability.CASE_MANAGE)
+                and contact.status != ContactStatus.BECAME_CASE
+            ),
+            "became_case": selectors.case_of_contact(user=request.user, contact=contact),
         },
     )
 

@@ -3,7 +3,11 @@
    nodes {id, kind: case|close|secondary|other, label, generation, source_unknown, ...} and
    edges {source, target, kind: infection|exposure}. Readable with hundreds of nodes:
    arrows on edges, adjacency focus on hover, draggable nodes, roam (zoom and pan), and
-   at large sizes labels only on case nodes. */
+   at large sizes labels only on case nodes.
+   Readable with a whole outbreak: cases are nodes, and each case's contacts are drawn as
+   one counted node per class (密接 122); a click on it expands it into its persons, a
+   click on one of them folds the group back. A contact is counted with the first case it
+   was exposed to; a secondary contact with the case of its close contact. */
 (function () {
   "use strict";
 
@@ -26,9 +30,70 @@
     return GENERATION_COLOURS[Math.min(generation, GENERATION_COLOURS.length) - 1];
   }
 
-  function buildOption(config) {
-    var graph = config.graph;
+  // The graph as drawn: every group not expanded becomes one counted node.
+  function aggregate(graph, expanded, labels) {
+    var byId = {};
+    graph.nodes.forEach(function (n) { byId[n.id] = n; });
+    var owner = {};
+    graph.edges.forEach(function (e) {
+      var s = byId[e.source], t = byId[e.target];
+      if (s && t && s.kind === "case" && t.kind !== "case" && !owner[e.target]) {
+        owner[e.target] = e.source;
+      }
+    });
+    for (var pass = 0; pass < 3; pass++) {
+      graph.edges.forEach(function (e) {
+        var t = byId[e.target];
+        if (t && t.kind !== "case" && !owner[e.target] && owner[e.source]) {
+          owner[e.target] = owner[e.source];
+        }
+      });
+    }
+    var groupOf = {};
+    var groups = {};
+    var order = [];
+    graph.nodes.forEach(function (n) {
+      if (n.kind === "case") { return; }
+      var key = "group:" + (owner[n.id] || "none") + ":" + n.kind;
+      groupOf[n.id] = key;
+      if (!groups[key]) {
+        groups[key] = { key: key, kind: n.kind, members: [] };
+        order.push(key);
+      }
+      groups[key].members.push(n.id);
+    });
+    function visible(id) {
+      var g = groupOf[id];
+      return g && !expanded[g] ? g : id;
+    }
+    var nodes = graph.nodes.filter(function (n) { return n.kind === "case"; });
+    order.forEach(function (key) {
+      var g = groups[key];
+      if (expanded[key] || g.members.length === 1) {
+        if (g.members.length === 1) { expanded[key] = true; }
+        g.members.forEach(function (id) { nodes.push(Object.assign({ group: key }, byId[id])); });
+      } else {
+        nodes.push({
+          id: key, kind: g.kind, aggregate: true, count: g.members.length,
+          label: (labels[g.kind] || g.kind) + " " + g.members.length
+        });
+      }
+    });
+    var seen = {};
+    var edges = [];
+    graph.edges.forEach(function (e) {
+      var s = visible(e.source), t = visible(e.target);
+      var k = s + ">" + t;
+      if (s === t || seen[k]) { return; }
+      seen[k] = true;
+      edges.push({ source: s, target: t, kind: e.kind });
+    });
+    return { nodes: nodes, edges: edges };
+  }
+
+  function buildOption(config, expanded) {
     var labels = config.labels || {};
+    var graph = aggregate(config.graph, expanded, labels);
     var total = graph.nodes.length;
     var large = total > LARGE;
     var degree = {};
@@ -44,16 +109,21 @@
     });
     var nodes = graph.nodes.map(function (n) {
       var isCase = n.kind === "case";
-      var size = isCase ? Math.min(18 + 2 * (degree[n.id] || 0), 44) : (n.kind === "close" ? 9 : 6);
+      var size = isCase ? Math.min(24 + 2 * (degree[n.id] || 0), 44) : (n.kind === "close" ? 9 : 6);
+      if (n.aggregate) { size = Math.min(12 + 5 * Math.log2(n.count + 1), 48); }
       var node = {
         id: n.id,
         name: n.label,
         category: Math.max(CATEGORY_ORDER.indexOf(n.kind), 0),
-        symbolSize: large && !isCase ? size * 0.8 : size,
+        symbolSize: large && !isCase && !n.aggregate ? size * 0.8 : size,
         value: isCase ? n.generation : null,
         raw: n,
-        label: { show: isCase || !large }
+        label: { show: isCase || n.aggregate || !large }
       };
+      if (n.aggregate) {
+        node.symbol = "roundRect";
+        node.itemStyle = { borderColor: "#1e3a8a", borderWidth: 1 };
+      }
       if (isCase) {
         node.itemStyle = {
           color: generationColour(n.generation),
@@ -91,13 +161,15 @@
             if (raw.generation) { lines.push(raw.generation + " " + (labels.generation || "")); }
             if (raw.source_unknown) { lines.push(labels.source_unknown); }
             if (raw.cluster) { lines.push(raw.cluster); }
+          } else if (raw.aggregate) {
+            lines.push(labels.expand || "");
           } else {
             lines.push(labels[raw.kind] || raw.kind);
+            if (raw.group) { lines.push(labels.collapse || ""); }
           }
           return lines.map(escapeHTML).join("<br>");
         }
       },
-      legend: [{ data: categories.map(function (c) { return c.name; }), top: 0 }],
       series: [{
         type: "graph",
         layout: "force",
@@ -108,17 +180,17 @@
         categories: categories,
         edgeSymbol: ["none", "arrow"],
         force: {
-          repulsion: large ? 60 : 180,
-          gravity: large ? 0.12 : 0.06,
-          edgeLength: large ? [12, 50] : [40, 110],
+          repulsion: large ? 60 : 260,
+          gravity: large ? 0.12 : 0.1,
+          edgeLength: large ? [12, 50] : [60, 140],
           friction: 0.2,
           layoutAnimation: total <= 300
         },
-        label: { position: "right", fontSize: 11, color: "#111827" },
+        label: { position: "bottom", distance: 3, fontSize: 11, color: "#111827" },
         labelLayout: { hideOverlap: true },
         emphasis: { focus: "adjacency", lineStyle: { width: 3 }, label: { show: true } },
         scaleLimit: { min: 0.2, max: 6 },
-        top: 36, bottom: 8, left: 8, right: 8
+        top: 24, bottom: 24, left: 48, right: 48
       }]
     };
   }
@@ -128,10 +200,23 @@
     var el = document.getElementById("chain-graph");
     if (!el || !window.echarts || !config || !config.graph) { return; }
     var instance = echarts.init(el, null, { renderer: "canvas" });
-    instance.setOption(buildOption(config));
+    var expanded = {};
+    function draw() {
+      var option = buildOption(config, expanded);
+      instance.setOption(option, true);
+      el.setAttribute("data-drawn", String(option.series[0].data.length));
+    }
+    draw();
     instance.on("click", function (params) {
       var raw = params.data && params.data.raw;
-      if (params.dataType === "node" && raw && raw.kind === "case" && config.case_url) {
+      if (params.dataType !== "node" || !raw) { return; }
+      if (raw.aggregate) {
+        expanded[raw.id] = true;
+        draw();
+      } else if (raw.group && expanded[raw.group]) {
+        expanded[raw.group] = false;
+        draw();
+      } else if (raw.kind === "case" && config.case_url) {
         window.location.href = config.case_url.replace("{id}", String(raw.case_id));
       }
     });
