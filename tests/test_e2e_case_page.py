@@ -72,12 +72,13 @@ def test_case_page_order_paged_contacts_and_contact_to_case(
     assert "{#" not in page.inner_text("body")
 
     # The contacts come a page at a time as they scroll into view, until all are there.
+    # (the "more" row replaces itself when revealed, so scroll the page, not the row)
     page.get_by_test_id("contact-table").scroll_into_view_if_needed()
-    for _ in range(6):
-        more = page.locator("[data-testid=contacts-more]")
-        if more.count() == 0:
+    rows = page.locator("[data-testid=contact-row]")
+    for _ in range(10):
+        if rows.count() == 5:
             break
-        more.first.scroll_into_view_if_needed()
+        page.mouse.wheel(0, 2000)
         page.wait_for_timeout(300)
     page.wait_for_function(
         "() => document.querySelectorAll('[data-testid=contact-row]').length === 5"
