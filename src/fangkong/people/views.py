@@ -9,6 +9,7 @@ from __future__ import annotations
 import csv
 from collections.abc import Iterator
 from typing import TYPE_CHECKING, Any
+from urllib.parse import urlencode
 
 from django.contrib.auth.decorators import login_required
 from django.http import (
@@ -17,6 +18,7 @@ from django.http import (
 )
 from django.http.response import HttpResponseBase
 from django.shortcuts import redirect, render
+from django.urls import reverse
 from django.utils import timezone
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_noop
@@ -105,7 +107,21 @@ def person_list(request: AuthedRequest) -> HttpResponse:
     partial = bool(request.headers.get("HX-Request"))
     context["partial"] = partial
     template = "people/_results.html" if partial else "people/list.html"
-    return render(request, template, context, status=status)
+    response = render(request, template, context, status=status)
+    if partial and request.method == "POST" and not error:
+        response["HX-Push-Url"] = _search_url(q, jurisdiction, exact=page is None)
+    return response
+
+
+def _search_url(q: str, jurisdiction: Jurisdiction | None, *, exact: bool) -> str:
+    """The address of a search, pushed into the history so that Back and reload show it
+    again: the query and the jurisdiction of a search; the bare list for an exact lookup
+    (a full number never lands in a URL, and a reload must not spend the lookup budget)."""
+    params = {"q": q} if q and not exact else {}
+    if jurisdiction is not None:
+        params["jurisdiction"] = str(jurisdiction.pk)
+    base = reverse("people:list")
+    return f"{base}?{urlencode(params)}" if params else base
 
 
 @require_GET

@@ -46,7 +46,10 @@ ROLE_WORK: dict[str, Any] = {
     Role.SAMPLER: gettext_lazy(
         "本采样点：在手机上登记采样（离线也能登记），装箱交接，采样点状态与物资库存。"
     ),
-    Role.LAB: gettext_lazy("本检测机构：扫码接收转运箱，导入检测结果并查看检测时效。"),
+    Role.LAB: gettext_lazy(
+        "本检测机构：扫码接收转运箱，导入检测结果并查看检测时效。"
+        "单管复核的样本也装在转运箱里送来，同样扫码接收、随检测结果一并导入。"
+    ),
     Role.HOTLINE: gettext_lazy("答复群众询问：查询人员（默认脱敏），查看风险区、辖区与场所。"),
     Role.PUBLICITY: gettext_lazy("发布信息的依据：查看风险区、辖区与场所。"),
     Role.ADMIN: gettext_lazy("系统管理：用户账户与参考数据（管理后台）、接口令牌、审计日志。"),
@@ -60,7 +63,6 @@ ROLE_WORK_WITHOUT_PAGES: dict[str, Any] = {
     Role.TOWN_STAFF: gettext_lazy("落地管控措施、群众诉求"),
     Role.COMMUNITY_WORKER: gettext_lazy("上门排查、居家隔离与健康监测"),
     Role.SITE_STAFF: gettext_lazy("入住登记、房间管理、每日两次健康监测、隔离期核酸检测、解除隔离"),
-    Role.LAB: gettext_lazy("阳性复核"),
     Role.HOTLINE: gettext_lazy("受理群众诉求（就医、生活物资、出行、复工），分派并跟踪办结"),
     Role.PUBLICITY: gettext_lazy("发布权威通报，跟踪舆情并及时辟谣"),
 }

@@ -33,6 +33,26 @@ def test_zone_list_shows_badges_and_counters(client, manager, make_zone, tree):
     assert "虹桥村封控区" not in r.content.decode()
 
 
+def test_zone_list_counter_without_target_and_ruleset_in_words(client, manager, make_zone, tree):
+    # v9: a precaution zone has no day target (precaution_lift_days 0: it lifts with the
+    # zones it surrounds), so its counter has no "/ 0"; the rule set reads by its name.
+    precaution = make_zone(level="precaution", members=[tree.town_a], name="乌镇镇防范区")
+    zone_services.zone_close_day(zone=precaution, day=day(1))
+    client.force_login(manager)
+    url = reverse("areas:zone_list")
+    with CaptureQueriesContext(connection) as one:
+        html = client.get(url).content.decode()
+    assert "1 天" in html and "/ 0 天" not in html
+    assert "防控方案（第九版）" in html and ">v9<" not in html
+    detail = client.get(reverse("areas:zone_detail", args=[precaution.pk])).content.decode()
+    assert "连续无新增 1 天" in detail and "/ 0 天" not in detail
+    for n in range(3):
+        make_zone(name=f"封控区{n}")
+    with CaptureQueriesContext(connection) as four:
+        assert client.get(url).content.decode().count("防控方案（第九版）") == 4
+    assert len(four) == len(one)  # the rule set comes with the zones, not one query a row
+
+
 def test_zone_list_for_town_staff_has_no_create_link(client, town_a_user, make_zone):
     make_zone()
     client.force_login(town_a_user)

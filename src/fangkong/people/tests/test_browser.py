@@ -114,3 +114,16 @@ def test_export_after_a_search_exports_what_the_search_shows(
     text = Path(download.value.path()).read_text(encoding="utf-8-sig")
     assert "张*" in text
     assert "王*" not in text
+
+    # And the search is in the address: from a person, Back shows the search again
+    assert browser_page.url.endswith(reverse("people:list") + "?q=%E5%BC%A0")
+    browser_page.get_by_role("link", name="张*").click()
+    browser_page.get_by_test_id("masked-id_number").wait_for()
+    browser_page.go_back()
+    browser_page.wait_for_function(
+        "() => document.querySelectorAll('[data-testid=person-row]').length === 1"
+    )
+    assert browser_page.get_by_test_id("person-search").input_value() == "张"
+    browser_page.reload()
+    assert browser_page.get_by_test_id("person-row").count() == 1
+    assert browser_page.get_by_test_id("person-search").input_value() == "张"

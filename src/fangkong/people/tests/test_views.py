@@ -44,6 +44,26 @@ def test_list_htmx_returns_the_results_only(a_client: Client, people: Any) -> No
     assert "张*" in html
 
 
+def test_list_page_renders_the_search_of_its_url(
+    a_client: Client, people: Any, tree: Any, person_maker: Any
+) -> None:
+    person_maker(tree.community_a, "王五")
+    html = a_client.get(reverse("people:list"), {"q": "张"}).content.decode()
+    assert "<html" in html and 'value="张"' in html
+    assert "张*" in html and "王*" not in html
+
+
+def test_search_pushes_its_query_into_the_url_but_never_a_number(
+    a_client: Client, people: Any
+) -> None:
+    url = reverse("people:list")
+    response = a_client.post(url, {"q": "张"}, HTTP_HX_REQUEST="true")
+    assert response["HX-Push-Url"] == url + "?q=%E5%BC%A0"
+    response = a_client.post(url, {"q": people.a_id}, HTTP_HX_REQUEST="true")
+    assert "张*" in response.content.decode()  # the audited exact lookup found her
+    assert response["HX-Push-Url"] == url  # the number stays out of the address
+
+
 def test_list_next_page(a_client: Client, tree: Any, person_maker: Any) -> None:
     for i in range(55):
         person_maker(tree.community_a, f"王{i}")

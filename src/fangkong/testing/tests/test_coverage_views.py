@@ -76,6 +76,25 @@ def test_rounds_list_shows_sampled_rate_positive_and_the_users_share(
     assert "不是整个轮次" in dash.content.decode()
 
 
+def test_round_list_says_a_communitys_figure_is_its_share(client: Any, world: Any) -> None:
+    """The rounds list's 应检人数 is the user's share as on the coverage list, and says so."""
+    import re
+
+    def target(page: str) -> str:
+        row = re.search(rf'data-round="{world.round.pk}">(.*?)</tr>', page, re.S)
+        assert row is not None
+        cell = re.search(r'<td class="num"[^>]*>\s*([^<]*?)\s*</td>', row.group(1))
+        assert cell is not None
+        return cell.group(1)
+
+    page = _get(client, world.users["worker_a"], "round_list").content.decode()
+    assert target(page) == "6"  # 虹桥村's targets, not the round's 13
+    assert "统计范围：虹桥村" in page and "不是整个轮次" in page
+    page = _get(client, world.users["command"], "round_list").content.decode()
+    assert target(page) == "13"
+    assert "统计范围：桐乡市" in page and "不是整个轮次" not in page
+
+
 def test_dashboard_renders_charts_table_and_polling(client: Any, world: Any) -> None:
     response = _get(client, world.users["command"], "coverage_dashboard", world.round.pk)
 

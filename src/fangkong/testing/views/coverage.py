@@ -121,6 +121,15 @@ def _scope(user: User, rnd: Round | None = None) -> dict[str, Any]:
     }
 
 
+def list_scope(user: User, rounds: list[Round]) -> dict[str, Any]:
+    """The scope note of a list of rounds: the user's jurisdiction, and whether any round's
+    figure is only her share of it (the rounds list and the coverage list say so alike)."""
+    return {
+        "name": selectors.scope_name(user=user),
+        "partial": any(_is_share(user, r) for r in rounds),
+    }
+
+
 def _is_share(user: User, rnd: Round) -> bool:
     """Whether the user's jurisdiction lies strictly inside the round's: then what she
     sees is her share of the round, not the whole."""

@@ -35,6 +35,7 @@ from fangkong.testing.rules import rounds as rules
 from fangkong.testing.selectors import rounds as selectors
 from fangkong.testing.selectors import supplies as supply_selectors
 from fangkong.testing.services import rounds as services
+from fangkong.testing.views.coverage import list_scope
 
 if TYPE_CHECKING:
     from fangkong.accounts.models import User
@@ -67,6 +68,7 @@ def round_list(request: AuthedRequest) -> HttpResponse:
             "total": shown_total(rows, limit=ROUND_LIST_MAX, qs=rounds),
             "status": status,
             "statuses": RoundStatus.choices,
+            "scope": list_scope(user, rows),
             "can_manage": has_capability(user, Capability.ROUND_MANAGE),
             "low_stock": (
                 supply_selectors.low_stock_count(user=user)

@@ -72,7 +72,6 @@ def test_no_role_meets_a_capability_code_at_home(
         (Role.SITE_STAFF, "入住登记"),
         (Role.PUBLICITY, "发布权威通报"),
         (Role.COMMUNITY_WORKER, "居家隔离"),
-        (Role.LAB, "阳性复核"),
     ],
 )
 def test_a_duty_without_pages_is_said_to_have_none(
@@ -85,6 +84,22 @@ def test_a_duty_without_pages_is_said_to_have_none(
     work, pending = _section(html, "landing-work"), _section(html, "landing-without-pages")
     assert work and without_pages not in work  # what the role does today has pages
     assert without_pages in pending and "暂无系统页面" in pending
+
+
+def test_the_lab_is_told_its_rechecks_come_through_boxes_and_the_import(
+    tree: Any, make_user: Any, add_place: Any, client: Any
+) -> None:
+    """A lab has no recheck page (the recheck list is the towns' and communities', 403 to
+    it): its landing says rechecks come through the boxes and the result import it has."""
+    from django.urls import reverse
+
+    client.force_login(_user_for(Role.LAB, tree, make_user, add_place))
+    html = client.get("/").content.decode()
+
+    work = _section(html, "landing-work")
+    assert "单管复核" in work and "导入" in work
+    assert 'data-testid="landing-without-pages"' not in html and "阳性复核" not in html
+    assert client.get(reverse("testing:recheck_list")).status_code == 403
 
 
 @pytest.mark.parametrize(
