@@ -96,6 +96,21 @@ def push_cards(counts: selectors.ItemCounts) -> list[dict[str, Any]]:
     return cards
 
 
+def controlled_note(counts: selectors.ItemCounts) -> str:
+    """The line under the cards: what 已管控 sums, in the feedback choices' own (translated)
+    labels, so an English page does not quote Chinese choices inside an English sentence."""
+    return _(
+        "已管控 %(n)s 人（%(centralised)s、%(home)s、%(hospital)s之和）；"
+        "“%(located)s”尚未管控，须继续落实隔离。"
+    ) % {
+        "n": counts.controlled,
+        "centralised": PushItemStatus.CENTRALISED.label,
+        "home": PushItemStatus.HOME.label,
+        "hospital": PushItemStatus.HOSPITAL.label,
+        "located": PushItemStatus.LOCATED.label,
+    }
+
+
 # --- the lists -------------------------------------------------------------------------
 
 
@@ -132,6 +147,7 @@ def push_list(request: AuthedRequest) -> HttpResponse:
         "towns": (list(area_selectors.jurisdictions(user=user, level="town")) if city_wide else []),
         "totals": totals,
         "cards": push_cards(totals.items),
+        "controlled_note": controlled_note(totals.items),
         "statuses": PushStatus.choices,
         "can_see_board": has_capability(user, Capability.CASE_MANAGE),
     }
@@ -173,6 +189,7 @@ def _summary_context(user: User, push: VerificationPush, show: str) -> dict[str,
         "now": now,
         "counts": counts,
         "cards": push_cards(counts),
+        "controlled_note": controlled_note(counts),
         "overdue": _overdue(push, now),
         "show": show,
         "shows": [
