@@ -589,3 +589,35 @@ def test_the_controlled_note_in_english_names_the_choices_in_english(
         assert note is not None
         assert note.group(1).startswith("Under control: 0 (")
         assert not re.search(r"[\u4e00-\u9fff]", note.group(1)), note.group(1)
+
+
+def test_the_import_url_opened_by_get_goes_to_the_list_and_stays_in_scope(
+    world: World, pushes: dict[str, VerificationPush]
+) -> None:
+    """After a refused import the address bar shows the import URL: opening or reloading
+    it by GET leads to the list's page (no 405 with an empty body), for its town only."""
+    url = reverse("tracing:push_import", args=[pushes["a"].pk])
+
+    mine = _client(world.town_a).get(url)
+    other_town = _client(world.town_b).get(url)
+
+    assert mine.status_code == 302
+    assert mine["Location"] == reverse("tracing:push_detail", args=[pushes["a"].pk])
+    assert other_town.status_code == 404
+    assert not PushItem.objects.exclude(status=PushItemStatus.PENDING).exists()
+
+
+def test_the_note_field_has_a_short_placeholder_and_the_full_hint_in_its_title(
+    world: World, pushes: dict[str, VerificationPush]
+) -> None:
+    html = (
+        _client(world.town_a)
+        .get(reverse("tracing:push_detail", args=[pushes["a"].pk]))
+        .content.decode()
+    )
+
+    field = re.search(r'<input type="text" name="note"[^>]*>', html)
+    assert field is not None
+    placeholder = re.search(r'placeholder="([^"]+)"', field.group(0))
+    assert placeholder is not None and len(placeholder.group(1)) <= 8  # fits 10rem
+    assert 'title="备注（不在本市须填所在地区）"' in field.group(0)

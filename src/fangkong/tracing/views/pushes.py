@@ -327,11 +327,15 @@ def push_export(request: AuthedRequest, pk: int) -> HttpResponse:
     return render(request, "web/export.html", context)
 
 
-@require_POST
+@require_http_methods(["GET", "POST"])
 @login_required
 def push_import(request: AuthedRequest, pk: int) -> HttpResponse:
-    """Import the town's feedback; on any bad row nothing changes and the rows are listed."""
+    """Import the town's feedback; on any bad row nothing changes and the rows are listed
+    (on the list's page, answered at this URL). A GET here (the address bar after a
+    refused import, reloaded or opened again) goes to the list's page, never a bare 405."""
     push = selectors.push_get(user=request.user, pk=pk)
+    if request.method == "GET":
+        return redirect("tracing:push_detail", pk=push.pk)
     try:
         upload = PushImportForm(request.POST, request.FILES).cleaned()["file"]
         report = excel.push_import_feedback(
