@@ -39,6 +39,7 @@ from django.db import transaction
 from django.utils import timezone, translation
 from django.utils.translation import gettext as _
 from openpyxl import Workbook
+from openpyxl.comments import Comment
 from openpyxl.styles import Alignment, Font, PatternFill, Protection
 from openpyxl.utils import get_column_letter
 from openpyxl.worksheet.datavalidation import DataValidation
@@ -101,6 +102,13 @@ WIDTHS = {
     COL_NOTE: 30,
     COL_ITEM_ID: 10,
     COL_VERSION: 6,
+}
+DATE_COLUMNS = (COL_LAST_EXPOSURE, COL_QUARANTINE_END)
+DATE_FORMAT = "yyyy-mm-dd"  # a date, never "00:00": the columns hold days
+# What the hidden columns are for, on their header cells (seen by whoever unhides them).
+HIDDEN_COLUMN_NOTES = {
+    COL_ITEM_ID: "系统用于导入时定位人员，请勿修改或删除。",
+    COL_VERSION: "系统用于核对导出后是否有人改过该人员的核查结果，请勿修改或删除。",
 }
 TITLE_ROW, WATERMARK_ROW, HEADER_ROW = 1, 2, 3
 FIRST_DATA_ROW = HEADER_ROW + 1
@@ -250,9 +258,11 @@ def push_export_workbook(
         cell.font = Font(bold=True)
         cell.fill = feedback_fill if name in FEEDBACK_COLUMNS else header_fill
         ws.column_dimensions[get_column_letter(col)].width = WIDTHS[name]
+        if name in HIDDEN_COLUMN_NOTES:
+            cell.comment = Comment(HIDDEN_COLUMN_NOTES[name], "防控平台")
     for row in range(FIRST_DATA_ROW, FIRST_DATA_ROW + len(items)):
-        for col in (7, 8):
-            ws.cell(row=row, column=col).number_format = "yyyy-mm-dd"
+        for name in DATE_COLUMNS:
+            ws.cell(row=row, column=COLUMNS.index(name) + 1).number_format = DATE_FORMAT
         for name in FEEDBACK_COLUMNS:
             cell = ws.cell(row=row, column=COLUMNS.index(name) + 1)
             cell.protection = Protection(locked=False)

@@ -212,6 +212,22 @@ class ItemCounts:
     def percent_done(self) -> int:
         return round(100 * self.final / self.total) if self.total else 0
 
+    @property
+    def unresolved(self) -> int:
+        """Answered but not controlled: 未找到 and 不在本市 (final, yet nobody in hand)."""
+        return self.not_found + self.outside
+
+    @property
+    def percent_controlled(self) -> int:
+        """The green part of the progress bar; the rest of `percent_done` is the
+        warning part (未找到, 不在本市), so a done list with persons not found is never
+        one full green bar."""
+        return round(100 * self.controlled / self.total) if self.total else 0
+
+    @property
+    def percent_unresolved(self) -> int:
+        return max(self.percent_done - self.percent_controlled, 0)
+
 
 def push_item_counts(*, user: User, push_ids: list[int]) -> dict[int, ItemCounts]:
     """Item counts per list for the given lists (one GROUP BY query)."""

@@ -87,3 +87,48 @@ def test_marking_the_last_pending_person_shows_the_list_done_without_reload(
     assert page.locator('[data-figure="hospital"] .kpi-value').inner_text() == "1"
     assert page.get_by_test_id("countdown").count() == 0
     assert "100%" in summary.inner_text()
+
+
+_PLACEHOLDER_FITS = """(el) => {
+  const style = getComputedStyle(el);
+  const ctx = document.createElement("canvas").getContext("2d");
+  ctx.font = style.font;
+  const room = el.clientWidth - parseFloat(style.paddingLeft) - parseFloat(style.paddingRight);
+  return ctx.measureText(el.placeholder).width <= room;
+}"""
+
+
+@pytest.mark.browser
+def test_a_list_answered_with_a_person_not_found_says_so_on_a_phone_and_a_desk(
+    transactional_db: None, live_server: Any, browser_page: Any, tree: Any, make_user: Any
+) -> None:
+    world = build_world(tree, make_user)
+    services.pushes_create_for_case(actor=world.investigator, case=world.case)
+    for key in ("a1", "a2"):
+        item = PushItem.objects.get(contact=world.contacts[key])
+        services.push_item_mark(actor=world.town_a, item=item, status="home")
+    last = PushItem.objects.get(contact=world.contacts["a3"])
+    _login(browser_page, live_server, world.town_a)
+    page = browser_page
+    page.set_viewport_size({"width": 390, "height": 844})
+    page.goto(live_server.url + reverse("tracing:push_detail", args=[last.push_id]))
+
+    note = page.locator(f'tr[data-item="{last.pk}"] [data-testid="mark-note"]')
+    assert note.evaluate(_PLACEHOLDER_FITS), note.get_attribute("placeholder")
+    assert "不在本市须填所在地区" in (note.get_attribute("title") or "")
+    row = page.locator(f'tr[data-item="{last.pk}"]')
+    row.get_by_test_id("mark-status").select_option("not_found")
+    row.get_by_test_id("mark-submit").click()
+
+    page.locator('[data-testid="push-summary"][data-status="done"]').wait_for()
+    status = page.get_by_test_id("push-status").inner_text()
+    assert "已反馈完毕" in status and "1 人未找到" in status and "已完成" not in status
+    warn = page.locator("#push-summary .progress-warn")
+    assert warn.evaluate("(el) => el.getBoundingClientRect().width") > 0  # not all green
+
+    page.set_viewport_size({"width": 1280, "height": 900})
+    page.goto(live_server.url + reverse("tracing:push_list"))
+    row_status = page.get_by_test_id("push-row-status").first.inner_text()
+    assert "已反馈完毕" in row_status and "1 人未找到" in row_status
+    page.goto(live_server.url + reverse("tracing:push_detail", args=[last.push_id]))
+    assert page.get_by_test_id("mark-note").first.evaluate(_PLACEHOLDER_FITS)

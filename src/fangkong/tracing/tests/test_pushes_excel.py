@@ -120,6 +120,27 @@ def test_export_is_watermarked_protected_and_hides_the_item_id(
     assert ws.cell(row=row, column=ID_COL).protection.locked is True
 
 
+def test_export_dates_are_day_cells_and_the_hidden_columns_say_what_they_are_for(
+    world: World, push_a: VerificationPush
+) -> None:
+    ws = _sheet(excel.push_export_xlsx(actor=world.town_a, push=push_a))
+
+    for name in excel.DATE_COLUMNS:
+        col = excel.COLUMNS.index(name) + 1
+        for row in range(excel.FIRST_DATA_ROW, ws.max_row + 1):
+            cell = ws.cell(row=row, column=col)
+            assert cell.number_format == "yyyy-mm-dd", (name, row)  # a day, no 00:00
+    exposure = ws.cell(
+        row=excel.FIRST_DATA_ROW, column=excel.COLUMNS.index(excel.COL_LAST_EXPOSURE) + 1
+    )
+    assert exposure.is_date and (exposure.value.hour, exposure.value.minute) == (0, 0)
+    for name, words in ((excel.COL_ITEM_ID, "定位人员"), (excel.COL_VERSION, "核对")):
+        header = ws.cell(row=excel.HEADER_ROW, column=excel.COLUMNS.index(name) + 1)
+        assert header.value == name
+        assert header.comment is not None and words in header.comment.text
+        assert "请勿修改" in header.comment.text
+
+
 def test_every_export_is_audited_with_reveal_flag_and_row_count(
     world: World, push_a: VerificationPush
 ) -> None:

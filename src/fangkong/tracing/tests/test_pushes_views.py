@@ -504,3 +504,120 @@ def test_a_countdown_reads_as_words_in_whole_minutes(delta: dt.timedelta, text: 
 
     now = timezone.now()
     assert countdown_text(now + delta, now) == text
+
+
+def test_a_done_list_with_persons_not_found_says_so_and_every_row_adds_up(
+    world: World, pushes: dict[str, VerificationPush]
+) -> None:
+    """Done means every person answered; a done list with persons 未找到 / 不在本市 is
+    no green 已完成 at 100%: it says how many, and the rows' counts add up to 人数."""
+    for key, status, note in (
+        ("a1", "centralised", ""),
+        ("a2", "not_found", ""),
+        ("a3", "outside", "上海市"),
+    ):
+        services.push_item_mark(
+            actor=world.town_a, item=_item(world, key), status=status, note=note
+        )
+    pushes["a"].refresh_from_db()
+    assert pushes["a"].status == "done"
+    town = _client(world.town_a)
+
+    listing = town.get(reverse("tracing:push_list")).content.decode()
+    row = re.search(rf'data-push="{pushes["a"].number}".*?</tr>', listing, re.S)
+    assert row is not None
+    cells = re.findall(r'<td class="num[^"]*" data-label="([^"]+)">(\d+)</td>', row.group(0))
+    numbers = dict(cells)
+    assert numbers == {
+        "人数": "3",
+        "待核查": "0",
+        "已找到": "0",
+        "已管控": "1",
+        "未找到": "1",
+        "不在本市": "1",
+    }
+    status = re.search(r'data-testid="push-row-status">(.*?)</td>', row.group(0), re.S)
+    assert status is not None
+    assert "已反馈完毕" in status.group(1) and "1 人未找到 · 1 人不在本市" in status.group(1)
+    assert "已完成" not in status.group(1) and "badge-ok" not in status.group(1)
+    # The bar: a third green (controlled), two thirds in the warning colour.
+    assert 'data-controlled="33" data-unresolved="67"' in row.group(0)
+
+    detail = town.get(reverse("tracing:push_detail", args=[pushes["a"].pk])).content.decode()
+    head = re.search(r'data-testid="push-status">(.*?)</dd>', detail, re.S)
+    assert head is not None and "已反馈完毕" in head.group(1) and "1 人未找到" in head.group(1)
+
+    section = (
+        _client(world.investigator)
+        .get(reverse("tracing:case_pushes", args=[world.case.pk]))
+        .content.decode()
+    )
+    line = re.search(
+        rf'data-number="{pushes["a"].number}".*?data-testid="case-push-counts">(.*?)</span></td>',
+        section,
+        re.S,
+    )
+    assert line is not None, section
+    text = re.sub(r"<[^>]+>", "", line.group(1))
+    assert text == "已管控 1 · 待核查 0 · 未找到 1 · 不在本市 1"
+
+
+def test_a_list_done_with_everyone_controlled_is_plainly_done(
+    world: World, pushes: dict[str, VerificationPush]
+) -> None:
+    for key in ("a1", "a2", "a3"):
+        services.push_item_mark(actor=world.town_a, item=_item(world, key), status="home")
+
+    listing = _client(world.town_a).get(reverse("tracing:push_list")).content.decode()
+
+    assert 'data-controlled="100" data-unresolved="0"' in listing
+    assert "已反馈完毕" not in listing and 'badge badge-ok">已完成' in listing
+
+
+def test_the_controlled_note_in_english_names_the_choices_in_english(
+    world: World, pushes: dict[str, VerificationPush]
+) -> None:
+    client = _client(world.town_a)
+    client.cookies["django_language"] = "en"
+
+    for url in (
+        reverse("tracing:push_list"),
+        reverse("tracing:push_detail", args=[pushes["a"].pk]),
+    ):
+        html = client.get(url).content.decode()
+        note = re.search(r'data-testid="controlled-note">(.*?)</p>', html, re.S)
+        assert note is not None
+        assert note.group(1).startswith("Under control: 0 (")
+        assert not re.search(r"[\u4e00-\u9fff]", note.group(1)), note.group(1)
+
+
+def test_the_import_url_opened_by_get_goes_to_the_list_and_stays_in_scope(
+    world: World, pushes: dict[str, VerificationPush]
+) -> None:
+    """After a refused import the address bar shows the import URL: opening or reloading
+    it by GET leads to the list's page (no 405 with an empty body), for its town only."""
+    url = reverse("tracing:push_import", args=[pushes["a"].pk])
+
+    mine = _client(world.town_a).get(url)
+    other_town = _client(world.town_b).get(url)
+
+    assert mine.status_code == 302
+    assert mine["Location"] == reverse("tracing:push_detail", args=[pushes["a"].pk])
+    assert other_town.status_code == 404
+    assert not PushItem.objects.exclude(status=PushItemStatus.PENDING).exists()
+
+
+def test_the_note_field_has_a_short_placeholder_and_the_full_hint_in_its_title(
+    world: World, pushes: dict[str, VerificationPush]
+) -> None:
+    html = (
+        _client(world.town_a)
+        .get(reverse("tracing:push_detail", args=[pushes["a"].pk]))
+        .content.decode()
+    )
+
+    field = re.search(r'<input type="text" name="note"[^>]*>', html)
+    assert field is not None
+    placeholder = re.search(r'placeholder="([^"]+)"', field.group(0))
+    assert placeholder is not None and len(placeholder.group(1)) <= 8  # fits 10rem
+    assert 'title="备注（不在本市须填所在地区）"' in field.group(0)

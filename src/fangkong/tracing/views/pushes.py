@@ -96,6 +96,21 @@ def push_cards(counts: selectors.ItemCounts) -> list[dict[str, Any]]:
     return cards
 
 
+def controlled_note(counts: selectors.ItemCounts) -> str:
+    """The line under the cards: what 已管控 sums, in the feedback choices' own (translated)
+    labels, so an English page does not quote Chinese choices inside an English sentence."""
+    return _(
+        "已管控 %(n)s 人（%(centralised)s、%(home)s、%(hospital)s之和）；"
+        "“%(located)s”尚未管控，须继续落实隔离。"
+    ) % {
+        "n": counts.controlled,
+        "centralised": PushItemStatus.CENTRALISED.label,
+        "home": PushItemStatus.HOME.label,
+        "hospital": PushItemStatus.HOSPITAL.label,
+        "located": PushItemStatus.LOCATED.label,
+    }
+
+
 # --- the lists -------------------------------------------------------------------------
 
 
@@ -132,6 +147,7 @@ def push_list(request: AuthedRequest) -> HttpResponse:
         "towns": (list(area_selectors.jurisdictions(user=user, level="town")) if city_wide else []),
         "totals": totals,
         "cards": push_cards(totals.items),
+        "controlled_note": controlled_note(totals.items),
         "statuses": PushStatus.choices,
         "can_see_board": has_capability(user, Capability.CASE_MANAGE),
     }
@@ -173,6 +189,7 @@ def _summary_context(user: User, push: VerificationPush, show: str) -> dict[str,
         "now": now,
         "counts": counts,
         "cards": push_cards(counts),
+        "controlled_note": controlled_note(counts),
         "overdue": _overdue(push, now),
         "show": show,
         "shows": [
@@ -310,11 +327,15 @@ def push_export(request: AuthedRequest, pk: int) -> HttpResponse:
     return render(request, "web/export.html", context)
 
 
-@require_POST
+@require_http_methods(["GET", "POST"])
 @login_required
 def push_import(request: AuthedRequest, pk: int) -> HttpResponse:
-    """Import the town's feedback; on any bad row nothing changes and the rows are listed."""
+    """Import the town's feedback; on any bad row nothing changes and the rows are listed
+    (on the list's page, answered at this URL). A GET here (the address bar after a
+    refused import, reloaded or opened again) goes to the list's page, never a bare 405."""
     push = selectors.push_get(user=request.user, pk=pk)
+    if request.method == "GET":
+        return redirect("tracing:push_detail", pk=push.pk)
     try:
         upload = PushImportForm(request.POST, request.FILES).cleaned()["file"]
         report = excel.push_import_feedback(
