@@ -66,6 +66,21 @@ def test_basis_in_words_names_places_in_local_time_without_ids() -> None:
     assert "42" not in "".join(household)
 
 
+def test_basis_without_overlap_says_no_minutes() -> None:
+    """A stop or a secondary's places with no overlap (household, workplace, companion
+    exposures) read without "重叠 0 分钟"."""
+    lines = rules.basis_lines(
+        kind="household",
+        evidence={"household": 1, "stops": [{"place": 3, "first_scan": None}], "places": [3]},
+        overlap_minutes=0,
+        place_names={3: "乌镇菜场"},
+        tz=SHANGHAI,
+    )
+    assert lines[0] == "同住家庭成员"
+    assert all("重叠" not in line for line in lines)
+    assert "乌镇菜场，— 扫码" in lines and "与密接同在 乌镇菜场" in lines
+
+
 # --- the case page and its contacts section ---------------------------------------------------
 
 
@@ -129,6 +144,23 @@ def test_contacts_section_pages_counts_and_filters(
     assert bad.status_code == 400
 
 
+def test_filter_links_open_the_case_page_filtered(investigator: Any, crowded_case: Any) -> None:
+    """A filter link's plain href is the whole case page (a new tab gets a styled page),
+    whose contacts section then loads filtered; htmx still swaps the section in place."""
+    client = client_for(investigator)
+    page = reverse("tracing:case_detail", args=[crowded_case.pk])
+    section = reverse("tracing:case_contacts", args=[crowded_case.pk])
+    html = client.get(section).content.decode()
+    link = html.split('data-testid="contact-filter-close"')[0].rsplit("<a ", 1)[1]
+    assert f'href="{page}?contacts=close#case-section-case_contacts"' in link
+    assert f'hx-get="{section}?classification=close"' in link
+    filtered = client.get(f"{page}?contacts=close").content.decode()
+    assert f'hx-get="{section}?classification=close"' in filtered
+    ignored = client.get(f"{page}?contacts=nope")
+    assert ignored.status_code == 200
+    assert f'hx-get="{section}"' in ignored.content.decode()
+
+
 def test_basis_is_words_on_rows_and_detail(investigator: Any, crowded_case: Any) -> None:
     client = client_for(investigator)
     rows = client.get(reverse("tracing:case_contacts", args=[crowded_case.pk])).content.decode()
@@ -168,6 +200,8 @@ def test_companions_become_close_contacts_when_the_stop_is_confirmed(
     assert 'data-testid="companions-unresolved"' in html
     detail = client_for(investigator).get(reverse("tracing:contact_detail", args=[contact.pk]))
     assert "同行：陈*，濮院超市" in detail.content.decode()  # masked like every name
+    overlap = detail.content.decode().split('data-testid="exposure-overlap">')[1].split("<")[0]
+    assert overlap == "—"  # a companion has no overlap minutes, not 0
 
 
 # --- contact → case --------------------------------------------------------------------------
