@@ -225,6 +225,13 @@ def test_contact_to_case_prefills_and_links_to_the_source_case(
     form = client.get(link).content.decode()
     assert 'data-testid="case-from-contact"' in form and source.number in form
     assert f'value="{contact.person_id}" checked' in form
+    # The person comes from the contact: no search box above it, a link to choose another.
+    assert 'data-testid="case-person-search"' not in form
+    change = form.split('data-testid="case-change-person"')[0].rsplit("<a ", 1)[1]
+    assert f'href="{reverse("tracing:case_create")}"' in change
+    plain = client.get(reverse("tracing:case_create")).content.decode()
+    assert 'data-testid="case-person-search"' in plain
+    assert 'data-testid="case-change-person"' not in plain
     answer = client.post(
         reverse("tracing:case_create"),
         {
