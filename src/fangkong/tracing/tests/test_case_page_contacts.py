@@ -81,6 +81,20 @@ def test_basis_without_overlap_says_no_minutes() -> None:
     assert "乌镇菜场，— 扫码" in lines and "与密接同在 乌镇菜场" in lines
 
 
+def test_scan_note_is_stored_as_data_and_shown_in_the_readers_words() -> None:
+    from django.utils import translation
+
+    from fangkong.tracing.rules import cases as case_rules
+
+    stored = case_rules.scan_note(3)
+    assert stored == "扫码 3 次"
+    with translation.override("en"):
+        assert case_rules.note_words(stored) == "3 scans"
+        assert case_rules.note_words("扫码 3 次，同行 2 人") == "扫码 3 次，同行 2 人"  # typed
+    with translation.override("zh-hans"):
+        assert case_rules.note_words(stored) == "扫码 3 次"
+
+
 # --- the case page and its contacts section ---------------------------------------------------
 
 
