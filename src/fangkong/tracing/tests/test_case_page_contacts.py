@@ -9,6 +9,7 @@ import datetime as dt
 from typing import Any
 
 import pytest
+from django.conf import settings
 from django.test import Client
 from django.urls import reverse
 
@@ -261,6 +262,16 @@ def test_contact_to_case_prefills_and_links_to_the_source_case(
     link_row = CaseLink.objects.get(infector=source)
     assert link_row.infectee.person_id == contact.person_id
     assert source.number in link_row.evidence
+    # The automatic basis is built from the exposures when shown, in the reader's language.
+    chain_url = reverse("tracing:case_chain", args=[link_row.infectee_id])
+    client.cookies[settings.LANGUAGE_COOKIE_NAME] = "en"
+    english = client.get(chain_url).content.decode()
+    evidence = english.split('data-testid="link-evidence">')[1].split("</div>")[0]
+    assert "Automatic evidence:" in evidence and source.number in evidence
+    assert "自动依据" not in evidence
+    client.cookies[settings.LANGUAGE_COOKIE_NAME] = "zh-hans"
+    chinese = client.get(chain_url).content.decode()
+    assert "的密切接触者" in chinese.split('data-testid="link-evidence">')[1]
 
 
 def test_contact_to_case_wrong_role_and_wrong_jurisdiction(
