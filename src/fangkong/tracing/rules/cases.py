@@ -14,6 +14,7 @@ from dataclasses import dataclass
 from typing import Final
 
 from django.utils.translation import gettext as _
+from django.utils.translation import ngettext
 
 from fangkong.core.errors import DomainError
 from fangkong.protocol.rules import (
@@ -258,4 +259,5 @@ def note_words(note: str) -> str:
     found = _SCAN_NOTE.match(note or "")
     if found is None:
         return note
-    return _("扫码 %(n)d 次") % {"n": int(found.group(1))}
+    scans = int(found.group(1))
+    return ngettext("扫码 %(n)d 次", "扫码 %(n)d 次", scans) % {"n": scans}

@@ -91,6 +91,7 @@ def test_scan_note_is_stored_as_data_and_shown_in_the_readers_words() -> None:
     assert stored == "扫码 3 次"
     with translation.override("en"):
         assert case_rules.note_words(stored) == "3 scans"
+        assert case_rules.note_words(case_rules.scan_note(1)) == "1 scan"
         assert case_rules.note_words("扫码 3 次，同行 2 人") == "扫码 3 次，同行 2 人"  # typed
     with translation.override("zh-hans"):
         assert case_rules.note_words(stored) == "扫码 3 次"
