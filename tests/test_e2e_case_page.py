@@ -59,6 +59,16 @@ def test_case_page_order_paged_contacts_and_contact_to_case(
     _login(page, live_server, "e2e-case-investigator")
     page.goto(f"{live_server.url}/tracing/cases/{case.pk}/")
 
+    # 流调进展: the fields are wide and the button sits on its own row, on a desk and a phone.
+    for width, least in ((1280, 600), (390, 300)):
+        page.set_viewport_size({"width": width, "height": SCREEN["height"]})
+        field = page.locator("#cf-vaccination").bounding_box()
+        button = page.get_by_test_id("case-core-facts").bounding_box()
+        assert field is not None and button is not None
+        assert field["width"] >= least
+        assert button["y"] >= field["y"] + field["height"]
+    page.set_viewport_size(SCREEN)
+
     # The push button is within the first two screens, above the itinerary and contacts.
     push = page.get_by_test_id("push-contacts")
     push.wait_for()

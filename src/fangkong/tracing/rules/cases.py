@@ -8,11 +8,13 @@ uses, and how a person's venue scans become itinerary stops.
 from __future__ import annotations
 
 import datetime as dt
+import re
 from collections.abc import Iterable
 from dataclasses import dataclass
 from typing import Final
 
 from django.utils.translation import gettext as _
+from django.utils.translation import ngettext
 
 from fangkong.core.errors import DomainError
 from fangkong.protocol.rules import (
@@ -239,3 +241,23 @@ def check_stop(
             window_start=window_start.isoformat(),
             window_end=window_end.isoformat(),
         )
+
+
+# A stop proposed from scans carries its scan count as a note. Stored in the data's
+# language (Chinese, like every stored note) and put in the reader's words when shown.
+_SCAN_NOTE = re.compile(r"^扫码 (\d+) 次$")
+
+
+def scan_note(scans: int) -> str:
+    """The stored note of a stop proposed from `scans` scans (not translated: data)."""
+    return f"扫码 {scans} 次"
+
+
+def note_words(note: str) -> str:
+    """A stop's note for a page: a scan-count note in the reader's language, any other
+    note (typed by a user) as it is."""
+    found = _SCAN_NOTE.match(note or "")
+    if found is None:
+        return note
+    scans = int(found.group(1))
+    return ngettext("扫码 %(n)d 次", "扫码 %(n)d 次", scans) % {"n": scans}

@@ -365,19 +365,25 @@ def basis_lines(
     for stop in ev.get("stops") or []:
         if not isinstance(stop, dict):
             continue
+        # No overlap (a household or companion exposure's stop): no "重叠 0 分钟".
+        minutes = stop.get("overlap_minutes") or 0
+        words = {
+            "place": place(stop.get("place")),
+            "time": _local_minute(stop.get("first_scan"), tz) or "—",
+            "minutes": minutes,
+        }
         lines.append(
-            _("%(place)s，%(time)s 扫码，重叠 %(minutes)s 分钟")
-            % {
-                "place": place(stop.get("place")),
-                "time": _local_minute(stop.get("first_scan"), tz) or "—",
-                "minutes": stop.get("overlap_minutes", 0),
-            }
+            _("%(place)s，%(time)s 扫码，重叠 %(minutes)s 分钟") % words
+            if minutes
+            else _("%(place)s，%(time)s 扫码") % words
         )
     places = [p for p in ev.get("places") or [] if isinstance(p, int)]
     if places:
+        where = {"places": "、".join(place(p) for p in places), "minutes": overlap_minutes}
         lines.append(
-            _("与密接同在 %(places)s，共重叠 %(minutes)s 分钟")
-            % {"places": "、".join(place(p) for p in places), "minutes": overlap_minutes}
+            _("与密接同在 %(places)s，共重叠 %(minutes)s 分钟") % where
+            if overlap_minutes
+            else _("与密接同在 %(places)s") % where
         )
     if ev.get("note"):
         lines.append(_("备注：%(note)s") % {"note": ev["note"]})

@@ -23,6 +23,7 @@ from fangkong.core.errors import DomainError, NotFound
 from fangkong.core.pagination import Page, keyset_page
 from fangkong.core.paths import under
 from fangkong.tracing.models import Case, CaseStatus, Investigation, ItineraryStop
+from fangkong.tracing.rules import cases as case_rules
 
 if TYPE_CHECKING:
     from fangkong.accounts.models import User
@@ -130,12 +131,15 @@ def case_investigation(case: Case) -> Investigation | None:
 
 
 def case_stops(case: Case) -> list[ItineraryStop]:
-    """The case's itinerary, in time order."""
-    return list(
+    """The case's itinerary, in time order; `note_words` is each note for the page."""
+    stops = list(
         ItineraryStop.objects.filter(investigation__case=case)
         .select_related("place")
         .order_by("start", "id")
     )
+    for stop in stops:
+        stop.note_words = case_rules.note_words(stop.note)  # type: ignore[attr-defined]
+    return stops
 
 
 def case_stop_get(*, case: Case, pk: int) -> ItineraryStop:

@@ -27,6 +27,7 @@ from fangkong.tracing.models import (
     Cluster,
     ContactClass,
     Exposure,
+    ExposureKind,
     ItineraryStop,
 )
 from fangkong.tracing.rules.chains import Link, case_generations
@@ -175,6 +176,46 @@ class CaseChain:
     hidden: int = 0  # linked cases outside the user's jurisdiction
 
 
+def contact_evidence(*, infector: Case, infectee: Case) -> list[str]:
+    """Lines of evidence from contact tracing: the infectee's person was a contact of the
+    infector's case (or of the infector while the infector was still a contact)."""
+    exposures = Exposure.objects.filter(
+        Q(source_case=infector) | Q(source_contact__person_id=infector.person_id),
+        contact__person_id=infectee.person_id,
+    ).order_by("exposed_on", "pk")
+    lines = []
+    for exposure in exposures[:20]:
+        lines.append(
+            _(
+                "自动依据：%(infectee)s 曾为 %(infector)s 的%(classification)s"
+                "（%(kind)s，暴露日期 %(date)s）"
+            )
+            % {
+                "infectee": infectee.number,
+                "infector": infector.number,
+                "classification": ContactClass(exposure.classification).label,
+                "kind": ExposureKind(exposure.kind).label,
+                "date": exposure.exposed_on.isoformat(),
+            }
+        )
+    return lines
+
+
+AUTO_EVIDENCE_PREFIXES = ("自动依据：", "Automatic evidence:")
+
+
+def evidence_lines(link: CaseLink) -> list[str]:
+    """A link's evidence for a page: the lines the investigator typed as stored, and the
+    automatic lines built now from the exposures (in the reader's language: the stored
+    ones are in the language of whoever made the link)."""
+    typed = [
+        line
+        for line in link.evidence.splitlines()
+        if line.strip() and not line.startswith(AUTO_EVIDENCE_PREFIXES)
+    ]
+    return typed + contact_evidence(infector=link.infector, infectee=link.infectee)
+
+
 def case_chain(*, user: User, case: Case) -> CaseChain:
     """The case's infectors and infectees the user may see, and its generation."""
     require(user, Capability.CASE_VIEW)
@@ -195,7 +236,9 @@ def case_chain(*, user: User, case: Case) -> CaseChain:
         other = link.infector_id if link.infectee_id == case.pk else link.infectee_id
         if other not in visible:
             chain.hidden += 1
-        elif link.infectee_id == case.pk:
+            continue
+        link.evidence_lines = evidence_lines(link)  # type: ignore[attr-defined]
+        if link.infectee_id == case.pk:
             chain.infected_by.append(link)
         else:
             chain.infected.append(link)

@@ -11,7 +11,6 @@ from __future__ import annotations
 from typing import TYPE_CHECKING
 
 from django.db import IntegrityError, transaction
-from django.db.models import Q
 from django.utils.translation import gettext as _
 
 from fangkong.accounts.permissions import require, require_in_scope
@@ -22,11 +21,9 @@ from fangkong.tracing.models import (
     Case,
     CaseLink,
     Cluster,
-    ContactClass,
-    Exposure,
-    ExposureKind,
 )
 from fangkong.tracing.rules.chains import Link, link_would_cycle
+from fangkong.tracing.selectors.chains import contact_evidence
 
 if TYPE_CHECKING:
     from fangkong.accounts.models import User
@@ -57,31 +54,6 @@ def _links_below(root: int) -> list[Link]:
         frontier = {infectee for _infector, infectee in level} - seen
         seen |= frontier
     return links
-
-
-def contact_evidence(*, infector: Case, infectee: Case) -> list[str]:
-    """Lines of evidence from contact tracing: the infectee's person was a contact of the
-    infector's case (or of the infector while the infector was still a contact)."""
-    exposures = Exposure.objects.filter(
-        Q(source_case=infector) | Q(source_contact__person_id=infector.person_id),
-        contact__person_id=infectee.person_id,
-    ).order_by("exposed_on", "pk")
-    lines = []
-    for exposure in exposures[:20]:
-        lines.append(
-            _(
-                "自动依据：%(infectee)s 曾为 %(infector)s 的%(classification)s"
-                "（%(kind)s，暴露日期 %(date)s）"
-            )
-            % {
-                "infectee": infectee.number,
-                "infector": infector.number,
-                "classification": ContactClass(exposure.classification).label,
-                "kind": ExposureKind(exposure.kind).label,
-                "date": exposure.exposed_on.isoformat(),
-            }
-        )
-    return lines
 
 
 @transaction.atomic

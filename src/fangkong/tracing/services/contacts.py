@@ -1015,7 +1015,8 @@ def contact_turned_positive(*, actor: User, contact: Contact, case: Case, ip: st
         action="contacts.became_case",
         object_type="contact",
         object_id=contact.pk,
-        object_label=case.number,
+        # The object is the contact: named by its person (masked), then the case it became.
+        object_label=f"{people_rules.mask_name(contact.person.name)} → {case.number}",
         jurisdiction_path=contact.jurisdiction_path,
         detail={"case": case.pk, "upgraded": sorted(upgraded_ids)},
         ip=ip,

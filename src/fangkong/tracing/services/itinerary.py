@@ -112,7 +112,7 @@ def itinerary_propose_from_scans(*, actor: User, case: Case, ip: str = "") -> li
             start=p.start,
             end=p.end,
             source=StopSource.SCAN,
-            note=_("扫码 %(n)d 次") % {"n": p.scans},
+            note=rules.scan_note(p.scans),
         )
         for p in proposals
         if p.place_id in known_places

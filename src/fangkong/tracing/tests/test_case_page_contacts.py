@@ -9,6 +9,7 @@ import datetime as dt
 from typing import Any
 
 import pytest
+from django.conf import settings
 from django.test import Client
 from django.urls import reverse
 
@@ -64,6 +65,36 @@ def test_basis_in_words_names_places_in_local_time_without_ids() -> None:
     )
     assert household == ["同住家庭成员"]
     assert "42" not in "".join(household)
+
+
+def test_basis_without_overlap_says_no_minutes() -> None:
+    """A stop or a secondary's places with no overlap (household, workplace, companion
+    exposures) read without "重叠 0 分钟"."""
+    lines = rules.basis_lines(
+        kind="household",
+        evidence={"household": 1, "stops": [{"place": 3, "first_scan": None}], "places": [3]},
+        overlap_minutes=0,
+        place_names={3: "乌镇菜场"},
+        tz=SHANGHAI,
+    )
+    assert lines[0] == "同住家庭成员"
+    assert all("重叠" not in line for line in lines)
+    assert "乌镇菜场，— 扫码" in lines and "与密接同在 乌镇菜场" in lines
+
+
+def test_scan_note_is_stored_as_data_and_shown_in_the_readers_words() -> None:
+    from django.utils import translation
+
+    from fangkong.tracing.rules import cases as case_rules
+
+    stored = case_rules.scan_note(3)
+    assert stored == "扫码 3 次"
+    with translation.override("en"):
+        assert case_rules.note_words(stored) == "3 scans"
+        assert case_rules.note_words(case_rules.scan_note(1)) == "1 scan"
+        assert case_rules.note_words("扫码 3 次，同行 2 人") == "扫码 3 次，同行 2 人"  # typed
+    with translation.override("zh-hans"):
+        assert case_rules.note_words(stored) == "扫码 3 次"
 
 
 # --- the case page and its contacts section ---------------------------------------------------
@@ -129,6 +160,23 @@ def test_contacts_section_pages_counts_and_filters(
     assert bad.status_code == 400
 
 
+def test_filter_links_open_the_case_page_filtered(investigator: Any, crowded_case: Any) -> None:
+    """A filter link's plain href is the whole case page (a new tab gets a styled page),
+    whose contacts section then loads filtered; htmx still swaps the section in place."""
+    client = client_for(investigator)
+    page = reverse("tracing:case_detail", args=[crowded_case.pk])
+    section = reverse("tracing:case_contacts", args=[crowded_case.pk])
+    html = client.get(section).content.decode()
+    link = html.split('data-testid="contact-filter-close"')[0].rsplit("<a ", 1)[1]
+    assert f'href="{page}?contacts=close#case-section-case_contacts"' in link
+    assert f'hx-get="{section}?classification=close"' in link
+    filtered = client.get(f"{page}?contacts=close").content.decode()
+    assert f'hx-get="{section}?classification=close"' in filtered
+    ignored = client.get(f"{page}?contacts=nope")
+    assert ignored.status_code == 200
+    assert f'hx-get="{section}"' in ignored.content.decode()
+
+
 def test_basis_is_words_on_rows_and_detail(investigator: Any, crowded_case: Any) -> None:
     client = client_for(investigator)
     rows = client.get(reverse("tracing:case_contacts", args=[crowded_case.pk])).content.decode()
@@ -168,6 +216,8 @@ def test_companions_become_close_contacts_when_the_stop_is_confirmed(
     assert 'data-testid="companions-unresolved"' in html
     detail = client_for(investigator).get(reverse("tracing:contact_detail", args=[contact.pk]))
     assert "同行：陈*，濮院超市" in detail.content.decode()  # masked like every name
+    overlap = detail.content.decode().split('data-testid="exposure-overlap">')[1].split("<")[0]
+    assert overlap == "—"  # a companion has no overlap minutes, not 0
 
 
 # --- contact → case --------------------------------------------------------------------------
@@ -191,6 +241,13 @@ def test_contact_to_case_prefills_and_links_to_the_source_case(
     form = client.get(link).content.decode()
     assert 'data-testid="case-from-contact"' in form and source.number in form
     assert f'value="{contact.person_id}" checked' in form
+    # The person comes from the contact: no search box above it, a link to choose another.
+    assert 'data-testid="case-person-search"' not in form
+    change = form.split('data-testid="case-change-person"')[0].rsplit("<a ", 1)[1]
+    assert f'href="{reverse("tracing:case_create")}"' in change
+    plain = client.get(reverse("tracing:case_create")).content.decode()
+    assert 'data-testid="case-person-search"' in plain
+    assert 'data-testid="case-change-person"' not in plain
     answer = client.post(
         reverse("tracing:case_create"),
         {
@@ -206,6 +263,16 @@ def test_contact_to_case_prefills_and_links_to_the_source_case(
     link_row = CaseLink.objects.get(infector=source)
     assert link_row.infectee.person_id == contact.person_id
     assert source.number in link_row.evidence
+    # The automatic basis is built from the exposures when shown, in the reader's language.
+    chain_url = reverse("tracing:case_chain", args=[link_row.infectee_id])
+    client.cookies[settings.LANGUAGE_COOKIE_NAME] = "en"
+    english = client.get(chain_url).content.decode()
+    evidence = english.split('data-testid="link-evidence">')[1].split("</div>")[0]
+    assert "Automatic evidence:" in evidence and source.number in evidence
+    assert "自动依据" not in evidence
+    client.cookies[settings.LANGUAGE_COOKIE_NAME] = "zh-hans"
+    chinese = client.get(chain_url).content.decode()
+    assert "的密切接触者" in chinese.split('data-testid="link-evidence">')[1]
 
 
 def test_contact_to_case_wrong_role_and_wrong_jurisdiction(

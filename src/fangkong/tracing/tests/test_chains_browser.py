@@ -63,6 +63,70 @@ def test_chain_graph_draws_a_canvas(
 
 
 @pytest.mark.browser
+def test_full_chain_graph_spreads_over_the_canvas_and_legend_is_complete(
+    live_server: Any, browser_page: Any, tree: Any, make_user: Any
+) -> None:
+    """The whole view: three cases, each with its close and other contacts as counted
+    groups, spread over the canvas (not a cluster in its middle), no node under another
+    node's label, and the legend names the grey groups and the diamond."""
+    investigator = make_user(Role.INVESTIGATOR, tree.city, "investigator-f")
+    cases = [tracing.case_in(tree.community_a, name) for name in ("孙一", "孙二", "孙三")]
+    case_link_create(actor=investigator, infector=cases[0], infectee=cases[1])
+    for i, case in enumerate(cases):
+        for j in range(2):
+            person = people.person(tree.community_a, f"密{i}{j}")
+            tracing.contact(person, case=case)
+            tracing.contact(
+                people.person(tree.community_b, f"伴{i}{j}"), case=case, classification="general"
+            )
+    page = browser_page
+    page.set_viewport_size({"width": 1280, "height": 900})
+    page.goto(f"{live_server.url}/accounts/login/")
+    page.fill("input[name=username]", "investigator-f")
+    page.fill("input[name=password]", "pw-Fangkong-2022")
+    page.click("button[type=submit]")
+    page.wait_for_load_state()
+    page.goto(f"{live_server.url}/tracing/chains/")
+    graph = page.locator("[data-testid=chain-graph]")
+    graph.locator("canvas").first.wait_for()
+    assert graph.get_attribute("data-drawn") == "9"  # 3 cases + 3 x (close, other)
+    page.wait_for_timeout(2500)  # the force layout settles
+    drawn = page.evaluate(
+        """() => { const c = window.fangkongChainGraph;
+          const d = c.getModel().getSeriesByIndex(0).getData(); const out = [];
+          for (let i = 0; i < d.count(); i++) {
+            const p = c.convertToPixel({seriesIndex: 0}, d.getItemLayout(i));
+            const size = d.getRawDataItem(i).symbolSize;
+            out.push({x: p[0], y: p[1], r: size / 2, name: d.getRawDataItem(i).name});
+          } return out; }"""
+    )
+    box = graph.bounding_box()
+    assert box is not None
+    xs = [n["x"] for n in drawn]
+    ys = [n["y"] for n in drawn]
+    assert max(xs) - min(xs) > 0.35 * box["width"]  # it was about a quarter
+    assert max(ys) - min(ys) > 0.35 * box["height"]
+    label_height, label_half_width = 20, 45  # the label below a node: 11 px text, 3 px gap
+    for a in drawn:
+        label = (a["x"] - label_half_width, a["y"] + a["r"], a["x"] + label_half_width)
+        for b in drawn:
+            if a is b:
+                continue
+            apart = ((a["x"] - b["x"]) ** 2 + (a["y"] - b["y"]) ** 2) ** 0.5
+            assert apart > a["r"] + b["r"], (a["name"], b["name"])
+            # b's symbol does not cross a's label
+            hits = (
+                label[0] < b["x"] + b["r"]
+                and b["x"] - b["r"] < label[2]
+                and label[1] < b["y"] + b["r"]
+                and b["y"] - b["r"] < label[1] + label_height
+            )
+            assert not hits, (a["name"], b["name"])
+    legend = page.locator("ul.legend").inner_text()
+    assert "其他接触者" in legend and "菱形" in legend
+
+
+@pytest.mark.browser
 def test_case_map_draws_numbered_stops(
     live_server: Any, browser_page: Any, tree: Any, make_user: Any
 ) -> None:

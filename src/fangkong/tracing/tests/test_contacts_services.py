@@ -13,6 +13,7 @@ from fangkong.accounts.models import AuditEvent
 from fangkong.accounts.roles import Role
 from fangkong.core.errors import Conflict, DomainError, NotFound, PermissionDenied
 from fangkong.people.models import Person
+from fangkong.people.rules import mask_name
 from fangkong.testkit import areas, people, tracing
 from fangkong.testkit.clock import at
 from fangkong.tracing.models import Contact, Exposure
@@ -516,7 +517,10 @@ def test_upgrade_when_close_contact_turns_positive(
     assert diner.quarantine_end_on == dt.date(2022, 7, 11)
     assert diner.monitoring_end_on == dt.date(2022, 7, 14)
     assert diner.exposures.filter(source_case=new_case, classification="close").exists()
-    assert AuditEvent.objects.filter(action="contacts.became_case").exists()
+    event = AuditEvent.objects.get(action="contacts.became_case")
+    # The object is the contact: its person (masked), not the new case's number alone.
+    assert event.object_type == "contact" and event.object_id == str(contact_of(s["long"]).pk)
+    assert event.object_label == f"{mask_name(s['long'].name)} → {new_case.number}"
 
 
 def test_upgrade_refuses_another_persons_case(investigator: Any, with_secondary: dict) -> None:

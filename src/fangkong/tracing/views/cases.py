@@ -43,7 +43,7 @@ from fangkong.tracing.forms import (
     PersonSearchForm,
     StopForm,
 )
-from fangkong.tracing.models import Case, CaseKind, CaseOrigin, CaseStatus
+from fangkong.tracing.models import Case, CaseKind, CaseOrigin, CaseStatus, ContactClass
 from fangkong.tracing.rules import cases as rules
 from fangkong.tracing.selectors import cases as selectors
 from fangkong.tracing.selectors import contacts as contact_selectors
@@ -316,13 +316,17 @@ def case_create(request: AuthedRequest) -> HttpResponse:
 # --- case page --------------------------------------------------------------------------
 
 
-def _sections(pk: int) -> list[dict[str, Any]]:
+def _sections(pk: int, *, contact_class: str = "") -> list[dict[str, Any]]:
+    """The sections to load; `contact_class` (a valid contact class, else ignored) opens the
+    contacts section filtered (the filter links' plain href: a new tab gets the page)."""
     found = []
     for name, title in CASE_SECTIONS:
         try:
             url = reverse(name, args=[pk])
         except NoReverseMatch:
             continue
+        if name == "tracing:case_contacts" and contact_class in ContactClass.values:
+            url += "?" + urlencode({"classification": contact_class})
         found.append({"key": name.split(":")[1], "title": str(title), "url": url})
     return found
 
@@ -382,7 +386,7 @@ def _case_page(
             else _deadline(case.core_facts_due_at, case.core_facts_done_at, now),
             "report": None if closed else _deadline(case.report_due_at, case.report_done_at, now),
             "timeline": selectors.case_timeline(case),
-            "sections": _sections(case.pk),
+            "sections": _sections(case.pk, contact_class=request.GET.get("contacts", "")),
             "can_start": case.status == CaseStatus.REPORTED,
             "can_core_facts": case.status in rules.ITINERARY_OPEN_STATUSES,
             "can_complete": case.status == CaseStatus.INVESTIGATING,

@@ -66,8 +66,26 @@
       var g = groupOf[id];
       return g && !expanded[g] ? g : id;
     }
-    var nodes = graph.nodes.filter(function (n) { return n.kind === "case"; });
+    // Each case followed by its groups: the layout starts on a circle in this order, so a
+    // case's groups start beside it (and the drawing is the same at every load).
+    var nodes = [];
+    var rank = {};
+    graph.nodes.forEach(function (n) {
+      if (n.kind === "case") { rank["group:" + n.id] = nodes.length; nodes.push(n); }
+    });
+    function caseRank(key) {
+      var r = rank[key.slice(0, key.lastIndexOf(":"))];
+      return r === undefined ? nodes.length : r;
+    }
+    order.sort(function (a, b) { return caseRank(a) - caseRank(b); });
+    var caseNodes = nodes;
+    nodes = [];
+    var placed = 0;
+    function placeCasesUpTo(r) {
+      while (placed < caseNodes.length && placed <= r) { nodes.push(caseNodes[placed]); placed++; }
+    }
     order.forEach(function (key) {
+      placeCasesUpTo(caseRank(key));
       var g = groups[key];
       if (expanded[key] || g.members.length === 1) {
         if (g.members.length === 1) { expanded[key] = true; }
@@ -79,6 +97,7 @@
         });
       }
     });
+    placeCasesUpTo(caseNodes.length);
     var seen = {};
     var edges = [];
     graph.edges.forEach(function (e) {
@@ -91,10 +110,31 @@
     return { nodes: nodes, edges: edges };
   }
 
-  function buildOption(config, expanded) {
+  function clamp(value, low, high) { return Math.max(low, Math.min(high, value)); }
+
+  // Force scaled to the canvas and the number of nodes drawn: a handful of counted groups
+  // spreads over the canvas (not a cluster in its middle), hundreds of persons pack closer.
+  function forceFor(total, width, height) {
+    var spacing = Math.sqrt((width * height) / Math.max(total, 1));
+    var narrow = width < 600 ? width : Infinity; // a phone: the graph stays inside its width
+    return {
+      repulsion: clamp(Math.min(spacing * 3.5, narrow * 0.9), 50, 1500),
+      gravity: 0.04,
+      edgeLength: [
+        clamp(Math.min(spacing * 0.4, narrow / 8), 12, 160),
+        clamp(Math.min(spacing * 0.7, narrow / 5), 40, 260)
+      ],
+      friction: 0.2
+    };
+  }
+
+  function buildOption(config, expanded, width, height) {
     var labels = config.labels || {};
     var graph = aggregate(config.graph, expanded, labels);
     var total = graph.nodes.length;
+    var force = forceFor(total, width, height);
+    force.initLayout = "circular";
+    force.layoutAnimation = total <= 300;
     var large = total > LARGE;
     var degree = {};
     graph.edges.forEach(function (e) {
@@ -179,15 +219,11 @@
         links: edges,
         categories: categories,
         edgeSymbol: ["none", "arrow"],
-        force: {
-          repulsion: large ? 60 : 260,
-          gravity: large ? 0.12 : 0.1,
-          edgeLength: large ? [12, 50] : [60, 140],
-          friction: 0.2,
-          layoutAnimation: total <= 300
-        },
+        force: force,
         label: { position: "bottom", distance: 3, fontSize: 11, color: "#111827" },
-        labelLayout: { hideOverlap: true },
+        // Few nodes, spread out: every label shows (hiding one mid-layout lost a case's
+        // number); hundreds: overlapping labels hide.
+        labelLayout: { hideOverlap: large },
         emphasis: { focus: "adjacency", lineStyle: { width: 3 }, label: { show: true } },
         scaleLimit: { min: 0.2, max: 6 },
         top: 24, bottom: 24, left: 48, right: 48
@@ -202,7 +238,7 @@
     var instance = echarts.init(el, null, { renderer: "canvas" });
     var expanded = {};
     function draw() {
-      var option = buildOption(config, expanded);
+      var option = buildOption(config, expanded, el.clientWidth || 800, el.clientHeight || 600);
       instance.setOption(option, true);
       el.setAttribute("data-drawn", String(option.series[0].data.length));
     }
