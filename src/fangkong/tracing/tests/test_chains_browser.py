@@ -90,16 +90,24 @@ def test_full_chain_graph_spreads_over_the_canvas_and_legend_is_complete(
     graph = page.locator("[data-testid=chain-graph]")
     graph.locator("canvas").first.wait_for()
     assert graph.get_attribute("data-drawn") == "9"  # 3 cases + 3 x (close, other)
-    page.wait_for_timeout(2500)  # the force layout settles
-    drawn = page.evaluate(
-        """() => { const c = window.fangkongChainGraph;
+    positions = """() => { const c = window.fangkongChainGraph;
           const d = c.getModel().getSeriesByIndex(0).getData(); const out = [];
           for (let i = 0; i < d.count(); i++) {
             const p = c.convertToPixel({seriesIndex: 0}, d.getItemLayout(i));
             const size = d.getRawDataItem(i).symbolSize;
             out.push({x: p[0], y: p[1], r: size / 2, name: d.getRawDataItem(i).name});
           } return out; }"""
-    )
+    # The force layout animates frame by frame (fewer frames on a loaded machine): wait
+    # until it has settled, nodes moving less than a pixel in half a second.
+    drawn = page.evaluate(positions)
+    for _ in range(40):
+        page.wait_for_timeout(500)
+        now = page.evaluate(positions)
+        pairs = zip(drawn, now, strict=True)
+        moved = max(abs(a["x"] - b["x"]) + abs(a["y"] - b["y"]) for a, b in pairs)
+        drawn = now
+        if moved < 1:
+            break
     box = graph.bounding_box()
     assert box is not None
     xs = [n["x"] for n in drawn]
