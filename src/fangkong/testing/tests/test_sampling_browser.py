@@ -147,6 +147,7 @@ def test_a_sampler_registers_two_tubes_offline_and_they_sync_when_back_online(
     _register(page, world.rics[world.persons[0].pk])
     page.wait_for_function("() => document.getElementById('sampler').dataset.synced === '5'")
     assert page.get_by_test_id("current-fill").inner_text() == "2"
+    assert "此人本轮已在其他试管采样" in page.get_by_test_id("person-error").inner_text()
     row = page.locator('[data-testid=tube-log] tr[data-barcode="E2E-HELD-1"]')
     assert "复检 1" in row.inner_text()
     assert row.locator("td").nth(1).inner_text() == "2 / 10"

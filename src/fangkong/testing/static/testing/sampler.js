@@ -455,8 +455,10 @@
         await serial(async () => {
           // Apply the answer to the tubes as they are now (the sampler kept working).
           const fresh = (await Promise.all(batch.map((b) => getTube(b.tube.barcode)))).filter(Boolean);
-          applyAnswer(fresh, answer, sentClosed);
+          const notices = applyAnswer(fresh, answer, sentClosed);
           await putTubes(fresh);
+          // Stored but worth a look (a person sampled before in the round): said at once.
+          if (notices.length) showError(notices.join("；"));
         });
         await render();
       }
@@ -468,6 +470,7 @@
   }
 
   function applyAnswer(tubes, answer, sentClosed) {
+    const notices = [];
     const bySample = new Map(answer.samples.map((s) => [s.key, s]));
     const byTube = new Map(answer.tubes.map((t) => [t.key, t]));
     tubes.forEach((tube) => {
@@ -489,6 +492,7 @@
         s.status = r.status === "error" ? "error" : "synced";
         s.code = r.code;
         s.message = r.message;
+        if (r.status !== "error" && r.code) notices.push(s.masked + " " + r.message);
         // Answered either way (stored, or refused with a reason): the clear ID number and
         // phone leave the phone; the sampler still sees the masked number and the reason.
         // A refused person is registered again by scanning the card again.
@@ -501,6 +505,7 @@
         tube.server_base = Math.max(0, t.samples - synced);
       }
     });
+    return notices;
   }
 
   window.addEventListener("online", () => sync());
