@@ -190,10 +190,11 @@ def sampling_context(request: AuthedRequest, query: Query[ContextQuery]) -> Cont
 
 class TubeStatusOut(Schema):
     barcode: str
-    round: int
-    pool_size: int
-    state: str
-    samples: int
+    known: bool
+    round: int | None = None
+    pool_size: int | None = None
+    state: str = ""
+    samples: int = 0
 
 
 @router.get(
@@ -203,10 +204,15 @@ class TubeStatusOut(Schema):
     summary="Get a tube of the sampler's point as the server holds it (state, count)",
 )
 def tube_status(request: AuthedRequest, barcode: str, query: Query[ContextQuery]) -> TubeStatusOut:
+    """`known: false` for a barcode the point has not used (unknown, or another point's:
+    the answer is the same), so that opening a new tube is not a failed request."""
     point = selectors.point_for_sampler(user=request.user, point_id=query.point)
     tube = selectors.tube_status(user=request.user, point=point, barcode=barcode)
+    if tube is None:
+        return TubeStatusOut(barcode=barcode.strip().upper(), known=False)
     return TubeStatusOut(
         barcode=tube.barcode,
+        known=True,
         round=tube.round_id,
         pool_size=tube.pool_size,
         state=tube.state,

@@ -162,11 +162,12 @@ class TubeStatus:
     samples: int
 
 
-def tube_status(*, user: User, point: SamplingPoint, barcode: str) -> TubeStatus:
+def tube_status(*, user: User, point: SamplingPoint, barcode: str) -> TubeStatus | None:
     """A tube of the point as the server holds it (its round, pool size, state and how
     many samples it holds), for a phone that opens a tube another phone (or this one,
-    before a reinstall) started. Two queries; a tube of another point is 404, as is an
-    unknown barcode (the phone then opens it as new)."""
+    before a reinstall) started. Two queries. None for an unknown barcode and for a tube
+    of another point alike (the phone then opens it as new; the sync refuses a barcode
+    taken elsewhere), so that the answer tells nothing about other points."""
     require(user, Capability.SAMPLE_REGISTER)
     tube = (
         Tube.objects.filter(barcode=(barcode or "").strip().upper(), point=point)
@@ -174,7 +175,7 @@ def tube_status(*, user: User, point: SamplingPoint, barcode: str) -> TubeStatus
         .first()
     )
     if tube is None:
-        raise NotFound("tube_not_found", _("未找到该试管"), object="tube")
+        return None
     return TubeStatus(
         barcode=tube["barcode"],
         round_id=tube["round_id"],

@@ -279,12 +279,16 @@ def test_a_tube_opened_on_a_second_phone_shows_the_servers_count(
     assert own.status_code == 200
     assert own.json() == {
         "barcode": tube.barcode,
+        "known": True,
         "round": world.round.pk,
         "pool_size": 10,
         "state": "open",
         "samples": 3,
     }
-    assert unknown.status_code == 404 and unknown.json()["code"] == "tube_not_found"
-    assert foreign.status_code == 404 and foreign.json()["code"] == "tube_not_found"
+    # Unknown, and another point's tube, answer alike: nothing about other points.
+    blank = {"known": False, "round": None, "pool_size": None, "state": "", "samples": 0}
+    assert unknown.status_code == 200
+    assert unknown.json() == {"barcode": "NEW-TUBE-1", **blank}
+    assert foreign.status_code == 200 and foreign.json() == {"barcode": tube.barcode, **blank}
     assert foreign_named.status_code == 404 and foreign_named.json()["code"] == "not_found"
     assert refused.status_code == 403

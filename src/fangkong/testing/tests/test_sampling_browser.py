@@ -75,6 +75,8 @@ def test_a_sampler_registers_two_tubes_offline_and_they_sync_when_back_online(
     page = browser_page
     page.set_viewport_size({"width": 390, "height": 844})  # a phone
     _login(page, live_server, world.sampler)
+    console: list[Any] = []
+    page.on("console", lambda message: console.append(message))
     page.goto(live_server.url + "/testing/sampling/")
     assert page.get_by_test_id("point-name").inner_text() == world.point.place.name
     # The service worker has cached the page and its assets and controls the page.
@@ -148,6 +150,11 @@ def test_a_sampler_registers_two_tubes_offline_and_they_sync_when_back_online(
     page.wait_for_function("() => document.getElementById('sampler').dataset.synced === '5'")
     assert page.get_by_test_id("current-fill").inner_text() == "2"
     assert "此人本轮已在其他试管采样" in page.get_by_test_id("person-error").inner_text()
+    # Opening a new tube online asks the server too, and that is no failed request.
+    _open_tube(page, "E2E-NEW-3")
+    assert page.get_by_test_id("current-fill").inner_text() == "0"
+    assert page.get_by_test_id("current-count-note").inner_text() == ""
+    assert not [m for m in console if m.type == "error"], console
     row = page.locator('[data-testid=tube-log] tr[data-barcode="E2E-HELD-1"]')
     assert "复检 1" in row.inner_text()
     assert row.locator("td").nth(1).inner_text() == "2 / 10"

@@ -164,9 +164,9 @@
         cache: "no-store",
         headers: { "Accept": "application/json" },
       });
-      if (response.status === 404) return null;
       if (!response.ok) return undefined;
-      return await response.json();
+      const tube = await response.json();
+      return tube.known ? tube : null;
     } catch (networkError) {
       return undefined;
     }
