@@ -26,7 +26,7 @@ from django.utils.translation import gettext_lazy as _
 from django.utils.translation import pgettext_lazy
 
 from fangkong.accounts.permissions import has_capability
-from fangkong.accounts.roles import PLACE_ROLES, Capability
+from fangkong.accounts.roles import PLACE_ROLES, Capability, Role
 from fangkong.accounts.types import is_signed_in
 
 if TYPE_CHECKING:
@@ -227,6 +227,22 @@ NAV_ENTRIES: tuple[NavEntry, ...] = (
 )
 
 
+# A role whose work is one or two pages finds them first in the menu (on a phone the
+# menu is one row that scrolls sideways: the fifth entry is off screen).
+ROLE_LEADS: dict[str, tuple[str, ...]] = {
+    Role.SAMPLER: ("sampler", "boxes"),
+    Role.LAB: ("box_receive", "lab_results"),
+}
+
+
+def _ordered(role: str) -> tuple[NavEntry, ...]:
+    leads = ROLE_LEADS.get(role, ())
+    if not leads:
+        return NAV_ENTRIES
+    first = [e for key in leads for e in NAV_ENTRIES if e.key == key]
+    return (*first, *(e for e in NAV_ENTRIES if e.key not in leads))
+
+
 def entry_visible(user: User | AnonymousUser | None, entry: NavEntry) -> bool:
     """Whether the user's account may see this entry (URL resolution aside)."""
     if not is_signed_in(user):  # anonymous, or no user at all
@@ -258,7 +274,7 @@ def nav_items(request: HttpRequest) -> list[dict[str, Any]]:
     user = getattr(request, "user", None)
     path = getattr(request, "path", "") or ""
     items: list[dict[str, Any]] = []
-    for entry in NAV_ENTRIES:
+    for entry in _ordered(getattr(user, "role", "") or ""):
         if not entry_visible(user, entry):
             continue
         url = resolve(entry.url_name)

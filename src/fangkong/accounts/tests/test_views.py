@@ -160,6 +160,8 @@ def test_tokens_page_shows_plaintext_once_and_revokes(client, command_user):
     token = AccessToken.objects.get(user=command_user)
     listing = client.get(reverse("accounts:tokens")).content.decode()
     assert plaintext not in listing and token.prefix in listing
+    # The page says how a sampler's phone uses (or does not need) a token.
+    assert 'data-testid="token-phone-hint"' in listing and "采样应用则需要一个令牌" in listing
     response = client.post(reverse("accounts:token_revoke", args=[token.pk]))
     assert response.status_code == 302
     token.refresh_from_db()

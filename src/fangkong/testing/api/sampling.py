@@ -2,6 +2,8 @@
 
 `POST /api/testing/sampling/sync` takes a batch of tubes with their samples and answers
 per item (ok / duplicate / error with a code); a retried batch adds nothing.
+`GET /api/testing/sampling/tubes/{barcode}` gives a tube of the point as the server
+holds it (the phone asks when it opens a tube, so its count includes other phones').
 `GET /api/testing/sampling/context` gives the sampler's point, the rounds open there and
 the pool sizes a tube may have. Devices authenticate with a bearer token, the sampler
 page with its session and CSRF token (accounts.auth.api_auth, the API's default).
@@ -183,6 +185,38 @@ def sampling_context(request: AuthedRequest, query: Query[ContextQuery]) -> Cont
             for r in rounds
         ],
         totals=TotalsOut(**totals),
+    )
+
+
+class TubeStatusOut(Schema):
+    barcode: str
+    known: bool
+    round: int | None = None
+    pool_size: int | None = None
+    state: str = ""
+    samples: int = 0
+
+
+@router.get(
+    "/sampling/tubes/{barcode}",
+    response=TubeStatusOut,
+    url_name="sampling_tube",
+    summary="Get a tube of the sampler's point as the server holds it (state, count)",
+)
+def tube_status(request: AuthedRequest, barcode: str, query: Query[ContextQuery]) -> TubeStatusOut:
+    """`known: false` for a barcode the point has not used (unknown, or another point's:
+    the answer is the same), so that opening a new tube is not a failed request."""
+    point = selectors.point_for_sampler(user=request.user, point_id=query.point)
+    tube = selectors.tube_status(user=request.user, point=point, barcode=barcode)
+    if tube is None:
+        return TubeStatusOut(barcode=barcode.strip().upper(), known=False)
+    return TubeStatusOut(
+        barcode=tube.barcode,
+        known=True,
+        round=tube.round_id,
+        pool_size=tube.pool_size,
+        state=tube.state,
+        samples=tube.samples,
     )
 
 

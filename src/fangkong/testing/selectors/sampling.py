@@ -151,3 +151,35 @@ def point_totals(*, user: User, point: SamplingPoint) -> dict[str, int]:
         "tubes_open": int(tubes["open"] or 0),
         "samples": samples,
     }
+
+
+@dataclass(frozen=True, slots=True)
+class TubeStatus:
+    barcode: str
+    round_id: int
+    pool_size: int
+    state: str
+    samples: int
+
+
+def tube_status(*, user: User, point: SamplingPoint, barcode: str) -> TubeStatus | None:
+    """A tube of the point as the server holds it (its round, pool size, state and how
+    many samples it holds), for a phone that opens a tube another phone (or this one,
+    before a reinstall) started. Two queries. None for an unknown barcode and for a tube
+    of another point alike (the phone then opens it as new; the sync refuses a barcode
+    taken elsewhere), so that the answer tells nothing about other points."""
+    require(user, Capability.SAMPLE_REGISTER)
+    tube = (
+        Tube.objects.filter(barcode=(barcode or "").strip().upper(), point=point)
+        .values("pk", "barcode", "round_id", "pool_size", "state")
+        .first()
+    )
+    if tube is None:
+        return None
+    return TubeStatus(
+        barcode=tube["barcode"],
+        round_id=tube["round_id"],
+        pool_size=tube["pool_size"],
+        state=tube["state"],
+        samples=Sample.objects.filter(tube_id=tube["pk"]).count(),
+    )

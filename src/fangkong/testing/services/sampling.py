@@ -14,6 +14,8 @@ Item codes (stable): tube_barcode_taken, round_not_found, round_not_open,
 pool_size_invalid, barcode_invalid, tube_time_invalid, tube_closed, tube_full,
 already_in_tube, person_not_found, lookup_suspended, lookup_budget_exhausted,
 sampled_at_invalid, and people's validation codes (id_bad_checksum, id_wrong_length, ...).
+A stored sample of a person the round sampled before, in another tube, is answered `ok`
+with the code `retest` (flagged to the sampler, not refused).
 """
 
 from __future__ import annotations
@@ -535,34 +537,49 @@ def _stored_samples(
     return stored, members
 
 
+# The round's targets among the batch's persons, and which of them the round sampled
+# before (in another tube: a retest, flagged to the sampler): one statement, two index
+# probes per person (`roundtarget` unique (round, person), `sample_round_person`).
 PG_TARGETS = (
-    "SELECT round_id, person_id FROM testing_roundtarget "  # noqa: S608
+    "SELECT round_id, person_id, true FROM testing_roundtarget "  # noqa: S608
+    f"WHERE round_id = %s AND person_id = {_pg_any('bigint')} "
+    "UNION ALL SELECT DISTINCT round_id, person_id, false FROM testing_sample "
     f"WHERE round_id = %s AND person_id = {_pg_any('bigint')}"
 )
 
 
-def _targets(rows: list[tuple[int, int]]) -> set[tuple[int, int]]:
-    """(round, person) pairs of the batch that are in the round's target population."""
+def _targets(rows: list[tuple[int, int]]) -> tuple[set[tuple[int, int]], set[tuple[int, int]]]:
+    """(round, person) pairs of the batch that are in the round's target population, and
+    those the round has a stored sample of already."""
+    found: set[tuple[int, int]] = set()
+    sampled: set[tuple[int, int]] = set()
     if not rows:
-        return set()
+        return found, sampled
     by_round: dict[int, set[int]] = defaultdict(set)
     for round_id, person_id in rows:
         by_round[round_id].add(person_id)
-    found: set[tuple[int, int]] = set()
     for round_id, persons in by_round.items():
         ids = list(persons)
         if connection.vendor == "postgresql":
             with _statement_cursor() as cursor:
-                cursor.execute(PG_TARGETS, [round_id, _json(ids)])
-                found.update(cursor.fetchall())
+                ids_json = _json(ids)
+                cursor.execute(PG_TARGETS, [round_id, ids_json, round_id, ids_json])
+                for r_id, person_id, is_target in cursor.fetchall():
+                    (found if is_target else sampled).add((r_id, person_id))
             continue
         for start in range(0, len(ids), INSERT_CHUNK):
+            chunk = ids[start : start + INSERT_CHUNK]
             found.update(
-                RoundTarget.objects.filter(
-                    round_id=round_id, person_id__in=ids[start : start + INSERT_CHUNK]
-                ).values_list("round_id", "person_id")
+                RoundTarget.objects.filter(round_id=round_id, person_id__in=chunk).values_list(
+                    "round_id", "person_id"
+                )
             )
-    return found
+            sampled.update(
+                Sample.objects.filter(round_id=round_id, person_id__in=chunk).values_list(
+                    "round_id", "person_id"
+                )
+            )
+    return found, sampled
 
 
 SAMPLE_COLUMNS = (
@@ -815,12 +832,18 @@ def sampling_sync(
         t_result.state = TubeState.CLOSED if fill.closes else TubeState.OPEN
         t_result.samples = stored_count + len(accepted)
 
-    targets = _targets(
+    targets, sampled_before = _targets(
         [(tubes[p.tube_position].round_id, int(p.person_id or 0)) for p in to_insert]
     )
     rows = []
     for p in to_insert:
         round_id = tubes[p.tube_position].round_id
+        key = (round_id, int(p.person_id or 0))
+        if key in sampled_before:
+            # Stored, but the sampler should know: the same person twice in a round is
+            # a retest, or someone registered by mistake.
+            p.result.code, p.result.message = "retest", _("此人本轮已在其他试管采样（复检）")
+        sampled_before.add(key)
         rows.append(
             _SampleRow(
                 client_uuid=p.sample.client_uuid,

@@ -39,8 +39,12 @@ def test_sampler_packs_and_hands_over_on_the_page(world: World) -> None:
     r = c.post(reverse("testing:box_list"), {"barcode": "BOX7", "lab": world.lab.pk})
     box = TransportBox.objects.get(barcode="BOX7")
     assert r.status_code == 302 and r.url == reverse("testing:box_detail", args=[box.pk])
+    testing.tube(world.round, world.point, world.persons_a[:1], barcode="TA3")
     r = c.post(r.url, {"action": "add", "barcodes": "TA1\nTA2"}, follow=True)
-    assert "已装箱 2 管" in r.content.decode()
+    # Tubes scanned again are mentioned only when there are some.
+    assert "已装箱 2 管" in r.content.decode() and "已在箱内" not in r.content.decode()
+    r = c.post(r.request["PATH_INFO"], {"action": "add", "barcodes": "TA1\nTA3"}, follow=True)
+    assert "已装箱 1 管，另 1 管原已在箱内" in r.content.decode()
     r = c.post(reverse("testing:box_detail", args=[box.pk]), {"action": "hand_over"}, follow=True)
     assert TransportBox.objects.get(pk=box.pk).state == BoxState.HANDED_OVER
     page = c.get(reverse("testing:box_list")).content.decode()

@@ -4,6 +4,7 @@ the list page."""
 from __future__ import annotations
 
 import datetime as dt
+import re
 from typing import Any
 
 import pytest
@@ -203,6 +204,8 @@ def test_list_page_shows_queue_and_updates_a_row_in_place(
     b_page = _client(town_b_user).get("/testing/points/").content.decode()
 
     assert "虹桥采样点" in page and 'data-testid="point-row"' in page
+    # The queue length box says what it is, on a phone too (not a bare "0").
+    assert re.search(r'data-testid="queue-length-label">排队人数 <input[^>]*name="length"', page)
     assert row.status_code == 200 and 'data-queue="busy"' in row.content.decode()
     assert "虹桥采样点" not in b_page
 

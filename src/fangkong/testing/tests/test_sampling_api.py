@@ -12,7 +12,7 @@ from fangkong.accounts.roles import Role
 from fangkong.accounts.services import token_create, user_create
 from fangkong.core.errors import NotFound
 from fangkong.testing.models import Sample, Tube
-from fangkong.testing.services.sampling import SampleIn, TubeIn
+from fangkong.testing.services.sampling import SampleIn, TubeIn, sampling_sync
 from fangkong.testkit import testing
 from fangkong.testkit.worlds.sampling import PASSWORD, World, build_world
 
@@ -245,3 +245,50 @@ def test_a_sampler_creates_the_phone_token_on_the_tokens_page_and_syncs_with_it(
     worker = Client()
     worker.force_login(make_user(Role.COMMUNITY_WORKER, world.tree.community_a))
     assert worker.get("/accounts/tokens/").status_code == 403
+
+
+def test_a_tube_opened_on_a_second_phone_shows_the_servers_count(
+    world: World, tree: Any, make_user: Any
+) -> None:
+    """Another phone opening a tube the server holds learns how many are in it; a sampler
+    of another point and a role without the capability learn nothing."""
+    tube = world.tube([world.sample(p) for p in world.persons[:3]], pool_size=10)
+    mine = Client()
+    mine.force_login(world.sampler)
+    sampling_sync(actor=world.sampler, tubes=[tube])
+    other_point = testing.point(tree.community_b)
+    other = user_create(
+        username="sampler-b2",
+        password=PASSWORD,
+        role=Role.SAMPLER,
+        jurisdiction=tree.community_b,
+        place=other_point.place,
+    )
+    theirs = Client()
+    theirs.force_login(other)
+    staff = Client()
+    staff.force_login(make_user(Role.TOWN_STAFF, world.tree.town_a))
+    url = f"/api/testing/sampling/tubes/{tube.barcode.lower()}"
+
+    own = mine.get(url)
+    unknown = mine.get("/api/testing/sampling/tubes/NEW-TUBE-1")
+    foreign = theirs.get(url)
+    foreign_named = theirs.get(url, {"point": world.point.pk})
+    refused = staff.get(url)
+
+    assert own.status_code == 200
+    assert own.json() == {
+        "barcode": tube.barcode,
+        "known": True,
+        "round": world.round.pk,
+        "pool_size": 10,
+        "state": "open",
+        "samples": 3,
+    }
+    # Unknown, and another point's tube, answer alike: nothing about other points.
+    blank = {"known": False, "round": None, "pool_size": None, "state": "", "samples": 0}
+    assert unknown.status_code == 200
+    assert unknown.json() == {"barcode": "NEW-TUBE-1", **blank}
+    assert foreign.status_code == 200 and foreign.json() == {"barcode": tube.barcode, **blank}
+    assert foreign_named.status_code == 404 and foreign_named.json()["code"] == "not_found"
+    assert refused.status_code == 403

@@ -11,6 +11,7 @@ from django.test import Client
 
 from fangkong.people.models import Person
 from fangkong.testing.models import Sample, Tube, TubeState
+from fangkong.testing.services.sampling import sampling_sync
 from fangkong.testkit.worlds.sampling import build_world, new_ric
 
 pytestmark = [pytest.mark.browser, pytest.mark.django_db(transaction=True)]
@@ -74,6 +75,8 @@ def test_a_sampler_registers_two_tubes_offline_and_they_sync_when_back_online(
     page = browser_page
     page.set_viewport_size({"width": 390, "height": 844})  # a phone
     _login(page, live_server, world.sampler)
+    console: list[Any] = []
+    page.on("console", lambda message: console.append(message))
     page.goto(live_server.url + "/testing/sampling/")
     assert page.get_by_test_id("point-name").inner_text() == world.point.place.name
     # The service worker has cached the page and its assets and controls the page.
@@ -85,7 +88,12 @@ def test_a_sampler_registers_two_tubes_offline_and_they_sync_when_back_online(
     page.wait_for_function(
         "() => document.querySelector('[data-testid=network]').dataset.online === '0'"
     )
+    # Pool sizes read in words, as elsewhere in the app.
+    assert "单人单管" in page.get_by_test_id("pool-size-select").inner_text()
+    assert "10混1" in page.get_by_test_id("pool-size-select").inner_text()
     _open_tube(page, "E2E-OFF-1")
+    # Offline, the phone cannot know what other phones put in the tube: it says so.
+    assert "只含本机" in page.get_by_test_id("current-count-note").inner_text()
     # The walk-in's name and phone show only once 临时人员 is ticked; the box keeps its size.
     assert page.get_by_test_id("walk-in-fields").is_hidden()
     assert page.get_by_test_id("walk-in-toggle").bounding_box()["width"] < 30
@@ -129,3 +137,25 @@ def test_a_sampler_registers_two_tubes_offline_and_they_sync_when_back_online(
     assert Sample.objects.filter(tube__barcode="E2E-OFF-1").count() == 2
     walk_in = Person.objects.get(name="孙过路")
     assert Sample.objects.get(person=walk_in).walk_in is True
+
+    # Online, a tube another phone started: the page counts what the server holds, and
+    # a person the round sampled before is stored but flagged.
+    held = world.tube([world.sample(world.persons[3])], barcode="E2E-HELD-1")
+    sampling_sync(actor=world.sampler, tubes=[held])
+    _open_tube(page, "E2E-HELD-1")
+    assert page.get_by_test_id("current-fill").inner_text() == "1"
+    assert page.get_by_test_id("current-pool").inner_text() == "10"
+    assert page.get_by_test_id("current-count-note").inner_text() == ""
+    _register(page, world.rics[world.persons[0].pk])
+    page.wait_for_function("() => document.getElementById('sampler').dataset.synced === '5'")
+    assert page.get_by_test_id("current-fill").inner_text() == "2"
+    assert "此人本轮已在其他试管采样" in page.get_by_test_id("person-error").inner_text()
+    # Opening a new tube online asks the server too, and that is no failed request.
+    _open_tube(page, "E2E-NEW-3")
+    assert page.get_by_test_id("current-fill").inner_text() == "0"
+    assert page.get_by_test_id("current-count-note").inner_text() == ""
+    assert not [m for m in console if m.type == "error"], console
+    row = page.locator('[data-testid=tube-log] tr[data-barcode="E2E-HELD-1"]')
+    assert "复检 1" in row.inner_text()
+    assert row.locator("td").nth(1).inner_text() == "2 / 10"
+    assert Sample.objects.filter(tube__barcode="E2E-HELD-1").count() == 2

@@ -121,6 +121,11 @@ def test_a_person_sampled_twice_in_a_round_is_a_retest(world: World) -> None:
     )
 
     assert _statuses(result) == ["ok"]
+    # Stored, and flagged to the sampler (a retest, or the same card scanned by mistake).
+    assert (result.samples[0].code, str(result.samples[0].message)) == (
+        "retest",
+        "此人本轮已在其他试管采样（复检）",
+    )
     samples = Sample.objects.filter(round=world.round, person=person)
     assert samples.count() == 2
     # Coverage counts persons, so the retest counts once.
@@ -474,3 +479,19 @@ def test_on_postgresql_the_sync_never_plans_a_sequential_scan(world: World) -> N
     with connection.cursor() as cursor:
         cursor.execute("SHOW enable_seqscan")
         assert cursor.fetchone()[0] == "on"
+
+
+def test_the_same_person_in_two_tubes_of_one_batch_is_flagged_once(world: World) -> None:
+    first, other = world.persons[0], world.persons[1]
+    tubes = [
+        world.tube([world.sample(first), world.sample(other)]),
+        world.tube([world.sample(first, minute=40)]),
+    ]
+
+    result = sampling_sync(actor=world.sampler, tubes=tubes)
+
+    assert [(s.status, s.code) for s in result.samples] == [
+        ("ok", ""),
+        ("ok", ""),
+        ("ok", "retest"),
+    ]

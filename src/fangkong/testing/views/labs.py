@@ -105,11 +105,13 @@ def box_detail(request: AuthedRequest, pk: int) -> HttpResponse:
                 report = box_services.box_add_tubes(
                     actor=user, box=box, barcodes=codes, ip=client_address(request)
                 )
-                messages.success(
-                    request,
-                    _("已装箱 %(added)d 管，已在箱内 %(unchanged)d 管")
-                    % {"added": len(report.added), "unchanged": len(report.unchanged)},
-                )
+                packed = _("已装箱 %(added)d 管") % {"added": len(report.added)}
+                if report.unchanged:
+                    # Scanned again: already in this box, nothing changed for them.
+                    packed += _("，另 %(unchanged)d 管原已在箱内") % {
+                        "unchanged": len(report.unchanged)
+                    }
+                messages.success(request, packed)
                 rejected = [
                     {"barcode": r.barcode, "code": r.code, "message": r.message}
                     for r in report.rejected

@@ -55,6 +55,13 @@ def _page_text() -> dict[str, str]:
         "full": _("该试管已满，已自动封管"),
         "noRound": _("本采样点没有进行中的轮次，不能开管"),
         "tubeUsed": _("该试管条码已在本机使用"),
+        "tubeClosedServer": _("该试管已封管，请换新管"),
+        "countLocal": _("离线：计数只含本机登记，其他手机放入此管的未计入"),
+        "countServer": _("计数含服务器上已有的样本"),
+        "otherTube": _("注意：此人本轮已在试管 {tube} 采样（复检请继续，误扫请核对）"),
+        "retest": _("复检"),
+        "single": _("单人单管"),
+        "pooled": _("{size}混1"),
         "noTube": _("请先扫描试管条码开管"),
     }
 
@@ -86,6 +93,8 @@ def sampler_page(request: AuthedRequest) -> HttpResponse:
             for r in rounds
         ],
         "sync_url": reverse("api:sampling_sync"),
+        # The script puts the barcode in place of the placeholder.
+        "tube_url": reverse("api:sampling_tube", kwargs={"barcode": "BARCODE"}),
         "user": request.user.get_username(),
     }
     return render(

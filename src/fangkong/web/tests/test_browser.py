@@ -98,3 +98,18 @@ def test_phone_sized_landing_page_has_no_horizontal_scroll(
         "document.documentElement.scrollWidth - document.documentElement.clientWidth"
     )
     assert overflow <= 0
+    # The sampler's main task leads the menu, and the current entry is scrolled into view
+    # even when it is the last one (the tokens page).
+    first = browser_page.locator("[data-testid=main-nav] a").first
+    assert first.get_attribute("data-nav") == "sampler"
+    browser_page.goto(f"{live_server.url}/accounts/tokens/")
+    browser_page.wait_for_load_state("load")
+    in_view = browser_page.evaluate(
+        """() => {
+          const nav = document.querySelector('[data-testid=main-nav]');
+          const a = nav.querySelector('a[aria-current=page]');
+          const n = nav.getBoundingClientRect(), r = a.getBoundingClientRect();
+          return nav.scrollWidth > nav.clientWidth && r.left >= n.left && r.right <= n.right;
+        }"""
+    )
+    assert in_view

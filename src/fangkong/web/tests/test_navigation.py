@@ -186,3 +186,14 @@ def test_in_the_real_project_every_entry_is_wired_and_shown_to_its_roles(
     assert response.status_code == 200
     nav = response.content.decode().split('data-testid="main-nav"', 1)[1].split("</nav>", 1)[0]
     assert set(re.findall(r'data-nav="(\w+)"', nav)) == EXPECTED[role]
+
+
+@pytest.mark.urls("fangkong.web.tests.urls_wired")
+def test_a_samplers_and_a_labs_main_tasks_lead_their_menu(tree: Any, make_user: Any) -> None:
+    sampler = make_user(Role.SAMPLER, tree.town_a)
+    lab = make_user(Role.LAB, tree.town_a)
+    command = make_user(Role.COMMAND, tree.city)
+
+    assert [i["key"] for i in _nav(sampler)][:2] == ["sampler", "boxes"]
+    assert [i["key"] for i in _nav(lab)][:2] == ["box_receive", "lab_results"]
+    assert _nav(command)[0]["key"] == "dashboard"

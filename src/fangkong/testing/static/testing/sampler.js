@@ -112,7 +112,7 @@
     round.pool_sizes.forEach((size) => {
       const option = document.createElement("option");
       option.value = String(size);
-      option.textContent = size === 1 ? "1" : size + " 混 1";
+      option.textContent = size === 1 ? T.single : T.pooled.replace("{size}", String(size));
       if (size === round.default_pool_size) option.selected = true;
       poolSelect.appendChild(option);
     });
@@ -152,16 +152,54 @@
     if (barcode) serial(() => openTube(barcode));
   });
 
+  // The tube as the server holds it (another phone may have filled part of it), or
+  // null when the server does not know it; undefined when it cannot be asked (offline):
+  // then the page says its count is only this phone's.
+  async function serverTube(barcode) {
+    if (!navigator.onLine) return undefined;
+    try {
+      const url = ctx.tube_url.replace("BARCODE", encodeURIComponent(barcode)) + "?point=" + ctx.point.id;
+      const response = await fetch(url, {
+        credentials: "same-origin",
+        cache: "no-store",
+        headers: { "Accept": "application/json" },
+      });
+      if (!response.ok) return undefined;
+      const tube = await response.json();
+      return tube.known ? tube : null;
+    } catch (networkError) {
+      return undefined;
+    }
+  }
+
+  // How full a tube is: what other phones put in it (as the server last said) and what
+  // this phone did, less what the server refused.
+  function fillOf(tube) {
+    return (tube.server_base || 0) + tube.samples.filter((s) => s.status !== "error").length;
+  }
+
   async function openTube(barcode) {
     showError("");
     if (!ctx.rounds.length) { showError(T.noRound); return; }
     const existing = await getTube(barcode);
     if (existing && existing.closed_at) { showError(T.tubeUsed); return; }
-    if (!existing) {
+    const server = await serverTube(barcode);
+    if (server && server.state !== "open") { showError(T.tubeClosedServer); return; }
+    if (existing) {
+      if (server) {
+        const synced = existing.samples.filter((s) => s.status === "synced").length;
+        existing.server_base = Math.max(0, server.samples - synced);
+        existing.counted = true;
+        await putTubes([existing]);
+      }
+    } else {
       await putTubes([{
         barcode: barcode,
-        round: Number(roundSelect.value),
-        pool_size: Number(poolSelect.value),
+        // A tube the server holds keeps its round and pool size (another phone chose them).
+        round: server ? server.round : Number(roundSelect.value),
+        pool_size: server ? server.pool_size : Number(poolSelect.value),
+        server_base: server ? server.samples : 0,
+        counted: server !== undefined,
         opened_at: new Date().toISOString(),
         closed_at: null,
         close_synced: false,
@@ -197,6 +235,10 @@
     const tube = await getTube(currentBarcode());
     if (!tube || tube.closed_at) { showError(T.noTube); return; }
     if (tube.samples.some((s) => s.id_number === number)) { showError(T.already); return; }
+    // The same person in another tube of the round on this phone: registered (a retest
+    // is allowed) but the sampler is told, in case the card was scanned twice by mistake.
+    const elsewhere = (await allTubes()).find((t) => t.barcode !== tube.barcode &&
+      t.round === tube.round && t.samples.some((s) => s.id_number === number));
     tube.samples.push({
       client_uuid: uuid4(),
       id_number: number,
@@ -208,10 +250,12 @@
       code: "",
       message: "",
     });
-    if (tube.samples.length >= tube.pool_size) {
+    if (fillOf(tube) >= tube.pool_size) {
       tube.closed_at = new Date().toISOString();
       showError(T.full);
       setCurrent("");
+    } else if (elsewhere) {
+      showError(T.otherTube.replace("{tube}", elsewhere.barcode));
     }
     await putTubes([tube]);
     await render();
@@ -301,8 +345,9 @@
     el("current-tube").hidden = !current;
     if (current) {
       el("current-barcode").textContent = current.barcode;
-      el("current-fill").textContent = String(current.samples.length);
+      el("current-fill").textContent = String(fillOf(current));
       el("current-pool").textContent = String(current.pool_size);
+      el("current-count-note").textContent = current.counted === false ? T.countLocal : "";
       const list = el("tube-members");
       list.innerHTML = "";
       current.samples.forEach((s) => {
@@ -318,12 +363,14 @@
       tr.dataset.barcode = t.barcode;
       const pending = t.samples.filter((s) => s.status === "pending").length;
       const errors = t.samples.filter((s) => s.status === "error");
+      const retests = t.samples.filter((s) => s.code === "retest").length;
       const state = t.closed_at ? T.closed : T.open;
       let sync = pending || (t.closed_at && !t.close_synced) || !t.status ? T.pending : T.synced;
       if (t.status === "error") sync = t.message || T.error;
       else if (errors.length) sync += " · " + T.error + " " + errors.length + "：" + errors[0].message;
+      if (retests) sync += " · " + T.retest + " " + retests;
       tr.dataset.sync = pending ? "pending" : t.status || "pending";
-      [t.barcode, t.samples.length + " / " + t.pool_size, state + " · " + sync].forEach((text) => {
+      [t.barcode, fillOf(t) + " / " + t.pool_size, state + " · " + sync].forEach((text) => {
         const td = document.createElement("td");
         td.textContent = text;
         tr.appendChild(td);
@@ -408,8 +455,10 @@
         await serial(async () => {
           // Apply the answer to the tubes as they are now (the sampler kept working).
           const fresh = (await Promise.all(batch.map((b) => getTube(b.tube.barcode)))).filter(Boolean);
-          applyAnswer(fresh, answer, sentClosed);
+          const notices = applyAnswer(fresh, answer, sentClosed);
           await putTubes(fresh);
+          // Stored but worth a look (a person sampled before in the round): said at once.
+          if (notices.length) showError(notices.join("；"));
         });
         await render();
       }
@@ -421,6 +470,7 @@
   }
 
   function applyAnswer(tubes, answer, sentClosed) {
+    const notices = [];
     const bySample = new Map(answer.samples.map((s) => [s.key, s]));
     const byTube = new Map(answer.tubes.map((t) => [t.key, t]));
     tubes.forEach((tube) => {
@@ -429,6 +479,7 @@
         tube.status = t.status === "error" ? "error" : "ok";
         tube.code = t.code;
         tube.message = t.message;
+        if (t.status !== "error") tube.counted = true;
         if (t.status !== "error" && sentClosed.has(tube.barcode)) tube.close_synced = true;
         if (t.status !== "error" && t.state === "closed" && !tube.closed_at) {
           tube.closed_at = new Date().toISOString();
@@ -441,13 +492,20 @@
         s.status = r.status === "error" ? "error" : "synced";
         s.code = r.code;
         s.message = r.message;
+        if (r.status !== "error" && r.code) notices.push(s.masked + " " + r.message);
         // Answered either way (stored, or refused with a reason): the clear ID number and
         // phone leave the phone; the sampler still sees the masked number and the reason.
         // A refused person is registered again by scanning the card again.
         s.id_number = "";
         s.phone = "";
       });
+      // The server's count of the tube, less what this phone put in it: the others'.
+      if (t && t.status !== "error") {
+        const synced = tube.samples.filter((s) => s.status === "synced").length;
+        tube.server_base = Math.max(0, t.samples - synced);
+      }
     });
+    return notices;
   }
 
   window.addEventListener("online", () => sync());

@@ -5,6 +5,8 @@
    - <select data-autosubmit>            submits its form when changed;
    - <form data-confirm="question">      asks before submitting (window.confirm);
    - <button data-print>                 prints the page;
+   - the main menu's current entry is scrolled into view (on a phone the menu is one row
+     that scrolls sideways, and the current entry may lie beyond the screen's edge);
    - <form data-logout data-pending-message="...">  the logout form: refused while a
      sampler phone still holds samples that have not reached the server (the samplers'
      IndexedDB databases "fangkong-sampler-*"), since logging out clears this browser's
@@ -18,6 +20,20 @@
       target.form.requestSubmit ? target.form.requestSubmit() : target.form.submit();
     }
   });
+
+  function showCurrentNavEntry() {
+    var current = document.querySelector("[data-testid=main-nav] a[aria-current=page]");
+    var nav = current && current.closest("nav");
+    if (!nav || nav.scrollWidth <= nav.clientWidth) { return; }
+    // Scroll the menu only (scrollIntoView would scroll the page too).
+    var left = current.getBoundingClientRect().left - nav.getBoundingClientRect().left + nav.scrollLeft;
+    nav.scrollLeft = Math.max(0, left - (nav.clientWidth - current.offsetWidth) / 2);
+  }
+  if (document.readyState === "loading") {
+    document.addEventListener("DOMContentLoaded", showCurrentNavEntry);
+  } else {
+    showCurrentNavEntry();
+  }
 
   document.addEventListener("click", function (event) {
     var button = event.target.closest && event.target.closest("[data-print]");
