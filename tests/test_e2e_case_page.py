@@ -102,7 +102,8 @@ def test_case_page_order_paged_contacts_and_contact_to_case(
     close_row.get_by_test_id("contact-to-case").click()
     page.get_by_test_id("case-from-contact").wait_for()
     assert case.number in page.get_by_test_id("case-from-contact").inner_text()
-    assert page.locator("input[name=person]:checked").count() == 1
+    assert page.locator("[data-testid=case-person-results]").count() == 0  # shown, not searched
+    assert (page.get_by_test_id("case-person-fixed-id").get_attribute("value") or "").isdigit()
     page.get_by_test_id("case-submit").click()
     page.get_by_test_id("case-number").wait_for()
     assert page.get_by_test_id("case-person").inner_text() == name

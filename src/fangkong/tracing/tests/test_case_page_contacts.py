@@ -240,7 +240,8 @@ def test_contact_to_case_prefills_and_links_to_the_source_case(
     assert link in detail
     form = client.get(link).content.decode()
     assert 'data-testid="case-from-contact"' in form and source.number in form
-    assert f'value="{contact.person_id}" checked' in form
+    assert f'name="person" value="{contact.person_id}" data-testid="case-person-fixed-id"' in form
+    assert 'data-testid="case-person-results"' not in form  # shown, not chosen again
     # The person comes from the contact: no search box above it, a link to choose another.
     assert 'data-testid="case-person-search"' not in form
     change = form.split('data-testid="case-change-person"')[0].rsplit("<a ", 1)[1]
