@@ -121,6 +121,7 @@ INSTALLED_APPS = [
     "fangkong.scans",
     "fangkong.tracing",
     "fangkong.testing",
+    "fangkong.quarantine",
     "fangkong.web",
     "fangkong.drill",
 ]

@@ -74,6 +74,14 @@ class Capability(models.TextChoices):
     COVERAGE_VIEW = "coverage.view", _("查看核酸覆盖和未采样人员")
     SUPPLY_VIEW = "supply.view", _("查看核酸物资库存")
     SUPPLY_MANAGE = "supply.manage", _("管理核酸物资出入库")
+    # Quarantine (隔离管控).
+    SITE_VIEW = "site.view", _("查看隔离点和隔离管控人员")
+    SITE_MANAGE = "site.manage", _("管理隔离点、房间和闭环工作人员")
+    PLACEMENT_MANAGE = "placement.manage", _("安排隔离管控、分配房间和转运")
+    PLACEMENT_CARE = "placement.care", _("入住登记、健康监测、隔离点采样和解除")
+    HOME_MONITOR = "home.monitor", _("居家隔离和健康监测打卡")
+    INSPECTION_MANAGE = "inspection.manage", _("对照标准检查隔离点并督办整改")
+    RECTIFICATION_UPDATE = "rectification.update", _("办理隔离点整改")
 
 
 _ALL = frozenset(Capability)
@@ -110,6 +118,7 @@ ROLE_CAPABILITIES: dict[str, frozenset[str]] = {
             Capability.ROUND_VIEW,
             Capability.RECHECK_VIEW,
             Capability.COVERAGE_VIEW,
+            Capability.SITE_VIEW,
         }
     ),
     Role.TOWN_STAFF: frozenset(
@@ -135,6 +144,9 @@ ROLE_CAPABILITIES: dict[str, frozenset[str]] = {
             Capability.COVERAGE_VIEW,
             Capability.SUPPLY_VIEW,
             Capability.SUPPLY_MANAGE,
+            Capability.SITE_VIEW,
+            Capability.PLACEMENT_MANAGE,
+            Capability.HOME_MONITOR,
         }
     ),
     Role.COMMUNITY_WORKER: frozenset(
@@ -150,10 +162,20 @@ ROLE_CAPABILITIES: dict[str, frozenset[str]] = {
             Capability.RECHECK_VIEW,
             Capability.RECHECK_MANAGE,
             Capability.COVERAGE_VIEW,
+            Capability.SITE_VIEW,
+            Capability.HOME_MONITOR,
         }
     ),
+    # Site staff see the persons placed at their site through quarantine's selectors.
     Role.SITE_STAFF: frozenset(
-        {Capability.PERSON_VIEW, Capability.AREA_VIEW, Capability.ZONE_VIEW}
+        {
+            Capability.PERSON_VIEW,
+            Capability.AREA_VIEW,
+            Capability.ZONE_VIEW,
+            Capability.SITE_VIEW,
+            Capability.PLACEMENT_CARE,
+            Capability.RECTIFICATION_UPDATE,
+        }
     ),
     # A sampler's phone app syncs with a bearer token the sampler creates (their own
     # tokens only: other users' need user.manage); the offline page uses the session.

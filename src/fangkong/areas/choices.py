@@ -29,6 +29,28 @@ class PlaceKind(models.TextChoices):
     OTHER = "other", _("其他")
 
 
+class VenueKind(models.TextChoices):
+    """What kind of venue a place is: the rule set names the kinds where a short overlap
+    makes a close contact (small enclosed venues) and those where co-presence makes a
+    risk person only (large venues)."""
+
+    RESTAURANT = "restaurant", _("餐饮店")
+    KTV = "ktv", _("KTV")
+    INTERNET_BAR = "internet_bar", _("网吧")
+    GYM = "gym", _("健身房")
+    CLINIC = "clinic", _("诊所")
+    CHESS_ROOM = "chess_room", _("棋牌室")
+    MARKET = "market", _("农贸市场")
+    MALL = "mall", _("商场")
+    SUPERMARKET = "supermarket", _("超市")
+    STATION = "station", _("车站")
+    HOSPITAL_HALL = "hospital_hall", _("医院大厅")
+    SCENIC_AREA = "scenic_area", _("景区")
+    SHOP = "shop", _("商店")
+    OFFICE = "office", _("办事场所")
+    OTHER = "other", _("其他场所")
+
+
 class ZoneLevel(models.TextChoices):
     SEALED = "sealed", _("封控区")
     CONTROLLED = "controlled", _("管控区")

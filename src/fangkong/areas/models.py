@@ -4,7 +4,7 @@ from django.conf import settings
 from django.db import models
 from django.utils.translation import gettext_lazy as _
 
-from fangkong.areas.choices import Level, PlaceKind, ZoneAction, ZoneLevel, ZoneState
+from fangkong.areas.choices import Level, PlaceKind, VenueKind, ZoneAction, ZoneLevel, ZoneState
 from fangkong.core.paths import CITY_WIDTH, LEVEL_STEP
 
 # Digits each level adds to the materialized path (the widths are core/paths.py's).
@@ -72,6 +72,10 @@ class Place(models.Model):
     kind = models.CharField(_("类型"), max_length=32, choices=PlaceKind.choices)
     name = models.CharField(_("名称"), max_length=200)
     venue_code = models.CharField(_("场所码"), max_length=32, unique=True, null=True, blank=True)
+    # What kind of venue (VenueKind): the rule set classifies co-presence by it.
+    venue_kind = models.CharField(
+        _("场所类别"), max_length=32, choices=VenueKind.choices, blank=True, default=""
+    )
     jurisdiction = models.ForeignKey(
         Jurisdiction, verbose_name=_("所属辖区"), on_delete=models.PROTECT, related_name="places"
     )

@@ -9,6 +9,22 @@ class SecondaryMeasure(models.TextChoices):
     HOME = "home", _("居家隔离")
 
 
+def default_always_close_kinds() -> list[str]:
+    return ["household", "vehicle", "workplace", "companion"]
+
+
+def default_small_venue_kinds() -> list[str]:
+    return ["restaurant", "ktv", "internet_bar", "gym", "clinic", "chess_room"]
+
+
+def default_large_venue_kinds() -> list[str]:
+    return ["market", "mall", "supermarket", "station", "hospital_hall", "scenic_area"]
+
+
+def default_risk_test_days() -> list[int]:
+    return [1, 3]
+
+
 class RuleSet(models.Model):
     """One version of the prevention and control protocol (防控方案), or a local override.
 
@@ -70,6 +86,36 @@ class RuleSet(models.Model):
     round_deadline_hours = models.PositiveSmallIntegerField(_("核酸轮次时限(小时)"), default=24)
     recheck_hours = models.PositiveSmallIntegerField(_("单管复核时限(小时)"), default=6)
     samplers_per_population = models.PositiveIntegerField(_("每名采样员服务人数"), default=360)
+    # Who is close (密接判定 by kind of exposure): exposure kinds that make a close contact
+    # whatever the minutes (tracing's ExposureKind values); venue kinds (areas' VenueKind
+    # values) where a short overlap makes a close contact; venue kinds where co-presence
+    # makes a risk person (时空伴随者) only; other venues: summed minutes.
+    always_close_exposure_kinds = models.JSONField(
+        _("直接判定密接的接触方式"), default=default_always_close_kinds
+    )
+    small_venue_kinds = models.JSONField(_("密闭小场所类型"), default=default_small_venue_kinds)
+    small_venue_close_minutes = models.PositiveSmallIntegerField(
+        _("密闭小场所判定密接的重叠分钟"), default=15
+    )
+    large_venue_kinds = models.JSONField(_("大型场所类型"), default=default_large_venue_kinds)
+    venue_close_minutes = models.PositiveSmallIntegerField(
+        _("其他场所判定密接的累计重叠分钟"), default=240
+    )
+    # Risk persons (时空伴随者/风险人员): "3 days 2 tests" and home health monitoring.
+    risk_monitoring_days = models.PositiveSmallIntegerField(
+        _("风险人员居家健康监测天数"), default=3
+    )
+    risk_test_days = models.JSONField(_("风险人员检测日"), default=default_risk_test_days)
+    # Release of a secondary contact: its close contact's first N tests negative (0: none).
+    secondary_release_close_negatives = models.PositiveSmallIntegerField(
+        _("次密接解除需密接前几次检测阴性"), default=0
+    )
+    # Quarantine sites.
+    quarantine_rooms_per_10k = models.PositiveSmallIntegerField(
+        _("每万人储备隔离房间数"), default=20
+    )
+    health_checks_per_day = models.PositiveSmallIntegerField(_("每日健康监测次数"), default=2)
+    rectification_hours = models.PositiveSmallIntegerField(_("整改时限(小时)"), default=24)
 
     created_at = models.DateTimeField(auto_now_add=True)
     updated_at = models.DateTimeField(auto_now=True)

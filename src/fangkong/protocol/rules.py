@@ -18,8 +18,9 @@ from __future__ import annotations
 
 import datetime as dt
 import math
+import re
 from collections.abc import Iterable, Mapping
-from dataclasses import dataclass, fields
+from dataclasses import MISSING, dataclass, fields
 from typing import Any, Final, Literal
 from typing import Protocol as TypingProtocol
 
@@ -77,15 +78,48 @@ class Protocol:
     round_deadline_hours: int = 24
     recheck_hours: int = 6
     samplers_per_population: int = 360
+    always_close_exposure_kinds: tuple[str, ...] = (
+        "household",
+        "vehicle",
+        "workplace",
+        "companion",
+    )
+    small_venue_kinds: tuple[str, ...] = (
+        "restaurant",
+        "ktv",
+        "internet_bar",
+        "gym",
+        "clinic",
+        "chess_room",
+    )
+    small_venue_close_minutes: int = 15
+    large_venue_kinds: tuple[str, ...] = (
+        "market",
+        "mall",
+        "supermarket",
+        "station",
+        "hospital_hall",
+        "scenic_area",
+    )
+    venue_close_minutes: int = 240
+    risk_monitoring_days: int = 3
+    risk_test_days: tuple[int, ...] = (1, 3)
+    secondary_release_close_negatives: int = 0
+    quarantine_rooms_per_10k: int = 20
+    health_checks_per_day: int = 2
+    rectification_hours: int = 24
 
     @classmethod
     def from_ruleset(cls, rs: Any) -> Protocol:
         """Copy a RuleSet row's values (attribute reads only)."""
         values: dict[str, Any] = {}
         for f in fields(cls):
-            value = getattr(rs, f.name)
+            # A field with a default may be absent from plain value holders (tests).
+            value = getattr(rs, f.name) if f.default is MISSING else getattr(rs, f.name, f.default)
             if f.name in TEST_DAY_FIELDS:
                 value = tuple(int(d) for d in value)
+            elif f.name in KIND_LIST_FIELDS:
+                value = tuple(str(k) for k in value)
             values[f.name] = value
         return cls(**values)
 
@@ -98,7 +132,13 @@ TEST_DAY_FIELDS: Final[dict[str, str]] = {
     "close_centralised_test_days": "close_centralised_days",
     "close_home_test_days": "close_home_monitoring_days",
     "secondary_test_days": "secondary_days",
+    "risk_test_days": "risk_monitoring_days",
 }
+# Lists of vocabulary codes (exposure kinds, venue kinds) kept by rule sets.
+KIND_LIST_FIELDS: Final[frozenset[str]] = frozenset(
+    {"always_close_exposure_kinds", "small_venue_kinds", "large_venue_kinds"}
+)
+_KIND_CODE = re.compile(r"^[a-z][a-z_]{0,31}$")
 # Day counts that must be at least 1; the others may be 0 (0 = "none" / "same as").
 POSITIVE_FIELDS: Final[frozenset[str]] = frozenset(
     {
@@ -116,6 +156,9 @@ POSITIVE_FIELDS: Final[frozenset[str]] = frozenset(
         "round_deadline_hours",
         "recheck_hours",
         "samplers_per_population",
+        "quarantine_rooms_per_10k",
+        "health_checks_per_day",
+        "rectification_hours",
     }
 )
 BOOLEAN_FIELDS: Final[frozenset[str]] = frozenset({"downgrade_requires_screening"})
@@ -178,6 +221,19 @@ def _as_int(field: str, value: object) -> int:
     return value
 
 
+def _kind_list(field: str, value: object) -> list[str]:
+    """A list of distinct vocabulary codes (lower-case letters and underscores)."""
+    if isinstance(value, tuple):
+        value = list(value)
+    if not isinstance(value, list) or not all(isinstance(k, str) for k in value):
+        raise _invalid(field, f"{field} 必须是类型代码列表", value)
+    if any(not _KIND_CODE.match(k) for k in value):
+        raise _invalid(field, f"{field} 的类型代码只能是小写字母和下划线", value)
+    if len(set(value)) != len(value):
+        raise _invalid(field, f"{field} 的类型代码不能重复", value)
+    return list(value)
+
+
 def validate_values(values: Mapping[str, object]) -> dict[str, object]:
     """Check a complete set of rule values; return them normalised (test days sorted lists).
 
@@ -193,7 +249,9 @@ def validate_values(values: Mapping[str, object]) -> dict[str, object]:
     for name, value in values.items():
         if name in TEST_DAY_FIELDS:
             continue
-        if name in BOOLEAN_FIELDS:
+        if name in KIND_LIST_FIELDS:
+            out[name] = _kind_list(name, value)
+        elif name in BOOLEAN_FIELDS:
             if not isinstance(value, bool):
                 raise _invalid(name, f"{name} 必须是布尔值", value)
             out[name] = value

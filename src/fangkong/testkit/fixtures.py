@@ -25,10 +25,13 @@ def shipped_rule_sets_ensure() -> None:
     from fangkong.protocol.models import RuleSet
 
     shipped = import_module("fangkong.protocol.migrations.0003_ship_versions_8_and_9").RULESETS
+    updates = import_module(
+        "fangkong.protocol.migrations.0005_v9_secondary_release"
+    ).RULESET_UPDATES
     if RuleSet.objects.filter(version__in=list(shipped)).count() == len(shipped):
         return
     for version, values in shipped.items():
-        RuleSet.objects.get_or_create(version=version, defaults=values)
+        RuleSet.objects.get_or_create(version=version, defaults={**values, **updates[version]})
 
 
 @dataclass

@@ -3,6 +3,7 @@ through them (audited)."""
 
 from __future__ import annotations
 
+import json
 from typing import Any
 
 import pytest
@@ -28,7 +29,7 @@ def form_data(rs: RuleSet, **changes: Any) -> dict[str, Any]:
     for name in RULE_VALUE_FIELDS:
         value = getattr(rs, name)
         if isinstance(value, list):
-            value = str(value)
+            value = json.dumps(value)
         data[name] = value
     data.update(changes)
     data = {k: v for k, v in data.items() if v is not None}  # read-only fields are not posted
