@@ -6,3 +6,8 @@ class QuarantineConfig(AppConfig):
     name = "fangkong.quarantine"
     label = "quarantine"
     verbose_name = _("隔离管控")
+
+    def ready(self) -> None:
+        # Receivers of the lower apps' signals (a new exposure, a rule-set change, a lab
+        # result): each area of quarantine connects its own.
+        from fangkong.quarantine import receivers  # noqa: F401
