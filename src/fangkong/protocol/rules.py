@@ -306,7 +306,9 @@ def validate_values(values: Mapping[str, object]) -> dict[str, object]:
         both = sorted(set(small) & set(large))
         if both:
             raise _invalid(
-                "large_venue_kinds", f"场所类型不能同时属于密闭小场所和大型场所：{', '.join(both)}", both
+                "large_venue_kinds",
+                f"场所类型不能同时属于密闭小场所和大型场所：{', '.join(both)}",
+                both,
             )
     return out
 
@@ -433,16 +435,17 @@ def classify_secondary_exposure(
     """A close contact's own exposure of someone: what would make a close contact of a
     case makes a secondary contact ("secondary"); less, and any large venue, makes
     nothing (None): no risk persons of contacts."""
-    if classify_exposure(
-        p, exposure_kind=exposure_kind, venue_kind=venue_kind, overlap_minutes=overlap_minutes
-    ) == CLASS_CLOSE:
+    if (
+        classify_exposure(
+            p, exposure_kind=exposure_kind, venue_kind=venue_kind, overlap_minutes=overlap_minutes
+        )
+        == CLASS_CLOSE
+    ):
         return CLASS_SECONDARY
     return None
 
 
-def venue_category_minutes(
-    p: Protocol, venue_minutes: Iterable[tuple[str, int]]
-) -> dict[str, int]:
+def venue_category_minutes(p: Protocol, venue_minutes: Iterable[tuple[str, int]]) -> dict[str, int]:
     """(venue kind, minutes) pairs of one person's co-presence summed by category:
     "small" (small enclosed venues), "large" (large venues), "other"."""
     totals = {"small": 0, "large": 0, "other": 0}

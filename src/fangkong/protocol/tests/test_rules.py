@@ -453,8 +453,7 @@ def test_several_stops_sum_by_venue_category(v9: Protocol) -> None:
     assert rules.classify_venue_copresence(v9, [("restaurant", 10), ("ktv", 10)]) == "close"
     # a long market visit never adds to a small venue's minutes
     assert (
-        rules.classify_venue_copresence(v9, [("restaurant", 10), ("market", 600)])
-        == "co_presence"
+        rules.classify_venue_copresence(v9, [("restaurant", 10), ("market", 600)]) == "co_presence"
     )
     # other venues summed against 240
     assert rules.classify_venue_copresence(v9, [("shop", 120), ("office", 120)]) == "close"
