@@ -20,7 +20,6 @@ from fangkong.tracing.models import Contact, Exposure
 from fangkong.tracing.selectors.contacts import contacts_of_case
 from fangkong.tracing.services import contacts as services
 
-
 pytestmark = pytest.mark.django_db
 
 

@@ -13,7 +13,6 @@ from fangkong.testkit import areas, people, tracing
 from fangkong.testkit.clock import at
 from fangkong.tracing.models import Contact
 
-
 pytestmark = pytest.mark.django_db
 
 
