@@ -84,11 +84,8 @@ def world(tree: Any) -> dict[str, Any]:
 
 def test_classification_by_exposure_and_venue_kind(investigator: Any, world: dict) -> None:
     services.contacts_find_for_case(actor=investigator, case=world["case"])
-    got = {
-        key: contact_of(world[key]).classification
-        for key in ("spouse", "coworker", "diner_15", "diner_14", "shopper")
-        + ("long_shop", "short_shop")
-    }
+    keys = ["spouse", "coworker", "diner_15", "diner_14", "shopper", "long_shop", "short_shop"]
+    got = {key: contact_of(world[key]).classification for key in keys}
     assert got == {
         "spouse": "close",  # household: whatever the minutes
         "coworker": "close",  # a shared room at work: whatever the minutes
