@@ -411,3 +411,24 @@ def test_a_rerun_does_not_undo_a_demotion_but_a_later_exposure_may(
     assert again.classification == "close"
     assert again.last_exposure_on == dt.date(2022, 7, 5)
     assert again.quarantine_end_on == dt.date(2022, 7, 12)
+
+
+def test_api_manual_add_takes_the_way_of_contact(investigator: Any, world: dict) -> None:
+    tree = world["tree"]
+    response = client_for(investigator).post(
+        f"/api/tracing/cases/{world['case'].pk}/contacts",
+        {
+            "name": "冯七",
+            "id_kind": "ric",
+            "id_number": people.ric(31),
+            "jurisdiction_id": tree.community_b.pk,
+            "kind": "vehicle",
+            "exposed_on": "2022-07-03",
+        },
+        content_type="application/json",
+    )
+    assert response.status_code == 201, response.content
+    body = response.json()
+    assert body["classification"] == "close"
+    assert [e["kind"] for e in body["exposures"]] == ["vehicle"]
+    assert "同乘交通工具" in body["exposures"][0]["basis"]
