@@ -390,6 +390,7 @@ def test_the_case_page_shows_risk_persons_as_their_own_category(
     url = reverse("tracing:case_contacts", args=[found["case"].pk])
     body = client_for(investigator).get(url).content.decode()
     assert "时空伴随者（风险人员） 3" in body
+    assert 'data-testid="monitoring-end"' in body and "监测至 2022-07-07" in body
     assert 'data-testid="add-contact-kind"' in body and "同乘交通工具" in body
 
 
