@@ -348,7 +348,7 @@ def test_reclassify_api(investigator: Any, found: dict, town_a_user: Any, make_u
     assert ok.status_code == 200, ok.content
     body = ok.json()
     assert body["classification"] == "co_presence"
-    assert body["upgrade_reason"] == "核实为路过"
+    assert body["upgrade_reason"] == "核实为路过" and body["reclassified"] is True
     assert body["quarantine_end_on"] is None and body["monitoring_end_on"]
     denied = client_for(town_a_user).post(
         url, {"classification": "close", "reason": "x"}, content_type="application/json"
