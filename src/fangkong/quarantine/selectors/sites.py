@@ -298,3 +298,11 @@ def free_rooms_of_site(*, user: User, site: Site, limit: int = 200) -> list[Room
             "building", "floor", "number"
         )[:limit]
     )
+
+
+def room_of_site(*, user: User, site_id: int | None, pk: int) -> Room | None:
+    """A room of a site the user sees (None when not there)."""
+    if site_id is None:
+        return None
+    site = site_get(user=user, pk=site_id)
+    return Room.objects.filter(site=site, pk=pk).select_related("site").first()
