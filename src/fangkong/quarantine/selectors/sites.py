@@ -295,7 +295,7 @@ def free_rooms_of_site(*, user: User, site: Site, limit: int = 200) -> list[Room
     site = site_get(user=user, pk=site.pk)
     return list(
         Room.objects.filter(~Exists(taken), site=site, state=RoomState.READY).order_by(
-            "building", "floor", "number"
+            "accessible", "building", "floor", "number"
         )[:limit]
     )
 
