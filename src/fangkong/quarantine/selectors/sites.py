@@ -79,8 +79,8 @@ def site_rows(*, user: User, active_only: bool = False) -> list[SiteRow]:
         .annotate(n=Count("id"))
         .order_by()
     )
-    for c in people:
-        rows[c["site_id"]].people = c["n"]
+    for p in people:
+        rows[p["site_id"]].people = p["n"]
     return list(rows.values())
 
 
