@@ -113,6 +113,16 @@ AUDIT_ACTIONS: dict[str, Any] = {
     "supply.issue": _("物资出库"),
     "supply.transfer": _("物资调拨"),
     "supply.count": _("物资盘点"),
+    # quarantine: inspections against the standard, closed-loop staff
+    "checklist.create": _("新增隔离点标准条目"),
+    "checklist.update": _("修改隔离点标准条目"),
+    "checklist.retire": _("停用隔离点标准条目"),
+    "checklist.restore": _("恢复隔离点标准条目"),
+    "inspection.create": _("对照标准检查隔离点"),
+    "rectification.complete": _("完成隔离点整改"),
+    "rectification.escalate": _("隔离点整改超时督办"),
+    "staff_shift.create": _("登记闭环工作人员"),
+    "staff_test.record": _("登记闭环工作人员核酸"),
 }
 
 
@@ -166,6 +176,10 @@ AUDIT_OBJECTS: dict[str, ObjectKind] = {
     "tube": ObjectKind(_("试管")),
     "recheck": ObjectKind(_("单管复核")),
     "supply_stock": ObjectKind(_("物资库存")),
+    "checklist_item": ObjectKind(_("隔离点标准条目")),
+    "inspection": ObjectKind(_("隔离点检查"), "quarantine:inspection_detail"),
+    "rectification": ObjectKind(_("整改")),
+    "staff_shift": ObjectKind(_("闭环工作人员")),
 }
 
 
@@ -189,6 +203,10 @@ ACTION_GROUPS: tuple[tuple[Any, frozenset[str]], ...] = (
     (
         _("全员核酸"),
         frozenset({"round", "point", "box", "result", "recheck", "coverage", "supply"}),
+    ),
+    (
+        _("隔离点检查"),
+        frozenset({"checklist", "inspection", "rectification", "staff_shift", "staff_test"}),
     ),
 )
 
