@@ -41,16 +41,11 @@ def shipped_checklist_ensure() -> None:
 
 def site(jurisdiction: Any, name: str | None = None, *, actor: Any = None) -> Any:
     """A quarantine site in `jurisdiction` (through the sites kit: a place and its site)."""
-    name = name or f"隔离点{next(_serial)}"
-    try:
-        from fangkong.testkit.quarantine import site_with_rooms
-    except ImportError:  # TEMPORARY until the sites kit is merged
-        from fangkong.quarantine.models import Site
-        from fangkong.testkit.areas import place
+    from fangkong.testkit.quarantine import site_with_rooms
 
-        p = place(jurisdiction, "quarantine_site", name, actor=actor)
-        return Site.objects.create(place=p, jurisdiction_path=p.jurisdiction_path, name=name)
-    return site_with_rooms(jurisdiction, name=name, rooms=1, actor=actor)
+    return site_with_rooms(
+        jurisdiction, name=name or f"隔离点{next(_serial)}", rooms=2, actor=actor
+    )
 
 
 def site_staff(site: Any, *, display_name: str = "") -> Any:
