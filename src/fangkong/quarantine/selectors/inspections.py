@@ -291,3 +291,11 @@ def staff_shift_get(*, user: User, pk: int) -> StaffShift:
 
 def staff_tests(shift: StaffShift, limit: int = 30) -> list[StaffTest]:
     return list(shift.tests.order_by("-tested_on", "-pk")[:limit])
+
+
+def site_staff_accounts(site: Site) -> list[User]:
+    """The site's own staff accounts (a rectification's owner, a roster member's account)."""
+    from fangkong.accounts import selectors as account_selectors
+    from fangkong.accounts.roles import Role
+
+    return account_selectors.users_at_place(place_id=site.place_id, role=Role.SITE_STAFF)
