@@ -23,7 +23,7 @@ class SiteFilterForm(PageForm):
 
 
 class RectificationFilterForm(SiteFilterForm):
-    status = forms.ChoiceField(required=False, choices=[("", "")] + RectificationStatus.choices)
+    status = forms.ChoiceField(required=False, choices=[("", ""), *RectificationStatus.choices])
     overdue = forms.CharField(required=False, max_length=1)
 
 
