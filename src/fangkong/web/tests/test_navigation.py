@@ -171,14 +171,18 @@ def test_anonymous_and_inactive_users_get_no_entries(command_user: Any) -> None:
     assert _nav(command_user) == []
 
 
-# Quarantine's inspection pages (wired in the real project, not in urls_wired).
-INSPECTIONS = {
-    Role.COMMAND: {"inspections", "rectifications", "staff_roster"},
-    Role.ADMIN: {"inspections", "rectifications", "staff_roster"},
-    Role.INVESTIGATOR: {"inspections"},
-    Role.TOWN_STAFF: {"inspections"},
-    Role.COMMUNITY_WORKER: {"inspections"},
-    Role.SITE_STAFF: {"inspections", "site_rectifications", "site_staff_roster"},
+# Quarantine's pages (wired in the real project, not in urls_wired): sites and placements
+# for site.view, bulk placement and transfers for placement.manage, and the inspection
+# pages (the site's own rectifications and staff for site staff).
+_SITES = {"quarantine_sites", "placements", "inspections"}
+_PLACING = {"placement_bulk", "transfers"}
+QUARANTINE = {
+    Role.COMMAND: _SITES | _PLACING | {"rectifications", "staff_roster"},
+    Role.ADMIN: _SITES | _PLACING | {"rectifications", "staff_roster"},
+    Role.INVESTIGATOR: _SITES,
+    Role.TOWN_STAFF: _SITES | _PLACING,
+    Role.COMMUNITY_WORKER: _SITES,
+    Role.SITE_STAFF: _SITES | {"site_rectifications", "site_staff_roster"},
 }
 
 
@@ -196,9 +200,7 @@ def test_in_the_real_project_every_entry_is_wired_and_shown_to_its_roles(
     assert [e.url_name for e in NAV_ENTRIES if resolve(e.url_name) is None] == []
     assert response.status_code == 200
     nav = response.content.decode().split('data-testid="main-nav"', 1)[1].split("</nav>", 1)[0]
-    assert set(re.findall(r'data-nav="(\w+)"', nav)) == EXPECTED[role] | INSPECTIONS.get(
-        role, set()
-    )
+    assert set(re.findall(r'data-nav="(\w+)"', nav)) == EXPECTED[role] | QUARANTINE.get(role, set())
 
 
 @pytest.mark.urls("fangkong.web.tests.urls_wired")
