@@ -32,6 +32,7 @@ from fangkong.core.errors import NotFound, PermissionDenied
 from fangkong.quarantine.choices import RectificationStatus
 from fangkong.quarantine.models import (
     ChecklistItem,
+    Finding,
     Inspection,
     Rectification,
     Site,
@@ -165,7 +166,7 @@ def inspection_get(*, user: User, pk: int) -> Inspection:
     return found
 
 
-def inspection_findings(inspection: Inspection) -> list[object]:
+def inspection_findings(inspection: Inspection) -> list[Finding]:
     """The inspection's findings by the checklist's order, each with its rectification."""
     return list(
         inspection.findings.select_related(
