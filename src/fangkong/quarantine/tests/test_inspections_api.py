@@ -204,3 +204,24 @@ def test_staff_api(sites: Any, command_user: Any, town_a_user: Any) -> None:
         content_type="application/json",
     )
     assert refused.status_code == 403
+
+
+def test_reassign_api(sites: Any, command_user: Any) -> None:
+    kit.inspection(sites["a"], failed={"C04": "餐食当面递送"}, actor=command_user)
+    rect = Rectification.objects.get()
+    staff = kit.site_staff(sites["a"], display_name="王主任")
+    client = _client(command_user)
+    later = (timezone.now() + dt.timedelta(days=1)).isoformat()
+    response = client.post(
+        f"/api/quarantine/rectifications/{rect.pk}/reassign",
+        {"owner_id": staff.pk, "deadline_at": later},
+        content_type="application/json",
+    )
+    assert response.status_code == 200 and response.json()["owner_name"] == "王主任"
+    stranger = kit.site_staff(sites["b"])
+    refused = client.post(
+        f"/api/quarantine/rectifications/{rect.pk}/reassign",
+        {"owner_id": stranger.pk, "deadline_at": later},
+        content_type="application/json",
+    )
+    assert refused.status_code == 400 and refused.json()["code"] == "owner_not_site_staff"
