@@ -84,7 +84,7 @@ def _detail_context(request: AuthedRequest, pk: int, **extra: Any) -> dict[str, 
         PlacementStatus.ACTIVE,
     )
     free_rooms = []
-    if manage and open_ and placement.site_id and placement.measure == Measure.CENTRALISED:
+    if manage and open_ and placement.site and placement.measure == Measure.CENTRALISED:
         free_rooms = site_selectors.free_rooms_of_site(user=user, site=placement.site, limit=100)
     transfers = list(placement.transfers.all())
     can_transfer = (
