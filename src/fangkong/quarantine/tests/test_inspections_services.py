@@ -322,3 +322,15 @@ def test_reassign_clears_the_escalation_so_a_missed_new_deadline_escalates_again
             actor=command_user, rectification=rect, owner_name="x", deadline_at=new_deadline
         )
     assert done.value.code == "rectification_done"
+
+
+def test_the_kit_reinstalls_the_shipped_checklist_after_a_flush() -> None:
+    from importlib import import_module
+
+    shipped = import_module("fangkong.quarantine.migrations.0002_inspections_checklist").CHECKLIST
+    ChecklistItem.objects.all().delete()  # as a transactional test's flush leaves it
+    kit.shipped_checklist_ensure()
+    rows = list(ChecklistItem.objects.order_by("order").values_list("code", "category", "text"))
+    assert rows == shipped
+    kit.shipped_checklist_ensure()  # present: nothing added
+    assert ChecklistItem.objects.count() == len(shipped)
