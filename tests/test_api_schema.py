@@ -222,9 +222,10 @@ def test_every_list_endpoint_is_a_keyset_page_that_takes_cursor_and_size():
         cursor = params["cursor"]["schema"]
         assert any(v.get("type") == "string" for v in cursor.get("anyOf", [cursor])), path
 
-    # The ten lists that were paged before and the fifteen that returned bare lists, and
-    # quarantine's sites, site rooms, placements and transfers.
-    assert len(pages) == 29, sorted(pages)
+    # The ten lists that were paged before and the fifteen that returned bare lists,
+    # quarantine's sites, site rooms, placements and transfers, and its inspections'
+    # checklist, inspections, rectifications and staff roster.
+    assert len(pages) == 29 + 4, sorted(pages)
     for path in (
         "/api/accounts/tokens",
         "/api/areas/zones",

@@ -126,6 +126,17 @@ AUDIT_ACTIONS: dict[str, Any] = {
     "transfer.depart": _("转运出发"),
     "transfer.arrive": _("转运到达"),
     "transfer.cancel": _("取消转运"),
+    # quarantine: inspections against the standard, closed-loop staff
+    "checklist.create": _("新增隔离点标准条目"),
+    "checklist.update": _("修改隔离点标准条目"),
+    "checklist.retire": _("停用隔离点标准条目"),
+    "checklist.restore": _("恢复隔离点标准条目"),
+    "inspection.create": _("对照标准检查隔离点"),
+    "rectification.complete": _("完成隔离点整改"),
+    "rectification.reassign": _("调整隔离点整改责任人或时限"),
+    "rectification.escalate": _("隔离点整改超时督办"),
+    "staff_shift.create": _("登记闭环工作人员"),
+    "staff_test.record": _("登记闭环工作人员核酸"),
 }
 
 
@@ -182,6 +193,10 @@ AUDIT_OBJECTS: dict[str, ObjectKind] = {
     "site": ObjectKind(_("隔离点"), "quarantine:site_board"),
     "placement": ObjectKind(_("隔离管控"), "quarantine:placement_detail"),
     "transfer": ObjectKind(_("转运")),
+    "checklist_item": ObjectKind(_("隔离点标准条目")),
+    "inspection": ObjectKind(_("隔离点检查"), "quarantine:inspection_detail"),
+    "rectification": ObjectKind(_("整改")),
+    "staff_shift": ObjectKind(_("闭环工作人员")),
 }
 
 
@@ -206,7 +221,22 @@ ACTION_GROUPS: tuple[tuple[Any, frozenset[str]], ...] = (
         _("全员核酸"),
         frozenset({"round", "point", "box", "result", "recheck", "coverage", "supply"}),
     ),
-    (_("隔离管控"), frozenset({"site", "room", "placement", "transfer"})),
+    (
+        _("隔离管控"),
+        frozenset(
+            {
+                "site",
+                "room",
+                "placement",
+                "transfer",
+                "checklist",
+                "inspection",
+                "rectification",
+                "staff_shift",
+                "staff_test",
+            }
+        ),
+    ),
 )
 
 
