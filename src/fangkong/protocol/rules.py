@@ -625,3 +625,105 @@ def release_eligible(
         if len(first) < needed or any(r != RESULT_NEGATIVE for r in first):
             return Eligibility(False, RELEASE_CLOSE_PENDING)
     return Eligibility(True, RELEASE_OK)
+
+
+# --- quarantine placements ------------------------------------------------------------
+
+RULE_SECONDARY_CLOSE_END: Final = "secondary_contact.monitoring_end"
+RULE_RISK_MONITORING_END: Final = "risk_person.monitoring_end"
+RULE_RISK_TEST: Final = "risk_person.test"
+RULE_PLACEMENT_START: Final = "placement.start"
+# The measures a placement may take (quarantine.choices.Measure values).
+MEASURE_CENTRALISED: Final = "centralised"
+MEASURE_HOME: Final = "home"
+MEASURE_MONITORING: Final = "monitoring"
+
+
+@dataclass(frozen=True)
+class PlacementSchedule:
+    """What a placement keeps: its measure, its dates and the tests of its stay.
+
+    `quarantine_end_on` ends the measure at the site or at home (None for home health
+    monitoring alone); `monitoring_end_on` ends the home health monitoring that follows
+    (equal to the quarantine end when nothing follows). `tests` are the tests due during
+    this measure on or after `start_on`; `monitoring_tests` those of the home monitoring
+    that follows a centralised quarantine (the next placement's)."""
+
+    classification: str
+    measure: str
+    start_on: dt.date
+    last_exposure_on: dt.date
+    quarantine_end_on: ProtocolDate | None
+    monitoring_end_on: ProtocolDate
+    tests: tuple[ProtocolDate, ...]
+    monitoring_tests: tuple[ProtocolDate, ...] = ()
+
+
+def _from_start(tests: Iterable[ProtocolDate], start_on: dt.date) -> tuple[ProtocolDate, ...]:
+    return tuple(t for t in tests if t.value >= start_on)
+
+
+def placement_schedule(
+    p: Protocol,
+    *,
+    classification: str,
+    last_exposure_on: dt.date | None,
+    start_on: dt.date,
+) -> PlacementSchedule:
+    """The measure and dates of a placement, counted from the last exposure (day 1 is the
+    day after it; without a known exposure, the day before `start_on` stands for it).
+
+    - close contact: centralised quarantine for `close_centralised_days`, then home
+      health monitoring for `close_home_monitoring_days`;
+    - secondary contact: `secondary_measure` (centralised or at home) for
+      `secondary_days`;
+    - co-presence risk person (时空伴随者): home health monitoring for
+      `risk_monitoring_days` with tests on `risk_test_days` ("3天2检");
+    - anyone else (arrivals, zone residents): counted like a close contact.
+
+    Tests whose day fell before `start_on` cannot be taken any more and are left out.
+    """
+    exposure = last_exposure_on if last_exposure_on is not None else start_on - dt.timedelta(1)
+    if exposure > start_on:
+        raise DomainError(
+            "exposure_after_start", "末次暴露日期不能晚于开始日期", field="last_exposure_on"
+        )
+    if classification == "secondary":
+        sec = secondary_contact_schedule(p, last_exposure_on=exposure)
+        return PlacementSchedule(
+            classification=classification,
+            measure=sec.measure,
+            start_on=start_on,
+            last_exposure_on=exposure,
+            quarantine_end_on=sec.end,
+            monitoring_end_on=ProtocolDate(sec.end.value, p.version, RULE_SECONDARY_CLOSE_END),
+            tests=_from_start(sec.tests, start_on),
+        )
+    if classification == "co_presence":
+        end = ProtocolDate(
+            _day(exposure, p.risk_monitoring_days), p.version, RULE_RISK_MONITORING_END
+        )
+        tests = tuple(
+            ProtocolDate(_day(exposure, k), p.version, f"{RULE_RISK_TEST}.{k}")
+            for k in sorted(p.risk_test_days)
+        )
+        return PlacementSchedule(
+            classification=classification,
+            measure=MEASURE_MONITORING,
+            start_on=start_on,
+            last_exposure_on=exposure,
+            quarantine_end_on=None,
+            monitoring_end_on=end,
+            tests=_from_start(tests, start_on),
+        )
+    close = close_contact_schedule(p, last_exposure_on=exposure)
+    return PlacementSchedule(
+        classification=classification,
+        measure=MEASURE_CENTRALISED,
+        start_on=start_on,
+        last_exposure_on=exposure,
+        quarantine_end_on=close.centralised_end,
+        monitoring_end_on=close.home_monitoring_end,
+        tests=_from_start(close.centralised_tests, start_on),
+        monitoring_tests=_from_start(close.home_tests, start_on),
+    )
