@@ -38,6 +38,7 @@ from fangkong.core.apitypes import LOCAL_TIME_PATTERN
 from fangkong.core.errors import ErrorOut, translate
 from fangkong.people.api import router as people_router
 from fangkong.protocol.api import router as protocol_router
+from fangkong.quarantine.api import router as quarantine_router
 from fangkong.testing.api import router as testing_router
 from fangkong.tracing.api import router as tracing_router
 
@@ -207,3 +208,4 @@ api.add_router("/people", people_router)
 api.add_router("/protocol", protocol_router)
 api.add_router("/tracing", tracing_router)
 api.add_router("/testing", testing_router)
+api.add_router("/quarantine", quarantine_router)

@@ -11,6 +11,7 @@ urlpatterns = [
     path("protocol/", include("fangkong.protocol.urls")),
     path("tracing/", include("fangkong.tracing.urls")),
     path("testing/", include("fangkong.testing.urls")),
+    path("quarantine/", include("fangkong.quarantine.urls")),
     path("api/", api.urls),
     path("i18n/", include("django.conf.urls.i18n")),
     path("admin/", admin.site.urls),

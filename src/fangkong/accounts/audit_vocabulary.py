@@ -113,6 +113,17 @@ AUDIT_ACTIONS: dict[str, Any] = {
     "supply.issue": _("物资出库"),
     "supply.transfer": _("物资调拨"),
     "supply.count": _("物资盘点"),
+    # quarantine: sites, rooms, placements, transfers
+    "site.create": _("新建隔离点"),
+    "room.create": _("新建隔离房间"),
+    "room.state": _("变更隔离房间状态"),
+    "placement.create": _("安排隔离管控"),
+    "placement.bulk_create": _("批量安排隔离管控"),
+    "placement.room_assign": _("分配隔离房间"),
+    "placement.recompute": _("重新计算隔离管控日期"),
+    "transfer.create": _("安排转运"),
+    "transfer.depart": _("转运出发"),
+    "transfer.arrive": _("转运到达"),
 }
 
 
@@ -166,6 +177,9 @@ AUDIT_OBJECTS: dict[str, ObjectKind] = {
     "tube": ObjectKind(_("试管")),
     "recheck": ObjectKind(_("单管复核")),
     "supply_stock": ObjectKind(_("物资库存")),
+    "site": ObjectKind(_("隔离点"), "quarantine:site_board"),
+    "placement": ObjectKind(_("隔离管控"), "quarantine:placement_detail"),
+    "transfer": ObjectKind(_("转运")),
 }
 
 
@@ -190,6 +204,7 @@ ACTION_GROUPS: tuple[tuple[Any, frozenset[str]], ...] = (
         _("全员核酸"),
         frozenset({"round", "point", "box", "result", "recheck", "coverage", "supply"}),
     ),
+    (_("隔离管控"), frozenset({"site", "room", "placement", "transfer"})),
 )
 
 

@@ -563,3 +563,167 @@ def deadline_after(p: Protocol, start: dt.datetime, kind: str) -> ProtocolDeadli
         raise DomainError("invalid_deadline_kind", "未知的时限类型", kind=kind)
     hours: int = getattr(p, field)
     return ProtocolDeadline(start + dt.timedelta(hours=hours), p.version, f"deadline.{kind}")
+
+
+# --- release --------------------------------------------------------------------------
+
+RELEASE_OK: Final = "ok"
+RELEASE_NOT_DUE: Final = "not_due"
+RELEASE_TEST_POSITIVE: Final = "test_positive"
+RELEASE_TEST_MISSING: Final = "test_missing"
+RELEASE_TEST_PENDING: Final = "test_pending"
+RELEASE_CLOSE_PENDING: Final = "close_contact_tests_pending"
+
+# The test results a stay's test may have (quarantine.choices.TestResult's values).
+RESULT_PENDING: Final = "pending"
+RESULT_NEGATIVE: Final = "negative"
+RESULT_POSITIVE: Final = "positive"
+
+
+@dataclass(frozen=True)
+class StayTest:
+    """One test of a stay as the release rule sees it: due on a day (scheduled) or not
+    (urgent), taken or not, and its result ("pending", "negative", "positive",
+    "invalid")."""
+
+    due_on: dt.date | None
+    taken: bool
+    result: str
+
+
+def release_eligible(
+    p: Protocol,
+    *,
+    today: dt.date,
+    end_on: dt.date,
+    tests: Iterable[StayTest],
+    close_contact_results: Iterable[str] | None = None,
+) -> Eligibility:
+    """May a person be released from quarantine today?
+
+    Only from the end date on, when every scheduled test due up to the end was taken
+    and is negative (an urgent test too, once taken), and, for a secondary contact
+    (`close_contact_results` given: its close contact's test results in the order they
+    were due), when that contact's first `secondary_release_close_negatives` results are
+    negative (v9: 2; v8: 0, no wait).
+
+    Reason codes, first that applies: `not_due`, `test_positive`, `test_missing`,
+    `test_pending` (also an invalid result: a retest is due), `close_contact_tests_pending`.
+    """
+    if today < end_on:
+        return Eligibility(False, RELEASE_NOT_DUE)
+    relevant = [t for t in tests if t.taken or (t.due_on is not None and t.due_on <= end_on)]
+    if any(t.taken and t.result == RESULT_POSITIVE for t in relevant):
+        return Eligibility(False, RELEASE_TEST_POSITIVE)
+    if any(not t.taken for t in relevant):
+        return Eligibility(False, RELEASE_TEST_MISSING)
+    if any(t.result != RESULT_NEGATIVE for t in relevant):
+        return Eligibility(False, RELEASE_TEST_PENDING)
+    if close_contact_results is not None:
+        needed = p.secondary_release_close_negatives
+        first = list(close_contact_results)[:needed]
+        if len(first) < needed or any(r != RESULT_NEGATIVE for r in first):
+            return Eligibility(False, RELEASE_CLOSE_PENDING)
+    return Eligibility(True, RELEASE_OK)
+
+
+# --- quarantine placements ------------------------------------------------------------
+
+RULE_SECONDARY_CLOSE_END: Final = "secondary_contact.monitoring_end"
+RULE_RISK_MONITORING_END: Final = "risk_person.monitoring_end"
+RULE_RISK_TEST: Final = "risk_person.test"
+RULE_PLACEMENT_START: Final = "placement.start"
+# The measures a placement may take (quarantine.choices.Measure values).
+MEASURE_CENTRALISED: Final = "centralised"
+MEASURE_HOME: Final = "home"
+MEASURE_MONITORING: Final = "monitoring"
+
+
+@dataclass(frozen=True)
+class PlacementSchedule:
+    """What a placement keeps: its measure, its dates and the tests of its stay.
+
+    `quarantine_end_on` ends the measure at the site or at home (None for home health
+    monitoring alone); `monitoring_end_on` ends the home health monitoring that follows
+    (equal to the quarantine end when nothing follows). `tests` are the tests due during
+    this measure on or after `start_on`; `monitoring_tests` those of the home monitoring
+    that follows a centralised quarantine (the next placement's)."""
+
+    classification: str
+    measure: str
+    start_on: dt.date
+    last_exposure_on: dt.date
+    quarantine_end_on: ProtocolDate | None
+    monitoring_end_on: ProtocolDate
+    tests: tuple[ProtocolDate, ...]
+    monitoring_tests: tuple[ProtocolDate, ...] = ()
+
+
+def _from_start(tests: Iterable[ProtocolDate], start_on: dt.date) -> tuple[ProtocolDate, ...]:
+    return tuple(t for t in tests if t.value >= start_on)
+
+
+def placement_schedule(
+    p: Protocol,
+    *,
+    classification: str,
+    last_exposure_on: dt.date | None,
+    start_on: dt.date,
+) -> PlacementSchedule:
+    """The measure and dates of a placement, counted from the last exposure (day 1 is the
+    day after it; without a known exposure, the day before `start_on` stands for it).
+
+    - close contact: centralised quarantine for `close_centralised_days`, then home
+      health monitoring for `close_home_monitoring_days`;
+    - secondary contact: `secondary_measure` (centralised or at home) for
+      `secondary_days`;
+    - co-presence risk person (时空伴随者): home health monitoring for
+      `risk_monitoring_days` with tests on `risk_test_days` ("3天2检");
+    - anyone else (arrivals, zone residents): counted like a close contact.
+
+    Tests whose day fell before `start_on` cannot be taken any more and are left out.
+    """
+    exposure = last_exposure_on if last_exposure_on is not None else start_on - dt.timedelta(1)
+    if exposure > start_on:
+        raise DomainError(
+            "exposure_after_start", "末次暴露日期不能晚于开始日期", field="last_exposure_on"
+        )
+    if classification == "secondary":
+        sec = secondary_contact_schedule(p, last_exposure_on=exposure)
+        return PlacementSchedule(
+            classification=classification,
+            measure=sec.measure,
+            start_on=start_on,
+            last_exposure_on=exposure,
+            quarantine_end_on=sec.end,
+            monitoring_end_on=ProtocolDate(sec.end.value, p.version, RULE_SECONDARY_CLOSE_END),
+            tests=_from_start(sec.tests, start_on),
+        )
+    if classification == "co_presence":
+        end = ProtocolDate(
+            _day(exposure, p.risk_monitoring_days), p.version, RULE_RISK_MONITORING_END
+        )
+        tests = tuple(
+            ProtocolDate(_day(exposure, k), p.version, f"{RULE_RISK_TEST}.{k}")
+            for k in sorted(p.risk_test_days)
+        )
+        return PlacementSchedule(
+            classification=classification,
+            measure=MEASURE_MONITORING,
+            start_on=start_on,
+            last_exposure_on=exposure,
+            quarantine_end_on=None,
+            monitoring_end_on=end,
+            tests=_from_start(tests, start_on),
+        )
+    close = close_contact_schedule(p, last_exposure_on=exposure)
+    return PlacementSchedule(
+        classification=classification,
+        measure=MEASURE_CENTRALISED,
+        start_on=start_on,
+        last_exposure_on=exposure,
+        quarantine_end_on=close.centralised_end,
+        monitoring_end_on=close.home_monitoring_end,
+        tests=_from_start(close.centralised_tests, start_on),
+        monitoring_tests=_from_start(close.home_tests, start_on),
+    )

@@ -4,3 +4,5 @@ Lower apps never import quarantine (layers); they send a signal defined in their
 `signals.py`, and quarantine connects here."""
 
 from __future__ import annotations
+
+from fangkong.quarantine import receivers_care  # noqa: F401

@@ -1,0 +1,11 @@
+"""The quarantine API: one router for the app, composed of one sub-router per part."""
+
+from __future__ import annotations
+
+from ninja import Router
+
+from fangkong.quarantine.api import placements, sites
+
+router = Router(tags=["quarantine"])
+router.add_router("", sites.router)
+router.add_router("", placements.router)

@@ -1,0 +1,12 @@
+"""Pages of quarantine: one module per part under `views/`, composed here."""
+
+from __future__ import annotations
+
+from fangkong.quarantine.views import placements, sites
+
+app_name = "quarantine"
+
+urlpatterns = [
+    *sites.urlpatterns,
+    *placements.urlpatterns,
+]

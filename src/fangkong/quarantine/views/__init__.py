@@ -1,0 +1,1 @@
+"""Pages of quarantine, one module per part."""
