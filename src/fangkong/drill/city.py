@@ -50,6 +50,7 @@ from fangkong.protocol.selectors import ruleset_for
 from fangkong.quarantine.bulk import room_bulk_create, site_bulk_create
 from fangkong.quarantine.choices import RoomKind
 from fangkong.quarantine.models import Room, Site
+from fangkong.quarantine.services import quarantine_delete_under
 from fangkong.scans.models import VenueScan
 from fangkong.scans.services import scan_indexes_suspended, scans_bulk_insert, scans_delete_under
 from fangkong.testing.bulk import testing_delete_under
@@ -240,7 +241,8 @@ def _referencing_rows(low: str, high: str) -> list[str]:
 
 
 def drill_city_delete() -> None:
-    """Delete everything under the drill city's root: sampling points and supplies,
+    """Delete everything under the drill city's root: quarantine sites and rooms,
+    sampling points and supplies,
     scans, persons, households, places, geometry, jurisdictions (each by its app's
     `*_delete_under`, set-based DELETEs) and the build record, in one transaction.
 
@@ -259,6 +261,7 @@ def drill_city_delete() -> None:
         with transaction.atomic():
             # Each app deletes its own rows; dependents first (stocks and sampling
             # points hang on places, scans and persons on places and jurisdictions).
+            quarantine_delete_under(ROOT_PATH)
             testing_delete_under(ROOT_PATH)
             scans_delete_under(ROOT_PATH)
             people_delete_under(ROOT_PATH)
