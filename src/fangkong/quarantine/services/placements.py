@@ -20,7 +20,7 @@ from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any
 
 from django.db import IntegrityError, connection, transaction
-from django.db.models import Q
+from django.db.models import Count, Exists, OuterRef, Q, QuerySet
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
@@ -563,31 +563,64 @@ def placements_create_for_contacts(
     return result
 
 
-def contacts_to_place_of_case(*, actor: User, case: Case) -> list[Contact]:
-    """The case's close and secondary contacts in the actor's scope not yet placed (no
-    open placement), with their persons: the list the bulk page shows."""
+def _unplaced_contacts(actor: User) -> QuerySet[Contact]:
     from fangkong.tracing.selectors import contacts as tracing_contacts
 
-    require(actor, Capability.PLACEMENT_MANAGE)
-    qs = (
+    placed = Placement.objects.filter(person_id=OuterRef("person_id"), status__in=OPEN_STATUSES)
+    return (
         tracing_contacts.contacts_in_scope(user=actor)
         .filter(classification__in=["close", "secondary"])
         .exclude(status__in=["released", "became_case"])
-        .filter(
+        .filter(~Exists(placed))
+    )
+
+
+def contacts_to_place(
+    *, actor: User, case: Case | None = None, case_number: str = "", limit: int = 5000
+) -> list[Contact]:
+    """The close and secondary contacts (of `case`, or of the case numbered
+    `case_number`) in the actor's scope not yet placed (no open placement), with their
+    persons: the list the bulk page shows. The case itself may lie outside the actor's
+    scope (a town places its residents exposed to another town's case)."""
+    require(actor, Capability.PLACEMENT_MANAGE)
+    qs = _unplaced_contacts(actor)
+    if case is not None:
+        qs = qs.filter(
             Q(exposures__source_case=case)
             | Q(exposures__source_contact__exposures__source_case=case)
         )
-        .distinct()
-        .select_related("person")
-        .order_by("classification", "pk")
-    )
-    contacts = list(qs[:5000])
-    placed = set(
-        Placement.objects.filter(
-            person_id__in=[c.person_id for c in contacts], status__in=OPEN_STATUSES
-        ).values_list("person_id", flat=True)
-    )
-    return [c for c in contacts if c.person_id not in placed]
+    elif case_number:
+        qs = qs.filter(
+            Q(exposures__source_case__number=case_number)
+            | Q(exposures__source_contact__exposures__source_case__number=case_number)
+        )
+    else:
+        return []
+    return list(qs.distinct().select_related("person").order_by("classification", "pk")[:limit])
+
+
+def cases_with_unplaced_contacts(*, actor: User, limit: int = 50) -> list[tuple[str, int]]:
+    """(case number, unplaced close/secondary contacts in the actor's scope), most first."""
+    require(actor, Capability.PLACEMENT_MANAGE)
+    counts: dict[str, int] = {}
+    qs = _unplaced_contacts(actor)
+    for via in (
+        "exposures__source_case__number",
+        "exposures__source_contact__exposures__source_case__number",
+    ):
+        for number, n in (
+            qs.exclude(**{f"{via}__isnull": True})
+            .values_list(via)
+            .annotate(n=Count("pk", distinct=True))
+            .order_by()
+        ):
+            counts[number] = counts.get(number, 0) + n
+    return sorted(counts.items(), key=lambda kv: (-kv[1], kv[0]))[:limit]
+
+
+def contacts_to_place_of_case(*, actor: User, case: Case) -> list[Contact]:
+    """The case's close and secondary contacts to place (`contacts_to_place`)."""
+    return contacts_to_place(actor=actor, case=case)
 
 
 def placements_create_for_case(

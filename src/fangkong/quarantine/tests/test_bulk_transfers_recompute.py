@@ -36,7 +36,7 @@ def _case_with_contacts(tree: Any, n: int, *, household: Any = None) -> tuple[An
 
 def test_a_cases_contacts_are_placed_in_one_action(tree: Any, command_user: Any) -> None:
     site = kit.site_with_rooms(tree, rooms=6)
-    case, contacts = _case_with_contacts(tree, 5)
+    case, _ = _case_with_contacts(tree, 5)
     result = services.placements_create_for_case(actor=command_user, case=case)
     assert len(result.placements) == 5
     assert result.rooms_taken == 5
