@@ -252,7 +252,9 @@ def _alerts_q(user: User) -> Q:
     )
 
 
-def alerts(*, user: User, state: str | None = None, cursor: str | None = None) -> Any:
+def alerts(
+    *, user: User, state: str | None = None, cursor: str | None = None, size: int = 50
+) -> Any:
     """Health alerts the user handles (site staff: their site; command: its
     jurisdiction), newest first, a keyset page."""
     require(user, Capability.PLACEMENT_CARE)
@@ -261,7 +263,7 @@ def alerts(*, user: User, state: str | None = None, cursor: str | None = None) -
     )
     if state:
         qs = qs.filter(state=state)
-    return keyset_page(qs, order=ALERT_ORDER, cursor=cursor, size=50, with_total=True)
+    return keyset_page(qs, order=ALERT_ORDER, cursor=cursor, size=size, with_total=True)
 
 
 def alert_get(*, user: User, pk: int) -> HealthAlert:
@@ -308,6 +310,7 @@ def home_list(
     today: dt.date | None = None,
     cursor: str | None = None,
     missed_only: bool = False,
+    size: int = 50,
 ) -> tuple[Any, list[HomeRow]]:
     """Persons at home (home quarantine, home health monitoring) of the user's
     community, until their end date: who is due today (not checked in yet) and who
@@ -315,7 +318,7 @@ def home_list(
     require(user, Capability.HOME_MONITOR)
     day = today or timezone.localdate()
     page = keyset_page(
-        _home_qs(user, day), order=HOME_ORDER, cursor=cursor, size=50, with_total=True
+        _home_qs(user, day), order=HOME_ORDER, cursor=cursor, size=size, with_total=True
     )
     rows = []
     for p in page.items:
