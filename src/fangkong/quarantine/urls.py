@@ -2,11 +2,12 @@
 
 from __future__ import annotations
 
-from fangkong.quarantine.views import placements, sites
+from fangkong.quarantine.views import care, placements, sites
 
 app_name = "quarantine"
 
 urlpatterns = [
     *sites.urlpatterns,
     *placements.urlpatterns,
+    *care.urlpatterns,
 ]

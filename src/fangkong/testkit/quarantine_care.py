@@ -120,9 +120,7 @@ def sampled(test: Any, *, barcode: str | None = None) -> Any:
     )
 
 
-def site_results(
-    values: dict[Any, str], *, lab: Any, tested_at: dt.datetime | None = None
-) -> Any:
+def site_results(values: dict[Any, str], *, lab: Any, tested_at: dt.datetime | None = None) -> Any:
     """Each test sampled at its site if not yet, the site's tubes handed to `lab` in one
     box per site (`site_tubes_dispatch`), the box received by the lab (`box_receive`) and
     the results submitted by the lab through `results_submit`. Returns the report."""
@@ -162,7 +160,11 @@ def site_results(
 
 
 def home_placement(
-    jurisdiction: Any, *, name: str | None = None, start_on: dt.date | None = None, actor: Any = None
+    jurisdiction: Any,
+    *,
+    name: str | None = None,
+    start_on: dt.date | None = None,
+    actor: Any = None,
 ) -> Any:
     """A person of `jurisdiction` placed under home health monitoring."""
     from fangkong.quarantine.services.placements import placement_create

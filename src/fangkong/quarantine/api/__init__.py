@@ -4,8 +4,9 @@ from __future__ import annotations
 
 from ninja import Router
 
-from fangkong.quarantine.api import placements, sites
+from fangkong.quarantine.api import care, placements, sites
 
 router = Router(tags=["quarantine"])
 router.add_router("", sites.router)
 router.add_router("", placements.router)
+router.add_router("", care.router)

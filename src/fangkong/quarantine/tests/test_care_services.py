@@ -48,9 +48,7 @@ def test_check_in_only_by_the_sites_own_staff(tree, site, make_user):
     assert err.value.code == "already_checked_in"
 
 
-def test_health_checks_once_a_slot_and_a_fever_raises_alert_urgent_test_and_transfer(
-    tree, site
-):
+def test_health_checks_once_a_slot_and_a_fever_raises_alert_urgent_test_and_transfer(tree, site):
     placement = kit.checked_in(qkit.placed_contact(tree.community_a, site=site))
     staff = kit.site_staff(site)
     care.health_check_record(actor=staff, placement=placement, slot="am", temperature="36.5")
@@ -81,7 +79,7 @@ def test_a_site_test_result_arrives_through_the_results_import_and_lands(tree, s
     placement = kit.checked_in(kit.placed_since(site, days_ago=8))
     tests = scheduled(placement)
     assert tests
-    report = kit.site_results({t: "negative" for t in tests}, lab=lab)
+    report = kit.site_results(dict.fromkeys(tests, "negative"), lab=lab)
     assert report.holds == 0
     for t in tests:
         t.refresh_from_db()
@@ -100,7 +98,7 @@ def test_release_refused_while_a_test_is_missing_or_positive(tree, site, lab):
     with pytest.raises(Conflict) as err:
         care.placement_release(actor=staff, placement=placement)
     assert err.value.code == "test_missing"
-    kit.site_results({t: "negative" for t in tests}, lab=lab)
+    kit.site_results(dict.fromkeys(tests, "negative"), lab=lab)
     released = care.placement_release(actor=staff, placement=placement)
     assert released.status == "released"
     assert released.certificate_number.startswith("GL")
@@ -146,7 +144,7 @@ def test_secondary_release_waits_for_its_close_contacts_first_two_negatives(tree
     RuleSet.objects.filter(pk=secondary.ruleset_id).update(secondary_release_close_negatives=2)
     secondary.refresh_from_db()
     staff = kit.site_staff(site)
-    kit.site_results({t: "negative" for t in scheduled(secondary)}, lab=lab)
+    kit.site_results(dict.fromkeys(scheduled(secondary), "negative"), lab=lab)
     secondary.refresh_from_db()
     if secondary.quarantine_end_on > timezone.localdate():
         pytest.skip("secondary contact's stay not over yet under this rule set")
@@ -171,9 +169,7 @@ def test_home_checkins_once_a_day_own_community_only(tree):
         care.home_checkin_record(actor=worker, placement=placement)
     assert err.value.code == "home_checkin_exists"
     with pytest.raises(NotFound):
-        care.home_checkin_record(
-            actor=kit.community_worker(tree.community_b), placement=placement
-        )
+        care.home_checkin_record(actor=kit.community_worker(tree.community_b), placement=placement)
 
 
 def test_home_placements_end_on_their_end_date(tree):

@@ -1,0 +1,117 @@
+"""The care pages: the site day, alerts, home list, certificate; scoping negatives."""
+
+from __future__ import annotations
+
+import pytest
+from django.test import Client
+from django.urls import reverse
+
+from fangkong.quarantine.models import PlacementTest
+from fangkong.quarantine.services import care
+from fangkong.testkit import quarantine as qkit
+from fangkong.testkit import quarantine_care as kit
+from fangkong.testkit import testing as tkit
+
+pytestmark = pytest.mark.django_db
+
+
+def client_for(user) -> Client:
+    c = Client()
+    c.force_login(user)
+    return c
+
+
+@pytest.fixture
+def site(tree):
+    return qkit.site_with_rooms(tree.community_a, rooms=4)
+
+
+def test_site_day_shows_arrivals_and_checks_in(tree, site, django_assert_max_num_queries):
+    placement = qkit.placed_contact(tree.community_a, site=site)
+    c = client_for(kit.site_staff(site))
+    with django_assert_max_num_queries(60):
+        page = c.get(reverse("quarantine:site_day"))
+    assert page.status_code == 200
+    assert 'data-testid="arrival-row"' in page.content.decode()
+    done = c.post(reverse("quarantine:check_in", args=[placement.pk]))
+    assert done.status_code == 302
+    placement.refresh_from_db()
+    assert placement.status == "active"
+    page = c.get(reverse("quarantine:site_day")).content.decode()
+    assert 'data-testid="check-row"' in page
+
+
+def test_other_sites_staff_get_404_and_wrong_role_403(tree, site, make_user):
+    placement = qkit.placed_contact(tree.community_a, site=site)
+    other = qkit.site_with_rooms(tree.community_a, rooms=1)
+    c = client_for(kit.site_staff(other))
+    assert c.post(reverse("quarantine:check_in", args=[placement.pk])).status_code == 404
+    assert (
+        c.post(
+            reverse("quarantine:health_check", args=[placement.pk]),
+            {"slot": "am", "temperature": "36.5"},
+        ).status_code
+        == 404
+    )
+    worker = client_for(make_user("community_worker", tree.community_a))
+    assert worker.get(reverse("quarantine:site_day")).status_code == 403
+    assert worker.get(reverse("quarantine:alert_list")).status_code == 403
+    sampler = client_for(make_user("sampler", tree.community_a))
+    assert sampler.get(reverse("quarantine:home_list")).status_code == 403
+
+
+def test_health_check_page_post_and_alert_list(tree, site):
+    placement = kit.checked_in(qkit.placed_contact(tree.community_a, site=site))
+    c = client_for(kit.site_staff(site))
+    r = c.post(
+        reverse("quarantine:health_check", args=[placement.pk]),
+        {"slot": "am", "temperature": "38.1"},
+    )
+    assert r.status_code == 302
+    alerts = c.get(reverse("quarantine:alert_list")).content.decode()
+    assert 'data-testid="alert-row"' in alerts
+    bad = c.post(
+        reverse("quarantine:health_check", args=[placement.pk]),
+        {"slot": "pm", "temperature": "50"},
+        follow=True,
+    )
+    assert "34" in bad.content.decode()
+
+
+def test_home_list_own_community_and_check_in(tree):
+    placement = kit.home_placement(tree.community_a)
+    own = client_for(kit.community_worker(tree.community_a))
+    page = own.get(reverse("quarantine:home_list")).content.decode()
+    assert 'data-testid="home-row"' in page
+    other = client_for(kit.community_worker(tree.community_b))
+    assert (
+        'data-testid="home-row"' not in other.get(reverse("quarantine:home_list")).content.decode()
+    )
+    assert other.post(reverse("quarantine:home_checkin", args=[placement.pk])).status_code == 404
+    assert (
+        own.post(
+            reverse("quarantine:home_checkin", args=[placement.pk]), {"temperature": "36.6"}
+        ).status_code
+        == 302
+    )
+    assert placement.home_checkins.count() == 1
+
+
+def test_certificate_page_after_release(tree, site):
+    placement = kit.checked_in(kit.placed_since(site, days_ago=8))
+    lab = tkit.lab(tree.city)
+    tests = list(PlacementTest.objects.filter(placement=placement))
+    kit.site_results(dict.fromkeys(tests, "negative"), lab=lab)
+    staff = kit.site_staff(site)
+    care.placement_release(actor=staff, placement=placement)
+    placement.refresh_from_db()
+    page = client_for(staff).get(reverse("quarantine:certificate", args=[placement.pk]))
+    assert page.status_code == 200
+    assert placement.certificate_number in page.content.decode()
+    other = qkit.site_with_rooms(tree.community_a, rooms=1)
+    assert (
+        client_for(kit.site_staff(other))
+        .get(reverse("quarantine:certificate", args=[placement.pk]))
+        .status_code
+        == 404
+    )
