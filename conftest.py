@@ -61,5 +61,7 @@ def _shipped_rule_sets(request: pytest.FixtureRequest) -> None:
         return
     request.getfixturevalue("transactional_db" if transactional else "db")
     from fangkong.testkit.fixtures import shipped_rule_sets_ensure
+    from fangkong.testkit.quarantine_inspections import shipped_checklist_ensure
 
     shipped_rule_sets_ensure()
+    shipped_checklist_ensure()

@@ -38,6 +38,7 @@ def _api_world_built(django_db_setup: None, django_db_blocker: Any) -> Iterator[
     from django.test import override_settings
 
     from fangkong.testkit.fixtures import shipped_rule_sets_ensure
+    from fangkong.testkit.quarantine_inspections import shipped_checklist_ensure
 
     # The function-scoped autouse settings of conftest.py are not in force at module scope.
     quick = override_settings(
@@ -49,6 +50,7 @@ def _api_world_built(django_db_setup: None, django_db_blocker: Any) -> Iterator[
         outer.__enter__()
         try:
             shipped_rule_sets_ensure()
+            shipped_checklist_ensure()
             yield _api_world_build()
         finally:
             transaction.set_rollback(True)

@@ -135,6 +135,16 @@ AUDIT_ACTIONS: dict[str, Any] = {
     "alert.handle": _("处置健康预警"),
     "home_checkin.record": _("居家监测打卡"),
     "sample.site_record": _("隔离点采集样本"),
+    # quarantine: inspections against the standard, closed-loop staff
+    "checklist.create": _("新增隔离点标准条目"),
+    "checklist.update": _("修改隔离点标准条目"),
+    "checklist.retire": _("停用隔离点标准条目"),
+    "checklist.restore": _("恢复隔离点标准条目"),
+    "inspection.create": _("对照标准检查隔离点"),
+    "rectification.complete": _("完成隔离点整改"),
+    "rectification.escalate": _("隔离点整改超时督办"),
+    "staff_shift.create": _("登记闭环工作人员"),
+    "staff_test.record": _("登记闭环工作人员核酸"),
 }
 
 
@@ -191,6 +201,10 @@ AUDIT_OBJECTS: dict[str, ObjectKind] = {
     "site": ObjectKind(_("隔离点"), "quarantine:site_board"),
     "placement": ObjectKind(_("隔离管控"), "quarantine:placement_detail"),
     "transfer": ObjectKind(_("转运")),
+    "checklist_item": ObjectKind(_("隔离点标准条目")),
+    "inspection": ObjectKind(_("隔离点检查"), "quarantine:inspection_detail"),
+    "rectification": ObjectKind(_("整改")),
+    "staff_shift": ObjectKind(_("闭环工作人员")),
 }
 
 
@@ -221,6 +235,22 @@ ACTION_GROUPS: tuple[tuple[Any, frozenset[str]], ...] = (
         _("隔离管控"),
         frozenset(
             {"site", "room", "placement", "transfer", "health_check", "alert", "home_checkin"}
+        ),
+    ),
+    (
+        _("隔离管控"),
+        frozenset(
+            {
+                "site",
+                "room",
+                "placement",
+                "transfer",
+                "checklist",
+                "inspection",
+                "rectification",
+                "staff_shift",
+                "staff_test",
+            }
         ),
     ),
 )

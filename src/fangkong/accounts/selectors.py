@@ -115,3 +115,13 @@ def active_account(*, username: str | None) -> User | None:
     if username:
         return users.filter(username=username).first()
     return users.filter(role=Role.ADMIN).order_by("pk").first()
+
+
+def users_at_place(*, place_id: int, role: str, limit: int = 200) -> list[User]:
+    """The active accounts of `role` bound to a place (a quarantine site's staff, whom an
+    inspection may name as a rectification's owner), by name."""
+    return list(
+        User.objects.filter(place_id=place_id, role=role, is_active=True).order_by(
+            "display_name", "username", "pk"
+        )[:limit]
+    )

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from fangkong.quarantine.views import care, placements, sites
+from fangkong.quarantine.views import care, inspections, placements, sites
 
 app_name = "quarantine"
 
@@ -10,4 +10,5 @@ urlpatterns = [
     *sites.urlpatterns,
     *placements.urlpatterns,
     *care.urlpatterns,
+    *inspections.urlpatterns,
 ]

@@ -7,6 +7,7 @@ Each job is idempotent, so running it more often than needed changes nothing:
 - escalate pushed lists past their deadline (once per list);
 - close yesterday (Asia/Shanghai) on every active zone's no-case counter (once per day);
 - escalate single-tube rechecks past their deadline without a result (once per recheck);
+- escalate quarantine-site rectifications past their deadline (once per rectification);
 - purge the login lockout's records no lock reads any more (old failures and addresses);
 - mark failed the background jobs whose worker died (no heartbeat), so they can be re-run.
 
@@ -27,6 +28,7 @@ from django.utils import timezone
 from fangkong.accounts.tasks import login_records_purge
 from fangkong.areas.tasks import zones_close_day
 from fangkong.core.tasks import jobs_reap_stale
+from fangkong.quarantine.tasks_inspections import rectifications_escalate_overdue
 from fangkong.testing.tasks_labs import rechecks_escalate_overdue
 from fangkong.tracing.tasks import cases_escalate_overdue
 from fangkong.tracing.tasks_pushes import pushes_escalate_overdue
@@ -34,8 +36,8 @@ from fangkong.tracing.tasks_pushes import pushes_escalate_overdue
 
 class Command(BaseCommand):
     help = (
-        "Enqueue the periodic jobs (escalations, zone day counters, rechecks, login "
-        "record purge, dead jobs) once."
+        "Enqueue the periodic jobs (escalations, zone day counters, rechecks, "
+        "rectifications, login record purge, dead jobs) once."
     )
 
     def handle(self, *args: Any, **options: Any) -> None:
@@ -45,6 +47,7 @@ class Command(BaseCommand):
             ("pushes_escalate_overdue", pushes_escalate_overdue.enqueue()),
             ("zones_close_day", zones_close_day.enqueue(yesterday.isoformat())),
             ("rechecks_escalate_overdue", rechecks_escalate_overdue.enqueue()),
+            ("rectifications_escalate_overdue", rectifications_escalate_overdue.enqueue()),
             ("login_records_purge", login_records_purge.enqueue()),
             ("jobs_reap_stale", jobs_reap_stale.enqueue()),
         ):

@@ -1,0 +1,301 @@
+"""Reads of inspections against the standard (对照标准检查): the checklist, inspections,
+rectifications (整改) and the closed-loop staff roster (闭环工作人员).
+
+Who sees what: site staff (a role bound to a place of kind quarantine_site) see their
+own site only; every other role with `site.view` (or `inspection.manage`) sees the
+sites under its jurisdiction (a town its town's, command the city's). Anything else is
+a 404, never a hint that it exists.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from typing import TYPE_CHECKING
+
+from django.db.models import (
+    Case,
+    Count,
+    IntegerField,
+    OuterRef,
+    Q,
+    QuerySet,
+    Subquery,
+    Value,
+    When,
+)
+from django.utils import timezone
+from django.utils.translation import gettext as _
+
+from fangkong.accounts.permissions import has_capability, scope_q
+from fangkong.accounts.roles import PLACE_ROLES, Capability
+from fangkong.core.errors import NotFound, PermissionDenied
+from fangkong.quarantine.choices import RectificationStatus
+from fangkong.quarantine.models import (
+    ChecklistItem,
+    Inspection,
+    Rectification,
+    Site,
+    StaffShift,
+    StaffTest,
+)
+
+if TYPE_CHECKING:
+    from fangkong.accounts.models import User
+
+SITE_PLACE_KIND = "quarantine_site"
+
+
+def bound_to_site(user: User) -> bool:
+    """Whether the user's role is bound to a quarantine site (site staff)."""
+    return PLACE_ROLES.get(getattr(user, "role", "")) == SITE_PLACE_KIND
+
+
+def site_scope_q(user: User, prefix: str = "") -> Q:
+    """Q limiting rows (a site, or rows with a `site` FK when prefix is "site__") to the
+    sites the user may see: own site for site staff, the jurisdiction for the others."""
+    if bound_to_site(user):
+        place_id = getattr(user, "place_id", None)
+        if not place_id:
+            return Q(pk__in=[])
+        return Q(**{f"{prefix}place_id": place_id})
+    return scope_q(user, f"{prefix}jurisdiction_path")
+
+
+def site_visible(user: User, site: Site) -> bool:
+    if bound_to_site(user):
+        return bool(user.place_id) and site.place_id == user.place_id
+    return Site.objects.filter(site_scope_q(user), pk=site.pk).exists()
+
+
+def _require_view(user: User) -> None:
+    if not (
+        has_capability(user, Capability.SITE_VIEW)
+        or has_capability(user, Capability.INSPECTION_MANAGE)
+    ):
+        raise PermissionDenied(
+            "permission_denied", _("您的角色无权执行此操作"), capability="site.view"
+        )
+
+
+def _not_found(what: str) -> NotFound:
+    return NotFound("not_found", _("未找到或不在您的辖区内"), object=what)
+
+
+# --- sites (the pages' site filter) ----------------------------------------------------
+
+
+def sites_for_inspections(*, user: User, limit: int = 500) -> list[Site]:
+    """The sites the user may see, by name (the filters' and the new inspection's choices)."""
+    _require_view(user)
+    return list(Site.objects.filter(site_scope_q(user)).order_by("name", "pk")[:limit])
+
+
+def site_for_inspections(*, user: User, pk: int) -> Site:
+    """One site the user may see (404 otherwise)."""
+    _require_view(user)
+    site = Site.objects.filter(site_scope_q(user), pk=pk).first()
+    if site is None:
+        raise _not_found("site")
+    return site
+
+
+def own_site(user: User) -> Site | None:
+    """The site of a site-staff user (None for any other role)."""
+    if not bound_to_site(user) or not user.place_id:
+        return None
+    return Site.objects.filter(place_id=user.place_id).first()
+
+
+# --- the checklist ---------------------------------------------------------------------
+
+CHECKLIST_ORDER = ("order", "code")
+
+
+def checklist_items(*, user: User, include_retired: bool = False) -> QuerySet[ChecklistItem]:
+    """The standard's items in order (the active ones, or all with the retired)."""
+    _require_view(user)
+    qs = ChecklistItem.objects.all()
+    if not include_retired:
+        qs = qs.filter(active=True)
+    return qs.order_by(*CHECKLIST_ORDER, "pk")
+
+
+def checklist_item_get(*, user: User, pk: int) -> ChecklistItem:
+    _require_view(user)
+    item = ChecklistItem.objects.filter(pk=pk).first()
+    if item is None:
+        raise _not_found("checklist_item")
+    return item
+
+
+def checklist_by_category(items: list[ChecklistItem]) -> list[tuple[str, list[ChecklistItem]]]:
+    """Items grouped by category, categories in the order of their first item."""
+    groups: dict[str, list[ChecklistItem]] = {}
+    for item in items:
+        groups.setdefault(item.category, []).append(item)
+    return list(groups.items())
+
+
+# --- inspections -----------------------------------------------------------------------
+
+INSPECTION_ORDER = ("-inspected_on", "-pk")
+
+
+def inspections(*, user: User, site_id: int | None = None) -> QuerySet[Inspection]:
+    """The inspections of the sites the user may see, newest first, with their number of
+    failed items."""
+    _require_view(user)
+    qs = Inspection.objects.filter(site_scope_q(user, "site__"))
+    if site_id is not None:
+        qs = qs.filter(site_id=site_id)
+    return (
+        qs.select_related("site", "inspector")
+        .annotate(
+            failed_count=Count("findings", filter=Q(findings__passed=False)),
+            item_count=Count("findings"),
+        )
+        .order_by(*INSPECTION_ORDER)
+    )
+
+
+def inspection_get(*, user: User, pk: int) -> Inspection:
+    """One inspection with its findings (by the checklist's order) and rectifications."""
+    _require_view(user)
+    found = (
+        Inspection.objects.filter(site_scope_q(user, "site__"), pk=pk)
+        .select_related("site", "inspector")
+        .first()
+    )
+    if found is None:
+        raise _not_found("inspection")
+    return found
+
+
+def inspection_findings(inspection: Inspection) -> list[object]:
+    """The inspection's findings by the checklist's order, each with its rectification."""
+    return list(
+        inspection.findings.select_related(
+            "item", "rectification", "rectification__owner"
+        ).order_by("item__order", "item__code", "pk")
+    )
+
+
+# --- rectifications --------------------------------------------------------------------
+
+# Overdue first (open past the deadline), then open, then done; by deadline within each.
+RECTIFICATION_ORDER = ("rank", "deadline_at", "pk")
+
+
+def _ranked(qs: QuerySet[Rectification], now: dt.datetime) -> QuerySet[Rectification]:
+    return qs.annotate(
+        rank=Case(
+            When(status=RectificationStatus.OPEN, deadline_at__lt=now, then=Value(0)),
+            When(status=RectificationStatus.OPEN, then=Value(1)),
+            default=Value(2),
+            output_field=IntegerField(),
+        )
+    )
+
+
+def rectifications(
+    *,
+    user: User,
+    site_id: int | None = None,
+    status: str | None = None,
+    overdue_only: bool = False,
+    now: dt.datetime | None = None,
+) -> QuerySet[Rectification]:
+    """The rectifications of the sites the user may see, overdue first."""
+    _require_view(user)
+    now = now or timezone.now()
+    qs = Rectification.objects.filter(site_scope_q(user, "site__"))
+    if site_id is not None:
+        qs = qs.filter(site_id=site_id)
+    if status:
+        qs = qs.filter(status=status)
+    if overdue_only:
+        qs = qs.filter(status=RectificationStatus.OPEN, deadline_at__lt=now)
+    return (
+        _ranked(qs, now)
+        .select_related("site", "owner", "finding", "finding__item", "finding__inspection")
+        .order_by(*RECTIFICATION_ORDER)
+    )
+
+
+def rectification_get(*, user: User, pk: int, now: dt.datetime | None = None) -> Rectification:
+    _require_view(user)
+    found = (
+        _ranked(
+            Rectification.objects.filter(site_scope_q(user, "site__"), pk=pk), now or timezone.now()
+        )
+        .select_related("site", "owner", "finding", "finding__item", "finding__inspection")
+        .first()
+    )
+    if found is None:
+        raise _not_found("rectification")
+    return found
+
+
+def rectifications_open_count(*, user: User, now: dt.datetime | None = None) -> dict[str, int]:
+    """Open and overdue rectifications the user may see (the pages' counters)."""
+    _require_view(user)
+    now = now or timezone.now()
+    counts = Rectification.objects.filter(
+        site_scope_q(user, "site__"), status=RectificationStatus.OPEN
+    ).aggregate(
+        open=Count("pk"),
+        overdue=Count("pk", filter=Q(deadline_at__lt=now)),
+    )
+    return {"open": counts["open"] or 0, "overdue": counts["overdue"] or 0}
+
+
+# --- the closed-loop staff roster ------------------------------------------------------
+
+SHIFT_ORDER = ("site__name", "-starts_on", "pk")
+
+
+def staff_shifts(
+    *, user: User, site_id: int | None = None, current_on: dt.date | None = None
+) -> QuerySet[StaffShift]:
+    """The staff shifts of the sites the user may see, with the date and result of each
+    member's last own test (`last_test_on`, `last_result`). `current_on` keeps the shifts
+    not ended before that day."""
+    _require_view(user)
+    qs = StaffShift.objects.filter(site_scope_q(user, "site__"))
+    if site_id is not None:
+        qs = qs.filter(site_id=site_id)
+    if current_on is not None:
+        qs = qs.filter(ends_on__gte=current_on - dt.timedelta(days=14))
+    last = StaffTest.objects.filter(shift_id=OuterRef("pk")).order_by("-tested_on", "-pk")
+    return (
+        qs.select_related("site", "user")
+        .annotate(
+            last_test_on=Subquery(last.values("tested_on")[:1]),
+            last_result=Subquery(last.values("result")[:1]),
+        )
+        .order_by(*SHIFT_ORDER)
+    )
+
+
+def staff_shift_get(*, user: User, pk: int) -> StaffShift:
+    _require_view(user)
+    found = (
+        StaffShift.objects.filter(site_scope_q(user, "site__"), pk=pk)
+        .select_related("site", "user")
+        .first()
+    )
+    if found is None:
+        raise _not_found("staff_shift")
+    return found
+
+
+def staff_tests(shift: StaffShift, limit: int = 30) -> list[StaffTest]:
+    return list(shift.tests.order_by("-tested_on", "-pk")[:limit])
+
+
+def site_staff_accounts(site: Site) -> list[User]:
+    """The site's own staff accounts (a rectification's owner, a roster member's account)."""
+    from fangkong.accounts import selectors as account_selectors
+    from fangkong.accounts.roles import Role
+
+    return account_selectors.users_at_place(place_id=site.place_id, role=Role.SITE_STAFF)
