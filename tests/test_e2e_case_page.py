@@ -27,10 +27,9 @@ SCREEN = {"width": 1280, "height": 900}
 @pytest.fixture
 def world(tree: Any, make_user: Any, settings: Any, monkeypatch: Any) -> dict[str, Any]:
     """A case with five contacts (three close, two co-presence), shown two to a page."""
-    settings.FANGKONG_CLOSE_CONTACT_MIN_OVERLAP = 30
     monkeypatch.setattr(contact_views, "CASE_CONTACTS_PAGE", 2)
     investigator = make_user(Role.INVESTIGATOR, tree.city, "e2e-case-investigator")
-    venue = areas.place(tree.community_a, "venue", "乌镇菜场")
+    venue = areas.place(tree.community_a, "venue", "乌镇面馆", venue_kind="restaurant")
     case = tracing.case(people.person(tree.community_a, "王芳"))
     tracing.stop(case, venue, at(4, 10), at(4, 12), confirmed=True)
     for i, minute in enumerate([0, 5, 10]):
@@ -94,7 +93,7 @@ def test_case_page_order_paged_contacts_and_contact_to_case(
         "() => document.querySelectorAll('[data-testid=contact-row]').length === 5"
     )
     assert page.locator("[data-testid=contacts-more]").count() == 0
-    assert "乌镇菜场" in page.get_by_test_id("contact-table").inner_text()
+    assert "乌镇面馆" in page.get_by_test_id("contact-table").inner_text()
 
     # A close contact reported as a case from its row: the person is already chosen.
     close_row = page.locator("[data-testid=contact-row]", has_text="密切接触者").first

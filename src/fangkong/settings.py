@@ -363,15 +363,10 @@ FANGKONG_CASE_NUMBER_PREFIX = os.environ.get("FANGKONG_CASE_NUMBER_PREFIX", "TX"
 # A venue scan stands for presence from the scan until DWELL minutes later.
 FANGKONG_STOP_DWELL_MINUTES = int(os.environ.get("FANGKONG_STOP_DWELL_MINUTES", "60"))
 # Co-presence from venue scans: a case's stops are widened by TOLERANCE minutes on both
-# sides; a person whose overlaps with the case, summed over the look-back window, reach
-# CLOSE_MIN_OVERLAP minutes is a close contact (repeated or prolonged shared presence),
-# below that a co-presence contact (时空伴随者: tested and monitored, not quarantined).
-# The same threshold makes secondary contacts from a close contact's own scans.
+# sides. Who among the co-present is a close contact and who a co-presence risk person
+# (时空伴随者) is the rule set's (protocol: venue kinds and minutes), not a setting.
 FANGKONG_COPRESENCE_TOLERANCE_MINUTES = int(
     os.environ.get("FANGKONG_COPRESENCE_TOLERANCE_MINUTES", "15")
-)
-FANGKONG_CLOSE_CONTACT_MIN_OVERLAP = int(
-    os.environ.get("FANGKONG_CLOSE_CONTACT_MIN_OVERLAP", "240")
 )
 # The command centre's phone printed on assist requests (协查函).
 FANGKONG_COMMAND_PHONE = os.environ.get("FANGKONG_COMMAND_PHONE", "")

@@ -80,6 +80,7 @@ AUDIT_ACTIONS: dict[str, Any] = {
     "contacts.find_secondary": _("查找次密接"),
     "contacts.became_case": _("接触者转为病例"),
     "contacts.companions": _("同行人员转为密接"),
+    "contacts.reclassify": _("接触者改判"),
     "cluster.create": _("新建聚集性疫情"),
     "cluster.add_case": _("病例加入聚集性疫情"),
     "cluster.remove_case": _("病例移出聚集性疫情"),

@@ -71,7 +71,8 @@ def geometry_bulk_create(*, rows: Iterable[dict[str, Any]], batch_size: int = 50
 
 
 def place_bulk_create(*, rows: Iterable[dict[str, Any]], batch_size: int = 2000) -> int:
-    """Rows: id, kind, name, venue_code, jurisdiction_id, jurisdiction_path, address, lat, lon."""
+    """Rows: id, kind, name, venue_code, jurisdiction_id, jurisdiction_path, address, lat,
+    lon, and optionally venue_kind (VenueKind; "" when absent)."""
     return _bulk(Place, rows, batch_size)
 
 

@@ -573,3 +573,15 @@ def place_names(*, pks: Iterable[int]) -> dict[int, str]:
     if not ids:
         return {}
     return dict(Place.objects.filter(pk__in=ids).values_list("pk", "name"))
+
+
+def place_venue_kinds(*, pks: Iterable[int]) -> dict[int, str]:
+    """The venue kind (VenueKind value, "" when not set) of these places by id, in
+    chunks of 2,000 ids: contact finding classifies co-presence by it (a venue kind
+    is not personal data)."""
+    ids = sorted({pk for pk in pks if isinstance(pk, int)})
+    out: dict[int, str] = {}
+    for i in range(0, len(ids), 2000):
+        chunk = ids[i : i + 2000]
+        out.update(Place.objects.filter(pk__in=chunk).values_list("pk", "venue_kind"))
+    return out

@@ -12,6 +12,7 @@ from __future__ import annotations
 import datetime as dt
 import math
 import random
+import re
 import time
 from collections.abc import Iterator
 from dataclasses import dataclass, field
@@ -30,6 +31,7 @@ from fangkong.areas.bulk import (
     place_bulk_create,
     sequences_reset,
 )
+from fangkong.areas.choices import VenueKind
 from fangkong.areas.models import Jurisdiction, JurisdictionGeometry, Place, PlaceKind
 from fangkong.core.errors import Conflict, DomainError
 from fangkong.core.paths import path_upper_bound
@@ -118,6 +120,48 @@ WORKPLACE_KINDS = {
     "旅游": [("酒店", 6), ("民宿", 3), ("景区服务有限公司", 2), ("商店", 3), ("饭店", 3)],
 }
 BRANDS = ["联华", "华润万家", "世纪联华", "老百姓", "天天", "好又多", "永辉", "三江"]
+# The venue kind (VenueKind: what the rule set classifies co-presence by) of a venue, by
+# how its name ends once its number ("3号") or branch ("(乌镇店)") is cut off.
+VENUE_KIND_BY_SUFFIX: tuple[tuple[str, str], ...] = (
+    ("汽车客运站", VenueKind.STATION),
+    ("桐乡站", VenueKind.STATION),
+    ("景区", VenueKind.SCENIC_AREA),
+    ("古镇", VenueKind.SCENIC_AREA),
+    ("羊毛衫市场", VenueKind.MARKET),
+    ("皮草城", VenueKind.MARKET),
+    ("农贸市场", VenueKind.MARKET),
+    ("菜场", VenueKind.MARKET),
+    ("吾悦广场", VenueKind.MALL),
+    ("超市", VenueKind.SUPERMARKET),
+    ("便利店", VenueKind.SHOP),
+    ("餐馆", VenueKind.RESTAURANT),
+    ("小吃店", VenueKind.RESTAURANT),
+    ("面馆", VenueKind.RESTAURANT),
+    ("饭店", VenueKind.RESTAURANT),
+    ("棋牌室", VenueKind.CHESS_ROOM),
+    ("药店", VenueKind.SHOP),
+    ("理发店", VenueKind.SHOP),
+    ("银行网点", VenueKind.OFFICE),
+    ("快递驿站", VenueKind.OFFICE),
+    ("居民委员会", VenueKind.OFFICE),
+    ("村民委员会", VenueKind.OFFICE),
+)
+_VENUE_NAME_TAIL = re.compile(r"(\d+号|\([^()]*\))$")
+
+
+def venue_kind_of(kind: str, name: str) -> str:
+    """The venue kind of a drill place from its kind and name (no random draw): hospitals
+    (and community health centres) are hospital halls; a venue by its name's ending
+    (other venues: `other`); any other place none ("")."""
+    if kind == PlaceKind.HOSPITAL:
+        return VenueKind.HOSPITAL_HALL.value
+    if kind != PlaceKind.VENUE:
+        return ""
+    base = _VENUE_NAME_TAIL.sub("", name)
+    for suffix, venue_kind in VENUE_KIND_BY_SUFFIX:
+        if base.endswith(suffix):
+            return str(venue_kind)
+    return VenueKind.OTHER.value
 
 
 @dataclass
@@ -423,6 +467,7 @@ class _CityBuilder:
                 "id": pid,
                 "kind": kind,
                 "name": name,
+                "venue_kind": venue_kind_of(kind, name),
                 "venue_code": f"TX{pid:08d}",
                 "jurisdiction_id": community.id,
                 "jurisdiction_path": community.code,

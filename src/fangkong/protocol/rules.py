@@ -49,6 +49,15 @@ RULE_CLOSE_CENTRALISED_TEST: Final = "close_contact.centralised_test"
 RULE_CLOSE_HOME_TEST: Final = "close_contact.home_test"
 RULE_SECONDARY_END: Final = "secondary_contact.end"
 RULE_SECONDARY_TEST: Final = "secondary_contact.test"
+RULE_RISK_MONITORING_END: Final = "risk_person.monitoring_end"
+RULE_RISK_TEST: Final = "risk_person.test"
+
+# The classifications the "who is close" rules answer (tracing's ContactClass values).
+CLASS_CLOSE: Final = "close"
+CLASS_SECONDARY: Final = "secondary"
+CLASS_CO_PRESENCE: Final = "co_presence"
+# The exposure kind of venue co-presence (tracing's ExposureKind value).
+EXPOSURE_CO_PRESENCE: Final = "co_presence"
 
 
 @dataclass(frozen=True)
@@ -201,6 +210,15 @@ class SecondaryContactSchedule:
 
 
 @dataclass(frozen=True)
+class RiskPersonSchedule:
+    """Home health monitoring of a co-presence risk person (时空伴随者), with its tests."""
+
+    last_exposure_on: dt.date
+    monitoring_end: ProtocolDate
+    tests: tuple[ProtocolDate, ...]
+
+
+@dataclass(frozen=True)
 class Eligibility:
     ok: bool
     reason_code: str
@@ -283,6 +301,15 @@ def validate_values(values: Mapping[str, object]) -> dict[str, object]:
         if isinstance(period, int) and any(d > period for d in days):
             raise _invalid(name, f"{name} 的检测日超出了 {period} 天的期限", raw)
         out[name] = sorted(days)
+    small, large = out.get("small_venue_kinds"), out.get("large_venue_kinds")
+    if isinstance(small, list) and isinstance(large, list):
+        both = sorted(set(small) & set(large))
+        if both:
+            raise _invalid(
+                "large_venue_kinds",
+                f"场所类型不能同时属于密闭小场所和大型场所：{', '.join(both)}",
+                both,
+            )
     return out
 
 
@@ -370,6 +397,131 @@ def latest_exposure(exposures: Iterable[dt.date]) -> dt.date:
     if not dates:
         raise DomainError("exposure_needs_date", "至少需要一个暴露日期")
     return max(dates)
+
+
+# --- who is close -----------------------------------------------------------------------
+
+
+def classify_exposure(
+    p: Protocol, *, exposure_kind: str, venue_kind: str = "", overlap_minutes: int = 0
+) -> str:
+    """Close contact ("close") or co-presence risk person ("co_presence") of a case.
+
+    - an exposure kind in `always_close_exposure_kinds` (household, same vehicle trip,
+      shared room at work or school, companion) makes a close contact whatever the minutes;
+    - venue co-presence at a kind in `small_venue_kinds` (small enclosed venues) makes
+      one from `small_venue_close_minutes` of overlap, a risk person below;
+    - at a kind in `large_venue_kinds` (markets, malls, stations, hospital halls) it makes
+      a risk person whatever the minutes;
+    - at any other venue, one from `venue_close_minutes` (summed) minutes, a risk person
+      below.
+    """
+    if overlap_minutes < 0:
+        raise DomainError("invalid_value", "重叠分钟不能为负", field="overlap_minutes")
+    if exposure_kind in p.always_close_exposure_kinds:
+        return CLASS_CLOSE
+    if venue_kind and venue_kind in p.small_venue_kinds:
+        threshold = p.small_venue_close_minutes
+    elif venue_kind and venue_kind in p.large_venue_kinds:
+        return CLASS_CO_PRESENCE
+    else:
+        threshold = p.venue_close_minutes
+    return CLASS_CLOSE if overlap_minutes >= threshold else CLASS_CO_PRESENCE
+
+
+def classify_secondary_exposure(
+    p: Protocol, *, exposure_kind: str, venue_kind: str = "", overlap_minutes: int = 0
+) -> str | None:
+    """A close contact's own exposure of someone: what would make a close contact of a
+    case makes a secondary contact ("secondary"); less, and any large venue, makes
+    nothing (None): no risk persons of contacts."""
+    if (
+        classify_exposure(
+            p, exposure_kind=exposure_kind, venue_kind=venue_kind, overlap_minutes=overlap_minutes
+        )
+        == CLASS_CLOSE
+    ):
+        return CLASS_SECONDARY
+    return None
+
+
+def venue_category_minutes(p: Protocol, venue_minutes: Iterable[tuple[str, int]]) -> dict[str, int]:
+    """(venue kind, minutes) pairs of one person's co-presence summed by category:
+    "small" (small enclosed venues), "large" (large venues), "other"."""
+    totals = {"small": 0, "large": 0, "other": 0}
+    for kind, minutes in venue_minutes:
+        if kind and kind in p.small_venue_kinds:
+            totals["small"] += minutes
+        elif kind and kind in p.large_venue_kinds:
+            totals["large"] += minutes
+        else:
+            totals["other"] += minutes
+    return totals
+
+
+def _venue_classes(p: Protocol, venue_minutes: Iterable[tuple[str, int]]) -> list[str]:
+    pairs = list(venue_minutes)
+    if not pairs:
+        raise DomainError("exposure_needs_venue", "至少需要一个场所")
+    totals = venue_category_minutes(p, pairs)
+    representative: dict[str, str] = {}
+    for kind, _minutes in pairs:
+        if kind and kind in p.small_venue_kinds:
+            representative.setdefault("small", kind)
+        elif kind and kind in p.large_venue_kinds:
+            representative.setdefault("large", kind)
+        else:
+            representative.setdefault("other", kind)
+    return [
+        classify_exposure(
+            p,
+            exposure_kind=EXPOSURE_CO_PRESENCE,
+            venue_kind=representative[category],
+            overlap_minutes=totals[category],
+        )
+        for category in ("small", "large", "other")
+        if category in representative
+    ]
+
+
+def classify_venue_copresence(p: Protocol, venue_minutes: Iterable[tuple[str, int]]) -> str:
+    """One person's co-presence with a case over several stops: the minutes at small
+    enclosed venues summed against `small_venue_close_minutes`, those at other venues
+    summed against `venue_close_minutes`, large venues never close. Close when either
+    reaches its threshold, else a co-presence risk person."""
+    classes = _venue_classes(p, venue_minutes)
+    return CLASS_CLOSE if CLASS_CLOSE in classes else CLASS_CO_PRESENCE
+
+
+def classify_secondary_venue_copresence(
+    p: Protocol, venue_minutes: Iterable[tuple[str, int]]
+) -> str | None:
+    """A close contact's co-presence with someone over several stops: a secondary
+    contact by the same thresholds as `classify_venue_copresence`, else nothing."""
+    classes = _venue_classes(p, venue_minutes)
+    return CLASS_SECONDARY if CLASS_CLOSE in classes else None
+
+
+def close_minutes_floor(p: Protocol) -> int:
+    """The fewest summed venue minutes that can make anyone close under `p` (a bound
+    to drop a crowd before classifying it: below it, no venue makes a close contact)."""
+    return min(p.small_venue_close_minutes, p.venue_close_minutes)
+
+
+def risk_person_schedule(p: Protocol, *, last_exposure_on: dt.date) -> RiskPersonSchedule:
+    """Home health monitoring of a co-presence risk person ("3 days 2 tests"): day 1 is
+    the day after the last exposure, monitoring ends on `last_exposure_on +
+    risk_monitoring_days`, test day k is `last_exposure_on + k`."""
+    return RiskPersonSchedule(
+        last_exposure_on=last_exposure_on,
+        monitoring_end=ProtocolDate(
+            _day(last_exposure_on, p.risk_monitoring_days), p.version, RULE_RISK_MONITORING_END
+        ),
+        tests=tuple(
+            ProtocolDate(_day(last_exposure_on, k), p.version, f"{RULE_RISK_TEST}.{k}")
+            for k in sorted(p.risk_test_days)
+        ),
+    )
 
 
 # --- zones ----------------------------------------------------------------------------

@@ -17,6 +17,7 @@ from fangkong.accounts.permissions import has_capability
 from fangkong.accounts.roles import Capability
 from fangkong.accounts.services import audit_record
 from fangkong.core.errors import Conflict, DomainError, PermissionDenied
+from fangkong.protocol import signals
 from fangkong.protocol.models import RuleSet
 from fangkong.protocol.rules import RULE_VALUE_FIELDS, validate_values
 
@@ -101,6 +102,12 @@ def _jsonable(values: dict[str, object]) -> dict[str, object]:
     return {k: (v.isoformat() if isinstance(v, dt.date) else v) for k, v in values.items()}
 
 
+def _changed(ruleset: RuleSet) -> None:
+    """Tell the apps above (quarantine recomputes open placements): sent inside the
+    transaction, so that what the receivers write commits or rolls back with the rule set."""
+    signals.ruleset_changed.send(sender=RuleSet, ruleset_id=ruleset.pk)
+
+
 @transaction.atomic
 def ruleset_create_override(
     *,
@@ -147,6 +154,7 @@ def ruleset_create_override(
             "changes": _jsonable({k: values[k] for k in changes}),
         },
     )
+    _changed(ruleset)
     return ruleset
 
 
@@ -174,6 +182,7 @@ def ruleset_update(*, actor: User, ruleset: RuleSet, changes: dict[str, Any]) ->
         jurisdiction_path=locked.region,
         detail={"before": _jsonable(before), "after": _jsonable(after)},
     )
+    _changed(locked)
     return locked
 
 

@@ -34,9 +34,11 @@ def place(
     lat: float | None = None,
     lon: float | None = None,
     address: str = "",
+    venue_kind: str = "",
     actor: Any = None,
 ) -> Any:
-    """A place through `areas.services.place_create`; a venue without a code gets one."""
+    """A place through `areas.services.place_create`; a venue without a code gets one;
+    `venue_kind` (VenueKind) is what the rule set classifies co-presence by."""
     from fangkong.areas.services.areas import place_create
 
     n = next(_serial)
@@ -51,6 +53,7 @@ def place(
         address=address,
         lat=lat,
         lon=lon,
+        venue_kind=venue_kind,
     )
 
 

@@ -139,6 +139,7 @@ class AddContactForm(TruncatingForm):
     phone = _text(100)
     jurisdiction = PkField(error_messages=one_message(_("请选择所属辖区")))
     classification = _text(100)
+    kind = _text(100)
     exposed_on = IsoDateField(
         error_messages=one_message(_("请填写正确的暴露日期")),
     )
@@ -149,10 +150,19 @@ class AddContactForm(TruncatingForm):
     }
 
 
+class ReclassifyForm(TruncatingForm):
+    """An investigator's promotion or demotion of a contact, with its reason."""
+
+    classification = _text(100)
+    reason = _text(600)
+
+
 class FoundForm(PageForm):
-    """The count the secondary-contact search redirects with."""
+    """The count the secondary-contact search redirects with, and the flag a
+    promotion or demotion redirects with."""
 
     found = forms.IntegerField(required=False, min_value=0, max_value=10**9)
+    reclassified = FlagField()
 
 
 class ContactFilterForm(PageForm):

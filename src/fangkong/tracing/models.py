@@ -178,7 +178,8 @@ class ContactClass(models.TextChoices):
     CLOSE = "close", _("密切接触者")
     SECONDARY = "secondary", _("密接的密接")
     GENERAL = "general", _("一般接触者")
-    CO_PRESENCE = "co_presence", _("时空伴随者")
+    # A co-presence risk person (风险人员): its own category, with its own measure.
+    CO_PRESENCE = "co_presence", _("时空伴随者（风险人员）")
 
 
 class ContactStatus(models.TextChoices):
@@ -217,8 +218,10 @@ class Contact(models.Model):
     test_dates = models.JSONField(_("核酸检测日期"), default=list, blank=True)
     controlled_at = models.DateTimeField(_("管控时间"), null=True, blank=True)
     control_measure = models.CharField(_("管控措施"), max_length=32, blank=True)
-    upgraded_at = models.DateTimeField(_("升级时间"), null=True, blank=True)
-    upgrade_reason = models.TextField(_("升级原因"), blank=True)
+    # The last change of classification (an upgrade, or an investigator's promotion or
+    # demotion) and why.
+    upgraded_at = models.DateTimeField(_("改判时间"), null=True, blank=True)
+    upgrade_reason = models.TextField(_("改判原因"), blank=True)
     created_at = models.DateTimeField(auto_now_add=True)
     updated_at = models.DateTimeField(auto_now=True)
 
@@ -243,6 +246,7 @@ class ExposureKind(models.TextChoices):
     CO_PRESENCE = "co_presence", _("同一场所同一时段")
     MANUAL = "manual", _("流调人工添加")
     COMPANION = "companion", _("同行")
+    VEHICLE = "vehicle", _("同乘交通工具")
 
 
 class Exposure(models.Model):

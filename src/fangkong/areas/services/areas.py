@@ -14,6 +14,7 @@ from fangkong.accounts.permissions import require, require_in_scope
 from fangkong.accounts.roles import Capability
 from fangkong.accounts.services import audit_record
 from fangkong.areas import rules
+from fangkong.areas.choices import VenueKind
 from fangkong.areas.models import (
     LEVEL_WIDTH,
     Jurisdiction,
@@ -173,9 +174,13 @@ def _place_fields(
     address: str,
     lat: float | None,
     lon: float | None,
+    venue_kind: str = "",
 ) -> dict[str, Any]:
     if kind not in PlaceKind.values:
         raise DomainError("place_kind_invalid", _("场所类型无效"), kind=kind)
+    venue_kind = (venue_kind or "").strip()
+    if venue_kind and venue_kind not in VenueKind.values:
+        raise DomainError("venue_kind_invalid", _("场所类别无效"), venue_kind=venue_kind)
     clean_name = valid_name(name, limit=PLACE_NAME_MAX)
     code = (venue_code or "").strip() or None
     if code is not None and (len(code) > VENUE_CODE_MAX or not code.isprintable()):
@@ -192,6 +197,7 @@ def _place_fields(
         "address": clean_address,
         "lat": None if lat is None else float(lat),
         "lon": None if lon is None else float(lon),
+        "venue_kind": venue_kind,
     }
 
 
@@ -226,11 +232,19 @@ def place_create(
     address: str = "",
     lat: float | None = None,
     lon: float | None = None,
+    venue_kind: str = "",
 ) -> Place:
+    """A place; `venue_kind` (VenueKind) is what the rule set classifies co-presence by."""
     require(actor, Capability.PLACE_MANAGE)
     owner = _check_place_jurisdiction(actor, jurisdiction)
     fields = _place_fields(
-        kind=kind, name=name, venue_code=venue_code, address=address, lat=lat, lon=lon
+        kind=kind,
+        name=name,
+        venue_code=venue_code,
+        address=address,
+        lat=lat,
+        lon=lon,
+        venue_kind=venue_kind,
     )
     if fields["venue_code"] and Place.objects.filter(venue_code=fields["venue_code"]).exists():
         raise Conflict("venue_code_taken", _("场所码已被占用"), venue_code=fields["venue_code"])
@@ -261,6 +275,7 @@ def place_update(
     lat: float | _Unset | None = UNSET,
     lon: float | _Unset | None = UNSET,
     active: bool | None = None,
+    venue_kind: str | None = None,
 ) -> Place:
     """Change the given fields of a place (UNSET = leave as is; None clears a nullable)."""
     require(actor, Capability.PLACE_MANAGE)
@@ -278,6 +293,7 @@ def place_update(
         address=locked.address if address is None else address,
         lat=locked.lat if isinstance(lat, _Unset) else lat,
         lon=locked.lon if isinstance(lon, _Unset) else lon,
+        venue_kind=locked.venue_kind if venue_kind is None else venue_kind,
     )
     code = fields["venue_code"]
     if code and Place.objects.filter(venue_code=code).exclude(pk=locked.pk).exists():

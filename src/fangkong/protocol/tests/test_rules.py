@@ -364,3 +364,166 @@ def test_validate_refuses_unknown_fields() -> None:
 def test_zero_home_monitoring_is_allowed() -> None:
     out = rules.validate_values(full(close_home_monitoring_days=0, close_home_test_days=[]))
     assert out["close_home_monitoring_days"] == 0
+
+
+# --- who is close -----------------------------------------------------------------------
+
+
+@pytest.mark.parametrize("version", ["v8", "v9"])
+@pytest.mark.parametrize("kind", ["household", "vehicle", "workplace", "companion"])
+@pytest.mark.parametrize("minutes", [0, 1, 14, 600])
+def test_household_vehicle_workplace_companion_close_whatever_the_minutes(
+    version: str, kind: str, minutes: int
+) -> None:
+    p = shipped_protocol(version)
+    assert rules.classify_exposure(p, exposure_kind=kind, overlap_minutes=minutes) == "close"
+    assert (
+        rules.classify_exposure(
+            p, exposure_kind=kind, venue_kind="supermarket", overlap_minutes=minutes
+        )
+        == "close"
+    )
+
+
+@pytest.mark.parametrize("venue", ["restaurant", "ktv", "internet_bar", "gym", "clinic"])
+def test_small_venue_close_from_15_minutes(v9: Protocol, venue: str) -> None:
+    def at(minutes: int) -> str:
+        return rules.classify_exposure(
+            v9, exposure_kind="co_presence", venue_kind=venue, overlap_minutes=minutes
+        )
+
+    assert at(0) == "co_presence"
+    assert at(14) == "co_presence"
+    assert at(15) == "close"
+    assert at(300) == "close"
+
+
+@pytest.mark.parametrize(
+    "venue", ["market", "mall", "supermarket", "station", "hospital_hall", "scenic_area"]
+)
+@pytest.mark.parametrize("minutes", [0, 15, 240, 2000])
+def test_large_venue_makes_a_risk_person_whatever_the_minutes(
+    v9: Protocol, venue: str, minutes: int
+) -> None:
+    got = rules.classify_exposure(
+        v9, exposure_kind="co_presence", venue_kind=venue, overlap_minutes=minutes
+    )
+    assert got == "co_presence"
+    assert (
+        rules.classify_secondary_exposure(
+            v9, exposure_kind="co_presence", venue_kind=venue, overlap_minutes=minutes
+        )
+        is None
+    )
+
+
+@pytest.mark.parametrize("venue", ["shop", "office", "other", ""])
+def test_other_venue_close_from_240_summed_minutes(v8: Protocol, venue: str) -> None:
+    def at(minutes: int) -> str:
+        return rules.classify_exposure(
+            v8, exposure_kind="co_presence", venue_kind=venue, overlap_minutes=minutes
+        )
+
+    assert at(15) == "co_presence"
+    assert at(239) == "co_presence"
+    assert at(240) == "close"
+
+
+def test_manual_exposure_is_not_always_close(v9: Protocol) -> None:
+    assert rules.classify_exposure(v9, exposure_kind="manual") == "co_presence"
+
+
+def test_secondary_uses_the_same_thresholds(v9: Protocol) -> None:
+    def sec(kind: str, venue: str, minutes: int) -> str | None:
+        return rules.classify_secondary_exposure(
+            v9, exposure_kind=kind, venue_kind=venue, overlap_minutes=minutes
+        )
+
+    assert sec("household", "", 0) == "secondary"
+    assert sec("vehicle", "", 0) == "secondary"
+    assert sec("co_presence", "restaurant", 15) == "secondary"
+    assert sec("co_presence", "restaurant", 14) is None
+    assert sec("co_presence", "shop", 239) is None
+    assert sec("co_presence", "shop", 240) == "secondary"
+    assert sec("co_presence", "mall", 5000) is None
+
+
+def test_several_stops_sum_by_venue_category(v9: Protocol) -> None:
+    # 10 + 10 minutes at two small venues: 20 ≥ 15, close
+    assert rules.classify_venue_copresence(v9, [("restaurant", 10), ("ktv", 10)]) == "close"
+    # a long market visit never adds to a small venue's minutes
+    assert (
+        rules.classify_venue_copresence(v9, [("restaurant", 10), ("market", 600)]) == "co_presence"
+    )
+    # other venues summed against 240
+    assert rules.classify_venue_copresence(v9, [("shop", 120), ("office", 120)]) == "close"
+    assert rules.classify_venue_copresence(v9, [("shop", 120), ("", 119)]) == "co_presence"
+    assert (
+        rules.classify_secondary_venue_copresence(v9, [("shop", 120), ("office", 120)])
+        == "secondary"
+    )
+    assert rules.classify_secondary_venue_copresence(v9, [("mall", 900)]) is None
+    assert rules.venue_category_minutes(v9, [("mall", 5), ("gym", 3), ("x", 2)]) == {
+        "small": 3,
+        "large": 5,
+        "other": 2,
+    }
+    assert rules.close_minutes_floor(v9) == 15
+    with pytest.raises(DomainError):
+        rules.classify_venue_copresence(v9, [])
+
+
+def test_a_local_override_changes_the_classification() -> None:
+    shorter = shipped_protocol("v9", small_venue_close_minutes=5)
+    assert (
+        rules.classify_exposure(
+            shorter, exposure_kind="co_presence", venue_kind="restaurant", overlap_minutes=5
+        )
+        == "close"
+    )
+    # the market moved from the large to the small venues
+    base = shipped_protocol("v9")
+    moved = shipped_protocol(
+        "v9",
+        large_venue_kinds=[k for k in base.large_venue_kinds if k != "market"],
+        small_venue_kinds=[*base.small_venue_kinds, "market"],
+    )
+    assert (
+        rules.classify_exposure(
+            moved, exposure_kind="co_presence", venue_kind="market", overlap_minutes=20
+        )
+        == "close"
+    )
+    # household taken off the always-close list: counted as any other exposure
+    no_household = shipped_protocol("v9", always_close_exposure_kinds=["vehicle"])
+    assert rules.classify_exposure(no_household, exposure_kind="household") == "co_presence"
+
+
+@pytest.mark.parametrize("version", ["v8", "v9"])
+def test_risk_person_3_days_2_tests(version: str) -> None:
+    p = shipped_protocol(version)
+    s = rules.risk_person_schedule(p, last_exposure_on=EXPOSED)
+    assert s.monitoring_end.value == D(2022, 7, 4)  # end of day 3
+    assert s.monitoring_end.rule == "risk_person.monitoring_end"
+    assert values(s.tests) == [D(2022, 7, 2), D(2022, 7, 4)]  # days 1 and 3
+    assert [t.rule for t in s.tests] == ["risk_person.test.1", "risk_person.test.3"]
+    assert {d.ruleset_version for d in [s.monitoring_end, *s.tests]} == {version}
+
+
+def test_risk_person_schedule_follows_the_rule_set() -> None:
+    p = shipped_protocol("v9", risk_monitoring_days=7, risk_test_days=[1, 4, 7])
+    s = rules.risk_person_schedule(p, last_exposure_on=EXPOSED)
+    assert s.monitoring_end.value == D(2022, 7, 8)
+    assert values(s.tests) == [D(2022, 7, 2), D(2022, 7, 5), D(2022, 7, 8)]
+
+
+def test_a_venue_kind_in_both_lists_is_refused() -> None:
+    with pytest.raises(DomainError) as exc:
+        rules.validate_values(
+            {"small_venue_kinds": ["restaurant", "market"], "large_venue_kinds": ["market"]}
+        )
+    assert exc.value.code == "invalid_value"
+    ok = rules.validate_values(
+        {"small_venue_kinds": ["restaurant", "market"], "large_venue_kinds": ["mall"]}
+    )
+    assert ok["small_venue_kinds"] == ["restaurant", "market"]

@@ -213,3 +213,72 @@ def test_create_from_scratch_needs_every_value_without_default(
         )
     assert err.value.code == "invalid_value"
     assert "secondary_measure" in err.value.detail["fields"]
+
+
+# --- the signal to the apps above -------------------------------------------------------
+
+
+@pytest.fixture
+def ruleset_signals() -> Any:
+    from fangkong.protocol.signals import ruleset_changed
+
+    got: list[dict[str, Any]] = []
+
+    def receiver(sender: Any, **kwargs: Any) -> None:
+        got.append({"sender": sender, **kwargs})
+
+    ruleset_changed.connect(receiver, weak=False)
+    yield got
+    ruleset_changed.disconnect(receiver)
+
+
+def test_override_and_update_send_ruleset_changed(
+    command_user: Any, v9: RuleSet, ruleset_signals: list
+) -> None:
+    rs = create(command_user, v9, changes={"small_venue_close_minutes": 5})
+    assert [(s["sender"], s["ruleset_id"]) for s in ruleset_signals] == [(RuleSet, rs.pk)]
+    ruleset_update(actor=command_user, ruleset=rs, changes={"risk_monitoring_days": 5})
+    assert [s["ruleset_id"] for s in ruleset_signals] == [rs.pk, rs.pk]
+    # nothing changed: nothing sent
+    ruleset_update(actor=command_user, ruleset=rs, changes={"risk_monitoring_days": 5})
+    assert len(ruleset_signals) == 2
+
+
+def test_a_refused_change_sends_nothing(
+    command_user: Any, v9: RuleSet, ruleset_signals: list
+) -> None:
+    with pytest.raises(DomainError) as exc:
+        ruleset_update(
+            actor=command_user,
+            ruleset=v9,
+            changes={"large_venue_kinds": [*v9.large_venue_kinds, "restaurant"]},
+        )
+    assert exc.value.code == "invalid_value"
+    assert ruleset_signals == []
+
+
+def test_an_override_moving_a_venue_kind_changes_a_new_classification(
+    command_user: Any, v9: RuleSet
+) -> None:
+    from fangkong.protocol.rules import Protocol, classify_exposure
+
+    rs = create(
+        command_user,
+        v9,
+        changes={
+            "large_venue_kinds": [k for k in v9.large_venue_kinds if k != "market"],
+            "small_venue_kinds": [*v9.small_venue_kinds, "market"],
+            "small_venue_close_minutes": 10,
+        },
+    )
+
+    def at_market(ruleset: RuleSet) -> str:
+        return classify_exposure(
+            Protocol.from_ruleset(ruleset),
+            exposure_kind="co_presence",
+            venue_kind="market",
+            overlap_minutes=10,
+        )
+
+    assert at_market(v9) == "co_presence"
+    assert at_market(rs) == "close"

@@ -131,9 +131,17 @@ class ManualContactIn(Schema):
     id_number: str = Field("", max_length=40)
     phone: str = Field("", max_length=20)
     jurisdiction_id: int
-    classification: Literal["close", "general", "co_presence"] = "close"
+    # None: by the case's rule set (a kind it lists as always close makes a close
+    # contact; a plain manual addition is close).
+    classification: Literal["close", "general", "co_presence"] | None = None
+    kind: Literal["manual", "vehicle", "household", "workplace", "companion"] = "manual"
     exposed_on: dt.date
     note: str = Field("", max_length=300)
+
+
+class ReclassifyIn(Schema):
+    classification: str = Field(..., max_length=16)
+    reason: str = Field("", max_length=600)
 
 
 def _detail(contact: Contact) -> ContactDetailOut:
@@ -212,6 +220,7 @@ def case_add_contact(
         phone=payload.phone,
         jurisdiction=jurisdiction,
         classification=payload.classification,
+        kind=payload.kind,
         exposed_on=payload.exposed_on,
         note=payload.note,
         ip=client_address(request),
@@ -263,3 +272,25 @@ def contact_find_secondary(request: AuthedRequest, contact_id: int) -> Secondary
         exposures_created=result.exposures_created,
         by_class={str(k): v for k, v in result.by_class.items()},
     )
+
+
+@router.post(
+    "/contacts/{int:contact_id}/reclassify",
+    summary="Promote or demote a contact, with a reason",
+    response=ContactDetailOut,
+)
+def contact_reclassify(
+    request: AuthedRequest, contact_id: int, payload: ReclassifyIn
+) -> ContactDetailOut:
+    """close ↔ secondary ↔ co_presence ↔ general; the dates are recounted from the rule
+    set. Codes: reason_required, invalid_classification (400), classification_unchanged,
+    contact_became_case (409)."""
+    contact = selectors.contact_get(user=request.user, pk=contact_id)
+    services.contact_reclassify(
+        actor=request.user,
+        contact=contact,
+        classification=payload.classification,
+        reason=payload.reason,
+        ip=client_address(request),
+    )
+    return _detail(selectors.contact_get(user=request.user, pk=contact_id))

@@ -32,10 +32,12 @@ from typing import Final
 from django.utils.translation import gettext as _
 
 from fangkong.people.rules import mask_name
+from fangkong.protocol import rules as protocol_rules
 from fangkong.protocol.rules import (
     Protocol,
     ProtocolDate,
     close_contact_schedule,
+    risk_person_schedule,
     secondary_contact_schedule,
 )
 
@@ -48,13 +50,14 @@ HOUSEHOLD: Final = "household"
 WORKPLACE: Final = "workplace"
 CO_PRESENCE_KIND: Final = "co_presence"
 MANUAL: Final = "manual"
+COMPANION: Final = "companion"
+VEHICLE: Final = "vehicle"
 
 # Strength order used to never downgrade: a close contact stays close.
 CLASS_RANK: Final[dict[str, int]] = {CO_PRESENCE: 0, GENERAL: 1, SECONDARY: 2, CLOSE: 3}
 
 DEFAULT_TOLERANCE_MINUTES: Final = 15
 DEFAULT_DWELL_MINUTES: Final = 30
-DEFAULT_CLOSE_MIN_OVERLAP: Final = 15
 
 
 @dataclass(frozen=True)
@@ -181,11 +184,6 @@ def merge_stop_hits(hits: Iterable[StopHit]) -> dict[int, MergedCoPresence]:
 # --- classification -------------------------------------------------------------------
 
 
-def classify_companion() -> str:
-    """Companions of a stop (同行人员) are close contacts."""
-    return CLOSE
-
-
 # Separators between companions typed in a stop, and what "nobody" is typed as.
 _COMPANION_SPLIT = re.compile(r"[,，、;；/\s]+")
 _COMPANION_ASIDE = re.compile(r"[（(][^）)]*[）)]")
@@ -204,31 +202,32 @@ def companion_names(text: str) -> list[str]:
     return names
 
 
-def classify_household() -> str:
-    """Household members (同住) are close contacts."""
-    return CLOSE
+def classify_exposure(p: Protocol, *, kind: str) -> str:
+    """A case's household member, co-worker/classmate (shared room at work or school),
+    companion or fellow passenger: close when the rule set lists the kind as always
+    close (protocol.rules.classify_exposure), else a co-presence risk person."""
+    return protocol_rules.classify_exposure(p, exposure_kind=kind)
 
 
-def classify_workplace() -> str:
-    """Co-workers and classmates (same Person.workplace as the case) are close contacts:
-    shared offices, canteens and classrooms are the settings the protocol names; the
-    investigator can still correct a single contact by hand."""
-    return CLOSE
+def classify_copresence(p: Protocol, venue_minutes: Iterable[tuple[str, int]]) -> str:
+    """Co-presence with a case's stops, as (venue kind, minutes) per stop: close by the
+    rule set's venue thresholds (small enclosed venues, other venues summed), a
+    co-presence risk person otherwise (large venues always)."""
+    return protocol_rules.classify_venue_copresence(p, venue_minutes)
 
 
-def classify_copresence(overlap: int, *, close_min_overlap: int) -> str:
-    """Co-presence with at least `close_min_overlap` minutes → close contact; less (down
-    to a touching span, 0 minutes) → co-presence contact (时空伴随者)."""
-    if close_min_overlap < 0:
-        raise ValueError("the close-contact threshold must not be negative")
-    return CLOSE if overlap >= close_min_overlap else CO_PRESENCE
+def classify_secondary_exposure(p: Protocol, *, kind: str) -> str | None:
+    """A close contact's household member (or other always-close tie): secondary."""
+    return protocol_rules.classify_secondary_exposure(p, exposure_kind=kind)
 
 
-def classify_secondary_copresence(overlap: int, *, close_min_overlap: int) -> str | None:
+def classify_secondary_copresence(
+    p: Protocol, venue_minutes: Iterable[tuple[str, int]]
+) -> str | None:
     """A close contact's own co-presence: what would make a close contact of a case
-    makes a secondary contact (密接的密接); less makes nothing (no contacts of contacts
-    of contacts by mere presence)."""
-    return SECONDARY if overlap >= close_min_overlap else None
+    makes a secondary contact (密接的密接); less, and large venues, make nothing (no
+    contacts of contacts of contacts by mere presence)."""
+    return protocol_rules.classify_secondary_venue_copresence(p, venue_minutes)
 
 
 def stronger(current: str, new: str) -> str:
@@ -260,8 +259,10 @@ class ContactDates:
 def contact_dates(p: Protocol, *, classification: str, last_exposure_on: dt.date) -> ContactDates:
     """Dates of a contact from the rule set: close contacts follow the close-contact
     schedule (centralised quarantine, then home monitoring), secondary contacts the
-    secondary one; general and co-presence contacts get no protocol dates (the rule set
-    has no values for them: towns check them and an investigator may upgrade them)."""
+    secondary one, co-presence risk persons (时空伴随者) the risk-person home health
+    monitoring and its tests ("3 days 2 tests"); general contacts get no protocol dates
+    (the rule set has no values for them: towns check them and an investigator may
+    promote them)."""
     quarantine_end: dt.date | None = None
     monitoring_end: dt.date | None = None
     tests: list[ProtocolDate] = []
@@ -274,6 +275,10 @@ def contact_dates(p: Protocol, *, classification: str, last_exposure_on: dt.date
         secondary = secondary_contact_schedule(p, last_exposure_on=last_exposure_on)
         quarantine_end = secondary.end.value
         tests = list(secondary.tests)
+    elif classification == CO_PRESENCE:
+        risk = risk_person_schedule(p, last_exposure_on=last_exposure_on)
+        monitoring_end = risk.monitoring_end.value
+        tests = list(risk.tests)
     return ContactDates(
         last_exposure_on=last_exposure_on,
         ruleset_version=p.version,
@@ -350,6 +355,8 @@ def basis_lines(
             lines.append(_("同单位/同学校：%(place)s") % {"place": place(ev["workplace"])})
         else:
             lines.append(_("同单位/同学校"))
+    if kind == VEHICLE:
+        lines.append(_("同乘交通工具"))
     for stop in ev.get("companions") or []:
         if not isinstance(stop, dict):
             continue

@@ -2,9 +2,17 @@
 
 One Contact per person (UNIQUE person), one Exposure per source: the case (or, for a
 secondary contact, the close contact) and the way of contact (household, workplace,
-co-presence, manual). The latest exposure date drives every protocol date, computed by
+co-presence, companion, vehicle, manual). Who is close is the rule set's (protocol's
+"who is close" rules): household, workplace (a shared room at work or school),
+companion and vehicle make close contacts whatever the minutes when the rule set lists
+them; venue co-presence is classified by the place's venue kind (small enclosed venues
+from a short overlap, large venues a co-presence risk person only, other venues by
+summed minutes). The latest exposure date drives every protocol date, computed by
 `tracing.rules.contacts.contact_dates` with the rule set of the case whose exposure it
-is; a contact is never downgraded (a close contact stays close).
+is; contact finding never downgrades a contact (a close contact stays close), only an
+investigator does (`contact_reclassify`, with a reason). Every change of a contact's
+classification, last exposure or dates is announced inside the transaction
+(`tracing.signals.contact_dates_changed`).
 
 Set-based where it matters: candidates are found with a bounded number of queries
 (household and workplace in one query each, co-presence in one statement per 200
@@ -29,12 +37,15 @@ from django.utils.translation import gettext as _
 from fangkong.accounts.permissions import require, require_in_scope
 from fangkong.accounts.roles import Capability
 from fangkong.accounts.services import audit_record
-from fangkong.core.errors import Conflict, DomainError
+from fangkong.areas import selectors as area_selectors
+from fangkong.core.errors import Conflict, DomainError, InvalidInput
 from fangkong.people import rules as people_rules
 from fangkong.people import selectors as people_selectors
 from fangkong.people.services import person_find_by_phone, person_get_or_create
+from fangkong.protocol import rules as protocol_rules
 from fangkong.protocol.rules import Protocol, latest_exposure
 from fangkong.scans import selectors as scan_selectors
+from fangkong.tracing import signals
 from fangkong.tracing.models import (
     Case,
     Contact,
@@ -57,14 +68,25 @@ if TYPE_CHECKING:
 CHUNK = 2000
 MAX_TOLERANCE_MINUTES = 24 * 60
 MANUAL_CLASSES = (ContactClass.CLOSE, ContactClass.GENERAL, ContactClass.CO_PRESENCE)
+# The ways of contact an investigator may name by hand (同乘交通工具 among them).
+MANUAL_KINDS = (
+    ExposureKind.MANUAL,
+    ExposureKind.VEHICLE,
+    ExposureKind.HOUSEHOLD,
+    ExposureKind.WORKPLACE,
+    ExposureKind.COMPANION,
+)
+# What an investigator may promote or demote a contact to.
+RECLASSIFY_CLASSES = (
+    ContactClass.CLOSE,
+    ContactClass.SECONDARY,
+    ContactClass.CO_PRESENCE,
+    ContactClass.GENERAL,
+)
+REASON_MAX = 500
 
 
-# --- settings (thresholds are settings, not constants) ---------------------------------
-
-
-def close_min_overlap() -> int:
-    """Minutes of co-presence that make a close contact (FANGKONG_CLOSE_CONTACT_MIN_OVERLAP)."""
-    return int(getattr(settings, "FANGKONG_CLOSE_CONTACT_MIN_OVERLAP", 15))
+# --- settings (how scans are read; who is close is the rule set's) -----------------------
 
 
 def default_tolerance() -> int:
@@ -86,6 +108,31 @@ def _local_tz() -> ZoneInfo:
 def _chunks(values: Sequence[int], size: int = CHUNK) -> Iterator[Sequence[int]]:
     for i in range(0, len(values), size):
         yield values[i : i + size]
+
+
+def _protocol(ruleset: RuleSet, cache: dict[int, Protocol] | None = None) -> Protocol:
+    if cache is None:
+        return Protocol.from_ruleset(ruleset)
+    protocol = cache.get(ruleset.pk)
+    if protocol is None:
+        protocol = cache[ruleset.pk] = Protocol.from_ruleset(ruleset)
+    return protocol
+
+
+def _venue_minutes(
+    hit: scan_selectors.PersonCoPresence, venue_kinds: dict[int, str]
+) -> list[tuple[str, int]]:
+    """A co-presence hit's minutes per stop, with the venue kind of the stop's place."""
+    return [(venue_kinds.get(e.place_id, ""), e.overlap_minutes) for e in hit.evidence()]
+
+
+def _dates_changed(contact_ids: Iterable[int]) -> None:
+    """Tell the apps above that these contacts' classification, last exposure or dates
+    changed (quarantine recomputes open placements). Sent inside the transaction, so
+    that the receivers' writes commit or roll back with ours."""
+    ids = sorted(set(contact_ids))
+    if ids:
+        signals.contact_dates_changed.send(sender=Contact, contact_ids=ids)
 
 
 # --- results ------------------------------------------------------------------------------
@@ -141,6 +188,8 @@ class _WriteStats:
     exposures_created: int = 0
     exposures_updated: int = 0
     by_class: dict[str, int] = field(default_factory=dict)
+    # Existing contacts whose classification, exposure days or dates this write changed.
+    changed_ids: list[int] = field(default_factory=list)
 
 
 # --- co-presence over many stops (the path the benchmark times) -----------------------
@@ -168,9 +217,7 @@ def copresence_for_stops(
 
 
 def _apply_dates(contact: Contact, ruleset: RuleSet, cache: dict[int, Protocol]) -> None:
-    protocol = cache.get(ruleset.pk)
-    if protocol is None:
-        protocol = cache[ruleset.pk] = Protocol.from_ruleset(ruleset)
+    protocol = _protocol(ruleset, cache)
     dates = rules.contact_dates(
         protocol,
         classification=contact.classification,
@@ -330,6 +377,7 @@ def _write_findings(
     if changed:
         _update_contacts(changed)
         stats.updated = len(changed)
+        stats.changed_ids = sorted(c.pk for c in changed)
     contacts_by_person = {c.person_id: c for c in [*existing.values(), *new_contacts]}
     creator = actor if getattr(actor, "is_authenticated", False) else None
     new_exposures: list[Exposure] = []
@@ -383,6 +431,7 @@ def _write_findings(
             batch_size=1000,
         )
         stats.exposures_updated = len(updated_exposures)
+    _dates_changed(stats.changed_ids)
     return stats
 
 
@@ -424,8 +473,10 @@ def _case_excluded_person_ids(person_ids: Iterable[int]) -> set[int]:
 def _companion_findings(*, actor: User, case: Case) -> tuple[list[Finding], list[str]]:
     """Close contacts from the companions typed in the case's confirmed stops (one
     finding per person, the stops with them as evidence), and the names no one could be
-    matched to (for the investigator to resolve by hand)."""
+    matched to (for the investigator to resolve by hand). Companions are close when the
+    case's rule set lists them as always close."""
     tz = _local_tz()
+    protocol = _protocol(case.ruleset)
     by_person: dict[int, list[contact_selectors.CompanionMatch]] = {}
     unmatched: list[str] = []
     for m in contact_selectors.companions_of_case(user=actor, case=case):
@@ -440,7 +491,7 @@ def _companion_findings(*, actor: User, case: Case) -> tuple[list[Finding], list
             Finding(
                 person_id=person_id,
                 kind=ExposureKind.COMPANION,
-                classification=rules.classify_companion(),
+                classification=rules.classify_exposure(protocol, kind=ExposureKind.COMPANION),
                 exposed_on=rules.local_date(last.end, tz),
                 start=min(m.stop.start for m in ms),
                 end=last.end,
@@ -466,6 +517,7 @@ def _case_findings(
     case: Case, *, tolerance: int, extra: Sequence[Finding] = ()
 ) -> tuple[list[Finding], int]:
     tz = _local_tz()
+    protocol = _protocol(case.ruleset)
     household_id, workplace_id = people_selectors.person_ties(pk=case.person_id)
     stops = case_stops(case)
     findings: list[Finding] = []
@@ -477,7 +529,9 @@ def _case_findings(
                     Finding(
                         person_id=pid,
                         kind=ExposureKind.HOUSEHOLD,
-                        classification=rules.classify_household(),
+                        classification=rules.classify_exposure(
+                            protocol, kind=ExposureKind.HOUSEHOLD
+                        ),
                         exposed_on=reported_on,
                         evidence={"household": household_id},
                     )
@@ -495,7 +549,9 @@ def _case_findings(
                     Finding(
                         person_id=pid,
                         kind=ExposureKind.WORKPLACE,
-                        classification=rules.classify_workplace(),
+                        classification=rules.classify_exposure(
+                            protocol, kind=ExposureKind.WORKPLACE
+                        ),
                         exposed_on=work_on,
                         place_id=workplace_id,
                         evidence={"workplace": workplace_id},
@@ -506,9 +562,13 @@ def _case_findings(
         scan_selectors.StopSpan(place_id=int(s.place_id or 0), start=s.start, end=s.end)
         for s in place_stops
     ]
-    threshold = close_min_overlap()
     dwell = dwell_minutes()
     stop_ids = [s.pk for s in place_stops]
+    venue_kinds = area_selectors.place_venue_kinds(pks=[s.place_id for s in spans])
+    thresholds = {
+        "small_venue_close_minutes": protocol.small_venue_close_minutes,
+        "venue_close_minutes": protocol.venue_close_minutes,
+    }
     for pid, hit in copresence_for_stops(
         stops=spans,
         tolerance_minutes=tolerance,
@@ -521,7 +581,7 @@ def _case_findings(
                 person_id=pid,
                 kind=ExposureKind.CO_PRESENCE,
                 classification=rules.classify_copresence(
-                    hit.overlap_minutes, close_min_overlap=threshold
+                    protocol, _venue_minutes(hit, venue_kinds)
                 ),
                 exposed_on=rules.local_date(hit.last_scan, tz),
                 start=hit.first_scan,
@@ -535,12 +595,13 @@ def _case_findings(
                             "place": e.place_id,
                             "first_scan": e.first_scan.isoformat(),
                             "overlap_minutes": e.overlap_minutes,
+                            "venue_kind": venue_kinds.get(e.place_id, ""),
                         }
                         for e in evidence
                     ],
                     "tolerance_minutes": tolerance,
                     "dwell_minutes": dwell,
-                    "close_min_overlap": threshold,
+                    **thresholds,
                 },
             )
         )
@@ -554,9 +615,10 @@ def _case_findings(
 def contacts_find_for_case(
     *, actor: User, case: Case, tolerance_minutes: int | None = None, ip: str = ""
 ) -> ContactFindResult:
-    """Find a case's contacts: household members and co-workers/classmates (close), and
-    everyone co-present with its stops (close from `close_min_overlap()` minutes on,
-    co-presence contact below). Re-running updates what it found before (no duplicates)."""
+    """Find a case's contacts: household members and co-workers/classmates (close by the
+    case's rule set), and everyone co-present with its stops (close or co-presence risk
+    person by the venue kinds and thresholds of the rule set). Re-running updates what
+    it found before (no duplicates)."""
     require(actor, Capability.CONTACT_MANAGE)
     require_in_scope(actor, case.jurisdiction_path, what="case")
     tolerance = _check_tolerance(tolerance_minutes)
@@ -672,12 +734,16 @@ def contact_add_manual(
     id_number: str = "",
     phone: str = "",
     jurisdiction: Jurisdiction,
-    classification: str = ContactClass.CLOSE,
+    classification: str | None = ContactClass.CLOSE,
+    kind: str = ExposureKind.MANUAL,
     exposed_on: dt.date,
     note: str = "",
     ip: str = "",
 ) -> Contact:
-    """A contact the investigator names (by ID number or phone), classified as they say.
+    """A contact the investigator names (by ID number or phone), with the way of contact
+    (`kind`: manual, same vehicle trip, household, workplace, companion), classified as
+    they say; with `classification` None, by the case's rule set (a kind it lists as
+    always close makes a close contact; a plain manual addition is close).
 
     Not one transaction on purpose: the person is found or registered first, through
     people's lookups, whose audit records (the trace of the answer and the budget's
@@ -687,6 +753,14 @@ def contact_add_manual(
     """
     require(actor, Capability.CONTACT_MANAGE)
     require_in_scope(actor, case.jurisdiction_path, what="case")
+    if kind not in MANUAL_KINDS:
+        raise DomainError("invalid_exposure_kind", _("未知的接触方式"), kind=kind)
+    if classification is None:
+        classification = (
+            ContactClass.CLOSE
+            if kind == ExposureKind.MANUAL
+            else rules.classify_exposure(_protocol(case.ruleset), kind=kind)
+        )
     if classification not in MANUAL_CLASSES:
         raise DomainError(
             "invalid_classification",
@@ -711,6 +785,7 @@ def contact_add_manual(
         case=case,
         person=person,
         classification=classification,
+        kind=kind,
         exposed_on=exposed_on,
         note=note,
         ip=ip,
@@ -724,6 +799,7 @@ def _manual_contact_write(
     case: Case,
     person: Person,
     classification: str,
+    kind: str,
     exposed_on: dt.date,
     note: str,
     ip: str,
@@ -737,7 +813,7 @@ def _manual_contact_write(
         findings=[
             Finding(
                 person_id=person.pk,
-                kind=ExposureKind.MANUAL,
+                kind=kind,
                 classification=classification,
                 exposed_on=exposed_on,
                 evidence={"note": note} if note else {},
@@ -752,10 +828,86 @@ def _manual_contact_write(
         object_id=contact.pk,
         object_label=people_rules.mask_name(person.name),
         jurisdiction_path=contact.jurisdiction_path,
-        detail={"case": case.pk, "classification": classification},
+        detail={"case": case.pk, "classification": classification, "kind": kind},
         ip=ip,
     )
     return contact
+
+
+# --- promote or demote a contact -------------------------------------------------------------
+
+
+@transaction.atomic
+def contact_reclassify(
+    *, actor: User, contact: Contact, classification: str, reason: str, ip: str = ""
+) -> Contact:
+    """An investigator promotes or demotes a contact (close ↔ secondary ↔ co-presence
+    risk person ↔ general), with a reason: recorded on the contact (`upgraded_at`,
+    `upgrade_reason`) and audited with before and after; the dates are recounted from
+    its last exposure with its rule set. Codes: `reason_required`, `reason_too_long`,
+    `invalid_classification` (400), `classification_unchanged`, `contact_became_case`
+    (409); a wrong role 403, a contact outside the actor's scope 404."""
+    require(actor, Capability.CONTACT_MANAGE)
+    require_in_scope(actor, contact.jurisdiction_path, what="contact")
+    reason = (reason or "").strip()
+    if not reason:
+        raise InvalidInput("reason_required", _("请填写改判原因"))
+    if len(reason) > REASON_MAX:
+        raise InvalidInput("reason_too_long", _("改判原因不能超过 500 字"))
+    if classification not in RECLASSIFY_CLASSES:
+        raise InvalidInput(
+            "invalid_classification",
+            _("只能改判为密接、次密接、时空伴随者或一般接触者"),
+            classification=classification,
+        )
+    locked = (
+        Contact.objects.select_for_update().select_related("ruleset", "person").get(pk=contact.pk)
+    )
+    if locked.status == ContactStatus.BECAME_CASE:
+        raise Conflict("contact_became_case", _("该接触者已转为病例，不能改判"))
+    if locked.classification == classification:
+        raise Conflict("classification_unchanged", _("判定未改变"), classification=classification)
+    fields = ("classification", "quarantine_end_on", "monitoring_end_on", "test_dates")
+
+    def snapshot() -> dict[str, Any]:
+        values = {name: getattr(locked, name) for name in fields}
+        return {k: (v.isoformat() if isinstance(v, dt.date) else v) for k, v in values.items()}
+
+    before = snapshot()
+    locked.classification = classification
+    _apply_dates(locked, locked.ruleset, {})
+    locked.upgraded_at = timezone.now()
+    locked.upgrade_reason = reason
+    locked.save(
+        update_fields=[
+            "classification",
+            "ruleset",
+            "quarantine_end_on",
+            "monitoring_end_on",
+            "test_dates",
+            "upgraded_at",
+            "upgrade_reason",
+            "updated_at",
+        ]
+    )
+    after = snapshot()
+    audit_record(
+        actor=actor,
+        action="contacts.reclassify",
+        object_type="contact",
+        object_id=locked.pk,
+        object_label=people_rules.mask_name(locked.person.name),
+        jurisdiction_path=locked.jurisdiction_path,
+        detail={
+            "before": before,
+            "after": after,
+            "reason": reason,
+            "ruleset": locked.ruleset.version,
+        },
+        ip=ip,
+    )
+    _dates_changed([locked.pk])
+    return locked
 
 
 # --- secondary contacts -----------------------------------------------------------------------
@@ -786,10 +938,13 @@ def _exposure_starts(contacts: Sequence[Contact]) -> dict[int, dt.datetime]:
 def _secondary_findings(
     contacts: Sequence[Contact], *, now: dt.datetime
 ) -> dict[int, list[Finding]]:
-    """Per close contact: household members and persons co-present (≥ the close-contact
-    threshold) with the contact's own scans from first exposure until controlled (or now)."""
+    """Per close contact: household members and persons co-present with the contact's
+    own scans from first exposure until controlled (or now), secondary by the same rules
+    of the contact's rule set as a close contact of a case (large venues: nothing)."""
     tz = _local_tz()
-    threshold = close_min_overlap()
+    cache: dict[int, Protocol] = {}
+    protocols = {c.pk: _protocol(c.ruleset, cache) for c in contacts}
+    threshold = min((protocol_rules.close_minutes_floor(p) for p in cache.values()), default=0)
     dwell = dwell_minutes()
     tolerance = default_tolerance()
     result: dict[int, list[Finding]] = {c.pk: [] for c in contacts}
@@ -807,14 +962,17 @@ def _secondary_findings(
     for c in contacts:
         household_id = household_of.get(c.person_id)
         until = windows[c.pk][1]
-        if household_id:
+        household_class = rules.classify_secondary_exposure(
+            protocols[c.pk], kind=ExposureKind.HOUSEHOLD
+        )
+        if household_id and household_class is not None:
             for pid in households.get(household_id, []):
                 if pid != c.person_id:
                     result[c.pk].append(
                         Finding(
                             person_id=pid,
                             kind=ExposureKind.HOUSEHOLD,
-                            classification=ContactClass.SECONDARY,
+                            classification=household_class,
                             exposed_on=rules.local_date(until, tz),
                             evidence={"household": household_id},
                             source_contact_id=c.pk,
@@ -852,12 +1010,14 @@ def _secondary_findings(
         min_overlap_minutes=threshold,
     )
     person_of = {c.pk: c.person_id for c in contacts}
+    venue_kinds = area_selectors.place_venue_kinds(pks={s.place_id for s in spans})
     for owner, hits in per_contact.items():
+        protocol = protocols[owner]
         for pid, m in hits.items():
             if pid == person_of[owner]:
                 continue
             classification = rules.classify_secondary_copresence(
-                m.overlap_minutes, close_min_overlap=threshold
+                protocol, _venue_minutes(m, venue_kinds)
             )
             if classification is None:
                 continue
@@ -875,7 +1035,8 @@ def _secondary_findings(
                         "places": list(m.place_ids),
                         "tolerance_minutes": tolerance,
                         "dwell_minutes": dwell,
-                        "close_min_overlap": threshold,
+                        "small_venue_close_minutes": protocol.small_venue_close_minutes,
+                        "venue_close_minutes": protocol.venue_close_minutes,
                     },
                     source_contact_id=owner,
                 )

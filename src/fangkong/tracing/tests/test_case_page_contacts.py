@@ -103,8 +103,7 @@ def test_scan_note_is_stored_as_data_and_shown_in_the_readers_words() -> None:
 @pytest.fixture
 def crowded_case(tree: Any, settings: Any) -> Any:
     """A case with five contacts found by co-presence: three close, two co-presence."""
-    settings.FANGKONG_CLOSE_CONTACT_MIN_OVERLAP = 30
-    venue = areas.place(tree.community_a, "venue", "乌镇菜场")
+    venue = areas.place(tree.community_a, "venue", "乌镇面馆", venue_kind="restaurant")
     case = tracing.case(people.person(tree.community_a, "王芳"))
     tracing.stop(case, venue, at(4, 10), at(4, 12), confirmed=True)
     for i, minute in enumerate([0, 5, 10]):
@@ -146,7 +145,7 @@ def test_contacts_section_pages_counts_and_filters(
     first = client.get(url).content.decode()
     assert first.count('data-testid="contact-row"') == 2
     assert "共 5 人" in first
-    assert "密切接触者 3" in first and "时空伴随者 2" in first
+    assert "密切接触者 3" in first and "时空伴随者（风险人员） 2" in first
     cursor = first.split("?cursor=")[1].split('"')[0].split("&")[0]
     rows = client.get(f"{url}?cursor={cursor}", HTTP_HX_REQUEST="true").content.decode()
     assert rows.count('data-testid="contact-row"') == 2
@@ -180,13 +179,13 @@ def test_filter_links_open_the_case_page_filtered(investigator: Any, crowded_cas
 def test_basis_is_words_on_rows_and_detail(investigator: Any, crowded_case: Any) -> None:
     client = client_for(investigator)
     rows = client.get(reverse("tracing:case_contacts", args=[crowded_case.pk])).content.decode()
-    assert "乌镇菜场，07-04 10:" in rows and "重叠" in rows
+    assert "乌镇面馆，07-04 10:" in rows and "重叠" in rows
     contact = Contact.objects.filter(classification="close").first()
     detail = client.get(reverse("tracing:contact_detail", args=[contact.pk])).content.decode()
     basis = detail.split('data-testid="exposure-basis"')[1].split("</td>")[0]
-    assert "乌镇菜场" in basis and "{" not in basis and "+00:00" not in basis
+    assert "乌镇面馆" in basis and "{" not in basis and "+00:00" not in basis
     api = client.get(f"/api/tracing/contacts/{contact.pk}").json()
-    assert any("乌镇菜场" in line for e in api["exposures"] for line in e["basis"])
+    assert any("乌镇面馆" in line for e in api["exposures"] for line in e["basis"])
 
 
 # --- companions ------------------------------------------------------------------------------
@@ -307,11 +306,10 @@ def test_contacts_section_costs_the_same_queries_for_3_or_9_contacts(
 
     from fangkong.tracing.services.contacts import contacts_find_for_case
 
-    settings.FANGKONG_CLOSE_CONTACT_MIN_OVERLAP = 30
     client = client_for(investigator)
 
     def fragment_queries(n: int, name: str) -> int:
-        venue = areas.place(tree.community_a, "venue", f"{name}菜场")
+        venue = areas.place(tree.community_a, "venue", f"{name}面馆", venue_kind="restaurant")
         case = tracing.case(people.person(tree.community_a, name))
         tracing.stop(case, venue, at(4, 10), at(4, 12), confirmed=True)
         for i in range(n):

@@ -13,20 +13,12 @@ from fangkong.testkit import areas, people, tracing
 from fangkong.testkit.clock import at
 from fangkong.tracing.models import Contact, Exposure
 
-
-@pytest.fixture(autouse=True)
-def _close_contact_threshold(settings):
-    """These tests write co-presence of minutes, not hours: fix the close-contact threshold
-    (a setting, 240 minutes by default) at 15 minutes."""
-    settings.FANGKONG_CLOSE_CONTACT_MIN_OVERLAP = 15
-
-
 pytestmark = pytest.mark.django_db
 
 
 @pytest.fixture
 def case(tree: Any) -> Any:
-    venue = areas.place(tree.community_a)
+    venue = areas.place(tree.community_a, venue_kind="restaurant")
     person = people.person(tree.community_a, "王芳")
     c = tracing.case(person)
     tracing.stop(c, venue, at(4, 10), at(4, 11), confirmed=True)
@@ -165,7 +157,7 @@ def test_find_secondary(investigator: Any, case: Any, tree: Any) -> None:
     client.post(f"/api/tracing/cases/{case.pk}/find-contacts", {}, content_type="application/json")
     close = Contact.objects.filter(classification="close").order_by("pk").first()
     assert close is not None
-    restaurant = areas.place(tree.community_b)
+    restaurant = areas.place(tree.community_b, venue_kind="restaurant")
     tracing.scan(Person.objects.get(pk=close.person_id), restaurant, at(4, 18))
     diner = people.person(tree.community_b)
     tracing.scan(diner, restaurant, at(4, 18, 5))

@@ -82,15 +82,21 @@ def test_same_person_at_two_venues_is_one_contact_with_summed_overlap() -> None:
     assert merged[7].best_place_id == 2
 
 
-def test_classification_by_threshold() -> None:
-    assert rules.classify_copresence(15, close_min_overlap=15) == rules.CLOSE
-    assert rules.classify_copresence(14, close_min_overlap=15) == rules.CO_PRESENCE
-    assert rules.classify_copresence(0, close_min_overlap=15) == rules.CO_PRESENCE
-    assert rules.classify_copresence(0, close_min_overlap=0) == rules.CLOSE
-    assert rules.classify_household() == rules.CLOSE
-    assert rules.classify_workplace() == rules.CLOSE
-    assert rules.classify_secondary_copresence(20, close_min_overlap=15) == rules.SECONDARY
-    assert rules.classify_secondary_copresence(5, close_min_overlap=15) is None
+def test_classification_by_the_rule_set() -> None:
+    """Household, workplace, companion, vehicle: close whatever the minutes; venue
+    co-presence by venue kind (small: 15 minutes, large: never close, other: 240)."""
+    for kind in (rules.HOUSEHOLD, rules.WORKPLACE, rules.COMPANION, rules.VEHICLE):
+        assert rules.classify_exposure(V9, kind=kind) == rules.CLOSE
+        assert rules.classify_secondary_exposure(V9, kind=kind) == rules.SECONDARY
+    assert rules.classify_exposure(V9, kind=rules.MANUAL) == rules.CO_PRESENCE
+    assert rules.classify_copresence(V9, [("restaurant", 15)]) == rules.CLOSE
+    assert rules.classify_copresence(V9, [("restaurant", 14)]) == rules.CO_PRESENCE
+    assert rules.classify_copresence(V9, [("supermarket", 600)]) == rules.CO_PRESENCE
+    assert rules.classify_copresence(V9, [("", 239)]) == rules.CO_PRESENCE
+    assert rules.classify_copresence(V9, [("", 200), ("office", 40)]) == rules.CLOSE
+    assert rules.classify_secondary_copresence(V9, [("gym", 20)]) == rules.SECONDARY
+    assert rules.classify_secondary_copresence(V9, [("gym", 5)]) is None
+    assert rules.classify_secondary_copresence(V9, [("mall", 500)]) is None
 
 
 def test_never_downgrade() -> None:
@@ -158,8 +164,21 @@ def test_secondary_and_general_dates() -> None:
     assert d.quarantine_end_on == dt.date(2022, 7, 11)
     assert d.monitoring_end_on is None
     assert [x["date"] for x in d.test_dates] == ["2022-07-05", "2022-07-08", "2022-07-11"]
-    g = rules.contact_dates(V9, classification="co_presence", last_exposure_on=dt.date(2022, 7, 4))
+    g = rules.contact_dates(V9, classification="general", last_exposure_on=dt.date(2022, 7, 4))
     assert (g.quarantine_end_on, g.monitoring_end_on, g.test_dates) == (None, None, [])
+
+
+@pytest.mark.parametrize("p", [V8, V9], ids=["v8", "v9"])
+def test_co_presence_risk_person_dates(p: Protocol) -> None:
+    """A co-presence risk person: home health monitoring 3 days, tests on days 1 and 3."""
+    r = rules.contact_dates(p, classification="co_presence", last_exposure_on=dt.date(2022, 7, 4))
+    assert r.quarantine_end_on is None
+    assert r.monitoring_end_on == dt.date(2022, 7, 7)
+    assert r.test_dates == [
+        {"date": "2022-07-05", "rule": "risk_person.test.1"},
+        {"date": "2022-07-07", "rule": "risk_person.test.3"},
+    ]
+    assert r.ruleset_version == p.version
 
 
 def test_local_date_needs_an_aware_moment() -> None:

@@ -20,14 +20,6 @@ from fangkong.tracing.models import Contact, Exposure
 from fangkong.tracing.selectors.contacts import contacts_of_case
 from fangkong.tracing.services import contacts as services
 
-
-@pytest.fixture(autouse=True)
-def _close_contact_threshold(settings):
-    """These tests write co-presence of minutes, not hours: fix the close-contact threshold
-    (a setting, 240 minutes by default) at 15 minutes."""
-    settings.FANGKONG_CLOSE_CONTACT_MIN_OVERLAP = 15
-
-
 pytestmark = pytest.mark.django_db
 
 
@@ -36,7 +28,7 @@ def scene(tree: Any) -> dict[str, Any]:
     """A case in town A with a household member, a co-worker and people at a venue."""
     home = people.household(tree.community_a)
     work = areas.place(tree.community_a, kind="workplace", name="宾馆")
-    venue = areas.place(tree.community_a)
+    venue = areas.place(tree.community_a, venue_kind="restaurant")
     case_person = people.person(tree.community_a, "王芳", household=home, workplace=work)
     spouse = people.person(tree.community_a, "李强", household=home)
     coworker = people.person(tree.community_b, "赵敏", workplace=work)
@@ -75,7 +67,10 @@ def test_find_for_case_classifies_every_source(investigator: Any, scene: dict) -
     assert contact_of(scene["long"]).classification == "close"
     short = contact_of(scene["short"])
     assert short.classification == "co_presence"
-    assert short.quarantine_end_on is None and short.test_dates == []
+    # a co-presence risk person: home health monitoring and "3 days 2 tests"
+    assert short.quarantine_end_on is None
+    assert short.monitoring_end_on == dt.date(2022, 7, 7)
+    assert [d["rule"] for d in short.test_dates] == ["risk_person.test.1", "risk_person.test.3"]
     assert not Contact.objects.filter(person=scene["stranger"]).exists()
     assert not Contact.objects.filter(person=scene["case_person"]).exists()
     exposure = Exposure.objects.get(contact__person=scene["long"])
@@ -100,10 +95,27 @@ def test_rerun_updates_instead_of_duplicating(investigator: Any, scene: dict) ->
     assert Exposure.objects.count() == 4
 
 
-def test_threshold_is_a_setting(investigator: Any, scene: dict, settings: Any) -> None:
-    settings.FANGKONG_CLOSE_CONTACT_MIN_OVERLAP = 5
-    services.contacts_find_for_case(actor=investigator, case=scene["case"])
-    assert contact_of(scene["short"]).classification == "close"
+def test_threshold_is_the_rule_sets(investigator: Any, tree: Any, admin_user: Any) -> None:
+    """A local override of the small venues' minutes classifies the next finding by it."""
+    from fangkong.protocol.models import RuleSet
+    from fangkong.protocol.services import ruleset_create_override
+
+    ruleset_create_override(
+        actor=admin_user,
+        based_on=RuleSet.objects.get(version="v9"),
+        version="v9-local",
+        name="本地调整",
+        region=tree.city.path,
+        effective_from=dt.date(2022, 7, 1),
+        changes={"small_venue_close_minutes": 5},
+    )
+    venue = areas.place(tree.community_a, venue_kind="restaurant")
+    case = tracing.case(people.person(tree.community_a), version="v9-local")
+    tracing.stop(case, venue, at(4, 10), at(4, 11), confirmed=True)
+    short = people.person(tree.community_a)
+    tracing.scan(short, venue, at(4, 11, 5))  # 10 minutes: close under 5, not under 15
+    services.contacts_find_for_case(actor=investigator, case=case)
+    assert contact_of(short).classification == "close"
 
 
 def test_tolerance_argument_and_bad_tolerance(investigator: Any, scene: dict) -> None:
@@ -118,7 +130,7 @@ def test_tolerance_argument_and_bad_tolerance(investigator: Any, scene: dict) ->
 
 
 def test_confirmed_stops_win_over_proposed(investigator: Any, scene: dict, tree: Any) -> None:
-    other = areas.place(tree.community_a)
+    other = areas.place(tree.community_a, venue_kind="restaurant")
     tracing.stop(scene["case"], other, at(4, 16), at(4, 17), confirmed=False)
     extra = people.person(tree.community_a)
     tracing.scan(extra, other, at(4, 16, 10))
@@ -127,7 +139,7 @@ def test_confirmed_stops_win_over_proposed(investigator: Any, scene: dict, tree:
 
 
 def test_same_person_at_two_venues_counted_once(investigator: Any, scene: dict, tree: Any) -> None:
-    cafe = areas.place(tree.community_a)
+    cafe = areas.place(tree.community_a, venue_kind="restaurant")
     tracing.stop(scene["case"], cafe, at(4, 14), at(4, 15), confirmed=True)
     tracing.scan(scene["short"], cafe, at(4, 15, 5))  # another 10 minutes: 20 in all → close
     services.contacts_find_for_case(actor=investigator, case=scene["case"])
@@ -145,7 +157,7 @@ def test_dedupe_across_cases_and_latest_exposure_recomputes(
     """A person exposed to a v8 case, then later to a v9 case: one contact, two
     exposures, dates recounted from the later exposure with v9."""
     old_case_person = people.person(tree.community_a)
-    venue = areas.place(tree.community_a)
+    venue = areas.place(tree.community_a, venue_kind="restaurant")
     old_case = tracing.case(old_case_person, version="v8", sampled_on=dt.date(2022, 6, 20))
     tracing.stop(old_case, venue, at(18, 9, month=6), at(18, 10, month=6), confirmed=True)
     tracing.scan(scene["long"], venue, at(18, 9, 10, month=6))
@@ -417,7 +429,7 @@ def with_secondary(investigator: Any, scene: dict, tree: Any) -> dict[str, Any]:
     home = people.household(tree.community_b)
     Person.objects.filter(pk=scene["long"].pk).update(household=home)
     partner = people.person(tree.community_b, "吴一", household=home)
-    restaurant = areas.place(tree.community_b, name="饭店")
+    restaurant = areas.place(tree.community_b, name="饭店", venue_kind="restaurant")
     tracing.scan(scene["long"], restaurant, at(4, 18))
     diner = people.person(tree.community_b, "郑二")
     tracing.scan(diner, restaurant, at(4, 18, 10))  # 20 minutes with the close contact

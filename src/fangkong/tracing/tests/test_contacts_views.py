@@ -13,20 +13,12 @@ from fangkong.testkit import areas, people, tracing
 from fangkong.testkit.clock import at
 from fangkong.tracing.models import Contact
 
-
-@pytest.fixture(autouse=True)
-def _close_contact_threshold(settings):
-    """These tests write co-presence of minutes, not hours: fix the close-contact threshold
-    (a setting, 240 minutes by default) at 15 minutes."""
-    settings.FANGKONG_CLOSE_CONTACT_MIN_OVERLAP = 15
-
-
 pytestmark = pytest.mark.django_db
 
 
 @pytest.fixture
 def case(tree: Any) -> Any:
-    venue = areas.place(tree.community_a)
+    venue = areas.place(tree.community_a, venue_kind="restaurant")
     c = tracing.case(people.person(tree.community_a, "王芳"))
     tracing.stop(c, venue, at(4, 10), at(4, 11), confirmed=True)
     tracing.scan(people.person(tree.community_a, "李强"), venue, at(4, 10, 10))

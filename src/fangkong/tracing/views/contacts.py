@@ -27,12 +27,20 @@ from fangkong.core.http import client_address
 from fangkong.people import selectors as people_selectors
 from fangkong.people.choices import IdKind
 from fangkong.people.rules import mask_name
-from fangkong.tracing.forms import AddContactForm, ContactFilterForm, FindContactsForm, FoundForm
-from fangkong.tracing.models import Case, ContactClass, ContactStatus
+from fangkong.tracing.forms import (
+    AddContactForm,
+    ContactFilterForm,
+    FindContactsForm,
+    FoundForm,
+    ReclassifyForm,
+)
+from fangkong.tracing.models import Case, Contact, ContactClass, ContactStatus, ExposureKind
 from fangkong.tracing.selectors import contacts as selectors
 from fangkong.tracing.services import contacts as services
 
 MANUAL_CLASS_CHOICES = [(c.value, c.label) for c in services.MANUAL_CLASSES]
+MANUAL_KIND_CHOICES = [(k.value, k.label) for k in services.MANUAL_KINDS]
+RECLASSIFY_CHOICES = [(c.value, c.label) for c in services.RECLASSIFY_CLASSES]
 
 
 CASE_CONTACTS_PAGE = 50
@@ -85,9 +93,10 @@ def _fragment(
             "error": error,
             "error_code": error_code,
             "tolerance": tolerance,
-            "form": form or {"id_kind": IdKind.RIC.value, "classification": "close"},
+            "form": form or {"id_kind": IdKind.RIC.value, "kind": ExposureKind.MANUAL.value},
             "id_kinds": IdKind.choices,
             "classes": MANUAL_CLASS_CHOICES,
+            "kinds": MANUAL_KIND_CHOICES,
             "jurisdictions": (
                 people_selectors.jurisdiction_choices(user=request.user)
                 if has_capability(request.user, Capability.CONTACT_MANAGE)
@@ -158,7 +167,8 @@ def case_add_contact(request: AuthedRequest, pk: int) -> HttpResponse:
             id_number=data["id_number"],
             phone=data["phone"],
             jurisdiction=jurisdiction,
-            classification=data["classification"] or ContactClass.CLOSE,
+            classification=data["classification"] or None,
+            kind=data["kind"] or ExposureKind.MANUAL,
             exposed_on=data["exposed_on"],
             note=data["note"],
             ip=client_address(request),
@@ -210,15 +220,30 @@ def contact_list(request: AuthedRequest) -> HttpResponse:
     )
 
 
-@require_GET
-@login_required
-def contact_detail(request: AuthedRequest, pk: int) -> HttpResponse:
-    contact = selectors.contact_get(user=request.user, pk=pk)
-    found = FoundForm(request.GET).lenient()["found"]
+def _detail_page(
+    request: AuthedRequest,
+    contact: Contact,
+    *,
+    error: str = "",
+    error_code: str = "",
+    form: dict[str, str] | None = None,
+    status: int = 200,
+) -> HttpResponse:
+    query = FoundForm(request.GET).lenient()
+    found = query["found"]
+    can_manage = has_capability(request.user, Capability.CONTACT_MANAGE)
     return render(
         request,
         "tracing/contact_detail.html",
         {
+            "reclassified": bool(query["reclassified"]) and not error,
+            "error": error,
+            "error_code": error_code,
+            "form": form or {},
+            "can_reclassify": can_manage and contact.status != ContactStatus.BECAME_CASE,
+            "reclassify_classes": [
+                (v, label) for v, label in RECLASSIFY_CHOICES if v != contact.classification
+            ],
             "contact": contact,
             "exposures": list(contact.exposures.all()),
             "secondary": selectors.secondary_contacts_of(user=request.user, contact=contact),
@@ -233,7 +258,47 @@ def contact_detail(request: AuthedRequest, pk: int) -> HttpResponse:
             ),
             "became_case": selectors.case_of_contact(user=request.user, contact=contact),
         },
+        status=status,
     )
+
+
+@require_GET
+@login_required
+def contact_detail(request: AuthedRequest, pk: int) -> HttpResponse:
+    contact = selectors.contact_get(user=request.user, pk=pk)
+    return _detail_page(request, contact)
+
+
+@require_POST
+@login_required
+def contact_reclassify(request: AuthedRequest, pk: int) -> HttpResponseBase:
+    """Promote or demote the contact (a reason required): back to its page, which says
+    what changed, or the page again with the refusal and what was typed."""
+    contact = selectors.contact_get(user=request.user, pk=pk)
+    reclassify_form = ReclassifyForm(request.POST)
+    form = reclassify_form.echo(limit=600)
+    try:
+        data = reclassify_form.cleaned()
+        services.contact_reclassify(
+            actor=request.user,
+            contact=contact,
+            classification=data["classification"],
+            reason=data["reason"],
+            ip=client_address(request),
+        )
+    except (PermissionDenied, NotFound):
+        raise
+    except DomainError as exc:
+        contact = selectors.contact_get(user=request.user, pk=pk)
+        return _detail_page(
+            request,
+            contact,
+            error=exc.message,
+            error_code=exc.code,
+            form=form,
+            status=exc.status,
+        )
+    return redirect(f"{reverse('tracing:contact_detail', args=[contact.pk])}?reclassified=1")
 
 
 @require_POST
@@ -258,4 +323,5 @@ urlpatterns: list[URLPattern] = [
     path("contacts/", contact_list, name="contact_list"),
     path("contacts/<int:pk>/", contact_detail, name="contact_detail"),
     path("contacts/<int:pk>/secondary/", contact_find_secondary, name="contact_find_secondary"),
+    path("contacts/<int:pk>/reclassify/", contact_reclassify, name="contact_reclassify"),
 ]
