@@ -319,6 +319,7 @@ NAV_ENTRIES: tuple[NavEntry, ...] = (
 ROLE_LEADS: dict[str, tuple[str, ...]] = {
     Role.SAMPLER: ("sampler", "boxes"),
     Role.LAB: ("box_receive", "lab_results"),
+    Role.SITE_STAFF: ("site_day", "care_alerts"),
 }
 
 
