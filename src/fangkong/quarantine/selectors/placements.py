@@ -164,3 +164,9 @@ def transfer_get(*, user: User, pk: int) -> Transfer:
         raise NotFound("not_found", _("未找到或不在您的辖区内"), object="transfer")
     transfer.who = masked(transfer.placement.person)  # type: ignore[attr-defined]
     return transfer
+
+
+def transfer_for_manage(*, user: User, pk: int) -> Transfer:
+    """A transfer the user may move on (placement.manage and in scope), else 403/404."""
+    require(user, Capability.PLACEMENT_MANAGE)
+    return transfer_get(user=user, pk=pk)

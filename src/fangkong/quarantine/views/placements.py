@@ -226,8 +226,7 @@ def transfer_create(request: AuthedRequest, pk: int) -> HttpResponse:
 @login_required
 def transfer_step(request: AuthedRequest, pk: int, step: str) -> HttpResponse:
     user = request.user
-    require(user, Capability.PLACEMENT_MANAGE)
-    transfer = selectors.transfer_get(user=user, pk=pk)
+    transfer = selectors.transfer_for_manage(user=user, pk=pk)
     if step == "depart":
         services.transfer_depart(actor=user, transfer=transfer)
         messages.success(request, _("已出发"))
