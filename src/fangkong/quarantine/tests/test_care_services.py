@@ -179,3 +179,21 @@ def test_home_placements_end_on_their_end_date(tree):
     assert care.home_placements_close_due(today=after) == 1
     placement.refresh_from_db()
     assert placement.status == "released"
+
+
+def test_periodic_closes_home_placements_past_their_end(tree):
+    from io import StringIO
+
+    from django.core.management import call_command
+
+    from fangkong.quarantine.models import Placement as P
+
+    placement = kit.home_placement(tree.community_a)
+    P.objects.filter(pk=placement.pk).update(
+        monitoring_end_on=timezone.localdate() - dt.timedelta(days=1)
+    )
+    out = StringIO()
+    call_command("periodic", stdout=out)
+    assert "home_placements_close_due" in out.getvalue()
+    placement.refresh_from_db()
+    assert placement.status == "released"
