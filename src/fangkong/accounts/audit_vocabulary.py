@@ -212,9 +212,7 @@ ACTION_GROUPS: tuple[tuple[Any, frozenset[str]], ...] = (
     ),
     (
         _("全员核酸"),
-        frozenset(
-            {"round", "point", "box", "result", "recheck", "coverage", "supply", "sample"}
-        ),
+        frozenset({"round", "point", "box", "result", "recheck", "coverage", "supply", "sample"}),
     ),
     (
         _("隔离管控"),
