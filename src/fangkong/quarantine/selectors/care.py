@@ -50,13 +50,19 @@ def _not_found(what: str) -> NotFound:
     return NotFound("not_found", _("未找到或不在您的辖区内"), object=what)
 
 
-def own_site(*, user: User) -> Site:
-    """The site a site staff account works at (its place), or 404."""
+def own_site_or_none(*, user: User) -> Site | None:
+    """The site a site staff account works at (its place), None when its place is no
+    site (yet)."""
     require(user, Capability.PLACEMENT_CARE)
     place_id = getattr(user, "place_id", None)
-    site = (
-        Site.objects.select_related("place").filter(place_id=place_id).first() if place_id else None
-    )
+    if not place_id:
+        return None
+    return Site.objects.select_related("place").filter(place_id=place_id).first()
+
+
+def own_site(*, user: User) -> Site:
+    """The site a site staff account works at (its place), or 404."""
+    site = own_site_or_none(user=user)
     if site is None:
         raise _not_found("site")
     return site

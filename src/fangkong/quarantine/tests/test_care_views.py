@@ -115,3 +115,21 @@ def test_certificate_page_after_release(tree, site):
         .status_code
         == 404
     )
+
+
+def test_site_day_of_a_place_that_is_no_site_yet_says_so(tree):
+    from fangkong.accounts.services import user_create
+    from fangkong.testkit.actors import PASSWORD
+    from fangkong.testkit.areas import place
+
+    where = place(tree.community_a, "quarantine_site", "未启用的隔离点")
+    user = user_create(
+        username="site-without",
+        password=PASSWORD,
+        role="site_staff",
+        jurisdiction=tree.community_a,
+        place=where,
+    )
+    page = client_for(user).get(reverse("quarantine:site_day"))
+    assert page.status_code == 200
+    assert 'data-testid="no-site"' in page.content.decode()

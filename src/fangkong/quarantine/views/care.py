@@ -38,6 +38,9 @@ def site_day(request: AuthedRequest) -> HttpResponse:
     """The site staff's day at their own site."""
     from fangkong.testing.selectors.labs import labs_available
 
+    if selectors.own_site_or_none(user=request.user) is None:
+        # A site account whose place is not (yet) a site: the page says so.
+        return render(request, "quarantine/care_site_day.html", {"day": None})
     day = selectors.site_day(user=request.user)
     context = {
         "day": day,
