@@ -219,6 +219,11 @@ def home_checkin(request: AuthedRequest, pk: int) -> HttpResponse:
 @login_required
 def certificate(request: AuthedRequest, pk: int) -> HttpResponse:
     cert = selectors.certificate(user=request.user, pk=pk)
+    name = services.certificate_name(
+        actor=request.user, placement=cert.placement, ip=client_address(request)
+    )
+    if name:
+        cert.name = name
     return render(request, "quarantine/care_certificate.html", {"cert": cert})
 
 
