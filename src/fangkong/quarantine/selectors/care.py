@@ -81,6 +81,7 @@ class CheckRow:
     done: dict[str, Any] = field(default_factory=dict)
     due_now: bool = False
     missing: list[str] = field(default_factory=list)
+    open_slots: list[str] = field(default_factory=list)
 
 
 @dataclass
@@ -129,6 +130,11 @@ def due_checks(placements: list[Placement], *, today: dt.date, slot: str) -> lis
         done = checks.get(p.pk, {})
         current = slot if slot in slots else slots[-1]
         earlier = [s for s in slots if order.index(s) < order.index(current)]
+        arrived = p.checked_in_at
+        if arrived is not None and timezone.localdate(arrived) == today:
+            # Slots before the person arrived today are not missed.
+            first = care_services.slot_now(arrived)
+            earlier = [s for s in earlier if order.index(s) >= order.index(first)]
         rows.append(
             CheckRow(
                 placement=p,
@@ -136,6 +142,7 @@ def due_checks(placements: list[Placement], *, today: dt.date, slot: str) -> lis
                 done=done,
                 due_now=current not in done and slot in slots,
                 missing=[s for s in earlier if s not in done],
+                open_slots=[s for s in slots if s not in done],
             )
         )
     return rows
