@@ -132,6 +132,7 @@ AUDIT_ACTIONS: dict[str, Any] = {
     "placement.became_case": _("隔离人员检测阳性转为病例"),
     "placement.to_hospital": _("隔离人员送医"),
     "placement.release": _("解除隔离"),
+    "placement.certificate": _("查看解除隔离证明（显示姓名）"),
     "health_check.record": _("记录健康监测"),
     "alert.handle": _("处置健康预警"),
     "home_checkin.record": _("居家监测打卡"),

@@ -19,6 +19,7 @@ from fangkong.accounts.roles import Capability
 from fangkong.core.errors import NotFound
 from fangkong.core.pagination import keyset_page
 from fangkong.people.rules import mask_name
+from fangkong.people.services import person_identities
 from fangkong.quarantine.choices import (
     AlertState,
     CheckSlot,
@@ -50,13 +51,19 @@ def _not_found(what: str) -> NotFound:
     return NotFound("not_found", _("未找到或不在您的辖区内"), object=what)
 
 
-def own_site(*, user: User) -> Site:
-    """The site a site staff account works at (its place), or 404."""
+def own_site_or_none(*, user: User) -> Site | None:
+    """The site a site staff account works at (its place), None when its place is no
+    site (yet)."""
     require(user, Capability.PLACEMENT_CARE)
     place_id = getattr(user, "place_id", None)
-    site = (
-        Site.objects.select_related("place").filter(place_id=place_id).first() if place_id else None
-    )
+    if not place_id:
+        return None
+    return Site.objects.select_related("place").filter(place_id=place_id).first()
+
+
+def own_site(*, user: User) -> Site:
+    """The site a site staff account works at (its place), or 404."""
+    site = own_site_or_none(user=user)
     if site is None:
         raise _not_found("site")
     return site
@@ -74,6 +81,7 @@ class CheckRow:
     done: dict[str, Any] = field(default_factory=dict)
     due_now: bool = False
     missing: list[str] = field(default_factory=list)
+    open_slots: list[str] = field(default_factory=list)
 
 
 @dataclass
@@ -122,6 +130,11 @@ def due_checks(placements: list[Placement], *, today: dt.date, slot: str) -> lis
         done = checks.get(p.pk, {})
         current = slot if slot in slots else slots[-1]
         earlier = [s for s in slots if order.index(s) < order.index(current)]
+        arrived = p.checked_in_at
+        if arrived is not None and timezone.localdate(arrived) == today:
+            # Slots before the person arrived today are not missed.
+            first = care_services.slot_now(arrived)
+            earlier = [s for s in earlier if order.index(s) >= order.index(first)]
         rows.append(
             CheckRow(
                 placement=p,
@@ -129,6 +142,7 @@ def due_checks(placements: list[Placement], *, today: dt.date, slot: str) -> lis
                 done=done,
                 due_now=current not in done and slot in slots,
                 missing=[s for s in earlier if s not in done],
+                open_slots=[s for s in slots if s not in done],
             )
         )
     return rows
@@ -378,12 +392,11 @@ def certificate(*, user: User, pk: int) -> Certificate:
     )
     if not allowed:
         raise _not_found("placement")
-    from fangkong.people.services import person_identities
-
+    # Masked here (people's one way out); the page's service may show the name in clear.
     try:
         identity = person_identities(user, [found.person])[0]
         name, id_number = identity.name, identity.id_number
-    except NotFound:
+    except NotFound:  # a site's staff seeing a resident of another jurisdiction
         name, id_number = mask_name(found.person.name), found.person.id_masked
     tests = list(
         PlacementTest.objects.filter(placement=found)

@@ -649,3 +649,25 @@ def home_placements_close_due(*, today: dt.date | None = None) -> int:
             measure=measure, status=PlacementStatus.ACTIVE, **{f"{field}__lt": day}
         ).update(status=PlacementStatus.RELEASED, closed_at=now, updated_at=now)
     return ended
+
+
+def certificate_name(*, actor: User, placement: Placement, ip: str = "") -> str | None:
+    """The certificate's name in clear for an actor allowed to reveal it (person.reveal:
+    an audited reveal, recorded as the certificate's, the ID number staying masked);
+    None for anyone else (the page keeps the masked name)."""
+    from fangkong.accounts.permissions import has_capability
+    from fangkong.people.services import RevealRecord, person_identities
+
+    if not has_capability(actor, Capability.PERSON_REVEAL):
+        return None
+    if not in_scope(actor, placement.person.jurisdiction_path):
+        return None
+    record = RevealRecord(
+        action="placement.certificate",
+        object_type="placement",
+        object_id=placement.pk,
+        object_label=placement.certificate_number,
+        jurisdiction_path=placement.jurisdiction_path,
+        detail={"field": "name"},
+    )
+    return person_identities(actor, [placement.person], reveal=True, record=record, ip=ip)[0].name

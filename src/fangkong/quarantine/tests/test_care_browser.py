@@ -80,7 +80,7 @@ def test_site_staff_care_for_a_contact_to_release_and_community_checks_in(
     # The lab receives the site's box and imports the results (the real import).
     tests = list(PlacementTest.objects.filter(placement=placement))
     assert all(t.tube_id for t in tests)
-    kit.site_results({t: "negative" for t in tests}, lab=lab)
+    kit.site_results(dict.fromkeys(tests, "negative"), lab=lab)
     page.goto(day)
     page.locator("[data-testid=release-row] [data-testid=release]").click()
     page.locator("[data-testid=certificate]").wait_for()
@@ -105,4 +105,32 @@ def test_site_staff_care_for_a_contact_to_release_and_community_checks_in(
     page.locator("[data-testid=checked-today]").wait_for()
     _shot(page, "home_list_phone")
     assert follow.home_checkins.count() == 1
+    assert not errors, errors
+
+
+@pytest.mark.browser
+def test_a_fever_raises_an_alert_the_staff_handle(
+    transactional_db: None, live_server: Any, browser_page: Any, tree: Any
+) -> None:
+    site = qkit.site_with_rooms(tree.community_a, rooms=2)
+    placement = kit.checked_in(qkit.placed_contact(tree.community_a, site=site))
+    errors: list[str] = []
+    page = browser_page
+    page.on("console", lambda m: errors.append(m.text) if m.type == "error" else None)
+    _login(page, live_server, kit.site_staff(site))
+    page.goto(f"{live_server.url}/quarantine/site/day/")
+    form = page.locator("[data-testid=check-row] form")
+    form.locator("[data-testid=temperature]").fill("38.2")
+    form.locator("summary").click()
+    form.locator("input[value=cough]").check()
+    form.locator("[data-testid=record-check]").click()
+    page.locator("[data-testid=site-alerts]").wait_for()
+    _shot(page, "site_day_alert_desktop")
+    page.goto(f"{live_server.url}/quarantine/alerts/")
+    row = page.locator("[data-testid=alert-row]")
+    row.locator("input[name=outcome]").fill("已联系定点医院")
+    row.locator("button[type=submit]").click()
+    page.locator(".flash").first.wait_for()
+    _shot(page, "alert_list_desktop")
+    assert placement.alerts.get().state == "handled"
     assert not errors, errors

@@ -179,3 +179,41 @@ def test_home_placements_end_on_their_end_date(tree):
     assert care.home_placements_close_due(today=after) == 1
     placement.refresh_from_db()
     assert placement.status == "released"
+
+
+def test_periodic_closes_home_placements_past_their_end(tree):
+    from io import StringIO
+
+    from django.core.management import call_command
+
+    from fangkong.quarantine.models import Placement as P
+
+    placement = kit.home_placement(tree.community_a)
+    P.objects.filter(pk=placement.pk).update(
+        monitoring_end_on=timezone.localdate() - dt.timedelta(days=1)
+    )
+    out = StringIO()
+    call_command("periodic", stdout=out)
+    assert "home_placements_close_due" in out.getvalue()
+    placement.refresh_from_db()
+    assert placement.status == "released"
+
+
+def test_a_missed_morning_check_shows_in_the_afternoon(tree, site):
+    from fangkong.quarantine.selectors.care import due_checks
+
+    placement = kit.checked_in(qkit.placed_contact(tree.community_a, site=site))
+    Placement.objects.filter(pk=placement.pk).update(
+        checked_in_at=timezone.now() - dt.timedelta(days=1)
+    )
+    placement = Placement.objects.select_related("person", "ruleset").get(pk=placement.pk)
+    today = timezone.localdate()
+    [row] = due_checks([placement], today=today, slot="pm")
+    assert row.missing == ["am"] and row.due_now
+    [row] = due_checks([placement], today=today, slot="am")
+    assert row.missing == [] and row.due_now
+    care.health_check_record(
+        actor=kit.site_staff(site), placement=placement, slot="am", temperature="36.5"
+    )
+    [row] = due_checks([placement], today=today, slot="pm")
+    assert row.missing == [] and row.open_slots == ["pm"]

@@ -115,3 +115,39 @@ def test_certificate_page_after_release(tree, site):
         .status_code
         == 404
     )
+
+
+def test_site_day_of_a_place_that_is_no_site_yet_says_so(tree):
+    from fangkong.accounts.services import user_create
+    from fangkong.testkit.actors import PASSWORD
+    from fangkong.testkit.areas import place
+
+    where = place(tree.community_a, "quarantine_site", "未启用的隔离点")
+    user = user_create(
+        username="site-without",
+        password=PASSWORD,
+        role="site_staff",
+        jurisdiction=tree.community_a,
+        place=where,
+    )
+    page = client_for(user).get(reverse("quarantine:site_day"))
+    assert page.status_code == 200
+    assert 'data-testid="no-site"' in page.content.decode()
+
+
+def test_certificate_shows_the_name_to_a_role_that_may_reveal_it_audited(tree, site, make_user):
+    from fangkong.accounts.models import AuditEvent
+
+    placement = kit.checked_in(kit.placed_since(site, days_ago=8))
+    lab = tkit.lab(tree.city)
+    tests = list(PlacementTest.objects.filter(placement=placement))
+    kit.site_results(dict.fromkeys(tests, "negative"), lab=lab)
+    care.placement_release(actor=kit.site_staff(site), placement=placement)
+    staff_page = client_for(kit.site_staff(site)).get(
+        reverse("quarantine:certificate", args=[placement.pk])
+    )
+    assert placement.person.name not in staff_page.content.decode()
+    command = make_user("command", tree.city)
+    page = client_for(command).get(reverse("quarantine:certificate", args=[placement.pk]))
+    assert placement.person.name in page.content.decode()
+    assert AuditEvent.objects.filter(action="placement.certificate", actor=command).exists()

@@ -38,6 +38,9 @@ def site_day(request: AuthedRequest) -> HttpResponse:
     """The site staff's day at their own site."""
     from fangkong.testing.selectors.labs import labs_available
 
+    if selectors.own_site_or_none(user=request.user) is None:
+        # A site account whose place is not (yet) a site: the page says so.
+        return render(request, "quarantine/care_site_day.html", {"day": None})
     day = selectors.site_day(user=request.user)
     context = {
         "day": day,
@@ -216,6 +219,11 @@ def home_checkin(request: AuthedRequest, pk: int) -> HttpResponse:
 @login_required
 def certificate(request: AuthedRequest, pk: int) -> HttpResponse:
     cert = selectors.certificate(user=request.user, pk=pk)
+    name = services.certificate_name(
+        actor=request.user, placement=cert.placement, ip=client_address(request)
+    )
+    if name:
+        cert.name = name
     return render(request, "quarantine/care_certificate.html", {"cert": cert})
 
 
