@@ -188,7 +188,7 @@ def test_staff_roster_page(sites: Any, command_user: Any, town_b_user: Any) -> N
     assert response.status_code == 302
     staff = kit.site_staff(sites["a"])
     html = _client(staff).get(reverse("quarantine:staff_roster")).content.decode()
-    assert "王医生" in html and 'data-flagged="1"' in html and "核酸超过2天" in html
+    assert "王医生" in html and 'data-flagged="1"' in html and "核酸逾期" in html
     shift = sites["a"].shifts.get()
     _client(staff).post(
         reverse("quarantine:staff_test_record", args=[shift.pk]),

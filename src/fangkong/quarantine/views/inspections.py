@@ -382,7 +382,7 @@ def checklist_retire(request: AuthedRequest, pk: int) -> HttpResponse:
 # --- the closed-loop staff roster ------------------------------------------------------
 
 FLAG_LABELS = {
-    FLAG_TEST_OVERDUE: _lazy("核酸超过2天"),
+    FLAG_TEST_OVERDUE: _lazy("核酸逾期"),
     FLAG_POSITIVE: _lazy("核酸阳性"),
     FLAG_LOOP_ENDED: _lazy("闭环期已满"),
 }
