@@ -20,6 +20,7 @@ from fangkong.protocol.services import (
     ruleset_create_override,
     ruleset_update,
 )
+from fangkong.protocol.vocabulary import KIND_LIST_WORDS, kind_choices
 
 
 class RuleSetAdminForm(forms.ModelForm):
@@ -34,6 +35,13 @@ class RuleSetAdminForm(forms.ModelForm):
             "source",
             *RULE_VALUE_FIELDS,
         )
+
+    def __init__(self, *args: Any, **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        # The kind lists are lists of codes: say which codes mean what.
+        for name, words in KIND_LIST_WORDS.items():
+            if name in self.fields:
+                self.fields[name].help_text = kind_choices(words)
 
     def clean(self) -> dict[str, Any]:
         cleaned = super().clean() or {}

@@ -58,6 +58,26 @@ class RuleSetOut(Schema):
     round_deadline_hours: int
     recheck_hours: int
     samplers_per_population: int
+    # Who is close: codes of tracing's exposure kinds and areas' venue kinds.
+    always_close_exposure_kinds: list[str] = Field(
+        ..., description="Exposure kinds that make a close contact whatever the minutes"
+    )
+    small_venue_kinds: list[str] = Field(
+        ..., description="Venue kinds (small enclosed) where a short overlap makes a close contact"
+    )
+    small_venue_close_minutes: int
+    large_venue_kinds: list[str] = Field(
+        ..., description="Venue kinds where co-presence makes a risk person only"
+    )
+    venue_close_minutes: int = Field(
+        ..., description="Summed minutes at other venues that make a close contact"
+    )
+    risk_monitoring_days: int
+    risk_test_days: list[int]
+    secondary_release_close_negatives: int
+    quarantine_rooms_per_10k: int
+    health_checks_per_day: int
+    rectification_hours: int
 
     @staticmethod
     def resolve_based_on(obj: RuleSet) -> str | None:
@@ -71,7 +91,7 @@ class ProtocolDateOut(Schema):
 
 
 class ScheduleIn(Schema):
-    kind: Literal["close", "secondary"]
+    kind: Literal["close", "secondary", "co_presence"]
     last_exposure_on: dt.date
     path: str = Field("", pattern=r"^\d{0,32}$")
     on: dt.date | None = Field(None, description="which day's rule set (default: today)")
@@ -146,6 +166,17 @@ def schedule(request: AuthedRequest, payload: ScheduleIn) -> ScheduleOut:
             tests=[_date(t) for t in close.centralised_tests],
             home_monitoring_end=_date(close.home_monitoring_end),
             home_tests=[_date(t) for t in close.home_tests],
+        )
+    if payload.kind == "co_presence":
+        risk = rules.risk_person_schedule(p, last_exposure_on=payload.last_exposure_on)
+        return ScheduleOut(
+            kind="co_presence",
+            ruleset_id=rs.pk,
+            ruleset_version=rs.version,
+            last_exposure_on=payload.last_exposure_on,
+            measure="home_monitoring",
+            end=_date(risk.monitoring_end),
+            tests=[_date(t) for t in risk.tests],
         )
     secondary = rules.secondary_contact_schedule(p, last_exposure_on=payload.last_exposure_on)
     return ScheduleOut(

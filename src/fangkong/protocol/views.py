@@ -21,6 +21,7 @@ from fangkong.protocol import rules
 from fangkong.protocol.forms import CalculatorForm
 from fangkong.protocol.models import RuleSet, SecondaryMeasure
 from fangkong.protocol.selectors import in_force_ids, ruleset_for, ruleset_get, ruleset_list
+from fangkong.protocol.vocabulary import EXPOSURE_KIND_WORDS, VENUE_KIND_WORDS, kind_words
 
 
 def _ruleset_view(view: Callable[..., HttpResponse]) -> Callable[..., HttpResponse]:
@@ -48,6 +49,10 @@ def _test_days(days: list[int]) -> str:
 
 def _hours(n: int) -> str:
     return _("%(n)s 小时") % {"n": n}
+
+
+def _minutes(n: int) -> str:
+    return _("%(n)s 分钟") % {"n": n}
 
 
 def ruleset_sections(rs: RuleSet) -> list[tuple[str, list[tuple[str, str]]]]:
@@ -80,6 +85,40 @@ def ruleset_sections(rs: RuleSet) -> list[tuple[str, list[tuple[str, str]]]]:
             [
                 (_("次密接措施"), f"{measure} {_days(rs.secondary_days)}"),
                 (_("次密接检测日"), _test_days(rs.secondary_test_days)),
+            ],
+        ),
+        (
+            _("密接判定"),
+            [
+                (
+                    _("直接判定密接的接触方式"),
+                    kind_words(rs.always_close_exposure_kinds, EXPOSURE_KIND_WORDS),
+                ),
+                (_("密闭小场所类型"), kind_words(rs.small_venue_kinds, VENUE_KIND_WORDS)),
+                (_("密闭小场所判定密接的重叠分钟"), _minutes(rs.small_venue_close_minutes)),
+                (_("大型场所类型"), kind_words(rs.large_venue_kinds, VENUE_KIND_WORDS)),
+                (_("其他场所判定密接的累计重叠分钟"), _minutes(rs.venue_close_minutes)),
+            ],
+        ),
+        (
+            _("时空伴随者（风险人员）"),
+            [
+                (_("风险人员居家健康监测天数"), _days(rs.risk_monitoring_days)),
+                (_("风险人员检测日"), _test_days(rs.risk_test_days)),
+            ],
+        ),
+        (
+            _("隔离与解除"),
+            [
+                (
+                    _("次密接解除需密接前几次检测阴性"),
+                    str(rs.secondary_release_close_negatives)
+                    if rs.secondary_release_close_negatives
+                    else _("不要求"),
+                ),
+                (_("每万人储备隔离房间数"), str(rs.quarantine_rooms_per_10k)),
+                (_("每日健康监测次数"), str(rs.health_checks_per_day)),
+                (_("整改时限(小时)"), _hours(rs.rectification_hours)),
             ],
         ),
         (

@@ -222,6 +222,9 @@ class Contact(models.Model):
     # demotion) and why.
     upgraded_at = models.DateTimeField(_("改判时间"), null=True, blank=True)
     upgrade_reason = models.TextField(_("改判原因"), blank=True)
+    # An investigator's promotion or demotion: contact finding does not undo it with the
+    # exposures it had already seen (only a later exposure may change the class again).
+    reclassified = models.BooleanField(_("人工改判"), default=False)
     created_at = models.DateTimeField(auto_now_add=True)
     updated_at = models.DateTimeField(auto_now=True)
 

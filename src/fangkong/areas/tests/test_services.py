@@ -555,6 +555,7 @@ def test_place_create_and_update(admin, tree):
         ({"name": "名" * 201}, "name_too_long"),
         ({"kind": "spaceport"}, "place_kind_invalid"),
         ({"address": "路" * 301}, "address_too_long"),
+        ({"venue_kind": "spaceport"}, "venue_kind_invalid"),
     ],
 )
 def test_place_validation(admin, tree, kw, code):
@@ -567,6 +568,26 @@ def test_place_validation(admin, tree, kw, code):
         area_services.place_create(**args)
     assert exc.value.code == code
     assert Place.objects.count() == 1
+
+
+def test_place_venue_kind_set_kept_changed_and_read(admin, tree):
+    from fangkong.areas.selectors import place_venue_kinds
+
+    place = area_services.place_create(
+        actor=admin, kind="venue", name="面馆", jurisdiction=tree.town_a, venue_kind="restaurant"
+    )
+    other = area_services.place_create(
+        actor=admin, kind="venue", name="某处", jurisdiction=tree.town_a
+    )
+    assert (place.venue_kind, other.venue_kind) == ("restaurant", "")
+    place = area_services.place_update(actor=admin, place=place, name="面馆（新）")
+    assert place.venue_kind == "restaurant"  # not given: kept
+    place = area_services.place_update(actor=admin, place=place, venue_kind="market")
+    assert place.venue_kind == "market"
+    assert place_venue_kinds(pks=[place.pk, other.pk, 10**9]) == {
+        place.pk: "market",
+        other.pk: "",
+    }
 
 
 def test_place_update_refuses_a_taken_venue_code(admin, tree):

@@ -72,6 +72,26 @@ def test_small_city_builds_every_level_and_kind(small_city: DrillCity) -> None:
     assert 2.2 < 600 / Household.objects.count() < 3.4
 
 
+def test_every_venue_and_hospital_has_a_venue_kind(small_city: DrillCity) -> None:
+    """The rule set classifies co-presence by venue kind: the drill city names one for
+    every venue and hospital, from its name, and none for the other places."""
+    assert not Place.objects.filter(kind__in=["venue", "hospital"], venue_kind="").exists()
+    assert not Place.objects.exclude(kind__in=["venue", "hospital"]).exclude(venue_kind="").exists()
+    assert set(Place.objects.filter(kind="hospital").values_list("venue_kind", flat=True)) == {
+        "hospital_hall"
+    }
+    by_name = dict(Place.objects.filter(kind="venue").values_list("name", "venue_kind"))
+    assert by_name["桐乡站"] == "station"
+    assert by_name["乌镇东栅景区"] == "scenic_area"
+    assert by_name["濮院羊毛衫市场"] == "market"
+    assert by_name["桐乡吾悦广场"] == "mall"
+    assert by_name["乌镇汽车客运站"] == "station"
+    assert by_name["乌镇农贸市场"] == "market"
+    kinds = set(by_name.values())
+    assert {"restaurant", "supermarket", "shop", "office", "market", "station"} <= kinds
+    assert "other" not in kinds
+
+
 def test_identities_are_valid_unique_and_consistent(small_city: DrillCity) -> None:
     numbers, phones = set(), set()
     for person in Person.objects.all():

@@ -135,3 +135,9 @@ def test_admin_change_as_staff_without_managing_role_is_refused(tree: Any, v9: R
     client.force_login(staff)
     # a staff account without model permissions cannot even open the change page
     assert client.get(f"/admin/protocol/ruleset/{v9.pk}/change/").status_code == 403
+
+
+def test_admin_form_names_the_kind_codes_in_words(v9: RuleSet) -> None:
+    form = RuleSetAdminForm(instance=v9)
+    assert "restaurant（餐饮店）" in str(form.fields["small_venue_kinds"].help_text)
+    assert "vehicle（同乘交通工具）" in str(form.fields["always_close_exposure_kinds"].help_text)

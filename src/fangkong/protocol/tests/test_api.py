@@ -173,3 +173,21 @@ def test_role_without_ruleset_view_gets_403(
     assert response.status_code == 403
     assert response.json()["code"] == "permission_denied"
     assert "v9" not in response.content.decode()
+
+
+def test_rule_set_shows_who_is_close_and_risk_schedule(api: Client) -> None:
+    v9 = api.get("/api/protocol/rulesets").json()["items"]
+    found = next(r for r in v9 if r["version"] == "v9")
+    assert "household" in found["always_close_exposure_kinds"]
+    assert found["small_venue_close_minutes"] == 15 and found["venue_close_minutes"] == 240
+    assert "market" in found["large_venue_kinds"] and found["risk_test_days"] == [1, 3]
+    response = api.post(
+        "/api/protocol/schedule",
+        {"kind": "co_presence", "last_exposure_on": "2022-07-01", "on": "2022-07-02"},
+        content_type="application/json",
+    )
+    assert response.status_code == 200, response.content
+    body = response.json()
+    assert body["end"]["value"] == "2022-07-04"
+    assert body["end"]["rule"] == "risk_person.monitoring_end"
+    assert [t["value"] for t in body["tests"]] == ["2022-07-02", "2022-07-04"]

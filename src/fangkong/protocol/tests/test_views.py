@@ -130,3 +130,28 @@ def test_pages_in_english(client_for: Client) -> None:
     html = client_for.get(reverse("protocol:list")).content.decode()
     assert "Prevention and control protocols" in html
     assert "In force" in html
+
+
+def test_detail_shows_who_is_close_in_words(client_for: Client) -> None:
+    v9 = RuleSet.objects.get(version="v9")
+    html = client_for.get(reverse("protocol:detail", args=[v9.pk])).content.decode()
+    assert "密接判定" in html and "时空伴随者（风险人员）" in html
+    assert "同住、同乘交通工具、同事/同学、同行" in html
+    assert "餐饮店、KTV、网吧、健身房、诊所、棋牌室" in html
+    assert "农贸市场、商场、超市、车站、医院大厅、景区" in html
+    assert "15 分钟" in html and "240 分钟" in html
+    assert "风险人员检测日" in html and "第 1、3 天" in html
+    # words, not codes
+    assert "restaurant" not in html and "household" not in html and "hospital_hall" not in html
+
+
+def test_kind_word_filters() -> None:
+    from fangkong.protocol.templatetags.protocol_tags import (
+        exposure_kind_words,
+        venue_kind_words,
+    )
+
+    assert venue_kind_words(["mall", "gym"]) == "商场、健身房"
+    assert exposure_kind_words(["vehicle"]) == "同乘交通工具"
+    assert venue_kind_words(["unknown_kind"]) == "unknown_kind"
+    assert venue_kind_words([]) == "无"

@@ -346,6 +346,9 @@ def _write_findings(
         else:
             before = (contact.classification, contact.last_exposure_on, contact.first_exposure_on)
             classification = rules.stronger(contact.classification, strongest)
+            if contact.reclassified and newest <= contact.last_exposure_on:
+                # An investigator's decision stands against the exposures it was made on.
+                classification = contact.classification
             if (
                 contact.classification == ContactClass.SECONDARY
                 and classification == ContactClass.CLOSE
@@ -878,6 +881,7 @@ def contact_reclassify(
     _apply_dates(locked, locked.ruleset, {})
     locked.upgraded_at = timezone.now()
     locked.upgrade_reason = reason
+    locked.reclassified = True
     locked.save(
         update_fields=[
             "classification",
@@ -887,6 +891,7 @@ def contact_reclassify(
             "test_dates",
             "upgraded_at",
             "upgrade_reason",
+            "reclassified",
             "updated_at",
         ]
     )

@@ -391,3 +391,23 @@ def test_the_case_page_shows_risk_persons_as_their_own_category(
     body = client_for(investigator).get(url).content.decode()
     assert "时空伴随者（风险人员） 3" in body
     assert 'data-testid="add-contact-kind"' in body and "同乘交通工具" in body
+
+
+def test_a_rerun_does_not_undo_a_demotion_but_a_later_exposure_may(
+    investigator: Any, found: dict
+) -> None:
+    contact = contact_of(found["diner_15"])
+    services.contact_reclassify(
+        actor=investigator, contact=contact, classification="co_presence", reason="隔壁桌"
+    )
+    services.contacts_find_for_case(actor=investigator, case=found["case"])
+    assert contact_of(found["diner_15"]).classification == "co_presence"
+    # a later exposure, close by the rule set: the class rises again
+    restaurant = found["restaurant"]
+    tracing.stop(found["case"], restaurant, at(5, 10), at(5, 11), confirmed=True)
+    tracing.scan(found["diner_15"], restaurant, at(5, 10, 30))
+    services.contacts_find_for_case(actor=investigator, case=found["case"])
+    again = contact_of(found["diner_15"])
+    assert again.classification == "close"
+    assert again.last_exposure_on == dt.date(2022, 7, 5)
+    assert again.quarantine_end_on == dt.date(2022, 7, 12)
