@@ -616,17 +616,6 @@ class _CityBuilder:
         ]
         self.counts["places"] = place_bulk_create(rows=rows)
 
-    # quarantine sites -------------------------------------------------------------------
-
-    def _quarantine(self) -> None:
-        """A Site with rooms for every quarantine_site place: the rule set's reserve
-        (20 rooms per 10,000 residents by default) shared among them."""
-        made = sites_create_for_places(
-            path=ROOT_PATH, rooms_total=math.ceil(self.population * 20 / 10_000)
-        )
-        self.counts["quarantine_sites"] = made["sites"]
-        self.counts["quarantine_rooms"] = made["rooms"]
-
     # sampling points and supplies -----------------------------------------------------
 
     def _testing(self) -> None:

@@ -5,5 +5,7 @@ Lower apps never import quarantine (layers); they send a signal defined in their
 
 from __future__ import annotations
 
-from fangkong.quarantine import receivers_care  # noqa: F401
-from fangkong.quarantine import receivers_placements  # noqa: F401
+from fangkong.quarantine import (
+    receivers_care,  # noqa: F401
+    receivers_placements,  # noqa: F401
+)
