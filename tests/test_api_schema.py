@@ -223,13 +223,14 @@ def test_every_list_endpoint_is_a_keyset_page_that_takes_cursor_and_size():
         assert any(v.get("type") == "string" for v in cursor.get("anyOf", [cursor])), path
 
     # The ten lists that were paged before and the fifteen that returned bare lists, and
-    # quarantine's care lists (site arrivals, checks, tests, releases; alerts; home).
+    # quarantine's sites, site rooms, placements and transfers, and its care lists (site
+    # arrivals, checks, tests, releases; alerts; home).
     care = [
         p
         for p in pages
         if p.startswith("/api/quarantine/") and p.split("/")[3] in {"site", "alerts", "home"}
     ]
-    assert len(pages) - len(care) == 25, sorted(pages)
+    assert len(pages) - len(care) == 29, sorted(pages)
     assert len(care) == 6, care
     for path in (
         "/api/accounts/tokens",

@@ -124,6 +124,7 @@ AUDIT_ACTIONS: dict[str, Any] = {
     "transfer.create": _("安排转运"),
     "transfer.depart": _("转运出发"),
     "transfer.arrive": _("转运到达"),
+    "transfer.cancel": _("取消转运"),
     # quarantine: care at the site and at home
     "placement.check_in": _("隔离人员入住登记"),
     "placement.test_sample": _("隔离点采样"),

@@ -23,6 +23,7 @@ REGISTRY: dict[str, str] = {
     "coverage": "fangkong.bench.coverage",
     "sync": "fangkong.bench.sync",
     "results-import": "fangkong.bench.results_import",
+    "placements": "fangkong.bench.placements",
 }
 
 Log = Callable[[str], None]

@@ -26,6 +26,7 @@ def test_bench_list_names_them_all() -> None:
         "coverage",
         "sync",
         "results-import",
+        "placements",
     ]
 
 

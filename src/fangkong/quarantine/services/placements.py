@@ -15,9 +15,12 @@ different rooms.
 from __future__ import annotations
 
 import datetime as dt
+from collections.abc import Iterable, Sequence
+from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any
 
 from django.db import IntegrityError, connection, transaction
+from django.db.models import Count, Exists, OuterRef, Q, QuerySet
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
@@ -32,16 +35,20 @@ from fangkong.quarantine.choices import (
     Measure,
     PlacementSource,
     PlacementStatus,
+    RoomKind,
     RoomState,
     TestKind,
+    TestResult,
+    TransferKind,
+    TransferStatus,
 )
-from fangkong.quarantine.models import Occupancy, Placement, PlacementTest, Room, Site
+from fangkong.quarantine.models import Occupancy, Placement, PlacementTest, Room, Site, Transfer
 
 if TYPE_CHECKING:
     from fangkong.accounts.models import User
     from fangkong.people.models import Person
     from fangkong.protocol.models import RuleSet
-    from fangkong.tracing.models import Contact
+    from fangkong.tracing.models import Case, Contact
 
 # A minor under this age or an elderly person from this age is placed with a companion.
 MINOR_BELOW_AGE = 14
@@ -348,3 +355,498 @@ def placement_room_assign(*, actor: User, placement: Placement, room: Room) -> P
         detail={"from": before, "to": room.pk},
     )
     return placement
+
+
+# --- bulk: a case's contacts placed in one action ---------------------------------------
+
+
+@dataclass
+class BulkResult:
+    """What a bulk placement did: the placements made, the persons skipped (already
+    placed), those placed alone who need a companion (a minor or an elderly person with
+    no household member among the placed), and how many went into rooms."""
+
+    placements: list[Placement] = field(default_factory=list)
+    skipped_person_ids: list[int] = field(default_factory=list)
+    needs_companion_ids: list[int] = field(default_factory=list)
+    rooms_taken: int = 0
+    centralised: int = 0
+    at_home: int = 0
+
+
+def _free_rooms(
+    site_ids: Sequence[int], *, multi: bool, limit: int, exclude: Iterable[int] = ()
+) -> list[Room]:
+    """Up to `limit` free rooms (ready, no open occupancy) of active sites, locked; rows
+    another placer has locked are skipped (PostgreSQL). Multi-person rooms with most beds
+    first when `multi`, else single rooms first and accessible rooms last (kept for
+    those who need them)."""
+    from django.db.models import Case as SqlCase
+    from django.db.models import Exists, IntegerField, OuterRef, Value, When
+
+    if limit <= 0:
+        return []
+    taken = Occupancy.objects.filter(room=OuterRef("pk"), ended_at__isnull=True)
+    qs = Room.objects.filter(
+        ~Exists(taken), site_id__in=list(site_ids), site__active=True, state=RoomState.READY
+    ).exclude(pk__in=list(exclude))
+    if multi:
+        qs = qs.filter(kind=RoomKind.MULTI, beds__gte=2).order_by(
+            "-beds", "site_id", "building", "floor", "number"
+        )
+    else:
+        single_first = SqlCase(
+            When(kind=RoomKind.SINGLE, then=Value(0)), default=Value(1), output_field=IntegerField()
+        )
+        qs = qs.annotate(single_first=single_first).order_by(
+            "accessible", "single_first", "site_id", "building", "floor", "number"
+        )
+    if connection.features.has_select_for_update_skip_locked:
+        qs = qs.select_for_update(skip_locked=True, of=("self",))
+    return list(qs[:limit])
+
+
+def _rulesets_by_path(paths: Iterable[str], on_date: dt.date) -> dict[str, RuleSet]:
+    return {p: protocol_selectors.ruleset_for(on_date=on_date, path=p) for p in set(paths)}
+
+
+@transaction.atomic
+def placements_create_for_contacts(
+    *,
+    actor: User,
+    contacts: Sequence[Contact],
+    site_ids: Sequence[int] | None = None,
+) -> BulkResult:
+    """Place many contacts in one action: each gets the measure and dates of its rule
+    set; those under centralised quarantine get rooms automatically: members of one
+    household together in a multi-person room when one with enough beds is free, else
+    one room each; everyone else one room each (single rooms first, accessible rooms
+    last). All or nothing: `no_free_room` when the free rooms do not suffice. Persons
+    with an open placement are skipped. Contacts need `person` loaded."""
+    require(actor, Capability.PLACEMENT_MANAGE)
+    for c in contacts:
+        require_in_scope(actor, c.jurisdiction_path, what="contact")
+    today = timezone.localdate()
+    result = BulkResult()
+    already = set(
+        Placement.objects.filter(
+            person_id__in=[c.person_id for c in contacts], status__in=OPEN_STATUSES
+        ).values_list("person_id", flat=True)
+    )
+    seen: set[int] = set()
+    todo: list[Contact] = []
+    for c in contacts:
+        if c.person_id in already or c.person_id in seen:
+            result.skipped_person_ids.append(c.person_id)
+            continue
+        seen.add(c.person_id)
+        todo.append(c)
+    if not todo:
+        return result
+    rulesets = _rulesets_by_path((c.person.jurisdiction_path for c in todo), today)
+    planned: list[tuple[Contact, RuleSet, protocol_rules.PlacementSchedule]] = []
+    for c in todo:
+        rs = rulesets[c.person.jurisdiction_path]
+        schedule = _schedule(
+            rs,
+            classification=c.classification,
+            last_exposure_on=c.last_exposure_on,
+            start_on=today,
+        )
+        planned.append((c, rs, schedule))
+    central = [row for row in planned if row[2].measure == Measure.CENTRALISED]
+    if site_ids is None:
+        site_ids = list(Site.objects.filter(active=True).values_list("pk", flat=True))
+    # Parties: a household's members together, everyone else alone.
+    households: dict[int, list[int]] = {}
+    for i, (c, _rs, _s) in enumerate(central):
+        if c.person.household_id:
+            households.setdefault(c.person.household_id, []).append(i)
+    groups = sorted((g for g in households.values() if len(g) > 1), key=len, reverse=True)
+    room_of: dict[int, Room] = {}
+    multi_rooms = _free_rooms(site_ids, multi=True, limit=len(groups))
+    beds_left = sorted(multi_rooms, key=lambda r: -r.beds)
+    grouped: set[int] = set()
+    for group in groups:
+        fit = next((r for r in beds_left if r.beds >= len(group)), None)
+        if fit is None:
+            continue
+        beds_left.remove(fit)
+        for i in group:
+            room_of[i] = fit
+            grouped.add(i)
+    alone = [i for i in range(len(central)) if i not in grouped]
+    used_multi = {r.pk for r in room_of.values()}
+    singles = _free_rooms(site_ids, multi=False, limit=len(alone), exclude=used_multi)
+    if len(singles) < len(alone):
+        raise Conflict(
+            "no_free_room",
+            _("空闲房间不足：需要 %(needed)d 间，可用 %(free)d 间")
+            % {"needed": len(alone) + len(used_multi), "free": len(singles) + len(used_multi)},
+            needed=len(alone) + len(used_multi),
+            free=len(singles) + len(used_multi),
+        )
+    for i, room in zip(alone, singles, strict=False):
+        room_of[i] = room
+    for i in alone:
+        person = central[i][0].person
+        if needs_companion(person.birth_year, on_date=today):
+            result.needs_companion_ids.append(person.pk)
+    # One occupancy per room taken.
+    now = timezone.now()
+    occupancy_by_room: dict[int, Occupancy] = {}
+    for i, room in room_of.items():
+        if room.pk not in occupancy_by_room:
+            occupancy_by_room[room.pk] = Occupancy(
+                room=room, party=party_of(central[i][0].person), started_at=now
+            )
+    try:
+        with transaction.atomic():
+            Occupancy.objects.bulk_create(list(occupancy_by_room.values()), batch_size=1000)
+    except IntegrityError as exc:
+        raise Conflict("room_taken", _("房间已被其他人员占用，请重试"), rooms=len(room_of)) from exc
+    Room.objects.filter(pk__in=list(occupancy_by_room)).update(
+        state=RoomState.OCCUPIED, state_changed_at=now
+    )
+    central_index = {id(row[0]): i for i, row in enumerate(central)}
+    rows: list[Placement] = []
+    for c, rs, schedule in planned:
+        measure = schedule.measure
+        i = central_index.get(id(c))
+        room = room_of.get(i) if i is not None else None
+        rows.append(
+            Placement(
+                person_id=c.person_id,
+                jurisdiction_path=c.person.jurisdiction_path,
+                contact_id=c.pk,
+                source=SOURCES_BY_CLASS.get(c.classification, PlacementSource.OTHER),
+                classification=c.classification,
+                measure=measure,
+                status=PlacementStatus.PLANNED
+                if measure == Measure.CENTRALISED
+                else PlacementStatus.ACTIVE,
+                site_id=room.site_id if room else None,
+                room=room,
+                occupancy=occupancy_by_room[room.pk] if room else None,
+                ruleset=rs,
+                start_on=today,
+                created_by=actor,
+                **_dates_of(schedule, measure),
+            )
+        )
+    try:
+        with transaction.atomic():
+            Placement.objects.bulk_create(rows, batch_size=1000)
+    except IntegrityError as exc:
+        raise Conflict("already_placed", _("部分人员已在隔离管控中，请重试")) from exc
+    tests: list[PlacementTest] = []
+    for placement, (_c, _rs, schedule) in zip(rows, planned, strict=True):
+        tests.extend(_scheduled_tests(placement.pk, schedule))
+    PlacementTest.objects.bulk_create(tests, batch_size=2000)
+    result.placements = rows
+    result.rooms_taken = len(occupancy_by_room)
+    result.centralised = len(central)
+    result.at_home = len(rows) - len(central)
+    audit_record(
+        actor=actor,
+        action="placement.bulk_create",
+        object_type="placement",
+        object_label=_("批量安排 %(n)d 人") % {"n": len(rows)},
+        jurisdiction_path=getattr(actor, "scope_path", "") or "",
+        detail={
+            "placements": len(rows),
+            "rooms": result.rooms_taken,
+            "skipped": len(result.skipped_person_ids),
+            "sites": sorted({r.site_id for r in rows if r.site_id}),
+        },
+    )
+    return result
+
+
+def _unplaced_contacts(actor: User) -> QuerySet[Contact]:
+    from fangkong.tracing.selectors import contacts as tracing_contacts
+
+    placed = Placement.objects.filter(person_id=OuterRef("person_id"), status__in=OPEN_STATUSES)
+    return (
+        tracing_contacts.contacts_in_scope(user=actor)
+        .filter(classification__in=["close", "secondary"])
+        .exclude(status__in=["released", "became_case"])
+        .filter(~Exists(placed))
+    )
+
+
+def contacts_to_place(
+    *, actor: User, case: Case | None = None, case_number: str = "", limit: int = 5000
+) -> list[Contact]:
+    """The close and secondary contacts (of `case`, or of the case numbered
+    `case_number`) in the actor's scope not yet placed (no open placement), with their
+    persons: the list the bulk page shows. The case itself may lie outside the actor's
+    scope (a town places its residents exposed to another town's case)."""
+    require(actor, Capability.PLACEMENT_MANAGE)
+    qs = _unplaced_contacts(actor)
+    if case is not None:
+        qs = qs.filter(
+            Q(exposures__source_case=case)
+            | Q(exposures__source_contact__exposures__source_case=case)
+        )
+    elif case_number:
+        qs = qs.filter(
+            Q(exposures__source_case__number=case_number)
+            | Q(exposures__source_contact__exposures__source_case__number=case_number)
+        )
+    else:
+        return []
+    return list(qs.distinct().select_related("person").order_by("classification", "pk")[:limit])
+
+
+def cases_with_unplaced_contacts(*, actor: User, limit: int = 50) -> list[tuple[str, int]]:
+    """(case number, unplaced close/secondary contacts in the actor's scope), most first."""
+    require(actor, Capability.PLACEMENT_MANAGE)
+    counts: dict[str, int] = {}
+    qs = _unplaced_contacts(actor)
+    for via in (
+        "exposures__source_case__number",
+        "exposures__source_contact__exposures__source_case__number",
+    ):
+        for number, n in (
+            qs.exclude(**{f"{via}__isnull": True})
+            .values_list(via)
+            .annotate(n=Count("pk", distinct=True))
+            .order_by()
+        ):
+            counts[number] = counts.get(number, 0) + n
+    return sorted(counts.items(), key=lambda kv: (-kv[1], kv[0]))[:limit]
+
+
+def contacts_to_place_of_case(*, actor: User, case: Case) -> list[Contact]:
+    """The case's close and secondary contacts to place (`contacts_to_place`)."""
+    return contacts_to_place(actor=actor, case=case)
+
+
+def placements_create_for_case(
+    *, actor: User, case: Case, site_ids: Sequence[int] | None = None
+) -> BulkResult:
+    """A case's close and secondary contacts not yet placed, placed in one action
+    (`placements_create_for_contacts`)."""
+    contacts = contacts_to_place_of_case(actor=actor, case=case)
+    return placements_create_for_contacts(actor=actor, contacts=contacts, site_ids=site_ids)
+
+
+# --- transfers (转运) ----------------------------------------------------------------------
+
+
+def _transfer_for_write(actor: User, transfer: Transfer) -> Transfer:
+    locked = (
+        Transfer.objects.select_for_update()
+        .select_related("placement")
+        .filter(pk=transfer.pk)
+        .first()
+    )
+    if locked is None:
+        raise NotFound("not_found", _("未找到或不在您的辖区内"), object="transfer")
+    require_in_scope(actor, locked.placement.jurisdiction_path, what="transfer")
+    return locked
+
+
+def _audit_transfer(actor: User, action: str, transfer: Transfer, **detail: Any) -> None:
+    audit_record(
+        actor=actor,
+        action=action,
+        object_type="transfer",
+        object_id=transfer.pk,
+        object_label=transfer.vehicle or transfer.get_kind_display(),
+        jurisdiction_path=transfer.placement.jurisdiction_path,
+        detail={"placement": transfer.placement_id, **detail},
+    )
+
+
+@transaction.atomic
+def transfer_create(
+    *,
+    actor: User,
+    placement: Placement,
+    vehicle: str = "",
+    planned_at: dt.datetime | None = None,
+    origin: str = "",
+    kind: str = TransferKind.TO_SITE,
+) -> Transfer:
+    """A transfer of a planned centralised placement from the home address to its site
+    (the town hands the person over). One open transfer to the site at a time."""
+    require(actor, Capability.PLACEMENT_MANAGE)
+    placement = _placement_for_write(actor, placement)
+    if kind != TransferKind.TO_SITE:
+        raise InvalidInput("invalid_transfer_kind", _("此处只能安排转运至隔离点"), kind=kind)
+    if placement.measure != Measure.CENTRALISED or placement.site_id is None:
+        raise Conflict("not_centralised", _("非集中隔离无需转运"), placement=placement.pk)
+    if placement.status != PlacementStatus.PLANNED:
+        raise Conflict("placement_not_planned", _("该人员已不在待转运状态"), placement=placement.pk)
+    if Transfer.objects.filter(
+        placement=placement,
+        kind=TransferKind.TO_SITE,
+        status__in=[TransferStatus.WAITING, TransferStatus.EN_ROUTE],
+    ).exists():
+        raise Conflict("transfer_exists", _("该人员已有待执行的转运"), placement=placement.pk)
+    if not origin and placement.person.household_id:
+        origin = placement.person.household.address
+    site = placement.site
+    transfer = Transfer.objects.create(
+        placement=placement,
+        kind=kind,
+        vehicle=vehicle.strip()[:32],
+        origin=origin.strip()[:300],
+        destination=(site.place.address or site.name)[:300] if site else "",
+        planned_at=planned_at,
+        created_by=actor,
+    )
+    _audit_transfer(actor, "transfer.create", transfer, vehicle=transfer.vehicle)
+    return transfer
+
+
+@transaction.atomic
+def transfer_depart(*, actor: User, transfer: Transfer, at: dt.datetime | None = None) -> Transfer:
+    """The vehicle leaves with the person: the placement is in transit."""
+    require(actor, Capability.PLACEMENT_MANAGE)
+    transfer = _transfer_for_write(actor, transfer)
+    if transfer.status != TransferStatus.WAITING:
+        raise Conflict("transfer_not_waiting", _("该转运不是待转运状态"), transfer=transfer.pk)
+    transfer.status = TransferStatus.EN_ROUTE
+    transfer.departed_at = at or timezone.now()
+    transfer.save(update_fields=["status", "departed_at"])
+    Placement.objects.filter(pk=transfer.placement_id, status=PlacementStatus.PLANNED).update(
+        status=PlacementStatus.IN_TRANSIT, updated_at=timezone.now()
+    )
+    _audit_transfer(actor, "transfer.depart", transfer)
+    return transfer
+
+
+@transaction.atomic
+def transfer_arrive(*, actor: User, transfer: Transfer, at: dt.datetime | None = None) -> Transfer:
+    """The vehicle arrives at the site. The site's staff then check the person in (the
+    care part's check-in makes the placement active)."""
+    require(actor, Capability.PLACEMENT_MANAGE)
+    transfer = _transfer_for_write(actor, transfer)
+    if transfer.status != TransferStatus.EN_ROUTE:
+        raise Conflict("transfer_not_en_route", _("该转运不在途中"), transfer=transfer.pk)
+    transfer.status = TransferStatus.ARRIVED
+    transfer.arrived_at = at or timezone.now()
+    if transfer.departed_at and transfer.arrived_at < transfer.departed_at:
+        raise InvalidInput("arrival_before_departure", _("到达时间不能早于出发时间"))
+    transfer.save(update_fields=["status", "arrived_at"])
+    _audit_transfer(actor, "transfer.arrive", transfer)
+    return transfer
+
+
+@transaction.atomic
+def transfer_cancel(*, actor: User, transfer: Transfer) -> Transfer:
+    """Cancel a transfer not yet arrived; a placement in transit goes back to planned."""
+    require(actor, Capability.PLACEMENT_MANAGE)
+    transfer = _transfer_for_write(actor, transfer)
+    if transfer.status not in (TransferStatus.WAITING, TransferStatus.EN_ROUTE):
+        raise Conflict("transfer_closed", _("该转运已结束"), transfer=transfer.pk)
+    transfer.status = TransferStatus.CANCELLED
+    transfer.save(update_fields=["status"])
+    Placement.objects.filter(pk=transfer.placement_id, status=PlacementStatus.IN_TRANSIT).update(
+        status=PlacementStatus.PLANNED, updated_at=timezone.now()
+    )
+    _audit_transfer(actor, "transfer.cancel", transfer)
+    return transfer
+
+
+# --- recompute: a new exposure or a rule-set change ---------------------------------------
+
+
+def _replan_tests(placement: Placement, schedule: protocol_rules.PlacementSchedule) -> int:
+    """Replace the scheduled tests not yet sampled by the new schedule's (a day already
+    sampled keeps its test). Returns the number of tests now planned."""
+    open_tests = PlacementTest.objects.filter(
+        placement=placement,
+        kind=TestKind.SCHEDULED,
+        sampled_at__isnull=True,
+        tube__isnull=True,
+        result=TestResult.PENDING,
+    )
+    open_tests.delete()
+    kept = set(
+        PlacementTest.objects.filter(placement=placement, kind=TestKind.SCHEDULED).values_list(
+            "due_on", flat=True
+        )
+    )
+    new = [t for t in _scheduled_tests(placement.pk, schedule) if t.due_on not in kept]
+    PlacementTest.objects.bulk_create(new)
+    return len(new)
+
+
+@transaction.atomic
+def placements_recompute(
+    *,
+    contact_ids: Sequence[int] | None = None,
+    ruleset_id: int | None = None,
+    actor: User | None = None,
+) -> int:
+    """Recompute the dates of open placements (planned, in transit, active): those of
+    `contact_ids` (a new exposure, an upgrade: the contact's classification and last
+    exposure) or, on a rule-set change, every open placement (the rule set in force
+    today for the person's home is looked up again). Their scheduled tests not yet
+    sampled are re-planned. Closed placements are never touched. Each change is audited
+    (by the system when no actor). Returns the number of placements changed."""
+    qs = Placement.objects.select_for_update(of=("self",)).select_related("contact", "ruleset")
+    qs = qs.filter(status__in=OPEN_STATUSES)
+    if contact_ids is not None:
+        qs = qs.filter(contact_id__in=list(contact_ids))
+    elif ruleset_id is None:
+        return 0
+    today = timezone.localdate()
+    rulesets: dict[str, RuleSet] = {}
+    changed = 0
+    for placement in qs.order_by("pk"):
+        path = placement.jurisdiction_path
+        if ruleset_id is not None:
+            if path not in rulesets:
+                rulesets[path] = protocol_selectors.ruleset_for(on_date=today, path=path)
+            ruleset = rulesets[path]
+        else:
+            ruleset = placement.ruleset
+        classification = placement.classification
+        last_exposure_on = placement.last_exposure_on
+        if placement.contact is not None:
+            classification = placement.contact.classification
+            last_exposure_on = placement.contact.last_exposure_on
+        schedule = _schedule(
+            ruleset,
+            classification=classification,
+            last_exposure_on=last_exposure_on,
+            start_on=placement.start_on,
+        )
+        dates = _dates_of(schedule, placement.measure)
+        before = {
+            "ruleset": placement.ruleset.version,
+            "classification": placement.classification,
+            **{k: str(getattr(placement, k)) for k in dates},
+        }
+        after = {
+            "ruleset": ruleset.version,
+            "classification": classification,
+            **{k: str(v) for k, v in dates.items()},
+        }
+        if before == after and ruleset.pk == placement.ruleset_id:
+            continue
+        placement.ruleset = ruleset
+        placement.classification = classification
+        for k, v in dates.items():
+            setattr(placement, k, v)
+        placement.save(update_fields=["ruleset", "classification", *dates.keys(), "updated_at"])
+        planned = _replan_tests(placement, schedule)
+        detail: dict[str, Any] = {"before": before, "after": after, "tests": planned}
+        if schedule.measure != placement.measure:
+            detail["measure_now"] = schedule.measure
+        audit_record(
+            actor=actor,
+            action="placement.recompute",
+            object_type="placement",
+            object_id=placement.pk,
+            object_label=placement.get_measure_display(),
+            jurisdiction_path=path,
+            detail=detail,
+        )
+        changed += 1
+    return changed

@@ -155,3 +155,71 @@ def room_state_set(*, actor: User, room: Room, state: str) -> Room:
         detail={"room": room.pk, "from": before, "to": state},
     )
     return room
+
+
+# --- set-based: the drill city's sites -----------------------------------------------------
+
+ROOMS_PER_FLOOR = 20
+MULTI_ROOMS_PER_FLOOR = 10
+MULTI_ROOM_BEDS = 3
+
+
+def _site_rooms(site_id: int, count: int) -> list[Room]:
+    """`count` rooms of one site: building 1 of single rooms (20 a floor, the first of
+    each floor accessible), building 2 of three-bed rooms for households (a tenth)."""
+    multi = max(2, count // 10)
+    single = max(1, count - multi)
+    rooms: list[Room] = []
+    for i in range(single):
+        floor, n = divmod(i, ROOMS_PER_FLOOR)
+        accessible = n == 0
+        rooms.append(
+            Room(
+                site_id=site_id,
+                building="1",
+                floor=floor + 1,
+                number=_room_number(floor + 1, n + 1),
+                kind=RoomKind.ACCESSIBLE if accessible else RoomKind.SINGLE,
+                beds=1,
+                accessible=accessible,
+            )
+        )
+    for i in range(multi):
+        floor, n = divmod(i, MULTI_ROOMS_PER_FLOOR)
+        rooms.append(
+            Room(
+                site_id=site_id,
+                building="2",
+                floor=floor + 1,
+                number=_room_number(floor + 1, n + 1),
+                kind=RoomKind.MULTI,
+                beds=MULTI_ROOM_BEDS,
+            )
+        )
+    return rooms
+
+
+def sites_create_for_places(*, path: str, rooms_total: int, min_rooms: int = 40) -> dict[str, int]:
+    """Set-based: a Site for every place of kind quarantine_site under `path` that has
+    none yet, with `rooms_total` rooms shared among them (at least `min_rooms` each; see
+    `_site_rooms`). No actor (a build step of the drill city, not a user's action).
+    Returns {"sites": n, "rooms": n}."""
+    from fangkong.areas import selectors as area_selectors
+    from fangkong.core.paths import under
+
+    places = area_selectors.place_rows_under(path=path, kind=PlaceKind.QUARANTINE_SITE)
+    taken = set(
+        Site.objects.filter(under("jurisdiction_path", path)).values_list("place_id", flat=True)
+    )
+    new = [(pk, p) for pk, p in places if pk not in taken]
+    if not new:
+        return {"sites": 0, "rooms": 0}
+    names = area_selectors.place_names(pks=[pk for pk, _p in new])
+    per_site = max(min_rooms, -(-rooms_total // len(new)))
+    with transaction.atomic():
+        sites = Site.objects.bulk_create(
+            [Site(place_id=pk, jurisdiction_path=p, name=names.get(pk, "")[:200]) for pk, p in new]
+        )
+        rooms = [room for site in sites for room in _site_rooms(site.pk, per_site)]
+        Room.objects.bulk_create(rooms, batch_size=2000)
+    return {"sites": len(sites), "rooms": len(rooms)}

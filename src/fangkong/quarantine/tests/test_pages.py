@@ -1,0 +1,145 @@
+"""The pages of sites and placements: what each role sees, scoping (404 out of scope,
+403 wrong role), the bulk page placing a case's contacts with one button."""
+
+from __future__ import annotations
+
+from typing import Any
+
+import pytest
+from django.test import Client
+from django.urls import reverse
+
+from fangkong.accounts.roles import Role
+from fangkong.areas.models import Place
+from fangkong.quarantine.models import Placement, Transfer
+from fangkong.testkit import people as kit_people
+from fangkong.testkit import quarantine as kit
+from fangkong.testkit import tracing as kit_tracing
+
+pytestmark = pytest.mark.django_db
+
+
+def _client(user: Any) -> Client:
+    c = Client()
+    c.force_login(user)
+    return c
+
+
+@pytest.fixture
+def world(tree: Any, make_user: Any) -> dict[str, Any]:
+    site = kit.site_with_rooms(tree.town_b, rooms=6, floors=2, name="濮院隔离酒店")
+    other = kit.site_with_rooms(tree.town_b, rooms=2, name="备用酒店")
+    a = kit.placed_contact(tree.community_a, site=site, name="张三丰")
+    b = kit.placed_contact(tree.community_b, site=site, name="李四光")
+    c = kit.placed_contact(tree.community_b, site=other, name="王五一")
+    staff = make_user(Role.SITE_STAFF, tree.town_b)
+    staff.place = Place.objects.get(pk=site.place_id)
+    staff.save()
+    return {
+        "site": site,
+        "other": other,
+        "a": a,
+        "b": b,
+        "c": c,
+        "staff": staff,
+        "worker_a": make_user(Role.COMMUNITY_WORKER, tree.community_a),
+        "sampler": make_user(Role.SAMPLER, tree.town_a),
+    }
+
+
+def test_site_list_shows_occupancy_reserve_and_forecast(world: Any, command_user: Any) -> None:
+    r = _client(command_user).get(reverse("quarantine:site_list"))
+    assert r.status_code == 200
+    html = r.content.decode()
+    assert "濮院隔离酒店" in html and "备用酒店" in html
+    assert 'data-testid="reserve"' in html and 'data-testid="forecast"' in html
+
+
+def test_site_staff_see_their_site_only(world: Any) -> None:
+    c = _client(world["staff"])
+    html = c.get(reverse("quarantine:site_list")).content.decode()
+    assert "濮院隔离酒店" in html and "备用酒店" not in html
+    assert c.get(reverse("quarantine:site_board", args=[world["other"].pk])).status_code == 404
+    html = c.get(reverse("quarantine:placement_list")).content.decode()
+    assert "张*丰" in html and "李*光" in html and "王*一" not in html
+    detail = reverse("quarantine:placement_detail", args=[world["c"].pk])
+    assert c.get(detail).status_code == 404
+    assert c.get(reverse("quarantine:placement_bulk")).status_code == 403
+    assert c.get(reverse("quarantine:transfer_list")).status_code == 403
+
+
+def test_board_shows_initials_of_visible_occupants_only(world: Any, town_a_user: Any) -> None:
+    url = reverse("quarantine:site_board", args=[world["site"].pk])
+    html = _client(world["staff"]).get(url).content.decode()
+    assert '<span class="room-who">张' in html and '<span class="room-who">李' in html
+    html = _client(town_a_user).get(url).content.decode()
+    assert '<span class="room-who">张' in html
+    assert '<span class="room-who">李' not in html
+    assert "+1" in html
+
+
+def test_a_town_sees_its_residents_wherever_placed(world: Any, town_a_user: Any) -> None:
+    c = _client(town_a_user)
+    html = c.get(reverse("quarantine:placement_list")).content.decode()
+    assert "张*丰" in html and "李*光" not in html
+    ok = c.get(reverse("quarantine:placement_detail", args=[world["a"].pk]))
+    assert ok.status_code == 200
+    assert "依据：" in ok.content.decode()
+    assert c.get(reverse("quarantine:placement_detail", args=[world["b"].pk])).status_code == 404
+
+
+def test_a_community_sees_its_own(world: Any) -> None:
+    c = _client(world["worker_a"])
+    html = c.get(reverse("quarantine:placement_list")).content.decode()
+    assert "张*丰" in html and "李*光" not in html
+    assert c.get(reverse("quarantine:placement_detail", args=[world["b"].pk])).status_code == 404
+    assert c.get(reverse("quarantine:placement_bulk")).status_code == 403
+
+
+def test_wrong_role_gets_403(world: Any) -> None:
+    c = _client(world["sampler"])
+    assert c.get(reverse("quarantine:site_list")).status_code == 403
+    assert c.get(reverse("quarantine:placement_list")).status_code == 403
+
+
+def test_bulk_page_places_a_cases_contacts(tree: Any, town_a_user: Any) -> None:
+    kit.site_with_rooms(tree.town_a, rooms=5)
+    case = kit_tracing.reported_case(kit_people.person(tree.community_b, "病例乙"))
+    for _ in range(3):
+        kit.close_contact(tree.community_a, case=case)
+    kit.close_contact(tree.community_b, case=case)  # another town's resident
+    c = _client(town_a_user)
+    page = c.get(reverse("quarantine:placement_bulk"), {"case": case.number})
+    assert page.status_code == 200
+    assert "全部安排隔离（3 人）" in page.content.decode()
+    r = c.post(reverse("quarantine:placement_bulk"), {"case": case.number})
+    assert r.status_code == 200
+    assert 'data-testid="placed-count">3<' in r.content.decode()
+    assert Placement.objects.filter(room__isnull=False).count() == 3
+
+
+def test_transfer_from_the_placement_page(world: Any, town_a_user: Any) -> None:
+    c = _client(town_a_user)
+    placement = world["a"]
+    r = c.post(reverse("quarantine:transfer_create", args=[placement.pk]), {"vehicle": "浙F1"})
+    assert r.status_code == 302
+    transfer = Transfer.objects.get(placement=placement)
+    html = c.get(reverse("quarantine:transfer_list")).content.decode()
+    assert "浙F1" in html
+    c.post(reverse("quarantine:transfer_depart", args=[transfer.pk]))
+    c.post(reverse("quarantine:transfer_arrive", args=[transfer.pk]))
+    transfer.refresh_from_db()
+    assert transfer.status == "arrived"
+    other = _client(world["worker_a"])
+    assert other.post(reverse("quarantine:transfer_create", args=[placement.pk])).status_code == 403
+
+
+def test_manual_room_change_from_the_page(world: Any, command_user: Any) -> None:
+    placement = world["a"]
+    room = kit.free_room(world["site"])
+    r = _client(command_user).post(
+        reverse("quarantine:placement_assign", args=[placement.pk]), {"room": room.pk}
+    )
+    assert r.status_code == 302
+    placement.refresh_from_db()
+    assert placement.room_id == room.pk
