@@ -433,6 +433,20 @@ def _placement_positive(test: PlacementTest, now: dt.datetime, ip: str) -> None:
 
     placement = _locked(test.placement)
     system = system_actor(city_path=placement.jurisdiction_path)
+    contact = placement.contact
+    # The open placements of the contact's secondary contacts, found before tracing
+    # upgrades them to close contacts (which re-records their exposures).
+    secondaries = (
+        list(
+            Placement.objects.filter(
+                contact__exposures__source_contact_id=contact.pk, status__in=OPEN_STATUSES
+            )
+            .values_list("contact_id", flat=True)
+            .distinct()
+        )
+        if contact is not None
+        else []
+    )
     case = case_create_from_positive(
         actor=system,
         person=placement.person,
@@ -440,9 +454,16 @@ def _placement_positive(test: PlacementTest, now: dt.datetime, ip: str) -> None:
         reporting_unit=_("隔离点检测阳性"),
         ip=ip,
     )
-    contact = placement.contact
-    if contact is not None and contact.status != "became_case":
-        contact_turned_positive(actor=system, contact=contact, case=case, ip=ip)
+    if contact is not None:
+        contact.refresh_from_db()
+        if contact.status != "became_case":
+            contact_turned_positive(actor=system, contact=contact, case=case, ip=ip)
+    if secondaries:
+        # Their dates follow now (and again, unchanged, if tracing also sends
+        # contact_dates_changed).
+        from fangkong.quarantine.services.placements import placements_recompute
+
+        placements_recompute(contact_ids=secondaries, actor=system)
     if placement.status in OPEN_STATUSES:
         placement.status = PlacementStatus.BECAME_CASE
         placement.closed_at = now
