@@ -367,6 +367,19 @@ def release(request: AuthedRequest, placement_id: int) -> CarePlacementOut:
     return _placement_out(done)
 
 
+@router.post(
+    "/site/transfers/{int:transfer_id}/hospital-arrive",
+    summary="Record a placed person's arrival at hospital",
+    response=CarePlacementOut,
+)
+def hospital_arrive(request: AuthedRequest, transfer_id: int) -> CarePlacementOut:
+    transfer = selectors.transfer_for_care(user=request.user, pk=transfer_id)
+    done = services.transfer_hospital_arrive(
+        actor=request.user, transfer=transfer, ip=client_address(request)
+    )
+    return _placement_out(done)
+
+
 @router.get(
     "/placements/{int:placement_id}/certificate",
     summary="Get a release certificate",
