@@ -58,7 +58,7 @@ class ReleaseDueOut(Schema):
     reason: str
 
 
-class PlacementOut(Schema):
+class CarePlacementOut(Schema):
     id: int
     status: str
     measure: str
@@ -90,7 +90,7 @@ class SampleIn(Schema):
     barcode: str = Field(..., max_length=64)
 
 
-class PlacementTestOut(Schema):
+class StayTestOut(Schema):
     id: int
     placement_id: int
     kind: str
@@ -166,11 +166,11 @@ class CertificateOut(Schema):
     monitoring_end_on: dt.date | None
     closed_at: dt.datetime | None
     ruleset: str
-    tests: list[PlacementTestOut]
+    tests: list[StayTestOut]
 
 
-def _placement_out(p) -> PlacementOut:
-    return PlacementOut(
+def _placement_out(p) -> CarePlacementOut:
+    return CarePlacementOut(
         id=p.pk,
         status=p.status,
         measure=p.measure,
@@ -182,8 +182,8 @@ def _placement_out(p) -> PlacementOut:
     )
 
 
-def _test_out(t) -> PlacementTestOut:
-    return PlacementTestOut(
+def _test_out(t) -> StayTestOut:
+    return StayTestOut(
         id=t.pk,
         placement_id=t.placement_id,
         kind=t.kind,
@@ -284,9 +284,9 @@ def site_releases(request: AuthedRequest, paging: Query[PageQuery]) -> Page[Rele
 @router.post(
     "/placements/{int:placement_id}/check-in",
     summary="Check a placed person in at the site",
-    response=PlacementOut,
+    response=CarePlacementOut,
 )
-def check_in(request: AuthedRequest, placement_id: int) -> PlacementOut:
+def check_in(request: AuthedRequest, placement_id: int) -> CarePlacementOut:
     placement = selectors.placement_for_care(user=request.user, pk=placement_id)
     done = services.placement_check_in(
         actor=request.user, placement=placement, ip=client_address(request)
@@ -329,9 +329,9 @@ def health_check(
 @router.post(
     "/placement-tests/{int:test_id}/sample",
     summary="Record a test's sample taken at the site",
-    response=PlacementTestOut,
+    response=StayTestOut,
 )
-def test_sample(request: AuthedRequest, test_id: int, payload: SampleIn) -> PlacementTestOut:
+def test_sample(request: AuthedRequest, test_id: int, payload: SampleIn) -> StayTestOut:
     test = selectors.test_for_care(user=request.user, pk=test_id)
     done = services.placement_test_sample(
         actor=request.user, test=test, barcode=payload.barcode, ip=client_address(request)
@@ -357,12 +357,25 @@ def tubes_dispatch(request: AuthedRequest, payload: DispatchIn) -> DispatchOut:
 @router.post(
     "/placements/{int:placement_id}/release",
     summary="Release a placed person",
-    response=PlacementOut,
+    response=CarePlacementOut,
 )
-def release(request: AuthedRequest, placement_id: int) -> PlacementOut:
+def release(request: AuthedRequest, placement_id: int) -> CarePlacementOut:
     placement = selectors.placement_for_care(user=request.user, pk=placement_id)
     done = services.placement_release(
         actor=request.user, placement=placement, ip=client_address(request)
+    )
+    return _placement_out(done)
+
+
+@router.post(
+    "/site/transfers/{int:transfer_id}/hospital-arrive",
+    summary="Record a placed person's arrival at hospital",
+    response=CarePlacementOut,
+)
+def hospital_arrive(request: AuthedRequest, transfer_id: int) -> CarePlacementOut:
+    transfer = selectors.transfer_for_care(user=request.user, pk=transfer_id)
+    done = services.transfer_hospital_arrive(
+        actor=request.user, transfer=transfer, ip=client_address(request)
     )
     return _placement_out(done)
 

@@ -179,11 +179,15 @@ def site_day(*, user: User, now: dt.datetime | None = None) -> SiteDay:
         if t.tube_id is None and t.due_on <= today
     ]
     releases = []
-    for p in active:
-        end = p.quarantine_end_on or p.monitoring_end_on
-        if end is None or end > today:
-            continue
-        verdict = care_services.release_check(p, today)
+    due = [
+        p
+        for p in active
+        if (p.quarantine_end_on or p.monitoring_end_on)
+        and (p.quarantine_end_on or p.monitoring_end_on) <= today
+    ]
+    close_results = care_services.close_contact_results_many(due)
+    for p in due:
+        verdict = care_services.release_check(p, today, close_results.get(p.pk))
         releases.append(
             ReleaseRow(
                 p,

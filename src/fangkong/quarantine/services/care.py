@@ -433,6 +433,20 @@ def _placement_positive(test: PlacementTest, now: dt.datetime, ip: str) -> None:
 
     placement = _locked(test.placement)
     system = system_actor(city_path=placement.jurisdiction_path)
+    contact = placement.contact
+    # The open placements of the contact's secondary contacts, found before tracing
+    # upgrades them to close contacts (which re-records their exposures).
+    secondaries = (
+        list(
+            Placement.objects.filter(
+                contact__exposures__source_contact_id=contact.pk, status__in=OPEN_STATUSES
+            )
+            .values_list("contact_id", flat=True)
+            .distinct()
+        )
+        if contact is not None
+        else []
+    )
     case = case_create_from_positive(
         actor=system,
         person=placement.person,
@@ -440,9 +454,16 @@ def _placement_positive(test: PlacementTest, now: dt.datetime, ip: str) -> None:
         reporting_unit=_("隔离点检测阳性"),
         ip=ip,
     )
-    contact = placement.contact
-    if contact is not None and contact.status != "became_case":
-        contact_turned_positive(actor=system, contact=contact, case=case, ip=ip)
+    if contact is not None:
+        contact.refresh_from_db()
+        if contact.status != "became_case":
+            contact_turned_positive(actor=system, contact=contact, case=case, ip=ip)
+    if secondaries:
+        # Their dates follow now (and again, unchanged, if tracing also sends
+        # contact_dates_changed).
+        from fangkong.quarantine.services.placements import placements_recompute
+
+        placements_recompute(contact_ids=secondaries, actor=system)
     if placement.status in OPEN_STATUSES:
         placement.status = PlacementStatus.BECAME_CASE
         placement.closed_at = now
@@ -464,48 +485,77 @@ def _stay_tests(placement: Placement) -> list[protocol_rules.StayTest]:
     ]
 
 
-def close_contact_results(placement: Placement) -> list[str] | None:
-    """For a secondary contact's placement: the results of its close contacts' scheduled
-    tests, in the order they were due (the first contact's that is furthest behind);
-    None for anyone else. The close contact is the exposure's source contact (tracing),
-    read through its own placement here."""
-    if placement.classification != "secondary" or placement.contact_id is None:
-        return None
-    sources = list(
-        Placement.objects.filter(contact__caused_exposures__contact_id=placement.contact_id)
+def _negatives_first(results: list[str]) -> int:
+    n = 0
+    for r in results:
+        if r != TestResult.NEGATIVE:
+            break
+        n += 1
+    return n
+
+
+def close_contact_results_many(placements: Iterable[Placement]) -> dict[int, list[str]]:
+    """For the secondary contacts' placements among these: the results of their close
+    contacts' scheduled tests, in the order they were due (of the close contact that is
+    furthest behind; [] when none is placed), by placement id. Two queries. The close
+    contact is the exposure's source contact (tracing), read through its placement."""
+    secondary = {
+        p.pk: p.contact_id
+        for p in placements
+        if p.classification == "secondary" and p.contact_id is not None
+    }
+    if not secondary:
+        return {}
+    sources: dict[int, set[int]] = {}
+    for source_pk, contact_id in (
+        Placement.objects.filter(contact__caused_exposures__contact_id__in=set(secondary.values()))
         .exclude(status=PlacementStatus.CANCELLED)
-        .order_by("pk")
-        .distinct()
-    )
-    if not sources:
-        return []
-    worst: list[str] | None = None
-    for source in sources:
-        results = list(
-            PlacementTest.objects.filter(placement=source, kind=TestKind.SCHEDULED)
-            .order_by("due_on", "pk")
-            .values_list("result", flat=True)
+        .values_list("pk", "contact__caused_exposures__contact_id")
+    ):
+        sources.setdefault(contact_id, set()).add(source_pk)
+    results: dict[int, list[str]] = {}
+    for placement_id, result in (
+        PlacementTest.objects.filter(
+            placement_id__in={pk for pks in sources.values() for pk in pks},
+            kind=TestKind.SCHEDULED,
         )
-        negatives = 0
-        for r in results:
-            if r != TestResult.NEGATIVE:
-                break
-            negatives += 1
-        if worst is None or negatives < worst.count(TestResult.NEGATIVE):
-            worst = results
-    return worst or []
+        .order_by("due_on", "pk")
+        .values_list("placement_id", "result")
+    ):
+        results.setdefault(placement_id, []).append(result)
+    out: dict[int, list[str]] = {}
+    for pk, contact_id in secondary.items():
+        lists = [results.get(s, []) for s in sorted(sources.get(contact_id, ()))]
+        out[pk] = min(lists, key=_negatives_first) if lists else []
+    return out
 
 
-def release_check(placement: Placement, today: dt.date | None = None) -> protocol_rules.Eligibility:
-    """May this placement be released today (protocol.rules.release_eligible)?"""
+def close_contact_results(placement: Placement) -> list[str] | None:
+    """For a secondary contact's placement: its close contacts' results (see
+    `close_contact_results_many`); None for anyone else."""
+    return close_contact_results_many([placement]).get(placement.pk)
+
+
+_LOOK_UP: Any = object()
+
+
+def release_check(
+    placement: Placement,
+    today: dt.date | None = None,
+    close_results: list[str] | None = _LOOK_UP,
+) -> protocol_rules.Eligibility:
+    """May this placement be released today (protocol.rules.release_eligible)? A list
+    of many passes `close_results` from `close_contact_results_many`."""
     day = today or timezone.localdate()
+    if close_results is _LOOK_UP:
+        close_results = close_contact_results(placement)
     end = placement.quarantine_end_on or placement.monitoring_end_on or placement.start_on
     return protocol_rules.release_eligible(
         protocol_rules.Protocol.from_ruleset(placement.ruleset),
         today=day,
         end_on=end,
         tests=_stay_tests(placement),
-        close_contact_results=close_contact_results(placement),
+        close_contact_results=close_results,
     )
 
 

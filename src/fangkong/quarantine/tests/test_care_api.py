@@ -47,8 +47,12 @@ def test_site_api_check_in_health_check_and_lists(tree):
         content_type="application/json",
     )
     assert handled.status_code == 200 and handled.json()["state"] == "handled"
-    tests = c.get("/api/quarantine/site/tests").json()["items"]
-    assert all(t["placement_id"] == placement.pk for t in tests)
+    from fangkong.quarantine.models import Transfer
+
+    transfer = Transfer.objects.get(placement=placement, kind="to_hospital")
+    arrived = c.post(f"/api/quarantine/site/transfers/{transfer.pk}/hospital-arrive")
+    assert arrived.status_code == 200 and arrived.json()["status"] == "hospital"
+    assert c.get("/api/quarantine/site/tests").json()["items"] == []  # gone to hospital
     releases = c.get("/api/quarantine/site/releases").json()
     assert releases["items"] == []
 

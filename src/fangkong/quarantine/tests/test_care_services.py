@@ -132,6 +132,8 @@ def test_a_positive_site_test_makes_a_case_and_upgrades_the_secondary(tree, site
     assert Room.objects.get(pk=close.room_id).state == "disinfect"
     assert HealthAlert.objects.filter(placement=close, kind="positive").exists()
     assert Contact.objects.get(pk=secondary.contact_id).classification == "close"
+    secondary.refresh_from_db()
+    assert secondary.classification == "close"  # its dates recomputed as a close contact
     del staff
 
 

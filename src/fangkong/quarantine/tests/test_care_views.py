@@ -151,3 +151,28 @@ def test_certificate_shows_the_name_to_a_role_that_may_reveal_it_audited(tree, s
     page = client_for(command).get(reverse("quarantine:certificate", args=[placement.pk]))
     assert placement.person.name in page.content.decode()
     assert AuditEvent.objects.filter(action="placement.certificate", actor=command).exists()
+
+
+def test_site_day_queries_do_not_grow_with_the_persons(tree):
+    from django.db import connection
+    from django.test.utils import CaptureQueriesContext
+
+    site = qkit.site_with_rooms(tree.community_a, rooms=12)
+    c = client_for(kit.site_staff(site))
+
+    def add(n):
+        for _ in range(n):
+            close = kit.checked_in(kit.placed_since(site, days_ago=9))
+            kit.checked_in(kit.placed_since(site, days_ago=8, source=close))
+            care.health_check_record(
+                actor=kit.site_staff(site), placement=close, slot="am", temperature="38.0"
+            )
+
+    add(1)
+    with CaptureQueriesContext(connection) as few:
+        assert c.get(reverse("quarantine:site_day")).status_code == 200
+    add(3)
+    with CaptureQueriesContext(connection) as many:
+        page = c.get(reverse("quarantine:site_day"))
+    assert page.content.decode().count('data-testid="release-row"') == 8
+    assert len(many.captured_queries) == len(few.captured_queries) <= 60
