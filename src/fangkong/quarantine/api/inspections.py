@@ -17,7 +17,6 @@ from fangkong.core.pagination import keyset_page
 from fangkong.quarantine.choices import RectificationStatus, StaffPost, TestResult
 from fangkong.quarantine.models import (
     ChecklistItem,
-    Finding,
     Inspection,
     Rectification,
     StaffShift,
@@ -187,7 +186,7 @@ class InspectionIn(Schema):
 
 def _detail(request: AuthedRequest, pk: int) -> InspectionDetailOut:
     inspection = selectors.inspections(user=request.user).get(pk=pk)
-    findings: list[Finding] = selectors.inspection_findings(inspection)  # type: ignore[assignment]
+    findings = selectors.inspection_findings(inspection)
     base = InspectionOut.of(inspection)
     return InspectionDetailOut(
         **base.dict(),

@@ -27,44 +27,39 @@ from django.utils import timezone
 from django.utils.translation import gettext as _
 
 from fangkong.accounts.permissions import has_capability, scope_q
-from fangkong.accounts.roles import PLACE_ROLES, Capability
+from fangkong.accounts.roles import Capability
 from fangkong.core.errors import NotFound, PermissionDenied
 from fangkong.quarantine.choices import RectificationStatus
 from fangkong.quarantine.models import (
     ChecklistItem,
+    Finding,
     Inspection,
     Rectification,
     Site,
     StaffShift,
     StaffTest,
 )
+from fangkong.quarantine.selectors import scope
 
 if TYPE_CHECKING:
     from fangkong.accounts.models import User
 
-SITE_PLACE_KIND = "quarantine_site"
-
 
 def bound_to_site(user: User) -> bool:
     """Whether the user's role is bound to a quarantine site (site staff)."""
-    return PLACE_ROLES.get(getattr(user, "role", "")) == SITE_PLACE_KIND
+    return scope.site_bound(user)
 
 
-def site_scope_q(user: User, prefix: str = "") -> Q:
+def inspection_scope_q(user: User, prefix: str = "") -> Q:
     """Q limiting rows (a site, or rows with a `site` FK when prefix is "site__") to the
-    sites the user may see: own site for site staff, the jurisdiction for the others."""
+    sites whose inspections, rectifications and staff the user may see: site staff their
+    own site (as `scope.site_scope_q`), every other role the sites under its
+    jurisdiction (a town its town's). Narrower than the sites themselves, which every
+    role with site.view sees city-wide: how a site fares against the standard is the
+    business of its town and of command."""
     if bound_to_site(user):
-        place_id = getattr(user, "place_id", None)
-        if not place_id:
-            return Q(pk__in=[])
-        return Q(**{f"{prefix}place_id": place_id})
+        return scope.site_scope_q(user, prefix)
     return scope_q(user, f"{prefix}jurisdiction_path")
-
-
-def site_visible(user: User, site: Site) -> bool:
-    if bound_to_site(user):
-        return bool(user.place_id) and site.place_id == user.place_id
-    return Site.objects.filter(site_scope_q(user), pk=site.pk).exists()
 
 
 def _require_view(user: User) -> None:
@@ -87,13 +82,13 @@ def _not_found(what: str) -> NotFound:
 def sites_for_inspections(*, user: User, limit: int = 500) -> list[Site]:
     """The sites the user may see, by name (the filters' and the new inspection's choices)."""
     _require_view(user)
-    return list(Site.objects.filter(site_scope_q(user)).order_by("name", "pk")[:limit])
+    return list(Site.objects.filter(inspection_scope_q(user)).order_by("name", "pk")[:limit])
 
 
 def site_for_inspections(*, user: User, pk: int) -> Site:
     """One site the user may see (404 otherwise)."""
     _require_view(user)
-    site = Site.objects.filter(site_scope_q(user), pk=pk).first()
+    site = Site.objects.filter(inspection_scope_q(user), pk=pk).first()
     if site is None:
         raise _not_found("site")
     return site
@@ -145,7 +140,7 @@ def inspections(*, user: User, site_id: int | None = None) -> QuerySet[Inspectio
     """The inspections of the sites the user may see, newest first, with their number of
     failed items."""
     _require_view(user)
-    qs = Inspection.objects.filter(site_scope_q(user, "site__"))
+    qs = Inspection.objects.filter(inspection_scope_q(user, "site__"))
     if site_id is not None:
         qs = qs.filter(site_id=site_id)
     return (
@@ -162,7 +157,7 @@ def inspection_get(*, user: User, pk: int) -> Inspection:
     """One inspection with its findings (by the checklist's order) and rectifications."""
     _require_view(user)
     found = (
-        Inspection.objects.filter(site_scope_q(user, "site__"), pk=pk)
+        Inspection.objects.filter(inspection_scope_q(user, "site__"), pk=pk)
         .select_related("site", "inspector")
         .first()
     )
@@ -171,7 +166,7 @@ def inspection_get(*, user: User, pk: int) -> Inspection:
     return found
 
 
-def inspection_findings(inspection: Inspection) -> list[object]:
+def inspection_findings(inspection: Inspection) -> list[Finding]:
     """The inspection's findings by the checklist's order, each with its rectification."""
     return list(
         inspection.findings.select_related(
@@ -208,7 +203,7 @@ def rectifications(
     """The rectifications of the sites the user may see, overdue first."""
     _require_view(user)
     now = now or timezone.now()
-    qs = Rectification.objects.filter(site_scope_q(user, "site__"))
+    qs = Rectification.objects.filter(inspection_scope_q(user, "site__"))
     if site_id is not None:
         qs = qs.filter(site_id=site_id)
     if status:
@@ -226,7 +221,8 @@ def rectification_get(*, user: User, pk: int, now: dt.datetime | None = None) ->
     _require_view(user)
     found = (
         _ranked(
-            Rectification.objects.filter(site_scope_q(user, "site__"), pk=pk), now or timezone.now()
+            Rectification.objects.filter(inspection_scope_q(user, "site__"), pk=pk),
+            now or timezone.now(),
         )
         .select_related("site", "owner", "finding", "finding__item", "finding__inspection")
         .first()
@@ -241,7 +237,7 @@ def rectifications_open_count(*, user: User, now: dt.datetime | None = None) -> 
     _require_view(user)
     now = now or timezone.now()
     counts = Rectification.objects.filter(
-        site_scope_q(user, "site__"), status=RectificationStatus.OPEN
+        inspection_scope_q(user, "site__"), status=RectificationStatus.OPEN
     ).aggregate(
         open=Count("pk"),
         overdue=Count("pk", filter=Q(deadline_at__lt=now)),
@@ -261,7 +257,7 @@ def staff_shifts(
     member's last own test (`last_test_on`, `last_result`). `current_on` keeps the shifts
     not ended before that day."""
     _require_view(user)
-    qs = StaffShift.objects.filter(site_scope_q(user, "site__"))
+    qs = StaffShift.objects.filter(inspection_scope_q(user, "site__"))
     if site_id is not None:
         qs = qs.filter(site_id=site_id)
     if current_on is not None:
@@ -280,7 +276,7 @@ def staff_shifts(
 def staff_shift_get(*, user: User, pk: int) -> StaffShift:
     _require_view(user)
     found = (
-        StaffShift.objects.filter(site_scope_q(user, "site__"), pk=pk)
+        StaffShift.objects.filter(inspection_scope_q(user, "site__"), pk=pk)
         .select_related("site", "user")
         .first()
     )

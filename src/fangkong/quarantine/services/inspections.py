@@ -283,7 +283,7 @@ def inspection_create(
                 site=site,
                 owner_name=owner_name,
                 owner=owner,
-                deadline_at=deadline_at,
+                deadline_at=deadline_at,  # type: ignore[misc]  # not None when any failed
             )
             for finding in findings
             if not finding.passed

@@ -171,7 +171,7 @@ def inspection_detail(request: AuthedRequest, pk: int) -> HttpResponse:
     inspection = selectors.inspection_get(user=user, pk=pk)
     findings = selectors.inspection_findings(inspection)
     now = timezone.now()
-    rows = [
+    rows: list[dict[str, Any]] = [
         {
             "finding": f,
             "rectification": getattr(f, "rectification", None) if not f.passed else None,
@@ -236,7 +236,11 @@ def rectification_list(request: AuthedRequest) -> HttpResponse:
         with_total=True,
     )
     rows = [
-        {"rect": r, "overdue": r.rank == 0, "can_complete": _can_complete(user, r)}
+        {
+            "rect": r,
+            "overdue": r.rank == 0,  # type: ignore[attr-defined]
+            "can_complete": _can_complete(user, r),
+        }
         for r in page.items
     ]
     return render(
@@ -405,7 +409,7 @@ def staff_roster(request: AuthedRequest) -> HttpResponse:
         order=selectors.SHIFT_ORDER,
         with_total=True,
     )
-    rows = []
+    rows: list[dict[str, Any]] = []
     for shift in page.items:
         standing = staff_standing(
             today=today,

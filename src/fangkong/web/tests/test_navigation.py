@@ -198,6 +198,21 @@ def test_anonymous_and_inactive_users_get_no_entries(command_user: Any) -> None:
     assert _nav(command_user) == []
 
 
+# Quarantine's pages (wired in the real project, not in urls_wired): sites and placements
+# for site.view, bulk placement and transfers for placement.manage, and the inspection
+# pages (the site's own rectifications and staff for site staff).
+_SITES = {"quarantine_sites", "placements", "inspections"}
+_PLACING = {"placement_bulk", "transfers"}
+QUARANTINE = {
+    Role.COMMAND: _SITES | _PLACING | {"rectifications", "staff_roster"},
+    Role.ADMIN: _SITES | _PLACING | {"rectifications", "staff_roster"},
+    Role.INVESTIGATOR: _SITES,
+    Role.TOWN_STAFF: _SITES | _PLACING,
+    Role.COMMUNITY_WORKER: _SITES,
+    Role.SITE_STAFF: _SITES | {"site_rectifications", "site_staff_roster"},
+}
+
+
 @pytest.mark.parametrize("role", list(EXPECTED))
 def test_in_the_real_project_every_entry_is_wired_and_shown_to_its_roles(
     role: str, tree: Any, make_user: Any, client: Any
