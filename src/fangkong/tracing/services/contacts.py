@@ -277,12 +277,15 @@ def _write_findings(
     case: Case | None = None,
     source_contacts: dict[int, Contact] | None = None,
     upgrade_reason: str = "",
+    news: bool = False,
 ) -> _WriteStats:
     """Create or update one Contact per person and one Exposure per (source, kind).
 
     The source is `case`, or (secondary contacts) the close contact named by each
     finding's `source_contact_id` among `source_contacts`. The rule set of the source of
-    a person's newest finding counts the dates when they change.
+    a person's newest finding counts the dates when they change. An investigator's
+    reclassification stands against findings no later than the contact's last exposure,
+    unless the findings are `news` (a close contact turned positive).
     """
     stats = _WriteStats()
     sources = source_contacts or {}
@@ -346,7 +349,7 @@ def _write_findings(
         else:
             before = (contact.classification, contact.last_exposure_on, contact.first_exposure_on)
             classification = rules.stronger(contact.classification, strongest)
-            if contact.reclassified and newest <= contact.last_exposure_on:
+            if contact.reclassified and not news and newest <= contact.last_exposure_on:
                 # An investigator's decision stands against the exposures it was made on.
                 classification = contact.classification
             if (
@@ -1173,7 +1176,7 @@ def contact_turned_positive(*, actor: User, contact: Contact, case: Case, ip: st
                 evidence={**link.evidence, "via_contact": contact.pk},
             )
         )
-    _write_findings(actor=actor, case=case, findings=findings, upgrade_reason=reason)
+    _write_findings(actor=actor, case=case, findings=findings, upgrade_reason=reason, news=True)
     # The upgrade stamps the moment and reason even when no later exposure changed dates.
     Contact.objects.filter(pk__in=upgraded_ids).update(upgraded_at=now, upgrade_reason=reason)
     audit_record(

@@ -227,8 +227,10 @@ def test_find_is_set_based(investigator: Any, scene: dict, tree: Any) -> None:
     with CaptureQueriesContext(connection) as large:
         services.contacts_find_for_case(actor=investigator, case=scene["case"])
     assert Contact.objects.count() == 94
-    # The number of queries does not grow with the number of contacts.
-    assert len(large.captured_queries) <= len(small.captured_queries) + 2
+    # The number of queries does not grow with the number of contacts (the second run
+    # reads the known exposures and updates them; SQLite's limit of bound variables may
+    # split one bulk insert in two).
+    assert len(large.captured_queries) <= len(small.captured_queries) + 3
     assert len(large.captured_queries) < 30
 
 

@@ -411,3 +411,49 @@ def test_a_rerun_does_not_undo_a_demotion_but_a_later_exposure_may(
     assert again.classification == "close"
     assert again.last_exposure_on == dt.date(2022, 7, 5)
     assert again.quarantine_end_on == dt.date(2022, 7, 12)
+
+
+def test_api_manual_add_takes_the_way_of_contact(investigator: Any, world: dict) -> None:
+    tree = world["tree"]
+    response = client_for(investigator).post(
+        f"/api/tracing/cases/{world['case'].pk}/contacts",
+        {
+            "name": "冯七",
+            "id_kind": "ric",
+            "id_number": people.ric(31),
+            "jurisdiction_id": tree.community_b.pk,
+            "kind": "vehicle",
+            "exposed_on": "2022-07-03",
+        },
+        content_type="application/json",
+    )
+    assert response.status_code == 201, response.content
+    body = response.json()
+    assert body["classification"] == "close"
+    assert [e["kind"] for e in body["exposures"]] == ["vehicle"]
+    assert "同乘交通工具" in body["exposures"][0]["basis"]
+
+
+def test_a_secondary_contact_set_by_hand_is_still_upgraded(investigator: Any, world: dict) -> None:
+    """An investigator's decision does not block the upgrade when the close contact
+    turns positive: that is new information."""
+    tree = world["tree"]
+    services.contacts_find_for_case(actor=investigator, case=world["case"])
+    close = contact_of(world["diner_15"])
+    gym = areas.place(tree.community_b, name="健身房", venue_kind="gym")
+    tracing.scan(world["diner_15"], gym, at(5, 12))
+    partner = people.person(tree.community_b)
+    tracing.scan(partner, gym, at(5, 12, 10))
+    services.secondary_contacts_find(actor=investigator, contact=close)
+    services.contact_reclassify(
+        actor=investigator,
+        contact=contact_of(partner),
+        classification="general",
+        reason="核实仅擦肩而过",
+    )
+    services.contact_reclassify(
+        actor=investigator, contact=contact_of(partner), classification="secondary", reason="复核"
+    )
+    new_case = tracing.case(world["diner_15"], sampled_on=dt.date(2022, 7, 6))
+    services.contact_turned_positive(actor=investigator, contact=close, case=new_case)
+    assert contact_of(partner).classification == "close"
