@@ -18,7 +18,7 @@ from typing import Any
 from django.db import transaction
 
 from fangkong.quarantine.choices import RoomKind
-from fangkong.quarantine.models import Room, Site
+from fangkong.quarantine.models import HomeCheckIn, Room, Site
 
 
 def _batched(rows: Iterable[dict[str, Any]], size: int) -> Iterator[list[dict[str, Any]]]:
@@ -51,5 +51,21 @@ def room_bulk_create(*, rows: Iterable[dict[str, Any]], batch_size: int = 2000) 
             objs.append(room)
         with transaction.atomic():
             Room.objects.bulk_create(objs)
+        written += len(chunk)
+    return written
+
+
+def home_checkins_bulk_create(*, rows: Iterable[dict[str, Any]], batch_size: int = 2000) -> int:
+    """Rows: placement_id, on_date, temperature (or None), note, checked_at,
+    checked_by_id. The drill's daily check-ins on a big city's persons at home, where
+    one `services.care.home_checkin_record` call each (a locked read, an insert and an
+    audit event) would take minutes; a row already there for the day is skipped (the
+    table's one-a-day constraint). Returns the rows offered."""
+    written = 0
+    for chunk in _batched(rows, batch_size):
+        with transaction.atomic():
+            HomeCheckIn.objects.bulk_create(
+                [HomeCheckIn(**row) for row in chunk], ignore_conflicts=True
+            )
         written += len(chunk)
     return written

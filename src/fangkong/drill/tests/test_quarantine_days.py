@@ -12,6 +12,7 @@ from django.db.models import Count
 
 from fangkong.areas.models import Place, PlaceKind
 from fangkong.core.errors import DomainError
+from fangkong.core.paths import community_of
 from fangkong.drill.city import drill_city_build, drill_quarantine_rooms, drill_site_layout
 from fangkong.drill.outbreak import LAST_DAY, drill_outbreak, outbreak_day0, start_for_now
 from fangkong.drill.quarantine import FEVER_DAY, POSITIVE_DAY
@@ -211,3 +212,20 @@ def test_days_in_the_future_are_refused(db: None) -> None:
         drill_outbreak(through_day=LAST_DAY + 1)
     assert err.value.code == "drill_day_future"
     assert not Case.objects.exists()
+
+
+def test_a_big_citys_home_check_ins_go_in_bulk(city, monkeypatch) -> None:
+    from fangkong.accounts.models import AuditEvent
+    from fangkong.drill import quarantine as drill_quarantine
+
+    monkeypatch.setattr(drill_quarantine, "HOME_SERVICE_LIMIT", 0)
+    reports = drill_outbreak(through_day=1)
+
+    recorded = reports[1].summary["quarantine"]["home_checkins"]
+    assert recorded["recorded_in_bulk"] == recorded["recorded"] > 0
+    checkins = HomeCheckIn.objects.select_related("placement", "checked_by")
+    assert checkins.count() == recorded["recorded"]
+    for checkin in checkins:
+        assert checkin.placement.measure in {Measure.HOME_QUARANTINE, Measure.HOME_MONITORING}
+        assert checkin.checked_by.jurisdiction.path == community_of(checkin.placement.jurisdiction_path)
+    assert not AuditEvent.objects.filter(action="home_checkin.record").exists()
