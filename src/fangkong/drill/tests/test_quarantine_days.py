@@ -227,5 +227,6 @@ def test_a_big_citys_home_check_ins_go_in_bulk(city, monkeypatch) -> None:
     assert checkins.count() == recorded["recorded"]
     for checkin in checkins:
         assert checkin.placement.measure in {Measure.HOME_QUARANTINE, Measure.HOME_MONITORING}
-        assert checkin.checked_by.jurisdiction.path == community_of(checkin.placement.jurisdiction_path)
+        home = community_of(checkin.placement.jurisdiction_path)
+        assert checkin.checked_by.jurisdiction.path == home
     assert not AuditEvent.objects.filter(action="home_checkin.record").exists()
