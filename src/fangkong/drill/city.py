@@ -869,8 +869,8 @@ class _CityBuilder:
 
 # Rooms the reference outbreak's close contacts take at its peak (both cases' contacts at
 # once, before the first are released), with spare; a small city needs fewer.
-DRILL_OUTBREAK_ROOMS = 600
-OUTBREAK_ROOMS_PER_PERSON = 0.08
+DRILL_OUTBREAK_ROOMS = 1000
+OUTBREAK_ROOMS_PER_PERSON = 0.1
 FLOORS_PER_BUILDING = 8
 MAX_ROOMS_PER_FLOOR = 20
 
