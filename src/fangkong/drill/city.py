@@ -886,7 +886,7 @@ def drill_quarantine_rooms(population: int, rooms_per_10k: int) -> int:
 
 def drill_site_layout(rooms: int) -> list[tuple[str, int, str, str, int, bool]]:
     """A site's rooms as (building, floor, number, kind, beds, accessible): floors of
-    5–20 rooms, 8 floors a building (1号楼, 2号楼 ...); room 01 of floors 1–2 accessible,
+    5–20 rooms, 8 floors a building ("1", "2" ...: 1号楼, 2号楼 on the pages); room 01 of floors 1–2 accessible,
     the last room or two of each full floor multi-person (2–3 beds, for a household),
     the rest single. Numbers as the services number them: floor and two digits (305)."""
     per_floor = min(MAX_ROOMS_PER_FLOOR, max(5, math.ceil(rooms / 6)))
@@ -895,7 +895,7 @@ def drill_site_layout(rooms: int) -> list[tuple[str, int, str, str, int, bool]]:
     left = rooms
     level = 0
     while left > 0:
-        building = f"{level // FLOORS_PER_BUILDING + 1}号楼"
+        building = str(level // FLOORS_PER_BUILDING + 1)  # shown as 1号楼
         floor = level % FLOORS_PER_BUILDING + 1
         for i in range(1, min(per_floor, left) + 1):
             number = f"{floor}{i:02d}"
