@@ -886,9 +886,10 @@ def drill_quarantine_rooms(population: int, rooms_per_10k: int) -> int:
 
 def drill_site_layout(rooms: int) -> list[tuple[str, int, str, str, int, bool]]:
     """A site's rooms as (building, floor, number, kind, beds, accessible): floors of
-    5–20 rooms, 8 floors a building ("1", "2" ...: 1号楼, 2号楼 on the pages); room 01 of floors 1–2 accessible,
-    the last room or two of each full floor multi-person (2–3 beds, for a household),
-    the rest single. Numbers as the services number them: floor and two digits (305)."""
+    5–20 rooms, 8 floors a building ("1", "2" ...: 1号楼, 2号楼 on the pages); room 01
+    of floors 1–2 accessible, the last room or two of each full floor multi-person (2–3
+    beds, for a household), the rest single. Numbers as the services number them: floor
+    and two digits (305)."""
     per_floor = min(MAX_ROOMS_PER_FLOOR, max(5, math.ceil(rooms / 6)))
     multi = max(1, per_floor // 8)
     out: list[tuple[str, int, str, str, int, bool]] = []

@@ -301,7 +301,7 @@ def _sample_due(
         for test in urgent if urgent_only else urgent + scheduled:
             n = by_site[placement.site_id]
             by_site[placement.site_id] += 1
-            with drill_clock(moment + dt.timedelta(seconds=30 * n)):
+            with drill_clock(moment + dt.timedelta(seconds=10 * n)):
                 sampled.append(
                     care_services.placement_test_sample(
                         actor=staff.site(placement.site),
@@ -329,15 +329,25 @@ def _ship_and_result(
     sites = {t.placement.site_id for t in tests}
     rows: dict[int, list[dict[str, Any]]] = defaultdict(list)
     positive = 0
+    last_sampled: dict[int, dt.datetime] = {}
+    for test in tests:
+        site_id = test.placement.site_id or 0
+        if test.sampled_at and test.sampled_at > last_sampled.get(site_id, test.sampled_at):
+            last_sampled[site_id] = test.sampled_at
+        last_sampled.setdefault(site_id, test.sampled_at or packed)
     for site in Site.objects.filter(pk__in=sites).order_by("pk"):
         lab = staff.lab_for(site)
-        with drill_clock(packed):
+        # Packed when the site's last tube is in (a big site samples for a while).
+        site_packed = max(packed, last_sampled[site.pk] + dt.timedelta(minutes=10))
+        with drill_clock(site_packed):
             box = care_services.site_tubes_dispatch(
                 actor=staff.site(site),
                 lab=lab,
                 box_barcode=f"QBOX{on_date:%y%m%d}{batch}{site.pk:04d}",
             )
-        with drill_clock(packed + dt.timedelta(hours=1)):
+        received = site_packed + dt.timedelta(hours=1)
+        tested = max(tested, received + dt.timedelta(hours=2))
+        with drill_clock(received):
             box_services.box_receive(actor=staff.lab_user(lab), box=box)
         for barcode, person_id in (
             TransportBox.objects.get(pk=box.pk)
@@ -490,7 +500,8 @@ def _releases(staff: _Staff, on_date: dt.date) -> dict[str, int]:
 
 
 def _home_checkins(rnd: random.Random, staff: _Staff, on_date: dt.date) -> dict[str, int]:
-    """Community workers check on everyone at home (from 10:00); a few are missed.
+    """Community workers check on everyone at home (from 10:00, or an hour after a
+    placement made later that day, by 22:00); a few are missed.
     Through the service (`home_checkin_record`, one call each); a big city's thousands
     of secondary contacts at home through the set-based path (`home_checkins_bulk_create`,
     the same rows without an audit event each), which takes seconds instead of minutes."""
@@ -502,7 +513,7 @@ def _home_checkins(rnd: random.Random, staff: _Staff, on_date: dt.date) -> dict[
             measure__in=HOME_MEASURES,
             status=PlacementStatus.ACTIVE,
             start_on__lte=on_date,
-            created_at__lte=moment,
+            created_at__lte=at(on_date, 21, 0),
         )
         .exclude(home_checkins__on_date=on_date)
         .order_by("jurisdiction_path", "pk")
@@ -514,7 +525,9 @@ def _home_checkins(rnd: random.Random, staff: _Staff, on_date: dt.date) -> dict[
         if rnd.random() < HOME_MISSED_SHARE:
             counts["missed"] += 1
             continue
-        checked_at = moment + dt.timedelta(seconds=30 * n)
+        checked_at = max(moment, placement.created_at + dt.timedelta(hours=1)) + dt.timedelta(
+            seconds=5 * n
+        )
         worker = staff.community(placement.jurisdiction_path)
         temperature = _temperature(rnd)
         counts["recorded"] += 1
