@@ -55,23 +55,6 @@ EXPECTED = {
     Role.LAB: {"places", "jurisdictions"} | {"box_receive", "lab_results"},
 }
 
-# The quarantine pages (in the project's URLconf, not in urls_wired); site staff have a
-# site of their own (make_user binds them to a place), the others none.
-SITES = {"quarantine_sites", "placements", "inspections"}
-QUARANTINE = {
-    Role.COMMAND: SITES
-    | {"placement_bulk", "transfers", "rectifications", "staff_roster", "care_alerts"}
-    | {"home_list"},
-    Role.ADMIN: SITES
-    | {"placement_bulk", "transfers", "rectifications", "staff_roster", "care_alerts"}
-    | {"home_list"},
-    Role.INVESTIGATOR: SITES,
-    Role.TOWN_STAFF: SITES | {"placement_bulk", "transfers", "home_list"},
-    Role.COMMUNITY_WORKER: SITES | {"home_list"},
-    Role.SITE_STAFF: SITES
-    | {"care_alerts", "site_day", "site_rectifications", "site_staff_roster"},
-}
-
 LABELS = {
     "dashboard": "指挥大屏",
     "people": "人员",
@@ -203,13 +186,17 @@ def test_anonymous_and_inactive_users_get_no_entries(command_user: Any) -> None:
 # pages (the site's own rectifications and staff for site staff).
 _SITES = {"quarantine_sites", "placements", "inspections"}
 _PLACING = {"placement_bulk", "transfers"}
+# And care's: the site's day for its staff, alerts for those who care, the list of
+# persons at home for those who check on them.
+_CARE = {"care_alerts", "home_list"}
 QUARANTINE = {
-    Role.COMMAND: _SITES | _PLACING | {"rectifications", "staff_roster"},
-    Role.ADMIN: _SITES | _PLACING | {"rectifications", "staff_roster"},
+    Role.COMMAND: _SITES | _PLACING | {"rectifications", "staff_roster"} | _CARE,
+    Role.ADMIN: _SITES | _PLACING | {"rectifications", "staff_roster"} | _CARE,
     Role.INVESTIGATOR: _SITES,
-    Role.TOWN_STAFF: _SITES | _PLACING,
-    Role.COMMUNITY_WORKER: _SITES,
-    Role.SITE_STAFF: _SITES | {"site_rectifications", "site_staff_roster"},
+    Role.TOWN_STAFF: _SITES | _PLACING | {"home_list"},
+    Role.COMMUNITY_WORKER: _SITES | {"home_list"},
+    Role.SITE_STAFF: _SITES
+    | {"site_rectifications", "site_staff_roster", "site_day", "care_alerts"},
 }
 
 
