@@ -305,7 +305,6 @@ def drill_city_delete() -> None:
         with transaction.atomic():
             # Each app deletes its own rows; dependents first (stocks and sampling
             # points hang on places, scans and persons on places and jurisdictions).
-            quarantine_delete_under(ROOT_PATH)
             testing_delete_under(ROOT_PATH)
             scans_delete_under(ROOT_PATH)
             people_delete_under(ROOT_PATH)
@@ -345,8 +344,6 @@ class _CityBuilder:
         self._places()
         progress.stage("sampling points")
         self._testing()
-        progress.stage("quarantine sites")
-        self._quarantine()
         progress.stage("persons", self.population)
         self._persons(progress)
         n_scans = self.population * self.days * 10

@@ -101,7 +101,7 @@ class RoomCapacityOut(Schema):
 )
 def site_list(request: AuthedRequest, paging: Query[PageQuery]) -> Page[QuarantineSiteOut]:
     """The sites the user sees (site staff: their own), rooms counted by state."""
-    rows = selectors.site_rows(user=request.user)
+    rows = sorted(selectors.site_rows(user=request.user), key=lambda r: r.site.pk)
     page = sequence_page(rows, key=lambda r: (r.site.pk,), cursor=paging.cursor, size=paging.size)
     return Page[QuarantineSiteOut].of(page, QuarantineSiteOut.of)
 
@@ -118,7 +118,7 @@ def site_detail(request: AuthedRequest, site_id: int) -> QuarantineSiteOut:
 )
 def site_rooms(request: AuthedRequest, site_id: int, paging: Query[PageQuery]) -> Page[SiteRoomOut]:
     _site, floors = selectors.site_board(user=request.user, pk=site_id)
-    rooms = [r for f in floors for r in f.rooms]
+    rooms = sorted((r for f in floors for r in f.rooms), key=lambda r: r.room.pk)
     page = sequence_page(rooms, key=lambda r: (r.room.pk,), cursor=paging.cursor, size=paging.size)
     return Page[SiteRoomOut].of(
         page,

@@ -95,3 +95,27 @@ def test_town_places_a_cases_contacts_and_arranges_a_transfer(
     page.wait_for_selector("text=已出发")
     _shot(page, "transfer-list")
     assert errors == []
+
+
+@pytest.mark.browser
+def test_command_adds_rooms_and_sets_a_state_on_the_board(
+    transactional_db: None, live_server: Any, browser_page: Any, tree: Any, command_user: Any
+) -> None:
+    site = kit.site_with_rooms(tree.town_a, rooms=6)
+    kit.placed_contact(tree.community_a, site=site, name="钱多多")
+    page = browser_page
+    errors: list[str] = []
+    page.on("console", lambda m: errors.append(m.text) if m.type == "error" else None)
+    _login(page, live_server, command_user)
+    page.goto(f"{live_server.url}/quarantine/sites/{site.pk}/")
+    page.fill("[data-testid=rooms-create] input[name=building]", "2")
+    page.fill("[data-testid=rooms-create] input[name=rooms_per_floor]", "4")
+    page.click("[data-testid=rooms-create] button")
+    page.wait_for_selector("text=已新建 4 间房")
+    assert page.locator("li.room").count() == 10
+    page.select_option("[data-testid=room-state] select[name=state]", "out_of_service")
+    page.click("[data-testid=room-state] button")
+    page.wait_for_selector("text=已变更房间状态")
+    assert page.locator("li.room.room-out_of_service").count() == 1
+    _shot(page, "site-board-command")
+    assert errors == []

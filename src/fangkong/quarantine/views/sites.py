@@ -68,7 +68,10 @@ def site_board(request: AuthedRequest, pk: int) -> HttpResponse:
             "legend": legend,
             "can_manage": has_capability(user, Capability.SITE_MANAGE),
             "can_state": can_state,
-            "rooms": [r.room for f in floors for r in f.rooms] if can_state else [],
+            # An occupied room keeps its state until it is vacated: not offered.
+            "rooms": [r.room for f in floors for r in f.rooms if r.room.state != RoomState.OCCUPIED]
+            if can_state
+            else [],
             "manual_states": [(v, label) for v, label in RoomState.choices if v != "occupied"],
             "room_kinds": RoomKind.choices,
         },
