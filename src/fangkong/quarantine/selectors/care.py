@@ -26,6 +26,7 @@ from fangkong.quarantine.choices import (
     Measure,
     PlacementStatus,
     TestKind,
+    TestResult,
     TransferKind,
     TransferStatus,
 )
@@ -176,7 +177,7 @@ def site_day(*, user: User, now: dt.datetime | None = None) -> SiteDay:
         (t, person_label(p.person))
         for p in active
         for t in p.tests.all()
-        if t.tube_id is None and t.due_on <= today
+        if (t.tube_id is None or t.result == TestResult.INVALID) and t.due_on <= today
     ]
     releases = []
     due = [

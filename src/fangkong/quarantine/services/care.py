@@ -352,7 +352,9 @@ def placement_test_sample(
     placement = _for_care(actor, test.placement)
     _active(placement)
     test = PlacementTest.objects.select_for_update().get(pk=test.pk)
-    if test.tube_id is not None:
+    # A test whose result came back invalid is taken again (a new tube; the lab's
+    # result of the old one stays in testing).
+    if test.tube_id is not None and test.result != TestResult.INVALID:
         raise Conflict("test_sampled", _("该检测已采样"))
     now = timezone.now()
     if test.due_on > timezone.localdate(now):
@@ -370,7 +372,9 @@ def placement_test_sample(
     test.tube = tube
     test.sampled_at = tube.closed_at
     test.sampled_by = actor
-    test.save(update_fields=["tube", "sampled_at", "sampled_by"])
+    test.result = TestResult.PENDING
+    test.resulted_at = None
+    test.save(update_fields=["tube", "sampled_at", "sampled_by", "result", "resulted_at"])
     _audit(actor, "placement.test_sample", placement, ip, test=test.pk, tube=tube.barcode)
     return test
 
