@@ -9,6 +9,7 @@ from django import forms
 from django.utils.translation import gettext_lazy as _
 
 from fangkong.core.pages import LocalDateTimeField, PageForm, PkField, PkListField
+from fangkong.quarantine.choices import RoomKind, RoomState
 
 
 def _text(limit: int | None = None) -> forms.CharField:
@@ -50,3 +51,34 @@ class TransferCreateForm(PageForm):
     def cleaned_values(self) -> dict[str, Any]:
         data = self.cleaned()
         return {"vehicle": data["vehicle"] or "", "planned_at": data["planned_at"]}
+
+
+class SiteCreateForm(PageForm):
+    place = PkField(label=_("场所"))
+    doctor_name = forms.CharField(required=False, max_length=50, label=_("驻点医生"))
+    codes: ClassVar[dict[str, str]] = {"place": "place_required", "doctor_name": "invalid_name"}
+
+
+class RoomsCreateForm(PageForm):
+    building = forms.CharField(max_length=32, label=_("楼栋"))
+    floors = forms.IntegerField(min_value=1, max_value=60, label=_("楼层数"))
+    rooms_per_floor = forms.IntegerField(min_value=1, max_value=200, label=_("每层房间数"))
+    kind = forms.ChoiceField(choices=RoomKind.choices, label=_("房型"))
+    beds = forms.IntegerField(min_value=1, max_value=8, required=False, label=_("床位数"))
+    accessible_per_floor = forms.IntegerField(
+        min_value=0, max_value=200, required=False, label=_("每层无障碍间")
+    )
+    codes: ClassVar[dict[str, str]] = {
+        "building": "invalid_building",
+        "floors": "invalid_room_count",
+        "rooms_per_floor": "invalid_room_count",
+        "kind": "invalid_room_kind",
+        "beds": "invalid_beds",
+        "accessible_per_floor": "invalid_room_count",
+    }
+
+
+class RoomStateForm(PageForm):
+    room = PkField(label=_("房间"))
+    state = forms.ChoiceField(choices=RoomState.choices, label=_("状态"))
+    codes: ClassVar[dict[str, str]] = {"room": "room_required", "state": "invalid_room_state"}

@@ -6,12 +6,17 @@ from __future__ import annotations
 
 import datetime as dt
 
-from ninja import Query, Router, Schema
+from django.utils.translation import gettext as _
+from ninja import Field, Query, Router, Schema, Status
 
 from fangkong.accounts.types import AuthedRequest
-from fangkong.core.apitypes import Page, PageQuery
+from fangkong.areas import selectors as area_selectors
+from fangkong.core.apitypes import Page, PageQuery, RowId
+from fangkong.core.errors import NotFound
 from fangkong.core.pagination import sequence_page
+from fangkong.quarantine.choices import RoomKind, RoomState
 from fangkong.quarantine.selectors import sites as selectors
+from fangkong.quarantine.services import sites as services
 
 router = Router()
 
@@ -96,16 +101,14 @@ class RoomCapacityOut(Schema):
 )
 def site_list(request: AuthedRequest, paging: Query[PageQuery]) -> Page[QuarantineSiteOut]:
     """The sites the user sees (site staff: their own), rooms counted by state."""
-    rows = selectors.site_rows(user=request.user)
+    rows = sorted(selectors.site_rows(user=request.user), key=lambda r: r.site.pk)
     page = sequence_page(rows, key=lambda r: (r.site.pk,), cursor=paging.cursor, size=paging.size)
     return Page[QuarantineSiteOut].of(page, QuarantineSiteOut.of)
 
 
 @router.get("/sites/{int:site_id}", summary="Get a quarantine site", response=QuarantineSiteOut)
 def site_detail(request: AuthedRequest, site_id: int) -> QuarantineSiteOut:
-    site = selectors.site_get(user=request.user, pk=site_id)
-    row = next(r for r in selectors.site_rows(user=request.user) if r.site.pk == site.pk)
-    return QuarantineSiteOut.of(row)
+    return _row(request, site_id)
 
 
 @router.get(
@@ -115,7 +118,7 @@ def site_detail(request: AuthedRequest, site_id: int) -> QuarantineSiteOut:
 )
 def site_rooms(request: AuthedRequest, site_id: int, paging: Query[PageQuery]) -> Page[SiteRoomOut]:
     _site, floors = selectors.site_board(user=request.user, pk=site_id)
-    rooms = [r for f in floors for r in f.rooms]
+    rooms = sorted((r for f in floors for r in f.rooms), key=lambda r: r.room.pk)
     page = sequence_page(rooms, key=lambda r: (r.room.pk,), cursor=paging.cursor, size=paging.size)
     return Page[SiteRoomOut].of(
         page,
@@ -167,3 +170,76 @@ def capacity(request: AuthedRequest) -> RoomCapacityOut:
             for d in forecast.days
         ],
     )
+
+
+class SiteCreateIn(Schema):
+    place_id: RowId
+    doctor_name: str = Field("", max_length=50)
+    note: str = Field("", max_length=2000)
+
+
+class RoomsCreateIn(Schema):
+    building: str = Field(..., min_length=1, max_length=32)
+    floors: int = Field(..., ge=1, le=60)
+    rooms_per_floor: int = Field(..., ge=1, le=200)
+    kind: str = Field(RoomKind.SINGLE, pattern="^(" + "|".join(RoomKind.values) + ")$")
+    beds: int = Field(1, ge=1, le=8)
+    accessible_per_floor: int = Field(0, ge=0, le=200)
+
+
+class RoomsCreatedOut(Schema):
+    created: int
+
+
+class RoomStateOut(Schema):
+    id: int
+    state: str
+
+
+class RoomStateIn(Schema):
+    state: str = Field(..., pattern="^(" + "|".join(RoomState.values) + ")$")
+
+
+def _row(request: AuthedRequest, site_id: int) -> QuarantineSiteOut:
+    site = selectors.site_get(user=request.user, pk=site_id)
+    row = next(r for r in selectors.site_rows(user=request.user) if r.site.pk == site.pk)
+    return QuarantineSiteOut.of(row)
+
+
+@router.post(
+    "/sites", summary="Make a quarantine_site place a site", response={201: QuarantineSiteOut}
+)
+def site_create(request: AuthedRequest, payload: SiteCreateIn) -> Status[QuarantineSiteOut]:
+    place = area_selectors.place_get(user=request.user, pk=payload.place_id)
+    site = services.site_create(
+        actor=request.user, place=place, doctor_name=payload.doctor_name, note=payload.note
+    )
+    return Status(201, _row(request, site.pk))
+
+
+@router.post(
+    "/sites/{int:site_id}/rooms",
+    summary="Add a building's rooms to a site",
+    response={201: RoomsCreatedOut},
+)
+def rooms_create(
+    request: AuthedRequest, site_id: int, payload: RoomsCreateIn
+) -> Status[RoomsCreatedOut]:
+    site = selectors.site_get(user=request.user, pk=site_id)
+    made = services.rooms_create(actor=request.user, site=site, **payload.model_dump())
+    return Status(201, RoomsCreatedOut(created=made))
+
+
+@router.post(
+    "/sites/{int:site_id}/rooms/{int:room_id}/state",
+    summary="Set a room ready, to disinfect or out of service",
+    response=RoomStateOut,
+)
+def room_state(
+    request: AuthedRequest, site_id: int, room_id: int, payload: RoomStateIn
+) -> RoomStateOut:
+    room = selectors.room_of_site(user=request.user, site_id=site_id, pk=room_id)
+    if room is None:
+        raise NotFound("not_found", _("未找到或不在您的辖区内"), object="room")
+    room = services.room_state_set(actor=request.user, room=room, state=payload.state)
+    return RoomStateOut(id=room.pk, state=room.state)

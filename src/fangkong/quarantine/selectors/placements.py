@@ -62,7 +62,7 @@ def placements_filtered(
         )
     elif status:
         if status not in PlacementStatus.values:
-            raise InvalidInput("invalid_status", _("未知的状态"), status=status)
+            raise InvalidInput("invalid_status", _("未知的状态"), value=status)
         qs = qs.filter(status=status)
     if measure:
         if measure not in Measure.values:
@@ -140,7 +140,7 @@ def transfers_page(
     qs = transfers_visible(user)
     if status:
         if status not in TransferStatus.values:
-            raise InvalidInput("invalid_status", _("未知的状态"), status=status)
+            raise InvalidInput("invalid_status", _("未知的状态"), value=status)
         qs = qs.filter(status=status)
     page = keyset_page(
         qs.select_related("placement__person", "placement__site", "placement__room"),

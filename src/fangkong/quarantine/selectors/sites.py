@@ -79,8 +79,8 @@ def site_rows(*, user: User, active_only: bool = False) -> list[SiteRow]:
         .annotate(n=Count("id"))
         .order_by()
     )
-    for c in people:
-        rows[c["site_id"]].people = c["n"]
+    for p in people:
+        rows[p["site_id"]].people = p["n"]
     return list(rows.values())
 
 
@@ -295,7 +295,7 @@ def free_rooms_of_site(*, user: User, site: Site, limit: int = 200) -> list[Room
     site = site_get(user=user, pk=site.pk)
     return list(
         Room.objects.filter(~Exists(taken), site=site, state=RoomState.READY).order_by(
-            "building", "floor", "number"
+            "accessible", "building", "floor", "number"
         )[:limit]
     )
 
@@ -306,3 +306,28 @@ def room_of_site(*, user: User, site_id: int | None, pk: int) -> Room | None:
         return None
     site = site_get(user=user, pk=site_id)
     return Room.objects.filter(site=site, pk=pk).select_related("site").first()
+
+
+def places_without_site(*, user: User) -> list[tuple[int, str]]:
+    """(place id, name) of the quarantine_site places in the user's city that are not
+    sites yet: what a new site may be made of (site.manage)."""
+    from fangkong.areas.choices import PlaceKind
+
+    path = scope_path(user)
+    if not path or site_bound(user) or not has_capability(user, Capability.SITE_MANAGE):
+        return []
+    rows = area_selectors.place_rows_under(path=path, kind=PlaceKind.QUARANTINE_SITE)
+    taken = set(
+        Site.objects.filter(place_id__in=[pk for pk, _p in rows]).values_list("place_id", flat=True)
+    )
+    free = [pk for pk, _p in rows if pk not in taken]
+    names = area_selectors.place_names(pks=free)
+    return [(pk, names.get(pk, str(pk))) for pk in free]
+
+
+def can_set_room_state(user: User, site: Site) -> bool:
+    if has_capability(user, Capability.SITE_MANAGE):
+        return True
+    return has_capability(user, Capability.PLACEMENT_CARE) and (
+        getattr(user, "place_id", None) == site.place_id
+    )

@@ -141,6 +141,13 @@ def _release_occupancy(occupancy_id: int | None, *, now: dt.datetime) -> None:
     )
 
 
+def placement_room_free(*, placement: Placement, now: dt.datetime | None = None) -> None:
+    """For the services that close a placement (release, hospital, case): call after the
+    placement's status left the open ones, inside the same transaction. Its occupancy
+    ends once nobody open is left in it, and the room goes to disinfection."""
+    _release_occupancy(placement.occupancy_id, now=now or timezone.now())
+
+
 def _check_room_fits(room: Room, *, site: Site, needs_accessible: bool) -> None:
     if room.site_id != site.pk:
         raise InvalidInput("room_not_at_site", _("该房间不属于所选隔离点"), room=room.pk)
@@ -486,8 +493,8 @@ def placements_create_for_contacts(
             needed=len(alone) + len(used_multi),
             free=len(singles) + len(used_multi),
         )
-    for i, room in zip(alone, singles, strict=False):
-        room_of[i] = room
+    for i, single in zip(alone, singles, strict=False):
+        room_of[i] = single
     for i in alone:
         person = central[i][0].person
         if needs_companion(person.birth_year, on_date=today):
@@ -495,10 +502,10 @@ def placements_create_for_contacts(
     # One occupancy per room taken.
     now = timezone.now()
     occupancy_by_room: dict[int, Occupancy] = {}
-    for i, room in room_of.items():
-        if room.pk not in occupancy_by_room:
-            occupancy_by_room[room.pk] = Occupancy(
-                room=room, party=party_of(central[i][0].person), started_at=now
+    for i, taken in room_of.items():
+        if taken.pk not in occupancy_by_room:
+            occupancy_by_room[taken.pk] = Occupancy(
+                room=taken, party=party_of(central[i][0].person), started_at=now
             )
     try:
         with transaction.atomic():
@@ -512,8 +519,8 @@ def placements_create_for_contacts(
     rows: list[Placement] = []
     for c, rs, schedule in planned:
         measure = schedule.measure
-        i = central_index.get(id(c))
-        room = room_of.get(i) if i is not None else None
+        index = central_index.get(id(c))
+        room = room_of.get(index) if index is not None else None
         rows.append(
             Placement(
                 person_id=c.person_id,
@@ -686,8 +693,9 @@ def transfer_create(
         status__in=[TransferStatus.WAITING, TransferStatus.EN_ROUTE],
     ).exists():
         raise Conflict("transfer_exists", _("该人员已有待执行的转运"), placement=placement.pk)
-    if not origin and placement.person.household_id:
-        origin = placement.person.household.address
+    household = placement.person.household if placement.person.household_id else None
+    if not origin and household is not None:
+        origin = household.address
     site = placement.site
     transfer = Transfer.objects.create(
         placement=placement,

@@ -10,11 +10,11 @@ from django.db import IntegrityError, transaction
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
-from fangkong.accounts.permissions import require, require_in_scope
+from fangkong.accounts.permissions import has_capability, require, require_in_scope
 from fangkong.accounts.roles import Capability
 from fangkong.accounts.services import audit_record
 from fangkong.areas.choices import PlaceKind
-from fangkong.core.errors import Conflict, InvalidInput
+from fangkong.core.errors import Conflict, InvalidInput, NotFound
 from fangkong.quarantine.choices import RoomKind, RoomState
 from fangkong.quarantine.models import Occupancy, Room, Site
 
@@ -130,13 +130,24 @@ def rooms_create(
     return len(rows)
 
 
+def _require_room_state(actor: User, room: Room) -> None:
+    """site.manage in scope, or a site's own staff (placement.care at their place): the
+    staff mark a disinfected room ready again."""
+    if has_capability(actor, Capability.SITE_MANAGE):
+        require_in_scope(actor, room.site.jurisdiction_path, what="room")
+        return
+    require(actor, Capability.PLACEMENT_CARE)
+    if getattr(actor, "place_id", None) != room.site.place_id:
+        raise NotFound("not_found", _("未找到或不在您的辖区内"), object="room")
+
+
 @transaction.atomic
 def room_state_set(*, actor: User, room: Room, state: str) -> Room:
-    """Set a room ready, to disinfect or out of service. An occupied room (an open
-    occupancy) keeps its state until the occupancy ends (`room_occupied`)."""
-    require(actor, Capability.SITE_MANAGE)
+    """Set a room ready, to disinfect or out of service (site.manage, or the site's own
+    staff). An occupied room (an open occupancy) keeps its state until the occupancy
+    ends (`room_occupied`)."""
     room = Room.objects.select_for_update().select_related("site").get(pk=room.pk)
-    require_in_scope(actor, room.site.jurisdiction_path, what="room")
+    _require_room_state(actor, room)
     if state not in MANUAL_STATES:
         raise InvalidInput("invalid_room_state", _("不能手动设置该房间状态"), state=state)
     if Occupancy.objects.filter(room=room, ended_at__isnull=True).exists():

@@ -118,3 +118,35 @@ def test_api_scoping(tree: Any, make_user: Any, town_b_user: Any) -> None:
     lab = _client(make_user(Role.LAB, tree.city))
     assert lab.get("/api/quarantine/placements").status_code == 403
     assert lab.get("/api/quarantine/sites").status_code == 403
+
+
+def test_api_site_rooms_and_state(tree: Any, command_user: Any, town_a_user: Any) -> None:
+    from fangkong.testkit import areas as kit_areas
+
+    place = kit_areas.place(tree.community_a, "quarantine_site", "接口隔离点")
+    c = _client(command_user)
+    r = c.post("/api/quarantine/sites", {"place_id": place.pk}, content_type="application/json")
+    assert r.status_code == 201, r.content
+    sid = r.json()["id"]
+    r = c.post(
+        f"/api/quarantine/sites/{sid}/rooms",
+        {"building": "1", "floors": 2, "rooms_per_floor": 3},
+        content_type="application/json",
+    )
+    assert r.status_code == 201 and r.json()["created"] == 6
+    room = c.get(f"/api/quarantine/sites/{sid}/rooms").json()["items"][0]
+    r = c.post(
+        f"/api/quarantine/sites/{sid}/rooms/{room['id']}/state",
+        {"state": "out_of_service"},
+        content_type="application/json",
+    )
+    assert r.status_code == 200 and r.json()["state"] == "out_of_service"
+    t = _client(town_a_user)
+    assert (
+        t.post(
+            f"/api/quarantine/sites/{sid}/rooms",
+            {"building": "2", "floors": 1, "rooms_per_floor": 1},
+            content_type="application/json",
+        ).status_code
+        == 403
+    )

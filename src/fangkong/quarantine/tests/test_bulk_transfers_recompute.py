@@ -152,3 +152,15 @@ def test_rule_set_change_recomputes_open_placements(tree: Any, ruleset: Any) -> 
     assert sorted(placement.tests.values_list("rule", flat=True)) == sorted(
         f"close_contact.centralised_test.{k}" for k in (1, 10, 4, 7)
     )
+
+
+def test_an_upgraded_secondary_contact_gets_close_dates(tree: Any) -> None:
+    placement = kit.placed_contact(tree.community_a, classification="secondary", with_room=False)
+    assert placement.classification == "secondary"
+    Contact.objects.filter(pk=placement.contact_id).update(classification="close")
+    contact_dates_changed.send(None, contact_ids=[placement.contact_id])
+    placement.refresh_from_db()
+    assert placement.classification == "close"
+    exposure = placement.last_exposure_on
+    assert placement.monitoring_end_on == exposure + dt.timedelta(days=10)
+    assert placement.tests.count() == 5

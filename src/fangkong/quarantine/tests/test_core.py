@@ -134,3 +134,37 @@ def test_delete_under_a_town_leaves_the_other(tree: Any) -> None:
     assert deleted["quarantine.Placement"] == 1
     assert not Room.objects.filter(site=a.site).exists()
     assert Room.objects.filter(site=b.site).exists()
+
+
+def test_a_placement_under_v8_counts_fourteen_days(tree: Any) -> None:
+    from fangkong.testkit.actors import kit_admin
+
+    exposed = dt.date(2022, 6, 9)
+    contact = kit.close_contact(tree.community_a, exposed_on=exposed)
+    site = kit.site_with_rooms(tree, rooms=1)
+    placement = placement_create(
+        actor=kit_admin(),
+        person=contact.person,
+        contact=contact,
+        site=site,
+        start_on=dt.date(2022, 6, 10),
+    )
+    assert placement.ruleset.version == "v8"
+    assert placement.quarantine_end_on == exposed + dt.timedelta(days=14)
+    assert placement.monitoring_end_on == exposed + dt.timedelta(days=21)
+    due = sorted(placement.tests.values_list("due_on", flat=True))
+    assert due == [exposed + dt.timedelta(days=k) for k in (1, 4, 7, 14)]
+
+
+def test_a_risk_person_gets_home_monitoring_three_days_two_tests(tree: Any) -> None:
+    from fangkong.testkit.actors import kit_admin
+
+    contact = kit.close_contact(tree.community_a, classification="co_presence")
+    placement = placement_create(actor=kit_admin(), person=contact.person, contact=contact)
+    assert placement.measure == Measure.HOME_MONITORING
+    assert placement.source == "risk_person"
+    assert placement.status == PlacementStatus.ACTIVE and placement.site_id is None
+    exposure = contact.last_exposure_on
+    assert placement.monitoring_end_on == exposure + dt.timedelta(days=3)
+    due = sorted(placement.tests.values_list("due_on", flat=True))
+    assert due == [exposure + dt.timedelta(days=k) for k in (1, 3)]

@@ -143,3 +143,44 @@ def test_manual_room_change_from_the_page(world: Any, command_user: Any) -> None
     assert r.status_code == 302
     placement.refresh_from_db()
     assert placement.room_id == room.pk
+
+
+def test_command_makes_a_site_and_rooms_from_the_pages(tree: Any, command_user: Any) -> None:
+    from fangkong.quarantine.models import Room, Site
+    from fangkong.testkit import areas as kit_areas
+
+    place = kit_areas.place(tree.community_a, "quarantine_site", "新隔离宾馆")
+    c = _client(command_user)
+    assert "新隔离宾馆" in c.get(reverse("quarantine:site_list")).content.decode()
+    r = c.post(reverse("quarantine:site_create"), {"place": place.pk, "doctor_name": "周医生"})
+    assert r.status_code == 302
+    site = Site.objects.get(place=place)
+    r = c.post(
+        reverse("quarantine:rooms_create", args=[site.pk]),
+        {"building": "A", "floors": 2, "rooms_per_floor": 5, "kind": "single"},
+    )
+    assert r.status_code == 302 and Room.objects.filter(site=site).count() == 10
+    room = Room.objects.filter(site=site).first()
+    r = c.post(
+        reverse("quarantine:room_state", args=[site.pk]),
+        {"room": room.pk, "state": "out_of_service"},
+    )
+    assert r.status_code == 302
+    room.refresh_from_db()
+    assert room.state == "out_of_service"
+
+
+def test_site_staff_set_their_rooms_state_only(world: Any, town_b_user: Any) -> None:
+    from fangkong.quarantine.models import Room
+
+    staff = _client(world["staff"])
+    room = kit.free_room(world["site"])
+    url = reverse("quarantine:room_state", args=[world["site"].pk])
+    assert staff.post(url, {"room": room.pk, "state": "disinfect"}).status_code == 302
+    assert Room.objects.get(pk=room.pk).state == "disinfect"
+    other = kit.free_room(world["other"])
+    url_other = reverse("quarantine:room_state", args=[world["other"].pk])
+    assert staff.post(url_other, {"room": other.pk, "state": "disinfect"}).status_code == 404
+    assert staff.post(reverse("quarantine:site_create"), {"place": 1}).status_code == 403
+    town = _client(town_b_user)
+    assert town.post(url, {"room": room.pk, "state": "ready"}).status_code == 403

@@ -84,7 +84,7 @@ def _detail_context(request: AuthedRequest, pk: int, **extra: Any) -> dict[str, 
         PlacementStatus.ACTIVE,
     )
     free_rooms = []
-    if manage and open_ and placement.site_id and placement.measure == Measure.CENTRALISED:
+    if manage and open_ and placement.site and placement.measure == Measure.CENTRALISED:
         free_rooms = site_selectors.free_rooms_of_site(user=user, site=placement.site, limit=100)
     transfers = list(placement.transfers.all())
     can_transfer = (
@@ -169,6 +169,8 @@ def placement_bulk(request: AuthedRequest) -> HttpResponse:
     else:
         number = (BulkChooseForm(request.GET).lenient()["case"] or "").strip()
     contacts = services.contacts_to_place(actor=user, case_number=number) if number else []
+    if result is not None:
+        site_rows = site_selectors.site_rows(user=user, active_only=True)
     for c in contacts:
         c.who = selectors.masked(c.person)  # type: ignore[attr-defined]
     return render(
@@ -241,7 +243,7 @@ def transfer_step(request: AuthedRequest, pk: int, step: str) -> HttpResponse:
 
 urlpatterns: list[URLPattern] = [
     path("placements/", placement_list, name="placement_list"),
-    path("placements/bulk/", placement_bulk, name="placement_bulk"),
+    path("bulk/", placement_bulk, name="placement_bulk"),
     path("placements/<int:pk>/", placement_detail, name="placement_detail"),
     path("placements/<int:pk>/assign/", placement_assign, name="placement_assign"),
     path("placements/<int:pk>/transfer/", transfer_create, name="transfer_create"),

@@ -14,6 +14,9 @@ from fangkong.web.context_processors import navigation
 TRACING = {"cases", "contacts", "pushes", "overdue", "chains", "scan_import"}
 TESTING = {"rounds", "points", "supplies", "coverage"}
 LABS = {"boxes", "box_receive", "lab_results", "rechecks"}
+# Quarantine: sites and placements to see; bulk placement and transfers to manage.
+SITES = {"quarantine_sites", "placements"}
+PLACING = SITES | {"placement_bulk", "transfers"}
 ALL_PAGES = {
     "dashboard",
     "people",
@@ -29,20 +32,23 @@ ALL_PAGES = {
 # What each role sees once every app has wired its pages (written out, not derived from
 # ROLE_CAPABILITIES, so that a change of either shows up here).
 EXPECTED = {
-    Role.COMMAND: ALL_PAGES | TRACING | TESTING | {"rechecks", "sampler"},
+    Role.COMMAND: ALL_PAGES | TRACING | TESTING | PLACING | {"rechecks", "sampler"},
     # Packing and receiving boxes and importing results work at the user's own point or
     # lab: an administrator (no place) does not get entries that would answer 403.
-    Role.ADMIN: ALL_PAGES | TRACING | TESTING | {"rechecks", "sampler"},
+    Role.ADMIN: ALL_PAGES | TRACING | TESTING | PLACING | {"rechecks", "sampler"},
     Role.INVESTIGATOR: {"dashboard", "people", "zones", "places", "jurisdictions", "protocol"}
     | TRACING
+    | SITES
     | {"rounds", "coverage", "rechecks"},
     Role.TOWN_STAFF: {"dashboard", "people", "zones", "places", "jurisdictions", "protocol"}
     | {"cases", "contacts", "pushes", "chains"}
     | TESTING
+    | PLACING
     | {"rechecks"},
     Role.COMMUNITY_WORKER: {"people", "zones", "places", "jurisdictions", "contacts"}
+    | SITES
     | {"rounds", "coverage", "rechecks"},
-    Role.SITE_STAFF: {"people", "zones", "places", "jurisdictions"},
+    Role.SITE_STAFF: {"people", "zones", "places", "jurisdictions"} | SITES,
     Role.HOTLINE: {"people", "zones", "places", "jurisdictions"},
     Role.PUBLICITY: {"zones", "places", "jurisdictions"},
     Role.SAMPLER: {"places", "jurisdictions", "points", "supplies", "sampler", "boxes", "tokens"},
@@ -85,6 +91,10 @@ LABELS = {
     "box_receive": "转运箱接收",
     "lab_results": "结果导入",
     "rechecks": "单管复核",
+    "quarantine_sites": "隔离点",
+    "placements": "隔离管控",
+    "placement_bulk": "批量隔离",
+    "transfers": "转运",
 }
 
 

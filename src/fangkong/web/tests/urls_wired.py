@@ -100,6 +100,15 @@ urlpatterns = [
             )
         ),
     ),
+    path(
+        "quarantine/",
+        include(
+            _app(
+                "quarantine",
+                ["site_list", "placement_list", "placement_bulk", "transfer_list"],
+            )
+        ),
+    ),
     path("i18n/", include("django.conf.urls.i18n")),
     path("admin/", admin.site.urls),
     path("boom/domain/<str:kind>/", raise_domain_error),
