@@ -45,9 +45,6 @@ from fangkong.people.bulk import (
     person_bulk_import,
 )
 from fangkong.people.models import Household, Person
-from fangkong.quarantine.models import Site
-from fangkong.quarantine.services import quarantine_delete_under
-from fangkong.quarantine.services.sites import sites_create_for_places
 from fangkong.scans.models import VenueScan
 from fangkong.scans.services import scan_indexes_suspended, scans_bulk_insert, scans_delete_under
 from fangkong.testing.bulk import testing_delete_under
@@ -215,7 +212,6 @@ _DRILL_MODELS = (
     Person,
     SamplingPoint,
     SupplyStock,
-    Site,
 )
 
 
@@ -256,7 +252,6 @@ def drill_city_delete() -> None:
         with transaction.atomic():
             # Each app deletes its own rows; dependents first (stocks and sampling
             # points hang on places, scans and persons on places and jurisdictions).
-            quarantine_delete_under(ROOT_PATH)
             testing_delete_under(ROOT_PATH)
             scans_delete_under(ROOT_PATH)
             people_delete_under(ROOT_PATH)
@@ -296,8 +291,6 @@ class _CityBuilder:
         self._places()
         progress.stage("sampling points")
         self._testing()
-        progress.stage("quarantine sites")
-        self._quarantine()
         progress.stage("persons", self.population)
         self._persons(progress)
         n_scans = self.population * self.days * 10
@@ -565,17 +558,6 @@ class _CityBuilder:
             for t_index, town in enumerate(TOWNS)
         ]
         self.counts["places"] = place_bulk_create(rows=rows)
-
-    # quarantine sites -------------------------------------------------------------------
-
-    def _quarantine(self) -> None:
-        """A Site with rooms for every quarantine_site place: the rule set's reserve
-        (20 rooms per 10,000 residents by default) shared among them."""
-        made = sites_create_for_places(
-            path=ROOT_PATH, rooms_total=math.ceil(self.population * 20 / 10_000)
-        )
-        self.counts["quarantine_sites"] = made["sites"]
-        self.counts["quarantine_rooms"] = made["rooms"]
 
     # sampling points and supplies -----------------------------------------------------
 

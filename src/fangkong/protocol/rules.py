@@ -683,13 +683,11 @@ def placement_schedule(
       `risk_monitoring_days` with tests on `risk_test_days` ("3天2检");
     - anyone else (arrivals, zone residents): counted like a close contact.
 
-    Tests whose day fell before `start_on` cannot be taken any more and are left out.
+    Tests whose day fell before `start_on` cannot be taken any more and are left out. A
+    last exposure after the start (exposed again during the stay, e.g. by a household
+    member in the same room) counts the periods from that exposure.
     """
     exposure = last_exposure_on if last_exposure_on is not None else start_on - dt.timedelta(1)
-    if exposure > start_on:
-        raise DomainError(
-            "exposure_after_start", "末次暴露日期不能晚于开始日期", field="last_exposure_on"
-        )
     if classification == "secondary":
         sec = secondary_contact_schedule(p, last_exposure_on=exposure)
         return PlacementSchedule(

@@ -9,7 +9,6 @@ from types import SimpleNamespace
 
 import pytest
 
-from fangkong.core.errors import DomainError
 from fangkong.protocol.rules import Protocol, placement_schedule
 
 SHIPPED = import_module("fangkong.protocol.migrations.0003_ship_versions_8_and_9").RULESETS
@@ -82,9 +81,8 @@ def test_without_an_exposure_the_day_before_the_start_stands_for_it() -> None:
     assert s.measure == "centralised"
 
 
-def test_an_exposure_after_the_start_is_refused() -> None:
-    with pytest.raises(DomainError) as err:
-        placement_schedule(
-            V9, classification="close", last_exposure_on=EXPOSED, start_on=EXPOSED - D(1)
-        )
-    assert err.value.code == "exposure_after_start"
+def test_an_exposure_during_the_stay_counts_from_it() -> None:
+    later = EXPOSED + D(3)
+    s = placement_schedule(V9, classification="close", last_exposure_on=later, start_on=EXPOSED)
+    assert s.quarantine_end_on is not None and s.quarantine_end_on.value == later + D(7)
+    assert [(t.value - later).days for t in s.tests] == [1, 2, 3, 5, 7]

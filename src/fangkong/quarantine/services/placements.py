@@ -577,7 +577,7 @@ def _unplaced_contacts(actor: User) -> QuerySet[Contact]:
     return (
         tracing_contacts.contacts_in_scope(user=actor)
         .filter(classification__in=["close", "secondary"])
-        .exclude(status__in=["released", "became_case"])
+        .exclude(status__in=["released", "became_case", "not_found", "outside"])
         .filter(~Exists(placed))
     )
 

@@ -164,3 +164,13 @@ def test_an_upgraded_secondary_contact_gets_close_dates(tree: Any) -> None:
     exposure = placement.last_exposure_on
     assert placement.monitoring_end_on == exposure + dt.timedelta(days=10)
     assert placement.tests.count() == 5
+
+
+def test_an_exposure_during_the_stay_moves_the_dates_on(tree: Any) -> None:
+    placement = kit.placed_contact(tree.community_a)
+    later = timezone.localdate() + dt.timedelta(days=2)
+    Contact.objects.filter(pk=placement.contact_id).update(last_exposure_on=later)
+    contact_dates_changed.send(None, contact_ids=[placement.contact_id])
+    placement.refresh_from_db()
+    assert placement.quarantine_end_on == later + dt.timedelta(days=7)
+    assert placement.tests.order_by("due_on").first().due_on == later + dt.timedelta(days=1)
