@@ -730,6 +730,7 @@ RELEASE_CLOSE_PENDING: Final = "close_contact_tests_pending"
 RESULT_PENDING: Final = "pending"
 RESULT_NEGATIVE: Final = "negative"
 RESULT_POSITIVE: Final = "positive"
+RESULT_INVALID: Final = "invalid"
 
 
 @dataclass(frozen=True)
@@ -759,15 +760,16 @@ def release_eligible(
     were due), when that contact's first `secondary_release_close_negatives` results are
     negative (v9: 2; v8: 0, no wait).
 
-    Reason codes, first that applies: `not_due`, `test_positive`, `test_missing`,
-    `test_pending` (also an invalid result: a retest is due), `close_contact_tests_pending`.
+    Reason codes, first that applies: `not_due`, `test_positive`, `test_missing` (also
+    an invalid result: the test is to be taken again), `test_pending`,
+    `close_contact_tests_pending`.
     """
     if today < end_on:
         return Eligibility(False, RELEASE_NOT_DUE)
     relevant = [t for t in tests if t.taken or (t.due_on is not None and t.due_on <= end_on)]
     if any(t.taken and t.result == RESULT_POSITIVE for t in relevant):
         return Eligibility(False, RELEASE_TEST_POSITIVE)
-    if any(not t.taken for t in relevant):
+    if any(not t.taken or t.result == RESULT_INVALID for t in relevant):
         return Eligibility(False, RELEASE_TEST_MISSING)
     if any(t.result != RESULT_NEGATIVE for t in relevant):
         return Eligibility(False, RELEASE_TEST_PENDING)

@@ -46,7 +46,7 @@ def test_positive_beats_missing_and_pending_refuses() -> None:
     pending = StayTest(dt.date(2022, 5, 6), True, "pending")
     assert code(tests=[neg(4), pending]) == "test_pending"
     invalid = StayTest(dt.date(2022, 5, 6), True, "invalid")
-    assert code(tests=[neg(4), invalid]) == "test_pending"
+    assert code(tests=[neg(4), invalid, pending]) == "test_missing"  # to be taken again
 
 
 def test_an_urgent_test_counts_once_taken() -> None:

@@ -26,6 +26,7 @@ from fangkong.quarantine.choices import (
     Measure,
     PlacementStatus,
     TestKind,
+    TestResult,
     TransferKind,
     TransferStatus,
 )
@@ -112,7 +113,7 @@ def check_slots(placement_or_ruleset: Any) -> list[str]:
     """The slots of a day's checks under the rule set (`health_checks_per_day`)."""
     ruleset = getattr(placement_or_ruleset, "ruleset", placement_or_ruleset)
     n = max(1, min(2, int(getattr(ruleset, "health_checks_per_day", 2) or 2)))
-    return [CheckSlot.MORNING, CheckSlot.AFTERNOON][:n]
+    return [CheckSlot.MORNING.value, CheckSlot.AFTERNOON.value][:n]
 
 
 def due_checks(placements: list[Placement], *, today: dt.date, slot: str) -> list[CheckRow]:
@@ -123,7 +124,7 @@ def due_checks(placements: list[Placement], *, today: dt.date, slot: str) -> lis
         placement__in=[p.pk for p in placements], on_date=today
     ):
         checks.setdefault(check.placement_id, {})[check.slot] = check
-    order = [CheckSlot.MORNING, CheckSlot.AFTERNOON]
+    order: list[str] = [CheckSlot.MORNING.value, CheckSlot.AFTERNOON.value]
     rows = []
     for p in placements:
         slots = check_slots(p)
@@ -146,6 +147,11 @@ def due_checks(placements: list[Placement], *, today: dt.date, slot: str) -> lis
             )
         )
     return rows
+
+
+def _ends_by(placement: Placement, today: dt.date) -> bool:
+    end = placement.quarantine_end_on or placement.monitoring_end_on
+    return end is not None and end <= today
 
 
 def site_day(*, user: User, now: dt.datetime | None = None) -> SiteDay:
@@ -176,15 +182,10 @@ def site_day(*, user: User, now: dt.datetime | None = None) -> SiteDay:
         (t, person_label(p.person))
         for p in active
         for t in p.tests.all()
-        if t.tube_id is None and t.due_on <= today
+        if (t.tube_id is None or t.result == TestResult.INVALID) and t.due_on <= today
     ]
     releases = []
-    due = [
-        p
-        for p in active
-        if (p.quarantine_end_on or p.monitoring_end_on)
-        and (p.quarantine_end_on or p.monitoring_end_on) <= today
-    ]
+    due = [p for p in active if _ends_by(p, today)]
     close_results = care_services.close_contact_results_many(due)
     for p in due:
         verdict = care_services.release_check(p, today, close_results.get(p.pk))
@@ -341,13 +342,13 @@ def home_list(
     rows = []
     for p in page.items:
         days = max(0, (day - p.start_on).days)
-        missed = max(0, days - int(p.checkins_before))
+        missed = max(0, days - int(getattr(p, "checkins_before", 0)))
         rows.append(
             HomeRow(
                 p,
                 person_label(p.person),
                 care_services.home_end_on(p),
-                bool(p.checked_today),
+                bool(getattr(p, "checked_today", False)),
                 missed,
             )
         )

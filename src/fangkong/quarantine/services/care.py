@@ -71,13 +71,12 @@ def can_care(actor: User, placement: Placement) -> bool:
     a role without a place (command): within its jurisdiction (the person's home or
     the site's)."""
     place_id = getattr(actor, "place_id", None)
-    if placement.site_id is None:
+    site = placement.site
+    if site is None:
         return False
     if place_id is not None:
-        return placement.site.place_id == place_id
-    return in_scope(actor, placement.jurisdiction_path) or in_scope(
-        actor, placement.site.jurisdiction_path
-    )
+        return bool(site.place_id == place_id)
+    return in_scope(actor, placement.jurisdiction_path) or in_scope(actor, site.jurisdiction_path)
 
 
 def _locked(placement: Placement) -> Placement:
@@ -102,7 +101,7 @@ def _for_care(actor: User, placement: Placement) -> Placement:
 
 def _active(placement: Placement) -> None:
     if placement.status != PlacementStatus.ACTIVE:
-        raise Conflict("placement_not_active", _("该人员不在隔离中"), status=placement.status)
+        raise Conflict("placement_not_active", _("该人员不在隔离中"), state=placement.status)
 
 
 def _audit(actor: User, action: str, placement: Placement, ip: str = "", **detail: Any) -> None:
@@ -175,12 +174,12 @@ def placement_check_in(*, actor: User, placement: Placement, ip: str = "") -> Pl
     `already_checked_in`, `placement_closed`, `room_required`."""
     require(actor, Capability.PLACEMENT_CARE)
     placement = _locked(placement)
-    if placement.site_id is None or placement.site.place_id != getattr(actor, "place_id", None):
+    if placement.site is None or placement.site.place_id != getattr(actor, "place_id", None):
         raise _not_found()
     if placement.status == PlacementStatus.ACTIVE:
         raise Conflict("already_checked_in", _("该人员已入住"))
     if placement.status not in OPEN_STATUSES:
-        raise Conflict("placement_closed", _("该隔离管控已结束"), status=placement.status)
+        raise Conflict("placement_closed", _("该隔离管控已结束"), state=placement.status)
     if placement.room_id is None:
         raise Conflict("room_required", _("请先分配房间"))
     now = timezone.now()
@@ -352,16 +351,19 @@ def placement_test_sample(
     placement = _for_care(actor, test.placement)
     _active(placement)
     test = PlacementTest.objects.select_for_update().get(pk=test.pk)
-    if test.tube_id is not None:
+    # A test whose result came back invalid is taken again (a new tube; the lab's
+    # result of the old one stays in testing).
+    if test.tube_id is not None and test.result != TestResult.INVALID:
         raise Conflict("test_sampled", _("该检测已采样"))
     now = timezone.now()
     if test.due_on > timezone.localdate(now):
         raise Conflict("test_not_due", _("未到应检日期"), due_on=test.due_on.isoformat())
-    if placement.site.place_id != getattr(actor, "place_id", None):
+    site = placement.site
+    if site is None or site.place_id != getattr(actor, "place_id", None):
         raise _not_found()
     tube = site_sample_record(
         actor=actor,
-        site_place=placement.site.place,
+        site_place=site.place,
         person=placement.person,
         barcode=barcode,
         sampled_at=sampled_at,
@@ -370,7 +372,9 @@ def placement_test_sample(
     test.tube = tube
     test.sampled_at = tube.closed_at
     test.sampled_by = actor
-    test.save(update_fields=["tube", "sampled_at", "sampled_by"])
+    test.result = TestResult.PENDING
+    test.resulted_at = None
+    test.save(update_fields=["tube", "sampled_at", "sampled_by", "result", "resulted_at"])
     _audit(actor, "placement.test_sample", placement, ip, test=test.pk, tube=tube.barcode)
     return test
 
@@ -384,7 +388,11 @@ def site_tubes_dispatch(*, actor: User, lab: Place, box_barcode: str, ip: str = 
     place_id = getattr(actor, "place_id", None)
     from fangkong.quarantine.models import Site
 
-    site = Site.objects.select_related("place").filter(place_id=place_id).first()
+    site = (
+        Site.objects.select_related("place").filter(place_id=place_id).first()
+        if place_id is not None
+        else None
+    )
     if site is None:
         raise _not_found("site")
     return site_tubes_hand_over(

@@ -84,3 +84,36 @@ def test_api_scoping(tree, make_user):
         ).status_code
         == 404
     )
+
+
+def test_other_sites_staff_cannot_release_sample_or_handle_alerts(tree):
+    from fangkong.quarantine.models import HealthAlert, PlacementTest
+    from fangkong.quarantine.services import care
+
+    site = qkit.site_with_rooms(tree.community_a, rooms=2)
+    placement = kit.checked_in(qkit.placed_contact(tree.community_a, site=site))
+    care.health_check_record(
+        actor=kit.site_staff(site), placement=placement, slot="am", temperature="39.0"
+    )
+    alert = HealthAlert.objects.get(placement=placement)
+    test = PlacementTest.objects.filter(placement=placement).first()
+    other = client_for(kit.site_staff(qkit.site_with_rooms(tree.community_a, rooms=1)))
+    assert other.post(f"/api/quarantine/placements/{placement.pk}/release").status_code == 404
+    assert (
+        other.post(
+            f"/api/quarantine/alerts/{alert.pk}/handle",
+            {"outcome": "x"},
+            content_type="application/json",
+        ).status_code
+        == 404
+    )
+    assert other.get("/api/quarantine/alerts").json()["items"] == []
+    assert (
+        other.post(
+            f"/api/quarantine/placement-tests/{test.pk}/sample",
+            {"barcode": "GLX1"},
+            content_type="application/json",
+        ).status_code
+        == 404
+    )
+    assert other.get(f"/api/quarantine/placements/{placement.pk}/certificate").status_code == 404

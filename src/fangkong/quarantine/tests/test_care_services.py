@@ -219,3 +219,19 @@ def test_a_missed_morning_check_shows_in_the_afternoon(tree, site):
     )
     [row] = due_checks([placement], today=today, slot="pm")
     assert row.missing == [] and row.open_slots == ["pm"]
+
+
+def test_an_invalid_result_is_taken_again(tree, site, lab):
+    placement = kit.checked_in(kit.placed_since(site, days_ago=8))
+    staff = kit.site_staff(site)
+    tests = scheduled(placement)
+    kit.site_results(dict.fromkeys(tests, "negative") | {tests[0]: "invalid"}, lab=lab)
+    with pytest.raises(Conflict) as err:
+        care.placement_release(actor=staff, placement=placement)
+    assert err.value.code == "test_missing"
+    tests[0].refresh_from_db()
+    old_tube = tests[0].tube_id
+    again = care.placement_test_sample(actor=staff, test=tests[0], barcode="GL-RETEST-1")
+    assert again.tube_id != old_tube and again.result == "pending"
+    kit.site_results({again: "negative"}, lab=lab)
+    assert care.placement_release(actor=staff, placement=placement).status == "released"
