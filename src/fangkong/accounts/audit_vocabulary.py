@@ -144,6 +144,7 @@ AUDIT_ACTIONS: dict[str, Any] = {
     "checklist.restore": _("恢复隔离点标准条目"),
     "inspection.create": _("对照标准检查隔离点"),
     "rectification.complete": _("完成隔离点整改"),
+    "rectification.reassign": _("调整隔离点整改责任人或时限"),
     "rectification.escalate": _("隔离点整改超时督办"),
     "staff_shift.create": _("登记闭环工作人员"),
     "staff_test.record": _("登记闭环工作人员核酸"),

@@ -89,3 +89,11 @@ class StaffTestForm(PageForm):
 
     tested_on = IsoDateField(label=_("检测日期"))
     result = forms.ChoiceField(choices=TestResult.choices, label=_("结果"))
+
+
+class RectificationReassignForm(PageForm):
+    codes = {"deadline_at": "deadline_invalid"}
+
+    owner_name = _text(50, _("整改责任人"))
+    deadline_at = LocalDateTimeField(label=_("整改时限"))
+    next = forms.CharField(required=False, max_length=500)

@@ -308,6 +308,12 @@ class CompleteIn(Schema):
     note: str = Field(..., max_length=300)
 
 
+class ReassignIn(Schema):
+    owner_name: str = Field("", max_length=50)
+    owner_id: RowId | None = None
+    deadline_at: dt.datetime
+
+
 @router.get(
     "/rectifications",
     summary="List rectifications, overdue first",
@@ -349,6 +355,38 @@ def rectification_complete(
     rect = selectors.rectification_get(user=request.user, pk=rectification_id)
     services.rectification_complete(
         actor=request.user, rectification=rect, note=payload.note, ip=client_address(request)
+    )
+    return RectificationOut.of(selectors.rectification_get(user=request.user, pk=rect.pk))
+
+
+@router.post(
+    "/rectifications/{int:rectification_id}/reassign",
+    summary="Change a rectification's owner or deadline",
+    response=RectificationOut,
+)
+def rectification_reassign(
+    request: AuthedRequest, rectification_id: int, payload: ReassignIn
+) -> RectificationOut:
+    rect = selectors.rectification_get(user=request.user, pk=rectification_id)
+    owner = None
+    if payload.owner_id is not None:
+        owner = next(
+            (a for a in selectors.site_staff_accounts(rect.site) if a.pk == payload.owner_id),
+            None,
+        )
+        if owner is None:
+            raise InvalidInput(
+                "owner_not_site_staff",
+                _("整改责任人账户须为本隔离点的工作人员"),
+                field="owner_id",
+            )
+    services.rectification_reassign(
+        actor=request.user,
+        rectification=rect,
+        owner_name=payload.owner_name,
+        owner=owner,
+        deadline_at=payload.deadline_at,
+        ip=client_address(request),
     )
     return RectificationOut.of(selectors.rectification_get(user=request.user, pk=rect.pk))
 

@@ -359,6 +359,62 @@ def rectification_complete(
 
 
 @transaction.atomic
+def rectification_reassign(
+    *,
+    actor: User,
+    rectification: Rectification,
+    owner_name: str,
+    owner: User | None = None,
+    deadline_at: dt.datetime,
+    now: dt.datetime | None = None,
+    ip: str = "",
+) -> Rectification:
+    """Command names another owner or sets another deadline of an open rectification. A
+    new deadline clears the escalation, so that missing it escalates again (the earlier
+    escalation stays in the audit log)."""
+    require(actor, Capability.INSPECTION_MANAGE)
+    site = rectification.site
+    require_in_scope(actor, site.jurisdiction_path, what="rectification")
+    now = now or timezone.now()
+    _owner_checked(site, owner)
+    owner_name = str(owner_name or "").strip()
+    if not owner_name and owner is not None:
+        owner_name = (owner.display_name or owner.username)[:OWNER_NAME_MAX]
+    if not owner_name:
+        raise InvalidInput("owner_required", _("请填写整改责任人"), field="owner_name")
+    if len(owner_name) > OWNER_NAME_MAX:
+        raise InvalidInput("owner_name_too_long", _("责任人姓名过长"), field="owner_name")
+    if timezone.is_naive(deadline_at):
+        raise InvalidInput("deadline_invalid", _("整改时限须带时区"), field="deadline_at")
+    if deadline_at <= now:
+        raise InvalidInput("deadline_past", _("整改时限须晚于现在"), field="deadline_at")
+    locked = Rectification.objects.select_for_update().get(pk=rectification.pk)
+    if locked.status != RectificationStatus.OPEN:
+        raise Conflict("rectification_done", _("该整改已完成"))
+    before = {"owner_name": locked.owner_name, "deadline_at": locked.deadline_at.isoformat()}
+    locked.owner_name, locked.owner = owner_name, owner
+    if deadline_at != locked.deadline_at:
+        locked.deadline_at = deadline_at
+        locked.escalated_at = None
+    locked.save(update_fields=["owner_name", "owner", "deadline_at", "escalated_at"])
+    _audit(
+        actor,
+        "rectification.reassign",
+        "rectification",
+        locked.pk,
+        f"{site.name} {owner_name}",
+        site.jurisdiction_path,
+        ip,
+        before=before,
+        owner_name=owner_name,
+        deadline_at=deadline_at.isoformat(),
+    )
+    rectification.owner_name, rectification.owner = locked.owner_name, locked.owner
+    rectification.deadline_at, rectification.escalated_at = locked.deadline_at, locked.escalated_at
+    return rectification
+
+
+@transaction.atomic
 def rectifications_escalate(*, now: dt.datetime | None = None) -> int:
     """Escalate, once, every open rectification past its deadline: `escalated_at` is set
     and an audit record written (command sees it on the rectification list, overdue

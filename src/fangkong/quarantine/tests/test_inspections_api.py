@@ -11,6 +11,7 @@ from django.test import Client
 from django.utils import timezone
 
 from fangkong.quarantine.models import ChecklistItem, Inspection, Rectification
+from fangkong.quarantine.services import inspections as services
 from fangkong.testkit import quarantine_inspections as kit
 
 pytestmark = pytest.mark.django_db
@@ -204,3 +205,49 @@ def test_staff_api(sites: Any, command_user: Any, town_a_user: Any) -> None:
         content_type="application/json",
     )
     assert refused.status_code == 403
+
+
+def test_reassign_api(sites: Any, command_user: Any) -> None:
+    kit.inspection(sites["a"], failed={"C04": "餐食当面递送"}, actor=command_user)
+    rect = Rectification.objects.get()
+    staff = kit.site_staff(sites["a"], display_name="王主任")
+    client = _client(command_user)
+    later = (timezone.now() + dt.timedelta(days=1)).isoformat()
+    response = client.post(
+        f"/api/quarantine/rectifications/{rect.pk}/reassign",
+        {"owner_id": staff.pk, "deadline_at": later},
+        content_type="application/json",
+    )
+    assert response.status_code == 200 and response.json()["owner_name"] == "王主任"
+    stranger = kit.site_staff(sites["b"])
+    refused = client.post(
+        f"/api/quarantine/rectifications/{rect.pk}/reassign",
+        {"owner_id": stranger.pk, "deadline_at": later},
+        content_type="application/json",
+    )
+    assert refused.status_code == 400 and refused.json()["code"] == "owner_not_site_staff"
+
+
+def test_rectifications_walk_page_by_page_overdue_first(sites: Any, command_user: Any) -> None:
+    past = timezone.now() - dt.timedelta(days=3)
+    kit.inspection(sites["a"], failed={"A01": "x", "B01": "y"}, actor=command_user)
+    kit.inspection(sites["b"], failed={"C01": "z", "D01": "w"}, now=past, actor=command_user)
+    done = Rectification.objects.filter(site=sites["a"]).order_by("pk").first()
+    assert done is not None
+    staff = kit.site_staff(sites["a"])
+    services.rectification_complete(actor=staff, rectification=done, note="已整改")
+    client = _client(command_user)
+    seen: list[dict[str, Any]] = []
+    cursor = None
+    for _ in range(10):
+        url = "/api/quarantine/rectifications?size=1" + (f"&cursor={cursor}" if cursor else "")
+        page = client.get(url).json()
+        seen += page["items"]
+        cursor = page["next_cursor"]
+        if cursor is None:
+            break
+    assert len(seen) == 4 and len({r["id"] for r in seen}) == 4
+    assert [r["overdue"] for r in seen] == [True, True, False, False]
+    assert [r["status"] for r in seen][-1] == "done"
+    overdue = client.get("/api/quarantine/rectifications?overdue=true").json()["items"]
+    assert {r["site_id"] for r in overdue} == {sites["b"].pk}

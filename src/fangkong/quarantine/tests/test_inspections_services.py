@@ -274,3 +274,63 @@ def test_checklist_edit(command_user: Any, town_a_user: Any) -> None:
         )
     actions = set(AuditEvent.objects.values_list("action", flat=True))
     assert {"checklist.create", "checklist.update", "checklist.retire"} <= actions
+
+
+def test_reassign_clears_the_escalation_so_a_missed_new_deadline_escalates_again(
+    sites: Any, command_user: Any, town_b_user: Any
+) -> None:
+    past = timezone.now() - dt.timedelta(days=3)
+    kit.inspection(sites["a"], failed={"D01": "体温漏测"}, now=past, actor=command_user)
+    assert services.rectifications_escalate() == 1
+    rect = Rectification.objects.select_related("site").get()
+    staff = kit.site_staff(sites["a"], display_name="王主任")
+    new_deadline = timezone.now() + dt.timedelta(hours=12)
+    services.rectification_reassign(
+        actor=command_user,
+        rectification=rect,
+        owner_name="",
+        owner=staff,
+        deadline_at=new_deadline,
+    )
+    rect.refresh_from_db()
+    assert (rect.owner_name, rect.owner, rect.deadline_at) == ("王主任", staff, new_deadline)
+    assert rect.escalated_at is None
+    assert services.rectifications_escalate() == 0
+    assert services.rectifications_escalate(now=new_deadline + dt.timedelta(minutes=1)) == 1
+    assert AuditEvent.objects.filter(action="rectification.escalate").count() == 2
+    assert AuditEvent.objects.filter(action="rectification.reassign").count() == 1
+
+    with pytest.raises(PermissionDenied):
+        services.rectification_reassign(
+            actor=staff, rectification=rect, owner_name="x", deadline_at=new_deadline
+        )
+    with pytest.raises(PermissionDenied):  # only command holds inspection.manage
+        services.rectification_reassign(
+            actor=town_b_user, rectification=rect, owner_name="x", deadline_at=new_deadline
+        )
+    with pytest.raises(InvalidInput) as exc:
+        services.rectification_reassign(
+            actor=command_user,
+            rectification=rect,
+            owner_name="x",
+            deadline_at=timezone.now() - dt.timedelta(hours=1),
+        )
+    assert exc.value.code == "deadline_past"
+    services.rectification_complete(actor=staff, rectification=rect, note="已补测")
+    with pytest.raises(Conflict) as done:
+        services.rectification_reassign(
+            actor=command_user, rectification=rect, owner_name="x", deadline_at=new_deadline
+        )
+    assert done.value.code == "rectification_done"
+
+
+def test_the_kit_reinstalls_the_shipped_checklist_after_a_flush() -> None:
+    from importlib import import_module
+
+    shipped = import_module("fangkong.quarantine.migrations.0002_inspections_checklist").CHECKLIST
+    ChecklistItem.objects.all().delete()  # as a transactional test's flush leaves it
+    kit.shipped_checklist_ensure()
+    rows = list(ChecklistItem.objects.order_by("order").values_list("code", "category", "text"))
+    assert rows == shipped
+    kit.shipped_checklist_ensure()  # present: nothing added
+    assert ChecklistItem.objects.count() == len(shipped)

@@ -220,3 +220,32 @@ def test_pages_query_bounded(sites: Any, command_user: Any) -> None:
         with CaptureQueriesContext(connection) as ctx:
             assert client.get(reverse(f"quarantine:{name}")).status_code == 200
         assert len(ctx.captured_queries) <= 30, name
+
+
+def test_command_reassigns_from_the_list(sites: Any, command_user: Any) -> None:
+    kit.inspection(sites["a"], failed={"C04": "餐食当面递送"}, actor=command_user)
+    rect = Rectification.objects.get()
+    client = _client(command_user)
+    html = client.get(reverse("quarantine:rectification_list")).content.decode()
+    assert 'data-testid="rectification-reassign-form"' in html
+    later = timezone.localtime() + dt.timedelta(days=2)
+    response = client.post(
+        reverse("quarantine:rectification_reassign", args=[rect.pk]),
+        {"owner_name": "赵站长", "deadline_at": later.strftime("%Y-%m-%dT%H:%M")},
+    )
+    assert response.status_code == 302
+    rect.refresh_from_db()
+    assert rect.owner_name == "赵站长"
+    assert timezone.localtime(rect.deadline_at).strftime("%Y-%m-%dT%H:%M") == later.strftime(
+        "%Y-%m-%dT%H:%M"
+    )
+    staff = _client(kit.site_staff(sites["a"]))
+    assert (
+        "rectification-reassign-form"
+        not in staff.get(reverse("quarantine:rectification_list")).content.decode()
+    )
+    refused = staff.post(
+        reverse("quarantine:rectification_reassign", args=[rect.pk]),
+        {"owner_name": "x", "deadline_at": later.strftime("%Y-%m-%dT%H:%M")},
+    )
+    assert refused.status_code == 403

@@ -31,6 +31,7 @@ from fangkong.quarantine.forms_inspections import (
     InspectionForm,
     RectificationCompleteForm,
     RectificationFilterForm,
+    RectificationReassignForm,
     ShiftForm,
     SiteFilterForm,
     StaffTestForm,
@@ -235,11 +236,16 @@ def rectification_list(request: AuthedRequest) -> HttpResponse:
         order=selectors.RECTIFICATION_ORDER,
         with_total=True,
     )
+    can_reassign = has_capability(
+        user, Capability.INSPECTION_MANAGE
+    ) and not selectors.bound_to_site(user)
     rows = [
         {
             "rect": r,
             "overdue": r.rank == 0,  # type: ignore[attr-defined]
             "can_complete": _can_complete(user, r),
+            "can_reassign": can_reassign and r.status == RectificationStatus.OPEN,
+            "deadline_local": timezone.localtime(r.deadline_at).strftime("%Y-%m-%dT%H:%M"),
         }
         for r in page.items
     ]
@@ -279,6 +285,34 @@ def rectification_complete(request: AuthedRequest, pk: int) -> HttpResponse:
         refusal_message(request, exc)
     else:
         messages.success(request, _("已完成整改"))
+    return redirect(back)
+
+
+@require_POST
+@login_required
+def rectification_reassign(request: AuthedRequest, pk: int) -> HttpResponse:
+    """Command names another owner or deadline (from the list's 调整 form)."""
+    user = request.user
+    rect = selectors.rectification_get(user=user, pk=pk)
+    form = RectificationReassignForm(request.POST)
+    back = reverse("quarantine:rectification_list")
+    try:
+        data = form.cleaned()
+        nxt = data["next"]
+        if nxt and url_has_allowed_host_and_scheme(nxt, allowed_hosts={request.get_host()}):
+            back = nxt
+        services.rectification_reassign(
+            actor=user,
+            rectification=rect,
+            owner_name=data["owner_name"],
+            owner=rect.owner if data["owner_name"] == rect.owner_name else None,
+            deadline_at=data["deadline_at"],
+            ip=client_address(request),
+        )
+    except DomainError as exc:
+        refusal_message(request, exc)
+    else:
+        messages.success(request, _("已调整整改责任人和时限"))
     return redirect(back)
 
 
@@ -506,6 +540,11 @@ urlpatterns: list[URLPattern] = [
         "rectifications/<int:pk>/complete/",
         rectification_complete,
         name="rectification_complete",
+    ),
+    path(
+        "rectifications/<int:pk>/reassign/",
+        rectification_reassign,
+        name="rectification_reassign",
     ),
     path("checklist/", checklist, name="checklist"),
     path("checklist/<int:pk>/edit/", checklist_edit, name="checklist_edit"),
