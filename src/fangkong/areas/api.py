@@ -77,6 +77,8 @@ class PlaceOut(Schema):
     lat: float | None
     lon: float | None
     active: bool
+    # VenueKind ("" when not set): what the rule set classifies co-presence by.
+    venue_kind: str = ""
 
     @staticmethod
     def of(place: Place) -> PlaceOut:
@@ -92,6 +94,7 @@ class PlaceOut(Schema):
             lat=place.lat,
             lon=place.lon,
             active=place.active,
+            venue_kind=place.venue_kind,
         )
 
 
@@ -103,6 +106,7 @@ class PlaceIn(Schema):
     address: str = Field("", max_length=TEXT_INPUT_MAX)
     lat: float | None = None
     lon: float | None = None
+    venue_kind: str = Field("", max_length=32)
 
 
 class ZoneOut(Schema):
@@ -298,6 +302,7 @@ def place_create(request: AuthedRequest, payload: PlaceIn) -> Status:
         address=payload.address,
         lat=payload.lat,
         lon=payload.lon,
+        venue_kind=payload.venue_kind,
     )
     return Status(201, PlaceOut.of(place))
 

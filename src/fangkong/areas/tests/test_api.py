@@ -78,10 +78,12 @@ def test_places_create_list_and_search(api, admin, town_a_user, tree):
             "venue_code": "TX0001",
             "lat": 30.74,
             "lon": 120.49,
+            "venue_kind": "restaurant",
         },
     )
     assert r.status_code == 201, r.content
     assert r.json()["jurisdiction_path"] == tree.community_a.path
+    assert r.json()["venue_kind"] == "restaurant"
     for n in range(3):
         area_services.place_create(
             actor=admin, kind="workplace", name=f"羊毛衫厂{n}", jurisdiction=tree.town_b
@@ -110,6 +112,7 @@ def test_places_create_list_and_search(api, admin, town_a_user, tree):
         ({"name": "名" * 5000}, 422, "invalid_input"),
         ({"lat": 200, "lon": 1}, 400, "coordinates_invalid"),
         ({"kind": "nope"}, 400, "place_kind_invalid"),
+        ({"venue_kind": "nope"}, 400, "venue_kind_invalid"),
         ({"jurisdiction_id": "abc"}, 422, "invalid_input"),
     ],
 )

@@ -72,8 +72,11 @@ class ContactOut(Schema):
     monitoring_end_on: dt.date | None
     test_dates: list[dict]
     controlled_at: dt.datetime | None
+    # The last change of class (an upgrade, or an investigator's promotion or demotion)
+    # and why; `reclassified`: an investigator decided it.
     upgraded_at: dt.datetime | None
     upgrade_reason: str
+    reclassified: bool = False
 
     @staticmethod
     def from_contact(c: Contact) -> ContactOut:
@@ -95,6 +98,7 @@ class ContactOut(Schema):
             controlled_at=c.controlled_at,
             upgraded_at=c.upgraded_at,
             upgrade_reason=c.upgrade_reason,
+            reclassified=c.reclassified,
         )
 
 

@@ -348,7 +348,7 @@ def test_reclassify_api(investigator: Any, found: dict, town_a_user: Any, make_u
     assert ok.status_code == 200, ok.content
     body = ok.json()
     assert body["classification"] == "co_presence"
-    assert body["upgrade_reason"] == "核实为路过"
+    assert body["upgrade_reason"] == "核实为路过" and body["reclassified"] is True
     assert body["quarantine_end_on"] is None and body["monitoring_end_on"]
     denied = client_for(town_a_user).post(
         url, {"classification": "close", "reason": "x"}, content_type="application/json"
@@ -390,6 +390,7 @@ def test_the_case_page_shows_risk_persons_as_their_own_category(
     url = reverse("tracing:case_contacts", args=[found["case"].pk])
     body = client_for(investigator).get(url).content.decode()
     assert "时空伴随者（风险人员） 3" in body
+    assert 'data-testid="monitoring-end"' in body and "监测至 2022-07-07" in body
     assert 'data-testid="add-contact-kind"' in body and "同乘交通工具" in body
 
 
