@@ -52,7 +52,6 @@ from fangkong.protocol.selectors import ruleset_for
 from fangkong.quarantine.bulk import room_bulk_create, site_bulk_create
 from fangkong.quarantine.choices import RoomKind
 from fangkong.quarantine.models import Room, Site
-from fangkong.quarantine.services import quarantine_delete_under
 from fangkong.scans.models import VenueScan
 from fangkong.scans.services import scan_indexes_suspended, scans_bulk_insert, scans_delete_under
 from fangkong.testing.bulk import testing_delete_under
