@@ -52,6 +52,7 @@ from fangkong.protocol.selectors import ruleset_for
 from fangkong.quarantine.bulk import room_bulk_create, site_bulk_create
 from fangkong.quarantine.choices import RoomKind
 from fangkong.quarantine.models import Room, Site
+from fangkong.quarantine.services import quarantine_delete_under
 from fangkong.scans.models import VenueScan
 from fangkong.scans.services import scan_indexes_suspended, scans_bulk_insert, scans_delete_under
 from fangkong.testing.bulk import testing_delete_under
@@ -304,6 +305,7 @@ def drill_city_delete() -> None:
         with transaction.atomic():
             # Each app deletes its own rows; dependents first (stocks and sampling
             # points hang on places, scans and persons on places and jurisdictions).
+            quarantine_delete_under(ROOT_PATH)
             testing_delete_under(ROOT_PATH)
             scans_delete_under(ROOT_PATH)
             people_delete_under(ROOT_PATH)
@@ -343,6 +345,8 @@ class _CityBuilder:
         self._places()
         progress.stage("sampling points")
         self._testing()
+        progress.stage("quarantine sites")
+        self._quarantine()
         progress.stage("persons", self.population)
         self._persons(progress)
         n_scans = self.population * self.days * 10
