@@ -38,7 +38,14 @@ from fangkong.quarantine.models import (
     Transfer,
 )
 from fangkong.testing.models import RoundPurpose, TubeResult
-from fangkong.tracing.models import Case, CaseLink, Contact, ContactClass, PushItem
+from fangkong.tracing.models import (
+    Case,
+    CaseLink,
+    Contact,
+    ContactClass,
+    ContactStatus,
+    PushItem,
+)
 
 pytestmark = pytest.mark.django_db
 
@@ -95,7 +102,14 @@ def test_the_demo_days_place_check_and_alert_but_release_nobody_yet(city) -> Non
         closes = _contacts_of(case, ContactClass.CLOSE)
         placed = Placement.objects.filter(contact_id__in=closes, follows__isnull=True)
         placed = placed.select_related("contact")
-        assert closes and set(placed.values_list("contact_id", flat=True)) == closes
+        unplaced = closes - set(placed.values_list("contact_id", flat=True))
+        assert closes and len(unplaced) < len(closes) / 4
+        # Those the towns did not find (or found outside the city) are not offered.
+        assert (
+            not Contact.objects.filter(pk__in=unplaced)
+            .exclude(status__in=[ContactStatus.NOT_FOUND, ContactStatus.OUTSIDE])
+            .exists()
+        )
         for placement in placed:
             upgraded = placement.contact.upgraded_at
             assert placement.measure == Measure.CENTRALISED or (
