@@ -126,6 +126,17 @@ AUDIT_ACTIONS: dict[str, Any] = {
     "transfer.depart": _("转运出发"),
     "transfer.arrive": _("转运到达"),
     "transfer.cancel": _("取消转运"),
+    # quarantine: care at the site and at home
+    "placement.check_in": _("隔离人员入住登记"),
+    "placement.test_sample": _("隔离点采样"),
+    "placement.became_case": _("隔离人员检测阳性转为病例"),
+    "placement.to_hospital": _("隔离人员送医"),
+    "placement.release": _("解除隔离"),
+    "placement.certificate": _("查看解除隔离证明（显示姓名）"),
+    "health_check.record": _("记录健康监测"),
+    "alert.handle": _("处置健康预警"),
+    "home_checkin.record": _("居家监测打卡"),
+    "sample.site_record": _("隔离点采集样本"),
     # quarantine: inspections against the standard, closed-loop staff
     "checklist.create": _("新增隔离点标准条目"),
     "checklist.update": _("修改隔离点标准条目"),
@@ -219,7 +230,13 @@ ACTION_GROUPS: tuple[tuple[Any, frozenset[str]], ...] = (
     ),
     (
         _("全员核酸"),
-        frozenset({"round", "point", "box", "result", "recheck", "coverage", "supply"}),
+        frozenset({"round", "point", "box", "result", "recheck", "coverage", "supply", "sample"}),
+    ),
+    (
+        _("隔离管控"),
+        frozenset(
+            {"site", "room", "placement", "transfer", "health_check", "alert", "home_checkin"}
+        ),
     ),
     (
         _("隔离管控"),

@@ -47,6 +47,12 @@ from fangkong.people.bulk import (
     person_bulk_import,
 )
 from fangkong.people.models import Household, Person
+from fangkong.protocol.rules import Protocol
+from fangkong.protocol.selectors import ruleset_for
+from fangkong.quarantine.bulk import room_bulk_create, site_bulk_create
+from fangkong.quarantine.choices import RoomKind
+from fangkong.quarantine.models import Room, Site
+from fangkong.quarantine.services import quarantine_delete_under
 from fangkong.scans.models import VenueScan
 from fangkong.scans.services import scan_indexes_suspended, scans_bulk_insert, scans_delete_under
 from fangkong.testing.bulk import testing_delete_under
@@ -256,6 +262,8 @@ _DRILL_MODELS = (
     Person,
     SamplingPoint,
     SupplyStock,
+    Site,
+    Room,
 )
 
 
@@ -277,7 +285,8 @@ def _referencing_rows(low: str, high: str) -> list[str]:
 
 
 def drill_city_delete() -> None:
-    """Delete everything under the drill city's root: sampling points and supplies,
+    """Delete everything under the drill city's root: quarantine sites and rooms,
+    sampling points and supplies,
     scans, persons, households, places, geometry, jurisdictions (each by its app's
     `*_delete_under`, set-based DELETEs) and the build record, in one transaction.
 
@@ -296,6 +305,7 @@ def drill_city_delete() -> None:
         with transaction.atomic():
             # Each app deletes its own rows; dependents first (stocks and sampling
             # points hang on places, scans and persons on places and jurisdictions).
+            quarantine_delete_under(ROOT_PATH)
             testing_delete_under(ROOT_PATH)
             scans_delete_under(ROOT_PATH)
             people_delete_under(ROOT_PATH)
@@ -335,12 +345,14 @@ class _CityBuilder:
         self._places()
         progress.stage("sampling points")
         self._testing()
+        progress.stage("quarantine sites")
+        self._quarantine()
         progress.stage("persons", self.population)
         self._persons(progress)
         n_scans = self.population * self.days * 10
         progress.stage("scans", n_scans)
         self._scans(progress)
-        sequences_reset(Jurisdiction, Place, Household, Person, VenueScan)
+        sequences_reset(Jurisdiction, Place, Household, Person, VenueScan, Site, Room)
         return self.counts
 
     def _new_jid(self) -> int:
@@ -628,6 +640,61 @@ class _CityBuilder:
                 )
         self.counts["supply_stocks"] = len(SupplyStock.objects.bulk_create(stocks))
 
+    # quarantine sites and rooms -------------------------------------------------------
+
+    def _quarantine(self) -> None:
+        """A quarantine Site for every quarantine_site place, with buildings, floors and
+        rooms (mostly single, a few multi-person for households, accessible ones on the
+        lower floors), sized so that the city's rooms meet the rule set's reserve and
+        hold the reference outbreak's close contacts (`drill_quarantine_rooms`)."""
+        rnd = self.rnd("quarantine")
+        places = list(
+            Place.objects.filter(
+                jurisdiction_path__gte=ROOT_PATH,
+                jurisdiction_path__lt=path_upper_bound(ROOT_PATH),
+                kind=PlaceKind.QUARANTINE_SITE,
+            )
+            .order_by("pk")
+            .values_list("pk", "name", "jurisdiction_path")
+        )
+        if not places:
+            self.counts["quarantine_sites"] = self.counts["quarantine_rooms"] = 0
+            return
+        total = drill_quarantine_rooms(self.population, _rooms_per_10k(self.start))
+        weights = [rnd.uniform(0.8, 1.2) for _ in places]
+        shares = [int(total * w / sum(weights)) for w in weights]
+        shares[0] += total - sum(shares)
+        site_next, room_next = next_free_id(Site), next_free_id(Room)
+        sites: list[dict[str, Any]] = []
+        rooms: list[dict[str, Any]] = []
+        for (place_id, name, path), share in zip(places, shares, strict=True):
+            sites.append(
+                {
+                    "id": site_next,
+                    "place_id": place_id,
+                    "jurisdiction_path": path,
+                    "name": name,
+                    "doctor_name": ids.person_name(rnd, rnd.random() < 0.5),
+                }
+            )
+            for building, floor, number, kind, beds, accessible in drill_site_layout(share):
+                rooms.append(
+                    {
+                        "id": room_next,
+                        "site_id": site_next,
+                        "building": building,
+                        "floor": floor,
+                        "number": number,
+                        "kind": kind,
+                        "beds": beds,
+                        "accessible": accessible,
+                    }
+                )
+                room_next += 1
+            site_next += 1
+        self.counts["quarantine_sites"] = site_bulk_create(rows=sites)
+        self.counts["quarantine_rooms"] = room_bulk_create(rows=rooms)
+
     # households and persons ------------------------------------------------------------
 
     def _persons(self, progress: Progress) -> None:
@@ -799,6 +866,59 @@ class _CityBuilder:
 
 
 # --- small pure helpers --------------------------------------------------------------
+
+# Rooms the reference outbreak's close contacts take at its peak (both cases' contacts at
+# once, before the first are released), with spare; a small city needs fewer.
+DRILL_OUTBREAK_ROOMS = 1000
+OUTBREAK_ROOMS_PER_PERSON = 0.1
+FLOORS_PER_BUILDING = 8
+MAX_ROOMS_PER_FLOOR = 20
+
+
+def drill_quarantine_rooms(population: int, rooms_per_10k: int) -> int:
+    """The drill city's quarantine rooms: the rule set's reserve (rooms per 10,000
+    residents) and at least what the reference outbreak needs (a share of a small city,
+    `DRILL_OUTBREAK_ROOMS` in a large one)."""
+    reserve = math.ceil(population * rooms_per_10k / 10_000)
+    outbreak = min(DRILL_OUTBREAK_ROOMS, math.ceil(population * OUTBREAK_ROOMS_PER_PERSON))
+    return max(reserve, outbreak)
+
+
+def drill_site_layout(rooms: int) -> list[tuple[str, int, str, str, int, bool]]:
+    """A site's rooms as (building, floor, number, kind, beds, accessible): floors of
+    5–20 rooms, 8 floors a building ("1", "2" ...: 1号楼, 2号楼 on the pages); room 01
+    of floors 1–2 accessible, the last room or two of each full floor multi-person (2–3
+    beds, for a household), the rest single. Numbers as the services number them: floor
+    and two digits (305)."""
+    per_floor = min(MAX_ROOMS_PER_FLOOR, max(5, math.ceil(rooms / 6)))
+    multi = max(1, per_floor // 8)
+    out: list[tuple[str, int, str, str, int, bool]] = []
+    left = rooms
+    level = 0
+    while left > 0:
+        building = str(level // FLOORS_PER_BUILDING + 1)  # shown as 1号楼
+        floor = level % FLOORS_PER_BUILDING + 1
+        for i in range(1, min(per_floor, left) + 1):
+            number = f"{floor}{i:02d}"
+            if i == 1 and floor <= 2:
+                out.append((building, floor, number, RoomKind.ACCESSIBLE, 1, True))
+            elif i > per_floor - multi:
+                beds = 3 if i == per_floor else 2
+                out.append((building, floor, number, RoomKind.MULTI, beds, False))
+            else:
+                out.append((building, floor, number, RoomKind.SINGLE, 1, False))
+        left -= per_floor
+        level += 1
+    return out
+
+
+def _rooms_per_10k(on_date: dt.date) -> int:
+    """The reserve of the rule set in force for the city on its first day."""
+    try:
+        ruleset = ruleset_for(on_date=on_date, path=ROOT_PATH)
+    except DomainError:
+        return Protocol.quarantine_rooms_per_10k
+    return Protocol.from_ruleset(ruleset).quarantine_rooms_per_10k
 
 
 def drill_warehouse_stock(population: int) -> dict[str, int]:

@@ -12,6 +12,7 @@ members are held and rechecked in single tubes by their community; one recheck i
 positive and becomes the second case, source unknown, and tracing starts again.
 
 Day 3 — the sealed and controlled zones are screened again (daily rounds); all negative.
+The later days (4 and on) screen them again in the same way (`play_zone_screening`).
 
 Deterministic for the city's seed: who is missed, who walks in, which pool is positive.
 """
@@ -83,10 +84,12 @@ def _stations(city_path: str, paths: list[str]) -> _Stations:
     q = under("jurisdiction_path", paths[0])
     for path in paths[1:]:
         q |= under("jurisdiction_path", path)
-    points = list(SamplingPoint.objects.filter(q).select_related("place").order_by("pk"))
+    # A quarantine site's own point (its site tests) samples no round.
+    mass = SamplingPoint.objects.filter(place__kind=PlaceKind.SAMPLING_POINT)
+    points = list(mass.filter(q).select_related("place").order_by("pk"))
     if not points:
         points = list(
-            SamplingPoint.objects.filter(under("jurisdiction_path", city_path))
+            mass.filter(under("jurisdiction_path", city_path))
             .select_related("place")
             .order_by("pk")[:1]
         )
@@ -480,9 +483,18 @@ def play_day2(city: DrillCity, on_date: dt.date) -> dict[str, Any]:
     return summary
 
 
-def play_day3(city: DrillCity, on_date: dt.date) -> dict[str, Any]:
+def play_zone_screening(day: int) -> Any:
+    """The player of a later day (4 and on): the daily screening of day 3 again."""
+
+    def play(city: DrillCity, on_date: dt.date) -> dict[str, Any]:
+        return play_day3(city, on_date, day=day)
+
+    return play
+
+
+def play_day3(city: DrillCity, on_date: dt.date, *, day: int = 3) -> dict[str, Any]:
     """The daily screening of the sealed and controlled zones; all negative."""
-    rnd = random.Random(f"fangkong-outbreak:{city.seed}:3")  # noqa: S311 - a reproducible drill
+    rnd = random.Random(f"fangkong-outbreak:{city.seed}:{day}")  # noqa: S311 - a reproducible drill
     root = Jurisdiction.objects.get(path=city.root_path)
     command = drill_actor("drill-command", Role.COMMAND, root)
     zones = list(

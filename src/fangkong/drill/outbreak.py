@@ -11,8 +11,12 @@ control most contacts on time, a few late, a few not found; overdue lists escala
 
 Days 1–3 (mass testing: a round of 乌镇镇, a city-wide round with a positive pool
 rechecked into a second case, daily rounds of the sealed and controlled zones) are in
-drill/mass_testing.py. Later days (quarantine, new cases, zones lifting) come with the modules
-that play them. Deterministic for the city's seed; each day is played once (DrillDay).
+drill/mass_testing.py; days 4 to FINAL_DAY screen the sealed and controlled zones daily
+in the same way. Every day, quarantine plays its part (drill/quarantine.py): contacts
+placed, transferred and checked in, health checks, tests at the sites, fevers, the third
+case found at a site on day 5, releases and home monitoring. Zones lifting comes with the
+module that plays it. Deterministic for the city's seed; each day is played once
+(DrillDay).
 """
 
 from __future__ import annotations
@@ -23,6 +27,7 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from django.db import transaction
+from django.utils import timezone
 
 from fangkong.accounts.models import User
 from fangkong.accounts.roles import Role
@@ -32,8 +37,9 @@ from fangkong.core.errors import DomainError
 from fangkong.core.paths import community_of, under
 from fangkong.drill.clock import drill_clock
 from fangkong.drill.feedback import town_feedback
-from fangkong.drill.mass_testing import play_day1, play_day2, play_day3
+from fangkong.drill.mass_testing import play_day1, play_day2, play_day3, play_zone_screening
 from fangkong.drill.models import DrillCity, DrillDay
+from fangkong.drill.quarantine import quarantine_day
 from fangkong.drill.scenario import SHANGHAI, WUZHEN, zones_close_day
 from fangkong.drill.scenario import at as _at
 from fangkong.drill.scenario import drill_actor as _actor
@@ -46,7 +52,8 @@ from fangkong.tracing.services import pushes as push_services
 
 HOTEL_WORDS = ("酒店", "民宿")
 REPORTING_UNIT = "桐乡市疾病预防控制中心"
-LAST_DAY = 3  # the last day the drill plays so far
+LAST_DAY = 3  # the last day `make demo` plays (yesterday with --start auto)
+FINAL_DAY = 12  # the last day the drill can play: the second case's contacts' 7 + 3 days
 # A played day writes until the next morning: its round closes at 06:00
 # (mass_testing._close), after the lab results (01:30) and the zones' day closing.
 DAY_WRITES_UNTIL = dt.timedelta(days=1, hours=6)
@@ -188,7 +195,13 @@ def _play_day0(city: DrillCity, on_date: dt.date) -> dict[str, Any]:
     }
 
 
-PLAYERS = {0: _play_day0, 1: play_day1, 2: play_day2, 3: play_day3}
+PLAYERS: dict[int, Any] = {
+    0: _play_day0,
+    1: play_day1,
+    2: play_day2,
+    3: play_day3,
+    **{day: play_zone_screening(day) for day in range(LAST_DAY + 1, FINAL_DAY + 1)},
+}
 
 
 def outbreak_day0(city: DrillCity) -> dt.date:
@@ -216,17 +229,28 @@ def start_for_now(*, days: int, now: dt.datetime) -> dt.date:
 
 
 def drill_outbreak(*, through_day: int = LAST_DAY) -> list[DayReport]:
-    """Play the reference outbreak's days 0..through_day not yet played on the drill city."""
-    if through_day < 0 or through_day > LAST_DAY:
+    """Play the reference outbreak's days 0..through_day not yet played on the drill city.
+
+    A day whose writes would reach past now (a city built with `--start auto`, asked for
+    days after yesterday) is refused: nothing the drill writes is in the future."""
+    if through_day < 0 or through_day > FINAL_DAY:
         raise DomainError(
             "drill_day_unknown",
-            f"演练目前可进行第 0 至第 {LAST_DAY} 天",
+            f"演练目前可进行第 0 至第 {FINAL_DAY} 天",
             through_day=through_day,
         )
     city = DrillCity.objects.order_by("-pk").first()
     if city is None:
         raise DomainError("drill_city_missing", "请先生成演练城市：fangkong drill city")
     day0 = outbreak_day0(city)
+    last = day0 + dt.timedelta(days=through_day)
+    if _at(last, 0) + DAY_WRITES_UNTIL > timezone.now():
+        raise DomainError(
+            "drill_day_future",
+            f"演练第 {through_day} 天（{last}）尚未过去，不能提前演练",
+            through_day=through_day,
+            on_date=str(last),
+        )
     reports: list[DayReport] = []
     for day in range(through_day + 1):
         on_date = day0 + dt.timedelta(days=day)
@@ -236,6 +260,9 @@ def drill_outbreak(*, through_day: int = LAST_DAY) -> list[DayReport]:
             continue
         with transaction.atomic():
             summary = PLAYERS[day](city, on_date)
+            quarantine = quarantine_day(city, day, on_date)
+            if quarantine:
+                summary["quarantine"] = quarantine
             # The daily job closes the day on the zones (if the day's play did not).
             summary.setdefault("zone_days_closed", zones_close_day(on_date))
             DrillDay.objects.create(city=city, day=day, on_date=on_date, summary=summary)

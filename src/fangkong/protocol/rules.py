@@ -717,6 +717,70 @@ def deadline_after(p: Protocol, start: dt.datetime, kind: str) -> ProtocolDeadli
     return ProtocolDeadline(start + dt.timedelta(hours=hours), p.version, f"deadline.{kind}")
 
 
+# --- release --------------------------------------------------------------------------
+
+RELEASE_OK: Final = "ok"
+RELEASE_NOT_DUE: Final = "not_due"
+RELEASE_TEST_POSITIVE: Final = "test_positive"
+RELEASE_TEST_MISSING: Final = "test_missing"
+RELEASE_TEST_PENDING: Final = "test_pending"
+RELEASE_CLOSE_PENDING: Final = "close_contact_tests_pending"
+
+# The test results a stay's test may have (quarantine.choices.TestResult's values).
+RESULT_PENDING: Final = "pending"
+RESULT_NEGATIVE: Final = "negative"
+RESULT_POSITIVE: Final = "positive"
+RESULT_INVALID: Final = "invalid"
+
+
+@dataclass(frozen=True)
+class StayTest:
+    """One test of a stay as the release rule sees it: due on a day (scheduled) or not
+    (urgent), taken or not, and its result ("pending", "negative", "positive",
+    "invalid")."""
+
+    due_on: dt.date | None
+    taken: bool
+    result: str
+
+
+def release_eligible(
+    p: Protocol,
+    *,
+    today: dt.date,
+    end_on: dt.date,
+    tests: Iterable[StayTest],
+    close_contact_results: Iterable[str] | None = None,
+) -> Eligibility:
+    """May a person be released from quarantine today?
+
+    Only from the end date on, when every scheduled test due up to the end was taken
+    and is negative (an urgent test too, once taken), and, for a secondary contact
+    (`close_contact_results` given: its close contact's test results in the order they
+    were due), when that contact's first `secondary_release_close_negatives` results are
+    negative (v9: 2; v8: 0, no wait).
+
+    Reason codes, first that applies: `not_due`, `test_positive`, `test_missing` (also
+    an invalid result: the test is to be taken again), `test_pending`,
+    `close_contact_tests_pending`.
+    """
+    if today < end_on:
+        return Eligibility(False, RELEASE_NOT_DUE)
+    relevant = [t for t in tests if t.taken or (t.due_on is not None and t.due_on <= end_on)]
+    if any(t.taken and t.result == RESULT_POSITIVE for t in relevant):
+        return Eligibility(False, RELEASE_TEST_POSITIVE)
+    if any(not t.taken or t.result == RESULT_INVALID for t in relevant):
+        return Eligibility(False, RELEASE_TEST_MISSING)
+    if any(t.result != RESULT_NEGATIVE for t in relevant):
+        return Eligibility(False, RELEASE_TEST_PENDING)
+    if close_contact_results is not None:
+        needed = p.secondary_release_close_negatives
+        first = list(close_contact_results)[:needed]
+        if len(first) < needed or any(r != RESULT_NEGATIVE for r in first):
+            return Eligibility(False, RELEASE_CLOSE_PENDING)
+    return Eligibility(True, RELEASE_OK)
+
+
 # --- quarantine placements ------------------------------------------------------------
 
 RULE_SECONDARY_CLOSE_END: Final = "secondary_contact.monitoring_end"

@@ -5,4 +5,4 @@ Lower apps never import quarantine (layers); they send a signal defined in their
 
 from __future__ import annotations
 
-from fangkong.quarantine import receivers_placements  # noqa: F401
+from fangkong.quarantine import receivers_care, receivers_placements  # noqa: F401

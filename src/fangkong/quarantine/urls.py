@@ -2,12 +2,13 @@
 
 from __future__ import annotations
 
-from fangkong.quarantine.views import inspections, placements, sites
+from fangkong.quarantine.views import care, inspections, placements, sites
 
 app_name = "quarantine"
 
 urlpatterns = [
     *sites.urlpatterns,
     *placements.urlpatterns,
+    *care.urlpatterns,
     *inspections.urlpatterns,
 ]

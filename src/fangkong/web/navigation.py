@@ -289,6 +289,28 @@ NAV_ENTRIES: tuple[NavEntry, ...] = (
         _("参考数据的系统管理"),
         staff_only=True,
     ),
+    NavEntry(
+        "site_day",
+        pgettext_lazy("nav", "今日工作"),
+        "quarantine:site_day",
+        Capability.PLACEMENT_CARE,
+        _("隔离点入住、健康监测、采样和解除"),
+        place_kind="quarantine_site",
+    ),
+    NavEntry(
+        "care_alerts",
+        pgettext_lazy("nav", "健康预警"),
+        "quarantine:alert_list",
+        Capability.PLACEMENT_CARE,
+        _("隔离人员发热、症状和阳性预警及处置"),
+    ),
+    NavEntry(
+        "home_list",
+        pgettext_lazy("nav", "居家管控"),
+        "quarantine:home_list",
+        Capability.HOME_MONITOR,
+        _("居家隔离和居家健康监测人员每日打卡"),
+    ),
 )
 
 
@@ -297,6 +319,7 @@ NAV_ENTRIES: tuple[NavEntry, ...] = (
 ROLE_LEADS: dict[str, tuple[str, ...]] = {
     Role.SAMPLER: ("sampler", "boxes"),
     Role.LAB: ("box_receive", "lab_results"),
+    Role.SITE_STAFF: ("site_day", "care_alerts"),
 }
 
 

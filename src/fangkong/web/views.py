@@ -9,7 +9,7 @@ from django.http import HttpRequest, HttpResponse, HttpResponsePermanentRedirect
 from django.middleware.csrf import get_token
 from django.shortcuts import render
 from django.templatetags.static import static
-from django.urls import get_script_prefix
+from django.urls import NoReverseMatch, get_script_prefix, reverse
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
 from django.views.decorators.cache import never_cache
@@ -20,6 +20,7 @@ from fangkong.accounts.roles import ROLE_CAPABILITIES, Capability, Role
 from fangkong.accounts.types import AuthedRequest
 from fangkong.areas.choices import Level, PlaceKind, ZoneLevel
 from fangkong.core.errors import DomainError
+from fangkong.quarantine.selectors import sites as quarantine_sites
 from fangkong.web.navigation import NAV_ENTRIES, nav_items
 from fangkong.web.selectors import (
     DASHBOARD_CACHE_SECONDS,
@@ -34,15 +35,24 @@ if TYPE_CHECKING:
 # What each role does in fangkong today (DESIGN.md, "Users and what each does"), for the
 # landing page: only work that has pages now, which the landing page links below it.
 ROLE_WORK: dict[str, Any] = {
-    Role.COMMAND: gettext_lazy("掌握全局：指挥大屏、风险区、病例与推送核查、全员核酸进度与物资。"),
+    Role.COMMAND: gettext_lazy(
+        "掌握全局：指挥大屏、风险区、病例与推送核查、全员核酸进度与物资，"
+        "隔离点房态与储备、隔离管控与转运、健康预警，对照标准检查隔离点并督办整改。"
+    ),
     Role.INVESTIGATOR: gettext_lazy("流调溯源：病例、活动轨迹、密接与传播链，推送核查名单。"),
     Role.TOWN_STAFF: gettext_lazy(
-        "本镇街：接收推送核查名单并反馈结果，风险区，核酸检测轮次、采样点、单管复核与物资。"
+        "本镇街：接收推送核查名单并反馈结果，风险区，核酸检测轮次、采样点、单管复核与物资，"
+        "本镇街居民的隔离管控：批量安排隔离、转运交接，居家隔离与健康监测打卡。"
     ),
     Role.COMMUNITY_WORKER: gettext_lazy(
-        "本村社：住户与人员，接触者名单，核酸覆盖与未采样人员，单管复核。"
+        "本村社：住户与人员，接触者名单，核酸覆盖与未采样人员，单管复核，"
+        "居家隔离与居家健康监测人员每日打卡（可只看漏打卡的），本村社居民的隔离管控情况。"
     ),
-    Role.SITE_STAFF: gettext_lazy("本隔离点：查询人员（默认脱敏），查看风险区、辖区与场所。"),
+    Role.SITE_STAFF: gettext_lazy(
+        "本隔离点：今日工作（转运到达的入住登记、每日两次健康监测、应检人员采样与送检、"
+        "到期解除隔离并打印解除隔离证明），健康预警处置，房间看板与隔离人员，"
+        "本点整改与闭环人员核酸；查询人员（默认脱敏），查看风险区、辖区与场所。"
+    ),
     Role.SAMPLER: gettext_lazy(
         "本采样点：在手机上登记采样（离线也能登记），装箱交接，采样点状态与物资库存。"
     ),
@@ -61,8 +71,7 @@ ROLE_WORK: dict[str, Any] = {
 ROLE_WORK_WITHOUT_PAGES: dict[str, Any] = {
     Role.COMMAND: gettext_lazy("向部门和镇街派发任务、日报、审批通报"),
     Role.TOWN_STAFF: gettext_lazy("落地管控措施、群众诉求"),
-    Role.COMMUNITY_WORKER: gettext_lazy("上门排查、居家隔离与健康监测"),
-    Role.SITE_STAFF: gettext_lazy("入住登记、房间管理、每日两次健康监测、隔离期核酸检测、解除隔离"),
+    Role.COMMUNITY_WORKER: gettext_lazy("上门排查"),
     Role.HOTLINE: gettext_lazy("受理群众诉求（就医、生活物资、出行、复工），分派并跟踪办结"),
     Role.PUBLICITY: gettext_lazy("发布权威通报，跟踪舆情并及时辟谣"),
 }
@@ -139,10 +148,33 @@ def _dashboard_context(request: AuthedRequest) -> dict[str, Any]:
     }
 
 
+def _own_site(user: User) -> dict[str, Any] | None:
+    """Site staff's landing: their quarantine site with its rooms by state and the
+    persons placed there, and the links to their day and the site's board."""
+    if user.role != Role.SITE_STAFF or not getattr(user, "place_id", None):
+        return None
+    if not has_capability(user, Capability.SITE_VIEW):
+        return None
+    row = next(iter(quarantine_sites.site_rows(user=user)), None)
+    if row is None:
+        return None
+    links = []
+    for label, name, args in (
+        (_("今日工作：入住、健康监测、采样、解除"), "quarantine:site_day", ()),
+        (_("房间看板"), "quarantine:site_board", (row.site.pk,)),
+    ):
+        try:
+            links.append({"label": label, "url": reverse(name, args=args)})
+        except NoReverseMatch:  # the page is not wired (yet)
+            continue
+    return {"row": row, "links": links}
+
+
 def _landing_context(request: AuthedRequest) -> dict[str, Any]:
     user: User = request.user
     place = user.place if getattr(user, "place_id", None) else None
     return {
+        "site": _own_site(user),
         "role_label": user.get_role_display() if user.role else _("未分配角色"),
         "role_work": ROLE_WORK.get(user.role, ""),
         "role_work_without_pages": ROLE_WORK_WITHOUT_PAGES.get(user.role, ""),

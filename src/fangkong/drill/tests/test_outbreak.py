@@ -13,7 +13,13 @@ from fangkong.core.errors import DomainError
 from fangkong.core.paths import community_of
 from fangkong.drill.city import drill_city_build
 from fangkong.drill.models import DrillDay
-from fangkong.drill.outbreak import HOTEL_WORDS, WUZHEN, _index_person, drill_outbreak
+from fangkong.drill.outbreak import (
+    FINAL_DAY,
+    HOTEL_WORDS,
+    WUZHEN,
+    _index_person,
+    drill_outbreak,
+)
 from fangkong.tracing.models import (
     Case,
     CaseStatus,
@@ -101,7 +107,7 @@ def test_outbreak_needs_a_city(db: None) -> None:
 
 def test_unknown_day_is_refused(city) -> None:
     with pytest.raises(DomainError) as err:
-        drill_outbreak(through_day=9)
+        drill_outbreak(through_day=FINAL_DAY + 1)
     assert err.value.code == "drill_day_unknown"
 
 

@@ -24,6 +24,7 @@ from fangkong.testing.models.labs import (
 )
 from fangkong.testing.models.rounds import (
     Round,
+    RoundPurpose,
     RoundScope,
     RoundStatus,
     RoundTarget,
@@ -48,6 +49,7 @@ __all__ = [
     "ResultImport",
     "ResultValue",
     "Round",
+    "RoundPurpose",
     "RoundScope",
     "RoundStatus",
     "RoundTarget",

@@ -13,6 +13,15 @@ class RoundStatus(models.TextChoices):
     CLOSED = "closed", _("已结束")
 
 
+class RoundPurpose(models.TextChoices):
+    """What a round is for: mass testing (筛查), or the standing round of a city's
+    quarantine sites' tests (隔离点检测), one per city, created on first use and kept
+    out of mass-testing lists, coverage and dashboards."""
+
+    SCREENING = "screening", _("全员筛查")
+    QUARANTINE = "quarantine", _("隔离点检测")
+
+
 class SealedPooling(models.TextChoices):
     """How a sealed zone is sampled: the rule set's pool size, or one tube per household."""
 
@@ -39,6 +48,9 @@ class Round(models.Model):
     status = models.CharField(
         _("状态"), max_length=16, choices=RoundStatus.choices, default=RoundStatus.PLANNED
     )
+    purpose = models.CharField(
+        _("用途"), max_length=16, choices=RoundPurpose.choices, default=RoundPurpose.SCREENING
+    )
     sealed_pooling = models.CharField(
         _("封控区采样方式"),
         max_length=16,
@@ -64,7 +76,13 @@ class Round(models.Model):
             models.CheckConstraint(
                 condition=models.Q(deadline_at__gt=models.F("starts_at")),
                 name="round_deadline_after_start",
-            )
+            ),
+            # One standing quarantine round per city.
+            models.UniqueConstraint(
+                fields=["jurisdiction_path"],
+                condition=models.Q(purpose="quarantine"),
+                name="round_one_quarantine_per_city",
+            ),
         ]
 
     def __str__(self) -> str:

@@ -9,6 +9,7 @@ from django.utils.translation import gettext as _
 
 from fangkong.accounts.permissions import has_capability, scope_q
 from fangkong.accounts.roles import Capability
+from fangkong.areas.choices import PlaceKind
 from fangkong.core.errors import NotFound, PermissionDenied
 from fangkong.core.paths import under
 from fangkong.testing.models import SamplingPoint
@@ -36,9 +37,11 @@ def points(
     """The sampling points in the user's jurisdiction (a sampler: those of the
     sampler's community), optionally under one jurisdiction, by path then name."""
     _require_view(user)
-    qs = SamplingPoint.objects.filter(scope_q(user)).select_related(
-        "place", "place__jurisdiction", "queue_updated_by"
-    )
+    # A quarantine site's own point (its tests, testing.services.site_samples) is no
+    # public sampling point.
+    qs = SamplingPoint.objects.filter(
+        scope_q(user), place__kind=PlaceKind.SAMPLING_POINT
+    ).select_related("place", "place__jurisdiction", "queue_updated_by")
     if jurisdiction_path:
         qs = qs.filter(under("jurisdiction_path", jurisdiction_path))
     if queue_status:

@@ -32,10 +32,11 @@ from django.utils.translation import gettext as _
 from fangkong.accounts.permissions import require, scope_path, scope_q
 from fangkong.accounts.roles import Capability
 from fangkong.areas import selectors as area_selectors
+from fangkong.areas.choices import PlaceKind
 from fangkong.core.errors import NotFound
 from fangkong.core.paths import TOWN_WIDTH, level_prefix_expr, level_prefixes, town_of, under
 from fangkong.protocol.rules import Protocol, samplers_needed
-from fangkong.testing.models import Round, RoundStatus, RoundTarget, SamplingPoint
+from fangkong.testing.models import Round, RoundPurpose, RoundStatus, RoundTarget, SamplingPoint
 from fangkong.testing.rules import rounds as rules
 from fangkong.testing.selectors import supplies as supply_selectors
 from fangkong.testing.services.rounds import targets_preview
@@ -55,7 +56,8 @@ def rounds_visible_q(user: User) -> Q:
     related = _ancestors(own)
     # A zone counts by what it covers (its member jurisdictions and places), never by
     # who drew it: a zone drawn by command is owned by the city yet covers one town.
-    return (
+    # The standing quarantine rounds (隔离点检测) are no mass testing: never listed.
+    return Q(purpose=RoundPurpose.SCREENING) & (
         under("jurisdiction_path", own)
         | Q(scopes__jurisdiction__path__in=related)
         | under("scopes__jurisdiction__path", own)
@@ -214,9 +216,9 @@ def planner(*, user: User, rnd: Round) -> Planner:
         level_key = level or "none"
         row.by_zone_level[level_key] = row.by_zone_level.get(level_key, 0) + n
     capacity: dict[str, list[int]] = defaultdict(lambda: [0, 0, 0])
-    for point in SamplingPoint.objects.filter(scope_q(user)).values(
-        "jurisdiction_path", "tables", "samplers"
-    ):
+    for point in SamplingPoint.objects.filter(
+        scope_q(user), place__kind=PlaceKind.SAMPLING_POINT
+    ).values("jurisdiction_path", "tables", "samplers"):
         c = capacity[town_of(point["jurisdiction_path"])]
         c[0] += 1
         c[1] += point["tables"]

@@ -12,6 +12,7 @@ from django.utils.translation import gettext as _
 
 from fangkong.accounts.permissions import require, require_in_scope, scope_q
 from fangkong.accounts.roles import Capability
+from fangkong.areas.choices import PlaceKind
 from fangkong.core.errors import DomainError, NotFound
 from fangkong.core.paths import is_under, level_prefixes, under
 from fangkong.testing.models import (
@@ -70,7 +71,7 @@ def points_for_desk(*, user: User) -> list[SamplingPoint] | None:
     if getattr(user, "place_id", None) is not None:
         return None
     return list(
-        SamplingPoint.objects.filter(scope_q(user))
+        SamplingPoint.objects.filter(scope_q(user), place__kind=PlaceKind.SAMPLING_POINT)
         .select_related("place", "place__jurisdiction")
         .order_by("jurisdiction_path", "place__name", "pk")
     )

@@ -30,6 +30,8 @@ from fangkong.testing.models import (
     Recheck,
     ResultImport,
     ResultValue,
+    Round,
+    RoundPurpose,
     TransportBox,
     Tube,
     TubeResult,
@@ -47,6 +49,7 @@ from fangkong.testing.services.result_files import (
     read_results_file,
     row_from_cells,
 )
+from fangkong.testing.signals import tube_results_stored
 
 if TYPE_CHECKING:
     from fangkong.accounts.models import User
@@ -316,10 +319,28 @@ def _apply(
                 "recheck_tube_id", flat=True
             )
         )
-    pools = [t for t in newly_positive if t not in recheck_tubes]
+    # A quarantine site's tube (a standing round of purpose quarantine) holds no pool:
+    # quarantine lands it on the placement (the signal below) and makes the case.
+    site_rounds = (
+        set(
+            Round.objects.filter(
+                pk__in={tubes[by_tube[t].barcode].round_id for t in newly_positive},
+                purpose=RoundPurpose.QUARANTINE,
+            ).values_list("pk", flat=True)
+        )
+        if newly_positive
+        else set()
+    )
+    pools = [
+        t
+        for t in newly_positive
+        if t not in recheck_tubes and tubes[by_tube[t].barcode].round_id not in site_rounds
+    ]
     events.extend(hold_positive_pools(pools, now, report))
     resolve_rechecks(actor, {t: outcomes[t] for t in recheck_tubes}, now, report, ip)
     _audit_events(actor, events, ip)
+    if outcomes:
+        tube_results_stored.send(sender=TubeResult, outcomes=outcomes, actor=actor, ip=ip)
 
 
 def _report_bad_rows(

@@ -39,6 +39,10 @@ def _user_for(role: str, tree: Any, make_user: Any, add_place: Any) -> Any:
     if role in PLACE_ROLES:
         user.place = add_place(tree.community_a, PLACE_ROLES[role], f"虹桥村{role}")
         user.save()
+    if role == Role.SITE_STAFF:  # the place is a quarantine site with rooms
+        from fangkong.testkit.quarantine import site_with_rooms
+
+        site_with_rooms(user.place, rooms=2)
     return user
 
 
@@ -69,9 +73,8 @@ def test_no_role_meets_a_capability_code_at_home(
     ("role", "without_pages"),
     [
         (Role.HOTLINE, "受理群众诉求"),
-        (Role.SITE_STAFF, "入住登记"),
         (Role.PUBLICITY, "发布权威通报"),
-        (Role.COMMUNITY_WORKER, "居家隔离"),
+        (Role.COMMUNITY_WORKER, "上门排查"),
     ],
 )
 def test_a_duty_without_pages_is_said_to_have_none(
@@ -117,3 +120,46 @@ def test_every_link_of_a_landing_page_opens_for_its_role(
     assert links  # the page says what the role can do by links to it
     answers = {url: client.get(url).status_code for url in sorted(links)}
     assert all(status == 200 for status in answers.values()), answers
+
+
+@pytest.mark.parametrize(
+    ("role", "work", "page"),
+    [
+        (Role.SITE_STAFF, "入住登记", "quarantine:site_day"),
+        (Role.COMMUNITY_WORKER, "居家隔离", "quarantine:home_list"),
+    ],
+)
+def test_quarantine_duties_are_named_with_their_pages(
+    role: str, work: str, page: str, tree: Any, make_user: Any, add_place: Any, client: Any
+) -> None:
+    """The quarantine pages exist: site staff and community workers are told so, and
+    the landing no longer lists that work among the duties without pages."""
+    from django.urls import reverse
+
+    client.force_login(_user_for(role, tree, make_user, add_place))
+    html = client.get("/").content.decode()
+
+    assert work in _section(html, "landing-work")
+    assert work not in _section(html, "landing-without-pages")
+    assert reverse(page) in html  # in the menu and the tiles
+    assert client.get(reverse(page)).status_code == 200
+
+
+def test_site_staff_see_their_site_on_the_landing(tree: Any, make_user: Any, client: Any) -> None:
+    from fangkong.testkit.quarantine import site_with_rooms
+
+    site = site_with_rooms(tree.community_a, rooms=5, name="虹桥宾馆(集中隔离点)")
+    other = site_with_rooms(tree.community_a, rooms=3, name="别处宾馆(集中隔离点)")
+    user = make_user(Role.SITE_STAFF, tree.community_a)
+    user.place = site.place
+    user.save()
+    client.force_login(user)
+
+    html = client.get("/").content.decode()
+
+    card = re.search(r'data-testid="landing-site".*?</section>', html, re.S).group(0)
+    assert site.name in card and other.name not in html
+    assert ">5<" in card.replace(" ", "")  # its rooms, all ready
+    links = re.findall(r'href="(/[^"]*)"', card)
+    assert len(links) == 2
+    assert all(client.get(url).status_code == 200 for url in links)

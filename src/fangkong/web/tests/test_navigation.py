@@ -55,6 +55,16 @@ EXPECTED = {
     Role.LAB: {"places", "jurisdictions"} | {"box_receive", "lab_results"},
 }
 
+# Quarantine care: the site's day at the site, alerts to the site and command, the
+# community's home list (their pages are not in urls_wired: only the real project).
+IN_THE_REAL_PROJECT: dict[str, set[str]] = {
+    Role.COMMAND: {"care_alerts", "home_list"},
+    Role.ADMIN: {"care_alerts", "home_list"},
+    Role.TOWN_STAFF: {"home_list"},
+    Role.COMMUNITY_WORKER: {"home_list"},
+    Role.SITE_STAFF: {"site_day", "care_alerts"},
+}
+
 LABELS = {
     "dashboard": "指挥大屏",
     "people": "人员",
@@ -186,13 +196,17 @@ def test_anonymous_and_inactive_users_get_no_entries(command_user: Any) -> None:
 # pages (the site's own rectifications and staff for site staff).
 _SITES = {"quarantine_sites", "placements", "inspections"}
 _PLACING = {"placement_bulk", "transfers"}
+# And care's: the site's day for its staff, alerts for those who care, the list of
+# persons at home for those who check on them.
+_CARE = {"care_alerts", "home_list"}
 QUARANTINE = {
-    Role.COMMAND: _SITES | _PLACING | {"rectifications", "staff_roster"},
-    Role.ADMIN: _SITES | _PLACING | {"rectifications", "staff_roster"},
+    Role.COMMAND: _SITES | _PLACING | {"rectifications", "staff_roster"} | _CARE,
+    Role.ADMIN: _SITES | _PLACING | {"rectifications", "staff_roster"} | _CARE,
     Role.INVESTIGATOR: _SITES,
-    Role.TOWN_STAFF: _SITES | _PLACING,
-    Role.COMMUNITY_WORKER: _SITES,
-    Role.SITE_STAFF: _SITES | {"site_rectifications", "site_staff_roster"},
+    Role.TOWN_STAFF: _SITES | _PLACING | {"home_list"},
+    Role.COMMUNITY_WORKER: _SITES | {"home_list"},
+    Role.SITE_STAFF: _SITES
+    | {"site_rectifications", "site_staff_roster", "site_day", "care_alerts"},
 }
 
 
@@ -210,7 +224,8 @@ def test_in_the_real_project_every_entry_is_wired_and_shown_to_its_roles(
     assert [e.url_name for e in NAV_ENTRIES if resolve(e.url_name) is None] == []
     assert response.status_code == 200
     nav = response.content.decode().split('data-testid="main-nav"', 1)[1].split("</nav>", 1)[0]
-    assert set(re.findall(r'data-nav="(\w+)"', nav)) == EXPECTED[role] | QUARANTINE.get(role, set())
+    expected = EXPECTED[role] | IN_THE_REAL_PROJECT.get(role, set()) | QUARANTINE.get(role, set())
+    assert set(re.findall(r'data-nav="(\w+)"', nav)) == expected
 
 
 @pytest.mark.urls("fangkong.web.tests.urls_wired")

@@ -13,13 +13,14 @@ from typing import Any
 from django.apps import apps
 from django.conf import settings
 from django.core.management.base import BaseCommand, CommandError
+from django.db.models import Count
 from django.utils import translation
 
 from fangkong.accounts import services
 from fangkong.accounts.models import User
 from fangkong.accounts.roles import PLACE_ROLES, Role
 from fangkong.accounts.rules import DEMO_PASSWORD
-from fangkong.core.paths import under
+from fangkong.core.paths import COMMUNITY_WIDTH, level_prefix_expr, under
 
 CITY_NAME = "桐乡市"
 TOWN_NAME = "乌镇镇"
@@ -68,7 +69,7 @@ class Command(BaseCommand):
             if name not in towns:
                 raise CommandError(f"{CITY_NAME} has no town named {name}.")
         town = towns[TOWN_NAME]
-        community = (
+        community = _busiest_community(town) or (
             jurisdiction_model.objects.filter(parent=town, level="community")
             .order_by("path")
             .first()
@@ -104,7 +105,8 @@ class Command(BaseCommand):
         place = None
         jurisdiction = bindings.get(account.binding)
         if account.binding == "place":
-            place = (
+            place = _busiest_site(city) if account.role == Role.SITE_STAFF else None
+            place = place or (
                 place_model.objects.filter(under("jurisdiction_path", city.path))
                 .filter(kind=PLACE_ROLES[account.role], active=True)
                 .order_by("pk")
@@ -141,6 +143,50 @@ class Command(BaseCommand):
             self.stdout.write(
                 "  ".join(cell + " " * (widths[i] - _width(cell)) for i, cell in enumerate(row))
             )
+
+
+# The drill's placements (quarantine app, read by name: accounts sits below it).
+OPEN_PLACEMENT = ("planned", "in_transit", "active")
+HOME_MEASURES = ("home", "monitoring")
+
+
+def _busiest_site(city: Any) -> Any:
+    """The quarantine site's place with the most persons placed there (the drill's
+    outbreak), so that the site account has people to care for; None without any."""
+    placement_model = apps.get_model("quarantine", "Placement")
+    row = (
+        placement_model.objects.filter(
+            under("site__jurisdiction_path", city.path), status__in=OPEN_PLACEMENT
+        )
+        .values("site__place_id")
+        .annotate(n=Count("pk"))
+        .order_by("-n", "site__place_id")
+        .first()
+    )
+    if row is None:
+        return None
+    return apps.get_model("areas", "Place").objects.get(pk=row["site__place_id"])
+
+
+def _busiest_community(town: Any) -> Any:
+    """The town's community with the most residents in home quarantine or home health
+    monitoring (the community worker's list), None without any."""
+    placement_model = apps.get_model("quarantine", "Placement")
+    rows = (
+        placement_model.objects.filter(
+            under("jurisdiction_path", town.path),
+            measure__in=HOME_MEASURES,
+            status__in=OPEN_PLACEMENT,
+        )
+        .annotate(community=level_prefix_expr("jurisdiction_path", COMMUNITY_WIDTH))
+        .values("community")
+        .annotate(n=Count("pk"))
+        .order_by("-n", "community")
+    )
+    row = rows.first()
+    if row is None:
+        return None
+    return apps.get_model("areas", "Jurisdiction").objects.filter(path=row["community"]).first()
 
 
 def _width(text: str) -> int:

@@ -9,7 +9,8 @@ Each job is idempotent, so running it more often than needed changes nothing:
 - escalate single-tube rechecks past their deadline without a result (once per recheck);
 - escalate quarantine-site rectifications past their deadline (once per rectification);
 - purge the login lockout's records no lock reads any more (old failures and addresses);
-- mark failed the background jobs whose worker died (no heartbeat), so they can be re-run.
+- mark failed the background jobs whose worker died (no heartbeat), so they can be re-run;
+- close the placements at home (home quarantine, home health monitoring) past their end.
 
 It lives in the web app, above every domain, because it runs jobs of all of them.
 
@@ -28,6 +29,7 @@ from django.utils import timezone
 from fangkong.accounts.tasks import login_records_purge
 from fangkong.areas.tasks import zones_close_day
 from fangkong.core.tasks import jobs_reap_stale
+from fangkong.quarantine.tasks_care import home_placements_close_due
 from fangkong.quarantine.tasks_inspections import rectifications_escalate_overdue
 from fangkong.testing.tasks_labs import rechecks_escalate_overdue
 from fangkong.tracing.tasks import cases_escalate_overdue
@@ -37,7 +39,8 @@ from fangkong.tracing.tasks_pushes import pushes_escalate_overdue
 class Command(BaseCommand):
     help = (
         "Enqueue the periodic jobs (escalations, zone day counters, rechecks, "
-        "rectifications, login record purge, dead jobs) once."
+        "rectifications, login record purge, dead jobs, placements at home past their "
+        "end) once."
     )
 
     def handle(self, *args: Any, **options: Any) -> None:
@@ -50,5 +53,6 @@ class Command(BaseCommand):
             ("rectifications_escalate_overdue", rectifications_escalate_overdue.enqueue()),
             ("login_records_purge", login_records_purge.enqueue()),
             ("jobs_reap_stale", jobs_reap_stale.enqueue()),
+            ("home_placements_close_due", home_placements_close_due.enqueue()),
         ):
             self.stdout.write(f"{name}: {result.status}")

@@ -1,0 +1,178 @@
+"""The care pages: the site day, alerts, home list, certificate; scoping negatives."""
+
+from __future__ import annotations
+
+import pytest
+from django.test import Client
+from django.urls import reverse
+
+from fangkong.quarantine.models import PlacementTest
+from fangkong.quarantine.services import care
+from fangkong.testkit import quarantine as qkit
+from fangkong.testkit import quarantine_care as kit
+from fangkong.testkit import testing as tkit
+
+pytestmark = pytest.mark.django_db
+
+
+def client_for(user) -> Client:
+    c = Client()
+    c.force_login(user)
+    return c
+
+
+@pytest.fixture
+def site(tree):
+    return qkit.site_with_rooms(tree.community_a, rooms=4)
+
+
+def test_site_day_shows_arrivals_and_checks_in(tree, site, django_assert_max_num_queries):
+    placement = qkit.placed_contact(tree.community_a, site=site)
+    c = client_for(kit.site_staff(site))
+    with django_assert_max_num_queries(60):
+        page = c.get(reverse("quarantine:site_day"))
+    assert page.status_code == 200
+    assert 'data-testid="arrival-row"' in page.content.decode()
+    done = c.post(reverse("quarantine:check_in", args=[placement.pk]))
+    assert done.status_code == 302
+    placement.refresh_from_db()
+    assert placement.status == "active"
+    page = c.get(reverse("quarantine:site_day")).content.decode()
+    assert 'data-testid="check-row"' in page
+
+
+def test_other_sites_staff_get_404_and_wrong_role_403(tree, site, make_user):
+    placement = qkit.placed_contact(tree.community_a, site=site)
+    other = qkit.site_with_rooms(tree.community_a, rooms=1)
+    c = client_for(kit.site_staff(other))
+    assert c.post(reverse("quarantine:check_in", args=[placement.pk])).status_code == 404
+    assert (
+        c.post(
+            reverse("quarantine:health_check", args=[placement.pk]),
+            {"slot": "am", "temperature": "36.5"},
+        ).status_code
+        == 404
+    )
+    worker = client_for(make_user("community_worker", tree.community_a))
+    assert worker.get(reverse("quarantine:site_day")).status_code == 403
+    assert worker.get(reverse("quarantine:alert_list")).status_code == 403
+    sampler = client_for(make_user("sampler", tree.community_a))
+    assert sampler.get(reverse("quarantine:home_list")).status_code == 403
+
+
+def test_health_check_page_post_and_alert_list(tree, site):
+    placement = kit.checked_in(qkit.placed_contact(tree.community_a, site=site))
+    c = client_for(kit.site_staff(site))
+    r = c.post(
+        reverse("quarantine:health_check", args=[placement.pk]),
+        {"slot": "am", "temperature": "38.1"},
+    )
+    assert r.status_code == 302
+    alerts = c.get(reverse("quarantine:alert_list")).content.decode()
+    assert 'data-testid="alert-row"' in alerts
+    bad = c.post(
+        reverse("quarantine:health_check", args=[placement.pk]),
+        {"slot": "pm", "temperature": "50"},
+        follow=True,
+    )
+    assert "34" in bad.content.decode()
+
+
+def test_home_list_own_community_and_check_in(tree):
+    placement = kit.home_placement(tree.community_a)
+    own = client_for(kit.community_worker(tree.community_a))
+    page = own.get(reverse("quarantine:home_list")).content.decode()
+    assert 'data-testid="home-row"' in page
+    other = client_for(kit.community_worker(tree.community_b))
+    assert (
+        'data-testid="home-row"' not in other.get(reverse("quarantine:home_list")).content.decode()
+    )
+    assert other.post(reverse("quarantine:home_checkin", args=[placement.pk])).status_code == 404
+    assert (
+        own.post(
+            reverse("quarantine:home_checkin", args=[placement.pk]), {"temperature": "36.6"}
+        ).status_code
+        == 302
+    )
+    assert placement.home_checkins.count() == 1
+
+
+def test_certificate_page_after_release(tree, site):
+    placement = kit.checked_in(kit.placed_since(site, days_ago=8))
+    lab = tkit.lab(tree.city)
+    tests = list(PlacementTest.objects.filter(placement=placement))
+    kit.site_results(dict.fromkeys(tests, "negative"), lab=lab)
+    staff = kit.site_staff(site)
+    care.placement_release(actor=staff, placement=placement)
+    placement.refresh_from_db()
+    page = client_for(staff).get(reverse("quarantine:certificate", args=[placement.pk]))
+    assert page.status_code == 200
+    assert placement.certificate_number in page.content.decode()
+    other = qkit.site_with_rooms(tree.community_a, rooms=1)
+    assert (
+        client_for(kit.site_staff(other))
+        .get(reverse("quarantine:certificate", args=[placement.pk]))
+        .status_code
+        == 404
+    )
+
+
+def test_site_day_of_a_place_that_is_no_site_yet_says_so(tree):
+    from fangkong.accounts.services import user_create
+    from fangkong.testkit.actors import PASSWORD
+    from fangkong.testkit.areas import place
+
+    where = place(tree.community_a, "quarantine_site", "未启用的隔离点")
+    user = user_create(
+        username="site-without",
+        password=PASSWORD,
+        role="site_staff",
+        jurisdiction=tree.community_a,
+        place=where,
+    )
+    page = client_for(user).get(reverse("quarantine:site_day"))
+    assert page.status_code == 200
+    assert 'data-testid="no-site"' in page.content.decode()
+
+
+def test_certificate_shows_the_name_to_a_role_that_may_reveal_it_audited(tree, site, make_user):
+    from fangkong.accounts.models import AuditEvent
+
+    placement = kit.checked_in(kit.placed_since(site, days_ago=8))
+    lab = tkit.lab(tree.city)
+    tests = list(PlacementTest.objects.filter(placement=placement))
+    kit.site_results(dict.fromkeys(tests, "negative"), lab=lab)
+    care.placement_release(actor=kit.site_staff(site), placement=placement)
+    staff_page = client_for(kit.site_staff(site)).get(
+        reverse("quarantine:certificate", args=[placement.pk])
+    )
+    assert placement.person.name not in staff_page.content.decode()
+    command = make_user("command", tree.city)
+    page = client_for(command).get(reverse("quarantine:certificate", args=[placement.pk]))
+    assert placement.person.name in page.content.decode()
+    assert AuditEvent.objects.filter(action="placement.certificate", actor=command).exists()
+
+
+def test_site_day_queries_do_not_grow_with_the_persons(tree):
+    from django.db import connection
+    from django.test.utils import CaptureQueriesContext
+
+    site = qkit.site_with_rooms(tree.community_a, rooms=12)
+    c = client_for(kit.site_staff(site))
+
+    def add(n):
+        for _ in range(n):
+            close = kit.checked_in(kit.placed_since(site, days_ago=9))
+            kit.checked_in(kit.placed_since(site, days_ago=8, source=close))
+            care.health_check_record(
+                actor=kit.site_staff(site), placement=close, slot="am", temperature="38.0"
+            )
+
+    add(1)
+    with CaptureQueriesContext(connection) as few:
+        assert c.get(reverse("quarantine:site_day")).status_code == 200
+    add(3)
+    with CaptureQueriesContext(connection) as many:
+        page = c.get(reverse("quarantine:site_day"))
+    assert page.content.decode().count('data-testid="release-row"') == 8
+    assert len(many.captured_queries) == len(few.captured_queries) <= 60
