@@ -39,7 +39,9 @@ from fangkong.quarantine.services import care as services
 # list, a keyset page (`sequence_page` over the day computed in Python, by primary key).
 SECTIONS: dict[str, tuple[str, Callable[[Any], tuple[int]]]] = {
     "arrivals": ("arrivals", lambda row: (row[0].pk,)),
-    "checks": ("checks_due", lambda row: (row.placement.pk,)),
+    # Every person staying, those due or missed this slot first (the done ones after,
+    # so the staff see what was recorded).
+    "checks": ("checks", lambda row: (0 if row.due_now or row.missing else 1, row.placement.pk)),
     "tests": ("tests", lambda row: (row[0].pk,)),
     "releases": ("releases", lambda row: (row.placement.pk,)),
     "hospital": ("hospital", lambda row: (row[0].pk,)),
