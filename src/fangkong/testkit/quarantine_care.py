@@ -179,3 +179,48 @@ def home_placement(
         source="arrival",
         start_on=start_on,
     )
+
+
+def placed_bulk(
+    site: Any, count: int, *, days_ago: int = 14, status: str = "active", with_test: bool = True
+) -> list[Any]:
+    """`count` persons placed at `site` in a few bulk inserts (no service call per
+    person, no room): a demo-sized site for page size and query count tests. Started
+    `days_ago` days ago, their quarantine ending today (release due), each with a
+    scheduled test due today when `with_test`. Returns the Placement rows."""
+    from fangkong.protocol import selectors as protocol_selectors
+    from fangkong.quarantine.models import Placement, PlacementTest
+
+    from .people import persons_bulk
+
+    where = site.place.jurisdiction
+    today = timezone.localdate()
+    start = today - dt.timedelta(days=days_ago)
+    ruleset = protocol_selectors.ruleset_for(on_date=start, path=where.path)
+    ids = persons_bulk(where, count, name="隔离人员")
+    arrived = timezone.now() - dt.timedelta(days=days_ago)
+    rows = [
+        Placement(
+            person_id=pid,
+            jurisdiction_path=where.path,
+            source="other",
+            classification="close",
+            measure="centralised",
+            status=status,
+            site=site,
+            ruleset=ruleset,
+            start_on=start,
+            quarantine_end_on=today,
+            monitoring_end_on=today + dt.timedelta(days=7),
+            checked_in_at=arrived if status == "active" else None,
+            created_by=actor_or_admin(None),
+        )
+        for pid in ids
+    ]
+    Placement.objects.bulk_create(rows, batch_size=500)
+    if with_test:
+        PlacementTest.objects.bulk_create(
+            [PlacementTest(placement=p, kind="scheduled", due_on=today) for p in rows],
+            batch_size=500,
+        )
+    return rows

@@ -137,6 +137,7 @@ class HomeOut(Schema):
     end_on: dt.date | None
     checked_today: bool
     missed_days: int
+    due_today: bool
 
 
 class HomeFilter(PageQuery):
@@ -454,6 +455,7 @@ def home_list(request: AuthedRequest, filters: Query[HomeFilter]) -> Page[HomeOu
             end_on=r.end_on,
             checked_today=r.checked_today,
             missed_days=r.missed_days,
+            due_today=r.due_today,
         )
         for r in rows
     ]

@@ -10,7 +10,7 @@ import datetime as dt
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any
 
-from django.db.models import Count, Exists, OuterRef, Prefetch, Q, QuerySet
+from django.db.models import Count, Exists, F, OuterRef, Prefetch, Q, QuerySet
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
@@ -46,6 +46,8 @@ if TYPE_CHECKING:
 
 ALERT_ORDER = ("-raised_at", "-pk")
 HOME_ORDER = ("pk",)
+# The day page shows each section's first rows; the rest is a paged list of it.
+SECTION_ROWS = 20
 
 
 def _not_found(what: str) -> NotFound:
@@ -107,6 +109,12 @@ class SiteDay:
     alerts: list[tuple[HealthAlert, str]]
     hospital: list[tuple[Transfer, str]]
     tubes_waiting: int
+    alerts_open: int = 0
+
+    @property
+    def checks_due(self) -> list[CheckRow]:
+        """The persons whose check of this slot is due or who missed an earlier one."""
+        return [r for r in self.checks if r.due_now or r.missing]
 
 
 def check_slots(placement_or_ruleset: Any) -> list[str]:
@@ -171,12 +179,12 @@ def site_day(*, user: User, now: dt.datetime | None = None) -> SiteDay:
                 queryset=Transfer.objects.filter(kind=TransferKind.TO_SITE).order_by("-pk"),
             )
         )
-        .order_by("pk")[:200]
+        .order_by("pk")[:2000]
     )
     active = list(
         at_site.filter(status=PlacementStatus.ACTIVE)
         .prefetch_related(Prefetch("tests", queryset=PlacementTest.objects.order_by("due_on")))
-        .order_by("room__building", "room__floor", "room__number", "pk")[:500]
+        .order_by("room__building", "room__floor", "room__number", "pk")[:2000]
     )
     tests = [
         (t, person_label(p.person))
@@ -202,8 +210,9 @@ def site_day(*, user: User, now: dt.datetime | None = None) -> SiteDay:
         (a, person_label(a.placement.person))
         for a in HealthAlert.objects.filter(placement__site=site, state=AlertState.OPEN)
         .select_related("placement", "placement__person", "placement__room")
-        .order_by(*ALERT_ORDER)[:100]
+        .order_by(*ALERT_ORDER)[:SECTION_ROWS]
     ]
+    alerts_open = HealthAlert.objects.filter(placement__site=site, state=AlertState.OPEN).count()
     hospital = [
         (t, person_label(t.placement.person))
         for t in Transfer.objects.filter(
@@ -232,6 +241,7 @@ def site_day(*, user: User, now: dt.datetime | None = None) -> SiteDay:
         alerts=alerts,
         hospital=hospital,
         tubes_waiting=waiting,
+        alerts_open=alerts_open,
     )
 
 
@@ -300,6 +310,7 @@ class HomeRow:
     end_on: dt.date | None
     checked_today: bool
     missed_days: int
+    due_today: bool = True
 
 
 def _home_qs(user: User, today: dt.date) -> QuerySet[Placement]:
@@ -318,7 +329,14 @@ def _home_qs(user: User, today: dt.date) -> QuerySet[Placement]:
             checked_today=Exists(
                 HomeCheckIn.objects.filter(placement=OuterRef("pk"), on_date=today)
             ),
-            checkins_before=Count("home_checkins", filter=Q(home_checkins__on_date__lt=today)),
+            # Check-ins are due from the day after the placement starts (the day of
+            # placement is not due): count those of the due days before today.
+            checkins_before=Count(
+                "home_checkins",
+                filter=Q(
+                    home_checkins__on_date__lt=today, home_checkins__on_date__gt=F("start_on")
+                ),
+            ),
         )
     )
 
@@ -333,7 +351,9 @@ def home_list(
 ) -> tuple[Any, list[HomeRow]]:
     """Persons at home (home quarantine, home health monitoring) of the user's
     community, until their end date: who is due today (not checked in yet) and who
-    missed a day (fewer check-ins than days since the start)."""
+    missed a day. Check-ins are due from the day after the start (the day of placement
+    is not due, whatever the hour): missed days are the days from then to yesterday
+    without a check-in."""
     require(user, Capability.HOME_MONITOR)
     day = today or timezone.localdate()
     page = keyset_page(
@@ -341,7 +361,8 @@ def home_list(
     )
     rows = []
     for p in page.items:
-        days = max(0, (day - p.start_on).days)
+        # Due days before today: from the day after the start to yesterday.
+        days = max(0, (day - p.start_on).days - 1)
         missed = max(0, days - int(getattr(p, "checkins_before", 0)))
         rows.append(
             HomeRow(
@@ -350,6 +371,7 @@ def home_list(
                 care_services.home_end_on(p),
                 bool(getattr(p, "checked_today", False)),
                 missed,
+                day > p.start_on,
             )
         )
     if missed_only:

@@ -134,3 +134,33 @@ def test_a_fever_raises_an_alert_the_staff_handle(
     _shot(page, "alert_list_desktop")
     assert placement.alerts.get().state == "handled"
     assert not errors, errors
+
+
+@pytest.mark.browser
+def test_a_demo_sized_site_day_shows_first_rows_and_pages_a_section(
+    transactional_db: None, live_server: Any, browser_page: Any, tree: Any
+) -> None:
+    site = qkit.site_with_rooms(tree.community_a, rooms=1)
+    kit.placed_bulk(site, 330)
+    kit.placed_bulk(site, 40, status="planned", with_test=False)
+    errors: list[str] = []
+    page = browser_page
+    page.on("console", lambda m: errors.append(m.text) if m.type == "error" else None)
+    _login(page, live_server, kit.site_staff(site))
+    page.set_viewport_size({"width": 1280, "height": 900})
+    page.goto(f"{live_server.url}/quarantine/site/day/")
+    assert page.locator("[data-testid=check-row]").count() == 20
+    _shot(page, "site_day_demo_desktop")
+    page.set_viewport_size({"width": 390, "height": 844})
+    page.reload()
+    _shot(page, "site_day_demo_phone")
+    page.locator("[data-testid=more-checks]").click()
+    page.wait_for_url("**/site/day/checks/")
+    assert page.locator("[data-testid=check-row]").count() == 50
+    assert "330" in page.locator("[data-testid=list-total]").inner_text()
+    _shot(page, "site_day_checks_phone")
+    first = page.locator("[data-testid=check-row]").first
+    first.locator("[data-testid=temperature]").fill("36.6")
+    first.locator("[data-testid=record-check]").click()
+    page.wait_for_url("**/site/day/checks/")
+    assert errors == []

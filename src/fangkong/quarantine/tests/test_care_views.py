@@ -176,3 +176,102 @@ def test_site_day_queries_do_not_grow_with_the_persons(tree):
         page = c.get(reverse("quarantine:site_day"))
     assert page.content.decode().count('data-testid="release-row"') == 8
     assert len(many.captured_queries) == len(few.captured_queries) <= 60
+
+
+def test_site_day_of_a_demo_sized_site_stays_small_and_pages_each_section(tree):
+    import re
+
+    from django.db import connection
+    from django.test.utils import CaptureQueriesContext
+
+    site = qkit.site_with_rooms(tree.community_a, rooms=1)
+    kit.placed_bulk(site, 20)
+    kit.placed_bulk(site, 5, status="planned", with_test=False)
+    c = client_for(kit.site_staff(site))
+    with CaptureQueriesContext(connection) as few:
+        assert c.get(reverse("quarantine:site_day")).status_code == 200
+    kit.placed_bulk(site, 300)
+    kit.placed_bulk(site, 40, status="planned", with_test=False)
+    with CaptureQueriesContext(connection) as many:
+        page = c.get(reverse("quarantine:site_day"))
+    html = page.content.decode()
+    assert len(page.content) < 200 * 1024
+    assert len(many.captured_queries) == len(few.captured_queries) <= 60
+    # Each section: its count and its first rows, with a link to the whole list.
+    for row in ("arrival-row", "check-row", "test-row", "release-row"):
+        assert html.count(f'data-testid="{row}"') == 20
+    for section in ("arrivals", "checks", "tests", "releases"):
+        assert f'data-testid="more-{section}"' in html
+    assert "（320）" in html and "（45）" in html
+    # The whole list of a section, keyset-paged with its total.
+    url = reverse("quarantine:site_day_section", args=["checks"])
+    first = c.get(url).content.decode()
+    assert first.count('data-testid="check-row"') == 50
+    assert 'data-testid="list-total"' in first and "320" in first
+    cursor = re.search(r'\?cursor=([^"&]+)"', first).group(1)
+    second = c.get(url, {"cursor": cursor}).content.decode()
+    assert second.count('data-testid="check-row"') == 50
+    seen = set(re.findall(r'data-placement="(\d+)"', first))
+    assert seen.isdisjoint(re.findall(r'data-placement="(\d+)"', second))
+    # A check recorded from the section's page goes back to it; the person goes after
+    # those still due.
+    pk = int(sorted(seen, key=int)[0])
+    for slot in ["am"] if care.slot_now() == "am" else ["am", "pm"]:
+        done = c.post(
+            reverse("quarantine:health_check", args=[pk]),
+            {"slot": slot, "temperature": "36.5", "section": "checks"},
+        )
+        assert done.status_code == 302 and done["Location"] == url
+    after = c.get(url).content.decode()
+    assert f'data-placement="{pk}"' not in after
+    day = c.get(reverse("quarantine:site_day")).content.decode()
+    assert re.search(r'data-testid="checks-due">319<', day)
+
+
+def test_site_day_section_unknown_is_404_and_needs_care(tree, make_user):
+    site = qkit.site_with_rooms(tree.community_a, rooms=1)
+    c = client_for(kit.site_staff(site))
+    assert c.get(reverse("quarantine:site_day_section", args=["nope"])).status_code == 404
+    other = client_for(make_user("community_worker", tree.community_a))
+    url = reverse("quarantine:site_day_section", args=["checks"])
+    assert other.get(url).status_code == 403
+
+
+def test_home_check_ins_are_due_from_the_day_after_the_placement(tree):
+    import datetime as dt
+
+    from django.utils import timezone
+
+    from fangkong.quarantine.models import HomeCheckIn
+    from fangkong.quarantine.selectors import care as care_selectors
+
+    today = timezone.localdate()
+    worker = kit.community_worker(tree.community_a)
+    placed_today = kit.home_placement(tree.community_a, start_on=today)
+    _page, rows = care_selectors.home_list(user=worker)
+    row = next(r for r in rows if r.placement.pk == placed_today.pk)
+    assert row.missed_days == 0 and not row.due_today
+    page = client_for(worker).get(reverse("quarantine:home_list")).content.decode()
+    assert 'data-testid="not-due-today"' in page
+    # Placed three days ago: due the day after and yesterday (2 days), today open.
+    earlier = kit.home_placement(tree.community_a, start_on=today - dt.timedelta(days=3))
+    # A check-in on the day of placement does not stand for a due day.
+    HomeCheckIn.objects.create(
+        placement=earlier,
+        on_date=earlier.start_on,
+        temperature="36.5",
+        checked_at=timezone.now(),
+        checked_by=worker,
+    )
+    rows = care_selectors.home_list(user=worker)[1]
+    row = next(r for r in rows if r.placement.pk == earlier.pk)
+    assert row.missed_days == 2 and row.due_today
+    HomeCheckIn.objects.create(
+        placement=earlier,
+        on_date=today - dt.timedelta(days=1),
+        temperature="36.5",
+        checked_at=timezone.now(),
+        checked_by=worker,
+    )
+    rows = care_selectors.home_list(user=worker, missed_only=True)[1]
+    assert [r.missed_days for r in rows if r.placement.pk == earlier.pk] == [1]

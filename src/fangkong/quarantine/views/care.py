@@ -7,9 +7,12 @@ message on the same page; a scope refusal is a 404 page."""
 
 from __future__ import annotations
 
+from collections.abc import Callable
+from typing import Any
+
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
-from django.http import HttpResponse
+from django.http import Http404, HttpResponse
 from django.shortcuts import redirect, render
 from django.urls import URLPattern, path
 from django.utils.translation import gettext as _
@@ -19,6 +22,7 @@ from fangkong.accounts.types import AuthedRequest
 from fangkong.core.errors import DomainError
 from fangkong.core.http import client_address
 from fangkong.core.pages import refusal_message
+from fangkong.core.pagination import ListTotal, sequence_page
 from fangkong.quarantine.choices import AlertState, CheckSlot, Symptom
 from fangkong.quarantine.forms_care import (
     AlertHandleForm,
@@ -31,27 +35,83 @@ from fangkong.quarantine.forms_care import (
 from fangkong.quarantine.selectors import care as selectors
 from fangkong.quarantine.services import care as services
 
+# The day page's sections: each shows its count and first rows, and links to its whole
+# list, a keyset page (`sequence_page` over the day computed in Python, by primary key).
+SECTIONS: dict[str, tuple[str, Callable[[Any], tuple[int]]]] = {
+    "arrivals": ("arrivals", lambda row: (row[0].pk,)),
+    # Every person staying, those due or missed this slot first (the done ones after,
+    # so the staff see what was recorded).
+    "checks": ("checks", lambda row: (0 if row.due_now or row.missing else 1, row.placement.pk)),
+    "tests": ("tests", lambda row: (row[0].pk,)),
+    "releases": ("releases", lambda row: (row.placement.pk,)),
+    "hospital": ("hospital", lambda row: (row[0].pk,)),
+}
+SECTION_PAGE = 50
 
-@require_GET
-@login_required
-def site_day(request: AuthedRequest) -> HttpResponse:
-    """The site staff's day at their own site."""
+
+def _day_context(request: AuthedRequest, day: selectors.SiteDay) -> dict[str, Any]:
     from fangkong.testing.selectors.labs import labs_available
 
-    if selectors.own_site_or_none(user=request.user) is None:
-        # A site account whose place is not (yet) a site: the page says so.
-        return render(request, "quarantine/care_site_day.html", {"day": None})
-    day = selectors.site_day(user=request.user)
-    context = {
+    return {
         "day": day,
         "slot_choices": CheckSlot.choices,
         "symptom_choices": Symptom.choices,
         "labs": labs_available(user=request.user),
     }
+
+
+def _sorted(day: selectors.SiteDay, section: str) -> list[Any]:
+    attr, key = SECTIONS[section]
+    return sorted(getattr(day, attr), key=key)
+
+
+@require_GET
+@login_required
+def site_day(request: AuthedRequest) -> HttpResponse:
+    """The site staff's day at their own site: each section's count and first rows."""
+    if selectors.own_site_or_none(user=request.user) is None:
+        # A site account whose place is not (yet) a site: the page says so.
+        return render(request, "quarantine/care_site_day.html", {"day": None})
+    day = selectors.site_day(user=request.user)
+    context = _day_context(request, day)
+    rows: dict[str, list[Any]] = {}
+    totals: dict[str, ListTotal] = {}
+    for section in SECTIONS:
+        full = _sorted(day, section)
+        rows[section] = full[: selectors.SECTION_ROWS]
+        totals[section] = ListTotal(count=len(full))
+    more = {s: totals[s].count > len(rows[s]) for s in SECTIONS}
+    context.update(rows=rows, totals=totals, more=more, only="")
+    return render(request, "quarantine/care_site_day.html", context)
+
+
+@require_GET
+@login_required
+def site_day_section(request: AuthedRequest, section: str) -> HttpResponse:
+    """One section of the site staff's day, whole, a page at a time."""
+    if section not in SECTIONS:
+        raise Http404
+    day = selectors.site_day(user=request.user)
+    filters = ListFilterForm(request.GET).lenient()
+    full = _sorted(day, section)
+    page = sequence_page(
+        full, key=SECTIONS[section][1], cursor=filters["cursor"], size=SECTION_PAGE
+    )
+    context = _day_context(request, day)
+    context.update(
+        rows={section: page.items},
+        totals={section: ListTotal(count=len(full))},
+        more={},
+        only=section,
+        page=page,
+    )
     return render(request, "quarantine/care_site_day.html", context)
 
 
 def _back(request: AuthedRequest, default: str = "quarantine:site_day") -> HttpResponse:
+    section = request.POST.get("section", "")
+    if section in SECTIONS:
+        return redirect("quarantine:site_day_section", section=section)
     return redirect(default)
 
 
@@ -229,6 +289,7 @@ def certificate(request: AuthedRequest, pk: int) -> HttpResponse:
 
 urlpatterns: list[URLPattern] = [
     path("site/day/", site_day, name="site_day"),
+    path("site/day/<slug:section>/", site_day_section, name="site_day_section"),
     path("site/placements/<int:pk>/check-in/", check_in, name="check_in"),
     path("site/placements/<int:pk>/health-check/", health_check, name="health_check"),
     path("site/placements/<int:pk>/release/", release, name="release"),
