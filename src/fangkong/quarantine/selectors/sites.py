@@ -272,7 +272,8 @@ class Forecast:
 
 def pipeline_count(*, user: User) -> int:
     """Contacts in the user's scope bound for centralised quarantine and not yet placed:
-    close contacts, and secondary contacts where the rule set sends them to a site."""
+    close contacts, and secondary contacts where the rule set sends them to a site (a
+    placement at home marked `needs_move` counts as not placed)."""
     if site_bound(user) or not has_capability(user, Capability.CONTACT_VIEW):
         return 0
     from fangkong.tracing.selectors import contacts as tracing_contacts
@@ -284,7 +285,9 @@ def pipeline_count(*, user: User) -> int:
         Measure.CENTRALISED
     ):
         classes.append("secondary")
-    placed = Placement.objects.filter(person_id=OuterRef("person_id"), status__in=OPEN_STATUSES)
+    placed = Placement.objects.filter(
+        person_id=OuterRef("person_id"), status__in=OPEN_STATUSES, needs_move=False
+    )
     return (
         tracing_contacts.contacts_in_scope(user=user)
         .filter(classification__in=classes)
