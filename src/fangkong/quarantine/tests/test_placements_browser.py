@@ -128,4 +128,7 @@ def test_command_adds_rooms_and_sets_a_state_on_the_board(
     page.wait_for_selector("text=已变更房间状态")
     assert page.locator("li.room.room-out_of_service").count() == 1
     _shot(page, "site-board-command")
+    page.goto(f"{live_server.url}/quarantine/sites/")
+    assert page.locator("[data-testid=reserve-city]").count() == 1
+    _shot(page, "site-list-command")
     assert errors == []
