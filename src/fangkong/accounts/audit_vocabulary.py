@@ -122,6 +122,7 @@ AUDIT_ACTIONS: dict[str, Any] = {
     "placement.bulk_create": _("批量安排隔离管控"),
     "placement.room_assign": _("分配隔离房间"),
     "placement.recompute": _("重新计算隔离管控日期"),
+    "placement.move_centralised": _("居家隔离人员转集中隔离"),
     "transfer.create": _("安排转运"),
     "transfer.depart": _("转运出发"),
     "transfer.arrive": _("转运到达"),

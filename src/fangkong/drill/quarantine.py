@@ -382,8 +382,9 @@ def _fever_persons(rnd: random.Random, moment: dt.datetime, exclude: set[int]) -
 
 
 def _positive_person(rnd: random.Random, moment: dt.datetime) -> Placement | None:
-    """A close contact of the first case at a site, living outside the zones' town (so
-    the third case moves no zone's counter), else any close contact at a site."""
+    """A close contact of the first case at a site (not one moved there from home),
+    living outside the zones' town (so the third case moves no zone's counter), else any
+    close contact at a site."""
     first = Case.objects.order_by("pk").first()
     present = [
         p
@@ -395,6 +396,14 @@ def _positive_person(rnd: random.Random, moment: dt.datetime) -> Placement | Non
             PushItem.objects.filter(push__case=first).values_list("contact_id", flat=True)
         )
         present = [p for p in present if p.contact_id in of_first] or present
+    # Not one moved to a site from home (a secondary contact of the first case upgraded
+    # to close by a later case): tracing would link that case to the later one.
+    moved = set(
+        Placement.objects.filter(
+            person_id__in=[p.person_id for p in present], status=PlacementStatus.CANCELLED
+        ).values_list("person_id", flat=True)
+    )
+    present = [p for p in present if p.person_id not in moved] or present
     outside = [p for p in present if not p.jurisdiction_path.startswith(WUZHEN)]
     pool = outside or present
     return rnd.choice(pool) if pool else None

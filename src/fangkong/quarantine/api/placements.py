@@ -52,6 +52,11 @@ class PlacementOut(Schema):
     quarantine_end_on: dt.date | None
     monitoring_end_on: dt.date | None
     checked_in_at: dt.datetime | None
+    needs_move: bool = Field(
+        False,
+        description="At home but now due for centralised quarantine (upgraded "
+        "classification): to be moved to a site by the bulk placement",
+    )
 
     @staticmethod
     def of(p: Placement) -> PlacementOut:
@@ -77,6 +82,7 @@ class PlacementOut(Schema):
             quarantine_end_on=p.quarantine_end_on,
             monitoring_end_on=p.monitoring_end_on,
             checked_in_at=p.checked_in_at,
+            needs_move=p.needs_move,
         )
 
 

@@ -70,13 +70,29 @@ class SiteRoomOut(Schema):
 
 
 class RoomReserveOut(Schema):
-    path: str
+    """A town's residents and their share of the city's reserve (information only: a
+    town is never short, its residents go to the city's sites wherever they are)."""
+
+    path: str = Field(description="The town's jurisdiction path")
     name: str
-    population: int
-    rooms_per_10k: int
-    needed: int
-    rooms: int
-    short: bool
+    population: int = Field(description="Residents of the town (in the user's scope)")
+    rooms_per_10k: int = Field(description="Rule set's quarantine_rooms_per_10k")
+    needed: int = Field(description="The town's residents' share of the city's need")
+    rooms: int = Field(description="Rooms in service at active sites located in the town")
+
+
+class CityReserveOut(Schema):
+    """The city's (the command centre's) reserve: residents × rooms_per_10k / 10,000
+    against every room in service at the city's active sites."""
+
+    path: str = Field(description="The city's jurisdiction path")
+    name: str
+    population: int = Field(description="Residents of the city")
+    rooms_per_10k: int = Field(description="Rule set's quarantine_rooms_per_10k")
+    needed: int = Field(description="Rooms to hold in reserve city-wide")
+    rooms: int = Field(description="Rooms in service at the city's active sites")
+    short: bool = Field(description="True when rooms < needed")
+    shortfall: int
 
 
 class RoomForecastDayOut(Schema):
@@ -91,8 +107,13 @@ class RoomCapacityOut(Schema):
     occupied: int
     pipeline: int
     available: int
-    short: bool
-    reserve: list[RoomReserveOut]
+    short: bool = Field(description="The forecast or the city's reserve falls short")
+    city_reserve: CityReserveOut | None = Field(
+        description="The city's reserve; null unless the user's scope is the whole city"
+    )
+    reserve: list[RoomReserveOut] = Field(
+        description="Per town: residents and their share of the need, for information"
+    )
     forecast: list[RoomForecastDayOut]
 
 
@@ -139,7 +160,7 @@ def site_rooms(request: AuthedRequest, site_id: int, paging: Query[PageQuery]) -
 
 @router.get(
     "/capacity",
-    summary="Capacity reserve per town and the 7-day forecast of rooms needed",
+    summary="The city's capacity reserve (with town shares) and the 7-day forecast",
     response=RoomCapacityOut,
 )
 def capacity(request: AuthedRequest) -> RoomCapacityOut:
@@ -150,7 +171,19 @@ def capacity(request: AuthedRequest) -> RoomCapacityOut:
         occupied=forecast.occupied,
         pipeline=forecast.pipeline,
         available=forecast.available,
-        short=forecast.short or any(r.short for r in reserve),
+        short=forecast.short or reserve.short,
+        city_reserve=None
+        if reserve.city is None
+        else CityReserveOut(
+            path=reserve.city.path,
+            name=reserve.city.name,
+            population=reserve.city.population,
+            rooms_per_10k=reserve.city.per_10k,
+            needed=reserve.city.needed,
+            rooms=reserve.city.rooms,
+            short=reserve.city.short,
+            shortfall=reserve.city.shortfall,
+        ),
         reserve=[
             RoomReserveOut(
                 path=r.path,
@@ -159,9 +192,8 @@ def capacity(request: AuthedRequest) -> RoomCapacityOut:
                 rooms_per_10k=r.per_10k,
                 needed=r.needed,
                 rooms=r.rooms,
-                short=r.short,
             )
-            for r in reserve
+            for r in reserve.towns
         ],
         forecast=[
             RoomForecastDayOut(

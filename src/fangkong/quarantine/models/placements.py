@@ -112,6 +112,11 @@ class Placement(models.Model):
         "self", null=True, blank=True, on_delete=models.PROTECT, related_name="followed_by"
     )
     note = models.CharField(_("备注"), max_length=300, blank=True)
+    # Set by `placements_recompute` when an open placement at home is now, under its
+    # classification (e.g. a secondary contact upgraded to close), due for centralised
+    # quarantine: it stays open until the bulk placement moves the person to a site.
+    # db_default: raw inserts (the bench, the drill) need not name it.
+    needs_move = models.BooleanField(_("需转集中隔离"), default=False, db_default=False)
     checked_in_at = models.DateTimeField(_("入住时间"), null=True, blank=True)
     closed_at = models.DateTimeField(_("结束时间"), null=True, blank=True)
     certificate_number = models.CharField(_("解除证明编号"), max_length=32, blank=True)

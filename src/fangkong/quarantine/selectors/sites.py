@@ -1,6 +1,6 @@
 """Sites for the pages and the API: occupancy per site, the site board (rooms by building
-and floor with state and occupant initials), the capacity reserve per town and the
-7-day forecast of rooms needed."""
+and floor with state and occupant initials), the city's capacity reserve (with each
+town's share) and the 7-day forecast of rooms needed."""
 
 from __future__ import annotations
 
@@ -134,6 +134,23 @@ def site_board(*, user: User, pk: int) -> tuple[Site, list[BoardFloor]]:
 
 @dataclass
 class ReserveRow:
+    """A town's residents and their share of the city's reserve, for information only:
+    the reserve is the city's (the command centre's) and a town's sites may lie in
+    another town, so a town is never flagged short."""
+
+    path: str
+    name: str
+    population: int
+    per_10k: int
+    needed: int  # the town's residents' share of the city's need
+    rooms: int  # rooms in service at active sites located in the town
+
+
+@dataclass
+class CityReserve:
+    """The city's reserve: residents × `quarantine_rooms_per_10k` / 10,000 against every
+    room in service at the city's active sites."""
+
     path: str
     name: str
     population: int
@@ -150,24 +167,43 @@ class ReserveRow:
         return max(self.needed - self.rooms, 0)
 
 
+@dataclass
+class Reserve:
+    city: CityReserve | None  # None unless the user's scope is the whole city
+    towns: list[ReserveRow]
+
+    @property
+    def short(self) -> bool:
+        return bool(self.city and self.city.short)
+
+    def __bool__(self) -> bool:
+        return bool(self.city or self.towns)
+
+
 def rooms_needed(population: int, per_10k: int) -> int:
     """Rooms to hold in reserve: population × rooms per 10,000 residents (rule set)."""
     return math.ceil(population * per_10k / 10_000)
 
 
-def capacity_reserve(*, user: User) -> list[ReserveRow]:
-    """Per town of the user's scope: residents, rooms needed per the rule set
-    (`quarantine_rooms_per_10k`), rooms in service at the town's active sites; a row is
-    short when the rooms do not reach the need. Site staff get none."""
+def capacity_reserve(*, user: User) -> Reserve:
+    """The capacity reserve is the city's figure: the city's residents × the rule set's
+    `quarantine_rooms_per_10k` / 10,000 against all rooms in service at the city's
+    active sites, flagged short when they do not reach it (shown to users whose scope is
+    the city, i.e. the command centre). Per town of the user's scope: the residents, their
+    share of the need and the rooms located in the town, for information (never flagged:
+    a town's residents are placed at the city's sites wherever they are). Site staff get
+    nothing."""
+    empty = Reserve(city=None, towns=[])
     if site_bound(user) or not has_capability(user, Capability.SITE_VIEW):
-        return []
+        return empty
     if not has_capability(user, Capability.PERSON_VIEW):
-        return []
+        return empty
+    scope = scope_path(user)
     counts = people_selectors.person_counts_by_prefix(user=user, width=TOWN_WIDTH)
-    if not counts:
-        return []
+    if not scope or not counts:
+        return empty
+    city = city_of(scope)
     rooms_by_town: dict[str, int] = defaultdict(int)
-    city = city_of(scope_path(user))
     for path, n in (
         Room.objects.filter(
             under("site__jurisdiction_path", city),
@@ -179,22 +215,32 @@ def capacity_reserve(*, user: User) -> list[ReserveRow]:
         .order_by()
     ):
         rooms_by_town[town_of(path)] += n
-    names = area_selectors.jurisdiction_names(paths=counts)
+    names = area_selectors.jurisdiction_names(paths=[*counts, city])
     today = timezone.localdate()
-    rows = []
-    for path in sorted(counts):
-        per_10k = protocol_selectors.ruleset_for(on_date=today, path=path).quarantine_rooms_per_10k
-        rows.append(
-            ReserveRow(
-                path=path,
-                name=names.get(path, path),
-                population=counts[path],
-                per_10k=per_10k,
-                needed=rooms_needed(counts[path], per_10k),
-                rooms=rooms_by_town.get(path, 0),
-            )
+    per_10k = protocol_selectors.ruleset_for(on_date=today, path=city).quarantine_rooms_per_10k
+    towns = [
+        ReserveRow(
+            path=path,
+            name=names.get(path, path),
+            population=counts[path],
+            per_10k=per_10k,
+            needed=rooms_needed(counts[path], per_10k),
+            rooms=rooms_by_town.get(path, 0),
         )
-    return rows
+        for path in sorted(counts)
+    ]
+    city_row = None
+    if len(scope) <= len(city):
+        population = sum(counts.values())
+        city_row = CityReserve(
+            path=city,
+            name=names.get(city, city),
+            population=population,
+            per_10k=per_10k,
+            needed=rooms_needed(population, per_10k),
+            rooms=sum(rooms_by_town.values()),
+        )
+    return Reserve(city=city_row, towns=towns)
 
 
 # --- 7-day forecast ---------------------------------------------------------------------------
@@ -226,7 +272,8 @@ class Forecast:
 
 def pipeline_count(*, user: User) -> int:
     """Contacts in the user's scope bound for centralised quarantine and not yet placed:
-    close contacts, and secondary contacts where the rule set sends them to a site."""
+    close contacts, and secondary contacts where the rule set sends them to a site (a
+    placement at home marked `needs_move` counts as not placed)."""
     if site_bound(user) or not has_capability(user, Capability.CONTACT_VIEW):
         return 0
     from fangkong.tracing.selectors import contacts as tracing_contacts
@@ -238,7 +285,9 @@ def pipeline_count(*, user: User) -> int:
         Measure.CENTRALISED
     ):
         classes.append("secondary")
-    placed = Placement.objects.filter(person_id=OuterRef("person_id"), status__in=OPEN_STATUSES)
+    placed = Placement.objects.filter(
+        person_id=OuterRef("person_id"), status__in=OPEN_STATUSES, needs_move=False
+    )
     return (
         tracing_contacts.contacts_in_scope(user=user)
         .filter(classification__in=classes)

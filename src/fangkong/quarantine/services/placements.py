@@ -24,7 +24,7 @@ from django.db.models import Count, Exists, OuterRef, Q, QuerySet
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
-from fangkong.accounts.permissions import require, require_in_scope
+from fangkong.accounts.permissions import require, require_in_scope, scope_q
 from fangkong.accounts.roles import Capability
 from fangkong.accounts.services import audit_record
 from fangkong.core.errors import Conflict, InvalidInput, NotFound
@@ -379,6 +379,19 @@ class BulkResult:
     rooms_taken: int = 0
     centralised: int = 0
     at_home: int = 0
+    moved: int = 0  # placements at home closed for a move to a site
+
+
+def _close_moved(placements: Iterable[Placement], *, now: dt.datetime) -> None:
+    """Close open placements at home marked `needs_move`, before their centralised
+    replacement is made (one open placement per person)."""
+    for p in placements:
+        p.status = PlacementStatus.CANCELLED
+        p.closed_at = now
+        p.needs_move = False
+        p.note = (f"{p.note} " if p.note else "") + str(_("已转集中隔离"))
+        p.note = p.note[:300]
+        p.save(update_fields=["status", "closed_at", "needs_move", "note", "updated_at"])
 
 
 def _free_rooms(
@@ -429,17 +442,23 @@ def placements_create_for_contacts(
     household together in a multi-person room when one with enough beds is free, else
     one room each; everyone else one room each (single rooms first, accessible rooms
     last). All or nothing: `no_free_room` when the free rooms do not suffice. Persons
-    with an open placement are skipped. Contacts need `person` loaded."""
+    with an open placement are skipped, except an open placement at home marked
+    `needs_move` (recompute): it is closed (cancelled, audited
+    `placement.move_centralised`) and the centralised one opened in the same
+    transaction. Contacts need `person` loaded."""
     require(actor, Capability.PLACEMENT_MANAGE)
     for c in contacts:
         require_in_scope(actor, c.jurisdiction_path, what="contact")
     today = timezone.localdate()
     result = BulkResult()
-    already = set(
-        Placement.objects.filter(
-            person_id__in=[c.person_id for c in contacts], status__in=OPEN_STATUSES
-        ).values_list("person_id", flat=True)
+    open_rows = list(
+        Placement.objects.select_for_update()
+        .filter(person_id__in=[c.person_id for c in contacts], status__in=OPEN_STATUSES)
+        .order_by("pk")
     )
+    # Open placements at home marked for a move to a site: closed and replaced below.
+    moving = {p.person_id: p for p in open_rows if p.needs_move}
+    already = {p.person_id for p in open_rows if not p.needs_move}
     seen: set[int] = set()
     todo: list[Contact] = []
     for c in contacts:
@@ -462,6 +481,14 @@ def placements_create_for_contacts(
         )
         planned.append((c, rs, schedule))
     central = [row for row in planned if row[2].measure == Measure.CENTRALISED]
+    # A person marked for a move whose measure is no longer centralised stays as is.
+    central_persons = {c.person_id for c, _rs, _s in central}
+    for person_id in [p for p in moving if p not in central_persons]:
+        del moving[person_id]
+        planned = [row for row in planned if row[0].person_id != person_id]
+        result.skipped_person_ids.append(person_id)
+    if not planned:
+        return result
     if site_ids is None:
         site_ids = list(Site.objects.filter(active=True).values_list("pk", flat=True))
     # Parties: a household's members together, everyone else alone.
@@ -541,16 +568,33 @@ def placements_create_for_contacts(
                 **_dates_of(schedule, measure),
             )
         )
+    _close_moved(moving.values(), now=now)
+    for row in rows:
+        moved = moving.get(row.person_id)
+        if moved is not None:
+            row.note = (_("由居家措施转集中隔离（原管控 %(id)d）") % {"id": moved.pk})[:300]
     try:
         with transaction.atomic():
             Placement.objects.bulk_create(rows, batch_size=1000)
     except IntegrityError as exc:
         raise Conflict("already_placed", _("部分人员已在隔离管控中，请重试")) from exc
+    new_by_person = {row.person_id: row for row in rows}
+    for moved in moving.values():
+        audit_record(
+            actor=actor,
+            action="placement.move_centralised",
+            object_type="placement",
+            object_id=moved.pk,
+            object_label=moved.get_measure_display(),
+            jurisdiction_path=moved.jurisdiction_path,
+            detail={"from": moved.pk, "to": new_by_person[moved.person_id].pk},
+        )
     tests: list[PlacementTest] = []
     for placement, (_c, _rs, schedule) in zip(rows, planned, strict=True):
         tests.extend(_scheduled_tests(placement.pk, schedule))
     PlacementTest.objects.bulk_create(tests, batch_size=2000)
     result.placements = rows
+    result.moved = len(moving)
     result.rooms_taken = len(occupancy_by_room)
     result.centralised = len(central)
     result.at_home = len(rows) - len(central)
@@ -564,6 +608,7 @@ def placements_create_for_contacts(
             "placements": len(rows),
             "rooms": result.rooms_taken,
             "skipped": len(result.skipped_person_ids),
+            "moved": sorted(p.pk for p in moving.values()),
             "sites": sorted({r.site_id for r in rows if r.site_id}),
         },
     )
@@ -573,7 +618,9 @@ def placements_create_for_contacts(
 def _unplaced_contacts(actor: User) -> QuerySet[Contact]:
     from fangkong.tracing.selectors import contacts as tracing_contacts
 
-    placed = Placement.objects.filter(person_id=OuterRef("person_id"), status__in=OPEN_STATUSES)
+    placed = Placement.objects.filter(
+        person_id=OuterRef("person_id"), status__in=OPEN_STATUSES, needs_move=False
+    )
     return (
         tracing_contacts.contacts_in_scope(user=actor)
         .filter(classification__in=["close", "secondary"])
@@ -586,7 +633,8 @@ def contacts_to_place(
     *, actor: User, case: Case | None = None, case_number: str = "", limit: int = 5000
 ) -> list[Contact]:
     """The close and secondary contacts (of `case`, or of the case numbered
-    `case_number`) in the actor's scope not yet placed (no open placement), with their
+    `case_number`) in the actor's scope not yet placed (no open placement, or an open
+    one at home marked `needs_move`: to be moved to a site), with their
     persons: the list the bulk page shows. The case itself may lie outside the actor's
     scope (a town places its residents exposed to another town's case)."""
     require(actor, Capability.PLACEMENT_MANAGE)
@@ -623,6 +671,20 @@ def cases_with_unplaced_contacts(*, actor: User, limit: int = 50) -> list[tuple[
         ):
             counts[number] = counts.get(number, 0) + n
     return sorted(counts.items(), key=lambda kv: (-kv[1], kv[0]))[:limit]
+
+
+def persons_to_move(*, actor: User, person_ids: Iterable[int]) -> set[int]:
+    """Of `person_ids`, those whose open placement (in the actor's scope) is at home and
+    marked `needs_move`: placing them moves them to a site."""
+    require(actor, Capability.PLACEMENT_MANAGE)
+    return set(
+        Placement.objects.filter(
+            scope_q(actor, "jurisdiction_path"),
+            person_id__in=list(person_ids),
+            status__in=OPEN_STATUSES,
+            needs_move=True,
+        ).values_list("person_id", flat=True)
+    )
 
 
 def contacts_to_place_of_case(*, actor: User, case: Case) -> list[Contact]:
@@ -795,8 +857,12 @@ def placements_recompute(
     `contact_ids` (a new exposure, an upgrade: the contact's classification and last
     exposure) or, on a rule-set change, every open placement (the rule set in force
     today for the person's home is looked up again). Their scheduled tests not yet
-    sampled are re-planned. Closed placements are never touched. Each change is audited
-    (by the system when no actor). Returns the number of placements changed."""
+    sampled are re-planned. Closed placements are never touched. An open placement at
+    home whose new classification's measure is centralised keeps its measure but is
+    marked `needs_move` (it is listed again among the case's contacts to place; placing
+    it moves the person to a site), and the mark is cleared when the measure is no
+    longer centralised. Each change is audited (by the system when no actor). Returns
+    the number of placements changed."""
     qs = Placement.objects.select_for_update(of=("self",)).select_related("contact", "ruleset")
     qs = qs.filter(status__in=OPEN_STATUSES)
     if contact_ids is not None:
@@ -826,23 +892,33 @@ def placements_recompute(
             start_on=placement.start_on,
         )
         dates = _dates_of(schedule, placement.measure)
+        # At home but now due at a site (e.g. a secondary contact upgraded to close):
+        # never kept silently, the placement is marked for the move (bulk page).
+        needs_move = (
+            schedule.measure == Measure.CENTRALISED and placement.measure != Measure.CENTRALISED
+        )
         before = {
             "ruleset": placement.ruleset.version,
             "classification": placement.classification,
+            "needs_move": placement.needs_move,
             **{k: str(getattr(placement, k)) for k in dates},
         }
         after = {
             "ruleset": ruleset.version,
             "classification": classification,
+            "needs_move": needs_move,
             **{k: str(v) for k, v in dates.items()},
         }
         if before == after and ruleset.pk == placement.ruleset_id:
             continue
         placement.ruleset = ruleset
         placement.classification = classification
+        placement.needs_move = needs_move
         for k, v in dates.items():
             setattr(placement, k, v)
-        placement.save(update_fields=["ruleset", "classification", *dates.keys(), "updated_at"])
+        placement.save(
+            update_fields=["ruleset", "classification", "needs_move", *dates.keys(), "updated_at"]
+        )
         planned = _replan_tests(placement, schedule)
         detail: dict[str, Any] = {"before": before, "after": after, "tests": planned}
         if schedule.measure != placement.measure:

@@ -174,3 +174,81 @@ def test_an_exposure_during_the_stay_moves_the_dates_on(tree: Any) -> None:
     placement.refresh_from_db()
     assert placement.quarantine_end_on == later + dt.timedelta(days=7)
     assert placement.tests.order_by("due_on").first().due_on == later + dt.timedelta(days=1)
+
+
+def test_secondary_at_home_upgraded_to_close_is_moved_to_a_site(
+    tree: Any, command_user: Any, town_b_user: Any
+) -> None:
+    """v9: a secondary contact is placed at home; upgraded to close, the recompute marks
+    the home placement for a move (never kept silently); it is listed again for its
+    case and placing it closes the home placement and opens the centralised one."""
+    from django.test import Client
+    from django.urls import reverse
+
+    from fangkong.accounts.models import AuditEvent
+    from fangkong.quarantine.choices import Measure
+
+    site = kit.site_with_rooms(tree, rooms=3)
+    case = kit_tracing.reported_case(kit_people.person(tree.community_a, "病例"))
+    contact = kit.close_contact(
+        tree.community_a, case=case, classification="secondary", name="周八"
+    )
+    services.placements_create_for_case(actor=command_user, case=case)
+    home = Placement.objects.get(contact=contact)
+    assert home.measure == Measure.HOME_QUARANTINE and not home.needs_move
+    assert services.contacts_to_place(actor=command_user, case=case) == []
+
+    Contact.objects.filter(pk=contact.pk).update(classification="close")
+    contact_dates_changed.send(None, contact_ids=[contact.pk])
+    home.refresh_from_db()
+    assert home.measure == Measure.HOME_QUARANTINE and home.needs_move
+    assert home.status == PlacementStatus.ACTIVE and home.classification == "close"
+    assert [c.pk for c in services.contacts_to_place(actor=command_user, case=case)] == [contact.pk]
+    assert dict(services.cases_with_unplaced_contacts(actor=command_user)) == {case.number: 1}
+    # Another town does not see it.
+    assert services.persons_to_move(actor=town_b_user, person_ids=[home.person_id]) == set()
+
+    c = Client()
+    c.force_login(command_user)
+    html = c.get(reverse("quarantine:placement_bulk"), {"case": case.number}).content.decode()
+    assert 'data-testid="needs-move"' in html and "周" in html
+    html = c.get(reverse("quarantine:placement_detail", args=[home.pk])).content.decode()
+    assert "需转集中隔离" in html
+
+    r = c.post(reverse("quarantine:placement_bulk"), {"case": case.number})
+    assert r.status_code == 200, r.content.decode()[:500]
+    home.refresh_from_db()
+    assert home.status == PlacementStatus.CANCELLED and not home.needs_move
+    assert home.closed_at is not None
+    moved = Placement.objects.get(person_id=home.person_id, status=PlacementStatus.PLANNED)
+    assert moved.measure == Measure.CENTRALISED and moved.site_id == site.pk
+    assert moved.room_id is not None and moved.contact_id == contact.pk
+    event = AuditEvent.objects.get(action="placement.move_centralised")
+    assert event.object_id == str(home.pk) or event.object_id == home.pk
+    assert event.detail["to"] == moved.pk
+    assert services.contacts_to_place(actor=command_user, case=case) == []
+
+
+def test_move_is_all_or_nothing_when_no_room(tree: Any, command_user: Any) -> None:
+    case = kit_tracing.reported_case(kit_people.person(tree.community_a, "病例"))
+    contact = kit.close_contact(tree.community_a, case=case, classification="secondary")
+    services.placements_create_for_case(actor=command_user, case=case)
+    Contact.objects.filter(pk=contact.pk).update(classification="close")
+    contact_dates_changed.send(None, contact_ids=[contact.pk])
+    with pytest.raises(Conflict):
+        services.placements_create_for_case(actor=command_user, case=case)
+    home = Placement.objects.get(contact=contact)
+    assert home.status == PlacementStatus.ACTIVE and home.needs_move
+
+
+def test_downgrade_clears_the_move_mark(tree: Any, command_user: Any) -> None:
+    case = kit_tracing.reported_case(kit_people.person(tree.community_a, "病例"))
+    contact = kit.close_contact(tree.community_a, case=case, classification="secondary")
+    services.placements_create_for_case(actor=command_user, case=case)
+    Contact.objects.filter(pk=contact.pk).update(classification="close")
+    contact_dates_changed.send(None, contact_ids=[contact.pk])
+    Contact.objects.filter(pk=contact.pk).update(classification="secondary")
+    contact_dates_changed.send(None, contact_ids=[contact.pk])
+    home = Placement.objects.get(contact=contact)
+    assert not home.needs_move
+    assert services.contacts_to_place(actor=command_user, case=case) == []

@@ -184,3 +184,42 @@ def test_site_staff_set_their_rooms_state_only(world: Any, town_b_user: Any) -> 
     assert staff.post(reverse("quarantine:site_create"), {"place": 1}).status_code == 403
     town = _client(town_b_user)
     assert town.post(url, {"room": room.pk, "state": "ready"}).status_code == 403
+
+
+def test_reserve_is_the_citys_figure_not_a_towns(
+    world: Any, command_user: Any, town_a_user: Any
+) -> None:
+    """The sites are all in town B; town A's residents go there: the city is checked,
+    a town is never flagged short because its sites are elsewhere."""
+    from fangkong.quarantine.selectors.sites import capacity_reserve
+
+    reserve = capacity_reserve(user=command_user)
+    assert reserve.city is not None and reserve.city.rooms == 14
+    assert reserve.city.population == sum(t.population for t in reserve.towns)
+    assert reserve.city.needed >= 1 and not reserve.city.short and not reserve.short
+    town_a = next(t for t in reserve.towns if t.path == world["a"].jurisdiction_path[:9])
+    assert town_a.rooms == 0 and town_a.needed >= 1
+    html = _client(command_user).get(reverse("quarantine:site_list")).content.decode()
+    assert 'data-testid="reserve-city"' in html and "缺 " not in html and "储备达标" in html
+    # A town's page: its residents' share for information, no city row, no flag.
+    mine = capacity_reserve(user=town_a_user)
+    assert mine.city is None and [t.path for t in mine.towns] == [town_a.path]
+    html = _client(town_a_user).get(reverse("quarantine:site_list")).content.decode()
+    assert 'data-testid="reserve-towns"' in html and 'data-testid="reserve-city"' not in html
+    assert "缺 " not in html and "储备不足" not in html
+
+
+def test_reserve_short_city_wide(world: Any, command_user: Any) -> None:
+    from fangkong.quarantine.models import Site
+
+    Site.objects.update(active=False)
+    from fangkong.quarantine.selectors.sites import capacity_reserve
+
+    reserve = capacity_reserve(user=command_user)
+    assert reserve.city is not None and reserve.city.rooms == 0 and reserve.short
+    assert reserve.city.shortfall == reserve.city.needed
+    html = _client(command_user).get(reverse("quarantine:site_list")).content.decode()
+    assert "储备不足" in html and f"缺 {reserve.city.shortfall} 间" in html
+    cap = _client(command_user).get("/api/quarantine/capacity").json()
+    assert cap["short"] is True and cap["city_reserve"]["short"] is True
+    assert all("short" not in t for t in cap["reserve"])

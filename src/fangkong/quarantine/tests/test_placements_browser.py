@@ -108,6 +108,16 @@ def test_command_adds_rooms_and_sets_a_state_on_the_board(
     page.on("console", lambda m: errors.append(m.text) if m.type == "error" else None)
     _login(page, live_server, command_user)
     page.goto(f"{live_server.url}/quarantine/sites/{site.pk}/")
+    # The room forms once each, after the board (not above the page header).
+    assert page.locator("[data-testid=room-state]").count() == 1
+    assert page.locator("[data-testid=rooms-create]").count() == 1
+    assert page.locator("head form").count() == 0 and "<" not in page.title()
+    after_board = page.evaluate(
+        "() => [...document.querySelectorAll('[data-testid=room-state],"
+        " [data-testid=rooms-create]')].every(f => [...document.querySelectorAll("
+        "'.page-head, section.floor')].every(b => b.compareDocumentPosition(f) & 4))"
+    )
+    assert after_board
     page.fill("[data-testid=rooms-create] input[name=building]", "2")
     page.fill("[data-testid=rooms-create] input[name=rooms_per_floor]", "4")
     page.click("[data-testid=rooms-create] button")
@@ -118,4 +128,7 @@ def test_command_adds_rooms_and_sets_a_state_on_the_board(
     page.wait_for_selector("text=已变更房间状态")
     assert page.locator("li.room.room-out_of_service").count() == 1
     _shot(page, "site-board-command")
+    page.goto(f"{live_server.url}/quarantine/sites/")
+    assert page.locator("[data-testid=reserve-city]").count() == 1
+    _shot(page, "site-list-command")
     assert errors == []

@@ -180,6 +180,9 @@ def placement_bulk(request: AuthedRequest) -> HttpResponse:
             "cases": services.cases_with_unplaced_contacts(actor=user),
             "case": number,
             "contacts": contacts[:1000],
+            "moving": services.persons_to_move(
+                actor=user, person_ids=[c.person_id for c in contacts[:1000]]
+            ),
             "sites": site_rows,
             "free_total": sum(r.ready for r in site_rows),
             "result": result,

@@ -40,7 +40,6 @@ def site_list(request: AuthedRequest) -> HttpResponse:
             "rows": rows,
             "total": sequence_total(rows),
             "reserve": reserve,
-            "reserve_short": any(r.short for r in reserve),
             "forecast": forecast,
             "peak": max((d.needed for d in forecast.days), default=0),
             "new_places": selectors.places_without_site(user=user),
