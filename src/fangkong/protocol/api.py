@@ -75,6 +75,11 @@ class RuleSetOut(Schema):
     risk_monitoring_days: int
     risk_test_days: list[int]
     secondary_release_close_negatives: int
+    secondary_copresence_minutes: int = Field(
+        ...,
+        description="Summed minutes of a close contact's co-presence (large venues aside) "
+        "that make a secondary contact",
+    )
     quarantine_rooms_per_10k: int
     health_checks_per_day: int
     rectification_hours: int

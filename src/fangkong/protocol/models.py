@@ -110,6 +110,11 @@ class RuleSet(models.Model):
     secondary_release_close_negatives = models.PositiveSmallIntegerField(
         _("次密接解除需密接前几次检测阴性"), default=0
     )
+    # A close contact's own venue co-presence (large venues aside, summed) that makes a
+    # secondary contact: shared living, work or a meal, not a short visit side by side.
+    secondary_copresence_minutes = models.PositiveSmallIntegerField(
+        _("判定次密接的累计重叠分钟"), default=240
+    )
     # Quarantine sites.
     quarantine_rooms_per_10k = models.PositiveSmallIntegerField(
         _("每万人储备隔离房间数"), default=20

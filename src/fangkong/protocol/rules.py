@@ -114,6 +114,7 @@ class Protocol:
     risk_monitoring_days: int = 3
     risk_test_days: tuple[int, ...] = (1, 3)
     secondary_release_close_negatives: int = 0
+    secondary_copresence_minutes: int = 240
     quarantine_rooms_per_10k: int = 20
     health_checks_per_day: int = 2
     rectification_hours: int = 24
@@ -168,6 +169,7 @@ POSITIVE_FIELDS: Final[frozenset[str]] = frozenset(
         "quarantine_rooms_per_10k",
         "health_checks_per_day",
         "rectification_hours",
+        "secondary_copresence_minutes",
     }
 )
 BOOLEAN_FIELDS: Final[frozenset[str]] = frozenset({"downgrade_requires_screening"})
@@ -432,17 +434,24 @@ def classify_exposure(
 def classify_secondary_exposure(
     p: Protocol, *, exposure_kind: str, venue_kind: str = "", overlap_minutes: int = 0
 ) -> str | None:
-    """A close contact's own exposure of someone: what would make a close contact of a
-    case makes a secondary contact ("secondary"); less, and any large venue, makes
-    nothing (None): no risk persons of contacts."""
-    if (
-        classify_exposure(
-            p, exposure_kind=exposure_kind, venue_kind=venue_kind, overlap_minutes=overlap_minutes
-        )
-        == CLASS_CLOSE
-    ):
+    """A close contact's own exposure of someone: secondary contact ("secondary") or
+    nothing (None; no risk persons of contacts).
+
+    - an exposure kind in `always_close_exposure_kinds` (household, same vehicle trip,
+      shared room at work or school, companion) makes a secondary contact whatever the
+      minutes (shared living, work, meals: the protocol's sense of 密接的密接);
+    - venue co-presence at a kind in `large_venue_kinds` makes nothing;
+    - co-presence at any other venue, small enclosed ones included, makes one only from
+      `secondary_copresence_minutes` of overlap: a short meal beside a close contact is
+      not shared living.
+    """
+    if overlap_minutes < 0:
+        raise DomainError("invalid_value", "重叠分钟不能为负", field="overlap_minutes")
+    if exposure_kind in p.always_close_exposure_kinds:
         return CLASS_SECONDARY
-    return None
+    if venue_kind and venue_kind in p.large_venue_kinds:
+        return None
+    return CLASS_SECONDARY if overlap_minutes >= p.secondary_copresence_minutes else None
 
 
 def venue_category_minutes(p: Protocol, venue_minutes: Iterable[tuple[str, int]]) -> dict[str, int]:
@@ -497,15 +506,26 @@ def classify_secondary_venue_copresence(
     p: Protocol, venue_minutes: Iterable[tuple[str, int]]
 ) -> str | None:
     """A close contact's co-presence with someone over several stops: a secondary
-    contact by the same thresholds as `classify_venue_copresence`, else nothing."""
-    classes = _venue_classes(p, venue_minutes)
-    return CLASS_SECONDARY if CLASS_CLOSE in classes else None
+    contact when the minutes at all venues but large ones, summed, reach
+    `secondary_copresence_minutes`; else nothing (large venues never count)."""
+    pairs = list(venue_minutes)
+    if not pairs:
+        raise DomainError("exposure_needs_venue", "至少需要一个场所")
+    totals = venue_category_minutes(p, pairs)
+    summed = totals["small"] + totals["other"]
+    return CLASS_SECONDARY if summed >= p.secondary_copresence_minutes else None
 
 
 def close_minutes_floor(p: Protocol) -> int:
     """The fewest summed venue minutes that can make anyone close under `p` (a bound
     to drop a crowd before classifying it: below it, no venue makes a close contact)."""
     return min(p.small_venue_close_minutes, p.venue_close_minutes)
+
+
+def secondary_minutes_floor(p: Protocol) -> int:
+    """The fewest summed venue minutes with a close contact that can make anyone a
+    secondary contact under `p` (the same kind of bound for a close contact's crowd)."""
+    return p.secondary_copresence_minutes
 
 
 def risk_person_schedule(p: Protocol, *, last_exposure_on: dt.date) -> RiskPersonSchedule:

@@ -98,6 +98,7 @@ def ruleset_sections(rs: RuleSet) -> list[tuple[str, list[tuple[str, str]]]]:
                 (_("密闭小场所判定密接的重叠分钟"), _minutes(rs.small_venue_close_minutes)),
                 (_("大型场所类型"), kind_words(rs.large_venue_kinds, VENUE_KIND_WORDS)),
                 (_("其他场所判定密接的累计重叠分钟"), _minutes(rs.venue_close_minutes)),
+                (_("判定次密接的累计重叠分钟"), _minutes(rs.secondary_copresence_minutes)),
             ],
         ),
         (

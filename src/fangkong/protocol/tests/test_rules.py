@@ -433,19 +433,60 @@ def test_manual_exposure_is_not_always_close(v9: Protocol) -> None:
     assert rules.classify_exposure(v9, exposure_kind="manual") == "co_presence"
 
 
-def test_secondary_uses_the_same_thresholds(v9: Protocol) -> None:
+def test_secondary_needs_long_copresence(v9: Protocol) -> None:
     def sec(kind: str, venue: str, minutes: int) -> str | None:
         return rules.classify_secondary_exposure(
             v9, exposure_kind=kind, venue_kind=venue, overlap_minutes=minutes
         )
 
+    assert v9.secondary_copresence_minutes == 240
     assert sec("household", "", 0) == "secondary"
     assert sec("vehicle", "", 0) == "secondary"
-    assert sec("co_presence", "restaurant", 15) == "secondary"
-    assert sec("co_presence", "restaurant", 14) is None
+    assert sec("workplace", "", 0) == "secondary"
+    assert sec("companion", "", 0) == "secondary"
+    # 15 minutes at a restaurant with a close contact: close for a case, nothing here
+    assert sec("co_presence", "restaurant", 15) is None
+    assert sec("co_presence", "restaurant", 239) is None
+    assert sec("co_presence", "restaurant", 240) == "secondary"
     assert sec("co_presence", "shop", 239) is None
     assert sec("co_presence", "shop", 240) == "secondary"
     assert sec("co_presence", "mall", 5000) is None
+    with pytest.raises(DomainError):
+        sec("co_presence", "restaurant", -1)
+
+
+def test_secondary_copresence_sums_all_but_large_venues(v9: Protocol) -> None:
+    assert rules.classify_secondary_venue_copresence(v9, [("restaurant", 15)]) is None
+    assert rules.classify_secondary_venue_copresence(v9, [("restaurant", 240)]) == "secondary"
+    # small and other venues summed together
+    assert (
+        rules.classify_secondary_venue_copresence(v9, [("restaurant", 120), ("office", 120)])
+        == "secondary"
+    )
+    assert (
+        rules.classify_secondary_venue_copresence(v9, [("restaurant", 120), ("office", 119)])
+        is None
+    )
+    # large venues never count
+    assert (
+        rules.classify_secondary_venue_copresence(v9, [("restaurant", 120), ("mall", 900)]) is None
+    )
+    assert rules.secondary_minutes_floor(v9) == 240
+    with pytest.raises(DomainError):
+        rules.classify_secondary_venue_copresence(v9, [])
+
+
+def test_a_local_override_of_the_secondary_minutes() -> None:
+    lower = shipped_protocol("v9", secondary_copresence_minutes=15)
+    assert (
+        rules.classify_secondary_exposure(
+            lower, exposure_kind="co_presence", venue_kind="restaurant", overlap_minutes=15
+        )
+        == "secondary"
+    )
+    assert rules.classify_secondary_venue_copresence(lower, [("restaurant", 15)]) == "secondary"
+    assert rules.classify_secondary_venue_copresence(lower, [("mall", 900)]) is None
+    assert rules.secondary_minutes_floor(lower) == 15
 
 
 def test_several_stops_sum_by_venue_category(v9: Protocol) -> None:
@@ -458,11 +499,6 @@ def test_several_stops_sum_by_venue_category(v9: Protocol) -> None:
     # other venues summed against 240
     assert rules.classify_venue_copresence(v9, [("shop", 120), ("office", 120)]) == "close"
     assert rules.classify_venue_copresence(v9, [("shop", 120), ("", 119)]) == "co_presence"
-    assert (
-        rules.classify_secondary_venue_copresence(v9, [("shop", 120), ("office", 120)])
-        == "secondary"
-    )
-    assert rules.classify_secondary_venue_copresence(v9, [("mall", 900)]) is None
     assert rules.venue_category_minutes(v9, [("mall", 5), ("gym", 3), ("x", 2)]) == {
         "small": 3,
         "large": 5,

@@ -947,12 +947,13 @@ def _secondary_findings(
     contacts: Sequence[Contact], *, now: dt.datetime
 ) -> dict[int, list[Finding]]:
     """Per close contact: household members and persons co-present with the contact's
-    own scans from first exposure until controlled (or now), secondary by the same rules
-    of the contact's rule set as a close contact of a case (large venues: nothing)."""
+    own scans from first exposure until controlled (or now): household members always
+    secondary, co-presence only from the rule set's `secondary_copresence_minutes`
+    summed over venues (large venues: nothing)."""
     tz = _local_tz()
     cache: dict[int, Protocol] = {}
     protocols = {c.pk: _protocol(c.ruleset, cache) for c in contacts}
-    threshold = min((protocol_rules.close_minutes_floor(p) for p in cache.values()), default=0)
+    threshold = min((protocol_rules.secondary_minutes_floor(p) for p in cache.values()), default=0)
     dwell = dwell_minutes()
     tolerance = default_tolerance()
     result: dict[int, list[Finding]] = {c.pk: [] for c in contacts}
@@ -1043,8 +1044,7 @@ def _secondary_findings(
                         "places": list(m.place_ids),
                         "tolerance_minutes": tolerance,
                         "dwell_minutes": dwell,
-                        "small_venue_close_minutes": protocol.small_venue_close_minutes,
-                        "venue_close_minutes": protocol.venue_close_minutes,
+                        "secondary_copresence_minutes": protocol.secondary_copresence_minutes,
                     },
                     source_contact_id=owner,
                 )

@@ -158,9 +158,10 @@ def test_find_secondary(investigator: Any, case: Any, tree: Any) -> None:
     close = Contact.objects.filter(classification="close").order_by("pk").first()
     assert close is not None
     restaurant = areas.place(tree.community_b, venue_kind="restaurant")
-    tracing.scan(Person.objects.get(pk=close.person_id), restaurant, at(4, 18))
+    evening = [(restaurant, at(4, 18 + h // 2, 30 * (h % 2))) for h in range(9)]
+    tracing.scans(Person.objects.get(pk=close.person_id), evening)
     diner = people.person(tree.community_b)
-    tracing.scan(diner, restaurant, at(4, 18, 5))
+    tracing.scans(diner, evening)  # the whole evening at the close contact's table
     response = client.post(f"/api/tracing/contacts/{close.pk}/find-secondary")
     assert response.status_code == 200, response.content
     assert response.json()["by_class"]["secondary"] == 1  # the other close contact stays close

@@ -84,7 +84,8 @@ def test_same_person_at_two_venues_is_one_contact_with_summed_overlap() -> None:
 
 def test_classification_by_the_rule_set() -> None:
     """Household, workplace, companion, vehicle: close whatever the minutes; venue
-    co-presence by venue kind (small: 15 minutes, large: never close, other: 240)."""
+    co-presence by venue kind (small: 15 minutes, large: never close, other: 240); a
+    close contact's own co-presence makes a secondary contact from 240 summed minutes."""
     for kind in (rules.HOUSEHOLD, rules.WORKPLACE, rules.COMPANION, rules.VEHICLE):
         assert rules.classify_exposure(V9, kind=kind) == rules.CLOSE
         assert rules.classify_secondary_exposure(V9, kind=kind) == rules.SECONDARY
@@ -94,8 +95,10 @@ def test_classification_by_the_rule_set() -> None:
     assert rules.classify_copresence(V9, [("supermarket", 600)]) == rules.CO_PRESENCE
     assert rules.classify_copresence(V9, [("", 239)]) == rules.CO_PRESENCE
     assert rules.classify_copresence(V9, [("", 200), ("office", 40)]) == rules.CLOSE
-    assert rules.classify_secondary_copresence(V9, [("gym", 20)]) == rules.SECONDARY
-    assert rules.classify_secondary_copresence(V9, [("gym", 5)]) is None
+    # a close contact's own co-presence: secondary only from 240 summed minutes
+    assert rules.classify_secondary_copresence(V9, [("gym", 20)]) is None
+    assert rules.classify_secondary_copresence(V9, [("gym", 200), ("", 40)]) == rules.SECONDARY
+    assert rules.classify_secondary_copresence(V9, [("gym", 200), ("", 39)]) is None
     assert rules.classify_secondary_copresence(V9, [("mall", 500)]) is None
 
 

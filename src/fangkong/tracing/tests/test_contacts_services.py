@@ -425,18 +425,20 @@ def test_a_manual_contact_refuses_to_run_inside_a_caller_s_transaction(
 
 @pytest.fixture
 def with_secondary(investigator: Any, scene: dict, tree: Any) -> dict[str, Any]:
-    """`long` (a close contact) goes on to a restaurant and lives with `partner`."""
+    """`long` (a close contact) goes on to a restaurant for four and a half hours and
+    lives with `partner`."""
     services.contacts_find_for_case(actor=investigator, case=scene["case"])
     long = contact_of(scene["long"])
     home = people.household(tree.community_b)
     Person.objects.filter(pk=scene["long"].pk).update(household=home)
     partner = people.person(tree.community_b, "吴一", household=home)
     restaurant = areas.place(tree.community_b, name="饭店", venue_kind="restaurant")
-    tracing.scan(scene["long"], restaurant, at(4, 18))
+    evening = [(restaurant, at(4, 18 + h // 2, 30 * (h % 2))) for h in range(9)]
+    tracing.scans(scene["long"], evening)
     diner = people.person(tree.community_b, "郑二")
-    tracing.scan(diner, restaurant, at(4, 18, 10))  # 20 minutes with the close contact
+    tracing.scans(diner, evening)  # the whole evening with the close contact
     passer = people.person(tree.community_b, "王三")
-    tracing.scan(passer, restaurant, at(4, 18, 40))  # 5 minutes (tolerance 15): nobody
+    tracing.scan(passer, restaurant, at(4, 18, 10))  # 20 minutes: too short, nobody
     before = people.person(tree.community_b, "李四")
     market = areas.place(tree.community_b, name="菜场")
     tracing.scan(before, market, at(4, 8))
@@ -448,6 +450,7 @@ def with_secondary(investigator: Any, scene: dict, tree: Any) -> dict[str, Any]:
         "diner": diner,
         "passer": passer,
         "before": before,
+        "evening": evening,
     }
 
 
@@ -469,16 +472,7 @@ def test_secondary_contacts_found_and_linked(investigator: Any, with_secondary: 
 def test_secondary_never_over_an_existing_close(investigator: Any, with_secondary: dict) -> None:
     s = with_secondary
     # The spouse (close contact of the case) shares the restaurant table.
-    from fangkong.scans.models import VenueScan
-
-    place_id = VenueScan.objects.get(person_id=s["diner"].pk).place_id
-    VenueScan.objects.create(
-        person_id=s["spouse"].pk,
-        place_id=place_id,
-        scanned_at=at(4, 18, 5),
-        scan_day=dt.date(2022, 7, 4),
-        jurisdiction_path="330483101001",
-    )
+    tracing.scans(s["spouse"], s["evening"])
     services.secondary_contacts_find_for_case(actor=investigator, case=s["case"])
     spouse = contact_of(s["spouse"])
     assert spouse.classification == "close"

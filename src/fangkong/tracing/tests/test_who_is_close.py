@@ -177,25 +177,56 @@ def test_a_local_override_moving_a_venue_kind_changes_the_classification(
     assert contact.ruleset.version == "v9-local"
 
 
-def test_secondary_contacts_by_the_same_rules(investigator: Any, world: dict) -> None:
-    """A close contact's own co-presence: a small venue from 15 minutes makes a
-    secondary contact, a large venue makes nothing."""
+def _long_stay(person: Any, place: Any, day: int, hour: int) -> None:
+    """Nine scans 30 minutes apart: four and a half hours at `place`."""
+    tracing.scans(person, [(place, at(day, hour + h // 2, 30 * (h % 2))) for h in range(9)])
+
+
+def test_secondary_contacts_need_long_copresence(investigator: Any, world: dict) -> None:
+    """A close contact's own co-presence: a secondary contact only from the rule set's
+    `secondary_copresence_minutes` (240) summed; 15 minutes at a small venue, which
+    make a close contact of a case, make nothing; a large venue makes nothing."""
     tree = world["tree"]
     services.contacts_find_for_case(actor=investigator, case=world["case"])
     close = contact_of(world["diner_15"])
     mall = areas.place(tree.community_b, name="商场", venue_kind="mall")
     gym = areas.place(tree.community_b, name="健身房", venue_kind="gym")
+    office = areas.place(tree.community_b, name="办公室", venue_kind="office")
     tracing.scans(world["diner_15"], [(mall, at(5, 9)), (gym, at(5, 12))])
+    _long_stay(world["diner_15"], office, 5, 14)
     at_mall = people.person(tree.community_b)
     tracing.scans(at_mall, [(mall, at(5, 9)), (mall, at(5, 9, 10))])
     at_gym = people.person(tree.community_b)
     tracing.scan(at_gym, gym, at(5, 12, 10))
+    colleague = people.person(tree.community_b)
+    _long_stay(colleague, office, 5, 14)
     result = services.secondary_contacts_find(actor=investigator, contact=close)
-    assert contact_of(at_gym).classification == "secondary"
+    assert contact_of(colleague).classification == "secondary"
+    assert not Contact.objects.filter(person=at_gym).exists()
     assert not Contact.objects.filter(person=at_mall).exists()
-    # and the 14-minute diner, 30 minutes with the close contact: risk person → secondary
-    assert contact_of(world["diner_14"]).classification == "secondary"
-    assert result.by_class == {"secondary": 2}
+    # the 14-minute diner, 30 minutes with the close contact: stays a risk person
+    assert contact_of(world["diner_14"]).classification == "co_presence"
+    assert result.by_class == {"secondary": 1}
+
+
+def test_a_local_override_lowering_the_secondary_minutes(
+    investigator: Any, admin_user: Any, tree: Any
+) -> None:
+    _override(admin_user, tree, {"secondary_copresence_minutes": 15})
+    restaurant = areas.place(tree.community_a, name="面馆", venue_kind="restaurant")
+    case = tracing.case(people.person(tree.community_a), version="v9-local")
+    tracing.stop(case, restaurant, at(4, 10), at(4, 11), confirmed=True)
+    diner = people.person(tree.community_a)
+    tracing.scan(diner, restaurant, at(4, 10, 30))
+    services.contacts_find_for_case(actor=investigator, case=case)
+    close = contact_of(diner)
+    assert close.classification == "close" and close.ruleset.version == "v9-local"
+    gym = areas.place(tree.community_b, name="健身房", venue_kind="gym")
+    tracing.scan(diner, gym, at(5, 12))
+    partner = people.person(tree.community_b)
+    tracing.scan(partner, gym, at(5, 12, 10))  # 20 minutes with the close contact
+    services.secondary_contacts_find(actor=investigator, contact=close)
+    assert contact_of(partner).classification == "secondary"
 
 
 # --- the signal to the apps above ---------------------------------------------------------
@@ -222,9 +253,9 @@ def test_upgrade_of_a_secondary_contact_sends_its_id(
     services.contacts_find_for_case(actor=investigator, case=world["case"])
     close = contact_of(world["diner_15"])
     gym = areas.place(tree.community_b, name="健身房", venue_kind="gym")
-    tracing.scan(world["diner_15"], gym, at(5, 12))
+    _long_stay(world["diner_15"], gym, 5, 12)
     partner = people.person(tree.community_b)
-    tracing.scan(partner, gym, at(5, 12, 10))
+    _long_stay(partner, gym, 5, 12)
     services.secondary_contacts_find(actor=investigator, contact=close)
     secondary = contact_of(partner)
     assert secondary.classification == "secondary"
@@ -442,9 +473,9 @@ def test_a_secondary_contact_set_by_hand_is_still_upgraded(investigator: Any, wo
     services.contacts_find_for_case(actor=investigator, case=world["case"])
     close = contact_of(world["diner_15"])
     gym = areas.place(tree.community_b, name="健身房", venue_kind="gym")
-    tracing.scan(world["diner_15"], gym, at(5, 12))
+    _long_stay(world["diner_15"], gym, 5, 12)
     partner = people.person(tree.community_b)
-    tracing.scan(partner, gym, at(5, 12, 10))
+    _long_stay(partner, gym, 5, 12)
     services.secondary_contacts_find(actor=investigator, contact=close)
     services.contact_reclassify(
         actor=investigator,
