@@ -869,7 +869,7 @@ class _CityBuilder:
 
 # Rooms the reference outbreak's close contacts take at its peak (both cases' contacts at
 # once, before the first are released), with spare; a small city needs fewer.
-DRILL_OUTBREAK_ROOMS = 1000
+DRILL_OUTBREAK_ROOMS = 1600
 OUTBREAK_ROOMS_PER_PERSON = 0.1
 FLOORS_PER_BUILDING = 8
 MAX_ROOMS_PER_FLOOR = 20
