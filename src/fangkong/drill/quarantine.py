@@ -98,7 +98,9 @@ class _Staff:
             .order_by("pk")
         )
 
-    def site(self, site: Site) -> User:
+    def site(self, site: Site | None) -> User:
+        if site is None:  # only placements at a site are handed to a site's staff
+            raise ValueError("a placement at home has no site staff")
         if site.pk not in self._sites:
             place = Place.objects.select_related("jurisdiction").get(pk=site.place_id)
             self._sites[site.pk] = drill_actor(
@@ -187,7 +189,7 @@ def _arrivals(staff: _Staff, until: dt.datetime) -> dict[str, int]:
         .select_related("site", "person__household")
         .order_by("pk")
     )
-    found: dict[int, dt.datetime] = {}
+    found: dict[int | None, dt.datetime] = {}
     for contact_id, marked_at in (
         PushItem.objects.filter(
             contact_id__in=[p.contact_id for p in waiting], marked_at__isnull=False
@@ -196,7 +198,8 @@ def _arrivals(staff: _Staff, until: dt.datetime) -> dict[str, int]:
         .order_by("marked_at")
         .values_list("contact_id", "marked_at")
     ):
-        found.setdefault(contact_id, marked_at)
+        if marked_at is not None:
+            found.setdefault(contact_id, marked_at)
     counts: dict[str, int] = defaultdict(int)
     for placement in waiting:
         located = found.get(placement.contact_id)
@@ -265,7 +268,7 @@ def _checks(
 ) -> int:
     """One round of health checks by each site's staff (a minute apart, by site)."""
     done = 0
-    by_site: dict[int, int] = defaultdict(int)
+    by_site: dict[int | None, int] = defaultdict(int)
     for placement in _in_sites(moment):
         n = by_site[placement.site_id]
         by_site[placement.site_id] += 1
@@ -291,7 +294,7 @@ def _sample_due(
     """The site's staff take the tests due (urgent ones, or one scheduled test a person:
     the earliest still missing) of everyone checked in by `moment`."""
     sampled: list[PlacementTest] = []
-    by_site: dict[int, int] = defaultdict(int)
+    by_site: dict[int | None, int] = defaultdict(int)
     for placement in _in_sites(moment):
         due = PlacementTest.objects.filter(
             placement=placement, tube__isnull=True, due_on__lte=on_date
@@ -326,7 +329,7 @@ def _ship_and_result(
     results (the lab's API, as for any tube): negative but for `positive_person`."""
     if not tests:
         return {"results": 0, "positive": 0}
-    sites = {t.placement.site_id for t in tests}
+    sites = {t.placement.site_id for t in tests if t.placement.site_id is not None}
     rows: dict[int, list[dict[str, Any]]] = defaultdict(list)
     positive = 0
     last_sampled: dict[int, dt.datetime] = {}

@@ -804,8 +804,6 @@ def release_eligible(
 # --- quarantine placements ------------------------------------------------------------
 
 RULE_SECONDARY_CLOSE_END: Final = "secondary_contact.monitoring_end"
-RULE_RISK_MONITORING_END: Final = "risk_person.monitoring_end"
-RULE_RISK_TEST: Final = "risk_person.test"
 RULE_PLACEMENT_START: Final = "placement.start"
 # The measures a placement may take (quarantine.choices.Measure values).
 MEASURE_CENTRALISED: Final = "centralised"

@@ -37,7 +37,7 @@ from fangkong.quarantine.services import care as services
 
 # The day page's sections: each shows its count and first rows, and links to its whole
 # list, a keyset page (`sequence_page` over the day computed in Python, by primary key).
-SECTIONS: dict[str, tuple[str, Callable[[Any], tuple[int]]]] = {
+SECTIONS: dict[str, tuple[str, Callable[[Any], tuple[int, ...]]]] = {
     "arrivals": ("arrivals", lambda row: (row[0].pk,)),
     # Every person staying, those due or missed this slot first (the done ones after,
     # so the staff see what was recorded).
