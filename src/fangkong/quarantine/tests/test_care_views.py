@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import re
+
 import pytest
 from django.test import Client
 from django.urls import reverse
@@ -179,8 +181,6 @@ def test_site_day_queries_do_not_grow_with_the_persons(tree):
 
 
 def test_site_day_of_a_demo_sized_site_stays_small_and_pages_each_section(tree):
-    import re
-
     from django.db import connection
     from django.test.utils import CaptureQueriesContext
 
@@ -275,3 +275,36 @@ def test_home_check_ins_are_due_from_the_day_after_the_placement(tree):
     )
     rows = care_selectors.home_list(user=worker, missed_only=True)[1]
     assert [r.missed_days for r in rows if r.placement.pk == earlier.pk] == [1]
+
+
+def test_site_day_fever_check_is_a_warning_and_due_count_drops(tree, site):
+    first = kit.checked_in(qkit.placed_contact(tree.community_a, site=site))
+    second = kit.checked_in(qkit.placed_contact(tree.community_a, site=site))
+    c = client_for(kit.site_staff(site))
+    slot = care.slot_now()
+    day = c.get(reverse("quarantine:site_day")).content.decode()
+    assert re.search(r'data-testid="checks-due">2<', day)
+    c.post(
+        reverse("quarantine:health_check", args=[first.pk]),
+        {"slot": slot, "temperature": "37.8", "symptoms": ["cough"]},
+    )
+    c.post(
+        reverse("quarantine:health_check", args=[second.pk]),
+        {"slot": slot, "temperature": "36.5"},
+    )
+    for url in (
+        reverse("quarantine:site_day"),
+        reverse("quarantine:site_day_section", args=["checks"]),
+    ):
+        html = c.get(url).content.decode()
+        badges = re.findall(
+            r'<span class="badge ([\w-]+)" data-testid="check-done"[^>]*>([^<]*)', html
+        )
+        assert len(badges) == 2, badges
+        warn = [text for cls, text in badges if "37.8" in text]
+        assert warn and "发热" in warn[0] and "症状" in warn[0]
+        assert {t: c_ for c_, t in badges}[warn[0]] == "badge-sealed"
+        ok = [cls for cls, text in badges if "36.5" in text]
+        assert ok == ["badge-ok"]
+    day = c.get(reverse("quarantine:site_day")).content.decode()
+    assert re.search(r'data-testid="checks-due">0<', day)
