@@ -251,7 +251,7 @@ def site_tests(request: AuthedRequest, paging: Query[PageQuery]) -> Page[TestDue
         TestDueOut(
             test_id=t.pk, placement_id=t.placement_id, name=name, kind=t.kind, due_on=t.due_on
         )
-        for t, name in day.tests
+        for t, name, _late in day.tests
     ]
     page = sequence_page(rows, key=lambda r: (r.test_id,), cursor=paging.cursor, size=paging.size)
     return Page[TestDueOut].of(page, lambda r: r)

@@ -128,7 +128,8 @@ class SiteDay:
     slots: list[str]
     arrivals: list[tuple[Placement, str, Transfer | None]]
     checks: list[CheckRow]
-    tests: list[tuple[PlacementTest, str]]
+    # (test, masked name, days overdue: 0 when due today)
+    tests: list[tuple[PlacementTest, str, int]]
     releases: list[ReleaseRow]
     alerts: list[tuple[HealthAlert, str]]
     hospital: list[tuple[Transfer, str]]
@@ -212,7 +213,7 @@ def site_day(*, user: User, now: dt.datetime | None = None) -> SiteDay:
         .order_by("room__building", "room__floor", "room__number", "pk")[:2000]
     )
     tests = [
-        (t, person_label(p.person))
+        (t, person_label(p.person), (today - t.due_on).days)
         for p in active
         for t in p.tests.all()
         if (t.tube_id is None or t.result == TestResult.INVALID) and t.due_on <= today

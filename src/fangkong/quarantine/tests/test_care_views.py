@@ -308,3 +308,28 @@ def test_site_day_fever_check_is_a_warning_and_due_count_drops(tree, site):
         assert ok == ["badge-ok"]
     day = c.get(reverse("quarantine:site_day")).content.decode()
     assert re.search(r'data-testid="checks-due">0<', day)
+
+
+def test_site_day_tests_mark_overdue_rows_first(tree, site):
+    import datetime as dt
+
+    from django.utils import timezone
+
+    placement = kit.checked_in(qkit.placed_contact(tree.community_a, site=site))
+    PlacementTest.objects.filter(placement=placement).delete()
+    today = timezone.localdate()
+    due_today = PlacementTest.objects.create(placement=placement, kind="scheduled", due_on=today)
+    late = PlacementTest.objects.create(
+        placement=placement, kind="scheduled", due_on=today - dt.timedelta(days=3)
+    )
+    c = client_for(kit.site_staff(site))
+    for url in (
+        reverse("quarantine:site_day"),
+        reverse("quarantine:site_day_section", args=["tests"]),
+    ):
+        html = c.get(url).content.decode()
+        assert "应检（含逾期）" in html and "今日应检" not in html
+        assert html.count('data-testid="test-overdue"') == 1
+        assert "逾期 3 天" in html
+        first = html.index(reverse("quarantine:test_sample", args=[late.pk]))
+        assert first < html.index(reverse("quarantine:test_sample", args=[due_today.pk]))

@@ -42,7 +42,8 @@ SECTIONS: dict[str, tuple[str, Callable[[Any], tuple[int, ...]]]] = {
     # Every person staying, those due or missed this slot first (the done ones after,
     # so the staff see what was recorded).
     "checks": ("checks", lambda row: (0 if row.due_now or row.missing else 1, row.placement.pk)),
-    "tests": ("tests", lambda row: (row[0].pk,)),
+    # Tests due today and those overdue (not sampled yet), the most overdue first.
+    "tests": ("tests", lambda row: (-row[2], row[0].pk)),
     "releases": ("releases", lambda row: (row.placement.pk,)),
     "hospital": ("hospital", lambda row: (row[0].pk,)),
 }
