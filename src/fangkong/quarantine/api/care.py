@@ -368,6 +368,28 @@ def release(request: AuthedRequest, placement_id: int) -> CarePlacementOut:
     return _placement_out(done)
 
 
+class HospitalDepartIn(Schema):
+    vehicle: str = ""
+
+
+@router.post(
+    "/site/transfers/{int:transfer_id}/hospital-depart",
+    summary="Record the departure of a placed person's transfer to hospital",
+    response=CarePlacementOut,
+)
+def hospital_depart(
+    request: AuthedRequest, transfer_id: int, body: HospitalDepartIn
+) -> CarePlacementOut:
+    transfer = selectors.transfer_for_care(user=request.user, pk=transfer_id)
+    services.transfer_hospital_depart(
+        actor=request.user,
+        transfer=transfer,
+        vehicle=body.vehicle,
+        ip=client_address(request),
+    )
+    return _placement_out(selectors.placement_for_care(user=request.user, pk=transfer.placement_id))
+
+
 @router.post(
     "/site/transfers/{int:transfer_id}/hospital-arrive",
     summary="Record a placed person's arrival at hospital",

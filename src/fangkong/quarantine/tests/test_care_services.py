@@ -70,6 +70,14 @@ def test_health_checks_once_a_slot_and_a_fever_raises_alert_urgent_test_and_tran
     care.alert_handle(actor=staff, alert=alert, outcome="已送医")
     with pytest.raises(Conflict):
         care.alert_handle(actor=staff, alert=alert, outcome="again")
+    with pytest.raises(Conflict) as early:
+        care.transfer_hospital_arrive(actor=staff, transfer=transfer)
+    assert early.value.code == "transfer_not_en_route"
+    gone = care.transfer_hospital_depart(actor=staff, transfer=transfer, vehicle="救护车 01")
+    assert gone.status == "en_route" and gone.departed_at and gone.vehicle == "救护车 01"
+    with pytest.raises(Conflict) as twice:
+        care.transfer_hospital_depart(actor=staff, transfer=transfer)
+    assert twice.value.code == "transfer_not_waiting"
     moved = care.transfer_hospital_arrive(actor=staff, transfer=transfer)
     assert moved.status == "hospital"
     assert Room.objects.get(pk=placement.room_id).state == "disinfect"

@@ -333,3 +333,28 @@ def test_site_day_tests_mark_overdue_rows_first(tree, site):
         assert "逾期 3 天" in html
         first = html.index(reverse("quarantine:test_sample", args=[late.pk]))
         assert first < html.index(reverse("quarantine:test_sample", args=[due_today.pk]))
+
+
+def test_hospital_transfer_departs_before_it_arrives(tree, site):
+    from fangkong.quarantine.models import Transfer
+
+    placement = kit.checked_in(qkit.placed_contact(tree.community_a, site=site))
+    staff = kit.site_staff(site)
+    care.health_check_record(actor=staff, placement=placement, slot="am", temperature="38.2")
+    transfer = Transfer.objects.get(placement=placement, kind="to_hospital")
+    c = client_for(staff)
+    day = c.get(reverse("quarantine:site_day")).content.decode()
+    assert reverse("quarantine:hospital_depart", args=[transfer.pk]) in day
+    assert reverse("quarantine:hospital_arrive", args=[transfer.pk]) not in day
+    early = c.post(reverse("quarantine:hospital_arrive", args=[transfer.pk]), follow=True)
+    assert "请先登记转运出发" in early.content.decode()
+    c.post(reverse("quarantine:hospital_depart", args=[transfer.pk]), {"vehicle": "沪A1234"})
+    transfer.refresh_from_db()
+    assert transfer.status == "en_route" and transfer.vehicle == "沪A1234"
+    day = c.get(reverse("quarantine:site_day")).content.decode()
+    assert reverse("quarantine:hospital_arrive", args=[transfer.pk]) in day
+    c.post(reverse("quarantine:hospital_arrive", args=[transfer.pk]))
+    placement.refresh_from_db()
+    assert placement.status == "hospital"
+    other = client_for(kit.site_staff(qkit.site_with_rooms(tree.community_a, rooms=1)))
+    assert other.post(reverse("quarantine:hospital_depart", args=[transfer.pk])).status_code == 404

@@ -29,6 +29,7 @@ from fangkong.quarantine.forms_care import (
     DispatchForm,
     HealthCheckForm,
     HomeCheckInForm,
+    HospitalDepartForm,
     ListFilterForm,
     SampleForm,
 )
@@ -206,6 +207,24 @@ def release(request: AuthedRequest, pk: int) -> HttpResponse:
 
 @require_POST
 @login_required
+def hospital_depart(request: AuthedRequest, pk: int) -> HttpResponse:
+    transfer = selectors.transfer_for_care(user=request.user, pk=pk)
+    try:
+        data = HospitalDepartForm(request.POST).cleaned()
+        services.transfer_hospital_depart(
+            actor=request.user,
+            transfer=transfer,
+            vehicle=data["vehicle"] or "",
+            ip=client_address(request),
+        )
+        messages.success(request, _("已登记出发"))
+    except DomainError as exc:
+        refusal_message(request, exc)
+    return _back(request)
+
+
+@require_POST
+@login_required
 def hospital_arrive(request: AuthedRequest, pk: int) -> HttpResponse:
     transfer = selectors.transfer_for_care(user=request.user, pk=pk)
     try:
@@ -296,6 +315,7 @@ urlpatterns: list[URLPattern] = [
     path("site/placements/<int:pk>/release/", release, name="release"),
     path("site/tests/<int:pk>/sample/", test_sample, name="test_sample"),
     path("site/tubes/dispatch/", tubes_dispatch, name="tubes_dispatch"),
+    path("site/transfers/<int:pk>/hospital-depart/", hospital_depart, name="hospital_depart"),
     path("site/transfers/<int:pk>/hospital-arrive/", hospital_arrive, name="hospital_arrive"),
     path("alerts/", alert_list, name="alert_list"),
     path("alerts/<int:pk>/handle/", alert_handle, name="alert_handle"),
