@@ -229,7 +229,7 @@ def site_day(*, user: User, now: dt.datetime | None = None) -> SiteDay:
                 person_label(p.person),
                 verdict.ok,
                 verdict.reason_code,
-                "" if verdict.ok else care_services.release_reason(verdict.reason_code),
+                "" if verdict.ok else care_services.release_reason(verdict.reason_code, p),
             )
         )
     alerts = [

@@ -582,7 +582,7 @@ def release_check(
     day = today or timezone.localdate()
     if close_results is _LOOK_UP:
         close_results = close_contact_results(placement)
-    end = placement.quarantine_end_on or placement.monitoring_end_on or placement.start_on
+    end = release_on(placement)
     return protocol_rules.release_eligible(
         protocol_rules.Protocol.from_ruleset(placement.ruleset),
         today=day,
@@ -601,7 +601,15 @@ RELEASE_MESSAGES = {
 }
 
 
-def release_reason(code: str) -> str:
+def release_on(placement: Placement) -> dt.date:
+    """The first day the placement may be released (its end date)."""
+    return placement.quarantine_end_on or placement.monitoring_end_on or placement.start_on
+
+
+def release_reason(code: str, placement: Placement | None = None) -> str:
+    """The words of a release refusal; not yet due says the release date."""
+    if code == protocol_rules.RELEASE_NOT_DUE and placement is not None:
+        return _("未到解除日期（%(date)s）") % {"date": release_on(placement).isoformat()}
     return str(RELEASE_MESSAGES.get(code, code))
 
 
@@ -622,7 +630,7 @@ def placement_release(*, actor: User, placement: Placement, ip: str = "") -> Pla
     today = timezone.localdate(now)
     verdict = release_check(placement, today)
     if not verdict.ok:
-        raise Conflict(verdict.reason_code, release_reason(verdict.reason_code))
+        raise Conflict(verdict.reason_code, release_reason(verdict.reason_code, placement))
     placement.status = PlacementStatus.RELEASED
     placement.closed_at = now
     placement.certificate_number = certificate_number(placement, today)

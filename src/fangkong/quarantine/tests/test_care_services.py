@@ -121,6 +121,8 @@ def test_release_not_before_the_end_date(tree, site):
     with pytest.raises(Conflict) as err:
         care.placement_release(actor=kit.site_staff(site), placement=placement)
     assert err.value.code == "not_due"
+    assert placement.quarantine_end_on.isoformat() in err.value.message
+    assert err.value.message.startswith("未到解除日期（")
 
 
 def test_a_positive_site_test_makes_a_case_and_upgrades_the_secondary(tree, site, lab):

@@ -358,3 +358,30 @@ def test_hospital_transfer_departs_before_it_arrives(tree, site):
     assert placement.status == "hospital"
     other = client_for(kit.site_staff(qkit.site_with_rooms(tree.community_a, rooms=1)))
     assert other.post(reverse("quarantine:hospital_depart", args=[transfer.pk])).status_code == 404
+
+
+def test_placement_detail_release_button_for_own_site_staff_and_certificate_link(tree, site):
+    early = kit.checked_in(qkit.placed_contact(tree.community_a, site=site))
+    staff = kit.site_staff(site)
+    c = client_for(staff)
+    url = reverse("quarantine:placement_detail", args=[early.pk])
+    html = c.get(url).content.decode()
+    assert reverse("quarantine:release", args=[early.pk]) in html
+    refused = c.post(reverse("quarantine:release", args=[early.pk]), {"back": "detail"})
+    assert refused.status_code == 302 and refused["Location"] == url
+    shown = c.get(url).content.decode()
+    assert f"未到解除日期（{early.quarantine_end_on.isoformat()}）" in shown
+    # Another site's staff: no button (and no page).
+    other = client_for(kit.site_staff(qkit.site_with_rooms(tree.community_a, rooms=1)))
+    other_page = other.get(url)
+    assert reverse("quarantine:release", args=[early.pk]) not in other_page.content.decode()
+    # Released: a link to the certificate, no release button.
+    done = kit.checked_in(kit.placed_since(site, days_ago=8))
+    kit.site_results(
+        dict.fromkeys(PlacementTest.objects.filter(placement=done), "negative"),
+        lab=tkit.lab(tree.city),
+    )
+    care.placement_release(actor=staff, placement=done)
+    html = c.get(reverse("quarantine:placement_detail", args=[done.pk])).content.decode()
+    assert reverse("quarantine:certificate", args=[done.pk]) in html
+    assert reverse("quarantine:release", args=[done.pk]) not in html

@@ -202,6 +202,8 @@ def release(request: AuthedRequest, pk: int) -> HttpResponse:
         return redirect("quarantine:certificate", pk=done.pk)
     except DomainError as exc:
         refusal_message(request, exc)
+    if request.POST.get("back") == "detail":
+        return redirect("quarantine:placement_detail", pk=placement.pk)
     return _back(request)
 
 
