@@ -51,6 +51,11 @@ class DispatchForm(PageForm):
     codes: ClassVar[dict[str, str]] = {"lab": "lab_invalid", "box_barcode": "barcode_invalid"}
 
 
+class HospitalDepartForm(PageForm):
+    vehicle = _text(32)
+    codes: ClassVar[dict[str, str]] = {"vehicle": "vehicle_invalid"}
+
+
 class AlertHandleForm(PageForm):
     outcome = forms.CharField(max_length=300, error_messages=one_message(_("请填写处置情况")))
     codes: ClassVar[dict[str, str]] = {"outcome": "outcome_required"}

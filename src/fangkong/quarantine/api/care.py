@@ -251,7 +251,7 @@ def site_tests(request: AuthedRequest, paging: Query[PageQuery]) -> Page[TestDue
         TestDueOut(
             test_id=t.pk, placement_id=t.placement_id, name=name, kind=t.kind, due_on=t.due_on
         )
-        for t, name in day.tests
+        for t, name, _late in day.tests
     ]
     page = sequence_page(rows, key=lambda r: (r.test_id,), cursor=paging.cursor, size=paging.size)
     return Page[TestDueOut].of(page, lambda r: r)
@@ -366,6 +366,28 @@ def release(request: AuthedRequest, placement_id: int) -> CarePlacementOut:
         actor=request.user, placement=placement, ip=client_address(request)
     )
     return _placement_out(done)
+
+
+class HospitalDepartIn(Schema):
+    vehicle: str = ""
+
+
+@router.post(
+    "/site/transfers/{int:transfer_id}/hospital-depart",
+    summary="Record the departure of a placed person's transfer to hospital",
+    response=CarePlacementOut,
+)
+def hospital_depart(
+    request: AuthedRequest, transfer_id: int, body: HospitalDepartIn
+) -> CarePlacementOut:
+    transfer = selectors.transfer_for_care(user=request.user, pk=transfer_id)
+    services.transfer_hospital_depart(
+        actor=request.user,
+        transfer=transfer,
+        vehicle=body.vehicle,
+        ip=client_address(request),
+    )
+    return _placement_out(selectors.placement_for_care(user=request.user, pk=transfer.placement_id))
 
 
 @router.post(

@@ -86,6 +86,30 @@ class CheckRow:
     missing: list[str] = field(default_factory=list)
     open_slots: list[str] = field(default_factory=list)
 
+    @property
+    def marks(self) -> list[CheckMark]:
+        """The recorded checks of the day as the page shows them: a fever (≥ 37.3 ℃)
+        or any symptom is a warning, not ok."""
+        out = []
+        for slot in (CheckSlot.MORNING.value, CheckSlot.AFTERNOON.value):
+            check = self.done.get(slot)
+            if check is not None:
+                fever = check.temperature >= care_services.FEVER_FROM
+                out.append(CheckMark(slot, check, fever, bool(check.symptoms)))
+        return out
+
+
+@dataclass
+class CheckMark:
+    slot: str
+    check: HealthCheck
+    fever: bool
+    symptoms: bool
+
+    @property
+    def warn(self) -> bool:
+        return self.fever or self.symptoms
+
 
 @dataclass
 class ReleaseRow:
@@ -104,7 +128,8 @@ class SiteDay:
     slots: list[str]
     arrivals: list[tuple[Placement, str, Transfer | None]]
     checks: list[CheckRow]
-    tests: list[tuple[PlacementTest, str]]
+    # (test, masked name, days overdue: 0 when due today)
+    tests: list[tuple[PlacementTest, str, int]]
     releases: list[ReleaseRow]
     alerts: list[tuple[HealthAlert, str]]
     hospital: list[tuple[Transfer, str]]
@@ -113,8 +138,9 @@ class SiteDay:
 
     @property
     def checks_due(self) -> list[CheckRow]:
-        """The persons whose check of this slot is due or who missed an earlier one."""
-        return [r for r in self.checks if r.due_now or r.missing]
+        """The persons whose check of this slot is still due (not yet recorded); an
+        earlier slot missed is shown on the row, not counted here."""
+        return [r for r in self.checks if r.due_now]
 
 
 def check_slots(placement_or_ruleset: Any) -> list[str]:
@@ -187,7 +213,7 @@ def site_day(*, user: User, now: dt.datetime | None = None) -> SiteDay:
         .order_by("room__building", "room__floor", "room__number", "pk")[:2000]
     )
     tests = [
-        (t, person_label(p.person))
+        (t, person_label(p.person), (today - t.due_on).days)
         for p in active
         for t in p.tests.all()
         if (t.tube_id is None or t.result == TestResult.INVALID) and t.due_on <= today
@@ -203,7 +229,7 @@ def site_day(*, user: User, now: dt.datetime | None = None) -> SiteDay:
                 person_label(p.person),
                 verdict.ok,
                 verdict.reason_code,
-                "" if verdict.ok else care_services.release_reason(verdict.reason_code),
+                "" if verdict.ok else care_services.release_reason(verdict.reason_code, p),
             )
         )
     alerts = [

@@ -310,15 +310,40 @@ def alert_handle(*, actor: User, alert: HealthAlert, outcome: str, ip: str = "")
 
 
 @transaction.atomic
+def transfer_hospital_depart(
+    *, actor: User, transfer: Transfer, vehicle: str = "", ip: str = ""
+) -> Transfer:
+    """The vehicle leaves the site with the person for hospital (vehicle optional):
+    the transfer is en route."""
+    placement = _for_care(actor, transfer.placement)
+    transfer = Transfer.objects.select_for_update().get(pk=transfer.pk)
+    if transfer.kind != TransferKind.TO_HOSPITAL:
+        raise Conflict("transfer_kind_invalid", _("不是送医转运"))
+    if transfer.status != TransferStatus.WAITING:
+        raise Conflict("transfer_not_waiting", _("该转运不是待转运状态"))
+    transfer.status = TransferStatus.EN_ROUTE
+    transfer.departed_at = timezone.now()
+    fields = ["status", "departed_at"]
+    if (vehicle or "").strip():
+        transfer.vehicle = vehicle.strip()[:32]
+        fields.append("vehicle")
+    transfer.save(update_fields=fields)
+    _audit(actor, "transfer.depart", placement, ip, transfer=transfer.pk)
+    return transfer
+
+
+@transaction.atomic
 def transfer_hospital_arrive(*, actor: User, transfer: Transfer, ip: str = "") -> Placement:
-    """The person reached hospital: the transfer arrives, the placement's status becomes
-    hospital, its room goes to disinfection."""
+    """The person reached hospital (after the departure): the transfer arrives, the
+    placement's status becomes hospital, its room goes to disinfection."""
     placement = _for_care(actor, transfer.placement)
     transfer = Transfer.objects.select_for_update().get(pk=transfer.pk)
     if transfer.kind != TransferKind.TO_HOSPITAL:
         raise Conflict("transfer_kind_invalid", _("不是送医转运"))
     if transfer.status in (TransferStatus.ARRIVED, TransferStatus.CANCELLED):
         raise Conflict("transfer_done", _("该转运已结束"))
+    if transfer.status != TransferStatus.EN_ROUTE:
+        raise Conflict("transfer_not_en_route", _("请先登记转运出发"))
     now = timezone.now()
     transfer.status = TransferStatus.ARRIVED
     transfer.arrived_at = now
@@ -557,7 +582,7 @@ def release_check(
     day = today or timezone.localdate()
     if close_results is _LOOK_UP:
         close_results = close_contact_results(placement)
-    end = placement.quarantine_end_on or placement.monitoring_end_on or placement.start_on
+    end = release_on(placement)
     return protocol_rules.release_eligible(
         protocol_rules.Protocol.from_ruleset(placement.ruleset),
         today=day,
@@ -576,7 +601,15 @@ RELEASE_MESSAGES = {
 }
 
 
-def release_reason(code: str) -> str:
+def release_on(placement: Placement) -> dt.date:
+    """The first day the placement may be released (its end date)."""
+    return placement.quarantine_end_on or placement.monitoring_end_on or placement.start_on
+
+
+def release_reason(code: str, placement: Placement | None = None) -> str:
+    """The words of a release refusal; not yet due says the release date."""
+    if code == protocol_rules.RELEASE_NOT_DUE and placement is not None:
+        return _("未到解除日期（%(date)s）") % {"date": release_on(placement).isoformat()}
     return str(RELEASE_MESSAGES.get(code, code))
 
 
@@ -597,7 +630,7 @@ def placement_release(*, actor: User, placement: Placement, ip: str = "") -> Pla
     today = timezone.localdate(now)
     verdict = release_check(placement, today)
     if not verdict.ok:
-        raise Conflict(verdict.reason_code, release_reason(verdict.reason_code))
+        raise Conflict(verdict.reason_code, release_reason(verdict.reason_code, placement))
     placement.status = PlacementStatus.RELEASED
     placement.closed_at = now
     placement.certificate_number = certificate_number(placement, today)

@@ -50,6 +50,14 @@ def test_site_api_check_in_health_check_and_lists(tree):
     from fangkong.quarantine.models import Transfer
 
     transfer = Transfer.objects.get(placement=placement, kind="to_hospital")
+    early = c.post(f"/api/quarantine/site/transfers/{transfer.pk}/hospital-arrive")
+    assert early.status_code == 409 and early.json()["code"] == "transfer_not_en_route"
+    gone = c.post(
+        f"/api/quarantine/site/transfers/{transfer.pk}/hospital-depart",
+        {"vehicle": "救护车"},
+        content_type="application/json",
+    )
+    assert gone.status_code == 200
     arrived = c.post(f"/api/quarantine/site/transfers/{transfer.pk}/hospital-arrive")
     assert arrived.status_code == 200 and arrived.json()["status"] == "hospital"
     assert c.get("/api/quarantine/site/tests").json()["items"] == []  # gone to hospital

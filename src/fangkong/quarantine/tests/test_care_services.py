@@ -70,6 +70,14 @@ def test_health_checks_once_a_slot_and_a_fever_raises_alert_urgent_test_and_tran
     care.alert_handle(actor=staff, alert=alert, outcome="已送医")
     with pytest.raises(Conflict):
         care.alert_handle(actor=staff, alert=alert, outcome="again")
+    with pytest.raises(Conflict) as early:
+        care.transfer_hospital_arrive(actor=staff, transfer=transfer)
+    assert early.value.code == "transfer_not_en_route"
+    gone = care.transfer_hospital_depart(actor=staff, transfer=transfer, vehicle="救护车 01")
+    assert gone.status == "en_route" and gone.departed_at and gone.vehicle == "救护车 01"
+    with pytest.raises(Conflict) as twice:
+        care.transfer_hospital_depart(actor=staff, transfer=transfer)
+    assert twice.value.code == "transfer_not_waiting"
     moved = care.transfer_hospital_arrive(actor=staff, transfer=transfer)
     assert moved.status == "hospital"
     assert Room.objects.get(pk=placement.room_id).state == "disinfect"
@@ -113,6 +121,8 @@ def test_release_not_before_the_end_date(tree, site):
     with pytest.raises(Conflict) as err:
         care.placement_release(actor=kit.site_staff(site), placement=placement)
     assert err.value.code == "not_due"
+    assert placement.quarantine_end_on.isoformat() in err.value.message
+    assert err.value.message.startswith("未到解除日期（")
 
 
 def test_a_positive_site_test_makes_a_case_and_upgrades_the_secondary(tree, site, lab):

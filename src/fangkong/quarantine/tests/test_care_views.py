@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import re
+
 import pytest
 from django.test import Client
 from django.urls import reverse
@@ -179,8 +181,6 @@ def test_site_day_queries_do_not_grow_with_the_persons(tree):
 
 
 def test_site_day_of_a_demo_sized_site_stays_small_and_pages_each_section(tree):
-    import re
-
     from django.db import connection
     from django.test.utils import CaptureQueriesContext
 
@@ -275,3 +275,113 @@ def test_home_check_ins_are_due_from_the_day_after_the_placement(tree):
     )
     rows = care_selectors.home_list(user=worker, missed_only=True)[1]
     assert [r.missed_days for r in rows if r.placement.pk == earlier.pk] == [1]
+
+
+def test_site_day_fever_check_is_a_warning_and_due_count_drops(tree, site):
+    first = kit.checked_in(qkit.placed_contact(tree.community_a, site=site))
+    second = kit.checked_in(qkit.placed_contact(tree.community_a, site=site))
+    c = client_for(kit.site_staff(site))
+    slot = care.slot_now()
+    day = c.get(reverse("quarantine:site_day")).content.decode()
+    assert re.search(r'data-testid="checks-due">2<', day)
+    c.post(
+        reverse("quarantine:health_check", args=[first.pk]),
+        {"slot": slot, "temperature": "37.8", "symptoms": ["cough"]},
+    )
+    c.post(
+        reverse("quarantine:health_check", args=[second.pk]),
+        {"slot": slot, "temperature": "36.5"},
+    )
+    for url in (
+        reverse("quarantine:site_day"),
+        reverse("quarantine:site_day_section", args=["checks"]),
+    ):
+        html = c.get(url).content.decode()
+        badges = re.findall(
+            r'<span class="badge ([\w-]+)" data-testid="check-done"[^>]*>([^<]*)', html
+        )
+        assert len(badges) == 2, badges
+        warn = [text for cls, text in badges if "37.8" in text]
+        assert warn and "发热" in warn[0] and "症状" in warn[0]
+        assert {t: c_ for c_, t in badges}[warn[0]] == "badge-sealed"
+        ok = [cls for cls, text in badges if "36.5" in text]
+        assert ok == ["badge-ok"]
+    day = c.get(reverse("quarantine:site_day")).content.decode()
+    assert re.search(r'data-testid="checks-due">0<', day)
+
+
+def test_site_day_tests_mark_overdue_rows_first(tree, site):
+    import datetime as dt
+
+    from django.utils import timezone
+
+    placement = kit.checked_in(qkit.placed_contact(tree.community_a, site=site))
+    PlacementTest.objects.filter(placement=placement).delete()
+    today = timezone.localdate()
+    due_today = PlacementTest.objects.create(placement=placement, kind="scheduled", due_on=today)
+    late = PlacementTest.objects.create(
+        placement=placement, kind="scheduled", due_on=today - dt.timedelta(days=3)
+    )
+    c = client_for(kit.site_staff(site))
+    for url in (
+        reverse("quarantine:site_day"),
+        reverse("quarantine:site_day_section", args=["tests"]),
+    ):
+        html = c.get(url).content.decode()
+        assert "应检（含逾期）" in html and "今日应检" not in html
+        assert html.count('data-testid="test-overdue"') == 1
+        assert "逾期 3 天" in html
+        first = html.index(reverse("quarantine:test_sample", args=[late.pk]))
+        assert first < html.index(reverse("quarantine:test_sample", args=[due_today.pk]))
+
+
+def test_hospital_transfer_departs_before_it_arrives(tree, site):
+    from fangkong.quarantine.models import Transfer
+
+    placement = kit.checked_in(qkit.placed_contact(tree.community_a, site=site))
+    staff = kit.site_staff(site)
+    care.health_check_record(actor=staff, placement=placement, slot="am", temperature="38.2")
+    transfer = Transfer.objects.get(placement=placement, kind="to_hospital")
+    c = client_for(staff)
+    day = c.get(reverse("quarantine:site_day")).content.decode()
+    assert reverse("quarantine:hospital_depart", args=[transfer.pk]) in day
+    assert reverse("quarantine:hospital_arrive", args=[transfer.pk]) not in day
+    early = c.post(reverse("quarantine:hospital_arrive", args=[transfer.pk]), follow=True)
+    assert "请先登记转运出发" in early.content.decode()
+    c.post(reverse("quarantine:hospital_depart", args=[transfer.pk]), {"vehicle": "沪A1234"})
+    transfer.refresh_from_db()
+    assert transfer.status == "en_route" and transfer.vehicle == "沪A1234"
+    day = c.get(reverse("quarantine:site_day")).content.decode()
+    assert reverse("quarantine:hospital_arrive", args=[transfer.pk]) in day
+    c.post(reverse("quarantine:hospital_arrive", args=[transfer.pk]))
+    placement.refresh_from_db()
+    assert placement.status == "hospital"
+    other = client_for(kit.site_staff(qkit.site_with_rooms(tree.community_a, rooms=1)))
+    assert other.post(reverse("quarantine:hospital_depart", args=[transfer.pk])).status_code == 404
+
+
+def test_placement_detail_release_button_for_own_site_staff_and_certificate_link(tree, site):
+    early = kit.checked_in(qkit.placed_contact(tree.community_a, site=site))
+    staff = kit.site_staff(site)
+    c = client_for(staff)
+    url = reverse("quarantine:placement_detail", args=[early.pk])
+    html = c.get(url).content.decode()
+    assert reverse("quarantine:release", args=[early.pk]) in html
+    refused = c.post(reverse("quarantine:release", args=[early.pk]), {"back": "detail"})
+    assert refused.status_code == 302 and refused["Location"] == url
+    shown = c.get(url).content.decode()
+    assert f"未到解除日期（{early.quarantine_end_on.isoformat()}）" in shown
+    # Another site's staff: no button (and no page).
+    other = client_for(kit.site_staff(qkit.site_with_rooms(tree.community_a, rooms=1)))
+    other_page = other.get(url)
+    assert reverse("quarantine:release", args=[early.pk]) not in other_page.content.decode()
+    # Released: a link to the certificate, no release button.
+    done = kit.checked_in(kit.placed_since(site, days_ago=8))
+    kit.site_results(
+        dict.fromkeys(PlacementTest.objects.filter(placement=done), "negative"),
+        lab=tkit.lab(tree.city),
+    )
+    care.placement_release(actor=staff, placement=done)
+    html = c.get(reverse("quarantine:placement_detail", args=[done.pk])).content.decode()
+    assert reverse("quarantine:certificate", args=[done.pk]) in html
+    assert reverse("quarantine:release", args=[done.pk]) not in html

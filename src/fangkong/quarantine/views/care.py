@@ -29,6 +29,7 @@ from fangkong.quarantine.forms_care import (
     DispatchForm,
     HealthCheckForm,
     HomeCheckInForm,
+    HospitalDepartForm,
     ListFilterForm,
     SampleForm,
 )
@@ -42,7 +43,8 @@ SECTIONS: dict[str, tuple[str, Callable[[Any], tuple[int, ...]]]] = {
     # Every person staying, those due or missed this slot first (the done ones after,
     # so the staff see what was recorded).
     "checks": ("checks", lambda row: (0 if row.due_now or row.missing else 1, row.placement.pk)),
-    "tests": ("tests", lambda row: (row[0].pk,)),
+    # Tests due today and those overdue (not sampled yet), the most overdue first.
+    "tests": ("tests", lambda row: (-row[2], row[0].pk)),
     "releases": ("releases", lambda row: (row.placement.pk,)),
     "hospital": ("hospital", lambda row: (row[0].pk,)),
 }
@@ -200,6 +202,26 @@ def release(request: AuthedRequest, pk: int) -> HttpResponse:
         return redirect("quarantine:certificate", pk=done.pk)
     except DomainError as exc:
         refusal_message(request, exc)
+    if request.POST.get("back") == "detail":
+        return redirect("quarantine:placement_detail", pk=placement.pk)
+    return _back(request)
+
+
+@require_POST
+@login_required
+def hospital_depart(request: AuthedRequest, pk: int) -> HttpResponse:
+    transfer = selectors.transfer_for_care(user=request.user, pk=pk)
+    try:
+        data = HospitalDepartForm(request.POST).cleaned()
+        services.transfer_hospital_depart(
+            actor=request.user,
+            transfer=transfer,
+            vehicle=data["vehicle"] or "",
+            ip=client_address(request),
+        )
+        messages.success(request, _("已登记出发"))
+    except DomainError as exc:
+        refusal_message(request, exc)
     return _back(request)
 
 
@@ -295,6 +317,7 @@ urlpatterns: list[URLPattern] = [
     path("site/placements/<int:pk>/release/", release, name="release"),
     path("site/tests/<int:pk>/sample/", test_sample, name="test_sample"),
     path("site/tubes/dispatch/", tubes_dispatch, name="tubes_dispatch"),
+    path("site/transfers/<int:pk>/hospital-depart/", hospital_depart, name="hospital_depart"),
     path("site/transfers/<int:pk>/hospital-arrive/", hospital_arrive, name="hospital_arrive"),
     path("alerts/", alert_list, name="alert_list"),
     path("alerts/<int:pk>/handle/", alert_handle, name="alert_handle"),

@@ -96,8 +96,20 @@ def _detail_context(request: AuthedRequest, pk: int, **extra: Any) -> dict[str, 
             t.status in (TransferStatus.WAITING, TransferStatus.EN_ROUTE) for t in transfers
         )
     )
+    # The staff of the placement's own site release from here (the refusal's reason
+    # comes back as a message if it is too early).
+    place_id = getattr(user, "place_id", None)
+    own_site = bool(
+        place_id
+        and placement.site is not None
+        and placement.site.place_id == place_id
+        and has_capability(user, Capability.PLACEMENT_CARE)
+    )
     return {
         "p": placement,
+        "can_release": own_site and placement.status == PlacementStatus.ACTIVE,
+        "has_certificate": placement.status == PlacementStatus.RELEASED
+        and bool(placement.certificate_number),
         "tests": list(placement.tests.all()),
         "transfers": transfers,
         "can_manage": manage and open_,
