@@ -223,3 +223,19 @@ def test_reserve_short_city_wide(world: Any, command_user: Any) -> None:
     cap = _client(command_user).get("/api/quarantine/capacity").json()
     assert cap["short"] is True and cap["city_reserve"]["short"] is True
     assert all("short" not in t for t in cap["reserve"])
+
+
+def test_detail_says_untested_until_sampled(world: Any) -> None:
+    from django.utils import timezone
+
+    from fangkong.quarantine.models import PlacementTest
+
+    p = world["a"]
+    PlacementTest.objects.filter(placement=p).delete()
+    PlacementTest.objects.create(placement=p, kind="scheduled", due_on=timezone.localdate())
+    url = reverse("quarantine:placement_detail", args=[p.pk])
+    html = _client(world["staff"]).get(url).content.decode()
+    assert "未采样" in html and "待出结果" not in html
+    PlacementTest.objects.filter(placement=p).update(sampled_at=timezone.now())
+    html = _client(world["staff"]).get(url).content.decode()
+    assert "待出结果" in html and "未采样" not in html
