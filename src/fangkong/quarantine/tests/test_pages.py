@@ -239,3 +239,19 @@ def test_detail_says_untested_until_sampled(world: Any) -> None:
     PlacementTest.objects.filter(placement=p).update(sampled_at=timezone.now())
     html = _client(world["staff"]).get(url).content.decode()
     assert "待出结果" in html and "未采样" not in html
+
+
+def test_transfer_list_shows_hospital_and_overdue_wait(world: Any, town_a_user: Any) -> None:
+    from datetime import timedelta
+
+    from django.utils import timezone
+
+    p = world["a"]
+    old = Transfer.objects.create(placement=p, kind="to_hospital", origin="濮院隔离酒店 1-101")
+    Transfer.objects.filter(pk=old.pk).update(created_at=timezone.now() - timedelta(hours=3))
+    Transfer.objects.create(
+        placement=p, kind="to_hospital", destination="桐乡市第一人民医院", vehicle="浙F9"
+    )
+    html = _client(town_a_user).get(reverse("quarantine:transfer_list")).content.decode()
+    assert "桐乡市第一人民医院" in html and ">医院<" in html
+    assert html.count('data-testid="overdue"') == 1 and "已等待 3 小时" in html
