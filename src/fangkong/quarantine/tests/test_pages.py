@@ -255,3 +255,23 @@ def test_transfer_list_shows_hospital_and_overdue_wait(world: Any, town_a_user: 
     html = _client(town_a_user).get(reverse("quarantine:transfer_list")).content.decode()
     assert "桐乡市第一人民医院" in html and ">医院<" in html
     assert html.count('data-testid="overdue"') == 1 and "已等待 3 小时" in html
+
+
+def test_rooms_of_persons_not_arrived_are_reserved_not_occupied(
+    world: Any, command_user: Any
+) -> None:
+    a, b = world["a"], world["b"]
+    Placement.objects.filter(pk=a.pk).update(status="active")
+    Placement.objects.filter(pk=b.pk).update(status="planned")
+    c = _client(command_user)
+    html = c.get(reverse("quarantine:site_board", args=[world["site"].pk])).content.decode()
+    assert f'room room-occupied" data-room="{a.room.number}"' in html.replace(
+        " room-accessible", ""
+    )
+    assert f'room room-reserved" data-room="{b.room.number}"' in html.replace(
+        " room-accessible", ""
+    )
+    assert "已入住 <strong>1</strong>" in html and "已预留（待入住） <strong>1</strong>" in html
+    html = c.get(reverse("quarantine:site_list")).content.decode()
+    row = html.split(f'data-site="{world["site"].pk}"')[1].split("</tr>")[0]
+    assert 'data-label="已入住">1<' in row and 'data-testid="reserved-rooms">1<' in row
