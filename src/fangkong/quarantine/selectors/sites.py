@@ -267,7 +267,25 @@ def capacity_reserve(*, user: User) -> Reserve:
             needed=rooms_needed(population, per_10k),
             rooms=sum(rooms_by_town.values()),
         )
+        # The towns' shares add up to the city's figure (each rounded up would not).
+        shares = split_largest_remainder(city_row.needed, [t.population for t in towns])
+        for town, share in zip(towns, shares, strict=True):
+            town.needed = share
     return Reserve(city=city_row, towns=towns)
+
+
+def split_largest_remainder(total: int, weights: list[int]) -> list[int]:
+    """`total` split in proportion to `weights`, in whole numbers adding up to `total`
+    (largest-remainder rounding; ties to the earlier weight)."""
+    weight = sum(weights)
+    if weight <= 0 or total <= 0:
+        return [0 for _w in weights]
+    floors = [total * w // weight for w in weights]
+    left = total - sum(floors)
+    order = sorted(range(len(weights)), key=lambda i: (-(total * weights[i] % weight), i))
+    for i in order[:left]:
+        floors[i] += 1
+    return floors
 
 
 # --- 7-day forecast ---------------------------------------------------------------------------
@@ -291,6 +309,7 @@ class Forecast:
     pipeline: int
     available: int
     days: list[ForecastDay]
+    free: int = 0  # ready rooms without an open occupancy at the active sites seen
 
     @property
     def short(self) -> bool:
@@ -349,6 +368,12 @@ def forecast(*, user: User, days: int = FORECAST_DAYS) -> Forecast:
         .exclude(state=RoomState.OUT_OF_SERVICE)
         .count()
     )
+    taken = Occupancy.objects.filter(room=OuterRef("pk"), ended_at__isnull=True)
+    free = Room.objects.filter(
+        ~Exists(taken),
+        site__in=sites_visible(user).filter(active=True),
+        state=RoomState.READY,
+    ).count()
     out = []
     freed = 0
     for k in range(days):
@@ -362,7 +387,7 @@ def forecast(*, user: User, days: int = FORECAST_DAYS) -> Forecast:
                 available=available,
             )
         )
-    return Forecast(occupied=occupied, pipeline=pipeline, available=available, days=out)
+    return Forecast(occupied=occupied, pipeline=pipeline, available=available, days=out, free=free)
 
 
 def free_rooms_of_site(*, user: User, site: Site, limit: int = 200) -> list[Room]:

@@ -198,7 +198,7 @@ def test_reserve_is_the_citys_figure_not_a_towns(
     assert reserve.city.population == sum(t.population for t in reserve.towns)
     assert reserve.city.needed >= 1 and not reserve.city.short and not reserve.short
     town_a = next(t for t in reserve.towns if t.path == world["a"].jurisdiction_path[:9])
-    assert town_a.rooms == 0 and town_a.needed >= 1
+    assert town_a.rooms == 0 and town_a.population >= 1
     html = _client(command_user).get(reverse("quarantine:site_list")).content.decode()
     assert 'data-testid="reserve-city"' in html and "缺 " not in html and "储备达标" in html
     # A town's page: its residents' share for information, no city row, no flag.
@@ -275,3 +275,22 @@ def test_rooms_of_persons_not_arrived_are_reserved_not_occupied(
     html = c.get(reverse("quarantine:site_list")).content.decode()
     row = html.split(f'data-site="{world["site"].pk}"')[1].split("</tr>")[0]
     assert 'data-label="已入住">1<' in row and 'data-testid="reserved-rooms">1<' in row
+
+
+def test_town_shares_add_up_to_the_citys_need_and_free_rooms_tile(
+    world: Any, command_user: Any
+) -> None:
+    from fangkong.quarantine.selectors.sites import capacity_reserve, split_largest_remainder
+
+    assert split_largest_remainder(40, [3, 3, 3]) == [14, 13, 13]
+    assert sum(split_largest_remainder(40, [1234, 5678, 91011, 1])) == 40
+    assert split_largest_remainder(5, [0, 0]) == [0, 0]
+    reserve = capacity_reserve(user=command_user)
+    assert reserve.city is not None
+    assert sum(t.needed for t in reserve.towns) == reserve.city.needed
+    html = _client(command_user).get(reverse("quarantine:site_list")).content.decode()
+    # 14 rooms in service, 2 of them held by the two placements with a room at 濮院 and
+    # one at 备用酒店: 11 free.
+    assert "在用房间总数" in html and "可用房间总数" not in html
+    free = html.split('data-figure="free"')[1].split("</div></div>")[0]
+    assert "空闲房间" in free and free.endswith(">11")
