@@ -294,3 +294,17 @@ def test_town_shares_add_up_to_the_citys_need_and_free_rooms_tile(
     assert "在用房间总数" in html and "可用房间总数" not in html
     free = html.split('data-figure="free"')[1].split("</div></div>")[0]
     assert "空闲房间" in free and free.endswith(">11")
+
+
+def test_room_change_starts_with_no_room_chosen(world: Any, command_user: Any) -> None:
+    placement = world["a"]
+    c = _client(command_user)
+    html = c.get(reverse("quarantine:placement_detail", args=[placement.pk])).content.decode()
+    select = html.split('data-testid="assign-form"')[1].split("</select>")[0]
+    assert '<option value="" selected>请选择房间</option>' in select
+    assert select.count(" selected") == 1
+    r = c.post(reverse("quarantine:placement_assign", args=[placement.pk]), {"room": ""})
+    assert r.status_code == 400
+    before = placement.room_id
+    placement.refresh_from_db()
+    assert placement.room_id == before
