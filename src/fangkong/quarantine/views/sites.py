@@ -55,7 +55,7 @@ def site_board(request: AuthedRequest, pk: int) -> HttpResponse:
     for floor in floors:
         for r in floor.rooms:
             counts[r.state] += 1
-    states = [*RoomState.choices]
+    states: list[tuple[str, str]] = [(v, str(label)) for v, label in RoomState.choices]
     states.insert(2, (selectors.RESERVED, _("已预留（待入住）")))
     legend = [(value, label, counts[value]) for value, label in states]
     user = request.user
