@@ -48,7 +48,7 @@ class QuarantineSiteOut(Schema):
             doctor_name=s.doctor_name,
             rooms=row.rooms,
             free=row.ready,
-            occupied=row.occupied,
+            occupied=row.occupied + row.reserved,  # rooms in state occupied
             disinfect=row.disinfect,
             out_of_service=row.out_of_service,
             people=row.people,

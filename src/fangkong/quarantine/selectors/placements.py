@@ -7,6 +7,7 @@ from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
 
 from django.db.models import Prefetch, QuerySet
+from django.utils import timezone
 from django.utils.translation import gettext as _
 
 from fangkong.accounts.permissions import require
@@ -129,6 +130,9 @@ def transfers_visible(user: User) -> QuerySet[Transfer]:
     return Transfer.objects.filter(placement_scope_q(user, "placement__"))
 
 
+OVERDUE_WAIT_HOURS = 2
+
+
 def transfers_page(
     *,
     user: User,
@@ -148,8 +152,15 @@ def transfers_page(
         size=size,
         with_total=with_total,
     )
+    now = timezone.now()
     for t in page.items:
         t.who = masked(t.placement.person)  # type: ignore[attr-defined]
+        # A transfer still waiting more than OVERDUE_WAIT_HOURS after it was asked for
+        # (or after its planned time, whichever is later) is flagged on the list.
+        since = max(d for d in (t.created_at, t.planned_at) if d is not None)
+        waited = (now - since).total_seconds()
+        overdue = t.status == TransferStatus.WAITING and waited > OVERDUE_WAIT_HOURS * 3600
+        t.waited_hours = int(waited // 3600) if overdue else None  # type: ignore[attr-defined]
     return page
 
 

@@ -20,7 +20,7 @@ from fangkong.core.paths import TOWN_WIDTH, city_of, town_of, under
 from fangkong.people import selectors as people_selectors
 from fangkong.people.rules import mask_name
 from fangkong.protocol import selectors as protocol_selectors
-from fangkong.quarantine.choices import OPEN_STATUSES, Measure, RoomState
+from fangkong.quarantine.choices import OPEN_STATUSES, Measure, PlacementStatus, RoomState
 from fangkong.quarantine.models import Occupancy, Placement, Room, Site
 from fangkong.quarantine.selectors.scope import (
     placements_visible,
@@ -33,6 +33,7 @@ if TYPE_CHECKING:
     from fangkong.accounts.models import User
 
 FORECAST_DAYS = 7
+RESERVED = "reserved"  # board state of an occupied room whose occupants have not arrived
 
 
 @dataclass
@@ -45,6 +46,7 @@ class SiteRow:
     occupied: int = 0
     disinfect: int = 0
     out_of_service: int = 0
+    reserved: int = 0  # rooms held for persons not yet arrived (counted out of occupied)
     people: int = 0
 
     @property
@@ -53,12 +55,15 @@ class SiteRow:
 
     @property
     def occupancy_pct(self) -> int:
-        return round(100 * self.occupied / self.in_service) if self.in_service else 0
+        used = self.occupied + self.reserved
+        return round(100 * used / self.in_service) if self.in_service else 0
 
 
 def site_rows(*, user: User, active_only: bool = False) -> list[SiteRow]:
-    """The sites the user sees with their rooms by state and open placements: three
-    queries whatever the number of sites."""
+    """The sites the user sees with their rooms by state and open placements: four
+    queries whatever the number of sites. A room held for persons not yet arrived
+    (placements planned or in transit, none checked in) counts as reserved, not
+    occupied."""
     sites = sites_visible(user).select_related("place")
     if active_only:
         sites = sites.filter(active=True)
@@ -81,6 +86,17 @@ def site_rows(*, user: User, active_only: bool = False) -> list[SiteRow]:
     )
     for p in people:
         rows[p["site_id"]].people = p["n"]
+    checked_in = Placement.objects.filter(room=OuterRef("pk"), status=PlacementStatus.ACTIVE)
+    reserved = (
+        Room.objects.filter(~Exists(checked_in), site_id__in=list(rows), state=RoomState.OCCUPIED)
+        .values("site_id")
+        .annotate(n=Count("id"))
+        .order_by()
+    )
+    for r in reserved:
+        row = rows[r["site_id"]]
+        row.reserved = r["n"]
+        row.occupied -= r["n"]
     return list(rows.values())
 
 
@@ -92,6 +108,15 @@ class BoardRoom:
     room: Room
     initials: list[str] = field(default_factory=list)
     hidden: int = 0  # occupants the user may not see (other towns' residents)
+    checked_in: bool = False  # an occupant is active (arrived), not only planned/in transit
+
+    @property
+    def state(self) -> str:
+        """The room's state for the board: an occupied room whose occupants have not
+        arrived yet is `reserved` (已预留（待入住）)."""
+        if self.room.state == RoomState.OCCUPIED and not self.checked_in:
+            return RESERVED
+        return str(self.room.state)
 
 
 @dataclass
@@ -111,7 +136,7 @@ def site_board(*, user: User, pk: int) -> tuple[Site, list[BoardFloor]]:
     occupants = (
         Placement.objects.filter(site=site, status__in=OPEN_STATUSES, room__isnull=False)
         .select_related("person")
-        .only("pk", "room_id", "person__name", "jurisdiction_path", "site_id")
+        .only("pk", "room_id", "status", "person__name", "jurisdiction_path", "site_id")
         .order_by("pk")
     )
     visible_ids = set(placements_visible(user).filter(site=site).values_list("pk", flat=True))
@@ -119,6 +144,8 @@ def site_board(*, user: User, pk: int) -> tuple[Site, list[BoardFloor]]:
         board_room = by_room.get(p.room_id)  # type: ignore[arg-type]
         if board_room is None:
             continue
+        if p.status == PlacementStatus.ACTIVE:
+            board_room.checked_in = True
         if p.pk in visible_ids:
             board_room.initials.append(mask_name(p.person.name)[:1])
         else:
@@ -240,7 +267,25 @@ def capacity_reserve(*, user: User) -> Reserve:
             needed=rooms_needed(population, per_10k),
             rooms=sum(rooms_by_town.values()),
         )
+        # The towns' shares add up to the city's figure (each rounded up would not).
+        shares = split_largest_remainder(city_row.needed, [t.population for t in towns])
+        for town, share in zip(towns, shares, strict=True):
+            town.needed = share
     return Reserve(city=city_row, towns=towns)
+
+
+def split_largest_remainder(total: int, weights: list[int]) -> list[int]:
+    """`total` split in proportion to `weights`, in whole numbers adding up to `total`
+    (largest-remainder rounding; ties to the earlier weight)."""
+    weight = sum(weights)
+    if weight <= 0 or total <= 0:
+        return [0 for _w in weights]
+    floors = [total * w // weight for w in weights]
+    left = total - sum(floors)
+    order = sorted(range(len(weights)), key=lambda i: (-(total * weights[i] % weight), i))
+    for i in order[:left]:
+        floors[i] += 1
+    return floors
 
 
 # --- 7-day forecast ---------------------------------------------------------------------------
@@ -264,6 +309,7 @@ class Forecast:
     pipeline: int
     available: int
     days: list[ForecastDay]
+    free: int = 0  # ready rooms without an open occupancy at the active sites seen
 
     @property
     def short(self) -> bool:
@@ -322,6 +368,12 @@ def forecast(*, user: User, days: int = FORECAST_DAYS) -> Forecast:
         .exclude(state=RoomState.OUT_OF_SERVICE)
         .count()
     )
+    taken = Occupancy.objects.filter(room=OuterRef("pk"), ended_at__isnull=True)
+    free = Room.objects.filter(
+        ~Exists(taken),
+        site__in=sites_visible(user).filter(active=True),
+        state=RoomState.READY,
+    ).count()
     out = []
     freed = 0
     for k in range(days):
@@ -335,7 +387,7 @@ def forecast(*, user: User, days: int = FORECAST_DAYS) -> Forecast:
                 available=available,
             )
         )
-    return Forecast(occupied=occupied, pipeline=pipeline, available=available, days=out)
+    return Forecast(occupied=occupied, pipeline=pipeline, available=available, days=out, free=free)
 
 
 def free_rooms_of_site(*, user: User, site: Site, limit: int = 200) -> list[Room]:

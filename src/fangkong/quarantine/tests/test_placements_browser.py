@@ -74,7 +74,9 @@ def test_town_places_a_cases_contacts_and_arranges_a_transfer(
     assert Placement.objects.filter(room__isnull=False).values("room").distinct().count() == 4
 
     page.goto(f"{live_server.url}/quarantine/sites/{site.pk}/")
-    assert page.locator("li.room.room-occupied").count() == 4
+    # Placed but not arrived yet: the rooms are held (已预留), not occupied.
+    assert page.locator("li.room.room-reserved").count() == 4
+    assert page.locator("li.room.room-occupied").count() == 0
     _shot(page, "site-board")
     page.goto(f"{live_server.url}/quarantine/sites/")
     page.wait_for_selector("[data-testid=forecast]")

@@ -51,11 +51,13 @@ def site_list(request: AuthedRequest) -> HttpResponse:
 @login_required
 def site_board(request: AuthedRequest, pk: int) -> HttpResponse:
     site, floors = selectors.site_board(user=request.user, pk=pk)
-    counts = dict.fromkeys(RoomState.values, 0)
+    counts = dict.fromkeys([*RoomState.values, selectors.RESERVED], 0)
     for floor in floors:
         for r in floor.rooms:
-            counts[r.room.state] += 1
-    legend = [(value, label, counts[value]) for value, label in RoomState.choices]
+            counts[r.state] += 1
+    states: list[tuple[str, str]] = [(v, str(label)) for v, label in RoomState.choices]
+    states.insert(2, (selectors.RESERVED, _("已预留（待入住）")))
+    legend = [(value, label, counts[value]) for value, label in states]
     user = request.user
     can_state = selectors.can_set_room_state(user, site)
     return render(
