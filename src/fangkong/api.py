@@ -33,9 +33,11 @@ from ninja.openapi.schema import OpenAPISchema
 from fangkong.accounts.api import router as accounts_router
 from fangkong.accounts.auth import api_auth
 from fangkong.areas.api import router as areas_router
+from fangkong.command.api import router as command_router
 from fangkong.core.api import router as jobs_router
 from fangkong.core.apitypes import LOCAL_TIME_PATTERN
 from fangkong.core.errors import ErrorOut, translate
+from fangkong.notices.api import router as notices_router
 from fangkong.people.api import router as people_router
 from fangkong.protocol.api import router as protocol_router
 from fangkong.quarantine.api import router as quarantine_router
@@ -209,3 +211,5 @@ api.add_router("/protocol", protocol_router)
 api.add_router("/tracing", tracing_router)
 api.add_router("/testing", testing_router)
 api.add_router("/quarantine", quarantine_router)
+api.add_router("/command", command_router)
+api.add_router("/notices", notices_router)

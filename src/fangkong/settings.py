@@ -115,6 +115,7 @@ INSTALLED_APPS = [
     "fangkong.core.apps.TaskQueueConfig",  # django_tasks_db, with names in Chinese
     "ninja",  # serves the API docs page's Swagger UI locally (else django-ninja uses a CDN)
     "fangkong.core",
+    "fangkong.notices",
     "fangkong.protocol",
     "fangkong.areas",
     "fangkong.people",
@@ -122,6 +123,7 @@ INSTALLED_APPS = [
     "fangkong.tracing",
     "fangkong.testing",
     "fangkong.quarantine",
+    "fangkong.command",
     "fangkong.web",
     "fangkong.drill",
 ]

@@ -12,6 +12,8 @@ urlpatterns = [
     path("tracing/", include("fangkong.tracing.urls")),
     path("testing/", include("fangkong.testing.urls")),
     path("quarantine/", include("fangkong.quarantine.urls")),
+    path("command/", include("fangkong.command.urls")),
+    path("notices/", include("fangkong.notices.urls")),
     path("api/", api.urls),
     path("i18n/", include("django.conf.urls.i18n")),
     path("admin/", admin.site.urls),

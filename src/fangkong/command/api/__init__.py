@@ -1,0 +1,7 @@
+"""The command API: one router for the app, composed of one sub-router per part."""
+
+from __future__ import annotations
+
+from ninja import Router
+
+router = Router(tags=["command"])
