@@ -1,0 +1,1 @@
+"""command's tables, one module per part (tasks, figures, town reports ...)."""
