@@ -428,7 +428,7 @@ def case_pushes(request: AuthedRequest, pk: int) -> HttpResponse:
 def overdue_board(request: AuthedRequest) -> HttpResponse:
     """The one overdue board is command's (every kind of item, pushed lists and
     investigations among them); this old address leads there."""
-    return redirect(reverse("command:overdue") + "?kind=tracing.push")
+    return redirect("command:overdue")
 
 
 # --- assist requests (协查函) -------------------------------------------------------------
