@@ -147,3 +147,24 @@ def test_the_api_filters_scopes_and_refuses_a_bad_kind(
     assert bad.status_code == 400 and bad.json()["code"] == "overdue_kind_invalid"
     assert town_b["items"] == []
     assert _client(world.town_b).get(f"{API}/summary").json()["total"] == 0
+
+
+def test_the_page_reads_a_fixed_number_of_queries_whatever_the_items(
+    world: kit.OverdueWorld, late_case: Any
+) -> None:
+    from django.db import connection
+    from django.test.utils import CaptureQueriesContext
+
+    from fangkong.testkit import quarantine_inspections as inspections
+
+    client = _client(world.command)
+    client.get(URL)  # warm the session and the catalogues
+    with CaptureQueriesContext(connection) as few:
+        assert client.get(URL).status_code == 200
+    failed = {"A02": "消毒记录缺失", "B01": "卫生间共用", "B02": "通风不足"}
+    inspections.inspection(world.site_b, failed=failed, now=timezone.now() - dt.timedelta(days=3))
+    with CaptureQueriesContext(connection) as more:
+        html = client.get(URL).content.decode()
+
+    assert html.count('data-kind="quarantine.rectification"') == 4
+    assert len(more.captured_queries) == len(few.captured_queries)

@@ -18,6 +18,9 @@ from fangkong.command.forms import OverdueFilterForm
 from fangkong.command.selectors import overdue as selectors
 from fangkong.core.deadlines import OwnerKind
 
+# Rows shown per owner on the whole board (the oldest); the owner's filter shows them all.
+GROUP_ROWS = 10
+
 
 def overdue_for(delta: dt.timedelta) -> str:
     """How long past its deadline, in words: 35分钟, 3小时20分, 2天4小时."""
@@ -74,12 +77,12 @@ def overdue_board(request: AuthedRequest) -> HttpResponse:
                         "kind_label": labels.get(item.kind, item.kind),
                         "overdue_for": overdue_for(item.overdue_by(now)),
                     }
-                    for item in g.items
+                    for item in (g.items if owner else g.items[:GROUP_ROWS])
                 ],
+                "more": 0 if owner else max(len(g.items) - GROUP_ROWS, 0),
             }
             for g in groups
         ],
-        "shown": sum(len(g.items) for g in groups),
     }
     return render(request, "command/overdue.html", context)
 

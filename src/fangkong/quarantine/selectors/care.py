@@ -505,8 +505,8 @@ def tests_overdue_items(user: User, now: dt.datetime, limit: int) -> list[Overdu
             OverdueItem(
                 kind=PLACEMENT_TEST_DEADLINE_KIND,
                 key=str(t.pk),
-                title=_("隔离期检测（%(room)s 房间，应检 %(day)s）")
-                % {"room": room, "day": t.due_on.strftime("%m-%d")},
+                title=_("隔离期检测（%(room)s 房间 · 第 %(placement)s 号隔离，应检 %(day)s）")
+                % {"room": room, "placement": placement.pk, "day": t.due_on.strftime("%m-%d")},
                 deadline=_day_end(t.due_on),
                 owner_kind=OwnerKind.SITE,
                 owner_key=str(site.pk),
