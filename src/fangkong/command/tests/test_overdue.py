@@ -176,6 +176,11 @@ def test_a_site_sees_its_own_site_only(world: kit.OverdueWorld) -> None:
 
     assert {i.kind for i in own} == {"quarantine.rectification", "quarantine.test"}
     assert {i.owner_key for i in own} == {str(world.site.pk)}
+    # the site takes its tests on its day's page; command opens the placement
+    test = next(i for i in own if i.kind == "quarantine.test")
+    assert test.url == "/quarantine/site/day/tests/"
+    seen = overdue.overdue_items(actor=world.command, now=later, kind="quarantine.test")
+    assert next(i for i in seen if i.key == test.key).url.startswith("/quarantine/placements/")
     assert other == []
     assert overdue.overdue_count(actor=world.site_b_staff, now=later) == 0
 

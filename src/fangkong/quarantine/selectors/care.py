@@ -41,7 +41,7 @@ from fangkong.quarantine.models import (
     Site,
     Transfer,
 )
-from fangkong.quarantine.selectors.scope import placement_scope_q
+from fangkong.quarantine.selectors.scope import placement_scope_q, site_bound
 from fangkong.quarantine.services import care as care_services
 
 if TYPE_CHECKING:
@@ -495,6 +495,8 @@ def tests_overdue_items(user: User, now: dt.datetime, limit: int) -> list[Overdu
         .select_related("placement__site", "placement__room")
         .order_by("due_on", "pk")[:limit]
     )
+    # Site staff take the test on their site's day; anyone else opens the placement.
+    at_site = site_bound(user)
     items = []
     for t in rows:
         placement = t.placement
@@ -511,7 +513,9 @@ def tests_overdue_items(user: User, now: dt.datetime, limit: int) -> list[Overdu
                 owner_kind=OwnerKind.SITE,
                 owner_key=str(site.pk),
                 owner_label=site.name,
-                url=reverse("quarantine:placement_detail", kwargs={"pk": placement.pk}),
+                url=reverse("quarantine:site_day_section", kwargs={"section": "tests"})
+                if at_site
+                else reverse("quarantine:placement_detail", kwargs={"pk": placement.pk}),
                 path=placement.jurisdiction_path,
                 detail=t.get_kind_display(),
             )
