@@ -82,6 +82,8 @@ class Capability(models.TextChoices):
     HOME_MONITOR = "home.monitor", _("居家隔离和健康监测打卡")
     INSPECTION_MANAGE = "inspection.manage", _("对照标准检查隔离点并督办整改")
     RECTIFICATION_UPDATE = "rectification.update", _("办理隔离点整改")
+    # Command (指挥调度).
+    OVERDUE_VIEW = "overdue.view", _("查看超时督办（本辖区、本单位超过时限的事项）")
 
 
 _ALL = frozenset(Capability)
@@ -119,6 +121,7 @@ ROLE_CAPABILITIES: dict[str, frozenset[str]] = {
             Capability.RECHECK_VIEW,
             Capability.COVERAGE_VIEW,
             Capability.SITE_VIEW,
+            Capability.OVERDUE_VIEW,
         }
     ),
     Role.TOWN_STAFF: frozenset(
@@ -147,6 +150,7 @@ ROLE_CAPABILITIES: dict[str, frozenset[str]] = {
             Capability.SITE_VIEW,
             Capability.PLACEMENT_MANAGE,
             Capability.HOME_MONITOR,
+            Capability.OVERDUE_VIEW,
         }
     ),
     Role.COMMUNITY_WORKER: frozenset(
@@ -175,6 +179,7 @@ ROLE_CAPABILITIES: dict[str, frozenset[str]] = {
             Capability.SITE_VIEW,
             Capability.PLACEMENT_CARE,
             Capability.RECTIFICATION_UPDATE,
+            Capability.OVERDUE_VIEW,
         }
     ),
     # A sampler's phone app syncs with a bearer token the sampler creates (their own

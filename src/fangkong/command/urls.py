@@ -2,6 +2,12 @@
 
 from __future__ import annotations
 
+from django.urls import URLPattern
+
+from fangkong.command.views import overdue
+
 app_name = "command"
 
-urlpatterns: list = []
+urlpatterns: list[URLPattern] = [
+    *overdue.urlpatterns,
+]

@@ -385,18 +385,27 @@ def test_list_filters_and_overdue(world: World) -> None:
         selectors.pushes(user=user, status="nonsense")
 
 
-def test_overdue_board_is_for_command_and_investigators(world: World) -> None:
+def test_overdue_pushes_for_the_board_are_scoped_and_count_the_unanswered(
+    world: World,
+) -> None:
     push = _push(world)[0]
-    VerificationPush.objects.filter(pk=push.pk).update(
-        deadline=timezone.now() - dt.timedelta(hours=1)
-    )
+    now = timezone.now()
+    VerificationPush.objects.filter(pk=push.pk).update(deadline=now - dt.timedelta(hours=1))
 
-    rows = selectors.overdue_board(user=world.command)
-    assert [r.town_path for r in rows] == [push.jurisdiction_path]
-    assert rows[0].overdue_items == push.items.count()
-    assert selectors.overdue_board(user=world.investigator)
+    items = selectors.pushes_overdue_items(world.command, now, 50)
+    assert [(i.key, i.owner_kind, i.owner_key) for i in items] == [
+        (str(push.pk), "town", push.jurisdiction_path)
+    ]
+    pending = push.items.count()
+    assert items[0].detail == f"共 {pending} 人，未反馈 {pending} 人"
+    assert selectors.pushes_overdue_count(world.investigator, now) == 1
+    own = world.town_a if push.jurisdiction_path == world.tree.town_a.path else world.town_b
+    other = world.town_b if own is world.town_a else world.town_a
+    assert [i.key for i in selectors.pushes_overdue_items(own, now, 50)] == [str(push.pk)]
+    assert selectors.pushes_overdue_items(other, now, 50) == []
+    assert selectors.pushes_overdue_count(other, now) == 0
     with pytest.raises(PermissionDenied):
-        selectors.overdue_board(user=world.town_a)
+        selectors.pushes_overdue_items(world.lab, now, 50)
 
 
 def test_list_selectors_make_a_bounded_number_of_queries(

@@ -66,7 +66,7 @@ def test_town_staff_see_only_their_lists_with_countdowns(
     assert f'datetime="{pushes["a"].deadline.isoformat()}"' in html
     assert "tracing/push_countdown.js" in html
     assert 'data-testid="town-filter"' not in html  # a town has no other towns to pick
-    assert 'data-testid="overdue-board-link"' not in html
+    assert 'data-testid="overdue-board-link"' in html  # the town's own overdue items
 
 
 def test_command_sees_every_town_and_filters_by_town(
@@ -304,22 +304,28 @@ def test_case_section_lists_pushes_and_its_button_creates_them(world: World) -> 
     assert town.post(url, HTTP_HX_REQUEST="true").status_code == 403
 
 
-def test_overdue_board_for_command_only(world: World, pushes: dict[str, VerificationPush]) -> None:
+def test_overdue_pushes_on_commands_board(
+    world: World, pushes: dict[str, VerificationPush]
+) -> None:
     VerificationPush.objects.filter(pk=pushes["b"].pk).update(
         deadline=timezone.now() - dt.timedelta(hours=3)
     )
     services.pushes_escalate_overdue()
-    url = reverse("tracing:overdue_board")
+    old = _client(world.command).get(reverse("tracing:overdue_board"))
+    assert old.status_code == 302
 
-    board = _client(world.command).get(url)
-    town = _client(world.town_b).get(url)
+    board = _client(world.command).get(old["Location"])
+    town_a = _client(world.town_a).get(old["Location"])
+    town_b = _client(world.town_b).get(old["Location"])
 
     html = board.content.decode()
     assert board.status_code == 200
     assert pushes["b"].number in html and pushes["a"].number not in html
-    assert f'data-town="{world.tree.town_b.path}"' in html
+    assert f'data-owner="town:{world.tree.town_b.path}"' in html
     assert 'data-testid="escalated"' in html
-    assert town.status_code == 403
+    assert reverse("tracing:push_detail", kwargs={"pk": pushes["b"].pk}) in html
+    assert pushes["b"].number in town_b.content.decode()
+    assert pushes["b"].number not in town_a.content.decode()
 
 
 def test_assist_request_is_printable_masked_and_revealed_with_an_audit(

@@ -41,14 +41,14 @@ EXPECTED = {
     | SITES
     | {"rounds", "coverage", "rechecks"},
     Role.TOWN_STAFF: {"dashboard", "people", "zones", "places", "jurisdictions", "protocol"}
-    | {"cases", "contacts", "pushes", "chains"}
+    | {"cases", "contacts", "pushes", "chains", "overdue"}
     | TESTING
     | PLACING
     | {"rechecks"},
     Role.COMMUNITY_WORKER: {"people", "zones", "places", "jurisdictions", "contacts"}
     | SITES
     | {"rounds", "coverage", "rechecks"},
-    Role.SITE_STAFF: {"people", "zones", "places", "jurisdictions"} | SITES,
+    Role.SITE_STAFF: {"people", "zones", "places", "jurisdictions", "overdue"} | SITES,
     Role.HOTLINE: {"people", "zones", "places", "jurisdictions"},
     Role.PUBLICITY: {"zones", "places", "jurisdictions"},
     Role.SAMPLER: {"places", "jurisdictions", "points", "supplies", "sampler", "boxes", "tokens"},

@@ -64,6 +64,7 @@ urlpatterns = [
         include(_app("areas", ["zone_list", "zone_create", "place_list", "jurisdiction_list"])),
     ),
     path("people/", include(_app("people", ["list", "create", "export", "lookup_alerts"]))),
+    path("command/", include(_app("command", ["overdue"]))),
     path("protocol/", include(_app("protocol", ["list", "calculator"]))),
     path(
         "tracing/",
