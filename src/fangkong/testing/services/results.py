@@ -40,6 +40,7 @@ from fangkong.testing.models import (
 )
 from fangkong.testing.rules import labs as rules
 from fangkong.testing.services.actors import lab_of
+from fangkong.testing.services import notifications
 from fangkong.testing.services.rechecks import hold_positive_pools, resolve_rechecks
 from fangkong.testing.services.result_files import (
     MAX_IMPORT_ROWS,
@@ -336,7 +337,13 @@ def _apply(
         for t in newly_positive
         if t not in recheck_tubes and tubes[by_tube[t].barcode].round_id not in site_rounds
     ]
+    held_before = report.holds
     events.extend(hold_positive_pools(pools, now, report))
+    notifications.positive_pools(
+        tube_paths=[tubes[by_tube[t].barcode].path for t in pools],
+        held=report.holds - held_before,
+        import_id=source.pk,
+    )
     resolve_rechecks(actor, {t: outcomes[t] for t in recheck_tubes}, now, report, ip)
     _audit_events(actor, events, ip)
     if outcomes:

@@ -28,6 +28,7 @@ from fangkong.core.paths import town_of
 from fangkong.core.spreadsheet import has_control_characters
 from fangkong.people.rules import mask_name
 from fangkong.protocol.rules import Protocol, deadline_after
+from fangkong.tracing.services import notifications
 from fangkong.tracing.models import (
     AssistRequest,
     Case,
@@ -189,6 +190,7 @@ def pushes_create_for_case(*, actor: User, case: Case, ip: str = "") -> list[Ver
             },
             ip=ip,
         )
+        notifications.push_created(push, town_name=town.name, items=len(members))
         created.append(push)
     Contact.objects.filter(pk__in=[c.pk for c in contacts]).update(
         status=ContactStatus.PUSHED, updated_at=now
@@ -400,4 +402,5 @@ def pushes_escalate_overdue(*, now: dt.datetime | None = None) -> int:
         )
     if overdue:
         VerificationPush.objects.bulk_update(overdue, ["escalated_at"])
+        notifications.pushes_escalated(overdue)
     return len(overdue)
