@@ -39,8 +39,8 @@ from fangkong.testing.models import (
     TubeState,
 )
 from fangkong.testing.rules import labs as rules
-from fangkong.testing.services.actors import lab_of
 from fangkong.testing.services import notifications
+from fangkong.testing.services.actors import lab_of
 from fangkong.testing.services.rechecks import hold_positive_pools, resolve_rechecks
 from fangkong.testing.services.result_files import (
     MAX_IMPORT_ROWS,

@@ -37,8 +37,8 @@ from fangkong.tracing.models import (
     Investigation,
 )
 from fangkong.tracing.rules import cases as rules
-from fangkong.tracing.services import notifications
 from fangkong.tracing.selectors.cases import overdue_q
+from fangkong.tracing.services import notifications
 
 if TYPE_CHECKING:
     from fangkong.accounts.models import User

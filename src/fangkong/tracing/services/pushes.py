@@ -28,7 +28,6 @@ from fangkong.core.paths import town_of
 from fangkong.core.spreadsheet import has_control_characters
 from fangkong.people.rules import mask_name
 from fangkong.protocol.rules import Protocol, deadline_after
-from fangkong.tracing.services import notifications
 from fangkong.tracing.models import (
     AssistRequest,
     Case,
@@ -39,6 +38,7 @@ from fangkong.tracing.models import (
     PushStatus,
     VerificationPush,
 )
+from fangkong.tracing.services import notifications
 
 if TYPE_CHECKING:
     from fangkong.accounts.models import User
