@@ -2,7 +2,8 @@
 
 `{% unread_notices as unread %}` gives the signed-in user's unread count, counted up to
 `selectors.UNREAD_CAP` + 1 on the (user, read_at, id) index: one cheap query per page.
-`unread|notice_badge` is the badge's text ("7", "99+").
+`unread|notice_badge` is the badge's text ("7", "99+"); `{% notice_poll_seconds %}` how
+often the bell's script asks again.
 """
 
 from __future__ import annotations
@@ -10,6 +11,7 @@ from __future__ import annotations
 from typing import Any
 
 from django import template
+from django.conf import settings
 
 from fangkong.notices import selectors
 
@@ -23,6 +25,12 @@ def unread_notices(context: dict[str, Any]) -> int:
     if user is None or not getattr(user, "is_authenticated", False):
         return 0
     return selectors.unread_count(user=user, cap=selectors.UNREAD_CAP)
+
+
+@register.simple_tag
+def notice_poll_seconds() -> int:
+    """How often the bell asks (FANGKONG_NOTICE_POLL_SECONDS, 30 by default)."""
+    return max(1, int(getattr(settings, "FANGKONG_NOTICE_POLL_SECONDS", 30)))
 
 
 @register.filter

@@ -1,6 +1,6 @@
 /* The header bell (notices/_bell.html): keeps the unread count current without a reload.
 
-   Every `data-poll-seconds` (30 s) it asks `data-poll-url` (GET /api/notices/unread, one
+   Every `data-poll-seconds` (30 s; FANGKONG_NOTICE_POLL_SECONDS) it asks `data-poll-url` (GET /api/notices/unread, one
    indexed count on the server) and shows the answer. It does not ask while the tab is
    hidden, and asks at once when the tab is shown again. A 401/403 (the session ended)
    stops it; a network error waits for the next turn. Driven by data attributes only
@@ -12,7 +12,7 @@
   if (!bell || !window.fetch) { return; }
   var badge = bell.querySelector("[data-notice-count]");
   var url = bell.getAttribute("data-poll-url");
-  var every = Math.max(5, parseInt(bell.getAttribute("data-poll-seconds"), 10) || 30) * 1000;
+  var every = Math.max(1, parseInt(bell.getAttribute("data-poll-seconds"), 10) || 30) * 1000;
   var cap = parseInt(bell.getAttribute("data-cap"), 10) || 99;
   var timer = null;
   var stopped = false;
@@ -49,11 +49,8 @@
   }
 
   document.addEventListener("visibilitychange", function () {
-    if (document.hidden) {
-      if (timer !== null) { window.clearTimeout(timer); timer = null; }
-    } else if (timer === null) {
-      poll();
-    }
+    if (timer !== null) { window.clearTimeout(timer); timer = null; }
+    if (!document.hidden) { poll(); }
   });
   schedule();
 }());
