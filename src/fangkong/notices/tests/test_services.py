@@ -115,10 +115,8 @@ def test_an_urgent_kind_goes_by_sms_after_the_commit_to_those_with_a_mobile(
         assert capsys.readouterr().out == ""  # nothing before the commit
     assert len(callbacks) == 1
     out = capsys.readouterr().out
-    assert (
-        out
-        == "SMS to 13900000001: 【防控平台】超时升级：推送核查名单 TS20220704-0001（乌镇镇）逾期未办结\n"
-    )
+    title = "超时升级：推送核查名单 TS20220704-0001（乌镇镇）逾期未办结"
+    assert out == f"SMS to 13900000001: 【防控平台】{title}\n"
     assert Notification.objects.count() == 2
 
 
@@ -136,10 +134,13 @@ def test_no_sms_for_a_change_rolled_back(
     command_user: Any, capsys: Any, django_capture_on_commit_callbacks: Any
 ) -> None:
     _with_mobile(command_user, "13900000003")
-    with django_capture_on_commit_callbacks(execute=True) as callbacks:
-        with pytest.raises(RuntimeError), transaction.atomic():
-            services.notify(users=[command_user], kind=NoticeKind.POSITIVE, title="新增阳性")
-            raise RuntimeError("the write failed")
+    with (
+        django_capture_on_commit_callbacks(execute=True) as callbacks,
+        pytest.raises(RuntimeError),
+        transaction.atomic(),
+    ):
+        services.notify(users=[command_user], kind=NoticeKind.POSITIVE, title="新增阳性")
+        raise RuntimeError("the write failed")
     assert callbacks == []
     assert capsys.readouterr().out == ""
     assert not Notification.objects.exists()

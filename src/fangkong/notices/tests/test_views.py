@@ -33,7 +33,7 @@ def _titles(html: str) -> list[str]:
 def test_the_inbox_shows_the_user_s_own_newest_first_unread_marked(
     town_a_user: Any, town_b_user: Any
 ) -> None:
-    first, second, third = notices.notifications(town_a_user, 3)
+    _first, second, _third = notices.notifications(town_a_user, 3)
     notices.notification(town_b_user, title="濮院镇的通知")
     services.notification_mark_read(actor=town_a_user, notification=second)
 

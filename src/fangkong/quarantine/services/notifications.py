@@ -33,7 +33,7 @@ def rectifications_created(
     if not count:
         return 0
     with site_language():
-        title = _("隔离点%(site)s检查发现 %(n)s 项问题需整改，时限 %(deadline)s") % {
+        title = _("%(site)s检查发现 %(n)s 项问题需整改，时限 %(deadline)s") % {
             "site": site.name,
             "n": count,
             "deadline": timezone.localtime(deadline_at).strftime("%m-%d %H:%M"),
@@ -65,7 +65,7 @@ def rectifications_escalated(rectifications: list[Rectification]) -> int:
     with site_language():
         for site_id, rows in sorted(by_site.items()):
             site = rows[0].site
-            title = _("超时升级：隔离点%(site)s %(n)s 项整改逾期未完成") % {
+            title = _("超时升级：%(site)s %(n)s 项整改逾期未完成") % {
                 "site": site.name,
                 "n": len(rows),
             }

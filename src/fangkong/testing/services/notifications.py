@@ -23,6 +23,8 @@ from fangkong.areas.choices import Level
 from fangkong.core.paths import city_of, town_of
 from fangkong.notices.choices import NoticeKind
 from fangkong.notices.services import notify, site_language, users_over
+from fangkong.testing.models import Hold
+from fangkong.testing.rules import labs as rules
 
 if TYPE_CHECKING:
     from fangkong.testing.models import Recheck
@@ -37,22 +39,33 @@ def _command(path: str) -> list:
     return users_over(path=path, capability=Capability.ROUND_VIEW, roles=[Role.COMMAND])
 
 
-def positive_pools(*, tube_paths: list[str], held: int, import_id: int | None) -> int:
-    """Command hears that an import found positive tubes (pools or single tubes outside a
-    recheck), with the number of persons now held for a recheck."""
-    if not tube_paths:
+def positive_pools(*, tube_ids: list[int], import_id: int | None) -> int:
+    """Command hears that an import found positive tubes (pools, or single tubes outside
+    a recheck): how many, and how many persons are held for a recheck in which towns."""
+    if not tube_ids:
         return 0
-    names = _town_names(tube_paths)
-    towns = "、".join(sorted({names.get(town_of(p), "") for p in tube_paths} - {""}))
+    held: Counter[str] = Counter()
+    for chunk in rules.chunks(tube_ids):
+        held.update(
+            town_of(path)
+            for path in Hold.objects.filter(tube_id__in=chunk).values_list(
+                "jurisdiction_path", flat=True
+            )
+        )
+    names = _town_names(held)
     with site_language():
-        title = _("初筛阳性：%(tubes)s 管阳性，%(held)s 人原地管控待单管复核（%(towns)s）") % {
-            "tubes": len(tube_paths),
-            "held": held,
-            "towns": towns or _("辖区外"),
+        where = "、".join(
+            _("%(town)s %(n)s 人") % {"town": names.get(town, town), "n": n}
+            for town, n in sorted(held.items())
+        )
+        title = _("初筛阳性：%(tubes)s 管阳性，%(held)s 人原地管控待单管复核（%(where)s）") % {
+            "tubes": len(tube_ids),
+            "held": sum(held.values()),
+            "where": where or _("无新增管控"),
         }
-    path = city_of(tube_paths[0])
+    path = city_of(next(iter(held), "")) or ""
     return notify(
-        users=_command(path),
+        users=_command(path) if path else [],
         kind=NoticeKind.POSITIVE_POOL,
         title=title,
         url=reverse("testing:recheck_list"),

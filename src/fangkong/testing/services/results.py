@@ -337,13 +337,8 @@ def _apply(
         for t in newly_positive
         if t not in recheck_tubes and tubes[by_tube[t].barcode].round_id not in site_rounds
     ]
-    held_before = report.holds
     events.extend(hold_positive_pools(pools, now, report))
-    notifications.positive_pools(
-        tube_paths=[tubes[by_tube[t].barcode].path for t in pools],
-        held=report.holds - held_before,
-        import_id=source.pk,
-    )
+    notifications.positive_pools(tube_ids=pools, import_id=source.pk)
     resolve_rechecks(actor, {t: outcomes[t] for t in recheck_tubes}, now, report, ip)
     _audit_events(actor, events, ip)
     if outcomes:
