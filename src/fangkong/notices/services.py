@@ -66,7 +66,8 @@ def notify(
     jurisdiction_path: str = "",
     sms_text: bool | None = None,
 ) -> int:
-    """One notification to each of `users` (each active user once). Returns how many.
+    """One notification to each of `users` (each active user once; no service account,
+    which cannot log in to read it: the system actor, the drill's actors). Returns how many.
 
     An urgent kind (`choices.URGENT_KINDS`; `sms_text=True/False` overrides) is also sent
     by SMS to those of them who have a work mobile, after the caller's transaction commits.
@@ -77,6 +78,8 @@ def notify(
     numbers: list[str] = []
     for user in users:
         if user is None or user.pk in seen or not user.is_active:
+            continue
+        if not user.has_usable_password():  # a service account (the system, the drill)
             continue
         seen.add(user.pk)
         rows.append(

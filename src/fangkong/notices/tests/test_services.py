@@ -37,6 +37,16 @@ def test_notify_writes_one_row_per_active_user_once(
     ]
 
 
+def test_service_accounts_get_nothing(town_a_user: Any, tree: Any) -> None:
+    from fangkong.accounts.services import service_account
+
+    system = service_account(
+        username="system-x", role=Role.COMMAND, jurisdiction=tree.city, display_name="系统"
+    )
+    assert services.notify(users=[system, town_a_user], kind=NoticeKind.POSITIVE, title="t") == 1
+    assert not Notification.objects.filter(user=system).exists()
+
+
 def test_notify_over_reaches_the_town_and_not_the_other_town(
     town_a_user: Any, town_b_user: Any, command_user: Any, tree: Any
 ) -> None:
