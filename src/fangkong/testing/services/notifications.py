@@ -52,6 +52,8 @@ def positive_pools(*, tube_ids: list[int], import_id: int | None) -> int:
                 "jurisdiction_path", flat=True
             )
         )
+    if not held:  # every person already held by another tube: nothing new to tell
+        return 0
     names = _town_names(held)
     with site_language():
         where = "、".join(
@@ -61,11 +63,11 @@ def positive_pools(*, tube_ids: list[int], import_id: int | None) -> int:
         title = _("初筛阳性：%(tubes)s 管阳性，%(held)s 人原地管控待单管复核（%(where)s）") % {
             "tubes": len(tube_ids),
             "held": sum(held.values()),
-            "where": where or _("无新增管控"),
+            "where": where,
         }
-    path = city_of(next(iter(held), "")) or ""
+    path = city_of(next(iter(held)))
     return notify(
-        users=_command(path) if path else [],
+        users=_command(path),
         kind=NoticeKind.POSITIVE_POOL,
         title=title,
         url=reverse("testing:recheck_list"),
