@@ -12,6 +12,7 @@ from typing import Any
 
 from django import template
 from django.conf import settings
+from django.db import DatabaseError
 
 from fangkong.notices import selectors
 
@@ -24,7 +25,10 @@ def unread_notices(context: dict[str, Any]) -> int:
     user = getattr(request, "user", None)
     if user is None or not getattr(user, "is_authenticated", False):
         return 0
-    return selectors.unread_count(user=user, cap=selectors.UNREAD_CAP)
+    try:
+        return selectors.unread_count(user=user, cap=selectors.UNREAD_CAP)
+    except DatabaseError:  # a page that reports a database failure still renders
+        return 0
 
 
 @register.simple_tag
