@@ -152,3 +152,14 @@ def test_the_bell_says_99_plus_past_99(town_a_user: Any) -> None:
     notices.notifications(town_a_user, 100)
     html = _client(town_a_user).get(INBOX).content.decode()
     assert 'data-testid="notice-count">99+</span>' in html
+
+
+def test_every_role_has_its_own_inbox(tree: Any, make_user: Any, town_a_user: Any) -> None:
+    from fangkong.accounts.roles import Role
+
+    notices.notification(town_a_user, title="乌镇镇的通知")
+    for role in Role:
+        user = make_user(role, tree.city)
+        notices.notification(user, title=f"给{role.value}的通知")
+        html = _client(user).get(INBOX).content.decode()
+        assert _titles(html) == [f"给{role.value}的通知"], role
