@@ -27,6 +27,7 @@ from fangkong.testing.models import Hold
 from fangkong.testing.rules import labs as rules
 
 if TYPE_CHECKING:
+    from fangkong.accounts.models import User
     from fangkong.testing.models import Recheck
 
 
@@ -35,7 +36,7 @@ def _town_names(paths: Iterable[str]) -> dict[str, str]:
     return {path: town.name for path, town in towns.items()}
 
 
-def _command(path: str) -> list:
+def _command(path: str) -> list[User]:
     return users_over(path=path, capability=Capability.ROUND_VIEW, roles=[Role.COMMAND])
 
 

@@ -27,6 +27,7 @@ from fangkong.notices.choices import NoticeKind
 from fangkong.notices.services import notify, site_language, users_over
 
 if TYPE_CHECKING:
+    from fangkong.accounts.models import User
     from fangkong.tracing.models import Case, VerificationPush
 
 
@@ -40,8 +41,15 @@ def town_names(paths: Iterable[str]) -> dict[str, str]:
     return {path: town.name for path, town in towns.items()}
 
 
-def _command(path: str) -> list:
-    return users_over(path=path, capability=Capability.CASE_VIEW, roles=[Role.COMMAND])
+def _command(path: str, known: dict[str, list[User]] | None = None) -> list[User]:
+    """Command's users over `path` (asked once per town when `known` keeps them)."""
+    town = town_of(path)
+    if known is not None and town in known:
+        return known[town]
+    users = users_over(path=town, capability=Capability.CASE_VIEW, roles=[Role.COMMAND])
+    if known is not None:
+        known[town] = users
+    return users
 
 
 def push_created(push: VerificationPush, *, town_name: str, items: int) -> int:
@@ -93,6 +101,7 @@ def cases_escalated(cases: list[tuple[Case, list[str]]]) -> int:
     if not cases:
         return 0
     names = town_names(c.jurisdiction_path for c, _missed in cases)
+    known: dict[str, list[User]] = {}
     sent = 0
     with site_language():
         what = {"core_facts": _("核心信息"), "report": _("流调报告")}
@@ -103,7 +112,7 @@ def cases_escalated(cases: list[tuple[Case, list[str]]]) -> int:
                 "what": "、".join(what[m] for m in missed if m in what) or _("流调"),
             }
             sent += notify(
-                users=_command(case.jurisdiction_path),
+                users=_command(case.jurisdiction_path, known),
                 kind=NoticeKind.ESCALATION,
                 title=title,
                 url=reverse("tracing:case_detail", args=[case.pk]),
@@ -119,6 +128,7 @@ def pushes_escalated(pushes: list[VerificationPush]) -> int:
     if not pushes:
         return 0
     names = town_names(p.jurisdiction_path for p in pushes)
+    known: dict[str, list[User]] = {}
     sent = 0
     with site_language():
         for push in pushes:
@@ -127,7 +137,7 @@ def pushes_escalated(pushes: list[VerificationPush]) -> int:
                 "town": names.get(town_of(push.jurisdiction_path), ""),
             }
             sent += notify(
-                users=_command(push.jurisdiction_path),
+                users=_command(push.jurisdiction_path, known),
                 kind=NoticeKind.ESCALATION,
                 title=title,
                 url=reverse("tracing:push_detail", args=[push.pk]),
