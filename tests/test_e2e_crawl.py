@@ -163,10 +163,11 @@ def query_counter() -> Iterator[QueryCounter]:
 
 @pytest.fixture
 def drill_city() -> None:
-    """A small drill city with its outbreak played and one demo account per role."""
+    """A small drill city with its outbreak played and one demo account per role (made
+    before the outbreak, so that their inboxes hold what it told them)."""
     drill_city_build(population=300, days=2, seed=7)
-    drill_outbreak()
     call_command("demo_users", verbosity=0)
+    drill_outbreak()
 
 
 @dataclass
@@ -363,10 +364,10 @@ def test_every_navigation_page_of_every_role(
                     "() => Array.from(document.querySelectorAll('[data-testid=main-nav] a'))"
                     ".map(a => a.href)"
                 )
-                extra = []
+                extra = ["/notices/"]  # the inbox: the header's bell leads there, not the menu
                 if username == "admin":
                     admin_pk = User.objects.get(username="admin").pk
-                    extra = [
+                    extra += [
                         "/admin/accounts/user/",
                         f"/admin/accounts/user/{admin_pk}/change/",
                         "/api/docs",
@@ -416,6 +417,7 @@ def test_every_navigation_page_of_every_role(
         assert any(re.search(shape, p) for p in every), (shape, every)
     assert {"/admin/", "/api/docs"} <= set(by_role["admin"])
     assert "/testing/sampling/" in by_role["sampler"]
+    assert all("/notices/" in paths for paths in by_role.values()), by_role
     assert not problems, "\n".join(problems)
     # The counters did count: the pages run queries and send HTML.
     assert sum(v.queries for v in visits) > len(visits)

@@ -233,6 +233,13 @@ JOB_FILES_KEEP_HOURS = int(os.environ.get("FANGKONG_JOB_FILES_KEEP_HOURS", "24")
 # A job writes its progress at most this often (seconds).
 JOB_PROGRESS_SECONDS = float(os.environ.get("FANGKONG_JOB_PROGRESS_SECONDS", "1"))
 
+# --- notifications (notices) ----------------------------------------------------------
+# The SMS backend urgent notifications go through (notices.sms): by default the console
+# backend, which writes each message to the log and stdout instead of sending it.
+FANGKONG_SMS_BACKEND = os.environ.get("FANGKONG_SMS_BACKEND", "fangkong.notices.sms.ConsoleBackend")
+# How often the header's bell asks for the unread count (seconds).
+FANGKONG_NOTICE_POLL_SECONDS = int(os.environ.get("FANGKONG_NOTICE_POLL_SECONDS", "30"))
+
 # --- i18n -----------------------------------------------------------------------------
 # UI strings are written in Simplified Chinese (the default language); English comes
 # from each app's locale/en catalogue.

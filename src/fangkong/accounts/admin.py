@@ -47,7 +47,7 @@ class _BindingCheck(forms.ModelForm):
 class UserCreateForm(_BindingCheck, AdminUserCreationForm):
     class Meta(AdminUserCreationForm.Meta):
         model = User
-        fields = ("username", "role", "jurisdiction", "place", "display_name")
+        fields = ("username", "role", "jurisdiction", "place", "display_name", "mobile")
 
 
 class UserEditForm(_BindingCheck, UserChangeForm):
@@ -57,6 +57,7 @@ class UserEditForm(_BindingCheck, UserChangeForm):
             "username",
             "password",
             "display_name",
+            "mobile",
             "role",
             "jurisdiction",
             "place",
@@ -77,7 +78,7 @@ class UserAdmin(DjangoUserAdmin):
     readonly_fields = ("scope_path", "last_login", "date_joined")
     raw_id_fields = ("jurisdiction", "place")
     fieldsets = (
-        (None, {"fields": ("username", "password", "display_name")}),
+        (None, {"fields": ("username", "password", "display_name", "mobile")}),
         (_("角色与辖区"), {"fields": ("role", "jurisdiction", "place", "scope_path")}),
         (None, {"fields": ("is_active", "is_staff", "is_superuser", "last_login", "date_joined")}),
     )
@@ -91,6 +92,7 @@ class UserAdmin(DjangoUserAdmin):
                     "password1",
                     "password2",
                     "display_name",
+                    "mobile",
                     "role",
                     "jurisdiction",
                     "place",

@@ -2,6 +2,7 @@ from __future__ import annotations
 
 from django.conf import settings
 from django.contrib.auth.models import AbstractUser
+from django.core.validators import RegexValidator
 from django.db import models
 from django.db.models.functions import Lower
 from django.utils.translation import gettext_lazy as _
@@ -36,6 +37,17 @@ class User(AbstractUser):
         help_text=_("隔离点、采样点或检测机构"),
     )
     display_name = models.CharField(_("显示名"), max_length=64, blank=True)
+    # The account holder's work mobile (工作手机), for urgent notifications by SMS
+    # (notices.sms). A duty number of a staff account, kept in clear like the account's
+    # name: it is no resident's personal data (those are people's, encrypted), and the
+    # SMS gateway needs it as typed. Shown to user managers only (the admin).
+    mobile = models.CharField(
+        _("工作手机"),
+        max_length=11,
+        blank=True,
+        validators=[RegexValidator(r"^1[3-9][0-9]{9}$", _("请输入11位手机号码"), "mobile_invalid")],
+        help_text=_("用于接收超时升级、阳性等紧急通知短信"),
+    )
 
     class Meta:
         verbose_name = _("用户")

@@ -14,6 +14,19 @@ class NoticeKind(models.TextChoices):
     RECTIFICATION_NEW = "rectification.new", _("新的整改项")
     ESCALATION = "escalation", _("超时升级")
     POSITIVE = "positive", _("阳性结果")
+    POSITIVE_POOL = "positive.pool", _("混采阳性待复核")
     ZONE_PROPOSAL = "zone.proposal", _("风险区降级建议")
     TOWN_REPORT_MISSING = "town_report.missing", _("镇街日报未报")
     REPORT_READY = "report.ready", _("日报已生成")
+
+
+# Kinds that cannot wait for the next look at the page: also sent by SMS
+# (`notices.sms`) to recipients who have a work mobile number.
+URGENT_KINDS: frozenset[str] = frozenset(
+    {
+        NoticeKind.ESCALATION,
+        NoticeKind.POSITIVE,
+        NoticeKind.POSITIVE_POOL,
+        NoticeKind.TASK_ESCALATED,
+    }
+)

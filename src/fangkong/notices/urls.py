@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from fangkong.notices.views import urlpatterns
+
 app_name = "notices"
 
-urlpatterns: list = []
+__all__ = ["app_name", "urlpatterns"]

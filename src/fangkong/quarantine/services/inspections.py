@@ -30,6 +30,7 @@ from fangkong.quarantine.choices import RectificationStatus
 from fangkong.quarantine.models import ChecklistItem, Finding, Inspection, Rectification, Site
 from fangkong.quarantine.rules.inspections import rectification_deadline
 from fangkong.quarantine.selectors.inspections import bound_to_site
+from fangkong.quarantine.services import notifications
 
 if TYPE_CHECKING:
     from fangkong.accounts.models import User
@@ -301,6 +302,10 @@ def inspection_create(
         failed=[f.item.code for f in findings if not f.passed],
         rectifications=[r.pk for r in rectifications],
     )
+    if rectifications and deadline_at is not None:
+        notifications.rectifications_created(
+            inspection, site, count=len(rectifications), deadline_at=deadline_at
+        )
     return inspection
 
 
@@ -443,4 +448,5 @@ def rectifications_escalate(*, now: dt.datetime | None = None) -> int:
         )
     if overdue:
         Rectification.objects.bulk_update(overdue, ["escalated_at"])
+        notifications.rectifications_escalated(overdue)
     return len(overdue)

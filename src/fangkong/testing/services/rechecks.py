@@ -34,6 +34,7 @@ from fangkong.testing.models import (
     TubeState,
 )
 from fangkong.testing.rules import labs as rules
+from fangkong.testing.services import notifications
 from fangkong.testing.services.actors import system_actor
 from fangkong.testing.services.boxes import clean_barcode
 from fangkong.testing.services.result_files import ResultImportReport
@@ -338,4 +339,5 @@ def rechecks_escalate_overdue(*, now: dt.datetime | None = None) -> list[Recheck
         audit_record_many(actor=None, events=events, ip="")
     for r in overdue:
         r.escalated_at = moment
+    notifications.rechecks_escalated(overdue)
     return overdue

@@ -39,6 +39,7 @@ from fangkong.testing.models import (
     TubeState,
 )
 from fangkong.testing.rules import labs as rules
+from fangkong.testing.services import notifications
 from fangkong.testing.services.actors import lab_of
 from fangkong.testing.services.rechecks import hold_positive_pools, resolve_rechecks
 from fangkong.testing.services.result_files import (
@@ -337,6 +338,7 @@ def _apply(
         if t not in recheck_tubes and tubes[by_tube[t].barcode].round_id not in site_rounds
     ]
     events.extend(hold_positive_pools(pools, now, report))
+    notifications.positive_pools(tube_ids=pools, import_id=source.pk)
     resolve_rechecks(actor, {t: outcomes[t] for t in recheck_tubes}, now, report, ip)
     _audit_events(actor, events, ip)
     if outcomes:

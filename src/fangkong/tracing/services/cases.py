@@ -38,6 +38,7 @@ from fangkong.tracing.models import (
 )
 from fangkong.tracing.rules import cases as rules
 from fangkong.tracing.selectors.cases import overdue_q
+from fangkong.tracing.services import notifications
 
 if TYPE_CHECKING:
     from fangkong.accounts.models import User
@@ -270,6 +271,7 @@ def case_create(
         },
         ip=ip,
     )
+    notifications.case_created(case)
     return case
 
 
@@ -447,6 +449,7 @@ def cases_escalate_overdue(*, now: dt.datetime | None = None) -> list[Case]:
     escalated to command, once each, and audit `case.escalate`. Safe to run twice."""
     moment = now or timezone.now()
     escalated: list[Case] = []
+    told: list[tuple[Case, list[str]]] = []
     candidates = list(
         Case.objects.filter(overdue_q(moment), escalated_at__isnull=True).order_by("pk")[:5000]
     )
@@ -463,4 +466,6 @@ def cases_escalate_overdue(*, now: dt.datetime | None = None) -> list[Case]:
             missed.append("report")
         audit_case(None, "case.escalate", case, detail={"missed": missed})
         escalated.append(case)
+        told.append((case, missed))
+    notifications.cases_escalated(told)
     return escalated

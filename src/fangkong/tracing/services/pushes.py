@@ -38,6 +38,7 @@ from fangkong.tracing.models import (
     PushStatus,
     VerificationPush,
 )
+from fangkong.tracing.services import notifications
 
 if TYPE_CHECKING:
     from fangkong.accounts.models import User
@@ -189,6 +190,7 @@ def pushes_create_for_case(*, actor: User, case: Case, ip: str = "") -> list[Ver
             },
             ip=ip,
         )
+        notifications.push_created(push, town_name=town.name, items=len(members))
         created.append(push)
     Contact.objects.filter(pk__in=[c.pk for c in contacts]).update(
         status=ContactStatus.PUSHED, updated_at=now
@@ -400,4 +402,5 @@ def pushes_escalate_overdue(*, now: dt.datetime | None = None) -> int:
         )
     if overdue:
         VerificationPush.objects.bulk_update(overdue, ["escalated_at"])
+        notifications.pushes_escalated(overdue)
     return len(overdue)
