@@ -149,6 +149,12 @@ AUDIT_ACTIONS: dict[str, Any] = {
     "rectification.escalate": _("隔离点整改超时督办"),
     "staff_shift.create": _("登记闭环工作人员"),
     "staff_test.record": _("登记闭环工作人员核酸"),
+    # command: the towns' daily reports
+    "town_report.submit": _("报送镇街工作日报"),
+    "town_report.update": _("修改镇街工作日报"),
+    "town_report.read": _("阅知镇街工作日报"),
+    "town_report.problem_task": _("将镇街日报问题转为任务"),
+    "town_report.missing_notify": _("镇街日报逾期未报提醒"),
 }
 
 
@@ -209,6 +215,7 @@ AUDIT_OBJECTS: dict[str, ObjectKind] = {
     "inspection": ObjectKind(_("隔离点检查"), "quarantine:inspection_detail"),
     "rectification": ObjectKind(_("整改")),
     "staff_shift": ObjectKind(_("闭环工作人员")),
+    "town_report": ObjectKind(_("镇街工作日报")),
 }
 
 
@@ -255,6 +262,7 @@ ACTION_GROUPS: tuple[tuple[Any, frozenset[str]], ...] = (
             }
         ),
     ),
+    (_("指挥调度"), frozenset({"town_report"})),
 )
 
 

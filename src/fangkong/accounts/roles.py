@@ -82,6 +82,10 @@ class Capability(models.TextChoices):
     HOME_MONITOR = "home.monitor", _("居家隔离和健康监测打卡")
     INSPECTION_MANAGE = "inspection.manage", _("对照标准检查隔离点并督办整改")
     RECTIFICATION_UPDATE = "rectification.update", _("办理隔离点整改")
+    # Command (指挥调度): the towns' daily reports (听取汇报).
+    TOWN_REPORT_VIEW = "town_report.view", _("查看镇街工作日报")
+    TOWN_REPORT_SUBMIT = "town_report.submit", _("报送本镇街工作日报")
+    TOWN_REPORT_REVIEW = "town_report.review", _("听取镇街汇报：阅知日报、将问题转为任务")
 
 
 _ALL = frozenset(Capability)
@@ -97,6 +101,8 @@ ROLE_CAPABILITIES: dict[str, frozenset[str]] = {
         Capability.BOX_MANAGE,
         Capability.BOX_RECEIVE,
         Capability.RESULT_IMPORT,
+        # A town's daily report is the town's own word: command reads it, never writes it.
+        Capability.TOWN_REPORT_SUBMIT,
     },
     Role.INVESTIGATOR: frozenset(
         {
@@ -147,6 +153,8 @@ ROLE_CAPABILITIES: dict[str, frozenset[str]] = {
             Capability.SITE_VIEW,
             Capability.PLACEMENT_MANAGE,
             Capability.HOME_MONITOR,
+            Capability.TOWN_REPORT_VIEW,
+            Capability.TOWN_REPORT_SUBMIT,
         }
     ),
     Role.COMMUNITY_WORKER: frozenset(

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from fangkong.command.views import town_reports
+
 app_name = "command"
 
-urlpatterns: list = []
+urlpatterns: list = [*town_reports.urlpatterns]

@@ -4,4 +4,7 @@ from __future__ import annotations
 
 from ninja import Router
 
+from fangkong.command.api import town_reports
+
 router = Router(tags=["command"])
+router.add_router("", town_reports.router)

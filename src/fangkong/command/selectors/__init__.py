@@ -1,0 +1,1 @@
+"""command's reads, one module per part (tasks, town reports ...)."""
