@@ -224,3 +224,17 @@ def test_bad_input_is_refused_and_writes_nothing(
         )
     assert err.value.code == code
     assert town_reports_for(user=town_a_user, day=DAY)[0]["state"] == "missing"
+
+
+def test_fangkong_periodic_reminds_a_missing_town_once(
+    tree: Any, town_a_user: Any, town_b_user: Any, clock: Any, ruleset: Any
+) -> None:
+    from django.core.management import call_command
+
+    clock.now = at(5, 18, 30)
+    town_report(town_b_user, now=at(5, 17))
+    call_command("periodic", stdout=open("/dev/null", "w"))  # noqa: SIM115
+    call_command("periodic", stdout=open("/dev/null", "w"))  # noqa: SIM115
+    told = Notification.objects.filter(kind=NoticeKind.TOWN_REPORT_MISSING)
+    assert [n.user_id for n in told] == [town_a_user.pk]
+    assert told.get().url == "/command/town-reports/submit/"
