@@ -116,7 +116,7 @@ class TownReportOut(Schema):
         return TownReportOut(
             id=r.pk,
             town_path=r.town_path,
-            town_name=r.town.name,
+            town_name=selectors.town_name(r.town_path),
             day=r.day,
             state="late" if r.late else "submitted",
             due_at=r.due_at,

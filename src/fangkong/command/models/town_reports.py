@@ -24,9 +24,7 @@ class TownReport(models.Model):
     `due_at` is the rule set's hour on that day (`protocol.rules.town_report_deadline`),
     kept with the version that set it; a report first submitted after it is late."""
 
-    town = models.ForeignKey(
-        "areas.Jurisdiction", on_delete=models.PROTECT, related_name="+", verbose_name=_("镇街")
-    )
+    # The town by its path (no foreign key: the drill rebuilds its city's tree freely).
     town_path = models.CharField(_("镇街路径"), max_length=32)
     day = models.DateField(_("日期"))
     progress = models.TextField(_("工作进展"))

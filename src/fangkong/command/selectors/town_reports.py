@@ -175,12 +175,17 @@ def town_report_problem_get(*, user: User, pk: int) -> TownReportProblem:
     require(user, Capability.TOWN_REPORT_VIEW)
     problem = (
         TownReportProblem.objects.filter(scope_q(user, "report__town_path"), pk=pk)
-        .select_related("report", "report__town")
+        .select_related("report")
         .first()
     )
     if problem is None:
         raise NotFound("not_found", _("未找到或不在您的辖区内"), object="town_report_problem")
     return problem
+
+
+def town_name(path: str) -> str:
+    """The name of the town at `path` (reference data)."""
+    return area_selectors.jurisdiction_names(paths=[path]).get(path, path)
 
 
 def town_report_editable(report: TownReport | None, *, now: dt.datetime | None = None) -> bool:

@@ -200,7 +200,6 @@ def town_report_submit(
     try:
         with transaction.atomic():
             report = TownReport.objects.create(
-                town=town,
                 town_path=town_path,
                 day=day,
                 progress=progress,

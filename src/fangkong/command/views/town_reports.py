@@ -161,15 +161,10 @@ def town_report_submit(request: AuthedRequest) -> HttpResponse:
             "error": error,
             "today": today,
             "due_at": due.value,
-            "town_name": report.town.name if report is not None else _town_name(user, own),
+            "town_name": selectors.town_name(own),
         },
         status=status,
     )
-
-
-def _town_name(user: Any, path: str) -> str:
-    rows = selectors.towns_visible(user=user)
-    return next((name for p, name in rows if p == path), path)
 
 
 @require_POST
