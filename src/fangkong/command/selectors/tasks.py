@@ -124,10 +124,7 @@ def parts_by_task(*, user: User, tasks: list[Task]) -> dict[int, list[Assignment
     """The parts of a page of tasks the user sees (command: the tasks' own parts; an
     assignee: its unit's own), by task id. One query."""
     qs = Assignment.objects.filter(task__in=[t.pk for t in tasks]).select_related("department")
-    if manages_tasks(user):
-        qs = qs.filter(parent__isnull=True)
-    else:
-        qs = qs.filter(_own_parts_q(user))
+    qs = qs.filter(parent__isnull=True) if manages_tasks(user) else qs.filter(_own_parts_q(user))
     out: dict[int, list[Assignment]] = {}
     for part in qs.order_by("pk"):
         out.setdefault(part.task_id, []).append(part)

@@ -132,7 +132,7 @@ def _next_number(now: dt.datetime) -> str:
 
 def _notify_assignee(assignment: Assignment, *, kind: str, title: str, body: str = "") -> int:
     task = assignment.task
-    common = {
+    common: dict[str, Any] = {
         "kind": kind,
         "title": title,
         "body": body,

@@ -41,7 +41,7 @@ from fangkong.core.pagination import keyset_page
 
 if TYPE_CHECKING:
     from fangkong.accounts.models import User
-    from fangkong.command.models import Assignment, Task
+    from fangkong.command.models import Assignment
 
 PAGE_SIZE = 30
 TOWNS_MAX = 200
