@@ -155,6 +155,19 @@ AUDIT_ACTIONS: dict[str, Any] = {
     "town_report.read": _("阅知镇街工作日报"),
     "town_report.problem_task": _("将镇街日报问题转为任务"),
     "town_report.missing_notify": _("镇街日报逾期未报提醒"),
+    # command: tasks across departments and towns
+    "task.create": _("派发任务"),
+    "task.attach": _("上传任务附件"),
+    "task.accept": _("签收任务"),
+    "task.progress": _("报告任务进展"),
+    "task.reply": _("回复任务办理结果"),
+    "task.split": _("分办任务"),
+    "task.assignment_close": _("办结承办单位的任务"),
+    "task.return": _("退回任务重办"),
+    "task.close": _("任务全部办结"),
+    "task.escalate": _("任务超时督办"),
+    "task.attachment_download": _("下载任务附件"),
+    "department.member_set": _("设置部门成员"),
 }
 
 
@@ -216,6 +229,9 @@ AUDIT_OBJECTS: dict[str, ObjectKind] = {
     "rectification": ObjectKind(_("整改")),
     "staff_shift": ObjectKind(_("闭环工作人员")),
     "town_report": ObjectKind(_("镇街工作日报")),
+    "town_report_problem": ObjectKind(_("镇街日报问题"), "command:town_report_problem"),
+    "task": ObjectKind(_("任务"), "command:task_detail"),
+    "department": ObjectKind(_("部门")),
 }
 
 
@@ -262,7 +278,7 @@ ACTION_GROUPS: tuple[tuple[Any, frozenset[str]], ...] = (
             }
         ),
     ),
-    (_("指挥调度"), frozenset({"town_report"})),
+    (_("指挥调度"), frozenset({"task", "department", "town_report"})),
 )
 
 

@@ -8,6 +8,7 @@ from typing import Any
 from django import forms
 from django.utils.translation import gettext_lazy as _
 
+from fangkong.command.choices import TaskPriority
 from fangkong.command.models import TownReportNeedKind
 from fangkong.command.services.town_reports import (
     NEED_ITEM_MAX,
@@ -17,7 +18,7 @@ from fangkong.command.services.town_reports import (
     PROGRESS_MAX,
     QUANTITY_MAX,
 )
-from fangkong.core.pages import IsoDateField, PageForm
+from fangkong.core.pages import FlagField, IsoDateField, LocalDateTimeField, PageForm, PkListField
 
 NEED_ROWS = 6  # rows of needs on the form (blank ones are left out)
 
@@ -76,3 +77,19 @@ class TownReportForm(PageForm):
             }
             for n in range(1, NEED_ROWS + 1)
         ]
+
+
+class ProblemTaskForm(PageForm):
+    """A problem becomes a task: priority, deadline, the town and/or departments."""
+
+    codes = {
+        "priority": "priority_invalid",
+        "deadline": "deadline_invalid",
+        "department_ids": "department_unknown",
+    }
+
+    priority = forms.ChoiceField(choices=TaskPriority.choices, label=_("紧急程度"))
+    deadline = LocalDateTimeField(label=_("办理时限"))
+    assign_town = FlagField()
+    department_ids = PkListField(limit=30)
+    note = forms.CharField(required=False, max_length=500, label=_("指挥部要求"))

@@ -2,8 +2,11 @@
 
 from __future__ import annotations
 
-from fangkong.command.views import town_reports
+from fangkong.command.views import tasks, town_reports
 
 app_name = "command"
 
-urlpatterns: list = [*town_reports.urlpatterns]
+urlpatterns = [
+    *tasks.urlpatterns,
+    *town_reports.urlpatterns,
+]

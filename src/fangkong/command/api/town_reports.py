@@ -8,7 +8,7 @@ import datetime as dt
 from typing import Literal
 
 from django.utils import timezone
-from ninja import Field, Query, Router, Schema
+from ninja import Field, Query, Router, Schema, Status
 
 from fangkong.accounts.types import AuthedRequest
 from fangkong.command.models import TownReport, TownReportNeed, TownReportProblem
@@ -146,6 +146,20 @@ class TownReportIn(Schema):
     needs: list[NeedIn] = Field([], max_length=20)
 
 
+class ProblemTaskIn(Schema):
+    priority: Literal["extra_urgent", "urgent", "normal"] = "urgent"
+    deadline: dt.datetime = Field(..., description="aware; after now")
+    assign_town: bool = Field(True, description="assign the task to the reporting town")
+    department_ids: list[RowId] = Field([], max_length=30)
+    note: str = Field("", max_length=500)
+
+
+class ProblemTaskOut(Schema):
+    problem_id: int
+    task_id: int
+    task_number: str
+
+
 def _day(query: DayQuery) -> dt.date:
     return query.day or timezone.localdate()
 
@@ -215,3 +229,26 @@ def town_report_read(request: AuthedRequest, report_id: RowId) -> TownReportOut:
         actor=request.user, report_id=report_id, ip=client_address(request)
     )
     return TownReportOut.of(selectors.town_report_get(user=request.user, pk=report_id))
+
+
+@router.post(
+    "/town-reports/problems/{problem_id}/task",
+    summary="Turn a problem of a town's daily report into a task (command)",
+    response={201: ProblemTaskOut},
+)
+def town_report_problem_task(
+    request: AuthedRequest, problem_id: RowId, payload: ProblemTaskIn
+) -> Status[ProblemTaskOut]:
+    task = services.town_report_problem_to_task(
+        actor=request.user,
+        problem_id=problem_id,
+        priority=payload.priority,
+        deadline=payload.deadline,
+        department_ids=payload.department_ids,
+        assign_town=payload.assign_town,
+        note=payload.note,
+        ip=client_address(request),
+    )
+    return Status(
+        201, ProblemTaskOut(problem_id=problem_id, task_id=task.pk, task_number=task.number)
+    )

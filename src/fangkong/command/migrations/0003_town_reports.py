@@ -9,7 +9,10 @@ class Migration(migrations.Migration):
 
     initial = True
 
+    # On its own branch this migration depended on no other command migration; merged
+    # with tasks (wtask) it follows 0001_tasks so the app has one leaf. The lead chains.
     dependencies = [
+        ("command", "0001_tasks"),
         migrations.swappable_dependency(settings.AUTH_USER_MODEL),
     ]
 

@@ -1,5 +1,13 @@
 """command's tables, one module per part (tasks, figures, town reports ...)."""
 
+from fangkong.command.models.tasks import (
+    Assignment,
+    AssignmentEvent,
+    Department,
+    DepartmentMember,
+    Task,
+    TaskAttachment,
+)
 from fangkong.command.models.town_reports import (
     TownReport,
     TownReportNeed,
@@ -9,6 +17,12 @@ from fangkong.command.models.town_reports import (
 )
 
 __all__ = [
+    "Assignment",
+    "AssignmentEvent",
+    "Department",
+    "DepartmentMember",
+    "Task",
+    "TaskAttachment",
     "TownReport",
     "TownReportNeed",
     "TownReportNeedKind",

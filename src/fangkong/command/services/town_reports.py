@@ -36,6 +36,7 @@ from fangkong.command.models import (
     TownReportProblem,
     TownReportReminder,
 )
+from fangkong.command.services import tasks as task_services
 from fangkong.core.errors import Conflict, InvalidInput, NotFound, PermissionDenied
 from fangkong.core.paths import rows_under_delete, town_of, under
 from fangkong.notices.choices import NoticeKind
@@ -45,6 +46,7 @@ from fangkong.protocol import selectors as protocol_selectors
 
 if TYPE_CHECKING:
     from fangkong.accounts.models import User
+    from fangkong.command.models import Task
 
 PROGRESS_MAX = 2000
 PROBLEM_MAX = 300
@@ -53,6 +55,8 @@ NEED_ITEM_MAX = 100
 NEED_UNIT_MAX = 10
 NEEDS_MAX = 20
 QUANTITY_MAX = 10_000_000
+TASK_TITLE_MAX = task_services.TITLE_MAX
+NOTE_MAX = 500
 
 
 def town_report_due(*, town_path: str, day: dt.date) -> protocol_rules.ProtocolDeadline:
@@ -276,6 +280,82 @@ def town_report_mark_read(
         report.save(update_fields=["read_at", "read_by"])
         _audit(actor, "town_report.read", report, ip)
     return report
+
+
+TASK_SOURCE_TYPE = "town_report_problem"
+
+
+@transaction.atomic
+def town_report_problem_to_task(
+    *,
+    actor: User,
+    problem_id: int,
+    priority: str,
+    deadline: dt.datetime,
+    department_ids: Sequence[int],
+    assign_town: bool,
+    note: str = "",
+    now: dt.datetime | None = None,
+    ip: str = "",
+) -> Task:
+    """Turn one problem of a town's report into a task (one action of command): assigned
+    to the reporting town (`assign_town`) and/or departments, its source the problem
+    (the task links back to it, the problem shows its task). The report counts as read.
+    A problem becomes a task once; a second time is 409 `problem_task_exists`."""
+    require(actor, Capability.TOWN_REPORT_REVIEW)
+    problem = (
+        TownReportProblem.objects.select_for_update(of=("self",))
+        .select_related("report")
+        .filter(pk=problem_id)
+        .first()
+    )
+    if problem is None:
+        raise NotFound("not_found", _("未找到或不在您的辖区内"), object="town_report_problem")
+    report = problem.report
+    require_in_scope(actor, report.town_path, what="town_report_problem")
+    if problem.task_id is not None:
+        raise Conflict("problem_task_exists", _("该问题已转为任务"), task=problem.task_id)
+    now = now or timezone.now()
+    town = area_selectors.jurisdiction_names(paths=[report.town_path]).get(report.town_path, "")
+    label = _("%(town)s%(day)s日报问题%(n)s") % {
+        "town": town,
+        "day": report.day.strftime("%m-%d"),
+        "n": problem.position,
+    }
+    title = (
+        problem.text
+        if len(problem.text) <= TASK_TITLE_MAX
+        else problem.text[: TASK_TITLE_MAX - 1] + "…"
+    )
+    body = _("%(town)s%(day)s工作日报反映的困难和问题：%(text)s") % {
+        "town": town,
+        "day": report.day.strftime("%m-%d"),
+        "text": problem.text,
+    }
+    note = str(note or "").strip()
+    if note:
+        body = f"{body}\n{_('指挥部要求：')}{note}"
+    task = task_services.task_create(
+        actor=actor,
+        title=title,
+        body=body,
+        priority=priority,
+        deadline=deadline,
+        department_ids=list(department_ids),
+        town_paths=[report.town_path] if assign_town else [],
+        reply_required=True,
+        source_type=TASK_SOURCE_TYPE,
+        source_id=str(problem.pk),
+        source_label=label,
+        ip=ip,
+    )
+    problem.task_id, problem.task_at = task.pk, now
+    problem.save(update_fields=["task_id", "task_at"])
+    if report.read_at is None:
+        report.read_at, report.read_by = now, actor
+        report.save(update_fields=["read_at", "read_by"])
+    _audit(actor, "town_report.problem_task", report, ip, problem=problem.pk, task=task.pk)
+    return task
 
 
 def town_reports_remind_missing(*, now: dt.datetime | None = None) -> int:

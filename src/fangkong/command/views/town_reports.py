@@ -19,8 +19,10 @@ from django.views.decorators.http import require_GET, require_http_methods, requ
 from fangkong.accounts.permissions import has_capability, require, scope_path
 from fangkong.accounts.roles import Capability
 from fangkong.accounts.types import AuthedRequest
-from fangkong.command.forms_town_reports import NEED_ROWS, DayForm, TownReportForm
+from fangkong.command.choices import TaskPriority
+from fangkong.command.forms_town_reports import NEED_ROWS, DayForm, ProblemTaskForm, TownReportForm
 from fangkong.command.models import TownReportNeedKind
+from fangkong.command.selectors import tasks as task_selectors
 from fangkong.command.selectors import town_reports as selectors
 from fangkong.command.services import town_reports as services
 from fangkong.core.errors import DomainError, NotFound, PermissionDenied
@@ -67,9 +69,8 @@ def town_reports(request: AuthedRequest) -> HttpResponse:
             "can_review": has_capability(user, Capability.TOWN_REPORT_REVIEW),
             "own_town": own,
             "can_submit": bool(own) and day == today,
-            # Turning a problem into a task needs tasks (command.services.tasks).
-            "can_task": False,
-            "task_url_name": "",
+            "can_task": has_capability(user, Capability.TASK_MANAGE),
+            "task_url_name": "command:task_detail",
         },
     )
 
@@ -182,8 +183,88 @@ def _list_url() -> str:
     return reverse("command:town_reports")
 
 
+@require_http_methods(["GET", "POST"])
+@login_required
+def town_report_problem_task(request: AuthedRequest, pk: int) -> HttpResponse:
+    """One problem becomes a task: a small form (priority, deadline, the town and/or
+    departments), prefilled so that one click dispatches it to the reporting town."""
+    user = request.user
+    require(user, Capability.TOWN_REPORT_REVIEW)
+    require(user, Capability.TASK_MANAGE)
+    problem = selectors.town_report_problem_get(user=user, pk=pk)
+    report = problem.report
+    back = f"{_list_url()}?day={report.day.isoformat()}#town-{report.town_path}"
+    if problem.task_id is not None:
+        return redirect("command:task_detail", pk=problem.task_id)
+    departments = list(task_selectors.departments(user=user))
+    default_deadline = timezone.localtime() + dt.timedelta(days=1)
+    values: dict[str, Any] = {
+        "priority": TaskPriority.URGENT,
+        "deadline": default_deadline.strftime("%Y-%m-%dT%H:00"),
+        "assign_town": "1",
+        "department_ids": [],
+        "note": "",
+    }
+    error = ""
+    status = 200
+    if request.method == "POST":
+        form = ProblemTaskForm(request.POST)
+        values = {**form.echo(), "department_ids": request.POST.getlist("department_ids")}
+        try:
+            data = form.cleaned()
+            task = services.town_report_problem_to_task(
+                actor=user,
+                problem_id=problem.pk,
+                priority=data["priority"],
+                deadline=data["deadline"],
+                department_ids=data["department_ids"] or [],
+                assign_town=bool(data["assign_town"]),
+                note=data["note"],
+                ip=client_address(request),
+            )
+        except (PermissionDenied, NotFound):
+            raise
+        except DomainError as exc:
+            error = exc.message
+            status = 409 if exc.code == "problem_task_exists" else 400
+        else:
+            messages.success(request, _("已转为任务 %(number)s") % {"number": task.number})
+            return redirect(back)
+    return render(
+        request,
+        "command/town_report_problem_task.html",
+        {
+            "problem": problem,
+            "report": report,
+            "town_name": selectors.town_name(report.town_path),
+            "departments": departments,
+            "priorities": TaskPriority.choices,
+            "values": values,
+            "chosen_departments": {str(v) for v in values.get("department_ids") or []},
+            "error": error,
+            "back": back,
+        },
+        status=status,
+    )
+
+
+@require_GET
+@login_required
+def town_report_problem(request: AuthedRequest, pk: int) -> HttpResponse:
+    """A problem's place: its town's card on the day's page (a task's source links here)."""
+    problem = selectors.town_report_problem_get(user=request.user, pk=pk)
+    report = problem.report
+    return redirect(f"{_list_url()}?day={report.day.isoformat()}#problem-{problem.pk}")
+
+
 urlpatterns: list[URLPattern] = [
     path("town-reports/", town_reports, name="town_reports"),
     path("town-reports/submit/", town_report_submit, name="town_report_submit"),
     path("town-reports/<int:pk>/read/", town_report_read, name="town_report_read"),
+    path("town-reports/problems/<int:pk>/", town_report_problem, name="town_report_problem"),
+    path(
+        "town-reports/problems/<int:pk>/task/",
+        town_report_problem_task,
+        name="town_report_problem_task",
+    ),
 ]
