@@ -120,4 +120,4 @@ def test_department_list_pages(tree: Any, command_user: Any) -> None:
     rest = client.get(
         "/api/command/departments", {"size": 5, "cursor": first["next_cursor"]}
     ).json()
-    assert [d["name"] for d in first["items"]][0] == "卫健局" and len(rest["items"]) == 3
+    assert first["items"][0]["name"] == "卫健局" and len(rest["items"]) == 3
