@@ -88,6 +88,13 @@ NAV_ENTRIES: tuple[NavEntry, ...] = (
         _("超过时限的流调与推送核查，逐级督办"),
     ),
     NavEntry(
+        "tasks",
+        pgettext_lazy("nav", "交办任务"),
+        "command:task_list",
+        Capability.TASK_VIEW,
+        _("指挥部向部门和镇街派发任务，签收、办理、回复和督办"),
+    ),
+    NavEntry(
         "chains",
         pgettext_lazy("nav", "传播链"),
         "tracing:chain_graph",

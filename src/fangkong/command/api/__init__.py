@@ -4,7 +4,8 @@ from __future__ import annotations
 
 from ninja import Router
 
-from fangkong.command.api import town_reports
+from fangkong.command.api import tasks, town_reports
 
 router = Router(tags=["command"])
+router.add_router("", tasks.router)
 router.add_router("", town_reports.router)
