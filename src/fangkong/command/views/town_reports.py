@@ -148,6 +148,7 @@ def town_report_submit(request: AuthedRequest) -> HttpResponse:
         }
         for n in range(1, NEED_ROWS + 1)
     ]
+    filled = max((r["n"] for r in rows if r["item"]), default=0)
     due = services.town_report_due(town_path=own, day=today)
     return render(
         request,
@@ -157,6 +158,8 @@ def town_report_submit(request: AuthedRequest) -> HttpResponse:
             "editable": editable,
             "values": values,
             "need_rows": rows,
+            # Two rows are shown (or one more than filled); the rest fold away.
+            "shown_needs": min(max(2, filled + 1), NEED_ROWS),
             "need_kinds": TownReportNeedKind.choices,
             "errors": errors,
             "error": error,
