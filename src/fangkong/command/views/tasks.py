@@ -5,6 +5,7 @@ only its own; a role without `task.view` is refused (403)."""
 
 from __future__ import annotations
 
+import datetime as dt
 from typing import TYPE_CHECKING, Any
 
 from django.contrib import messages
@@ -44,6 +45,7 @@ if TYPE_CHECKING:
     from fangkong.command.models import Assignment
 
 PAGE_SIZE = 30
+DEFAULT_HOURS = 24  # a new task's deadline unless command sets another
 TOWNS_MAX = 200
 COMMUNITIES_MAX = 500
 
@@ -121,9 +123,11 @@ def task_new(request: AuthedRequest) -> HttpResponse:
     departments = list(selectors.departments(user=user))
     source = TaskSourceForm(request.GET).lenient()
     error: DomainError | None = None
+    default_deadline = timezone.localtime(timezone.now() + dt.timedelta(hours=DEFAULT_HOURS))
     echo: dict[str, Any] = {
         "priority": TaskPriority.URGENT,
         "reply_required": "1",
+        "deadline": default_deadline.replace(minute=0).strftime("%Y-%m-%dT%H:%M"),
         "title": source["source_label"]
         and _("关于%(label)s的处置任务") % {"label": source["source_label"]},
     }
