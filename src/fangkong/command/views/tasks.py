@@ -129,7 +129,8 @@ def task_new(request: AuthedRequest) -> HttpResponse:
         "reply_required": "1",
         "deadline": default_deadline.replace(minute=0).strftime("%Y-%m-%dT%H:%M"),
         "title": source["source_label"]
-        and _("关于%(label)s的处置任务") % {"label": source["source_label"]},
+        and _("关于%(kind)s %(label)s 的处置任务")
+        % {"kind": object_label(source["source_type"] or ""), "label": source["source_label"]},
     }
     chosen_departments: set[int] = set()
     chosen_towns: set[str] = set()
