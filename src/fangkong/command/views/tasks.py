@@ -64,9 +64,8 @@ def task_list(request: AuthedRequest) -> HttpResponse:
     require(user, Capability.TASK_VIEW)
     manages = selectors.manages_tasks(user)
     filters = TaskFilterForm(request.GET).lenient()
-    box = filters["box"] or ("dispatched" if manages else "mine")
-    if not manages:
-        box = "mine"
+    # command sees what it dispatched; an assignee what was given to its unit
+    box = "dispatched" if manages else "mine"
     status = filters["status"] or ""
     qs = selectors.tasks(user=user, box=box, status=status).select_related("created_by")
     page = keyset_page(
