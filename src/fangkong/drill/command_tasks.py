@@ -15,9 +15,12 @@ Later days play nothing more: the tasks stay as they are.
 from __future__ import annotations
 
 import datetime as dt
+import secrets
 from typing import Any
 
+from fangkong.accounts.models import User
 from fangkong.accounts.roles import Role
+from fangkong.accounts.services import user_create
 from fangkong.areas.models import Jurisdiction, Zone
 from fangkong.command.models import Assignment, Department, Task
 from fangkong.command.services import tasks as task_services
@@ -34,9 +37,21 @@ TITLE_CONTACTS = "协查外镇街密接人员"
 
 
 def _department_actor(code: str) -> Any:
+    """The drill's account of a department (unusable password), a member of it."""
     department = Department.objects.get(code=code)
-    city = Jurisdiction.objects.filter(parent=None).order_by("pk").first()
-    user = drill_actor(f"drill-dept-{code}", Role.DEPARTMENT, city)
+    username = f"drill-dept-{code}"
+    user = User.objects.filter(username=username).first()
+    if user is None:
+        city = Jurisdiction.objects.filter(parent=None).order_by("pk").first()
+        user = user_create(
+            username=username,
+            password=secrets.token_urlsafe(24),
+            role=Role.DEPARTMENT,
+            jurisdiction=city,
+            display_name=f"演练·{department.name}",
+        )
+        user.set_unusable_password()
+        user.save(update_fields=["password"])
     if getattr(getattr(user, "department_membership", None), "department_id", None) is None:
         task_services.department_member_set(actor=None, user=user, department=department)
     return user
