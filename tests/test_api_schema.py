@@ -225,7 +225,7 @@ def test_every_list_endpoint_is_a_keyset_page_that_takes_cursor_and_size():
     # The ten lists that were paged before and the fifteen that returned bare lists, and
     # quarantine's sites, site rooms, placements and transfers; and its care lists (site
     # arrivals, checks, tests, releases; alerts; home); and its inspections (checklist,
-    # inspections, rectifications, staff roster).
+    # inspections, rectifications, staff roster); and command's tasks and departments.
     care = [
         p
         for p in pages

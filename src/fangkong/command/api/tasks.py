@@ -190,7 +190,9 @@ def _part(request: AuthedRequest, part_id: int) -> Assignment:
     return selectors.assignment_get(user=request.user, pk=part_id)
 
 
-@router.post("/tasks/parts/{int:part_id}/accept", summary="Accept a part (签收)", response=PartOut)
+@router.post(
+    "/tasks/parts/{int:part_id}/accept", summary="Accept a part of a task", response=PartOut
+)
 def part_accept(request: AuthedRequest, part_id: RowId) -> PartOut:
     part = services.assignment_accept(
         actor=request.user, assignment=_part(request, part_id), ip=client_address(request)
@@ -199,7 +201,9 @@ def part_accept(request: AuthedRequest, part_id: RowId) -> PartOut:
 
 
 @router.post(
-    "/tasks/parts/{int:part_id}/progress", summary="Report progress on a part", response=PartOut
+    "/tasks/parts/{int:part_id}/progress",
+    summary="Report progress on a part of a task",
+    response=PartOut,
 )
 def part_progress(request: AuthedRequest, part_id: RowId, payload: TextIn) -> PartOut:
     part = services.assignment_progress(

@@ -238,3 +238,41 @@ def test_overdue_escalates_once_and_shows_on_the_board(
     services.assignment_accept(actor=town_a_user, assignment=_part(task, "乌镇镇"))
     services.assignment_reply(actor=town_a_user, assignment=_part(task, "乌镇镇"), text="完成")
     assert kind.overdue(command_user, later, 10) == []
+
+
+def test_fangkong_periodic_escalates_overdue_parts(tree: Any, command_user: Any) -> None:
+    from io import StringIO
+    from unittest import mock
+
+    from django.core.management import call_command
+
+    kit.task(actor=command_user, town_paths=[tree.town_a.path], hours=1)
+    later = timezone.now() + dt.timedelta(hours=2)
+    with mock.patch.object(timezone, "now", lambda: later):
+        call_command("periodic", stdout=StringIO())
+        call_command("periodic", stdout=StringIO())
+    assert Assignment.objects.get().escalated_at == later
+    assert AuditEvent.objects.filter(action="task.escalate").count() == 1
+
+
+def test_the_task_list_costs_the_same_queries_for_more_tasks(
+    tree: Any, command_user: Any, town_a_user: Any
+) -> None:
+    from django.db import connection
+    from django.test import Client
+    from django.test.utils import CaptureQueriesContext
+    from django.urls import reverse
+
+    def queries(user: Any) -> int:
+        client = Client()
+        client.force_login(user)
+        with CaptureQueriesContext(connection) as captured:
+            assert client.get(reverse("command:task_list")).status_code == 200
+        return len(captured)
+
+    for _ in range(2):
+        kit.task(actor=command_user, town_paths=[tree.town_a.path], department_codes=["health"])
+    few = (queries(command_user), queries(town_a_user))
+    for _ in range(8):
+        kit.task(actor=command_user, town_paths=[tree.town_a.path], department_codes=["health"])
+    assert (queries(command_user), queries(town_a_user)) == few

@@ -5,6 +5,7 @@ only its own; a role without `task.view` is refused (403)."""
 
 from __future__ import annotations
 
+import datetime as dt
 from typing import TYPE_CHECKING, Any
 
 from django.contrib import messages
@@ -44,6 +45,7 @@ if TYPE_CHECKING:
     from fangkong.command.models import Assignment
 
 PAGE_SIZE = 30
+DEFAULT_HOURS = 24  # a new task's deadline unless command sets another
 TOWNS_MAX = 200
 COMMUNITIES_MAX = 500
 
@@ -62,9 +64,8 @@ def task_list(request: AuthedRequest) -> HttpResponse:
     require(user, Capability.TASK_VIEW)
     manages = selectors.manages_tasks(user)
     filters = TaskFilterForm(request.GET).lenient()
-    box = filters["box"] or ("dispatched" if manages else "mine")
-    if not manages:
-        box = "mine"
+    # command sees what it dispatched; an assignee what was given to its unit
+    box = "dispatched" if manages else "mine"
     status = filters["status"] or ""
     qs = selectors.tasks(user=user, box=box, status=status).select_related("created_by")
     page = keyset_page(
@@ -121,11 +122,14 @@ def task_new(request: AuthedRequest) -> HttpResponse:
     departments = list(selectors.departments(user=user))
     source = TaskSourceForm(request.GET).lenient()
     error: DomainError | None = None
+    default_deadline = timezone.localtime(timezone.now() + dt.timedelta(hours=DEFAULT_HOURS))
     echo: dict[str, Any] = {
         "priority": TaskPriority.URGENT,
         "reply_required": "1",
+        "deadline": default_deadline.replace(minute=0).strftime("%Y-%m-%dT%H:%M"),
         "title": source["source_label"]
-        and _("关于%(label)s的处置任务") % {"label": source["source_label"]},
+        and _("关于%(kind)s %(label)s 的处置任务")
+        % {"kind": object_label(source["source_type"] or ""), "label": source["source_label"]},
     }
     chosen_departments: set[int] = set()
     chosen_towns: set[str] = set()
