@@ -221,6 +221,9 @@ COMMAND = {
         Role.DEPARTMENT,
     )
 }
+# And the towns' daily reports: command reads them, a town writes its own.
+for _role in (Role.COMMAND, Role.ADMIN, Role.TOWN_STAFF):
+    COMMAND[_role] = COMMAND[_role] | {"town_reports"}
 
 
 @pytest.mark.parametrize("role", list(EXPECTED))
