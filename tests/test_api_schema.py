@@ -225,15 +225,18 @@ def test_every_list_endpoint_is_a_keyset_page_that_takes_cursor_and_size():
     # The ten lists that were paged before and the fifteen that returned bare lists, and
     # quarantine's sites, site rooms, placements and transfers; and its care lists (site
     # arrivals, checks, tests, releases; alerts; home); and its inspections (checklist,
-    # inspections, rectifications, staff roster); and command's overdue board and the
-    # user's inbox (notices).
+    # inspections, rectifications, staff roster); and the user's inbox (notices).
     care = [
         p
         for p in pages
         if p.startswith("/api/quarantine/") and p.split("/")[3] in {"site", "alerts", "home"}
     ]
-    assert len(pages) - len(care) == 29 + 4 + 2, sorted(pages)
+    # command's lists (the overdue board, tasks, departments, the towns' reports ...)
+    # are counted apart.
+    command = [p for p in pages if p.startswith("/api/command/")]
+    assert len(pages) - len(care) - len(command) == 29 + 4 + 1, sorted(pages)
     assert len(care) == 6, care
+    assert "/api/command/town-reports" in command, command
     for path in (
         "/api/notices",
         "/api/accounts/tokens",

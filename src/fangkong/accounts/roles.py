@@ -20,12 +20,13 @@ class Role(models.TextChoices):
     LAB = "lab", _("检测机构")
     HOTLINE = "hotline", _("热线接线员")
     PUBLICITY = "publicity", _("宣传")
+    DEPARTMENT = "department", _("部门工作人员")
     ADMIN = "admin", _("系统管理员")
 
 
 # Roles whose scope is the whole city: they are bound to the root city jurisdiction.
 CITY_WIDE_ROLES = frozenset(
-    {Role.COMMAND, Role.INVESTIGATOR, Role.HOTLINE, Role.PUBLICITY, Role.ADMIN}
+    {Role.COMMAND, Role.INVESTIGATOR, Role.HOTLINE, Role.PUBLICITY, Role.DEPARTMENT, Role.ADMIN}
 )
 
 
@@ -84,6 +85,14 @@ class Capability(models.TextChoices):
     RECTIFICATION_UPDATE = "rectification.update", _("办理隔离点整改")
     # Command (指挥调度).
     OVERDUE_VIEW = "overdue.view", _("查看超时督办（本辖区、本单位超过时限的事项）")
+    # Command (指挥调度): the towns' daily reports (听取汇报).
+    TOWN_REPORT_VIEW = "town_report.view", _("查看镇街工作日报")
+    TOWN_REPORT_SUBMIT = "town_report.submit", _("报送本镇街工作日报")
+    TOWN_REPORT_REVIEW = "town_report.review", _("听取镇街汇报：阅知日报、将问题转为任务")
+    # Tasks across departments and towns (条块协同).
+    TASK_VIEW = "task.view", _("查看交办给本单位的任务")
+    TASK_REPLY = "task.reply", _("签收、办理和回复任务")
+    TASK_MANAGE = "task.manage", _("派发、办结和退回任务")
 
 
 _ALL = frozenset(Capability)
@@ -99,6 +108,8 @@ ROLE_CAPABILITIES: dict[str, frozenset[str]] = {
         Capability.BOX_MANAGE,
         Capability.BOX_RECEIVE,
         Capability.RESULT_IMPORT,
+        # A town's daily report is the town's own word: command reads it, never writes it.
+        Capability.TOWN_REPORT_SUBMIT,
     },
     Role.INVESTIGATOR: frozenset(
         {
@@ -151,6 +162,10 @@ ROLE_CAPABILITIES: dict[str, frozenset[str]] = {
             Capability.PLACEMENT_MANAGE,
             Capability.HOME_MONITOR,
             Capability.OVERDUE_VIEW,
+            Capability.TOWN_REPORT_VIEW,
+            Capability.TOWN_REPORT_SUBMIT,
+            Capability.TASK_VIEW,
+            Capability.TASK_REPLY,
         }
     ),
     Role.COMMUNITY_WORKER: frozenset(
@@ -168,6 +183,8 @@ ROLE_CAPABILITIES: dict[str, frozenset[str]] = {
             Capability.COVERAGE_VIEW,
             Capability.SITE_VIEW,
             Capability.HOME_MONITOR,
+            Capability.TASK_VIEW,
+            Capability.TASK_REPLY,
         }
     ),
     # Site staff see the persons placed at their site through quarantine's selectors.
@@ -198,4 +215,15 @@ ROLE_CAPABILITIES: dict[str, frozenset[str]] = {
     Role.LAB: frozenset({Capability.AREA_VIEW, Capability.BOX_RECEIVE, Capability.RESULT_IMPORT}),
     Role.HOTLINE: frozenset({Capability.PERSON_VIEW, Capability.AREA_VIEW, Capability.ZONE_VIEW}),
     Role.PUBLICITY: frozenset({Capability.AREA_VIEW, Capability.ZONE_VIEW}),
+    # A department's staff (卫健局, 公安局 ...): city-wide, but they see and answer only the
+    # tasks given to their own department (command.DepartmentMember says which).
+    Role.DEPARTMENT: frozenset(
+        {
+            Capability.AREA_VIEW,
+            Capability.ZONE_VIEW,
+            Capability.OVERDUE_VIEW,
+            Capability.TASK_VIEW,
+            Capability.TASK_REPLY,
+        }
+    ),
 }

@@ -4,10 +4,12 @@ from __future__ import annotations
 
 from django.urls import URLPattern
 
-from fangkong.command.views import overdue
+from fangkong.command.views import overdue, tasks, town_reports
 
 app_name = "command"
 
 urlpatterns: list[URLPattern] = [
     *overdue.urlpatterns,
+    *tasks.urlpatterns,
+    *town_reports.urlpatterns,
 ]

@@ -36,6 +36,7 @@ from fangkong.areas.services import zones as zone_services
 from fangkong.core.errors import DomainError
 from fangkong.core.paths import community_of, under
 from fangkong.drill.clock import drill_clock
+from fangkong.drill.command_tasks import command_tasks_day
 from fangkong.drill.feedback import town_feedback
 from fangkong.drill.mass_testing import play_day1, play_day2, play_day3, play_zone_screening
 from fangkong.drill.models import DrillCity, DrillDay
@@ -43,6 +44,7 @@ from fangkong.drill.quarantine import quarantine_day
 from fangkong.drill.scenario import SHANGHAI, WUZHEN, zones_close_day
 from fangkong.drill.scenario import at as _at
 from fangkong.drill.scenario import drill_actor as _actor
+from fangkong.drill.town_reports import town_reports_day
 from fangkong.people.models import Person
 from fangkong.tracing.models import CaseKind
 from fangkong.tracing.services import cases as case_services
@@ -263,6 +265,10 @@ def drill_outbreak(*, through_day: int = LAST_DAY) -> list[DayReport]:
             quarantine = quarantine_day(city, day, on_date)
             if quarantine:
                 summary["quarantine"] = quarantine
+            summary["town_reports"] = town_reports_day(city, day, on_date)
+            tasks = command_tasks_day(city, day, on_date)
+            if tasks:
+                summary["tasks"] = tasks
             # The daily job closes the day on the zones (if the day's play did not).
             summary.setdefault("zone_days_closed", zones_close_day(on_date))
             DrillDay.objects.create(city=city, day=day, on_date=on_date, summary=summary)

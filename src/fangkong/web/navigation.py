@@ -88,6 +88,13 @@ NAV_ENTRIES: tuple[NavEntry, ...] = (
         _("超过时限的流调与推送核查，逐级督办"),
     ),
     NavEntry(
+        "tasks",
+        pgettext_lazy("nav", "交办任务"),
+        "command:task_list",
+        Capability.TASK_VIEW,
+        _("指挥部向部门和镇街派发任务，签收、办理、回复和督办"),
+    ),
+    NavEntry(
         "chains",
         pgettext_lazy("nav", "传播链"),
         "tracing:chain_graph",
@@ -310,6 +317,13 @@ NAV_ENTRIES: tuple[NavEntry, ...] = (
         "quarantine:home_list",
         Capability.HOME_MONITOR,
         _("居家隔离和居家健康监测人员每日打卡"),
+    ),
+    NavEntry(
+        "town_reports",
+        pgettext_lazy("nav", "镇街日报"),
+        "command:town_reports",
+        Capability.TOWN_REPORT_VIEW,
+        _("各镇街每日工作进展、困难和问题、需求，逐条转为任务"),
     ),
 )
 

@@ -4,7 +4,9 @@ from __future__ import annotations
 
 from ninja import Router
 
-from fangkong.command.api import overdue
+from fangkong.command.api import overdue, tasks, town_reports
 
 router = Router(tags=["command"])
 router.add_router("", overdue.router)
+router.add_router("", tasks.router)
+router.add_router("", town_reports.router)

@@ -1,1 +1,1 @@
-"""Reads of command: one module per part (`overdue`, ...)."""
+"""command's reads, one module per part (overdue, tasks, town reports ...)."""

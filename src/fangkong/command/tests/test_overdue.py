@@ -16,7 +16,7 @@ from fangkong.testing.models import TransportBox
 from fangkong.testing.services.boxes import box_receive
 from fangkong.testing.services.rechecks import recheck_record_sample
 from fangkong.testing.services.results import results_import_file
-from fangkong.testkit import command as kit
+from fangkong.testkit import command_overdue as kit
 from fangkong.testkit.clock import at
 from fangkong.testkit.quarantine_care import sampled
 from fangkong.testkit.worlds.labs import results_csv

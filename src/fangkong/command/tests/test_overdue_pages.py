@@ -12,7 +12,7 @@ from django.urls import reverse
 from django.utils import timezone
 
 from fangkong.accounts.roles import Role
-from fangkong.testkit import command as kit
+from fangkong.testkit import command_overdue as kit
 from fangkong.testkit import people, tracing
 
 pytestmark = pytest.mark.django_db

@@ -51,6 +51,7 @@ EXPECTED = {
     Role.SITE_STAFF: {"people", "zones", "places", "jurisdictions", "overdue"} | SITES,
     Role.HOTLINE: {"people", "zones", "places", "jurisdictions"},
     Role.PUBLICITY: {"zones", "places", "jurisdictions"},
+    Role.DEPARTMENT: {"zones", "places", "jurisdictions"},
     Role.SAMPLER: {"places", "jurisdictions", "points", "supplies", "sampler", "boxes", "tokens"},
     Role.LAB: {"places", "jurisdictions"} | {"box_receive", "lab_results"},
 }
@@ -209,6 +210,21 @@ QUARANTINE = {
     | {"site_rectifications", "site_staff_roster", "site_day", "care_alerts"},
 }
 
+# Command's pages: the tasks, for those who dispatch or answer them.
+COMMAND = {
+    role: {"tasks"}
+    for role in (
+        Role.COMMAND,
+        Role.ADMIN,
+        Role.TOWN_STAFF,
+        Role.COMMUNITY_WORKER,
+        Role.DEPARTMENT,
+    )
+}
+# And the towns' daily reports: command reads them, a town writes its own.
+for _role in (Role.COMMAND, Role.ADMIN, Role.TOWN_STAFF):
+    COMMAND[_role] = COMMAND[_role] | {"town_reports"}
+
 
 @pytest.mark.parametrize("role", list(EXPECTED))
 def test_in_the_real_project_every_entry_is_wired_and_shown_to_its_roles(
@@ -224,7 +240,12 @@ def test_in_the_real_project_every_entry_is_wired_and_shown_to_its_roles(
     assert [e.url_name for e in NAV_ENTRIES if resolve(e.url_name) is None] == []
     assert response.status_code == 200
     nav = response.content.decode().split('data-testid="main-nav"', 1)[1].split("</nav>", 1)[0]
-    expected = EXPECTED[role] | IN_THE_REAL_PROJECT.get(role, set()) | QUARANTINE.get(role, set())
+    expected = (
+        EXPECTED[role]
+        | IN_THE_REAL_PROJECT.get(role, set())
+        | QUARANTINE.get(role, set())
+        | COMMAND.get(role, set())
+    )
     assert set(re.findall(r'data-nav="(\w+)"', nav)) == expected
 
 

@@ -8,9 +8,11 @@ Each job is idempotent, so running it more often than needed changes nothing:
 - close yesterday (Asia/Shanghai) on every active zone's no-case counter (once per day);
 - escalate single-tube rechecks past their deadline without a result (once per recheck);
 - escalate quarantine-site rectifications past their deadline (once per rectification);
+- escalate the parts of command's tasks past their deadline and still owed (once per part);
 - purge the login lockout's records no lock reads any more (old failures and addresses);
 - mark failed the background jobs whose worker died (no heartbeat), so they can be re-run;
-- close the placements at home (home quarantine, home health monitoring) past their end.
+- close the placements at home (home quarantine, home health monitoring) past their end;
+- tell each town whose daily report is missing at the rule set's hour (once a town a day).
 
 It lives in the web app, above every domain, because it runs jobs of all of them.
 
@@ -28,6 +30,8 @@ from django.utils import timezone
 
 from fangkong.accounts.tasks import login_records_purge
 from fangkong.areas.tasks import zones_close_day
+from fangkong.command.tasks_assignments import task_assignments_escalate_overdue
+from fangkong.command.tasks_town_reports import town_reports_remind_missing
 from fangkong.core.tasks import jobs_reap_stale
 from fangkong.quarantine.tasks_care import home_placements_close_due
 from fangkong.quarantine.tasks_inspections import rectifications_escalate_overdue
@@ -40,7 +44,7 @@ class Command(BaseCommand):
     help = (
         "Enqueue the periodic jobs (escalations, zone day counters, rechecks, "
         "rectifications, login record purge, dead jobs, placements at home past their "
-        "end) once."
+        "end, missing town reports) once."
     )
 
     def handle(self, *args: Any, **options: Any) -> None:
@@ -51,8 +55,13 @@ class Command(BaseCommand):
             ("zones_close_day", zones_close_day.enqueue(yesterday.isoformat())),
             ("rechecks_escalate_overdue", rechecks_escalate_overdue.enqueue()),
             ("rectifications_escalate_overdue", rectifications_escalate_overdue.enqueue()),
+            (
+                "task_assignments_escalate_overdue",
+                task_assignments_escalate_overdue.enqueue(),
+            ),
             ("login_records_purge", login_records_purge.enqueue()),
             ("jobs_reap_stale", jobs_reap_stale.enqueue()),
             ("home_placements_close_due", home_placements_close_due.enqueue()),
+            ("town_reports_remind_missing", town_reports_remind_missing.enqueue()),
         ):
             self.stdout.write(f"{name}: {result.status}")
