@@ -7,6 +7,7 @@ area.view (zone.view for zones) sees the whole city their account belongs to (th
 
 from __future__ import annotations
 
+import datetime as dt
 from collections import defaultdict
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
@@ -30,7 +31,7 @@ from fangkong.areas.models import (
 )
 from fangkong.core.errors import DomainError, NotFound
 from fangkong.core.pagination import Page, keyset_page
-from fangkong.core.paths import city_of, level_prefixes, path_upper_bound, under
+from fangkong.core.paths import city_of, is_under, level_prefixes, path_upper_bound, under
 from fangkong.protocol import rules as protocol_rules
 
 if TYPE_CHECKING:
@@ -326,6 +327,36 @@ def active_zone_member_paths(zone_ids: Any) -> list[str]:
             zone_id__in=zone_ids, zone__state=ZoneState.ACTIVE, jurisdiction__isnull=False
         ).values_list("jurisdiction__path", flat=True)
     )
+
+
+@dataclass(frozen=True)
+class ZoneResidence:
+    """An active zone and the paths of its member jurisdictions (where its people live),
+    for testing to count a round's results of the zone."""
+
+    pk: int
+    name: str
+    started_on: dt.date
+    paths: tuple[str, ...]
+
+
+def active_zones_within(prefixes: Sequence[str]) -> list[ZoneResidence]:
+    """Active zones whose member jurisdictions all lie under one of `prefixes` (a round's
+    scope): their people are all targets of it. Zones with place members only hold no
+    residents and are left out. One query over the members of the active zones."""
+    rows = (
+        ZoneMember.objects.filter(zone__state=ZoneState.ACTIVE, jurisdiction__isnull=False)
+        .values_list("zone_id", "zone__name", "zone__started_on", "jurisdiction__path")
+        .order_by("zone_id")
+    )
+    zones: dict[int, tuple[str, dt.date, list[str]]] = {}
+    for pk, name, started_on, path in rows:
+        zones.setdefault(pk, (name, started_on, []))[2].append(path)
+    return [
+        ZoneResidence(pk, name, started_on, tuple(sorted(paths)))
+        for pk, (name, started_on, paths) in zones.items()
+        if all(any(is_under(path, prefix) for prefix in prefixes) for path in paths)
+    ]
 
 
 def zone_levels_under_sql(prefixes: Sequence[str]) -> tuple[str, list[Any]]:
