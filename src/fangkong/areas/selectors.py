@@ -15,6 +15,7 @@ from typing import TYPE_CHECKING, Any
 
 from django.db import connection
 from django.db.models import Count, Prefetch, Q, QuerySet
+from django.urls import reverse
 from django.utils.translation import gettext as _
 
 from fangkong.accounts.permissions import has_capability, in_scope, require, scope_path, scope_q
@@ -236,6 +237,79 @@ def zones(*, user: User, level: str | None = None, state: str | None = None) -> 
             raise DomainError("zone_state_invalid", _("风险区状态无效"), state=state)
         qs = qs.filter(state=state)
     return qs.order_by(*ZONE_ORDER)
+
+
+def zones_proposed(*, user: User) -> list[Zone]:
+    """The city's zones with a downgrade proposal waiting for command, oldest first."""
+    require(user, Capability.ZONE_VIEW)
+    return list(
+        Zone.objects.filter(
+            _city_q(user, "jurisdiction_path"),
+            state=ZoneState.ACTIVE,
+            downgrade_proposed_on__isnull=False,
+        )
+        .select_related("jurisdiction", "ruleset")
+        .order_by("downgrade_proposed_at", "pk")[:ZONE_PROPOSALS_MAX]
+    )
+
+
+ZONE_PROPOSALS_MAX = 200
+
+
+def zone_markers(*, user: User) -> dict[str, Any]:
+    """A GeoJSON FeatureCollection of the city's ACTIVE zones as points (the mean of
+    their member jurisdictions' centroids and member places' coordinates), with the
+    level, the day counter against the days the rule set needs and the waiting
+    proposal: what the zones map draws over `map_features`. Two queries."""
+    require(user, Capability.ZONE_VIEW)
+    zones_by_pk = {
+        z.pk: z
+        for z in Zone.objects.filter(_city_q(user, "jurisdiction_path"), state=ZoneState.ACTIVE)
+        .select_related("ruleset")
+        .order_by("pk")
+    }
+    points: dict[int, list[tuple[float, float]]] = defaultdict(list)
+    for zone_id, lat, lon, place_lat, place_lon in ZoneMember.objects.filter(
+        zone_id__in=list(zones_by_pk)
+    ).values_list(
+        "zone_id",
+        "jurisdiction__geometry__centroid_lat",
+        "jurisdiction__geometry__centroid_lon",
+        "place__lat",
+        "place__lon",
+    ):
+        if lat is not None and lon is not None:
+            points[zone_id].append((lat, lon))
+        elif place_lat is not None and place_lon is not None:
+            points[zone_id].append((place_lat, place_lon))
+    features = []
+    for pk, zone in zones_by_pk.items():
+        if not points[pk]:
+            continue
+        lat = sum(p[0] for p in points[pk]) / len(points[pk])
+        lon = sum(p[1] for p in points[pk]) / len(points[pk])
+        progress = zone_progress(zone)
+        features.append(
+            {
+                "type": "Feature",
+                "id": pk,
+                "geometry": {"type": "Point", "coordinates": [lon, lat]},
+                "properties": {
+                    "id": pk,
+                    "name": zone.name,
+                    "level": zone.level,
+                    "no_case_days": zone.no_case_days,
+                    "required_days": progress.required_days,
+                    "proposed_on": (
+                        zone.downgrade_proposed_on.isoformat()
+                        if zone.downgrade_proposed_on
+                        else None
+                    ),
+                    "url": reverse("areas:zone_detail", args=[pk]),
+                },
+            }
+        )
+    return {"type": "FeatureCollection", "features": features}
 
 
 def zone_get(*, user: User, pk: int) -> Zone:
