@@ -24,7 +24,7 @@ class ZoneCreateForm(PageForm):
         label=_("上级风险区"), coerce=int, required=False, empty_value=None
     )
     started_on = forms.DateField(
-        label=_("划定日期"), widget=forms.DateInput(attrs={"type": "date"})
+        label=_("划定日期"), widget=forms.DateInput(attrs={"type": "date"}, format="%Y-%m-%d")
     )
     reason = forms.CharField(
         label=_("原因"), max_length=2000, widget=forms.Textarea(attrs={"rows": 3})

@@ -31,7 +31,15 @@ from fangkong.areas.forms import (
     ZonePlaceSearchForm,
     ZoneProposalForm,
 )
-from fangkong.areas.models import Jurisdiction, Level, Place, PlaceKind, ZoneLevel, ZoneState
+from fangkong.areas.models import (
+    Jurisdiction,
+    Level,
+    Place,
+    PlaceKind,
+    ZoneAction,
+    ZoneLevel,
+    ZoneState,
+)
 from fangkong.areas.services import zones as zone_services
 from fangkong.core.errors import DomainError, NotFound, PermissionDenied
 from fangkong.core.http import client_address
@@ -82,6 +90,7 @@ def _map_config() -> dict[str, Any]:
             **{str(code): str(label) for code, label in ZoneLevel.choices},
             "none": str(_("无风险区")),
             "days": str(_("连续无新增")),
+            "unit": str(_("天")),
             "proposal": str(_("待确认降级")),
             "empty": str(_("暂无生效中的风险区")),
             "failed": str(_("地图加载失败")),
@@ -90,6 +99,26 @@ def _map_config() -> dict[str, Any]:
             "removed": str(_("：已取消")),
         },
     }
+
+
+def _history(rows: list[Any]) -> list[dict[str, Any]]:
+    """The zone's history newest first, a run of consecutive day closings with nothing
+    else between them folded into one row (first and last day, how many), so that a
+    month of counting is a line, not thirty."""
+    out: list[dict[str, Any]] = []
+    for row in reversed(rows):
+        last = out[-1] if out else None
+        if (
+            row.action == ZoneAction.CLOSE_DAY
+            and last is not None
+            and last["row"].action == ZoneAction.CLOSE_DAY
+            and last["row"].to_level == row.to_level
+        ):
+            last["first"] = row
+            last["count"] += 1
+            continue
+        out.append({"row": row, "first": row, "count": 1})
+    return out
 
 
 def _zone_context(request: AuthedRequest, pk: int, **extra: Any) -> dict[str, Any]:
@@ -102,6 +131,7 @@ def _zone_context(request: AuthedRequest, pk: int, **extra: Any) -> dict[str, An
         "members": list(zone.members.all()),
         "children": list(zone.children.all()),
         "transitions": list(zone.transitions.all()),
+        "history": _history(list(zone.transitions.all())),
         "can_manage": selectors.can_manage_zone(request.user, zone),
         "can_view_ruleset": has_capability(request.user, Capability.RULESET_VIEW),
         "today": today,

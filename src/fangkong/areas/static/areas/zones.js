@@ -94,10 +94,12 @@
       zones.forEach(function (feature) {
         var p = feature.properties;
         var c = feature.geometry.coordinates;
-        var text = p.name + " · " + (labels.days || "") + " " + p.no_case_days + "/" + p.required_days;
+        // A precaution zone needs no days of its own (v9: 0): its counter alone.
+        var days = p.required_days ? p.no_case_days + "/" + p.required_days : String(p.no_case_days);
+        var text = p.name + " · " + (labels.days || "") + " " + days + (labels.unit || "");
         var pin = fangkong.el("a", "zone-pin zone-pin-" + p.level + (p.proposed_on ? " zone-pin-proposal" : ""), [
           p.proposed_on ? "★ " : "",
-          p.no_case_days + "/" + p.required_days
+          days + (labels.unit || "")
         ]);
         pin.setAttribute("href", p.url);
         pin.setAttribute("data-zone", String(p.id));
