@@ -164,13 +164,13 @@ def zone_action(request: AuthedRequest, pk: int, action: str) -> HttpResponse:
     if not form.is_valid():
         error = form.refusal()
     elif action in PROPOSAL_ACTIONS:
-        service = (
+        decide = (
             zone_services.zone_proposal_confirm
             if action == "confirm"
             else zone_services.zone_proposal_decline
         )
         try:
-            service(
+            decide(
                 actor=request.user,
                 zone=pk,
                 reason=form.cleaned_data["reason"],
