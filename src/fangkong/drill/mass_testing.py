@@ -279,6 +279,9 @@ def _ship_and_result(
                     "tested_at": tested.isoformat(),
                 }
             )
+    # The daily job closes the day on the zones at 00:05, before the results come in
+    # (01:50): a zone whose people are all resulted is screened on a counted day.
+    closed = zones_close_day(on_date)
     reports = []
     for lab_id, rows in sorted(by_lab.items()):
         with drill_clock(tested + dt.timedelta(minutes=20)):
@@ -293,6 +296,7 @@ def _ship_and_result(
         "boxes": len(boxes),
         "results": sum(len(r) for r in by_lab.values()),
         "positive_tubes": 1 if positive_barcode else 0,
+        "zone_days_closed": closed,
     }
 
 
@@ -517,10 +521,10 @@ def play_day3(city: DrillCity, on_date: dt.date, *, day: int = 3) -> dict[str, A
     stations = _stations(root.path, sorted({community_of(p) for p in paths}) or [WUZHEN])
     sampled = _sample_round(rnd, round_, stations, on_date, walk_in_pool=[], reader=command)
     shipped = _ship_and_result(rnd, round_, stations, on_date)
-    # The daily job closed the day on the zones at 00:05; the results are in by 01:50,
-    # and the round closes at 06:00: testing records the screening on each zone (what a
-    # downgrade that day needs), and the system proposes the downgrades that are due.
-    closed = zones_close_day(on_date)
+    # The daily job closed the day on the zones at 00:05 (in `_ship_and_result`); the
+    # results are in by 01:50, and the round closes at 06:00: testing records the
+    # screening on each zone (what a downgrade that day needs), and the system proposes
+    # the downgrades that are due.
     _close(command, round_, on_date)
     screened = ZoneTransition.objects.filter(
         action=ZoneAction.SCREENING, detail__round=round_.pk
@@ -529,7 +533,6 @@ def play_day3(city: DrillCity, on_date: dt.date, *, day: int = 3) -> dict[str, A
         "round": round_.pk,
         "zones": len(zones),
         "zones_screened": screened,
-        "zone_days_closed": closed,
         **sampled,
         **shipped,
     }
