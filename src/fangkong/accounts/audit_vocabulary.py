@@ -48,6 +48,9 @@ AUDIT_ACTIONS: dict[str, Any] = {
     "zone.screening": _("风险区全员筛查"),
     "zone.downgrade": _("风险区降级"),
     "zone.lift": _("解除风险区"),
+    "zone.propose": _("系统建议风险区降级"),
+    "zone.withdraw": _("撤回风险区降级建议"),
+    "zone.decline": _("不予风险区降级"),
     # people
     "person.create": _("登记人员"),
     "person.update": _("修改人员信息"),

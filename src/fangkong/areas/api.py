@@ -127,6 +127,9 @@ class ZoneOut(Schema):
     counted_through: dt.date | None
     last_negative_screening_on: dt.date | None
     lifted_on: dt.date | None
+    # The downgrade the system proposes, waiting for command (None: no proposal).
+    downgrade_proposed_on: dt.date | None = None
+    downgrade_proposed_at: dt.datetime | None = None
 
     @staticmethod
     def of(zone: Zone) -> ZoneOut:
@@ -149,6 +152,8 @@ class ZoneOut(Schema):
             counted_through=zone.counted_through,
             last_negative_screening_on=zone.last_negative_screening_on,
             lifted_on=zone.lifted_on,
+            downgrade_proposed_on=zone.downgrade_proposed_on,
+            downgrade_proposed_at=zone.downgrade_proposed_at,
         )
 
 
@@ -226,6 +231,10 @@ class ZoneActionIn(Schema):
 
 class ZoneScreeningIn(ZoneActionIn):
     all_negative: bool
+
+
+class ZoneProposalIn(Schema):
+    reason: str = Field("", max_length=TEXT_INPUT_MAX)
 
 
 class ZoneCloseDayIn(Schema):
@@ -424,6 +433,34 @@ def zone_lift(request: AuthedRequest, zone_id: int, payload: ZoneActionIn) -> Zo
 
 
 @router.post(
+    "/zones/{zone_id}/proposal/confirm",
+    response=ZoneDetailOut,
+    summary="Confirm the downgrade the system proposes for a risk zone",
+)
+def zone_proposal_confirm(
+    request: AuthedRequest, zone_id: int, payload: ZoneProposalIn
+) -> ZoneDetailOut:
+    zone_services.zone_proposal_confirm(
+        actor=request.user, zone=zone_id, reason=payload.reason, ip=client_address(request)
+    )
+    return _zone_detail_out(request, zone_id)
+
+
+@router.post(
+    "/zones/{zone_id}/proposal/decline",
+    response=ZoneDetailOut,
+    summary="Decline the downgrade the system proposes for a risk zone, saying why",
+)
+def zone_proposal_decline(
+    request: AuthedRequest, zone_id: int, payload: ZoneProposalIn
+) -> ZoneDetailOut:
+    zone_services.zone_proposal_decline(
+        actor=request.user, zone=zone_id, reason=payload.reason, ip=client_address(request)
+    )
+    return _zone_detail_out(request, zone_id)
+
+
+@router.post(
     "/zones/{zone_id}/close-day",
     response=ZoneDetailOut,
     summary="Close a risk zone's day (count its days without a case)",
@@ -439,6 +476,18 @@ def zone_close_day(request: AuthedRequest, zone_id: int, payload: ZoneCloseDayIn
 @router.get("/map.geojson", response=dict[str, Any], summary="Map of the risk zones (GeoJSON)")
 def zone_map(request: AuthedRequest, level: Literal["town", "community"] = "town") -> JsonResponse:
     collection = selectors.map_features(user=request.user, level=level)
+    return JsonResponse(
+        collection, content_type="application/geo+json", json_dumps_params={"ensure_ascii": False}
+    )
+
+
+@router.get(
+    "/zones.geojson",
+    response=dict[str, Any],
+    summary="Active risk zones as points with their day counters and proposals (GeoJSON)",
+)
+def zone_markers(request: AuthedRequest) -> JsonResponse:
+    collection = selectors.zone_markers(user=request.user)
     return JsonResponse(
         collection, content_type="application/geo+json", json_dumps_params={"ensure_ascii": False}
     )

@@ -70,3 +70,8 @@ class ZoneAction(models.TextChoices):
     SCREENING = "screening", _("全员筛查")
     DOWNGRADE = "downgrade", _("降级")
     LIFT = "lift", _("解除")
+    # The downgrade proposal: made by the system when the rule set's conditions hold,
+    # withdrawn when they stop holding (a new case), declined by command with a reason.
+    PROPOSE = "propose", _("建议降级")
+    WITHDRAW = "withdraw", _("撤回降级建议")
+    DECLINE = "decline", _("不予降级")

@@ -9,21 +9,22 @@ from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
 from fangkong.areas.models import PlaceKind, ZoneLevel, ZoneState
-from fangkong.core.pages import PageForm, PkField, TruncatingForm
+from fangkong.core.pages import PageForm, PkField, PkListField, TruncatingForm
 
 
 class ZoneCreateForm(PageForm):
     name = forms.CharField(label=_("名称"), max_length=200)
     level = forms.ChoiceField(label=_("等级"), choices=ZoneLevel.choices)
     jurisdiction = forms.TypedChoiceField(label=_("所属辖区"), coerce=int)
-    member_jurisdictions = forms.TypedMultipleChoiceField(
-        label=_("范围（辖区）"), coerce=int, required=False
-    )
+    # Ticked in the checklist or on the map; the service checks they lie under the
+    # owning jurisdiction (and that there is at least one member).
+    member_jurisdictions = PkListField(label=_("范围（辖区）"), limit=5000)
+    member_places = PkListField(label=_("范围（场所）"), limit=500)
     parent = forms.TypedChoiceField(
         label=_("上级风险区"), coerce=int, required=False, empty_value=None
     )
     started_on = forms.DateField(
-        label=_("划定日期"), widget=forms.DateInput(attrs={"type": "date"})
+        label=_("划定日期"), widget=forms.DateInput(attrs={"type": "date"}, format="%Y-%m-%d")
     )
     reason = forms.CharField(
         label=_("原因"), max_length=2000, widget=forms.Textarea(attrs={"rows": 3})
@@ -33,20 +34,24 @@ class ZoneCreateForm(PageForm):
         self,
         *args: Any,
         owners: list[tuple[int, str]],
-        members: list[tuple[int, str]],
         parents: list[tuple[int, str]],
         **kwargs: Any,
     ) -> None:
         super().__init__(*args, **kwargs)
-        for name, choices in (
-            ("jurisdiction", owners),
-            ("member_jurisdictions", members),
-            ("parent", [("", "—"), *parents]),
-        ):
+        for name, choices in (("jurisdiction", owners), ("parent", [("", "—"), *parents])):
             field = self.fields[name]
             assert isinstance(field, forms.ChoiceField)
             field.choices = choices
         self.fields["started_on"].initial = timezone.localdate()
+
+
+class ZonePlaceSearchForm(TruncatingForm):
+    """The place search of the zone form (htmx): places under the owner matching `q`,
+    with the places already ticked kept."""
+
+    jurisdiction = PkField(required=False)
+    q = forms.CharField(required=False, max_length=100)
+    member_places = PkListField(limit=500)
 
 
 class ZoneActionForm(PageForm):
@@ -59,6 +64,15 @@ class ZoneActionForm(PageForm):
         required=False,
         coerce=lambda v: v == "1",
         choices=[("1", _("全部阴性")), ("0", _("有阳性"))],
+    )
+
+
+class ZoneProposalForm(PageForm):
+    """Confirm (reason optional) or decline (reason required: the service says so) the
+    downgrade the system proposes."""
+
+    reason = forms.CharField(
+        label=_("原因"), max_length=2000, required=False, widget=forms.TextInput()
     )
 
 

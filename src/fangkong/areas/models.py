@@ -137,6 +137,12 @@ class Zone(models.Model):
     # A controlled zone that stepped down from sealed may need fewer days (v9: 3).
     downgraded_from_sealed = models.BooleanField(_("由封控区降级"), default=False)
     lifted_on = models.DateField(_("解除日期"), null=True, blank=True)
+    # The downgrade the system proposes (both conditions of the rule set hold), waiting
+    # for command: the day it is for (the all-negative screening's) and when it was made.
+    downgrade_proposed_on = models.DateField(_("建议降级日期"), null=True, blank=True)
+    downgrade_proposed_at = models.DateTimeField(_("提出降级建议时间"), null=True, blank=True)
+    # The day of the last proposal command declined: not proposed again for that day.
+    downgrade_declined_for = models.DateField(_("不予降级的建议日期"), null=True, blank=True)
     created_at = models.DateTimeField(auto_now_add=True)
     updated_at = models.DateTimeField(auto_now=True)
 
@@ -146,10 +152,15 @@ class Zone(models.Model):
         indexes = [models.Index(fields=["state", "level"])]
         constraints = [
             models.CheckConstraint(
+                condition=models.Q(downgrade_proposed_on__isnull=True)
+                | models.Q(state="active", downgrade_proposed_at__isnull=False),
+                name="zone_proposal_active",
+            ),
+            models.CheckConstraint(
                 condition=models.Q(state="active", lifted_on__isnull=True)
                 | models.Q(state="lifted", lifted_on__isnull=False),
                 name="zone_lifted_has_date",
-            )
+            ),
         ]
 
     def __str__(self) -> str:

@@ -7,6 +7,7 @@ area.view (zone.view for zones) sees the whole city their account belongs to (th
 
 from __future__ import annotations
 
+import datetime as dt
 from collections import defaultdict
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
@@ -14,6 +15,7 @@ from typing import TYPE_CHECKING, Any
 
 from django.db import connection
 from django.db.models import Count, Prefetch, Q, QuerySet
+from django.urls import reverse
 from django.utils.translation import gettext as _
 
 from fangkong.accounts.permissions import has_capability, in_scope, require, scope_path, scope_q
@@ -30,7 +32,7 @@ from fangkong.areas.models import (
 )
 from fangkong.core.errors import DomainError, NotFound
 from fangkong.core.pagination import Page, keyset_page
-from fangkong.core.paths import city_of, level_prefixes, path_upper_bound, under
+from fangkong.core.paths import city_of, is_under, level_prefixes, path_upper_bound, under
 from fangkong.protocol import rules as protocol_rules
 
 if TYPE_CHECKING:
@@ -237,6 +239,79 @@ def zones(*, user: User, level: str | None = None, state: str | None = None) -> 
     return qs.order_by(*ZONE_ORDER)
 
 
+def zones_proposed(*, user: User) -> list[Zone]:
+    """The city's zones with a downgrade proposal waiting for command, oldest first."""
+    require(user, Capability.ZONE_VIEW)
+    return list(
+        Zone.objects.filter(
+            _city_q(user, "jurisdiction_path"),
+            state=ZoneState.ACTIVE,
+            downgrade_proposed_on__isnull=False,
+        )
+        .select_related("jurisdiction", "ruleset")
+        .order_by("downgrade_proposed_at", "pk")[:ZONE_PROPOSALS_MAX]
+    )
+
+
+ZONE_PROPOSALS_MAX = 200
+
+
+def zone_markers(*, user: User) -> dict[str, Any]:
+    """A GeoJSON FeatureCollection of the city's ACTIVE zones as points (the mean of
+    their member jurisdictions' centroids and member places' coordinates), with the
+    level, the day counter against the days the rule set needs and the waiting
+    proposal: what the zones map draws over `map_features`. Two queries."""
+    require(user, Capability.ZONE_VIEW)
+    zones_by_pk = {
+        z.pk: z
+        for z in Zone.objects.filter(_city_q(user, "jurisdiction_path"), state=ZoneState.ACTIVE)
+        .select_related("ruleset")
+        .order_by("pk")
+    }
+    points: dict[int, list[tuple[float, float]]] = defaultdict(list)
+    for zone_id, lat, lon, place_lat, place_lon in ZoneMember.objects.filter(
+        zone_id__in=list(zones_by_pk)
+    ).values_list(
+        "zone_id",
+        "jurisdiction__geometry__centroid_lat",
+        "jurisdiction__geometry__centroid_lon",
+        "place__lat",
+        "place__lon",
+    ):
+        if lat is not None and lon is not None:
+            points[zone_id].append((lat, lon))
+        elif place_lat is not None and place_lon is not None:
+            points[zone_id].append((place_lat, place_lon))
+    features = []
+    for pk, zone in zones_by_pk.items():
+        if not points[pk]:
+            continue
+        lat = sum(p[0] for p in points[pk]) / len(points[pk])
+        lon = sum(p[1] for p in points[pk]) / len(points[pk])
+        progress = zone_progress(zone)
+        features.append(
+            {
+                "type": "Feature",
+                "id": pk,
+                "geometry": {"type": "Point", "coordinates": [lon, lat]},
+                "properties": {
+                    "id": pk,
+                    "name": zone.name,
+                    "level": zone.level,
+                    "no_case_days": zone.no_case_days,
+                    "required_days": progress.required_days,
+                    "proposed_on": (
+                        zone.downgrade_proposed_on.isoformat()
+                        if zone.downgrade_proposed_on
+                        else None
+                    ),
+                    "url": reverse("areas:zone_detail", args=[pk]),
+                },
+            }
+        )
+    return {"type": "FeatureCollection", "features": features}
+
+
 def zone_get(*, user: User, pk: int) -> Zone:
     require(user, Capability.ZONE_VIEW)
     zone = (
@@ -326,6 +401,36 @@ def active_zone_member_paths(zone_ids: Any) -> list[str]:
             zone_id__in=zone_ids, zone__state=ZoneState.ACTIVE, jurisdiction__isnull=False
         ).values_list("jurisdiction__path", flat=True)
     )
+
+
+@dataclass(frozen=True)
+class ZoneResidence:
+    """An active zone and the paths of its member jurisdictions (where its people live),
+    for testing to count a round's results of the zone."""
+
+    pk: int
+    name: str
+    started_on: dt.date
+    paths: tuple[str, ...]
+
+
+def active_zones_within(prefixes: Sequence[str]) -> list[ZoneResidence]:
+    """Active zones whose member jurisdictions all lie under one of `prefixes` (a round's
+    scope): their people are all targets of it. Zones with place members only hold no
+    residents and are left out. One query over the members of the active zones."""
+    rows = (
+        ZoneMember.objects.filter(zone__state=ZoneState.ACTIVE, jurisdiction__isnull=False)
+        .values_list("zone_id", "zone__name", "zone__started_on", "jurisdiction__path")
+        .order_by("zone_id")
+    )
+    zones: dict[int, tuple[str, dt.date, list[str]]] = {}
+    for pk, name, started_on, path in rows:
+        zones.setdefault(pk, (name, started_on, []))[2].append(path)
+    return [
+        ZoneResidence(pk, name, started_on, tuple(sorted(paths)))
+        for pk, (name, started_on, paths) in zones.items()
+        if all(any(is_under(path, prefix) for prefix in prefixes) for path in paths)
+    ]
 
 
 def zone_levels_under_sql(prefixes: Sequence[str]) -> tuple[str, list[Any]]:

@@ -12,7 +12,9 @@ from typing import Any
 from django.contrib.auth.decorators import login_required
 from django.http import Http404, HttpResponse
 from django.shortcuts import redirect, render
+from django.urls import reverse
 from django.utils import timezone
+from django.utils.translation import gettext as _
 from django.views.decorators.http import require_GET, require_http_methods, require_POST
 
 from fangkong.accounts.permissions import has_capability, require
@@ -26,8 +28,18 @@ from fangkong.areas.forms import (
     ZoneCreateForm,
     ZoneFilterForm,
     ZoneOwnerForm,
+    ZonePlaceSearchForm,
+    ZoneProposalForm,
 )
-from fangkong.areas.models import Level, PlaceKind, ZoneLevel, ZoneState
+from fangkong.areas.models import (
+    Jurisdiction,
+    Level,
+    Place,
+    PlaceKind,
+    ZoneAction,
+    ZoneLevel,
+    ZoneState,
+)
 from fangkong.areas.services import zones as zone_services
 from fangkong.core.errors import DomainError, NotFound, PermissionDenied
 from fangkong.core.http import client_address
@@ -35,6 +47,7 @@ from fangkong.core.pagination import sequence_total, shown_total
 
 ZONE_LIST_MAX = 500
 ZONE_ACTIONS = ("record_case", "screening", "downgrade", "lift", "close_day")
+PROPOSAL_ACTIONS = ("confirm", "decline")
 
 
 # --- Zones ----------------------------------------------------------------------------
@@ -47,11 +60,17 @@ def zone_list(request: AuthedRequest) -> HttpResponse:
     level, state = filters["level"] or None, filters["state"] or None
     zones = selectors.zones(user=request.user, level=level, state=state)
     rows = [{"zone": z, "progress": selectors.zone_progress(z)} for z in zones[:ZONE_LIST_MAX]]
+    proposals = [
+        {"zone": z, "progress": selectors.zone_progress(z)}
+        for z in selectors.zones_proposed(user=request.user)
+    ]
     return render(
         request,
         "areas/zone_list.html",
         {
             "rows": rows,
+            "proposals": proposals,
+            "map_config": _map_config(),
             "total": shown_total(rows, limit=ZONE_LIST_MAX, qs=zones),
             "level": level or "",
             "state": state or "",
@@ -60,6 +79,46 @@ def zone_list(request: AuthedRequest) -> HttpResponse:
             "can_manage": has_capability(request.user, Capability.ZONE_MANAGE),
         },
     )
+
+
+def _map_config() -> dict[str, Any]:
+    """What zones.js needs: the outline and zone-point endpoints and the level words."""
+    return {
+        "outline_url": reverse("api:zone_map"),
+        "markers_url": reverse("api:zone_markers"),
+        "labels": {
+            **{str(code): str(label) for code, label in ZoneLevel.choices},
+            "none": str(_("无风险区")),
+            "days": str(_("连续无新增")),
+            "unit": str(_("天")),
+            "proposal": str(_("待确认降级")),
+            "empty": str(_("暂无生效中的风险区")),
+            "failed": str(_("地图加载失败")),
+            "outside": str(_("不在所属辖区之内，不能选")),
+            "added": str(_("：已选")),
+            "removed": str(_("：已取消")),
+        },
+    }
+
+
+def _history(rows: list[Any]) -> list[dict[str, Any]]:
+    """The zone's history newest first, a run of consecutive day closings with nothing
+    else between them folded into one row (first and last day, how many), so that a
+    month of counting is a line, not thirty."""
+    out: list[dict[str, Any]] = []
+    for row in reversed(rows):
+        last = out[-1] if out else None
+        if (
+            row.action == ZoneAction.CLOSE_DAY
+            and last is not None
+            and last["row"].action == ZoneAction.CLOSE_DAY
+            and last["row"].to_level == row.to_level
+        ):
+            last["first"] = row
+            last["count"] += 1
+            continue
+        out.append({"row": row, "first": row, "count": 1})
+    return out
 
 
 def _zone_context(request: AuthedRequest, pk: int, **extra: Any) -> dict[str, Any]:
@@ -72,10 +131,11 @@ def _zone_context(request: AuthedRequest, pk: int, **extra: Any) -> dict[str, An
         "members": list(zone.members.all()),
         "children": list(zone.children.all()),
         "transitions": list(zone.transitions.all()),
+        "history": _history(list(zone.transitions.all())),
         "can_manage": selectors.can_manage_zone(request.user, zone),
         "can_view_ruleset": has_capability(request.user, Capability.RULESET_VIEW),
         "today": today,
-        "values": {action: dict(blank) for action in ZONE_ACTIONS},
+        "values": {action: dict(blank) for action in ZONE_ACTIONS + PROPOSAL_ACTIONS},
         "error": None,
         **extra,
     }
@@ -91,14 +151,35 @@ def zone_detail(request: AuthedRequest, pk: int) -> HttpResponse:
 @login_required
 def zone_action(request: AuthedRequest, pk: int, action: str) -> HttpResponse:
     """One action form of the zone page; htmx swaps the zone's main panel in place."""
-    if action not in ZONE_ACTIONS:
+    if action not in ZONE_ACTIONS + PROPOSAL_ACTIONS:
         raise Http404
     selectors.zone_get(user=request.user, pk=pk)  # 404 before anything else
     require(request.user, Capability.ZONE_MANAGE)
-    form = ZoneActionForm(request.POST)
+    form: ZoneActionForm | ZoneProposalForm = (
+        ZoneProposalForm(request.POST)
+        if action in PROPOSAL_ACTIONS
+        else ZoneActionForm(request.POST)
+    )
     error: DomainError | None = None
     if not form.is_valid():
         error = form.refusal()
+    elif action in PROPOSAL_ACTIONS:
+        decide = (
+            zone_services.zone_proposal_confirm
+            if action == "confirm"
+            else zone_services.zone_proposal_decline
+        )
+        try:
+            decide(
+                actor=request.user,
+                zone=pk,
+                reason=form.cleaned_data["reason"],
+                ip=client_address(request),
+            )
+        except (PermissionDenied, NotFound):
+            raise
+        except DomainError as exc:
+            error = exc
     else:
         data = form.cleaned_data
         common: dict[str, Any] = {"actor": request.user, "zone": pk}
@@ -146,26 +227,72 @@ def _owner_choices(request: AuthedRequest) -> list[tuple[int, str]]:
     return [(n.pk, "　" * n.depth + n.name) for n in nodes]
 
 
-def _member_choices(request: AuthedRequest, owner_pk: int | None) -> list[tuple[int, str]]:
+def _member_groups(
+    request: AuthedRequest, owner_pk: int | None, picked: set[int]
+) -> tuple[Jurisdiction | None, list[dict[str, Any]]]:
+    """The checklist of a zone's members: one group per child of the owner (per town
+    when the owner is the city), each holding the child and what lies below it
+    (communities, grids), in path order; `picked` are ticked. The owner itself is
+    offered apart (the whole jurisdiction as the zone)."""
     if owner_pk is None:
-        return []
+        return None, []
     try:
         owner = selectors.jurisdiction_get(user=request.user, pk=owner_pk)
     except NotFound:
-        return []
-    nodes = selectors.jurisdictions_under(user=request.user, root=owner)
-    return [
-        (n.pk, "　" * (n.depth - owner.depth) + n.name) for n in nodes if n.depth <= owner.depth + 2
-    ]
+        return None, []
+    groups: list[dict[str, Any]] = []
+    for node in selectors.jurisdictions_under(user=request.user, root=owner):
+        if node.pk == owner.pk:
+            continue
+        option = {"node": node, "picked": node.pk in picked, "indent": node.depth - owner.depth}
+        if node.depth == owner.depth + 1:
+            groups.append({"head": node, "options": [option]})
+        elif groups:
+            groups[-1]["options"].append(option)
+    for group in groups:
+        group["picked"] = sum(1 for o in group["options"] if o["picked"])
+    return owner, groups
+
+
+MEMBER_PLACE_RESULTS = 30
+
+
+def _place_options(
+    request: AuthedRequest, owner: Jurisdiction | None, q: str, picked: list[int]
+) -> dict[str, Any]:
+    """The places ticked so far, then up to 30 more under the owner matching `q`."""
+    chosen = selectors.places_resolve(user=request.user, pks=picked) if picked else []
+    found: list[Place] = []
+    if owner is not None and q:
+        page = selectors.places(
+            user=request.user, jurisdiction=owner, q=q, size=MEMBER_PLACE_RESULTS
+        )
+        found = [p for p in page.items if p.pk not in set(picked)]
+    return {"chosen": chosen, "found": found, "q": q, "searched": bool(q)}
+
+
+@require_GET
+@login_required
+def zone_place_options(request: AuthedRequest) -> HttpResponse:
+    """The place search of the zone form (htmx fragment)."""
+    require(request.user, Capability.ZONE_MANAGE)
+    data = ZonePlaceSearchForm(request.GET).lenient()
+    owner = selectors.jurisdiction_resolve(user=request.user, pk=data["jurisdiction"])
+    try:
+        context = _place_options(request, owner, data["q"] or "", data["member_places"] or [])
+    except (PermissionDenied, NotFound):
+        raise
+    except DomainError as exc:
+        context = {"chosen": [], "found": [], "q": "", "searched": False, "error": exc}
+    return render(request, "areas/_zone_place_options.html", context)
 
 
 @require_http_methods(["GET", "POST"])
 @login_required
 def zone_create(request: AuthedRequest) -> HttpResponse:
     require(request.user, Capability.ZONE_MANAGE)
-    owner_pk = ZoneOwnerForm(request.POST if request.method == "POST" else request.GET).lenient()[
-        "jurisdiction"
-    ]
+    source = request.POST if request.method == "POST" else request.GET
+    owner_pk = ZoneOwnerForm(source).lenient()["jurisdiction"]
     owners = _owner_choices(request)
     if owner_pk is None and owners:
         owner_pk = owners[0][0]
@@ -173,16 +300,16 @@ def zone_create(request: AuthedRequest) -> HttpResponse:
         (z.pk, f"{z.name}（{z.get_level_display()}）")
         for z in selectors.zones_active_parents(user=request.user)
     ]
-    kwargs = {
-        "owners": owners,
-        "members": _member_choices(request, owner_pk),
-        "parents": parents,
-    }
+    kwargs = {"owners": owners, "parents": parents}
     error: DomainError | None = None
+    picked: set[int] = set()
+    picked_places: list[int] = []
     if request.method == "POST":
         form = ZoneCreateForm(request.POST, **kwargs)
         if form.is_valid():
             data = form.cleaned_data
+            picked = set(data["member_jurisdictions"])
+            picked_places = list(data["member_places"])
             try:
                 owner = selectors.jurisdiction_resolve(user=request.user, pk=data["jurisdiction"])
                 assert owner is not None
@@ -193,6 +320,9 @@ def zone_create(request: AuthedRequest) -> HttpResponse:
                     jurisdiction=owner,
                     member_jurisdictions=selectors.jurisdictions_resolve(
                         user=request.user, pks=data["member_jurisdictions"]
+                    ),
+                    member_places=selectors.places_resolve(
+                        user=request.user, pks=data["member_places"]
                     ),
                     parent=selectors.zone_resolve(user=request.user, pk=data["parent"]),
                     started_on=data["started_on"],
@@ -207,8 +337,27 @@ def zone_create(request: AuthedRequest) -> HttpResponse:
                 return redirect("areas:zone_detail", pk=zone.pk)
     else:
         form = ZoneCreateForm(initial={"jurisdiction": owner_pk}, **kwargs)
+    owner, groups = _member_groups(request, owner_pk, picked)
+    try:
+        places = _place_options(request, owner, "", picked_places)
+    except DomainError:
+        places = _place_options(request, owner, "", [])
     status = 200 if request.method == "GET" else (error.status if error else 400)
-    return render(request, "areas/zone_create.html", {"form": form, "error": error}, status=status)
+    return render(
+        request,
+        "areas/zone_create.html",
+        {
+            "form": form,
+            "error": error,
+            "owner": owner,
+            "owner_picked": owner is not None and owner.pk in picked,
+            "groups": groups,
+            "places": places,
+            "picked_count": len(picked) + len(picked_places),
+            "map_config": {**_map_config(), "pick": True},
+        },
+        status=status,
+    )
 
 
 # --- Places and jurisdictions ---------------------------------------------------------

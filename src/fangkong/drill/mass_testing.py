@@ -28,8 +28,16 @@ from typing import Any
 
 from fangkong.accounts.models import User
 from fangkong.accounts.roles import Role
-from fangkong.areas.models import Jurisdiction, Place, PlaceKind, Zone, ZoneLevel, ZoneState
-from fangkong.areas.services import zones as zone_services
+from fangkong.areas.models import (
+    Jurisdiction,
+    Place,
+    PlaceKind,
+    Zone,
+    ZoneAction,
+    ZoneLevel,
+    ZoneState,
+    ZoneTransition,
+)
 from fangkong.core.paths import city_of, community_of, town_of, under
 from fangkong.drill.clock import drill_clock
 from fangkong.drill.feedback import town_feedback
@@ -271,6 +279,9 @@ def _ship_and_result(
                     "tested_at": tested.isoformat(),
                 }
             )
+    # The daily job closes the day on the zones at 00:05, before the results come in
+    # (01:50): a zone whose people are all resulted is screened on a counted day.
+    closed = zones_close_day(on_date)
     reports = []
     for lab_id, rows in sorted(by_lab.items()):
         with drill_clock(tested + dt.timedelta(minutes=20)):
@@ -285,6 +296,7 @@ def _ship_and_result(
         "boxes": len(boxes),
         "results": sum(len(r) for r in by_lab.values()),
         "positive_tubes": 1 if positive_barcode else 0,
+        "zone_days_closed": closed,
     }
 
 
@@ -509,24 +521,18 @@ def play_day3(city: DrillCity, on_date: dt.date, *, day: int = 3) -> dict[str, A
     stations = _stations(root.path, sorted({community_of(p) for p in paths}) or [WUZHEN])
     sampled = _sample_round(rnd, round_, stations, on_date, walk_in_pool=[], reader=command)
     shipped = _ship_and_result(rnd, round_, stations, on_date)
-    # The daily job closed the day on the zones at 00:05; the results are in by 01:50:
-    # the screening is recorded on each zone (what a downgrade that day needs).
-    closed = zones_close_day(on_date)
-    with drill_clock(at(on_date + dt.timedelta(days=1), 2, 0)):
-        for zone in zones:
-            zone_services.zone_record_screening(
-                actor=command,
-                zone=zone,
-                on_date=on_date,
-                all_negative=not shipped["positive_tubes"],
-                reason=f"演练：{round_.name}",
-            )
+    # The daily job closed the day on the zones at 00:05 (in `_ship_and_result`); the
+    # results are in by 01:50, and the round closes at 06:00: testing records the
+    # screening on each zone (what a downgrade that day needs), and the system proposes
+    # the downgrades that are due.
     _close(command, round_, on_date)
+    screened = ZoneTransition.objects.filter(
+        action=ZoneAction.SCREENING, detail__round=round_.pk
+    ).count()
     return {
         "round": round_.pk,
         "zones": len(zones),
-        "zones_screened": len(zones),
-        "zone_days_closed": closed,
+        "zones_screened": screened,
         **sampled,
         **shipped,
     }

@@ -140,6 +140,42 @@ def _zones_day0(actor: User, person: Person, case_number: str, on_date: dt.date)
     return {"sealed": 1, "controlled": 1 if controlled else 0, "precaution": 1}
 
 
+# A controlled zone drawn a week before the outbreak in another town (an imported
+# cold-chain find, no case since): its counter has the days by day 2, so the screenings
+# of days 2 and 3 make the system propose its downgrade to command (the demo shows a
+# proposal waiting).
+EARLIER_ZONE_DAYS = 8
+
+
+def _earlier_zone(actor: User, on_date: dt.date) -> int:
+    town = (
+        Jurisdiction.objects.filter(level=Level.TOWN).exclude(path=WUZHEN).order_by("path").first()
+    )
+    community = (
+        Jurisdiction.objects.filter(parent=town, level=Level.COMMUNITY).order_by("path").first()
+        if town is not None
+        else None
+    )
+    if town is None or community is None:
+        return 0
+    started_on = on_date - dt.timedelta(days=EARLIER_ZONE_DAYS)
+    with drill_clock(_at(started_on, 11, 0)):
+        zone = zone_services.zone_create(
+            actor=actor,
+            name=f"{community.name}管控区",
+            level=ZoneLevel.CONTROLLED,
+            jurisdiction=town,
+            member_jurisdictions=[community],
+            started_on=started_on,
+            reason="演练：进口冷链物品外包装核酸阳性，所在村社划为管控区",
+        )
+    for k in range(EARLIER_ZONE_DAYS):
+        day = started_on + dt.timedelta(days=k)
+        with drill_clock(_at(day + dt.timedelta(days=1), 0, 5)):
+            zone_services.zone_close_day(actor=None, zone=zone, day=day)
+    return 1
+
+
 def _play_day0(city: DrillCity, on_date: dt.date) -> dict[str, Any]:
     rnd = random.Random(f"fangkong-outbreak:{city.seed}:0")  # noqa: S311 - a reproducible drill
     root = Jurisdiction.objects.get(path=city.root_path)
@@ -175,8 +211,10 @@ def _play_day0(city: DrillCity, on_date: dt.date) -> dict[str, Any]:
         secondary = contact_services.secondary_contacts_find_for_case(actor=investigator, case=case)
     with drill_clock(_at(on_date, 15, 30)):
         pushes = push_services.pushes_create_for_case(actor=investigator, case=case)
+    earlier = _earlier_zone(command, on_date)
     with drill_clock(_at(on_date, 16, 0)):
         zones = _zones_day0(command, person, case.number, on_date)
+    zones["earlier_controlled"] = earlier
     with drill_clock(_at(on_date, 21, 30)):
         case_services.case_complete_report(actor=investigator, case=case)
 

@@ -689,6 +689,90 @@ def zone_downgrade_eligible(
     return Eligibility(True, OK)
 
 
+@dataclass(frozen=True)
+class DowngradeProposal:
+    """Whether the system proposes a downgrade now, and for which day (`on_date`: the
+    day whose all-negative screening closes the run, or the last counted day when the
+    rule set asks no screening); `reason_code` as `zone_downgrade_eligible`'s."""
+
+    ok: bool
+    reason_code: str
+    on_date: dt.date | None = None
+
+
+def zone_downgrade_proposal(
+    p: ZoneRuleValues,
+    *,
+    level: str,
+    no_case_days: int,
+    counted_through: dt.date | None,
+    last_negative_screening_on: dt.date | None,
+    downgraded_from_sealed: bool = False,
+) -> DowngradeProposal:
+    """Do both conditions of a downgrade hold, so that the system proposes it to command?
+
+    (1) the run of consecutive no-case days, closed through `counted_through`, has
+    reached `zone_downgrade_days`, and (2) when `zone_screening_required`, an all-negative
+    screening of the zone was recorded on a day of that run on which the run had already
+    reached those days (v9: "连续7天无新增感染者且第7天风险区域内人员全员核酸筛查阴性").
+    A screening on a day not yet counted waits for the day's closing; a screening before
+    the last case is no part of the run. The proposal is for the screening's day: that
+    is the `on_date` `zone_downgrade_eligible` accepts."""
+    if no_case_days < 0:
+        raise DomainError("invalid_value", "无新增天数不能为负", field="no_case_days")
+    if check_zone_level(level) == PRECAUTION:
+        return DowngradeProposal(False, REASON_LEVEL_LOWEST)
+    needed = zone_downgrade_days(p, level, downgraded_from_sealed=downgraded_from_sealed)
+    if counted_through is None or no_case_days < needed:
+        return DowngradeProposal(False, REASON_NOT_ENOUGH_DAYS)
+    if not zone_screening_required(p, level, downgraded_from_sealed=downgraded_from_sealed):
+        return DowngradeProposal(True, OK, counted_through)
+    screening = last_negative_screening_on
+    if screening is None or screening > counted_through:
+        return DowngradeProposal(False, REASON_SCREENING_MISSING)
+    days_through_screening = no_case_days - (counted_through - screening).days
+    if days_through_screening < needed:
+        # Before the run reached its days (or before the last case): not that screening.
+        return DowngradeProposal(False, REASON_SCREENING_NOT_ON_DATE)
+    eligibility = zone_downgrade_eligible(
+        p,
+        level=level,
+        no_case_days=no_case_days,
+        last_negative_screening_on=screening,
+        on_date=screening,
+        downgraded_from_sealed=downgraded_from_sealed,
+    )
+    return DowngradeProposal(eligibility.ok, eligibility.reason_code, screening)
+
+
+# What a mass-testing round says of the people of a zone (`zone_screening_outcome`).
+SCREENING_NEGATIVE: Final = "negative"
+SCREENING_POSITIVE: Final = "positive"
+
+
+def zone_screening_outcome(
+    *, targets: int, sampled: int, negative: int, positive: int, sampling_over: bool
+) -> str | None:
+    """What a round's results say of a zone's screening (全员筛查) so far: `positive` as
+    soon as one person of the zone tested positive (a positive pool counts: its members
+    are held until their rechecks clear them), `negative` once the screening is complete
+    and all negative — every target of the zone sampled, or the round's sampling over
+    with at least one sampled — and every sampled person has a negative result; None
+    while results are still due (nothing to record yet; an invalid tube waits for the
+    person's retest). Counts are of the zone's persons: targets of the round living in
+    the zone, sampled targets, sampled targets with a negative result, persons in a
+    positive tube."""
+    if positive > 0:
+        return SCREENING_POSITIVE
+    if targets <= 0 or sampled <= 0:
+        return None
+    if sampled < targets and not sampling_over:
+        return None
+    if negative < sampled:
+        return None
+    return SCREENING_NEGATIVE
+
+
 def zone_lift_eligible(
     p: ZoneRuleValues, *, level: str, no_case_days: int, active_children: int
 ) -> Eligibility:

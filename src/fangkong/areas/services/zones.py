@@ -14,11 +14,12 @@ from typing import TYPE_CHECKING, Any
 
 from django.db import transaction
 from django.db.models import Q
+from django.urls import reverse
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
 from fangkong.accounts.permissions import require, require_in_scope
-from fangkong.accounts.roles import Capability
+from fangkong.accounts.roles import Capability, Role
 from fangkong.accounts.services import audit_record
 from fangkong.areas import rules
 from fangkong.areas.models import (
@@ -34,6 +35,8 @@ from fangkong.areas.models import (
 from fangkong.areas.services.areas import valid_name
 from fangkong.core.errors import Conflict, DomainError, NotFound
 from fangkong.core.paths import is_under, level_prefixes
+from fangkong.notices.choices import NoticeKind
+from fangkong.notices.services import notify_over
 from fangkong.protocol import rules as protocol_rules
 from fangkong.protocol.selectors import ruleset_for
 
@@ -293,6 +296,7 @@ def _record_case(locked: Zone, *, actor: User, on_date: dt.date, reason: str, ip
         ruleset=locked.ruleset,
         ip=ip,
     )
+    _refresh_proposal(locked, actor=actor, on_date=on_date, why=_("新增病例，重新计数"), ip=ip)
     return locked
 
 
@@ -321,6 +325,7 @@ def zone_close_day(*, actor: User | None = None, zone: Zone | int, day: dt.date)
         from_state=from_state,
         ruleset=locked.ruleset,
     )
+    _refresh_proposal(locked, actor=actor, on_date=day, why="")
     return locked
 
 
@@ -334,17 +339,89 @@ def zone_record_screening(
     reason: str = "",
     ip: str = "",
 ) -> Zone:
-    """A full screening of everyone in the zone on `on_date`. All negative: the date is
-    what a downgrade on that day needs. Not all negative: that day's clearance is void."""
+    """A full screening of everyone in the zone on `on_date`, recorded by hand. All
+    negative: the date is what a downgrade on that day needs. Not all negative: every
+    clearance up to that day is void."""
     locked = _managed_zone(actor, zone)
     _require_active(locked)
     _check_date(locked, on_date)
     clean_reason = _reason(reason, required=False)
+    return _record_screening(
+        locked,
+        actor=actor,
+        on_date=on_date,
+        all_negative=all_negative,
+        reason=clean_reason,
+        detail={},
+        ip=ip,
+    )
+
+
+@transaction.atomic
+def zone_record_round_screening(
+    *,
+    actor: User | None,
+    zone: Zone | int,
+    on_date: dt.date,
+    all_negative: bool,
+    round_id: int,
+    round_name: str,
+    ip: str = "",
+) -> Zone | None:
+    """Testing's word on a zone: the mass-testing round `round_id` (sampled on
+    `on_date`) has every result of the zone's people in and all negative, or has a
+    positive among them. Called by testing when results are stored and when a round
+    closes; the right to import the results or close the round is the right to record
+    it (no `zone.manage`), and `actor` is who the record names.
+
+    Idempotent: the same round's same outcome is recorded once (None is returned when
+    nothing was recorded: already recorded, zone no longer active, or the round sampled
+    before the zone was drawn)."""
+    locked = _lock_zone(zone)
+    if locked.state != ZoneState.ACTIVE or on_date < locked.started_on:
+        return None
+    if ZoneTransition.objects.filter(
+        zone=locked,
+        action=ZoneAction.SCREENING,
+        detail__round=round_id,
+        detail__all_negative=bool(all_negative),
+    ).exists():
+        return None
+    reason = (
+        _("核酸检测轮次「%(round)s」本区结果全部阴性")
+        if all_negative
+        else _("核酸检测轮次「%(round)s」本区有阳性")
+    ) % {"round": round_name[:200]}
+    return _record_screening(
+        locked,
+        actor=actor,
+        on_date=on_date,
+        all_negative=all_negative,
+        reason=reason,
+        detail={"round": round_id},
+        ip=ip,
+    )
+
+
+def _record_screening(
+    locked: Zone,
+    *,
+    actor: User | None,
+    on_date: dt.date,
+    all_negative: bool,
+    reason: str,
+    detail: dict[str, Any],
+    ip: str,
+) -> Zone:
     from_level, from_state = locked.level, locked.state
     if all_negative:
         if locked.last_negative_screening_on is None or on_date > locked.last_negative_screening_on:
             locked.last_negative_screening_on = on_date
-    elif locked.last_negative_screening_on == on_date:
+    elif (
+        locked.last_negative_screening_on is not None
+        and locked.last_negative_screening_on <= on_date
+    ):
+        # A positive voids the clearance of that day and of the days before it.
         locked.last_negative_screening_on = None
     locked.save()
     _transition(
@@ -352,11 +429,149 @@ def zone_record_screening(
         actor=actor,
         action=ZoneAction.SCREENING,
         on_date=on_date,
-        reason=clean_reason,
+        reason=reason,
         from_level=from_level,
         from_state=from_state,
         ruleset=locked.ruleset,
-        detail={"all_negative": bool(all_negative)},
+        detail={"all_negative": bool(all_negative), **detail},
+        ip=ip,
+    )
+    _refresh_proposal(locked, actor=actor, on_date=on_date, why=_("全员筛查有阳性"), ip=ip)
+    return locked
+
+
+# --- The downgrade proposal -------------------------------------------------------------
+
+
+def _proposal_days(zone: Zone) -> int:
+    return protocol_rules.zone_downgrade_days(
+        zone.ruleset, zone.level, downgraded_from_sealed=zone.downgraded_from_sealed
+    )
+
+
+def _clear_proposal(zone: Zone) -> None:
+    zone.downgrade_proposed_on = None
+    zone.downgrade_proposed_at = None
+
+
+def _refresh_proposal(
+    locked: Zone, *, actor: User | None, on_date: dt.date, why: str, ip: str = ""
+) -> None:
+    """After a change of the zone's counter or screening: propose the downgrade when both
+    conditions of the rule set hold (`protocol.rules.zone_downgrade_proposal`), once;
+    withdraw a waiting proposal when they stop holding (a new case resets the counter),
+    saying `why`. A proposal command declined is not made again for the same day."""
+    proposal = protocol_rules.zone_downgrade_proposal(
+        locked.ruleset,
+        level=locked.level,
+        no_case_days=locked.no_case_days,
+        counted_through=locked.counted_through,
+        last_negative_screening_on=locked.last_negative_screening_on,
+        downgraded_from_sealed=locked.downgraded_from_sealed,
+    )
+    waiting = locked.downgrade_proposed_on
+    if proposal.ok and proposal.on_date != locked.downgrade_declined_for:
+        assert proposal.on_date is not None
+        if waiting is not None:
+            if waiting != proposal.on_date:  # a later screening: the proposal moves on
+                locked.downgrade_proposed_on = proposal.on_date
+                locked.save(update_fields=["downgrade_proposed_on", "updated_at"])
+            return
+        locked.downgrade_proposed_on = proposal.on_date
+        locked.downgrade_proposed_at = timezone.now()
+        locked.save(update_fields=["downgrade_proposed_on", "downgrade_proposed_at", "updated_at"])
+        lower = protocol_rules.next_lower_level(locked.level)
+        _transition(
+            zone=locked,
+            actor=None,
+            action=ZoneAction.PROPOSE,
+            on_date=proposal.on_date,
+            reason=_("连续无新增 %(days)d 天（需 %(needed)d 天），且全员筛查阴性，建议降级")
+            % {"days": locked.no_case_days, "needed": _proposal_days(locked)},
+            from_level=locked.level,
+            from_state=locked.state,
+            ruleset=locked.ruleset,
+            detail={
+                "to_level": lower or "",
+                "required_days": _proposal_days(locked),
+                "screening_on": (
+                    locked.last_negative_screening_on.isoformat()
+                    if locked.last_negative_screening_on
+                    else None
+                ),
+            },
+            ip=ip,
+        )
+        notify_over(
+            path=locked.jurisdiction_path,
+            capability=Capability.ZONE_MANAGE,
+            roles=[Role.COMMAND],
+            kind=NoticeKind.ZONE_PROPOSAL,
+            title=_("%(zone)s 符合降级条件，待确认") % {"zone": locked.name},
+            body=_("连续无新增 %(days)d 天，%(on)s 全员筛查阴性")
+            % {"days": locked.no_case_days, "on": proposal.on_date.isoformat()},
+            url=reverse("areas:zone_detail", args=[locked.pk]),
+            object_type="zone",
+            object_id=locked.pk,
+        )
+        return
+    if waiting is not None and not proposal.ok:
+        _clear_proposal(locked)
+        locked.save(update_fields=["downgrade_proposed_on", "downgrade_proposed_at", "updated_at"])
+        _transition(
+            zone=locked,
+            actor=actor,
+            action=ZoneAction.WITHDRAW,
+            on_date=on_date,
+            reason=why or _("不再满足降级条件"),
+            from_level=locked.level,
+            from_state=locked.state,
+            ruleset=locked.ruleset,
+            detail={"proposed_on": waiting.isoformat(), "reason_code": proposal.reason_code},
+            ip=ip,
+        )
+
+
+def _require_proposal(zone: Zone) -> dt.date:
+    if zone.downgrade_proposed_on is None:
+        raise Conflict("zone_no_proposal", _("该风险区没有待确认的降级建议"), zone=zone.pk)
+    return zone.downgrade_proposed_on
+
+
+@transaction.atomic
+def zone_proposal_confirm(*, actor: User, zone: Zone | int, reason: str = "", ip: str = "") -> Zone:
+    """Command confirms the waiting proposal: the zone is downgraded on the proposal's
+    day, as `zone_downgrade` would (the rule set is checked again)."""
+    locked = _managed_zone(actor, zone)
+    _require_active(locked)
+    on_date = _require_proposal(locked)
+    clean_reason = _reason(reason, required=False) or _("确认系统降级建议")
+    return _downgrade(
+        locked, actor=actor, on_date=on_date, reason=clean_reason, ip=ip, proposal=True
+    )
+
+
+@transaction.atomic
+def zone_proposal_decline(*, actor: User, zone: Zone | int, reason: str, ip: str = "") -> Zone:
+    """Command declines the waiting proposal, saying why: the zone keeps its level and
+    counter; the same day's proposal is not made again (a later screening may)."""
+    locked = _managed_zone(actor, zone)
+    _require_active(locked)
+    on_date = _require_proposal(locked)
+    clean_reason = _reason(reason)
+    locked.downgrade_declined_for = on_date
+    _clear_proposal(locked)
+    locked.save()
+    _transition(
+        zone=locked,
+        actor=actor,
+        action=ZoneAction.DECLINE,
+        on_date=on_date,
+        reason=clean_reason,
+        from_level=locked.level,
+        from_state=locked.state,
+        ruleset=locked.ruleset,
+        detail={"proposed_on": on_date.isoformat()},
         ip=ip,
     )
     return locked
@@ -371,7 +586,19 @@ def zone_downgrade(
     locked = _managed_zone(actor, zone)
     _require_active(locked)
     _check_date(locked, on_date)
-    clean_reason = _reason(reason)
+    return _downgrade(locked, actor=actor, on_date=on_date, reason=_reason(reason), ip=ip)
+
+
+def _downgrade(
+    locked: Zone,
+    *,
+    actor: User,
+    on_date: dt.date,
+    reason: str,
+    ip: str,
+    proposal: bool = False,
+) -> Zone:
+    clean_reason = reason
     ruleset = ruleset_for(on_date=on_date, path=locked.jurisdiction_path)
     from_sealed = locked.downgraded_from_sealed
     needed = protocol_rules.zone_downgrade_days(
@@ -412,6 +639,9 @@ def zone_downgrade(
     locked.no_case_days = 0
     locked.counted_through = on_date
     locked.ruleset = ruleset
+    proposed_on = locked.downgrade_proposed_on
+    _clear_proposal(locked)  # the downgrade done is the proposal's end
+    locked.downgrade_declined_for = None
     locked.save()
     _transition(
         zone=locked,
@@ -422,7 +652,12 @@ def zone_downgrade(
         from_level=from_level,
         from_state=from_state,
         ruleset=ruleset,
-        detail={"required_days": needed, "no_case_days_before": days_before},
+        detail={
+            "required_days": needed,
+            "no_case_days_before": days_before,
+            "proposal": proposal,
+            "proposed_on": proposed_on.isoformat() if proposed_on else None,
+        },
         ip=ip,
     )
     return locked
@@ -466,6 +701,7 @@ def zone_lift(
     from_level, from_state = locked.level, locked.state
     locked.state = ZoneState.LIFTED
     locked.lifted_on = on_date
+    _clear_proposal(locked)
     locked.ruleset = ruleset
     locked.save()
     _transition(

@@ -258,12 +258,14 @@ def test_screening_not_all_negative_voids_that_day(make_zone, manager):
         actor=manager, zone=zone, on_date=day(7), all_negative=False, reason="一管混采阳性"
     )
     assert zone.last_negative_screening_on is None
-    row = history(zone)[-1]
+    row, withdrawn = history(zone)[-2:]
     assert (row.action, row.detail, row.reason) == (
         "screening",
         {"all_negative": False},
         "一管混采阳性",
     )
+    # The proposal the negative screening made is withdrawn by the positive.
+    assert (withdrawn.action, zone.downgrade_proposed_on) == ("withdraw", None)
     with pytest.raises(DomainError):
         zone_services.zone_downgrade(actor=manager, zone=zone, on_date=day(7), reason="降级")
 
@@ -287,7 +289,7 @@ def test_downgrade_allowed_and_counter_restarts(make_zone, manager, ruleset):
         ruleset,
     )
     assert row.detail["no_case_days_before"] == 7
-    assert audits(zone)[-2:] == ["zone.screening", "zone.downgrade"]
+    assert audits(zone)[-3:] == ["zone.screening", "zone.propose", "zone.downgrade"]
     # v9: a controlled zone that came down from sealed needs 3 more days, no screening.
     zone = zone_services.zone_close_day(zone=zone, day=day(8))
     assert zone.no_case_days == 1

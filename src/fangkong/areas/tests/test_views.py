@@ -169,8 +169,11 @@ def test_action_on_another_towns_zone_is_404(client, make_user, make_zone, tree)
 def test_zone_create_page(client, manager, tree, ruleset):
     client.force_login(manager)
     r = client.get(reverse("areas:zone_create") + f"?jurisdiction={tree.town_a.pk}")
-    members = r.content.decode().split('<div id="members">')[1].split("</div>")[0]
+    html = r.content.decode()
+    members = html.split('data-testid="member-checklist"')[1].split('id="place-options"')[0]
     assert r.status_code == 200 and "虹桥村" in members and "永越村" not in members
+    # The checklist groups the town's communities with their grids.
+    assert f'value="{tree.grid_a.pk}"' in members and "虹桥村第一网格" in members
     r = client.post(
         reverse("areas:zone_create"),
         {

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import pytest
 
+from fangkong.areas.models import Zone
 from fangkong.drill.city import drill_city_build
 from fangkong.drill.models import DrillDay
 from fangkong.drill.outbreak import WUZHEN, drill_outbreak
@@ -37,6 +38,7 @@ def test_days_1_to_3_play_mass_testing(city) -> None:
     assert [r.day for r in reports] == [0, 1, 2, 3]
     assert all(r.played for r in reports)
     day1, day2, day3 = (r.summary for r in reports[1:])
+    day3_date = reports[3].on_date
     # The mass-testing rounds (the sites' tests go in a standing round of their own).
     rounds = list(Round.objects.filter(purpose=RoundPurpose.SCREENING).order_by("pk"))
     assert len(rounds) == 3
@@ -78,10 +80,15 @@ def test_days_1_to_3_play_mass_testing(city) -> None:
     assert Case.objects.count() == 2
 
     # Day 3: the sealed and controlled zones again, all negative.
+    # (The sealed and controlled zones of 乌镇镇 and the controlled zone drawn a week
+    # earlier in the next town.)
     zones_round = rounds[2]
-    assert zones_round.target_count < wuzhen.target_count
-    assert day3["zones"] >= 1
+    assert zones_round.target_count < city_round.target_count
+    assert day3["zones"] >= 2 and day3["zones_screened"] == day3["zones"]
     assert not TubeResult.objects.filter(round=zones_round, result=ResultValue.POSITIVE).exists()
+    # The earlier zone has the days and the all-negative screening: a proposal waits.
+    earlier = Zone.objects.exclude(jurisdiction_path__startswith=WUZHEN).get()
+    assert (earlier.level, earlier.downgrade_proposed_on) == ("controlled", day3_date)
 
 
 def test_mass_testing_days_are_deterministic_and_played_once(city) -> None:

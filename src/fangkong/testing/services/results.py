@@ -50,6 +50,7 @@ from fangkong.testing.services.result_files import (
     read_results_file,
     row_from_cells,
 )
+from fangkong.testing.services.zone_screenings import zone_screenings_record
 from fangkong.testing.signals import tube_results_stored
 
 if TYPE_CHECKING:
@@ -343,6 +344,12 @@ def _apply(
     _audit_events(actor, events, ip)
     if outcomes:
         tube_results_stored.send(sender=TubeResult, outcomes=outcomes, actor=actor, ip=ip)
+        # The zones whose people's results are now all in (or positive) are screened.
+        zone_screenings_record(
+            actor=actor,
+            round_ids={tubes[by_tube[t].barcode].round_id for t in outcomes},
+            ip=ip,
+        )
 
 
 def _report_bad_rows(

@@ -31,6 +31,8 @@ from fangkong.people import selectors as people_selectors
 from fangkong.protocol.rules import CONTROLLED, SEALED, Protocol, deadline_after, pool_size_for
 from fangkong.protocol.selectors import ruleset_for
 from fangkong.testing.models import Round, RoundScope, RoundStatus, RoundTarget, SealedPooling
+from fangkong.testing.services.scope import round_scope_prefixes
+from fangkong.testing.services.zone_screenings import zone_screenings_record
 
 if TYPE_CHECKING:
     from fangkong.accounts.models import User
@@ -150,24 +152,6 @@ def _require_manage(actor: User, rnd: Round) -> None:
 
 
 # --- the target population -------------------------------------------------------------
-
-
-def round_scope_prefixes(rnd: Round) -> list[str]:
-    """The jurisdiction paths whose residents the round targets: its scope jurisdictions
-    and the member jurisdictions of its scope zones that are still active (sorted,
-    without paths already under another)."""
-    paths = set(
-        RoundScope.objects.filter(round=rnd, jurisdiction__isnull=False).values_list(
-            "jurisdiction__path", flat=True
-        )
-    )
-    zone_ids = RoundScope.objects.filter(round=rnd, zone__isnull=False).values("zone_id")
-    paths.update(area_selectors.active_zone_member_paths(zone_ids))
-    kept: list[str] = []
-    for p in sorted(paths, key=lambda x: (len(x), x)):
-        if not any(is_under(p, k) for k in kept):
-            kept.append(p)
-    return sorted(kept)
 
 
 def _targets_cte(prefixes: list[str], rnd: Round) -> tuple[str, list[Any]]:
@@ -312,6 +296,8 @@ def round_close(
     rnd.status = RoundStatus.CLOSED
     rnd.closed_at = now or timezone.now()
     rnd.save(update_fields=["status", "closed_at", "updated_at"])
+    # The sampling is over: what was sampled of a zone is its screening.
+    zone_screenings_record(actor=actor, round_ids=[rnd.pk], ip=ip)
     audit_record(
         actor=actor,
         action="round.close",
