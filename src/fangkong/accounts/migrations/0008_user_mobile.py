@@ -7,7 +7,7 @@ from django.db import migrations, models
 class Migration(migrations.Migration):
 
     dependencies = [
-        ('accounts', '0006_verbose_names'),
+        ('accounts', '0007_role_department'),
     ]
 
     operations = [
