@@ -51,7 +51,7 @@ EXPECTED = {
     Role.SITE_STAFF: {"people", "zones", "places", "jurisdictions", "overdue"} | SITES,
     Role.HOTLINE: {"people", "zones", "places", "jurisdictions"},
     Role.PUBLICITY: {"zones", "places", "jurisdictions"},
-    Role.DEPARTMENT: {"zones", "places", "jurisdictions"},
+    Role.DEPARTMENT: {"overdue", "zones", "places", "jurisdictions"},
     Role.SAMPLER: {"places", "jurisdictions", "points", "supplies", "sampler", "boxes", "tokens"},
     Role.LAB: {"places", "jurisdictions"} | {"box_receive", "lab_results"},
 }
