@@ -60,8 +60,10 @@ def _shipped_rule_sets(request: pytest.FixtureRequest) -> None:
     if marker is None and not ({"db", "transactional_db", "live_server"} & names):
         return
     request.getfixturevalue("transactional_db" if transactional else "db")
+    from fangkong.testkit.command import departments_ensure
     from fangkong.testkit.fixtures import shipped_rule_sets_ensure
     from fangkong.testkit.quarantine_inspections import shipped_checklist_ensure
 
     shipped_rule_sets_ensure()
     shipped_checklist_ensure()
+    departments_ensure()

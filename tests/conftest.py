@@ -37,6 +37,7 @@ def _api_world_built(django_db_setup: None, django_db_blocker: Any) -> Iterator[
     from django.db import transaction
     from django.test import override_settings
 
+    from fangkong.testkit.command import departments_ensure
     from fangkong.testkit.fixtures import shipped_rule_sets_ensure
     from fangkong.testkit.quarantine_inspections import shipped_checklist_ensure
 
@@ -51,6 +52,7 @@ def _api_world_built(django_db_setup: None, django_db_blocker: Any) -> Iterator[
         try:
             shipped_rule_sets_ensure()
             shipped_checklist_ensure()
+            departments_ensure()
             yield _api_world_build()
         finally:
             transaction.set_rollback(True)

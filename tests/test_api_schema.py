@@ -225,13 +225,13 @@ def test_every_list_endpoint_is_a_keyset_page_that_takes_cursor_and_size():
     # The ten lists that were paged before and the fifteen that returned bare lists, and
     # quarantine's sites, site rooms, placements and transfers; and its care lists (site
     # arrivals, checks, tests, releases; alerts; home); and its inspections (checklist,
-    # inspections, rectifications, staff roster).
+    # inspections, rectifications, staff roster); and command's tasks and departments.
     care = [
         p
         for p in pages
         if p.startswith("/api/quarantine/") and p.split("/")[3] in {"site", "alerts", "home"}
     ]
-    assert len(pages) - len(care) == 29 + 4, sorted(pages)
+    assert len(pages) - len(care) == 29 + 4 + 2, sorted(pages)
     assert len(care) == 6, care
     for path in (
         "/api/accounts/tokens",

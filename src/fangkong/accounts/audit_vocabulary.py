@@ -149,6 +149,19 @@ AUDIT_ACTIONS: dict[str, Any] = {
     "rectification.escalate": _("隔离点整改超时督办"),
     "staff_shift.create": _("登记闭环工作人员"),
     "staff_test.record": _("登记闭环工作人员核酸"),
+    # command: tasks across departments and towns
+    "task.create": _("派发任务"),
+    "task.attach": _("上传任务附件"),
+    "task.accept": _("签收任务"),
+    "task.progress": _("报告任务进展"),
+    "task.reply": _("回复任务办理结果"),
+    "task.split": _("分办任务"),
+    "task.assignment_close": _("办结承办单位的任务"),
+    "task.return": _("退回任务重办"),
+    "task.close": _("任务全部办结"),
+    "task.escalate": _("任务超时督办"),
+    "task.attachment_download": _("下载任务附件"),
+    "department.member_set": _("设置部门成员"),
 }
 
 
@@ -209,6 +222,8 @@ AUDIT_OBJECTS: dict[str, ObjectKind] = {
     "inspection": ObjectKind(_("隔离点检查"), "quarantine:inspection_detail"),
     "rectification": ObjectKind(_("整改")),
     "staff_shift": ObjectKind(_("闭环工作人员")),
+    "task": ObjectKind(_("任务"), "command:task_detail"),
+    "department": ObjectKind(_("部门")),
 }
 
 
@@ -255,6 +270,7 @@ ACTION_GROUPS: tuple[tuple[Any, frozenset[str]], ...] = (
             }
         ),
     ),
+    (_("指挥调度"), frozenset({"task", "department"})),
 )
 
 

@@ -20,12 +20,13 @@ class Role(models.TextChoices):
     LAB = "lab", _("检测机构")
     HOTLINE = "hotline", _("热线接线员")
     PUBLICITY = "publicity", _("宣传")
+    DEPARTMENT = "department", _("部门工作人员")
     ADMIN = "admin", _("系统管理员")
 
 
 # Roles whose scope is the whole city: they are bound to the root city jurisdiction.
 CITY_WIDE_ROLES = frozenset(
-    {Role.COMMAND, Role.INVESTIGATOR, Role.HOTLINE, Role.PUBLICITY, Role.ADMIN}
+    {Role.COMMAND, Role.INVESTIGATOR, Role.HOTLINE, Role.PUBLICITY, Role.DEPARTMENT, Role.ADMIN}
 )
 
 
@@ -82,6 +83,10 @@ class Capability(models.TextChoices):
     HOME_MONITOR = "home.monitor", _("居家隔离和健康监测打卡")
     INSPECTION_MANAGE = "inspection.manage", _("对照标准检查隔离点并督办整改")
     RECTIFICATION_UPDATE = "rectification.update", _("办理隔离点整改")
+    # Tasks across departments and towns (条块协同).
+    TASK_VIEW = "task.view", _("查看交办给本单位的任务")
+    TASK_REPLY = "task.reply", _("签收、办理和回复任务")
+    TASK_MANAGE = "task.manage", _("派发、办结和退回任务")
 
 
 _ALL = frozenset(Capability)
@@ -147,6 +152,8 @@ ROLE_CAPABILITIES: dict[str, frozenset[str]] = {
             Capability.SITE_VIEW,
             Capability.PLACEMENT_MANAGE,
             Capability.HOME_MONITOR,
+            Capability.TASK_VIEW,
+            Capability.TASK_REPLY,
         }
     ),
     Role.COMMUNITY_WORKER: frozenset(
@@ -164,6 +171,8 @@ ROLE_CAPABILITIES: dict[str, frozenset[str]] = {
             Capability.COVERAGE_VIEW,
             Capability.SITE_VIEW,
             Capability.HOME_MONITOR,
+            Capability.TASK_VIEW,
+            Capability.TASK_REPLY,
         }
     ),
     # Site staff see the persons placed at their site through quarantine's selectors.
@@ -193,4 +202,14 @@ ROLE_CAPABILITIES: dict[str, frozenset[str]] = {
     Role.LAB: frozenset({Capability.AREA_VIEW, Capability.BOX_RECEIVE, Capability.RESULT_IMPORT}),
     Role.HOTLINE: frozenset({Capability.PERSON_VIEW, Capability.AREA_VIEW, Capability.ZONE_VIEW}),
     Role.PUBLICITY: frozenset({Capability.AREA_VIEW, Capability.ZONE_VIEW}),
+    # A department's staff (卫健局, 公安局 ...): city-wide, but they see and answer only the
+    # tasks given to their own department (command.DepartmentMember says which).
+    Role.DEPARTMENT: frozenset(
+        {
+            Capability.AREA_VIEW,
+            Capability.ZONE_VIEW,
+            Capability.TASK_VIEW,
+            Capability.TASK_REPLY,
+        }
+    ),
 }

@@ -2,6 +2,10 @@
 
 from __future__ import annotations
 
+from fangkong.command.views import tasks
+
 app_name = "command"
 
-urlpatterns: list = []
+urlpatterns = [
+    *tasks.urlpatterns,
+]

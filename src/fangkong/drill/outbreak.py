@@ -36,6 +36,7 @@ from fangkong.areas.services import zones as zone_services
 from fangkong.core.errors import DomainError
 from fangkong.core.paths import community_of, under
 from fangkong.drill.clock import drill_clock
+from fangkong.drill.command_tasks import command_tasks_day
 from fangkong.drill.feedback import town_feedback
 from fangkong.drill.mass_testing import play_day1, play_day2, play_day3, play_zone_screening
 from fangkong.drill.models import DrillCity, DrillDay
@@ -263,6 +264,9 @@ def drill_outbreak(*, through_day: int = LAST_DAY) -> list[DayReport]:
             quarantine = quarantine_day(city, day, on_date)
             if quarantine:
                 summary["quarantine"] = quarantine
+            tasks = command_tasks_day(city, day, on_date)
+            if tasks:
+                summary["tasks"] = tasks
             # The daily job closes the day on the zones (if the day's play did not).
             summary.setdefault("zone_days_closed", zones_close_day(on_date))
             DrillDay.objects.create(city=city, day=day, on_date=on_date, summary=summary)

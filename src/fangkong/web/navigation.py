@@ -116,7 +116,6 @@ class NavEntry:
 # Capabilities of pages that come with the command app (issue 13); declared in
 # accounts.roles when their pages land. Until then no role holds them.
 OVERDUE_VIEW = "overdue.view"
-TASK_VIEW = "task.view"
 TOWN_REPORT_VIEW = "town_report.view"
 REPORT_VIEW = "report.view"
 
@@ -150,10 +149,10 @@ NAV_ENTRIES: tuple[NavEntry, ...] = (
     NavEntry(
         "tasks",
         Group.READINESS,
-        pgettext_lazy("nav", "任务督办"),
+        pgettext_lazy("nav", "交办任务"),
         "command:task_list",
-        TASK_VIEW,
-        _("向部门和镇街派发任务，跟踪接收、进展与回复"),
+        Capability.TASK_VIEW,
+        _("指挥部向部门和镇街派发任务，签收、办理、回复和督办"),
     ),
     NavEntry(
         "town_reports",

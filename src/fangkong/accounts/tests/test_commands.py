@@ -22,10 +22,10 @@ def _run() -> str:
 def test_demo_users_is_idempotent(tree):
     first = _run()
     count = User.objects.count()
-    assert count == 11
+    assert count == 12
     second = _run()
     assert User.objects.count() == count
-    assert "0 created, 11 existing" in second
+    assert "0 created, 12 existing" in second
     assert "fangkong-demo" in first and "指挥部" in first
 
 

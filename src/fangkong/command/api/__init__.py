@@ -4,4 +4,7 @@ from __future__ import annotations
 
 from ninja import Router
 
+from fangkong.command.api import tasks
+
 router = Router(tags=["command"])
+router.add_router("", tasks.router)

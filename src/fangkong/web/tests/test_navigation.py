@@ -51,6 +51,7 @@ EXPECTED = {
     Role.SITE_STAFF: {"people", "zones", "places", "jurisdictions"} | SITES,
     Role.HOTLINE: {"people", "zones", "places", "jurisdictions"},
     Role.PUBLICITY: {"zones", "places", "jurisdictions"},
+    Role.DEPARTMENT: {"zones", "places", "jurisdictions"},
     Role.SAMPLER: {"places", "jurisdictions", "points", "supplies", "sampler", "boxes", "tokens"},
     Role.LAB: {"places", "jurisdictions"} | {"box_receive", "lab_results"},
 }
@@ -209,6 +210,18 @@ QUARANTINE = {
     | {"site_rectifications", "site_staff_roster", "site_day", "care_alerts"},
 }
 
+# Command's pages: the tasks, for those who dispatch or answer them.
+COMMAND = {
+    role: {"tasks"}
+    for role in (
+        Role.COMMAND,
+        Role.ADMIN,
+        Role.TOWN_STAFF,
+        Role.COMMUNITY_WORKER,
+        Role.DEPARTMENT,
+    )
+}
+
 
 # The pages issue 13 brings (command's dashboard, overdue board, tasks, towns' reports,
 # daily report; notices' inbox): entered now, shown once their apps wire them.
@@ -251,7 +264,12 @@ def test_in_the_real_project_every_entry_is_wired_and_shown_to_its_roles(
     assert unwired.items() <= COMING.items()
     assert response.status_code == 200
     nav = response.content.decode().split('data-testid="main-nav"', 1)[1].split("</nav>", 1)[0]
-    expected = EXPECTED[role] | IN_THE_REAL_PROJECT.get(role, set()) | QUARANTINE.get(role, set())
+    expected = (
+        EXPECTED[role]
+        | IN_THE_REAL_PROJECT.get(role, set())
+        | QUARANTINE.get(role, set())
+        | COMMAND.get(role, set())
+    )
     coming, replaced = _coming_for(user)
     assert set(re.findall(r'data-nav="(\w+)"', nav)) == (expected - replaced) | coming
 
@@ -368,16 +386,14 @@ def test_coming_pages_appear_in_their_group_once_wired_and_replace_the_old_board
     town = make_user(Role.TOWN_STAFF, tree.town_a)
     # Capabilities not declared yet are held by no role, and break nothing.
     before = {i["key"]: i for i in navigation_for(command)["nav_items"]}
-    assert "overdue" in before and "overdue_board" not in before and "tasks" not in before
+    assert "overdue" in before and "overdue_board" not in before and "town_reports" not in before
+    assert before["tasks"]["group"] == "readiness"  # task.view is declared (command's tasks)
     assert before["command_dashboard"]["group"] == "readiness"  # dashboard.view exists
     assert "dashboard" not in before  # the command dashboard replaces the home entry
     assert before["inbox"]["url"] == "/notices/inbox/"
 
     caps = {"overdue.view", "task.view", "town_report.view", "report.view"}
     monkeypatch.setitem(ROLE_CAPABILITIES, Role.COMMAND, ROLE_CAPABILITIES[Role.COMMAND] | caps)
-    monkeypatch.setitem(
-        ROLE_CAPABILITIES, Role.TOWN_STAFF, ROLE_CAPABILITIES[Role.TOWN_STAFF] | {"task.view"}
-    )
 
     shell = navigation_for(command)
     readiness = next(g for g in shell["nav_groups"] if g["key"] == "readiness")

@@ -177,6 +177,22 @@ def test_a_town_finds_its_own_case_and_tube(scene: Scene, town_a_user: Any) -> N
     assert tube["Location"] == reverse("testing:tube_result", args=["TA000123"])
 
 
+def test_a_task_is_found_by_its_number_by_the_town_it_was_given_to_only(
+    tree: Any, command_user: Any, town_a_user: Any, town_b_user: Any
+) -> None:
+    from fangkong.testkit import command
+
+    given = command.task(town_paths=[tree.town_a.path], actor=command_user, title="封控区物资保障")
+
+    for user in (command_user, town_a_user):
+        found = _client(user).get(reverse("web:search"), {"q": given.number})
+        assert found["Location"] == reverse("command:task_detail", args=[given.pk])
+    other = _client(town_b_user).get(reverse("web:search"), {"q": given.number})
+    by_title = _client(town_b_user).get(reverse("web:search"), {"q": "封控区物资"})
+    assert other.status_code == by_title.status_code == 200
+    assert _hits(other) == _hits(by_title) == []
+
+
 # --- Roles: no hits of kinds the role may not see ------------------------------------------
 
 
@@ -270,7 +286,13 @@ def test_a_spent_lookup_budget_is_a_message_and_other_kinds_still_answer(
 
 def test_the_registry_asks_only_kinds_whose_capability_the_actor_holds() -> None:
     codes = {s.code for s in core_search.searchers()}
-    assert {"people.person", "tracing.case", "areas.place", "testing.tube"} <= codes
+    assert {
+        "people.person",
+        "tracing.case",
+        "areas.place",
+        "testing.tube",
+        "command.task",
+    } <= codes
 
     asked: list[str] = []
 

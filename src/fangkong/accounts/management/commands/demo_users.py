@@ -20,6 +20,7 @@ from fangkong.accounts import services
 from fangkong.accounts.models import User
 from fangkong.accounts.roles import PLACE_ROLES, Role
 from fangkong.accounts.rules import DEMO_PASSWORD
+from fangkong.accounts.signals import demo_account_ready
 from fangkong.core.paths import COMMUNITY_WIDTH, level_prefix_expr, under
 
 CITY_NAME = "桐乡市"
@@ -33,6 +34,7 @@ class DemoAccount:
     role: Role
     binding: str  # "city" | "town" | "second_town" | "community" | "place"
     display_name: str
+    unit: str = ""  # a higher app's unit the account belongs to (a department's code)
 
 
 DEMO_ACCOUNTS = [
@@ -46,6 +48,7 @@ DEMO_ACCOUNTS = [
     DemoAccount("lab", Role.LAB, "place", "检测机构人员"),
     DemoAccount("hotline", Role.HOTLINE, "city", "热线接线员"),
     DemoAccount("publicity", Role.PUBLICITY, "city", "宣传人员"),
+    DemoAccount("dept-health", Role.DEPARTMENT, "city", "卫健局工作人员", unit="health"),
     DemoAccount("admin", Role.ADMIN, "city", "系统管理员"),
 ]
 
@@ -90,6 +93,8 @@ class Command(BaseCommand):
                 if user is None:
                     continue
                 created += 1
+            if account.unit:
+                demo_account_ready.send(sender=Command, user_id=user.pk, unit=account.unit)
             where = user.jurisdiction.name if user.jurisdiction else "—"
             if user.place is not None:
                 where = f"{where} / {user.place.name}"

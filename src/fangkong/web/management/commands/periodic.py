@@ -8,6 +8,7 @@ Each job is idempotent, so running it more often than needed changes nothing:
 - close yesterday (Asia/Shanghai) on every active zone's no-case counter (once per day);
 - escalate single-tube rechecks past their deadline without a result (once per recheck);
 - escalate quarantine-site rectifications past their deadline (once per rectification);
+- escalate the parts of command's tasks past their deadline and still owed (once per part);
 - purge the login lockout's records no lock reads any more (old failures and addresses);
 - mark failed the background jobs whose worker died (no heartbeat), so they can be re-run;
 - close the placements at home (home quarantine, home health monitoring) past their end.
@@ -28,6 +29,7 @@ from django.utils import timezone
 
 from fangkong.accounts.tasks import login_records_purge
 from fangkong.areas.tasks import zones_close_day
+from fangkong.command.tasks_assignments import task_assignments_escalate_overdue
 from fangkong.core.tasks import jobs_reap_stale
 from fangkong.quarantine.tasks_care import home_placements_close_due
 from fangkong.quarantine.tasks_inspections import rectifications_escalate_overdue
@@ -51,6 +53,10 @@ class Command(BaseCommand):
             ("zones_close_day", zones_close_day.enqueue(yesterday.isoformat())),
             ("rechecks_escalate_overdue", rechecks_escalate_overdue.enqueue()),
             ("rectifications_escalate_overdue", rectifications_escalate_overdue.enqueue()),
+            (
+                "task_assignments_escalate_overdue",
+                task_assignments_escalate_overdue.enqueue(),
+            ),
             ("login_records_purge", login_records_purge.enqueue()),
             ("jobs_reap_stale", jobs_reap_stale.enqueue()),
             ("home_placements_close_due", home_placements_close_due.enqueue()),
