@@ -255,6 +255,7 @@ def search(request: AuthedRequest) -> HttpResponse:
         ],
     }
     status = 200
+    context["q"] = (data["q"] or "").strip()[: core_search.QUERY_MAX]  # shown back as typed
     try:
         q = core_search.clean_query(data["q"])
         context["q"] = q

@@ -228,6 +228,7 @@ def test_bad_queries_are_clear_refusals(scene: Scene, town_a_user: Any) -> None:
     empty = client.get(reverse("web:search"))
 
     assert short.status_code == 400 and "请至少输入2个字符" in _main(short)
+    assert 'value="z"' in _main(short)  # what was typed stays in the box
     assert long.status_code == 400 and "不能超过64个字符" in _main(long)
     assert huge.status_code == 400
     assert by_get.status_code == 400 and "POST" in _main(by_get)
