@@ -43,6 +43,7 @@ from fangkong.protocol.api import router as protocol_router
 from fangkong.quarantine.api import router as quarantine_router
 from fangkong.testing.api import router as testing_router
 from fangkong.tracing.api import router as tracing_router
+from fangkong.web.api import router as search_router
 
 ERROR_REF = {"$ref": "#/components/schemas/ErrorOut"}
 
@@ -213,3 +214,4 @@ api.add_router("/testing", testing_router)
 api.add_router("/quarantine", quarantine_router)
 api.add_router("/command", command_router)
 api.add_router("/notices", notices_router)
+api.add_router("/search", search_router)

@@ -15,3 +15,17 @@ class AreasConfig(AppConfig):
         audit_vocabulary.register_jurisdiction_namer(
             lambda paths: selectors.jurisdiction_names(paths=paths)
         )
+
+        from fangkong.accounts.roles import Capability
+        from fangkong.core import search
+
+        search.register(
+            search.Searcher(
+                code="areas.place",
+                label=_("场所"),
+                capability=Capability.AREA_VIEW,
+                find=lambda actor, q, limit: selectors.place_search(user=actor, q=q, limit=limit),
+                order=40,
+                hint=_("场所码或场所名称"),
+            )
+        )

@@ -12,6 +12,7 @@ from collections import defaultdict
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
+from urllib.parse import urlencode
 
 from django.db import connection
 from django.db.models import Count, Prefetch, Q, QuerySet
@@ -20,6 +21,7 @@ from django.utils.translation import gettext as _
 
 from fangkong.accounts.permissions import has_capability, in_scope, require, scope_path, scope_q
 from fangkong.accounts.roles import Capability
+from fangkong.areas.choices import PlaceKind
 from fangkong.areas.models import (
     Jurisdiction,
     Level,
@@ -33,6 +35,7 @@ from fangkong.areas.models import (
 from fangkong.core.errors import DomainError, NotFound
 from fangkong.core.pagination import Page, keyset_page
 from fangkong.core.paths import city_of, is_under, level_prefixes, path_upper_bound, under
+from fangkong.core.search import SearchHit
 from fangkong.protocol import rules as protocol_rules
 
 if TYPE_CHECKING:
@@ -697,3 +700,41 @@ def place_venue_kinds(*, pks: Iterable[int]) -> dict[int, str]:
         chunk = ids[i : i + 2000]
         out.update(Place.objects.filter(pk__in=chunk).values_list("pk", "venue_kind"))
     return out
+
+
+# --- The header's search (core.search) --------------------------------------------------
+
+
+def place_search(*, user: User, q: str, limit: int) -> list[SearchHit]:
+    """The city's places (as the place list shows them) whose venue code is `q` (exact,
+    any case) or starts with it, or whose name holds it; the exact code first. A hit
+    leads to the place list filtered to it (places have no page of their own)."""
+    require(user, Capability.AREA_VIEW)
+    term = q.strip()
+    code = term.upper()
+    rows = list(
+        Place.objects.filter(_city_q(user, "jurisdiction_path"))
+        .filter(
+            Q(venue_code__iexact=code) | Q(venue_code__istartswith=code) | Q(name__icontains=term)
+        )
+        .select_related("jurisdiction")
+        .order_by("name", "pk")[:limit]
+    )
+    rows.sort(key=lambda p: (p.venue_code or "").upper() != code)
+    kinds = dict(PlaceKind.choices)
+    base = reverse("areas:place_list")
+    return [
+        SearchHit(
+            kind="areas.place",
+            key=str(place.pk),
+            title=place.name,
+            url=f"{base}?{urlencode({'q': place.venue_code or place.name})}",
+            detail=" · ".join(
+                str(part)
+                for part in (kinds.get(place.kind), place.venue_code, place.jurisdiction.name)
+                if part
+            ),
+            exact=bool(place.venue_code) and (place.venue_code or "").upper() == code,
+        )
+        for place in rows
+    ]

@@ -20,3 +20,18 @@ class CommandConfig(AppConfig):
         from fangkong.command.deadlines_town_reports import register_town_reports
 
         register_town_reports()
+
+        from fangkong.accounts.roles import Capability
+        from fangkong.command.selectors.search import task_hits
+        from fangkong.core import search
+
+        search.register(
+            search.Searcher(
+                code="command.task",
+                label=_("任务"),
+                capability=Capability.TASK_VIEW,
+                find=lambda actor, q, limit: task_hits(user=actor, q=q, limit=limit),
+                order=50,
+                hint=_("任务编号（或其后四位）或任务标题"),
+            )
+        )

@@ -22,3 +22,18 @@ class TestingConfig(AppConfig):
                 order=30,
             )
         )
+
+        from fangkong.accounts.roles import Capability
+        from fangkong.core import search
+        from fangkong.testing.selectors.labs import tube_find
+
+        search.register(
+            search.Searcher(
+                code="testing.tube",
+                label=_("试管"),
+                capability=Capability.ROUND_VIEW,
+                find=lambda actor, q, limit: tube_find(user=actor, q=q, limit=limit),
+                order=30,
+                hint=_("完整的试管条码"),
+            )
+        )

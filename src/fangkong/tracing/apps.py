@@ -32,3 +32,18 @@ class TracingConfig(AppConfig):
                 order=20,
             )
         )
+
+        from fangkong.accounts.roles import Capability
+        from fangkong.core import search
+        from fangkong.tracing.selectors.cases import case_find
+
+        search.register(
+            search.Searcher(
+                code="tracing.case",
+                label=_("病例"),
+                capability=Capability.CASE_VIEW,
+                find=lambda actor, q, limit: case_find(user=actor, q=q, limit=limit),
+                order=10,
+                hint=_("病例编号（如 TX2022-0001）或其序号"),
+            )
+        )

@@ -1,4 +1,5 @@
-"""Navigation by role: each entry appears only for users whose role has its capability."""
+"""Navigation by role: each entry appears only for users whose role has its capability,
+in the menus of its group (web.navigation)."""
 
 from __future__ import annotations
 
@@ -6,18 +7,24 @@ from typing import Any
 
 from django.http import HttpRequest
 
-from fangkong.web.navigation import nav_items, resolve
+from fangkong.web.navigation import nav_groups, nav_items, resolve
 
 
 def navigation(request: HttpRequest) -> dict[str, Any]:
-    """`nav_items` for the page shell, and the logout URL when the accounts app has one.
+    """`nav_items` for the page shell (flat), the role's leads and the menus by group
+    (`nav_leads`, `nav_groups`), the search page's URL, and the logout URL when the
+    accounts app has one.
 
     Never raises: an entry whose page is not wired yet is simply not shown.
     """
     user = getattr(request, "user", None)
     authenticated = bool(user is not None and getattr(user, "is_authenticated", False))
+    items = nav_items(request) if authenticated else []
     return {
-        "nav_items": nav_items(request) if authenticated else [],
+        "nav_items": items,
+        "nav_leads": [item for item in items if item["lead"]],
+        "nav_groups": nav_groups(items),
+        "nav_search_url": resolve("web:search") if authenticated else None,
         "nav_logout_url": resolve("accounts:logout") if authenticated else None,
         "nav_login_url": None if authenticated else resolve("accounts:login"),
     }

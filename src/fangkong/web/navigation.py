@@ -1,12 +1,22 @@
-"""The main navigation: which pages a user's role may open, and where they are.
+"""The main navigation: which pages a user's role may open, grouped by what the user does.
+
+The menus follow the seed's "eight musts" (DESIGN.md): each entry belongs to one group
+(`Group`: readiness 指挥调度, quarantine, tracing, testing, public information, residents'
+needs, whole society, review, and the rule sets and settings), and the header shows each
+group the user may open anything in as one menu (`nav_groups`). A group with no entry the
+user may open is not shown: a menu never leads nowhere (public information and residents'
+needs have no pages yet, so nobody sees them).
 
 Each entry names a URL (by URL name) and the capability a role needs to see it
-(accounts.permissions.has_capability); the Django admin entry is for staff accounts only.
-A page that works only at the user's own place (packing boxes at a sampling point,
+(accounts.permissions.has_capability; a capability not declared yet is simply held by no
+role); the Django admin entry is for staff accounts only, the inbox for everyone signed
+in. A page that works only at the user's own place (packing boxes at a sampling point,
 receiving them and importing results at a lab) also names that kind of place, and is
 shown only to roles bound to such a place (accounts.roles.PLACE_ROLES): an administrator
 holds every capability but has no point or lab, and a menu entry must never lead to a
 refusal.
+An entry may replace others (`replaces`): when it is shown, they are not (command's
+overdue board takes the place of tracing's, the command dashboard that of the home page).
 Labels carry the gettext context "nav": a menu names a section ("People") where the same
 Chinese word elsewhere names one thing ("Person").
 An entry whose URL name does not resolve (the app that owns it has not wired the page
@@ -33,27 +43,145 @@ if TYPE_CHECKING:
     from fangkong.accounts.models import User
 
 
+class Group:
+    """The menus of the header, in the order of the seed's eight musts."""
+
+    READINESS = "readiness"  # 状态绷紧: the situation, overdue items, tasks, reports
+    QUARANTINE = "quarantine"  # 隔离点位管控
+    TRACING = "tracing"  # 流调及数据查控
+    TESTING = "testing"  # 核酸采样检测
+    PUBLICITY = "publicity"  # 舆情引导 (no pages yet)
+    NEEDS = "needs"  # 响应需求呼声: residents' requests (no pages yet)
+    SOCIETY = "society"  # 全社会防控: zones, places, jurisdictions, people
+    REVIEW = "review"  # 复盘反思: the audit log, lookup alerts
+    SYSTEM = "system"  # the rule sets, API tokens, the admin
+
+
+@dataclass(frozen=True)
+class NavGroup:
+    key: str
+    label: Promise
+    description: Promise
+
+
+NAV_GROUPS: tuple[NavGroup, ...] = (
+    NavGroup(
+        Group.READINESS,
+        pgettext_lazy("nav", "指挥调度"),
+        _("状态绷紧：指挥大屏、超时督办、任务、镇街日报与疫情日报"),
+    ),
+    NavGroup(
+        Group.QUARANTINE,
+        pgettext_lazy("nav", "隔离管控"),
+        _("隔离点、隔离人员、转运、检查整改与居家管控"),
+    ),
+    NavGroup(
+        Group.TRACING,
+        pgettext_lazy("nav", "流调溯源"),
+        _("病例、接触者、推送核查、传播链与扫码数据"),
+    ),
+    NavGroup(
+        Group.TESTING,
+        pgettext_lazy("nav", "核酸检测"),
+        _("全员核酸轮次、采样点、采样登记、转运箱、检测结果、单管复核与物资"),
+    ),
+    NavGroup(Group.PUBLICITY, pgettext_lazy("nav", "舆情引导"), _("权威通报与辟谣")),
+    NavGroup(Group.NEEDS, pgettext_lazy("nav", "群众诉求"), _("群众就医、生活物资、出行等诉求")),
+    NavGroup(
+        Group.SOCIETY,
+        pgettext_lazy("nav", "全社会防控"),
+        _("人员与住户、风险区、场所与辖区"),
+    ),
+    NavGroup(Group.REVIEW, pgettext_lazy("nav", "复盘"), _("审计日志与查询预警")),
+    NavGroup(Group.SYSTEM, pgettext_lazy("nav", "方案与设置"), _("防控方案、接口令牌与管理后台")),
+)
+
+GROUP_KEYS = frozenset(g.key for g in NAV_GROUPS)
+
+
 @dataclass(frozen=True)
 class NavEntry:
     key: str
+    group: str  # a Group
     label: Promise
     url_name: str
-    capability: str | None
+    capability: str | None  # None: staff_only or everyone decides
     description: Promise
     staff_only: bool = False
+    everyone: bool = False  # every signed-in user (their own inbox)
     place_kind: str | None = None  # the page works at the user's own place of this kind
+    replaces: tuple[str, ...] = ()  # keys of entries this one takes the place of when shown
 
+
+# Capabilities of pages that come with the command app (issue 13); declared in
+# accounts.roles when their pages land. Until then no role holds them.
+OVERDUE_VIEW = "overdue.view"
+TOWN_REPORT_VIEW = "town_report.view"
+REPORT_VIEW = "report.view"
 
 NAV_ENTRIES: tuple[NavEntry, ...] = (
     NavEntry(
         "dashboard",
+        Group.READINESS,
         pgettext_lazy("nav", "指挥大屏"),
         "web:home",
         Capability.DASHBOARD_VIEW,
         _("辖区人员、风险区、场所的实时概况与地图"),
     ),
     NavEntry(
+        "command_dashboard",
+        Group.READINESS,
+        pgettext_lazy("nav", "指挥大屏"),
+        "command:dashboard",
+        Capability.DASHBOARD_VIEW,
+        _("病例、接触者、核酸、隔离与风险区的今日态势和趋势"),
+        replaces=("dashboard",),
+    ),
+    NavEntry(
+        "overdue_board",
+        Group.READINESS,
+        pgettext_lazy("nav", "超时督办"),
+        "command:overdue",
+        OVERDUE_VIEW,
+        _("所有超过时限未办结的事项，按责任单位列出，最早的在前"),
+        replaces=("overdue",),
+    ),
+    NavEntry(
+        "tasks",
+        Group.READINESS,
+        pgettext_lazy("nav", "交办任务"),
+        "command:task_list",
+        Capability.TASK_VIEW,
+        _("指挥部向部门和镇街派发任务，签收、办理、回复和督办"),
+    ),
+    NavEntry(
+        "town_reports",
+        Group.READINESS,
+        pgettext_lazy("nav", "镇街日报"),
+        "command:town_reports",
+        TOWN_REPORT_VIEW,
+        _("各镇街每日报送的进展、困难问题与需求"),
+    ),
+    NavEntry(
+        "daily_report",
+        Group.READINESS,
+        pgettext_lazy("nav", "疫情日报"),
+        "command:daily_report",
+        REPORT_VIEW,
+        _("按日生成的疫情通报，可下载Word文档"),
+    ),
+    NavEntry(
+        "inbox",
+        Group.READINESS,
+        pgettext_lazy("nav", "消息"),
+        "notices:inbox",
+        None,
+        _("推送名单、任务、整改、升级督办和阳性的通知"),
+        everyone=True,
+    ),
+    NavEntry(
         "people",
+        Group.SOCIETY,
         pgettext_lazy("nav", "人员"),
         "people:list",
         Capability.PERSON_VIEW,
@@ -61,6 +189,7 @@ NAV_ENTRIES: tuple[NavEntry, ...] = (
     ),
     NavEntry(
         "cases",
+        Group.TRACING,
         pgettext_lazy("nav", "病例"),
         "tracing:case_list",
         Capability.CASE_VIEW,
@@ -68,6 +197,7 @@ NAV_ENTRIES: tuple[NavEntry, ...] = (
     ),
     NavEntry(
         "contacts",
+        Group.TRACING,
         pgettext_lazy("nav", "接触者"),
         "tracing:contact_list",
         Capability.CONTACT_VIEW,
@@ -75,6 +205,7 @@ NAV_ENTRIES: tuple[NavEntry, ...] = (
     ),
     NavEntry(
         "pushes",
+        Group.TRACING,
         pgettext_lazy("nav", "推送核查"),
         "tracing:push_list",
         Capability.PUSH_VIEW,
@@ -82,20 +213,15 @@ NAV_ENTRIES: tuple[NavEntry, ...] = (
     ),
     NavEntry(
         "overdue",
+        Group.READINESS,
         pgettext_lazy("nav", "超时督办"),
         "command:overdue",
         Capability.OVERDUE_VIEW,
         _("超过时限的流调与推送核查，逐级督办"),
     ),
     NavEntry(
-        "tasks",
-        pgettext_lazy("nav", "交办任务"),
-        "command:task_list",
-        Capability.TASK_VIEW,
-        _("指挥部向部门和镇街派发任务，签收、办理、回复和督办"),
-    ),
-    NavEntry(
         "chains",
+        Group.TRACING,
         pgettext_lazy("nav", "传播链"),
         "tracing:chain_graph",
         Capability.CASE_VIEW,
@@ -103,6 +229,7 @@ NAV_ENTRIES: tuple[NavEntry, ...] = (
     ),
     NavEntry(
         "scan_import",
+        Group.TRACING,
         pgettext_lazy("nav", "扫码数据"),
         "tracing:scan_import",
         Capability.SCANS_IMPORT,
@@ -110,6 +237,7 @@ NAV_ENTRIES: tuple[NavEntry, ...] = (
     ),
     NavEntry(
         "rounds",
+        Group.TESTING,
         pgettext_lazy("nav", "全员核酸"),
         "testing:round_list",
         Capability.ROUND_VIEW,
@@ -117,6 +245,7 @@ NAV_ENTRIES: tuple[NavEntry, ...] = (
     ),
     NavEntry(
         "points",
+        Group.TESTING,
         pgettext_lazy("nav", "采样点"),
         "testing:point_list",
         Capability.POINT_MANAGE,
@@ -124,6 +253,7 @@ NAV_ENTRIES: tuple[NavEntry, ...] = (
     ),
     NavEntry(
         "supplies",
+        Group.TESTING,
         pgettext_lazy("nav", "核酸物资"),
         "testing:supply_list",
         Capability.SUPPLY_VIEW,
@@ -131,6 +261,7 @@ NAV_ENTRIES: tuple[NavEntry, ...] = (
     ),
     NavEntry(
         "coverage",
+        Group.TESTING,
         pgettext_lazy("nav", "核酸覆盖"),
         "testing:coverage_rounds",
         Capability.COVERAGE_VIEW,
@@ -138,6 +269,7 @@ NAV_ENTRIES: tuple[NavEntry, ...] = (
     ),
     NavEntry(
         "quarantine_sites",
+        Group.QUARANTINE,
         pgettext_lazy("nav", "隔离点"),
         "quarantine:site_list",
         Capability.SITE_VIEW,
@@ -145,6 +277,7 @@ NAV_ENTRIES: tuple[NavEntry, ...] = (
     ),
     NavEntry(
         "placements",
+        Group.QUARANTINE,
         pgettext_lazy("nav", "隔离管控"),
         "quarantine:placement_list",
         Capability.SITE_VIEW,
@@ -152,6 +285,7 @@ NAV_ENTRIES: tuple[NavEntry, ...] = (
     ),
     NavEntry(
         "placement_bulk",
+        Group.QUARANTINE,
         pgettext_lazy("nav", "批量隔离"),
         "quarantine:placement_bulk",
         Capability.PLACEMENT_MANAGE,
@@ -159,6 +293,7 @@ NAV_ENTRIES: tuple[NavEntry, ...] = (
     ),
     NavEntry(
         "transfers",
+        Group.QUARANTINE,
         pgettext_lazy("nav", "转运"),
         "quarantine:transfer_list",
         Capability.PLACEMENT_MANAGE,
@@ -166,6 +301,7 @@ NAV_ENTRIES: tuple[NavEntry, ...] = (
     ),
     NavEntry(
         "inspections",
+        Group.QUARANTINE,
         pgettext_lazy("nav", "隔离点检查"),
         "quarantine:inspection_list",
         Capability.SITE_VIEW,
@@ -173,6 +309,7 @@ NAV_ENTRIES: tuple[NavEntry, ...] = (
     ),
     NavEntry(
         "rectifications",
+        Group.QUARANTINE,
         pgettext_lazy("nav", "整改督办"),
         "quarantine:rectification_list",
         Capability.INSPECTION_MANAGE,
@@ -180,6 +317,7 @@ NAV_ENTRIES: tuple[NavEntry, ...] = (
     ),
     NavEntry(
         "site_rectifications",
+        Group.QUARANTINE,
         pgettext_lazy("nav", "本点整改"),
         "quarantine:rectification_list",
         Capability.RECTIFICATION_UPDATE,
@@ -188,6 +326,7 @@ NAV_ENTRIES: tuple[NavEntry, ...] = (
     ),
     NavEntry(
         "staff_roster",
+        Group.QUARANTINE,
         pgettext_lazy("nav", "闭环人员"),
         "quarantine:staff_roster",
         Capability.SITE_MANAGE,
@@ -195,6 +334,7 @@ NAV_ENTRIES: tuple[NavEntry, ...] = (
     ),
     NavEntry(
         "site_staff_roster",
+        Group.QUARANTINE,
         pgettext_lazy("nav", "本点闭环人员"),
         "quarantine:staff_roster",
         Capability.PLACEMENT_CARE,
@@ -203,6 +343,7 @@ NAV_ENTRIES: tuple[NavEntry, ...] = (
     ),
     NavEntry(
         "zones",
+        Group.SOCIETY,
         pgettext_lazy("nav", "风险区"),
         "areas:zone_list",
         Capability.ZONE_VIEW,
@@ -210,6 +351,7 @@ NAV_ENTRIES: tuple[NavEntry, ...] = (
     ),
     NavEntry(
         "places",
+        Group.SOCIETY,
         pgettext_lazy("nav", "场所"),
         "areas:place_list",
         Capability.AREA_VIEW,
@@ -217,6 +359,7 @@ NAV_ENTRIES: tuple[NavEntry, ...] = (
     ),
     NavEntry(
         "jurisdictions",
+        Group.SOCIETY,
         pgettext_lazy("nav", "辖区"),
         "areas:jurisdiction_list",
         Capability.AREA_VIEW,
@@ -224,6 +367,7 @@ NAV_ENTRIES: tuple[NavEntry, ...] = (
     ),
     NavEntry(
         "protocol",
+        Group.SYSTEM,
         pgettext_lazy("nav", "防控方案"),
         "protocol:list",
         Capability.RULESET_VIEW,
@@ -231,6 +375,7 @@ NAV_ENTRIES: tuple[NavEntry, ...] = (
     ),
     NavEntry(
         "sampler",
+        Group.TESTING,
         pgettext_lazy("nav", "采样登记"),
         "testing:sampler",
         Capability.SAMPLE_REGISTER,
@@ -238,6 +383,7 @@ NAV_ENTRIES: tuple[NavEntry, ...] = (
     ),
     NavEntry(
         "boxes",
+        Group.TESTING,
         pgettext_lazy("nav", "转运箱"),
         "testing:box_list",
         Capability.BOX_MANAGE,
@@ -246,6 +392,7 @@ NAV_ENTRIES: tuple[NavEntry, ...] = (
     ),
     NavEntry(
         "box_receive",
+        Group.TESTING,
         pgettext_lazy("nav", "转运箱接收"),
         "testing:box_receive",
         Capability.BOX_RECEIVE,
@@ -254,6 +401,7 @@ NAV_ENTRIES: tuple[NavEntry, ...] = (
     ),
     NavEntry(
         "lab_results",
+        Group.TESTING,
         pgettext_lazy("nav", "结果导入"),
         "testing:lab_results",
         Capability.RESULT_IMPORT,
@@ -262,6 +410,7 @@ NAV_ENTRIES: tuple[NavEntry, ...] = (
     ),
     NavEntry(
         "rechecks",
+        Group.TESTING,
         pgettext_lazy("nav", "单管复核"),
         "testing:recheck_list",
         Capability.RECHECK_VIEW,
@@ -269,6 +418,7 @@ NAV_ENTRIES: tuple[NavEntry, ...] = (
     ),
     NavEntry(
         "audit",
+        Group.REVIEW,
         pgettext_lazy("nav", "审计日志"),
         "accounts:audit",
         Capability.AUDIT_VIEW,
@@ -276,6 +426,7 @@ NAV_ENTRIES: tuple[NavEntry, ...] = (
     ),
     NavEntry(
         "lookup_alerts",
+        Group.REVIEW,
         pgettext_lazy("nav", "查询预警"),
         "people:lookup_alerts",
         Capability.AUDIT_VIEW,
@@ -283,6 +434,7 @@ NAV_ENTRIES: tuple[NavEntry, ...] = (
     ),
     NavEntry(
         "tokens",
+        Group.SYSTEM,
         pgettext_lazy("nav", "接口令牌"),
         "accounts:tokens",
         Capability.TOKEN_MANAGE,
@@ -290,6 +442,7 @@ NAV_ENTRIES: tuple[NavEntry, ...] = (
     ),
     NavEntry(
         "admin",
+        Group.SYSTEM,
         pgettext_lazy("nav", "管理后台"),
         "admin:index",
         None,
@@ -298,6 +451,7 @@ NAV_ENTRIES: tuple[NavEntry, ...] = (
     ),
     NavEntry(
         "site_day",
+        Group.QUARANTINE,
         pgettext_lazy("nav", "今日工作"),
         "quarantine:site_day",
         Capability.PLACEMENT_CARE,
@@ -306,6 +460,7 @@ NAV_ENTRIES: tuple[NavEntry, ...] = (
     ),
     NavEntry(
         "care_alerts",
+        Group.QUARANTINE,
         pgettext_lazy("nav", "健康预警"),
         "quarantine:alert_list",
         Capability.PLACEMENT_CARE,
@@ -313,6 +468,7 @@ NAV_ENTRIES: tuple[NavEntry, ...] = (
     ),
     NavEntry(
         "home_list",
+        Group.QUARANTINE,
         pgettext_lazy("nav", "居家管控"),
         "quarantine:home_list",
         Capability.HOME_MONITOR,
@@ -328,8 +484,8 @@ NAV_ENTRIES: tuple[NavEntry, ...] = (
 )
 
 
-# A role whose work is one or two pages finds them first in the menu (on a phone the
-# menu is one row that scrolls sideways: the fifth entry is off screen).
+# A role whose work is one or two pages finds them first, as links beside the menus (on
+# a phone too, without opening a menu).
 ROLE_LEADS: dict[str, tuple[str, ...]] = {
     Role.SAMPLER: ("sampler", "boxes"),
     Role.LAB: ("box_receive", "lab_results"),
@@ -351,6 +507,8 @@ def entry_visible(user: User | AnonymousUser | None, entry: NavEntry) -> bool:
         return False
     if entry.staff_only:
         return bool(getattr(user, "is_staff", False) and user.is_active)
+    if entry.everyone:
+        return bool(user.is_active)
     own_place_kind = PLACE_ROLES.get(getattr(user, "role", ""))
     if entry.place_kind is not None and own_place_kind != entry.place_kind:
         return False
@@ -372,23 +530,52 @@ def _is_active(path: str, url: str) -> bool:
 
 
 def nav_items(request: HttpRequest) -> list[dict[str, Any]]:
-    """The entries the requesting user may open, as {key, label, url, active, description}."""
+    """The entries the requesting user may open, as {key, group, label, url, active,
+    description, lead}: the role's leads first, then in the order of NAV_ENTRIES."""
     user = getattr(request, "user", None)
     path = getattr(request, "path", "") or ""
-    items: list[dict[str, Any]] = []
-    for entry in _ordered(getattr(user, "role", "") or ""):
+    role = getattr(user, "role", "") or ""
+    leads = ROLE_LEADS.get(role, ())
+    shown: list[tuple[NavEntry, str]] = []
+    for entry in _ordered(role):
         if not entry_visible(user, entry):
             continue
         url = resolve(entry.url_name)
         if url is None:
             continue
-        items.append(
+        shown.append((entry, url))
+    replaced = {key for entry, _url in shown for key in entry.replaces}
+    return [
+        {
+            "key": entry.key,
+            "group": entry.group,
+            "label": str(entry.label),
+            "url": url,
+            "active": _is_active(path, url),
+            "description": str(entry.description),
+            "lead": entry.key in leads,
+        }
+        for entry, url in shown
+        if entry.key not in replaced
+    ]
+
+
+def nav_groups(items: list[dict[str, Any]]) -> list[dict[str, Any]]:
+    """The header's menus: each group that holds an entry of `items` other than the
+    role's leads (shown beside the menus), in the order of NAV_GROUPS, as {key, label,
+    description, items, active}. A group with nothing the user may open is absent."""
+    groups = []
+    for group in NAV_GROUPS:
+        entries = [i for i in items if i["group"] == group.key and not i["lead"]]
+        if not entries:
+            continue
+        groups.append(
             {
-                "key": entry.key,
-                "label": str(entry.label),
-                "url": url,
-                "active": _is_active(path, url),
-                "description": str(entry.description),
+                "key": group.key,
+                "label": str(group.label),
+                "description": str(group.description),
+                "items": entries,
+                "active": any(i["active"] for i in entries),
             }
         )
-    return items
+    return groups

@@ -6,6 +6,7 @@ app_name = "web"
 
 urlpatterns = [
     path("", views.home, name="home"),
+    path("search/", views.search, name="search"),
     path("favicon.ico", views.favicon, name="favicon"),
     path("csrf-token", views.csrf_token, name="csrf_token"),
     path("jobs/<int:pk>/", jobs.job_detail, name="job_detail"),

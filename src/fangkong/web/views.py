@@ -3,24 +3,27 @@
 from __future__ import annotations
 
 from typing import TYPE_CHECKING, Any
+from urllib.parse import urlencode
 
 from django.contrib.auth.decorators import login_required
 from django.http import HttpRequest, HttpResponse, HttpResponsePermanentRedirect, JsonResponse
 from django.middleware.csrf import get_token
-from django.shortcuts import render
+from django.shortcuts import redirect, render
 from django.templatetags.static import static
 from django.urls import NoReverseMatch, get_script_prefix, reverse
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
 from django.views.decorators.cache import never_cache
-from django.views.decorators.http import require_GET
+from django.views.decorators.http import require_GET, require_http_methods
 
 from fangkong.accounts.permissions import has_capability
 from fangkong.accounts.roles import ROLE_CAPABILITIES, Capability, Role
 from fangkong.accounts.types import AuthedRequest
 from fangkong.areas.choices import Level, PlaceKind, ZoneLevel
-from fangkong.core.errors import DomainError
+from fangkong.core import search as core_search
+from fangkong.core.errors import DomainError, NotFound, PermissionDenied
 from fangkong.quarantine.selectors import sites as quarantine_sites
+from fangkong.web.forms import SearchForm
 from fangkong.web.navigation import NAV_ENTRIES, nav_items
 from fangkong.web.selectors import (
     DASHBOARD_CACHE_SECONDS,
@@ -210,3 +213,66 @@ def csrf_token(request: HttpRequest) -> JsonResponse:
     if not request.user.is_authenticated:
         raise DomainError("not_authenticated", _("请先登录"), status=401)
     return JsonResponse({"token": get_token(request)})
+
+
+# --- The header's search (core.search) --------------------------------------------------
+
+
+def _search_groups(groups: list[core_search.SearchGroup]) -> list[dict[str, Any]]:
+    return [
+        {
+            "code": g.searcher.code,
+            "label": str(g.searcher.label),
+            "hits": g.hits,
+            "error": g.error.message if g.error is not None else "",
+        }
+        for g in groups
+    ]
+
+
+@require_http_methods(["GET", "POST"])
+@login_required
+def search(request: AuthedRequest) -> HttpResponse:
+    """The header's search: persons, cases, places, tubes, tasks ... by number or name
+    initials, each kind scoped as its own list (core.search). An exact number goes
+    straight to its object. The header's form posts: a query that is no lookup is sent
+    on to the same page by GET (an address to go back to); a full ID number or phone is
+    an audited lookup, answered to the POST only, never in a URL (by GET: 400)."""
+    data = SearchForm(request.POST if request.method == "POST" else request.GET).cleaned()
+    user = request.user
+
+    def can(capability: str) -> bool:
+        return has_capability(user, capability)
+
+    context: dict[str, Any] = {
+        "q": "",
+        "groups": [],
+        "searched": False,
+        "error": "",
+        "hints": [
+            {"label": str(s.label), "hint": str(s.hint)}
+            for s in core_search.searchers_for(has_capability=can)
+        ],
+    }
+    status = 200
+    context["q"] = (data["q"] or "").strip()[: core_search.QUERY_MAX]  # shown back as typed
+    try:
+        q = core_search.clean_query(data["q"])
+        context["q"] = q
+        post = request.method == "POST"
+        if post and q and not core_search.needs_post(q, has_capability=can):
+            return redirect(f"{reverse('web:search')}?{urlencode({'q': q})}")
+        groups = core_search.search(user, q, has_capability=can, post=post)
+        hit = core_search.exact_hit(groups)
+        if hit is not None:
+            return redirect(hit.url)
+        context["groups"] = _search_groups(groups)
+        context["searched"] = bool(q)
+    except (PermissionDenied, NotFound):
+        raise
+    except DomainError as exc:  # too short or too long; a full number by GET
+        context["error"] = exc.message
+        if exc.code == "lookup_needs_post":
+            context["q"] = ""  # not echoed back into the page
+        status = exc.status
+    return render(request, "web/search.html", context, status=status)

@@ -12,6 +12,7 @@ from django.test import Client
 from fangkong.quarantine.choices import RectificationStatus
 from fangkong.quarantine.models import Rectification
 from fangkong.testkit import quarantine_inspections as kit
+from fangkong.testkit.shell import nav_click
 
 
 def _login(page: Any, live_server: Any, user: Any) -> None:
@@ -42,7 +43,7 @@ def test_inspection_with_a_failed_item_then_the_site_rectifies_it(
 
     _login(page, live_server, command_user)
     page.goto(live_server.url + "/")
-    page.get_by_test_id("main-nav").locator('[data-nav="inspections"]').click()
+    nav_click(page, "inspections")
     page.get_by_test_id("inspection-new-link").click()
     page.get_by_test_id("inspection-site-pick").locator("select").select_option(str(site.pk))
     page.get_by_test_id("inspection-site-pick").locator("button").click()
@@ -62,7 +63,7 @@ def test_inspection_with_a_failed_item_then_the_site_rectifies_it(
 
     _login(page, live_server, staff)
     page.goto(live_server.url + "/")
-    page.get_by_test_id("main-nav").locator('[data-nav="site_rectifications"]').click()
+    nav_click(page, "site_rectifications")
     row = page.locator('[data-testid="rectification-row"][data-code="B01"]')
     row.wait_for()
     row.get_by_test_id("rectification-note").fill("已改为单人单间，独立卫生间")

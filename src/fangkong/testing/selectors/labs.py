@@ -26,6 +26,7 @@ from fangkong.core.deadlines import OverdueItem, OwnerKind
 from fangkong.core.errors import NotFound
 from fangkong.core.pagination import Page, keyset_page
 from fangkong.core.paths import city_of, town_of
+from fangkong.core.search import SearchHit
 from fangkong.testing.models import (
     BoxState,
     Hold,
@@ -33,6 +34,7 @@ from fangkong.testing.models import (
     Recheck,
     RecheckStatus,
     ResultImport,
+    ResultValue,
     TransportBox,
     Tube,
     TubeResult,
@@ -343,3 +345,41 @@ def rechecks_overdue_items(user: User, now: dt.datetime, limit: int) -> list[Ove
 def rechecks_overdue_count(user: User, now: dt.datetime) -> int:
     require(user, Capability.RECHECK_VIEW)
     return _rechecks_overdue_q(user, now).count()
+
+
+# --- The header's search (core.search) --------------------------------------------------
+
+
+def tube_find(*, user: User, q: str, limit: int) -> list[SearchHit]:
+    """The tube whose barcode is `q` (exactly, or upper-cased), if its point lies in the
+    user's jurisdiction (round.view, as `tube_result_get`): its round, point and result.
+    A hit names no person (a tube pools several; their names are on pages that check
+    who may see them)."""
+    require(user, Capability.ROUND_VIEW)
+    term = q.strip()
+    if not term or len(term) > rules.BARCODE_MAX or " " in term:
+        return []
+    rows = list(
+        Tube.objects.filter(scope_q(user, "jurisdiction_path"), barcode__in={term, term.upper()})
+        .select_related("round", "point__place")
+        .order_by("pk")[:limit]
+    )
+    results = dict(TubeResult.objects.filter(tube__in=rows).values_list("tube_id", "result"))
+    labels = dict(ResultValue.choices)
+    return [
+        SearchHit(
+            kind="testing.tube",
+            key=str(tube.pk),
+            title=tube.barcode,
+            url=reverse("testing:tube_result", args=[tube.barcode]),
+            detail=" · ".join(
+                (
+                    tube.round.name,
+                    tube.point.place.name,
+                    str(labels[results[tube.pk]]) if tube.pk in results else _("未出结果"),
+                )
+            ),
+            exact=True,
+        )
+        for tube in rows
+    ]

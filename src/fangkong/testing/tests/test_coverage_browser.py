@@ -12,6 +12,7 @@ from django.test import Client
 from django.urls import reverse
 
 from fangkong.testkit import testing
+from fangkong.testkit.shell import nav_click
 from fangkong.testkit.worlds.coverage import build_world
 
 
@@ -37,7 +38,7 @@ def test_community_worker_opens_her_untested_list_and_the_dashboard(
     _login(browser_page, live_server, world.users["worker_a"])
 
     browser_page.goto(live_server.url + "/")
-    browser_page.get_by_test_id("main-nav").locator('[data-nav="coverage"]').click()
+    nav_click(browser_page, "coverage")
     browser_page.get_by_test_id("own-untested").first.click()
 
     rows = browser_page.get_by_test_id("untested-list").locator("tbody tr")

@@ -11,6 +11,7 @@ from django.test import Client
 
 from fangkong.testing.models import Hold, Recheck
 from fangkong.testkit import testing
+from fangkong.testkit.shell import nav_click
 from fangkong.testkit.worlds.labs import build_world, received_tube, results_csv
 
 
@@ -65,7 +66,7 @@ def test_lab_imports_a_positive_pool_and_community_sees_rechecks(
 
     _login(page, live_server, world.community_a)
     page.goto(f"{live_server.url}/")
-    page.click("[data-nav=rechecks]")
+    nav_click(page, "rechecks")
     rows = page.locator("[data-testid=recheck-row]")
     rows.first.wait_for()
     assert rows.count() == 10

@@ -9,6 +9,7 @@ case is a 404. Lists are keyset pages by id (newest first).
 from __future__ import annotations
 
 import datetime as dt
+import re
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any
 
@@ -18,14 +19,16 @@ from django.urls import reverse
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
-from fangkong.accounts.permissions import require, scope_q
+from fangkong.accounts.permissions import in_scope, require, scope_q
 from fangkong.accounts.roles import Capability
 from fangkong.accounts.selectors import audit_trail
 from fangkong.core.deadlines import OverdueItem, OwnerKind
 from fangkong.core.errors import DomainError, NotFound
 from fangkong.core.pagination import Page, keyset_page
 from fangkong.core.paths import under
-from fangkong.tracing.models import Case, CaseStatus, Investigation, ItineraryStop
+from fangkong.core.search import SearchHit
+from fangkong.people.services import person_identities
+from fangkong.tracing.models import Case, CaseKind, CaseStatus, Investigation, ItineraryStop
 from fangkong.tracing.rules import cases as case_rules
 
 if TYPE_CHECKING:
@@ -253,3 +256,54 @@ def cases_overdue_items(user: User, now: dt.datetime, limit: int) -> list[Overdu
 def cases_overdue_count(user: User, now: dt.datetime) -> int:
     require(user, Capability.CASE_MANAGE)
     return cases_in_scope(user=user).filter(overdue_q(now)).count()
+
+
+# --- The header's search (core.search) --------------------------------------------------
+
+CASE_NUMBER_QUERY_RE = re.compile(r"^[A-Za-z0-9-]{3,32}$")
+
+
+def case_find(*, user: User, q: str, limit: int) -> list[SearchHit]:
+    """The cases `user` may see whose number is `q` (exact, any case), starts with it
+    (`TX2022`), or ends with it (`0001`: the yearly sequence), exact first, then newest.
+    A hit names the person masked (people.services.person_identities), never in clear."""
+    term = q.strip().upper()
+    if not CASE_NUMBER_QUERY_RE.match(term):
+        return []
+    match = Q(number__iexact=term) | Q(number__istartswith=term)
+    if term.isdigit():
+        match |= Q(number__endswith=f"-{term}")
+    rows = list(
+        cases_in_scope(user=user)
+        .filter(match)
+        .select_related("person")
+        .order_by("-reported_at", "-pk")[:limit]
+    )
+    rows.sort(key=lambda c: c.number.upper() != term)  # the exact one first, order kept
+    visible = [c.person for c in rows if in_scope(user, c.person.jurisdiction_path)]
+    names = {
+        person.pk: identity.name
+        for person, identity in zip(visible, person_identities(user, visible), strict=True)
+    }
+    kinds = dict(CaseKind.choices)
+    statuses = dict(CaseStatus.choices)
+    return [
+        SearchHit(
+            kind="tracing.case",
+            key=str(case.pk),
+            title=case.number,
+            url=reverse("tracing:case_detail", args=[case.pk]),
+            detail=" · ".join(
+                part
+                for part in (
+                    names.get(case.person_id, ""),
+                    str(kinds.get(case.kind, "")),
+                    str(statuses.get(case.status, "")),
+                    timezone.localtime(case.reported_at).strftime("%Y-%m-%d"),
+                )
+                if part
+            ),
+            exact=case.number.upper() == term,
+        )
+        for case in rows
+    ]

@@ -98,18 +98,26 @@ def test_phone_sized_landing_page_has_no_horizontal_scroll(
         "document.documentElement.scrollWidth - document.documentElement.clientWidth"
     )
     assert overflow <= 0
-    # The sampler's main task leads the menu, and the current entry is scrolled into view
-    # even when it is the last one (the tokens page).
+    # The sampler's main tasks lead the bar as links, beside the 菜单 drawer; the other
+    # pages are in the drawer's menus, the current one's marked (the tokens page).
     first = browser_page.locator("[data-testid=main-nav] a").first
     assert first.get_attribute("data-nav") == "sampler"
+    assert first.is_visible() and browser_page.locator(".nav-drawer > summary").is_visible()
     browser_page.goto(f"{live_server.url}/accounts/tokens/")
     browser_page.wait_for_load_state("load")
-    in_view = browser_page.evaluate(
-        """() => {
-          const nav = document.querySelector('[data-testid=main-nav]');
-          const a = nav.querySelector('a[aria-current=page]');
-          const n = nav.getBoundingClientRect(), r = a.getBoundingClientRect();
-          return nav.scrollWidth > nav.clientWidth && r.left >= n.left && r.right <= n.right;
-        }"""
+    tokens = browser_page.locator("[data-testid=main-nav] [data-nav=tokens]")
+    assert not tokens.is_visible()
+    browser_page.click(".nav-drawer > summary")
+    group = browser_page.locator("details.nav-group[data-nav-group=system] > summary")
+    assert group.get_attribute("class") == "active"
+    group.click()
+    assert tokens.is_visible() and tokens.get_attribute("aria-current") == "page"
+    box = tokens.bounding_box()
+    assert box is not None and box["x"] >= 0 and box["x"] + box["width"] <= 375
+    overflow = browser_page.evaluate(
+        "document.documentElement.scrollWidth - document.documentElement.clientWidth"
     )
-    assert in_view
+    assert overflow <= 0
+    # Escape closes the open menu and gives the focus back to its name.
+    browser_page.keyboard.press("Escape")
+    assert not tokens.is_visible()

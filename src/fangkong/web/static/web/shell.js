@@ -5,8 +5,8 @@
    - <select data-autosubmit>            submits its form when changed;
    - <form data-confirm="question">      asks before submitting (window.confirm);
    - <button data-print>                 prints the page;
-   - the main menu's current entry is scrolled into view (on a phone the menu is one row
-     that scrolls sideways, and the current entry may lie beyond the screen's edge);
+   - the header's menus (<details class="nav-group">): one open at a time, closed by
+     Escape or a click elsewhere;
    - <form data-logout data-pending-message="...">  the logout form: refused while a
      sampler phone still holds samples that have not reached the server (the samplers'
      IndexedDB databases "fangkong-sampler-*"), since logging out clears this browser's
@@ -21,19 +21,28 @@
     }
   });
 
-  function showCurrentNavEntry() {
-    var current = document.querySelector("[data-testid=main-nav] a[aria-current=page]");
-    var nav = current && current.closest("nav");
-    if (!nav || nav.scrollWidth <= nav.clientWidth) { return; }
-    // Scroll the menu only (scrollIntoView would scroll the page too).
-    var left = current.getBoundingClientRect().left - nav.getBoundingClientRect().left + nav.scrollLeft;
-    nav.scrollLeft = Math.max(0, left - (nav.clientWidth - current.offsetWidth) / 2);
+  // The header's menus (<details class="nav-group">): one open at a time; Escape or a
+  // click elsewhere closes it (Escape gives the focus back to the menu's name).
+  function navGroups() {
+    return Array.prototype.slice.call(document.querySelectorAll("details.nav-group"));
   }
-  if (document.readyState === "loading") {
-    document.addEventListener("DOMContentLoaded", showCurrentNavEntry);
-  } else {
-    showCurrentNavEntry();
-  }
+  document.addEventListener("toggle", function (event) {
+    var opened = event.target;
+    if (!opened.matches || !opened.matches("details.nav-group") || !opened.open) { return; }
+    navGroups().forEach(function (d) { if (d !== opened) { d.open = false; } });
+  }, true);
+  document.addEventListener("click", function (event) {
+    var inside = event.target.closest && event.target.closest("details.nav-group");
+    navGroups().forEach(function (d) { if (d !== inside) { d.open = false; } });
+  });
+  document.addEventListener("keydown", function (event) {
+    if (event.key !== "Escape") { return; }
+    navGroups().forEach(function (d) {
+      if (!d.open) { return; }
+      d.open = false;
+      if (d.contains(document.activeElement)) { d.querySelector("summary").focus(); }
+    });
+  });
 
   document.addEventListener("click", function (event) {
     var button = event.target.closest && event.target.closest("[data-print]");
