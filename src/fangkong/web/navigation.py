@@ -113,10 +113,7 @@ class NavEntry:
     replaces: tuple[str, ...] = ()  # keys of entries this one takes the place of when shown
 
 
-# Capabilities of pages that come with the command app (issue 13); declared in
-# accounts.roles when their pages land. Until then no role holds them.
-OVERDUE_VIEW = "overdue.view"
-TOWN_REPORT_VIEW = "town_report.view"
+# The daily report's capability, declared in accounts.roles when its page lands.
 REPORT_VIEW = "report.view"
 
 NAV_ENTRIES: tuple[NavEntry, ...] = (
@@ -142,7 +139,7 @@ NAV_ENTRIES: tuple[NavEntry, ...] = (
         Group.READINESS,
         pgettext_lazy("nav", "超时督办"),
         "command:overdue",
-        OVERDUE_VIEW,
+        Capability.OVERDUE_VIEW,
         _("所有超过时限未办结的事项，按责任单位列出，最早的在前"),
         replaces=("overdue",),
     ),
@@ -159,7 +156,7 @@ NAV_ENTRIES: tuple[NavEntry, ...] = (
         Group.READINESS,
         pgettext_lazy("nav", "镇街日报"),
         "command:town_reports",
-        TOWN_REPORT_VIEW,
+        Capability.TOWN_REPORT_VIEW,
         _("各镇街每日报送的进展、困难问题与需求"),
     ),
     NavEntry(
@@ -473,13 +470,6 @@ NAV_ENTRIES: tuple[NavEntry, ...] = (
         "quarantine:home_list",
         Capability.HOME_MONITOR,
         _("居家隔离和居家健康监测人员每日打卡"),
-    ),
-    NavEntry(
-        "town_reports",
-        pgettext_lazy("nav", "镇街日报"),
-        "command:town_reports",
-        Capability.TOWN_REPORT_VIEW,
-        _("各镇街每日工作进展、困难和问题、需求，逐条转为任务"),
     ),
 )
 
