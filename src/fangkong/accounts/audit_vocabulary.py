@@ -170,6 +170,8 @@ AUDIT_ACTIONS: dict[str, Any] = {
     "task.close": _("任务全部办结"),
     "task.escalate": _("任务超时督办"),
     "task.attachment_download": _("下载任务附件"),
+    "department.create": _("新增部门"),
+    "department.update": _("修改部门"),
     "department.member_set": _("设置部门成员"),
 }
 

@@ -125,6 +125,14 @@ def investigator(tree: Tree, make_user: Any) -> Any:
 
 
 @pytest.fixture
+def department_user(tree: Tree) -> Any:
+    """A 卫健局 (health department) account, a member of that department."""
+    from fangkong.testkit.command import department_user as build
+
+    return build("health", username="dept-health")
+
+
+@pytest.fixture
 def admin_user(tree: Tree, make_user: Any) -> Any:
     return make_user(Role.ADMIN, tree.city, "admin")
 

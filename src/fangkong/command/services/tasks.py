@@ -698,6 +698,29 @@ def assignments_escalate(*, now: dt.datetime | None = None) -> int:
 
 
 @transaction.atomic
+def department_save(*, actor: User, department: Department, ip: str = "") -> Department:
+    """Add or edit a department (the admin): `user.manage`, name and code required, audited."""
+    require(actor, Capability.USER_MANAGE)
+    department.name = _text(
+        department.name, field="name", limit=50, code="name_required", message=_("请填写部门名称")
+    )
+    if not re.fullmatch(r"[a-z][a-z0-9_]{0,31}", department.code or ""):
+        raise InvalidInput("code_invalid", _("部门编码须为小写字母、数字和下划线"), field="code")
+    created = department.pk is None
+    department.save()
+    audit_record(
+        actor=actor,
+        action="department.create" if created else "department.update",
+        object_type="department",
+        object_id=department.pk,
+        object_label=department.name,
+        detail={"code": department.code, "active": department.active},
+        ip=ip,
+    )
+    return department
+
+
+@transaction.atomic
 def department_member_set(
     *, actor: User | None, user: User, department: Department, ip: str = ""
 ) -> DepartmentMember:

@@ -178,12 +178,12 @@ def test_the_case_page_offers_a_task_prefilled(
         "case",
         str(case.pk),
     )
-    detail = (
-        _client(town_a_user)
-        .get(reverse("command:task_detail", kwargs={"pk": task.pk}))
-        .content.decode()
-    )
-    assert reverse("tracing:case_detail", kwargs={"pk": case.pk}) in detail
+    case_url = reverse("tracing:case_detail", kwargs={"pk": case.pk})
+    task_url = reverse("command:task_detail", kwargs={"pk": task.pk})
+    # command's task page links back to the case; the town's names it without a link
+    assert case_url in _client(command_user).get(task_url).content.decode()
+    town_detail = _client(town_a_user).get(task_url).content.decode()
+    assert case.number in town_detail and case_url not in town_detail
 
 
 def test_list_pages_through(tree: Any, command_user: Any) -> None:

@@ -26,9 +26,9 @@ def _part(task: Any, label: str) -> Assignment:
 
 
 def test_dispatch_to_a_department_and_two_towns_then_split_reply_close(
-    tree: Any, command_user: Any, town_a_user: Any, town_b_user: Any
+    tree: Any, command_user: Any, town_a_user: Any, town_b_user: Any, department_user: Any
 ) -> None:
-    health = kit.department_user("health")
+    health = department_user
     worker = kit.community_worker(tree.community_a)
 
     task = kit.task(

@@ -237,7 +237,11 @@ def task_detail(request: AuthedRequest, pk: int) -> HttpResponse:
                 task.attachments.order_by("pk").only("pk", "name", "size", "task_id")
             ),
             "source_kind": object_label(task.source_type),
-            "source_url": object_url(task.source_type, task.source_id),
+            # the object's page only for command (city-wide, every page): an assignee
+            # may not open a case or a push of another town, or any case at all
+            "source_url": object_url(task.source_type, task.source_id)
+            if selectors.manages_tasks(user)
+            else "",
             "departments": [
                 d
                 for d in selectors.departments(user=user)
