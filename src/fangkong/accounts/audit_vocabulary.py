@@ -149,6 +149,9 @@ AUDIT_ACTIONS: dict[str, Any] = {
     "rectification.escalate": _("隔离点整改超时督办"),
     "staff_shift.create": _("登记闭环工作人员"),
     "staff_test.record": _("登记闭环工作人员核酸"),
+    # command: the daily situation report
+    "report.generate": _("生成疫情日报"),
+    "report.download": _("下载疫情日报"),
 }
 
 
@@ -209,6 +212,7 @@ AUDIT_OBJECTS: dict[str, ObjectKind] = {
     "inspection": ObjectKind(_("隔离点检查"), "quarantine:inspection_detail"),
     "rectification": ObjectKind(_("整改")),
     "staff_shift": ObjectKind(_("闭环工作人员")),
+    "daily_report": ObjectKind(_("疫情日报")),
 }
 
 
@@ -255,6 +259,7 @@ ACTION_GROUPS: tuple[tuple[Any, frozenset[str]], ...] = (
             }
         ),
     ),
+    (_("指挥调度"), frozenset({"report"})),
 )
 
 

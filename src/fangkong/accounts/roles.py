@@ -82,6 +82,8 @@ class Capability(models.TextChoices):
     HOME_MONITOR = "home.monitor", _("居家隔离和健康监测打卡")
     INSPECTION_MANAGE = "inspection.manage", _("对照标准检查隔离点并督办整改")
     RECTIFICATION_UPDATE = "rectification.update", _("办理隔离点整改")
+    # Command (指挥调度).
+    REPORT_VIEW = "report.view", _("生成和下载疫情日报（镇街为本镇街）")
 
 
 _ALL = frozenset(Capability)
@@ -147,6 +149,8 @@ ROLE_CAPABILITIES: dict[str, frozenset[str]] = {
             Capability.SITE_VIEW,
             Capability.PLACEMENT_MANAGE,
             Capability.HOME_MONITOR,
+            # Its own town's daily report (the figures of its own scope).
+            Capability.REPORT_VIEW,
         }
     ),
     Role.COMMUNITY_WORKER: frozenset(
