@@ -2,6 +2,10 @@
 
 from __future__ import annotations
 
+from fangkong.command.views import daily_report
+
 app_name = "command"
 
-urlpatterns: list = []
+urlpatterns: list = [
+    *daily_report.urlpatterns,
+]

@@ -4,4 +4,7 @@ from __future__ import annotations
 
 from ninja import Router
 
+from fangkong.command.api import daily_report
+
 router = Router(tags=["command"])
+router.add_router("", daily_report.router)

@@ -1,0 +1,1 @@
+"""command's writes, one module per part."""
