@@ -83,6 +83,7 @@ class Capability(models.TextChoices):
     INSPECTION_MANAGE = "inspection.manage", _("对照标准检查隔离点并督办整改")
     RECTIFICATION_UPDATE = "rectification.update", _("办理隔离点整改")
     # Command (指挥调度).
+    OVERDUE_VIEW = "overdue.view", _("查看超时督办（本辖区、本单位超过时限的事项）")
     REPORT_VIEW = "report.view", _("生成和下载疫情日报（镇街为本镇街）")
 
 
@@ -121,6 +122,7 @@ ROLE_CAPABILITIES: dict[str, frozenset[str]] = {
             Capability.RECHECK_VIEW,
             Capability.COVERAGE_VIEW,
             Capability.SITE_VIEW,
+            Capability.OVERDUE_VIEW,
         }
     ),
     Role.TOWN_STAFF: frozenset(
@@ -149,6 +151,7 @@ ROLE_CAPABILITIES: dict[str, frozenset[str]] = {
             Capability.SITE_VIEW,
             Capability.PLACEMENT_MANAGE,
             Capability.HOME_MONITOR,
+            Capability.OVERDUE_VIEW,
             # Its own town's daily report (the figures of its own scope).
             Capability.REPORT_VIEW,
         }
@@ -179,6 +182,7 @@ ROLE_CAPABILITIES: dict[str, frozenset[str]] = {
             Capability.SITE_VIEW,
             Capability.PLACEMENT_CARE,
             Capability.RECTIFICATION_UPDATE,
+            Capability.OVERDUE_VIEW,
         }
     ),
     # A sampler's phone app syncs with a bearer token the sampler creates (their own

@@ -2,10 +2,13 @@
 
 from __future__ import annotations
 
-from fangkong.command.views import daily_report
+from django.urls import URLPattern
+
+from fangkong.command.views import daily_report, overdue
 
 app_name = "command"
 
-urlpatterns: list = [
+urlpatterns: list[URLPattern] = [
+    *overdue.urlpatterns,
     *daily_report.urlpatterns,
 ]

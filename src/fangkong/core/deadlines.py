@@ -15,6 +15,11 @@ selectors are: the items past their deadline and not done, oldest deadline first
 board (command) asks every registered kind whose capability the actor holds; nothing is
 copied anywhere, so an item appears once, and disappears when its owner marks it done.
 
+An app keeps a kind's functions in its selectors (scoped, indexed, bounded by `limit`)
+and registers them in its `AppConfig.ready()`. The board (`command.selectors.overdue`)
+merges the kinds, groups the items by owner (`OwnerKind`, `owner_key`) and orders them
+oldest deadline first.
+
 Core sits below every app: it knows a user only as an object, and leaves the capability
 check to the caller (`kinds_for(has_capability=...)`).
 """
@@ -52,6 +57,11 @@ class OverdueItem:
     url: str = ""  # the page where it is done
     path: str = ""  # the jurisdiction it belongs to
     detail: str = ""  # one short line more (the count of persons not yet found ...)
+    escalated_at: dt.datetime | None = None  # when it was escalated to command, if it was
+
+    def overdue_by(self, now: dt.datetime) -> dt.timedelta:
+        """How long past its deadline the item is at `now` (never negative)."""
+        return max(now - self.deadline, dt.timedelta(0))
 
 
 @dataclass(frozen=True)

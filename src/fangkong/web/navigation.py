@@ -83,8 +83,8 @@ NAV_ENTRIES: tuple[NavEntry, ...] = (
     NavEntry(
         "overdue",
         pgettext_lazy("nav", "超时督办"),
-        "tracing:overdue_board",
-        Capability.CASE_MANAGE,
+        "command:overdue",
+        Capability.OVERDUE_VIEW,
         _("超过时限的流调与推送核查，逐级督办"),
     ),
     NavEntry(

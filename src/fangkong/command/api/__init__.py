@@ -4,7 +4,8 @@ from __future__ import annotations
 
 from ninja import Router
 
-from fangkong.command.api import daily_report
+from fangkong.command.api import daily_report, overdue
 
 router = Router(tags=["command"])
+router.add_router("", overdue.router)
 router.add_router("", daily_report.router)

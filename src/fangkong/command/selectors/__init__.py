@@ -1,0 +1,1 @@
+"""Reads of command: one module per part (`overdue`, ...)."""

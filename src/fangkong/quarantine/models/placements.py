@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from django.conf import settings
 from django.db import models
+from django.db.models import Q
 from django.utils.translation import gettext_lazy as _
 
 from fangkong.quarantine.choices import (
@@ -219,6 +220,10 @@ class PlacementTest(models.Model):
         indexes = [
             models.Index(fields=["placement", "due_on"], name="ptest_placement_due"),
             models.Index(fields=["tube"], name="ptest_tube"),
+            # The overdue board: tests not taken, by their day (core.deadlines).
+            models.Index(
+                fields=["due_on"], condition=Q(tube__isnull=True), name="ptest_untaken_due"
+            ),
         ]
 
     def __str__(self) -> str:

@@ -11,11 +11,13 @@ from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any
 
 from django.db.models import Count, Exists, F, OuterRef, Prefetch, Q, QuerySet
+from django.urls import reverse
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
 from fangkong.accounts.permissions import has_capability, require, scope_q
 from fangkong.accounts.roles import Capability
+from fangkong.core.deadlines import OverdueItem, OwnerKind
 from fangkong.core.errors import NotFound
 from fangkong.core.pagination import keyset_page
 from fangkong.people.rules import mask_name
@@ -39,6 +41,7 @@ from fangkong.quarantine.models import (
     Site,
     Transfer,
 )
+from fangkong.quarantine.selectors.scope import placement_scope_q
 from fangkong.quarantine.services import care as care_services
 
 if TYPE_CHECKING:
@@ -457,3 +460,65 @@ def certificate(*, user: User, pk: int) -> Certificate:
         .order_by("due_on", "pk")
     )
     return Certificate(found, name, id_number, tests)
+
+
+# --- the overdue board (core.deadlines, kind "quarantine.test") -------------------------
+
+PLACEMENT_TEST_DEADLINE_KIND = "quarantine.test"
+
+
+def _tests_overdue_q(user: User, now: dt.datetime) -> QuerySet[PlacementTest]:
+    """Tests of persons at a site not taken by the end of their day (a test is due on its
+    day, Asia/Shanghai): index ptest_untaken_due on the untaken tests' day."""
+    return PlacementTest.objects.filter(
+        placement_scope_q(user, "placement__"),
+        tube__isnull=True,
+        due_on__lt=timezone.localdate(now),
+        placement__status=PlacementStatus.ACTIVE,
+        placement__site__isnull=False,
+    )
+
+
+def _day_end(day: dt.date) -> dt.datetime:
+    return timezone.make_aware(
+        dt.datetime.combine(day + dt.timedelta(days=1), dt.time.min),
+        timezone.get_default_timezone(),
+    )
+
+
+def tests_overdue_items(user: User, now: dt.datetime, limit: int) -> list[OverdueItem]:
+    """The board's items: the stay's tests not taken by the end of their day, the oldest
+    first, owned by the site where the person is."""
+    require(user, Capability.PLACEMENT_CARE)
+    rows = list(
+        _tests_overdue_q(user, now)
+        .select_related("placement__site", "placement__room")
+        .order_by("due_on", "pk")[:limit]
+    )
+    items = []
+    for t in rows:
+        placement = t.placement
+        site = placement.site
+        assert site is not None  # filtered above
+        room = placement.room.number if placement.room else "—"
+        items.append(
+            OverdueItem(
+                kind=PLACEMENT_TEST_DEADLINE_KIND,
+                key=str(t.pk),
+                title=_("隔离期检测（%(room)s 房间，应检 %(day)s）")
+                % {"room": room, "day": t.due_on.strftime("%m-%d")},
+                deadline=_day_end(t.due_on),
+                owner_kind=OwnerKind.SITE,
+                owner_key=str(site.pk),
+                owner_label=site.name,
+                url=reverse("quarantine:placement_detail", kwargs={"pk": placement.pk}),
+                path=placement.jurisdiction_path,
+                detail=t.get_kind_display(),
+            )
+        )
+    return items
+
+
+def tests_overdue_count(user: User, now: dt.datetime) -> int:
+    require(user, Capability.PLACEMENT_CARE)
+    return _tests_overdue_q(user, now).count()

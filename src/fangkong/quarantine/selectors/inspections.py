@@ -23,11 +23,14 @@ from django.db.models import (
     Value,
     When,
 )
+from django.urls import reverse
 from django.utils import timezone
+from django.utils.text import Truncator
 from django.utils.translation import gettext as _
 
 from fangkong.accounts.permissions import has_capability, scope_q
 from fangkong.accounts.roles import Capability
+from fangkong.core.deadlines import OverdueItem, OwnerKind
 from fangkong.core.errors import NotFound, PermissionDenied
 from fangkong.quarantine.choices import RectificationStatus
 from fangkong.quarantine.models import (
@@ -295,3 +298,50 @@ def site_staff_accounts(site: Site) -> list[User]:
     from fangkong.accounts.roles import Role
 
     return account_selectors.users_at_place(place_id=site.place_id, role=Role.SITE_STAFF)
+
+
+# --- the overdue board (core.deadlines, kind "quarantine.rectification") ----------------
+
+RECTIFICATION_DEADLINE_KIND = "quarantine.rectification"
+
+
+def _rectifications_overdue_q(user: User, now: dt.datetime) -> QuerySet[Rectification]:
+    """Open rectifications past their deadline at the sites the user may see (index
+    rectification_due on status and deadline)."""
+    return Rectification.objects.filter(
+        inspection_scope_q(user, "site__"), status=RectificationStatus.OPEN, deadline_at__lt=now
+    )
+
+
+def rectifications_overdue_items(user: User, now: dt.datetime, limit: int) -> list[OverdueItem]:
+    """The board's items: open rectifications past their deadline, the oldest first,
+    owned by their site."""
+    _require_view(user)
+    rows = list(
+        _rectifications_overdue_q(user, now)
+        .select_related("site", "finding__item")
+        .order_by("deadline_at", "pk")[:limit]
+    )
+    url = reverse("quarantine:rectification_list")
+    return [
+        OverdueItem(
+            kind=RECTIFICATION_DEADLINE_KIND,
+            key=str(r.pk),
+            title=_("整改 %(code)s：%(text)s")
+            % {"code": r.finding.item.code, "text": Truncator(r.finding.item.text).chars(40)},
+            deadline=r.deadline_at,
+            owner_kind=OwnerKind.SITE,
+            owner_key=str(r.site_id),
+            owner_label=r.site.name,
+            url=f"{url}?site={r.site_id}&overdue=1#rectification-{r.pk}",
+            path=r.site.jurisdiction_path,
+            detail=Truncator(r.finding.note).chars(60),
+            escalated_at=r.escalated_at,
+        )
+        for r in rows
+    ]
+
+
+def rectifications_overdue_count(user: User, now: dt.datetime) -> int:
+    _require_view(user)
+    return _rectifications_overdue_q(user, now).count()

@@ -14,6 +14,7 @@ from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
 
 from django.db.models import Count, Q, QuerySet
+from django.urls import reverse
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
@@ -21,9 +22,10 @@ from fangkong.accounts.permissions import has_capability, in_scope, require, sco
 from fangkong.accounts.roles import Capability
 from fangkong.areas import selectors as area_selectors
 from fangkong.areas.choices import PlaceKind
+from fangkong.core.deadlines import OverdueItem, OwnerKind
 from fangkong.core.errors import NotFound
 from fangkong.core.pagination import Page, keyset_page
-from fangkong.core.paths import city_of
+from fangkong.core.paths import city_of, town_of
 from fangkong.testing.models import (
     BoxState,
     Hold,
@@ -285,3 +287,59 @@ def lab_get(*, user: User, pk: int) -> Any:
         if lab.pk == pk:
             return lab
     raise _not_found("lab")
+
+
+# --- the overdue board (core.deadlines, kind "testing.recheck") -------------------------
+
+RECHECK_DEADLINE_KIND = "testing.recheck"
+
+
+def _rechecks_overdue_q(user: User, now: dt.datetime) -> QuerySet[Recheck]:
+    """Rechecks without a result past their deadline in the user's scope (index
+    recheck_due on status and deadline)."""
+    return Recheck.objects.filter(scope_q(user), recheck_overdue_q(now))
+
+
+def rechecks_overdue_items(user: User, now: dt.datetime, limit: int) -> list[OverdueItem]:
+    """The board's items: rechecks past their deadline without a result, the oldest
+    deadline first. Who must act: the person's town while the recheck sample is still to
+    take (pending); the lab the recheck tube was sent to once it is sampled."""
+    require(user, Capability.RECHECK_VIEW)
+    rows = list(
+        _rechecks_overdue_q(user, now)
+        .select_related("source_tube", "recheck_tube__box__lab")
+        .order_by("due_at", "pk")[:limit]
+    )
+    towns = area_selectors.jurisdiction_names(paths={town_of(r.jurisdiction_path) for r in rows})
+    url = reverse("testing:recheck_list") + "?overdue=1"
+    items = []
+    for r in rows:
+        lab = r.recheck_tube.box.lab if r.recheck_tube and r.recheck_tube.box else None
+        town = town_of(r.jurisdiction_path)
+        if r.status == RecheckStatus.SAMPLED and lab is not None:
+            owner = (OwnerKind.LAB, str(lab.pk), lab.name)
+            detail = _("已复采，待检测机构出结果")
+        else:
+            owner = (OwnerKind.TOWN, town, towns.get(town, town))
+            detail = _("待复核采样")
+        items.append(
+            OverdueItem(
+                kind=RECHECK_DEADLINE_KIND,
+                key=str(r.pk),
+                title=_("单管复核（阳性混管 %(tube)s）") % {"tube": r.source_tube.barcode},
+                deadline=r.due_at,
+                owner_kind=owner[0],
+                owner_key=owner[1],
+                owner_label=owner[2],
+                url=f"{url}#recheck-{r.pk}",
+                path=r.jurisdiction_path,
+                detail=detail,
+                escalated_at=r.escalated_at,
+            )
+        )
+    return items
+
+
+def rechecks_overdue_count(user: User, now: dt.datetime) -> int:
+    require(user, Capability.RECHECK_VIEW)
+    return _rechecks_overdue_q(user, now).count()

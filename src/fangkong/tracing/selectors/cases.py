@@ -12,13 +12,16 @@ import datetime as dt
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any
 
-from django.db.models import Q, QuerySet
+from django.db.models import Case as DjangoCase
+from django.db.models import DateTimeField, F, Q, QuerySet, When
+from django.urls import reverse
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
 from fangkong.accounts.permissions import require, scope_q
 from fangkong.accounts.roles import Capability
 from fangkong.accounts.selectors import audit_trail
+from fangkong.core.deadlines import OverdueItem, OwnerKind
 from fangkong.core.errors import DomainError, NotFound
 from fangkong.core.pagination import Page, keyset_page
 from fangkong.core.paths import under
@@ -196,3 +199,57 @@ def case_timeline(case: Case) -> list[TimelineEntry]:
         label = _("结案") if kind == "closed" else _("由扫码记录生成轨迹")
         entries.append(TimelineEntry(record.at, kind, label, dict(record.detail)))
     return sorted(entries, key=lambda e: e.at)
+
+
+# --- the overdue board (core.deadlines, kind "tracing.case") ----------------------------
+
+CASE_DEADLINE_KIND = "tracing.case"
+# Who must act on an investigation: the city's investigation team (流调队), not the town.
+INVESTIGATION_OWNER_KEY = "investigation"
+
+
+def _missed_deadline() -> DjangoCase:
+    """The deadline a case missed first: its core facts while they are not done, else its
+    report (the core facts' deadline is always the earlier)."""
+    return DjangoCase(
+        When(core_facts_done_at__isnull=True, then=F("core_facts_due_at")),
+        default=F("report_due_at"),
+        output_field=DateTimeField(),
+    )
+
+
+def cases_overdue_items(user: User, now: dt.datetime, limit: int) -> list[OverdueItem]:
+    """The board's items: open cases whose core facts or report are past due and not
+    done (`overdue_q`), the oldest missed deadline first; owned by the investigation
+    team. Cases are few (hundreds in an outbreak) and filtered by the open-status index."""
+    require(user, Capability.CASE_MANAGE)
+    rows = list(
+        cases_in_scope(user=user)
+        .filter(overdue_q(now))
+        .annotate(missed_at=_missed_deadline())
+        .order_by("missed_at", "pk")[:limit]
+    )
+    items = []
+    for case in rows:
+        core_missed = case.core_facts_done_at is None
+        items.append(
+            OverdueItem(
+                kind=CASE_DEADLINE_KIND,
+                key=str(case.pk),
+                title=_("病例 %(number)s 的流调") % {"number": case.number},
+                deadline=case.missed_at,  # type: ignore[attr-defined]
+                owner_kind=OwnerKind.DEPARTMENT,
+                owner_key=INVESTIGATION_OWNER_KEY,
+                owner_label=_("流调队"),
+                url=reverse("tracing:case_detail", kwargs={"pk": case.pk}),
+                path=case.jurisdiction_path,
+                detail=_("核心信息未完成") if core_missed else _("流调报告未完成"),
+                escalated_at=case.escalated_at,
+            )
+        )
+    return items
+
+
+def cases_overdue_count(user: User, now: dt.datetime) -> int:
+    require(user, Capability.CASE_MANAGE)
+    return cases_in_scope(user=user).filter(overdue_q(now)).count()

@@ -14,11 +14,13 @@ from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any
 
 from django.db.models import Count, Q, QuerySet
+from django.urls import reverse
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
 from fangkong.accounts.permissions import require, require_in_scope, scope_q
 from fangkong.accounts.roles import Capability
+from fangkong.core.deadlines import OverdueItem, OwnerKind
 from fangkong.core.errors import DomainError, NotFound
 from fangkong.core.pagination import Page, keyset_page
 from fangkong.tracing.models import (
@@ -41,6 +43,7 @@ if TYPE_CHECKING:
     from fangkong.accounts.models import User
 
 PUSH_STATUSES = frozenset(PushStatus.values)
+PUSH_DEADLINE_KIND = "tracing.push"
 
 
 def _pushes_q(user: User) -> QuerySet[VerificationPush]:
@@ -281,37 +284,6 @@ def push_status_counts(*, user: User) -> dict[str, int]:
     return {row["status"]: row["n"] for row in rows}
 
 
-@dataclass
-class TownOverdue:
-    town_path: str
-    town_name: str
-    pushes: list[VerificationPush] = field(default_factory=list)
-    overdue_items: int = 0
-    escalated: int = 0
-
-
-def overdue_board(*, user: User, now: dt.datetime | None = None) -> list[TownOverdue]:
-    """Command's board: overdue lists and their unfinished persons, by town.
-
-    Only for roles that manage cases (command, investigators): a town sees its own
-    countdowns on its list page instead.
-    """
-    require(user, Capability.CASE_MANAGE)
-    now = now or timezone.now()
-    overdue = pushes_overdue(user=user, now=now)
-    counts = push_item_counts(user=user, push_ids=[p.pk for p in overdue])
-    towns: dict[str, TownOverdue] = {}
-    for push in overdue:
-        row = towns.setdefault(
-            push.jurisdiction_path, TownOverdue(push.jurisdiction_path, push.town.name)
-        )
-        row.pushes.append(push)
-        c = counts.get(push.pk, ItemCounts())
-        row.overdue_items += c.total - c.final
-        row.escalated += 1 if push.escalated_at else 0
-    return sorted(towns.values(), key=lambda t: (-t.overdue_items, t.town_path))
-
-
 def pushes_of_case(*, user: User, case: Case) -> list[VerificationPush]:
     """The lists pushed for a case that the user may see (its section on the case page)."""
     return list(_pushes_q(user).filter(case=case).order_by("jurisdiction_path", "pk"))
@@ -374,3 +346,55 @@ def assist_requests_of_push(
         qs = qs.filter(contact_id__in=contact_ids)
     rows = qs.order_by("contact_id", "pk").values_list("contact_id", "pk")
     return dict(rows)
+
+
+# --- the overdue board (core.deadlines, kind "tracing.push") ----------------------------
+
+
+def _pushes_overdue_q(user: User, now: dt.datetime) -> QuerySet[VerificationPush]:
+    """Open lists past their deadline in the user's scope (index push_status_deadline_idx)."""
+    return VerificationPush.objects.filter(scope_q(user), status=PushStatus.OPEN, deadline__lt=now)
+
+
+def pushes_overdue_items(user: User, now: dt.datetime, limit: int) -> list[OverdueItem]:
+    """The board's items: open lists past their deadline, the oldest deadline first, owned
+    by the town they were pushed to; the detail counts the persons not yet answered
+    (one GROUP BY over the lists shown)."""
+    require(user, Capability.PUSH_VIEW)
+    rows = list(
+        _pushes_overdue_q(user, now)
+        .select_related("town", "case")
+        .order_by("deadline", "pk")[:limit]
+    )
+    counts = push_item_counts(user=user, push_ids=[p.pk for p in rows])
+    items = []
+    for push in rows:
+        c = counts.get(push.pk, ItemCounts())
+        title = _("推送核查 %(number)s") % {"number": push.number}
+        if push.case is not None:
+            title = _("推送核查 %(number)s（病例 %(case)s）") % {
+                "number": push.number,
+                "case": push.case.number,
+            }
+        items.append(
+            OverdueItem(
+                kind=PUSH_DEADLINE_KIND,
+                key=str(push.pk),
+                title=title,
+                deadline=push.deadline,
+                owner_kind=OwnerKind.TOWN,
+                owner_key=push.jurisdiction_path,
+                owner_label=push.town.name,
+                url=reverse("tracing:push_detail", kwargs={"pk": push.pk}),
+                path=push.jurisdiction_path,
+                detail=_("共 %(total)s 人，未反馈 %(pending)s 人")
+                % {"total": c.total, "pending": c.total - c.final},
+                escalated_at=push.escalated_at,
+            )
+        )
+    return items
+
+
+def pushes_overdue_count(user: User, now: dt.datetime) -> int:
+    require(user, Capability.PUSH_VIEW)
+    return _pushes_overdue_q(user, now).count()

@@ -39,7 +39,6 @@ from fangkong.tracing.forms import (
     RevealForm,
 )
 from fangkong.tracing.models import PushItem, PushItemStatus, PushStatus, VerificationPush
-from fangkong.tracing.selectors import cases as case_selectors
 from fangkong.tracing.selectors import pushes as selectors
 from fangkong.tracing.services import pushes as services
 
@@ -149,7 +148,7 @@ def push_list(request: AuthedRequest) -> HttpResponse:
         "cards": push_cards(totals.items),
         "controlled_note": controlled_note(totals.items),
         "statuses": PushStatus.choices,
-        "can_see_board": has_capability(user, Capability.CASE_MANAGE),
+        "can_see_board": has_capability(user, Capability.OVERDUE_VIEW),
     }
     return render(request, "tracing/push_list.html", context)
 
@@ -421,35 +420,15 @@ def case_pushes(request: AuthedRequest, pk: int) -> HttpResponse:
     return response
 
 
-# --- command's overdue board ------------------------------------------------------------
+# --- the overdue board ------------------------------------------------------------------
 
 
 @require_GET
 @login_required
 def overdue_board(request: AuthedRequest) -> HttpResponse:
-    user = request.user
-    towns = selectors.overdue_board(user=user)  # case.manage: command and investigators
-    now = timezone.now()
-    overdue_cases = [
-        {
-            "case": case,
-            "name_masked": mask_name(case.person.name),
-            "core_late": case.core_facts_done_at is None and case.core_facts_due_at < now,
-            "report_late": case.report_done_at is None and case.report_due_at < now,
-        }
-        for case in case_selectors.cases_overdue(user=user, now=now)
-    ]
-    return render(
-        request,
-        "tracing/overdue_board.html",
-        {
-            "overdue_cases": overdue_cases,
-            "towns": [{"town": t, "rows": _push_rows(user, t.pushes)} for t in towns],
-            "total_pushes": sum(len(t.pushes) for t in towns),
-            "total_items": sum(t.overdue_items for t in towns),
-            "now": now,
-        },
-    )
+    """The one overdue board is command's (every kind of item, pushed lists and
+    investigations among them); this old address leads there."""
+    return redirect(reverse("command:overdue") + "?kind=tracing.push")
 
 
 # --- assist requests (协查函) -------------------------------------------------------------
