@@ -24,12 +24,13 @@ from typing import TYPE_CHECKING, Any
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
-from fangkong.accounts.permissions import require, scope_path
+from fangkong.accounts.permissions import has_capability, require, scope_path
 from fangkong.accounts.roles import Capability
 from fangkong.areas.selectors import jurisdiction_names
 from fangkong.command.selectors.figures import situation
 from fangkong.command.selectors.overdue import overdue_groups
 from fangkong.command.selectors.town_reports import town_reports_for
+from fangkong.core.deadlines import kind_get
 from fangkong.core.errors import InvalidInput
 from fangkong.core.paths import city_of, community_of, town_of
 from fangkong.tracing.selectors.cases import cases as cases_page
@@ -54,7 +55,7 @@ class CaseRow:
 
 
 @dataclass(frozen=True)
-class OverdueGroup:
+class OverdueRow:
     owner: str
     count: int
     oldest: dt.datetime | None
@@ -82,7 +83,7 @@ class ReportData:
     figures: dict[str, Any]  # `situation()` for the day, as the dashboard shows it
     cases: list[CaseRow] = field(default_factory=list)
     cases_more: int = 0  # new cases not listed one by one (past CASES_LISTED_MAX)
-    overdue: list[OverdueGroup] = field(default_factory=list)
+    overdue: list[OverdueRow] = field(default_factory=list)
     overdue_total: int = 0
     towns: list[TownReport] = field(default_factory=list)
     generated_at: dt.datetime | None = None
@@ -138,24 +139,27 @@ def _day_cases(*, user: User, day: dt.date, new: int) -> tuple[list[CaseRow], in
     return rows, more
 
 
-def _overdue(*, user: User, now: dt.datetime) -> tuple[list[OverdueGroup], int]:
+def _overdue(*, user: User, now: dt.datetime) -> tuple[list[OverdueRow], int]:
+    """The overdue items by owner, as the board shows them (none without overdue.view)."""
+    if not has_capability(user, Capability.OVERDUE_VIEW):
+        return [], 0
     groups = []
-    total = 0
     for group in overdue_groups(actor=user, now=now):
-        items = list(group.get("items", []))
-        count = int(group.get("count", len(items)))
-        total += count
-        deadlines = [i.deadline for i in items if getattr(i, "deadline", None)]
-        kinds = sorted({str(getattr(i, "kind_label", "") or i.kind) for i in items})
+        kinds = []
+        for item in group.items:
+            known = kind_get(item.kind)
+            label = str(known.label) if known is not None else item.kind
+            if label not in kinds:
+                kinds.append(label)
         groups.append(
-            OverdueGroup(
-                owner=str(group.get("owner_label", "")),
-                count=count,
-                oldest=min(deadlines) if deadlines else None,
+            OverdueRow(
+                owner=group.owner_label,
+                count=len(group.items),
+                oldest=group.oldest,
                 kinds="、".join(kinds),
             )
         )
-    return groups, total
+    return groups, sum(g.count for g in groups)
 
 
 def _towns(*, user: User, day: dt.date) -> list[TownReport]:
