@@ -1,12 +1,12 @@
 """The daily situation report, written and read as its users get it.
 
-    data = daily_report_bytes(user, day)        -> the .docx bytes (the job run in-process
-                                                   through command's start and download)
-    doc = docx_document(data)                   -> python-docx Document
-    docx_text(doc)                              -> every paragraph's and cell's text
-    docx_table(doc, "类别")                     -> the rows (lists of cell texts) of the
-                                                   table whose first header cell says so
-    table_by_label(rows)                        -> {first cell: the other cells}
+data = daily_report_bytes(user, day)        -> the .docx bytes (the job run in-process
+                                               through command's start and download)
+doc = docx_document(data)                   -> python-docx Document
+docx_text(doc)                              -> every paragraph's and cell's text
+docx_table(doc, "类别")                     -> the rows (lists of cell texts) of the
+                                               table whose first header cell says so
+table_by_label(rows)                        -> {first cell: the other cells}
 """
 
 from __future__ import annotations

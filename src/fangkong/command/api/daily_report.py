@@ -47,7 +47,5 @@ def daily_report_start(request: AuthedRequest, payload: DailyReportIn) -> Status
 )
 def daily_report_file(request: AuthedRequest, job_id: int) -> HttpResponse:
     """The .docx, to the job's owner only (404 for anyone else); audited."""
-    output = daily_report_download(
-        actor=request.user, job_id=job_id, ip=client_address(request)
-    )
+    output = daily_report_download(actor=request.user, job_id=job_id, ip=client_address(request))
     return file_response(output)

@@ -204,7 +204,15 @@ def report_outline(data: ReportData) -> list[Block]:
         out.append(
             Table(
                 "cases",
-                [_("序号"), _("病例编号"), _("镇街"), _("村社"), _("类型"), _("发现途径"), _("来源")],
+                [
+                    _("序号"),
+                    _("病例编号"),
+                    _("镇街"),
+                    _("村社"),
+                    _("类型"),
+                    _("发现途径"),
+                    _("来源"),
+                ],
                 [
                     [str(i), c.number, c.town, c.community, c.kind, c.found, c.source]
                     for i, c in enumerate(data.cases, start=1)
@@ -434,7 +442,7 @@ def _line(paragraph: DocxParagraph, *, indent: bool = False, exact: bool = True)
 
 
 def _page_number_footer(section: Any) -> None:
-    """"— N —" centred in the footer (a PAGE field)."""
+    """ "— N —" centred in the footer (a PAGE field)."""
     from docx.enum.text import WD_ALIGN_PARAGRAPH
     from docx.oxml import OxmlElement
     from docx.oxml.ns import qn

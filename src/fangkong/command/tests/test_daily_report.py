@@ -84,7 +84,11 @@ def _assert_same_numbers(doc: Any, figures: dict[str, Any]) -> None:
     assert f"来源明确{cases['source_known']}例，来源不明{cases['source_unknown']}例" in text
 
     contacts = table_by_label(docx_table(doc, "类别"))
-    for key, label in (("close", "密切接触者"), ("secondary", "次密切接触者"), ("risk", "时空伴随者")):
+    for key, label in (
+        ("close", "密切接触者"),
+        ("secondary", "次密切接触者"),
+        ("risk", "时空伴随者"),
+    ):
         row = figures["contacts"][key]
         assert contacts[label] == [
             str(row[k]) for k in ("found", "pushed", "controlled_24h", "placed", "released")
@@ -96,7 +100,10 @@ def _assert_same_numbers(doc: Any, figures: dict[str, Any]) -> None:
     )
     quarantine = figures["quarantine"]
     assert docx_table(doc, "房间") == [
-        [str(quarantine[k]) for k in ("rooms", "occupied", "reserved", "free", "placed", "released")]
+        [
+            str(quarantine[k])
+            for k in ("rooms", "occupied", "reserved", "free", "placed", "released")
+        ]
     ]
     testing = figures["testing"]
     if testing["round"]:
@@ -254,7 +261,9 @@ def test_the_api_starts_the_job_and_downloads_the_file(world: Any) -> None:
     job = answer.json()
     assert job["state"] == "done" and job["has_file"]
     assert job["result"]["day"] == yesterday.isoformat()
-    assert job["result"]["cases_new"] == situation(user=world.command, day=yesterday)["cases"]["new"]
+    assert (
+        job["result"]["cases_new"] == situation(user=world.command, day=yesterday)["cases"]["new"]
+    )
     status = client.get(f"/api/jobs/{job['id']}")
     assert status.status_code == 200 and status.json()["state"] == "done"
 
@@ -275,7 +284,9 @@ def test_a_date_to_come_or_a_bad_date_is_refused(world: Any) -> None:
         "/api/command/reports/daily", {"day": tomorrow}, content_type="application/json"
     )
     assert answer.status_code == 400 and answer.json()["code"] == "report_day_future"
-    bad = client.get(reverse("command:daily_report", args=["2022-13-40"]), HTTP_ACCEPT="application/json")
+    bad = client.get(
+        reverse("command:daily_report", args=["2022-13-40"]), HTTP_ACCEPT="application/json"
+    )
     assert bad.status_code == 400
     assert not AuditEvent.objects.filter(action="report.generate").exists()
 

@@ -41,7 +41,13 @@ def _figures() -> dict[str, Any]:
         },
         "contacts": {
             "close": {"found": 41, "pushed": 40, "controlled_24h": 38, "placed": 35, "released": 2},
-            "secondary": {"found": 17, "pushed": 16, "controlled_24h": 15, "placed": 9, "released": 0},
+            "secondary": {
+                "found": 17,
+                "pushed": 16,
+                "controlled_24h": 15,
+                "placed": 9,
+                "released": 0,
+            },
             "risk": {"found": 230, "pushed": 0, "controlled_24h": 0, "placed": 0, "released": 0},
         },
         "pushes": {"open": 2, "on_time": 5, "late": 1},
