@@ -1,0 +1,1 @@
+"""selectors of command, one module per part (figures, ...)."""

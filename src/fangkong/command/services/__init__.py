@@ -1,0 +1,1 @@
+"""services of command, one module per part (figures, ...)."""
