@@ -149,6 +149,8 @@ AUDIT_ACTIONS: dict[str, Any] = {
     "rectification.escalate": _("隔离点整改超时督办"),
     "staff_shift.create": _("登记闭环工作人员"),
     "staff_test.record": _("登记闭环工作人员核酸"),
+    # command
+    "figures.refresh": _("重新计算指挥大屏数据"),
     # command: the daily situation report
     "report.generate": _("生成疫情日报"),
     "report.download": _("下载疫情日报"),
@@ -186,6 +188,7 @@ AUDIT_OBJECTS: dict[str, ObjectKind] = {
     "jurisdiction": ObjectKind(_("辖区")),
     "place": ObjectKind(_("场所")),
     "zone": ObjectKind(_("风险区"), "areas:zone_detail"),
+    "figures": ObjectKind(_("指挥大屏数据")),
     "person": ObjectKind(_("人员"), "people:detail"),
     "household": ObjectKind(_("住户"), "people:household"),
     "scan_import": ObjectKind(_("扫码数据导入")),

@@ -50,6 +50,7 @@ class Capability(models.TextChoices):
     RULESET_MANAGE = "ruleset.manage", _("制定和修改本地防控方案")
     AUDIT_VIEW = "audit.view", _("查看审计日志")
     DASHBOARD_VIEW = "dashboard.view", _("查看指挥大屏")
+    FIGURES_REFRESH = "figures.refresh", _("立即重新计算指挥大屏数据")
     TOKEN_MANAGE = "token.manage", _("管理接口令牌")
     USER_MANAGE = "user.manage", _("管理用户账户")
     # Contact tracing (流调溯源).

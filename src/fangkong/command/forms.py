@@ -1,10 +1,13 @@
-"""Forms of command's pages (input parsed with core.pages.PageForm)."""
+"""The page edge of command: one PageForm per page input."""
 
 from __future__ import annotations
 
-from django import forms
+from typing import ClassVar
 
-from fangkong.core.pages import PageForm
+from django import forms
+from django.utils.translation import gettext_lazy as _
+
+from fangkong.core.pages import IsoDateField, PageForm
 
 
 class OverdueFilterForm(PageForm):
@@ -13,3 +16,10 @@ class OverdueFilterForm(PageForm):
 
     kind = forms.CharField(required=False, max_length=64)
     owner = forms.CharField(required=False, max_length=100)
+
+
+class SituationDayForm(PageForm):
+    """The dashboard's day (default today)."""
+
+    day = IsoDateField(required=False, label=_("日期"))
+    codes: ClassVar[dict[str, str]] = {"day": "date_invalid"}

@@ -2,13 +2,15 @@
 
 from __future__ import annotations
 
-from django.urls import URLPattern
+from django.urls import URLPattern, path
 
-from fangkong.command.views import daily_report, overdue
+from fangkong.command.views import daily_report, dashboard, overdue
 
 app_name = "command"
 
 urlpatterns: list[URLPattern] = [
+    path("", dashboard.dashboard, name="dashboard"),
+    path("figures/refresh/", dashboard.figures_refresh, name="figures_refresh"),
     *overdue.urlpatterns,
     *daily_report.urlpatterns,
 ]

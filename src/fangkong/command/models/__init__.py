@@ -1,1 +1,5 @@
 """command's tables, one module per part (tasks, figures, town reports ...)."""
+
+from fangkong.command.models.figures import FigureSnapshot
+
+__all__ = ["FigureSnapshot"]

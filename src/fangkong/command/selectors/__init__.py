@@ -1,1 +1,1 @@
-"""Reads of command: one module per part (`overdue`, ...)."""
+"""Reads of command: one module per part (`figures`, `overdue`, `daily_report`, ...)."""

@@ -1,1 +1,1 @@
-"""command's writes, one module per part."""
+"""Writes of command: one module per part (`figures`, `daily_report`, ...)."""

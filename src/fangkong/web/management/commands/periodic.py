@@ -10,7 +10,8 @@ Each job is idempotent, so running it more often than needed changes nothing:
 - escalate quarantine-site rectifications past their deadline (once per rectification);
 - purge the login lockout's records no lock reads any more (old failures and addresses);
 - mark failed the background jobs whose worker died (no heartbeat), so they can be re-run;
-- close the placements at home (home quarantine, home health monitoring) past their end.
+- close the placements at home (home quarantine, home health monitoring) past their end;
+- recompute command's figures of the situation at a glance (today's snapshot).
 
 It lives in the web app, above every domain, because it runs jobs of all of them.
 
@@ -28,6 +29,7 @@ from django.utils import timezone
 
 from fangkong.accounts.tasks import login_records_purge
 from fangkong.areas.tasks import zones_close_day
+from fangkong.command.tasks import figures_refresh_job
 from fangkong.core.tasks import jobs_reap_stale
 from fangkong.quarantine.tasks_care import home_placements_close_due
 from fangkong.quarantine.tasks_inspections import rectifications_escalate_overdue
@@ -40,7 +42,7 @@ class Command(BaseCommand):
     help = (
         "Enqueue the periodic jobs (escalations, zone day counters, rechecks, "
         "rectifications, login record purge, dead jobs, placements at home past their "
-        "end) once."
+        "end, command's figures) once."
     )
 
     def handle(self, *args: Any, **options: Any) -> None:
@@ -54,5 +56,6 @@ class Command(BaseCommand):
             ("login_records_purge", login_records_purge.enqueue()),
             ("jobs_reap_stale", jobs_reap_stale.enqueue()),
             ("home_placements_close_due", home_placements_close_due.enqueue()),
+            ("figures_refresh_job", figures_refresh_job.enqueue()),
         ):
             self.stdout.write(f"{name}: {result.status}")
