@@ -20,6 +20,7 @@ from django.utils import timezone
 from fangkong.accounts.models import AuditEvent
 from fangkong.accounts.roles import Role
 from fangkong.command.selectors.figures import situation
+from fangkong.command.services.figures import figures_refresh
 from fangkong.notices.models import Notification
 from fangkong.testkit import areas
 from fangkong.testkit.jobs import job_of
@@ -43,6 +44,7 @@ def world(tree: Any, make_user: Any) -> Any:
     made = build_world(tree, make_user)
     pushes_create_for_case(actor=made.command, case=made.case)
     areas.zone(tree.community_a, "sealed", name="虹桥村封控区")
+    figures_refresh()  # the dashboard's figures of today (the figures job's work)
     return made
 
 
