@@ -154,6 +154,12 @@ AUDIT_ACTIONS: dict[str, Any] = {
     # command: the daily situation report
     "report.generate": _("生成疫情日报"),
     "report.download": _("下载疫情日报"),
+    # command: the towns' daily reports
+    "town_report.submit": _("报送镇街工作日报"),
+    "town_report.update": _("修改镇街工作日报"),
+    "town_report.read": _("阅知镇街工作日报"),
+    "town_report.problem_task": _("将镇街日报问题转为任务"),
+    "town_report.missing_notify": _("镇街日报逾期未报提醒"),
 }
 
 
@@ -216,6 +222,7 @@ AUDIT_OBJECTS: dict[str, ObjectKind] = {
     "rectification": ObjectKind(_("整改")),
     "staff_shift": ObjectKind(_("闭环工作人员")),
     "daily_report": ObjectKind(_("疫情日报")),
+    "town_report": ObjectKind(_("镇街工作日报")),
 }
 
 
@@ -262,7 +269,7 @@ ACTION_GROUPS: tuple[tuple[Any, frozenset[str]], ...] = (
             }
         ),
     ),
-    (_("指挥调度"), frozenset({"report"})),
+    (_("指挥调度"), frozenset({"figures", "report", "town_report"})),
 )
 
 

@@ -86,6 +86,10 @@ class Capability(models.TextChoices):
     # Command (指挥调度).
     OVERDUE_VIEW = "overdue.view", _("查看超时督办（本辖区、本单位超过时限的事项）")
     REPORT_VIEW = "report.view", _("生成和下载疫情日报（镇街为本镇街）")
+    # Command (指挥调度): the towns' daily reports (听取汇报).
+    TOWN_REPORT_VIEW = "town_report.view", _("查看镇街工作日报")
+    TOWN_REPORT_SUBMIT = "town_report.submit", _("报送本镇街工作日报")
+    TOWN_REPORT_REVIEW = "town_report.review", _("听取镇街汇报：阅知日报、将问题转为任务")
 
 
 _ALL = frozenset(Capability)
@@ -101,6 +105,8 @@ ROLE_CAPABILITIES: dict[str, frozenset[str]] = {
         Capability.BOX_MANAGE,
         Capability.BOX_RECEIVE,
         Capability.RESULT_IMPORT,
+        # A town's daily report is the town's own word: command reads it, never writes it.
+        Capability.TOWN_REPORT_SUBMIT,
     },
     Role.INVESTIGATOR: frozenset(
         {
@@ -155,6 +161,8 @@ ROLE_CAPABILITIES: dict[str, frozenset[str]] = {
             Capability.OVERDUE_VIEW,
             # Its own town's daily report (the figures of its own scope).
             Capability.REPORT_VIEW,
+            Capability.TOWN_REPORT_VIEW,
+            Capability.TOWN_REPORT_SUBMIT,
         }
     ),
     Role.COMMUNITY_WORKER: frozenset(

@@ -483,6 +483,13 @@ def jurisdiction_child_rows(*, path: str) -> list[dict[str, Any]]:
     return [dict(row) for row in rows.values("path", "name", "level", "population")]
 
 
+def jurisdiction_rows_at_level(*, level: str) -> list[dict[str, Any]]:
+    """Every jurisdiction of `level` (all cities), in path order, as {path, name}
+    (reference data: a system job's round over the towns)."""
+    rows = Jurisdiction.objects.filter(level=level).order_by("path")
+    return [dict(row) for row in rows.values("path", "name")]
+
+
 def jurisdiction_ancestry(*, path: str) -> list[dict[str, str]]:
     """The jurisdiction at `path` and its ancestors, root first: [{path, name, level}].
 

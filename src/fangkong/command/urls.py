@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from django.urls import URLPattern, path
 
-from fangkong.command.views import daily_report, dashboard, overdue
+from fangkong.command.views import daily_report, dashboard, overdue, town_reports
 
 app_name = "command"
 
@@ -12,5 +12,6 @@ urlpatterns: list[URLPattern] = [
     path("", dashboard.dashboard, name="dashboard"),
     path("figures/refresh/", dashboard.figures_refresh, name="figures_refresh"),
     *overdue.urlpatterns,
+    *town_reports.urlpatterns,
     *daily_report.urlpatterns,
 ]

@@ -33,6 +33,7 @@ from fangkong.areas.bulk import (
 )
 from fangkong.areas.choices import VenueKind
 from fangkong.areas.models import Jurisdiction, JurisdictionGeometry, Place, PlaceKind
+from fangkong.command.services.town_reports import command_town_reports_delete_under
 from fangkong.core.errors import Conflict, DomainError
 from fangkong.core.paths import path_upper_bound
 from fangkong.drill import geometry as geo
@@ -305,6 +306,7 @@ def drill_city_delete() -> None:
         with transaction.atomic():
             # Each app deletes its own rows; dependents first (stocks and sampling
             # points hang on places, scans and persons on places and jurisdictions).
+            command_town_reports_delete_under(ROOT_PATH)
             quarantine_delete_under(ROOT_PATH)
             testing_delete_under(ROOT_PATH)
             scans_delete_under(ROOT_PATH)

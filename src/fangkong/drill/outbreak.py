@@ -44,6 +44,7 @@ from fangkong.drill.quarantine import quarantine_day
 from fangkong.drill.scenario import SHANGHAI, WUZHEN, zones_close_day
 from fangkong.drill.scenario import at as _at
 from fangkong.drill.scenario import drill_actor as _actor
+from fangkong.drill.town_reports import town_reports_day
 from fangkong.people.models import Person
 from fangkong.tracing.models import CaseKind
 from fangkong.tracing.services import cases as case_services
@@ -264,6 +265,7 @@ def drill_outbreak(*, through_day: int = LAST_DAY) -> list[DayReport]:
             quarantine = quarantine_day(city, day, on_date)
             if quarantine:
                 summary["quarantine"] = quarantine
+            summary["town_reports"] = town_reports_day(city, day, on_date)
             # The daily job closes the day on the zones (if the day's play did not).
             summary.setdefault("zone_days_closed", zones_close_day(on_date))
             DrillDay.objects.create(city=city, day=day, on_date=on_date, summary=summary)

@@ -16,4 +16,5 @@ class NoticeKind(models.TextChoices):
     POSITIVE = "positive", _("阳性结果")
     ZONE_PROPOSAL = "zone.proposal", _("风险区降级建议")
     TOWN_REPORT_MISSING = "town_report.missing", _("镇街日报未报")
+    TOWN_REPORT_SUBMITTED = "town_report.submitted", _("镇街日报已报送")
     REPORT_READY = "report.ready", _("日报已生成")

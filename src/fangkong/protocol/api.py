@@ -83,6 +83,9 @@ class RuleSetOut(Schema):
     quarantine_rooms_per_10k: int
     health_checks_per_day: int
     rectification_hours: int
+    town_report_hour: int = Field(
+        ..., description="Hour of the day (0-23, local time) by which a town's daily report is due"
+    )
 
     @staticmethod
     def resolve_based_on(obj: RuleSet) -> str | None:

@@ -121,6 +121,9 @@ class RuleSet(models.Model):
     )
     health_checks_per_day = models.PositiveSmallIntegerField(_("每日健康监测次数"), default=2)
     rectification_hours = models.PositiveSmallIntegerField(_("整改时限(小时)"), default=24)
+    # Command: the hour of the day (local time, 0-23) by which each town's daily report
+    # (镇街工作日报) is due; a report missing then is overdue.
+    town_report_hour = models.PositiveSmallIntegerField(_("镇街日报报送时点(时)"), default=18)
 
     created_at = models.DateTimeField(auto_now_add=True)
     updated_at = models.DateTimeField(auto_now=True)

@@ -51,6 +51,7 @@ RULE_SECONDARY_END: Final = "secondary_contact.end"
 RULE_SECONDARY_TEST: Final = "secondary_contact.test"
 RULE_RISK_MONITORING_END: Final = "risk_person.monitoring_end"
 RULE_RISK_TEST: Final = "risk_person.test"
+RULE_TOWN_REPORT_DUE: Final = "deadline.town_report"
 
 # The classifications the "who is close" rules answer (tracing's ContactClass values).
 CLASS_CLOSE: Final = "close"
@@ -118,6 +119,7 @@ class Protocol:
     quarantine_rooms_per_10k: int = 20
     health_checks_per_day: int = 2
     rectification_hours: int = 24
+    town_report_hour: int = 18
 
     @classmethod
     def from_ruleset(cls, rs: Any) -> Protocol:
@@ -172,6 +174,8 @@ POSITIVE_FIELDS: Final[frozenset[str]] = frozenset(
         "secondary_copresence_minutes",
     }
 )
+# Hours of the day (0-23, local time).
+HOUR_OF_DAY_FIELDS: Final[frozenset[str]] = frozenset({"town_report_hour"})
 BOOLEAN_FIELDS: Final[frozenset[str]] = frozenset({"downgrade_requires_screening"})
 MAX_DAYS: Final = 366
 
@@ -285,6 +289,8 @@ def validate_values(values: Mapping[str, object]) -> dict[str, object]:
                 raise _invalid(name, f"{name} 必须至少为 1", value)
             if name.endswith("_days") and number > MAX_DAYS:
                 raise _invalid(name, f"{name} 不能超过 {MAX_DAYS} 天", value)
+            if name in HOUR_OF_DAY_FIELDS and number > 23:
+                raise _invalid(name, f"{name} 须为 0 到 23 之间的整点", value)
             out[name] = number
     for name, period_field in TEST_DAY_FIELDS.items():
         if name not in values:
@@ -735,6 +741,14 @@ def deadline_after(p: Protocol, start: dt.datetime, kind: str) -> ProtocolDeadli
         raise DomainError("invalid_deadline_kind", "未知的时限类型", kind=kind)
     hours: int = getattr(p, field)
     return ProtocolDeadline(start + dt.timedelta(hours=hours), p.version, f"deadline.{kind}")
+
+
+def town_report_deadline(p: Protocol, day: dt.date, tz: dt.tzinfo) -> ProtocolDeadline:
+    """When a town's daily report for `day` is due: `town_report_hour` o'clock of that
+    day in the local time zone `tz` (Asia/Shanghai). A report missing then is overdue;
+    one submitted after it is late."""
+    moment = dt.datetime.combine(day, dt.time(p.town_report_hour), tzinfo=tz)
+    return ProtocolDeadline(moment, p.version, RULE_TOWN_REPORT_DUE)
 
 
 # --- release --------------------------------------------------------------------------

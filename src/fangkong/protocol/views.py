@@ -155,6 +155,7 @@ def ruleset_sections(rs: RuleSet) -> list[tuple[str, list[tuple[str, str]]]]:
                 (_("推送核查时限"), _hours(rs.verification_push_hours)),
                 (_("核酸轮次时限"), _hours(rs.round_deadline_hours)),
                 (_("单管复核时限"), _hours(rs.recheck_hours)),
+                (_("镇街日报报送时点"), _("每日 %(n)s:00 前") % {"n": rs.town_report_hour}),
             ],
         ),
     ]

@@ -318,6 +318,13 @@ NAV_ENTRIES: tuple[NavEntry, ...] = (
         Capability.HOME_MONITOR,
         _("居家隔离和居家健康监测人员每日打卡"),
     ),
+    NavEntry(
+        "town_reports",
+        pgettext_lazy("nav", "镇街日报"),
+        "command:town_reports",
+        Capability.TOWN_REPORT_VIEW,
+        _("各镇街每日工作进展、困难和问题、需求，逐条转为任务"),
+    ),
 )
 
 

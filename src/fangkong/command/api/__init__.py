@@ -4,8 +4,9 @@ from __future__ import annotations
 
 from ninja import Router
 
-from fangkong.command.api import daily_report, overdue
+from fangkong.command.api import daily_report, overdue, town_reports
 
 router = Router(tags=["command"])
 router.add_router("", overdue.router)
+router.add_router("", town_reports.router)
 router.add_router("", daily_report.router)

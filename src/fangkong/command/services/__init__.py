@@ -1,1 +1,1 @@
-"""Writes of command: one module per part (`figures`, `daily_report`, ...)."""
+"""Writes of command: one module per part (`figures`, `town_reports`, `daily_report`, ...)."""
