@@ -357,12 +357,13 @@ def report_outline(data: ReportData) -> list[Block]:
         out.append(
             Table(
                 "zones",
-                [_("序号"), _("区域"), _("等级"), _("管控天数"), _("状态")],
+                [_("序号"), _("区域"), _("等级"), _("划定天数"), _("无新增病例天数"), _("状态")],
                 [
                     [
                         str(i),
                         str(z.get("name", "")),
                         _label(ZoneLevel, z.get("level")),
+                        _n(z.get("since")),
                         _n(z.get("days")),
                         _label(ZoneState, z.get("state")),
                     ]
@@ -396,7 +397,7 @@ def report_outline(data: ReportData) -> list[Block]:
     if not data.towns:
         out.append(Para(_("无镇街日报。")))
     for town in submitted:
-        out.append(heading(2, town.town))
+        out.append(heading(2, f"{town.town}（{town.state}）" if town.state else town.town))
         out.append(heading(3, _("工作进展")))
         out.append(Para(town.progress or _("无")))
         out.append(heading(3, _("困难和问题")))

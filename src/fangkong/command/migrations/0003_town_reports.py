@@ -11,6 +11,9 @@ class Migration(migrations.Migration):
 
     dependencies = [
         migrations.swappable_dependency(settings.AUTH_USER_MODEL),
+        # Chained after wfig's figures on this branch (both merged here); the lead
+        # chains the command migrations at merge.
+        ("command", "0002_figures"),
     ]
 
     operations = [

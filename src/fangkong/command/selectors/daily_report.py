@@ -29,7 +29,12 @@ from fangkong.accounts.roles import Capability
 from fangkong.areas.selectors import jurisdiction_names
 from fangkong.command.selectors.figures import situation
 from fangkong.command.selectors.overdue import overdue_groups
-from fangkong.command.selectors.town_reports import town_reports_for
+from fangkong.command.selectors.town_reports import (
+    STATE_LATE,
+    STATE_MISSING,
+    STATE_SUBMITTED,
+    town_reports_for,
+)
 from fangkong.core.deadlines import kind_get
 from fangkong.core.errors import InvalidInput
 from fangkong.core.paths import city_of, community_of, town_of
@@ -162,16 +167,28 @@ def _overdue(*, user: User, now: dt.datetime) -> tuple[list[OverdueRow], int]:
     return groups, sum(g.count for g in groups)
 
 
+def _town_state_words() -> dict[str, str]:
+    return {
+        STATE_SUBMITTED: _("按时报送"),
+        STATE_LATE: _("迟报"),
+        STATE_MISSING: _("未报送"),
+    }
+
+
 def _towns(*, user: User, day: dt.date) -> list[TownReport]:
+    """The towns' reports of `day` the user sees (none without town_report.view)."""
+    if not has_capability(user, Capability.TOWN_REPORT_VIEW):
+        return []
+    words = _town_state_words()
     return [
         TownReport(
-            town=str(r.get("town_name", "")),
-            submitted=r.get("submitted_at") is not None,
-            state=str(r.get("state_label") or r.get("state") or ""),
-            submitted_at=r.get("submitted_at"),
-            progress=str(r.get("progress") or ""),
-            problems=[str(p) for p in r.get("problems") or []],
-            needs=[str(n) for n in r.get("needs") or []],
+            town=str(r["town_name"]),
+            submitted=r["state"] != STATE_MISSING,
+            state=words.get(r["state"], str(r["state"])),
+            submitted_at=r["submitted_at"],
+            progress=str(r["progress"] or ""),
+            problems=[str(p) for p in r["problems"]],
+            needs=[str(n) for n in r["needs"]],
         )
         for r in town_reports_for(user=user, day=day)
     ]

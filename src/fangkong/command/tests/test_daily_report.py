@@ -23,6 +23,7 @@ from fangkong.command.selectors.figures import situation
 from fangkong.command.services.figures import figures_refresh
 from fangkong.notices.models import Notification
 from fangkong.testkit import areas
+from fangkong.testkit.command_town_reports import PROBLEMS, town_report
 from fangkong.testkit.jobs import job_of
 from fangkong.testkit.reports import (
     docx_document,
@@ -44,6 +45,7 @@ def world(tree: Any, make_user: Any) -> Any:
     made = build_world(tree, make_user)
     pushes_create_for_case(actor=made.command, case=made.case)
     areas.zone(tree.community_a, "sealed", name="虹桥村封控区")
+    town_report(made.town_a, now=timezone.now())  # town A reports, town B does not
     figures_refresh()  # the dashboard's figures of today (the figures job's work)
     return made
 
@@ -123,8 +125,10 @@ def _assert_same_numbers(doc: Any, figures: dict[str, Any]) -> None:
     zone_rows = [t for t in doc.tables if t.rows[0].cells[1].text == "区域"]
     assert len(zone_rows) == (1 if figures["zones"] else 0)
     if figures["zones"]:
-        days = [r.cells[3].text for r in zone_rows[0].rows[1:]]
-        assert days == [str(z["days"]) for z in figures["zones"]]
+        rows = [[c.text for c in r.cells] for r in zone_rows[0].rows[1:]]
+        assert [r[1] for r in rows] == [z["name"] for z in figures["zones"]]
+        assert [r[3] for r in rows] == [str(z["since"]) for z in figures["zones"]]
+        assert [r[4] for r in rows] == [str(z["days"]) for z in figures["zones"]]
 
 
 def test_the_docx_holds_the_dashboards_numbers_for_the_date(world: Any) -> None:
@@ -141,6 +145,10 @@ def test_the_docx_holds_the_dashboards_numbers_for_the_date(world: Any) -> None:
     assert sorted(r[1] for r in cases) == sorted([world.case.number, world.case2.number])
     assert {r[2] for r in cases} == {"乌镇镇", "濮院镇"}
     assert {r[3] for r in cases} == {"虹桥村", "永越村"}
+    # The towns' reports: town A's problems, town B named as not reported.
+    for problem in PROBLEMS:
+        assert problem in docx_text(doc)
+    assert "未报送日报的镇街：濮院镇。" in docx_text(doc)
     assert doc.paragraphs[0].text == "桐乡市新冠肺炎疫情防控工作日报"
     assert [p.text for p in doc.paragraphs[-2:]] == [
         "桐乡市新冠肺炎疫情防控工作指挥部办公室",
@@ -201,6 +209,7 @@ def test_a_town_gets_its_own_towns_report_only(world: Any) -> None:
     assert world.case.number in text
     assert world.case2.number not in text  # town B's case
     assert "濮院镇" not in text and "永越村" not in text
+    assert PROBLEMS[0] in text  # its own report's problems
     _assert_same_numbers(doc, situation(user=world.town_a, day=today))
     assert job.scope_path == world.tree.town_a.path
 

@@ -70,7 +70,9 @@ def _figures() -> dict[str, Any]:
             "placed": 44,
             "released": 3,
         },
-        "zones": [{"id": 1, "name": "虹桥村", "level": "sealed", "days": 2, "state": "active"}],
+        "zones": [
+            {"id": 1, "name": "虹桥村", "level": "sealed", "days": 2, "since": 3, "state": "active"}
+        ],
         "zones_by_level": {"sealed": 1, "controlled": 2, "precaution": 1},
         "supplies_low": 2,
         "overdue": 5,
@@ -96,7 +98,7 @@ def _data(**overrides: Any) -> ReportData:
         ],
         "overdue_total": 3,
         "towns": [
-            TownReport("乌镇镇", True, "已报送", None, "完成全员采样", ["采样人员不足"], []),
+            TownReport("乌镇镇", True, "迟报", None, "完成全员采样", ["采样人员不足"], []),
             TownReport("濮院镇", False, "未报送", None, "", [], []),
         ],
     }
