@@ -1,1 +1,1 @@
-"""Reads of command: one module per part (`figures`, `overdue`, `town_reports`, `daily_report`, ...)."""
+"""Reads of command: one module per part (figures, overdue, town reports, daily report)."""
