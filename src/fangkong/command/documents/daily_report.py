@@ -235,8 +235,8 @@ def report_outline(data: ReportData) -> list[Block]:
     out.append(
         Para(
             _(
-                "累计判定密切接触者%(found)s人，已推送%(pushed)s人，24小时内管控%(c24)s人，"
-                "已集中隔离%(placed)s人，已解除隔离%(released)s人。"
+                "累计判定密切接触者%(found)s人，已推送%(pushed)s人，24小时内落实管控%(c24)s人，"
+                "在管%(placed)s人，已解除%(released)s人。"
             )
             % {
                 "found": _n(close.get("found")),
@@ -250,7 +250,7 @@ def report_outline(data: ReportData) -> list[Block]:
     out.append(
         Table(
             "contacts",
-            [_("类别"), _("判定"), _("推送"), _("24小时内管控"), _("隔离管控"), _("解除")],
+            [_("类别"), _("判定"), _("推送"), _("24小时内管控"), _("在管"), _("解除")],
             [
                 [
                     label,
@@ -282,7 +282,7 @@ def report_outline(data: ReportData) -> list[Block]:
         Para(
             _(
                 "隔离房间%(rooms)s间，在住%(occupied)s间，预留%(reserved)s间，空闲%(free)s间；"
-                "入住%(placed)s人，解除隔离%(released)s人。"
+                "隔离管控中%(placed)s人，已解除隔离%(released)s人。"
             )
             % {
                 k: _n(quarantine.get(k))
@@ -293,7 +293,7 @@ def report_outline(data: ReportData) -> list[Block]:
     out.append(
         Table(
             "quarantine",
-            [_("房间"), _("在住"), _("预留"), _("空闲"), _("入住"), _("解除隔离")],
+            [_("房间"), _("在住"), _("预留"), _("空闲"), _("隔离管控中"), _("已解除隔离")],
             [
                 [
                     _n(quarantine.get(k))
@@ -382,6 +382,9 @@ def report_outline(data: ReportData) -> list[Block]:
     out.append(heading(1, _("超时未办事项")))
     out.append(Para(_("超时未办事项共%(n)s项。") % {"n": _n(f.get("overdue"))}))
     if data.overdue:
+        listed = sum(g.count for g in data.overdue)
+        if listed < int(f.get("overdue") or 0):
+            out.append(Para(_("下表按责任单位列出其中超时最久的%(n)d项。") % {"n": listed}))
         out.append(
             Table(
                 "overdue",

@@ -45,6 +45,9 @@ if TYPE_CHECKING:
 
 # The new cases a report lists one by one; past this it says how many more there are.
 CASES_LISTED_MAX = 200
+# The overdue items a report reads per kind (the oldest first) to count them by owner;
+# past this it says how many of the total its table lists.
+OVERDUE_LISTED_PER_KIND = 1000
 
 
 @dataclass(frozen=True)
@@ -149,7 +152,7 @@ def _overdue(*, user: User, now: dt.datetime) -> tuple[list[OverdueRow], int]:
     if not has_capability(user, Capability.OVERDUE_VIEW):
         return [], 0
     groups = []
-    for group in overdue_groups(actor=user, now=now):
+    for group in overdue_groups(actor=user, now=now, limit_per_kind=OVERDUE_LISTED_PER_KIND):
         kinds = []
         for item in group.items:
             known = kind_get(item.kind)
