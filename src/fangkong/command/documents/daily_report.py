@@ -143,6 +143,15 @@ def _moment(value: Any) -> str:
     return "—"
 
 
+def _enumerated(items: list[str]) -> str:
+    """（1）…；（2）… — or 无."""
+    if not items:
+        return _("无")
+    if len(items) == 1:
+        return items[0]
+    return "；".join(f"（{n}）{item}" for n, item in enumerate(items, start=1))
+
+
 def report_outline(data: ReportData) -> list[Block]:
     """The report's blocks, in order (see the module docstring)."""
     f = data.figures
@@ -401,12 +410,10 @@ def report_outline(data: ReportData) -> list[Block]:
         out.append(Para(_("无镇街日报。")))
     for town in submitted:
         out.append(heading(2, f"{town.town}（{town.state}）" if town.state else town.town))
-        out.append(heading(3, _("工作进展")))
-        out.append(Para(town.progress or _("无")))
-        out.append(heading(3, _("困难和问题")))
-        out.extend(Para(p) for p in town.problems or [_("无")])
-        out.append(heading(3, _("需求")))
-        out.extend(Para(n) for n in town.needs or [_("无")])
+        none = _("无")
+        out.append(heading(3, _("工作进展：%(text)s") % {"text": town.progress or none}))
+        out.append(heading(3, _("困难和问题：%(text)s") % {"text": _enumerated(town.problems)}))
+        out.append(heading(3, _("需求：%(text)s") % {"text": _enumerated(town.needs)}))
     if missing:
         out.append(Para(_("未报送日报的镇街：%(towns)s。") % {"towns": "、".join(missing)}))
     return out

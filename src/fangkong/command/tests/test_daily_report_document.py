@@ -146,7 +146,10 @@ def test_the_document_is_an_a4_government_document() -> None:
     firsts = [t for t in texts if t[:2] in {f"{chinese_numeral(n)}、" for n in range(1, 11)}]
     assert [t[:2] for t in firsts] == [f"{chinese_numeral(n)}、" for n in range(1, 9)]
     assert "（一）新增病例情况" in texts
-    assert "1.工作进展" in texts and "2.困难和问题" in texts and "3.需求" in texts
+    assert "（一）乌镇镇（迟报）" in texts
+    assert "1.工作进展：完成全员采样" in texts
+    assert "2.困难和问题：采样人员不足" in texts
+    assert "3.需求：无" in texts
     heading = next(p for p in doc.paragraphs if p.text == "一、疫情总体情况")
     assert heading.runs[0]._element.rPr.rFonts.get(qn("w:eastAsia")) == "黑体"
 
