@@ -212,8 +212,9 @@ def report_data(*, user: User, day: dt.date | None = None) -> ReportData:
     day = report_day_check(day)
     figures = situation(user=user, day=day)
     path = str(figures.get("scope_path") or scope_path(user))
-    city_name = jurisdiction_names(paths=[city_of(path)]).get(city_of(path), "")
-    scope_name = str(figures.get("scope_name") or city_name)
+    scope_name = str(figures.get("scope_name") or "")
+    if not scope_name:  # figures not computed for a scope without a name: the city's
+        scope_name = jurisdiction_names(paths=[city_of(path)]).get(city_of(path), "")
     cases, more = _day_cases(user=user, day=day, new=int(figures["cases"]["new"]))
     groups, overdue_total = _overdue(user=user, now=_end_of(day))
     return ReportData(
