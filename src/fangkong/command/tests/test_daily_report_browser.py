@@ -10,6 +10,7 @@ import pytest
 from django.conf import settings
 from django.test import Client
 
+from fangkong.command.services.figures import figures_refresh
 from fangkong.testkit.reports import docx_document, docx_table, table_by_label
 from fangkong.testkit.worlds.pushes import build_world
 
@@ -33,6 +34,7 @@ def test_command_downloads_the_daily_report(
     transactional_db: None, live_server: Any, browser_page: Any, tree: Any, make_user: Any
 ) -> None:
     world = build_world(tree, make_user)
+    figures_refresh()  # the dashboard's figures of today (the figures job's work)
     _login(browser_page, live_server, world.command)
 
     browser_page.goto(live_server.url + "/")
