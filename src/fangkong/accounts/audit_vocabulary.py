@@ -152,6 +152,11 @@ AUDIT_ACTIONS: dict[str, Any] = {
     "rectification.escalate": _("隔离点整改超时督办"),
     "staff_shift.create": _("登记闭环工作人员"),
     "staff_test.record": _("登记闭环工作人员核酸"),
+    # command
+    "figures.refresh": _("重新计算指挥大屏数据"),
+    # command: the daily situation report
+    "report.generate": _("生成疫情日报"),
+    "report.download": _("下载疫情日报"),
     # command: the towns' daily reports
     "town_report.submit": _("报送镇街工作日报"),
     "town_report.update": _("修改镇街工作日报"),
@@ -207,6 +212,7 @@ AUDIT_OBJECTS: dict[str, ObjectKind] = {
     "jurisdiction": ObjectKind(_("辖区")),
     "place": ObjectKind(_("场所")),
     "zone": ObjectKind(_("风险区"), "areas:zone_detail"),
+    "figures": ObjectKind(_("指挥大屏数据")),
     "person": ObjectKind(_("人员"), "people:detail"),
     "household": ObjectKind(_("住户"), "people:household"),
     "scan_import": ObjectKind(_("扫码数据导入")),
@@ -233,6 +239,7 @@ AUDIT_OBJECTS: dict[str, ObjectKind] = {
     "inspection": ObjectKind(_("隔离点检查"), "quarantine:inspection_detail"),
     "rectification": ObjectKind(_("整改")),
     "staff_shift": ObjectKind(_("闭环工作人员")),
+    "daily_report": ObjectKind(_("疫情日报")),
     "town_report": ObjectKind(_("镇街工作日报")),
     "town_report_problem": ObjectKind(_("镇街日报问题"), "command:town_report_problem"),
     "task": ObjectKind(_("任务"), "command:task_detail"),
@@ -283,7 +290,7 @@ ACTION_GROUPS: tuple[tuple[Any, frozenset[str]], ...] = (
             }
         ),
     ),
-    (_("指挥调度"), frozenset({"task", "department", "town_report"})),
+    (_("指挥调度"), frozenset({"task", "department", "town_report", "figures", "report"})),
 )
 
 

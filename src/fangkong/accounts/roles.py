@@ -51,6 +51,7 @@ class Capability(models.TextChoices):
     RULESET_MANAGE = "ruleset.manage", _("制定和修改本地防控方案")
     AUDIT_VIEW = "audit.view", _("查看审计日志")
     DASHBOARD_VIEW = "dashboard.view", _("查看指挥大屏")
+    FIGURES_REFRESH = "figures.refresh", _("立即重新计算指挥大屏数据")
     TOKEN_MANAGE = "token.manage", _("管理接口令牌")
     USER_MANAGE = "user.manage", _("管理用户账户")
     # Contact tracing (流调溯源).
@@ -85,6 +86,7 @@ class Capability(models.TextChoices):
     RECTIFICATION_UPDATE = "rectification.update", _("办理隔离点整改")
     # Command (指挥调度).
     OVERDUE_VIEW = "overdue.view", _("查看超时督办（本辖区、本单位超过时限的事项）")
+    REPORT_VIEW = "report.view", _("生成和下载疫情日报（镇街为本镇街）")
     # Command (指挥调度): the towns' daily reports (听取汇报).
     TOWN_REPORT_VIEW = "town_report.view", _("查看镇街工作日报")
     TOWN_REPORT_SUBMIT = "town_report.submit", _("报送本镇街工作日报")
@@ -166,6 +168,8 @@ ROLE_CAPABILITIES: dict[str, frozenset[str]] = {
             Capability.TOWN_REPORT_SUBMIT,
             Capability.TASK_VIEW,
             Capability.TASK_REPLY,
+            # Its own town's daily report (the figures of its own scope).
+            Capability.REPORT_VIEW,
         }
     ),
     Role.COMMUNITY_WORKER: frozenset(

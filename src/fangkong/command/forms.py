@@ -2,13 +2,13 @@
 
 from __future__ import annotations
 
-from typing import Any, cast
+from typing import Any, ClassVar, cast
 
 from django import forms
 from django.utils.translation import gettext_lazy as _
 
 from fangkong.command.choices import TaskPriority, TaskStatus
-from fangkong.core.pages import FlagField, LocalDateTimeField, PageForm, PkListField
+from fangkong.core.pages import FlagField, IsoDateField, LocalDateTimeField, PageForm, PkListField
 
 ASSIGNEES_LIMIT = 60
 BOXES = ("mine", "dispatched")
@@ -78,3 +78,10 @@ class OverdueFilterForm(PageForm):
 
     kind = forms.CharField(required=False, max_length=64)
     owner = forms.CharField(required=False, max_length=100)
+
+
+class SituationDayForm(PageForm):
+    """The dashboard's day (default today)."""
+
+    day = IsoDateField(required=False, label=_("日期"))
+    codes: ClassVar[dict[str, str]] = {"day": "date_invalid"}

@@ -33,6 +33,7 @@ from fangkong.accounts.models import User
 from fangkong.accounts.roles import Role
 from fangkong.areas.models import Jurisdiction, Level, ZoneLevel
 from fangkong.areas.services import zones as zone_services
+from fangkong.command.services.figures import figures_refresh
 from fangkong.core.errors import DomainError
 from fangkong.core.paths import community_of, under
 from fangkong.drill.clock import drill_clock
@@ -311,4 +312,9 @@ def drill_outbreak(*, through_day: int = LAST_DAY) -> list[DayReport]:
             summary.setdefault("zone_days_closed", zones_close_day(on_date))
             DrillDay.objects.create(city=city, day=day, on_date=on_date, summary=summary)
         reports.append(DayReport(day, on_date, played=True, summary=summary))
+    # Command's figures at once (the periodic job keeps them after): today's, and
+    # yesterday's for the trend.
+    today = timezone.localdate()
+    for figures_day in (today - dt.timedelta(days=1), today):
+        figures_refresh(day=figures_day)
     return reports

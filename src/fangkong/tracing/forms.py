@@ -48,6 +48,8 @@ class CaseFilterForm(PageForm):
     """The case list's filters; `towns` are the towns the user may filter by."""
 
     status = _text()
+    kind = _text()
+    source = _text()  # "known" / "unknown" (来源不明)
     town = _text()
     since = _date()
     until = _date()

@@ -217,6 +217,13 @@ NAV_ENTRIES: tuple[NavEntry, ...] = (
         _("超过时限的流调与推送核查，逐级督办"),
     ),
     NavEntry(
+        "daily_report",
+        pgettext_lazy("nav", "疫情日报"),
+        "command:daily_report_today",
+        Capability.REPORT_VIEW,
+        _("按日期生成疫情日报（通报），可打印，可下载 Word 文档"),
+    ),
+    NavEntry(
         "chains",
         Group.TRACING,
         pgettext_lazy("nav", "传播链"),

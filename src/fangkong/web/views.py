@@ -20,6 +20,7 @@ from fangkong.accounts.permissions import has_capability
 from fangkong.accounts.roles import ROLE_CAPABILITIES, Capability, Role
 from fangkong.accounts.types import AuthedRequest
 from fangkong.areas.choices import Level, PlaceKind, ZoneLevel
+from fangkong.command.views.dashboard import dashboard_context
 from fangkong.core import search as core_search
 from fangkong.core.errors import DomainError, NotFound, PermissionDenied
 from fangkong.quarantine.selectors import sites as quarantine_sites
@@ -192,7 +193,7 @@ def _landing_context(request: AuthedRequest) -> dict[str, Any]:
 def home(request: AuthedRequest) -> HttpResponse:
     """The dashboard for roles with dashboard.view; a landing page for every other role."""
     if has_capability(request.user, Capability.DASHBOARD_VIEW):
-        return render(request, "web/dashboard.html", _dashboard_context(request))
+        return render(request, "command/dashboard.html", dashboard_context(request))
     return render(request, "web/landing.html", _landing_context(request))
 
 

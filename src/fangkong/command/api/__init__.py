@@ -4,9 +4,10 @@ from __future__ import annotations
 
 from ninja import Router
 
-from fangkong.command.api import overdue, tasks, town_reports
+from fangkong.command.api import daily_report, overdue, tasks, town_reports
 
 router = Router(tags=["command"])
 router.add_router("", overdue.router)
 router.add_router("", tasks.router)
 router.add_router("", town_reports.router)
+router.add_router("", daily_report.router)

@@ -14,6 +14,9 @@ class Migration(migrations.Migration):
     dependencies = [
         ("command", "0001_tasks"),
         migrations.swappable_dependency(settings.AUTH_USER_MODEL),
+        # Chained after wfig's figures on this branch (both merged here); the lead
+        # chains the command migrations at merge.
+        ("command", "0002_figures"),
     ]
 
     operations = [

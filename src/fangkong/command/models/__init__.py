@@ -1,5 +1,6 @@
 """command's tables, one module per part (tasks, figures, town reports ...)."""
 
+from fangkong.command.models.figures import FigureSnapshot
 from fangkong.command.models.tasks import (
     Assignment,
     AssignmentEvent,
@@ -21,6 +22,7 @@ __all__ = [
     "AssignmentEvent",
     "Department",
     "DepartmentMember",
+    "FigureSnapshot",
     "Task",
     "TaskAttachment",
     "TownReport",

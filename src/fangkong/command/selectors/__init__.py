@@ -1,1 +1,1 @@
-"""command's reads, one module per part (overdue, tasks, town reports ...)."""
+"""Reads of command: one module per part (figures, overdue, tasks, town reports, daily report)."""

@@ -1,1 +1,1 @@
-"""command's writes, one module per part (tasks, town reports ...)."""
+"""Writes of command: one module per part (`figures`, `town_reports`, `daily_report`, ...)."""

@@ -60,6 +60,8 @@ def cases(
     *,
     user: User,
     status: str | None = None,
+    kind: str | None = None,
+    source: str | None = None,
     town: Any = None,
     since: dt.date | None = None,
     until: dt.date | None = None,
@@ -71,7 +73,8 @@ def cases(
 ) -> Page[Case]:
     """One keyset page of the cases `user` may see, newest first.
 
-    Filters: `status`; `town` (a Jurisdiction: its subtree); `since`/`until` (dates of
+    Filters: `status`; `kind` (confirmed / asymptomatic); `source` ("known", "unknown":
+    the 来源不明 mark); `town` (a Jurisdiction: its subtree); `since`/`until` (dates of
     the report, Asia/Shanghai, both included); `overdue` (True: past a deadline not met;
     False: not).
     """
@@ -80,6 +83,14 @@ def cases(
         if status not in CaseStatus.values:
             raise DomainError("status_invalid", _("状态无效"), value=status)
         qs = qs.filter(status=status)
+    if kind:
+        if kind not in CaseKind.values:
+            raise DomainError("kind_invalid", _("病例类型无效"), value=kind)
+        qs = qs.filter(kind=kind)
+    if source:
+        if source not in ("known", "unknown"):
+            raise DomainError("source_invalid", _("来源筛选无效"), value=source)
+        qs = qs.filter(source_unknown=source == "unknown")
     if town is not None:
         qs = qs.filter(under("jurisdiction_path", town.path))
     if since is not None:

@@ -132,6 +132,8 @@ def case_list(request: AuthedRequest) -> HttpResponse:
         page = selectors.cases(
             user=request.user,
             status=data["status"] or None,
+            kind=data["kind"] or None,
+            source=data["source"] or None,
             town=data["town"],
             since=data["since"],
             until=data["until"],
@@ -151,6 +153,8 @@ def case_list(request: AuthedRequest) -> HttpResponse:
         "query": query,
         "towns": towns,
         "statuses": CaseStatus.choices,
+        "kinds": CaseKind.choices,
+        "sources": [("known", _("来源明确")), ("unknown", _("来源不明"))],
         "page": page,
         "rows": [_row(c, now, town_names) for c in (page.items if page else [])],
         "error": error,

@@ -58,10 +58,11 @@ EXPECTED = {
 
 # Quarantine care: the site's day at the site, alerts to the site and command, the
 # community's home list (their pages are not in urls_wired: only the real project).
+# Command's daily report (report.view: command, and a town's staff for their town).
 IN_THE_REAL_PROJECT: dict[str, set[str]] = {
-    Role.COMMAND: {"care_alerts", "home_list"},
-    Role.ADMIN: {"care_alerts", "home_list"},
-    Role.TOWN_STAFF: {"home_list"},
+    Role.COMMAND: {"care_alerts", "home_list", "daily_report"},
+    Role.ADMIN: {"care_alerts", "home_list", "daily_report"},
+    Role.TOWN_STAFF: {"home_list", "daily_report"},
     Role.COMMUNITY_WORKER: {"home_list"},
     Role.SITE_STAFF: {"site_day", "care_alerts"},
 }

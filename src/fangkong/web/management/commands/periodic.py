@@ -12,6 +12,7 @@ Each job is idempotent, so running it more often than needed changes nothing:
 - purge the login lockout's records no lock reads any more (old failures and addresses);
 - mark failed the background jobs whose worker died (no heartbeat), so they can be re-run;
 - close the placements at home (home quarantine, home health monitoring) past their end;
+- recompute command's figures of the situation at a glance (today's snapshot).
 - tell each town whose daily report is missing at the rule set's hour (once a town a day).
 
 It lives in the web app, above every domain, because it runs jobs of all of them.
@@ -30,6 +31,7 @@ from django.utils import timezone
 
 from fangkong.accounts.tasks import login_records_purge
 from fangkong.areas.tasks import zones_close_day
+from fangkong.command.tasks import figures_refresh_job
 from fangkong.command.tasks_assignments import task_assignments_escalate_overdue
 from fangkong.command.tasks_town_reports import town_reports_remind_missing
 from fangkong.core.tasks import jobs_reap_stale
@@ -44,7 +46,7 @@ class Command(BaseCommand):
     help = (
         "Enqueue the periodic jobs (escalations, zone day counters, rechecks, "
         "rectifications, login record purge, dead jobs, placements at home past their "
-        "end, missing town reports) once."
+        "end, command's figures, missing town reports) once."
     )
 
     def handle(self, *args: Any, **options: Any) -> None:
@@ -62,6 +64,7 @@ class Command(BaseCommand):
             ("login_records_purge", login_records_purge.enqueue()),
             ("jobs_reap_stale", jobs_reap_stale.enqueue()),
             ("home_placements_close_due", home_placements_close_due.enqueue()),
+            ("figures_refresh_job", figures_refresh_job.enqueue()),
             ("town_reports_remind_missing", town_reports_remind_missing.enqueue()),
         ):
             self.stdout.write(f"{name}: {result.status}")

@@ -1,0 +1,1 @@
+"""Documents command writes: the daily situation report (Word and its printable outline)."""
