@@ -33,9 +33,9 @@ from fangkong.accounts.models import User
 from fangkong.accounts.roles import Role
 from fangkong.areas.models import Jurisdiction, Level, ZoneLevel
 from fangkong.areas.services import zones as zone_services
+from fangkong.command.services.figures import figures_refresh
 from fangkong.core.errors import DomainError
 from fangkong.core.paths import community_of, under
-from fangkong.command.services.figures import figures_refresh
 from fangkong.drill.clock import drill_clock
 from fangkong.drill.feedback import town_feedback
 from fangkong.drill.mass_testing import play_day1, play_day2, play_day3, play_zone_screening

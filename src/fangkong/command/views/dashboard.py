@@ -132,7 +132,12 @@ def dashboard_context(request: AuthedRequest) -> dict[str, Any]:
             for level in (ZoneLevel.SEALED, ZoneLevel.CONTROLLED, ZoneLevel.PRECAUTION)
         ],
         "contact_rows": [
-            {"key": key, "label": label, "figures": data["contacts"][key], "links": links["contacts"][key]}
+            {
+                "key": key,
+                "label": label,
+                "figures": data["contacts"][key],
+                "links": links["contacts"][key],
+            }
             for key, label in (
                 ("close", _("密切接触者")),
                 ("secondary", _("密接的密接")),
@@ -160,4 +165,3 @@ def figures_refresh(request: AuthedRequest) -> HttpResponse:
     figures_refresh_request(actor=request.user)
     messages.success(request, _("已开始重新计算，稍后刷新页面即可看到最新数据"))
     return HttpResponseRedirect(reverse("command:dashboard"))
-
