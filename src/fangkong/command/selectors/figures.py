@@ -44,6 +44,14 @@ def situation_scope(*, user: User) -> str:
     return path
 
 
+def situation_allowed(*, user: User) -> bool:
+    """Whether `user` has figures to see (dashboard.view, bound to a city or a town)."""
+    return has_capability(user, Capability.DASHBOARD_VIEW) and len(scope_path(user)) in (
+        CITY_WIDTH,
+        TOWN_WIDTH,
+    )
+
+
 def _url(name: str, *args: Any) -> str:
     try:
         return reverse(name, args=args)
