@@ -258,6 +258,7 @@ ACTION_GROUPS: tuple[tuple[Any, frozenset[str]], ...] = (
             }
         ),
     ),
+    (_("指挥调度"), frozenset({"figures"})),
 )
 
 
