@@ -26,6 +26,7 @@ from fangkong.areas.choices import ZoneLevel
 from fangkong.command.forms import SituationDayForm
 from fangkong.command.selectors.figures import situation
 from fangkong.command.services.figures import figures_refresh_request
+from fangkong.core.paths import TOWN_WIDTH
 
 MAP_GEOJSON_PATH = "api/areas/map.geojson"
 CONTACT_CLASS_CODES = {"close": "close", "secondary": "secondary", "risk": "co_presence"}
@@ -111,7 +112,8 @@ def dashboard_context(request: AuthedRequest) -> dict[str, Any]:
     }
     map_config = {
         "url": get_script_prefix() + MAP_GEOJSON_PATH,
-        "level": "community",
+        # The city starts on its towns, a town on its communities.
+        "level": "town" if len(data["scope_path"]) < TOWN_WIDTH else "community",
         "points": data["case_points"],
         "labels": {
             "sealed": str(zone_labels[ZoneLevel.SEALED]),

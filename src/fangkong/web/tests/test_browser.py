@@ -61,8 +61,9 @@ def test_command_sees_the_curve_and_the_map_with_case_points(
     from fangkong.command.services.figures import figures_refresh
     from fangkong.testkit import tracing as tracing_kit
 
+    set_geometry(tree.town_a, dx=0.0)
+    set_geometry(tree.town_b, dx=0.06)
     set_geometry(tree.community_a, dx=0.0)
-    set_geometry(tree.community_b, dx=0.06)
     add_zone(tree.community_a, "sealed")
     tracing_kit.case_in(
         tree.community_a, reported_at=timezone.now() - dt.timedelta(hours=1), actor=data_admin
@@ -86,9 +87,17 @@ def test_command_sees_the_curve_and_the_map_with_case_points(
     assert browser_page.locator("#zone-map").get_attribute("data-features") == "2"
     assert browser_page.locator("#zone-map").get_attribute("data-case-points") == "1"
     fills = {paths.nth(i).get_attribute("fill") for i in range(paths.count())}
-    assert {"#dc2626", "#9ca3af", "#7f1d1d"} <= fills  # sealed, none, the case point
+    # 乌镇镇 holds a sealed community and the case; 濮院镇 neither.
+    assert {"#dc2626", "#9ca3af", "#7f1d1d"} <= fills
     assert browser_page.locator("#epi-curve canvas").count() >= 1
     assert browser_page.locator("#epi-curve").get_attribute("data-ready") == "1"
+    # The toggle switches to the communities; the case point stays where the case lives.
+    browser_page.click("[data-map-level=community]")
+    browser_page.wait_for_function(
+        "() => document.querySelector('#zone-map').getAttribute('data-level') === 'community'"
+        " && document.querySelector('#zone-map').getAttribute('data-features') === '1'"
+        " && document.querySelector('#zone-map').getAttribute('data-case-points') === '1'"
+    )
     assert external == []  # no tile server, no CDN
     assert errors == []
 

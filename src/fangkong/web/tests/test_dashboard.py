@@ -106,6 +106,15 @@ def test_map_container_and_only_local_assets(tree: Any, command_user: Any, clien
     assert "http://" not in page and "https://" not in page
     config = json.loads(re.search(r'id="map-config"[^>]*>(.*?)</script>', page, re.S).group(1))
     assert config["url"] == "/api/areas/map.geojson"
+    assert config["level"] == "town"  # the city starts on its towns
+
+
+def test_town_staff_map_starts_at_community_level(tree: Any, town_a_user: Any, client: Any) -> None:
+    client.force_login(town_a_user)
+
+    page = client.get("/").content.decode()
+
+    config = json.loads(re.search(r'id="map-config"[^>]*>(.*?)</script>', page, re.S).group(1))
     assert config["level"] == "community"
 
 
