@@ -204,17 +204,17 @@ def page_figures(html: str) -> dict[str, int]:
             raise RuntimeError(f"figure {name} not on the page")
         return int(found.group(1))
 
+    def card(name: str) -> int:  # a card's big number (its first link)
+        found = re.search(rf'data-figure="{name}">.*?<a href="[^"]*">(\d+)</a>', html, re.S)
+        if found is None:
+            raise RuntimeError(f"figure {name} not on the page")
+        return int(found.group(1))
+
     close = re.search(r'data-contacts="close">(.*?)</tr>', html, re.S)
     close_row = close.group(1) if close else ""
     return {
-        "cases-total": int(
-            re.search(r'data-figure="cases-total">.*?<a href="[^"]*">(\d+)</a>', html, re.S).group(
-                1
-            )  # type: ignore[union-attr]
-        ),
-        "cases-new": int(
-            re.search(r'data-figure="cases-new">.*?<a href="[^"]*">(\d+)</a>', html, re.S).group(1)  # type: ignore[union-attr]
-        ),
+        "cases-total": card("cases-total"),
+        "cases-new": card("cases-new"),
         "cases-total-confirmed": mark("cases-total-confirmed"),
         "cases-source-unknown": mark("cases-source-unknown"),
         "close-found": mark("found", close_row),
