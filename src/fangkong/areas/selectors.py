@@ -742,28 +742,35 @@ def zones_active_under(*, within: str, limit: int = 500) -> list[dict[str, Any]]
     """The active zones under the city path `within` for command's figures (the figures
     job scopes what it shows): [{id, name, level, path, started_on, no_case_days}],
     sealed first, then by start date."""
-    order = {ZoneLevel.SEALED: 0, ZoneLevel.CONTROLLED: 1, ZoneLevel.PRECAUTION: 2}
-    rows = list(
+    order: dict[str, int] = {ZoneLevel.SEALED: 0, ZoneLevel.CONTROLLED: 1, ZoneLevel.PRECAUTION: 2}
+    qs: Any = (
         Zone.objects.filter(under("jurisdiction_path", within), state=ZoneState.ACTIVE)
         .order_by("started_on", "pk")
-        .values("id", "name", "level", "jurisdiction_path", "started_on", "no_case_days")[:limit]
+        .values("id", "name", "level", "jurisdiction_path", "started_on", "no_case_days")
     )
+    rows: list[dict[str, Any]] = list(qs[:limit])
     rows.sort(key=lambda r: order.get(r["level"], 9))
     return rows
 
 
-def zones_changed_between(*, within: str, start: Any, end: Any, limit: int = 100) -> list[dict[str, Any]]:
+def zones_changed_between(
+    *, within: str, start: Any, end: Any, limit: int = 100
+) -> list[dict[str, Any]]:
     """Zones drawn or lifted on the days [start, end) (dates) under `within`, for the day's
     key events: [{id, name, level, path, started_on, lifted_on}]."""
-    return list(
+    qs: Any = (
         Zone.objects.filter(under("jurisdiction_path", within))
-        .filter(Q(started_on__gte=start, started_on__lt=end) | Q(lifted_on__gte=start, lifted_on__lt=end))
+        .filter(
+            Q(started_on__gte=start, started_on__lt=end)
+            | Q(lifted_on__gte=start, lifted_on__lt=end)
+        )
         .order_by("pk")
-        .values("id", "name", "level", "jurisdiction_path", "started_on", "lifted_on")[:limit]
+        .values("id", "name", "level", "jurisdiction_path", "started_on", "lifted_on")
     )
+    return list(qs[:limit])
 
 
-def city_rows() -> list[dict[str, str]]:
+def city_rows() -> list[dict[str, Any]]:
     """Every city (reference data): [{path, name}] in path order."""
     rows = Jurisdiction.objects.filter(level=Level.CITY).order_by("path")
     return [dict(row) for row in rows.values("path", "name")]

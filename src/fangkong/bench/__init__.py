@@ -24,6 +24,7 @@ REGISTRY: dict[str, str] = {
     "sync": "fangkong.bench.sync",
     "results-import": "fangkong.bench.results_import",
     "placements": "fangkong.bench.placements",
+    "dashboard": "fangkong.bench.dashboard",
 }
 
 Log = Callable[[str], None]

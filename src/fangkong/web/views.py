@@ -10,7 +10,7 @@ from django.http import HttpRequest, HttpResponse, HttpResponsePermanentRedirect
 from django.middleware.csrf import get_token
 from django.shortcuts import redirect, render
 from django.templatetags.static import static
-from django.urls import NoReverseMatch, get_script_prefix, reverse
+from django.urls import NoReverseMatch, reverse
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
 from django.views.decorators.cache import never_cache
@@ -19,19 +19,15 @@ from django.views.decorators.http import require_GET, require_http_methods
 from fangkong.accounts.permissions import has_capability
 from fangkong.accounts.roles import ROLE_CAPABILITIES, Capability, Role
 from fangkong.accounts.types import AuthedRequest
-from fangkong.areas.choices import Level, PlaceKind, ZoneLevel
+from fangkong.areas.choices import PlaceKind
+from fangkong.command.selectors.figures import situation_allowed
 from fangkong.command.views.dashboard import dashboard_context
 from fangkong.core import search as core_search
 from fangkong.core.errors import DomainError, NotFound, PermissionDenied
 from fangkong.quarantine.selectors import sites as quarantine_sites
 from fangkong.web.forms import SearchForm
 from fangkong.web.navigation import NAV_ENTRIES, nav_items
-from fangkong.web.selectors import (
-    DASHBOARD_CACHE_SECONDS,
-    ZONE_LEVELS,
-    dashboard_figures,
-    jurisdiction_chain,
-)
+from fangkong.web.selectors import jurisdiction_chain
 
 if TYPE_CHECKING:
     from fangkong.accounts.models import User
@@ -80,18 +76,8 @@ ROLE_WORK_WITHOUT_PAGES: dict[str, Any] = {
     Role.PUBLICITY: gettext_lazy("发布权威通报，跟踪舆情并及时辟谣"),
 }
 
-CHART_TITLES: dict[str, Any] = {
-    Level.TOWN: gettext_lazy("各镇街登记人员"),
-    Level.COMMUNITY: gettext_lazy("各村社登记人员"),
-    Level.GRID: gettext_lazy("各网格登记人员"),
-    "": gettext_lazy("各下级辖区登记人员"),
-}
-
 # Which capability guards each navigation entry (to link a capability to its page).
 NAV_CAPABILITY: dict[str, str] = {e.key: e.capability for e in NAV_ENTRIES if e.capability}
-
-# The map's GeoJSON endpoint (areas app, django-ninja router mounted at /api/areas).
-MAP_GEOJSON_PATH = "api/areas/map.geojson"
 
 
 def _capabilities(role: str, nav: list[dict[str, Any]]) -> list[dict[str, str]]:
@@ -105,51 +91,6 @@ def _capabilities(role: str, nav: list[dict[str, Any]]) -> list[dict[str, str]]:
         if capability and capability not in urls:
             urls[capability] = item["url"]
     return [{"label": str(c.label), "url": urls.get(c, "")} for c in Capability if c in caps]
-
-
-def _dashboard_context(request: AuthedRequest) -> dict[str, Any]:
-    figures = dashboard_figures(user=request.user)
-    kind_labels = dict(PlaceKind.choices)
-    level_labels = dict(Level.choices)
-    zone_labels = dict(ZoneLevel.choices)
-    scope_level = figures["scope_level"]
-    child_level = figures["child_level"]
-    chart = {
-        "title": str(CHART_TITLES.get(child_level, CHART_TITLES[""])),
-        "names": [row["name"] for row in figures["persons_by_area"]],
-        "persons": [row["persons"] for row in figures["persons_by_area"]],
-        "population": [row["population"] for row in figures["persons_by_area"]],
-        "series_persons": _("登记人数"),
-        "series_population": _("常住人口"),
-    }
-    map_config = {
-        "url": get_script_prefix() + MAP_GEOJSON_PATH,
-        "level": "town" if scope_level in ("", Level.CITY) else "community",
-        "labels": {
-            "sealed": str(zone_labels[ZoneLevel.SEALED]),
-            "controlled": str(zone_labels[ZoneLevel.CONTROLLED]),
-            "precaution": str(zone_labels[ZoneLevel.PRECAUTION]),
-            "none": _("无风险区"),
-            "empty": _("暂无辖区边界数据"),
-            "failed": _("地图数据加载失败"),
-        },
-    }
-    return {
-        "figures": figures,
-        "scope_level_label": level_labels.get(scope_level, ""),
-        "child_level_label": level_labels.get(child_level, ""),
-        "zone_cards": [
-            {"level": level, "label": zone_labels[level], "count": figures["zones"][level]}
-            for level in ZONE_LEVELS
-        ],
-        "place_rows": [
-            {"kind": row["kind"], "label": kind_labels.get(row["kind"], row["kind"]), **row}
-            for row in figures["places_by_kind"]
-        ],
-        "chart": chart,
-        "map_config": map_config,
-        "cache_seconds": DASHBOARD_CACHE_SECONDS,
-    }
 
 
 def _own_site(user: User) -> dict[str, Any] | None:
@@ -191,8 +132,9 @@ def _landing_context(request: AuthedRequest) -> dict[str, Any]:
 
 @login_required
 def home(request: AuthedRequest) -> HttpResponse:
-    """The dashboard for roles with dashboard.view; a landing page for every other role."""
-    if has_capability(request.user, Capability.DASHBOARD_VIEW):
+    """The situation at a glance (command's dashboard) for roles with dashboard.view bound
+    to a city or a town; a landing page for every other role (and an unbound account)."""
+    if situation_allowed(user=request.user):
         return render(request, "command/dashboard.html", dashboard_context(request))
     return render(request, "web/landing.html", _landing_context(request))
 

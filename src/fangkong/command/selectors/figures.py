@@ -40,10 +40,16 @@ def situation_scope(*, user: User) -> str:
     require(user, Capability.DASHBOARD_VIEW)
     path = scope_path(user)
     if len(path) not in (CITY_WIDTH, TOWN_WIDTH):
-        raise PermissionDenied(
-            "dashboard_scope", _("指挥大屏只面向全市和镇街"), scope=path or "-"
-        )
+        raise PermissionDenied("dashboard_scope", _("指挥大屏只面向全市和镇街"), scope=path or "-")
     return path
+
+
+def situation_allowed(*, user: User) -> bool:
+    """Whether `user` has figures to see (dashboard.view, bound to a city or a town)."""
+    return has_capability(user, Capability.DASHBOARD_VIEW) and len(scope_path(user)) in (
+        CITY_WIDTH,
+        TOWN_WIDTH,
+    )
 
 
 def _url(name: str, *args: Any) -> str:
@@ -87,7 +93,9 @@ def _event(event: dict[str, Any]) -> dict[str, Any]:
             text += _("，来源不明")
         url = _url("tracing:case_detail", event["id"])
     elif kind in ("zone_drawn", "zone_lifted"):
-        template = _("划定%(level)s：%(name)s") if kind == "zone_drawn" else _("解除%(level)s：%(name)s")
+        template = (
+            _("划定%(level)s：%(name)s") if kind == "zone_drawn" else _("解除%(level)s：%(name)s")
+        )
         text = template % {"level": zone_labels.get(event["level"], ""), "name": event["name"]}
         url = _url("areas:zone_detail", event["id"])
     else:  # push_late

@@ -88,7 +88,13 @@ def _owner(prefix: str, city: str, towns: set[str]) -> list[str]:
     return [city, town] if town in towns else [city]
 
 
-def _add_flat(snapshots: dict[str, dict[str, Any]], key: str, grouped: dict[str, dict[str, int]], city: str, towns: set[str]) -> None:
+def _add_flat(
+    snapshots: dict[str, dict[str, Any]],
+    key: str,
+    grouped: dict[str, dict[str, int]],
+    city: str,
+    towns: set[str],
+) -> None:
     for prefix, figures in grouped.items():
         for path in _owner(prefix, city, towns):
             into = snapshots[path][key]
@@ -96,7 +102,13 @@ def _add_flat(snapshots: dict[str, dict[str, Any]], key: str, grouped: dict[str,
                 into[name] = into.get(name, 0) + n
 
 
-def _add_int(snapshots: dict[str, dict[str, Any]], key: str, grouped: dict[str, int], city: str, towns: set[str]) -> None:
+def _add_int(
+    snapshots: dict[str, dict[str, Any]],
+    key: str,
+    grouped: dict[str, int],
+    city: str,
+    towns: set[str],
+) -> None:
     for prefix, n in grouped.items():
         for path in _owner(prefix, city, towns):
             snapshots[path][key] += n
@@ -112,7 +124,9 @@ def _round_for(path: str, rounds: list[dict[str, Any]]) -> dict[str, Any] | None
     return None
 
 
-def _city_snapshots(city: dict[str, str], day: dt.date, now: dt.datetime) -> dict[str, dict[str, Any]]:
+def _city_snapshots(
+    city: dict[str, str], day: dt.date, now: dt.datetime
+) -> dict[str, dict[str, Any]]:
     """{path: figures} of one city and its towns, each base table read once."""
     cpath = city["path"]
     start, end = day_bounds(day)
@@ -123,7 +137,15 @@ def _city_snapshots(city: dict[str, str], day: dt.date, now: dt.datetime) -> dic
     for path, name in towns.items():
         snapshots[path] = empty_figures(name)
 
-    _add_flat(snapshots, "cases", tracing_figures.case_figures_by_prefix(within=cpath, width=TOWN_WIDTH, day_start=start, day_end=end), cpath, town_set)
+    _add_flat(
+        snapshots,
+        "cases",
+        tracing_figures.case_figures_by_prefix(
+            within=cpath, width=TOWN_WIDTH, day_start=start, day_end=end
+        ),
+        cpath,
+        town_set,
+    )
     contacts = tracing_figures.contact_figures_by_prefix(within=cpath, width=TOWN_WIDTH)
     for prefix, by_class in contacts.items():
         for path in _owner(prefix, cpath, town_set):
@@ -131,20 +153,48 @@ def _city_snapshots(city: dict[str, str], day: dt.date, now: dt.datetime) -> dic
                 into = snapshots[path]["contacts"][key]
                 for name, n in figures.items():
                     into[name] += n
-    _add_flat(snapshots, "pushes", tracing_figures.push_figures_by_prefix(within=cpath, width=TOWN_WIDTH, now=as_of), cpath, town_set)
-    _add_flat(snapshots, "quarantine", quarantine_figures.quarantine_figures_by_prefix(within=cpath, width=TOWN_WIDTH), cpath, town_set)
-    _add_int(snapshots, "rechecks_due", testing_figures.rechecks_due_by_prefix(within=cpath, width=TOWN_WIDTH), cpath, town_set)
-    _add_int(snapshots, "supplies_low", testing_figures.supplies_low_by_prefix(within=cpath, width=TOWN_WIDTH), cpath, town_set)
+    _add_flat(
+        snapshots,
+        "pushes",
+        tracing_figures.push_figures_by_prefix(within=cpath, width=TOWN_WIDTH, now=as_of),
+        cpath,
+        town_set,
+    )
+    _add_flat(
+        snapshots,
+        "quarantine",
+        quarantine_figures.quarantine_figures_by_prefix(within=cpath, width=TOWN_WIDTH),
+        cpath,
+        town_set,
+    )
+    _add_int(
+        snapshots,
+        "rechecks_due",
+        testing_figures.rechecks_due_by_prefix(within=cpath, width=TOWN_WIDTH),
+        cpath,
+        town_set,
+    )
+    _add_int(
+        snapshots,
+        "supplies_low",
+        testing_figures.supplies_low_by_prefix(within=cpath, width=TOWN_WIDTH),
+        cpath,
+        town_set,
+    )
 
     # The epidemic curve, by onset and by report day (one pass each).
-    for prefix, curve in tracing_figures.case_curve_by_prefix(within=cpath, width=TOWN_WIDTH, day_end=end).items():
+    for prefix, curve in tracing_figures.case_curve_by_prefix(
+        within=cpath, width=TOWN_WIDTH, day_end=end
+    ).items():
         for path in _owner(prefix, cpath, town_set):
             for series in ("onset", "report"):
                 into = snapshots[path]["curve"][series]
                 for iso, n in curve[series].items():
                     into[iso] = into.get(iso, 0) + n
     # Cases per home community: the map's de-identified points.
-    for prefix, figures in tracing_figures.case_figures_by_prefix(within=cpath, width=COMMUNITY_WIDTH, day_start=start, day_end=end).items():
+    for prefix, figures in tracing_figures.case_figures_by_prefix(
+        within=cpath, width=COMMUNITY_WIDTH, day_start=start, day_end=end
+    ).items():
         if len(prefix) != COMMUNITY_WIDTH:
             continue
         for path in _owner(prefix, cpath, town_set):
@@ -158,7 +208,9 @@ def _city_snapshots(city: dict[str, str], day: dt.date, now: dt.datetime) -> dic
         if rnd is None:
             continue
         if rnd["id"] not in by_round:
-            by_round[rnd["id"]] = testing_figures.round_figures_by_prefix(round_id=rnd["id"], width=TOWN_WIDTH)
+            by_round[rnd["id"]] = testing_figures.round_figures_by_prefix(
+                round_id=rnd["id"], width=TOWN_WIDTH
+            )
         figures = dict.fromkeys(ROUND_FIGURES, 0)
         for prefix, counts in by_round[rnd["id"]].items():
             if path == cpath or town_of(prefix) == path:
@@ -182,22 +234,49 @@ def _city_snapshots(city: dict[str, str], day: dt.date, now: dt.datetime) -> dic
     # The day's key events, de-identified (numbers and place names only).
     events: list[tuple[str, dict[str, Any]]] = []
     for case in tracing_figures.cases_reported_between(within=cpath, start=start, end=end):
-        events.append((case["jurisdiction_path"], {
-            "at": case["reported_at"].isoformat(), "kind": "case", "id": case["id"],
-            "number": case["number"], "case_kind": case["kind"],
-            "source_unknown": case["source_unknown"], "town": towns.get(town_of(case["jurisdiction_path"]), ""),
-        }))
-    for zone in area_selectors.zones_changed_between(within=cpath, start=day, end=day + dt.timedelta(days=1)):
+        events.append(
+            (
+                case["jurisdiction_path"],
+                {
+                    "at": case["reported_at"].isoformat(),
+                    "kind": "case",
+                    "id": case["id"],
+                    "number": case["number"],
+                    "case_kind": case["kind"],
+                    "source_unknown": case["source_unknown"],
+                    "town": towns.get(town_of(case["jurisdiction_path"]), ""),
+                },
+            )
+        )
+    for zone in area_selectors.zones_changed_between(
+        within=cpath, start=day, end=day + dt.timedelta(days=1)
+    ):
         lifted = zone["lifted_on"] == day
-        events.append((zone["jurisdiction_path"], {
-            "at": start.isoformat(), "kind": "zone_lifted" if lifted else "zone_drawn",
-            "id": zone["id"], "name": zone["name"], "level": zone["level"],
-        }))
+        events.append(
+            (
+                zone["jurisdiction_path"],
+                {
+                    "at": start.isoformat(),
+                    "kind": "zone_lifted" if lifted else "zone_drawn",
+                    "id": zone["id"],
+                    "name": zone["name"],
+                    "level": zone["level"],
+                },
+            )
+        )
     for push in tracing_figures.pushes_late_between(within=cpath, start=start, end=as_of):
-        events.append((push["jurisdiction_path"], {
-            "at": push["deadline"].isoformat(), "kind": "push_late", "id": push["id"],
-            "number": push["number"], "town": towns.get(town_of(push["jurisdiction_path"]), ""),
-        }))
+        events.append(
+            (
+                push["jurisdiction_path"],
+                {
+                    "at": push["deadline"].isoformat(),
+                    "kind": "push_late",
+                    "id": push["id"],
+                    "number": push["number"],
+                    "town": towns.get(town_of(push["jurisdiction_path"]), ""),
+                },
+            )
+        )
     events.sort(key=lambda e: e[1]["at"])
     for path_of_event, event in events:
         for path in _owner(path_of_event, cpath, town_set):
@@ -215,7 +294,10 @@ def figures_refresh(*, day: dt.date | None = None, now: dt.datetime | None = Non
     written = 0
     for city in area_selectors.city_rows():
         snapshots = _city_snapshots(city, day, now)
-        rows = [FigureSnapshot(path=path, day=day, computed_at=now, figures=figures) for path, figures in snapshots.items()]
+        rows = [
+            FigureSnapshot(path=path, day=day, computed_at=now, figures=figures)
+            for path, figures in snapshots.items()
+        ]
         with transaction.atomic():
             FigureSnapshot.objects.bulk_create(
                 rows,

@@ -202,12 +202,15 @@ def test_figures_equal_direct_counts_for_command_and_a_town(played: Any, make_us
     # A town sees only its own: its cases are not the other town's, and its case points
     # are all in its own communities.
     assert town_figures["cases"]["total"] > 0
-    assert town_figures["cases"]["total"] < city_figures["cases"]["total"] or not Case.objects.exclude(
-        under("jurisdiction_path", busiest)
-    ).exists()
+    assert (
+        town_figures["cases"]["total"] < city_figures["cases"]["total"]
+        or not Case.objects.exclude(under("jurisdiction_path", busiest)).exists()
+    )
     assert all(town_of(p) == busiest for p in town_figures["case_points"])
     assert all(town_of(p) == other for p in other_figures["case_points"])
-    case_numbers = set(Case.objects.filter(under("jurisdiction_path", busiest)).values_list("number", flat=True))
+    case_numbers = set(
+        Case.objects.filter(under("jurisdiction_path", busiest)).values_list("number", flat=True)
+    )
     for event in other_figures["events"]:
         assert not any(number in event["text"] for number in case_numbers)
     # The round's progress, for the city and for the town.
@@ -219,9 +222,7 @@ def test_figures_equal_direct_counts_for_command_and_a_town(played: Any, make_us
     town_round = {k: trnd[k] for k in ("target", "sampled", "resulted", "positives")}
     assert town_round == _round_direct(trnd["id"], busiest)
     # Towns add up to the city (nothing counted twice or lost).
-    town_paths = [
-        t.path for t in Jurisdiction.objects.filter(level="town", parent__path=city.path)
-    ]
+    town_paths = [t.path for t in Jurisdiction.objects.filter(level="town", parent__path=city.path)]
     rows = {r.path: r.figures for r in FigureSnapshot.objects.filter(day=day, path__in=town_paths)}
     assert sum(r["cases"]["total"] for r in rows.values()) == city_figures["cases"]["total"]
     assert sum(r["pushes"]["open"] for r in rows.values()) == city_figures["pushes"]["open"]
@@ -244,7 +245,11 @@ def test_the_pages_show_the_figures_and_count_no_base_table(
     assert page.status_code == 200
     html = page.content.decode()
     # No base table is counted per request: only the snapshot (and the shell's reads).
-    counted = [q["sql"] for q in queries.captured_queries if re.search(r'"(tracing|testing|quarantine)_', q["sql"])]
+    counted = [
+        q["sql"]
+        for q in queries.captured_queries
+        if re.search(r'"(tracing|testing|quarantine)_', q["sql"])
+    ]
     assert counted == []
     assert len(queries.captured_queries) <= 25
     total = re.search(r'data-figure="cases-total">.*?<a href="([^"]+)">(\d+)</a>', html, re.S)
@@ -258,9 +263,13 @@ def test_the_pages_show_the_figures_and_count_no_base_table(
     # The town's page: its own town, its own numbers.
     client.force_login(town_user)
     town_page = client.get(reverse("command:dashboard")).content.decode()
-    town_total = re.search(r'data-figure="cases-total">.*?<a href="[^"]+">(\d+)</a>', town_page, re.S)
+    town_total = re.search(
+        r'data-figure="cases-total">.*?<a href="[^"]+">(\d+)</a>', town_page, re.S
+    )
     assert town_total and int(town_total.group(1)) == situation(user=town_user)["cases"]["total"]
-    assert Jurisdiction.objects.get(path=busiest).name in town_page
+    assert f"指挥大屏 · {Jurisdiction.objects.get(path=busiest).name}" in town_page
+    assert f"指挥大屏 · {Jurisdiction.objects.get(path=other).name}" not in town_page
+    assert 'data-testid="figures-refresh"' not in town_page  # command's action only
 
 
 def test_wrong_roles_and_scopes_are_refused(tree: Any, make_user: Any, client: Any) -> None:
@@ -283,7 +292,9 @@ def test_wrong_roles_and_scopes_are_refused(tree: Any, make_user: Any, client: A
     assert refused.value.code == "dashboard_scope"
 
 
-def test_refresh_is_commands_job_and_audited(tree: Any, command_user: Any, town_a_user: Any, client: Any) -> None:
+def test_refresh_is_commands_job_and_audited(
+    tree: Any, command_user: Any, town_a_user: Any, client: Any
+) -> None:
     from fangkong.accounts.models import AuditEvent
 
     client.force_login(town_a_user)
@@ -309,12 +320,16 @@ def test_periodic_enqueues_the_refresh(tree: Any) -> None:
     assert FigureSnapshot.objects.filter(path=tree.town_a.path, day=timezone.localdate()).exists()
 
 
-def test_a_town_sees_only_its_own_cases(tree: Any, town_a_user: Any, town_b_user: Any, command_user: Any) -> None:
+def test_a_town_sees_only_its_own_cases(
+    tree: Any, town_a_user: Any, town_b_user: Any, command_user: Any
+) -> None:
     from fangkong.testkit import tracing as tracing_kit
 
     now = timezone.now()
     tracing_kit.case_in(tree.community_a, reported_at=now - dt.timedelta(hours=1))
-    tracing_kit.case_in(tree.community_a, "李四", reported_at=now - dt.timedelta(hours=2), kind="confirmed")
+    tracing_kit.case_in(
+        tree.community_a, "李四", reported_at=now - dt.timedelta(hours=2), kind="confirmed"
+    )
     tracing_kit.case_in(tree.community_b, "赵六", reported_at=now - dt.timedelta(days=1))
     figures_refresh(now=now)
 

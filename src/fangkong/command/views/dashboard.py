@@ -26,6 +26,7 @@ from fangkong.areas.choices import ZoneLevel
 from fangkong.command.forms import SituationDayForm
 from fangkong.command.selectors.figures import situation
 from fangkong.command.services.figures import figures_refresh_request
+from fangkong.core.paths import TOWN_WIDTH
 
 MAP_GEOJSON_PATH = "api/areas/map.geojson"
 CONTACT_CLASS_CODES = {"close": "close", "secondary": "secondary", "risk": "co_presence"}
@@ -111,7 +112,8 @@ def dashboard_context(request: AuthedRequest) -> dict[str, Any]:
     }
     map_config = {
         "url": get_script_prefix() + MAP_GEOJSON_PATH,
-        "level": "community",
+        # The city starts on its towns, a town on its communities.
+        "level": "town" if len(data["scope_path"]) < TOWN_WIDTH else "community",
         "points": data["case_points"],
         "labels": {
             "sealed": str(zone_labels[ZoneLevel.SEALED]),
@@ -132,7 +134,12 @@ def dashboard_context(request: AuthedRequest) -> dict[str, Any]:
             for level in (ZoneLevel.SEALED, ZoneLevel.CONTROLLED, ZoneLevel.PRECAUTION)
         ],
         "contact_rows": [
-            {"key": key, "label": label, "figures": data["contacts"][key], "links": links["contacts"][key]}
+            {
+                "key": key,
+                "label": label,
+                "figures": data["contacts"][key],
+                "links": links["contacts"][key],
+            }
             for key, label in (
                 ("close", _("密切接触者")),
                 ("secondary", _("密接的密接")),
@@ -160,4 +167,3 @@ def figures_refresh(request: AuthedRequest) -> HttpResponse:
     figures_refresh_request(actor=request.user)
     messages.success(request, _("已开始重新计算，稍后刷新页面即可看到最新数据"))
     return HttpResponseRedirect(reverse("command:dashboard"))
-

@@ -12,6 +12,8 @@ city path `within`, {prefix: {figure: n}}; command's figures job scopes what it 
 
 from __future__ import annotations
 
+from typing import Any
+
 from django.db.models import Count, Exists, OuterRef, Q
 
 from fangkong.core.paths import level_prefix_expr, under
@@ -31,7 +33,9 @@ def quarantine_figures_by_prefix(*, within: str, width: int) -> dict[str, dict[s
     checked_in = Placement.objects.filter(room=OuterRef("pk"), status=PlacementStatus.ACTIVE)
     for row in (
         Room.objects.filter(under("site__jurisdiction_path", within))
-        .annotate(prefix=level_prefix_expr("site__jurisdiction_path", width), held=~Exists(checked_in))
+        .annotate(
+            prefix=level_prefix_expr("site__jurisdiction_path", width), held=~Exists(checked_in)
+        )
         .values("prefix")
         .annotate(
             rooms=Count("id", filter=~Q(state=RoomState.OUT_OF_SERVICE)),
@@ -44,7 +48,7 @@ def quarantine_figures_by_prefix(*, within: str, width: int) -> dict[str, dict[s
         figures = at(row["prefix"])
         for name in ("rooms", "occupied", "reserved", "free"):
             figures[name] = row[name]
-    for row in (
+    placements: Any = (
         Placement.objects.filter(under("jurisdiction_path", within))
         .annotate(prefix=level_prefix_expr("jurisdiction_path", width))
         .values("prefix")
@@ -53,7 +57,8 @@ def quarantine_figures_by_prefix(*, within: str, width: int) -> dict[str, dict[s
             released=Count("id", filter=Q(status=PlacementStatus.RELEASED)),
         )
         .order_by()
-    ):
+    )
+    for row in placements:
         figures = at(row["prefix"])
         figures["placed"] = row["placed"]
         figures["released"] = row["released"]

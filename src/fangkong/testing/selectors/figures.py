@@ -35,15 +35,16 @@ RECHECK_DUE_STATUSES: tuple[str, ...] = (RecheckStatus.PENDING, RecheckStatus.SA
 def screening_rounds(*, within: str) -> list[dict[str, Any]]:
     """The screening rounds under `within` that have started (open or closed), newest
     first: [{id, name, path, status}] — command picks each jurisdiction's current one."""
-    return list(
+    rows: Any = (
         Round.objects.filter(
             under("jurisdiction_path", within),
             purpose=RoundPurpose.SCREENING,
             status__in=(RoundStatus.OPEN, RoundStatus.CLOSED),
         )
         .order_by("-starts_at", "-pk")
-        .values("id", "name", "jurisdiction_path", "status")[:50]
+        .values("id", "name", "jurisdiction_path", "status")
     )
+    return list(rows[:50])
 
 
 def _grouped(qs: Any, width: int, *, distinct_person: bool) -> dict[str, int]:
@@ -64,10 +65,15 @@ def round_figures_by_prefix(*, round_id: int, width: int) -> dict[str, dict[str,
 
     def put(figure: str, counts: dict[str, int]) -> None:
         for prefix, n in counts.items():
-            row = out.setdefault(prefix, dict.fromkeys(("target", "sampled", "resulted", "positives"), 0))
+            row = out.setdefault(
+                prefix, dict.fromkeys(("target", "sampled", "resulted", "positives"), 0)
+            )
             row[figure] = n
 
-    put("target", _grouped(RoundTarget.objects.filter(round_id=round_id), width, distinct_person=False))
+    put(
+        "target",
+        _grouped(RoundTarget.objects.filter(round_id=round_id), width, distinct_person=False),
+    )
     samples = Sample.objects.filter(round_id=round_id, walk_in=False)
     put("sampled", _grouped(samples, width, distinct_person=True))
     results = TubeResult.objects.filter(tube_id=OuterRef("tube_id"))

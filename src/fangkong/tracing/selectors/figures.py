@@ -48,7 +48,7 @@ CONTACT_CLASSES: dict[str, str] = {
     "risk": ContactClass.CO_PRESENCE,
 }
 # A case's kind in words (for command's key events, which import no tracing model).
-CASE_KIND_LABELS: dict[str, str] = dict(CaseKind.choices)
+CASE_KIND_LABELS: dict[str, Any] = dict(CaseKind.choices)
 # Feedback on a pushed list that puts the person under a measure.
 CONTROLLED_FEEDBACK: tuple[str, ...] = (
     PushItemStatus.CENTRALISED,
@@ -106,19 +106,21 @@ def case_curve_by_prefix(
         under("jurisdiction_path", within), reported_at__lt=day_end
     ).annotate(prefix=level_prefix_expr("jurisdiction_path", width))
     out: dict[str, dict[str, dict[str, int]]] = defaultdict(lambda: {"onset": {}, "report": {}})
-    for row in (
+    onset: Any = (
         base.filter(onset_date__isnull=False)
         .values("prefix", "onset_date")
         .annotate(n=Count("id"))
         .order_by()
-    ):
+    )
+    for row in onset:
         out[row["prefix"]]["onset"][row["onset_date"].isoformat()] = row["n"]
-    for row in (
+    report: Any = (
         base.annotate(day=TruncDate("reported_at", tzinfo=_local_tz()))
         .values("prefix", "day")
         .annotate(n=Count("id"))
         .order_by()
-    ):
+    )
+    for row in report:
         out[row["prefix"]]["report"][row["day"].isoformat()] = row["n"]
     return dict(out)
 
@@ -128,15 +130,14 @@ def cases_reported_between(
 ) -> list[dict[str, Any]]:
     """The cases reported in [start, end) under `within`, oldest first, de-identified:
     [{id, number, kind, path, reported_at, source_unknown}] (no person)."""
-    return list(
+    rows: Any = (
         Case.objects.filter(
             under("jurisdiction_path", within), reported_at__gte=start, reported_at__lt=end
         )
         .order_by("reported_at", "id")
-        .values("id", "number", "kind", "jurisdiction_path", "reported_at", "source_unknown")[
-            :limit
-        ]
+        .values("id", "number", "kind", "jurisdiction_path", "reported_at", "source_unknown")
     )
+    return list(rows[:limit])
 
 
 def contact_figures_by_prefix(*, within: str, width: int) -> dict[str, dict[str, dict[str, int]]]:
@@ -174,14 +175,15 @@ def contact_figures_by_prefix(*, within: str, width: int) -> dict[str, dict[str,
         marked_at__isnull=False,
         marked_at__lte=F("push__created_at") + CONTROL_WITHIN,
     )
-    for row in (
+    pushed: Any = (
         items.values("prefix", "contact__classification")
         .annotate(
             pushed=Count("contact_id", distinct=True),
             controlled_24h=Count("contact_id", distinct=True, filter=in_time),
         )
         .order_by()
-    ):
+    )
+    for row in pushed:
         figures = at(row["prefix"], row["contact__classification"])
         figures["pushed"] += row["pushed"]
         figures["controlled_24h"] += row["controlled_24h"]
@@ -215,11 +217,12 @@ def pushes_late_between(
 ) -> list[dict[str, Any]]:
     """Pushed lists whose deadline fell in [start, end) and that were not done by it:
     [{id, number, path, deadline}] (the day's late lists, for the key events)."""
-    return list(
+    rows: Any = (
         VerificationPush.objects.filter(
             under("jurisdiction_path", within), deadline__gte=start, deadline__lt=end
         )
         .filter(Q(status=PushStatus.OPEN) | Q(completed_at__gt=F("deadline")))
         .order_by("deadline", "id")
-        .values("id", "number", "jurisdiction_path", "deadline")[:limit]
+        .values("id", "number", "jurisdiction_path", "deadline")
     )
+    return list(rows[:limit])

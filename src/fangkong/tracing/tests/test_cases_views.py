@@ -82,6 +82,33 @@ def test_list_filters_and_next_page(investigator: Any, tree: Any) -> None:
     )
 
 
+def test_list_filters_by_kind_and_source(investigator: Any, tree: Any) -> None:
+    """The dashboard's links: cases by kind (confirmed / asymptomatic) and by source
+    (known / unknown); a filter the list does not know is a 400, not a 500."""
+    confirmed = tracing.reported_case(
+        people.person(tree.community_a, actor=investigator), actor=investigator, kind="confirmed"
+    )
+    from fangkong.tracing.services.chains import case_set_source_unknown
+
+    unknown = tracing.reported_case(
+        people.person(tree.community_a, actor=investigator), actor=investigator
+    )
+    case_set_source_unknown(actor=investigator, case=unknown, unknown=True)
+    client = as_user(investigator)
+
+    def numbers(**query: str) -> set[str]:
+        return {
+            c.number for c in client.get(reverse("tracing:case_list"), query).context["page"].items
+        }
+
+    assert numbers(kind="confirmed") == {confirmed.number}
+    assert numbers(kind="asymptomatic") == {unknown.number}
+    assert numbers(source="unknown") == {unknown.number}
+    assert numbers(source="known") == {confirmed.number}
+    assert client.get(reverse("tracing:case_list"), {"kind": "nonsense"}).status_code == 400
+    assert client.get(reverse("tracing:case_list"), {"source": "maybe"}).status_code == 400
+
+
 def test_list_keyset_link(investigator: Any, tree: Any, settings: Any, monkeypatch: Any) -> None:
     from fangkong.tracing.selectors import cases as selectors
 

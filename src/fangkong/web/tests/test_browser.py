@@ -1,5 +1,6 @@
-"""The dashboard in a real browser: the Leaflet map draws the jurisdictions from
-/api/areas/map.geojson, coloured by zone level, with no tile server and nothing external."""
+"""The home page in a real browser: command's situation at a glance (the curve and the
+Leaflet map from /api/areas/map.geojson, coloured by zone level, with no tile server and
+nothing external), and a phone-sized landing page."""
 
 from __future__ import annotations
 
@@ -42,45 +43,63 @@ def _log_in(page: Any, live_server: Any, username: str) -> None:
     assert "/accounts/login/" not in page.url, "login failed"
 
 
-def test_dashboard_map_draws_zone_coloured_polygons(
+def test_command_sees_the_curve_and_the_map_with_case_points(
     live_server: Any,
     browser_page: Any,
     tree: Any,
     set_geometry: Any,
     add_zone: Any,
-    add_person: Any,
+    data_admin: Any,
 ) -> None:
+    """The situation at a glance in a browser: the epidemic curve drawn by ECharts, the
+    community map coloured by zone level with a case point where a case lives, nothing
+    external and no console error."""
+    import datetime as dt
+
+    from django.utils import timezone
+
+    from fangkong.command.services.figures import figures_refresh
+    from fangkong.testkit import tracing as tracing_kit
+
     set_geometry(tree.town_a, dx=0.0)
     set_geometry(tree.town_b, dx=0.06)
     set_geometry(tree.community_a, dx=0.0)
     add_zone(tree.community_a, "sealed")
-    add_person(tree.community_a)
+    tracing_kit.case_in(
+        tree.community_a, reported_at=timezone.now() - dt.timedelta(hours=1), actor=data_admin
+    )
+    figures_refresh()
     user = _command_user(tree)
     external: list[str] = []
+    errors: list[str] = []
     browser_page.on(
         "request",
         lambda r: external.append(r.url) if not r.url.startswith(live_server.url) else None,
     )
+    browser_page.on("console", lambda m: errors.append(m.text) if m.type == "error" else None)
+    browser_page.on("pageerror", lambda e: errors.append(str(e)))
 
     _log_in(browser_page, live_server, user.username)
     browser_page.goto(f"{live_server.url}/")
-    browser_page.wait_for_selector("#zone-map .leaflet-overlay-pane path")
+    browser_page.wait_for_selector("#zone-map[data-case-points]")
 
     paths = browser_page.locator("#zone-map .leaflet-overlay-pane path")
-    assert paths.count() == 2  # the two towns with a boundary
-    fills = {paths.nth(i).get_attribute("fill") for i in range(paths.count())}
-    assert fills == {"#dc2626", "#9ca3af"}  # 乌镇镇 contains a sealed community; 濮院镇 none
     assert browser_page.locator("#zone-map").get_attribute("data-features") == "2"
-    # The chart drew into its canvas.
-    assert browser_page.locator("#persons-chart canvas").count() >= 1
-    # The toggle switches to the community map.
+    assert browser_page.locator("#zone-map").get_attribute("data-case-points") == "1"
+    fills = {paths.nth(i).get_attribute("fill") for i in range(paths.count())}
+    # 乌镇镇 holds a sealed community and the case; 濮院镇 neither.
+    assert {"#dc2626", "#9ca3af", "#7f1d1d"} <= fills
+    assert browser_page.locator("#epi-curve canvas").count() >= 1
+    assert browser_page.locator("#epi-curve").get_attribute("data-ready") == "1"
+    # The toggle switches to the communities; the case point stays where the case lives.
     browser_page.click("[data-map-level=community]")
     browser_page.wait_for_function(
         "() => document.querySelector('#zone-map').getAttribute('data-level') === 'community'"
         " && document.querySelector('#zone-map').getAttribute('data-features') === '1'"
+        " && document.querySelector('#zone-map').getAttribute('data-case-points') === '1'"
     )
-    assert browser_page.locator("#zone-map .leaflet-overlay-pane path").count() == 1
     assert external == []  # no tile server, no CDN
+    assert errors == []
 
 
 def test_phone_sized_landing_page_has_no_horizontal_scroll(

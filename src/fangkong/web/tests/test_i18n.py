@@ -283,7 +283,7 @@ def test_switching_to_english_renders_the_nav_in_english(
     assert ">Zones</a>" in page and ">Places</a>" in page and ">Jurisdictions</a>" in page
     assert ">人员</a>" not in page and ">指挥大屏</a>" not in page
     assert '<option value="en" selected>' in page
-    assert "Registered persons" in page  # the dashboard body, not only the nav
+    assert "Total cases" in page  # the dashboard body, not only the nav
 
 
 def test_english_landing_page(

@@ -59,7 +59,7 @@ def test_text_js_is_loaded_before_every_script_that_uses_it() -> None:
         for p in PAGE_SCRIPTS
         if p != TEXT_JS and re.search(r"fangkong\.(escapeHTML|el)\b", p.read_text())
     }
-    assert {"tracing/case_map.js", "tracing/chain_graph.js", "web/dashboard.js"} <= users
+    assert {"tracing/case_map.js", "tracing/chain_graph.js", "command/dashboard.js"} <= users
     wrong = []
     for template in TEMPLATES:
         loaded = SCRIPT_TAG.findall(template.read_text())

@@ -110,6 +110,7 @@ urlpatterns = [
             )
         ),
     ),
+    path("command/", include("fangkong.command.urls")),
     path("i18n/", include("django.conf.urls.i18n")),
     path("admin/", admin.site.urls),
     path("boom/domain/<str:kind>/", raise_domain_error),

@@ -33,46 +33,73 @@
       };
     }
 
-    container.setAttribute("aria-busy", "true");
-    fetch(config.url + "?level=" + encodeURIComponent(config.level || "community"), {
-      credentials: "same-origin",
-      headers: { "Accept": "application/geo+json, application/json" }
-    }).then(function (response) {
-      if (!response.ok) { throw new Error("HTTP " + response.status); }
-      return response.json();
-    }).then(function (data) {
-      var cases = L.layerGroup();
-      var drawn = 0;
-      var layer = L.geoJSON(data, {
-        style: style,
-        onEachFeature: function (feature, path) {
-          var p = feature.properties || {};
-          var level = p.zone_level || "none";
-          var n = points[p.path] || 0;
-          var words = (p.name || p.code || "") + " · " + (labels[level] || level);
-          if (n) { words += " · " + labels.cases + " " + n; }
-          path.bindTooltip(fangkong.el("span", "", [words]), { sticky: true, direction: "top" });
-          if (n) {
-            var centre = p.centroid ? L.latLng(p.centroid[0], p.centroid[1]) : path.getBounds().getCenter();
-            var marker = L.circleMarker(centre, {
-              radius: Math.min(4 + Math.sqrt(n) * 3, 22),
-              color: "#ffffff", weight: 1, fillColor: "#7f1d1d", fillOpacity: 0.85
-            });
-            marker.bindTooltip(fangkong.el("span", "", [(p.name || "") + " · " + labels.cases + " " + n]));
-            cases.addLayer(marker);
-            drawn += 1;
+    var layers = [];
+    var request = 0;
+
+    function casesUnder(path, level) {
+      // Town level: the cases of the town's communities; community level: its own.
+      if (level === "community") { return points[path] || 0; }
+      var n = 0;
+      Object.keys(points).forEach(function (key) { if (key.indexOf(path) === 0) { n += points[key]; } });
+      return n;
+    }
+
+    function load(level) {
+      var mine = ++request;
+      container.setAttribute("data-level", level);
+      container.setAttribute("aria-busy", "true");
+      document.querySelectorAll("[data-map-level]").forEach(function (b) {
+        b.setAttribute("aria-pressed", b.getAttribute("data-map-level") === level ? "true" : "false");
+      });
+      fetch(config.url + "?level=" + encodeURIComponent(level), {
+        credentials: "same-origin",
+        headers: { "Accept": "application/geo+json, application/json" }
+      }).then(function (response) {
+        if (!response.ok) { throw new Error("HTTP " + response.status); }
+        return response.json();
+      }).then(function (data) {
+        if (mine !== request) { return; }
+        layers.forEach(function (l) { map.removeLayer(l); });
+        var cases = L.layerGroup();
+        var drawn = 0;
+        var layer = L.geoJSON(data, {
+          style: style,
+          onEachFeature: function (feature, path) {
+            var p = feature.properties || {};
+            var zone = p.zone_level || "none";
+            var n = casesUnder(p.path || "", level);
+            var words = (p.name || p.code || "") + " · " + (labels[zone] || zone);
+            if (n) { words += " · " + labels.cases + " " + n; }
+            path.bindTooltip(fangkong.el("span", "", [words]), { sticky: true, direction: "top" });
+            if (n) {
+              var centre = p.centroid ? L.latLng(p.centroid[0], p.centroid[1]) : path.getBounds().getCenter();
+              var marker = L.circleMarker(centre, {
+                radius: Math.min(4 + Math.sqrt(n) * 3, 22),
+                color: "#ffffff", weight: 1, fillColor: "#7f1d1d", fillOpacity: 0.85
+              });
+              marker.bindTooltip(fangkong.el("span", "", [(p.name || "") + " · " + labels.cases + " " + n]));
+              cases.addLayer(marker);
+              drawn += 1;
+            }
           }
-        }
-      }).addTo(map);
-      cases.addTo(map);
-      var count = layer.getLayers().length;
-      container.setAttribute("data-features", String(count));
-      container.setAttribute("data-case-points", String(drawn));
-      if (count) { map.fitBounds(layer.getBounds(), { padding: [12, 12] }); say(""); } else { say(labels.empty); }
-    }).catch(function () {
-      container.setAttribute("data-features", "0");
-      say(labels.failed);
-    }).then(function () { container.removeAttribute("aria-busy"); });
+        }).addTo(map);
+        cases.addTo(map);
+        layers = [layer, cases];
+        var count = layer.getLayers().length;
+        container.setAttribute("data-features", String(count));
+        container.setAttribute("data-case-points", String(drawn));
+        if (count) { map.fitBounds(layer.getBounds(), { padding: [12, 12] }); say(""); } else { say(labels.empty); }
+      }).catch(function () {
+        if (mine !== request) { return; }
+        container.setAttribute("data-features", "0");
+        say(labels.failed);
+      }).then(function () { if (mine === request) { container.removeAttribute("aria-busy"); } });
+    }
+
+    document.querySelectorAll("[data-map-level]").forEach(function (button) {
+      button.addEventListener("click", function () { load(button.getAttribute("data-map-level")); });
+    });
+    load(config.level || "town");
     window.addEventListener("resize", function () { map.invalidateSize(); });
   }
 
