@@ -738,6 +738,8 @@ def place_search(*, user: User, q: str, limit: int) -> list[SearchHit]:
         )
         for place in rows
     ]
+
+
 def zones_active_under(*, within: str, limit: int = 500) -> list[dict[str, Any]]:
     """The active zones under the city path `within` for command's figures (the figures
     job scopes what it shows): [{id, name, level, path, started_on, no_case_days}],

@@ -15,8 +15,6 @@ receiving them and importing results at a lab) also names that kind of place, an
 shown only to roles bound to such a place (accounts.roles.PLACE_ROLES): an administrator
 holds every capability but has no point or lab, and a menu entry must never lead to a
 refusal.
-An entry may replace others (`replaces`): when it is shown, they are not (command's
-overdue board takes the place of tracing's, the command dashboard that of the home page).
 Labels carry the gettext context "nav": a menu names a section ("People") where the same
 Chinese word elsewhere names one thing ("Person").
 An entry whose URL name does not resolve (the app that owns it has not wired the page
@@ -110,38 +108,24 @@ class NavEntry:
     staff_only: bool = False
     everyone: bool = False  # every signed-in user (their own inbox)
     place_kind: str | None = None  # the page works at the user's own place of this kind
-    replaces: tuple[str, ...] = ()  # keys of entries this one takes the place of when shown
 
-
-# The daily report's capability, declared in accounts.roles when its page lands.
-REPORT_VIEW = "report.view"
 
 NAV_ENTRIES: tuple[NavEntry, ...] = (
     NavEntry(
         "dashboard",
         Group.READINESS,
         pgettext_lazy("nav", "指挥大屏"),
-        "web:home",
-        Capability.DASHBOARD_VIEW,
-        _("辖区人员、风险区、场所的实时概况与地图"),
-    ),
-    NavEntry(
-        "command_dashboard",
-        Group.READINESS,
-        pgettext_lazy("nav", "指挥大屏"),
         "command:dashboard",
         Capability.DASHBOARD_VIEW,
         _("病例、接触者、核酸、隔离与风险区的今日态势和趋势"),
-        replaces=("dashboard",),
     ),
     NavEntry(
-        "overdue_board",
+        "overdue",
         Group.READINESS,
         pgettext_lazy("nav", "超时督办"),
         "command:overdue",
         Capability.OVERDUE_VIEW,
         _("所有超过时限未办结的事项，按责任单位列出，最早的在前"),
-        replaces=("overdue",),
     ),
     NavEntry(
         "tasks",
@@ -163,9 +147,9 @@ NAV_ENTRIES: tuple[NavEntry, ...] = (
         "daily_report",
         Group.READINESS,
         pgettext_lazy("nav", "疫情日报"),
-        "command:daily_report",
-        REPORT_VIEW,
-        _("按日生成的疫情通报，可下载Word文档"),
+        "command:daily_report_today",
+        Capability.REPORT_VIEW,
+        _("按日期生成疫情日报（通报），可打印，可下载 Word 文档"),
     ),
     NavEntry(
         "inbox",
@@ -207,21 +191,6 @@ NAV_ENTRIES: tuple[NavEntry, ...] = (
         "tracing:push_list",
         Capability.PUSH_VIEW,
         _("推送到镇街的待核查人员清单，限时找到并管控"),
-    ),
-    NavEntry(
-        "overdue",
-        Group.READINESS,
-        pgettext_lazy("nav", "超时督办"),
-        "command:overdue",
-        Capability.OVERDUE_VIEW,
-        _("超过时限的流调与推送核查，逐级督办"),
-    ),
-    NavEntry(
-        "daily_report",
-        pgettext_lazy("nav", "疫情日报"),
-        "command:daily_report_today",
-        Capability.REPORT_VIEW,
-        _("按日期生成疫情日报（通报），可打印，可下载 Word 文档"),
     ),
     NavEntry(
         "chains",
@@ -541,7 +510,6 @@ def nav_items(request: HttpRequest) -> list[dict[str, Any]]:
         if url is None:
             continue
         shown.append((entry, url))
-    replaced = {key for entry, _url in shown for key in entry.replaces}
     return [
         {
             "key": entry.key,
@@ -553,7 +521,6 @@ def nav_items(request: HttpRequest) -> list[dict[str, Any]]:
             "lead": entry.key in leads,
         }
         for entry, url in shown
-        if entry.key not in replaced
     ]
 
 
