@@ -51,6 +51,23 @@ def ruleset_for(*, on_date: dt.date, path: str = "") -> RuleSet:
     return candidate
 
 
+def rulesets_for(*, on_date: dt.date, paths: list[str]) -> dict[str, RuleSet | None]:
+    """`ruleset_for` of many jurisdictions at once, in one query: {path: the rule set in
+    force on `on_date` there, or None when there is none}. For a page that needs the rule
+    of every town (their reports' deadlines) without a query a town."""
+    prefixes = {prefix for path in paths for prefix in _region_prefixes(path)}
+    candidates = sorted(
+        RuleSet.objects.filter(region__in=prefixes, effective_from__lte=on_date),
+        key=lambda r: (r.effective_from, len(r.region), r.pk),
+        reverse=True,
+    )
+    out: dict[str, RuleSet | None] = {}
+    for path in paths:
+        regions = set(_region_prefixes(path))
+        out[path] = next((r for r in candidates if r.region in regions), None)
+    return out
+
+
 # By region, the newest first within a region (a unique order, for keyset pages).
 RULESET_ORDER = ("region", "-effective_from", "pk")
 

@@ -489,10 +489,17 @@ def resolve(url_name: str) -> str | None:
         return None
 
 
-def _is_active(path: str, url: str) -> bool:
+def _matches(path: str, url: str) -> bool:
     if url == "/":
         return path == "/"
     return path == url or path.startswith(url)
+
+
+def _current(path: str, urls: list[str]) -> str | None:
+    """The URL of the current section: the longest entry URL the path lies under (the
+    dashboard's /command/ holds command's other pages, which are entries of their own)."""
+    under = [url for url in urls if _matches(path, url)]
+    return max(under, key=len) if under else None
 
 
 def nav_items(request: HttpRequest) -> list[dict[str, Any]]:
@@ -510,13 +517,14 @@ def nav_items(request: HttpRequest) -> list[dict[str, Any]]:
         if url is None:
             continue
         shown.append((entry, url))
+    current = _current(path, [url for _entry, url in shown])
     return [
         {
             "key": entry.key,
             "group": entry.group,
             "label": str(entry.label),
             "url": url,
-            "active": _is_active(path, url),
+            "active": url == current,
             "description": str(entry.description),
             "lead": entry.key in leads,
         }

@@ -78,13 +78,12 @@ def _with_rows(qs: Any) -> Any:
 
 
 def _due_by_path(paths: list[str], day: dt.date) -> dict[str, dt.datetime | None]:
-    """Each town's due moment for `day` (one rule-set look-up per distinct rule set)."""
+    """Each town's due moment for `day` (the rule sets of all towns in one query; None
+    where no rule set is in force)."""
     tz = timezone.get_default_timezone()
     out: dict[str, dt.datetime | None] = {}
-    for path in paths:
-        try:
-            ruleset = protocol_selectors.ruleset_for(on_date=day, path=path)
-        except NotFound:
+    for path, ruleset in protocol_selectors.rulesets_for(on_date=day, paths=paths).items():
+        if ruleset is None:
             out[path] = None
             continue
         p = protocol_rules.Protocol.from_ruleset(ruleset)

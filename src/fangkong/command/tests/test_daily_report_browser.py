@@ -12,6 +12,7 @@ from django.test import Client
 
 from fangkong.command.services.figures import figures_refresh
 from fangkong.testkit.reports import docx_document, docx_table, table_by_label
+from fangkong.testkit.shell import nav_click
 from fangkong.testkit.worlds.pushes import build_world
 
 
@@ -38,7 +39,7 @@ def test_command_downloads_the_daily_report(
     _login(browser_page, live_server, world.command)
 
     browser_page.goto(live_server.url + "/")
-    browser_page.get_by_test_id("main-nav").locator('[data-nav="daily_report"]').click()
+    nav_click(browser_page, "daily_report")
     report = browser_page.get_by_test_id("daily-report")
     report.wait_for()
     assert (

@@ -14,6 +14,7 @@ from django.utils import timezone
 
 from fangkong.testkit import people, tracing
 from fangkong.testkit import quarantine_inspections as inspections
+from fangkong.testkit.shell import nav_click
 
 
 def _login(page: Any, live_server: Any, user: Any) -> None:
@@ -50,7 +51,7 @@ def test_command_opens_the_board_and_an_overdue_item(
 
     _login(page, live_server, command_user)
     page.goto(live_server.url + "/")
-    page.get_by_test_id("main-nav").locator('[data-nav="overdue"]').click()
+    nav_click(page, "overdue")
     page.get_by_test_id("overdue-total").wait_for()
     assert page.url.endswith(reverse("command:overdue"))
     assert page.get_by_test_id("overdue-total").inner_text() == "2"

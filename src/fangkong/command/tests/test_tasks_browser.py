@@ -16,6 +16,7 @@ from fangkong.command.choices import AssignmentStatus
 from fangkong.command.models import Assignment
 from fangkong.notices.models import Notification
 from fangkong.testkit import command as kit
+from fangkong.testkit.shell import nav_click
 
 
 def _login(page: Any, live_server: Any, user: Any) -> None:
@@ -50,7 +51,7 @@ def test_command_dispatches_a_task_the_town_accepts_and_replies(
 
     _login(page, live_server, command_user)
     page.goto(live_server.url + "/")
-    page.get_by_test_id("main-nav").locator('[data-nav="tasks"]').click()
+    nav_click(page, "tasks")
     page.get_by_test_id("task-new-link").click()
     page.get_by_test_id("task-title").fill("对虹桥村开展入户排查")
     page.get_by_test_id("task-body").fill("请于今日 18 时前完成入户排查并回复。")

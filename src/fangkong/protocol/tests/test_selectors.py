@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import datetime as dt
+from typing import Any
 
 import pytest
 from django.utils import timezone
@@ -10,7 +11,7 @@ from django.utils import timezone
 from fangkong.core.errors import DomainError, NotFound
 from fangkong.protocol.models import RuleSet
 from fangkong.protocol.rules import Protocol
-from fangkong.protocol.selectors import in_force_ids, ruleset_for
+from fangkong.protocol.selectors import in_force_ids, ruleset_for, rulesets_for
 
 from .conftest import SHIPPED
 
@@ -98,6 +99,27 @@ def test_future_dated_rule_set_is_not_used() -> None:
     override("v10-330483", region="330483", effective_from=tomorrow)
     assert ruleset_for(on_date=timezone.localdate(), path=WUZHEN).version == "v9"
     assert ruleset_for(on_date=tomorrow, path=WUZHEN).version == "v10-330483"
+
+
+def test_rulesets_for_agrees_with_ruleset_for_path_by_path_in_one_query(
+    django_assert_num_queries: Any,
+) -> None:
+    override("v9-330483", region="330483", effective_from=D(2022, 7, 1))
+    override("v9-330483102", region="330483102", effective_from=D(2022, 7, 1))
+    override("v8-330402", region="330402", effective_from=D(2021, 6, 1))
+    paths = [WUZHEN, "330483101001", "330483", "330402", "330402001", ""]
+    for on in (D(2021, 5, 10), D(2022, 6, 1), D(2022, 7, 1), D(2022, 7, 2)):
+        with django_assert_num_queries(1):
+            found = rulesets_for(on_date=on, paths=paths)
+        for path in paths:
+            try:
+                expected: str | None = ruleset_for(on_date=on, path=path).version
+            except NotFound:
+                expected = None
+            got = found[path]
+            assert (got.version if got is not None else None) == expected, (on, path)
+    most_specific = rulesets_for(on_date=D(2022, 7, 2), paths=[WUZHEN])[WUZHEN]
+    assert most_specific is not None and most_specific.version == "v9-330483102"
 
 
 def test_ruleset_for_refuses_a_path_that_is_not_digits() -> None:

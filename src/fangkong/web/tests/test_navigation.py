@@ -11,14 +11,16 @@ from django.test import RequestFactory
 from fangkong.accounts.roles import Role
 from fangkong.web.context_processors import navigation
 
-TRACING = {"cases", "contacts", "pushes", "overdue", "chains", "scan_import"}
+# Command's pages (the readiness menu): the situation at a glance, the overdue board, the
+# tasks, the towns' reports and the daily report.
+COMMAND_PAGES = {"dashboard", "overdue", "tasks", "town_reports", "daily_report"}
+TRACING = {"cases", "contacts", "pushes", "chains", "scan_import"}
 TESTING = {"rounds", "points", "supplies", "coverage"}
 LABS = {"boxes", "box_receive", "lab_results", "rechecks"}
 # Quarantine: sites and placements to see; bulk placement and transfers to manage.
 SITES = {"quarantine_sites", "placements"}
 PLACING = SITES | {"placement_bulk", "transfers"}
 ALL_PAGES = {
-    "dashboard",
     "people",
     "zones",
     "places",
@@ -30,45 +32,56 @@ ALL_PAGES = {
 }
 
 # What each role sees once every app has wired its pages (written out, not derived from
-# ROLE_CAPABILITIES, so that a change of either shows up here).
+# ROLE_CAPABILITIES, so that a change of either shows up here). urls_wired serves
+# command's real pages, so command's entries are here too; the inbox is not (below).
 EXPECTED = {
-    Role.COMMAND: ALL_PAGES | TRACING | TESTING | PLACING | {"rechecks", "sampler"},
+    Role.COMMAND: COMMAND_PAGES | ALL_PAGES | TRACING | TESTING | PLACING | {"rechecks", "sampler"},
     # Packing and receiving boxes and importing results work at the user's own point or
     # lab: an administrator (no place) does not get entries that would answer 403.
-    Role.ADMIN: ALL_PAGES | TRACING | TESTING | PLACING | {"rechecks", "sampler"},
-    Role.INVESTIGATOR: {"dashboard", "people", "zones", "places", "jurisdictions", "protocol"}
+    Role.ADMIN: COMMAND_PAGES | ALL_PAGES | TRACING | TESTING | PLACING | {"rechecks", "sampler"},
+    # An investigator sees the situation and what is overdue; tasks and reports are not theirs.
+    Role.INVESTIGATOR: {"dashboard", "overdue"}
+    | {"people", "zones", "places", "jurisdictions", "protocol"}
     | TRACING
     | SITES
     | {"rounds", "coverage", "rechecks"},
-    Role.TOWN_STAFF: {"dashboard", "people", "zones", "places", "jurisdictions", "protocol"}
-    | {"cases", "contacts", "pushes", "chains", "overdue"}
+    # A town's staff: all of command's pages, for their own town.
+    Role.TOWN_STAFF: COMMAND_PAGES
+    | {"people", "zones", "places", "jurisdictions", "protocol"}
+    | {"cases", "contacts", "pushes", "chains"}
     | TESTING
     | PLACING
     | {"rechecks"},
-    Role.COMMUNITY_WORKER: {"people", "zones", "places", "jurisdictions", "contacts"}
+    # A community answers the tasks it is given.
+    Role.COMMUNITY_WORKER: {"tasks"}
+    | {"people", "zones", "places", "jurisdictions", "contacts"}
     | SITES
     | {"rounds", "coverage", "rechecks"},
-    Role.SITE_STAFF: {"people", "zones", "places", "jurisdictions", "overdue"} | SITES,
+    # A site's staff see their own items past due.
+    Role.SITE_STAFF: {"overdue"} | {"people", "zones", "places", "jurisdictions"} | SITES,
     Role.HOTLINE: {"people", "zones", "places", "jurisdictions"},
     Role.PUBLICITY: {"zones", "places", "jurisdictions"},
-    Role.DEPARTMENT: {"overdue", "zones", "places", "jurisdictions"},
+    # A department: the tasks it is given and its own tasks past due.
+    Role.DEPARTMENT: {"overdue", "tasks"} | {"zones", "places", "jurisdictions"},
     Role.SAMPLER: {"places", "jurisdictions", "points", "supplies", "sampler", "boxes", "tokens"},
     Role.LAB: {"places", "jurisdictions"} | {"box_receive", "lab_results"},
 }
 
 # Quarantine care: the site's day at the site, alerts to the site and command, the
 # community's home list (their pages are not in urls_wired: only the real project).
-# Command's daily report (report.view: command, and a town's staff for their town).
 IN_THE_REAL_PROJECT: dict[str, set[str]] = {
-    Role.COMMAND: {"care_alerts", "home_list", "daily_report"},
-    Role.ADMIN: {"care_alerts", "home_list", "daily_report"},
-    Role.TOWN_STAFF: {"home_list", "daily_report"},
+    Role.COMMAND: {"care_alerts", "home_list"},
+    Role.ADMIN: {"care_alerts", "home_list"},
+    Role.TOWN_STAFF: {"home_list"},
     Role.COMMUNITY_WORKER: {"home_list"},
     Role.SITE_STAFF: {"site_day", "care_alerts"},
 }
 
 LABELS = {
     "dashboard": "指挥大屏",
+    "tasks": "交办任务",
+    "town_reports": "镇街日报",
+    "daily_report": "疫情日报",
     "people": "人员",
     "zones": "风险区",
     "places": "场所",
@@ -168,8 +181,12 @@ def test_active_flag_marks_the_current_section(command_user: Any) -> None:
     assert items["people"]["active"] is True
     assert items["dashboard"]["active"] is False
     assert items["zones"]["active"] is False
-    home = {i["key"]: i for i in _nav(command_user, "/")}
-    assert home["dashboard"]["active"] is True
+    dashboard = {i["key"]: i for i in _nav(command_user, "/command/")}
+    assert [k for k, i in dashboard.items() if i["active"]] == ["dashboard"]
+    # The dashboard's URL holds command's other pages: the page's own entry is the
+    # current one, not the dashboard as well.
+    for key, path in [("overdue", "/command/overdue/"), ("tasks", "/command/tasks/1/")]:
+        assert [i["key"] for i in _nav(command_user, path) if i["active"]] == [key]
 
 
 @pytest.mark.urls("fangkong.web.tests.urls_partial")
@@ -177,7 +194,7 @@ def test_entries_whose_page_is_not_wired_are_skipped_not_500(
     command_user: Any, client: Any
 ) -> None:
     keys = {i["key"] for i in _nav(command_user)}
-    assert keys == {"dashboard", "zones"}
+    assert keys == COMMAND_PAGES | {"zones"}  # people, audit, tracing, the inbox ... are not
 
     client.force_login(command_user)
     response = client.get("/")
@@ -211,71 +228,29 @@ QUARANTINE = {
     | {"site_rectifications", "site_staff_roster", "site_day", "care_alerts"},
 }
 
-# Command's pages: the tasks, for those who dispatch or answer them.
-COMMAND = {
-    role: {"tasks"}
-    for role in (
-        Role.COMMAND,
-        Role.ADMIN,
-        Role.TOWN_STAFF,
-        Role.COMMUNITY_WORKER,
-        Role.DEPARTMENT,
-    )
-}
-# And the towns' daily reports: command reads them, a town writes its own.
-for _role in (Role.COMMAND, Role.ADMIN, Role.TOWN_STAFF):
-    COMMAND[_role] = COMMAND[_role] | {"town_reports"}
-
-
-# The pages issue 13 brings (command's dashboard, overdue board, tasks, towns' reports,
-# daily report; notices' inbox): entered now, shown once their apps wire them.
-COMING = {
-    "command_dashboard": "command:dashboard",
-    "overdue_board": "command:overdue",
-    "tasks": "command:task_list",
-    "town_reports": "command:town_reports",
-    "daily_report": "command:daily_report",
-    "inbox": "notices:inbox",
-}
-
-
-def _coming_for(user: Any) -> tuple[set[str], set[str]]:
-    """(the coming entries the project has wired and the user may open, the entries
-    those replace)."""
-    from fangkong.web.navigation import NAV_ENTRIES, entry_visible, resolve
-
-    shown = [
-        e
-        for e in NAV_ENTRIES
-        if e.key in COMING and resolve(e.url_name) is not None and entry_visible(user, e)
-    ]
-    return {e.key for e in shown}, {key for e in shown for key in e.replaces}
-
 
 @pytest.mark.parametrize("role", list(EXPECTED))
 def test_in_the_real_project_every_entry_is_wired_and_shown_to_its_roles(
     role: str, tree: Any, make_user: Any, client: Any
 ) -> None:
-    """The project's own URLconf: every page the navigation names exists (but the coming
-    ones), and each role's rendered shell links exactly its entries."""
+    """The project's own URLconf: every page the navigation names exists, and each role's
+    rendered shell links exactly its entries (and everyone their inbox)."""
     from fangkong.web.navigation import NAV_ENTRIES, resolve
 
     user = make_user(role, tree.town_a)
     client.force_login(user)
     response = client.get("/")
 
-    unwired = {e.key: e.url_name for e in NAV_ENTRIES if resolve(e.url_name) is None}
-    assert unwired.items() <= COMING.items()
+    assert [e.key for e in NAV_ENTRIES if resolve(e.url_name) is None] == []
     assert response.status_code == 200
     nav = response.content.decode().split('data-testid="main-nav"', 1)[1].split("</nav>", 1)[0]
     expected = (
         EXPECTED[role]
         | IN_THE_REAL_PROJECT.get(role, set())
         | QUARANTINE.get(role, set())
-        | COMMAND.get(role, set())
+        | {"inbox"}
     )
-    coming, replaced = _coming_for(user)
-    assert set(re.findall(r'data-nav="(\w+)"', nav)) == (expected - replaced) | coming
+    assert set(re.findall(r'data-nav="(\w+)"', nav)) == expected
 
 
 @pytest.mark.urls("fangkong.web.tests.urls_wired")
@@ -365,7 +340,7 @@ def test_the_menus_are_rendered_as_disclosures_each_with_its_entries(
     command_user: Any, town_a_user: Any, client: Any
 ) -> None:
     client.force_login(town_a_user)
-    page = client.get("/").content.decode()
+    page = client.get("/command/").content.decode()
     nav = page.split('data-testid="main-nav"', 1)[1].split("</nav>", 1)[0]
 
     groups = re.findall(r'<details class="nav-group" data-nav-group="(\w+)">', nav)
@@ -380,35 +355,41 @@ def test_the_menus_are_rendered_as_disclosures_each_with_its_entries(
     assert '<summary class="nav-drawer-toggle">' in nav
 
 
-@pytest.mark.urls("fangkong.web.tests.urls_command")
-def test_coming_pages_appear_in_their_group_once_wired_and_replace_the_old_board(
-    tree: Any, make_user: Any, monkeypatch: Any
+# The readiness menu in the real project: command's pages in the order of the work (the
+# situation, what is overdue, the tasks, the towns' reports, the daily report) and the
+# inbox, each role its own.
+READINESS_MENU = {
+    Role.COMMAND: ["dashboard", "overdue", "tasks", "town_reports", "daily_report", "inbox"],
+    Role.TOWN_STAFF: ["dashboard", "overdue", "tasks", "town_reports", "daily_report", "inbox"],
+    Role.INVESTIGATOR: ["dashboard", "overdue", "inbox"],
+    Role.COMMUNITY_WORKER: ["tasks", "inbox"],
+    Role.DEPARTMENT: ["overdue", "tasks", "inbox"],
+    Role.SITE_STAFF: ["overdue", "inbox"],
+    Role.HOTLINE: ["inbox"],
+    Role.LAB: ["inbox"],
+}
+URLS = {
+    "dashboard": "/command/",
+    "overdue": "/command/overdue/",
+    "tasks": "/command/tasks/",
+    "town_reports": "/command/town-reports/",
+    "daily_report": "/command/reports/daily/",
+    "inbox": "/notices/",
+}
+
+
+@pytest.mark.parametrize("role", list(READINESS_MENU))
+def test_the_readiness_menu_holds_commands_pages_and_the_inbox(
+    role: str, tree: Any, make_user: Any
 ) -> None:
-    from fangkong.accounts.roles import ROLE_CAPABILITIES
+    user = make_user(role, tree.town_a if role != Role.COMMAND else tree.city)
 
-    command = make_user(Role.COMMAND, tree.city)
-    town = make_user(Role.TOWN_STAFF, tree.town_a)
-    # Capabilities not declared yet are held by no role, and break nothing.
-    before = {i["key"]: i for i in navigation_for(command)["nav_items"]}
-    assert "overdue" in before and "overdue_board" not in before and "town_reports" not in before
-    assert before["tasks"]["group"] == "readiness"  # task.view is declared (command's tasks)
-    assert before["command_dashboard"]["group"] == "readiness"  # dashboard.view exists
-    assert "dashboard" not in before  # the command dashboard replaces the home entry
-    assert before["inbox"]["url"] == "/notices/inbox/"
+    shell = navigation_for(user)
 
-    caps = {"overdue.view", "task.view", "town_report.view", "report.view"}
-    monkeypatch.setitem(ROLE_CAPABILITIES, Role.COMMAND, ROLE_CAPABILITIES[Role.COMMAND] | caps)
-
-    shell = navigation_for(command)
     readiness = next(g for g in shell["nav_groups"] if g["key"] == "readiness")
-    assert [i["key"] for i in readiness["items"]] == [
-        "command_dashboard",
-        "overdue_board",
-        "tasks",
-        "town_reports",
-        "daily_report",
-        "inbox",
-    ]
-    assert "overdue" not in {i["key"] for i in shell["nav_items"]}
-    town_readiness = next(g for g in navigation_for(town)["nav_groups"] if g["key"] == "readiness")
-    assert [i["key"] for i in town_readiness["items"]] == ["command_dashboard", "tasks", "inbox"]
+    assert [i["key"] for i in readiness["items"]] == READINESS_MENU[role]
+    for item in readiness["items"]:
+        assert item["url"] == URLS[item["key"]]
+    # One entry each: no page of these is linked twice anywhere in the menus.
+    urls = [i["url"] for i in shell["nav_items"]]
+    assert all(urls.count(URLS[key]) == 1 for key in READINESS_MENU[role])

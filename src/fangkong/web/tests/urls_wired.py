@@ -3,7 +3,8 @@ served by a stub page, plus views that raise domain errors (for the middleware t
 
 The real project gets these names from the accounts, areas, people and protocol apps;
 this URLconf lets the web tests say what the shell does once they exist, whatever the
-state of those apps.
+state of those apps. Command's pages are its real ones (the home page renders command's
+dashboard, which links command's own URLs); the notices' inbox is not wired here.
 """
 
 from __future__ import annotations
@@ -64,7 +65,6 @@ urlpatterns = [
         include(_app("areas", ["zone_list", "zone_create", "place_list", "jurisdiction_list"])),
     ),
     path("people/", include(_app("people", ["list", "create", "export", "lookup_alerts"]))),
-    path("command/", include(_app("command", ["overdue"]))),
     path("protocol/", include(_app("protocol", ["list", "calculator"]))),
     path(
         "tracing/",
