@@ -51,6 +51,24 @@ def ruleset_for(*, on_date: dt.date, path: str = "") -> RuleSet:
     return candidate
 
 
+def rulesets_for(*, on_date: dt.date, paths: list[str]) -> dict[str, RuleSet | None]:
+    """`ruleset_for` of each of `paths` (None where no rule set applies), in ONE query:
+    the candidates of every path are read at once and each path picks by the same order
+    (latest date of effect, then the most specific region, then the newest row)."""
+    prefixes: set[str] = set()
+    for path in paths:
+        prefixes.update(_region_prefixes(path))
+    candidates = list(
+        RuleSet.objects.filter(region__in=sorted(prefixes), effective_from__lte=on_date)
+    )
+    candidates.sort(key=lambda r: (r.effective_from, len(r.region), r.pk), reverse=True)
+    out: dict[str, RuleSet | None] = {}
+    for path in paths:
+        mine = set(_region_prefixes(path))
+        out[path] = next((r for r in candidates if r.region in mine), None)
+    return out
+
+
 # By region, the newest first within a region (a unique order, for keyset pages).
 RULESET_ORDER = ("region", "-effective_from", "pk")
 
