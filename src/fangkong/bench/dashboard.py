@@ -4,16 +4,31 @@ Product path: the drill city (`--population` persons, `--days` days of scans, st
 that the reference outbreak's last day is yesterday) with the outbreak played through the
 real services (`drill city --start auto`, `drill outbreak`, which refreshes command's
 figures at its end); the figures refreshed once more (`refresh_s`, every city and town in
-one grouped pass per base table); then `--users` concurrent users (threads, one
-connection each, Django's test client: real requests through the whole middleware stack)
-each GET the command page (`command:dashboard`, a command user) and a town's page (the
-town with the most cases, a town staff user) `--requests` times:
-`command_p50_ms`, `command_p95_ms`, `town_p50_ms`, `town_p95_ms`.
+one grouped pass per base table); ANALYZE (a city just built has no planner statistics).
 
-Baseline (same run): the same figures of the city and of the town counted straight from
-the base tables by raw SQL (cases, contacts, push items, pushes, rechecks, rooms,
-placements, the round's targets, samples and results): `raw_count_ms`; `same_numbers` is
-true when the pages' figures (read from the HTML) equal these counts.
+The pages are served as in production: gunicorn (`fangkong.wsgi`, `--preload`,
+`--workers` processes, sync or `--threads` gthread; the README's deployment command) on a
+free loopback port against the same database. `--users` client threads, each a user of
+its own (command users of the city; town staff of the town with the most cases) with a
+signed-in session cookie, GET the command page (`command:dashboard`) over real HTTP:
+`--warmup` unmeasured requests each, then all at once, `--requests` each back to back (no
+think time: a worst case); then the town's page the same way: `command_p50_ms`,
+`command_p95_ms`, `town_p50_ms`, `town_p95_ms` (request sent to last byte read).
+
+Baseline (same run): EVERY figure of each page counted from the base tables by raw SQL
+(`RAW_STATEMENTS`: cases by kind/source/day, contacts of the three classes found /
+pushed / controlled within 24 h / placed / released, pushed lists open / on time / late,
+the current round's target / sampled / resulted / positives, rechecks due, rooms and
+placements, zones in force with their counters and by level, supplies below threshold,
+the curve by onset and report day, cases per community, the day's key events), scoped to
+the city and to the town as a page without the summary table would have to:
+`raw_count_ms` is one run of both pages' counts alone (the issue's definition; also per
+page), `raw_count_*_p95_ms` the same counts under the same concurrency (`--users`
+threads, one connection each, `--requests` times each). `same_numbers` is true when the
+raw counts equal the stored snapshot the pages read (every figure above) AND the figures
+read off the pages' HTML (their data-figure marks); `differences` lists any that differ.
+The overdue count is not in the baseline: both the page and any alternative count it
+from the registered deadline kinds (the page keeps it per user for 30 s).
 
 Run it on a PostgreSQL database of its own (DATABASE_URL=.../bench_dashboard), never a
 test database: the drill city is built there once and reused while its population is
@@ -88,22 +103,28 @@ def _ensure_city(population: int, days: int, seed: int, log: Log) -> tuple[bool,
     return built, time.perf_counter() - started
 
 
-def _users(city_path: str, town_path: str) -> tuple[Any, Any]:
+def _users(city_path: str, town_path: str, n: int) -> tuple[list[Any], list[Any]]:
+    """`n` command users of the city and `n` town staff of the town (each simulated user
+    is a user of its own, with its own session and its own per-user caches)."""
     from fangkong.accounts.models import User
     from fangkong.accounts.roles import Role
     from fangkong.areas.models import Jurisdiction
 
-    users = []
-    for name, role, path in (
-        ("bench-dashboard-command", Role.COMMAND, city_path),
-        ("bench-dashboard-town", Role.TOWN_STAFF, town_path),
+    out: list[list[Any]] = [[], []]
+    for k, (name, role, path) in enumerate(
+        (
+            ("bench-dashboard-command", Role.COMMAND, city_path),
+            ("bench-dashboard-town", Role.TOWN_STAFF, town_path),
+        )
     ):
         place = Jurisdiction.objects.get(path=path)
-        user, _ = User.objects.update_or_create(
-            username=name, defaults={"role": role, "jurisdiction": place, "scope_path": path}
-        )
-        users.append(user)
-    return users[0], users[1]
+        for m in range(n):
+            user, _ = User.objects.update_or_create(
+                username=name if m == 0 else f"{name}-{m}",
+                defaults={"role": role, "jurisdiction": place, "scope_path": path},
+            )
+            out[k].append(user)
+    return out[0], out[1]
 
 
 def _busiest_town(city_path: str) -> str:
@@ -419,19 +440,21 @@ def _get(conn: http.client.HTTPConnection, url: str, cookie: str) -> tuple[int, 
 
 
 def _hammer_http(
-    port: int, cookie: str, url: str, users: int, requests: int, warmup: int
+    port: int, cookies: list[str], url: str, requests: int, warmup: int
 ) -> tuple[list[float], str]:
-    """`users` client threads, each with its own connection and the user's session
-    cookie, GET `url` from the gunicorn server: `warmup` rounds first (not measured), then
-    all start together and each sends `requests` requests back to back (no think time: a
-    worst case). The latencies in ms (request sent to last byte read) and one page."""
+    """One client thread per cookie (a user of its own), each with its own connection
+    and that user's session cookie, GET `url` from the gunicorn server: `warmup` rounds
+    first (not measured), then all start together and each sends `requests` requests
+    back to back (no think time: a worst case). The latencies in ms (request sent to
+    last byte read) and one page."""
     latencies: list[float] = []
     pages: list[str] = []
     lock = threading.Lock()
     errors: list[str] = []
+    users = len(cookies)
     barrier = threading.Barrier(users)
 
-    def work() -> None:
+    def work(cookie: str) -> None:
         conn = http.client.HTTPConnection("127.0.0.1", port, timeout=120)
         try:
             for _ in range(warmup):
@@ -457,7 +480,7 @@ def _hammer_http(
         finally:
             conn.close()
 
-    threads = [threading.Thread(target=work) for _ in range(users)]
+    threads = [threading.Thread(target=work, args=(cookie,)) for cookie in cookies]
     for thread in threads:
         thread.start()
     for thread in threads:
@@ -580,7 +603,8 @@ def run(options: dict[str, Any], log: Log) -> dict[str, Any]:
     _analyze(log)
 
     town_path = _busiest_town(city_path)
-    command, town = _users(city_path, town_path)
+    commands, towns = _users(city_path, town_path, options["users"])
+    command, town = commands[0], towns[0]
     url = reverse("command:dashboard")
     users, requests, warmup = options["users"], options["requests"], options["warmup"]
     server = Server(port=free_port(), workers=options["workers"], threads=options["threads"])
@@ -589,10 +613,12 @@ def run(options: dict[str, Any], log: Log) -> dict[str, Any]:
     try:
         log(f"{users} users x {requests} requests over HTTP: command page")
         command_ms, command_html = _hammer_http(
-            server.port, _cookie(command), url, users, requests, warmup
+            server.port, [_cookie(u) for u in commands], url, requests, warmup
         )
         log(f"{users} users x {requests} requests over HTTP: town page ({town_path})")
-        town_ms, town_html = _hammer_http(server.port, _cookie(town), url, users, requests, warmup)
+        town_ms, town_html = _hammer_http(
+            server.port, [_cookie(u) for u in towns], url, requests, warmup
+        )
     finally:
         server.stop()
 
