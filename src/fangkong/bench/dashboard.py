@@ -24,7 +24,7 @@ the curve by onset and report day, cases per community, the day's key events), s
 the city and to the town as a page without the summary table would have to:
 `raw_count_ms` is one run of both pages' counts alone (the issue's definition; also per
 page), `raw_count_*_p95_ms` the same counts under the same concurrency (`--users`
-threads, one connection each, `--requests` times each). `same_numbers` is true when the
+threads, one connection each, `--raw-requests` times each). `same_numbers` is true when the
 raw counts equal the stored snapshot the pages read (every figure above) AND the figures
 read off the pages' HTML (their data-figure marks); `differences` lists any that differ.
 The overdue count is not in the baseline: both the page and any alternative count it
@@ -57,6 +57,9 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--seed", type=int, default=2022)
     parser.add_argument("--users", type=int, default=20, help="concurrent users")
     parser.add_argument("--requests", type=int, default=10, help="requests per user and page")
+    parser.add_argument(
+        "--raw-requests", type=int, default=3, help="raw counts per user and page (concurrent)"
+    )
     parser.add_argument("--warmup", type=int, default=3, help="unmeasured requests per user first")
     parser.add_argument("--workers", type=int, default=4, help="gunicorn worker processes")
     parser.add_argument("--threads", type=int, default=1, help="threads per worker (gthread)")
@@ -78,8 +81,9 @@ def _ensure_city(population: int, days: int, seed: int, log: Log) -> tuple[bool,
 
     from fangkong.drill.models import DrillCity
 
-    city = DrillCity.objects.order_by("-pk").first()
     started = time.perf_counter()
+    call_command("migrate", "--noinput", verbosity=0)  # a new database, or new migrations
+    city = DrillCity.objects.order_by("-pk").first()
     built = False
     if city is None or city.population != population:
         log(f"building the drill city: {population:,} persons, {days} day(s) of scans")
@@ -639,8 +643,8 @@ def run(options: dict[str, Any], log: Log) -> dict[str, Any]:
             raws.append(raw_figures(path, round_id, day, now, cursor))
             timings.append((time.perf_counter() - started) * 1000)
     raw_city, raw_town = raws
-    log(f"{users} users x {requests} raw counts of each page's figures")
-    raw_city_ms, raw_town_ms = _raw_concurrent(scopes, day, now, users, requests)
+    log(f"{users} users x {options['raw_requests']} raw counts of each page's figures")
+    raw_city_ms, raw_town_ms = _raw_concurrent(scopes, day, now, users, options["raw_requests"])
 
     diffs = differences(snapshot_figures(city_path, day), raw_city) | {
         f"town:{k}": v for k, v in differences(snapshot_figures(town_path, day), raw_town).items()
@@ -660,6 +664,7 @@ def run(options: dict[str, Any], log: Log) -> dict[str, Any]:
             "persons": persons,
             "users": users,
             "requests_per_user": requests,
+            "raw_requests_per_user": options["raw_requests"],
             "server": f"gunicorn {options['workers']}w x {options['threads']}t over HTTP",
             "cases": raw_city["cases"]["total"],
             "close_contacts": raw_city["contacts"]["close"]["found"],
