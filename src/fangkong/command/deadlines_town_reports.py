@@ -45,7 +45,7 @@ def town_reports_overdue(actor: Any, now: dt.datetime, limit: int) -> list[Overd
 
 
 def town_reports_overdue_count(actor: Any, now: dt.datetime) -> int:
-    return len(selectors.town_reports_missing(user=actor, now=now))
+    return selectors.town_reports_missing_count(user=actor, now=now)
 
 
 def register_town_reports() -> None:

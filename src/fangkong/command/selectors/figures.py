@@ -12,6 +12,8 @@ from __future__ import annotations
 import datetime as dt
 from typing import TYPE_CHECKING, Any
 
+from django.conf import settings
+from django.core.cache import cache
 from django.urls import NoReverseMatch, reverse
 from django.utils import timezone
 from django.utils.translation import gettext as _
@@ -114,6 +116,23 @@ def overdue_count(*, user: User, now: dt.datetime | None = None) -> int:
     return sum(kind.count(user, now) for kind in kinds)
 
 
+def overdue_count_recent(*, user: User) -> int:
+    """`overdue_count` as of at most FANGKONG_OVERDUE_COUNT_SECONDS (30) ago, kept per
+    user in the cache: the dashboard shows it on every request and the registered kinds
+    count their base tables (a handful of indexed counts), so a user reloading the page
+    counts them at most once per period. The overdue board itself counts live."""
+    seconds = int(getattr(settings, "FANGKONG_OVERDUE_COUNT_SECONDS", 30))
+    if seconds <= 0:
+        return overdue_count(user=user)
+    joined = user.date_joined.isoformat() if user.date_joined else ""
+    key = f"command:overdue:{user.pk}:{user.role}:{scope_path(user)}:{joined}"
+    found = cache.get(key)
+    if found is None:
+        found = overdue_count(user=user)
+        cache.set(key, found, seconds)
+    return int(found)
+
+
 def situation(*, user: User, day: dt.date | None = None) -> dict[str, Any]:
     """The figures of `day` (default today, Asia/Shanghai) in the user's jurisdiction.
 
@@ -147,7 +166,8 @@ def situation(*, user: User, day: dt.date | None = None) -> dict[str, Any]:
       case), since (days since drawn), state}], zones_by_level {sealed, controlled,
       precaution};
     - supplies_low: testing stocks below their threshold; overdue: items past their
-      deadline over `core.deadlines` kinds the user may see (counted live);
+      deadline over `core.deadlines` kinds the user may see (counted live, at most
+      FANGKONG_OVERDUE_COUNT_SECONDS ago: `overdue_count_recent`);
     - curve: {dates, onset, report}: cases by onset date and by report day;
     - case_points: {community path: cases (total)} for the map, no person;
     - events: the day's key events [{at, kind, text, url}], de-identified (case numbers,
@@ -196,7 +216,7 @@ def situation(*, user: User, day: dt.date | None = None) -> dict[str, Any]:
         "zones": zones,
         "zones_by_level": by_level,
         "supplies_low": figures["supplies_low"],
-        "overdue": overdue_count(user=user),
+        "overdue": overdue_count_recent(user=user),
         "curve": _curve(figures["curve"], day),
         "case_points": figures["case_points"],
         "events": [_event(e) for e in figures["events"]],
