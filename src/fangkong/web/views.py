@@ -36,13 +36,18 @@ if TYPE_CHECKING:
 # landing page: only work that has pages now, which the landing page links below it.
 ROLE_WORK: dict[str, Any] = {
     Role.COMMAND: gettext_lazy(
-        "掌握全局：指挥大屏、风险区、病例与推送核查、全员核酸进度与物资，"
+        "掌握全局：指挥大屏的今日态势，超时督办，向部门和镇街派发任务，听取镇街日报，"
+        "生成疫情日报；风险区与降级建议、病例与推送核查、全员核酸进度与物资，"
         "隔离点房态与储备、隔离管控与转运、健康预警，对照标准检查隔离点并督办整改。"
     ),
     Role.INVESTIGATOR: gettext_lazy("流调溯源：病例、活动轨迹、密接与传播链，推送核查名单。"),
     Role.TOWN_STAFF: gettext_lazy(
         "本镇街：接收推送核查名单并反馈结果，风险区，核酸检测轮次、采样点、单管复核与物资，"
-        "本镇街居民的隔离管控：批量安排隔离、转运交接，居家隔离与健康监测打卡。"
+        "本镇街居民的隔离管控：批量安排隔离、转运交接，居家隔离与健康监测打卡；"
+        "本镇街态势，签收和回复交办任务，每日报送镇街日报。"
+    ),
+    Role.DEPARTMENT: gettext_lazy(
+        "本部门：签收、办理和回复指挥部交办的任务，查看本部门的超时事项、风险区、辖区与场所。"
     ),
     Role.COMMUNITY_WORKER: gettext_lazy(
         "本村社：住户与人员，接触者名单，核酸覆盖与未采样人员，单管复核，"
@@ -69,7 +74,7 @@ ROLE_WORK: dict[str, Any] = {
 # such, so that nobody looks for a page that is not there. Their pages come with the
 # modules that own them (quarantine, hotline, publicity ...); drop a line when they do.
 ROLE_WORK_WITHOUT_PAGES: dict[str, Any] = {
-    Role.COMMAND: gettext_lazy("向部门和镇街派发任务、日报、审批通报"),
+    Role.COMMAND: gettext_lazy("审批对外发布的通报"),
     Role.TOWN_STAFF: gettext_lazy("落地管控措施、群众诉求"),
     Role.COMMUNITY_WORKER: gettext_lazy("上门排查"),
     Role.HOTLINE: gettext_lazy("受理群众诉求（就医、生活物资、出行、复工），分派并跟踪办结"),
