@@ -10,7 +10,16 @@ import datetime as dt
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any
 
-from django.db.models import Count, Exists, F, OuterRef, Prefetch, Q, QuerySet
+from django.db.models import (
+    Count,
+    Exists,
+    F,
+    OuterRef,
+    Prefetch,
+    Q,
+    QuerySet,
+    prefetch_related_objects,
+)
 from django.urls import reverse
 from django.utils import timezone
 from django.utils.translation import gettext as _
@@ -210,19 +219,29 @@ def site_day(*, user: User, now: dt.datetime | None = None) -> SiteDay:
         )
         .order_by("pk")[:2000]
     )
+    # Only the tests still to take (not taken, or invalid) up to today are read for the
+    # whole site; every test of a stay only for the stays ending by today (the release
+    # check reads them): a busy site's stays hold thousands of tests to come.
+    outstanding = (
+        PlacementTest.objects.filter(due_on__lte=today)
+        .filter(Q(tube__isnull=True) | Q(result=TestResult.INVALID))
+        .order_by("due_on")
+    )
     active = list(
         at_site.filter(status=PlacementStatus.ACTIVE)
-        .prefetch_related(Prefetch("tests", queryset=PlacementTest.objects.order_by("due_on")))
+        .prefetch_related(Prefetch("tests", queryset=outstanding, to_attr="tests_outstanding"))
         .order_by("room__building", "room__floor", "room__number", "pk")[:2000]
     )
     tests = [
         (t, person_label(p.person), (today - t.due_on).days)
         for p in active
-        for t in p.tests.all()
-        if (t.tube_id is None or t.result == TestResult.INVALID) and t.due_on <= today
+        for t in p.tests_outstanding  # type: ignore[attr-defined]
     ]
     releases = []
     due = [p for p in active if _ends_by(p, today)]
+    prefetch_related_objects(
+        due, Prefetch("tests", queryset=PlacementTest.objects.order_by("due_on"))
+    )
     close_results = care_services.close_contact_results_many(due)
     for p in due:
         verdict = care_services.release_check(p, today, close_results.get(p.pk))
