@@ -8,6 +8,7 @@ interface every domain calls (no actor: it is a lookup of the rule in force, not
 from __future__ import annotations
 
 import datetime as dt
+from collections.abc import Iterable
 from typing import TYPE_CHECKING
 
 from django.db.models import Q, QuerySet
@@ -49,6 +50,23 @@ def ruleset_for(*, on_date: dt.date, path: str = "") -> RuleSet:
     if candidate is None:
         raise NotFound("no_ruleset", _("没有适用于该日期的防控方案规则集"), on_date=str(on_date))
     return candidate
+
+
+def rulesets_for(*, on_date: dt.date, paths: Iterable[str]) -> dict[str, RuleSet | None]:
+    """`ruleset_for` for many jurisdictions in one query: each path's rule set in force
+    on `on_date` by the same rule (the latest date of effect, then the most specific
+    region, then the newest id), or None where none applies."""
+    wanted = list(dict.fromkeys(paths))
+    prefixes = {prefix for path in wanted for prefix in _region_prefixes(path)}
+    candidates = sorted(
+        RuleSet.objects.filter(region__in=prefixes, effective_from__lte=on_date),
+        key=lambda rs: (rs.effective_from, len(rs.region), rs.pk),
+        reverse=True,
+    )
+    out: dict[str, RuleSet | None] = {}
+    for path in wanted:
+        out[path] = next((rs for rs in candidates if path.startswith(rs.region)), None)
+    return out
 
 
 # By region, the newest first within a region (a unique order, for keyset pages).

@@ -78,17 +78,19 @@ def _with_rows(qs: Any) -> Any:
 
 
 def _due_by_path(paths: list[str], day: dt.date) -> dict[str, dt.datetime | None]:
-    """Each town's due moment for `day` (one rule-set look-up per distinct rule set)."""
+    """Each town's due moment for `day`: the rule sets of every town in one query, the
+    deadline worked out once per distinct rule set."""
     tz = timezone.get_default_timezone()
+    by_ruleset: dict[int, dt.datetime | None] = {}
     out: dict[str, dt.datetime | None] = {}
-    for path in paths:
-        try:
-            ruleset = protocol_selectors.ruleset_for(on_date=day, path=path)
-        except NotFound:
+    for path, ruleset in protocol_selectors.rulesets_for(on_date=day, paths=paths).items():
+        if ruleset is None:
             out[path] = None
             continue
-        p = protocol_rules.Protocol.from_ruleset(ruleset)
-        out[path] = protocol_rules.town_report_deadline(p, day, tz).value
+        if ruleset.pk not in by_ruleset:
+            p = protocol_rules.Protocol.from_ruleset(ruleset)
+            by_ruleset[ruleset.pk] = protocol_rules.town_report_deadline(p, day, tz).value
+        out[path] = by_ruleset[ruleset.pk]
     return out
 
 
