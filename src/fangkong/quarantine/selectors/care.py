@@ -7,6 +7,7 @@ the persons of its own community at home."""
 from __future__ import annotations
 
 import datetime as dt
+from collections.abc import Sequence
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any
 
@@ -162,7 +163,7 @@ def check_slots(placement_or_ruleset: Any) -> list[str]:
     return [CheckSlot.MORNING.value, CheckSlot.AFTERNOON.value][:n]
 
 
-def due_checks(placements: list[Placement], *, today: dt.date, slot: str) -> list[CheckRow]:
+def due_checks(placements: Sequence[Placement], *, today: dt.date, slot: str) -> list[CheckRow]:
     """Each active placement's checks today: done (by slot), due in this slot, and the
     earlier slots missed."""
     checks: dict[int, dict[str, HealthCheck]] = {}
