@@ -432,7 +432,9 @@ def push_find(*, user: User, q: str, limit: int) -> list[SearchHit]:
                 for part in (
                     push.town.name,
                     statuses.get(push.status, ""),
-                    timezone.localtime(push.deadline).strftime("%Y-%m-%d %H:%M"),
+                    "{} {}".format(
+                        _("时限"), timezone.localtime(push.deadline).strftime("%Y-%m-%d %H:%M")
+                    ),
                 )
                 if part
             ),
