@@ -29,3 +29,25 @@ class AreasConfig(AppConfig):
                 hint=_("场所码或场所名称"),
             )
         )
+        search.register(
+            search.Searcher(
+                code="areas.zone",
+                label=_("风险区"),
+                capability=Capability.ZONE_VIEW,
+                find=lambda actor, q, limit: selectors.zone_search(user=actor, q=q, limit=limit),
+                order=45,
+                hint=_("风险区名称"),
+            )
+        )
+        search.register(
+            search.Searcher(
+                code="areas.jurisdiction",
+                label=_("辖区"),
+                capability=Capability.AREA_VIEW,
+                find=lambda actor, q, limit: selectors.jurisdiction_search(
+                    user=actor, q=q, limit=limit
+                ),
+                order=50,
+                hint=_("镇街或村社名称"),
+            )
+        )

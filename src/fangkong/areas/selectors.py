@@ -740,6 +740,81 @@ def place_search(*, user: User, q: str, limit: int) -> list[SearchHit]:
     ]
 
 
+def zone_search(*, user: User, q: str, limit: int) -> list[SearchHit]:
+    """The city's zones (public within the city, as the zone list shows them) whose name
+    holds `q`; active first, most severe first, then newest (the list's order). A name
+    that is `q` exactly is the exact hit. A hit leads to the zone's page."""
+    require(user, Capability.ZONE_VIEW)
+    term = q.strip()
+    rows = list(
+        Zone.objects.filter(_city_q(user, "jurisdiction_path"), name__icontains=term)
+        .select_related("jurisdiction")
+        .order_by(*ZONE_ORDER)[:limit]
+    )
+    rows.sort(key=lambda z: z.name != term)  # the exact one first, order kept
+    levels = dict(ZoneLevel.choices)
+    states = dict(ZoneState.choices)
+    return [
+        SearchHit(
+            kind="areas.zone",
+            key=str(zone.pk),
+            title=zone.name,
+            url=reverse("areas:zone_detail", args=[zone.pk]),
+            detail=" · ".join(
+                str(part)
+                for part in (
+                    levels.get(zone.level),
+                    states.get(zone.state),
+                    zone.jurisdiction.name,
+                )
+                if part
+            ),
+            exact=zone.name == term,
+        )
+        for zone in rows
+    ]
+
+
+SEARCHABLE_LEVELS = (Level.TOWN, Level.COMMUNITY)
+
+
+def jurisdiction_search(*, user: User, q: str, limit: int) -> list[SearchHit]:
+    """The city's towns and communities (as the jurisdiction tree shows them) whose name
+    holds `q` or whose code is `q`; towns first, then by path. A name or code that is `q`
+    exactly is the exact hit. A hit leads to its row in the jurisdiction tree (shown down
+    to its level); jurisdictions have no page of their own."""
+    require(user, Capability.AREA_VIEW)
+    term = q.strip()
+    rows = list(
+        Jurisdiction.objects.filter(_city_q(user, "path"), level__in=SEARCHABLE_LEVELS)
+        .filter(Q(name__icontains=term) | Q(code=term))
+        .select_related("parent")
+        .order_by("depth", "path")[:limit]
+    )
+    rows.sort(key=lambda j: term not in (j.name, j.code))
+    levels = dict(Level.choices)
+    base = reverse("areas:jurisdiction_list")
+    return [
+        SearchHit(
+            kind="areas.jurisdiction",
+            key=str(node.pk),
+            title=node.name,
+            url=f"{base}?{urlencode({'depth': node.depth})}#j{node.path}",
+            detail=" · ".join(
+                str(part)
+                for part in (
+                    levels.get(node.level),
+                    node.parent.name if node.parent else "",
+                    node.code,
+                )
+                if part
+            ),
+            exact=term in (node.name, node.code),
+        )
+        for node in rows
+    ]
+
+
 def zones_active_under(*, within: str, limit: int = 500) -> list[dict[str, Any]]:
     """The active zones under the city path `within` for command's figures (the figures
     job scopes what it shows): [{id, name, level, path, started_on, no_case_days}],

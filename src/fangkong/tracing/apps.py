@@ -47,3 +47,15 @@ class TracingConfig(AppConfig):
                 hint=_("病例编号（如 TX2022-0001）或其序号"),
             )
         )
+        from fangkong.tracing.selectors.pushes import push_find
+
+        search.register(
+            search.Searcher(
+                code="tracing.push",
+                label=_("推送清单"),
+                capability=Capability.PUSH_VIEW,
+                find=lambda actor, q, limit: push_find(user=actor, q=q, limit=limit),
+                order=15,
+                hint=_("推送清单编号（如 TS20261205-0001）或其序号"),
+            )
+        )

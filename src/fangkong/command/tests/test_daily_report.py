@@ -309,3 +309,30 @@ def test_the_report_of_today_is_one_click_away(world: Any) -> None:
     assert today["Location"] == _page_url(timezone.localdate())
     picked = client.get(reverse("command:daily_report_today"), {"day": "2022-07-02"})
     assert picked["Location"] == _page_url(dt.date(2022, 7, 2))
+
+
+def test_the_page_reads_a_bounded_number_of_queries_whatever_the_towns(
+    world: Any, tree: Any
+) -> None:
+    """The towns' due hours come from one rule-set query for every town (not one per
+    town, three times over); more towns add no query to the page."""
+    from django.db import connection
+    from django.test.utils import CaptureQueriesContext
+
+    from fangkong.testkit.fixtures import _node
+
+    client = _client(world.command)
+    today = timezone.localdate()
+    client.get(_page_url(today))  # sessions, the resolver and templates warm
+    with CaptureQueriesContext(connection) as before:
+        first = client.get(_page_url(today))
+    for n in range(3):
+        _node("town", f"{tree.city.path}2{n:02d}", f"新增镇{n}", tree.city)
+    with CaptureQueriesContext(connection) as after:
+        more = client.get(_page_url(today))
+
+    assert first.status_code == more.status_code == 200
+    assert "新增镇2" in more.content.decode()  # the new towns are on the page, as missing
+    assert len(after) == len(before) <= 40
+    rulesets = [q for q in after.captured_queries if "protocol_ruleset" in q["sql"]]
+    assert len(rulesets) <= 4  # the town reports three times over, one other; never per town

@@ -136,3 +136,22 @@ def test_in_force_ids_agrees_with_ruleset_for() -> None:
     v9 = RuleSet.objects.get(version="v9")
     assert ids == {v9.pk, local.pk}
     assert in_force_ids(everything, on_date=D(2022, 6, 1)) == {RuleSet.objects.get(version="v8").pk}
+
+
+def test_rulesets_for_many_paths_agrees_with_ruleset_for_in_one_query(
+    django_assert_max_num_queries: Any,
+) -> None:
+    override("v8-330483", region="330483", effective_from=D(2021, 6, 1))
+    override("v9-330483", region="330483", effective_from=D(2022, 7, 1))
+    override("v9-330483102", region="330483102", effective_from=D(2022, 7, 1))
+    paths = [WUZHEN, "330483102", "330483101001", "330483", "330402", ""]
+    for on in (D(2021, 5, 1), D(2022, 6, 1), D(2022, 6, 28), D(2022, 7, 2)):
+        with django_assert_max_num_queries(1):
+            many = rulesets_for(on_date=on, paths=paths)
+        for path in paths:
+            try:
+                one: RuleSet | None = ruleset_for(on_date=on, path=path)
+            except NotFound:
+                one = None
+            assert many[path] == one, (on, path)
+    assert rulesets_for(on_date=D(2021, 5, 1), paths=[WUZHEN]) == {WUZHEN: None}

@@ -7,10 +7,20 @@ the persons of its own community at home."""
 from __future__ import annotations
 
 import datetime as dt
+from collections.abc import Sequence
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any
 
-from django.db.models import Count, Exists, F, OuterRef, Prefetch, Q, QuerySet
+from django.db.models import (
+    Count,
+    Exists,
+    F,
+    OuterRef,
+    Prefetch,
+    Q,
+    QuerySet,
+    prefetch_related_objects,
+)
 from django.urls import reverse
 from django.utils import timezone
 from django.utils.translation import gettext as _
@@ -153,7 +163,7 @@ def check_slots(placement_or_ruleset: Any) -> list[str]:
     return [CheckSlot.MORNING.value, CheckSlot.AFTERNOON.value][:n]
 
 
-def due_checks(placements: list[Placement], *, today: dt.date, slot: str) -> list[CheckRow]:
+def due_checks(placements: Sequence[Placement], *, today: dt.date, slot: str) -> list[CheckRow]:
     """Each active placement's checks today: done (by slot), due in this slot, and the
     earlier slots missed."""
     checks: dict[int, dict[str, HealthCheck]] = {}
@@ -210,19 +220,29 @@ def site_day(*, user: User, now: dt.datetime | None = None) -> SiteDay:
         )
         .order_by("pk")[:2000]
     )
+    # Only the tests still to take (not taken, or invalid) up to today are read for the
+    # whole site; every test of a stay only for the stays ending by today (the release
+    # check reads them): a busy site's stays hold thousands of tests to come.
+    outstanding = (
+        PlacementTest.objects.filter(due_on__lte=today)
+        .filter(Q(tube__isnull=True) | Q(result=TestResult.INVALID))
+        .order_by("due_on")
+    )
     active = list(
         at_site.filter(status=PlacementStatus.ACTIVE)
-        .prefetch_related(Prefetch("tests", queryset=PlacementTest.objects.order_by("due_on")))
+        .prefetch_related(Prefetch("tests", queryset=outstanding, to_attr="tests_outstanding"))
         .order_by("room__building", "room__floor", "room__number", "pk")[:2000]
     )
     tests = [
         (t, person_label(p.person), (today - t.due_on).days)
         for p in active
-        for t in p.tests.all()
-        if (t.tube_id is None or t.result == TestResult.INVALID) and t.due_on <= today
+        for t in p.tests_outstanding  # type: ignore[attr-defined]
     ]
     releases = []
     due = [p for p in active if _ends_by(p, today)]
+    prefetch_related_objects(
+        due, Prefetch("tests", queryset=PlacementTest.objects.order_by("due_on"))
+    )
     close_results = care_services.close_contact_results_many(due)
     for p in due:
         verdict = care_services.release_check(p, today, close_results.get(p.pk))

@@ -9,6 +9,7 @@ Counts are single GROUP BY queries over the lists in view, never a query per lis
 from __future__ import annotations
 
 import datetime as dt
+import re
 from collections import defaultdict
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any
@@ -23,6 +24,7 @@ from fangkong.accounts.roles import Capability
 from fangkong.core.deadlines import OverdueItem, OwnerKind
 from fangkong.core.errors import DomainError, NotFound
 from fangkong.core.pagination import Page, keyset_page
+from fangkong.core.search import SearchHit
 from fangkong.tracing.models import (
     AssistRequest,
     Case,
@@ -398,3 +400,45 @@ def pushes_overdue_items(user: User, now: dt.datetime, limit: int) -> list[Overd
 def pushes_overdue_count(user: User, now: dt.datetime) -> int:
     require(user, Capability.PUSH_VIEW)
     return _pushes_overdue_q(user, now).count()
+
+
+# --- The header's search (core.search) --------------------------------------------------
+
+PUSH_NUMBER_QUERY_RE = re.compile(r"^[A-Za-z0-9-]{3,32}$")
+
+
+def push_find(*, user: User, q: str, limit: int) -> list[SearchHit]:
+    """The pushed lists `user` may see (scoped as the push list: a town its own) whose
+    number is `q` (exact, any case), starts with it (`TS20261205`) or ends with it
+    (`0001`: the day's sequence); the exact one first, then newest. A hit names the town,
+    the state and the deadline, never a person."""
+    term = q.strip().upper()
+    if not PUSH_NUMBER_QUERY_RE.match(term):
+        return []
+    match = Q(number__iexact=term) | Q(number__istartswith=term)
+    if term.isdigit():
+        match |= Q(number__endswith=f"-{term}")
+    rows = list(_pushes_q(user).filter(match).order_by("-created_at", "-pk")[:limit])
+    rows.sort(key=lambda p: p.number.upper() != term)  # the exact one first, order kept
+    statuses = dict(PushStatus.choices)
+    return [
+        SearchHit(
+            kind="tracing.push",
+            key=str(push.pk),
+            title=push.number,
+            url=reverse("tracing:push_detail", args=[push.pk]),
+            detail=" · ".join(
+                str(part)
+                for part in (
+                    push.town.name,
+                    statuses.get(push.status, ""),
+                    "{} {}".format(
+                        _("时限"), timezone.localtime(push.deadline).strftime("%Y-%m-%d %H:%M")
+                    ),
+                )
+                if part
+            ),
+            exact=push.number.upper() == term,
+        )
+        for push in rows
+    ]
