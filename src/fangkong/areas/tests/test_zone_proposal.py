@@ -223,7 +223,8 @@ def test_zone_page_shows_the_proposal_and_confirms_it(client, proposed, manager)
 
 
 @pytest.mark.parametrize(
-    ("action", "reason", "level"), [("confirm", "", "controlled"), ("decline", "仍有风险", "sealed")]
+    ("action", "reason", "level"),
+    [("confirm", "", "controlled"), ("decline", "仍有风险", "sealed")],
 )
 def test_zone_page_proposal_decision_redirects_to_the_zone_page(
     client, proposed, manager, action, reason, level

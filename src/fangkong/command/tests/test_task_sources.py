@@ -66,4 +66,4 @@ def test_an_object_out_of_view_or_unknown_starts_blank(tree: Any, command_user: 
     page = _form(command_user, "case", 987654, "X")
     assert _body(page) == ""
     page = _form(command_user, "zone", 0, "abc")
-    assert _body(page) == "" and " checked data-testid=\"town-" not in page
+    assert _body(page) == "" and ' checked data-testid="town-' not in page

@@ -27,8 +27,8 @@ from fangkong.accounts.types import AuthedRequest
 from fangkong.areas import selectors as area_selectors
 from fangkong.command.choices import AssignmentStatus, TaskPriority, TaskStatus
 from fangkong.command.forms import PartTextForm, SplitForm, TaskFilterForm, TaskForm, TaskSourceForm
-from fangkong.command.selectors.task_sources import task_source_summary
 from fangkong.command.selectors import tasks as selectors
+from fangkong.command.selectors.task_sources import task_source_summary
 from fangkong.command.services import tasks as services
 from fangkong.core.attachments import (
     ATTACHMENT_MAX_BYTES,
