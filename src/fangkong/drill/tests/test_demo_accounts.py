@@ -54,6 +54,6 @@ def test_the_demo_accounts_hear_the_outbreak() -> None:
 def test_make_demo_makes_the_accounts_before_the_outbreak() -> None:
     makefile = (Path(__file__).resolve().parents[4] / "Makefile").read_text()
     demo = makefile.split("\ndemo:")[1].split("\n\n")[0]
-    steps = [m for m in re.findall(r"\$\(FANGKONG\) (\w+(?: \w+)?)", demo)]
+    steps = list(re.findall(r"\$\(FANGKONG\) (\w+(?: \w+)?)", demo))
     assert steps.index("demo_users") < steps.index("drill outbreak")
     assert steps[-1] == "demo_users"  # and again after it: the logins, the site account
