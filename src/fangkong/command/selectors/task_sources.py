@@ -54,7 +54,7 @@ def task_source_summary(*, user: User, object_type: str, object_id: str) -> Sour
             town = _town_name(push.jurisdiction_path)
             body = _("协查推送 %(number)s（病例 %(case)s），推送至%(town)s，时限 %(due)s。") % {
                 "number": push.number,
-                "case": push.case.number,
+                "case": push.case.number if push.case is not None else "—",
                 "town": town or "—",
                 "due": timezone.localtime(push.deadline).strftime("%Y-%m-%d %H:%M"),
             }
