@@ -44,8 +44,12 @@ catalogs: $(CATALOG_STAMP)
 migrate: bootstrap
 	$(FANGKONG) migrate --noinput
 
+# The demo accounts exist before the outbreak is played, so that its notices (pushed
+# lists, escalations, positives, tasks) reach them; the second run prints the logins and
+# moves the site and community accounts to where the outbreak put people.
 demo: migrate
 	$(FANGKONG) drill city --population $(DEMO_POPULATION) --days $(DEMO_DAYS) --seed $(DEMO_SEED) --start auto
+	$(FANGKONG) demo_users > /dev/null
 	$(FANGKONG) drill outbreak
 	$(FANGKONG) demo_users
 

@@ -234,9 +234,10 @@ def user_create(
 
 @transaction.atomic
 def user_rebind(
-    *, actor: User, user: User, role: str, jurisdiction: Any, place: Any = None
+    *, actor: User | None, user: User, role: str, jurisdiction: Any, place: Any = None
 ) -> User:
-    """Change a user's role, jurisdiction or place (and so its scope)."""
+    """Change a user's role, jurisdiction or place (and so its scope); `actor` None for
+    the system (`fangkong demo_users`), as in `user_create`."""
     _require_place(role, place, True)
     scope = user_binding_scope(role=role, jurisdiction=jurisdiction, place=place)
     if place is not None and jurisdiction is None:

@@ -150,7 +150,8 @@ def zone_detail(request: AuthedRequest, pk: int) -> HttpResponse:
 @require_POST
 @login_required
 def zone_action(request: AuthedRequest, pk: int, action: str) -> HttpResponse:
-    """One action form of the zone page; htmx swaps the zone's main panel in place."""
+    """One action form of the zone page: done, it redirects to the zone page (for htmx
+    too); refused, htmx swaps the zone's main panel with the message in place."""
     if action not in ZONE_ACTIONS + PROPOSAL_ACTIONS:
         raise Http404
     selectors.zone_get(user=request.user, pk=pk)  # 404 before anything else
@@ -210,7 +211,14 @@ def zone_action(request: AuthedRequest, pk: int, action: str) -> HttpResponse:
             raise
         except DomainError as exc:
             error = exc
-    if request.headers.get("HX-Request") != "true" and error is None:
+    if error is None:
+        # POST-redirect-GET: the level and state in the page's heading, the map and the
+        # history all change, so the browser loads the zone page afresh (htmx follows
+        # HX-Redirect with a full navigation).
+        if request.headers.get("HX-Request") == "true":
+            done = HttpResponse(status=204)
+            done["HX-Redirect"] = reverse("areas:zone_detail", kwargs={"pk": pk})
+            return done
         return redirect("areas:zone_detail", pk=pk)
     context = _zone_context(request, pk, error=error, failed_action=action if error else "")
     if error:

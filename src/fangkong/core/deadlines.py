@@ -72,6 +72,10 @@ class DeadlineKind:
     overdue: Callable[[Any, dt.datetime, int], list[OverdueItem]]
     count: Callable[[Any, dt.datetime], int]
     order: int = 100  # the board's order of kinds
+    # Optional: (actor, now) -> {(owner kind, owner key): count}, every overdue item of the
+    # kind per owner (one GROUP BY), so that the board gives an owner's true count when it
+    # lists only the oldest `limit` items of the kind.
+    count_by_owner: Callable[[Any, dt.datetime], dict[tuple[str, str], int]] | None = None
 
 
 _KINDS: dict[str, DeadlineKind] = {}

@@ -19,6 +19,7 @@ class TracingConfig(AppConfig):
                 capability="push.view",
                 overdue=pushes.pushes_overdue_items,
                 count=pushes.pushes_overdue_count,
+                count_by_owner=pushes.pushes_overdue_count_by_owner,
                 order=10,
             )
         )

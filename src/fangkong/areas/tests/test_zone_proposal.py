@@ -222,6 +222,27 @@ def test_zone_page_shows_the_proposal_and_confirms_it(client, proposed, manager)
     assert "确认系统降级建议" in page
 
 
+@pytest.mark.parametrize(
+    ("action", "reason", "level"),
+    [("confirm", "", "controlled"), ("decline", "仍有风险", "sealed")],
+)
+def test_zone_page_proposal_decision_redirects_to_the_zone_page(
+    client, proposed, manager, action, reason, level
+):
+    """Confirm and decline follow POST-redirect-GET, from htmx as from a plain form: the
+    page is loaded afresh, its heading shows the new level."""
+    _login(client, manager)
+    url = reverse("areas:zone_action", args=[proposed.pk, action])
+    detail = reverse("areas:zone_detail", args=[proposed.pk])
+    r = client.post(url, {"reason": reason}, HTTP_HX_REQUEST="true")
+    assert r.status_code == 204 and r["HX-Redirect"] == detail and not r.content
+    proposed.refresh_from_db()
+    assert (proposed.level, proposed.downgrade_proposed_on) == (level, None)
+    page = client.get(detail).content.decode()
+    heading = page.split("<h1>")[1].split("</h1>")[0]
+    assert ("管控区" if level == "controlled" else "封控区") in heading
+
+
 def test_zone_page_decline_without_a_reason_is_refused_in_place(client, proposed, manager):
     _login(client, manager)
     r = client.post(

@@ -135,6 +135,37 @@ def overdue_counts(
     ]
 
 
+def overdue_owner_totals(
+    *,
+    actor: User,
+    now: dt.datetime,
+    groups: list[OverdueGroup],
+    counts: list[KindCount],
+    kind: str | None = None,
+) -> dict[str, int | None]:
+    """Per group's owner: how many items are overdue in all (not only those listed), or
+    None when a kind the board cut (more than its limit) cannot count per owner."""
+    cut = {c.code for c in counts if c.count > c.shown and (not kind or c.code == kind)}
+    by_owner: dict[str, dict[tuple[str, str], int] | None] = {}
+    for deadline_kind in _kinds(actor, kind):
+        if deadline_kind.code in cut:
+            counter = deadline_kind.count_by_owner
+            by_owner[deadline_kind.code] = counter(actor, now) if counter else None
+    totals: dict[str, int | None] = {}
+    for group in groups:
+        listed = sum(1 for item in group.items if item.kind not in cut)
+        total: int | None = listed
+        for code, owners in by_owner.items():
+            if owners is None:
+                if any(item.kind == code for item in group.items):
+                    total = None
+                    break
+                continue
+            total = (total or 0) + owners.get((group.owner_kind, group.owner_key), 0)
+        totals[group.owner] = total
+    return totals
+
+
 def overdue_count(*, actor: User, now: dt.datetime) -> int:
     """How many items are overdue in the actor's view, every kind together."""
     return sum(k.count(actor, now) for k in overdue_kinds(actor=actor))

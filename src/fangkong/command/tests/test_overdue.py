@@ -4,12 +4,15 @@ an item not yet due is not shown; each actor sees only its own."""
 
 from __future__ import annotations
 
+import datetime as dt
 from typing import Any
 
 import pytest
 from django.utils import timezone
 
 from fangkong.command.selectors import overdue
+from fangkong.core import deadlines
+from fangkong.core.deadlines import DeadlineKind, OverdueItem
 from fangkong.core.errors import DomainError, PermissionDenied
 from fangkong.quarantine.services.inspections import rectification_complete
 from fangkong.testing.models import TransportBox
@@ -150,6 +153,77 @@ def test_the_limit_per_kind_bounds_the_items_not_the_count(world: kit.OverdueWor
     assert len(rechecks) == 3
     assert counts["testing.recheck"].count == 10  # the positive pool's ten persons
     assert counts["testing.recheck"].shown == min(10, overdue.LIMIT_PER_KIND)
+
+
+def test_an_owners_true_count_when_the_board_lists_only_the_oldest(
+    world: kit.OverdueWorld,
+) -> None:
+    """A kind cut to its oldest items: an owner's total comes from the kind's count per
+    owner when it has one, else it is unknown (None); an uncut board's totals are its
+    items."""
+    later = timezone.now() + kit.LATER
+    town = ("town", world.tree.town_a.path)
+
+    def listed(actor: Any, now: Any, limit: int) -> list[OverdueItem]:
+        return [
+            OverdueItem(
+                kind="test.many",
+                key=str(n),
+                title=f"事项 {n}",
+                deadline=now - dt.timedelta(hours=n),
+                owner_kind=town[0],
+                owner_key=town[1],
+                owner_label="甲镇",
+            )
+            for n in range(limit)
+        ]
+
+    def kind(per_owner: bool) -> DeadlineKind:
+        return DeadlineKind(
+            code="test.many",
+            label="测试",
+            capability="push.view",
+            overdue=listed,
+            count=lambda actor, now: 7,
+            count_by_owner=(lambda actor, now: {town: 7}) if per_owner else None,
+        )
+
+    try:
+        for per_owner, expected in ((True, 7), (False, None)):
+            deadlines.register(kind(per_owner))
+            counts = overdue.overdue_counts(actor=world.command, now=later, limit_per_kind=2)
+            groups = overdue.overdue_groups(
+                actor=world.command, now=later, kind="test.many", limit_per_kind=2
+            )
+            totals = overdue.overdue_owner_totals(
+                actor=world.command, now=later, groups=groups, counts=counts, kind="test.many"
+            )
+            (group,) = groups
+            assert len(group.items) == 2 and totals[group.owner] == expected
+    finally:
+        deadlines._KINDS.pop("test.many", None)
+    counts = overdue.overdue_counts(actor=world.command, now=later)
+    groups = overdue.overdue_groups(actor=world.command, now=later)
+    totals = overdue.overdue_owner_totals(
+        actor=world.command, now=later, groups=groups, counts=counts
+    )
+    assert groups and all(totals[g.owner] == len(g.items) for g in groups)
+
+
+def test_pushes_count_per_town(world: kit.OverdueWorld) -> None:
+    from fangkong.tracing.selectors.pushes import pushes_overdue_count_by_owner
+
+    later = timezone.now() + kit.LATER
+    by_owner = pushes_overdue_count_by_owner(world.command, later)
+    assert by_owner[("town", world.tree.town_a.path)] >= 1
+    assert sum(by_owner.values()) == sum(
+        c.count
+        for c in overdue.overdue_counts(actor=world.command, now=later)
+        if c.code == "tracing.push"
+    )
+    assert set(pushes_overdue_count_by_owner(world.town_a, later)) == {
+        ("town", world.tree.town_a.path)
+    }
 
 
 def test_a_town_sees_its_own_and_never_another_towns(world: kit.OverdueWorld) -> None:

@@ -168,3 +168,50 @@ def test_the_page_reads_a_fixed_number_of_queries_whatever_the_items(
 
     assert html.count('data-kind="quarantine.rectification"') == 4
     assert len(more.captured_queries) == len(few.captured_queries)
+
+
+@pytest.mark.parametrize(
+    ("per_owner", "header"),
+    [(True, "仅列出最早的 2 项，共 7 项"), (False, "仅列出最早的 2 项，实际更多")],
+)
+def test_a_cut_owner_says_so_with_its_true_count(
+    world: kit.OverdueWorld, monkeypatch: Any, per_owner: bool, header: str
+) -> None:
+    from fangkong.command.selectors import overdue
+    from fangkong.core import deadlines
+    from fangkong.core.deadlines import DeadlineKind, OverdueItem
+
+    town = ("town", world.tree.town_b.path)
+
+    def listed(actor: Any, now: Any, limit: int) -> list[OverdueItem]:
+        return [
+            OverdueItem(
+                kind="test.many",
+                key=str(n),
+                title=f"事项 {n}",
+                deadline=now - dt.timedelta(hours=n + 1),
+                owner_kind=town[0],
+                owner_key=town[1],
+                owner_label="乙镇",
+            )
+            for n in range(limit)
+        ]
+
+    monkeypatch.setattr(overdue, "LIMIT_PER_KIND", 2)
+    deadlines.register(
+        DeadlineKind(
+            code="test.many",
+            label="测试",
+            capability="push.view",
+            overdue=listed,
+            count=lambda actor, now: 7,
+            count_by_owner=(lambda actor, now: {town: 7}) if per_owner else None,
+        )
+    )
+    try:
+        html = _client(world.command).get(URL, {"kind": "test.many"}).content.decode()
+    finally:
+        deadlines._KINDS.pop("test.many", None)
+    group = html.split(f'data-owner="town:{world.tree.town_b.path}"')[1]
+    count = group.split('data-testid="overdue-group-count">')[1].split("</span>")[0]
+    assert count == header

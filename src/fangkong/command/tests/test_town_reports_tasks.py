@@ -163,3 +163,25 @@ def test_a_town_cannot_turn_problems_into_tasks(
             assign_town=True,
         )
     assert not Task.objects.exists()
+
+
+def test_the_problem_task_form_puts_each_checkbox_in_its_own_label(
+    tree: Any, town_a_user: Any, command_user: Any, clock: Any, ruleset: Any
+) -> None:
+    import re
+
+    from django.urls import reverse
+
+    report = town_report(town_a_user, now=at(5, 17))
+    problem = report.problems.get(position=1)
+    health = task_kit.department("health")
+    page = (
+        _client(command_user)
+        .get(reverse("command:town_report_problem_task", kwargs={"pk": problem.pk}))
+        .content.decode()
+    )
+    # a label wraps its own checkbox and then its name, nothing in between
+    labels = re.findall(r'<label class="inline"><input type="checkbox"[^>]*> ([^<]+)</label>', page)
+    assert tree.town_a.name in labels and health.name in labels
+    assert page.count('type="checkbox"') == len(labels)
+    assert 'data-testid="problem-task-assignees"' in page

@@ -53,12 +53,18 @@ def overdue_board(request: AuthedRequest) -> HttpResponse:
     user = request.user
     filters = OverdueFilterForm(request.GET).lenient()
     now = timezone.now()
-    counts = selectors.overdue_counts(actor=user, now=now)
+    limit = selectors.LIMIT_PER_KIND
+    counts = selectors.overdue_counts(actor=user, now=now, limit_per_kind=limit)
     kind = filters["kind"] if filters["kind"] in {c.code for c in counts} else ""
-    all_groups = selectors.overdue_groups(actor=user, now=now, kind=kind or None)
+    all_groups = selectors.overdue_groups(
+        actor=user, now=now, kind=kind or None, limit_per_kind=limit
+    )
     owner = filters["owner"] or ""
     groups = [g for g in all_groups if not owner or g.owner == owner]
     labels = {c.code: c.label for c in counts}
+    totals = selectors.overdue_owner_totals(
+        actor=user, now=now, groups=groups, counts=counts, kind=kind or None
+    )
     context: dict[str, Any] = {
         "now": now,
         "counts": counts,
@@ -71,6 +77,9 @@ def overdue_board(request: AuthedRequest) -> HttpResponse:
             {
                 "group": g,
                 "owner_kind_label": owner_kind_label(g.owner_kind),
+                # every overdue item of the owner (None: more than listed, count unknown)
+                "total": totals.get(g.owner),
+                "listed": len(g.items),
                 "rows": [
                     {
                         "item": item,

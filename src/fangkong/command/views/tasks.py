@@ -28,6 +28,7 @@ from fangkong.areas import selectors as area_selectors
 from fangkong.command.choices import AssignmentStatus, TaskPriority, TaskStatus
 from fangkong.command.forms import PartTextForm, SplitForm, TaskFilterForm, TaskForm, TaskSourceForm
 from fangkong.command.selectors import tasks as selectors
+from fangkong.command.selectors.task_sources import task_source_summary
 from fangkong.command.services import tasks as services
 from fangkong.core.attachments import (
     ATTACHMENT_MAX_BYTES,
@@ -169,6 +170,12 @@ def task_new(request: AuthedRequest) -> HttpResponse:
             return redirect("command:task_detail", pk=task.pk)
     else:
         echo.update({k: v or "" for k, v in source.items()})
+        # From an object: a de-identified summary of it, and its town ticked.
+        summary = task_source_summary(
+            user=user, object_type=echo["source_type"], object_id=echo["source_id"]
+        )
+        echo["body"] = summary.body
+        chosen_towns = set(summary.town_paths) & {t.path for t in towns}
     src_type = echo.get("source_type") or ""
     src_id = echo.get("source_id") or ""
     return render(

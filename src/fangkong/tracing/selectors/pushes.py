@@ -402,6 +402,19 @@ def pushes_overdue_count(user: User, now: dt.datetime) -> int:
     return _pushes_overdue_q(user, now).count()
 
 
+def pushes_overdue_count_by_owner(user: User, now: dt.datetime) -> dict[tuple[str, str], int]:
+    """The overdue lists per town they were pushed to (the board's owners)."""
+    require(user, Capability.PUSH_VIEW)
+    rows = (
+        _pushes_overdue_q(user, now)
+        .order_by()
+        .values("jurisdiction_path")
+        .annotate(n=Count("pk"))
+        .values_list("jurisdiction_path", "n")
+    )
+    return {(OwnerKind.TOWN, path): n for path, n in rows}
+
+
 # --- The header's search (core.search) --------------------------------------------------
 
 PUSH_NUMBER_QUERY_RE = re.compile(r"^[A-Za-z0-9-]{3,32}$")

@@ -1,6 +1,9 @@
 """`fangkong demo_users`: one demo account per role, bound to the demo city.
 
-Idempotent (existing usernames are left as they are) and refused in production, where
+Idempotent (existing usernames are kept; only the site and community accounts, made
+before the drill's outbreak, move to where it put people: `make demo` runs this
+before `drill outbreak`, so that the outbreak's notices reach the demo accounts, and
+again after it) and refused in production, where
 the demo password is also refused at login (`services.login_attempt`). Every
 account is created through `services.user_create`, the same path as any other.
 """
@@ -93,6 +96,8 @@ class Command(BaseCommand):
                 if user is None:
                     continue
                 created += 1
+            else:
+                user = self._follow_outbreak(account, user, city, town)
             if account.unit:
                 demo_account_ready.send(sender=Command, user_id=user.pk, unit=account.unit)
             where = user.jurisdiction.name if user.jurisdiction else "—"
@@ -141,6 +146,33 @@ class Command(BaseCommand):
             require_place=False,
         )
 
+    def _follow_outbreak(self, account: DemoAccount, user: User, city: Any, town: Any) -> User:
+        """The site and community accounts belong where the outbreak put people: made
+        before the drill's outbreak (so that every account's inbox holds what it was
+        told), they move to the busiest site / community when their own has fewer
+        people there; with the same data a second run changes nothing."""
+        if account.role == Role.SITE_STAFF:
+            busiest = _busiest_site(city)
+            if busiest is None or user.place_id == busiest.pk:
+                return user
+            if user.place_id is not None and _open_placements_at(
+                user.place_id
+            ) >= _open_placements_at(busiest.pk):
+                return user
+            return services.user_rebind(
+                actor=None, user=user, role=user.role, jurisdiction=None, place=busiest
+            )
+        if account.binding == "community":
+            busiest = _busiest_community(town)
+            if busiest is None or user.jurisdiction_id == busiest.pk:
+                return user
+            if user.jurisdiction is not None and _home_placements_in(
+                user.jurisdiction
+            ) >= _home_placements_in(busiest):
+                return user
+            return services.user_rebind(actor=None, user=user, role=user.role, jurisdiction=busiest)
+        return user
+
     def _print_table(self, rows: list[tuple[str, str, str, str]]) -> None:
         header = ("用户名 username", "密码 password", "角色 role", "辖区 jurisdiction")
         widths = [max(_width(r[i]) for r in [header, *rows]) for i in range(4)]
@@ -171,6 +203,24 @@ def _busiest_site(city: Any) -> Any:
     if row is None:
         return None
     return apps.get_model("areas", "Place").objects.get(pk=row["site__place_id"])
+
+
+def _open_placements_at(place_id: int) -> int:
+    placement_model = apps.get_model("quarantine", "Placement")
+    return int(
+        placement_model.objects.filter(site__place_id=place_id, status__in=OPEN_PLACEMENT).count()
+    )
+
+
+def _home_placements_in(community: Any) -> int:
+    placement_model = apps.get_model("quarantine", "Placement")
+    return int(
+        placement_model.objects.filter(
+            under("jurisdiction_path", community.path),
+            measure__in=HOME_MEASURES,
+            status__in=OPEN_PLACEMENT,
+        ).count()
+    )
 
 
 def _busiest_community(town: Any) -> Any:
