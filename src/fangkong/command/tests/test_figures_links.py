@@ -28,7 +28,7 @@ pytestmark = pytest.mark.django_db
 ROW = {
     "/tracing/pushes/": 'data-testid="push-row"',
     "/tracing/contacts/": 'data-testid="contact-row"',
-    "/areas/zones/": "<tr data-zone=",
+    "/areas/": "<tr data-zone=",
 }
 
 

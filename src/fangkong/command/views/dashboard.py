@@ -137,7 +137,12 @@ def dashboard_context(request: AuthedRequest) -> dict[str, Any]:
                 "level": level,
                 "label": zone_labels[level],
                 "count": data["zones_by_level"][level],
-                "url": _link("areas:zone_list", level=level, state="active"),
+                "url": _link(
+                    "areas:zone_list",
+                    level=level,
+                    state="active",
+                    town=data["scope_path"] if len(data["scope_path"]) == TOWN_WIDTH else "",
+                ),
             }
             for level in (ZoneLevel.SEALED, ZoneLevel.CONTROLLED, ZoneLevel.PRECAUTION)
         ],
