@@ -182,7 +182,6 @@ def report_outline(data: ReportData) -> list[Block]:
     quarantine = f.get("quarantine") or {}
     zones_by_level = f.get("zones_by_level") or {}
     heading = _Numbering()
-    day = chinese_date(data.day)
     period, until = report_period(data)
     place = data.scope_name
     out: list[Block] = []

@@ -9,7 +9,7 @@ from typing import Any
 
 import pytest
 from django.db import connection
-from django.db.models import Count, F, Q
+from django.db.models import Count, F
 from django.test.utils import CaptureQueriesContext
 from django.urls import reverse
 from django.utils import timezone

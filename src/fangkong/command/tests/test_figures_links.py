@@ -64,8 +64,11 @@ def _linked(page: str, figure: str, within: str = "") -> tuple[str, int]:
         page = page[start : page.index("</tr>", start)] if "<tr" in within else page[start:]
     found = re.search(
         rf'<a href="([^"]+)" data-figure="{re.escape(figure)}"[^>]*>(\d+)</a>', page
-    ) or re.search(rf'data-figure="{re.escape(figure)}">\s*<div[^>]*>[^<]*</div>\s*'
-                   r'<div class="kpi-value"><a href="([^"]+)">(\d+)</a>', page)
+    ) or re.search(
+        rf'data-figure="{re.escape(figure)}">\s*<div[^>]*>[^<]*</div>\s*'
+        r'<div class="kpi-value"><a href="([^"]+)">(\d+)</a>',
+        page,
+    )
     assert found, figure
     return html_lib.unescape(found.group(1)), int(found.group(2))
 

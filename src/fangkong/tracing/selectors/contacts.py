@@ -15,7 +15,17 @@ from zoneinfo import ZoneInfo
 
 from django.conf import settings
 from django.db.models import Case as SqlCase
-from django.db.models import Count, Exists, F, IntegerField, OuterRef, Prefetch, QuerySet, Value, When
+from django.db.models import (
+    Count,
+    Exists,
+    F,
+    IntegerField,
+    OuterRef,
+    Prefetch,
+    QuerySet,
+    Value,
+    When,
+)
 from django.utils.translation import gettext as _
 
 from fangkong.accounts.permissions import require, scope_q

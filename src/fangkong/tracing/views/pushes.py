@@ -122,7 +122,9 @@ def push_list(request: AuthedRequest) -> HttpResponse:
     filters = PushFilterForm(request.GET).lenient()
     status = filters["status"] if filters["status"] in PushStatus.values else ""
     overdue = bool(filters["overdue"])
-    completion = filters["completion"] if filters["completion"] in selectors.PUSH_COMPLETIONS else ""
+    completion = (
+        filters["completion"] if filters["completion"] in selectors.PUSH_COMPLETIONS else ""
+    )
     town_path = (filters["town"] or "") if city_wide else ""
     page = selectors.pushes(
         user=user,
