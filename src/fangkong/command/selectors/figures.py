@@ -59,7 +59,7 @@ def _url(name: str, *args: Any) -> str:
         return ""
 
 
-def _curve(curve: dict[str, dict[str, int]], day: dt.date) -> dict[str, list[Any]]:
+def _curve(curve: dict[str, dict[str, int]], day: dt.date) -> dict[str, Any]:
     """Both series on one run of dates, zeros filled: up to `day` (or up to the last
     case's date when that is long before it), at most CURVE_DAYS_MAX days."""
     known = [dt.date.fromisoformat(iso) for series in curve.values() for iso in series]

@@ -209,7 +209,15 @@ def push_figures_by_prefix(*, within: str, width: int, now: dt.datetime) -> Grou
         )
         .order_by()
     )
-    return {row["prefix"]: {k: row[k] for k in PUSH_FIGURES} for row in rows}
+    return {
+        row["prefix"]: {
+            "open": row["open"],
+            "open_overdue": row["open_overdue"],
+            "on_time": row["on_time"],
+            "late": row["late"],
+        }
+        for row in rows
+    }
 
 
 def pushes_late_between(
