@@ -142,8 +142,7 @@ SELECT
      AND c.status = 'controlled'),
   (SELECT count(*) FROM tracing_verificationpush c WHERE {c} AND c.status = 'open'),
   (SELECT count(*) FROM tracing_verificationpush c WHERE {c} AND
-     ((c.status = 'done' AND c.completed_at > c.deadline)
-      OR (c.status = 'open' AND c.deadline < %(now)s))),
+     c.status = 'done' AND c.completed_at > c.deadline),
   (SELECT count(*) FROM testing_recheck c WHERE {c} AND c.status IN ('pending', 'sampled')),
   (SELECT count(*) FROM quarantine_room r JOIN quarantine_site s ON s.id = r.site_id
      WHERE s.jurisdiction_path >= %(lo)s AND s.jurisdiction_path < %(hi)s
