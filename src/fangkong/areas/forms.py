@@ -10,6 +10,7 @@ from django.utils.translation import gettext_lazy as _
 
 from fangkong.areas.models import PlaceKind, ZoneLevel, ZoneState
 from fangkong.core.pages import PageForm, PkField, PkListField, TruncatingForm
+from fangkong.core.paths import TOWN_WIDTH, path_pattern
 
 
 class ZoneCreateForm(PageForm):
@@ -82,6 +83,8 @@ class ZoneProposalForm(PageForm):
 class ZoneFilterForm(PageForm):
     level = forms.ChoiceField(required=False, choices=ZoneLevel.choices)
     state = forms.ChoiceField(required=False, choices=ZoneState.choices)
+    # A town's path: only the zones drawn under that town (a town's dashboard tiles).
+    town = forms.RegexField(regex=path_pattern(TOWN_WIDTH), required=False)
 
 
 class ZoneOwnerForm(PageForm):

@@ -225,12 +225,17 @@ def jurisdictions_resolve(*, user: User, pks: list[int]) -> list[Jurisdiction]:
 ZONE_ORDER = ("state", "level", "-started_on", "-pk")
 
 
-def zones(*, user: User, level: str | None = None, state: str | None = None) -> QuerySet[Zone]:
-    """The city's zones: active first, most severe first, then newest."""
+def zones(
+    *, user: User, level: str | None = None, state: str | None = None, town: str | None = None
+) -> QuerySet[Zone]:
+    """The city's zones: active first, most severe first, then newest; `town` keeps
+    those drawn under that town's path (what a town's dashboard counts)."""
     require(user, Capability.ZONE_VIEW)
     qs = Zone.objects.filter(_city_q(user, "jurisdiction_path")).select_related(
         "jurisdiction", "ruleset", "parent"
     )
+    if town:
+        qs = qs.filter(under("jurisdiction_path", town))
     if level:
         if level not in ZoneLevel.values:
             raise DomainError("zone_level_invalid", _("风险区等级无效"), level=level)

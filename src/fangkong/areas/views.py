@@ -58,7 +58,8 @@ PROPOSAL_ACTIONS = ("confirm", "decline")
 def zone_list(request: AuthedRequest) -> HttpResponse:
     filters = ZoneFilterForm(request.GET).lenient()
     level, state = filters["level"] or None, filters["state"] or None
-    zones = selectors.zones(user=request.user, level=level, state=state)
+    town = filters["town"] or None
+    zones = selectors.zones(user=request.user, level=level, state=state, town=town)
     rows = [{"zone": z, "progress": selectors.zone_progress(z)} for z in zones[:ZONE_LIST_MAX]]
     proposals = [
         {"zone": z, "progress": selectors.zone_progress(z)}
@@ -74,6 +75,7 @@ def zone_list(request: AuthedRequest) -> HttpResponse:
             "total": shown_total(rows, limit=ZONE_LIST_MAX, qs=zones),
             "level": level or "",
             "state": state or "",
+            "town": town or "",
             "levels": ZoneLevel.choices,
             "states": ZoneState.choices,
             "can_manage": has_capability(request.user, Capability.ZONE_MANAGE),

@@ -193,9 +193,9 @@ JOIN tracing_verificationpush p ON p.id = i.push_id
 WHERE {i} AND k.classification IN ('close', 'secondary', 'co_presence') GROUP BY 1""",
     "pushes": """
 SELECT count(*) FILTER (WHERE c.status = 'open'),
+  count(*) FILTER (WHERE c.status = 'open' AND c.deadline < %(as_of)s),
   count(*) FILTER (WHERE c.status = 'done' AND c.completed_at <= c.deadline),
-  count(*) FILTER (WHERE (c.status = 'done' AND c.completed_at > c.deadline)
-                      OR (c.status = 'open' AND c.deadline < %(as_of)s))
+  count(*) FILTER (WHERE c.status = 'done' AND c.completed_at > c.deadline)
 FROM tracing_verificationpush c WHERE {c}""",
     "rechecks_due": """
 SELECT count(*) FROM testing_recheck c WHERE {c} AND c.status IN ('pending', 'sampled')""",
@@ -320,7 +320,7 @@ def raw_figures(
             )
         ),
         "contacts": contacts,
-        "pushes": dict(zip(("open", "on_time", "late"), pushes, strict=True)),
+        "pushes": dict(zip(("open", "open_overdue", "on_time", "late"), pushes, strict=True)),
         "round": dict(zip(("target", "sampled", "resulted", "positives"), rnd, strict=True))
         if round_id
         else None,

@@ -170,6 +170,8 @@ class FoundForm(PageForm):
 class ContactFilterForm(PageForm):
     classification = _text()
     status = _text()
+    pushed = FlagField()  # on at least one pushed list
+    controlled_24h = FlagField()  # put under a measure within 24 h of a list
     cursor = _text()
 
 
@@ -206,6 +208,7 @@ class ClusterCaseForm(PageForm):
 class PushFilterForm(PageForm):
     status = _text()
     overdue = FlagField()
+    completion = _text()  # on_time / late (selectors.pushes.PUSH_COMPLETIONS)
     town = forms.RegexField(regex=path_pattern(TOWN_WIDTH), required=False)  # a town's path
     cursor = _text()
 

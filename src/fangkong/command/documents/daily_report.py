@@ -152,6 +152,26 @@ def _enumerated(items: list[str]) -> str:
     return "；".join(f"（{n}）{item}" for n, item in enumerate(items, start=1))
 
 
+def report_period(data: ReportData) -> tuple[str, str]:
+    """The span the day's figures cover and the moment they are as of, in words: a day
+    that is over is "…0—24时" / "…24时"; a day not over (today) stops at the figures'
+    computed time, "…0时至HH:MM" / "…HH:MM" (never 24时 of a day not over)."""
+    day = chinese_date(data.day)
+    computed = data.figures.get("computed_at")
+    end = timezone.make_aware(
+        dt.datetime.combine(data.day + dt.timedelta(days=1), dt.time.min),
+        timezone.get_default_timezone(),
+    )
+    as_of = computed if computed is not None else (data.generated_at or timezone.now())
+    if as_of >= end:
+        return _("%(day)s0—24时") % {"day": day}, _("%(day)s24时") % {"day": day}
+    time = timezone.localtime(as_of).strftime("%H:%M")
+    return (
+        _("%(day)s0时至%(time)s") % {"day": day, "time": time},
+        _("%(day)s%(time)s") % {"day": day, "time": time},
+    )
+
+
 def report_outline(data: ReportData) -> list[Block]:
     """The report's blocks, in order (see the module docstring)."""
     f = data.figures
@@ -162,7 +182,7 @@ def report_outline(data: ReportData) -> list[Block]:
     quarantine = f.get("quarantine") or {}
     zones_by_level = f.get("zones_by_level") or {}
     heading = _Numbering()
-    day = chinese_date(data.day)
+    period, until = report_period(data)
     place = data.scope_name
     out: list[Block] = []
 
@@ -171,12 +191,13 @@ def report_outline(data: ReportData) -> list[Block]:
     out.append(
         Para(
             _(
-                "%(day)s0—24时，%(place)s新增新冠肺炎病例%(new)s例，其中确诊病例%(nc)s例、"
-                "无症状感染者%(na)s例。截至%(day)s24时，累计报告病例%(total)s例，其中确诊病例"
+                "%(period)s，%(place)s新增新冠肺炎病例%(new)s例，其中确诊病例%(nc)s例、"
+                "无症状感染者%(na)s例。截至%(until)s，累计报告病例%(total)s例，其中确诊病例"
                 "%(tc)s例、无症状感染者%(ta)s例；来源明确%(sk)s例，来源不明%(su)s例。"
             )
             % {
-                "day": day,
+                "period": period,
+                "until": until,
                 "place": place,
                 "new": _n(cases.get("new")),
                 "nc": _n(cases.get("new_confirmed")),
@@ -276,11 +297,15 @@ def report_outline(data: ReportData) -> list[Block]:
     out.append(heading(2, _("推送核查情况")))
     out.append(
         Para(
-            _("推送核查名单按时完成%(on_time)s份，超时完成%(late)s份，尚未完成%(open)s份。")
+            _(
+                "推送核查名单按时完成%(on_time)s份，超时完成%(late)s份，"
+                "尚未完成%(open)s份（其中已超时%(open_overdue)s份）。"
+            )
             % {
                 "on_time": _n(pushes.get("on_time")),
                 "late": _n(pushes.get("late")),
                 "open": _n(pushes.get("open")),
+                "open_overdue": _n(pushes.get("open_overdue")),
             }
         )
     )
@@ -405,7 +430,8 @@ def report_outline(data: ReportData) -> list[Block]:
     # 八、镇街工作进展和问题
     out.append(heading(1, _("镇街工作进展和问题")))
     submitted = [t for t in data.towns if t.submitted]
-    missing = [t.town for t in data.towns if not t.submitted]
+    missing = [t.town for t in data.towns if not t.submitted and not t.not_due]
+    not_due = [t.town for t in data.towns if not t.submitted and t.not_due]
     if not data.towns:
         out.append(Para(_("无镇街日报。")))
     for town in submitted:
@@ -416,6 +442,8 @@ def report_outline(data: ReportData) -> list[Block]:
         out.append(heading(3, _("需求：%(text)s") % {"text": _enumerated(town.needs)}))
     if missing:
         out.append(Para(_("未报送日报的镇街：%(towns)s。") % {"towns": "、".join(missing)}))
+    if not_due:
+        out.append(Para(_("另有%(n)d个镇街的日报未到报送时限。") % {"n": len(not_due)}))
     return out
 
 

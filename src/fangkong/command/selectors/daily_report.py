@@ -79,6 +79,8 @@ class TownReport:
     progress: str
     problems: list[str]
     needs: list[str]
+    # No report yet, but not yet due either (before the rule set's hour): not missing.
+    not_due: bool = False
 
 
 @dataclass(frozen=True)
@@ -192,6 +194,7 @@ def _towns(*, user: User, day: dt.date) -> list[TownReport]:
             progress=str(r["progress"] or ""),
             problems=[str(p) for p in r["problems"]],
             needs=[str(n) for n in r["needs"]],
+            not_due=r["state"] == STATE_MISSING and not r["overdue"],
         )
         for r in town_reports_for(user=user, day=day)
     ]

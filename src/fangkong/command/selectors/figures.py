@@ -61,22 +61,26 @@ def _url(name: str, *args: Any) -> str:
         return ""
 
 
-def _curve(curve: dict[str, dict[str, int]], day: dt.date) -> dict[str, list[Any]]:
+def _curve(curve: dict[str, dict[str, int]], day: dt.date) -> dict[str, Any]:
     """Both series on one run of dates, zeros filled: up to `day` (or up to the last
     case's date when that is long before it), at most CURVE_DAYS_MAX days."""
     known = [dt.date.fromisoformat(iso) for series in curve.values() for iso in series]
     known = [d for d in known if d <= day]
     if not known:
-        return {"dates": [], "onset": [], "report": []}
+        return {"dates": [], "onset": [], "report": [], "onset_none": False}
     window = dt.timedelta(days=CURVE_DAYS_MAX - 1)
     last = day if max(known) >= day - window else max(known)
     first = max(min(known), last - window)
     dates = [first + dt.timedelta(days=n) for n in range((last - first).days + 1)]
     isos = [d.isoformat() for d in dates]
+    onset = [curve.get("onset", {}).get(iso, 0) for iso in isos]
+    report = [curve.get("report", {}).get(iso, 0) for iso in isos]
     return {
         "dates": isos,
-        "onset": [curve.get("onset", {}).get(iso, 0) for iso in isos],
-        "report": [curve.get("report", {}).get(iso, 0) for iso in isos],
+        "onset": onset,
+        "report": report,
+        # Cases shown, none with an onset date (asymptomatic cases have none).
+        "onset_none": any(report) and not any(onset),
     }
 
 
@@ -153,8 +157,9 @@ def situation(*, user: User, day: dt.date | None = None) -> dict[str, Any]:
       controlled_24h (the town's feedback on a list put them under a measure —
       centralised, home or hospital — within 24 h of the list's creation), placed (status
       controlled now), released (status released);
-    - pushes: open (not done), on_time (done by the deadline), late (done after it, or
-      open past it when computed);
+    - pushes, a partition of the lists: open (not done), on_time (done by the deadline),
+      late (done after it); and open_overdue (of the open, past the deadline when
+      computed);
     - testing: round (the newest started screening round covering or within the
       jurisdiction: id, name, target persons, sampled persons, persons with a result,
       positives in a single tube) or None; rechecks_due (single-tube rechecks without
@@ -168,7 +173,8 @@ def situation(*, user: User, day: dt.date | None = None) -> dict[str, Any]:
     - supplies_low: testing stocks below their threshold; overdue: items past their
       deadline over `core.deadlines` kinds the user may see (counted live, at most
       FANGKONG_OVERDUE_COUNT_SECONDS ago: `overdue_count_recent`);
-    - curve: {dates, onset, report}: cases by onset date and by report day;
+    - curve: {dates, onset, report, onset_none}: cases by onset date and by report
+      day; onset_none when there are cases and none has an onset date;
     - case_points: {community path: cases (total)} for the map, no person;
     - events: the day's key events [{at, kind, text, url}], de-identified (case numbers,
       place names);

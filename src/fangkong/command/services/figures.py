@@ -12,7 +12,7 @@ its end, and command's "刷新" action enqueues it at once (`figures_refresh_req
 The snapshot's shape (read only by `command.selectors.figures.situation`):
 
     {"scope_name", "cases": {...}, "contacts": {"close"|"secondary"|"risk": {...}},
-     "pushes": {"open", "on_time", "late"}, "round": {...} | None, "rechecks_due",
+     "pushes": {"open", "open_overdue", "on_time", "late"}, "round": {...} | None, "rechecks_due",
      "quarantine": {...}, "zones": [{id, name, level, days, since, started_on}],
      "supplies_low", "curve": {"onset": {iso: n}, "report": {iso: n}},
      "case_points": {community path: cases}, "events": [{at, kind, ...}]}
@@ -50,7 +50,7 @@ CASE_FIGURES = (
     "source_unknown",
 )
 CONTACT_FIGURES = ("found", "pushed", "controlled_24h", "placed", "released")
-PUSH_FIGURES = ("open", "on_time", "late")
+PUSH_FIGURES = tracing_figures.PUSH_FIGURES
 QUARANTINE_FIGURES = quarantine_figures.FIGURES
 ROUND_FIGURES = ("target", "sampled", "resulted", "positives")
 EVENTS_MAX = 60

@@ -50,7 +50,7 @@ def _figures() -> dict[str, Any]:
             },
             "risk": {"found": 230, "pushed": 0, "controlled_24h": 0, "placed": 0, "released": 0},
         },
-        "pushes": {"open": 2, "on_time": 5, "late": 1},
+        "pushes": {"open": 2, "open_overdue": 1, "on_time": 5, "late": 1},
         "testing": {
             "round": {
                 "id": 1,
@@ -181,3 +181,37 @@ def test_the_outline_says_when_there_is_nothing_to_list() -> None:
     assert "另有" not in text
     more = outline_text(report_outline(_data(cases_more=5)))
     assert "另有5例未逐一列出。" in more
+
+
+@pytest.mark.django_db
+def test_a_day_not_over_is_as_of_the_figures_time_and_towns_not_due_are_not_missing() -> None:
+    from django.utils import timezone
+
+    tz = timezone.get_default_timezone()
+    computed = timezone.make_aware(dt.datetime.combine(DAY, dt.time(15, 5)), tz)
+    figures = _figures()
+    figures["computed_at"] = computed
+    data = _data(
+        figures=figures,
+        generated_at=computed,
+        towns=[
+            TownReport("乌镇镇", True, "按时报送", None, "完成全员采样", [], []),
+            TownReport("梧桐街道", False, "未报送", None, "", [], [], not_due=True),
+            TownReport("崇福镇", False, "未报送", None, "", [], [], not_due=True),
+            TownReport("洲泉镇", False, "未报送", None, "", [], []),
+        ],
+    )
+    text = outline_text(report_outline(data))
+    assert "2022年7月3日0时至15:05，桐乡市新增" in text
+    assert "截至2022年7月3日15:05，累计报告病例" in text
+    assert "24时" not in text
+    # Only the town past the hour is missing; the two not yet due are counted apart.
+    assert "未报送日报的镇街：洲泉镇。" in text
+    assert "梧桐街道" not in text and "崇福镇" not in text
+    assert "另有2个镇街的日报未到报送时限。" in text
+    # A day that is over: 0—24时 and 24时, whatever the figures' time after it.
+    figures["computed_at"] = computed + dt.timedelta(days=1)
+    over = outline_text(report_outline(_data(figures=figures)))
+    assert "2022年7月3日0—24时，" in over and "截至2022年7月3日24时，" in over
+    # The pushed lists as a partition, with the open ones past the deadline apart.
+    assert "推送核查名单按时完成" in over and "（其中已超时" in over

@@ -9,7 +9,7 @@ from typing import Any
 
 import pytest
 from django.db import connection
-from django.db.models import Count, F, Q
+from django.db.models import Count, F
 from django.test.utils import CaptureQueriesContext
 from django.urls import reverse
 from django.utils import timezone
@@ -88,10 +88,8 @@ def _direct(prefix: str, day: dt.date, now: dt.datetime) -> dict[str, Any]:
         "pushes": {
             "open": pushes.filter(status="open").count(),
             "on_time": pushes.filter(status="done", completed_at__lte=F("deadline")).count(),
-            "late": pushes.filter(
-                Q(status="done", completed_at__gt=F("deadline"))
-                | Q(status="open", deadline__lt=now)
-            ).count(),
+            "late": pushes.filter(status="done", completed_at__gt=F("deadline")).count(),
+            "open_overdue": pushes.filter(status="open", deadline__lt=now).count(),
         },
         "rechecks_due": Recheck.objects.filter(
             under("jurisdiction_path", prefix), status__in=("pending", "sampled")

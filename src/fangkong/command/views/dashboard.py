@@ -50,8 +50,10 @@ def _links(data: dict[str, Any]) -> dict[str, Any]:
     for key, code in CONTACT_CLASS_CODES.items():
         contacts[key] = {
             "found": _link("tracing:contact_list", classification=code),
-            "pushed": _link("tracing:push_list"),
-            "controlled_24h": _link("tracing:push_list", status="done"),
+            "pushed": _link("tracing:contact_list", classification=code, pushed="1"),
+            "controlled_24h": _link(
+                "tracing:contact_list", classification=code, controlled_24h="1"
+            ),
             "placed": _link("tracing:contact_list", classification=code, status="controlled"),
             "released": _link("tracing:contact_list", classification=code, status="released"),
         }
@@ -70,8 +72,9 @@ def _links(data: dict[str, Any]) -> dict[str, Any]:
         "contacts": contacts,
         "pushes": {
             "open": _link("tracing:push_list", status="open"),
-            "on_time": _link("tracing:push_list", status="done"),
-            "late": _link("tracing:push_list", overdue="1"),
+            "open_overdue": _link("tracing:push_list", status="open", overdue="1"),
+            "on_time": _link("tracing:push_list", status="done", completion="on_time"),
+            "late": _link("tracing:push_list", status="done", completion="late"),
         },
         "round": _link("testing:round_detail", rnd["id"]) if rnd else "",
         "coverage": _link("testing:coverage_dashboard", rnd["id"]) if rnd else "",
@@ -130,7 +133,17 @@ def dashboard_context(request: AuthedRequest) -> dict[str, Any]:
         "links": links,
         "zones": zones,
         "zone_cards": [
-            {"level": level, "label": zone_labels[level], "count": data["zones_by_level"][level]}
+            {
+                "level": level,
+                "label": zone_labels[level],
+                "count": data["zones_by_level"][level],
+                "url": _link(
+                    "areas:zone_list",
+                    level=level,
+                    state="active",
+                    town=data["scope_path"] if len(data["scope_path"]) == TOWN_WIDTH else "",
+                ),
+            }
             for level in (ZoneLevel.SEALED, ZoneLevel.CONTROLLED, ZoneLevel.PRECAUTION)
         ],
         "contact_rows": [

@@ -15,7 +15,17 @@ from zoneinfo import ZoneInfo
 
 from django.conf import settings
 from django.db.models import Case as SqlCase
-from django.db.models import Count, IntegerField, Prefetch, QuerySet, Value, When
+from django.db.models import (
+    Count,
+    Exists,
+    F,
+    IntegerField,
+    OuterRef,
+    Prefetch,
+    QuerySet,
+    Value,
+    When,
+)
 from django.utils.translation import gettext as _
 
 from fangkong.accounts.permissions import require, scope_q
@@ -32,8 +42,10 @@ from fangkong.tracing.models import (
     ContactStatus,
     Exposure,
     ItineraryStop,
+    PushItem,
 )
 from fangkong.tracing.rules import contacts as rules
+from fangkong.tracing.selectors.figures import CONTROL_WITHIN, CONTROLLED_FEEDBACK
 
 if TYPE_CHECKING:
     from fangkong.accounts.models import User
@@ -180,14 +192,32 @@ def _valid_status(status: str) -> str:
 
 
 def contacts_in_scope(
-    *, user: User, classification: str | None = None, status: str | None = None
+    *,
+    user: User,
+    classification: str | None = None,
+    status: str | None = None,
+    pushed: bool = False,
+    controlled_24h: bool = False,
 ) -> QuerySet[Contact]:
+    """The contacts in the user's scope; `pushed` keeps those on at least one pushed
+    list, `controlled_24h` those a town's feedback put under a measure within 24 h of a
+    list's creation (command's figures of the same names, `selectors.figures`)."""
     require(user, Capability.CONTACT_VIEW)
     qs = Contact.objects.filter(scope_q(user, "jurisdiction_path"))
     if classification:
         qs = qs.filter(classification=_valid_class(classification))
     if status:
         qs = qs.filter(status=_valid_status(status))
+    if pushed:
+        qs = qs.filter(Exists(PushItem.objects.filter(contact_id=OuterRef("pk"))))
+    if controlled_24h:
+        in_time = PushItem.objects.filter(
+            contact_id=OuterRef("pk"),
+            status__in=CONTROLLED_FEEDBACK,
+            marked_at__isnull=False,
+            marked_at__lte=F("push__created_at") + CONTROL_WITHIN,
+        )
+        qs = qs.filter(Exists(in_time))
     return qs
 
 
@@ -199,9 +229,17 @@ def contacts(
     cursor: str | None = None,
     size: int = 50,
     with_total: bool = False,
+    pushed: bool = False,
+    controlled_24h: bool = False,
 ) -> Page[Contact]:
     """A keyset page of the contacts in the user's scope (newest first)."""
-    qs = contacts_in_scope(user=user, classification=classification, status=status)
+    qs = contacts_in_scope(
+        user=user,
+        classification=classification,
+        status=status,
+        pushed=pushed,
+        controlled_24h=controlled_24h,
+    )
     page = keyset_page(
         qs.select_related("person", "ruleset"), cursor=cursor, size=size, with_total=with_total
     )

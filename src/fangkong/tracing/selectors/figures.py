@@ -13,8 +13,9 @@ The definitions, written once here (command's README repeats them in words):
   pushed list; `controlled_24h` those whose town's feedback on a list put them under a
   measure (centralised, home, hospital) within 24 h of the list's creation; `placed` those
   whose status is controlled now; `released` those released;
-- pushed lists: `open` not yet done; `on_time` done by their deadline; `late` done after
-  it, or still open past it at `now`.
+- pushed lists, a partition: `open` not yet done; `on_time` done by their deadline;
+  `late` done after it (open + on_time + late = every list); of the open ones,
+  `open_overdue` those past their deadline at `now`.
 """
 
 from __future__ import annotations
@@ -56,6 +57,7 @@ CONTROLLED_FEEDBACK: tuple[str, ...] = (
     PushItemStatus.HOSPITAL,
 )
 CONTROL_WITHIN = dt.timedelta(hours=24)
+PUSH_FIGURES = ("open", "open_overdue", "on_time", "late")
 
 Grouped = dict[str, dict[str, int]]
 
@@ -191,7 +193,8 @@ def contact_figures_by_prefix(*, within: str, width: int) -> dict[str, dict[str,
 
 
 def push_figures_by_prefix(*, within: str, width: int, now: dt.datetime) -> Grouped:
-    """{prefix: {open, on_time, late}} of the pushed lists (the module's definitions),
+    """{prefix: {open, open_overdue, on_time, late}} of the pushed lists (the module's
+    definitions),
     grouped by the town's path of each list."""
     done = Q(status=PushStatus.DONE)
     rows = (
@@ -201,15 +204,20 @@ def push_figures_by_prefix(*, within: str, width: int, now: dt.datetime) -> Grou
         .annotate(
             open=Count("id", filter=Q(status=PushStatus.OPEN)),
             on_time=Count("id", filter=done & Q(completed_at__lte=F("deadline"))),
-            late=Count(
-                "id",
-                filter=(done & Q(completed_at__gt=F("deadline")))
-                | Q(status=PushStatus.OPEN, deadline__lt=now),
-            ),
+            late=Count("id", filter=done & Q(completed_at__gt=F("deadline"))),
+            open_overdue=Count("id", filter=Q(status=PushStatus.OPEN, deadline__lt=now)),
         )
         .order_by()
     )
-    return {row["prefix"]: {k: row[k] for k in ("open", "on_time", "late")} for row in rows}
+    return {
+        row["prefix"]: {
+            "open": row["open"],
+            "open_overdue": row["open_overdue"],
+            "on_time": row["on_time"],
+            "late": row["late"],
+        }
+        for row in rows
+    }
 
 
 def pushes_late_between(

@@ -14,7 +14,7 @@ from collections import defaultdict
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any
 
-from django.db.models import Count, Q, QuerySet
+from django.db.models import Count, F, Q, QuerySet
 from django.urls import reverse
 from django.utils import timezone
 from django.utils.translation import gettext as _
@@ -45,6 +45,8 @@ if TYPE_CHECKING:
     from fangkong.accounts.models import User
 
 PUSH_STATUSES = frozenset(PushStatus.values)
+# Done lists by their deadline: the push list's `completion` filter.
+PUSH_COMPLETIONS = ("on_time", "late")
 PUSH_DEADLINE_KIND = "tracing.push"
 
 
@@ -61,8 +63,11 @@ def _pushes_filtered(
     town_path: str | None = None,
     case: Case | None = None,
     now: dt.datetime | None = None,
+    completion: str | None = None,
 ) -> QuerySet[VerificationPush]:
-    """The lists the user may see that match the filters (one queryset, no rows read)."""
+    """The lists the user may see that match the filters (one queryset, no rows read).
+    `completion` "on_time" keeps the lists done by their deadline, "late" those done
+    after it (the command figures' on_time / late, `selectors.figures`)."""
     qs = _pushes_q(user)
     if status:
         if status not in PUSH_STATUSES:
@@ -72,6 +77,14 @@ def _pushes_filtered(
         now = now or timezone.now()
         late = Q(status=PushStatus.OPEN, deadline__lt=now)
         qs = qs.filter(late) if overdue else qs.exclude(late)
+    if completion:
+        if completion not in PUSH_COMPLETIONS:
+            raise DomainError("push_completion_invalid", _("完成情况无效"), value=completion)
+        qs = qs.filter(status=PushStatus.DONE).filter(
+            Q(completed_at__lte=F("deadline"))
+            if completion == "on_time"
+            else Q(completed_at__gt=F("deadline"))
+        )
     if town_path:
         qs = qs.filter(jurisdiction_path=town_path)
     if case is not None:
@@ -89,10 +102,17 @@ def pushes(
     cursor: str | None = None,
     size: int = 50,
     now: dt.datetime | None = None,
+    completion: str | None = None,
 ) -> Page[VerificationPush]:
     """The lists the user may see, newest first, keyset-paginated."""
     qs = _pushes_filtered(
-        user=user, status=status, overdue=overdue, town_path=town_path, case=case, now=now
+        user=user,
+        status=status,
+        overdue=overdue,
+        town_path=town_path,
+        case=case,
+        now=now,
+        completion=completion,
     )
     return keyset_page(qs, cursor=cursor, size=size)
 
@@ -266,12 +286,18 @@ def push_totals(
     overdue: bool | None = None,
     town_path: str | None = None,
     now: dt.datetime | None = None,
+    completion: str | None = None,
 ) -> PushTotals:
     """Item counts over every list that the list page's filter shows (open and done
     alike, every page of it, not only the first): two queries."""
     require(user, Capability.PUSH_VIEW)
     lists = _pushes_filtered(
-        user=user, status=status, overdue=overdue, town_path=town_path, now=now
+        user=user,
+        status=status,
+        overdue=overdue,
+        town_path=town_path,
+        now=now,
+        completion=completion,
     )
     qs = PushItem.objects.filter(scope_q(user), push__in=lists.values("pk"))
     totals = ItemCounts()

@@ -197,6 +197,8 @@ def contact_list(request: AuthedRequest) -> HttpResponse:
             status=status,
             cursor=filters["cursor"] or None,
             with_total=True,
+            pushed=bool(filters["pushed"]),
+            controlled_24h=bool(filters["controlled_24h"]),
         )
     except (PermissionDenied, NotFound):
         raise
@@ -212,6 +214,8 @@ def contact_list(request: AuthedRequest) -> HttpResponse:
             "error": error,
             "classification": classification or "",
             "status": status or "",
+            "pushed": bool(filters["pushed"]),
+            "controlled_24h": bool(filters["controlled_24h"]),
             "classes": ContactClass.choices,
             "statuses": ContactStatus.choices,
             "can_create_case": has_capability(request.user, Capability.CASE_MANAGE),

@@ -122,6 +122,9 @@ def push_list(request: AuthedRequest) -> HttpResponse:
     filters = PushFilterForm(request.GET).lenient()
     status = filters["status"] if filters["status"] in PushStatus.values else ""
     overdue = bool(filters["overdue"])
+    completion = (
+        filters["completion"] if filters["completion"] in selectors.PUSH_COMPLETIONS else ""
+    )
     town_path = (filters["town"] or "") if city_wide else ""
     page = selectors.pushes(
         user=user,
@@ -129,18 +132,22 @@ def push_list(request: AuthedRequest) -> HttpResponse:
         overdue=True if overdue else None,
         town_path=town_path or None,
         cursor=filters["cursor"] or None,
+        completion=completion or None,
     )
     totals = selectors.push_totals(
         user=user,
         status=status or None,
         overdue=True if overdue else None,
         town_path=town_path or None,
+        completion=completion or None,
     )
     context = {
         "rows": _push_rows(user, page.items),
         "page": page,
         "status": status,
         "overdue": overdue,
+        "completion": completion,
+        "completions": [("on_time", _("按时完成")), ("late", _("超时完成"))],
         "town_path": town_path,
         "city_wide": city_wide,
         "towns": (list(area_selectors.jurisdictions(user=user, level="town")) if city_wide else []),

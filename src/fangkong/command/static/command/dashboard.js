@@ -107,18 +107,20 @@
     var el = document.getElementById("epi-curve");
     if (!el || !window.echarts || !chart) { return; }
     var instance = echarts.init(el, null, { renderer: "canvas" });
+    // No case with an onset date (asymptomatic cases have none): the page says so in a
+    // note under the chart, and the chart draws no empty onset series.
+    var onsetSeries = { name: chart.series_onset, type: "bar", data: chart.onset, itemStyle: { color: "#b91c1c" }, barMaxWidth: 18 };
+    var reportSeries = { name: chart.series_report, type: "line", data: chart.report, itemStyle: { color: "#1d4ed8" }, symbolSize: 5 };
+    var hasOnset = chart.onset.some(function (n) { return n > 0; });
     instance.setOption({
       animation: false,
       textStyle: { fontFamily: "inherit" },
       tooltip: { trigger: "axis", axisPointer: { type: "shadow" } },
-      legend: { top: 0, data: [chart.series_onset, chart.series_report] },
+      legend: { top: 0, data: hasOnset ? [chart.series_onset, chart.series_report] : [chart.series_report] },
       grid: { left: 8, right: 12, top: 32, bottom: 8, containLabel: true },
       xAxis: { type: "category", data: chart.dates.map(function (d) { return d.slice(5); }) },
       yAxis: { type: "value", minInterval: 1 },
-      series: [
-        { name: chart.series_onset, type: "bar", data: chart.onset, itemStyle: { color: "#b91c1c" }, barMaxWidth: 18 },
-        { name: chart.series_report, type: "line", data: chart.report, itemStyle: { color: "#1d4ed8" }, symbolSize: 5 }
-      ]
+      series: hasOnset ? [onsetSeries, reportSeries] : [reportSeries]
     });
     el.setAttribute("data-ready", "1");
     window.addEventListener("resize", function () { instance.resize(); });
