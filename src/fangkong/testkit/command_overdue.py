@@ -30,6 +30,14 @@ from .clock import TZ
 LATER = dt.timedelta(days=3)
 
 
+def later() -> dt.datetime:
+    """The board's clock for the tests: three days on, at 10:00 in Shanghai. Every push,
+    recheck and case deadline made now has passed by then, and no town's daily report of
+    that day is due yet (the rule sets' hour is 18:00), whatever the time the suite runs."""
+    day = timezone.localtime(timezone.now() + LATER, TZ).date()
+    return dt.datetime.combine(day, dt.time(10), tzinfo=TZ)
+
+
 @dataclass
 class OverdueWorld:
     tree: Any

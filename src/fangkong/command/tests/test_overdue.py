@@ -53,7 +53,7 @@ def _owners(actor: Any, kind: str, key: Any, now: Any) -> list[tuple[str, str]]:
 def test_each_kind_appears_once_under_its_owner_and_goes_when_done(
     world: kit.OverdueWorld,
 ) -> None:
-    later = timezone.now() + kit.LATER
+    later = kit.later()
     command = world.command
     town_a = ("town", world.tree.town_a.path)
     site = ("site", str(world.site.pk))
@@ -106,7 +106,7 @@ def test_the_investigation_stays_once_while_its_report_is_missing(
 ) -> None:
     from fangkong.tracing.services.cases import case_record_core_facts
 
-    later = timezone.now() + kit.LATER
+    later = kit.later()
     before = overdue.overdue_items(actor=world.command, now=later, kind="tracing.case")
     item = next(i for i in before if i.key == str(world.case.pk))
     assert item.detail == "核心信息未完成"
@@ -131,7 +131,7 @@ def test_not_yet_due_is_not_shown(world: kit.OverdueWorld) -> None:
 
 
 def test_the_oldest_first_and_the_count_agrees(world: kit.OverdueWorld) -> None:
-    later = timezone.now() + kit.LATER
+    later = kit.later()
     items = overdue.overdue_items(actor=world.command, now=later)
     deadlines = [i.deadline for i in items]
 
@@ -144,7 +144,7 @@ def test_the_oldest_first_and_the_count_agrees(world: kit.OverdueWorld) -> None:
 
 
 def test_the_limit_per_kind_bounds_the_items_not_the_count(world: kit.OverdueWorld) -> None:
-    later = timezone.now() + kit.LATER
+    later = kit.later()
     rechecks = overdue.overdue_items(
         actor=world.command, now=later, kind="testing.recheck", limit_per_kind=3
     )
@@ -161,7 +161,7 @@ def test_an_owners_true_count_when_the_board_lists_only_the_oldest(
     """A kind cut to its oldest items: an owner's total comes from the kind's count per
     owner when it has one, else it is unknown (None); an uncut board's totals are its
     items."""
-    later = timezone.now() + kit.LATER
+    later = kit.later()
     town = ("town", world.tree.town_a.path)
 
     def listed(actor: Any, now: Any, limit: int) -> list[OverdueItem]:
@@ -213,7 +213,7 @@ def test_an_owners_true_count_when_the_board_lists_only_the_oldest(
 def test_pushes_count_per_town(world: kit.OverdueWorld) -> None:
     from fangkong.tracing.selectors.pushes import pushes_overdue_count_by_owner
 
-    later = timezone.now() + kit.LATER
+    later = kit.later()
     by_owner = pushes_overdue_count_by_owner(world.command, later)
     assert by_owner[("town", world.tree.town_a.path)] >= 1
     assert sum(by_owner.values()) == sum(
@@ -227,7 +227,7 @@ def test_pushes_count_per_town(world: kit.OverdueWorld) -> None:
 
 
 def test_a_town_sees_its_own_and_never_another_towns(world: kit.OverdueWorld) -> None:
-    later = timezone.now() + kit.LATER
+    later = kit.later()
     a = {(i.kind, i.key) for i in overdue.overdue_items(actor=world.town_a, now=later)}
     b = {(i.kind, i.key) for i in overdue.overdue_items(actor=world.town_b, now=later)}
 
@@ -244,7 +244,7 @@ def test_a_town_sees_its_own_and_never_another_towns(world: kit.OverdueWorld) ->
 
 
 def test_a_site_sees_its_own_site_only(world: kit.OverdueWorld) -> None:
-    later = timezone.now() + kit.LATER
+    later = kit.later()
     own = overdue.overdue_items(actor=world.site_staff, now=later)
     other = overdue.overdue_items(actor=world.site_b_staff, now=later)
 
@@ -260,7 +260,7 @@ def test_a_site_sees_its_own_site_only(world: kit.OverdueWorld) -> None:
 
 
 def test_roles_without_the_board_are_refused(world: kit.OverdueWorld) -> None:
-    later = timezone.now() + kit.LATER
+    later = kit.later()
     for user in (world.labs.lab_user, world.labs.community_a, world.labs.sampler):
         with pytest.raises(PermissionDenied):
             overdue.overdue_items(actor=user, now=later)
@@ -275,7 +275,7 @@ def test_an_unknown_kind_is_refused(world: kit.OverdueWorld) -> None:
 
 
 def test_the_investigator_sees_pushes_and_investigations(world: kit.OverdueWorld) -> None:
-    later = timezone.now() + kit.LATER
+    later = kit.later()
     kinds = {i.kind for i in overdue.overdue_items(actor=world.pushes.investigator, now=later)}
     assert {"tracing.push", "tracing.case"} <= kinds
     assert "quarantine.test" not in kinds
