@@ -14,6 +14,7 @@ from django.utils import timezone
 
 from fangkong.testkit import people, tracing
 from fangkong.testkit import quarantine_inspections as inspections
+from fangkong.testkit.command_town_reports import town_report
 from fangkong.testkit.shell import nav_click
 
 
@@ -34,8 +35,16 @@ def _login(page: Any, live_server: Any, user: Any) -> None:
 
 @pytest.mark.browser
 def test_command_opens_the_board_and_an_overdue_item(
-    transactional_db: None, live_server: Any, browser_page: Any, tree: Any, command_user: Any
+    transactional_db: None,
+    live_server: Any,
+    browser_page: Any,
+    tree: Any,
+    command_user: Any,
+    make_user: Any,
 ) -> None:
+    # Today's towns' reports are in: after 18:00 a missing one would join the count.
+    for town in (tree.town_a, tree.town_b):
+        town_report(make_user("town_staff", town), now=timezone.now())
     person = people.person(tree.community_a, name="赵一鸣", actor=command_user)
     reported = timezone.now() - dt.timedelta(hours=30)
     case = tracing.reported_case(person, actor=command_user, reported_at=reported)

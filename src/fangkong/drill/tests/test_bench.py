@@ -27,6 +27,7 @@ def test_bench_list_names_them_all() -> None:
         "sync",
         "results-import",
         "placements",
+        "dashboard",
     ]
 
 
