@@ -75,8 +75,10 @@ def _api_world_build() -> ApiWorld:
     from fangkong.accounts.models import AccessToken, User
     from fangkong.accounts.services import token_create
     from fangkong.areas.models import Jurisdiction, Zone
+    from fangkong.command.models import Assignment, Task, TownReport, TownReportProblem
     from fangkong.drill.city import drill_city_build
     from fangkong.drill.outbreak import drill_outbreak
+    from fangkong.notices.models import Notification
     from fangkong.people.models import Household, Person
     from fangkong.protocol.models import RuleSet
     from fangkong.testing.models import (
@@ -147,9 +149,23 @@ def _api_world_build() -> ApiWorld:
         "community": ids(Jurisdiction.objects.filter(level="community"), "path"),
         "stock_id": ids(SupplyStock),
         "point_id": ids(SamplingPoint),
+        # command's: the drill's tasks and their parts, the towns' reports and problems
+        "task_id": ids(Task),
+        "part_id": ids(Assignment),
+        "report_id": ids(TownReport),
+        "problem_id": ids(TownReportProblem),
+        "town_path": ids(Jurisdiction.objects.filter(level="town"), "path"),
+        "day": sorted({str(d) for d in TownReport.objects.values_list("day", flat=True)})[:8],
+        "notification_id": ids(Notification),
     }
     empty = sorted(name for name, values in real_ids.items() if not values)
-    assert set(empty) <= {"link_id", "assist_id", "cluster_id", "recheck_id"}, empty
+    assert set(empty) <= {
+        "link_id",
+        "assist_id",
+        "cluster_id",
+        "recheck_id",
+        "notification_id",
+    }, empty
     return ApiWorld(users=users, tokens=tokens, ids=real_ids)
 
 
