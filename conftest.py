@@ -39,6 +39,18 @@ def _jobs_in_process(settings: object) -> None:
 
 
 @pytest.fixture(autouse=True)
+def _fresh_cache() -> object:
+    """Every test starts (and ends) with an empty cache: pages keep rendered parts in it
+    (the dashboard's figures, the menus), keyed by what a test may well repeat (the same
+    city path, day and frozen time)."""
+    from django.core.cache import cache
+
+    cache.clear()
+    yield
+    cache.clear()
+
+
+@pytest.fixture(autouse=True)
 def _fast_password_hashing(settings: object) -> None:
     """Tests create many users; production hashing (PBKDF2) would cost minutes per run."""
     settings.PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]  # type: ignore[attr-defined]

@@ -7,21 +7,24 @@ from typing import Any
 
 from django.http import HttpRequest
 
-from fangkong.web.navigation import nav_groups, nav_items, resolve
+from fangkong.web.navigation import nav_groups, nav_items, resolve, shown_key
 
 
 def navigation(request: HttpRequest) -> dict[str, Any]:
     """`nav_items` for the page shell (flat), the role's leads and the menus by group
-    (`nav_leads`, `nav_groups`), the search page's URL, and the logout URL when the
-    accounts app has one.
+    (`nav_leads`, `nav_groups`), what the rendered menus depend on (`nav_cache_key`),
+    the search page's URL, and the logout URL when the accounts app has one.
 
     Never raises: an entry whose page is not wired yet is simply not shown.
     """
     user = getattr(request, "user", None)
     authenticated = bool(user is not None and getattr(user, "is_authenticated", False))
     items = nav_items(request) if authenticated else []
+    active = next((item["key"] for item in items if item["active"]), "")
     return {
         "nav_items": items,
+        # base.html keeps the rendered menus per kind of account and current section.
+        "nav_cache_key": f"{shown_key(user)}:{active}" if authenticated else "",
         "nav_leads": [item for item in items if item["lead"]],
         "nav_groups": nav_groups(items),
         "nav_search_url": resolve("web:search") if authenticated else None,

@@ -26,12 +26,14 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
 
+from django.conf import settings
 from django.contrib.auth.models import AnonymousUser
+from django.core.cache import cache
 from django.http import HttpRequest
-from django.urls import NoReverseMatch, reverse
+from django.urls import NoReverseMatch, get_script_prefix, get_urlconf, reverse
 from django.utils.functional import Promise
+from django.utils.translation import get_language, pgettext_lazy
 from django.utils.translation import gettext_lazy as _
-from django.utils.translation import pgettext_lazy
 
 from fangkong.accounts.permissions import has_capability
 from fangkong.accounts.roles import PLACE_ROLES, Capability, Role
@@ -502,34 +504,66 @@ def _current(path: str, urls: list[str]) -> str | None:
     return max(under, key=len) if under else None
 
 
-def nav_items(request: HttpRequest) -> list[dict[str, Any]]:
-    """The entries the requesting user may open, as {key, group, label, url, active,
-    description, lead}: the role's leads first, then in the order of NAV_ENTRIES."""
-    user = getattr(request, "user", None)
-    path = getattr(request, "path", "") or ""
+# The entries a kind of account may open depend only on its role, staff flag, the
+# language and the URL configuration: worked out once (41 URL lookups and labels) and
+# kept in the cache; each request then only marks its current section.
+NAV_SECONDS = 3600
+
+
+def shown_key(user: User | AnonymousUser | None) -> str:
+    """What the entries a user may open depend on, as a cache key."""
     role = getattr(user, "role", "") or ""
+    urlconf = get_urlconf() or settings.ROOT_URLCONF
+    return ":".join(
+        (
+            "web:nav",
+            role,
+            str(bool(getattr(user, "is_staff", False))),
+            str(bool(getattr(user, "is_active", False))),
+            get_language() or "",
+            get_script_prefix(),
+            str(urlconf),
+        )
+    )
+
+
+def _shown(user: User | AnonymousUser | None) -> list[dict[str, Any]]:
+    """The entries `user` may open, without the current section (see nav_items)."""
+    role = getattr(user, "role", "") or ""
+    key = shown_key(user)
+    found = cache.get(key)
+    if found is not None:
+        return list(found)
     leads = ROLE_LEADS.get(role, ())
-    shown: list[tuple[NavEntry, str]] = []
+    shown = []
     for entry in _ordered(role):
         if not entry_visible(user, entry):
             continue
         url = resolve(entry.url_name)
         if url is None:
             continue
-        shown.append((entry, url))
-    current = _current(path, [url for _entry, url in shown])
-    return [
-        {
-            "key": entry.key,
-            "group": entry.group,
-            "label": str(entry.label),
-            "url": url,
-            "active": url == current,
-            "description": str(entry.description),
-            "lead": entry.key in leads,
-        }
-        for entry, url in shown
-    ]
+        shown.append(
+            {
+                "key": entry.key,
+                "group": entry.group,
+                "label": str(entry.label),
+                "url": url,
+                "description": str(entry.description),
+                "lead": entry.key in leads,
+            }
+        )
+    cache.set(key, shown, NAV_SECONDS)
+    return shown
+
+
+def nav_items(request: HttpRequest) -> list[dict[str, Any]]:
+    """The entries the requesting user may open, as {key, group, label, url, active,
+    description, lead}: the role's leads first, then in the order of NAV_ENTRIES."""
+    user = getattr(request, "user", None)
+    path = getattr(request, "path", "") or ""
+    shown = _shown(user)
+    current = _current(path, [item["url"] for item in shown])
+    return [{**item, "active": item["url"] == current} for item in shown]
 
 
 def nav_groups(items: list[dict[str, Any]]) -> list[dict[str, Any]]:

@@ -21,7 +21,7 @@ from fangkong.accounts.roles import ROLE_CAPABILITIES, Capability, Role
 from fangkong.accounts.types import AuthedRequest
 from fangkong.areas.choices import PlaceKind
 from fangkong.command.selectors.figures import situation_allowed
-from fangkong.command.views.dashboard import dashboard_context
+from fangkong.command.views.dashboard import dashboard_page
 from fangkong.core import search as core_search
 from fangkong.core.errors import DomainError, NotFound, PermissionDenied
 from fangkong.quarantine.selectors import sites as quarantine_sites
@@ -140,7 +140,7 @@ def home(request: AuthedRequest) -> HttpResponse:
     """The situation at a glance (command's dashboard) for roles with dashboard.view bound
     to a city or a town; a landing page for every other role (and an unbound account)."""
     if situation_allowed(user=request.user):
-        return render(request, "command/dashboard.html", dashboard_context(request))
+        return dashboard_page(request)
     return render(request, "web/landing.html", _landing_context(request))
 
 

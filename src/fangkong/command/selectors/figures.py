@@ -137,6 +137,35 @@ def overdue_count_recent(*, user: User) -> int:
     return int(found)
 
 
+def situation_stamp(*, user: User, day: dt.date | None = None) -> dict[str, Any]:
+    """What identifies `situation(user=, day=)`'s stored figures without reading them:
+    {scope_path, scope_name, day, computed_at, previous_at} (the two snapshots' times,
+    None when not computed). One query on the snapshot rows' stamps; the same scope rule
+    as `situation` (PermissionDenied for any other scope). The dashboard keys its
+    rendered figures by it, so a page whose snapshots have not changed reads nothing
+    more (the overdue count aside)."""
+    path = situation_scope(user=user)
+    day = day or timezone.localdate()
+    before = day - dt.timedelta(days=1)
+    stamps = {
+        row_day: (computed_at, name)
+        for row_day, computed_at, name in FigureSnapshot.objects.filter(
+            path=path, day__in=[day, before]
+        ).values_list("day", "computed_at", "figures__scope_name")
+    }
+    computed_at, name = stamps.get(day, (None, ""))
+    if not name:
+        node = area_selectors.jurisdiction_summary(path=path)
+        name = node["name"] if node else ""
+    return {
+        "scope_path": path,
+        "scope_name": name,
+        "day": day,
+        "computed_at": computed_at,
+        "previous_at": stamps.get(before, (None, ""))[0],
+    }
+
+
 def situation(*, user: User, day: dt.date | None = None) -> dict[str, Any]:
     """The figures of `day` (default today, Asia/Shanghai) in the user's jurisdiction.
 

@@ -342,3 +342,42 @@ def test_a_town_sees_only_its_own_cases(
     assert set(a["case_points"]) == {tree.community_a.path}
     assert set(b["case_points"]) == {tree.community_b.path}
     assert a["computed_at"] == now
+
+
+def test_a_reload_reads_the_kept_figures_and_a_new_snapshot_shows_at_once(
+    tree: Any, make_user: Any, client: Any
+) -> None:
+    """The rendered figures are kept per scope, day, snapshot and language: a reload reads
+    only the snapshots' stamps, never the figures again; a new snapshot (refresh) is on
+    the next page; another scope never gets them."""
+    now = timezone.now()
+    figures_refresh(now=now)
+    command = make_user(Role.COMMAND, tree.city)
+    town_user = make_user(Role.TOWN_STAFF, tree.town_a)
+    client.force_login(command)
+    url = reverse("command:dashboard")
+
+    def snapshot_reads() -> tuple[int, str]:
+        with CaptureQueriesContext(connection) as queries:
+            page = client.get(url)
+        assert page.status_code == 200
+        reads = [q for q in queries.captured_queries if "command_figuresnapshot" in q["sql"]]
+        return len(reads), page.content.decode()
+
+    first, _page = snapshot_reads()
+    again, html_again = snapshot_reads()
+    assert (first, again) == (2, 1)  # the stamps and the figures; then the stamps only
+    assert 'data-figure="cases-total"' in html_again
+    # A new snapshot of the city (what the job writes): its figures are on the next page.
+    row = FigureSnapshot.objects.get(path=tree.city.path, day=timezone.localdate(now))
+    row.figures["cases"]["total"] = 4321
+    row.computed_at = now + dt.timedelta(minutes=5)
+    row.save(update_fields=["figures", "computed_at"])
+    reads, fresh = snapshot_reads()
+    assert reads == 2
+    assert re.search(r'data-figure="cases-total">.*?<a href="[^"]+">4321</a>', fresh, re.S)
+    # The town's page is its own, not the city's kept figures.
+    client.force_login(town_user)
+    town_page = client.get(url).content.decode()
+    assert not re.search(r'data-figure="cases-total">.*?<a href="[^"]+">4321</a>', town_page, re.S)
+    assert f"指挥大屏 · {tree.town_a.name}" in town_page

@@ -8,14 +8,19 @@ day's key events.
 
 from __future__ import annotations
 
+import hashlib
 from typing import Any
 from urllib.parse import urlencode
 
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
+from django.core.cache import cache
 from django.http import HttpResponse, HttpResponseRedirect
 from django.shortcuts import render
+from django.template.loader import render_to_string
 from django.urls import NoReverseMatch, get_script_prefix, reverse
+from django.utils.safestring import SafeString, mark_safe
+from django.utils.translation import get_language
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_GET, require_POST
 
@@ -24,11 +29,18 @@ from fangkong.accounts.roles import Capability
 from fangkong.accounts.types import AuthedRequest
 from fangkong.areas.choices import ZoneLevel
 from fangkong.command.forms import SituationDayForm
-from fangkong.command.selectors.figures import situation
+from fangkong.command.selectors.figures import (
+    overdue_count_recent,
+    situation,
+    situation_stamp,
+)
 from fangkong.command.services.figures import figures_refresh_request
 from fangkong.core.paths import TOWN_WIDTH
 
 MAP_GEOJSON_PATH = "api/areas/map.geojson"
+# How long rendered figures are kept. They are keyed by their snapshots' times, so a new
+# snapshot shows at once; the period only bounds the memory of old keys.
+FIGURES_HTML_SECONDS = 300
 CONTACT_CLASS_CODES = {"close": "close", "secondary": "secondary", "risk": "co_presence"}
 
 
@@ -91,7 +103,8 @@ def _links(data: dict[str, Any]) -> dict[str, Any]:
 
 
 def dashboard_context(request: AuthedRequest) -> dict[str, Any]:
-    """The page's context (also what `web:home` renders for roles with dashboard.view)."""
+    """The figures part's context (`_situation.html`): the snapshot's figures, the links
+    to the lists behind them, the curve and the map's settings."""
     day = SituationDayForm(request.GET).lenient()["day"]
     data = situation(user=request.user, day=day)
     zone_labels = dict(ZoneLevel.choices)
@@ -162,15 +175,51 @@ def dashboard_context(request: AuthedRequest) -> dict[str, Any]:
         "trend": trend,
         "chart": chart,
         "map_config": map_config,
+    }
+
+
+def _figures_html(request: AuthedRequest, stamp: dict[str, Any]) -> SafeString:
+    """The figures part of the page (everything below the heading), rendered from
+    `dashboard_context` once per scope, day, snapshot times, overdue count and language,
+    and kept in the cache: every user of a scope reading unchanged snapshots gets the
+    same bytes, so a reload costs the stamp query, the overdue count (itself kept 30 s
+    per user) and the page shell. The part holds no form and nothing of the user."""
+    overdue = overdue_count_recent(user=request.user)
+    parts = (
+        stamp["scope_path"],
+        stamp["day"].isoformat(),
+        stamp["computed_at"].isoformat() if stamp["computed_at"] else "-",
+        stamp["previous_at"].isoformat() if stamp["previous_at"] else "-",
+        str(overdue),
+        get_language() or "",
+        get_script_prefix(),
+    )
+    key = "command:figures:" + hashlib.sha256("|".join(parts).encode()).hexdigest()
+    html = cache.get(key)
+    if html is None:
+        html = render_to_string("command/_situation.html", dashboard_context(request))
+        cache.set(key, html, FIGURES_HTML_SECONDS)
+    return mark_safe(html)  # noqa: S308 - rendered by our own autoescaping template
+
+
+def dashboard_page(request: AuthedRequest) -> HttpResponse:
+    """The situation at a glance for the user's city or town (`dashboard` and, for the
+    roles that land on it, `web:home`)."""
+    day = SituationDayForm(request.GET).lenient()["day"]
+    stamp = situation_stamp(user=request.user, day=day)
+    context = {
+        "stamp": stamp,
+        "figures_html": _figures_html(request, stamp),
         "can_refresh": has_capability(request.user, Capability.FIGURES_REFRESH),
     }
+    return render(request, "command/dashboard.html", context)
 
 
 @require_GET
 @login_required
 def dashboard(request: AuthedRequest) -> HttpResponse:
     """The situation at a glance for the user's city or town."""
-    return render(request, "command/dashboard.html", dashboard_context(request))
+    return dashboard_page(request)
 
 
 @require_POST

@@ -1,4 +1,4 @@
-"""Fixtures of the web app's tests: persons and places in the shared tree, a clean cache."""
+"""Fixtures of the web app's tests: persons and places in the shared tree."""
 
 from __future__ import annotations
 
@@ -8,16 +8,6 @@ from typing import Any
 import pytest
 
 _serial = itertools.count(1)
-
-
-@pytest.fixture(autouse=True)
-def _fresh_cache() -> Any:
-    """The dashboard caches per scope; every test starts (and ends) with an empty cache."""
-    from django.core.cache import cache
-
-    cache.clear()
-    yield
-    cache.clear()
 
 
 @pytest.fixture

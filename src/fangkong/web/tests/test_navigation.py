@@ -7,6 +7,7 @@ from typing import Any
 
 import pytest
 from django.test import RequestFactory
+from django.urls import reverse
 
 from fangkong.accounts.roles import Role
 from fangkong.web.context_processors import navigation
@@ -393,3 +394,31 @@ def test_the_readiness_menu_holds_commands_pages_and_the_inbox(
     # One entry each: no page of these is linked twice anywhere in the menus.
     urls = [i["url"] for i in shell["nav_items"]]
     assert all(urls.count(URLS[key]) == 1 for key in READINESS_MENU[role])
+
+
+def test_the_kept_menus_are_each_accounts_own_and_follow_page_and_language(
+    tree: Any, make_user: Any, client: Any
+) -> None:
+    """The rendered menus are kept per kind of account, current section and language
+    (base.html's nav cache): a second account of another role on the same page gets its
+    own menus, another page marks its own section, English gets English."""
+
+    def nav(path: str) -> str:
+        page = client.get(path).content.decode()
+        return page.split('data-testid="main-nav"', 1)[1].split("</nav>", 1)[0]
+
+    client.force_login(make_user(Role.COMMAND, tree.city, "nav-keep-command"))
+    command_nav = nav("/command/")
+    assert 'data-nav="audit"' in command_nav and 'data-nav="scan_import"' in command_nav
+    client.force_login(make_user(Role.COMMUNITY_WORKER, tree.community_a, "nav-keep-community"))
+    community_nav = nav(reverse("command:task_list"))
+    assert 'data-nav="audit"' not in community_nav
+    assert 'data-nav="scan_import"' not in community_nav
+    assert re.search(r'data-nav="tasks"[^>]*aria-current="page"', community_nav)
+    people_nav = nav(reverse("people:list"))
+    assert re.search(r'data-nav="people"[^>]*aria-current="page"', people_nav)
+    assert not re.search(r'data-nav="tasks"[^>]*aria-current="page"', people_nav)
+    client.post(reverse("set_language"), {"language": "en", "next": "/"})
+    english = nav(reverse("people:list"))
+    assert re.search(r'data-nav="people"[^>]*>People</a>', english)
+    assert ">人员</a>" in people_nav
