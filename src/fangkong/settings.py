@@ -146,6 +146,19 @@ MIDDLEWARE = [
 
 ROOT_URLCONF = "fangkong.urls"
 
+# The cache: each web process's own memory (no server to run). It only keeps what can be
+# worked out again and may differ between processes for a few seconds: rendered menus per
+# kind of account, the dashboard's rendered figures per snapshot, counts kept for 30 s
+# (a user's overdue count, a round's coverage). No permission rests on it: each page and
+# API checks the user itself.
+CACHES = {
+    "default": {
+        "BACKEND": "django.core.cache.backends.locmem.LocMemCache",
+        "LOCATION": "fangkong",
+        "OPTIONS": {"MAX_ENTRIES": 10_000},
+    }
+}
+
 TEMPLATES = [
     {
         "BACKEND": "django.template.backends.django.DjangoTemplates",
