@@ -20,6 +20,7 @@ def navigation(request: HttpRequest) -> dict[str, Any]:
     user = getattr(request, "user", None)
     authenticated = bool(user is not None and getattr(user, "is_authenticated", False))
     items = nav_items(request) if authenticated else []
+    search_url = resolve("web:search") if authenticated else None
     active = next((item["key"] for item in items if item["active"]), "")
     return {
         "nav_items": items,
@@ -27,7 +28,8 @@ def navigation(request: HttpRequest) -> dict[str, Any]:
         "nav_cache_key": f"{shown_key(user)}:{active}" if authenticated else "",
         "nav_leads": [item for item in items if item["lead"]],
         "nav_groups": nav_groups(items),
-        "nav_search_url": resolve("web:search") if authenticated else None,
+        # Not on the search page itself, which has its own box.
+        "nav_search_url": search_url if search_url != request.path else None,
         "nav_logout_url": resolve("accounts:logout") if authenticated else None,
         "nav_login_url": None if authenticated else resolve("accounts:login"),
     }

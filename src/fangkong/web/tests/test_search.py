@@ -118,6 +118,10 @@ def test_a_person_is_found_by_name_initials_and_id_tail_masked(
         assert reverse("people:detail", args=[scene.a.pk]) in _main(response)
     # Searches by GET are no lookups: nothing spent, nothing recorded.
     assert not AuditEvent.objects.filter(action="person.lookup").exists()
+    # The search page has one box: the header's is left out there, not on other pages.
+    assert by_initials.content.decode().count('name="q"') == 1
+    other = client.get(reverse("people:list")).content.decode()
+    assert 'data-testid="nav-search"' in other
 
 
 def test_several_cases_by_the_start_of_their_number_are_listed_with_masked_names(
