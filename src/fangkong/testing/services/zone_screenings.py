@@ -16,7 +16,7 @@ from functools import reduce
 from operator import or_
 from typing import TYPE_CHECKING
 
-from django.db.models import Q
+from django.db.models import Exists, OuterRef, Q
 from django.utils import timezone
 
 from fangkong.areas import selectors as area_selectors
@@ -47,6 +47,14 @@ def round_screening_day(rnd: Round) -> dt.date:
     return timezone.localtime(rnd.starts_at).date()
 
 
+def _with_result(result: str) -> Exists:
+    """The sample's tube has `result`: one probe of the tube's unique result row per
+    sample. (An IN over the round's results let the planner, whose statistics still said
+    the round had no results right after an import, loop the results over the samples:
+    15 minutes for one zone at a million persons.)"""
+    return Exists(TubeResult.objects.filter(tube_id=OuterRef("tube_id"), result=result))
+
+
 def zone_round_outcome(rnd: Round, paths: Iterable[str]) -> str | None:
     """`protocol.rules.zone_screening_outcome` of the round for the people living under
     `paths` (a zone's member jurisdictions): four counts over the round's targets and
@@ -54,25 +62,15 @@ def zone_round_outcome(rnd: Round, paths: Iterable[str]) -> str | None:
     where = _paths_q(paths)
     samples = Sample.objects.filter(where, round=rnd)
     positive = (
-        samples.filter(
-            tube_id__in=TubeResult.objects.filter(round=rnd, result=ResultValue.POSITIVE).values(
-                "tube_id"
-            )
-        )
-        .values("person_id")
-        .distinct()
-        .count()
+        samples.filter(_with_result(ResultValue.POSITIVE)).values("person_id").distinct().count()
     )
     if positive:
         return protocol_rules.SCREENING_POSITIVE
     targets_sampled = samples.filter(walk_in=False)
-    negative_tubes = TubeResult.objects.filter(round=rnd, result=ResultValue.NEGATIVE).values(
-        "tube_id"
-    )
     return protocol_rules.zone_screening_outcome(
         targets=RoundTarget.objects.filter(where, round=rnd).count(),
         sampled=targets_sampled.values("person_id").distinct().count(),
-        negative=targets_sampled.filter(tube_id__in=negative_tubes)
+        negative=targets_sampled.filter(_with_result(ResultValue.NEGATIVE))
         .values("person_id")
         .distinct()
         .count(),
